@@ -1,0 +1,36 @@
+/** What a command may touch: injected so commands are testable without a process. */
+export interface CommandIO {
+  /** Writes to standard output (no newline added). */
+  readonly stdout: (text: string) => void;
+  /** Writes to standard error (no newline added). */
+  readonly stderr: (text: string) => void;
+  /** Working directory that relative paths resolve against. */
+  readonly cwd: string;
+  /** Whether standard output is a terminal (colour, progress). */
+  readonly isTTY: boolean;
+  /** Environment variables. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborted when the user interrupts (Ctrl-C); long-running commands stop on it. */
+  readonly signal: AbortSignal;
+}
+
+/** Exit codes: 0 success, 1 a check failed (bad log, denied), 2 usage error. */
+export const EXIT_OK = 0;
+export const EXIT_FAIL = 1;
+export const EXIT_USAGE = 2;
+
+/** A sub-command: parses its own `argv` (everything after the command words) and returns an exit code. */
+export interface Command {
+  /** The words that select it, e.g. `['verify']` or `['audit', 'proof']`. */
+  readonly words: readonly string[];
+  /** One line for `agentguard --help`. */
+  readonly summary: string;
+  /** Full usage text for `agentguard <words> --help`. */
+  readonly usage: string;
+  run(argv: readonly string[], io: CommandIO): Promise<number>;
+}
+
+/** A usage error: printed with the command's usage, exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

@@ -1,0 +1,4 @@
+import type { Command } from './command.js';
+
+// Every command of the CLI, in the order `--help` lists them. Add one import and one entry per command.
+export const commands: readonly Command[] = [];
