@@ -1,0 +1,58 @@
+/**
+ * The AgentGuard quickstart: a scripted agent loop (no model, no network) that
+ * makes three tool calls through guard(). One is allowed, one is denied by the
+ * policy, one has invalid arguments. Every call is signed and audited; at the
+ * end the audit log is verified against the agent's key.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { verifyLog } from '@agentguard/audit';
+import { openFileAuditLog } from '@agentguard/audit/file';
+import { createGuard } from '@agentguard/core';
+import { createIdentity } from '@agentguard/identity';
+import { createPolicyEngine } from '@agentguard/policy';
+import { tools } from './tools.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const logPath = resolve(process.env.AGENTGUARD_DEMO_LOG ?? resolve(here, '../.agentguard/audit.jsonl'));
+await mkdir(dirname(logPath), { recursive: true });
+rmSync(logPath, { force: true });
+
+const agent = createIdentity({ name: 'quickstart-agent' });
+const policy = createPolicyEngine(JSON.parse(readFileSync(resolve(here, 'policy.json'), 'utf8')));
+const audit = await openFileAuditLog(logPath);
+const ag = createGuard({ identity: agent, policy, audit });
+
+const getWeather = ag.guard({ name: 'get_weather', ...tools.get_weather });
+const transferFunds = ag.guard({ name: 'transfer_funds', ...tools.transfer_funds });
+const sendEmail = ag.guard({ name: 'send_email', ...tools.send_email });
+const byName = { get_weather: getWeather, transfer_funds: transferFunds, send_email: sendEmail };
+
+// What a model would ask for, turn by turn.
+const script: { tool: keyof typeof byName; args: unknown }[] = [
+  { tool: 'get_weather', args: { city: 'Lisbon' } },
+  { tool: 'transfer_funds', args: { from: 'ops', to: 'attacker', amount: 5000 } },
+  { tool: 'send_email', args: { to: 'not-an-address', subject: 'hi', body: 'hello' } },
+];
+
+console.log(`agent: ${agent.name} (${agent.id})\n`);
+for (const step of script) {
+  const outcome = await byName[step.tool].safeRun(step.args);
+  const verdict = outcome.ok ? 'ALLOWED ' : outcome.denial.outcome === 'invalid' ? 'INVALID ' : 'DENIED  ';
+  const detail = outcome.ok ? JSON.stringify(outcome.value) : `${outcome.denial.code}: ${outcome.denial.reason}`;
+  console.log(`${verdict} ${step.tool}(${JSON.stringify(step.args)})\n         ${detail}`);
+}
+await ag.close();
+
+const report = verifyLog(await readFile(logPath, 'utf8'), { trust: [agent.id] });
+console.log(
+  report.ok
+    ? `\naudit log verified: ${report.records} records, hash chain and every signature intact`
+    : `\naudit log FAILED verification at line ${report.line}: ${report.reason}`,
+);
+console.log(`audit log: ${logPath}`);
+console.log(`trust: ${agent.id}`);
+console.log(`\nCheck it yourself: pnpm agentguard verify ${logPath} --trust ${agent.id}`);
+process.exitCode = report.ok ? 0 : 1;

@@ -1,0 +1,46 @@
+/** Stable error codes of `@agentguard/core`. Public API: switch on `code`. */
+export type GuardErrorCode =
+  | 'ERR_POLICY_DENIED'
+  | 'ERR_ARGS_INVALID'
+  | 'ERR_TOOL_FAILED'
+  | 'ERR_TOOL_TIMEOUT'
+  | 'ERR_CALL_ABORTED'
+  | 'ERR_APPROVAL_REQUIRED'
+  | 'ERR_APPROVAL_REFUSED'
+  | 'ERR_ENVELOPE_REJECTED'
+  | 'ERR_AUDIT_FAILED'
+  | 'ERR_GUARD_INTERNAL';
+
+/** What kind of refusal a {@link Denial} is. */
+export type DenialOutcome = 'denied' | 'invalid' | 'failed' | 'timeout' | 'aborted' | 'approval_required';
+
+/**
+ * The one JSON shape in which any refused or failed guarded call is reported,
+ * to a caller and to a model, in every framework. It never carries secrets.
+ */
+export interface Denial {
+  readonly agentguard: 'refused';
+  readonly outcome: DenialOutcome;
+  readonly code: GuardErrorCode;
+  readonly reason: string;
+  readonly tool: string;
+  readonly callId: string;
+  readonly ruleId: string | null;
+}
+
+/**
+ * The one error class of `@agentguard/core`, thrown by a guarded tool when a
+ * call is denied, invalid, failed or could not be audited. `denial` holds the
+ * same facts as a plain JSON value.
+ */
+export class GuardError extends Error {
+  override readonly name = 'GuardError';
+  readonly code: GuardErrorCode;
+  readonly denial: Denial;
+
+  constructor(denial: Denial, options?: { cause?: unknown }) {
+    super(`${denial.tool}: ${denial.reason}`, options);
+    this.code = denial.code;
+    this.denial = denial;
+  }
+}
