@@ -1,0 +1,147 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DecisionRequest } from './decision.js';
+import { createPolicyEngine } from './engine.js';
+import { policyHash } from './parse.js';
+import type { Policy } from './schema.js';
+
+const agent = { id: 'did:key:z6MkAgent', name: 'support-bot' };
+const call = (tool: string, who = agent): DecisionRequest => ({ agent: who, tool: { name: tool }, args: {} });
+
+const policy = {
+  version: 1,
+  id: 'test',
+  rules: [
+    { id: 'read', effect: 'allow', tools: ['read_*'] },
+    { id: 'secrets', effect: 'deny', tools: ['read_secret*'], reason: 'secrets are off limits' },
+    { id: 'support-write', effect: 'allow', agents: ['support-*'], tools: ['write_ticket'] },
+  ],
+} as const;
+
+describe('createPolicyEngine', () => {
+  const engine = createPolicyEngine(policy);
+
+  it('exposes the frozen policy and its hash', () => {
+    expect(engine.hash).toBe(policyHash(engine.policy));
+    expect(Object.isFrozen(engine)).toBe(true);
+  });
+
+  it('allows by rule and names it', async () => {
+    const d = await engine.decide(call('read_file'));
+    expect(d).toEqual({
+      effect: 'allow',
+      ruleId: 'read',
+      reason: 'rule "read" allows tool "read_file" for agent "support-bot"',
+      matched: ['read'],
+      policyHash: engine.hash,
+      mode: 'enforce',
+    });
+  });
+
+  it('denies by default and says so', async () => {
+    const d = await engine.decide(call('delete_file'));
+    expect(d.effect).toBe('deny');
+    expect(d.ruleId).toBeNull();
+    expect(d.reason).toBe('no rule allows tool "delete_file" for agent "support-bot" (default deny)');
+    expect(d.matched).toEqual([]);
+  });
+
+  it('lets deny override allow whatever the rule order', async () => {
+    const d = await engine.decide(call('read_secret_key'));
+    expect(d).toMatchObject({ effect: 'deny', ruleId: 'secrets', reason: 'secrets are off limits' });
+    expect(d.matched).toEqual(['read', 'secrets']);
+  });
+
+  it('matches agents on id or name', async () => {
+    expect((await engine.decide(call('write_ticket'))).effect).toBe('allow');
+    const byId = await engine.decide(call('write_ticket', { id: 'support-7', name: 'x' }));
+    expect(byId.effect).toBe('allow');
+    const other = await engine.decide(call('write_ticket', { id: 'did:key:z6MkOther', name: 'billing' }));
+    expect(other.effect).toBe('deny');
+  });
+
+  it.each<[string, unknown]>([
+    ['null request', null],
+    ['no tool', { agent }],
+    ['tool name not a string', { agent, tool: { name: 5 }, args: {} }],
+    ['no agent', { tool: { name: 'read_file' }, args: {} }],
+    ['agent without name', { agent: { id: 'a' }, tool: { name: 'read_file' }, args: {} }],
+  ])('fails closed on %s: a deny decision, never a throw', async (_name, request) => {
+    const d = await engine.decide(request as DecisionRequest);
+    expect(d.effect).toBe('deny');
+    expect(d.ruleId).toBeNull();
+    expect(d.reason).toMatch(/^policy evaluation failed \(ERR_POLICY_EVALUATION\): /);
+  });
+
+  it('validates the policy it is given', () => {
+    expect(() => createPolicyEngine({ version: 1, rules: [{ id: 'a', effect: 'allow' }] })).toThrow(
+      expect.objectContaining({ code: 'ERR_POLICY_INVALID', message: expect.stringMatching(/rules\[0\]\.tools/) }),
+    );
+  });
+
+  it('refuses a clock that is not a function', () => {
+    expect(() => createPolicyEngine(policy, { clock: 5 as unknown as () => Date })).toThrow(TypeError);
+  });
+});
+
+const toolName = fc.stringMatching(/^[a-c_]{1,6}$/);
+const glob = fc.stringMatching(/^[a-c_*?]{1,5}$/);
+const ruleArb = (id: string) =>
+  fc.record({
+    id: fc.constant(id),
+    effect: fc.constantFrom('allow', 'deny', 'require_approval'),
+    tools: fc.array(glob, { minLength: 1, maxLength: 3 }),
+  });
+const rulesArb = fc
+  .integer({ min: 0, max: 8 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => ruleArb(`r${i}`))));
+const RANK = { allow: 0, require_approval: 1, deny: 2 } as const;
+
+describe('properties', () => {
+  it('adding a deny rule never allows more', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        rulesArb,
+        fc.array(glob, { minLength: 1, maxLength: 3 }),
+        toolName,
+        async (rules, tools, name) => {
+          const before = createPolicyEngine({ version: 1, rules } as Policy);
+          const after = createPolicyEngine({
+            version: 1,
+            rules: [...rules, { id: 'extra', effect: 'deny', tools }],
+          } as Policy);
+          const a = await before.decide(call(name));
+          const b = await after.decide(call(name));
+          return RANK[b.effect] >= RANK[a.effect];
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('denies by default any tool no rule names', async () => {
+    const { compileGlob } = await import('./glob.js');
+    await fc.assert(
+      fc.asyncProperty(rulesArb, toolName, async (rules, name) => {
+        fc.pre(!rules.some((r) => r.tools.some((g) => compileGlob(g)(name))));
+        const engine = createPolicyEngine({ version: 1, rules } as Policy);
+        const d = await engine.decide(call(name));
+        return d.effect === 'deny' && d.ruleId === null && d.reason.endsWith('(default deny)');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('decides the same as scanning every rule (the index loses nothing)', async () => {
+    const { compileGlob } = await import('./glob.js');
+    await fc.assert(
+      fc.asyncProperty(rulesArb, toolName, async (rules, name) => {
+        const engine = createPolicyEngine({ version: 1, rules } as Policy);
+        const d = await engine.decide(call(name));
+        const matched = rules.filter((r) => r.tools.some((g) => compileGlob(g)(name))).map((r) => r.id);
+        return JSON.stringify(d.matched) === JSON.stringify(matched);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
