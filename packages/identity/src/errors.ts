@@ -13,7 +13,29 @@ export type IdentityErrorCode =
   | 'ERR_KEY_INVALID'
   | 'ERR_DID_INVALID'
   | 'ERR_JWK_INVALID'
-  | 'ERR_ENCODING_INVALID';
+  | 'ERR_ENCODING_INVALID'
+  // Credentials, trust anchors, rotation, revocation, delegation, key stores, signers.
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_TOO_LARGE'
+  | 'ERR_ALG_UNSUPPORTED'
+  | 'ERR_CLAIMS_INVALID'
+  | 'ERR_SIGNATURE_INVALID'
+  | 'ERR_ISSUER_UNTRUSTED'
+  | 'ERR_KEY_UNKNOWN'
+  | 'ERR_KEY_RETIRED'
+  | 'ERR_EXPIRED'
+  | 'ERR_NOT_YET_VALID'
+  | 'ERR_REVOKED'
+  | 'ERR_REVOCATION_UNAVAILABLE'
+  | 'ERR_DELEGATION_WIDENS'
+  | 'ERR_CHAIN_TOO_DEEP'
+  | 'ERR_CHAIN_BROKEN'
+  | 'ERR_KEYSTORE_PERMISSIONS'
+  | 'ERR_KEYSTORE_PASSPHRASE'
+  | 'ERR_KEYSTORE_FORMAT'
+  | 'ERR_SIGNER_DENIED'
+  | 'ERR_SIGNER_PROTOCOL'
+  | 'ERR_SIGNER_UNAVAILABLE';
 
 /** The one error class of `@agentguard/identity`. */
 export class IdentityError extends Error {
