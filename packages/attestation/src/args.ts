@@ -1,0 +1,86 @@
+import { canonicalize, type JsonValue, sha256Hex, utf8 } from '@agentguard/identity';
+import { AttestationError } from './errors.js';
+
+/** Deeply read-only view of a value, as {@link freezeArgs} returns it. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+function canonicalText(args: unknown): string {
+  try {
+    return canonicalize(args);
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new AttestationError('ERR_ARGS_INVALID', `args are not plain JSON data: ${detail}`, { cause });
+  }
+}
+
+function digestOfText(text: string): string {
+  return `sha256:${sha256Hex(utf8(text))}`;
+}
+
+/**
+ * The digest that binds a call envelope to its arguments:
+ * `'sha256:' + hex(SHA-256(JCS(args)))` (RFC 8785 canonical JSON, FIPS 180-4).
+ *
+ * @param args - plain JSON data.
+ * @returns e.g. `'sha256:44136fa3…'`.
+ * @throws AttestationError `ERR_ARGS_INVALID` when `args` holds values JSON cannot (undefined, NaN, Map, cycles…).
+ * @example
+ * ```ts
+ * digestArgs({ b: 1, a: 2 }) === digestArgs({ a: 2, b: 1 }); // true
+ * ```
+ */
+export function digestArgs(args: unknown): string {
+  return digestOfText(canonicalText(args));
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+}
+
+/**
+ * A deep copy of `args`, deep-frozen, made by a canonical round trip (JCS text,
+ * then `JSON.parse`): what is decided on is exactly what the tool runs with
+ * (time of check = time of use). The caller's object is never touched, and no
+ * getter, prototype or class instance survives the copy.
+ *
+ * @param args - plain JSON data.
+ * @returns a frozen copy whose every nested object and array is frozen.
+ * @throws AttestationError `ERR_ARGS_INVALID` when `args` is not plain JSON data.
+ * @example
+ * ```ts
+ * const frozen = freezeArgs({ path: '/tmp/a' });
+ * frozen.path = '/etc/passwd'; // TypeError in strict mode; never changes the value
+ * ```
+ */
+export function freezeArgs<T>(args: T): DeepReadonly<T> {
+  return bindArgs(args).args;
+}
+
+/** The result of {@link bindArgs}. */
+export interface BoundArgs<T> {
+  /** The frozen copy of the args (see {@link freezeArgs}). */
+  readonly args: DeepReadonly<T>;
+  /** {@link digestArgs} of those args, computed from the same canonical text. */
+  readonly digest: string;
+}
+
+/**
+ * {@link freezeArgs} and {@link digestArgs} in one canonicalisation: the digest
+ * is of the very text the frozen copy was parsed from.
+ *
+ * @throws AttestationError `ERR_ARGS_INVALID` when `args` is not plain JSON data.
+ */
+export function bindArgs<T>(args: T): BoundArgs<T> {
+  const text = canonicalText(args);
+  // JSON.parse of our own canonical text: the only surprise it can hold is an
+  // own "__proto__" name, which JSON.parse creates as a plain data property.
+  const copy = JSON.parse(text) as JsonValue;
+  deepFreeze(copy);
+  return Object.freeze({ args: copy as DeepReadonly<T>, digest: digestOfText(text) });
+}

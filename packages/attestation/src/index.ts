@@ -1,0 +1,48 @@
+export { AttestationError, type AttestationErrorCode, ATTESTATION_ERROR_CODES } from './errors.js';
+export {
+  PAYLOAD_TYPE,
+  PREDICATE_TYPE,
+  STATEMENT_TYPE,
+  SUBJECT_PREFIX,
+  MAX_PAYLOAD_BYTES,
+  MAX_ENVELOPE_CHARS,
+  DsseEnvelopeSchema,
+  DsseSignatureSchema,
+  CallClaimsSchema,
+  CallSubjectSchema,
+  CallStatementSchema,
+  type DsseEnvelope,
+  type DsseSignature,
+  type CallClaims,
+  type CallStatement,
+} from './schema.js';
+export { pae, parseEnvelope, encodeEnvelope, decodeDsseBase64 } from './dsse.js';
+export { digestArgs, freezeArgs, bindArgs, type BoundArgs, type DeepReadonly } from './args.js';
+export { signCall, DEFAULT_TTL_MS, MAX_TTL_MS, type SignCallInput, type SignedCall } from './sign.js';
+export { createTrustStore, type TrustStore } from './trust-store.js';
+export {
+  createReplayCache,
+  type ReplayCache,
+  type SyncReplayCache,
+  type MemoryReplayCache,
+  type ReplayCacheOptions,
+} from './replay-cache.js';
+export {
+  DEFAULT_CLOCK_SKEW_MS,
+  MAX_CLOCK_SKEW_MS,
+  DEFAULT_MAX_VALIDITY_MS,
+  type CallCheckOptions,
+  type VerifierSettings,
+  type CallVerification,
+} from './verify.js';
+export {
+  verifyCall,
+  verifyCallSync,
+  assertCall,
+  assertCallSync,
+  createCallVerifier,
+  type VerifyCallOptions,
+  type VerifyCallSyncOptions,
+  type CallVerifierOptions,
+  type CallVerifier,
+} from './verify-call.js';

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/** DSSE `payloadType` of every call envelope: an in-toto Statement in JSON. */
+export const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** in-toto Statement v1 `_type` (in-toto attestation framework, statement.md). */
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+/** Our predicate type; the `v1` is the version of {@link CallClaims}. */
+export const PREDICATE_TYPE = 'https://agentguard.dev/attestation/tool-call/v1';
+/** Prefix of the one subject's name: `tool-call:<callId>`. */
+export const SUBJECT_PREFIX = 'tool-call:';
+
+/** Largest decoded payload accepted, in bytes (64 KiB). */
+export const MAX_PAYLOAD_BYTES = 65_536;
+/** Largest envelope accepted as JSON text, in UTF-16 code units (base64 of the payload plus room). */
+export const MAX_ENVELOPE_CHARS = 98_304;
+/** Base64 characters of {@link MAX_PAYLOAD_BYTES}. */
+const MAX_PAYLOAD_B64 = Math.ceil(MAX_PAYLOAD_BYTES / 3) * 4;
+
+// Printable ASCII, no space: ids end up in logs, file names and headers.
+const PRINTABLE_ID = /^[\x21-\x7E]+$/;
+// No C0/C1 control characters (no log injection through a tool name).
+const NO_CONTROL = /^[^\p{Cc}]+$/u;
+// did:key of an Ed25519 key: multibase base58btc, 48 characters after 'z' for 34 bytes.
+const DID_KEY = /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/;
+// Canonical unpadded base64url of exactly 16 bytes: the last character carries 2 bits, the other 4 are zero.
+const NONCE = /^[A-Za-z0-9_-]{21}[AQgw]$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const ARGS_DIGEST = /^sha256:[0-9a-f]{64}$/;
+// RFC 3339 in the one form Date#toISOString produces: UTC, milliseconds.
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A timestamp that is a real instant written exactly as `Date#toISOString` writes it. */
+const timestamp = z
+  .string()
+  .regex(TIMESTAMP, 'expected RFC 3339 UTC with milliseconds, e.g. 2026-01-01T00:00:00.000Z')
+  .refine((text) => {
+    const ms = Date.parse(text);
+    // Round trip: rejects 2026-02-30 and other dates that Date.parse silently rolls over.
+    return Number.isFinite(ms) && new Date(ms).toISOString() === text;
+  }, 'not a real date');
+
+/** One DSSE signature. AgentGuard requires the optional DSSE `keyid`: the signer's did:key verification method. */
+export const DsseSignatureSchema = z.strictObject({
+  keyid: z.string().min(1).max(256),
+  sig: z.string().min(1).max(100),
+});
+
+/**
+ * The DSSE JSON envelope (secure-systems-lab/dsse envelope.md) as AgentGuard
+ * accepts it: exactly one signature, which carries a `keyid`, and no other
+ * field. Base64 contents are checked when decoding, not here.
+ */
+export const DsseEnvelopeSchema = z.strictObject({
+  payloadType: z.string().min(1).max(256),
+  payload: z.string().max(MAX_PAYLOAD_B64),
+  signatures: z.array(DsseSignatureSchema).length(1, 'expected exactly one signature'),
+});
+
+/** The claims of one tool call: the predicate of the statement. */
+export const CallClaimsSchema = z.strictObject({
+  callId: z.string().min(1).max(256).regex(PRINTABLE_ID, 'expected printable ASCII without spaces'),
+  agent: z.string().regex(DID_KEY, 'expected an Ed25519 did:key'),
+  tool: z.string().min(1).max(256).regex(NO_CONTROL, 'expected no control characters'),
+  argsDigest: z.string().regex(ARGS_DIGEST, "expected 'sha256:' and 64 lower-case hex digits"),
+  policyHash: z.string().min(1).max(256).regex(PRINTABLE_ID, 'expected printable ASCII without spaces'),
+  issuedAt: timestamp,
+  expiresAt: timestamp,
+  nonce: z.string().regex(NONCE, 'expected 16 bytes as canonical unpadded base64url'),
+});
+
+/** The one subject: the call's arguments, named after the call, with their SHA-256. */
+export const CallSubjectSchema = z.strictObject({
+  name: z
+    .string()
+    .min(SUBJECT_PREFIX.length + 1)
+    .max(SUBJECT_PREFIX.length + 256),
+  digest: z.strictObject({ sha256: z.string().regex(SHA256_HEX) }),
+});
+
+/** The signed payload: an in-toto Statement v1 whose predicate is {@link CallClaims}. */
+export const CallStatementSchema = z.strictObject({
+  _type: z.literal(STATEMENT_TYPE),
+  subject: z.tuple([CallSubjectSchema]),
+  predicateType: z.literal(PREDICATE_TYPE),
+  predicate: CallClaimsSchema,
+});
+
+/** A DSSE envelope (see {@link DsseEnvelopeSchema}). */
+export type DsseEnvelope = z.infer<typeof DsseEnvelopeSchema>;
+/** One signature of a {@link DsseEnvelope}. */
+export type DsseSignature = z.infer<typeof DsseSignatureSchema>;
+/** What a call envelope claims (see {@link CallClaimsSchema}). */
+export type CallClaims = z.infer<typeof CallClaimsSchema>;
+/** The in-toto Statement inside a call envelope (see {@link CallStatementSchema}). */
+export type CallStatement = z.infer<typeof CallStatementSchema>;

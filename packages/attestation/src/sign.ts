@@ -1,0 +1,150 @@
+import { canonicalBytes, type Signer, randomBytes, toBase64, toBase64Url } from '@agentguard/identity';
+import { bindArgs } from './args.js';
+import { pae } from './dsse.js';
+import { AttestationError } from './errors.js';
+import {
+  type CallClaims,
+  CallClaimsSchema,
+  type CallStatement,
+  type DsseEnvelope,
+  PAYLOAD_TYPE,
+  PREDICATE_TYPE,
+  STATEMENT_TYPE,
+  SUBJECT_PREFIX,
+} from './schema.js';
+
+/** Default validity of a call envelope: 60 s. */
+export const DEFAULT_TTL_MS = 60_000;
+/** Longest validity a signer may ask for, and the ceiling of a verifier's `maxValidityMs`: 1 hour. */
+export const MAX_TTL_MS = 3_600_000;
+
+/** Input of {@link signCall}. */
+export interface SignCallInput {
+  /** The agent's signer; its `id` becomes the claims' `agent`, its `keyId` the DSSE `keyid`. */
+  readonly signer: Signer;
+  /** Id of the call: printable ASCII without spaces, 1 to 256 characters. */
+  readonly callId: string;
+  /** Name of the tool called: 1 to 256 characters, no control characters. */
+  readonly tool: string;
+  /** The call's arguments, plain JSON data; only their digest is signed. */
+  readonly args: unknown;
+  /** Content hash of the policy in force. */
+  readonly policyHash: string;
+  /**
+   * Time of signing.
+   * @default new Date()
+   */
+  readonly now?: Date;
+  /**
+   * Milliseconds the envelope stays valid, 1 to {@link MAX_TTL_MS}.
+   * @default 60_000
+   */
+  readonly ttlMs?: number;
+  /**
+   * 16 random bytes as unpadded base64url. Supply one only for reproducible tests.
+   * @default 16 bytes from the platform CSPRNG
+   */
+  readonly nonce?: string;
+}
+
+/** A signed call: the envelope to send, with the claims and payload bytes it holds. */
+export interface SignedCall {
+  /** The DSSE envelope, frozen. */
+  readonly envelope: DsseEnvelope;
+  /** The claims signed, frozen. */
+  readonly claims: CallClaims;
+  /** The exact payload bytes signed (JCS of the statement); a fresh copy on each read. */
+  readonly payload: Uint8Array;
+}
+
+function checkInput(input: SignCallInput): void {
+  if (typeof input !== 'object' || input === null) throw new TypeError('"input" expected an object');
+  const { signer, now, ttlMs } = input;
+  if (
+    typeof signer !== 'object' ||
+    signer === null ||
+    typeof signer.sign !== 'function' ||
+    typeof signer.id !== 'string' ||
+    typeof signer.keyId !== 'string'
+  ) {
+    throw new TypeError('"signer" expected a Signer with id, keyId and sign()');
+  }
+  // The keyid must name the signer's own did:key (itself or its verification method), or no verifier could match them.
+  if (signer.keyId !== signer.id && signer.keyId !== `${signer.id}#${signer.id.slice('did:key:'.length)}`) {
+    throw new TypeError('"signer.keyId" expected the signer\'s did:key or its verification method id');
+  }
+  if (now !== undefined && (!(now instanceof Date) || !Number.isFinite(now.getTime()))) {
+    throw new TypeError('"now" expected a valid Date');
+  }
+  if (ttlMs !== undefined && (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS)) {
+    throw new RangeError(`"ttlMs" expected an integer from 1 to ${MAX_TTL_MS}, got ${String(ttlMs)}`);
+  }
+}
+
+/**
+ * Signs a tool call: builds the claims, wraps them in an in-toto Statement v1
+ * whose subject is the args digest, serialises it with RFC 8785 (JCS), and
+ * signs the DSSE PAE of those exact bytes.
+ *
+ * @param input - see {@link SignCallInput}.
+ * @returns the {@link SignedCall}.
+ * @throws TypeError / RangeError on misuse (bad callId, tool, policyHash, nonce, now or ttlMs);
+ *   AttestationError `ERR_ARGS_INVALID` when args are not plain JSON data,
+ *   `ERR_SIGNING_FAILED` when the signer fails.
+ * @example
+ * ```ts
+ * const agent = createIdentity({ name: 'billing' });
+ * const { envelope } = await signCall({ signer: agent, callId: 'c1', tool: 'refund', args: { id: 7 }, policyHash });
+ * ```
+ */
+export async function signCall(input: SignCallInput): Promise<SignedCall> {
+  checkInput(input);
+  const { signer } = input;
+  const issued = input.now ?? new Date();
+  const ttlMs = input.ttlMs ?? DEFAULT_TTL_MS;
+  const { digest } = bindArgs(input.args);
+  const claimsInput = {
+    callId: input.callId,
+    agent: signer.id,
+    tool: input.tool,
+    argsDigest: digest,
+    policyHash: input.policyHash,
+    issuedAt: issued.toISOString(),
+    expiresAt: new Date(issued.getTime() + ttlMs).toISOString(),
+    nonce: input.nonce ?? toBase64Url(randomBytes(16)),
+  };
+  const checked = CallClaimsSchema.safeParse(claimsInput);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new TypeError(`"${String(issue?.path[0] ?? 'input')}" ${issue?.message ?? 'is invalid'}`);
+  }
+  const claims: CallClaims = Object.freeze(checked.data);
+  const statement: CallStatement = {
+    _type: STATEMENT_TYPE,
+    subject: [{ name: `${SUBJECT_PREFIX}${claims.callId}`, digest: { sha256: digest.slice('sha256:'.length) } }],
+    predicateType: PREDICATE_TYPE,
+    predicate: claims,
+  };
+  const payload = canonicalBytes(statement);
+  let sig: unknown;
+  try {
+    sig = await signer.sign(pae(PAYLOAD_TYPE, payload));
+  } catch (cause) {
+    throw new AttestationError('ERR_SIGNING_FAILED', `signer ${signer.id} failed to sign the call`, { cause });
+  }
+  if (!(sig instanceof Uint8Array) || sig.length !== 64) {
+    throw new AttestationError('ERR_SIGNING_FAILED', 'signer returned something other than a 64-byte signature');
+  }
+  const envelope: DsseEnvelope = Object.freeze({
+    payloadType: PAYLOAD_TYPE,
+    payload: toBase64(payload),
+    signatures: Object.freeze([Object.freeze({ keyid: signer.keyId, sig: toBase64(sig) })]),
+  }) as DsseEnvelope;
+  return Object.freeze({
+    envelope,
+    claims,
+    get payload() {
+      return payload.slice();
+    },
+  });
+}

@@ -1,0 +1,239 @@
+import { fromUtf8, verify } from '@agentguard/identity';
+import { digestArgs } from './args.js';
+import { decodeDsseBase64, pae, parseEnvelope } from './dsse.js';
+import { AttestationError, type AttestationErrorCode } from './errors.js';
+import { parseStrictJson } from './json.js';
+import { type CallClaims, CallStatementSchema, MAX_PAYLOAD_BYTES, PAYLOAD_TYPE, SUBJECT_PREFIX } from './schema.js';
+import { MAX_TTL_MS } from './sign.js';
+import { resolveKey, type TrustStore } from './trust-store.js';
+
+/** Default tolerance for clocks that disagree: 30 s. */
+export const DEFAULT_CLOCK_SKEW_MS = 30_000;
+/** Largest clock skew a verifier may tolerate: 5 min. */
+export const MAX_CLOCK_SKEW_MS = 300_000;
+/** Default longest validity window (`expiresAt - issuedAt`) accepted: 5 min. */
+export const DEFAULT_MAX_VALIDITY_MS = 300_000;
+
+/** What one call is checked against; options shared by every verify function. */
+export interface CallCheckOptions {
+  /**
+   * The args the tool will run with; their digest must equal the signed one.
+   * Exactly one of `args`, `argsDigest` or `skipArgsCheck: true` is required.
+   */
+  readonly args?: unknown;
+  /** The args digest (`sha256:<hex>`), when only the digest is at hand (e.g. a digest-only audit record). */
+  readonly argsDigest?: string;
+  /**
+   * Relaxed mode: do not bind the envelope to any args. Only for inspecting
+   * envelopes; never when deciding whether to run a tool.
+   * @default false
+   */
+  readonly skipArgsCheck?: boolean;
+  /**
+   * When set, the claims must name this tool.
+   * @default not checked
+   */
+  readonly expectedTool?: string;
+  /**
+   * When set, the claims must name this call id.
+   * @default not checked
+   */
+  readonly expectedCallId?: string;
+  /**
+   * The verifier's time.
+   * @default new Date()
+   */
+  readonly now?: Date;
+}
+
+/** Verifier settings: whose keys, how much clock disagreement, how long an envelope may live. */
+export interface VerifierSettings {
+  /** Trusted agent keys; an envelope signed by any other key is refused. */
+  readonly trust: TrustStore;
+  /**
+   * Milliseconds of clock disagreement tolerated at both ends of the validity window, 0 to 300 000.
+   * @default 30_000
+   */
+  readonly clockSkewMs?: number;
+  /**
+   * Longest `expiresAt - issuedAt` accepted, 1 to 3 600 000 ms; bounds how long the replay cache must remember.
+   * @default 300_000
+   */
+  readonly maxValidityMs?: number;
+}
+
+/** The outcome of verifying a call envelope. Expected failures are values, never throws. */
+export type CallVerification =
+  | { readonly ok: true; readonly claims: CallClaims; readonly keyid: string }
+  | { readonly ok: false; readonly code: AttestationErrorCode; readonly reason: string };
+
+/** @internal Options after validation. */
+export interface NormalizedCheck {
+  readonly trust: TrustStore;
+  readonly clockSkewMs: number;
+  readonly maxValidityMs: number;
+  readonly args:
+    | { readonly kind: 'args'; readonly value: unknown }
+    | { readonly kind: 'digest'; readonly value: string }
+    | { readonly kind: 'skip' };
+  readonly expectedTool: string | undefined;
+  readonly expectedCallId: string | undefined;
+  readonly nowMs: number;
+}
+
+/** @internal An envelope that passed every check but replay. */
+export interface Checked {
+  readonly claims: CallClaims;
+  readonly keyid: string;
+  readonly replayKey: string;
+  readonly rememberUntilMs: number;
+}
+
+function boundedInt(value: number | undefined, fallback: number, min: number, max: number, name: string): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new RangeError(`"${name}" expected an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return n;
+}
+
+/** @internal Validates verifier settings once (misuse throws). */
+export function normalizeSettings(settings: VerifierSettings): Required<VerifierSettings> {
+  if (typeof settings !== 'object' || settings === null) throw new TypeError('"options" expected an object');
+  const { trust } = settings;
+  if (typeof trust !== 'object' || trust === null || typeof trust.publicKeyFor !== 'function') {
+    throw new TypeError('"trust" expected a TrustStore (createTrustStore())');
+  }
+  return Object.freeze({
+    trust,
+    clockSkewMs: boundedInt(settings.clockSkewMs, DEFAULT_CLOCK_SKEW_MS, 0, MAX_CLOCK_SKEW_MS, 'clockSkewMs'),
+    maxValidityMs: boundedInt(settings.maxValidityMs, DEFAULT_MAX_VALIDITY_MS, 1, MAX_TTL_MS, 'maxValidityMs'),
+  });
+}
+
+/** @internal Validates per-call options (misuse throws). */
+export function normalizeCheck(settings: Required<VerifierSettings>, call: CallCheckOptions): NormalizedCheck {
+  if (typeof call !== 'object' || call === null) throw new TypeError('"options" expected an object');
+  const hasArgs = 'args' in call;
+  const hasDigest = call.argsDigest !== undefined;
+  const skip = call.skipArgsCheck === true;
+  if (Number(hasArgs) + Number(hasDigest) + Number(skip) !== 1) {
+    throw new TypeError('exactly one of "args", "argsDigest" or "skipArgsCheck: true" expected');
+  }
+  if (hasDigest && typeof call.argsDigest !== 'string') throw new TypeError('"argsDigest" expected string');
+  for (const name of ['expectedTool', 'expectedCallId'] as const) {
+    if (call[name] !== undefined && typeof call[name] !== 'string') throw new TypeError(`"${name}" expected string`);
+  }
+  if (call.now !== undefined && (!(call.now instanceof Date) || !Number.isFinite(call.now.getTime()))) {
+    throw new TypeError('"now" expected a valid Date');
+  }
+  return {
+    ...settings,
+    args: hasArgs
+      ? { kind: 'args', value: call.args }
+      : hasDigest
+        ? { kind: 'digest', value: call.argsDigest as string }
+        : { kind: 'skip' },
+    expectedTool: call.expectedTool,
+    expectedCallId: call.expectedCallId,
+    nowMs: call.now === undefined ? Date.now() : call.now.getTime(),
+  };
+}
+
+function fail(code: AttestationErrorCode, reason: string): never {
+  throw new AttestationError(code, reason);
+}
+
+/**
+ * @internal Every check but replay, in order: shape and size, payload type,
+ * trusted key, signature over the exact payload bytes (DSSE protocol.md
+ * "To verify"), then parsing those bytes (never re-canonicalised), agent,
+ * subject, validity window, tool, call id, args.
+ * @throws AttestationError with the code of the first failed check.
+ */
+export function checkEnvelope(input: unknown, o: NormalizedCheck): Checked {
+  const envelope = parseEnvelope(input);
+  if (envelope.payloadType !== PAYLOAD_TYPE) {
+    fail(
+      'ERR_ENVELOPE_PAYLOAD_TYPE',
+      `payloadType expected ${PAYLOAD_TYPE}, got ${JSON.stringify(envelope.payloadType.slice(0, 80))}`,
+    );
+  }
+  const signature = envelope.signatures[0] as { keyid: string; sig: string };
+  const payload = decodeDsseBase64(envelope.payload, 'payload');
+  if (payload.length > MAX_PAYLOAD_BYTES) fail('ERR_ENVELOPE_TOO_LARGE', `payload over ${MAX_PAYLOAD_BYTES} bytes`);
+  const sig = decodeDsseBase64(signature.sig, 'signatures[0].sig');
+  let key: ReturnType<typeof resolveKey>;
+  try {
+    key = resolveKey(o.trust, signature.keyid);
+  } catch {
+    key = undefined; // a trust store that throws trusts nothing
+  }
+  if (key === undefined)
+    fail('ERR_KEY_UNTRUSTED', `keyid ${JSON.stringify(signature.keyid.slice(0, 120))} is not a trusted key`);
+  if (!verify(sig, pae(envelope.payloadType, payload), key.publicKey)) {
+    fail('ERR_SIGNATURE_INVALID', `signature does not verify under ${key.did}`);
+  }
+
+  let parsed: unknown;
+  try {
+    parsed = parseStrictJson(fromUtf8(payload));
+  } catch (cause) {
+    fail('ERR_STATEMENT_INVALID', `payload is not strict UTF-8 JSON: ${(cause as Error).message}`);
+  }
+  const statement = CallStatementSchema.safeParse(parsed);
+  if (!statement.success) {
+    const issue = statement.error.issues[0];
+    fail('ERR_STATEMENT_INVALID', `statement ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const claims = Object.freeze(statement.data.predicate);
+  const subject = statement.data.subject[0];
+  if (claims.agent !== key.did) fail('ERR_AGENT_MISMATCH', `claims name agent ${claims.agent}, signed by ${key.did}`);
+  if (subject.name !== `${SUBJECT_PREFIX}${claims.callId}` || `sha256:${subject.digest.sha256}` !== claims.argsDigest) {
+    fail('ERR_STATEMENT_INVALID', 'statement subject does not match the claims (name or args digest)');
+  }
+
+  const issuedMs = Date.parse(claims.issuedAt);
+  const expiresMs = Date.parse(claims.expiresAt);
+  if (expiresMs <= issuedMs) fail('ERR_STATEMENT_INVALID', 'expiresAt is not after issuedAt');
+  if (expiresMs - issuedMs > o.maxValidityMs) {
+    fail('ERR_ENVELOPE_VALIDITY_TOO_LONG', `valid for ${expiresMs - issuedMs} ms, more than ${o.maxValidityMs} ms`);
+  }
+  if (issuedMs > o.nowMs + o.clockSkewMs) {
+    fail('ERR_ENVELOPE_NOT_YET_VALID', `issued at ${claims.issuedAt}, in the future beyond ${o.clockSkewMs} ms skew`);
+  }
+  if (expiresMs <= o.nowMs - o.clockSkewMs) {
+    fail('ERR_ENVELOPE_EXPIRED', `expired at ${claims.expiresAt} (skew ${o.clockSkewMs} ms)`);
+  }
+  if (o.expectedTool !== undefined && claims.tool !== o.expectedTool) {
+    fail(
+      'ERR_TOOL_MISMATCH',
+      `envelope is for tool ${JSON.stringify(claims.tool)}, expected ${JSON.stringify(o.expectedTool)}`,
+    );
+  }
+  if (o.expectedCallId !== undefined && claims.callId !== o.expectedCallId) {
+    fail(
+      'ERR_CALL_ID_MISMATCH',
+      `envelope is for call ${JSON.stringify(claims.callId)}, expected ${JSON.stringify(o.expectedCallId)}`,
+    );
+  }
+  if (o.args.kind !== 'skip') {
+    const digest = o.args.kind === 'args' ? digestArgs(o.args.value) : o.args.value;
+    if (digest !== claims.argsDigest)
+      fail('ERR_ARGS_MISMATCH', 'args differ from the args the envelope was signed for');
+  }
+  return {
+    claims,
+    keyid: signature.keyid,
+    replayKey: `${claims.agent} ${claims.nonce}`,
+    // A verifier that tolerates skew accepts until expiresAt + skew, so it must remember that long.
+    rememberUntilMs: expiresMs + o.clockSkewMs,
+  };
+}
+
+/** @internal Turns a thrown error on the way to a decision into a refusal (fail closed). */
+export function refusal(error: unknown): CallVerification {
+  if (error instanceof AttestationError) return { ok: false, code: error.code, reason: error.message };
+  const detail = error instanceof Error ? error.message : String(error);
+  return { ok: false, code: 'ERR_ENVELOPE_MALFORMED', reason: `envelope could not be verified: ${detail}` };
+}
