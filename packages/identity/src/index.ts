@@ -1,5 +1,6 @@
 export { IdentityError, type IdentityErrorCode } from './errors.js';
 export { canonicalize, canonicalBytes, type CanonicalizeOptions, type JsonValue } from './canonical.js';
+export { parseJson, type ParseJsonOptions } from './json-parse.js';
 export { sha256, sha256Hex } from './hash.js';
 export { sign, verify, isValidPublicKey, generateSecretKey, publicKeyOf } from './ed25519.js';
 export { publicKeyToDid, didToPublicKey, type DidKey } from './did-key.js';
