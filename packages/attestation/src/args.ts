@@ -37,6 +37,11 @@ export function digestArgs(args: unknown): string {
   return digestOfText(canonicalText(args));
 }
 
+function refuseProto(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new AttestationError('ERR_ARGS_INVALID', 'args hold a member named "__proto__"');
+  return value;
+}
+
 function deepFreeze(value: unknown): void {
   if (typeof value !== 'object' || value === null) return;
   Object.freeze(value);
@@ -51,7 +56,7 @@ function deepFreeze(value: unknown): void {
  *
  * @param args - plain JSON data.
  * @returns a frozen copy whose every nested object and array is frozen.
- * @throws AttestationError `ERR_ARGS_INVALID` when `args` is not plain JSON data.
+ * @throws AttestationError `ERR_ARGS_INVALID` when `args` is not plain JSON data or has a `__proto__` member.
  * @example
  * ```ts
  * const frozen = freezeArgs({ path: '/tmp/a' });
@@ -78,9 +83,10 @@ export interface BoundArgs<T> {
  */
 export function bindArgs<T>(args: T): BoundArgs<T> {
   const text = canonicalText(args);
-  // JSON.parse of our own canonical text: the only surprise it can hold is an
-  // own "__proto__" name, which JSON.parse creates as a plain data property.
-  const copy = JSON.parse(text) as JsonValue;
+  // JSON.parse of our own canonical text (so plain objects, friendly to tools);
+  // the only surprise it could hold is an own "__proto__" member, refused here
+  // because tools that merge args into other objects would be poisoned by it.
+  const copy = JSON.parse(text, refuseProto) as JsonValue;
   deepFreeze(copy);
   return Object.freeze({ args: copy as DeepReadonly<T>, digest: digestOfText(text) });
 }
