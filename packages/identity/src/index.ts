@@ -26,3 +26,46 @@ export {
   randomBytes,
 } from './bytes.js';
 export { toBase58, fromBase58 } from './base58.js';
+export {
+  issueCredential,
+  verifyCredential,
+  inspectCredential,
+  CREDENTIAL_TYP,
+  type IssueCredentialOptions,
+  type AgentCredential,
+  type CredentialResult,
+} from './credential.js';
+export type { CredentialClaims, DelegationClaims, RiskTier } from './credential-claims.js';
+export {
+  MAX_CLOCK_SKEW_MS,
+  type VerifyOptions,
+  type VerifyFailure,
+  type RevocationChecker,
+  type RevocationQuery,
+  type RevocationVerdict,
+} from './credential-options.js';
+export {
+  createTrustAnchors,
+  keyIdOf,
+  type TrustAnchors,
+  type TrustAnchorInput,
+  type AnchorKeyInput,
+  type AnchorKey,
+  type AnchorResolution,
+  type Instant,
+} from './anchors.js';
+export {
+  rightsWidening,
+  meetRights,
+  rightsAllow,
+  type Rights,
+  type RightsCall,
+  type WidenedField,
+} from './delegation-rights.js';
+export { globMatches, globSubset, isToolGlob } from './delegation-glob.js';
+export {
+  constraintsAllow,
+  type ArgConstraint,
+  type ArgConstraints,
+  type ConstraintValue,
+} from './delegation-constraints.js';
