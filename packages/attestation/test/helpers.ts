@@ -42,7 +42,7 @@ export function signed(overrides: Partial<SignCallInput> = {}) {
 
 /** The claims `signed()` produces, for building statements by hand. */
 export function baseClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
+  const claims: Record<string, unknown> = {
     callId: 'call-1',
     agent: ALICE.id,
     tool: 'refund',
@@ -53,6 +53,9 @@ export function baseClaims(overrides: Record<string, unknown> = {}): Record<stri
     nonce: 'AAECAwQFBgcICQoLDA0ODw',
     ...overrides,
   };
+  // An override of undefined removes the claim.
+  for (const key of Object.keys(claims)) if (claims[key] === undefined) delete claims[key];
+  return claims;
 }
 
 /** A statement around `claims`, with its subject consistent with them. */
