@@ -69,3 +69,19 @@ export {
   type ArgConstraints,
   type ConstraintValue,
 } from './delegation-constraints.js';
+export {
+  createKeySet,
+  type KeySet,
+  type KeySetOptions,
+  type KeySetEntry,
+  type RotatingKeyInput,
+} from './rotation.js';
+export {
+  createRevocationList,
+  createRevocationChecker,
+  REVOCATION_TYP,
+  type RevocationListClaims,
+  type CreateRevocationListOptions,
+  type RevocationCheckerOptions,
+  type CachingRevocationChecker,
+} from './revocation.js';
