@@ -32,7 +32,7 @@ describe('definePolicy', () => {
 
   it('validates like parsePolicy', () => {
     expect(() => definePolicy({ rules: [allow('a', { tools: 'x' }), deny('a', { tools: 'y' })] })).toThrow(
-      /rules\[1\]\.id: duplicate rule id/,
+      /rules\[1\]\.id: duplicate id/,
     );
     expect(() => allow(1 as unknown as string, { tools: 'x' })).toThrow(TypeError);
     expect(() => definePolicy(null as never)).toThrow(TypeError);

@@ -14,6 +14,8 @@ export interface DecisionAgent {
   readonly riskTier?: string;
   /** Credential attribute: granted scopes. */
   readonly scopes?: readonly string[];
+  /** Id of the credential the agent presented (limits `per: credential`). @default the agent id */
+  readonly credentialId?: string;
   /** Number of delegation links between the root credential and this agent (0 = root). */
   readonly delegationDepth?: number;
 }
@@ -70,4 +72,6 @@ export interface Decision {
   readonly wouldDeny?: boolean;
   /** Obligations of the matched rules (on `allow` and `require_approval`). */
   readonly obligations?: Obligations;
+  /** Concurrency slots this call holds; give them back with `engine.release(decision)` when the call ends. */
+  readonly leases?: readonly string[];
 }

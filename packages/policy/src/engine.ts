@@ -1,7 +1,12 @@
-import { compilePolicy, type CompiledPolicy, type CompiledRule } from './compile.js';
-import type { Decision, DecisionRequest, Obligations } from './decision.js';
+import { compilePolicy, type MatchContext } from './compile.js';
+import type { Decision, DecisionRequest } from './decision.js';
+import { assertRequest, evaluate, failClosed } from './evaluate.js';
+import { compileLimits } from './limits.js';
+import { normalizePath } from './path.js';
 import { parsePolicy, policyHash } from './parse.js';
-import type { Effect, Policy, PolicyMode } from './schema.js';
+import type { Policy, PolicyMode } from './schema.js';
+import { runSelfTest } from './self-test.js';
+import { createMemoryStateStore, type StateStore } from './state-store.js';
 
 /** Options of {@link createPolicyEngine}. */
 export interface PolicyEngineOptions {
@@ -10,6 +15,40 @@ export interface PolicyEngineOptions {
    * @default () => new Date()
    */
   readonly clock?: () => Date;
+  /**
+   * Where limits, budgets and session taint are kept.
+   * @default a new in-memory store (not shared between processes)
+   */
+  readonly stateStore?: StateStore;
+  /**
+   * Prefix of every key this engine writes to the store.
+   * @default 'agentguard:'
+   */
+  readonly keyPrefix?: string;
+  /**
+   * Resolves a normalised absolute path to the real path (symbolic links
+   * followed), for `pathPrefix` conditions; e.g. `(p) => fs.promises.realpath(p)`.
+   * A rejection makes the condition undecided (an allow does not apply).
+   * @default none: paths are normalised as strings only
+   */
+  readonly resolvePath?: (path: string) => string | Promise<string>;
+  /**
+   * How long a session remembers the data-flow labels it touched, in ms.
+   * @default 86_400_000 (a day)
+   */
+  readonly sessionTtlMs?: number;
+  /**
+   * The restraint self-test's canary: a call the policy must deny. Give your
+   * own when the default one (see {@link DEFAULT_CANARY}) does not fit.
+   * @default DEFAULT_CANARY
+   */
+  readonly canary?: DecisionRequest;
+  /**
+   * Arms the engine even if the restraint self-test fails. Named unsafe: the
+   * self-test failing means the policy allows a call nobody meant to allow.
+   * @default false
+   */
+  readonly unsafeSkipSelfTest?: boolean;
 }
 
 /** A compiled, armed policy: decides calls. */
@@ -18,150 +57,27 @@ export interface PolicyEngine {
   readonly policy: Policy;
   /** `sha256:` content hash of the policy (see {@link policyHash}). */
   readonly hash: string;
+  /** The policy's mode. */
+  readonly mode: PolicyMode;
   /**
    * Decides one call. Never throws and never allows on error: any failure on
-   * the way becomes a `deny` decision whose reason names the error.
+   * the way (a malformed request, a store that fails) becomes a `deny`
+   * decision whose reason names the error.
    */
   decide(request: DecisionRequest): Promise<Decision>;
-}
-
-interface Outcome {
-  readonly effect: Effect;
-  readonly rule: CompiledRule | null;
-}
-
-// Precedence: deny > require_approval > allow > default deny.
-const RANK: Record<Effect, number> = { deny: 3, require_approval: 2, allow: 1 };
-
-function combine(matched: readonly CompiledRule[]): Outcome {
-  let best: CompiledRule | null = null;
-  for (const rule of matched) {
-    if (best === null || RANK[rule.effect] > RANK[best.effect]) best = rule;
-  }
-  return best === null ? { effect: 'deny', rule: null } : { effect: best.effect, rule: best };
-}
-
-function mergeObligations(rules: readonly CompiledRule[]): Obligations | undefined {
-  let redact: string[] | undefined;
-  let maxResultBytes: number | undefined;
-  let timeoutMs: number | undefined;
-  for (const rule of rules) {
-    const o = rule.obligations;
-    if (o === undefined) continue;
-    if (o.redact !== undefined) redact = [...new Set([...(redact ?? []), ...o.redact])];
-    // Several rules oblige: the strictest limit wins.
-    if (o.maxResultBytes !== undefined) maxResultBytes = Math.min(maxResultBytes ?? Infinity, o.maxResultBytes);
-    if (o.timeoutMs !== undefined) timeoutMs = Math.min(timeoutMs ?? Infinity, o.timeoutMs);
-  }
-  if (redact === undefined && maxResultBytes === undefined && timeoutMs === undefined) return undefined;
-  return Object.freeze({
-    ...(redact === undefined ? {} : { redact: Object.freeze(redact) }),
-    ...(maxResultBytes === undefined ? {} : { maxResultBytes }),
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-  });
-}
-
-function describeCall(request: DecisionRequest): string {
-  return `tool ${JSON.stringify(request.tool.name)} for agent ${JSON.stringify(request.agent.name)}`;
-}
-
-function reasonFor(outcome: Outcome, request: DecisionRequest): string {
-  const rule = outcome.rule;
-  if (rule === null) return `no rule allows ${describeCall(request)} (default deny)`;
-  if (rule.reason !== undefined) return rule.reason;
-  const verb = { allow: 'allows', deny: 'denies', require_approval: 'requires approval for' }[rule.effect];
-  return `rule ${JSON.stringify(rule.id)} ${verb} ${describeCall(request)}`;
-}
-
-function assertRequest(request: DecisionRequest): void {
-  const r = request as Partial<DecisionRequest> | null;
-  if (typeof r !== 'object' || r === null) throw new TypeError('"request" expected an object');
-  if (typeof r.tool !== 'object' || r.tool === null || typeof r.tool.name !== 'string') {
-    throw new TypeError('"request.tool.name" expected string');
-  }
-  if (typeof r.agent !== 'object' || r.agent === null) throw new TypeError('"request.agent" expected an object');
-  if (typeof r.agent.id !== 'string' || typeof r.agent.name !== 'string') {
-    throw new TypeError('"request.agent.id" and "request.agent.name" expected strings');
-  }
+  /** Gives back the concurrency slots a decision holds (call it when the tool call ends). */
+  release(decision: Decision): Promise<void>;
 }
 
 /**
- * Evaluates `request` against `compiled`. `mode` is the policy's mode; a
- * monitored rule's deny or require_approval never takes effect but is
- * reported as `wouldDeny`.
- */
-export function evaluate(compiled: CompiledPolicy, mode: PolicyMode, request: DecisionRequest, hash: string): Decision {
-  assertRequest(request);
-  if (mode === 'off') {
-    return {
-      effect: 'allow',
-      ruleId: null,
-      reason: 'policy mode is off: not evaluated',
-      matched: [],
-      policyHash: hash,
-      mode,
-    };
-  }
-  const matched: CompiledRule[] = [];
-  for (const rule of compiled.candidates(request.tool.name)) {
-    if (rule.mode !== 'off' && rule.matches(request)) matched.push(rule);
-  }
-  const full = combine(matched);
-  // What is enforced: allow rules always count; a blocking effect only from an enforced rule in an enforced policy.
-  const enforced =
-    mode === 'monitor'
-      ? { effect: 'allow' as const, rule: combine(matched.filter((r) => r.effect === 'allow')).rule }
-      : combine(matched.filter((r) => r.effect === 'allow' || r.mode === 'enforce'));
-  const ids = Object.freeze(matched.map((r) => r.id));
-  if (enforced.effect === 'allow' && full.effect !== 'allow') {
-    return {
-      effect: 'allow',
-      ruleId: full.rule?.id ?? null,
-      reason: `monitor: would ${full.effect === 'deny' ? 'deny' : 'require approval'}: ${reasonFor(full, request)}`,
-      matched: ids,
-      policyHash: hash,
-      mode,
-      wouldDeny: true,
-      ...withObligations(matched, 'allow'),
-    };
-  }
-  return {
-    effect: enforced.effect,
-    ruleId: enforced.rule?.id ?? null,
-    reason: reasonFor(enforced, request),
-    matched: ids,
-    policyHash: hash,
-    mode,
-    ...(enforced.effect === 'deny' ? {} : withObligations(matched, enforced.effect)),
-  };
-}
-
-function withObligations(matched: readonly CompiledRule[], effect: Effect): { obligations?: Obligations } {
-  const from = matched.filter((r) => r.effect === 'allow' || (effect === 'require_approval' && r.effect === effect));
-  const obligations = mergeObligations(from);
-  return obligations === undefined ? {} : { obligations };
-}
-
-/** The decision returned when evaluation itself failed: always a deny. */
-export function failClosed(error: unknown, hash: string, mode: PolicyMode): Decision {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    effect: 'deny',
-    ruleId: null,
-    reason: `policy evaluation failed (ERR_POLICY_EVALUATION): ${message}`,
-    matched: [],
-    policyHash: hash,
-    mode,
-  };
-}
-
-/**
- * Validates `policy`, compiles and indexes its rules, and returns an engine.
+ * Validates `policy`, compiles and indexes its rules, proves it denies a
+ * canary call (the restraint self-test), and returns an armed engine.
  *
  * @param policy - a policy document (validated here even when it came from {@link parsePolicy}).
  * @param options - see {@link PolicyEngineOptions}.
  * @returns a frozen engine.
- * @throws PolicyError `ERR_POLICY_INVALID` when the policy is not valid.
+ * @throws PolicyError `ERR_POLICY_INVALID` when the policy is not valid; `ERR_POLICY_SELF_TEST` when it
+ *   does not deny the canary call.
  * @example
  * ```ts
  * const engine = createPolicyEngine({
@@ -173,22 +89,119 @@ export function failClosed(error: unknown, hash: string, mode: PolicyMode): Deci
  * ```
  */
 export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngineOptions = {}): PolicyEngine {
-  if (options.clock !== undefined && typeof options.clock !== 'function') {
-    throw new TypeError(`"clock" expected a function, got ${typeof options.clock}`);
+  const clock = options.clock ?? (() => new Date());
+  if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
+  const resolvePath = options.resolvePath;
+  if (resolvePath !== undefined && typeof resolvePath !== 'function') {
+    throw new TypeError(`"resolvePath" expected a function, got ${typeof resolvePath}`);
+  }
+  const prefix = options.keyPrefix ?? 'agentguard:';
+  const sessionTtlMs = options.sessionTtlMs ?? 86_400_000;
+  if (!Number.isFinite(sessionTtlMs) || sessionTtlMs <= 0) {
+    throw new RangeError(`"sessionTtlMs" expected a positive number, got ${sessionTtlMs}`);
   }
   const parsed = parsePolicy(policy);
   const hash = policyHash(parsed);
   const mode = parsed.mode ?? 'enforce';
   const compiled = compilePolicy(parsed);
+  if (options.unsafeSkipSelfTest !== true) runSelfTest(compiled, hash, clock, options.canary);
+  const store = options.stateStore ?? createMemoryStateStore();
+  const limits = compileLimits(parsed.limits ?? [], mode, store, prefix);
+  const needsTaint = compiled.rules.some((r) => r.needsTaint);
+  // Sessions are explicit; a request without one belongs to this engine's own session.
+  const defaultSession = `engine-${crypto.randomUUID()}`;
+
+  async function decideOrThrow(request: DecisionRequest): Promise<Decision> {
+    assertRequest(request);
+    if (mode === 'off') {
+      return {
+        effect: 'allow',
+        ruleId: null,
+        reason: 'policy mode is off: not evaluated',
+        matched: [],
+        policyHash: hash,
+        mode,
+      };
+    }
+    const now = request.now ?? clock();
+    if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TypeError('"now" expected a valid Date');
+    const sessionId = request.session?.id ?? defaultSession;
+    if (typeof sessionId !== 'string') throw new TypeError('"request.session.id" expected string');
+    const candidates = compiled.candidates(request.tool.name);
+    let resolvedPaths: Map<string, string | undefined> | undefined;
+    if (resolvePath !== undefined) {
+      resolvedPaths = new Map();
+      for (const rule of candidates) {
+        for (const condition of rule.pathConditions) {
+          const value = condition.read(request.args);
+          const path = typeof value === 'string' ? normalizePath(value) : undefined;
+          if (path === undefined || resolvedPaths.has(path)) continue;
+          try {
+            const real = await resolvePath(path);
+            resolvedPaths.set(path, typeof real === 'string' ? normalizePath(real) : undefined);
+          } catch {
+            resolvedPaths.set(path, undefined);
+          }
+        }
+      }
+    }
+    const taintKey = `${prefix}taint:${sessionId}`;
+    const taint = needsTaint ? new Set(await store.members(taintKey)) : undefined;
+    const ctx: MatchContext = {
+      request,
+      now,
+      taint,
+      notes: [],
+      ...(resolvedPaths === undefined ? {} : { resolvedPaths }),
+    };
+    let decision = evaluate(compiled, mode, ctx, hash);
+    if (decision.effect !== 'deny' && limits.has(request.tool.name)) {
+      const outcome = await limits.check(request, sessionId, now.getTime());
+      if (!outcome.ok) {
+        decision = {
+          effect: 'deny',
+          ruleId: outcome.exceeded.id,
+          reason: outcome.exceeded.reason,
+          matched: Object.freeze([...decision.matched, outcome.exceeded.id]),
+          policyHash: hash,
+          mode,
+        };
+      } else {
+        const would = outcome.wouldExceed;
+        decision = {
+          ...decision,
+          ...(would.length > 0 && decision.wouldDeny !== true
+            ? {
+                wouldDeny: true,
+                ruleId: would[0]?.id ?? null,
+                reason: `monitored limit: would deny: ${would[0]?.reason}`,
+              }
+            : {}),
+          ...(outcome.leases.length > 0 ? { leases: Object.freeze([...outcome.leases]) } : {}),
+        };
+      }
+    }
+    // Data flow: a call that may go ahead taints its session with the tool's labels.
+    const labels = request.tool.labels;
+    if (decision.effect !== 'deny' && labels !== undefined && labels.length > 0) {
+      await store.addToSet(taintKey, labels, sessionTtlMs);
+    }
+    return decision;
+  }
+
   return Object.freeze({
     policy: parsed,
     hash,
+    mode,
     async decide(request: DecisionRequest): Promise<Decision> {
       try {
-        return Object.freeze(evaluate(compiled, mode, request, hash));
+        return Object.freeze(await decideOrThrow(request));
       } catch (error) {
         return Object.freeze(failClosed(error, hash, mode));
       }
+    },
+    async release(decision: Decision): Promise<void> {
+      if (decision.leases !== undefined && decision.leases.length > 0) await limits.release(decision.leases);
     },
   });
 }

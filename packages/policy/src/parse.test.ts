@@ -79,7 +79,7 @@ describe('parsePolicy', () => {
         ],
       },
       'rules[1].id',
-      /duplicate rule id "a" \(first used at rules\[0\]\)/,
+      /duplicate id "a" \(first used at rules\[0\]\)/,
     ],
     ['explicit undefined', { version: 1, id: undefined, rules: [] }, '$', /undefined/],
   ])('rejects %s', (_name, json, path, message) => {

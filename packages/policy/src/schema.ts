@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_GLOB_LENGTH } from './glob.js';
+import { parsePointer } from './pointer.js';
+import { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.js';
 
 /**
  * The policy document, version 1, as zod schemas. Every object is `.strict()`
@@ -10,6 +12,116 @@ import { MAX_GLOB_LENGTH } from './glob.js';
 
 const glob = z.string().min(1).max(MAX_GLOB_LENGTH);
 const globs = z.array(glob).min(1).max(1024);
+const names = z.array(z.string().min(1).max(256)).min(1).max(256);
+const count = z.int().min(0);
+
+function pointerIssue(pointer: string): string | undefined {
+  try {
+    parsePointer(pointer);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** An RFC 6901 JSON pointer into the call's arguments, e.g. `/amount` or `/to/0/email`. */
+export const pointerSchema = z
+  .string()
+  .max(1024)
+  .superRefine((pointer, ctx) => {
+    const problem = pointerIssue(pointer);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * Tests on one argument value; every test given must hold. A missing
+ * argument fails every test but `exists: false`. A value of the wrong type
+ * (or one a test cannot judge, such as an unparsable URL) makes the
+ * condition undecided: an `allow` rule then does not apply, and a `deny` or
+ * `require_approval` rule does (fail closed).
+ */
+export const conditionSchema = z
+  .object({
+    /** Deep equality with this JSON value. */
+    eq: z.json().optional(),
+    /** Deep equality with one of these values. */
+    in: z.array(z.json()).min(1).max(10_000).optional(),
+    /** A string matching one of these globs. */
+    glob: globs.optional(),
+    /** A string in which this pattern is found (linear-time engine; anchor with `^…$`). */
+    regex: z.string().min(1).max(MAX_REGEX_LENGTH).optional(),
+    /** `i` for a case-insensitive `regex`. */
+    regexFlags: z.literal('i').optional(),
+    /** A number ≥ min. */
+    min: z.number().optional(),
+    /** A number ≤ max. */
+    max: z.number().optional(),
+    /** A string of at least / at most this many UTF-16 code units. */
+    minLength: count.optional(),
+    maxLength: count.optional(),
+    /** An array of at least / at most this many items. */
+    minItems: count.optional(),
+    maxItems: count.optional(),
+    /** An absolute path that, once normalised (`.`, `..`, `//`, `\\`), lies inside one of these directories. */
+    pathPrefix: z.array(z.string().min(1).max(4096).startsWith('/')).min(1).max(256).optional(),
+    /** A URL whose host matches one of these globs (case-insensitive), e.g. `*.example.com`. */
+    urlHost: globs.optional(),
+    /** Whether the argument must be present (`true`) or absent (`false`). */
+    exists: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (Object.keys(c).filter((k) => k !== 'regexFlags').length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a condition needs at least one test' });
+    }
+    if (c.regexFlags !== undefined && c.regex === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['regexFlags'], message: '"regexFlags" needs "regex"' });
+    }
+    if (c.regex !== undefined) {
+      try {
+        compileSafeRegex(c.regex, c.regexFlags ?? '');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['regex'], message: (error as Error).message });
+      }
+    }
+  });
+
+/** Attributes of the agent's credential that a rule requires. */
+export const subjectSchema = z
+  .object({
+    owner: globs.optional(),
+    environment: globs.optional(),
+    riskTier: names.optional(),
+    /** The agent must hold every one of these scopes. */
+    scopes: names.optional(),
+    maxDelegationDepth: count.optional(),
+  })
+  .strict();
+
+/** What an allow decision obliges the caller to do. */
+export const obligationsSchema = z
+  .object({
+    redact: z.array(pointerSchema).min(1).max(256).optional(),
+    maxResultBytes: z.int().positive().optional(),
+    timeoutMs: z.int().positive().optional(),
+  })
+  .strict();
+
+const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'expected "HH:MM"');
+
+/** A recurring time window; `from` later than `to` wraps past midnight. */
+export const scheduleSchema = z
+  .object({
+    days: z.array(z.int().min(0).max(6)).min(1).max(7).optional(),
+    from: clock.optional(),
+    to: clock.optional(),
+    utcOffsetMinutes: z
+      .int()
+      .min(-14 * 60)
+      .max(14 * 60)
+      .optional(),
+  })
+  .strict();
 
 /** What a rule does when it matches. Precedence: deny > require_approval > allow > default deny. */
 export const effectSchema = z.enum(['allow', 'deny', 'require_approval']);
@@ -29,8 +141,69 @@ export const ruleSchema = z
     agents: globs.optional(),
     /** Globs on the tool name. */
     tools: globs,
+    /** The rule applies only to tools carrying at least one of these tags. */
+    tags: names.optional(),
+    /** The rule applies only to tools carrying at least one of these data-flow labels. */
+    labels: names.optional(),
+    /** The rule applies only once the session has called a tool carrying one of these labels. */
+    taintedBy: names.optional(),
+    /** Credential attributes the agent must have. */
+    subject: subjectSchema.optional(),
+    /** Conditions on the arguments, keyed by JSON pointer; all must hold. */
+    when: z.record(z.string().max(1024), conditionSchema).optional(),
+    /** When the rule applies. */
+    schedule: scheduleSchema.optional(),
+    /** Obligations attached when this rule allows (or requires approval). */
+    obligations: obligationsSchema.optional(),
+    /** This rule's mode; the policy's mode still caps it. @default the policy's mode */
+    mode: modeSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((rule, ctx) => {
+    for (const key of Object.keys(rule.when ?? {})) {
+      const problem = pointerIssue(key);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['when', key], message: problem });
+    }
+  });
+
+/** A limit on calls: rate, token bucket, cumulative budget, or concurrency, counted per scope. */
+export const limitSchema = z
+  .object({
+    /** Unique among limits and rules; named in the decision that a limit denies. */
+    id: z.string().min(1).max(128),
+    reason: z.string().max(1024).optional(),
+    tools: globs,
+    agents: globs.optional(),
+    /** What is counted separately: per agent (default), tool, session, credential; `[]` counts all together. */
+    per: z
+      .array(z.enum(['agent', 'tool', 'session', 'credential']))
+      .max(4)
+      .optional(),
+    /** At most `calls` calls per fixed window of `windowMs`. */
+    rate: z
+      .object({ calls: z.int().min(1), windowMs: z.int().min(1) })
+      .strict()
+      .optional(),
+    /** Token bucket: bursts up to `capacity`, refilled at `refillPerSecond`. */
+    tokenBucket: z
+      .object({ capacity: z.number().positive(), refillPerSecond: z.number().positive() })
+      .strict()
+      .optional(),
+    /** The sum of the numeric argument at `arg` may not exceed `max` per window of `windowMs`. */
+    budget: z
+      .object({ arg: pointerSchema, max: z.number().positive(), windowMs: z.int().min(1) })
+      .strict()
+      .optional(),
+    /** At most this many calls in flight at once (released by `engine.release(decision)`). */
+    concurrency: z.int().min(1).optional(),
+    mode: modeSchema.optional(),
+  })
+  .strict()
+  .superRefine((l, ctx) => {
+    if (l.rate === undefined && l.tokenBucket === undefined && l.budget === undefined && l.concurrency === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a limit needs rate, tokenBucket, budget or concurrency' });
+    }
+  });
 
 /** A policy document, version 1. */
 export const policySchema = z
@@ -40,20 +213,27 @@ export const policySchema = z
     description: z.string().max(4096).optional(),
     mode: modeSchema.optional(),
     rules: z.array(ruleSchema).max(1_000_000),
+    limits: z.array(limitSchema).max(10_000).optional(),
   })
   .strict()
   .superRefine((policy, ctx) => {
-    const seen = new Map<string, number>();
-    policy.rules.forEach((rule, index) => {
-      const first = seen.get(rule.id);
-      if (first === undefined) seen.set(rule.id, index);
+    const seen = new Map<string, string>();
+    const check = (list: 'rules' | 'limits', id: string, index: number) => {
+      const first = seen.get(id);
+      if (first === undefined) seen.set(id, `${list}[${index}]`);
       else {
         ctx.addIssue({
           code: 'custom',
-          path: ['rules', index, 'id'],
-          message: `duplicate rule id ${JSON.stringify(rule.id)} (first used at rules[${first}])`,
+          path: [list, index, 'id'],
+          message: `duplicate id ${JSON.stringify(id)} (first used at ${first})`,
         });
       }
+    };
+    policy.rules.forEach((rule, index) => {
+      check('rules', rule.id, index);
+    });
+    policy.limits?.forEach((limit, index) => {
+      check('limits', limit.id, index);
     });
   });
 
@@ -65,3 +245,11 @@ export type PolicyMode = z.infer<typeof modeSchema>;
 export type PolicyRule = z.infer<typeof ruleSchema>;
 /** A validated policy document (the output of {@link parsePolicy}). */
 export type Policy = z.infer<typeof policySchema>;
+/** A rate limit, budget or concurrency cap. */
+export type Limit = z.infer<typeof limitSchema>;
+/** Tests on one argument. */
+export type Condition = z.infer<typeof conditionSchema>;
+/** Credential attributes a rule requires. */
+export type SubjectMatch = z.infer<typeof subjectSchema>;
+/** A rule's time window. */
+export type Schedule = z.infer<typeof scheduleSchema>;

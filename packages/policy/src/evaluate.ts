@@ -1,0 +1,139 @@
+import type { CompiledPolicy, CompiledRule, MatchContext } from './compile.js';
+import { FALSE, TRUE } from './conditions.js';
+import type { Decision, DecisionRequest, Obligations } from './decision.js';
+import type { Effect, PolicyMode } from './schema.js';
+
+interface Outcome {
+  readonly effect: Effect;
+  readonly rule: CompiledRule | null;
+}
+
+// Precedence: deny > require_approval > allow > default deny. Ties go to the earlier rule.
+const RANK: Record<Effect, number> = { deny: 3, require_approval: 2, allow: 1 };
+
+function combine(matched: readonly CompiledRule[]): Outcome {
+  let best: CompiledRule | null = null;
+  for (const rule of matched) {
+    if (best === null || RANK[rule.effect] > RANK[best.effect]) best = rule;
+  }
+  return best === null ? { effect: 'deny', rule: null } : { effect: best.effect, rule: best };
+}
+
+/** Merges obligations; when several rules oblige, the strictest limit wins and redactions add up. */
+export function mergeObligations(list: readonly (Obligations | undefined)[]): Obligations | undefined {
+  let redact: string[] | undefined;
+  let maxResultBytes: number | undefined;
+  let timeoutMs: number | undefined;
+  for (const o of list) {
+    if (o === undefined) continue;
+    if (o.redact !== undefined) redact = [...new Set([...(redact ?? []), ...o.redact])];
+    if (o.maxResultBytes !== undefined) maxResultBytes = Math.min(maxResultBytes ?? Infinity, o.maxResultBytes);
+    if (o.timeoutMs !== undefined) timeoutMs = Math.min(timeoutMs ?? Infinity, o.timeoutMs);
+  }
+  if (redact === undefined && maxResultBytes === undefined && timeoutMs === undefined) return undefined;
+  return Object.freeze({
+    ...(redact === undefined ? {} : { redact: Object.freeze(redact) }),
+    ...(maxResultBytes === undefined ? {} : { maxResultBytes }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+}
+
+function describeCall(request: DecisionRequest): string {
+  return `tool ${JSON.stringify(request.tool.name)} for agent ${JSON.stringify(request.agent.name)}`;
+}
+
+function reasonFor(outcome: Outcome, request: DecisionRequest, notes: readonly string[]): string {
+  const rule = outcome.rule;
+  if (rule === null) return `no rule allows ${describeCall(request)} (default deny)`;
+  const verb = { allow: 'allows', deny: 'denies', require_approval: 'requires approval for' }[rule.effect];
+  const base = rule.reason ?? `rule ${JSON.stringify(rule.id)} ${verb} ${describeCall(request)}`;
+  return rule.effect !== 'allow' && notes.length > 0 ? `${base} (undecided, so applied: ${notes.join('; ')})` : base;
+}
+
+/** Checks the request's shape; a malformed request is an evaluation error (and so a deny). */
+export function assertRequest(request: DecisionRequest): void {
+  const r = request as Partial<DecisionRequest> | null;
+  if (typeof r !== 'object' || r === null) throw new TypeError('"request" expected an object');
+  if (typeof r.tool !== 'object' || r.tool === null || typeof r.tool.name !== 'string') {
+    throw new TypeError('"request.tool.name" expected string');
+  }
+  if (typeof r.agent !== 'object' || r.agent === null) throw new TypeError('"request.agent" expected an object');
+  if (typeof r.agent.id !== 'string' || typeof r.agent.name !== 'string') {
+    throw new TypeError('"request.agent.id" and "request.agent.name" expected strings');
+  }
+  for (const key of ['tags', 'labels'] as const) {
+    const list = r.tool[key];
+    if (list !== undefined && (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))) {
+      throw new TypeError(`"request.tool.${key}" expected an array of strings`);
+    }
+  }
+}
+
+/**
+ * Evaluates a request against the compiled rules. `policyMode` is the
+ * policy's mode; with `selfTest`, every rule not switched off counts as
+ * enforced (the self-test checks the policy as it would be enforced).
+ */
+export function evaluate(
+  compiled: CompiledPolicy,
+  policyMode: PolicyMode,
+  ctx: MatchContext,
+  hash: string,
+  selfTest = false,
+): Decision {
+  const { request } = ctx;
+  const matched: CompiledRule[] = [];
+  for (const rule of compiled.candidates(request.tool.name)) {
+    const mode = selfTest ? rule.ownMode : rule.mode;
+    if (mode === 'off') continue;
+    const m = rule.matches(ctx);
+    // An undecided condition never grants, but does restrict (fail closed).
+    if (m === TRUE || (m !== FALSE && rule.effect !== 'allow')) matched.push(rule);
+  }
+  const full = combine(matched);
+  // Monitored rules never block; in a monitored policy nothing does (not even the default deny).
+  const enforced: Outcome = selfTest
+    ? full
+    : policyMode === 'enforce'
+      ? combine(matched.filter((r) => r.effect === 'allow' || r.mode === 'enforce'))
+      : { effect: 'allow', rule: full.rule };
+  const ids = Object.freeze(matched.map((r) => r.id));
+  const base = { matched: ids, policyHash: hash, mode: policyMode };
+  if (enforced.effect === 'allow' && full.effect !== 'allow') {
+    const would = full.effect === 'deny' ? 'deny' : 'require approval';
+    return {
+      effect: 'allow',
+      ruleId: full.rule?.id ?? null,
+      reason: `${policyMode === 'enforce' ? 'monitored rule' : `policy in ${policyMode} mode`}: would ${would}: ${reasonFor(full, request, ctx.notes)}`,
+      ...base,
+      wouldDeny: true,
+      ...obligationsOf(matched, 'allow'),
+    };
+  }
+  return {
+    effect: enforced.effect,
+    ruleId: enforced.rule?.id ?? null,
+    reason: reasonFor(enforced, request, ctx.notes),
+    ...base,
+    ...(enforced.effect === 'deny' ? {} : obligationsOf(matched, enforced.effect)),
+  };
+}
+
+function obligationsOf(matched: readonly CompiledRule[], effect: Effect): { obligations?: Obligations } {
+  const from = matched.filter((r) => r.effect === 'allow' || (effect === 'require_approval' && r.effect === effect));
+  const obligations = mergeObligations(from.map((r) => r.obligations));
+  return obligations === undefined ? {} : { obligations };
+}
+
+/** The decision returned when evaluation itself failed: always a deny, never a throw. */
+export function failClosed(error: unknown, hash: string, mode: PolicyMode): Decision {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    effect: 'deny',
+    ruleId: null,
+    reason: `policy evaluation failed (ERR_POLICY_EVALUATION): ${message}`,
+    matched: Object.freeze([]),
+    policyHash: hash,
+    mode,
+  };
+}
