@@ -2,16 +2,29 @@ export { PolicyError, type PolicyErrorCode, type PolicyIssue } from './errors.js
 export {
   policySchema,
   ruleSchema,
+  limitSchema,
+  conditionSchema,
   effectSchema,
   modeSchema,
   type Effect,
   type PolicyMode,
   type Policy,
   type PolicyRule,
+  type Limit,
+  type Condition,
+  type SubjectMatch,
+  type Schedule,
 } from './schema.js';
 export { parsePolicy, policyHash } from './parse.js';
-export type { Decision, DecisionRequest, DecisionAgent, DecisionTool, Obligations } from './decision.js';
+export type {
+  Decision,
+  DecisionRequest,
+  DecisionAgent,
+  DecisionTool,
+  Obligations,
+} from './decision.js';
 export { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from './engine.js';
+export { DEFAULT_CANARY } from './self-test.js';
 export {
   definePolicy,
   allow,
@@ -22,4 +35,14 @@ export {
   type RuleJson,
   type Globs,
 } from './builder.js';
+export { readOnlyPreset, type ReadOnlyPresetOptions } from './preset.js';
+export {
+  createMemoryStateStore,
+  type StateStore,
+  type TokenBucket,
+  type TakeResult,
+  type MemoryStateStoreOptions,
+} from './state-store.js';
 export { compileGlob, type GlobMatcher } from './glob.js';
+export { compileSafeRegex, type SafeRegex } from './safe-regex.js';
+export { normalizePath } from './path.js';
