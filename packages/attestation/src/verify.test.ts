@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fromBase64, fromUtf8 } from '@agentguard/identity';
 import { describe, expect, it } from 'vitest';
 import { ALICE, ARGS, baseClaims, MALLORY, NOW, POLICY_HASH, signed, signRaw, statementOf } from '../test/helpers.js';
@@ -59,6 +60,22 @@ describe('signCall', () => {
   it('honours ttlMs', async () => {
     const call = await signed({ ttlMs: 5_000 });
     expect(call.claims.expiresAt).toBe('2026-03-01T12:00:05.000Z');
+  });
+});
+
+describe('format vector (docs/formats/call-envelope.md, "Example")', () => {
+  it('reproduces the documented envelope and payload byte for byte', async () => {
+    const doc = readFileSync(new URL('../../../docs/formats/call-envelope.md', import.meta.url), 'utf8');
+    const example = doc.slice(doc.indexOf('## Example'), doc.indexOf('## Fields'));
+    const [envelopeJson, payloadJson] = [...example.matchAll(/```json\n([\s\S]*?)```/g)].map((m) =>
+      JSON.parse(m[1] as string),
+    );
+    const policyHash = 'sha256:5f0c2ad3b6a1e8a3f6b9f4f86c1d3e2a7b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e';
+    const call = await signed({ policyHash });
+    expect(call.envelope).toEqual(envelopeJson);
+    expect(JSON.parse(fromUtf8(call.payload))).toEqual(payloadJson);
+    expect(ALICE.id).toBe('did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw');
+    expect((await verifyCall(envelopeJson, { trust, args: ARGS, now: NOW })).ok).toBe(true);
   });
 });
 
