@@ -1,11 +1,18 @@
+import { assertUint8Array } from './bytes.js';
 import { IdentityError } from './errors.js';
 
 // The Bitcoin alphabet, as multibase `z` (base58btc) uses.
 const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const INDEX = new Map<string, number>([...ALPHABET].map((c, i) => [c, i]));
 
-/** Encodes bytes as base58btc. */
+/**
+ * Encodes bytes as base58btc (the Bitcoin alphabet; multibase prefix `z`).
+ * Leading zero bytes become leading `1`s, so the encoding is one-to-one.
+ *
+ * @throws TypeError on non-Uint8Array input.
+ */
 export function toBase58(bytes: Uint8Array): string {
+  assertUint8Array(bytes, 'bytes');
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
   const digits: number[] = [];
@@ -29,9 +36,18 @@ export function toBase58(bytes: Uint8Array): string {
 /**
  * Decodes base58btc. Input longer than `maxLength` characters is refused before
  * any work, since decoding is quadratic in the length.
+ *
+ * @param text - base58btc text (no multibase prefix).
+ * @param maxLength - longest accepted input, in characters. @default 256
+ * @throws TypeError on non-string input; RangeError on a bad `maxLength`;
+ *   IdentityError `ERR_ENCODING_INVALID` for a character outside the alphabet or too long an input.
  */
 export function fromBase58(text: string, maxLength = 256): Uint8Array {
-  if (typeof text !== 'string' || text.length > maxLength) {
+  if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${typeof text}`);
+  if (!Number.isSafeInteger(maxLength) || maxLength < 0) {
+    throw new RangeError(`"maxLength" expected a non-negative integer, got ${String(maxLength)}`);
+  }
+  if (text.length > maxLength) {
     throw new IdentityError('ERR_ENCODING_INVALID', `expected a base58btc string of at most ${maxLength} characters`);
   }
   let zeros = 0;

@@ -3,13 +3,25 @@ import { IdentityError } from './errors.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Encodes a string as UTF-8 bytes. */
+/**
+ * Encodes a string as UTF-8 bytes. A lone surrogate becomes U+FFFD, as
+ * `TextEncoder` does; use `canonicalBytes` where that must be an error.
+ *
+ * @throws TypeError when `text` is not a string.
+ */
 export function utf8(text: string): Uint8Array {
+  assertString(text, 'text');
   return encoder.encode(text);
 }
 
-/** Decodes UTF-8 bytes; invalid UTF-8 is an error, never replaced with U+FFFD. */
+/**
+ * Decodes UTF-8 bytes; invalid UTF-8 is an error, never replaced with U+FFFD.
+ * A leading byte-order mark is kept as U+FEFF, not stripped.
+ *
+ * @throws TypeError on non-Uint8Array input; IdentityError `ERR_ENCODING_INVALID` on invalid UTF-8.
+ */
 export function fromUtf8(bytes: Uint8Array): string {
+  assertUint8Array(bytes, 'bytes');
   try {
     return decoder.decode(bytes);
   } catch (cause) {
@@ -17,18 +29,43 @@ export function fromUtf8(bytes: Uint8Array): string {
   }
 }
 
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value === 'object' ? ((value as object).constructor?.name ?? 'object') : typeof value;
+}
+
+/** @internal Throws TypeError unless `value` is a Uint8Array (Buffer included). */
+export function assertUint8Array(value: unknown, name: string): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new TypeError(`"${name}" expected Uint8Array, got ${describe(value)}`);
+}
+
+function assertString(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string') throw new TypeError(`"${name}" expected string, got ${describe(value)}`);
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** Lower-case hex of `bytes`. */
+/**
+ * Lower-case hex of `bytes`.
+ *
+ * @throws TypeError on non-Uint8Array input.
+ */
 export function toHex(bytes: Uint8Array): string {
+  assertUint8Array(bytes, 'bytes');
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];
   return out;
 }
 
-/** Parses lower- or upper-case hex of even length. */
+/**
+ * Parses lower- or upper-case hex of even length.
+ *
+ * @throws TypeError on non-string input; IdentityError `ERR_ENCODING_INVALID` on odd length or a non-hex character.
+ */
 export function fromHex(hex: string): Uint8Array {
-  if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+  assertString(hex, 'hex');
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
     throw new IdentityError('ERR_ENCODING_INVALID', 'expected an even-length hex string');
   }
   const out = new Uint8Array(hex.length / 2);
@@ -39,8 +76,11 @@ export function fromHex(hex: string): Uint8Array {
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-function encode64(bytes: Uint8Array, chars: string, pad: boolean): string {
-  const alphabet = [...chars];
+const B64_CHARS = [...B64];
+const B64URL_CHARS = [...B64URL];
+
+function encode64(bytes: Uint8Array, alphabet: readonly string[], pad: boolean): string {
+  assertUint8Array(bytes, 'bytes');
   let out = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
@@ -58,22 +98,32 @@ function encode64(bytes: Uint8Array, chars: string, pad: boolean): string {
   return out;
 }
 
-function decode64(text: string, alphabet: string, padded: boolean, label: string): Uint8Array {
-  if (typeof text !== 'string') throw new IdentityError('ERR_ENCODING_INVALID', `expected ${label} string`);
-  let body = text;
+function lookup(alphabet: string): Int8Array {
+  const table = new Int8Array(128).fill(-1);
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+}
+const B64_LOOKUP = lookup(B64);
+const B64URL_LOOKUP = lookup(B64URL);
+
+function decode64(text: string, table: Int8Array, padded: boolean, label: string): Uint8Array {
+  assertString(text, 'text');
+  let end = text.length;
   if (padded) {
     if (text.length % 4 !== 0) throw new IdentityError('ERR_ENCODING_INVALID', `invalid ${label}: length`);
-    body = text.replace(/={1,2}$/, '');
+    if (text.endsWith('==')) end -= 2;
+    else if (text.endsWith('=')) end -= 1;
   }
-  if (body.length % 4 === 1) throw new IdentityError('ERR_ENCODING_INVALID', `invalid ${label}: length`);
-  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
+  if (end % 4 === 1) throw new IdentityError('ERR_ENCODING_INVALID', `invalid ${label}: length`);
+  const out = new Uint8Array(Math.floor((end * 3) / 4));
   let acc = 0;
   let bits = 0;
   let o = 0;
-  for (let i = 0; i < body.length; i++) {
-    const v = alphabet.indexOf(body[i] as string);
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? (table[c] as number) : -1;
     if (v < 0) throw new IdentityError('ERR_ENCODING_INVALID', `invalid ${label}: unexpected character at ${i}`);
-    acc = (acc << 6) | v;
+    acc = ((acc << 6) | v) & 0xffffff;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
@@ -81,37 +131,62 @@ function decode64(text: string, alphabet: string, padded: boolean, label: string
     }
   }
   // Canonical encoding only: the unused low bits of the last character must be zero,
-  // so one byte string has exactly one textual form (no signature malleability).
+  // so one byte string has exactly one textual form (RFC 4648 §3.5; no signature malleability).
   if ((acc & ((1 << bits) - 1)) !== 0) {
     throw new IdentityError('ERR_ENCODING_INVALID', `invalid ${label}: non-canonical trailing bits`);
   }
   return out;
 }
 
-/** Standard base64 with padding (RFC 4648 §4), as DSSE uses. */
+/**
+ * Standard base64 with padding (RFC 4648 §4), as DSSE uses.
+ *
+ * @throws TypeError on non-Uint8Array input.
+ */
 export function toBase64(bytes: Uint8Array): string {
-  return encode64(bytes, B64, true);
+  return encode64(bytes, B64_CHARS, true);
 }
 
-/** Parses canonical, padded standard base64 (RFC 4648 §4). */
+/**
+ * Parses canonical, padded standard base64 (RFC 4648 §4): padding required,
+ * no whitespace, no base64url characters, unused trailing bits zero (RFC 4648 §3.5).
+ *
+ * @throws TypeError on non-string input; IdentityError `ERR_ENCODING_INVALID` otherwise.
+ */
 export function fromBase64(text: string): Uint8Array {
-  return decode64(text, B64, true, 'base64');
+  return decode64(text, B64_LOOKUP, true, 'base64');
 }
 
-/** Unpadded base64url (RFC 4648 §5), as JWK and JWS use. */
+/**
+ * Unpadded base64url (RFC 4648 §5), as JWK and JWS use.
+ *
+ * @throws TypeError on non-Uint8Array input.
+ */
 export function toBase64Url(bytes: Uint8Array): string {
-  return encode64(bytes, B64URL, false);
+  return encode64(bytes, B64URL_CHARS, false);
 }
 
-/** Parses canonical, unpadded base64url (RFC 4648 §5). */
+/**
+ * Parses canonical, unpadded base64url (RFC 4648 §5; RFC 7515 §2): no padding,
+ * no whitespace, unused trailing bits zero.
+ *
+ * @throws TypeError on non-string input; IdentityError `ERR_ENCODING_INVALID` otherwise.
+ */
 export function fromBase64Url(text: string): Uint8Array {
-  return decode64(text, B64URL, false, 'base64url');
+  return decode64(text, B64URL_LOOKUP, false, 'base64url');
 }
 
-/** Concatenates byte arrays. */
+/**
+ * Concatenates byte arrays into a new one.
+ *
+ * @throws TypeError when a part is not a Uint8Array.
+ */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let length = 0;
-  for (const p of parts) length += p.length;
+  for (let i = 0; i < parts.length; i++) {
+    assertUint8Array(parts[i], `parts[${i}]`);
+    length += (parts[i] as Uint8Array).length;
+  }
   const out = new Uint8Array(length);
   let offset = 0;
   for (const p of parts) {
@@ -121,17 +196,34 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Compares two byte arrays in time that depends only on their lengths. */
+/**
+ * Compares two byte arrays in time that depends only on their lengths.
+ *
+ * @throws TypeError on non-Uint8Array input.
+ */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  assertUint8Array(a, 'a');
+  assertUint8Array(b, 'b');
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
   return diff === 0;
 }
 
-/** `count` bytes from the platform CSPRNG (`crypto.getRandomValues`). */
+const MAX_RANDOM_BYTES = 1 << 20;
+
+/**
+ * `count` bytes from the platform CSPRNG (`crypto.getRandomValues`).
+ *
+ * @param count - an integer from 0 to 1 MiB.
+ * @throws RangeError when `count` is not such an integer.
+ */
 export function randomBytes(count: number): Uint8Array {
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_RANDOM_BYTES) {
+    throw new RangeError(`"count" expected an integer from 0 to ${MAX_RANDOM_BYTES}, got ${String(count)}`);
+  }
   const out = new Uint8Array(count);
-  crypto.getRandomValues(out);
+  // getRandomValues fills at most 65,536 bytes per call.
+  for (let i = 0; i < count; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(count, i + 65536)));
   return out;
 }

@@ -17,7 +17,11 @@ function codeOf(fn: () => unknown): IdentityErrorCode | string {
 }
 
 // -0 survives JSON as "0" once canonicalized, so compare against the canonical number.
-const jsonValue = fc.jsonValue({ maxDepth: 6 }).map((v) => JSON.parse(JSON.stringify(v)) as JsonValue);
+// parseJson refuses "__proto__" members by design, so leave them out of generated values.
+const jsonValue = fc
+  .jsonValue({ maxDepth: 6 })
+  .map((v) => JSON.parse(JSON.stringify(v)) as JsonValue)
+  .filter((v) => !JSON.stringify(v).includes('"__proto__":'));
 
 describe('parseJson', () => {
   it('parses every RFC 8259 value form', () => {

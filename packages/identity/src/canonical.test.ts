@@ -1,0 +1,161 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { vectorBytes, vectorFiles, vectorText } from '../test/vectors.js';
+import { fromHex, toHex } from './bytes.js';
+import { canonicalBytes, canonicalize, type JsonValue } from './canonical.js';
+import { IdentityError } from './errors.js';
+import { parseJson } from './json-parse.js';
+
+// JSON.parse(JSON.stringify(v)) turns -0 into 0, as canonical JSON does.
+// parseJson refuses "__proto__" members by design, so leave them out of generated values.
+const jsonValue = fc
+  .jsonValue({ maxDepth: 6 })
+  .map((v) => JSON.parse(JSON.stringify(v)) as JsonValue)
+  .filter((v) => !JSON.stringify(v).includes('"__proto__":'));
+
+describe('RFC 8785 known answers (cyberphone/json-canonicalization test data)', () => {
+  const names = vectorFiles('rfc8785/input');
+  it('finds the vectors', () => {
+    expect(names.length).toBeGreaterThanOrEqual(6);
+  });
+  it.each(names)('%s canonicalizes to the exact output bytes', (name) => {
+    const input = parseJson(vectorText(`rfc8785/input/${name}`));
+    const expected = vectorBytes(`rfc8785/output/${name}`);
+    expect(toHex(canonicalBytes(input))).toBe(toHex(expected));
+    const hex = vectorText(`rfc8785/outhex/${name.replace(/\.json$/, '.txt')}`).replace(/\s+/g, '');
+    expect(canonicalBytes(input)).toEqual(fromHex(hex));
+    // The canonical form is a fixed point.
+    expect(canonicalize(parseJson(canonicalize(input)))).toBe(canonicalize(input));
+  });
+
+  // RFC 8785 Appendix B: ECMAScript number serialisation of IEEE 754 values.
+  const numbers: ReadonlyArray<readonly [string, string]> = [
+    ['0000000000000000', '0'],
+    ['8000000000000000', '0'],
+    ['0000000000000001', '5e-324'],
+    ['8000000000000001', '-5e-324'],
+    ['7fefffffffffffff', '1.7976931348623157e+308'],
+    ['ffefffffffffffff', '-1.7976931348623157e+308'],
+    ['4340000000000000', '9007199254740992'],
+    ['c340000000000000', '-9007199254740992'],
+    ['4430000000000000', '295147905179352830000'],
+    ['44b52d02c7e14af5', '9.999999999999997e+22'],
+    ['44b52d02c7e14af6', '1e+23'],
+    ['44b52d02c7e14af7', '1.0000000000000001e+23'],
+    ['444b1ae4d6e2ef4e', '999999999999999700000'],
+    ['444b1ae4d6e2ef4f', '999999999999999900000'],
+    ['444b1ae4d6e2ef50', '1e+21'],
+    ['3eb0c6f7a0b5ed8c', '9.999999999999997e-7'],
+    ['3eb0c6f7a0b5ed8d', '0.000001'],
+    ['41b3de4355555553', '333333333.3333332'],
+    ['41b3de4355555554', '333333333.33333325'],
+    ['41b3de4355555555', '333333333.3333333'],
+    ['41b3de4355555556', '333333333.3333334'],
+    ['41b3de4355555557', '333333333.33333343'],
+    ['becbf647612f3696', '-0.0000033333333333333333'],
+    ['43143ff3c1cb0959', '1424953923781206.2'],
+  ];
+  it.each(numbers)('RFC 8785 Appendix B: IEEE 754 %s -> %s', (bits, text) => {
+    const value = new DataView(fromHex(bits).buffer).getFloat64(0);
+    expect(canonicalize(value)).toBe(text);
+  });
+});
+
+describe('canonicalize properties', () => {
+  it('is idempotent: canonicalize(parse(canonicalize(v))) === canonicalize(v)', () => {
+    fc.assert(
+      fc.property(jsonValue, (v) => {
+        const once = canonicalize(v);
+        expect(canonicalize(parseJson(once))).toBe(once);
+        expect(canonicalize(JSON.parse(once))).toBe(once);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('does not depend on key insertion order, and sorts by UTF-16 code units', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary' }), fc.integer()), (dict) => {
+        const reversed = Object.fromEntries(Object.entries(dict).reverse());
+        expect(canonicalize(reversed)).toBe(canonicalize(dict));
+      }),
+    );
+    // U+1F600 (surrogates D83D DE00) sorts before U+FF5E in UTF-16 order, after it in code points.
+    expect(canonicalize({ '\uff5e': 1, '😀': 2 })).toBe('{"😀":2,"～":1}');
+  });
+
+  it('agrees with JSON.stringify on values with sorted keys', () => {
+    fc.assert(
+      fc.property(jsonValue, (v) => {
+        const sortKeys = (x: unknown): unknown =>
+          Array.isArray(x)
+            ? x.map(sortKeys)
+            : x !== null && typeof x === 'object'
+              ? Object.fromEntries(
+                  Object.keys(x)
+                    .sort()
+                    .map((k) => [k, sortKeys((x as Record<string, unknown>)[k])]),
+                )
+              : x;
+        // Integer-like keys are ordered numerically by JS objects, so compare parsed values instead of text.
+        expect(JSON.parse(canonicalize(v))).toEqual(JSON.parse(JSON.stringify(sortKeys(v))));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('canonicalize bad input', () => {
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  const sparse: unknown[] = [1];
+  sparse[2] = 3;
+  const deep = JSON.parse(`${'['.repeat(65)}${']'.repeat(65)}`) as unknown;
+  const table: ReadonlyArray<readonly [string, unknown, string]> = [
+    ['undefined', undefined, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['undefined member', { a: undefined }, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['function', () => 1, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['symbol', Symbol('s'), 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['symbol key', { [Symbol('k')]: 1 }, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['BigInt', 10n, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['NaN', Number.NaN, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['Infinity', Number.POSITIVE_INFINITY, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['-Infinity in an array', [Number.NEGATIVE_INFINITY], 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['Map', new Map([['a', 1]]), 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['Set', new Set([1]), 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['Date', new Date(0), 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['RegExp', /x/, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['Uint8Array', new Uint8Array(2), 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['boxed String', new String('x'), 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['class instance', new (class Thing {})(), 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['object with toJSON is not special', { toJSON: () => 1 }, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['sparse array', sparse, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['lone high surrogate', '\ud800', 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['lone low surrogate', 'a\udc00', 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['lone surrogate in a key', { '\ud800': 1 }, 'ERR_JSON_UNSUPPORTED_VALUE'],
+    ['cycle', cycle, 'ERR_JSON_CYCLE'],
+    ['nesting deeper than 64', deep, 'ERR_JSON_TOO_DEEP'],
+  ];
+  it.each(table)('refuses %s', (_name, value, code) => {
+    let caught: unknown;
+    try {
+      canonicalize(value);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(IdentityError);
+    expect((caught as IdentityError).code).toBe(code);
+  });
+
+  it('accepts shared (non-cyclic) references, null-prototype objects and -0', () => {
+    const shared = { a: 1 };
+    expect(canonicalize({ x: shared, y: shared })).toBe('{"x":{"a":1},"y":{"a":1}}');
+    expect(canonicalize(Object.assign(Object.create(null) as object, { b: 1 }))).toBe('{"b":1}');
+    expect(canonicalize(-0)).toBe('0');
+  });
+
+  it('throws RangeError on a bad maxDepth', () => {
+    expect(() => canonicalize(1, { maxDepth: 0 })).toThrow(RangeError);
+    expect(() => canonicalize(1, { maxDepth: 1.5 })).toThrow(RangeError);
+  });
+});
