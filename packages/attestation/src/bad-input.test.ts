@@ -259,6 +259,25 @@ describe('bad input: verifyCall refuses with a stable code, never throws', () =>
   });
 });
 
+describe('custom trust stores fail closed', () => {
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('db down');
+      },
+    ],
+    ['answers with a string', () => 'key'],
+    ['answers with 31 bytes', () => new Uint8Array(31)],
+  ])('a store that %s trusts nothing', async (_, publicKeyFor) => {
+    const store = { ...createTrustStore([ALICE.id]), publicKeyFor } as never;
+    expect(await verifyCall(good, { trust: store, args: ARGS, now: NOW })).toMatchObject({
+      ok: false,
+      code: 'ERR_KEY_UNTRUSTED',
+    });
+  });
+});
+
 describe('misuse throws TypeError / RangeError', () => {
   const call = { trust, args: ARGS, now: NOW };
   it.each([

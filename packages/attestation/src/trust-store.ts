@@ -91,8 +91,9 @@ export function createTrustStore(dids: Iterable<string> = []): TrustStore {
 
 /** @internal The trusted key and its did for a keyid, without copying (the verifier never hands it out). */
 export function resolveKey(trust: TrustStore, keyid: string): { did: string; publicKey: Uint8Array } | undefined {
-  const publicKey = trust.publicKeyFor(keyid);
-  if (publicKey === undefined) return undefined;
+  const publicKey: unknown = trust.publicKeyFor(keyid);
+  // A custom store answering with anything but a 32-byte key trusts nothing for this keyid.
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return undefined;
   const did = baseDid(keyid);
   return did === undefined ? undefined : { did, publicKey };
 }
