@@ -46,3 +46,18 @@ export {
 export { compileGlob, type GlobMatcher } from './glob.js';
 export { compileSafeRegex, type SafeRegex } from './safe-regex.js';
 export { normalizePath } from './path.js';
+export {
+  createApproval,
+  verifyApproval,
+  argsDigest,
+  approvalStatementSchema,
+  signedApprovalSchema,
+  APPROVAL_PAYLOAD_TYPE,
+  type ApprovalSubject,
+  type ApprovalStatement,
+  type SignedApproval,
+  type ApprovalErrorCode,
+  type ApprovalResult,
+  type CreateApprovalOptions,
+  type VerifyApprovalOptions,
+} from './approval.js';

@@ -1,0 +1,221 @@
+import { canonicalBytes, createIdentity, fromBase64, toBase64 } from '@agentguard/identity';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type ApprovalSubject,
+  argsDigest,
+  createApproval,
+  preAuthEncoding,
+  type SignedApproval,
+  verifyApproval,
+} from './approval.js';
+import { createMemoryStateStore } from './state-store.js';
+
+const alice = createIdentity({ name: 'alice', secretKey: new Uint8Array(32).fill(1) });
+const mallory = createIdentity({ name: 'mallory', secretKey: new Uint8Array(32).fill(2) });
+const now = new Date('2026-11-27T10:00:00Z');
+const subject: ApprovalSubject = {
+  callId: 'call-1',
+  tool: 'refund',
+  args: { orderId: 'o-42', amount: 120 },
+  policyHash: `sha256:${'ab'.repeat(32)}`,
+};
+const verifyOpts = () => ({ trustedApprovers: [alice.id], nonceStore: createMemoryStateStore(), now });
+
+function editStatement(approval: SignedApproval, edit: (s: Record<string, unknown>) => void): SignedApproval {
+  const statement = JSON.parse(new TextDecoder().decode(fromBase64(approval.payload))) as Record<string, unknown>;
+  edit(statement);
+  return { ...approval, payload: toBase64(canonicalBytes(statement)) };
+}
+
+describe('approvals', () => {
+  it('accepts a fresh approval once, naming the approver', async () => {
+    const approval = await createApproval(subject, { approver: alice, now });
+    const opts = verifyOpts();
+    const first = await verifyApproval(approval, subject, opts);
+    expect(first).toMatchObject({ ok: true, approver: alice.id });
+    const again = await verifyApproval(approval, subject, opts);
+    expect(again).toMatchObject({ ok: false, code: 'ERR_APPROVAL_REPLAYED', approver: alice.id });
+  });
+
+  it('binds the canonical args, so key order does not matter', async () => {
+    const approval = await createApproval(subject, { approver: alice, now });
+    const reordered = { ...subject, args: { amount: 120, orderId: 'o-42' } };
+    expect((await verifyApproval(approval, reordered, verifyOpts())).ok).toBe(true);
+    expect(argsDigest({ b: 1, a: 2 })).toBe(argsDigest({ a: 2, b: 1 }));
+  });
+
+  const cases: [string, () => Promise<unknown>, ApprovalSubject, string][] = [
+    [
+      'other args',
+      () => createApproval(subject, { approver: alice, now }),
+      { ...subject, args: { orderId: 'o-42', amount: 12000 } },
+      'ERR_APPROVAL_MISMATCH',
+    ],
+    [
+      'other call id',
+      () => createApproval(subject, { approver: alice, now }),
+      { ...subject, callId: 'call-2' },
+      'ERR_APPROVAL_MISMATCH',
+    ],
+    [
+      'other tool',
+      () => createApproval(subject, { approver: alice, now }),
+      { ...subject, tool: 'delete_order' },
+      'ERR_APPROVAL_MISMATCH',
+    ],
+    [
+      'other policy',
+      () => createApproval(subject, { approver: alice, now }),
+      { ...subject, policyHash: `sha256:${'cd'.repeat(32)}` },
+      'ERR_APPROVAL_MISMATCH',
+    ],
+    [
+      'expired',
+      () => createApproval(subject, { approver: alice, now: new Date(now.getTime() - 600_000) }),
+      subject,
+      'ERR_APPROVAL_EXPIRED',
+    ],
+    [
+      'from the future',
+      () => createApproval(subject, { approver: alice, now: new Date(now.getTime() + 600_000) }),
+      subject,
+      'ERR_APPROVAL_NOT_YET_VALID',
+    ],
+    [
+      'an untrusted approver',
+      () => createApproval(subject, { approver: mallory, now }),
+      subject,
+      'ERR_APPROVAL_UNTRUSTED',
+    ],
+    [
+      'a rejection',
+      () => createApproval(subject, { approver: alice, now, decision: 'reject', reason: 'too much' }),
+      subject,
+      'ERR_APPROVAL_REJECTED',
+    ],
+    [
+      'mallory signing as alice',
+      async () =>
+        editStatement(await createApproval(subject, { approver: mallory, now }), (s) => {
+          s.approver = alice.id;
+        }),
+      subject,
+      'ERR_APPROVAL_FORGED',
+    ],
+    [
+      'a raised amount in a signed statement',
+      async () =>
+        editStatement(await createApproval(subject, { approver: alice, now }), (s) => {
+          s.argsDigest = argsDigest({ ...(subject.args as object), amount: 9999 });
+        }),
+      { ...subject, args: { orderId: 'o-42', amount: 9999 } },
+      'ERR_APPROVAL_FORGED',
+    ],
+    [
+      'an extended expiry',
+      async () =>
+        editStatement(
+          await createApproval(subject, { approver: alice, now: new Date(now.getTime() - 600_000) }),
+          (s) => {
+            s.expiresAt = '2030-01-01T00:00:00.000Z';
+          },
+        ),
+      subject,
+      'ERR_APPROVAL_FORGED',
+    ],
+    [
+      'a non-canonical payload',
+      async () => {
+        const a = await createApproval(subject, { approver: alice, now });
+        const text = new TextDecoder().decode(fromBase64(a.payload));
+        const spaced = new TextEncoder().encode(text.replace('{', '{ '));
+        const sig = await alice.sign(preAuthEncoding(a.payloadType, spaced));
+        return { ...a, payload: toBase64(spaced), signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
+      },
+      subject,
+      'ERR_APPROVAL_MALFORMED',
+    ],
+    [
+      'an unknown field in the envelope',
+      async () => ({ ...(await createApproval(subject, { approver: alice, now })), extra: 1 }),
+      subject,
+      'ERR_APPROVAL_MALFORMED',
+    ],
+    [
+      'two signatures',
+      async () => {
+        const a = await createApproval(subject, { approver: alice, now });
+        return { ...a, signatures: [...a.signatures, ...a.signatures] };
+      },
+      subject,
+      'ERR_APPROVAL_MALFORMED',
+    ],
+    [
+      'a truncated signature',
+      async () => {
+        const a = await createApproval(subject, { approver: alice, now });
+        return { ...a, signatures: [{ keyid: alice.keyId, sig: (a.signatures[0]?.sig ?? '').slice(0, 40) }] };
+      },
+      subject,
+      'ERR_APPROVAL_FORGED',
+    ],
+    [
+      'a wrong payload type',
+      async () => ({ ...(await createApproval(subject, { approver: alice, now })), payloadType: 'application/json' }),
+      subject,
+      'ERR_APPROVAL_MALFORMED',
+    ],
+    [
+      'non-base64 payload',
+      async () => ({ ...(await createApproval(subject, { approver: alice, now })), payload: '%%%' }),
+      subject,
+      'ERR_APPROVAL_MALFORMED',
+    ],
+    ['null', async () => null, subject, 'ERR_APPROVAL_MALFORMED'],
+    ['a string', async () => 'approved!', subject, 'ERR_APPROVAL_MALFORMED'],
+    [
+      'a __proto__ key',
+      async () =>
+        editStatement(await createApproval(subject, { approver: alice, now }), (s) => {
+          Object.defineProperty(s, '__proto__', { value: { x: 1 }, enumerable: true });
+        }),
+      subject,
+      'ERR_APPROVAL_MALFORMED',
+    ],
+  ];
+
+  it.each(cases)('refuses %s', async (_name, make, expected, code) => {
+    const result = await verifyApproval(await make(), expected, verifyOpts());
+    expect(result.ok).toBe(false);
+    expect(result).toMatchObject({ code });
+  });
+
+  it('does not burn the nonce on a refused attempt', async () => {
+    const approval = await createApproval(subject, { approver: alice, now });
+    const opts = verifyOpts();
+    expect((await verifyApproval(approval, { ...subject, callId: 'other' }, opts)).ok).toBe(false);
+    expect((await verifyApproval(approval, subject, opts)).ok).toBe(true);
+  });
+
+  it('an approval for other args never applies (property)', async () => {
+    const json = fc.jsonValue({ maxDepth: 3 });
+    await fc.assert(
+      fc.asyncProperty(json, json, async (a, b) => {
+        fc.pre(argsDigest(a) !== argsDigest(b));
+        const approval = await createApproval({ ...subject, args: a }, { approver: alice, now });
+        const result = await verifyApproval(approval, { ...subject, args: b }, verifyOpts());
+        return !result.ok && result.code === 'ERR_APPROVAL_MISMATCH';
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses misuse with TypeError/RangeError', async () => {
+    await expect(createApproval(subject, { approver: {} as never, now })).rejects.toThrow(TypeError);
+    await expect(createApproval(subject, { approver: alice, expiresInMs: 0 })).rejects.toThrow(RangeError);
+    await expect(
+      verifyApproval({}, subject, { trustedApprovers: 'x' as never, nonceStore: createMemoryStateStore() }),
+    ).rejects.toThrow(TypeError);
+  });
+});
