@@ -1,0 +1,67 @@
+/**
+ * Stable error codes of `@agentguard/audit`. Codes are public API: switch on
+ * `error.code` (or a failed report's `code`), not on `instanceof`, which fails
+ * when two copies of the package are installed.
+ *
+ * | code | meaning |
+ * | --- | --- |
+ * | `ERR_AUDIT_RECORD_MALFORMED` | a line is not a record: bad JSON, duplicate keys, unknown fields, wrong types, not canonical |
+ * | `ERR_AUDIT_RECORD_TRUNCATED` | the last line has no newline: a torn write or a cut file |
+ * | `ERR_AUDIT_CHAIN_BROKEN` | `seq` or `prev` does not follow the record before: a record deleted, inserted or reordered |
+ * | `ERR_AUDIT_HASH_MISMATCH` | the record's content does not hash to its `hash`: the record was changed |
+ * | `ERR_AUDIT_SIGNATURE_INVALID` | `sig` does not verify under `signer` |
+ * | `ERR_AUDIT_UNTRUSTED_SIGNER` | the record is signed by a key not in the trust list |
+ * | `ERR_AUDIT_ENVELOPE_INVALID` | the DSSE call envelope embedded in a `call.requested` record does not verify |
+ * | `ERR_AUDIT_CHECKPOINT_INVALID` | a checkpoint is malformed, badly signed, or names a root the records do not give |
+ * | `ERR_AUDIT_TRUNCATED` | the log is shorter than a checkpoint it must extend: records were cut off |
+ * | `ERR_AUDIT_FORKED` | the log's records are not the ones a checkpoint it must extend commits to |
+ * | `ERR_AUDIT_PROOF_INVALID` | an inclusion or consistency proof does not verify, or cannot be made for these sizes |
+ * | `ERR_AUDIT_EVENT_INVALID` | `append` got an event that is not plain JSON of the expected shape |
+ * | `ERR_AUDIT_SINK_FAILED` | a sink could not make a record durable; the record is not in the log |
+ * | `ERR_AUDIT_CLOSED` | the log or sink is closed |
+ */
+export type AuditErrorCode =
+  | 'ERR_AUDIT_RECORD_MALFORMED'
+  | 'ERR_AUDIT_RECORD_TRUNCATED'
+  | 'ERR_AUDIT_CHAIN_BROKEN'
+  | 'ERR_AUDIT_HASH_MISMATCH'
+  | 'ERR_AUDIT_SIGNATURE_INVALID'
+  | 'ERR_AUDIT_UNTRUSTED_SIGNER'
+  | 'ERR_AUDIT_ENVELOPE_INVALID'
+  | 'ERR_AUDIT_CHECKPOINT_INVALID'
+  | 'ERR_AUDIT_TRUNCATED'
+  | 'ERR_AUDIT_FORKED'
+  | 'ERR_AUDIT_PROOF_INVALID'
+  | 'ERR_AUDIT_EVENT_INVALID'
+  | 'ERR_AUDIT_SINK_FAILED'
+  | 'ERR_AUDIT_CLOSED';
+
+/** Every {@link AuditErrorCode}, for exhaustive tests and switch helpers. */
+export const AUDIT_ERROR_CODES: readonly AuditErrorCode[] = Object.freeze([
+  'ERR_AUDIT_RECORD_MALFORMED',
+  'ERR_AUDIT_RECORD_TRUNCATED',
+  'ERR_AUDIT_CHAIN_BROKEN',
+  'ERR_AUDIT_HASH_MISMATCH',
+  'ERR_AUDIT_SIGNATURE_INVALID',
+  'ERR_AUDIT_UNTRUSTED_SIGNER',
+  'ERR_AUDIT_ENVELOPE_INVALID',
+  'ERR_AUDIT_CHECKPOINT_INVALID',
+  'ERR_AUDIT_TRUNCATED',
+  'ERR_AUDIT_FORKED',
+  'ERR_AUDIT_PROOF_INVALID',
+  'ERR_AUDIT_EVENT_INVALID',
+  'ERR_AUDIT_SINK_FAILED',
+  'ERR_AUDIT_CLOSED',
+] as const);
+
+/** The one error class of `@agentguard/audit`. */
+export class AuditError extends Error {
+  override readonly name = 'AuditError';
+  /** Stable, machine-readable code. */
+  readonly code: AuditErrorCode;
+
+  constructor(code: AuditErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}

@@ -1,0 +1,15 @@
+export { AuditError, AUDIT_ERROR_CODES, type AuditErrorCode } from './errors.js';
+export {
+  AUDIT_EVENT_TYPES,
+  GENESIS_HASH,
+  RECORD_VERSION,
+  AuditRecordSchema,
+  type AuditEvent,
+  type AuditEventType,
+  type AuditRecord,
+  type EventRecord,
+  type CheckpointRecord,
+} from './schema.js';
+export { createMemorySink, type AuditSink, type MemorySink } from './sink.js';
+export { createAuditLog, type AuditLog, type AuditLogOptions } from './log.js';
+export { verifyLog, type VerifyLogOptions, type LogReport, type LogReportOk, type LogReportFailed } from './verify.js';

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/** Version of the record format written by this package (field `v`). */
+export const RECORD_VERSION = 1;
+
+/** `prev` of the first record of a log: 64 zeros (no record hashes to it). */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The event types a record may carry; `checkpoint` records are written by the log itself. */
+export const AUDIT_EVENT_TYPES = Object.freeze([
+  'call.requested',
+  'call.denied',
+  'call.invalid',
+  'call.completed',
+  'call.failed',
+  'approval.requested',
+  'approval.granted',
+  'approval.refused',
+  'mode.changed',
+  'gap',
+  'log.recovered',
+] as const);
+
+/** What happened: the `type` of an {@link AuditEvent}. */
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+// Canonical padded base64 of 64 bytes: 86 characters, the last carrying 4 bits, then '=='.
+const SIG_B64 = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
+// did:key of an Ed25519 key (multibase base58btc of 34 bytes).
+const DID_KEY = /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/;
+// RFC 3339 in the one form Date#toISOString produces.
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+// Printable ASCII, no space: ids end up in file names, headers and terminals.
+const PRINTABLE_ID = /^[\x21-\x7E]+$/;
+// No C0/C1 control characters: a tool name cannot inject lines or escapes into a terminal.
+const NO_CONTROL = /^[^\p{Cc}]+$/u;
+
+const hashField = z.string().regex(SHA256_HEX, 'expected 64 lower-case hex digits');
+const didField = z.string().regex(DID_KEY, 'expected an Ed25519 did:key');
+
+const common = {
+  v: z.literal(RECORD_VERSION),
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  ts: z.string().regex(TIMESTAMP, 'expected RFC 3339 UTC with milliseconds'),
+  prev: hashField,
+  signer: didField,
+};
+
+/** The fields of an event that `append` accepts. */
+export const AuditEventSchema = z.strictObject({
+  type: z.enum(AUDIT_EVENT_TYPES),
+  callId: z.string().min(1).max(256).regex(PRINTABLE_ID, 'expected printable ASCII without spaces'),
+  agent: didField,
+  tool: z.string().min(1).max(256).regex(NO_CONTROL, 'expected no control characters'),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** An event to record: what happened to which call of which agent's tool. */
+export interface AuditEvent {
+  readonly type: AuditEventType;
+  /** The call id, as in the call envelope. */
+  readonly callId: string;
+  /** The agent's `did:key`. */
+  readonly agent: string;
+  /** The tool name. */
+  readonly tool: string;
+  /** Plain JSON details: decision, argsDigest, policyHash, envelope, error, resultDigest, … */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** A record as written: one canonical JSON object per line. */
+export const EventRecordSchema = z.strictObject({
+  ...common,
+  ...AuditEventSchema.shape,
+  hash: hashField,
+  sig: z.string().regex(SIG_B64, 'expected base64 of a 64-byte signature'),
+});
+
+/** A checkpoint record: the log's own key vouching for the tree of all records before it. */
+export const CheckpointRecordSchema = z.strictObject({
+  ...common,
+  type: z.literal('checkpoint'),
+  /** The signed note (C2SP tlog-checkpoint) text. */
+  checkpoint: z.string().min(1).max(8192),
+  hash: hashField,
+  sig: z.string().regex(SIG_B64, 'expected base64 of a 64-byte signature'),
+});
+
+/** Any line of a log. */
+export const AuditRecordSchema = z.discriminatedUnion('type', [EventRecordSchema, CheckpointRecordSchema]);
+
+/** An event record as written. */
+export type EventRecord = z.infer<typeof EventRecordSchema>;
+/** A checkpoint record as written. */
+export type CheckpointRecord = z.infer<typeof CheckpointRecordSchema>;
+/** Any record of a log: `seq`, `ts`, `prev`, `signer`, `hash` and `sig` around an event or a checkpoint. */
+export type AuditRecord = EventRecord | CheckpointRecord;
+
+/** The first problem zod found, as one line naming the field. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return 'invalid record';
+  const path = issue.path.length === 0 ? 'record' : issue.path.map(String).join('.');
+  return `${path}: ${issue.message}`;
+}

@@ -1,0 +1,44 @@
+import { verifyLog } from '@agentguard/audit';
+import { parseArgs } from '../args.js';
+import { type Command, EXIT_FAIL, EXIT_OK } from '../command.js';
+import { onePositional, parseTrust, readLogFile } from './audit-common.js';
+
+const usage = `Usage: agentguard verify <log> [--trust <did:key>]...
+
+Checks an audit log: every record's JSON, schema, canonical form, hash, its
+place in the hash chain, its Ed25519 signature, and the DSSE call envelope
+inside call.requested records.
+
+Options:
+  --trust <did:key>   a key whose signatures anchor the log (repeatable). Every
+                      record must be signed by a trusted key. Without --trust the
+                      log is checked but not anchored: anyone could have written it.
+
+Exit codes: 0 the log is intact; 1 it is not (the first bad line is named); 2 usage error.
+`;
+
+/** `agentguard verify <log> [--trust <did:key>]...` */
+export const verifyCommand: Command = {
+  words: ['verify'],
+  summary: 'Verify an audit log: chain, hashes, signatures, envelopes',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs(argv, { trust: { type: 'string', multiple: true } });
+    const trust = parseTrust(values.trust);
+    const { path, text } = await readLogFile(onePositional(positionals), io);
+    const report = verifyLog(text, trust === undefined ? {} : { trust });
+    if (!report.ok) {
+      io.stdout(`FAIL ${path}:${report.line}: ${report.code}: ${report.reason}\n`);
+      io.stdout(`line ${report.line} is the first bad record; the ${report.records} record(s) before it verify.\n`);
+      return EXIT_FAIL;
+    }
+    io.stdout(`OK ${path}: ${report.records} record(s); chain, hashes and signatures intact.\n`);
+    io.stdout(`signers: ${report.signers.length === 0 ? '(none)' : report.signers.join(', ')}\n`);
+    if (report.anchored) {
+      io.stdout('anchored: every record is signed by a trusted key.\n');
+    } else {
+      io.stdout('NOT ANCHORED: no --trust given, so the log is consistent but not tied to a key you trust.\n');
+    }
+    return EXIT_OK;
+  },
+};
