@@ -2,7 +2,15 @@ export { IdentityError, type IdentityErrorCode } from './errors.js';
 export { canonicalize, canonicalBytes, type CanonicalizeOptions, type JsonValue } from './canonical.js';
 export { parseJson, type ParseJsonOptions } from './json-parse.js';
 export { sha256, sha256Hex } from './hash.js';
-export { sign, verify, isValidPublicKey, generateSecretKey, publicKeyOf } from './ed25519.js';
+export {
+  sign,
+  verify,
+  isValidPublicKey,
+  generateSecretKey,
+  publicKeyOf,
+  cryptoBackend,
+  type CryptoBackendName,
+} from './ed25519.js';
 export { publicKeyToDid, didToPublicKey, type DidKey } from './did-key.js';
 export { publicKeyToJwk, secretKeyToJwk, importJwk, type PublicJwk, type PrivateJwk } from './jwk.js';
 export {
@@ -85,3 +93,13 @@ export {
   type RevocationCheckerOptions,
   type CachingRevocationChecker,
 } from './revocation.js';
+export { delegate, DELEGATION_TYP, type DelegateOptions } from './delegation.js';
+export {
+  verifyChain,
+  createChainCache,
+  type VerifyChainOptions,
+  type VerifiedChain,
+  type ChainFailure,
+  type ChainResult,
+  type ChainCache,
+} from './delegation-chain.js';
