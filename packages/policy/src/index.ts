@@ -30,11 +30,14 @@ export {
   allow,
   deny,
   requireApproval,
+  forTool,
+  type TypedRules,
   type PolicyInput,
   type RuleOptions,
   type RuleJson,
   type Globs,
 } from './builder.js';
+export type { StandardSchemaLike, InputOf, Pointers, ValueAt, ConditionFor, WhenFor } from './typed.js';
 export { readOnlyPreset, type ReadOnlyPresetOptions } from './preset.js';
 export {
   createMemoryStateStore,
