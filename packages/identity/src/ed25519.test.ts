@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   challenge,
   G,
@@ -10,11 +10,12 @@ import {
   SMALL_ORDER_ENCODINGS,
   signature,
   signWithScalar,
+  signWithTorsionR,
   T8,
 } from '../test/ed25519-forge.js';
 import { wycheproofEd25519 } from '../test/vectors.js';
 import { fromHex, toHex, utf8 } from './bytes.js';
-import { generateSecretKey, isValidPublicKey, publicKeyOf, sign, verify } from './ed25519.js';
+import { generateSecretKey, isValidPublicKey, publicKeyOf, setCryptoBackend, sign, verify } from './ed25519.js';
 import { hasSmallOrderY, isCanonicalScalar, isCanonicalY } from './ed25519-strict.js';
 import { IdentityError } from './errors.js';
 
@@ -82,227 +83,239 @@ const RFC8032: ReadonlyArray<{ name: string; secret: string; public: string; mes
 
 const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 
-describe('Ed25519 known answers', () => {
-  it.each(RFC8032)('RFC 8032 §7.1 $name: publicKeyOf, sign and verify', (v) => {
-    const secret = fromHex(v.secret);
-    const message = fromHex(v.message);
-    expect(v.message.length).toBe(v.name === 'TEST 1024' ? 2046 : v.message.length);
-    expect(toHex(publicKeyOf(secret))).toBe(v.public);
-    expect(toHex(sign(message, secret))).toBe(v.signature);
-    expect(verify(fromHex(v.signature), message, fromHex(v.public))).toBe(true);
+// Every test below runs once per backend: both must give the same answers.
+describe.each(['node', 'noble'] as const)('Ed25519 on the %s backend', (backendName) => {
+  beforeAll(() => {
+    expect(setCryptoBackend(backendName)).toBe(backendName);
+  });
+  afterAll(() => {
+    setCryptoBackend('auto');
   });
 
-  const cases = wycheproofEd25519();
-  it('loads every Wycheproof case', () => {
-    expect(cases.length).toBe(151);
-  });
-  it.each(cases.map((c) => [c.tcId, c.flags.join(','), c.comment, c] as const))(
-    'Wycheproof tcId %i (%s) %s',
-    (_id, _flags, _comment, c) => {
-      expect(verify(fromHex(c.sig), fromHex(c.msg), fromHex(c.publicKey))).toBe(c.valid);
-    },
-  );
-});
+  describe('Ed25519 known answers', () => {
+    it.each(RFC8032)('RFC 8032 §7.1 $name: publicKeyOf, sign and verify', (v) => {
+      const secret = fromHex(v.secret);
+      const message = fromHex(v.message);
+      expect(v.message.length).toBe(v.name === 'TEST 1024' ? 2046 : v.message.length);
+      expect(toHex(publicKeyOf(secret))).toBe(v.public);
+      expect(toHex(sign(message, secret))).toBe(v.signature);
+      expect(verify(fromHex(v.signature), message, fromHex(v.public))).toBe(true);
+    });
 
-describe('strict verification (RFC 8032 §5.1.7, not ZIP-215)', () => {
-  const secret = fromHex(RFC8032[0]?.secret ?? '');
-  const pub = publicKeyOf(secret);
-  const message = utf8('strict');
-  const good = sign(message, secret);
-
-  it('knows exactly the 8 small-order points and the group order', () => {
-    expect(new Set(SMALL_ORDER_ENCODINGS.map(toHex)).size).toBe(8);
-    for (const e of SMALL_ORDER_ENCODINGS) expect(hasSmallOrderY(e, 0)).toBe(true);
-    expect(hasSmallOrderY(pub, 0)).toBe(false);
-    expect(isCanonicalScalar(signature(new Uint8Array(32), L - 1n), 32)).toBe(true);
-    expect(isCanonicalScalar(signature(new Uint8Array(32), L), 32)).toBe(false);
-    expect(isCanonicalY(nonCanonicalY(0), 0)).toBe(false);
-    expect(isCanonicalY(fromHex('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'), 0)).toBe(true);
-  });
-
-  it('refuses S >= L (malleability, RFC 8032 §8.4)', () => {
-    const s = leToNumber(good.slice(32));
-    expect(verify(signature(good.slice(0, 32), s + L), message, pub)).toBe(false);
-    expect(verify(signature(good.slice(0, 32), L), message, pub)).toBe(false);
-  });
-
-  it('refuses every small-order public key, even with the universal forgery (R = identity, S = 0)', () => {
-    const identity = Point.ZERO.toBytes();
-    for (const key of SMALL_ORDER_ENCODINGS) {
-      expect(isValidPublicKey(key)).toBe(false);
-      for (const r of [identity, ...SMALL_ORDER_ENCODINGS]) {
-        expect(verify(signature(r, 0n), message, key)).toBe(false);
-      }
-    }
-  });
-
-  it('refuses non-canonical encodings of A and R (y >= p, x = 0 with the sign bit)', () => {
-    for (let delta = 0; delta < 19; delta++) {
-      for (const signBit of [false, true]) {
-        const enc = nonCanonicalY(delta, signBit);
-        expect(isValidPublicKey(enc)).toBe(false);
-        expect(verify(good, message, enc)).toBe(false);
-        expect(verify(signature(enc, leToNumber(good.slice(32))), message, pub)).toBe(false);
-      }
-    }
-    // x = 0 with the sign bit set: non-canonical aliases of the identity and the point of order 2.
-    const identityNeg = fromHex('0100000000000000000000000000000000000000000000000000000000000080');
-    expect(isValidPublicKey(identityNeg)).toBe(false);
-    expect(verify(signature(identityNeg, 0n), message, identityNeg)).toBe(false);
-  });
-
-  it('refuses R with a torsion component (which a cofactored verifier accepts)', () => {
-    const r = Point.fromBytes(good.slice(0, 32), false);
-    const s = leToNumber(good.slice(32));
-    for (let i = 1n; i < 8n; i++) {
-      const tweaked = r.add(T8.multiply(i, false)).toBytes();
-      expect(verify(signature(tweaked, s), message, pub)).toBe(false);
-    }
-  });
-
-  it('refuses a small-order R even where the cofactorless equation holds (mixed-order key)', () => {
-    // A = [a]B + T8. Find a message whose challenge k gives R = -[k]T8, small order; then
-    // S = k * a satisfies [S]B = R + [k]A exactly, which OpenSSL alone would accept.
-    const a = 987654321987654321n;
-    const key = G.multiply(a).add(T8).toBytes();
-    let found = 0;
-    for (let m = 0; m < 64 && found < 3; m++) {
-      const msg = utf8(`forge ${m}`);
-      for (let j = 1n; j < 8n; j++) {
-        const rPoint = T8.multiply(j, false);
-        const r = rPoint.toBytes();
-        const k = challenge(r, key, msg);
-        if (!rPoint.add(T8.multiply(k % 8n, false)).is0()) continue;
-        const forged = signature(r, (k * a) % L);
-        // The equation holds (checked independently here) ...
-        expect(G.multiply((k * a) % L).equals(rPoint.add(Point.fromBytes(key, false).multiply(k)))).toBe(true);
-        // ... and strict verification still refuses the small-order R.
-        expect(verify(forged, msg, key)).toBe(false);
-        found++;
-      }
-    }
-    expect(found).toBeGreaterThan(0);
-  });
-
-  it('accepts a mixed-order key exactly when the cofactorless equation holds', () => {
-    const a = 123456789123456789n;
-    const key = G.multiply(a).add(T8).toBytes();
-    expect(isValidPublicKey(key)).toBe(true);
-    let accepted = 0;
-    for (let m = 0; m < 32; m++) {
-      const msg = utf8(`mixed ${m}`);
-      const sig = signWithScalar(a, key, msg);
-      const k = challenge(sig.slice(0, 32), key, msg);
-      expect(verify(sig, msg, key)).toBe(k % 8n === 0n);
-      if (k % 8n === 0n) accepted++;
-    }
-    expect(accepted).toBeLessThan(32);
-  });
-});
-
-describe('Ed25519 properties', () => {
-  it('sign then verify round-trips, and is deterministic', () => {
-    fc.assert(
-      fc.property(bytes32, fc.uint8Array({ maxLength: 256 }), (secret, message) => {
-        const sig = sign(message, secret);
-        expect(sig.length).toBe(64);
-        expect(verify(sig, message, publicKeyOf(secret))).toBe(true);
-        expect(sign(message, secret)).toEqual(sig);
-      }),
-      { numRuns: 50 },
+    const cases = wycheproofEd25519();
+    it('loads every Wycheproof case', () => {
+      expect(cases.length).toBe(151);
+    });
+    it.each(cases.map((c) => [c.tcId, c.flags.join(','), c.comment, c] as const))(
+      'Wycheproof tcId %i (%s) %s',
+      (_id, _flags, _comment, c) => {
+        expect(verify(fromHex(c.sig), fromHex(c.msg), fromHex(c.publicKey))).toBe(c.valid);
+      },
     );
   });
 
-  it('any changed byte of message, signature or key never verifies', () => {
-    fc.assert(
-      fc.property(
-        bytes32,
-        fc.uint8Array({ minLength: 1, maxLength: 64 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 255 }),
-        fc.constantFrom('message', 'signature', 'key'),
-        (secret, message, at, xor, target) => {
-          const pub = publicKeyOf(secret);
+  describe('strict verification (RFC 8032 §5.1.7, not ZIP-215)', () => {
+    const secret = fromHex(RFC8032[0]?.secret ?? '');
+    const pub = publicKeyOf(secret);
+    const message = utf8('strict');
+    const good = sign(message, secret);
+
+    it('knows exactly the 8 small-order points and the group order', () => {
+      expect(new Set(SMALL_ORDER_ENCODINGS.map(toHex)).size).toBe(8);
+      for (const e of SMALL_ORDER_ENCODINGS) expect(hasSmallOrderY(e, 0)).toBe(true);
+      expect(hasSmallOrderY(pub, 0)).toBe(false);
+      expect(isCanonicalScalar(signature(new Uint8Array(32), L - 1n), 32)).toBe(true);
+      expect(isCanonicalScalar(signature(new Uint8Array(32), L), 32)).toBe(false);
+      expect(isCanonicalY(nonCanonicalY(0), 0)).toBe(false);
+      expect(isCanonicalY(fromHex('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'), 0)).toBe(true);
+    });
+
+    it('refuses S >= L (malleability, RFC 8032 §8.4)', () => {
+      const s = leToNumber(good.slice(32));
+      expect(verify(signature(good.slice(0, 32), s + L), message, pub)).toBe(false);
+      expect(verify(signature(good.slice(0, 32), L), message, pub)).toBe(false);
+    });
+
+    it('refuses every small-order public key, even with the universal forgery (R = identity, S = 0)', () => {
+      const identity = Point.ZERO.toBytes();
+      for (const key of SMALL_ORDER_ENCODINGS) {
+        expect(isValidPublicKey(key)).toBe(false);
+        for (const r of [identity, ...SMALL_ORDER_ENCODINGS]) {
+          expect(verify(signature(r, 0n), message, key)).toBe(false);
+        }
+      }
+    });
+
+    it('refuses non-canonical encodings of A and R (y >= p, x = 0 with the sign bit)', () => {
+      for (let delta = 0; delta < 19; delta++) {
+        for (const signBit of [false, true]) {
+          const enc = nonCanonicalY(delta, signBit);
+          expect(isValidPublicKey(enc)).toBe(false);
+          expect(verify(good, message, enc)).toBe(false);
+          expect(verify(signature(enc, leToNumber(good.slice(32))), message, pub)).toBe(false);
+        }
+      }
+      // x = 0 with the sign bit set: non-canonical aliases of the identity and the point of order 2.
+      const identityNeg = fromHex('0100000000000000000000000000000000000000000000000000000000000080');
+      expect(isValidPublicKey(identityNeg)).toBe(false);
+      expect(verify(signature(identityNeg, 0n), message, identityNeg)).toBe(false);
+    });
+
+    it('refuses R with a torsion component (which a cofactored verifier accepts)', () => {
+      const a = 4242424242n;
+      const key = G.multiply(a).toBytes();
+      for (let i = 1n; i < 8n; i++) {
+        const tweaked = signWithTorsionR(a, message, i);
+        expect(verify(tweaked, message, key)).toBe(false);
+      }
+      // The same construction without torsion verifies, so the refusal is about the torsion.
+      expect(verify(signWithTorsionR(a, message, 0n), message, key)).toBe(true);
+    });
+
+    it('refuses a small-order R even where the cofactorless equation holds (mixed-order key)', () => {
+      // A = [a]B + T8. Find a message whose challenge k gives R = -[k]T8, small order; then
+      // S = k * a satisfies [S]B = R + [k]A exactly, which OpenSSL alone would accept.
+      const a = 987654321987654321n;
+      const key = G.multiply(a).add(T8).toBytes();
+      let found = 0;
+      for (let m = 0; m < 64 && found < 3; m++) {
+        const msg = utf8(`forge ${m}`);
+        for (let j = 1n; j < 8n; j++) {
+          const rPoint = T8.multiply(j, false);
+          const r = rPoint.toBytes();
+          const k = challenge(r, key, msg);
+          if (!rPoint.add(T8.multiply(k % 8n, false)).is0()) continue;
+          const forged = signature(r, (k * a) % L);
+          // The equation holds (checked independently here) ...
+          expect(G.multiply((k * a) % L).equals(rPoint.add(Point.fromBytes(key, false).multiply(k)))).toBe(true);
+          // ... and strict verification still refuses the small-order R.
+          expect(verify(forged, msg, key)).toBe(false);
+          found++;
+        }
+      }
+      expect(found).toBeGreaterThan(0);
+    });
+
+    it('accepts a mixed-order key exactly when the cofactorless equation holds', () => {
+      const a = 123456789123456789n;
+      const key = G.multiply(a).add(T8).toBytes();
+      expect(isValidPublicKey(key)).toBe(true);
+      let accepted = 0;
+      for (let m = 0; m < 32; m++) {
+        const msg = utf8(`mixed ${m}`);
+        const sig = signWithScalar(a, key, msg);
+        const k = challenge(sig.slice(0, 32), key, msg);
+        expect(verify(sig, msg, key)).toBe(k % 8n === 0n);
+        if (k % 8n === 0n) accepted++;
+      }
+      expect(accepted).toBeLessThan(32);
+    });
+  });
+
+  describe('Ed25519 properties', () => {
+    it('sign then verify round-trips, and is deterministic', () => {
+      fc.assert(
+        fc.property(bytes32, fc.uint8Array({ maxLength: 256 }), (secret, message) => {
           const sig = sign(message, secret);
-          const m = message.slice();
-          const s = sig.slice();
-          const k = pub.slice();
-          const arr = target === 'message' ? m : target === 'signature' ? s : k;
-          const i = at % arr.length;
-          arr[i] = (arr[i] as number) ^ xor;
-          expect(verify(s, m, k)).toBe(false);
-        },
-      ),
-      { numRuns: 100 },
-    );
+          expect(sig.length).toBe(64);
+          expect(verify(sig, message, publicKeyOf(secret))).toBe(true);
+          expect(sign(message, secret)).toEqual(sig);
+        }),
+        { numRuns: 50 },
+      );
+    });
+
+    it('any changed byte of message, signature or key never verifies', () => {
+      fc.assert(
+        fc.property(
+          bytes32,
+          fc.uint8Array({ minLength: 1, maxLength: 64 }),
+          fc.nat(),
+          fc.integer({ min: 1, max: 255 }),
+          fc.constantFrom('message', 'signature', 'key'),
+          (secret, message, at, xor, target) => {
+            const pub = publicKeyOf(secret);
+            const sig = sign(message, secret);
+            const m = message.slice();
+            const s = sig.slice();
+            const k = pub.slice();
+            const arr = target === 'message' ? m : target === 'signature' ? s : k;
+            const i = at % arr.length;
+            arr[i] = (arr[i] as number) ^ xor;
+            expect(verify(s, m, k)).toBe(false);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+
+    it('a longer or shorter message never verifies', () => {
+      fc.assert(
+        fc.property(bytes32, fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.boolean(), (secret, message, grow) => {
+          const sig = sign(message, secret);
+          const changed = grow ? Uint8Array.from([...message, 0]) : message.slice(0, -1);
+          expect(verify(sig, changed, publicKeyOf(secret))).toBe(false);
+        }),
+        { numRuns: 50 },
+      );
+    });
+
+    it('generateSecretKey gives 32 fresh bytes whose public key is valid', () => {
+      const a = generateSecretKey();
+      const b = generateSecretKey();
+      expect(a.length).toBe(32);
+      expect(toHex(a)).not.toBe(toHex(b));
+      expect(isValidPublicKey(publicKeyOf(a))).toBe(true);
+    });
   });
 
-  it('a longer or shorter message never verifies', () => {
-    fc.assert(
-      fc.property(bytes32, fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.boolean(), (secret, message, grow) => {
-        const sig = sign(message, secret);
-        const changed = grow ? Uint8Array.from([...message, 0]) : message.slice(0, -1);
-        expect(verify(sig, changed, publicKeyOf(secret))).toBe(false);
-      }),
-      { numRuns: 50 },
-    );
-  });
+  describe('Ed25519 bad input', () => {
+    const secret = fromHex(RFC8032[0]?.secret ?? '');
+    const pub = publicKeyOf(secret);
+    const msg = utf8('x');
+    const sig = sign(msg, secret);
+    const outcome = (fn: () => unknown): string => {
+      try {
+        return `returned ${String(fn())}`;
+      } catch (error) {
+        if (error instanceof IdentityError) return error.code;
+        return (error as Error).name;
+      }
+    };
+    const table: ReadonlyArray<readonly [string, () => unknown, string]> = [
+      ['sign: message string', () => sign('x' as unknown as Uint8Array, secret), 'TypeError'],
+      ['sign: message array', () => sign([1] as unknown as Uint8Array, secret), 'TypeError'],
+      ['sign: message null', () => sign(null as unknown as Uint8Array, secret), 'TypeError'],
+      ['sign: secret hex string', () => sign(msg, RFC8032[0]?.secret as unknown as Uint8Array), 'TypeError'],
+      ['sign: secret 31 bytes', () => sign(msg, secret.slice(0, 31)), 'ERR_KEY_INVALID'],
+      ['sign: secret 64 bytes (libsodium form)', () => sign(msg, new Uint8Array(64)), 'ERR_KEY_INVALID'],
+      ['sign: secret empty', () => sign(msg, new Uint8Array(0)), 'ERR_KEY_INVALID'],
+      ['publicKeyOf: undefined', () => publicKeyOf(undefined as unknown as Uint8Array), 'TypeError'],
+      ['publicKeyOf: 33 bytes', () => publicKeyOf(new Uint8Array(33)), 'ERR_KEY_INVALID'],
+      ['publicKeyOf: ArrayBuffer', () => publicKeyOf(new ArrayBuffer(32) as unknown as Uint8Array), 'TypeError'],
+      ['verify: signature string', () => verify('00' as unknown as Uint8Array, msg, pub), 'TypeError'],
+      ['verify: message string', () => verify(sig, 'x' as unknown as Uint8Array, pub), 'TypeError'],
+      ['verify: key number[]', () => verify(sig, msg, [...pub] as unknown as Uint8Array), 'TypeError'],
+      ['verify: truncated signature', () => verify(sig.slice(0, 63), msg, pub), 'returned false'],
+      ['verify: empty signature', () => verify(new Uint8Array(0), msg, pub), 'returned false'],
+      ['verify: oversized signature', () => verify(new Uint8Array(65), msg, pub), 'returned false'],
+      ['verify: signature with garbage', () => verify(Uint8Array.from([...sig, 0]), msg, pub), 'returned false'],
+      ['verify: truncated key', () => verify(sig, msg, pub.slice(0, 31)), 'returned false'],
+      ['verify: oversized key', () => verify(sig, msg, new Uint8Array(33)), 'returned false'],
+      ['verify: all-zero signature', () => verify(new Uint8Array(64), msg, pub), 'returned false'],
+      ['verify: all-ff signature', () => verify(new Uint8Array(64).fill(255), msg, pub), 'returned false'],
+      ['verify: key not on the curve', () => verify(sig, msg, fromHex(`02${'00'.repeat(31)}`)), 'returned false'],
+      ['isValidPublicKey: string', () => isValidPublicKey('x' as unknown as Uint8Array), 'returned false'],
+      ['isValidPublicKey: 31 bytes', () => isValidPublicKey(pub.slice(1)), 'returned false'],
+    ];
+    it.each(table)('%s', (_name, fn, expected) => {
+      expect(outcome(fn)).toBe(expected);
+    });
 
-  it('generateSecretKey gives 32 fresh bytes whose public key is valid', () => {
-    const a = generateSecretKey();
-    const b = generateSecretKey();
-    expect(a.length).toBe(32);
-    expect(toHex(a)).not.toBe(toHex(b));
-    expect(isValidPublicKey(publicKeyOf(a))).toBe(true);
-  });
-});
-
-describe('Ed25519 bad input', () => {
-  const secret = fromHex(RFC8032[0]?.secret ?? '');
-  const pub = publicKeyOf(secret);
-  const msg = utf8('x');
-  const sig = sign(msg, secret);
-  const outcome = (fn: () => unknown): string => {
-    try {
-      return `returned ${String(fn())}`;
-    } catch (error) {
-      if (error instanceof IdentityError) return error.code;
-      return (error as Error).name;
-    }
-  };
-  const table: ReadonlyArray<readonly [string, () => unknown, string]> = [
-    ['sign: message string', () => sign('x' as unknown as Uint8Array, secret), 'TypeError'],
-    ['sign: message array', () => sign([1] as unknown as Uint8Array, secret), 'TypeError'],
-    ['sign: message null', () => sign(null as unknown as Uint8Array, secret), 'TypeError'],
-    ['sign: secret hex string', () => sign(msg, RFC8032[0]?.secret as unknown as Uint8Array), 'TypeError'],
-    ['sign: secret 31 bytes', () => sign(msg, secret.slice(0, 31)), 'ERR_KEY_INVALID'],
-    ['sign: secret 64 bytes (libsodium form)', () => sign(msg, new Uint8Array(64)), 'ERR_KEY_INVALID'],
-    ['sign: secret empty', () => sign(msg, new Uint8Array(0)), 'ERR_KEY_INVALID'],
-    ['publicKeyOf: undefined', () => publicKeyOf(undefined as unknown as Uint8Array), 'TypeError'],
-    ['publicKeyOf: 33 bytes', () => publicKeyOf(new Uint8Array(33)), 'ERR_KEY_INVALID'],
-    ['publicKeyOf: ArrayBuffer', () => publicKeyOf(new ArrayBuffer(32) as unknown as Uint8Array), 'TypeError'],
-    ['verify: signature string', () => verify('00' as unknown as Uint8Array, msg, pub), 'TypeError'],
-    ['verify: message string', () => verify(sig, 'x' as unknown as Uint8Array, pub), 'TypeError'],
-    ['verify: key number[]', () => verify(sig, msg, [...pub] as unknown as Uint8Array), 'TypeError'],
-    ['verify: truncated signature', () => verify(sig.slice(0, 63), msg, pub), 'returned false'],
-    ['verify: empty signature', () => verify(new Uint8Array(0), msg, pub), 'returned false'],
-    ['verify: oversized signature', () => verify(new Uint8Array(65), msg, pub), 'returned false'],
-    ['verify: signature with garbage', () => verify(Uint8Array.from([...sig, 0]), msg, pub), 'returned false'],
-    ['verify: truncated key', () => verify(sig, msg, pub.slice(0, 31)), 'returned false'],
-    ['verify: oversized key', () => verify(sig, msg, new Uint8Array(33)), 'returned false'],
-    ['verify: all-zero signature', () => verify(new Uint8Array(64), msg, pub), 'returned false'],
-    ['verify: all-ff signature', () => verify(new Uint8Array(64).fill(255), msg, pub), 'returned false'],
-    ['verify: key not on the curve', () => verify(sig, msg, fromHex(`02${'00'.repeat(31)}`)), 'returned false'],
-    ['isValidPublicKey: string', () => isValidPublicKey('x' as unknown as Uint8Array), 'returned false'],
-    ['isValidPublicKey: 31 bytes', () => isValidPublicKey(pub.slice(1)), 'returned false'],
-  ];
-  it.each(table)('%s', (_name, fn, expected) => {
-    expect(outcome(fn)).toBe(expected);
-  });
-
-  it('accepts a Buffer (a Uint8Array subclass) and a subarray view', () => {
-    const padded = new Uint8Array(70);
-    padded.set(sig, 3);
-    expect(verify(padded.subarray(3, 67), Buffer.from('x'), pub)).toBe(true);
+    it('accepts a Buffer (a Uint8Array subclass) and a subarray view', () => {
+      const padded = new Uint8Array(70);
+      padded.set(sig, 3);
+      expect(verify(padded.subarray(3, 67), Buffer.from('x'), pub)).toBe(true);
+    });
   });
 });

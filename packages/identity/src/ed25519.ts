@@ -3,13 +3,133 @@
  * AgentGuard goes through `sign` and `verify` here; the backends beside it
  * (ed25519-noble.ts, ed25519-node.ts) are internal to this module.
  *
+ * Backend, chosen on first use: `node:crypto` (OpenSSL) where
+ * `process.getBuiltinModule` offers it and passes an RFC 8032 self-test, else
+ * `@noble/ed25519`. The environment variable `AGENTGUARD_CRYPTO_BACKEND=noble`
+ * forces the pure-JS one (useful to run a whole test suite on it).
+ *
  * Verification is strict RFC 8032 §5.1.7 (not ZIP-215), identical on every
  * backend: S < L, A and R canonical and not of small order, then the
  * cofactorless equation [S]B = R + [k]A (see ed25519-strict.ts).
  */
-import { passesStrictEncodingChecks, isStrictPointEncoding } from './ed25519-strict.js';
+import { fromHex } from './bytes.js';
+import { createNodeBackend } from './ed25519-node.js';
 import { decodePoint, noblePublicKeyOf, nobleSign, nobleVerify } from './ed25519-noble.js';
+import { isStrictPointEncoding, passesStrictEncodingChecks } from './ed25519-strict.js';
 import { IdentityError } from './errors.js';
+
+/** The Ed25519 implementations this package can use. */
+export type CryptoBackendName = 'node' | 'noble';
+
+interface Backend {
+  readonly name: CryptoBackendName;
+  publicKeyOf(secretKey: Uint8Array): Uint8Array;
+  sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array;
+  /** The group equation only; callers apply the strict encoding checks first. */
+  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+}
+
+const NOBLE: Backend = { name: 'noble', publicKeyOf: noblePublicKeyOf, sign: nobleSign, verify: nobleVerify };
+let node: Backend | null | undefined; // undefined until probed; null when unavailable
+let current: Backend | undefined;
+
+// RFC 8032 §7.1 TEST 1, to check a backend before trusting it.
+const SELF_TEST = {
+  secret: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+  public: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+  signature:
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+};
+
+function passesSelfTest(backend: Backend): boolean {
+  try {
+    const secret = fromHex(SELF_TEST.secret);
+    const pub = fromHex(SELF_TEST.public);
+    const sig = fromHex(SELF_TEST.signature);
+    const empty = new Uint8Array(0);
+    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const flipped = sig.slice();
+    flipped[0] = (flipped[0] as number) ^ 1;
+    return (
+      same(backend.publicKeyOf(secret), pub) &&
+      same(backend.sign(empty, secret), sig) &&
+      backend.verify(sig, empty, pub) &&
+      !backend.verify(flipped, empty, pub)
+    );
+  } catch {
+    return false;
+  }
+}
+
+function nodeBackend(): Backend | null {
+  if (node === undefined) {
+    const b = createNodeBackend();
+    const candidate: Backend | null = b === undefined ? null : { name: 'node', ...b };
+    node = candidate !== null && passesSelfTest(candidate) ? candidate : null;
+  }
+  return node;
+}
+
+function backend(): Backend {
+  if (current === undefined) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    current = env?.AGENTGUARD_CRYPTO_BACKEND === 'noble' ? NOBLE : (nodeBackend() ?? NOBLE);
+  }
+  return current;
+}
+
+/**
+ * The Ed25519 backend in use: `'node'` (OpenSSL through `node:crypto`) or
+ * `'noble'` (`@noble/ed25519`, pure JS). Both sign bit for bit alike and verify
+ * by the same strict rules; they differ only in speed.
+ *
+ * @returns the backend name.
+ */
+export function cryptoBackend(): CryptoBackendName {
+  return backend().name;
+}
+
+/**
+ * Whether the `node:crypto` backend can be used in this runtime.
+ * @internal for tests and benchmarks.
+ */
+export function isNodeBackendAvailable(): boolean {
+  return nodeBackend() !== null;
+}
+
+/**
+ * Forces the backend (`'auto'` restores the choice made at load).
+ * @internal for tests and benchmarks; both backends give the same results.
+ * @throws RangeError when `name` is unknown or `'node'` is not available here.
+ */
+export function setCryptoBackend(name: CryptoBackendName | 'auto'): CryptoBackendName {
+  if (name === 'auto') {
+    current = undefined;
+  } else if (name === 'noble') {
+    current = NOBLE;
+  } else if (name === 'node') {
+    const b = nodeBackend();
+    if (b === null) throw new RangeError('"name" expected an available backend, got "node" (no node:crypto here)');
+    current = b;
+  } else {
+    throw new RangeError(`"name" expected 'node', 'noble' or 'auto', got ${String(name)}`);
+  }
+  return backend().name;
+}
+
+/**
+ * Runs `fn` with the backend forced to `name`, then restores the previous one.
+ * @internal for tests and benchmarks.
+ */
+export function withCryptoBackend<T>(name: CryptoBackendName, fn: () => T): T {
+  const previous = current;
+  setCryptoBackend(name);
+  try {
+    return fn();
+  } finally {
+    current = previous;
+  }
+}
 
 /** Length in bytes of an Ed25519 secret key (the RFC 8032 seed). */
 export const SECRET_KEY_LENGTH = 32;
@@ -56,7 +176,7 @@ export function generateSecretKey(): Uint8Array {
  */
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   assertKey(secretKey, SECRET_KEY_LENGTH, 'secretKey');
-  return noblePublicKeyOf(secretKey);
+  return backend().publicKeyOf(secretKey);
 }
 
 /**
@@ -77,7 +197,7 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
 export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   assertBytes(message, 'message');
   assertKey(secretKey, SECRET_KEY_LENGTH, 'secretKey');
-  return nobleSign(message, secretKey);
+  return backend().sign(message, secretKey);
 }
 
 /**
@@ -104,7 +224,7 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   const key = publicKey.slice();
   if (!passesStrictEncodingChecks(sig, key)) return false;
   try {
-    return nobleVerify(sig, message, key);
+    return backend().verify(sig, message, key);
   } catch {
     return false;
   }

@@ -69,3 +69,15 @@ export function nonCanonicalY(delta: number, signBit = false): Uint8Array {
   if (signBit) bytes[31] = (bytes[31] as number) | 0x80;
   return bytes;
 }
+
+/**
+ * A signature by scalar `a` (key [a]B, no torsion) whose R carries a torsion
+ * component: R = [nonce]B + [i]T8, S = nonce + k * a. A cofactored verifier
+ * accepts it ([8] kills the torsion); a cofactorless one does not.
+ */
+export function signWithTorsionR(a: bigint, message: Uint8Array, i: bigint, nonce = 777n): Uint8Array {
+  const key = G.multiply(a).toBytes();
+  const r = G.multiply(nonce).add(T8.multiply(i, false)).toBytes();
+  const k = challenge(r, key, message);
+  return signature(r, (nonce + k * a) % L);
+}
