@@ -82,12 +82,14 @@ describe('MerkleTree properties', () => {
         if (!verifyConsistency(size1, size, cproof, t.root(size1), t.root(size))) return false;
         if (proof.length > 0) {
           const bad = proof.map((p) => p.slice());
-          (bad[flip % bad.length] as Uint8Array)[flip % 32] ^= 1;
+          const target = bad[flip % bad.length] as Uint8Array;
+          target[flip % 32] = (target[flip % 32] as number) ^ 1;
           if (verifyInclusion(index, size, t.leaf(index), bad, t.root(size))) return false;
         }
         if (cproof.length > 0) {
           const bad = cproof.map((p) => p.slice());
-          (bad[flip % bad.length] as Uint8Array)[flip % 32] ^= 1;
+          const target = bad[flip % bad.length] as Uint8Array;
+          target[flip % 32] = (target[flip % 32] as number) ^ 1;
           if (verifyConsistency(size1, size, bad, t.root(size1), t.root(size))) return false;
         }
         return true;

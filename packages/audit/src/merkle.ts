@@ -66,7 +66,8 @@ export class MerkleTree {
     if (!(hash instanceof Uint8Array) || hash.length !== HASH) throw new TypeError('"hash" expected 32 bytes');
     let node = hash;
     for (let height = 0; ; height++) {
-      const level = (this.levels[height] ??= new Level());
+      if (this.levels[height] === undefined) this.levels[height] = new Level();
+      const level = this.levels[height] as Level;
       level.push(node);
       if (level.count % 2 === 1) return;
       node = nodeHash(level.at(level.count - 2), node);
