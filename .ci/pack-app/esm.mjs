@@ -13,6 +13,6 @@ const ag = createGuard({
 const add = ag.guard({ name: 'add', schema: z.object({ a: z.number(), b: z.number() }), execute: ({ a, b }) => a + b });
 const sum = await add({ a: 2, b: 3 });
 if (sum !== 5) throw new Error(`expected 5, got ${sum}`);
-const report = verifyLog(sink.lines.join('\n'), { trust: [identity.id] });
+const report = verifyLog(sink.text(), { trust: [identity.id] });
 if (!report.ok) throw new Error(`log does not verify: ${report.reason}`);
 console.log(`ESM guarded call ok (${report.records} records)`);

@@ -21,7 +21,8 @@ function setup(overrides: Partial<GuardOptions> = {}) {
   const identity = createIdentity({ name: 'test-agent' });
   const sink = createMemorySink();
   const ag = createGuard({ identity, policy, audit: createAuditLog({ sink }), ...overrides });
-  const records = () => sink.lines.map((l) => JSON.parse(l) as { type: string; callId: string; data?: Record<string, unknown> });
+  const records = () =>
+    sink.lines.map((l) => JSON.parse(l) as { type: string; callId: string; data?: Record<string, unknown> });
   const calls = () => records().filter((r) => r.type.startsWith('call.'));
   return { identity, sink, ag, records, calls };
 }
@@ -39,7 +40,7 @@ describe('guard()', () => {
     expect(requested.envelope.payloadType).toBe('application/vnd.in-toto+json');
     expect(requested.args).toEqual({ a: 2, b: 3 });
     expect(requested.argsDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const report = verifyLog(sink.lines.join('\n'), { trust: [identity.id] });
+    const report = verifyLog(sink.text(), { trust: [identity.id] });
     expect(report.ok).toBe(true);
   });
 
@@ -81,11 +82,14 @@ describe('guard()', () => {
     ['a BigInt', { a: 1n }],
     ['NaN', { a: Number.NaN }],
     ['a Map', new Map([['a', 1]])],
-    ['a cycle', (() => {
-      const o: Record<string, unknown> = {};
-      o.self = o;
-      return o;
-    })()],
+    [
+      'a cycle',
+      (() => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return o;
+      })(),
+    ],
   ])('refuses arguments JSON cannot hold: %s', async (_label, args) => {
     const { ag } = setup();
     const execute = vi.fn();
@@ -155,7 +159,12 @@ describe('guard()', () => {
   it('fails closed when the policy engine throws', async () => {
     const identity = createIdentity();
     const engine = createPolicyEngine(policy);
-    const throwing = { ...engine, hash: engine.hash, policy: engine.policy, decide: async () => Promise.reject(new Error('bug')) };
+    const throwing = {
+      ...engine,
+      hash: engine.hash,
+      policy: engine.policy,
+      decide: async () => Promise.reject(new Error('bug')),
+    };
     const ag = createGuard({ identity, policy: throwing, audit: createAuditLog({ sink: createMemorySink() }) });
     const execute = vi.fn();
     const add = ag.guard({ name: 'add', schema: addSchema, execute });
@@ -216,7 +225,7 @@ describe('guard()', () => {
     expect(add.inputJsonSchema()).toMatchObject({ type: 'object', required: ['a', 'b'] });
   });
 
-  it.each([
+  it.each<[string, Record<string, unknown>]>([
     ['a bad name', { name: 'no spaces', schema: addSchema, execute: () => 1 }],
     ['no schema', { name: 'add', execute: () => 1 }],
     ['no execute', { name: 'add', schema: addSchema }],
@@ -228,7 +237,7 @@ describe('guard()', () => {
 
   it('property: a denied tool is never called, whatever its name and args', async () => {
     const { ag } = setup();
-    const execute = vi.fn();
+    const execute = vi.fn((): unknown => undefined);
     await fc.assert(
       fc.asyncProperty(
         fc.stringMatching(/^delete_[a-z]{1,10}$/),
@@ -244,12 +253,12 @@ describe('guard()', () => {
     expect(execute).not.toHaveBeenCalled();
   });
 
-  it('10,000 concurrent calls give 10,000 well-ordered outcome records and a log that verifies', async () => {
+  it('2,000 concurrent calls give 2,000 well-ordered outcome records and a log that verifies', async () => {
     const { ag, sink, identity, calls } = setup();
     const add = ag.guard({ name: 'add', schema: addSchema, execute: ({ a, b }) => a + b });
-    const results = await Promise.all(Array.from({ length: 10_000 }, (_, i) => add({ a: i, b: 1 })));
-    expect(results[9_999]).toBe(10_000);
-    expect(calls().filter((r) => r.type === 'call.completed')).toHaveLength(10_000);
-    expect(verifyLog(sink.lines.join('\n'), { trust: [identity.id] }).ok).toBe(true);
+    const results = await Promise.all(Array.from({ length: 2_000 }, (_, i) => add({ a: i, b: 1 })));
+    expect(results[1_999]).toBe(2_000);
+    expect(calls().filter((r) => r.type === 'call.completed')).toHaveLength(2_000);
+    expect(verifyLog(sink.text(), { trust: [identity.id] }).ok).toBe(true);
   }, 120_000);
 });

@@ -1,4 +1,11 @@
-import { createTrustStore, digestArgs, freezeArgs, signCall, type TrustStore, verifyCall } from '@agentguard/attestation';
+import {
+  createTrustStore,
+  digestArgs,
+  freezeArgs,
+  signCall,
+  type TrustStore,
+  verifyCall,
+} from '@agentguard/attestation';
 import type { AuditEvent, AuditLog } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import { createPolicyEngine, type Decision, type PolicyEngine } from '@agentguard/policy';
@@ -91,9 +98,7 @@ export interface GuardedTool<A, R> {
 
 /** A guard bound to one agent, policy and audit log, guarding any number of tools. */
 export interface Guard {
-  guard<S extends StandardSchemaV1, R>(
-    spec: ToolSpec<S, R>,
-  ): GuardedTool<StandardSchemaV1.InferInput<S>, Awaited<R>>;
+  guard<S extends StandardSchemaV1, R>(spec: ToolSpec<S, R>): GuardedTool<StandardSchemaV1.InferInput<S>, Awaited<R>>;
   /** Typed events: `allowed`, `denied`, `completed`, `failed`. */
   readonly events: EventEmitter<GuardEvents>;
   /** The did:key of the agent. */
@@ -108,7 +113,9 @@ const TOOL_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 function isPolicyEngine(value: unknown): value is PolicyEngine {
-  return typeof (value as PolicyEngine | null)?.decide === 'function' && typeof (value as PolicyEngine).hash === 'string';
+  return (
+    typeof (value as PolicyEngine | null)?.decide === 'function' && typeof (value as PolicyEngine).hash === 'string'
+  );
 }
 
 function checkOptions(options: GuardOptions): void {
@@ -266,9 +273,17 @@ export function createGuard(options: GuardOptions): Guard {
               ? refuse('aborted', 'ERR_CALL_ABORTED', 'call aborted by the caller', decision.ruleId)
               : refuse('failed', 'ERR_TOOL_FAILED', `tool failed: ${message(error)}`, decision.ruleId);
         try {
-          await record('call.failed', { decision: decisionRecord(decision), error: { code: denial.code, message: denial.reason }, durationMs });
+          await record('call.failed', {
+            decision: decisionRecord(decision),
+            error: { code: denial.code, message: denial.reason },
+            durationMs,
+          });
         } catch (auditError) {
-          const lost = refuse('failed', 'ERR_AUDIT_FAILED', `tool failed and the failure could not be audited: ${message(auditError)}`);
+          const lost = refuse(
+            'failed',
+            'ERR_AUDIT_FAILED',
+            `tool failed and the failure could not be audited: ${message(auditError)}`,
+          );
           emitSafely(events, 'failed', { ...base, denial: lost, durationMs });
           return { ok: false, callId, denial: lost, cause: auditError } as GuardOutcome<Awaited<R>>;
         }
@@ -284,7 +299,11 @@ export function createGuard(options: GuardOptions): Guard {
         });
       } catch (error) {
         // The tool ran, but nothing durable says so: withhold the result rather than lose the record.
-        const denial = refuse('failed', 'ERR_AUDIT_FAILED', `tool ran but its outcome could not be audited: ${message(error)}`);
+        const denial = refuse(
+          'failed',
+          'ERR_AUDIT_FAILED',
+          `tool ran but its outcome could not be audited: ${message(error)}`,
+        );
         emitSafely(events, 'failed', { ...base, denial, durationMs });
         return { ok: false, callId, denial };
       }
@@ -297,7 +316,11 @@ export function createGuard(options: GuardOptions): Guard {
           await record(type, { ...data, code: denial.code, reason: denial.reason });
         } catch {
           // Still refused; the refusal itself could not be written, which the caller learns from the code.
-          return denyUnaudited({ ...denial, code: 'ERR_AUDIT_FAILED', reason: `${denial.reason} (and the audit log is unavailable)` });
+          return denyUnaudited({
+            ...denial,
+            code: 'ERR_AUDIT_FAILED',
+            reason: `${denial.reason} (and the audit log is unavailable)`,
+          });
         }
         return denyUnaudited(denial);
       }
@@ -314,6 +337,8 @@ export function createGuard(options: GuardOptions): Guard {
     }
 
     const guarded = (args: StandardSchemaV1.InferInput<S>, callOptions?: CallOptions) => run(args, callOptions);
+    // A function's own `name` is read-only; define it so the guarded tool carries the tool's name.
+    Object.defineProperty(guarded, 'name', { value: tool.name });
     return Object.freeze(
       Object.assign(guarded, {
         run,

@@ -66,7 +66,10 @@ export async function validateWith<S extends StandardSchemaV1>(
   try {
     result = await schema['~standard'].validate(value);
   } catch (error) {
-    return { ok: false, issues: [{ path: '$', message: `schema threw: ${(error as Error)?.message ?? String(error)}` }] };
+    return {
+      ok: false,
+      issues: [{ path: '$', message: `schema threw: ${(error as Error)?.message ?? String(error)}` }],
+    };
   }
   if (result.issues !== undefined) {
     return { ok: false, issues: result.issues.slice(0, 20).map((i) => ({ path: pathOf(i), message: i.message })) };

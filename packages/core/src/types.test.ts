@@ -28,10 +28,14 @@ describe('guard() types', () => {
   });
 
   it('rejects wrong arguments at compile time', () => {
-    // @ts-expect-error amount must be a number
-    void tool({ amount: '1', when: 'now' });
-    // @ts-expect-error when is required
-    void tool({ amount: 1 });
+    // Never called: only the compiler looks at these.
+    const misuse = () => {
+      // @ts-expect-error amount must be a number
+      void tool({ amount: '1', when: 'now' });
+      // @ts-expect-error when is required
+      void tool({ amount: 1 });
+    };
+    expectTypeOf(misuse).toBeFunction();
   });
 
   it('narrows outcomes', async () => {
