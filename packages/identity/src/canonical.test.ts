@@ -147,6 +147,11 @@ describe('canonicalize bad input', () => {
     expect((caught as IdentityError).code).toBe(code);
   });
 
+  it('names the path of the offending value', () => {
+    expect(() => canonicalize({ a: [1, { b: undefined }] })).toThrow(/at \$\.a\[1\]\.b$/);
+    expect(() => canonicalize([{ '\ud800': 1 }])).toThrow(/lone surrogate at \$\[0\]\./);
+  });
+
   it('accepts shared (non-cyclic) references, null-prototype objects and -0', () => {
     const shared = { a: 1 };
     expect(canonicalize({ x: shared, y: shared })).toBe('{"x":{"a":1},"y":{"a":1}}');

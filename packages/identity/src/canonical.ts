@@ -37,7 +37,7 @@ export function canonicalize(value: unknown, options: CanonicalizeOptions = {}):
   if (!Number.isInteger(maxDepth) || maxDepth < 1) {
     throw new RangeError(`"maxDepth" expected a positive integer, got ${String(maxDepth)}`);
   }
-  return write(value, '$', new Set<object>(), 0, maxDepth);
+  return new Writer(maxDepth).write(value, 0);
 }
 
 /**
@@ -49,77 +49,97 @@ export function canonicalBytes(value: unknown, options: CanonicalizeOptions = {}
   return utf8(canonicalize(value, options));
 }
 
-function unsupported(path: string, what: string): IdentityError {
-  return new IdentityError('ERR_JSON_UNSUPPORTED_VALUE', `JSON cannot hold ${what} at ${path}`);
-}
+class Writer {
+  // The path to the current value, as segments; turned into text only for an error.
+  private readonly path: Array<string | number> = [];
+  private readonly seen = new Set<object>();
 
-function write(value: unknown, path: string, seen: Set<object>, depth: number, maxDepth: number): string {
-  switch (typeof value) {
-    case 'string':
-      return quote(value, path);
-    case 'number':
-      // RFC 8785 §3.2.2.3: ECMAScript Number serialisation; -0 becomes 0.
-      if (!Number.isFinite(value)) throw unsupported(path, String(value));
-      return Object.is(value, -0) ? '0' : String(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object':
-      break;
-    default:
-      throw unsupported(path, typeof value === 'function' ? 'a function' : `a ${typeof value}`);
+  constructor(private readonly maxDepth: number) {}
+
+  private where(): string {
+    let out = '$';
+    for (const p of this.path) out += typeof p === 'number' ? `[${p}]` : `.${p}`;
+    return out;
   }
-  if (value === null) return 'null';
-  if (depth >= maxDepth) {
-    throw new IdentityError('ERR_JSON_TOO_DEEP', `JSON nested deeper than ${maxDepth} at ${path}`);
+
+  private unsupported(what: string): IdentityError {
+    return new IdentityError('ERR_JSON_UNSUPPORTED_VALUE', `JSON cannot hold ${what} at ${this.where()}`);
   }
-  if (seen.has(value)) throw new IdentityError('ERR_JSON_CYCLE', `cycle at ${path}`);
-  seen.add(value);
-  let out: string;
-  if (Array.isArray(value)) {
-    out = '[';
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) throw unsupported(`${path}[${i}]`, 'an array hole');
-      if (i > 0) out += ',';
-      out += write(value[i], `${path}[${i}]`, seen, depth + 1, maxDepth);
+
+  write(value: unknown, depth: number): string {
+    switch (typeof value) {
+      case 'string':
+        if (!isWellFormed(value)) throw this.unsupported('a lone surrogate');
+        // JSON.stringify escapes exactly as RFC 8785 §3.2.2.2 asks once the text is well formed.
+        return JSON.stringify(value);
+      case 'number':
+        // RFC 8785 §3.2.2.3: ECMAScript Number serialisation; -0 becomes 0.
+        if (!Number.isFinite(value)) throw this.unsupported(String(value));
+        return Object.is(value, -0) ? '0' : String(value);
+      case 'boolean':
+        return value ? 'true' : 'false';
+      case 'object':
+        break;
+      default:
+        throw this.unsupported(typeof value === 'function' ? 'a function' : `a ${typeof value}`);
     }
-    out += ']';
-  } else {
+    if (value === null) return 'null';
+    if (depth >= this.maxDepth) {
+      throw new IdentityError('ERR_JSON_TOO_DEEP', `JSON nested deeper than ${this.maxDepth} at ${this.where()}`);
+    }
+    if (this.seen.has(value)) throw new IdentityError('ERR_JSON_CYCLE', `cycle at ${this.where()}`);
+    this.seen.add(value);
+    const out = Array.isArray(value) ? this.array(value, depth) : this.object(value, depth);
+    this.seen.delete(value);
+    return out;
+  }
+
+  private array(value: unknown[], depth: number): string {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      this.path.push(i);
+      if (!(i in value)) throw this.unsupported('an array hole');
+      if (i > 0) out += ',';
+      out += this.write(value[i], depth + 1);
+      this.path.pop();
+    }
+    return `${out}]`;
+  }
+
+  private object(value: object, depth: number): string {
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== null) {
       const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-      throw unsupported(path, `an instance of ${name}`);
+      throw this.unsupported(`an instance of ${name}`);
     }
-    if (Object.getOwnPropertySymbols(value).length > 0) throw unsupported(path, 'a symbol key');
+    if (Object.getOwnPropertySymbols(value).length > 0) throw this.unsupported('a symbol key');
     // RFC 8785 §3.2.3: sort by UTF-16 code units, which is what the default sort compares.
     const keys = Object.keys(value).sort();
-    out = '{';
+    let out = '{';
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      const child = (value as Record<string, unknown>)[key];
-      const childPath = `${path}.${key}`;
+      this.path.push(key);
+      if (!isWellFormed(key)) throw this.unsupported('a lone surrogate');
       if (i > 0) out += ',';
-      out += `${quote(key, childPath)}:${write(child, childPath, seen, depth + 1, maxDepth)}`;
+      out += `${JSON.stringify(key)}:${this.write((value as Record<string, unknown>)[key], depth + 1)}`;
+      this.path.pop();
     }
-    out += '}';
+    return `${out}}`;
   }
-  seen.delete(value);
-  return out;
 }
 
-function quote(text: string, path: string): string {
-  // JSON.stringify escapes exactly as RFC 8785 §3.2.2.2 asks, but turns lone
-  // surrogates into \udXXX escapes; such text is not Unicode, so refuse it.
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Whether `text` is well-formed UTF-16 (no lone surrogate). The regex test keeps the common case fast. */
+function isWellFormed(text: string): boolean {
+  if (!SURROGATE.test(text)) return true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
       const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        i++;
-        continue;
-      }
-      throw unsupported(path, 'a lone surrogate');
-    }
-    if (c >= 0xdc00 && c <= 0xdfff) throw unsupported(path, 'a lone surrogate');
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
   }
-  return JSON.stringify(text);
+  return true;
 }
