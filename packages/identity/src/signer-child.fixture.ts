@@ -1,0 +1,10 @@
+// A signer process for signer.test.ts: loads a key file and signs only requests for the "search" tool.
+import { fromUtf8 } from './bytes.js';
+import { loadKeyFile } from './keystore-file.js';
+import { serveSigner } from './signer-server.js';
+
+const identity = await loadKeyFile(process.argv[2] as string);
+serveSigner({
+  identity,
+  authorize: ({ message }) => (JSON.parse(fromUtf8(message)) as { tool?: unknown }).tool === 'search',
+});

@@ -1,0 +1,188 @@
+/**
+ * The signer process side: holds a key, answers `info` and signs only what
+ * `authorize` allows. Node only (`@agentguard/identity/node`).
+ */
+import { chmod } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { toBase64Url } from './bytes.js';
+import { IdentityError } from './errors.js';
+import type { Signer } from './identity.js';
+import {
+  createFrameDecoder,
+  DEFAULT_MAX_FRAME,
+  encodeFrame,
+  parseRequest,
+  type SignRequest,
+} from './signer-protocol.js';
+
+/** Options of {@link serveSigner} and {@link listenSigner}. */
+export interface ServeSignerOptions {
+  /** The key to sign with; it stays in this process. */
+  readonly identity: Signer;
+  /**
+   * Decides each request; only `true` signs. Throwing or rejecting denies (fail closed).
+   * Decide on `request.message` (the bytes signed), never on `request.context` alone.
+   */
+  readonly authorize: (request: SignRequest) => boolean | Promise<boolean>;
+  /** Largest frame, bytes. @default 262_144 */
+  readonly maxFrameBytes?: number;
+  /** Called after each decision, for audit. @default none */
+  readonly onDecision?: (event: {
+    readonly allowed: boolean;
+    readonly bytes: number;
+    readonly reason?: string;
+  }) => void;
+}
+
+/** A running signer endpoint. */
+export interface SignerServer {
+  /** Resolves when the endpoint has stopped. */
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+function check(options: ServeSignerOptions): void {
+  if (typeof options?.identity?.sign !== 'function') throw new TypeError('"identity" expected a Signer');
+  if (typeof options.authorize !== 'function') throw new TypeError('"authorize" expected a function');
+}
+
+/** Serves one connection (a pair of streams) until it ends; requests are answered in order. */
+function serveConnection(input: Readable, output: Writable, options: ServeSignerOptions): Promise<void> {
+  const maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME;
+  const decode = createFrameDecoder(maxFrame);
+  const { identity } = options;
+  let queue = Promise.resolve();
+  const send = (value: unknown) => {
+    if (!output.writableEnded) output.write(encodeFrame(value, maxFrame));
+  };
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      input.off('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Uint8Array) => {
+      let values: unknown[];
+      try {
+        values = decode(chunk);
+      } catch (error) {
+        // A broken frame stream cannot be resynchronised: answer once and hang up.
+        send({ v: 1, id: 0, ok: false, code: 'ERR_SIGNER_PROTOCOL', reason: (error as Error).message });
+        output.end();
+        stop();
+        return;
+      }
+      for (const value of values) {
+        queue = queue.then(() => handle(value));
+      }
+    };
+    const handle = async (value: unknown): Promise<void> => {
+      let id = 0;
+      try {
+        const request = parseRequest(value);
+        id = request.id;
+        if (request.op === 'info') {
+          send({
+            v: 1,
+            id,
+            ok: true,
+            did: identity.id,
+            kid: identity.keyId,
+            publicKey: toBase64Url(identity.publicKey),
+          });
+          return;
+        }
+        const view: SignRequest =
+          request.context === undefined
+            ? { message: request.message.slice() }
+            : { message: request.message.slice(), context: request.context };
+        let allowed = false;
+        let reason: string | undefined;
+        try {
+          allowed = (await options.authorize(view)) === true;
+        } catch (error) {
+          reason = `authorize failed: ${(error as Error).message}`;
+        }
+        options.onDecision?.(
+          reason === undefined
+            ? { allowed, bytes: request.message.length }
+            : { allowed, bytes: request.message.length, reason },
+        );
+        if (!allowed) {
+          send({
+            v: 1,
+            id,
+            ok: false,
+            code: 'ERR_SIGNER_DENIED',
+            reason: reason ?? 'the signer policy denies this request',
+          });
+          return;
+        }
+        send({ v: 1, id, ok: true, signature: toBase64Url(await identity.sign(request.message)) });
+      } catch (error) {
+        const code = error instanceof IdentityError ? error.code : 'ERR_SIGNER_PROTOCOL';
+        send({ v: 1, id, ok: false, code, reason: (error as Error).message });
+      }
+    };
+    input.on('data', onData);
+    input.once('end', stop);
+    input.once('close', stop);
+    input.once('error', stop);
+  });
+}
+
+/**
+ * Serves the signer protocol over a pair of streams (by default this process's stdin/stdout).
+ *
+ * @example
+ * ```ts
+ * // signer.ts, run as a separate process that alone can read the key file:
+ * const identity = await loadKeyFile('agent.jwk');
+ * serveSigner({ identity, authorize: ({ message }) => policyAllows(message) });
+ * ```
+ */
+export function serveSigner(
+  options: ServeSignerOptions & { readonly input?: Readable; readonly output?: Writable },
+): SignerServer {
+  check(options);
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const closed = serveConnection(input, output, options);
+  return {
+    closed,
+    close: async () => {
+      input.destroy();
+      await closed;
+    },
+  };
+}
+
+/**
+ * Listens on a Unix socket at `path` (mode 0600), serving each connection.
+ * @returns once listening.
+ */
+export async function listenSigner(options: ServeSignerOptions & { readonly path: string }): Promise<SignerServer> {
+  check(options);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    void serveConnection(socket, socket, options).then(() => socket.end());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.path, () => resolve());
+  });
+  // Only this user may connect. (Between listen and chmod the socket exists with the umask's mode;
+  // put it in a 0700 directory to close that window.)
+  await chmod(options.path, 0o600);
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  return {
+    closed,
+    close: async () => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
