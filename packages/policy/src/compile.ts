@@ -135,11 +135,27 @@ function compileRule(rule: PolicyRule, index: number, policyMode: PolicyMode): C
   });
 }
 
+/** How many tool names' candidate lists are remembered. */
+const CANDIDATE_CACHE_SIZE = 4096;
+
 /** Compiles every rule of `policy` once and indexes them by tool name. */
 export function compilePolicy(policy: Policy): CompiledPolicy {
   const mode = policy.mode ?? 'enforce';
   const rules = policy.rules.map((rule, i) => compileRule(rule, i, mode));
   const index = new RuleIndex<CompiledRule>();
   index.addAll(rules.map((rule, i) => [rule, (policy.rules[i] as PolicyRule).tools] as const));
-  return Object.freeze({ rules, candidates: (name: string) => index.candidates(name) });
+  // Candidates depend on the tool name only, and an agent has few tools: remember them (bounded).
+  const cache = new Map<string, readonly CompiledRule[]>();
+  return Object.freeze({
+    rules,
+    candidates(name: string): readonly CompiledRule[] {
+      let found = cache.get(name);
+      if (found === undefined) {
+        found = index.candidates(name);
+        if (cache.size >= CANDIDATE_CACHE_SIZE) cache.clear();
+        cache.set(name, found);
+      }
+      return found;
+    },
+  });
 }
