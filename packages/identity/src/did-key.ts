@@ -10,8 +10,11 @@ const MULTICODEC_ED25519_PUB = [0xed, 0x01] as const;
 export type DidKey = `did:key:z${string}`;
 
 /**
- * The `did:key` identifier of an Ed25519 public key.
+ * The `did:key` identifier of an Ed25519 public key (did:key v0.7: multibase
+ * base58btc of the multicodec `ed25519-pub` 0xed01 followed by the key).
  *
+ * @param publicKey - a valid 32-byte Ed25519 public key.
+ * @returns `did:key:z6Mk…`.
  * @throws IdentityError `ERR_KEY_INVALID` when the key is not a valid point.
  * @example
  * ```ts
@@ -33,7 +36,14 @@ export function publicKeyToDid(publicKey: Uint8Array): DidKey {
  * multicodec is accepted; fragments (`#…`) are allowed and ignored when they
  * repeat the identifier, as in a verification method id.
  *
- * @throws IdentityError `ERR_DID_INVALID` for anything else.
+ * @param did - `did:key:z6Mk…`, optionally with `#z6Mk…`.
+ * @returns a fresh copy of the 32-byte public key.
+ * @throws TypeError when `did` is not a string; IdentityError `ERR_DID_INVALID` for
+ *   another method, multibase or multicodec, a bad length, or a key that strict verification refuses.
+ * @example
+ * ```ts
+ * const publicKey = didToPublicKey('did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp');
+ * ```
  */
 export function didToPublicKey(did: string): Uint8Array {
   if (typeof did !== 'string') throw new TypeError(`"did" expected string, got ${typeof did}`);

@@ -90,9 +90,16 @@ export function createIdentity(options: CreateIdentityOptions = {}): AgentIdenti
 }
 
 /**
- * Restores an identity from an RFC 8037 private JWK.
+ * Restores an identity from an RFC 8037 private JWK (as `exportPrivateJwk` writes it).
  *
+ * @param jwk - the parsed private JWK (`kty` OKP, `crv` Ed25519, `x`, `d`).
+ * @param options - `name`: human-readable agent name (@default the did:key id).
+ * @returns a frozen identity, as {@link createIdentity}.
  * @throws IdentityError `ERR_JWK_INVALID` when the JWK is malformed or has no `d`.
+ * @example
+ * ```ts
+ * const agent = identityFromJwk(parseJson(readFileSync('agent.jwk', 'utf8')), { name: 'billing-agent' });
+ * ```
  */
 export function identityFromJwk(jwk: unknown, options: { readonly name?: string } = {}): AgentIdentity {
   const { secretKey } = importJwk(jwk);
