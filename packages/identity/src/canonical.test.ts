@@ -159,6 +159,12 @@ describe('canonicalize bad input', () => {
     expect(canonicalize(-0)).toBe('0');
   });
 
+  it('canonicalBytes refuses the same values with the same codes', () => {
+    expect(() => canonicalBytes({ a: 1n })).toThrow(/BigInt|bigint/);
+    expect(() => canonicalBytes(new Map())).toThrow(IdentityError);
+    expect(canonicalBytes({ b: 'é', a: 1 })).toEqual(new TextEncoder().encode('{"a":1,"b":"é"}'));
+  });
+
   it('throws RangeError on a bad maxDepth', () => {
     expect(() => canonicalize(1, { maxDepth: 0 })).toThrow(RangeError);
     expect(() => canonicalize(1, { maxDepth: 1.5 })).toThrow(RangeError);

@@ -50,6 +50,19 @@ describe('crypto backend selection', () => {
   });
 });
 
+describe('runtimes without node:crypto (browsers, edge)', () => {
+  it('finds no node backend when process.getBuiltinModule is missing', () => {
+    const original = process.getBuiltinModule;
+    try {
+      (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
+      expect(createNodeBackend()).toBeUndefined();
+    } finally {
+      process.getBuiltinModule = original;
+    }
+    expect(createNodeBackend()).toBeDefined();
+  });
+});
+
 describe('cross-backend agreement (properties)', () => {
   it('derive the same public key and sign bit for bit alike', () => {
     fc.assert(
