@@ -1,0 +1,2 @@
+export { toAiSdkTool, toAiSdkTools, type AiSdkToolOptions } from './tool.js';
+export type { AdapterOptions, OnDenied } from '../shared/options.js';

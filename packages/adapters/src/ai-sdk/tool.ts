@@ -1,0 +1,54 @@
+import type { Denial } from '@agentguard/core';
+import { jsonSchema, type Tool, tool } from 'ai';
+import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
+import { settle } from '../shared/outcome.js';
+import { type AnyGuardedTool, checkGuardedTool, indexTools, parametersOf } from '../shared/tools.js';
+
+/** Options of {@link toAiSdkTool}. */
+export interface AiSdkToolOptions extends AdapterOptions {}
+
+/**
+ * Turns a guarded tool into a Vercel AI SDK tool (`tool()` with an `execute`). The input schema is handed
+ * to the SDK as JSON Schema without a validator, so the guard validates once and audits invalid input; the
+ * model's tool-call id becomes the call id. A refusal is the tool's result, the Denial JSON object, which
+ * the SDK sends to the model as a JSON tool result; the tool never runs.
+ *
+ * @param guarded - a tool from `createGuard().guard(spec)`.
+ * @param options - see {@link AiSdkToolOptions}.
+ * @returns an AI SDK `Tool`.
+ * @throws TypeError on misuse.
+ * @example
+ * ```ts
+ * const result = await generateText({ model, tools: { search: toAiSdkTool(search) }, stopWhen: stepCountIs(5), prompt });
+ * ```
+ */
+export function toAiSdkTool(guarded: AnyGuardedTool, options?: AiSdkToolOptions): Tool<unknown, unknown> {
+  checkGuardedTool(guarded);
+  const normalized = normalizeAdapterOptions(options);
+  return tool<unknown, unknown>({
+    ...(guarded.description === undefined ? {} : { description: guarded.description }),
+    inputSchema: jsonSchema<unknown>(parametersOf(guarded) as Parameters<typeof jsonSchema>[0]),
+    execute: async (input, { toolCallId, abortSignal }): Promise<unknown> => {
+      const outcome = await guarded.safeRun(input, {
+        callId: toolCallId,
+        ...(abortSignal === undefined ? {} : { signal: abortSignal }),
+      });
+      const settled = settle(outcome, normalized);
+      return settled.ok ? settled.value : (settled.denial satisfies Denial);
+    },
+  });
+}
+
+/**
+ * Turns guarded tools into the `tools` record of `generateText` / `streamText`, keyed by tool name.
+ *
+ * @throws TypeError on misuse or duplicate names.
+ */
+export function toAiSdkTools(
+  tools: readonly AnyGuardedTool[],
+  options?: AiSdkToolOptions,
+): Record<string, Tool<unknown, unknown>> {
+  const record: Record<string, Tool<unknown, unknown>> = {};
+  for (const [name, t] of indexTools(tools)) record[name] = toAiSdkTool(t, options);
+  return record;
+}

@@ -1,0 +1,130 @@
+import type { Guard, StandardSchemaV1 } from '@agentguard/core';
+import { ToolMessage } from '@langchain/core/messages';
+import { createMiddleware } from 'langchain';
+import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
+import { denialText, settle } from '../shared/outcome.js';
+import type { AnyGuardedTool } from '../shared/tools.js';
+
+/** Policy facts about one tool the middleware guards (LangChain tools do not carry them). */
+export interface GuardedToolFacts {
+  /** @default [] */
+  readonly tags?: readonly string[];
+  /** @default [] */
+  readonly labels?: readonly string[];
+  /** @default 30_000 */
+  readonly timeoutMs?: number;
+  /** @default false */
+  readonly sensitive?: boolean;
+}
+
+/** Options of {@link createGuardMiddleware}. */
+export interface GuardMiddlewareOptions extends AdapterOptions {
+  /**
+   * Tags, labels and timeouts per tool name.
+   * @default {} (every tool untagged, 30 s timeout)
+   */
+  readonly tools?: Readonly<Record<string, GuardedToolFacts>>;
+}
+
+type Request = Parameters<NonNullable<Parameters<typeof createMiddleware>[0]['wrapToolCall']>>[0];
+type Handler = Parameters<NonNullable<Parameters<typeof createMiddleware>[0]['wrapToolCall']>>[1];
+type HandlerResult = Awaited<ReturnType<Handler>>;
+
+// Accepts any value: used when a LangChain tool's schema is JSON Schema, which LangChain itself then checks.
+const passThrough: StandardSchemaV1 = {
+  '~standard': { version: 1, vendor: 'agentguard-langchain', validate: (value) => ({ value }) },
+};
+
+function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+  const s = (value as { '~standard'?: { version?: unknown } } | null)?.['~standard'];
+  return typeof s === 'object' && s !== null && s.version === 1;
+}
+
+/**
+ * An agent middleware for LangChain's `createAgent` that sends every tool call through the guard with
+ * `wrapToolCall`: signed, decided by the policy and audited before the tool runs. A refusal is a
+ * `ToolMessage` with `status: 'error'` carrying the Denial JSON, and the tool never runs. Guard each tool
+ * either with this middleware or with {@link toLangChainTool}, not both (the call would be audited twice).
+ *
+ * @param guard - the guard (`createGuard()`).
+ * @param options - see {@link GuardMiddlewareOptions}.
+ * @returns the middleware, for `createAgent({ middleware: [...] })`.
+ * @throws TypeError on misuse.
+ * @example
+ * ```ts
+ * const agent = createAgent({ model, tools: [search, sendEmail], middleware: [createGuardMiddleware(ag, { tools: { send_email: { tags: ['external'] } } })] });
+ * ```
+ */
+export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOptions = {}) {
+  if (typeof guard?.guard !== 'function') throw new TypeError('"guard" expected a Guard (createGuard())');
+  const normalized = normalizeAdapterOptions(options);
+  const facts = { ...(options.tools ?? {}) };
+  // One guarded tool per tool name; the handler of the call in flight is found by call id.
+  const guardedByName = new Map<string, AnyGuardedTool>();
+  const pending = new Map<string, (args: unknown) => Promise<HandlerResult>>();
+
+  function guardedFor(request: Request): AnyGuardedTool {
+    const name = request.toolCall.name;
+    const existing = guardedByName.get(name);
+    if (existing !== undefined) return existing;
+    const fact = Object.hasOwn(facts, name) ? facts[name] : undefined;
+    const schema = request.tool?.schema;
+    const created = guard.guard({
+      name,
+      ...(typeof request.tool?.description === 'string' ? { description: request.tool.description } : {}),
+      schema: isStandardSchema(schema) ? passThroughOutput(schema) : passThrough,
+      ...(fact?.tags === undefined ? {} : { tags: fact.tags }),
+      ...(fact?.labels === undefined ? {} : { labels: fact.labels }),
+      ...(fact?.timeoutMs === undefined ? {} : { timeoutMs: fact.timeoutMs }),
+      ...(fact?.sensitive === undefined ? {} : { sensitive: fact.sensitive }),
+      execute: (args, ctx) => {
+        const run = pending.get(ctx.callId);
+        if (run === undefined) throw new Error(`no tool call ${ctx.callId} in flight`);
+        return run(args);
+      },
+    });
+    guardedByName.set(name, created as AnyGuardedTool);
+    return created as AnyGuardedTool;
+  }
+
+  return createMiddleware({
+    name: 'AgentGuard',
+    wrapToolCall: async (request, handler) => {
+      const callId = request.toolCall.id ?? crypto.randomUUID();
+      const guarded = guardedFor(request);
+      // LangChain applies the tool's schema itself when the handler invokes the tool, so the handler gets
+      // the raw arguments the guard validated and signed, not the schema's output.
+      pending.set(callId, async (args) =>
+        handler({ ...request, toolCall: { ...request.toolCall, args: args as Record<string, unknown> } }),
+      );
+      try {
+        const outcome = await guarded.safeRun(request.toolCall.args, { callId });
+        const settled = settle(outcome, normalized);
+        if (settled.ok) return settled.value as HandlerResult;
+        return new ToolMessage({
+          content: denialText(settled.denial),
+          tool_call_id: callId,
+          name: request.toolCall.name,
+          status: 'error',
+        });
+      } finally {
+        pending.delete(callId);
+      }
+    },
+  });
+}
+
+// Validates with the tool's schema but hands on the input unchanged (LangChain parses it again on invoke).
+function passThroughOutput(schema: StandardSchemaV1): StandardSchemaV1 {
+  return {
+    '~standard': {
+      version: 1,
+      vendor: schema['~standard'].vendor,
+      validate: async (value) => {
+        const result = await schema['~standard'].validate(value);
+        return result.issues === undefined ? { value } : result;
+      },
+      ...(schema['~standard'].jsonSchema === undefined ? {} : { jsonSchema: schema['~standard'].jsonSchema }),
+    },
+  } as StandardSchemaV1;
+}

@@ -1,0 +1,115 @@
+import { canonicalize, sha256Hex } from '@agentguard/identity';
+
+/** A tool definition as an MCP server lists it (`tools/list`). */
+export interface McpToolDefinition {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly inputSchema?: unknown;
+}
+
+/** What is remembered of a tool definition: its name, description and the hashes binding them. */
+export interface ToolPin {
+  readonly name: string;
+  readonly description: string | null;
+  /** `sha256:<hex>` of the RFC 8785 (JCS) canonical JSON of the input schema. */
+  readonly schemaHash: string;
+  /** `sha256:<hex>` of the JCS of `{ name, description, schemaHash }`. */
+  readonly hash: string;
+}
+
+/** How a definition compares with its pin. */
+export type PinStatus = 'pinned' | 'same' | 'changed';
+
+/** Tool definitions pinned on first sight, so a definition that changes later is refused (rug pull). */
+export interface ToolPins {
+  /**
+   * Pins `definition` if its name was never seen (`'pinned'`); otherwise compares: `'same'`, or
+   * `'changed'`, in which case the new definition is held until {@link ToolPins.approve}.
+   */
+  observe(definition: McpToolDefinition): PinStatus;
+  /** The pin of `name`, if any. */
+  get(name: string): ToolPin | undefined;
+  /** Whether `name` has a changed definition awaiting approval. */
+  isChanged(name: string): boolean;
+  /** Names with a changed definition awaiting approval. */
+  changed(): string[];
+  /** Re-approves the changed definition of `name` (it becomes the pin); returns whether there was one. */
+  approve(name: string): boolean;
+  /** Every pin, for storage (a later `createToolPins(snapshot)` starts from them). */
+  snapshot(): ToolPin[];
+}
+
+/**
+ * Computes the pin of a tool definition.
+ *
+ * @param definition - the tool as listed by the server.
+ * @returns its {@link ToolPin}.
+ * @throws TypeError when the definition has no name or its schema is not JSON.
+ * @example
+ * ```ts
+ * pinOf({ name: 'search', description: 'Search', inputSchema: { type: 'object' } }).hash; // 'sha256:…'
+ * ```
+ */
+export function pinOf(definition: McpToolDefinition): ToolPin {
+  if (typeof definition?.name !== 'string' || definition.name.length === 0) {
+    throw new TypeError('"definition.name" expected a non-empty string');
+  }
+  const description = typeof definition.description === 'string' ? definition.description : null;
+  const schemaHash = digest(definition.inputSchema ?? null);
+  const hash = digest({ name: definition.name, description, schemaHash });
+  return Object.freeze({ name: definition.name, description, schemaHash, hash });
+}
+
+function digest(value: unknown): string {
+  return `sha256:${sha256Hex(new TextEncoder().encode(canonicalize(value)))}`;
+}
+
+/**
+ * Creates a store of pinned tool definitions (trust on first use).
+ *
+ * @param initial - pins from an earlier {@link ToolPins.snapshot}.
+ * @returns a frozen {@link ToolPins}.
+ * @throws TypeError on misuse.
+ * @example
+ * ```ts
+ * const pins = createToolPins();
+ * pins.observe(tool);          // 'pinned'
+ * pins.observe(changedTool);   // 'changed': calls are refused until pins.approve(tool.name)
+ * ```
+ */
+export function createToolPins(initial: readonly ToolPin[] = []): ToolPins {
+  const pins = new Map<string, ToolPin>();
+  const held = new Map<string, ToolPin>();
+  for (const pin of initial) {
+    if (typeof pin?.name !== 'string' || typeof pin.hash !== 'string')
+      throw new TypeError('"initial" expected ToolPin[]');
+    pins.set(pin.name, Object.freeze({ ...pin }));
+  }
+  return Object.freeze({
+    observe(definition: McpToolDefinition): PinStatus {
+      const next = pinOf(definition);
+      const current = pins.get(next.name);
+      if (current === undefined) {
+        pins.set(next.name, next);
+        return 'pinned';
+      }
+      if (current.hash === next.hash) {
+        held.delete(next.name);
+        return 'same';
+      }
+      held.set(next.name, next);
+      return 'changed';
+    },
+    get: (name: string) => pins.get(name),
+    isChanged: (name: string) => held.has(name),
+    changed: () => [...held.keys()],
+    approve(name: string): boolean {
+      const next = held.get(name);
+      if (next === undefined) return false;
+      pins.set(name, next);
+      held.delete(name);
+      return true;
+    },
+    snapshot: () => [...pins.values()],
+  });
+}

@@ -1,0 +1,118 @@
+import {
+  type CallVerification,
+  type CallVerifierOptions,
+  createCallVerifier,
+  type CallClaims,
+} from '@agentguard/attestation';
+import type { Denial } from '@agentguard/core';
+import { denialText } from '../shared/outcome.js';
+import { CALL_META_KEY } from './meta.js';
+
+/** Options of {@link createMcpCallVerifier}: whose envelopes to accept, clock skew, replay cache. */
+export interface McpCallVerifierOptions extends CallVerifierOptions {
+  /**
+   * Called with each refusal (for logging or an audit log of the server's own).
+   * @default none
+   */
+  readonly onRefused?: (denial: Denial) => void;
+}
+
+/** A `tools/call` error result carrying the Denial JSON. */
+export interface McpRefusal {
+  readonly content: [{ readonly type: 'text'; readonly text: string }];
+  readonly isError: true;
+}
+
+/** A tool handler that also receives the verified claims of the call. */
+export type VerifiedHandler<A, X, R> = (args: A, extra: X, claims: CallClaims) => R | Promise<R>;
+
+/** Verifies the call envelopes MCP clients send in `_meta` (see {@link createMcpCallVerifier}). */
+export interface McpCallVerifier {
+  /** Verifies the envelope in the request's `_meta` against `tool` and `args`. Never throws. */
+  verify(tool: string, args: unknown, extra: unknown): Promise<CallVerification>;
+  /**
+   * Wraps a tool handler (`McpServer.registerTool` callback, SDK v1 or v2): it runs only for a call whose
+   * envelope verifies (trusted agent, this tool, these arguments, fresh, not replayed); any other call
+   * gets an `isError` result with the Denial JSON, and the handler never runs.
+   */
+  wrap<A, X, R>(tool: string, handler: VerifiedHandler<A, X, R>): (args: A, extra: X) => Promise<R | McpRefusal>;
+}
+
+/** The request's `_meta`: `extra._meta` in SDK v1, `ctx.mcpReq._meta` in SDK v2. */
+function metaOf(extra: unknown): Record<string, unknown> | undefined {
+  const e = extra as { _meta?: unknown; mcpReq?: { _meta?: unknown } } | null | undefined;
+  const meta = e?._meta ?? e?.mcpReq?._meta;
+  return typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>) : undefined;
+}
+
+function requestIdOf(extra: unknown): string {
+  const e = extra as { requestId?: unknown; mcpReq?: { id?: unknown } } | null | undefined;
+  const id = e?.requestId ?? e?.mcpReq?.id;
+  return typeof id === 'string' || typeof id === 'number' ? `mcp-request-${id}` : 'unverified';
+}
+
+/**
+ * Creates the server side of zero trust across the MCP process boundary: a verifier of the signed call
+ * envelope (`@agentguard/attestation`) each guarded client sends in `_meta["dev.agentguard/call"]`, with a
+ * replay cache on by default. A server using it trusts no caller it cannot verify.
+ *
+ * Arguments are bound by digest to what the client signed, so they are checked as the handler receives
+ * them: a server schema that adds defaults or transforms makes calls fail closed.
+ *
+ * @param options - see {@link McpCallVerifierOptions}; `trust` lists the agents allowed to call.
+ * @returns a frozen {@link McpCallVerifier}.
+ * @throws TypeError / RangeError on misuse.
+ * @example
+ * ```ts
+ * const verifier = createMcpCallVerifier({ trust: createTrustStore([agentDid]) });
+ * server.registerTool('search', { inputSchema: { q: z.string() } }, verifier.wrap('search', async ({ q }) => ({ content: [{ type: 'text', text: find(q) }] })));
+ * ```
+ */
+export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallVerifier {
+  const verifier = createCallVerifier(options);
+  const onRefused = options.onRefused;
+  if (onRefused !== undefined && typeof onRefused !== 'function')
+    throw new TypeError('"onRefused" expected a function');
+
+  async function verify(tool: string, args: unknown, extra: unknown): Promise<CallVerification> {
+    const envelope = metaOf(extra)?.[CALL_META_KEY];
+    if (envelope === undefined)
+      return { ok: false, code: 'ERR_ENVELOPE_MALFORMED', reason: 'no signed call envelope in _meta' };
+    try {
+      return await verifier.verify(envelope, { args: args ?? {}, expectedTool: tool });
+    } catch (error) {
+      // Fail closed: a verifier failure is a refusal, never a pass.
+      return {
+        ok: false,
+        code: 'ERR_ENVELOPE_MALFORMED',
+        reason: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+
+  return Object.freeze({
+    verify,
+    wrap<A, X, R>(tool: string, handler: VerifiedHandler<A, X, R>) {
+      if (typeof handler !== 'function') throw new TypeError('"handler" expected a function');
+      return async (args: A, extra: X): Promise<R | McpRefusal> => {
+        const check = await verify(tool, args, extra);
+        if (check.ok) return handler(args, extra, check.claims);
+        const denial: Denial = Object.freeze({
+          agentguard: 'refused',
+          outcome: 'denied',
+          code: 'ERR_ENVELOPE_REJECTED',
+          reason: `call envelope rejected (${check.code}): ${check.reason}`,
+          tool,
+          callId: requestIdOf(extra),
+          ruleId: null,
+        });
+        try {
+          onRefused?.(denial);
+        } catch {
+          // An observer's error must not change the refusal.
+        }
+        return { content: [{ type: 'text', text: denialText(denial) }], isError: true };
+      };
+    },
+  });
+}

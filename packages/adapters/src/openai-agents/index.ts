@@ -1,0 +1,2 @@
+export { toAgentsTool, toAgentsTools, type AgentsToolOptions } from './tool.js';
+export type { AdapterOptions, OnDenied } from '../shared/options.js';

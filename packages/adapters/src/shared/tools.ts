@@ -1,0 +1,57 @@
+import type { GuardedTool } from '@agentguard/core';
+
+/** A guarded tool of any argument and result type, as adapters take them. */
+// `never` arguments: a guarded tool's call signature is contravariant in its argument type, and adapters
+// only ever call `safeRun` with a model's raw arguments.
+export type AnyGuardedTool = GuardedTool<never, unknown>;
+
+/**
+ * @internal Indexes guarded tools by name, refusing duplicates (a model's call must reach one tool only).
+ * @throws TypeError when a tool is not a guarded tool or two tools share a name.
+ */
+export function indexTools<T extends AnyGuardedTool>(tools: Iterable<T>): ReadonlyMap<string, T> {
+  const byName = new Map<string, T>();
+  for (const tool of tools) {
+    checkGuardedTool(tool);
+    if (byName.has(tool.name))
+      throw new TypeError(`"tools" expected unique names, got ${JSON.stringify(tool.name)} twice`);
+    byName.set(tool.name, tool);
+  }
+  return byName;
+}
+
+/**
+ * @internal Checks that `tool` is a guarded tool (from `createGuard().guard()`).
+ * @throws TypeError otherwise.
+ */
+export function checkGuardedTool(tool: unknown): asserts tool is AnyGuardedTool {
+  const t = tool as AnyGuardedTool | null;
+  if (typeof t !== 'function' || typeof t.safeRun !== 'function' || typeof t.name !== 'string') {
+    throw new TypeError('"tool" expected a guarded tool (createGuard().guard(spec))');
+  }
+}
+
+/**
+ * @internal JSON Schema of a guarded tool's input for a framework's tool definition: the schema's own
+ * Standard JSON Schema without `$schema` (providers reject it), or an open object when it offers none.
+ */
+export function parametersOf(tool: AnyGuardedTool): Record<string, unknown> {
+  const schema = tool.inputJsonSchema();
+  if (schema === undefined) return { type: 'object', properties: {}, additionalProperties: true };
+  const { $schema: _ignored, ...rest } = schema;
+  return rest;
+}
+
+/**
+ * @internal Parses a model's JSON arguments. Text that is not JSON is handed on as the string itself, so
+ * the guard refuses it as invalid arguments and audits the refusal, like any other bad input.
+ */
+export function parseArguments(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
