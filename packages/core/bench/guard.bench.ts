@@ -1,0 +1,62 @@
+/**
+ * The cost of guard() per call: a guarded call (validate, sign envelope, verify
+ * it, two signed audit records, policy decision) against the same tool called
+ * bare, in the same run.
+ */
+import { createAuditLog, createMemorySink } from '@agentguard/audit';
+import { createIdentity } from '@agentguard/identity';
+import { z } from 'zod';
+import { createGuard } from '../src/index.js';
+
+interface BenchResult {
+  name: string;
+  opsPerSec: number;
+  baseline?: string;
+  ratio?: number;
+  note?: string;
+}
+
+async function measure(fn: () => Promise<unknown>, ms = 2_000): Promise<number> {
+  for (let i = 0; i < 200; i++) await fn();
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    await fn();
+    n++;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const schema = z.object({ city: z.string().max(100), units: z.enum(['metric', 'imperial']) });
+  const execute = async ({ city }: { city: string }) => ({ city, celsius: 21 });
+  const args = { city: 'Lisbon', units: 'metric' as const };
+  const ag = createGuard({
+    identity: createIdentity({ name: 'bench' }),
+    policy: { version: 1, rules: [{ id: 'weather', effect: 'allow', tools: ['get_weather'] }] },
+    audit: createAuditLog({ sink: createMemorySink() }),
+  });
+  const guarded = ag.guard({ name: 'get_weather', schema, execute });
+  const denied = ag.guard({ name: 'delete_all', schema, execute });
+
+  const bare = await measure(() => execute(schema.parse(args)));
+  const allowed = await measure(() => guarded(args));
+  const refused = await measure(() => denied.safeRun(args));
+  return [
+    { name: 'bare call (zod parse + tool)', opsPerSec: bare },
+    {
+      name: 'guarded call, allowed (memory sink)',
+      opsPerSec: allowed,
+      baseline: 'time of a bare call',
+      ratio: bare / allowed,
+      note: `${(1e6 / allowed).toFixed(0)} µs per call`,
+    },
+    {
+      name: 'guarded call, denied (memory sink)',
+      opsPerSec: refused,
+      baseline: 'time of a bare call',
+      ratio: bare / refused,
+      note: `${(1e6 / refused).toFixed(0)} µs per call`,
+    },
+  ];
+}
