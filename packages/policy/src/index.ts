@@ -64,3 +64,12 @@ export {
   type CreateApprovalOptions,
   type VerifyApprovalOptions,
 } from './approval.js';
+export {
+  runPolicyTests,
+  policyTestFileSchema,
+  policyTestCaseSchema,
+  type PolicyTestCase,
+  type PolicyTestResult,
+  type PolicyTestReport,
+} from './policy-tests.js';
+export { suggestPolicy, type Observation, type SuggestPolicyOptions } from './suggest.js';
