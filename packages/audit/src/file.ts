@@ -4,9 +4,9 @@
 import { appendFile, open, readFile, truncate } from 'node:fs/promises';
 import { AuditError } from './errors.js';
 import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file-sink.js';
-import { type AuditLog, createAuditLog } from './log.js';
+import { type AuditLog, type CheckpointOptions, createAuditLog } from './log.js';
 import type { AuditSink } from './sink.js';
-import { LogChecker, splitLines } from './verify.js';
+import { LogChecker, splitLines } from './checker.js';
 
 export { createFileSink, type Durability, type FileSink, type FileSinkOptions };
 
@@ -22,6 +22,11 @@ export interface FileAuditLogOptions extends FileSinkOptions {
    * @default () => new Date()
    */
   readonly clock?: () => Date;
+  /**
+   * Signed checkpoints by the log's own key (see `createAuditLog`).
+   * @default none
+   */
+  readonly checkpoint?: CheckpointOptions;
 }
 
 /** What opening found at the end of an existing file that a crash had torn. */
@@ -88,15 +93,23 @@ export async function openFileAuditLog(path: string, options: FileAuditLogOption
   const sink = await createFileSink(path, options);
   const log = createAuditLog({
     sink: [sink, ...(options.sinks ?? [])],
-    resume: { size: checker.records, head: checker.head },
+    resume: checker.state(),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
   });
   return Object.freeze({
     append: log.append,
+    checkpoint: log.checkpoint,
     close: log.close,
     get size() {
       return log.size;
     },
+    get latestCheckpoint() {
+      return log.latestCheckpoint;
+    },
+    inclusionProof: log.inclusionProof,
+    consistencyProof: log.consistencyProof,
+    root: log.root,
     path,
     torn: tornTail,
   });

@@ -11,5 +11,22 @@ export {
   type CheckpointRecord,
 } from './schema.js';
 export { createMemorySink, type AuditSink, type MemorySink } from './sink.js';
-export { createAuditLog, type AuditLog, type AuditLogOptions } from './log.js';
+export {
+  createAuditLog,
+  type AuditLog,
+  type AuditLogOptions,
+  type CheckpointOptions,
+  type ResumeState,
+} from './log.js';
 export { verifyLog, type VerifyLogOptions, type LogReport, type LogReportOk, type LogReportFailed } from './verify.js';
+export { MerkleTree, leafHash, nodeHash, EMPTY_ROOT } from './merkle.js';
+export { verifyInclusion, verifyConsistency } from './proof.js';
+export {
+  formatCheckpoint,
+  parseCheckpoint,
+  openNote,
+  verifierKey,
+  noteKeyId,
+  type Checkpoint,
+} from './note.js';
+export { readLog, recordLeaf, type LogView } from './read.js';

@@ -3,7 +3,8 @@ import { AuditError } from './errors.js';
 import { createAuditLog } from './log.js';
 import { type AuditSink, createMemorySink } from './sink.js';
 import { AGENT, event, fastSigner } from './test-helpers.js';
-import { LogChecker, verifyLog } from './verify.js';
+import { LogChecker } from './checker.js';
+import { verifyLog } from './verify.js';
 
 describe('createAuditLog', () => {
   it('gives 10,000 concurrent appends a well-ordered chain that verifies', async () => {

@@ -1,15 +1,48 @@
-import { type Signer, toBase64 } from '@agentguard/identity';
+import { type Signer, toBase64, utf8 } from '@agentguard/identity';
 import { AuditError } from './errors.js';
-import { hashBody, recordLine, recordSigningBytes } from './record.js';
+import { MerkleTree } from './merkle.js';
+import { formatCheckpoint, isValidKeyName, joinNote, signatureBlob } from './note.js';
+import { digestBody, recordLine, recordSigningBytes } from './record.js';
 import {
   type AuditEvent,
   AuditEventSchema,
   type AuditRecord,
+  type CheckpointRecord,
   describeIssue,
   GENESIS_HASH,
   RECORD_VERSION,
 } from './schema.js';
 import type { AuditSink } from './sink.js';
+import { createWriter } from './writer.js';
+
+/** When and by whom checkpoints are signed. */
+export interface CheckpointOptions {
+  /** The log's own key: signs every checkpoint (and its record). */
+  readonly signer: Signer;
+  /**
+   * The log's origin line and signed-note key name; unique per log. No spaces or '+'.
+   * @default `agentguard-audit/<signer did:key>`
+   */
+  readonly origin?: string;
+  /**
+   * Write a checkpoint after this many records (0: never by count).
+   * @default 1000
+   */
+  readonly everyRecords?: number;
+  /**
+   * Write a checkpoint this often, in ms, when records were added since the last (0: never by time).
+   * @default 10_000
+   */
+  readonly everyMs?: number;
+}
+
+/** Where an existing log left off, to continue it (from `readLogState`). */
+export interface ResumeState {
+  readonly records: number;
+  readonly head: string;
+  readonly tree: MerkleTree;
+  readonly checkpoint: { readonly size: number; readonly note: string } | undefined;
+}
 
 /** Options of {@link createAuditLog}. */
 export interface AuditLogOptions {
@@ -21,10 +54,15 @@ export interface AuditLogOptions {
    */
   readonly clock?: () => Date;
   /**
-   * Continue an existing log: the number of records already in it and the `hash` of its last record.
+   * Signed checkpoints (c2sp.org/tlog-checkpoint) by the log's own key: every N records, every T ms, and at close.
+   * @default none (records are hash-chained and signed, but no checkpoints are written)
+   */
+  readonly checkpoint?: CheckpointOptions;
+  /**
+   * Continue an existing log.
    * @default a new, empty log
    */
-  readonly resume?: { readonly size: number; readonly head: string };
+  readonly resume?: ResumeState;
   /**
    * Most lines handed to the sinks in one `write` (group commit).
    * @default 4096
@@ -32,7 +70,7 @@ export interface AuditLogOptions {
   readonly maxBatch?: number;
 }
 
-/** An append-only, hash-chained, signed audit log. */
+/** An append-only, hash-chained, signed audit log with an RFC 9162 Merkle tree. */
 export interface AuditLog {
   /**
    * Appends `event`, signed by `signer`. The record's place in the chain (`seq`,
@@ -43,21 +81,31 @@ export interface AuditLog {
    *   (not written; not in the log), `ERR_AUDIT_CLOSED`.
    */
   append(event: AuditEvent, signer: Signer): Promise<AuditRecord>;
-  /** Writes what is pending, then closes every sink. Idempotent. */
+  /**
+   * Writes a signed checkpoint of every record so far; resolves with the signed note once durable.
+   * @throws TypeError when the log has no checkpoint signer; AuditError as `append`.
+   */
+  checkpoint(): Promise<string>;
+  /** Writes what is pending and a final checkpoint (when configured), then closes every sink. Idempotent. */
   close(): Promise<void>;
   /** Number of records durably written. */
   readonly size: number;
+  /** The latest durable signed checkpoint (signed-note text), if any. */
+  readonly latestCheckpoint: string | undefined;
+  /** RFC 9162 inclusion proof of record `index` in the tree of the first `size` durable records. */
+  inclusionProof(index: number, size?: number): Uint8Array[];
+  /** RFC 9162 consistency proof between the trees of the first `size1` and `size2` durable records. */
+  consistencyProof(size1: number, size2?: number): Uint8Array[];
+  /** RFC 9162 root hash of the first `size` durable records. */
+  root(size?: number): Uint8Array;
 }
 
-interface Slot {
-  readonly seq: number;
-  readonly hash: string;
-  record?: AuditRecord;
-  line?: string;
-  error?: AuditError;
-  dead?: boolean;
-  readonly resolve: (record: AuditRecord) => void;
-  readonly reject: (error: AuditError) => void;
+function positiveOrZero(value: unknown, name: string, fallback: number): number {
+  const n = value ?? fallback;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`"${name}" expected a non-negative integer, got ${String(value)}`);
+  }
+  return n;
 }
 
 /**
@@ -65,9 +113,10 @@ interface Slot {
  *
  * Every record carries the `hash` of the one before (`prev`), its own `hash`
  * over its canonical content, and an Ed25519 signature of that hash by the
- * signer passed to `append`. Sinks receive lines strictly in `seq` order, in
- * batches: while one batch is being made durable the next one collects, so many
- * concurrent appends share one write (group commit).
+ * signer passed to `append`; every record is also a leaf of an RFC 9162 Merkle
+ * tree, whose root the log's own key signs in checkpoint records. Sinks receive
+ * lines strictly in `seq` order, in batches: while one batch is being made
+ * durable the next one collects, so concurrent appends share one write (group commit).
  *
  * Failure semantics (fail closed): when signing or every sink fails, the
  * affected record and every record queued behind it are rejected with
@@ -77,13 +126,13 @@ interface Slot {
  *
  * @param options - see {@link AuditLogOptions}.
  * @returns a frozen {@link AuditLog}.
- * @throws TypeError on bad options.
+ * @throws TypeError or RangeError on bad options.
  * @example
  * ```ts
  * const sink = createMemorySink();
- * const log = createAuditLog({ sink });
+ * const log = createAuditLog({ sink, checkpoint: { signer: logKey } });
  * await log.append({ type: 'call.requested', callId: 'c1', agent: agent.id, tool: 'search', data: {} }, agent);
- * await log.close();
+ * await log.close(); // writes a final signed checkpoint
  * ```
  */
 export function createAuditLog(options: AuditLogOptions): AuditLog {
@@ -98,22 +147,44 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (typeof clock !== 'function') throw new TypeError('"clock" expected a function returning a Date');
   const maxBatch = options.maxBatch ?? 4096;
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError('"maxBatch" expected a positive integer');
-  const resume = options.resume ?? { size: 0, head: GENESIS_HASH };
-  if (!Number.isSafeInteger(resume.size) || resume.size < 0 || !/^[0-9a-f]{64}$/.test(resume.head)) {
-    throw new TypeError('"resume" expected { size: non-negative integer, head: 64 hex digits }');
+  const resume = options.resume;
+  if (resume !== undefined && (!(resume.tree instanceof MerkleTree) || resume.tree.size !== resume.records)) {
+    throw new TypeError('"resume" expected the state of an existing log (readLogState)');
   }
+  const cp = options.checkpoint;
+  if (cp !== undefined && (typeof cp.signer?.sign !== 'function' || typeof cp.signer.id !== 'string')) {
+    throw new TypeError('"checkpoint.signer" expected a Signer');
+  }
+  const origin = cp === undefined ? '' : (cp.origin ?? `agentguard-audit/${cp.signer.id}`);
+  if (cp !== undefined && !isValidKeyName(origin)) {
+    throw new TypeError('"checkpoint.origin" expected printable ASCII without spaces or "+"');
+  }
+  const everyRecords = positiveOrZero(cp?.everyRecords, 'checkpoint.everyRecords', 1000);
+  const everyMs = positiveOrZero(cp?.everyMs, 'checkpoint.everyMs', 10_000);
 
-  // Durable state (what every sink holds) and the tip (what has been assigned).
-  let durableSize = resume.size;
-  let durableHead = resume.head;
-  let nextSeq = durableSize;
-  let head = durableHead;
-  const queue: Slot[] = [];
-  let writing = false;
+  const tree = resume?.tree ?? new MerkleTree();
+  // Checkpoint state at the tip (assigned) and durable.
+  let tipCheckpointSize = resume?.checkpoint?.size ?? -1;
+  let durableCheckpoint = resume?.checkpoint;
   let closed = false;
-  let broken: AuditError | undefined;
   let closing: Promise<void> | undefined;
-  let drained: (() => void) | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  const writer = createWriter({
+    sinks,
+    maxBatch,
+    start: { size: resume?.records ?? 0, head: resume?.head ?? GENESIS_HASH },
+    onDurable(slot) {
+      const record = slot.record as AuditRecord;
+      if (record.type === 'checkpoint' && 'noteSig' in record) {
+        durableCheckpoint = { size: record.seq, note: joinNote(record.note, origin, record.noteSig) };
+      }
+    },
+    onRollBack(size) {
+      tree.truncate(size);
+      tipCheckpointSize = durableCheckpoint?.size ?? -1;
+    },
+  });
 
   function timestamp(): string {
     const date = clock();
@@ -123,65 +194,52 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     return date.toISOString();
   }
 
-  function rollBack(error: AuditError): void {
-    for (const slot of queue.splice(0)) {
-      slot.dead = true;
-      slot.reject(error);
+  /** Places `body` in the chain and the tree (synchronously), then signs and queues it. */
+  function place(
+    body: Record<string, unknown>,
+    finish: (hash: string) => Promise<Record<string, unknown>>,
+  ): Promise<AuditRecord> {
+    let digest: { hash: string; leaf: Uint8Array };
+    try {
+      digest = digestBody(body);
+    } catch (cause) {
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      throw new AuditError('ERR_AUDIT_EVENT_INVALID', `event is not plain JSON: ${detail}`, { cause });
     }
-    nextSeq = durableSize;
-    head = durableHead;
+    const slot = writer.reserve(digest.hash);
+    tree.append(digest.leaf);
+    void finish(digest.hash).then(
+      (record) => writer.ready(slot, recordLine(record), Object.freeze(record) as AuditRecord),
+      (cause: unknown) => {
+        const detail = cause instanceof Error ? cause.message : String(cause);
+        writer.fail(slot, new AuditError('ERR_AUDIT_SINK_FAILED', `could not sign the record: ${detail}`, { cause }));
+      },
+    );
+    return slot.promise;
   }
 
-  function pump(): void {
-    if (writing) return;
-    const first = queue[0];
-    if (first === undefined) {
-      drained?.();
-      return;
-    }
-    if (first.error !== undefined) {
-      rollBack(first.error);
-      drained?.();
-      return;
-    }
-    const batch: Slot[] = [];
-    for (const slot of queue) {
-      if (slot.line === undefined || slot.error !== undefined || batch.length >= maxBatch) break;
-      batch.push(slot);
-    }
-    if (batch.length === 0) return;
-    writing = true;
-    const lines = batch.map((s) => s.line as string);
-    void Promise.allSettled(sinks.map((sink) => sink.write(lines))).then((results) => {
-      writing = false;
-      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failures.length === 0) {
-        queue.splice(0, batch.length);
-        const last = batch[batch.length - 1] as Slot;
-        durableSize = last.seq + 1;
-        durableHead = last.hash;
-        for (const slot of batch) slot.resolve(slot.record as AuditRecord);
-      } else {
-        const cause = failures[0]?.reason;
-        const detail = cause instanceof Error ? cause.message : String(cause);
-        if (failures.length < sinks.length) {
-          broken = new AuditError(
-            'ERR_AUDIT_SINK_FAILED',
-            `sinks disagree: ${failures.length} of ${sinks.length} failed (${detail}); the log refuses further records`,
-            { cause },
-          );
-          rollBack(broken);
-        } else {
-          rollBack(new AuditError('ERR_AUDIT_SINK_FAILED', `audit sink failed: ${detail}`, { cause }));
-        }
-      }
-      pump();
+  function writeCheckpoint(): Promise<AuditRecord> {
+    const signer = (cp as CheckpointOptions).signer;
+    const size = writer.nextSeq;
+    const ts = timestamp();
+    const note = formatCheckpoint({ origin, size, root: tree.root(size), extensions: [`time ${ts}`] });
+    const body = { v: RECORD_VERSION, seq: size, ts, prev: writer.head, type: 'checkpoint', note, signer: signer.id };
+    tipCheckpointSize = size;
+    return place(body, async (hash) => {
+      const [sig, noteSignature] = await Promise.all([signer.sign(recordSigningBytes(hash)), signer.sign(utf8(note))]);
+      checkSignature(sig);
+      checkSignature(noteSignature);
+      return { ...body, hash, sig: toBase64(sig), noteSig: signatureBlob(origin, signer.publicKey, noteSignature) };
     });
   }
 
-  async function append(event: AuditEvent, signer: Signer): Promise<AuditRecord> {
+  function checkState(): void {
     if (closed) throw new AuditError('ERR_AUDIT_CLOSED', 'audit log is closed');
-    if (broken !== undefined) throw broken;
+    writer.checkUsable();
+  }
+
+  async function append(event: AuditEvent, signer: Signer): Promise<AuditRecord> {
+    checkState();
     const parsed = AuditEventSchema.safeParse(event);
     if (!parsed.success)
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', `invalid event: ${describeIssue(parsed.error)}`);
@@ -191,74 +249,77 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     const { data, ...rest } = parsed.data;
     const body: Record<string, unknown> = {
       v: RECORD_VERSION,
-      seq: nextSeq,
+      seq: writer.nextSeq,
       ts: timestamp(),
-      prev: head,
+      prev: writer.head,
       ...rest,
       ...(data === undefined ? {} : { data }),
       signer: signer.id,
     };
-    let hash: string;
-    try {
-      hash = hashBody(body);
-    } catch (cause) {
-      const detail = cause instanceof Error ? cause.message : String(cause);
-      throw new AuditError('ERR_AUDIT_EVENT_INVALID', `event is not plain JSON: ${detail}`, { cause });
-    }
-    // Everything up to here ran synchronously: seq and prev follow call order.
-    let resolve: (record: AuditRecord) => void = () => {};
-    let reject: (error: AuditError) => void = () => {};
-    const promise = new Promise<AuditRecord>((yes, no) => {
-      resolve = yes;
-      reject = no;
-    });
-    const slot: Slot = { seq: nextSeq, hash, resolve, reject };
-    queue.push(slot);
-    nextSeq += 1;
-    head = hash;
-    try {
+    // Everything up to the end of place() runs synchronously: seq and prev follow call order.
+    const placed = place(body, async (hash) => {
       const sig = await signer.sign(recordSigningBytes(hash));
-      if (!(sig instanceof Uint8Array) || sig.length !== 64)
-        throw new TypeError('signer returned no 64-byte signature');
-      const record = { ...body, hash, sig: toBase64(sig) } as AuditRecord;
-      slot.line = recordLine(record);
-      slot.record = Object.freeze(record);
-    } catch (cause) {
-      const detail = cause instanceof Error ? cause.message : String(cause);
-      slot.error = new AuditError('ERR_AUDIT_SINK_FAILED', `could not sign the record: ${detail}`, { cause });
+      checkSignature(sig);
+      return { ...body, hash, sig: toBase64(sig) };
+    });
+    if (cp !== undefined && everyRecords > 0 && writer.nextSeq - (tipCheckpointSize + 1) >= everyRecords) {
+      void writeCheckpoint().catch(() => {});
     }
-    if (!slot.dead) pump();
-    return promise;
+    return placed;
+  }
+
+  async function checkpoint(): Promise<string> {
+    if (cp === undefined) throw new TypeError('this audit log has no checkpoint signer (options.checkpoint)');
+    checkState();
+    const record = (await writeCheckpoint()) as CheckpointRecord;
+    return joinNote(record.note, origin, record.noteSig);
+  }
+
+  if (cp !== undefined && everyMs > 0) {
+    timer = setInterval(() => {
+      if (!closed && writer.usable && writer.nextSeq > tipCheckpointSize + 1) void writeCheckpoint().catch(() => {});
+    }, everyMs);
+    // A checkpoint timer must never keep a process alive.
+    if (typeof timer === 'object' && 'unref' in timer) timer.unref();
   }
 
   async function close(): Promise<void> {
     if (closing !== undefined) return closing;
     closed = true;
-    closing = (async () => {
-      if (queue.length > 0) {
-        await new Promise<void>((done) => {
-          drained = () => {
-            if (queue.length === 0) done();
-          };
-          pump();
-        });
-      }
-      const results = await Promise.allSettled(sinks.map((s) => s.close()));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed !== undefined) {
-        throw new AuditError('ERR_AUDIT_SINK_FAILED', `closing a sink failed: ${String(failed.reason)}`, {
-          cause: failed.reason,
-        });
-      }
-    })();
+    if (timer !== undefined) clearInterval(timer);
+    const final =
+      cp !== undefined && writer.usable && writer.nextSeq > tipCheckpointSize + 1
+        ? writeCheckpoint().then(
+            () => undefined,
+            () => undefined,
+          )
+        : Promise.resolve();
+    closing = final.then(() => writer.close());
     return closing;
   }
 
+  const durable = (size: number | undefined) => {
+    const n = size ?? writer.durableSize;
+    if (n > writer.durableSize) throw new RangeError(`"size" expected at most ${writer.durableSize} (durable records)`);
+    return n;
+  };
+
   return Object.freeze({
     append,
+    checkpoint,
     close,
     get size() {
-      return durableSize;
+      return writer.durableSize;
     },
+    get latestCheckpoint() {
+      return durableCheckpoint?.note;
+    },
+    inclusionProof: (index: number, size?: number) => tree.inclusionProof(index, durable(size)),
+    consistencyProof: (size1: number, size2?: number) => tree.consistencyProof(size1, durable(size2)),
+    root: (size?: number) => tree.root(durable(size)),
   });
+}
+
+function checkSignature(sig: unknown): asserts sig is Uint8Array {
+  if (!(sig instanceof Uint8Array) || sig.length !== 64) throw new TypeError('signer returned no 64-byte signature');
 }

@@ -1,4 +1,5 @@
 import { canonicalBytes, canonicalize, concatBytes, sha256Hex, utf8 } from '@agentguard/identity';
+import { leafHash } from './merkle.js';
 
 /**
  * Deepest nesting a record may have. Core canonicalises args at depth 64; a
@@ -19,6 +20,12 @@ const RECORD_SIGNING_PREFIX = utf8('agentguard-audit-record-v1\n');
 /** The record's `hash`: lower-case hex SHA-256 of the canonical (RFC 8785) record without `hash` and `sig`. */
 export function hashBody(body: Readonly<Record<string, unknown>>): string {
   return sha256Hex(canonicalBytes(body, { maxDepth: RECORD_MAX_DEPTH }));
+}
+
+/** The record's `hash` and its RFC 9162 Merkle leaf hash, both over the canonical body bytes. */
+export function digestBody(body: Readonly<Record<string, unknown>>): { hash: string; leaf: Uint8Array } {
+  const bytes = canonicalBytes(body, { maxDepth: RECORD_MAX_DEPTH });
+  return { hash: sha256Hex(bytes), leaf: leafHash(bytes) };
 }
 
 /** The exact bytes a record's `sig` covers: `"agentguard-audit-record-v1\n"` followed by the ASCII hex `hash`. */

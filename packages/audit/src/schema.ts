@@ -27,6 +27,8 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 // Canonical padded base64 of 64 bytes: 86 characters, the last carrying 4 bits, then '=='.
 const SIG_B64 = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
+// Canonical padded base64 of 68 bytes (4-byte key id + 64-byte signature): 90 characters, then '=='.
+const NOTE_SIG_B64 = /^[A-Za-z0-9+/]{90}[AEIMQUYcgkosw048]=$/;
 // did:key of an Ed25519 key (multibase base58btc of 34 bytes).
 const DID_KEY = /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/;
 // RFC 3339 in the one form Date#toISOString produces.
@@ -81,10 +83,12 @@ export const EventRecordSchema = z.strictObject({
 export const CheckpointRecordSchema = z.strictObject({
   ...common,
   type: z.literal('checkpoint'),
-  /** The signed note (C2SP tlog-checkpoint) text. */
-  checkpoint: z.string().min(1).max(8192),
+  /** The checkpoint body (c2sp.org/tlog-checkpoint): origin, size, base64 root, `time <ts>`, each line ending in a newline. */
+  note: z.string().min(1).max(4096),
   hash: hashField,
   sig: z.string().regex(SIG_B64, 'expected base64 of a 64-byte signature'),
+  /** The signed-note signature blob: base64 of the 4-byte key id and the Ed25519 signature of `note`. Not hashed. */
+  noteSig: z.string().regex(NOTE_SIG_B64, 'expected base64 of a key id and a 64-byte signature'),
 });
 
 /** Any line of a log. */

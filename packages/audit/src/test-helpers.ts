@@ -47,3 +47,24 @@ export function fastSigner(identity: AgentIdentity = AGENT, seed = new Uint8Arra
     sign: async (message) => new Uint8Array(nodeSign(null, message, key)),
   };
 }
+
+/** The log's own key in tests. */
+export const LOG_KEY = createIdentity({ secretKey: new Uint8Array(32).fill(11), name: 'log-key' });
+
+/** Writes `count` events to a memory log with checkpoints every `every` records and at close. */
+export async function writeCheckpointedLog(
+  count: number,
+  every: number,
+  change?: (i: number) => AuditEvent,
+): Promise<MemorySink> {
+  const sink = createMemorySink();
+  let t = Date.parse('2026-01-01T00:00:00.000Z');
+  const log = createAuditLog({
+    sink,
+    clock: () => new Date(t++),
+    checkpoint: { signer: LOG_KEY, origin: 'example.com/audit', everyRecords: every, everyMs: 0 },
+  });
+  for (let i = 0; i < count; i++) await log.append(change?.(i) ?? event(i), AGENT);
+  await log.close();
+  return sink;
+}

@@ -1,24 +1,33 @@
-import { fromBase64, IdentityError, parseJson, verify } from '@agentguard/identity';
-import { checkEnvelope, publicKeyOfDid } from './envelope.js';
+import { bytesEqual, toHex } from '@agentguard/identity';
+import { LogChecker, splitLines } from './checker.js';
+import { publicKeyOfDid } from './envelope.js';
 import type { AuditErrorCode } from './errors.js';
-import { bodyOf, hashBody, RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordLine, recordSigningBytes } from './record.js';
-import { type AuditRecord, AuditRecordSchema, describeIssue, GENESIS_HASH } from './schema.js';
+import { openNote, parseCheckpoint, splitNote } from './note.js';
 
 /** Options of {@link verifyLog}. */
 export interface VerifyLogOptions {
   /**
-   * The `did:key`s whose signatures anchor the log. Every record must be signed
-   * by one of them. Without it every check still runs, but the report says
-   * `anchored: false`: the log is consistent, yet anyone could have written it.
+   * The `did:key`s whose signatures anchor the log. Every record (checkpoints
+   * included) must be signed by one of them. Without it every check still
+   * runs, but the report says `anchored: false`: the log is consistent, yet
+   * anyone could have written it.
    * @default none (not anchored)
    */
   readonly trust?: readonly string[];
+  /**
+   * A signed checkpoint kept elsewhere (a witness file, an export backend) that
+   * the log must still extend: catches a truncated tail, a rewritten history and
+   * a fork even when the log's own later checkpoints were removed with it. It
+   * must be signed by a trusted key (or, without `trust`, by a signer of the log).
+   * @default none
+   */
+  readonly checkpoint?: string;
 }
 
 /** A log that passed every check. */
 export interface LogReportOk {
   readonly ok: true;
-  /** Number of records checked. */
+  /** Number of records checked (checkpoint records included). */
   readonly records: number;
   /** Whether every record is signed by a key in `trust` (false when no trust was given). */
   readonly anchored: boolean;
@@ -26,6 +35,16 @@ export interface LogReportOk {
   readonly signers: readonly string[];
   /** `hash` of the last record (the genesis value for an empty log). */
   readonly head: string;
+  /** RFC 9162 root hash (hex) of all records. */
+  readonly root: string;
+  /** Number of checkpoint records, each checked against the tree. */
+  readonly checkpoints: number;
+  /** The latest checkpoint as a signed note, if the log has one. */
+  readonly latestCheckpoint: string | undefined;
+  /** Whether the last record is a checkpoint (a log closed cleanly ends with one). */
+  readonly sealed: boolean;
+  /** Size of the external checkpoint the log was proven to extend, when one was given. */
+  readonly extends?: number;
 }
 
 /** A log with a bad record: where and what. */
@@ -33,7 +52,11 @@ export interface LogReportFailed {
   readonly ok: false;
   /** Number of records before the bad one that passed every check. */
   readonly records: number;
-  /** 1-based line number of the first bad record. */
+  /**
+   * 1-based line number of the first bad record. For a problem with an external
+   * checkpoint: the first missing line (truncation), the last line it covers
+   * (rewrite, fork), or 0 when the checkpoint itself is bad.
+   */
   readonly line: number;
   readonly code: AuditErrorCode;
   /** What is wrong, for a human. */
@@ -42,115 +65,6 @@ export interface LogReportFailed {
 
 /** The result of {@link verifyLog}. */
 export type LogReport = LogReportOk | LogReportFailed;
-
-/** A problem found in one line. */
-export interface LineProblem {
-  readonly code: AuditErrorCode;
-  readonly reason: string;
-}
-
-/** Checks a log line by line, keeping what the next line must continue. Internal. */
-export class LogChecker {
-  records = 0;
-  head = GENESIS_HASH;
-  readonly signers: string[] = [];
-  private readonly seen = new Set<string>();
-  private readonly keys = new Map<string, Uint8Array | undefined>();
-  private readonly trust: ReadonlySet<string> | undefined;
-  private readonly signatures: boolean;
-
-  constructor(options: {
-    trust?: readonly string[] | undefined;
-    signatures?: boolean;
-    start?: { records: number; head: string };
-  }) {
-    this.trust = options.trust === undefined ? undefined : new Set(options.trust);
-    this.signatures = options.signatures ?? true;
-    if (options.start !== undefined) {
-      this.records = options.start.records;
-      this.head = options.start.head;
-    }
-  }
-
-  keyOf = (did: string): Uint8Array | undefined => {
-    if (!this.keys.has(did)) this.keys.set(did, publicKeyOfDid(did));
-    return this.keys.get(did);
-  };
-
-  /** Checks one line (without its newline); on success the checker moves past it. */
-  check(line: string): { problem: LineProblem; record?: undefined } | { problem?: undefined; record: AuditRecord } {
-    const fail = (code: AuditErrorCode, reason: string) => ({ problem: { code, reason } });
-    if (line.length === 0) return fail('ERR_AUDIT_RECORD_MALFORMED', 'empty line');
-    let value: unknown;
-    try {
-      value = parseJson(line, { maxDepth: RECORD_MAX_DEPTH, maxBytes: RECORD_MAX_BYTES });
-    } catch (error) {
-      const detail = error instanceof IdentityError ? error.message : String(error);
-      return fail('ERR_AUDIT_RECORD_MALFORMED', `not a JSON record: ${detail}`);
-    }
-    const parsed = AuditRecordSchema.safeParse(value);
-    if (!parsed.success)
-      return fail('ERR_AUDIT_RECORD_MALFORMED', `not a valid record: ${describeIssue(parsed.error)}`);
-    const record = parsed.data;
-    if (recordLine(record) !== line) {
-      return fail(
-        'ERR_AUDIT_RECORD_MALFORMED',
-        'record is not in canonical (RFC 8785) form: it was re-encoded or edited',
-      );
-    }
-    const hash = hashBody(bodyOf(record));
-    if (hash !== record.hash) {
-      return fail(
-        'ERR_AUDIT_HASH_MISMATCH',
-        `record content does not match its hash: record seq ${record.seq} was changed`,
-      );
-    }
-    if (record.seq !== this.records) {
-      const what = record.seq > this.records ? 'records missing' : 'records reordered or repeated';
-      return fail('ERR_AUDIT_CHAIN_BROKEN', `${what}: expected seq ${this.records}, found ${record.seq}`);
-    }
-    if (record.prev !== this.head) {
-      return fail(
-        'ERR_AUDIT_CHAIN_BROKEN',
-        `prev does not match the hash of the record before: chain broken at seq ${record.seq}`,
-      );
-    }
-    const key = this.keyOf(record.signer);
-    if (key === undefined)
-      return fail('ERR_AUDIT_RECORD_MALFORMED', `signer ${record.signer} is not an Ed25519 did:key`);
-    if (this.signatures && !verify(fromBase64(record.sig), recordSigningBytes(hash), key)) {
-      return fail(
-        'ERR_AUDIT_SIGNATURE_INVALID',
-        `signature of record seq ${record.seq} does not verify under ${record.signer}`,
-      );
-    }
-    if (this.trust !== undefined && !this.trust.has(record.signer)) {
-      return fail(
-        'ERR_AUDIT_UNTRUSTED_SIGNER',
-        `record seq ${record.seq} is signed by ${record.signer}, which is not trusted`,
-      );
-    }
-    if (this.signatures && record.type === 'call.requested' && record.data?.envelope !== undefined) {
-      const problem = checkEnvelope(record.data.envelope, record.agent, this.keyOf);
-      if (problem !== undefined) return fail('ERR_AUDIT_ENVELOPE_INVALID', `record seq ${record.seq}: ${problem}`);
-    }
-    this.records += 1;
-    this.head = hash;
-    if (!this.seen.has(record.signer)) {
-      this.seen.add(record.signer);
-      this.signers.push(record.signer);
-    }
-    return { record };
-  }
-}
-
-/** Splits JSON Lines text; the last element is a torn line when the text does not end with a newline. */
-export function splitLines(text: string): { lines: string[]; torn: string | undefined } {
-  if (text.length === 0) return { lines: [], torn: undefined };
-  const lines = text.split('\n');
-  const last = lines.pop() as string;
-  return { lines, torn: last.length === 0 ? undefined : last };
-}
 
 function checkTrust(trust: unknown): readonly string[] | undefined {
   if (trust === undefined) return undefined;
@@ -163,11 +77,58 @@ function checkTrust(trust: unknown): readonly string[] | undefined {
   return trust as readonly string[];
 }
 
+/** Checks that the verified log extends an external signed checkpoint. */
+function checkExtends(
+  checker: LogChecker,
+  note: string,
+  trust: readonly string[] | undefined,
+): Omit<LogReportFailed, 'ok' | 'records'> | number {
+  const bad = (reason: string) => ({ line: 0, code: 'ERR_AUDIT_CHECKPOINT_INVALID' as const, reason });
+  const text = splitNote(note)?.text;
+  const checkpoint = text === undefined ? undefined : parseCheckpoint(text);
+  if (checkpoint === undefined) return bad('external checkpoint is not a signed c2sp.org/tlog-checkpoint note');
+  if (checker.origin !== undefined && checkpoint.origin !== checker.origin) {
+    return bad(`external checkpoint is for log "${checkpoint.origin}", not this log "${checker.origin}"`);
+  }
+  const candidates = trust ?? checker.signers;
+  const signedBy = candidates.find((did) => {
+    const key = checker.keyOf(did);
+    return key !== undefined && openNote(note, checkpoint.origin, key) !== undefined;
+  });
+  if (signedBy === undefined) {
+    return bad(
+      `external checkpoint is not signed by ${trust === undefined ? 'any signer of the log' : 'a trusted key'}`,
+    );
+  }
+  const size = checker.records;
+  if (checkpoint.size > size) {
+    return {
+      line: size + 1,
+      code: 'ERR_AUDIT_TRUNCATED',
+      reason: `truncated: the log has ${size} records but a checkpoint signed by the log's key vouches for ${checkpoint.size}; records from line ${size + 1} on were removed`,
+    };
+  }
+  if (!bytesEqual(checker.tree.root(checkpoint.size), checkpoint.root)) {
+    const own = checker.lastCheckpoint;
+    const forked = own !== undefined && own.size >= checkpoint.size;
+    return {
+      line: Math.max(checkpoint.size, 1),
+      code: 'ERR_AUDIT_FORKED',
+      reason: forked
+        ? `forked: the log's own checkpoints and the external one commit to different histories of the first ${checkpoint.size} records (root ${toHex(checkpoint.root)}): the log key signed two versions`
+        : `rewritten: the first ${checkpoint.size} records are not the ones the external checkpoint commits to (root ${toHex(checkpoint.root)})`,
+    };
+  }
+  return checkpoint.size;
+}
+
 /**
  * Verifies a whole log: for every line, strict JSON parsing, the record schema,
  * canonical form, its hash, `seq` and `prev` continuing the chain, its
- * signature, its signer against `trust`, and the DSSE envelope inside
- * `call.requested` records. Stops at the first bad record and names its line.
+ * signature, its signer against `trust`, the DSSE envelope inside
+ * `call.requested` records, and every checkpoint (origin, size, RFC 9162 root
+ * of the records before it, signed-note signature). Stops at the first bad
+ * record and names its line. With `checkpoint`, also proves the log extends it.
  *
  * @param text - the log as JSON Lines (every record ends with a newline).
  * @param options - see {@link VerifyLogOptions}.
@@ -182,6 +143,9 @@ function checkTrust(trust: unknown): readonly string[] | undefined {
 export function verifyLog(text: string, options: VerifyLogOptions = {}): LogReport {
   if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${typeof text}`);
   const trust = checkTrust(options.trust);
+  if (options.checkpoint !== undefined && typeof options.checkpoint !== 'string') {
+    throw new TypeError('"checkpoint" expected the text of a signed note');
+  }
   const checker = new LogChecker({ trust });
   const { lines, torn } = splitLines(text);
   for (const [i, line] of lines.entries()) {
@@ -197,11 +161,22 @@ export function verifyLog(text: string, options: VerifyLogOptions = {}): LogRepo
       reason: 'last line has no newline: a torn write or a truncated file',
     };
   }
+  let extendsSize: number | undefined;
+  if (options.checkpoint !== undefined) {
+    const result = checkExtends(checker, options.checkpoint, trust);
+    if (typeof result !== 'number') return { ok: false, records: checker.records, ...result };
+    extendsSize = result;
+  }
   return {
     ok: true,
     records: checker.records,
     anchored: trust !== undefined && trust.length > 0,
     signers: [...checker.signers],
     head: checker.head,
+    root: toHex(checker.tree.root()),
+    checkpoints: checker.checkpoints,
+    latestCheckpoint: checker.lastCheckpoint?.note,
+    sealed: checker.lastType === 'checkpoint',
+    ...(extendsSize === undefined ? {} : { extends: extendsSize }),
   };
 }

@@ -1,0 +1,162 @@
+import { bytesEqual, fromBase64, IdentityError, parseJson, toHex, utf8, verify } from '@agentguard/identity';
+import { checkEnvelope, publicKeyOfDid } from './envelope.js';
+import type { AuditErrorCode } from './errors.js';
+import type { ResumeState } from './log.js';
+import { MerkleTree } from './merkle.js';
+import { joinNote, noteKeyId, parseCheckpoint } from './note.js';
+import { bodyOf, digestBody, RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordLine, recordSigningBytes } from './record.js';
+import { type AuditRecord, AuditRecordSchema, type CheckpointRecord, describeIssue, GENESIS_HASH } from './schema.js';
+
+/** A problem found in one line. */
+export interface LineProblem {
+  readonly code: AuditErrorCode;
+  readonly reason: string;
+}
+
+type Result = { problem: LineProblem; record?: undefined } | { problem?: undefined; record: AuditRecord };
+
+const fail = (code: AuditErrorCode, reason: string): Result => ({ problem: { code, reason } });
+
+/**
+ * Checks a log line by line, keeping what the next line must continue: the
+ * chain head, the Merkle tree, the origin and latest checkpoint. Internal.
+ */
+export class LogChecker {
+  records = 0;
+  head = GENESIS_HASH;
+  readonly tree = new MerkleTree();
+  readonly signers: string[] = [];
+  origin: string | undefined;
+  checkpoints = 0;
+  lastCheckpoint: { size: number; note: string; signer: string } | undefined;
+  lastType: string | undefined;
+  private readonly seen = new Set<string>();
+  private readonly keys = new Map<string, Uint8Array | undefined>();
+  private readonly trust: ReadonlySet<string> | undefined;
+  private readonly signatures: boolean;
+
+  constructor(options: { trust?: readonly string[] | undefined; signatures?: boolean }) {
+    this.trust = options.trust === undefined ? undefined : new Set(options.trust);
+    this.signatures = options.signatures ?? true;
+  }
+
+  keyOf = (did: string): Uint8Array | undefined => {
+    if (!this.keys.has(did)) this.keys.set(did, publicKeyOfDid(did));
+    return this.keys.get(did);
+  };
+
+  /** Where the checked log left off, to continue appending to it. */
+  state(): ResumeState {
+    const checkpoint = this.lastCheckpoint;
+    return {
+      records: this.records,
+      head: this.head,
+      tree: this.tree,
+      checkpoint: checkpoint === undefined ? undefined : { size: checkpoint.size, note: checkpoint.note },
+    };
+  }
+
+  /** Checks one line (without its newline); on success the checker moves past it. */
+  check(line: string): Result {
+    if (line.length === 0) return fail('ERR_AUDIT_RECORD_MALFORMED', 'empty line');
+    let value: unknown;
+    try {
+      value = parseJson(line, { maxDepth: RECORD_MAX_DEPTH, maxBytes: RECORD_MAX_BYTES });
+    } catch (error) {
+      const detail = error instanceof IdentityError ? error.message : String(error);
+      return fail('ERR_AUDIT_RECORD_MALFORMED', `not a JSON record: ${detail}`);
+    }
+    const parsed = AuditRecordSchema.safeParse(value);
+    if (!parsed.success)
+      return fail('ERR_AUDIT_RECORD_MALFORMED', `not a valid record: ${describeIssue(parsed.error)}`);
+    const record = parsed.data;
+    if (recordLine(record) !== line) {
+      return fail(
+        'ERR_AUDIT_RECORD_MALFORMED',
+        'record is not in canonical (RFC 8785) form: it was re-encoded or edited',
+      );
+    }
+    const { hash, leaf } = digestBody(bodyOf(record));
+    if (hash !== record.hash) {
+      return fail(
+        'ERR_AUDIT_HASH_MISMATCH',
+        `record content does not match its hash: record seq ${record.seq} was changed`,
+      );
+    }
+    if (record.seq !== this.records) {
+      const what = record.seq > this.records ? 'records missing' : 'records reordered or repeated';
+      return fail('ERR_AUDIT_CHAIN_BROKEN', `${what}: expected seq ${this.records}, found ${record.seq}`);
+    }
+    if (record.prev !== this.head) {
+      return fail(
+        'ERR_AUDIT_CHAIN_BROKEN',
+        `prev does not match the hash of the record before: chain broken at seq ${record.seq}`,
+      );
+    }
+    const key = this.keyOf(record.signer);
+    if (key === undefined)
+      return fail('ERR_AUDIT_RECORD_MALFORMED', `signer ${record.signer} is not an Ed25519 did:key`);
+    if (this.signatures && !verify(fromBase64(record.sig), recordSigningBytes(hash), key)) {
+      return fail(
+        'ERR_AUDIT_SIGNATURE_INVALID',
+        `signature of record seq ${record.seq} does not verify under ${record.signer}`,
+      );
+    }
+    if (this.trust !== undefined && !this.trust.has(record.signer)) {
+      return fail(
+        'ERR_AUDIT_UNTRUSTED_SIGNER',
+        `record seq ${record.seq} is signed by ${record.signer}, which is not trusted`,
+      );
+    }
+    if (record.type === 'checkpoint') {
+      const problem = this.checkCheckpoint(record, key);
+      if (problem !== undefined)
+        return fail('ERR_AUDIT_CHECKPOINT_INVALID', `checkpoint seq ${record.seq}: ${problem}`);
+    } else if (this.signatures && record.type === 'call.requested' && record.data?.envelope !== undefined) {
+      const problem = checkEnvelope(record.data.envelope, record.agent, this.keyOf);
+      if (problem !== undefined) return fail('ERR_AUDIT_ENVELOPE_INVALID', `record seq ${record.seq}: ${problem}`);
+    }
+    this.tree.append(leaf);
+    this.records += 1;
+    this.head = hash;
+    this.lastType = record.type;
+    if (!this.seen.has(record.signer)) {
+      this.seen.add(record.signer);
+      this.signers.push(record.signer);
+    }
+    return { record };
+  }
+
+  private checkCheckpoint(record: CheckpointRecord, key: Uint8Array): string | undefined {
+    const checkpoint = parseCheckpoint(record.note);
+    if (checkpoint === undefined) return 'note is not a c2sp.org/tlog-checkpoint body';
+    if (this.origin !== undefined && checkpoint.origin !== this.origin) {
+      return `origin "${checkpoint.origin}" differs from the log's "${this.origin}"`;
+    }
+    if (checkpoint.size !== record.seq) return `size ${checkpoint.size} is not the ${record.seq} records before it`;
+    if (!bytesEqual(checkpoint.root, this.tree.root(checkpoint.size))) {
+      return `root ${toHex(checkpoint.root)} is not the Merkle root of the records before it`;
+    }
+    if (checkpoint.extensions[0] !== `time ${record.ts}`) return 'time line does not match the record time';
+    const blob = fromBase64(record.noteSig);
+    if (!bytesEqual(blob.slice(0, 4), noteKeyId(checkpoint.origin, key)))
+      return 'note signature key id is not the signer';
+    if (this.signatures && !verify(blob.slice(4), utf8(record.note), key)) return 'note signature does not verify';
+    this.origin = checkpoint.origin;
+    this.checkpoints += 1;
+    this.lastCheckpoint = {
+      size: checkpoint.size,
+      note: joinNote(record.note, checkpoint.origin, record.noteSig),
+      signer: record.signer,
+    };
+    return undefined;
+  }
+}
+
+/** Splits JSON Lines text; `torn` is a last line without a newline. */
+export function splitLines(text: string): { lines: string[]; torn: string | undefined } {
+  if (text.length === 0) return { lines: [], torn: undefined };
+  const lines = text.split('\n');
+  const last = lines.pop() as string;
+  return { lines, torn: last.length === 0 ? undefined : last };
+}

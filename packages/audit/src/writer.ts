@@ -1,0 +1,181 @@
+import { AuditError } from './errors.js';
+import type { AuditRecord } from './schema.js';
+import type { AuditSink } from './sink.js';
+
+/** A record's place in the log, reserved synchronously and filled in once signed. */
+export interface Slot {
+  readonly seq: number;
+  readonly hash: string;
+  readonly promise: Promise<AuditRecord>;
+  record?: AuditRecord;
+  line?: string;
+  error?: AuditError;
+  dead?: boolean;
+  resolve(record: AuditRecord): void;
+  reject(error: AuditError): void;
+}
+
+/** The ordered, batching, fail-closed writer behind an audit log. Internal. */
+export interface Writer {
+  /** Reserves the next `seq` for a record whose hash is `hash`; it becomes the chain's head. */
+  reserve(hash: string): Slot;
+  /** The slot's record is signed: queue its line. */
+  ready(slot: Slot, line: string, record: AuditRecord): void;
+  /** The slot's record could not be made: it and everything after it are rolled back. */
+  fail(slot: Slot, error: AuditError): void;
+  readonly nextSeq: number;
+  readonly head: string;
+  readonly durableSize: number;
+  /** False once sinks disagreed: no record can be written any more. */
+  readonly usable: boolean;
+  checkUsable(): void;
+  /** Waits for every queued record to settle, then closes the sinks. */
+  close(): Promise<void>;
+}
+
+interface WriterOptions {
+  readonly sinks: readonly AuditSink[];
+  readonly maxBatch: number;
+  readonly start: { readonly size: number; readonly head: string };
+  onDurable(slot: Slot): void;
+  onRollBack(size: number): void;
+}
+
+/**
+ * Sinks receive lines strictly in `seq` order, one batch at a time; while one
+ * batch is in flight the next collects (group commit). When a record cannot be
+ * signed, or every sink fails, it and every record reserved after it (they
+ * chain from it) are rejected and the tip rolls back to the last durable record.
+ */
+export function createWriter(options: WriterOptions): Writer {
+  const { sinks, maxBatch } = options;
+  let durableSize = options.start.size;
+  let durableHead = options.start.head;
+  let nextSeq = durableSize;
+  let head = durableHead;
+  const queue: Slot[] = [];
+  let writing = false;
+  let broken: AuditError | undefined;
+  let drained: (() => void) | undefined;
+
+  function rollBack(error: AuditError): void {
+    for (const slot of queue.splice(0)) {
+      slot.dead = true;
+      slot.reject(error);
+    }
+    nextSeq = durableSize;
+    head = durableHead;
+    options.onRollBack(durableSize);
+  }
+
+  function settle(batch: readonly Slot[], results: readonly PromiseSettledResult<void>[]): void {
+    writing = false;
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length === 0) {
+      queue.splice(0, batch.length);
+      const last = batch[batch.length - 1] as Slot;
+      durableSize = last.seq + 1;
+      durableHead = last.hash;
+      for (const slot of batch) {
+        options.onDurable(slot);
+        slot.resolve(slot.record as AuditRecord);
+      }
+    } else {
+      const cause = failures[0]?.reason;
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      if (failures.length < sinks.length) {
+        broken = new AuditError(
+          'ERR_AUDIT_SINK_FAILED',
+          `sinks disagree: ${failures.length} of ${sinks.length} failed (${detail}); the log refuses further records`,
+          { cause },
+        );
+        rollBack(broken);
+      } else {
+        rollBack(new AuditError('ERR_AUDIT_SINK_FAILED', `audit sink failed: ${detail}`, { cause }));
+      }
+    }
+    pump();
+  }
+
+  function pump(): void {
+    if (writing) return;
+    const first = queue[0];
+    if (first === undefined) {
+      drained?.();
+      return;
+    }
+    if (first.error !== undefined) {
+      rollBack(first.error);
+      drained?.();
+      return;
+    }
+    const batch: Slot[] = [];
+    for (const slot of queue) {
+      if (slot.line === undefined || slot.error !== undefined || batch.length >= maxBatch) break;
+      batch.push(slot);
+    }
+    if (batch.length === 0) return;
+    writing = true;
+    const lines = batch.map((s) => s.line as string);
+    void Promise.allSettled(sinks.map((sink) => sink.write(lines))).then((results) => settle(batch, results));
+  }
+
+  return {
+    reserve(hash) {
+      let resolve: (record: AuditRecord) => void = () => {};
+      let reject: (error: AuditError) => void = () => {};
+      const promise = new Promise<AuditRecord>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      const slot: Slot = { seq: nextSeq, hash, promise, resolve, reject };
+      queue.push(slot);
+      nextSeq += 1;
+      head = hash;
+      return slot;
+    },
+    ready(slot, line, record) {
+      if (slot.dead) return;
+      slot.line = line;
+      slot.record = record;
+      pump();
+    },
+    fail(slot, error) {
+      if (slot.dead) return;
+      slot.error = error;
+      pump();
+    },
+    get nextSeq() {
+      return nextSeq;
+    },
+    get head() {
+      return head;
+    },
+    get durableSize() {
+      return durableSize;
+    },
+    get usable() {
+      return broken === undefined;
+    },
+    checkUsable() {
+      if (broken !== undefined) throw broken;
+    },
+    async close() {
+      if (queue.length > 0) {
+        await new Promise<void>((done) => {
+          drained = () => {
+            if (queue.length === 0) done();
+          };
+          pump();
+        });
+      }
+      const results = await Promise.allSettled(sinks.map((s) => s.close()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) {
+        throw new AuditError('ERR_AUDIT_SINK_FAILED', `closing a sink failed: ${String(failed.reason)}`, {
+          cause: failed.reason,
+        });
+      }
+    },
+  };
+}
