@@ -6,9 +6,10 @@
  */
 import type { ArgConstraints } from './delegation-constraints.js';
 import { rightsProblem } from './delegation-rights.js';
-import { type DidKey, didToPublicKey, publicKeyToDid } from './did-key.js';
+import { bytesEqual, fromBase64Url } from './bytes.js';
+import { type DidKey, didToPublicKey } from './did-key.js';
 import { IdentityError } from './errors.js';
-import { importJwk, type PublicJwk } from './jwk.js';
+import type { PublicJwk } from './jwk.js';
 
 /** Risk tiers of an agent; `high` requires a credential by default in `@agentguard/core`. */
 export type RiskTier = 'low' | 'medium' | 'high';
@@ -74,6 +75,22 @@ const JTI = /^[A-Za-z0-9_.:-]{8,128}$/;
 // NumericDate seconds up to year 9999, so ms arithmetic stays exact.
 const MAX_DATE = 253_402_300_799;
 
+const keyMemo = new Map<string, Uint8Array>();
+
+/**
+ * `didToPublicKey` with a bounded memo: decoding and checking a point costs far more
+ * than the rest of a claim check, and the same few agent keys recur on every call.
+ * @internal
+ */
+export function didKeyBytes(did: string): Uint8Array {
+  const hit = keyMemo.get(did);
+  if (hit !== undefined) return hit.slice();
+  const key = didToPublicKey(did);
+  if (keyMemo.size >= 1024) keyMemo.delete(keyMemo.keys().next().value as string);
+  keyMemo.set(did, key.slice());
+  return key;
+}
+
 function bad(message: string): never {
   throw new IdentityError('ERR_CLAIMS_INVALID', message);
 }
@@ -99,28 +116,32 @@ function grant(claims: Record<string, unknown>): void {
     bad('"iss" expected a DID');
   }
   if (typeof claims.sub !== 'string') bad('"sub" expected a did:key');
+  if (claims.sub.includes('#')) bad('"sub" expected a did:key without fragment');
+  let publicKey: Uint8Array | undefined;
   try {
-    didToPublicKey(claims.sub);
+    publicKey = didKeyBytes(claims.sub);
   } catch {
     bad('"sub" expected an Ed25519 did:key');
   }
-  if (claims.sub.includes('#')) bad('"sub" expected a did:key without fragment');
   const cnf = claims.cnf;
   if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) bad('"cnf" expected an object');
   const cnfKeys = Object.keys(cnf);
   if (cnfKeys.length !== 1 || cnfKeys[0] !== 'jwk') bad('"cnf" expected exactly { jwk }');
-  const jwk = (cnf as Record<string, unknown>).jwk;
-  if (typeof jwk !== 'object' || jwk === null) bad('"cnf.jwk" expected a JWK');
+  const jwk = (cnf as Record<string, unknown>).jwk as Record<string, unknown>;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) bad('"cnf.jwk" expected a JWK');
   for (const key of Object.keys(jwk)) {
     if (!['kty', 'crv', 'x', 'kid'].includes(key)) bad(`"cnf.jwk" member "${key}" is not accepted (public keys only)`);
   }
-  let publicKey: Uint8Array | undefined;
+  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') bad('"cnf.jwk" expected kty "OKP" and crv "Ed25519" (RFC 8037)');
+  if (jwk.kid !== undefined && typeof jwk.kid !== 'string') bad('"cnf.jwk.kid" expected a string');
+  let x: Uint8Array | undefined;
   try {
-    publicKey = importJwk(jwk).publicKey;
+    x = fromBase64Url(jwk.x as string);
   } catch {
-    bad('"cnf.jwk" is not a valid Ed25519 JWK');
+    bad('"cnf.jwk.x" expected canonical base64url');
   }
-  if (publicKeyToDid(publicKey) !== claims.sub) bad('"cnf.jwk" is not the key of "sub"');
+  // Equal bytes to the already validated `sub` key, so no second point decoding is needed.
+  if (!bytesEqual(x, publicKey)) bad('"cnf.jwk" is not the key of "sub"');
   if (typeof claims.jti !== 'string' || !JTI.test(claims.jti)) bad('"jti" expected 8 to 128 of [A-Za-z0-9_.:-]');
   const iat = date(claims, 'iat');
   const nbf = date(claims, 'nbf');
@@ -150,7 +171,7 @@ export function parseDelegationClaims(payload: Record<string, unknown>): Delegat
   exactKeys(payload, DELEGATION_KEYS);
   grant(payload);
   try {
-    didToPublicKey(payload.iss as string);
+    didKeyBytes(payload.iss as string);
   } catch {
     bad('"iss" of a delegation expected the delegator\'s did:key');
   }

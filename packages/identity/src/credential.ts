@@ -5,7 +5,7 @@
  */
 import { keyIdOf } from './anchors.js';
 import { randomBytes, toBase64Url } from './bytes.js';
-import { type CredentialClaims, parseCredentialClaims, type RiskTier } from './credential-claims.js';
+import { type CredentialClaims, didKeyBytes, parseCredentialClaims, type RiskTier } from './credential-claims.js';
 import { decodeJws, jwsSignatureValid, signJws } from './credential-jws.js';
 import {
   failureOf,
@@ -191,7 +191,7 @@ export async function verifyCredential(token: unknown, options: VerifyOptions): 
     issuer: claims.iss,
     kid,
     subject: claims.sub,
-    publicKey: didToPublicKey(claims.sub),
+    publicKey: didKeyBytes(claims.sub),
     riskTier: claims.riskTier,
     rights: rightsOf(claims),
   });

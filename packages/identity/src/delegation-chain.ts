@@ -9,6 +9,7 @@ import { toHex, utf8 } from './bytes.js';
 import {
   type CredentialClaims,
   type DelegationClaims,
+  didKeyBytes,
   parseCredentialClaims,
   parseDelegationClaims,
 } from './credential-claims.js';
@@ -25,7 +26,7 @@ import {
 } from './credential-options.js';
 import { DELEGATION_TYP, tokenHash } from './delegation.js';
 import { meetRights, type Rights, rightsWidening } from './delegation-rights.js';
-import { type DidKey, didToPublicKey } from './did-key.js';
+import type { DidKey } from './did-key.js';
 import { verify } from './ed25519.js';
 import { sha256 } from './hash.js';
 
@@ -133,7 +134,7 @@ function verifyStatic(chain: readonly string[], o: NormalVerifyOptions): StaticC
       if (link.iss !== parentSub || jws.header.kid !== keyIdOf(link.iss)) {
         return fail('ERR_CHAIN_BROKEN', `link ${index} is not issued by the subject of token ${index - 1}`, index);
       }
-      if (!verify(jws.signature, jws.signingInput, didToPublicKey(link.iss))) {
+      if (!verify(jws.signature, jws.signingInput, didKeyBytes(link.iss))) {
         return fail('ERR_SIGNATURE_INVALID', `link ${index} signature does not verify`, index);
       }
       const own = rightsOf(link);
