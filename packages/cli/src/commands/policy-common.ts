@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from '@agentguard/policy';
+import { type CommandIO, UsageError } from '../command.js';
+
+/** A policy command's failure that is not a usage error: printed, exit 1. */
+export class PolicyCommandError extends Error {
+  override readonly name = 'PolicyCommandError';
+}
+
+/** Reads and JSON-parses a file named on the command line; a missing file is a usage error. */
+export async function readJsonFile(
+  path: string,
+  io: CommandIO,
+  what: string,
+): Promise<{ path: string; json: unknown }> {
+  const absolute = resolve(io.cwd, path);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (cause) {
+    const code = (cause as { code?: unknown }).code;
+    throw new UsageError(`cannot read ${what} ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+  try {
+    return { path: absolute, json: JSON.parse(text) as unknown };
+  } catch (cause) {
+    throw new PolicyCommandError(`${absolute}: not JSON: ${(cause as Error).message}`);
+  }
+}
+
+/** Loads a policy file into an armed engine; invalid policies and self-test failures are errors with their code. */
+export async function loadEngine(
+  file: string,
+  io: CommandIO,
+  options: PolicyEngineOptions = {},
+): Promise<{ path: string; engine: PolicyEngine }> {
+  const { path, json } = await readJsonFile(file, io, 'policy');
+  return { path, engine: createPolicyEngine(json, options) };
+}
+
+/** Splits a comma-separated option into a list (empty items dropped). */
+export function list(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Parses `--args`-style JSON given on the command line. */
+export function parseJsonOption(value: string | undefined, name: string): unknown {
+  if (value === undefined) return {};
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (cause) {
+    throw new UsageError(`--${name} expects JSON: ${(cause as Error).message}`);
+  }
+}
+
+/** Parses an ISO 8601 `--now`. */
+export function parseNow(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--now expects an ISO 8601 time, got "${value}"`);
+  return date;
+}
