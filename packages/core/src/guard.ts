@@ -58,6 +58,11 @@ export interface CallOptions {
   readonly callId?: string;
   /** Aborts the call. */
   readonly signal?: AbortSignal;
+  /**
+   * The session the call belongs to: data-flow taint and per-session limits are kept per session.
+   * @default the guard's own session (one per `createGuard`)
+   */
+  readonly session?: string;
 }
 
 /** What the guard needs: who acts, what decides, where outcomes go. */
@@ -105,6 +110,8 @@ export interface Guard {
   readonly agent: string;
   /** The content hash of the policy, as recorded in every envelope. */
   readonly policyHash: string;
+  /** The guard's default session id (calls without `session` belong to it). */
+  readonly session: string;
   /** Closes the audit log. */
   close(): Promise<void>;
 }
@@ -162,6 +169,7 @@ export function createGuard(options: GuardOptions): Guard {
   const trust = options.trust ?? createTrustStore([identity.id]);
   const events = new EventEmitter<GuardEvents>();
   const agent = identity.id;
+  const defaultSession = crypto.randomUUID();
 
   function guardTool<S extends StandardSchemaV1, R>(
     spec: ToolSpec<S, R>,
@@ -178,7 +186,11 @@ export function createGuard(options: GuardOptions): Guard {
       execute: spec.execute,
     });
 
-    async function safeRun(raw: unknown, callOptions: CallOptions = {}): Promise<GuardOutcome<Awaited<R>>> {
+    async function safeRun(
+      raw: unknown,
+      callOptions: CallOptions,
+      held: Decision[],
+    ): Promise<GuardOutcome<Awaited<R>>> {
       const callId = callOptions.callId ?? crypto.randomUUID();
       const base: CallEvent = { callId, tool: tool.name, agent };
       const refuse = (outcome: DenialOutcome, code: GuardErrorCode, reason: string, ruleId: string | null = null) =>
@@ -240,10 +252,13 @@ export function createGuard(options: GuardOptions): Guard {
           agent: { id: agent, name: nameOf(identity) },
           tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
           args,
+          callId,
+          session: { id: callOptions.session ?? defaultSession },
         });
       } catch (error) {
         return refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', `policy evaluation failed: ${message(error)}`), {});
       }
+      if (decision.leases !== undefined && decision.leases.length > 0) held.push(decision);
       if (decision.effect !== 'allow') {
         const approval = decision.effect === 'require_approval';
         const denial = approval
@@ -254,24 +269,29 @@ export function createGuard(options: GuardOptions): Guard {
       emitSafely(events, 'allowed', { ...base, decision });
 
       // 5. Run, bounded in time, with the args bound to the envelope re-checked right before use.
+      const timeoutMs = Math.min(tool.timeoutMs, decision.obligations?.timeoutMs ?? tool.timeoutMs);
+      const maxResultBytes = decision.obligations?.maxResultBytes;
       const started = performance.now();
       let value: Awaited<R>;
       try {
         if (digestArgs(args) !== argsDigest) throw new Error('arguments changed after the decision');
         value = (await runWithTimeout(
           (signal) => tool.execute(parsed.value, { callId, agent, signal }),
-          tool.timeoutMs,
+          timeoutMs,
           callOptions.signal,
         )) as Awaited<R>;
+        if (maxResultBytes !== undefined) checkResultSize(value, maxResultBytes);
       } catch (error) {
         const durationMs = performance.now() - started;
-        const kind = (error as { agentguardTimeout?: string } | null)?.agentguardTimeout;
+        const kind = (error as { agentguardStop?: string } | null)?.agentguardStop;
         const denial =
           kind === 'timeout'
-            ? refuse('timeout', 'ERR_TOOL_TIMEOUT', `tool did not finish within ${tool.timeoutMs} ms`, decision.ruleId)
+            ? refuse('timeout', 'ERR_TOOL_TIMEOUT', `tool did not finish within ${timeoutMs} ms`, decision.ruleId)
             : kind === 'aborted'
               ? refuse('aborted', 'ERR_CALL_ABORTED', 'call aborted by the caller', decision.ruleId)
-              : refuse('failed', 'ERR_TOOL_FAILED', `tool failed: ${message(error)}`, decision.ruleId);
+              : kind === 'too-large'
+                ? refuse('failed', 'ERR_RESULT_TOO_LARGE', message(error), decision.ruleId)
+                : refuse('failed', 'ERR_TOOL_FAILED', `tool failed: ${message(error)}`, decision.ruleId);
         try {
           await record('call.failed', {
             decision: decisionRecord(decision),
@@ -285,7 +305,7 @@ export function createGuard(options: GuardOptions): Guard {
             `tool failed and the failure could not be audited: ${message(auditError)}`,
           );
           emitSafely(events, 'failed', { ...base, denial: lost, durationMs });
-          return { ok: false, callId, denial: lost, cause: auditError } as GuardOutcome<Awaited<R>>;
+          return withCause({ ok: false, callId, denial: lost }, auditError);
         }
         emitSafely(events, 'failed', { ...base, denial, durationMs });
         return withCause({ ok: false, callId, denial }, error);
@@ -330,8 +350,18 @@ export function createGuard(options: GuardOptions): Guard {
       }
     }
 
+    // Concurrency slots a decision holds go back when the call ends, however it ends.
+    async function safeRunReleasing(raw: unknown, callOptions: CallOptions = {}): Promise<GuardOutcome<Awaited<R>>> {
+      const held: Decision[] = [];
+      try {
+        return await safeRun(raw, callOptions, held);
+      } finally {
+        for (const decision of held) await engine.release(decision).catch(() => {});
+      }
+    }
+
     async function run(raw: unknown, callOptions?: CallOptions): Promise<Awaited<R>> {
-      const outcome = await safeRun(raw, callOptions);
+      const outcome = await safeRunReleasing(raw, callOptions);
       if (outcome.ok) return outcome.value;
       throw new GuardError(outcome.denial, { cause: (outcome as { cause?: unknown }).cause });
     }
@@ -342,7 +372,7 @@ export function createGuard(options: GuardOptions): Guard {
     return Object.freeze(
       Object.assign(guarded, {
         run,
-        safeRun,
+        safeRun: safeRunReleasing,
         tags: tool.tags,
         description: tool.description,
         schema: tool.schema,
@@ -356,6 +386,7 @@ export function createGuard(options: GuardOptions): Guard {
     events,
     agent,
     policyHash: engine.hash,
+    session: defaultSession,
     close: () => audit.close(),
   });
 }
@@ -408,6 +439,20 @@ function withCause<T extends object>(outcome: T, cause: unknown): T {
   // Kept off the JSON shape (non-enumerable) so the denial a model sees never holds a stack.
   Object.defineProperty(outcome, 'cause', { value: cause, enumerable: false });
   return outcome;
+}
+
+function checkResultSize(value: unknown, maxBytes: number): void {
+  let size: number;
+  try {
+    size = value === undefined ? 0 : new TextEncoder().encode(JSON.stringify(value)).length;
+  } catch {
+    size = Number.POSITIVE_INFINITY;
+  }
+  if (size > maxBytes) {
+    throw Object.assign(new Error(`result of ${size} bytes is over the policy's cap of ${maxBytes}`), {
+      agentguardStop: 'too-large',
+    });
+  }
 }
 
 function jsonSchemaOf(schema: StandardSchemaV1): Record<string, unknown> | undefined {

@@ -1,6 +1,6 @@
 /** Marks why a run ended early, so the caller can name the code. */
 function stop(kind: 'timeout' | 'aborted'): Error {
-  return Object.assign(new Error(kind), { agentguardTimeout: kind });
+  return Object.assign(new Error(kind), { agentguardStop: kind });
 }
 
 /**
