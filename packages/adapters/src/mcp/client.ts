@@ -34,6 +34,11 @@ export interface McpToolFacts {
   readonly timeoutMs?: number;
   /** @default false */
   readonly sensitive?: boolean;
+  /**
+   * A schema to validate arguments with before the call leaves the process (the server validates too).
+   * @default any JSON object
+   */
+  readonly schema?: StandardSchemaV1;
 }
 
 /** Options of {@link guardMcpClient}. */
@@ -86,6 +91,13 @@ const argumentsObject: StandardSchemaV1<Record<string, unknown>> = {
         : { issues: [{ message: 'MCP tool arguments must be a JSON object' }] },
   },
 };
+
+function errorText(result: McpCallToolResult): string {
+  const texts = Array.isArray(result.content)
+    ? result.content.map((c) => c?.text).filter((t) => typeof t === 'string')
+    : [];
+  return texts.length > 0 ? texts.join('\n').slice(0, 2_000) : 'the server returned an error result';
+}
 
 /**
  * Guards an MCP client: every `callTool` goes through the guard (signed, decided by the policy, audited)
@@ -142,7 +154,14 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
       throw new Error(`the definition of ${name} changed since it was pinned; re-approve it before calling`);
     }
     const { envelope } = await signCall({ signer: identity, callId, tool: name, args, policyHash: guard.policyHash });
-    return client.callTool({ name, arguments: args, _meta: { [CALL_META_KEY]: envelope } });
+    const result = (await client.callTool({
+      name,
+      arguments: args,
+      _meta: { [CALL_META_KEY]: envelope },
+    })) as McpCallToolResult;
+    // An error result is the tool failing (or the server refusing): audited and reported as a failure.
+    if (result?.isError === true) throw new Error(errorText(result));
+    return result;
   }
 
   function guardedFor(name: string): AnyGuardedTool {
@@ -151,12 +170,12 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
     const fact = Object.hasOwn(facts, name) ? facts[name] : undefined;
     const created = guard.guard({
       name,
-      schema: argumentsObject,
+      schema: fact?.schema ?? argumentsObject,
       ...(fact?.tags === undefined ? {} : { tags: fact.tags }),
       ...(fact?.labels === undefined ? {} : { labels: fact.labels }),
       ...(fact?.timeoutMs === undefined ? {} : { timeoutMs: fact.timeoutMs }),
       ...(fact?.sensitive === undefined ? {} : { sensitive: fact.sensitive }),
-      execute: (args, ctx) => remoteCall(name, args, ctx.callId),
+      execute: (args, ctx) => remoteCall(name, args as Record<string, unknown>, ctx.callId),
     }) as AnyGuardedTool;
     guardedByName.set(name, created);
     return created;

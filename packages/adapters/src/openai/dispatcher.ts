@@ -20,9 +20,9 @@ export interface ChatCompletionsToolMessage {
 /** An item of a Responses API output; only `function_call` items are handled. */
 export interface ResponsesOutputItem {
   readonly type: string;
-  readonly call_id?: string;
-  readonly name?: string;
-  readonly arguments?: string;
+  readonly call_id?: string | null;
+  readonly name?: unknown;
+  readonly arguments?: unknown;
 }
 
 /** The answer to one function call, as Responses API input (`ResponseInputItem.FunctionCallOutput`). */
@@ -73,7 +73,7 @@ export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?:
   const byName = indexTools(tools);
   const normalized = normalizeAdapterOptions(options);
 
-  async function dispatch(name: string, args: string, callId: string): Promise<string> {
+  async function run(name: string, args: unknown, callId: string): Promise<string> {
     const tool = byName.get(name);
     const outcome: GuardOutcome<unknown> =
       tool === undefined
@@ -83,7 +83,7 @@ export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?:
   }
 
   return Object.freeze<ToolDispatcher>({
-    dispatch,
+    dispatch: (name, args, callId) => run(name, args, callId),
     async chatCompletions(message) {
       const calls = Array.isArray(message)
         ? (message as readonly ChatCompletionsToolCall[])
@@ -94,7 +94,7 @@ export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?:
           tool_call_id: call.id,
           content:
             call.type === 'function' && call.function !== undefined
-              ? await dispatch(call.function.name, call.function.arguments, call.id)
+              ? await run(call.function.name, call.function.arguments, call.id)
               : settledText(
                   settle({ ok: false, callId: call.id, denial: unknownToolDenial(call.type, call.id) }, normalized),
                 ),
@@ -110,7 +110,7 @@ export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?:
         calls.map(async (item) => ({
           type: 'function_call_output' as const,
           call_id: item.call_id as string,
-          output: await dispatch(item.name ?? '', item.arguments ?? '', item.call_id as string),
+          output: await run(typeof item.name === 'string' ? item.name : '', item.arguments, item.call_id as string),
         })),
       );
     },
