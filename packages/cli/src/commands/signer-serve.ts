@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { listenSigner, type SignerServer, serveSigner } from '@agentguard/identity/node';
+import { parseArgs } from '../args.js';
+import { type Command, EXIT_OK, UsageError } from '../command.js';
+import { loadKey } from './credential-common.js';
+
+const usage = `Usage: agentguard signer serve --key <file> (--socket <path> | --stdio)
+         [--allow-any] [--passphrase-env <VAR>]
+
+Runs a signer process that holds the key and signs on behalf of an agent
+process, which connects with connectSigner() from @agentguard/identity/node.
+The key never leaves this process. Run it as a different user than the agent.
+
+Without a policy the signer denies every request (fail closed). --allow-any
+signs everything it is asked to: it keeps the key out of the agent process but
+is no protection against a compromised agent obtaining signatures; use it only
+until a policy is configured.
+
+Stops on Ctrl-C (or when stdin closes with --stdio).
+
+Exit codes: 0 stopped; 1 the key or socket failed; 2 usage error.
+`;
+
+/** `agentguard signer serve` */
+export const signerServeCommand: Command = {
+  words: ['signer', 'serve'],
+  summary: 'Hold a key in a separate process and sign only what its policy allows',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs(argv, {
+      key: { type: 'string' },
+      socket: { type: 'string' },
+      stdio: { type: 'boolean' },
+      'allow-any': { type: 'boolean' },
+      'passphrase-env': { type: 'string' },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if ((values.socket === undefined) === (values.stdio !== true))
+      throw new UsageError('give exactly one of --socket <path> or --stdio');
+    const identity = await loadKey(values.key, io, values['passphrase-env']);
+    const allowAny = values['allow-any'] === true;
+    const authorize = () => allowAny;
+    let server: SignerServer;
+    if (values.socket !== undefined) {
+      const path = resolve(io.cwd, values.socket);
+      server = await listenSigner({ identity, authorize, path });
+      io.stderr(
+        `signer: ${identity.id} listening on ${path}${allowAny ? ' (allow-any: no policy)' : ' (no policy: denying all)'}\n`,
+      );
+    } else {
+      // stdout carries the protocol: all messages go to stderr.
+      server = serveSigner({ identity, authorize });
+      io.stderr(
+        `signer: ${identity.id} on stdio${allowAny ? ' (allow-any: no policy)' : ' (no policy: denying all)'}\n`,
+      );
+    }
+    const stop = () => void server.close();
+    io.signal.addEventListener('abort', stop, { once: true });
+    await server.closed;
+    io.signal.removeEventListener('abort', stop);
+    return EXIT_OK;
+  },
+};
