@@ -14,3 +14,4 @@ export {
   type SignerEndpoint,
 } from './signer-client.js';
 export type { SignRequest } from './signer-protocol.js';
+export { revocationFile } from './revocation-file.js';

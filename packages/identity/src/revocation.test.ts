@@ -1,8 +1,12 @@
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTrustAnchors } from './anchors.js';
 import { issueCredential, verifyCredential } from './credential.js';
 import { createIdentity } from './identity.js';
 import { createRevocationChecker, createRevocationList } from './revocation.js';
+import { revocationFile } from './revocation-file.js';
 
 const NOW = Date.parse('2026-03-01T00:00:00Z');
 const authority = createIdentity();
@@ -76,6 +80,35 @@ describe('revocation lists', () => {
       const revocation = createRevocationChecker({ anchors, source, now: () => NOW });
       const verdict = await revocation.check({ jti: 'cred-x-00001', keys: [] });
       expect(verdict, label).toMatchObject({ ok: false, code: 'ERR_REVOCATION_UNAVAILABLE' });
+    }
+  });
+
+  it('loads from a file, re-read when the cache expires; a missing file fails closed', async () => {
+    const dir = await fs.mkdtemp(join(tmpdir(), 'agentguard-revocation-'));
+    try {
+      const path = join(dir, 'revoked.jwt');
+      await fs.writeFile(path, await createRevocationList({ issuer: authority, seq: 1, now: NOW }));
+      const clock = { t: NOW };
+      const revocation = createRevocationChecker({
+        anchors,
+        source: revocationFile(path),
+        ttlMs: 1000,
+        now: () => clock.t,
+      });
+      expect(await revocation.check({ jti: 'cred-file-0001', keys: [] })).toEqual({ ok: true });
+      await fs.writeFile(
+        path,
+        await createRevocationList({ issuer: authority, seq: 2, revoked: ['cred-file-0001'], now: NOW }),
+      );
+      clock.t += 1000;
+      expect(await revocation.check({ jti: 'cred-file-0001', keys: [] })).toMatchObject({ code: 'ERR_REVOKED' });
+      await fs.rm(path);
+      clock.t += 1000;
+      expect(await revocation.check({ jti: 'cred-file-0001', keys: [] })).toMatchObject({
+        code: 'ERR_REVOCATION_UNAVAILABLE',
+      });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 });
