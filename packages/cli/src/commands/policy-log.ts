@@ -1,0 +1,95 @@
+import { verifyLog } from '@agentguard/audit';
+import type { Effect } from '@agentguard/policy';
+import type { CommandIO } from '../command.js';
+import { readLogFile } from './audit-common.js';
+import { PolicyCommandError } from './policy-common.js';
+
+/** One call as an audit log tells it: what was asked, and what the policy decided then. */
+export interface LoggedCall {
+  /** 1-based line of the `call.requested` record. */
+  readonly line: number;
+  readonly callId: string;
+  readonly agent: string;
+  readonly tool: string;
+  readonly tags: readonly string[];
+  /** The arguments, or undefined when the tool was sensitive (digest only). */
+  readonly args: unknown;
+  readonly ts: string;
+  readonly policyHash: string | undefined;
+  /** The policy's effect at the time; undefined when the call never reached a decision (invalid args, bad envelope). */
+  readonly effect: Effect | undefined;
+  /** Whether that decision was an allow only because of monitor mode. */
+  readonly wouldDeny: boolean;
+  readonly ruleId: string | null;
+}
+
+type Row = { type: string; callId: string; agent: string; tool: string; ts: string; data?: Record<string, unknown> };
+
+function effectOf(
+  type: string,
+  data: Record<string, unknown>,
+): { effect?: Effect; wouldDeny: boolean; ruleId: string | null } {
+  const decision = data.decision as { effect?: unknown; wouldDeny?: unknown; ruleId?: unknown } | undefined;
+  const ruleId = typeof decision?.ruleId === 'string' ? decision.ruleId : null;
+  const wouldDeny = decision?.wouldDeny === true;
+  if (
+    decision !== undefined &&
+    (decision.effect === 'allow' || decision.effect === 'deny' || decision.effect === 'require_approval')
+  ) {
+    return { effect: decision.effect, wouldDeny, ruleId };
+  }
+  // Refusals recorded before core wrote the decision object: read the code.
+  if (type === 'call.denied' && data.code === 'ERR_POLICY_DENIED') return { effect: 'deny', wouldDeny, ruleId };
+  if (type === 'call.denied' && data.code === 'ERR_APPROVAL_REQUIRED')
+    return { effect: 'require_approval', wouldDeny, ruleId };
+  return { wouldDeny, ruleId };
+}
+
+/**
+ * Reads an audit log, verifies its chain and signatures first (a replay of a
+ * tampered log would mislead), and returns its calls in log order.
+ */
+export async function readLoggedCalls(file: string, io: CommandIO): Promise<{ path: string; calls: LoggedCall[] }> {
+  const { path, text } = await readLogFile(file, io);
+  const report = verifyLog(text);
+  if (!report.ok) {
+    throw new PolicyCommandError(
+      `${path}:${report.line}: ${report.code}: ${report.reason} (the log must verify before it is used)`,
+    );
+  }
+  const calls = new Map<string, { call: LoggedCall; decided: boolean }>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] as string;
+    if (raw.trim() === '') continue;
+    const row = JSON.parse(raw) as Row;
+    const data = row.data ?? {};
+    if (row.type === 'call.requested') {
+      const tags = Array.isArray(data.tags) ? data.tags.filter((t): t is string => typeof t === 'string') : [];
+      calls.set(row.callId, {
+        decided: false,
+        call: {
+          line: i + 1,
+          callId: row.callId,
+          agent: row.agent,
+          tool: row.tool,
+          tags,
+          args: Object.hasOwn(data, 'args') ? data.args : undefined,
+          ts: row.ts,
+          policyHash: typeof data.policyHash === 'string' ? data.policyHash : undefined,
+          effect: undefined,
+          wouldDeny: false,
+          ruleId: null,
+        },
+      });
+    } else if (row.type === 'call.denied' || row.type === 'call.completed' || row.type === 'call.failed') {
+      const entry = calls.get(row.callId);
+      if (entry === undefined || entry.decided) continue;
+      const outcome = effectOf(row.type, data);
+      if (outcome.effect === undefined) continue;
+      entry.decided = true;
+      entry.call = { ...entry.call, effect: outcome.effect, wouldDeny: outcome.wouldDeny, ruleId: outcome.ruleId };
+    }
+  }
+  return { path, calls: [...calls.values()].map((e) => e.call) };
+}
