@@ -35,7 +35,11 @@ export type IdentityErrorCode =
   | 'ERR_KEYSTORE_FORMAT'
   | 'ERR_SIGNER_DENIED'
   | 'ERR_SIGNER_PROTOCOL'
-  | 'ERR_SIGNER_UNAVAILABLE';
+  | 'ERR_SIGNER_UNAVAILABLE'
+  | 'ERR_CREDENTIAL_REQUIRED'
+  | 'ERR_CREDENTIAL_DENIED'
+  | 'ERR_HOLDER_MISMATCH'
+  | 'ERR_CALL_BUDGET_EXCEEDED';
 
 /** The one error class of `@agentguard/identity`. */
 export class IdentityError extends Error {
