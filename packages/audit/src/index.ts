@@ -30,3 +30,4 @@ export {
   type Checkpoint,
 } from './note.js';
 export { readLog, recordLeaf, type LogView } from './read.js';
+export { createConsoleSink, formatRecord, type ConsoleSinkOptions } from './console-sink.js';

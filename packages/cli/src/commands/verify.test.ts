@@ -4,33 +4,8 @@ import { join } from 'node:path';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Command, CommandIO } from '../command.js';
-import { UsageError } from '../command.js';
+import { runCommand } from './audit-testing.js';
 import { verifyCommand } from './verify.js';
-
-/** Runs a command the way main() does, with captured output. */
-export async function runCommand(command: Command, argv: readonly string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const io: CommandIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    cwd,
-    isTTY: false,
-    env: {},
-    signal: new AbortController().signal,
-  };
-  try {
-    return { code: await command.run(argv, io), stdout, stderr };
-  } catch (error) {
-    if (error instanceof UsageError) return { code: 2, stdout, stderr: error.message };
-    throw error;
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-verify-'));
 const agent = createIdentity({ secretKey: new Uint8Array(32).fill(3) });

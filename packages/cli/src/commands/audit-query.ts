@@ -1,0 +1,95 @@
+import type { AuditRecord } from '@agentguard/audit';
+import { formatRecord } from '@agentguard/audit';
+import { parseArgs } from '../args.js';
+import { type Command, EXIT_OK, UsageError } from '../command.js';
+import { decisionOf, loadLog, onePositional, parseTime } from './audit-common.js';
+
+const usage = `Usage: agentguard audit query <log> [filters] [--format table|json|csv]
+
+Checks the log, then prints the records that match every filter given.
+
+Filters:
+  --agent <did:key>    records of this agent
+  --tool <name>        records of this tool
+  --type <type>        records of this type (e.g. call.denied, checkpoint)
+  --decision <effect>  allow, deny, require_approval or invalid
+  --since <time>       at or after this ISO 8601 time
+  --until <time>       before this ISO 8601 time
+
+Output:
+  --format table       one readable line per record (default)
+  --format json        one JSON record per line (JSON Lines)
+  --format csv         a CSV export with a header row
+`;
+
+const CSV_COLUMNS = ['seq', 'ts', 'type', 'agent', 'tool', 'callId', 'decision', 'code', 'reason', 'signer', 'hash'];
+
+/** One CSV field: quoted when needed; a leading = + - @ is escaped so spreadsheets do not run it as a formula. */
+function csvField(value: unknown): string {
+  let text = value === undefined || value === null ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvRow(record: AuditRecord): string {
+  const data = record.type === 'checkpoint' ? {} : (record.data ?? {});
+  const row: Record<string, unknown> = {
+    seq: record.seq,
+    ts: record.ts,
+    type: record.type,
+    agent: record.type === 'checkpoint' ? '' : record.agent,
+    tool: record.type === 'checkpoint' ? '' : record.tool,
+    callId: record.type === 'checkpoint' ? '' : record.callId,
+    decision: decisionOf(record),
+    code: data.code ?? (data.error as { code?: unknown } | undefined)?.code,
+    reason: data.reason,
+    signer: record.signer,
+    hash: record.hash,
+  };
+  return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
+}
+
+/** `agentguard audit query <log> --agent --tool --decision --since --until [--format]` */
+export const auditQueryCommand: Command = {
+  words: ['audit', 'query'],
+  summary: 'Find records by agent, tool, type, decision and time; table, JSON or CSV',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs(argv, {
+      agent: { type: 'string' },
+      tool: { type: 'string' },
+      type: { type: 'string' },
+      decision: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string' },
+    });
+    const format = values.format ?? 'table';
+    if (!['table', 'json', 'csv'].includes(format))
+      throw new UsageError(`--format expects table, json or csv, got "${format}"`);
+    const since = parseTime(values.since, 'since');
+    const until = parseTime(values.until, 'until');
+    const log = await loadLog(onePositional(positionals), io);
+    const matches = log.records.filter((r) => {
+      const isEvent = r.type !== 'checkpoint';
+      if (values.agent !== undefined && !(isEvent && r.agent === values.agent)) return false;
+      if (values.tool !== undefined && !(isEvent && r.tool === values.tool)) return false;
+      if (values.type !== undefined && r.type !== values.type) return false;
+      if (values.decision !== undefined && decisionOf(r) !== values.decision) return false;
+      const ts = Date.parse(r.ts);
+      if (since !== undefined && ts < since) return false;
+      if (until !== undefined && ts >= until) return false;
+      return true;
+    });
+    if (format === 'json') {
+      for (const r of matches) io.stdout(`${JSON.stringify(r)}\n`);
+    } else if (format === 'csv') {
+      io.stdout(`${CSV_COLUMNS.join(',')}\n`);
+      for (const r of matches) io.stdout(`${csvRow(r)}\n`);
+    } else {
+      for (const r of matches) io.stdout(`${formatRecord(r, { color: io.isTTY })}\n`);
+      io.stderr(`${matches.length} of ${log.records.length} record(s) match\n`);
+    }
+    return EXIT_OK;
+  },
+};
