@@ -98,8 +98,11 @@ export function compileLimits(
     }
     if (limit.tokenBucket !== undefined) {
       const { capacity, refillPerSecond } = limit.tokenBucket;
-      const taken = await store.take(`${key}:bucket`, { capacity, refillPerSecond, cost: 1, nowMs });
+      const k = `${key}:bucket`;
+      const taken = await store.take(k, { capacity, refillPerSecond, cost: 1, nowMs });
       if (!taken.ok) return `limit ${JSON.stringify(limit.id)}: token bucket empty for ${who}`;
+      // A negative cost puts the token back (capped at capacity).
+      undo.push(() => store.take(k, { capacity, refillPerSecond, cost: -1, nowMs }));
     }
     if (limit.budget !== undefined && c.amount !== undefined) {
       const { arg, max, windowMs } = limit.budget;

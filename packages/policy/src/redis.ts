@@ -40,7 +40,7 @@ if tokens == nil or at == nil then tokens = cap; at = now end
 tokens = math.min(cap, tokens + math.max(0, now - at) / 1000 * rate)
 at = math.max(at, now)
 local ok = 0
-if tokens >= cost then tokens = tokens - cost; ok = 1 end
+if tokens >= cost then tokens = math.min(cap, tokens - cost); ok = 1 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', at))
 redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((cap - tokens + cost) / rate * 1000)))
 return {ok, string.format('%.17g', tokens)}`;

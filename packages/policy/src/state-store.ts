@@ -28,7 +28,7 @@ export interface TokenBucket {
   readonly capacity: number;
   /** Tokens added per second. */
   readonly refillPerSecond: number;
-  /** Tokens this call takes. */
+  /** Tokens this call takes; a negative cost gives tokens back (never above capacity). */
   readonly cost: number;
   /** The caller's clock, in ms since the epoch (one clock for all, so tests can control time). */
   readonly nowMs: number;
@@ -115,7 +115,7 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): S
       // Keep the bucket until it would be full again anyway.
       entry.expires = ttl(Math.max(1, Math.ceil(((capacity - entry.tokens + cost) / refillPerSecond) * 1000)));
       if (entry.tokens < cost) return { ok: false, remaining: entry.tokens };
-      entry.tokens -= cost;
+      entry.tokens = Math.min(capacity, entry.tokens - cost);
       return { ok: true, remaining: entry.tokens };
     },
     async addToSet(key: string, members: readonly string[], ttlMs: number): Promise<void> {

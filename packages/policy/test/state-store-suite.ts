@@ -53,6 +53,8 @@ export function stateStoreSuite(name: string, fresh: () => Promise<{ store: Stat
       const later = await store.take(`${prefix}b`, { ...bucket, nowMs: t0 + 1000 });
       expect(later.ok).toBe(true);
       expect(later.remaining).toBeCloseTo(0, 6);
+      // A negative cost gives a token back, never above capacity.
+      expect((await store.take(`${prefix}b`, { ...bucket, cost: -5, nowMs: t0 + 1000 })).remaining).toBe(2);
       // Never above capacity however long it rested.
       expect((await store.take(`${prefix}b`, { ...bucket, cost: 3, nowMs: t0 + 1e9 })).ok).toBe(false);
     });
@@ -102,6 +104,16 @@ export function stateStoreSuite(name: string, fresh: () => Promise<{ store: Stat
       expect((await engine.decide(call('x', {}, t(0)))).effect).toBe('allow');
       expect((await engine.decide(call('x', {}, t(10)))).effect).toBe('deny');
       expect((await engine.decide(call('x', {}, t(1010)))).effect).toBe('allow');
+    });
+
+    it('a call denied by a later limit gives its token back', async () => {
+      const engine = await engineWith([
+        { id: 'tb', tools: ['*'], tokenBucket: { capacity: 1, refillPerSecond: 0.0001 } },
+        { id: 'spend', tools: ['*'], budget: { arg: '/amount', max: 10, windowMs: 60_000 } },
+      ]);
+      expect(await engine.decide(call('x', { amount: 50 }))).toMatchObject({ effect: 'deny', ruleId: 'spend' });
+      expect((await engine.decide(call('x', { amount: 5 }))).effect).toBe('allow');
+      expect(await engine.decide(call('x', { amount: 1 }))).toMatchObject({ effect: 'deny', ruleId: 'tb' });
     });
 
     it('a budget caps the sum of an argument, and a refused call does not count', async () => {
