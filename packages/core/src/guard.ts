@@ -9,6 +9,7 @@ import {
 import type { AuditEvent, AuditLog } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import { createPolicyEngine, type Decision, type PolicyEngine } from '@agentguard/policy';
+import { type ApprovalOptions, createApprovalGate } from './approvals.js';
 import { type Denial, type DenialOutcome, GuardError, type GuardErrorCode } from './errors.js';
 import { type CallEvent, EventEmitter, emitSafely, type GuardEvents } from './events.js';
 import { isStandardSchema, type StandardSchemaV1, validateWith } from './standard-schema.js';
@@ -59,6 +60,11 @@ export interface CallOptions {
   /** Aborts the call. */
   readonly signal?: AbortSignal;
   /**
+   * A signed approval of this call (from `createApproval` in `@agentguard/policy`), for a call the
+   * policy sends to a human. Bound to the call id, tool, args digest and policy hash; accepted once.
+   */
+  readonly approval?: unknown;
+  /**
    * The session the call belongs to: data-flow taint and per-session limits are kept per session.
    * @default the guard's own session (one per `createGuard`)
    */
@@ -78,6 +84,11 @@ export interface GuardOptions {
    * @default a store trusting only `identity`
    */
   readonly trust?: TrustStore;
+  /**
+   * Who may approve calls the policy sends to a human (`require_approval`), and how to ask them.
+   * @default none: such calls end with `ERR_APPROVAL_REQUIRED`
+   */
+  readonly approvals?: ApprovalOptions;
 }
 
 /** The outcome of {@link GuardedTool.safeRun}: a value or a denial, never a throw. */
@@ -170,6 +181,7 @@ export function createGuard(options: GuardOptions): Guard {
   const events = new EventEmitter<GuardEvents>();
   const agent = identity.id;
   const defaultSession = crypto.randomUUID();
+  const gate = createApprovalGate(options.approvals);
 
   function guardTool<S extends StandardSchemaV1, R>(
     spec: ToolSpec<S, R>,
@@ -245,26 +257,69 @@ export function createGuard(options: GuardOptions): Guard {
         return denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
       }
 
-      // 4. Decide. The engine turns its own errors into denials; anything else here is one too.
+      // 4. Decide, or resume the decision of a call that was waiting for this approval.
       let decision: Decision;
+      const parked = gate.resume(callId, tool.name, argsDigest);
       try {
-        decision = await engine.decide({
-          agent: { id: agent, name: nameOf(identity) },
-          tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
-          args,
-          callId,
-          session: { id: callOptions.session ?? defaultSession },
-        });
+        decision =
+          parked ??
+          (await engine.decide({
+            agent: { id: agent, name: nameOf(identity) },
+            tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
+            args,
+            callId,
+            session: { id: callOptions.session ?? defaultSession },
+          }));
       } catch (error) {
         return refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', `policy evaluation failed: ${message(error)}`), {});
       }
       if (decision.leases !== undefined && decision.leases.length > 0) held.push(decision);
-      if (decision.effect !== 'allow') {
-        const approval = decision.effect === 'require_approval';
-        const denial = approval
-          ? refuse('approval_required', 'ERR_APPROVAL_REQUIRED', decision.reason, decision.ruleId)
-          : refuse('denied', 'ERR_POLICY_DENIED', decision.reason, decision.ruleId);
+      if (decision.effect === 'deny') {
+        const denial = refuse('denied', 'ERR_POLICY_DENIED', decision.reason, decision.ruleId);
         return refuseAudited(denial, { decision: decisionRecord(decision) });
+      }
+      if (decision.effect === 'require_approval') {
+        const request = {
+          callId,
+          tool: tool.name,
+          agent,
+          args,
+          argsDigest,
+          policyHash: engine.hash,
+          reason: decision.reason,
+          ruleId: decision.ruleId,
+        };
+        let verdict: Awaited<ReturnType<typeof gate.obtain>>;
+        try {
+          verdict = await gate.obtain(request, callOptions.approval);
+        } catch (error) {
+          verdict = { kind: 'refused', code: 'ERR_APPROVAL_FAILED', reason: message(error) };
+        }
+        if (verdict.kind === 'none') {
+          // The call waits: resumable with the same call id and an approval, keeping this decision.
+          gate.park(callId, tool.name, argsDigest, decision);
+          const denial = refuse('approval_required', 'ERR_APPROVAL_REQUIRED', decision.reason, decision.ruleId);
+          return refuseAudited(denial, { decision: decisionRecord(decision) }, 'approval.requested');
+        }
+        if (verdict.kind === 'refused') {
+          const denial = refuse(
+            'denied',
+            'ERR_APPROVAL_REFUSED',
+            `approval refused: ${verdict.reason}`,
+            decision.ruleId,
+          );
+          const by = verdict.approver === undefined ? {} : { approver: verdict.approver };
+          return refuseAudited(
+            denial,
+            { ...by, approvalCode: verdict.code, decision: decisionRecord(decision) },
+            'approval.refused',
+          );
+        }
+        try {
+          await record('approval.granted', { approver: verdict.approver, decision: decisionRecord(decision) });
+        } catch (error) {
+          return denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
+        }
       }
       emitSafely(events, 'allowed', { ...base, decision });
 
@@ -330,8 +385,11 @@ export function createGuard(options: GuardOptions): Guard {
       emitSafely(events, 'completed', { ...base, durationMs });
       return { ok: true, callId, value };
 
-      async function refuseAudited(denial: Denial, data: Record<string, unknown>): Promise<GuardOutcome<Awaited<R>>> {
-        const type = denial.outcome === 'invalid' ? 'call.invalid' : 'call.denied';
+      async function refuseAudited(
+        denial: Denial,
+        data: Record<string, unknown>,
+        type: AuditEvent['type'] = denial.outcome === 'invalid' ? 'call.invalid' : 'call.denied',
+      ): Promise<GuardOutcome<Awaited<R>>> {
         try {
           await record(type, { ...data, code: denial.code, reason: denial.reason });
         } catch {

@@ -12,3 +12,4 @@ export {
 export { GuardError, type GuardErrorCode, type Denial, type DenialOutcome } from './errors.js';
 export type { GuardEvents, CallEvent } from './events.js';
 export type { StandardSchemaV1, ArgIssue } from './standard-schema.js';
+export type { ApprovalOptions, ApprovalRequest, Approver } from './approvals.js';

@@ -1,0 +1,159 @@
+import {
+  createMemoryStateStore,
+  type Decision,
+  type SignedApproval,
+  type StateStore,
+  verifyApproval,
+} from '@agentguard/policy';
+import { runWithTimeout } from './timeout.js';
+
+/** What an approver is asked to decide on. */
+export interface ApprovalRequest {
+  readonly callId: string;
+  readonly tool: string;
+  /** The did:key of the calling agent. */
+  readonly agent: string;
+  /** The frozen arguments the approval will be bound to (by digest). */
+  readonly args: unknown;
+  readonly argsDigest: string;
+  /** The hash of the policy that asked; the approval must name it. */
+  readonly policyHash: string;
+  /** Why the policy asks, and which rule. */
+  readonly reason: string;
+  readonly ruleId: string | null;
+  /** Aborted when the approval times out. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Asks a human (or a service acting for one) about a call. Resolves to an
+ * approval signed by the approver's own key (`createApproval` from
+ * `@agentguard/policy`, with `decision: 'approve'` or `'reject'`), or `null`
+ * to refuse without signing.
+ */
+export type Approver = (
+  request: ApprovalRequest,
+) => SignedApproval | null | undefined | Promise<SignedApproval | null | undefined>;
+
+/** How a guard handles `require_approval` decisions. */
+export interface ApprovalOptions {
+  /** did:key ids of the approvers whose signed approvals count. Nobody else's do, the agent's included. */
+  readonly approvers: readonly string[];
+  /**
+   * Asked when a call needs approval and none came with it (`CallOptions.approval`).
+   * @default none: the call ends with `ERR_APPROVAL_REQUIRED`, and can be resumed with an approval
+   */
+  readonly approver?: Approver;
+  /**
+   * How long the approver may take; past it the call is refused.
+   * @default 120_000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * How long a call that ended with `ERR_APPROVAL_REQUIRED` stays resumable with the same call id,
+   * keeping the decision it had (so limits and budgets are not counted twice).
+   * @default 600_000
+   */
+  readonly pendingTtlMs?: number;
+  /**
+   * Where used approval nonces are remembered; share it between processes to refuse replays across them.
+   * @default an in-memory store
+   */
+  readonly nonceStore?: StateStore;
+}
+
+/** The outcome of asking for or checking an approval. */
+export type ApprovalVerdict =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'granted'; readonly approver: string }
+  | { readonly kind: 'refused'; readonly code: string; readonly reason: string; readonly approver?: string };
+
+interface Pending {
+  readonly tool: string;
+  readonly argsDigest: string;
+  readonly decision: Decision;
+  readonly expiresAt: number;
+}
+
+const MAX_PENDING = 10_000;
+
+/** The approval side of a guard: obtains and verifies approvals, and keeps calls waiting for one. */
+export interface ApprovalGate {
+  obtain(request: Omit<ApprovalRequest, 'signal'>, provided: unknown): Promise<ApprovalVerdict>;
+  /** Keeps a `require_approval` decision so the same call can be resumed with an approval. */
+  park(callId: string, tool: string, argsDigest: string, decision: Decision): void;
+  /** The parked decision of this exact call (same tool and args), if any; taken at most once. */
+  resume(callId: string, tool: string, argsDigest: string): Decision | undefined;
+}
+
+function check(options: ApprovalOptions): void {
+  if (!Array.isArray(options.approvers) || options.approvers.some((a) => typeof a !== 'string')) {
+    throw new TypeError('"approvals.approvers" expected an array of did:key strings');
+  }
+  if (options.approver !== undefined && typeof options.approver !== 'function') {
+    throw new TypeError('"approvals.approver" expected a function');
+  }
+  for (const name of ['timeoutMs', 'pendingTtlMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0 || value > 2_147_483_647)) {
+      throw new RangeError(`"approvals.${name}" expected a positive integer of milliseconds, got ${String(value)}`);
+    }
+  }
+}
+
+/** Builds the approval gate of a guard (with no options, every approval is refused as untrusted). */
+export function createApprovalGate(options: ApprovalOptions | undefined): ApprovalGate {
+  if (options !== undefined) check(options);
+  const approvers = Object.freeze([...(options?.approvers ?? [])]);
+  const nonceStore = options?.nonceStore ?? createMemoryStateStore();
+  const timeoutMs = options?.timeoutMs ?? 120_000;
+  const pendingTtlMs = options?.pendingTtlMs ?? 600_000;
+  const pending = new Map<string, Pending>();
+
+  const gate: ApprovalGate = {
+    async obtain(request: Omit<ApprovalRequest, 'signal'>, provided: unknown): Promise<ApprovalVerdict> {
+      let approval = provided;
+      if (approval === undefined) {
+        const approver = options?.approver;
+        if (approver === undefined) return { kind: 'none' };
+        try {
+          approval = await runWithTimeout((signal) => approver({ ...request, signal }), timeoutMs);
+        } catch (error) {
+          const stopped = (error as { agentguardStop?: string } | null)?.agentguardStop === 'timeout';
+          const reason = stopped
+            ? `no approval within ${timeoutMs} ms`
+            : `approver failed: ${(error as Error)?.message}`;
+          return { kind: 'refused', code: stopped ? 'ERR_APPROVAL_TIMEOUT' : 'ERR_APPROVER_FAILED', reason };
+        }
+        if (approval === null || approval === undefined) {
+          return { kind: 'refused', code: 'ERR_APPROVAL_REJECTED', reason: 'the approver declined without signing' };
+        }
+      }
+      const subject = {
+        callId: request.callId,
+        tool: request.tool,
+        args: request.args,
+        policyHash: request.policyHash,
+      };
+      const result = await verifyApproval(approval, subject, { trustedApprovers: approvers, nonceStore });
+      if (result.ok) return { kind: 'granted', approver: result.approver };
+      return result.approver === undefined
+        ? { kind: 'refused', code: result.code, reason: result.reason }
+        : { kind: 'refused', code: result.code, reason: result.reason, approver: result.approver };
+    },
+    park(callId, tool, argsDigest, decision) {
+      const now = Date.now();
+      for (const [id, entry] of pending) if (entry.expiresAt <= now) pending.delete(id);
+      // Bounded: the oldest parked call is forgotten first (it can still be asked again).
+      if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value as string);
+      pending.set(callId, { tool, argsDigest, decision, expiresAt: now + pendingTtlMs });
+    },
+    resume(callId, tool, argsDigest) {
+      const entry = pending.get(callId);
+      if (entry === undefined || entry.tool !== tool || entry.argsDigest !== argsDigest) return undefined;
+      pending.delete(callId);
+      return entry.expiresAt > Date.now() ? entry.decision : undefined;
+    },
+  };
+  return Object.freeze(gate);
+}
