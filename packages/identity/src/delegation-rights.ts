@@ -102,11 +102,18 @@ export function meetRights(a: Rights, b: Rights): Rights {
   return maxCalls === undefined ? base : { ...base, maxCalls };
 }
 
+/** Why `rights` refuse `call`, or undefined when they allow it. */
+export function rightsDenial(rights: Rights, call: RightsCall): string | undefined {
+  if (!isToolName(call.tool)) return `"${String(call.tool).slice(0, 80)}" is not a valid tool name`;
+  if (!(call.at >= rights.nbf && call.at < rights.exp)) return "the call is outside the grant's validity window";
+  if (!rights.tools.some((t) => globMatches(t, call.tool))) return `tool "${call.tool}" is not granted`;
+  const missing = (call.scopes ?? []).find((s) => !rights.scopes.includes(s));
+  if (missing !== undefined) return `scope "${missing}" is not granted`;
+  if (!constraintsAllow(rights.args, call.args)) return 'the arguments are outside the granted constraints';
+  return undefined;
+}
+
 /** Whether `rights` allow `call` (tool, argument constraints, scopes, validity window). */
 export function rightsAllow(rights: Rights, call: RightsCall): boolean {
-  if (!isToolName(call.tool)) return false;
-  if (!(call.at >= rights.nbf && call.at < rights.exp)) return false;
-  if (!rights.tools.some((t) => globMatches(t, call.tool))) return false;
-  if (!(call.scopes ?? []).every((s) => rights.scopes.includes(s))) return false;
-  return constraintsAllow(rights.args, call.args);
+  return rightsDenial(rights, call) === undefined;
 }

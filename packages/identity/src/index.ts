@@ -66,6 +66,7 @@ export {
   rightsWidening,
   meetRights,
   rightsAllow,
+  rightsDenial,
   type Rights,
   type RightsCall,
   type WidenedField,
@@ -103,3 +104,10 @@ export {
   type ChainResult,
   type ChainCache,
 } from './delegation-chain.js';
+export {
+  createCredentialGate,
+  type CredentialGate,
+  type CredentialGateOptions,
+  type GateCall,
+  type GateResult,
+} from './credential-gate.js';
