@@ -2,7 +2,7 @@ import { type BaseMessage, ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { createAgent, FakeToolCallingModel } from 'langchain';
 import { createGuardMiddleware, toLangChainTool } from '../../../src/langchain/index.js';
-import type { Fixture, Harness, ScriptedCall } from '../fixture.js';
+import type { Harness, ScriptedCall } from '../fixture.js';
 
 function fakeModel(calls: readonly ScriptedCall[]) {
   // One turn with every call (parallel tool calls), then a turn with none, which ends the run.
