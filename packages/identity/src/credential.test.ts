@@ -167,4 +167,41 @@ describe('issueCredential / verifyCredential', () => {
       { numRuns: 300 },
     );
   });
+
+  it('property: any valid claim set round-trips through issue and verify unchanged', async () => {
+    // Printable ASCII and a few non-ASCII letters: no control characters, no lone surrogates.
+    const text = fc.string({ unit: fc.constantFrom(...'abc XYZ-_.:/éü€'.split('')), minLength: 1, maxLength: 40 });
+    const glob = fc.stringMatching(/^[a-z][a-z.*]{0,10}$/).filter((g) => !g.includes('**'));
+    await fc.assert(
+      fc.asyncProperty(
+        text,
+        text,
+        fc.constantFrom('low', 'medium', 'high'),
+        fc.uniqueArray(glob, { minLength: 1, maxLength: 4 }),
+        fc.uniqueArray(fc.stringMatching(/^[a-z:]{1,12}$/), { maxLength: 3 }),
+        fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }),
+        async (name, owner, riskTier, tools, scopes, maxCalls) => {
+          const token = await issueCredential({
+            issuer: authority,
+            subject: agent.id,
+            name,
+            owner,
+            environment: 'e',
+            riskTier,
+            tools,
+            scopes,
+            args: { n: { max: 5, oneOf: [1, 'x', true] } },
+            now: NOW,
+            ...(maxCalls === undefined ? {} : { maxCalls }),
+          });
+          const r = await verifyCredential(token, { anchors, now: NOW });
+          expect(r.ok).toBe(true);
+          if (!r.ok) return;
+          expect({ ...r.credential.claims }).toMatchObject({ name, owner, riskTier, tools, scopes });
+          expect(r.credential.rights.maxCalls).toBe(maxCalls);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
 });
