@@ -49,7 +49,7 @@ describe('openFileAuditLog', () => {
       code: 'ERR_AUDIT_RECORD_TRUNCATED',
     });
     const reopened = await openFileAuditLog(path);
-    expect(reopened.torn).toEqual({ line: 4, bytes: 57, savedTo: `${path}.torn` });
+    expect(reopened.torn).toMatchObject({ line: 4, bytes: 57, savedTo: `${path}.torn` });
     expect(readFileSync(`${path}.torn`, 'utf8')).toBe(`${torn}\n`);
     expect((await reopened.append(event(3), AGENT)).seq).toBe(3);
     await reopened.close();
@@ -81,5 +81,75 @@ describe('openFileAuditLog', () => {
     ['a zero flush interval', { flushIntervalMs: 0 }],
   ])('throws RangeError for %s', async (_name, options) => {
     await expect(createFileSink(fresh(), options as never)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('openAuditDirectory (rotation)', () => {
+  it('rotates by size, continues the chain and tree across files, and resumes', async () => {
+    const { openAuditDirectory, readLogDirectory } = await import('./file.js');
+    const { LOG_KEY } = await import('./test-helpers.js');
+    const logDir = join(dir, `rotated-${n++}`);
+    const options = { rotate: { maxBytes: 2000 }, checkpoint: { signer: LOG_KEY, everyRecords: 5, everyMs: 0 } };
+    const log = await openAuditDirectory(logDir, options);
+    for (let i = 0; i < 12; i++) await log.append(event(i), AGENT);
+    await log.close();
+    const again = await openAuditDirectory(logDir, options);
+    for (let i = 12; i < 15; i++) await again.append(event(i), AGENT);
+    await again.close();
+    const content = await readLogDirectory(logDir);
+    expect(content.files.length).toBeGreaterThan(3);
+    const report = verifyLog(content.text, { trust: [AGENT.id, LOG_KEY.id] });
+    expect(report).toMatchObject({ ok: true, sealed: true });
+    // A bad record is named by file and line.
+    const lines = content.text.split('\n');
+    lines[3] = (lines[3] as string).replace('"search"', '"searcH"');
+    const bad = verifyLog(lines.join('\n'));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(content.locate(bad.line)).toMatchObject({ path: expect.stringContaining('audit-0000') });
+  });
+
+  it('rotates by age', async () => {
+    const { openAuditDirectory, readLogDirectory } = await import('./file.js');
+    const logDir = join(dir, `aged-${n++}`);
+    let now = 0;
+    const { createRotatingSink } = await import('./file-dir.js');
+    const sink = await createRotatingSink(logDir, { rotate: { maxBytes: 0, maxAgeMs: 1000 }, now: () => now });
+    await sink.write(['{"a":1}']);
+    now = 999;
+    await sink.write(['{"a":2}']);
+    now = 1000;
+    await sink.write(['{"a":3}']);
+    await sink.close();
+    const content = await readLogDirectory(logDir);
+    expect(content.files.map((f) => f.lines)).toEqual([2, 1]);
+    expect(openAuditDirectory).toBeTypeOf('function');
+  });
+
+  it('refuses a directory with a missing file', async () => {
+    const { openAuditDirectory } = await import('./file.js');
+    const logDir = join(dir, `gap-${n++}`);
+    const log = await openAuditDirectory(logDir, { rotate: { maxBytes: 10 } });
+    for (let i = 0; i < 3; i++) await log.append(event(i), AGENT);
+    await log.close();
+    rmSync(join(logDir, 'audit-000002.jsonl'));
+    await expect(openAuditDirectory(logDir)).rejects.toMatchObject({ code: 'ERR_AUDIT_CHAIN_BROKEN' });
+  });
+
+  it('records a torn tail as a log.recovered record when the log has a key', async () => {
+    const { LOG_KEY } = await import('./test-helpers.js');
+    const path = fresh();
+    const log = await openFileAuditLog(path, { checkpoint: { signer: LOG_KEY, everyMs: 0 } });
+    await log.append(event(0), AGENT);
+    await log.close();
+    appendFileSync(path, '{"v":1,"seq":2,"t');
+    const reopened = await openFileAuditLog(path, { checkpoint: { signer: LOG_KEY, everyMs: 0 } });
+    await reopened.close();
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(['call.completed', 'checkpoint', 'log.recovered', 'checkpoint']);
+    expect(lines[2].data.torn).toMatchObject({ line: 3, bytes: 17 });
+    expect(verifyLog(readFileSync(path, 'utf8'), { trust: [AGENT.id, LOG_KEY.id] })).toMatchObject({ ok: true });
   });
 });

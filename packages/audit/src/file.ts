@@ -1,14 +1,25 @@
 /**
  * Node-only entry point `@agentguard/audit/file`: audit logs in JSON Lines files.
  */
-import { appendFile, open, readFile, truncate } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, open, readFile, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LogChecker, splitLines } from './checker.js';
 import { AuditError } from './errors.js';
+import {
+  createRotatingSink,
+  type DirectoryText,
+  listSegments,
+  readLogDirectory,
+  type RotateOptions,
+  segmentName,
+} from './file-dir.js';
 import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file-sink.js';
 import { type AuditLog, type CheckpointOptions, createAuditLog } from './log.js';
 import type { AuditSink } from './sink.js';
-import { LogChecker, splitLines } from './checker.js';
 
-export { createFileSink, type Durability, type FileSink, type FileSinkOptions };
+export { createFileSink, readLogDirectory, type DirectoryText, type Durability, type FileSink, type FileSinkOptions };
+export type { RotateOptions };
 
 /** Options of {@link openFileAuditLog}. */
 export interface FileAuditLogOptions extends FileSinkOptions {
@@ -23,7 +34,8 @@ export interface FileAuditLogOptions extends FileSinkOptions {
    */
   readonly clock?: () => Date;
   /**
-   * Signed checkpoints by the log's own key (see `createAuditLog`).
+   * Signed checkpoints by the log's own key (see `createAuditLog`). With it, a
+   * torn tail found on open is also recorded in the log as a `log.recovered` record.
    * @default none
    */
   readonly checkpoint?: CheckpointOptions;
@@ -31,72 +43,83 @@ export interface FileAuditLogOptions extends FileSinkOptions {
 
 /** What opening found at the end of an existing file that a crash had torn. */
 export interface TornTail {
-  /** 1-based line number of the torn line. */
+  /** 1-based line number of the torn line in its file. */
   readonly line: number;
   /** Bytes of the torn line (no newline). */
   readonly bytes: number;
-  /** Where the torn bytes were moved: `<path>.torn`, appended to, never overwritten. */
+  /** SHA-256 (hex) of the torn bytes. */
+  readonly sha256: string;
+  /** Where the torn bytes were moved: `<file>.torn`, appended to, never overwritten. */
   readonly savedTo: string;
 }
 
-/** An audit log backed by a file. */
+/** An audit log backed by a file (or a directory of rotated files). */
 export interface FileAuditLog extends AuditLog {
-  /** The log file. */
+  /** The log file, or the directory of a rotated log. */
   readonly path: string;
   /** A torn final line found and set aside on open, if there was one. */
   readonly torn: TornTail | undefined;
 }
 
-/**
- * Opens the audit log in `path`, creating it if missing. Node only.
- *
- * An existing file is checked first (every record's structure, hash and chain;
- * signatures are left to `verifyLog`) and the new records continue its chain.
- * A final line without a newline, which a crash mid-write leaves, is moved to
- * `<path>.torn` and reported in `torn`; the file is cut back to its last whole
- * record, so the chain is never broken and nothing is silently dropped. Any
- * other damage refuses to open (fail closed).
- *
- * @param path - the log file.
- * @param options - see {@link FileAuditLogOptions}.
- * @returns a {@link FileAuditLog}.
- * @throws AuditError with the code of the first bad record (message names the line), or the file system's error.
- * @example
- * ```ts
- * import { openFileAuditLog } from '@agentguard/audit/file';
- * const audit = await openFileAuditLog('audit.jsonl', { durability: 'group' });
- * const ag = createGuard({ identity, policy, audit });
- * ```
- */
-export async function openFileAuditLog(path: string, options: FileAuditLogOptions = {}): Promise<FileAuditLog> {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a non-empty string');
-  // Create the file (owner-only) if it is missing, without truncating it.
-  await (await open(path, 'a', options.mode ?? 0o600)).close();
-  const text = await readFile(path, 'utf8');
+/** Checks existing text, sets a torn tail of `lastFile` aside, and returns where the log left off. */
+async function recover(text: string, lastFile: string, where: (line: number) => string) {
   const { lines, torn } = splitLines(text);
   const checker = new LogChecker({ signatures: false });
   for (const [i, line] of lines.entries()) {
     const { problem } = checker.check(line);
     if (problem !== undefined) {
-      throw new AuditError(problem.code, `${path}:${i + 1}: ${problem.reason}; refusing to append to a damaged log`);
+      throw new AuditError(problem.code, `${where(i + 1)}: ${problem.reason}; refusing to append to a damaged log`);
     }
   }
   let tornTail: TornTail | undefined;
   if (torn !== undefined) {
-    const savedTo = `${path}.torn`;
-    const keep = Buffer.byteLength(text, 'utf8') - Buffer.byteLength(torn, 'utf8');
+    const bytes = Buffer.from(torn, 'utf8');
+    const size = (await readFile(lastFile)).length;
+    const savedTo = `${lastFile}.torn`;
     // Save first, then cut: a crash in between leaves the torn line in both places, never in neither.
-    await appendFile(savedTo, `${torn}\n`, { mode: 0o600, flush: true });
-    await truncate(path, keep);
-    tornTail = Object.freeze({ line: lines.length + 1, bytes: Buffer.byteLength(torn, 'utf8'), savedTo });
+    await appendFile(savedTo, Buffer.concat([bytes, Buffer.from('\n')]), { mode: 0o600, flush: true });
+    await truncate(lastFile, size - bytes.length);
+    const line = Number(
+      where(lines.length + 1)
+        .split(':')
+        .at(-1),
+    );
+    tornTail = Object.freeze({
+      line,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      savedTo,
+    });
   }
-  const sink = await createFileSink(path, options);
+  return { checker, torn: tornTail };
+}
+
+async function finish(
+  path: string,
+  sink: FileSink,
+  options: FileAuditLogOptions,
+  checker: LogChecker,
+  torn: TornTail | undefined,
+): Promise<FileAuditLog> {
   const log = createAuditLog({
     sink: [sink, ...(options.sinks ?? [])],
     resume: checker.state(),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
   });
+  if (torn !== undefined && options.checkpoint !== undefined) {
+    const key = options.checkpoint.signer;
+    await log.append(
+      {
+        type: 'log.recovered',
+        callId: `torn-${checker.records}`,
+        agent: key.id,
+        tool: 'agentguard.audit',
+        data: { torn },
+      },
+      key,
+    );
+  }
   return Object.freeze({
     append: log.append,
     checkpoint: log.checkpoint,
@@ -111,6 +134,68 @@ export async function openFileAuditLog(path: string, options: FileAuditLogOption
     consistencyProof: log.consistencyProof,
     root: log.root,
     path,
-    torn: tornTail,
+    torn,
   });
+}
+
+/**
+ * Opens the audit log in `path`, creating it if missing. Node only.
+ *
+ * An existing file is checked first (every record's structure, hash, chain
+ * and checkpoints; signatures are left to `verifyLog`) and new records continue
+ * its chain and tree. A final line without a newline, which a crash mid-write
+ * leaves, is moved to `<path>.torn` and reported in `torn` (and recorded as a
+ * `log.recovered` record when the log has a checkpoint key); the file is cut
+ * back to its last whole record, so the chain is never broken and nothing is
+ * silently dropped. Any other damage refuses to open (fail closed).
+ *
+ * @param path - the log file.
+ * @param options - see {@link FileAuditLogOptions}.
+ * @returns a {@link FileAuditLog}.
+ * @throws AuditError with the code of the first bad record (message names file and line), or the file system's error.
+ * @example
+ * ```ts
+ * import { openFileAuditLog } from '@agentguard/audit/file';
+ * const audit = await openFileAuditLog('audit.jsonl', { durability: 'group', checkpoint: { signer: logKey } });
+ * const ag = createGuard({ identity, policy, audit });
+ * ```
+ */
+export async function openFileAuditLog(path: string, options: FileAuditLogOptions = {}): Promise<FileAuditLog> {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a non-empty string');
+  // Create the file (owner-only) if it is missing, without truncating it.
+  await (await open(path, 'a', options.mode ?? 0o600)).close();
+  const { checker, torn } = await recover(await readFile(path, 'utf8'), path, (line) => `${path}:${line}`);
+  return finish(path, await createFileSink(path, options), options, checker, torn);
+}
+
+/**
+ * Opens (or creates) a rotated audit log: a directory of numbered files
+ * `audit-000001.jsonl`, `audit-000002.jsonl`, …, a new one started by size or
+ * age. The chain and the tree continue across files; `readLogDirectory` and
+ * `agentguard verify <dir>` check the directory as one log. Node only.
+ *
+ * @param dir - the directory (created, mode 0700, if missing).
+ * @param options - {@link FileAuditLogOptions} and `rotate`.
+ * @returns a {@link FileAuditLog} whose `path` is the directory.
+ * @throws AuditError as {@link openFileAuditLog}; `ERR_AUDIT_CHAIN_BROKEN` when a numbered file is missing.
+ * @example
+ * ```ts
+ * const audit = await openAuditDirectory('audit/', { rotate: { maxBytes: 16 << 20 } });
+ * ```
+ */
+export async function openAuditDirectory(
+  dir: string,
+  options: FileAuditLogOptions & { readonly rotate?: RotateOptions } = {},
+): Promise<FileAuditLog> {
+  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('"dir" expected a non-empty string');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const segments = await listSegments(dir);
+  const content = await readLogDirectory(dir);
+  const where = (line: number) => {
+    const at = content.locate(line);
+    return `${at.path}:${at.line}`;
+  };
+  // Recover before the sink opens the last file, so the sink sees the file as it will stay.
+  const { checker, torn } = await recover(content.text, segments.at(-1) ?? join(dir, segmentName(1)), where);
+  return finish(dir, await createRotatingSink(dir, options), options, checker, torn);
 }

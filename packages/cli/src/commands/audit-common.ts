@@ -1,15 +1,37 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type AuditRecord, type LogView, readLog } from '@agentguard/audit';
+import { readLogDirectory } from '@agentguard/audit/file';
 import { didToPublicKey } from '@agentguard/identity';
 import { type CommandIO, UsageError } from '../command.js';
 
-/** Reads a file named on the command line; a missing file is a usage error. */
-export async function readLogFile(path: string, io: CommandIO): Promise<{ path: string; text: string }> {
+/** A log read from the command line: its text and where each line came from. */
+export interface LogText {
+  readonly path: string;
+  readonly text: string;
+  /** `file:line` of a 1-based line of `text` (a rotated log directory spans several files). */
+  where(line: number): string;
+}
+
+/** Reads a file, or a rotated log directory, named on the command line; a missing one is a usage error. */
+export async function readLogFile(path: string, io: CommandIO): Promise<LogText> {
   const absolute = resolve(io.cwd, path);
   try {
-    return { path: absolute, text: await readFile(absolute, 'utf8') };
+    if ((await stat(absolute)).isDirectory()) {
+      const dir = await readLogDirectory(absolute);
+      return {
+        path: absolute,
+        text: dir.text,
+        where: (line) => {
+          const at = dir.locate(line);
+          return `${at.path}:${at.line}`;
+        },
+      };
+    }
+    const text = await readFile(absolute, 'utf8');
+    return { path: absolute, text, where: (line) => `${absolute}:${line}` };
   } catch (cause) {
+    if ((cause as { code?: unknown }).code === 'ERR_AUDIT_CHAIN_BROKEN') throw cause;
     const code = (cause as { code?: unknown }).code;
     throw new UsageError(`cannot read ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
   }

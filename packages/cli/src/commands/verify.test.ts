@@ -79,3 +79,23 @@ describe('agentguard verify', () => {
     expect(readFileSync(join(dir, 'good.jsonl'), 'utf8')).toContain('"seq":0');
   });
 });
+
+describe('agentguard verify <directory>', () => {
+  it('verifies a rotated log directory as one log and names file and line', async () => {
+    const { openAuditDirectory } = await import('@agentguard/audit/file');
+    const logDir = join(dir, 'rotated');
+    const log = await openAuditDirectory(logDir, { rotate: { maxBytes: 1500 } });
+    for (let i = 0; i < 8; i++) {
+      await log.append({ type: 'call.completed', callId: `c${i}`, agent: agent.id, tool: 'add', data: { i } }, agent);
+    }
+    await log.close();
+    const ok = await runCommand(verifyCommand, ['rotated', '--trust', agent.id], dir);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('8 record(s)');
+    const second = join(logDir, 'audit-000002.jsonl');
+    writeFileSync(second, readFileSync(second, 'utf8').replace('"i":', '"j":'));
+    const bad = await runCommand(verifyCommand, ['rotated'], dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/audit-000002\.jsonl:1: ERR_AUDIT_HASH_MISMATCH/);
+  });
+});

@@ -3,7 +3,7 @@ import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK } from '../command.js';
 import { onePositional, parseTrust, readLogFile } from './audit-common.js';
 
-const usage = `Usage: agentguard verify <log> [--trust <did:key>]... [--checkpoint <file>]
+const usage = `Usage: agentguard verify <log | log directory> [--trust <did:key>]... [--checkpoint <file>]
 
 Checks an audit log: every record's JSON, schema, canonical form, hash, its
 place in the hash chain, its Ed25519 signature, the DSSE call envelope inside
@@ -34,13 +34,13 @@ export const verifyCommand: Command = {
     const trust = parseTrust(values.trust);
     const logPath = onePositional(positionals);
     const checkpoint = values.checkpoint === undefined ? undefined : (await readLogFile(values.checkpoint, io)).text;
-    const { path, text } = await readLogFile(logPath, io);
+    const { path, text, where } = await readLogFile(logPath, io);
     const report = verifyLog(text, {
       ...(trust === undefined ? {} : { trust }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
     });
     if (!report.ok) {
-      io.stdout(`FAIL ${path}:${report.line}: ${report.code}: ${report.reason}\n`);
+      io.stdout(`FAIL ${report.line === 0 ? path : where(report.line)}: ${report.code}: ${report.reason}\n`);
       io.stdout(
         report.line === 0
           ? 'the external checkpoint is the problem.\n'
