@@ -66,6 +66,12 @@ describe('createPolicyEngine', () => {
     ['tool name not a string', { agent, tool: { name: 5 }, args: {} }],
     ['no agent', { tool: { name: 'read_file' }, args: {} }],
     ['agent without name', { agent: { id: 'a' }, tool: { name: 'read_file' }, args: {} }],
+    ['scopes as a string', { agent: { ...agent, scopes: 'admin,read' }, tool: { name: 'read_file' }, args: {} }],
+    ['environment as a list', { agent: { ...agent, environment: ['prod'] }, tool: { name: 'read_file' }, args: {} }],
+    ['negative delegation depth', { agent: { ...agent, delegationDepth: -1 }, tool: { name: 'read_file' }, args: {} }],
+    ['tags as a string', { agent, tool: { name: 'read_file', tags: 'read' }, args: {} }],
+    ['session without id', { agent, tool: { name: 'read_file' }, args: {}, session: {} }],
+    ['invalid date', { agent, tool: { name: 'read_file' }, args: {}, now: new Date(Number.NaN) }],
   ])('fails closed on %s: a deny decision, never a throw', async (_name, request) => {
     const d = await engine.decide(request as DecisionRequest);
     expect(d.effect).toBe('deny');
@@ -86,12 +92,46 @@ describe('createPolicyEngine', () => {
 
 const toolName = fc.stringMatching(/^[a-c_]{1,6}$/);
 const glob = fc.stringMatching(/^[a-c_*?]{1,5}$/);
+const whenArb = fc.option(
+  fc
+    .record({ min: fc.integer({ min: -5, max: 5 }), max: fc.integer({ min: -5, max: 5 }) }, { requiredKeys: [] })
+    .filter((c) => Object.keys(c).length > 0)
+    .map((c) => ({ '/n': c })),
+  { nil: undefined },
+);
+const richRuleArb = (id: string) =>
+  fc
+    .record({
+      id: fc.constant(id),
+      effect: fc.constantFrom('allow', 'deny', 'require_approval'),
+      tools: fc.array(glob, { minLength: 1, maxLength: 3 }),
+      agents: fc.option(fc.constantFrom(['support-*'], ['billing'], ['*']), { nil: undefined }),
+      when: whenArb,
+      mode: fc.option(fc.constantFrom('enforce', 'monitor', 'off'), { nil: undefined }),
+    })
+    .map((r) =>
+      Object.fromEntries(
+        Object.entries(r).filter(
+          ([, v]) => v !== undefined && (typeof v !== 'object' || Object.keys(v).length > 0 || Array.isArray(v)),
+        ),
+      ),
+    );
+// Argument values include the wrong type and absence, which make conditions undecided or false.
+const argsArb = fc.oneof(
+  fc.record({ n: fc.integer({ min: -6, max: 6 }) }),
+  fc.record({ n: fc.constant('3') }),
+  fc.constant({}),
+);
+const whoArb = fc.constantFrom(agent, { id: 'did:key:z6MkOther', name: 'billing' });
 const ruleArb = (id: string) =>
   fc.record({
     id: fc.constant(id),
     effect: fc.constantFrom('allow', 'deny', 'require_approval'),
     tools: fc.array(glob, { minLength: 1, maxLength: 3 }),
   });
+const richRulesArb = fc
+  .integer({ min: 0, max: 8 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => richRuleArb(`r${i}`))));
 const rulesArb = fc
   .integer({ min: 0, max: 8 })
   .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => ruleArb(`r${i}`))));
@@ -100,27 +140,31 @@ const RANK = { allow: 0, require_approval: 1, deny: 2 } as const;
 const unchecked = { unsafeSkipSelfTest: true } as const;
 
 describe('properties', () => {
-  it('adding a deny rule never allows more', async () => {
+  it('adding a deny rule never allows more (with agents, conditions, modes and undecided arguments)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        rulesArb,
+        richRulesArb,
         fc.array(glob, { minLength: 1, maxLength: 3 }),
         toolName,
-        async (rules, tools, name) => {
+        whenArb,
+        argsArb,
+        whoArb,
+        async (rules, tools, name, when, args, who) => {
           const before = createPolicyEngine({ version: 1, rules } as Policy, unchecked);
           const after = createPolicyEngine(
             {
               version: 1,
-              rules: [...rules, { id: 'extra', effect: 'deny', tools }],
+              rules: [...rules, { id: 'extra', effect: 'deny', tools, ...(when === undefined ? {} : { when }) }],
             } as Policy,
             unchecked,
           );
-          const a = await before.decide(call(name));
-          const b = await after.decide(call(name));
+          const request = { agent: who, tool: { name }, args };
+          const a = await before.decide(request);
+          const b = await after.decide(request);
           return RANK[b.effect] >= RANK[a.effect];
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 
@@ -152,12 +196,15 @@ describe('properties', () => {
 
   it('a policy in monitor mode never blocks, and reports what it would have done', async () => {
     await fc.assert(
-      fc.asyncProperty(rulesArb, toolName, async (rules, name) => {
+      fc.asyncProperty(richRulesArb, toolName, argsArb, whoArb, async (rules, name, args, who) => {
         const enforced = createPolicyEngine({ version: 1, rules } as Policy, unchecked);
         const monitored = createPolicyEngine({ version: 1, mode: 'monitor', rules } as Policy, unchecked);
-        const e = await enforced.decide(call(name));
-        const m = await monitored.decide(call(name));
-        return m.effect === 'allow' && (m.wouldDeny === true) === (e.effect !== 'allow') && m.mode === 'monitor';
+        const request = { agent: who, tool: { name }, args };
+        const e = await enforced.decide(request);
+        const m = await monitored.decide(request);
+        // Monitor reports exactly what enforcing would block, including what monitored rules would.
+        const wouldBlock = e.effect !== 'allow' || e.wouldDeny === true;
+        return m.effect === 'allow' && (m.wouldDeny === true) === wouldBlock && m.mode === 'monitor';
       }),
       { numRuns: 300 },
     );

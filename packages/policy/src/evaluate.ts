@@ -61,11 +61,29 @@ export function assertRequest(request: DecisionRequest): void {
   if (typeof r.agent.id !== 'string' || typeof r.agent.name !== 'string') {
     throw new TypeError('"request.agent.id" and "request.agent.name" expected strings');
   }
+  const strings = (list: unknown) => Array.isArray(list) && list.every((x) => typeof x === 'string');
   for (const key of ['tags', 'labels'] as const) {
-    const list = r.tool[key];
-    if (list !== undefined && (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))) {
+    if (r.tool[key] !== undefined && !strings(r.tool[key])) {
       throw new TypeError(`"request.tool.${key}" expected an array of strings`);
     }
+  }
+  // A string where a list belongs would turn `includes` into a substring test: refuse it.
+  const a = r.agent;
+  if (a.scopes !== undefined && !strings(a.scopes))
+    throw new TypeError('"request.agent.scopes" expected an array of strings');
+  for (const key of ['owner', 'environment', 'riskTier', 'credentialId'] as const) {
+    if (a[key] !== undefined && typeof a[key] !== 'string')
+      throw new TypeError(`"request.agent.${key}" expected string`);
+  }
+  const depth = a.delegationDepth;
+  if (depth !== undefined && !(Number.isSafeInteger(depth) && depth >= 0)) {
+    throw new TypeError('"request.agent.delegationDepth" expected a non-negative integer');
+  }
+  if (
+    r.session !== undefined &&
+    (typeof r.session !== 'object' || r.session === null || typeof r.session.id !== 'string')
+  ) {
+    throw new TypeError('"request.session.id" expected string');
   }
 }
 
