@@ -1,20 +1,21 @@
-import type { Denial } from '@agentguard/core';
 import { jsonSchema, type Tool, tool } from 'ai';
-import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { settle } from '../shared/outcome.js';
-import { type AnyGuardedTool, checkGuardedTool, indexTools, parametersOf } from '../shared/tools.js';
+import type { AdapterOptions } from '../shared/options.js';
+import { type AnyGuardedTool, indexTools } from '../shared/tools.js';
+import { buildAiSdkTool } from './build.js';
 
 /** Options of {@link toAiSdkTool}. */
 export interface AiSdkToolOptions extends AdapterOptions {}
 
+const helpers = { tool, jsonSchema };
+
 /**
- * Turns a guarded tool into a Vercel AI SDK tool (`tool()` with an `execute`). The input schema is handed
- * to the SDK as JSON Schema without a validator, so the guard validates once and audits invalid input; the
- * model's tool-call id becomes the call id. A refusal is the tool's result, the Denial JSON object, which
- * the SDK sends to the model as a JSON tool result; the tool never runs.
+ * Turns a guarded tool into a Vercel AI SDK tool (`tool()` with an `execute`), for `ai` 6 and 7. The input
+ * schema is handed to the SDK as JSON Schema without a validator, so the guard validates once and audits
+ * invalid input; the model's tool-call id becomes the call id. A refusal is the tool's result, the Denial
+ * JSON object, which the SDK sends to the model as a JSON tool result; the tool never runs.
  *
  * @param guarded - a tool from `createGuard().guard(spec)`.
- * @param options - see {@link AiSdkToolOptions}.
+ * @param options - see {@link AiSdkToolOptions}. With `onDenied: 'throw'` the SDK reports a tool error.
  * @returns an AI SDK `Tool`.
  * @throws TypeError on misuse.
  * @example
@@ -23,20 +24,7 @@ export interface AiSdkToolOptions extends AdapterOptions {}
  * ```
  */
 export function toAiSdkTool(guarded: AnyGuardedTool, options?: AiSdkToolOptions): Tool<unknown, unknown> {
-  checkGuardedTool(guarded);
-  const normalized = normalizeAdapterOptions(options);
-  return tool<unknown, unknown>({
-    ...(guarded.description === undefined ? {} : { description: guarded.description }),
-    inputSchema: jsonSchema<unknown>(parametersOf(guarded) as Parameters<typeof jsonSchema>[0]),
-    execute: async (input, { toolCallId, abortSignal }): Promise<unknown> => {
-      const outcome = await guarded.safeRun(input, {
-        callId: toolCallId,
-        ...(abortSignal === undefined ? {} : { signal: abortSignal }),
-      });
-      const settled = settle(outcome, normalized);
-      return settled.ok ? settled.value : (settled.denial satisfies Denial);
-    },
-  });
+  return buildAiSdkTool(helpers, guarded, options);
 }
 
 /**

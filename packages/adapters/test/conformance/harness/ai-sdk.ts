@@ -1,43 +1,75 @@
-import { generateText, stepCountIs } from 'ai';
+import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
-import { toAiSdkTools } from '../../../src/ai-sdk/index.js';
-import type { Harness } from '../fixture.js';
+import * as v7 from 'ai-v7';
+import { MockLanguageModelV4 } from 'ai-v7/test';
+import { buildAiSdkTool } from '../../../src/ai-sdk/build.js';
+import type { Fixture, Harness } from '../fixture.js';
+
+type Generate = (options: { prompt: unknown }) => Promise<unknown>;
+
+interface AiMajor {
+  readonly label: string;
+  readonly helpers: { tool: typeof tool; jsonSchema: typeof jsonSchema };
+  readonly generateText: (options: Record<string, unknown>) => Promise<unknown>;
+  readonly stepCountIs: (n: number) => unknown;
+  readonly mock: (doGenerate: Generate) => unknown;
+}
+
+const majors: readonly AiMajor[] = [
+  {
+    label: 'ai-sdk v6',
+    helpers: { tool, jsonSchema },
+    generateText: generateText as never,
+    stepCountIs,
+    mock: (doGenerate) => new MockLanguageModelV3({ doGenerate: doGenerate as never }),
+  },
+  {
+    label: 'ai-sdk v7',
+    // ai 7's helpers have the same meaning; their types differ only by the provider interface version.
+    helpers: { tool: v7.tool as unknown as typeof tool, jsonSchema: v7.jsonSchema as unknown as typeof jsonSchema },
+    generateText: v7.generateText as never,
+    stepCountIs: v7.stepCountIs,
+    mock: (doGenerate) => new MockLanguageModelV4({ doGenerate: doGenerate as never }),
+  },
+];
+
+function toolsFor(major: AiMajor, fx: Fixture) {
+  return Object.fromEntries(Object.values(fx.tools).map((t) => [t.name, buildAiSdkTool(major.helpers, t)]));
+}
 
 const usage = {
   inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
   outputTokens: { total: 1, text: 1, reasoning: 0 },
 };
 
-/** Vercel AI SDK 6 with `MockLanguageModelV3`: one step of parallel tool calls, then text. */
-export const aiSdk: Harness = {
-  name: 'ai-sdk v6 (toAiSdkTools)',
+/** The Vercel AI SDK with its mock language model: one step of parallel tool calls, then text. */
+const aiSdkHarness = (major: AiMajor): Harness => ({
+  name: `${major.label} (toAiSdkTools)`,
   async run(fx, calls) {
     const prompts: unknown[] = [];
-    const model = new MockLanguageModelV3({
-      doGenerate: async (options) => {
-        prompts.push(options.prompt);
-        if (prompts.length === 1) {
-          return {
-            finishReason: { unified: 'tool-calls', raw: undefined },
-            usage,
-            warnings: [],
-            content: calls.map((c) => ({
-              type: 'tool-call',
-              toolCallId: c.id,
-              toolName: c.name,
-              input: JSON.stringify(c.args),
-            })),
-          };
-        }
+    const model = major.mock(async (options) => {
+      prompts.push(options.prompt);
+      if (prompts.length === 1) {
         return {
-          finishReason: { unified: 'stop', raw: undefined },
+          finishReason: { unified: 'tool-calls', raw: undefined },
           usage,
           warnings: [],
-          content: [{ type: 'text', text: 'done' }],
+          content: calls.map((c) => ({
+            type: 'tool-call',
+            toolCallId: c.id,
+            toolName: c.name,
+            input: JSON.stringify(c.args),
+          })),
         };
-      },
+      }
+      return {
+        finishReason: { unified: 'stop', raw: undefined },
+        usage,
+        warnings: [],
+        content: [{ type: 'text', text: 'done' }],
+      };
     });
-    await generateText({ model, tools: toAiSdkTools(Object.values(fx.tools)), prompt: 'go', stopWhen: stepCountIs(3) });
+    await major.generateText({ model, tools: toolsFor(major, fx), prompt: 'go', stopWhen: major.stepCountIs(3) });
     const seen = new Map<string, string>();
     for (const message of (prompts[1] ?? []) as { role: string; content: unknown }[]) {
       if (message.role !== 'tool' || !Array.isArray(message.content)) continue;
@@ -48,4 +80,6 @@ export const aiSdk: Harness = {
     }
     return seen;
   },
-};
+});
+
+export const [aiSdkV6, aiSdkV7] = majors.map(aiSdkHarness) as [Harness, Harness];

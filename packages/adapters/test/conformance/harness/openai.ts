@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import OpenAIv7 from 'openai-v7';
 import { createToolDispatcher, toChatCompletionsTools, toResponsesTools } from '../../../src/openai/index.js';
 import type { Harness, ScriptedCall } from '../fixture.js';
 
@@ -48,12 +49,22 @@ export function response(output: readonly unknown[]) {
   return { id: 'resp-1', object: 'response', created_at: 0, status: 'completed', model: 'gpt-test', output };
 }
 
+// Both majors of the SDK; 7 declares Node 22 but its client runs here on Node 20 with a custom fetch.
+type Major = { readonly label: string; readonly create: (fetch: ReturnType<typeof cannedFetch>['fetch']) => OpenAI };
+const majors: readonly Major[] = [
+  { label: 'openai v6', create: (fetch) => new OpenAI({ apiKey: 'test', fetch, maxRetries: 0 }) },
+  {
+    label: 'openai v7',
+    create: (fetch) => new OpenAIv7({ apiKey: 'test', fetch, maxRetries: 0 }) as unknown as OpenAI,
+  },
+];
+
 /** Chat Completions: a hand-written loop with the dispatcher, on the real SDK with a canned `fetch`. */
-export const openaiChat: Harness = {
-  name: 'openai (chat completions dispatcher)',
+const chatHarness = (major: Major): Harness => ({
+  name: `${major.label} (chat completions dispatcher)`,
   async run(fx, calls) {
     const { fetch, bodies } = cannedFetch([chatToolCalls(calls), chatCompletion({ content: 'done' }, 'stop')]);
-    const client = new OpenAI({ apiKey: 'test', fetch, maxRetries: 0 });
+    const client = major.create(fetch);
     const tools = Object.values(fx.tools);
     const dispatcher = createToolDispatcher(tools);
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'go' }];
@@ -67,11 +78,11 @@ export const openaiChat: Harness = {
     const sent = (bodies[1] as { messages: { role: string; tool_call_id?: string; content: string }[] }).messages;
     return new Map(sent.filter((m) => m.role === 'tool').map((m) => [m.tool_call_id ?? '', m.content]));
   },
-};
+});
 
 /** Responses API: a hand-written loop with the dispatcher. */
-export const openaiResponses: Harness = {
-  name: 'openai (responses dispatcher)',
+const responsesHarness = (major: Major): Harness => ({
+  name: `${major.label} (responses dispatcher)`,
   async run(fx, calls) {
     const output = calls.map((c, i) => ({
       type: 'function_call',
@@ -91,7 +102,7 @@ export const openaiResponses: Harness = {
       },
     ];
     const { fetch, bodies } = cannedFetch([response(output), response(final)]);
-    const client = new OpenAI({ apiKey: 'test', fetch, maxRetries: 0 });
+    const client = major.create(fetch);
     const tools = Object.values(fx.tools);
     const dispatcher = createToolDispatcher(tools);
     const first = await client.responses.create({ model: 'gpt-test', input: 'go', tools: toResponsesTools(tools) });
@@ -105,4 +116,9 @@ export const openaiResponses: Harness = {
     const sent = (bodies[1] as { input: { type: string; call_id: string; output: string }[] }).input;
     return new Map(sent.filter((i) => i.type === 'function_call_output').map((i) => [i.call_id, i.output]));
   },
-};
+});
+
+export const openaiHarnesses: readonly Harness[] = majors.flatMap((major) => [
+  chatHarness(major),
+  responsesHarness(major),
+]);
