@@ -102,6 +102,25 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('conformance: %s', (_n
     expect(fx.ran.pay).toBeUndefined();
   });
 
+  it('approval granted: the approver signs, the tool runs, the model sees its result', async () => {
+    const fx = createFixture({ approver: 'approve' });
+    const seen = await harness.run(fx, [{ id: 'call-pay-ok', name: 'pay', args: { invoice: 'inv-2', amount: 10 } }]);
+    expect(seen.get('call-pay-ok')).toBe('paid inv-2');
+    expect(fx.ran).toEqual({ pay: 1 });
+    expect(auditShape(fx).map((r) => r.type)).toEqual(['call.requested', 'call.completed']);
+  });
+
+  it('approval refused: the model sees ERR_APPROVAL_REFUSED and the tool never ran', async () => {
+    const fx = createFixture({ approver: 'reject' });
+    const seen = await harness.run(fx, [{ id: 'call-pay-no', name: 'pay', args: { invoice: 'inv-3', amount: 10 } }]);
+    expect(denialOf(seen.get('call-pay-no'))).toMatchObject({
+      code: 'ERR_APPROVAL_REFUSED',
+      tool: 'pay',
+      callId: 'call-pay-no',
+    });
+    expect(fx.ran.pay).toBeUndefined();
+  });
+
   it('tool that throws: the model sees ERR_TOOL_FAILED with the message, the failure is audited', async () => {
     const fx = createFixture();
     const seen = await harness.run(fx, [{ id: 'call-boom', name: 'boom', args: {} }]);

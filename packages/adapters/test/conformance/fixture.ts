@@ -1,6 +1,7 @@
 import { createAuditLog, createMemorySink, type MemorySink } from '@agentguard/audit';
 import { createGuard, type Guard } from '@agentguard/core';
 import { type AgentIdentity, createIdentity } from '@agentguard/identity';
+import { createApproval } from '@agentguard/policy';
 import { z } from 'zod';
 import type { AnyGuardedTool } from '../../src/shared/tools.js';
 
@@ -83,10 +84,30 @@ export interface Fixture {
   readonly specs: ReturnType<typeof toolSpecs>;
 }
 
-export function createFixture(): Fixture {
+/** A human approver's key, and what it answers when a call needs approval (none: nobody is asked). */
+const human = createIdentity({ name: 'conformance-approver' });
+
+export function createFixture(options: { approver?: 'approve' | 'reject' } = {}): Fixture {
   const identity = createIdentity({ name: 'conformance-agent' });
   const sink = createMemorySink();
-  const guard = createGuard({ identity, policy, audit: createAuditLog({ sink }) });
+  const decision = options.approver;
+  const guard = createGuard({
+    identity,
+    policy,
+    audit: createAuditLog({ sink }),
+    approvals: {
+      approvers: [human.id],
+      ...(decision === undefined
+        ? {}
+        : {
+            approver: (request) =>
+              createApproval(
+                { callId: request.callId, tool: request.tool, args: request.args, policyHash: request.policyHash },
+                { approver: human, decision },
+              ),
+          }),
+    },
+  });
   const ran: Record<string, number> = {};
   const specs = toolSpecs(ran);
   const tools = Object.fromEntries(
