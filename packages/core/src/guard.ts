@@ -1,162 +1,34 @@
 import {
+  createReplayCache,
   createTrustStore,
   digestArgs,
   freezeArgs,
   signCall,
-  type TrustStore,
   verifyCall,
 } from '@agentguard/attestation';
-import type { AuditEvent, AuditLog } from '@agentguard/audit';
-import type { Signer } from '@agentguard/identity';
-import { createPolicyEngine, type Decision, type PolicyEngine } from '@agentguard/policy';
-import { type ApprovalOptions, createApprovalGate } from './approvals.js';
+import type { AuditEvent } from '@agentguard/audit';
+import { createPolicyEngine, type Decision } from '@agentguard/policy';
+import { createApprovalGate } from './approvals.js';
+import { createCredentialCheck } from './credentials.js';
 import { type Denial, type DenialOutcome, GuardError, type GuardErrorCode } from './errors.js';
-import { type CallEvent, EventEmitter, emitSafely, type GuardEvents } from './events.js';
-import { isStandardSchema, type StandardSchemaV1, validateWith } from './standard-schema.js';
+import { EventEmitter, emitSafely, type GuardEvents } from './events.js';
+import { type StandardSchemaV1, validateWith } from './standard-schema.js';
 import { runWithTimeout } from './timeout.js';
 
-/** What a guarded tool's function receives besides its arguments. */
-export interface ToolContext {
-  /** The id of this call, as in the envelope and the audit log. */
-  readonly callId: string;
-  /** The did:key of the calling agent. */
-  readonly agent: string;
-  /** Aborted when the call times out or the caller aborts it. */
-  readonly signal: AbortSignal;
-}
-
-/** A tool to guard: its name, argument schema and function. */
-export interface ToolSpec<S extends StandardSchemaV1, R> {
-  /** 1 to 128 characters of `A-Z a-z 0-9 _ . : -`. */
-  readonly name: string;
-  readonly description?: string;
-  /** Any Standard Schema v1 (zod 4, valibot, arktype); arguments are validated with it before anything else. */
-  readonly schema: S;
-  /** Resource tags policies match on: `read`, `write`, `destructive`, `external`, `pii`, `payment`, … */
-  readonly tags?: readonly string[];
-  /** Data-flow labels, e.g. `reads:pii`, `egress`. */
-  readonly labels?: readonly string[];
-  /**
-   * Milliseconds the tool may run before the call fails with `ERR_TOOL_TIMEOUT`.
-   * @default 30_000
-   */
-  readonly timeoutMs?: number;
-  /**
-   * Whether the audit log records only the digest of the arguments, not their value.
-   * @default false
-   */
-  readonly sensitive?: boolean;
-  /** The tool itself. Runs only when the call is allowed, with the validated arguments. */
-  execute(args: StandardSchemaV1.InferOutput<S>, ctx: ToolContext): R | Promise<R>;
-}
-
-/** Per-call options. */
-export interface CallOptions {
-  /**
-   * Id of the call (a framework's tool-call id).
-   * @default a random UUID
-   */
-  readonly callId?: string;
-  /** Aborts the call. */
-  readonly signal?: AbortSignal;
-  /**
-   * A signed approval of this call (from `createApproval` in `@agentguard/policy`), for a call the
-   * policy sends to a human. Bound to the call id, tool, args digest and policy hash; accepted once.
-   */
-  readonly approval?: unknown;
-  /**
-   * The session the call belongs to: data-flow taint and per-session limits are kept per session.
-   * @default the guard's own session (one per `createGuard`)
-   */
-  readonly session?: string;
-}
-
-/** What the guard needs: who acts, what decides, where outcomes go. */
-export interface GuardOptions {
-  /** The agent's signer; every call envelope and audit record is signed with it. */
-  readonly identity: Signer;
-  /** A policy engine from `@agentguard/policy`, or policy JSON to build one from. */
-  readonly policy: PolicyEngine | unknown;
-  /** The audit log every call is recorded in. */
-  readonly audit: AuditLog;
-  /**
-   * Keys whose call envelopes are accepted.
-   * @default a store trusting only `identity`
-   */
-  readonly trust?: TrustStore;
-  /**
-   * Who may approve calls the policy sends to a human (`require_approval`), and how to ask them.
-   * @default none: such calls end with `ERR_APPROVAL_REQUIRED`
-   */
-  readonly approvals?: ApprovalOptions;
-}
-
-/** The outcome of {@link GuardedTool.safeRun}: a value or a denial, never a throw. */
-export type GuardOutcome<R> =
-  | { readonly ok: true; readonly callId: string; readonly value: R }
-  | { readonly ok: false; readonly callId: string; readonly denial: Denial };
-
-/** A guarded tool: call it like the tool; every call is signed, decided by policy and audited. */
-export interface GuardedTool<A, R> {
-  /** Runs the call; throws {@link GuardError} on any refusal or failure. */
-  (args: A, options?: CallOptions): Promise<R>;
-  /** As calling the tool, with arguments not yet typed (raw JSON from a model). */
-  run(args: unknown, options?: CallOptions): Promise<R>;
-  /** As {@link GuardedTool.run} but never throws: a refusal is returned as a {@link Denial}. */
-  safeRun(args: unknown, options?: CallOptions): Promise<GuardOutcome<R>>;
-  readonly name: string;
-  readonly description: string | undefined;
-  readonly tags: readonly string[];
-  readonly schema: StandardSchemaV1;
-  /** JSON Schema (draft 2020-12) of the input, when the schema library offers Standard JSON Schema. */
-  inputJsonSchema(): Record<string, unknown> | undefined;
-}
-
-/** A guard bound to one agent, policy and audit log, guarding any number of tools. */
-export interface Guard {
-  guard<S extends StandardSchemaV1, R>(spec: ToolSpec<S, R>): GuardedTool<StandardSchemaV1.InferInput<S>, Awaited<R>>;
-  /** Typed events: `allowed`, `denied`, `completed`, `failed`. */
-  readonly events: EventEmitter<GuardEvents>;
-  /** The did:key of the agent. */
-  readonly agent: string;
-  /** The content hash of the policy, as recorded in every envelope. */
-  readonly policyHash: string;
-  /** The guard's default session id (calls without `session` belong to it). */
-  readonly session: string;
-  /** Closes the audit log. */
-  close(): Promise<void>;
-}
-
-const TOOL_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
-const DEFAULT_TIMEOUT_MS = 30_000;
-
-function isPolicyEngine(value: unknown): value is PolicyEngine {
-  return (
-    typeof (value as PolicyEngine | null)?.decide === 'function' && typeof (value as PolicyEngine).hash === 'string'
-  );
-}
-
-function checkOptions(options: GuardOptions): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
-  const { identity, audit } = options;
-  if (typeof identity?.sign !== 'function' || typeof identity.id !== 'string') {
-    throw new TypeError('"identity" expected a Signer (createIdentity())');
-  }
-  if (typeof audit?.append !== 'function') throw new TypeError('"audit" expected an AuditLog (createAuditLog())');
-}
-
-function checkSpec(spec: ToolSpec<StandardSchemaV1, unknown>): void {
-  if (typeof spec !== 'object' || spec === null) throw new TypeError('"spec" expected an object');
-  if (typeof spec.name !== 'string' || !TOOL_NAME.test(spec.name)) {
-    throw new TypeError(`"name" expected 1-128 characters of [A-Za-z0-9_.:-], got ${JSON.stringify(spec.name)}`);
-  }
-  if (!isStandardSchema(spec.schema)) throw new TypeError('"schema" expected a Standard Schema v1 (e.g. a zod schema)');
-  if (typeof spec.execute !== 'function') throw new TypeError('"execute" expected a function');
-  const timeout = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
-    throw new RangeError(`"timeoutMs" expected a positive integer of milliseconds, got ${String(spec.timeoutMs)}`);
-  }
-}
+import {
+  checkOptions,
+  checkResultSize,
+  checkSpec,
+  DEFAULT_TIMEOUT_MS,
+  decisionRecord,
+  isPolicyEngine,
+  jsonSchemaOf,
+  message,
+  nameOf,
+  resultDigest,
+  withCause,
+} from './support.js';
+import type { CallOptions, Guard, GuardedTool, GuardOptions, GuardOutcome, ToolSpec } from './types.js';
 
 /**
  * Creates a guard for one agent: every tool it guards has its calls signed,
@@ -179,9 +51,11 @@ export function createGuard(options: GuardOptions): Guard {
   const audit = options.audit;
   const trust = options.trust ?? createTrustStore([identity.id]);
   const events = new EventEmitter<GuardEvents>();
-  const agent = identity.id;
+  const self = identity.id;
   const defaultSession = crypto.randomUUID();
   const gate = createApprovalGate(options.approvals);
+  const replayCache = createReplayCache();
+  const credentials = createCredentialCheck(options.credentials);
 
   function guardTool<S extends StandardSchemaV1, R>(
     spec: ToolSpec<S, R>,
@@ -203,8 +77,10 @@ export function createGuard(options: GuardOptions): Guard {
       callOptions: CallOptions,
       held: Decision[],
     ): Promise<GuardOutcome<Awaited<R>>> {
-      const callId = callOptions.callId ?? crypto.randomUUID();
-      const base: CallEvent = { callId, tool: tool.name, agent };
+      let callId = callOptions.callId ?? crypto.randomUUID();
+      // The agent is this guard's identity, or the verified signer of an incoming envelope.
+      let agent: string = self;
+      const base: { callId: string; tool: string; agent: string } = { callId, tool: tool.name, agent };
       const refuse = (outcome: DenialOutcome, code: GuardErrorCode, reason: string, ruleId: string | null = null) =>
         ({ agentguard: 'refused', outcome, code, reason, tool: tool.name, callId, ruleId }) satisfies Denial;
       const record = (type: AuditEvent['type'], data: Record<string, unknown>) =>
@@ -225,12 +101,21 @@ export function createGuard(options: GuardOptions): Guard {
         return refuseAudited(refuse('invalid', 'ERR_ARGS_INVALID', reason), { argsDigest, issues: parsed.issues });
       }
 
-      // 2. Sign the call envelope and verify it as any other party would.
-      let envelope: unknown;
+      // 2. Sign the call envelope and verify it as any other party would; or, for a call signed in
+      //    another process, verify the caller's envelope (trust, args digest, freshness, replay).
+      let envelope: unknown = callOptions.envelope;
       try {
-        const signed = await signCall({ signer: identity, callId, tool: tool.name, args, policyHash: engine.hash });
-        envelope = signed.envelope;
-        const check = await verifyCall(envelope, { trust, args, expectedTool: tool.name, expectedCallId: callId });
+        if (envelope === undefined) {
+          const signed = await signCall({ signer: identity, callId, tool: tool.name, args, policyHash: engine.hash });
+          envelope = signed.envelope;
+        }
+        const check = await verifyCall(envelope, {
+          trust,
+          args,
+          expectedTool: tool.name,
+          ...(callOptions.envelope === undefined ? { expectedCallId: callId } : { replayCache }),
+          ...(callOptions.envelope !== undefined && callOptions.callId !== undefined ? { expectedCallId: callId } : {}),
+        });
         if (!check.ok) {
           return refuseAudited(refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${check.reason}`), {
             argsDigest,
@@ -238,8 +123,12 @@ export function createGuard(options: GuardOptions): Guard {
             envelopeCode: check.code,
           });
         }
+        callId = check.claims.callId;
+        agent = check.claims.agent;
+        base.callId = callId;
+        base.agent = agent;
       } catch (error) {
-        return refuseAudited(refuse('denied', 'ERR_ENVELOPE_REJECTED', `could not sign the call: ${message(error)}`), {
+        return refuseAudited(refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`), {
           argsDigest,
         });
       }
@@ -257,14 +146,25 @@ export function createGuard(options: GuardOptions): Guard {
         return denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
       }
 
-      // 4. Decide, or resume the decision of a call that was waiting for this approval.
+      // 4. Check the credential (chain verified once, revocation every call), then decide, or resume
+      //    the decision of a call that was waiting for this approval.
+      let subject: Awaited<ReturnType<typeof credentials.check>>;
+      try {
+        subject = await credentials.check({ agent, tool: tool.name, args });
+      } catch (error) {
+        subject = { ok: false, code: 'ERR_CREDENTIAL_CHECK_FAILED', reason: message(error) };
+      }
+      if (!subject.ok) {
+        const denial = refuse('denied', 'ERR_CREDENTIAL_REJECTED', `credential rejected: ${subject.reason}`);
+        return refuseAudited(denial, { credentialCode: subject.code });
+      }
       let decision: Decision;
       const parked = gate.resume(callId, tool.name, argsDigest);
       try {
         decision =
           parked ??
           (await engine.decide({
-            agent: { id: agent, name: nameOf(identity) },
+            agent: { ...subject.agent, id: agent, name: agent === self ? nameOf(identity) : agent },
             tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
             args,
             callId,
@@ -442,7 +342,7 @@ export function createGuard(options: GuardOptions): Guard {
   return Object.freeze({
     guard: guardTool,
     events,
-    agent,
+    agent: self,
     policyHash: engine.hash,
     session: defaultSession,
     close: () => audit.close(),
@@ -462,63 +362,4 @@ export function guard<S extends StandardSchemaV1, R>(
   options: GuardOptions,
 ): GuardedTool<StandardSchemaV1.InferInput<S>, Awaited<R>> {
   return createGuard(options).guard(spec);
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function nameOf(signer: Signer): string {
-  const name = (signer as { name?: unknown }).name;
-  return typeof name === 'string' ? name : signer.id;
-}
-
-function decisionRecord(decision: Decision): Record<string, unknown> {
-  return {
-    effect: decision.effect,
-    ruleId: decision.ruleId,
-    reason: decision.reason,
-    matched: [...decision.matched],
-    mode: decision.mode,
-    ...(decision.wouldDeny === undefined ? {} : { wouldDeny: decision.wouldDeny }),
-  };
-}
-
-function resultDigest(value: unknown): string | null {
-  if (value === undefined) return null;
-  try {
-    return digestArgs(value);
-  } catch {
-    return null;
-  }
-}
-
-function withCause<T extends object>(outcome: T, cause: unknown): T {
-  // Kept off the JSON shape (non-enumerable) so the denial a model sees never holds a stack.
-  Object.defineProperty(outcome, 'cause', { value: cause, enumerable: false });
-  return outcome;
-}
-
-function checkResultSize(value: unknown, maxBytes: number): void {
-  let size: number;
-  try {
-    size = value === undefined ? 0 : new TextEncoder().encode(JSON.stringify(value)).length;
-  } catch {
-    size = Number.POSITIVE_INFINITY;
-  }
-  if (size > maxBytes) {
-    throw Object.assign(new Error(`result of ${size} bytes is over the policy's cap of ${maxBytes}`), {
-      agentguardStop: 'too-large',
-    });
-  }
-}
-
-function jsonSchemaOf(schema: StandardSchemaV1): Record<string, unknown> | undefined {
-  const convert = schema['~standard'].jsonSchema?.input;
-  if (typeof convert !== 'function') return undefined;
-  try {
-    return convert({ target: 'draft-2020-12' });
-  } catch {
-    return undefined;
-  }
 }

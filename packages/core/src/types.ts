@@ -1,0 +1,134 @@
+import type { TrustStore } from '@agentguard/attestation';
+import type { AuditLog } from '@agentguard/audit';
+import type { Signer } from '@agentguard/identity';
+import type { PolicyEngine } from '@agentguard/policy';
+import type { ApprovalOptions } from './approvals.js';
+import type { CredentialOptions } from './credentials.js';
+import type { Denial } from './errors.js';
+import type { EventEmitter, GuardEvents } from './events.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+
+/** What a guarded tool's function receives besides its arguments. */
+export interface ToolContext {
+  /** The id of this call, as in the envelope and the audit log. */
+  readonly callId: string;
+  /** The did:key of the calling agent. */
+  readonly agent: string;
+  /** Aborted when the call times out or the caller aborts it. */
+  readonly signal: AbortSignal;
+}
+
+/** A tool to guard: its name, argument schema and function. */
+export interface ToolSpec<S extends StandardSchemaV1, R> {
+  /** 1 to 128 characters of `A-Z a-z 0-9 _ . : -`. */
+  readonly name: string;
+  readonly description?: string;
+  /** Any Standard Schema v1 (zod 4, valibot, arktype); arguments are validated with it before anything else. */
+  readonly schema: S;
+  /** Resource tags policies match on: `read`, `write`, `destructive`, `external`, `pii`, `payment`, … */
+  readonly tags?: readonly string[];
+  /** Data-flow labels, e.g. `reads:pii`, `egress`. */
+  readonly labels?: readonly string[];
+  /**
+   * Milliseconds the tool may run before the call fails with `ERR_TOOL_TIMEOUT`.
+   * @default 30_000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Whether the audit log records only the digest of the arguments, not their value.
+   * @default false
+   */
+  readonly sensitive?: boolean;
+  /** The tool itself. Runs only when the call is allowed, with the validated arguments. */
+  execute(args: StandardSchemaV1.InferOutput<S>, ctx: ToolContext): R | Promise<R>;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /**
+   * Id of the call (a framework's tool-call id).
+   * @default a random UUID
+   */
+  readonly callId?: string;
+  /** Aborts the call. */
+  readonly signal?: AbortSignal;
+  /**
+   * A call envelope signed by the caller in another process (a DSSE envelope from `signCall`). The guard
+   * then signs nothing itself: it verifies the envelope against `trust` (the caller's key, the args digest,
+   * freshness, and once only), and the caller's did:key becomes the agent the policy decides for.
+   * @default none: the guard signs the call with its own identity
+   */
+  readonly envelope?: unknown;
+  /**
+   * A signed approval of this call (from `createApproval` in `@agentguard/policy`), for a call the
+   * policy sends to a human. Bound to the call id, tool, args digest and policy hash; accepted once.
+   */
+  readonly approval?: unknown;
+  /**
+   * The session the call belongs to: data-flow taint and per-session limits are kept per session.
+   * @default the guard's own session (one per `createGuard`)
+   */
+  readonly session?: string;
+}
+
+/** What the guard needs: who acts, what decides, where outcomes go. */
+export interface GuardOptions {
+  /** The agent's signer; every call envelope and audit record is signed with it. */
+  readonly identity: Signer;
+  /** A policy engine from `@agentguard/policy`, or policy JSON to build one from. */
+  readonly policy: PolicyEngine | unknown;
+  /** The audit log every call is recorded in. */
+  readonly audit: AuditLog;
+  /**
+   * Keys whose call envelopes are accepted.
+   * @default a store trusting only `identity`
+   */
+  readonly trust?: TrustStore;
+  /**
+   * Who may approve calls the policy sends to a human (`require_approval`), and how to ask them.
+   * @default none: such calls end with `ERR_APPROVAL_REQUIRED`
+   */
+  readonly approvals?: ApprovalOptions;
+  /**
+   * The agent's credential from an authority, and the authorities to check it against. Attributes of a
+   * valid credential (owner, environment, risk tier, scopes, delegation depth) reach the policy.
+   * @default none: calls carry no credential and the policy sees only the agent's id and name
+   */
+  readonly credentials?: CredentialOptions;
+}
+
+/** The outcome of {@link GuardedTool.safeRun}: a value or a denial, never a throw. */
+export type GuardOutcome<R> =
+  | { readonly ok: true; readonly callId: string; readonly value: R }
+  | { readonly ok: false; readonly callId: string; readonly denial: Denial };
+
+/** A guarded tool: call it like the tool; every call is signed, decided by policy and audited. */
+export interface GuardedTool<A, R> {
+  /** Runs the call; throws {@link GuardError} on any refusal or failure. */
+  (args: A, options?: CallOptions): Promise<R>;
+  /** As calling the tool, with arguments not yet typed (raw JSON from a model). */
+  run(args: unknown, options?: CallOptions): Promise<R>;
+  /** As {@link GuardedTool.run} but never throws: a refusal is returned as a {@link Denial}. */
+  safeRun(args: unknown, options?: CallOptions): Promise<GuardOutcome<R>>;
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly tags: readonly string[];
+  readonly schema: StandardSchemaV1;
+  /** JSON Schema (draft 2020-12) of the input, when the schema library offers Standard JSON Schema. */
+  inputJsonSchema(): Record<string, unknown> | undefined;
+}
+
+/** A guard bound to one agent, policy and audit log, guarding any number of tools. */
+export interface Guard {
+  guard<S extends StandardSchemaV1, R>(spec: ToolSpec<S, R>): GuardedTool<StandardSchemaV1.InferInput<S>, Awaited<R>>;
+  /** Typed events: `allowed`, `denied`, `completed`, `failed`. */
+  readonly events: EventEmitter<GuardEvents>;
+  /** The did:key of the agent. */
+  readonly agent: string;
+  /** The content hash of the policy, as recorded in every envelope. */
+  readonly policyHash: string;
+  /** The guard's default session id (calls without `session` belong to it). */
+  readonly session: string;
+  /** Closes the audit log. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,178 @@
+/**
+ * Issue 4's threats, end to end through guard(): impersonation, escalation
+ * through delegation, replay, an expired and a revoked credential. Each must be
+ * refused before the tool runs, and audited with the code that says why.
+ */
+import { signCall } from '@agentguard/attestation';
+import { createAuditLog, createMemorySink } from '@agentguard/audit';
+import {
+  createIdentity,
+  createRevocationChecker,
+  createRevocationList,
+  createTrustAnchors,
+  delegate,
+  issueCredential,
+} from '@agentguard/identity';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+// An attacker's tool: signs a delegation link without the widening check that delegate() applies.
+import { signDelegationUnchecked } from '../../identity/src/delegation.js';
+import { createGuard, type CredentialOptions, type GuardOptions } from '../src/index.js';
+
+const authority = createIdentity({ name: 'platform authority' });
+const anchors = createTrustAnchors([authority.id]);
+const policy = { version: 1, rules: [{ id: 'payments', effect: 'allow', tools: ['read_*', 'refund'] }] };
+const HOUR = 3_600_000;
+
+async function credentialFor(
+  agent: { id: `did:key:z${string}` },
+  extra: Partial<Parameters<typeof issueCredential>[0]> = {},
+) {
+  return issueCredential({
+    issuer: authority,
+    subject: agent.id,
+    name: 'support-agent',
+    owner: 'payments-team',
+    environment: 'prod',
+    riskTier: 'high',
+    tools: ['read_*', 'refund'],
+    ...extra,
+  });
+}
+
+function setup(
+  identity: ReturnType<typeof createIdentity>,
+  credentials?: CredentialOptions,
+  more: Partial<GuardOptions> = {},
+) {
+  const sink = createMemorySink();
+  const ag = createGuard({
+    identity,
+    policy,
+    audit: createAuditLog({ sink }),
+    ...(credentials === undefined ? {} : { credentials }),
+    ...more,
+  });
+  const execute = vi.fn(() => 'refunded');
+  const refund = ag.guard({ name: 'refund', schema: z.object({ amount: z.number() }), execute });
+  const last = () => {
+    const records = sink.lines.map((l) => JSON.parse(l) as { type: string; data?: Record<string, unknown> });
+    return records.filter((r) => r.type.startsWith('call.')).at(-1);
+  };
+  return { refund, execute, last };
+}
+
+describe('identity and trust through guard()', () => {
+  it('a valid credential lets the call through', async () => {
+    const agent = createIdentity();
+    const { refund, execute } = setup(agent, { anchors, chain: await credentialFor(agent) });
+    await expect(refund({ amount: 5 })).resolves.toBe('refunded');
+    expect(execute).toHaveBeenCalledOnce();
+  });
+
+  it('refuses a call with no credential when anchors are configured', async () => {
+    const agent = createIdentity();
+    const { refund, execute, last } = setup(agent, { anchors });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    expect(execute).not.toHaveBeenCalled();
+    expect(last()?.data?.credentialCode).toBe('ERR_CREDENTIAL_REQUIRED');
+  });
+
+  it('impersonation: a stranger presenting another agent’s credential is refused', async () => {
+    const agent = createIdentity();
+    const stranger = createIdentity();
+    const { refund, execute, last } = setup(stranger, { anchors, chain: await credentialFor(agent) });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    expect(execute).not.toHaveBeenCalled();
+    expect(last()?.data?.credentialCode).toBe('ERR_HOLDER_MISMATCH');
+  });
+
+  it('impersonation: a call envelope signed by an unknown key is refused', async () => {
+    const server = createIdentity({ name: 'tool server' });
+    const stranger = createIdentity();
+    const { refund, execute, last } = setup(server);
+    const { envelope } = await signCall({
+      signer: stranger,
+      callId: 'x1',
+      tool: 'refund',
+      args: { amount: 5 },
+      policyHash: 'sha256:00',
+    });
+    await expect(refund({ amount: 5 }, { envelope })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    expect(execute).not.toHaveBeenCalled();
+    expect(last()?.data?.envelopeCode).toBe('ERR_KEY_UNTRUSTED');
+  });
+
+  it('escalation: a delegation link that widens the tools is refused', async () => {
+    const parent = createIdentity();
+    const child = createIdentity();
+    const cred = await credentialFor(parent, { tools: ['read_*'] });
+    const now = Math.floor(Date.now() / 1000);
+    const widened = await signDelegationUnchecked({
+      delegator: parent,
+      parent: cred,
+      claims: {
+        sub: child.id,
+        jti: 'escalate-1',
+        iat: now,
+        nbf: now,
+        exp: now + 600,
+        tools: ['*'],
+        scopes: [],
+      },
+    });
+    const { refund, execute, last } = setup(child, { anchors, chain: [cred, widened] });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    expect(execute).not.toHaveBeenCalled();
+    expect(last()?.data?.credentialCode).toBe('ERR_DELEGATION_WIDENS');
+  });
+
+  it('a proper delegation narrows: the sub-agent may call what was delegated and nothing else', async () => {
+    const parent = createIdentity();
+    const child = createIdentity();
+    const cred = await credentialFor(parent);
+    const link = await delegate({ delegator: parent, parent: cred, delegatee: child.id, tools: ['read_*'] });
+    const { refund, execute, last } = setup(child, { anchors, chain: [cred, link] });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    expect(execute).not.toHaveBeenCalled();
+    expect(last()?.data?.credentialCode).toBe('ERR_CREDENTIAL_DENIED');
+  });
+
+  it('replay: the same signed call presented twice is refused the second time', async () => {
+    const server = createIdentity({ name: 'tool server' });
+    const caller = createIdentity({ name: 'remote agent' });
+    const { createTrustStore } = await import('@agentguard/attestation');
+    const { refund, execute, last } = setup(server, undefined, { trust: createTrustStore([caller.id]) });
+    const { envelope } = await signCall({
+      signer: caller,
+      callId: 'r1',
+      tool: 'refund',
+      args: { amount: 5 },
+      policyHash: 'sha256:00',
+    });
+    await expect(refund({ amount: 5 }, { envelope })).resolves.toBe('refunded');
+    await expect(refund({ amount: 5 }, { envelope })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    expect(execute).toHaveBeenCalledOnce();
+    expect(last()?.data?.envelopeCode).toBe('ERR_REPLAY');
+  });
+
+  it('an expired credential is refused', async () => {
+    const agent = createIdentity();
+    const chain = await credentialFor(agent, { now: Date.now() - 3 * HOUR, ttlMs: HOUR });
+    const { refund, execute, last } = setup(agent, { anchors, chain });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    expect(execute).not.toHaveBeenCalled();
+    expect(String(last()?.data?.credentialCode)).toMatch(/EXPIRED/);
+  });
+
+  it('a revoked credential is refused', async () => {
+    const agent = createIdentity();
+    const chain = await credentialFor(agent, { jti: 'cred-to-revoke-1' });
+    const list = await createRevocationList({ issuer: authority, seq: 1, revoked: ['cred-to-revoke-1'] });
+    const revocation = createRevocationChecker({ anchors, source: list });
+    const { refund, execute, last } = setup(agent, { anchors, chain, revocation });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    expect(execute).not.toHaveBeenCalled();
+    expect(last()?.data?.credentialCode).toBe('ERR_REVOKED');
+  });
+});
