@@ -1,4 +1,4 @@
-import { canonicalBytes, type Signer, randomBytes, toBase64, toBase64Url } from '@agentguard/identity';
+import { canonicalBytes, type JsonValue, type Signer, randomBytes, toBase64, toBase64Url } from '@agentguard/identity';
 import { bindArgs } from './args.js';
 import { pae } from './dsse.js';
 import { AttestationError } from './errors.js';
@@ -102,7 +102,7 @@ export async function signCall(input: SignCallInput): Promise<SignedCall> {
   const { signer } = input;
   const issued = input.now ?? new Date();
   const ttlMs = input.ttlMs ?? DEFAULT_TTL_MS;
-  const { digest } = bindArgs(input.args);
+  const { args, digest } = bindArgs(input.args);
   const claimsInput = {
     callId: input.callId,
     agent: signer.id,
@@ -128,7 +128,8 @@ export async function signCall(input: SignCallInput): Promise<SignedCall> {
   const payload = canonicalBytes(statement);
   let sig: unknown;
   try {
-    sig = await signer.sign(pae(PAYLOAD_TYPE, payload));
+    // The args go along as context for a signer that decides by policy; it checks them against the digest.
+    sig = await signer.sign(pae(PAYLOAD_TYPE, payload), { args: args as JsonValue });
   } catch (cause) {
     throw new AttestationError('ERR_SIGNING_FAILED', `signer ${signer.id} failed to sign the call`, { cause });
   }

@@ -1,5 +1,39 @@
 import type { Command } from './command.js';
+import { auditCheckpointCommand } from './commands/audit-checkpoint.js';
+import { auditConsistencyCommand } from './commands/audit-consistency.js';
+import { auditProofCommand } from './commands/audit-proof.js';
+import { auditQueryCommand } from './commands/audit-query.js';
+import { auditTailCommand } from './commands/audit-tail.js';
+import { credentialInspectCommand } from './commands/credential-inspect.js';
+import { credentialIssueCommand } from './commands/credential-issue.js';
+import { credentialVerifyCommand } from './commands/credential-verify.js';
+import { keygenCommand } from './commands/keygen.js';
+import { policyCheckCommand } from './commands/policy-check.js';
+import { policyExplainCommand } from './commands/policy-explain.js';
+import { policyReplayCommand } from './commands/policy-replay.js';
+import { policySuggestCommand } from './commands/policy-suggest.js';
+import { policyTestCommand } from './commands/policy-test.js';
+import { revokeCommand } from './commands/revoke.js';
+import { signerServeCommand } from './commands/signer-serve.js';
 import { verifyCommand } from './commands/verify.js';
 
 // Every command of the CLI, in the order `--help` lists them. Add one import and one entry per command.
-export const commands: readonly Command[] = [verifyCommand];
+export const commands: readonly Command[] = [
+  verifyCommand,
+  auditCheckpointCommand,
+  auditProofCommand,
+  auditConsistencyCommand,
+  auditTailCommand,
+  auditQueryCommand,
+  policyCheckCommand,
+  policyExplainCommand,
+  policyTestCommand,
+  policyReplayCommand,
+  policySuggestCommand,
+  keygenCommand,
+  credentialIssueCommand,
+  credentialInspectCommand,
+  credentialVerifyCommand,
+  revokeCommand,
+  signerServeCommand,
+];

@@ -1,3 +1,4 @@
+import type { JsonValue } from './canonical.js';
 import { type DidKey, publicKeyToDid } from './did-key.js';
 import { generateSecretKey, publicKeyOf, SECRET_KEY_LENGTH, sign } from './ed25519.js';
 import { IdentityError } from './errors.js';
@@ -15,8 +16,11 @@ export interface Signer {
   readonly publicKey: Uint8Array;
   /** Key id: the did:key verification method, `did:key:z…#z…`. */
   readonly keyId: string;
-  /** Signs `message`; resolves to a 64-byte Ed25519 signature. */
-  sign(message: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Signs `message`; resolves to a 64-byte Ed25519 signature. `context` is informative only: a signer
+   * that decides by policy (another process) may use it, after checking it against the signed bytes.
+   */
+  sign(message: Uint8Array, context?: JsonValue): Promise<Uint8Array>;
 }
 
 /** An agent's identity: a {@link Signer} with a name, whose secret key stays inside. */

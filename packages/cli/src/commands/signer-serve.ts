@@ -1,15 +1,25 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { parseJson } from '@agentguard/identity';
 import { listenSigner, type SignerServer, serveSigner } from '@agentguard/identity/node';
+import { createPolicyEngine } from '@agentguard/policy';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_OK, UsageError } from '../command.js';
+import { createSignerAuthorizer } from '../signer-policy.js';
 import { loadKey } from './credential-common.js';
 
 const usage = `Usage: agentguard signer serve --key <file> (--socket <path> | --stdio)
-         [--allow-any] [--passphrase-env <VAR>]
+         (--policy <file> | --allow-any) [--passphrase-env <VAR>]
 
 Runs a signer process that holds the key and signs on behalf of an agent
 process, which connects with connectSigner() from @agentguard/identity/node.
 The key never leaves this process. Run it as a different user than the agent.
+
+With --policy, it signs a call envelope only when that policy allows the call,
+deciding on the signed statement itself (tool, agent, call id) and on the
+arguments the agent sends along, accepted only when their digest matches the one
+in the statement. It also signs audit-record hashes, so the agent's guard can
+keep its log. Anything else is refused.
 
 Without a policy the signer denies every request (fail closed). --allow-any
 signs everything it is asked to: it keeps the key out of the agent process but
@@ -32,6 +42,7 @@ export const signerServeCommand: Command = {
       socket: { type: 'string' },
       stdio: { type: 'boolean' },
       'allow-any': { type: 'boolean' },
+      policy: { type: 'string' },
       'passphrase-env': { type: 'string' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -39,20 +50,27 @@ export const signerServeCommand: Command = {
       throw new UsageError('give exactly one of --socket <path> or --stdio');
     const identity = await loadKey(values.key, io, values['passphrase-env']);
     const allowAny = values['allow-any'] === true;
-    const authorize = () => allowAny;
+    if (allowAny && values.policy !== undefined) throw new UsageError('give --policy or --allow-any, not both');
+    const engine =
+      values.policy === undefined
+        ? undefined
+        : createPolicyEngine(parseJson(await readFile(resolve(io.cwd, values.policy), 'utf8')));
+    const authorize = engine === undefined ? () => allowAny : createSignerAuthorizer(engine);
+    const mode =
+      engine !== undefined
+        ? ` (policy ${engine.hash})`
+        : allowAny
+          ? ' (allow-any: no policy)'
+          : ' (no policy: denying all)';
     let server: SignerServer;
     if (values.socket !== undefined) {
       const path = resolve(io.cwd, values.socket);
       server = await listenSigner({ identity, authorize, path });
-      io.stderr(
-        `signer: ${identity.id} listening on ${path}${allowAny ? ' (allow-any: no policy)' : ' (no policy: denying all)'}\n`,
-      );
+      io.stderr(`signer: ${identity.id} listening on ${path}${mode}\n`);
     } else {
       // stdout carries the protocol: all messages go to stderr.
       server = serveSigner({ identity, authorize });
-      io.stderr(
-        `signer: ${identity.id} on stdio${allowAny ? ' (allow-any: no policy)' : ' (no policy: denying all)'}\n`,
-      );
+      io.stderr(`signer: ${identity.id} on stdio${mode}\n`);
     }
     const stop = () => void server.close();
     io.signal.addEventListener('abort', stop, { once: true });
