@@ -1,14 +1,8 @@
 import { canonicalBytes, createIdentity, fromBase64, toBase64 } from '@agentguard/identity';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type ApprovalSubject,
-  argsDigest,
-  createApproval,
-  preAuthEncoding,
-  type SignedApproval,
-  verifyApproval,
-} from './approval.js';
+import { createApproval, verifyApproval } from './approval.js';
+import { type ApprovalSubject, argsDigest, preAuthEncoding, type SignedApproval } from './approval-statement.js';
 import { createMemoryStateStore } from './state-store.js';
 
 const alice = createIdentity({ name: 'alice', secretKey: new Uint8Array(32).fill(1) });

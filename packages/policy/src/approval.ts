@@ -1,19 +1,28 @@
 import {
   canonicalBytes,
   canonicalize,
-  concatBytes,
   didToPublicKey,
   fromBase64,
   fromUtf8,
   randomBytes,
   type Signer,
-  sha256Hex,
   toBase64,
   toBase64Url,
-  utf8,
   verify,
 } from '@agentguard/identity';
-import { z } from 'zod';
+import {
+  APPROVAL_PAYLOAD_TYPE,
+  type ApprovalErrorCode,
+  type ApprovalResult,
+  type ApprovalStatement,
+  type ApprovalSubject,
+  approvalStatementSchema,
+  argsDigest,
+  preAuthEncoding,
+  STATEMENT_TYPE,
+  type SignedApproval,
+  signedApprovalSchema,
+} from './approval-statement.js';
 import type { StateStore } from './state-store.js';
 
 /**
@@ -24,84 +33,6 @@ import type { StateStore } from './state-store.js';
  * encoding of the exact payload bytes, which are never re-canonicalised on
  * verification), and a nonce store lets each approval be used once only.
  */
-
-/** DSSE payload type of an approval statement. */
-export const APPROVAL_PAYLOAD_TYPE = 'application/vnd.agentguard.approval+json';
-const STATEMENT_TYPE = 'https://agentguard.dev/approval/v1';
-
-/** The statement an approver signs. */
-export const approvalStatementSchema = z
-  .object({
-    _type: z.literal(STATEMENT_TYPE),
-    approver: z.string().startsWith('did:key:z').max(128),
-    decision: z.enum(['approve', 'reject']),
-    callId: z.string().min(1).max(256),
-    tool: z.string().min(1).max(256),
-    argsDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-    policyHash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-    issuedAt: z.iso.datetime(),
-    expiresAt: z.iso.datetime(),
-    nonce: z.string().regex(/^[A-Za-z0-9_-]{22,64}$/),
-    reason: z.string().max(1024).optional(),
-  })
-  .strict();
-
-/** A DSSE envelope holding a signed approval statement. */
-export const signedApprovalSchema = z
-  .object({
-    payloadType: z.literal(APPROVAL_PAYLOAD_TYPE),
-    payload: z.string().max(16_384),
-    signatures: z.array(z.object({ keyid: z.string().max(256), sig: z.string().max(128) }).strict()).length(1),
-  })
-  .strict();
-
-/** An approval statement. */
-export type ApprovalStatement = z.infer<typeof approvalStatementSchema>;
-/** A signed approval (DSSE envelope). */
-export type SignedApproval = z.infer<typeof signedApprovalSchema>;
-
-/** The call an approval is about. */
-export interface ApprovalSubject {
-  readonly callId: string;
-  readonly tool: string;
-  /** The call's arguments; the approval binds their canonical SHA-256 digest. */
-  readonly args: unknown;
-  /** The hash of the policy that asked for approval. */
-  readonly policyHash: string;
-}
-
-/** Codes of a refused approval (returned, not thrown). */
-export type ApprovalErrorCode =
-  | 'ERR_APPROVAL_MALFORMED'
-  | 'ERR_APPROVAL_UNTRUSTED'
-  | 'ERR_APPROVAL_FORGED'
-  | 'ERR_APPROVAL_EXPIRED'
-  | 'ERR_APPROVAL_NOT_YET_VALID'
-  | 'ERR_APPROVAL_MISMATCH'
-  | 'ERR_APPROVAL_REJECTED'
-  | 'ERR_APPROVAL_REPLAYED';
-
-/** The outcome of {@link verifyApproval}. */
-export type ApprovalResult =
-  | { readonly ok: true; readonly approver: string; readonly statement: ApprovalStatement }
-  | {
-      readonly ok: false;
-      readonly code: ApprovalErrorCode;
-      readonly reason: string;
-      /** Set once the signature is known good, so a refusal can be audited with the approver's identity. */
-      readonly approver?: string;
-    };
-
-/** `sha256:` and the hex SHA-256 of the RFC 8785 canonical JSON of `args`. */
-export function argsDigest(args: unknown): string {
-  return `sha256:${sha256Hex(canonicalBytes(args))}`;
-}
-
-/** DSSE v1 pre-authentication encoding: `DSSEv1 <len> <type> <len> <body>`. */
-export function preAuthEncoding(payloadType: string, payload: Uint8Array): Uint8Array {
-  const type = utf8(payloadType);
-  return concatBytes(utf8(`DSSEv1 ${type.length} `), type, utf8(` ${payload.length} `), payload);
-}
 
 /** Options of {@link createApproval}. */
 export interface CreateApprovalOptions {

@@ -49,9 +49,8 @@ export {
 export { compileGlob, type GlobMatcher } from './glob.js';
 export { compileSafeRegex, type SafeRegex } from './safe-regex.js';
 export { normalizePath } from './path.js';
+export { createApproval, verifyApproval, type CreateApprovalOptions, type VerifyApprovalOptions } from './approval.js';
 export {
-  createApproval,
-  verifyApproval,
   argsDigest,
   approvalStatementSchema,
   signedApprovalSchema,
@@ -61,9 +60,7 @@ export {
   type SignedApproval,
   type ApprovalErrorCode,
   type ApprovalResult,
-  type CreateApprovalOptions,
-  type VerifyApprovalOptions,
-} from './approval.js';
+} from './approval-statement.js';
 export {
   runPolicyTests,
   policyTestFileSchema,
