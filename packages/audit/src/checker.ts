@@ -30,6 +30,8 @@ export class LogChecker {
   checkpoints = 0;
   lastCheckpoint: { size: number; note: string; signer: string } | undefined;
   lastType: string | undefined;
+  /** The first batched (unsigned) record not yet covered by a checkpoint. */
+  uncovered: { seq: number; signer: string } | undefined;
   private readonly seen = new Set<string>();
   private readonly keys = new Map<string, Uint8Array | undefined>();
   private readonly trust: ReadonlySet<string> | undefined;
@@ -96,7 +98,10 @@ export class LogChecker {
     const key = this.keyOf(record.signer);
     if (key === undefined)
       return fail('ERR_AUDIT_RECORD_MALFORMED', `signer ${record.signer} is not an Ed25519 did:key`);
-    if (this.signatures && !verify(fromBase64(record.sig), recordSigningBytes(hash), key)) {
+    if (record.sig === undefined) {
+      // A batched record: authenticated only once a later checkpoint by its signer covers it.
+      if (this.uncovered === undefined) this.uncovered = { seq: record.seq, signer: record.signer };
+    } else if (this.signatures && !verify(fromBase64(record.sig), recordSigningBytes(hash), key)) {
       return fail(
         'ERR_AUDIT_SIGNATURE_INVALID',
         `signature of record seq ${record.seq} does not verify under ${record.signer}`,
@@ -142,6 +147,10 @@ export class LogChecker {
     if (!bytesEqual(blob.slice(0, 4), noteKeyId(checkpoint.origin, key)))
       return 'note signature key id is not the signer';
     if (this.signatures && !verify(blob.slice(4), utf8(record.note), key)) return 'note signature does not verify';
+    if (this.uncovered !== undefined && this.uncovered.signer !== record.signer) {
+      return `batched record seq ${this.uncovered.seq} names ${this.uncovered.signer} but this checkpoint is by ${record.signer}`;
+    }
+    this.uncovered = undefined;
     this.origin = checkpoint.origin;
     this.checkpoints += 1;
     this.lastCheckpoint = {

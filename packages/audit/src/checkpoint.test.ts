@@ -201,3 +201,63 @@ describe('tampering with checkpoints', async () => {
     expect(verifyLog(sink.text(), { trust, checkpoint: other })).toMatchObject({ ok: false, line: 0 });
   });
 });
+
+describe('batched (throughput) mode', () => {
+  async function batchedLog(count: number) {
+    const sink = createMemorySink();
+    const log = createAuditLog({ sink, checkpoint: { signer: LOG_KEY, origin: 'o', everyRecords: 5, everyMs: 0 } });
+    await Promise.all(Array.from({ length: count }, (_, i) => log.appendBatched(event(i))));
+    await log.close();
+    return sink.lines;
+  }
+
+  it('writes unsigned records that the checkpoints cover, and the log verifies', async () => {
+    const lines = await batchedLog(12);
+    const records = lines.map((l) => JSON.parse(l));
+    expect(
+      records.filter((r) => r.type !== 'checkpoint').every((r) => r.sig === undefined && r.signer === LOG_KEY.id),
+    ).toBe(true);
+    expect(verifyLog(text(lines), { trust: [LOG_KEY.id] })).toMatchObject({ ok: true, sealed: true });
+    // Each record is authenticated through an inclusion proof to a signed checkpoint.
+    expect(verifyLog(text(lines), { trust: [AGENT.id] })).toMatchObject({
+      ok: false,
+      code: 'ERR_AUDIT_UNTRUSTED_SIGNER',
+    });
+  });
+
+  it('fails on batched records that no checkpoint covers yet (a cut tail)', async () => {
+    const lines = await batchedLog(12);
+    const cut = lines.slice(0, 8);
+    expect(verifyLog(text(cut), { trust: [LOG_KEY.id] })).toMatchObject({
+      ok: false,
+      line: 7,
+      code: 'ERR_AUDIT_SIGNATURE_INVALID',
+      reason: expect.stringContaining('batched'),
+    });
+  });
+
+  it('catches a batched record rewritten with its hash and the chain recomputed', async () => {
+    const lines = await batchedLog(12);
+    const forged = [...lines];
+    let prev = JSON.parse(lines[0] as string).hash as string;
+    for (let i = 1; i < 5; i++) {
+      const record = JSON.parse(lines[i] as string);
+      if (i === 2) record.tool = 'wire_money';
+      record.prev = prev;
+      const { hash } = digestBody(bodyOf(record));
+      record.hash = hash;
+      prev = hash;
+      forged[i] = recordLine(record);
+    }
+    // The records verify up to the checkpoint, whose signed prev and root no longer match.
+    expect(verifyLog(text(forged), { trust: [LOG_KEY.id] })).toMatchObject({
+      ok: false,
+      line: 6,
+      code: 'ERR_AUDIT_CHAIN_BROKEN',
+    });
+  });
+
+  it('needs a checkpoint signer', async () => {
+    await expect(createAuditLog({ sink: createMemorySink() }).appendBatched(event(0))).rejects.toThrow(TypeError);
+  });
+});

@@ -122,6 +122,7 @@ async function finish(
   }
   return Object.freeze({
     append: log.append,
+    appendBatched: log.appendBatched,
     checkpoint: log.checkpoint,
     close: log.close,
     get size() {

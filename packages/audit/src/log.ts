@@ -82,6 +82,14 @@ export interface AuditLog {
    */
   append(event: AuditEvent, signer: Signer): Promise<AuditRecord>;
   /**
+   * Throughput mode: appends `event` without a per-record signature. The record names the log key as
+   * `signer` and is covered by the next checkpoint (every N records, every T ms, at close), so it is
+   * authenticated through its inclusion proof; until then nothing vouches for it. Resolves once durable.
+   *
+   * @throws TypeError when the log has no checkpoint signer; AuditError as `append`.
+   */
+  appendBatched(event: AuditEvent): Promise<AuditRecord>;
+  /**
    * Writes a signed checkpoint of every record so far; resolves with the signed note once durable.
    * @throws TypeError when the log has no checkpoint signer; AuditError as `append`.
    */
@@ -238,7 +246,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     writer.checkUsable();
   }
 
-  async function append(event: AuditEvent, signer: Signer): Promise<AuditRecord> {
+  async function appendBatched(event: AuditEvent): Promise<AuditRecord> {
+    if (cp === undefined) throw new TypeError('batched records need a checkpoint signer (options.checkpoint)');
+    return append(event, cp.signer, true);
+  }
+
+  async function append(event: AuditEvent, signer: Signer, batched = false): Promise<AuditRecord> {
     checkState();
     const parsed = AuditEventSchema.safeParse(event);
     if (!parsed.success)
@@ -258,6 +271,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     };
     // Everything up to the end of place() runs synchronously: seq and prev follow call order.
     const placed = place(body, async (hash) => {
+      if (batched) return { ...body, hash };
       const sig = await signer.sign(recordSigningBytes(hash));
       checkSignature(sig);
       return { ...body, hash, sig: toBase64(sig) };
@@ -305,7 +319,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   };
 
   return Object.freeze({
-    append,
+    append: (event: AuditEvent, signer: Signer) => append(event, signer),
+    appendBatched,
     checkpoint,
     close,
     get size() {

@@ -76,7 +76,8 @@ export const EventRecordSchema = z.strictObject({
   ...common,
   ...AuditEventSchema.shape,
   hash: hashField,
-  sig: z.string().regex(SIG_B64, 'expected base64 of a 64-byte signature'),
+  /** Absent only for batched records, which the next checkpoint by `signer` (the log key) covers. */
+  sig: z.string().regex(SIG_B64, 'expected base64 of a 64-byte signature').optional(),
 });
 
 /** A checkpoint record: the log's own key vouching for the tree of all records before it. */

@@ -161,6 +161,16 @@ export function verifyLog(text: string, options: VerifyLogOptions = {}): LogRepo
       reason: 'last line has no newline: a torn write or a truncated file',
     };
   }
+  if (checker.uncovered !== undefined) {
+    const { seq } = checker.uncovered;
+    return {
+      ok: false,
+      records: seq,
+      line: seq + 1,
+      code: 'ERR_AUDIT_SIGNATURE_INVALID',
+      reason: `record seq ${seq} is batched (unsigned) and no checkpoint after it covers it: nothing authenticates it yet`,
+    };
+  }
   let extendsSize: number | undefined;
   if (options.checkpoint !== undefined) {
     const result = checkExtends(checker, options.checkpoint, trust);
