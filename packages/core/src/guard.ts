@@ -7,7 +7,7 @@ import {
   verifyCall,
 } from '@agentguard/attestation';
 import type { AuditEvent } from '@agentguard/audit';
-import { createPolicyEngine, type Decision } from '@agentguard/policy';
+import { createPolicyEngine, type Decision, type PolicyEngine } from '@agentguard/policy';
 import { createApprovalGate } from './approvals.js';
 import { createCredentialCheck } from './credentials.js';
 import { type Denial, type DenialOutcome, GuardError, type GuardErrorCode } from './errors.js';
@@ -46,7 +46,9 @@ import type { CallOptions, Guard, GuardedTool, GuardOptions, GuardOutcome, ToolS
  */
 export function createGuard(options: GuardOptions): Guard {
   checkOptions(options);
-  const engine = isPolicyEngine(options.policy) ? options.policy : createPolicyEngine(options.policy);
+  let current = isPolicyEngine(options.policy) ? options.policy : createPolicyEngine(options.policy);
+  // Calls that could not be recorded under a fail-open tool; written as one `gap` record once the log works again.
+  const gap = { missed: 0, since: '', lastError: '' };
   const identity = options.identity;
   const audit = options.audit;
   const trust = options.trust ?? createTrustStore([identity.id]);
@@ -56,6 +58,50 @@ export function createGuard(options: GuardOptions): Guard {
   const gate = createApprovalGate(options.approvals);
   const replayCache = createReplayCache();
   const credentials = createCredentialCheck(options.credentials);
+
+  async function flushGap(toolName: string): Promise<void> {
+    if (gap.missed === 0) return;
+    const missed = { ...gap };
+    gap.missed = 0;
+    try {
+      await audit.append(
+        {
+          type: 'gap',
+          callId: `gap:${crypto.randomUUID()}`,
+          agent: self,
+          tool: toolName,
+          data: {
+            missed: missed.missed,
+            since: missed.since,
+            until: new Date().toISOString(),
+            lastError: missed.lastError,
+          },
+        },
+        identity,
+      );
+    } catch (error) {
+      gap.missed += missed.missed;
+      if (gap.since === '' || missed.since < gap.since) gap.since = missed.since;
+      throw error;
+    }
+  }
+
+  /** Replaces the policy; the change is itself an audited event, and is refused if it cannot be recorded. */
+  async function setPolicy(policy: PolicyEngine | unknown): Promise<void> {
+    const next = isPolicyEngine(policy) ? policy : createPolicyEngine(policy);
+    const from = { hash: current.hash, mode: current.mode };
+    await audit.append(
+      {
+        type: 'mode.changed',
+        callId: `policy:${crypto.randomUUID()}`,
+        agent: self,
+        tool: '*',
+        data: { from, to: { hash: next.hash, mode: next.mode } },
+      },
+      identity,
+    );
+    current = next;
+  }
 
   function guardTool<S extends StandardSchemaV1, R>(
     spec: ToolSpec<S, R>,
@@ -69,22 +115,36 @@ export function createGuard(options: GuardOptions): Guard {
       labels: Object.freeze([...(spec.labels ?? [])]),
       timeoutMs: spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       sensitive: spec.sensitive === true,
+      auditFailure: spec.auditFailure ?? 'closed',
       execute: spec.execute,
     });
 
     async function safeRun(
       raw: unknown,
       callOptions: CallOptions,
-      held: Decision[],
+      held: Array<{ engine: PolicyEngine; decision: Decision }>,
     ): Promise<GuardOutcome<Awaited<R>>> {
+      // One policy decides the whole call, even if the guard's policy is replaced meanwhile.
+      const engine = current;
       let callId = callOptions.callId ?? crypto.randomUUID();
       // The agent is this guard's identity, or the verified signer of an incoming envelope.
       let agent: string = self;
       const base: { callId: string; tool: string; agent: string } = { callId, tool: tool.name, agent };
       const refuse = (outcome: DenialOutcome, code: GuardErrorCode, reason: string, ruleId: string | null = null) =>
         ({ agentguard: 'refused', outcome, code, reason, tool: tool.name, callId, ruleId }) satisfies Denial;
-      const record = (type: AuditEvent['type'], data: Record<string, unknown>) =>
-        audit.append({ type, callId, agent, tool: tool.name, data }, identity);
+      const record = async (type: AuditEvent['type'], data: Record<string, unknown>) => {
+        try {
+          await flushGap(tool.name);
+          await audit.append({ type, callId, agent, tool: tool.name, data }, identity);
+        } catch (error) {
+          // Fail closed unless this tool was explicitly made fail-open: then the call goes on and
+          // the gap is recorded as soon as the log takes writes again.
+          if (tool.auditFailure !== 'open') throw error;
+          if (gap.missed === 0) gap.since = new Date().toISOString();
+          gap.missed++;
+          gap.lastError = message(error);
+        }
+      };
 
       // 1. Copy and freeze the arguments, then validate that copy: what is decided on is what runs.
       let args: unknown;
@@ -173,7 +233,7 @@ export function createGuard(options: GuardOptions): Guard {
       } catch (error) {
         return refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', `policy evaluation failed: ${message(error)}`), {});
       }
-      if (decision.leases !== undefined && decision.leases.length > 0) held.push(decision);
+      if (decision.leases !== undefined && decision.leases.length > 0) held.push({ engine, decision });
       if (decision.effect === 'deny') {
         const denial = refuse('denied', 'ERR_POLICY_DENIED', decision.reason, decision.ruleId);
         return refuseAudited(denial, { decision: decisionRecord(decision) });
@@ -310,11 +370,11 @@ export function createGuard(options: GuardOptions): Guard {
 
     // Concurrency slots a decision holds go back when the call ends, however it ends.
     async function safeRunReleasing(raw: unknown, callOptions: CallOptions = {}): Promise<GuardOutcome<Awaited<R>>> {
-      const held: Decision[] = [];
+      const held: Array<{ engine: PolicyEngine; decision: Decision }> = [];
       try {
         return await safeRun(raw, callOptions, held);
       } finally {
-        for (const decision of held) await engine.release(decision).catch(() => {});
+        for (const { engine, decision } of held) await engine.release(decision).catch(() => {});
       }
     }
 
@@ -343,8 +403,11 @@ export function createGuard(options: GuardOptions): Guard {
     guard: guardTool,
     events,
     agent: self,
-    policyHash: engine.hash,
+    get policyHash() {
+      return current.hash;
+    },
     session: defaultSession,
+    setPolicy,
     close: () => audit.close(),
   });
 }

@@ -35,6 +35,13 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
    */
   readonly timeoutMs?: number;
   /**
+   * What happens when the audit log cannot write. `closed`: the call is refused (or its result withheld)
+   * with `ERR_AUDIT_FAILED`. `open`: the call goes on unrecorded, and a `gap` record saying how many
+   * events were lost, since when, is written as soon as the log takes writes again. Opt-in per tool.
+   * @default 'closed'
+   */
+  readonly auditFailure?: 'closed' | 'open';
+  /**
    * Whether the audit log records only the digest of the arguments, not their value.
    * @default false
    */
@@ -127,6 +134,12 @@ export interface Guard {
   readonly agent: string;
   /** The content hash of the policy, as recorded in every envelope. */
   readonly policyHash: string;
+  /**
+   * Replaces the policy (validated and self-tested first). The change is recorded as a `mode.changed`
+   * event with both hashes and modes; if that record cannot be written, the old policy stays.
+   * Calls already deciding finish under the policy they started with.
+   */
+  setPolicy(policy: PolicyEngine | unknown): Promise<void>;
   /** The guard's default session id (calls without `session` belong to it). */
   readonly session: string;
   /** Closes the audit log. */
