@@ -1,32 +1,59 @@
 import { isGlob, literalPrefix } from './glob.js';
 
+/** The characters after the last wildcard: every match ends with them. */
+function literalSuffix(pattern: string): string {
+  let start = pattern.length;
+  while (start > 0) {
+    const c = pattern.charCodeAt(start - 1);
+    if (c === 42 /* * */ || c === 63 /* ? */) break;
+    start--;
+  }
+  return pattern.slice(start);
+}
+
+function lengths(map: Map<string, unknown>): number[] {
+  return [...new Set([...map.keys()].map((k) => k.length))].sort((a, b) => a - b);
+}
+
 /**
  * Finds the rules that may apply to a tool name without scanning every rule.
  *
- * Exact tool names live in a Map; globs are grouped by their literal prefix
- * (the text before the first wildcard), and a lookup probes one bucket per
- * distinct prefix length. A decision therefore costs a few Map lookups plus
- * the rules that can actually match, however many rules the policy holds.
- * Candidates still go through the rule's own tool matcher.
+ * Exact tool names live in a Map. Globs are grouped by their literal prefix
+ * (the text before the first wildcard) or, when they start with a wildcard,
+ * by their literal suffix; a lookup probes one bucket per distinct prefix or
+ * suffix length. Only globs with neither (`*`, `*x*`) are candidates for every
+ * name. Candidates still go through the rule's own tool matcher.
  */
 export class RuleIndex<T extends { readonly index: number }> {
   readonly #exact = new Map<string, T[]>();
   readonly #byPrefix = new Map<string, T[]>();
+  readonly #bySuffix = new Map<string, T[]>();
+  readonly #always: T[] = [];
   #prefixLengths: number[] = [];
+  #suffixLengths: number[] = [];
 
   /** Files each rule under each of its tool patterns. */
   addAll(entries: Iterable<readonly [T, readonly string[]]>): void {
+    const file = (map: Map<string, T[]>, key: string, rule: T) => {
+      const bucket = map.get(key);
+      if (bucket === undefined) map.set(key, [rule]);
+      else if (bucket[bucket.length - 1] !== rule) bucket.push(rule);
+    };
     for (const [rule, patterns] of entries) {
       for (const pattern of patterns) {
-        const glob = isGlob(pattern);
-        const map = glob ? this.#byPrefix : this.#exact;
-        const key = glob ? literalPrefix(pattern) : pattern;
-        const bucket = map.get(key);
-        if (bucket === undefined) map.set(key, [rule]);
-        else if (bucket[bucket.length - 1] !== rule) bucket.push(rule);
+        if (!isGlob(pattern)) {
+          file(this.#exact, pattern, rule);
+          continue;
+        }
+        const prefix = literalPrefix(pattern);
+        const suffix = literalSuffix(pattern);
+        if (prefix !== '') file(this.#byPrefix, prefix, rule);
+        else if (suffix !== '') file(this.#bySuffix, suffix, rule);
+        else if (this.#always[this.#always.length - 1] !== rule) this.#always.push(rule);
       }
     }
-    this.#prefixLengths = [...new Set([...this.#byPrefix.keys()].map((k) => k.length))].sort((a, b) => a - b);
+    this.#prefixLengths = lengths(this.#byPrefix);
+    this.#suffixLengths = lengths(this.#bySuffix);
   }
 
   /** The rules filed under a pattern that may match `name`, in policy order, without duplicates. */
@@ -39,6 +66,12 @@ export class RuleIndex<T extends { readonly index: number }> {
       const bucket = this.#byPrefix.get(name.slice(0, length));
       if (bucket !== undefined) found.push(bucket);
     }
+    for (const length of this.#suffixLengths) {
+      if (length > name.length) break;
+      const bucket = this.#bySuffix.get(name.slice(name.length - length));
+      if (bucket !== undefined) found.push(bucket);
+    }
+    if (this.#always.length > 0) found.push(this.#always);
     if (found.length === 0) return [];
     if (found.length === 1) return found[0] as T[];
     const merged = found.flat().sort((a, b) => a.index - b.index);
