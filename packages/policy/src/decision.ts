@@ -62,7 +62,7 @@ export interface Decision {
   readonly ruleId: string | null;
   /** Human-readable reason, naming the rule or the default. */
   readonly reason: string;
-  /** Ids of every rule that matched (in policy order), including monitored ones. */
+  /** Ids of every rule that matched (in policy order), including monitored ones, then the limit that denied, if any. */
   readonly matched: readonly string[];
   /** `sha256:` hash of the policy that decided. */
   readonly policyHash: string;
