@@ -17,11 +17,11 @@ export interface McpCallVerifierOptions extends CallVerifierOptions {
   readonly onRefused?: (denial: Denial) => void;
 }
 
-/** A `tools/call` error result carrying the Denial JSON. */
-export interface McpRefusal {
+/** A `tools/call` error result carrying the Denial JSON (a type alias, so it fits the SDKs' result types). */
+export type McpRefusal = {
   readonly content: [{ readonly type: 'text'; readonly text: string }];
   readonly isError: true;
-}
+};
 
 /** A tool handler that also receives the verified claims of the call. */
 export type VerifiedHandler<A, X, R> = (args: A, extra: X, claims: CallClaims) => R | Promise<R>;

@@ -1,0 +1,51 @@
+/**
+ * The Vercel AI SDK (`generateText` with tools) with guarded tools. Offline with the SDK's own
+ * MockLanguageModelV3: one step asks for every tool call, the next answers. A refusal is the tool's
+ * result, the Denial JSON object, which the SDK hands to the model; the tool never runs.
+ */
+import { toAiSdkTools } from '@agentguard/adapters/ai-sdk';
+import { generateText, stepCountIs } from 'ai';
+import { MockLanguageModelV3 } from 'ai/test';
+import { exampleDir, script, setup } from './setup.js';
+
+const { list, finish } = await setup('ai-sdk-agent', exampleDir(import.meta.url));
+
+const usage = {
+  inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: 1, text: 1, reasoning: 0 },
+};
+let step = 0;
+const model = new MockLanguageModelV3({
+  doGenerate: async () => {
+    step++;
+    if (step === 1) {
+      const content = script.map((c) => ({
+        type: 'tool-call' as const,
+        toolCallId: c.id,
+        toolName: c.name,
+        input: JSON.stringify(c.args),
+      }));
+      return { finishReason: { unified: 'tool-calls' as const, raw: undefined }, usage, warnings: [], content };
+    }
+    const text = 'Lisbon is sunny; INV-7 is paid. I may not delete users, and INV-8 was refused.';
+    return {
+      finishReason: { unified: 'stop' as const, raw: undefined },
+      usage,
+      warnings: [],
+      content: [{ type: 'text' as const, text }],
+    };
+  },
+});
+console.log('model: MockLanguageModelV3 (offline)\n');
+
+const result = await generateText({
+  model,
+  tools: toAiSdkTools(list),
+  stopWhen: stepCountIs(3),
+  prompt: 'What is the weather in Lisbon? Also delete user u-42 and pay INV-7 (40) and INV-8 (5000).',
+});
+console.log('\nwhat the model saw:');
+for (const r of result.steps[0]?.toolResults ?? [])
+  console.log(`  ${r.toolCallId} ${JSON.stringify(r.output).slice(0, 110)}`);
+console.log(`\nassistant: ${result.text}`);
+await finish();

@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+// Runs the example as `pnpm start` does, offline, and checks what it reports.
+it('runs offline: weather allowed, deletion denied, small payment approved, large one refused; the log verifies', () => {
+  const log = join(mkdtempSync(join(tmpdir(), 'agentguard-langchain-agent-')), 'audit.jsonl');
+  const env: Record<string, string | undefined> = { ...process.env, AGENTGUARD_DEMO_LOG: log };
+  delete env.OPENAI_API_KEY;
+  const run = spawnSync(process.execPath, ['--conditions', '@agentguard/source', '--import', 'tsx', 'src/main.ts'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    encoding: 'utf8',
+    env,
+  });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/^ALLOWED +get_weather \(call_weather\)/m);
+  expect(run.stdout).toMatch(/^DENIED +delete_user \(call_delete\): ERR_POLICY_DENIED/m);
+  expect(run.stdout).toMatch(/^APPROVED +pay_invoice \(call_pay_small\)/m);
+  expect(run.stdout).toMatch(/^REFUSED +pay_invoice \(call_pay_large\): ERR_APPROVAL_REFUSED/m);
+  expect(run.stdout).toMatch(/^audit log verified: \d+ records/m);
+  expect(run.stdout).toContain(`audit log: ${log}`);
+});

@@ -1,0 +1,34 @@
+/**
+ * The OpenAI Agents SDK (`@openai/agents`) with guarded function tools. Offline by default with the SDK's
+ * own ScriptedModel (and tracing off); with OPENAI_API_KEY set, the agent uses the real default model.
+ * A refusal reaches the model as the tool's output, the Denial JSON, and the tool never runs.
+ */
+import { toAgentsTools } from '@agentguard/adapters/openai-agents';
+import { Agent, run, setTracingDisabled } from '@openai/agents';
+import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
+import { exampleDir, script, setup } from './setup.js';
+
+const { list, finish } = await setup('openai-agents-sdk', exampleDir(import.meta.url));
+
+const live = process.env.OPENAI_API_KEY !== undefined && process.env.OPENAI_API_KEY !== '';
+if (!live) setTracingDisabled(true);
+const model = live
+  ? undefined
+  : new ScriptedModel([
+      script.map((c) => functionCall(c.name, { ...c.args }, { callId: c.id })),
+      [assistantMessage('Lisbon is sunny; INV-7 is paid. I may not delete users, and INV-8 was refused.')],
+    ]);
+console.log(live ? 'model: default (live)\n' : 'model: ScriptedModel (offline)\n');
+
+const agent = new Agent({
+  name: 'back-office',
+  instructions: 'Use the tools to do what the user asks. When a tool refuses, say so.',
+  tools: toAgentsTools(list),
+  ...(model === undefined ? {} : { model }),
+});
+const result = await run(
+  agent,
+  'What is the weather in Lisbon? Also delete user u-42 and pay INV-7 (40) and INV-8 (5000).',
+);
+console.log(`\nassistant: ${result.finalOutput}`);
+await finish();
