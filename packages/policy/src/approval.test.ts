@@ -205,6 +205,30 @@ describe('approvals', () => {
     );
   });
 
+  it('handles a batch of parallel calls: approve some, reject others, each bound to its own call', async () => {
+    const calls = Array.from({ length: 6 }, (_, i) => ({
+      ...subject,
+      callId: `batch-${i}`,
+      args: { orderId: `o-${i}`, amount: i * 10 },
+    }));
+    const approvals = await Promise.all(
+      calls.map((c, i) => createApproval(c, { approver: alice, now, decision: i % 2 === 0 ? 'approve' : 'reject' })),
+    );
+    const opts = verifyOpts();
+    const results = await Promise.all(calls.map((c, i) => verifyApproval(approvals[i], c, opts)));
+    expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual([
+      'ok',
+      'ERR_APPROVAL_REJECTED',
+      'ok',
+      'ERR_APPROVAL_REJECTED',
+      'ok',
+      'ERR_APPROVAL_REJECTED',
+    ]);
+    // Every call got an answer, and none can be reused for a sibling call.
+    const swapped = await verifyApproval(approvals[0], calls[2] as ApprovalSubject, verifyOpts());
+    expect(swapped).toMatchObject({ ok: false, code: 'ERR_APPROVAL_MISMATCH' });
+  });
+
   it('refuses misuse with TypeError/RangeError', async () => {
     await expect(createApproval(subject, { approver: {} as never, now })).rejects.toThrow(TypeError);
     await expect(createApproval(subject, { approver: alice, expiresInMs: 0 })).rejects.toThrow(RangeError);

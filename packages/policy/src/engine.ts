@@ -3,7 +3,7 @@ import type { Decision, DecisionRequest } from './decision.js';
 import { assertRequest, evaluate, failClosed } from './evaluate.js';
 import { compileLimits } from './limits.js';
 import { normalizePath } from './path.js';
-import { parsePolicy, policyHash } from './parse.js';
+import { ensurePolicy, policyHash } from './parse.js';
 import type { Policy, PolicyMode } from './schema.js';
 import { runSelfTest } from './self-test.js';
 import { createMemoryStateStore, type StateStore } from './state-store.js';
@@ -73,7 +73,7 @@ export interface PolicyEngine {
  * Validates `policy`, compiles and indexes its rules, proves it denies a
  * canary call (the restraint self-test), and returns an armed engine.
  *
- * @param policy - a policy document (validated here even when it came from {@link parsePolicy}).
+ * @param policy - a policy document, or a policy {@link parsePolicy} returned (not validated twice).
  * @param options - see {@link PolicyEngineOptions}.
  * @returns a frozen engine.
  * @throws PolicyError `ERR_POLICY_INVALID` when the policy is not valid; `ERR_POLICY_SELF_TEST` when it
@@ -100,7 +100,7 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
   if (!Number.isFinite(sessionTtlMs) || sessionTtlMs <= 0) {
     throw new RangeError(`"sessionTtlMs" expected a positive number, got ${sessionTtlMs}`);
   }
-  const parsed = parsePolicy(policy);
+  const parsed = ensurePolicy(policy);
   const hash = policyHash(parsed);
   const mode = parsed.mode ?? 'enforce';
   const compiled = compilePolicy(parsed);

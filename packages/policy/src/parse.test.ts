@@ -109,3 +109,14 @@ describe('policyHash', () => {
     expect(policyHash(other)).not.toBe(policyHash(parsePolicy(valid)));
   });
 });
+
+describe('validate once', () => {
+  it('reuses a parsed policy and still validates anything else, even a look-alike', async () => {
+    const { ensurePolicy } = await import('./parse.js');
+    const parsed = parsePolicy(valid);
+    expect(ensurePolicy(parsed)).toBe(parsed);
+    const copy = JSON.parse(JSON.stringify(parsed)) as typeof parsed;
+    expect(ensurePolicy(copy)).not.toBe(copy);
+    expect(() => ensurePolicy({ ...parsed, version: 2 })).toThrow(PolicyError);
+  });
+});

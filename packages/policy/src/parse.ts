@@ -75,7 +75,17 @@ export function parsePolicy(json: unknown): Policy {
       issues: [{ path: '$', message }],
     });
   }
-  return deepFreeze(result.data);
+  const policy = deepFreeze(result.data);
+  validated.add(policy);
+  return policy;
+}
+
+// Policies this module validated and deep-froze: they cannot have changed since, so they need no second pass.
+const validated = new WeakSet<object>();
+
+/** Validates `json` unless it is a policy {@link parsePolicy} already returned (validate once, at the boundary). */
+export function ensurePolicy(json: unknown): Policy {
+  return typeof json === 'object' && json !== null && validated.has(json) ? (json as Policy) : parsePolicy(json);
 }
 
 function deepFreeze<T>(value: T): T {
