@@ -253,12 +253,18 @@ describe('guard()', () => {
     expect(execute).not.toHaveBeenCalled();
   });
 
-  it('2,000 concurrent calls give 2,000 well-ordered outcome records and a log that verifies', async () => {
+  it('10,000 concurrent calls give 10,000 well-ordered outcome records and a log that verifies', async () => {
     const { ag, sink, identity, calls } = setup();
     const add = ag.guard({ name: 'add', schema: addSchema, execute: ({ a, b }) => a + b });
-    const results = await Promise.all(Array.from({ length: 2_000 }, (_, i) => add({ a: i, b: 1 })));
-    expect(results[1_999]).toBe(2_000);
-    expect(calls().filter((r) => r.type === 'call.completed')).toHaveLength(2_000);
+    const results = await Promise.all(Array.from({ length: 10_000 }, (_, i) => add({ a: i, b: 1 })));
+    expect(results[9_999]).toBe(10_000);
+    expect(calls().filter((r) => r.type === 'call.completed')).toHaveLength(10_000);
+    // Well ordered: sequence numbers without gaps, and each call's request before its outcome.
+    const all = sink.lines.map((l) => JSON.parse(l) as { seq: number; type: string; callId: string });
+    expect(all.every((r, i) => r.seq === i)).toBe(true);
+    const requestedAt = new Map(all.filter((r) => r.type === 'call.requested').map((r) => [r.callId, r.seq]));
+    expect(requestedAt.size).toBe(10_000);
+    for (const r of all) if (r.type === 'call.completed') expect(requestedAt.get(r.callId)).toBeLessThan(r.seq);
     expect(verifyLog(sink.text(), { trust: [identity.id] }).ok).toBe(true);
   }, 120_000);
 });
