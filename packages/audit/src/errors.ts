@@ -15,7 +15,6 @@
  * | `ERR_AUDIT_CHECKPOINT_INVALID` | a checkpoint is malformed, badly signed, or names a root the records do not give |
  * | `ERR_AUDIT_TRUNCATED` | the log is shorter than a checkpoint it must extend: records were cut off |
  * | `ERR_AUDIT_FORKED` | the log's records are not the ones a checkpoint it must extend commits to |
- * | `ERR_AUDIT_PROOF_INVALID` | an inclusion or consistency proof does not verify, or cannot be made for these sizes |
  * | `ERR_AUDIT_EVENT_INVALID` | `append` got an event that is not plain JSON of the expected shape |
  * | `ERR_AUDIT_SINK_FAILED` | a sink could not make a record durable; the record is not in the log |
  * | `ERR_AUDIT_CLOSED` | the log or sink is closed |
@@ -31,7 +30,6 @@ export type AuditErrorCode =
   | 'ERR_AUDIT_CHECKPOINT_INVALID'
   | 'ERR_AUDIT_TRUNCATED'
   | 'ERR_AUDIT_FORKED'
-  | 'ERR_AUDIT_PROOF_INVALID'
   | 'ERR_AUDIT_EVENT_INVALID'
   | 'ERR_AUDIT_SINK_FAILED'
   | 'ERR_AUDIT_CLOSED';
@@ -48,7 +46,6 @@ export const AUDIT_ERROR_CODES: readonly AuditErrorCode[] = Object.freeze([
   'ERR_AUDIT_CHECKPOINT_INVALID',
   'ERR_AUDIT_TRUNCATED',
   'ERR_AUDIT_FORKED',
-  'ERR_AUDIT_PROOF_INVALID',
   'ERR_AUDIT_EVENT_INVALID',
   'ERR_AUDIT_SINK_FAILED',
   'ERR_AUDIT_CLOSED',
