@@ -39,7 +39,16 @@ export async function run(): Promise<BenchResult[]> {
   const guarded = ag.guard({ name: 'get_weather', schema, execute });
   const denied = ag.guard({ name: 'delete_all', schema, execute });
 
+  const logKey = createIdentity({ name: 'log key' });
+  const batchedGuard = createGuard({
+    identity: createIdentity({ name: 'bench' }),
+    policy: { version: 1, rules: [{ id: 'weather', effect: 'allow', tools: ['get_weather'] }] },
+    audit: createAuditLog({ sink: createMemorySink(), checkpoint: { signer: logKey, everyRecords: 1000, everyMs: 0 } }),
+  });
+  const batched = batchedGuard.guard({ name: 'get_weather', schema, execute, signing: 'batched' });
+
   const bare = await measure(() => execute(schema.parse(args)));
+  const throughput = await measure(() => batched(args));
   const allowed = await measure(() => guarded(args));
   const refused = await measure(() => denied.safeRun(args));
   return [
@@ -50,6 +59,13 @@ export async function run(): Promise<BenchResult[]> {
       baseline: 'time of a bare call',
       ratio: bare / allowed,
       note: `${(1e6 / allowed).toFixed(0)} µs per call`,
+    },
+    {
+      name: 'guarded call, batched signing (memory sink)',
+      opsPerSec: throughput,
+      baseline: 'time of a bare call',
+      ratio: bare / throughput,
+      note: `${(1e6 / throughput).toFixed(0)} µs per call; covered by a checkpoint every 1,000 records`,
     },
     {
       name: 'guarded call, denied (memory sink)',

@@ -30,6 +30,9 @@ import {
 } from './support.js';
 import type { CallOptions, Guard, GuardedTool, GuardOptions, GuardOutcome, ToolSpec } from './types.js';
 
+// Marks the throughput-mode path through envelope signing (not an error).
+const BATCHED = Symbol('batched');
+
 /**
  * Creates a guard for one agent: every tool it guards has its calls signed,
  * checked against the policy and written to the audit log.
@@ -116,6 +119,7 @@ export function createGuard(options: GuardOptions): Guard {
       timeoutMs: spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       sensitive: spec.sensitive === true,
       auditFailure: spec.auditFailure ?? 'closed',
+      batched: spec.signing === 'batched',
       execute: spec.execute,
     });
 
@@ -135,7 +139,8 @@ export function createGuard(options: GuardOptions): Guard {
       const record = async (type: AuditEvent['type'], data: Record<string, unknown>) => {
         try {
           await flushGap(tool.name);
-          await audit.append({ type, callId, agent, tool: tool.name, data }, identity);
+          const event = { type, callId, agent, tool: tool.name, data };
+          await (tool.batched ? audit.appendBatched(event) : audit.append(event, identity));
         } catch (error) {
           // Fail closed unless this tool was explicitly made fail-open: then the call goes on and
           // the gap is recorded as soon as the log takes writes again.
@@ -165,6 +170,10 @@ export function createGuard(options: GuardOptions): Guard {
       //    another process, verify the caller's envelope (trust, args digest, freshness, replay).
       let envelope: unknown = callOptions.envelope;
       try {
+        if (envelope === undefined && tool.batched) {
+          // Throughput mode: no envelope; the records are covered by the log's next signed checkpoint.
+          throw BATCHED;
+        }
         if (envelope === undefined) {
           const signed = await signCall({ signer: identity, callId, tool: tool.name, args, policyHash: engine.hash });
           envelope = signed.envelope;
@@ -188,9 +197,11 @@ export function createGuard(options: GuardOptions): Guard {
         base.callId = callId;
         base.agent = agent;
       } catch (error) {
-        return refuseAudited(refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`), {
-          argsDigest,
-        });
+        if (error !== BATCHED) {
+          return refuseAudited(refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`), {
+            argsDigest,
+          });
+        }
       }
 
       // 3. Record the request before deciding: an attempt is never lost, even if the process dies.
@@ -198,7 +209,7 @@ export function createGuard(options: GuardOptions): Guard {
         await record('call.requested', {
           argsDigest,
           ...(tool.sensitive ? {} : { args }),
-          envelope,
+          ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
           policyHash: engine.hash,
           tags: tool.tags,
         });

@@ -35,6 +35,15 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
    */
   readonly timeoutMs?: number;
   /**
+   * How calls are authenticated. `per-call`: each call's envelope is signed by the agent and verified, and
+   * each audit record is signed. `batched` (throughput mode, for high-rate tools): no envelope, and records
+   * are hash-chained without their own signature, covered by the log's next signed checkpoint (every N
+   * records, every T ms, and at close), so each call is vouched for through its inclusion proof, but only
+   * once that checkpoint is written. Needs an audit log with a checkpoint signer.
+   * @default 'per-call'
+   */
+  readonly signing?: 'per-call' | 'batched';
+  /**
    * What happens when the audit log cannot write. `closed`: the call is refused (or its result withheld)
    * with `ERR_AUDIT_FAILED`. `open`: the call goes on unrecorded, and a `gap` record saying how many
    * events were lost, since when, is written as soon as the log takes writes again. Opt-in per tool.
