@@ -114,7 +114,26 @@ describe.skipIf(binary === undefined)('Redis state store (real redis-server on a
     expect(effects).toEqual(['allow', 'allow', 'deny']);
   });
 
-  it('turns a lost connection into denials', async () => {
+  it('replaces a connection the server dropped', async () => {
+    const store = await createRedisStateStore({ url });
+    stores.push(store);
+    expect(await store.incrBy('reconnect:a', 1, 60_000)).toBe(1);
+    const { connectResp } = await import('./resp.js');
+    const raw = await connectResp({
+      host: '127.0.0.1',
+      port: Number(new URL(url).port),
+      connectTimeoutMs: 1000,
+      commandTimeoutMs: 1000,
+    });
+    const killed = (await raw.command(['CLIENT', 'KILL', 'TYPE', 'normal'])) as number;
+    await raw.close();
+    expect(killed).toBeGreaterThan(0);
+    // A command racing the drop may fail (and its decision deny); the store then reconnects.
+    await store.incrBy('reconnect:a', 1, 60_000).catch(() => undefined);
+    expect(await store.incrBy('reconnect:b', 1, 60_000)).toBe(1);
+  });
+
+  it('turns a closed store into denials', async () => {
     const store = await createRedisStateStore({ url });
     await store.close();
     const engine = createPolicyEngine(
@@ -127,7 +146,7 @@ describe.skipIf(binary === undefined)('Redis state store (real redis-server on a
     );
     const d = await engine.decide({ agent: { id: 'a', name: 'a' }, tool: { name: 'x' }, args: {} });
     expect(d.effect).toBe('deny');
-    expect(d.reason).toMatch(/redis: connection closed/);
+    expect(d.reason).toMatch(/redis: store closed/);
   });
 });
 

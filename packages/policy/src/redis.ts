@@ -74,24 +74,45 @@ function checkKey(key: string): void {
 export async function createRedisStateStore(options: RedisStateStoreOptions = {}): Promise<StateStore> {
   const url = new URL(options.url ?? 'redis://127.0.0.1:6379');
   if (url.protocol !== 'redis:') throw new TypeError(`"url" expected a redis:// URL, got ${url.protocol}`);
-  const client: RespClient = await connectResp({
+  const connectOptions = {
     host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     port: url.port === '' ? 6379 : Number(url.port),
     connectTimeoutMs: options.connectTimeoutMs ?? 5000,
     commandTimeoutMs: options.commandTimeoutMs ?? 5000,
-  });
-  try {
-    if (url.password !== '') {
-      const user = decodeURIComponent(url.username);
-      const password = decodeURIComponent(url.password);
-      await client.command(user === '' ? ['AUTH', password] : ['AUTH', user, password]);
+  };
+  const open = async (): Promise<RespClient> => {
+    const c = await connectResp(connectOptions);
+    try {
+      if (url.password !== '') {
+        const user = decodeURIComponent(url.username);
+        const password = decodeURIComponent(url.password);
+        await c.command(user === '' ? ['AUTH', password] : ['AUTH', user, password]);
+      }
+      const db = url.pathname.replace(/^\//, '');
+      if (db !== '') await c.command(['SELECT', Number(db)]);
+    } catch (error) {
+      await c.close();
+      throw error;
     }
-    const db = url.pathname.replace(/^\//, '');
-    if (db !== '') await client.command(['SELECT', Number(db)]);
-  } catch (error) {
-    await client.close();
-    throw error;
-  }
+    return c;
+  };
+  let current: Promise<RespClient> = Promise.resolve(await open());
+  let closedByUser = false;
+  // A broken connection (server restart, network) is replaced on the next command; the
+  // commands that were in flight fail, and the decisions waiting on them deny.
+  const command = async (args: readonly (string | number)[]): Promise<RespValue> => {
+    if (closedByUser) throw new PolicyError('ERR_STATE_STORE', 'redis: store closed');
+    let c = await current;
+    if (!c.alive) {
+      const next = open();
+      current = next;
+      c = await next.catch((error: unknown) => {
+        if (current === next) current = Promise.resolve(c);
+        throw error;
+      });
+    }
+    return c.command(args);
+  };
   const number = (v: RespValue, what: string): number => {
     const n = typeof v === 'number' ? v : Number(v);
     if (!Number.isFinite(n)) throw new PolicyError('ERR_STATE_STORE', `redis: ${what} returned ${JSON.stringify(v)}`);
@@ -102,12 +123,12 @@ export async function createRedisStateStore(options: RedisStateStoreOptions = {}
       checkKey(key);
       if (!Number.isFinite(n)) throw new RangeError(`"n" expected a finite number, got ${n}`);
       const ttl = positive(ttlMs, 'ttlMs');
-      return number(await client.command(['EVAL', INCR, 1, key, String(n), ttl]), 'incrBy');
+      return number(await command(['EVAL', INCR, 1, key, String(n), ttl]), 'incrBy');
     },
     async take(key: string, bucket: TokenBucket): Promise<TakeResult> {
       checkKey(key);
       const { capacity, refillPerSecond, cost, nowMs } = bucket;
-      const reply = await client.command(['EVAL', TAKE, 1, key, capacity, refillPerSecond, cost, nowMs]);
+      const reply = await command(['EVAL', TAKE, 1, key, capacity, refillPerSecond, cost, nowMs]);
       if (!Array.isArray(reply) || reply.length !== 2) {
         throw new PolicyError('ERR_STATE_STORE', 'redis: take returned an unexpected reply');
       }
@@ -117,18 +138,21 @@ export async function createRedisStateStore(options: RedisStateStoreOptions = {}
       checkKey(key);
       const ttl = positive(ttlMs, 'ttlMs');
       if (members.length === 0) return;
-      await client.command(['EVAL', SADD, 1, key, ttl, ...members]);
+      await command(['EVAL', SADD, 1, key, ttl, ...members]);
     },
     async members(key: string): Promise<readonly string[]> {
       checkKey(key);
-      const reply = await client.command(['SMEMBERS', key]);
+      const reply = await command(['SMEMBERS', key]);
       return Array.isArray(reply) ? reply.map(String).sort() : [];
     },
     async setIfAbsent(key: string, ttlMs: number): Promise<boolean> {
       checkKey(key);
       const ttl = positive(ttlMs, 'ttlMs');
-      return (await client.command(['SET', key, '1', 'NX', 'PX', ttl])) === 'OK';
+      return (await command(['SET', key, '1', 'NX', 'PX', ttl])) === 'OK';
     },
-    close: () => client.close(),
+    async close(): Promise<void> {
+      closedByUser = true;
+      await (await current).close();
+    },
   });
 }

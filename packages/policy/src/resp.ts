@@ -70,6 +70,8 @@ export function parseReply(buf: Buffer, offset: number): [RespValue | RespError,
 
 /** A connected client. */
 export interface RespClient {
+  /** False once the connection is closed or broken; it never reopens (make a new client). */
+  readonly alive: boolean;
   command(args: readonly (string | number)[]): Promise<RespValue>;
   close(): Promise<void>;
 }
@@ -132,6 +134,9 @@ export function connectResp(options: RespConnectOptions): Promise<RespClient> {
       buffer = buffer.subarray(offset);
     });
     const client: RespClient = {
+      get alive() {
+        return !closed;
+      },
       command(args) {
         if (closed) return Promise.reject(new PolicyError('ERR_STATE_STORE', 'redis: connection closed'));
         return new Promise<RespValue>((resolve, reject) => {
