@@ -183,6 +183,13 @@ describe('verifyLog', () => {
     expect(fromUtf8(pae('é', utf8('ü')))).toBe('DSSEv1 2 é 2 ü');
   });
 
+  it('reports progress', async () => {
+    const sink = await writeLog(3);
+    const calls: [number, number][] = [];
+    verifyLog(sink.text(), { onProgress: (n, total) => calls.push([n, total]) });
+    expect(calls).toEqual([[3, 3]]);
+  });
+
   it.each([
     ['a number', 42],
     ['undefined', undefined],

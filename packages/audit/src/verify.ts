@@ -22,6 +22,11 @@ export interface VerifyLogOptions {
    * @default none
    */
   readonly checkpoint?: string;
+  /**
+   * Called every 10,000 lines and at the end with the lines checked and the total, for progress on a terminal.
+   * @default none
+   */
+  readonly onProgress?: (checked: number, total: number) => void;
 }
 
 /** A log that passed every check. */
@@ -148,10 +153,14 @@ export function verifyLog(text: string, options: VerifyLogOptions = {}): LogRepo
   }
   const checker = new LogChecker({ trust });
   const { lines, torn } = splitLines(text);
+  const progress = options.onProgress;
+  if (progress !== undefined && typeof progress !== 'function') throw new TypeError('"onProgress" expected a function');
   for (const [i, line] of lines.entries()) {
     const { problem } = checker.check(line);
     if (problem !== undefined) return { ok: false, records: checker.records, line: i + 1, ...problem };
+    if (progress !== undefined && (i + 1) % 10_000 === 0) progress(i + 1, lines.length);
   }
+  progress?.(lines.length, lines.length);
   if (torn !== undefined) {
     return {
       ok: false,

@@ -38,7 +38,12 @@ export const verifyCommand: Command = {
     const report = verifyLog(text, {
       ...(trust === undefined ? {} : { trust }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
+      // A long verification shows progress on a terminal (stderr, rewritten in place).
+      ...(io.isTTY
+        ? { onProgress: (n: number, total: number) => io.stderr(`\rverifying ${n} / ${total} records`) }
+        : {}),
     });
+    if (io.isTTY) io.stderr('\r\u001b[K');
     if (!report.ok) {
       io.stdout(`FAIL ${report.line === 0 ? path : where(report.line)}: ${report.code}: ${report.reason}\n`);
       io.stdout(
