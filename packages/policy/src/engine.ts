@@ -118,7 +118,7 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
         effect: 'allow',
         ruleId: null,
         reason: 'policy mode is off: not evaluated',
-        matched: [],
+        matched: Object.freeze([]),
         policyHash: hash,
         mode,
       };
@@ -146,7 +146,9 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
       }
     }
     const taintKey = `${prefix}taint:${sessionId}`;
-    const taint = needsTaint ? new Set(await store.members(taintKey)) : undefined;
+    // Read the session's taint only when a rule that may apply to this tool consults it.
+    const taint =
+      needsTaint && candidates.some((r) => r.needsTaint) ? new Set(await store.members(taintKey)) : undefined;
     const ctx: MatchContext = {
       request,
       now,
