@@ -40,6 +40,7 @@ function runtimePackages(entry: string): Set<string> {
 const frameworks = [
   'langchain',
   '@langchain/core',
+  '@langchain/langgraph',
   'openai',
   '@openai/agents',
   'ai',
@@ -51,7 +52,7 @@ const frameworks = [
 describe('importing one adapter never loads another framework', () => {
   it.each([
     ['index', []],
-    ['langchain/index', ['langchain', '@langchain/core']],
+    ['langchain/index', ['langchain', '@langchain/core', '@langchain/langgraph']],
     ['openai/index', []],
     ['openai-agents/index', ['@openai/agents']],
     ['ai-sdk/index', ['ai']],

@@ -1,5 +1,6 @@
-import type { Guard, StandardSchemaV1 } from '@agentguard/core';
+import type { Guard, GuardOutcome, StandardSchemaV1 } from '@agentguard/core';
 import { ToolMessage } from '@langchain/core/messages';
+import { interrupt } from '@langchain/langgraph';
 import { createMiddleware } from 'langchain';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { denialText, settle } from '../shared/outcome.js';
@@ -17,8 +18,34 @@ export interface GuardedToolFacts {
   readonly sensitive?: boolean;
 }
 
+/**
+ * The value of a LangGraph interrupt raised for a call the policy sends to a human. Resume the run with
+ * `new Command({ resume: { [interruptId]: approval } })`, where `approval` is a signed approval of exactly
+ * this call (`createApproval({ callId, tool, args, policyHash }, { approver, decision })` from
+ * `@agentguard/policy`). The guard verifies it (a trusted approver, this call, these arguments, this policy,
+ * fresh, unused): an approval that came back from a client is never trusted on its word. Resuming with
+ * anything else leaves the call refused with `ERR_APPROVAL_REQUIRED`.
+ */
+export interface ApprovalInterrupt {
+  readonly agentguard: 'approval_required';
+  readonly tool: string;
+  readonly callId: string;
+  readonly args: unknown;
+  readonly reason: string;
+  readonly ruleId: string | null;
+  readonly policyHash: string;
+}
+
 /** Options of {@link createGuardMiddleware}. */
 export interface GuardMiddlewareOptions extends AdapterOptions {
+  /**
+   * What a call the policy sends to a human does: `'result'` refuses it with `ERR_APPROVAL_REQUIRED` (or
+   * lets the guard's own `approvals.approver` decide); `'interrupt'` pauses the run with a LangGraph
+   * interrupt carrying an {@link ApprovalInterrupt}, one per call, so parallel calls are decided as a
+   * batch, and resumes the call with the signed approval given on resume. Needs a checkpointer.
+   * @default 'result'
+   */
+  readonly approvals?: 'result' | 'interrupt';
   /**
    * Tags, labels and timeouts per tool name.
    * @default {} (every tool untagged, 30 s timeout)
@@ -58,6 +85,12 @@ function isStandardSchema(value: unknown): value is StandardSchemaV1 {
 export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOptions = {}) {
   if (typeof guard?.guard !== 'function') throw new TypeError('"guard" expected a Guard (createGuard())');
   const normalized = normalizeAdapterOptions(options);
+  const approvals = options.approvals ?? 'result';
+  if (approvals !== 'result' && approvals !== 'interrupt') {
+    throw new TypeError(`"approvals" expected 'result' or 'interrupt', got ${JSON.stringify(approvals)}`);
+  }
+  // Calls that raised an interrupt: on resume LangGraph runs the node again, and they go straight to it.
+  const awaiting = new Set<string>();
   const facts = { ...(options.tools ?? {}) };
   // One guarded tool per tool name; the handler of the call in flight is found by call id.
   const guardedByName = new Map<string, AnyGuardedTool>();
@@ -98,8 +131,26 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
         handler({ ...request, toolCall: { ...request.toolCall, args: args as Record<string, unknown> } }),
       );
       try {
-        const outcome = await guarded.safeRun(request.toolCall.args, { callId });
-        const settled = settle(outcome, normalized);
+        const args = request.toolCall.args;
+        let outcome = awaiting.has(callId) ? undefined : await guarded.safeRun(args, { callId });
+        if (approvals === 'interrupt' && (outcome === undefined || needsApproval(outcome))) {
+          awaiting.add(callId);
+          const denial = outcome?.ok === false ? outcome.denial : undefined;
+          const ask: ApprovalInterrupt = {
+            agentguard: 'approval_required',
+            tool: request.toolCall.name,
+            callId,
+            args,
+            reason: denial?.reason ?? 'the policy requires approval',
+            ruleId: denial?.ruleId ?? null,
+            policyHash: guard.policyHash,
+          };
+          // Throws GraphInterrupt the first time; returns the resume value when the run is resumed.
+          const approval: unknown = interrupt(ask);
+          awaiting.delete(callId);
+          outcome = await guarded.safeRun(args, { callId, approval });
+        }
+        const settled = settle(outcome ?? (await guarded.safeRun(args, { callId })), normalized);
         if (settled.ok) return settled.value as HandlerResult;
         return new ToolMessage({
           content: denialText(settled.denial),
@@ -112,6 +163,10 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
       }
     },
   });
+}
+
+function needsApproval(outcome: GuardOutcome<unknown>): boolean {
+  return !outcome.ok && outcome.denial.code === 'ERR_APPROVAL_REQUIRED';
 }
 
 // Validates with the tool's schema but hands on the input unchanged (LangChain parses it again on invoke).

@@ -1,0 +1,97 @@
+import { createAuditLog, createMemorySink } from '@agentguard/audit';
+import { createGuard } from '@agentguard/core';
+import { createIdentity } from '@agentguard/identity';
+import { createApproval } from '@agentguard/policy';
+import { ToolMessage } from '@langchain/core/messages';
+import { tool } from '@langchain/core/tools';
+import { Command, MemorySaver } from '@langchain/langgraph';
+import { createAgent, FakeToolCallingModel } from 'langchain';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type ApprovalInterrupt, createGuardMiddleware } from './index.js';
+
+const policy = {
+  version: 1,
+  rules: [{ id: 'pay-needs-human', effect: 'require_approval', tools: ['pay'], reason: 'payments need a human' }],
+};
+
+function setup() {
+  const human = createIdentity({ name: 'approver' });
+  const sink = createMemorySink();
+  const ag = createGuard({
+    identity: createIdentity({ name: 'agent' }),
+    policy,
+    audit: createAuditLog({ sink }),
+    approvals: { approvers: [human.id] },
+  });
+  const paid: string[] = [];
+  const pay = tool(
+    async ({ invoice }: { invoice: string }) => {
+      paid.push(invoice);
+      return `paid ${invoice}`;
+    },
+    { name: 'pay', description: 'Pay an invoice', schema: z.object({ invoice: z.string() }) },
+  );
+  const model = new FakeToolCallingModel({
+    toolCalls: [
+      [
+        { name: 'pay', args: { invoice: 'INV-1' }, id: 'p1' },
+        { name: 'pay', args: { invoice: 'INV-2' }, id: 'p2' },
+        { name: 'pay', args: { invoice: 'INV-3' }, id: 'p3' },
+      ],
+      [],
+    ],
+  });
+  const agent = createAgent({
+    model,
+    tools: [pay],
+    middleware: [createGuardMiddleware(ag, { approvals: 'interrupt' })],
+    checkpointer: new MemorySaver(),
+  });
+  return { human, agent, paid, sink };
+}
+
+describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
+  it('pauses parallel calls as a batch of interrupts and resumes each with its signed approval, verified by the guard', async () => {
+    const { human, agent, paid } = setup();
+    const config = { configurable: { thread_id: 'approvals-1' } };
+    const first = (await agent.invoke({ messages: [{ role: 'user', content: 'pay all three' }] }, config)) as {
+      __interrupt__?: { id: string; value: ApprovalInterrupt }[];
+    };
+    const asks = first.__interrupt__ ?? [];
+    expect(asks.map((i) => i.value.callId).sort()).toEqual(['p1', 'p2', 'p3']);
+    expect(asks[0]?.value).toMatchObject({
+      agentguard: 'approval_required',
+      tool: 'pay',
+      reason: 'payments need a human',
+    });
+    expect(paid).toEqual([]);
+
+    // p1: approved by the trusted human; p2: "approved" by a key the guard does not trust; p3: refused.
+    const forger = createIdentity({ name: 'forger' });
+    const answer = async (ask: ApprovalInterrupt) => {
+      const subject = { callId: ask.callId, tool: ask.tool, args: ask.args, policyHash: ask.policyHash };
+      if (ask.callId === 'p1') return createApproval(subject, { approver: human });
+      if (ask.callId === 'p2') return createApproval(subject, { approver: forger });
+      return createApproval(subject, { approver: human, decision: 'reject' });
+    };
+    const resume = Object.fromEntries(await Promise.all(asks.map(async (i) => [i.id, await answer(i.value)] as const)));
+    const second = await agent.invoke(new Command({ resume }), config);
+
+    expect(paid).toEqual(['INV-1']);
+    const results = new Map(
+      second.messages
+        .filter((m) => ToolMessage.isInstance(m))
+        .map((m) => [(m as ToolMessage).tool_call_id, String(m.content)]),
+    );
+    expect(results.get('p1')).toBe('paid INV-1');
+    expect(JSON.parse(results.get('p2') ?? '')).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', callId: 'p2' });
+    expect(JSON.parse(results.get('p3') ?? '')).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', callId: 'p3' });
+  });
+
+  it('refuses misuse of the approvals option', () => {
+    expect(() => createGuardMiddleware({ guard: () => undefined } as never, { approvals: 'ask' as never })).toThrow(
+      TypeError,
+    );
+  });
+});
