@@ -55,6 +55,7 @@ export class LogChecker {
       head: this.head,
       tree: this.tree,
       checkpoint: checkpoint === undefined ? undefined : { size: checkpoint.size, note: checkpoint.note },
+      origin: this.origin,
     };
   }
 

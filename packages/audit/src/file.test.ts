@@ -125,6 +125,23 @@ describe('openAuditDirectory (rotation)', () => {
     expect(openAuditDirectory).toBeTypeOf('function');
   });
 
+  it('keeps the origin of a resumed log and refuses another', async () => {
+    const { LOG_KEY } = await import('./test-helpers.js');
+    const path = fresh();
+    const first = await openFileAuditLog(path, {
+      checkpoint: { signer: LOG_KEY, origin: 'first.example', everyMs: 0 },
+    });
+    await first.append(event(0), AGENT);
+    await first.close();
+    const again = await openFileAuditLog(path, { checkpoint: { signer: LOG_KEY, everyMs: 0 } });
+    await again.append(event(1), AGENT);
+    await again.close();
+    expect(verifyLog(readFileSync(path, 'utf8'))).toMatchObject({ ok: true, checkpoints: 2 });
+    await expect(openFileAuditLog(path, { checkpoint: { signer: LOG_KEY, origin: 'other.example' } })).rejects.toThrow(
+      TypeError,
+    );
+  });
+
   it('refuses a directory with a missing file', async () => {
     const { openAuditDirectory } = await import('./file.js');
     const logDir = join(dir, `gap-${n++}`);

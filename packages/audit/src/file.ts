@@ -101,12 +101,18 @@ async function finish(
   checker: LogChecker,
   torn: TornTail | undefined,
 ): Promise<FileAuditLog> {
-  const log = createAuditLog({
-    sink: [sink, ...(options.sinks ?? [])],
-    resume: checker.state(),
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
-    ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
-  });
+  let log: AuditLog;
+  try {
+    log = createAuditLog({
+      sink: [sink, ...(options.sinks ?? [])],
+      resume: checker.state(),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
+    });
+  } catch (error) {
+    await sink.close().catch(() => {});
+    throw error;
+  }
   if (torn !== undefined && options.checkpoint !== undefined) {
     const key = options.checkpoint.signer;
     await log.append(

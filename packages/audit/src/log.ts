@@ -21,7 +21,7 @@ export interface CheckpointOptions {
   readonly signer: Signer;
   /**
    * The log's origin line and signed-note key name; unique per log. No spaces or '+'.
-   * @default `agentguard-audit/<signer did:key>`
+   * @default the resumed log's origin, else `agentguard-audit/<signer did:key>`
    */
   readonly origin?: string;
   /**
@@ -42,6 +42,8 @@ export interface ResumeState {
   readonly head: string;
   readonly tree: MerkleTree;
   readonly checkpoint: { readonly size: number; readonly note: string } | undefined;
+  /** The origin of the log's checkpoints, if it has any. */
+  readonly origin?: string | undefined;
 }
 
 /** Options of {@link createAuditLog}. */
@@ -163,7 +165,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (cp !== undefined && (typeof cp.signer?.sign !== 'function' || typeof cp.signer.id !== 'string')) {
     throw new TypeError('"checkpoint.signer" expected a Signer');
   }
-  const origin = cp === undefined ? '' : (cp.origin ?? `agentguard-audit/${cp.signer.id}`);
+  // A resumed log keeps its origin: one log, one origin (verification refuses a change).
+  const origin = cp === undefined ? '' : (cp.origin ?? resume?.origin ?? `agentguard-audit/${cp.signer.id}`);
+  if (cp !== undefined && resume?.origin !== undefined && origin !== resume.origin) {
+    throw new TypeError(`"checkpoint.origin" is "${origin}" but the log's checkpoints use "${resume.origin}"`);
+  }
   if (cp !== undefined && !isValidKeyName(origin)) {
     throw new TypeError('"checkpoint.origin" expected printable ASCII without spaces or "+"');
   }
