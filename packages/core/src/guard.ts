@@ -211,7 +211,10 @@ export function createGuard(options: GuardOptions): Guard {
           ...(tool.sensitive ? {} : { args }),
           ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
           policyHash: engine.hash,
+          // What the policy matches on besides the args, so a replay can decide the call again exactly.
+          agentName: agent === self ? nameOf(identity) : agent,
           tags: tool.tags,
+          labels: tool.labels,
         });
       } catch (error) {
         return denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));

@@ -10,8 +10,12 @@ export interface LoggedCall {
   readonly line: number;
   readonly callId: string;
   readonly agent: string;
+  /** The agent's name as the policy saw it (the did:key when the log predates the field). */
+  readonly agentName: string;
   readonly tool: string;
   readonly tags: readonly string[];
+  /** The tool's data-flow labels. */
+  readonly labels: readonly string[];
   /** The arguments, or undefined when the tool was sensitive (digest only). */
   readonly args: unknown;
   readonly ts: string;
@@ -65,15 +69,18 @@ export async function readLoggedCalls(file: string, io: CommandIO): Promise<{ pa
     const row = JSON.parse(raw) as Row;
     const data = row.data ?? {};
     if (row.type === 'call.requested') {
-      const tags = Array.isArray(data.tags) ? data.tags.filter((t): t is string => typeof t === 'string') : [];
+      const strings = (v: unknown) => (Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : []);
+      const tags = strings(data.tags);
       calls.set(row.callId, {
         decided: false,
         call: {
           line: i + 1,
           callId: row.callId,
           agent: row.agent,
+          agentName: typeof data.agentName === 'string' ? data.agentName : row.agent,
           tool: row.tool,
           tags,
+          labels: strings(data.labels),
           args: Object.hasOwn(data, 'args') ? data.args : undefined,
           ts: row.ts,
           policyHash: typeof data.policyHash === 'string' ? data.policyHash : undefined,
@@ -82,7 +89,12 @@ export async function readLoggedCalls(file: string, io: CommandIO): Promise<{ pa
           ruleId: null,
         },
       });
-    } else if (row.type === 'call.denied' || row.type === 'call.completed' || row.type === 'call.failed') {
+    } else if (
+      row.type === 'call.denied' ||
+      row.type === 'call.completed' ||
+      row.type === 'call.failed' ||
+      row.type.startsWith('approval.')
+    ) {
       const entry = calls.get(row.callId);
       if (entry === undefined || entry.decided) continue;
       const outcome = effectOf(row.type, data);

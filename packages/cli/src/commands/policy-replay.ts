@@ -43,8 +43,8 @@ export const policyReplayCommand: Command = {
         }
         replayed++;
         const decision = await engine.decide({
-          agent: { id: call.agent, name: call.agent },
-          tool: { name: call.tool, tags: call.tags },
+          agent: { id: call.agent, name: call.agentName },
+          tool: { name: call.tool, tags: call.tags, labels: call.labels },
           args: call.args ?? {},
           session: { id: call.agent },
           now: new Date(call.ts),
