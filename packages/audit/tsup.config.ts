@@ -1,3 +1,3 @@
 import { packageConfig } from '../../.config/tsup.base.js';
 
-export default packageConfig({ index: 'src/index.ts', file: 'src/file.ts' });
+export default packageConfig({ index: 'src/index.ts', file: 'src/file.ts', otel: 'src/otel.ts' });
