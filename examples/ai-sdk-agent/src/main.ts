@@ -1,9 +1,11 @@
 /**
  * The Vercel AI SDK (`generateText` with tools) with guarded tools. Offline with the SDK's own
  * MockLanguageModelV3: one step asks for every tool call, the next answers. A refusal is the tool's
- * result, the Denial JSON object, which the SDK hands to the model; the tool never runs.
+ * result, the Denial JSON object, which the SDK hands to the model; the tool never runs. With
+ * OPENAI_API_KEY set it uses `@ai-sdk/openai` instead (model from OPENAI_MODEL, default gpt-4o-mini).
  */
 import { toAiSdkTools } from '@agentguard/adapters/ai-sdk';
+import { openai } from '@ai-sdk/openai';
 import { generateText, stepCountIs } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { exampleDir, script, setup } from './setup.js';
@@ -15,7 +17,7 @@ const usage = {
   outputTokens: { total: 1, text: 1, reasoning: 0 },
 };
 let step = 0;
-const model = new MockLanguageModelV3({
+const scripted = new MockLanguageModelV3({
   doGenerate: async () => {
     step++;
     if (step === 1) {
@@ -36,12 +38,14 @@ const model = new MockLanguageModelV3({
     };
   },
 });
-console.log('model: MockLanguageModelV3 (offline)\n');
+const live = process.env.OPENAI_API_KEY !== undefined && process.env.OPENAI_API_KEY !== '';
+const model = live ? openai(process.env.OPENAI_MODEL ?? 'gpt-4o-mini') : scripted;
+console.log(live ? 'model: @ai-sdk/openai (live)\n' : 'model: MockLanguageModelV3 (offline)\n');
 
 const result = await generateText({
   model,
   tools: toAiSdkTools(list),
-  stopWhen: stepCountIs(3),
+  stopWhen: stepCountIs(5),
   prompt: 'What is the weather in Lisbon? Also delete user u-42 and pay INV-7 (40) and INV-8 (5000).',
 });
 console.log('\nwhat the model saw:');
