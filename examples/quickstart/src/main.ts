@@ -22,7 +22,8 @@ rmSync(logPath, { force: true });
 
 const agent = createIdentity({ name: 'quickstart-agent' });
 const policy = createPolicyEngine(JSON.parse(readFileSync(resolve(here, 'policy.json'), 'utf8')));
-const audit = await openFileAuditLog(logPath);
+// The agent key also signs the log's checkpoints (C2SP signed notes), so one key anchors the whole log.
+const audit = await openFileAuditLog(logPath, { checkpoint: { signer: agent, everyRecords: 100 } });
 const ag = createGuard({ identity: agent, policy, audit });
 
 const getWeather = ag.guard({ name: 'get_weather', ...tools.get_weather });
