@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import OpenAIv7 from 'openai-v7';
 import { describe, expect, it } from 'vitest';
 import { createFixture } from '../../test/conformance/fixture.js';
 import { cannedFetch, chatCompletion, chatToolCalls } from '../../test/conformance/harness/openai.js';
@@ -40,7 +41,19 @@ describe('createToolDispatcher', () => {
   });
 });
 
-describe('toRunnableTools (drop-in for chat.completions.runTools)', () => {
+const majors = [
+  [
+    'openai v6',
+    (fetch: ReturnType<typeof cannedFetch>['fetch']) => new OpenAI({ apiKey: 'test', fetch, maxRetries: 0 }),
+  ],
+  [
+    'openai v7',
+    (fetch: ReturnType<typeof cannedFetch>['fetch']) =>
+      new OpenAIv7({ apiKey: 'test', fetch, maxRetries: 0 }) as unknown as OpenAI,
+  ],
+] as const;
+
+describe.each(majors)('toRunnableTools (drop-in for chat.completions.runTools), %s', (_label, create) => {
   it('runs the model’s calls through the guard inside the SDK’s own runner; a denial does not reject the run', async () => {
     const fx = createFixture();
     const { fetch, bodies } = cannedFetch([
@@ -50,7 +63,7 @@ describe('toRunnableTools (drop-in for chat.completions.runTools)', () => {
       ]),
       chatCompletion({ content: 'done' }, 'stop'),
     ]);
-    const client = new OpenAI({ apiKey: 'test', fetch, maxRetries: 0 });
+    const client = create(fetch);
     const runner = client.chat.completions.runTools({
       model: 'gpt-test',
       messages: [{ role: 'user', content: 'go' }],
