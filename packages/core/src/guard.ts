@@ -7,7 +7,7 @@ import {
   verifyCall,
 } from '@agentguard/attestation';
 import type { AuditEvent } from '@agentguard/audit';
-import { createPolicyEngine, type Decision, type PolicyEngine } from '@agentguard/policy';
+import { createPolicyEngine, type Decision, type Effect, type PolicyEngine } from '@agentguard/policy';
 import { createApprovalGate } from './approvals.js';
 import { createCredentialCheck } from './credentials.js';
 import { type Denial, type DenialOutcome, GuardError, type GuardErrorCode } from './errors.js';
@@ -28,10 +28,7 @@ import {
   resultDigest,
   withCause,
 } from './support.js';
-import type { CallOptions, Guard, GuardedTool, GuardOptions, GuardOutcome, ToolSpec } from './types.js';
-
-// Marks the throughput-mode path through envelope signing (not an error).
-const BATCHED = Symbol('batched');
+import type { CallOptions, CheckResult, Guard, GuardedTool, GuardOptions, GuardOutcome, ToolSpec } from './types.js';
 
 /**
  * Creates a guard for one agent: every tool it guards has its calls signed,
@@ -168,36 +165,35 @@ export function createGuard(options: GuardOptions): Guard {
 
       // 2. Sign the call envelope and verify it as any other party would; or, for a call signed in
       //    another process, verify the caller's envelope (trust, args digest, freshness, replay).
+      //    Throughput mode (batched) has no envelope: its records are covered by the next signed checkpoint.
       let envelope: unknown = callOptions.envelope;
-      try {
-        if (envelope === undefined && tool.batched) {
-          // Throughput mode: no envelope; the records are covered by the log's next signed checkpoint.
-          throw BATCHED;
-        }
-        if (envelope === undefined) {
-          const signed = await signCall({ signer: identity, callId, tool: tool.name, args, policyHash: engine.hash });
-          envelope = signed.envelope;
-        }
-        const check = await verifyCall(envelope, {
-          trust,
-          args,
-          expectedTool: tool.name,
-          ...(callOptions.envelope === undefined ? { expectedCallId: callId } : { replayCache }),
-          ...(callOptions.envelope !== undefined && callOptions.callId !== undefined ? { expectedCallId: callId } : {}),
-        });
-        if (!check.ok) {
-          return refuseAudited(refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${check.reason}`), {
-            argsDigest,
-            envelope,
-            envelopeCode: check.code,
+      if (envelope !== undefined || !tool.batched) {
+        try {
+          if (envelope === undefined) {
+            const signed = await signCall({ signer: identity, callId, tool: tool.name, args, policyHash: engine.hash });
+            envelope = signed.envelope;
+          }
+          const incoming = callOptions.envelope !== undefined;
+          const check = await verifyCall(envelope, {
+            trust,
+            args,
+            expectedTool: tool.name,
+            // Our own fresh envelope needs no replay check; an incoming one is accepted once only.
+            ...(incoming ? { replayCache } : {}),
+            ...(!incoming || callOptions.callId !== undefined ? { expectedCallId: callId } : {}),
           });
-        }
-        callId = check.claims.callId;
-        agent = check.claims.agent;
-        base.callId = callId;
-        base.agent = agent;
-      } catch (error) {
-        if (error !== BATCHED) {
+          if (!check.ok) {
+            return refuseAudited(refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${check.reason}`), {
+              argsDigest,
+              envelope,
+              envelopeCode: check.code,
+            });
+          }
+          callId = check.claims.callId;
+          agent = check.claims.agent;
+          base.callId = callId;
+          base.agent = agent;
+        } catch (error) {
           return refuseAudited(refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`), {
             argsDigest,
           });
@@ -233,7 +229,9 @@ export function createGuard(options: GuardOptions): Guard {
         return refuseAudited(denial, { credentialCode: subject.code });
       }
       let decision: Decision;
-      const parked = gate.resume(callId, tool.name, argsDigest);
+      const resumed = gate.resume(callId, tool.name, argsDigest);
+      // A kept decision counts only under the policy that made it.
+      const parked = resumed?.policyHash === engine.hash ? resumed : undefined;
       try {
         decision =
           parked ??
@@ -305,7 +303,8 @@ export function createGuard(options: GuardOptions): Guard {
       try {
         if (digestArgs(args) !== argsDigest) throw new Error('arguments changed after the decision');
         value = (await runWithTimeout(
-          (signal) => tool.execute(parsed.value, { callId, agent, signal }),
+          (signal) =>
+            tool.execute(parsed.value, { callId, agent, signal, ...(envelope === undefined ? {} : { envelope }) }),
           timeoutMs,
           callOptions.signal,
         )) as Awaited<R>;
@@ -392,6 +391,46 @@ export function createGuard(options: GuardOptions): Guard {
       }
     }
 
+    // Decides without running, for frameworks that ask before they run a tool (needsApproval). The
+    // decision is parked under the call id, so the run that follows uses it rather than deciding again.
+    async function check(raw: unknown, callOptions: CallOptions = {}): Promise<CheckResult> {
+      const callId = callOptions.callId ?? crypto.randomUUID();
+      const verdict = (effect: Effect, reason: string, ruleId: string | null, code?: GuardErrorCode): CheckResult =>
+        code === undefined ? { callId, effect, reason, ruleId } : { callId, effect, reason, ruleId, code };
+      let args: unknown;
+      let argsDigest: string;
+      try {
+        args = freezeArgs(raw);
+        argsDigest = digestArgs(args);
+      } catch (error) {
+        return verdict('deny', `arguments are not JSON: ${message(error)}`, null, 'ERR_ARGS_INVALID');
+      }
+      const parsed = await validateWith(tool.schema, args);
+      if (!parsed.ok) {
+        const reason = `invalid arguments: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+        return verdict('deny', reason, null, 'ERR_ARGS_INVALID');
+      }
+      try {
+        const subject = await credentials.check({ agent: self, tool: tool.name, args });
+        if (!subject.ok)
+          return verdict('deny', `credential rejected: ${subject.reason}`, null, 'ERR_CREDENTIAL_REJECTED');
+        const engine = current;
+        const decision = await engine.decide({
+          agent: { ...subject.agent, id: self, name: nameOf(identity) },
+          tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
+          args,
+          callId,
+          session: { id: callOptions.session ?? defaultSession },
+        });
+        if (decision.leases !== undefined && decision.leases.length > 0) await engine.release(decision);
+        gate.park(callId, tool.name, argsDigest, decision);
+        const code = decision.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined;
+        return verdict(decision.effect, decision.reason, decision.ruleId, code);
+      } catch (error) {
+        return verdict('deny', `policy evaluation failed: ${message(error)}`, null, 'ERR_POLICY_DENIED');
+      }
+    }
+
     async function run(raw: unknown, callOptions?: CallOptions): Promise<Awaited<R>> {
       const outcome = await safeRunReleasing(raw, callOptions);
       if (outcome.ok) return outcome.value;
@@ -405,6 +444,7 @@ export function createGuard(options: GuardOptions): Guard {
       Object.assign(guarded, {
         run,
         safeRun: safeRunReleasing,
+        check,
         tags: tool.tags,
         description: tool.description,
         schema: tool.schema,

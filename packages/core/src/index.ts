@@ -1,5 +1,14 @@
 export { createGuard, guard } from './guard.js';
-export type { Guard, GuardOptions, GuardedTool, GuardOutcome, ToolSpec, ToolContext, CallOptions } from './types.js';
+export type {
+  Guard,
+  GuardOptions,
+  GuardedTool,
+  GuardOutcome,
+  ToolSpec,
+  ToolContext,
+  CallOptions,
+  CheckResult,
+} from './types.js';
 export { GuardError, type GuardErrorCode, type Denial, type DenialOutcome } from './errors.js';
 export type { GuardEvents, CallEvent } from './events.js';
 export type { StandardSchemaV1, ArgIssue } from './standard-schema.js';

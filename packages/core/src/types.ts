@@ -4,7 +4,7 @@ import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
 import type { ApprovalOptions } from './approvals.js';
 import type { CredentialOptions } from './credentials.js';
-import type { Denial } from './errors.js';
+import type { Denial, GuardErrorCode } from './errors.js';
 import type { EventEmitter, GuardEvents } from './events.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
@@ -16,6 +16,11 @@ export interface ToolContext {
   readonly agent: string;
   /** Aborted when the call times out or the caller aborts it. */
   readonly signal: AbortSignal;
+  /**
+   * The call's signed DSSE envelope (absent in throughput mode), to forward to another process that
+   * verifies callers, e.g. in MCP's `_meta`, rather than signing the call twice.
+   */
+  readonly envelope?: unknown;
 }
 
 /** A tool to guard: its name, argument schema and function. */
@@ -118,6 +123,17 @@ export type GuardOutcome<R> =
   | { readonly ok: true; readonly callId: string; readonly value: R }
   | { readonly ok: false; readonly callId: string; readonly denial: Denial };
 
+/** What {@link GuardedTool.check} decided about a call, without running it. */
+export interface CheckResult {
+  readonly callId: string;
+  /** `allow`: the run will go ahead; `deny`: it will be refused; `require_approval`: ask a human first. */
+  readonly effect: 'allow' | 'deny' | 'require_approval';
+  readonly reason: string;
+  readonly ruleId: string | null;
+  /** Set on `deny`: the code the run would be refused with. */
+  readonly code?: GuardErrorCode;
+}
+
 /** A guarded tool: call it like the tool; every call is signed, decided by policy and audited. */
 export interface GuardedTool<A, R> {
   /** Runs the call; throws {@link GuardError} on any refusal or failure. */
@@ -126,6 +142,12 @@ export interface GuardedTool<A, R> {
   run(args: unknown, options?: CallOptions): Promise<R>;
   /** As {@link GuardedTool.run} but never throws: a refusal is returned as a {@link Denial}. */
   safeRun(args: unknown, options?: CallOptions): Promise<GuardOutcome<R>>;
+  /**
+   * Decides a call without running it, for frameworks that ask before running a tool (an approval step).
+   * The decision is kept for 10 minutes under the call id: a run with the same call id and arguments uses it
+   * (limits and budgets are counted once) and records it. Nothing is written to the audit log until that run.
+   */
+  check(args: unknown, options?: CallOptions): Promise<CheckResult>;
   readonly name: string;
   readonly description: string | undefined;
   readonly tags: readonly string[];

@@ -1,0 +1,101 @@
+import { createAuditLog, createMemorySink } from '@agentguard/audit';
+import { createIdentity } from '@agentguard/identity';
+import { createApproval } from '@agentguard/policy';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { createGuard } from './index.js';
+
+const alice = createIdentity({ name: 'approver' });
+const policy = {
+  version: 1,
+  rules: [
+    { id: 'pay', effect: 'allow', tools: ['pay'], when: { '/amount': { max: 100 } } },
+    { id: 'big-pay', effect: 'require_approval', tools: ['pay'], when: { '/amount': { min: 100.01 } } },
+    { id: 'no-delete', effect: 'deny', tools: ['delete'] },
+  ],
+  limits: [{ id: 'daily', tools: ['pay'], budget: { arg: '/amount', max: 150, windowMs: 86_400_000 } }],
+};
+
+function setup() {
+  const sink = createMemorySink();
+  const ag = createGuard({
+    identity: createIdentity(),
+    policy,
+    audit: createAuditLog({ sink }),
+    approvals: { approvers: [alice.id] },
+  });
+  const execute = vi.fn(({ amount }: { amount: number }) => `paid ${amount}`);
+  const pay = ag.guard({ name: 'pay', schema: z.object({ amount: z.number() }), execute });
+  return { ag, pay, execute, sink };
+}
+
+describe('check(): decide now, run later', () => {
+  it('keeps the decision for the run with the same call id, so a budget counts the call once', async () => {
+    const { pay, execute, sink } = setup();
+    await expect(pay.check({ amount: 90 }, { callId: 'p1' })).resolves.toMatchObject({
+      effect: 'allow',
+      ruleId: 'pay',
+    });
+    expect(sink.lines).toHaveLength(0);
+    await expect(pay({ amount: 90 }, { callId: 'p1' })).resolves.toBe('paid 90');
+    // 90 + 90 would pass the budget of 150 had the run decided again.
+    expect(execute).toHaveBeenCalledOnce();
+    await expect(pay({ amount: 90 }, { callId: 'p2' })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+  });
+
+  it('a checked denial stays a denial, and the tool never runs', async () => {
+    const { ag } = setup();
+    const execute = vi.fn();
+    const del = ag.guard({ name: 'delete', schema: z.object({}), execute });
+    await expect(del.check({}, { callId: 'd1' })).resolves.toMatchObject({ effect: 'deny', code: 'ERR_POLICY_DENIED' });
+    await expect(del({}, { callId: 'd1' })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    expect(execute).not.toHaveBeenCalled();
+  });
+
+  it('require_approval: the framework asks a human, then runs with the signed approval', async () => {
+    const { ag, pay, execute } = setup();
+    const args = { amount: 120 };
+    await expect(pay.check(args, { callId: 'b1' })).resolves.toMatchObject({ effect: 'require_approval' });
+    const approval = await createApproval(
+      { callId: 'b1', tool: 'pay', args, policyHash: ag.policyHash },
+      { approver: alice },
+    );
+    await expect(pay(args, { callId: 'b1', approval })).resolves.toBe('paid 120');
+    expect(execute).toHaveBeenCalledOnce();
+  });
+
+  it('a kept decision is not used for other arguments or after the policy changed', async () => {
+    const { ag, pay, execute } = setup();
+    await pay.check({ amount: 10 }, { callId: 'x1' });
+    await expect(pay({ amount: 99 }, { callId: 'x1' })).resolves.toBe('paid 99');
+    await pay.check({ amount: 10 }, { callId: 'x2' });
+    await ag.setPolicy({ version: 1, rules: [{ id: 'nothing', effect: 'deny', tools: ['pay'] }] });
+    await expect(pay({ amount: 10 }, { callId: 'x2' })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    expect(execute).toHaveBeenCalledTimes(1);
+  });
+
+  it('invalid arguments are a deny with ERR_ARGS_INVALID', async () => {
+    const { pay } = setup();
+    await expect(pay.check({ amount: 'lots' })).resolves.toMatchObject({ effect: 'deny', code: 'ERR_ARGS_INVALID' });
+  });
+});
+
+describe('ToolContext.envelope', () => {
+  it('hands the tool the signed envelope of its call, to forward to a verifying server', async () => {
+    const { ag } = setup();
+    let seen: unknown;
+    const fwd = ag.guard({
+      name: 'pay',
+      schema: z.object({ amount: z.number() }),
+      execute: (_args, ctx) => {
+        seen = ctx.envelope;
+        return 'ok';
+      },
+    });
+    await fwd({ amount: 1 }, { callId: 'e1' });
+    expect(seen).toMatchObject({
+      payloadType: 'application/vnd.in-toto+json',
+      signatures: [{ sig: expect.any(String) }],
+    });
+  });
+});
