@@ -2,7 +2,7 @@ import { canonicalize, type JsonValue, randomBytes, toHex, utf8 } from '@agentgu
 import { BUILTIN_DETECTORS, DETECTOR_KINDS, type Detector, type DetectorKind } from './redact-detectors.js';
 import { hmacSha256 } from './redact-hmac.js';
 import { type Cursor, escapeToken, parseFieldPath, step } from './redact-paths.js';
-import { createTextRedactor, wellFormed } from './redact-text.js';
+import { createTextRedactor, REDACTION_MARKER, wellFormed } from './redact-text.js';
 
 /** Object keys whose values are always redacted, compared without case, `-`, `_` and `.`. */
 export const SECRET_KEYS: readonly string[] = Object.freeze([
@@ -155,6 +155,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
     /** The whole value, as a field: strings by their text (to match detector markers), the rest by canonical JSON. */
     function whole(kind: string, node: unknown, path: string): string {
+      // Already a marker (a value redacted before): kept, so that redacting twice changes nothing.
+      if (typeof node === 'string' && REDACTION_MARKER.test(node)) return node;
       if (typeof node === 'string') return note(kind, path, wellFormed(node));
       try {
         return note(kind, path, canonicalize(node, { maxDepth }));
