@@ -31,3 +31,14 @@ export {
 } from './note.js';
 export { readLog, recordLeaf, type LogView } from './read.js';
 export { createConsoleSink, formatRecord, type ConsoleSinkOptions } from './console-sink.js';
+export {
+  createRedactor,
+  SECRET_KEYS,
+  type Finding,
+  type Redaction,
+  type Redactor,
+  type RedactorOptions,
+  type RedactOptions,
+} from './redact.js';
+export { DETECTOR_KINDS, type Detector, type DetectorKind, type Span } from './redact-detectors.js';
+export { REDACTION_MARKER } from './redact-text.js';
