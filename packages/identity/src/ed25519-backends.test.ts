@@ -121,11 +121,13 @@ describe('cross-backend agreement (properties)', () => {
 });
 
 describe('what the strict checks add over the raw libraries', () => {
-  it('raw OpenSSL accepts the small-order-key universal forgery; our verify does not', () => {
+  it('the small-order-key universal forgery never verifies, whatever the OpenSSL under Node does', () => {
     const identity = SMALL_ORDER_ENCODINGS[0] as Uint8Array;
     const forged = signature(identity, 0n);
     const message = utf8('transfer everything');
-    expect(rawNodeVerify(forged, message, identity)).toBe(true);
+    // The OpenSSL bundled with Node 20 accepts it; newer builds (Node 24) refuse it. Ours refuses on both
+    // backends, on every Node, so the answer must not depend on which one the platform ships.
+    expect(typeof rawNodeVerify(forged, message, identity)).toBe('boolean');
     expect(both(() => verify(forged, message, identity))).toEqual([false, false]);
   });
 
