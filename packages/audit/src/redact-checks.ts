@@ -27,15 +27,31 @@ export function luhn(digits: string): boolean {
  * JCB, Visa, Mastercard, Discover, UnionPay), and the Luhn check digit.
  */
 export function isCardNumber(text: string): boolean {
-  const separators = new Set(text.replace(/\d/g, ''));
-  if (separators.size > 1) return false;
-  const digits = text.replace(/\D/g, '');
-  if (digits.length < 13 || digits.length > 19) return false;
-  const first = digits.charCodeAt(0) - 48;
-  if (first < 2 || first > 6) return false;
+  // One pass, no allocation: this runs on every digit group of a long run of numbers.
+  let separator = -1;
+  let count = 0;
+  let sum = 0;
+  let same = true;
+  const first = text.charCodeAt(0);
+  for (let i = text.length - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) {
+      if (separator !== -1 && c !== separator) return false;
+      separator = c;
+      continue;
+    }
+    let d = c - 48;
+    // Luhn: every second digit from the right is doubled.
+    if (count % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    count++;
+    if (c !== first) same = false;
+  }
   // All one digit passes Luhn for some lengths and is a placeholder, not a card.
-  if (/^(\d)\1+$/.test(digits)) return false;
-  return luhn(digits);
+  return count >= 13 && count <= 19 && first >= 50 && first <= 54 && !same && sum % 10 === 0;
 }
 
 /** IBAN length per country (ISO 13616 registry, SWIFT release of 2024). */

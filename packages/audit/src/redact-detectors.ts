@@ -21,6 +21,8 @@ export type Span = readonly [start: number, end: number];
 export interface Detector {
   readonly kind: string;
   find(text: string): Iterable<Span>;
+  /** A cheap pre-test: when it returns false, `find` is not called. Optional. */
+  quick?(text: string): boolean;
 }
 
 /**
@@ -71,21 +73,39 @@ const defaultSpan: Check = (m) => {
  * a character its class cannot match, so a failed attempt at one position costs
  * at most a constant (the largest bound), never the rest of the text.
  */
-function pattern(kind: DetectorKind, regex: RegExp, check: Check = defaultSpan): Detector {
+function pattern(
+  kind: DetectorKind,
+  quick: (text: string) => boolean,
+  regex: RegExp,
+  check: Check = defaultSpan,
+): Detector {
   return Object.freeze({
     kind,
-    *find(text: string): Iterable<Span> {
-      // A fresh copy per call: `lastIndex` is per-regex state, and find may be re-entered by a generator.
-      const re = new RegExp(regex);
-      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    quick,
+    find(text: string): Span[] {
+      // One compiled regex, reset on entry: find runs to completion before anything else uses it.
+      const spans: Span[] = [];
+      regex.lastIndex = 0;
+      for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
         const span = check(m);
-        if (span !== undefined && span[1] > span[0]) yield span;
+        if (span !== undefined && span[1] > span[0]) spans.push(span);
         // On a rejected candidate, resume one past its start so a shorter, valid one inside is still seen.
-        if (span === undefined) re.lastIndex = m.index + 1;
+        if (span === undefined) regex.lastIndex = m.index + 1;
       }
+      regex.lastIndex = 0;
+      return spans;
     },
   });
 }
+
+/** Quick pre-tests: a literal every match contains. */
+const includes =
+  (...needles: string[]) =>
+  (text: string) =>
+    needles.some((n) => text.includes(n));
+const test = (re: RegExp) => (text: string) => re.test(text);
+const TWO_DIGITS = test(/\d\d/);
+const LOCAL_PART = /[A-Za-z0-9._%+-]/;
 
 const has = {
   digit: (s: string) => /\d/.test(s),
@@ -98,6 +118,7 @@ const PEM_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
 /** PEM (RFC 7468) and OpenSSH/PGP private keys, header to footer; without a footer, to the end of the text. */
 const privateKey: Detector = Object.freeze({
   kind: 'private-key',
+  quick: includes('PRIVATE KEY'),
   *find(text: string): Iterable<Span> {
     const begin = new RegExp(PEM_BEGIN);
     const end = new RegExp(PEM_END);
@@ -119,6 +140,7 @@ const privateKey: Detector = Object.freeze({
  */
 const jwt: Detector = Object.freeze({
   kind: 'jwt',
+  quick: includes('eyJ'),
   *find(text: string): Iterable<Span> {
     const runs = /[A-Za-z0-9_.-]{9,}/g;
     for (let run = runs.exec(text); run !== null; run = runs.exec(text)) {
@@ -160,34 +182,52 @@ export const BUILTIN_DETECTORS: readonly Detector[] = Object.freeze([
   privateKey,
   jwt,
   // RFC 6750 §2.1 b64token; a token has a digit (words after "bearer" do not).
-  pattern('bearer-token', /\b(Bearer[ \t]{1,4})([A-Za-z0-9._~+/-]{16,4096}=*)/gi, (m) =>
+  pattern('bearer-token', test(/bearer/i), /\b(Bearer[ \t]{1,4})([A-Za-z0-9._~+/-]{16,4096}=*)/gi, (m) =>
     has.digit(m[2] as string) ? defaultSpan(m) : undefined,
   ),
-  pattern('basic-auth', /\b(Basic[ \t]{1,4})([A-Za-z0-9+/]{8,2048}={0,2})(?![A-Za-z0-9+/=])/gi, (m) =>
+  pattern('basic-auth', test(/basic/i), /\b(Basic[ \t]{1,4})([A-Za-z0-9+/]{8,2048}={0,2})(?![A-Za-z0-9+/=])/gi, (m) =>
     isBasicCredentials(m[2] as string) ? defaultSpan(m) : undefined,
   ),
   // RFC 3986 §3.2.1 userinfo `user:password@`; the password runs to the last `@` of the authority.
-  pattern('url-password', /\b([A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/[^\s/?#@:]{0,256}:)([^\s/?#]{1,256})@/g),
-  pattern('anthropic-key', /\bsk-ant-[a-z]{2,10}\d{2}-[A-Za-z0-9_-]{20,300}/g),
-  pattern('openai-key', /\bsk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,400}|[A-Za-z0-9]{32,200})/g, (m) =>
-    has.mixed(m[0]) ? defaultSpan(m) : undefined,
+  pattern(
+    'url-password',
+    includes('://'),
+    // Anchored on the literal `://` (found fast); the scheme before it is checked, not matched.
+    /:\/\/([^\s/?#@:]{0,256}:)([^\s/?#]{1,256})@/g,
+    (m) => {
+      if (m.index === 0 || !/[A-Za-z0-9+.-]/.test(m.input[m.index - 1] as string)) return undefined;
+      const start = m.index + 3 + (m[1] as string).length;
+      return [start, start + (m[2] as string).length];
+    },
   ),
-  pattern('aws-access-key-id', /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g),
-  pattern('github-token', /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{50,250})(?![A-Za-z0-9_])/g),
-  pattern('slack-token', /\b(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,250}/g, (m) =>
+  pattern('anthropic-key', includes('sk-ant-'), /\bsk-ant-[a-z]{2,10}\d{2}-[A-Za-z0-9_-]{20,300}/g),
+  pattern(
+    'openai-key',
+    includes('sk-'),
+    /\bsk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,400}|[A-Za-z0-9]{32,200})/g,
+    (m) => (has.mixed(m[0]) ? defaultSpan(m) : undefined),
+  ),
+  pattern('aws-access-key-id', test(/A[BCKS][CI]A/), /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g),
+  pattern(
+    'github-token',
+    includes('gh', 'github_pat_'),
+    /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{50,250})(?![A-Za-z0-9_])/g,
+  ),
+  pattern('slack-token', includes('xox', 'xapp-'), /\b(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,250}/g, (m) =>
     has.digit(m[0]) ? defaultSpan(m) : undefined,
   ),
-  pattern('stripe-key', /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}(?![A-Za-z0-9])/g),
-  pattern('google-api-key', /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g),
+  pattern('stripe-key', includes('_live_', '_test_'), /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}(?![A-Za-z0-9])/g),
+  pattern('google-api-key', includes('AIza'), /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g),
   // `password=…`, `"api_key": "…"`, `token: …` in text: env dumps, query strings, serialised JSON.
   pattern(
     'secret-assignment',
+    (text) => (text.includes('=') || text.includes(':')) && /pass|secret|key|token/i.test(text),
     new RegExp(`(?<![A-Za-z0-9])((?:${SECRET_NAMES})["']?[ \\t]{0,3}[:=][ \\t]{0,3}["']?)([^\\s"'&,;]{4,256})`, 'gi'),
   ),
-  pattern('payment-card', /(?<![\d.])[2-6](?:[ -]?\d){12,18}(?!\d)/g, (m) =>
+  pattern('payment-card', TWO_DIGITS, /(?<![\d.])[2-6](?:[ -]?\d){12,18}(?!\d)/g, (m) =>
     isCardNumber(m[0]) ? [m.index, m.index + m[0].length] : undefined,
   ),
-  pattern('iban', /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g, (m) => {
+  pattern('iban', TWO_DIGITS, /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g, (m) => {
     // A greedy match may run into the next word ("… 0130 00 EUR"): drop trailing groups until it checks.
     let text = m[0];
     while (text.length >= 15) {
@@ -198,23 +238,25 @@ export const BUILTIN_DETECTORS: readonly Detector[] = Object.freeze([
     }
     return undefined;
   }),
-  pattern('us-ssn', /(?<![\d-])(\d{3})-(\d{2})-(\d{4})(?![\d-])/g, (m) =>
+  pattern('us-ssn', TWO_DIGITS, /(?<![\d-])(\d{3})-(\d{2})-(\d{4})(?![\d-])/g, (m) =>
     isSsn(m[1] as string, m[2] as string, m[3] as string) ? [m.index, m.index + m[0].length] : undefined,
   ),
-  pattern('email', /[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8})/g, (m) => {
+  // Anchored on the `@` (found fast); the local part is read leftwards in code, each character once.
+  pattern('email', includes('@'), /@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8})/g, (m) => {
     const domain = emailDomainLength(m[1] as string);
-    if (domain === 0) return undefined;
-    // The match may start inside an over-long local part: extend left so no part of it stays visible.
     let start = m.index;
-    while (start > 0 && /[A-Za-z0-9._%+-]/.test(m.input[start - 1] as string)) start--;
-    return [start, m.index + m[0].length - (m[1] as string).length + domain];
+    while (start > 0 && LOCAL_PART.test(m.input[start - 1] as string)) start--;
+    return domain === 0 || start === m.index ? undefined : [start, m.index + 1 + domain];
   }),
   // NANP numbers written with separators: (415) 555-2671, 415-555-2671, +1 415.555.2671.
-  pattern('phone', /(?<![\w+.-])(\+?1[ .-]?)?(?:\((\d{3})\) ?|(\d{3})[ .-])(\d{3})[ .-](\d{4})(?![\w-]|\.\d)/g, (m) =>
-    isNanp(`${m[2] ?? m[3]}${m[4]}${m[5]}`) ? [m.index, m.index + m[0].length] : undefined,
+  pattern(
+    'phone',
+    TWO_DIGITS,
+    /(?<![\w+.-])(\+?1[ .-]?)?(?:\((\d{3})\) ?|(\d{3})[ .-])(\d{3})[ .-](\d{4})(?![\w-]|\.\d)/g,
+    (m) => (isNanp(`${m[2] ?? m[3]}${m[4]}${m[5]}`) ? [m.index, m.index + m[0].length] : undefined),
   ),
   // International numbers written with a leading `+` (E.164).
-  pattern('phone', /(?<![\w+])\+[1-9][\d ().-]{6,22}\d/g, (m) => {
+  pattern('phone', includes('+'), /(?<![\w+])\+[1-9][\d ().-]{6,22}\d/g, (m) => {
     const length = e164Length(m[0]);
     return length === 0 ? undefined : [m.index, m.index + length];
   }),

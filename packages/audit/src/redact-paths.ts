@@ -34,6 +34,7 @@ export function parseFieldPath(path: string): FieldPath {
 
 /** The RFC 6901 form of one key. */
 export function escapeToken(key: string): string {
+  if (!key.includes('~') && !key.includes('/')) return key;
   return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 

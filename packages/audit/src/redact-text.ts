@@ -34,11 +34,11 @@ export function createTextRedactor(detectors: readonly Detector[], mark: Mark) {
   function scan(text: string): Array<{ start: number; end: number; rank: number }> {
     const spans: Array<{ start: number; end: number; rank: number }> = [];
     let from = 0;
-    const markers = new RegExp(MARKERS);
     const segment = (start: number, end: number) => {
       if (end - start < 4) return;
       const piece = text.slice(start, end);
       detectors.forEach((detector, rank) => {
+        if (detector.quick !== undefined && !detector.quick(piece)) return;
         for (const [a, b] of detector.find(piece) as Iterable<Span>) {
           // A custom detector's out-of-range span is clamped rather than trusted.
           const s = Math.max(0, Math.min(a, piece.length));
@@ -47,9 +47,13 @@ export function createTextRedactor(detectors: readonly Detector[], mark: Mark) {
         }
       });
     };
-    for (let m = markers.exec(text); m !== null; m = markers.exec(text)) {
-      segment(from, m.index);
-      from = m.index + m[0].length;
+    if (text.includes('[REDACTED:')) {
+      MARKERS.lastIndex = 0;
+      for (let m = MARKERS.exec(text); m !== null; m = MARKERS.exec(text)) {
+        segment(from, m.index);
+        from = m.index + m[0].length;
+      }
+      MARKERS.lastIndex = 0;
     }
     segment(from, text.length);
     return spans;
@@ -94,5 +98,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** `text` with each lone surrogate replaced by U+FFFD, so that it can be written as JSON (RFC 8785 refuses them). */
 export function wellFormed(text: string): string {
-  return text.replace(LONE_SURROGATE, '\uFFFD');
+  // Most text has no surrogate at all: one fast test, and the lookaround pattern only when needed.
+  return SURROGATE.test(text) ? text.replace(LONE_SURROGATE, '\uFFFD') : text;
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;

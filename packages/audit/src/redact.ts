@@ -2,7 +2,7 @@ import { canonicalize, type JsonValue, randomBytes, toHex, utf8 } from '@agentgu
 import { BUILTIN_DETECTORS, DETECTOR_KINDS, type Detector, type DetectorKind } from './redact-detectors.js';
 import { hmacSha256 } from './redact-hmac.js';
 import { type Cursor, escapeToken, parseFieldPath, step } from './redact-paths.js';
-import { createTextRedactor, REDACTION_MARKER, wellFormed } from './redact-text.js';
+import { createTextRedactor, REDACTION_MARKER, type TextHit, wellFormed } from './redact-text.js';
 
 /** Object keys whose values are always redacted, compared without case, `-`, `_` and `.`. */
 export const SECRET_KEYS: readonly string[] = Object.freeze([
@@ -132,6 +132,19 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     text === undefined ? `[REDACTED:${kind}]` : `[REDACTED:${kind}:hmac-sha256:${toHex(tag(utf8(text))).slice(0, 16)}]`;
   const redactText = createTextRedactor(detectors, mark);
 
+  // The same object keys come back call after call (one tool, one schema): remember the keys that held nothing
+  // to redact and whether each names a secret. Only clean keys are kept, and at most 4096 of them.
+  const cleanKeys = new Map<string, boolean>();
+  function redactKey(name: string): { text: string; hits: readonly TextHit[] } {
+    if (cleanKeys.has(name)) return { text: name, hits: [] };
+    const out = redactText(wellFormed(name));
+    if (out.hits.length === 0 && out.text === name && cleanKeys.size < 4096) {
+      cleanKeys.set(name, keys.has(normalise(name)));
+    }
+    return out;
+  }
+  const isSecretKey = (name: string) => cleanKeys.get(name) ?? keys.has(normalise(name));
+
   function cursorsFor(fields: readonly string[] | undefined): readonly Cursor[] {
     if (fields === undefined || fields.length === 0) return always;
     if (!Array.isArray(fields)) throw new TypeError('"fields" expected an array of strings');
@@ -214,13 +227,13 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         for (const name of Object.keys(node)) {
           const item = (node as Record<string, unknown>)[name];
           if (item === undefined) continue; // as JSON: an undefined property is absent
-          const label = name === '__proto__' ? mark('unsupported') : redactText(wellFormed(name));
+          const label = name === '__proto__' ? mark('unsupported') : redactKey(name);
           const outName = typeof label === 'string' ? label : label.text;
           const child = `${path}/${escapeToken(outName)}`;
           if (typeof label === 'string') findings.push({ kind: 'unsupported', path: child, marker: label });
           else for (const h of label.hits) findings.push({ kind: h.kind, path: child, marker: h.marker });
           const { next, hit } = step(active, name);
-          const secret = keys.has(normalise(name)) && item !== null && typeof item !== 'boolean';
+          const secret = item !== null && typeof item !== 'boolean' && isSecretKey(name);
           out[outName] = hit
             ? whole('field', item, child)
             : secret
