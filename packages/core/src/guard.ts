@@ -6,7 +6,7 @@ import {
   signCall,
   verifyCall,
 } from '@agentguard/attestation';
-import type { AuditEvent } from '@agentguard/audit';
+import { type AuditEvent, createRedactor } from '@agentguard/audit';
 import { createPolicyEngine, type Decision, type Effect, type PolicyEngine } from '@agentguard/policy';
 import { createApprovalGate } from './approvals.js';
 import { createCredentialCheck } from './credentials.js';
@@ -56,6 +56,25 @@ export function createGuard(options: GuardOptions): Guard {
   const self = identity.id;
   const defaultSession = crypto.randomUUID();
   const gate = createApprovalGate(options.approvals);
+  const redactor = options.redaction === false ? undefined : createRedactor(options.redaction ?? {});
+  // Fields the policy names in `redact` obligations are redacted on every call's record (the request is
+  // written before the decision, so the union of all of them applies: over-redacting is the safe side).
+  const policyFields = new WeakMap<PolicyEngine, readonly string[]>();
+  function redactedArgs(engine: PolicyEngine, args: unknown): { args: unknown; redactions?: number } {
+    if (redactor === undefined) return { args };
+    let fields = policyFields.get(engine);
+    if (fields === undefined) {
+      fields = [...new Set(engine.policy.rules.flatMap((r) => r.obligations?.redact ?? []))];
+      policyFields.set(engine, fields);
+    }
+    const { value, findings } = redactor.redact(args, { fields });
+    return findings.length === 0 ? { args: value } : { args: value, redactions: findings.length };
+  }
+  function redactText(text: string): string {
+    if (redactor === undefined) return text;
+    const { value } = redactor.redact(text);
+    return typeof value === 'string' ? value : '[REDACTED]';
+  }
   const replayCache = createReplayCache();
   const credentials = createCredentialCheck(options.credentials);
 
@@ -204,7 +223,7 @@ export function createGuard(options: GuardOptions): Guard {
       try {
         await record('call.requested', {
           argsDigest,
-          ...(tool.sensitive ? {} : { args }),
+          ...(tool.sensitive ? {} : redactedArgs(engine, args)),
           ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
           policyHash: engine.hash,
           // What the policy matches on besides the args, so a replay can decide the call again exactly.
@@ -323,7 +342,7 @@ export function createGuard(options: GuardOptions): Guard {
         try {
           await record('call.failed', {
             decision: decisionRecord(decision),
-            error: { code: denial.code, message: denial.reason },
+            error: { code: denial.code, message: redactText(denial.reason) },
             durationMs,
           });
         } catch (auditError) {

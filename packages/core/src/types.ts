@@ -1,5 +1,5 @@
 import type { TrustStore } from '@agentguard/attestation';
-import type { AuditLog } from '@agentguard/audit';
+import type { AuditLog, RedactorOptions } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
 import type { ApprovalOptions } from './approvals.js';
@@ -116,6 +116,13 @@ export interface GuardOptions {
    * @default none: calls carry no credential and the policy sees only the agent's id and name
    */
   readonly credentials?: CredentialOptions;
+  /**
+   * Redaction of the arguments (and tool error messages) written to the audit log: secrets and personal
+   * data found by detectors become typed markers with a keyed hash, and so do the fields the policy names in
+   * `redact` obligations. Give a `key` to correlate markers across restarts. `false` turns it off.
+   * @default on, every built-in detector, a random key per guard
+   */
+  readonly redaction?: RedactorOptions | false;
 }
 
 /** The outcome of {@link GuardedTool.safeRun}: a value or a denial, never a throw. */
