@@ -1,10 +1,21 @@
 import { type FunctionTool, tool } from '@openai/agents';
+import { type ApproveFunction, checkApprove } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { settle, settledText } from '../shared/outcome.js';
 import { type AnyGuardedTool, checkGuardedTool, indexTools, parametersOf, parseArguments } from '../shared/tools.js';
 
 /** Options of {@link toAgentsTool}. */
-export interface AgentsToolOptions extends AdapterOptions {}
+export interface AgentsToolOptions extends AdapterOptions {
+  /**
+   * Maps the policy's `require_approval` onto the SDK's `needsApproval` and the run's interruptions. With it,
+   * `needsApproval` asks the guard (`check()`, nothing runs) and interrupts only calls the policy sends to a
+   * human; a call the policy denies is never put to a human, its denial is the tool's result. When the app
+   * then calls `state.approve(item)` and resumes, this function signs the approval on the server and the guard
+   * verifies it before the tool runs; `state.reject(item)` means the tool never runs.
+   * @default undefined (no interruption: the guard's own `approvals.approver`, if any, decides)
+   */
+  readonly approve?: ApproveFunction;
+}
 
 type NonStrictParameters = {
   type: 'object';
@@ -43,16 +54,45 @@ function nonStrictParameters(guarded: AnyGuardedTool): NonStrictParameters {
 export function toAgentsTool(guarded: AnyGuardedTool, options?: AgentsToolOptions): FunctionTool {
   checkGuardedTool(guarded);
   const normalized = normalizeAdapterOptions(options);
+  const approve = checkApprove(options?.approve);
   const created = tool({
     name: guarded.name,
     description: guarded.description ?? '',
     strict: false,
     parameters: nonStrictParameters(guarded),
     ...(normalized.onDenied === 'throw' ? { errorFunction: null } : {}),
+    ...(approve === undefined
+      ? {}
+      : {
+          needsApproval: async (_context: unknown, input: unknown, callId?: string) => {
+            if (callId === undefined) return false; // no id to bind an approval to: the guard decides alone
+            const decision = await guarded.check(parseArguments(input), { callId });
+            if (decision.effect !== 'require_approval') return false; // a denial flows as the tool result
+            return true;
+          },
+        }),
     execute: async (input, _context, details) => {
       const callId = details?.toolCall?.callId;
-      const outcome = await guarded.safeRun(parseArguments(input), {
+      const args = parseArguments(input);
+      let approval: Awaited<ReturnType<ApproveFunction>> = null;
+      if (approve !== undefined && callId !== undefined) {
+        // The SDK runs a call that needs approval only after state.approve(); ask again rather than remember,
+        // so a run resumed from serialized state in another process is handled the same (the guard keeps
+        // the decision under the call id, so limits are still counted once).
+        const decision = await guarded.check(args, { callId });
+        if (decision.effect === 'require_approval') {
+          approval = await approve({
+            callId,
+            tool: guarded.name,
+            args,
+            reason: decision.reason,
+            ruleId: decision.ruleId,
+          });
+        }
+      }
+      const outcome = await guarded.safeRun(args, {
         ...(callId === undefined ? {} : { callId }),
+        ...(approval === null ? {} : { approval }),
         ...(details?.signal === undefined ? {} : { signal: details.signal }),
       });
       return settledText(settle(outcome, normalized));

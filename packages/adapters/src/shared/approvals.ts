@@ -1,0 +1,34 @@
+import type { CallOptions } from '@agentguard/core';
+
+/** A signed approval (`createApproval()` of `@agentguard/policy`), as `run()` takes it. */
+export type SignedApprovalLike = NonNullable<CallOptions['approval']>;
+
+/** The call a framework's approval step granted, handed to {@link ApproveFunction} on the server. */
+export interface ApprovalRequest {
+  /** The framework's call id, which the signed approval must be bound to. */
+  readonly callId: string;
+  readonly tool: string;
+  /** The arguments as the model gave them (the approval binds their digest). */
+  readonly args: unknown;
+  /** Why the policy asks for a human. */
+  readonly reason: string;
+  readonly ruleId: string | null;
+}
+
+/**
+ * Signs an approval on the server once the framework's own approval step was granted, e.g.
+ * `(r) => createApproval({ callId: r.callId, tool: r.tool, args: r.args, policyHash: ag.policyHash }, { approver })`.
+ * Return `null` to withhold it: the call is then not run (the guard refuses it). The framework's "approved"
+ * flag alone never runs a call that needs approval: the guard verifies this signature.
+ */
+export type ApproveFunction = (request: ApprovalRequest) => Promise<SignedApprovalLike | null>;
+
+/**
+ * @internal Validates the `approve` option.
+ * @throws TypeError when it is given and is not a function.
+ */
+export function checkApprove(approve: unknown): ApproveFunction | undefined {
+  if (approve === undefined) return undefined;
+  if (typeof approve !== 'function') throw new TypeError(`"approve" expected a function, got ${typeof approve}`);
+  return approve as ApproveFunction;
+}
