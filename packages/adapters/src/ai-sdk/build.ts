@@ -1,5 +1,6 @@
 import type { Denial } from '@agentguard/core';
 import type { jsonSchema, Tool, tool } from 'ai';
+import { type ApproveFunction, checkApprove } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { settle } from '../shared/outcome.js';
 import { type AnyGuardedTool, checkGuardedTool, parametersOf } from '../shared/tools.js';
@@ -17,17 +18,43 @@ export interface AiSdkHelpers {
 export function buildAiSdkTool(
   ai: AiSdkHelpers,
   guarded: AnyGuardedTool,
-  options?: AdapterOptions,
+  options?: AdapterOptions & { readonly approve?: ApproveFunction },
 ): Tool<unknown, unknown> {
   checkGuardedTool(guarded);
   const normalized = normalizeAdapterOptions(options);
+  const approve = checkApprove(options?.approve);
   return ai.tool<unknown, unknown>({
     ...(guarded.description === undefined ? {} : { description: guarded.description }),
     // No validator: the guard validates once with the tool's own schema, and audits invalid input.
     inputSchema: ai.jsonSchema<unknown>(parametersOf(guarded) as Parameters<typeof jsonSchema>[0]),
+    // Tool-level needsApproval is honoured by ai 6 and ai 7 alike (ai 7's toolApproval is a per-call override).
+    ...(approve === undefined
+      ? {}
+      : {
+          needsApproval: async (input: unknown, { toolCallId }: { toolCallId: string }) =>
+            // Only a call the policy sends to a human: a denied call is never put to one, its denial is the result.
+            (await guarded.check(input, { callId: toolCallId })).effect === 'require_approval',
+        }),
     execute: async (input, { toolCallId, abortSignal }): Promise<unknown> => {
+      let approval: Awaited<ReturnType<ApproveFunction>> = null;
+      if (approve !== undefined) {
+        // The SDK executes a call needing approval only after a tool-approval-response with approved: true,
+        // which may come from a client. That flag is not trusted: it only makes the server's approver sign,
+        // and the guard verifies the signature (bound to this call id, tool, args and policy) before running.
+        const decision = await guarded.check(input, { callId: toolCallId });
+        if (decision.effect === 'require_approval') {
+          approval = await approve({
+            callId: toolCallId,
+            tool: guarded.name,
+            args: input,
+            reason: decision.reason,
+            ruleId: decision.ruleId,
+          });
+        }
+      }
       const outcome = await guarded.safeRun(input, {
         callId: toolCallId,
+        ...(approval === null ? {} : { approval }),
         ...(abortSignal === undefined ? {} : { signal: abortSignal }),
       });
       const settled = settle(outcome, normalized);

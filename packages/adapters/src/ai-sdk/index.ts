@@ -1,2 +1,3 @@
 export { toAiSdkTool, toAiSdkTools, type AiSdkToolOptions } from './tool.js';
 export type { AdapterOptions, OnDenied } from '../shared/options.js';
+export type { ApprovalRequest, ApproveFunction, SignedApprovalLike } from '../shared/approvals.js';

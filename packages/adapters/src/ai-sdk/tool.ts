@@ -1,10 +1,21 @@
 import { jsonSchema, type Tool, tool } from 'ai';
+import type { ApproveFunction } from '../shared/approvals.js';
 import type { AdapterOptions } from '../shared/options.js';
 import { type AnyGuardedTool, indexTools } from '../shared/tools.js';
 import { buildAiSdkTool } from './build.js';
 
 /** Options of {@link toAiSdkTool}. */
-export interface AiSdkToolOptions extends AdapterOptions {}
+export interface AiSdkToolOptions extends AdapterOptions {
+  /**
+   * Maps the policy's `require_approval` onto the SDK's tool approval (`needsApproval`, honoured by ai 6 and 7):
+   * the SDK asks for approval (a `tool-approval-request` part) only for calls the policy sends to a human.
+   * When a `tool-approval-response` with `approved: true` comes back, possibly from a client, this function
+   * signs the approval on the server and the guard verifies it; the client's flag alone never runs the tool.
+   * `approved: false` means the tool never runs and the model sees the SDK's `execution-denied` result.
+   * @default undefined (no approval step: the guard's own `approvals.approver`, if any, decides)
+   */
+  readonly approve?: ApproveFunction;
+}
 
 const helpers = { tool, jsonSchema };
 
