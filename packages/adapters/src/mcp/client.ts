@@ -45,8 +45,14 @@ export interface McpToolFacts {
 export interface GuardMcpClientOptions extends AdapterOptions {
   /** The guard deciding and auditing each call. */
   readonly guard: Guard;
-  /** The guard's own signer, which signs the envelope sent to the server in `_meta`. */
-  readonly identity: Signer;
+  /**
+   * The guard's own signer. Needed only for tools given a `schema` in `tools` (the envelope the guard signed
+   * covers the arguments before that schema parsed them, so the adapter signs the parsed ones it sends) and in
+   * throughput mode (no envelope); otherwise the guard's own signed envelope (`ToolContext.envelope`) is
+   * forwarded unchanged and nothing is signed twice. Without it such calls fail closed.
+   * @default undefined
+   */
+  readonly identity?: Signer;
   /**
    * Pinned tool definitions.
    * @default a new, empty store (every tool pinned on first sight)
@@ -111,7 +117,7 @@ function errorText(result: McpCallToolResult): string {
  * @throws TypeError on misuse (e.g. `identity` is not the guard's agent).
  * @example
  * ```ts
- * const guarded = guardMcpClient(client, { guard: ag, identity: agent });
+ * const guarded = guardMcpClient(client, { guard: ag }); // forwards the guard's own signed envelope
  * const result = await guarded.callTool({ name: 'search', arguments: { q: 'mcp' } });
  * ```
  */
@@ -121,7 +127,7 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
   }
   const { guard, identity } = options ?? {};
   if (typeof guard?.guard !== 'function') throw new TypeError('"guard" expected a Guard (createGuard())');
-  if (typeof identity?.sign !== 'function' || identity.id !== guard.agent) {
+  if (identity !== undefined && (typeof identity?.sign !== 'function' || identity.id !== guard.agent)) {
     throw new TypeError('"identity" expected the Signer of the guard\'s agent');
   }
   const normalized = normalizeAdapterOptions(options);
@@ -147,13 +153,33 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
     return { tools, changed: pins.changed() };
   }
 
-  async function remoteCall(name: string, args: Record<string, unknown>, callId: string): Promise<unknown> {
+  async function envelopeFor(
+    name: string,
+    args: Record<string, unknown>,
+    ctx: { callId: string; envelope?: unknown },
+    parsedBySchema: boolean,
+  ): Promise<unknown> {
+    // The guard's envelope binds the arguments it was given; forward it when those are the ones sent.
+    if (ctx.envelope !== undefined && !parsedBySchema) return ctx.envelope;
+    if (identity === undefined) {
+      throw new Error(`no call envelope to send for ${name}: pass "identity" to guardMcpClient`);
+    }
+    const { callId } = ctx;
+    return (await signCall({ signer: identity, callId, tool: name, args, policyHash: guard.policyHash })).envelope;
+  }
+
+  async function remoteCall(
+    name: string,
+    args: Record<string, unknown>,
+    ctx: { callId: string; envelope?: unknown },
+    parsedBySchema: boolean,
+  ): Promise<unknown> {
     if (pins.get(name) === undefined) await listTools();
     if (pins.get(name) === undefined) throw new Error(`the server lists no tool ${JSON.stringify(name)}`);
     if (pins.isChanged(name)) {
       throw new Error(`the definition of ${name} changed since it was pinned; re-approve it before calling`);
     }
-    const { envelope } = await signCall({ signer: identity, callId, tool: name, args, policyHash: guard.policyHash });
+    const envelope = await envelopeFor(name, args, ctx, parsedBySchema);
     const result = (await client.callTool({
       name,
       arguments: args,
@@ -175,7 +201,7 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
       ...(fact?.labels === undefined ? {} : { labels: fact.labels }),
       ...(fact?.timeoutMs === undefined ? {} : { timeoutMs: fact.timeoutMs }),
       ...(fact?.sensitive === undefined ? {} : { sensitive: fact.sensitive }),
-      execute: (args, ctx) => remoteCall(name, args as Record<string, unknown>, ctx.callId),
+      execute: (args, ctx) => remoteCall(name, args as Record<string, unknown>, ctx, fact?.schema !== undefined),
     }) as AnyGuardedTool;
     guardedByName.set(name, created);
     return created;

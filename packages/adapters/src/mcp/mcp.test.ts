@@ -134,4 +134,25 @@ describe('guardMcpClient against a real MCP server (SDK v1, in-memory transport)
     expect(() => guardMcpClient(c.client, { guard: c.fx.guard, identity: stranger })).toThrow(TypeError);
     await c.close();
   });
+
+  it("without an identity, forwards the guard's own signed envelope, which the server verifies (signed once)", async () => {
+    const c = await connect({ value: 'Adds' });
+    const guarded = guardMcpClient(c.client, { guard: c.fx.guard });
+    expect((await guarded.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).content[0]?.text).toBe('5');
+    expect(c.runs()).toBe(1);
+    const requested = c.fx.sink.lines
+      .map((l) => JSON.parse(l) as { type: string; data?: { envelope?: unknown } })
+      .find((r) => r.type === 'call.requested');
+    expect(requested?.data?.envelope).toBeDefined();
+    // a tool with its own schema needs the identity to sign the parsed arguments: it fails closed without it
+    const schemaTools = guardMcpClient(c.client, {
+      guard: c.fx.guard,
+      tools: { add: { schema: z.object({ a: z.number(), b: z.number() }) } },
+    });
+    const failed = await schemaTools.callTool({ name: 'add', arguments: { a: 1, b: 1 } });
+    expect(failed.isError).toBe(true);
+    expect(JSON.parse(failed.content[0]?.text ?? '').reason).toContain('pass "identity"');
+    expect(c.runs()).toBe(1);
+    await c.close();
+  });
 });
