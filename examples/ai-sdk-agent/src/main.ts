@@ -3,14 +3,17 @@
  * MockLanguageModelV3: one step asks for every tool call, the next answers. A refusal is the tool's
  * result, the Denial JSON object, which the SDK hands to the model; the tool never runs. With
  * OPENAI_API_KEY set it uses `@ai-sdk/openai` instead (model from OPENAI_MODEL, default gpt-4o-mini).
+ * Payments need a human: the SDK returns tool-approval-requests (`needsApproval`); the answer (which in an
+ * app comes back from a browser) is only a flag, so a granted payment runs only with the approver key's
+ * signed approval, made here on the server and verified by the guard.
  */
 import { toAiSdkTools } from '@agentguard/adapters/ai-sdk';
 import { openai } from '@ai-sdk/openai';
-import { generateText, stepCountIs } from 'ai';
+import { generateText, type ModelMessage, stepCountIs } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { exampleDir, script, setup } from './setup.js';
 
-const { list, finish } = await setup('ai-sdk-agent', exampleDir(import.meta.url));
+const { list, finish, approve, humanApproves, refused } = await setup('ai-sdk-agent', exampleDir(import.meta.url));
 
 const usage = {
   inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
@@ -42,14 +45,29 @@ const live = process.env.OPENAI_API_KEY !== undefined && process.env.OPENAI_API_
 const model = live ? openai(process.env.OPENAI_MODEL ?? 'gpt-4o-mini') : scripted;
 console.log(live ? 'model: @ai-sdk/openai (live)\n' : 'model: MockLanguageModelV3 (offline)\n');
 
-const result = await generateText({
-  model,
-  tools: toAiSdkTools(list),
-  stopWhen: stepCountIs(5),
-  prompt: 'What is the weather in Lisbon? Also delete user u-42 and pay INV-7 (40) and INV-8 (5000).',
-});
+const tools = toAiSdkTools(list, { approve });
+const messages: ModelMessage[] = [
+  {
+    role: 'user',
+    content: 'What is the weather in Lisbon? Also delete user u-42 and pay INV-7 (40) and INV-8 (5000).',
+  },
+];
+let result = await generateText({ model, tools, stopWhen: stepCountIs(5), messages });
+const seen = [...result.steps.flatMap((s) => s.toolResults)];
+// The SDK stops at the calls the policy sends to a human; the answers go back as tool-approval-responses.
+for (let round = 0; round < 5; round++) {
+  const requests = result.content.filter((p) => p.type === 'tool-approval-request');
+  if (requests.length === 0) break;
+  const content = requests.map((r) => {
+    const approved = humanApproves(r.toolCall.input);
+    if (!approved) refused(r.toolCall.toolName, r.toolCall.toolCallId);
+    return { type: 'tool-approval-response' as const, approvalId: r.approvalId, approved };
+  });
+  messages.push(...result.response.messages, { role: 'tool', content });
+  result = await generateText({ model, tools, stopWhen: stepCountIs(5), messages });
+  seen.push(...result.steps.flatMap((s) => s.toolResults));
+}
 console.log('\nwhat the model saw:');
-for (const r of result.steps[0]?.toolResults ?? [])
-  console.log(`  ${r.toolCallId} ${JSON.stringify(r.output).slice(0, 110)}`);
+for (const r of seen) console.log(`  ${r.toolCallId} ${JSON.stringify(r.output).slice(0, 110)}`);
 console.log(`\nassistant: ${result.text}`);
 await finish();

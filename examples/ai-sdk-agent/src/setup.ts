@@ -42,23 +42,19 @@ export async function setup(name: string, exampleDir: string) {
     identity: agent,
     policy,
     audit,
-    approvals: {
-      approvers: [human.id],
-      // Stands in for a human: approves payments up to 100, refuses the rest, signing either answer.
-      approver: async (request) => {
-        const { amount } = request.args as { amount: number };
-        const decision = amount <= 100 ? 'approve' : 'reject';
-        if (decision === 'approve') approved.add(request.callId);
-        const subject = {
-          callId: request.callId,
-          tool: request.tool,
-          args: request.args,
-          policyHash: request.policyHash,
-        };
-        return createApproval(subject, { approver: human, decision });
-      },
-    },
+    approvals: { approvers: [human.id] },
   });
+
+  /**
+   * Called on the server once the framework's own approval step granted a call (the human said yes):
+   * the approver's key signs an approval bound to this call, tool, arguments and policy, which the guard
+   * verifies before the tool runs. The framework's "approved" flag alone never runs a payment.
+   */
+  const approve = async (request: { callId: string; tool: string; args: unknown }) => {
+    approved.add(request.callId);
+    const subject = { callId: request.callId, tool: request.tool, args: request.args, policyHash: ag.policyHash };
+    return createApproval(subject, { approver: human, decision: 'approve' });
+  };
 
   const tools = {
     getWeather: ag.guard({
@@ -114,7 +110,21 @@ export async function setup(name: string, exampleDir: string) {
     process.exitCode = report.ok ? 0 : 1;
   }
 
-  return { ag, agent, tools, finish, list: [tools.getWeather, tools.deleteUser, tools.payInvoice] };
+  /** Stands in for the human asked by the framework: approves payments up to 100, refuses the rest. */
+  const humanDecides = (args: unknown) => ((args as { amount?: number }).amount ?? Number.POSITIVE_INFINITY) <= 100;
+  const refused = (tool: string, callId: string) =>
+    console.log(`REFUSED  ${tool} (${callId}): refused by the human in the framework's approval step`);
+
+  return {
+    ag,
+    agent,
+    tools,
+    finish,
+    approve,
+    humanApproves: humanDecides,
+    refused,
+    list: [tools.getWeather, tools.deleteUser, tools.payInvoice],
+  };
 }
 
 /** The example's own directory (for the default log path). */

@@ -42,7 +42,6 @@ const client = new Client({ name: 'agentguard-example-client', version: '1.0.0' 
 await client.connect(transport);
 const guarded = guardMcpClient(client as unknown as McpClientLike, {
   guard: ag,
-  identity: agent,
   tools: { delete_user: { tags: ['destructive'] } },
 });
 

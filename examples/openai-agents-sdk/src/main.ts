@@ -1,14 +1,16 @@
 /**
  * The OpenAI Agents SDK (`@openai/agents`) with guarded function tools. Offline by default with the SDK's
  * own ScriptedModel (and tracing off); with OPENAI_API_KEY set, the agent uses the real default model.
- * A refusal reaches the model as the tool's output, the Denial JSON, and the tool never runs.
+ * A refusal reaches the model as the tool's output, the Denial JSON, and the tool never runs. Payments need
+ * a human: the SDK's own interruptions ask (`needsApproval`), and a payment the human approves runs only with
+ * the approver key's signed approval, made on the server and verified by the guard.
  */
 import { toAgentsTools } from '@agentguard/adapters/openai-agents';
 import { Agent, run, setTracingDisabled } from '@openai/agents';
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
 import { exampleDir, script, setup } from './setup.js';
 
-const { list, finish } = await setup('openai-agents-sdk', exampleDir(import.meta.url));
+const { list, finish, approve, humanApproves, refused } = await setup('openai-agents-sdk', exampleDir(import.meta.url));
 
 const live = process.env.OPENAI_API_KEY !== undefined && process.env.OPENAI_API_KEY !== '';
 if (!live) setTracingDisabled(true);
@@ -23,12 +25,24 @@ console.log(live ? 'model: default (live)\n' : 'model: ScriptedModel (offline)\n
 const agent = new Agent({
   name: 'back-office',
   instructions: 'Use the tools to do what the user asks. When a tool refuses, say so.',
-  tools: toAgentsTools(list),
+  tools: toAgentsTools(list, { approve }),
   ...(model === undefined ? {} : { model }),
 });
-const result = await run(
+let result = await run(
   agent,
   'What is the weather in Lisbon? Also delete user u-42 and pay INV-7 (40) and INV-8 (5000).',
 );
+// The run stops at the calls the policy sends to a human; the human answers through the SDK's own state.
+while (result.interruptions.length > 0) {
+  for (const item of result.interruptions) {
+    const call = item.rawItem as { name?: string; callId?: string; arguments?: string };
+    if (humanApproves(JSON.parse(call.arguments ?? '{}'))) result.state.approve(item);
+    else {
+      result.state.reject(item, { message: 'A human refused this payment.' });
+      refused(call.name ?? '?', call.callId ?? '?');
+    }
+  }
+  result = await run(agent, result.state);
+}
 console.log(`\nassistant: ${result.finalOutput}`);
 await finish();
