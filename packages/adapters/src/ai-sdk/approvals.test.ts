@@ -45,7 +45,7 @@ const usage = {
   outputTokens: { total: 1, text: 1, reasoning: 0 },
 };
 
-function setup(major: (typeof majors)[number], sign: 'approve' | 'withhold' = 'approve') {
+function setup(major: (typeof majors)[number], sign: 'approve' | 'withhold' | 'throw' = 'approve') {
   const human = createIdentity({ name: 'approver' });
   const sink = createMemorySink();
   const ag = createGuard({
@@ -75,6 +75,7 @@ function setup(major: (typeof majors)[number], sign: 'approve' | 'withhold' = 'a
   const approve: ApproveFunction = async (r) => {
     signed.push(r.callId);
     if (sign === 'withhold') return null;
+    if (sign === 'throw') throw new Error('approver key unavailable');
     return createApproval(
       { callId: r.callId, tool: r.tool, args: r.args, policyHash: ag.policyHash },
       { approver: human, decision: 'approve' },
@@ -194,6 +195,14 @@ for (const major of majors) {
       expect(s.signed).toEqual(['p1']);
       expect(s.ran).toEqual([]);
       expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_APPROVAL_REQUIRED' } });
+    });
+
+    it('an approve function that throws fails closed: refused by the guard and audited, the tool never runs', async () => {
+      const s = setup(major, 'throw');
+      const prompt = await firstAndAnswer(major, s, true);
+      expect(s.ran).toEqual([]);
+      expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_APPROVAL_REQUIRED' } });
+      expect(s.sink.lines.some((l) => (JSON.parse(l) as { type: string }).type === 'approval.requested')).toBe(true);
     });
   });
 }

@@ -1,6 +1,6 @@
 import type { Denial } from '@agentguard/core';
 import type { jsonSchema, Tool, tool } from 'ai';
-import { type ApproveFunction, checkApprove } from '../shared/approvals.js';
+import { type ApproveFunction, askApprove, checkApprove } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { settle } from '../shared/outcome.js';
 import { type AnyGuardedTool, checkGuardedTool, parametersOf } from '../shared/tools.js';
@@ -43,7 +43,7 @@ export function buildAiSdkTool(
         // and the guard verifies the signature (bound to this call id, tool, args and policy) before running.
         const decision = await guarded.check(input, { callId: toolCallId });
         if (decision.effect === 'require_approval') {
-          approval = await approve({
+          approval = await askApprove(approve, {
             callId: toolCallId,
             tool: guarded.name,
             args: input,

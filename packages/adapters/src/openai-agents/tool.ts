@@ -1,5 +1,5 @@
 import { type FunctionTool, tool } from '@openai/agents';
-import { type ApproveFunction, checkApprove } from '../shared/approvals.js';
+import { type ApproveFunction, askApprove, checkApprove } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { settle, settledText } from '../shared/outcome.js';
 import { type AnyGuardedTool, checkGuardedTool, indexTools, parametersOf, parseArguments } from '../shared/tools.js';
@@ -81,7 +81,7 @@ export function toAgentsTool(guarded: AnyGuardedTool, options?: AgentsToolOption
         // the decision under the call id, so limits are still counted once).
         const decision = await guarded.check(args, { callId });
         if (decision.effect === 'require_approval') {
-          approval = await approve({
+          approval = await askApprove(approve, {
             callId,
             tool: guarded.name,
             args,

@@ -32,3 +32,19 @@ export function checkApprove(approve: unknown): ApproveFunction | undefined {
   if (typeof approve !== 'function') throw new TypeError(`"approve" expected a function, got ${typeof approve}`);
   return approve as ApproveFunction;
 }
+
+/**
+ * @internal Asks `approve`, failing closed: a throw or a non-object answer withholds the approval, so the
+ * guard then refuses the call and audits that refusal (rather than the call vanishing in a framework error).
+ */
+export async function askApprove(
+  approve: ApproveFunction,
+  request: ApprovalRequest,
+): Promise<SignedApprovalLike | null> {
+  try {
+    const approval = await approve(request);
+    return typeof approval === 'object' && approval !== null ? approval : null;
+  } catch {
+    return null;
+  }
+}
