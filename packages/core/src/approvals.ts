@@ -51,7 +51,8 @@ export interface ApprovalOptions {
   readonly timeoutMs?: number;
   /**
    * How long a call that ended with `ERR_APPROVAL_REQUIRED` stays resumable with the same call id,
-   * keeping the decision it had (so limits and budgets are not counted twice).
+   * keeping the decision it had (so limits and budgets are not counted twice). It is also how long a call
+   * id refused by a human outside the guard (`GuardedTool.refuse`) stays refused.
    * @default 600_000
    */
   readonly pendingTtlMs?: number;
@@ -75,6 +76,16 @@ interface Pending {
   readonly expiresAt: number;
 }
 
+/** A call a human refused outside the guard ({@link GuardedTool.refuse}): it stays refused until `expiresAt`. */
+export interface Refusal {
+  readonly tool: string;
+  readonly expiresAt: number;
+  /** The decision that was parked for the call when it was refused, under the current policy, if any. */
+  readonly decision: Decision | undefined;
+  /** The write of its audit records; replaced by a retry when it failed. */
+  write: Promise<unknown> | undefined;
+}
+
 const MAX_PENDING = 10_000;
 
 /** The approval side of a guard: obtains and verifies approvals, and keeps calls waiting for one. */
@@ -84,6 +95,15 @@ export interface ApprovalGate {
   park(callId: string, tool: string, argsDigest: string, decision: Decision): void;
   /** The parked decision of this exact call (same tool and args), if any; taken at most once. */
   resume(callId: string, tool: string, argsDigest: string): Decision | undefined;
+  /** As {@link ApprovalGate.resume}, without taking it (a framework may ask `check()` more than once). */
+  peek(callId: string, tool: string, argsDigest: string): Decision | undefined;
+  /**
+   * Marks the call refused by a human (a tombstone kept for `pendingTtlMs`) and drops whatever was parked
+   * under its id, whatever its arguments; returns the existing mark when it was already refused.
+   */
+  refuse(callId: string, tool: string, argsDigest: string, policyHash: string): Refusal;
+  /** The refusal of this call id, while it lasts. */
+  refused(callId: string): Refusal | undefined;
 }
 
 function check(options: ApprovalOptions): void {
@@ -109,6 +129,14 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
   const timeoutMs = options?.timeoutMs ?? 120_000;
   const pendingTtlMs = options?.pendingTtlMs ?? 600_000;
   const pending = new Map<string, Pending>();
+  const refusals = new Map<string, Refusal>();
+  function live(callId: string, tool: string, argsDigest: string): Pending | undefined {
+    const entry = pending.get(callId);
+    if (entry === undefined || entry.tool !== tool || entry.argsDigest !== argsDigest) return undefined;
+    if (entry.expiresAt > Date.now()) return entry;
+    pending.delete(callId);
+    return undefined;
+  }
 
   const gate: ApprovalGate = {
     async obtain(request: Omit<ApprovalRequest, 'signal'>, provided: unknown): Promise<ApprovalVerdict> {
@@ -146,13 +174,41 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
       for (const [id, entry] of pending) if (entry.expiresAt <= now) pending.delete(id);
       // Bounded: the oldest parked call is forgotten first (it can still be asked again).
       if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value as string);
-      pending.set(callId, { tool, argsDigest, decision, expiresAt: now + pendingTtlMs });
+      // Concurrency slots are given back by whoever decided (check() at once, a run when it ends); a parked
+      // decision holding them would be released twice by the run that resumes it, and raise the cap.
+      const { leases: _released, ...kept } = decision;
+      pending.set(callId, { tool, argsDigest, decision: Object.freeze(kept), expiresAt: now + pendingTtlMs });
     },
     resume(callId, tool, argsDigest) {
-      const entry = pending.get(callId);
-      if (entry === undefined || entry.tool !== tool || entry.argsDigest !== argsDigest) return undefined;
+      const entry = live(callId, tool, argsDigest);
+      if (entry !== undefined) pending.delete(callId);
+      return entry?.decision;
+    },
+    peek(callId, tool, argsDigest) {
+      return live(callId, tool, argsDigest)?.decision;
+    },
+    refuse(callId, tool, argsDigest, policyHash) {
+      const existing = gate.refused(callId);
+      if (existing !== undefined) return existing;
+      const parked = live(callId, tool, argsDigest)?.decision;
       pending.delete(callId);
-      return entry.expiresAt > Date.now() ? entry.decision : undefined;
+      const now = Date.now();
+      for (const [id, entry] of refusals) if (entry.expiresAt <= now) refusals.delete(id);
+      if (refusals.size >= MAX_PENDING) refusals.delete(refusals.keys().next().value as string);
+      const refusal: Refusal = {
+        tool,
+        expiresAt: now + pendingTtlMs,
+        decision: parked?.policyHash === policyHash ? parked : undefined,
+        write: undefined,
+      };
+      refusals.set(callId, refusal);
+      return refusal;
+    },
+    refused(callId) {
+      const entry = refusals.get(callId);
+      if (entry === undefined || entry.expiresAt > Date.now()) return entry;
+      refusals.delete(callId);
+      return undefined;
     },
   };
   return Object.freeze(gate);

@@ -12,6 +12,7 @@ import { createApprovalGate } from './approvals.js';
 import { createCredentialCheck } from './credentials.js';
 import { type Denial, type DenialOutcome, GuardError, type GuardErrorCode } from './errors.js';
 import { EventEmitter, emitSafely, type GuardEvents } from './events.js';
+import { createRefuse } from './refuse.js';
 import { type StandardSchemaV1, validateWith } from './standard-schema.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -247,6 +248,11 @@ export function createGuard(options: GuardOptions): Guard {
         const denial = refuse('denied', 'ERR_CREDENTIAL_REJECTED', `credential rejected: ${subject.reason}`);
         return refuseAudited(denial, { credentialCode: subject.code });
       }
+      // A call a human refused outside the guard (refuse()) stays refused, whatever comes with it.
+      if (gate.refused(callId) !== undefined) {
+        const denial = refuse('denied', 'ERR_APPROVAL_REFUSED', 'approval refused: this call was refused by a human');
+        return refuseAudited(denial, {});
+      }
       let decision: Decision;
       const resumed = gate.resume(callId, tool.name, argsDigest);
       // A kept decision counts only under the policy that made it.
@@ -429,6 +435,14 @@ export function createGuard(options: GuardOptions): Guard {
         const reason = `invalid arguments: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
         return verdict('deny', reason, null, 'ERR_ARGS_INVALID');
       }
+      if (gate.refused(callId) !== undefined) {
+        return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_APPROVAL_REFUSED');
+      }
+      // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
+      const kept = gate.peek(callId, tool.name, argsDigest);
+      if (kept !== undefined && kept.policyHash === current.hash) {
+        return verdict(kept.effect, kept.reason, kept.ruleId, kept.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined);
+      }
       try {
         const subject = await credentials.check({ agent: self, tool: tool.name, args });
         if (!subject.ok)
@@ -456,6 +470,20 @@ export function createGuard(options: GuardOptions): Guard {
       throw new GuardError(outcome.denial, { cause: (outcome as { cause?: unknown }).cause });
     }
 
+    const refuseCall = createRefuse({
+      tool,
+      sensitive: tool.sensitive,
+      batched: tool.batched,
+      identity,
+      audit,
+      gate,
+      events,
+      engine: () => current,
+      redactArgs: redactedArgs,
+      redactText,
+      flushGap,
+    });
+
     const guarded = (args: StandardSchemaV1.InferInput<S>, callOptions?: CallOptions) => run(args, callOptions);
     // A function's own `name` is read-only; define it so the guarded tool carries the tool's name.
     Object.defineProperty(guarded, 'name', { value: tool.name });
@@ -464,6 +492,7 @@ export function createGuard(options: GuardOptions): Guard {
         run,
         safeRun: safeRunReleasing,
         check,
+        refuse: refuseCall,
         tags: tool.tags,
         description: tool.description,
         schema: tool.schema,

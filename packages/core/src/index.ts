@@ -14,3 +14,4 @@ export type { GuardEvents, CallEvent } from './events.js';
 export type { StandardSchemaV1, ArgIssue } from './standard-schema.js';
 export type { ApprovalOptions, ApprovalRequest, Approver } from './approvals.js';
 export type { CredentialOptions } from './credentials.js';
+export type { RefuseOptions } from './refuse.js';

@@ -6,6 +6,7 @@ import type { ApprovalOptions } from './approvals.js';
 import type { CredentialOptions } from './credentials.js';
 import type { Denial, GuardErrorCode } from './errors.js';
 import type { EventEmitter, GuardEvents } from './events.js';
+import type { RefuseOptions } from './refuse.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
 /** What a guarded tool's function receives besides its arguments. */
@@ -155,6 +156,40 @@ export interface GuardedTool<A, R> {
    * (limits and budgets are counted once) and records it. Nothing is written to the audit log until that run.
    */
   check(args: unknown, options?: CallOptions): Promise<CheckResult>;
+  /**
+   * Records that a human refused this call through a framework's own approval step (the Agents SDK's
+   * `state.reject()`, an AI SDK `tool-approval-response` with `approved: false`, a LangGraph resume with a
+   * reject decision), where the guard never sees the call again. It writes what a refusal through the
+   * guard's own approver writes, `call.requested` then `approval.refused` (with `approvalCode`, the parked
+   * decision if any, `code: 'ERR_APPROVAL_REFUSED'` and the reason), drops the decision `check()` parked for
+   * the call id, and emits `denied`.
+   *
+   * - The call id stays refused (for `approvals.pendingTtlMs`): a later `run()` or `check()` with it is
+   *   refused with `ERR_APPROVAL_REFUSED` and the tool never runs, whatever approval comes with it.
+   * - Idempotent: refusing the same call id again writes nothing and returns the first Denial (a refusal
+   *   whose audit write failed is written again).
+   * - Nothing parked (no `check()`, its decision expired, other arguments): the refusal is still recorded,
+   *   without a `decision` field; deciding now would count limits for a call that will never run.
+   * - Limits and budgets: the decision's concurrency slot is already given back (check() holds none); a rate
+   *   or budget count made by the decision stays counted, as for any refusal through the guard's approver.
+   * - Unsigned is fine: a refusal can only make things stricter, so it needs no proof. Give the human's
+   *   signed rejection as `approval` and the audit names the approver, but only when it verifies
+   *   (trusted approver, this call, args and policy, fresh); otherwise the refusal stands, recorded without
+   *   an approver and with the code of what failed (e.g. `ERR_APPROVAL_UNTRUSTED`).
+   *
+   * @param args - the call's arguments as the framework holds them (bound by digest).
+   * @param options - see {@link RefuseOptions}; `callId` is required.
+   * @returns the Denial (`ERR_APPROVAL_REFUSED`), the same JSON a model sees for any refusal.
+   * @throws GuardError `ERR_AUDIT_FAILED` when the refusal cannot be written (the call stays refused);
+   *   TypeError on misuse or arguments that are not JSON.
+   * @example
+   * ```ts
+   * // Agents SDK: the human said no
+   * state.reject(item);
+   * await payTool.refuse(JSON.parse(item.rawItem.arguments), { callId: item.rawItem.callId, reason: 'not this vendor' });
+   * ```
+   */
+  refuse(args: unknown, options: RefuseOptions): Promise<Denial>;
   readonly name: string;
   readonly description: string | undefined;
   readonly tags: readonly string[];
