@@ -2,6 +2,7 @@ import { type FunctionTool, tool } from '@openai/agents';
 import { type ApproveFunction, askApprove, checkApprove } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { settle, settledText } from '../shared/outcome.js';
+import { checkReject, type RejectFunction, register } from '../shared/refusals.js';
 import { type AnyGuardedTool, checkGuardedTool, indexTools, parametersOf, parseArguments } from '../shared/tools.js';
 
 /** Options of {@link toAgentsTool}. */
@@ -11,10 +12,18 @@ export interface AgentsToolOptions extends AdapterOptions {
    * `needsApproval` asks the guard (`check()`, nothing runs) and interrupts only calls the policy sends to a
    * human; a call the policy denies is never put to a human, its denial is the tool's result. When the app
    * then calls `state.approve(item)` and resumes, this function signs the approval on the server and the guard
-   * verifies it before the tool runs; `state.reject(item)` means the tool never runs.
+   * verifies it before the tool runs. To refuse, call {@link rejectAgentsCall}`(state, item)` rather than
+   * `state.reject(item)`: the tool never runs either way, but only the helper records the refusal in the
+   * audit (the SDK calls no tool code for a rejected call).
    * @default undefined (no interruption: the guard's own `approvals.approver`, if any, decides)
    */
   readonly approve?: ApproveFunction;
+  /**
+   * Signs a human's refusal on the server when {@link rejectAgentsCall} records it, so the audit names the
+   * approver. Without it the refusal is recorded unsigned (a refusal needs no proof).
+   * @default undefined (unsigned refusals)
+   */
+  readonly reject?: RejectFunction;
 }
 
 type NonStrictParameters = {
@@ -55,6 +64,7 @@ export function toAgentsTool(guarded: AnyGuardedTool, options?: AgentsToolOption
   checkGuardedTool(guarded);
   const normalized = normalizeAdapterOptions(options);
   const approve = checkApprove(options?.approve);
+  const reject = checkReject(options?.reject);
   const created = tool({
     name: guarded.name,
     description: guarded.description ?? '',
@@ -98,7 +108,7 @@ export function toAgentsTool(guarded: AnyGuardedTool, options?: AgentsToolOption
       return settledText(settle(outcome, normalized));
     },
   });
-  return created as unknown as FunctionTool;
+  return register(created as unknown as FunctionTool, { guarded, reject });
 }
 
 /**
