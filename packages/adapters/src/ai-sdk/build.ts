@@ -3,6 +3,7 @@ import type { jsonSchema, Tool, tool } from 'ai';
 import { type ApproveFunction, askApprove, checkApprove } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { settle } from '../shared/outcome.js';
+import { checkReject, type RejectFunction, register } from '../shared/refusals.js';
 import { type AnyGuardedTool, checkGuardedTool, parametersOf } from '../shared/tools.js';
 
 /**
@@ -18,12 +19,13 @@ export interface AiSdkHelpers {
 export function buildAiSdkTool(
   ai: AiSdkHelpers,
   guarded: AnyGuardedTool,
-  options?: AdapterOptions & { readonly approve?: ApproveFunction },
+  options?: AdapterOptions & { readonly approve?: ApproveFunction; readonly reject?: RejectFunction },
 ): Tool<unknown, unknown> {
   checkGuardedTool(guarded);
   const normalized = normalizeAdapterOptions(options);
   const approve = checkApprove(options?.approve);
-  return ai.tool<unknown, unknown>({
+  const reject = checkReject(options?.reject);
+  const created = ai.tool<unknown, unknown>({
     ...(guarded.description === undefined ? {} : { description: guarded.description }),
     // No validator: the guard validates once with the tool's own schema, and audits invalid input.
     inputSchema: ai.jsonSchema<unknown>(parametersOf(guarded) as Parameters<typeof jsonSchema>[0]),
@@ -61,4 +63,5 @@ export function buildAiSdkTool(
       return settled.ok ? settled.value : (settled.denial satisfies Denial);
     },
   });
+  return register(created, { guarded, reject });
 }

@@ -1,6 +1,7 @@
 import { jsonSchema, type Tool, tool } from 'ai';
 import type { ApproveFunction } from '../shared/approvals.js';
 import type { AdapterOptions } from '../shared/options.js';
+import type { RejectFunction } from '../shared/refusals.js';
 import { type AnyGuardedTool, indexTools } from '../shared/tools.js';
 import { buildAiSdkTool } from './build.js';
 
@@ -11,10 +12,17 @@ export interface AiSdkToolOptions extends AdapterOptions {
    * the SDK asks for approval (a `tool-approval-request` part) only for calls the policy sends to a human.
    * When a `tool-approval-response` with `approved: true` comes back, possibly from a client, this function
    * signs the approval on the server and the guard verifies it; the client's flag alone never runs the tool.
-   * `approved: false` means the tool never runs and the model sees the SDK's `execution-denied` result.
+   * `approved: false` means the tool never runs and the model sees the SDK's `execution-denied` result; pass
+   * the incoming messages to {@link refuseDeniedApprovals} first so that refusal is audited too.
    * @default undefined (no approval step: the guard's own `approvals.approver`, if any, decides)
    */
   readonly approve?: ApproveFunction;
+  /**
+   * Signs a human's refusal on the server when {@link refuseDeniedApprovals} records it, so the audit names
+   * the approver. Without it the refusal is recorded unsigned (a refusal needs no proof).
+   * @default undefined (unsigned refusals)
+   */
+  readonly reject?: RejectFunction;
 }
 
 const helpers = { tool, jsonSchema };
