@@ -8,7 +8,7 @@ import { Command, MemorySaver } from '@langchain/langgraph';
 import { createAgent, FakeToolCallingModel } from 'langchain';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type ApprovalInterrupt, createGuardMiddleware } from './index.js';
+import { type ApprovalInterrupt, createGuardMiddleware, type RejectDecision } from './index.js';
 
 const policy = {
   version: 1,
@@ -48,8 +48,12 @@ function setup() {
     middleware: [createGuardMiddleware(ag, { approvals: 'interrupt' })],
     checkpointer: new MemorySaver(),
   });
-  return { human, agent, paid, sink };
+  return { human, agent, paid, sink, ag };
 }
+
+type Rec = { type: string; callId: string; data: Record<string, unknown> };
+const records = (sink: ReturnType<typeof createMemorySink>) =>
+  sink.lines.map((l) => JSON.parse(l) as Rec).filter((r) => r.type !== 'checkpoint');
 
 describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
   it('pauses parallel calls as a batch of interrupts and resumes each with its signed approval, verified by the guard', async () => {
@@ -87,6 +91,49 @@ describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
     expect(results.get('p1')).toBe('paid INV-1');
     expect(JSON.parse(results.get('p2') ?? '')).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', callId: 'p2' });
     expect(JSON.parse(results.get('p3') ?? '')).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', callId: 'p3' });
+  });
+
+  it('a reject decision on resume is audited: approve some, reject others, one terminal record per call', async () => {
+    const { human, agent, paid, sink } = setup();
+    const config = { configurable: { thread_id: 'approvals-2' } };
+    const first = (await agent.invoke({ messages: [{ role: 'user', content: 'pay all three' }] }, config)) as {
+      __interrupt__?: { id: string; value: ApprovalInterrupt }[];
+    };
+    const asks = first.__interrupt__ ?? [];
+    // p1: approved; p2: LangChain's own reject decision (unsigned); p3: a reject carrying the human's signature.
+    const answer = async (ask: ApprovalInterrupt): Promise<unknown> => {
+      const subject = { callId: ask.callId, tool: ask.tool, args: ask.args, policyHash: ask.policyHash };
+      if (ask.callId === 'p1') return createApproval(subject, { approver: human });
+      if (ask.callId === 'p2') return { type: 'reject', message: 'wrong vendor' } satisfies RejectDecision;
+      return { type: 'reject', approval: await createApproval(subject, { approver: human, decision: 'reject' }) };
+    };
+    const resume = Object.fromEntries(await Promise.all(asks.map(async (i) => [i.id, await answer(i.value)] as const)));
+    const second = await agent.invoke(new Command({ resume }), config);
+    expect(paid).toEqual(['INV-1']);
+    const results = new Map(
+      second.messages
+        .filter((m) => ToolMessage.isInstance(m))
+        .map((m) => [(m as ToolMessage).tool_call_id, String(m.content)]),
+    );
+    expect(JSON.parse(results.get('p2') ?? '')).toMatchObject({
+      code: 'ERR_APPROVAL_REFUSED',
+      reason: 'approval refused: wrong vendor',
+    });
+    expect(JSON.parse(results.get('p3') ?? '')).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', callId: 'p3' });
+    const all = records(sink);
+    for (const [id, end] of [
+      ['p1', 'call.completed'],
+      ['p2', 'approval.refused'],
+      ['p3', 'approval.refused'],
+    ]) {
+      const ends = all.filter(
+        (r) => r.callId === id && ['call.completed', 'approval.refused', 'call.denied'].includes(r.type),
+      );
+      expect(ends.map((r) => r.type)).toEqual([end]);
+    }
+    const refused = new Map(all.filter((r) => r.type === 'approval.refused').map((r) => [r.callId, r.data]));
+    expect(refused.get('p2')?.approver).toBeUndefined();
+    expect(refused.get('p3')).toMatchObject({ approver: human.id, approvalCode: 'ERR_APPROVAL_REJECTED' });
   });
 
   it('refuses misuse of the approvals option', () => {

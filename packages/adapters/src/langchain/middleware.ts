@@ -4,6 +4,7 @@ import { interrupt } from '@langchain/langgraph';
 import { createMiddleware } from 'langchain';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { denialText, settle } from '../shared/outcome.js';
+import { checkReject, type RejectFunction, refuseCall } from '../shared/refusals.js';
 import type { AnyGuardedTool } from '../shared/tools.js';
 
 /** Policy facts about one tool the middleware guards (LangChain tools do not carry them). */
@@ -23,8 +24,10 @@ export interface GuardedToolFacts {
  * `new Command({ resume: { [interruptId]: approval } })`, where `approval` is a signed approval of exactly
  * this call (`createApproval({ callId, tool, args, policyHash }, { approver, decision })` from
  * `@agentguard/policy`). The guard verifies it (a trusted approver, this call, these arguments, this policy,
- * fresh, unused): an approval that came back from a client is never trusted on its word. Resuming with
- * anything else leaves the call refused with `ERR_APPROVAL_REQUIRED`.
+ * fresh, unused): an approval that came back from a client is never trusted on its word. To refuse, resume
+ * with a {@link RejectDecision} (`{ type: 'reject', message? }`, LangChain's own human-in-the-loop shape):
+ * the refusal is audited (`approval.refused`) and the call id stays refused. Resuming with anything else is
+ * checked as an approval, and refused (and audited) when it is not a valid one.
  */
 export interface ApprovalInterrupt {
   readonly agentguard: 'approval_required';
@@ -36,16 +39,39 @@ export interface ApprovalInterrupt {
   readonly policyHash: string;
 }
 
+/**
+ * A human's "no" as a resume value for an {@link ApprovalInterrupt}. `message` is the reason, for the audit
+ * and the Denial the model sees; `approval` the human's own signed rejection
+ * (`createApproval(…, { decision: 'reject' })`), so the audit names them (see `GuardedTool.refuse`).
+ */
+export interface RejectDecision {
+  readonly type: 'reject';
+  readonly message?: string;
+  readonly approval?: unknown;
+}
+
+function rejectionOf(value: unknown): RejectDecision | undefined {
+  const v = value as Partial<RejectDecision> | null;
+  return typeof v === 'object' && v !== null && v.type === 'reject' ? (v as RejectDecision) : undefined;
+}
+
 /** Options of {@link createGuardMiddleware}. */
 export interface GuardMiddlewareOptions extends AdapterOptions {
   /**
    * What a call the policy sends to a human does: `'result'` refuses it with `ERR_APPROVAL_REQUIRED` (or
    * lets the guard's own `approvals.approver` decide); `'interrupt'` pauses the run with a LangGraph
    * interrupt carrying an {@link ApprovalInterrupt}, one per call, so parallel calls are decided as a
-   * batch, and resumes the call with the signed approval given on resume. Needs a checkpointer.
+   * batch, and resumes the call with the signed approval, or the {@link RejectDecision}, given on resume.
+   * Needs a checkpointer.
    * @default 'result'
    */
   readonly approvals?: 'result' | 'interrupt';
+  /**
+   * Signs a refusal given as a {@link RejectDecision} without its own `approval`, so the audit names the
+   * approver. Without it such refusals are recorded unsigned (a refusal needs no proof).
+   * @default undefined (unsigned refusals)
+   */
+  readonly reject?: RejectFunction;
   /**
    * Tags, labels and timeouts per tool name.
    * @default {} (every tool untagged, 30 s timeout)
@@ -89,6 +115,7 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
   if (approvals !== 'result' && approvals !== 'interrupt') {
     throw new TypeError(`"approvals" expected 'result' or 'interrupt', got ${JSON.stringify(approvals)}`);
   }
+  const reject = checkReject(options.reject);
   // Calls that raised an interrupt: on resume LangGraph runs the node again, and they go straight to it.
   const awaiting = new Set<string>();
   const facts = { ...(options.tools ?? {}) };
@@ -146,9 +173,20 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
             policyHash: guard.policyHash,
           };
           // Throws GraphInterrupt the first time; returns the resume value when the run is resumed.
-          const approval: unknown = interrupt(ask);
+          const answer: unknown = interrupt(ask);
           awaiting.delete(callId);
-          outcome = await guarded.safeRun(args, { callId, approval });
+          const no = rejectionOf(answer);
+          if (no === undefined) {
+            outcome = await guarded.safeRun(args, { callId, approval: answer });
+          } else {
+            // The human said no: recorded as approval.refused (and the call id kept refused) by the guard.
+            const denial = await refuseCall({ guarded, reject }, args, {
+              callId,
+              ...(typeof no.message === 'string' ? { reason: no.message } : {}),
+              ...(no.approval === undefined ? {} : { approval: no.approval }),
+            });
+            outcome = { ok: false, callId, denial };
+          }
         }
         const settled = settle(outcome ?? (await guarded.safeRun(args, { callId })), normalized);
         if (settled.ok) return settled.value as HandlerResult;
