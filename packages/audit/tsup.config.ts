@@ -1,3 +1,8 @@
 import { packageConfig } from '../../.config/tsup.base.js';
 
-export default packageConfig({ index: 'src/index.ts', file: 'src/file.ts', otel: 'src/otel.ts' });
+export default packageConfig({
+  index: 'src/index.ts',
+  file: 'src/file.ts',
+  otel: 'src/otel.ts',
+  'verify-worker': 'src/verify-worker.ts',
+});

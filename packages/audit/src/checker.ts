@@ -18,6 +18,20 @@ type Result = { problem: LineProblem; record?: undefined } | { problem?: undefin
 const fail = (code: AuditErrorCode, reason: string): Result => ({ problem: { code, reason } });
 
 /**
+ * Checks one Ed25519 signature; returns false when it does not verify. `problem` is what the line is
+ * reported with if it does not: a checker that defers signatures to worker threads keeps it and
+ * returns true, and the caller reports the earliest failing line once the workers answer.
+ */
+export type SignatureCheck = (
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+  problem: LineProblem,
+) => boolean;
+
+const verifyNow: SignatureCheck = (signature, message, publicKey) => verify(signature, message, publicKey);
+
+/**
  * Checks a log line by line, keeping what the next line must continue: the
  * chain head, the Merkle tree, the origin and latest checkpoint. Internal.
  */
@@ -36,10 +50,17 @@ export class LogChecker {
   private readonly keys = new Map<string, Uint8Array | undefined>();
   private readonly trust: ReadonlySet<string> | undefined;
   private readonly signatures: boolean;
+  private readonly verifySignature: SignatureCheck;
 
-  constructor(options: { trust?: readonly string[] | undefined; signatures?: boolean }) {
+  constructor(options: {
+    trust?: readonly string[] | undefined;
+    signatures?: boolean;
+    /** How signatures are checked: at once by default, or deferred (see {@link SignatureCheck}). */
+    verify?: SignatureCheck;
+  }) {
     this.trust = options.trust === undefined ? undefined : new Set(options.trust);
     this.signatures = options.signatures ?? true;
+    this.verifySignature = options.verify ?? verifyNow;
   }
 
   keyOf = (did: string): Uint8Array | undefined => {
@@ -102,11 +123,12 @@ export class LogChecker {
     if (record.sig === undefined) {
       // A batched record: authenticated only once a later checkpoint by its signer covers it.
       if (this.uncovered === undefined) this.uncovered = { seq: record.seq, signer: record.signer };
-    } else if (this.signatures && !verify(fromBase64(record.sig), recordSigningBytes(hash), key)) {
-      return fail(
-        'ERR_AUDIT_SIGNATURE_INVALID',
-        `signature of record seq ${record.seq} does not verify under ${record.signer}`,
-      );
+    } else if (this.signatures) {
+      const problem: LineProblem = {
+        code: 'ERR_AUDIT_SIGNATURE_INVALID',
+        reason: `signature of record seq ${record.seq} does not verify under ${record.signer}`,
+      };
+      if (!this.verifySignature(fromBase64(record.sig), recordSigningBytes(hash), key, problem)) return { problem };
     }
     if (this.trust !== undefined && !this.trust.has(record.signer)) {
       return fail(
@@ -119,7 +141,13 @@ export class LogChecker {
       if (problem !== undefined)
         return fail('ERR_AUDIT_CHECKPOINT_INVALID', `checkpoint seq ${record.seq}: ${problem}`);
     } else if (this.signatures && record.type === 'call.requested' && record.data?.envelope !== undefined) {
-      const problem = checkEnvelope(record.data.envelope, record.agent, this.keyOf);
+      const seq = record.seq;
+      const problem = checkEnvelope(record.data.envelope, record.agent, this.keyOf, (sig, message, key, reason) =>
+        this.verifySignature(sig, message, key, {
+          code: 'ERR_AUDIT_ENVELOPE_INVALID',
+          reason: `record seq ${seq}: ${reason}`,
+        }),
+      );
       if (problem !== undefined) return fail('ERR_AUDIT_ENVELOPE_INVALID', `record seq ${record.seq}: ${problem}`);
     }
     this.tree.append(leaf);
@@ -147,7 +175,15 @@ export class LogChecker {
     const blob = fromBase64(record.noteSig);
     if (!bytesEqual(blob.slice(0, 4), noteKeyId(checkpoint.origin, key)))
       return 'note signature key id is not the signer';
-    if (this.signatures && !verify(blob.slice(4), utf8(record.note), key)) return 'note signature does not verify';
+    if (
+      this.signatures &&
+      !this.verifySignature(blob.slice(4), utf8(record.note), key, {
+        code: 'ERR_AUDIT_CHECKPOINT_INVALID',
+        reason: `checkpoint seq ${record.seq}: note signature does not verify`,
+      })
+    ) {
+      return 'note signature does not verify';
+    }
     if (this.uncovered !== undefined && this.uncovered.signer !== record.signer) {
       return `batched record seq ${this.uncovered.seq} names ${this.uncovered.signer} but this checkpoint is by ${record.signer}`;
     }

@@ -39,12 +39,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * PAE(payloadType, payload) under the did:key its `keyid` names, and one of them
  * is by `agent`.
  *
+ * @param check - how a signature is checked (at once by default; a deferring checker returns true).
  * @returns undefined when the envelope verifies, else what is wrong.
  */
 export function checkEnvelope(
   envelope: unknown,
   agent: string,
   keyOf: (did: string) => Uint8Array | undefined,
+  check: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array, reason: string) => boolean = (
+    signature,
+    message,
+    publicKey,
+  ) => verify(signature, message, publicKey),
 ): string | undefined {
   if (!isObject(envelope)) return 'envelope is not an object';
   const { payloadType, payload, signatures } = envelope;
@@ -60,7 +66,8 @@ export function checkEnvelope(
     const key = keyOf(did);
     if (key === undefined) return `envelope signature ${i} names no Ed25519 did:key`;
     const sig = decodeBase64(entry.sig);
-    if (sig === undefined || !verify(sig, message, key)) return `envelope signature ${i} by ${did} does not verify`;
+    const reason = `envelope signature ${i} by ${did} does not verify`;
+    if (sig === undefined || !check(sig, message, key, reason)) return reason;
     if (did === agent) byAgent = true;
   }
   return byAgent ? undefined : `envelope is not signed by the record's agent ${agent}`;

@@ -20,6 +20,13 @@ import type { AuditSink } from './sink.js';
 
 export { createFileSink, readLogDirectory, type DirectoryText, type Durability, type FileSink, type FileSinkOptions };
 export type { RotateOptions };
+export {
+  type LogFileLocation,
+  type LogFileReport,
+  type VerifyLogFileOptions,
+  type VerifyProgress,
+  verifyLogFile,
+} from './verify-file.js';
 
 /** Options of {@link openFileAuditLog}. */
 export interface FileAuditLogOptions extends FileSinkOptions {

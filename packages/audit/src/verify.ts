@@ -71,7 +71,7 @@ export interface LogReportFailed {
 /** The result of {@link verifyLog}. */
 export type LogReport = LogReportOk | LogReportFailed;
 
-function checkTrust(trust: unknown): readonly string[] | undefined {
+export function checkTrust(trust: unknown): readonly string[] | undefined {
   if (trust === undefined) return undefined;
   if (!Array.isArray(trust)) throw new TypeError('"trust" expected an array of did:key strings');
   for (const did of trust) {
@@ -161,11 +161,29 @@ export function verifyLog(text: string, options: VerifyLogOptions = {}): LogRepo
     if (progress !== undefined && (i + 1) % 10_000 === 0) progress(i + 1, lines.length);
   }
   progress?.(lines.length, lines.length);
-  if (torn !== undefined) {
+  return concludeReport(checker, {
+    torn: torn !== undefined,
+    lines: lines.length,
+    trust,
+    checkpoint: options.checkpoint,
+  });
+}
+
+/**
+ * The end of a verification once every line passed: a torn last line, batched records no checkpoint
+ * covers, the external checkpoint, then the summary. Shared by {@link verifyLog} and `verifyLogFile`.
+ * @internal
+ */
+export function concludeReport(
+  checker: LogChecker,
+  end: { torn: boolean; lines: number; trust: readonly string[] | undefined; checkpoint: string | undefined },
+): LogReport {
+  const { lines, trust } = end;
+  if (end.torn) {
     return {
       ok: false,
       records: checker.records,
-      line: lines.length + 1,
+      line: lines + 1,
       code: 'ERR_AUDIT_RECORD_TRUNCATED',
       reason: 'last line has no newline: a torn write or a truncated file',
     };
@@ -181,8 +199,8 @@ export function verifyLog(text: string, options: VerifyLogOptions = {}): LogRepo
     };
   }
   let extendsSize: number | undefined;
-  if (options.checkpoint !== undefined) {
-    const result = checkExtends(checker, options.checkpoint, trust);
+  if (end.checkpoint !== undefined) {
+    const result = checkExtends(checker, end.checkpoint, trust);
     if (typeof result !== 'number') return { ok: false, records: checker.records, ...result };
     extendsSize = result;
   }

@@ -1,0 +1,181 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canonicalize, concatBytes, sign, toBase64, utf8 } from '@agentguard/identity';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { segmentName } from './file-dir.js';
+import { createAuditLog } from './log.js';
+import { createMemorySink } from './sink.js';
+import { AGENT, event, LOG_KEY, OTHER } from './test-helpers.js';
+import { verifyLog } from './verify.js';
+import { verifyLogFile } from './verify-file.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'agentguard-verify-file-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const fileWith = (text: string) => {
+  const path = join(dir, `log-${files++}.jsonl`);
+  writeFileSync(path, text);
+  return path;
+};
+
+/** A DSSE envelope over a small statement, by `signer` (secret seeds as in test-helpers). */
+function envelopeBy(signer: typeof AGENT) {
+  const type = 'application/vnd.in-toto+json';
+  const body = utf8(canonicalize({ _type: 'https://in-toto.io/Statement/v1', subject: [] }));
+  const pae = concatBytes(utf8(`DSSEv1 ${utf8(type).length} ${type} ${body.length} `), body);
+  const secret = new Uint8Array(32).fill(signer === AGENT ? 7 : 9);
+  return {
+    payloadType: type,
+    payload: toBase64(body),
+    signatures: [{ keyid: signer.keyId, sig: toBase64(sign(pae, secret)) }],
+  };
+}
+
+/** 24 records: call.requested with envelopes and call.completed, a checkpoint every 5 and at close. */
+async function sampleLog(): Promise<string[]> {
+  const sink = createMemorySink();
+  let t = Date.parse('2026-01-01T00:00:00.000Z');
+  const log = createAuditLog({
+    sink,
+    clock: () => new Date(t++),
+    checkpoint: { signer: LOG_KEY, origin: 'example.com/audit', everyRecords: 5, everyMs: 0 },
+  });
+  for (let i = 0; i < 10; i++) {
+    await log.append({ ...event(i, AGENT, 'call.requested'), data: { envelope: envelopeBy(AGENT) } }, AGENT);
+    await log.append(event(i), AGENT);
+  }
+  await log.close();
+  return [...sink.lines];
+}
+
+const lines = await sampleLog();
+const text = (ls: readonly string[]) => `${ls.join('\n')}\n`;
+const trust = [AGENT.id, LOG_KEY.id];
+const field = (line: string, name: string) => (JSON.parse(line) as Record<string, string>)[name] as string;
+const setField = (line: string, name: string, value: string) =>
+  line.replace(`"${name}":"${field(line, name)}"`, `"${name}":"${value}"`);
+/** A valid-looking signature of another record: right length, wrong message. */
+const swapSig = (ls: string[], at: number, from: number) => {
+  ls[at] = setField(ls[at] as string, 'sig', field(ls[from] as string, 'sig'));
+  return ls;
+};
+const firstOf = (type: string, after = 0) => lines.findIndex((l, i) => i >= after && field(l, 'type') === type);
+
+const cases: [string, string][] = [
+  ['an intact log', text(lines)],
+  ['an empty log', ''],
+  ['a byte changed', text(lines.map((l, i) => (i === 6 ? l.replace('"tool":"search"', '"tool":"searcH"') : l)))],
+  ['a record deleted', text(lines.filter((_, i) => i !== 9))],
+  ['a record signature from another record', text(swapSig([...lines], 7, 8))],
+  ['two bad signatures in different batches: the first is named', text(swapSig(swapSig([...lines], 17, 18), 3, 4))],
+  ['a bad signature before a structural fault', text(swapSig([...lines], 4, 5).filter((_, i) => i !== 12))],
+  ['a structural fault before a bad signature', text(swapSig([...lines], 15, 16).filter((_, i) => i !== 6))],
+  [
+    'an envelope signed by another agent',
+    text(
+      lines.map((l, i) => {
+        if (i !== firstOf('call.requested', 10)) return l;
+        const good = JSON.stringify(envelopeBy(AGENT).signatures[0]?.sig);
+        return l.replace(good, JSON.stringify(envelopeBy(OTHER).signatures[0]?.sig));
+      }),
+    ),
+  ],
+  [
+    'a checkpoint note signature corrupted after its key id',
+    text(
+      lines.map((l, i) => {
+        if (i !== firstOf('checkpoint')) return l;
+        const sig = field(l, 'noteSig');
+        const flipped = `${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+        return setField(l, 'noteSig', flipped);
+      }),
+    ),
+  ],
+  ['a torn last line', `${text(lines)}{"seq":`],
+  ['a truncated last record', text(lines).slice(0, -20)],
+  ['an empty line', `${text(lines.slice(0, 3))}\n${text(lines.slice(3))}`],
+  ['a line of 5 MiB', `${text(lines.slice(0, 2))}"${'x'.repeat(5 * 1024 * 1024)}"\n${text(lines.slice(2))}`],
+  ['a torn line of 5 MiB at the end', `${text(lines)}"${'x'.repeat(5 * 1024 * 1024)}`],
+];
+
+describe('verifyLogFile', () => {
+  describe.each([0, 2])('with %i workers, gives the report verifyLog gives', (workers) => {
+    it.each(cases)('%s', async (_label, log) => {
+      const expected = verifyLog(log, { trust });
+      const report = await verifyLogFile(fileWith(log), { trust, workers, batchSize: 2 });
+      expect(report).toMatchObject(expected);
+      if (log.length > 0 && workers > 0) expect(report.workers).toBe(workers);
+      expect(report.ok).toBe(expected.ok);
+      if (!report.ok) expect(report.fileLine).toBe(report.line);
+    });
+  });
+
+  it('always agrees with verifyLog on randomly tampered logs (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(lines.length - 1), fc.nat(lines.length - 1)), { maxLength: 3 }),
+        fc.nat(lines.length),
+        async (swaps, cut) => {
+          const ls = [...lines];
+          for (const [a, b] of swaps) swapSig(ls, a, b);
+          const log = text(ls.slice(0, cut));
+          const expected = verifyLog(log, { trust });
+          const report = await verifyLogFile(fileWith(log), { trust, workers: 2, batchSize: 3 });
+          expect(report).toMatchObject(expected);
+        },
+      ),
+      { numRuns: 10 },
+    );
+  });
+
+  it('proves the log extends an external checkpoint, and names a truncation after it', async () => {
+    const checkpoint = verifyLog(text(lines), { trust });
+    if (!checkpoint.ok || checkpoint.latestCheckpoint === undefined) throw new Error('sample log has no checkpoint');
+    const ok = await verifyLogFile(fileWith(text(lines)), { trust, checkpoint: checkpoint.latestCheckpoint });
+    expect(ok).toMatchObject({ ok: true, extends: lines.length - 1 });
+    const cut = text(lines.slice(0, 12));
+    const truncated = await verifyLogFile(fileWith(cut), { trust, checkpoint: checkpoint.latestCheckpoint });
+    expect(truncated).toMatchObject({ ok: false, code: 'ERR_AUDIT_TRUNCATED', line: 13 });
+  });
+
+  it('verifies a rotated directory as one log and locates a bad line in its file', async () => {
+    const logDir = join(dir, 'rotated');
+    mkdirSync(logDir);
+    const parts = [lines.slice(0, 8), lines.slice(8, 15), lines.slice(15)];
+    for (const [i, part] of parts.entries()) writeFileSync(join(logDir, segmentName(i + 1)), text(part));
+    expect(await verifyLogFile(logDir, { trust })).toMatchObject({ ok: true, records: lines.length });
+    writeFileSync(join(logDir, segmentName(2)), text(swapSig([...(parts[1] as string[])], 3, 4)));
+    expect(await verifyLogFile(logDir, { trust, workers: 1, batchSize: 2 })).toMatchObject({
+      ok: false,
+      line: 12,
+      code: 'ERR_AUDIT_SIGNATURE_INVALID',
+      path: join(logDir, segmentName(2)),
+      fileLine: 4,
+    });
+  });
+
+  it('checks a log whose signatures fit in one batch on the calling thread, starting no worker', async () => {
+    expect(await verifyLogFile(fileWith(text(lines)), { trust, workers: 2 })).toMatchObject({ ok: true, workers: 0 });
+  });
+
+  it('reports progress with bytes read', async () => {
+    const seen: number[] = [];
+    const path = fileWith(text(lines));
+    await verifyLogFile(path, { onProgress: (p) => seen.push(p.bytes, p.totalBytes, p.records) });
+    expect(seen).toEqual([text(lines).length, text(lines).length, lines.length]);
+  });
+
+  it.each([
+    ['workers below 0', { workers: -1 }],
+    ['a fractional batch size', { batchSize: 1.5 }],
+    ['trust that is not a did:key', { trust: ['nope'] }],
+  ])('refuses bad options: %s', async (_label, options) => {
+    await expect(verifyLogFile(fileWith(''), options as never)).rejects.toThrow(/expected/);
+  });
+
+  it('fails with the file system error for a missing path', async () => {
+    await expect(verifyLogFile(join(dir, 'missing.jsonl'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

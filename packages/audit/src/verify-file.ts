@@ -1,0 +1,226 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
+import { LogChecker, type LineProblem, type SignatureCheck } from './checker.js';
+import { listSegments } from './file-dir.js';
+import { RECORD_MAX_BYTES } from './record.js';
+import { checkTrust, concludeReport, type LogReport, type LogReportFailed, type VerifyLogOptions } from './verify.js';
+import { BatchBuilder, verifyPacked } from './verify-batch.js';
+import { VerifyPool } from './verify-pool.js';
+
+/** How far a {@link verifyLogFile} run has got. */
+export interface VerifyProgress {
+  /** Records checked so far (their signatures may still be in a worker's queue). */
+  readonly records: number;
+  /** Bytes read so far. */
+  readonly bytes: number;
+  /** Bytes of every file to read. */
+  readonly totalBytes: number;
+}
+
+/** Options of {@link verifyLogFile}. */
+export interface VerifyLogFileOptions extends Omit<VerifyLogOptions, 'onProgress'> {
+  /**
+   * Worker threads that verify Ed25519 signatures while this thread parses, hashes and chains the
+   * records. `0` does everything on this thread. Workers start only once a log has more than
+   * `batchSize` signatures, so a small log costs no thread start.
+   * @default os.availableParallelism() - 1, at most 8
+   */
+  readonly workers?: number;
+  /**
+   * Signatures sent to a worker at a time.
+   * @default 1024
+   */
+  readonly batchSize?: number;
+  /**
+   * Called every 10,000 records and at the end, for progress on a terminal.
+   * @default none
+   */
+  readonly onProgress?: (progress: VerifyProgress) => void;
+}
+
+/** Where a bad line of a file or directory log is. */
+export interface LogFileLocation {
+  /** The file that holds the bad line (the log file, or one file of a rotated directory). */
+  readonly path: string;
+  /** 1-based line within that file. */
+  readonly fileLine: number;
+}
+
+/**
+ * The result of {@link verifyLogFile}: a {@link LogReport}; for a bad line, its file and line in it; and
+ * `workers`, the worker threads that checked signatures (0 when the log was small enough to check on the
+ * calling thread, or when the workers could not start and it was checked there instead).
+ */
+export type LogFileReport = (Exclude<LogReport, LogReportFailed> | (LogReportFailed & Partial<LogFileLocation>)) & {
+  readonly workers: number;
+};
+
+const LINE_LIMIT = RECORD_MAX_BYTES + 1;
+
+interface Failure {
+  readonly line: number;
+  readonly problem: LineProblem;
+}
+
+function checkCount(value: unknown, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > 1024) {
+    throw new RangeError(`"${name}" expected an integer from ${min} to 1024`);
+  }
+  return value;
+}
+
+/**
+ * Verifies a log file, or a directory of rotated files, as {@link verifyLog}
+ * does, reading it as a stream (a log may be far larger than memory or than
+ * the longest string JavaScript can hold) and spreading signature checks over
+ * worker threads. The report is the one `verifyLog` gives for the same text:
+ * the same first bad line, code and reason, whatever the number of workers.
+ *
+ * @param path - a JSON Lines log file, or a directory of `audit-NNNNNN.jsonl` files.
+ * @param options - see {@link VerifyLogFileOptions}.
+ * @returns a {@link LogFileReport}; a bad log is a returned `{ ok: false }`, never a throw.
+ * @throws TypeError or RangeError on bad options; the file system's error when the path cannot be read;
+ *   AuditError `ERR_AUDIT_CHAIN_BROKEN` when a numbered file of a directory is missing.
+ * @example
+ * ```ts
+ * const report = await verifyLogFile('audit/', { trust: [agent.id, logKey.id] });
+ * if (!report.ok) console.error(`${report.path}:${report.fileLine}: ${report.code} ${report.reason}`);
+ * ```
+ */
+export async function verifyLogFile(path: string, options: VerifyLogFileOptions = {}): Promise<LogFileReport> {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a file or directory path');
+  const trust = checkTrust(options.trust);
+  if (options.checkpoint !== undefined && typeof options.checkpoint !== 'string') {
+    throw new TypeError('"checkpoint" expected the text of a signed note');
+  }
+  const progress = options.onProgress;
+  if (progress !== undefined && typeof progress !== 'function') throw new TypeError('"onProgress" expected a function');
+  const workers = checkCount(options.workers, 'workers', Math.min(Math.max(availableParallelism() - 1, 0), 8), 0);
+  const batchSize = checkCount(options.batchSize, 'batchSize', 1024, 1);
+
+  const files = (await stat(path)).isDirectory() ? await listSegments(path) : [path];
+  const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+  const totalBytes = sizes.reduce((a, b) => a + b, 0);
+  const starts: { path: string; firstLine: number }[] = [];
+
+  const pool = workers > 0 ? new VerifyPool(workers) : undefined;
+  const builder = new BatchBuilder();
+  const inflight: Promise<void>[] = [];
+  let signatureFailure: Failure | undefined;
+  let line = 0;
+  const defer: SignatureCheck = (signature, message, key, problem) => {
+    if (signature.length !== 64 || key.length !== 32) return false;
+    builder.add(signature, message, key, line, problem);
+    return true;
+  };
+  let submitted = false;
+  /** Sends the pending checks to the pool; a log whose checks fit in one batch is checked here, with no thread start. */
+  const flush = (last: boolean) => {
+    if (pool === undefined || builder.size === 0) return;
+    const { batch, where } = builder.take();
+    const checked = last && !submitted ? Promise.resolve(verifyPacked(batch)) : pool.submit(batch);
+    submitted = true;
+    inflight.push(
+      checked.then((bad) => {
+        if (bad < 0) return;
+        const failed = where(bad);
+        if (signatureFailure === undefined || failed.line < signatureFailure.line) signatureFailure = failed;
+      }),
+    );
+  };
+  const checker = new LogChecker({ trust, ...(pool === undefined ? {} : { verify: defer }) });
+
+  let structural: Failure | undefined;
+  let used = 0;
+  let bytes = 0;
+  let partial = '';
+  let oversized = false;
+  try {
+    reading: for (const file of files) {
+      starts.push({ path: file, firstLine: line + 1 });
+      const decoder = new StringDecoder('utf8');
+      const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+      const chunks = async function* () {
+        for await (const chunk of stream) {
+          bytes += (chunk as Buffer).length;
+          yield decoder.write(chunk as Buffer);
+        }
+        yield decoder.end();
+      };
+      for await (const text of chunks()) {
+        let from = 0;
+        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+          const piece = text.slice(from, nl);
+          from = nl + 1;
+          line += 1;
+          const record = oversized ? undefined : partial + piece;
+          partial = '';
+          const tooLong = oversized || (record as string).length > LINE_LIMIT;
+          oversized = false;
+          const problem: LineProblem | undefined = tooLong
+            ? {
+                code: 'ERR_AUDIT_RECORD_MALFORMED',
+                reason: `not a JSON record: JSON text larger than ${RECORD_MAX_BYTES} bytes`,
+              }
+            : checker.check(record as string).problem;
+          if (problem !== undefined) {
+            structural = { line, problem };
+            stream.destroy();
+            break reading;
+          }
+          if (builder.size >= batchSize) flush(false);
+          if (inflight.length > workers * 4) await inflight.shift();
+          if (signatureFailure !== undefined) {
+            stream.destroy();
+            break reading;
+          }
+          if (progress !== undefined && line % 10_000 === 0) progress({ records: line, bytes, totalBytes });
+        }
+        const rest = text.slice(from);
+        if (oversized || partial.length + rest.length > LINE_LIMIT) {
+          oversized = true;
+          partial = '';
+        } else {
+          partial += rest;
+        }
+      }
+    }
+    flush(true);
+    await Promise.all(inflight);
+  } finally {
+    used = pool?.running ?? 0;
+    await pool?.close();
+  }
+  progress?.({ records: line, bytes, totalBytes });
+
+  const first =
+    signatureFailure !== undefined && (structural === undefined || signatureFailure.line <= structural.line)
+      ? signatureFailure
+      : structural;
+  const locate = (n: number): LogFileLocation => {
+    const start = [...starts].reverse().find((s) => s.firstLine <= n) ?? starts[0];
+    return start === undefined ? { path, fileLine: n } : { path: start.path, fileLine: n - start.firstLine + 1 };
+  };
+  if (first !== undefined) {
+    return {
+      ok: false,
+      records: first.line - 1,
+      line: first.line,
+      ...first.problem,
+      ...locate(first.line),
+      workers: used,
+    };
+  }
+  const report = concludeReport(checker, {
+    torn: oversized || partial.length > 0,
+    lines: line,
+    trust,
+    checkpoint: options.checkpoint,
+  });
+  return report.ok || report.line === 0
+    ? { ...report, workers: used }
+    : { ...report, ...locate(report.line), workers: used };
+}
