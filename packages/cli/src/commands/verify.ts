@@ -1,7 +1,9 @@
-import { verifyLog } from '@agentguard/audit';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { verifyLogFile } from '@agentguard/audit/file';
 import { parseArgs } from '../args.js';
-import { type Command, EXIT_FAIL, EXIT_OK } from '../command.js';
-import { onePositional, parseTrust, readLogFile } from './audit-common.js';
+import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
+import { onePositional, parseCount, parseTrust, readLogFile } from './audit-common.js';
 
 const usage = `Usage: agentguard verify <log | log directory> [--trust <did:key>]... [--checkpoint <file>]
 
@@ -17,6 +19,10 @@ Options:
   --checkpoint <file>  a signed checkpoint kept elsewhere (e.g. from "agentguard
                        audit checkpoint"); proves the log still extends it, so a
                        truncated tail, a rewritten history or a fork is caught.
+  --workers <n>        worker threads that check signatures while the main thread
+                       parses and hashes (default: one less than the CPUs, at
+                       most 8; 0 for none). The log is read as a stream, so its
+                       size is not limited by memory.
 
 Exit codes: 0 the log is intact; 1 it is not (the first bad line is named); 2 usage error.
 `;
@@ -30,22 +36,37 @@ export const verifyCommand: Command = {
     const { values, positionals } = parseArgs(argv, {
       trust: { type: 'string', multiple: true },
       checkpoint: { type: 'string' },
+      workers: { type: 'string' },
     });
     const trust = parseTrust(values.trust);
-    const logPath = onePositional(positionals);
+    const path = resolve(io.cwd, onePositional(positionals));
+    const workers = parseCount(values.workers, 'workers');
+    if (workers !== undefined && workers > 64) throw new UsageError('--workers expects at most 64');
     const checkpoint = values.checkpoint === undefined ? undefined : (await readLogFile(values.checkpoint, io)).text;
-    const { path, text, where } = await readLogFile(logPath, io);
-    const report = verifyLog(text, {
+    try {
+      await stat(path);
+    } catch (cause) {
+      const code = (cause as { code?: unknown }).code;
+      throw new UsageError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
+    }
+    const report = await verifyLogFile(path, {
       ...(trust === undefined ? {} : { trust }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
+      ...(workers === undefined ? {} : { workers }),
       // A long verification shows progress on a terminal (stderr, rewritten in place).
       ...(io.isTTY
-        ? { onProgress: (n: number, total: number) => io.stderr(`\rverifying ${n} / ${total} records`) }
+        ? {
+            onProgress: (p: { records: number; bytes: number; totalBytes: number }) =>
+              io.stderr(
+                `\rverifying: ${p.records} records, ${Math.floor((100 * p.bytes) / Math.max(p.totalBytes, 1))}% read`,
+              ),
+          }
         : {}),
     });
     if (io.isTTY) io.stderr('\r\u001b[K');
     if (!report.ok) {
-      io.stdout(`FAIL ${report.line === 0 ? path : where(report.line)}: ${report.code}: ${report.reason}\n`);
+      const where = report.line === 0 || report.path === undefined ? path : `${report.path}:${report.fileLine}`;
+      io.stdout(`FAIL ${where}: ${report.code}: ${report.reason}\n`);
       io.stdout(
         report.line === 0
           ? 'the external checkpoint is the problem.\n'
