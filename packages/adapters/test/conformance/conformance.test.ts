@@ -1,7 +1,7 @@
 import { verifyLog } from '@agentguard/audit';
 import type { Denial } from '@agentguard/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFixture, type Fixture, type Harness, type ScriptedCall } from './fixture.js';
+import { approverId, createFixture, type Fixture, type Harness, type ScriptedCall } from './fixture.js';
 import { harnesses } from './harnesses.js';
 
 const DENIAL_KEYS = ['agentguard', 'callId', 'code', 'outcome', 'reason', 'ruleId', 'tool'];
@@ -32,6 +32,27 @@ function auditShape(fx: Fixture): Shape[] {
 }
 
 const order = (type: string) => (type === 'call.requested' ? 0 : 1);
+
+type Rec = { callId: string; type: string; data: Record<string, unknown> };
+const recordsOf = (fx: Fixture) => fx.sink.lines.map((line) => JSON.parse(line) as Rec);
+const TERMINAL = ['call.completed', 'call.failed', 'call.denied', 'call.invalid', 'approval.refused'];
+
+/** The one record that ended each call, by call id (a call with none, or two, fails the check). */
+function terminalOf(fx: Fixture, callId: string): Rec {
+  const ends = recordsOf(fx).filter((r) => r.callId === callId && TERMINAL.includes(r.type));
+  expect(
+    ends.map((r) => r.type),
+    `terminal records of ${callId}`,
+  ).toHaveLength(1);
+  return ends[0] as Rec;
+}
+
+// The reference refusal: the guard's own approver signs a rejection, without any framework.
+async function referenceRefusal(): Promise<string[]> {
+  const fx = createFixture({ approver: 'reject' });
+  await fx.tools.pay.safeRun({ invoice: 'inv-ref', amount: 1 }, { callId: 'ref' });
+  return Object.keys(terminalOf(fx, 'ref').data).sort();
+}
 
 const mixed: ScriptedCall[] = [
   { id: 'm1', name: 'add', args: { a: 2, b: 3 } },
@@ -119,6 +140,9 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('conformance: %s', (_n
       callId: 'call-pay-no',
     });
     expect(fx.ran.pay).toBeUndefined();
+    const refused = terminalOf(fx, 'call-pay-no');
+    expect(refused.type).toBe('approval.refused');
+    expect(refused.data).toMatchObject({ approver: approverId, code: 'ERR_APPROVAL_REFUSED' });
   });
 
   it('tool that throws: the model sees ERR_TOOL_FAILED with the message, the failure is audited', async () => {
@@ -168,3 +192,43 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('conformance: %s', (_n
     expect(verifyLog(fx.sink.text(), { trust: [fx.identity.id] }).ok).toBe(true);
   });
 });
+
+const withApprovals = harnesses.filter((h) => h.runWithApprovals !== undefined);
+
+describe.each(withApprovals.map((h) => [h.name, h] as const))(
+  "conformance: %s, the framework's own approval step",
+  (_name, harness: Harness) => {
+    afterEach(async () => {
+      await harness.close?.();
+    });
+
+    it('approve some, reject others in one batch: rejected bodies never run, each call ends with one record', async () => {
+      const fx = createFixture();
+      const calls: ScriptedCall[] = ['fa-1', 'fa-2', 'fa-3', 'fa-4'].map((id, i) => ({
+        id,
+        name: 'pay',
+        args: { invoice: `inv-${id}`, amount: i + 1 },
+      }));
+      const rejected = new Set(['fa-2', 'fa-4']);
+      const seen = await (harness.runWithApprovals as NonNullable<Harness['runWithApprovals']>)(fx, calls, rejected);
+      expect(fx.ran.pay).toBe(2);
+      expect(seen.get('fa-1')).toBe('paid inv-fa-1');
+      expect(seen.get('fa-3')).toBe('paid inv-fa-3');
+      const reference = await referenceRefusal();
+      for (const c of calls) {
+        const end = terminalOf(fx, c.id);
+        if (!rejected.has(c.id)) {
+          expect(end.type).toBe('call.completed');
+          continue;
+        }
+        // The model learns of the refusal, and the audit holds it as a refusal through the guard's approver would.
+        expect(seen.get(c.id)).toBeTypeOf('string');
+        expect(seen.get(c.id)).not.toContain('paid');
+        expect(end.type).toBe('approval.refused');
+        expect(end.data).toMatchObject({ approver: approverId, approvalCode: 'ERR_APPROVAL_REJECTED' });
+        expect(Object.keys(end.data).sort()).toEqual(reference);
+      }
+      expect(verifyLog(fx.sink.text(), { trust: [fx.identity.id] }).ok).toBe(true);
+    });
+  },
+);

@@ -87,6 +87,21 @@ export interface Fixture {
 /** A human approver's key, and what it answers when a call needs approval (none: nobody is asked). */
 const human = createIdentity({ name: 'conformance-approver' });
 
+/** The did:key of the human approver, as the audit must name them. */
+export const approverId = human.id;
+
+/** Signs, as the human, an approval or a rejection of one call under the fixture's policy (server side). */
+export function signAs(
+  fx: Fixture,
+  call: { readonly callId: string; readonly tool: string; readonly args: unknown },
+  decision: 'approve' | 'reject',
+) {
+  return createApproval(
+    { callId: call.callId, tool: call.tool, args: call.args, policyHash: fx.guard.policyHash },
+    { approver: human, decision },
+  );
+}
+
 export function createFixture(options: { approver?: 'approve' | 'reject' } = {}): Fixture {
   const identity = createIdentity({ name: 'conformance-agent' });
   const sink = createMemorySink();
@@ -127,6 +142,16 @@ export interface ScriptedCall {
 export interface Harness {
   readonly name: string;
   run(fixture: Fixture, calls: readonly ScriptedCall[]): Promise<Map<string, string>>;
+  /**
+   * For frameworks with an approval step of their own: runs the calls, answers each approval request in the
+   * framework (reject the ids in `rejected`, approve the others; both signed by the human on the server
+   * through the adapter's `approve` / `reject` hooks), resumes, and returns what the model saw.
+   */
+  runWithApprovals?(
+    fixture: Fixture,
+    calls: readonly ScriptedCall[],
+    rejected: ReadonlySet<string>,
+  ): Promise<Map<string, string>>;
   /** Releases what `run` opened (servers, transports). */
   close?(): Promise<void>;
 }
