@@ -5,15 +5,16 @@
  * OPENAI_API_KEY set it uses `@ai-sdk/openai` instead (model from OPENAI_MODEL, default gpt-4o-mini).
  * Payments need a human: the SDK returns tool-approval-requests (`needsApproval`); the answer (which in an
  * app comes back from a browser) is only a flag, so a granted payment runs only with the approver key's
- * signed approval, made here on the server and verified by the guard.
+ * signed approval, made here on the server and verified by the guard. A refusal (`approved: false`) runs no
+ * tool code in the SDK, so the server records it with `refuseDeniedApprovals` before the next request.
  */
-import { toAiSdkTools } from '@agentguard/adapters/ai-sdk';
+import { refuseDeniedApprovals, toAiSdkTools } from '@agentguard/adapters/ai-sdk';
 import { openai } from '@ai-sdk/openai';
 import { generateText, type ModelMessage, stepCountIs } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { exampleDir, script, setup } from './setup.js';
 
-const { list, finish, approve, humanApproves, refused } = await setup('ai-sdk-agent', exampleDir(import.meta.url));
+const { list, finish, approve, reject, humanApproves } = await setup('ai-sdk-agent', exampleDir(import.meta.url));
 
 const usage = {
   inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
@@ -45,7 +46,7 @@ const live = process.env.OPENAI_API_KEY !== undefined && process.env.OPENAI_API_
 const model = live ? openai(process.env.OPENAI_MODEL ?? 'gpt-4o-mini') : scripted;
 console.log(live ? 'model: @ai-sdk/openai (live)\n' : 'model: MockLanguageModelV3 (offline)\n');
 
-const tools = toAiSdkTools(list, { approve });
+const tools = toAiSdkTools(list, { approve, reject });
 const messages: ModelMessage[] = [
   {
     role: 'user',
@@ -58,12 +59,15 @@ const seen = [...result.steps.flatMap((s) => s.toolResults)];
 for (let round = 0; round < 5; round++) {
   const requests = result.content.filter((p) => p.type === 'tool-approval-request');
   if (requests.length === 0) break;
-  const content = requests.map((r) => {
-    const approved = humanApproves(r.toolCall.input);
-    if (!approved) refused(r.toolCall.toolName, r.toolCall.toolCallId);
-    return { type: 'tool-approval-response' as const, approvalId: r.approvalId, approved };
-  });
+  const content = requests.map((r) => ({
+    type: 'tool-approval-response' as const,
+    approvalId: r.approvalId,
+    approved: humanApproves(r.toolCall.input),
+    reason: 'refused by the human in the framework approval step',
+  }));
   messages.push(...result.response.messages, { role: 'tool', content });
+  // On the server: every approved: false is recorded with the guard (signed by the approver), then the run goes on.
+  await refuseDeniedApprovals(messages, tools);
   result = await generateText({ model, tools, stopWhen: stepCountIs(5), messages });
   seen.push(...result.steps.flatMap((s) => s.toolResults));
 }

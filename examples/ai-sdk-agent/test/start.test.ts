@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,17 @@ it('runs offline: weather allowed, deletion denied, small payment approved, larg
   expect(run.stdout).toMatch(/^ALLOWED +get_weather \(call_weather\)/m);
   expect(run.stdout).toMatch(/^DENIED +delete_user \(call_delete\): ERR_POLICY_DENIED/m);
   expect(run.stdout).toMatch(/^APPROVED +pay_invoice \(call_pay_small\)/m);
-  expect(run.stdout).toMatch(/^REFUSED +pay_invoice \(call_pay_large\): refused by the human/m);
+  expect(run.stdout).toMatch(
+    /^REFUSED +pay_invoice \(call_pay_large\): ERR_APPROVAL_REFUSED: approval refused: refused by the human/m,
+  );
+  // The refusal given in the framework's own approval step is in the audit, naming the approver who signed it.
+  const refusals = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { type: string; callId: string; data: { approver?: string } })
+    .filter((r) => r.type === 'approval.refused');
+  expect(refusals.map((r) => r.callId)).toEqual(['call_pay_large']);
+  expect(refusals[0]?.data.approver).toMatch(/^did:key:z/);
   expect(run.stdout).toMatch(/^audit log verified: \d+ records/m);
   expect(run.stdout).toContain(`audit log: ${log}`);
 });

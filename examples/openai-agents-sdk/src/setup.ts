@@ -56,6 +56,16 @@ export async function setup(name: string, exampleDir: string) {
     return createApproval(subject, { approver: human, decision: 'approve' });
   };
 
+  /**
+   * Called on the server when the human said no in the framework's approval step: the approver's key signs
+   * the refusal, so the audit's approval.refused record names who refused (unsigned would be recorded too).
+   */
+  const reject = async (request: { callId: string; tool: string; args: unknown; reason?: string }) => {
+    const subject = { callId: request.callId, tool: request.tool, args: request.args, policyHash: ag.policyHash };
+    const why = request.reason === undefined ? {} : { reason: request.reason };
+    return createApproval(subject, { approver: human, decision: 'reject', ...why });
+  };
+
   const tools = {
     getWeather: ag.guard({
       name: 'get_weather',
@@ -112,8 +122,6 @@ export async function setup(name: string, exampleDir: string) {
 
   /** Stands in for the human asked by the framework: approves payments up to 100, refuses the rest. */
   const humanDecides = (args: unknown) => ((args as { amount?: number }).amount ?? Number.POSITIVE_INFINITY) <= 100;
-  const refused = (tool: string, callId: string) =>
-    console.log(`REFUSED  ${tool} (${callId}): refused by the human in the framework's approval step`);
 
   return {
     ag,
@@ -121,8 +129,8 @@ export async function setup(name: string, exampleDir: string) {
     tools,
     finish,
     approve,
+    reject,
     humanApproves: humanDecides,
-    refused,
     list: [tools.getWeather, tools.deleteUser, tools.payInvoice],
   };
 }
