@@ -1,10 +1,10 @@
-import { bytesEqual, fromBase64, IdentityError, parseJson, toHex, utf8, verify } from '@agentguard/identity';
+import { bytesEqual, fromBase64, IdentityError, parseJson, sha256Hex, toHex, utf8, verify } from '@agentguard/identity';
 import { checkEnvelope, publicKeyOfDid } from './envelope.js';
 import type { AuditErrorCode } from './errors.js';
 import type { ResumeState } from './log.js';
-import { MerkleTree } from './merkle.js';
+import { leafHash, MerkleTree } from './merkle.js';
 import { joinNote, noteKeyId, parseCheckpoint } from './note.js';
-import { bodyOf, digestBody, RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordLine, recordSigningBytes } from './record.js';
+import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes } from './record.js';
 import { type AuditRecord, AuditRecordSchema, type CheckpointRecord, describeIssue, GENESIS_HASH } from './schema.js';
 
 /** A problem found in one line. */
@@ -94,13 +94,15 @@ export class LogChecker {
     if (!parsed.success)
       return fail('ERR_AUDIT_RECORD_MALFORMED', `not a valid record: ${describeIssue(parsed.error)}`);
     const record = parsed.data;
-    if (recordLine(record) !== line) {
+    const forms = recordForms(record);
+    if (forms.line !== line) {
       return fail(
         'ERR_AUDIT_RECORD_MALFORMED',
         'record is not in canonical (RFC 8785) form: it was re-encoded or edited',
       );
     }
-    const { hash, leaf } = digestBody(bodyOf(record));
+    const hash = sha256Hex(forms.body);
+    const leaf = leafHash(forms.body);
     if (hash !== record.hash) {
       return fail(
         'ERR_AUDIT_HASH_MISMATCH',

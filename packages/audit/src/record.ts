@@ -41,6 +41,24 @@ export function recordLine(record: Readonly<Record<string, unknown>>): string {
 /** Fields outside the hashed body: the hash itself and the signatures over it. */
 const UNHASHED = new Set(['hash', 'sig', 'noteSig']);
 
+/**
+ * The record line and the canonical body bytes (what `hash` and the leaf cover), from one
+ * canonicalisation of each top-level member instead of one of the record and another of its body:
+ * RFC 8785 sorts members by their UTF-16 code units, as `Array.prototype.sort` does, so both are
+ * the same sorted members joined, with and without `hash`, `sig` and `noteSig`. Equal to
+ * `recordLine(record)` and `canonicalBytes(bodyOf(record))` (a property test holds them to it).
+ */
+export function recordForms(record: Readonly<Record<string, unknown>>): { line: string; body: Uint8Array } {
+  const all: string[] = [];
+  const body: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    const member = `${canonicalize(key)}:${canonicalize(record[key], { maxDepth: RECORD_MAX_DEPTH - 1 })}`;
+    all.push(member);
+    if (!UNHASHED.has(key)) body.push(member);
+  }
+  return { line: `{${all.join(',')}}`, body: utf8(`{${body.join(',')}}`) };
+}
+
 /** The record without `hash`, `sig` and `noteSig`: what `hash` and the Merkle leaf are computed over. */
 export function bodyOf(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const body: Record<string, unknown> = {};

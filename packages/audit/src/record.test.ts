@@ -1,0 +1,42 @@
+import { canonicalBytes, toHex } from '@agentguard/identity';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bodyOf, RECORD_MAX_DEPTH, recordForms, recordLine } from './record.js';
+
+/** JSON values JCS can hold: no -0 (it becomes 0, which is fine), finite numbers, well-formed strings. */
+const json = fc.jsonValue({ maxDepth: 4 });
+const record = fc.record(
+  {
+    seq: fc.nat(),
+    ts: fc.string(),
+    type: fc.string(),
+    hash: fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }),
+    sig: fc.base64String(),
+    noteSig: fc.base64String(),
+    prev: fc.string(),
+    data: json,
+    agent: fc.string(),
+    // Keys that sort differently by UTF-16 code unit than by code point, and one that looks like "hash".
+    ｚ: json,
+    '\u{1F600}': json,
+    hash2: json,
+  },
+  { requiredKeys: ['seq', 'hash'] },
+);
+
+describe('recordForms', () => {
+  it('gives the record line and body bytes of two separate canonicalisations (property)', () => {
+    fc.assert(
+      fc.property(record, (r) => {
+        const forms = recordForms(r);
+        expect(forms.line).toBe(recordLine(r));
+        expect(toHex(forms.body)).toBe(toHex(canonicalBytes(bodyOf(r), { maxDepth: RECORD_MAX_DEPTH })));
+      }),
+    );
+  });
+
+  it('refuses values JSON cannot hold, as canonicalisation does', () => {
+    expect(() => recordForms({ seq: 0, data: Number.NaN })).toThrow();
+    expect(() => recordForms({ seq: 0, data: '\uD800' })).toThrow();
+  });
+});
