@@ -25,7 +25,7 @@ export interface VerifyLogFileOptions extends Omit<VerifyLogOptions, 'onProgress
    * Worker threads that verify Ed25519 signatures while this thread parses, hashes and chains the
    * records. `0` does everything on this thread. Workers start only once a log has more than
    * `batchSize` signatures, so a small log costs no thread start.
-   * @default os.availableParallelism() - 1, at most 8
+   * @default os.availableParallelism(), at most 8 (the calling thread mostly waits on them)
    */
   readonly workers?: number;
   /**
@@ -98,7 +98,7 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
   }
   const progress = options.onProgress;
   if (progress !== undefined && typeof progress !== 'function') throw new TypeError('"onProgress" expected a function');
-  const workers = checkCount(options.workers, 'workers', Math.min(Math.max(availableParallelism() - 1, 0), 8), 0);
+  const workers = checkCount(options.workers, 'workers', Math.min(availableParallelism(), 8), 0);
   const batchSize = checkCount(options.batchSize, 'batchSize', 1024, 1);
 
   const files = (await stat(path)).isDirectory() ? await listSegments(path) : [path];

@@ -20,8 +20,8 @@ Options:
                        audit checkpoint"); proves the log still extends it, so a
                        truncated tail, a rewritten history or a fork is caught.
   --workers <n>        worker threads that check signatures while the main thread
-                       parses and hashes (default: one less than the CPUs, at
-                       most 8; 0 for none). The log is read as a stream, so its
+                       parses and hashes (default: one per CPU, at most 8;
+                       0 for none). The log is read as a stream, so its
                        size is not limited by memory.
 
 Exit codes: 0 the log is intact; 1 it is not (the first bad line is named); 2 usage error.
