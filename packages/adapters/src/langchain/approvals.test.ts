@@ -15,7 +15,7 @@ const policy = {
   rules: [{ id: 'pay-needs-human', effect: 'require_approval', tools: ['pay'], reason: 'payments need a human' }],
 };
 
-function setup() {
+function setup(options: { signRejections?: boolean } = {}) {
   const human = createIdentity({ name: 'approver' });
   const sink = createMemorySink();
   const ag = createGuard({
@@ -45,7 +45,20 @@ function setup() {
   const agent = createAgent({
     model,
     tools: [pay],
-    middleware: [createGuardMiddleware(ag, { approvals: 'interrupt' })],
+    middleware: [
+      createGuardMiddleware(ag, {
+        approvals: 'interrupt',
+        ...(options.signRejections === true
+          ? {
+              reject: (r) =>
+                createApproval(
+                  { callId: r.callId, tool: r.tool, args: r.args, policyHash: ag.policyHash },
+                  { approver: human, decision: 'reject', ...(r.reason === undefined ? {} : { reason: r.reason }) },
+                ),
+            }
+          : {}),
+      }),
+    ],
     checkpointer: new MemorySaver(),
   });
   return { human, agent, paid, sink, ag };
@@ -136,8 +149,28 @@ describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
     expect(refused.get('p3')).toMatchObject({ approver: human.id, approvalCode: 'ERR_APPROVAL_REJECTED' });
   });
 
+  it("the middleware's reject option signs a bare reject decision, so the audit names the approver", async () => {
+    const { human, agent, paid, sink } = setup({ signRejections: true });
+    const config = { configurable: { thread_id: 'approvals-3' } };
+    const first = (await agent.invoke({ messages: [{ role: 'user', content: 'pay' }] }, config)) as {
+      __interrupt__?: { id: string; value: ApprovalInterrupt }[];
+    };
+    const no: RejectDecision = { type: 'reject', message: 'over budget' };
+    const resume = Object.fromEntries((first.__interrupt__ ?? []).map((i) => [i.id, no]));
+    await agent.invoke(new Command({ resume }), config);
+    expect(paid).toEqual([]);
+    const refused = records(sink).filter((r) => r.type === 'approval.refused');
+    expect(refused.map((r) => r.callId).sort()).toEqual(['p1', 'p2', 'p3']);
+    for (const r of refused) {
+      expect(r.data).toMatchObject({ approver: human.id, reason: 'approval refused: over budget' });
+    }
+  });
+
   it('refuses misuse of the approvals option', () => {
     expect(() => createGuardMiddleware({ guard: () => undefined } as never, { approvals: 'ask' as never })).toThrow(
+      TypeError,
+    );
+    expect(() => createGuardMiddleware({ guard: () => undefined } as never, { reject: 'sign' as never })).toThrow(
       TypeError,
     );
   });
