@@ -6,4 +6,5 @@
  */
 export type { AdapterOptions, OnDenied } from './shared/options.js';
 export type { AnyGuardedTool } from './shared/tools.js';
+export type { RejectFunction, RejectionRequest } from './shared/refusals.js';
 export { CALL_META_KEY } from './mcp/meta.js';
