@@ -41,4 +41,4 @@ export {
   type RedactOptions,
 } from './redact.js';
 export { DETECTOR_KINDS, type Detector, type DetectorKind, type Span } from './redact-detectors.js';
-export { REDACTION_MARKER } from './redact-text.js';
+export { containsRedaction, REDACTION_MARKER } from './redact-text.js';

@@ -7,6 +7,23 @@ import type { Detector, Span } from './redact-detectors.js';
 export const REDACTION_MARKER = /^\[REDACTED:([a-z0-9-]{1,40})(?::hmac-sha256:([0-9a-f]{16}))?\]$/;
 
 const MARKERS = /\[REDACTED:[a-z0-9-]{1,40}(?::hmac-sha256:[0-9a-f]{16})?\]/g;
+const ANY_MARKER = new RegExp(MARKERS.source);
+
+/**
+ * Whether `text` holds a redaction marker anywhere: the value a log shows is not the value the
+ * tool received, so tooling that reasons about recorded arguments (policy replay and suggest) must
+ * not treat it as one.
+ *
+ * @param text - a string from a record.
+ * @returns true when at least one marker is in it.
+ * @example
+ * ```ts
+ * containsRedaction('mail [REDACTED:email:hmac-sha256:0123456789abcdef] now'); // true
+ * ```
+ */
+export function containsRedaction(text: string): boolean {
+  return typeof text === 'string' && ANY_MARKER.test(text);
+}
 
 /** Passes over one string before giving up and redacting it whole (see {@link createTextRedactor}). */
 const MAX_PASSES = 4;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRedactor, SECRET_KEYS } from './redact.js';
 import { hmacSha256 } from './redact-hmac.js';
-import { REDACTION_MARKER } from './redact-text.js';
+import { containsRedaction, REDACTION_MARKER } from './redact-text.js';
 
 const KEY = new Uint8Array(32).fill(1);
 const redactor = createRedactor({ key: KEY });
@@ -244,5 +244,21 @@ describe('redact', () => {
   it('refuses per-call fields that are not an array of paths', () => {
     expect(() => redactor.redact({}, { fields: '/a' as never })).toThrow(TypeError);
     expect(() => redactor.redact({}, { fields: ['/a~'] })).toThrow(RangeError);
+  });
+});
+
+describe('containsRedaction', () => {
+  it.each([
+    ['[REDACTED:email:hmac-sha256:0123456789abcdef]', true],
+    ['to [REDACTED:email] and more', true],
+    ['[REDACTED:EMAIL]', false],
+    ['[REDACTED:email:hmac-sha256:0123]', false],
+    ['ada@example.com', false],
+  ])('%j → %s', (text, expected) => {
+    expect(containsRedaction(text)).toBe(expected);
+  });
+
+  it('is false for what is not a string', () => {
+    expect(containsRedaction(42 as never)).toBe(false);
   });
 });

@@ -121,3 +121,46 @@ describe('agentguard policy replay', () => {
     expect((await run(policySuggestCommand, [], dir)).code).toBe(2);
   });
 });
+
+describe('arguments the log holds redacted', () => {
+  const redactedDir = mkdtempSync(join(tmpdir(), 'agentguard-cli-policy-redacted-'));
+  afterAll(() => rmSync(redactedDir, { recursive: true, force: true }));
+  beforeAll(async () => {
+    // guard() redacts e-mail addresses by default: the log holds a marker where `to` was.
+    const sink = createMemorySink();
+    const policy = {
+      version: 1,
+      id: 'observe',
+      mode: 'monitor',
+      rules: [{ id: 'mail', effect: 'allow', tools: ['send_email'] }],
+    };
+    const ag = createGuard({ identity: agent, policy: createPolicyEngine(policy), audit: createAuditLog({ sink }) });
+    const send = ag.guard({ name: 'send_email', schema: objectSchema, execute: async () => 'sent' });
+    await send.safeRun({ to: 'ada@example.com', subject: 'hi', cc: ['x', 'bob@example.com'] });
+    await send.safeRun({ to: 'grace@example.com', subject: 'hi' });
+    await ag.close();
+    writeFileSync(join(redactedDir, 'audit.jsonl'), sink.text());
+    const candidate = {
+      version: 1,
+      id: 'candidate',
+      rules: [{ id: 'ada-only', effect: 'allow', tools: ['send_email'], when: { '/to': { in: ['ada@example.com'] } } }],
+    };
+    writeFileSync(join(redactedDir, 'candidate.json'), JSON.stringify(candidate));
+  });
+
+  it('suggest draws no condition from a redacted field, and names it', async () => {
+    const r = await run(policySuggestCommand, ['audit.jsonl'], redactedDir);
+    expect(r.code).toBe(0);
+    const rule = parsePolicy(JSON.parse(r.stdout)).rules.find((x) => x.tools?.includes('send_email'));
+    expect(rule?.when).toEqual({ '/subject': { in: ['hi'] } });
+    expect(r.stdout).not.toContain('REDACTED');
+    expect(r.stderr).toContain('send_email: /cc, /to redacted in the log');
+  });
+
+  it('replay marks a difference decided on a redacted value as such', async () => {
+    const r = await run(policyReplayCommand, ['candidate.json', 'audit.jsonl'], redactedDir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('[redacted in the log: /cc, /to; decided on the marker, not the value]');
+    expect(r.stdout).toMatch(/2 on unrecorded or redacted arguments/);
+  });
+});

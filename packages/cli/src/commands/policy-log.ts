@@ -1,4 +1,4 @@
-import { verifyLog } from '@agentguard/audit';
+import { containsRedaction, verifyLog } from '@agentguard/audit';
 import type { Effect } from '@agentguard/policy';
 import type { CommandIO } from '../command.js';
 import { readLogFile } from './audit-common.js';
@@ -18,6 +18,11 @@ export interface LoggedCall {
   readonly labels: readonly string[];
   /** The arguments, or undefined when the tool was sensitive (digest only). */
   readonly args: unknown;
+  /**
+   * JSON pointers of the arguments the log holds redacted (a string with a redaction marker, or an
+   * array with one inside): their recorded value is not the value the tool received.
+   */
+  readonly redacted: readonly string[];
   readonly ts: string;
   readonly policyHash: string | undefined;
   /** The policy's effect at the time; undefined when the call never reached a decision (invalid args, bad envelope). */
@@ -47,6 +52,32 @@ function effectOf(
   if (type === 'call.denied' && data.code === 'ERR_APPROVAL_REQUIRED')
     return { effect: 'require_approval', wouldDeny, ruleId };
   return { wouldDeny, ruleId };
+}
+
+const pointerToken = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+
+function holdsRedaction(value: unknown): boolean {
+  if (typeof value === 'string') return containsRedaction(value);
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.values(value).some(holdsRedaction);
+}
+
+/** The pointers of redacted values in recorded args; an array with one inside counts as a whole. */
+export function redactedPointers(args: unknown, at = ''): string[] {
+  if (typeof args === 'string' || Array.isArray(args)) return holdsRedaction(args) ? [at] : [];
+  if (typeof args !== 'object' || args === null) return [];
+  return Object.entries(args).flatMap(([key, value]) => redactedPointers(value, `${at}/${pointerToken(key)}`));
+}
+
+/** A copy of `args` without the values at `pointers` (each as {@link redactedPointers} gives them). */
+export function withoutPointers(args: unknown, pointers: ReadonlySet<string>, at = ''): unknown {
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return args;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    const here = `${at}/${pointerToken(key)}`;
+    if (!pointers.has(here)) out[key] = withoutPointers(value, pointers, here);
+  }
+  return out;
 }
 
 /**
@@ -82,6 +113,7 @@ export async function readLoggedCalls(file: string, io: CommandIO): Promise<{ pa
           tags,
           labels: strings(data.labels),
           args: Object.hasOwn(data, 'args') ? data.args : undefined,
+          redacted: redactedPointers(data.args),
           ts: row.ts,
           policyHash: typeof data.policyHash === 'string' ? data.policyHash : undefined,
           effect: undefined,

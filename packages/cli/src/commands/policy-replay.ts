@@ -12,7 +12,9 @@ decided them then (for a call allowed in monitor mode, "then" is what the
 policy would have done: deny). The log is verified first. Calls are replayed
 in log order at their recorded times, one session per agent, with fresh
 limits. Calls recorded without arguments (sensitive tools) are replayed with
-empty arguments and marked.
+empty arguments and marked, and so are calls with redacted arguments (the
+log holds a marker, not the value, so a condition on it may decide
+differently than it would have on the real value).
 
 Options:
   --json   print the differences as a JSON array
@@ -62,6 +64,7 @@ export const policyReplayCommand: Command = {
           ruleId: decision.ruleId,
           reason: decision.reason,
           argsRecorded: call.args !== undefined,
+          redacted: call.redacted,
         });
       }
       if (values.json === true) {
@@ -69,11 +72,18 @@ export const policyReplayCommand: Command = {
       } else {
         for (const d of diffs) {
           io.stdout(`line ${d.line}: ${d.tool} (call ${d.callId}, agent ${d.agent}): ${d.before} -> ${d.after}\n`);
-          io.stdout(`     ${d.reason}${d.argsRecorded ? '' : ' [arguments were not recorded]'}\n`);
+          const caveat = !d.argsRecorded
+            ? ' [arguments were not recorded]'
+            : d.redacted.length > 0
+              ? ` [redacted in the log: ${d.redacted.join(', ')}; decided on the marker, not the value]`
+              : '';
+          io.stdout(`     ${d.reason}${caveat}\n`);
         }
         const counts = new Map<string, number>();
         for (const d of diffs)
           counts.set(`${d.before} -> ${d.after}`, (counts.get(`${d.before} -> ${d.after}`) ?? 0) + 1);
+        const uncertain = diffs.filter((d) => !d.argsRecorded || d.redacted.length > 0).length;
+        if (uncertain > 0) counts.set('on unrecorded or redacted arguments', uncertain);
         const detail = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
         io.stdout(
           `replayed ${replayed} call(s) from ${path} under ${engine.hash}: ${diffs.length} decided differently${detail === '' ? '' : ` (${detail})`}; ${skipped} skipped (never reached a decision)\n`,

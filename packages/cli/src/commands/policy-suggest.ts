@@ -5,7 +5,7 @@ import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
 import { onePositional } from './audit-common.js';
 import { PolicyCommandError } from './policy-common.js';
-import { readLoggedCalls } from './policy-log.js';
+import { readLoggedCalls, withoutPointers } from './policy-log.js';
 
 const usage = `Usage: agentguard policy suggest <audit.jsonl> [--id <id>] [--include-denied] [--out <file>]
 
@@ -14,7 +14,9 @@ allowed (run the agent with a policy in "monitor" mode first, so that every
 call it makes is allowed and recorded): one allow rule per agent and tool,
 narrowed by argument conditions drawn from the observed values (numeric
 ranges, value sets, common directories, URL hosts, sizes). Review every rule
-before enforcing it. The log is verified first.
+before enforcing it. The log is verified first. Arguments the log holds
+redacted (secrets, personal data, fields a rule redacts) get no condition:
+their recorded value is a marker, not the value; they are named on stderr.
 
 Options:
   --id <id>            policy id                           (default: suggested)
@@ -40,9 +42,24 @@ export const policySuggestCommand: Command = {
     if (values.id !== undefined && values.id.length === 0) throw new UsageError('--id must not be empty');
     try {
       const { path, calls } = await readLoggedCalls(file, io);
-      const observations: Observation[] = calls
-        .filter((c) => c.effect === 'allow' || (values['include-denied'] === true && c.effect !== undefined))
-        .map((c) => ({ agent: c.agent, tool: c.tool, ...(c.args === undefined ? {} : { args: c.args }) }));
+      const kept = calls.filter(
+        (c) => c.effect === 'allow' || (values['include-denied'] === true && c.effect !== undefined),
+      );
+      // A field redacted in any call of a tool gets no condition in that tool's rules.
+      const redacted = new Map<string, Set<string>>();
+      for (const c of kept) {
+        for (const pointer of c.redacted) {
+          const set = redacted.get(c.tool) ?? new Set<string>();
+          set.add(pointer);
+          redacted.set(c.tool, set);
+        }
+      }
+      const none = new Set<string>();
+      const observations: Observation[] = kept.map((c) => ({
+        agent: c.agent,
+        tool: c.tool,
+        ...(c.args === undefined ? {} : { args: withoutPointers(c.args, redacted.get(c.tool) ?? none) }),
+      }));
       if (observations.length === 0) {
         io.stdout(`FAIL ${path}: no allowed calls to suggest a policy from\n`);
         return EXIT_FAIL;
@@ -56,6 +73,11 @@ export const policySuggestCommand: Command = {
           throw new PolicyCommandError(`cannot write ${out}${cause.code === undefined ? '' : ` (${cause.code})`}`);
         });
         io.stdout(`wrote ${out}\n`);
+      }
+      for (const [tool, pointers] of redacted) {
+        io.stderr(
+          `${tool}: ${[...pointers].join(', ')} redacted in the log, so no condition was drawn from it; add one by hand\n`,
+        );
       }
       io.stderr(
         `suggested ${policy.rules.length} rule(s) from ${observations.length} call(s) in ${path}; review before enforcing\n`,
