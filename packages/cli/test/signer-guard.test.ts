@@ -47,6 +47,7 @@ beforeAll(async () => {
         keyPath,
         '--policy',
         policyPath,
+        '--quiet',
       ],
     },
     { expect: agent.id, timeoutMs: 20_000 },

@@ -141,10 +141,11 @@ export async function issueCredential(options: IssueCredentialOptions): Promise<
 export function inspectCredential(token: string): {
   readonly kid: string;
   readonly alg: string;
+  readonly typ: string;
   readonly claims: CredentialClaims;
 } {
   const jws = decodeJws(token, CREDENTIAL_TYP);
-  return { kid: jws.header.kid, alg: jws.header.alg, claims: parseCredentialClaims(jws.payload) };
+  return { kid: jws.header.kid, alg: jws.header.alg, typ: jws.header.typ, claims: parseCredentialClaims(jws.payload) };
 }
 
 /**

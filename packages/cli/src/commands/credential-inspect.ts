@@ -22,8 +22,8 @@ export const credentialInspectCommand: Command = {
     const { positionals } = parseArgs(argv, {});
     const token = await readToken(onePositional(positionals, '<token|file>'), io);
     try {
-      const { alg, kid, claims } = inspectCredential(token);
-      io.stdout(`${JSON.stringify({ header: { alg, kid }, claims, verified: false }, null, 2)}\n`);
+      const { alg, typ, kid, claims } = inspectCredential(token);
+      io.stdout(`${JSON.stringify({ header: { alg, typ, kid }, claims, verified: false }, null, 2)}\n`);
       return EXIT_OK;
     } catch (error) {
       const code = (error as { code?: unknown }).code;

@@ -9,7 +9,7 @@ import { createSignerAuthorizer } from '../signer-policy.js';
 import { loadKey } from './credential-common.js';
 
 const usage = `Usage: agentguard signer serve --key <file> (--socket <path> | --stdio)
-         (--policy <file> | --allow-any) [--passphrase-env <VAR>]
+         (--policy <file> | --allow-any) [--passphrase-env <VAR>] [--quiet]
 
 Runs a signer process that holds the key and signs on behalf of an agent
 process, which connects with connectSigner() from @agentguard/identity/node.
@@ -26,7 +26,9 @@ signs everything it is asked to: it keeps the key out of the agent process but
 is no protection against a compromised agent obtaining signatures; use it only
 until a policy is configured.
 
-Stops on Ctrl-C (or when stdin closes with --stdio).
+Stops on Ctrl-C (or when stdin closes with --stdio). It says on stderr which
+key it holds and under which policy; --quiet leaves that out (a process that
+spawns it over --stdio shares its stderr).
 
 Exit codes: 0 stopped; 1 the key or socket failed; 2 usage error.
 `;
@@ -44,7 +46,11 @@ export const signerServeCommand: Command = {
       'allow-any': { type: 'boolean' },
       policy: { type: 'string' },
       'passphrase-env': { type: 'string' },
+      quiet: { type: 'boolean' },
     });
+    const say = (text: string) => {
+      if (values.quiet !== true) io.stderr(text);
+    };
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if ((values.socket === undefined) === (values.stdio !== true))
       throw new UsageError('give exactly one of --socket <path> or --stdio');
@@ -66,11 +72,11 @@ export const signerServeCommand: Command = {
     if (values.socket !== undefined) {
       const path = resolve(io.cwd, values.socket);
       server = await listenSigner({ identity, authorize, path });
-      io.stderr(`signer: ${identity.id} listening on ${path}${mode}\n`);
+      say(`signer: ${identity.id} listening on ${path}${mode}\n`);
     } else {
       // stdout carries the protocol: all messages go to stderr.
       server = serveSigner({ identity, authorize });
-      io.stderr(`signer: ${identity.id} on stdio${mode}\n`);
+      say(`signer: ${identity.id} on stdio${mode}\n`);
     }
     const stop = () => void server.close();
     io.signal.addEventListener('abort', stop, { once: true });
