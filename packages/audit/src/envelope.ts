@@ -30,6 +30,9 @@ function decodeBase64(text: unknown): Uint8Array | undefined {
   }
 }
 
+/** A call envelope carries the agent's signature, perhaps a few more; never thousands. */
+const MAX_ENVELOPE_SIGNATURES = 16;
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -58,6 +61,9 @@ export function checkEnvelope(
   const body = decodeBase64(payload);
   if (body === undefined) return 'envelope payload is not base64';
   if (!Array.isArray(signatures) || signatures.length === 0) return 'envelope has no signatures';
+  if (signatures.length > MAX_ENVELOPE_SIGNATURES) {
+    return `envelope has ${signatures.length} signatures, more than ${MAX_ENVELOPE_SIGNATURES}`;
+  }
   const message = pae(payloadType, body);
   let byAgent = false;
   for (const [i, entry] of signatures.entries()) {

@@ -13,9 +13,10 @@ export interface PackedBatch {
   readonly signatures: Uint8Array;
   /** `count` public keys of 32 bytes. */
   readonly keys: Uint8Array;
-  /** Every message, one after another. */
+  /** Every distinct message, one after another. */
   readonly messages: Uint8Array;
-  /** `count + 1` offsets into `messages`: message i is `[ends[i], ends[i + 1])`. */
+  /** `count` offsets into `messages`: message i is `[starts[i], ends[i])`. */
+  readonly starts: Uint32Array;
   readonly ends: Uint32Array;
 }
 
@@ -25,47 +26,76 @@ interface Pending {
   readonly message: Uint8Array;
   readonly key: Uint8Array;
   readonly line: number;
+  /** Order of the check in the whole log: of two failures on one line, the earlier is reported. */
+  readonly order: number;
   readonly problem: LineProblem;
 }
 
-/** Collects signature checks, then packs them into a {@link PackedBatch}. */
+/** Where a failed check was, and what to report. */
+export interface CheckPlace {
+  readonly line: number;
+  readonly order: number;
+  readonly problem: LineProblem;
+}
+
+/**
+ * Collects signature checks, then packs them into a {@link PackedBatch}. The signatures of one DSSE
+ * envelope share one message (the same object), which is stored once: a line with many signatures
+ * over a large payload costs its payload once, not once per signature.
+ */
 export class BatchBuilder {
   private pending: Pending[] = [];
-  private bytes = 0;
+  private distinct = 0;
+  private last: Uint8Array | undefined;
+  private checks = 0;
 
+  /** Checks added since the last {@link BatchBuilder.take}. */
   get size(): number {
     return this.pending.length;
   }
 
-  /** Adds a check; `signature` must be 64 bytes and `key` 32 (the caller rejects other lengths at once). */
-  add(signature: Uint8Array, message: Uint8Array, key: Uint8Array, line: number, problem: LineProblem): void {
-    this.pending.push({ signature, message, key, line, problem });
-    this.bytes += message.length;
+  /** Bytes of distinct messages added since the last {@link BatchBuilder.take}. */
+  get bytes(): number {
+    return this.distinct;
   }
 
-  /** Packs what was added and starts afresh; `where` tells, for a check's index, its line and problem. */
-  take(): { batch: PackedBatch; where: (index: number) => { line: number; problem: LineProblem } } {
+  /** Adds a check; `signature` must be 64 bytes and `key` 32 (the caller rejects other lengths at once). */
+  add(signature: Uint8Array, message: Uint8Array, key: Uint8Array, line: number, problem: LineProblem): void {
+    this.pending.push({ signature, message, key, line, order: this.checks++, problem });
+    if (message !== this.last) this.distinct += message.length;
+    this.last = message;
+  }
+
+  /** Packs what was added and starts afresh; `where` tells, for a check's index, where it was. */
+  take(): { batch: PackedBatch; where: (index: number) => CheckPlace } {
     const pending = this.pending;
     const count = pending.length;
     const signatures = new Uint8Array(count * 64);
     const keys = new Uint8Array(count * 32);
-    const messages = new Uint8Array(this.bytes);
-    const ends = new Uint32Array(count + 1);
+    const messages = new Uint8Array(this.distinct);
+    const starts = new Uint32Array(count);
+    const ends = new Uint32Array(count);
     let at = 0;
+    let previous: Uint8Array | undefined;
     for (const [i, p] of pending.entries()) {
       signatures.set(p.signature, i * 64);
       keys.set(p.key, i * 32);
-      messages.set(p.message, at);
-      at += p.message.length;
-      ends[i + 1] = at;
+      if (p.message !== previous || i === 0) {
+        messages.set(p.message, at);
+        at += p.message.length;
+      }
+      previous = p.message;
+      starts[i] = at - p.message.length;
+      ends[i] = at;
     }
     this.pending = [];
-    this.bytes = 0;
-    const where = (index: number) => {
+    this.distinct = 0;
+    this.last = undefined;
+    const where = (index: number): CheckPlace => {
       const p = pending[index] as Pending;
-      return { line: p.line, problem: p.problem };
+      return { line: p.line, order: p.order, problem: p.problem };
     };
-    return { batch: { count, signatures, keys, messages, ends }, where };
+    return { batch: { count, signatures, keys, messages, starts, ends }, where };
   }
 }
 
@@ -76,19 +106,14 @@ export class BatchBuilder {
  * @returns the index of the first signature that does not verify, or -1.
  */
 export function verifyPacked(batch: PackedBatch): number {
-  const { count, signatures, keys, messages, ends } = batch;
+  const { count, signatures, keys, messages, starts, ends } = batch;
   for (let i = 0; i < count; i++) {
     const ok = verify(
       signatures.subarray(i * 64, i * 64 + 64),
-      messages.subarray(ends[i] as number, ends[i + 1] as number),
+      messages.subarray(starts[i] as number, ends[i] as number),
       keys.subarray(i * 32, i * 32 + 32),
     );
     if (!ok) return i;
   }
   return -1;
-}
-
-/** The buffers of a batch, to transfer rather than copy to a worker. */
-export function transferList(batch: PackedBatch): ArrayBuffer[] {
-  return [batch.signatures.buffer, batch.keys.buffer, batch.messages.buffer, batch.ends.buffer] as ArrayBuffer[];
 }

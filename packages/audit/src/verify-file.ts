@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
+import { verify } from '@agentguard/identity';
 import { LogChecker, type LineProblem, type SignatureCheck } from './checker.js';
 import { listSegments } from './file-dir.js';
 import { RECORD_MAX_BYTES } from './record.js';
@@ -58,9 +59,15 @@ export type LogFileReport = (Exclude<LogReport, LogReportFailed> | (LogReportFai
 };
 
 const LINE_LIMIT = RECORD_MAX_BYTES + 1;
+/** A batch goes to a worker once its distinct messages reach this size, even mid-line. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+/** A message this large is verified at once: copying it to a worker would cost more than it saves. */
+const DEFER_MAX_BYTES = 64 * 1024;
 
 interface Failure {
   readonly line: number;
+  /** Order among deferred checks (signature failures only): of two on one line, the first is reported. */
+  readonly order?: number;
   readonly problem: LineProblem;
 }
 
@@ -113,7 +120,9 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
   let line = 0;
   const defer: SignatureCheck = (signature, message, key, problem) => {
     if (signature.length !== 64 || key.length !== 32) return false;
+    if (message.length > DEFER_MAX_BYTES) return verify(signature, message, key);
     builder.add(signature, message, key, line, problem);
+    if (builder.size >= batchSize || builder.bytes >= BATCH_BYTES) flush(false);
     return true;
   };
   let submitted = false;
@@ -127,7 +136,9 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
       checked.then((bad) => {
         if (bad < 0) return;
         const failed = where(bad);
-        if (signatureFailure === undefined || failed.line < signatureFailure.line) signatureFailure = failed;
+        if (signatureFailure === undefined || failed.order < (signatureFailure.order as number)) {
+          signatureFailure = failed;
+        }
       }),
     );
   };
@@ -171,7 +182,6 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
             stream.destroy();
             break reading;
           }
-          if (builder.size >= batchSize) flush(false);
           if (inflight.length > workers * 4) await inflight.shift();
           if (signatureFailure !== undefined) {
             stream.destroy();

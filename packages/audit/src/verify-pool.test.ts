@@ -45,10 +45,21 @@ describe('VerifyPool', () => {
     }
   });
 
+  it('stores a message shared by several signatures (one envelope) once', () => {
+    const builder = new BatchBuilder();
+    const message = utf8('one envelope, many signatures');
+    const good = sign(message, secret);
+    for (let i = 0; i < 3; i++) builder.add(i === 2 ? new Uint8Array(64) : good, message, AGENT.publicKey, 1, problem);
+    expect(builder.bytes).toBe(message.length);
+    const { batch: packed } = builder.take();
+    expect(packed.messages.length).toBe(message.length);
+    expect(verifyPacked(packed)).toBe(2);
+  });
+
   it('packs checks so that each keeps its line and problem', () => {
     const { batch: packed, where } = batch(3, [1]);
     expect(packed.count).toBe(3);
     expect(verifyPacked(packed)).toBe(1);
-    expect(where(1)).toEqual({ line: 2, problem });
+    expect(where(1)).toEqual({ line: 2, order: 1, problem });
   });
 });
