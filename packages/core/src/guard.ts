@@ -257,16 +257,16 @@ export function createGuard(options: GuardOptions): Guard {
       const resumed = gate.resume(callId, tool.name, argsDigest);
       // A kept decision counts only under the policy that made it.
       const parked = resumed?.policyHash === engine.hash ? resumed : undefined;
+      const request = {
+        agent: { ...subject.agent, id: agent, name: agent === self ? nameOf(identity) : agent },
+        tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
+        args,
+        callId,
+        session: { id: callOptions.session ?? defaultSession },
+      };
       try {
-        decision =
-          parked ??
-          (await engine.decide({
-            agent: { ...subject.agent, id: agent, name: agent === self ? nameOf(identity) : agent },
-            tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
-            args,
-            callId,
-            session: { id: callOptions.session ?? defaultSession },
-          }));
+        // A kept decision counted rates and budgets when it was made; its concurrency slots are taken now.
+        decision = parked === undefined ? await engine.decide(request) : await engine.hold(request, parked);
       } catch (error) {
         return refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', `policy evaluation failed: ${message(error)}`), {});
       }

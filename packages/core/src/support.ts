@@ -9,7 +9,10 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 export function isPolicyEngine(value: unknown): value is PolicyEngine {
   return (
-    typeof (value as PolicyEngine | null)?.decide === 'function' && typeof (value as PolicyEngine).hash === 'string'
+    typeof (value as PolicyEngine | null)?.decide === 'function' &&
+    typeof (value as PolicyEngine).hold === 'function' &&
+    typeof (value as PolicyEngine).release === 'function' &&
+    typeof (value as PolicyEngine).hash === 'string'
   );
 }
 

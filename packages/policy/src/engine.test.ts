@@ -210,3 +210,52 @@ describe('properties', () => {
     );
   });
 });
+
+describe('hold(): the concurrency slots of a call decided earlier', () => {
+  const limited = {
+    version: 1,
+    rules: [{ id: 'work', effect: 'allow', tools: ['work'] }],
+    limits: [{ id: 'cap', tools: ['work'], concurrency: 1, rate: { calls: 2, windowMs: 60_000 } }],
+  };
+  const call = (callId: string): DecisionRequest => ({
+    agent: { id: 'did:key:z6MkAgent', name: 'agent' },
+    tool: { name: 'work' },
+    args: {},
+    callId,
+  });
+
+  it('takes the slot when the call runs, denies when the cap is full, and counts the rate only once', async () => {
+    const engine = createPolicyEngine(limited);
+    const first = await engine.decide(call('a'));
+    const second = await engine.decide(call('b'));
+    expect(first.leases).toHaveLength(1);
+    // b's decision was made while a held the only slot: it is a deny.
+    expect(second).toMatchObject({ effect: 'deny', ruleId: 'cap' });
+    await engine.release(first);
+    // A decision kept for later (its slot given back), then held again when it runs.
+    const { leases: _given, ...kept } = first;
+    const held = await engine.hold(call('a'), kept);
+    expect(held).toMatchObject({ effect: 'allow' });
+    expect(held.leases).toHaveLength(1);
+    await expect(engine.hold(call('a2'), kept)).resolves.toMatchObject({ effect: 'deny', ruleId: 'cap' });
+    await engine.release(held);
+    // hold() did not count the rate: a second call in the window is still allowed (2 calls per window).
+    const another = await engine.decide(call('c'));
+    expect(another).toMatchObject({ effect: 'allow' });
+    await engine.release(another);
+  });
+
+  it('passes a deny through, and needs no slot where no limit applies', async () => {
+    const engine = createPolicyEngine(limited);
+    const deny = await engine.decide({ ...call('x'), tool: { name: 'other' } });
+    await expect(engine.hold({ ...call('x'), tool: { name: 'other' } }, deny)).resolves.toBe(deny);
+  });
+
+  it('fails closed: a bad request is a deny, never a throw', async () => {
+    const engine = createPolicyEngine(limited);
+    const allow = await engine.decide(call('y'));
+    await engine.release(allow);
+    const held = await engine.hold({ ...call('y'), now: new Date(Number.NaN) }, allow);
+    expect(held.effect).toBe('deny');
+  });
+});

@@ -65,6 +65,13 @@ export interface PolicyEngine {
    * decision whose reason names the error.
    */
   decide(request: DecisionRequest): Promise<Decision>;
+  /**
+   * Takes the concurrency slots for a call decided earlier and run now (a decision kept while a human
+   * approved it): its rates and budgets were counted when it was decided, its slots are taken when it
+   * runs. Returns the decision holding them, or a `deny` when a concurrency cap is full. Never throws;
+   * any failure is a `deny` naming the error.
+   */
+  hold(request: DecisionRequest, decision: Decision): Promise<Decision>;
   /** Gives back the concurrency slots a decision holds (call it when the tool call ends). */
   release(decision: Decision): Promise<void>;
 }
@@ -198,6 +205,31 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
     async decide(request: DecisionRequest): Promise<Decision> {
       try {
         return Object.freeze(await decideOrThrow(request));
+      } catch (error) {
+        return Object.freeze(failClosed(error, hash, mode));
+      }
+    },
+    async hold(request: DecisionRequest, decision: Decision): Promise<Decision> {
+      try {
+        if (mode === 'off' || decision.effect === 'deny' || !limits.has(request.tool.name)) return decision;
+        const now = request.now ?? clock();
+        if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TypeError('"now" expected a valid Date');
+        const sessionId = request.session?.id ?? defaultSession;
+        if (typeof sessionId !== 'string') throw new TypeError('"request.session.id" expected string');
+        const outcome = await limits.check(request, sessionId, now.getTime(), 'concurrency');
+        if (!outcome.ok) {
+          return Object.freeze({
+            effect: 'deny',
+            ruleId: outcome.exceeded.id,
+            reason: outcome.exceeded.reason,
+            matched: Object.freeze([...decision.matched, outcome.exceeded.id]),
+            policyHash: hash,
+            mode,
+          });
+        }
+        return outcome.leases.length === 0
+          ? decision
+          : Object.freeze({ ...decision, leases: Object.freeze([...outcome.leases]) });
       } catch (error) {
         return Object.freeze(failClosed(error, hash, mode));
       }

@@ -31,8 +31,12 @@ interface CompiledLimit {
 export interface LimitChecker {
   /** Whether any limit applies to this tool at all (so the engine can skip the store). */
   has(toolName: string): boolean;
-  /** Counts the call against every applicable limit; undoes its own counts when one is exceeded. */
-  check(request: DecisionRequest, sessionId: string, nowMs: number): Promise<LimitOutcome>;
+  /**
+   * Counts the call against every applicable limit; undoes its own counts when one is exceeded.
+   * With `only: 'concurrency'`, takes concurrency slots alone (for a call whose rates and budgets
+   * were counted when it was first decided).
+   */
+  check(request: DecisionRequest, sessionId: string, nowMs: number, only?: 'concurrency'): Promise<LimitOutcome>;
   /** Gives back concurrency leases. */
   release(leases: readonly string[]): Promise<void>;
 }
@@ -85,18 +89,20 @@ export function compileLimits(
     nowMs: number,
     undo: (() => Promise<unknown>)[],
     leases: string[],
+    only: 'concurrency' | undefined,
   ): Promise<string | undefined> {
     const { limit } = c;
+    const counts = only !== 'concurrency';
     const key = `${prefix}limit:${scopeKey(limit, request, sessionId)}`;
     const who = `agent ${JSON.stringify(request.agent.name)}`;
-    if (limit.rate !== undefined) {
+    if (counts && limit.rate !== undefined) {
       const { calls, windowMs } = limit.rate;
       const k = `${key}:rate:${Math.floor(nowMs / windowMs)}`;
       const n = await store.incrBy(k, 1, windowMs);
       undo.push(() => store.incrBy(k, -1, windowMs));
       if (n > calls) return `limit ${JSON.stringify(limit.id)}: more than ${calls} calls per ${windowMs} ms for ${who}`;
     }
-    if (limit.tokenBucket !== undefined) {
+    if (counts && limit.tokenBucket !== undefined) {
       const { capacity, refillPerSecond } = limit.tokenBucket;
       const k = `${key}:bucket`;
       const taken = await store.take(k, { capacity, refillPerSecond, cost: 1, nowMs });
@@ -104,7 +110,7 @@ export function compileLimits(
       // A negative cost puts the token back (capped at capacity).
       undo.push(() => store.take(k, { capacity, refillPerSecond, cost: -1, nowMs }));
     }
-    if (limit.budget !== undefined && c.amount !== undefined) {
+    if (counts && limit.budget !== undefined && c.amount !== undefined) {
       const { arg, max, windowMs } = limit.budget;
       const amount = c.amount(request.args);
       if (amount === MISSING || typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
@@ -130,7 +136,12 @@ export function compileLimits(
 
   return Object.freeze({
     has: (name: string) => index.candidates(name).length > 0,
-    async check(request: DecisionRequest, sessionId: string, nowMs: number): Promise<LimitOutcome> {
+    async check(
+      request: DecisionRequest,
+      sessionId: string,
+      nowMs: number,
+      only?: 'concurrency',
+    ): Promise<LimitOutcome> {
       const leases: string[] = [];
       const wouldExceed: Exceeded[] = [];
       const undoAll: (() => Promise<unknown>)[] = [];
@@ -138,7 +149,7 @@ export function compileLimits(
         if (c.mode === 'off' || !c.matches(request)) continue;
         const undo: (() => Promise<unknown>)[] = [];
         const localLeases: string[] = [];
-        const problem = await one(c, request, sessionId, nowMs, undo, localLeases);
+        const problem = await one(c, request, sessionId, nowMs, undo, localLeases, only);
         if (problem === undefined) {
           undoAll.push(...undo);
           leases.push(...localLeases);
