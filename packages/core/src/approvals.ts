@@ -52,7 +52,8 @@ export interface ApprovalOptions {
   /**
    * How long a call that ended with `ERR_APPROVAL_REQUIRED` stays resumable with the same call id,
    * keeping the decision it had (so limits and budgets are not counted twice). It is also how long a call
-   * id refused by a human outside the guard (`GuardedTool.refuse`) stays refused.
+   * id refused by a human outside the guard (`GuardedTool.refuse`) stays refused, and (after the tool's
+   * timeout) how long a call id whose tool started stays impossible to refuse (`ERR_CALL_ALREADY_RUN`).
    * @default 600_000
    */
   readonly pendingTtlMs?: number;
@@ -104,6 +105,13 @@ export interface ApprovalGate {
   refuse(callId: string, tool: string, argsDigest: string, policyHash: string): Refusal;
   /** The refusal of this call id, while it lasts. */
   refused(callId: string): Refusal | undefined;
+  /**
+   * Marks the call id as running (its tool is about to execute), kept for `runMs` + `pendingTtlMs`; false,
+   * and nothing marked, when a human refused it meanwhile. Synchronous, so no refusal can slip in between.
+   */
+  start(callId: string, runMs: number): boolean;
+  /** Whether the call id reached its run (running or finished) while the mark lasts: it can no longer be refused. */
+  started(callId: string): boolean;
 }
 
 function check(options: ApprovalOptions): void {
@@ -130,6 +138,8 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
   const pendingTtlMs = options?.pendingTtlMs ?? 600_000;
   const pending = new Map<string, Pending>();
   const refusals = new Map<string, Refusal>();
+  // Call ids whose tool started executing -> until when that is remembered (bounded like the tombstones).
+  const runs = new Map<string, number>();
   function live(callId: string, tool: string, argsDigest: string): Pending | undefined {
     const entry = pending.get(callId);
     if (entry === undefined || entry.tool !== tool || entry.argsDigest !== argsDigest) return undefined;
@@ -209,6 +219,27 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
       if (entry === undefined || entry.expiresAt > Date.now()) return entry;
       refusals.delete(callId);
       return undefined;
+    },
+    start(callId, runMs) {
+      if (gate.refused(callId) !== undefined) return false;
+      const now = Date.now();
+      // Every run passes here: drop expired marks from the oldest end only, so this stays O(1) amortized.
+      for (const [id, until] of runs) {
+        if (until > now) break;
+        runs.delete(id);
+      }
+      if (runs.size >= MAX_PENDING) runs.delete(runs.keys().next().value as string);
+      // Re-inserted, so a call id run again is the newest, not the first to be forgotten.
+      runs.delete(callId);
+      runs.set(callId, now + runMs + pendingTtlMs);
+      return true;
+    },
+    started(callId) {
+      const until = runs.get(callId);
+      if (until === undefined) return false;
+      if (until > Date.now()) return true;
+      runs.delete(callId);
+      return false;
     },
   };
   return Object.freeze(gate);

@@ -318,6 +318,11 @@ export function createGuard(options: GuardOptions): Guard {
           return denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
         }
       }
+      // The tool runs from here on, so no refusal may follow; one that landed while this call was decided wins.
+      if (!gate.start(callId, tool.timeoutMs)) {
+        const reason = 'approval refused: this call was refused by a human';
+        return refuseAudited(refuse('denied', 'ERR_APPROVAL_REFUSED', reason, decision.ruleId), {});
+      }
       emitSafely(events, 'allowed', { ...base, decision });
 
       // 5. Run, bounded in time, with the args bound to the envelope re-checked right before use.

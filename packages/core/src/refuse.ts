@@ -156,6 +156,22 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
     } catch (error) {
       throw new TypeError(`"args" expected JSON arguments: ${message(error)}`);
     }
+    // A call whose tool already started (running or done) cannot be refused after the fact: the log would say
+    // a human refused a call that ran. Checked and marked with no await between, as the run checks and marks.
+    if (ctx.gate.started(options.callId)) {
+      const reason = 'cannot refuse: this call already ran or is running (nothing was recorded)';
+      throw new GuardError(
+        Object.freeze({
+          agentguard: 'refused',
+          outcome: 'denied',
+          code: 'ERR_CALL_ALREADY_RUN',
+          reason,
+          tool: ctx.tool.name,
+          callId: options.callId,
+          ruleId: null,
+        }),
+      );
+    }
     // The mark comes first: whatever happens to the audit write, the call id is refused from now on.
     const refusal = ctx.gate.refuse(options.callId, ctx.tool.name, argsDigest, ctx.engine().hash);
     for (;;) {

@@ -176,11 +176,16 @@ export interface GuardedTool<A, R> {
    *   signed rejection as `approval` and the audit names the approver, but only when it verifies
    *   (trusted approver, this call, args and policy, fresh); otherwise the refusal stands, recorded without
    *   an approver and with the code of what failed (e.g. `ERR_APPROVAL_UNTRUSTED`).
+   * - A call whose tool already started (running, completed or failed) cannot be refused: nothing is
+   *   written and `ERR_CALL_ALREADY_RUN` is thrown. A call the guard itself denied never ran, so a refusal
+   *   of it is recorded and keeps its id refused. A refusal that lands while a run is still being decided
+   *   wins: that run is denied before the tool starts.
    *
    * @param args - the call's arguments as the framework holds them (bound by digest).
    * @param options - see {@link RefuseOptions}; `callId` is required.
    * @returns the Denial (`ERR_APPROVAL_REFUSED`), the same JSON a model sees for any refusal.
    * @throws GuardError `ERR_AUDIT_FAILED` when the refusal cannot be written (the call stays refused);
+   *   GuardError `ERR_CALL_ALREADY_RUN` when the call's tool already started (nothing is written);
    *   TypeError on misuse or arguments that are not JSON.
    * @example
    * ```ts
