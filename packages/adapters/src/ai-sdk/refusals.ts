@@ -24,11 +24,12 @@ function partsOf(message: unknown, role: string): readonly Part[] {
  * so without this the refusal reaches no audit log.
  *
  * It reads the last message the way the SDK does: each `tool-approval-response` with `approved: false`,
- * whose call has no result yet, is matched to its `tool-approval-request` and `tool-call`, and the guarded
+ * whose call has no result anywhere in the messages, is matched to its `tool-approval-request` and `tool-call`, and the guarded
  * tool behind `tools[toolName]` (made by {@link toAiSdkTool}) records `call.requested` and
  * `approval.refused`, signed by the tool's `reject` function if it has one (see `GuardedTool.refuse`). The
  * call id then stays refused. Calling it twice on the same messages records nothing twice. Tools not made by
- * the adapter are skipped. UI messages: convert them with `convertToModelMessages` first.
+ * the adapter are skipped, and so is a call whose tool the guard already started (`ERR_CALL_ALREADY_RUN`):
+ * the messages come from the client, which must not be able to refuse a call that ran. UI messages: convert them with `convertToModelMessages` first.
  *
  * @param messages - the model messages the request carries (the last one holds the approval responses).
  * @param tools - the tools record given to the SDK (`toAiSdkTools(...)`).
@@ -50,14 +51,13 @@ export async function refuseDeniedApprovals(
   const last = messages.at(-1);
   const responses = partsOf(last, 'tool').filter((p) => p.type === 'tool-approval-response' && p.approved === false);
   if (responses.length === 0) return [];
-  const answered = new Set(
-    partsOf(last, 'tool')
-      .filter((p) => p.type === 'tool-result')
-      .map((p) => p.toolCallId),
-  );
+  // Calls with a result anywhere in the history ran (or were answered): never refused after the fact. The
+  // messages come from the client, so this is not the only check: the guard refuses to refuse a call it ran.
+  const answered = new Set<unknown>();
   const requests = new Map<unknown, Part>();
   const calls = new Map<unknown, Part>();
   for (const message of messages) {
+    for (const part of partsOf(message, 'tool')) if (part.type === 'tool-result') answered.add(part.toolCallId);
     for (const part of partsOf(message, 'assistant')) {
       if (part.type === 'tool-approval-request') requests.set(part.approvalId, part);
       if (part.type === 'tool-call') calls.set(part.toolCallId, part);
@@ -75,9 +75,13 @@ export async function refuseDeniedApprovals(
     const entry = entryOf(tools[name]);
     if (entry === undefined) continue;
     const reason = typeof response.reason === 'string' ? response.reason : undefined;
-    refused.push(
-      await refuseCall(entry, parseArguments(call.input), { callId, ...(reason === undefined ? {} : { reason }) }),
-    );
+    const options = { callId, ...(reason === undefined ? {} : { reason }) };
+    try {
+      refused.push(await refuseCall(entry, parseArguments(call.input), options));
+    } catch (error) {
+      // The guard knows this call's tool already started (a client replaying a call that ran): nothing written.
+      if ((error as { code?: unknown } | null)?.code !== 'ERR_CALL_ALREADY_RUN') throw error;
+    }
   }
   return refused;
 }
