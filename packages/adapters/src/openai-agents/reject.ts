@@ -43,7 +43,9 @@ export interface RejectingState {
  * @param item - one of `result.interruptions`.
  * @param options - see {@link RejectAgentsCallOptions}.
  * @returns the Denial recorded, or `undefined` for a tool not made by {@link toAgentsTool} (only rejected).
- * @throws GuardError `ERR_AUDIT_FAILED` when the refusal could not be written.
+ * @throws GuardError `ERR_AUDIT_FAILED` when the refusal could not be written; GuardError
+ *   `ERR_CALL_ALREADY_RUN` when the guard already started that call's tool (nothing is written; the SDK
+ *   item is still rejected).
  * @example
  * ```ts
  * const first = await run(agent, input);
