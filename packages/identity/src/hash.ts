@@ -23,14 +23,19 @@ export function nodeSha256(): Digest | undefined {
     const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
     const mod = proc?.getBuiltinModule?.('node:crypto') as NodeCryptoHash | undefined;
     if (typeof mod?.createHash !== 'function') return undefined;
-    const digest: Digest = (bytes) => Uint8Array.from(mod.createHash('sha256').update(bytes).digest());
+    const digest: Digest = (bytes) => new Uint8Array(mod.createHash('sha256').update(bytes).digest());
     return toHex(digest(ABC)) === ABC_DIGEST ? digest : undefined;
   } catch {
     return undefined;
   }
 }
 
-const backend: Digest = nodeSha256() ?? nobleSha256;
+const node = nodeSha256();
+/**
+ * Below one SHA-256 block of message (55 bytes, with padding), pure JS is faster than a call into
+ * OpenSSL (measured: 33 bytes 1.6 µs against 3.5 µs; 97 bytes 4.3 µs against 2.3 µs).
+ */
+const SMALL = 56;
 
 /**
  * SHA-256 of `bytes` (FIPS 180-4): `node:crypto` on Node, `@noble/hashes` elsewhere.
@@ -39,7 +44,7 @@ const backend: Digest = nodeSha256() ?? nobleSha256;
  */
 export function sha256(bytes: Uint8Array): Uint8Array {
   assertUint8Array(bytes, 'bytes');
-  return backend(bytes);
+  return node === undefined || bytes.length < SMALL ? nobleSha256(bytes) : node(bytes);
 }
 
 /**
