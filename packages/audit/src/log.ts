@@ -1,8 +1,8 @@
-import { type Signer, toBase64, utf8 } from '@agentguard/identity';
+import { type Signer, sha256Hex, toBase64, utf8 } from '@agentguard/identity';
 import { AuditError } from './errors.js';
-import { MerkleTree } from './merkle.js';
+import { leafHash, MerkleTree } from './merkle.js';
 import { formatCheckpoint, isValidKeyName, joinNote, signatureBlob } from './note.js';
-import { digestBody, recordLine, recordSigningBytes } from './record.js';
+import { type CanonicalBody, canonicalBody, recordSigningBytes } from './record.js';
 import {
   type AuditEvent,
   AuditEventSchema,
@@ -213,9 +213,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     body: Record<string, unknown>,
     finish: (hash: string) => Promise<Record<string, unknown>>,
   ): Promise<AuditRecord> {
+    let canonical: CanonicalBody;
     let digest: { hash: string; leaf: Uint8Array };
     try {
-      digest = digestBody(body);
+      canonical = canonicalBody(body);
+      digest = { hash: sha256Hex(canonical.bytes), leaf: leafHash(canonical.bytes) };
     } catch (cause) {
       const detail = cause instanceof Error ? cause.message : String(cause);
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', `event is not plain JSON: ${detail}`, { cause });
@@ -223,7 +225,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     const slot = writer.reserve(digest.hash);
     tree.append(digest.leaf);
     void finish(digest.hash).then(
-      (record) => writer.ready(slot, recordLine(record), Object.freeze(record) as AuditRecord),
+      (record) => writer.ready(slot, canonical.line(record), Object.freeze(record) as AuditRecord),
       (cause: unknown) => {
         const detail = cause instanceof Error ? cause.message : String(cause);
         writer.fail(slot, new AuditError('ERR_AUDIT_SINK_FAILED', `could not sign the record: ${detail}`, { cause }));

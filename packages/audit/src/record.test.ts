@@ -1,7 +1,7 @@
 import { canonicalBytes, toHex } from '@agentguard/identity';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyOf, RECORD_MAX_DEPTH, recordForms, recordLine } from './record.js';
+import { bodyOf, canonicalBody, RECORD_MAX_DEPTH, recordForms, recordLine } from './record.js';
 
 /** JSON values JCS can hold: no -0 (it becomes 0, which is fine), finite numbers, well-formed strings. */
 const json = fc.jsonValue({ maxDepth: 4 });
@@ -38,5 +38,21 @@ describe('recordForms', () => {
   it('refuses values JSON cannot hold, as canonicalisation does', () => {
     expect(() => recordForms({ seq: 0, data: Number.NaN })).toThrow();
     expect(() => recordForms({ seq: 0, data: '\uD800' })).toThrow();
+  });
+});
+
+describe('canonicalBody', () => {
+  it('gives the canonical body bytes, then the record line, canonicalising each member once (property)', () => {
+    fc.assert(
+      fc.property(record, fc.jsonValue({ maxDepth: 2 }), (r, other) => {
+        const body = bodyOf(r);
+        const canonical = canonicalBody(body);
+        expect(toHex(canonical.bytes)).toBe(toHex(canonicalBytes(body, { maxDepth: RECORD_MAX_DEPTH })));
+        expect(canonical.line(r)).toBe(recordLine(r));
+        // A member whose value changed after the body was canonicalised is canonicalised again.
+        const changed = { ...r, data: other };
+        expect(canonical.line(changed)).toBe(recordLine(changed));
+      }),
+    );
   });
 });

@@ -1,5 +1,4 @@
 import { canonicalBytes, canonicalize, concatBytes, sha256Hex, utf8 } from '@agentguard/identity';
-import { leafHash } from './merkle.js';
 
 /**
  * Deepest nesting a record may have. Core canonicalises args at depth 64; a
@@ -22,12 +21,6 @@ export function hashBody(body: Readonly<Record<string, unknown>>): string {
   return sha256Hex(canonicalBytes(body, { maxDepth: RECORD_MAX_DEPTH }));
 }
 
-/** The record's `hash` and its RFC 9162 Merkle leaf hash, both over the canonical body bytes. */
-export function digestBody(body: Readonly<Record<string, unknown>>): { hash: string; leaf: Uint8Array } {
-  const bytes = canonicalBytes(body, { maxDepth: RECORD_MAX_DEPTH });
-  return { hash: sha256Hex(bytes), leaf: leafHash(bytes) };
-}
-
 /** The exact bytes a record's `sig` covers: `"agentguard-audit-record-v1\n"` followed by the ASCII hex `hash`. */
 export function recordSigningBytes(hash: string): Uint8Array {
   return concatBytes(RECORD_SIGNING_PREFIX, utf8(hash));
@@ -41,6 +34,39 @@ export function recordLine(record: Readonly<Record<string, unknown>>): string {
 /** Fields outside the hashed body: the hash itself and the signatures over it. */
 const UNHASHED = new Set(['hash', 'sig', 'noteSig']);
 
+/** A record body canonicalised member by member: its bytes, and a way to its record line without doing it again. */
+export interface CanonicalBody {
+  readonly bytes: Uint8Array;
+  /**
+   * The line of `record` (the body plus `hash`, `sig`, `noteSig`): members whose value is the body's own
+   * (the same value) are reused, anything else is canonicalised. Equal to `recordLine(record)`.
+   */
+  line(record: Readonly<Record<string, unknown>>): string;
+}
+
+/** Canonicalises a record body once, for its hash and leaf now and its record line once signed. */
+export function canonicalBody(body: Readonly<Record<string, unknown>>): CanonicalBody {
+  const members = new Map<string, string>();
+  for (const key of Object.keys(body).sort()) members.set(key, member(key, body[key]));
+  const bytes = utf8(`{${[...members.values()].join(',')}}`);
+  return {
+    bytes,
+    line(record) {
+      const parts: string[] = [];
+      for (const key of Object.keys(record).sort()) {
+        const value = record[key];
+        const same = Object.hasOwn(body, key) && body[key] === value;
+        parts.push(same ? (members.get(key) as string) : member(key, value));
+      }
+      return `{${parts.join(',')}}`;
+    },
+  };
+}
+
+function member(key: string, value: unknown): string {
+  return `${canonicalize(key)}:${canonicalize(value, { maxDepth: RECORD_MAX_DEPTH - 1 })}`;
+}
+
 /**
  * The record line and the canonical body bytes (what `hash` and the leaf cover), from one
  * canonicalisation of each top-level member instead of one of the record and another of its body:
@@ -52,9 +78,9 @@ export function recordForms(record: Readonly<Record<string, unknown>>): { line: 
   const all: string[] = [];
   const body: string[] = [];
   for (const key of Object.keys(record).sort()) {
-    const member = `${canonicalize(key)}:${canonicalize(record[key], { maxDepth: RECORD_MAX_DEPTH - 1 })}`;
-    all.push(member);
-    if (!UNHASHED.has(key)) body.push(member);
+    const text = member(key, record[key]);
+    all.push(text);
+    if (!UNHASHED.has(key)) body.push(text);
   }
   return { line: `{${all.join(',')}}`, body: utf8(`{${body.join(',')}}`) };
 }
