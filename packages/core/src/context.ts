@@ -1,0 +1,145 @@
+import { createReplayCache, createTrustStore, type MemoryReplayCache, type TrustStore } from '@agentguard/attestation';
+import { type AuditLog, createRedactor } from '@agentguard/audit';
+import type { Signer } from '@agentguard/identity';
+import type { PolicyEngine } from '@agentguard/policy';
+import { type ApprovalGate, createApprovalGate } from './approvals.js';
+import { type CredentialCheck, createCredentialCheck } from './credentials.js';
+import { EventEmitter, type GuardEvents } from './events.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+import { DEFAULT_TIMEOUT_MS, message } from './support.js';
+import type { GuardOptions, ToolSpec } from './types.js';
+
+/** @internal What every call of every tool of one guard shares: identity, log, trust, gate, redaction, gap. */
+export interface GuardContext {
+  readonly identity: Signer;
+  readonly audit: AuditLog;
+  readonly trust: TrustStore;
+  readonly events: EventEmitter<GuardEvents>;
+  /** The did:key of the guard's own agent. */
+  readonly self: string;
+  readonly defaultSession: string;
+  readonly gate: ApprovalGate;
+  readonly replayCache: MemoryReplayCache;
+  readonly credentials: CredentialCheck;
+  /** The guard's current policy (replaceable with `setPolicy`). */
+  engine(): PolicyEngine;
+  redactArgs(engine: PolicyEngine, args: unknown): { args: unknown; redactions?: number };
+  redactText(text: string): string;
+  /** Writes the pending `gap` record, if calls went unrecorded under a fail-open tool. */
+  flushGap(toolName: string): Promise<void>;
+  /** Counts one record a fail-open tool could not write, for the next `gap` record. */
+  noteGap(error: unknown): void;
+}
+
+/** @internal A tool spec normalised once, when it is guarded. */
+export interface GuardedToolDef<S extends StandardSchemaV1, R> {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly schema: S;
+  readonly tags: readonly string[];
+  readonly labels: readonly string[];
+  readonly timeoutMs: number;
+  readonly sensitive: boolean;
+  readonly auditFailure: 'closed' | 'open';
+  readonly batched: boolean;
+  readonly execute: ToolSpec<S, R>['execute'];
+}
+
+/** @internal Normalises a (checked) tool spec into a frozen definition. */
+export function toolDef<S extends StandardSchemaV1, R>(spec: ToolSpec<S, R>): GuardedToolDef<S, R> {
+  return Object.freeze({
+    name: spec.name,
+    description: spec.description,
+    schema: spec.schema,
+    tags: Object.freeze([...(spec.tags ?? [])]),
+    labels: Object.freeze([...(spec.labels ?? [])]),
+    timeoutMs: spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    sensitive: spec.sensitive === true,
+    auditFailure: spec.auditFailure ?? 'closed',
+    batched: spec.signing === 'batched',
+    execute: spec.execute,
+  });
+}
+
+/** @internal Builds the shared state of a guard from its (checked) options. */
+export function createGuardContext(options: GuardOptions, engine: () => PolicyEngine): GuardContext {
+  // Calls that could not be recorded under a fail-open tool; written as one `gap` record once the log works again.
+  const gap = { missed: 0, since: '', lastError: '' };
+  const identity = options.identity;
+  const audit = options.audit;
+  const trust = options.trust ?? createTrustStore([identity.id]);
+  const events = new EventEmitter<GuardEvents>();
+  const self = identity.id;
+  const defaultSession = crypto.randomUUID();
+  const gate = createApprovalGate(options.approvals);
+  const redactor = options.redaction === false ? undefined : createRedactor(options.redaction ?? {});
+  // Fields the policy names in `redact` obligations are redacted on every call's record (the request is
+  // written before the decision, so the union of all of them applies: over-redacting is the safe side).
+  const policyFields = new WeakMap<PolicyEngine, readonly string[]>();
+  function redactArgs(engine: PolicyEngine, args: unknown): { args: unknown; redactions?: number } {
+    if (redactor === undefined) return { args };
+    let fields = policyFields.get(engine);
+    if (fields === undefined) {
+      fields = [...new Set(engine.policy.rules.flatMap((r) => r.obligations?.redact ?? []))];
+      policyFields.set(engine, fields);
+    }
+    const { value, findings } = redactor.redact(args, { fields });
+    return findings.length === 0 ? { args: value } : { args: value, redactions: findings.length };
+  }
+  function redactText(text: string): string {
+    if (redactor === undefined) return text;
+    const { value } = redactor.redact(text);
+    return typeof value === 'string' ? value : '[REDACTED]';
+  }
+  const replayCache = createReplayCache();
+  const credentials = createCredentialCheck(options.credentials);
+
+  async function flushGap(toolName: string): Promise<void> {
+    if (gap.missed === 0) return;
+    const missed = { ...gap };
+    gap.missed = 0;
+    try {
+      await audit.append(
+        {
+          type: 'gap',
+          callId: `gap:${crypto.randomUUID()}`,
+          agent: self,
+          tool: toolName,
+          data: {
+            missed: missed.missed,
+            since: missed.since,
+            until: new Date().toISOString(),
+            lastError: missed.lastError,
+          },
+        },
+        identity,
+      );
+    } catch (error) {
+      gap.missed += missed.missed;
+      if (gap.since === '' || missed.since < gap.since) gap.since = missed.since;
+      throw error;
+    }
+  }
+  function noteGap(error: unknown): void {
+    if (gap.missed === 0) gap.since = new Date().toISOString();
+    gap.missed++;
+    gap.lastError = message(error);
+  }
+
+  return {
+    identity,
+    audit,
+    trust,
+    events,
+    self,
+    defaultSession,
+    gate,
+    replayCache,
+    credentials,
+    engine,
+    redactArgs,
+    redactText,
+    flushGap,
+    noteGap,
+  };
+}

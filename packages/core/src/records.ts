@@ -1,0 +1,90 @@
+import type { AuditEvent } from '@agentguard/audit';
+import type { GuardContext } from './context.js';
+import type { Denial, DenialOutcome, GuardErrorCode } from './errors.js';
+import { emitSafely } from './events.js';
+import type { GuardOutcome } from './types.js';
+
+/** @internal Who a call is, as its records and events name it; rebound once an envelope is verified. */
+export interface CallScope {
+  readonly callId: string;
+  /** The agent is this guard's identity, or the verified signer of an incoming envelope. */
+  readonly agent: string;
+  /** The fields every event of this call carries. */
+  readonly base: { callId: string; tool: string; agent: string };
+  /** Names the call after its verified envelope. */
+  bind(callId: string, agent: string): void;
+  refuse(outcome: DenialOutcome, code: GuardErrorCode, reason: string, ruleId?: string | null): Denial;
+  /** Appends one record of this call (fail-closed, or counted as a gap for a fail-open tool). */
+  record(type: AuditEvent['type'], data: Record<string, unknown>): Promise<void>;
+  /** Records the refusal, then reports it; a refusal that cannot be recorded becomes `ERR_AUDIT_FAILED`. */
+  refuseAudited<T>(denial: Denial, data: Record<string, unknown>, type?: AuditEvent['type']): Promise<GuardOutcome<T>>;
+  /** Reports a refusal without recording it. */
+  denyUnaudited<T>(denial: Denial): GuardOutcome<T>;
+}
+
+/** @internal What of a tool the records of its calls need. */
+export interface RecordedTool {
+  readonly name: string;
+  readonly batched: boolean;
+  readonly auditFailure: 'closed' | 'open';
+}
+
+/** @internal Opens the record-writing scope of one call. */
+export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string): CallScope {
+  const { audit, identity, events } = ctx;
+  const scope = {
+    callId,
+    agent: ctx.self,
+    base: { callId, tool: tool.name, agent: ctx.self },
+    bind(callId: string, agent: string): void {
+      scope.callId = callId;
+      scope.agent = agent;
+      scope.base.callId = callId;
+      scope.base.agent = agent;
+    },
+    refuse: (outcome: DenialOutcome, code: GuardErrorCode, reason: string, ruleId: string | null = null) =>
+      ({
+        agentguard: 'refused',
+        outcome,
+        code,
+        reason,
+        tool: tool.name,
+        callId: scope.callId,
+        ruleId,
+      }) satisfies Denial,
+    async record(type: AuditEvent['type'], data: Record<string, unknown>): Promise<void> {
+      try {
+        await ctx.flushGap(tool.name);
+        const event = { type, callId: scope.callId, agent: scope.agent, tool: tool.name, data };
+        await (tool.batched ? audit.appendBatched(event) : audit.append(event, identity));
+      } catch (error) {
+        // Fail closed unless this tool was explicitly made fail-open: then the call goes on and
+        // the gap is recorded as soon as the log takes writes again.
+        if (tool.auditFailure !== 'open') throw error;
+        ctx.noteGap(error);
+      }
+    },
+    async refuseAudited<T>(
+      denial: Denial,
+      data: Record<string, unknown>,
+      type: AuditEvent['type'] = denial.outcome === 'invalid' ? 'call.invalid' : 'call.denied',
+    ): Promise<GuardOutcome<T>> {
+      try {
+        await scope.record(type, { ...data, code: denial.code, reason: denial.reason });
+      } catch {
+        // Still refused; the refusal itself could not be written, which the caller learns from the code.
+        return scope.denyUnaudited<T>({
+          ...denial,
+          code: 'ERR_AUDIT_FAILED',
+          reason: `${denial.reason} (and the audit log is unavailable)`,
+        });
+      }
+      return scope.denyUnaudited<T>(denial);
+    },
+    denyUnaudited<T>(denial: Denial): GuardOutcome<T> {
+      emitSafely(events, 'denied', { ...scope.base, denial });
+      return { ok: false, callId: scope.callId, denial };
+    },
+  };
+  return scope;
+}
