@@ -12,9 +12,11 @@ import { refuseDeniedApprovals, toAiSdkTools } from '@agentguard/adapters/ai-sdk
 import { openai } from '@ai-sdk/openai';
 import { generateText, type ModelMessage, stepCountIs } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
-import { exampleDir, script, setup } from './setup.js';
+import { exampleDir, script, setup } from '@agentguard/example-kit';
 
-const { list, finish, approve, reject, humanApproves } = await setup('ai-sdk-agent', exampleDir(import.meta.url));
+const { list, finish, approve, reject, humanApproves } = await setup('ai-sdk-agent', exampleDir(import.meta.url), {
+  approvals: 'framework',
+});
 
 const usage = {
   inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },

@@ -9,9 +9,9 @@ import { ToolMessage } from '@langchain/core/messages';
 import { toLangChainTool } from '@agentguard/adapters/langchain';
 import { ChatOpenAI } from '@langchain/openai';
 import { createAgent, FakeToolCallingModel } from 'langchain';
-import { exampleDir, script, setup } from './setup.js';
+import { exampleDir, script, setup } from '@agentguard/example-kit';
 
-const { list, finish } = await setup('langchain-agent', exampleDir(import.meta.url));
+const { list, finish } = await setup('langchain-agent', exampleDir(import.meta.url), { approvals: 'guard' });
 
 const live = process.env.OPENAI_API_KEY !== undefined && process.env.OPENAI_API_KEY !== '';
 const model = live

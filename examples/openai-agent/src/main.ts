@@ -6,9 +6,9 @@
  */
 import { createToolDispatcher, toChatCompletionsTools } from '@agentguard/adapters/openai';
 import OpenAI from 'openai';
-import { exampleDir, script, setup } from './setup.js';
+import { exampleDir, script, setup } from '@agentguard/example-kit';
 
-const { list, finish } = await setup('openai-agent', exampleDir(import.meta.url));
+const { list, finish } = await setup('openai-agent', exampleDir(import.meta.url), { approvals: 'guard' });
 
 // The scripted model: first turn asks for every tool call, second turn answers.
 const turns = [

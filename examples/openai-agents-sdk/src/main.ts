@@ -9,9 +9,11 @@
 import { rejectAgentsCall, toAgentsTools } from '@agentguard/adapters/openai-agents';
 import { Agent, run, setTracingDisabled } from '@openai/agents';
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
-import { exampleDir, script, setup } from './setup.js';
+import { exampleDir, script, setup } from '@agentguard/example-kit';
 
-const { list, finish, approve, reject, humanApproves } = await setup('openai-agents-sdk', exampleDir(import.meta.url));
+const { list, finish, approve, reject, humanApproves } = await setup('openai-agents-sdk', exampleDir(import.meta.url), {
+  approvals: 'framework',
+});
 
 const live = process.env.OPENAI_API_KEY !== undefined && process.env.OPENAI_API_KEY !== '';
 if (!live) setTracingDisabled(true);

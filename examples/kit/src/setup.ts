@@ -1,7 +1,7 @@
 /**
  * What every AgentGuard framework example shares: an agent identity, a policy, a human approver's key, an
- * audit log file, three guarded tools, and a report of what was allowed, denied and approved.
- * (Each example keeps its own copy so that it stands alone.)
+ * audit log file, three guarded tools, and a report of what was allowed, denied and approved. Only the
+ * framework code differs from one example to the next, so this part lives here once.
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -28,8 +28,21 @@ const policy = {
   ],
 };
 
+/** Stands in for the human who is asked: approves payments up to 100, refuses the rest. */
+export const humanApproves = (args: unknown) =>
+  ((args as { amount?: number }).amount ?? Number.POSITIVE_INFINITY) <= 100;
+
+/** Options of {@link setup}. */
+export interface SetupOptions {
+  /**
+   * Who asks the human: `'guard'`, the guard's own approver (for frameworks with no approval step of their
+   * own); `'framework'`, the framework's approval step, answered on the server with `approve` and `reject`.
+   */
+  readonly approvals: 'guard' | 'framework';
+}
+
 /** Opens the audit log and creates the guard and its tools; `name` names the agent. */
-export async function setup(name: string, exampleDir: string) {
+export async function setup(name: string, exampleDir: string, options: SetupOptions) {
   const logPath = resolve(process.env.AGENTGUARD_DEMO_LOG ?? resolve(exampleDir, '.agentguard/audit.jsonl'));
   await mkdir(dirname(logPath), { recursive: true });
   await rm(logPath, { force: true });
@@ -44,21 +57,45 @@ export async function setup(name: string, exampleDir: string) {
     audit,
     approvals: {
       approvers: [human.id],
-      // Stands in for a human: approves payments up to 100, refuses the rest, signing either answer.
-      approver: async (request) => {
-        const { amount } = request.args as { amount: number };
-        const decision = amount <= 100 ? 'approve' : 'reject';
-        if (decision === 'approve') approved.add(request.callId);
-        const subject = {
-          callId: request.callId,
-          tool: request.tool,
-          args: request.args,
-          policyHash: request.policyHash,
-        };
-        return createApproval(subject, { approver: human, decision });
-      },
+      ...(options.approvals === 'guard'
+        ? {
+            // Stands in for a human: approves payments up to 100, refuses the rest, signing either answer.
+            approver: async (request) => {
+              const decision = humanApproves(request.args) ? 'approve' : 'reject';
+              if (decision === 'approve') approved.add(request.callId);
+              const subject = {
+                callId: request.callId,
+                tool: request.tool,
+                args: request.args,
+                policyHash: request.policyHash,
+              };
+              return createApproval(subject, { approver: human, decision });
+            },
+          }
+        : {}),
     },
   });
+
+  /**
+   * Called on the server once the framework's own approval step granted a call (the human said yes):
+   * the approver's key signs an approval bound to this call, tool, arguments and policy, which the guard
+   * verifies before the tool runs. The framework's "approved" flag alone never runs a payment.
+   */
+  const approve = async (request: { callId: string; tool: string; args: unknown }) => {
+    approved.add(request.callId);
+    const subject = { callId: request.callId, tool: request.tool, args: request.args, policyHash: ag.policyHash };
+    return createApproval(subject, { approver: human, decision: 'approve' });
+  };
+
+  /**
+   * Called on the server when the human said no in the framework's approval step: the approver's key signs
+   * the refusal, so the audit's approval.refused record names who refused (unsigned would be recorded too).
+   */
+  const reject = async (request: { callId: string; tool: string; args: unknown; reason?: string }) => {
+    const subject = { callId: request.callId, tool: request.tool, args: request.args, policyHash: ag.policyHash };
+    const why = request.reason === undefined ? {} : { reason: request.reason };
+    return createApproval(subject, { approver: human, decision: 'reject', ...why });
+  };
 
   const tools = {
     getWeather: ag.guard({
@@ -114,7 +151,16 @@ export async function setup(name: string, exampleDir: string) {
     process.exitCode = report.ok ? 0 : 1;
   }
 
-  return { ag, agent, tools, finish, list: [tools.getWeather, tools.deleteUser, tools.payInvoice] };
+  return {
+    ag,
+    agent,
+    tools,
+    finish,
+    approve,
+    reject,
+    humanApproves,
+    list: [tools.getWeather, tools.deleteUser, tools.payInvoice],
+  };
 }
 
 /** The example's own directory (for the default log path). */
