@@ -1,11 +1,15 @@
 /**
- * Loads the known-answer vectors shared by the project (`<repo root>/../shared/vectors`,
- * see its README for where each set comes from). Test-only.
+ * Loads the known-answer vectors shared by the project (`<repo root>/../shared/vectors`, or
+ * `AGENTGUARD_VECTORS` when set; see its README for where each set comes from). Test-only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = new URL('../../../../shared/vectors/', import.meta.url);
+const fromEnv = process.env.AGENTGUARD_VECTORS;
+const root =
+  fromEnv === undefined || fromEnv === ''
+    ? new URL('../../../../shared/vectors/', import.meta.url)
+    : pathToFileURL(`${fromEnv.replace(/\/+$/, '')}/`);
 
 /** The text of `<vectors>/<path>`. */
 export function vectorText(path: string): string {
