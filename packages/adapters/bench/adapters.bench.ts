@@ -21,25 +21,9 @@ import { toLangChainTool } from '../src/langchain/index.js';
 import { createMcpCallVerifier, guardMcpClient, type McpClientLike } from '../src/mcp/index.js';
 import { createToolDispatcher } from '../src/openai/index.js';
 import { toAgentsTool } from '../src/openai-agents/index.js';
+import { type BenchResult, measure as measureFor } from '../../../.config/bench-kit.js';
 
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
-
-async function measure(fn: () => Promise<unknown>, ms = 700): Promise<number> {
-  for (let i = 0; i < 100; i++) await fn();
-  let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    await fn();
-    n++;
-  }
-  return n / ((performance.now() - start) / 1000);
-}
+const measure = (fn: () => Promise<unknown>, ms = 700) => measureFor(fn, ms, 100);
 
 const schema = z.object({ city: z.string().max(100), units: z.enum(['metric', 'imperial']) });
 const execute = async ({ city }: { city: string }) => ({ city, celsius: 21 });

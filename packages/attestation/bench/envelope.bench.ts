@@ -13,14 +13,7 @@ import {
   verifyCall,
   verifyCallSync,
 } from '@agentguard/attestation';
-
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
+import type { BenchResult } from '../../../.config/bench-kit.js';
 
 const ARGS = { orderId: 'A-17', amount: 25, currency: 'EUR', note: 'customer asked twice', lines: [1, 2, 3] };
 

@@ -9,14 +9,7 @@ import { join } from 'node:path';
 import { createIdentity } from '@agentguard/identity';
 import { type AuditEvent, type AuditLog, createAuditLog, createMemorySink } from '../src/index.js';
 import { type Durability, openFileAuditLog } from '../src/file.js';
-
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
+import type { BenchResult } from '../../../.config/bench-kit.js';
 
 const agent = createIdentity({ secretKey: new Uint8Array(32).fill(1) });
 const logKey = createIdentity({ secretKey: new Uint8Array(32).fill(2) });

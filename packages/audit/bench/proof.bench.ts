@@ -4,14 +4,7 @@
  */
 import { sha256 } from '@agentguard/identity';
 import { MerkleTree, verifyConsistency, verifyInclusion } from '../src/index.js';
-
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
+import type { BenchResult } from '../../../.config/bench-kit.js';
 
 function rate(ms: number, body: (i: number) => void): number {
   for (let i = 0; i < 50; i++) body(i);

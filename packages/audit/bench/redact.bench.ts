@@ -6,14 +6,7 @@
  */
 import { canonicalize } from '@agentguard/identity';
 import { createRedactor } from '../src/index.js';
-
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
+import type { BenchResult } from '../../../.config/bench-kit.js';
 
 function rate(ms: number, body: () => void): number {
   // Warm up: 200 runs or 100 ms, whichever comes first.

@@ -14,14 +14,7 @@ import { createIdentity, sha256, sign, utf8, verify } from '@agentguard/identity
 import { type AuditEvent, createAuditLog } from '../src/index.js';
 import { createFileSink } from '../src/file.js';
 import { verifyLogFile } from '../src/verify-file.js';
-
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
+import type { BenchResult } from '../../../.config/bench-kit.js';
 
 const RECORDS = Number(process.env.AGENTGUARD_BENCH_RECORDS ?? 1_000_000);
 const CHUNK = 2_000;

@@ -7,25 +7,9 @@ import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
 import { z } from 'zod';
 import { createGuard } from '../src/index.js';
+import { type BenchResult, measure as measureFor } from '../../../.config/bench-kit.js';
 
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
-
-async function measure(fn: () => Promise<unknown>, ms = 2_000): Promise<number> {
-  for (let i = 0; i < 200; i++) await fn();
-  let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    await fn();
-    n++;
-  }
-  return n / ((performance.now() - start) / 1000);
-}
+const measure = (fn: () => Promise<unknown>, ms = 2_000) => measureFor(fn, ms, 200);
 
 export async function run(): Promise<BenchResult[]> {
   const schema = z.object({ city: z.string().max(100), units: z.enum(['metric', 'imperial']) });

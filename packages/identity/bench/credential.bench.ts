@@ -8,14 +8,7 @@ import { issueCredential, verifyCredential } from '../src/credential.js';
 import { delegate } from '../src/delegation.js';
 import { createChainCache, verifyChain } from '../src/delegation-chain.js';
 import { createIdentity } from '../src/identity.js';
-
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
+import type { BenchResult } from '../../../.config/bench-kit.js';
 
 async function measure(fn: () => Promise<unknown>, ms: number, warmMs: number): Promise<number> {
   const warmEnd = performance.now() + warmMs;

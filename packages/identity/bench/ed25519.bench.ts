@@ -7,14 +7,7 @@
 import { canonicalize } from '../src/canonical.js';
 import { publicKeyOf, setCryptoBackend, sign, verify } from '../src/ed25519.js';
 import { parseJson } from '../src/json-parse.js';
-
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
+import type { BenchResult } from '../../../.config/bench-kit.js';
 
 function measure(fn: () => unknown, ms: number, warmMs: number): number {
   const warmEnd = performance.now() + warmMs;

@@ -5,14 +5,7 @@
  * as the policy grows: the ratio to the 10-rule case is the number to watch.
  */
 import { createPolicyEngine, type DecisionRequest, type PolicyEngine, type PolicyRule } from '../src/index.js';
-
-interface BenchResult {
-  name: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  note?: string;
-}
+import type { BenchResult } from '../../../.config/bench-kit.js';
 
 function policyOf(size: number): { version: 1; rules: PolicyRule[] } {
   const rules: PolicyRule[] = [];
