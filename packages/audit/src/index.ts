@@ -30,6 +30,7 @@ export {
   type Checkpoint,
 } from './note.js';
 export { readLog, recordLeaf, type LogView } from './read.js';
+export { RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from './record.js';
 export { createConsoleSink, formatRecord, type ConsoleSinkOptions } from './console-sink.js';
 export {
   createRedactor,

@@ -6,7 +6,10 @@ import { canonicalBytes, canonicalize, concatBytes, sha256Hex, utf8 } from '@age
  */
 export const RECORD_MAX_DEPTH = 72;
 
-/** Largest record line accepted when reading, in UTF-8 bytes (newline excluded). */
+/**
+ * Largest record line, in UTF-8 bytes (newline excluded). Writer and readers share this one bound: the
+ * writer refuses a larger record, so every log it writes can be read back, verified and reopened.
+ */
 export const RECORD_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
