@@ -148,7 +148,8 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
     let alerts: Alert[] | undefined;
     let total = 0;
     const raise = (feature: AlertFeature, expected: string, seen: string) => {
-      (alerts ??= []).push({ feature, expected, seen });
+      alerts ??= [];
+      alerts.push({ feature, expected, seen });
       total += w[feature];
     };
     const prev = state.prev;
@@ -183,7 +184,9 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
           raise(
             'value.ungrounded',
             'a value named in the request, a structured field of an earlier result, or the profile',
-            from === undefined ? `${v.key}, seen nowhere before` : `${v.key}, seen only inside text returned by ${from}`,
+            from === undefined
+              ? `${v.key}, seen nowhere before`
+              : `${v.key}, seen only inside text returned by ${from}`,
           );
         });
       }

@@ -26,11 +26,20 @@ export interface Replay {
  * @returns the prediction and the first flagged verdict.
  */
 export function replaySession(detector: Detector, session: MonitorSession): Replay {
-  detector.begin(session.id, { agent: session.agent, ...(session.prompt === undefined ? {} : { prompt: session.prompt }) });
+  detector.begin(session.id, {
+    agent: session.agent,
+    ...(session.prompt === undefined ? {} : { prompt: session.prompt }),
+  });
   let first: number | null = null;
   let firstVerdict: Verdict | undefined;
   for (const [i, call] of session.calls.entries()) {
-    const dc = { agent: session.agent, session: session.id, tool: call.tool, args: call.args, sideEffect: call.sideEffect };
+    const dc = {
+      agent: session.agent,
+      session: session.id,
+      tool: call.tool,
+      args: call.args,
+      sideEffect: call.sideEffect,
+    };
     const verdict = detector.score(dc);
     if (verdict.flagged && first === null) {
       first = i;

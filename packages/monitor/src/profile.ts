@@ -32,18 +32,22 @@ const AgentProfileSchema = z.strictObject({
   /** Tool-to-tool transitions (first-order Markov counts); `^` is the session start. */
   transitions: z.record(z.string(), z.record(z.string(), count)),
   /** Recipient- and target-like values seen in arguments, by kind, normalised and sorted. */
-  values: z.strictObject(Object.fromEntries(VALUE_KINDS.map((k) => [k, z.array(z.string())])) as Record<
-    (typeof VALUE_KINDS)[number],
-    z.ZodArray<z.ZodString>
-  >),
+  values: z.strictObject(
+    Object.fromEntries(VALUE_KINDS.map((k) => [k, z.array(z.string())])) as Record<
+      (typeof VALUE_KINDS)[number],
+      z.ZodArray<z.ZodString>
+    >,
+  ),
   /**
    * Values of the same kinds seen in tool results while learning (the agent's environment: its
    * contacts, accounts, sites), when results were available. A value seen here is not new.
    */
-  environment: z.strictObject(Object.fromEntries(VALUE_KINDS.map((k) => [k, z.array(z.string())])) as Record<
-    (typeof VALUE_KINDS)[number],
-    z.ZodArray<z.ZodString>
-  >),
+  environment: z.strictObject(
+    Object.fromEntries(VALUE_KINDS.map((k) => [k, z.array(z.string())])) as Record<
+      (typeof VALUE_KINDS)[number],
+      z.ZodArray<z.ZodString>
+    >,
+  ),
 });
 
 /** The profile document: what each agent normally does. Plain JSON, canonicalised before hashing. */
@@ -80,7 +84,10 @@ export function argLength(value: unknown): number {
 
 function addValue(into: Map<string, Set<string>>, kind: string, key: string): void {
   let set = into.get(kind);
-  if (set === undefined) into.set(kind, (set = new Set()));
+  if (set === undefined) {
+    set = new Set();
+    into.set(kind, set);
+  }
   set.add(key.slice(kind.length + 1));
 }
 
@@ -107,7 +114,14 @@ export function buildProfile(sessions: readonly MonitorSession[], learned: Profi
   for (const session of sessions) {
     let acc = agents.get(session.agent);
     if (acc === undefined) {
-      acc = { sessions: 0, calls: 0, tools: new Map(), transitions: new Map(), values: new Map(), environment: new Map() };
+      acc = {
+        sessions: 0,
+        calls: 0,
+        tools: new Map(),
+        transitions: new Map(),
+        values: new Map(),
+        environment: new Map(),
+      };
       agents.set(session.agent, acc);
     }
     acc.sessions++;
@@ -130,7 +144,10 @@ export function buildProfile(sessions: readonly MonitorSession[], learned: Profi
         tool.len.set(key, Math.max(tool.len.get(key) ?? 0, argLength(value)));
       }
       let row = acc.transitions.get(prev);
-      if (row === undefined) acc.transitions.set(prev, (row = new Map()));
+      if (row === undefined) {
+        row = new Map();
+        acc.transitions.set(prev, row);
+      }
       row.set(call.tool, (row.get(call.tool) ?? 0) + 1);
       prev = call.tool;
       scanJson(call.args, (v) => addValue(acc.values, v.kind, v.key));

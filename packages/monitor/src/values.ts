@@ -55,19 +55,23 @@ function normalise(kind: ValueKind, raw: string): string {
  * @param visit - receives each value found.
  */
 export function scanString(text: string, visit: (value: FoundValue) => void): void {
-  // Cheap pre-check: every kind needs a '@', a '.', a '+' or two capitals followed by digits.
   if (text.length < 6) return;
   PATTERN.lastIndex = 0;
   const trimmed = text.trim();
   for (let m = PATTERN.exec(text); m !== null; m = PATTERN.exec(text)) {
-    const groups = m.groups ?? {};
-    let kind: ValueKind;
-    let raw: string | undefined;
-    if ((raw = groups.email) !== undefined) kind = 'email';
-    else if ((raw = groups.iban) !== undefined) kind = 'iban';
-    else if ((raw = groups.host) !== undefined) kind = 'host';
-    else if ((raw = groups.phone) !== undefined) kind = 'phone';
-    else continue;
+    const g = m.groups ?? {};
+    const kind: ValueKind | undefined =
+      g.email !== undefined
+        ? 'email'
+        : g.iban !== undefined
+          ? 'iban'
+          : g.host !== undefined
+            ? 'host'
+            : g.phone !== undefined
+              ? 'phone'
+              : undefined;
+    const raw = kind === undefined ? undefined : g[kind];
+    if (kind === undefined || raw === undefined) continue;
     visit({ kind, key: `${kind}:${normalise(kind, raw)}`, whole: raw.length === trimmed.length });
   }
 }
