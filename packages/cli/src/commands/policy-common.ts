@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { parseJson } from '@agentguard/identity';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from '@agentguard/policy';
 import { type CommandIO, UsageError } from '../command.js';
 
@@ -8,7 +9,14 @@ export class PolicyCommandError extends Error {
   override readonly name = 'PolicyCommandError';
 }
 
-/** Reads and JSON-parses a file named on the command line; a missing file is a usage error. */
+/** Largest policy or cases file read, bytes (a policy may hold many rules). */
+export const MAX_JSON_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a JSON file named on the command line with the strict parser (duplicate member names,
+ * `__proto__`, lone surrogates and excessive nesting are refused, so every reader agrees on one value);
+ * a missing file is a usage error, text that is not strict JSON a {@link PolicyCommandError}.
+ */
 export async function readJsonFile(
   path: string,
   io: CommandIO,
@@ -23,9 +31,12 @@ export async function readJsonFile(
     throw new UsageError(`cannot read ${what} ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
   }
   try {
-    return { path: absolute, json: JSON.parse(text) as unknown };
+    return { path: absolute, json: parseJson(text, { maxBytes: MAX_JSON_FILE_BYTES }) as unknown };
   } catch (cause) {
-    throw new PolicyCommandError(`${absolute}: not JSON: ${(cause as Error).message}`);
+    const code = (cause as { code?: unknown }).code;
+    throw new PolicyCommandError(
+      `${absolute}: not JSON: ${typeof code === 'string' ? `${code}: ` : ''}${(cause as Error).message}`,
+    );
   }
 }
 
@@ -48,11 +59,11 @@ export function list(value: string | undefined): string[] | undefined {
     .filter((s) => s.length > 0);
 }
 
-/** Parses `--args`-style JSON given on the command line. */
+/** Parses `--args`-style JSON given on the command line (strict, like every file). */
 export function parseJsonOption(value: string | undefined, name: string): unknown {
   if (value === undefined) return {};
   try {
-    return JSON.parse(value) as unknown;
+    return parseJson(value) as unknown;
   } catch (cause) {
     throw new UsageError(`--${name} expects JSON: ${(cause as Error).message}`);
   }
