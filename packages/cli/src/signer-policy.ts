@@ -84,7 +84,7 @@ const blocks = (d: Decision) => d.effect !== 'allow' || d.wouldDeny === true;
  * signer's clock and valid for no longer than `maxValidityMs`; the arguments are
  * taken from the request only when their digest is the one signed. The call is
  * decided at the statement's own `issuedAt`, and, when the policy has schedules,
- * must also be allowed at every minute the envelope can still be used. Monitored
+ * must also be allowed at every instant the envelope can be used (issuedAt - skew to expiresAt + skew). Monitored
  * denials count as denials (the signer always enforces), and concurrency slots are
  * given back as soon as the decision is made: the signer cannot see when a call
  * ends. Audit-record signatures (hashes of records) are signed so the agent's guard
@@ -143,13 +143,19 @@ export function createSignerAuthorizer(
       args,
       callId: claims.callId,
     };
-    // A schedule can close while the envelope is still usable: the call must be allowed at every minute
-    // boundary up to the last instant a verifier accepts it (schedules change only on whole minutes).
+    // A schedule can change while the envelope is usable, which for a verifier with the same skew is from
+    // issuedAt - skew to expiresAt + skew: the call must be allowed at the start of that span and at every
+    // minute boundary in it (schedules change only on whole minutes).
     if (stateless !== undefined) {
-      for (let t = (Math.floor(issued / MINUTE) + 1) * MINUTE; t <= expires + skew; t += MINUTE) {
+      const first = issued - skew;
+      for (
+        let t = first;
+        t <= expires + skew;
+        t = t === first ? (Math.floor(first / MINUTE) + 1) * MINUTE : t + MINUTE
+      ) {
         const later = await stateless.decide({ ...request, now: new Date(t) });
         if (blocks(later))
-          return deny(`denied at ${new Date(t).toISOString()}, while the envelope is valid: ${later.reason}`);
+          return deny(`denied at ${new Date(t).toISOString()}, while the envelope is usable: ${later.reason}`);
       }
     }
     const decision = await engine.decide({ ...request, now: new Date(issued) });
