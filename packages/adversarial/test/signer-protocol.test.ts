@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { PAYLOAD_TYPE, pae, signCall } from '@agentguard/attestation';
 import { createIdentity, type JsonValue } from '@agentguard/identity';
 import { connectSigner, saveKeyFile, serveSigner } from '@agentguard/identity/node';
-import { createPolicyEngine, type DecisionRequest, parsePolicy, type Policy } from '@agentguard/policy';
+import { createPolicyEngine, type DecisionRequest, parsePolicy } from '@agentguard/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/src/main.js';
