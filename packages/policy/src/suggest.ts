@@ -90,7 +90,7 @@ function conditionFor(values: readonly unknown[], maxDistinct: number): Conditio
   if (values.every((v) => typeof v === 'string')) {
     // Paths and URLs generalise to their directory and host: narrower than "any string", wider than the exact list.
     const strings = values as string[];
-    const paths = strings.map(normalizePath);
+    const paths = strings.map((s) => normalizePath(s));
     if (paths.every((p) => p !== undefined)) {
       const dir = commonDirectory(paths as string[]);
       if (dir !== undefined) return { pathPrefix: [dir] };
