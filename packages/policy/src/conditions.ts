@@ -28,7 +28,7 @@ export const MAX_REGEX_INPUT = 65_536;
  * Matching work one decision may spend on `regex` and `glob` tests together (steps of
  * the regex automaton, characters compared by globs). Past it, a test is undecided.
  */
-export const MAX_DECISION_WORK = 4 * MAX_REGEX_WORK;
+export const MAX_DECISION_WORK = 2 * MAX_REGEX_WORK;
 
 /** Longest host text an `ip` test reads. */
 const MAX_HOST_LENGTH = 256;

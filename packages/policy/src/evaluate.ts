@@ -45,7 +45,11 @@ function describeCall(request: DecisionRequest): string {
 
 function reasonFor(outcome: Outcome, request: DecisionRequest, notes: readonly string[]): string {
   const rule = outcome.rule;
-  if (rule === null) return `no rule allows ${describeCall(request)} (default deny)`;
+  if (rule === null) {
+    // Say why an allow rule did not apply when a condition was undecided (a budget, an ambiguous path or URL).
+    const shown = [...new Set(notes)].slice(0, 3).join('; ');
+    return `no rule allows ${describeCall(request)} (default deny${shown === '' ? '' : `; undecided: ${shown}`})`;
+  }
   const verb = { allow: 'allows', deny: 'denies', require_approval: 'requires approval for' }[rule.effect];
   const base = rule.reason ?? `rule ${JSON.stringify(rule.id)} ${verb} ${describeCall(request)}`;
   return rule.effect !== 'allow' && notes.length > 0 ? `${base} (undecided, so applied: ${notes.join('; ')})` : base;
