@@ -36,7 +36,10 @@ afterAll(async () => {
 /** An engine allowing reads under <root>/data and denying anything under <root>/etc and <root>/secret. */
 function engines(options: PolicyEngineOptions = {}) {
   const allowData = createPolicyEngine(
-    { version: 1, rules: [{ id: 'data', effect: 'allow', tools: ['fs'], when: { '/path': { pathPrefix: [`${root}/data`] } } }] },
+    {
+      version: 1,
+      rules: [{ id: 'data', effect: 'allow', tools: ['fs'], when: { '/path': { pathPrefix: [`${root}/data`] } } }],
+    },
     options,
   );
   const denyEtc = createPolicyEngine(
@@ -44,7 +47,12 @@ function engines(options: PolicyEngineOptions = {}) {
       version: 1,
       rules: [
         { id: 'base', effect: 'allow', tools: ['fs'] },
-        { id: 'etc', effect: 'deny', tools: ['fs'], when: { '/path': { pathPrefix: [`${root}/etc`, `${root}/secret`] } } },
+        {
+          id: 'etc',
+          effect: 'deny',
+          tools: ['fs'],
+          when: { '/path': { pathPrefix: [`${root}/etc`, `${root}/secret`] } },
+        },
       ],
     },
     options,
@@ -170,11 +178,26 @@ describe('backslash paths escape path rules on POSIX', () => {
   it('reads Windows paths only when asked, case-insensitively, refusing what Windows rewrites', async () => {
     const engine = createPolicyEngine({
       version: 1,
-      rules: [{ id: 'w', effect: 'allow', tools: ['fs'], when: { '/path': { pathPrefix: ['C:\\data'], pathStyle: 'windows' } } }],
+      rules: [
+        {
+          id: 'w',
+          effect: 'allow',
+          tools: ['fs'],
+          when: { '/path': { pathPrefix: ['C:\\data'], pathStyle: 'windows' } },
+        },
+      ],
     });
-    const decide = async (path: string) => (await engine.decide({ agent, tool: { name: 'fs' }, args: { path } })).effect;
+    const decide = async (path: string) =>
+      (await engine.decide({ agent, tool: { name: 'fs' }, args: { path } })).effect;
     expect(await decide('c:\\Data\\file.txt')).toBe('allow');
-    for (const bad of ['C:\\data\\..\\x', 'C:\\data.\\x', 'C:\\data\\CON', 'C:\\DATA~1\\x', '\\\\?\\C:\\data\\x', 'C:\\data\\a:s']) {
+    for (const bad of [
+      'C:\\data\\..\\x',
+      'C:\\data.\\x',
+      'C:\\data\\CON',
+      'C:\\DATA~1\\x',
+      '\\\\?\\C:\\data\\x',
+      'C:\\data\\a:s',
+    ]) {
       expect(await decide(bad), bad).toBe('deny');
     }
   });

@@ -91,7 +91,13 @@ describe('a tiny regex hangs policy loading', () => {
   const tree = fc.letrec<{ node: Ast }>((tie) => ({
     node: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
-      fc.constantFrom<Ast>({ p: 'a', js: 'a' }, { p: 'b', js: 'b' }, { p: '.', js: '.' }, { p: '[ab]', js: '[ab]' }, { p: '', js: '' }),
+      fc.constantFrom<Ast>(
+        { p: 'a', js: 'a' },
+        { p: 'b', js: 'b' },
+        { p: '.', js: '.' },
+        { p: '[ab]', js: '[ab]' },
+        { p: '', js: '' },
+      ),
       fc.tuple(tie('node'), tie('node')).map(([x, y]) => ({ p: x.p + y.p, js: x.js + y.js })),
       fc.tuple(tie('node'), tie('node')).map(([x, y]) => ({ p: `(?:${x.p}|${y.p})`, js: `(?:${x.js}|${y.js})` })),
       fc
