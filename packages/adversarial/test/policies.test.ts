@@ -113,12 +113,10 @@ describe('one strict JSON reader', () => {
     tools: fc.array(fc.stringMatching(/^[a-z_*]{1,8}$/), { minLength: 1, maxLength: 3 }),
     reason: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
   });
-  const policyArb = fc
-    .uniqueArray(ruleArb, { selector: (r) => r.id, minLength: 1, maxLength: 5 })
-    .map((rules) => ({
-      version: 1,
-      rules: rules.map((r) => (r.reason === undefined ? { id: r.id, effect: r.effect, tools: r.tools } : r)),
-    }));
+  const policyArb = fc.uniqueArray(ruleArb, { selector: (r) => r.id, minLength: 1, maxLength: 5 }).map((rules) => ({
+    version: 1,
+    rules: rules.map((r) => (r.reason === undefined ? { id: r.id, effect: r.effect, tools: r.tools } : r)),
+  }));
 
   it('fuzz: strict text reading agrees with the object path, and any duplicated member anywhere is refused', () => {
     fc.assert(
