@@ -81,7 +81,7 @@ function copyFields(value: unknown, fields: readonly string[], name: string): un
 }
 
 /**
- * Copies a request into fresh, frozen plain data before it is checked and
+ * Copies a request into fresh plain data, private to the engine, before it is checked and
  * decided on, so every rule sees one value: each field is read once, and the
  * arguments are copied as JSON (getters, Proxies that change their answer,
  * class instances and cycles are refused; `undefined` members are dropped as
@@ -112,15 +112,8 @@ export function snapshotRequest(request: DecisionRequest): DecisionRequest {
     ...(callId === undefined ? {} : { callId }),
     ...(now === undefined ? {} : { now: now instanceof Date ? new Date(now.getTime()) : now }),
   } as DecisionRequest;
-  return deepFreeze(copy);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && !(value instanceof Date)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
+  // Not frozen: the copy never leaves the engine, and nothing in it writes to it.
+  return copy;
 }
 
 /** Checks the request's shape; a malformed request is an evaluation error (and so a deny). */

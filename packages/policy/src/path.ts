@@ -128,6 +128,8 @@ export function normalizePath(path: string, style: PathStyle = 'posix'): string 
  * folded both ways, default-ignorable code points removed (HFS+ ignores some).
  */
 export function looseSegment(segment: string): string {
+  // Printable ASCII has no ignorable code points and no NFKC variants: case folding is all there is.
+  if (/^[\u0020-\u007e]*$/.test(segment)) return segment.toLowerCase();
   return segment
     .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
     .normalize('NFKC')
