@@ -182,14 +182,6 @@ export async function runCall<S extends StandardSchemaV1, R>(
     const denial = refuse('denied', 'ERR_POLICY_DENIED', decision.reason, decision.ruleId);
     return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text) });
   }
-  const unredacted = (decision.obligations?.redact ?? []).filter((f) => !view.redactFields.includes(f));
-  if (unredacted.length > 0 && !tool.sensitive) {
-    // The request record (written before the decision) redacted the policy's declared fields only.
-    const reason = 'policy evaluation failed: the decision asks to redact fields its policy does not declare';
-    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', reason, decision.ruleId), {
-      decision: decisionRecord(decision, ctx.text),
-    });
-  }
   if (decision.effect === 'require_approval') {
     const excluded = [...new Set([agent, self, ...subject.keys])];
     const stopped = await approve<Awaited<R>>(ctx, scope, view, decision, args, excluded, callOptions);

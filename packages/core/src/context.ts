@@ -14,7 +14,7 @@ import type { GuardOptions, ToolErrors, ToolSpec } from './types.js';
 /** @internal The `args` (or `argsOmitted`) fields of a record, and how many redactions were made. */
 export type RecordedArgs = (
   | { args: unknown }
-  | { argsOmitted: { reason: 'too-large' | 'too-deep' | 'not-json'; bytes?: number } }
+  | { argsOmitted: { reason: 'too-large' | 'not-json'; bytes?: number } }
 ) & { redactions?: number };
 
 /** @internal What every call of every tool of one guard shares: identity, log, trust, gate, redaction, gap. */

@@ -144,8 +144,12 @@ export function checkDecision(raw: unknown): { ok: true; decision: Decision } | 
 /** The outcome of asking an engine: a validated decision, or why there is none (with what came back, to release). */
 export type Asked = { ok: true; decision: Decision } | { ok: false; reason: string; raw?: unknown };
 
-/** Calls one engine method, bounded in time; a throw, a rejection, no answer or a malformed answer is a reason. */
-export async function ask(call: () => unknown, timeoutMs: number): Promise<Asked> {
+/**
+ * Calls one engine method, bounded in time; a throw, a rejection, no answer or a malformed answer is a reason.
+ * So is a decision asking to redact fields its policy does not declare: the request record, written before
+ * the decision, redacted the declared fields only.
+ */
+export async function ask(view: EngineView, call: () => unknown, timeoutMs: number): Promise<Asked> {
   let raw: unknown;
   try {
     raw = await runWithTimeout(call, timeoutMs);
@@ -157,17 +161,23 @@ export async function ask(call: () => unknown, timeoutMs: number): Promise<Asked
     return { ok: false, reason };
   }
   const checked = checkDecision(raw);
-  return checked.ok ? checked : { ok: false, reason: `policy evaluation failed: ${checked.reason}`, raw };
+  if (!checked.ok) return { ok: false, reason: `policy evaluation failed: ${checked.reason}`, raw };
+  const undeclared = (checked.decision.obligations?.redact ?? []).some((f) => !view.redactFields.includes(f));
+  if (undeclared) {
+    const reason = 'policy evaluation failed: the decision asks to redact fields its policy does not declare';
+    return { ok: false, reason, raw };
+  }
+  return checked;
 }
 
 /** `engine.decide(request)`, validated and bounded. */
 export function decide(view: EngineView, request: DecisionRequest, timeoutMs: number): Promise<Asked> {
-  return ask(() => view.engine.decide(request), timeoutMs);
+  return ask(view, () => view.engine.decide(request), timeoutMs);
 }
 
 /** `engine.hold(request, parked)`, validated and bounded. */
 export function hold(view: EngineView, request: DecisionRequest, parked: Decision, timeoutMs: number): Promise<Asked> {
-  return ask(() => view.engine.hold(request, parked), timeoutMs);
+  return ask(view, () => view.engine.hold(request, parked), timeoutMs);
 }
 
 /** Whether releasing `raw` could give back slots: a decision (valid or not) that names leases. */

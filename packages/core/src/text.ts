@@ -1,5 +1,5 @@
 import { MAX_ENVELOPE_CHARS } from '@agentguard/attestation';
-import { createRedactor, RECORD_MAX_DEPTH, type Redactor } from '@agentguard/audit';
+import { createRedactor, type Redactor } from '@agentguard/audit';
 import { canonicalize } from '@agentguard/identity';
 
 /**
@@ -94,19 +94,20 @@ export function createTextCleaner(redactor: Redactor | undefined): TextCleaner {
 
 /**
  * The arguments as a record holds them: the redacted value when its canonical JSON is within
- * {@link ARGS_RECORD_MAX_BYTES} (and nesting fits the record), else a marker saying why and how big.
+ * {@link ARGS_RECORD_MAX_BYTES}, else a marker saying why and how big.
  */
 export function recordableArgs(
   redacted: unknown,
-): { args: unknown } | { argsOmitted: { reason: 'too-large' | 'too-deep' | 'not-json'; bytes?: number } } {
-  let text: string;
+): { args: unknown } | { argsOmitted: { reason: 'too-large' | 'not-json'; bytes?: number } } {
+  let text: string | undefined;
   try {
-    // A record holds args three levels down (record, data, args).
-    text = canonicalize(redacted, { maxDepth: RECORD_MAX_DEPTH - 3 });
-  } catch (error) {
-    const deep = (error as { code?: unknown } | null)?.code === 'ERR_JSON_TOO_DEEP';
-    return { argsOmitted: { reason: deep ? 'too-deep' : 'not-json' } };
+    // Only the size is needed: JSON.stringify (native) gives the canonical form's length, members reordered.
+    // Nesting needs no check: the value was canonicalised at depth 64, and a record holds it at depth 3.
+    text = JSON.stringify(redacted);
+  } catch {
+    text = undefined;
   }
+  if (text === undefined) return { argsOmitted: { reason: 'not-json' } };
   const bytes = utf8Length(text);
   if (bytes > ARGS_RECORD_MAX_BYTES) return { argsOmitted: { reason: 'too-large', bytes } };
   return { args: redacted };
