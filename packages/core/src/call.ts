@@ -8,7 +8,7 @@ import { emitSafely } from './events.js';
 import { type CallScope, openCall } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { CALL_ID, decisionRecord, message, nameOf } from './support.js';
-import { envelopeForRecord } from './text.js';
+import { envelopeForRecord, ID_MAX_CHARS } from './text.js';
 import type { CallOptions, GuardOutcome } from './types.js';
 
 /** @internal Decisions that may hold concurrency slots until their call ends (given back to their engine). */
@@ -226,7 +226,7 @@ async function approve<T>(
     argsDigest: args.argsDigest,
     policyHash: view.hash,
     reason: text.clean(decision.reason),
-    ruleId: decision.ruleId,
+    ruleId: decision.ruleId === null ? null : text.clean(decision.ruleId, ID_MAX_CHARS),
   };
   let verdict: Awaited<ReturnType<typeof gate.obtain>>;
   try {
