@@ -5,7 +5,8 @@ import {
   type StateStore,
   verifyApproval,
 } from '@agentguard/policy';
-import { runWithTimeout } from './timeout.js';
+import { textOf } from './text.js';
+import { runWithTimeout, stopKind } from './timeout.js';
 
 /** What an approver is asked to decide on. */
 export interface ApprovalRequest {
@@ -13,8 +14,12 @@ export interface ApprovalRequest {
   readonly tool: string;
   /** The did:key of the calling agent. */
   readonly agent: string;
-  /** The frozen arguments the approval will be bound to (by digest). */
+  /**
+   * The arguments the tool will run with (the schema's output, frozen), which the approval is bound to by
+   * digest: what a human approves is exactly what runs.
+   */
   readonly args: unknown;
+  /** The digest of `args` (`sha256:` hex of their canonical JSON). */
   readonly argsDigest: string;
   /** The hash of the policy that asked; the approval must name it. */
   readonly policyHash: string;
@@ -37,7 +42,11 @@ export type Approver = (
 
 /** How a guard handles `require_approval` decisions. */
 export interface ApprovalOptions {
-  /** did:key ids of the approvers whose signed approvals count. Nobody else's do, the agent's included. */
+  /**
+   * did:key ids of the approvers whose signed approvals count. Nobody else's do. The calling agent's own key,
+   * every key of its delegation chain and the guard's own identity never count, even when listed here
+   * (refused with `approvalCode: 'ERR_APPROVAL_SELF_SIGNED'`).
+   */
   readonly approvers: readonly string[];
   /**
    * Asked when a call needs approval and none came with it (`CallOptions.approval`).
@@ -91,7 +100,12 @@ const MAX_PENDING = 10_000;
 
 /** The approval side of a guard: obtains and verifies approvals, and keeps calls waiting for one. */
 export interface ApprovalGate {
-  obtain(request: Omit<ApprovalRequest, 'signal'>, provided: unknown): Promise<ApprovalVerdict>;
+  /** Obtains (or checks the provided) approval; one signed by a key in `excluded` is refused. */
+  obtain(
+    request: Omit<ApprovalRequest, 'signal'>,
+    provided: unknown,
+    excluded: readonly string[],
+  ): Promise<ApprovalVerdict>;
   /** Keeps a `require_approval` decision so the same call can be resumed with an approval. */
   park(callId: string, tool: string, argsDigest: string, decision: Decision): void;
   /** The parked decision of this exact call (same tool and args), if any; taken at most once. */
@@ -149,7 +163,11 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
   }
 
   const gate: ApprovalGate = {
-    async obtain(request: Omit<ApprovalRequest, 'signal'>, provided: unknown): Promise<ApprovalVerdict> {
+    async obtain(
+      request: Omit<ApprovalRequest, 'signal'>,
+      provided: unknown,
+      excluded: readonly string[],
+    ): Promise<ApprovalVerdict> {
       let approval = provided;
       if (approval === undefined) {
         const approver = options?.approver;
@@ -157,10 +175,8 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
         try {
           approval = await runWithTimeout((signal) => approver({ ...request, signal }), timeoutMs);
         } catch (error) {
-          const stopped = (error as { agentguardStop?: string } | null)?.agentguardStop === 'timeout';
-          const reason = stopped
-            ? `no approval within ${timeoutMs} ms`
-            : `approver failed: ${(error as Error)?.message}`;
+          const stopped = stopKind(error) === 'timeout';
+          const reason = stopped ? `no approval within ${timeoutMs} ms` : `approver failed: ${textOf(error)}`;
           return { kind: 'refused', code: stopped ? 'ERR_APPROVAL_TIMEOUT' : 'ERR_APPROVER_FAILED', reason };
         }
         if (approval === null || approval === undefined) {
@@ -173,7 +189,11 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
         args: request.args,
         policyHash: request.policyHash,
       };
-      const result = await verifyApproval(approval, subject, { trustedApprovers: approvers, nonceStore });
+      const result = await verifyApproval(approval, subject, {
+        trustedApprovers: approvers,
+        nonceStore,
+        excludedApprovers: excluded,
+      });
       if (result.ok) return { kind: 'granted', approver: result.approver };
       return result.approver === undefined
         ? { kind: 'refused', code: result.code, reason: result.reason }

@@ -5,17 +5,16 @@ import { emitSafely } from './events.js';
 import type { CallScope } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { checkResultSize, decisionRecord, message, resultDigest, withCause } from './support.js';
-import { runWithTimeout } from './timeout.js';
+import { runWithTimeout, stopKind } from './timeout.js';
 import type { CallOptions, GuardOutcome } from './types.js';
 
 /** @internal An allowed call, ready to run: what was decided on, and by which decision. */
-export interface AllowedCall<S extends StandardSchemaV1> {
+export interface AllowedCall {
   readonly decision: Decision;
-  /** The frozen arguments the envelope and the decision are bound to. */
+  /** The run value: the schema's output, frozen; what was decided on, approved, recorded, and now runs. */
   readonly args: unknown;
+  /** Its digest, as decided, approved and recorded. */
   readonly argsDigest: string;
-  /** The same arguments as the tool's schema output them. */
-  readonly value: StandardSchemaV1.InferOutput<S>;
   readonly envelope: unknown;
 }
 
@@ -27,7 +26,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
   ctx: GuardContext,
   tool: GuardedToolDef<S, R>,
   scope: CallScope,
-  call: AllowedCall<S>,
+  call: AllowedCall,
   callOptions: CallOptions,
 ): Promise<GuardOutcome<Awaited<R>>> {
   const { events } = ctx;
@@ -38,28 +37,35 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
   const started = performance.now();
   let value: Awaited<R>;
   try {
+    // The tool receives the very value whose digest was decided, approved and recorded.
     if (digestArgs(args) !== argsDigest) throw new Error('arguments changed after the decision');
+    const runArgs = args as StandardSchemaV1.InferOutput<S>;
     value = (await runWithTimeout(
-      (signal) => tool.execute(call.value, { callId, agent, signal, ...(envelope === undefined ? {} : { envelope }) }),
+      (signal) => tool.execute(runArgs, { callId, agent, signal, ...(envelope === undefined ? {} : { envelope }) }),
       timeoutMs,
       callOptions.signal,
     )) as Awaited<R>;
     if (maxResultBytes !== undefined) checkResultSize(value, maxResultBytes);
   } catch (error) {
     const durationMs = performance.now() - started;
-    const kind = (error as { agentguardStop?: string } | null)?.agentguardStop;
+    const kind = stopKind(error);
+    // What the log keeps of the error is always redacted; what the model sees follows `toolErrors`.
+    const logged = kind === 'too-large' ? message(error) : `tool failed: ${message(error)}`;
+    const mode = tool.toolErrors ?? ctx.toolErrors;
     const denial =
       kind === 'timeout'
         ? refuse('timeout', 'ERR_TOOL_TIMEOUT', `tool did not finish within ${timeoutMs} ms`, decision.ruleId)
         : kind === 'aborted'
           ? refuse('aborted', 'ERR_CALL_ABORTED', 'call aborted by the caller', decision.ruleId)
           : kind === 'too-large'
-            ? refuse('failed', 'ERR_RESULT_TOO_LARGE', message(error), decision.ruleId)
-            : refuse('failed', 'ERR_TOOL_FAILED', `tool failed: ${message(error)}`, decision.ruleId);
+            ? refuse('failed', 'ERR_RESULT_TOO_LARGE', logged, decision.ruleId)
+            : mode === 'generic'
+              ? refuse('failed', 'ERR_TOOL_FAILED', toolFailedGeneric(callId), decision.ruleId)
+              : refuse('failed', 'ERR_TOOL_FAILED', logged, decision.ruleId, { verbatim: mode === 'verbatim' });
     try {
       await record('call.failed', {
-        decision: decisionRecord(decision),
-        error: { code: denial.code, message: ctx.redactText(denial.reason) },
+        decision: decisionRecord(decision, ctx.text),
+        error: { code: denial.code, message: ctx.text.clean(kind === undefined ? logged : denial.reason) },
         durationMs,
       });
     } catch (auditError) {
@@ -77,7 +83,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
   const durationMs = performance.now() - started;
   try {
     await record('call.completed', {
-      decision: decisionRecord(decision),
+      decision: decisionRecord(decision, ctx.text),
       resultDigest: resultDigest(value),
       durationMs,
     });
@@ -93,4 +99,9 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
   }
   emitSafely(events, 'completed', { ...base, durationMs });
   return { ok: true, callId, value };
+}
+
+/** The text a model sees of a tool error under `toolErrors: 'generic'`. */
+function toolFailedGeneric(callId: string): string {
+  return `tool failed (details withheld; see the audit log, call ${callId})`;
 }

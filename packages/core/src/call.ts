@@ -1,15 +1,18 @@
-import { digestArgs, freezeArgs, signCall, verifyCall } from '@agentguard/attestation';
+import { freezeArgs, signCall, verifyCall } from '@agentguard/attestation';
 import type { Decision, PolicyEngine } from '@agentguard/policy';
+import { type CallArgs, digests, prepareArgs } from './args.js';
 import { runAllowed } from './call-run.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
+import { decide, type EngineView, hold, holdsLeases, release, viewEngine } from './decision.js';
 import { emitSafely } from './events.js';
 import { type CallScope, openCall } from './records.js';
-import { type StandardSchemaV1, validateWith } from './standard-schema.js';
-import { decisionRecord, message, nameOf } from './support.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+import { CALL_ID, decisionRecord, message, nameOf } from './support.js';
+import { envelopeForRecord, ID_MAX_CHARS } from './text.js';
 import type { CallOptions, GuardOutcome } from './types.js';
 
-/** @internal A decision that holds concurrency slots until its call ends. */
-export type Held = Array<{ engine: PolicyEngine; decision: Decision }>;
+/** @internal Decisions that may hold concurrency slots until their call ends (given back to their engine). */
+export type Held = Array<{ engine: PolicyEngine; decision: unknown }>;
 
 /** @internal One call of a guarded tool, end to end; concurrency slots a decision holds go back when it ends. */
 export async function runCallReleasing<S extends StandardSchemaV1, R>(
@@ -20,9 +23,9 @@ export async function runCallReleasing<S extends StandardSchemaV1, R>(
 ): Promise<GuardOutcome<Awaited<R>>> {
   const held: Held = [];
   try {
-    return await runCall(ctx, tool, raw, callOptions, held);
+    return await runCall(ctx, tool, raw, callOptions ?? {}, held);
   } finally {
-    for (const { engine, decision } of held) await engine.release(decision).catch(() => {});
+    for (const { engine, decision } of held) await release(engine, decision, ctx.decisionTimeoutMs);
   }
 }
 
@@ -37,28 +40,54 @@ export async function runCall<S extends StandardSchemaV1, R>(
   const { identity, self, gate, credentials } = ctx;
   // One policy decides the whole call, even if the guard's policy is replaced meanwhile.
   const engine = ctx.engine();
-  const scope = openCall(ctx, tool, callOptions.callId ?? crypto.randomUUID());
+  const givenId: unknown = callOptions.callId;
+  const validId = givenId === undefined || (typeof givenId === 'string' && CALL_ID.test(givenId));
+  const scope = openCall(ctx, tool, validId && typeof givenId === 'string' ? givenId : crypto.randomUUID());
   const { refuse, record } = scope;
-
-  // 1. Copy and freeze the arguments, then validate that copy: what is decided on is what runs.
-  let args: unknown;
-  let argsDigest: string;
-  try {
-    args = freezeArgs(raw);
-    argsDigest = digestArgs(args);
-  } catch (error) {
-    return scope.refuseAudited(refuse('invalid', 'ERR_ARGS_INVALID', `arguments are not JSON: ${message(error)}`), {});
+  if (!validId) {
+    // Never written as given (the log refuses it) nor echoed unbounded: the refusal is recorded under a fresh id.
+    const denial = refuse(
+      'invalid',
+      'ERR_CALL_ID_INVALID',
+      `call id rejected: expected 1-256 printable ASCII characters without spaces, got ${typeof givenId === 'string' ? `${givenId.length} characters` : typeof givenId}`,
+    );
+    return scope.refuseAudited(denial, {});
   }
-  const parsed = await validateWith(tool.schema, args);
-  if (!parsed.ok) {
-    const reason = `invalid arguments: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
-    return scope.refuseAudited(refuse('invalid', 'ERR_ARGS_INVALID', reason), { argsDigest, issues: parsed.issues });
+
+  // 1. One value: the args as received (bound by the envelope), then the schema's output, which is what is
+  //    digested, decided on, approved, recorded and run (args.ts).
+  const prepared = await prepareArgs(tool.schema, raw, ctx.text, tool.timeoutMs);
+  if (!prepared.ok) {
+    const denial = refuse('invalid', prepared.code, prepared.reason);
+    const data = {
+      ...(prepared.argsDigest === undefined ? {} : { argsDigest: prepared.argsDigest }),
+      ...(prepared.issues === undefined ? {} : { issues: prepared.issues }),
+    };
+    return scope.refuseAudited(denial, data);
+  }
+  const args: CallArgs = prepared;
+  const { argsDigest } = args;
+  // The engine's hash and redact fields, read once: a getter cannot answer differently to different steps.
+  const view = viewEngine(engine);
+  if ('error' in view) {
+    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', view.error), digests(args));
   }
 
   // 2. Sign the call envelope and verify it as any other party would; or, for a call signed in
   //    another process, verify the caller's envelope (trust, args digest, freshness, replay).
+  //    The envelope is the agent's statement of what it asked for: it binds the args as received.
   //    Throughput mode (batched) has no envelope: its records are covered by the next signed checkpoint.
-  let envelope: unknown = callOptions.envelope;
+  let envelope: unknown;
+  if (callOptions.envelope !== undefined) {
+    try {
+      // Copied once: what is verified is what is recorded (a getter cannot show the verifier one envelope
+      // and the log another).
+      envelope = freezeArgs(callOptions.envelope);
+    } catch (error) {
+      const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`);
+      return scope.refuseAudited(denial, { ...digests(args), envelopeOmitted: { reason: 'not-json' } });
+    }
+  }
   if (envelope !== undefined || !tool.batched) {
     try {
       if (envelope === undefined) {
@@ -66,15 +95,15 @@ export async function runCall<S extends StandardSchemaV1, R>(
           signer: identity,
           callId: scope.callId,
           tool: tool.name,
-          args,
-          policyHash: engine.hash,
+          args: args.received,
+          policyHash: view.hash,
         });
         envelope = signed.envelope;
       }
       const incoming = callOptions.envelope !== undefined;
       const check = await verifyCall(envelope, {
         trust: ctx.trust,
-        args,
+        args: args.received,
         expectedTool: tool.name,
         // Our own fresh envelope needs no replay check; an incoming one is accepted once only.
         ...(incoming ? { replayCache: ctx.replayCache } : {}),
@@ -82,12 +111,14 @@ export async function runCall<S extends StandardSchemaV1, R>(
       });
       if (!check.ok) {
         const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${check.reason}`);
-        return scope.refuseAudited(denial, { argsDigest, envelope, envelopeCode: check.code });
+        // A rejected envelope is the caller's: recorded only when it is small JSON, else as a marker.
+        const data = { ...digests(args), ...envelopeForRecord(envelope), envelopeCode: check.code };
+        return scope.refuseAudited(denial, data);
       }
       scope.bind(check.claims.callId, check.claims.agent);
     } catch (error) {
       const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`);
-      return scope.refuseAudited(denial, { argsDigest });
+      return scope.refuseAudited(denial, digests(args));
     }
   }
   const { callId, agent } = scope;
@@ -95,10 +126,10 @@ export async function runCall<S extends StandardSchemaV1, R>(
   // 3. Record the request before deciding: an attempt is never lost, even if the process dies.
   try {
     await record('call.requested', {
-      argsDigest,
-      ...(tool.sensitive ? {} : ctx.redactArgs(engine, args)),
+      ...digests(args),
+      ...(tool.sensitive ? {} : ctx.redactArgs(view, args.value)),
       ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
-      policyHash: engine.hash,
+      policyHash: view.hash,
       // What the policy matches on besides the args, so a replay can decide the call again exactly.
       agentName: agent === self ? nameOf(identity) : agent,
       tags: tool.tags,
@@ -112,45 +143,52 @@ export async function runCall<S extends StandardSchemaV1, R>(
   //    the decision of a call that was waiting for this approval.
   let subject: Awaited<ReturnType<typeof credentials.check>>;
   try {
-    subject = await credentials.check({ agent, tool: tool.name, args });
+    subject = await credentials.check({ agent, tool: tool.name, args: args.value });
   } catch (error) {
     subject = { ok: false, code: 'ERR_CREDENTIAL_CHECK_FAILED', reason: message(error) };
   }
   if (!subject.ok) {
     const denial = refuse('denied', 'ERR_CREDENTIAL_REJECTED', `credential rejected: ${subject.reason}`);
-    return scope.refuseAudited(denial, { credentialCode: subject.code });
+    return scope.refuseAudited(denial, { credentialCode: ctx.text.clean(subject.code, 64) });
   }
   // A call a human refused outside the guard (refuse()) stays refused, whatever comes with it.
   if (gate.refused(callId) !== undefined) {
     const denial = refuse('denied', 'ERR_APPROVAL_REFUSED', 'approval refused: this call was refused by a human');
     return scope.refuseAudited(denial, {});
   }
-  let decision: Decision;
   const resumed = gate.resume(callId, tool.name, argsDigest);
   // A kept decision counts only under the policy that made it.
-  const parked = resumed?.policyHash === engine.hash ? resumed : undefined;
+  const parked = resumed?.policyHash === view.hash ? resumed : undefined;
   const request = {
     agent: { ...subject.agent, id: agent, name: agent === self ? nameOf(identity) : agent },
     tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
-    args,
+    args: args.value,
     callId,
     session: { id: callOptions.session ?? ctx.defaultSession },
   };
-  try {
-    // A kept decision counted rates and budgets when it was made; its concurrency slots are taken now.
-    decision = parked === undefined ? await engine.decide(request) : await engine.hold(request, parked);
-  } catch (error) {
-    const denial = refuse('denied', 'ERR_POLICY_DENIED', `policy evaluation failed: ${message(error)}`);
-    return scope.refuseAudited(denial, {});
+  // A kept decision counted rates and budgets when it was made; its concurrency slots are taken now.
+  // Whatever the engine answers is validated: only a well-formed decision with effect exactly 'allow' runs.
+  const asked =
+    parked === undefined
+      ? await decide(view, request, ctx.decisionTimeoutMs)
+      : await hold(view, request, parked, ctx.decisionTimeoutMs);
+  if (!asked.ok) {
+    if (holdsLeases(asked.raw)) held.push({ engine, decision: asked.raw });
+    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', asked.reason), {});
   }
+  const decision = asked.decision;
   if (decision.leases !== undefined && decision.leases.length > 0) held.push({ engine, decision });
   if (decision.effect === 'deny') {
     const denial = refuse('denied', 'ERR_POLICY_DENIED', decision.reason, decision.ruleId);
-    return scope.refuseAudited(denial, { decision: decisionRecord(decision) });
+    return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text) });
   }
   if (decision.effect === 'require_approval') {
-    const stopped = await approve<Awaited<R>>(ctx, scope, engine, decision, args, argsDigest, callOptions);
+    const excluded = [...new Set([agent, self, ...subject.keys])];
+    const stopped = await approve<Awaited<R>>(ctx, scope, view, decision, args, excluded, callOptions);
     if (stopped !== undefined) return stopped;
+  } else if (decision.effect !== 'allow') {
+    // Unreachable with a validated decision; kept so that nothing but exactly 'allow' (or an approval) runs.
+    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', 'policy evaluation failed'), {});
   }
   // The tool runs from here on, so no refusal may follow; one that landed while this call was decided wins.
   if (!gate.start(callId, tool.timeoutMs)) {
@@ -159,60 +197,63 @@ export async function runCall<S extends StandardSchemaV1, R>(
   }
   emitSafely(ctx.events, 'allowed', { ...scope.base, decision });
 
-  // 5. Run, bounded in time, with the args bound to the envelope re-checked right before use.
-  const allowed = { decision, args, argsDigest, value: parsed.value, envelope };
-  return runAllowed(ctx, tool, scope, allowed, callOptions);
+  // 5. Run, bounded in time, with the run value's digest re-checked right before use.
+  return runAllowed(ctx, tool, scope, { decision, args: args.value, argsDigest, envelope }, callOptions);
 }
 
 /**
- * Obtains the approval a `require_approval` decision asks for. Returns the call's outcome when it stops
- * here (waiting, refused, or the grant could not be recorded), or `undefined` when the call goes on.
+ * Obtains the approval a `require_approval` decision asks for, bound to the run value's digest. Returns the
+ * call's outcome when it stops here (waiting, refused, or the grant could not be recorded), or `undefined`
+ * when the call goes on. An approval signed by a key in `excluded` (the agent, its chain, the guard) is refused.
  */
 async function approve<T>(
   ctx: GuardContext,
   scope: CallScope,
-  engine: PolicyEngine,
+  view: EngineView,
   decision: Decision,
-  args: unknown,
-  argsDigest: string,
+  args: CallArgs,
+  excluded: readonly string[],
   callOptions: CallOptions,
 ): Promise<GuardOutcome<T> | undefined> {
-  const { gate } = ctx;
+  const { gate, text } = ctx;
   const { callId, agent, refuse } = scope;
   const tool = scope.base.tool;
   const request = {
     callId,
     tool,
     agent,
-    args,
-    argsDigest,
-    policyHash: engine.hash,
-    reason: decision.reason,
-    ruleId: decision.ruleId,
+    args: args.value,
+    argsDigest: args.argsDigest,
+    policyHash: view.hash,
+    reason: text.clean(decision.reason),
+    ruleId: decision.ruleId === null ? null : text.clean(decision.ruleId, ID_MAX_CHARS),
   };
   let verdict: Awaited<ReturnType<typeof gate.obtain>>;
   try {
-    verdict = await gate.obtain(request, callOptions.approval);
+    verdict = await gate.obtain(request, callOptions.approval, excluded);
   } catch (error) {
     verdict = { kind: 'refused', code: 'ERR_APPROVAL_FAILED', reason: message(error) };
   }
   if (verdict.kind === 'none') {
     // The call waits: resumable with the same call id and an approval, keeping this decision.
-    gate.park(callId, tool, argsDigest, decision);
+    gate.park(callId, tool, args.argsDigest, decision);
     const denial = refuse('approval_required', 'ERR_APPROVAL_REQUIRED', decision.reason, decision.ruleId);
-    return scope.refuseAudited<T>(denial, { decision: decisionRecord(decision) }, 'approval.requested');
+    return scope.refuseAudited<T>(denial, { decision: decisionRecord(decision, text) }, 'approval.requested');
   }
   if (verdict.kind === 'refused') {
     const denial = refuse('denied', 'ERR_APPROVAL_REFUSED', `approval refused: ${verdict.reason}`, decision.ruleId);
-    const by = verdict.approver === undefined ? {} : { approver: verdict.approver };
+    const by = verdict.approver === undefined ? {} : { approver: text.clean(verdict.approver, 256) };
     return scope.refuseAudited<T>(
       denial,
-      { ...by, approvalCode: verdict.code, decision: decisionRecord(decision) },
+      { ...by, approvalCode: text.clean(verdict.code, 64), decision: decisionRecord(decision, text) },
       'approval.refused',
     );
   }
   try {
-    await scope.record('approval.granted', { approver: verdict.approver, decision: decisionRecord(decision) });
+    await scope.record('approval.granted', {
+      approver: text.clean(verdict.approver, 256),
+      decision: decisionRecord(decision, text),
+    });
   } catch (error) {
     return scope.denyUnaudited<T>(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
   }

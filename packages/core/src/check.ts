@@ -1,14 +1,17 @@
-import { digestArgs, freezeArgs } from '@agentguard/attestation';
 import type { Effect } from '@agentguard/policy';
+import { prepareArgs } from './args.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
+import { decide, holdsLeases, release, viewEngine } from './decision.js';
 import type { GuardErrorCode } from './errors.js';
-import { type StandardSchemaV1, validateWith } from './standard-schema.js';
-import { message, nameOf } from './support.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+import { CALL_ID, message, nameOf } from './support.js';
+import { ID_MAX_CHARS } from './text.js';
 import type { CallOptions, CheckResult } from './types.js';
 
 /**
  * @internal Decides without running, for frameworks that ask before they run a tool (needsApproval). The
- * decision is parked under the call id, so the run that follows uses it rather than deciding again.
+ * decision is parked under the call id and the RUN VALUE's digest (the schema's output, as a run decides
+ * on it), so the run that follows uses it rather than deciding again. Reasons are redacted and bounded.
  */
 export async function checkCall<S extends StandardSchemaV1, R>(
   ctx: GuardContext,
@@ -16,47 +19,67 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   raw: unknown,
   callOptions: CallOptions = {},
 ): Promise<CheckResult> {
-  const { gate, self } = ctx;
-  const callId = callOptions.callId ?? crypto.randomUUID();
-  const verdict = (effect: Effect, reason: string, ruleId: string | null, code?: GuardErrorCode): CheckResult =>
-    code === undefined ? { callId, effect, reason, ruleId } : { callId, effect, reason, ruleId, code };
-  let args: unknown;
-  let argsDigest: string;
-  try {
-    args = freezeArgs(raw);
-    argsDigest = digestArgs(args);
-  } catch (error) {
-    return verdict('deny', `arguments are not JSON: ${message(error)}`, null, 'ERR_ARGS_INVALID');
+  const { gate, self, text } = ctx;
+  const givenId: unknown = callOptions?.callId;
+  const validId = givenId === undefined || (typeof givenId === 'string' && CALL_ID.test(givenId));
+  const callId = validId && typeof givenId === 'string' ? givenId : crypto.randomUUID();
+  const verdict = (effect: Effect, reason: string, ruleId: string | null, code?: GuardErrorCode): CheckResult => {
+    const result = {
+      callId,
+      effect,
+      reason: text.clean(reason),
+      ruleId: ruleId === null ? null : text.clean(ruleId, ID_MAX_CHARS),
+    };
+    return code === undefined ? result : { ...result, code };
+  };
+  if (!validId) {
+    return verdict(
+      'deny',
+      'call id rejected: expected 1-256 printable ASCII characters without spaces',
+      null,
+      'ERR_CALL_ID_INVALID',
+    );
   }
-  const parsed = await validateWith(tool.schema, args);
-  if (!parsed.ok) {
-    const reason = `invalid arguments: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
-    return verdict('deny', reason, null, 'ERR_ARGS_INVALID');
-  }
+  const prepared = await prepareArgs(tool.schema, raw, text, tool.timeoutMs);
+  if (!prepared.ok) return verdict('deny', prepared.reason, null, prepared.code);
   if (gate.refused(callId) !== undefined) {
     return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_APPROVAL_REFUSED');
   }
+  const engine = ctx.engine();
+  const view = viewEngine(engine);
+  if ('error' in view) return verdict('deny', view.error, null, 'ERR_POLICY_DENIED');
   // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
-  const kept = gate.peek(callId, tool.name, argsDigest);
-  if (kept !== undefined && kept.policyHash === ctx.engine().hash) {
+  const kept = gate.peek(callId, tool.name, prepared.argsDigest);
+  if (kept !== undefined && kept.policyHash === view.hash) {
     return verdict(kept.effect, kept.reason, kept.ruleId, kept.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined);
   }
+  let subject: Awaited<ReturnType<typeof ctx.credentials.check>>;
   try {
-    const subject = await ctx.credentials.check({ agent: self, tool: tool.name, args });
-    if (!subject.ok) return verdict('deny', `credential rejected: ${subject.reason}`, null, 'ERR_CREDENTIAL_REJECTED');
-    const engine = ctx.engine();
-    const decision = await engine.decide({
+    subject = await ctx.credentials.check({ agent: self, tool: tool.name, args: prepared.value });
+  } catch (error) {
+    subject = { ok: false, code: 'ERR_CREDENTIAL_CHECK_FAILED', reason: message(error) };
+  }
+  if (!subject.ok) return verdict('deny', `credential rejected: ${subject.reason}`, null, 'ERR_CREDENTIAL_REJECTED');
+  const asked = await decide(
+    view,
+    {
       agent: { ...subject.agent, id: self, name: nameOf(ctx.identity) },
       tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
-      args,
+      args: prepared.value,
       callId,
-      session: { id: callOptions.session ?? ctx.defaultSession },
-    });
-    if (decision.leases !== undefined && decision.leases.length > 0) await engine.release(decision);
-    gate.park(callId, tool.name, argsDigest, decision);
-    const code = decision.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined;
-    return verdict(decision.effect, decision.reason, decision.ruleId, code);
-  } catch (error) {
-    return verdict('deny', `policy evaluation failed: ${message(error)}`, null, 'ERR_POLICY_DENIED');
+      session: { id: callOptions?.session ?? ctx.defaultSession },
+    },
+    ctx.decisionTimeoutMs,
+  );
+  if (!asked.ok) {
+    if (holdsLeases(asked.raw)) await release(engine, asked.raw, ctx.decisionTimeoutMs);
+    return verdict('deny', asked.reason, null, 'ERR_POLICY_DENIED');
   }
+  const decision = asked.decision;
+  // check() holds no concurrency slot: the run that follows takes its own.
+  if (decision.leases !== undefined && decision.leases.length > 0)
+    await release(engine, decision, ctx.decisionTimeoutMs);
+  gate.park(callId, tool.name, prepared.argsDigest, decision);
+  const code = decision.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined;
+  return verdict(decision.effect, decision.reason, decision.ruleId, code);
 }

@@ -4,10 +4,18 @@ import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
 import { type ApprovalGate, createApprovalGate } from './approvals.js';
 import { type CredentialCheck, createCredentialCheck } from './credentials.js';
+import { DEFAULT_DECISION_TIMEOUT_MS, type EngineView } from './decision.js';
 import { EventEmitter, type GuardEvents } from './events.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
-import { DEFAULT_TIMEOUT_MS, message } from './support.js';
-import type { GuardOptions, ToolSpec } from './types.js';
+import { DEFAULT_TIMEOUT_MS } from './support.js';
+import { createTextCleaner, recordableArgs, type TextCleaner } from './text.js';
+import type { GuardOptions, ToolErrors, ToolSpec } from './types.js';
+
+/** @internal The `args` (or `argsOmitted`) fields of a record, and how many redactions were made. */
+export type RecordedArgs = (
+  | { args: unknown }
+  | { argsOmitted: { reason: 'too-large' | 'not-json'; bytes?: number } }
+) & { redactions?: number };
 
 /** @internal What every call of every tool of one guard shares: identity, log, trust, gate, redaction, gap. */
 export interface GuardContext {
@@ -23,8 +31,14 @@ export interface GuardContext {
   readonly credentials: CredentialCheck;
   /** The guard's current policy (replaceable with `setPolicy`). */
   engine(): PolicyEngine;
-  redactArgs(engine: PolicyEngine, args: unknown): { args: unknown; redactions?: number };
-  redactText(text: string): string;
+  /** The args as a record holds them: redacted (detectors, secret keys, the policy's redact fields), bounded. */
+  redactArgs(view: EngineView, args: unknown): RecordedArgs;
+  /** Redacts and bounds every free-text string written or returned. */
+  readonly text: TextCleaner;
+  /** What a model sees of a tool's error message, unless the tool says otherwise. */
+  readonly toolErrors: ToolErrors;
+  /** How long the policy engine may take per step. */
+  readonly decisionTimeoutMs: number;
   /** Writes the pending `gap` record, if calls went unrecorded under a fail-open tool. */
   flushGap(toolName: string): Promise<void>;
   /** Counts one record a fail-open tool could not write, for the next `gap` record. */
@@ -42,6 +56,7 @@ export interface GuardedToolDef<S extends StandardSchemaV1, R> {
   readonly sensitive: boolean;
   readonly auditFailure: 'closed' | 'open';
   readonly batched: boolean;
+  readonly toolErrors: ToolErrors | undefined;
   readonly execute: ToolSpec<S, R>['execute'];
 }
 
@@ -57,6 +72,7 @@ export function toolDef<S extends StandardSchemaV1, R>(spec: ToolSpec<S, R>): Gu
     sensitive: spec.sensitive === true,
     auditFailure: spec.auditFailure ?? 'closed',
     batched: spec.signing === 'batched',
+    toolErrors: spec.toolErrors,
     execute: spec.execute,
   });
 }
@@ -73,23 +89,14 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
   const defaultSession = crypto.randomUUID();
   const gate = createApprovalGate(options.approvals);
   const redactor = options.redaction === false ? undefined : createRedactor(options.redaction ?? {});
+  const text = createTextCleaner(redactor);
   // Fields the policy names in `redact` obligations are redacted on every call's record (the request is
   // written before the decision, so the union of all of them applies: over-redacting is the safe side).
-  const policyFields = new WeakMap<PolicyEngine, readonly string[]>();
-  function redactArgs(engine: PolicyEngine, args: unknown): { args: unknown; redactions?: number } {
-    if (redactor === undefined) return { args };
-    let fields = policyFields.get(engine);
-    if (fields === undefined) {
-      fields = [...new Set(engine.policy.rules.flatMap((r) => r.obligations?.redact ?? []))];
-      policyFields.set(engine, fields);
-    }
-    const { value, findings } = redactor.redact(args, { fields });
-    return findings.length === 0 ? { args: value } : { args: value, redactions: findings.length };
-  }
-  function redactText(text: string): string {
-    if (redactor === undefined) return text;
-    const { value } = redactor.redact(text);
-    return typeof value === 'string' ? value : '[REDACTED]';
+  function redactArgs(view: EngineView, args: unknown): RecordedArgs {
+    if (redactor === undefined) return recordableArgs(args);
+    const { value, findings } = redactor.redact(args, { fields: view.redactFields });
+    const recorded = recordableArgs(value);
+    return findings.length === 0 ? recorded : { ...recorded, redactions: findings.length };
   }
   const replayCache = createReplayCache();
   const credentials = createCredentialCheck(options.credentials);
@@ -123,7 +130,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
   function noteGap(error: unknown): void {
     if (gap.missed === 0) gap.since = new Date().toISOString();
     gap.missed++;
-    gap.lastError = message(error);
+    gap.lastError = text.clean(error);
   }
 
   return {
@@ -138,7 +145,9 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
     credentials,
     engine,
     redactArgs,
-    redactText,
+    text,
+    toolErrors: options.toolErrors ?? 'redacted',
+    decisionTimeoutMs: options.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS,
     flushGap,
     noteGap,
   };

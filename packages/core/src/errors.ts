@@ -1,7 +1,11 @@
+import { boundText, ID_MAX_CHARS, type TextCleaner, textOf } from './text.js';
+
 /** Stable error codes of `@agentguard/core`. Public API: switch on `code`. */
 export type GuardErrorCode =
   | 'ERR_POLICY_DENIED'
   | 'ERR_ARGS_INVALID'
+  | 'ERR_SCHEMA_OUTPUT_INVALID'
+  | 'ERR_CALL_ID_INVALID'
   | 'ERR_TOOL_FAILED'
   | 'ERR_TOOL_TIMEOUT'
   | 'ERR_RESULT_TOO_LARGE'
@@ -19,7 +23,9 @@ export type DenialOutcome = 'denied' | 'invalid' | 'failed' | 'timeout' | 'abort
 
 /**
  * The one JSON shape in which any refused or failed guarded call is reported,
- * to a caller and to a model, in every framework. It never carries secrets.
+ * to a caller and to a model, in every framework. It never carries secrets: `reason` is
+ * redacted (typed markers) and at most `TEXT_MAX_CHARS` (2,048) characters, ending with
+ * `…[truncated: <n> chars in all]` when it was cut; `ruleId` at most 256.
  */
 export interface Denial {
   readonly agentguard: 'refused';
@@ -46,4 +52,30 @@ export class GuardError extends Error {
     this.code = denial.code;
     this.denial = denial;
   }
+}
+
+/** The fields of a {@link Denial} before its texts are cleaned. */
+export interface DenialInput {
+  readonly outcome: DenialOutcome;
+  readonly code: GuardErrorCode;
+  readonly reason: string;
+  readonly tool: string;
+  readonly callId: string;
+  readonly ruleId?: string | null;
+}
+
+/**
+ * @internal The one denial constructor: every Denial core returns, throws or emits is made here, its reason
+ * redacted and bounded (or, for a tool error a guard shows `verbatim`, bounded only).
+ */
+export function makeDenial(text: TextCleaner, input: DenialInput, options: { verbatim?: boolean } = {}): Denial {
+  return Object.freeze({
+    agentguard: 'refused',
+    outcome: input.outcome,
+    code: input.code,
+    reason: options.verbatim === true ? boundText(textOf(input.reason)) : text.clean(input.reason),
+    tool: input.tool,
+    callId: input.callId,
+    ruleId: input.ruleId === undefined || input.ruleId === null ? null : text.clean(input.ruleId, ID_MAX_CHARS),
+  });
 }

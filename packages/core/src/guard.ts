@@ -76,7 +76,8 @@ export function createGuard(options: GuardOptions): Guard {
       events,
       engine: () => current,
       redactArgs: ctx.redactArgs,
-      redactText: ctx.redactText,
+      text: ctx.text,
+      excludedApprovers: () => [...new Set([self, ...ctx.credentials.holders()])],
       flushGap: ctx.flushGap,
     });
 

@@ -8,7 +8,9 @@ export type {
   ToolContext,
   CallOptions,
   CheckResult,
+  ToolErrors,
 } from './types.js';
+export { TEXT_MAX_CHARS, ARGS_RECORD_MAX_BYTES } from './text.js';
 export { GuardError, type GuardErrorCode, type Denial, type DenialOutcome } from './errors.js';
 export type { GuardEvents, CallEvent } from './events.js';
 export type { StandardSchemaV1, ArgIssue } from './standard-schema.js';

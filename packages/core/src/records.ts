@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@agentguard/audit';
 import type { GuardContext } from './context.js';
-import type { Denial, DenialOutcome, GuardErrorCode } from './errors.js';
+import { type Denial, type DenialOutcome, type GuardErrorCode, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
 import type { GuardOutcome } from './types.js';
 
@@ -13,7 +13,14 @@ export interface CallScope {
   readonly base: { callId: string; tool: string; agent: string };
   /** Names the call after its verified envelope. */
   bind(callId: string, agent: string): void;
-  refuse(outcome: DenialOutcome, code: GuardErrorCode, reason: string, ruleId?: string | null): Denial;
+  /** The one way a call's Denial is made: its reason redacted and bounded (`verbatim`: bounded only). */
+  refuse(
+    outcome: DenialOutcome,
+    code: GuardErrorCode,
+    reason: string,
+    ruleId?: string | null,
+    options?: { verbatim?: boolean },
+  ): Denial;
   /** Appends one record of this call (fail-closed, or counted as a gap for a fail-open tool). */
   record(type: AuditEvent['type'], data: Record<string, unknown>): Promise<void>;
   /** Records the refusal, then reports it; a refusal that cannot be recorded becomes `ERR_AUDIT_FAILED`. */
@@ -42,16 +49,13 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
       scope.base.callId = callId;
       scope.base.agent = agent;
     },
-    refuse: (outcome: DenialOutcome, code: GuardErrorCode, reason: string, ruleId: string | null = null) =>
-      ({
-        agentguard: 'refused',
-        outcome,
-        code,
-        reason,
-        tool: tool.name,
-        callId: scope.callId,
-        ruleId,
-      }) satisfies Denial,
+    refuse: (
+      outcome: DenialOutcome,
+      code: GuardErrorCode,
+      reason: string,
+      ruleId: string | null = null,
+      options: { verbatim?: boolean } = {},
+    ) => makeDenial(ctx.text, { outcome, code, reason, tool: tool.name, callId: scope.callId, ruleId }, options),
     async record(type: AuditEvent['type'], data: Record<string, unknown>): Promise<void> {
       try {
         await ctx.flushGap(tool.name);
@@ -70,14 +74,14 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
       type: AuditEvent['type'] = denial.outcome === 'invalid' ? 'call.invalid' : 'call.denied',
     ): Promise<GuardOutcome<T>> {
       try {
-        await scope.record(type, { ...data, code: denial.code, reason: denial.reason });
+        // The record holds the redacted text even when the model was shown a tool's error verbatim.
+        await scope.record(type, { ...data, code: denial.code, reason: ctx.text.clean(denial.reason) });
       } catch {
         // Still refused; the refusal itself could not be written, which the caller learns from the code.
-        return scope.denyUnaudited<T>({
-          ...denial,
-          code: 'ERR_AUDIT_FAILED',
-          reason: `${denial.reason} (and the audit log is unavailable)`,
-        });
+        const reason = `${denial.reason} (and the audit log is unavailable)`;
+        return scope.denyUnaudited<T>(
+          makeDenial(ctx.text, { ...denial, code: 'ERR_AUDIT_FAILED', reason: ctx.text.clean(reason) }),
+        );
       }
       return scope.denyUnaudited<T>(denial);
     },

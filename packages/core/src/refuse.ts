@@ -1,11 +1,16 @@
-import { digestArgs, freezeArgs, signCall } from '@agentguard/attestation';
+import { bindArgs, signCall } from '@agentguard/attestation';
 import type { AuditEvent, AuditLog } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
+import { type CallArgs, digests } from './args.js';
 import type { ApprovalGate, Refusal } from './approvals.js';
-import { type Denial, GuardError } from './errors.js';
+import type { RecordedArgs } from './context.js';
+import { type EngineView, viewEngine } from './decision.js';
+import { type Denial, GuardError, makeDenial } from './errors.js';
 import { type EventEmitter, emitSafely, type GuardEvents } from './events.js';
-import { decisionRecord, message, nameOf } from './support.js';
+import { type StandardSchemaV1, validateWith } from './standard-schema.js';
+import { CALL_ID, decisionRecord, message, nameOf } from './support.js';
+import type { TextCleaner } from './text.js';
 
 /** Options of {@link GuardedTool.refuse}. */
 export interface RefuseOptions {
@@ -28,7 +33,13 @@ export interface RefuseOptions {
 
 /** @internal What a guarded tool's `refuse` needs from its guard. */
 export interface RefuseContext {
-  readonly tool: { readonly name: string; readonly tags: readonly string[]; readonly labels: readonly string[] };
+  readonly tool: {
+    readonly name: string;
+    readonly tags: readonly string[];
+    readonly labels: readonly string[];
+    readonly schema: StandardSchemaV1;
+    readonly timeoutMs: number;
+  };
   readonly sensitive: boolean;
   readonly batched: boolean;
   readonly identity: Signer;
@@ -36,15 +47,18 @@ export interface RefuseContext {
   readonly gate: ApprovalGate;
   readonly events: EventEmitter<GuardEvents>;
   engine(): PolicyEngine;
-  redactArgs(engine: PolicyEngine, args: unknown): { args: unknown; redactions?: number };
-  redactText(text: string): string;
+  redactArgs(view: EngineView, args: unknown): RecordedArgs;
+  readonly text: TextCleaner;
+  /** Keys that never count as approvers: the agent's own, and its delegation chain's. */
+  excludedApprovers(): readonly string[];
   flushGap(tool: string): Promise<void>;
 }
 
 function checkRefuseOptions(options: RefuseOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
-  if (typeof options.callId !== 'string' || options.callId === '') {
-    throw new TypeError(`"callId" expected a non-empty string, got ${typeof options.callId}`);
+  if (typeof options.callId !== 'string' || !CALL_ID.test(options.callId)) {
+    const got = typeof options.callId === 'string' ? `${options.callId.length} characters` : typeof options.callId;
+    throw new TypeError(`"callId" expected 1-256 printable ASCII characters without spaces, got ${got}`);
   }
   if (options.reason !== undefined && typeof options.reason !== 'string') {
     throw new TypeError(`"reason" expected a string, got ${typeof options.reason}`);
@@ -55,9 +69,14 @@ function checkRefuseOptions(options: RefuseOptions): void {
 export function createRefuse(ctx: RefuseContext): (args: unknown, options: RefuseOptions) => Promise<Denial> {
   const self = ctx.identity.id;
 
-  async function write(refusal: Refusal, args: unknown, argsDigest: string, options: RefuseOptions): Promise<Denial> {
+  async function write(
+    refusal: Refusal,
+    args: CallArgs,
+    view: EngineView | { readonly error: string },
+    options: RefuseOptions,
+  ): Promise<Denial> {
     const { callId } = options;
-    const engine = ctx.engine();
+    const { text } = ctx;
     const decision = refusal.decision;
     // The same two records as a refusal through the guard's own approver: the request, then approval.refused.
     let approver: string | undefined;
@@ -68,17 +87,19 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
         callId,
         tool: ctx.tool.name,
         agent: self,
-        args,
-        argsDigest,
-        policyHash: decision?.policyHash ?? engine.hash,
-        reason: decision?.reason ?? '',
+        args: args.value,
+        argsDigest: args.argsDigest,
+        policyHash: decision?.policyHash ?? ('error' in view ? '' : view.hash),
+        reason: text.clean(decision?.reason ?? ''),
         ruleId: decision?.ruleId ?? null,
       };
-      const verdict = await ctx.gate.obtain(request, options.approval).catch((error: unknown) => ({
-        kind: 'refused' as const,
-        code: 'ERR_APPROVAL_FAILED',
-        reason: message(error),
-      }));
+      const verdict = await ctx.gate
+        .obtain(request, options.approval, ctx.excludedApprovers())
+        .catch((error: unknown) => ({
+          kind: 'refused' as const,
+          code: 'ERR_APPROVAL_FAILED',
+          reason: message(error),
+        }));
       if (verdict.kind === 'refused' && verdict.code === 'ERR_APPROVAL_REJECTED' && 'approver' in verdict) {
         // Signed by a trusted approver, bound to this very call and fresh: the audit may name them.
         approver = verdict.approver;
@@ -91,12 +112,10 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
         why = `${why} (signed refusal not accepted: ${problem})`;
       }
     }
-    const reason = `approval refused: ${ctx.redactText(why)}`;
-    const denial: Denial = Object.freeze({
-      agentguard: 'refused',
+    const denial = makeDenial(text, {
       outcome: 'denied',
       code: 'ERR_APPROVAL_REFUSED',
-      reason,
+      reason: `approval refused: ${text.clean(why)}`,
       tool: ctx.tool.name,
       callId,
       ruleId: decision?.ruleId ?? null,
@@ -107,38 +126,40 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
       await (ctx.batched ? ctx.audit.appendBatched(event) : ctx.audit.append(event, ctx.identity));
     };
     try {
+      if ('error' in view) throw new Error(view.error);
       let envelope: unknown;
       if (!ctx.batched) {
+        // The envelope binds the args as the framework holds them (received); the record, the run value.
         const signed = await signCall({
           signer: ctx.identity,
           callId,
           tool: ctx.tool.name,
-          args,
-          policyHash: engine.hash,
+          args: args.received,
+          policyHash: view.hash,
         });
         envelope = signed.envelope;
       }
       await append('call.requested', {
-        argsDigest,
-        ...(ctx.sensitive ? {} : ctx.redactArgs(engine, args)),
+        ...digests(args),
+        ...(ctx.sensitive ? {} : ctx.redactArgs(view, args.value)),
         ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
-        policyHash: engine.hash,
+        policyHash: view.hash,
         agentName: nameOf(ctx.identity),
         tags: ctx.tool.tags,
         labels: ctx.tool.labels,
       });
       await append('approval.refused', {
-        ...(approver === undefined ? {} : { approver }),
-        approvalCode,
-        ...(decision === undefined ? {} : { decision: decisionRecord(decision) }),
+        ...(approver === undefined ? {} : { approver: text.clean(approver, 256) }),
+        approvalCode: text.clean(approvalCode, 64),
+        ...(decision === undefined ? {} : { decision: decisionRecord(decision, text) }),
         code: denial.code,
         reason: denial.reason,
       });
     } catch (error) {
-      const lost: Denial = Object.freeze({
+      const lost = makeDenial(text, {
         ...denial,
         code: 'ERR_AUDIT_FAILED',
-        reason: `${reason} (and the audit log is unavailable: ${message(error)})`,
+        reason: `the refusal could not be recorded (${message(error)}): ${denial.reason}`,
       });
       throw new GuardError(lost, { cause: error });
     }
@@ -148,32 +169,42 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
 
   return async function refuse(raw: unknown, options: RefuseOptions): Promise<Denial> {
     checkRefuseOptions(options);
-    let args: unknown;
-    let argsDigest: string;
+    let received: unknown;
+    let inputDigest: string;
     try {
-      args = freezeArgs(raw);
-      argsDigest = digestArgs(args);
+      ({ args: received, digest: inputDigest } = bindArgs(raw));
     } catch (error) {
-      throw new TypeError(`"args" expected JSON arguments: ${message(error)}`);
+      throw new TypeError(`"args" expected JSON arguments: ${ctx.text.clean(message(error))}`);
     }
+    // The same value as a run: the schema's output is what a parked decision and an approval are bound to.
+    // Args the schema refuses never ran and never will: the refusal is bound to them as received.
+    let args: CallArgs = { received, inputDigest, value: received, argsDigest: inputDigest };
+    const parsed = await validateWith(ctx.tool.schema, received, ctx.tool.timeoutMs);
+    if (parsed.ok) {
+      try {
+        const { args: value, digest: argsDigest } = bindArgs(parsed.value);
+        args = { received, inputDigest, value, argsDigest };
+      } catch {
+        // Not plain JSON: such a call can never run either.
+      }
+    }
+    const view = viewEngine(ctx.engine());
     // A call whose tool already started (running or done) cannot be refused after the fact: the log would say
     // a human refused a call that ran. Checked and marked with no await between, as the run checks and marks.
     if (ctx.gate.started(options.callId)) {
       const reason = 'cannot refuse: this call already ran or is running (nothing was recorded)';
       throw new GuardError(
-        Object.freeze({
-          agentguard: 'refused',
+        makeDenial(ctx.text, {
           outcome: 'denied',
           code: 'ERR_CALL_ALREADY_RUN',
           reason,
           tool: ctx.tool.name,
           callId: options.callId,
-          ruleId: null,
         }),
       );
     }
     // The mark comes first: whatever happens to the audit write, the call id is refused from now on.
-    const refusal = ctx.gate.refuse(options.callId, ctx.tool.name, argsDigest, ctx.engine().hash);
+    const refusal = ctx.gate.refuse(options.callId, ctx.tool.name, args.argsDigest, 'error' in view ? '' : view.hash);
     for (;;) {
       const pending = refusal.write;
       if (pending === undefined) break;
@@ -185,7 +216,7 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
         if (refusal.write === pending) break;
       }
     }
-    const attempt = write(refusal, args, argsDigest, options);
+    const attempt = write(refusal, args, view, options);
     refusal.write = attempt;
     return attempt;
   };

@@ -1,3 +1,6 @@
+import { ID_MAX_CHARS, MAX_ISSUES, textOf } from './text.js';
+import { runWithTimeout, stopKind } from './timeout.js';
+
 /**
  * The Standard Schema v1 interface (standardschema.dev), copied as types only so
  * that core depends on no schema library: zod 4, valibot and arktype schemas all
@@ -48,33 +51,59 @@ export interface ArgIssue {
 }
 
 function pathOf(issue: StandardSchemaV1.Issue): string {
-  if (issue.path === undefined || issue.path.length === 0) return '$';
+  const path: unknown = issue.path;
+  if (path === undefined || path === null) return '$';
+  if (!Array.isArray(path)) return '$';
   let out = '$';
-  for (const segment of issue.path) {
-    const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
-    out += typeof key === 'number' ? `[${key}]` : `.${String(key)}`;
+  for (const segment of path.slice(0, 64)) {
+    const key: unknown = typeof segment === 'object' && segment !== null ? (segment as { key: unknown }).key : segment;
+    out += typeof key === 'number' ? `[${key}]` : `.${textOf(key)}`;
+    // Paths hold object keys, and keys are input: never let them grow past what is kept anyway.
+    if (out.length > ID_MAX_CHARS) break;
   }
   return out;
 }
 
-/** Validates `value`, turning a throwing schema into a failure rather than an escape. */
+const failed = (message: string): { ok: false; issues: ArgIssue[] } => ({
+  ok: false,
+  issues: [{ path: '$', message }],
+});
+
+/**
+ * Validates `value`. A schema is a foreign part: one that throws, answers junk, or does not answer within
+ * `timeoutMs` is a failure rather than an escape, and its issues are read defensively (at most
+ * {@link MAX_ISSUES}). Issue paths and messages are returned raw: the caller redacts and bounds them.
+ */
 export async function validateWith<S extends StandardSchemaV1>(
   schema: S,
   value: unknown,
+  timeoutMs: number = 30_000,
 ): Promise<{ ok: true; value: StandardSchemaV1.InferOutput<S> } | { ok: false; issues: ArgIssue[] }> {
-  let result: StandardSchemaV1.Result<unknown>;
+  let result: unknown;
   try {
-    result = await schema['~standard'].validate(value);
+    result = await runWithTimeout(() => schema['~standard'].validate(value), timeoutMs);
   } catch (error) {
-    return {
-      ok: false,
-      issues: [{ path: '$', message: `schema threw: ${(error as Error)?.message ?? String(error)}` }],
-    };
+    return stopKind(error) === 'timeout'
+      ? failed(`schema gave no result within ${timeoutMs} ms`)
+      : failed(`schema threw: ${textOf(error)}`);
   }
-  if (result.issues !== undefined) {
-    return { ok: false, issues: result.issues.slice(0, 20).map((i) => ({ path: pathOf(i), message: i.message })) };
+  try {
+    if (typeof result !== 'object' || result === null) return failed('schema returned no result');
+    const issues: unknown = (result as { issues?: unknown }).issues;
+    if (issues !== undefined) {
+      if (!Array.isArray(issues) || issues.length === 0) return failed('schema returned malformed issues');
+      return {
+        ok: false,
+        issues: issues.slice(0, MAX_ISSUES).map((i: StandardSchemaV1.Issue) => ({
+          path: pathOf(i),
+          message: textOf(i?.message),
+        })),
+      };
+    }
+    return { ok: true, value: (result as { value: unknown }).value as StandardSchemaV1.InferOutput<S> };
+  } catch (error) {
+    return failed(`schema returned an unreadable result: ${textOf(error)}`);
   }
-  return { ok: true, value: result.value as StandardSchemaV1.InferOutput<S> };
 }
 
 /** Whether `value` looks like a Standard Schema v1. */

@@ -2,10 +2,29 @@ import { digestArgs } from '@agentguard/attestation';
 import type { Signer } from '@agentguard/identity';
 import type { Decision, PolicyEngine } from '@agentguard/policy';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
+import { type TextCleaner, textOf } from './text.js';
+import { markStop } from './timeout.js';
 import type { GuardOptions, ToolSpec } from './types.js';
 
 export const TOOL_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** A call id, as the call envelope and the audit log accept it: 1-256 printable ASCII characters, no space. */
+export const CALL_ID = /^[\x21-\x7e]{1,256}$/;
+const TOOL_ERRORS: ReadonlySet<unknown> = new Set(['redacted', 'generic', 'verbatim']);
+const MAX_MS = 2_147_483_647;
+
+function checkToolErrors(value: unknown, name: string): void {
+  if (value !== undefined && !TOOL_ERRORS.has(value)) {
+    throw new TypeError(`"${name}" expected 'redacted', 'generic' or 'verbatim', got ${JSON.stringify(String(value))}`);
+  }
+}
+
+function checkLabels(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.length > 64 || !value.every((v) => typeof v === 'string' && v.length <= 128)) {
+    throw new TypeError(`"${name}" expected at most 64 strings of at most 128 characters`);
+  }
+}
 
 export function isPolicyEngine(value: unknown): value is PolicyEngine {
   return (
@@ -23,6 +42,11 @@ export function checkOptions(options: GuardOptions): void {
     throw new TypeError('"identity" expected a Signer (createIdentity())');
   }
   if (typeof audit?.append !== 'function') throw new TypeError('"audit" expected an AuditLog (createAuditLog())');
+  checkToolErrors(options.toolErrors, 'toolErrors');
+  const ms = options.decisionTimeoutMs;
+  if (ms !== undefined && (!Number.isInteger(ms) || ms <= 0 || ms > MAX_MS)) {
+    throw new RangeError(`"decisionTimeoutMs" expected a positive integer of milliseconds, got ${String(ms)}`);
+  }
 }
 
 export function checkSpec(spec: ToolSpec<StandardSchemaV1, unknown>): void {
@@ -32,14 +56,18 @@ export function checkSpec(spec: ToolSpec<StandardSchemaV1, unknown>): void {
   }
   if (!isStandardSchema(spec.schema)) throw new TypeError('"schema" expected a Standard Schema v1 (e.g. a zod schema)');
   if (typeof spec.execute !== 'function') throw new TypeError('"execute" expected a function');
+  checkToolErrors(spec.toolErrors, 'toolErrors');
+  checkLabels(spec.tags, 'tags');
+  checkLabels(spec.labels, 'labels');
   const timeout = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
     throw new RangeError(`"timeoutMs" expected a positive integer of milliseconds, got ${String(spec.timeoutMs)}`);
   }
 }
 
+/** The message of anything thrown, never throwing itself (a hostile getter or `toString`). Not yet cleaned. */
 export function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return textOf(error);
 }
 
 export function nameOf(signer: Signer): string {
@@ -47,12 +75,13 @@ export function nameOf(signer: Signer): string {
   return typeof name === 'string' ? name : signer.id;
 }
 
-export function decisionRecord(decision: Decision): Record<string, unknown> {
+/** A (validated) decision as a record holds it: texts redacted and bounded, at most 64 matched rule ids. */
+export function decisionRecord(decision: Decision, text: TextCleaner): Record<string, unknown> {
   return {
     effect: decision.effect,
-    ruleId: decision.ruleId,
-    reason: decision.reason,
-    matched: [...decision.matched],
+    ruleId: decision.ruleId === null ? null : text.clean(decision.ruleId, 256),
+    reason: text.clean(decision.reason),
+    matched: text.ids(decision.matched),
     mode: decision.mode,
     ...(decision.wouldDeny === undefined ? {} : { wouldDeny: decision.wouldDeny }),
   };
@@ -81,9 +110,7 @@ export function checkResultSize(value: unknown, maxBytes: number): void {
     size = Number.POSITIVE_INFINITY;
   }
   if (size > maxBytes) {
-    throw Object.assign(new Error(`result of ${size} bytes is over the policy's cap of ${maxBytes}`), {
-      agentguardStop: 'too-large',
-    });
+    throw markStop(new Error(`result of ${size} bytes is over the policy's cap of ${maxBytes}`), 'too-large');
   }
 }
 

@@ -1,12 +1,28 @@
-/** Marks why a run ended early, so the caller can name the code. */
+/** Why a run ended early: the caller needs the kind to name the code. */
+export type StopKind = 'timeout' | 'aborted' | 'too-large';
+
+// Only errors core made itself carry a kind: a tool cannot throw an object that passes for a timeout.
+const stops = new WeakMap<object, StopKind>();
+
+/** Marks `error` as a stop of this kind (core's own errors only). */
+export function markStop<E extends object>(error: E, kind: StopKind): E {
+  stops.set(error, kind);
+  return error;
+}
+
+/** The kind of a stop core made itself, or undefined for anything else (a tool's own error). */
+export function stopKind(error: unknown): StopKind | undefined {
+  return typeof error === 'object' && error !== null ? stops.get(error) : undefined;
+}
+
 function stop(kind: 'timeout' | 'aborted'): Error {
-  return Object.assign(new Error(kind), { agentguardStop: kind });
+  return markStop(new Error(kind), kind);
 }
 
 /**
  * Runs `fn` and settles when it does, when `timeoutMs` passes, or when `outer`
  * aborts, whichever is first. The signal handed to `fn` aborts in the latter two
- * cases so a cooperative tool can stop its work.
+ * cases so a cooperative tool can stop its work. A synchronous throw of `fn` is a rejection.
  */
 export async function runWithTimeout<T>(
   fn: (signal: AbortSignal) => T | Promise<T>,

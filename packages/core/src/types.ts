@@ -9,6 +9,16 @@ import type { EventEmitter, GuardEvents } from './events.js';
 import type { RefuseOptions } from './refuse.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
+/**
+ * What a model (and the caller) sees of a tool's error message in the {@link Denial} of a failed call
+ * (`ERR_TOOL_FAILED`). The audit log always records the redacted text; every form is bounded to
+ * `TEXT_MAX_CHARS` with a visible marker.
+ * - `redacted`: the message with secrets and personal data replaced by typed markers.
+ * - `generic`: no detail at all (`tool failed (details withheld; see the audit log, call <id>)`).
+ * - `verbatim`: the message as thrown (bounded, not redacted). Opt-in, for tools whose errors are known safe.
+ */
+export type ToolErrors = 'redacted' | 'generic' | 'verbatim';
+
 /** What a guarded tool's function receives besides its arguments. */
 export interface ToolContext {
   /** The id of this call, as in the envelope and the audit log. */
@@ -61,7 +71,17 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
    * @default false
    */
   readonly sensitive?: boolean;
-  /** The tool itself. Runs only when the call is allowed, with the validated arguments. */
+  /**
+   * What a model sees of this tool's error messages (see {@link ToolErrors}).
+   * @default the guard's `toolErrors` ('redacted')
+   */
+  readonly toolErrors?: ToolErrors;
+  /**
+   * The tool itself. Runs only when the call is allowed, with the schema's output: deep-copied, frozen plain
+   * JSON, the very value the policy decided on, the approval bound and the audit log recorded (its digest is
+   * `argsDigest`). A schema whose output is not plain JSON (a Date, a Map, a class instance) is refused with
+   * `ERR_SCHEMA_OUTPUT_INVALID`.
+   */
   execute(args: StandardSchemaV1.InferOutput<S>, ctx: ToolContext): R | Promise<R>;
 }
 
@@ -118,12 +138,26 @@ export interface GuardOptions {
    */
   readonly credentials?: CredentialOptions;
   /**
-   * Redaction of the arguments (and tool error messages) written to the audit log: secrets and personal
-   * data found by detectors become typed markers with a keyed hash, and so do the fields the policy names in
-   * `redact` obligations. Give a `key` to correlate markers across restarts. `false` turns it off.
+   * Redaction of the arguments written to the audit log, and of every free text written or returned (reasons,
+   * issue paths and messages, tool error messages): secrets and personal data found by detectors become typed
+   * markers with a keyed hash, and so do the fields the policy names in `redact` obligations. Give a `key` to
+   * correlate markers across restarts. `false` turns off the redaction of arguments only: free texts are
+   * still scanned by the built-in detectors (with a random key).
    * @default on, every built-in detector, a random key per guard
    */
   readonly redaction?: RedactorOptions | false;
+  /**
+   * What a model (and the caller) sees of a tool's error message; a tool's own `toolErrors` wins.
+   * Reasons and error texts are always redacted in the audit log, and bounded everywhere.
+   * @default 'redacted'
+   */
+  readonly toolErrors?: ToolErrors;
+  /**
+   * Milliseconds the policy engine may take for one step of a call (`decide`, `hold`, `release`); a call
+   * whose engine does not answer in time is denied (`ERR_POLICY_DENIED`).
+   * @default 30_000
+   */
+  readonly decisionTimeoutMs?: number;
 }
 
 /** The outcome of {@link GuardedTool.safeRun}: a value or a denial, never a throw. */

@@ -56,6 +56,7 @@ export interface ApprovalSubject {
 export type ApprovalErrorCode =
   | 'ERR_APPROVAL_MALFORMED'
   | 'ERR_APPROVAL_UNTRUSTED'
+  | 'ERR_APPROVAL_SELF_SIGNED'
   | 'ERR_APPROVAL_FORGED'
   | 'ERR_APPROVAL_EXPIRED'
   | 'ERR_APPROVAL_NOT_YET_VALID'

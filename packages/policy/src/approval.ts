@@ -116,6 +116,13 @@ export interface VerifyApprovalOptions {
   readonly clockSkewMs?: number;
   /** @default 'agentguard:' */
   readonly keyPrefix?: string;
+  /**
+   * `did:key` ids whose approvals never count, even when listed in `trustedApprovers`: the calling agent's
+   * own key and every key of its delegation chain (an agent must not approve its own calls). Such an
+   * approval is refused with `ERR_APPROVAL_SELF_SIGNED`.
+   * @default []
+   */
+  readonly excludedApprovers?: readonly string[];
 }
 
 function refuse(code: ApprovalErrorCode, reason: string, approver?: string): ApprovalResult {
@@ -127,9 +134,10 @@ function refuse(code: ApprovalErrorCode, reason: string, approver?: string): App
  * once. Never throws on hostile input: every refusal is a result with a code.
  *
  * Checks, in order: envelope and statement shape (canonical payload only),
- * a trusted approver, the signature, the validity window, the binding to call
- * id, tool, args digest and policy hash, the decision, and finally the nonce
- * (consumed only when everything else holds).
+ * a trusted approver, the signature, an approver other than the caller
+ * (`excludedApprovers`), the validity window, the binding to call id, tool,
+ * args digest and policy hash, the decision, and finally the nonce (consumed
+ * only when everything else holds).
  *
  * @returns `{ ok: true, approver, statement }` or `{ ok: false, code, reason }`.
  * @example
@@ -147,6 +155,8 @@ export async function verifyApproval(
   options: VerifyApprovalOptions,
 ): Promise<ApprovalResult> {
   if (!Array.isArray(options.trustedApprovers)) throw new TypeError('"trustedApprovers" expected an array');
+  const excluded = options.excludedApprovers ?? [];
+  if (!Array.isArray(excluded)) throw new TypeError('"excludedApprovers" expected an array');
   const skew = options.clockSkewMs ?? 30_000;
   const now = (options.now ?? new Date()).getTime();
   const envelope = signedApprovalSchema.safeParse(approval);
@@ -178,6 +188,15 @@ export async function verifyApproval(
     valid = false;
   }
   if (!valid) return refuse('ERR_APPROVAL_FORGED', `signature does not verify under ${approver}`);
+  // Whatever the configuration: the agent (or a key it holds through its delegation chain) approving its own
+  // call is no approval. Checked before the decision, so a self-signed rejection names no approver either.
+  if (excluded.includes(approver)) {
+    return refuse(
+      'ERR_APPROVAL_SELF_SIGNED',
+      `approver ${approver} is the calling agent or a key of its delegation chain: an agent cannot approve its own calls`,
+      approver,
+    );
+  }
   const issuedAt = Date.parse(statement.issuedAt);
   const expiresAt = Date.parse(statement.expiresAt);
   if (issuedAt - skew > now)
