@@ -144,15 +144,22 @@ describe('guardMcpClient against a real MCP server (SDK v1, in-memory transport)
       .map((l) => JSON.parse(l) as { type: string; data?: { envelope?: unknown } })
       .find((r) => r.type === 'call.requested');
     expect(requested?.data?.envelope).toBeDefined();
-    // a tool with its own schema needs the identity to sign the parsed arguments: it fails closed without it
-    const schemaTools = guardMcpClient(c.client, {
+    // a tool schema that leaves the arguments as received: the guard's envelope binds them, forwarded as is
+    const sameArgs = guardMcpClient(c.client, {
       guard: c.fx.guard,
       tools: { add: { schema: z.object({ a: z.number(), b: z.number() }) } },
     });
-    const failed = await schemaTools.callTool({ name: 'add', arguments: { a: 1, b: 1 } });
+    expect((await sameArgs.callTool({ name: 'add', arguments: { a: 1, b: 1 } })).content[0]?.text).toBe('2');
+    expect(c.runs()).toBe(2);
+    // one whose output differs (here: a default) needs the identity to sign what is sent: fails closed without it
+    const schemaTools = guardMcpClient(c.client, {
+      guard: c.fx.guard,
+      tools: { add: { schema: z.object({ a: z.number(), b: z.number().default(1) }) } },
+    });
+    const failed = await schemaTools.callTool({ name: 'add', arguments: { a: 1 } });
     expect(failed.isError).toBe(true);
     expect(JSON.parse(failed.content[0]?.text ?? '').reason).toContain('pass "identity"');
-    expect(c.runs()).toBe(1);
+    expect(c.runs()).toBe(2);
     await c.close();
   });
 });

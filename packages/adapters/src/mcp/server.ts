@@ -1,11 +1,14 @@
 import {
+  ATTESTATION_ERROR_CODES,
+  type AttestationErrorCode,
+  bindArgs,
+  type CallClaims,
   type CallVerification,
   type CallVerifierOptions,
   createCallVerifier,
-  type CallClaims,
 } from '@agentguard/attestation';
 import type { Denial } from '@agentguard/core';
-import { denialText } from '../shared/outcome.js';
+import { adapterDenial, boundText, denialText } from '../shared/outcome.js';
 import { CALL_META_KEY } from './meta.js';
 
 /** Options of {@link createMcpCallVerifier}: whose envelopes to accept, clock skew, replay cache. */
@@ -23,12 +26,18 @@ export type McpRefusal = {
   readonly isError: true;
 };
 
-/** A tool handler that also receives the verified claims of the call. */
+/**
+ * A tool handler that also receives the verified claims of the call. Its `args` are a deep-frozen copy of
+ * the arguments the SDK handed over, the very value whose digest was checked against the envelope.
+ */
 export type VerifiedHandler<A, X, R> = (args: A, extra: X, claims: CallClaims) => R | Promise<R>;
 
 /** Verifies the call envelopes MCP clients send in `_meta` (see {@link createMcpCallVerifier}). */
 export interface McpCallVerifier {
-  /** Verifies the envelope in the request's `_meta` against `tool` and `args`. Never throws. */
+  /**
+   * Verifies the envelope in the request's `_meta` against `tool` and `args` (checked on a copy taken
+   * first; arguments that are not plain JSON are refused). Never throws.
+   */
   verify(tool: string, args: unknown, extra: unknown): Promise<CallVerification>;
   /**
    * Wraps a tool handler (`McpServer.registerTool` callback, SDK v1 or v2): it runs only for a call whose
@@ -48,8 +57,11 @@ function metaOf(extra: unknown): Record<string, unknown> | undefined {
 function requestIdOf(extra: unknown): string {
   const e = extra as { requestId?: unknown; mcpReq?: { id?: unknown } } | null | undefined;
   const id = e?.requestId ?? e?.mcpReq?.id;
-  return typeof id === 'string' || typeof id === 'number' ? `mcp-request-${id}` : 'unverified';
+  return typeof id === 'string' || typeof id === 'number' ? `mcp-request-${boundText(String(id), 128)}` : 'unverified';
 }
+
+/** Longest verifier reason kept in a refusal (the attestation reasons are ours, and short). */
+const MAX_VERIFY_REASON = 300;
 
 /**
  * Creates the server side of zero trust across the MCP process boundary: a verifier of the signed call
@@ -57,7 +69,8 @@ function requestIdOf(extra: unknown): string {
  * replay cache on by default. A server using it trusts no caller it cannot verify.
  *
  * Arguments are bound by digest to what the client signed, so they are checked as the handler receives
- * them: a server schema that adds defaults or transforms makes calls fail closed.
+ * them (after the SDK applied the tool's schema), on a deep-frozen copy that is then what the handler gets:
+ * a server schema that adds defaults, strips keys or transforms makes calls fail closed.
  *
  * @param options - see {@link McpCallVerifierOptions}; `trust` lists the agents allowed to call.
  * @returns a frozen {@link McpCallVerifier}.
@@ -74,38 +87,51 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
   if (onRefused !== undefined && typeof onRefused !== 'function')
     throw new TypeError('"onRefused" expected a function');
 
-  async function verify(tool: string, args: unknown, extra: unknown): Promise<CallVerification> {
+  // Copy, then verify the copy, then run the handler on that same copy: the value checked against the
+  // envelope is the value the handler gets (the SDK has already applied the tool's schema, so this is the
+  // schema's output; a schema adding defaults or transforming arguments makes them differ from what the
+  // client signed, and the call is refused).
+  async function check(
+    tool: string,
+    args: unknown,
+    extra: unknown,
+  ): Promise<{ verification: CallVerification; args?: unknown }> {
     const envelope = metaOf(extra)?.[CALL_META_KEY];
-    if (envelope === undefined)
-      return { ok: false, code: 'ERR_ENVELOPE_MALFORMED', reason: 'no signed call envelope in _meta' };
-    try {
-      return await verifier.verify(envelope, { args: args ?? {}, expectedTool: tool });
-    } catch (error) {
-      // Fail closed: a verifier failure is a refusal, never a pass.
+    if (envelope === undefined) {
       return {
-        ok: false,
-        code: 'ERR_ENVELOPE_MALFORMED',
-        reason: error instanceof Error ? error.message : String(error),
+        verification: { ok: false, code: 'ERR_ENVELOPE_MALFORMED', reason: 'no signed call envelope in _meta' },
       };
+    }
+    let bound: { args: unknown; digest: string };
+    try {
+      bound = bindArgs(args ?? {});
+    } catch {
+      const reason = 'the arguments the handler would get are not plain JSON';
+      return { verification: { ok: false, code: 'ERR_ARGS_MISMATCH', reason } };
+    }
+    try {
+      const verification = await verifier.verify(envelope, { argsDigest: bound.digest, expectedTool: tool });
+      return { verification, args: bound.args };
+    } catch (error) {
+      // Fail closed: a verifier failure is a refusal, never a pass. Only its code is kept, never its message.
+      const code = (error as { code?: unknown } | null)?.code;
+      const named = (ATTESTATION_ERROR_CODES as readonly unknown[]).includes(code)
+        ? (code as AttestationErrorCode)
+        : 'ERR_ENVELOPE_MALFORMED';
+      return { verification: { ok: false, code: named, reason: 'the envelope could not be verified' } };
     }
   }
 
   return Object.freeze({
-    verify,
+    verify: async (tool: string, args: unknown, extra: unknown) => (await check(tool, args, extra)).verification,
     wrap<A, X, R>(tool: string, handler: VerifiedHandler<A, X, R>) {
       if (typeof handler !== 'function') throw new TypeError('"handler" expected a function');
       return async (args: A, extra: X): Promise<R | McpRefusal> => {
-        const check = await verify(tool, args, extra);
-        if (check.ok) return handler(args, extra, check.claims);
-        const denial: Denial = Object.freeze({
-          agentguard: 'refused',
-          outcome: 'denied',
-          code: 'ERR_ENVELOPE_REJECTED',
-          reason: `call envelope rejected (${check.code}): ${check.reason}`,
-          tool,
-          callId: requestIdOf(extra),
-          ruleId: null,
-        });
+        const checked = await check(tool, args, extra);
+        const verification = checked.verification;
+        if (verification.ok) return handler(checked.args as A, extra, verification.claims);
+        const reason = `call envelope rejected (${verification.code}): ${boundText(verification.reason, MAX_VERIFY_REASON)}`;
+        const denial = adapterDenial(tool, requestIdOf(extra), reason, 'ERR_ENVELOPE_REJECTED');
         try {
           onRefused?.(denial);
         } catch {
