@@ -14,10 +14,12 @@ import { CALL_META_KEY } from './meta.js';
 /** Options of {@link createMcpCallVerifier}: whose envelopes to accept, clock skew, replay cache. */
 export interface McpCallVerifierOptions extends CallVerifierOptions {
   /**
-   * Called with each refusal (for logging or an audit log of the server's own).
+   * Called with each refusal (for logging or an audit log of the server's own): the Denial the client
+   * gets, and the verifier's own result, whose `reason` may hold detail kept from the client (e.g. why a
+   * replay cache failed).
    * @default none
    */
-  readonly onRefused?: (denial: Denial) => void;
+  readonly onRefused?: (denial: Denial, verification: { readonly code: string; readonly reason: string }) => void;
 }
 
 /** A `tools/call` error result carrying the Denial JSON (a type alias, so it fits the SDKs' result types). */
@@ -60,8 +62,26 @@ function requestIdOf(extra: unknown): string {
   return typeof id === 'string' || typeof id === 'number' ? `mcp-request-${boundText(String(id), 128)}` : 'unverified';
 }
 
-/** Longest verifier reason kept in a refusal (the attestation reasons are ours, and short). */
-const MAX_VERIFY_REASON = 300;
+// What the client (and its model) is told per code: fixed text, never the verifier's own reason, which can
+// carry a replay store's or a thrown error's message (an address, a credential in a connection string).
+const EXPLAINED: Readonly<Partial<Record<AttestationErrorCode, string>>> = {
+  ERR_ENVELOPE_MALFORMED: 'no valid call envelope in _meta',
+  ERR_ENVELOPE_TOO_LARGE: 'the call envelope is too large',
+  ERR_ENVELOPE_PAYLOAD_TYPE: 'the call envelope has another payload type',
+  ERR_KEY_UNTRUSTED: 'the signer is not trusted by this server',
+  ERR_SIGNATURE_INVALID: 'the signature does not verify',
+  ERR_STATEMENT_INVALID: 'the signed statement is not a valid call statement',
+  ERR_AGENT_MISMATCH: 'the statement names another agent than its signer',
+  ERR_ENVELOPE_EXPIRED: 'the call envelope has expired',
+  ERR_ENVELOPE_NOT_YET_VALID: 'the call envelope is not valid yet',
+  ERR_ENVELOPE_VALIDITY_TOO_LONG: 'the call envelope is valid for too long',
+  ERR_ARGS_MISMATCH: 'the arguments are not the ones signed (a server schema with defaults or transforms?)',
+  ERR_ARGS_INVALID: 'the arguments are not plain JSON',
+  ERR_TOOL_MISMATCH: 'the call envelope names another tool',
+  ERR_CALL_ID_MISMATCH: 'the call envelope names another call id',
+  ERR_REPLAY: 'this call envelope was already used',
+  ERR_REPLAY_CACHE_UNAVAILABLE: 'the server cannot check replays now',
+};
 
 /**
  * Creates the server side of zero trust across the MCP process boundary: a verifier of the signed call
@@ -118,7 +138,8 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
       const named = (ATTESTATION_ERROR_CODES as readonly unknown[]).includes(code)
         ? (code as AttestationErrorCode)
         : 'ERR_ENVELOPE_MALFORMED';
-      return { verification: { ok: false, code: named, reason: 'the envelope could not be verified' } };
+      const detail = boundText(error instanceof Error ? error.message : String(error), 300);
+      return { verification: { ok: false, code: named, reason: `the envelope could not be verified: ${detail}` } };
     }
   }
 
@@ -130,10 +151,11 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
         const checked = await check(tool, args, extra);
         const verification = checked.verification;
         if (verification.ok) return handler(checked.args as A, extra, verification.claims);
-        const reason = `call envelope rejected (${verification.code}): ${boundText(verification.reason, MAX_VERIFY_REASON)}`;
+        const explained = EXPLAINED[verification.code] ?? 'the call envelope could not be verified';
+        const reason = `call envelope rejected (${verification.code}): ${explained}`;
         const denial = adapterDenial(tool, requestIdOf(extra), reason, 'ERR_ENVELOPE_REJECTED');
         try {
-          onRefused?.(denial);
+          onRefused?.(denial, { code: verification.code, reason: verification.reason });
         } catch {
           // An observer's error must not change the refusal.
         }
