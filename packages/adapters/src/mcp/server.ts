@@ -8,7 +8,7 @@ import {
   createCallVerifier,
 } from '@agentguard/attestation';
 import type { Denial } from '@agentguard/core';
-import { adapterDenial, boundText, denialText } from '../shared/outcome.js';
+import { adapterDenial, boundText, denialText, textOf } from '../shared/outcome.js';
 import { CALL_META_KEY } from './meta.js';
 
 /** Options of {@link createMcpCallVerifier}: whose envelopes to accept, clock skew, replay cache. */
@@ -138,7 +138,7 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
       const named = (ATTESTATION_ERROR_CODES as readonly unknown[]).includes(code)
         ? (code as AttestationErrorCode)
         : 'ERR_ENVELOPE_MALFORMED';
-      const detail = boundText(error instanceof Error ? error.message : String(error), 300);
+      const detail = boundText(error instanceof Error ? textOf(error.message) : textOf(error), 300);
       return { verification: { ok: false, code: named, reason: `the envelope could not be verified: ${detail}` } };
     }
   }

@@ -1,6 +1,6 @@
 import type { GuardOutcome } from '@agentguard/core';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { adapterDenial, settle, settledText, unknownToolDenial } from '../shared/outcome.js';
+import { adapterDenial, settle, settledText, textOf, unknownToolDenial } from '../shared/outcome.js';
 import { type AnyGuardedTool, indexTools, parseArguments } from '../shared/tools.js';
 
 /** A tool call of a Chat Completions assistant message (`ChatCompletionMessageToolCall`). */
@@ -95,7 +95,7 @@ export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?:
       const id = idOf(call);
       if (typeof id !== 'string' || id.length === 0 || seen.has(id)) {
         const denial = adapterDenial('', id, 'a tool call needs its own call id (missing or given twice in one batch)');
-        return settledText(settle({ ok: false, callId: String(id), denial }, normalized));
+        return settledText(settle({ ok: false, callId: textOf(id), denial }, normalized));
       }
       seen.add(id);
       return one(call, id);

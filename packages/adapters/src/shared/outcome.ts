@@ -31,7 +31,11 @@ export function resultText(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      return textOf(value);
+    }
   }
 }
 
@@ -54,9 +58,27 @@ export function boundText(text: string, max: number): string {
   return `${text.slice(0, end)}${CUT}`;
 }
 
-/** @internal A value from a framework or model as bounded text (a name or id may be anything). */
+/**
+ * @internal A value from a framework or model as text, without running any of its code (a name or id may be
+ * anything: an object whose `toString` throws must not turn a refusal into a crash).
+ */
+export function textOf(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'undefined':
+      return '';
+    default:
+      return value === null ? 'null' : `[${typeof value}]`;
+  }
+}
+
 function boundedString(value: unknown, max: number): string {
-  return boundText(typeof value === 'string' ? value : String(value), max);
+  return boundText(textOf(value), max);
 }
 
 /**
