@@ -45,7 +45,11 @@ const usage = {
   outputTokens: { total: 1, text: 1, reasoning: 0 },
 };
 
-function setup(major: (typeof majors)[number], sign: 'approve' | 'withhold' | 'throw' = 'approve') {
+function setup(
+  major: (typeof majors)[number],
+  sign: 'approve' | 'withhold' | 'throw' = 'approve',
+  paySchema: z.ZodType<{ invoice: string }> = z.object({ invoice: z.string() }),
+) {
   const human = createIdentity({ name: 'approver' });
   const sink = createMemorySink();
   const ag = createGuard({
@@ -57,7 +61,7 @@ function setup(major: (typeof majors)[number], sign: 'approve' | 'withhold' | 't
   const ran: string[] = [];
   const pay = ag.guard({
     name: 'pay',
-    schema: z.object({ invoice: z.string() }),
+    schema: paySchema,
     execute: ({ invoice }) => {
       ran.push(invoice);
       return `paid ${invoice}`;
@@ -72,8 +76,10 @@ function setup(major: (typeof majors)[number], sign: 'approve' | 'withhold' | 't
     },
   });
   const signed: string[] = [];
+  const asked: unknown[] = [];
   const approve: ApproveFunction = async (r) => {
     signed.push(r.callId);
+    asked.push(r.args);
     if (sign === 'withhold') return null;
     if (sign === 'throw') throw new Error('approver key unavailable');
     return createApproval(
@@ -106,7 +112,7 @@ function setup(major: (typeof majors)[number], sign: 'approve' | 'withhold' | 't
       content: [{ type: 'text', text: 'done' }],
     };
   });
-  return { model, tools, ran, signed, sink, prompts };
+  return { model, tools, ran, signed, asked, sink, prompts, pay };
 }
 
 function toolResults(prompt: unknown): Map<string, unknown> {
@@ -124,7 +130,12 @@ function toolResults(prompt: unknown): Map<string, unknown> {
   return seen;
 }
 
-async function firstAndAnswer(major: (typeof majors)[number], s: ReturnType<typeof setup>, approved: boolean) {
+async function firstAndAnswer(
+  major: (typeof majors)[number],
+  s: ReturnType<typeof setup>,
+  approved: boolean,
+  replays = 0,
+) {
   const first = await major.generateText({
     model: s.model,
     tools: s.tools,
@@ -146,6 +157,10 @@ async function firstAndAnswer(major: (typeof majors)[number], s: ReturnType<type
   };
   const messages = [{ role: 'user', content: 'pay' }, ...first.response.messages, answer];
   await major.generateText({ model: s.model, tools: s.tools, messages, stopWhen: major.stepCountIs(3) });
+  // A client sending the same approved answer again (its call's result left out of the history).
+  for (let i = 0; i < replays; i++) {
+    await major.generateText({ model: s.model, tools: s.tools, messages, stopWhen: major.stepCountIs(3) });
+  }
   return s.prompts.at(-1);
 }
 
@@ -195,6 +210,24 @@ for (const major of majors) {
       expect(s.signed).toEqual(['p1']);
       expect(s.ran).toEqual([]);
       expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_APPROVAL_REQUIRED' } });
+    });
+
+    it('a replayed approved answer gets no second signature: the tool runs once, the replay is refused', async () => {
+      const s = setup(major);
+      const prompt = await firstAndAnswer(major, s, true, 2);
+      expect(s.signed).toEqual(['p1']);
+      expect(s.ran).toEqual(['INV-1']);
+      expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_APPROVAL_REQUIRED' } });
+    });
+
+    it('approve is handed the arguments the guard decided on (a transforming schema), and the tool runs', async () => {
+      const schema = z.object({ invoice: z.string() }).transform((v) => ({ ...v, currency: 'EUR' }));
+      const s = setup(major, 'approve', schema as never);
+      // A guard that reports what it decided on (check().args) decides on the schema's output.
+      const reports = Object.hasOwn(await s.pay.check({ invoice: 'probe' }, { callId: 'probe' }), 'args');
+      await firstAndAnswer(major, s, true);
+      expect(s.ran).toEqual(['INV-1']);
+      expect(s.asked).toEqual([reports ? { invoice: 'INV-1', currency: 'EUR' } : { invoice: 'INV-1' }]);
     });
 
     it('an approve function that throws fails closed: refused by the guard and audited, the tool never runs', async () => {

@@ -1,6 +1,6 @@
 import type { Denial } from '@agentguard/core';
 import type { jsonSchema, Tool, tool } from 'ai';
-import { type ApproveFunction, askApprove, checkApprove } from '../shared/approvals.js';
+import { type ApproveFunction, askApprove, checkApprove, createAskedOnce, decidedArgs } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { settle } from '../shared/outcome.js';
 import { checkReject, type RejectFunction, register } from '../shared/refusals.js';
@@ -25,6 +25,7 @@ export function buildAiSdkTool(
   const normalized = normalizeAdapterOptions(options);
   const approve = checkApprove(options?.approve);
   const reject = checkReject(options?.reject);
+  const asked = createAskedOnce();
   const created = ai.tool<unknown, unknown>({
     ...(guarded.description === undefined ? {} : { description: guarded.description }),
     // No validator: the guard validates once with the tool's own schema, and audits invalid input.
@@ -33,9 +34,14 @@ export function buildAiSdkTool(
     ...(approve === undefined
       ? {}
       : {
-          needsApproval: async (input: unknown, { toolCallId }: { toolCallId: string }) =>
+          needsApproval: async (input: unknown, { toolCallId }: { toolCallId: string }) => {
             // Only a call the policy sends to a human: a denied call is never put to one, its denial is the result.
-            (await guarded.check(input, { callId: toolCallId })).effect === 'require_approval',
+            try {
+              return (await guarded.check(input, { callId: toolCallId })).effect === 'require_approval';
+            } catch {
+              return false; // no human step: execute then runs the guard, which refuses without an approval
+            }
+          },
         }),
     execute: async (input, { toolCallId, abortSignal }): Promise<unknown> => {
       let approval: Awaited<ReturnType<ApproveFunction>> = null;
@@ -43,12 +49,13 @@ export function buildAiSdkTool(
         // The SDK executes a call needing approval only after a tool-approval-response with approved: true,
         // which may come from a client. That flag is not trusted: it only makes the server's approver sign,
         // and the guard verifies the signature (bound to this call id, tool, args and policy) before running.
+        // Asked once per call id: a client replaying an approved response gets no second signature.
         const decision = await guarded.check(input, { callId: toolCallId });
-        if (decision.effect === 'require_approval') {
+        if (decision.effect === 'require_approval' && asked.first(toolCallId)) {
           approval = await askApprove(approve, {
             callId: toolCallId,
             tool: guarded.name,
-            args: input,
+            args: decidedArgs(decision, input),
             reason: decision.reason,
             ruleId: decision.ruleId,
           });

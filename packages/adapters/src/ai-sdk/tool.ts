@@ -55,7 +55,11 @@ export function toAiSdkTools(
   tools: readonly AnyGuardedTool[],
   options?: AiSdkToolOptions,
 ): Record<string, Tool<unknown, unknown>> {
-  const record: Record<string, Tool<unknown, unknown>> = {};
-  for (const [name, t] of indexTools(tools)) record[name] = toAiSdkTool(t, options);
+  // No prototype: a model naming `constructor` or `toString` finds no tool, and a tool named `__proto__`
+  // is an own key like any other (assignment would have set the record's prototype instead).
+  const record = Object.create(null) as Record<string, Tool<unknown, unknown>>;
+  for (const [name, t] of indexTools(tools)) {
+    Object.defineProperty(record, name, { value: toAiSdkTool(t, options), enumerable: true, writable: true });
+  }
   return record;
 }

@@ -1,11 +1,13 @@
-import type { Guard, GuardOutcome, StandardSchemaV1 } from '@agentguard/core';
+import type { Denial, Guard, GuardOutcome, StandardSchemaV1 } from '@agentguard/core';
 import { ToolMessage } from '@langchain/core/messages';
+import { Validator } from '@langchain/core/utils/json_schema';
 import { interrupt } from '@langchain/langgraph';
 import { createMiddleware } from 'langchain';
+import { decidedArgs } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { denialText, settle } from '../shared/outcome.js';
+import { adapterDenial, denialText, settle, unknownToolDenial } from '../shared/outcome.js';
 import { checkReject, type RejectFunction, refuseCall } from '../shared/refusals.js';
-import type { AnyGuardedTool } from '../shared/tools.js';
+import { type AnyGuardedTool, GUARDABLE_NAME } from '../shared/tools.js';
 
 /** Policy facts about one tool the middleware guards (LangChain tools do not carry them). */
 export interface GuardedToolFacts {
@@ -83,14 +85,61 @@ type Request = Parameters<NonNullable<Parameters<typeof createMiddleware>[0]['wr
 type Handler = Parameters<NonNullable<Parameters<typeof createMiddleware>[0]['wrapToolCall']>>[1];
 type HandlerResult = Awaited<ReturnType<Handler>>;
 
-// Accepts any value: used when a LangChain tool's schema is JSON Schema, which LangChain itself then checks.
-const passThrough: StandardSchemaV1 = {
-  '~standard': { version: 1, vendor: 'agentguard-langchain', validate: (value) => ({ value }) },
+type Invocable = {
+  readonly name: string;
+  readonly description?: unknown;
+  readonly schema?: unknown;
+  _call(arg: unknown, runManager?: unknown, config?: unknown): unknown;
+  call(arg: unknown, config?: unknown): unknown;
 };
 
+// A LangChain tool (tool(), DynamicStructuredTool, StructuredTool, DynamicTool) whose body can be reached
+// without LangChain parsing the input again.
+function isInvocable(tool: unknown): tool is Invocable {
+  const t = tool as Partial<Invocable> | null | undefined;
+  return typeof t?._call === 'function' && typeof t.call === 'function' && typeof t.name === 'string';
+}
+
 function isStandardSchema(value: unknown): value is StandardSchemaV1 {
-  const s = (value as { '~standard'?: { version?: unknown } } | null)?.['~standard'];
-  return typeof s === 'object' && s !== null && s.version === 1;
+  const s = (value as { '~standard'?: { version?: unknown; validate?: unknown } } | null)?.['~standard'];
+  return typeof s === 'object' && s !== null && s.version === 1 && typeof s.validate === 'function';
+}
+
+// A JSON Schema tool is validated by the guard with LangChain's own validator (@cfworker/json-schema, the
+// one its tools use, same draft), output = input: the guard validates once and audits invalid input.
+function jsonSchemaOf(schema: unknown): StandardSchemaV1 {
+  const validator = new Validator((typeof schema === 'object' && schema !== null ? schema : {}) as never);
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'agentguard-langchain',
+      validate: (value) => {
+        const result = validator.validate(value);
+        if (result.valid) return { value };
+        const issues = result.errors.slice(0, 20).map((e) => ({ message: `${e.keywordLocation}: ${e.error}` }));
+        return { issues: issues.length > 0 ? issues : [{ message: 'does not match the tool schema' }] };
+      },
+    },
+  };
+}
+
+/**
+ * The tool as it runs through the handler: the same tool (name, response format, callbacks), except that
+ * LangChain's parse of the input is skipped and its body gets `value`, the very value the guard decided on.
+ * Letting LangChain parse again would apply the schema a second time (a transform twice, defaults added
+ * after the decision) or run the body on something other than what was decided.
+ */
+function runningOn(tool: Invocable, value: unknown): Invocable {
+  const body = tool._call;
+  return Object.create(tool, {
+    // The empty JSON Schema accepts any input (a fresh object: the validator annotates the schema it is given).
+    schema: { value: {}, enumerable: true },
+    _call: {
+      value(this: Invocable, _parsed: unknown, runManager?: unknown, config?: unknown) {
+        return body.call(this, value, runManager, config);
+      },
+    },
+  }) as Invocable;
 }
 
 /**
@@ -118,56 +167,86 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
   const reject = checkReject(options.reject);
   // Calls that raised an interrupt: on resume LangGraph runs the node again, and they go straight to it.
   const awaiting = new Set<string>();
-  const facts = { ...(options.tools ?? {}) };
-  // One guarded tool per tool name; the handler of the call in flight is found by call id.
-  const guardedByName = new Map<string, AnyGuardedTool>();
-  const pending = new Map<string, (args: unknown) => Promise<HandlerResult>>();
+  const facts = new Map(Object.entries(options.tools ?? {}));
+  // One guarded tool per LangChain tool object; the handler of the call in flight is found by call id.
+  const guardedByTool = new WeakMap<object, AnyGuardedTool>();
+  const pending = new Map<string, { readonly tool: string; run(args: unknown): Promise<HandlerResult> }>();
 
-  function guardedFor(request: Request): AnyGuardedTool {
-    const name = request.toolCall.name;
-    const existing = guardedByName.get(name);
+  function guardedFor(tool: Invocable): AnyGuardedTool {
+    const existing = guardedByTool.get(tool);
     if (existing !== undefined) return existing;
-    const fact = Object.hasOwn(facts, name) ? facts[name] : undefined;
-    const schema = request.tool?.schema;
+    const name = tool.name;
+    const fact = facts.get(name);
     const created = guard.guard({
       name,
-      ...(typeof request.tool?.description === 'string' ? { description: request.tool.description } : {}),
-      schema: isStandardSchema(schema) ? passThroughOutput(schema) : passThrough,
+      ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
+      // The tool's own schema decides the value (its output is what is decided on and what runs).
+      schema: isStandardSchema(tool.schema) ? tool.schema : jsonSchemaOf(tool.schema),
       ...(fact?.tags === undefined ? {} : { tags: fact.tags }),
       ...(fact?.labels === undefined ? {} : { labels: fact.labels }),
       ...(fact?.timeoutMs === undefined ? {} : { timeoutMs: fact.timeoutMs }),
       ...(fact?.sensitive === undefined ? {} : { sensitive: fact.sensitive }),
       execute: (args, ctx) => {
         const run = pending.get(ctx.callId);
-        if (run === undefined) throw new Error(`no tool call ${ctx.callId} in flight`);
-        return run(args);
+        // The call in flight under this id must be of this very tool, or nothing runs.
+        if (run === undefined || run.tool !== name) throw new Error(`no call ${ctx.callId} of ${name} in flight`);
+        return run.run(args);
       },
-    });
-    guardedByName.set(name, created as AnyGuardedTool);
-    return created as AnyGuardedTool;
+    }) as AnyGuardedTool;
+    guardedByTool.set(tool, created);
+    return created;
+  }
+
+  // A refusal no guard decided (the call never reached one), as the model sees every refusal.
+  function refused(request: Request, callId: string, denial: Denial): HandlerResult {
+    const settled = settle({ ok: false, callId, denial }, normalized);
+    if (settled.ok) throw new Error('unreachable');
+    return new ToolMessage({
+      content: denialText(settled.denial),
+      tool_call_id: callId,
+      name: typeof request.toolCall.name === 'string' ? request.toolCall.name : '',
+      status: 'error',
+    }) as HandlerResult;
   }
 
   return createMiddleware({
     name: 'AgentGuard',
     wrapToolCall: async (request, handler) => {
       const callId = request.toolCall.id ?? crypto.randomUUID();
-      const guarded = guardedFor(request);
-      // LangChain applies the tool's schema itself when the handler invokes the tool, so the handler gets
-      // the raw arguments the guard validated and signed, not the schema's output.
-      pending.set(callId, async (args) =>
-        handler({ ...request, toolCall: { ...request.toolCall, args: args as Record<string, unknown> } }),
-      );
+      const name: unknown = request.toolCall.name;
+      const tool: unknown = request.tool;
+      // Fail closed before any guard: a name no guard can hold, a tool the agent does not have (or one that
+      // an earlier middleware swapped for another), a tool whose body cannot be run on the decided value.
+      if (typeof name !== 'string' || !GUARDABLE_NAME.test(name) || tool === undefined || tool === null) {
+        return refused(request, callId, unknownToolDenial(name, callId));
+      }
+      if (!isInvocable(tool) || tool.name !== name) {
+        const reason = `the tool named ${name} cannot be run by the guard (a tool(), DynamicStructuredTool or StructuredTool of that name is expected)`;
+        return refused(request, callId, adapterDenial(name, callId, reason));
+      }
+      // One call per id at a time: the guard's execute finds the handler by call id, so a second call under
+      // the same id (a model repeating an id in one turn) must never reach, or replace, the first one's.
+      if (pending.has(callId)) {
+        return refused(request, callId, adapterDenial(name, callId, `call id ${callId} is already in flight`));
+      }
+      const guarded = guardedFor(tool);
+      pending.set(callId, {
+        tool: name,
+        run: async (value) => handler({ ...request, tool: runningOn(tool, value) as never }),
+      });
       try {
         const args = request.toolCall.args;
         let outcome = awaiting.has(callId) ? undefined : await guarded.safeRun(args, { callId });
         if (approvals === 'interrupt' && (outcome === undefined || needsApproval(outcome))) {
           awaiting.add(callId);
           const denial = outcome?.ok === false ? outcome.denial : undefined;
+          // The arguments the decision was made on, which the human sees and the approval must bind.
+          const decided = decidedArgs(await guarded.check(args, { callId }), args);
           const ask: ApprovalInterrupt = {
             agentguard: 'approval_required',
-            tool: request.toolCall.name,
+            tool: name,
             callId,
-            args,
+            args: decided,
             reason: denial?.reason ?? 'the policy requires approval',
             ruleId: denial?.ruleId ?? null,
             policyHash: guard.policyHash,
@@ -179,13 +258,7 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
           if (no === undefined) {
             outcome = await guarded.safeRun(args, { callId, approval: answer });
           } else {
-            // The human said no: recorded as approval.refused (and the call id kept refused) by the guard.
-            const denial = await refuseCall({ guarded, reject }, args, {
-              callId,
-              ...(typeof no.message === 'string' ? { reason: no.message } : {}),
-              ...(no.approval === undefined ? {} : { approval: no.approval }),
-            });
-            outcome = { ok: false, callId, denial };
+            outcome = await refuseOutcome(guarded, args, callId, no);
           }
         }
         const settled = settle(outcome ?? (await guarded.safeRun(args, { callId })), normalized);
@@ -193,7 +266,7 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
         return new ToolMessage({
           content: denialText(settled.denial),
           tool_call_id: callId,
-          name: request.toolCall.name,
+          name,
           status: 'error',
         });
       } finally {
@@ -201,23 +274,34 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
       }
     },
   });
+
+  // The human said no: recorded as approval.refused (and the call id kept refused) by the guard. A refusal
+  // that cannot be recorded is still a refusal, reported with the guard's own Denial, never a raw error.
+  async function refuseOutcome(
+    guarded: AnyGuardedTool,
+    args: unknown,
+    callId: string,
+    no: RejectDecision,
+  ): Promise<GuardOutcome<unknown>> {
+    try {
+      const denial = await refuseCall({ guarded, reject }, args, {
+        callId,
+        ...(typeof no.message === 'string' ? { reason: no.message } : {}),
+        ...(no.approval === undefined ? {} : { approval: no.approval }),
+      });
+      return { ok: false, callId, denial };
+    } catch (error) {
+      const denial = (error as { denial?: Denial } | null)?.denial;
+      if (denial !== undefined && typeof denial === 'object') return { ok: false, callId, denial };
+      return {
+        ok: false,
+        callId,
+        denial: adapterDenial(guarded.name, callId, 'the refusal could not be recorded', 'ERR_AUDIT_FAILED'),
+      };
+    }
+  }
 }
 
 function needsApproval(outcome: GuardOutcome<unknown>): boolean {
   return !outcome.ok && outcome.denial.code === 'ERR_APPROVAL_REQUIRED';
-}
-
-// Validates with the tool's schema but hands on the input unchanged (LangChain parses it again on invoke).
-function passThroughOutput(schema: StandardSchemaV1): StandardSchemaV1 {
-  return {
-    '~standard': {
-      version: 1,
-      vendor: schema['~standard'].vendor,
-      validate: async (value) => {
-        const result = await schema['~standard'].validate(value);
-        return result.issues === undefined ? { value } : result;
-      },
-      ...(schema['~standard'].jsonSchema === undefined ? {} : { jsonSchema: schema['~standard'].jsonSchema }),
-    },
-  } as StandardSchemaV1;
 }

@@ -144,15 +144,96 @@ describe('guardMcpClient against a real MCP server (SDK v1, in-memory transport)
       .map((l) => JSON.parse(l) as { type: string; data?: { envelope?: unknown } })
       .find((r) => r.type === 'call.requested');
     expect(requested?.data?.envelope).toBeDefined();
-    // a tool with its own schema needs the identity to sign the parsed arguments: it fails closed without it
-    const schemaTools = guardMcpClient(c.client, {
+    // a tool schema that leaves the arguments as received: the guard's envelope binds them, forwarded as is
+    const sameArgs = guardMcpClient(c.client, {
       guard: c.fx.guard,
       tools: { add: { schema: z.object({ a: z.number(), b: z.number() }) } },
     });
-    const failed = await schemaTools.callTool({ name: 'add', arguments: { a: 1, b: 1 } });
+    expect((await sameArgs.callTool({ name: 'add', arguments: { a: 1, b: 1 } })).content[0]?.text).toBe('2');
+    expect(c.runs()).toBe(2);
+    // one whose output differs (here: a default) needs the identity to sign what is sent: fails closed without it
+    const schemaTools = guardMcpClient(c.client, {
+      guard: c.fx.guard,
+      tools: { add: { schema: z.object({ a: z.number(), b: z.number().default(1) }) } },
+    });
+    const failed = await schemaTools.callTool({ name: 'add', arguments: { a: 1 } });
     expect(failed.isError).toBe(true);
     expect(JSON.parse(failed.content[0]?.text ?? '').reason).toContain('pass "identity"');
-    expect(c.runs()).toBe(1);
+    expect(c.runs()).toBe(2);
     await c.close();
+  });
+});
+
+describe('createMcpCallVerifier: what runs is what was verified, and what the client is told', () => {
+  it("never forwards the verifier's own reason (a replay store's error) to the client; onRefused gets it", async () => {
+    const seen: string[] = [];
+    const verifier = createMcpCallVerifier({
+      trust: createTrustStore([trusted.id]),
+      replayCache: {
+        checkAndRemember: () => {
+          throw new Error('connect ECONNREFUSED redis://admin:SECRET-PW@10.0.0.7:6379');
+        },
+      },
+      onRefused: (_denial, verification) => seen.push(verification.reason),
+    });
+    let runs = 0;
+    const handler = verifier.wrap('echo', async () => {
+      runs++;
+      return { content: [] };
+    });
+    const result = (await handler({ text: 'hi' }, { _meta: { [CALL_META_KEY]: await envelopeFor() } })) as {
+      content: { text: string }[];
+    };
+    expect(result.content[0]?.text).not.toContain('SECRET');
+    expect(result.content[0]?.text).toContain('ERR_REPLAY_CACHE_UNAVAILABLE');
+    expect(seen[0]).toContain('SECRET-PW');
+    expect(runs).toBe(0);
+  });
+
+  it('hands the handler the deep-frozen copy it verified, and refuses arguments that are not plain JSON', async () => {
+    const verifier = createMcpCallVerifier({ trust: createTrustStore([trusted.id]) });
+    const got: unknown[] = [];
+    const handler = verifier.wrap('echo', async (args: unknown) => {
+      got.push(args);
+      return { content: [] };
+    });
+    const given = { text: 'hi' };
+    await handler(given, { _meta: { [CALL_META_KEY]: await envelopeFor() } });
+    expect(got[0]).toEqual(given);
+    expect(got[0]).not.toBe(given);
+    expect(Object.isFrozen(got[0])).toBe(true);
+    const dated = (await handler({ text: new Date(0) } as never, {
+      _meta: { [CALL_META_KEY]: await envelopeFor(trusted, 'echo', { text: '1970-01-01T00:00:00.000Z' }) },
+    })) as { isError?: boolean };
+    expect(dated.isError).toBe(true);
+    expect(got).toHaveLength(1);
+  });
+
+  it('refuses a call when the server schema changes the arguments before the handler (SDK v1 validates first)', async () => {
+    const fx = createFixture();
+    let runs = 0;
+    const server = new McpServer({ name: 'defaults', version: '1.0.0' });
+    const verifier = createMcpCallVerifier({ trust: createTrustStore([fx.identity.id]) });
+    server.registerTool(
+      'add',
+      { description: 'Adds', inputSchema: { a: z.number(), b: z.number().default(100) } },
+      verifier.wrap('add', async ({ a, b }: { a: number; b: number }) => {
+        runs++;
+        return { content: [{ type: 'text' as const, text: String(a + b) }] };
+      }) as never,
+    );
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverTransport);
+    const client = new Client({ name: 'c', version: '1.0.0' });
+    await client.connect(clientTransport);
+    const guarded = guardMcpClient(client as unknown as McpClientLike, { guard: fx.guard });
+    // the client's guard decided on { a: 1 }; the handler would get { a: 1, b: 100 }: refused, never run
+    const refused = await guarded.callTool({ name: 'add', arguments: { a: 1 } });
+    expect(refused.isError).toBe(true);
+    expect(refused.content[0]?.text).toContain('ERR_ARGS_MISMATCH');
+    expect(runs).toBe(0);
+    expect((await guarded.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).content[0]?.text).toBe('3');
+    expect(runs).toBe(1);
+    await client.close();
   });
 });

@@ -24,7 +24,10 @@ export type PinStatus = 'pinned' | 'same' | 'changed';
 export interface ToolPins {
   /**
    * Pins `definition` if its name was never seen (`'pinned'`); otherwise compares: `'same'`, or
-   * `'changed'`, in which case the new definition is held until {@link ToolPins.approve}.
+   * `'changed'`, in which case the new definition is held until {@link ToolPins.approve}. A new name that
+   * differs from a pinned one only by case, Unicode compatibility form or invisible characters (`Search`
+   * next to a pinned `search`: a tool shadowing another) is not pinned on sight either: it is held as
+   * `'changed'` until approved.
    */
   observe(definition: McpToolDefinition): PinStatus;
   /** The pin of `name`, if any. */
@@ -60,6 +63,17 @@ export function pinOf(definition: McpToolDefinition): ToolPin {
   return Object.freeze({ name: definition.name, description, schemaHash, hash });
 }
 
+// Invisible code points (zero-width space, joiners, variation selectors, BOM...) a model cannot see.
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/**
+ * @internal The form under which two tool names look alike to a model: Unicode compatibility form (NFKC),
+ * case folded, invisible characters dropped. `search`, `Search`, `ｓｅａｒｃｈ` and `sea\u200Brch` share it.
+ */
+export function nameSkeleton(name: string): string {
+  return name.normalize('NFKC').replace(IGNORABLE, '').toLowerCase().normalize('NFKC');
+}
+
 function digest(value: unknown): string {
   return `sha256:${sha256Hex(new TextEncoder().encode(canonicalize(value)))}`;
 }
@@ -80,17 +94,32 @@ function digest(value: unknown): string {
 export function createToolPins(initial: readonly ToolPin[] = []): ToolPins {
   const pins = new Map<string, ToolPin>();
   const held = new Map<string, ToolPin>();
+  // Skeleton -> the pinned names that have it, so a look-alike of a pinned name is caught on sight.
+  const skeletons = new Map<string, Set<string>>();
+  function setPin(pin: ToolPin): void {
+    pins.set(pin.name, pin);
+    const key = nameSkeleton(pin.name);
+    const names = skeletons.get(key) ?? new Set<string>();
+    names.add(pin.name);
+    skeletons.set(key, names);
+  }
+  if (!Array.isArray(initial)) throw new TypeError('"initial" expected ToolPin[]');
   for (const pin of initial) {
     if (typeof pin?.name !== 'string' || typeof pin.hash !== 'string')
       throw new TypeError('"initial" expected ToolPin[]');
-    pins.set(pin.name, Object.freeze({ ...pin }));
+    setPin(Object.freeze({ ...pin }));
   }
   return Object.freeze({
     observe(definition: McpToolDefinition): PinStatus {
       const next = pinOf(definition);
       const current = pins.get(next.name);
       if (current === undefined) {
-        pins.set(next.name, next);
+        // A new name looking like a pinned one (a shadowing tool) waits for a human, as a changed one does.
+        if (skeletons.has(nameSkeleton(next.name))) {
+          held.set(next.name, next);
+          return 'changed';
+        }
+        setPin(next);
         return 'pinned';
       }
       if (current.hash === next.hash) {
@@ -106,7 +135,7 @@ export function createToolPins(initial: readonly ToolPin[] = []): ToolPins {
     approve(name: string): boolean {
       const next = held.get(name);
       if (next === undefined) return false;
-      pins.set(name, next);
+      setPin(next);
       held.delete(name);
       return true;
     },

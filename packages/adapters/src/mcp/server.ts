@@ -1,20 +1,25 @@
 import {
+  ATTESTATION_ERROR_CODES,
+  type AttestationErrorCode,
+  bindArgs,
+  type CallClaims,
   type CallVerification,
   type CallVerifierOptions,
   createCallVerifier,
-  type CallClaims,
 } from '@agentguard/attestation';
 import type { Denial } from '@agentguard/core';
-import { denialText } from '../shared/outcome.js';
+import { adapterDenial, boundText, denialText, textOf } from '../shared/outcome.js';
 import { CALL_META_KEY } from './meta.js';
 
 /** Options of {@link createMcpCallVerifier}: whose envelopes to accept, clock skew, replay cache. */
 export interface McpCallVerifierOptions extends CallVerifierOptions {
   /**
-   * Called with each refusal (for logging or an audit log of the server's own).
+   * Called with each refusal (for logging or an audit log of the server's own): the Denial the client
+   * gets, and the verifier's own result, whose `reason` may hold detail kept from the client (e.g. why a
+   * replay cache failed).
    * @default none
    */
-  readonly onRefused?: (denial: Denial) => void;
+  readonly onRefused?: (denial: Denial, verification: { readonly code: string; readonly reason: string }) => void;
 }
 
 /** A `tools/call` error result carrying the Denial JSON (a type alias, so it fits the SDKs' result types). */
@@ -23,12 +28,18 @@ export type McpRefusal = {
   readonly isError: true;
 };
 
-/** A tool handler that also receives the verified claims of the call. */
+/**
+ * A tool handler that also receives the verified claims of the call. Its `args` are a deep-frozen copy of
+ * the arguments the SDK handed over, the very value whose digest was checked against the envelope.
+ */
 export type VerifiedHandler<A, X, R> = (args: A, extra: X, claims: CallClaims) => R | Promise<R>;
 
 /** Verifies the call envelopes MCP clients send in `_meta` (see {@link createMcpCallVerifier}). */
 export interface McpCallVerifier {
-  /** Verifies the envelope in the request's `_meta` against `tool` and `args`. Never throws. */
+  /**
+   * Verifies the envelope in the request's `_meta` against `tool` and `args` (checked on a copy taken
+   * first; arguments that are not plain JSON are refused). Never throws.
+   */
   verify(tool: string, args: unknown, extra: unknown): Promise<CallVerification>;
   /**
    * Wraps a tool handler (`McpServer.registerTool` callback, SDK v1 or v2): it runs only for a call whose
@@ -48,8 +59,29 @@ function metaOf(extra: unknown): Record<string, unknown> | undefined {
 function requestIdOf(extra: unknown): string {
   const e = extra as { requestId?: unknown; mcpReq?: { id?: unknown } } | null | undefined;
   const id = e?.requestId ?? e?.mcpReq?.id;
-  return typeof id === 'string' || typeof id === 'number' ? `mcp-request-${id}` : 'unverified';
+  return typeof id === 'string' || typeof id === 'number' ? `mcp-request-${boundText(String(id), 128)}` : 'unverified';
 }
+
+// What the client (and its model) is told per code: fixed text, never the verifier's own reason, which can
+// carry a replay store's or a thrown error's message (an address, a credential in a connection string).
+const EXPLAINED: Readonly<Partial<Record<AttestationErrorCode, string>>> = {
+  ERR_ENVELOPE_MALFORMED: 'no valid call envelope in _meta',
+  ERR_ENVELOPE_TOO_LARGE: 'the call envelope is too large',
+  ERR_ENVELOPE_PAYLOAD_TYPE: 'the call envelope has another payload type',
+  ERR_KEY_UNTRUSTED: 'the signer is not trusted by this server',
+  ERR_SIGNATURE_INVALID: 'the signature does not verify',
+  ERR_STATEMENT_INVALID: 'the signed statement is not a valid call statement',
+  ERR_AGENT_MISMATCH: 'the statement names another agent than its signer',
+  ERR_ENVELOPE_EXPIRED: 'the call envelope has expired',
+  ERR_ENVELOPE_NOT_YET_VALID: 'the call envelope is not valid yet',
+  ERR_ENVELOPE_VALIDITY_TOO_LONG: 'the call envelope is valid for too long',
+  ERR_ARGS_MISMATCH: 'the arguments are not the ones signed (a server schema with defaults or transforms?)',
+  ERR_ARGS_INVALID: 'the arguments are not plain JSON',
+  ERR_TOOL_MISMATCH: 'the call envelope names another tool',
+  ERR_CALL_ID_MISMATCH: 'the call envelope names another call id',
+  ERR_REPLAY: 'this call envelope was already used',
+  ERR_REPLAY_CACHE_UNAVAILABLE: 'the server cannot check replays now',
+};
 
 /**
  * Creates the server side of zero trust across the MCP process boundary: a verifier of the signed call
@@ -57,7 +89,8 @@ function requestIdOf(extra: unknown): string {
  * replay cache on by default. A server using it trusts no caller it cannot verify.
  *
  * Arguments are bound by digest to what the client signed, so they are checked as the handler receives
- * them: a server schema that adds defaults or transforms makes calls fail closed.
+ * them (after the SDK applied the tool's schema), on a deep-frozen copy that is then what the handler gets:
+ * a server schema that adds defaults, strips keys or transforms makes calls fail closed.
  *
  * @param options - see {@link McpCallVerifierOptions}; `trust` lists the agents allowed to call.
  * @returns a frozen {@link McpCallVerifier}.
@@ -74,40 +107,55 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
   if (onRefused !== undefined && typeof onRefused !== 'function')
     throw new TypeError('"onRefused" expected a function');
 
-  async function verify(tool: string, args: unknown, extra: unknown): Promise<CallVerification> {
+  // Copy, then verify the copy, then run the handler on that same copy: the value checked against the
+  // envelope is the value the handler gets (the SDK has already applied the tool's schema, so this is the
+  // schema's output; a schema adding defaults or transforming arguments makes them differ from what the
+  // client signed, and the call is refused).
+  async function check(
+    tool: string,
+    args: unknown,
+    extra: unknown,
+  ): Promise<{ verification: CallVerification; args?: unknown }> {
     const envelope = metaOf(extra)?.[CALL_META_KEY];
-    if (envelope === undefined)
-      return { ok: false, code: 'ERR_ENVELOPE_MALFORMED', reason: 'no signed call envelope in _meta' };
-    try {
-      return await verifier.verify(envelope, { args: args ?? {}, expectedTool: tool });
-    } catch (error) {
-      // Fail closed: a verifier failure is a refusal, never a pass.
+    if (envelope === undefined) {
       return {
-        ok: false,
-        code: 'ERR_ENVELOPE_MALFORMED',
-        reason: error instanceof Error ? error.message : String(error),
+        verification: { ok: false, code: 'ERR_ENVELOPE_MALFORMED', reason: 'no signed call envelope in _meta' },
       };
+    }
+    let bound: { args: unknown; digest: string };
+    try {
+      bound = bindArgs(args ?? {});
+    } catch {
+      const reason = 'the arguments the handler would get are not plain JSON';
+      return { verification: { ok: false, code: 'ERR_ARGS_MISMATCH', reason } };
+    }
+    try {
+      const verification = await verifier.verify(envelope, { argsDigest: bound.digest, expectedTool: tool });
+      return { verification, args: bound.args };
+    } catch (error) {
+      // Fail closed: a verifier failure is a refusal, never a pass. Only its code is kept, never its message.
+      const code = (error as { code?: unknown } | null)?.code;
+      const named = (ATTESTATION_ERROR_CODES as readonly unknown[]).includes(code)
+        ? (code as AttestationErrorCode)
+        : 'ERR_ENVELOPE_MALFORMED';
+      const detail = boundText(error instanceof Error ? textOf(error.message) : textOf(error), 300);
+      return { verification: { ok: false, code: named, reason: `the envelope could not be verified: ${detail}` } };
     }
   }
 
   return Object.freeze({
-    verify,
+    verify: async (tool: string, args: unknown, extra: unknown) => (await check(tool, args, extra)).verification,
     wrap<A, X, R>(tool: string, handler: VerifiedHandler<A, X, R>) {
       if (typeof handler !== 'function') throw new TypeError('"handler" expected a function');
       return async (args: A, extra: X): Promise<R | McpRefusal> => {
-        const check = await verify(tool, args, extra);
-        if (check.ok) return handler(args, extra, check.claims);
-        const denial: Denial = Object.freeze({
-          agentguard: 'refused',
-          outcome: 'denied',
-          code: 'ERR_ENVELOPE_REJECTED',
-          reason: `call envelope rejected (${check.code}): ${check.reason}`,
-          tool,
-          callId: requestIdOf(extra),
-          ruleId: null,
-        });
+        const checked = await check(tool, args, extra);
+        const verification = checked.verification;
+        if (verification.ok) return handler(checked.args as A, extra, verification.claims);
+        const explained = EXPLAINED[verification.code] ?? 'the call envelope could not be verified';
+        const reason = `call envelope rejected (${verification.code}): ${explained}`;
+        const denial = adapterDenial(tool, requestIdOf(extra), reason, 'ERR_ENVELOPE_REJECTED');
         try {
-          onRefused?.(denial);
+          onRefused?.(denial, { code: verification.code, reason: verification.reason });
         } catch {
           // An observer's error must not change the refusal.
         }

@@ -2,7 +2,7 @@ import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
 import { createApproval } from '@agentguard/policy';
-import { Agent, run, setTracingDisabled } from '@openai/agents';
+import { Agent, RunState, run, setTracingDisabled } from '@openai/agents';
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -61,6 +61,7 @@ function setup() {
       functionCall('delete_user', { id: 'u1' }, { callId: 'd1' }),
     ],
     [assistantMessage('done')],
+    [assistantMessage('done again')],
   ]);
   const agent = new Agent({ name: 'payer', instructions: 'pay', model, tools });
   return { agent, model, ran, signed, sink };
@@ -108,5 +109,16 @@ describe('toAgentsTools({ approve }): require_approval through needsApproval and
     expect(signed).toEqual([]);
     expect(ran).toEqual([]);
     expect(toolOutputs(model).get('p1')).toBe('refused by a human');
+  });
+
+  it('an approved state resumed twice gets no second signature: the tool runs once', async () => {
+    const { agent, ran, signed } = setup();
+    const first = await run(agent, 'go');
+    for (const item of first.interruptions) first.state.approve(item);
+    const saved = first.state.toString();
+    await run(agent, await RunState.fromString(agent, saved));
+    await run(agent, await RunState.fromString(agent, saved));
+    expect(signed).toEqual(['p1']);
+    expect(ran).toEqual(['INV-1']);
   });
 });

@@ -1,5 +1,5 @@
 import { type FunctionTool, tool } from '@openai/agents';
-import { type ApproveFunction, askApprove, checkApprove } from '../shared/approvals.js';
+import { type ApproveFunction, askApprove, checkApprove, createAskedOnce, decidedArgs } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
 import { settle, settledText } from '../shared/outcome.js';
 import { checkReject, type RejectFunction, register } from '../shared/refusals.js';
@@ -65,6 +65,7 @@ export function toAgentsTool(guarded: AnyGuardedTool, options?: AgentsToolOption
   const normalized = normalizeAdapterOptions(options);
   const approve = checkApprove(options?.approve);
   const reject = checkReject(options?.reject);
+  const asked = createAskedOnce();
   const created = tool({
     name: guarded.name,
     description: guarded.description ?? '',
@@ -76,9 +77,12 @@ export function toAgentsTool(guarded: AnyGuardedTool, options?: AgentsToolOption
       : {
           needsApproval: async (_context: unknown, input: unknown, callId?: string) => {
             if (callId === undefined) return false; // no id to bind an approval to: the guard decides alone
-            const decision = await guarded.check(parseArguments(input), { callId });
-            if (decision.effect !== 'require_approval') return false; // a denial flows as the tool result
-            return true;
+            try {
+              // A denial flows as the tool result; only what the policy sends to a human interrupts.
+              return (await guarded.check(parseArguments(input), { callId })).effect === 'require_approval';
+            } catch {
+              return false; // no human step: execute then runs the guard, which refuses without an approval
+            }
           },
         }),
     execute: async (input, _context, details) => {
@@ -89,12 +93,13 @@ export function toAgentsTool(guarded: AnyGuardedTool, options?: AgentsToolOption
         // The SDK runs a call that needs approval only after state.approve(); ask again rather than remember,
         // so a run resumed from serialized state in another process is handled the same (the guard keeps
         // the decision under the call id, so limits are still counted once).
+        // Asked once per call id: a state resumed twice gets no second signature.
         const decision = await guarded.check(args, { callId });
-        if (decision.effect === 'require_approval') {
+        if (decision.effect === 'require_approval' && asked.first(callId)) {
           approval = await askApprove(approve, {
             callId,
             tool: guarded.name,
-            args,
+            args: decidedArgs(decision, args),
             reason: decision.reason,
             ruleId: decision.ruleId,
           });

@@ -1,6 +1,6 @@
 import type { GuardOutcome } from '@agentguard/core';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { settle, settledText, unknownToolDenial } from '../shared/outcome.js';
+import { adapterDenial, settle, settledText, textOf, unknownToolDenial } from '../shared/outcome.js';
 import { type AnyGuardedTool, indexTools, parseArguments } from '../shared/tools.js';
 
 /** A tool call of a Chat Completions assistant message (`ChatCompletionMessageToolCall`). */
@@ -73,13 +73,33 @@ export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?:
   const byName = indexTools(tools);
   const normalized = normalizeAdapterOptions(options);
 
-  async function run(name: string, args: unknown, callId: string): Promise<string> {
-    const tool = byName.get(name);
+  async function run(name: unknown, args: unknown, callId: string): Promise<string> {
+    // A Map lookup by the exact name: `constructor`, `__proto__` or a look-alike finds no tool.
+    const tool = typeof name === 'string' ? byName.get(name) : undefined;
     const outcome: GuardOutcome<unknown> =
       tool === undefined
         ? { ok: false, callId, denial: unknownToolDenial(name, callId) }
         : await tool.safeRun(parseArguments(args), { callId });
     return settledText(settle(outcome, normalized));
+  }
+
+  // A call id given twice in one batch is refused after its first call: its records would mix with the
+  // first call's, and the model could not tell which answer is which.
+  function runBatch<C>(
+    calls: readonly C[],
+    idOf: (call: C) => unknown,
+    one: (call: C, callId: string) => Promise<string>,
+  ): Promise<string>[] {
+    const seen = new Set<string>();
+    return calls.map(async (call) => {
+      const id = idOf(call);
+      if (typeof id !== 'string' || id.length === 0 || seen.has(id)) {
+        const denial = adapterDenial('', id, 'a tool call needs its own call id (missing or given twice in one batch)');
+        return settledText(settle({ ok: false, callId: textOf(id), denial }, normalized));
+      }
+      seen.add(id);
+      return one(call, id);
+    });
   }
 
   return Object.freeze<ToolDispatcher>({
@@ -88,31 +108,37 @@ export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?:
       const calls = Array.isArray(message)
         ? (message as readonly ChatCompletionsToolCall[])
         : ((message as { tool_calls?: readonly ChatCompletionsToolCall[] | null }).tool_calls ?? []);
-      return Promise.all(
-        calls.map(async (call) => ({
-          role: 'tool' as const,
-          tool_call_id: call.id,
-          content:
+      const contents = await Promise.all(
+        runBatch(
+          calls,
+          (call) => call?.id,
+          (call, callId) =>
             call.type === 'function' && call.function !== undefined
-              ? await run(call.function.name, call.function.arguments, call.id)
-              : settledText(
-                  settle({ ok: false, callId: call.id, denial: unknownToolDenial(call.type, call.id) }, normalized),
+              ? run(call.function.name, call.function.arguments, callId)
+              : Promise.resolve(
+                  settledText(settle({ ok: false, callId, denial: unknownToolDenial(call.type, callId) }, normalized)),
                 ),
-        })),
+        ),
       );
+      return calls.map((call, i) => ({ role: 'tool' as const, tool_call_id: call?.id, content: contents[i] ?? '' }));
     },
     async responses(output) {
       const items = Array.isArray(output)
         ? (output as readonly ResponsesOutputItem[])
         : (output as { output: readonly ResponsesOutputItem[] }).output;
-      const calls = items.filter((item) => item.type === 'function_call' && typeof item.call_id === 'string');
-      return Promise.all(
-        calls.map(async (item) => ({
-          type: 'function_call_output' as const,
-          call_id: item.call_id as string,
-          output: await run(typeof item.name === 'string' ? item.name : '', item.arguments, item.call_id as string),
-        })),
+      const calls = items.filter((item) => item?.type === 'function_call' && typeof item.call_id === 'string');
+      const outputs = await Promise.all(
+        runBatch(
+          calls,
+          (item) => item.call_id,
+          (item, callId) => run(item.name, item.arguments, callId),
+        ),
       );
+      return calls.map((item, i) => ({
+        type: 'function_call_output' as const,
+        call_id: item.call_id as string,
+        output: outputs[i] ?? '',
+      }));
     },
   });
 }

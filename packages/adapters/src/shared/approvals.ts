@@ -48,3 +48,40 @@ export async function askApprove(
     return null;
   }
 }
+
+/**
+ * @internal The arguments a decision was made on, as an approval must bind them: the guard decides on its
+ * schema's output (what the tool will run with), which may differ from what the model sent (defaults,
+ * stripped keys, transforms). `check()` reports that value as `args`; a guard that does not (an older core)
+ * decided on the arguments as received, which is then `received`.
+ */
+export function decidedArgs(check: object, received: unknown): unknown {
+  return Object.hasOwn(check, 'args') ? (check as { readonly args?: unknown }).args : received;
+}
+
+/** How many call ids an adapter tool remembers having asked `approve` for (oldest forgotten first). */
+const MAX_ASKED = 10_000;
+
+/**
+ * @internal Remembers the call ids `approve` was asked to sign, so that a framework running the same call
+ * again (a client replaying an approved `tool-approval-response`, a resumed state given twice) never gets
+ * a second signature: the guard then refuses it with `ERR_APPROVAL_REQUIRED`. Per adapter tool, in memory:
+ * an app that rebuilds its tools per request must make `approve` itself refuse a call id it already signed.
+ */
+export interface AskedOnce {
+  /** Marks `callId` as asked; `false` when it already was. */
+  first(callId: string): boolean;
+}
+
+/** @internal See {@link AskedOnce}. */
+export function createAskedOnce(max: number = MAX_ASKED): AskedOnce {
+  const asked = new Set<string>();
+  return Object.freeze({
+    first(callId: string): boolean {
+      if (asked.has(callId)) return false;
+      if (asked.size >= max) asked.delete(asked.values().next().value as string);
+      asked.add(callId);
+      return true;
+    },
+  });
+}

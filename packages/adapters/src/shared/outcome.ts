@@ -1,4 +1,4 @@
-import { type Denial, GuardError, type GuardOutcome } from '@agentguard/core';
+import { type Denial, type DenialOutcome, GuardError, type GuardErrorCode, type GuardOutcome } from '@agentguard/core';
 import type { NormalizedAdapterOptions } from './options.js';
 
 /** @internal A settled call: the tool's value, or the denial the model is to see. */
@@ -31,7 +31,11 @@ export function resultText(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      return textOf(value);
+    }
   }
 }
 
@@ -40,18 +44,72 @@ export function settledText(settled: Settled<unknown>): string {
   return settled.ok ? resultText(settled.value) : denialText(settled.denial);
 }
 
+/** @internal Longest reason an adapter's own Denial carries (the guard bounds its own); cut with a marker. */
+export const MAX_ADAPTER_REASON_CHARS = 512;
+const MAX_NAME_CHARS = 128;
+const CUT = '… [truncated]';
+
+/** @internal `text` cut to `max` characters (never splitting a surrogate pair), with a visible marker. */
+export function boundText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - CUT.length);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}${CUT}`;
+}
+
+/**
+ * @internal A value from a framework or model as text, without running any of its code (a name or id may be
+ * anything: an object whose `toString` throws must not turn a refusal into a crash).
+ */
+export function textOf(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'undefined':
+      return '';
+    default:
+      return value === null ? 'null' : `[${typeof value}]`;
+  }
+}
+
+function boundedString(value: unknown, max: number): string {
+  return boundText(textOf(value), max);
+}
+
+/**
+ * @internal The one constructor of the Denials an adapter makes itself, for calls no guard answers (an
+ * unknown tool, a name no guard can hold, a duplicate call id, a server refusing an envelope). Its reason is
+ * built only from our own text and bounded names, never from an error's message, and bounded; every other
+ * Denial comes from the guard and is forwarded as it is.
+ */
+export function adapterDenial(
+  tool: unknown,
+  callId: unknown,
+  reason: string,
+  code: GuardErrorCode = 'ERR_POLICY_DENIED',
+  outcome: DenialOutcome = 'denied',
+): Denial {
+  return Object.freeze({
+    agentguard: 'refused',
+    outcome,
+    code,
+    reason: boundText(reason, MAX_ADAPTER_REASON_CHARS),
+    tool: boundedString(tool, MAX_NAME_CHARS),
+    callId: boundedString(callId, MAX_NAME_CHARS * 2),
+    ruleId: null,
+  });
+}
+
 /**
  * @internal A denial for a call no guarded tool answers (fail closed: an unknown tool never runs). Not
  * audited, since no guard owns it; the framework's own loop would otherwise fail on it anyway.
  */
-export function unknownToolDenial(tool: string, callId: string): Denial {
-  return Object.freeze({
-    agentguard: 'refused',
-    outcome: 'denied',
-    code: 'ERR_POLICY_DENIED',
-    reason: `no guarded tool named ${JSON.stringify(tool.slice(0, 128))}`,
-    tool: tool.slice(0, 128),
-    callId,
-    ruleId: null,
-  });
+export function unknownToolDenial(tool: unknown, callId: unknown): Denial {
+  const name = boundedString(tool, MAX_NAME_CHARS);
+  return adapterDenial(name, callId, `no guarded tool named ${JSON.stringify(name)}`);
 }

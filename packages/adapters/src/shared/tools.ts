@@ -6,6 +6,12 @@ import type { GuardedTool } from '@agentguard/core';
 export type AnyGuardedTool = GuardedTool<never, unknown>;
 
 /**
+ * @internal The names a guard accepts (`checkSpec` of `@agentguard/core`): a name outside them can never be a
+ * guarded tool, so a call naming one is refused, and an MCP server's tool named so is never offered.
+ */
+export const GUARDABLE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/**
  * @internal Indexes guarded tools by name, refusing duplicates (a model's call must reach one tool only).
  * @throws TypeError when a tool is not a guarded tool or two tools share a name.
  */
