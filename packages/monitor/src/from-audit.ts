@@ -21,7 +21,8 @@ const defaultSideEffect = (labels: readonly string[]) =>
 /**
  * Maps audit records (from `readLog(text).records` of @agentguard/audit, which checks the chain)
  * to sessions: every `call.requested` record becomes one call with its (redacted) arguments, in log
- * order. Results are not in audit logs (only their digest), so `result` is null.
+ * order, with the record's `ts` as the call's time. Results are not in audit logs (only their
+ * digest), so `result` is null.
  *
  * @param records - records of one or more logs.
  * @param options - see {@link FromAuditOptions}.
@@ -43,11 +44,13 @@ export function sessionsFromAudit(records: readonly AuditRecord[], options: From
       s = { id, agent: record.agent, calls: [] };
       sessions.set(id, s);
     }
+    const at = Date.parse(record.ts);
     s.calls.push({
       tool: record.tool,
       args: args as Record<string, unknown>,
       sideEffect: isSideEffect(labels),
       result: null,
+      ...(Number.isFinite(at) ? { at } : {}),
     });
   }
   return [...sessions.values()];
