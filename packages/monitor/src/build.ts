@@ -19,8 +19,16 @@ export function argLength(value: unknown, cap = 1 << 30, depth: number = SCAN_LI
   if (value === null || typeof value !== 'object') return 1;
   if (depth <= 0) return cap;
   let n = 0;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) {
-    n += argLength(item, cap - n, depth - 1) + 1;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      n += argLength(item, cap - n, depth - 1) + 1;
+      if (n >= cap) return cap;
+    }
+    return n;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    n += argLength((value as Record<string, unknown>)[key], cap - n, depth - 1) + 1;
     if (n >= cap) return cap;
   }
   return n;

@@ -112,6 +112,23 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
   for (const [name, agent] of Object.entries(parseProfile(profile).agents)) agents.set(name, compileAgent(agent));
   const rates = createRateTracker();
 
+  // Argument sizes against the longest seen, per top-level name; at most SCAN_LIMITS.nodes names
+  // are looked at (args that are not an object count as one argument named '').
+  function sizeChecks(lengths: ReadonlyMap<string, number>, args: unknown, raise: Raise): void {
+    const record = args !== null && typeof args === 'object' && !Array.isArray(args);
+    const entries = record ? (args as Record<string, unknown>) : { '': args };
+    let seen = 0;
+    for (const key in entries) {
+      if (!Object.hasOwn(entries, key)) continue;
+      if (++seen > SCAN_LIMITS.nodes) break;
+      const bound = Math.max(opts.sizeFloor, (lengths.get(key) ?? 0) * opts.sizeFactor);
+      const len = argLength(entries[key], SCAN_LIMITS.totalChars);
+      if (len > bound) {
+        raise('size.args', `/${key} at most ${bound} long`, len >= SCAN_LIMITS.totalChars ? `${len}+` : `${len}`);
+      }
+    }
+  }
+
   function timeChecks(p: CompiledAgent, perWindow: number | undefined, call: DetectorCall, raise: Raise): void {
     const at = call.at as number;
     if (!Number.isFinite(at)) return;
@@ -185,14 +202,7 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
         if (n > tool.maxPerSession * opts.burstFactor) {
           raise('rate.burst', `at most ${tool.maxPerSession * opts.burstFactor} calls per session`, `call ${n}`);
         }
-        for (const key in call.args) {
-          const max = tool.argLength.get(key) ?? 0;
-          const bound = Math.max(opts.sizeFloor, max * opts.sizeFactor);
-          const len = argLength(call.args[key], SCAN_LIMITS.totalChars);
-          if (len > bound) {
-            raise('size.args', `/${key} at most ${bound} long`, len >= SCAN_LIMITS.totalChars ? `${len}+` : `${len}`);
-          }
-        }
+        sizeChecks(tool.argLength, call.args, raise);
         if (call.at !== undefined && p.timed >= opts.minTimedCalls) timeChecks(p, tool.perWindow, call, raise);
       }
       if (call.sideEffect) {
