@@ -37,7 +37,10 @@ describe('profile properties', () => {
       fc.asyncProperty(sessionsArb, fc.integer(), async (raw, seed) => {
         const profile = learnProfile(toSessions(raw));
         let s = seed;
-        const rnd = () => ((s = (s * 1103515245 + 12345) | 0) >>> 0) / 2 ** 32;
+        const rnd = () => {
+          s = (s * 1103515245 + 12345) | 0;
+          return (s >>> 0) / 2 ** 32;
+        };
         const shuffled = shuffleKeys(JSON.parse(JSON.stringify(profile)), rnd);
         expect(contentHash(shuffled)).toBe(contentHash(profile));
         const signed = await signProfile(profile, operator);

@@ -18,7 +18,11 @@ export const sessionsArb = fc.array(
   }),
   { minLength: 1, maxLength: 8 },
 );
-export function toSessions(raw: fc.infer<typeof sessionsArb>): MonitorSession[] {
+/** A value of {@link sessionsArb}. */
+export type RawSessions = typeof sessionsArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** Turns generated sessions into monitor sessions (`send*` and `post` have side effects). */
+export function toSessions(raw: RawSessions): MonitorSession[] {
   return raw.map((s, i) => ({
     id: `s${i}`,
     agent: s.agent,
