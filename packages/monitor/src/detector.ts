@@ -207,8 +207,10 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
       }
       if (call.sideEffect) {
         if (w['flow.unknown'] > 0) flowCheck(p, state, call.tool, raise);
+        const reported = new Set<string>(); // one alert per value, however often the args repeat it
         const complete = scanJson(call.args, (v) => {
-          if (state.grounded.has(v.key) || p.values.has(v.key)) return;
+          if (state.grounded.has(v.key) || p.values.has(v.key) || reported.has(v.key)) return;
+          reported.add(v.key);
           const from = state.inText.get(v.key);
           raise(
             'value.ungrounded',
