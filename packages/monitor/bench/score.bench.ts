@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BenchResult } from '../../../.config/bench-kit.js';
-import { createDetector, type DetectorCall, learnProfile, parseCorpus } from '../src/index.js';
+import { createDetector, type DetectorCall, learnProfile, parseCorpus, SCAN_LIMITS } from '../src/index.js';
 
 const dir = new URL('../test/datasets/agentdojo-traces/', import.meta.url).pathname;
 
@@ -81,5 +81,26 @@ export async function run(): Promise<BenchResult[]> {
       opsPerSec: 1e9 / percentile(observeNs, 0.5),
       note: `p50 ${(percentile(observeNs, 0.5) / 1000).toFixed(2)} µs, p99 ${(percentile(observeNs, 0.99) / 1000).toFixed(2)} µs`,
     },
+    hostile(detector),
   ];
+}
+
+/** Worst case the scan bounds allow: a side-effect call whose args fill SCAN_LIMITS with text built to make a scanner backtrack. */
+function hostile(detector: ReturnType<typeof createDetector>): BenchResult {
+  const chunk = `${'a'.repeat(60)}.${'b'.repeat(60)}@${'c-'.repeat(30)} +4${'1 '.repeat(9)}`;
+  const body = chunk.repeat(Math.ceil(SCAN_LIMITS.stringChars / chunk.length)).slice(0, SCAN_LIMITS.stringChars);
+  const args = { to: 'x@y.example.com', a: body, b: body, c: body, d: body };
+  const ns: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t0 = process.hrtime.bigint();
+    detector.score({ agent: 'workspace', session: `hostile-${i}`, tool: 'send_email', args, sideEffect: true });
+    if (i > 4) ns.push(Number(process.hrtime.bigint() - t0));
+  }
+  ns.sort((a, b) => a - b);
+  const p50 = percentile(ns, 0.5);
+  return {
+    name: 'detector.score, hostile 256 KiB side-effect args (worst case)',
+    opsPerSec: 1e9 / p50,
+    note: `p50 ${(p50 / 1e6).toFixed(2)} ms per call: the cost ceiling the scan bounds set`,
+  };
 }

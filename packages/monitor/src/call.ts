@@ -9,6 +9,11 @@ export interface MonitorCall {
   readonly args: Readonly<Record<string, unknown>>;
   /** True when the tool changes state or sends data out (the `egress` / `writes:*` labels of a guarded tool). */
   readonly sideEffect: boolean;
+  /**
+   * When the call was made, in milliseconds since the epoch, if known (an audit record's `ts`; a live
+   * guard's clock). The detector never reads a clock itself: time features use this, or stay silent.
+   */
+  readonly at?: number;
 }
 
 /** A call with what came back, once it has run. */

@@ -6,6 +6,10 @@ export const ALERT_FEATURES = Object.freeze([
   'transition.unknown',
   'rate.burst',
   'size.args',
+  'args.unscanned',
+  'flow.unknown',
+  'rate.window',
+  'time.unusual',
 ] as const);
 
 /** One of {@link ALERT_FEATURES}. */
@@ -15,7 +19,8 @@ export type AlertFeature = (typeof ALERT_FEATURES)[number];
 export interface DetectorOptions {
   /**
    * Weight each feature adds to a call's score when it fires.
-   * @default { 'agent.unknown': 1, 'tool.unknown': 0.5, 'value.ungrounded': 1, 'transition.unknown': 0.25, 'rate.burst': 0.5, 'size.args': 0.5 }
+   * A weight of 0 turns a feature off (it is not computed).
+   * @default {@link DEFAULT_WEIGHTS}
    */
   readonly weights?: Partial<Readonly<Record<AlertFeature, number>>>;
   /** A call whose score reaches this is flagged. @default 1 */
@@ -28,6 +33,8 @@ export interface DetectorOptions {
   readonly sizeFloor?: number;
   /** Sessions kept at once; the least recently used is dropped beyond this. @default 10000 */
   readonly maxSessions?: number;
+  /** `time.unusual` and `rate.window` need at least this many timed calls of the agent in the profile. @default 50 */
+  readonly minTimedCalls?: number;
 }
 
 /** {@link DetectorOptions} with every default filled in. */
@@ -38,7 +45,10 @@ export interface NormalisedDetectorOptions {
   readonly sizeFactor: number;
   readonly sizeFloor: number;
   readonly maxSessions: number;
+  readonly minTimedCalls: number;
 }
+
+const FLOW_WEIGHT = 0.25;
 
 /** The default feature weights. */
 export const DEFAULT_WEIGHTS: Readonly<Record<AlertFeature, number>> = Object.freeze({
@@ -49,6 +59,13 @@ export const DEFAULT_WEIGHTS: Readonly<Record<AlertFeature, number>> = Object.fr
   'transition.unknown': 0.25,
   'rate.burst': 0.5,
   'size.args': 0.5,
+  // Fail closed: a side-effect call whose arguments are too large or deep to check for destinations.
+  'args.unscanned': 1,
+  'flow.unknown': FLOW_WEIGHT,
+  // Time features cannot be measured on the corpus (it has no call times): kept below the threshold,
+  // so alone they record an alert with evidence but never flag a call.
+  'rate.window': 0.5,
+  'time.unusual': 0.25,
 });
 
 function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
@@ -83,5 +100,6 @@ export function normaliseDetectorOptions(options: DetectorOptions = {}): Normali
     sizeFactor: positive('sizeFactor', options.sizeFactor, 4),
     sizeFloor: positive('sizeFloor', options.sizeFloor, 256),
     maxSessions: positive('maxSessions', options.maxSessions, 10_000, true),
+    minTimedCalls: positive('minTimedCalls', options.minTimedCalls, 50, true),
   });
 }

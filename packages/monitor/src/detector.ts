@@ -5,8 +5,11 @@ import {
   type NormalisedDetectorOptions,
   normaliseDetectorOptions,
 } from './detector-options.js';
-import { type AgentProfile, argLength, type Profile, SESSION_START } from './profile.js';
-import { scanJson } from './values.js';
+import { argLength } from './build.js';
+import { type CompiledAgent, compileAgent, shortList } from './compiled.js';
+import { parseProfile, type Profile, SESSION_START } from './profile.js';
+import { createRateTracker } from './rate.js';
+import { SCAN_LIMITS, scanJson } from './values.js';
 
 /** The evidence for one alert: which feature fired, what the profile expected, what was seen. */
 export interface Alert {
@@ -50,17 +53,6 @@ export interface Detector {
   readonly options: NormalisedDetectorOptions;
 }
 
-interface CompiledTool {
-  readonly sideEffect: boolean;
-  readonly maxPerSession: number;
-  readonly argLength: ReadonlyMap<string, number>;
-}
-interface CompiledAgent {
-  readonly tools: ReadonlyMap<string, CompiledTool>;
-  readonly transitions: ReadonlyMap<string, ReadonlySet<string>>;
-  readonly values: ReadonlySet<string>;
-  readonly toolList: string;
-}
 interface SessionState {
   readonly agent: string;
   readonly profile: CompiledAgent | undefined;
@@ -70,27 +62,30 @@ interface SessionState {
   readonly grounded: Set<string>;
   /** Values seen only inside free text of an earlier result, with the tool that returned it. */
   readonly inText: Map<string, string>;
+  /** Read (no side effect) tools called so far, for data-flow checks. */
+  readonly reads: Set<string>;
 }
 
 const NONE: Verdict = Object.freeze({ score: 0, flagged: false, alerts: Object.freeze([]) as readonly Alert[] });
 
-function compile(agent: AgentProfile): CompiledAgent {
-  const tools = new Map<string, CompiledTool>();
-  for (const [name, t] of Object.entries(agent.tools)) {
-    tools.set(name, {
-      sideEffect: t.sideEffect,
-      maxPerSession: t.maxPerSession,
-      argLength: new Map(Object.entries(t.argLength)),
-    });
-  }
-  const transitions = new Map<string, ReadonlySet<string>>();
-  for (const [from, row] of Object.entries(agent.transitions)) transitions.set(from, new Set(Object.keys(row)));
-  const values = new Set<string>();
-  for (const [kind, list] of Object.entries(agent.values)) for (const v of list) values.add(`${kind}:${v}`);
-  for (const [kind, list] of Object.entries(agent.environment)) for (const v of list) values.add(`${kind}:${v}`);
-  const names = [...tools.keys()];
-  const toolList = names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} tools)` : names.join(', ');
-  return { tools, transitions, values, toolList };
+type Raise = (feature: AlertFeature, expected: string, seen: string) => void;
+
+// Read private data -> egress: every read tool called earlier in this session must have been seen
+// before this side-effect tool in some learned session. Silent when the profile has no flows (one
+// learned without side-effect calls).
+function flowCheck(p: CompiledAgent, state: SessionState, sink: string, raise: Raise): void {
+  if (p.flows.size === 0 || state.reads.size === 0) return;
+  const known = p.flows.get(sink);
+  const unseen: string[] = [];
+  for (const r of state.reads) if (!(known?.has(r) ?? false)) unseen.push(r);
+  if (unseen.length === 0) return;
+  raise(
+    'flow.unknown',
+    known === undefined || known.size === 0
+      ? `no read before ${sink}`
+      : `reads seen before ${sink}: ${shortList([...known])}`,
+    `${shortList(unseen)} -> ${sink}`,
+  );
 }
 
 /**
@@ -101,7 +96,7 @@ function compile(agent: AgentProfile): CompiledAgent {
  * @param profile - a profile (from `learnProfile`, or `verifySignedProfile(...).profile`).
  * @param options - weights, threshold and bounds; see {@link DetectorOptions}.
  * @returns a {@link Detector}.
- * @throws RangeError on bad options.
+ * @throws MonitorError `ERR_MONITOR_PROFILE_INVALID` when `profile` is not a profile; RangeError on bad options.
  * @example
  * ```ts
  * const detector = createDetector(profile);
@@ -114,7 +109,43 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
   const opts = normaliseDetectorOptions(options);
   const w = opts.weights;
   const agents = new Map<string, CompiledAgent>();
-  for (const [name, agent] of Object.entries(profile.agents)) agents.set(name, compile(agent));
+  for (const [name, agent] of Object.entries(parseProfile(profile).agents)) agents.set(name, compileAgent(agent));
+  const rates = createRateTracker();
+
+  // Argument sizes against the longest seen, per top-level name; at most SCAN_LIMITS.nodes names
+  // are looked at (args that are not an object count as one argument named '').
+  function sizeChecks(lengths: ReadonlyMap<string, number>, args: unknown, raise: Raise): void {
+    const record = args !== null && typeof args === 'object' && !Array.isArray(args);
+    const entries = record ? (args as Record<string, unknown>) : { '': args };
+    let seen = 0;
+    for (const key in entries) {
+      if (!Object.hasOwn(entries, key)) continue;
+      if (++seen > SCAN_LIMITS.nodes) break;
+      const bound = Math.max(opts.sizeFloor, (lengths.get(key) ?? 0) * opts.sizeFactor);
+      const len = argLength(entries[key], SCAN_LIMITS.totalChars);
+      if (len > bound) {
+        raise('size.args', `/${key} at most ${bound} long`, len >= SCAN_LIMITS.totalChars ? `${len}+` : `${len}`);
+      }
+    }
+  }
+
+  function timeChecks(p: CompiledAgent, perWindow: number | undefined, call: DetectorCall, raise: Raise): void {
+    const at = call.at as number;
+    if (!Number.isFinite(at)) return;
+    if (w['time.unusual'] > 0) {
+      const hour = new Date(at).getUTCHours();
+      if ((p.hours[hour] ?? 0) === 0) {
+        const seen = p.hours.flatMap((n, h) => (n > 0 ? [h] : []));
+        raise('time.unusual', `calls in UTC hours ${shortList(seen.map(String), 24)}`, `a call at ${hour}:00 UTC`);
+      }
+    }
+    if (w['rate.window'] > 0 && perWindow !== undefined) {
+      const limit = perWindow * opts.burstFactor;
+      const n = rates.hit(call.agent, call.tool, at, p.windowMs, limit);
+      if (n > limit)
+        raise('rate.window', `at most ${limit} calls of ${call.tool} in ${p.windowMs / 1000} s`, `${n} calls`);
+    }
+  }
   const sessions = new Map<string, SessionState>();
 
   function open(id: string, start: SessionStart): SessionState {
@@ -125,6 +156,7 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
       counts: new Map(),
       grounded: new Set(),
       inText: new Map(),
+      reads: new Set(),
     };
     if (typeof start.prompt === 'string') scanJson(start.prompt, (v) => state.grounded.add(v.key));
     sessions.delete(id);
@@ -148,6 +180,7 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
     let alerts: Alert[] | undefined;
     let total = 0;
     const raise = (feature: AlertFeature, expected: string, seen: string) => {
+      if (w[feature] === 0) return; // off
       alerts ??= [];
       alerts.push({ feature, expected, seen });
       total += w[feature];
@@ -169,17 +202,15 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
         if (n > tool.maxPerSession * opts.burstFactor) {
           raise('rate.burst', `at most ${tool.maxPerSession * opts.burstFactor} calls per session`, `call ${n}`);
         }
-        for (const key in call.args) {
-          const max = tool.argLength.get(key) ?? 0;
-          const len = argLength(call.args[key]);
-          if (len > opts.sizeFloor && len > max * opts.sizeFactor) {
-            raise('size.args', `/${key} at most ${Math.max(opts.sizeFloor, max * opts.sizeFactor)} long`, `${len}`);
-          }
-        }
+        sizeChecks(tool.argLength, call.args, raise);
+        if (call.at !== undefined && p.timed >= opts.minTimedCalls) timeChecks(p, tool.perWindow, call, raise);
       }
       if (call.sideEffect) {
-        scanJson(call.args, (v) => {
-          if (state.grounded.has(v.key) || p.values.has(v.key)) return;
+        if (w['flow.unknown'] > 0) flowCheck(p, state, call.tool, raise);
+        const reported = new Set<string>(); // one alert per value, however often the args repeat it
+        const complete = scanJson(call.args, (v) => {
+          if (state.grounded.has(v.key) || p.values.has(v.key) || reported.has(v.key)) return;
+          reported.add(v.key);
           const from = state.inText.get(v.key);
           raise(
             'value.ungrounded',
@@ -189,6 +220,15 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
               : `${v.key}, seen only inside text returned by ${from}`,
           );
         });
+        if (!complete) {
+          raise(
+            'args.unscanned',
+            `arguments within ${SCAN_LIMITS.totalChars} characters, ${SCAN_LIMITS.nodes} nodes, depth ${SCAN_LIMITS.depth}`,
+            'arguments too large or deep to check every value',
+          );
+        }
+      } else {
+        state.reads.add(call.tool);
       }
     }
     if (alerts === undefined) return NONE;

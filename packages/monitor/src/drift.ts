@@ -7,6 +7,7 @@ function entries(agent: string, p: AgentProfile): Set<string> {
     for (const to of Object.keys(row)) out.add(`t:${agent}:${from}>${to}`);
   for (const [kind, list] of Object.entries(p.values)) for (const v of list) out.add(`v:${agent}:${kind}:${v}`);
   for (const [kind, list] of Object.entries(p.environment)) for (const v of list) out.add(`e:${agent}:${kind}:${v}`);
+  for (const [sink, sources] of Object.entries(p.flows)) for (const s of sources) out.add(`f:${agent}:${s}>${sink}`);
   return out;
 }
 
@@ -17,7 +18,7 @@ function allEntries(p: Profile): Set<string> {
 }
 
 /**
- * How far a profile moved: the entries (agents, tools, transitions, known values) added or removed,
+ * How far a profile moved: the entries (agents, tools, transitions, known values, data flows) added or removed,
  * divided by the entries of `before` (at least 1). 0 is unchanged; 0.25 means a quarter as many
  * entries came or went as there were. A bound on it stops a poisoner from teaching a profile a new
  * normal in one step.

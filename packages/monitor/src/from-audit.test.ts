@@ -35,13 +35,22 @@ describe('learning from audit logs', () => {
         id: agent.id,
         agent: agent.id,
         calls: [
-          { tool: 'get_ticket', args: { id: 'T-1' }, sideEffect: false, result: null },
-          { tool: 'reply', args: { to: 'user@corp.example.com' }, sideEffect: true, result: null },
+          { tool: 'get_ticket', args: { id: 'T-1' }, sideEffect: false, result: null, at: expect.any(Number) },
+          {
+            tool: 'reply',
+            args: { to: 'user@corp.example.com' },
+            sideEffect: true,
+            result: null,
+            at: expect.any(Number),
+          },
         ],
       },
     ]);
+    expect(Math.abs((sessions[0]?.calls[0]?.at ?? 0) - Date.now())).toBeLessThan(3_600_000);
     const profile = learnProfile(sessions);
     expect(profile.agents[agent.id]?.values.email).toEqual(['user@corp.example.com']);
+    expect(profile.agents[agent.id]?.timing.calls).toBe(2);
+    expect(profile.agents[agent.id]?.flows).toEqual({ reply: ['get_ticket'] });
     const d = createDetector(profile);
     expect(
       d.score({ agent: agent.id, tool: 'reply', args: { to: 'user@corp.example.com' }, sideEffect: true }).flagged,

@@ -21,34 +21,55 @@ const defaultSideEffect = (labels: readonly string[]) =>
 /**
  * Maps audit records (from `readLog(text).records` of @agentguard/audit, which checks the chain)
  * to sessions: every `call.requested` record becomes one call with its (redacted) arguments, in log
- * order. Results are not in audit logs (only their digest), so `result` is null.
+ * order, with the record's `ts` as the call's time. Results are not in audit logs (only their
+ * digest), so `result` is null.
  *
  * @param records - records of one or more logs.
  * @param options - see {@link FromAuditOptions}.
  * @returns sessions, in order of first appearance.
  */
 export function sessionsFromAudit(records: readonly AuditRecord[], options: FromAuditOptions = {}): MonitorSession[] {
-  const isSideEffect = options.isSideEffect ?? defaultSideEffect;
   const sessions = new Map<string, { id: string; agent: string; calls: ObservedCall[] }>();
   for (const record of records) {
-    if (record.type !== 'call.requested') continue;
-    const data = record.data ?? {};
-    const id =
-      options.sessionOf?.(record as AuditRecord & { type: 'call.requested' }) ??
-      (typeof data.session === 'string' ? data.session : record.agent);
-    const args = data.args !== null && typeof data.args === 'object' && !Array.isArray(data.args) ? data.args : {};
-    const labels = Array.isArray(data.labels) ? data.labels.filter((l): l is string => typeof l === 'string') : [];
-    let s = sessions.get(id);
+    const found = callOfRecord(record, options);
+    if (found === undefined || record.type === 'checkpoint') continue;
+    let s = sessions.get(found.session);
     if (s === undefined) {
-      s = { id, agent: record.agent, calls: [] };
-      sessions.set(id, s);
+      s = { id: found.session, agent: record.agent, calls: [] };
+      sessions.set(found.session, s);
     }
-    s.calls.push({
+    s.calls.push(found.call);
+  }
+  return [...sessions.values()];
+}
+
+/**
+ * The call a `call.requested` record stands for, and its session; undefined for any other record.
+ *
+ * @param record - one audit record.
+ * @param options - see {@link FromAuditOptions}.
+ */
+export function callOfRecord(
+  record: AuditRecord,
+  options: FromAuditOptions = {},
+): { session: string; call: ObservedCall } | undefined {
+  if (record.type !== 'call.requested') return undefined;
+  const isSideEffect = options.isSideEffect ?? defaultSideEffect;
+  const data = record.data ?? {};
+  const session =
+    options.sessionOf?.(record as AuditRecord & { type: 'call.requested' }) ??
+    (typeof data.session === 'string' ? data.session : record.agent);
+  const args = data.args !== null && typeof data.args === 'object' && !Array.isArray(data.args) ? data.args : {};
+  const labels = Array.isArray(data.labels) ? data.labels.filter((l): l is string => typeof l === 'string') : [];
+  const at = Date.parse(record.ts);
+  return {
+    session,
+    call: {
       tool: record.tool,
       args: args as Record<string, unknown>,
       sideEffect: isSideEffect(labels),
       result: null,
-    });
-  }
-  return [...sessions.values()];
+      ...(Number.isFinite(at) ? { at } : {}),
+    },
+  };
 }

@@ -7,7 +7,7 @@ export {
   type MonitorSession,
 } from './call.js';
 export { sessionsFromAudit, type FromAuditOptions } from './from-audit.js';
-export { VALUE_KINDS, type ValueKind } from './values.js';
+export { SCAN_LIMITS, VALUE_KINDS, type ValueKind } from './values.js';
 export {
   parseProfile,
   ProfileSchema,
@@ -16,6 +16,8 @@ export {
   type Profile,
   type AgentProfile,
   type ToolStats,
+  type Timing,
+  RATE_WINDOW_MS,
 } from './profile.js';
 export { learnProfile, type LearnOptions, type AlertDecision } from './learn.js';
 export { profileDrift } from './drift.js';

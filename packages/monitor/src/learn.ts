@@ -1,6 +1,7 @@
 import type { MonitorSession } from './call.js';
 import { MonitorError } from './errors.js';
-import { buildProfile, type Profile } from './profile.js';
+import { buildProfile } from './build.js';
+import type { Profile } from './profile.js';
 
 /** What to do with sessions in the learning window that raised alerts. */
 export type AlertDecision = 'refuse' | 'exclude' | 'include';

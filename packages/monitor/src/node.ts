@@ -1,6 +1,7 @@
 /**
- * Node-bound helpers of `@agentguard/monitor`: file digests for attestation, and the file-to-file
- * `evaluate` that `agentguard profile evaluate --train --sessions --out` wraps.
+ * Node-bound helpers of `@agentguard/monitor`: file digests for attestation, the file-to-file
+ * `evaluate` that `agentguard profile evaluate --train --sessions --out` wraps, and the live-log
+ * follower that `agentguard monitor <log> [--profile]` wraps.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { sha256Hex } from '@agentguard/identity';
@@ -9,6 +10,15 @@ import type { DetectorOptions } from './detector-options.js';
 import { evaluateSessions, formatPredictions, type Prediction } from './evaluate.js';
 import { learnProfile } from './learn.js';
 import type { Profile } from './profile.js';
+
+export {
+  followLog,
+  type FollowOptions,
+  type FollowEvent,
+  type LogFollower,
+  type LogPosition,
+} from './follow.js';
+export { createSummary, type AgentSummary, type SummaryTable } from './summary.js';
 
 /**
  * Digests files (lockfile, entry files) for `attest`.

@@ -1,0 +1,194 @@
+import type { MonitorSession, ObservedCall } from './call.js';
+import {
+  type AgentProfile,
+  PROFILE_FORMAT,
+  PROFILE_VERSION,
+  type Profile,
+  RATE_WINDOW_MS,
+  SESSION_START,
+} from './profile.js';
+import { scanJson, SCAN_LIMITS, VALUE_KINDS } from './values.js';
+
+/**
+ * How long a top-level argument is, as the detector measures it: characters of strings plus one per
+ * other leaf and per member, walked no deeper than `SCAN_LIMITS.depth` and counted no further than
+ * `cap` (the caller only compares it with a bound).
+ */
+export function argLength(value: unknown, cap = 1 << 30, depth: number = SCAN_LIMITS.depth): number {
+  if (typeof value === 'string') return Math.min(value.length, cap);
+  if (value === null || typeof value !== 'object') return 1;
+  if (depth <= 0) return cap;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      n += argLength(item, cap - n, depth - 1) + 1;
+      if (n >= cap) return cap;
+    }
+    return n;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    n += argLength((value as Record<string, unknown>)[key], cap - n, depth - 1) + 1;
+    if (n >= cap) return cap;
+  }
+  return n;
+}
+
+type Tally = { count: number; sessions: number; sideEffect: boolean; max: number; len: Map<string, number> };
+interface AgentAcc {
+  sessions: number;
+  calls: number;
+  tools: Map<string, Tally>;
+  transitions: Map<string, Map<string, number>>;
+  values: Map<string, Set<string>>;
+  environment: Map<string, Set<string>>;
+  flows: Map<string, Set<string>>;
+  hours: number[];
+  times: Map<string, number[]>;
+}
+
+function addTo<K, V>(m: Map<K, Set<V>>, key: K, value: V): void {
+  let set = m.get(key);
+  if (set === undefined) {
+    set = new Set();
+    m.set(key, set);
+  }
+  set.add(value);
+}
+
+function newAgent(): AgentAcc {
+  return {
+    sessions: 0,
+    calls: 0,
+    tools: new Map(),
+    transitions: new Map(),
+    values: new Map(),
+    environment: new Map(),
+    flows: new Map(),
+    hours: Array.from({ length: 24 }, () => 0),
+    times: new Map(),
+  };
+}
+
+function learnCall(acc: AgentAcc, call: ObservedCall, n: number, prev: string, reads: ReadonlySet<string>): void {
+  acc.calls++;
+  let tool = acc.tools.get(call.tool);
+  if (tool === undefined) {
+    tool = { count: 0, sessions: 0, sideEffect: call.sideEffect, max: 0, len: new Map() };
+    acc.tools.set(call.tool, tool);
+  }
+  tool.count++;
+  tool.sideEffect ||= call.sideEffect;
+  if (n === 1) tool.sessions++;
+  tool.max = Math.max(tool.max, n);
+  for (const [key, value] of Object.entries(call.args)) {
+    tool.len.set(key, Math.max(tool.len.get(key) ?? 0, argLength(value)));
+  }
+  let row = acc.transitions.get(prev);
+  if (row === undefined) {
+    row = new Map();
+    acc.transitions.set(prev, row);
+  }
+  row.set(call.tool, (row.get(call.tool) ?? 0) + 1);
+  if (call.sideEffect) {
+    if (!acc.flows.has(call.tool)) acc.flows.set(call.tool, new Set());
+    for (const r of reads) addTo(acc.flows, call.tool, r);
+  }
+  scanJson(call.args, (v) => addTo(acc.values, v.kind, v.key.slice(v.kind.length + 1)));
+  if (call.result !== null && call.result !== undefined) {
+    scanJson(call.result, (v) => addTo(acc.environment, v.kind, v.key.slice(v.kind.length + 1)));
+  }
+  if (call.at !== undefined && Number.isFinite(call.at)) {
+    const hour = new Date(call.at).getUTCHours();
+    acc.hours[hour] = (acc.hours[hour] ?? 0) + 1;
+    const list = acc.times.get(call.tool);
+    if (list === undefined) acc.times.set(call.tool, [call.at]);
+    else list.push(call.at);
+  }
+}
+
+/** Most timestamps of one list inside any window of `windowMs` (two pointers over the sorted list). */
+function mostInWindow(times: number[], windowMs: number): number {
+  times.sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < times.length; hi++) {
+    while ((times[hi] as number) - (times[lo] as number) >= windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+const byKey = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+function finish(acc: AgentAcc): AgentProfile {
+  const kinds = (m: Map<string, Set<string>>) =>
+    Object.fromEntries(VALUE_KINDS.map((k) => [k, [...(m.get(k) ?? [])].sort()])) as AgentProfile['values'];
+  return {
+    sessions: acc.sessions,
+    calls: acc.calls,
+    tools: Object.fromEntries(
+      byKey(acc.tools).map(([name, t]) => [
+        name,
+        {
+          count: t.count,
+          sessions: t.sessions,
+          sideEffect: t.sideEffect,
+          maxPerSession: t.max,
+          argLength: Object.fromEntries(byKey(t.len)),
+        },
+      ]),
+    ),
+    transitions: Object.fromEntries(
+      byKey(acc.transitions).map(([from, row]) => [from, Object.fromEntries(byKey(row))]),
+    ),
+    values: kinds(acc.values),
+    environment: kinds(acc.environment),
+    flows: Object.fromEntries(byKey(acc.flows).map(([sink, sources]) => [sink, [...sources].sort()])),
+    timing: {
+      calls: acc.hours.reduce((a, b) => a + b, 0),
+      hours: acc.hours,
+      windowMs: RATE_WINDOW_MS,
+      perWindow: Object.fromEntries(
+        byKey(acc.times).map(([tool, times]) => [tool, mostInWindow(times, RATE_WINDOW_MS)]),
+      ),
+    },
+  };
+}
+
+/**
+ * Learns a profile from sessions (benign ones: see `learnProfile` in learn.ts for the alert decision).
+ * Tools, arguments, order, side-effect flags and call times are what an audit log keeps; results,
+ * when present (a corpus), add the values the agent's environment returned.
+ *
+ * @param sessions - the sessions to learn from.
+ * @param learned - the `learned` block to record.
+ * @returns a profile, with every list sorted so its canonical hash is stable.
+ */
+export function buildProfile(sessions: readonly MonitorSession[], learned: Profile['learned']): Profile {
+  const agents = new Map<string, AgentAcc>();
+  for (const session of sessions) {
+    let acc = agents.get(session.agent);
+    if (acc === undefined) {
+      acc = newAgent();
+      agents.set(session.agent, acc);
+    }
+    acc.sessions++;
+    const perSession = new Map<string, number>();
+    const reads = new Set<string>();
+    let prev = SESSION_START;
+    for (const call of session.calls) {
+      const n = (perSession.get(call.tool) ?? 0) + 1;
+      perSession.set(call.tool, n);
+      learnCall(acc, call, n, prev, reads);
+      if (!call.sideEffect) reads.add(call.tool);
+      prev = call.tool;
+    }
+  }
+  return {
+    format: PROFILE_FORMAT,
+    version: PROFILE_VERSION,
+    learned,
+    agents: Object.fromEntries(byKey(agents).map(([agent, acc]) => [agent, finish(acc)])),
+  };
+}
