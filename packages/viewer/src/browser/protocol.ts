@@ -1,0 +1,18 @@
+import type { InclusionResult, VerifyRequest, VerifyResult } from '../session.js';
+
+/** Page to worker. */
+export type ToWorker =
+  | ({ readonly kind: 'verify' } & VerifyRequest)
+  | { readonly kind: 'prove'; readonly line: number };
+
+/** Worker to page. */
+export type FromWorker =
+  | { readonly kind: 'progress'; readonly checked: number; readonly total: number }
+  | ({
+      readonly kind: 'done';
+      readonly ms: number;
+      /** The text of the first bad line, to show it (empty when none). */
+      readonly badLine: string;
+    } & VerifyResult)
+  | { readonly kind: 'proof'; readonly result: InclusionResult }
+  | { readonly kind: 'error'; readonly message: string };
