@@ -115,6 +115,15 @@ const OUTCOMES: Record<string, CallOutcome> = {
   'call.invalid': 'invalid',
 };
 
+/** `error` as the guard records it: `{ code, message }` (message already redacted), or a string. */
+function errorText(error: unknown): string | undefined {
+  if (typeof error === 'string') return error;
+  if (!isObj(error)) return undefined;
+  const message = str(error.message);
+  const code = str(error.code);
+  return message === undefined ? code : code === undefined ? message : `${code}: ${message}`;
+}
+
 function absorb(call: Draft, type: string, data: Obj): void {
   call.agentName ??= str(data.agentName);
   call.session ??= str(data.session) ?? str(data.sessionId);
@@ -129,7 +138,7 @@ function absorb(call: Draft, type: string, data: Obj): void {
   const outcome = OUTCOMES[type];
   if (outcome !== undefined) {
     call.outcome = outcome;
-    if (outcome !== 'completed') call.reason = str(data.reason) ?? str(data.error) ?? call.reason;
+    if (outcome !== 'completed') call.reason = str(data.reason) ?? errorText(data.error) ?? call.reason;
   }
   if (type === 'approval.requested') call.approval ??= 'requested';
   if (type === 'approval.granted' || type === 'approval.refused') {

@@ -84,6 +84,8 @@ function onWorker(message: FromWorker): void {
   } else if (message.kind === 'done') {
     byId('progress').hidden = true;
     timeline = message.timeline;
+    // The report exactly as verifyLog gave it, for scripts and tests that read the page.
+    document.body.dataset.report = JSON.stringify(message.report);
     showVerdict(message.report, message.ms, message.badLine);
     showAlerts(message.timeline.alerts);
     fillFilterOptions(message.timeline);
