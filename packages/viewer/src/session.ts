@@ -1,6 +1,5 @@
 import { type LogReport, readLog, recordLeaf, verifyInclusion, verifyLog } from '@agentguard/audit';
 import { toHex } from '@agentguard/identity';
-import { buildTimeline, type Timeline } from './timeline.js';
 
 /** What the page asks the verifier (in its worker) to check. */
 export interface VerifyRequest {
@@ -12,10 +11,9 @@ export interface VerifyRequest {
   readonly checkpoint?: string;
 }
 
-/** The verifier's answer: `verifyLog`'s own report, unchanged, and the records gathered for display. */
+/** The verifier's answer: `verifyLog`'s own report, unchanged. */
 export interface VerifyResult {
   readonly report: LogReport;
-  readonly timeline: Timeline;
 }
 
 /** An RFC 9162 inclusion proof of one record in the tree its latest checkpoint signs, checked. */
@@ -42,12 +40,12 @@ export function decodeLog(bytes: Uint8Array): string {
 }
 
 /**
- * Verifies a log with `@agentguard/audit`'s `verifyLog` (nothing else decides the verdict) and gathers
- * its records for display. Runs inside the page's Web Worker; also callable anywhere else.
+ * Verifies a log's bytes with `@agentguard/audit`'s `verifyLog` (nothing else decides the verdict).
+ * Runs inside the page's Web Worker; also callable anywhere else.
  *
  * @param request - see {@link VerifyRequest}.
  * @param onProgress - called every 10,000 lines and at the end.
- * @returns the report and the timeline.
+ * @returns the report, and the text it was computed on.
  * @throws TypeError when `trust` holds something other than Ed25519 did:key strings (as `verifyLog`).
  * @example
  * ```ts
@@ -64,7 +62,7 @@ export function verifyForView(
     ...(request.checkpoint === undefined || request.checkpoint.trim() === '' ? {} : { checkpoint: request.checkpoint }),
     ...(onProgress === undefined ? {} : { onProgress }),
   });
-  return { report, timeline: buildTimeline(text, report), text };
+  return { report, text };
 }
 
 /**

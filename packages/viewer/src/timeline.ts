@@ -148,7 +148,8 @@ function absorb(call: Draft, type: string, data: Obj): void {
 }
 
 function alertText(type: string, data: Obj): string {
-  if (type === 'gap') return `gap: ${typeof data.missed === 'number' ? `${data.missed} record(s) lost` : 'records lost'}`;
+  if (type === 'gap')
+    return `gap: ${typeof data.missed === 'number' ? `${data.missed} record(s) lost` : 'records lost'}`;
   if (type === 'mode.changed') return `mode changed${str(data.mode) === undefined ? '' : ` to ${str(data.mode)}`}`;
   return `log recovered${str(data.reason) === undefined ? '' : `: ${str(data.reason)}`}`;
 }
@@ -157,10 +158,11 @@ function alertText(type: string, data: Obj): string {
  * Gathers a log's records into calls (by `callId`) and alerts, each marked with the status its lines
  * have under `report`. This is presentation only: the verdict is `report`, from `verifyLog`; lines are
  * read here with plain `JSON.parse`, and a line that does not parse is skipped (it is already the bad
- * line, or after it).
+ * line, or after it). The page builds it in a second worker while the first verifies, then marks it
+ * with {@link markTimeline}.
  *
  * @param text - the log as JSON Lines, exactly as verified.
- * @param report - the verdict `verifyLog` gave for `text`.
+ * @param report - the verdict `verifyLog` gave for `text`; without it every line is `unverified`.
  * @returns a {@link Timeline}.
  * @example
  * ```ts
@@ -168,7 +170,7 @@ function alertText(type: string, data: Obj): string {
  * const { calls, alerts } = buildTimeline(text, report);
  * ```
  */
-export function buildTimeline(text: string, report: LogReport): Timeline {
+export function buildTimeline(text: string, report?: LogReport): Timeline {
   const calls = new Map<string, Draft>();
   const alerts: AlertView[] = [];
   const agents = new Map<string, { id: string; name: string | undefined; calls: number }>();
@@ -187,7 +189,7 @@ export function buildTimeline(text: string, report: LogReport): Timeline {
     const type = str(value.type) ?? '';
     const ts = str(value.ts) ?? '';
     const data = isObj(value.data) ? value.data : {};
-    const status = lineStatus(report, line);
+    const status = report === undefined ? 'unverified' : lineStatus(report, line);
     if (ALERT_TYPES.has(type)) alerts.push({ line, ts, type, text: alertText(type, data), status });
     const callId = str(value.callId);
     const agent = str(value.agent);
@@ -215,5 +217,25 @@ export function buildTimeline(text: string, report: LogReport): Timeline {
     lines: rows.length,
     agents: [...agents.values()],
     tools: [...tools].sort(),
+  };
+}
+
+/**
+ * Marks a timeline built before its verdict was known with the status each line has under `report`.
+ *
+ * @param timeline - from {@link buildTimeline}.
+ * @param report - the verdict of `verifyLog` on the same text.
+ * @returns a new timeline; `timeline` is not changed.
+ */
+export function markTimeline(timeline: Timeline, report: LogReport): Timeline {
+  const worst = (lines: readonly number[]): LineStatus =>
+    lines.reduce<LineStatus>((acc, l) => {
+      const s = lineStatus(report, l);
+      return RANK[s] > RANK[acc] ? s : acc;
+    }, 'verified');
+  return {
+    ...timeline,
+    calls: timeline.calls.map((c) => ({ ...c, status: worst(c.lines) })),
+    alerts: timeline.alerts.map((a) => ({ ...a, status: lineStatus(report, a.line) })),
   };
 }

@@ -30,7 +30,10 @@ const policy = {
 };
 
 /** The quickstart's agent run: an allowed call, a denied one, an invalid one, a failing one; checkpoints every 4 records. */
-export async function demoLog(dir: string, agent: AgentIdentity = createIdentity({ name: 'demo-agent' })): Promise<LogFile> {
+export async function demoLog(
+  dir: string,
+  agent: AgentIdentity = createIdentity({ name: 'demo-agent' }),
+): Promise<LogFile> {
   const path = join(dir, 'demo.jsonl');
   const audit = await openFileAuditLog(path, { checkpoint: { signer: agent, everyRecords: 4 } });
   const ag = createGuard({ identity: agent, policy: createPolicyEngine(policy), audit });
@@ -71,7 +74,8 @@ export async function bigLog(path: string, count: number): Promise<LogFile> {
     callId: `c${i >> 1}`,
     agent: agent.id,
     tool: ['search', 'fetch', 'summarize'][(i >> 1) % 3] as string,
-    data: i % 2 === 0 ? { args: { q: `query ${i >> 1}` } } : { durationMs: 1.5, resultDigest: `sha256:${'cd'.repeat(32)}` },
+    data:
+      i % 2 === 0 ? { args: { q: `query ${i >> 1}` } } : { durationMs: 1.5, resultDigest: `sha256:${'cd'.repeat(32)}` },
   });
   for (let i = 0; i < count; i += 2_000) {
     const n = Math.min(2_000, count - i);

@@ -38,7 +38,10 @@ afterAll(async () => {
 async function agrees(c: Case, index: number): Promise<void> {
   const path = writeCase(dir, c, index);
   const options = { trust: c.trust, ...(c.checkpoint === undefined ? {} : { checkpoint: c.checkpoint }) };
-  const cliOptions = { ...(c.trust.length === 0 ? {} : { trust: c.trust }), ...(c.checkpoint === undefined ? {} : { checkpoint: c.checkpoint }) };
+  const cliOptions = {
+    ...(c.trust.length === 0 ? {} : { trust: c.trust }),
+    ...(c.checkpoint === undefined ? {} : { checkpoint: c.checkpoint }),
+  };
   const cli = await verifyLogFile(path, { ...cliOptions, workers: 0 });
   const expected = verifyLog(decodeLog(c.bytes), cliOptions);
   const shown = await verifyInPage(page, url, path, options);
@@ -55,7 +58,10 @@ async function agrees(c: Case, index: number): Promise<void> {
     reason: cli.reason,
   });
   // Nothing at or after the bad line is shown as verified.
-  expect(shown.verifiedLines.every((l) => cli.line > 0 && l < cli.line), c.name).toBe(true);
+  expect(
+    shown.verifiedLines.every((l) => cli.line > 0 && l < cli.line),
+    c.name,
+  ).toBe(true);
 }
 
 describe('the viewer in Chromium agrees with agentguard verify', () => {
@@ -63,13 +69,17 @@ describe('the viewer in Chromium agrees with agentguard verify', () => {
     await agrees(cases[0] as Case, 0);
     const rows = await page.$$eval('tr[data-status]', (trs) => trs.map((tr) => tr.textContent ?? ''));
     expect(rows).toHaveLength(5);
-    expect(rows.some((r) => r.includes('transfer_funds') && r.includes('denied') && r.includes('no-money-moves'))).toBe(true);
-    expect(rows.some((r) => r.includes('send_email') && r.includes('failed') && r.includes('mail server down'))).toBe(true);
+    expect(rows.some((r) => r.includes('transfer_funds') && r.includes('denied') && r.includes('no-money-moves'))).toBe(
+      true,
+    );
+    expect(rows.some((r) => r.includes('send_email') && r.includes('failed') && r.includes('mail server down'))).toBe(
+      true,
+    );
   });
 
   it('on every tampered log of the corpus, naming the same line, code and reason', async () => {
     for (const [i, c] of cases.entries()) await agrees(c, i);
-  });
+  }, 120_000);
 
   it('marks the call of a tampered record and everything after it as unverified', async () => {
     const flip = cases.find((c) => c.name === 'byte flip') as Case;

@@ -3,7 +3,8 @@
  * hands its bytes to the verifier worker, and shows the verdict, alerts and the calls. It decides
  * nothing itself: the verdict is `verifyLog`'s, computed in the worker.
  */
-import type { CallView, Timeline } from '../timeline.js';
+import type { LogReport } from '@agentguard/audit';
+import { type CallView, markTimeline, type Timeline } from '../timeline.js';
 import { byId, h } from './dom.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { type Filters, fillFilterOptions, showTimeline } from './table.js';
@@ -11,26 +12,52 @@ import { showAlerts, showVerdict } from './verdict.js';
 
 declare const __AGENTGUARD_WORKER__: string;
 
-let worker: Worker | undefined;
+/** Two workers: one verifies, the other reads the records for display at the same time (2 cores, 2 jobs). */
+let verifier: Worker | undefined;
+let reader: Worker | undefined;
 let bytes: Uint8Array | undefined;
 let timeline: Timeline | undefined;
+let pending: { report?: LogReport; unmarked?: Timeline } = {};
 
 function setState(state: 'idle' | 'verifying' | 'done' | 'error'): void {
   document.body.dataset.state = state;
 }
 
+let workerUrl: string | undefined;
+
 function startWorker(): Worker {
   // From file:// Chromium will not start a worker from a separate file; a blob: URL of inlined code works everywhere.
-  const url = URL.createObjectURL(new Blob([__AGENTGUARD_WORKER__], { type: 'text/javascript' }));
-  const w = new Worker(url);
+  workerUrl ??= URL.createObjectURL(new Blob([__AGENTGUARD_WORKER__], { type: 'text/javascript' }));
+  const w = new Worker(workerUrl);
   w.onmessage = (event: MessageEvent<FromWorker>) => onWorker(event.data);
   w.onerror = (event) => fail(`the verifier stopped: ${event.message}`);
   return w;
 }
 
 function post(message: ToWorker): void {
-  worker ??= startWorker();
-  worker.postMessage(message);
+  verifier ??= startWorker();
+  verifier.postMessage(message);
+}
+
+/** A new log: stop whatever the workers were doing with the last one. */
+function restartWorkers(): void {
+  verifier?.terminate();
+  reader?.terminate();
+  verifier = startWorker();
+  reader = startWorker();
+  pending = {};
+  timeline = undefined;
+}
+
+/** Once both the verdict and the records are in: mark every call with its lines' status and draw. */
+function finish(): void {
+  const { report, unmarked } = pending;
+  if (report === undefined || unmarked === undefined) return;
+  timeline = markTimeline(unmarked, report);
+  showAlerts(timeline.alerts);
+  fillFilterOptions(timeline);
+  redraw();
+  setState('done');
 }
 
 function fail(message: string): void {
@@ -80,17 +107,18 @@ function pick(call: CallView): void {
 function onWorker(message: FromWorker): void {
   if (message.kind === 'progress') {
     byId<HTMLProgressElement>('bar').value = message.total === 0 ? 1 : message.checked / message.total;
-    byId('progress-text').textContent = `${message.checked.toLocaleString()} of ${message.total.toLocaleString()} lines checked`;
+    byId('progress-text').textContent =
+      `${message.checked.toLocaleString()} of ${message.total.toLocaleString()} lines checked`;
   } else if (message.kind === 'done') {
     byId('progress').hidden = true;
-    timeline = message.timeline;
     // The report exactly as verifyLog gave it, for scripts and tests that read the page.
     document.body.dataset.report = JSON.stringify(message.report);
     showVerdict(message.report, message.ms, message.badLine);
-    showAlerts(message.timeline.alerts);
-    fillFilterOptions(message.timeline);
-    redraw();
-    setState('done');
+    pending.report = message.report;
+    finish();
+  } else if (message.kind === 'timeline') {
+    pending.unmarked = message.timeline;
+    finish();
   } else if (message.kind === 'proof') {
     const r = message.result;
     byId('proof').textContent = r.ok ? `✔ ${r.reason}: ${r.hashes} hash(es), root ${r.root}` : `✘ ${r.reason}`;
@@ -103,8 +131,15 @@ function verify(): void {
   byId('progress').hidden = false;
   byId('verdict').hidden = true;
   byId('progress-text').textContent = 'verifying…';
-  const trust = byId<HTMLTextAreaElement>('trust').value.split(/\s+/).filter((s) => s !== '');
+  const trust = byId<HTMLTextAreaElement>('trust')
+    .value.split(/\s+/)
+    .filter((s) => s !== '');
   const checkpoint = byId<HTMLTextAreaElement>('witness').value;
+  restartWorkers();
+  delete document.body.dataset.report;
+  byId('timeline').replaceChildren();
+  byId('alerts').hidden = true;
+  reader?.postMessage({ kind: 'timeline', bytes } satisfies ToWorker);
   post({ kind: 'verify', bytes, trust, ...(checkpoint.trim() === '' ? {} : { checkpoint }) });
   byId<HTMLButtonElement>('verify').disabled = false;
 }

@@ -1,9 +1,12 @@
 import type { InclusionResult, VerifyRequest, VerifyResult } from '../session.js';
+import type { Timeline } from '../timeline.js';
 
 /** Page to worker. */
 export type ToWorker =
   | ({ readonly kind: 'verify' } & VerifyRequest)
-  | { readonly kind: 'prove'; readonly line: number };
+  | { readonly kind: 'prove'; readonly line: number }
+  /** Sent to the second worker, which reads the records for display while the first verifies. */
+  | { readonly kind: 'timeline'; readonly bytes: Uint8Array };
 
 /** Worker to page. */
 export type FromWorker =
@@ -14,5 +17,6 @@ export type FromWorker =
       /** The text of the first bad line, to show it (empty when none). */
       readonly badLine: string;
     } & VerifyResult)
+  | { readonly kind: 'timeline'; readonly timeline: Timeline }
   | { readonly kind: 'proof'; readonly result: InclusionResult }
   | { readonly kind: 'error'; readonly message: string };

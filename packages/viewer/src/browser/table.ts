@@ -43,7 +43,10 @@ export function fillFilterOptions(timeline: Timeline): void {
     ...timeline.agents.map((a) => h('option', { value: a.id }, `${a.name ?? shortDid(a.id)} (${a.calls})`)),
   );
   const tool = byId<HTMLSelectElement>('f-tool');
-  tool.replaceChildren(h('option', { value: '' }, 'all tools'), ...timeline.tools.map((t) => h('option', { value: t }, t)));
+  tool.replaceChildren(
+    h('option', { value: '' }, 'all tools'),
+    ...timeline.tools.map((t) => h('option', { value: t }, t)),
+  );
   byId('filters').hidden = false;
 }
 
@@ -52,17 +55,28 @@ const pill = (prefix: string, value: string | undefined) =>
 
 function row(call: CallView, onPick: (call: CallView) => void): HTMLTableRowElement {
   const approval =
-    call.approval === undefined ? '' : `${call.approval}${call.approver === undefined ? '' : ` by ${shortDid(call.approver)}`}`;
+    call.approval === undefined
+      ? ''
+      : `${call.approval}${call.approver === undefined ? '' : ` by ${shortDid(call.approver)}`}`;
   const tr = h(
     'tr',
-    { 'data-line': call.lines.join(' '), 'data-status': call.status, class: call.status === 'verified' ? undefined : call.status },
+    {
+      'data-line': call.lines.join(' '),
+      'data-status': call.status,
+      class: call.status === 'verified' ? undefined : call.status,
+    },
     h('td', {}, call.ts.replace('T', ' ').replace('Z', '')),
     h('td', {}, call.session ?? ''),
     h('td', {}, call.tool),
     h('td', { class: 'args' }, call.args ?? ''),
     h('td', {}, pill('d', call.decision), call.rule === undefined ? '' : ` ${call.rule}`),
     h('td', {}, approval),
-    h('td', {}, pill('o', call.outcome), call.outcome === 'completed' || call.reason === undefined ? '' : ` ${call.reason}`),
+    h(
+      'td',
+      {},
+      pill('o', call.outcome),
+      call.outcome === 'completed' || call.reason === undefined ? '' : ` ${call.reason}`,
+    ),
     h('td', {}, call.durationMs === undefined ? '' : `${call.durationMs.toFixed(1)} ms`),
     h('td', {}, pill('s', call.status), ` ${call.lines.join(', ')}`),
   );
@@ -70,7 +84,17 @@ function row(call: CallView, onPick: (call: CallView) => void): HTMLTableRowElem
   return tr;
 }
 
-const HEAD = ['time (UTC)', 'session', 'tool', 'arguments (redacted)', 'decision · rule', 'approval', 'outcome', 'duration', 'lines'];
+const HEAD = [
+  'time (UTC)',
+  'session',
+  'tool',
+  'arguments (redacted)',
+  'decision · rule',
+  'approval',
+  'outcome',
+  'duration',
+  'lines',
+];
 
 /**
  * Draws the calls that pass the filters as one timeline per agent (in log order), at most
@@ -89,11 +113,18 @@ export function showTimeline(timeline: Timeline, f: Filters, onPick: (call: Call
     const name = calls.find((c) => c.agentName !== undefined)?.agentName;
     el.append(h('h3', { class: 'agent', title: agent }, name ?? 'agent', ' ', h('small', {}, agent)));
     el.append(
-      h('table', {}, h('thead', {}, h('tr', {}, ...HEAD.map((t) => h('th', {}, t)))), h('tbody', {}, ...calls.map((c) => row(c, onPick)))),
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, ...HEAD.map((t) => h('th', {}, t)))),
+        h('tbody', {}, ...calls.map((c) => row(c, onPick))),
+      ),
     );
   }
   if (shown.length > drawn.length) {
-    el.append(h('p', { class: 'more' }, `showing ${drawn.length} of ${shown.length} calls: narrow the filters to see the rest`));
+    el.append(
+      h('p', { class: 'more' }, `showing ${drawn.length} of ${shown.length} calls: narrow the filters to see the rest`),
+    );
   }
   byId('count').textContent = `${shown.length} of ${timeline.calls.length} calls`;
 }

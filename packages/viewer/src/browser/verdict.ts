@@ -19,12 +19,20 @@ export function showVerdict(report: LogReport, ms: number, badLine: string): voi
     el.append(h('h2', {}, `Verified: ${report.records} record(s); chain, hashes and signatures intact`));
     if (!report.anchored) {
       el.append(
-        h('p', { class: 'warn' }, 'NOT ANCHORED: no trusted key given, so the log is consistent but not tied to a key you trust.'),
+        h(
+          'p',
+          { class: 'warn' },
+          'NOT ANCHORED: no trusted key given, so the log is consistent but not tied to a key you trust.',
+        ),
       );
     } else el.append(h('p', {}, 'Anchored: every record is signed by a trusted key.'));
     rows.push(['tree', `${report.records} leaves, root ${report.root}`]);
-    rows.push(['checkpoints', `${report.checkpoints} verified${report.sealed ? ', sealed by a final checkpoint' : ', not sealed'}`]);
-    if (report.extends !== undefined) rows.push(['witness', `extends the external checkpoint of size ${report.extends}`]);
+    rows.push([
+      'checkpoints',
+      `${report.checkpoints} verified${report.sealed ? ', sealed by a final checkpoint' : ', not sealed'}`,
+    ]);
+    if (report.extends !== undefined)
+      rows.push(['witness', `extends the external checkpoint of size ${report.extends}`]);
     rows.push(['signers', report.signers.join(', ') || '(none)']);
   } else {
     el.dataset.line = String(report.line);
@@ -41,7 +49,9 @@ export function showVerdict(report: LogReport, ms: number, badLine: string): voi
       ),
     );
     if (badLine !== '') {
-      el.append(h('div', { class: 'badline', 'data-line': String(report.line) }, `line ${report.line}:`, h('pre', {}, badLine)));
+      el.append(
+        h('div', { class: 'badline', 'data-line': String(report.line) }, `line ${report.line}:`, h('pre', {}, badLine)),
+      );
     }
   }
   rows.push(['checked in', `${(ms / 1000).toFixed(2)} s, in this browser`]);

@@ -3,7 +3,8 @@
  * Bundled by scripts/build-html.ts into a string the page starts as a blob: worker (a page opened from
  * file:// cannot load a worker from a separate file in Chromium).
  */
-import { proveInclusion, verifyForView } from '../session.js';
+import { decodeLog, proveInclusion, verifyForView } from '../session.js';
+import { buildTimeline } from '../timeline.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 interface WorkerScope {
@@ -31,12 +32,14 @@ scope.onmessage = (event) => {
     if (message.kind === 'verify') {
       verifiedText = undefined;
       const start = performance.now();
-      const { report, timeline, text } = verifyForView(message, (checked, total) =>
+      const { report, text } = verifyForView(message, (checked, total) =>
         scope.postMessage({ kind: 'progress', checked, total }),
       );
       if (report.ok) verifiedText = text;
       const badLine = report.ok || report.line === 0 ? '' : (nthLine(text, report.line) ?? '');
-      scope.postMessage({ kind: 'done', ms: performance.now() - start, report, timeline, badLine });
+      scope.postMessage({ kind: 'done', ms: performance.now() - start, report, badLine });
+    } else if (message.kind === 'timeline') {
+      scope.postMessage({ kind: 'timeline', timeline: buildTimeline(decodeLog(message.bytes)) });
     } else if (verifiedText !== undefined) {
       scope.postMessage({ kind: 'proof', result: proveInclusion(verifiedText, message.line) });
     }
