@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLog } from '@agentguard/audit';
 import type { BenchResult } from '../../../.config/bench-kit.js';
-import { buildPage, launch, verifyInPage } from '../test/browser.js';
+import { buildPage, launch } from '../test/browser.js';
 import { bigLog } from '../test/corpus.js';
 
 const RECORDS = Number(process.env.AGENTGUARD_BENCH_RECORDS ?? 100_000);
@@ -26,19 +26,33 @@ export async function run(): Promise<BenchResult[]> {
     const nodeSecs = (performance.now() - start) / 1000;
     if (!node.ok) throw new Error(`bench log does not verify: ${node.reason}`);
     const page = await browser.newPage();
+    await page.goto(url);
+    await page.fill('#trust', log.trust.join('\n'));
     start = performance.now();
-    const shown = await verifyInPage(page, url, log.path, { trust: log.trust }, 120_000);
+    await page.setInputFiles('#file', log.path);
+    await page.waitForSelector('#verdict[data-ok]', { timeout: 120_000 });
+    const verdictSecs = (performance.now() - start) / 1000;
+    await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 120_000 });
     const pageSecs = (performance.now() - start) / 1000;
-    if (shown.ok !== 'true') throw new Error(`the page did not verify the bench log: ${shown.reason ?? shown.ok}`);
-    const base = `verifyLog in Node, ${node.records.toLocaleString('en-US')} records`;
+    const ok = await page.$eval('#verdict', (el) => (el as HTMLElement).dataset.ok);
+    if (ok !== 'true') throw new Error('the page did not verify the bench log');
+    const n = node.records.toLocaleString('en-US');
+    const base = `verifyLog in Node, ${n} records`;
     return [
-      { name: base, opsPerSec: node.records / nodeSecs, note: `${nodeSecs.toFixed(1)} s` },
+      { name: base, opsPerSec: node.records / nodeSecs, note: `${nodeSecs.toFixed(1)} s (SHA-256 by OpenSSL)` },
       {
-        name: `viewer in headless Chromium, ${node.records.toLocaleString('en-US')} records`,
+        name: `viewer in headless Chromium, ${n} records, to the verdict`,
+        opsPerSec: node.records / verdictSecs,
+        baseline: base,
+        ratio: nodeSecs / verdictSecs,
+        note: `${verdictSecs.toFixed(1)} s from picking the file to verifyLog's verdict on screen (target <= 10 s)`,
+      },
+      {
+        name: `viewer in headless Chromium, ${n} records, to the timeline`,
         opsPerSec: node.records / pageSecs,
         baseline: base,
         ratio: nodeSecs / pageSecs,
-        note: `${pageSecs.toFixed(1)} s from picking the file to the verdict (target <= 10 s)`,
+        note: `${pageSecs.toFixed(1)} s until the calls are drawn too`,
       },
     ];
   } finally {
