@@ -77,6 +77,14 @@ describe('the viewer in Chromium agrees with agentguard verify', () => {
     );
   });
 
+  it('proves a verified record included in its checkpointed tree, on request', async () => {
+    await agrees(cases[0] as Case, 0);
+    await page.click('tr[data-status=verified]');
+    await page.click('#prove');
+    await page.waitForFunction(() => (document.getElementById('proof')?.textContent ?? '') !== '');
+    expect(await page.textContent('#proof')).toMatch(/^✔ included in the tree of \d+ records/);
+  });
+
   it('on every tampered log of the corpus, naming the same line, code and reason', async () => {
     for (const [i, c] of cases.entries()) await agrees(c, i);
   }, 120_000);
