@@ -44,7 +44,7 @@ function get(url: string, host?: string): Promise<number> {
   });
 }
 
-describe('serveViewer', () => {
+describe('serveViewer', { timeout: 90_000 }, () => {
   it('serves the page and the log on 127.0.0.1; the browser verifies it against the witness and trust', async () => {
     const { writeFileSync } = await import('node:fs');
     const witnessPath = join(dir, 'witness.txt');

@@ -64,7 +64,7 @@ async function agrees(c: Case, index: number): Promise<void> {
   ).toBe(true);
 }
 
-describe('the viewer in Chromium agrees with agentguard verify', () => {
+describe('the viewer in Chromium agrees with agentguard verify', { timeout: 90_000 }, () => {
   it('on the demo log written by the guard, with the calls drawn', async () => {
     await agrees(cases[0] as Case, 0);
     const rows = await page.$$eval('tr[data-status]', (trs) => trs.map((tr) => tr.textContent ?? ''));
