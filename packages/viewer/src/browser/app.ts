@@ -15,7 +15,7 @@ declare const __AGENTGUARD_WORKER__: string;
 /** Two workers: one verifies, the other reads the records for display at the same time (2 cores, 2 jobs). */
 let verifier: Worker | undefined;
 let reader: Worker | undefined;
-let bytes: Uint8Array | undefined;
+let source: Blob | undefined;
 let timeline: Timeline | undefined;
 let pending: { report?: LogReport; unmarked?: Timeline } = {};
 
@@ -126,7 +126,7 @@ function onWorker(message: FromWorker): void {
 }
 
 function verify(): void {
-  if (bytes === undefined) return;
+  if (source === undefined) return;
   setState('verifying');
   byId('progress').hidden = false;
   byId('verdict').hidden = true;
@@ -139,13 +139,13 @@ function verify(): void {
   delete document.body.dataset.report;
   byId('timeline').replaceChildren();
   byId('alerts').hidden = true;
-  reader?.postMessage({ kind: 'timeline', bytes } satisfies ToWorker);
-  post({ kind: 'verify', bytes, trust, ...(checkpoint.trim() === '' ? {} : { checkpoint }) });
+  reader?.postMessage({ kind: 'timeline', file: source } satisfies ToWorker);
+  post({ kind: 'verify', file: source, trust, ...(checkpoint.trim() === '' ? {} : { checkpoint }) });
   byId<HTMLButtonElement>('verify').disabled = false;
 }
 
-async function open(file: Blob): Promise<void> {
-  bytes = new Uint8Array(await file.arrayBuffer());
+function open(file: Blob): void {
+  source = file;
   verify();
 }
 
@@ -153,7 +153,7 @@ function wire(): void {
   const input = byId<HTMLInputElement>('file');
   input.addEventListener('change', () => {
     const file = input.files?.[0];
-    if (file !== undefined) void open(file);
+    if (file !== undefined) open(file);
   });
   const witnessFile = byId<HTMLInputElement>('witness-file');
   witnessFile.addEventListener('change', async () => {
@@ -170,7 +170,7 @@ function wire(): void {
     e.preventDefault();
     drop.classList.remove('over');
     const file = e.dataTransfer?.files[0];
-    if (file !== undefined) void open(file);
+    if (file !== undefined) open(file);
   });
   byId('verify').addEventListener('click', verify);
   for (const id of ['f-agent', 'f-tool', 'f-outcome', 'f-from', 'f-to']) byId(id).addEventListener('change', redraw);
@@ -185,7 +185,7 @@ async function loadServed(): Promise<void> {
   const witness = await fetch('witness.txt', { cache: 'no-store' });
   if (witness.ok) byId<HTMLTextAreaElement>('witness').value = await witness.text();
   const log = await fetch('log.jsonl', { cache: 'no-store' });
-  if (log.ok) await open(await log.blob());
+  if (log.ok) open(await log.blob());
 }
 
 setState('idle');

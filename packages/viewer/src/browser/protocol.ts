@@ -3,10 +3,11 @@ import type { Timeline } from '../timeline.js';
 
 /** Page to worker. */
 export type ToWorker =
-  | ({ readonly kind: 'verify' } & VerifyRequest)
+  /** The log as a Blob (a File or a fetched body): cloned by reference, each worker reads it itself. */
+  | ({ readonly kind: 'verify'; readonly file: Blob } & Omit<VerifyRequest, 'bytes'>)
   | { readonly kind: 'prove'; readonly line: number }
   /** Sent to the second worker, which reads the records for display while the first verifies. */
-  | { readonly kind: 'timeline'; readonly bytes: Uint8Array };
+  | { readonly kind: 'timeline'; readonly file: Blob };
 
 /** Worker to page. */
 export type FromWorker =

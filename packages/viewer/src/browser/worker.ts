@@ -8,7 +8,7 @@ import { buildTimeline } from '../timeline.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 interface WorkerScope {
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  onmessage: ((event: MessageEvent<ToWorker>) => Promise<void>) | null;
   postMessage(message: FromWorker): void;
 }
 
@@ -26,20 +26,25 @@ function nthLine(text: string, n: number): string | undefined {
   return text.slice(from, end === -1 ? undefined : end).slice(0, 4096);
 }
 
-scope.onmessage = (event) => {
+scope.onmessage = async (event) => {
   const message = event.data;
   try {
     if (message.kind === 'verify') {
       verifiedText = undefined;
       const start = performance.now();
-      const { report, text } = verifyForView(message, (checked, total) =>
+      const { file, ...options } = message;
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const { report, text } = verifyForView({ ...options, bytes }, (checked, total) =>
         scope.postMessage({ kind: 'progress', checked, total }),
       );
       if (report.ok) verifiedText = text;
       const badLine = report.ok || report.line === 0 ? '' : (nthLine(text, report.line) ?? '');
       scope.postMessage({ kind: 'done', ms: performance.now() - start, report, badLine });
     } else if (message.kind === 'timeline') {
-      scope.postMessage({ kind: 'timeline', timeline: buildTimeline(decodeLog(message.bytes)) });
+      scope.postMessage({
+        kind: 'timeline',
+        timeline: buildTimeline(decodeLog(new Uint8Array(await message.file.arrayBuffer()))),
+      });
     } else if (verifiedText !== undefined) {
       scope.postMessage({ kind: 'proof', result: proveInclusion(verifiedText, message.line) });
     }
