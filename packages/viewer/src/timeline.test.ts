@@ -11,6 +11,7 @@ const text = `${[
   rec('approval.granted', 'a', { approver: 'did:key:z6Mkapprover' }),
   rec('call.completed', 'a', { decision: { effect: 'require_approval', ruleId: 'big-refunds' }, durationMs: 2 }),
   rec('call.failed', 'b', { error: { code: 'ERR_TOOL_FAILED', message: 'tool threw' } }),
+  rec('approval.refused', 'c', { approver: 'did:key:z6Mkboss', reason: 'approval refused: too big' }),
   JSON.stringify({ type: 'gap', ts: '2026-01-01T00:00:01.000Z', data: { missed: 3 } }),
   'not json',
 ].join('\n')}\n`;
@@ -36,7 +37,7 @@ describe('buildTimeline', () => {
       sealed: false,
     };
     const t = buildTimeline(text, ok);
-    expect(t.lines).toBe(7);
+    expect(t.lines).toBe(8);
     expect(t.calls[0]).toMatchObject({
       callId: 'a',
       agentName: 'billing',
@@ -52,18 +53,28 @@ describe('buildTimeline', () => {
       status: 'verified',
     });
     expect(t.calls[1]).toMatchObject({ outcome: 'failed', reason: 'ERR_TOOL_FAILED: tool threw' });
+    expect(t.calls[2]).toMatchObject({
+      approval: 'refused',
+      approver: 'did:key:z6Mkboss',
+      outcome: 'denied',
+      reason: 'approval refused: too big',
+    });
     expect(t.alerts).toEqual([
-      { line: 6, ts: '2026-01-01T00:00:01.000Z', type: 'gap', text: 'gap: 3 record(s) lost', status: 'verified' },
+      { line: 7, ts: '2026-01-01T00:00:01.000Z', type: 'gap', text: 'gap: 3 record(s) lost', status: 'verified' },
     ]);
-    expect(t.agents).toEqual([{ id: agent, name: 'billing', calls: 2 }]);
+    expect(t.agents).toEqual([{ id: agent, name: 'billing', calls: 3 }]);
   });
 
   it('fails closed: without a verdict every line is unverified; after a bad line, everything is', () => {
     expect(buildTimeline(text).calls.every((c) => c.status === 'unverified')).toBe(true);
     const marked = markTimeline(buildTimeline(text), failedAt(3));
-    expect(marked.calls.map((c) => c.status)).toEqual(['bad', 'unverified']);
+    expect(marked.calls.map((c) => c.status)).toEqual(['bad', 'unverified', 'unverified']);
     expect(marked.alerts[0]?.status).toBe('unverified');
-    expect(markTimeline(buildTimeline(text), failedAt(5)).calls.map((c) => c.status)).toEqual(['verified', 'bad']);
+    expect(markTimeline(buildTimeline(text), failedAt(5)).calls.map((c) => c.status)).toEqual([
+      'verified',
+      'bad',
+      'unverified',
+    ]);
   });
 
   it('lineStatus: a failure at line 0 (the external checkpoint) leaves no line verified', () => {

@@ -145,6 +145,11 @@ function absorb(call: Draft, type: string, data: Obj): void {
     call.approval = type === 'approval.granted' ? 'granted' : 'refused';
     call.approver = str(data.approver) ?? call.approver;
   }
+  // A refused approval is the call's last record: the guard writes it instead of call.denied.
+  if (type === 'approval.refused') {
+    call.outcome = 'denied';
+    call.reason = str(data.reason) ?? call.reason;
+  }
 }
 
 function alertText(type: string, data: Obj): string {
