@@ -35,6 +35,8 @@ export async function run(): Promise<BenchResult[]> {
     await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 120_000 });
     const pageSecs = (performance.now() - start) / 1000;
     const ok = await page.$eval('#verdict', (el) => (el as HTMLElement).dataset.ok);
+    // The worker's own time for reading the file and verifyLog, as the page shows it ("checked in").
+    const workerSecs = await page.$eval('#verdict dl', (el) => el.lastElementChild?.textContent?.split(' ')[0] ?? '?');
     if (ok !== 'true') throw new Error('the page did not verify the bench log');
     const n = node.records.toLocaleString('en-US');
     const base = `verifyLog in Node, ${n} records`;
@@ -45,7 +47,7 @@ export async function run(): Promise<BenchResult[]> {
         opsPerSec: node.records / verdictSecs,
         baseline: base,
         ratio: nodeSecs / verdictSecs,
-        note: `${verdictSecs.toFixed(1)} s from picking the file to verifyLog's verdict on screen (target <= 10 s)`,
+        note: `${verdictSecs.toFixed(1)} s from picking the file to verifyLog's verdict on screen (${workerSecs} s of it in the worker's verifyLog; target <= 10 s)`,
       },
       {
         name: `viewer in headless Chromium, ${n} records, to the timeline`,
