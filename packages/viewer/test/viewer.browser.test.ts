@@ -3,7 +3,7 @@
  * verdict and the marked line are the ones `agentguard verify` gives (`verifyLogFile`, as the CLI calls it)
  * and exactly `verifyLog`'s report.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLog } from '@agentguard/audit';
@@ -96,6 +96,15 @@ describe('the viewer in Chromium agrees with agentguard verify', { timeout: 90_0
     expect(shown.badRows).toEqual(['3 4']);
     const statuses = await page.$$eval('tr[data-status]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.status));
     expect(statuses).toEqual(['verified', 'bad', 'unverified', 'unverified', 'unverified']);
+  });
+
+  it('gives no verdict on a log with no events, as agentguard verify refuses one', async () => {
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const shown = await verifyInPage(page, url, empty, { trust: demo.trust });
+    expect(shown.ok).toBe('empty');
+    expect(shown.report).toEqual(verifyLog('', { trust: demo.trust }));
+    expect(shown.reason).toBe('0 record(s), 0 checkpoint(s): nothing was verified.');
   });
 
   it('on a batched log: checkpoints cover the unsigned records', async () => {

@@ -13,6 +13,22 @@ export function showVerdict(report: LogReport, ms: number, badLine: string): voi
   el.className = `panel ${report.ok ? 'ok' : 'fail'}`;
   el.dataset.ok = String(report.ok);
   const rows: [string, string][] = [];
+  // As `agentguard verify`: a log with no events (empty, or checkpoints alone) proves nothing, so no verdict.
+  if (report.ok && report.records - report.checkpoints === 0) {
+    delete el.dataset.line;
+    delete el.dataset.code;
+    el.className = 'panel fail';
+    el.dataset.ok = 'empty';
+    el.append(h('h2', {}, 'No verdict: the log holds no events'));
+    el.append(
+      h(
+        'p',
+        { class: 'reason' },
+        `${report.records} record(s), ${report.checkpoints} checkpoint(s): nothing was verified.`,
+      ),
+    );
+    return;
+  }
   if (report.ok) {
     delete el.dataset.line;
     delete el.dataset.code;
