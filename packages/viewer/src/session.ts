@@ -1,0 +1,92 @@
+import { type LogReport, readLog, recordLeaf, verifyInclusion, verifyLog } from '@agentguard/audit';
+import { toHex } from '@agentguard/identity';
+
+/** What the page asks the verifier (in its worker) to check. */
+export interface VerifyRequest {
+  /** The log file's bytes, exactly as read. */
+  readonly bytes: Uint8Array;
+  /** did:keys whose signatures anchor the log (as `agentguard verify --trust`). */
+  readonly trust?: readonly string[];
+  /** A witness: a signed checkpoint the log must still extend (as `agentguard verify --checkpoint`). */
+  readonly checkpoint?: string;
+}
+
+/** The verifier's answer: `verifyLog`'s own report, unchanged. */
+export interface VerifyResult {
+  readonly report: LogReport;
+}
+
+/** An RFC 9162 inclusion proof of one record in the tree its latest checkpoint signs, checked. */
+export interface InclusionResult {
+  readonly line: number;
+  readonly ok: boolean;
+  /** Size of the checkpointed tree the proof is against (0 when no checkpoint covers the record). */
+  readonly size: number;
+  readonly root: string;
+  readonly hashes: number;
+  readonly reason: string;
+}
+
+/**
+ * Decodes a log file's bytes the way `agentguard verify` reads a file (Node's `StringDecoder`): UTF-8,
+ * invalid sequences become U+FFFD (which then fail their record's hash), and a byte-order mark is kept
+ * (so it fails the first line as `verifyLogFile` does) rather than silently stripped.
+ *
+ * @param bytes - the file as read.
+ * @returns its text.
+ */
+export function decodeLog(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+}
+
+/**
+ * Verifies a log's bytes with `@agentguard/audit`'s `verifyLog` (nothing else decides the verdict).
+ * Runs inside the page's Web Worker; also callable anywhere else.
+ *
+ * @param request - see {@link VerifyRequest}.
+ * @param onProgress - called every 10,000 lines and at the end.
+ * @returns the report, and the text it was computed on.
+ * @throws TypeError when `trust` holds something other than Ed25519 did:key strings (as `verifyLog`).
+ * @example
+ * ```ts
+ * const { report } = verifyForView({ bytes, trust: ['did:key:z6Mk…'] });
+ * ```
+ */
+export function verifyForView(
+  request: VerifyRequest,
+  onProgress?: (checked: number, total: number) => void,
+): VerifyResult & { readonly text: string } {
+  const text = decodeLog(request.bytes);
+  const report = verifyLog(text, {
+    ...(request.trust === undefined || request.trust.length === 0 ? {} : { trust: request.trust }),
+    ...(request.checkpoint === undefined || request.checkpoint.trim() === '' ? {} : { checkpoint: request.checkpoint }),
+    ...(onProgress === undefined ? {} : { onProgress }),
+  });
+  return { report, text };
+}
+
+/**
+ * Proves that the record on `line` is in the Merkle tree the log's latest checkpoint signs (RFC 9162
+ * §2.1.3), with `@agentguard/audit`'s tree and `verifyInclusion`. Only for a log that verified: the
+ * checkpoint's root was checked against the records and its signature by `verifyLog`.
+ *
+ * @param text - a log that `verifyLog` accepted.
+ * @param line - the record's 1-based line.
+ * @returns an {@link InclusionResult}.
+ */
+export function proveInclusion(text: string, line: number): InclusionResult {
+  const view = readLog(text);
+  const index = line - 1;
+  const record = view.records[index];
+  const covering = [...view.checkpoints].reverse().find((c) => c.size > index);
+  if (record === undefined || covering === undefined) {
+    return { line, ok: false, size: 0, root: '', hashes: 0, reason: 'no checkpoint covers this record yet' };
+  }
+  const root = view.tree.root(covering.size);
+  const proof = view.tree.inclusionProof(index, covering.size);
+  const ok = verifyInclusion(index, covering.size, recordLeaf(record), proof, root);
+  const reason = ok
+    ? `included in the tree of ${covering.size} records signed by checkpoint line ${covering.size + 1}`
+    : 'inclusion proof does not verify';
+  return { line, ok, size: covering.size, root: toHex(root), hashes: proof.length, reason };
+}

@@ -1,0 +1,84 @@
+import type { LogReport } from '@agentguard/audit';
+import { describe, expect, it } from 'vitest';
+import { buildTimeline, lineStatus, markTimeline } from './timeline.js';
+
+const agent = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK';
+const rec = (type: string, callId: string, data: Record<string, unknown> = {}) =>
+  JSON.stringify({ type, callId, agent, tool: 'refund', ts: '2026-01-01T00:00:00.000Z', data });
+const text = `${[
+  rec('call.requested', 'a', { args: { id: 7 }, agentName: 'billing', session: 's1' }),
+  rec('approval.requested', 'a'),
+  rec('approval.granted', 'a', { approver: 'did:key:z6Mkapprover' }),
+  rec('call.completed', 'a', { decision: { effect: 'require_approval', ruleId: 'big-refunds' }, durationMs: 2 }),
+  rec('call.failed', 'b', { error: { code: 'ERR_TOOL_FAILED', message: 'tool threw' } }),
+  rec('approval.refused', 'c', { approver: 'did:key:z6Mkboss', reason: 'approval refused: too big' }),
+  JSON.stringify({ type: 'gap', ts: '2026-01-01T00:00:01.000Z', data: { missed: 3 } }),
+  'not json',
+].join('\n')}\n`;
+const failedAt = (line: number): LogReport => ({
+  ok: false,
+  records: line - 1,
+  line,
+  code: 'ERR_AUDIT_HASH_MISMATCH',
+  reason: 'x',
+});
+
+describe('buildTimeline', () => {
+  it('gathers each call from its records: args, decision, rule, approval and approver, outcome, duration', () => {
+    const ok: LogReport = {
+      ok: true,
+      records: 7,
+      anchored: false,
+      signers: [],
+      head: '',
+      root: '',
+      checkpoints: 0,
+      latestCheckpoint: undefined,
+      sealed: false,
+    };
+    const t = buildTimeline(text, ok);
+    expect(t.lines).toBe(8);
+    expect(t.calls[0]).toMatchObject({
+      callId: 'a',
+      agentName: 'billing',
+      session: 's1',
+      args: '{"id":7}',
+      decision: 'require_approval',
+      rule: 'big-refunds',
+      approval: 'granted',
+      approver: 'did:key:z6Mkapprover',
+      outcome: 'completed',
+      durationMs: 2,
+      lines: [1, 2, 3, 4],
+      status: 'verified',
+    });
+    expect(t.calls[1]).toMatchObject({ outcome: 'failed', reason: 'ERR_TOOL_FAILED: tool threw' });
+    expect(t.calls[2]).toMatchObject({
+      approval: 'refused',
+      approver: 'did:key:z6Mkboss',
+      outcome: 'denied',
+      reason: 'approval refused: too big',
+    });
+    expect(t.alerts).toEqual([
+      { line: 7, ts: '2026-01-01T00:00:01.000Z', type: 'gap', text: 'gap: 3 record(s) lost', status: 'verified' },
+    ]);
+    expect(t.agents).toEqual([{ id: agent, name: 'billing', calls: 3 }]);
+  });
+
+  it('fails closed: without a verdict every line is unverified; after a bad line, everything is', () => {
+    expect(buildTimeline(text).calls.every((c) => c.status === 'unverified')).toBe(true);
+    const marked = markTimeline(buildTimeline(text), failedAt(3));
+    expect(marked.calls.map((c) => c.status)).toEqual(['bad', 'unverified', 'unverified']);
+    expect(marked.alerts[0]?.status).toBe('unverified');
+    expect(markTimeline(buildTimeline(text), failedAt(5)).calls.map((c) => c.status)).toEqual([
+      'verified',
+      'bad',
+      'unverified',
+    ]);
+  });
+
+  it('lineStatus: a failure at line 0 (the external checkpoint) leaves no line verified', () => {
+    expect([1, 2].map((l) => lineStatus(failedAt(0), l))).toEqual(['unverified', 'unverified']);
+    expect([1, 2, 3].map((l) => lineStatus(failedAt(2), l))).toEqual(['verified', 'bad', 'unverified']);
+  });
+});
