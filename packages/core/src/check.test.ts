@@ -64,6 +64,47 @@ describe('check(): decide now, run later', () => {
     expect(execute).toHaveBeenCalledOnce();
   });
 
+  it('reports the value it decided on, which is what an approval must bind when the schema transforms', async () => {
+    const ag = createGuard({
+      identity: createIdentity(),
+      policy: { ...policy, limits: [] },
+      audit: createAuditLog({ sink: createMemorySink() }),
+      approvals: { approvers: [alice.id] },
+    });
+    const execute = vi.fn(({ amount }: { amount: number; memo: string }) => `paid ${amount}`);
+    // The model sends a string amount and no memo; the schema coerces and fills the default.
+    const schema = z.object({ amount: z.coerce.number(), memo: z.string().default('none') });
+    const pay = ag.guard({ name: 'pay', schema, execute });
+    const checked = await pay.check({ amount: '120' }, { callId: 't1' });
+    expect(checked).toMatchObject({ effect: 'require_approval', args: { amount: 120, memo: 'none' } });
+    expect(Object.isFrozen(checked.args)).toBe(true);
+
+    // An approval over the received arguments does not cover what would run...
+    const stale = await createApproval(
+      { callId: 't1', tool: 'pay', args: { amount: '120' }, policyHash: ag.policyHash },
+      { approver: alice },
+    );
+    await expect(pay.safeRun({ amount: '120' }, { callId: 't1', approval: stale })).resolves.toMatchObject({
+      ok: false,
+    });
+    expect(execute).not.toHaveBeenCalled();
+    // ...one over the reported value does, and the tool runs on exactly that value.
+    const checkedAgain = await pay.check({ amount: '120' }, { callId: 't2' });
+    const approval = await createApproval(
+      { callId: 't2', tool: 'pay', args: checkedAgain.args, policyHash: ag.policyHash },
+      { approver: alice },
+    );
+    await expect(pay({ amount: '120' }, { callId: 't2', approval })).resolves.toBe('paid 120');
+    expect(execute).toHaveBeenCalledExactlyOnceWith({ amount: 120, memo: 'none' }, expect.anything());
+  });
+
+  it('reports no value when the arguments did not validate', async () => {
+    const { pay } = setup();
+    const checked = await pay.check({ amount: 'x' });
+    expect(checked.effect).toBe('deny');
+    expect(checked).not.toHaveProperty('args');
+  });
+
   it('a kept decision is not used for other arguments or after the policy changed', async () => {
     const { ag, pay, execute } = setup();
     await pay.check({ amount: 10 }, { callId: 'x1' });

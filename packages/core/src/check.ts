@@ -23,12 +23,14 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   const givenId: unknown = callOptions?.callId;
   const validId = givenId === undefined || (typeof givenId === 'string' && CALL_ID.test(givenId));
   const callId = validId && typeof givenId === 'string' ? givenId : crypto.randomUUID();
+  let decidedOn: { readonly args: unknown } | undefined;
   const verdict = (effect: Effect, reason: string, ruleId: string | null, code?: GuardErrorCode): CheckResult => {
     const result = {
       callId,
       effect,
       reason: text.clean(reason),
       ruleId: ruleId === null ? null : text.clean(ruleId, ID_MAX_CHARS),
+      ...decidedOn,
     };
     return code === undefined ? result : { ...result, code };
   };
@@ -42,6 +44,7 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   }
   const prepared = await prepareArgs(tool.schema, raw, text, tool.timeoutMs);
   if (!prepared.ok) return verdict('deny', prepared.reason, null, prepared.code);
+  decidedOn = { args: prepared.value };
   if (gate.refused(callId) !== undefined) {
     return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_APPROVAL_REFUSED');
   }

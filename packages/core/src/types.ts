@@ -174,6 +174,13 @@ export interface CheckResult {
   readonly ruleId: string | null;
   /** Set on `deny`: the code the run would be refused with. */
   readonly code?: GuardErrorCode;
+  /**
+   * The value the decision was made on: the tool schema's output, copied and frozen. It is what a run of this
+   * call will decide on, record and hand to the tool, so an approval for the call must bind these arguments,
+   * not the ones the model sent (they differ when the schema fills defaults, strips keys or transforms).
+   * Absent when the call was refused before its arguments validated.
+   */
+  readonly args?: unknown;
 }
 
 /** A guarded tool: call it like the tool; every call is signed, decided by policy and audited. */

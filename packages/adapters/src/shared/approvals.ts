@@ -1,4 +1,4 @@
-import type { CallOptions } from '@agentguard/core';
+import type { CallOptions, CheckResult } from '@agentguard/core';
 
 /** A signed approval (`createApproval()` of `@agentguard/policy`), as `run()` takes it. */
 export type SignedApprovalLike = NonNullable<CallOptions['approval']>;
@@ -8,7 +8,10 @@ export interface ApprovalRequest {
   /** The framework's call id, which the signed approval must be bound to. */
   readonly callId: string;
   readonly tool: string;
-  /** The arguments as the model gave them (the approval binds their digest). */
+  /**
+   * The arguments the guard decided on: the tool schema's output, which the tool will run with (the approval
+   * binds their digest). They differ from what the model sent when the schema fills defaults or transforms.
+   */
   readonly args: unknown;
   /** Why the policy asks for a human. */
   readonly reason: string;
@@ -52,11 +55,11 @@ export async function askApprove(
 /**
  * @internal The arguments a decision was made on, as an approval must bind them: the guard decides on its
  * schema's output (what the tool will run with), which may differ from what the model sent (defaults,
- * stripped keys, transforms). `check()` reports that value as `args`; a guard that does not (an older core)
- * decided on the arguments as received, which is then `received`.
+ * stripped keys, transforms). `check()` reports that value as `args`; it is absent only when the call was
+ * refused before its arguments validated, and then no approval is asked for.
  */
-export function decidedArgs(check: object, received: unknown): unknown {
-  return Object.hasOwn(check, 'args') ? (check as { readonly args?: unknown }).args : received;
+export function decidedArgs(check: CheckResult, received: unknown): unknown {
+  return check.args === undefined ? received : check.args;
 }
 
 /** How many call ids an adapter tool remembers having asked `approve` for (oldest forgotten first). */
