@@ -48,7 +48,9 @@ export function parseCheckpoint(body: string): Checkpoint | undefined {
   if (!body.endsWith('\n')) return undefined;
   const lines = body.slice(0, -1).split('\n');
   const [origin, size, root, ...extensions] = lines;
-  if (origin === undefined || size === undefined || root === undefined || origin.length === 0) return undefined;
+  if (origin === undefined || size === undefined || root === undefined) return undefined;
+  // The origin is also the signed-note key name: the same rules (c2sp.org/signed-note), as the writer enforces.
+  if (!isValidKeyName(origin)) return undefined;
   // Decimal without leading zeros (c2sp.org/tlog-checkpoint).
   if (!/^(0|[1-9][0-9]{0,15})$/.test(size) || !Number.isSafeInteger(Number(size))) return undefined;
   let rootBytes: Uint8Array;
