@@ -407,12 +407,23 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   });
 }
 
+/** did:key → public key of recent signers: a log signs with a handful of keys, each appended many times. */
+const SIGNER_KEYS = new Map<string, Uint8Array | undefined>();
+
+function signerKey(id: string): Uint8Array | undefined {
+  if (SIGNER_KEYS.has(id)) return SIGNER_KEYS.get(id);
+  const key = DID_KEY.test(id) ? publicKeyOfDid(id) : undefined;
+  if (SIGNER_KEYS.size >= 256) SIGNER_KEYS.clear();
+  SIGNER_KEYS.set(id, key);
+  return key;
+}
+
 /**
  * Why a signer cannot sign records a reader accepts, if it cannot: its id must be an Ed25519 did:key
  * (readers refuse any other `signer`) naming its own public key (else every signature it makes fails).
  */
 function signerProblem(signer: Signer): string | undefined {
-  const key = DID_KEY.test(signer.id) ? publicKeyOfDid(signer.id) : undefined;
+  const key = signerKey(signer.id);
   if (key === undefined) return `id ${JSON.stringify(String(signer.id).slice(0, 80))} is not an Ed25519 did:key`;
   const own: unknown = signer.publicKey;
   if (own instanceof Uint8Array && !bytesEqual(own, key)) return `id ${signer.id} does not name its publicKey`;
