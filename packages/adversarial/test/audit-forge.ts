@@ -3,7 +3,7 @@
  * published format (docs/audit-format.md) with any key, any field and any origin, so the tests can
  * write what `createAuditLog` never would. Only public exports are used.
  */
-import { formatCheckpoint, leafHash, MerkleTree, noteKeyId } from '@agentguard/audit';
+import { leafHash, MerkleTree, noteKeyId } from '@agentguard/audit';
 import {
   type AgentIdentity,
   canonicalBytes,
@@ -69,7 +69,8 @@ export class Forger {
   checkpoint(signer: AgentIdentity, origin = 'example.com/audit'): this {
     const size = this.lines.length;
     const ts = new Date(this.t++).toISOString();
-    const note = formatCheckpoint({ origin, size, root: this.tree.root(size), extensions: [`time ${ts}`] });
+    // Written by hand (formatCheckpoint refuses a bad origin; an attacker does not ask it).
+    const note = `${origin}\n${size}\n${toBase64(this.tree.root(size))}\ntime ${ts}\n`;
     const body = { v: 1, seq: size, ts, prev: this.head, type: 'checkpoint', note, signer: signer.id };
     const noteSig = toBase64(concatBytes(noteKeyId(origin, signer.publicKey), sign(utf8(note), secretOf(signer))));
     return this.push(body, signer, { noteSig });
