@@ -66,11 +66,11 @@ export class Forger {
   }
 
   /** A checkpoint record by `signer` with `origin` (any string: the attacker chooses). */
-  checkpoint(signer: AgentIdentity, origin = 'example.com/audit'): this {
+  checkpoint(signer: AgentIdentity, origin = 'example.com/audit', extraLines = ''): this {
     const size = this.lines.length;
     const ts = new Date(this.t++).toISOString();
     // Written by hand (formatCheckpoint refuses a bad origin; an attacker does not ask it).
-    const note = `${origin}\n${size}\n${toBase64(this.tree.root(size))}\ntime ${ts}\n`;
+    const note = `${origin}\n${size}\n${toBase64(this.tree.root(size))}\ntime ${ts}\n${extraLines}`;
     const body = { v: 1, seq: size, ts, prev: this.head, type: 'checkpoint', note, signer: signer.id };
     const noteSig = toBase64(concatBytes(noteKeyId(origin, signer.publicKey), sign(utf8(note), secretOf(signer))));
     return this.push(body, signer, { noteSig });

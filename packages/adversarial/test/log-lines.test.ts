@@ -274,6 +274,15 @@ describe('checkpoint origins are C2SP key names; reports count events', () => {
     );
   });
 
+  it('refuses a checkpoint that carries extension lines besides its time (signed, but bound to nothing)', () => {
+    const forged = new Forger().event({}, AGENT).checkpoint(LOG, 'example.com/audit', 'grant admin\n');
+    expect(verifyLog(forged.text(), { trust })).toMatchObject({
+      ok: false,
+      line: 2,
+      code: 'ERR_AUDIT_CHECKPOINT_INVALID',
+    });
+  });
+
   it('takes an external checkpoint only from a key that signs the log’s checkpoints, not from an agent key', () => {
     const forged = new Forger().event({}, AGENT).checkpoint(LOG);
     const byAgent = new Forger().event({}, AGENT).checkpoint(AGENT);

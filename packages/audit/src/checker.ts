@@ -214,7 +214,10 @@ export class LogChecker {
     if (!bytesEqual(checkpoint.root, this.tree.root(checkpoint.size))) {
       return `root ${toHex(checkpoint.root)} is not the Merkle root of the records before it`;
     }
-    if (checkpoint.extensions[0] !== `time ${record.ts}`) return 'time line does not match the record time';
+    // Exactly the one extension line the writer writes: nothing unbound rides along in a signed checkpoint.
+    if (checkpoint.extensions.length !== 1 || checkpoint.extensions[0] !== `time ${record.ts}`) {
+      return 'extension lines are not exactly the time line of the record';
+    }
     const blob = fromBase64(record.noteSig);
     if (!bytesEqual(blob.slice(0, 4), noteKeyId(checkpoint.origin, key)))
       return 'note signature key id is not the signer';

@@ -203,7 +203,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     throw new TypeError('"checkpoint.signer" expected a Signer');
   }
   const badLogKey = cp === undefined ? undefined : signerProblem(cp.signer);
-  if (badLogKey !== undefined) throw new TypeError(`"checkpoint.signer" ${badLogKey}`);
+  if (badLogKey !== undefined) throw new TypeError(`"checkpoint.signer" expected a Signer whose ${badLogKey}`);
   // A resumed log keeps its origin: one log, one origin (verification refuses a change).
   const origin = cp === undefined ? '' : (cp.origin ?? resume?.origin ?? `agentguard-audit/${cp.signer.id}`);
   if (cp !== undefined && resume?.origin !== undefined && origin !== resume.origin) {
@@ -330,7 +330,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', '"signer" expected a Signer (id, sign)');
     }
     const badSigner = signerProblem(signer);
-    if (badSigner !== undefined) throw new AuditError('ERR_AUDIT_EVENT_INVALID', `"signer" ${badSigner}`);
+    if (badSigner !== undefined) {
+      throw new AuditError('ERR_AUDIT_EVENT_INVALID', `"signer" expected a Signer whose ${badSigner}`);
+    }
     const { data, ...rest } = parsed.data;
     const body: Record<string, unknown> = {
       v: RECORD_VERSION,
@@ -424,9 +426,9 @@ function signerKey(id: string): Uint8Array | undefined {
  */
 function signerProblem(signer: Signer): string | undefined {
   const key = signerKey(signer.id);
-  if (key === undefined) return `id ${JSON.stringify(String(signer.id).slice(0, 80))} is not an Ed25519 did:key`;
+  if (key === undefined) return `id is an Ed25519 did:key, got ${JSON.stringify(String(signer.id).slice(0, 80))}`;
   const own: unknown = signer.publicKey;
-  if (own instanceof Uint8Array && !bytesEqual(own, key)) return `id ${signer.id} does not name its publicKey`;
+  if (own instanceof Uint8Array && !bytesEqual(own, key)) return `id names its publicKey, got ${signer.id}`;
   return undefined;
 }
 
