@@ -1,9 +1,10 @@
 import { bytesEqual, fromBase64, IdentityError, parseJson, sha256Hex, toHex, utf8, verify } from '@agentguard/identity';
 import { checkEnvelope, publicKeyOfDid } from './envelope.js';
 import type { AuditErrorCode } from './errors.js';
+import { decodeLine, LINE_NOT_UTF8, LINE_TOO_LARGE } from './lines.js';
 import type { ResumeState } from './log.js';
 import { leafHash, MerkleTree } from './merkle.js';
-import { joinNote, noteKeyId, parseCheckpoint } from './note.js';
+import { isValidKeyName, joinNote, noteKeyId, parseCheckpoint } from './note.js';
 import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes } from './record.js';
 import { type AuditRecord, AuditRecordSchema, type CheckpointRecord, describeIssue, GENESIS_HASH } from './schema.js';
 
@@ -37,14 +38,21 @@ const verifyNow: SignatureCheck = (signature, message, publicKey) => verify(sign
  */
 export class LogChecker {
   records = 0;
+  /** Event records (every record that is not a checkpoint). */
+  events = 0;
   head = GENESIS_HASH;
   readonly tree = new MerkleTree();
   readonly signers: string[] = [];
+  /** Every distinct signer of a checkpoint record, in order of first appearance. */
+  readonly checkpointSigners: string[] = [];
   origin: string | undefined;
   checkpoints = 0;
   lastCheckpoint: { size: number; note: string; signer: string } | undefined;
   lastType: string | undefined;
-  /** The first batched (unsigned) record not yet covered by a checkpoint. */
+  /**
+   * The first batched (unsigned) record not yet covered by a checkpoint. Every later uncovered batched
+   * record must name the same signer: the one checkpoint that covers them all must be by that key.
+   */
   uncovered: { seq: number; signer: string } | undefined;
   private readonly seen = new Set<string>();
   private readonly keys = new Map<string, Uint8Array | undefined>();
@@ -78,6 +86,17 @@ export class LogChecker {
       checkpoint: checkpoint === undefined ? undefined : { size: checkpoint.size, note: checkpoint.note },
       origin: this.origin,
     };
+  }
+
+  /**
+   * Checks one line given as bytes (without its newline): its size, then strict UTF-8, then {@link check}.
+   * Every reader of log bytes comes through here, so a byte that is not UTF-8 is reported at its line.
+   */
+  checkBytes(bytes: Uint8Array): Result {
+    if (bytes.length > RECORD_MAX_BYTES) return fail('ERR_AUDIT_RECORD_MALFORMED', LINE_TOO_LARGE);
+    const line = decodeLine(bytes);
+    if (line === undefined) return fail('ERR_AUDIT_RECORD_MALFORMED', LINE_NOT_UTF8);
+    return this.check(line);
   }
 
   /** Checks one line (without its newline); on success the checker moves past it. */
@@ -123,8 +142,16 @@ export class LogChecker {
     if (key === undefined)
       return fail('ERR_AUDIT_RECORD_MALFORMED', `signer ${record.signer} is not an Ed25519 did:key`);
     if (record.sig === undefined) {
-      // A batched record: authenticated only once a later checkpoint by its signer covers it.
-      if (this.uncovered === undefined) this.uncovered = { seq: record.seq, signer: record.signer };
+      // A batched record: authenticated only once a later checkpoint by its signer covers it. The
+      // checkpoint that covers it covers every uncovered batched record, so they must all name one key.
+      const first = this.uncovered;
+      if (first === undefined) this.uncovered = { seq: record.seq, signer: record.signer };
+      else if (first.signer !== record.signer) {
+        return fail(
+          'ERR_AUDIT_SIGNATURE_INVALID',
+          `record seq ${record.seq} is batched (unsigned) and names ${record.signer}, but batched record seq ${first.seq}, which the same checkpoint must cover, names ${first.signer}: no one checkpoint authenticates both`,
+        );
+      }
     } else if (this.signatures) {
       const problem: LineProblem = {
         code: 'ERR_AUDIT_SIGNATURE_INVALID',
@@ -144,7 +171,16 @@ export class LogChecker {
         return fail('ERR_AUDIT_CHECKPOINT_INVALID', `checkpoint seq ${record.seq}: ${problem}`);
     } else if (this.signatures && record.type === 'call.requested' && record.data?.envelope !== undefined) {
       const seq = record.seq;
-      const problem = checkEnvelope(record.data.envelope, record.agent, this.keyOf, (sig, message, key, reason) =>
+      const data = record.data;
+      const binding = {
+        callId: record.callId,
+        tool: record.tool,
+        agent: record.agent,
+        // The envelope binds the args as the agent sent them; the record names their digest `inputDigest` when the
+        // tool's schema changed them (argsDigest is then the digest of the value that ran).
+        argsDigest: data.inputDigest ?? data.argsDigest,
+      };
+      const problem = checkEnvelope(data.envelope, binding, this.keyOf, (sig, message, key, reason) =>
         this.verifySignature(sig, message, key, {
           code: 'ERR_AUDIT_ENVELOPE_INVALID',
           reason: `record seq ${seq}: ${reason}`,
@@ -154,6 +190,7 @@ export class LogChecker {
     }
     this.tree.append(leaf);
     this.records += 1;
+    if (record.type !== 'checkpoint') this.events += 1;
     this.head = hash;
     this.lastType = record.type;
     if (!this.seen.has(record.signer)) {
@@ -164,6 +201,10 @@ export class LogChecker {
   }
 
   private checkCheckpoint(record: CheckpointRecord, key: Uint8Array): string | undefined {
+    const origin = record.note.slice(0, Math.max(record.note.indexOf('\n'), 0));
+    if (!isValidKeyName(origin)) {
+      return `origin ${JSON.stringify(origin.slice(0, 80))} is not a C2SP key name (printable ASCII, no spaces or "+")`;
+    }
     const checkpoint = parseCheckpoint(record.note);
     if (checkpoint === undefined) return 'note is not a c2sp.org/tlog-checkpoint body';
     if (this.origin !== undefined && checkpoint.origin !== this.origin) {
@@ -173,7 +214,10 @@ export class LogChecker {
     if (!bytesEqual(checkpoint.root, this.tree.root(checkpoint.size))) {
       return `root ${toHex(checkpoint.root)} is not the Merkle root of the records before it`;
     }
-    if (checkpoint.extensions[0] !== `time ${record.ts}`) return 'time line does not match the record time';
+    // Exactly the one extension line the writer writes: nothing unbound rides along in a signed checkpoint.
+    if (checkpoint.extensions.length !== 1 || checkpoint.extensions[0] !== `time ${record.ts}`) {
+      return 'extension lines are not exactly the time line of the record';
+    }
     const blob = fromBase64(record.noteSig);
     if (!bytesEqual(blob.slice(0, 4), noteKeyId(checkpoint.origin, key)))
       return 'note signature key id is not the signer';
@@ -190,6 +234,7 @@ export class LogChecker {
       return `batched record seq ${this.uncovered.seq} names ${this.uncovered.signer} but this checkpoint is by ${record.signer}`;
     }
     this.uncovered = undefined;
+    if (!this.checkpointSigners.includes(record.signer)) this.checkpointSigners.push(record.signer);
     this.origin = checkpoint.origin;
     this.checkpoints += 1;
     this.lastCheckpoint = {

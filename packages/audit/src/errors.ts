@@ -16,7 +16,8 @@
  * | `ERR_AUDIT_TRUNCATED` | the log is shorter than a checkpoint it must extend: records were cut off |
  * | `ERR_AUDIT_FORKED` | the log's records are not the ones a checkpoint it must extend commits to |
  * | `ERR_AUDIT_EVENT_INVALID` | `append` got an event that is not plain JSON of the expected shape |
- * | `ERR_AUDIT_SINK_FAILED` | a sink could not make a record durable; the record is not in the log |
+ * | `ERR_AUDIT_RECORD_TOO_LARGE` | `append` refused a record whose line would exceed `RECORD_MAX_BYTES`; nothing was written |
+ * | `ERR_AUDIT_SINK_FAILED` | a sink (or the signer) failed, threw or did not answer within `writeTimeoutMs`; the record is not in the log |
  * | `ERR_AUDIT_CLOSED` | the log or sink is closed |
  */
 export type AuditErrorCode =
@@ -31,6 +32,7 @@ export type AuditErrorCode =
   | 'ERR_AUDIT_TRUNCATED'
   | 'ERR_AUDIT_FORKED'
   | 'ERR_AUDIT_EVENT_INVALID'
+  | 'ERR_AUDIT_RECORD_TOO_LARGE'
   | 'ERR_AUDIT_SINK_FAILED'
   | 'ERR_AUDIT_CLOSED';
 
@@ -47,6 +49,7 @@ export const AUDIT_ERROR_CODES: readonly AuditErrorCode[] = Object.freeze([
   'ERR_AUDIT_TRUNCATED',
   'ERR_AUDIT_FORKED',
   'ERR_AUDIT_EVENT_INVALID',
+  'ERR_AUDIT_RECORD_TOO_LARGE',
   'ERR_AUDIT_SINK_FAILED',
   'ERR_AUDIT_CLOSED',
 ] as const);

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditError } from './errors.js';
 import { createFileSink, type FileSink, type FileSinkOptions } from './file-sink.js';
+import { decodeLine, LINE_NOT_UTF8, splitByteLines } from './lines.js';
 
 /** Rotation of a log directory into numbered files. */
 export interface RotateOptions {
@@ -39,42 +40,85 @@ export async function listSegments(dir: string): Promise<string[]> {
   return names.map((n) => join(dir, n));
 }
 
-/** A log directory read as one text, with a way back from a line number to its file and line. */
+/** A log directory read as one log, with a way back from a line number to its file and line. */
 export interface DirectoryText {
+  /**
+   * The files' bytes, in order, as one log: give these to `verifyLog` or `readLog`, which decode each
+   * line as strict UTF-8 and name the line that is not.
+   */
+  readonly bytes: Uint8Array;
+  /**
+   * The same log as text, decoded as strict UTF-8 (a byte-order mark is kept, so the parser refuses it).
+   * @throws AuditError `ERR_AUDIT_RECORD_MALFORMED` naming `file:line` when a line is not UTF-8,
+   *   `ERR_AUDIT_RECORD_TRUNCATED` when the torn last line is not (a write cut mid-character).
+   */
   readonly text: string;
   readonly files: readonly { readonly path: string; readonly firstLine: number; readonly lines: number }[];
-  /** The file and 1-based line within it of a 1-based line of `text`. */
+  /** The file and 1-based line within it of a 1-based line of the log. */
   locate(line: number): { path: string; line: number };
 }
 
-/**
- * Reads every file of a rotated log directory, in order, as one JSON Lines text
- * (the chain and tree continue across files, so it verifies as one log).
- *
- * @param dir - the directory.
- * @returns the text and a line locator.
- * @throws AuditError `ERR_AUDIT_CHAIN_BROKEN` when a numbered file is missing.
- */
-export async function readLogDirectory(dir: string): Promise<DirectoryText> {
+/** Reads every file of a log directory, in order, as one byte string; with a line locator. @internal */
+export async function readSegments(dir: string): Promise<Omit<DirectoryText, 'text'>> {
   const files: { path: string; firstLine: number; lines: number }[] = [];
-  const parts: string[] = [];
+  const parts: Uint8Array[] = [];
   let line = 1;
   for (const path of await listSegments(dir)) {
-    const text = await readFile(path, 'utf8');
-    const lines = text.length === 0 ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+    const data = await readFile(path);
+    let lines = 0;
+    for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, nl + 1)) lines += 1;
+    if (data.length > 0 && data[data.length - 1] !== 0x0a) lines += 1;
     files.push({ path, firstLine: line, lines });
-    parts.push(text);
+    parts.push(data);
     line += lines;
   }
-  const text = parts.join('');
+  const bytes = Buffer.concat(parts);
   return {
-    text,
+    bytes,
     files,
     locate(n: number) {
       const file = [...files].reverse().find((f) => f.firstLine <= n) ?? files[0];
       return file === undefined ? { path: dir, line: n } : { path: file.path, line: n - file.firstLine + 1 };
     },
   };
+}
+
+/** The log's bytes as text, decoded line by line as strict UTF-8; a line that is not is named. */
+function decodeLog(read: Omit<DirectoryText, 'text'>): string {
+  const { lines, torn } = splitByteLines(read.bytes);
+  const out: string[] = [];
+  const refuse = (code: 'ERR_AUDIT_RECORD_MALFORMED' | 'ERR_AUDIT_RECORD_TRUNCATED', n: number, what: string) => {
+    const at = read.locate(n);
+    return new AuditError(code, `${at.path}:${at.line}: ${what}`);
+  };
+  for (const [i, bytes] of lines.entries()) {
+    const text = decodeLine(bytes);
+    if (text === undefined) throw refuse('ERR_AUDIT_RECORD_MALFORMED', i + 1, LINE_NOT_UTF8);
+    out.push(text, '\n');
+  }
+  if (torn !== undefined) {
+    const text = decodeLine(torn);
+    if (text === undefined) {
+      throw refuse('ERR_AUDIT_RECORD_TRUNCATED', lines.length + 1, 'last line has no newline and is cut mid-character');
+    }
+    out.push(text);
+  }
+  return out.join('');
+}
+
+/**
+ * Reads every file of a rotated log directory, in order, as one JSON Lines log (the chain and tree
+ * continue across files, so it verifies as one log). Prefer `bytes` (for `verifyLog`/`readLog`);
+ * `text` is decoded strictly.
+ *
+ * @param dir - the directory.
+ * @returns the bytes, the text and a line locator.
+ * @throws AuditError `ERR_AUDIT_CHAIN_BROKEN` when a numbered file is missing; `ERR_AUDIT_RECORD_MALFORMED`
+ *   (naming `file:line`) when a line is not UTF-8.
+ */
+export async function readLogDirectory(dir: string): Promise<DirectoryText> {
+  const read = await readSegments(dir);
+  return { ...read, text: decodeLog(read) };
 }
 
 /**

@@ -2,19 +2,21 @@
  * Node-only entry point `@agentguard/audit/file`: audit logs in JSON Lines files.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LogChecker, splitLines } from './checker.js';
+import { LogChecker } from './checker.js';
 import { AuditError } from './errors.js';
 import {
   createRotatingSink,
   type DirectoryText,
   listSegments,
   readLogDirectory,
+  readSegments,
   type RotateOptions,
   segmentName,
 } from './file-dir.js';
 import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file-sink.js';
+import { splitByteLines } from './lines.js';
 import { type AuditLog, type CheckpointOptions, createAuditLog } from './log.js';
 import type { AuditSink } from './sink.js';
 
@@ -68,24 +70,30 @@ export interface FileAuditLog extends AuditLog {
   readonly torn: TornTail | undefined;
 }
 
-/** Checks existing text, sets a torn tail of `lastFile` aside, and returns where the log left off. */
-async function recover(text: string, lastFile: string, where: (line: number) => string) {
-  const { lines, torn } = splitLines(text);
+/**
+ * Checks an existing log's bytes (each line decoded as strict UTF-8, as every reader does), sets a torn
+ * tail of `lastFile` aside, and returns where the log left off. The torn tail stays bytes: a write cut
+ * mid-character is not UTF-8, and it is cut off by its exact byte length.
+ */
+async function recover(bytes: Uint8Array, lastFile: string, where: (line: number) => string) {
+  const { lines, torn } = splitByteLines(bytes);
   const checker = new LogChecker({ signatures: false });
   for (const [i, line] of lines.entries()) {
-    const { problem } = checker.check(line);
+    const { problem } = checker.checkBytes(line);
     if (problem !== undefined) {
       throw new AuditError(problem.code, `${where(i + 1)}: ${problem.reason}; refusing to append to a damaged log`);
     }
   }
   let tornTail: TornTail | undefined;
   if (torn !== undefined) {
-    const bytes = Buffer.from(torn, 'utf8');
-    const size = (await readFile(lastFile)).length;
+    const size = (await stat(lastFile)).size;
+    if (torn.length > size) {
+      throw new AuditError('ERR_AUDIT_RECORD_TRUNCATED', `${where(lines.length + 1)}: a torn line spans two files`);
+    }
     const savedTo = `${lastFile}.torn`;
     // Save first, then cut: a crash in between leaves the torn line in both places, never in neither.
-    await appendFile(savedTo, Buffer.concat([bytes, Buffer.from('\n')]), { mode: 0o600, flush: true });
-    await truncate(lastFile, size - bytes.length);
+    await appendFile(savedTo, Buffer.concat([torn, Buffer.from('\n')]), { mode: 0o600, flush: true });
+    await truncate(lastFile, size - torn.length);
     const line = Number(
       where(lines.length + 1)
         .split(':')
@@ -93,8 +101,8 @@ async function recover(text: string, lastFile: string, where: (line: number) => 
     );
     tornTail = Object.freeze({
       line,
-      bytes: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      bytes: torn.length,
+      sha256: createHash('sha256').update(torn).digest('hex'),
       savedTo,
     });
   }
@@ -178,7 +186,7 @@ export async function openFileAuditLog(path: string, options: FileAuditLogOption
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a non-empty string');
   // Create the file (owner-only) if it is missing, without truncating it.
   await (await open(path, 'a', options.mode ?? 0o600)).close();
-  const { checker, torn } = await recover(await readFile(path, 'utf8'), path, (line) => `${path}:${line}`);
+  const { checker, torn } = await recover(await readFile(path), path, (line) => `${path}:${line}`);
   return finish(path, await createFileSink(path, options), options, checker, torn);
 }
 
@@ -204,12 +212,12 @@ export async function openAuditDirectory(
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('"dir" expected a non-empty string');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const segments = await listSegments(dir);
-  const content = await readLogDirectory(dir);
+  const content = await readSegments(dir);
   const where = (line: number) => {
     const at = content.locate(line);
     return `${at.path}:${at.line}`;
   };
   // Recover before the sink opens the last file, so the sink sees the file as it will stay.
-  const { checker, torn } = await recover(content.text, segments.at(-1) ?? join(dir, segmentName(1)), where);
+  const { checker, torn } = await recover(content.bytes, segments.at(-1) ?? join(dir, segmentName(1)), where);
   return finish(dir, await createRotatingSink(dir, options), options, checker, torn);
 }

@@ -13,6 +13,7 @@ export {
 export { createMemorySink, type AuditSink, type MemorySink } from './sink.js';
 export {
   createAuditLog,
+  DEFAULT_WRITE_TIMEOUT_MS,
   type AuditLog,
   type AuditLogOptions,
   type CheckpointOptions,

@@ -160,6 +160,13 @@ describe('createAuditLog', () => {
     ['empty sink array', { sink: [] }],
     ['sink without write', { sink: { close: async () => {} } }],
     ['bad maxBatch', { sink: createMemorySink(), maxBatch: 0 }],
+    ['zero writeTimeoutMs', { sink: createMemorySink(), writeTimeoutMs: 0 }],
+    ['fractional writeTimeoutMs', { sink: createMemorySink(), writeTimeoutMs: 1.5 }],
+    ['writeTimeoutMs beyond setTimeout', { sink: createMemorySink(), writeTimeoutMs: 2 ** 31 }],
+    [
+      'a checkpoint signer whose id is no did:key',
+      { sink: createMemorySink(), checkpoint: { signer: { ...AGENT, sign: AGENT.sign, id: 'log' } } },
+    ],
     ['bad resume', { sink: createMemorySink(), resume: { size: -1, head: 'x' } }],
   ])('throws TypeError/RangeError on bad options (%s)', (_name, options) => {
     expect(() => createAuditLog(options as never)).toThrow(/expected/);

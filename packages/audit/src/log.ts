@@ -1,19 +1,34 @@
-import { type Signer, sha256Hex, toBase64, utf8 } from '@agentguard/identity';
+import { bytesEqual, type Signer, sha256Hex, toBase64, utf8 } from '@agentguard/identity';
+import { publicKeyOfDid } from './envelope.js';
 import { AuditError } from './errors.js';
 import { leafHash, MerkleTree } from './merkle.js';
 import { formatCheckpoint, isValidKeyName, joinNote, signatureBlob } from './note.js';
-import { type CanonicalBody, canonicalBody, recordSigningBytes } from './record.js';
+import {
+  type CanonicalBody,
+  canonicalBody,
+  hasProtoMember,
+  lineBytes,
+  RECORD_MAX_BYTES,
+  recordSigningBytes,
+} from './record.js';
 import {
   type AuditEvent,
   AuditEventSchema,
   type AuditRecord,
   type CheckpointRecord,
   describeIssue,
+  DID_KEY,
   GENESIS_HASH,
   RECORD_VERSION,
+  TIMESTAMP,
 } from './schema.js';
 import type { AuditSink } from './sink.js';
-import { createWriter } from './writer.js';
+import { createWriter, settleWithin } from './writer.js';
+
+/** Default of {@link AuditLogOptions.writeTimeoutMs}: 30 s. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+/** Largest timeout `setTimeout` keeps (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 /** When and by whom checkpoints are signed. */
 export interface CheckpointOptions {
@@ -70,6 +85,15 @@ export interface AuditLogOptions {
    * @default 4096
    */
   readonly maxBatch?: number;
+  /**
+   * How long, in ms, a sink's `write` or `close` and a signer's `sign` may take. A sink that does not
+   * answer in time (or throws instead of returning a promise) fails the append with
+   * `ERR_AUDIT_SINK_FAILED`, and since whether it wrote is then unknown, the log refuses every later
+   * append (reopen the file to continue: the reader finds what was really written). A signer that does
+   * not answer fails the append and the records queued behind it; the log stays usable.
+   * @default 30_000
+   */
+  readonly writeTimeoutMs?: number;
 }
 
 /** An append-only, hash-chained, signed audit log with an RFC 9162 Merkle tree. */
@@ -79,8 +103,9 @@ export interface AuditLog {
    * `prev`) is fixed synchronously, in call order; the promise resolves with
    * the record once every sink reports it durable.
    *
-   * @throws AuditError `ERR_AUDIT_EVENT_INVALID` (bad event or signer), `ERR_AUDIT_SINK_FAILED`
-   *   (not written; not in the log), `ERR_AUDIT_CLOSED`.
+   * @throws AuditError `ERR_AUDIT_EVENT_INVALID` (bad event or signer), `ERR_AUDIT_RECORD_TOO_LARGE` (the
+   *   record's line would exceed `RECORD_MAX_BYTES`: refused before anything is written or placed, the log
+   *   stays usable), `ERR_AUDIT_SINK_FAILED` (not written; not in the log), `ERR_AUDIT_CLOSED`.
    */
   append(event: AuditEvent, signer: Signer): Promise<AuditRecord>;
   /**
@@ -132,7 +157,15 @@ function positiveOrZero(value: unknown, name: string, fallback: number): number 
  * affected record and every record queued behind it are rejected with
  * `ERR_AUDIT_SINK_FAILED` and the chain rolls back to the last durable record,
  * so later appends continue a valid chain. When some sinks wrote a batch and
- * others did not, the sinks disagree and the log refuses all further appends.
+ * others did not, the sinks disagree and the log refuses all further appends; so
+ * it does when a sink does not answer within `writeTimeoutMs` or throws instead of
+ * rejecting (what it wrote is unknown, and going on could fork the chain).
+ *
+ * Size (contract with every reader): a record whose line would exceed
+ * `RECORD_MAX_BYTES`, nest deeper than `RECORD_MAX_DEPTH`, or hold anything else a
+ * reader refuses (a member named `__proto__`, a year past 9999, a signer that is
+ * not an Ed25519 did:key) is refused before it is placed: what this log writes,
+ * `verifyLog` reads and `openFileAuditLog` reopens.
  *
  * @param options - see {@link AuditLogOptions}.
  * @returns a frozen {@link AuditLog}.
@@ -157,6 +190,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (typeof clock !== 'function') throw new TypeError('"clock" expected a function returning a Date');
   const maxBatch = options.maxBatch ?? 4096;
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError('"maxBatch" expected a positive integer');
+  const timeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new RangeError(`"writeTimeoutMs" expected an integer from 1 to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`);
+  }
   const resume = options.resume;
   if (resume !== undefined && (!(resume.tree instanceof MerkleTree) || resume.tree.size !== resume.records)) {
     throw new TypeError('"resume" expected the state of an existing log (readLogState)');
@@ -165,6 +202,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (cp !== undefined && (typeof cp.signer?.sign !== 'function' || typeof cp.signer.id !== 'string')) {
     throw new TypeError('"checkpoint.signer" expected a Signer');
   }
+  const badLogKey = cp === undefined ? undefined : signerProblem(cp.signer);
+  if (badLogKey !== undefined) throw new TypeError(`"checkpoint.signer" expected a Signer whose ${badLogKey}`);
   // A resumed log keeps its origin: one log, one origin (verification refuses a change).
   const origin = cp === undefined ? '' : (cp.origin ?? resume?.origin ?? `agentguard-audit/${cp.signer.id}`);
   if (cp !== undefined && resume?.origin !== undefined && origin !== resume.origin) {
@@ -187,6 +226,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const writer = createWriter({
     sinks,
     maxBatch,
+    timeoutMs,
     start: { size: resume?.records ?? 0, head: resume?.head ?? GENESIS_HASH },
     onDurable(slot) {
       const record = slot.record as AuditRecord;
@@ -205,12 +245,20 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', '"clock" returned something other than a valid Date');
     }
-    return date.toISOString();
+    const ts = date.toISOString();
+    // Readers accept only the four-digit-year form; toISOString writes ±YYYYYY outside years 0-9999.
+    if (!TIMESTAMP.test(ts))
+      throw new AuditError('ERR_AUDIT_EVENT_INVALID', `"clock" returned ${ts}, outside years 0000-9999`);
+    return ts;
   }
 
-  /** Places `body` in the chain and the tree (synchronously), then signs and queues it. */
+  /**
+   * Places `body` in the chain and the tree (synchronously), then signs and queues it. Everything a
+   * reader would refuse is refused here first, before the chain, tree or seq move: the log stays usable.
+   */
   function place(
     body: Record<string, unknown>,
+    fields: { readonly sig: boolean; readonly noteSig: boolean },
     finish: (hash: string) => Promise<Record<string, unknown>>,
   ): Promise<AuditRecord> {
     let canonical: CanonicalBody;
@@ -222,9 +270,19 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const detail = cause instanceof Error ? cause.message : String(cause);
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', `event is not plain JSON: ${detail}`, { cause });
     }
+    if (hasProtoMember(canonical.text)) {
+      throw new AuditError('ERR_AUDIT_EVENT_INVALID', 'event holds a member named "__proto__", which readers refuse');
+    }
+    const size = lineBytes(canonical.bytes.length, fields);
+    if (size > RECORD_MAX_BYTES) {
+      throw new AuditError(
+        'ERR_AUDIT_RECORD_TOO_LARGE',
+        `record would be ${size} bytes, more than RECORD_MAX_BYTES (${RECORD_MAX_BYTES}); nothing was written`,
+      );
+    }
     const slot = writer.reserve(digest.hash);
     tree.append(digest.leaf);
-    void finish(digest.hash).then(
+    void settleWithin(() => finish(digest.hash), timeoutMs, 'the signer').then(
       (record) => writer.ready(slot, canonical.line(record), Object.freeze(record) as AuditRecord),
       (cause: unknown) => {
         const detail = cause instanceof Error ? cause.message : String(cause);
@@ -234,19 +292,23 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     return slot.promise;
   }
 
-  function writeCheckpoint(): Promise<AuditRecord> {
+  // Async: a clock or size failure becomes a rejection (callers swallow it), never a throw out of a
+  // timer (a crash) or out of append after its own record was placed. What runs before the first
+  // await (all of it) still runs synchronously, so the checkpoint's place in the chain is fixed now.
+  async function writeCheckpoint(): Promise<AuditRecord> {
     const signer = (cp as CheckpointOptions).signer;
     const size = writer.nextSeq;
     const ts = timestamp();
     const note = formatCheckpoint({ origin, size, root: tree.root(size), extensions: [`time ${ts}`] });
     const body = { v: RECORD_VERSION, seq: size, ts, prev: writer.head, type: 'checkpoint', note, signer: signer.id };
-    tipCheckpointSize = size;
-    return place(body, async (hash) => {
+    const placed = place(body, { sig: true, noteSig: true }, async (hash) => {
       const [sig, noteSignature] = await Promise.all([signer.sign(recordSigningBytes(hash)), signer.sign(utf8(note))]);
       checkSignature(sig);
       checkSignature(noteSignature);
       return { ...body, hash, sig: toBase64(sig), noteSig: signatureBlob(origin, signer.publicKey, noteSignature) };
     });
+    tipCheckpointSize = size;
+    return placed;
   }
 
   function checkState(): void {
@@ -267,6 +329,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (typeof signer?.sign !== 'function' || typeof signer.id !== 'string') {
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', '"signer" expected a Signer (id, sign)');
     }
+    const badSigner = signerProblem(signer);
+    if (badSigner !== undefined) {
+      throw new AuditError('ERR_AUDIT_EVENT_INVALID', `"signer" expected a Signer whose ${badSigner}`);
+    }
     const { data, ...rest } = parsed.data;
     const body: Record<string, unknown> = {
       v: RECORD_VERSION,
@@ -278,7 +344,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       signer: signer.id,
     };
     // Everything up to the end of place() runs synchronously: seq and prev follow call order.
-    const placed = place(body, async (hash) => {
+    const placed = place(body, { sig: !batched, noteSig: false }, async (hash) => {
       if (batched) return { ...body, hash };
       const sig = await signer.sign(recordSigningBytes(hash));
       checkSignature(sig);
@@ -341,6 +407,29 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     consistencyProof: (size1: number, size2?: number) => tree.consistencyProof(size1, durable(size2)),
     root: (size?: number) => tree.root(durable(size)),
   });
+}
+
+/** did:key → public key of recent signers: a log signs with a handful of keys, each appended many times. */
+const SIGNER_KEYS = new Map<string, Uint8Array | undefined>();
+
+function signerKey(id: string): Uint8Array | undefined {
+  if (SIGNER_KEYS.has(id)) return SIGNER_KEYS.get(id);
+  const key = DID_KEY.test(id) ? publicKeyOfDid(id) : undefined;
+  if (SIGNER_KEYS.size >= 256) SIGNER_KEYS.clear();
+  SIGNER_KEYS.set(id, key);
+  return key;
+}
+
+/**
+ * Why a signer cannot sign records a reader accepts, if it cannot: its id must be an Ed25519 did:key
+ * (readers refuse any other `signer`) naming its own public key (else every signature it makes fails).
+ */
+function signerProblem(signer: Signer): string | undefined {
+  const key = signerKey(signer.id);
+  if (key === undefined) return `id is an Ed25519 did:key, got ${JSON.stringify(String(signer.id).slice(0, 80))}`;
+  const own: unknown = signer.publicKey;
+  if (own instanceof Uint8Array && !bytesEqual(own, key)) return `id names its publicKey, got ${signer.id}`;
+  return undefined;
 }
 
 function checkSignature(sig: unknown): asserts sig is Uint8Array {

@@ -37,8 +37,18 @@ export function verifierKey(name: string, publicKey: Uint8Array): string {
   return `${name}+${toHex(noteKeyId(name, publicKey))}+${toBase64(concatBytes(Uint8Array.of(ALG_ED25519), publicKey))}`;
 }
 
-/** The text of a checkpoint body: origin, decimal size, base64 root, extension lines, each ending in a newline. */
+/**
+ * The text of a checkpoint body: origin, decimal size, base64 root, extension lines, each ending in a newline.
+ * @throws TypeError when the origin is not a C2SP key name (readers refuse it), or an extension line is empty
+ *   or holds a newline.
+ */
 export function formatCheckpoint(checkpoint: Checkpoint): string {
+  if (!isValidKeyName(checkpoint.origin)) {
+    throw new TypeError('"origin" expected 1 to 256 printable ASCII characters without spaces or "+"');
+  }
+  if (checkpoint.extensions.some((line) => typeof line !== 'string' || line.length === 0 || line.includes('\n'))) {
+    throw new TypeError('"extensions" expected non-empty lines without newlines');
+  }
   const lines = [checkpoint.origin, String(checkpoint.size), toBase64(checkpoint.root), ...checkpoint.extensions];
   return `${lines.join('\n')}\n`;
 }
@@ -48,7 +58,9 @@ export function parseCheckpoint(body: string): Checkpoint | undefined {
   if (!body.endsWith('\n')) return undefined;
   const lines = body.slice(0, -1).split('\n');
   const [origin, size, root, ...extensions] = lines;
-  if (origin === undefined || size === undefined || root === undefined || origin.length === 0) return undefined;
+  if (origin === undefined || size === undefined || root === undefined) return undefined;
+  // The origin is also the signed-note key name: the same rules (c2sp.org/signed-note), as the writer enforces.
+  if (!isValidKeyName(origin)) return undefined;
   // Decimal without leading zeros (c2sp.org/tlog-checkpoint).
   if (!/^(0|[1-9][0-9]{0,15})$/.test(size) || !Number.isSafeInteger(Number(size))) return undefined;
   let rootBytes: Uint8Array;

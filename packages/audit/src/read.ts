@@ -1,6 +1,7 @@
 import { canonicalBytes } from '@agentguard/identity';
 import { LogChecker, splitLines } from './checker.js';
 import { AuditError } from './errors.js';
+import { splitByteLines } from './lines.js';
 import { leafHash, type MerkleTree } from './merkle.js';
 import { bodyOf, RECORD_MAX_DEPTH } from './record.js';
 import type { AuditRecord } from './schema.js';
@@ -31,7 +32,8 @@ export function recordLeaf(record: AuditRecord): Uint8Array {
  * Reads and checks a log (as `verifyLog` does, without a trust list) and
  * returns its records, tree and checkpoints, for proofs, queries and export.
  *
- * @param text - the log as JSON Lines.
+ * @param text - the log as JSON Lines: its bytes (preferred: decoded line by line as strict UTF-8, a line
+ *   that is not named by number), or text already decoded.
  * @returns a {@link LogView}.
  * @throws AuditError with the code of the first bad record; the message names its line.
  * @example
@@ -40,14 +42,17 @@ export function recordLeaf(record: AuditRecord): Uint8Array {
  * const proof = tree.inclusionProof(3, checkpoints.at(-1)!.size);
  * ```
  */
-export function readLog(text: string): LogView {
-  if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${typeof text}`);
+export function readLog(text: string | Uint8Array): LogView {
+  if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
+    throw new TypeError(`"text" expected string or Uint8Array, got ${typeof text}`);
+  }
   const checker = new LogChecker({});
   const records: AuditRecord[] = [];
   const checkpoints: { size: number; note: string; signer: string }[] = [];
-  const { lines, torn } = splitLines(text);
+  const { lines, torn }: { lines: readonly (string | Uint8Array)[]; torn: unknown } =
+    text instanceof Uint8Array ? splitByteLines(text) : splitLines(text);
   for (const [i, line] of lines.entries()) {
-    const result = checker.check(line);
+    const result = typeof line === 'string' ? checker.check(line) : checker.checkBytes(line);
     if (result.problem !== undefined) {
       throw new AuditError(result.problem.code, `line ${i + 1}: ${result.problem.reason}`);
     }

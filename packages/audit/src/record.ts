@@ -39,6 +39,8 @@ const UNHASHED = new Set(['hash', 'sig', 'noteSig']);
 
 /** A record body canonicalised member by member: its bytes, and a way to its record line without doing it again. */
 export interface CanonicalBody {
+  /** The canonical body as text. */
+  readonly text: string;
   readonly bytes: Uint8Array;
   /**
    * The line of `record` (the body plus `hash`, `sig`, `noteSig`): members whose value is the body's own
@@ -51,8 +53,10 @@ export interface CanonicalBody {
 export function canonicalBody(body: Readonly<Record<string, unknown>>): CanonicalBody {
   const members = new Map<string, string>();
   for (const key of Object.keys(body).sort()) members.set(key, member(key, body[key]));
-  const bytes = utf8(`{${[...members.values()].join(',')}}`);
+  const text = `{${[...members.values()].join(',')}}`;
+  const bytes = utf8(text);
   return {
+    text,
     bytes,
     line(record) {
       const parts: string[] = [];
@@ -93,4 +97,30 @@ export function bodyOf(record: Readonly<Record<string, unknown>>): Record<string
   const body: Record<string, unknown> = {};
   for (const key of Object.keys(record)) if (!UNHASHED.has(key)) body[key] = record[key];
   return body;
+}
+
+/** Characters a member adds to a line: the comma, the quoted name, the colon and the quoted value. */
+const memberChars = (name: string, valueChars: number) => 1 + name.length + 2 + 1 + valueChars + 2;
+
+/**
+ * The exact UTF-8 byte length of the line of a record whose canonical body is `bodyBytes` long, once
+ * `hash` (64 hex), `sig` (base64 of 64 bytes) and, for a checkpoint, `noteSig` (base64 of 68 bytes) are
+ * added: all ASCII of fixed length, so the writer knows the line's size before it signs or places it.
+ */
+export function lineBytes(bodyBytes: number, fields: { readonly sig: boolean; readonly noteSig: boolean }): number {
+  return (
+    bodyBytes +
+    memberChars('hash', 64) +
+    (fields.sig ? memberChars('sig', 88) : 0) +
+    (fields.noteSig ? memberChars('noteSig', 92) : 0)
+  );
+}
+
+/**
+ * Whether canonical JSON text has a member named `__proto__` (which every reader's strict parser
+ * refuses). Exact on canonical text: a quote inside a string is always escaped, so `{"__proto__":` or
+ * `,"__proto__":` can only be a member name.
+ */
+export function hasProtoMember(canonicalText: string): boolean {
+  return canonicalText.includes('"__proto__":') && /[{,]"__proto__":/.test(canonicalText);
 }

@@ -29,10 +29,10 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SIG_B64 = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
 // Canonical padded base64 of 68 bytes (4-byte key id + 64-byte signature): 90 characters, then '=='.
 const NOTE_SIG_B64 = /^[A-Za-z0-9+/]{90}[AEIMQUYcgkosw048]=$/;
-// did:key of an Ed25519 key (multibase base58btc of 34 bytes).
-const DID_KEY = /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/;
-// RFC 3339 in the one form Date#toISOString produces.
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** did:key of an Ed25519 key (multibase base58btc of 34 bytes). @internal */
+export const DID_KEY = /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/;
+/** RFC 3339 in the one form Date#toISOString produces (years 0000-9999). @internal */
+export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 // Printable ASCII, no space: ids end up in file names, headers and terminals.
 const PRINTABLE_ID = /^[\x21-\x7E]+$/;
 // No C0/C1 control characters: a tool name cannot inject lines or escapes into a terminal.

@@ -1,5 +1,14 @@
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
-import { createIdentity, type AgentIdentity, type Signer } from '@agentguard/identity';
+import {
+  type AgentIdentity,
+  canonicalize,
+  concatBytes,
+  createIdentity,
+  type Signer,
+  sign,
+  toBase64,
+  utf8,
+} from '@agentguard/identity';
 import { createAuditLog } from './log.js';
 import type { AuditEvent } from './schema.js';
 import { createMemorySink, type MemorySink } from './sink.js';
@@ -68,3 +77,63 @@ export async function writeCheckpointedLog(
   await log.close();
   return sink;
 }
+
+/** The secret seeds of the test identities, to sign envelopes synchronously. */
+const SEEDS = new Map<string, number>();
+
+/** The fields of a call a test envelope states; defaults match `event(i)` records of `call.requested`. */
+export interface EnvelopeClaims {
+  readonly callId: string;
+  readonly tool?: string;
+  readonly argsDigest?: string;
+  readonly policyHash?: string;
+}
+
+/** The args digest and policy hash test envelopes and records use by default. */
+export const ARGS_DIGEST = `sha256:${'cd'.repeat(32)}`;
+export const POLICY_HASH = `sha256:${'ef'.repeat(32)}`;
+
+/**
+ * A DSSE call envelope as `@agentguard/attestation`'s `signCall` makes one (in-toto Statement v1,
+ * signed over PAE by `signer`), built here because the audit package does not depend on attestation.
+ */
+export function callEnvelope(signer: AgentIdentity, claims: EnvelopeClaims) {
+  const seed = SEEDS.get(signer.id);
+  if (seed === undefined) throw new Error('callEnvelope signs for AGENT, OTHER or LOG_KEY only');
+  const argsDigest = claims.argsDigest ?? ARGS_DIGEST;
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: `tool-call:${claims.callId}`, digest: { sha256: argsDigest.slice('sha256:'.length) } }],
+    predicateType: 'https://agentguard.dev/attestation/tool-call/v1',
+    predicate: {
+      callId: claims.callId,
+      agent: signer.id,
+      tool: claims.tool ?? 'search',
+      argsDigest,
+      policyHash: claims.policyHash ?? POLICY_HASH,
+      issuedAt: '2026-01-01T00:00:00.000Z',
+      expiresAt: '2026-01-01T00:01:00.000Z',
+      nonce: 'AAAAAAAAAAAAAAAAAAAAAA',
+    },
+  };
+  const type = 'application/vnd.in-toto+json';
+  const body = utf8(canonicalize(statement));
+  const pae = concatBytes(utf8(`DSSEv1 ${utf8(type).length} ${type} ${body.length} `), body);
+  return {
+    payloadType: type,
+    payload: toBase64(body),
+    signatures: [{ keyid: signer.keyId, sig: toBase64(sign(pae, new Uint8Array(32).fill(seed))) }],
+  };
+}
+
+/** A `call.requested` event of call `call-<i>` by `agent`, carrying its envelope signed by `by`. */
+export function requestedEvent(i: number, agent: AgentIdentity = AGENT, by: AgentIdentity = agent): AuditEvent {
+  return {
+    ...event(i, agent, 'call.requested'),
+    data: { argsDigest: ARGS_DIGEST, policyHash: POLICY_HASH, envelope: callEnvelope(by, { callId: `call-${i}` }) },
+  };
+}
+
+SEEDS.set(AGENT.id, 7);
+SEEDS.set(OTHER.id, 9);
+SEEDS.set(LOG_KEY.id, 11);

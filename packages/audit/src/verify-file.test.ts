@@ -1,37 +1,25 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalize, concatBytes, sign, toBase64, utf8 } from '@agentguard/identity';
+import { toBase64, utf8 } from '@agentguard/identity';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentName } from './file-dir.js';
 import { createAuditLog } from './log.js';
 import { createMemorySink } from './sink.js';
-import { AGENT, event, LOG_KEY, OTHER } from './test-helpers.js';
+import { readLog } from './read.js';
+import { AGENT, callEnvelope, event, LOG_KEY, OTHER, requestedEvent } from './test-helpers.js';
 import { verifyLog } from './verify.js';
 import { verifyLogFile } from './verify-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-verify-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
-const fileWith = (text: string) => {
+const fileWith = (text: string | Uint8Array) => {
   const path = join(dir, `log-${files++}.jsonl`);
   writeFileSync(path, text);
   return path;
 };
-
-/** A DSSE envelope over a small statement, by `signer` (secret seeds as in test-helpers). */
-function envelopeBy(signer: typeof AGENT) {
-  const type = 'application/vnd.in-toto+json';
-  const body = utf8(canonicalize({ _type: 'https://in-toto.io/Statement/v1', subject: [] }));
-  const pae = concatBytes(utf8(`DSSEv1 ${utf8(type).length} ${type} ${body.length} `), body);
-  const secret = new Uint8Array(32).fill(signer === AGENT ? 7 : 9);
-  return {
-    payloadType: type,
-    payload: toBase64(body),
-    signatures: [{ keyid: signer.keyId, sig: toBase64(sign(pae, secret)) }],
-  };
-}
 
 /** 24 records: call.requested with envelopes and call.completed, a checkpoint every 5 and at close. */
 async function sampleLog(): Promise<string[]> {
@@ -43,7 +31,7 @@ async function sampleLog(): Promise<string[]> {
     checkpoint: { signer: LOG_KEY, origin: 'example.com/audit', everyRecords: 5, everyMs: 0 },
   });
   for (let i = 0; i < 10; i++) {
-    await log.append({ ...event(i, AGENT, 'call.requested'), data: { envelope: envelopeBy(AGENT) } }, AGENT);
+    await log.append(requestedEvent(i), AGENT);
     await log.append(event(i), AGENT);
   }
   await log.close();
@@ -78,7 +66,52 @@ const swapSig = (ls: string[], at: number, from: number) => {
 };
 const firstOf = (type: string, after = 0) => lines.findIndex((l, i) => i >= after && field(l, 'type') === type);
 
-const cases: [string, string][] = [
+/** The log's bytes with `change` applied (to put in what no string can hold: bytes that are not UTF-8). */
+const bytesWith = (log: string, change: (bytes: number[]) => void) => {
+  const bytes = [...utf8(log)];
+  change(bytes);
+  return new Uint8Array(bytes);
+};
+const startOf = (ls: readonly string[], i: number) => utf8(text(ls.slice(0, i))).length;
+
+/** A log whose call.requested record carries the envelope of a call of another tool (written as any log key holder could). */
+async function splicedLog(): Promise<string> {
+  const sink = createMemorySink();
+  const log = createAuditLog({ sink });
+  await log.append(requestedEvent(0), AGENT);
+  await log.append({ ...requestedEvent(1), tool: 'transfer' }, LOG_KEY);
+  return sink.text();
+}
+
+/** A batched record by the log key, then one naming AGENT, then a checkpoint by AGENT: the first is not AGENT's to vouch for. */
+async function misattributedLog(): Promise<string> {
+  const first = createMemorySink();
+  const a = createAuditLog({ sink: first, checkpoint: { signer: LOG_KEY, everyRecords: 0, everyMs: 0 } });
+  await a.appendBatched(event(0));
+  const view = readLog(first.text());
+  const second = createMemorySink();
+  const b = createAuditLog({
+    sink: second,
+    resume: { records: 1, head: field(first.lines[0] as string, 'hash'), tree: view.tree, checkpoint: undefined },
+    checkpoint: { signer: AGENT, everyRecords: 0, everyMs: 0 },
+  });
+  await b.appendBatched(event(1));
+  await b.close();
+  return `${first.text()}${second.text()}`;
+}
+
+const cases: [string, string | Uint8Array][] = [
+  ['a byte changed into one that is never UTF-8', bytesWith(text(lines), (b) => (b[startOf(lines, 8) + 30] = 0xff))],
+  [
+    'a byte-order mark before a record',
+    bytesWith(text(lines), (b) => b.splice(startOf(lines, 4), 0, 0xef, 0xbb, 0xbf)),
+  ],
+  [
+    'a bad signature before a line that is not UTF-8',
+    bytesWith(text(swapSig([...lines], 4, 5)), (b) => (b[startOf(lines, 9) + 3] = 0xc0)),
+  ],
+  ['an envelope spliced into a record of another tool', await splicedLog()],
+  ['a batched record covered by a checkpoint of another key', await misattributedLog()],
   ['an intact log', text(lines)],
   ['an empty log', ''],
   ['a byte changed', text(lines.map((l, i) => (i === 6 ? l.replace('"tool":"search"', '"tool":"searcH"') : l)))],
@@ -92,8 +125,9 @@ const cases: [string, string][] = [
     text(
       lines.map((l, i) => {
         if (i !== firstOf('call.requested', 10)) return l;
-        const good = JSON.stringify(envelopeBy(AGENT).signatures[0]?.sig);
-        return l.replace(good, JSON.stringify(envelopeBy(OTHER).signatures[0]?.sig));
+        const callId = field(l, 'callId');
+        const good = JSON.stringify(callEnvelope(AGENT, { callId }).signatures[0]?.sig);
+        return l.replace(good, JSON.stringify(callEnvelope(OTHER, { callId }).signatures[0]?.sig));
       }),
     ),
   ],
@@ -125,7 +159,8 @@ describe('verifyLogFile', () => {
       const report = await verifyLogFile(fileWith(log), { trust, workers, batchSize: 2 });
       expect(report).toMatchObject(expected);
       // Logs with signatures enough to fill a batch of 2 send it to the workers.
-      const deferred = log.length > 0 && !label.startsWith('an envelope with');
+      const few = label.startsWith('an envelope with') || label.startsWith('a batched record');
+      const deferred = log.length > 0 && !few;
       if (deferred && workers > 0) expect(report.workers).toBe(workers);
       expect(report.ok).toBe(expected.ok);
       if (!report.ok) expect(report.fileLine).toBe(report.line);
@@ -133,10 +168,23 @@ describe('verifyLogFile', () => {
   });
 
   it('names the first bad signature of a line even when its checks span batches', async () => {
-    const log = await envelopeLog(3, 100);
-    const expected = verifyLog(log);
-    expect(expected).toMatchObject({ ok: false, reason: expect.stringContaining('envelope signature 0') });
-    expect(await verifyLogFile(fileWith(log), { workers: 2, batchSize: 1 })).toMatchObject(expected);
+    // Record signature and envelope signature of one line both bad, each in its own batch: the record's is named.
+    const sink = createMemorySink();
+    const log = createAuditLog({ sink });
+    const forged = requestedEvent(1);
+    const envelope = { ...callEnvelope(AGENT, { callId: 'call-1' }) };
+    envelope.signatures = callEnvelope(OTHER, { callId: 'call-1' }).signatures;
+    for (const e of [requestedEvent(0), { ...forged, data: { ...forged.data, envelope } }, event(2)]) {
+      await log.append(e, AGENT);
+    }
+    const bad = text(swapSig([...sink.lines], 1, 2));
+    const expected = verifyLog(bad, { trust });
+    expect(expected).toMatchObject({
+      ok: false,
+      line: 2,
+      reason: expect.stringContaining('signature of record seq 1'),
+    });
+    expect(await verifyLogFile(fileWith(bad), { trust, workers: 2, batchSize: 1 })).toMatchObject(expected);
   });
 
   it('always agrees with verifyLog on randomly tampered logs (property)', async () => {
@@ -144,18 +192,23 @@ describe('verifyLogFile', () => {
       fc.asyncProperty(
         fc.array(fc.tuple(fc.nat(lines.length - 1), fc.nat(lines.length - 1)), { maxLength: 3 }),
         fc.nat(lines.length),
-        async (swaps, cut) => {
+        fc.option(fc.nat()),
+        async (swaps, cut, flip) => {
           const ls = [...lines];
           for (const [a, b] of swaps) swapSig(ls, a, b);
-          const log = text(ls.slice(0, cut));
+          // And perhaps one byte made into one that is never UTF-8.
+          const log = bytesWith(text(ls.slice(0, cut)), (b) => {
+            if (flip !== null && b.length > 0) b[flip % b.length] = 0xff;
+          });
           const expected = verifyLog(log, { trust });
           const report = await verifyLogFile(fileWith(log), { trust, workers: 2, batchSize: 3 });
           expect(report).toMatchObject(expected);
         },
       ),
-      { numRuns: 10 },
+      // Each run starts two worker threads (seconds on a loaded machine): few runs, a generous timeout.
+      { numRuns: 4 },
     );
-  });
+  }, 120_000);
 
   it('proves the log extends an external checkpoint, and names a truncation after it', async () => {
     const checkpoint = verifyLog(text(lines), { trust });

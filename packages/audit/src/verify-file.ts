@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { StringDecoder } from 'node:string_decoder';
 import { verify } from '@agentguard/identity';
 import { LogChecker, type LineProblem, type SignatureCheck } from './checker.js';
 import { listSegments } from './file-dir.js';
+import { LINE_TOO_LARGE } from './lines.js';
 import { RECORD_MAX_BYTES } from './record.js';
 import { checkTrust, concludeReport, type LogReport, type LogReportFailed, type VerifyLogOptions } from './verify.js';
 import { BatchBuilder, verifyPacked } from './verify-batch.js';
@@ -58,7 +58,6 @@ export type LogFileReport = (Exclude<LogReport, LogReportFailed> | (LogReportFai
   readonly workers: number;
 };
 
-const LINE_LIMIT = RECORD_MAX_BYTES + 1;
 /** A batch goes to a worker once its distinct messages reach this size, even mid-line. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 /** A message this large is verified at once: copying it to a worker would cost more than it saves. */
@@ -147,36 +146,31 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
   let structural: Failure | undefined;
   let used = 0;
   let bytes = 0;
-  let partial = '';
+  // The line being assembled, as bytes (a chunk may end mid-line and mid-character): lines are split
+  // on LF bytes and each decoded as strict UTF-8 by the checker, as verifyLog does with bytes.
+  let partial: Buffer[] = [];
+  let partialBytes = 0;
   let oversized = false;
   try {
     reading: for (const file of files) {
       starts.push({ path: file, firstLine: line + 1 });
-      const decoder = new StringDecoder('utf8');
       const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-      const chunks = async function* () {
-        for await (const chunk of stream) {
-          bytes += (chunk as Buffer).length;
-          yield decoder.write(chunk as Buffer);
-        }
-        yield decoder.end();
-      };
-      for await (const text of chunks()) {
+      for await (const data of stream) {
+        const chunk = data as Buffer;
+        bytes += chunk.length;
         let from = 0;
-        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
-          const piece = text.slice(from, nl);
+        for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, from)) {
+          const piece = chunk.subarray(from, nl);
           from = nl + 1;
           line += 1;
-          const record = oversized ? undefined : partial + piece;
-          partial = '';
-          const tooLong = oversized || (record as string).length > LINE_LIMIT;
+          const tooLong = oversized || partialBytes + piece.length > RECORD_MAX_BYTES;
+          const record = tooLong || partial.length === 0 ? piece : Buffer.concat([...partial, piece]);
+          partial = [];
+          partialBytes = 0;
           oversized = false;
           const problem: LineProblem | undefined = tooLong
-            ? {
-                code: 'ERR_AUDIT_RECORD_MALFORMED',
-                reason: `not a JSON record: JSON text larger than ${RECORD_MAX_BYTES} bytes`,
-              }
-            : checker.check(record as string).problem;
+            ? { code: 'ERR_AUDIT_RECORD_MALFORMED', reason: LINE_TOO_LARGE }
+            : checker.checkBytes(record).problem;
           if (problem !== undefined) {
             structural = { line, problem };
             stream.destroy();
@@ -189,12 +183,15 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
           }
           if (progress !== undefined && line % 10_000 === 0) progress({ records: line, bytes, totalBytes });
         }
-        const rest = text.slice(from);
-        if (oversized || partial.length + rest.length > LINE_LIMIT) {
+        const rest = chunk.subarray(from);
+        if (oversized || partialBytes + rest.length > RECORD_MAX_BYTES) {
           oversized = true;
-          partial = '';
-        } else {
-          partial += rest;
+          partial = [];
+          partialBytes = 0;
+        } else if (rest.length > 0) {
+          // A copy: the stream may reuse the chunk's memory.
+          partial.push(Buffer.from(rest));
+          partialBytes += rest.length;
         }
       }
     }
@@ -225,7 +222,7 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
     };
   }
   const report = concludeReport(checker, {
-    torn: oversized || partial.length > 0,
+    torn: oversized || partialBytes > 0,
     lines: line,
     trust,
     checkpoint: options.checkpoint,

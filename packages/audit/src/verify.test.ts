@@ -1,11 +1,11 @@
-import { canonicalize, concatBytes, fromUtf8, sign, toBase64, utf8 } from '@agentguard/identity';
+import { canonicalize, concatBytes, fromBase64, fromUtf8, sign, toBase64, utf8 } from '@agentguard/identity';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pae } from './envelope.js';
 import { createAuditLog } from './log.js';
 import { hashBody, recordLine, recordSigningBytes } from './record.js';
 import { createMemorySink } from './sink.js';
-import { AGENT, event, OTHER, writeLog } from './test-helpers.js';
+import { AGENT, ARGS_DIGEST, callEnvelope, event, OTHER, POLICY_HASH, writeLog } from './test-helpers.js';
 import { verifyLog } from './verify.js';
 
 const text = (lines: readonly string[]) => `${lines.join('\n')}\n`;
@@ -135,40 +135,115 @@ describe('verifyLog', () => {
   });
 
   describe('DSSE envelopes in call.requested records', () => {
-    const payloadType = 'application/vnd.in-toto+json';
-    const payload = utf8(canonicalize({ _type: 'https://in-toto.io/Statement/v1', subject: [] }));
-    const envelopeBy = (signer: typeof AGENT, bytes = payload, type = payloadType) => {
-      const pae = concatBytes(utf8(`DSSEv1 ${utf8(type).length} ${type} ${bytes.length} `), bytes);
-      const secret = signer === AGENT ? new Uint8Array(32).fill(7) : new Uint8Array(32).fill(9);
-      return {
-        payloadType,
-        payload: toBase64(bytes),
-        signatures: [{ keyid: signer.keyId, sig: toBase64(sign(pae, secret)) }],
-      };
-    };
-    const logWith = async (envelope: unknown) => {
+    const logWith = async (data: Record<string, unknown>, agent = AGENT) => {
       const sink = createMemorySink();
       const log = createAuditLog({ sink });
-      await log.append({ ...event(0, AGENT, 'call.requested'), data: { envelope } }, AGENT);
+      await log.append({ ...event(0, agent, 'call.requested'), data }, agent);
       return sink.text();
     };
+    const claims = { callId: 'call-0' };
+    const data = (envelope: unknown, extra: Record<string, unknown> = {}) => ({
+      argsDigest: ARGS_DIGEST,
+      policyHash: POLICY_HASH,
+      envelope,
+      ...extra,
+    });
+    const good = callEnvelope(AGENT, claims);
+    const payloadOf = (envelope: { payload: string }) => JSON.parse(fromUtf8(fromBase64(envelope.payload)));
+    /** The same envelope with its statement changed and re-signed by AGENT: a valid signature, a different claim. */
+    interface Statement {
+      predicateType: string;
+      subject: { name: string }[];
+      predicate: Record<string, unknown>;
+    }
+    const resigned = (change: (statement: Statement) => void) => {
+      const statement = payloadOf(good) as Statement;
+      change(statement);
+      const body = utf8(canonicalize(statement));
+      const type = good.payloadType;
+      const message = concatBytes(utf8(`DSSEv1 ${utf8(type).length} ${type} ${body.length} `), body);
+      return {
+        ...good,
+        payload: toBase64(body),
+        signatures: [{ keyid: AGENT.keyId, sig: toBase64(sign(message, new Uint8Array(32).fill(7))) }],
+      };
+    };
 
-    it('accepts a valid envelope by the agent', async () => {
-      expect(verifyLog(await logWith(envelopeBy(AGENT)), { trust: [AGENT.id] })).toMatchObject({ ok: true });
+    it('accepts a valid envelope by the agent, bound to the record', async () => {
+      expect(verifyLog(await logWith(data(good)), { trust: [AGENT.id] })).toMatchObject({ ok: true });
+    });
+
+    it('binds the args as received: inputDigest, when present, is what the envelope states', async () => {
+      const input = { inputDigest: ARGS_DIGEST, argsDigest: `sha256:${'00'.repeat(32)}` };
+      expect(verifyLog(await logWith(data(good, input)))).toMatchObject({ ok: true });
+      const wrong = { inputDigest: `sha256:${'00'.repeat(32)}` };
+      expect(verifyLog(await logWith(data(good, wrong)))).toMatchObject({
+        ok: false,
+        code: 'ERR_AUDIT_ENVELOPE_INVALID',
+      });
     });
 
     it.each([
-      ['a payload that is not the signed one', { ...envelopeBy(AGENT), payload: toBase64(utf8('{}')) }],
-      ['another payload type', { ...envelopeBy(AGENT), payloadType: 'text/plain' }],
-      ['an envelope signed by another agent', envelopeBy(OTHER)],
-      ['no signatures', { ...envelopeBy(AGENT), signatures: [] }],
-      ['bad base64', { ...envelopeBy(AGENT), payload: '@@@' }],
-      ['not an object', 'envelope'],
-      ['a keyid that is no did:key', { ...envelopeBy(AGENT), signatures: [{ keyid: 'k1', sig: 'AA==' }] }],
-    ])('rejects %s with ERR_AUDIT_ENVELOPE_INVALID', async (_name, envelope) => {
-      expect(verifyLog(await logWith(envelope))).toMatchObject({
+      ['a payload that is not the signed one', data({ ...good, payload: toBase64(utf8('{}')) })],
+      ['another payload type', data({ ...good, payloadType: 'text/plain' })],
+      ['an envelope signed by another agent', data(callEnvelope(OTHER, claims))],
+      ['no signatures', data({ ...good, signatures: [] })],
+      ['two signatures', data({ ...good, signatures: [...good.signatures, ...good.signatures] })],
+      ['an unknown envelope field', data({ ...good, extra: 1 })],
+      ['bad base64', data({ ...good, payload: '@@@' })],
+      ['not an object', data('envelope')],
+      ['a keyid that is no did:key', data({ ...good, signatures: [{ keyid: 'k1', sig: 'AA==' }] })],
+      [
+        'a keyid whose fragment is another key',
+        data({ ...good, signatures: [{ ...good.signatures[0], keyid: `${AGENT.id}#zOther` }] }),
+      ],
+      ['another call id', data(callEnvelope(AGENT, { callId: 'call-9' }))],
+      ['another tool', data(callEnvelope(AGENT, { ...claims, tool: 'transfer' }))],
+      ['other args', data(callEnvelope(AGENT, { ...claims, argsDigest: `sha256:${'11'.repeat(32)}` }))],
+      ['no argsDigest in the record', { policyHash: POLICY_HASH, envelope: good }],
+      [
+        'a statement of another predicate type',
+        data(
+          resigned((st) => {
+            st.predicateType = 'x';
+          }),
+        ),
+      ],
+      [
+        'a statement whose subject is another call',
+        data(
+          resigned((st) => {
+            st.subject = [{ ...st.subject[0], name: 'tool-call:x' }];
+          }),
+        ),
+      ],
+      [
+        'a statement valid for two hours',
+        data(
+          resigned((st) => {
+            st.predicate.expiresAt = '2026-01-01T02:00:00.000Z';
+          }),
+        ),
+      ],
+      [
+        'a statement with an unknown field',
+        data(
+          resigned((st) => {
+            st.predicate.extra = 1;
+          }),
+        ),
+      ],
+    ])('rejects %s with ERR_AUDIT_ENVELOPE_INVALID', async (_name, recordData) => {
+      expect(verifyLog(await logWith(recordData))).toMatchObject({
         ok: false,
         line: 1,
+        code: 'ERR_AUDIT_ENVELOPE_INVALID',
+      });
+    });
+
+    it("rejects a record for another agent carrying this agent's envelope", async () => {
+      expect(verifyLog(await logWith(data(good), OTHER))).toMatchObject({
+        ok: false,
         code: 'ERR_AUDIT_ENVELOPE_INVALID',
       });
     });
@@ -193,7 +268,7 @@ describe('verifyLog', () => {
   it.each([
     ['a number', 42],
     ['undefined', undefined],
-    ['bytes', new Uint8Array(3)],
+    ['an array of bytes', [1, 2, 3]],
   ])('throws TypeError for text that is %s', (_name, bad) => {
     expect(() => verifyLog(bad as never)).toThrow(TypeError);
   });

@@ -1,5 +1,6 @@
 import { bytesEqual, toHex } from '@agentguard/identity';
 import { LogChecker, splitLines } from './checker.js';
+import { splitByteLines } from './lines.js';
 import { publicKeyOfDid } from './envelope.js';
 import type { AuditErrorCode } from './errors.js';
 import { openNote, parseCheckpoint, splitNote } from './note.js';
@@ -34,6 +35,11 @@ export interface LogReportOk {
   readonly ok: true;
   /** Number of records checked (checkpoint records included). */
   readonly records: number;
+  /**
+   * Number of event records (records that are not checkpoints). A log with none records nothing: an
+   * empty or checkpoint-only log verifies, but is no evidence of any call; treat it as unusable input.
+   */
+  readonly events: number;
   /** Whether every record is signed by a key in `trust` (false when no trust was given). */
   readonly anchored: boolean;
   /** Every distinct signer, in order of first appearance. */
@@ -95,15 +101,18 @@ function checkExtends(
   if (checker.origin !== undefined && checkpoint.origin !== checker.origin) {
     return bad(`external checkpoint is for log "${checkpoint.origin}", not this log "${checker.origin}"`);
   }
-  const candidates = trust ?? checker.signers;
+  // A checkpoint is the log key's word: when the log has checkpoints, only a key that signed them may
+  // sign the external one (an agent key that signs records cannot vouch for the log's size and root).
+  const logKeys = checker.checkpointSigners;
+  const pool = trust ?? checker.signers;
+  const candidates = logKeys.length === 0 ? pool : pool.filter((did) => logKeys.includes(did));
   const signedBy = candidates.find((did) => {
     const key = checker.keyOf(did);
     return key !== undefined && openNote(note, checkpoint.origin, key) !== undefined;
   });
   if (signedBy === undefined) {
-    return bad(
-      `external checkpoint is not signed by ${trust === undefined ? 'any signer of the log' : 'a trusted key'}`,
-    );
+    const whose = logKeys.length > 0 ? "the log's checkpoint key" : 'any signer of the log';
+    return bad(`external checkpoint is not signed by ${trust === undefined ? whose : `a trusted key (${whose})`}`);
   }
   const size = checker.records;
   if (checkpoint.size > size) {
@@ -135,28 +144,33 @@ function checkExtends(
  * of the records before it, signed-note signature). Stops at the first bad
  * record and names its line. With `checkpoint`, also proves the log extends it.
  *
- * @param text - the log as JSON Lines (every record ends with a newline).
+ * @param text - the log as JSON Lines (every record ends with a newline): its bytes, as read from a file
+ *   (preferred: each line is decoded as strict UTF-8, and a line that is not is reported at its number), or
+ *   text already decoded.
  * @param options - see {@link VerifyLogOptions}.
  * @returns a {@link LogReport}; a bad log is a returned `{ ok: false }`, never a throw.
- * @throws TypeError when `text` is not a string or `trust` holds something other than did:key strings.
+ * @throws TypeError when `text` is not a string or bytes, or `trust` holds something other than did:key strings.
  * @example
  * ```ts
- * const report = verifyLog(readFileSync('audit.jsonl', 'utf8'), { trust: [agent.id] });
+ * const report = verifyLog(readFileSync('audit.jsonl'), { trust: [agent.id] });
  * if (!report.ok) console.error(`line ${report.line}: ${report.code} ${report.reason}`);
  * ```
  */
-export function verifyLog(text: string, options: VerifyLogOptions = {}): LogReport {
-  if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${typeof text}`);
+export function verifyLog(text: string | Uint8Array, options: VerifyLogOptions = {}): LogReport {
+  const bytes = text instanceof Uint8Array;
+  if (typeof text !== 'string' && !bytes)
+    throw new TypeError(`"text" expected string or Uint8Array, got ${typeof text}`);
   const trust = checkTrust(options.trust);
   if (options.checkpoint !== undefined && typeof options.checkpoint !== 'string') {
     throw new TypeError('"checkpoint" expected the text of a signed note');
   }
   const checker = new LogChecker({ trust });
-  const { lines, torn } = splitLines(text);
+  const { lines, torn }: { lines: readonly (string | Uint8Array)[]; torn: unknown } =
+    text instanceof Uint8Array ? splitByteLines(text) : splitLines(text);
   const progress = options.onProgress;
   if (progress !== undefined && typeof progress !== 'function') throw new TypeError('"onProgress" expected a function');
   for (const [i, line] of lines.entries()) {
-    const { problem } = checker.check(line);
+    const { problem } = typeof line === 'string' ? checker.check(line) : checker.checkBytes(line);
     if (problem !== undefined) return { ok: false, records: checker.records, line: i + 1, ...problem };
     if (progress !== undefined && (i + 1) % 10_000 === 0) progress(i + 1, lines.length);
   }
@@ -207,6 +221,7 @@ export function concludeReport(
   return {
     ok: true,
     records: checker.records,
+    events: checker.events,
     anchored: trust !== undefined && trust.length > 0,
     signers: [...checker.signers],
     head: checker.head,

@@ -36,9 +36,66 @@ export interface Writer {
 interface WriterOptions {
   readonly sinks: readonly AuditSink[];
   readonly maxBatch: number;
+  /** How long a sink's `write` or `close` may take before it counts as failed, with unknown effect. */
+  readonly timeoutMs: number;
   readonly start: { readonly size: number; readonly head: string };
   onDurable(slot: Slot): void;
   onRollBack(size: number): void;
+}
+
+/** A sink (or signer) that did not answer in time: whether it acted is unknown. */
+export class NoAnswer extends Error {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
+    super(`${what} did not answer within ${ms} ms`);
+  }
+}
+
+/** A sink that threw instead of returning a promise: it broke its contract, so what it wrote is unknown. */
+class ThrewSynchronously extends Error {}
+
+/**
+ * Calls a foreign function (a sink's `write` or `close`, a signer) so that nothing it does escapes:
+ * a synchronous throw becomes a rejection, whatever it returns is awaited (a throwing `then` too), and
+ * no answer within `ms` rejects with {@link NoAnswer}. A late answer is ignored (and never unhandled).
+ */
+export function settleWithin<T>(call: () => T | PromiseLike<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      reject(new NoAnswer(what, ms));
+    }, ms);
+    // A pending write must not keep a process alive on its own.
+    if (typeof timer === 'object' && 'unref' in timer) timer.unref();
+    const finish = (ok: boolean, value: unknown) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (ok) resolve(value as T);
+      else reject(value);
+    };
+    let result: T | PromiseLike<T>;
+    try {
+      result = call();
+    } catch (cause) {
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      finish(false, new ThrewSynchronously(`${what} threw: ${detail}`, { cause }));
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => finish(true, value),
+      (cause: unknown) => finish(false, cause),
+    );
+  });
+}
+
+/** Whether a failure leaves it unknown what the sink wrote (so the chain could fork if the log went on). */
+function effectUnknown(reason: unknown): boolean {
+  return reason instanceof NoAnswer || reason instanceof ThrewSynchronously;
 }
 
 /**
@@ -83,7 +140,18 @@ export function createWriter(options: WriterOptions): Writer {
     } else {
       const cause = failures[0]?.reason;
       const detail = cause instanceof Error ? cause.message : String(cause);
-      if (failures.length < sinks.length) {
+      const unknown = failures.find((f) => effectUnknown(f.reason));
+      if (unknown !== undefined) {
+        // The batch may or may not be in the sink: continuing from the last durable record could write a
+        // second, different record with the same seq after it. Fail closed: no record is written any more.
+        const what = unknown.reason instanceof Error ? unknown.reason.message : String(unknown.reason);
+        broken = new AuditError(
+          'ERR_AUDIT_SINK_FAILED',
+          `audit sink failed with unknown effect (${what}); the log refuses further records: reopen it to continue`,
+          { cause: unknown.reason },
+        );
+        rollBack(broken);
+      } else if (failures.length < sinks.length) {
         broken = new AuditError(
           'ERR_AUDIT_SINK_FAILED',
           `sinks disagree: ${failures.length} of ${sinks.length} failed (${detail}); the log refuses further records`,
@@ -116,8 +184,10 @@ export function createWriter(options: WriterOptions): Writer {
     }
     if (batch.length === 0) return;
     writing = true;
-    const lines = batch.map((s) => s.line as string);
-    void Promise.allSettled(sinks.map((sink) => sink.write(lines))).then((results) => settle(batch, results));
+    // Frozen: every sink gets the same array, and none may change what the next one writes.
+    const lines = Object.freeze(batch.map((s) => s.line as string));
+    const writes = sinks.map((sink, i) => settleWithin(() => sink.write(lines), options.timeoutMs, `audit sink ${i}`));
+    void Promise.allSettled(writes).then((results) => settle(batch, results));
   }
 
   return {
@@ -169,12 +239,13 @@ export function createWriter(options: WriterOptions): Writer {
           pump();
         });
       }
-      const results = await Promise.allSettled(sinks.map((s) => s.close()));
+      const results = await Promise.allSettled(
+        sinks.map((s, i) => settleWithin(() => s.close(), options.timeoutMs, `closing audit sink ${i}`)),
+      );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) {
-        throw new AuditError('ERR_AUDIT_SINK_FAILED', `closing a sink failed: ${String(failed.reason)}`, {
-          cause: failed.reason,
-        });
+        const detail = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
+        throw new AuditError('ERR_AUDIT_SINK_FAILED', `closing a sink failed: ${detail}`, { cause: failed.reason });
       }
     },
   };
