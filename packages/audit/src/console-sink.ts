@@ -24,6 +24,8 @@ const COLORS: Record<string, string> = {
   checkpoint: '36',
   gap: '35',
   'log.recovered': '35',
+  'monitor.alert': '35',
+  'egress.refused': '31',
 };
 
 // Text from a log is untrusted: no escape sequence or newline from a record reaches the terminal.

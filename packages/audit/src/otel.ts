@@ -22,7 +22,16 @@ export interface OtelSinkOptions {
 // OpenTelemetry log data model severity numbers (opentelemetry.io/docs/specs/otel/logs/data-model/#field-severitynumber).
 const INFO = 9;
 const WARN = 13;
-const WARN_TYPES = new Set(['call.denied', 'call.invalid', 'call.failed', 'approval.refused', 'gap', 'log.recovered']);
+const WARN_TYPES = new Set([
+  'call.denied',
+  'call.invalid',
+  'call.failed',
+  'approval.refused',
+  'monitor.alert',
+  'egress.refused',
+  'gap',
+  'log.recovered',
+]);
 
 const str = (value: unknown): value is string => typeof value === 'string';
 

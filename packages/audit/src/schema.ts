@@ -6,7 +6,15 @@ export const RECORD_VERSION = 1;
 /** `prev` of the first record of a log: 64 zeros (no record hashes to it). */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The event types a record may carry; `checkpoint` records are written by the log itself. */
+/**
+ * The event types a record may carry; `checkpoint` records are written by the log itself.
+ * - `call.*`, `approval.*`: one guarded call, from its request to its outcome (written by core).
+ * - `monitor.alert`: the runtime monitor flagged a call before it ran, with its evidence.
+ * - `attestation`: what is running (tool definitions, policy, code digests) was attested, and how it
+ *   compares with the pinned values.
+ * - `egress.allowed`, `egress.refused`: a sandboxed tool's network connection, as the egress broker judged it.
+ * - `mode.changed`, `gap`, `log.recovered`: the guard's or the log's own state.
+ */
 export const AUDIT_EVENT_TYPES = Object.freeze([
   'call.requested',
   'call.denied',
@@ -16,6 +24,10 @@ export const AUDIT_EVENT_TYPES = Object.freeze([
   'approval.requested',
   'approval.granted',
   'approval.refused',
+  'monitor.alert',
+  'attestation',
+  'egress.allowed',
+  'egress.refused',
   'mode.changed',
   'gap',
   'log.recovered',

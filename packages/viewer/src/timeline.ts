@@ -68,7 +68,7 @@ const EMPTY = {
   approver: undefined,
   durationMs: undefined,
 } as const;
-const ALERT_TYPES = new Set(['gap', 'log.recovered', 'mode.changed']);
+const ALERT_TYPES = new Set(['gap', 'log.recovered', 'mode.changed', 'monitor.alert', 'egress.refused']);
 const RANK: Record<LineStatus, number> = { verified: 0, unverified: 1, bad: 2 };
 
 /**
