@@ -19,6 +19,7 @@
  * | `ERR_AUDIT_RECORD_TOO_LARGE` | `append` refused a record whose line would exceed `RECORD_MAX_BYTES`; nothing was written |
  * | `ERR_AUDIT_SINK_FAILED` | a sink (or the signer) failed, threw or did not answer within `writeTimeoutMs`; the record is not in the log |
  * | `ERR_AUDIT_CLOSED` | the log or sink is closed |
+ * | `ERR_AUDIT_NOT_A_LOG` | a path to verify is not a regular file or a directory of log files (a device, a FIFO) |
  */
 export type AuditErrorCode =
   | 'ERR_AUDIT_RECORD_MALFORMED'
@@ -34,7 +35,8 @@ export type AuditErrorCode =
   | 'ERR_AUDIT_EVENT_INVALID'
   | 'ERR_AUDIT_RECORD_TOO_LARGE'
   | 'ERR_AUDIT_SINK_FAILED'
-  | 'ERR_AUDIT_CLOSED';
+  | 'ERR_AUDIT_CLOSED'
+  | 'ERR_AUDIT_NOT_A_LOG';
 
 /** Every {@link AuditErrorCode}, for exhaustive tests and switch helpers. */
 export const AUDIT_ERROR_CODES: readonly AuditErrorCode[] = Object.freeze([
@@ -52,6 +54,7 @@ export const AUDIT_ERROR_CODES: readonly AuditErrorCode[] = Object.freeze([
   'ERR_AUDIT_RECORD_TOO_LARGE',
   'ERR_AUDIT_SINK_FAILED',
   'ERR_AUDIT_CLOSED',
+  'ERR_AUDIT_NOT_A_LOG',
 ] as const);
 
 /** The one error class of `@agentguard/audit`. */

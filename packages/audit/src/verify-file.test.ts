@@ -259,3 +259,26 @@ describe('verifyLogFile', () => {
     await expect(verifyLogFile(join(dir, 'missing.jsonl'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('verifyLogFile on what is not a log', () => {
+  it('refuses a device or FIFO instead of reading it forever', async () => {
+    await expect(verifyLogFile('/dev/zero', { trust })).rejects.toMatchObject({ code: 'ERR_AUDIT_NOT_A_LOG' });
+    await expect(verifyLogFile('/dev/null', { trust })).rejects.toMatchObject({ code: 'ERR_AUDIT_NOT_A_LOG' });
+  });
+
+  it('stops at the first line longer than any record, without reading the rest of the file', async () => {
+    // 3 records, then 40 MiB with no newline: the report names line 4 and reading stops soon after the bound.
+    const big = `${text(lines.slice(0, 3))}${'x'.repeat(40 * 1024 * 1024)}`;
+    const seen: number[] = [];
+    const report = await verifyLogFile(fileWith(big), {
+      trust,
+      workers: 0,
+      onProgress: (p) => {
+        seen.push(p.bytes);
+      },
+    });
+    expect(report).toMatchObject({ ok: false, line: 4, code: 'ERR_AUDIT_RECORD_MALFORMED' });
+    expect(report).toMatchObject(verifyLog(big, { trust }));
+    expect(Math.max(...seen)).toBeLessThan(8 * 1024 * 1024);
+  });
+});

@@ -1,8 +1,9 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { verify } from '@agentguard/identity';
 import { LogChecker, type LineProblem, type SignatureCheck } from './checker.js';
+import { AuditError } from './errors.js';
 import { listSegments } from './file-dir.js';
 import { LINE_TOO_LARGE } from './lines.js';
 import { RECORD_MAX_BYTES } from './record.js';
@@ -108,7 +109,16 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
   const batchSize = checkCount(options.batchSize, 'batchSize', 1024, 1);
 
   const files = (await stat(path)).isDirectory() ? await listSegments(path) : [path];
-  const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+  const stats = await Promise.all(files.map((f) => stat(f)));
+  // A device, FIFO or socket is no log: /dev/zero would be read forever, a FIFO would block.
+  const special = files.find((_, i) => !(stats[i] as Stats).isFile());
+  if (special !== undefined) {
+    throw new AuditError(
+      'ERR_AUDIT_NOT_A_LOG',
+      `${special} is not a regular file: a log is a file or a directory of files`,
+    );
+  }
+  const sizes = stats.map((s) => s.size);
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
   const starts: { path: string; firstLine: number }[] = [];
 
@@ -150,7 +160,6 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
   // on LF bytes and each decoded as strict UTF-8 by the checker, as verifyLog does with bytes.
   let partial: Buffer[] = [];
   let partialBytes = 0;
-  let oversized = false;
   try {
     reading: for (const file of files) {
       starts.push({ path: file, firstLine: line + 1 });
@@ -163,11 +172,10 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
           const piece = chunk.subarray(from, nl);
           from = nl + 1;
           line += 1;
-          const tooLong = oversized || partialBytes + piece.length > RECORD_MAX_BYTES;
+          const tooLong = partialBytes + piece.length > RECORD_MAX_BYTES;
           const record = tooLong || partial.length === 0 ? piece : Buffer.concat([...partial, piece]);
           partial = [];
           partialBytes = 0;
-          oversized = false;
           const problem: LineProblem | undefined = tooLong
             ? { code: 'ERR_AUDIT_RECORD_MALFORMED', reason: LINE_TOO_LARGE }
             : checker.checkBytes(record).problem;
@@ -184,11 +192,13 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
           if (progress !== undefined && line % 10_000 === 0) progress({ records: line, bytes, totalBytes });
         }
         const rest = chunk.subarray(from);
-        if (oversized || partialBytes + rest.length > RECORD_MAX_BYTES) {
-          oversized = true;
-          partial = [];
-          partialBytes = 0;
-        } else if (rest.length > 0) {
+        if (partialBytes + rest.length > RECORD_MAX_BYTES) {
+          // Longer than any record the writer makes, newline or not: report it now rather than read on.
+          structural = { line: line + 1, problem: { code: 'ERR_AUDIT_RECORD_MALFORMED', reason: LINE_TOO_LARGE } };
+          stream.destroy();
+          break reading;
+        }
+        if (rest.length > 0) {
           // A copy: the stream may reuse the chunk's memory.
           partial.push(Buffer.from(rest));
           partialBytes += rest.length;
@@ -222,7 +232,7 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
     };
   }
   const report = concludeReport(checker, {
-    torn: oversized || partialBytes > 0,
+    torn: partialBytes > 0,
     lines: line,
     trust,
     checkpoint: options.checkpoint,

@@ -1,9 +1,10 @@
 import { bytesEqual, toHex } from '@agentguard/identity';
 import { LogChecker, splitLines } from './checker.js';
-import { splitByteLines } from './lines.js';
+import { LINE_TOO_LARGE, splitByteLines } from './lines.js';
 import { publicKeyOfDid } from './envelope.js';
 import type { AuditErrorCode } from './errors.js';
 import { openNote, parseCheckpoint, splitNote } from './note.js';
+import { RECORD_MAX_BYTES } from './record.js';
 
 /** Options of {@link verifyLog}. */
 export interface VerifyLogOptions {
@@ -177,10 +178,18 @@ export function verifyLog(text: string | Uint8Array, options: VerifyLogOptions =
   progress?.(lines.length, lines.length);
   return concludeReport(checker, {
     torn: torn !== undefined,
+    tornTooLarge: torn !== undefined && utf8Length(torn as string | Uint8Array) > RECORD_MAX_BYTES,
     lines: lines.length,
     trust,
     checkpoint: options.checkpoint,
   });
+}
+
+/** UTF-8 length of a line; exact only where it matters (near or over the record bound). */
+function utf8Length(line: string | Uint8Array): number {
+  if (line instanceof Uint8Array) return line.length;
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: short strings need no encoding to be known small.
+  return line.length * 3 <= RECORD_MAX_BYTES ? line.length : new TextEncoder().encode(line).length;
 }
 
 /**
@@ -190,9 +199,25 @@ export function verifyLog(text: string | Uint8Array, options: VerifyLogOptions =
  */
 export function concludeReport(
   checker: LogChecker,
-  end: { torn: boolean; lines: number; trust: readonly string[] | undefined; checkpoint: string | undefined },
+  end: {
+    torn: boolean;
+    /** The torn last line is longer than any record: no torn write of a record the writer made. */
+    tornTooLarge?: boolean;
+    lines: number;
+    trust: readonly string[] | undefined;
+    checkpoint: string | undefined;
+  },
 ): LogReport {
   const { lines, trust } = end;
+  if (end.tornTooLarge === true) {
+    return {
+      ok: false,
+      records: checker.records,
+      line: lines + 1,
+      code: 'ERR_AUDIT_RECORD_MALFORMED',
+      reason: LINE_TOO_LARGE,
+    };
+  }
   if (end.torn) {
     return {
       ok: false,
