@@ -57,16 +57,20 @@ export class LogChecker {
   private readonly seen = new Set<string>();
   private readonly keys = new Map<string, Uint8Array | undefined>();
   private readonly trust: ReadonlySet<string> | undefined;
+  private readonly checkpointKeys: ReadonlySet<string> | undefined;
   private readonly signatures: boolean;
   private readonly verifySignature: SignatureCheck;
 
   constructor(options: {
     trust?: readonly string[] | undefined;
+    /** When given, only these keys may sign checkpoints (the log's keys, never an agent's). */
+    checkpointKeys?: readonly string[] | undefined;
     signatures?: boolean;
     /** How signatures are checked: at once by default, or deferred (see {@link SignatureCheck}). */
     verify?: SignatureCheck;
   }) {
     this.trust = options.trust === undefined ? undefined : new Set(options.trust);
+    this.checkpointKeys = options.checkpointKeys === undefined ? undefined : new Set(options.checkpointKeys);
     this.signatures = options.signatures ?? true;
     this.verifySignature = options.verify ?? verifyNow;
   }
@@ -201,6 +205,11 @@ export class LogChecker {
   }
 
   private checkCheckpoint(record: CheckpointRecord, key: Uint8Array): string | undefined {
+    // A key that may sign records (an agent's) must not be able to anchor a log it rewrote: checkpoints
+    // count only from the log's own keys, when the verifier names them.
+    if (this.checkpointKeys !== undefined && !this.checkpointKeys.has(record.signer)) {
+      return `checkpoint is signed by ${record.signer}, which is not one of the log keys given`;
+    }
     const origin = record.note.slice(0, Math.max(record.note.indexOf('\n'), 0));
     if (!isValidKeyName(origin)) {
       return `origin ${JSON.stringify(origin.slice(0, 80))} is not a C2SP key name (printable ASCII, no spaces or "+")`;

@@ -7,7 +7,14 @@ import { AuditError } from './errors.js';
 import { listSegments } from './file-dir.js';
 import { LINE_TOO_LARGE } from './lines.js';
 import { RECORD_MAX_BYTES } from './record.js';
-import { checkTrust, concludeReport, type LogReport, type LogReportFailed, type VerifyLogOptions } from './verify.js';
+import {
+  checkCheckpointKeys,
+  checkTrust,
+  concludeReport,
+  type LogReport,
+  type LogReportFailed,
+  type VerifyLogOptions,
+} from './verify.js';
 import { BatchBuilder, verifyPacked } from './verify-batch.js';
 import { VerifyPool } from './verify-pool.js';
 
@@ -100,6 +107,7 @@ function checkCount(value: unknown, name: string, fallback: number, min: number)
 export async function verifyLogFile(path: string, options: VerifyLogFileOptions = {}): Promise<LogFileReport> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a file or directory path');
   const trust = checkTrust(options.trust);
+  const checkpointKeys = checkCheckpointKeys(options.checkpointKeys, trust);
   if (options.checkpoint !== undefined && typeof options.checkpoint !== 'string') {
     throw new TypeError('"checkpoint" expected the text of a signed note');
   }
@@ -151,7 +159,7 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
       }),
     );
   };
-  const checker = new LogChecker({ trust, ...(pool === undefined ? {} : { verify: defer }) });
+  const checker = new LogChecker({ trust, checkpointKeys, ...(pool === undefined ? {} : { verify: defer }) });
 
   let structural: Failure | undefined;
   let used = 0;
@@ -235,6 +243,7 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
     torn: partialBytes > 0,
     lines: line,
     trust,
+    checkpointKeys,
     checkpoint: options.checkpoint,
   });
   return report.ok || report.line === 0

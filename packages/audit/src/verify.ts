@@ -17,6 +17,15 @@ export interface VerifyLogOptions {
    */
   readonly trust?: readonly string[];
   /**
+   * The log's own keys: the only ones whose checkpoints count. An agent key is trusted to sign its own
+   * records (and, through a signer process, a compromised agent can get any record hash signed), so
+   * without this a key that may sign records could also rewrite the log and checkpoint the rewrite.
+   * Give the log key(s) here whenever agent and log keys differ; each must also be in `trust` when
+   * `trust` is given. An external `checkpoint` must be signed by one of them too.
+   * @default none (any trusted signer's checkpoints count)
+   */
+  readonly checkpointKeys?: readonly string[];
+  /**
    * A signed checkpoint kept elsewhere (a witness file, an export backend) that
    * the log must still extend: catches a truncated tail, a rewritten history and
    * a fork even when the log's own later checkpoints were removed with it. It
@@ -78,12 +87,28 @@ export interface LogReportFailed {
 /** The result of {@link verifyLog}. */
 export type LogReport = LogReportOk | LogReportFailed;
 
-export function checkTrust(trust: unknown): readonly string[] | undefined {
+/** @internal Validates `checkpointKeys`: did:keys, each in `trust` when trust is given. */
+export function checkCheckpointKeys(
+  keys: unknown,
+  trust: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (keys === undefined) return undefined;
+  const checked = checkTrust(keys, 'checkpointKeys');
+  const outside = trust === undefined ? undefined : checked?.find((k) => !trust.includes(k));
+  if (outside !== undefined) {
+    throw new TypeError(`"checkpointKeys" expected keys that are also in "trust", got ${outside.slice(0, 80)}`);
+  }
+  return checked;
+}
+
+export function checkTrust(trust: unknown, name = 'trust'): readonly string[] | undefined {
   if (trust === undefined) return undefined;
-  if (!Array.isArray(trust)) throw new TypeError('"trust" expected an array of did:key strings');
+  if (!Array.isArray(trust)) throw new TypeError(`"${name}" expected an array of did:key strings`);
   for (const did of trust) {
     if (typeof did !== 'string' || publicKeyOfDid(did) === undefined) {
-      throw new TypeError(`"trust" expected Ed25519 did:key strings, got ${JSON.stringify(String(did)).slice(0, 80)}`);
+      throw new TypeError(
+        `"${name}" expected Ed25519 did:key strings, got ${JSON.stringify(String(did)).slice(0, 80)}`,
+      );
     }
   }
   return trust as readonly string[];
@@ -94,6 +119,7 @@ function checkExtends(
   checker: LogChecker,
   note: string,
   trust: readonly string[] | undefined,
+  checkpointKeys: readonly string[] | undefined,
 ): Omit<LogReportFailed, 'ok' | 'records'> | number {
   const bad = (reason: string) => ({ line: 0, code: 'ERR_AUDIT_CHECKPOINT_INVALID' as const, reason });
   const text = splitNote(note)?.text;
@@ -105,7 +131,7 @@ function checkExtends(
   // A checkpoint is the log key's word: when the log has checkpoints, only a key that signed them may
   // sign the external one (an agent key that signs records cannot vouch for the log's size and root).
   const logKeys = checker.checkpointSigners;
-  const pool = trust ?? checker.signers;
+  const pool = checkpointKeys ?? trust ?? checker.signers;
   const candidates = logKeys.length === 0 ? pool : pool.filter((did) => logKeys.includes(did));
   const signedBy = candidates.find((did) => {
     const key = checker.keyOf(did);
@@ -162,10 +188,11 @@ export function verifyLog(text: string | Uint8Array, options: VerifyLogOptions =
   if (typeof text !== 'string' && !bytes)
     throw new TypeError(`"text" expected string or Uint8Array, got ${typeof text}`);
   const trust = checkTrust(options.trust);
+  const checkpointKeys = checkCheckpointKeys(options.checkpointKeys, trust);
   if (options.checkpoint !== undefined && typeof options.checkpoint !== 'string') {
     throw new TypeError('"checkpoint" expected the text of a signed note');
   }
-  const checker = new LogChecker({ trust });
+  const checker = new LogChecker({ trust, checkpointKeys });
   const { lines, torn }: { lines: readonly (string | Uint8Array)[]; torn: unknown } =
     text instanceof Uint8Array ? splitByteLines(text) : splitLines(text);
   const progress = options.onProgress;
@@ -181,6 +208,7 @@ export function verifyLog(text: string | Uint8Array, options: VerifyLogOptions =
     tornTooLarge: torn !== undefined && utf8Length(torn as string | Uint8Array) > RECORD_MAX_BYTES,
     lines: lines.length,
     trust,
+    checkpointKeys,
     checkpoint: options.checkpoint,
   });
 }
@@ -205,6 +233,7 @@ export function concludeReport(
     tornTooLarge?: boolean;
     lines: number;
     trust: readonly string[] | undefined;
+    checkpointKeys?: readonly string[] | undefined;
     checkpoint: string | undefined;
   },
 ): LogReport {
@@ -239,7 +268,7 @@ export function concludeReport(
   }
   let extendsSize: number | undefined;
   if (end.checkpoint !== undefined) {
-    const result = checkExtends(checker, end.checkpoint, trust);
+    const result = checkExtends(checker, end.checkpoint, trust, end.checkpointKeys);
     if (typeof result !== 'number') return { ok: false, records: checker.records, ...result };
     extendsSize = result;
   }
