@@ -43,6 +43,7 @@ export {
   type AgentCredential,
   type CredentialResult,
 } from './credential.js';
+export type { JwsAlgorithm } from './credential-jws.js';
 export type { CredentialClaims, DelegationClaims, RiskTier } from './credential-claims.js';
 export {
   MAX_CLOCK_SKEW_MS,
