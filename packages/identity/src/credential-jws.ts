@@ -68,7 +68,9 @@ function segmentJson(segment: string, label: string): Record<string, unknown> {
 export function jwsAlgorithm(alg: unknown): JwsAlgorithm {
   if (alg === undefined) return 'Ed25519';
   if (alg === 'Ed25519' || alg === 'EdDSA') return alg;
-  throw new RangeError(`"alg" expected "Ed25519" or "EdDSA", got ${typeof alg === 'string' ? JSON.stringify(alg) : typeof alg}`);
+  throw new RangeError(
+    `"alg" expected "Ed25519" or "EdDSA", got ${typeof alg === 'string' ? JSON.stringify(alg) : typeof alg}`,
+  );
 }
 
 /**

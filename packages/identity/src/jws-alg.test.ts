@@ -87,11 +87,19 @@ describe('JWS alg: Ed25519 (RFC 9864) by default, EdDSA (RFC 8037) on request', 
     expect(independentlyVerifies(link, agent.publicJwk())).toBe(true);
     expect((await verifyChain([credential, link], { anchors, now: NOW })).ok).toBe(true);
 
-    const list = await createRevocationList({ issuer: authority, seq: 1, revoked: ['cred-eddsa-0001'], now: NOW, alg: 'EdDSA' });
+    const list = await createRevocationList({
+      issuer: authority,
+      seq: 1,
+      revoked: ['cred-eddsa-0001'],
+      now: NOW,
+      alg: 'EdDSA',
+    });
     expect(headerOf(list)).toMatchObject({ alg: 'EdDSA', typ: 'agentguard-revocation+jwt' });
     expect(independentlyVerifies(list, A1)).toBe(true);
     const revocation = createRevocationChecker({ anchors, source: list, now: () => NOW });
-    expect(await verifyCredential(credential, { anchors, now: NOW, revocation })).toMatchObject({ code: 'ERR_REVOKED' });
+    expect(await verifyCredential(credential, { anchors, now: NOW, revocation })).toMatchObject({
+      code: 'ERR_REVOKED',
+    });
   });
 
   it('refuses any other alg option with a RangeError before signing', async () => {
