@@ -97,6 +97,14 @@ export {
 } from './revocation.js';
 export { delegate, DELEGATION_TYP, type DelegateOptions } from './delegation.js';
 export {
+  parseTrustFile,
+  trustedIds,
+  MAX_TRUST_FILE_BYTES,
+  type TrustFile,
+  type TrustFileKey,
+  type TrustRole,
+} from './trust-file.js';
+export {
   verifyChain,
   createChainCache,
   type VerifyChainOptions,
