@@ -270,3 +270,29 @@ describe('docs/formats/trust-file.md', () => {
     expect(r.stdout).toContain('anchored: every record is signed by a trusted key.');
   });
 });
+
+describe('docs/audit-format.md: reading and re-serialising lines', () => {
+  it('a line holds raw U+2028/U+2029; escaping them (as json.dumps does) breaks it; deleting hash and sig gives the body', async () => {
+    const sink = createMemorySink();
+    const log = createAuditLog({ sink, clock: () => new Date(NOW) });
+    const data = { text: 'one\u2028two\u2029three', ratio: 1.5, big: 1e16 };
+    await log.append({ type: 'call.completed', callId: 'c-2028', agent: agent.id, tool: 'note', data }, agent);
+    await log.close();
+    const line = sink.text().slice(0, -1);
+    expect(line.split('\n')).toHaveLength(1);
+    expect(Buffer.from(line, 'utf8').includes(Buffer.from([0xe2, 0x80, 0xa8]))).toBe(true);
+    expect(Buffer.from(line, 'utf8').includes(Buffer.from([0xe2, 0x80, 0xa9]))).toBe(true);
+    expect(line).toContain('"big":10000000000000000');
+    expect(verifyLog(`${line}\n`, { trust: [agent.id] }).ok).toBe(true);
+    // What Python's json.dumps(sort_keys=True) would change: escaped separators, spaces, 1e+16.
+    const pythonish = [
+      line.replace('\u2028', '\\u2028').replace('\u2029', '\\u2029'),
+      line.replace('"big":10000000000000000', '"big":1e+16'),
+      line.replaceAll('","', '", "'),
+    ];
+    for (const changed of pythonish) expect(verifyLog(`${changed}\n`, { trust: [agent.id] }).ok).toBe(false);
+    const record = JSON.parse(line) as { hash: string };
+    const body = line.replace(/,"hash":"[0-9a-f]{64}"/, '').replace(/,"sig":"[^"]+"/, '');
+    expect(createHash('sha256').update(body, 'utf8').digest('hex')).toBe(record.hash);
+  });
+});
