@@ -2,16 +2,18 @@
  * The AgentGuard quickstart: a scripted agent loop (no model, no network) that
  * makes three tool calls through guard(). One is allowed, one is denied by the
  * policy, one has invalid arguments. Every call is signed and audited; at the
- * end the audit log is verified against the agent's key.
+ * end the audit log is verified against the agent's key. The key is kept in a
+ * file beside the log (created on the first run), so every run signs as the
+ * same did:key and one trust file anchors all of them.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyLog } from '@agentguard/audit';
 import { openFileAuditLog } from '@agentguard/audit/file';
 import { createGuard } from '@agentguard/core';
-import { createIdentity } from '@agentguard/identity';
+import { loadOrCreateIdentity } from '@agentguard/identity/node';
 import { createPolicyEngine } from '@agentguard/policy';
 import { tools } from './tools.js';
 
@@ -20,7 +22,16 @@ const logPath = resolve(process.env.AGENTGUARD_DEMO_LOG ?? resolve(here, '../.ag
 await mkdir(dirname(logPath), { recursive: true });
 rmSync(logPath, { force: true });
 
-const agent = createIdentity({ name: 'quickstart-agent' });
+// The same key on every run: from AGENTGUARD_AGENT_JWK when set, else agent.jwk (created 0600 on first use).
+const agent = await loadOrCreateIdentity({
+  path: resolve(dirname(logPath), 'agent.jwk'),
+  name: 'quickstart-agent',
+  env: 'AGENTGUARD_AGENT_JWK',
+});
+// Public keys only: what a verifier trusts (docs/formats/trust-file.md).
+const trustPath = resolve(dirname(logPath), 'trust.json');
+const trustFile = { version: 1, keys: [{ id: agent.id, role: 'agent', name: agent.name }] };
+await writeFile(trustPath, `${JSON.stringify(trustFile, null, 2)}\n`);
 const policy = createPolicyEngine(JSON.parse(readFileSync(resolve(here, 'policy.json'), 'utf8')));
 // The agent key also signs the log's checkpoints (C2SP signed notes), so one key anchors the whole log.
 const audit = await openFileAuditLog(logPath, { checkpoint: { signer: agent, everyRecords: 100 } });
@@ -55,5 +66,6 @@ console.log(
 );
 console.log(`audit log: ${logPath}`);
 console.log(`trust: ${agent.id}`);
-console.log(`\nCheck it yourself: pnpm agentguard verify ${logPath} --trust ${agent.id}`);
+console.log(`trust file: ${trustPath}`);
+console.log(`\nCheck it yourself: pnpm agentguard verify ${logPath} --trust-file ${trustPath}`);
 process.exitCode = report.ok ? 0 : 1;

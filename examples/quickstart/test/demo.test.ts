@@ -4,7 +4,7 @@
  * catches every one at the right line.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,5 +111,18 @@ describe('quickstart demo', () => {
     expect(result.status).toBe(1);
     expect(result.stdout + result.stderr).toMatch(new RegExp(`line ${forged}\\b`));
     expect(result.stdout + result.stderr).toMatch(/trust|untrusted/i);
+  });
+
+  it('keeps the agent key across runs, so one trust file anchors every run', () => {
+    expect(statSync(join(dir, 'agent.jwk')).mode & 0o777).toBe(0o600);
+    const again = node([resolve(repo, 'examples/quickstart/src/main.ts')], {
+      AGENTGUARD_DEMO_LOG: join(dir, 'audit.jsonl'),
+    });
+    expect(again.status).toBe(0);
+    expect(/^trust: (did:key:z\S+)$/m.exec(again.stdout)?.[1]).toBe(trust);
+    const trustFile = /^trust file: (.+)$/m.exec(again.stdout)?.[1] ?? '';
+    const result = node([resolve(repo, 'packages/cli/src/bin.ts'), 'verify', logPath, '--trust-file', trustFile]);
+    expect(result.stdout).toMatch(/^anchored/m);
+    expect(result.status).toBe(0);
   });
 });

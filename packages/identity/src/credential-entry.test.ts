@@ -34,7 +34,16 @@ describe('entry points', () => {
   it('the node entry carries the Node-bound parts', async () => {
     const node = await import('./node.js');
     expect(Object.keys(node).sort()).toEqual(
-      ['connectSigner', 'listenSigner', 'loadKeyFile', 'revocationFile', 'saveKeyFile', 'serveSigner'].sort(),
+      [
+        'connectSigner',
+        'identityFromEnv',
+        'listenSigner',
+        'loadKeyFile',
+        'loadOrCreateIdentity',
+        'revocationFile',
+        'saveKeyFile',
+        'serveSigner',
+      ].sort(),
     );
   });
 });

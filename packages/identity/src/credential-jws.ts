@@ -13,10 +13,17 @@ import type { Signer } from './identity.js';
 /** Largest compact token accepted, in characters. @internal */
 export const DEFAULT_MAX_TOKEN_LENGTH = 16_384;
 
+/**
+ * The JWS `alg` a token is issued with: `Ed25519` (RFC 9864, fully specified, the default) or
+ * `EdDSA` (RFC 8037, polymorphic, for verifiers that know only that name). Both are accepted on
+ * input; either way the key is an Ed25519 key and the signature strict RFC 8032.
+ */
+export type JwsAlgorithm = 'Ed25519' | 'EdDSA';
+
 /** The protected header we emit and accept. */
 export interface JwsHeader {
-  /** `Ed25519` (RFC 9864, what we emit) or the older polymorphic `EdDSA` (RFC 8037, accepted on input). */
-  readonly alg: 'Ed25519' | 'EdDSA';
+  /** `Ed25519` (RFC 9864, the default) or the older polymorphic `EdDSA` (RFC 8037), on request. */
+  readonly alg: JwsAlgorithm;
   /** Explicit type (RFC 8725 §3.11) so one kind of token cannot be used as another. */
   readonly typ: string;
   /** Key id of the signing key: a did:key verification method `did:key:z…#z…`. */
@@ -54,12 +61,30 @@ function segmentJson(segment: string, label: string): Record<string, unknown> {
 }
 
 /**
- * Signs `payload` as a compact JWS with `alg: "Ed25519"`, `typ` and the signer's key id.
+ * Checks an `alg` option; `undefined` is the default `Ed25519`.
+ * @throws RangeError when it is neither `Ed25519` nor `EdDSA`.
+ * @internal
+ */
+export function jwsAlgorithm(alg: unknown): JwsAlgorithm {
+  if (alg === undefined) return 'Ed25519';
+  if (alg === 'Ed25519' || alg === 'EdDSA') return alg;
+  throw new RangeError(
+    `"alg" expected "Ed25519" or "EdDSA", got ${typeof alg === 'string' ? JSON.stringify(alg) : typeof alg}`,
+  );
+}
+
+/**
+ * Signs `payload` as a compact JWS with `alg` (default `Ed25519`), `typ` and the signer's key id.
  * Header and payload are JCS-canonical JSON, so the same claims give the same token.
  * @internal
  */
-export async function signJws(payload: unknown, signer: Signer, typ: string): Promise<string> {
-  const header: JwsHeader = { alg: 'Ed25519', typ, kid: signer.keyId };
+export async function signJws(
+  payload: unknown,
+  signer: Signer,
+  typ: string,
+  alg: JwsAlgorithm = 'Ed25519',
+): Promise<string> {
+  const header: JwsHeader = { alg: jwsAlgorithm(alg), typ, kid: signer.keyId };
   const input = `${toBase64Url(utf8(canonicalize(header)))}.${toBase64Url(utf8(canonicalize(payload)))}`;
   const signature = await signer.sign(utf8(input));
   if (!(signature instanceof Uint8Array) || signature.length !== 64) {

@@ -6,7 +6,7 @@
 import { keyIdOf } from './anchors.js';
 import { randomBytes, toBase64Url } from './bytes.js';
 import { type CredentialClaims, didKeyBytes, parseCredentialClaims, type RiskTier } from './credential-claims.js';
-import { decodeJws, jwsSignatureValid, signJws } from './credential-jws.js';
+import { decodeJws, type JwsAlgorithm, jwsAlgorithm, jwsSignatureValid, signJws } from './credential-jws.js';
 import {
   failureOf,
   normalizeVerifyOptions,
@@ -53,6 +53,11 @@ export interface IssueCredentialOptions {
   readonly notBefore?: number;
   /** Token id. @default 128 random bits, base64url */
   readonly jti?: string;
+  /**
+   * JWS `alg`: `"EdDSA"` (RFC 8037) for verifiers that do not know the fully specified name.
+   * @default "Ed25519" (RFC 9864); see docs/decisions/0002-credential-format.md
+   */
+  readonly alg?: JwsAlgorithm;
 }
 
 /** A verified credential. */
@@ -103,6 +108,7 @@ export function rightsOf(c: {
  */
 export async function issueCredential(options: IssueCredentialOptions): Promise<string> {
   if (typeof options?.issuer?.sign !== 'function') throw new TypeError('"issuer" expected a Signer');
+  const alg = jwsAlgorithm(options.alg);
   const now = options.now ?? Date.now();
   const ttlMs = options.ttlMs ?? 86_400_000;
   if (!Number.isFinite(now) || !Number.isFinite(ttlMs) || ttlMs <= 0)
@@ -129,7 +135,7 @@ export async function issueCredential(options: IssueCredentialOptions): Promise<
   const problem = rightsProblem(claims);
   if (problem !== undefined) throw new IdentityError('ERR_CLAIMS_INVALID', problem);
   parseCredentialClaims(claims);
-  return signJws(claims, options.issuer, CREDENTIAL_TYP);
+  return signJws(claims, options.issuer, CREDENTIAL_TYP, alg);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { keyIdOf } from './anchors.js';
 import { randomBytes, toBase64Url, utf8 } from './bytes.js';
 import { type DelegationClaims, parseCredentialClaims, parseDelegationClaims } from './credential-claims.js';
-import { decodeJws, signJws } from './credential-jws.js';
+import { decodeJws, type JwsAlgorithm, jwsAlgorithm, signJws } from './credential-jws.js';
 import { CREDENTIAL_TYP, rightsOf } from './credential.js';
 import type { ArgConstraints } from './delegation-constraints.js';
 import { rightsWidening } from './delegation-rights.js';
@@ -41,6 +41,8 @@ export interface DelegateOptions {
   readonly ttlMs?: number;
   /** Token id. @default 128 random bits */
   readonly jti?: string;
+  /** JWS `alg`: `"EdDSA"` (RFC 8037) for verifiers that do not know `"Ed25519"` (RFC 9864). @default "Ed25519" */
+  readonly alg?: JwsAlgorithm;
 }
 
 /** base64url SHA-256 of a token's ASCII: what `prf` holds. @internal */
@@ -101,6 +103,7 @@ export async function signDelegationUnchecked(options: LinkInput): Promise<strin
 export async function delegate(options: DelegateOptions): Promise<string> {
   if (typeof options?.delegator?.sign !== 'function') throw new TypeError('"delegator" expected a Signer');
   if (typeof options.parent !== 'string') throw new TypeError('"parent" expected a token string');
+  const alg = jwsAlgorithm(options.alg);
   const parent = parentOf(options.parent);
   if (parent.sub !== options.delegator.id) {
     throw new IdentityError('ERR_CHAIN_BROKEN', `delegator "${options.delegator.id}" is not the parent's subject`);
@@ -126,5 +129,5 @@ export async function delegate(options: DelegateOptions): Promise<string> {
   if (widened !== undefined) {
     throw new IdentityError('ERR_DELEGATION_WIDENS', `delegation widens "${widened}" beyond the parent's grant`);
   }
-  return signJws(buildClaims(input), options.delegator, DELEGATION_TYP);
+  return signJws(buildClaims(input), options.delegator, DELEGATION_TYP, alg);
 }

@@ -39,7 +39,8 @@ export type IdentityErrorCode =
   | 'ERR_CREDENTIAL_REQUIRED'
   | 'ERR_CREDENTIAL_DENIED'
   | 'ERR_HOLDER_MISMATCH'
-  | 'ERR_CALL_BUDGET_EXCEEDED';
+  | 'ERR_CALL_BUDGET_EXCEEDED'
+  | 'ERR_TRUST_FILE_INVALID';
 
 /** The one error class of `@agentguard/identity`. */
 export class IdentityError extends Error {

@@ -43,6 +43,7 @@ export {
   type AgentCredential,
   type CredentialResult,
 } from './credential.js';
+export type { JwsAlgorithm } from './credential-jws.js';
 export type { CredentialClaims, DelegationClaims, RiskTier } from './credential-claims.js';
 export {
   MAX_CLOCK_SKEW_MS,
@@ -95,6 +96,14 @@ export {
   type CachingRevocationChecker,
 } from './revocation.js';
 export { delegate, DELEGATION_TYP, type DelegateOptions } from './delegation.js';
+export {
+  parseTrustFile,
+  trustedIds,
+  MAX_TRUST_FILE_BYTES,
+  type TrustFile,
+  type TrustFileKey,
+  type TrustRole,
+} from './trust-file.js';
 export {
   verifyChain,
   createChainCache,

@@ -6,6 +6,11 @@ export {
   type LoadKeyFileOptions,
 } from './keystore-file.js';
 export type { ScryptParams } from './keystore-crypto.js';
+export {
+  loadOrCreateIdentity,
+  identityFromEnv,
+  type LoadOrCreateIdentityOptions,
+} from './keystore-persistent.js';
 export { serveSigner, listenSigner, type ServeSignerOptions, type SignerServer } from './signer-server.js';
 export {
   connectSigner,

@@ -5,7 +5,7 @@
  * text or from an application function, caches them for a TTL and fails closed.
  */
 import type { TrustAnchors } from './anchors.js';
-import { decodeJws, jwsSignatureValid, signJws } from './credential-jws.js';
+import { decodeJws, type JwsAlgorithm, jwsAlgorithm, jwsSignatureValid, signJws } from './credential-jws.js';
 import {
   failureOf,
   normalizeVerifyOptions,
@@ -54,6 +54,8 @@ export interface CreateRevocationListOptions {
   readonly now?: number;
   /** How long verifiers may rely on this list, ms. @default 86_400_000 */
   readonly ttlMs?: number;
+  /** JWS `alg`: `"EdDSA"` (RFC 8037) for verifiers that do not know `"Ed25519"` (RFC 9864). @default "Ed25519" */
+  readonly alg?: JwsAlgorithm;
 }
 
 /**
@@ -64,6 +66,7 @@ export interface CreateRevocationListOptions {
  * ```
  */
 export async function createRevocationList(options: CreateRevocationListOptions): Promise<string> {
+  const alg = jwsAlgorithm(options.alg);
   const now = options.now ?? Date.now();
   const ttlMs = options.ttlMs ?? 86_400_000;
   if (!Number.isSafeInteger(options.seq) || options.seq < 0)
@@ -80,7 +83,7 @@ export async function createRevocationList(options: CreateRevocationListOptions)
     keys: [...new Set((options.keys ?? []).map(baseOf))].sort(),
   };
   parseClaims(claims as unknown as Record<string, unknown>);
-  return signJws(claims, options.issuer, REVOCATION_TYP);
+  return signJws(claims, options.issuer, REVOCATION_TYP, alg);
 }
 
 function baseOf(key: string): string {

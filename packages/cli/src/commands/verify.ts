@@ -4,10 +4,11 @@ import { verifyLogFile } from '@agentguard/audit/file';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
 import { printable } from '../output.js';
+import { mergeTrustFile, TRUST_FILE_USAGE } from '../trust-file.js';
 import { onePositional, parseCount, parseTrust, readLogFile } from './audit-common.js';
 
-const usage = `Usage: agentguard verify <log | log directory> [--trust <did:key>]... [--checkpoint <file>]
-         [--workers <n>] [--allow-empty]
+const usage = `Usage: agentguard verify <log | log directory> [--trust <did:key>]... [--trust-file <path>]
+         [--checkpoint <file>] [--workers <n>] [--allow-empty]
 
 Checks an audit log: every record's JSON, schema, canonical form, hash, its
 place in the hash chain, its Ed25519 signature, the DSSE call envelope inside
@@ -18,6 +19,7 @@ Options:
                        record must be signed by a trusted key (agents and the log
                        key). Without --trust the log is checked but not anchored:
                        anyone could have written it.
+${TRUST_FILE_USAGE}
   --checkpoint <file>  a signed checkpoint kept elsewhere (e.g. from "agentguard
                        audit checkpoint"); proves the log still extends it, so a
                        truncated tail, a rewritten history or a fork is caught.
@@ -42,11 +44,12 @@ export const verifyCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseArgs(argv, {
       trust: { type: 'string', multiple: true },
+      'trust-file': { type: 'string' },
       checkpoint: { type: 'string' },
       workers: { type: 'string' },
       'allow-empty': { type: 'boolean' },
     });
-    const trust = parseTrust(values.trust);
+    const trust = await mergeTrustFile(parseTrust(values.trust), values['trust-file'], io);
     const path = resolve(io.cwd, onePositional(positionals));
     const workers = parseCount(values.workers, 'workers');
     if (workers !== undefined && workers > 64) throw new UsageError('--workers expects at most 64');

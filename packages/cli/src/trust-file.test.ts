@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAuditLog, createMemorySink } from '@agentguard/audit';
+import { createIdentity } from '@agentguard/identity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from './commands/audit-testing.js';
+import { verifyCommand } from './commands/verify.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-trust-file-'));
+const agent = createIdentity({ secretKey: new Uint8Array(32).fill(5) });
+const logKey = createIdentity({ secretKey: new Uint8Array(32).fill(6) });
+const approver = createIdentity({ secretKey: new Uint8Array(32).fill(7) });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(async () => {
+  // Records signed by the agent, checkpoints by a separate log key: anchoring needs both.
+  const sink = createMemorySink();
+  const log = createAuditLog({ sink, checkpoint: { signer: logKey, everyRecords: 2, everyMs: 0 } });
+  for (let i = 0; i < 3; i++) {
+    await log.append({ type: 'call.completed', callId: `c${i}`, agent: agent.id, tool: 'add', data: { i } }, agent);
+  }
+  await log.close();
+  writeFileSync(join(dir, 'log.jsonl'), sink.text());
+});
+const trustFile = (name: string, value: unknown) =>
+  writeFileSync(join(dir, name), typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+
+describe('agentguard verify --trust-file', () => {
+  it('anchors a log with an agent key and a separate log key from one trust file', async () => {
+    trustFile('trust.json', {
+      version: 1,
+      keys: [
+        { id: agent.id, role: 'agent', name: 'billing-agent' },
+        { id: logKey.id, role: 'log', name: 'audit log' },
+      ],
+    });
+    const r = await runCommand(verifyCommand, ['log.jsonl', '--trust-file', 'trust.json'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('anchored: every record is signed by a trusted key.');
+  });
+
+  it('merges with --trust, and fails (exit 1) when a signer is missing from both', async () => {
+    trustFile('agent-only.json', { version: 1, keys: [{ id: agent.id, role: 'agent' }] });
+    const missing = await runCommand(verifyCommand, ['log.jsonl', '--trust-file', 'agent-only.json'], dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('ERR_AUDIT_UNTRUSTED_SIGNER');
+    const merged = await runCommand(
+      verifyCommand,
+      ['log.jsonl', '--trust-file', 'agent-only.json', '--trust', logKey.id],
+      dir,
+    );
+    expect(merged.code).toBe(0);
+  });
+
+  it('does not trust approver keys as log signers', async () => {
+    trustFile('approver.json', {
+      version: 1,
+      keys: [
+        { id: agent.id, role: 'agent' },
+        { id: logKey.id, role: 'approver' },
+        { id: approver.id, role: 'approver' },
+      ],
+    });
+    expect((await runCommand(verifyCommand, ['log.jsonl', '--trust-file', 'approver.json'], dir)).code).toBe(1);
+  });
+
+  it.each([
+    ['a missing file', 'nope.json', undefined],
+    ['not JSON', 'junk.json', '{"version":1,'],
+    ['an unknown member', 'extra.json', { version: 1, keys: [], extra: 1 }],
+    ['a bad key', 'badkey.json', { version: 1, keys: [{ id: 'did:key:alice', role: 'agent' }] }],
+    ['only approvers', 'approvers.json', { version: 1, keys: [{ id: approver.id, role: 'approver' }] }],
+    ['invalid UTF-8', 'latin1.json', '\u00ff'],
+  ])('exits 2 on %s', async (_label, name, content) => {
+    if (name === 'latin1.json') writeFileSync(join(dir, name), Buffer.from([0x7b, 0xff, 0x7d]));
+    else if (content !== undefined) trustFile(name, content);
+    const r = await runCommand(verifyCommand, ['log.jsonl', '--trust-file', name], dir);
+    expect(r.code).toBe(2);
+  });
+});
