@@ -1,10 +1,11 @@
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
+import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRedisServer, type RedisServer, startRedisServer } from '../test/redis-server.js';
 import { stateStoreSuite } from '../test/state-store-suite.js';
 import { createPolicyEngine } from './engine.js';
 import { createRedisStateStore } from './redis.js';
+import { type RedisClientLike, toCommandRunner } from './redis-client.js';
 
 // The user's own clients (optional peer dependencies) against a real redis-server on loopback.
 const binary = findRedisServer();
@@ -99,4 +100,32 @@ describe.skipIf(binary === undefined)('Redis state store over the user’s clien
       });
     });
   }
+});
+
+describe('cluster clients (shape and routing, not connected)', () => {
+  it('sends node-redis cluster commands with the key as firstKey, to the master', async () => {
+    const cluster = createCluster({ rootNodes: [] });
+    const seen: unknown[] = [];
+    const sendCommand = async (...args: unknown[]) => {
+      seen.push(args);
+      return 'OK';
+    };
+    Object.assign(cluster, { sendCommand });
+    const typed: RedisClientLike = cluster;
+    expect(await toCommandRunner(typed).send(['SET', 'k', '1', 'NX', 'PX', '10'], 'k')).toBe('OK');
+    expect(seen).toEqual([['k', false, ['SET', 'k', '1', 'NX', 'PX', '10']]]);
+  });
+  it('sends ioredis cluster commands through call(), which routes by the declared keys', async () => {
+    const cluster = new Cluster([], { lazyConnect: true });
+    const seen: unknown[] = [];
+    const call = async (...args: unknown[]) => {
+      seen.push(args);
+      return 1;
+    };
+    Object.assign(cluster, { call });
+    const typed: RedisClientLike = cluster;
+    expect(await toCommandRunner(typed).send(['EVALSHA', 'abc', '1', 'k', '2'], 'k')).toBe(1);
+    expect(seen).toEqual([['EVALSHA', ['abc', '1', 'k', '2']]]);
+    cluster.disconnect();
+  });
 });
