@@ -1,3 +1,3 @@
 import { packageConfig } from '../../.config/tsup.base.js';
 
-export default packageConfig({ index: 'src/index.ts' });
+export default packageConfig({ index: 'src/index.ts', otel: 'src/otel.ts' });

@@ -24,7 +24,7 @@ const call = (type: 'call.requested' | 'call.denied' | 'call.completed', i: numb
   ({ type, callId: `call-${i}`, agent: AGENT.id, tool: 'send_email', data }) as const;
 
 describe('OpenTelemetry sink', () => {
-  it('emits every record as a LogRecord whose body is the exact line, beside a durable sink', async () => {
+  it('emits every record as a LogRecord with a map body and the exact line, beside a durable sink', async () => {
     const logger = fakeLogger();
     let flushed = 0;
     const memory = createMemorySink();
@@ -45,10 +45,10 @@ describe('OpenTelemetry sink', () => {
     await log.close();
 
     expect(flushed).toBe(1);
-    expect(logger.emitted.map((r) => r.body)).toEqual(memory.lines);
-    expect(verifyLog(logger.emitted.map((r) => `${r.body}\n`).join(''), { trust: [AGENT.id, LOG_KEY.id] }).ok).toBe(
-      true,
-    );
+    const lines = logger.emitted.map((r) => r.attributes?.['agentguard.audit.line']);
+    expect(lines).toEqual(memory.lines);
+    expect(logger.emitted.map((r) => r.body)).toEqual(memory.lines.map((l) => JSON.parse(l)));
+    expect(verifyLog(lines.map((l) => `${l}\n`).join(''), { trust: [AGENT.id, LOG_KEY.id] }).ok).toBe(true);
     const [requested, denied, completed, checkpoint] = logger.emitted as [LogRecord, LogRecord, LogRecord, LogRecord];
     const line = JSON.parse(memory.lines[1] as string) as { hash: string; ts: string };
     expect(denied).toEqual({
@@ -56,15 +56,18 @@ describe('OpenTelemetry sink', () => {
       timestamp: new Date(line.ts),
       severityNumber: 13,
       severityText: 'WARN',
-      body: memory.lines[1],
+      body: line,
       attributes: {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'send_email',
+        'gen_ai.tool.call.id': 'call-1',
+        'gen_ai.agent.id': AGENT.id,
+        'error.type': 'ERR_POLICY_DENIED',
         'agentguard.audit.type': 'call.denied',
         'agentguard.audit.seq': 1,
         'agentguard.audit.hash': line.hash,
         'agentguard.audit.signer': AGENT.id,
-        'agentguard.agent.id': AGENT.id,
-        'agentguard.tool.name': 'send_email',
-        'agentguard.call.id': 'call-1',
+        'agentguard.audit.line': memory.lines[1],
         'agentguard.decision.effect': 'deny',
         'agentguard.decision.rule_id': 'no-mail',
         'agentguard.denial.code': 'ERR_POLICY_DENIED',
@@ -73,8 +76,10 @@ describe('OpenTelemetry sink', () => {
     expect(requested.severityText).toBe('INFO');
     expect(requested.attributes).not.toHaveProperty('agentguard.decision.effect');
     expect(completed.attributes?.['agentguard.decision.effect']).toBe('allow');
+    expect(checkpoint.attributes).not.toHaveProperty('gen_ai.operation.name');
     expect(checkpoint.attributes).toEqual({
       'agentguard.audit.type': 'checkpoint',
+      'agentguard.audit.line': memory.lines[3],
       'agentguard.audit.seq': 3,
       'agentguard.audit.hash': expect.stringMatching(/^[0-9a-f]{64}$/),
       'agentguard.audit.signer': LOG_KEY.id,
@@ -121,8 +126,8 @@ describe('OpenTelemetry sink', () => {
     ['wrong-typed fields', '{"type":5,"seq":"0","ts":"yesterday","data":{"decision":"allow"}}'],
   ])('turns a line that is %s into a LogRecord without throwing', (_, line) => {
     const record = toLogRecord(line);
-    expect(record.body).toBe(line);
-    expect(record.attributes).toEqual({ 'agentguard.audit.type': 'unknown' });
+    expect(record.body).toEqual(line.startsWith('{') ? JSON.parse(line) : {});
+    expect(record.attributes).toEqual({ 'agentguard.audit.type': 'unknown', 'agentguard.audit.line': line });
     expect(record.timestamp).toBeUndefined();
   });
 

@@ -36,21 +36,26 @@ const WARN_TYPES = new Set([
 const str = (value: unknown): value is string => typeof value === 'string';
 
 /**
- * One record line as an OpenTelemetry LogRecord: the body is the line itself (the exact canonical JSON, so a
- * backend holds bytes that still hash to the record's `hash`); attributes name what to filter on.
+ * One record line as an OpenTelemetry LogRecord, named the way observability tools already understand: the
+ * OpenTelemetry GenAI semantic conventions for tool execution, then AgentGuard's own attributes. The body is the
+ * record as a structured map (so backends can query `data.decision.effect` without parsing a string); the exact
+ * line rides along as `agentguard.audit.line`, the bytes that still hash to the record's `hash`.
  *
  * | attribute | from the record |
  * | --- | --- |
- * | `agentguard.audit.type` / `.seq` / `.hash` / `.signer` | `type`, `seq`, `hash`, `signer` |
- * | `agentguard.agent.id`, `agentguard.tool.name`, `agentguard.call.id` | `agent`, `tool`, `callId` |
+ * | `gen_ai.operation.name` | `execute_tool`, on records about a tool call (those with a `tool`) |
+ * | `gen_ai.tool.name`, `gen_ai.tool.call.id`, `gen_ai.agent.id` | `tool`, `callId`, `agent` |
+ * | `error.type` | `data.code` (the denial or failure code) |
+ * | `agentguard.audit.type` / `.seq` / `.hash` / `.signer` / `.line` | `type`, `seq`, `hash`, `signer`, the line |
  * | `agentguard.decision.effect`, `agentguard.decision.rule_id` | `data.decision.effect`, `data.decision.ruleId` |
  * | `agentguard.denial.code` | `data.code` |
  *
  * `eventName` is `agentguard.audit.<type>`; severity is WARN for denials, invalid and failed calls, refused
- * approvals, gaps and recoveries, INFO otherwise; `timestamp` is the record's `ts`.
+ * approvals, alerts, refused egress, gaps and recoveries, INFO otherwise; `timestamp` is the record's `ts`.
  *
  * @param line - one record line, as a sink receives it.
- * @returns the LogRecord; a line that is not a JSON object still becomes one (type `unknown`), never an exception.
+ * @returns the LogRecord; a line that is not a JSON object still becomes one (type `unknown`, an empty map as
+ * body), never an exception.
  */
 export function toLogRecord(line: string): LogRecord {
   let record: Record<string, unknown> = {};
@@ -61,19 +66,28 @@ export function toLogRecord(line: string): LogRecord {
     // Not JSON: exported as is, named `unknown`.
   }
   const type = str(record.type) ? record.type : 'unknown';
-  const attributes: AnyValueMap = { 'agentguard.audit.type': type };
+  const attributes: AnyValueMap = {};
+  if (str(record.tool)) {
+    // OpenTelemetry semantic conventions, GenAI tool execution (gen-ai-agent-spans.md, "Execute tool span").
+    attributes['gen_ai.operation.name'] = 'execute_tool';
+    attributes['gen_ai.tool.name'] = record.tool;
+  }
+  if (str(record.callId)) attributes['gen_ai.tool.call.id'] = record.callId;
+  if (str(record.agent)) attributes['gen_ai.agent.id'] = record.agent;
+  attributes['agentguard.audit.type'] = type;
   if (typeof record.seq === 'number') attributes['agentguard.audit.seq'] = record.seq;
   if (str(record.hash)) attributes['agentguard.audit.hash'] = record.hash;
   if (str(record.signer)) attributes['agentguard.audit.signer'] = record.signer;
-  if (str(record.agent)) attributes['agentguard.agent.id'] = record.agent;
-  if (str(record.tool)) attributes['agentguard.tool.name'] = record.tool;
-  if (str(record.callId)) attributes['agentguard.call.id'] = record.callId;
+  attributes['agentguard.audit.line'] = line;
   const data = typeof record.data === 'object' && record.data !== null ? (record.data as Record<string, unknown>) : {};
   const decision =
     typeof data.decision === 'object' && data.decision !== null ? (data.decision as Record<string, unknown>) : {};
   if (str(decision.effect)) attributes['agentguard.decision.effect'] = decision.effect;
   if (str(decision.ruleId)) attributes['agentguard.decision.rule_id'] = decision.ruleId;
-  if (str(data.code)) attributes['agentguard.denial.code'] = data.code;
+  if (str(data.code)) {
+    attributes['error.type'] = data.code;
+    attributes['agentguard.denial.code'] = data.code;
+  }
   const time = str(record.ts) ? new Date(record.ts) : undefined;
   const warn = WARN_TYPES.has(type);
   return {
@@ -81,7 +95,8 @@ export function toLogRecord(line: string): LogRecord {
     ...(time !== undefined && !Number.isNaN(time.getTime()) ? { timestamp: time } : {}),
     severityNumber: warn ? WARN : INFO,
     severityText: warn ? 'WARN' : 'INFO',
-    body: line,
+    // A parsed JSON object is an AnyValueMap: strings, numbers, booleans, null, arrays and maps only.
+    body: record as AnyValueMap,
     attributes,
   };
 }

@@ -1,107 +1,45 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findRedisServer, freePort, type RedisServer, startRedisServer } from '../test/redis-server.js';
 import { stateStoreSuite } from '../test/state-store-suite.js';
 import { createPolicyEngine } from './engine.js';
 import { createRedisStateStore } from './redis.js';
 import { encodeCommand, parseReply } from './resp.js';
 import type { StateStore } from './state-store.js';
 
-// The suite needs Debian's redis-server (CI installs it); it is skipped only when the binary is absent.
-function findRedisServer(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, 'redis-server');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  return undefined;
-}
 const binary = findRedisServer();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-let child: ChildProcess | undefined;
-let url = '';
-const stores: StateStore[] = [];
-
-async function startRedis(path: string): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const proc = spawn(path, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    for (let i = 0; i < 100; i++) {
-      const up = await createRedisStateStore({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 200 }).then(
-        async (s) => {
-          await s.close();
-          return true;
-        },
-        () => false,
-      );
-      if (up) {
-        child = proc;
-        url = `redis://127.0.0.1:${port}`;
-        return;
-      }
-      const gone = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 50))]);
-      if (gone) break;
-    }
-    proc.kill();
-  }
-  throw new Error('could not start redis-server');
-}
-
-describe.skipIf(binary === undefined)('Redis state store (real redis-server on a loopback port)', () => {
+describe.skipIf(binary === undefined)('Redis state store, built-in client (real redis-server on loopback)', () => {
+  let server: RedisServer;
+  const stores: StateStore[] = [];
+  const open = async () => {
+    const store = await createRedisStateStore({ url: server.url });
+    stores.push(store);
+    return store;
+  };
   beforeAll(async () => {
-    await startRedis(binary as string);
+    server = await startRedisServer(binary as string);
   });
   afterAll(async () => {
     for (const s of stores) await s.close();
-    child?.kill();
+    server?.stop();
   });
 
   let n = 0;
-  stateStoreSuite('redis', async () => {
-    const store = await createRedisStateStore({ url });
-    stores.push(store);
-    return { store, prefix: `test:${process.pid}:${n++}:` };
-  });
+  stateStoreSuite('redis (built-in client)', async () => ({
+    store: await open(),
+    prefix: `test:${process.pid}:${n++}:`,
+  }));
 
   it('sets a time to live on what it creates', async () => {
-    const store = await createRedisStateStore({ url });
-    stores.push(store);
+    const store = await open();
     await store.incrBy('ttl:c', 1, 60_000);
-    const { connectResp } = await import('./resp.js');
-    const raw = await connectResp({
-      host: '127.0.0.1',
-      port: Number(new URL(url).port),
-      connectTimeoutMs: 1000,
-      commandTimeoutMs: 1000,
-    });
-    const pttl = (await raw.command(['PTTL', 'ttl:c'])) as number;
+    const pttl = (await server.command(['PTTL', 'ttl:c'])) as number;
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(60_000);
-    await raw.close();
   });
 
   it('shares limits between two engines (two processes, one store)', async () => {
-    const a = await createRedisStateStore({ url });
-    const b = await createRedisStateStore({ url });
-    stores.push(a, b);
+    const [a, b] = [await open(), await open()];
     const policy = {
       version: 1,
       rules: [{ id: 'x', effect: 'allow', tools: ['x'] }],
@@ -115,26 +53,23 @@ describe.skipIf(binary === undefined)('Redis state store (real redis-server on a
   });
 
   it('replaces a connection the server dropped', async () => {
-    const store = await createRedisStateStore({ url });
-    stores.push(store);
+    const store = await open();
     expect(await store.incrBy('reconnect:a', 1, 60_000)).toBe(1);
-    const { connectResp } = await import('./resp.js');
-    const raw = await connectResp({
-      host: '127.0.0.1',
-      port: Number(new URL(url).port),
-      connectTimeoutMs: 1000,
-      commandTimeoutMs: 1000,
-    });
-    const killed = (await raw.command(['CLIENT', 'KILL', 'TYPE', 'normal'])) as number;
-    await raw.close();
-    expect(killed).toBeGreaterThan(0);
+    expect(await server.command(['CLIENT', 'KILL', 'TYPE', 'normal'])).toBeGreaterThan(0);
     // A command racing the drop may fail (and its decision deny); the store then reconnects.
     await store.incrBy('reconnect:a', 1, 60_000).catch(() => undefined);
     expect(await store.incrBy('reconnect:b', 1, 60_000)).toBe(1);
   });
 
+  it('reloads its scripts after the server forgot them (NOSCRIPT)', async () => {
+    const store = await open();
+    expect(await store.incrBy('noscript:a', 1, 60_000)).toBe(1);
+    expect(await server.command(['SCRIPT', 'FLUSH'])).toBe('OK');
+    expect(await store.incrBy('noscript:a', 1, 60_000)).toBe(2);
+  });
+
   it('turns a closed store into denials', async () => {
-    const store = await createRedisStateStore({ url });
+    const store = await createRedisStateStore({ url: server.url });
     await store.close();
     const engine = createPolicyEngine(
       {
@@ -147,6 +82,62 @@ describe.skipIf(binary === undefined)('Redis state store (real redis-server on a
     const d = await engine.decide({ agent: { id: 'a', name: 'a' }, tool: { name: 'x' }, args: {} });
     expect(d.effect).toBe('deny');
     expect(d.reason).toMatch(/redis: store closed/);
+  });
+});
+
+describe('Redis state store options', () => {
+  it('refuses a connection to a closed port with ERR_STATE_STORE', async () => {
+    const port = await freePort();
+    await expect(createRedisStateStore({ url: `redis://127.0.0.1:${port}` })).rejects.toMatchObject({
+      code: 'ERR_STATE_STORE',
+    });
+  });
+  it.each<[string, Parameters<typeof createRedisStateStore>[0], RegExp]>([
+    ['rediss:// on the built-in client', { url: 'rediss://127.0.0.1:1' }, /rediss:\/\/ \(TLS\) is not supported/],
+    ['another scheme', { url: 'http://127.0.0.1:1' }, /expected a redis:\/\/ URL/],
+    ['both client and url', { url: 'redis://127.0.0.1:1', client: { send: async () => 'OK' } }, /one or the other/],
+    ['a client of no known shape', { client: {} as never }, /expected a node-redis client or cluster/],
+    ['a null client', { client: null as never }, /got null/],
+    ['a zero timeout', { client: { send: async () => 'OK' }, commandTimeoutMs: 0 }, /"commandTimeoutMs" expected/],
+  ])('throws a TypeError or RangeError for %s', async (_, options, message) => {
+    await expect(createRedisStateStore(options)).rejects.toThrow(message);
+  });
+});
+
+describe('Redis state store over a runner (no server)', () => {
+  it('fails closed with ERR_STATE_STORE when a client never answers', async () => {
+    const store = await createRedisStateStore({ client: { send: () => new Promise(() => {}) }, commandTimeoutMs: 20 });
+    await expect(store.setIfAbsent('k', 1000)).rejects.toMatchObject({
+      code: 'ERR_STATE_STORE',
+      message: 'redis: no reply within 20 ms',
+    });
+  });
+  it('wraps a client error in ERR_STATE_STORE, keeping it as the cause', async () => {
+    const cause = new Error('READONLY You cannot write against a read only replica.');
+    const store = await createRedisStateStore({ client: { send: () => Promise.reject(cause) } });
+    await expect(store.incrBy('k', 1, 1000)).rejects.toMatchObject({ code: 'ERR_STATE_STORE', cause });
+  });
+  it('refuses a reply of an unexpected shape', async () => {
+    const store = await createRedisStateStore({ client: { send: async () => ({ odd: true }) } });
+    await expect(store.members('k')).rejects.toMatchObject({ code: 'ERR_STATE_STORE' });
+    const numbers = await createRedisStateStore({ client: { send: async () => 'not a number' } });
+    await expect(numbers.incrBy('k', 1, 1000)).rejects.toMatchObject({ code: 'ERR_STATE_STORE' });
+  });
+  it('sends EVALSHA first, then EVAL once on NOSCRIPT, with the key for routing', async () => {
+    const sent: [string, string][] = [];
+    const client = {
+      send: async (args: readonly string[], key: string) => {
+        sent.push([args[0] as string, key]);
+        if (args[0] === 'EVALSHA') throw new Error('NOSCRIPT No matching script. Please use EVAL.');
+        return '3';
+      },
+    };
+    const store = await createRedisStateStore({ client });
+    expect(await store.incrBy('the-key', 3, 1000)).toBe(3);
+    expect(sent).toEqual([
+      ['EVALSHA', 'the-key'],
+      ['EVAL', 'the-key'],
+    ]);
   });
 });
 
@@ -169,11 +160,5 @@ describe('RESP encoding', () => {
   it('waits for the rest of a split reply', () => {
     expect(typeof parseReply(Buffer.from('$5\r\nhel'), 0)).toBe('symbol');
     expect(typeof parseReply(Buffer.from('*2\r\n:1\r\n'), 0)).toBe('symbol');
-  });
-  it('refuses a connection to a closed port with ERR_STATE_STORE', async () => {
-    const port = await freePort();
-    await expect(createRedisStateStore({ url: `redis://127.0.0.1:${port}` })).rejects.toMatchObject({
-      code: 'ERR_STATE_STORE',
-    });
   });
 });

@@ -1,27 +1,50 @@
 /**
  * `@agentguard/policy/redis`: a {@link StateStore} in Redis, so that several
  * processes share one set of rate limits, budgets, concurrency counts,
- * session taint and approval nonces. Each operation is a single Lua script,
- * which Redis runs atomically. Node-only (it uses `node:net`).
+ * session taint and approval nonces. Each operation is a single command (most
+ * a Lua script), which Redis runs atomically, whichever client sends it.
+ *
+ * Bring your own client (node-redis v5 or ioredis, optional peer dependencies):
+ * TLS, Cluster, Sentinel, auth and reconnection are then the client's job. A
+ * `url` instead uses the built-in zero-dependency RESP2 client (plain TCP).
  */
+import { createHash } from 'node:crypto';
 import { PolicyError } from './errors.js';
-import { connectResp, type RespClient, type RespValue } from './resp.js';
+import { normaliseReply, type RedisClientLike, type RedisReply, toCommandRunner } from './redis-client.js';
+import { connectUrl } from './redis-url.js';
 import type { StateStore, TakeResult, TokenBucket } from './state-store.js';
 
-/** Options of {@link createRedisStateStore}. */
+export type {
+  IoredisLike,
+  NodeRedisClientLike,
+  NodeRedisClusterLike,
+  RedisClientLike,
+  RedisCommandRunner,
+} from './redis-client.js';
+
+/** Options of {@link createRedisStateStore}. Give `client` or `url`, not both. */
 export interface RedisStateStoreOptions {
   /**
-   * Server URL: `redis://[[username]:password@]host[:port][/db]`.
-   * @default 'redis://127.0.0.1:6379'
+   * Your connected client: node-redis v5 (`createClient()`, `createCluster()`, Sentinel), ioredis
+   * (`new Redis()`, `new Redis.Cluster()`), or any `{ send(args, key) }`. The store never connects,
+   * quits or reconfigures it: `close()` leaves it open.
+   * @default none (the built-in client on `url`)
+   */
+  readonly client?: RedisClientLike;
+  /**
+   * Server URL for the built-in client: `redis://[[username]:password@]host[:port][/db]`. Plain TCP only;
+   * `rediss://` is refused (pass a TLS-configured `client`).
+   * @default 'redis://127.0.0.1:6379' (when no `client` is given)
    */
   readonly url?: string;
   /**
-   * How long to wait for the connection.
+   * How long the built-in client waits for the connection.
    * @default 5000
    */
   readonly connectTimeoutMs?: number;
   /**
-   * How long to wait for each reply before the store fails (and decisions deny).
+   * How long to wait for each reply before the store fails (and decisions deny), whichever the client:
+   * a client that queues commands while it reconnects must not hold a decision forever.
    * @default 5000
    */
   readonly commandTimeoutMs?: number;
@@ -58,64 +81,87 @@ function checkKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0) throw new TypeError('"key" expected a non-empty string');
 }
 
+function timeout(ms: number | undefined, name: string): number {
+  const value = ms ?? 5000;
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`"${name}" expected a positive number, got ${ms}`);
+  return value;
+}
+
+const sha1 = (script: string): string => createHash('sha1').update(script).digest('hex');
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /**
- * Connects to Redis and returns a {@link StateStore} backed by it.
+ * Returns a {@link StateStore} backed by Redis: over your own client, or over the built-in one on `url`.
+ *
+ * Scripts are sent as `EVALSHA`, and as `EVAL` once when the server answers `NOSCRIPT` (a restart, a
+ * failover, a cluster node that has not seen them yet); both run the script atomically.
  *
  * @param options - see {@link RedisStateStoreOptions}.
- * @returns the connected store; call `close()` when done.
- * @throws PolicyError `ERR_STATE_STORE` when the server cannot be reached or refuses AUTH/SELECT.
+ * @returns the store; call `close()` when done (it closes the built-in client only, never yours).
+ * @throws TypeError when both `client` and `url` are given, `client` has an unknown shape, or `url` is not `redis://`.
+ * @throws PolicyError `ERR_STATE_STORE` when the built-in client cannot reach the server or AUTH/SELECT fail.
  * @example
  * ```ts
+ * import { createClient } from 'redis'; // or: import { Redis } from 'ioredis'
  * import { createRedisStateStore } from '@agentguard/policy/redis';
- * const stateStore = await createRedisStateStore({ url: 'redis://127.0.0.1:6379' });
+ * const client = await createClient({ url: 'rediss://cache.internal:6380' }).connect();
+ * const stateStore = await createRedisStateStore({ client });
  * const engine = createPolicyEngine(policy, { stateStore });
  * ```
  */
 export async function createRedisStateStore(options: RedisStateStoreOptions = {}): Promise<StateStore> {
-  const url = new URL(options.url ?? 'redis://127.0.0.1:6379');
-  if (url.protocol !== 'redis:') throw new TypeError(`"url" expected a redis:// URL, got ${url.protocol}`);
-  const connectOptions = {
-    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
-    port: url.port === '' ? 6379 : Number(url.port),
-    connectTimeoutMs: options.connectTimeoutMs ?? 5000,
-    commandTimeoutMs: options.commandTimeoutMs ?? 5000,
-  };
-  const open = async (): Promise<RespClient> => {
-    const c = await connectResp(connectOptions);
+  if (options.client !== undefined && options.url !== undefined) {
+    throw new TypeError('"client" and "url" expected one or the other, got both');
+  }
+  const commandTimeoutMs = timeout(options.commandTimeoutMs, 'commandTimeoutMs');
+  const connectTimeoutMs = timeout(options.connectTimeoutMs, 'connectTimeoutMs');
+  const owned =
+    options.client === undefined
+      ? await connectUrl({ url: options.url ?? 'redis://127.0.0.1:6379', connectTimeoutMs, commandTimeoutMs })
+      : undefined;
+  const runner = owned ?? toCommandRunner(options.client as RedisClientLike);
+  let closed = false;
+
+  const send = async (args: readonly string[], key: string): Promise<RedisReply> => {
+    if (closed) throw new PolicyError('ERR_STATE_STORE', 'redis: store closed');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PolicyError('ERR_STATE_STORE', `redis: no reply within ${commandTimeoutMs} ms`)),
+        commandTimeoutMs,
+      );
+    });
     try {
-      if (url.password !== '') {
-        const user = decodeURIComponent(url.username);
-        const password = decodeURIComponent(url.password);
-        await c.command(user === '' ? ['AUTH', password] : ['AUTH', user, password]);
+      return normaliseReply(await Promise.race([runner.send(args, key), late]));
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const fail = (error: unknown): never => {
+    if (error instanceof PolicyError) throw error;
+    throw new PolicyError('ERR_STATE_STORE', `redis: ${message(error)}`, { cause: error });
+  };
+  const script = (body: string) => {
+    const sha = sha1(body);
+    return async (key: string, args: readonly (string | number)[]): Promise<RedisReply> => {
+      const rest = [key, ...args.map(String)];
+      try {
+        return await send(['EVALSHA', sha, '1', ...rest], key);
+      } catch (error) {
+        // The script cache is empty (restart, failover, new node): the script did not run, send it whole.
+        if (!/^NOSCRIPT\b/.test(message(error).replace(/^redis: /, ''))) return fail(error);
       }
-      const db = url.pathname.replace(/^\//, '');
-      if (db !== '') await c.command(['SELECT', Number(db)]);
-    } catch (error) {
-      await c.close();
-      throw error;
-    }
-    return c;
+      return send(['EVAL', body, '1', ...rest], key).catch(fail);
+    };
   };
-  let current: Promise<RespClient> = Promise.resolve(await open());
-  let closedByUser = false;
-  // A broken connection (server restart, network) is replaced on the next command; the
-  // commands that were in flight fail, and the decisions waiting on them deny.
-  const command = async (args: readonly (string | number)[]): Promise<RespValue> => {
-    if (closedByUser) throw new PolicyError('ERR_STATE_STORE', 'redis: store closed');
-    let c = await current;
-    if (!c.alive) {
-      const next = open();
-      current = next;
-      c = await next.catch((error: unknown) => {
-        if (current === next) current = Promise.resolve(c);
-        throw error;
-      });
-    }
-    return c.command(args);
-  };
-  const number = (v: RespValue, what: string): number => {
+  const incr = script(INCR);
+  const take = script(TAKE);
+  const sadd = script(SADD);
+  const number = (v: RedisReply | undefined, what: string): number => {
     const n = typeof v === 'number' ? v : Number(v);
-    if (!Number.isFinite(n)) throw new PolicyError('ERR_STATE_STORE', `redis: ${what} returned ${JSON.stringify(v)}`);
+    if (v === null || v === undefined || !Number.isFinite(n)) {
+      throw new PolicyError('ERR_STATE_STORE', `redis: ${what} returned ${JSON.stringify(v)}`);
+    }
     return n;
   };
   return Object.freeze({
@@ -123,36 +169,37 @@ export async function createRedisStateStore(options: RedisStateStoreOptions = {}
       checkKey(key);
       if (!Number.isFinite(n)) throw new RangeError(`"n" expected a finite number, got ${n}`);
       const ttl = positive(ttlMs, 'ttlMs');
-      return number(await command(['EVAL', INCR, 1, key, String(n), ttl]), 'incrBy');
+      return number(await incr(key, [n, ttl]), 'incrBy');
     },
     async take(key: string, bucket: TokenBucket): Promise<TakeResult> {
       checkKey(key);
       const { capacity, refillPerSecond, cost, nowMs } = bucket;
-      const reply = await command(['EVAL', TAKE, 1, key, capacity, refillPerSecond, cost, nowMs]);
+      const reply = await take(key, [capacity, refillPerSecond, cost, nowMs]);
       if (!Array.isArray(reply) || reply.length !== 2) {
         throw new PolicyError('ERR_STATE_STORE', 'redis: take returned an unexpected reply');
       }
-      return { ok: number(reply[0] as RespValue, 'take') === 1, remaining: number(reply[1] as RespValue, 'take') };
+      return { ok: number(reply[0], 'take') === 1, remaining: number(reply[1], 'take') };
     },
     async addToSet(key: string, members: readonly string[], ttlMs: number): Promise<void> {
       checkKey(key);
       const ttl = positive(ttlMs, 'ttlMs');
       if (members.length === 0) return;
-      await command(['EVAL', SADD, 1, key, ttl, ...members]);
+      await sadd(key, [ttl, ...members]);
     },
     async members(key: string): Promise<readonly string[]> {
       checkKey(key);
-      const reply = await command(['SMEMBERS', key]);
+      const reply = await send(['SMEMBERS', key], key).catch(fail);
       return Array.isArray(reply) ? reply.map(String).sort() : [];
     },
     async setIfAbsent(key: string, ttlMs: number): Promise<boolean> {
       checkKey(key);
       const ttl = positive(ttlMs, 'ttlMs');
-      return (await command(['SET', key, '1', 'NX', 'PX', ttl])) === 'OK';
+      return (await send(['SET', key, '1', 'NX', 'PX', String(ttl)], key).catch(fail)) === 'OK';
     },
     async close(): Promise<void> {
-      closedByUser = true;
-      await (await current).close();
+      if (closed) return;
+      closed = true;
+      await owned?.close();
     },
   });
 }
