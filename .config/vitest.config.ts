@@ -12,5 +12,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     silent: 'passed-only',
+    // Type-level tests (`*.test-d.ts`: expectTypeOf, @ts-expect-error) run through tsc in the same run.
+    typecheck: {
+      enabled: true,
+      include: ['packages/*/src/**/*.test-d.ts'],
+      tsconfig: 'packages/adapters/tsconfig.json',
+    },
   },
 });

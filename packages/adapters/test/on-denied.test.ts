@@ -57,7 +57,7 @@ describe("onDenied: 'throw'", () => {
   it('AI SDK: execute rejects with the GuardError', async () => {
     const fx = createFixture();
     const tool = toAiSdkTool(fx.tools.delete_user, { onDenied: 'throw' });
-    const run = tool.execute?.({ id: 'u1' }, { toolCallId: 't4', messages: [] });
+    const run = tool.execute?.({ id: 'u1' } as never, { toolCallId: 't4', messages: [] });
     await expect(run).rejects.toBeInstanceOf(GuardError);
     expect(fx.ran).toEqual({});
   });

@@ -1,3 +1,4 @@
+import type { Denial, GuardedTool } from '@agentguard/core';
 import { jsonSchema, type Tool, tool } from 'ai';
 import type { ApproveFunction } from '../shared/approvals.js';
 import type { AdapterOptions } from '../shared/options.js';
@@ -28,6 +29,12 @@ export interface AiSdkToolOptions extends AdapterOptions {
 const helpers = { tool, jsonSchema };
 
 /**
+ * The AI SDK tool a guarded tool becomes: its input is the guarded tool's argument type, its output the
+ * tool's result or, for a refused call, the {@link Denial} the model sees (never with `onDenied: 'throw'`).
+ */
+export type AiSdkToolOf<T> = T extends GuardedTool<infer A, infer R> ? Tool<A, R | Denial> : never;
+
+/**
  * Turns a guarded tool into a Vercel AI SDK tool (`tool()` with an `execute`), for `ai` 6 and 7. The input
  * schema is handed to the SDK as JSON Schema without a validator, so the guard validates once and audits
  * invalid input; the model's tool-call id becomes the call id. A refusal is the tool's result, the Denial
@@ -35,15 +42,16 @@ const helpers = { tool, jsonSchema };
  *
  * @param guarded - a tool from `createGuard().guard(spec)`.
  * @param options - see {@link AiSdkToolOptions}. With `onDenied: 'throw'` the SDK reports a tool error.
- * @returns an AI SDK `Tool`.
+ * @returns an AI SDK `Tool` typed from the guarded tool ({@link AiSdkToolOf}).
  * @throws TypeError on misuse.
  * @example
  * ```ts
  * const result = await generateText({ model, tools: { search: toAiSdkTool(search) }, stopWhen: stepCountIs(5), prompt });
  * ```
  */
-export function toAiSdkTool(guarded: AnyGuardedTool, options?: AiSdkToolOptions): Tool<unknown, unknown> {
-  return buildAiSdkTool(helpers, guarded, options);
+export function toAiSdkTool<T extends AnyGuardedTool>(guarded: T, options?: AiSdkToolOptions): AiSdkToolOf<T> {
+  // The SDK hands `execute` the model's input unvalidated; the guard validates it, so the types hold for what runs.
+  return buildAiSdkTool(helpers, guarded, options) as AiSdkToolOf<T>;
 }
 
 /**
@@ -51,13 +59,13 @@ export function toAiSdkTool(guarded: AnyGuardedTool, options?: AiSdkToolOptions)
  *
  * @throws TypeError on misuse or duplicate names.
  */
-export function toAiSdkTools(
-  tools: readonly AnyGuardedTool[],
+export function toAiSdkTools<T extends AnyGuardedTool>(
+  tools: readonly T[],
   options?: AiSdkToolOptions,
-): Record<string, Tool<unknown, unknown>> {
+): Record<string, AiSdkToolOf<T>> {
   // No prototype: a model naming `constructor` or `toString` finds no tool, and a tool named `__proto__`
   // is an own key like any other (assignment would have set the record's prototype instead).
-  const record = Object.create(null) as Record<string, Tool<unknown, unknown>>;
+  const record = Object.create(null) as Record<string, AiSdkToolOf<T>>;
   for (const [name, t] of indexTools(tools)) {
     Object.defineProperty(record, name, { value: toAiSdkTool(t, options), enumerable: true, writable: true });
   }

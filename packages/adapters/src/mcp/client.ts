@@ -1,12 +1,14 @@
 import { digestArgs, signCall } from '@agentguard/attestation';
-import type { Guard, StandardSchemaV1 } from '@agentguard/core';
+import { type CallOptions, type Denial, type Guard, GuardError, type StandardSchemaV1 } from '@agentguard/core';
 import type { Signer } from '@agentguard/identity';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { boundText, denialText, settle, unknownToolDenial } from '../shared/outcome.js';
+import { boundText, denialText, unknownToolDenial } from '../shared/outcome.js';
 import { type AnyGuardedTool, GUARDABLE_NAME } from '../shared/tools.js';
 import { argsDigestOf } from './envelope.js';
 import { CALL_META_KEY } from './meta.js';
+import { checkMcpClientOptions, type McpToolFacts } from './options.js';
 import { createToolPins, type McpToolDefinition, type PinStatus, pinOf, type ToolPins } from './pins.js';
+import { type McpDenial, mcpDenialOf, pinMismatch, serverRefusal } from './refusal.js';
 
 /** The part of an MCP SDK `Client` (v1 `@modelcontextprotocol/sdk` or v2 `@modelcontextprotocol/client`) used. */
 export interface McpClientLike {
@@ -25,32 +27,15 @@ export interface McpCallToolResult {
   readonly [key: string]: unknown;
 }
 
-/** Policy facts about one remote tool (MCP definitions do not carry them). */
-export interface McpToolFacts {
-  /** @default [] */
-  readonly tags?: readonly string[];
-  /** @default [] */
-  readonly labels?: readonly string[];
-  /** @default 30_000 */
-  readonly timeoutMs?: number;
-  /** @default false */
-  readonly sensitive?: boolean;
-  /**
-   * A schema to validate arguments with before the call leaves the process (the server validates too).
-   * @default any JSON object
-   */
-  readonly schema?: StandardSchemaV1;
-}
-
 /** Options of {@link guardMcpClient}. */
 export interface GuardMcpClientOptions extends AdapterOptions {
   /** The guard deciding and auditing each call. */
   readonly guard: Guard;
   /**
-   * The guard's own signer. Needed only for tools given a `schema` in `tools` (the envelope the guard signed
-   * covers the arguments before that schema parsed them, so the adapter signs the parsed ones it sends) and in
-   * throughput mode (no envelope); otherwise the guard's own signed envelope (`ToolContext.envelope`) is
-   * forwarded unchanged and nothing is signed twice. Without it such calls fail closed.
+   * The guard's own signer. Required when a tool is given a `schema` in `tools` (the envelope the guard signed
+   * covers the arguments before that schema parsed them, so the adapter signs the parsed ones it sends, when
+   * they differ); `guardMcpClient` throws a TypeError without it. Otherwise the guard's own signed envelope
+   * (`ToolContext.envelope`) is forwarded unchanged and nothing is signed twice.
    * @default undefined
    */
   readonly identity?: Signer;
@@ -64,6 +49,19 @@ export interface GuardMcpClientOptions extends AdapterOptions {
    * @default {}
    */
   readonly tools?: Readonly<Record<string, McpToolFacts>>;
+}
+
+/** Per-call options of {@link GuardedMcpClient.callTool} (see `CallOptions` of `@agentguard/core`). */
+export type McpCallOptions = Pick<CallOptions, 'callId' | 'approval' | 'signal' | 'session'>;
+
+/** A result of a call that ran: the server's `tools/call` result (never `isError`, which is a refusal). */
+export type McpToolResult = McpCallToolResult & { readonly isError?: false; readonly denial?: undefined };
+
+/** A refused call: the Denial JSON as the one text the model sees, and the same Denial, typed. */
+export interface McpRefusedResult {
+  readonly content: [{ readonly type: 'text'; readonly text: string }];
+  readonly isError: true;
+  readonly denial: McpDenial;
 }
 
 /** What {@link GuardedMcpClient.listTools} found. */
@@ -92,12 +90,16 @@ export interface GuardedMcpClient {
    * server's listing is read again and the tool's definition checked against its pin (pinned on first
    * sight if it has none): a call never reaches a tool that is not listed, is listed ambiguously, or whose
    * definition differs from the pinned one. A refusal is a result with `isError: true` whose text is the
-   * Denial JSON (or a `GuardError` with `onDenied: 'throw'`).
+   * Denial JSON and whose `denial` is that Denial (or a `GuardError` with `onDenied: 'throw'`): the guard's
+   * own, the server's refusal with its own code (e.g. `ERR_ENVELOPE_REJECTED`, its reason bounded), or
+   * `ERR_MCP_PIN_MISMATCH` for a definition that is not the pinned one.
+   * `options.approval` is a signed approval (`createApproval`) for a call the policy sends to a human, re-run
+   * with the `callId` that ended with `ERR_APPROVAL_REQUIRED`.
    */
   callTool(
     params: { name: string; arguments?: Record<string, unknown> },
-    options?: { callId?: string },
-  ): Promise<McpCallToolResult>;
+    options?: McpCallOptions,
+  ): Promise<McpToolResult | McpRefusedResult>;
   /** The pinned definitions. */
   readonly pins: ToolPins;
 }
@@ -119,12 +121,19 @@ const argumentsObject: StandardSchemaV1<Record<string, unknown>> = {
   },
 };
 
-// The tool's own error text, bounded; the guard bounds and redacts it again in its Denial.
-function errorText(result: McpCallToolResult): string {
-  const texts = Array.isArray(result.content)
+function textsOf(result: McpCallToolResult): string[] {
+  return Array.isArray(result.content)
     ? result.content.map((c) => (c as { text?: unknown } | null)?.text).filter((t) => typeof t === 'string')
     : [];
-  return texts.length > 0 ? boundText(texts.join('\n'), 2_000) : 'the server returned an error result';
+}
+
+// A server's refusal (a Denial JSON) becomes a typed refusal; any other error result is the tool failing, its
+// text bounded here and bounded and redacted again by the guard in its Denial.
+function errorOf(result: McpCallToolResult): Error {
+  const texts = textsOf(result);
+  const refused = serverRefusal(texts);
+  if (refused !== undefined) return refused;
+  return new Error(texts.length > 0 ? boundText(texts.join('\n'), 2_000) : 'the server returned an error result');
 }
 
 /**
@@ -136,7 +145,8 @@ function errorText(result: McpCallToolResult): string {
  * @param client - an MCP SDK client, v1 or v2, already connected.
  * @param options - see {@link GuardMcpClientOptions}.
  * @returns a {@link GuardedMcpClient}.
- * @throws TypeError on misuse (e.g. `identity` is not the guard's agent).
+ * @throws TypeError / RangeError on misuse, when the client is made: not a client, not a guard, `identity`
+ *   not the guard's agent or missing while a tool has a `schema`, a bad pin store or tool facts.
  * @example
  * ```ts
  * const guarded = guardMcpClient(client, { guard: ag }); // forwards the guard's own signed envelope
@@ -147,14 +157,9 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
   if (typeof client?.callTool !== 'function' || typeof client.listTools !== 'function') {
     throw new TypeError('"client" expected an MCP Client with callTool and listTools');
   }
-  const { guard, identity } = options ?? {};
-  if (typeof guard?.guard !== 'function') throw new TypeError('"guard" expected a Guard (createGuard())');
-  if (identity !== undefined && (typeof identity?.sign !== 'function' || identity.id !== guard.agent)) {
-    throw new TypeError('"identity" expected the Signer of the guard\'s agent');
-  }
+  const { guard, identity, facts } = checkMcpClientOptions(options);
   const normalized = normalizeAdapterOptions(options);
   const pins = options.pins ?? createToolPins();
-  const facts = new Map(Object.entries(options.tools ?? {}));
   const guardedByName = new Map<string, AnyGuardedTool>();
 
   // Every page of tools/list, bounded; a cursor seen twice (a loop) or too many pages fail closed.
@@ -246,10 +251,10 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
     const status = survey(listed).get(name);
     if (status === undefined) throw new Error(`the server lists no tool ${JSON.stringify(name)}`);
     if (status === 'ambiguous' || status === 'invalid') {
-      throw new Error(`the server lists ${name} more than once, or malformed; approve one definition before calling`);
+      throw pinMismatch(`the server lists ${name} more than once, or malformed; approve one definition before calling`);
     }
     if (status === 'changed' || pins.isChanged(name)) {
-      throw new Error(`the definition of ${name} changed since it was pinned; re-approve it before calling`);
+      throw pinMismatch(`the definition of ${name} changed since it was pinned; re-approve it before calling`);
     }
   }
 
@@ -278,7 +283,7 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
     const envelope = await envelopeFor(name, args, ctx);
     // A listing running alongside may have seen the definition change meanwhile: checked last, synchronously.
     if (pins.isChanged(name)) {
-      throw new Error(`the definition of ${name} changed since it was pinned; re-approve it before calling`);
+      throw pinMismatch(`the definition of ${name} changed since it was pinned; re-approve it before calling`);
     }
     const result = (await client.callTool({
       name,
@@ -286,7 +291,7 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
       _meta: { [CALL_META_KEY]: envelope },
     })) as McpCallToolResult;
     // An error result is the tool failing (or the server refusing): audited and reported as a failure.
-    if (result?.isError === true) throw new Error(errorText(result));
+    if (result?.isError === true) throw errorOf(result);
     return result;
   }
 
@@ -308,27 +313,27 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
     return created;
   }
 
+  function refusal(denial: McpDenial, cause: unknown): McpRefusedResult {
+    // The code may be the adapter's own ERR_MCP_PIN_MISMATCH, documented on McpDenialCode.
+    if (normalized.onDenied === 'throw') throw new GuardError(denial as Denial, { cause });
+    return { content: [{ type: 'text', text: denialText(denial as Denial) }], isError: true, denial };
+  }
+
   return Object.freeze({
     pins,
     listTools,
     async callTool(
       params: { name: string; arguments?: Record<string, unknown> },
-      callOptions: { callId?: string } = {},
-    ) {
+      callOptions: McpCallOptions = {},
+    ): Promise<McpToolResult | McpRefusedResult> {
       if (typeof params !== 'object' || params === null) throw new TypeError('"params" expected an object');
       const name: unknown = params.name;
       if (typeof name !== 'string') throw new TypeError('"params.name" expected a string');
       // A name no guard can hold (a model may write anything) is refused as unknown; nothing is sent.
-      const outcome = GUARDABLE_NAME.test(name)
-        ? await guardedFor(name).safeRun(params.arguments ?? {}, callOptions)
-        : {
-            ok: false as const,
-            callId: callOptions.callId ?? '',
-            denial: unknownToolDenial(name, callOptions.callId ?? ''),
-          };
-      const settled = settle(outcome, normalized);
-      if (settled.ok) return settled.value as McpCallToolResult;
-      return { content: [{ type: 'text', text: denialText(settled.denial) }], isError: true };
+      if (!GUARDABLE_NAME.test(name)) return refusal(unknownToolDenial(name, callOptions.callId ?? ''), undefined);
+      const outcome = await guardedFor(name).safeRun(params.arguments ?? {}, callOptions);
+      if (outcome.ok) return outcome.value as McpToolResult;
+      return refusal(mcpDenialOf(outcome, name), (outcome as { cause?: unknown }).cause);
     },
   });
 }

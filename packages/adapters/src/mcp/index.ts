@@ -6,8 +6,12 @@ export {
   type GuardMcpClientOptions,
   type McpClientLike,
   type McpCallToolResult,
-  type McpToolFacts,
+  type McpCallOptions,
+  type McpToolResult,
+  type McpRefusedResult,
 } from './client.js';
+export type { McpToolFacts } from './options.js';
+export type { McpDenial, McpDenialCode, McpPinMismatchCode } from './refusal.js';
 export {
   createMcpCallVerifier,
   type McpCallVerifier,

@@ -117,6 +117,7 @@ describe('guardMcpClient against a real MCP server (SDK v1, in-memory transport)
     const refused = await guarded.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
     expect(refused.isError).toBe(true);
     expect(JSON.parse(refused.content[0]?.text ?? '').reason).toContain('changed since it was pinned');
+    expect(refused.denial).toMatchObject({ code: 'ERR_MCP_PIN_MISMATCH', outcome: 'denied', tool: 'add' });
     expect(c.runs()).toBe(1);
 
     expect(guarded.pins.approve('add')).toBe(true);
@@ -147,18 +148,20 @@ describe('guardMcpClient against a real MCP server (SDK v1, in-memory transport)
     // a tool schema that leaves the arguments as received: the guard's envelope binds them, forwarded as is
     const sameArgs = guardMcpClient(c.client, {
       guard: c.fx.guard,
+      identity: c.fx.identity,
       tools: { add: { schema: z.object({ a: z.number(), b: z.number() }) } },
     });
     expect((await sameArgs.callTool({ name: 'add', arguments: { a: 1, b: 1 } })).content[0]?.text).toBe('2');
     expect(c.runs()).toBe(2);
-    // one whose output differs (here: a default) needs the identity to sign what is sent: fails closed without it
-    const schemaTools = guardMcpClient(c.client, {
-      guard: c.fx.guard,
-      tools: { add: { schema: z.object({ a: z.number(), b: z.number().default(1) }) } },
-    });
-    const failed = await schemaTools.callTool({ name: 'add', arguments: { a: 1 } });
-    expect(failed.isError).toBe(true);
-    expect(JSON.parse(failed.content[0]?.text ?? '').reason).toContain('pass "identity"');
+    const envelopes = c.fx.sink.lines.filter((l) => l.includes('"call.requested"')).length;
+    expect(envelopes).toBe(2);
+    // a tool schema without the identity to sign its output: refused when the client is made, not at a call
+    expect(() =>
+      guardMcpClient(c.client, {
+        guard: c.fx.guard,
+        tools: { add: { schema: z.object({ a: z.number(), b: z.number().default(1) }) } },
+      }),
+    ).toThrow(/"identity" expected when "tools.add.schema" is given/);
     expect(c.runs()).toBe(2);
     await c.close();
   });

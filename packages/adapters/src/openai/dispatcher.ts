@@ -1,7 +1,18 @@
 import type { GuardOutcome } from '@agentguard/core';
+import { type ApproveFunction, checkApprove } from '../shared/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
+import { checkReject, type RejectFunction } from '../shared/refusals.js';
 import { adapterDenial, settle, settledText, textOf, unknownToolDenial } from '../shared/outcome.js';
 import { type AnyGuardedTool, indexTools, parseArguments } from '../shared/tools.js';
+import {
+  type ApprovalContext,
+  createAnswer,
+  heldFor,
+  type ResponsesApprovalAnswer,
+  type ResponsesApprovalRequest,
+  type ResponsesFunctionCall,
+  type ResponsesFunctionCallOutput,
+} from './approvals.js';
 
 /** A tool call of a Chat Completions assistant message (`ChatCompletionMessageToolCall`). */
 export interface ChatCompletionsToolCall {
@@ -25,11 +36,20 @@ export interface ResponsesOutputItem {
   readonly arguments?: unknown;
 }
 
-/** The answer to one function call, as Responses API input (`ResponseInputItem.FunctionCallOutput`). */
-export interface ResponsesFunctionCallOutput {
-  readonly type: 'function_call_output';
-  readonly call_id: string;
-  readonly output: string;
+/** Options of {@link createToolDispatcher}. */
+export interface ToolDispatcherOptions extends AdapterOptions {
+  /**
+   * Signs an approval on the server when {@link ToolDispatcher.answerApproval} is given `approved: true`
+   * without a signed approval; the guard verifies it before the call runs.
+   * @default undefined (an approved answer must carry the human's signed `approval`)
+   */
+  readonly approve?: ApproveFunction;
+  /**
+   * Signs a refusal on the server when {@link ToolDispatcher.answerApproval} is given `approved: false`
+   * without a signed rejection, so the audit names the approver.
+   * @default undefined (unsigned refusals)
+   */
+  readonly reject?: RejectFunction;
 }
 
 /** Runs a model's tool calls through guarded tools. */
@@ -48,6 +68,24 @@ export interface ToolDispatcher {
   responses(
     output: { readonly output: readonly ResponsesOutputItem[] } | readonly ResponsesOutputItem[],
   ): Promise<ResponsesFunctionCallOutput[]>;
+  /**
+   * As {@link ToolDispatcher.responses}, but the calls the policy sends to a human are held back, not run:
+   * `outputs` answers every other call (in order), `pending` lists the held ones with the arguments the
+   * guard decided on. Once a human answered, {@link ToolDispatcher.answerApproval} gives each held call's
+   * output; send all outputs together in the next request.
+   */
+  responsesWithApprovals(
+    output: { readonly output: readonly ResponsesOutputItem[] } | readonly ResponsesOutputItem[],
+  ): Promise<{ outputs: ResponsesFunctionCallOutput[]; pending: ResponsesApprovalRequest[] }>;
+  /**
+   * Answers a held call: `approved: true` runs it with the human's signed `approval` (or one the `approve`
+   * option signs on the server), which the guard verifies (this call id, tool, arguments, policy; once);
+   * `approved: false` records the refusal (`call.requested`, `approval.refused`, signed by `approval` or the
+   * `reject` option when given) and the call id stays refused. Returns the call's `function_call_output`.
+   * @throws TypeError on misuse; GuardError `ERR_AUDIT_FAILED` when a refusal cannot be written,
+   *   `ERR_CALL_ALREADY_RUN` when refusing a call that already ran.
+   */
+  answerApproval(item: ResponsesFunctionCall, answer: ResponsesApprovalAnswer): Promise<ResponsesFunctionCallOutput>;
   /** Runs one call by tool name, raw JSON argument text and call id; returns the text the model is to see. */
   dispatch(name: string, args: string, callId: string): Promise<string>;
 }
@@ -58,7 +96,7 @@ export interface ToolDispatcher {
  * the call id of the envelope and the audit records. A call of a tool not in `tools` is refused (not run).
  *
  * @param tools - guarded tools (unique names).
- * @param options - see {@link AdapterOptions}.
+ * @param options - see {@link ToolDispatcherOptions}.
  * @returns a frozen {@link ToolDispatcher}.
  * @throws TypeError on misuse; the dispatcher's methods throw `GuardError` for a refusal only with `onDenied: 'throw'`.
  * @example
@@ -67,11 +105,25 @@ export interface ToolDispatcher {
  * const completion = await client.chat.completions.create({ model, messages, tools: toChatCompletionsTools([search]) });
  * const message = completion.choices[0].message;
  * messages.push(message, ...(await dispatcher.chatCompletions(message)));
+ *
+ * // Responses, with a human in the loop for calls the policy sends to one:
+ * const { outputs, pending } = await dispatcher.responsesWithApprovals(response);
+ * for (const request of pending) outputs.push(await dispatcher.answerApproval(request.item, await askHuman(request)));
  * ```
  */
-export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?: AdapterOptions): ToolDispatcher {
+export function createToolDispatcher(
+  tools: readonly AnyGuardedTool[],
+  options?: ToolDispatcherOptions,
+): ToolDispatcher {
   const byName = indexTools(tools);
   const normalized = normalizeAdapterOptions(options);
+  const ctx: ApprovalContext = {
+    byName,
+    options: normalized,
+    approve: checkApprove(options?.approve),
+    reject: checkReject(options?.reject),
+  };
+  const answerApproval = createAnswer(ctx);
 
   async function run(name: unknown, args: unknown, callId: string): Promise<string> {
     // A Map lookup by the exact name: `constructor`, `__proto__` or a look-alike finds no tool.
@@ -102,6 +154,37 @@ export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?:
     });
   }
 
+  async function responsesOf(
+    output: { readonly output: readonly ResponsesOutputItem[] } | readonly ResponsesOutputItem[],
+    hold: boolean,
+  ): Promise<{ outputs: ResponsesFunctionCallOutput[]; pending: ResponsesApprovalRequest[] }> {
+    const items = Array.isArray(output)
+      ? (output as readonly ResponsesOutputItem[])
+      : (output as { output: readonly ResponsesOutputItem[] }).output;
+    const calls = items.filter((item) => item?.type === 'function_call' && typeof item.call_id === 'string');
+    const held = new Map<number, ResponsesApprovalRequest>();
+    const texts = await Promise.all(
+      runBatch(
+        calls,
+        (item) => item.call_id,
+        async (item, callId) => {
+          const request = hold ? await heldFor(ctx, item, callId) : null;
+          if (request === null) return run(item.name, item.arguments, callId);
+          held.set(calls.indexOf(item), request);
+          return '';
+        },
+      ),
+    );
+    const outputs = calls
+      .map((item, i) => ({
+        type: 'function_call_output' as const,
+        call_id: item.call_id as string,
+        output: texts[i] ?? '',
+      }))
+      .filter((_, i) => !held.has(i));
+    return { outputs, pending: [...held.entries()].sort(([a], [b]) => a - b).map(([, request]) => request) };
+  }
+
   return Object.freeze<ToolDispatcher>({
     dispatch: (name, args, callId) => run(name, args, callId),
     async chatCompletions(message) {
@@ -122,23 +205,8 @@ export function createToolDispatcher(tools: readonly AnyGuardedTool[], options?:
       );
       return calls.map((call, i) => ({ role: 'tool' as const, tool_call_id: call?.id, content: contents[i] ?? '' }));
     },
-    async responses(output) {
-      const items = Array.isArray(output)
-        ? (output as readonly ResponsesOutputItem[])
-        : (output as { output: readonly ResponsesOutputItem[] }).output;
-      const calls = items.filter((item) => item?.type === 'function_call' && typeof item.call_id === 'string');
-      const outputs = await Promise.all(
-        runBatch(
-          calls,
-          (item) => item.call_id,
-          (item, callId) => run(item.name, item.arguments, callId),
-        ),
-      );
-      return calls.map((item, i) => ({
-        type: 'function_call_output' as const,
-        call_id: item.call_id as string,
-        output: outputs[i] ?? '',
-      }));
-    },
+    responses: async (output) => (await responsesOf(output, false)).outputs,
+    responsesWithApprovals: (output) => responsesOf(output, true),
+    answerApproval,
   });
 }
