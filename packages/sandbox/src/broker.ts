@@ -132,7 +132,14 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
           client.end(`HTTP/1.1 403 Forbidden\r\nx-agentguard-egress: ${v.reason}\r\n\r\n`);
           return;
         }
-        const upstream = connect(v.address, target.port);
+        let upstream: Socket;
+        try {
+          upstream = connect(v.address, target.port);
+        } catch {
+          record({ kind: 'connect', ...target, address: v.address, allowed: false, reason: 'upstream-failed', bytesIn: 0, bytesOut: 0 });
+          client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+          return;
+        }
         let bytesOut = head.length;
         let bytesIn = 0;
         let done = false;
