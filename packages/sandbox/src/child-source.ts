@@ -13,6 +13,11 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 const cfg = JSON.parse(process.env.AGENTGUARD_SANDBOX ?? '{}');
 delete process.env.AGENTGUARD_SANDBOX;
+// Signals: the permission model does not cover kill(2); refuse it here (cooperative in the process
+// runner, where the parent shares the PID namespace; bwrap's PID namespace is the real boundary).
+const noSignals = () => { throw Object.assign(new Error('signals are not allowed in the sandbox'), { code: 'ERR_ACCESS_DENIED' }); };
+process.kill = noSignals;
+process._kill = noSignals;
 const out = (obj) => fs.writeSync(3, JSON.stringify(obj) + '\n');
 function tunnel(host, port, cb) {
   const s = net.connect(cfg.broker);
