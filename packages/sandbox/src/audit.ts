@@ -36,9 +36,19 @@ export function auditSandboxEvents(options: SandboxAuditOptions): (event: Sandbo
   return (event) => {
     const { type, tool, callId, agent, ...rest } = event;
     const kind = type === 'sandbox.failed' ? 'failed' : event.allowed ? 'egress.allowed' : 'egress.refused';
-    const data = type === 'sandbox.failed' ? { error: event.code, sandbox: kind, ...rest } : { sandbox: kind, egress: rest };
+    const data =
+      type === 'sandbox.failed' ? { error: event.code, sandbox: kind, ...rest } : { sandbox: kind, egress: rest };
     log
-      .append({ type: TYPE[kind], callId: callId === '' ? 'none' : callId, agent: agent === '' ? signer.id : agent, tool, data }, signer)
+      .append(
+        {
+          type: TYPE[kind],
+          callId: callId === '' ? 'none' : callId,
+          agent: agent === '' ? signer.id : agent,
+          tool,
+          data,
+        },
+        signer,
+      )
       .catch((e: unknown) => onError?.(e));
   };
 }

@@ -61,7 +61,8 @@ export interface EgressBroker {
   close(): Promise<void>;
 }
 
-const defaultResolve = async (host: string) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+const defaultResolve = async (host: string) =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 function splitHostPort(target: string, defaultPort: number): { host: string; port: number } | undefined {
   const m = /^(\[[0-9a-fA-F:.%a-zA-Z]+\]|[^:[\]/]+)(?::(\d{1,5}))?$/.exec(target);
@@ -92,7 +93,13 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
   const endpoints = new Set<BrokerEndpoint>();
   let counter = 0;
 
-  async function admit(host: string, port: number): Promise<{ ok: true; address: string; inject: Readonly<Record<string, string>> } | { ok: false; reason: EgressRefusal; detail: string }> {
+  async function admit(
+    host: string,
+    port: number,
+  ): Promise<
+    | { ok: true; address: string; inject: Readonly<Record<string, string>> }
+    | { ok: false; reason: EgressRefusal; detail: string }
+  > {
     const d = checker.checkHost(host, port);
     if (!d.allowed) return { ok: false, reason: d.reason, detail: d.detail };
     let addresses: readonly string[];
@@ -105,7 +112,9 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
       }
     }
     const a = checker.checkAddresses(addresses);
-    return a.allowed ? { ok: true, address: a.address, inject: d.rule.inject } : { ok: false, reason: a.reason, detail: a.detail };
+    return a.allowed
+      ? { ok: true, address: a.address, inject: d.rule.inject }
+      : { ok: false, reason: a.reason, detail: a.detail };
   }
 
   async function open(): Promise<BrokerEndpoint> {
@@ -122,13 +131,29 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
     server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => {
       const target = splitHostPort(req.url ?? '', 443);
       if (target === undefined) {
-        record({ kind: 'connect', host: String(req.url).slice(0, 64), port: 0, allowed: false, reason: 'bad-host', bytesIn: 0, bytesOut: 0 });
+        record({
+          kind: 'connect',
+          host: String(req.url).slice(0, 64),
+          port: 0,
+          allowed: false,
+          reason: 'bad-host',
+          bytesIn: 0,
+          bytesOut: 0,
+        });
         client.end('HTTP/1.1 403 Forbidden\r\nx-agentguard-egress: bad-host\r\n\r\n');
         return;
       }
       void admit(target.host, target.port).then((v) => {
         if (!v.ok) {
-          record({ kind: 'connect', ...target, allowed: false, reason: v.reason, detail: v.detail, bytesIn: 0, bytesOut: 0 });
+          record({
+            kind: 'connect',
+            ...target,
+            allowed: false,
+            reason: v.reason,
+            detail: v.detail,
+            bytesIn: 0,
+            bytesOut: 0,
+          });
           client.end(`HTTP/1.1 403 Forbidden\r\nx-agentguard-egress: ${v.reason}\r\n\r\n`);
           return;
         }
@@ -136,7 +161,15 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
         try {
           upstream = connect(v.address, target.port);
         } catch {
-          record({ kind: 'connect', ...target, address: v.address, allowed: false, reason: 'upstream-failed', bytesIn: 0, bytesOut: 0 });
+          record({
+            kind: 'connect',
+            ...target,
+            address: v.address,
+            allowed: false,
+            reason: 'upstream-failed',
+            bytesIn: 0,
+            bytesOut: 0,
+          });
           client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
           return;
         }
@@ -146,7 +179,15 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
         const finish = (reason?: 'upstream-failed') => {
           if (done) return;
           done = true;
-          record({ kind: 'connect', ...target, address: v.address, allowed: reason === undefined, ...(reason ? { reason } : {}), bytesIn, bytesOut });
+          record({
+            kind: 'connect',
+            ...target,
+            address: v.address,
+            allowed: reason === undefined,
+            ...(reason ? { reason } : {}),
+            bytesIn,
+            bytesOut,
+          });
           client.destroy();
           upstream.destroy();
         };
@@ -184,7 +225,16 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
         }
       } else if (path.startsWith('/')) target = splitHostPort(req.headers.host ?? '', 80);
       const refuse = (reason: EgressRefusal, detail: string) => {
-        record({ kind: 'http', host: target?.host ?? '', port: target?.port ?? 0, allowed: false, reason, detail, bytesIn: 0, bytesOut: 0 });
+        record({
+          kind: 'http',
+          host: target?.host ?? '',
+          port: target?.port ?? 0,
+          allowed: false,
+          reason,
+          detail,
+          bytesIn: 0,
+          bytesOut: 0,
+        });
         res.writeHead(403, { 'x-agentguard-egress': reason, connection: 'close' }).end(`egress refused: ${reason}\n`);
       };
       if (target === undefined) return refuse('bad-host', 'no target');
@@ -198,7 +248,13 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
         Object.assign(headers, v.inject);
         let bytesIn = 0;
         let bytesOut = 0;
-        const up = request({ method: req.method, path, headers, setHost: false, createConnection: () => connect(v.address, t.port) });
+        const up = request({
+          method: req.method,
+          path,
+          headers,
+          setHost: false,
+          createConnection: () => connect(v.address, t.port),
+        });
         req.on('data', (c: Buffer) => {
           bytesOut += c.length;
         });
@@ -211,7 +267,15 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
           r.once('end', () => record({ kind: 'http', ...t, address: v.address, allowed: true, bytesIn, bytesOut }));
         });
         up.once('error', () => {
-          record({ kind: 'http', ...t, address: v.address, allowed: false, reason: 'upstream-failed', bytesIn, bytesOut });
+          record({
+            kind: 'http',
+            ...t,
+            address: v.address,
+            allowed: false,
+            reason: 'upstream-failed',
+            bytesIn,
+            bytesOut,
+          });
           if (!res.headersSent) res.writeHead(502, { connection: 'close' });
           res.end();
         });

@@ -85,7 +85,8 @@ function bwrapArgs(spec: ChildSpec, endpoint: BrokerEndpoint, node: string[]): s
 export function spawnChild(spec: ChildSpec, endpoint: BrokerEndpoint): SpawnedChild {
   const inside = spec.isolation === 'bwrap' ? SOCKET_IN_SANDBOX : endpoint.path;
   const { args, env } = nodeArgs(spec, inside);
-  const [cmd, argv] = spec.isolation === 'bwrap' ? [spec.bwrapPath, bwrapArgs(spec, endpoint, args)] : [process.execPath, args];
+  const [cmd, argv] =
+    spec.isolation === 'bwrap' ? [spec.bwrapPath, bwrapArgs(spec, endpoint, args)] : [process.execPath, args];
   const proc = spawn(cmd, argv, {
     env,
     cwd: dirname(spec.module),

@@ -101,11 +101,14 @@ function paths(value: unknown, name: string, fallback: readonly string[]): reado
 export function normaliseOptions(options: SandboxOptions): NormalRunnerOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
   if (typeof options.tool !== 'string' || options.tool === '') throw new TypeError('"tool" expected a tool name');
-  if (!(typeof options.module === 'string' || options.module instanceof URL)) throw new TypeError('"module" expected a path or file URL');
+  if (!(typeof options.module === 'string' || options.module instanceof URL))
+    throw new TypeError('"module" expected a path or file URL');
   const module = modulePath(String(options.module));
   const isolation = options.isolation ?? 'process';
-  if (isolation !== 'process' && isolation !== 'bwrap') throw new TypeError(`"isolation" expected 'process' or 'bwrap', got ${String(isolation)}`);
-  if (permissionFlag() === undefined) throw new SandboxError('ERR_SANDBOX_UNAVAILABLE', `Node ${process.version} has no permission model`);
+  if (isolation !== 'process' && isolation !== 'bwrap')
+    throw new TypeError(`"isolation" expected 'process' or 'bwrap', got ${String(isolation)}`);
+  if (permissionFlag() === undefined)
+    throw new SandboxError('ERR_SANDBOX_UNAVAILABLE', `Node ${process.version} has no permission model`);
   const bwrapPath = options.bwrapPath ?? 'bwrap';
   if (isolation === 'bwrap') {
     const b = bwrapAvailable(bwrapPath);

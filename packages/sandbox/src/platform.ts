@@ -41,7 +41,16 @@ export function bwrapAvailable(path = 'bwrap'): { readonly ok: boolean; readonly
 /** Paths bwrap mounts read-only so that the Node binary runs: system libraries and Node's own folder. */
 export function systemMounts(): string[] {
   const node = realpathSync(process.execPath);
-  const out = ['/usr', '/lib', '/lib64', '/bin', '/etc/ssl', '/etc/ca-certificates', '/etc/resolv.conf', dirname(dirname(node))];
+  const out = [
+    '/usr',
+    '/lib',
+    '/lib64',
+    '/bin',
+    '/etc/ssl',
+    '/etc/ca-certificates',
+    '/etc/resolv.conf',
+    dirname(dirname(node)),
+  ];
   return out.filter((p) => existsSync(p));
 }
 

@@ -63,7 +63,14 @@ export function createRunner(o: NormalRunnerOptions): Runner {
   async function start(): Promise<Slot> {
     const endpoint = await broker.open();
     const child = spawnChild(spec, endpoint);
-    const slot: Slot = { ...child, ready: Promise.resolve(), lines: undefined, output: 0, stderrTail: '', failure: undefined };
+    const slot: Slot = {
+      ...child,
+      ready: Promise.resolve(),
+      lines: undefined,
+      output: 0,
+      stderrTail: '',
+      failure: undefined,
+    };
     const proc = child.proc;
     const fail = (code: SandboxErrorCode, detail: string) => {
       slot.failure ??= [code, detail];
@@ -72,7 +79,8 @@ export function createRunner(o: NormalRunnerOptions): Runner {
     const count = (c: Buffer, isErr: boolean) => {
       slot.output += c.length;
       if (isErr) slot.stderrTail = (slot.stderrTail + c.toString('utf8')).slice(-2048);
-      if (slot.output > o.maxOutputBytes) fail('ERR_SANDBOX_OUTPUT', `wrote more than ${o.maxOutputBytes} bytes to stdout/stderr`);
+      if (slot.output > o.maxOutputBytes)
+        fail('ERR_SANDBOX_OUTPUT', `wrote more than ${o.maxOutputBytes} bytes to stdout/stderr`);
     };
     proc.stdout?.on('data', (c: Buffer) => count(c, false));
     proc.stderr?.on('data', (c: Buffer) => count(c, true));
@@ -81,7 +89,8 @@ export function createRunner(o: NormalRunnerOptions): Runner {
     const fd3 = proc.stdio[3] as NodeJS.ReadableStream | null;
     fd3?.on('data', (c: Buffer) => {
       buf += c.toString('utf8');
-      if (buf.length > o.maxResultBytes) return fail('ERR_SANDBOX_OUTPUT', `result larger than ${o.maxResultBytes} bytes`);
+      if (buf.length > o.maxResultBytes)
+        return fail('ERR_SANDBOX_OUTPUT', `result larger than ${o.maxResultBytes} bytes`);
       let nl = buf.indexOf('\n');
       while (nl !== -1) {
         const line = buf.slice(0, nl);
@@ -96,8 +105,17 @@ export function createRunner(o: NormalRunnerOptions): Runner {
         if (line.includes('"ready":true')) ok();
         else no(new SandboxError('ERR_SANDBOX_CRASHED', line.slice(0, 600)));
       };
-      proc.once('exit', () => no(new SandboxError('ERR_SANDBOX_CRASHED', `sandbox process exited while starting: ${slot.stderrTail.slice(-300)}`)));
-      proc.once('error', (e) => no(new SandboxError('ERR_SANDBOX_UNAVAILABLE', `cannot start the sandbox: ${e.message}`, { cause: e })));
+      proc.once('exit', () =>
+        no(
+          new SandboxError(
+            'ERR_SANDBOX_CRASHED',
+            `sandbox process exited while starting: ${slot.stderrTail.slice(-300)}`,
+          ),
+        ),
+      );
+      proc.once('error', (e) =>
+        no(new SandboxError('ERR_SANDBOX_UNAVAILABLE', `cannot start the sandbox: ${e.message}`, { cause: e })),
+      );
     });
     slot.ready.catch(() => {});
     proc.once('exit', () => void endpoint.close());
@@ -137,7 +155,10 @@ export function createRunner(o: NormalRunnerOptions): Runner {
     try {
       slot = await take();
     } catch (e) {
-      const err = e instanceof SandboxError ? e : new SandboxError('ERR_SANDBOX_UNAVAILABLE', 'cannot start the sandbox', { cause: e });
+      const err =
+        e instanceof SandboxError
+          ? e
+          : new SandboxError('ERR_SANDBOX_UNAVAILABLE', 'cannot start the sandbox', { cause: e });
       report(err.code, err.message, false);
       throw err;
     }
@@ -152,15 +173,21 @@ export function createRunner(o: NormalRunnerOptions): Runner {
     slot.endpoint.setCall(ctx.callId);
     const id = nextId++;
     const proc: ChildProcess = slot.proc;
-    const outcome = await new Promise<{ ok: true; value: unknown } | { ok: false; code: SandboxErrorCode; detail: string; killed: boolean }>((done) => {
+    const outcome = await new Promise<
+      { ok: true; value: unknown } | { ok: false; code: SandboxErrorCode; detail: string; killed: boolean }
+    >((done) => {
       const kill = (code: SandboxErrorCode, detail: string) => {
         slot.failure ??= [code, detail];
         killChild(proc);
       };
-      const deadline = setTimeout(() => kill('ERR_SANDBOX_DEADLINE', `ran past its ${o.deadlineMs} ms deadline`), o.deadlineMs);
+      const deadline = setTimeout(
+        () => kill('ERR_SANDBOX_DEADLINE', `ran past its ${o.deadlineMs} ms deadline`),
+        o.deadlineMs,
+      );
       const watchdog = setInterval(() => {
         const rss = treeRss(proc.pid ?? 0);
-        if (rss > o.maxRssMb * 1048576) kill('ERR_SANDBOX_MEMORY', `resident memory ${Math.round(rss / 1048576)} MB over ${o.maxRssMb} MB`);
+        if (rss > o.maxRssMb * 1048576)
+          kill('ERR_SANDBOX_MEMORY', `resident memory ${Math.round(rss / 1048576)} MB over ${o.maxRssMb} MB`);
       }, o.watchdogMs);
       const onAbort = () => kill('ERR_SANDBOX_ABORTED', 'the caller aborted the call');
       ctx.signal?.addEventListener('abort', onAbort, { once: true });
@@ -174,7 +201,10 @@ export function createRunner(o: NormalRunnerOptions): Runner {
       };
       const onExit = () => {
         const [code, detail] =
-          slot.failure ?? (OOM.test(slot.stderrTail) ? ['ERR_SANDBOX_MEMORY', 'the tool ran out of heap'] : ['ERR_SANDBOX_CRASHED', `the sandbox process exited (${String(proc.exitCode ?? proc.signalCode)})`]);
+          slot.failure ??
+          (OOM.test(slot.stderrTail)
+            ? ['ERR_SANDBOX_MEMORY', 'the tool ran out of heap']
+            : ['ERR_SANDBOX_CRASHED', `the sandbox process exited (${String(proc.exitCode ?? proc.signalCode)})`]);
         finish({ ok: false, code, detail, killed: slot.failure !== undefined });
       };
       proc.once('exit', onExit);
@@ -187,10 +217,18 @@ export function createRunner(o: NormalRunnerOptions): Runner {
         }
         if (msg.id !== id) return kill('ERR_SANDBOX_BAD_VALUE', 'the sandbox answered another call');
         if (msg.ok === true) finish({ ok: true, value: msg.value });
-        else finish({ ok: false, code: 'ERR_SANDBOX_TOOL_FAILED', detail: String(msg.message).slice(0, 1000), killed: false });
+        else
+          finish({
+            ok: false,
+            code: 'ERR_SANDBOX_TOOL_FAILED',
+            detail: String(msg.message).slice(0, 1000),
+            killed: false,
+          });
       };
       if (ctx.signal?.aborted) return onAbort();
-      proc.stdin?.write(`{"id":${id},"callId":${JSON.stringify(ctx.callId)},"agent":${JSON.stringify(ctx.agent)},"args":${argsJson}}\n`);
+      proc.stdin?.write(
+        `{"id":${id},"callId":${JSON.stringify(ctx.callId)},"agent":${JSON.stringify(ctx.agent)},"args":${argsJson}}\n`,
+      );
     });
     if (!outcome.ok) {
       settle(slot, false);

@@ -32,5 +32,8 @@ export interface SandboxedTool {
  */
 export function sandboxed(options: SandboxOptions): SandboxedTool {
   const runner = createRunner(normaliseOptions(options));
-  return Object.freeze({ execute: (args: unknown, ctx: CallContext) => runner.run(args, ctx), close: () => runner.close() });
+  return Object.freeze({
+    execute: (args: unknown, ctx: CallContext) => runner.run(args, ctx),
+    close: () => runner.close(),
+  });
 }

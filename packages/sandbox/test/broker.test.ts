@@ -23,7 +23,9 @@ function httpVia(endpoint: BrokerEndpoint, url: string, headers: Record<string, 
       res.on('data', (c: Buffer) => {
         body += c.toString();
       });
-      res.on('end', () => ok({ status: res.statusCode ?? 0, refusal: res.headers['x-agentguard-egress'] as string | undefined, body }));
+      res.on('end', () =>
+        ok({ status: res.statusCode ?? 0, refusal: res.headers['x-agentguard-egress'] as string | undefined, body }),
+      );
     });
     req.on('error', fail);
     req.end();
@@ -106,7 +108,9 @@ describe('egress broker', () => {
   });
 
   it('forwards an allowed request to the pinned address and injects the credential', async () => {
-    const r = await httpVia(endpoint, `http://allowed.sandbox.test:${server.port}/x?y=1`, { 'proxy-authorization': 'x' });
+    const r = await httpVia(endpoint, `http://allowed.sandbox.test:${server.port}/x?y=1`, {
+      'proxy-authorization': 'x',
+    });
     expect(r.status).toBe(200);
     const seen = JSON.parse(r.body) as { url: string; headers: Record<string, string> };
     expect(seen.url).toBe('/x?y=1');

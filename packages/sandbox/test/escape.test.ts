@@ -36,14 +36,19 @@ function escapeSuite(isolation: 'process' | 'bwrap', cases: typeof ESCAPES) {
   it(`the corpus has at least 30 cases (${cases.length})`, () => {
     expect(cases.length).toBeGreaterThanOrEqual(isolation === 'process' ? 30 : 10);
   });
-  it.concurrent.each(cases.map(([n, c]) => [n, c]))('%s is refused or contained, with an audit event', async (name, codes) => {
-    const { value, events } = await attempt(isolation, name);
-    expect(value.ok).toBe(false);
-    const error = (value as { e: SandboxError }).e;
-    expect(error).toBeInstanceOf(SandboxError);
-    expect(codes).toContain(error.code);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'sandbox.failed', callId: `call-${name}`, code: error.code }));
-  });
+  it.concurrent.each(cases.map(([n, c]) => [n, c]))(
+    '%s is refused or contained, with an audit event',
+    async (name, codes) => {
+      const { value, events } = await attempt(isolation, name);
+      expect(value.ok).toBe(false);
+      const error = (value as { e: SandboxError }).e;
+      expect(error).toBeInstanceOf(SandboxError);
+      expect(codes).toContain(error.code);
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'sandbox.failed', callId: `call-${name}`, code: error.code }),
+      );
+    },
+  );
   it('prototype keys across the bridge stay plain data in both directions', async () => {
     const back = await attempt(isolation, 'protoResult');
     expect(back.value).toMatchObject({ ok: true });
@@ -67,17 +72,33 @@ describe('escape corpus, process runner', () => {
 
 const bwrap = bwrapAvailable();
 const BWRAP_CASES = ESCAPES.filter(([n]) =>
-  ['readEtcPasswd', 'readHome', 'writeTmp', 'forkBomb', 'childProcessExec', 'parentMem', 'signalParent', 'infiniteLoop', 'bufferBomb', 'stdoutFlood', 'envSecret', 'nativeAddon'].includes(n),
+  [
+    'readEtcPasswd',
+    'readHome',
+    'writeTmp',
+    'forkBomb',
+    'childProcessExec',
+    'parentMem',
+    'signalParent',
+    'infiniteLoop',
+    'bufferBomb',
+    'stdoutFlood',
+    'envSecret',
+    'nativeAddon',
+  ].includes(n),
 );
 
 describe(`bubblewrap here: ${bwrap.ok ? 'available' : `NOT available (${bwrap.reason})`}`, () => {
   it('detection agrees with the platform (Linux with bwrap in CI)', () => {
-    if (process.platform === 'linux' && process.env.CI === 'true') expect(bwrap).toEqual({ ok: true, reason: 'bwrap works' });
+    if (process.platform === 'linux' && process.env.CI === 'true')
+      expect(bwrap).toEqual({ ok: true, reason: 'bwrap works' });
     expect(typeof bwrap.reason).toBe('string');
   });
   if (!bwrap.ok) {
     it('refuses to start a bwrap runner with ERR_SANDBOX_UNAVAILABLE', () => {
-      expect(() => sandboxed({ tool: 't', module: MODULE, isolation: 'bwrap' })).toThrow(expect.objectContaining({ code: 'ERR_SANDBOX_UNAVAILABLE' }));
+      expect(() => sandboxed({ tool: 't', module: MODULE, isolation: 'bwrap' })).toThrow(
+        expect.objectContaining({ code: 'ERR_SANDBOX_UNAVAILABLE' }),
+      );
     });
   } else {
     describe('escape corpus, bwrap runner', () => {

@@ -17,7 +17,9 @@ export function loopbackOnlyConnect() {
 }
 
 /** An HTTP server on a loopback address (127.0.0.1 by default) that echoes what it received. */
-export async function echoServer(host = '127.0.0.1'): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+export async function echoServer(
+  host = '127.0.0.1',
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => {

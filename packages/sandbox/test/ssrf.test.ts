@@ -7,7 +7,10 @@ import { SSRF_CORPUS, stubResolver } from './ssrf-corpus.js';
 
 const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
 // Node's URL parser has no IPv6 zones: that form is covered by the broker test instead.
-const URLS = SSRF_CORPUS.filter((c) => !c.host.includes('%')).flatMap((c) => [`http://${bracket(c.host)}/`, `https://${bracket(c.host)}/`]);
+const URLS = SSRF_CORPUS.filter((c) => !c.host.includes('%')).flatMap((c) => [
+  `http://${bracket(c.host)}/`,
+  `https://${bracket(c.host)}/`,
+]);
 
 for (const isolation of ['process', ...(bwrapAvailable().ok ? ['bwrap' as const] : [])] as const) {
   describe(`SSRF corpus from inside a sandboxed tool (${isolation}), fetch and http(s)`, () => {
@@ -41,7 +44,11 @@ for (const isolation of ['process', ...(bwrapAvailable().ok ? ['bwrap' as const]
     });
 
     it(`refuses all ${URLS.length / 2} forms over http and https, with fetch and with http.get`, async () => {
-      const results = (await tool.execute({ urls: URLS }, { callId: 'ssrf-1', agent: 'did:key:test' })) as { url: string; fetch: string; http: string }[];
+      const results = (await tool.execute({ urls: URLS }, { callId: 'ssrf-1', agent: 'did:key:test' })) as {
+        url: string;
+        fetch: string;
+        http: string;
+      }[];
       expect(results).toHaveLength(URLS.length);
       for (const r of results) {
         // Plain HTTP gets the broker's 403; HTTPS fails at CONNECT, before any TLS.
@@ -56,26 +63,45 @@ for (const isolation of ['process', ...(bwrapAvailable().ok ? ['bwrap' as const]
       expect(egress.every((e) => e.type === 'sandbox.egress' && !e.allowed && e.callId === 'ssrf-1')).toBe(true);
     });
 
-    it(isolation === 'bwrap' ? 'has no route out but the broker (network namespace)' : 'does not confine raw sockets (documented limit of the process runner)', async () => {
-      const direct = sandboxed({ tool: 'direct', module: new URL('./fixtures/egress.mjs', import.meta.url), export: 'direct', isolation, warm: 0 });
-      try {
-        const r = await direct.execute({ host: '127.0.0.2', port: server.port }, { callId: 'direct-1', agent: 'did:key:test' });
-        expect(r).toBe(isolation === 'bwrap' ? 'error ECONNREFUSED' : 'connected');
-      } finally {
-        await direct.close();
-      }
-    });
+    it(
+      isolation === 'bwrap'
+        ? 'has no route out but the broker (network namespace)'
+        : 'does not confine raw sockets (documented limit of the process runner)',
+      async () => {
+        const direct = sandboxed({
+          tool: 'direct',
+          module: new URL('./fixtures/egress.mjs', import.meta.url),
+          export: 'direct',
+          isolation,
+          warm: 0,
+        });
+        try {
+          const r = await direct.execute(
+            { host: '127.0.0.2', port: server.port },
+            { callId: 'direct-1', agent: 'did:key:test' },
+          );
+          expect(r).toBe(isolation === 'bwrap' ? 'error ECONNREFUSED' : 'connected');
+        } finally {
+          await direct.close();
+        }
+      },
+    );
 
     it('reaches an allowed host through the broker, pinned, with the injected credential', async () => {
       const url = `http://api.sandbox.test:${server.port}/v1`;
-      const [r] = (await tool.execute({ urls: [url] }, { callId: 'ok-1', agent: 'did:key:test' })) as { fetch: string; http: string }[];
+      const [r] = (await tool.execute({ urls: [url] }, { callId: 'ok-1', agent: 'did:key:test' })) as {
+        fetch: string;
+        http: string;
+      }[];
       expect(r?.fetch).toMatch(/^status 200 /);
       const seen = JSON.parse(r?.fetch.replace(/^status 200 /, '') ?? '{}') as { headers: Record<string, string> };
       expect(seen.headers['x-api-key']).toBe('held-by-broker');
       expect(r?.http).toBe('status 200');
       expect(spy.violations).toEqual([]);
       expect(spy.attempts.every((a) => a.startsWith('127.0.0.2:'))).toBe(true);
-      expect(events).toContainEqual(expect.objectContaining({ type: 'sandbox.egress', callId: 'ok-1', allowed: true, address: '127.0.0.2' }));
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'sandbox.egress', callId: 'ok-1', allowed: true, address: '127.0.0.2' }),
+      );
     });
   });
 }
