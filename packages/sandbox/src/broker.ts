@@ -128,7 +128,11 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
       }
     };
     const server = createServer();
+    // Tunnelled sockets leave the HTTP server's bookkeeping: track them so close() ends them too.
+    const tunnels = new Set<Duplex>();
     server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => {
+      tunnels.add(client);
+      client.once('close', () => tunnels.delete(client));
       const target = splitHostPort(req.url ?? '', 443);
       if (target === undefined) {
         record({
@@ -295,6 +299,7 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
         new Promise<void>((ok) => {
           endpoints.delete(endpoint);
           server.closeAllConnections();
+          for (const t of tunnels) t.destroy();
           server.close(() => ok());
         }),
     };
