@@ -6,11 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY_ROOT, leafHash, MerkleTree } from './merkle.js';
 import { verifyConsistency, verifyInclusion } from './proof.js';
 
-// <repo root>/../shared/vectors/rfc9162 (or $AGENTGUARD_VECTORS/rfc9162): transparency-dev/merkle test data
-// (Apache-2.0), see its README.
-const VECTORS = process.env.AGENTGUARD_VECTORS
-  ? join(process.env.AGENTGUARD_VECTORS, 'rfc9162')
-  : new URL('../../../../shared/vectors/rfc9162/', import.meta.url).pathname;
+// transparency-dev/merkle test data (Apache-2.0), kept in ../test/vectors/rfc9162; its README names the commit.
+const VECTORS = new URL('../test/vectors/rfc9162/', import.meta.url).pathname;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -12,9 +12,18 @@ export interface CommandIO {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Aborted when the user interrupts (Ctrl-C); long-running commands stop on it. */
   readonly signal: AbortSignal;
+  /**
+   * Writes one of the CLI's own terminal control sequences (colour, clearing a progress line),
+   * which the output layer would otherwise escape. Only ever given constants, never text from an input.
+   * @default absent: the sequence is dropped
+   */
+  readonly control?: (stream: 'stdout' | 'stderr', sequence: ControlSequence) => void;
 }
 
-/** Exit codes: 0 success, 1 a check failed (bad log, denied), 2 usage error. */
+/** The only terminal control sequences the CLI itself writes: SGR colours, erase-line, carriage return. */
+export type ControlSequence = `\u001b[${number}m` | '\r' | '\u001b[K';
+
+/** Exit codes: 0 success, 1 a check failed (bad log, denied), 2 usage error or unusable input. */
 export const EXIT_OK = 0;
 export const EXIT_FAIL = 1;
 export const EXIT_USAGE = 2;
@@ -33,4 +42,9 @@ export interface Command {
 /** A usage error: printed with the command's usage, exit 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** An input the command cannot use (unreadable, empty, not what it should be): printed alone, exit 2. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
 }

@@ -13,5 +13,5 @@ export {
   type RemoteSigner,
   type SignerEndpoint,
 } from './signer-client.js';
-export type { SignRequest } from './signer-protocol.js';
+export type { SignRequest, SignVerdict } from './signer-protocol.js';
 export { revocationFile } from './revocation-file.js';

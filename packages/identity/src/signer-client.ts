@@ -79,6 +79,8 @@ export async function connectSigner(
     });
     input = child.stdout;
     output = child.stdin;
+    // A command that cannot be spawned (ENOENT, EACCES) is an unavailable signer, not an uncaught error.
+    child.once('error', (e) => breakAll(fail('ERR_SIGNER_UNAVAILABLE', `signer process failed: ${e.message}`)));
     cleanup = () => {
       child.stdin.end();
     };
@@ -88,19 +90,22 @@ export async function connectSigner(
     cleanup = () => output.end();
   }
   const pending = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  // Ids given up on (timed out): their late answers are dropped rather than breaking the connection.
+  const abandoned = new Set<number>();
   let nextId = 1;
   let broken: Error | undefined;
-  const breakAll = (error: Error) => {
+  function breakAll(error: Error): void {
     broken ??= error;
     for (const p of pending.values()) p.reject(broken);
     pending.clear();
-  };
+  }
   const decode = createFrameDecoder(maxFrame);
   input.on('data', (chunk: Uint8Array) => {
     try {
       for (const value of decode(chunk)) {
         const r = value as Record<string, unknown>;
         const waiter = typeof r === 'object' && r !== null ? pending.get(r.id as number) : undefined;
+        if (waiter === undefined && typeof r === 'object' && r !== null && abandoned.delete(r.id as number)) continue;
         if (waiter === undefined) throw fail('ERR_SIGNER_PROTOCOL', 'response to no request');
         pending.delete(r.id as number);
         waiter.resolve(r);
@@ -112,7 +117,7 @@ export async function connectSigner(
   });
   const closedError = () => fail('ERR_SIGNER_UNAVAILABLE', 'the signer connection closed');
   input.once('close', () => breakAll(closedError()));
-  input.once('error', (e) => breakAll(fail('ERR_SIGNER_UNAVAILABLE', `signer connection failed: ${e.message}`)));
+  input.on('error', (e) => breakAll(fail('ERR_SIGNER_UNAVAILABLE', `signer connection failed: ${e.message}`)));
   output.on('error', (e) => breakAll(fail('ERR_SIGNER_UNAVAILABLE', `signer connection failed: ${e.message}`)));
 
   const request = (body: Record<string, unknown>): Promise<Record<string, unknown>> => {
@@ -121,6 +126,7 @@ export async function connectSigner(
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         pending.delete(id);
+        if (abandoned.size < 1024) abandoned.add(id);
         reject(fail('ERR_SIGNER_UNAVAILABLE', `signer did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       pending.set(id, {

@@ -24,6 +24,20 @@ export interface SignRequest {
   readonly context?: JsonValue;
 }
 
+/** An `authorize` answer with a reason: `allow: false` refuses, and `reason` goes back to the client. */
+export interface SignVerdict {
+  /** Only `true` signs. */
+  readonly allow: boolean;
+  /** Why not, for the client and `onDecision` (bounded to {@link MAX_REASON_CHARS}). */
+  readonly reason?: string;
+}
+
+/** Longest refusal reason sent back to a client, in UTF-16 code units. */
+export const MAX_REASON_CHARS = 512;
+
+/** Most requests one connection may have waiting for an answer; more is a protocol error. */
+export const MAX_PENDING_REQUESTS = 64;
+
 /** A parsed request. @internal */
 export type WireRequest =
   | { readonly id: number; readonly op: 'info' }

@@ -12,8 +12,11 @@ import {
   createFrameDecoder,
   DEFAULT_MAX_FRAME,
   encodeFrame,
+  MAX_PENDING_REQUESTS,
+  MAX_REASON_CHARS,
   parseRequest,
   type SignRequest,
+  type SignVerdict,
 } from './signer-protocol.js';
 
 /** Options of {@link serveSigner} and {@link listenSigner}. */
@@ -21,10 +24,11 @@ export interface ServeSignerOptions {
   /** The key to sign with; it stays in this process. */
   readonly identity: Signer;
   /**
-   * Decides each request; only `true` signs. Throwing or rejecting denies (fail closed).
+   * Decides each request; only `true` (or `{ allow: true }`) signs. Throwing or rejecting denies
+   * (fail closed); a {@link SignVerdict} with `allow: false` denies with its reason.
    * Decide on `request.message` (the bytes signed), never on `request.context` alone.
    */
-  readonly authorize: (request: SignRequest) => boolean | Promise<boolean>;
+  readonly authorize: (request: SignRequest) => boolean | SignVerdict | Promise<boolean | SignVerdict>;
   /** Largest frame, bytes. @default 262_144 */
   readonly maxFrameBytes?: number;
   /** Called after each decision, for audit. @default none */
@@ -47,19 +51,55 @@ function check(options: ServeSignerOptions): void {
   if (typeof options.authorize !== 'function') throw new TypeError('"authorize" expected a function');
 }
 
-/** Serves one connection (a pair of streams) until it ends; requests are answered in order. */
+function bounded(reason: string): string {
+  return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason;
+}
+
+/** Runs `authorize` fail-closed: only a literal `true` or `{ allow: true }` allows. */
+async function decide(options: ServeSignerOptions, view: SignRequest): Promise<{ allowed: boolean; reason?: string }> {
+  try {
+    const verdict = await options.authorize(view);
+    if (verdict === true) return { allowed: true };
+    if (typeof verdict === 'object' && verdict !== null) {
+      if (verdict.allow === true) return { allowed: true };
+      return typeof verdict.reason === 'string'
+        ? { allowed: false, reason: bounded(verdict.reason) }
+        : { allowed: false };
+    }
+    return { allowed: false };
+  } catch (error) {
+    return { allowed: false, reason: bounded(`authorize failed: ${(error as Error)?.message ?? String(error)}`) };
+  }
+}
+
+/**
+ * Serves one connection (a pair of streams) until it ends; requests are answered in order.
+ * A client that pipelines more than {@link MAX_PENDING_REQUESTS} unanswered requests, or breaks the
+ * framing, is answered once and hung up on. Stream errors (a client gone, EPIPE) end the connection,
+ * never the process.
+ */
 function serveConnection(input: Readable, output: Writable, options: ServeSignerOptions): Promise<void> {
   const maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME;
   const decode = createFrameDecoder(maxFrame);
   const { identity } = options;
   let queue = Promise.resolve();
+  let pending = 0;
+  let stopped = false;
   const send = (value: unknown) => {
-    if (!output.writableEnded) output.write(encodeFrame(value, maxFrame));
+    if (stopped || output.writableEnded || output.destroyed) return;
+    output.write(encodeFrame(value, maxFrame));
   };
   return new Promise<void>((resolve) => {
     const stop = () => {
+      if (stopped) return;
+      stopped = true;
       input.off('data', onData);
       resolve();
+    };
+    const hangUp = (reason: string) => {
+      send({ v: 1, id: 0, ok: false, code: 'ERR_SIGNER_PROTOCOL', reason: bounded(reason) });
+      if (!output.writableEnded && !output.destroyed) output.end();
+      stop();
     };
     const onData = (chunk: Uint8Array) => {
       let values: unknown[];
@@ -67,16 +107,24 @@ function serveConnection(input: Readable, output: Writable, options: ServeSigner
         values = decode(chunk);
       } catch (error) {
         // A broken frame stream cannot be resynchronised: answer once and hang up.
-        send({ v: 1, id: 0, ok: false, code: 'ERR_SIGNER_PROTOCOL', reason: (error as Error).message });
-        output.end();
-        stop();
+        hangUp((error as Error).message);
+        return;
+      }
+      if (pending + values.length > MAX_PENDING_REQUESTS) {
+        hangUp(`more than ${MAX_PENDING_REQUESTS} requests waiting for an answer`);
         return;
       }
       for (const value of values) {
-        queue = queue.then(() => handle(value));
+        pending++;
+        queue = queue
+          .then(() => handle(value))
+          .finally(() => {
+            pending--;
+          });
       }
     };
     const handle = async (value: unknown): Promise<void> => {
+      if (stopped) return;
       let id = 0;
       try {
         const request = parseRequest(value);
@@ -96,18 +144,16 @@ function serveConnection(input: Readable, output: Writable, options: ServeSigner
           request.context === undefined
             ? { message: request.message.slice() }
             : { message: request.message.slice(), context: request.context };
-        let allowed = false;
-        let reason: string | undefined;
+        const { allowed, reason } = await decide(options, view);
         try {
-          allowed = (await options.authorize(view)) === true;
-        } catch (error) {
-          reason = `authorize failed: ${(error as Error).message}`;
+          options.onDecision?.(
+            reason === undefined
+              ? { allowed, bytes: request.message.length }
+              : { allowed, bytes: request.message.length, reason },
+          );
+        } catch {
+          // An observer that throws changes nothing.
         }
-        options.onDecision?.(
-          reason === undefined
-            ? { allowed, bytes: request.message.length }
-            : { allowed, bytes: request.message.length, reason },
-        );
         if (!allowed) {
           send({
             v: 1,
@@ -121,13 +167,14 @@ function serveConnection(input: Readable, output: Writable, options: ServeSigner
         send({ v: 1, id, ok: true, signature: toBase64Url(await identity.sign(request.message)) });
       } catch (error) {
         const code = error instanceof IdentityError ? error.code : 'ERR_SIGNER_PROTOCOL';
-        send({ v: 1, id, ok: false, code, reason: (error as Error).message });
+        send({ v: 1, id, ok: false, code, reason: bounded((error as Error)?.message ?? String(error)) });
       }
     };
     input.on('data', onData);
     input.once('end', stop);
     input.once('close', stop);
-    input.once('error', stop);
+    input.on('error', stop);
+    output.on('error', stop);
   });
 }
 

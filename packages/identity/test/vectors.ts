@@ -1,15 +1,11 @@
 /**
- * Loads the known-answer vectors shared by the project (`<repo root>/../shared/vectors`, or
- * `AGENTGUARD_VECTORS` when set; see its README for where each set comes from). Test-only.
+ * Loads the known-answer vectors kept in this folder (`vectors/`; its README names each set's source, upstream commit
+ * and licence). Test-only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-const fromEnv = process.env.AGENTGUARD_VECTORS;
-const root =
-  fromEnv === undefined || fromEnv === ''
-    ? new URL('../../../../shared/vectors/', import.meta.url)
-    : pathToFileURL(`${fromEnv.replace(/\/+$/, '')}/`);
+const root = new URL('./vectors/', import.meta.url);
 
 /** The text of `<vectors>/<path>`. */
 export function vectorText(path: string): string {

@@ -1,8 +1,8 @@
 import { compilePolicy, type MatchContext } from './compile.js';
 import type { Decision, DecisionRequest } from './decision.js';
-import { assertRequest, evaluate, failClosed } from './evaluate.js';
+import { assertRequest, evaluate, failClosed, snapshotRequest } from './evaluate.js';
 import { compileLimits } from './limits.js';
-import { normalizePath } from './path.js';
+import { parsePath } from './path.js';
 import { ensurePolicy, policyHash } from './parse.js';
 import type { Policy, PolicyMode } from './schema.js';
 import { runSelfTest } from './self-test.js';
@@ -26,10 +26,16 @@ export interface PolicyEngineOptions {
    */
   readonly keyPrefix?: string;
   /**
-   * Resolves a normalised absolute path to the real path (symbolic links
-   * followed), for `pathPrefix` conditions; e.g. `(p) => fs.promises.realpath(p)`.
-   * A rejection makes the condition undecided (an allow does not apply).
-   * @default none: paths are normalised as strings only
+   * Resolves a path argument to the real path the OS would open (symbolic
+   * links and `..` followed), for `pathPrefix` conditions; e.g.
+   * `resolveRealPath` from `@agentguard/policy/node`, or `(p) => fs.promises.realpath(p)`.
+   * It receives the argument exactly as the tool will (absolute, at most
+   * `MAX_PATH_LENGTH` characters, no NUL; `..` included), and its answer is what
+   * the prefixes are compared with, so write prefixes as real paths (on macOS
+   * `/private/tmp`, not `/tmp`). A rejection, or an answer that is not an
+   * absolute path without `..`, makes the condition undecided (an allow does
+   * not apply, a deny does).
+   * @default none: paths are read as text only, and a path with `..` is undecided
    */
   readonly resolvePath?: (path: string) => string | Promise<string>;
   /**
@@ -118,7 +124,9 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
   // Sessions are explicit; a request without one belongs to this engine's own session.
   const defaultSession = `engine-${crypto.randomUUID()}`;
 
-  async function decideOrThrow(request: DecisionRequest): Promise<Decision> {
+  async function decideOrThrow(received: DecisionRequest): Promise<Decision> {
+    // One copy, read once: every rule, the resolver and the limits see the same values.
+    const request = snapshotRequest(received);
     assertRequest(request);
     if (mode === 'off') {
       return {
@@ -141,13 +149,14 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
       for (const rule of candidates) {
         for (const condition of rule.pathConditions) {
           const value = condition.read(request.args);
-          const path = typeof value === 'string' ? normalizePath(value) : undefined;
-          if (path === undefined || resolvedPaths.has(path)) continue;
+          // The raw text goes to the resolver: the OS resolves `..` only after following links.
+          if (typeof value !== 'string' || resolvedPaths.has(value)) continue;
+          if (!parsePath(value, condition.pathStyle, true).ok) continue;
           try {
-            const real = await resolvePath(path);
-            resolvedPaths.set(path, typeof real === 'string' ? normalizePath(real) : undefined);
+            const real = await resolvePath(value);
+            resolvedPaths.set(value, typeof real === 'string' ? real : undefined);
           } catch {
-            resolvedPaths.set(path, undefined);
+            resolvedPaths.set(value, undefined);
           }
         }
       }
@@ -209,8 +218,10 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
         return Object.freeze(failClosed(error, hash, mode));
       }
     },
-    async hold(request: DecisionRequest, decision: Decision): Promise<Decision> {
+    async hold(received: DecisionRequest, decision: Decision): Promise<Decision> {
       try {
+        const request = snapshotRequest(received);
+        assertRequest(request);
         if (mode === 'off' || decision.effect === 'deny' || !limits.has(request.tool.name)) return decision;
         const now = request.now ?? clock();
         if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TypeError('"now" expected a valid Date');

@@ -2,6 +2,7 @@ import type { CompiledPolicy, CompiledRule, MatchContext } from './compile.js';
 import { FALSE, TRUE } from './conditions.js';
 import type { Decision, DecisionRequest, Obligations } from './decision.js';
 import type { Effect, PolicyMode } from './schema.js';
+import { snapshotJson } from './snapshot.js';
 
 interface Outcome {
   readonly effect: Effect;
@@ -44,10 +45,75 @@ function describeCall(request: DecisionRequest): string {
 
 function reasonFor(outcome: Outcome, request: DecisionRequest, notes: readonly string[]): string {
   const rule = outcome.rule;
-  if (rule === null) return `no rule allows ${describeCall(request)} (default deny)`;
+  if (rule === null) {
+    // Say why an allow rule did not apply when a condition was undecided (a budget, an ambiguous path or URL).
+    const shown = [...new Set(notes)].slice(0, 3).join('; ');
+    return `no rule allows ${describeCall(request)} (default deny${shown === '' ? '' : `; undecided: ${shown}`})`;
+  }
   const verb = { allow: 'allows', deny: 'denies', require_approval: 'requires approval for' }[rule.effect];
   const base = rule.reason ?? `rule ${JSON.stringify(rule.id)} ${verb} ${describeCall(request)}`;
   return rule.effect !== 'allow' && notes.length > 0 ? `${base} (undecided, so applied: ${notes.join('; ')})` : base;
+}
+
+const AGENT_FIELDS = [
+  'id',
+  'name',
+  'owner',
+  'environment',
+  'riskTier',
+  'scopes',
+  'credentialId',
+  'delegationDepth',
+] as const;
+const TOOL_FIELDS = ['name', 'tags', 'labels'] as const;
+
+/** Reads each listed own data property once; arrays are copied. Accessors are refused. */
+function copyFields(value: unknown, fields: readonly string[], name: string): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const d = Object.getOwnPropertyDescriptor(value, field);
+    if (d === undefined) continue;
+    if (!('value' in d)) throw new TypeError(`"${name}.${field}" is an accessor property, expected data`);
+    out[field] = Array.isArray(d.value) ? snapshotJson(d.value, `${name}.${field}`) : d.value;
+  }
+  return out;
+}
+
+/**
+ * Copies a request into fresh plain data, private to the engine, before it is checked and
+ * decided on, so every rule sees one value: each field is read once, and the
+ * arguments are copied as JSON (getters, Proxies that change their answer,
+ * class instances and cycles are refused; `undefined` members are dropped as
+ * `JSON.stringify` drops them).
+ *
+ * @throws TypeError naming the field that cannot be copied.
+ */
+export function snapshotRequest(request: DecisionRequest): DecisionRequest {
+  if (typeof request !== 'object' || request === null) throw new TypeError('"request" expected an object');
+  const field = (name: string): unknown => {
+    const d = Object.getOwnPropertyDescriptor(request, name);
+    if (d === undefined) return undefined;
+    if (!('value' in d)) throw new TypeError(`"request.${name}" is an accessor property, expected data`);
+    return d.value;
+  };
+  const session = field('session');
+  const now = field('now');
+  const callId = field('callId');
+  const args = field('args');
+  const copy = {
+    agent: copyFields(field('agent'), AGENT_FIELDS, 'request.agent'),
+    tool: copyFields(field('tool'), TOOL_FIELDS, 'request.tool'),
+    args:
+      args === undefined
+        ? undefined
+        : snapshotJson(args, 'request.args', { undefinedProperties: 'drop', allowNonFinite: true }),
+    ...(session === undefined ? {} : { session: copyFields(session, ['id'], 'request.session') }),
+    ...(callId === undefined ? {} : { callId }),
+    ...(now === undefined ? {} : { now: now instanceof Date ? new Date(now.getTime()) : now }),
+  } as DecisionRequest;
+  // Not frozen: the copy never leaves the engine, and nothing in it writes to it.
+  return copy;
 }
 
 /** Checks the request's shape; a malformed request is an evaluation error (and so a deny). */

@@ -15,7 +15,14 @@ export {
   type SubjectMatch,
   type Schedule,
 } from './schema.js';
-export { parsePolicy, policyHash } from './parse.js';
+export {
+  parsePolicy,
+  parsePolicyText,
+  policyHash,
+  MAX_POLICY_TEXT_BYTES,
+  MAX_POLICY_DEPTH,
+  type ParsePolicyTextOptions,
+} from './parse.js';
 export type {
   Decision,
   DecisionRequest,
@@ -47,8 +54,28 @@ export {
   type MemoryStateStoreOptions,
 } from './state-store.js';
 export { compileGlob, type GlobMatcher } from './glob.js';
-export { compileSafeRegex, type SafeRegex } from './safe-regex.js';
-export { normalizePath } from './path.js';
+export {
+  compileSafeRegex,
+  MAX_REGEX_LENGTH,
+  MAX_REGEX_STATES,
+  MAX_REGEX_REPEAT,
+  MAX_REGEX_NESTING,
+  MAX_REGEX_WORK,
+  type SafeRegex,
+  type RegexBudget,
+} from './safe-regex.js';
+export { MAX_DECISION_WORK, MAX_REGEX_INPUT } from './conditions.js';
+export { normalizePath, MAX_PATH_LENGTH, type PathStyle } from './path.js';
+export { MAX_URL_LENGTH } from './url.js';
+export {
+  parseIpAddress,
+  compileIpRanges,
+  IP_RANGES,
+  IP_RANGE_NAMES,
+  type IpAddress,
+  type IpRangeName,
+  type IpRangeMatcher,
+} from './ip.js';
 export { createApproval, verifyApproval, type CreateApprovalOptions, type VerifyApprovalOptions } from './approval.js';
 export {
   argsDigest,
@@ -63,9 +90,12 @@ export {
 } from './approval-statement.js';
 export {
   runPolicyTests,
+  parsePolicyTestFile,
+  parsePolicyTestFileText,
   policyTestFileSchema,
   policyTestCaseSchema,
   type PolicyTestCase,
+  type PolicyTestFile,
   type PolicyTestResult,
   type PolicyTestReport,
 } from './policy-tests.js';

@@ -81,7 +81,7 @@ describe('parsePolicy', () => {
       'rules[1].id',
       /duplicate id "a" \(first used at rules\[0\]\)/,
     ],
-    ['explicit undefined', { version: 1, id: undefined, rules: [] }, '$', /undefined/],
+    ['explicit undefined', { version: 1, id: undefined, rules: [] }, 'id', /undefined/],
   ])('rejects %s', (_name, json, path, message) => {
     const issues = issuesOf(json);
     const issue = issues.find((i) => i.path === path);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Decision, DecisionAgent, DecisionRequest } from './decision.js';
 import type { PolicyEngine } from './engine.js';
+import { invalidDocument, MAX_POLICY_TEXT_BYTES, readStrictJson, snapshotOrThrow } from './parse.js';
 import { effectSchema } from './schema.js';
 
 /**
@@ -56,6 +57,35 @@ export const policyTestFileSchema = z
 
 /** One fixture case. */
 export type PolicyTestCase = z.infer<typeof policyTestCaseSchema>;
+/** A fixture file. */
+export type PolicyTestFile = z.infer<typeof policyTestFileSchema>;
+
+/**
+ * Validates a fixture file given as a value (copied to plain JSON first, as {@link parsePolicy} does).
+ *
+ * @throws PolicyError `ERR_POLICY_INVALID` naming the path of each problem.
+ */
+export function parsePolicyTestFile(json: unknown): PolicyTestFile {
+  const result = policyTestFileSchema.safeParse(snapshotOrThrow(json, 'policy test file'));
+  if (!result.success) throw invalidDocument('policy test file', result.error);
+  return result.data;
+}
+
+/**
+ * Reads a fixture file's text strictly (duplicate member names, `__proto__`,
+ * depth and size refused, as {@link parsePolicyText}) and validates it.
+ *
+ * @param text - the file's text.
+ * @returns the validated fixture file.
+ * @throws PolicyError `ERR_POLICY_INVALID`; for bad JSON the message starts with the JSON error code.
+ * @example
+ * ```ts
+ * const { cases } = parsePolicyTestFileText(await readFile('cases.json', 'utf8'));
+ * ```
+ */
+export function parsePolicyTestFileText(text: string): PolicyTestFile {
+  return parsePolicyTestFile(readStrictJson(text, 'policy test file', MAX_POLICY_TEXT_BYTES));
+}
 
 /** The result of one case. */
 export interface PolicyTestResult {

@@ -4,6 +4,11 @@
  * does not support (backreferences, lookaround, named groups, `\b`).
  */
 
+/** Largest count in a `{n}`, `{n,}` or `{n,m}` quantifier (RE2's limit). */
+export const MAX_REGEX_REPEAT = 1000;
+/** Deepest nesting of groups. */
+export const MAX_REGEX_NESTING = 32;
+
 /** A test on one code point. */
 export type Test = (cp: number) => boolean;
 
@@ -48,6 +53,7 @@ export class Parser {
   readonly #cps: number[];
   readonly #fold: (t: Test) => Test;
   #pos = 0;
+  #depth = 0;
   constructor(pattern: string, ignoreCase: boolean) {
     this.#cps = Array.from(pattern, (ch) => ch.codePointAt(0) as number);
     this.#fold = ignoreCase ? caseless : (t) => t;
@@ -85,7 +91,11 @@ export class Parser {
   #number(): number | undefined {
     let digits = '';
     while (this.#peek() !== undefined && /[0-9]/.test(this.#peek() as string)) digits += this.#next();
-    return digits === '' ? undefined : Number(digits);
+    if (digits === '') return undefined;
+    // Checked on the digits, before any arithmetic: `{99999999999999}` must not reach the compiler.
+    const n = digits.replace(/^0+(?=.)/, '').length > 4 ? Infinity : Number(digits);
+    if (n > MAX_REGEX_REPEAT) throw new SyntaxError(`quantifier count over ${MAX_REGEX_REPEAT}`);
+    return n;
   }
   #quantified(node: Node): Node {
     const c = this.#peek();
@@ -119,12 +129,14 @@ export class Parser {
     const c = this.#next();
     switch (c) {
       case '(': {
+        if (++this.#depth > MAX_REGEX_NESTING) throw new SyntaxError(`groups nested deeper than ${MAX_REGEX_NESTING}`);
         if (this.#peek() === '?') {
           this.#pos++;
           if (this.#next() !== ':') throw new SyntaxError('lookaround and named groups are not supported');
         }
         const inner = this.#alt();
         if (this.#next() !== ')') throw new SyntaxError('unterminated group');
+        this.#depth--;
         return inner;
       }
       case '[':

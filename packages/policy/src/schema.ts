@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_GLOB_LENGTH } from './glob.js';
+import { compileIpRanges } from './ip.js';
+import { compilePathPrefix, MAX_PATH_LENGTH } from './path.js';
 import { parsePointer } from './pointer.js';
 import { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.js';
 
@@ -62,17 +64,45 @@ export const conditionSchema = z
     /** An array of at least / at most this many items. */
     minItems: count.optional(),
     maxItems: count.optional(),
-    /** An absolute path that, once normalised (`.`, `..`, `//`, `\\`), lies inside one of these directories. */
-    pathPrefix: z.array(z.string().min(1).max(4096).startsWith('/')).min(1).max(256).optional(),
-    /** A URL whose host matches one of these globs (case-insensitive), e.g. `*.example.com`. */
+    /**
+     * An absolute path lying inside one of these directories, read as the OS reads it
+     * (`..`, `\\` on POSIX, relative, NUL, percent-encoded separators: undecided).
+     */
+    pathPrefix: z.array(z.string().min(1).max(MAX_PATH_LENGTH)).min(1).max(256).optional(),
+    /** How `pathPrefix` reads paths: `posix` (`/`-separated) or `windows` (`C:\\dir`, case-insensitive). @default 'posix' */
+    pathStyle: z.enum(['posix', 'windows']).optional(),
+    /** A URL (written unambiguously) whose host matches one of these globs (case-insensitive), e.g. `*.example.com`. */
     urlHost: globs.optional(),
+    /** A URL (written unambiguously) whose host is an IP address in one of these ranges (names or CIDRs). */
+    urlIp: z.array(z.string().min(1).max(64)).min(1).max(256).optional(),
+    /** A host name or IP address (any notation) in one of these ranges (names or CIDRs). */
+    ip: z.array(z.string().min(1).max(64)).min(1).max(256).optional(),
     /** Whether the argument must be present (`true`) or absent (`false`). */
     exists: z.boolean().optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (Object.keys(c).filter((k) => k !== 'regexFlags').length === 0) {
+    if (Object.keys(c).filter((k) => k !== 'regexFlags' && k !== 'pathStyle').length === 0) {
       ctx.addIssue({ code: 'custom', message: 'a condition needs at least one test' });
+    }
+    if (c.pathStyle !== undefined && c.pathPrefix === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['pathStyle'], message: '"pathStyle" needs "pathPrefix"' });
+    }
+    c.pathPrefix?.forEach((prefix, i) => {
+      try {
+        compilePathPrefix(prefix, c.pathStyle ?? 'posix');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['pathPrefix', i], message: (error as Error).message });
+      }
+    });
+    for (const key of ['urlIp', 'ip'] as const) {
+      c[key]?.forEach((range, i) => {
+        try {
+          compileIpRanges([range]);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', path: [key, i], message: (error as Error).message });
+        }
+      });
     }
     if (c.regexFlags !== undefined && c.regex === undefined) {
       ctx.addIssue({ code: 'custom', path: ['regexFlags'], message: '"regexFlags" needs "regex"' });

@@ -12,7 +12,7 @@ describe('suggestPolicy', () => {
     { agent: A, tool: 'transfer', args: { amount: 20, currency: 'EUR', to: { iban: 'DE1' }, memo: 'x' } },
     { agent: A, tool: 'transfer', args: { amount: 75, currency: 'EUR', to: { iban: 'DE2' } } },
     { agent: A, tool: 'read_file', args: { path: '/srv/data/a/1.txt' } },
-    { agent: A, tool: 'read_file', args: { path: '/srv/data/b/../b/2.txt' } },
+    { agent: A, tool: 'read_file', args: { path: '/srv/data/b/./2.txt' } },
     { agent: B, tool: 'fetch', args: { url: 'https://api.example.com/x', ids: [1, 2] } },
     { agent: B, tool: 'secret_tool' },
   ];

@@ -1,6 +1,7 @@
 import type { Condition, Policy, PolicyRule } from './schema.js';
 import { normalizePath } from './path.js';
 import { parsePolicy } from './parse.js';
+import { readUrlHost } from './url.js';
 
 /** One observed call (e.g. read from an audit log written in monitor mode). */
 export interface Observation {
@@ -72,11 +73,9 @@ function commonDirectory(paths: readonly string[]): string | undefined {
 
 function webHost(text: string): string | undefined {
   if (!/^https?:\/\//i.test(text)) return undefined;
-  try {
-    return new URL(text).hostname.toLowerCase() || undefined;
-  } catch {
-    return undefined;
-  }
+  // Only URLs the engine can decide: a suggestion from an ambiguous URL would never match it.
+  const read = readUrlHost(text);
+  return read.ok ? read.host : undefined;
 }
 
 function conditionFor(values: readonly unknown[], maxDistinct: number): Condition | undefined {
@@ -90,7 +89,7 @@ function conditionFor(values: readonly unknown[], maxDistinct: number): Conditio
   if (values.every((v) => typeof v === 'string')) {
     // Paths and URLs generalise to their directory and host: narrower than "any string", wider than the exact list.
     const strings = values as string[];
-    const paths = strings.map(normalizePath);
+    const paths = strings.map((s) => normalizePath(s));
     if (paths.every((p) => p !== undefined)) {
       const dir = commonDirectory(paths as string[]);
       if (dir !== undefined) return { pathPrefix: [dir] };

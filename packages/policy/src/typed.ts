@@ -53,7 +53,7 @@ export type ValueAt<T, P extends string> = P extends `/${infer Head}/${infer Res
 
 type StringTests = Pick<
   Condition,
-  'glob' | 'regex' | 'regexFlags' | 'minLength' | 'maxLength' | 'pathPrefix' | 'urlHost'
+  'glob' | 'regex' | 'regexFlags' | 'minLength' | 'maxLength' | 'pathPrefix' | 'pathStyle' | 'urlHost' | 'urlIp' | 'ip'
 >;
 type NumberTests = Pick<Condition, 'min' | 'max'>;
 type ArrayTests = Pick<Condition, 'minItems' | 'maxItems'>;

@@ -1,6 +1,6 @@
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK } from '../command.js';
-import { loadLog, onePositional } from './audit-common.js';
+import { loadLog, onePositional, printable } from './audit-common.js';
 
 const usage = `Usage: agentguard audit checkpoint <log> [--all]
 
@@ -22,7 +22,7 @@ export const auditCheckpointCommand: Command = {
     const log = await loadLog(onePositional(positionals), io);
     const latest = log.checkpoints.at(-1);
     if (latest === undefined) {
-      io.stderr(`${log.path} has no checkpoint (was the log written without a checkpoint signer?)\n`);
+      io.stderr(`${printable(log.path)} has no checkpoint (was the log written without a checkpoint signer?)\n`);
       return EXIT_FAIL;
     }
     io.stdout(values.all === true ? log.checkpoints.map((c) => c.note).join('\n') : latest.note);

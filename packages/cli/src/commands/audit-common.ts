@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { type AuditRecord, type LogView, readLog } from '@agentguard/audit';
 import { readLogDirectory } from '@agentguard/audit/file';
 import { didToPublicKey } from '@agentguard/identity';
-import { type CommandIO, UsageError } from '../command.js';
+import { type CommandIO, InputError, UsageError } from '../command.js';
 
 /** A log read from the command line: its text and where each line came from. */
 export interface LogText {
@@ -33,7 +33,7 @@ export async function readLogFile(path: string, io: CommandIO): Promise<LogText>
   } catch (cause) {
     if ((cause as { code?: unknown }).code === 'ERR_AUDIT_CHAIN_BROKEN') throw cause;
     const code = (cause as { code?: unknown }).code;
-    throw new UsageError(`cannot read ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
+    throw new InputError(`cannot read ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
   }
 }
 
@@ -92,7 +92,5 @@ export function decisionOf(record: AuditRecord): string {
   return '';
 }
 
-/** Removes terminal control characters from text taken from a log before printing it. */
-export function printable(text: string): string {
-  return text.replace(/\p{Cc}/gu, '?');
-}
+/** Makes text taken from a log safe to print on one line (the CLI's one sanitiser). */
+export { printable } from '../output.js';

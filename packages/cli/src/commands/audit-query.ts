@@ -2,6 +2,7 @@ import type { AuditRecord } from '@agentguard/audit';
 import { formatRecord } from '@agentguard/audit';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_OK, UsageError } from '../command.js';
+import { csvField, writeRecordLine } from '../output.js';
 import { decisionOf, loadLog, onePositional, parseTime } from './audit-common.js';
 
 const usage = `Usage: agentguard audit query <log> [filters] [--format table|json|csv]
@@ -23,13 +24,6 @@ Output:
 `;
 
 const CSV_COLUMNS = ['seq', 'ts', 'type', 'agent', 'tool', 'callId', 'decision', 'code', 'reason', 'signer', 'hash'];
-
-/** One CSV field: quoted when needed; a leading = + - @ is escaped so spreadsheets do not run it as a formula. */
-function csvField(value: unknown): string {
-  let text = value === undefined || value === null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
 
 function csvRow(record: AuditRecord): string {
   const data = record.type === 'checkpoint' ? {} : (record.data ?? {});
@@ -87,7 +81,7 @@ export const auditQueryCommand: Command = {
       io.stdout(`${CSV_COLUMNS.join(',')}\n`);
       for (const r of matches) io.stdout(`${csvRow(r)}\n`);
     } else {
-      for (const r of matches) io.stdout(`${formatRecord(r, { color: io.isTTY })}\n`);
+      for (const r of matches) writeRecordLine(io, formatRecord(r, { color: io.isTTY }));
       io.stderr(`${matches.length} of ${log.records.length} record(s) match\n`);
     }
     return EXIT_OK;

@@ -1,9 +1,11 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AuditRecordSchema, formatRecord } from '@agentguard/audit';
+import { AuditRecordSchema, formatRecord, RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from '@agentguard/audit';
 import { parseArgs } from '../args.js';
-import { type Command, type CommandIO, EXIT_OK, UsageError } from '../command.js';
-import { onePositional, parseCount, printable } from './audit-common.js';
+import { type Command, type CommandIO, EXIT_OK, InputError } from '../command.js';
+import { parseJson } from '@agentguard/identity';
+import { printable, writeRecordLine } from '../output.js';
+import { onePositional, parseCount } from './audit-common.js';
 
 const usage = `Usage: agentguard audit tail <log> [-n <count>] [--follow]
 
@@ -18,14 +20,19 @@ Options:
 
 const POLL_MS = 200;
 
-function render(line: string, io: CommandIO): string {
+function render(line: string, io: CommandIO): void {
   try {
-    const parsed = AuditRecordSchema.safeParse(JSON.parse(line));
-    if (parsed.success) return formatRecord(parsed.data, { color: io.isTTY });
+    const parsed = AuditRecordSchema.safeParse(
+      parseJson(line, { maxBytes: RECORD_MAX_BYTES, maxDepth: RECORD_MAX_DEPTH }),
+    );
+    if (parsed.success) {
+      writeRecordLine(io, formatRecord(parsed.data, { color: io.isTTY }));
+      return;
+    }
   } catch {
     // Shown as not a record below.
   }
-  return `!! not a record: ${printable(line.slice(0, 120))}`;
+  io.stdout(`!! not a record: ${printable(line.slice(0, 120))}\n`);
 }
 
 /** `agentguard audit tail <log> [-n N] [--follow]` */
@@ -44,7 +51,7 @@ export const auditTailCommand: Command = {
     try {
       handle = await open(path, 'r');
     } catch (cause) {
-      throw new UsageError(`cannot read ${path} (${String((cause as { code?: unknown }).code ?? cause)})`);
+      throw new InputError(`cannot read ${path} (${String((cause as { code?: unknown }).code ?? cause)})`);
     }
     try {
       let offset = 0;
@@ -55,7 +62,7 @@ export const auditTailCommand: Command = {
           // The file was cut or replaced: start over rather than print garbage.
           offset = 0;
           pending = '';
-          io.stderr(`${path} shrank; reading it again from the start\n`);
+          io.stderr(`${printable(path)} shrank; reading it again from the start\n`);
         }
         if (size === offset) return [];
         const buffer = Buffer.alloc(size - offset);
@@ -67,7 +74,7 @@ export const auditTailCommand: Command = {
         return parts.filter((l) => l.length > 0);
       };
       const initial = await readNew();
-      for (const line of count === 0 ? [] : initial.slice(-count)) io.stdout(`${render(line, io)}\n`);
+      for (const line of count === 0 ? [] : initial.slice(-count)) render(line, io);
       if (values.follow !== true) return EXIT_OK;
       while (!io.signal.aborted) {
         await new Promise<void>((done) => {
@@ -78,7 +85,7 @@ export const auditTailCommand: Command = {
           };
           io.signal.addEventListener('abort', stop, { once: true });
         });
-        for (const line of await readNew()) io.stdout(`${render(line, io)}\n`);
+        for (const line of await readNew()) render(line, io);
       }
       return EXIT_OK;
     } finally {

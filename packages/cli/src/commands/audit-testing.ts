@@ -1,5 +1,5 @@
 import type { Command, CommandIO } from '../command.js';
-import { UsageError } from '../command.js';
+import { InputError, UsageError } from '../command.js';
 
 /** Runs one command as main() would (usage error: 2, other error: 1), with captured output. Test helper. */
 export async function runCommand(
@@ -26,7 +26,8 @@ export async function runCommand(
   try {
     return { code: await command.run(argv, io), stdout, stderr };
   } catch (error) {
-    if (error instanceof UsageError) return { code: 2, stdout, stderr: `${stderr}${error.message}` };
+    if (error instanceof UsageError || error instanceof InputError)
+      return { code: 2, stdout, stderr: `${stderr}${error.message}` };
     const code = (error as { code?: unknown }).code;
     return { code: 1, stdout, stderr: `${stderr}${String(code)}: ${(error as Error).message}` };
   }

@@ -8,7 +8,7 @@ import {
   type TrustAnchors,
 } from '@agentguard/identity';
 import { loadKeyFile } from '@agentguard/identity/node';
-import { type CommandIO, UsageError } from '../command.js';
+import { type CommandIO, InputError, UsageError } from '../command.js';
 
 const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -36,7 +36,7 @@ export async function readToken(arg: string, io: CommandIO): Promise<string> {
     return (await readFile(path, 'utf8')).trim();
   } catch (cause) {
     const code = (cause as { code?: unknown }).code;
-    throw new UsageError(
+    throw new InputError(
       `"${arg.slice(0, 80)}" is neither a token nor a readable file${typeof code === 'string' ? ` (${code})` : ''}`,
     );
   }
@@ -49,7 +49,7 @@ export async function readText(arg: string, io: CommandIO, what: string): Promis
     return await readFile(path, 'utf8');
   } catch (cause) {
     const code = (cause as { code?: unknown }).code;
-    throw new UsageError(`cannot read ${what} ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
+    throw new InputError(`cannot read ${what} ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
   }
 }
 

@@ -3,6 +3,7 @@ import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK } from '../command.js';
 import { onePositional } from './audit-common.js';
 import { readToken } from './credential-common.js';
+import { printable } from '../output.js';
 
 const usage = `Usage: agentguard credential inspect <token|file>
 
@@ -27,7 +28,7 @@ export const credentialInspectCommand: Command = {
       return EXIT_OK;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      io.stdout(`MALFORMED ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}\n`);
+      io.stdout(`MALFORMED ${typeof code === 'string' ? `${code}: ` : ''}${printable((error as Error).message)}\n`);
       return EXIT_FAIL;
     }
   },

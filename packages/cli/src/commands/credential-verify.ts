@@ -1,6 +1,7 @@
 import { createRevocationChecker, verifyChain, verifyCredential } from '@agentguard/identity';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
+import { printable } from '../output.js';
 import { anchorsFrom, parseCount, readText, readToken } from './credential-common.js';
 
 const usage = `Usage: agentguard credential verify <token|file> [<delegation>…] --trust <did:key>…
@@ -44,22 +45,22 @@ export const credentialVerifyCommand: Command = {
     if (tokens.length === 1) {
       const r = await verifyCredential(tokens[0], options);
       if (!r.ok) {
-        io.stdout(`INVALID ${r.code}: ${r.reason}\n`);
+        io.stdout(`INVALID ${r.code}: ${printable(r.reason)}\n`);
         return EXIT_FAIL;
       }
       const c = r.credential;
       io.stdout(`OK credential for ${c.subject}\n`);
       io.stdout(
-        `name: ${c.claims.name}; owner: ${c.claims.owner}; environment: ${c.claims.environment}; tier: ${c.riskTier}\n`,
+        `name: ${printable(c.claims.name)}; owner: ${printable(c.claims.owner)}; environment: ${printable(c.claims.environment)}; tier: ${printable(c.riskTier)}\n`,
       );
-      io.stdout(`issuer: ${c.issuer} (key ${c.kid})\n`);
+      io.stdout(`issuer: ${printable(c.issuer)} (key ${printable(c.kid)})\n`);
       io.stdout(`expires: ${new Date(c.claims.exp * 1000).toISOString()}\n`);
       if (revocation === undefined) io.stdout('revocation: not checked (no --revocation list)\n');
       return EXIT_OK;
     }
     const r = await verifyChain(tokens, { ...options, ...(maxDepth === undefined ? {} : { maxDepth }) });
     if (!r.ok) {
-      io.stdout(`INVALID ${r.code} at token ${r.index ?? 0}: ${r.reason}\n`);
+      io.stdout(`INVALID ${r.code} at token ${r.index ?? 0}: ${printable(r.reason)}\n`);
       return EXIT_FAIL;
     }
     io.stdout(`OK chain of ${tokens.length - 1} delegation(s) to ${r.subject}\n`);

@@ -13,7 +13,7 @@ created with mode 0600 and never overwriting an existing file. With
 passphrase held in that environment variable (not on the command line, where
 other users can see it). Prints the did:key and key id; never the secret.
 
-Exit codes: 0 written; 1 the file exists or cannot be written; 2 usage error.
+Exit codes: 0 written; 2 usage error, or the file exists or cannot be written.
 `;
 
 /** `agentguard keygen` */

@@ -1,6 +1,7 @@
 import { PolicyError } from '@agentguard/policy';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK } from '../command.js';
+import { printable } from '../output.js';
 import { onePositional } from './audit-common.js';
 import { loadEngine, PolicyCommandError } from './policy-common.js';
 
@@ -25,19 +26,21 @@ export const policyCheckCommand: Command = {
     try {
       const { path, engine } = await loadEngine(file, io);
       const { policy } = engine;
-      io.stdout(`OK ${path}\n`);
-      io.stdout(`policy: ${policy.id ?? '(no id)'} (version ${policy.version}, mode ${engine.mode})\n`);
+      io.stdout(`OK ${printable(path)}\n`);
+      io.stdout(`policy: ${printable(policy.id ?? '(no id)')} (version ${policy.version}, mode ${engine.mode})\n`);
       io.stdout(`rules: ${policy.rules.length}; limits: ${policy.limits?.length ?? 0}\n`);
       io.stdout(`hash: ${engine.hash}\n`);
       return EXIT_OK;
     } catch (error) {
       if (error instanceof PolicyError && error.code === 'ERR_POLICY_INVALID') {
-        io.stdout(`INVALID ${file}: ${error.issues.length} problem(s)\n`);
-        for (const issue of error.issues) io.stdout(`  ${issue.path}: ${issue.message}\n`);
+        io.stdout(`INVALID ${printable(file)}: ${error.issues.length} problem(s)\n`);
+        for (const issue of error.issues) io.stdout(`  ${printable(issue.path)}: ${printable(issue.message)}\n`);
         return EXIT_FAIL;
       }
       if (error instanceof PolicyError || error instanceof PolicyCommandError) {
-        io.stdout(`FAIL ${file}: ${error instanceof PolicyError ? `${error.code}: ` : ''}${error.message}\n`);
+        io.stdout(
+          `FAIL ${printable(file)}: ${error instanceof PolicyError ? `${error.code}: ` : ''}${printable(error.message)}\n`,
+        );
         return EXIT_FAIL;
       }
       throw error;

@@ -1,4 +1,5 @@
-import { containsRedaction, verifyLog } from '@agentguard/audit';
+import { containsRedaction, RECORD_MAX_BYTES, RECORD_MAX_DEPTH, verifyLog } from '@agentguard/audit';
+import { parseJson } from '@agentguard/identity';
 import type { Effect } from '@agentguard/policy';
 import type { CommandIO } from '../command.js';
 import { readLogFile } from './audit-common.js';
@@ -97,7 +98,8 @@ export async function readLoggedCalls(file: string, io: CommandIO): Promise<{ pa
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] as string;
     if (raw.trim() === '') continue;
-    const row = JSON.parse(raw) as Row;
+    // The same strict parser the verifier used, so both read the same value.
+    const row = parseJson(raw, { maxBytes: RECORD_MAX_BYTES, maxDepth: RECORD_MAX_DEPTH }) as unknown as Row;
     const data = row.data ?? {};
     if (row.type === 'call.requested') {
       const strings = (v: unknown) => (Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : []);

@@ -1,10 +1,11 @@
 import { createMemoryStateStore, type Effect, PolicyError } from '@agentguard/policy';
 import { parseArgs } from '../args.js';
-import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
+import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
+import { printable } from '../output.js';
 import { loadEngine, PolicyCommandError } from './policy-common.js';
 import { readLoggedCalls } from './policy-log.js';
 
-const usage = `Usage: agentguard policy replay <policy.json> <audit.jsonl> [--json]
+const usage = `Usage: agentguard policy replay <policy.json> <audit.jsonl> [--json] [--allow-empty]
 
 Decides every call recorded in an audit log again, under a candidate policy,
 and lists the calls it would have decided differently from the policy that
@@ -17,10 +18,13 @@ log holds a marker, not the value, so a condition on it may decide
 differently than it would have on the real value).
 
 Options:
-  --json   print the differences as a JSON array
+  --json          print the differences as a JSON array
+  --allow-empty   accept a log with no decided call to replay; without it,
+                  such a log is unusable input (exit 2): no difference found
+                  in nothing proves nothing
 
 Exit codes: 0 no call would be decided differently; 1 some would (or the log
-or policy is bad); 2 usage error.
+or policy is bad); 2 usage error, or a log with no call to replay.
 `;
 
 /** `agentguard policy replay <policy> <log>` */
@@ -29,7 +33,7 @@ export const policyReplayCommand: Command = {
   summary: 'Show which logged calls a candidate policy would decide differently',
   usage,
   async run(argv, io) {
-    const { values, positionals } = parseArgs(argv, { json: { type: 'boolean' } });
+    const { values, positionals } = parseArgs(argv, { json: { type: 'boolean' }, 'allow-empty': { type: 'boolean' } });
     if (positionals.length !== 2) throw new UsageError('expected <policy.json> and <audit.jsonl>');
     const [policyFile, logFile] = positionals as [string, string];
     try {
@@ -67,17 +71,24 @@ export const policyReplayCommand: Command = {
           redacted: call.redacted,
         });
       }
+      if (replayed === 0 && values['allow-empty'] !== true) {
+        throw new InputError(
+          `${path} holds no call that reached a decision (${skipped} skipped): nothing to replay; --allow-empty accepts that`,
+        );
+      }
       if (values.json === true) {
         io.stdout(`${JSON.stringify(diffs, null, 2)}\n`);
       } else {
         for (const d of diffs) {
-          io.stdout(`line ${d.line}: ${d.tool} (call ${d.callId}, agent ${d.agent}): ${d.before} -> ${d.after}\n`);
+          io.stdout(
+            `line ${d.line}: ${printable(d.tool)} (call ${printable(d.callId)}, agent ${printable(d.agent)}): ${d.before} -> ${d.after}\n`,
+          );
           const caveat = !d.argsRecorded
             ? ' [arguments were not recorded]'
             : d.redacted.length > 0
-              ? ` [redacted in the log: ${d.redacted.join(', ')}; decided on the marker, not the value]`
+              ? ` [redacted in the log: ${d.redacted.map(printable).join(', ')}; decided on the marker, not the value]`
               : '';
-          io.stdout(`     ${d.reason}${caveat}\n`);
+          io.stdout(`     ${printable(d.reason)}${caveat}\n`);
         }
         const counts = new Map<string, number>();
         for (const d of diffs)
@@ -86,13 +97,13 @@ export const policyReplayCommand: Command = {
         if (uncertain > 0) counts.set('on unrecorded or redacted arguments', uncertain);
         const detail = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
         io.stdout(
-          `replayed ${replayed} call(s) from ${path} under ${engine.hash}: ${diffs.length} decided differently${detail === '' ? '' : ` (${detail})`}; ${skipped} skipped (never reached a decision)\n`,
+          `replayed ${replayed} call(s) from ${printable(path)} under ${engine.hash}: ${diffs.length} decided differently${detail === '' ? '' : ` (${detail})`}; ${skipped} skipped (never reached a decision)\n`,
         );
       }
       return diffs.length === 0 ? EXIT_OK : EXIT_FAIL;
     } catch (error) {
       if (error instanceof PolicyError || error instanceof PolicyCommandError) {
-        io.stdout(`FAIL ${error instanceof PolicyError ? `${error.code}: ` : ''}${error.message}\n`);
+        io.stdout(`FAIL ${error instanceof PolicyError ? `${error.code}: ` : ''}${printable(error.message)}\n`);
         return EXIT_FAIL;
       }
       throw error;

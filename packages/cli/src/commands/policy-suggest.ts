@@ -4,6 +4,7 @@ import { type Observation, suggestPolicy } from '@agentguard/policy';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
 import { onePositional } from './audit-common.js';
+import { printable } from '../output.js';
 import { PolicyCommandError } from './policy-common.js';
 import { readLoggedCalls, withoutPointers } from './policy-log.js';
 
@@ -76,7 +77,7 @@ export const policySuggestCommand: Command = {
       }
       for (const [tool, pointers] of redacted) {
         io.stderr(
-          `${tool}: ${[...pointers].join(', ')} redacted in the log, so no condition was drawn from it; add one by hand\n`,
+          `${printable(tool)}: ${[...pointers].map(printable).join(', ')} redacted in the log, so no condition was drawn from it; add one by hand\n`,
         );
       }
       io.stderr(
@@ -85,7 +86,7 @@ export const policySuggestCommand: Command = {
       return EXIT_OK;
     } catch (error) {
       if (error instanceof PolicyCommandError) {
-        io.stdout(`FAIL ${error.message}\n`);
+        io.stdout(`FAIL ${printable(error.message)}\n`);
         return EXIT_FAIL;
       }
       throw error;

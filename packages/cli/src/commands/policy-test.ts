@@ -1,6 +1,7 @@
 import { PolicyError, policyTestFileSchema, runPolicyTests } from '@agentguard/policy';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
+import { printable } from '../output.js';
 import { loadEngine, PolicyCommandError, readJsonFile } from './policy-common.js';
 
 const usage = `Usage: agentguard policy test <policy.json> <cases.json> [--fail-on-uncovered]
@@ -44,20 +45,22 @@ export const policyTestCommand: Command = {
       report = await runPolicyTests(engine, parsed.data.cases);
     } catch (error) {
       if (error instanceof PolicyError || error instanceof PolicyCommandError) {
-        io.stdout(`FAIL ${error instanceof PolicyError ? `${error.code}: ` : ''}${error.message}\n`);
+        io.stdout(`FAIL ${error instanceof PolicyError ? `${error.code}: ` : ''}${printable(error.message)}\n`);
         return EXIT_FAIL;
       }
       throw error;
     }
     for (const r of report.results) {
       const d = r.decision;
-      io.stdout(`${r.ok ? 'PASS' : 'FAIL'} ${r.name}: ${d.effect}${d.ruleId === null ? '' : ` by ${d.ruleId}`}\n`);
-      for (const p of r.problems) io.stdout(`     ${p}\n`);
-      if (!r.ok) io.stdout(`     reason: ${d.reason}\n`);
+      io.stdout(
+        `${r.ok ? 'PASS' : 'FAIL'} ${printable(r.name)}: ${d.effect}${d.ruleId === null ? '' : ` by ${printable(d.ruleId)}`}\n`,
+      );
+      for (const p of r.problems) io.stdout(`     ${printable(p)}\n`);
+      if (!r.ok) io.stdout(`     reason: ${printable(d.reason)}\n`);
     }
     io.stdout(`\n${report.passed} passed, ${report.failed} failed\n`);
     if (report.uncovered.length === 0) io.stdout('coverage: every rule is exercised by a case\n');
-    else for (const id of report.uncovered) io.stdout(`uncovered: rule "${id}" is exercised by no case\n`);
+    else for (const id of report.uncovered) io.stdout(`uncovered: rule "${printable(id)}" is exercised by no case\n`);
     const uncoveredFails = values['fail-on-uncovered'] === true && report.uncovered.length > 0;
     return report.failed > 0 || uncoveredFails ? EXIT_FAIL : EXIT_OK;
   },

@@ -1,4 +1,4 @@
-import { type Command, type CommandIO, EXIT_USAGE, UsageError } from '../command.js';
+import { type Command, type CommandIO, EXIT_USAGE, InputError, UsageError } from '../command.js';
 
 /** Runs a command the way `main()` does (usage errors exit 2), with captured output. For tests. */
 export async function runPolicyCommand(
@@ -23,7 +23,8 @@ export async function runPolicyCommand(
   try {
     return { code: await command.run(argv, io), stdout, stderr };
   } catch (error) {
-    if (error instanceof UsageError) return { code: EXIT_USAGE, stdout, stderr: error.message };
+    if (error instanceof UsageError || error instanceof InputError)
+      return { code: EXIT_USAGE, stdout, stderr: error.message };
     throw error;
   }
 }

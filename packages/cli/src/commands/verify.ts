@@ -2,10 +2,12 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { verifyLogFile } from '@agentguard/audit/file';
 import { parseArgs } from '../args.js';
-import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
+import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
+import { printable } from '../output.js';
 import { onePositional, parseCount, parseTrust, readLogFile } from './audit-common.js';
 
 const usage = `Usage: agentguard verify <log | log directory> [--trust <did:key>]... [--checkpoint <file>]
+         [--workers <n>] [--allow-empty]
 
 Checks an audit log: every record's JSON, schema, canonical form, hash, its
 place in the hash chain, its Ed25519 signature, the DSSE call envelope inside
@@ -23,8 +25,13 @@ Options:
                        parses and hashes (default: one per CPU, at most 8;
                        0 for none). The log is read as a stream, so its
                        size is not limited by memory.
+  --allow-empty        accept a log with no events (empty, or checkpoints only)
+                       as intact; without it such a log is unusable input
+                       (exit 2): an empty file, /dev/null or a directory whose
+                       log files were deleted proves nothing.
 
-Exit codes: 0 the log is intact; 1 it is not (the first bad line is named); 2 usage error.
+Exit codes: 0 the log is intact; 1 it is not (the first bad line is named);
+2 usage error, or an input that cannot be used (unreadable, or no events).
 `;
 
 /** `agentguard verify <log> [--trust <did:key>]...` */
@@ -37,6 +44,7 @@ export const verifyCommand: Command = {
       trust: { type: 'string', multiple: true },
       checkpoint: { type: 'string' },
       workers: { type: 'string' },
+      'allow-empty': { type: 'boolean' },
     });
     const trust = parseTrust(values.trust);
     const path = resolve(io.cwd, onePositional(positionals));
@@ -47,7 +55,7 @@ export const verifyCommand: Command = {
       await stat(path);
     } catch (cause) {
       const code = (cause as { code?: unknown }).code;
-      throw new UsageError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
+      throw new InputError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
     }
     const report = await verifyLogFile(path, {
       ...(trust === undefined ? {} : { trust }),
@@ -56,17 +64,22 @@ export const verifyCommand: Command = {
       // A long verification shows progress on a terminal (stderr, rewritten in place).
       ...(io.isTTY
         ? {
-            onProgress: (p: { records: number; bytes: number; totalBytes: number }) =>
+            onProgress: (p: { records: number; bytes: number; totalBytes: number }) => {
+              io.control?.('stderr', '\r');
               io.stderr(
-                `\rverifying: ${p.records} records, ${Math.floor((100 * p.bytes) / Math.max(p.totalBytes, 1))}% read`,
-              ),
+                `verifying: ${p.records} records, ${Math.floor((100 * p.bytes) / Math.max(p.totalBytes, 1))}% read`,
+              );
+            },
           }
         : {}),
     });
-    if (io.isTTY) io.stderr('\r\u001b[K');
+    if (io.isTTY) {
+      io.control?.('stderr', '\r');
+      io.control?.('stderr', '\u001b[K');
+    }
     if (!report.ok) {
       const where = report.line === 0 || report.path === undefined ? path : `${report.path}:${report.fileLine}`;
-      io.stdout(`FAIL ${where}: ${report.code}: ${report.reason}\n`);
+      io.stdout(`FAIL ${printable(where)}: ${printable(report.code)}: ${printable(report.reason)}\n`);
       io.stdout(
         report.line === 0
           ? 'the external checkpoint is the problem.\n'
@@ -74,13 +87,21 @@ export const verifyCommand: Command = {
       );
       return EXIT_FAIL;
     }
-    io.stdout(`OK ${path}: ${report.records} record(s); chain, hashes and signatures intact.\n`);
+    // A verdict on nothing is no verdict: no events (an empty file, /dev/null, a directory that is
+    // not a log, a rotated log whose files were deleted, checkpoints alone) is unusable input.
+    const events = (report as { events?: number }).events ?? report.records - report.checkpoints;
+    if (events === 0 && values['allow-empty'] !== true) {
+      throw new InputError(
+        `${path} holds no events (${report.records} record(s), ${report.checkpoints} checkpoint(s)): nothing was verified; --allow-empty accepts that`,
+      );
+    }
+    io.stdout(`OK ${printable(path)}: ${report.records} record(s); chain, hashes and signatures intact.\n`);
     io.stdout(`tree: ${report.records} leaves, root ${report.root}; ${report.checkpoints} checkpoint(s) verified`);
     io.stdout(
       report.sealed ? ', sealed by a final checkpoint.\n' : ', not sealed (no checkpoint after the last records).\n',
     );
     if (report.extends !== undefined) io.stdout(`extends the external checkpoint of size ${report.extends}.\n`);
-    io.stdout(`signers: ${report.signers.length === 0 ? '(none)' : report.signers.join(', ')}\n`);
+    io.stdout(`signers: ${report.signers.length === 0 ? '(none)' : report.signers.map(printable).join(', ')}\n`);
     if (report.anchored) {
       io.stdout('anchored: every record is signed by a trusted key.\n');
     } else {
