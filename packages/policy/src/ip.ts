@@ -30,33 +30,39 @@ export interface IpCidr {
 
 const V4_PART = /^(?:0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$/;
 
-function v4Part(text: string): bigint | undefined {
+// Parts are plain numbers: a part over 2^53 loses precision but is still over 2^32, so it is still refused.
+function v4Part(text: string): number | undefined {
   if (!V4_PART.test(text)) return undefined;
-  if (/^0[xX]/.test(text)) return text.length === 2 ? 0n : BigInt(text);
-  if (text.length > 1 && text.startsWith('0')) return BigInt(`0o${text.slice(1)}`);
-  return BigInt(text);
+  if (text.length > 1 && text.charCodeAt(0) === 0x30) {
+    const x = text.charCodeAt(1);
+    if (x === 0x78 || x === 0x58) return text.length === 2 ? 0 : Number.parseInt(text.slice(2), 16);
+    return Number.parseInt(text.slice(1), 8);
+  }
+  return Number(text);
 }
 
 /** Parses IPv4 in any `inet_aton` / WHATWG form; `undefined` when it is not one. */
 export function parseIpv4(text: string): IpAddress | undefined {
   if (typeof text !== 'string' || text.length === 0 || text.length > 64) return undefined;
+  const first = text.charCodeAt(0);
+  if (first < 0x30 || first > 0x39) return undefined; // every IPv4 part starts with a digit
   const parts = text.split('.');
   if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop(); // one trailing dot
   if (parts.length === 0 || parts.length > 4) return undefined;
-  const numbers: bigint[] = [];
+  const numbers: number[] = [];
   for (const part of parts) {
     const n = v4Part(part);
     if (n === undefined) return undefined;
     numbers.push(n);
   }
-  const last = numbers.pop() as bigint;
-  if (numbers.some((n) => n > 255n)) return undefined;
-  if (last >= 256n ** BigInt(4 - numbers.length)) return undefined;
+  const last = numbers.pop() as number;
+  if (numbers.some((n) => n > 255)) return undefined;
+  if (last >= 256 ** (4 - numbers.length)) return undefined;
   let value = last;
   numbers.forEach((n, i) => {
-    value += n << BigInt(8 * (3 - i));
+    value += n * 256 ** (3 - i);
   });
-  return { version: 4, value };
+  return { version: 4, value: BigInt(value) };
 }
 
 /** Whether the last dotted label looks numeric, so resolvers may read the text as IPv4 rather than a name. */
@@ -110,9 +116,10 @@ export function parseIpv6(text: string): IpAddress | undefined {
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
   const all = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  let value = 0n;
-  for (const g of all) value = (value << 16n) | BigInt(g);
-  return { version: 6, value };
+  // One BigInt conversion of 32 hex digits instead of eight shifts.
+  let hex = '0x';
+  for (const g of all) hex += g.toString(16).padStart(4, '0');
+  return { version: 6, value: BigInt(hex) };
 }
 
 /**
@@ -133,6 +140,9 @@ export function parseIpAddress(text: string): IpAddress | undefined {
 export function embeddedIpv4(address: IpAddress): IpAddress[] {
   if (address.version === 4) return [];
   const v = address.value;
+  // Fast exit: every form below starts with 0000, 0064:ff9b, 2002 or 2001:0000.
+  const hi = Number(v >> 96n);
+  if (hi !== 0 && hi !== 0x0064_ff9b && hi >>> 16 !== 0x2002 && hi !== 0x2001_0000) return [];
   const low32 = v & 0xffff_ffffn;
   const out: bigint[] = [];
   const top96 = v >> 32n;
@@ -302,7 +312,9 @@ interface NamedCidr {
   /** IPv4: the mask and base as unsigned 32-bit numbers (no bigint on the hot path). */
   readonly mask4: number;
   readonly base4: number;
-  /** IPv6: how far to shift an address right, and what must remain. */
+  /** IPv6 up to /32: mask and base of the top 32 bits as numbers; longer: shift and prefix as bigint. */
+  readonly hiMask: number;
+  readonly hiBase: number;
   readonly shift6: bigint;
   readonly prefix6: bigint;
 }
@@ -320,6 +332,8 @@ function compileNamed(): { v4: readonly NamedCidr[]; v6: readonly NamedCidr[] } 
         bits: c.bits,
         mask4,
         base4: c.version === 4 ? Number(c.base) >>> 0 : 0,
+        hiMask: c.version === 6 && c.bits <= 32 && c.bits > 0 ? (0xffff_ffff << (32 - c.bits)) >>> 0 : 0,
+        hiBase: c.version === 6 ? Number(c.base >> 96n) >>> 0 : 0,
         shift6: BigInt(width - c.bits),
         prefix6: c.base >> BigInt(width - c.bits),
       };
@@ -340,7 +354,10 @@ function namedRange(address: IpAddress): keyof typeof IP_RANGES | undefined {
     for (const c of named.v4) if ((n & c.mask4) >>> 0 === c.base4) return c.name;
     return undefined;
   }
-  for (const c of named.v6) if (address.value >> c.shift6 === c.prefix6) return c.name;
+  const hi = Number(address.value >> 96n);
+  for (const c of named.v6) {
+    if (c.bits <= 32 ? (hi & c.hiMask) >>> 0 === c.hiBase : address.value >> c.shift6 === c.prefix6) return c.name;
+  }
   return undefined;
 }
 
@@ -386,8 +403,9 @@ export function formatIpAddress(address: IpAddress): string {
     const n = Number(address.value);
     return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   }
+  const digits = address.value.toString(16).padStart(32, '0');
   const g: number[] = [];
-  for (let i = 7; i >= 0; i--) g.push(Number((address.value >> BigInt(i * 16)) & 0xffffn));
+  for (let i = 0; i < 32; i += 4) g.push(Number.parseInt(digits.slice(i, i + 4), 16));
   let best = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
