@@ -1,4 +1,11 @@
-import { type AddressRange, classifyAddress } from './address.js';
+import {
+  classifyIpAddress,
+  endsInNumber,
+  formatIpAddress,
+  type IpAddress,
+  type IpClass,
+  parseIpAddress,
+} from '@agentguard/policy';
 
 /** One allowed destination of a tool's egress. */
 export interface EgressRule {
@@ -52,6 +59,8 @@ export type AddressDecision =
 export interface NormalRule {
   readonly host: string;
   readonly wildcard: boolean;
+  /** For a wildcard: `.suffix`, precompiled for the hot path. */
+  readonly suffix: string;
   readonly ports: ReadonlySet<number>;
   readonly inject: Readonly<Record<string, string>>;
 }
@@ -66,8 +75,20 @@ export interface EgressChecker {
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
+/** A DNS name: labels only, and not ending in a number (resolvers read such text as an IPv4 address). */
 function isHostName(host: string): boolean {
-  return host.length <= 253 && host.split('.').every((l) => LABEL.test(l)) && !/^[0-9.]+$/.test(host);
+  return host.length <= 253 && host.split('.').every((l) => LABEL.test(l)) && !endsInNumber(host);
+}
+
+/** An address literal in any notation, judged by the one shared classifier (`@agentguard/policy`). */
+interface Literal {
+  readonly ip: IpAddress;
+  readonly range: IpClass;
+}
+
+function literal(text: string): Literal | undefined {
+  const ip = parseIpAddress(text);
+  return ip === undefined ? undefined : { ip, range: classifyIpAddress(ip) };
 }
 
 function isPort(p: unknown): p is number {
@@ -81,7 +102,7 @@ function normaliseRule(rule: EgressRule, i: number): NormalRule {
   const raw = rule.host.toLowerCase();
   const wildcard = raw.startsWith('*.');
   const host = wildcard ? raw.slice(2) : raw;
-  if (!isHostName(host) && classifyAddress(host).range === 'invalid') {
+  if (!isHostName(host) && literal(host) === undefined) {
     throw new TypeError(`"allow[${i}].host" expected a host name or *.suffix, got ${rule.host}`);
   }
   const ports = rule.ports ?? [443];
@@ -95,7 +116,7 @@ function normaliseRule(rule: EgressRule, i: number): NormalRule {
     }
     inject[k.toLowerCase()] = v;
   }
-  return Object.freeze({ host, wildcard, ports: new Set(ports), inject: Object.freeze(inject) });
+  return Object.freeze({ host, wildcard, suffix: `.${host}`, ports: new Set(ports), inject: Object.freeze(inject) });
 }
 
 /** A host name as the broker compares it: lower case, no trailing dot, no brackets. */
@@ -123,14 +144,20 @@ export function createEgressChecker(policy: EgressPolicy = {}): EgressChecker {
   const wild = rules.filter((r) => r.wildcard);
   const unsafe = new Set<string>();
   for (const a of policy.unsafeAllowAddresses ?? []) {
-    const c = classifyAddress(a);
-    if (c.range === 'invalid') throw new TypeError(`"unsafeAllowAddresses" expected IP addresses, got ${a}`);
-    unsafe.add(c.address);
+    const ip = typeof a === 'string' ? parseIpAddress(a) : undefined;
+    if (ip === undefined) throw new TypeError(`"unsafeAllowAddresses" expected IP addresses, got ${String(a)}`);
+    unsafe.add(formatIpAddress(ip));
   }
 
-  function refusedRange(range: AddressRange, address: string): boolean {
-    return range !== 'public' && !unsafe.has(address);
+  // Addresses are written out (RFC 5952, dotted decimal) only when compared, pinned or named in a refusal.
+  function refused(c: Literal): boolean {
+    return c.range !== 'public' && (unsafe.size === 0 || !unsafe.has(formatIpAddress(c.ip)));
   }
+  const refusal = (c: Literal): { allowed: false; reason: EgressRefusal; detail: string } => ({
+    allowed: false,
+    reason: 'address-refused',
+    detail: `${formatIpAddress(c.ip)} is ${c.range}`,
+  });
 
   return Object.freeze({
     checkHost(rawHost: string, port: number): HostDecision {
@@ -138,35 +165,39 @@ export function createEgressChecker(policy: EgressPolicy = {}): EgressChecker {
         return { allowed: false, reason: 'bad-host', detail: 'malformed host or port' };
       }
       const host = normaliseHost(rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost);
-      const literal = classifyAddress(host);
       // Any address notation (including 0x7f.1, 2130706433) is judged as an address, never as a name.
-      const key = literal.range === 'invalid' ? host : literal.address;
-      if (literal.range === 'invalid' && !isHostName(host)) {
+      const lit = literal(host);
+      if (lit === undefined && !isHostName(host)) {
         return { allowed: false, reason: 'bad-host', detail: `not a host name: ${JSON.stringify(host.slice(0, 64))}` };
       }
-      if (literal.range !== 'invalid' && refusedRange(literal.range, literal.address)) {
-        return { allowed: false, reason: 'address-refused', detail: `${literal.address} is ${literal.range}` };
-      }
+      if (lit !== undefined && refused(lit)) return refusal(lit);
+      const key = lit === undefined ? host : formatIpAddress(lit.ip);
       let rule = exact.get(key);
-      if (rule === undefined && literal.range === 'invalid') {
-        rule = wild.find((r) => key.endsWith(`.${r.host}`));
+      if (rule === undefined && lit === undefined) {
+        for (const r of wild) {
+          if (key.endsWith(r.suffix)) {
+            rule = r;
+            break;
+          }
+        }
       }
       if (rule === undefined) return { allowed: false, reason: 'host-not-allowed', detail: key };
       if (!rule.ports.has(port)) return { allowed: false, reason: 'port-not-allowed', detail: `${key}:${port}` };
-      return { allowed: true, rule, literal: literal.range === 'invalid' ? undefined : literal.address };
+      return { allowed: true, rule, literal: lit === undefined ? undefined : key };
     },
     checkAddresses(addresses: readonly string[]): AddressDecision {
       if (addresses.length === 0) return { allowed: false, reason: 'no-address', detail: 'no address' };
-      let first: string | undefined;
+      let first: IpAddress | undefined;
       for (const a of addresses) {
-        const c = classifyAddress(a);
+        const c = typeof a === 'string' ? literal(a) : undefined;
         // One bad answer refuses the name: a rebinding attacker mixes a public and a private record.
-        if (c.range === 'invalid' || refusedRange(c.range, c.address)) {
-          return { allowed: false, reason: 'address-refused', detail: `${c.address || a} is ${c.range}` };
+        if (c === undefined) {
+          return { allowed: false, reason: 'address-refused', detail: `${String(a).slice(0, 64)} is not an address` };
         }
-        first ??= c.address;
+        if (refused(c)) return refusal(c);
+        first ??= c.ip;
       }
-      return { allowed: true, address: first as string };
+      return { allowed: true, address: formatIpAddress(first as IpAddress) };
     },
   });
 }

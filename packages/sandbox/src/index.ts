@@ -2,7 +2,6 @@ export { SandboxError, SANDBOX_ERROR_CODES, type SandboxErrorCode } from './erro
 export { sandboxed, type SandboxedTool } from './sandboxed.js';
 export type { SandboxOptions } from './options.js';
 export type { SandboxEvent, CallContext } from './runner.js';
-export { classifyAddress, type AddressClass, type AddressRange } from './address.js';
 export {
   createEgressChecker,
   type EgressChecker,
