@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { canonicalize } from '@agentguard/identity';
 import { createEgressBroker, type EgressBroker, type EgressRecord } from './broker.js';
 import { type ChildSpec, killChild, type SpawnedChild, spawnChild } from './child.js';
+import { armDeadline } from './deadline.js';
 import { SandboxError, type SandboxErrorCode } from './errors.js';
 import { treeRss } from './platform.js';
 import type { NormalRunnerOptions } from './options.js';
@@ -41,6 +42,21 @@ interface Slot extends SpawnedChild {
   output: number;
   stderrTail: string;
   failure: [SandboxErrorCode, string] | undefined;
+  /** Set while a call runs: settles it the moment the process group is killed. */
+  killed: (() => void) | undefined;
+}
+
+/**
+ * SIGKILLs a slot's process group and shuts its broker endpoint, then settles the running call at once.
+ * A SIGKILLed process runs no more code, so the call does not wait for the exit to be reaped (under load that
+ * wait, not the kill, was most of the deadline-to-rejection time); the endpoint closing first means no egress
+ * can follow the kill either.
+ */
+function killSlot(slot: Slot, code: SandboxErrorCode, detail: string): void {
+  slot.failure ??= [code, detail];
+  killChild(slot.proc);
+  void slot.endpoint.close();
+  slot.killed?.();
 }
 
 const OOM = /heap out of memory|Allocation failed|JavaScript heap/;
@@ -70,12 +86,10 @@ export function createRunner(o: NormalRunnerOptions): Runner {
       output: 0,
       stderrTail: '',
       failure: undefined,
+      killed: undefined,
     };
     const proc = child.proc;
-    const fail = (code: SandboxErrorCode, detail: string) => {
-      slot.failure ??= [code, detail];
-      killChild(proc);
-    };
+    const fail = (code: SandboxErrorCode, detail: string) => killSlot(slot, code, detail);
     const count = (c: Buffer, isErr: boolean) => {
       slot.output += c.length;
       if (isErr) slot.stderrTail = (slot.stderrTail + c.toString('utf8')).slice(-2048);
@@ -176,14 +190,17 @@ export function createRunner(o: NormalRunnerOptions): Runner {
     const outcome = await new Promise<
       { ok: true; value: unknown } | { ok: false; code: SandboxErrorCode; detail: string; killed: boolean }
     >((done) => {
+      const late: [SandboxErrorCode, string] = ['ERR_SANDBOX_DEADLINE', `ran past its ${o.deadlineMs} ms deadline`];
+      // Armed before the call is written: the killer thread SIGKILLs on time even if this thread is busy.
+      const dl = armDeadline(proc.pid ?? 0, o.deadlineMs);
       const kill = (code: SandboxErrorCode, detail: string) => {
-        slot.failure ??= [code, detail];
-        killChild(proc);
+        if (!dl.claimKill()) {
+          if (!dl.killed) return; // the call already finished
+          [code, detail] = slot.failure ?? late; // the killer thread got there first: it was the deadline
+        }
+        killSlot(slot, code, detail);
       };
-      const deadline = setTimeout(
-        () => kill('ERR_SANDBOX_DEADLINE', `ran past its ${o.deadlineMs} ms deadline`),
-        o.deadlineMs,
-      );
+      const deadline = setTimeout(() => kill(...late), o.deadlineMs);
       const watchdog = setInterval(() => {
         const rss = treeRss(proc.pid ?? 0);
         if (rss > o.maxRssMb * 1048576)
@@ -192,14 +209,17 @@ export function createRunner(o: NormalRunnerOptions): Runner {
       const onAbort = () => kill('ERR_SANDBOX_ABORTED', 'the caller aborted the call');
       ctx.signal?.addEventListener('abort', onAbort, { once: true });
       const finish = (r: Parameters<typeof done>[0]) => {
+        dl.claimFinish(); // disarms the killer thread's timer, whatever the outcome
         clearTimeout(deadline);
         clearInterval(watchdog);
         ctx.signal?.removeEventListener('abort', onAbort);
         proc.off('exit', onExit);
         slot.lines = undefined;
+        slot.killed = undefined;
         done(r);
       };
       const onExit = () => {
+        if (dl.killed) slot.failure ??= late; // the killer thread's SIGKILL, reaped before this thread's timer ran
         const [code, detail] =
           slot.failure ??
           (OOM.test(slot.stderrTail)
@@ -208,6 +228,7 @@ export function createRunner(o: NormalRunnerOptions): Runner {
         finish({ ok: false, code, detail, killed: slot.failure !== undefined });
       };
       proc.once('exit', onExit);
+      slot.killed = onExit;
       slot.lines = (line) => {
         let msg: { id?: unknown; ok?: unknown; value?: unknown; message?: unknown };
         try {
@@ -216,6 +237,8 @@ export function createRunner(o: NormalRunnerOptions): Runner {
           return kill('ERR_SANDBOX_BAD_VALUE', 'the sandbox sent a malformed message');
         }
         if (msg.id !== id) return kill('ERR_SANDBOX_BAD_VALUE', 'the sandbox answered another call');
+        // An answer that loses the race with the deadline is refused: that process is being killed.
+        if (!dl.claimFinish()) return kill(...late);
         if (msg.ok === true) finish({ ok: true, value: msg.value });
         else
           finish({
