@@ -4,7 +4,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { lookup } from 'node:dns/promises';
+import { createAdmit, defaultResolve, type Resolve } from './admit.js';
 import { createEgressChecker, type EgressChecker, type EgressPolicy, type EgressRefusal } from './egress-policy.js';
 
 /** One connection attempt through the broker, as audited. */
@@ -34,7 +34,7 @@ export interface EgressBrokerOptions {
    * Resolves a host name to addresses; every one is checked and the first is pinned (no second lookup).
    * @default dns.promises.lookup(host, { all: true, verbatim: true })
    */
-  readonly resolve?: (host: string) => Promise<readonly string[]>;
+  readonly resolve?: Resolve;
   /**
    * Opens the upstream TCP connection to a checked address (inject a spy in tests).
    * @default net.connect({ host: address, port })
@@ -60,9 +60,6 @@ export interface EgressBroker {
   open(): Promise<BrokerEndpoint>;
   close(): Promise<void>;
 }
-
-const defaultResolve = async (host: string) =>
-  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 function splitHostPort(target: string, defaultPort: number): { host: string; port: number } | undefined {
   const m = /^(\[[0-9a-fA-F:.%a-zA-Z]+\]|[^:[\]/]+)(?::(\d{1,5}))?$/.exec(target);
@@ -93,29 +90,7 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
   const endpoints = new Set<BrokerEndpoint>();
   let counter = 0;
 
-  async function admit(
-    host: string,
-    port: number,
-  ): Promise<
-    | { ok: true; address: string; inject: Readonly<Record<string, string>> }
-    | { ok: false; reason: EgressRefusal; detail: string }
-  > {
-    const d = checker.checkHost(host, port);
-    if (!d.allowed) return { ok: false, reason: d.reason, detail: d.detail };
-    let addresses: readonly string[];
-    if (d.literal !== undefined) addresses = [d.literal];
-    else {
-      try {
-        addresses = await resolve(host);
-      } catch {
-        return { ok: false, reason: 'resolve-failed', detail: host };
-      }
-    }
-    const a = checker.checkAddresses(addresses);
-    return a.allowed
-      ? { ok: true, address: a.address, inject: d.rule.inject }
-      : { ok: false, reason: a.reason, detail: a.detail };
-  }
+  const admit = createAdmit(checker, resolve);
 
   async function open(): Promise<BrokerEndpoint> {
     const path = join(dir, `e${++counter}.sock`);
@@ -195,7 +170,9 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
           client.destroy();
           upstream.destroy();
         };
+        let connected = false;
         upstream.once('connect', () => {
+          connected = true;
           client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
           if (head.length > 0) upstream.write(head);
           client.on('data', (c: Buffer) => {
@@ -210,8 +187,9 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
           upstream.once('close', () => finish());
         });
         upstream.once('error', () => {
-          if (!done && upstream.connecting) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
-          finish('upstream-failed');
+          if (!done && !connected) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+          // A reset after the tunnel was up ends an allowed connection; only a failed connect is a failure.
+          finish(connected ? undefined : 'upstream-failed');
         });
         client.once('error', () => finish());
       });

@@ -131,6 +131,26 @@ describe('egress broker', () => {
     expect(records.at(-1)).toMatchObject({ kind: 'connect', allowed: true, address: '127.0.0.2' });
   });
 
+  it('answers 502 and records upstream-failed when the pinned address refuses the connection', async () => {
+    const closed = await echoServer('127.0.0.2');
+    const port = closed.port;
+    await closed.close();
+    const b = createEgressBroker({
+      tool: 'fetcher',
+      policy: { allow: [{ host: 'allowed.sandbox.test', ports: [port] }], unsafeAllowAddresses: ['127.0.0.2'] },
+      resolve: stub.resolve,
+      connect: spy.fn,
+      onRecord: (r) => records.push(r),
+    });
+    const e = await b.open();
+    try {
+      expect(await connectVia(e, `allowed.sandbox.test:${port}`)).toMatch(/^HTTP\/1\.1 502/);
+      expect(records.at(-1)).toMatchObject({ kind: 'connect', allowed: false, reason: 'upstream-failed' });
+    } finally {
+      await b.close();
+    }
+  });
+
   it('refuses a port the rule does not list, and malformed targets', async () => {
     expect((await httpVia(endpoint, 'http://allowed.sandbox.test:1/')).refusal).toBe('port-not-allowed');
     expect(await connectVia(endpoint, 'allowed.sandbox.test')).toMatch(/403/);
