@@ -20,3 +20,5 @@ export {
 } from './broker.js';
 export { auditSandboxEvents, type SandboxAuditOptions } from './audit.js';
 export { bwrapAvailable, permissionFlag } from './platform.js';
+export { createEgressGuard, type EgressGuard, type EgressGuardOptions } from './egress-guard.js';
+export type { FetchDispatcher, UndiciAgentClass, UndiciConnectOptions } from './undici.js';

@@ -1,0 +1,172 @@
+import { get as httpGet, type RequestOptions } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EgressRecord } from '../src/broker.js';
+import { createEgressGuard, type EgressGuard } from '../src/egress-guard.js';
+import { echoServer, hasOpenssl, loopbackOnlyConnect, tlsEchoServer } from './helpers.js';
+import { SSRF_CORPUS, stubResolver } from './ssrf-corpus.js';
+
+const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
+
+/** Status and body, or the error code (a fetch failure's cause code). */
+async function viaFetch(guard: EgressGuard, url: string): Promise<string> {
+  try {
+    const r = await fetch(url, { dispatcher: guard.dispatcher } as RequestInit);
+    return `status ${r.status} ${await r.text()}`;
+  } catch (e) {
+    const err = e as { cause?: { code?: string }; code?: string; name?: string };
+    return `error ${err.cause?.code ?? err.code ?? err.name}`;
+  }
+}
+
+function viaGet(get: typeof httpGet | typeof httpsGet, options: RequestOptions & { ca?: string }): Promise<string> {
+  return new Promise((resolve) => {
+    const req = get(options, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve(`status ${res.statusCode} ${body}`));
+    });
+    req.on('error', (e: Error & { code?: string }) => resolve(`error ${e.code ?? e.message}`));
+  });
+}
+
+describe('in-process egress guard (fetch dispatcher, http and https agents)', () => {
+  const spy = loopbackOnlyConnect();
+  const stub = stubResolver({ 'allowed.sandbox.test': ['127.0.0.2'] });
+  const records: EgressRecord[] = [];
+  let server: Awaited<ReturnType<typeof echoServer>>;
+  let guard: EgressGuard;
+
+  beforeAll(async () => {
+    server = await echoServer('127.0.0.2');
+    guard = createEgressGuard({
+      tool: 'in-process',
+      callId: 'call-g',
+      // Every corpus name is on the allowlist, so only the address checks refuse them.
+      policy: {
+        allow: [
+          ...SSRF_CORPUS.filter((c) => c.resolvesTo !== undefined).map((c) => ({ host: c.host, ports: [80, 443] })),
+          { host: 'allowed.sandbox.test', ports: [server.port] },
+        ],
+        unsafeAllowAddresses: ['127.0.0.2'],
+      },
+      resolve: stub.resolve,
+      connect: spy.fn,
+      onRecord: (r) => records.push(r),
+    });
+  });
+  afterAll(async () => {
+    await guard.close();
+    await server.close();
+    expect(spy.violations).toEqual([]);
+  });
+
+  it.each(SSRF_CORPUS.map((c) => [c.host]))('refuses %s with fetch, http.get and https.get', async (raw) => {
+    const host = raw.replace('%25', '%');
+    const refused = 'error ERR_SANDBOX_EGRESS_DENIED';
+    // WHATWG URLs have no IPv6 zone: fetch cannot even name that form (refused before any connection).
+    const viaUrl = raw.includes('%') ? 'error ERR_INVALID_URL' : refused;
+    expect(await viaFetch(guard, `http://${bracket(raw)}/`)).toBe(viaUrl);
+    expect(await viaFetch(guard, `https://${bracket(raw)}/`)).toBe(viaUrl);
+    expect(await viaGet(httpGet, { host, port: 80, path: '/', agent: guard.httpAgent })).toBe(refused);
+    expect(await viaGet(httpsGet, { host, port: 443, path: '/', agent: guard.httpsAgent })).toBe(refused);
+  });
+
+  it('never attempted a connection for a refused destination, and recorded each refusal', () => {
+    expect(spy.attempts).toEqual([]);
+    expect(records.length).toBeGreaterThanOrEqual(SSRF_CORPUS.length * 3);
+    expect(records.every((r) => !r.allowed && r.tool === 'in-process' && r.callId === 'call-g')).toBe(true);
+  });
+
+  it('refuses a port the rule does not list, before resolving', async () => {
+    const before = stub.calls.length;
+    expect(await viaFetch(guard, 'http://allowed.sandbox.test:81/')).toBe('error ERR_SANDBOX_EGRESS_DENIED');
+    expect(stub.calls.length).toBe(before);
+  });
+
+  it('reaches an allowed name at the pinned address, resolving once per connection', async () => {
+    const before = stub.calls.length;
+    const f = await viaFetch(guard, `http://allowed.sandbox.test:${server.port}/f?x=1`);
+    expect(f).toMatch(/^status 200 /);
+    expect(JSON.parse(f.slice('status 200 '.length))).toMatchObject({
+      url: '/f?x=1',
+      headers: { host: `allowed.sandbox.test:${server.port}` },
+    });
+    const h = await viaGet(httpGet, {
+      host: 'allowed.sandbox.test',
+      port: server.port,
+      path: '/h',
+      agent: guard.httpAgent,
+    });
+    expect(h).toMatch(/^status 200 .*"url":"\/h"/);
+    expect(stub.calls.length - before).toBe(2);
+    expect(spy.attempts).toEqual([`127.0.0.2:${server.port}`, `127.0.0.2:${server.port}`]);
+    await guard.close(); // ends the kept-alive fetch connection, which writes its record
+    await new Promise((r) => setTimeout(r, 20));
+    const allowed = records.filter((r) => r.allowed);
+    expect(allowed).toHaveLength(2);
+    expect(allowed[0]).toMatchObject({ host: 'allowed.sandbox.test', address: '127.0.0.2', kind: 'connect' });
+    expect(allowed.every((r) => r.bytesIn > 0 && r.bytesOut > 0)).toBe(true);
+  });
+});
+
+describe(`HTTPS end to end, openssl here: ${hasOpenssl() ? 'available' : 'NOT available'}`, () => {
+  if (!hasOpenssl()) {
+    it('openssl is installed in CI (.ci/run), so only a developer machine without it skips the TLS tests', () => {
+      expect(process.env.CI).not.toBe('true');
+    });
+    return;
+  }
+  const spy = loopbackOnlyConnect();
+  const stub = stubResolver({ 'secure.sandbox.test': ['127.0.0.2'] });
+  let tls: Awaited<ReturnType<typeof tlsEchoServer>>;
+  let guard: EgressGuard;
+  beforeAll(async () => {
+    tls = await tlsEchoServer('secure.sandbox.test');
+    guard = createEgressGuard({
+      tool: 'tls',
+      policy: { allow: [{ host: 'secure.sandbox.test', ports: [tls.port] }], unsafeAllowAddresses: ['127.0.0.2'] },
+      resolve: stub.resolve,
+      connect: spy.fn,
+      tls: { ca: tls.ca },
+    });
+  });
+  afterAll(async () => {
+    await guard.close();
+    await tls.close();
+    expect(spy.violations).toEqual([]);
+  });
+
+  it('fetch and https.get verify the certificate for the requested name over the pinned connection', async () => {
+    const url = `https://secure.sandbox.test:${tls.port}/t`;
+    expect(await viaFetch(guard, url)).toMatch(/^status 200 .*"secure":true/);
+    const r = await viaGet(httpsGet, {
+      host: 'secure.sandbox.test',
+      port: tls.port,
+      path: '/t',
+      agent: guard.httpsAgent,
+      ca: tls.ca,
+    });
+    expect(r).toMatch(/^status 200 .*"host":"secure.sandbox.test/);
+    expect(spy.attempts.every((a) => a === `127.0.0.2:${tls.port}`)).toBe(true);
+  });
+
+  it('refuses a certificate it does not trust (TLS is not weakened by pinning)', async () => {
+    const untrusting = createEgressGuard({
+      tool: 'tls',
+      policy: { allow: [{ host: 'secure.sandbox.test', ports: [tls.port] }], unsafeAllowAddresses: ['127.0.0.2'] },
+      resolve: stub.resolve,
+      connect: spy.fn,
+    });
+    try {
+      const r = await viaFetch(untrusting, `https://secure.sandbox.test:${tls.port}/`);
+      expect(r).toMatch(
+        /^error (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/,
+      );
+    } finally {
+      await untrusting.close();
+    }
+  });
+});
