@@ -13,14 +13,19 @@ export interface SandboxAuditOptions {
 }
 
 /**
- * Until `@agentguard/audit` has sandbox event types, each sandbox event is written with the closest
- * existing type and `data.sandbox` naming what it really is. This one table changes when they land.
+ * TEMPORARY MAPPING: the one place to change when `@agentguard/audit` gets sandbox event types.
+ *
+ * The audit schema has no `sandbox.failed` / `egress.allowed` / `egress.refused` types yet (it is being
+ * hardened separately, and this package must not change it). Until then each sandbox event is written with
+ * the closest existing type, and `data.sandbox` names what it really is, so records written now can be
+ * told apart and re-read once the proper types land. Replace this table (and nothing else) then.
  */
-const TYPE: Readonly<Record<'failed' | 'egress.allowed' | 'egress.refused', AuditEventType>> = Object.freeze({
-  failed: 'call.failed',
-  'egress.refused': 'call.denied',
-  'egress.allowed': 'call.completed',
-});
+const TEMPORARY_EVENT_TYPE: Readonly<Record<'failed' | 'egress.allowed' | 'egress.refused', AuditEventType>> =
+  Object.freeze({
+    failed: 'call.failed',
+    'egress.refused': 'call.denied',
+    'egress.allowed': 'call.completed',
+  });
 
 /**
  * Returns an `onEvent` hook that appends every sandbox event (failed or killed calls, every egress
@@ -41,7 +46,7 @@ export function auditSandboxEvents(options: SandboxAuditOptions): (event: Sandbo
     log
       .append(
         {
-          type: TYPE[kind],
+          type: TEMPORARY_EVENT_TYPE[kind],
           callId: callId === '' ? 'none' : callId,
           agent: agent === '' ? signer.id : agent,
           tool,

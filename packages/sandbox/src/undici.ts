@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { SandboxError } from './errors.js';
 
 /** The part of undici's `Dispatcher` this package relies on; `fetch(url, { dispatcher })` accepts it. */
@@ -16,10 +17,7 @@ export interface UndiciConnectOptions {
 
 /** undici's `Agent` constructor, as far as this package uses it: a custom `connect` function. */
 export type UndiciAgentClass = new (options: {
-  connect: (
-    options: UndiciConnectOptions,
-    callback: (error: Error | null, socket: import('node:net').Socket | null) => void,
-  ) => void;
+  connect: (options: UndiciConnectOptions, callback: (error: Error | null, socket: Socket | null) => void) => void;
 }) => FetchDispatcher;
 
 // undici (Node's fetch) and the `undici` npm package share the global dispatcher under this registered symbol.
