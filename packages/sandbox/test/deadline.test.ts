@@ -46,12 +46,12 @@ describe('deadline', () => {
           (e: unknown) => e,
         );
         await new Promise((r) => setImmediate(r)); // the call is written to the child
-        const until = Date.now() + 2500;
-        while (Date.now() < until) {
-          // Block this thread well past the deadline: no timer, exit or I/O callback runs here.
-        }
-        // The looping child was killed by the killer thread: it is a zombie waiting to be reaped.
-        expect(childStates()).toContain('Z');
+        // Block this thread (no timer, exit or I/O callback runs here) until the looping child is a zombie:
+        // killed by the killer thread, not yet reaped by this one. Bounded at 10 s, far past the 50 ms deadline.
+        const until = Date.now() + 10_000;
+        let states = childStates();
+        while (!states.includes('Z') && Date.now() < until) states = childStates();
+        expect(states).toContain('Z');
         const err = await call;
         expect(err).toBeInstanceOf(SandboxError);
         expect((err as SandboxError).code).toBe('ERR_SANDBOX_DEADLINE');
