@@ -3,6 +3,7 @@ import { get as httpsGet } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EgressRecord } from '../src/broker.js';
 import { createEgressGuard, type EgressGuard } from '../src/egress-guard.js';
+import { bundledUndiciAgent } from '../src/undici.js';
 import { echoServer, hasOpenssl, loopbackOnlyConnect, tlsEchoServer } from './helpers.js';
 import { SSRF_CORPUS, stubResolver } from './ssrf-corpus.js';
 
@@ -167,6 +168,39 @@ describe(`HTTPS end to end, openssl here: ${hasOpenssl() ? 'available' : 'NOT av
       );
     } finally {
       await untrusting.close();
+    }
+  });
+});
+
+describe('the fetch dispatcher without a plain global undici Agent', () => {
+  const key = Symbol.for('undici.globalDispatcher.1');
+  const holder = globalThis as unknown as Record<symbol, unknown>;
+
+  it('fails closed with ERR_SANDBOX_UNAVAILABLE when the global dispatcher was replaced', () => {
+    const real = holder[key];
+    class ProxyAgent {}
+    holder[key] = new ProxyAgent();
+    try {
+      expect(() => createEgressGuard({ tool: 't' })).toThrow(
+        expect.objectContaining({ code: 'ERR_SANDBOX_UNAVAILABLE' }),
+      );
+    } finally {
+      holder[key] = real;
+    }
+  });
+
+  it('takes the Agent class it is given, and names each call in its records', async () => {
+    const Agent = bundledUndiciAgent();
+    const records: EgressRecord[] = [];
+    const guard = createEgressGuard({ tool: 't', undiciAgent: Agent, onRecord: (r) => records.push(r) });
+    guard.setCall('call-2');
+    try {
+      expect(await viaFetch(guard, 'http://not-listed.sandbox.test/')).toBe('error ERR_SANDBOX_EGRESS_DENIED');
+      expect(records).toEqual([
+        expect.objectContaining({ callId: 'call-2', allowed: false, reason: 'host-not-allowed' }),
+      ]);
+    } finally {
+      await guard.close();
     }
   });
 });
