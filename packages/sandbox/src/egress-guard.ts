@@ -113,9 +113,11 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
           })
         : tcp;
       let settled = false;
+      let opened = false;
       const ready = () => {
         if (settled) return;
         settled = true;
+        opened = true;
         socket.off('error', failed);
         done(null, socket);
       };
@@ -129,7 +131,7 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
       socket.once(secure ? 'secureConnect' : 'connect', ready);
       socket.once('error', failed);
       tcp.once('close', () => {
-        if (settled) {
+        if (opened) {
           record({ host, port, address: v.address, allowed: true, bytesIn: tcp.bytesRead, bytesOut: tcp.bytesWritten });
         }
       });

@@ -204,3 +204,29 @@ describe('the fetch dispatcher without a plain global undici Agent', () => {
     }
   });
 });
+
+describe('the in-process guard when the pinned address refuses the connection', () => {
+  it('fails the request and records upstream-failed once, never as allowed', async () => {
+    const closed = await echoServer('127.0.0.2');
+    const port = closed.port;
+    await closed.close();
+    const records: EgressRecord[] = [];
+    const spy = loopbackOnlyConnect();
+    const guard = createEgressGuard({
+      tool: 't',
+      policy: { allow: [{ host: 'gone.sandbox.test', ports: [port] }], unsafeAllowAddresses: ['127.0.0.2'] },
+      resolve: stubResolver({ 'gone.sandbox.test': ['127.0.0.2'] }).resolve,
+      connect: spy.fn,
+      onRecord: (r) => records.push(r),
+    });
+    try {
+      expect(await viaGet(httpGet, { host: 'gone.sandbox.test', port, path: '/', agent: guard.httpAgent })).toBe(
+        'error ECONNREFUSED',
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      expect(records).toEqual([expect.objectContaining({ allowed: false, reason: 'upstream-failed' })]);
+    } finally {
+      await guard.close();
+    }
+  });
+});
