@@ -69,10 +69,14 @@ export { normalizePath, MAX_PATH_LENGTH, type PathStyle } from './path.js';
 export { MAX_URL_LENGTH } from './url.js';
 export {
   parseIpAddress,
+  formatIpAddress,
+  classifyIpAddress,
+  endsInNumber,
   compileIpRanges,
   IP_RANGES,
   IP_RANGE_NAMES,
   type IpAddress,
+  type IpClass,
   type IpRangeName,
   type IpRangeMatcher,
 } from './ip.js';

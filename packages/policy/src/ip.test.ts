@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compileIpRanges, embeddedIpv4, parseCidr, parseIpAddress } from './ip.js';
+import {
+  classifyIpAddress,
+  compileIpRanges,
+  embeddedIpv4,
+  formatIpAddress,
+  IP_RANGES,
+  parseCidr,
+  parseIpAddress,
+} from './ip.js';
 
 const v4 = (text: string) => {
   const a = parseIpAddress(text);
@@ -71,5 +79,60 @@ describe('embedded IPv4 and ranges', () => {
       expect(() => compileIpRanges([bad]), bad).toThrow(RangeError);
     }
     expect(parseCidr('10.1.2.3/8')).toEqual({ version: 4, base: 0x0a000000n, bits: 8 });
+  });
+});
+
+describe('classifyIpAddress and formatIpAddress', () => {
+  const parse = (t: string) => parseIpAddress(t) as NonNullable<ReturnType<typeof parseIpAddress>>;
+  it.each<[string, string, string]>([
+    ['127.1', 'loopback', '127.0.0.1'],
+    ['2130706433', 'loopback', '127.0.0.1'],
+    ['0x7f.1', 'loopback', '127.0.0.1'],
+    ['169.254.169.254', 'metadata', '169.254.169.254'],
+    ['169.254.0.1', 'link-local', '169.254.0.1'],
+    ['100.100.100.200', 'metadata', '100.100.100.200'],
+    ['100.64.0.1', 'cgnat', '100.64.0.1'],
+    ['168.63.129.16', 'metadata', '168.63.129.16'],
+    ['192.88.99.1', 'reserved', '192.88.99.1'],
+    ['fd00:ec2::254', 'metadata', 'fd00:ec2::254'],
+    ['::ffff:a9fe:a9fe', 'metadata', '::ffff:a9fe:a9fe'],
+    ['64:ff9b::8.8.8.8', 'nat64', '64:ff9b::808:808'],
+    ['64:ff9b:1::808:808', 'nat64', '64:ff9b:1::808:808'],
+    ['2002:808:808::1', 'reserved', '2002:808:808::1'],
+    ['[::1]', 'loopback', '::1'],
+    ['0:0:0:0:0:0:0:1', 'loopback', '::1'],
+    ['fe80::1%eth0', 'link-local', 'fe80::1'],
+    ['4000::1', 'reserved', '4000::1'],
+    ['fe00::1', 'reserved', 'fe00::1'],
+    ['1:0:0:1:0:0:0:1', 'public', '1:0:0:1::1'],
+    ['2001:db8:0:0:1:0:0:1', 'documentation', '2001:db8::1:0:0:1'],
+    ['93.184.215.14', 'public', '93.184.215.14'],
+    ['::ffff:8.8.8.8', 'public', '::ffff:808:808'],
+    ['2606:4700:4700::1111', 'public', '2606:4700:4700::1111'],
+  ])('%s is %s, written %s', (text, range, normal) => {
+    expect(classifyIpAddress(parse(text))).toBe(range);
+    expect(formatIpAddress(parse(text))).toBe(normal);
+  });
+
+  it('is public exactly when the non-public matcher does not match', () => {
+    const nonPublic = compileIpRanges(['non-public']);
+    const samples = [
+      ...Object.values(IP_RANGES)
+        .flat()
+        .map((c) => c.split('/')[0] as string),
+      ...[
+        '8.8.8.8',
+        '1.1.1.1',
+        '::ffff:7f00:1',
+        '::127.0.0.1',
+        '::ffff:0:a00:1',
+        '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+      ],
+      ...['2002:7f00:1::1', '64:ff9b::a9fe:a9fe', '2a00:1450:4001:81b::200e', '3000::1', '1::1'],
+    ];
+    for (const t of samples) {
+      const a = parse(t);
+      expect(classifyIpAddress(a) !== 'public', t).toBe(nonPublic.matches(a));
+    }
   });
 });

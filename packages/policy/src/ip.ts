@@ -30,33 +30,39 @@ export interface IpCidr {
 
 const V4_PART = /^(?:0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$/;
 
-function v4Part(text: string): bigint | undefined {
+// Parts are plain numbers: a part over 2^53 loses precision but is still over 2^32, so it is still refused.
+function v4Part(text: string): number | undefined {
   if (!V4_PART.test(text)) return undefined;
-  if (/^0[xX]/.test(text)) return text.length === 2 ? 0n : BigInt(text);
-  if (text.length > 1 && text.startsWith('0')) return BigInt(`0o${text.slice(1)}`);
-  return BigInt(text);
+  if (text.length > 1 && text.charCodeAt(0) === 0x30) {
+    const x = text.charCodeAt(1);
+    if (x === 0x78 || x === 0x58) return text.length === 2 ? 0 : Number.parseInt(text.slice(2), 16);
+    return Number.parseInt(text.slice(1), 8);
+  }
+  return Number(text);
 }
 
 /** Parses IPv4 in any `inet_aton` / WHATWG form; `undefined` when it is not one. */
 export function parseIpv4(text: string): IpAddress | undefined {
   if (typeof text !== 'string' || text.length === 0 || text.length > 64) return undefined;
+  const first = text.charCodeAt(0);
+  if (first < 0x30 || first > 0x39) return undefined; // every IPv4 part starts with a digit
   const parts = text.split('.');
   if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop(); // one trailing dot
   if (parts.length === 0 || parts.length > 4) return undefined;
-  const numbers: bigint[] = [];
+  const numbers: number[] = [];
   for (const part of parts) {
     const n = v4Part(part);
     if (n === undefined) return undefined;
     numbers.push(n);
   }
-  const last = numbers.pop() as bigint;
-  if (numbers.some((n) => n > 255n)) return undefined;
-  if (last >= 256n ** BigInt(4 - numbers.length)) return undefined;
+  const last = numbers.pop() as number;
+  if (numbers.some((n) => n > 255)) return undefined;
+  if (last >= 256 ** (4 - numbers.length)) return undefined;
   let value = last;
   numbers.forEach((n, i) => {
-    value += n << BigInt(8 * (3 - i));
+    value += n * 256 ** (3 - i);
   });
-  return { version: 4, value };
+  return { version: 4, value: BigInt(value) };
 }
 
 /** Whether the last dotted label looks numeric, so resolvers may read the text as IPv4 rather than a name. */
@@ -110,9 +116,10 @@ export function parseIpv6(text: string): IpAddress | undefined {
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
   const all = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  let value = 0n;
-  for (const g of all) value = (value << 16n) | BigInt(g);
-  return { version: 6, value };
+  // One BigInt conversion of 32 hex digits instead of eight shifts.
+  let hex = '0x';
+  for (const g of all) hex += g.toString(16).padStart(4, '0');
+  return { version: 6, value: BigInt(hex) };
 }
 
 /**
@@ -133,6 +140,9 @@ export function parseIpAddress(text: string): IpAddress | undefined {
 export function embeddedIpv4(address: IpAddress): IpAddress[] {
   if (address.version === 4) return [];
   const v = address.value;
+  // Fast exit: every form below starts with 0000, 0064:ff9b, 2002 or 2001:0000.
+  const hi = Number(v >> 96n);
+  if (hi !== 0 && hi !== 0x0064_ff9b && hi >>> 16 !== 0x2002 && hi !== 0x2001_0000) return [];
   const low32 = v & 0xffff_ffffn;
   const out: bigint[] = [];
   const top96 = v >> 32n;
@@ -190,7 +200,31 @@ export const IP_RANGES = Object.freeze({
   metadata: ['169.254.169.254/32', '169.254.170.2/32', 'fd00:ec2::254/128', '100.100.100.200/32', '168.63.129.16/32'],
   multicast: ['224.0.0.0/4', 'ff00::/8'],
   broadcast: ['255.255.255.255/32'],
-  reserved: ['240.0.0.0/4', '192.0.0.0/24', '100::/64', '2001::/23', '5f00::/16'],
+  // NAT64 (RFC 6052, RFC 8215): refused whatever IPv4 address it carries, since the translator (possibly on
+  // the local network) makes the connection, and a local-use prefix may reach private space.
+  nat64: ['64:ff9b::/96', '64:ff9b:1::/48'],
+  reserved: [
+    '240.0.0.0/4',
+    '192.0.0.0/24',
+    '192.88.99.0/24', // 6to4 relay anycast (deprecated, RFC 7526)
+    '2001::/23', // IETF protocol assignments, incl. Teredo 2001::/32
+    '2002::/16', // 6to4: relayed by whichever router answers (RFC 7526)
+    '5f00::/16',
+    // Outside global unicast 2000::/3: reserved by the IETF (IANA IPv6 Address Space). ::/8 is not listed
+    // whole because it holds the mapped and compatible forms, judged by the IPv4 address they carry.
+    '100::/8', // incl. 100::/64 discard-only
+    '200::/7',
+    '400::/6',
+    '800::/5',
+    '1000::/4',
+    '4000::/2',
+    '8000::/2',
+    'c000::/3',
+    'e000::/4',
+    'f000::/5',
+    'f800::/6',
+    'fe00::/9',
+  ],
   documentation: ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32', '3fff::/20'],
   benchmarking: ['198.18.0.0/15', '2001:2::/48'],
   'site-local': ['fec0::/10'],
@@ -267,4 +301,127 @@ export function compileIpRanges(ranges: readonly string[]): IpRangeMatcher {
     matches: (address: IpAddress) => one(address) || embeddedIpv4(address).some(one),
     matchesName: (host: string) => (loopback && LOOPBACK_NAME.test(host)) || (metadata && METADATA_NAME.test(host)),
   });
+}
+
+/** A name from {@link IP_RANGES}, or `public` when an address lies in none of them. */
+export type IpClass = keyof typeof IP_RANGES | 'public';
+
+interface NamedCidr {
+  readonly name: keyof typeof IP_RANGES;
+  readonly bits: number;
+  /** IPv4: the mask and base as unsigned 32-bit numbers (no bigint on the hot path). */
+  readonly mask4: number;
+  readonly base4: number;
+  /** IPv6 up to /32: mask and base of the top 32 bits as numbers; longer: shift and prefix as bigint. */
+  readonly hiMask: number;
+  readonly hiBase: number;
+  readonly shift6: bigint;
+  readonly prefix6: bigint;
+}
+
+function compileNamed(): { v4: readonly NamedCidr[]; v6: readonly NamedCidr[] } {
+  const v4: NamedCidr[] = [];
+  const v6: NamedCidr[] = [];
+  for (const [name, list] of Object.entries(IP_RANGES) as [keyof typeof IP_RANGES, readonly string[]][]) {
+    for (const text of list) {
+      const c = parseCidr(text) as IpCidr;
+      const width = c.version === 4 ? 32 : 128;
+      const mask4 = c.version === 4 && c.bits > 0 ? (0xffff_ffff << (32 - c.bits)) >>> 0 : 0;
+      const entry: NamedCidr = {
+        name,
+        bits: c.bits,
+        mask4,
+        base4: c.version === 4 ? Number(c.base) >>> 0 : 0,
+        hiMask: c.version === 6 && c.bits <= 32 && c.bits > 0 ? (0xffff_ffff << (32 - c.bits)) >>> 0 : 0,
+        hiBase: c.version === 6 ? Number(c.base >> 96n) >>> 0 : 0,
+        shift6: BigInt(width - c.bits),
+        prefix6: c.base >> BigInt(width - c.bits),
+      };
+      (c.version === 4 ? v4 : v6).push(entry);
+    }
+  }
+  // Most specific first, so 169.254.169.254 is `metadata`, not `link-local`.
+  const bySpecificity = (a: NamedCidr, b: NamedCidr) => b.bits - a.bits;
+  return { v4: v4.sort(bySpecificity), v6: v6.sort(bySpecificity) };
+}
+
+let named: ReturnType<typeof compileNamed> | undefined;
+
+function namedRange(address: IpAddress): keyof typeof IP_RANGES | undefined {
+  named ??= compileNamed();
+  if (address.version === 4) {
+    const n = Number(address.value);
+    for (const c of named.v4) if ((n & c.mask4) >>> 0 === c.base4) return c.name;
+    return undefined;
+  }
+  const hi = Number(address.value >> 96n);
+  for (const c of named.v6) {
+    if (c.bits <= 32 ? (hi & c.hiMask) >>> 0 === c.hiBase : address.value >> c.shift6 === c.prefix6) return c.name;
+  }
+  return undefined;
+}
+
+/**
+ * Names the most specific range of {@link IP_RANGES} an address lies in, judging an IPv6 address that
+ * carries an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) also by that IPv4 address. It is
+ * `public` exactly when `compileIpRanges(['non-public']).matches(address)` is false; this is the one
+ * classifier the policy's `ip` conditions and the sandbox's egress broker share.
+ *
+ * @param address - a parsed address (see {@link parseIpAddress}).
+ * @returns the range name, or `public`.
+ * @example
+ * ```ts
+ * classifyIpAddress(parseIpAddress('0x7f.1')!);                 // 'loopback'
+ * classifyIpAddress(parseIpAddress('::ffff:169.254.169.254')!); // 'metadata'
+ * classifyIpAddress(parseIpAddress('93.184.215.14')!);          // 'public'
+ * ```
+ */
+export function classifyIpAddress(address: IpAddress): IpClass {
+  const own = namedRange(address);
+  if (own !== undefined) return own;
+  if (address.version === 6) {
+    for (const inner of embeddedIpv4(address)) {
+      const r = namedRange(inner);
+      if (r !== undefined) return r;
+    }
+  }
+  return 'public';
+}
+
+/**
+ * Writes an address in its one normal form: dotted decimal for IPv4, RFC 5952 for IPv6 (lower case,
+ * no leading zeros, the longest run of two or more zero groups as `::`; no zone).
+ *
+ * @example
+ * ```ts
+ * formatIpAddress(parseIpAddress('2130706433')!);      // '127.0.0.1'
+ * formatIpAddress(parseIpAddress('0:0:0:0:0:0:0:1')!); // '::1'
+ * ```
+ */
+export function formatIpAddress(address: IpAddress): string {
+  if (address.version === 4) {
+    const n = Number(address.value);
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
+  const digits = address.value.toString(16).padStart(32, '0');
+  const g: number[] = [];
+  for (let i = 0; i < 32; i += 4) g.push(Number.parseInt(digits.slice(i, i + 4), 16));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best === -1) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }

@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+
+/** A connect spy: records every upstream attempt and fails the test on any non-loopback address. */
+export function loopbackOnlyConnect() {
+  const attempts: string[] = [];
+  const violations: string[] = [];
+  const fn = (address: string, port: number): Socket => {
+    attempts.push(`${address}:${port}`);
+    if (!(address.startsWith('127.') || address === '::1')) {
+      violations.push(address);
+      throw new Error(`test network rule: refused to connect to ${address}`);
+    }
+    return connect({ host: address, port });
+  };
+  return { fn, attempts, violations };
+}
+
+/** An HTTP server on a loopback address (127.0.0.1 by default) that echoes what it received. */
+export async function echoServer(
+  host = '127.0.0.1',
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, host, ok));
+  const port = (server.address() as AddressInfo).port;
+  return { server, port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+/** Whether `openssl` is on this machine (it makes the throwaway certificate for the HTTPS tests). */
+export function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An HTTPS echo server on a loopback address with a self-signed certificate for `name`, made for this run
+ * by `openssl` (node:crypto cannot write X.509 certificates). Returns the certificate to trust as `ca`.
+ */
+export async function tlsEchoServer(
+  name: string,
+  host = '127.0.0.2',
+): Promise<{ port: number; ca: string; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'agentguard-tls-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=DNS:${name}`,
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+  const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  rmSync(dir, { recursive: true, force: true });
+  const server = createHttpsServer({ key, cert }, (req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ secure: true, url: req.url, host: req.headers.host }));
+  });
+  await new Promise<void>((ok) => server.listen(0, host, ok));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    ca: cert,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
