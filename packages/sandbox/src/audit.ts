@@ -1,4 +1,4 @@
-import type { AuditEventType, AuditLog } from '@agentguard/audit';
+import type { AuditLog } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import type { SandboxEvent } from './runner.js';
 
@@ -13,23 +13,9 @@ export interface SandboxAuditOptions {
 }
 
 /**
- * TEMPORARY MAPPING: the one place to change when `@agentguard/audit` gets sandbox event types.
- *
- * The audit schema has no `sandbox.failed` / `egress.allowed` / `egress.refused` types yet (it is being
- * hardened separately, and this package must not change it). Until then each sandbox event is written with
- * the closest existing type, and `data.sandbox` names what it really is, so records written now can be
- * told apart and re-read once the proper types land. Replace this table (and nothing else) then.
- */
-const TEMPORARY_EVENT_TYPE: Readonly<Record<'failed' | 'egress.allowed' | 'egress.refused', AuditEventType>> =
-  Object.freeze({
-    failed: 'call.failed',
-    'egress.refused': 'call.denied',
-    'egress.allowed': 'call.completed',
-  });
-
-/**
- * Returns an `onEvent` hook that appends every sandbox event (failed or killed calls, every egress
- * connection) to an AuditLog, signed by `signer`.
+ * Returns an `onEvent` hook that appends every egress connection of a sandboxed tool to an AuditLog, signed by
+ * `signer`, as an `egress.allowed` or `egress.refused` record. Failed or killed calls are not written here: the
+ * tool throws a SandboxError, which the guard records as that call's own `call.failed`.
  *
  * @example
  * ```ts
@@ -39,18 +25,18 @@ const TEMPORARY_EVENT_TYPE: Readonly<Record<'failed' | 'egress.allowed' | 'egres
 export function auditSandboxEvents(options: SandboxAuditOptions): (event: SandboxEvent) => void {
   const { log, signer, onError } = options;
   return (event) => {
-    const { type, tool, callId, agent, ...rest } = event;
-    const kind = type === 'sandbox.failed' ? 'failed' : event.allowed ? 'egress.allowed' : 'egress.refused';
-    const data =
-      type === 'sandbox.failed' ? { error: event.code, sandbox: kind, ...rest } : { sandbox: kind, egress: rest };
+    // A failed or killed call is the guard's to record: it is that call's own `call.failed` (the tool threw
+    // the SandboxError), so writing it here too would give the call two outcomes.
+    if (event.type === 'sandbox.failed') return;
+    const { type: _type, tool, callId, agent, allowed, ...egress } = event;
     log
       .append(
         {
-          type: TEMPORARY_EVENT_TYPE[kind],
+          type: allowed ? 'egress.allowed' : 'egress.refused',
           callId: callId === '' ? 'none' : callId,
           agent: agent === '' ? signer.id : agent,
           tool,
-          data,
+          data: { egress },
         },
         signer,
       )
