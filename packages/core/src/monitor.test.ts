@@ -183,7 +183,7 @@ describe('createGuard({ monitor })', () => {
       },
     });
     await expect(read({})).resolves.toHaveLength(1);
-    const r2 = setup({ score: () => clean, observe: () => Promise.reject(new Error('x')) as unknown as void });
+    const r2 = setup({ score: () => clean, observe: () => Promise.reject(new Error('x')) as unknown as undefined });
     await expect(r2.read({})).resolves.toHaveLength(1);
   });
 
@@ -231,7 +231,7 @@ describe('createGuard({ monitor })', () => {
         identity,
         policy,
         audit: createAuditLog({ sink: createMemorySink() }),
-        monitor: monitor as GuardOptions['monitor'],
+        monitor: monitor as NonNullable<GuardOptions['monitor']>,
       }),
     ).toThrow(type);
   });
