@@ -133,6 +133,8 @@ export async function runCall<S extends StandardSchemaV1, R>(
       policyHash: view.hash,
       // What the policy matches on besides the args, so a replay can decide the call again exactly.
       agentName: agent === self ? nameOf(identity) : agent,
+      // The session, so a profile learned from the log (sessionsFromAudit) sees sessions, not one run per agent.
+      session: ctx.text.clean(callOptions.session ?? ctx.defaultSession, ID_MAX_CHARS),
       tags: tool.tags,
       labels: tool.labels,
     });

@@ -79,6 +79,7 @@ export function createGuard(options: GuardOptions): Guard {
       text: ctx.text,
       excludedApprovers: () => [...new Set([self, ...ctx.credentials.holders()])],
       flushGap: ctx.flushGap,
+      defaultSession: ctx.defaultSession,
     });
 
     const guarded = (args: StandardSchemaV1.InferInput<S>, callOptions?: CallOptions) => run(args, callOptions);
