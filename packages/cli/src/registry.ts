@@ -1,4 +1,5 @@
 import type { Command } from './command.js';
+import { attestCommand } from './commands/attest.js';
 import { auditCheckpointCommand } from './commands/audit-checkpoint.js';
 import { auditConsistencyCommand } from './commands/audit-consistency.js';
 import { auditProofCommand } from './commands/audit-proof.js';
@@ -8,11 +9,15 @@ import { credentialInspectCommand } from './commands/credential-inspect.js';
 import { credentialIssueCommand } from './commands/credential-issue.js';
 import { credentialVerifyCommand } from './commands/credential-verify.js';
 import { keygenCommand } from './commands/keygen.js';
+import { monitorCommand } from './commands/monitor.js';
 import { policyCheckCommand } from './commands/policy-check.js';
 import { policyExplainCommand } from './commands/policy-explain.js';
 import { policyReplayCommand } from './commands/policy-replay.js';
 import { policySuggestCommand } from './commands/policy-suggest.js';
 import { policyTestCommand } from './commands/policy-test.js';
+import { profileEvaluateCommand } from './commands/profile-evaluate.js';
+import { profileLearnCommand } from './commands/profile-learn.js';
+import { profileShowCommand } from './commands/profile-show.js';
 import { revokeCommand } from './commands/revoke.js';
 import { signerServeCommand } from './commands/signer-serve.js';
 import { verifyCommand } from './commands/verify.js';
@@ -30,6 +35,11 @@ export const commands: readonly Command[] = [
   policyTestCommand,
   policyReplayCommand,
   policySuggestCommand,
+  profileLearnCommand,
+  profileShowCommand,
+  profileEvaluateCommand,
+  monitorCommand,
+  attestCommand,
   keygenCommand,
   credentialIssueCommand,
   credentialInspectCommand,

@@ -41,6 +41,7 @@ export function signerPolicyProblems(policy: Policy, self: string): SignerPolicy
       ['labels', 'the signer cannot see the tool’s data-flow labels'],
       ['taintedBy', 'the signer cannot see what the session has read (data-flow taint)'],
       ['subject', 'the signer cannot see the agent’s credential'],
+      ['monitor', 'the signer has no runtime monitor verdict'],
     ] as const;
     for (const [field, why] of unseen) if (rule[field] !== undefined) problems.push({ where, field, why });
     // An allow rule for another name can only fail to grant; a deny or approval rule for a name could apply

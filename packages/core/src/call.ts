@@ -1,10 +1,11 @@
 import { freezeArgs, signCall, verifyCall } from '@agentguard/attestation';
-import type { Decision, PolicyEngine } from '@agentguard/policy';
+import type { Decision, MonitorVerdictView, PolicyEngine } from '@agentguard/policy';
 import { type CallArgs, digests, prepareArgs } from './args.js';
 import { runAllowed } from './call-run.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
 import { decide, type EngineView, hold, holdsLeases, release, viewEngine } from './decision.js';
 import { emitSafely } from './events.js';
+import { monitoredCall } from './monitor-call.js';
 import { type CallScope, openCall } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { CALL_ID, decisionRecord, message, nameOf } from './support.js';
@@ -132,6 +133,8 @@ export async function runCall<S extends StandardSchemaV1, R>(
       policyHash: view.hash,
       // What the policy matches on besides the args, so a replay can decide the call again exactly.
       agentName: agent === self ? nameOf(identity) : agent,
+      // The session, so a profile learned from the log (sessionsFromAudit) sees sessions, not one run per agent.
+      session: ctx.text.clean(callOptions.session ?? ctx.defaultSession, ID_MAX_CHARS),
       tags: tool.tags,
       labels: tool.labels,
     });
@@ -156,6 +159,25 @@ export async function runCall<S extends StandardSchemaV1, R>(
     const denial = refuse('denied', 'ERR_APPROVAL_REFUSED', 'approval refused: this call was refused by a human');
     return scope.refuseAudited(denial, {});
   }
+  // 4a. The runtime monitor scores the run value; the policy decides what the verdict does. A flagged call (or
+  //     a failed monitor) is recorded with its evidence before the decision; a verdict check() obtained for
+  //     this very call is used rather than scoring it twice.
+  const monitor = ctx.monitor;
+  let watched: ReturnType<typeof monitoredCall> | undefined;
+  let verdict: MonitorVerdictView | undefined;
+  if (monitor !== undefined) {
+    watched = monitoredCall(monitor, tool, agent, callOptions.session ?? ctx.defaultSession, args.value);
+    let scored = monitor.take(callId, tool.name, argsDigest) ?? monitor.score(watched);
+    if (scored instanceof Promise) scored = await scored;
+    if (scored.record !== undefined) {
+      try {
+        await record('monitor.alert', scored.record);
+      } catch (error) {
+        return scope.denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
+      }
+    }
+    verdict = scored.view;
+  }
   const resumed = gate.resume(callId, tool.name, argsDigest);
   // A kept decision counts only under the policy that made it.
   const parked = resumed?.policyHash === view.hash ? resumed : undefined;
@@ -165,6 +187,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
     args: args.value,
     callId,
     session: { id: callOptions.session ?? ctx.defaultSession },
+    ...(verdict === undefined ? {} : { monitor: verdict }),
   };
   // A kept decision counted rates and budgets when it was made; its concurrency slots are taken now.
   // Whatever the engine answers is validated: only a well-formed decision with effect exactly 'allow' runs.
@@ -198,7 +221,10 @@ export async function runCall<S extends StandardSchemaV1, R>(
   emitSafely(ctx.events, 'allowed', { ...scope.base, decision });
 
   // 5. Run, bounded in time, with the run value's digest re-checked right before use.
-  return runAllowed(ctx, tool, scope, { decision, args: args.value, argsDigest, envelope }, callOptions);
+  const outcome = await runAllowed(ctx, tool, scope, { decision, args: args.value, argsDigest, envelope }, callOptions);
+  // 6. The monitor learns what the tool returned (later calls are checked against it); it cannot change the outcome.
+  if (outcome.ok && watched !== undefined) monitor?.observe(watched, outcome.value);
+  return outcome;
 }
 
 /**

@@ -1,8 +1,9 @@
-import type { Effect } from '@agentguard/policy';
+import type { Effect, MonitorVerdictView } from '@agentguard/policy';
 import { prepareArgs } from './args.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
 import { decide, holdsLeases, release, viewEngine } from './decision.js';
 import type { GuardErrorCode } from './errors.js';
+import { monitoredCall } from './monitor-call.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { CALL_ID, message, nameOf } from './support.js';
 import { ID_MAX_CHARS } from './text.js';
@@ -63,6 +64,16 @@ export async function checkCall<S extends StandardSchemaV1, R>(
     subject = { ok: false, code: 'ERR_CREDENTIAL_CHECK_FAILED', reason: message(error) };
   }
   if (!subject.ok) return verdict('deny', `credential rejected: ${subject.reason}`, null, 'ERR_CREDENTIAL_REJECTED');
+  // The monitor scores the call now, as a run would; the verdict is kept for the run (which records it), so
+  // the monitor sees each call once.
+  const session = callOptions?.session ?? ctx.defaultSession;
+  let monitor: MonitorVerdictView | undefined;
+  if (ctx.monitor !== undefined) {
+    let scored = ctx.monitor.score(monitoredCall(ctx.monitor, tool, self, session, prepared.value));
+    if (scored instanceof Promise) scored = await scored;
+    ctx.monitor.keep(callId, tool.name, prepared.argsDigest, scored);
+    monitor = scored.view;
+  }
   const asked = await decide(
     view,
     {
@@ -70,7 +81,8 @@ export async function checkCall<S extends StandardSchemaV1, R>(
       tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
       args: prepared.value,
       callId,
-      session: { id: callOptions?.session ?? ctx.defaultSession },
+      session: { id: session },
+      ...(monitor === undefined ? {} : { monitor }),
     },
     ctx.decisionTimeoutMs,
   );

@@ -6,6 +6,7 @@ import { type ApprovalGate, createApprovalGate } from './approvals.js';
 import { type CredentialCheck, createCredentialCheck } from './credentials.js';
 import { DEFAULT_DECISION_TIMEOUT_MS, type EngineView } from './decision.js';
 import { EventEmitter, type GuardEvents } from './events.js';
+import { createMonitorHook, type MonitorHook } from './monitor.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { DEFAULT_TIMEOUT_MS } from './support.js';
 import { createTextCleaner, recordableArgs, type TextCleaner } from './text.js';
@@ -39,6 +40,8 @@ export interface GuardContext {
   readonly toolErrors: ToolErrors;
   /** How long the policy engine may take per step. */
   readonly decisionTimeoutMs: number;
+  /** The runtime monitor, when the guard has one. */
+  readonly monitor: MonitorHook | undefined;
   /** Writes the pending `gap` record, if calls went unrecorded under a fail-open tool. */
   flushGap(toolName: string): Promise<void>;
   /** Counts one record a fail-open tool could not write, for the next `gap` record. */
@@ -148,6 +151,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
     text,
     toolErrors: options.toolErrors ?? 'redacted',
     decisionTimeoutMs: options.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS,
+    monitor: options.monitor === undefined ? undefined : createMonitorHook(options.monitor, text),
     flushGap,
     noteGap,
   };

@@ -79,6 +79,7 @@ export function createGuard(options: GuardOptions): Guard {
       text: ctx.text,
       excludedApprovers: () => [...new Set([self, ...ctx.credentials.holders()])],
       flushGap: ctx.flushGap,
+      defaultSession: ctx.defaultSession,
     });
 
     const guarded = (args: StandardSchemaV1.InferInput<S>, callOptions?: CallOptions) => run(args, callOptions);
@@ -106,6 +107,17 @@ export function createGuard(options: GuardOptions): Guard {
       return current.hash;
     },
     session: ctx.defaultSession,
+    beginSession(id: string, start: { readonly prompt?: string; readonly agent?: string } = {}): void {
+      if (typeof id !== 'string' || id.length === 0) throw new TypeError('"id" expected a non-empty string');
+      if (start.prompt !== undefined && typeof start.prompt !== 'string') {
+        throw new TypeError(`"prompt" expected string, got ${typeof start.prompt}`);
+      }
+      const agent = start.agent ?? self;
+      ctx.monitor?.begin(id, { agent, ...(start.prompt === undefined ? {} : { prompt: start.prompt }) });
+    },
+    endSession(id: string): void {
+      ctx.monitor?.end(id);
+    },
     setPolicy,
     close: () => audit.close(),
   });

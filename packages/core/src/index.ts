@@ -17,3 +17,11 @@ export type { StandardSchemaV1, ArgIssue } from './standard-schema.js';
 export type { ApprovalOptions, ApprovalRequest, Approver } from './approvals.js';
 export type { CredentialOptions } from './credentials.js';
 export type { RefuseOptions } from './refuse.js';
+export {
+  MAX_RECORDED_ALERTS,
+  type CallMonitor,
+  type MonitorOptions,
+  type MonitoredCall,
+  type MonitorVerdict,
+  type MonitorAlert,
+} from './monitor.js';

@@ -10,7 +10,7 @@ import { type Denial, GuardError, makeDenial } from './errors.js';
 import { type EventEmitter, emitSafely, type GuardEvents } from './events.js';
 import { type StandardSchemaV1, validateWith } from './standard-schema.js';
 import { CALL_ID, decisionRecord, message, nameOf } from './support.js';
-import type { TextCleaner } from './text.js';
+import { ID_MAX_CHARS, type TextCleaner } from './text.js';
 
 /** Options of {@link GuardedTool.refuse}. */
 export interface RefuseOptions {
@@ -29,6 +29,11 @@ export interface RefuseOptions {
    * @default none: the refusal is recorded as unsigned
    */
   readonly approval?: unknown;
+  /**
+   * The session the refused call belonged to, as recorded in its `call.requested` record.
+   * @default the guard's own session
+   */
+  readonly session?: string;
 }
 
 /** @internal What a guarded tool's `refuse` needs from its guard. */
@@ -52,6 +57,8 @@ export interface RefuseContext {
   /** Keys that never count as approvers: the agent's own, and its delegation chain's. */
   excludedApprovers(): readonly string[];
   flushGap(tool: string): Promise<void>;
+  /** The guard's own session id. */
+  readonly defaultSession: string;
 }
 
 function checkRefuseOptions(options: RefuseOptions): void {
@@ -145,6 +152,7 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
         ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
         policyHash: view.hash,
         agentName: nameOf(ctx.identity),
+        session: text.clean(options.session ?? ctx.defaultSession, ID_MAX_CHARS),
         tags: ctx.tool.tags,
         labels: ctx.tool.labels,
       });

@@ -1,6 +1,7 @@
 import { digestArgs } from '@agentguard/attestation';
 import type { Signer } from '@agentguard/identity';
 import type { Decision, PolicyEngine } from '@agentguard/policy';
+import { checkMonitorOptions } from './monitor.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
 import { type TextCleaner, textOf } from './text.js';
 import { markStop } from './timeout.js';
@@ -43,6 +44,7 @@ export function checkOptions(options: GuardOptions): void {
   }
   if (typeof audit?.append !== 'function') throw new TypeError('"audit" expected an AuditLog (createAuditLog())');
   checkToolErrors(options.toolErrors, 'toolErrors');
+  checkMonitorOptions(options.monitor);
   const ms = options.decisionTimeoutMs;
   if (ms !== undefined && (!Number.isInteger(ms) || ms <= 0 || ms > MAX_MS)) {
     throw new RangeError(`"decisionTimeoutMs" expected a positive integer of milliseconds, got ${String(ms)}`);

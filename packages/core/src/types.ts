@@ -5,6 +5,7 @@ import type { PolicyEngine } from '@agentguard/policy';
 import type { ApprovalOptions } from './approvals.js';
 import type { CredentialOptions } from './credentials.js';
 import type { Denial, GuardErrorCode } from './errors.js';
+import type { MonitorOptions } from './monitor.js';
 import type { EventEmitter, GuardEvents } from './events.js';
 import type { RefuseOptions } from './refuse.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -158,6 +159,15 @@ export interface GuardOptions {
    * @default 30_000
    */
   readonly decisionTimeoutMs?: number;
+  /**
+   * A runtime monitor (e.g. the detector of `@agentguard/monitor`). Every call is scored after its arguments
+   * are validated and before the policy decides; the verdict reaches the policy as `request.monitor`, and the
+   * policy decides what it does (rules with a `monitor` condition). A flagged call, or a monitor that fails,
+   * writes a signed `monitor.alert` record before the decision. After a tool returns, its result is fed to
+   * the monitor (`observe`), which can never change the call's outcome.
+   * @default none: calls are not scored, and rules with a `monitor` condition are undecided
+   */
+  readonly monitor?: MonitorOptions;
 }
 
 /** The outcome of {@link GuardedTool.safeRun}: a value or a denial, never a throw. */
@@ -261,6 +271,21 @@ export interface Guard {
   setPolicy(policy: PolicyEngine | unknown): Promise<void>;
   /** The guard's default session id (calls without `session` belong to it). */
   readonly session: string;
+  /**
+   * Starts a session for the runtime monitor with the user's request: values it names (addresses, IBANs,
+   * hosts) count as the user's own. Calls join it with `CallOptions.session`. Without a monitor, does nothing.
+   *
+   * @param id - the session id, as later given in `CallOptions.session`.
+   * @param start - `prompt`: the user's request; `agent`: whose session it is. @default agent: the guard's own
+   * @example
+   * ```ts
+   * ag.beginSession('run-1', { prompt: 'Pay the bill in bill.txt' });
+   * await pay(args, { session: 'run-1' });
+   * ```
+   */
+  beginSession(id: string, start?: { readonly prompt?: string; readonly agent?: string }): void;
+  /** Forgets a monitor session. Without a monitor, does nothing. */
+  endSession(id: string): void;
   /** Closes the audit log. */
   close(): Promise<void>;
 }

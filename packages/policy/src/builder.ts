@@ -27,6 +27,8 @@ export interface RuleOptions<Args = unknown> {
   readonly subject?: PolicyRule['subject'];
   /** Argument conditions by JSON pointer; all must hold. @default none */
   readonly when?: WhenFor<Args>;
+  /** Condition on the runtime monitor's verdict. @default none */
+  readonly monitor?: PolicyRule['monitor'];
   /** Time window. @default always */
   readonly schedule?: PolicyRule['schedule'];
   /** Obligations when the rule allows. @default none */
@@ -56,7 +58,17 @@ function list(value: Globs): string[] {
   return typeof value === 'string' ? [value] : [...value];
 }
 
-const COPIED = ['tags', 'labels', 'taintedBy', 'subject', 'when', 'schedule', 'obligations', 'mode'] as const;
+const COPIED = [
+  'tags',
+  'labels',
+  'taintedBy',
+  'subject',
+  'when',
+  'monitor',
+  'schedule',
+  'obligations',
+  'mode',
+] as const;
 
 function rule<Args>(effect: Effect, id: string, options: RuleOptions<Args>): RuleJson {
   if (typeof id !== 'string') throw new TypeError(`"id" expected string, got ${typeof id}`);

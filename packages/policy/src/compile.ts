@@ -10,6 +10,7 @@ import {
 import type { DecisionAgent, DecisionRequest, Obligations } from './decision.js';
 import { compileGlobs, type GlobMatcher } from './glob.js';
 import { RuleIndex } from './rule-index.js';
+import { compileMonitorCondition } from './monitor-condition.js';
 import type { Effect, Policy, PolicyMode, PolicyRule, Schedule, SubjectMatch } from './schema.js';
 
 /** What a rule match may consult besides the request. */
@@ -100,6 +101,7 @@ function compileRule(rule: PolicyRule, index: number, policyMode: PolicyMode): C
   const subject = compileSubject(rule.subject);
   const schedule = compileSchedule(rule.schedule);
   const conditions = Object.entries(rule.when ?? {}).map(([pointer, c]) => compileCondition(pointer, c));
+  const monitor = rule.monitor === undefined ? undefined : compileMonitorCondition(rule.monitor);
   // The policy's mode caps the rule's: off < monitor < enforce.
   const order = { off: 0, monitor: 1, enforce: 2 } as const;
   const own = rule.mode ?? policyMode;
@@ -125,6 +127,11 @@ function compileRule(rule: PolicyRule, index: number, policyMode: PolicyMode): C
       if (schedule !== undefined && !schedule(ctx.now)) return FALSE;
       if (tainted !== undefined && !tainted.some((label) => ctx.taint?.has(label) === true)) return FALSE;
       let result: Tri = TRUE;
+      if (monitor !== undefined) {
+        const r = monitor(request.monitor, ctx);
+        if (r === FALSE) return FALSE;
+        if (r === UNKNOWN) result = UNKNOWN;
+      }
       for (const condition of conditions) {
         const r = condition.evaluate(request.args, ctx);
         if (r === FALSE) return FALSE;

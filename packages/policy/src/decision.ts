@@ -30,6 +30,23 @@ export interface DecisionTool {
   readonly labels?: readonly string[];
 }
 
+/**
+ * The runtime monitor's verdict on a call, as the policy sees it (a guard with a `monitor` scores each call
+ * before it is decided). `failed`: the monitor gave no verdict (it threw, answered something that is not a
+ * verdict, or did not answer in time); rules with a `monitor` condition then treat it as undecided.
+ */
+export type MonitorVerdictView =
+  | {
+      readonly status: 'scored';
+      /** The call's anomaly score (sum of the weights of the features that fired). */
+      readonly score: number;
+      /** Whether the score reached the monitor's threshold. */
+      readonly flagged: boolean;
+      /** The features that fired, e.g. `value.ungrounded`, `tool.unknown`, `attest.tool`. */
+      readonly features: readonly string[];
+    }
+  | { readonly status: 'failed'; readonly reason: string };
+
 /** Everything a decision is made on. */
 export interface DecisionRequest {
   readonly agent: DecisionAgent;
@@ -42,6 +59,8 @@ export interface DecisionRequest {
   readonly callId?: string;
   /** Time of the call. @default the engine's clock */
   readonly now?: Date;
+  /** The runtime monitor's verdict on this call, when the guard has a monitor. @default none */
+  readonly monitor?: MonitorVerdictView;
 }
 
 /** What an allow (or approved) decision obliges the caller to do. */

@@ -66,6 +66,7 @@ const AGENT_FIELDS = [
   'delegationDepth',
 ] as const;
 const TOOL_FIELDS = ['name', 'tags', 'labels'] as const;
+const MONITOR_FIELDS = ['status', 'score', 'flagged', 'features', 'reason'] as const;
 
 /** Reads each listed own data property once; arrays are copied. Accessors are refused. */
 function copyFields(value: unknown, fields: readonly string[], name: string): unknown {
@@ -101,6 +102,7 @@ export function snapshotRequest(request: DecisionRequest): DecisionRequest {
   const now = field('now');
   const callId = field('callId');
   const args = field('args');
+  const monitor = field('monitor');
   const copy = {
     agent: copyFields(field('agent'), AGENT_FIELDS, 'request.agent'),
     tool: copyFields(field('tool'), TOOL_FIELDS, 'request.tool'),
@@ -111,6 +113,7 @@ export function snapshotRequest(request: DecisionRequest): DecisionRequest {
     ...(session === undefined ? {} : { session: copyFields(session, ['id'], 'request.session') }),
     ...(callId === undefined ? {} : { callId }),
     ...(now === undefined ? {} : { now: now instanceof Date ? new Date(now.getTime()) : now }),
+    ...(monitor === undefined ? {} : { monitor: copyFields(monitor, MONITOR_FIELDS, 'request.monitor') }),
   } as DecisionRequest;
   // Not frozen: the copy never leaves the engine, and nothing in it writes to it.
   return copy;
@@ -150,6 +153,25 @@ export function assertRequest(request: DecisionRequest): void {
     (typeof r.session !== 'object' || r.session === null || typeof r.session.id !== 'string')
   ) {
     throw new TypeError('"request.session.id" expected string');
+  }
+  if (r.monitor !== undefined) assertMonitor(r.monitor);
+}
+
+/** A monitor verdict must be exactly one of the two shapes: anything else is an evaluation error (a deny). */
+function assertMonitor(m: unknown): void {
+  const v = m as Record<string, unknown> | null;
+  if (typeof v !== 'object' || v === null) throw new TypeError('"request.monitor" expected an object');
+  if (v.status === 'failed') {
+    if (typeof v.reason !== 'string') throw new TypeError('"request.monitor.reason" expected string');
+    return;
+  }
+  if (v.status !== 'scored') throw new TypeError("\"request.monitor.status\" expected 'scored' or 'failed'");
+  if (typeof v.score !== 'number' || !Number.isFinite(v.score) || v.score < 0) {
+    throw new TypeError('"request.monitor.score" expected a finite number >= 0');
+  }
+  if (typeof v.flagged !== 'boolean') throw new TypeError('"request.monitor.flagged" expected boolean');
+  if (!Array.isArray(v.features) || !v.features.every((f) => typeof f === 'string')) {
+    throw new TypeError('"request.monitor.features" expected an array of strings');
   }
 }
 

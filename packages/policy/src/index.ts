@@ -4,6 +4,7 @@ export {
   ruleSchema,
   limitSchema,
   conditionSchema,
+  monitorConditionSchema,
   effectSchema,
   modeSchema,
   type Effect,
@@ -12,6 +13,7 @@ export {
   type PolicyRule,
   type Limit,
   type Condition,
+  type MonitorCondition,
   type SubjectMatch,
   type Schedule,
 } from './schema.js';
@@ -28,6 +30,7 @@ export type {
   DecisionRequest,
   DecisionAgent,
   DecisionTool,
+  MonitorVerdictView,
   Obligations,
 } from './decision.js';
 export { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from './engine.js';

@@ -46,6 +46,20 @@ export const policyTestCaseSchema = z
     args: z.json().optional(),
     session: z.string().min(1).optional(),
     now: z.iso.datetime({ offset: true }).optional(),
+    /** The runtime monitor's verdict on the call. */
+    monitor: z
+      .union([
+        z
+          .object({
+            status: z.literal('scored'),
+            score: z.number().min(0),
+            flagged: z.boolean(),
+            features: z.array(z.string()),
+          })
+          .strict(),
+        z.object({ status: z.literal('failed'), reason: z.string() }).strict(),
+      ])
+      .optional(),
     expect: expectSchema,
   })
   .strict();
@@ -117,6 +131,7 @@ function requestOf(c: PolicyTestCase): DecisionRequest {
     args: c.args ?? {},
     ...(c.session === undefined ? {} : { session: { id: c.session } }),
     ...(c.now === undefined ? {} : { now: new Date(c.now) }),
+    ...(c.monitor === undefined ? {} : { monitor: c.monitor }),
   };
 }
 

@@ -137,6 +137,27 @@ export const obligationsSchema = z
   })
   .strict();
 
+/**
+ * A condition on the runtime monitor's verdict; every test given must hold. Without a verdict (the guard has
+ * no monitor, or the monitor failed) the condition is undecided: an `allow` rule then does not apply, and a
+ * `deny` or `require_approval` rule does (fail closed).
+ */
+export const monitorConditionSchema = z
+  .object({
+    /** The verdict's `flagged` equals this. */
+    flagged: z.boolean().optional(),
+    /** The call's score is at least this. */
+    minScore: z.number().min(0).max(1e6).optional(),
+    /** The call's score is at most this. */
+    maxScore: z.number().min(0).max(1e6).optional(),
+    /** At least one of these features fired (e.g. `value.ungrounded`, `attest.tool`). */
+    features: names.optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (Object.keys(c).length === 0) ctx.addIssue({ code: 'custom', message: 'a monitor condition needs a test' });
+  });
+
 const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'expected "HH:MM"');
 
 /** A recurring time window; `from` later than `to` wraps past midnight. */
@@ -183,6 +204,8 @@ export const ruleSchema = z
     when: z.record(z.string().max(1024), conditionSchema).optional(),
     /** When the rule applies. */
     schedule: scheduleSchema.optional(),
+    /** A condition on the runtime monitor's verdict on the call. */
+    monitor: monitorConditionSchema.optional(),
     /** Obligations attached when this rule allows (or requires approval). */
     obligations: obligationsSchema.optional(),
     /** This rule's mode; the policy's mode still caps it. @default the policy's mode */
@@ -281,5 +304,7 @@ export type Limit = z.infer<typeof limitSchema>;
 export type Condition = z.infer<typeof conditionSchema>;
 /** Credential attributes a rule requires. */
 export type SubjectMatch = z.infer<typeof subjectSchema>;
+/** A condition on the runtime monitor's verdict. */
+export type MonitorCondition = z.infer<typeof monitorConditionSchema>;
 /** A rule's time window. */
 export type Schedule = z.infer<typeof scheduleSchema>;
