@@ -79,9 +79,19 @@ export type ApprovalVerdict =
   | { readonly kind: 'granted'; readonly approver: string }
   | { readonly kind: 'refused'; readonly code: string; readonly reason: string; readonly approver?: string };
 
+/**
+ * @internal What a kept decision (or monitor verdict) is bound to besides its call id and tool: the calling
+ * agent, the session and the run value's digest. A decision made for one agent's call, or in one session (taint,
+ * session limits), must never answer another's call that reuses its id.
+ */
+export function callKey(agent: string, session: string, argsDigest: string): string {
+  return JSON.stringify([agent, session, argsDigest]);
+}
+
 interface Pending {
   readonly tool: string;
-  readonly argsDigest: string;
+  /** {@link callKey} of the call the decision was made for. */
+  readonly key: string;
   readonly decision: Decision;
   readonly expiresAt: number;
 }
@@ -106,17 +116,23 @@ export interface ApprovalGate {
     provided: unknown,
     excluded: readonly string[],
   ): Promise<ApprovalVerdict>;
-  /** Keeps a `require_approval` decision so the same call can be resumed with an approval. */
-  park(callId: string, tool: string, argsDigest: string, decision: Decision): void;
-  /** The parked decision of this exact call (same tool and args), if any; taken at most once. */
-  resume(callId: string, tool: string, argsDigest: string): Decision | undefined;
+  /** Keeps a decision so the same call can be resumed (with an approval) without deciding twice. */
+  park(callId: string, tool: string, key: string, decision: Decision): void;
+  /** The parked decision of this exact call (same tool, agent, session and args: {@link callKey}), if any; taken at most once. */
+  resume(callId: string, tool: string, key: string): Decision | undefined;
   /** As {@link ApprovalGate.resume}, without taking it (a framework may ask `check()` more than once). */
-  peek(callId: string, tool: string, argsDigest: string): Decision | undefined;
+  peek(callId: string, tool: string, key: string): Decision | undefined;
+  /**
+   * Claims a call id for an agent: false when another agent used the same id within `pendingTtlMs`. Call ids
+   * name one call; one reused by another agent could otherwise pick up a decision, refusal or approval step
+   * made for someone else's call.
+   */
+  claim(callId: string, agent: string): boolean;
   /**
    * Marks the call refused by a human (a tombstone kept for `pendingTtlMs`) and drops whatever was parked
    * under its id, whatever its arguments; returns the existing mark when it was already refused.
    */
-  refuse(callId: string, tool: string, argsDigest: string, policyHash: string): Refusal;
+  refuse(callId: string, tool: string, key: string, policyHash: string): Refusal;
   /** The refusal of this call id, while it lasts. */
   refused(callId: string): Refusal | undefined;
   /**
@@ -154,9 +170,11 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
   const refusals = new Map<string, Refusal>();
   // Call ids whose tool started executing -> until when that is remembered (bounded like the tombstones).
   const runs = new Map<string, number>();
-  function live(callId: string, tool: string, argsDigest: string): Pending | undefined {
+  // Call id -> the agent that used it, and until when that is remembered (bounded like the tombstones).
+  const owners = new Map<string, { readonly agent: string; expiresAt: number }>();
+  function live(callId: string, tool: string, key: string): Pending | undefined {
     const entry = pending.get(callId);
-    if (entry === undefined || entry.tool !== tool || entry.argsDigest !== argsDigest) return undefined;
+    if (entry === undefined || entry.tool !== tool || entry.key !== key) return undefined;
     if (entry.expiresAt > Date.now()) return entry;
     pending.delete(callId);
     return undefined;
@@ -199,7 +217,20 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
         ? { kind: 'refused', code: result.code, reason: result.reason }
         : { kind: 'refused', code: result.code, reason: result.reason, approver: result.approver };
     },
-    park(callId, tool, argsDigest, decision) {
+    claim(callId, agent) {
+      const now = Date.now();
+      const owner = owners.get(callId);
+      if (owner !== undefined && owner.expiresAt > now) {
+        if (owner.agent !== agent) return false;
+        owner.expiresAt = now + pendingTtlMs;
+        return true;
+      }
+      for (const [id, entry] of owners) if (entry.expiresAt <= now) owners.delete(id);
+      if (owners.size >= MAX_PENDING * 10) owners.delete(owners.keys().next().value as string);
+      owners.set(callId, { agent, expiresAt: now + pendingTtlMs });
+      return true;
+    },
+    park(callId, tool, key, decision) {
       const now = Date.now();
       for (const [id, entry] of pending) if (entry.expiresAt <= now) pending.delete(id);
       // Bounded: the oldest parked call is forgotten first (it can still be asked again).
@@ -207,20 +238,20 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
       // Concurrency slots are given back by whoever decided (check() at once, a run when it ends); a parked
       // decision holding them would be released twice by the run that resumes it, and raise the cap.
       const { leases: _released, ...kept } = decision;
-      pending.set(callId, { tool, argsDigest, decision: Object.freeze(kept), expiresAt: now + pendingTtlMs });
+      pending.set(callId, { tool, key, decision: Object.freeze(kept), expiresAt: now + pendingTtlMs });
     },
-    resume(callId, tool, argsDigest) {
-      const entry = live(callId, tool, argsDigest);
+    resume(callId, tool, key) {
+      const entry = live(callId, tool, key);
       if (entry !== undefined) pending.delete(callId);
       return entry?.decision;
     },
-    peek(callId, tool, argsDigest) {
-      return live(callId, tool, argsDigest)?.decision;
+    peek(callId, tool, key) {
+      return live(callId, tool, key)?.decision;
     },
-    refuse(callId, tool, argsDigest, policyHash) {
+    refuse(callId, tool, key, policyHash) {
       const existing = gate.refused(callId);
       if (existing !== undefined) return existing;
-      const parked = live(callId, tool, argsDigest)?.decision;
+      const parked = live(callId, tool, key)?.decision;
       pending.delete(callId);
       const now = Date.now();
       for (const [id, entry] of refusals) if (entry.expiresAt <= now) refusals.delete(id);

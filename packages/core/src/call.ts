@@ -11,6 +11,7 @@ import type { StandardSchemaV1 } from './standard-schema.js';
 import { CALL_ID, decisionRecord, message, nameOf } from './support.js';
 import { envelopeForRecord, ID_MAX_CHARS } from './text.js';
 import type { CallOptions, GuardOutcome } from './types.js';
+import { callKey } from './approvals.js';
 
 /** @internal Decisions that may hold concurrency slots until their call ends (given back to their engine). */
 export type Held = Array<{ engine: PolicyEngine; decision: unknown }>;
@@ -123,6 +124,13 @@ export async function runCall<S extends StandardSchemaV1, R>(
     }
   }
   const { callId, agent } = scope;
+  // A call id names one call: an id another agent used recently cannot pick up what was decided, kept or
+  // refused for that agent's call.
+  if (!gate.claim(callId, agent)) {
+    const denial = refuse('denied', 'ERR_CALL_ID_INVALID', 'call id rejected: another agent used this call id');
+    return scope.refuseAudited(denial, digests(args));
+  }
+  const key = callKey(agent, callOptions.session ?? ctx.defaultSession, argsDigest);
 
   // 3. Record the request before deciding: an attempt is never lost, even if the process dies.
   try {
@@ -167,7 +175,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
   let verdict: MonitorVerdictView | undefined;
   if (monitor !== undefined) {
     watched = monitoredCall(monitor, tool, agent, callOptions.session ?? ctx.defaultSession, args.value);
-    let scored = monitor.take(callId, tool.name, argsDigest) ?? monitor.score(watched);
+    let scored = monitor.take(callId, tool.name, key) ?? monitor.score(watched);
     if (scored instanceof Promise) scored = await scored;
     if (scored.record !== undefined) {
       try {
@@ -178,7 +186,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
     }
     verdict = scored.view;
   }
-  const resumed = gate.resume(callId, tool.name, argsDigest);
+  const resumed = gate.resume(callId, tool.name, key);
   // A kept decision counts only under the policy that made it.
   const parked = resumed?.policyHash === view.hash ? resumed : undefined;
   const request = {
@@ -262,7 +270,7 @@ async function approve<T>(
   }
   if (verdict.kind === 'none') {
     // The call waits: resumable with the same call id and an approval, keeping this decision.
-    gate.park(callId, tool, args.argsDigest, decision);
+    gate.park(callId, tool, callKey(agent, callOptions.session ?? ctx.defaultSession, args.argsDigest), decision);
     const denial = refuse('approval_required', 'ERR_APPROVAL_REQUIRED', decision.reason, decision.ruleId);
     return scope.refuseAudited<T>(denial, { decision: decisionRecord(decision, text) }, 'approval.requested');
   }

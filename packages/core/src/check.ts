@@ -8,6 +8,7 @@ import type { StandardSchemaV1 } from './standard-schema.js';
 import { CALL_ID, message, nameOf } from './support.js';
 import { ID_MAX_CHARS } from './text.js';
 import type { CallOptions, CheckResult } from './types.js';
+import { callKey } from './approvals.js';
 
 /**
  * @internal Decides without running, for frameworks that ask before they run a tool (needsApproval). The
@@ -46,6 +47,11 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   const prepared = await prepareArgs(tool.schema, raw, text, tool.timeoutMs);
   if (!prepared.ok) return verdict('deny', prepared.reason, null, prepared.code);
   decidedOn = { args: prepared.value };
+  if (!gate.claim(callId, self)) {
+    return verdict('deny', 'call id rejected: another agent used this call id', null, 'ERR_CALL_ID_INVALID');
+  }
+  const session = callOptions?.session ?? ctx.defaultSession;
+  const key = callKey(self, session, prepared.argsDigest);
   if (gate.refused(callId) !== undefined) {
     return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_APPROVAL_REFUSED');
   }
@@ -53,7 +59,7 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   const view = viewEngine(engine);
   if ('error' in view) return verdict('deny', view.error, null, 'ERR_POLICY_DENIED');
   // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
-  const kept = gate.peek(callId, tool.name, prepared.argsDigest);
+  const kept = gate.peek(callId, tool.name, key);
   if (kept !== undefined && kept.policyHash === view.hash) {
     return verdict(kept.effect, kept.reason, kept.ruleId, kept.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined);
   }
@@ -66,12 +72,11 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   if (!subject.ok) return verdict('deny', `credential rejected: ${subject.reason}`, null, 'ERR_CREDENTIAL_REJECTED');
   // The monitor scores the call now, as a run would; the verdict is kept for the run (which records it), so
   // the monitor sees each call once.
-  const session = callOptions?.session ?? ctx.defaultSession;
   let monitor: MonitorVerdictView | undefined;
   if (ctx.monitor !== undefined) {
     let scored = ctx.monitor.score(monitoredCall(ctx.monitor, tool, self, session, prepared.value));
     if (scored instanceof Promise) scored = await scored;
-    ctx.monitor.keep(callId, tool.name, prepared.argsDigest, scored);
+    ctx.monitor.keep(callId, tool.name, key, scored);
     monitor = scored.view;
   }
   const asked = await decide(
@@ -94,7 +99,7 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   // check() holds no concurrency slot: the run that follows takes its own.
   if (decision.leases !== undefined && decision.leases.length > 0)
     await release(engine, decision, ctx.decisionTimeoutMs);
-  gate.park(callId, tool.name, prepared.argsDigest, decision);
+  gate.park(callId, tool.name, key, decision);
   const code = decision.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined;
   return verdict(decision.effect, decision.reason, decision.ruleId, code);
 }

@@ -111,10 +111,13 @@ export interface MonitorHook {
   observe(call: MonitoredCall, result: unknown): void;
   begin(session: string, start: { readonly agent: string; readonly prompt?: string }): void;
   end(session: string): void;
-  /** Keeps a verdict `check()` obtained, for the run of the same call (so the monitor sees each call once). */
-  keep(callId: string, tool: string, argsDigest: string, scored: Scored): void;
-  /** Takes the kept verdict of this call, tool and run value, if any. */
-  take(callId: string, tool: string, argsDigest: string): Scored | undefined;
+  /**
+   * Keeps a verdict `check()` obtained, for the run of the same call (so the monitor sees each call once);
+   * `key` binds it to the agent, session and run value (`callKey`).
+   */
+  keep(callId: string, tool: string, key: string, scored: Scored): void;
+  /** Takes the kept verdict of this call, tool and `callKey`, if any. */
+  take(callId: string, tool: string, key: string): Scored | undefined;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -208,17 +211,17 @@ export function createMonitorHook(options: MonitorOptions, text: TextCleaner): M
 
   const sideEffects = new WeakMap<object, boolean>();
   // Verdicts check() obtained, by call id (bounded: the oldest is dropped first).
-  const kept = new Map<string, { tool: string; argsDigest: string; scored: Scored }>();
+  const kept = new Map<string, { tool: string; key: string; scored: Scored }>();
 
   return Object.freeze({
-    keep(callId: string, tool: string, argsDigest: string, scored: Scored): void {
+    keep(callId: string, tool: string, key: string, scored: Scored): void {
       kept.delete(callId);
-      kept.set(callId, { tool, argsDigest, scored });
+      kept.set(callId, { tool, key, scored });
       if (kept.size > MAX_KEPT) kept.delete(kept.keys().next().value as string);
     },
-    take(callId: string, tool: string, argsDigest: string): Scored | undefined {
+    take(callId: string, tool: string, key: string): Scored | undefined {
       const k = kept.get(callId);
-      if (k === undefined || k.tool !== tool || k.argsDigest !== argsDigest) return undefined;
+      if (k === undefined || k.tool !== tool || k.key !== key) return undefined;
       kept.delete(callId);
       return k.scored;
     },

@@ -3,7 +3,7 @@ import type { AuditEvent, AuditLog } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
 import { type CallArgs, digests } from './args.js';
-import type { ApprovalGate, Refusal } from './approvals.js';
+import { type ApprovalGate, callKey, type Refusal } from './approvals.js';
 import type { RecordedArgs } from './context.js';
 import { type EngineView, viewEngine } from './decision.js';
 import { type Denial, GuardError, makeDenial } from './errors.js';
@@ -212,7 +212,8 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
       );
     }
     // The mark comes first: whatever happens to the audit write, the call id is refused from now on.
-    const refusal = ctx.gate.refuse(options.callId, ctx.tool.name, args.argsDigest, 'error' in view ? '' : view.hash);
+    const key = callKey(self, options.session ?? ctx.defaultSession, args.argsDigest);
+    const refusal = ctx.gate.refuse(options.callId, ctx.tool.name, key, 'error' in view ? '' : view.hash);
     for (;;) {
       const pending = refusal.write;
       if (pending === undefined) break;
