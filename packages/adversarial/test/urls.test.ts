@@ -223,3 +223,22 @@ describe('IP-range conditions catch every notation', () => {
     );
   });
 });
+
+describe('the unspecified address reaches this host', () => {
+  it('a deny on loopback catches 0.0.0.0, 0.0.0.1, 0 and [::], in URLs and bare hosts', async () => {
+    const url = engine('deny', { urlIp: ['loopback'] });
+    const bare = createPolicyEngine({
+      version: 1,
+      rules: [
+        { id: 'base', effect: 'allow', tools: ['fetch'] },
+        { id: 'ip', effect: 'deny', tools: ['fetch'], when: { '/host': { ip: ['loopback'] } } },
+      ],
+    });
+    for (const host of ['0.0.0.0', '0.0.0.1', '[::]', '[::ffff:0.0.0.0]']) {
+      expect(await url(`http://${host}:6379/`), host).toBe('deny');
+    }
+    for (const host of ['0.0.0.0', '0', '::', '0.0.0.1']) {
+      expect((await bare.decide({ agent, tool: { name: 'fetch' }, args: { host } })).effect, host).toBe('deny');
+    }
+  });
+});

@@ -193,7 +193,9 @@ export function inCidr(address: IpAddress, cidr: IpCidr): boolean {
  */
 export const IP_RANGES = Object.freeze({
   unspecified: ['0.0.0.0/8', '::/128'],
-  loopback: ['127.0.0.0/8', '::1/128'],
+  // Connecting to the unspecified address reaches this host on Linux and macOS, so a deny on `loopback`
+  // must catch 0.0.0.0 and [::] too (classifyIpAddress still names them `unspecified`).
+  loopback: ['127.0.0.0/8', '::1/128', '0.0.0.0/8', '::/128'],
   private: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
   'link-local': ['169.254.0.0/16', 'fe80::/10'],
   cgnat: ['100.64.0.0/10'],
