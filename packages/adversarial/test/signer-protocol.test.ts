@@ -369,3 +369,39 @@ describe('signer protocol survives any client (class 1, sibling)', () => {
     expect(Buffer.concat(frames).toString('utf8')).toContain('requests waiting');
   });
 });
+
+describe('signer limits count at its own clock, not the statement time the agent picks', () => {
+  const policy = {
+    version: 1,
+    rules: [{ id: 'pay', effect: 'allow', tools: ['pay'] }],
+    limits: [{ id: 'one-per-5s', tools: ['pay'], rate: { calls: 1, windowMs: 5_000 } }],
+  };
+
+  it('statements spread over the skew at one instant get one signature under a 1-per-5s limit', async () => {
+    const authorize = authorizer(policy);
+    let signed = 0;
+    for (let off = -29_000; off <= 29_000; off += 5_000) {
+      const message = await statement('pay', { amount: 100 }, { at: T0 + off });
+      if ((await authorize({ message, context: { args: { amount: 100 } } })).allow) signed += 1;
+    }
+    expect(signed).toBe(1);
+  });
+
+  it('fuzz: whatever issuedAt offsets within the skew, at most the limit is signed per window of the signer clock', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: -29_000, max: 29_000 }), { minLength: 1, maxLength: 12 }),
+        async (offsets) => {
+          const authorize = authorizer(policy);
+          let signed = 0;
+          for (const off of offsets) {
+            const message = await statement('pay', { amount: 1 }, { at: T0 + off });
+            if ((await authorize({ message, context: { args: { amount: 1 } } })).allow) signed += 1;
+          }
+          expect(signed).toBe(1);
+        },
+      ),
+      fuzzParams(40),
+    );
+  });
+});

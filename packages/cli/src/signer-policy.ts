@@ -158,7 +158,10 @@ export function createSignerAuthorizer(
           return deny(`denied at ${new Date(t).toISOString()}, while the envelope is usable: ${later.reason}`);
       }
     }
-    const decision = await engine.decide({ ...request, now: new Date(issued) });
+    // Limits count at the signer's own clock: the agent picks issuedAt anywhere within the skew, and deciding
+    // at it would let one instant's statements fall into as many rate or budget windows as the skew spans.
+    // Rules that depend on time (schedules) were checked above over the whole span the envelope is usable.
+    const decision = await engine.decide({ ...request, now: new Date(now) });
     // The signer cannot see a call end: slots come back as soon as it has decided.
     await engine.release(decision).catch(() => undefined);
     return blocks(decision) ? deny(decision.reason) : { allow: true };
