@@ -31,6 +31,24 @@ describe('policy obligations, sessions and limits in guard()', () => {
     await expect(dump({ n: 1000 })).rejects.toMatchObject({ code: 'ERR_RESULT_TOO_LARGE' });
   });
 
+  it('a result size cap measures canonical JSON: toJSON, Maps and class instances cannot show it another size', async () => {
+    const ag = guardWith({
+      version: 1,
+      rules: [{ id: 'dump', effect: 'allow', tools: ['dump'], obligations: { maxResultBytes: 64 } }],
+    });
+    const results: unknown[] = [
+      { toJSON: () => 'small', data: 'x'.repeat(1000) },
+      new Map([['k', 'x'.repeat(1000)]]),
+      new (class Box {
+        data = 'x'.repeat(1000);
+      })(),
+    ];
+    for (const result of results) {
+      const dump = ag.guard({ name: 'dump', schema: z.object({}), execute: () => result });
+      await expect(dump({})).rejects.toMatchObject({ code: 'ERR_RESULT_TOO_LARGE' });
+    }
+  });
+
   it('data-flow taint is kept per session: a sink is refused after a source in the same session only', async () => {
     const ag = guardWith({
       version: 1,

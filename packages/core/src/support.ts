@@ -1,5 +1,5 @@
 import { digestArgs } from '@agentguard/attestation';
-import type { Signer } from '@agentguard/identity';
+import { canonicalBytes, type Signer } from '@agentguard/identity';
 import type { Decision, PolicyEngine } from '@agentguard/policy';
 import { checkMonitorOptions } from './monitor.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
@@ -105,11 +105,17 @@ export function withCause<T extends object>(outcome: T, cause: unknown): T {
 }
 
 export function checkResultSize(value: unknown, maxBytes: number): void {
+  if (value === undefined) return;
   let size: number;
   try {
-    size = value === undefined ? 0 : new TextEncoder().encode(JSON.stringify(value)).length;
+    // Canonical JSON, not JSON.stringify: a toJSON method, a Map or a getter could show the cap one size and
+    // the framework another. A result that is not plain JSON cannot be bounded, so a capped call refuses it.
+    size = canonicalBytes(value).length;
   } catch {
-    size = Number.POSITIVE_INFINITY;
+    throw markStop(
+      new Error(`result is not plain JSON, so its size cannot be held to the policy's cap of ${maxBytes} bytes`),
+      'too-large',
+    );
   }
   if (size > maxBytes) {
     throw markStop(new Error(`result of ${size} bytes is over the policy's cap of ${maxBytes}`), 'too-large');
