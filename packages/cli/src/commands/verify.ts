@@ -4,7 +4,7 @@ import { verifyLogFile } from '@agentguard/audit/file';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
 import { printable } from '../output.js';
-import { onePositional, parseCount, parseTrust, readLogFile } from './audit-common.js';
+import { onePositional, parseCount, parseTrust, readNoteFile } from './audit-common.js';
 
 const usage = `Usage: agentguard verify <log | log directory> [--trust <did:key>]... [--checkpoint <file>]
          [--workers <n>] [--allow-empty]
@@ -50,13 +50,22 @@ export const verifyCommand: Command = {
     const path = resolve(io.cwd, onePositional(positionals));
     const workers = parseCount(values.workers, 'workers');
     if (workers !== undefined && workers > 64) throw new UsageError('--workers expects at most 64');
-    const checkpoint = values.checkpoint === undefined ? undefined : (await readLogFile(values.checkpoint, io)).text;
+    const witness = values.checkpoint === undefined ? undefined : await readNoteFile(values.checkpoint, io);
     try {
       await stat(path);
     } catch (cause) {
       const code = (cause as { code?: unknown }).code;
       throw new InputError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
     }
+    if (witness !== undefined && witness.text === undefined) {
+      // A checkpoint is signed text: bytes that are not UTF-8 are not that text (a byte changed).
+      io.stdout(
+        `FAIL ${printable(witness.path)}: ERR_AUDIT_CHECKPOINT_INVALID: external checkpoint is not valid UTF-8\n`,
+      );
+      io.stdout('the external checkpoint is the problem.\n');
+      return EXIT_FAIL;
+    }
+    const checkpoint = witness?.text;
     const report = await verifyLogFile(path, {
       ...(trust === undefined ? {} : { trust }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
@@ -89,8 +98,7 @@ export const verifyCommand: Command = {
     }
     // A verdict on nothing is no verdict: no events (an empty file, /dev/null, a directory that is
     // not a log, a rotated log whose files were deleted, checkpoints alone) is unusable input.
-    const events = (report as { events?: number }).events ?? report.records - report.checkpoints;
-    if (events === 0 && values['allow-empty'] !== true) {
+    if (report.events === 0 && values['allow-empty'] !== true) {
       throw new InputError(
         `${path} holds no events (${report.records} record(s), ${report.checkpoints} checkpoint(s)): nothing was verified; --allow-empty accepts that`,
       );
