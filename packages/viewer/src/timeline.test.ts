@@ -28,6 +28,7 @@ describe('buildTimeline', () => {
     const ok: LogReport = {
       ok: true,
       records: 7,
+      events: 7,
       anchored: false,
       signers: [],
       head: '',
