@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli/src/main.js';
 import { AGENT, Forger, LOG } from './audit-forge.js';
 import { fuzzParams } from './fuzz.js';
 
@@ -85,5 +86,42 @@ describe('an agent key rewrites the log and checkpoints the rewrite', () => {
       ),
       fuzzParams(50),
     );
+  });
+
+  it('agentguard verify: --log-key and a trust file with a "log" key refuse the rewrite (exit 1); without them it is flagged', async () => {
+    const run = async (argv: string[]) => {
+      let stdout = '';
+      const code = await main(argv, {
+        stdout: (t) => {
+          stdout += t;
+        },
+        stderr: () => {},
+        cwd: dir,
+        isTTY: false,
+        env: {},
+        signal: new AbortController().signal,
+      });
+      return { code, stdout };
+    };
+    writeFileSync(join(dir, 'rewrite.jsonl'), rewritten(4, 2, 1).text());
+    writeFileSync(join(dir, 'honest.jsonl'), honest(4, 2).text());
+    writeFileSync(
+      join(dir, 'trust.json'),
+      JSON.stringify({
+        version: 1,
+        keys: [
+          { id: AGENT.id, role: 'agent' },
+          { id: LOG.id, role: 'log' },
+        ],
+      }),
+    );
+    const loose = await run(['verify', 'rewrite.jsonl', '--trust', AGENT.id, '--trust', LOG.id]);
+    expect(loose.code).toBe(0);
+    expect(loose.stdout).toContain('log keys not given');
+    const pinned = await run(['verify', 'rewrite.jsonl', '--trust', AGENT.id, '--log-key', LOG.id]);
+    expect(pinned).toMatchObject({ code: 1, stdout: expect.stringContaining('ERR_AUDIT_CHECKPOINT_INVALID') });
+    expect((await run(['verify', 'rewrite.jsonl', '--trust-file', 'trust.json'])).code).toBe(1);
+    expect((await run(['verify', 'honest.jsonl', '--trust-file', 'trust.json'])).code).toBe(0);
+    expect((await run(['verify', '/dev/zero', '--trust-file', 'trust.json'])).code).toBe(2);
   });
 });

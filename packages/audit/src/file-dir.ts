@@ -118,7 +118,16 @@ function decodeLog(read: Omit<DirectoryText, 'text'>): string {
  */
 export async function readLogDirectory(dir: string): Promise<DirectoryText> {
   const read = await readSegments(dir);
-  return { ...read, text: decodeLog(read) };
+  // Decoded on first use: a reader of `bytes` gets them even when a line is not UTF-8 (the verifier
+  // then names that line); only reading `text` throws.
+  let text: string | undefined;
+  return {
+    ...read,
+    get text() {
+      text ??= decodeLog(read);
+      return text;
+    },
+  };
 }
 
 /**

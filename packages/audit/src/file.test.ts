@@ -152,6 +152,22 @@ describe('openAuditDirectory (rotation)', () => {
     await expect(openAuditDirectory(logDir)).rejects.toMatchObject({ code: 'ERR_AUDIT_CHAIN_BROKEN' });
   });
 
+  it('gives the bytes of a directory with a line that is not UTF-8; only its text throws', async () => {
+    const { openAuditDirectory, readLogDirectory } = await import('./file.js');
+    const logDir = join(dir, `not-utf8-${n++}`);
+    const log = await openAuditDirectory(logDir, { rotate: { maxBytes: 10 } });
+    for (let i = 0; i < 3; i++) await log.append(event(i), AGENT);
+    await log.close();
+    const second = join(logDir, 'audit-000002.jsonl');
+    const bytes = readFileSync(second);
+    bytes[bytes.indexOf(0x22)] = 0xff; // the first '"' of its only line
+    writeFileSync(second, bytes);
+    const content = await readLogDirectory(logDir);
+    expect(verifyLog(content.bytes)).toMatchObject({ ok: false, line: 2, reason: expect.stringContaining('UTF-8') });
+    expect(() => content.text).toThrow(expect.objectContaining({ code: 'ERR_AUDIT_RECORD_MALFORMED' }));
+    expect(() => content.text).toThrow(`${second}:1:`);
+  });
+
   it('records a torn tail as a log.recovered record when the log has a key', async () => {
     const { LOG_KEY } = await import('./test-helpers.js');
     const path = fresh();

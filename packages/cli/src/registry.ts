@@ -21,10 +21,12 @@ import { profileShowCommand } from './commands/profile-show.js';
 import { revokeCommand } from './commands/revoke.js';
 import { signerServeCommand } from './commands/signer-serve.js';
 import { verifyCommand } from './commands/verify.js';
+import { viewCommand } from './commands/view.js';
 
 // Every command of the CLI, in the order `--help` lists them. Add one import and one entry per command.
 export const commands: readonly Command[] = [
   verifyCommand,
+  viewCommand,
   auditCheckpointCommand,
   auditProofCommand,
   auditConsistencyCommand,

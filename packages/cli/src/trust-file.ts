@@ -5,13 +5,46 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { IdentityError, MAX_TRUST_FILE_BYTES, parseTrustFile, type TrustRole, trustedIds } from '@agentguard/identity';
+import {
+  IdentityError,
+  MAX_TRUST_FILE_BYTES,
+  parseTrustFile,
+  type TrustFile,
+  type TrustRole,
+  trustedIds,
+} from '@agentguard/identity';
 import { type CommandIO, InputError } from './command.js';
 
 /** Usage text of the option, for a command's help. */
 export const TRUST_FILE_USAGE = `  --trust-file <path>  a trust file (JSON, docs/formats/trust-file.md) listing
                        trusted keys with their roles; its "agent" and "log"
-                       keys are trusted as if each were given with --trust.`;
+                       keys are trusted as if each were given with --trust,
+                       and its "log" keys are also the log keys (--log-key).`;
+
+/**
+ * Reads and parses the trust file at `path`.
+ *
+ * @throws InputError (exit 2) when the file cannot be read or is not a valid trust file.
+ */
+export async function loadTrustFile(path: string, io: CommandIO): Promise<{ file: TrustFile; absolute: string }> {
+  const absolute = resolve(io.cwd, path);
+  let text: string;
+  try {
+    const bytes = await readFile(absolute);
+    if (bytes.length > MAX_TRUST_FILE_BYTES) throw new InputError(`trust file ${absolute} is too large`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    if (cause instanceof InputError) throw cause;
+    const code = (cause as { code?: unknown }).code;
+    throw new InputError(`cannot read trust file ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+  try {
+    return { file: parseTrustFile(text), absolute };
+  } catch (cause) {
+    if (!(cause instanceof IdentityError)) throw cause;
+    throw new InputError(`trust file ${absolute}: ${cause.code}: ${cause.message}`);
+  }
+}
 
 /**
  * The keys to trust: the `--trust` values plus the ids with one of `roles` in the trust file at `path`.
@@ -27,24 +60,8 @@ export async function mergeTrustFile(
   roles: readonly TrustRole[] = ['agent', 'log'],
 ): Promise<string[] | undefined> {
   if (path === undefined) return trust === undefined ? undefined : [...trust];
-  const absolute = resolve(io.cwd, path);
-  let text: string;
-  try {
-    const bytes = await readFile(absolute);
-    if (bytes.length > MAX_TRUST_FILE_BYTES) throw new InputError(`trust file ${absolute} is too large`);
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (cause) {
-    if (cause instanceof InputError) throw cause;
-    const code = (cause as { code?: unknown }).code;
-    throw new InputError(`cannot read trust file ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
-  }
-  let ids: string[];
-  try {
-    ids = trustedIds(parseTrustFile(text), roles);
-  } catch (cause) {
-    if (!(cause instanceof IdentityError)) throw cause;
-    throw new InputError(`trust file ${absolute}: ${cause.code}: ${cause.message}`);
-  }
+  const { file, absolute } = await loadTrustFile(path, io);
+  const ids = trustedIds(file, roles);
   if (ids.length === 0) throw new InputError(`trust file ${absolute} lists no key with role ${roles.join(' or ')}`);
   return [...new Set([...(trust ?? []), ...ids])];
 }

@@ -1,7 +1,8 @@
 import { IdentityError } from './errors.js';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the text (TextDecoder strips it by default), so bytes have one reading.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Encodes a string as UTF-8 bytes. A lone surrogate becomes U+FFFD, as

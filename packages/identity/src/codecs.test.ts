@@ -115,6 +115,16 @@ describe('round trips (properties)', () => {
     );
   });
 
+  it('fromUtf8 keeps a leading byte-order mark (one reading per byte string)', () => {
+    expect(fromUtf8(Uint8Array.of(0xef, 0xbb, 0xbf, 0x7b, 0x7d))).toBe('\uFEFF{}');
+    expect(fromUtf8(utf8('\uFEFF\uFEFFx'))).toBe('\uFEFF\uFEFFx');
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => {
+        expect(fromUtf8(utf8(`\uFEFF${text}`))).toBe(`\uFEFF${text}`);
+      }),
+    );
+  });
+
   it('concatBytes and bytesEqual agree with the parts', () => {
     fc.assert(
       fc.property(bytes, bytes, (a, b) => {

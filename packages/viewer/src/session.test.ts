@@ -9,7 +9,13 @@ async function smallLog(checkpoint: boolean): Promise<{ text: string; trust: str
   const log = createAuditLog({ sink, ...(checkpoint ? { checkpoint: { signer: agent, everyRecords: 3 } } : {}) });
   for (let i = 0; i < 5; i++) {
     await log.append(
-      { type: 'call.completed', callId: `c${i}`, agent: agent.id, tool: 't', data: { durationMs: i } },
+      {
+        type: 'call.completed',
+        callId: `c${i}`,
+        agent: agent.id,
+        tool: 't',
+        data: { durationMs: i, note: i === 2 ? '\uFFFD' : '' },
+      },
       agent,
     );
   }
@@ -30,6 +36,21 @@ describe('verifyForView', () => {
     expect(calls.at(-1)).toBe(text.split('\n').length - 1);
   });
 
+  it('gives the verifier the bytes: invalid UTF-8 fails at its line, as verifyLog on bytes (and agentguard verify)', async () => {
+    const { text, trust } = await smallLog(true);
+    const good = enc(text);
+    expect(verifyForView({ bytes: good, trust }).report).toMatchObject({ ok: true });
+    // EF BF BD replaced by FF: a replacing decoder reads the very same text.
+    const at = good.indexOf(0xef);
+    const bad = new Uint8Array([...good.subarray(0, at), 0xff, ...good.subarray(at + 3)]);
+    expect(decodeLog(bad)).toBe(decodeLog(good));
+    const line = decodeLog(good).slice(0, decodeLog(good).indexOf('\uFFFD')).split('\n').length;
+    const { report } = verifyForView({ bytes: bad, trust });
+    expect(report).toEqual(verifyLog(bad, { trust }));
+    expect(report).toMatchObject({ ok: false, line, code: 'ERR_AUDIT_RECORD_MALFORMED' });
+    expect(report.ok === false && report.reason).toContain('UTF-8');
+  });
+
   it('throws TypeError on trust that is not did:key, as verifyLog does', async () => {
     const { text } = await smallLog(false);
     expect(() => verifyForView({ bytes: enc(text), trust: ['nope'] })).toThrow(TypeError);
@@ -37,7 +58,7 @@ describe('verifyForView', () => {
 });
 
 describe('decodeLog', () => {
-  it('keeps a byte-order mark and replaces invalid UTF-8, as the CLI reads a file', async () => {
+  it('for display: keeps a byte-order mark and shows invalid UTF-8 as U+FFFD', async () => {
     const { text } = await smallLog(false);
     const bom = decodeLog(new Uint8Array([0xef, 0xbb, 0xbf, ...enc(text)]));
     expect(bom.startsWith('\uFEFF')).toBe(true);

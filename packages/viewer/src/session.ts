@@ -28,24 +28,28 @@ export interface InclusionResult {
 }
 
 /**
- * Decodes a log file's bytes the way `agentguard verify` reads a file (Node's `StringDecoder`): UTF-8,
- * invalid sequences become U+FFFD (which then fail their record's hash), and a byte-order mark is kept
- * (so it fails the first line as `verifyLogFile` does) rather than silently stripped.
+ * Decodes a log file's bytes for DISPLAY only (the timeline, the text of a bad line): UTF-8, with invalid
+ * sequences shown as U+FFFD and a byte-order mark kept. The verdict is never computed on this text:
+ * {@link verifyForView} gives `verifyLog` the bytes, which it decodes line by line as strict UTF-8, so a
+ * line that is not UTF-8 fails at its number exactly as `agentguard verify` and `verifyLogFile` report it
+ * (a replacing decoder would read `EF BF BD` changed to `FF` as the same U+FFFD and let it pass).
  *
  * @param bytes - the file as read.
- * @returns its text.
+ * @returns its text, for display.
  */
 export function decodeLog(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
 }
 
 /**
- * Verifies a log's bytes with `@agentguard/audit`'s `verifyLog` (nothing else decides the verdict).
- * Runs inside the page's Web Worker; also callable anywhere else.
+ * Verifies a log's bytes with `@agentguard/audit`'s `verifyLog` (nothing else decides the verdict): the
+ * bytes go to the verifier as they are, so invalid UTF-8 is reported at its line, as `agentguard verify`
+ * reports it. Runs inside the page's Web Worker; also callable anywhere else.
  *
  * @param request - see {@link VerifyRequest}.
  * @param onProgress - called every 10,000 lines and at the end.
- * @returns the report, and the text it was computed on.
+ * @returns the report, and the log's text for display ({@link decodeLog}; when the report is ok, every
+ *   line was strict UTF-8, so it is exactly the text that verified).
  * @throws TypeError when `trust` holds something other than Ed25519 did:key strings (as `verifyLog`).
  * @example
  * ```ts
@@ -56,13 +60,12 @@ export function verifyForView(
   request: VerifyRequest,
   onProgress?: (checked: number, total: number) => void,
 ): VerifyResult & { readonly text: string } {
-  const text = decodeLog(request.bytes);
-  const report = verifyLog(text, {
+  const report = verifyLog(request.bytes, {
     ...(request.trust === undefined || request.trust.length === 0 ? {} : { trust: request.trust }),
     ...(request.checkpoint === undefined || request.checkpoint.trim() === '' ? {} : { checkpoint: request.checkpoint }),
     ...(onProgress === undefined ? {} : { onProgress }),
   });
-  return { report, text };
+  return { report, text: decodeLog(request.bytes) };
 }
 
 /**

@@ -176,12 +176,13 @@ describe('agentguard audit tail', () => {
           appended = true;
           appendFileSync(path, 'garbage\n');
         }
-        if (all.includes('!! not a record: garbage')) controller.abort();
+        if (all.includes('not a record: garbage')) controller.abort();
       },
     });
     const r = await running;
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('!! not a record: garbage');
+    // A flagged line is named by its number, and makes the exit code 1 (it was 0: nothing said so).
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('!! line 14: not a record: garbage');
   });
 
   it('exits 2 for a missing file', async () => {

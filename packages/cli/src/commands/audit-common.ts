@@ -1,46 +1,105 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type AuditRecord, type LogView, readLog } from '@agentguard/audit';
+import { AuditError, type AuditRecord, type LogView, readLog } from '@agentguard/audit';
 import { readLogDirectory } from '@agentguard/audit/file';
-import { didToPublicKey } from '@agentguard/identity';
+import { didToPublicKey, fromUtf8 } from '@agentguard/identity';
 import { type CommandIO, InputError, UsageError } from '../command.js';
 
-/** A log read from the command line: its text and where each line came from. */
-export interface LogText {
+/** A log read from the command line: its bytes, as read, and where each line came from. */
+export interface LogBytes {
   readonly path: string;
-  readonly text: string;
-  /** `file:line` of a 1-based line of `text` (a rotated log directory spans several files). */
+  /**
+   * The log's bytes, never decoded here: the audit library decodes each line as strict UTF-8 and
+   * reports one that is not at its line, with its own code and reason.
+   */
+  readonly bytes: Uint8Array;
+  /** `file:line` of a 1-based line of the log (a rotated log directory spans several files). */
   where(line: number): string;
 }
 
-/** Reads a file, or a rotated log directory, named on the command line; a missing one is a usage error. */
-export async function readLogFile(path: string, io: CommandIO): Promise<LogText> {
+const isAuditError = (error: unknown): error is AuditError =>
+  typeof (error as { code?: unknown } | null)?.code === 'string' &&
+  (error as { code: string }).code.startsWith('ERR_AUDIT_');
+
+function cannotRead(path: string, cause: unknown): InputError {
+  const code = (cause as { code?: unknown } | null)?.code;
+  return new InputError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
+}
+
+/**
+ * Reads a log file, or a rotated log directory, named on the command line, as bytes. A file that cannot
+ * be read is unusable input (InputError, exit 2); a directory that is not one log (a numbered file
+ * missing) is a verdict (AuditError, exit 1). What the bytes say is for the audit library to judge.
+ */
+export async function readLogFile(path: string, io: CommandIO): Promise<LogBytes> {
   const absolute = resolve(io.cwd, path);
+  let directory: boolean;
   try {
-    if ((await stat(absolute)).isDirectory()) {
-      const dir = await readLogDirectory(absolute);
-      return {
-        path: absolute,
-        text: dir.text,
-        where: (line) => {
-          const at = dir.locate(line);
-          return `${at.path}:${at.line}`;
-        },
-      };
-    }
-    const text = await readFile(absolute, 'utf8');
-    return { path: absolute, text, where: (line) => `${absolute}:${line}` };
+    directory = (await stat(absolute)).isDirectory();
   } catch (cause) {
-    if ((cause as { code?: unknown }).code === 'ERR_AUDIT_CHAIN_BROKEN') throw cause;
-    const code = (cause as { code?: unknown }).code;
-    throw new InputError(`cannot read ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
+    throw cannotRead(absolute, cause);
+  }
+  if (directory) {
+    let dir: Awaited<ReturnType<typeof readLogDirectory>>;
+    try {
+      dir = await readLogDirectory(absolute);
+    } catch (cause) {
+      if (isAuditError(cause)) throw cause;
+      throw cannotRead(absolute, cause);
+    }
+    return {
+      path: absolute,
+      bytes: dir.bytes,
+      where: (line) => {
+        const at = dir.locate(line);
+        return `${at.path}:${at.line}`;
+      },
+    };
+  }
+  try {
+    const bytes = await readFile(absolute);
+    return { path: absolute, bytes, where: (line) => `${absolute}:${line}` };
+  } catch (cause) {
+    throw cannotRead(absolute, cause);
   }
 }
 
-/** Reads and checks a log for commands that need its records or tree (throws AuditError on a bad log: exit 1). */
+/**
+ * Reads a small text file named on the command line (a signed checkpoint) as strict UTF-8: `text` is
+ * undefined when its bytes are not UTF-8 (a replacement character would let a changed byte read as the
+ * same text). A file that cannot be read is unusable input (exit 2).
+ */
+export async function readNoteFile(path: string, io: CommandIO): Promise<{ path: string; text: string | undefined }> {
+  const absolute = resolve(io.cwd, path);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(absolute);
+  } catch (cause) {
+    throw cannotRead(absolute, cause);
+  }
+  try {
+    return { path: absolute, text: fromUtf8(bytes) };
+  } catch {
+    return { path: absolute, text: undefined };
+  }
+}
+
+/**
+ * Reads and checks a log for commands that need its records or tree. A bad log throws AuditError (exit 1)
+ * with the audit library's code and reason, naming the first bad line as `file:line`.
+ */
 export async function loadLog(path: string, io: CommandIO): Promise<LogView & { path: string }> {
   const file = await readLogFile(path, io);
-  return { ...readLog(file.text), path: file.path };
+  try {
+    return { ...readLog(file.bytes), path: file.path };
+  } catch (error) {
+    if (!isAuditError(error)) throw error;
+    const at = /^line (\d+): /.exec(error.message);
+    if (at === null) throw error;
+    throw new AuditError(error.code, `${file.where(Number(at[1]))}: ${error.message.slice(at[0].length)}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Checks `--trust` values: each must be an Ed25519 did:key. */

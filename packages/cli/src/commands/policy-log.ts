@@ -1,5 +1,5 @@
 import { containsRedaction, RECORD_MAX_BYTES, RECORD_MAX_DEPTH, verifyLog } from '@agentguard/audit';
-import { parseJson } from '@agentguard/identity';
+import { fromUtf8, parseJson } from '@agentguard/identity';
 import type { Effect } from '@agentguard/policy';
 import type { CommandIO } from '../command.js';
 import { readLogFile } from './audit-common.js';
@@ -86,13 +86,16 @@ export function withoutPointers(args: unknown, pointers: ReadonlySet<string>, at
  * tampered log would mislead), and returns its calls in log order.
  */
 export async function readLoggedCalls(file: string, io: CommandIO): Promise<{ path: string; calls: LoggedCall[] }> {
-  const { path, text } = await readLogFile(file, io);
-  const report = verifyLog(text);
+  const { path, bytes, where } = await readLogFile(file, io);
+  // The verifier decodes each line as strict UTF-8 and names one that is not.
+  const report = verifyLog(bytes);
   if (!report.ok) {
     throw new PolicyCommandError(
-      `${path}:${report.line}: ${report.code}: ${report.reason} (the log must verify before it is used)`,
+      `${where(report.line)}: ${report.code}: ${report.reason} (the log must verify before it is used)`,
     );
   }
+  // Every line verified, so every line is UTF-8: this strict decode reads exactly what the verifier read.
+  const text = fromUtf8(bytes);
   const calls = new Map<string, { call: LoggedCall; decided: boolean }>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

@@ -4,11 +4,12 @@ import { verifyLogFile } from '@agentguard/audit/file';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
 import { printable } from '../output.js';
-import { mergeTrustFile, TRUST_FILE_USAGE } from '../trust-file.js';
-import { onePositional, parseCount, parseTrust, readLogFile } from './audit-common.js';
+import { loadTrustFile, mergeTrustFile, TRUST_FILE_USAGE } from '../trust-file.js';
+import { trustedIds } from '@agentguard/identity';
+import { onePositional, parseCount, parseTrust, readNoteFile } from './audit-common.js';
 
-const usage = `Usage: agentguard verify <log | log directory> [--trust <did:key>]... [--trust-file <path>]
-         [--checkpoint <file>] [--workers <n>] [--allow-empty]
+const usage = `Usage: agentguard verify <log | log directory> [--trust <did:key>]... [--log-key <did:key>]...
+         [--trust-file <path>] [--checkpoint <file>] [--workers <n>] [--allow-empty]
 
 Checks an audit log: every record's JSON, schema, canonical form, hash, its
 place in the hash chain, its Ed25519 signature, the DSSE call envelope inside
@@ -19,6 +20,13 @@ Options:
                        record must be signed by a trusted key (agents and the log
                        key). Without --trust the log is checked but not anchored:
                        anyone could have written it.
+  --log-key <did:key>  a key of the log itself (its checkpoint key); repeatable,
+                       trusted as with --trust. Only log keys may sign
+                       checkpoints, in the log or given with --checkpoint: an
+                       agent key that signs records (or gets record hashes
+                       signed through a signer process) cannot rewrite the log
+                       and anchor the rewrite. Give it whenever agent and log
+                       keys differ.
 ${TRUST_FILE_USAGE}
   --checkpoint <file>  a signed checkpoint kept elsewhere (e.g. from "agentguard
                        audit checkpoint"); proves the log still extends it, so a
@@ -44,24 +52,43 @@ export const verifyCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseArgs(argv, {
       trust: { type: 'string', multiple: true },
+      'log-key': { type: 'string', multiple: true },
       'trust-file': { type: 'string' },
       checkpoint: { type: 'string' },
       workers: { type: 'string' },
       'allow-empty': { type: 'boolean' },
     });
-    const trust = await mergeTrustFile(parseTrust(values.trust), values['trust-file'], io);
+    const flagLogKeys = parseTrust(values['log-key']) ?? [];
+    const fileLogKeys =
+      values['trust-file'] === undefined
+        ? []
+        : trustedIds((await loadTrustFile(values['trust-file'], io)).file, ['log']);
+    const logKeys = [...new Set([...flagLogKeys, ...fileLogKeys])];
+    const given = await mergeTrustFile(parseTrust(values.trust), values['trust-file'], io);
+    const trust =
+      given === undefined && logKeys.length === 0 ? undefined : [...new Set([...(given ?? []), ...logKeys])];
     const path = resolve(io.cwd, onePositional(positionals));
     const workers = parseCount(values.workers, 'workers');
     if (workers !== undefined && workers > 64) throw new UsageError('--workers expects at most 64');
-    const checkpoint = values.checkpoint === undefined ? undefined : (await readLogFile(values.checkpoint, io)).text;
+    const witness = values.checkpoint === undefined ? undefined : await readNoteFile(values.checkpoint, io);
     try {
       await stat(path);
     } catch (cause) {
       const code = (cause as { code?: unknown }).code;
       throw new InputError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
     }
+    if (witness !== undefined && witness.text === undefined) {
+      // A checkpoint is signed text: bytes that are not UTF-8 are not that text (a byte changed).
+      io.stdout(
+        `FAIL ${printable(witness.path)}: ERR_AUDIT_CHECKPOINT_INVALID: external checkpoint is not valid UTF-8\n`,
+      );
+      io.stdout('the external checkpoint is the problem.\n');
+      return EXIT_FAIL;
+    }
+    const checkpoint = witness?.text;
     const report = await verifyLogFile(path, {
       ...(trust === undefined ? {} : { trust }),
+      ...(logKeys.length === 0 ? {} : { checkpointKeys: logKeys }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
       ...(workers === undefined ? {} : { workers }),
       // A long verification shows progress on a terminal (stderr, rewritten in place).
@@ -92,8 +119,7 @@ export const verifyCommand: Command = {
     }
     // A verdict on nothing is no verdict: no events (an empty file, /dev/null, a directory that is
     // not a log, a rotated log whose files were deleted, checkpoints alone) is unusable input.
-    const events = (report as { events?: number }).events ?? report.records - report.checkpoints;
-    if (events === 0 && values['allow-empty'] !== true) {
+    if (report.events === 0 && values['allow-empty'] !== true) {
       throw new InputError(
         `${path} holds no events (${report.records} record(s), ${report.checkpoints} checkpoint(s)): nothing was verified; --allow-empty accepts that`,
       );
@@ -105,6 +131,13 @@ export const verifyCommand: Command = {
     );
     if (report.extends !== undefined) io.stdout(`extends the external checkpoint of size ${report.extends}.\n`);
     io.stdout(`signers: ${report.signers.length === 0 ? '(none)' : report.signers.map(printable).join(', ')}\n`);
+    if (logKeys.length > 0) {
+      io.stdout(`log keys: every checkpoint is signed by one of ${logKeys.map(printable).join(', ')}.\n`);
+    } else if (report.checkpoints > 0 && trust !== undefined) {
+      io.stdout(
+        'log keys not given: any trusted key may sign checkpoints; pass --log-key (or a trust file with a "log" key) so only the log\'s key can anchor it.\n',
+      );
+    }
     if (report.anchored) {
       io.stdout('anchored: every record is signed by a trusted key.\n');
     } else {

@@ -14,7 +14,7 @@ export function showVerdict(report: LogReport, ms: number, badLine: string): voi
   el.dataset.ok = String(report.ok);
   const rows: [string, string][] = [];
   // As `agentguard verify`: a log with no events (empty, or checkpoints alone) proves nothing, so no verdict.
-  if (report.ok && report.records - report.checkpoints === 0) {
+  if (report.ok && report.events === 0) {
     delete el.dataset.line;
     delete el.dataset.code;
     el.className = 'panel fail';
