@@ -13,7 +13,7 @@ import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/src/main.js';
+import { runCli } from './cli.js';
 import { fuzzParams } from './fuzz.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -23,23 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const agent = createIdentity({ secretKey: new Uint8Array(32).fill(31) });
 const logKey = createIdentity({ secretKey: new Uint8Array(32).fill(32) });
 
-async function run(argv: string[], isTTY = false) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    cwd: dir,
-    isTTY,
-    env: {},
-    signal: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], isTTY = false) => runCli(argv, { cwd: dir, isTTY });
 
 async function writeLog(name: string, reasons: readonly string[], options: { checkpoint?: boolean } = {}) {
   const sink = createMemorySink();

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/src/main.js';
+import { runCli } from './cli.js';
 import { AGENT, Forger, LOG } from './audit-forge.js';
 import { fuzzParams } from './fuzz.js';
 
@@ -89,20 +89,7 @@ describe('an agent key rewrites the log and checkpoints the rewrite', () => {
   });
 
   it('agentguard verify: --log-key and a trust file with a "log" key refuse the rewrite (exit 1); without them it is flagged', async () => {
-    const run = async (argv: string[]) => {
-      let stdout = '';
-      const code = await main(argv, {
-        stdout: (t) => {
-          stdout += t;
-        },
-        stderr: () => {},
-        cwd: dir,
-        isTTY: false,
-        env: {},
-        signal: new AbortController().signal,
-      });
-      return { code, stdout };
-    };
+    const run = (argv: string[]) => runCli(argv, { cwd: dir });
     writeFileSync(join(dir, 'rewrite.jsonl'), rewritten(4, 2, 1).text());
     writeFileSync(join(dir, 'honest.jsonl'), honest(4, 2).text());
     writeFileSync(

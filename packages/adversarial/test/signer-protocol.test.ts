@@ -14,7 +14,7 @@ import { connectSigner, saveKeyFile, serveSigner } from '@agentguard/identity/no
 import { createPolicyEngine, type DecisionRequest, parsePolicy } from '@agentguard/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../cli/src/main.js';
+import { runCli } from './cli.js';
 import { createSignerAuthorizer } from '../../cli/src/signer-policy.js';
 import { signerPolicyProblems } from '../../cli/src/signer-policy-check.js';
 import { fuzzParams } from './fuzz.js';
@@ -53,23 +53,7 @@ function authorizer(policy: unknown, clock = () => T0) {
   });
 }
 
-async function runMain(argv: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    cwd,
-    isTTY: false,
-    env: {},
-    signal: AbortSignal.abort(),
-  });
-  return { code, stdout, stderr };
-}
+const runMain = (argv: string[], cwd: string) => runCli(argv, { cwd, signal: AbortSignal.abort() });
 
 describe('signer decides without the context it needs (class 1)', () => {
   it('refuses to start with a rule on tags, naming the rule and the field', async () => {
