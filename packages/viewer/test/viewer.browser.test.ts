@@ -1,7 +1,7 @@
 /**
- * The page in a real Chromium: for the demo log, a batched log and every tampered log of the corpus, the
- * verdict and the marked line are the ones `agentguard verify` gives (`verifyLogFile`, as the CLI calls it)
- * and exactly `verifyLog`'s report.
+ * The page in a real Chromium: for the demo log, a batched log, a 100,000-record log and every tampered log of
+ * the corpus, the verdict and the marked line are the ones `agentguard verify` gives (`verifyLogFile`, as the CLI
+ * calls it) and exactly `verifyLog`'s report.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,4 +114,9 @@ describe('the viewer in Chromium agrees with agentguard verify', { timeout: 90_0
     const cut = big.text.split('\n').slice(0, -2).join('\n').concat('\n');
     await agrees({ name: 'batched, uncovered tail', bytes: new TextEncoder().encode(cut), trust: big.trust }, 101);
   });
+
+  it('on a 100,000-record log, with the same verdict as the CLI (its speed is measured in pnpm bench viewer)', async () => {
+    const big = await bigLog(join(dir, 'big.jsonl'), 100_000);
+    await agrees({ name: '100k records', bytes: new TextEncoder().encode(big.text), trust: big.trust }, 102);
+  }, 240_000);
 });
