@@ -56,3 +56,28 @@ describe('canonicalBody', () => {
     );
   });
 });
+
+describe('canonicalBody, top-level strings and numbers', () => {
+  const scalar = fc.oneof(
+    fc.string({ unit: 'binary' }),
+    fc.string({ unit: fc.constantFrom('\uD800', '\uDC00', '\u2028', '"', '\\', '\u0000', '\u001f', '\u007f', 'a') }),
+    fc.double(),
+    fc.constantFrom(-0, 0, 1e21, 1e-7, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, Number.NaN, Number.POSITIVE_INFINITY),
+  );
+  it('writes them exactly as canonicalize does, and refuses what it refuses (property)', () => {
+    fc.assert(
+      fc.property(scalar, scalar, (a, b) => {
+        const body = { ts: a, seq: b };
+        let expected: string | undefined;
+        try {
+          expected = toHex(canonicalBytes(body, { maxDepth: RECORD_MAX_DEPTH }));
+        } catch {
+          expected = undefined;
+        }
+        if (expected === undefined) expect(() => canonicalBody(body)).toThrow();
+        else expect(toHex(canonicalBody(body).bytes)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

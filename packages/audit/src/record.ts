@@ -70,8 +70,24 @@ export function canonicalBody(body: Readonly<Record<string, unknown>>): Canonica
   };
 }
 
+const MEMBER_DEPTH = Object.freeze({ maxDepth: RECORD_MAX_DEPTH - 1 });
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * One member of a canonical object: `"key":value`. Strings without surrogates and finite numbers (every
+ * top-level field of a record but `data`) are written directly, exactly as RFC 8785 §3.2.2 and
+ * `canonicalize` write them; anything else (objects, and whatever `canonicalize` must check or refuse)
+ * goes through `canonicalize`.
+ */
 function member(key: string, value: unknown): string {
-  return `${canonicalize(key)}:${canonicalize(value, { maxDepth: RECORD_MAX_DEPTH - 1 })}`;
+  return `${scalar(key) ?? canonicalize(key)}:${scalar(value) ?? canonicalize(value, MEMBER_DEPTH)}`;
+}
+
+function scalar(value: unknown): string | undefined {
+  if (typeof value === 'string') return SURROGATE.test(value) ? undefined : JSON.stringify(value);
+  // RFC 8785 §3.2.2.3: ECMAScript number serialisation, -0 as 0.
+  if (typeof value === 'number' && Number.isFinite(value)) return Object.is(value, -0) ? '0' : String(value);
+  return undefined;
 }
 
 /**
