@@ -101,6 +101,9 @@ function effectUnknown(reason: unknown): boolean {
 /** Most batches a pipelined sink may hold in flight, whatever it asks for. */
 export const MAX_PIPELINE_DEPTH = 8;
 
+/** Fewest records sent as a further batch while another is in flight (unless nothing else is coming). */
+const MIN_PIPELINED_BATCH = 8;
+
 /** A batch handed to the sinks and not yet settled. */
 interface Batch {
   readonly slots: readonly Slot[];
@@ -223,6 +226,11 @@ export function createWriter(options: WriterOptions): Writer {
         slots.push(slot);
       }
       if (slots.length === 0) return;
+      // With a batch already in flight, a tiny batch would spend a pipeline slot on a record or two while
+      // the records still being signed wait behind it: send it once it is worth a sync, or nothing follows.
+      const more = queue[sent + slots.length];
+      const signing = more !== undefined && more.line === undefined && more.error === undefined;
+      if (inFlight.length > 0 && signing && slots.length < Math.min(MIN_PIPELINED_BATCH, maxBatch)) return;
       send(slots);
     }
   }
