@@ -1,7 +1,7 @@
-import { canonicalBytes, toHex } from '@agentguard/identity';
+import { canonicalBytes, toHex, utf8 } from '@agentguard/identity';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyOf, canonicalBody, RECORD_MAX_DEPTH, recordForms, recordLine } from './record.js';
+import { bodyOf, canonicalBody, RECORD_MAX_DEPTH, recordForms, recordLine, recordSigningBytes } from './record.js';
 
 /** JSON values JCS can hold: no -0 (it becomes 0, which is fine), finite numbers, well-formed strings. */
 const json = fc.jsonValue({ maxDepth: 4 });
@@ -78,6 +78,18 @@ describe('canonicalBody, top-level strings and numbers', () => {
         else expect(toHex(canonicalBody(body).bytes)).toBe(expected);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('recordSigningBytes', () => {
+  it('is the domain prefix followed by the UTF-8 of the hash, for hex hashes and anything else (property)', () => {
+    const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
+    fc.assert(
+      fc.property(fc.oneof(hex, fc.string({ unit: 'grapheme', maxLength: 70 })), (hash) => {
+        const expected = toHex(utf8(`agentguard-audit-record-v1\n${hash}`));
+        expect(toHex(recordSigningBytes(hash))).toBe(expected);
+      }),
     );
   });
 });

@@ -26,8 +26,16 @@ export function hashBody(body: Readonly<Record<string, unknown>>): string {
 
 /** The exact bytes a record's `sig` covers: `"agentguard-audit-record-v1\n"` followed by the ASCII hex `hash`. */
 export function recordSigningBytes(hash: string): Uint8Array {
-  return concatBytes(RECORD_SIGNING_PREFIX, utf8(hash));
+  // A record's hash is 64 ASCII hex digits: copied in directly (no encoder, no concatenation) on this
+  // path taken once per record written and read; anything else is encoded as UTF-8.
+  if (hash.length !== 64 || !HEX64.test(hash)) return concatBytes(RECORD_SIGNING_PREFIX, utf8(hash));
+  const out = new Uint8Array(RECORD_SIGNING_PREFIX.length + 64);
+  out.set(RECORD_SIGNING_PREFIX);
+  for (let i = 0; i < 64; i++) out[RECORD_SIGNING_PREFIX.length + i] = hash.charCodeAt(i);
+  return out;
 }
+
+const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The record line (no newline): canonical JSON of the whole record. */
 export function recordLine(record: Readonly<Record<string, unknown>>): string {
