@@ -59,20 +59,32 @@ export interface CanonicalBody {
 
 /** Canonicalises a record body once, for its hash and leaf now and its record line once signed. */
 export function canonicalBody(body: Readonly<Record<string, unknown>>): CanonicalBody {
-  const members = new Map<string, string>();
-  for (const key of Object.keys(body).sort()) members.set(key, member(key, body[key]));
-  const text = `{${[...members.values()].join(',')}}`;
+  const keys = Object.keys(body).sort();
+  const texts = keys.map((key) => member(key, body[key]));
+  const text = `{${texts.join(',')}}`;
   const bytes = utf8(text);
   return {
     text,
     bytes,
     line(record) {
-      const parts: string[] = [];
-      for (const key of Object.keys(record).sort()) {
-        const value = record[key];
-        const same = Object.hasOwn(body, key) && body[key] === value;
-        parts.push(same ? (members.get(key) as string) : member(key, value));
+      // The usual record is the body plus a few members (hash, sig): only those are sorted, then merged
+      // into the body's members, already in order. Any body member missing or changed: the whole record.
+      const added: string[] = [];
+      let kept = 0;
+      for (const key of Object.keys(record)) {
+        if (Object.hasOwn(body, key) && body[key] === record[key]) kept++;
+        else added.push(key);
       }
+      if (kept !== keys.length) return recordLine(record);
+      added.sort();
+      const parts: string[] = [];
+      let i = 0;
+      for (const key of added) {
+        // RFC 8785 §3.2.3 order (UTF-16 code units), as Array#sort and `<` compare strings.
+        while (i < keys.length && (keys[i] as string) < key) parts.push(texts[i++] as string);
+        parts.push(member(key, record[key]));
+      }
+      while (i < keys.length) parts.push(texts[i++] as string);
       return `{${parts.join(',')}}`;
     },
   };
