@@ -1,7 +1,9 @@
 /**
  * Append throughput of the audit log for each durability mode, with 1 and 64
  * concurrent writers, against an in-memory sink (the cost of hashing, signing
- * and sequencing alone) measured in the same run; plus batched mode.
+ * and sequencing alone) measured in the same run; group commit against one
+ * fsync per record; plus batched mode. Each case is warmed up, then timed in
+ * interleaved rounds, best round kept (the machine may be shared).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,8 +27,6 @@ const event = (i: number): AuditEvent => ({
 async function measure(log: AuditLog, writers: number, ms: number, batched = false): Promise<number> {
   let i = 0;
   const append = () => (batched ? log.appendBatched(event(i++)) : log.append(event(i++), agent));
-  // Warm up.
-  await Promise.all(Array.from({ length: writers }, () => append()));
   const start = performance.now();
   let count = 0;
   await Promise.all(
@@ -40,39 +40,83 @@ async function measure(log: AuditLog, writers: number, ms: number, batched = fal
   return count / ((performance.now() - start) / 1000);
 }
 
+type Setup = () => Promise<AuditLog>;
+
+/** Rounds of `ms` each on one open log per case, interleaved, best of each: the machine may be shared. */
+async function bestOf(
+  cases: readonly { open: Setup; writers: number; batched?: boolean }[],
+  rounds: number,
+  ms: number,
+) {
+  const logs = await Promise.all(cases.map((c) => c.open()));
+  // Warm up every path (JIT, file system) before anything is timed.
+  for (const [i, c] of cases.entries()) await measure(logs[i] as AuditLog, c.writers, 300, c.batched);
+  const best = cases.map(() => 0);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, c] of cases.entries()) {
+      best[i] = Math.max(best[i] as number, await measure(logs[i] as AuditLog, c.writers, ms, c.batched));
+    }
+  }
+  for (const log of logs) await log.close();
+  return best;
+}
+
 export async function run(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'agentguard-bench-'));
   const results: BenchResult[] = [];
+  const file = (name: string, durability: Durability) => () =>
+    openFileAuditLog(join(dir, `${name}.jsonl`), { durability });
   try {
     for (const writers of [1, 64]) {
-      const memory = createAuditLog({ sink: createMemorySink() });
-      const base = await measure(memory, writers, 1000);
-      await memory.close();
+      const [memory, fsync, group, buffered, batched] = await bestOf(
+        [
+          { open: async () => createAuditLog({ sink: createMemorySink() }), writers },
+          { open: file(`fsync-${writers}`, 'fsync'), writers },
+          { open: file(`group-${writers}`, 'group'), writers },
+          { open: file(`buffered-${writers}`, 'buffered'), writers },
+          {
+            open: () =>
+              openFileAuditLog(join(dir, `batched-${writers}.jsonl`), {
+                durability: 'group',
+                checkpoint: { signer: logKey, everyRecords: 1000, everyMs: 1000 },
+              }),
+            writers,
+            batched: true,
+          },
+        ],
+        3,
+        700,
+      );
       const baseName = `append, memory sink, ${writers} writer(s)`;
+      const fsyncName = `append, file fsync, ${writers} writer(s)`;
+      const ops = { memory, fsync, group, buffered, batched } as Record<string, number>;
+      const base = ops.memory as number;
       results.push({ name: baseName, opsPerSec: base, note: 'hash + Ed25519 sign + sequencing, no I/O' });
-      for (const durability of ['fsync', 'group', 'buffered'] as Durability[]) {
-        const log = await openFileAuditLog(join(dir, `${durability}-${writers}.jsonl`), { durability });
-        const ops = await measure(log, writers, 1000);
-        await log.close();
-        results.push({
-          name: `append, file ${durability}, ${writers} writer(s)`,
-          opsPerSec: ops,
-          baseline: baseName,
-          ratio: ops / base,
-          ...(durability === 'buffered' ? { note: 'lossy on crash' } : {}),
-        });
-      }
-      const batched = await openFileAuditLog(join(dir, `batched-${writers}.jsonl`), {
-        durability: 'group',
-        checkpoint: { signer: logKey, everyRecords: 1000, everyMs: 1000 },
+      results.push({
+        name: fsyncName,
+        opsPerSec: ops.fsync as number,
+        baseline: baseName,
+        ratio: (ops.fsync as number) / base,
       });
-      const ops = await measure(batched, writers, 1000, true);
-      await batched.close();
+      results.push({
+        name: `append, file group, ${writers} writer(s)`,
+        opsPerSec: ops.group as number,
+        baseline: fsyncName,
+        ratio: (ops.group as number) / (ops.fsync as number),
+        note: `${((ops.group as number) / base).toFixed(2)}x the memory sink; syncs pipelined, every record durable before it resolves`,
+      });
+      results.push({
+        name: `append, file buffered, ${writers} writer(s)`,
+        opsPerSec: ops.buffered as number,
+        baseline: baseName,
+        ratio: (ops.buffered as number) / base,
+        note: 'lossy on crash',
+      });
       results.push({
         name: `append batched (checkpoint every 1000), file group, ${writers} writer(s)`,
-        opsPerSec: ops,
+        opsPerSec: ops.batched as number,
         baseline: baseName,
-        ratio: ops / base,
+        ratio: (ops.batched as number) / base,
         note: 'no per-record signature; covered by the next checkpoint',
       });
     }

@@ -1,11 +1,13 @@
 /**
- * Verification of a 1,000,000-record log (AGENTGUARD_BENCH_RECORDS to change it):
+ * Verification of a 100,000-record log (AGENTGUARD_BENCH_RECORDS=1000000 for the 1M case, which takes
+ * several minutes to generate):
  * - in full (parse, schema, canonical form, hash, chain, tree, checkpoints and every
  *   Ed25519 signature), streamed from disk on worker threads and on one thread, against
  *   the same number of raw Ed25519 verifications in the same run;
  * - tree and checkpoints only (a batched log: records unsigned, covered by signed
  *   checkpoints), against plain SHA-256 of the same bytes.
- * Generating the two logs takes a few minutes and is not measured.
+ * Generating the two logs is not measured. The one-thread run and the raw verifications are timed in
+ * two interleaved rounds, best of each (the machine may be shared).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import { createFileSink } from '../src/file.js';
 import { verifyLogFile } from '../src/verify-file.js';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 
-const RECORDS = Number(process.env.AGENTGUARD_BENCH_RECORDS ?? 1_000_000);
+const RECORDS = Number(process.env.AGENTGUARD_BENCH_RECORDS ?? 100_000);
 const CHUNK = 2_000;
 
 const agent = createIdentity({ secretKey: new Uint8Array(32).fill(1) });
@@ -61,19 +63,22 @@ export async function run(): Promise<BenchResult[]> {
     if (!parallel.ok) throw new Error(`bench log does not verify: ${parallel.reason}`);
     const records = parallel.records;
 
-    start = performance.now();
-    const single = await verifyLogFile(signed, { trust, workers: 0 });
-    const singleSecs = seconds(start);
-    if (!single.ok) throw new Error(`bench log does not verify: ${single.reason}`);
-
     const secret = new Uint8Array(32).fill(1);
     const message = utf8(`agentguard-audit-record-v1\n${'ab'.repeat(32)}`);
     const signature = sign(message, secret);
     const publicKey = agent.publicKey;
     for (let i = 0; i < 1000; i++) verify(signature, message, publicKey);
-    start = performance.now();
-    for (let i = 0; i < records; i++) verify(signature, message, publicKey);
-    const rawSecs = seconds(start);
+    let singleSecs = Number.POSITIVE_INFINITY;
+    let rawSecs = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 2; round++) {
+      start = performance.now();
+      const single = await verifyLogFile(signed, { trust, workers: 0 });
+      singleSecs = Math.min(singleSecs, seconds(start));
+      if (!single.ok) throw new Error(`bench log does not verify: ${single.reason}`);
+      start = performance.now();
+      for (let i = 0; i < records; i++) verify(signature, message, publicKey);
+      rawSecs = Math.min(rawSecs, seconds(start));
+    }
 
     const raw = `raw Ed25519 verify x${count(records)}, one thread`;
     results.push({ name: raw, opsPerSec: records / rawSecs });

@@ -5,6 +5,7 @@ import { decodeLine, LINE_NOT_UTF8, LINE_TOO_LARGE } from './lines.js';
 import type { ResumeState } from './log.js';
 import { leafHash, MerkleTree } from './merkle.js';
 import { isValidKeyName, joinNote, noteKeyId, parseCheckpoint } from './note.js';
+import { quickRecord } from './record-check.js';
 import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes } from './record.js';
 import { type AuditRecord, AuditRecordSchema, type CheckpointRecord, describeIssue, GENESIS_HASH } from './schema.js';
 
@@ -113,10 +114,13 @@ export class LogChecker {
       const detail = error instanceof IdentityError ? error.message : String(error);
       return fail('ERR_AUDIT_RECORD_MALFORMED', `not a JSON record: ${detail}`);
     }
-    const parsed = AuditRecordSchema.safeParse(value);
-    if (!parsed.success)
-      return fail('ERR_AUDIT_RECORD_MALFORMED', `not a valid record: ${describeIssue(parsed.error)}`);
-    const record = parsed.data;
+    let record = quickRecord(value);
+    if (record === undefined) {
+      const parsed = AuditRecordSchema.safeParse(value);
+      if (!parsed.success)
+        return fail('ERR_AUDIT_RECORD_MALFORMED', `not a valid record: ${describeIssue(parsed.error)}`);
+      record = parsed.data;
+    }
     const forms = recordForms(record);
     if (forms.line !== line) {
       return fail(

@@ -41,6 +41,13 @@ export interface FileSink extends AuditSink {
 
 const DURABILITY: readonly Durability[] = ['fsync', 'group', 'buffered'];
 
+/**
+ * Batches a `group` file sink keeps in flight. Overlapping syncs cost little more than one (measured
+ * on ext4: 2 in flight gave 2.5-6x the syncs per second of 1), and each waits in Node's thread pool
+ * (4 threads by default), so a few leave threads free for the writes.
+ */
+const GROUP_PIPELINE_DEPTH = 3;
+
 async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < data.length) {
@@ -114,6 +121,73 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     }
   }
 
+  // Group mode is pipelined: up to GROUP_PIPELINE_DEPTH batches in flight, written one after another
+  // and synced concurrently (the file system folds overlapping syncs into one journal commit), each
+  // resolving after the one before it. A failure undoes from the failed batch to the end of the file;
+  // every batch in flight behind it fails too (it chains from the failed one), and `epoch` makes the
+  // writes it had queued skip, so whatever comes next is written after the undo.
+  let epoch = 0;
+  let last: { readonly epoch: number; readonly done: Promise<boolean> } = { epoch, done: Promise.resolve(true) };
+
+  function writeGroup(data: Uint8Array): Promise<void> {
+    const mine = epoch;
+    const previous = last;
+    let start: number | undefined;
+    const wrote = serial(async () => {
+      if (mine !== epoch) throw new AuditError('ERR_AUDIT_SINK_FAILED', 'an earlier batch failed; nothing written');
+      if (broken !== undefined) throw broken;
+      start = written;
+      try {
+        await writeAll(handle, data);
+      } finally {
+        // Counted even when partly written: the undo below truncates from `start`.
+        written = start + data.length;
+      }
+    });
+    const result = (async () => {
+      try {
+        await wrote;
+        await handle.datasync();
+      } catch (cause) {
+        await undo(start);
+        throw cause;
+      } finally {
+        size = written;
+      }
+      // Durable only once every earlier batch of the same epoch is: a batch after a failed one fails.
+      if (!(await previous.done) && previous.epoch === mine) {
+        await undo(start);
+        throw new AuditError('ERR_AUDIT_SINK_FAILED', 'an earlier batch failed; this one was undone with it');
+      }
+    })();
+    last = {
+      epoch: mine,
+      done: result.then(
+        () => true,
+        () => false,
+      ),
+    };
+    return result;
+  }
+
+  /** Truncates back to `start` (never beyond the end) after the writes already queued, and voids later ones. */
+  async function undo(start: number | undefined): Promise<void> {
+    epoch += 1;
+    if (start === undefined) return;
+    await serial(async () => {
+      if (start >= written) return;
+      try {
+        await handle.truncate(start);
+        written = start;
+      } catch (cause) {
+        broken ??= new AuditError('ERR_AUDIT_SINK_FAILED', `audit file ${path} is damaged and cannot be repaired`, {
+          cause,
+        });
+      }
+    });
+    size = written;
+  }
+
   function flushBuffered(): Promise<void> {
     timer = undefined;
     const parts = buffer;
@@ -143,11 +217,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
       });
     }
     const data = encoder.encode(`${lines.join('\n')}\n`);
-    if (durability === 'group') {
-      return serial(() => append(data, true)).finally(() => {
-        size = written;
-      });
-    }
+    if (durability === 'group') return writeGroup(data);
     buffer.push(data);
     size += data.length;
     timer ??= setTimeout(() => void flushBuffered(), flushIntervalMs);
@@ -160,6 +230,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     closed = true;
     if (timer !== undefined) clearTimeout(timer);
     await flushBuffered();
+    await last.done;
     await serial(async () => {
       try {
         await handle.datasync();
@@ -174,6 +245,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     path,
     write,
     close,
+    pipelineDepth: durability === 'group' ? GROUP_PIPELINE_DEPTH : 1,
     get bytes() {
       return size;
     },

@@ -1,7 +1,7 @@
-import { canonicalBytes, toHex } from '@agentguard/identity';
+import { canonicalBytes, toHex, utf8 } from '@agentguard/identity';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyOf, canonicalBody, RECORD_MAX_DEPTH, recordForms, recordLine } from './record.js';
+import { bodyOf, canonicalBody, RECORD_MAX_DEPTH, recordForms, recordLine, recordSigningBytes } from './record.js';
 
 /** JSON values JCS can hold: no -0 (it becomes 0, which is fine), finite numbers, well-formed strings. */
 const json = fc.jsonValue({ maxDepth: 4 });
@@ -52,6 +52,43 @@ describe('canonicalBody', () => {
         // A member whose value changed after the body was canonicalised is canonicalised again.
         const changed = { ...r, data: other };
         expect(canonical.line(changed)).toBe(recordLine(changed));
+      }),
+    );
+  });
+});
+
+describe('canonicalBody, top-level strings and numbers', () => {
+  const scalar = fc.oneof(
+    fc.string({ unit: 'binary' }),
+    fc.string({ unit: fc.constantFrom('\uD800', '\uDC00', '\u2028', '"', '\\', '\u0000', '\u001f', '\u007f', 'a') }),
+    fc.double(),
+    fc.constantFrom(-0, 0, 1e21, 1e-7, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, Number.NaN, Number.POSITIVE_INFINITY),
+  );
+  it('writes them exactly as canonicalize does, and refuses what it refuses (property)', () => {
+    fc.assert(
+      fc.property(scalar, scalar, (a, b) => {
+        const body = { ts: a, seq: b };
+        let expected: string | undefined;
+        try {
+          expected = toHex(canonicalBytes(body, { maxDepth: RECORD_MAX_DEPTH }));
+        } catch {
+          expected = undefined;
+        }
+        if (expected === undefined) expect(() => canonicalBody(body)).toThrow();
+        else expect(toHex(canonicalBody(body).bytes)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('recordSigningBytes', () => {
+  it('is the domain prefix followed by the UTF-8 of the hash, for hex hashes and anything else (property)', () => {
+    const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
+    fc.assert(
+      fc.property(fc.oneof(hex, fc.string({ unit: 'grapheme', maxLength: 70 })), (hash) => {
+        const expected = toHex(utf8(`agentguard-audit-record-v1\n${hash}`));
+        expect(toHex(recordSigningBytes(hash))).toBe(expected);
       }),
     );
   });

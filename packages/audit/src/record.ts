@@ -26,8 +26,16 @@ export function hashBody(body: Readonly<Record<string, unknown>>): string {
 
 /** The exact bytes a record's `sig` covers: `"agentguard-audit-record-v1\n"` followed by the ASCII hex `hash`. */
 export function recordSigningBytes(hash: string): Uint8Array {
-  return concatBytes(RECORD_SIGNING_PREFIX, utf8(hash));
+  // A record's hash is 64 ASCII hex digits: copied in directly (no encoder, no concatenation) on this
+  // path taken once per record written and read; anything else is encoded as UTF-8.
+  if (hash.length !== 64 || !HEX64.test(hash)) return concatBytes(RECORD_SIGNING_PREFIX, utf8(hash));
+  const out = new Uint8Array(RECORD_SIGNING_PREFIX.length + 64);
+  out.set(RECORD_SIGNING_PREFIX);
+  for (let i = 0; i < 64; i++) out[RECORD_SIGNING_PREFIX.length + i] = hash.charCodeAt(i);
+  return out;
 }
+
+const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The record line (no newline): canonical JSON of the whole record. */
 export function recordLine(record: Readonly<Record<string, unknown>>): string {
@@ -51,27 +59,55 @@ export interface CanonicalBody {
 
 /** Canonicalises a record body once, for its hash and leaf now and its record line once signed. */
 export function canonicalBody(body: Readonly<Record<string, unknown>>): CanonicalBody {
-  const members = new Map<string, string>();
-  for (const key of Object.keys(body).sort()) members.set(key, member(key, body[key]));
-  const text = `{${[...members.values()].join(',')}}`;
+  const keys = Object.keys(body).sort();
+  const texts = keys.map((key) => member(key, body[key]));
+  const text = `{${texts.join(',')}}`;
   const bytes = utf8(text);
   return {
     text,
     bytes,
     line(record) {
-      const parts: string[] = [];
-      for (const key of Object.keys(record).sort()) {
-        const value = record[key];
-        const same = Object.hasOwn(body, key) && body[key] === value;
-        parts.push(same ? (members.get(key) as string) : member(key, value));
+      // The usual record is the body plus a few members (hash, sig): only those are sorted, then merged
+      // into the body's members, already in order. Any body member missing or changed: the whole record.
+      const added: string[] = [];
+      let kept = 0;
+      for (const key of Object.keys(record)) {
+        if (Object.hasOwn(body, key) && body[key] === record[key]) kept++;
+        else added.push(key);
       }
+      if (kept !== keys.length) return recordLine(record);
+      added.sort();
+      const parts: string[] = [];
+      let i = 0;
+      for (const key of added) {
+        // RFC 8785 §3.2.3 order (UTF-16 code units), as Array#sort and `<` compare strings.
+        while (i < keys.length && (keys[i] as string) < key) parts.push(texts[i++] as string);
+        parts.push(member(key, record[key]));
+      }
+      while (i < keys.length) parts.push(texts[i++] as string);
       return `{${parts.join(',')}}`;
     },
   };
 }
 
+const MEMBER_DEPTH = Object.freeze({ maxDepth: RECORD_MAX_DEPTH - 1 });
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * One member of a canonical object: `"key":value`. Strings without surrogates and finite numbers (every
+ * top-level field of a record but `data`) are written directly, exactly as RFC 8785 §3.2.2 and
+ * `canonicalize` write them; anything else (objects, and whatever `canonicalize` must check or refuse)
+ * goes through `canonicalize`.
+ */
 function member(key: string, value: unknown): string {
-  return `${canonicalize(key)}:${canonicalize(value, { maxDepth: RECORD_MAX_DEPTH - 1 })}`;
+  return `${scalar(key) ?? canonicalize(key)}:${scalar(value) ?? canonicalize(value, MEMBER_DEPTH)}`;
+}
+
+function scalar(value: unknown): string | undefined {
+  if (typeof value === 'string') return SURROGATE.test(value) ? undefined : JSON.stringify(value);
+  // RFC 8785 §3.2.2.3: ECMAScript number serialisation, -0 as 0.
+  if (typeof value === 'number' && Number.isFinite(value)) return Object.is(value, -0) ? '0' : String(value);
+  return undefined;
 }
 
 /**

@@ -11,6 +11,15 @@ export interface AuditSink {
   write(lines: readonly string[]): Promise<void>;
   /** Flushes and releases the sink; later writes reject with `ERR_AUDIT_CLOSED`. */
   close(): Promise<void>;
+  /**
+   * How many batches the sink takes before the first is durable (pipelined group commit: a file sink
+   * overlaps its syncs). A sink that sets it above 1 promises that it writes batches in call order, that
+   * each `write` resolves only after every earlier one has resolved and its own lines are durable, and
+   * that when one fails, every later one not yet resolved fails too, none of their lines remain, and
+   * writes made after the failure come after that undo. The log uses the smallest depth of its sinks.
+   * @default 1 (one batch at a time)
+   */
+  readonly pipelineDepth?: number;
 }
 
 /** A sink that keeps lines in memory, for tests and short-lived tools. */

@@ -98,20 +98,49 @@ function effectUnknown(reason: unknown): boolean {
   return reason instanceof NoAnswer || reason instanceof ThrewSynchronously;
 }
 
+/** Most batches a pipelined sink may hold in flight, whatever it asks for. */
+export const MAX_PIPELINE_DEPTH = 8;
+
+/** Fewest records sent as a further batch while another is in flight (unless nothing else is coming). */
+const MIN_PIPELINED_BATCH = 8;
+
+/** A batch handed to the sinks and not yet settled. */
+interface Batch {
+  readonly slots: readonly Slot[];
+  results?: readonly PromiseSettledResult<void>[];
+}
+
 /**
- * Sinks receive lines strictly in `seq` order, one batch at a time; while one
- * batch is in flight the next collects (group commit). When a record cannot be
- * signed, or every sink fails, it and every record reserved after it (they
- * chain from it) are rejected and the tip rolls back to the last durable record.
+ * How many batches may be in flight: the smallest `pipelineDepth` of the sinks (1 unless every sink
+ * declares more), at most {@link MAX_PIPELINE_DEPTH}.
+ */
+function pipelineDepth(sinks: readonly AuditSink[]): number {
+  let depth = MAX_PIPELINE_DEPTH;
+  for (const sink of sinks) {
+    const d = sink.pipelineDepth ?? 1;
+    depth = Math.min(depth, Number.isSafeInteger(d) && d > 1 ? d : 1);
+  }
+  return depth;
+}
+
+/**
+ * Sinks receive lines strictly in `seq` order, in batches; while one batch is in flight the next
+ * collects (group commit). A sink whose `pipelineDepth` is above 1 (every sink must) may hold that many
+ * batches in flight, so their syncs overlap; batches still settle strictly in order. When a record
+ * cannot be signed, or every sink fails, it and every record reserved after it (they chain from it) are
+ * rejected and the tip rolls back to the last durable record.
  */
 export function createWriter(options: WriterOptions): Writer {
   const { sinks, maxBatch } = options;
+  const depth = pipelineDepth(sinks);
   let durableSize = options.start.size;
   let durableHead = options.start.head;
   let nextSeq = durableSize;
   let head = durableHead;
+  // Every reserved slot not yet durable, in seq order; the first `sent` of them are in flight.
   const queue: Slot[] = [];
-  let writing = false;
+  let sent = 0;
+  let inFlight: Batch[] = [];
   let broken: AuditError | undefined;
   let drained: (() => void) | undefined;
 
@@ -120,74 +149,105 @@ export function createWriter(options: WriterOptions): Writer {
       slot.dead = true;
       slot.reject(error);
     }
+    // Batches still in flight were rejected with the rest; their late answers are ignored.
+    inFlight = [];
+    sent = 0;
     nextSeq = durableSize;
     head = durableHead;
     options.onRollBack(durableSize);
   }
 
-  function settle(batch: readonly Slot[], results: readonly PromiseSettledResult<void>[]): void {
-    writing = false;
-    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failures.length === 0) {
-      queue.splice(0, batch.length);
-      const last = batch[batch.length - 1] as Slot;
-      durableSize = last.seq + 1;
-      durableHead = last.hash;
-      for (const slot of batch) {
-        options.onDurable(slot);
-        slot.resolve(slot.record as AuditRecord);
-      }
-    } else {
-      const cause = failures[0]?.reason;
-      const detail = cause instanceof Error ? cause.message : String(cause);
-      const unknown = failures.find((f) => effectUnknown(f.reason));
-      if (unknown !== undefined) {
-        // The batch may or may not be in the sink: continuing from the last durable record could write a
-        // second, different record with the same seq after it. Fail closed: no record is written any more.
-        const what = unknown.reason instanceof Error ? unknown.reason.message : String(unknown.reason);
-        broken = new AuditError(
-          'ERR_AUDIT_SINK_FAILED',
-          `audit sink failed with unknown effect (${what}); the log refuses further records: reopen it to continue`,
-          { cause: unknown.reason },
-        );
-        rollBack(broken);
-      } else if (failures.length < sinks.length) {
-        broken = new AuditError(
-          'ERR_AUDIT_SINK_FAILED',
-          `sinks disagree: ${failures.length} of ${sinks.length} failed (${detail}); the log refuses further records`,
-          { cause },
-        );
-        rollBack(broken);
-      } else {
-        rollBack(new AuditError('ERR_AUDIT_SINK_FAILED', `audit sink failed: ${detail}`, { cause }));
-      }
+  /** Settles finished batches strictly in order: a later batch never becomes durable before an earlier one. */
+  function settleInOrder(): void {
+    for (let batch = inFlight[0]; batch?.results !== undefined; batch = inFlight[0]) {
+      inFlight.shift();
+      settle(batch, batch.results);
     }
     pump();
   }
 
+  function settle(batch: Batch, results: readonly PromiseSettledResult<void>[]): void {
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length === 0) {
+      queue.splice(0, batch.slots.length);
+      sent -= batch.slots.length;
+      const last = batch.slots[batch.slots.length - 1] as Slot;
+      durableSize = last.seq + 1;
+      durableHead = last.hash;
+      for (const slot of batch.slots) {
+        options.onDurable(slot);
+        slot.resolve(slot.record as AuditRecord);
+      }
+      return;
+    }
+    const cause = failures[0]?.reason;
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    const unknown = failures.find((f) => effectUnknown(f.reason));
+    if (unknown !== undefined) {
+      // The batch may or may not be in the sink: continuing from the last durable record could write a
+      // second, different record with the same seq after it. Fail closed: no record is written any more.
+      const what = unknown.reason instanceof Error ? unknown.reason.message : String(unknown.reason);
+      broken = new AuditError(
+        'ERR_AUDIT_SINK_FAILED',
+        `audit sink failed with unknown effect (${what}); the log refuses further records: reopen it to continue`,
+        { cause: unknown.reason },
+      );
+      rollBack(broken);
+    } else if (failures.length < sinks.length) {
+      broken = new AuditError(
+        'ERR_AUDIT_SINK_FAILED',
+        `sinks disagree: ${failures.length} of ${sinks.length} failed (${detail}); the log refuses further records`,
+        { cause },
+      );
+      rollBack(broken);
+    } else {
+      rollBack(new AuditError('ERR_AUDIT_SINK_FAILED', `audit sink failed: ${detail}`, { cause }));
+    }
+  }
+
   function pump(): void {
-    if (writing) return;
-    const first = queue[0];
-    if (first === undefined) {
-      drained?.();
-      return;
+    while (inFlight.length < depth) {
+      const first = queue[sent];
+      if (first === undefined) {
+        if (inFlight.length === 0) drained?.();
+        return;
+      }
+      if (first.error !== undefined) {
+        // Roll back only once everything before the failed record has settled (it may still become durable).
+        if (inFlight.length > 0) return;
+        rollBack(first.error);
+        drained?.();
+        return;
+      }
+      const slots: Slot[] = [];
+      for (let i = sent; i < queue.length; i++) {
+        const slot = queue[i] as Slot;
+        if (slot.line === undefined || slot.error !== undefined || slots.length >= maxBatch) break;
+        slots.push(slot);
+      }
+      if (slots.length === 0) return;
+      // With a batch already in flight, a tiny batch would spend a pipeline slot on a record or two while
+      // the records still being signed wait behind it: send it once it is worth a sync, or nothing follows.
+      const more = queue[sent + slots.length];
+      const signing = more !== undefined && more.line === undefined && more.error === undefined;
+      if (inFlight.length > 0 && signing && slots.length < Math.min(MIN_PIPELINED_BATCH, maxBatch)) return;
+      send(slots);
     }
-    if (first.error !== undefined) {
-      rollBack(first.error);
-      drained?.();
-      return;
-    }
-    const batch: Slot[] = [];
-    for (const slot of queue) {
-      if (slot.line === undefined || slot.error !== undefined || batch.length >= maxBatch) break;
-      batch.push(slot);
-    }
-    if (batch.length === 0) return;
-    writing = true;
+  }
+
+  function send(slots: Slot[]): void {
+    const batch: Batch = { slots };
+    inFlight.push(batch);
+    sent += slots.length;
     // Frozen: every sink gets the same array, and none may change what the next one writes.
-    const lines = Object.freeze(batch.map((s) => s.line as string));
+    const lines = Object.freeze(slots.map((s) => s.line as string));
     const writes = sinks.map((sink, i) => settleWithin(() => sink.write(lines), options.timeoutMs, `audit sink ${i}`));
-    void Promise.allSettled(writes).then((results) => settle(batch, results));
+    void Promise.allSettled(writes).then((results) => {
+      // A batch rolled back meanwhile is no longer in flight: its answer changes nothing.
+      if (!inFlight.includes(batch)) return;
+      batch.results = results;
+      settleInOrder();
+    });
   }
 
   return {

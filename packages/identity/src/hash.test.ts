@@ -27,6 +27,7 @@ describe('sha256', () => {
       fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => {
         expect(toHex((node as (b: Uint8Array) => Uint8Array)(bytes))).toBe(toHex(nobleSha256(bytes)));
         expect(toHex(sha256(bytes))).toBe(toHex(nobleSha256(bytes)));
+        expect(sha256Hex(bytes)).toBe(toHex(nobleSha256(bytes)));
       }),
     );
   });
@@ -39,5 +40,6 @@ describe('sha256', () => {
 
   it('refuses what is not bytes', () => {
     expect(() => sha256('abc' as never)).toThrow(TypeError);
+    expect(() => sha256Hex('abc' as never)).toThrow(TypeError);
   });
 });

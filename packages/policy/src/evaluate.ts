@@ -92,31 +92,41 @@ function copyFields(value: unknown, fields: readonly string[], name: string): un
  */
 export function snapshotRequest(request: DecisionRequest): DecisionRequest {
   if (typeof request !== 'object' || request === null) throw new TypeError('"request" expected an object');
-  const field = (name: string): unknown => {
-    const d = Object.getOwnPropertyDescriptor(request, name);
-    if (d === undefined) return undefined;
-    if (!('value' in d)) throw new TypeError(`"request.${name}" is an accessor property, expected data`);
-    return d.value;
-  };
-  const session = field('session');
-  const now = field('now');
-  const callId = field('callId');
-  const args = field('args');
-  const monitor = field('monitor');
+  const session = dataField(request, 'session');
+  const now = dataField(request, 'now');
+  const callId = dataField(request, 'callId');
+  const args = dataField(request, 'args');
+  const monitor = dataField(request, 'monitor');
   const copy = {
-    agent: copyFields(field('agent'), AGENT_FIELDS, 'request.agent'),
-    tool: copyFields(field('tool'), TOOL_FIELDS, 'request.tool'),
-    args:
-      args === undefined
-        ? undefined
-        : snapshotJson(args, 'request.args', { undefinedProperties: 'drop', allowNonFinite: true }),
-    ...(session === undefined ? {} : { session: copyFields(session, ['id'], 'request.session') }),
+    agent: copyFields(dataField(request, 'agent'), AGENT_FIELDS, 'request.agent'),
+    tool: copyFields(dataField(request, 'tool'), TOOL_FIELDS, 'request.tool'),
+    args: args === undefined ? undefined : snapshotJson(args, 'request.args', ARGS_COPY),
+    ...(session === undefined ? {} : { session: copyFields(session, SESSION_FIELDS, 'request.session') }),
     ...(callId === undefined ? {} : { callId }),
     ...(now === undefined ? {} : { now: now instanceof Date ? new Date(now.getTime()) : now }),
     ...(monitor === undefined ? {} : { monitor: copyFields(monitor, MONITOR_FIELDS, 'request.monitor') }),
   } as DecisionRequest;
   // Not frozen: the copy never leaves the engine, and nothing in it writes to it.
   return copy;
+}
+
+const ARGS_COPY = Object.freeze({ undefinedProperties: 'drop', allowNonFinite: true } as const);
+const SESSION_FIELDS = ['id'] as const;
+
+/** One own data property of the request, read once through its descriptor (module-level: no closure per call). */
+function dataField(request: object, name: string): unknown {
+  const d = Object.getOwnPropertyDescriptor(request, name);
+  if (d === undefined) return undefined;
+  if (!('value' in d)) throw new TypeError(`"request.${name}" is an accessor property, expected data`);
+  return d.value;
+}
+
+function isStringArray(list: unknown): boolean {
+  return Array.isArray(list) && list.every(isString);
+}
+
+function isString(x: unknown): boolean {
+  return typeof x === 'string';
 }
 
 /** Checks the request's shape; a malformed request is an evaluation error (and so a deny). */
@@ -130,15 +140,14 @@ export function assertRequest(request: DecisionRequest): void {
   if (typeof r.agent.id !== 'string' || typeof r.agent.name !== 'string') {
     throw new TypeError('"request.agent.id" and "request.agent.name" expected strings');
   }
-  const strings = (list: unknown) => Array.isArray(list) && list.every((x) => typeof x === 'string');
   for (const key of ['tags', 'labels'] as const) {
-    if (r.tool[key] !== undefined && !strings(r.tool[key])) {
+    if (r.tool[key] !== undefined && !isStringArray(r.tool[key])) {
       throw new TypeError(`"request.tool.${key}" expected an array of strings`);
     }
   }
   // A string where a list belongs would turn `includes` into a substring test: refuse it.
   const a = r.agent;
-  if (a.scopes !== undefined && !strings(a.scopes))
+  if (a.scopes !== undefined && !isStringArray(a.scopes))
     throw new TypeError('"request.agent.scopes" expected an array of strings');
   for (const key of ['owner', 'environment', 'riskTier', 'credentialId'] as const) {
     if (a[key] !== undefined && typeof a[key] !== 'string')
@@ -201,9 +210,9 @@ export function evaluate(
   const enforced: Outcome = selfTest
     ? full
     : policyMode === 'enforce'
-      ? combine(matched.filter((r) => r.effect === 'allow' || r.mode === 'enforce'))
+      ? combine(matched.filter(isEnforcedOrAllow))
       : { effect: 'allow', rule: full.rule };
-  const ids = Object.freeze(matched.map((r) => r.id));
+  const ids = Object.freeze(matched.map(idOf));
   const base = { matched: ids, policyHash: hash, mode: policyMode };
   if (enforced.effect === 'allow' && full.effect !== 'allow') {
     const would = full.effect === 'deny' ? 'deny' : 'require approval';
@@ -224,6 +233,9 @@ export function evaluate(
     ...(enforced.effect === 'deny' ? {} : obligationsOf(matched, enforced.effect)),
   };
 }
+
+const isEnforcedOrAllow = (r: CompiledRule): boolean => r.effect === 'allow' || r.mode === 'enforce';
+const idOf = (r: CompiledRule): string => r.id;
 
 function obligationsOf(matched: readonly CompiledRule[], effect: Effect): { obligations?: Obligations } {
   const from = matched.filter((r) => r.effect === 'allow' || (effect === 'require_approval' && r.effect === effect));

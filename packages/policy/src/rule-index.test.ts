@@ -26,6 +26,22 @@ describe('RuleIndex', () => {
     );
   });
 
+  it('returns candidates in policy order, each once, however many buckets hold them (property)', () => {
+    const pattern = fc.stringMatching(/^[ab*?.]{1,6}$/);
+    const entries = fc
+      .array(fc.array(pattern, { minLength: 1, maxLength: 4 }), { maxLength: 12 })
+      .map((lists) => lists.map((patterns, index) => ({ index, patterns })));
+    fc.assert(
+      fc.property(entries, fc.stringMatching(/^[ab.]{0,8}$/), (list, name) => {
+        const found = indexOf(list)
+          .candidates(name)
+          .map((e) => e.index);
+        return found.every((index, i) => i === 0 || (found[i - 1] as number) < index);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('files by exact name, literal prefix, literal suffix, or nowhere in particular', () => {
     const e = (index: number, ...patterns: string[]) => ({ index, patterns });
     const rules = [e(0, 'read_file'), e(1, 'read_*'), e(2, '*_file'), e(3, '*'), e(4, 'write_*'), e(5, '*_dir')];

@@ -73,8 +73,24 @@ export class RuleIndex<T extends { readonly index: number }> {
     }
     if (this.#always.length > 0) found.push(this.#always);
     if (found.length === 0) return [];
-    if (found.length === 1) return found[0] as T[];
-    const merged = found.flat().sort((a, b) => a.index - b.index);
-    return merged.filter((rule, i) => i === 0 || merged[i - 1] !== rule);
+    let merged = found[0] as T[];
+    for (let i = 1; i < found.length; i++) merged = mergeByIndex(merged, found[i] as T[]);
+    return merged;
   }
+}
+
+/** Two lists in policy order merged into one, without duplicates (a linear merge: no sort per lookup). */
+function mergeByIndex<T extends { readonly index: number }>(a: readonly T[], b: readonly T[]): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    const next = y === undefined || (x !== undefined && x.index <= y.index) ? (x as T) : y;
+    if (next === x) i++;
+    if (next === y) j++;
+    if (out[out.length - 1] !== next) out.push(next);
+  }
+  return out;
 }

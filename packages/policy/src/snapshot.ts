@@ -48,51 +48,73 @@ const child = (path: string, key: string | number): string =>
  * @throws SnapshotError (a TypeError) naming the path of the first problem.
  */
 export function snapshotJson(value: unknown, root = '', options: SnapshotOptions = {}): unknown {
-  const maxDepth = options.maxDepth ?? 64;
-  const drop = options.undefinedProperties === 'drop';
-  const nonFinite = options.allowNonFinite === true;
-  const copy = (v: unknown, path: string, depth: number): unknown => {
-    switch (typeof v) {
-      case 'string':
-      case 'boolean':
-        return v;
-      case 'number':
-        if (!nonFinite && !Number.isFinite(v)) throw new SnapshotError(path, `${v} is not a JSON number`);
-        return v;
-      case 'object':
-        break;
-      default:
-        throw new SnapshotError(path, `a ${typeof v} is not JSON`);
-    }
-    if (v === null) return null;
-    if (depth >= maxDepth) throw new SnapshotError(path, `nested deeper than ${maxDepth} (or a cycle)`);
-    if (Array.isArray(v)) {
-      if (Object.getPrototypeOf(v) !== Array.prototype) throw new SnapshotError(path, 'not a plain array');
-      const length = v.length;
-      const out: unknown[] = new Array(length);
-      for (let i = 0; i < length; i++) {
-        const d = Object.getOwnPropertyDescriptor(v, i);
-        if (d === undefined) throw new SnapshotError(child(path, i), 'a hole in the array');
-        if (!('value' in d)) throw new SnapshotError(child(path, i), 'an accessor property (getter) is not data');
-        out[i] = copy(d.value, child(path, i), depth + 1);
+  const how: How = {
+    maxDepth: options.maxDepth ?? 64,
+    drop: options.undefinedProperties === 'drop',
+    nonFinite: options.allowNonFinite === true,
+  };
+  return copy(value, root, 0, how);
+}
+
+/** The normalised options of one copy. */
+interface How {
+  readonly maxDepth: number;
+  readonly drop: boolean;
+  readonly nonFinite: boolean;
+}
+
+/** Where a value sits: the root's name, or a member of a parent. Spelled out only for an error message. */
+type At = string | { readonly up: At; readonly key: string | number };
+
+function pathOf(at: At): string {
+  return typeof at === 'string' ? at : child(pathOf(at.up), at.key);
+}
+
+// Module-level (not a closure made per call), and paths built only on error: the copy runs on every decision.
+function copy(v: unknown, at: At, depth: number, how: How): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      if (!how.nonFinite && !Number.isFinite(v)) throw new SnapshotError(pathOf(at), `${v} is not a JSON number`);
+      return v;
+    case 'object':
+      break;
+    default:
+      throw new SnapshotError(pathOf(at), `a ${typeof v} is not JSON`);
+  }
+  if (v === null) return null;
+  if (depth >= how.maxDepth) throw new SnapshotError(pathOf(at), `nested deeper than ${how.maxDepth} (or a cycle)`);
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) throw new SnapshotError(pathOf(at), 'not a plain array');
+    const length = v.length;
+    const out: unknown[] = new Array(length);
+    for (let i = 0; i < length; i++) {
+      const d = Object.getOwnPropertyDescriptor(v, i);
+      if (d === undefined) throw new SnapshotError(child(pathOf(at), i), 'a hole in the array');
+      if (!('value' in d)) {
+        throw new SnapshotError(child(pathOf(at), i), 'an accessor property (getter) is not data');
       }
-      return out;
-    }
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) throw new SnapshotError(path, 'not a plain object');
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(v)) {
-      if (key === '__proto__') throw new SnapshotError(child(path, key), 'the key "__proto__" is refused');
-      const d = Object.getOwnPropertyDescriptor(v, key);
-      if (d === undefined) continue; // removed while being read (a Proxy): not part of the copy
-      if (!('value' in d)) throw new SnapshotError(child(path, key), 'an accessor property (getter) is not data');
-      if (d.value === undefined) {
-        if (drop) continue;
-        throw new SnapshotError(child(path, key), 'undefined is not JSON');
-      }
-      out[key] = copy(d.value, child(path, key), depth + 1);
+      out[i] = copy(d.value, { up: at, key: i }, depth + 1, how);
     }
     return out;
-  };
-  return copy(value, root, 0);
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) throw new SnapshotError(pathOf(at), 'not a plain object');
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) {
+    if (key === '__proto__') throw new SnapshotError(child(pathOf(at), key), 'the key "__proto__" is refused');
+    const d = Object.getOwnPropertyDescriptor(v, key);
+    if (d === undefined) continue; // removed while being read (a Proxy): not part of the copy
+    if (!('value' in d)) {
+      throw new SnapshotError(child(pathOf(at), key), 'an accessor property (getter) is not data');
+    }
+    if (d.value === undefined) {
+      if (how.drop) continue;
+      throw new SnapshotError(child(pathOf(at), key), 'undefined is not JSON');
+    }
+    out[key] = copy(d.value, { up: at, key }, depth + 1, how);
+  }
+  return out;
 }
