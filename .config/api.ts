@@ -135,7 +135,8 @@ for (const pkg of pkgs) {
           reportFileName: entry.name,
           reportFolder,
           reportTempFolder: join(tempRoot, relative(join(root, 'packages'), pkg.dir)),
-          // A type reachable only through an export (a zod-inferred record, say) is surface too: printed in full.
+          // A type reachable only through an export (a zod-inferred record, say) is surface too: printed in full, and
+          // without `export`, so the report shows what users can reach as well as what they can import.
           includeForgottenExports: true,
         },
         docModel: { enabled: false },
@@ -153,8 +154,9 @@ for (const pkg of pkgs) {
             // Our inputs are always built .d.ts files; this fires only for a dependency that ships .ts as its types
             // (@langchain/protocol does), which is not ours to report.
             'ae-wrong-input-file-type': { logLevel: 'none' },
-            // A type used by an export but not itself exported: written into the report for reviewers to see.
-            'ae-forgotten-export': { logLevel: 'none', addToApiReportFile: true },
+            // A type used by an export but not exported by this entry point (a zod schema behind an inferred type, or
+            // a type another entry point of the package exports): printed in full without `export`, see above.
+            'ae-forgotten-export': { logLevel: 'none' },
           },
           // Comment syntax is not the surface; the TSDoc checks belong to lint, not to this report.
           tsdocMessageReporting: { default: { logLevel: 'none' } },

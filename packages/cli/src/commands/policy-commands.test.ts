@@ -138,7 +138,7 @@ describe('agentguard policy test', () => {
     write('malformed.json', { cases: [{ name: 'x', agent: 'a', tool: 't', expect: 'perhaps' }] });
     const r = await run(policyTestCommand, ['policy.json', 'malformed.json'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/cases\.0\.expect/);
+    expect(r.stdout).toMatch(/invalid policy test file: cases\[0\]\.expect: /);
     expect((await run(policyTestCommand, ['policy.json'], dir)).code).toBe(2);
   });
 });
