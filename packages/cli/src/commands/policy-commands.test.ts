@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { policyCheckCommand } from './policy-check.js';
 import { policyExplainCommand } from './policy-explain.js';
 import { policyTestCommand } from './policy-test.js';
-import { runPolicyCommand as run } from './policy-testing.js';
+import { runPolicyCommand as run } from '../../test/run-policy-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-policy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
