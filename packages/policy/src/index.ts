@@ -63,7 +63,6 @@ export {
   parseIpAddress,
   formatIpAddress,
   classifyIpAddress,
-  endsInNumber,
   compileIpRanges,
   IP_RANGES,
   IP_RANGE_NAMES,
