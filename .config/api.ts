@@ -12,7 +12,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CompilerState, Extractor, ExtractorConfig, type ExtractorMessage } from '@microsoft/api-extractor';
+import {
+  CompilerState,
+  Extractor,
+  ExtractorConfig,
+  ExtractorLogLevel,
+  type ExtractorMessage,
+} from '@microsoft/api-extractor';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -143,23 +149,23 @@ for (const pkg of pkgs) {
         dtsRollup: { enabled: false },
         tsdocMetadata: { enabled: false },
         messages: {
-          compilerMessageReporting: { default: { logLevel: 'error' } },
+          compilerMessageReporting: { default: { logLevel: ExtractorLogLevel.Error } },
           extractorMessageReporting: {
-            default: { logLevel: 'error' },
+            default: { logLevel: ExtractorLogLevel.Error },
             // Release tags (@public/@beta) are not how this project marks stability: everything exported is public.
-            'ae-missing-release-tag': { logLevel: 'none' },
+            'ae-missing-release-tag': { logLevel: ExtractorLogLevel.None },
             // Documentation is checked where it is written; a subpath cannot resolve links to its root entry.
-            'ae-undocumented': { logLevel: 'none' },
-            'ae-unresolved-link': { logLevel: 'none' },
+            'ae-undocumented': { logLevel: ExtractorLogLevel.None },
+            'ae-unresolved-link': { logLevel: ExtractorLogLevel.None },
             // Our inputs are always built .d.ts files; this fires only for a dependency that ships .ts as its types
             // (@langchain/protocol does), which is not ours to report.
-            'ae-wrong-input-file-type': { logLevel: 'none' },
+            'ae-wrong-input-file-type': { logLevel: ExtractorLogLevel.None },
             // A type used by an export but not exported by this entry point (a zod schema behind an inferred type, or
             // a type another entry point of the package exports): printed in full without `export`, see above.
-            'ae-forgotten-export': { logLevel: 'none' },
+            'ae-forgotten-export': { logLevel: ExtractorLogLevel.None },
           },
           // Comment syntax is not the surface; the TSDoc checks belong to lint, not to this report.
-          tsdocMessageReporting: { default: { logLevel: 'none' } },
+          tsdocMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
         },
       },
       configObjectFullPath: undefined,
@@ -177,10 +183,16 @@ for (const pkg of pkgs) {
         }
       },
     });
-    const shown = relative(root, join(reportFolder, `${entry.name}.api.md`));
+    const reportPath = join(reportFolder, `${entry.name}.api.md`);
+    const shown = relative(root, reportPath);
     if (!result.succeeded) {
       failed++;
-      process.stdout.write(`${shown}: ${check && result.apiReportChanged ? 'differs from the surface' : 'failed'}\n`);
+      const why = !existsSync(reportPath)
+        ? 'missing'
+        : check && result.apiReportChanged
+          ? 'differs from the surface'
+          : 'failed';
+      process.stdout.write(`${shown}: ${why}\n`);
     } else if (result.apiReportChanged) {
       changed++;
       process.stdout.write(`${shown}: updated\n`);
@@ -192,8 +204,8 @@ const count = pkgs.reduce((n, p) => n + p.entries.length, 0);
 if (failed > 0) {
   process.stdout.write(
     check
-      ? `\n${failed} of ${count} API reports differ. If the change is intended, run \`pnpm api\` and commit the reports.\n`
-      : `\n${failed} of ${count} API reports failed.\n`,
+      ? `\n${failed} API report problem(s) over ${count} entry points. If the change is intended, run \`pnpm api\` and commit the reports.\n`
+      : `\n${failed} API report problem(s) over ${count} entry points.\n`,
   );
   process.exit(1);
 }
