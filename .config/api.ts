@@ -33,6 +33,7 @@ interface Entry {
 }
 interface Pkg {
   dir: string;
+  folder: string;
   name: string;
   entries: Entry[];
 }
@@ -43,7 +44,6 @@ type ExportTarget = string | { types?: string } | undefined;
 function publishedPackages(): Pkg[] {
   const pkgs: Pkg[] = [];
   for (const folder of readdirSync(join(root, 'packages')).sort()) {
-    if (only.length > 0 && !only.includes(folder)) continue;
     const dir = join(root, 'packages', folder);
     const file = join(dir, 'package.json');
     if (!existsSync(file)) continue;
@@ -59,7 +59,7 @@ function publishedPackages(): Pkg[] {
       const name = subpath === '.' ? 'index' : subpath.replace(/^\.\//, '').replaceAll('/', '-');
       entries.push({ name, dts: join(dir, target.types) });
     }
-    if (entries.length > 0) pkgs.push({ dir, name: json.name, entries });
+    if (entries.length > 0) pkgs.push({ dir, folder, name: json.name, entries });
   }
   return pkgs;
 }
@@ -98,8 +98,10 @@ const tsconfig = {
   },
 };
 
-const pkgs = publishedPackages();
-const toBuild = pkgs.filter(stale);
+const all = publishedPackages();
+const pkgs = only.length === 0 ? all : all.filter((p) => only.includes(p.folder));
+// A report names our other packages' types by import, so their declarations must exist (not be current).
+const toBuild = all.filter((p) => (pkgs.includes(p) ? stale(p) : p.entries.some((e) => !existsSync(e.dts))));
 if (toBuild.length > 0) {
   process.stdout.write(`building ${toBuild.map((p) => p.name).join(', ')} (dist missing or older than src)\n`);
   const filters = toBuild.flatMap((p) => ['--filter', p.name]);
