@@ -1,3 +1,8 @@
 import { packageConfig } from '../../.config/tsup.base.js';
 
-export default packageConfig({ index: 'src/index.ts', redis: 'src/redis.ts', node: 'src/node.ts' });
+export default packageConfig({
+  index: 'src/index.ts',
+  redis: 'src/redis.ts',
+  node: 'src/node.ts',
+  internal: 'src/internal.ts',
+});

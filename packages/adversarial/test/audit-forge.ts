@@ -1,9 +1,11 @@
 /**
  * An attacker's audit-log writer for the adversarial suite: builds records line by line from the
  * published format (docs/audit-format.md) with any key, any field and any origin, so the tests can
- * write what `createAuditLog` never would. Only public exports are used.
+ * write what `createAuditLog` never would. Only public exports are used, and the RFC 9162 tree hashing, which is
+ * standard rather than ours to vary, taken from audit's source (it is not exported).
  */
-import { leafHash, MerkleTree, noteKeyId } from '@agentguard/audit';
+import { noteKeyId } from '@agentguard/audit';
+import { leafHash, MerkleTree } from '../../audit/src/merkle.js';
 import {
   type AgentIdentity,
   canonicalBytes,

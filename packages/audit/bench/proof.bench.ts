@@ -3,7 +3,8 @@
  * size: both must grow as log n (hashes per proof), not with n.
  */
 import { sha256 } from '@agentguard/identity';
-import { MerkleTree, verifyConsistency, verifyInclusion } from '../src/index.js';
+import { MerkleTree } from '../src/merkle.js';
+import { verifyConsistency, verifyInclusion } from '../src/index.js';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 
 function rate(ms: number, body: (i: number) => void): number {

@@ -6,7 +6,7 @@ import { openNote, parseCheckpoint, signatureBlob } from './note.js';
 import { verifyConsistency, verifyInclusion } from './proof.js';
 import { bodyOf, hashBody, RECORD_MAX_DEPTH, recordLine, recordSigningBytes } from './record.js';
 import { createMemorySink } from './sink.js';
-import { AGENT, event, LOG_KEY, OTHER, writeCheckpointedLog } from './test-helpers.js';
+import { AGENT, event, LOG_KEY, OTHER, writeCheckpointedLog } from '../test/helpers.js';
 import { verifyLog } from './verify.js';
 
 const text = (lines: readonly string[]) => `${lines.join('\n')}\n`;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createConsoleSink, formatRecord } from './console-sink.js';
 import { createAuditLog } from './log.js';
 import { createMemorySink } from './sink.js';
-import { AGENT, event, LOG_KEY } from './test-helpers.js';
+import { AGENT, event, LOG_KEY } from '../test/helpers.js';
 
 describe('console sink', () => {
   it('prints one readable line per record, beside other sinks', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFileSink, openFileAuditLog } from './file.js';
-import { AGENT, event } from './test-helpers.js';
+import { AGENT, event } from '../test/helpers.js';
 import { verifyLog } from './verify.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-audit-'));
@@ -87,7 +87,7 @@ describe('openFileAuditLog', () => {
 describe('openAuditDirectory (rotation)', () => {
   it('rotates by size, continues the chain and tree across files, and resumes', async () => {
     const { openAuditDirectory, readLogDirectory } = await import('./file.js');
-    const { LOG_KEY } = await import('./test-helpers.js');
+    const { LOG_KEY } = await import('../test/helpers.js');
     const logDir = join(dir, `rotated-${n++}`);
     const options = { rotate: { maxBytes: 2000 }, checkpoint: { signer: LOG_KEY, everyRecords: 5, everyMs: 0 } };
     const log = await openAuditDirectory(logDir, options);
@@ -126,7 +126,7 @@ describe('openAuditDirectory (rotation)', () => {
   });
 
   it('keeps the origin of a resumed log and refuses another', async () => {
-    const { LOG_KEY } = await import('./test-helpers.js');
+    const { LOG_KEY } = await import('../test/helpers.js');
     const path = fresh();
     const first = await openFileAuditLog(path, {
       checkpoint: { signer: LOG_KEY, origin: 'first.example', everyMs: 0 },
@@ -169,7 +169,7 @@ describe('openAuditDirectory (rotation)', () => {
   });
 
   it('records a torn tail as a log.recovered record when the log has a key', async () => {
-    const { LOG_KEY } = await import('./test-helpers.js');
+    const { LOG_KEY } = await import('../test/helpers.js');
     const path = fresh();
     const log = await openFileAuditLog(path, { checkpoint: { signer: LOG_KEY, everyMs: 0 } });
     await log.append(event(0), AGENT);

@@ -3,7 +3,6 @@ export {
   AUDIT_EVENT_TYPES,
   GENESIS_HASH,
   RECORD_VERSION,
-  AuditRecordSchema,
   type AuditEvent,
   type AuditEventType,
   type AuditRecord,
@@ -20,7 +19,6 @@ export {
   type ResumeState,
 } from './log.js';
 export { verifyLog, type VerifyLogOptions, type LogReport, type LogReportOk, type LogReportFailed } from './verify.js';
-export { MerkleTree, leafHash, nodeHash, EMPTY_ROOT } from './merkle.js';
 export { verifyInclusion, verifyConsistency } from './proof.js';
 export {
   formatCheckpoint,
@@ -31,6 +29,7 @@ export {
   type Checkpoint,
 } from './note.js';
 export { readLog, recordLeaf, type LogView } from './read.js';
+export { parseAuditRecord, type ParseAuditRecordResult } from './parse-record.js';
 export { RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from './record.js';
 export { createConsoleSink, formatRecord, type ConsoleSinkOptions } from './console-sink.js';
 export {

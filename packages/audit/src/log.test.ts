@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditError } from './errors.js';
 import { createAuditLog } from './log.js';
 import { type AuditSink, createMemorySink } from './sink.js';
-import { AGENT, event, fastSigner } from './test-helpers.js';
+import { AGENT, event, fastSigner } from '../test/helpers.js';
 import { LogChecker } from './checker.js';
 import { verifyLog } from './verify.js';
 

@@ -10,7 +10,7 @@ import {
   splitNote,
   verifierKey,
 } from './note.js';
-import { AGENT } from './test-helpers.js';
+import { AGENT } from '../test/helpers.js';
 
 // golang.org/x/mod/sumdb/note note_test.go (TestSign, TestOpen): the reference signed note.
 const GO_VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';

@@ -4,7 +4,7 @@ import { AuditError } from './errors.js';
 import { createAuditLog } from './log.js';
 import { createOtelSink, toLogRecord } from './otel.js';
 import { createMemorySink } from './sink.js';
-import { AGENT, LOG_KEY } from './test-helpers.js';
+import { AGENT, LOG_KEY } from '../test/helpers.js';
 import { verifyLog } from './verify.js';
 
 /** An in-memory Logger implementing the @opentelemetry/api-logs interface, as an SDK's logger would. */

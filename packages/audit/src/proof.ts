@@ -72,7 +72,7 @@ function chainBorderRight(seed: Uint8Array, proof: readonly Uint8Array[]): Uint8
  * @throws TypeError when an argument has the wrong type.
  * @example
  * ```ts
- * verifyInclusion(3, 8, leafHash(recordBytes), proof, checkpointRoot); // true
+ * verifyInclusion(3, 8, recordLeaf(record), proof, checkpointRoot); // true
  * ```
  */
 export function verifyInclusion(

@@ -8,7 +8,7 @@ import { segmentName } from './file-dir.js';
 import { createAuditLog } from './log.js';
 import { createMemorySink } from './sink.js';
 import { readLog } from './read.js';
-import { AGENT, callEnvelope, event, LOG_KEY, OTHER, requestedEvent } from './test-helpers.js';
+import { AGENT, callEnvelope, event, LOG_KEY, OTHER, requestedEvent } from '../test/helpers.js';
 import { verifyLog } from './verify.js';
 import { verifyLogFile } from './verify-file.js';
 

@@ -1,6 +1,6 @@
 import { sign, utf8 } from '@agentguard/identity';
 import { describe, expect, it } from 'vitest';
-import { AGENT } from './test-helpers.js';
+import { AGENT } from '../test/helpers.js';
 import { BatchBuilder, verifyPacked } from './verify-batch.js';
 import { VerifyPool } from './verify-pool.js';
 

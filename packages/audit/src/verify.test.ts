@@ -5,7 +5,7 @@ import { pae } from './envelope.js';
 import { createAuditLog } from './log.js';
 import { hashBody, recordLine, recordSigningBytes } from './record.js';
 import { createMemorySink } from './sink.js';
-import { AGENT, ARGS_DIGEST, callEnvelope, event, OTHER, POLICY_HASH, writeLog } from './test-helpers.js';
+import { AGENT, ARGS_DIGEST, callEnvelope, event, OTHER, POLICY_HASH, writeLog } from '../test/helpers.js';
 import { verifyLog } from './verify.js';
 
 const text = (lines: readonly string[]) => `${lines.join('\n')}\n`;

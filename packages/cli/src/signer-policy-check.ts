@@ -1,4 +1,5 @@
-import { compileGlob, type Policy } from '@agentguard/policy';
+import type { Policy } from '@agentguard/policy';
+import { compileGlob } from '@agentguard/policy/internal';
 
 /** One reason a policy cannot be enforced by the signer process: the rule or limit, the field, why. */
 export interface SignerPolicyProblem {

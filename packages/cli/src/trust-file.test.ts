@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from './commands/audit-testing.js';
+import { runCommand } from '../test/run-command.js';
 import { verifyCommand } from './commands/verify.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-trust-file-'));

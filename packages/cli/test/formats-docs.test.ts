@@ -46,7 +46,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { auditCheckpointCommand } from '../src/commands/audit-checkpoint.js';
 import { auditConsistencyCommand } from '../src/commands/audit-consistency.js';
 import { auditProofCommand } from '../src/commands/audit-proof.js';
-import { runCommand } from '../src/commands/audit-testing.js';
+import { runCommand } from './run-command.js';
 import { verifyCommand } from '../src/commands/verify.js';
 
 const formats = new URL('../../../docs/formats/', import.meta.url);

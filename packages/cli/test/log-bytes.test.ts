@@ -12,7 +12,7 @@ import { openAuditDirectory, openFileAuditLog, verifyLogFile } from '@agentguard
 import { createIdentity } from '@agentguard/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditTailCommand, TAIL_LINE_NOT_UTF8, TAIL_LINE_TOO_LARGE } from '../src/commands/audit-tail.js';
-import { runCommand } from '../src/commands/audit-testing.js';
+import { runCommand } from './run-command.js';
 import { runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-bytes-'));

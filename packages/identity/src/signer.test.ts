@@ -14,7 +14,7 @@ import { encodeFrame } from './signer-protocol.js';
 import { listenSigner, serveSigner } from './signer-server.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const fixture = fileURLToPath(new URL('./signer-child.fixture.ts', import.meta.url));
+const fixture = fileURLToPath(new URL('../test/signer-child.ts', import.meta.url));
 let dir: string;
 beforeAll(async () => {
   dir = await fs.mkdtemp(join(tmpdir(), 'agentguard-signer-'));

@@ -7,7 +7,7 @@
  */
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditRecordSchema, RECORD_MAX_BYTES } from '@agentguard/audit';
+import { parseAuditRecord, RECORD_MAX_BYTES } from '@agentguard/audit';
 import { createDetector, type Verdict } from './detector.js';
 import type { DetectorOptions } from './detector-options.js';
 import { callOfRecord, type FromAuditOptions } from './from-audit.js';
@@ -98,16 +98,9 @@ export function followLog(path: string, options: FollowOptions): LogFollower {
     } catch {
       return { kind: 'invalid', at: { line }, reason: 'not JSON' };
     }
-    const parsed = AuditRecordSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return {
-        kind: 'invalid',
-        at: { line },
-        reason: `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`,
-      };
-    }
-    const record = parsed.data;
+    const parsed = parseAuditRecord(raw);
+    if (!parsed.ok) return { kind: 'invalid', at: { line }, reason: parsed.reason };
+    const record = parsed.record;
     const at = { line, seq: record.seq, ts: record.ts };
     const found = callOfRecord(record, options);
     if (found === undefined || record.type === 'checkpoint') return undefined;

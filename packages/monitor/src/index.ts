@@ -10,7 +10,6 @@ export { sessionsFromAudit, type FromAuditOptions } from './from-audit.js';
 export { SCAN_LIMITS, VALUE_KINDS, type ValueKind } from './values.js';
 export {
   parseProfile,
-  ProfileSchema,
   PROFILE_FORMAT,
   PROFILE_VERSION,
   type Profile,
@@ -25,7 +24,6 @@ export {
   signProfile,
   verifySignedProfile,
   acceptProfileUpdate,
-  SignedProfileSchema,
   type SignedProfile,
   type SignProfileOptions,
   type ProfileCheck,
@@ -51,7 +49,6 @@ export {
   verifyAttestation,
   compareAttestation,
   toolDigest,
-  AttestationSchema,
   type Attestation,
   type AttestInput,
   type AttestationChange,

@@ -1,21 +1,14 @@
 export { PolicyError, type PolicyErrorCode, type PolicyIssue } from './errors.js';
-export {
-  policySchema,
-  ruleSchema,
-  limitSchema,
-  conditionSchema,
-  monitorConditionSchema,
-  effectSchema,
-  modeSchema,
-  type Effect,
-  type PolicyMode,
-  type Policy,
-  type PolicyRule,
-  type Limit,
-  type Condition,
-  type MonitorCondition,
-  type SubjectMatch,
-  type Schedule,
+export type {
+  Effect,
+  PolicyMode,
+  Policy,
+  PolicyRule,
+  Limit,
+  Condition,
+  MonitorCondition,
+  SubjectMatch,
+  Schedule,
 } from './schema.js';
 export {
   parsePolicy,
@@ -56,25 +49,20 @@ export {
   type TakeResult,
   type MemoryStateStoreOptions,
 } from './state-store.js';
-export { compileGlob, type GlobMatcher } from './glob.js';
 export {
-  compileSafeRegex,
   MAX_REGEX_LENGTH,
   MAX_REGEX_STATES,
   MAX_REGEX_REPEAT,
   MAX_REGEX_NESTING,
   MAX_REGEX_WORK,
-  type SafeRegex,
-  type RegexBudget,
 } from './safe-regex.js';
 export { MAX_DECISION_WORK, MAX_REGEX_INPUT } from './conditions.js';
-export { normalizePath, MAX_PATH_LENGTH, type PathStyle } from './path.js';
+export { MAX_PATH_LENGTH, type PathStyle } from './path.js';
 export { MAX_URL_LENGTH } from './url.js';
 export {
   parseIpAddress,
   formatIpAddress,
   classifyIpAddress,
-  endsInNumber,
   compileIpRanges,
   IP_RANGES,
   IP_RANGE_NAMES,
@@ -86,8 +74,6 @@ export {
 export { createApproval, verifyApproval, type CreateApprovalOptions, type VerifyApprovalOptions } from './approval.js';
 export {
   argsDigest,
-  approvalStatementSchema,
-  signedApprovalSchema,
   APPROVAL_PAYLOAD_TYPE,
   type ApprovalSubject,
   type ApprovalStatement,
@@ -99,8 +85,6 @@ export {
   runPolicyTests,
   parsePolicyTestFile,
   parsePolicyTestFileText,
-  policyTestFileSchema,
-  policyTestCaseSchema,
   type PolicyTestCase,
   type PolicyTestFile,
   type PolicyTestResult,

@@ -143,7 +143,7 @@ function requestOf(c: PolicyTestCase): DecisionRequest {
  * @returns each result, counts, and the rules no case matched.
  * @example
  * ```ts
- * const report = await runPolicyTests(createPolicyEngine(policy), policyTestFileSchema.parse(json).cases);
+ * const report = await runPolicyTests(createPolicyEngine(policy), parsePolicyTestFile(json).cases);
  * expect(report.failed).toBe(0);
  * ```
  */

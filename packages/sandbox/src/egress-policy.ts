@@ -1,11 +1,5 @@
-import {
-  classifyIpAddress,
-  endsInNumber,
-  formatIpAddress,
-  type IpAddress,
-  type IpClass,
-  parseIpAddress,
-} from '@agentguard/policy';
+import { classifyIpAddress, formatIpAddress, type IpAddress, type IpClass, parseIpAddress } from '@agentguard/policy';
+import { endsInNumber } from '@agentguard/policy/internal';
 
 /** One allowed destination of a tool's egress. */
 export interface EgressRule {

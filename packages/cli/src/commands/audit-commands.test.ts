@@ -10,7 +10,7 @@ import { auditConsistencyCommand } from './audit-consistency.js';
 import { auditProofCommand } from './audit-proof.js';
 import { auditQueryCommand } from './audit-query.js';
 import { auditTailCommand } from './audit-tail.js';
-import { runCommand } from './audit-testing.js';
+import { runCommand } from '../../test/run-command.js';
 import { verifyCommand } from './verify.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-audit-'));

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AuditRecordSchema, formatRecord, RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from '@agentguard/audit';
+import { formatRecord, parseAuditRecord, RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from '@agentguard/audit';
 import { parseArgs } from '../args.js';
 import { type Command, type CommandIO, EXIT_FAIL, EXIT_OK, InputError } from '../command.js';
 import { parseJson } from '@agentguard/identity';
@@ -52,11 +52,9 @@ function render({ n, bytes }: Line, io: CommandIO): boolean {
     return true;
   }
   try {
-    const parsed = AuditRecordSchema.safeParse(
-      parseJson(line, { maxBytes: RECORD_MAX_BYTES, maxDepth: RECORD_MAX_DEPTH }),
-    );
-    if (parsed.success) {
-      writeRecordLine(io, formatRecord(parsed.data, { color: io.isTTY }));
+    const parsed = parseAuditRecord(parseJson(line, { maxBytes: RECORD_MAX_BYTES, maxDepth: RECORD_MAX_DEPTH }));
+    if (parsed.ok) {
+      writeRecordLine(io, formatRecord(parsed.record, { color: io.isTTY }));
       return false;
     }
   } catch {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { policyCheckCommand } from './policy-check.js';
 import { policyExplainCommand } from './policy-explain.js';
 import { policyTestCommand } from './policy-test.js';
-import { runPolicyCommand as run } from './policy-testing.js';
+import { runPolicyCommand as run } from '../../test/run-policy-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-policy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -138,7 +138,7 @@ describe('agentguard policy test', () => {
     write('malformed.json', { cases: [{ name: 'x', agent: 'a', tool: 't', expect: 'perhaps' }] });
     const r = await run(policyTestCommand, ['policy.json', 'malformed.json'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/cases\.0\.expect/);
+    expect(r.stdout).toMatch(/invalid policy test file: cases\[0\]\.expect: /);
     expect((await run(policyTestCommand, ['policy.json'], dir)).code).toBe(2);
   });
 });

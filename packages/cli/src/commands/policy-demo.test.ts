@@ -11,7 +11,7 @@ import { parsePolicy } from '@agentguard/policy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyReplayCommand } from './policy-replay.js';
 import { policySuggestCommand } from './policy-suggest.js';
-import { runPolicyCommand as run } from './policy-testing.js';
+import { runPolicyCommand as run } from '../../test/run-policy-command.js';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-policy-demo-'));

@@ -8,7 +8,7 @@ import { createPolicyEngine, parsePolicy } from '@agentguard/policy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyReplayCommand } from './policy-replay.js';
 import { policySuggestCommand } from './policy-suggest.js';
-import { runPolicyCommand as run } from './policy-testing.js';
+import { runPolicyCommand as run } from '../../test/run-policy-command.js';
 
 // A Standard Schema that accepts objects, so the test needs no schema library.
 const objectSchema: StandardSchemaV1<Record<string, unknown>> = {

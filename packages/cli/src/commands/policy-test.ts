@@ -1,4 +1,4 @@
-import { PolicyError, policyTestFileSchema, runPolicyTests } from '@agentguard/policy';
+import { PolicyError, parsePolicyTestFile, type PolicyTestCase, runPolicyTests } from '@agentguard/policy';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
 import { printable } from '../output.js';
@@ -37,12 +37,15 @@ export const policyTestCommand: Command = {
     try {
       const { engine } = await loadEngine(policyFile, io);
       const { path, json } = await readJsonFile(casesFile, io, 'cases');
-      const parsed = policyTestFileSchema.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new PolicyCommandError(`${path}: ${issue?.path.join('.') || '$'}: ${issue?.message}`);
+      let cases: readonly PolicyTestCase[];
+      try {
+        ({ cases } = parsePolicyTestFile(json));
+      } catch (error) {
+        // The same validation the library applies, named by the file it came from.
+        if (error instanceof PolicyError) throw new PolicyCommandError(`${path}: ${error.message}`);
+        throw error;
       }
-      report = await runPolicyTests(engine, parsed.data.cases);
+      report = await runPolicyTests(engine, cases);
     } catch (error) {
       if (error instanceof PolicyError || error instanceof PolicyCommandError) {
         io.stdout(`FAIL ${error instanceof PolicyError ? `${error.code}: ` : ''}${printable(error.message)}\n`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from './audit-testing.js';
+import { runCommand } from '../../test/run-command.js';
 import { verifyCommand } from './verify.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-verify-'));

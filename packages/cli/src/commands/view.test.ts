@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openFileAuditLog } from '@agentguard/audit/file';
 import { createIdentity } from '@agentguard/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from './audit-testing.js';
+import { runCommand } from '../../test/run-command.js';
 import { browserCommand, createViewCommand } from './view.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-view-'));

@@ -1,5 +1,5 @@
-import type { Command, CommandIO } from '../command.js';
-import { InputError, UsageError } from '../command.js';
+import type { Command, CommandIO } from '../src/command.js';
+import { InputError, UsageError } from '../src/command.js';
 
 /** Runs one command as main() would (usage error: 2, other error: 1), with captured output. Test helper. */
 export async function runCommand(

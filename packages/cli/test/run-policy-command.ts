@@ -1,4 +1,4 @@
-import { type Command, type CommandIO, EXIT_USAGE, InputError, UsageError } from '../command.js';
+import { type Command, type CommandIO, EXIT_USAGE, InputError, UsageError } from '../src/command.js';
 
 /** Runs a command the way `main()` does (usage errors exit 2), with captured output. For tests. */
 export async function runPolicyCommand(

@@ -9,9 +9,9 @@ import {
   toBase64,
   utf8,
 } from '@agentguard/identity';
-import { createAuditLog } from './log.js';
-import type { AuditEvent } from './schema.js';
-import { createMemorySink, type MemorySink } from './sink.js';
+import { createAuditLog } from '../src/log.js';
+import type { AuditEvent } from '../src/schema.js';
+import { createMemorySink, type MemorySink } from '../src/sink.js';
 
 /** A fixed secret key, so failures reproduce. Test-only. */
 export const AGENT = createIdentity({ secretKey: new Uint8Array(32).fill(7), name: 'test-agent' });

@@ -1,0 +1,10 @@
+/**
+ * `@agentguard/policy/internal`: the policy engine's own matchers, for the other AgentGuard packages that must
+ * match exactly as the engine does (the CLI's signer checks which rules can name its key; the sandbox's egress
+ * checks refuse the same numeric-looking host names), so a grammar is never written twice. Not public API:
+ * anything here may change or go in any release. Applications use policies, not these.
+ *
+ * @packageDocumentation
+ */
+export { compileGlob, type GlobMatcher } from './glob.js';
+export { endsInNumber } from './ip.js';
