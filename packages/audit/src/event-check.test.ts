@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkEvent } from './event-check.js';
 import { AUDIT_EVENT_TYPES, AuditEventSchema } from './schema.js';
-import { AGENT } from './test-helpers.js';
+import { AGENT } from '../test/helpers.js';
 
 /** checkEvent's answer: the event it returns, or the code it throws. */
 function outcome(event: unknown): { ok: true; value: unknown } | { ok: false; code: unknown } {

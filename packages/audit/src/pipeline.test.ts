@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAuditLog } from './log.js';
 import { type AuditSink, createMemorySink } from './sink.js';
-import { AGENT, event } from './test-helpers.js';
+import { AGENT, event } from '../test/helpers.js';
 import { verifyLog } from './verify.js';
 
 /** A pipelined sink whose writes settle when the test says, in any order; its text is what succeeded, in call order. */

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { quickRecord } from './record-check.js';
 import { AuditRecordSchema } from './schema.js';
-import { writeCheckpointedLog } from './test-helpers.js';
+import { writeCheckpointedLog } from '../test/helpers.js';
 
 const sink = await writeCheckpointedLog(6, 3);
 const records = sink.lines.map((line) => parseJson(line) as Record<string, unknown>);
