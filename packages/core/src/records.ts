@@ -1,7 +1,11 @@
 import type { AuditEvent } from '@agentguard/audit';
+import type { Decision } from '@agentguard/policy';
+import { type CallArgs, digests } from './args.js';
 import type { GuardContext } from './context.js';
+import type { EngineView } from './decision.js';
 import { type Denial, type DenialOutcome, type GuardErrorCode, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
+import { ID_MAX_CHARS, type TextCleaner } from './text.js';
 import type { GuardOutcome } from './types.js';
 
 /** @internal Who a call is, as its records and events name it; rebound once an envelope is verified. */
@@ -91,4 +95,43 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
     },
   };
   return scope;
+}
+
+/** A (validated) decision as a record holds it: texts redacted and bounded, at most 64 matched rule ids. */
+export function decisionRecord(decision: Decision, text: TextCleaner): Record<string, unknown> {
+  return {
+    effect: decision.effect,
+    ruleId: decision.ruleId === null ? null : text.clean(decision.ruleId, 256),
+    reason: text.clean(decision.reason),
+    matched: text.ids(decision.matched),
+    mode: decision.mode,
+    ...(decision.wouldDeny === undefined ? {} : { wouldDeny: decision.wouldDeny }),
+  };
+}
+
+/** @internal The `call.requested` record of a call: what a replay needs to decide it again exactly. */
+export function requestRecord(
+  ctx: GuardContext,
+  tool: { readonly sensitive: boolean; readonly tags: readonly string[]; readonly labels: readonly string[] },
+  call: {
+    readonly args: CallArgs;
+    readonly view: EngineView;
+    readonly envelope: unknown;
+    readonly agent: string;
+    readonly session: string;
+  },
+): Record<string, unknown> {
+  const { args, view, envelope, agent } = call;
+  return {
+    ...digests(args),
+    ...(tool.sensitive ? {} : ctx.redactArgs(view, args.value)),
+    ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
+    policyHash: view.hash,
+    // What the policy matches on besides the args, so a replay can decide the call again exactly.
+    agentName: agent === ctx.self ? ctx.selfName : agent,
+    // The session, so a profile learned from the log (sessionsFromAudit) sees sessions, not one run per agent.
+    session: ctx.text.clean(call.session, ID_MAX_CHARS),
+    tags: tool.tags,
+    labels: tool.labels,
+  };
 }
