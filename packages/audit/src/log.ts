@@ -1,6 +1,7 @@
 import { bytesEqual, type Signer, sha256Hex, toBase64, utf8 } from '@agentguard/identity';
 import { publicKeyOfDid } from './envelope.js';
 import { AuditError } from './errors.js';
+import { checkEvent } from './event-check.js';
 import { leafHash, MerkleTree } from './merkle.js';
 import { formatCheckpoint, isValidKeyName, joinNote, signatureBlob } from './note.js';
 import {
@@ -13,10 +14,8 @@ import {
 } from './record.js';
 import {
   type AuditEvent,
-  AuditEventSchema,
   type AuditRecord,
   type CheckpointRecord,
-  describeIssue,
   DID_KEY,
   GENESIS_HASH,
   RECORD_VERSION,
@@ -323,9 +322,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   async function append(event: AuditEvent, signer: Signer, batched = false): Promise<AuditRecord> {
     checkState();
-    const parsed = AuditEventSchema.safeParse(event);
-    if (!parsed.success)
-      throw new AuditError('ERR_AUDIT_EVENT_INVALID', `invalid event: ${describeIssue(parsed.error)}`);
+    const parsed = checkEvent(event);
+    if ('problem' in parsed) throw new AuditError('ERR_AUDIT_EVENT_INVALID', `invalid event: ${parsed.problem}`);
     if (typeof signer?.sign !== 'function' || typeof signer.id !== 'string') {
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', '"signer" expected a Signer (id, sign)');
     }
@@ -333,7 +331,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (badSigner !== undefined) {
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', `"signer" expected a Signer whose ${badSigner}`);
     }
-    const { data, ...rest } = parsed.data;
+    const { data, ...rest } = parsed.event;
     const body: Record<string, unknown> = {
       v: RECORD_VERSION,
       seq: writer.nextSeq,
