@@ -83,6 +83,7 @@ describe('sameJson', () => {
     ['a missing key', { a: 1 }, false],
     ['an undefined member', { a: 1, b: ['x', null, true], c: undefined }, false],
     ['a longer array', { a: 1, b: ['x', null, true, 1] }, false],
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point
     ['a hole', { a: 1, b: ['x', null, , true].slice(0, 3) }, false],
     ['a class instance', Object.assign(Object.create({ x: 1 }), { a: 1, b: ['x', null, true] }), false],
     ['a symbol key', { a: 1, b: ['x', null, true], [Symbol('s')]: 1 }, false],

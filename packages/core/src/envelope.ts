@@ -1,3 +1,4 @@
+import type { RefusalData } from '@agentguard/audit';
 import { freezeArgs, signCall, verifyCall } from '@agentguard/attestation';
 import { bytesEqual } from '@agentguard/identity';
 import type { CallArgs } from './args.js';
@@ -17,7 +18,7 @@ import { envelopeForRecord } from './text.js';
 /** @internal The envelope step's outcome: who the call is, or why it is refused and what to record. */
 export type EnvelopeStep =
   | { readonly ok: true; readonly envelope: unknown; readonly callId: string; readonly agent: string }
-  | { readonly ok: false; readonly reason: string; readonly data: Record<string, unknown> };
+  | { readonly ok: false; readonly reason: string; readonly data: RefusalData };
 
 /** @internal What of a tool the envelope step needs. */
 export interface EnvelopeTool {
@@ -98,7 +99,7 @@ async function ownEnvelopeProblem(
   tool: string,
   call: { readonly callId: string; readonly args: CallArgs },
   envelope: unknown,
-): Promise<{ reason: string; data: Record<string, unknown> } | undefined> {
+): Promise<{ reason: string; data: RefusalData } | undefined> {
   const { identity } = ctx;
   let trusted: unknown;
   try {

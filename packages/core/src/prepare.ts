@@ -1,3 +1,4 @@
+import type { RefusalData } from '@agentguard/audit';
 import { type ArgsRefusal, type CallArgs, prepareArgs } from './args.js';
 import type { GuardContext } from './context.js';
 import { type EngineView, viewEngine } from './decision.js';
@@ -31,7 +32,7 @@ export interface Unprepared {
   readonly outcome: DenialOutcome;
   readonly code: GuardErrorCode;
   readonly reason: string;
-  readonly data: Record<string, unknown>;
+  readonly data: RefusalData;
   /** The args, when they were valid (a policy engine that cannot be read refuses after them). */
   readonly args?: CallArgs;
   /** The args as received, frozen, when they were JSON at all (a refusal binds them). */

@@ -1,4 +1,11 @@
-import type { AuditEvent } from '@agentguard/audit';
+import type {
+  AuditEvent,
+  AuditEventType,
+  CallRequestedData,
+  DecisionData,
+  RecordDataByType,
+  RefusalData,
+} from '@agentguard/audit';
 import type { Decision } from '@agentguard/policy';
 import { type CallArgs, digests } from './args.js';
 import type { GuardContext } from './context.js';
@@ -26,9 +33,13 @@ export interface CallScope {
     options?: { verbatim?: boolean },
   ): Denial;
   /** Appends one record of this call (fail-closed, or counted as a gap for a fail-open tool). */
-  record(type: AuditEvent['type'], data: Record<string, unknown>): Promise<void>;
+  record<K extends AuditEventType>(type: K, data: RecordDataByType[K]): Promise<void>;
   /** Records the refusal, then reports it; a refusal that cannot be recorded becomes `ERR_AUDIT_FAILED`. */
-  refuseAudited<T>(denial: Denial, data: Record<string, unknown>, type?: AuditEvent['type']): Promise<GuardOutcome<T>>;
+  refuseAudited<T>(
+    denial: Denial,
+    data: RefusalData,
+    type?: 'call.denied' | 'call.invalid' | 'approval.requested' | 'approval.refused',
+  ): Promise<GuardOutcome<T>>;
   /** Reports a refusal without recording it. */
   denyUnaudited<T>(denial: Denial): GuardOutcome<T>;
 }
@@ -60,10 +71,18 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
       ruleId: string | null = null,
       options: { verbatim?: boolean } = {},
     ) => makeDenial(ctx.text, { outcome, code, reason, tool: tool.name, callId: scope.callId, ruleId }, options),
-    async record(type: AuditEvent['type'], data: Record<string, unknown>): Promise<void> {
+    async record<K extends AuditEventType>(type: K, data: RecordDataByType[K]): Promise<void> {
       try {
         await ctx.flushGap(tool.name);
-        const event = { type, callId: scope.callId, agent: scope.agent, tool: tool.name, data };
+        // Typed by the record-data contract here; the log checks it again on append (interfaces carry no
+        // index signature, so the contract's types widen to the event's plain-object `data` by assertion).
+        const event: AuditEvent = {
+          type,
+          callId: scope.callId,
+          agent: scope.agent,
+          tool: tool.name,
+          data: data as Readonly<Record<string, unknown>>,
+        };
         await (tool.batched ? audit.appendBatched(event) : audit.append(event, identity));
       } catch (error) {
         // Fail closed unless this tool was explicitly made fail-open: then the call goes on and
@@ -74,8 +93,10 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
     },
     async refuseAudited<T>(
       denial: Denial,
-      data: Record<string, unknown>,
-      type: AuditEvent['type'] = denial.outcome === 'invalid' ? 'call.invalid' : 'call.denied',
+      data: RefusalData,
+      type: 'call.denied' | 'call.invalid' | 'approval.requested' | 'approval.refused' = denial.outcome === 'invalid'
+        ? 'call.invalid'
+        : 'call.denied',
     ): Promise<GuardOutcome<T>> {
       try {
         // The record holds the redacted text even when the model was shown a tool's error verbatim.
@@ -98,7 +119,7 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
 }
 
 /** A (validated) decision as a record holds it: texts redacted and bounded, at most 64 matched rule ids. */
-export function decisionRecord(decision: Decision, text: TextCleaner): Record<string, unknown> {
+export function decisionRecord(decision: Decision, text: TextCleaner): DecisionData {
   return {
     effect: decision.effect,
     ruleId: decision.ruleId === null ? null : text.clean(decision.ruleId, 256),
@@ -120,7 +141,7 @@ export function requestRecord(
     readonly agent: string;
     readonly session: string;
   },
-): Record<string, unknown> {
+): CallRequestedData {
   const { args, view, envelope, agent } = call;
   return {
     ...digests(args),
