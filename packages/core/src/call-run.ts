@@ -8,7 +8,8 @@ import type { StandardSchemaV1 } from './standard-schema.js';
 import { checkResultSize, resultDigest, withCause } from './outcome.js';
 import { textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
-import type { CallOptions, GuardOutcome } from './types.js';
+import type { GuardOutcome } from './guarded-tool.js';
+import type { CallOptions } from './types.js';
 
 /** @internal An allowed call, ready to run: what was decided on, and by which decision. */
 export interface AllowedCall {

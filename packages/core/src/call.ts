@@ -12,7 +12,8 @@ import { prepareCall } from './prepare.js';
 import { type CallScope, decisionRecord, openCall, requestRecord } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { ID_MAX_CHARS, textOf } from './text.js';
-import type { CallOptions, GuardOutcome } from './types.js';
+import type { GuardOutcome } from './guarded-tool.js';
+import type { CallOptions } from './types.js';
 
 /** @internal Decisions that may hold concurrency slots until their call ends (given back to their engine). */
 export type Held = Array<{ engine: PolicyEngine; decision: unknown }>;

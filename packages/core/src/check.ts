@@ -8,7 +8,8 @@ import { monitoredCall } from './monitor-call.js';
 import { prepareCall } from './prepare.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { ID_MAX_CHARS } from './text.js';
-import type { CallOptions, CheckResult } from './types.js';
+import type { CheckResult } from './guarded-tool.js';
+import type { CallOptions } from './types.js';
 
 /**
  * @internal Decides without running, for frameworks that ask before they run a tool (needsApproval). The

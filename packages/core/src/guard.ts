@@ -6,7 +6,8 @@ import { GuardError } from './errors.js';
 import { createRefuse } from './refuse.js';
 import { jsonSchemaOf, type StandardSchemaV1 } from './standard-schema.js';
 import { checkOptions, checkSpec, isPolicyEngine } from './options.js';
-import type { CallOptions, CheckResult, Guard, GuardedTool, GuardOptions, GuardOutcome, ToolSpec } from './types.js';
+import type { CheckResult, Guard, GuardedTool, GuardOutcome } from './guarded-tool.js';
+import type { CallOptions, GuardOptions, ToolSpec } from './types.js';
 
 /**
  * Creates a guard for one agent: every tool it guards has its calls signed,

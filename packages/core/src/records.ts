@@ -13,7 +13,7 @@ import type { EngineView } from './decision.js';
 import { type Denial, type DenialOutcome, type GuardErrorCode, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
 import { ID_MAX_CHARS, type TextCleaner } from './text.js';
-import type { GuardOutcome } from './types.js';
+import type { GuardOutcome } from './guarded-tool.js';
 
 /** @internal Who a call is, as its records and events name it; rebound once an envelope is verified. */
 export interface CallScope {

@@ -10,30 +10,7 @@ import { prepareCall } from './prepare.js';
 import { decisionRecord, openCall, requestRecord } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { textOf } from './text.js';
-
-/** Options of {@link GuardedTool.refuse}. */
-export interface RefuseOptions {
-  /** The id of the call the human refused: the framework's tool-call id, as given to `check()` or `run()`. */
-  readonly callId: string;
-  /**
-   * Why the human refused (written to the audit log after redaction, and in the returned Denial).
-   * @default 'declined without signing' (or the signed rejection's own reason)
-   */
-  readonly reason?: string;
-  /**
-   * The human's rejection signed with their own key: `createApproval(subject, { approver, decision: 'reject' })`
-   * from `@agentguard/policy`. When it verifies (a trusted approver, this call, these arguments, this policy,
-   * fresh) the audit names the approver. Anything else (untrusted key, bad signature, another call, expired)
-   * is still a refusal, recorded without an approver and with the code of what failed.
-   * @default none: the refusal is recorded as unsigned
-   */
-  readonly approval?: unknown;
-  /**
-   * The session the refused call belonged to, as recorded in its `call.requested` record.
-   * @default the guard's own session
-   */
-  readonly session?: string;
-}
+import type { RefuseOptions } from './guarded-tool.js';
 
 /** @internal What of a tool its `refuse` needs. */
 export interface RefusedTool {
