@@ -102,3 +102,22 @@ describe('freezeArgs: time of check = time of use', () => {
     for (const v of [null, true, 0, -1.5, 'x', [], {}]) expect(freezeArgs(v)).toEqual(v);
   });
 });
+
+describe('bindArgs of its own frozen copy', () => {
+  it('returns the same copy and digest, equal to a fresh canonicalisation', () => {
+    const first = bindArgs({ b: [1, { c: 'x' }], a: 2 });
+    const again = bindArgs(first.args);
+    expect(again.args).toBe(first.args);
+    expect(again.digest).toBe(first.digest);
+    expect(digestArgs(first.args)).toBe(`sha256:${sha256Hex(utf8(canonicalize(first.args)))}`);
+  });
+
+  it('never reuses a digest for a value that is not its own copy (a caller object can change)', () => {
+    const mine = { a: 1 };
+    const before = digestArgs(mine);
+    bindArgs(mine);
+    mine.a = 2;
+    expect(digestArgs(mine)).not.toBe(before);
+    expect(bindArgs(mine).digest).toBe(digestArgs({ a: 2 }));
+  });
+});

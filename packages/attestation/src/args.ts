@@ -34,8 +34,16 @@ function digestOfText(text: string): string {
  * ```
  */
 export function digestArgs(args: unknown): string {
-  return digestOfText(canonicalText(args));
+  const known = typeof args === 'object' && args !== null ? boundDigests.get(args) : undefined;
+  return known ?? digestOfText(canonicalText(args));
 }
+
+/**
+ * Digests of the deep-frozen copies {@link bindArgs} made, keyed by the copy. Such a copy cannot change
+ * (every object and array in it is frozen, and it holds nothing else), so its digest stays the digest of
+ * the text it was parsed from: binding or digesting it again needs no second canonicalisation.
+ */
+const boundDigests = new WeakMap<object, string>();
 
 function refuseProto(key: string, value: unknown): unknown {
   if (key === '__proto__') throw new AttestationError('ERR_ARGS_INVALID', 'args hold a member named "__proto__"');
@@ -82,11 +90,17 @@ export interface BoundArgs<T> {
  * @throws AttestationError `ERR_ARGS_INVALID` when `args` is not plain JSON data.
  */
 export function bindArgs<T>(args: T): BoundArgs<T> {
+  if (typeof args === 'object' && args !== null) {
+    const known = boundDigests.get(args);
+    if (known !== undefined) return Object.freeze({ args: args as DeepReadonly<T>, digest: known });
+  }
   const text = canonicalText(args);
   // JSON.parse of our own canonical text (so plain objects, friendly to tools);
   // the only surprise it could hold is an own "__proto__" member, refused here
   // because tools that merge args into other objects would be poisoned by it.
   const copy = JSON.parse(text, refuseProto) as JsonValue;
   deepFreeze(copy);
-  return Object.freeze({ args: copy as DeepReadonly<T>, digest: digestOfText(text) });
+  const digest = digestOfText(text);
+  if (typeof copy === 'object' && copy !== null) boundDigests.set(copy, digest);
+  return Object.freeze({ args: copy as DeepReadonly<T>, digest });
 }

@@ -1,4 +1,5 @@
 import { AuditError } from './errors.js';
+import { checkRecordData } from './record-data-check.js';
 import { AUDIT_EVENT_TYPES, type AuditEvent, AuditEventSchema, DID_KEY, describeIssue } from './schema.js';
 
 const TYPES: ReadonlySet<string> = new Set(AUDIT_EVENT_TYPES);
@@ -17,11 +18,21 @@ const NO_CONTROL = /^[^\p{Cc}]+$/u;
  * append; anything the hand check does not accept goes to the schema, which refuses it with its
  * message (or accepts it, if the hand check was only more cautious).
  *
+ * Then its `data` is held to the record-data contract of its type.
+ *
  * @throws AuditError `ERR_AUDIT_EVENT_INVALID` naming the first bad field.
  */
 export function checkEvent(event: unknown): AuditEvent {
-  const fast = quickCopy(event);
-  if (fast !== undefined) return fast;
+  const checked = quickCopy(event) ?? schemaCopy(event);
+  // The record-data contract of its type (record-data.ts): what `data` may hold for this record type.
+  if (checked.data !== undefined) {
+    const problem = checkRecordData(checked.type, checked.data);
+    if (problem !== undefined) throw new AuditError('ERR_AUDIT_EVENT_INVALID', `invalid event: data.${problem}`);
+  }
+  return checked;
+}
+
+function schemaCopy(event: unknown): AuditEvent {
   const parsed = AuditEventSchema.safeParse(event);
   if (!parsed.success) throw new AuditError('ERR_AUDIT_EVENT_INVALID', `invalid event: ${describeIssue(parsed.error)}`);
   const { data, ...rest } = parsed.data;

@@ -10,6 +10,26 @@ export {
   type CheckpointRecord,
 } from './schema.js';
 export { createMemorySink, type AuditSink, type MemorySink } from './sink.js';
+export { checkRecordData, parseRecordData } from './record-data-check.js';
+export type {
+  RecordData,
+  RecordDataByType,
+  ParsedRecordData,
+  DecisionData,
+  OmittedData,
+  ArgsDigestData,
+  CallRequestedData,
+  RefusalData,
+  CallCompletedData,
+  CallFailedData,
+  ApprovalGrantedData,
+  MonitorAlertData,
+  AttestationData,
+  EgressData,
+  ModeChangedData,
+  GapData,
+  LogRecoveredData,
+} from './record-data.js';
 export {
   createAuditLog,
   DEFAULT_WRITE_TIMEOUT_MS,

@@ -171,7 +171,7 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
   // Call ids whose tool started executing -> until when that is remembered (bounded like the tombstones).
   const runs = new Map<string, number>();
   // Call id -> the agent that used it, and until when that is remembered (bounded like the tombstones).
-  const owners = new Map<string, { readonly agent: string; expiresAt: number }>();
+  const owners = new Map<string, { readonly agent: string; readonly expiresAt: number }>();
   function live(callId: string, tool: string, key: string): Pending | undefined {
     const entry = pending.get(callId);
     if (entry === undefined || entry.tool !== tool || entry.key !== key) return undefined;
@@ -222,11 +222,18 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
       const owner = owners.get(callId);
       if (owner !== undefined && owner.expiresAt > now) {
         if (owner.agent !== agent) return false;
-        owner.expiresAt = now + pendingTtlMs;
+        owners.delete(callId);
+        owners.set(callId, { agent, expiresAt: now + pendingTtlMs });
         return true;
       }
-      for (const [id, entry] of owners) if (entry.expiresAt <= now) owners.delete(id);
+      // Every call passes here: entries are kept in expiry order (a claim re-inserts its id), so expired ones
+      // are dropped from the oldest end only and this stays O(1) amortized.
+      for (const [id, entry] of owners) {
+        if (entry.expiresAt > now) break;
+        owners.delete(id);
+      }
       if (owners.size >= MAX_PENDING * 10) owners.delete(owners.keys().next().value as string);
+      owners.delete(callId);
       owners.set(callId, { agent, expiresAt: now + pendingTtlMs });
       return true;
     },

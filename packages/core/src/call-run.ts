@@ -1,20 +1,21 @@
 import { digestArgs } from '@agentguard/attestation';
 import type { Decision } from '@agentguard/policy';
+import type { CallArgs } from './args.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
 import { emitSafely } from './events.js';
-import type { CallScope } from './records.js';
+import { type CallScope, decisionRecord } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
-import { checkResultSize, decisionRecord, message, resultDigest, withCause } from './support.js';
+import { checkResultSize, resultDigest, withCause } from './outcome.js';
+import { textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
-import type { CallOptions, GuardOutcome } from './types.js';
+import type { GuardOutcome } from './guarded-tool.js';
+import type { CallOptions } from './types.js';
 
 /** @internal An allowed call, ready to run: what was decided on, and by which decision. */
 export interface AllowedCall {
   readonly decision: Decision;
-  /** The run value: the schema's output, frozen; what was decided on, approved, recorded, and now runs. */
-  readonly args: unknown;
-  /** Its digest, as decided, approved and recorded. */
-  readonly argsDigest: string;
+  /** `value` is the run value: the schema's output, frozen; decided on, approved, recorded, and now run. */
+  readonly args: CallArgs;
   readonly envelope: unknown;
 }
 
@@ -30,14 +31,16 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
   callOptions: CallOptions,
 ): Promise<GuardOutcome<Awaited<R>>> {
   const { events } = ctx;
-  const { decision, args, argsDigest, envelope } = call;
+  const { decision, envelope } = call;
+  const { value: args, argsDigest } = call.args;
   const { callId, agent, base, refuse, record } = scope;
   const timeoutMs = Math.min(tool.timeoutMs, decision.obligations?.timeoutMs ?? tool.timeoutMs);
   const maxResultBytes = decision.obligations?.maxResultBytes;
   const started = performance.now();
   let value: Awaited<R>;
   try {
-    // The tool receives the very value whose digest was decided, approved and recorded.
+    // The tool receives the very value whose digest was decided, approved and recorded. The value is the
+    // guard's own frozen copy, whose digest attestation remembers: this costs a lookup, not a canonicalisation.
     if (digestArgs(args) !== argsDigest) throw new Error('arguments changed after the decision');
     const runArgs = args as StandardSchemaV1.InferOutput<S>;
     value = (await runWithTimeout(
@@ -50,7 +53,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
     const durationMs = performance.now() - started;
     const kind = stopKind(error);
     // What the log keeps of the error is always redacted; what the model sees follows `toolErrors`.
-    const logged = kind === 'too-large' ? message(error) : `tool failed: ${message(error)}`;
+    const logged = kind === 'too-large' ? textOf(error) : `tool failed: ${textOf(error)}`;
     const mode = tool.toolErrors ?? ctx.toolErrors;
     const denial =
       kind === 'timeout'
@@ -72,7 +75,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
       const lost = refuse(
         'failed',
         'ERR_AUDIT_FAILED',
-        `tool failed and the failure could not be audited: ${message(auditError)}`,
+        `tool failed and the failure could not be audited: ${textOf(auditError)}`,
       );
       emitSafely(events, 'failed', { ...base, denial: lost, durationMs });
       return withCause({ ok: false, callId, denial: lost }, auditError);
@@ -92,7 +95,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
     const denial = refuse(
       'failed',
       'ERR_AUDIT_FAILED',
-      `tool ran but its outcome could not be audited: ${message(error)}`,
+      `tool ran but its outcome could not be audited: ${textOf(error)}`,
     );
     emitSafely(events, 'failed', { ...base, denial, durationMs });
     return { ok: false, callId, denial };

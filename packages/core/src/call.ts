@@ -1,17 +1,19 @@
-import { freezeArgs, signCall, verifyCall } from '@agentguard/attestation';
 import type { Decision, MonitorVerdictView, PolicyEngine } from '@agentguard/policy';
-import { type CallArgs, digests, prepareArgs } from './args.js';
+import { callKey } from './approvals.js';
+import { type CallArgs, digests } from './args.js';
 import { runAllowed } from './call-run.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
-import { decide, type EngineView, hold, holdsLeases, release, viewEngine } from './decision.js';
+import { credentialOf, decisionRequest } from './decide-call.js';
+import { decide, type EngineView, hold, holdsLeases, release } from './decision.js';
+import { callEnvelope } from './envelope.js';
 import { emitSafely } from './events.js';
 import { monitoredCall } from './monitor-call.js';
-import { type CallScope, openCall } from './records.js';
+import { prepareCall } from './prepare.js';
+import { type CallScope, decisionRecord, openCall, requestRecord } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
-import { CALL_ID, decisionRecord, message, nameOf } from './support.js';
-import { envelopeForRecord, ID_MAX_CHARS } from './text.js';
-import type { CallOptions, GuardOutcome } from './types.js';
-import { callKey } from './approvals.js';
+import { ID_MAX_CHARS, textOf } from './text.js';
+import type { GuardOutcome } from './guarded-tool.js';
+import type { CallOptions } from './types.js';
 
 /** @internal Decisions that may hold concurrency slots until their call ends (given back to their engine). */
 export type Held = Array<{ engine: PolicyEngine; decision: unknown }>;
@@ -31,7 +33,10 @@ export async function runCallReleasing<S extends StandardSchemaV1, R>(
   }
 }
 
-/** @internal The per-call pipeline: validate, sign and verify, record, decide, approve, run, record. */
+/**
+ * @internal The per-call pipeline: prepare (prepare.ts), sign or verify the envelope (envelope.ts), record the
+ * request, decide (decide-call.ts), approve, run (call-run.ts) and record the outcome.
+ */
 export async function runCall<S extends StandardSchemaV1, R>(
   ctx: GuardContext,
   tool: GuardedToolDef<S, R>,
@@ -39,90 +44,27 @@ export async function runCall<S extends StandardSchemaV1, R>(
   callOptions: CallOptions,
   held: Held,
 ): Promise<GuardOutcome<Awaited<R>>> {
-  const { identity, self, gate, credentials } = ctx;
-  // One policy decides the whole call, even if the guard's policy is replaced meanwhile.
-  const engine = ctx.engine();
-  const givenId: unknown = callOptions.callId;
-  const validId = givenId === undefined || (typeof givenId === 'string' && CALL_ID.test(givenId));
-  const scope = openCall(ctx, tool, validId && typeof givenId === 'string' ? givenId : crypto.randomUUID());
-  const { refuse, record } = scope;
-  if (!validId) {
-    // Never written as given (the log refuses it) nor echoed unbounded: the refusal is recorded under a fresh id.
-    const denial = refuse(
-      'invalid',
-      'ERR_CALL_ID_INVALID',
-      `call id rejected: expected 1-256 printable ASCII characters without spaces, got ${typeof givenId === 'string' ? `${givenId.length} characters` : typeof givenId}`,
-    );
-    return scope.refuseAudited(denial, {});
-  }
-
+  const { gate } = ctx;
   // 1. One value: the args as received (bound by the envelope), then the schema's output, which is what is
-  //    digested, decided on, approved, recorded and run (args.ts).
-  const prepared = await prepareArgs(tool.schema, raw, ctx.text, tool.timeoutMs);
+  //    digested, decided on, approved, recorded and run; and one engine, read once.
+  const prepared = await prepareCall(ctx, tool, raw, callOptions);
+  const scope = openCall(ctx, tool, prepared.callId);
+  const { refuse, record } = scope;
   if (!prepared.ok) {
-    const denial = refuse('invalid', prepared.code, prepared.reason);
-    const data = {
-      ...(prepared.argsDigest === undefined ? {} : { argsDigest: prepared.argsDigest }),
-      ...(prepared.issues === undefined ? {} : { issues: prepared.issues }),
-    };
-    return scope.refuseAudited(denial, data);
+    const data = prepared.args === undefined ? prepared.data : { ...prepared.data, ...digests(prepared.args) };
+    return scope.refuseAudited(refuse(prepared.outcome, prepared.code, prepared.reason), data);
   }
-  const args: CallArgs = prepared;
-  const { argsDigest } = args;
-  // The engine's hash and redact fields, read once: a getter cannot answer differently to different steps.
-  const view = viewEngine(engine);
-  if ('error' in view) {
-    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', view.error), digests(args));
-  }
+  const { args, view, session } = prepared;
+  const engine = view.engine;
 
-  // 2. Sign the call envelope and verify it as any other party would; or, for a call signed in
-  //    another process, verify the caller's envelope (trust, args digest, freshness, replay).
-  //    The envelope is the agent's statement of what it asked for: it binds the args as received.
-  //    Throughput mode (batched) has no envelope: its records are covered by the next signed checkpoint.
-  let envelope: unknown;
-  if (callOptions.envelope !== undefined) {
-    try {
-      // Copied once: what is verified is what is recorded (a getter cannot show the verifier one envelope
-      // and the log another).
-      envelope = freezeArgs(callOptions.envelope);
-    } catch (error) {
-      const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`);
-      return scope.refuseAudited(denial, { ...digests(args), envelopeOmitted: { reason: 'not-json' } });
-    }
+  // 2. The call envelope: the guard signs the call, or a caller's envelope is verified (envelope.ts).
+  const step = await callEnvelope(ctx, tool, { ...prepared, policyHash: view.hash }, callOptions.envelope);
+  if (!step.ok) {
+    const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${step.reason}`);
+    return scope.refuseAudited(denial, { ...digests(args), ...step.data });
   }
-  if (envelope !== undefined || !tool.batched) {
-    try {
-      if (envelope === undefined) {
-        const signed = await signCall({
-          signer: identity,
-          callId: scope.callId,
-          tool: tool.name,
-          args: args.received,
-          policyHash: view.hash,
-        });
-        envelope = signed.envelope;
-      }
-      const incoming = callOptions.envelope !== undefined;
-      const check = await verifyCall(envelope, {
-        trust: ctx.trust,
-        args: args.received,
-        expectedTool: tool.name,
-        // Our own fresh envelope needs no replay check; an incoming one is accepted once only.
-        ...(incoming ? { replayCache: ctx.replayCache } : {}),
-        ...(!incoming || callOptions.callId !== undefined ? { expectedCallId: scope.callId } : {}),
-      });
-      if (!check.ok) {
-        const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${check.reason}`);
-        // A rejected envelope is the caller's: recorded only when it is small JSON, else as a marker.
-        const data = { ...digests(args), ...envelopeForRecord(envelope), envelopeCode: check.code };
-        return scope.refuseAudited(denial, data);
-      }
-      scope.bind(check.claims.callId, check.claims.agent);
-    } catch (error) {
-      const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`);
-      return scope.refuseAudited(denial, digests(args));
-    }
-  }
+  const { envelope } = step;
+  scope.bind(step.callId, step.agent);
   const { callId, agent } = scope;
   // A call id names one call: an id another agent used recently cannot pick up what was decided, kept or
   // refused for that agent's call.
@@ -130,37 +72,20 @@ export async function runCall<S extends StandardSchemaV1, R>(
     const denial = refuse('denied', 'ERR_CALL_ID_INVALID', 'call id rejected: another agent used this call id');
     return scope.refuseAudited(denial, digests(args));
   }
-  const key = callKey(agent, callOptions.session ?? ctx.defaultSession, argsDigest);
+  const key = callKey(agent, session, args.argsDigest);
 
   // 3. Record the request before deciding: an attempt is never lost, even if the process dies.
   try {
-    await record('call.requested', {
-      ...digests(args),
-      ...(tool.sensitive ? {} : ctx.redactArgs(view, args.value)),
-      ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
-      policyHash: view.hash,
-      // What the policy matches on besides the args, so a replay can decide the call again exactly.
-      agentName: agent === self ? nameOf(identity) : agent,
-      // The session, so a profile learned from the log (sessionsFromAudit) sees sessions, not one run per agent.
-      session: ctx.text.clean(callOptions.session ?? ctx.defaultSession, ID_MAX_CHARS),
-      tags: tool.tags,
-      labels: tool.labels,
-    });
+    await record('call.requested', requestRecord(ctx, tool, { args, view, envelope, agent, session }));
   } catch (error) {
-    return scope.denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
+    return scope.denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
   }
 
-  // 4. Check the credential (chain verified once, revocation every call), then decide, or resume
-  //    the decision of a call that was waiting for this approval.
-  let subject: Awaited<ReturnType<typeof credentials.check>>;
-  try {
-    subject = await credentials.check({ agent, tool: tool.name, args: args.value });
-  } catch (error) {
-    subject = { ok: false, code: 'ERR_CREDENTIAL_CHECK_FAILED', reason: message(error) };
-  }
-  if (!subject.ok) {
-    const denial = refuse('denied', 'ERR_CREDENTIAL_REJECTED', `credential rejected: ${subject.reason}`);
-    return scope.refuseAudited(denial, { credentialCode: ctx.text.clean(subject.code, 64) });
+  // 4. Check the credential, then decide, or resume the decision of a call that was waiting for this approval.
+  const credential = await credentialOf(ctx, agent, tool.name, args.value);
+  if (!credential.ok) {
+    const denial = refuse('denied', 'ERR_CREDENTIAL_REJECTED', `credential rejected: ${credential.reason}`);
+    return scope.refuseAudited(denial, { credentialCode: ctx.text.clean(credential.code, 64) });
   }
   // A call a human refused outside the guard (refuse()) stays refused, whatever comes with it.
   if (gate.refused(callId) !== undefined) {
@@ -174,14 +99,14 @@ export async function runCall<S extends StandardSchemaV1, R>(
   let watched: ReturnType<typeof monitoredCall> | undefined;
   let verdict: MonitorVerdictView | undefined;
   if (monitor !== undefined) {
-    watched = monitoredCall(monitor, tool, agent, callOptions.session ?? ctx.defaultSession, args.value);
+    watched = monitoredCall(monitor, tool, agent, session, args.value);
     let scored = monitor.take(callId, tool.name, key) ?? monitor.score(watched);
     if (scored instanceof Promise) scored = await scored;
     if (scored.record !== undefined) {
       try {
         await record('monitor.alert', scored.record);
       } catch (error) {
-        return scope.denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
+        return scope.denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
       }
     }
     verdict = scored.view;
@@ -189,14 +114,14 @@ export async function runCall<S extends StandardSchemaV1, R>(
   const resumed = gate.resume(callId, tool.name, key);
   // A kept decision counts only under the policy that made it.
   const parked = resumed?.policyHash === view.hash ? resumed : undefined;
-  const request = {
-    agent: { ...subject.agent, id: agent, name: agent === self ? nameOf(identity) : agent },
-    tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
-    args: args.value,
+  const request = decisionRequest(ctx, tool, {
+    agent,
     callId,
-    session: { id: callOptions.session ?? ctx.defaultSession },
-    ...(verdict === undefined ? {} : { monitor: verdict }),
-  };
+    session,
+    args: args.value,
+    credential,
+    monitor: verdict,
+  });
   // A kept decision counted rates and budgets when it was made; its concurrency slots are taken now.
   // Whatever the engine answers is validated: only a well-formed decision with effect exactly 'allow' runs.
   const asked =
@@ -214,7 +139,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
     return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text) });
   }
   if (decision.effect === 'require_approval') {
-    const excluded = [...new Set([agent, self, ...subject.keys])];
+    const excluded = [...new Set([agent, ctx.self, ...credential.keys])];
     const stopped = await approve<Awaited<R>>(ctx, scope, view, decision, args, excluded, callOptions);
     if (stopped !== undefined) return stopped;
   } else if (decision.effect !== 'allow') {
@@ -228,8 +153,8 @@ export async function runCall<S extends StandardSchemaV1, R>(
   }
   emitSafely(ctx.events, 'allowed', { ...scope.base, decision });
 
-  // 5. Run, bounded in time, with the run value's digest re-checked right before use.
-  const outcome = await runAllowed(ctx, tool, scope, { decision, args: args.value, argsDigest, envelope }, callOptions);
+  // 5. Run, bounded in time, on the very value decided, approved and recorded.
+  const outcome = await runAllowed(ctx, tool, scope, { decision, args, envelope }, callOptions);
   // 6. The monitor learns what the tool returned (later calls are checked against it); it cannot change the outcome.
   if (outcome.ok && watched !== undefined) monitor?.observe(watched, outcome.value);
   return outcome;
@@ -266,7 +191,7 @@ async function approve<T>(
   try {
     verdict = await gate.obtain(request, callOptions.approval, excluded);
   } catch (error) {
-    verdict = { kind: 'refused', code: 'ERR_APPROVAL_FAILED', reason: message(error) };
+    verdict = { kind: 'refused', code: 'ERR_APPROVAL_FAILED', reason: textOf(error) };
   }
   if (verdict.kind === 'none') {
     // The call waits: resumable with the same call id and an approval, keeping this decision.
@@ -289,7 +214,7 @@ async function approve<T>(
       decision: decisionRecord(decision, text),
     });
   } catch (error) {
-    return scope.denyUnaudited<T>(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
+    return scope.denyUnaudited<T>(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
   }
   return undefined;
 }

@@ -1,14 +1,15 @@
 import type { Effect, MonitorVerdictView } from '@agentguard/policy';
-import { prepareArgs } from './args.js';
+import { callKey } from './approvals.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
-import { decide, holdsLeases, release, viewEngine } from './decision.js';
+import { credentialOf, decisionRequest } from './decide-call.js';
+import { decide, holdsLeases, release } from './decision.js';
 import type { GuardErrorCode } from './errors.js';
 import { monitoredCall } from './monitor-call.js';
+import { prepareCall } from './prepare.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
-import { CALL_ID, message, nameOf } from './support.js';
 import { ID_MAX_CHARS } from './text.js';
-import type { CallOptions, CheckResult } from './types.js';
-import { callKey } from './approvals.js';
+import type { CheckResult } from './guarded-tool.js';
+import type { CallOptions } from './types.js';
 
 /**
  * @internal Decides without running, for frameworks that ask before they run a tool (needsApproval). The
@@ -22,9 +23,8 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   callOptions: CallOptions = {},
 ): Promise<CheckResult> {
   const { gate, self, text } = ctx;
-  const givenId: unknown = callOptions?.callId;
-  const validId = givenId === undefined || (typeof givenId === 'string' && CALL_ID.test(givenId));
-  const callId = validId && typeof givenId === 'string' ? givenId : crypto.randomUUID();
+  const prepared = await prepareCall(ctx, tool, raw, callOptions ?? {});
+  const { callId } = prepared;
   let decidedOn: { readonly args: unknown } | undefined;
   const verdict = (effect: Effect, reason: string, ruleId: string | null, code?: GuardErrorCode): CheckResult => {
     const result = {
@@ -36,61 +36,47 @@ export async function checkCall<S extends StandardSchemaV1, R>(
     };
     return code === undefined ? result : { ...result, code };
   };
-  if (!validId) {
-    return verdict(
-      'deny',
-      'call id rejected: expected 1-256 printable ASCII characters without spaces',
-      null,
-      'ERR_CALL_ID_INVALID',
-    );
+  if (!prepared.ok) {
+    if (prepared.args !== undefined) decidedOn = { args: prepared.args.value };
+    return verdict('deny', prepared.reason, null, prepared.code);
   }
-  const prepared = await prepareArgs(tool.schema, raw, text, tool.timeoutMs);
-  if (!prepared.ok) return verdict('deny', prepared.reason, null, prepared.code);
-  decidedOn = { args: prepared.value };
+  const { args, view, session } = prepared;
+  const engine = view.engine;
+  decidedOn = { args: args.value };
   if (!gate.claim(callId, self)) {
     return verdict('deny', 'call id rejected: another agent used this call id', null, 'ERR_CALL_ID_INVALID');
   }
-  const session = callOptions?.session ?? ctx.defaultSession;
-  const key = callKey(self, session, prepared.argsDigest);
+  const key = callKey(self, session, args.argsDigest);
   if (gate.refused(callId) !== undefined) {
     return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_APPROVAL_REFUSED');
   }
-  const engine = ctx.engine();
-  const view = viewEngine(engine);
-  if ('error' in view) return verdict('deny', view.error, null, 'ERR_POLICY_DENIED');
   // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
   const kept = gate.peek(callId, tool.name, key);
   if (kept !== undefined && kept.policyHash === view.hash) {
     return verdict(kept.effect, kept.reason, kept.ruleId, kept.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined);
   }
-  let subject: Awaited<ReturnType<typeof ctx.credentials.check>>;
-  try {
-    subject = await ctx.credentials.check({ agent: self, tool: tool.name, args: prepared.value });
-  } catch (error) {
-    subject = { ok: false, code: 'ERR_CREDENTIAL_CHECK_FAILED', reason: message(error) };
+  const credential = await credentialOf(ctx, self, tool.name, args.value);
+  if (!credential.ok) {
+    return verdict('deny', `credential rejected: ${credential.reason}`, null, 'ERR_CREDENTIAL_REJECTED');
   }
-  if (!subject.ok) return verdict('deny', `credential rejected: ${subject.reason}`, null, 'ERR_CREDENTIAL_REJECTED');
   // The monitor scores the call now, as a run would; the verdict is kept for the run (which records it), so
   // the monitor sees each call once.
   let monitor: MonitorVerdictView | undefined;
   if (ctx.monitor !== undefined) {
-    let scored = ctx.monitor.score(monitoredCall(ctx.monitor, tool, self, session, prepared.value));
+    let scored = ctx.monitor.score(monitoredCall(ctx.monitor, tool, self, session, args.value));
     if (scored instanceof Promise) scored = await scored;
     ctx.monitor.keep(callId, tool.name, key, scored);
     monitor = scored.view;
   }
-  const asked = await decide(
-    view,
-    {
-      agent: { ...subject.agent, id: self, name: nameOf(ctx.identity) },
-      tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
-      args: prepared.value,
-      callId,
-      session: { id: session },
-      ...(monitor === undefined ? {} : { monitor }),
-    },
-    ctx.decisionTimeoutMs,
-  );
+  const request = decisionRequest(ctx, tool, {
+    agent: self,
+    callId,
+    session,
+    args: args.value,
+    credential,
+    monitor,
+  });
+  const asked = await decide(view, request, ctx.decisionTimeoutMs);
   if (!asked.ok) {
     if (holdsLeases(asked.raw)) await release(engine, asked.raw, ctx.decisionTimeoutMs);
     return verdict('deny', asked.reason, null, 'ERR_POLICY_DENIED');

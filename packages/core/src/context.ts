@@ -8,7 +8,7 @@ import { DEFAULT_DECISION_TIMEOUT_MS, type EngineView } from './decision.js';
 import { EventEmitter, type GuardEvents } from './events.js';
 import { createMonitorHook, type MonitorHook } from './monitor.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
-import { DEFAULT_TIMEOUT_MS } from './support.js';
+import { DEFAULT_TIMEOUT_MS } from './options.js';
 import { createTextCleaner, recordableArgs, type TextCleaner } from './text.js';
 import type { GuardOptions, ToolErrors, ToolSpec } from './types.js';
 
@@ -26,6 +26,8 @@ export interface GuardContext {
   readonly events: EventEmitter<GuardEvents>;
   /** The did:key of the guard's own agent. */
   readonly self: string;
+  /** The name of the guard's own agent (its identity's `name`, else its did:key), as policies match it. */
+  readonly selfName: string;
   readonly defaultSession: string;
   readonly gate: ApprovalGate;
   readonly replayCache: MemoryReplayCache;
@@ -46,6 +48,9 @@ export interface GuardContext {
   flushGap(toolName: string): Promise<void>;
   /** Counts one record a fail-open tool could not write, for the next `gap` record. */
   noteGap(error: unknown): void;
+  /** Whether an envelope of the guard's own signer was verified in full once (see envelope.ts). */
+  ownSignerChecked(): boolean;
+  markOwnSignerChecked(): void;
 }
 
 /** @internal A tool spec normalised once, when it is guarded. */
@@ -130,6 +135,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
       throw error;
     }
   }
+  let ownSignerChecked = false;
   function noteGap(error: unknown): void {
     if (gap.missed === 0) gap.since = new Date().toISOString();
     gap.missed++;
@@ -142,6 +148,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
     trust,
     events,
     self,
+    selfName: nameOf(identity),
     defaultSession,
     gate,
     replayCache,
@@ -154,5 +161,15 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
     monitor: options.monitor === undefined ? undefined : createMonitorHook(options.monitor, text),
     flushGap,
     noteGap,
+    ownSignerChecked: () => ownSignerChecked,
+    markOwnSignerChecked: () => {
+      ownSignerChecked = true;
+    },
   };
+}
+
+/** A signer's name (an identity's `name`), else its did:key. */
+function nameOf(signer: Signer): string {
+  const name = (signer as { name?: unknown }).name;
+  return typeof name === 'string' ? name : signer.id;
 }

@@ -152,7 +152,10 @@ export type Asked = { ok: true; decision: Decision } | { ok: false; reason: stri
 export async function ask(view: EngineView, call: () => unknown, timeoutMs: number): Promise<Asked> {
   let raw: unknown;
   try {
-    raw = await runWithTimeout(call, timeoutMs);
+    // An engine that answers at once (the built-in one does) needs no timer: nothing could interrupt it
+    // anyway. One that answers with a promise is bounded by `timeoutMs`.
+    const answer = call();
+    raw = isThenable(answer) ? await runWithTimeout(() => answer, timeoutMs) : answer;
   } catch (error) {
     const reason =
       stopKind(error) === 'timeout'
@@ -168,6 +171,15 @@ export async function ask(view: EngineView, call: () => unknown, timeoutMs: numb
     return { ok: false, reason, raw };
   }
   return checked;
+}
+
+/** Whether `value` is a promise or thenable (its `then` read once; a throwing getter throws). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** `engine.decide(request)`, validated and bounded. */

@@ -1,4 +1,4 @@
-import { boundText, ID_MAX_CHARS, type TextCleaner, textOf } from './text.js';
+import { boundText, createTextCleaner, ID_MAX_CHARS, TEXT_MAX_CHARS, type TextCleaner, textOf } from './text.js';
 
 /** Stable error codes of `@agentguard/core`. Public API: switch on `code`. */
 export type GuardErrorCode =
@@ -77,5 +77,81 @@ export function makeDenial(text: TextCleaner, input: DenialInput, options: { ver
     tool: input.tool,
     callId: input.callId,
     ruleId: input.ruleId === undefined || input.ruleId === null ? null : text.clean(input.ruleId, ID_MAX_CHARS),
+  });
+}
+
+/** The fields of a {@link Denial} made outside a guard, by {@link denial}. */
+export interface DenialFields {
+  /** @default 'denied' */
+  readonly outcome?: DenialOutcome;
+  readonly code: GuardErrorCode;
+  /** Why, in words; redacted (built-in detectors) and bounded. */
+  readonly reason: string;
+  /** The tool name as the framework or model gave it: any value, read without running its code, bounded. */
+  readonly tool: unknown;
+  /** The call id as given: any value, read without running its code, bounded. */
+  readonly callId: unknown;
+  /** @default null */
+  readonly ruleId?: string | null;
+}
+
+/** Options of {@link denial}. */
+export interface DenialOptions {
+  /**
+   * Longest `reason`, in UTF-16 code units, truncation marker included.
+   * @default TEXT_MAX_CHARS (2,048)
+   */
+  readonly maxReasonChars?: number;
+}
+
+let shared: TextCleaner | undefined;
+const NAME_MAX_CHARS = 128;
+
+/** A name or id from a framework as text, without running any of its code (a hostile `toString`). */
+function nameText(value: unknown, max: number): string {
+  switch (typeof value) {
+    case 'string':
+      return boundText(value, max);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'undefined':
+      return '';
+    default:
+      return value === null ? 'null' : `[${typeof value}]`;
+  }
+}
+
+/**
+ * Makes the {@link Denial} for a call no guard answers (an unknown tool, a duplicate call id, a server refusing
+ * an envelope): the same frozen JSON shape, with its reason redacted by the built-in detectors and bounded, and
+ * the tool and call id bounded. Every Denial a guard makes comes from the guard itself; adapters use this one
+ * for the refusals they make on their own, so a model sees one shape whoever refused.
+ *
+ * @param fields - see {@link DenialFields}.
+ * @param options - see {@link DenialOptions}.
+ * @returns a frozen Denial.
+ * @throws RangeError when `maxReasonChars` is not an integer from 64 to `TEXT_MAX_CHARS`.
+ * @example
+ * ```ts
+ * return denial({ code: 'ERR_POLICY_DENIED', reason: `no guarded tool named "${name}"`, tool: name, callId });
+ * ```
+ */
+export function denial(fields: DenialFields, options: DenialOptions = {}): Denial {
+  const max = options.maxReasonChars ?? TEXT_MAX_CHARS;
+  if (!Number.isInteger(max) || max < 64 || max > TEXT_MAX_CHARS) {
+    throw new RangeError(`"maxReasonChars" expected an integer from 64 to ${TEXT_MAX_CHARS}, got ${String(max)}`);
+  }
+  // One detector-only cleaner for every such denial (made on first use: the redactor is not free to build).
+  shared ??= createTextCleaner(undefined);
+  return Object.freeze({
+    agentguard: 'refused',
+    outcome: fields.outcome ?? 'denied',
+    code: fields.code,
+    reason: shared.clean(fields.reason, max),
+    tool: nameText(fields.tool, NAME_MAX_CHARS),
+    callId: nameText(fields.callId, ID_MAX_CHARS),
+    ruleId: fields.ruleId === undefined || fields.ruleId === null ? null : shared.clean(fields.ruleId, ID_MAX_CHARS),
   });
 }

@@ -4,9 +4,10 @@ import { checkCall } from './check.js';
 import { createGuardContext, toolDef } from './context.js';
 import { GuardError } from './errors.js';
 import { createRefuse } from './refuse.js';
-import type { StandardSchemaV1 } from './standard-schema.js';
-import { checkOptions, checkSpec, isPolicyEngine, jsonSchemaOf } from './support.js';
-import type { CallOptions, CheckResult, Guard, GuardedTool, GuardOptions, GuardOutcome, ToolSpec } from './types.js';
+import { jsonSchemaOf, type StandardSchemaV1 } from './standard-schema.js';
+import { checkOptions, checkSpec, isPolicyEngine } from './options.js';
+import type { CheckResult, Guard, GuardedTool, GuardOutcome } from './guarded-tool.js';
+import type { CallOptions, GuardOptions, ToolSpec } from './types.js';
 
 /**
  * Creates a guard for one agent: every tool it guards has its calls signed,
@@ -26,7 +27,7 @@ export function createGuard(options: GuardOptions): Guard {
   checkOptions(options);
   let current = isPolicyEngine(options.policy) ? options.policy : createPolicyEngine(options.policy);
   const ctx = createGuardContext(options, () => current);
-  const { identity, audit, events, self, gate } = ctx;
+  const { identity, audit, events, self } = ctx;
 
   /** Replaces the policy; the change is itself an audited event, and is refused if it cannot be recorded. */
   async function setPolicy(policy: PolicyEngine | unknown): Promise<void> {
@@ -66,21 +67,7 @@ export function createGuard(options: GuardOptions): Guard {
       throw new GuardError(outcome.denial, { cause: (outcome as { cause?: unknown }).cause });
     }
 
-    const refuseCall = createRefuse({
-      tool,
-      sensitive: tool.sensitive,
-      batched: tool.batched,
-      identity,
-      audit,
-      gate,
-      events,
-      engine: () => current,
-      redactArgs: ctx.redactArgs,
-      text: ctx.text,
-      excludedApprovers: () => [...new Set([self, ...ctx.credentials.holders()])],
-      flushGap: ctx.flushGap,
-      defaultSession: ctx.defaultSession,
-    });
+    const refuseCall = createRefuse(ctx, tool);
 
     const guarded = (args: StandardSchemaV1.InferInput<S>, callOptions?: CallOptions) => run(args, callOptions);
     // A function's own `name` is read-only; define it so the guarded tool carries the tool's name.

@@ -1,22 +1,20 @@
 export { createGuard, guard } from './guard.js';
-export type {
-  Guard,
-  GuardOptions,
-  GuardedTool,
-  GuardOutcome,
-  ToolSpec,
-  ToolContext,
-  CallOptions,
-  CheckResult,
-  ToolErrors,
-} from './types.js';
+export type { GuardOptions, ToolSpec, ToolContext, CallOptions, ToolErrors } from './types.js';
+export type { Guard, GuardedTool, GuardOutcome, CheckResult, RefuseOptions } from './guarded-tool.js';
 export { TEXT_MAX_CHARS, ARGS_RECORD_MAX_BYTES } from './text.js';
-export { GuardError, type GuardErrorCode, type Denial, type DenialOutcome } from './errors.js';
+export {
+  GuardError,
+  denial,
+  type GuardErrorCode,
+  type Denial,
+  type DenialOutcome,
+  type DenialFields,
+  type DenialOptions,
+} from './errors.js';
 export type { GuardEvents, CallEvent } from './events.js';
 export type { StandardSchemaV1, ArgIssue } from './standard-schema.js';
 export type { ApprovalOptions, ApprovalRequest, Approver } from './approvals.js';
 export type { CredentialOptions } from './credentials.js';
-export type { RefuseOptions } from './refuse.js';
 export {
   MAX_RECORDED_ALERTS,
   type CallMonitor,

@@ -1,3 +1,4 @@
+import type { MonitorAlertData } from '@agentguard/audit';
 import type { MonitorVerdictView } from '@agentguard/policy';
 import { ID_MAX_CHARS, type TextCleaner, textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
@@ -95,7 +96,7 @@ const defaultSideEffect = (tool: { readonly labels: readonly string[] }): boolea
 export interface Scored {
   readonly view: MonitorVerdictView;
   /** The `monitor.alert` record's data, when the call was flagged or the monitor failed. */
-  readonly record: Record<string, unknown> | undefined;
+  readonly record: MonitorAlertData | undefined;
 }
 
 /** @internal The monitor hook of one guard, its options checked once. */

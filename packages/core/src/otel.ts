@@ -7,7 +7,7 @@
  */
 import type { Attributes, Span, SpanOptions, Tracer } from '@opentelemetry/api';
 import type { GuardEvents } from './events.js';
-import type { Guard } from './types.js';
+import type { Guard } from './guarded-tool.js';
 
 /** Options of {@link instrumentGuard}. */
 export interface InstrumentGuardOptions {

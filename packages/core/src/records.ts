@@ -1,8 +1,19 @@
-import type { AuditEvent } from '@agentguard/audit';
+import type {
+  AuditEvent,
+  AuditEventType,
+  CallRequestedData,
+  DecisionData,
+  RecordDataByType,
+  RefusalData,
+} from '@agentguard/audit';
+import type { Decision } from '@agentguard/policy';
+import { type CallArgs, digests } from './args.js';
 import type { GuardContext } from './context.js';
+import type { EngineView } from './decision.js';
 import { type Denial, type DenialOutcome, type GuardErrorCode, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
-import type { GuardOutcome } from './types.js';
+import { ID_MAX_CHARS, type TextCleaner } from './text.js';
+import type { GuardOutcome } from './guarded-tool.js';
 
 /** @internal Who a call is, as its records and events name it; rebound once an envelope is verified. */
 export interface CallScope {
@@ -22,9 +33,13 @@ export interface CallScope {
     options?: { verbatim?: boolean },
   ): Denial;
   /** Appends one record of this call (fail-closed, or counted as a gap for a fail-open tool). */
-  record(type: AuditEvent['type'], data: Record<string, unknown>): Promise<void>;
+  record<K extends AuditEventType>(type: K, data: RecordDataByType[K]): Promise<void>;
   /** Records the refusal, then reports it; a refusal that cannot be recorded becomes `ERR_AUDIT_FAILED`. */
-  refuseAudited<T>(denial: Denial, data: Record<string, unknown>, type?: AuditEvent['type']): Promise<GuardOutcome<T>>;
+  refuseAudited<T>(
+    denial: Denial,
+    data: RefusalData,
+    type?: 'call.denied' | 'call.invalid' | 'approval.requested' | 'approval.refused',
+  ): Promise<GuardOutcome<T>>;
   /** Reports a refusal without recording it. */
   denyUnaudited<T>(denial: Denial): GuardOutcome<T>;
 }
@@ -56,10 +71,18 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
       ruleId: string | null = null,
       options: { verbatim?: boolean } = {},
     ) => makeDenial(ctx.text, { outcome, code, reason, tool: tool.name, callId: scope.callId, ruleId }, options),
-    async record(type: AuditEvent['type'], data: Record<string, unknown>): Promise<void> {
+    async record<K extends AuditEventType>(type: K, data: RecordDataByType[K]): Promise<void> {
       try {
         await ctx.flushGap(tool.name);
-        const event = { type, callId: scope.callId, agent: scope.agent, tool: tool.name, data };
+        // Typed by the record-data contract here; the log checks it again on append (interfaces carry no
+        // index signature, so the contract's types widen to the event's plain-object `data` by assertion).
+        const event: AuditEvent = {
+          type,
+          callId: scope.callId,
+          agent: scope.agent,
+          tool: tool.name,
+          data: data as Readonly<Record<string, unknown>>,
+        };
         await (tool.batched ? audit.appendBatched(event) : audit.append(event, identity));
       } catch (error) {
         // Fail closed unless this tool was explicitly made fail-open: then the call goes on and
@@ -70,8 +93,10 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
     },
     async refuseAudited<T>(
       denial: Denial,
-      data: Record<string, unknown>,
-      type: AuditEvent['type'] = denial.outcome === 'invalid' ? 'call.invalid' : 'call.denied',
+      data: RefusalData,
+      type: 'call.denied' | 'call.invalid' | 'approval.requested' | 'approval.refused' = denial.outcome === 'invalid'
+        ? 'call.invalid'
+        : 'call.denied',
     ): Promise<GuardOutcome<T>> {
       try {
         // The record holds the redacted text even when the model was shown a tool's error verbatim.
@@ -91,4 +116,43 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
     },
   };
   return scope;
+}
+
+/** A (validated) decision as a record holds it: texts redacted and bounded, at most 64 matched rule ids. */
+export function decisionRecord(decision: Decision, text: TextCleaner): DecisionData {
+  return {
+    effect: decision.effect,
+    ruleId: decision.ruleId === null ? null : text.clean(decision.ruleId, 256),
+    reason: text.clean(decision.reason),
+    matched: text.ids(decision.matched),
+    mode: decision.mode,
+    ...(decision.wouldDeny === undefined ? {} : { wouldDeny: decision.wouldDeny }),
+  };
+}
+
+/** @internal The `call.requested` record of a call: what a replay needs to decide it again exactly. */
+export function requestRecord(
+  ctx: GuardContext,
+  tool: { readonly sensitive: boolean; readonly tags: readonly string[]; readonly labels: readonly string[] },
+  call: {
+    readonly args: CallArgs;
+    readonly view: EngineView;
+    readonly envelope: unknown;
+    readonly agent: string;
+    readonly session: string;
+  },
+): CallRequestedData {
+  const { args, view, envelope, agent } = call;
+  return {
+    ...digests(args),
+    ...(tool.sensitive ? {} : ctx.redactArgs(view, args.value)),
+    ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
+    policyHash: view.hash,
+    // What the policy matches on besides the args, so a replay can decide the call again exactly.
+    agentName: agent === ctx.self ? ctx.selfName : agent,
+    // The session, so a profile learned from the log (sessionsFromAudit) sees sessions, not one run per agent.
+    session: ctx.text.clean(call.session, ID_MAX_CHARS),
+    tags: tool.tags,
+    labels: tool.labels,
+  };
 }

@@ -1,64 +1,26 @@
-import { bindArgs, signCall } from '@agentguard/attestation';
-import type { AuditEvent, AuditLog } from '@agentguard/audit';
-import type { Signer } from '@agentguard/identity';
-import type { PolicyEngine } from '@agentguard/policy';
-import { type CallArgs, digests } from './args.js';
-import { type ApprovalGate, callKey, type Refusal } from './approvals.js';
-import type { RecordedArgs } from './context.js';
+import type { CallArgs } from './args.js';
+import { callKey, type Refusal } from './approvals.js';
+import type { GuardContext } from './context.js';
 import { type EngineView, viewEngine } from './decision.js';
+import { signOwnEnvelope } from './envelope.js';
 import { type Denial, GuardError, makeDenial } from './errors.js';
-import { type EventEmitter, emitSafely, type GuardEvents } from './events.js';
-import { type StandardSchemaV1, validateWith } from './standard-schema.js';
-import { CALL_ID, decisionRecord, message, nameOf } from './support.js';
-import { ID_MAX_CHARS, type TextCleaner } from './text.js';
+import { emitSafely } from './events.js';
+import { CALL_ID } from './options.js';
+import { prepareCall } from './prepare.js';
+import { decisionRecord, openCall, requestRecord } from './records.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+import { textOf } from './text.js';
+import type { RefuseOptions } from './guarded-tool.js';
 
-/** Options of {@link GuardedTool.refuse}. */
-export interface RefuseOptions {
-  /** The id of the call the human refused: the framework's tool-call id, as given to `check()` or `run()`. */
-  readonly callId: string;
-  /**
-   * Why the human refused (written to the audit log after redaction, and in the returned Denial).
-   * @default 'declined without signing' (or the signed rejection's own reason)
-   */
-  readonly reason?: string;
-  /**
-   * The human's rejection signed with their own key: `createApproval(subject, { approver, decision: 'reject' })`
-   * from `@agentguard/policy`. When it verifies (a trusted approver, this call, these arguments, this policy,
-   * fresh) the audit names the approver. Anything else (untrusted key, bad signature, another call, expired)
-   * is still a refusal, recorded without an approver and with the code of what failed.
-   * @default none: the refusal is recorded as unsigned
-   */
-  readonly approval?: unknown;
-  /**
-   * The session the refused call belonged to, as recorded in its `call.requested` record.
-   * @default the guard's own session
-   */
-  readonly session?: string;
-}
-
-/** @internal What a guarded tool's `refuse` needs from its guard. */
-export interface RefuseContext {
-  readonly tool: {
-    readonly name: string;
-    readonly tags: readonly string[];
-    readonly labels: readonly string[];
-    readonly schema: StandardSchemaV1;
-    readonly timeoutMs: number;
-  };
+/** @internal What of a tool its `refuse` needs. */
+export interface RefusedTool {
+  readonly name: string;
+  readonly tags: readonly string[];
+  readonly labels: readonly string[];
+  readonly schema: StandardSchemaV1;
+  readonly timeoutMs: number;
   readonly sensitive: boolean;
   readonly batched: boolean;
-  readonly identity: Signer;
-  readonly audit: AuditLog;
-  readonly gate: ApprovalGate;
-  readonly events: EventEmitter<GuardEvents>;
-  engine(): PolicyEngine;
-  redactArgs(view: EngineView, args: unknown): RecordedArgs;
-  readonly text: TextCleaner;
-  /** Keys that never count as approvers: the agent's own, and its delegation chain's. */
-  excludedApprovers(): readonly string[];
-  flushGap(tool: string): Promise<void>;
-  /** The guard's own session id. */
-  readonly defaultSession: string;
 }
 
 function checkRefuseOptions(options: RefuseOptions): void {
@@ -73,8 +35,13 @@ function checkRefuseOptions(options: RefuseOptions): void {
 }
 
 /** @internal Builds `GuardedTool.refuse` for one tool. */
-export function createRefuse(ctx: RefuseContext): (args: unknown, options: RefuseOptions) => Promise<Denial> {
-  const self = ctx.identity.id;
+export function createRefuse(
+  ctx: GuardContext,
+  tool: RefusedTool,
+): (args: unknown, options: RefuseOptions) => Promise<Denial> {
+  const { self } = ctx;
+  // Keys that never count as approvers: the agent's own, and its delegation chain's.
+  const excludedApprovers = () => [...new Set([self, ...ctx.credentials.holders()])];
 
   async function write(
     refusal: Refusal,
@@ -92,7 +59,7 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
     if (options.approval !== undefined) {
       const request = {
         callId,
-        tool: ctx.tool.name,
+        tool: tool.name,
         agent: self,
         args: args.value,
         argsDigest: args.argsDigest,
@@ -100,13 +67,11 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
         reason: text.clean(decision?.reason ?? ''),
         ruleId: decision?.ruleId ?? null,
       };
-      const verdict = await ctx.gate
-        .obtain(request, options.approval, ctx.excludedApprovers())
-        .catch((error: unknown) => ({
-          kind: 'refused' as const,
-          code: 'ERR_APPROVAL_FAILED',
-          reason: message(error),
-        }));
+      const verdict = await ctx.gate.obtain(request, options.approval, excludedApprovers()).catch((error: unknown) => ({
+        kind: 'refused' as const,
+        code: 'ERR_APPROVAL_FAILED',
+        reason: textOf(error),
+      }));
       if (verdict.kind === 'refused' && verdict.code === 'ERR_APPROVAL_REJECTED' && 'approver' in verdict) {
         // Signed by a trusted approver, bound to this very call and fresh: the audit may name them.
         approver = verdict.approver;
@@ -123,40 +88,21 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
       outcome: 'denied',
       code: 'ERR_APPROVAL_REFUSED',
       reason: `approval refused: ${text.clean(why)}`,
-      tool: ctx.tool.name,
+      tool: tool.name,
       callId,
       ruleId: decision?.ruleId ?? null,
     });
-    const append = async (type: AuditEvent['type'], data: Record<string, unknown>) => {
-      await ctx.flushGap(ctx.tool.name);
-      const event = { type, callId, agent: self, tool: ctx.tool.name, data };
-      await (ctx.batched ? ctx.audit.appendBatched(event) : ctx.audit.append(event, ctx.identity));
-    };
+    // Always fail-closed: a refusal that cannot be written is reported, whatever the tool's auditFailure.
+    const scope = openCall(ctx, { name: tool.name, batched: tool.batched, auditFailure: 'closed' }, callId);
     try {
       if ('error' in view) throw new Error(view.error);
-      let envelope: unknown;
-      if (!ctx.batched) {
-        // The envelope binds the args as the framework holds them (received); the record, the run value.
-        const signed = await signCall({
-          signer: ctx.identity,
-          callId,
-          tool: ctx.tool.name,
-          args: args.received,
-          policyHash: view.hash,
-        });
-        envelope = signed.envelope;
-      }
-      await append('call.requested', {
-        ...digests(args),
-        ...(ctx.sensitive ? {} : ctx.redactArgs(view, args.value)),
-        ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
-        policyHash: view.hash,
-        agentName: nameOf(ctx.identity),
-        session: text.clean(options.session ?? ctx.defaultSession, ID_MAX_CHARS),
-        tags: ctx.tool.tags,
-        labels: ctx.tool.labels,
-      });
-      await append('approval.refused', {
+      // The envelope binds the args as the framework holds them (received); the record, the run value.
+      const envelope = tool.batched
+        ? undefined
+        : await signOwnEnvelope(ctx, tool.name, callId, args.received, view.hash);
+      const session = options.session ?? ctx.defaultSession;
+      await scope.record('call.requested', requestRecord(ctx, tool, { args, view, envelope, agent: self, session }));
+      await scope.record('approval.refused', {
         ...(approver === undefined ? {} : { approver: text.clean(approver, 256) }),
         approvalCode: text.clean(approvalCode, 64),
         ...(decision === undefined ? {} : { decision: decisionRecord(decision, text) }),
@@ -167,36 +113,33 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
       const lost = makeDenial(text, {
         ...denial,
         code: 'ERR_AUDIT_FAILED',
-        reason: `the refusal could not be recorded (${message(error)}): ${denial.reason}`,
+        reason: `the refusal could not be recorded (${textOf(error)}): ${denial.reason}`,
       });
       throw new GuardError(lost, { cause: error });
     }
-    emitSafely(ctx.events, 'denied', { callId, tool: ctx.tool.name, agent: self, denial });
+    emitSafely(ctx.events, 'denied', { callId, tool: tool.name, agent: self, denial });
     return denial;
   }
 
   return async function refuse(raw: unknown, options: RefuseOptions): Promise<Denial> {
     checkRefuseOptions(options);
-    let received: unknown;
-    let inputDigest: string;
-    try {
-      ({ args: received, digest: inputDigest } = bindArgs(raw));
-    } catch (error) {
-      throw new TypeError(`"args" expected JSON arguments: ${ctx.text.clean(message(error))}`);
-    }
     // The same value as a run: the schema's output is what a parked decision and an approval are bound to.
     // Args the schema refuses never ran and never will: the refusal is bound to them as received.
-    let args: CallArgs = { received, inputDigest, value: received, argsDigest: inputDigest };
-    const parsed = await validateWith(ctx.tool.schema, received, ctx.tool.timeoutMs);
-    if (parsed.ok) {
-      try {
-        const { args: value, digest: argsDigest } = bindArgs(parsed.value);
-        args = { received, inputDigest, value, argsDigest };
-      } catch {
-        // Not plain JSON: such a call can never run either.
-      }
+    const prepared = await prepareCall(ctx, tool, raw, { callId: options.callId });
+    let args: CallArgs;
+    let view: EngineView | { readonly error: string };
+    if (prepared.ok) {
+      ({ args, view } = prepared);
+    } else if (prepared.args !== undefined) {
+      args = prepared.args;
+      view = { error: prepared.reason };
+    } else if (prepared.received !== undefined) {
+      const digest = prepared.data.argsDigest as string;
+      args = { received: prepared.received, inputDigest: digest, value: prepared.received, argsDigest: digest };
+      view = viewEngine(ctx.engine());
+    } else {
+      throw new TypeError(`"args" expected JSON arguments: ${ctx.text.clean(prepared.reason)}`);
     }
-    const view = viewEngine(ctx.engine());
     // A call whose tool already started (running or done) cannot be refused after the fact: the log would say
     // a human refused a call that ran. Checked and marked with no await between, as the run checks and marks.
     if (ctx.gate.started(options.callId)) {
@@ -206,14 +149,14 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
           outcome: 'denied',
           code: 'ERR_CALL_ALREADY_RUN',
           reason,
-          tool: ctx.tool.name,
+          tool: tool.name,
           callId: options.callId,
         }),
       );
     }
     // The mark comes first: whatever happens to the audit write, the call id is refused from now on.
     const key = callKey(self, options.session ?? ctx.defaultSession, args.argsDigest);
-    const refusal = ctx.gate.refuse(options.callId, ctx.tool.name, key, 'error' in view ? '' : view.hash);
+    const refusal = ctx.gate.refuse(options.callId, tool.name, key, 'error' in view ? '' : view.hash);
     for (;;) {
       const pending = refusal.write;
       if (pending === undefined) break;

@@ -111,3 +111,14 @@ export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   const std = (value as { '~standard'?: { version?: unknown; validate?: unknown } } | null)?.['~standard'];
   return typeof std === 'object' && std !== null && std.version === 1 && typeof std.validate === 'function';
 }
+
+/** JSON Schema (draft 2020-12) of a schema's input, when its library offers Standard JSON Schema. */
+export function jsonSchemaOf(schema: StandardSchemaV1): Record<string, unknown> | undefined {
+  const convert = schema['~standard'].jsonSchema?.input;
+  if (typeof convert !== 'function') return undefined;
+  try {
+    return convert({ target: 'draft-2020-12' });
+  } catch {
+    return undefined;
+  }
+}

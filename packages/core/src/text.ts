@@ -22,6 +22,9 @@ export const ARGS_RECORD_MAX_BYTES = 262_144;
 
 /** Longest text handed to the redactor: past it the text is cut first (then redacted, then bounded). */
 const SCAN_MAX_CHARS = 16_384;
+/** Longest text whose cleaned form a cleaner keeps, and how many it keeps. */
+const KEEP_MAX_CHARS = 512;
+const KEEP_MAX_ENTRIES = 1_024;
 /** Most validation issues written or returned for one call. */
 export const MAX_ISSUES = 20;
 /** Most rule ids of a decision's `matched` written into a record. */
@@ -69,7 +72,21 @@ export interface TextCleaner {
  */
 export function createTextCleaner(redactor: Redactor | undefined): TextCleaner {
   const scanner = redactor ?? createRedactor({ keys: [] });
+  // The same short texts come back on every call (a rule's reason and id, a session id): their cleaned form is
+  // kept. Redaction is a pure function of the text and the guard's key, so a kept answer is the answer.
+  const kept = new Map<string, string>();
   function clean(input: unknown, max: number = TEXT_MAX_CHARS): string {
+    if (typeof input !== 'string' || input.length > KEEP_MAX_CHARS) return cleanOnce(input, max);
+    const key = `${max}:${input}`;
+    let cleaned = kept.get(key);
+    if (cleaned === undefined) {
+      cleaned = cleanOnce(input, max);
+      if (kept.size >= KEEP_MAX_ENTRIES) kept.clear();
+      kept.set(key, cleaned);
+    }
+    return cleaned;
+  }
+  function cleanOnce(input: unknown, max: number): string {
     const text = textOf(input);
     let scanned = text;
     if (text.length > SCAN_MAX_CHARS) {

@@ -4,14 +4,11 @@ import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
 import type { ApprovalOptions } from './approvals.js';
 import type { CredentialOptions } from './credentials.js';
-import type { Denial, GuardErrorCode } from './errors.js';
 import type { MonitorOptions } from './monitor.js';
-import type { EventEmitter, GuardEvents } from './events.js';
-import type { RefuseOptions } from './refuse.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
 /**
- * What a model (and the caller) sees of a tool's error message in the {@link Denial} of a failed call
+ * What a model (and the caller) sees of a tool's error message in the `Denial` of a failed call
  * (`ERR_TOOL_FAILED`). The audit log always records the redacted text; every form is bounded to
  * `TEXT_MAX_CHARS` with a visible marker.
  * - `redacted`: the message with secrets and personal data replaced by typed markers.
@@ -168,124 +165,4 @@ export interface GuardOptions {
    * @default none: calls are not scored, and rules with a `monitor` condition are undecided
    */
   readonly monitor?: MonitorOptions;
-}
-
-/** The outcome of {@link GuardedTool.safeRun}: a value or a denial, never a throw. */
-export type GuardOutcome<R> =
-  | { readonly ok: true; readonly callId: string; readonly value: R }
-  | { readonly ok: false; readonly callId: string; readonly denial: Denial };
-
-/** What {@link GuardedTool.check} decided about a call, without running it. */
-export interface CheckResult {
-  readonly callId: string;
-  /** `allow`: the run will go ahead; `deny`: it will be refused; `require_approval`: ask a human first. */
-  readonly effect: 'allow' | 'deny' | 'require_approval';
-  readonly reason: string;
-  readonly ruleId: string | null;
-  /** Set on `deny`: the code the run would be refused with. */
-  readonly code?: GuardErrorCode;
-  /**
-   * The value the decision was made on: the tool schema's output, copied and frozen. It is what a run of this
-   * call will decide on, record and hand to the tool, so an approval for the call must bind these arguments,
-   * not the ones the model sent (they differ when the schema fills defaults, strips keys or transforms).
-   * Absent when the call was refused before its arguments validated.
-   */
-  readonly args?: unknown;
-}
-
-/** A guarded tool: call it like the tool; every call is signed, decided by policy and audited. */
-export interface GuardedTool<A, R> {
-  /** Runs the call; throws {@link GuardError} on any refusal or failure. */
-  (args: A, options?: CallOptions): Promise<R>;
-  /** As calling the tool, with arguments not yet typed (raw JSON from a model). */
-  run(args: unknown, options?: CallOptions): Promise<R>;
-  /** As {@link GuardedTool.run} but never throws: a refusal is returned as a {@link Denial}. */
-  safeRun(args: unknown, options?: CallOptions): Promise<GuardOutcome<R>>;
-  /**
-   * Decides a call without running it, for frameworks that ask before running a tool (an approval step).
-   * The decision is kept for 10 minutes under the call id: a run with the same call id and arguments uses it
-   * (limits and budgets are counted once) and records it. Nothing is written to the audit log until that run.
-   */
-  check(args: unknown, options?: CallOptions): Promise<CheckResult>;
-  /**
-   * Records that a human refused this call through a framework's own approval step (the Agents SDK's
-   * `state.reject()`, an AI SDK `tool-approval-response` with `approved: false`, a LangGraph resume with a
-   * reject decision), where the guard never sees the call again. It writes what a refusal through the
-   * guard's own approver writes, `call.requested` then `approval.refused` (with `approvalCode`, the parked
-   * decision if any, `code: 'ERR_APPROVAL_REFUSED'` and the reason), drops the decision `check()` parked for
-   * the call id, and emits `denied`.
-   *
-   * - The call id stays refused (for `approvals.pendingTtlMs`): a later `run()` or `check()` with it is
-   *   refused with `ERR_APPROVAL_REFUSED` and the tool never runs, whatever approval comes with it.
-   * - Idempotent: refusing the same call id again writes nothing and returns the first Denial (a refusal
-   *   whose audit write failed is written again).
-   * - Nothing parked (no `check()`, its decision expired, other arguments): the refusal is still recorded,
-   *   without a `decision` field; deciding now would count limits for a call that will never run.
-   * - Limits and budgets: the decision's concurrency slot is already given back (check() holds none); a rate
-   *   or budget count made by the decision stays counted, as for any refusal through the guard's approver.
-   * - Unsigned is fine: a refusal can only make things stricter, so it needs no proof. Give the human's
-   *   signed rejection as `approval` and the audit names the approver, but only when it verifies
-   *   (trusted approver, this call, args and policy, fresh); otherwise the refusal stands, recorded without
-   *   an approver and with the code of what failed (e.g. `ERR_APPROVAL_UNTRUSTED`).
-   * - A call whose tool already started (running, completed or failed) cannot be refused: nothing is
-   *   written and `ERR_CALL_ALREADY_RUN` is thrown. A call the guard itself denied never ran, so a refusal
-   *   of it is recorded and keeps its id refused. A refusal that lands while a run is still being decided
-   *   wins: that run is denied before the tool starts.
-   *
-   * @param args - the call's arguments as the framework holds them (bound by digest).
-   * @param options - see {@link RefuseOptions}; `callId` is required.
-   * @returns the Denial (`ERR_APPROVAL_REFUSED`), the same JSON a model sees for any refusal.
-   * @throws GuardError `ERR_AUDIT_FAILED` when the refusal cannot be written (the call stays refused);
-   *   GuardError `ERR_CALL_ALREADY_RUN` when the call's tool already started (nothing is written);
-   *   TypeError on misuse or arguments that are not JSON.
-   * @example
-   * ```ts
-   * // Agents SDK: the human said no
-   * state.reject(item);
-   * await payTool.refuse(JSON.parse(item.rawItem.arguments), { callId: item.rawItem.callId, reason: 'not this vendor' });
-   * ```
-   */
-  refuse(args: unknown, options: RefuseOptions): Promise<Denial>;
-  readonly name: string;
-  readonly description: string | undefined;
-  readonly tags: readonly string[];
-  readonly schema: StandardSchemaV1;
-  /** JSON Schema (draft 2020-12) of the input, when the schema library offers Standard JSON Schema. */
-  inputJsonSchema(): Record<string, unknown> | undefined;
-}
-
-/** A guard bound to one agent, policy and audit log, guarding any number of tools. */
-export interface Guard {
-  guard<S extends StandardSchemaV1, R>(spec: ToolSpec<S, R>): GuardedTool<StandardSchemaV1.InferInput<S>, Awaited<R>>;
-  /** Typed events: `allowed`, `denied`, `completed`, `failed`. */
-  readonly events: EventEmitter<GuardEvents>;
-  /** The did:key of the agent. */
-  readonly agent: string;
-  /** The content hash of the policy, as recorded in every envelope. */
-  readonly policyHash: string;
-  /**
-   * Replaces the policy (validated and self-tested first). The change is recorded as a `mode.changed`
-   * event with both hashes and modes; if that record cannot be written, the old policy stays.
-   * Calls already deciding finish under the policy they started with.
-   */
-  setPolicy(policy: PolicyEngine | unknown): Promise<void>;
-  /** The guard's default session id (calls without `session` belong to it). */
-  readonly session: string;
-  /**
-   * Starts a session for the runtime monitor with the user's request: values it names (addresses, IBANs,
-   * hosts) count as the user's own. Calls join it with `CallOptions.session`. Without a monitor, does nothing.
-   *
-   * @param id - the session id, as later given in `CallOptions.session`.
-   * @param start - `prompt`: the user's request; `agent`: whose session it is. @default agent: the guard's own
-   * @example
-   * ```ts
-   * ag.beginSession('run-1', { prompt: 'Pay the bill in bill.txt' });
-   * await pay(args, { session: 'run-1' });
-   * ```
-   */
-  beginSession(id: string, start?: { readonly prompt?: string; readonly agent?: string }): void;
-  /** Forgets a monitor session. Without a monitor, does nothing. */
-  endSession(id: string): void;
-  /** Closes the audit log. */
-  close(): Promise<void>;
 }

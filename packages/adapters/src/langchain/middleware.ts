@@ -222,12 +222,13 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
       }
       if (!isInvocable(tool) || tool.name !== name) {
         const reason = `the tool named ${name} cannot be run by the guard (a tool(), DynamicStructuredTool or StructuredTool of that name is expected)`;
-        return refused(request, callId, adapterDenial(name, callId, reason));
+        return refused(request, callId, adapterDenial({ code: 'ERR_POLICY_DENIED', reason, tool: name, callId }));
       }
       // One call per id at a time: the guard's execute finds the handler by call id, so a second call under
       // the same id (a model repeating an id in one turn) must never reach, or replace, the first one's.
       if (pending.has(callId)) {
-        return refused(request, callId, adapterDenial(name, callId, `call id ${callId} is already in flight`));
+        const reason = `call id ${callId} is already in flight`;
+        return refused(request, callId, adapterDenial({ code: 'ERR_POLICY_DENIED', reason, tool: name, callId }));
       }
       const guarded = guardedFor(tool);
       pending.set(callId, {
@@ -296,7 +297,12 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
       return {
         ok: false,
         callId,
-        denial: adapterDenial(guarded.name, callId, 'the refusal could not be recorded', 'ERR_AUDIT_FAILED'),
+        denial: adapterDenial({
+          code: 'ERR_AUDIT_FAILED',
+          reason: 'the refusal could not be recorded',
+          tool: guarded.name,
+          callId,
+        }),
       };
     }
   }

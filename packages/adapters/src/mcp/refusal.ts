@@ -1,5 +1,5 @@
 import type { Denial, DenialOutcome, GuardErrorCode, GuardOutcome } from '@agentguard/core';
-import { adapterDenial, boundText, MAX_ADAPTER_REASON_CHARS } from '../shared/outcome.js';
+import { adapterDenial } from '../shared/outcome.js';
 
 /**
  * The code of a call the MCP client refused because the server's current definition of the tool is not the
@@ -96,6 +96,6 @@ export function serverRefusal(texts: readonly string[]): McpRefusedError | undef
 export function mcpDenialOf(outcome: Extract<GuardOutcome<unknown>, { ok: false }>, tool: string): McpDenial {
   const cause = (outcome as { cause?: unknown }).cause;
   if (outcome.denial.code !== 'ERR_TOOL_FAILED' || !(cause instanceof McpRefusedError)) return outcome.denial;
-  const base = adapterDenial(tool, outcome.callId, boundText(cause.message, MAX_ADAPTER_REASON_CHARS));
+  const base = adapterDenial({ code: 'ERR_TOOL_FAILED', reason: cause.message, tool, callId: outcome.callId });
   return Object.freeze({ ...base, code: cause.code, outcome: cause.outcome, ruleId: outcome.denial.ruleId });
 }

@@ -153,7 +153,7 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
         if (verification.ok) return handler(checked.args as A, extra, verification.claims);
         const explained = EXPLAINED[verification.code] ?? 'the call envelope could not be verified';
         const reason = `call envelope rejected (${verification.code}): ${explained}`;
-        const denial = adapterDenial(tool, requestIdOf(extra), reason, 'ERR_ENVELOPE_REJECTED');
+        const denial = adapterDenial({ code: 'ERR_ENVELOPE_REJECTED', reason, tool, callId: requestIdOf(extra) });
         try {
           onRefused?.(denial, { code: verification.code, reason: verification.reason });
         } catch {

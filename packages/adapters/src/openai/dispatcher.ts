@@ -146,7 +146,8 @@ export function createToolDispatcher(
     return calls.map(async (call) => {
       const id = idOf(call);
       if (typeof id !== 'string' || id.length === 0 || seen.has(id)) {
-        const denial = adapterDenial('', id, 'a tool call needs its own call id (missing or given twice in one batch)');
+        const reason = 'a tool call needs its own call id (missing or given twice in one batch)';
+        const denial = adapterDenial({ code: 'ERR_POLICY_DENIED', reason, tool: '', callId: id });
         return settledText(settle({ ok: false, callId: textOf(id), denial }, normalized));
       }
       seen.add(id);

@@ -1,4 +1,4 @@
-import { type Denial, type DenialOutcome, GuardError, type GuardErrorCode, type GuardOutcome } from '@agentguard/core';
+import { type Denial, type DenialFields, denial, GuardError, type GuardOutcome } from '@agentguard/core';
 import type { NormalizedAdapterOptions } from './options.js';
 
 /** @internal A settled call: the tool's value, or the denial the model is to see. */
@@ -80,29 +80,13 @@ export function textOf(value: unknown): string {
 function boundedString(value: unknown, max: number): string {
   return boundText(textOf(value), max);
 }
-
 /**
- * @internal The one constructor of the Denials an adapter makes itself, for calls no guard answers (an
- * unknown tool, a name no guard can hold, a duplicate call id, a server refusing an envelope). Its reason is
- * built only from our own text and bounded names, never from an error's message, and bounded; every other
- * Denial comes from the guard and is forwarded as it is.
+ * @internal A Denial an adapter makes itself, for calls no guard answers (an unknown tool, a name no guard can
+ * hold, a duplicate call id, a server refusing an envelope): core's one constructor (`denial`), with the reason
+ * bounded to {@link MAX_ADAPTER_REASON_CHARS}. Every other Denial comes from the guard and is forwarded as it is.
  */
-export function adapterDenial(
-  tool: unknown,
-  callId: unknown,
-  reason: string,
-  code: GuardErrorCode = 'ERR_POLICY_DENIED',
-  outcome: DenialOutcome = 'denied',
-): Denial {
-  return Object.freeze({
-    agentguard: 'refused',
-    outcome,
-    code,
-    reason: boundText(reason, MAX_ADAPTER_REASON_CHARS),
-    tool: boundedString(tool, MAX_NAME_CHARS),
-    callId: boundedString(callId, MAX_NAME_CHARS * 2),
-    ruleId: null,
-  });
+export function adapterDenial(fields: Omit<DenialFields, 'reason'> & { readonly reason: string }): Denial {
+  return denial(fields, { maxReasonChars: MAX_ADAPTER_REASON_CHARS });
 }
 
 /**
@@ -111,5 +95,10 @@ export function adapterDenial(
  */
 export function unknownToolDenial(tool: unknown, callId: unknown): Denial {
   const name = boundedString(tool, MAX_NAME_CHARS);
-  return adapterDenial(name, callId, `no guarded tool named ${JSON.stringify(name)}`);
+  return adapterDenial({
+    code: 'ERR_POLICY_DENIED',
+    reason: `no guarded tool named ${JSON.stringify(name)}`,
+    tool: name,
+    callId,
+  });
 }

@@ -1,6 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AuditError, type AuditRecord, type LogView, readLog } from '@agentguard/audit';
+import {
+  AuditError,
+  type AuditRecord,
+  type LogView,
+  parseRecordData,
+  type RecordDataByType,
+  readLog,
+} from '@agentguard/audit';
 import { readLogDirectory } from '@agentguard/audit/file';
 import { didToPublicKey, fromUtf8 } from '@agentguard/identity';
 import { type CommandIO, InputError, UsageError } from '../command.js';
@@ -141,11 +148,30 @@ export function parseTime(value: string | undefined, name: string): number | und
   return ms;
 }
 
+/**
+ * The fields a display reads from a record's data, through the record-data contract: a field of the wrong type
+ * (a log whose writer broke the contract) is shown as absent, never as what it claims to be.
+ */
+export interface ShownData {
+  readonly decision?: { readonly effect?: string };
+  readonly code?: string;
+  readonly reason?: string;
+  readonly error?: { readonly code?: string };
+  readonly session?: string;
+}
+
+/** A record's data as {@link ShownData}; empty for a checkpoint or data that breaks the contract. */
+export function shownData(record: AuditRecord): ShownData {
+  if (record.type === 'checkpoint') return {};
+  const parsed = parseRecordData(record.type, record.data);
+  return parsed.ok ? (parsed.data as RecordDataByType[typeof record.type] & ShownData) : {};
+}
+
 /** The decision a record shows: the policy effect, or what the record type implies. */
 export function decisionOf(record: AuditRecord): string {
   if (record.type === 'checkpoint') return '';
-  const decision = record.data?.decision as { effect?: unknown } | undefined;
-  if (typeof decision?.effect === 'string') return decision.effect;
+  const effect = shownData(record).decision?.effect;
+  if (effect !== undefined) return effect;
   if (record.type === 'call.denied') return 'deny';
   if (record.type === 'call.invalid') return 'invalid';
   return '';

@@ -3,7 +3,7 @@ import { formatRecord } from '@agentguard/audit';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_OK, UsageError } from '../command.js';
 import { csvField, writeRecordLine } from '../output.js';
-import { decisionOf, loadLog, onePositional, parseTime } from './audit-common.js';
+import { decisionOf, loadLog, onePositional, parseTime, shownData } from './audit-common.js';
 
 const usage = `Usage: agentguard audit query <log> [filters] [--format table|json|csv]
 
@@ -26,7 +26,7 @@ Output:
 const CSV_COLUMNS = ['seq', 'ts', 'type', 'agent', 'tool', 'callId', 'decision', 'code', 'reason', 'signer', 'hash'];
 
 function csvRow(record: AuditRecord): string {
-  const data = record.type === 'checkpoint' ? {} : (record.data ?? {});
+  const data = shownData(record);
   const row: Record<string, unknown> = {
     seq: record.seq,
     ts: record.ts,
@@ -35,7 +35,7 @@ function csvRow(record: AuditRecord): string {
     tool: record.type === 'checkpoint' ? '' : record.tool,
     callId: record.type === 'checkpoint' ? '' : record.callId,
     decision: decisionOf(record),
-    code: data.code ?? (data.error as { code?: unknown } | undefined)?.code,
+    code: data.code ?? data.error?.code,
     reason: data.reason,
     signer: record.signer,
     hash: record.hash,

@@ -1,4 +1,15 @@
-import { containsRedaction, RECORD_MAX_BYTES, RECORD_MAX_DEPTH, verifyLog } from '@agentguard/audit';
+import {
+  AUDIT_EVENT_TYPES,
+  type AuditEventType,
+  type CallRequestedData,
+  containsRedaction,
+  type DecisionData,
+  type RecordDataByType,
+  parseRecordData,
+  RECORD_MAX_BYTES,
+  RECORD_MAX_DEPTH,
+  verifyLog,
+} from '@agentguard/audit';
 import { fromUtf8, parseJson } from '@agentguard/identity';
 import type { Effect } from '@agentguard/policy';
 import type { CommandIO } from '../command.js';
@@ -33,26 +44,34 @@ export interface LoggedCall {
   readonly ruleId: string | null;
 }
 
-type Row = { type: string; callId: string; agent: string; tool: string; ts: string; data?: Record<string, unknown> };
+type Row = { type: string; callId: string; agent: string; tool: string; ts: string; data?: unknown };
 
+/** The decision an outcome record holds, read through the record-data contract. */
 function effectOf(
   type: string,
-  data: Record<string, unknown>,
+  fields: { readonly decision?: DecisionData; readonly code?: string },
 ): { effect?: Effect; wouldDeny: boolean; ruleId: string | null } {
-  const decision = data.decision as { effect?: unknown; wouldDeny?: unknown; ruleId?: unknown } | undefined;
+  const decision = fields.decision;
   const ruleId = typeof decision?.ruleId === 'string' ? decision.ruleId : null;
   const wouldDeny = decision?.wouldDeny === true;
-  if (
-    decision !== undefined &&
-    (decision.effect === 'allow' || decision.effect === 'deny' || decision.effect === 'require_approval')
-  ) {
-    return { effect: decision.effect, wouldDeny, ruleId };
-  }
+  if (decision?.effect !== undefined) return { effect: decision.effect, wouldDeny, ruleId };
   // Refusals recorded before core wrote the decision object: read the code.
-  if (type === 'call.denied' && data.code === 'ERR_POLICY_DENIED') return { effect: 'deny', wouldDeny, ruleId };
-  if (type === 'call.denied' && data.code === 'ERR_APPROVAL_REQUIRED')
+  if (type === 'call.denied' && fields.code === 'ERR_POLICY_DENIED') return { effect: 'deny', wouldDeny, ruleId };
+  if (type === 'call.denied' && fields.code === 'ERR_APPROVAL_REQUIRED')
     return { effect: 'require_approval', wouldDeny, ruleId };
   return { wouldDeny, ruleId };
+}
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(AUDIT_EVENT_TYPES);
+function isEventType(type: string): type is AuditEventType {
+  return EVENT_TYPES.has(type);
+}
+
+/** A record's data as the contract types it; a verified log whose writer broke the contract is refused. */
+function dataOf<K extends AuditEventType>(type: K, data: unknown, at: string): RecordDataByType[K] {
+  const parsed = parseRecordData(type, data);
+  if (!parsed.ok) throw new PolicyCommandError(`${at}: ${parsed.reason} (the record breaks the record-data contract)`);
+  return parsed.data;
 }
 
 const pointerToken = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -103,24 +122,22 @@ export async function readLoggedCalls(file: string, io: CommandIO): Promise<{ pa
     if (raw.trim() === '') continue;
     // The same strict parser the verifier used, so both read the same value.
     const row = parseJson(raw, { maxBytes: RECORD_MAX_BYTES, maxDepth: RECORD_MAX_DEPTH }) as unknown as Row;
-    const data = row.data ?? {};
     if (row.type === 'call.requested') {
-      const strings = (v: unknown) => (Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : []);
-      const tags = strings(data.tags);
+      const data: CallRequestedData = dataOf('call.requested', row.data, where(i + 1));
       calls.set(row.callId, {
         decided: false,
         call: {
           line: i + 1,
           callId: row.callId,
           agent: row.agent,
-          agentName: typeof data.agentName === 'string' ? data.agentName : row.agent,
+          agentName: data.agentName ?? row.agent,
           tool: row.tool,
-          tags,
-          labels: strings(data.labels),
+          tags: data.tags ?? [],
+          labels: data.labels ?? [],
           args: Object.hasOwn(data, 'args') ? data.args : undefined,
           redacted: redactedPointers(data.args),
           ts: row.ts,
-          policyHash: typeof data.policyHash === 'string' ? data.policyHash : undefined,
+          policyHash: data.policyHash,
           effect: undefined,
           wouldDeny: false,
           ruleId: null,
@@ -133,8 +150,11 @@ export async function readLoggedCalls(file: string, io: CommandIO): Promise<{ pa
       row.type.startsWith('approval.')
     ) {
       const entry = calls.get(row.callId);
-      if (entry === undefined || entry.decided) continue;
-      const outcome = effectOf(row.type, data);
+      if (entry === undefined || entry.decided || !isEventType(row.type)) continue;
+      const outcome = effectOf(
+        row.type,
+        dataOf(row.type, row.data, where(i + 1)) as { decision?: DecisionData; code?: string },
+      );
       if (outcome.effect === undefined) continue;
       entry.decided = true;
       entry.call = { ...entry.call, effect: outcome.effect, wouldDeny: outcome.wouldDeny, ruleId: outcome.ruleId };

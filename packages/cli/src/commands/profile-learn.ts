@@ -5,7 +5,7 @@ import { learnProfile, type SignedProfile, sessionsFromAudit, signProfile } from
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_OK, UsageError } from '../command.js';
 import { printable } from '../output.js';
-import { loadLog, parseTrust } from './audit-common.js';
+import { loadLog, parseTrust, shownData } from './audit-common.js';
 import { loadKey } from './credential-common.js';
 import { loadSignedProfile } from './monitor-common.js';
 
@@ -39,8 +39,7 @@ function alertedSessions(records: readonly AuditRecord[]): Set<string> {
   const out = new Set<string>();
   for (const r of records) {
     if (r.type !== 'call.requested' || !alerted.has(r.callId)) continue;
-    const s = r.data?.session;
-    out.add(typeof s === 'string' ? s : r.agent);
+    out.add(shownData(r).session ?? r.agent);
   }
   return out;
 }

@@ -1,11 +1,9 @@
-import { digestArgs } from '@agentguard/attestation';
-import { canonicalBytes, type Signer } from '@agentguard/identity';
-import type { Decision, PolicyEngine } from '@agentguard/policy';
+import type { PolicyEngine } from '@agentguard/policy';
 import { checkMonitorOptions } from './monitor.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
-import { type TextCleaner, textOf } from './text.js';
-import { markStop } from './timeout.js';
 import type { GuardOptions, ToolSpec } from './types.js';
+
+/** The checks of what `createGuard` and `guard()` are given: misuse throws TypeError or RangeError. */
 
 export const TOOL_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -64,70 +62,5 @@ export function checkSpec(spec: ToolSpec<StandardSchemaV1, unknown>): void {
   const timeout = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
     throw new RangeError(`"timeoutMs" expected a positive integer of milliseconds, got ${String(spec.timeoutMs)}`);
-  }
-}
-
-/** The message of anything thrown, never throwing itself (a hostile getter or `toString`). Not yet cleaned. */
-export function message(error: unknown): string {
-  return textOf(error);
-}
-
-export function nameOf(signer: Signer): string {
-  const name = (signer as { name?: unknown }).name;
-  return typeof name === 'string' ? name : signer.id;
-}
-
-/** A (validated) decision as a record holds it: texts redacted and bounded, at most 64 matched rule ids. */
-export function decisionRecord(decision: Decision, text: TextCleaner): Record<string, unknown> {
-  return {
-    effect: decision.effect,
-    ruleId: decision.ruleId === null ? null : text.clean(decision.ruleId, 256),
-    reason: text.clean(decision.reason),
-    matched: text.ids(decision.matched),
-    mode: decision.mode,
-    ...(decision.wouldDeny === undefined ? {} : { wouldDeny: decision.wouldDeny }),
-  };
-}
-
-export function resultDigest(value: unknown): string | null {
-  if (value === undefined) return null;
-  try {
-    return digestArgs(value);
-  } catch {
-    return null;
-  }
-}
-
-export function withCause<T extends object>(outcome: T, cause: unknown): T {
-  // Kept off the JSON shape (non-enumerable) so the denial a model sees never holds a stack.
-  Object.defineProperty(outcome, 'cause', { value: cause, enumerable: false });
-  return outcome;
-}
-
-export function checkResultSize(value: unknown, maxBytes: number): void {
-  if (value === undefined) return;
-  let size: number;
-  try {
-    // Canonical JSON, not JSON.stringify: a toJSON method, a Map or a getter could show the cap one size and
-    // the framework another. A result that is not plain JSON cannot be bounded, so a capped call refuses it.
-    size = canonicalBytes(value).length;
-  } catch {
-    throw markStop(
-      new Error(`result is not plain JSON, so its size cannot be held to the policy's cap of ${maxBytes} bytes`),
-      'too-large',
-    );
-  }
-  if (size > maxBytes) {
-    throw markStop(new Error(`result of ${size} bytes is over the policy's cap of ${maxBytes}`), 'too-large');
-  }
-}
-
-export function jsonSchemaOf(schema: StandardSchemaV1): Record<string, unknown> | undefined {
-  const convert = schema['~standard'].jsonSchema?.input;
-  if (typeof convert !== 'function') return undefined;
-  try {
-    return convert({ target: 'draft-2020-12' });
-  } catch {
-    return undefined;
   }
 }

@@ -1,0 +1,173 @@
+import type { AuditEventType } from './schema.js';
+
+/**
+ * The contract between the writers of event records (core, the monitor hook, the sandbox's egress broker, the
+ * log itself) and their readers (the CLI, the viewer): what `data` holds for each record `type`. Every field
+ * is optional (a record carries what its writer knew; logs written by older versions lack newer fields) but
+ * typed: a field present with another type is refused on append (`ERR_AUDIT_EVENT_INVALID`) and by
+ * {@link parseRecordData}. Fields not named here are allowed and ignored by readers.
+ */
+
+/** A policy decision as a record holds it (texts redacted and bounded by core). */
+export interface DecisionData {
+  readonly effect?: 'allow' | 'deny' | 'require_approval';
+  readonly ruleId?: string | null;
+  readonly reason?: string;
+  /** Ids of the rules that matched (at most 64). */
+  readonly matched?: readonly string[];
+  readonly mode?: 'enforce' | 'monitor' | 'off';
+  /** Allowed only because the policy is in monitor mode. */
+  readonly wouldDeny?: boolean;
+}
+
+/** Why a record holds no value of something it names by digest, and how big it was. */
+export interface OmittedData {
+  readonly reason?: 'too-large' | 'too-deep' | 'not-json';
+  readonly bytes?: number;
+}
+
+/** The fields naming a call's arguments by digest (`sha256:` hex of their canonical JSON). */
+export interface ArgsDigestData {
+  /** The arguments as they run (the schema's output); as received for `call.invalid`. */
+  readonly argsDigest?: string;
+  /** The arguments as received, when they differ from the run value. */
+  readonly inputDigest?: string;
+}
+
+/** `call.requested`: what was asked, before any decision. */
+export interface CallRequestedData extends ArgsDigestData {
+  /** The run arguments, redacted; absent for a sensitive tool. */
+  readonly args?: unknown;
+  readonly argsOmitted?: OmittedData;
+  /** How many values redaction replaced. */
+  readonly redactions?: number;
+  /** The DSSE call envelope (absent in throughput mode, where `signing` is `'batched'`). */
+  readonly envelope?: unknown;
+  readonly signing?: 'batched';
+  readonly policyHash?: string;
+  readonly agentName?: string;
+  readonly session?: string;
+  readonly tags?: readonly string[];
+  readonly labels?: readonly string[];
+}
+
+/** `call.denied`, `call.invalid`, `approval.requested`, `approval.refused`: a refusal and why. */
+export interface RefusalData extends ArgsDigestData {
+  readonly code?: string;
+  readonly reason?: string;
+  readonly decision?: DecisionData;
+  /** The schema's issues (invalid arguments), redacted and bounded. */
+  readonly issues?: readonly { readonly path?: string; readonly message?: string }[];
+  /** A rejected call envelope, when it is small JSON. */
+  readonly envelope?: unknown;
+  readonly envelopeOmitted?: OmittedData;
+  /** The attestation code a rejected envelope failed with. */
+  readonly envelopeCode?: string;
+  /** The identity code a rejected credential failed with. */
+  readonly credentialCode?: string;
+  /** The approver of a signed refusal that verified. */
+  readonly approver?: string;
+  /** What the approval step answered (`ERR_APPROVAL_*`). */
+  readonly approvalCode?: string;
+}
+
+/** `call.completed`: the tool returned and its result is bound by digest. */
+export interface CallCompletedData {
+  readonly decision?: DecisionData;
+  readonly resultDigest?: string | null;
+  readonly durationMs?: number;
+}
+
+/** `call.failed`: the tool threw, timed out, was aborted, or returned too much. */
+export interface CallFailedData {
+  readonly decision?: DecisionData;
+  readonly error?: { readonly code?: string; readonly message?: string };
+  readonly durationMs?: number;
+}
+
+/** `approval.granted`: a trusted approver signed this call. */
+export interface ApprovalGrantedData {
+  readonly approver?: string;
+  readonly decision?: DecisionData;
+}
+
+/** `monitor.alert`: the runtime monitor flagged the call (or failed) before the policy decided. */
+export interface MonitorAlertData {
+  readonly status?: 'failed';
+  readonly reason?: string;
+  readonly score?: number;
+  readonly flagged?: boolean;
+  readonly profileHash?: string;
+  readonly alerts?: readonly { readonly feature?: string; readonly expected?: string; readonly seen?: string }[];
+  readonly alertsOmitted?: number;
+}
+
+/** `attestation`: what is running was attested; free-form until a writer in this project defines it. */
+export type AttestationData = Readonly<Record<string, unknown>>;
+
+/** `egress.allowed`, `egress.refused`: a sandboxed tool's network connection, as the broker judged it. */
+export interface EgressData {
+  readonly egress?: {
+    readonly kind?: 'connect' | 'http';
+    readonly host?: string;
+    readonly port?: number;
+    readonly address?: string;
+    readonly reason?: string;
+    readonly detail?: string;
+    readonly bytesOut?: number;
+    readonly bytesIn?: number;
+  };
+}
+
+/** `mode.changed`: the guard's policy was replaced. */
+export interface ModeChangedData {
+  readonly from?: { readonly hash?: string; readonly mode?: string };
+  readonly to?: { readonly hash?: string; readonly mode?: string };
+}
+
+/** `gap`: calls of a fail-open tool went unrecorded. */
+export interface GapData {
+  readonly missed?: number;
+  readonly since?: string;
+  readonly until?: string;
+  readonly lastError?: string;
+}
+
+/** `log.recovered`: a torn last line was found and set aside when the log was reopened. */
+export interface LogRecoveredData {
+  readonly torn?: {
+    readonly line?: number;
+    readonly bytes?: number;
+    readonly sha256?: string;
+    readonly savedTo?: string;
+  };
+}
+
+/** The `data` of each record type. */
+export interface RecordDataByType {
+  'call.requested': CallRequestedData;
+  'call.denied': RefusalData;
+  'call.invalid': RefusalData;
+  'call.completed': CallCompletedData;
+  'call.failed': CallFailedData;
+  'approval.requested': RefusalData;
+  'approval.granted': ApprovalGrantedData;
+  'approval.refused': RefusalData;
+  'monitor.alert': MonitorAlertData;
+  attestation: AttestationData;
+  'egress.allowed': EgressData;
+  'egress.refused': EgressData;
+  'mode.changed': ModeChangedData;
+  gap: GapData;
+  'log.recovered': LogRecoveredData;
+}
+
+/** One discriminated union of event `data` by record `type`. */
+export type RecordData = {
+  [K in AuditEventType]: { readonly type: K; readonly data: RecordDataByType[K] };
+}[AuditEventType];
+
+/** The outcome of {@link parseRecordData}. */
+export type ParsedRecordData<K extends AuditEventType> =
+  | { readonly ok: true; readonly data: RecordDataByType[K] }
+  | { readonly ok: false; readonly reason: string };
