@@ -63,7 +63,14 @@ const field = fc.constantFrom(
 describe('quickRecord', () => {
   it('accepts the records a log writes, events and checkpoints alike', () => {
     expect(records.some((r) => r.type === 'checkpoint')).toBe(true);
-    for (const r of records) expect(quickRecord(r)).toBe(r);
+    for (const r of records) {
+      const quick = quickRecord(r);
+      const schema = AuditRecordSchema.parse(r);
+      expect(quick).toEqual(schema);
+      // The same member order and plain prototypes as a schema parse: readers print these objects.
+      expect(JSON.stringify(quick)).toBe(JSON.stringify(schema));
+      expect(Object.getPrototypeOf(quick)).toBe(Object.prototype);
+    }
   });
 
   it('accepts nothing AuditRecordSchema refuses, and what it accepts the schema reads the same (property)', () => {
@@ -82,6 +89,7 @@ describe('quickRecord', () => {
           const schema = AuditRecordSchema.safeParse(changed);
           expect(schema.success).toBe(true);
           expect(schema.data).toEqual(quick);
+          expect(JSON.stringify(quick)).toBe(JSON.stringify(schema.data));
         },
       ),
       { numRuns: 5000 },

@@ -36,7 +36,8 @@ const CHECKPOINT_FIELDS: ReadonlySet<string> = new Set([
 
 /**
  * The record, when a value parsed from a log line (plain JSON) is plainly a valid record by
- * `AuditRecordSchema`; undefined when the schema must decide (and word the problem). Verifying reads
+ * `AuditRecordSchema`, as a schema parse returns it (a fresh object, members in schema order);
+ * undefined when the schema must decide (and word the problem). Verifying reads
  * every line of a log, and a schema parse of each costs about as much as the rest of the checks
  * together; this accepts nothing the schema refuses.
  */
@@ -58,7 +59,8 @@ export function quickRecord(value: unknown): AuditRecord | undefined {
     if (typeof sig !== 'string' || !SIG_B64.test(sig)) return undefined;
     if (typeof note !== 'string' || note.length < 1 || note.length > 4096) return undefined;
     if (typeof noteSig !== 'string' || !NOTE_SIG_B64.test(noteSig)) return undefined;
-    return value as AuditRecord;
+    // A fresh object in the schema's member order, as a schema parse returns it (what readers print).
+    return { v, seq, ts, prev, signer, type: 'checkpoint', note, hash, sig, noteSig };
   }
   const { type, callId, agent, tool, data } = r;
   if (sig !== undefined && (typeof sig !== 'string' || !SIG_B64.test(sig))) return undefined;
@@ -67,5 +69,10 @@ export function quickRecord(value: unknown): AuditRecord | undefined {
   if (typeof agent !== 'string' || !DID_KEY.test(agent)) return undefined;
   if (typeof tool !== 'string' || tool.length > 256 || !NO_CONTROL.test(tool)) return undefined;
   if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) return undefined;
-  return value as AuditRecord;
+  const record = { v, seq, ts, prev, signer, type, callId, agent, tool } as Record<string, unknown>;
+  // `data` copied one level into a plain object, as the schema's record parse copies it.
+  if (data !== undefined) record.data = { ...(data as Record<string, unknown>) };
+  record.hash = hash;
+  if (sig !== undefined) record.sig = sig;
+  return record as AuditRecord;
 }
