@@ -144,7 +144,9 @@ describe('fatal UTF-8: a changed byte cannot hide behind a replacement character
 
   it('every reader names the same line for a changed byte (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat(good.length - 1), fc.constantFrom(0xff, 0x80, 0xbf, 0xe0), async (at, byte) => {
+      // Not the final newline: changing it leaves a torn last line, which reopening rightly cuts and recovers
+      // (the property above and the torn-tail tests hold that case).
+      fc.asyncProperty(fc.nat(good.length - 2), fc.constantFrom(0xff, 0x80, 0xbf, 0xe0), async (at, byte) => {
         const bad = good.slice();
         bad[at] = byte;
         const { report, decoded, ...lines } = await verdicts(bad);
