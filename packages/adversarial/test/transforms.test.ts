@@ -7,7 +7,8 @@
 import { digestArgs, freezeArgs } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { type ApprovalRequest, createGuard } from '@agentguard/core';
-import { createIdentity, fromBase64 } from '@agentguard/identity';
+import { createIdentity } from '@agentguard/identity';
+import { fromBase64 } from '@agentguard/statement';
 import { createApproval, createPolicyEngine } from '@agentguard/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { canonicalize, type JsonValue, sha256Hex, utf8 } from '@agentguard/identity';
+import { canonicalize, digestCanonicalText, type JsonValue } from '@agentguard/statement';
 import { AttestationError } from './errors.js';
 
 /** Deeply read-only view of a value, as {@link freezeArgs} returns it. */
@@ -17,10 +17,6 @@ function canonicalText(args: unknown): string {
   }
 }
 
-function digestOfText(text: string): string {
-  return `sha256:${sha256Hex(utf8(text))}`;
-}
-
 /**
  * The digest that binds a call envelope to its arguments:
  * `'sha256:' + hex(SHA-256(JCS(args)))` (RFC 8785 canonical JSON, FIPS 180-4).
@@ -34,7 +30,8 @@ function digestOfText(text: string): string {
  * ```
  */
 export function digestArgs(args: unknown): string {
-  return digestOfText(canonicalText(args));
+  // The one args digest of `@agentguard/statement`, with its error given this package's code.
+  return digestCanonicalText(canonicalText(args));
 }
 
 function refuseProto(key: string, value: unknown): unknown {
@@ -88,5 +85,5 @@ export function bindArgs<T>(args: T): BoundArgs<T> {
   // because tools that merge args into other objects would be poisoned by it.
   const copy = JSON.parse(text, refuseProto) as JsonValue;
   deepFreeze(copy);
-  return Object.freeze({ args: copy as DeepReadonly<T>, digest: digestOfText(text) });
+  return Object.freeze({ args: copy as DeepReadonly<T>, digest: digestCanonicalText(text) });
 }

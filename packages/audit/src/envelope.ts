@@ -1,4 +1,5 @@
-import { didToPublicKey, fromBase64, fromUtf8, parseJson, utf8, verify } from '@agentguard/identity';
+import { didToPublicKey, verify } from '@agentguard/identity';
+import { fromBase64, fromUtf8, parseJson, utf8 } from '@agentguard/statement';
 import { z } from 'zod';
 
 /**

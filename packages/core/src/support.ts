@@ -1,5 +1,6 @@
 import { digestArgs } from '@agentguard/attestation';
-import { canonicalBytes, type Signer } from '@agentguard/identity';
+import type { Signer } from '@agentguard/identity';
+import { canonicalBytes } from '@agentguard/statement';
 import type { Decision, PolicyEngine } from '@agentguard/policy';
 import { checkMonitorOptions } from './monitor.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';

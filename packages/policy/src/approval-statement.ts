@@ -1,4 +1,4 @@
-import { canonicalBytes, concatBytes, sha256Hex, utf8 } from '@agentguard/identity';
+import { canonicalBytes, concatBytes, sha256Hex, utf8 } from '@agentguard/statement';
 import { z } from 'zod';
 
 /**

@@ -1,4 +1,5 @@
-import { canonicalBytes, createIdentity, fromBase64, toBase64 } from '@agentguard/identity';
+import { createIdentity } from '@agentguard/identity';
+import { canonicalBytes, fromBase64, toBase64 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createApproval, verifyApproval } from './approval.js';

@@ -1,15 +1,13 @@
+import { didToPublicKey, type Signer, verify } from '@agentguard/identity';
 import {
   canonicalBytes,
   canonicalize,
-  didToPublicKey,
   fromBase64,
   fromUtf8,
   randomBytes,
-  type Signer,
   toBase64,
   toBase64Url,
-  verify,
-} from '@agentguard/identity';
+} from '@agentguard/statement';
 import {
   APPROVAL_PAYLOAD_TYPE,
   type ApprovalErrorCode,

@@ -1,4 +1,4 @@
-import { canonicalize, sha256Hex } from '@agentguard/identity';
+import { canonicalize, sha256Hex } from '@agentguard/statement';
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from './errors.js';
 import { parsePolicy, policyHash } from './parse.js';

@@ -1,4 +1,4 @@
-import { PAYLOAD_TYPE } from '../src/schema.js';
+import { IN_TOTO_PAYLOAD_TYPE as PAYLOAD_TYPE } from '../src/in-toto.js';
 
 /*
  * Known answers from the DSSE specification repository, secure-systems-lab/dsse:
