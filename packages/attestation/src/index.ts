@@ -42,3 +42,18 @@ export {
   type CallVerifierOptions,
   type CallVerifier,
 } from './verify-call.js';
+export {
+  createApproval,
+  verifyApproval,
+  type CreateApprovalOptions,
+  type VerifyApprovalOptions,
+  type ApprovalNonceStore,
+} from './approval.js';
+export {
+  APPROVAL_PAYLOAD_TYPE,
+  type ApprovalSubject,
+  type ApprovalStatement,
+  type SignedApproval,
+  type ApprovalErrorCode,
+  type ApprovalResult,
+} from './approval-statement.js';
