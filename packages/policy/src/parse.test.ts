@@ -57,6 +57,24 @@ describe('parsePolicy', () => {
     ['empty tools', { version: 1, rules: [{ id: 'a', effect: 'allow', tools: [] }] }, 'rules[0].tools', /1/],
     ['empty glob', { version: 1, rules: [{ id: 'a', effect: 'allow', tools: [''] }] }, 'rules[0].tools[0]', /1/],
     [
+      '? in a tool pattern (one tool-name grammar)',
+      { version: 1, rules: [{ id: 'a', effect: 'allow', tools: ['pay?'] }] },
+      'rules[0].tools[0]',
+      /tool pattern/,
+    ],
+    [
+      'a space in a tool pattern',
+      { version: 1, rules: [{ id: 'a', effect: 'allow', tools: ['fs read'] }] },
+      'rules[0].tools[0]',
+      /tool pattern/,
+    ],
+    [
+      '** in a limit',
+      { version: 1, rules: [], limits: [{ id: 'l', tools: ['fs.**'], rate: { calls: 2, windowMs: 60_000 } }] },
+      'limits[0].tools[0]',
+      /tool pattern/,
+    ],
+    [
       'numeric id',
       { version: 1, rules: [{ id: 7, effect: 'allow', tools: ['x'] }] },
       'rules[0].id',

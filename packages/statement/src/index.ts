@@ -42,3 +42,4 @@ export {
   type StatementSubject,
   type ParseStatementOptions,
 } from './in-toto.js';
+export { isToolName, isToolPattern, toolPatternMatches, MAX_TOOL_NAME_LENGTH } from './tool-name.js';
