@@ -10,7 +10,7 @@ import { verifyLog } from '@agentguard/audit';
 import { openFileAuditLog } from '@agentguard/audit/file';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
-import { createApproval } from '@agentguard/policy';
+import { createApproval } from '@agentguard/attestation';
 import { z } from 'zod';
 
 const policy = {

@@ -3,11 +3,11 @@
  * the value that runs. The calling agent's own key, any key of its delegation chain and the guard's own key
  * never approve, whatever `approvers` lists (refused with `ERR_APPROVAL_SELF_SIGNED`).
  */
-import { signCall } from '@agentguard/attestation';
+import { signCall, createApproval, verifyApproval } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { type ApprovalOptions, createGuard, type CredentialOptions } from '@agentguard/core';
 import { createIdentity, createTrustAnchors, delegate, issueCredential } from '@agentguard/identity';
-import { createApproval, createPolicyEngine, verifyApproval, createMemoryStateStore } from '@agentguard/policy';
+import { createPolicyEngine, createMemoryStateStore } from '@agentguard/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';

@@ -6,17 +6,8 @@
  */
 import { noteKeyId } from '@agentguard/audit';
 import { leafHash, MerkleTree } from '../../audit/src/merkle.js';
-import {
-  type AgentIdentity,
-  canonicalBytes,
-  canonicalize,
-  concatBytes,
-  createIdentity,
-  sha256Hex,
-  sign,
-  toBase64,
-  utf8,
-} from '@agentguard/identity';
+import { type AgentIdentity, createIdentity, sign } from '@agentguard/identity';
+import { canonicalBytes, canonicalize, concatBytes, sha256Hex, toBase64, utf8 } from '@agentguard/statement';
 
 /** Test identities with known seeds, so records can be signed synchronously. */
 export const SEED = { agent: 7, other: 9, log: 11 } as const;

@@ -7,16 +7,8 @@
 import { readLog, verifyLog } from '@agentguard/audit';
 import { verifyLogFile } from '@agentguard/audit/file';
 import { createTrustStore, signCall, verifyCallSync } from '@agentguard/attestation';
-import {
-  canonicalize,
-  concatBytes,
-  fromBase64,
-  fromUtf8,
-  sign,
-  toBase64,
-  toBase64Url,
-  utf8,
-} from '@agentguard/identity';
+import { sign } from '@agentguard/identity';
+import { canonicalize, concatBytes, fromBase64, fromUtf8, toBase64, toBase64Url, utf8 } from '@agentguard/statement';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

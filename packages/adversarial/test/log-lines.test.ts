@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLog, createMemorySink, readLog, verifyLog } from '@agentguard/audit';
 import { openAuditDirectory, openFileAuditLog, readLogDirectory, verifyLogFile } from '@agentguard/audit/file';
-import { utf8 } from '@agentguard/identity';
+import { utf8 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENT, Forger, LOG, OTHER } from './audit-forge.js';

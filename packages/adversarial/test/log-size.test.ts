@@ -15,7 +15,7 @@ import {
   verifyLog,
 } from '@agentguard/audit';
 import { openFileAuditLog } from '@agentguard/audit/file';
-import { utf8 } from '@agentguard/identity';
+import { utf8 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENT, LOG } from './audit-forge.js';

@@ -4,11 +4,12 @@
  * decided on, the approval bound and the audit log recorded, and a deny rule that matches the schema's output
  * always denies. The call envelope binds the arguments as received (`inputDigest` when they differ).
  */
-import { digestArgs, freezeArgs } from '@agentguard/attestation';
+import { digestArgs, freezeArgs, createApproval } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { type ApprovalRequest, createGuard } from '@agentguard/core';
-import { createIdentity, fromBase64 } from '@agentguard/identity';
-import { createApproval, createPolicyEngine } from '@agentguard/policy';
+import { createIdentity } from '@agentguard/identity';
+import { fromBase64 } from '@agentguard/statement';
+import { createPolicyEngine } from '@agentguard/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';

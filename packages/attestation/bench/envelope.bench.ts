@@ -8,11 +8,11 @@ import {
   createReplayCache,
   createTrustStore,
   PAYLOAD_TYPE,
-  pae,
   signCall,
   verifyCall,
   verifyCallSync,
 } from '@agentguard/attestation';
+import { pae } from '@agentguard/statement';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 
 const ARGS = { orderId: 'A-17', amount: 25, currency: 'EUR', note: 'customer asked twice', lines: [1, 2, 3] };

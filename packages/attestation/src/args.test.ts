@@ -1,4 +1,4 @@
-import { canonicalize, sha256Hex, utf8 } from '@agentguard/identity';
+import { canonicalize, sha256Hex, utf8 } from '@agentguard/statement';
 import { describe, expect, it } from 'vitest';
 import { bindArgs, digestArgs, freezeArgs } from './args.js';
 

@@ -1,4 +1,4 @@
-import { canonicalize, type JsonValue, sha256Hex, utf8 } from '@agentguard/identity';
+import { canonicalize, digestCanonicalText, type JsonValue } from '@agentguard/statement';
 import { AttestationError } from './errors.js';
 
 /** Deeply read-only view of a value, as {@link freezeArgs} returns it. */
@@ -17,10 +17,6 @@ function canonicalText(args: unknown): string {
   }
 }
 
-function digestOfText(text: string): string {
-  return `sha256:${sha256Hex(utf8(text))}`;
-}
-
 /**
  * The digest that binds a call envelope to its arguments:
  * `'sha256:' + hex(SHA-256(JCS(args)))` (RFC 8785 canonical JSON, FIPS 180-4).
@@ -35,7 +31,8 @@ function digestOfText(text: string): string {
  */
 export function digestArgs(args: unknown): string {
   const known = typeof args === 'object' && args !== null ? boundDigests.get(args) : undefined;
-  return known ?? digestOfText(canonicalText(args));
+  // Otherwise the one args digest of `@agentguard/statement`, with its error given this package's code.
+  return known ?? digestCanonicalText(canonicalText(args));
 }
 
 /**
@@ -100,7 +97,7 @@ export function bindArgs<T>(args: T): BoundArgs<T> {
   // because tools that merge args into other objects would be poisoned by it.
   const copy = JSON.parse(text, refuseProto) as JsonValue;
   deepFreeze(copy);
-  const digest = digestOfText(text);
+  const digest = digestCanonicalText(text);
   if (typeof copy === 'object' && copy !== null) boundDigests.set(copy, digest);
   return Object.freeze({ args: copy as DeepReadonly<T>, digest });
 }

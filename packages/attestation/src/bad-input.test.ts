@@ -1,4 +1,4 @@
-import { toBase64, utf8 } from '@agentguard/identity';
+import { toBase64, utf8 } from '@agentguard/statement';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALICE, ARGS, baseClaims, MALLORY, NOW, signed, signRaw, statementOf } from '../test/helpers.js';
 import type { AttestationErrorCode } from './errors.js';

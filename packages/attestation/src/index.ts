@@ -5,18 +5,14 @@ export {
   STATEMENT_TYPE,
   SUBJECT_PREFIX,
   MAX_PAYLOAD_BYTES,
-  MAX_ENVELOPE_CHARS,
-  DsseEnvelopeSchema,
-  DsseSignatureSchema,
   CallClaimsSchema,
   CallSubjectSchema,
   CallStatementSchema,
   type DsseEnvelope,
-  type DsseSignature,
   type CallClaims,
   type CallStatement,
 } from './schema.js';
-export { pae, parseEnvelope, encodeEnvelope, decodeDsseBase64 } from './dsse.js';
+export { parseCallStatement, type ParsedCallStatement } from './call-statement.js';
 export { digestArgs, freezeArgs, bindArgs, type BoundArgs, type DeepReadonly } from './args.js';
 export { signCall, DEFAULT_TTL_MS, MAX_TTL_MS, type SignCallInput, type SignedCall } from './sign.js';
 export { createTrustStore, type TrustStore } from './trust-store.js';
@@ -46,3 +42,18 @@ export {
   type CallVerifierOptions,
   type CallVerifier,
 } from './verify-call.js';
+export {
+  createApproval,
+  verifyApproval,
+  type CreateApprovalOptions,
+  type VerifyApprovalOptions,
+  type ApprovalNonceStore,
+} from './approval.js';
+export {
+  APPROVAL_PAYLOAD_TYPE,
+  type ApprovalSubject,
+  type ApprovalStatement,
+  type SignedApproval,
+  type ApprovalErrorCode,
+  type ApprovalResult,
+} from './approval-statement.js';

@@ -1,4 +1,4 @@
-import { fromBase64, toBase64 } from '@agentguard/identity';
+import { fromBase64, toBase64 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALICE, NOW } from '../test/helpers.js';

@@ -1,9 +1,10 @@
+import { type Envelope, IN_TOTO_PAYLOAD_TYPE, STATEMENT_V1_TYPE } from '@agentguard/statement';
 import { z } from 'zod';
 
 /** DSSE `payloadType` of every call envelope: an in-toto Statement in JSON. */
-export const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export const PAYLOAD_TYPE = IN_TOTO_PAYLOAD_TYPE;
 /** in-toto Statement v1 `_type` (in-toto attestation framework, statement.md). */
-export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const STATEMENT_TYPE = STATEMENT_V1_TYPE;
 /** Our predicate type; the `v1` is the version of {@link CallClaims}. */
 export const PREDICATE_TYPE = 'https://agentguard.dev/attestation/tool-call/v1';
 /** Prefix of the one subject's name: `tool-call:<callId>`. */
@@ -11,10 +12,6 @@ export const SUBJECT_PREFIX = 'tool-call:';
 
 /** Largest decoded payload accepted, in bytes (64 KiB). */
 export const MAX_PAYLOAD_BYTES = 65_536;
-/** Largest envelope accepted as JSON text, in UTF-16 code units (base64 of the payload plus room). */
-export const MAX_ENVELOPE_CHARS = 98_304;
-/** Base64 characters of {@link MAX_PAYLOAD_BYTES}. */
-const MAX_PAYLOAD_B64 = Math.ceil(MAX_PAYLOAD_BYTES / 3) * 4;
 
 // Printable ASCII, no space: ids end up in logs, file names and headers.
 const PRINTABLE_ID = /^[\x21-\x7E]+$/;
@@ -38,23 +35,6 @@ const timestamp = z
     // Round trip: rejects 2026-02-30 and other dates that Date.parse silently rolls over.
     return Number.isFinite(ms) && new Date(ms).toISOString() === text;
   }, 'not a real date');
-
-/** One DSSE signature. AgentGuard requires the optional DSSE `keyid`: the signer's did:key verification method. */
-export const DsseSignatureSchema = z.strictObject({
-  keyid: z.string().min(1).max(256),
-  sig: z.string().min(1).max(100),
-});
-
-/**
- * The DSSE JSON envelope (secure-systems-lab/dsse envelope.md) as AgentGuard
- * accepts it: exactly one signature, which carries a `keyid`, and no other
- * field. Base64 contents are checked when decoding, not here.
- */
-export const DsseEnvelopeSchema = z.strictObject({
-  payloadType: z.string().min(1).max(256),
-  payload: z.string().max(MAX_PAYLOAD_B64),
-  signatures: z.array(DsseSignatureSchema).length(1, 'expected exactly one signature'),
-});
 
 /** The claims of one tool call: the predicate of the statement. */
 export const CallClaimsSchema = z.strictObject({
@@ -85,10 +65,8 @@ export const CallStatementSchema = z.strictObject({
   predicate: CallClaimsSchema,
 });
 
-/** A DSSE envelope (see {@link DsseEnvelopeSchema}). */
-export type DsseEnvelope = z.infer<typeof DsseEnvelopeSchema>;
-/** One signature of a {@link DsseEnvelope}. */
-export type DsseSignature = z.infer<typeof DsseSignatureSchema>;
+/** A DSSE envelope as `@agentguard/statement` parses it: exactly one signature, with a keyid, for call envelopes. */
+export type DsseEnvelope = Envelope;
 /** What a call envelope claims (see {@link CallClaimsSchema}). */
 export type CallClaims = z.infer<typeof CallClaimsSchema>;
 /** The in-toto Statement inside a call envelope (see {@link CallStatementSchema}). */

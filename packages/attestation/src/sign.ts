@@ -1,6 +1,6 @@
-import { canonicalBytes, type JsonValue, type Signer, randomBytes, toBase64, toBase64Url } from '@agentguard/identity';
+import type { Signer } from '@agentguard/identity';
+import { canonicalBytes, type JsonValue, randomBytes, signEnvelope, toBase64Url } from '@agentguard/statement';
 import { bindArgs } from './args.js';
-import { pae } from './dsse.js';
 import { AttestationError } from './errors.js';
 import {
   type CallClaims,
@@ -126,21 +126,24 @@ export async function signCall(input: SignCallInput): Promise<SignedCall> {
     predicate: claims,
   };
   const payload = canonicalBytes(statement);
-  let sig: unknown;
-  try {
-    // The args go along as context for a signer that decides by policy; it checks them against the digest.
-    sig = await signer.sign(pae(PAYLOAD_TYPE, payload), { args: args as JsonValue });
-  } catch (cause) {
-    throw new AttestationError('ERR_SIGNING_FAILED', `signer ${signer.id} failed to sign the call`, { cause });
-  }
-  if (!(sig instanceof Uint8Array) || sig.length !== 64) {
-    throw new AttestationError('ERR_SIGNING_FAILED', 'signer returned something other than a 64-byte signature');
-  }
-  const envelope: DsseEnvelope = Object.freeze({
-    payloadType: PAYLOAD_TYPE,
-    payload: toBase64(payload),
-    signatures: Object.freeze([Object.freeze({ keyid: signer.keyId, sig: toBase64(sig) })]),
-  }) as DsseEnvelope;
+  const envelope: DsseEnvelope = await signEnvelope(PAYLOAD_TYPE, payload, [
+    {
+      keyid: signer.keyId,
+      sign: async (message) => {
+        let sig: unknown;
+        try {
+          // The args go along as context for a signer that decides by policy; it checks them against the digest.
+          sig = await signer.sign(message, { args: args as JsonValue });
+        } catch (cause) {
+          throw new AttestationError('ERR_SIGNING_FAILED', `signer ${signer.id} failed to sign the call`, { cause });
+        }
+        if (!(sig instanceof Uint8Array) || sig.length !== 64) {
+          throw new AttestationError('ERR_SIGNING_FAILED', 'signer returned something other than a 64-byte signature');
+        }
+        return sig;
+      },
+    },
+  ]);
   return Object.freeze({
     envelope,
     claims,

@@ -24,8 +24,8 @@ export interface TrustStore {
   readonly size: number;
 }
 
-/** Bare did:key of a did or verification method id, or undefined when the fragment does not repeat the key. */
-function baseDid(keyid: string): string | undefined {
+/** @internal Bare did:key of a did or verification method id, or undefined when the fragment does not repeat the key. */
+export function baseDid(keyid: string): string | undefined {
   const hash = keyid.indexOf('#');
   if (hash < 0) return keyid;
   const base = keyid.slice(0, hash);

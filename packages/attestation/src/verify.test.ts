@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fromBase64, fromUtf8 } from '@agentguard/identity';
+import { fromBase64, fromUtf8 } from '@agentguard/statement';
 import { describe, expect, it } from 'vitest';
 import { ALICE, ARGS, baseClaims, MALLORY, NOW, POLICY_HASH, signed, signRaw, statementOf } from '../test/helpers.js';
 import { digestArgs, freezeArgs } from './args.js';

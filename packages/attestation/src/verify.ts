@@ -1,9 +1,9 @@
-import { fromUtf8, verify } from '@agentguard/identity';
+import { verify } from '@agentguard/identity';
+import { verifyEnvelope } from '@agentguard/statement';
 import { digestArgs } from './args.js';
-import { decodeDsseBase64, pae, parseEnvelope } from './dsse.js';
-import { AttestationError, type AttestationErrorCode } from './errors.js';
-import { parseStrictJson } from './json.js';
-import { type CallClaims, CallStatementSchema, MAX_PAYLOAD_BYTES, PAYLOAD_TYPE, SUBJECT_PREFIX } from './schema.js';
+import { parseCallStatement } from './call-statement.js';
+import { ATTESTATION_ERROR_CODES, AttestationError, type AttestationErrorCode } from './errors.js';
+import { type CallClaims, MAX_PAYLOAD_BYTES, PAYLOAD_TYPE } from './schema.js';
 import { MAX_TTL_MS } from './sign.js';
 import { resolveKey, type TrustStore } from './trust-store.js';
 
@@ -147,55 +147,37 @@ function fail(code: AttestationErrorCode, reason: string): never {
 /**
  * @internal Every check but replay, in order: shape and size, payload type,
  * trusted key, signature over the exact payload bytes (DSSE protocol.md
- * "To verify"), then parsing those bytes (never re-canonicalised), agent,
- * subject, validity window, tool, call id, args.
+ * "To verify", through `@agentguard/statement`), then reading those bytes as
+ * a call statement (never re-canonicalised), agent, validity window, tool,
+ * call id, args.
  * @throws AttestationError with the code of the first failed check.
  */
 export function checkEnvelope(input: unknown, o: NormalizedCheck): Checked {
-  const envelope = parseEnvelope(input);
-  if (envelope.payloadType !== PAYLOAD_TYPE) {
-    fail(
-      'ERR_ENVELOPE_PAYLOAD_TYPE',
-      `payloadType expected ${PAYLOAD_TYPE}, got ${JSON.stringify(envelope.payloadType.slice(0, 80))}`,
-    );
+  let signer: { did: string; publicKey: Uint8Array } | undefined;
+  const verified = verifyEnvelope(input, {
+    payloadType: PAYLOAD_TYPE,
+    maxPayloadBytes: MAX_PAYLOAD_BYTES,
+    maxSignatures: 1,
+    verifierFor: (keyid) => {
+      const key = resolveKey(o.trust, keyid);
+      if (key === undefined) return undefined;
+      return (sig, message) => {
+        signer = key;
+        return verify(sig, message, key.publicKey);
+      };
+    },
+  });
+  if (!verified.ok) {
+    // The statement layer's envelope codes are attestation codes of the same name; anything else is malformed.
+    const code = (ATTESTATION_ERROR_CODES as readonly string[]).includes(verified.code)
+      ? (verified.code as AttestationErrorCode)
+      : 'ERR_ENVELOPE_MALFORMED';
+    fail(code, verified.reason);
   }
-  const signature = envelope.signatures[0] as { keyid: string; sig: string };
-  const payload = decodeDsseBase64(envelope.payload, 'payload');
-  if (payload.length > MAX_PAYLOAD_BYTES) fail('ERR_ENVELOPE_TOO_LARGE', `payload over ${MAX_PAYLOAD_BYTES} bytes`);
-  const sig = decodeDsseBase64(signature.sig, 'signatures[0].sig');
-  let key: ReturnType<typeof resolveKey>;
-  try {
-    key = resolveKey(o.trust, signature.keyid);
-  } catch {
-    key = undefined; // a trust store that throws trusts nothing
-  }
-  if (key === undefined)
-    fail('ERR_KEY_UNTRUSTED', `keyid ${JSON.stringify(signature.keyid.slice(0, 120))} is not a trusted key`);
-  if (!verify(sig, pae(envelope.payloadType, payload), key.publicKey)) {
-    fail('ERR_SIGNATURE_INVALID', `signature does not verify under ${key.did}`);
-  }
-
-  let parsed: unknown;
-  try {
-    parsed = parseStrictJson(fromUtf8(payload));
-  } catch (cause) {
-    fail('ERR_STATEMENT_INVALID', `payload is not strict UTF-8 JSON: ${(cause as Error).message}`);
-  }
-  const statement = CallStatementSchema.safeParse(parsed);
-  if (!statement.success) {
-    const issue = statement.error.issues[0];
-    fail('ERR_STATEMENT_INVALID', `statement ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`);
-  }
-  const claims = Object.freeze(statement.data.predicate);
-  const subject = statement.data.subject[0];
+  // One signature, and it verified: `signer` is the key of its keyid.
+  const key = signer as { did: string; publicKey: Uint8Array };
+  const { claims, expiresMs, issuedMs } = parseCallStatement(verified.payload);
   if (claims.agent !== key.did) fail('ERR_AGENT_MISMATCH', `claims name agent ${claims.agent}, signed by ${key.did}`);
-  if (subject.name !== `${SUBJECT_PREFIX}${claims.callId}` || `sha256:${subject.digest.sha256}` !== claims.argsDigest) {
-    fail('ERR_STATEMENT_INVALID', 'statement subject does not match the claims (name or args digest)');
-  }
-
-  const issuedMs = Date.parse(claims.issuedAt);
-  const expiresMs = Date.parse(claims.expiresAt);
-  if (expiresMs <= issuedMs) fail('ERR_STATEMENT_INVALID', 'expiresAt is not after issuedAt');
   if (expiresMs - issuedMs > o.maxValidityMs) {
     fail('ERR_ENVELOPE_VALIDITY_TOO_LONG', `valid for ${expiresMs - issuedMs} ms, more than ${o.maxValidityMs} ms`);
   }
@@ -222,9 +204,10 @@ export function checkEnvelope(input: unknown, o: NormalizedCheck): Checked {
     if (digest !== claims.argsDigest)
       fail('ERR_ARGS_MISMATCH', 'args differ from the args the envelope was signed for');
   }
+  const keyid = verified.keyids[0] as string;
   return {
     claims,
-    keyid: signature.keyid,
+    keyid,
     replayKey: `${claims.agent} ${claims.nonce}`,
     // A verifier that tolerates skew accepts until expiresAt + skew, so it must remember that long.
     rememberUntilMs: expiresMs + o.clockSkewMs,

@@ -1,10 +1,10 @@
-import { type AgentIdentity, canonicalBytes, createIdentity, fromHex, toBase64, utf8 } from '@agentguard/identity';
+import { type AgentIdentity, createIdentity } from '@agentguard/identity';
+import { canonicalBytes, fromHex, toBase64, utf8, pae } from '@agentguard/statement';
 import {
   type DsseEnvelope,
   digestArgs,
   PAYLOAD_TYPE,
   PREDICATE_TYPE,
-  pae,
   STATEMENT_TYPE,
   type SignCallInput,
   signCall,

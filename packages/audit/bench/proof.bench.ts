@@ -2,7 +2,7 @@
  * Inclusion and consistency proof generation and verification against tree
  * size: both must grow as log n (hashes per proof), not with n.
  */
-import { sha256 } from '@agentguard/identity';
+import { sha256 } from '@agentguard/statement';
 import { MerkleTree } from '../src/merkle.js';
 import { verifyConsistency, verifyInclusion } from '../src/index.js';
 import type { BenchResult } from '../../../.config/bench-kit.js';

@@ -4,7 +4,7 @@
  * run; and adversarial strings at 16 and 64 KiB, whose time ratio shows that
  * scanning grows linearly (about 4x for 4x the text), not quadratically.
  */
-import { canonicalize } from '@agentguard/identity';
+import { canonicalize } from '@agentguard/statement';
 import { createRedactor } from '../src/index.js';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 

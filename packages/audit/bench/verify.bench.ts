@@ -12,7 +12,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createIdentity, sha256, sign, utf8, verify } from '@agentguard/identity';
+import { createIdentity, sign, verify } from '@agentguard/identity';
+import { sha256, utf8 } from '@agentguard/statement';
 import { type AuditEvent, createAuditLog } from '../src/index.js';
 import { createFileSink } from '../src/file.js';
 import { verifyLogFile } from '../src/verify-file.js';

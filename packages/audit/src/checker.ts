@@ -1,4 +1,5 @@
-import { bytesEqual, fromBase64, IdentityError, parseJson, sha256Hex, toHex, utf8, verify } from '@agentguard/identity';
+import { verify } from '@agentguard/identity';
+import { bytesEqual, fromBase64, parseJson, StatementError, sha256Hex, toHex, utf8 } from '@agentguard/statement';
 import { checkEnvelope, publicKeyOfDid } from './envelope.js';
 import type { AuditErrorCode } from './errors.js';
 import { decodeLine, LINE_NOT_UTF8, LINE_TOO_LARGE } from './lines.js';
@@ -111,7 +112,7 @@ export class LogChecker {
     try {
       value = parseJson(line, { maxDepth: RECORD_MAX_DEPTH, maxBytes: RECORD_MAX_BYTES });
     } catch (error) {
-      const detail = error instanceof IdentityError ? error.message : String(error);
+      const detail = error instanceof StatementError ? error.message : String(error);
       return fail('ERR_AUDIT_RECORD_MALFORMED', `not a JSON record: ${detail}`);
     }
     let record = quickRecord(value);

@@ -1,4 +1,4 @@
-import { canonicalBytes, toBase64, toHex, utf8 } from '@agentguard/identity';
+import { canonicalBytes, toBase64, toHex, utf8 } from '@agentguard/statement';
 import { describe, expect, it, vi } from 'vitest';
 import { createAuditLog } from './log.js';
 import { leafHash } from './merkle.js';

@@ -1,100 +1,6 @@
-import { didToPublicKey, fromBase64, fromUtf8, parseJson, utf8, verify } from '@agentguard/identity';
-import { z } from 'zod';
-
-/**
- * The call envelope as `@agentguard/attestation` signs and accepts it, re-stated here so the audit
- * package does not depend on attestation (the adversarial suite holds both verifiers to the same
- * answers). Sources: attestation's `schema.ts` and `verify.ts`.
- */
-const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
-const PREDICATE_TYPE = 'https://agentguard.dev/attestation/tool-call/v1';
-const SUBJECT_PREFIX = 'tool-call:';
-const MAX_PAYLOAD_BYTES = 65_536;
-const MAX_PAYLOAD_B64 = Math.ceil(MAX_PAYLOAD_BYTES / 3) * 4;
-/** Attestation's longest validity window a verifier may allow (`MAX_TTL_MS`). */
-const MAX_VALIDITY_MS = 3_600_000;
-/** Attestation's nesting bound of a payload (`MAX_JSON_DEPTH`). */
-const MAX_PAYLOAD_DEPTH = 32;
-
-const PRINTABLE_ID = /^[\x21-\x7E]+$/;
-const NO_CONTROL = /^[^\p{Cc}]+$/u;
-const DID_KEY = /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/;
-const NONCE = /^[A-Za-z0-9_-]{21}[AQgw]$/;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-const ARGS_DIGEST = /^sha256:[0-9a-f]{64}$/;
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-const timestamp = z
-  .string()
-  .regex(TIMESTAMP, 'expected RFC 3339 UTC with milliseconds')
-  .refine((text) => {
-    const ms = Date.parse(text);
-    return Number.isFinite(ms) && new Date(ms).toISOString() === text;
-  }, 'not a real date');
-
-/** DSSE envelope: exactly one signature, with a keyid, and no other field. */
-const EnvelopeSchema = z.strictObject({
-  payloadType: z.string().min(1).max(256),
-  payload: z.string().max(MAX_PAYLOAD_B64),
-  signatures: z
-    .array(z.strictObject({ keyid: z.string().min(1).max(256), sig: z.string().min(1).max(100) }))
-    .length(1, 'expected exactly one signature'),
-});
-
-/** The in-toto Statement v1 of one tool call. */
-const StatementSchema = z.strictObject({
-  _type: z.literal(STATEMENT_TYPE),
-  subject: z.tuple([
-    z.strictObject({
-      name: z
-        .string()
-        .min(SUBJECT_PREFIX.length + 1)
-        .max(SUBJECT_PREFIX.length + 256),
-      digest: z.strictObject({ sha256: z.string().regex(SHA256_HEX) }),
-    }),
-  ]),
-  predicateType: z.literal(PREDICATE_TYPE),
-  predicate: z.strictObject({
-    callId: z.string().min(1).max(256).regex(PRINTABLE_ID),
-    agent: z.string().regex(DID_KEY),
-    tool: z.string().min(1).max(256).regex(NO_CONTROL),
-    argsDigest: z.string().regex(ARGS_DIGEST),
-    policyHash: z.string().min(1).max(256).regex(PRINTABLE_ID),
-    issuedAt: timestamp,
-    expiresAt: timestamp,
-    nonce: z.string().regex(NONCE),
-  }),
-});
-
-/**
- * DSSE Pre-Authentication Encoding (secure-systems-lab/dsse protocol.md):
- * `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`, LEN the decimal byte length.
- * Re-implemented here (a dozen lines) so the audit package does not depend on
- * `@agentguard/attestation`.
- */
-export function pae(payloadType: string, body: Uint8Array): Uint8Array {
-  const type = utf8(payloadType);
-  const head = utf8(`DSSEv1 ${type.length} `);
-  const middle = utf8(` ${body.length} `);
-  const out = new Uint8Array(head.length + type.length + middle.length + body.length);
-  out.set(head, 0);
-  out.set(type, head.length);
-  out.set(middle, head.length + type.length);
-  out.set(body, head.length + type.length + middle.length);
-  return out;
-}
-
-/** DSSE accepts standard or URL-safe base64 (not a mix); canonical padded form only. */
-function decodeBase64(text: string): Uint8Array | undefined {
-  const urlSafe = text.includes('-') || text.includes('_');
-  if (urlSafe && (text.includes('+') || text.includes('/'))) return undefined;
-  try {
-    return fromBase64(urlSafe ? text.replaceAll('-', '+').replaceAll('_', '/') : text);
-  } catch {
-    return undefined;
-  }
-}
+import { AttestationError, PAYLOAD_TYPE, parseCallStatement } from '@agentguard/attestation';
+import { didToPublicKey, verify } from '@agentguard/identity';
+import { MAX_PAYLOAD_BYTES, verifyEnvelope } from '@agentguard/statement';
 
 /** The bare did:key of a keyid (`did:key:z…` or `did:key:z…#z…` whose fragment repeats the key), as attestation reads it. */
 function baseDid(keyid: string): string | undefined {
@@ -120,11 +26,12 @@ export interface EnvelopeBinding {
 const quote = (value: unknown) => JSON.stringify(String(value).slice(0, 80));
 
 /**
- * Checks a DSSE call envelope embedded in a record as strictly as `@agentguard/attestation` verifies
- * one (shape, one signature, payload type and size, keyid, signature over the exact payload, strict
- * UTF-8 JSON statement, agent, subject, validity window), then binds its statement to the record
- * it sits in: call id, tool, agent and args digest must all be the record's.
- * Time is not checked against a clock: a log is verified long after its envelopes expired.
+ * Checks a DSSE call envelope embedded in a record with the same code that verifies one at call time:
+ * `@agentguard/statement` parses and verifies the envelope (exact fields, one signature, payload type and
+ * size, canonical base64, signature over the PAE of the exact payload under the key its keyid names) and
+ * attestation's `parseCallStatement` reads the statement (strict UTF-8 JSON, predicate, subject, validity
+ * window). Then its claims are bound to the record it sits in: agent, call id, tool and args digest must all
+ * be the record's. Time is not checked against a clock: a log is verified long after its envelopes expired.
  *
  * @param check - how the signature is checked (at once by default; a deferring checker returns true).
  * @returns undefined when the envelope verifies and belongs to the record, else what is wrong.
@@ -139,50 +46,34 @@ export function checkEnvelope(
     publicKey,
   ) => verify(signature, message, publicKey),
 ): string | undefined {
-  const parsed = EnvelopeSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue === undefined || issue.path.length === 0 ? 'envelope' : issue.path.map(String).join('.');
-    return `envelope is not a DSSE call envelope: ${where}: ${issue?.message ?? 'invalid'}`;
+  let did: string | undefined;
+  const verified = verifyEnvelope(input, {
+    payloadType: PAYLOAD_TYPE,
+    maxPayloadBytes: MAX_PAYLOAD_BYTES,
+    maxSignatures: 1,
+    verifierFor: (keyid) => {
+      const base = baseDid(keyid);
+      const key = base === undefined ? undefined : keyOf(base);
+      if (base === undefined || key === undefined) return undefined;
+      return (sig, message) => {
+        did = base;
+        // A deferring checker answers true now and fails the log later; a wrong length can be refused at once.
+        return sig.length === 64 && check(sig, message, key, `envelope signature by ${base} does not verify`);
+      };
+    },
+  });
+  if (!verified.ok) {
+    if (verified.code === 'ERR_KEY_UNTRUSTED') return `envelope keyid names no Ed25519 did:key (${verified.reason})`;
+    return `envelope is not a valid DSSE call envelope: ${verified.code}: ${verified.reason}`;
   }
-  const envelope = parsed.data;
-  if (envelope.payloadType !== PAYLOAD_TYPE) {
-    return `envelope payloadType is ${quote(envelope.payloadType)}, expected ${PAYLOAD_TYPE}`;
-  }
-  const payload = decodeBase64(envelope.payload);
-  if (payload === undefined) return 'envelope payload is not canonical base64';
-  if (payload.length > MAX_PAYLOAD_BYTES) return `envelope payload is over ${MAX_PAYLOAD_BYTES} bytes`;
-  const [entry] = envelope.signatures as [{ keyid: string; sig: string }];
-  const did = baseDid(entry.keyid);
-  const key = did === undefined ? undefined : keyOf(did);
-  if (did === undefined || key === undefined) return `envelope keyid ${quote(entry.keyid)} names no Ed25519 did:key`;
-  const sig = decodeBase64(entry.sig);
-  if (sig === undefined || sig.length !== 64) return 'envelope signature is not base64 of 64 bytes';
-  const reason = `envelope signature by ${did} does not verify`;
-  if (!check(sig, pae(envelope.payloadType, payload), key, reason)) return reason;
-
-  let value: unknown;
+  let claims: ReturnType<typeof parseCallStatement>['claims'];
   try {
-    value = parseJson(fromUtf8(payload), { maxDepth: MAX_PAYLOAD_DEPTH });
-  } catch (cause) {
-    return `envelope payload is not strict UTF-8 JSON: ${cause instanceof Error ? cause.message : String(cause)}`;
+    claims = parseCallStatement(verified.payload).claims;
+  } catch (error) {
+    if (!(error instanceof AttestationError)) throw error;
+    return `envelope statement is invalid: ${error.code}: ${error.message}`;
   }
-  const statement = StatementSchema.safeParse(value);
-  if (!statement.success) {
-    const issue = statement.error.issues[0];
-    return `envelope statement ${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
-  }
-  const claims = statement.data.predicate;
-  const subject = statement.data.subject[0];
   if (claims.agent !== did) return `envelope statement names agent ${claims.agent} but is signed by ${did}`;
-  if (subject.name !== `${SUBJECT_PREFIX}${claims.callId}` || `sha256:${subject.digest.sha256}` !== claims.argsDigest) {
-    return 'envelope statement subject does not match its claims (name or args digest)';
-  }
-  const issued = Date.parse(claims.issuedAt);
-  const expires = Date.parse(claims.expiresAt);
-  if (expires <= issued) return 'envelope expiresAt is not after issuedAt';
-  if (expires - issued > MAX_VALIDITY_MS)
-    return `envelope is valid for ${expires - issued} ms, more than any verifier allows`;
 
   // The envelope is the statement of this record's call, not of another one (a spliced envelope fails here).
   if (claims.agent !== record.agent)

@@ -1,4 +1,5 @@
-import { bytesEqual, type Signer, sha256Hex, toBase64, utf8 } from '@agentguard/identity';
+import type { Signer } from '@agentguard/identity';
+import { bytesEqual, sha256Hex, toBase64, utf8 } from '@agentguard/statement';
 import { publicKeyOfDid } from './envelope.js';
 import { AuditError } from './errors.js';
 import { checkEvent } from './event-check.js';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromBase64, fromHex, toHex, utf8 } from '@agentguard/identity';
+import { fromBase64, fromHex, toHex, utf8 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_ROOT, leafHash, MerkleTree } from './merkle.js';

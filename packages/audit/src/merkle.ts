@@ -4,7 +4,7 @@
  * the empty tree's hash = SHA-256(""). Every complete subtree's hash is kept, so
  * roots and proofs for any size cost O(log n) hashes.
  */
-import { sha256 } from '@agentguard/identity';
+import { sha256 } from '@agentguard/statement';
 
 const HASH = 32;
 

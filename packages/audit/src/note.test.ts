@@ -1,4 +1,4 @@
-import { fromBase64, toBase64, utf8 } from '@agentguard/identity';
+import { fromBase64, toBase64, utf8 } from '@agentguard/statement';
 import { describe, expect, it } from 'vitest';
 import {
   formatCheckpoint,

@@ -3,7 +3,8 @@
  * (c2sp.org/tlog-checkpoint), Ed25519 only, as golang.org/x/mod/sumdb/note
  * writes them, so that other transparency tooling can read our checkpoints.
  */
-import { bytesEqual, concatBytes, fromBase64, sha256, toBase64, toHex, utf8, verify } from '@agentguard/identity';
+import { verify } from '@agentguard/identity';
+import { bytesEqual, concatBytes, fromBase64, sha256, toBase64, toHex, utf8 } from '@agentguard/statement';
 
 /** Signature type byte of Ed25519 in signed notes (c2sp.org/signed-note §Signature types). */
 const ALG_ED25519 = 0x01;

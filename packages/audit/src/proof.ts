@@ -3,7 +3,7 @@
  * §2.1.3.2 and §2.1.4.2 as transparency-dev/merkle implements them (proof
  * length must be exact; no extra or missing hash is tolerated).
  */
-import { bytesEqual } from '@agentguard/identity';
+import { bytesEqual } from '@agentguard/statement';
 import { nodeHash } from './merkle.js';
 
 function checkSize(value: unknown, name: string): asserts value is number {

@@ -1,4 +1,4 @@
-import { canonicalBytes } from '@agentguard/identity';
+import { canonicalBytes } from '@agentguard/statement';
 import { LogChecker, splitLines } from './checker.js';
 import { AuditError } from './errors.js';
 import { splitByteLines } from './lines.js';

@@ -1,4 +1,4 @@
-import { parseJson } from '@agentguard/identity';
+import { parseJson } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { quickRecord } from './record-check.js';

@@ -1,4 +1,4 @@
-import { canonicalBytes, toHex, utf8 } from '@agentguard/identity';
+import { canonicalBytes, toHex, utf8 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bodyOf, canonicalBody, RECORD_MAX_DEPTH, recordForms, recordLine, recordSigningBytes } from './record.js';

@@ -1,4 +1,4 @@
-import { canonicalBytes, canonicalize, concatBytes, sha256Hex, utf8 } from '@agentguard/identity';
+import { canonicalBytes, canonicalize, concatBytes, sha256Hex, utf8 } from '@agentguard/statement';
 
 /**
  * Deepest nesting a record may have. Core canonicalises args at depth 64; a

@@ -1,4 +1,4 @@
-import { sha256 } from '@agentguard/identity';
+import { sha256 } from '@agentguard/statement';
 
 /** SHA-256 block size in bytes (FIPS 180-4 §5.1.1). */
 const BLOCK = 64;

@@ -1,4 +1,4 @@
-import { canonicalize } from '@agentguard/identity';
+import { canonicalize } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { luhn } from './redact-checks.js';

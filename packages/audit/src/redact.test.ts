@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { canonicalize } from '@agentguard/identity';
+import { canonicalize } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRedactor, SECRET_KEYS } from './redact.js';

@@ -1,4 +1,4 @@
-import { canonicalize, type JsonValue, randomBytes, toHex, utf8 } from '@agentguard/identity';
+import { canonicalize, type JsonValue, randomBytes, toHex, utf8 } from '@agentguard/statement';
 import { BUILTIN_DETECTORS, DETECTOR_KINDS, type Detector, type DetectorKind } from './redact-detectors.js';
 import { hmacSha256 } from './redact-hmac.js';
 import { type Cursor, escapeToken, parseFieldPath, step } from './redact-paths.js';

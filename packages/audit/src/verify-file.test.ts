@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toBase64, utf8 } from '@agentguard/identity';
+import { toBase64, utf8 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentName } from './file-dir.js';

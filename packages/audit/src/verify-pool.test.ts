@@ -1,4 +1,5 @@
-import { sign, utf8 } from '@agentguard/identity';
+import { sign } from '@agentguard/identity';
+import { utf8 } from '@agentguard/statement';
 import { describe, expect, it } from 'vitest';
 import { AGENT } from '../test/helpers.js';
 import { BatchBuilder, verifyPacked } from './verify-batch.js';

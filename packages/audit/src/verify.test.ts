@@ -1,7 +1,7 @@
-import { canonicalize, concatBytes, fromBase64, fromUtf8, sign, toBase64, utf8 } from '@agentguard/identity';
+import { sign } from '@agentguard/identity';
+import { canonicalize, concatBytes, fromBase64, fromUtf8, toBase64, utf8, pae } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pae } from './envelope.js';
 import { createAuditLog } from './log.js';
 import { hashBody, recordLine, recordSigningBytes } from './record.js';
 import { createMemorySink } from './sink.js';

@@ -1,4 +1,4 @@
-import { bytesEqual, toHex } from '@agentguard/identity';
+import { bytesEqual, toHex } from '@agentguard/statement';
 import { LogChecker, splitLines } from './checker.js';
 import { LINE_TOO_LARGE, splitByteLines } from './lines.js';
 import { publicKeyOfDid } from './envelope.js';

@@ -1,14 +1,6 @@
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
-import {
-  type AgentIdentity,
-  canonicalize,
-  concatBytes,
-  createIdentity,
-  type Signer,
-  sign,
-  toBase64,
-  utf8,
-} from '@agentguard/identity';
+import { type AgentIdentity, createIdentity, type Signer, sign } from '@agentguard/identity';
+import { canonicalize, concatBytes, toBase64, utf8 } from '@agentguard/statement';
 import { createAuditLog } from '../src/log.js';
 import type { AuditEvent } from '../src/schema.js';
 import { createMemorySink, type MemorySink } from '../src/sink.js';

@@ -5,10 +5,9 @@ import {
   digestArgs,
   MAX_PAYLOAD_BYTES,
   PAYLOAD_TYPE,
-  pae,
   SUBJECT_PREFIX,
 } from '@agentguard/attestation';
-import { bytesEqual, fromUtf8, parseJson, utf8 } from '@agentguard/identity';
+import { pae, bytesEqual, fromUtf8, parseJson, utf8 } from '@agentguard/statement';
 import type { Decision, PolicyEngine } from '@agentguard/policy';
 
 /** What the signer process is asked to sign, as `serveSigner` hands it to `authorize`. */

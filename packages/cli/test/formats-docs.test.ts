@@ -25,23 +25,25 @@ import {
   createTrustAnchors,
   delegate,
   didToPublicKey,
-  fromBase64,
-  fromBase64Url,
-  fromHex,
-  fromUtf8,
   identityFromJwk,
   issueCredential,
   parseTrustFile,
   publicKeyToJwk,
+  trustedIds,
+  verifyChain,
+  verifyCredential,
+} from '@agentguard/identity';
+import {
+  fromBase64,
+  fromBase64Url,
+  fromHex,
+  fromUtf8,
   sha256,
   toBase64,
   toBase64Url,
   toHex,
-  trustedIds,
   utf8,
-  verifyChain,
-  verifyCredential,
-} from '@agentguard/identity';
+} from '@agentguard/statement';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditCheckpointCommand } from '../src/commands/audit-checkpoint.js';
 import { auditConsistencyCommand } from '../src/commands/audit-consistency.js';

@@ -4,9 +4,10 @@
  * same run. Also against the same tool called bare (zod parse + tool).
  */
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
-import { PAYLOAD_TYPE, pae, signCall } from '@agentguard/attestation';
+import { PAYLOAD_TYPE, signCall } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
-import { createIdentity, fromBase64 } from '@agentguard/identity';
+import { createIdentity } from '@agentguard/identity';
+import { fromBase64, pae } from '@agentguard/statement';
 import { z } from 'zod';
 import { createGuard } from '../src/index.js';
 import { type BenchResult, measure as measureFor } from '../../../.config/bench-kit.js';

@@ -1,6 +1,7 @@
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
-import { createApproval, createPolicyEngine } from '@agentguard/policy';
+import { createPolicyEngine } from '@agentguard/policy';
+import { createApproval } from '@agentguard/attestation';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type ApprovalOptions, createGuard } from './index.js';

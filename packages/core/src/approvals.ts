@@ -1,10 +1,5 @@
-import {
-  createMemoryStateStore,
-  type Decision,
-  type SignedApproval,
-  type StateStore,
-  verifyApproval,
-} from '@agentguard/policy';
+import { createMemoryStateStore, type Decision, type StateStore } from '@agentguard/policy';
+import { type SignedApproval, verifyApproval } from '@agentguard/attestation';
 import { textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
 

@@ -1,6 +1,6 @@
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
-import { createApproval } from '@agentguard/policy';
+import { createApproval } from '@agentguard/attestation';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createGuard } from './index.js';

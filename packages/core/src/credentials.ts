@@ -1,11 +1,10 @@
 import {
   type CredentialGate,
   createCredentialGate,
-  fromBase64Url,
-  fromUtf8,
   type RevocationChecker,
   type TrustAnchors,
 } from '@agentguard/identity';
+import { fromBase64Url, fromUtf8 } from '@agentguard/statement';
 import type { DecisionAgent } from '@agentguard/policy';
 
 /** How a guard checks the agent's credential (issued by an authority, possibly delegated). */

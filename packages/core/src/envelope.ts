@@ -1,6 +1,6 @@
 import type { RefusalData } from '@agentguard/audit';
 import { freezeArgs, signCall, verifyCall } from '@agentguard/attestation';
-import { bytesEqual } from '@agentguard/identity';
+import { bytesEqual } from '@agentguard/statement';
 import type { CallArgs } from './args.js';
 import type { GuardContext } from './context.js';
 import { textOf } from './text.js';

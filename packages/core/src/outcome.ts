@@ -1,5 +1,5 @@
 import { digestArgs } from '@agentguard/attestation';
-import { canonicalBytes } from '@agentguard/identity';
+import { canonicalBytes } from '@agentguard/statement';
 import { markStop } from './timeout.js';
 
 /** What a tool's run gives back: the digest of its result, its size against a cap, a denial's cause. */

@@ -1,6 +1,5 @@
-import { MAX_ENVELOPE_CHARS } from '@agentguard/attestation';
+import { MAX_ENVELOPE_CHARS, canonicalize } from '@agentguard/statement';
 import { createRedactor, type Redactor } from '@agentguard/audit';
-import { canonicalize } from '@agentguard/identity';
 
 /**
  * Longest free-text string core returns to a caller or a model (a Denial's `reason`, a CheckResult's

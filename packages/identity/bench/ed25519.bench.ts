@@ -4,9 +4,8 @@
  * canonicalize/parseJson of a typical 1 KB tool-args object against
  * JSON.stringify/JSON.parse.
  */
-import { canonicalize } from '../src/canonical.js';
+import { canonicalize, parseJson } from '@agentguard/statement';
 import { publicKeyOf, setCryptoBackend, sign, verify } from '../src/ed25519.js';
-import { parseJson } from '../src/json-parse.js';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 
 function measure(fn: () => unknown, ms: number, warmMs: number): number {

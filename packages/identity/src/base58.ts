@@ -1,4 +1,4 @@
-import { assertUint8Array } from './bytes.js';
+import { assertUint8Array } from './assert.js';
 import { IdentityError } from './errors.js';
 
 // The Bitcoin alphabet, as multibase `z` (base58btc) uses.

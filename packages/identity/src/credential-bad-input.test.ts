@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTrustAnchors } from './anchors.js';
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from './bytes.js';
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '@agentguard/statement';
 import { CREDENTIAL_TYP, issueCredential, verifyCredential } from './credential.js';
 import { delegate } from './delegation.js';
 import { verifyChain } from './delegation-chain.js';

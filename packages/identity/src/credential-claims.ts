@@ -6,7 +6,7 @@
  */
 import type { ArgConstraints } from './delegation-constraints.js';
 import { rightsProblem } from './delegation-rights.js';
-import { bytesEqual, fromBase64Url } from './bytes.js';
+import { bytesEqual, fromBase64Url } from '@agentguard/statement';
 import { type DidKey, didToPublicKey } from './did-key.js';
 import { IdentityError } from './errors.js';
 import type { PublicJwk } from './jwk.js';

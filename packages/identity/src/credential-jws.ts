@@ -3,11 +3,10 @@
  * delegations and revocation lists. Deliberately narrow: one algorithm, a closed
  * set of header parameters, canonical base64url, strict JSON, size caps.
  */
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from './bytes.js';
-import { canonicalize } from './canonical.js';
+import { fromBase64Url, fromUtf8, toBase64Url, utf8, canonicalize } from '@agentguard/statement';
 import { verify } from './ed25519.js';
 import { IdentityError } from './errors.js';
-import { parseJson } from './json-parse.js';
+import { parseJsonOrThrow as parseJson } from './statement-errors.js';
 import type { Signer } from './identity.js';
 
 /** Largest compact token accepted, in characters. @internal */

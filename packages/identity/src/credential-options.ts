@@ -1,6 +1,7 @@
 import type { Instant, TrustAnchors } from './anchors.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './credential-jws.js';
-import { IdentityError, type IdentityErrorCode } from './errors.js';
+import type { IdentityErrorCode } from './errors.js';
+import { asIdentityError } from './statement-errors.js';
 
 /** What a revocation checker is asked about one token. */
 export interface RevocationQuery {
@@ -115,7 +116,8 @@ export function windowProblem(
 
 /** Turns a thrown error into a failure; unknown errors are a malformed-token failure, never an accept. @internal */
 export function failureOf(error: unknown): VerifyFailure {
-  if (error instanceof IdentityError) return { ok: false, code: error.code, reason: error.message };
+  const known = asIdentityError(error);
+  if (known !== undefined) return { ok: false, code: known.code, reason: known.message };
   return { ok: false, code: 'ERR_TOKEN_MALFORMED', reason: error instanceof Error ? error.message : String(error) };
 }
 

@@ -4,7 +4,7 @@
  * and rights. See docs/decisions/0002-credential-format.md.
  */
 import { keyIdOf } from './anchors.js';
-import { randomBytes, toBase64Url } from './bytes.js';
+import { randomBytes, toBase64Url } from '@agentguard/statement';
 import { type CredentialClaims, didKeyBytes, parseCredentialClaims, type RiskTier } from './credential-claims.js';
 import { decodeJws, type JwsAlgorithm, jwsAlgorithm, jwsSignatureValid, signJws } from './credential-jws.js';
 import {

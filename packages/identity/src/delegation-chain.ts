@@ -5,7 +5,7 @@
  * the time windows, the anchor key and revocation are checked on every call.
  */
 import { keyIdOf } from './anchors.js';
-import { toHex, utf8 } from './bytes.js';
+import { toHex, utf8, sha256 } from '@agentguard/statement';
 import {
   type CredentialClaims,
   type DelegationClaims,
@@ -28,7 +28,6 @@ import { DELEGATION_TYP, tokenHash } from './delegation.js';
 import { meetRights, type Rights, rightsWidening } from './delegation-rights.js';
 import type { DidKey } from './did-key.js';
 import { verify } from './ed25519.js';
-import { sha256 } from './hash.js';
 
 /** Options of {@link verifyChain}. */
 export interface VerifyChainOptions extends VerifyOptions {

@@ -1,54 +1,12 @@
 /**
- * The tool-name glob language of credentials and delegations, with a matcher and
- * a sound subset test.
- *
- * Language: a pattern is 1 to 128 characters from `[A-Za-z0-9_.:/@-]` plus `*`;
- * `*` matches any sequence (possibly empty) of name characters; `**` is refused
- * (it means the same as `*`, and one meaning should have one spelling). A tool
- * name is a pattern without `*`. There is no escaping, no `?`, no character class.
+ * The subset test and set operations of tool patterns in credentials and delegations. The grammar itself
+ * (names, patterns, matching) is the one of `@agentguard/statement` (`isToolName`, `isToolPattern`,
+ * `toolPatternMatches`), shared with policies and the guard.
  */
+import { isToolName, isToolPattern, toolPatternMatches } from '@agentguard/statement';
 
-const PATTERN = /^[A-Za-z0-9_.:/@*-]{1,128}$/;
-const NAME = /^[A-Za-z0-9_.:/@-]{1,128}$/;
-
-/** Whether `pattern` is a well-formed tool glob. */
-export function isToolGlob(pattern: unknown): pattern is string {
-  return typeof pattern === 'string' && PATTERN.test(pattern) && !pattern.includes('**');
-}
-
-/** Whether `name` is a well-formed tool name. */
-export function isToolName(name: unknown): name is string {
-  return typeof name === 'string' && NAME.test(name);
-}
-
-/**
- * Whether `pattern` matches the tool `name`. Malformed input never matches.
- * Linear-time greedy matching with one backtrack point (no regular expression,
- * so no ReDoS).
- */
-export function globMatches(pattern: string, name: string): boolean {
-  if (!isToolGlob(pattern) || !isToolName(name)) return false;
-  let p = 0;
-  let n = 0;
-  let star = -1;
-  let mark = 0;
-  while (n < name.length) {
-    if (p < pattern.length && pattern[p] === name[n]) {
-      p++;
-      n++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      star = p++;
-      mark = n;
-    } else if (star >= 0) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.length && pattern[p] === '*') p++;
-  return p === pattern.length;
-}
+/** @internal The tool-name grammar of `@agentguard/statement`, under the names delegation uses. */
+export { isToolName, isToolPattern as isToolGlob, toolPatternMatches as globMatches };
 
 /**
  * Whether every name `child` matches is also matched by `parent`: L(child) ⊆ L(parent).
@@ -62,7 +20,7 @@ export function globMatches(pattern: string, name: string): boolean {
  * matches the name. (See docs/concepts/delegation.md.)
  */
 export function globSubset(child: string, parent: string): boolean {
-  if (!isToolGlob(child) || !isToolGlob(parent)) return false;
+  if (!isToolPattern(child) || !isToolPattern(parent)) return false;
   // can[i][j]: parent[i..] matches child[j..] as a word. O(|parent|·|child|) ≤ 128².
   const rows = parent.length + 1;
   const cols = child.length + 1;

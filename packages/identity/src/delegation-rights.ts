@@ -48,7 +48,7 @@ const MAX_LIST = 256;
 export function rightsProblem(claims: Record<string, unknown>): string | undefined {
   const { tools, scopes, args, maxCalls } = claims;
   if (!Array.isArray(tools) || tools.length > MAX_LIST || !tools.every(isToolGlob)) {
-    return `"tools" expected an array of at most ${MAX_LIST} tool globs ([A-Za-z0-9_.:/@-] and *, no **)`;
+    return `"tools" expected an array of at most ${MAX_LIST} tool globs ([A-Za-z0-9_.:-] and *, no **)`;
   }
   if (new Set(tools).size !== tools.length) return '"tools" holds duplicates';
   if (

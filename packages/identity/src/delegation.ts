@@ -4,7 +4,7 @@
  * sub-agent's did:key (`sub`, `cnf.jwk`). See docs/concepts/delegation.md.
  */
 import { keyIdOf } from './anchors.js';
-import { randomBytes, toBase64Url, utf8 } from './bytes.js';
+import { randomBytes, toBase64Url, utf8, sha256 } from '@agentguard/statement';
 import { type DelegationClaims, parseCredentialClaims, parseDelegationClaims } from './credential-claims.js';
 import { decodeJws, type JwsAlgorithm, jwsAlgorithm, signJws } from './credential-jws.js';
 import { CREDENTIAL_TYP, rightsOf } from './credential.js';
@@ -12,7 +12,6 @@ import type { ArgConstraints } from './delegation-constraints.js';
 import { rightsWidening } from './delegation-rights.js';
 import { type DidKey, didToPublicKey } from './did-key.js';
 import { IdentityError } from './errors.js';
-import { sha256 } from './hash.js';
 import type { Signer } from './identity.js';
 import { publicKeyToJwk } from './jwk.js';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SMALL_ORDER_ENCODINGS } from '../test/ed25519-forge.js';
 import { fromBase58, toBase58 } from './base58.js';
-import { fromHex, toHex } from './bytes.js';
+import { fromHex, toHex } from '@agentguard/statement';
 import { didToPublicKey, publicKeyToDid } from './did-key.js';
 import { publicKeyOf } from './ed25519.js';
 import { IdentityError } from './errors.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { G, leToNumber, Point, SMALL_ORDER_ENCODINGS, signature, signWithTorsionR, T8 } from '../test/ed25519-forge.js';
 import { wycheproofEd25519 } from '../test/vectors.js';
-import { fromHex, toHex, utf8 } from './bytes.js';
+import { fromHex, toHex, utf8 } from '@agentguard/statement';
 import {
   cryptoBackend,
   isNodeBackendAvailable,

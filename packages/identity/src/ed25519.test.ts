@@ -14,7 +14,7 @@ import {
   T8,
 } from '../test/ed25519-forge.js';
 import { wycheproofEd25519 } from '../test/vectors.js';
-import { fromHex, toHex, utf8 } from './bytes.js';
+import { fromHex, toHex, utf8 } from '@agentguard/statement';
 import { generateSecretKey, isValidPublicKey, publicKeyOf, setCryptoBackend, sign, verify } from './ed25519.js';
 import { hasSmallOrderY, isCanonicalScalar, isCanonicalY } from './ed25519-strict.js';
 import { IdentityError } from './errors.js';

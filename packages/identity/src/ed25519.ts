@@ -12,7 +12,7 @@
  * backend: S < L, A and R canonical and not of small order, then the
  * cofactorless equation [S]B = R + [k]A (see ed25519-strict.ts).
  */
-import { fromHex } from './bytes.js';
+import { fromHex } from '@agentguard/statement';
 import { createNodeBackend } from './ed25519-node.js';
 import { decodePoint, noblePublicKeyOf, nobleSign, nobleVerify } from './ed25519-noble.js';
 import { isStrictPointEncoding, passesStrictEncodingChecks } from './ed25519-strict.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromHex, utf8 } from './bytes.js';
+import { fromHex, utf8 } from '@agentguard/statement';
 import { didToPublicKey } from './did-key.js';
 import { verify } from './ed25519.js';
 import { IdentityError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { JsonValue } from './canonical.js';
+import type { JsonValue } from '@agentguard/statement';
 import { type DidKey, publicKeyToDid } from './did-key.js';
 import { generateSecretKey, publicKeyOf, SECRET_KEY_LENGTH, sign } from './ed25519.js';
 import { IdentityError } from './errors.js';

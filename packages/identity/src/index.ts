@@ -1,7 +1,4 @@
 export { IdentityError, type IdentityErrorCode } from './errors.js';
-export { canonicalize, canonicalBytes, type CanonicalizeOptions, type JsonValue } from './canonical.js';
-export { parseJson, type ParseJsonOptions } from './json-parse.js';
-export { sha256, sha256Hex } from './hash.js';
 export {
   sign,
   verify,
@@ -20,20 +17,6 @@ export {
   type Signer,
   type CreateIdentityOptions,
 } from './identity.js';
-export {
-  utf8,
-  fromUtf8,
-  toHex,
-  fromHex,
-  toBase64,
-  fromBase64,
-  toBase64Url,
-  fromBase64Url,
-  concatBytes,
-  bytesEqual,
-  randomBytes,
-} from './bytes.js';
-export { toBase58, fromBase58 } from './base58.js';
 export {
   issueCredential,
   verifyCredential,
@@ -63,21 +46,11 @@ export {
   type AnchorResolution,
   type Instant,
 } from './anchors.js';
-export {
-  rightsWidening,
-  meetRights,
-  rightsAllow,
-  rightsDenial,
-  type Rights,
-  type RightsCall,
-  type WidenedField,
-} from './delegation-rights.js';
-export { globMatches, globSubset, isToolGlob } from './delegation-glob.js';
-export {
-  constraintsAllow,
-  type ArgConstraint,
-  type ArgConstraints,
-  type ConstraintValue,
+export type { Rights, RightsCall, WidenedField } from './delegation-rights.js';
+export type {
+  ArgConstraint,
+  ArgConstraints,
+  ConstraintValue,
 } from './delegation-constraints.js';
 export {
   createKeySet,

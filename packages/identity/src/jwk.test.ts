@@ -1,12 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SMALL_ORDER_ENCODINGS } from '../test/ed25519-forge.js';
-import { fromBase64Url, toBase64Url, utf8 } from './bytes.js';
-import { canonicalize } from './canonical.js';
+import { fromBase64Url, toBase64Url, utf8, canonicalize, sha256, parseJson } from '@agentguard/statement';
 import { sign, verify } from './ed25519.js';
 import { IdentityError } from './errors.js';
-import { sha256 } from './hash.js';
-import { parseJson } from './json-parse.js';
 import { importJwk, publicKeyToJwk, secretKeyToJwk } from './jwk.js';
 
 // RFC 8037 Appendix A.1 (private key), A.2 (public key), A.3 (thumbprint), A.4 (JWS signing).

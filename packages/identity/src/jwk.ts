@@ -1,4 +1,4 @@
-import { bytesEqual, fromBase64Url, toBase64Url } from './bytes.js';
+import { bytesEqual, fromBase64Url, toBase64Url } from '@agentguard/statement';
 import { isValidPublicKey, PUBLIC_KEY_LENGTH, publicKeyOf, SECRET_KEY_LENGTH } from './ed25519.js';
 import { IdentityError } from './errors.js';
 

@@ -1,7 +1,7 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createTrustAnchors } from './anchors.js';
-import { fromBase64Url, fromUtf8, utf8 } from './bytes.js';
+import { fromBase64Url, fromUtf8, utf8 } from '@agentguard/statement';
 import { issueCredential, verifyCredential } from './credential.js';
 import { delegate } from './delegation.js';
 import { verifyChain } from './delegation-chain.js';

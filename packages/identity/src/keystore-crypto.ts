@@ -5,8 +5,7 @@
  * Runtime-neutral (WebCrypto and @noble/hashes), used by the Node file store.
  */
 import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { fromBase64Url, fromUtf8, randomBytes, toBase64Url, utf8 } from './bytes.js';
-import { canonicalize } from './canonical.js';
+import { fromBase64Url, fromUtf8, randomBytes, toBase64Url, utf8, canonicalize } from '@agentguard/statement';
 import { IdentityError } from './errors.js';
 
 /** scrypt cost parameters. */

@@ -6,10 +6,10 @@
  * `@agentguard/identity/node`.
  */
 import { constants, promises as fs } from 'node:fs';
-import { canonicalize } from './canonical.js';
+import { canonicalize } from '@agentguard/statement';
 import { IdentityError } from './errors.js';
 import { type AgentIdentity, identityFromJwk } from './identity.js';
-import { parseJson } from './json-parse.js';
+import { parseJsonOrThrow as parseJson } from './statement-errors.js';
 import { decryptKey, encryptKey, isEncryptedKeyFile, type ScryptParams } from './keystore-crypto.js';
 
 /** Options of {@link saveKeyFile}. */

@@ -6,10 +6,10 @@
  */
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes, toHex } from './bytes.js';
+import { randomBytes, toHex } from '@agentguard/statement';
 import { IdentityError } from './errors.js';
 import { type AgentIdentity, createIdentity, identityFromJwk } from './identity.js';
-import { parseJson } from './json-parse.js';
+import { parseJsonOrThrow as parseJson } from './statement-errors.js';
 import type { ScryptParams } from './keystore-crypto.js';
 import { loadKeyFile, saveKeyFile } from './keystore-file.js';
 

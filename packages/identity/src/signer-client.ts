@@ -6,11 +6,11 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { keyIdOf } from './anchors.js';
-import { fromBase64Url, toBase64Url } from './bytes.js';
-import type { JsonValue } from './canonical.js';
+import { fromBase64Url, toBase64Url, type JsonValue } from '@agentguard/statement';
 import { type DidKey, publicKeyToDid } from './did-key.js';
 import { verify } from './ed25519.js';
 import { IdentityError, type IdentityErrorCode } from './errors.js';
+import { asIdentityError } from './statement-errors.js';
 import type { Signer } from './identity.js';
 import { createFrameDecoder, DEFAULT_MAX_FRAME, encodeFrame } from './signer-protocol.js';
 
@@ -111,7 +111,7 @@ export async function connectSigner(
         waiter.resolve(r);
       }
     } catch (error) {
-      breakAll(error instanceof IdentityError ? error : fail('ERR_SIGNER_PROTOCOL', String(error)));
+      breakAll(asIdentityError(error) ?? fail('ERR_SIGNER_PROTOCOL', String(error)));
       cleanup();
     }
   });

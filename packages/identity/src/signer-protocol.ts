@@ -8,10 +8,9 @@
  *            `{ v: 1, id, ok: false, code, reason }`.
  * The secret key never appears in any message.
  */
-import { fromBase64Url, fromUtf8, utf8 } from './bytes.js';
-import { canonicalize, type JsonValue } from './canonical.js';
+import { fromBase64Url, fromUtf8, utf8, canonicalize, type JsonValue } from '@agentguard/statement';
 import { IdentityError } from './errors.js';
-import { parseJson } from './json-parse.js';
+import { parseJsonOrThrow as parseJson } from './statement-errors.js';
 
 /** Largest frame accepted by default, bytes. */
 export const DEFAULT_MAX_FRAME = 262_144;

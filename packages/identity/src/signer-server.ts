@@ -5,8 +5,8 @@
 import { chmod } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { toBase64Url } from './bytes.js';
-import { IdentityError } from './errors.js';
+import { toBase64Url } from '@agentguard/statement';
+import { asIdentityError } from './statement-errors.js';
 import type { Signer } from './identity.js';
 import {
   createFrameDecoder,
@@ -166,7 +166,7 @@ function serveConnection(input: Readable, output: Writable, options: ServeSigner
         }
         send({ v: 1, id, ok: true, signature: toBase64Url(await identity.sign(request.message)) });
       } catch (error) {
-        const code = error instanceof IdentityError ? error.code : 'ERR_SIGNER_PROTOCOL';
+        const code = asIdentityError(error)?.code ?? 'ERR_SIGNER_PROTOCOL';
         send({ v: 1, id, ok: false, code, reason: bounded((error as Error)?.message ?? String(error)) });
       }
     };

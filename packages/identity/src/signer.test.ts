@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toBase64, toBase64Url, toHex, utf8 } from './bytes.js';
+import { toBase64, toBase64Url, toHex, utf8 } from '@agentguard/statement';
 import { verify } from './ed25519.js';
 import { createIdentity } from './identity.js';
 import { saveKeyFile } from './keystore-file.js';

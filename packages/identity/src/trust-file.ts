@@ -6,7 +6,7 @@
  */
 import { type DidKey, didToPublicKey, publicKeyToDid } from './did-key.js';
 import { IdentityError } from './errors.js';
-import { parseJson } from './json-parse.js';
+import { parseJsonOrThrow as parseJson } from './statement-errors.js';
 
 /** What a trusted key may sign. */
 export type TrustRole = 'agent' | 'log' | 'approver';

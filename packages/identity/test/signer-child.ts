@@ -1,5 +1,5 @@
 // A signer process for signer.test.ts: loads a key file and signs only requests for the "search" tool.
-import { fromUtf8 } from '../src/bytes.js';
+import { fromUtf8 } from '@agentguard/statement';
 import { loadKeyFile } from '../src/keystore-file.js';
 import { serveSigner } from '../src/signer-server.js';
 

@@ -4,7 +4,7 @@
  * follower that `agentguard monitor <log> [--profile]` wraps.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { sha256Hex } from '@agentguard/identity';
+import { sha256Hex } from '@agentguard/statement';
 import { parseCorpus } from './call.js';
 import type { DetectorOptions } from './detector-options.js';
 import { evaluateSessions, formatPredictions, type Prediction } from './evaluate.js';

@@ -1,14 +1,5 @@
-import {
-  canonicalBytes,
-  concatBytes,
-  didToPublicKey,
-  fromBase64,
-  type Signer,
-  sha256Hex,
-  toBase64,
-  utf8,
-  verify,
-} from '@agentguard/identity';
+import { didToPublicKey, type Signer, verify } from '@agentguard/identity';
+import { canonicalBytes, concatBytes, fromBase64, sha256Hex, toBase64, utf8 } from '@agentguard/statement';
 
 /**
  * The one place this package signs and verifies: Ed25519 over a domain-separated canonical body,

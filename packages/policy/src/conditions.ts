@@ -1,4 +1,4 @@
-import { canonicalize } from '@agentguard/identity';
+import { canonicalize } from '@agentguard/statement';
 import { compileGlobs } from './glob.js';
 import {
   compileIpRanges,

@@ -71,16 +71,6 @@ export {
   type IpRangeName,
   type IpRangeMatcher,
 } from './ip.js';
-export { createApproval, verifyApproval, type CreateApprovalOptions, type VerifyApprovalOptions } from './approval.js';
-export {
-  argsDigest,
-  APPROVAL_PAYLOAD_TYPE,
-  type ApprovalSubject,
-  type ApprovalStatement,
-  type SignedApproval,
-  type ApprovalErrorCode,
-  type ApprovalResult,
-} from './approval-statement.js';
 export {
   runPolicyTests,
   parsePolicyTestFile,

@@ -1,4 +1,4 @@
-import { canonicalize, sha256Hex } from '@agentguard/identity';
+import { canonicalize, sha256Hex } from '@agentguard/statement';
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from './errors.js';
 import { parsePolicy, policyHash } from './parse.js';
@@ -56,6 +56,24 @@ describe('parsePolicy', () => {
     ['missing tools', { version: 1, rules: [{ id: 'a', effect: 'allow' }] }, 'rules[0].tools', /expected array/],
     ['empty tools', { version: 1, rules: [{ id: 'a', effect: 'allow', tools: [] }] }, 'rules[0].tools', /1/],
     ['empty glob', { version: 1, rules: [{ id: 'a', effect: 'allow', tools: [''] }] }, 'rules[0].tools[0]', /1/],
+    [
+      '? in a tool pattern (one tool-name grammar)',
+      { version: 1, rules: [{ id: 'a', effect: 'allow', tools: ['pay?'] }] },
+      'rules[0].tools[0]',
+      /tool pattern/,
+    ],
+    [
+      'a space in a tool pattern',
+      { version: 1, rules: [{ id: 'a', effect: 'allow', tools: ['fs read'] }] },
+      'rules[0].tools[0]',
+      /tool pattern/,
+    ],
+    [
+      '** in a limit',
+      { version: 1, rules: [], limits: [{ id: 'l', tools: ['fs.**'], rate: { calls: 2, windowMs: 60_000 } }] },
+      'limits[0].tools[0]',
+      /tool pattern/,
+    ],
     [
       'numeric id',
       { version: 1, rules: [{ id: 7, effect: 'allow', tools: ['x'] }] },

@@ -1,4 +1,4 @@
-import { canonicalBytes, IdentityError, parseJson, sha256Hex } from '@agentguard/identity';
+import { canonicalBytes, parseJson, StatementError, sha256Hex } from '@agentguard/statement';
 import type { z } from 'zod';
 import { PolicyError, type PolicyIssue } from './errors.js';
 import { type Policy, policySchema } from './schema.js';
@@ -75,7 +75,7 @@ export function readStrictJson(text: string, what: string, maxBytes = MAX_POLICY
   try {
     return parseJson(text, { maxBytes, maxDepth: MAX_POLICY_DEPTH });
   } catch (cause) {
-    if (!(cause instanceof IdentityError)) throw cause;
+    if (!(cause instanceof StatementError)) throw cause;
     const message = `${cause.code}: ${cause.message}`;
     throw new PolicyError('ERR_POLICY_INVALID', `invalid ${what}: ${message}`, {
       cause,
@@ -96,7 +96,7 @@ export function readStrictJson(text: string, what: string, maxBytes = MAX_POLICY
  * @throws PolicyError `ERR_POLICY_INVALID`: for bad JSON the message and the one issue (path `$`)
  *   start with the JSON error code (`ERR_JSON_PARSE`, `ERR_JSON_DUPLICATE_KEY`,
  *   `ERR_JSON_FORBIDDEN_KEY`, `ERR_JSON_TOO_DEEP`, `ERR_JSON_TOO_LARGE`) and `cause` is the
- *   `IdentityError`; otherwise as {@link parsePolicy}.
+ *   `StatementError`; otherwise as {@link parsePolicy}.
  * @throws TypeError when `text` is not a string.
  * @example
  * ```ts
@@ -181,7 +181,7 @@ function deepFreeze<T>(value: T): T {
  *
  * @param policy - a policy from {@link parsePolicy} (or any JSON policy document).
  * @returns `sha256:<64 hex digits>`.
- * @throws IdentityError when the value is not JSON (e.g. holds `undefined`).
+ * @throws StatementError when the value is not JSON (e.g. holds `undefined`).
  */
 export function policyHash(policy: Policy): string {
   return `sha256:${sha256Hex(canonicalBytes(policy))}`;

@@ -1,3 +1,4 @@
+import { isToolPattern } from '@agentguard/statement';
 import { z } from 'zod';
 import { MAX_GLOB_LENGTH } from './glob.js';
 import { compileIpRanges } from './ip.js';
@@ -14,6 +15,11 @@ import { compileSafeRegex, MAX_REGEX_LENGTH } from './safe-regex.js';
 
 const glob = z.string().min(1).max(MAX_GLOB_LENGTH);
 const globs = z.array(glob).min(1).max(1024);
+/** Tool patterns: the one tool-name grammar of `@agentguard/statement`, as credentials and the guard use it. */
+const toolGlob = glob.refine(isToolPattern, {
+  message: "expected a tool pattern: 1 to 128 characters from A-Z a-z 0-9 _ . : - and '*' (no '**', no '?')",
+});
+const toolGlobs = z.array(toolGlob).min(1).max(1024);
 const names = z.array(z.string().min(1).max(256)).min(1).max(256);
 const count = z.int().min(0);
 
@@ -190,8 +196,8 @@ export const ruleSchema = z
     reason: z.string().max(1024).optional(),
     /** Globs on the agent's id or name; absent means any agent. */
     agents: globs.optional(),
-    /** Globs on the tool name. */
-    tools: globs,
+    /** Patterns on the tool name (the tool-name grammar of `@agentguard/statement`). */
+    tools: toolGlobs,
     /** The rule applies only to tools carrying at least one of these tags. */
     tags: names.optional(),
     /** The rule applies only to tools carrying at least one of these data-flow labels. */
@@ -225,7 +231,7 @@ export const limitSchema = z
     /** Unique among limits and rules; named in the decision that a limit denies. */
     id: z.string().min(1).max(128),
     reason: z.string().max(1024).optional(),
-    tools: globs,
+    tools: toolGlobs,
     agents: globs.optional(),
     /** What is counted separately: per agent (default), tool, session, credential; `[]` counts all together. */
     per: z

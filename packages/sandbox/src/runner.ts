@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { canonicalize } from '@agentguard/identity';
+import { canonicalize } from '@agentguard/statement';
 import { createEgressBroker, type EgressBroker, type EgressRecord } from './broker.js';
 import { killChild } from './child.js';
 import { armDeadline } from './deadline.js';

@@ -1,5 +1,5 @@
 import { type LogReport, readLog, recordLeaf, verifyInclusion, verifyLog } from '@agentguard/audit';
-import { toHex } from '@agentguard/identity';
+import { toHex } from '@agentguard/statement';
 
 /** What the page asks the verifier (in its worker) to check. */
 export interface VerifyRequest {

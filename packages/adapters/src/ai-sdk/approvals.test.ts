@@ -1,7 +1,7 @@
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
-import { createApproval } from '@agentguard/policy';
+import { createApproval } from '@agentguard/attestation';
 import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import * as v7 from 'ai-v7';

@@ -1,7 +1,7 @@
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
-import { createApproval } from '@agentguard/policy';
+import { createApproval } from '@agentguard/attestation';
 import { ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { Command, MemorySaver } from '@langchain/langgraph';

@@ -1,5 +1,5 @@
-import { CallStatementSchema, decodeDsseBase64, parseEnvelope } from '@agentguard/attestation';
-import { fromUtf8, parseJson } from '@agentguard/identity';
+import { CallStatementSchema } from '@agentguard/attestation';
+import { decodeDsseBase64, parseEnvelope, fromUtf8, parseJson } from '@agentguard/statement';
 
 /**
  * @internal The arguments digest a call envelope claims, read without verifying it (the server verifies),

@@ -1,4 +1,4 @@
-import { canonicalize, sha256Hex } from '@agentguard/identity';
+import { canonicalize, sha256Hex } from '@agentguard/statement';
 
 /** A tool definition as an MCP server lists it (`tools/list`). */
 export interface McpToolDefinition {

@@ -1,7 +1,7 @@
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
-import { createApproval } from '@agentguard/policy';
+import { createApproval } from '@agentguard/attestation';
 import { Agent, RunState, run, setTracingDisabled } from '@openai/agents';
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
 import { describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 import { type AuditSink, createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
-import { createApproval } from '@agentguard/policy';
+import { createApproval } from '@agentguard/attestation';
 import { Agent, run, setTracingDisabled } from '@openai/agents';
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
 import { describe, expect, it } from 'vitest';

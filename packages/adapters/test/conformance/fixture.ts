@@ -1,7 +1,7 @@
 import { createAuditLog, createMemorySink, type MemorySink } from '@agentguard/audit';
 import { createGuard, type Guard } from '@agentguard/core';
 import { type AgentIdentity, createIdentity } from '@agentguard/identity';
-import { createApproval } from '@agentguard/policy';
+import { createApproval } from '@agentguard/attestation';
 import { z } from 'zod';
 import type { AnyGuardedTool } from '../../src/shared/tools.js';
 

@@ -9,7 +9,8 @@ import {
   readLog,
 } from '@agentguard/audit';
 import { readLogDirectory } from '@agentguard/audit/file';
-import { didToPublicKey, fromUtf8 } from '@agentguard/identity';
+import { didToPublicKey } from '@agentguard/identity';
+import { fromUtf8 } from '@agentguard/statement';
 import { type CommandIO, InputError, UsageError } from '../command.js';
 
 /** A log read from the command line: its bytes, as read, and where each line came from. */

@@ -1,4 +1,4 @@
-import { toHex } from '@agentguard/identity';
+import { toHex } from '@agentguard/statement';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_OK, UsageError } from '../command.js';
 import { loadLog, onePositional, parseCount } from './audit-common.js';

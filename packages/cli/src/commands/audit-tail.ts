@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { formatRecord, parseAuditRecord, RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from '@agentguard/audit';
 import { parseArgs } from '../args.js';
 import { type Command, type CommandIO, EXIT_FAIL, EXIT_OK, InputError } from '../command.js';
-import { parseJson } from '@agentguard/identity';
+import { parseJson } from '@agentguard/statement';
 import { printable, writeRecordLine } from '../output.js';
 import { onePositional, parseCount } from './audit-common.js';
 

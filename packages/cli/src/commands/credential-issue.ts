@@ -1,4 +1,5 @@
-import { type ArgConstraints, type DidKey, issueCredential, parseJson, type RiskTier } from '@agentguard/identity';
+import { type ArgConstraints, type DidKey, issueCredential, type RiskTier } from '@agentguard/identity';
+import { parseJson } from '@agentguard/statement';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_OK, UsageError } from '../command.js';
 import { loadKey, parseCount, parseDuration } from './credential-common.js';

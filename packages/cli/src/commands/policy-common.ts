@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseJson } from '@agentguard/identity';
+import { parseJson } from '@agentguard/statement';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from '@agentguard/policy';
 import { type CommandIO, InputError, UsageError } from '../command.js';
 

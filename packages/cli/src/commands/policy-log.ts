@@ -10,7 +10,7 @@ import {
   RECORD_MAX_DEPTH,
   verifyLog,
 } from '@agentguard/audit';
-import { fromUtf8, parseJson } from '@agentguard/identity';
+import { fromUtf8, parseJson } from '@agentguard/statement';
 import type { Effect } from '@agentguard/policy';
 import type { CommandIO } from '../command.js';
 import { readLogFile } from './audit-common.js';

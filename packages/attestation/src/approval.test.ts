@@ -1,9 +1,21 @@
-import { canonicalBytes, createIdentity, fromBase64, toBase64 } from '@agentguard/identity';
+import { createIdentity } from '@agentguard/identity';
+import { canonicalBytes, digestArgs, fromBase64, pae, toBase64 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createApproval, verifyApproval } from './approval.js';
-import { type ApprovalSubject, argsDigest, preAuthEncoding, type SignedApproval } from './approval-statement.js';
-import { createMemoryStateStore } from './state-store.js';
+import type { ApprovalSubject, SignedApproval } from './approval-statement.js';
+
+/** A nonce store in memory, as a policy StateStore keeps one (expiry is not exercised here). */
+function createMemoryStateStore() {
+  const seen = new Set<string>();
+  return {
+    async setIfAbsent(key: string, _ttlMs: number): Promise<boolean> {
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    },
+  };
+}
 
 const alice = createIdentity({ name: 'alice', secretKey: new Uint8Array(32).fill(1) });
 const mallory = createIdentity({ name: 'mallory', secretKey: new Uint8Array(32).fill(2) });
@@ -36,7 +48,7 @@ describe('approvals', () => {
     const approval = await createApproval(subject, { approver: alice, now });
     const reordered = { ...subject, args: { amount: 120, orderId: 'o-42' } };
     expect((await verifyApproval(approval, reordered, verifyOpts())).ok).toBe(true);
-    expect(argsDigest({ b: 1, a: 2 })).toBe(argsDigest({ a: 2, b: 1 }));
+    expect(digestArgs({ b: 1, a: 2 })).toBe(digestArgs({ a: 2, b: 1 }));
   });
 
   const cases: [string, () => Promise<unknown>, ApprovalSubject, string][] = [
@@ -89,11 +101,36 @@ describe('approvals', () => {
       'ERR_APPROVAL_REJECTED',
     ],
     [
+      // The keyid is bound: mallory's signature names mallory's key, which is not trusted, whatever the statement says.
       'mallory signing as alice',
       async () =>
         editStatement(await createApproval(subject, { approver: mallory, now }), (s) => {
           s.approver = alice.id;
         }),
+      subject,
+      'ERR_APPROVAL_UNTRUSTED',
+    ],
+    [
+      "mallory signing as alice under alice's keyid",
+      async () => {
+        const a = editStatement(await createApproval(subject, { approver: mallory, now }), (s) => {
+          s.approver = alice.id;
+        });
+        const sig = await mallory.sign(pae(a.payloadType, fromBase64(a.payload)));
+        return { ...a, signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
+      },
+      subject,
+      'ERR_APPROVAL_FORGED',
+    ],
+    [
+      'alice signing a statement that names another trusted approver',
+      async () => {
+        const a = editStatement(await createApproval(subject, { approver: alice, now }), (s) => {
+          s.approver = mallory.id;
+        });
+        const sig = await alice.sign(pae(a.payloadType, fromBase64(a.payload)));
+        return { ...a, signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
+      },
       subject,
       'ERR_APPROVAL_FORGED',
     ],
@@ -101,7 +138,7 @@ describe('approvals', () => {
       'a raised amount in a signed statement',
       async () =>
         editStatement(await createApproval(subject, { approver: alice, now }), (s) => {
-          s.argsDigest = argsDigest({ ...(subject.args as object), amount: 9999 });
+          s.argsDigest = digestArgs({ ...(subject.args as object), amount: 9999 });
         }),
       { ...subject, args: { orderId: 'o-42', amount: 9999 } },
       'ERR_APPROVAL_FORGED',
@@ -124,7 +161,7 @@ describe('approvals', () => {
         const a = await createApproval(subject, { approver: alice, now });
         const text = new TextDecoder().decode(fromBase64(a.payload));
         const spaced = new TextEncoder().encode(text.replace('{', '{ '));
-        const sig = await alice.sign(preAuthEncoding(a.payloadType, spaced));
+        const sig = await alice.sign(pae(a.payloadType, spaced));
         return { ...a, payload: toBase64(spaced), signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
       },
       subject,
@@ -169,11 +206,15 @@ describe('approvals', () => {
     ['null', async () => null, subject, 'ERR_APPROVAL_MALFORMED'],
     ['a string', async () => 'approved!', subject, 'ERR_APPROVAL_MALFORMED'],
     [
+      // Signed by alice after the edit, so only the strict parser stands between it and acceptance.
       'a __proto__ key',
-      async () =>
-        editStatement(await createApproval(subject, { approver: alice, now }), (s) => {
+      async () => {
+        const a = editStatement(await createApproval(subject, { approver: alice, now }), (s) => {
           Object.defineProperty(s, '__proto__', { value: { x: 1 }, enumerable: true });
-        }),
+        });
+        const sig = await alice.sign(pae(a.payloadType, fromBase64(a.payload)));
+        return { ...a, signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
+      },
       subject,
       'ERR_APPROVAL_MALFORMED',
     ],
@@ -196,7 +237,7 @@ describe('approvals', () => {
     const json = fc.jsonValue({ maxDepth: 3 });
     await fc.assert(
       fc.asyncProperty(json, json, async (a, b) => {
-        fc.pre(argsDigest(a) !== argsDigest(b));
+        fc.pre(digestArgs(a) !== digestArgs(b));
         const approval = await createApproval({ ...subject, args: a }, { approver: alice, now });
         const result = await verifyApproval(approval, { ...subject, args: b }, verifyOpts());
         return !result.ok && result.code === 'ERR_APPROVAL_MISMATCH';

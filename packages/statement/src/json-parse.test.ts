@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalize, type JsonValue } from './canonical.js';
-import { IdentityError, type IdentityErrorCode } from './errors.js';
+import { StatementError, type StatementErrorCode } from './errors.js';
 import { parseJson } from './json-parse.js';
 
-function codeOf(fn: () => unknown): IdentityErrorCode | string {
+function codeOf(fn: () => unknown): StatementErrorCode | string {
   try {
     fn();
   } catch (error) {
-    if (error instanceof IdentityError) return error.code;
+    if (error instanceof StatementError) return error.code;
     if (error instanceof TypeError) return 'TypeError';
     if (error instanceof RangeError) return 'RangeError';
     return `unexpected ${String(error)}`;
@@ -113,7 +113,7 @@ describe('parseJson', () => {
     expect(messageOf('"a\u0001"')).toMatch(/at offset 2:/);
   });
 
-  const bad: ReadonlyArray<readonly [string, string, IdentityErrorCode]> = [
+  const bad: ReadonlyArray<readonly [string, string, StatementErrorCode]> = [
     ['empty text', '', 'ERR_JSON_PARSE'],
     ['only whitespace', ' \n', 'ERR_JSON_PARSE'],
     ['byte-order mark', '\uFEFF{}', 'ERR_JSON_PARSE'],

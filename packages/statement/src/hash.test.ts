@@ -1,7 +1,7 @@
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex, utf8 } from './bytes.js';
+import { fromHex, toHex, utf8 } from './encoding.js';
 import { nodeSha256, sha256, sha256Hex } from './hash.js';
 
 // FIPS 180-4 / NIST CSHS example vectors.

@@ -1,29 +1,35 @@
+import { didToPublicKey, type Signer, verify } from '@agentguard/identity';
 import {
   canonicalBytes,
   canonicalize,
-  didToPublicKey,
-  fromBase64,
+  digestArgs,
   fromUtf8,
+  parseJson,
   randomBytes,
-  type Signer,
-  toBase64,
+  signEnvelope,
   toBase64Url,
-  verify,
-} from '@agentguard/identity';
+  verifyEnvelope,
+} from '@agentguard/statement';
 import {
   APPROVAL_PAYLOAD_TYPE,
+  APPROVAL_STATEMENT_TYPE,
   type ApprovalErrorCode,
   type ApprovalResult,
   type ApprovalStatement,
   type ApprovalSubject,
   approvalStatementSchema,
-  argsDigest,
-  preAuthEncoding,
-  STATEMENT_TYPE,
+  MAX_APPROVAL_PAYLOAD_BYTES,
   type SignedApproval,
-  signedApprovalSchema,
 } from './approval-statement.js';
-import type { StateStore } from './state-store.js';
+import { baseDid } from './trust-store.js';
+
+/**
+ * Where used approval nonces are remembered: `setIfAbsent` creates `key` (expiring after `ttlMs`) and answers
+ * true only for the call that created it. A `StateStore` of `@agentguard/policy` is one.
+ */
+export interface ApprovalNonceStore {
+  setIfAbsent(key: string, ttlMs: number): Promise<boolean>;
+}
 
 /**
  * Signed approvals: a human (or an approval service) signs, with its own
@@ -57,7 +63,7 @@ export interface CreateApprovalOptions {
  * @param subject - the call: id, tool, args, policy hash.
  * @param options - see {@link CreateApprovalOptions}.
  * @returns a DSSE envelope to hand back to the guard.
- * @throws TypeError/RangeError on misuse; IdentityError when `args` is not JSON.
+ * @throws TypeError/RangeError on misuse; StatementError `ERR_JSON_*` when `args` is not JSON.
  * @example
  * ```ts
  * const approval = await createApproval(
@@ -80,25 +86,21 @@ export async function createApproval(
   }
   const now = options.now ?? new Date();
   const statement: ApprovalStatement = approvalStatementSchema.parse({
-    _type: STATEMENT_TYPE,
+    _type: APPROVAL_STATEMENT_TYPE,
     approver: approver.id,
     decision: options.decision ?? 'approve',
     callId: subject.callId,
     tool: subject.tool,
-    argsDigest: argsDigest(subject.args),
+    argsDigest: digestArgs(subject.args),
     policyHash: subject.policyHash,
     issuedAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + expiresInMs).toISOString(),
     nonce: toBase64Url(randomBytes(18)),
     ...(options.reason === undefined ? {} : { reason: options.reason }),
   });
-  const payload = canonicalBytes(statement);
-  const sig = await approver.sign(preAuthEncoding(APPROVAL_PAYLOAD_TYPE, payload));
-  return {
-    payloadType: APPROVAL_PAYLOAD_TYPE,
-    payload: toBase64(payload),
-    signatures: [{ keyid: approver.keyId, sig: toBase64(sig) }],
-  };
+  return signEnvelope(APPROVAL_PAYLOAD_TYPE, canonicalBytes(statement), [
+    { keyid: approver.keyId, sign: (message) => approver.sign(message) },
+  ]);
 }
 
 /** Options of {@link verifyApproval}. */
@@ -106,7 +108,7 @@ export interface VerifyApprovalOptions {
   /** The `did:key` ids of approvers whose approvals count. */
   readonly trustedApprovers: readonly string[];
   /** Where used nonces are remembered (share it between processes to refuse replays across them). */
-  readonly nonceStore: StateStore;
+  readonly nonceStore: ApprovalNonceStore;
   /** @default new Date() */
   readonly now?: Date;
   /**
@@ -159,35 +161,50 @@ export async function verifyApproval(
   if (!Array.isArray(excluded)) throw new TypeError('"excludedApprovers" expected an array');
   const skew = options.clockSkewMs ?? 30_000;
   const now = (options.now ?? new Date()).getTime();
-  const envelope = signedApprovalSchema.safeParse(approval);
-  if (!envelope.success)
-    return refuse('ERR_APPROVAL_MALFORMED', `not a signed approval envelope: ${envelope.error.issues[0]?.message}`);
-  let payload: Uint8Array;
+  // The envelope is checked by the statement layer: exact fields, one signature, canonical base64, bounded
+  // size, and the signature under the key its keyid names, which must be a trusted approver's did:key.
+  let signer: string | undefined;
+  const verified = verifyEnvelope(approval, {
+    payloadType: APPROVAL_PAYLOAD_TYPE,
+    maxPayloadBytes: MAX_APPROVAL_PAYLOAD_BYTES,
+    maxSignatures: 1,
+    verifierFor: (keyid) => {
+      const did = baseDid(keyid);
+      if (did === undefined || !options.trustedApprovers.includes(did)) return undefined;
+      let publicKey: Uint8Array;
+      try {
+        publicKey = didToPublicKey(did);
+      } catch {
+        return undefined;
+      }
+      return (sig, message) => {
+        signer = did;
+        return verify(sig, message, publicKey);
+      };
+    },
+  });
+  if (!verified.ok) {
+    if (verified.code === 'ERR_KEY_UNTRUSTED') return refuse('ERR_APPROVAL_UNTRUSTED', verified.reason);
+    if (verified.code === 'ERR_SIGNATURE_INVALID') return refuse('ERR_APPROVAL_FORGED', verified.reason);
+    return refuse('ERR_APPROVAL_MALFORMED', `not a signed approval envelope: ${verified.code}: ${verified.reason}`);
+  }
   let statement: ApprovalStatement;
   try {
-    payload = fromBase64(envelope.data.payload);
-    const text = fromUtf8(payload);
-    const parsed = approvalStatementSchema.safeParse(JSON.parse(text));
+    // The exact bytes that were verified, parsed strictly (no duplicate names, no __proto__), never re-encoded.
+    const text = fromUtf8(verified.payload);
+    const parsed = approvalStatementSchema.safeParse(parseJson(text, { maxDepth: 4 }));
     if (!parsed.success) return refuse('ERR_APPROVAL_MALFORMED', `bad statement: ${parsed.error.issues[0]?.message}`);
-    // Only the canonical form is accepted: no duplicate keys, no reordering, no whitespace games.
+    // Only the canonical form is accepted: no reordering, no whitespace games.
     if (canonicalize(parsed.data) !== text) return refuse('ERR_APPROVAL_MALFORMED', 'statement is not canonical JSON');
     statement = parsed.data;
   } catch (error) {
-    return refuse('ERR_APPROVAL_MALFORMED', `payload is not base64 JSON: ${(error as Error).message}`);
+    return refuse('ERR_APPROVAL_MALFORMED', `payload is not strict UTF-8 JSON: ${(error as Error).message}`);
   }
   const approver = statement.approver;
-  if (!options.trustedApprovers.includes(approver)) {
-    return refuse('ERR_APPROVAL_UNTRUSTED', `approver ${approver} is not trusted`);
+  // The statement names its approver; the signature must be that approver's, not another trusted key's.
+  if (approver !== signer) {
+    return refuse('ERR_APPROVAL_FORGED', `statement names approver ${approver} but is signed by ${String(signer)}`);
   }
-  const signature = envelope.data.signatures[0] as { keyid: string; sig: string };
-  let valid = false;
-  try {
-    const publicKey = didToPublicKey(approver);
-    valid = verify(fromBase64(signature.sig), preAuthEncoding(APPROVAL_PAYLOAD_TYPE, payload), publicKey);
-  } catch {
-    valid = false;
-  }
-  if (!valid) return refuse('ERR_APPROVAL_FORGED', `signature does not verify under ${approver}`);
   // Whatever the configuration: the agent (or a key it holds through its delegation chain) approving its own
   // call is no approval. Checked before the decision, so a self-signed rejection names no approver either.
   if (excluded.includes(approver)) {
@@ -204,7 +221,7 @@ export async function verifyApproval(
   if (expiresAt + skew <= now) return refuse('ERR_APPROVAL_EXPIRED', `expired at ${statement.expiresAt}`, approver);
   let digest: string;
   try {
-    digest = argsDigest(expected.args);
+    digest = digestArgs(expected.args);
   } catch (error) {
     return refuse('ERR_APPROVAL_MISMATCH', `call arguments are not JSON: ${(error as Error).message}`, approver);
   }

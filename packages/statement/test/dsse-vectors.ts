@@ -1,4 +1,4 @@
-import { PAYLOAD_TYPE } from '../src/schema.js';
+import { IN_TOTO_PAYLOAD_TYPE as PAYLOAD_TYPE } from '../src/in-toto.js';
 
 /*
  * Known answers from the DSSE specification repository, secure-systems-lab/dsse:
@@ -6,7 +6,7 @@ import { PAYLOAD_TYPE } from '../src/schema.js';
  * - testvectors/vectors.json (at commit 82043adf78bb4e67c208f9ffa72b38804ea6a0c4): envelopes signed with the RFC 8032 §7.1
  *   TEST 1 (A) and TEST 2 (B) Ed25519 keys, each with the hex of its PAE and the expected
  *   verdict for the given trusted keys, threshold and supported payload types.
- * Transcribed here field by field (Apache-2.0); see packages/identity/test/vectors/README.md for the other sets.
+ * Transcribed here field by field (Apache-2.0); see vectors/README.md for the other sets.
  */
 export const KEYS = {
   A: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { vectorBytes, vectorFiles, vectorText } from '../test/vectors.js';
-import { fromHex, toHex } from './bytes.js';
+import { fromHex, toHex } from './encoding.js';
 import { canonicalBytes, canonicalize, type JsonValue } from './canonical.js';
-import { IdentityError } from './errors.js';
+import { StatementError } from './errors.js';
 import { parseJson } from './json-parse.js';
 
 // JSON.parse(JSON.stringify(v)) turns -0 into 0, as canonical JSON does.
@@ -143,8 +143,8 @@ describe('canonicalize bad input', () => {
     } catch (error) {
       caught = error;
     }
-    expect(caught).toBeInstanceOf(IdentityError);
-    expect((caught as IdentityError).code).toBe(code);
+    expect(caught).toBeInstanceOf(StatementError);
+    expect((caught as StatementError).code).toBe(code);
   });
 
   it('names the path of the offending value', () => {
@@ -161,7 +161,7 @@ describe('canonicalize bad input', () => {
 
   it('canonicalBytes refuses the same values with the same codes', () => {
     expect(() => canonicalBytes({ a: 1n })).toThrow(/BigInt|bigint/);
-    expect(() => canonicalBytes(new Map())).toThrow(IdentityError);
+    expect(() => canonicalBytes(new Map())).toThrow(StatementError);
     expect(canonicalBytes({ b: 'é', a: 1 })).toEqual(new TextEncoder().encode('{"a":1,"b":"é"}'));
   });
 

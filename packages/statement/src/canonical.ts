@@ -1,5 +1,5 @@
-import { utf8 } from './bytes.js';
-import { IdentityError } from './errors.js';
+import { utf8 } from './encoding.js';
+import { StatementError } from './errors.js';
 
 /** Options of {@link canonicalize}. */
 export interface CanonicalizeOptions {
@@ -26,7 +26,7 @@ const DEFAULT_MAX_DEPTH = 64;
  * @param value - plain JSON data: null, booleans, finite numbers, strings, arrays, plain objects.
  * @param options - see {@link CanonicalizeOptions}.
  * @returns the canonical JSON text.
- * @throws IdentityError `ERR_JSON_UNSUPPORTED_VALUE`, `ERR_JSON_CYCLE` or `ERR_JSON_TOO_DEEP`.
+ * @throws StatementError `ERR_JSON_UNSUPPORTED_VALUE`, `ERR_JSON_CYCLE` or `ERR_JSON_TOO_DEEP`.
  * @example
  * ```ts
  * canonicalize({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
@@ -43,7 +43,7 @@ export function canonicalize(value: unknown, options: CanonicalizeOptions = {}):
 /**
  * The UTF-8 bytes of {@link canonicalize}: what gets hashed and signed.
  *
- * @throws IdentityError as {@link canonicalize}.
+ * @throws StatementError as {@link canonicalize}.
  */
 export function canonicalBytes(value: unknown, options: CanonicalizeOptions = {}): Uint8Array {
   return utf8(canonicalize(value, options));
@@ -62,8 +62,8 @@ class Writer {
     return out;
   }
 
-  private unsupported(what: string): IdentityError {
-    return new IdentityError('ERR_JSON_UNSUPPORTED_VALUE', `JSON cannot hold ${what} at ${this.where()}`);
+  private unsupported(what: string): StatementError {
+    return new StatementError('ERR_JSON_UNSUPPORTED_VALUE', `JSON cannot hold ${what} at ${this.where()}`);
   }
 
   write(value: unknown, depth: number): string {
@@ -85,9 +85,9 @@ class Writer {
     }
     if (value === null) return 'null';
     if (depth >= this.maxDepth) {
-      throw new IdentityError('ERR_JSON_TOO_DEEP', `JSON nested deeper than ${this.maxDepth} at ${this.where()}`);
+      throw new StatementError('ERR_JSON_TOO_DEEP', `JSON nested deeper than ${this.maxDepth} at ${this.where()}`);
     }
-    if (this.seen.has(value)) throw new IdentityError('ERR_JSON_CYCLE', `cycle at ${this.where()}`);
+    if (this.seen.has(value)) throw new StatementError('ERR_JSON_CYCLE', `cycle at ${this.where()}`);
     this.seen.add(value);
     const out = Array.isArray(value) ? this.array(value, depth) : this.object(value, depth);
     this.seen.delete(value);

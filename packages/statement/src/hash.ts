@@ -1,5 +1,5 @@
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { assertUint8Array, toHex } from './bytes.js';
+import { assertUint8Array, toHex } from './encoding.js';
 
 type Digest = (bytes: Uint8Array) => Uint8Array;
 

@@ -8,7 +8,7 @@
  * reports the offset of the first error.
  */
 import type { JsonValue } from './canonical.js';
-import { IdentityError } from './errors.js';
+import { StatementError } from './errors.js';
 
 /** Options of {@link parseJson}. */
 export interface ParseJsonOptions {
@@ -50,12 +50,12 @@ type Frame =
  * @param options - see {@link ParseJsonOptions}.
  * @returns the parsed value.
  * @throws TypeError when `text` is not a string; RangeError on bad options.
- * @throws IdentityError `ERR_JSON_PARSE`, `ERR_JSON_DUPLICATE_KEY`, `ERR_JSON_FORBIDDEN_KEY`,
+ * @throws StatementError `ERR_JSON_PARSE`, `ERR_JSON_DUPLICATE_KEY`, `ERR_JSON_FORBIDDEN_KEY`,
  *   `ERR_JSON_TOO_DEEP` or `ERR_JSON_TOO_LARGE`.
  * @example
  * ```ts
  * parseJson('{"tool":"search","args":{"q":"x"}}'); // { tool: 'search', args: { q: 'x' } }
- * parseJson('{"a":1,"a":2}'); // throws IdentityError ERR_JSON_DUPLICATE_KEY
+ * parseJson('{"a":1,"a":2}'); // throws StatementError ERR_JSON_DUPLICATE_KEY
  * ```
  */
 export function parseJson(text: string, options: ParseJsonOptions = {}): JsonValue {
@@ -68,7 +68,7 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
   // Every UTF-16 unit is at least one UTF-8 byte and at most three, so the exact
   // count is needed only in between.
   if (text.length > maxBytes || (text.length * 3 > maxBytes && utf8Length(text) > maxBytes)) {
-    throw new IdentityError('ERR_JSON_TOO_LARGE', `JSON text larger than ${maxBytes} bytes`);
+    throw new StatementError('ERR_JSON_TOO_LARGE', `JSON text larger than ${maxBytes} bytes`);
   }
   return new Parser(text, maxDepth).parse();
 }
@@ -129,7 +129,7 @@ class Parser {
       const c = this.s.charCodeAt(this.i);
       if (c === 0x7b || c === 0x5b) {
         if (stack.length >= this.maxDepth) {
-          throw new IdentityError('ERR_JSON_TOO_DEEP', `JSON nested deeper than ${this.maxDepth} at offset ${this.i}`);
+          throw new StatementError('ERR_JSON_TOO_DEEP', `JSON nested deeper than ${this.maxDepth} at offset ${this.i}`);
         }
         this.i++;
         this.ws();
@@ -184,7 +184,7 @@ class Parser {
 
   private fail(what: string, at = this.i): never {
     const where = at >= this.s.length ? 'end of input' : `offset ${at}`;
-    throw new IdentityError('ERR_JSON_PARSE', `invalid JSON at ${where}: ${what}`);
+    throw new StatementError('ERR_JSON_PARSE', `invalid JSON at ${where}: ${what}`);
   }
 
   private ws(): void {
@@ -205,10 +205,10 @@ class Parser {
     if (this.s.charCodeAt(at) !== 0x22) this.fail('expected a member name string');
     const key = this.string();
     if (key === '__proto__') {
-      throw new IdentityError('ERR_JSON_FORBIDDEN_KEY', `JSON member name "__proto__" is refused at offset ${at}`);
+      throw new StatementError('ERR_JSON_FORBIDDEN_KEY', `JSON member name "__proto__" is refused at offset ${at}`);
     }
     if (Object.hasOwn(object, key)) {
-      throw new IdentityError('ERR_JSON_DUPLICATE_KEY', `duplicate JSON member name at offset ${at}`);
+      throw new StatementError('ERR_JSON_DUPLICATE_KEY', `duplicate JSON member name at offset ${at}`);
     }
     this.ws();
     if (this.s.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");

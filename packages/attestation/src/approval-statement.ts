@@ -1,20 +1,23 @@
-import { canonicalBytes, concatBytes, sha256Hex, utf8 } from '@agentguard/identity';
+import type { Envelope } from '@agentguard/statement';
 import { z } from 'zod';
 
 /**
- * The approval wire format: the statement an approver signs, the DSSE
- * envelope around it, and the digest and pre-authentication encoding both
- * sides compute.
+ * The approval wire format: the statement an approver signs. The DSSE envelope
+ * around it, its pre-authentication encoding and the args digest are those of
+ * `@agentguard/statement`, shared with call envelopes.
  */
 
 /** DSSE payload type of an approval statement. */
 export const APPROVAL_PAYLOAD_TYPE = 'application/vnd.agentguard.approval+json';
-export const STATEMENT_TYPE = 'https://agentguard.dev/approval/v1';
+/** `_type` of an approval statement; the `v1` is the version of {@link ApprovalStatement}. */
+export const APPROVAL_STATEMENT_TYPE = 'https://agentguard.dev/approval/v1';
+/** Largest approval payload accepted, in bytes. */
+export const MAX_APPROVAL_PAYLOAD_BYTES = 12_288;
 
 /** The statement an approver signs. */
 export const approvalStatementSchema = z
   .object({
-    _type: z.literal(STATEMENT_TYPE),
+    _type: z.literal(APPROVAL_STATEMENT_TYPE),
     approver: z.string().startsWith('did:key:z').max(128),
     decision: z.enum(['approve', 'reject']),
     callId: z.string().min(1).max(256),
@@ -28,19 +31,10 @@ export const approvalStatementSchema = z
   })
   .strict();
 
-/** A DSSE envelope holding a signed approval statement. */
-export const signedApprovalSchema = z
-  .object({
-    payloadType: z.literal(APPROVAL_PAYLOAD_TYPE),
-    payload: z.string().max(16_384),
-    signatures: z.array(z.object({ keyid: z.string().max(256), sig: z.string().max(128) }).strict()).length(1),
-  })
-  .strict();
-
 /** An approval statement. */
 export type ApprovalStatement = z.infer<typeof approvalStatementSchema>;
-/** A signed approval (DSSE envelope). */
-export type SignedApproval = z.infer<typeof signedApprovalSchema>;
+/** A signed approval: a DSSE envelope of {@link APPROVAL_PAYLOAD_TYPE} with exactly one signature. */
+export type SignedApproval = Envelope;
 
 /** The call an approval is about. */
 export interface ApprovalSubject {
@@ -74,14 +68,3 @@ export type ApprovalResult =
       /** Set once the signature is known good, so a refusal can be audited with the approver's identity. */
       readonly approver?: string;
     };
-
-/** `sha256:` and the hex SHA-256 of the RFC 8785 canonical JSON of `args`. */
-export function argsDigest(args: unknown): string {
-  return `sha256:${sha256Hex(canonicalBytes(args))}`;
-}
-
-/** DSSE v1 pre-authentication encoding: `DSSEv1 <len> <type> <len> <body>`. */
-export function preAuthEncoding(payloadType: string, payload: Uint8Array): Uint8Array {
-  const type = utf8(payloadType);
-  return concatBytes(utf8(`DSSEv1 ${type.length} `), type, utf8(` ${payload.length} `), payload);
-}

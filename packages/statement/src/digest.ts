@@ -1,0 +1,43 @@
+import { canonicalize } from './canonical.js';
+import { utf8 } from './encoding.js';
+import { sha256Hex } from './hash.js';
+
+/** `sha256:` and 64 lower-case hex digits: the form of every digest AgentGuard writes. */
+export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * `'sha256:' + hex(SHA-256(bytes))`.
+ *
+ * @throws TypeError on non-Uint8Array input.
+ */
+export function sha256Digest(bytes: Uint8Array): string {
+  return `sha256:${sha256Hex(bytes)}`;
+}
+
+/**
+ * The digest that binds a signed statement to a call's arguments:
+ * `'sha256:' + hex(SHA-256(JCS(args)))` (RFC 8785 canonical JSON, FIPS 180-4).
+ * Call envelopes, approvals and audit records all use this one function.
+ *
+ * @param args - plain JSON data.
+ * @returns e.g. `'sha256:44136fa3…'`.
+ * @throws StatementError `ERR_JSON_UNSUPPORTED_VALUE`, `ERR_JSON_CYCLE` or `ERR_JSON_TOO_DEEP`.
+ * @example
+ * ```ts
+ * digestArgs({ b: 1, a: 2 }) === digestArgs({ a: 2, b: 1 }); // true
+ * ```
+ */
+export function digestArgs(args: unknown): string {
+  return digestCanonicalText(canonicalize(args));
+}
+
+/**
+ * {@link digestArgs} of a value whose canonical text is already at hand, so a caller
+ * that also needs the text canonicalises once.
+ *
+ * @param text - RFC 8785 canonical JSON text (as `canonicalize` returns).
+ * @throws TypeError when `text` is not a string.
+ */
+export function digestCanonicalText(text: string): string {
+  return sha256Digest(utf8(text));
+}
