@@ -15,8 +15,7 @@ export type GuardErrorCode =
   | 'ERR_CALL_ALREADY_RUN'
   | 'ERR_ENVELOPE_REJECTED'
   | 'ERR_CREDENTIAL_REJECTED'
-  | 'ERR_AUDIT_FAILED'
-  | 'ERR_GUARD_INTERNAL';
+  | 'ERR_AUDIT_FAILED';
 
 /** What kind of refusal a {@link Denial} is. */
 export type DenialOutcome = 'denied' | 'invalid' | 'failed' | 'timeout' | 'aborted' | 'approval_required';

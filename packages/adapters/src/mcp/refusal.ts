@@ -31,7 +31,6 @@ const GUARD_CODES: { readonly [K in GuardErrorCode]: true } = {
   ERR_ENVELOPE_REJECTED: true,
   ERR_CREDENTIAL_REJECTED: true,
   ERR_AUDIT_FAILED: true,
-  ERR_GUARD_INTERNAL: true,
 };
 const OUTCOMES: { readonly [K in DenialOutcome]: true } = {
   denied: true,
