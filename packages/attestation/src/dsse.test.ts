@@ -85,15 +85,15 @@ describe('DSSE vectors (secure-systems-lab/dsse testvectors/vectors.json)', () =
         signatures: [{ keyid: a.keyId, sig: v.signatures[0]?.sig }],
       };
       const result = await verifyCall(envelope, { trust, skipArgsCheck: true });
-      // Past the signature (a tampered one would be ERR_SIGNATURE_INVALID), refused as a statement.
-      expect(result).toMatchObject({ ok: false, code: 'ERR_STATEMENT_INVALID' });
+      // Past the signature (a tampered one would be ERR_ATTESTATION_SIGNATURE_INVALID), refused as a statement.
+      expect(result).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_STATEMENT_INVALID' });
     }
     const swapped = VECTORS.find((x) => x.id === 'payload-type-swapped') as Vector;
     const other = await verifyCall(
       { payloadType: swapped.payloadType, payload: swapped.payload, signatures: [{ keyid: a.keyId, sig: SIG_A }] },
       { trust, skipArgsCheck: true },
     );
-    expect(other).toMatchObject({ ok: false, code: 'ERR_ENVELOPE_PAYLOAD_TYPE' });
+    expect(other).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE' });
   });
 });
 
@@ -116,7 +116,9 @@ describe('decodeDsseBase64', () => {
     ['bad character', 'QQ!='],
     ['whitespace', 'QQ== '],
   ])('refuses %s', (_, text) => {
-    expect(() => decodeDsseBase64(text, 'f')).toThrow(expect.objectContaining({ code: 'ERR_ENVELOPE_MALFORMED' }));
+    expect(() => decodeDsseBase64(text, 'f')).toThrow(
+      expect.objectContaining({ code: 'ERR_ATTESTATION_ENVELOPE_MALFORMED' }),
+    );
   });
 });
 
@@ -149,6 +151,6 @@ describe('parseEnvelope / encodeEnvelope', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(AttestationError);
-    expect(error).toMatchObject({ name: 'AttestationError', code: 'ERR_ENVELOPE_MALFORMED' });
+    expect(error).toMatchObject({ name: 'AttestationError', code: 'ERR_ATTESTATION_ENVELOPE_MALFORMED' });
   });
 });

@@ -44,18 +44,21 @@ export function pae(payloadType: string, body: Uint8Array): Uint8Array {
  * Go implementation (go-securesystemslib) decodes, in canonical form only
  * (zero trailing bits), so one byte string has one text per alphabet.
  *
- * @throws AttestationError `ERR_ENVELOPE_MALFORMED` naming `field`.
+ * @throws AttestationError `ERR_ATTESTATION_ENVELOPE_MALFORMED` naming `field`.
  */
 export function decodeDsseBase64(text: string, field: string): Uint8Array {
-  if (typeof text !== 'string') throw new AttestationError('ERR_ENVELOPE_MALFORMED', `"${field}" expected base64`);
+  if (typeof text !== 'string')
+    throw new AttestationError('ERR_ATTESTATION_ENVELOPE_MALFORMED', `"${field}" expected base64`);
   const urlSafe = text.includes('-') || text.includes('_');
   if (urlSafe && (text.includes('+') || text.includes('/'))) {
-    throw new AttestationError('ERR_ENVELOPE_MALFORMED', `"${field}" mixes standard and URL-safe base64`);
+    throw new AttestationError('ERR_ATTESTATION_ENVELOPE_MALFORMED', `"${field}" mixes standard and URL-safe base64`);
   }
   try {
     return fromBase64(urlSafe ? text.replaceAll('-', '+').replaceAll('_', '/') : text);
   } catch (cause) {
-    throw new AttestationError('ERR_ENVELOPE_MALFORMED', `"${field}" is not canonical padded base64`, { cause });
+    throw new AttestationError('ERR_ATTESTATION_ENVELOPE_MALFORMED', `"${field}" is not canonical padded base64`, {
+      cause,
+    });
   }
 }
 
@@ -71,7 +74,7 @@ export function decodeDsseBase64(text: string, field: string): Uint8Array {
  *
  * @param input - JSON text, UTF-8 bytes of JSON text, or a parsed object.
  * @returns a frozen {@link DsseEnvelope}.
- * @throws AttestationError `ERR_ENVELOPE_TOO_LARGE` or `ERR_ENVELOPE_MALFORMED`.
+ * @throws AttestationError `ERR_ATTESTATION_ENVELOPE_TOO_LARGE` or `ERR_ATTESTATION_ENVELOPE_MALFORMED`.
  * @example
  * ```ts
  * const envelope = parseEnvelope(request.headers['x-agentguard-envelope']);
@@ -84,7 +87,7 @@ export function parseEnvelope(input: unknown): DsseEnvelope {
     try {
       value = fromUtf8(input);
     } catch (cause) {
-      throw new AttestationError('ERR_ENVELOPE_MALFORMED', 'envelope bytes are not valid UTF-8', { cause });
+      throw new AttestationError('ERR_ATTESTATION_ENVELOPE_MALFORMED', 'envelope bytes are not valid UTF-8', { cause });
     }
   }
   if (typeof value === 'string') {
@@ -92,9 +95,13 @@ export function parseEnvelope(input: unknown): DsseEnvelope {
     try {
       value = parseStrictJson(value);
     } catch (cause) {
-      throw new AttestationError('ERR_ENVELOPE_MALFORMED', `envelope is not strict JSON: ${(cause as Error).message}`, {
-        cause,
-      });
+      throw new AttestationError(
+        'ERR_ATTESTATION_ENVELOPE_MALFORMED',
+        `envelope is not strict JSON: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
     }
   }
   const parsed = DsseEnvelopeSchema.safeParse(value);
@@ -104,7 +111,7 @@ export function parseEnvelope(input: unknown): DsseEnvelope {
     const where = issue?.path.length ? issue.path.join('.') : 'envelope';
     const reason = `${where}: ${issue?.message ?? 'invalid'}`;
     if (tooBig) throw tooLarge(`payload over ${MAX_PAYLOAD_BYTES} bytes`);
-    throw new AttestationError('ERR_ENVELOPE_MALFORMED', `not a call envelope: ${reason}`);
+    throw new AttestationError('ERR_ATTESTATION_ENVELOPE_MALFORMED', `not a call envelope: ${reason}`);
   }
   const { payloadType, payload, signatures } = parsed.data;
   return Object.freeze({
@@ -118,7 +125,7 @@ export function parseEnvelope(input: unknown): DsseEnvelope {
  * Serialises an envelope as JSON text (RFC 8785 canonical form, so equal
  * envelopes give equal text), e.g. to carry it in MCP `_meta` or a header.
  *
- * @throws AttestationError `ERR_ENVELOPE_MALFORMED` when `envelope` is not a valid envelope.
+ * @throws AttestationError `ERR_ATTESTATION_ENVELOPE_MALFORMED` when `envelope` is not a valid envelope.
  */
 export function encodeEnvelope(envelope: DsseEnvelope): string {
   return canonicalize(parseEnvelope(envelope));
@@ -126,7 +133,7 @@ export function encodeEnvelope(envelope: DsseEnvelope): string {
 
 function tooLarge(what: string): AttestationError {
   return new AttestationError(
-    'ERR_ENVELOPE_TOO_LARGE',
+    'ERR_ATTESTATION_ENVELOPE_TOO_LARGE',
     `envelope too large: ${what} (limit ${MAX_ENVELOPE_CHARS} characters, payload ${MAX_PAYLOAD_BYTES} bytes)`,
   );
 }

@@ -10,7 +10,7 @@ export const MAX_JSON_DEPTH = 32;
  * duplicate names "the behavior of software that receives such an object is
  * unpredictable"). Objects come back with a null prototype.
  *
- * @throws IdentityError `ERR_JSON_*` for anything that is not strict JSON.
+ * @throws IdentityError `ERR_IDENTITY_JSON_*` for anything that is not strict JSON.
  */
 export function parseStrictJson(text: string): unknown {
   return parseJson(text, { maxDepth: MAX_JSON_DEPTH });

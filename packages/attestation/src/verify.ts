@@ -155,13 +155,14 @@ export function checkEnvelope(input: unknown, o: NormalizedCheck): Checked {
   const envelope = parseEnvelope(input);
   if (envelope.payloadType !== PAYLOAD_TYPE) {
     fail(
-      'ERR_ENVELOPE_PAYLOAD_TYPE',
+      'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE',
       `payloadType expected ${PAYLOAD_TYPE}, got ${JSON.stringify(envelope.payloadType.slice(0, 80))}`,
     );
   }
   const signature = envelope.signatures[0] as { keyid: string; sig: string };
   const payload = decodeDsseBase64(envelope.payload, 'payload');
-  if (payload.length > MAX_PAYLOAD_BYTES) fail('ERR_ENVELOPE_TOO_LARGE', `payload over ${MAX_PAYLOAD_BYTES} bytes`);
+  if (payload.length > MAX_PAYLOAD_BYTES)
+    fail('ERR_ATTESTATION_ENVELOPE_TOO_LARGE', `payload over ${MAX_PAYLOAD_BYTES} bytes`);
   const sig = decodeDsseBase64(signature.sig, 'signatures[0].sig');
   let key: ReturnType<typeof resolveKey>;
   try {
@@ -170,57 +171,70 @@ export function checkEnvelope(input: unknown, o: NormalizedCheck): Checked {
     key = undefined; // a trust store that throws trusts nothing
   }
   if (key === undefined)
-    fail('ERR_KEY_UNTRUSTED', `keyid ${JSON.stringify(signature.keyid.slice(0, 120))} is not a trusted key`);
+    fail(
+      'ERR_ATTESTATION_KEY_UNTRUSTED',
+      `keyid ${JSON.stringify(signature.keyid.slice(0, 120))} is not a trusted key`,
+    );
   if (!verify(sig, pae(envelope.payloadType, payload), key.publicKey)) {
-    fail('ERR_SIGNATURE_INVALID', `signature does not verify under ${key.did}`);
+    fail('ERR_ATTESTATION_SIGNATURE_INVALID', `signature does not verify under ${key.did}`);
   }
 
   let parsed: unknown;
   try {
     parsed = parseStrictJson(fromUtf8(payload));
   } catch (cause) {
-    fail('ERR_STATEMENT_INVALID', `payload is not strict UTF-8 JSON: ${(cause as Error).message}`);
+    fail('ERR_ATTESTATION_STATEMENT_INVALID', `payload is not strict UTF-8 JSON: ${(cause as Error).message}`);
   }
   const statement = CallStatementSchema.safeParse(parsed);
   if (!statement.success) {
     const issue = statement.error.issues[0];
-    fail('ERR_STATEMENT_INVALID', `statement ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`);
+    fail(
+      'ERR_ATTESTATION_STATEMENT_INVALID',
+      `statement ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   const claims = Object.freeze(statement.data.predicate);
   const subject = statement.data.subject[0];
-  if (claims.agent !== key.did) fail('ERR_AGENT_MISMATCH', `claims name agent ${claims.agent}, signed by ${key.did}`);
+  if (claims.agent !== key.did)
+    fail('ERR_ATTESTATION_AGENT_MISMATCH', `claims name agent ${claims.agent}, signed by ${key.did}`);
   if (subject.name !== `${SUBJECT_PREFIX}${claims.callId}` || `sha256:${subject.digest.sha256}` !== claims.argsDigest) {
-    fail('ERR_STATEMENT_INVALID', 'statement subject does not match the claims (name or args digest)');
+    fail('ERR_ATTESTATION_STATEMENT_INVALID', 'statement subject does not match the claims (name or args digest)');
   }
 
   const issuedMs = Date.parse(claims.issuedAt);
   const expiresMs = Date.parse(claims.expiresAt);
-  if (expiresMs <= issuedMs) fail('ERR_STATEMENT_INVALID', 'expiresAt is not after issuedAt');
+  if (expiresMs <= issuedMs) fail('ERR_ATTESTATION_STATEMENT_INVALID', 'expiresAt is not after issuedAt');
   if (expiresMs - issuedMs > o.maxValidityMs) {
-    fail('ERR_ENVELOPE_VALIDITY_TOO_LONG', `valid for ${expiresMs - issuedMs} ms, more than ${o.maxValidityMs} ms`);
+    fail(
+      'ERR_ATTESTATION_ENVELOPE_VALIDITY_TOO_LONG',
+      `valid for ${expiresMs - issuedMs} ms, more than ${o.maxValidityMs} ms`,
+    );
   }
   if (issuedMs > o.nowMs + o.clockSkewMs) {
-    fail('ERR_ENVELOPE_NOT_YET_VALID', `issued at ${claims.issuedAt}, in the future beyond ${o.clockSkewMs} ms skew`);
+    fail(
+      'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID',
+      `issued at ${claims.issuedAt}, in the future beyond ${o.clockSkewMs} ms skew`,
+    );
   }
   if (expiresMs <= o.nowMs - o.clockSkewMs) {
-    fail('ERR_ENVELOPE_EXPIRED', `expired at ${claims.expiresAt} (skew ${o.clockSkewMs} ms)`);
+    fail('ERR_ATTESTATION_ENVELOPE_EXPIRED', `expired at ${claims.expiresAt} (skew ${o.clockSkewMs} ms)`);
   }
   if (o.expectedTool !== undefined && claims.tool !== o.expectedTool) {
     fail(
-      'ERR_TOOL_MISMATCH',
+      'ERR_ATTESTATION_TOOL_MISMATCH',
       `envelope is for tool ${JSON.stringify(claims.tool)}, expected ${JSON.stringify(o.expectedTool)}`,
     );
   }
   if (o.expectedCallId !== undefined && claims.callId !== o.expectedCallId) {
     fail(
-      'ERR_CALL_ID_MISMATCH',
+      'ERR_ATTESTATION_CALL_ID_MISMATCH',
       `envelope is for call ${JSON.stringify(claims.callId)}, expected ${JSON.stringify(o.expectedCallId)}`,
     );
   }
   if (o.args.kind !== 'skip') {
     const digest = o.args.kind === 'args' ? digestArgs(o.args.value) : o.args.value;
     if (digest !== claims.argsDigest)
-      fail('ERR_ARGS_MISMATCH', 'args differ from the args the envelope was signed for');
+      fail('ERR_ATTESTATION_ARGS_MISMATCH', 'args differ from the args the envelope was signed for');
   }
   return {
     claims,
@@ -235,5 +249,5 @@ export function checkEnvelope(input: unknown, o: NormalizedCheck): Checked {
 export function refusal(error: unknown): CallVerification {
   if (error instanceof AttestationError) return { ok: false, code: error.code, reason: error.message };
   const detail = error instanceof Error ? error.message : String(error);
-  return { ok: false, code: 'ERR_ENVELOPE_MALFORMED', reason: `envelope could not be verified: ${detail}` };
+  return { ok: false, code: 'ERR_ATTESTATION_ENVELOPE_MALFORMED', reason: `envelope could not be verified: ${detail}` };
 }

@@ -50,7 +50,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
     // Never written as given (the log refuses it) nor echoed unbounded: the refusal is recorded under a fresh id.
     const denial = refuse(
       'invalid',
-      'ERR_CALL_ID_INVALID',
+      'ERR_GUARD_CALL_ID_INVALID',
       `call id rejected: expected 1-256 printable ASCII characters without spaces, got ${typeof givenId === 'string' ? `${givenId.length} characters` : typeof givenId}`,
     );
     return scope.refuseAudited(denial, {});
@@ -72,7 +72,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
   // The engine's hash and redact fields, read once: a getter cannot answer differently to different steps.
   const view = viewEngine(engine);
   if ('error' in view) {
-    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', view.error), digests(args));
+    return scope.refuseAudited(refuse('denied', 'ERR_GUARD_POLICY_DENIED', view.error), digests(args));
   }
 
   // 2. Sign the call envelope and verify it as any other party would; or, for a call signed in
@@ -86,7 +86,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
       // and the log another).
       envelope = freezeArgs(callOptions.envelope);
     } catch (error) {
-      const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`);
+      const denial = refuse('denied', 'ERR_GUARD_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`);
       return scope.refuseAudited(denial, { ...digests(args), envelopeOmitted: { reason: 'not-json' } });
     }
   }
@@ -112,14 +112,14 @@ export async function runCall<S extends StandardSchemaV1, R>(
         ...(!incoming || callOptions.callId !== undefined ? { expectedCallId: scope.callId } : {}),
       });
       if (!check.ok) {
-        const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${check.reason}`);
+        const denial = refuse('denied', 'ERR_GUARD_ENVELOPE_REJECTED', `call envelope rejected: ${check.reason}`);
         // A rejected envelope is the caller's: recorded only when it is small JSON, else as a marker.
         const data = { ...digests(args), ...envelopeForRecord(envelope), envelopeCode: check.code };
         return scope.refuseAudited(denial, data);
       }
       scope.bind(check.claims.callId, check.claims.agent);
     } catch (error) {
-      const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`);
+      const denial = refuse('denied', 'ERR_GUARD_ENVELOPE_REJECTED', `call envelope rejected: ${message(error)}`);
       return scope.refuseAudited(denial, digests(args));
     }
   }
@@ -127,7 +127,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
   // A call id names one call: an id another agent used recently cannot pick up what was decided, kept or
   // refused for that agent's call.
   if (!gate.claim(callId, agent)) {
-    const denial = refuse('denied', 'ERR_CALL_ID_INVALID', 'call id rejected: another agent used this call id');
+    const denial = refuse('denied', 'ERR_GUARD_CALL_ID_INVALID', 'call id rejected: another agent used this call id');
     return scope.refuseAudited(denial, digests(args));
   }
   const key = callKey(agent, callOptions.session ?? ctx.defaultSession, argsDigest);
@@ -147,7 +147,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
       labels: tool.labels,
     });
   } catch (error) {
-    return scope.denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
+    return scope.denyUnaudited(refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
   }
 
   // 4. Check the credential (chain verified once, revocation every call), then decide, or resume
@@ -156,15 +156,15 @@ export async function runCall<S extends StandardSchemaV1, R>(
   try {
     subject = await credentials.check({ agent, tool: tool.name, args: args.value });
   } catch (error) {
-    subject = { ok: false, code: 'ERR_CREDENTIAL_CHECK_FAILED', reason: message(error) };
+    subject = { ok: false, code: 'ERR_GUARD_CREDENTIAL_CHECK_FAILED', reason: message(error) };
   }
   if (!subject.ok) {
-    const denial = refuse('denied', 'ERR_CREDENTIAL_REJECTED', `credential rejected: ${subject.reason}`);
+    const denial = refuse('denied', 'ERR_GUARD_CREDENTIAL_REJECTED', `credential rejected: ${subject.reason}`);
     return scope.refuseAudited(denial, { credentialCode: ctx.text.clean(subject.code, 64) });
   }
   // A call a human refused outside the guard (refuse()) stays refused, whatever comes with it.
   if (gate.refused(callId) !== undefined) {
-    const denial = refuse('denied', 'ERR_APPROVAL_REFUSED', 'approval refused: this call was refused by a human');
+    const denial = refuse('denied', 'ERR_GUARD_APPROVAL_REFUSED', 'approval refused: this call was refused by a human');
     return scope.refuseAudited(denial, {});
   }
   // 4a. The runtime monitor scores the run value; the policy decides what the verdict does. A flagged call (or
@@ -181,7 +181,9 @@ export async function runCall<S extends StandardSchemaV1, R>(
       try {
         await record('monitor.alert', scored.record);
       } catch (error) {
-        return scope.denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
+        return scope.denyUnaudited(
+          refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${message(error)}`),
+        );
       }
     }
     verdict = scored.view;
@@ -205,12 +207,12 @@ export async function runCall<S extends StandardSchemaV1, R>(
       : await hold(view, request, parked, ctx.decisionTimeoutMs);
   if (!asked.ok) {
     if (holdsLeases(asked.raw)) held.push({ engine, decision: asked.raw });
-    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', asked.reason), {});
+    return scope.refuseAudited(refuse('denied', 'ERR_GUARD_POLICY_DENIED', asked.reason), {});
   }
   const decision = asked.decision;
   if (decision.leases !== undefined && decision.leases.length > 0) held.push({ engine, decision });
   if (decision.effect === 'deny') {
-    const denial = refuse('denied', 'ERR_POLICY_DENIED', decision.reason, decision.ruleId);
+    const denial = refuse('denied', 'ERR_GUARD_POLICY_DENIED', decision.reason, decision.ruleId);
     return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text) });
   }
   if (decision.effect === 'require_approval') {
@@ -219,12 +221,12 @@ export async function runCall<S extends StandardSchemaV1, R>(
     if (stopped !== undefined) return stopped;
   } else if (decision.effect !== 'allow') {
     // Unreachable with a validated decision; kept so that nothing but exactly 'allow' (or an approval) runs.
-    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', 'policy evaluation failed'), {});
+    return scope.refuseAudited(refuse('denied', 'ERR_GUARD_POLICY_DENIED', 'policy evaluation failed'), {});
   }
   // The tool runs from here on, so no refusal may follow; one that landed while this call was decided wins.
   if (!gate.start(callId, tool.timeoutMs)) {
     const reason = 'approval refused: this call was refused by a human';
-    return scope.refuseAudited(refuse('denied', 'ERR_APPROVAL_REFUSED', reason, decision.ruleId), {});
+    return scope.refuseAudited(refuse('denied', 'ERR_GUARD_APPROVAL_REFUSED', reason, decision.ruleId), {});
   }
   emitSafely(ctx.events, 'allowed', { ...scope.base, decision });
 
@@ -266,16 +268,21 @@ async function approve<T>(
   try {
     verdict = await gate.obtain(request, callOptions.approval, excluded);
   } catch (error) {
-    verdict = { kind: 'refused', code: 'ERR_APPROVAL_FAILED', reason: message(error) };
+    verdict = { kind: 'refused', code: 'ERR_GUARD_APPROVAL_FAILED', reason: message(error) };
   }
   if (verdict.kind === 'none') {
     // The call waits: resumable with the same call id and an approval, keeping this decision.
     gate.park(callId, tool, callKey(agent, callOptions.session ?? ctx.defaultSession, args.argsDigest), decision);
-    const denial = refuse('approval_required', 'ERR_APPROVAL_REQUIRED', decision.reason, decision.ruleId);
+    const denial = refuse('approval_required', 'ERR_GUARD_APPROVAL_REQUIRED', decision.reason, decision.ruleId);
     return scope.refuseAudited<T>(denial, { decision: decisionRecord(decision, text) }, 'approval.requested');
   }
   if (verdict.kind === 'refused') {
-    const denial = refuse('denied', 'ERR_APPROVAL_REFUSED', `approval refused: ${verdict.reason}`, decision.ruleId);
+    const denial = refuse(
+      'denied',
+      'ERR_GUARD_APPROVAL_REFUSED',
+      `approval refused: ${verdict.reason}`,
+      decision.ruleId,
+    );
     const by = verdict.approver === undefined ? {} : { approver: text.clean(verdict.approver, 256) };
     return scope.refuseAudited<T>(
       denial,
@@ -289,7 +296,9 @@ async function approve<T>(
       decision: decisionRecord(decision, text),
     });
   } catch (error) {
-    return scope.denyUnaudited<T>(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${message(error)}`));
+    return scope.denyUnaudited<T>(
+      refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${message(error)}`),
+    );
   }
   return undefined;
 }

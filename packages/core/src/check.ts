@@ -41,35 +41,41 @@ export async function checkCall<S extends StandardSchemaV1, R>(
       'deny',
       'call id rejected: expected 1-256 printable ASCII characters without spaces',
       null,
-      'ERR_CALL_ID_INVALID',
+      'ERR_GUARD_CALL_ID_INVALID',
     );
   }
   const prepared = await prepareArgs(tool.schema, raw, text, tool.timeoutMs);
   if (!prepared.ok) return verdict('deny', prepared.reason, null, prepared.code);
   decidedOn = { args: prepared.value };
   if (!gate.claim(callId, self)) {
-    return verdict('deny', 'call id rejected: another agent used this call id', null, 'ERR_CALL_ID_INVALID');
+    return verdict('deny', 'call id rejected: another agent used this call id', null, 'ERR_GUARD_CALL_ID_INVALID');
   }
   const session = callOptions?.session ?? ctx.defaultSession;
   const key = callKey(self, session, prepared.argsDigest);
   if (gate.refused(callId) !== undefined) {
-    return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_APPROVAL_REFUSED');
+    return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_GUARD_APPROVAL_REFUSED');
   }
   const engine = ctx.engine();
   const view = viewEngine(engine);
-  if ('error' in view) return verdict('deny', view.error, null, 'ERR_POLICY_DENIED');
+  if ('error' in view) return verdict('deny', view.error, null, 'ERR_GUARD_POLICY_DENIED');
   // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
   const kept = gate.peek(callId, tool.name, key);
   if (kept !== undefined && kept.policyHash === view.hash) {
-    return verdict(kept.effect, kept.reason, kept.ruleId, kept.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined);
+    return verdict(
+      kept.effect,
+      kept.reason,
+      kept.ruleId,
+      kept.effect === 'deny' ? 'ERR_GUARD_POLICY_DENIED' : undefined,
+    );
   }
   let subject: Awaited<ReturnType<typeof ctx.credentials.check>>;
   try {
     subject = await ctx.credentials.check({ agent: self, tool: tool.name, args: prepared.value });
   } catch (error) {
-    subject = { ok: false, code: 'ERR_CREDENTIAL_CHECK_FAILED', reason: message(error) };
+    subject = { ok: false, code: 'ERR_GUARD_CREDENTIAL_CHECK_FAILED', reason: message(error) };
   }
-  if (!subject.ok) return verdict('deny', `credential rejected: ${subject.reason}`, null, 'ERR_CREDENTIAL_REJECTED');
+  if (!subject.ok)
+    return verdict('deny', `credential rejected: ${subject.reason}`, null, 'ERR_GUARD_CREDENTIAL_REJECTED');
   // The monitor scores the call now, as a run would; the verdict is kept for the run (which records it), so
   // the monitor sees each call once.
   let monitor: MonitorVerdictView | undefined;
@@ -93,13 +99,13 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   );
   if (!asked.ok) {
     if (holdsLeases(asked.raw)) await release(engine, asked.raw, ctx.decisionTimeoutMs);
-    return verdict('deny', asked.reason, null, 'ERR_POLICY_DENIED');
+    return verdict('deny', asked.reason, null, 'ERR_GUARD_POLICY_DENIED');
   }
   const decision = asked.decision;
   // check() holds no concurrency slot: the run that follows takes its own.
   if (decision.leases !== undefined && decision.leases.length > 0)
     await release(engine, decision, ctx.decisionTimeoutMs);
   gate.park(callId, tool.name, key, decision);
-  const code = decision.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined;
+  const code = decision.effect === 'deny' ? 'ERR_GUARD_POLICY_DENIED' : undefined;
   return verdict(decision.effect, decision.reason, decision.ruleId, code);
 }

@@ -2,20 +2,20 @@ import { boundText, ID_MAX_CHARS, type TextCleaner, textOf } from './text.js';
 
 /** Stable error codes of `@agentguard/core`. Public API: switch on `code`. */
 export type GuardErrorCode =
-  | 'ERR_POLICY_DENIED'
-  | 'ERR_ARGS_INVALID'
-  | 'ERR_SCHEMA_OUTPUT_INVALID'
-  | 'ERR_CALL_ID_INVALID'
-  | 'ERR_TOOL_FAILED'
-  | 'ERR_TOOL_TIMEOUT'
-  | 'ERR_RESULT_TOO_LARGE'
-  | 'ERR_CALL_ABORTED'
-  | 'ERR_APPROVAL_REQUIRED'
-  | 'ERR_APPROVAL_REFUSED'
-  | 'ERR_CALL_ALREADY_RUN'
-  | 'ERR_ENVELOPE_REJECTED'
-  | 'ERR_CREDENTIAL_REJECTED'
-  | 'ERR_AUDIT_FAILED';
+  | 'ERR_GUARD_POLICY_DENIED'
+  | 'ERR_GUARD_ARGS_INVALID'
+  | 'ERR_GUARD_SCHEMA_OUTPUT_INVALID'
+  | 'ERR_GUARD_CALL_ID_INVALID'
+  | 'ERR_GUARD_TOOL_FAILED'
+  | 'ERR_GUARD_TOOL_TIMEOUT'
+  | 'ERR_GUARD_RESULT_TOO_LARGE'
+  | 'ERR_GUARD_CALL_ABORTED'
+  | 'ERR_GUARD_APPROVAL_REQUIRED'
+  | 'ERR_GUARD_APPROVAL_REFUSED'
+  | 'ERR_GUARD_CALL_ALREADY_RUN'
+  | 'ERR_GUARD_ENVELOPE_REJECTED'
+  | 'ERR_GUARD_CREDENTIAL_REJECTED'
+  | 'ERR_GUARD_AUDIT_FAILED';
 
 /** What kind of refusal a {@link Denial} is. */
 export type DenialOutcome = 'denied' | 'invalid' | 'failed' | 'timeout' | 'aborted' | 'approval_required';

@@ -87,7 +87,7 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
     const decision = refusal.decision;
     // The same two records as a refusal through the guard's own approver: the request, then approval.refused.
     let approver: string | undefined;
-    let approvalCode = 'ERR_APPROVAL_REJECTED';
+    let approvalCode = 'ERR_POLICY_APPROVAL_REJECTED';
     let why = options.reason ?? 'declined without signing';
     if (options.approval !== undefined) {
       const request = {
@@ -104,24 +104,24 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
         .obtain(request, options.approval, ctx.excludedApprovers())
         .catch((error: unknown) => ({
           kind: 'refused' as const,
-          code: 'ERR_APPROVAL_FAILED',
+          code: 'ERR_GUARD_APPROVAL_FAILED',
           reason: message(error),
         }));
-      if (verdict.kind === 'refused' && verdict.code === 'ERR_APPROVAL_REJECTED' && 'approver' in verdict) {
+      if (verdict.kind === 'refused' && verdict.code === 'ERR_POLICY_APPROVAL_REJECTED' && 'approver' in verdict) {
         // Signed by a trusted approver, bound to this very call and fresh: the audit may name them.
         approver = verdict.approver;
         why = verdict.reason;
       } else {
         // An approver name is only as good as its signature: anything short of a verified rejection of this
         // call is recorded without one (a refusal needs no proof, it can only make things stricter).
-        approvalCode = verdict.kind === 'refused' ? verdict.code : 'ERR_APPROVAL_MISMATCH';
+        approvalCode = verdict.kind === 'refused' ? verdict.code : 'ERR_POLICY_APPROVAL_MISMATCH';
         const problem = verdict.kind === 'refused' ? verdict.reason : 'a signed approval, not a rejection';
         why = `${why} (signed refusal not accepted: ${problem})`;
       }
     }
     const denial = makeDenial(text, {
       outcome: 'denied',
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
       reason: `approval refused: ${text.clean(why)}`,
       tool: ctx.tool.name,
       callId,
@@ -166,7 +166,7 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
     } catch (error) {
       const lost = makeDenial(text, {
         ...denial,
-        code: 'ERR_AUDIT_FAILED',
+        code: 'ERR_GUARD_AUDIT_FAILED',
         reason: `the refusal could not be recorded (${message(error)}): ${denial.reason}`,
       });
       throw new GuardError(lost, { cause: error });
@@ -204,7 +204,7 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
       throw new GuardError(
         makeDenial(ctx.text, {
           outcome: 'denied',
-          code: 'ERR_CALL_ALREADY_RUN',
+          code: 'ERR_GUARD_CALL_ALREADY_RUN',
           reason,
           tool: ctx.tool.name,
           callId: options.callId,

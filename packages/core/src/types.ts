@@ -12,7 +12,7 @@ import type { StandardSchemaV1 } from './standard-schema.js';
 
 /**
  * What a model (and the caller) sees of a tool's error message in the {@link Denial} of a failed call
- * (`ERR_TOOL_FAILED`). The audit log always records the redacted text; every form is bounded to
+ * (`ERR_GUARD_TOOL_FAILED`). The audit log always records the redacted text; every form is bounded to
  * `TEXT_MAX_CHARS` with a visible marker.
  * - `redacted`: the message with secrets and personal data replaced by typed markers.
  * - `generic`: no detail at all (`tool failed (details withheld; see the audit log, call <id>)`).
@@ -47,7 +47,7 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
   /** Data-flow labels, e.g. `reads:pii`, `egress`. */
   readonly labels?: readonly string[];
   /**
-   * Milliseconds the tool may run before the call fails with `ERR_TOOL_TIMEOUT`.
+   * Milliseconds the tool may run before the call fails with `ERR_GUARD_TOOL_TIMEOUT`.
    * @default 30_000
    */
   readonly timeoutMs?: number;
@@ -62,7 +62,7 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
   readonly signing?: 'per-call' | 'batched';
   /**
    * What happens when the audit log cannot write. `closed`: the call is refused (or its result withheld)
-   * with `ERR_AUDIT_FAILED`. `open`: the call goes on unrecorded, and a `gap` record saying how many
+   * with `ERR_GUARD_AUDIT_FAILED`. `open`: the call goes on unrecorded, and a `gap` record saying how many
    * events were lost, since when, is written as soon as the log takes writes again. Opt-in per tool.
    * @default 'closed'
    */
@@ -81,7 +81,7 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
    * The tool itself. Runs only when the call is allowed, with the schema's output: deep-copied, frozen plain
    * JSON, the very value the policy decided on, the approval bound and the audit log recorded (its digest is
    * `argsDigest`). A schema whose output is not plain JSON (a Date, a Map, a class instance) is refused with
-   * `ERR_SCHEMA_OUTPUT_INVALID`.
+   * `ERR_GUARD_SCHEMA_OUTPUT_INVALID`.
    */
   execute(args: StandardSchemaV1.InferOutput<S>, ctx: ToolContext): R | Promise<R>;
 }
@@ -129,7 +129,7 @@ export interface GuardOptions {
   readonly trust?: TrustStore;
   /**
    * Who may approve calls the policy sends to a human (`require_approval`), and how to ask them.
-   * @default none: such calls end with `ERR_APPROVAL_REQUIRED`
+   * @default none: such calls end with `ERR_GUARD_APPROVAL_REQUIRED`
    */
   readonly approvals?: ApprovalOptions;
   /**
@@ -155,7 +155,7 @@ export interface GuardOptions {
   readonly toolErrors?: ToolErrors;
   /**
    * Milliseconds the policy engine may take for one step of a call (`decide`, `hold`, `release`); a call
-   * whose engine does not answer in time is denied (`ERR_POLICY_DENIED`).
+   * whose engine does not answer in time is denied (`ERR_GUARD_POLICY_DENIED`).
    * @default 30_000
    */
   readonly decisionTimeoutMs?: number;
@@ -212,11 +212,11 @@ export interface GuardedTool<A, R> {
    * `state.reject()`, an AI SDK `tool-approval-response` with `approved: false`, a LangGraph resume with a
    * reject decision), where the guard never sees the call again. It writes what a refusal through the
    * guard's own approver writes, `call.requested` then `approval.refused` (with `approvalCode`, the parked
-   * decision if any, `code: 'ERR_APPROVAL_REFUSED'` and the reason), drops the decision `check()` parked for
+   * decision if any, `code: 'ERR_GUARD_APPROVAL_REFUSED'` and the reason), drops the decision `check()` parked for
    * the call id, and emits `denied`.
    *
    * - The call id stays refused (for `approvals.pendingTtlMs`): a later `run()` or `check()` with it is
-   *   refused with `ERR_APPROVAL_REFUSED` and the tool never runs, whatever approval comes with it.
+   *   refused with `ERR_GUARD_APPROVAL_REFUSED` and the tool never runs, whatever approval comes with it.
    * - Idempotent: refusing the same call id again writes nothing and returns the first Denial (a refusal
    *   whose audit write failed is written again).
    * - Nothing parked (no `check()`, its decision expired, other arguments): the refusal is still recorded,
@@ -226,17 +226,17 @@ export interface GuardedTool<A, R> {
    * - Unsigned is fine: a refusal can only make things stricter, so it needs no proof. Give the human's
    *   signed rejection as `approval` and the audit names the approver, but only when it verifies
    *   (trusted approver, this call, args and policy, fresh); otherwise the refusal stands, recorded without
-   *   an approver and with the code of what failed (e.g. `ERR_APPROVAL_UNTRUSTED`).
+   *   an approver and with the code of what failed (e.g. `ERR_POLICY_APPROVAL_UNTRUSTED`).
    * - A call whose tool already started (running, completed or failed) cannot be refused: nothing is
-   *   written and `ERR_CALL_ALREADY_RUN` is thrown. A call the guard itself denied never ran, so a refusal
+   *   written and `ERR_GUARD_CALL_ALREADY_RUN` is thrown. A call the guard itself denied never ran, so a refusal
    *   of it is recorded and keeps its id refused. A refusal that lands while a run is still being decided
    *   wins: that run is denied before the tool starts.
    *
    * @param args - the call's arguments as the framework holds them (bound by digest).
    * @param options - see {@link RefuseOptions}; `callId` is required.
-   * @returns the Denial (`ERR_APPROVAL_REFUSED`), the same JSON a model sees for any refusal.
-   * @throws GuardError `ERR_AUDIT_FAILED` when the refusal cannot be written (the call stays refused);
-   *   GuardError `ERR_CALL_ALREADY_RUN` when the call's tool already started (nothing is written);
+   * @returns the Denial (`ERR_GUARD_APPROVAL_REFUSED`), the same JSON a model sees for any refusal.
+   * @throws GuardError `ERR_GUARD_AUDIT_FAILED` when the refusal cannot be written (the call stays refused);
+   *   GuardError `ERR_GUARD_CALL_ALREADY_RUN` when the call's tool already started (nothing is written);
    *   TypeError on misuse or arguments that are not JSON.
    * @example
    * ```ts

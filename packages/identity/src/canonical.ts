@@ -26,7 +26,7 @@ const DEFAULT_MAX_DEPTH = 64;
  * @param value - plain JSON data: null, booleans, finite numbers, strings, arrays, plain objects.
  * @param options - see {@link CanonicalizeOptions}.
  * @returns the canonical JSON text.
- * @throws IdentityError `ERR_JSON_UNSUPPORTED_VALUE`, `ERR_JSON_CYCLE` or `ERR_JSON_TOO_DEEP`.
+ * @throws IdentityError `ERR_IDENTITY_JSON_UNSUPPORTED_VALUE`, `ERR_IDENTITY_JSON_CYCLE` or `ERR_IDENTITY_JSON_TOO_DEEP`.
  * @example
  * ```ts
  * canonicalize({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
@@ -63,7 +63,7 @@ class Writer {
   }
 
   private unsupported(what: string): IdentityError {
-    return new IdentityError('ERR_JSON_UNSUPPORTED_VALUE', `JSON cannot hold ${what} at ${this.where()}`);
+    return new IdentityError('ERR_IDENTITY_JSON_UNSUPPORTED_VALUE', `JSON cannot hold ${what} at ${this.where()}`);
   }
 
   write(value: unknown, depth: number): string {
@@ -85,9 +85,12 @@ class Writer {
     }
     if (value === null) return 'null';
     if (depth >= this.maxDepth) {
-      throw new IdentityError('ERR_JSON_TOO_DEEP', `JSON nested deeper than ${this.maxDepth} at ${this.where()}`);
+      throw new IdentityError(
+        'ERR_IDENTITY_JSON_TOO_DEEP',
+        `JSON nested deeper than ${this.maxDepth} at ${this.where()}`,
+      );
     }
-    if (this.seen.has(value)) throw new IdentityError('ERR_JSON_CYCLE', `cycle at ${this.where()}`);
+    if (this.seen.has(value)) throw new IdentityError('ERR_IDENTITY_JSON_CYCLE', `cycle at ${this.where()}`);
     this.seen.add(value);
     const out = Array.isArray(value) ? this.array(value, depth) : this.object(value, depth);
     this.seen.delete(value);

@@ -13,7 +13,11 @@ export interface RevocationQuery {
 /** A revocation verdict: fail closed, an unavailable list is not "not revoked". */
 export type RevocationVerdict =
   | { readonly ok: true }
-  | { readonly ok: false; readonly code: 'ERR_REVOKED' | 'ERR_REVOCATION_UNAVAILABLE'; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly code: 'ERR_IDENTITY_REVOKED' | 'ERR_IDENTITY_REVOCATION_UNAVAILABLE';
+      readonly reason: string;
+    };
 
 /** Anything that answers revocation queries; see `createRevocationChecker`. */
 export interface RevocationChecker {
@@ -99,14 +103,14 @@ export function windowProblem(
   if (claims.exp * 1000 + o.skewMs <= o.now) {
     return {
       ok: false,
-      code: 'ERR_EXPIRED',
+      code: 'ERR_IDENTITY_EXPIRED',
       reason: `${what} expired at ${new Date(claims.exp * 1000).toISOString()}`,
     };
   }
   if (claims.nbf * 1000 - o.skewMs > o.now || claims.iat * 1000 - o.skewMs > o.now) {
     return {
       ok: false,
-      code: 'ERR_NOT_YET_VALID',
+      code: 'ERR_IDENTITY_NOT_YET_VALID',
       reason: `${what} is not valid before ${new Date(claims.nbf * 1000).toISOString()}`,
     };
   }
@@ -116,7 +120,11 @@ export function windowProblem(
 /** Turns a thrown error into a failure; unknown errors are a malformed-token failure, never an accept. @internal */
 export function failureOf(error: unknown): VerifyFailure {
   if (error instanceof IdentityError) return { ok: false, code: error.code, reason: error.message };
-  return { ok: false, code: 'ERR_TOKEN_MALFORMED', reason: error instanceof Error ? error.message : String(error) };
+  return {
+    ok: false,
+    code: 'ERR_IDENTITY_TOKEN_MALFORMED',
+    reason: error instanceof Error ? error.message : String(error),
+  };
 }
 
 /** Asks the checker, failing closed when it throws. @internal */
@@ -132,7 +140,7 @@ export async function revocationProblem(
   } catch (cause) {
     return {
       ok: false,
-      code: 'ERR_REVOCATION_UNAVAILABLE',
+      code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE',
       reason: `revocation check failed: ${failureOf(cause).reason}`,
     };
   }

@@ -29,7 +29,7 @@ describe('approvals', () => {
     const first = await verifyApproval(approval, subject, opts);
     expect(first).toMatchObject({ ok: true, approver: alice.id });
     const again = await verifyApproval(approval, subject, opts);
-    expect(again).toMatchObject({ ok: false, code: 'ERR_APPROVAL_REPLAYED', approver: alice.id });
+    expect(again).toMatchObject({ ok: false, code: 'ERR_POLICY_APPROVAL_REPLAYED', approver: alice.id });
   });
 
   it('binds the canonical args, so key order does not matter', async () => {
@@ -44,49 +44,49 @@ describe('approvals', () => {
       'other args',
       () => createApproval(subject, { approver: alice, now }),
       { ...subject, args: { orderId: 'o-42', amount: 12000 } },
-      'ERR_APPROVAL_MISMATCH',
+      'ERR_POLICY_APPROVAL_MISMATCH',
     ],
     [
       'other call id',
       () => createApproval(subject, { approver: alice, now }),
       { ...subject, callId: 'call-2' },
-      'ERR_APPROVAL_MISMATCH',
+      'ERR_POLICY_APPROVAL_MISMATCH',
     ],
     [
       'other tool',
       () => createApproval(subject, { approver: alice, now }),
       { ...subject, tool: 'delete_order' },
-      'ERR_APPROVAL_MISMATCH',
+      'ERR_POLICY_APPROVAL_MISMATCH',
     ],
     [
       'other policy',
       () => createApproval(subject, { approver: alice, now }),
       { ...subject, policyHash: `sha256:${'cd'.repeat(32)}` },
-      'ERR_APPROVAL_MISMATCH',
+      'ERR_POLICY_APPROVAL_MISMATCH',
     ],
     [
       'expired',
       () => createApproval(subject, { approver: alice, now: new Date(now.getTime() - 600_000) }),
       subject,
-      'ERR_APPROVAL_EXPIRED',
+      'ERR_POLICY_APPROVAL_EXPIRED',
     ],
     [
       'from the future',
       () => createApproval(subject, { approver: alice, now: new Date(now.getTime() + 600_000) }),
       subject,
-      'ERR_APPROVAL_NOT_YET_VALID',
+      'ERR_POLICY_APPROVAL_NOT_YET_VALID',
     ],
     [
       'an untrusted approver',
       () => createApproval(subject, { approver: mallory, now }),
       subject,
-      'ERR_APPROVAL_UNTRUSTED',
+      'ERR_POLICY_APPROVAL_UNTRUSTED',
     ],
     [
       'a rejection',
       () => createApproval(subject, { approver: alice, now, decision: 'reject', reason: 'too much' }),
       subject,
-      'ERR_APPROVAL_REJECTED',
+      'ERR_POLICY_APPROVAL_REJECTED',
     ],
     [
       'mallory signing as alice',
@@ -95,7 +95,7 @@ describe('approvals', () => {
           s.approver = alice.id;
         }),
       subject,
-      'ERR_APPROVAL_FORGED',
+      'ERR_POLICY_APPROVAL_FORGED',
     ],
     [
       'a raised amount in a signed statement',
@@ -104,7 +104,7 @@ describe('approvals', () => {
           s.argsDigest = argsDigest({ ...(subject.args as object), amount: 9999 });
         }),
       { ...subject, args: { orderId: 'o-42', amount: 9999 } },
-      'ERR_APPROVAL_FORGED',
+      'ERR_POLICY_APPROVAL_FORGED',
     ],
     [
       'an extended expiry',
@@ -116,7 +116,7 @@ describe('approvals', () => {
           },
         ),
       subject,
-      'ERR_APPROVAL_FORGED',
+      'ERR_POLICY_APPROVAL_FORGED',
     ],
     [
       'a non-canonical payload',
@@ -128,13 +128,13 @@ describe('approvals', () => {
         return { ...a, payload: toBase64(spaced), signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
       },
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_POLICY_APPROVAL_MALFORMED',
     ],
     [
       'an unknown field in the envelope',
       async () => ({ ...(await createApproval(subject, { approver: alice, now })), extra: 1 }),
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_POLICY_APPROVAL_MALFORMED',
     ],
     [
       'two signatures',
@@ -143,7 +143,7 @@ describe('approvals', () => {
         return { ...a, signatures: [...a.signatures, ...a.signatures] };
       },
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_POLICY_APPROVAL_MALFORMED',
     ],
     [
       'a truncated signature',
@@ -152,22 +152,22 @@ describe('approvals', () => {
         return { ...a, signatures: [{ keyid: alice.keyId, sig: (a.signatures[0]?.sig ?? '').slice(0, 40) }] };
       },
       subject,
-      'ERR_APPROVAL_FORGED',
+      'ERR_POLICY_APPROVAL_FORGED',
     ],
     [
       'a wrong payload type',
       async () => ({ ...(await createApproval(subject, { approver: alice, now })), payloadType: 'application/json' }),
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_POLICY_APPROVAL_MALFORMED',
     ],
     [
       'non-base64 payload',
       async () => ({ ...(await createApproval(subject, { approver: alice, now })), payload: '%%%' }),
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_POLICY_APPROVAL_MALFORMED',
     ],
-    ['null', async () => null, subject, 'ERR_APPROVAL_MALFORMED'],
-    ['a string', async () => 'approved!', subject, 'ERR_APPROVAL_MALFORMED'],
+    ['null', async () => null, subject, 'ERR_POLICY_APPROVAL_MALFORMED'],
+    ['a string', async () => 'approved!', subject, 'ERR_POLICY_APPROVAL_MALFORMED'],
     [
       'a __proto__ key',
       async () =>
@@ -175,7 +175,7 @@ describe('approvals', () => {
           Object.defineProperty(s, '__proto__', { value: { x: 1 }, enumerable: true });
         }),
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_POLICY_APPROVAL_MALFORMED',
     ],
   ];
 
@@ -199,7 +199,7 @@ describe('approvals', () => {
         fc.pre(argsDigest(a) !== argsDigest(b));
         const approval = await createApproval({ ...subject, args: a }, { approver: alice, now });
         const result = await verifyApproval(approval, { ...subject, args: b }, verifyOpts());
-        return !result.ok && result.code === 'ERR_APPROVAL_MISMATCH';
+        return !result.ok && result.code === 'ERR_POLICY_APPROVAL_MISMATCH';
       }),
       { numRuns: 100 },
     );
@@ -218,15 +218,15 @@ describe('approvals', () => {
     const results = await Promise.all(calls.map((c, i) => verifyApproval(approvals[i], c, opts)));
     expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual([
       'ok',
-      'ERR_APPROVAL_REJECTED',
+      'ERR_POLICY_APPROVAL_REJECTED',
       'ok',
-      'ERR_APPROVAL_REJECTED',
+      'ERR_POLICY_APPROVAL_REJECTED',
       'ok',
-      'ERR_APPROVAL_REJECTED',
+      'ERR_POLICY_APPROVAL_REJECTED',
     ]);
     // Every call got an answer, and none can be reused for a sibling call.
     const swapped = await verifyApproval(approvals[0], calls[2] as ApprovalSubject, verifyOpts());
-    expect(swapped).toMatchObject({ ok: false, code: 'ERR_APPROVAL_MISMATCH' });
+    expect(swapped).toMatchObject({ ok: false, code: 'ERR_POLICY_APPROVAL_MISMATCH' });
   });
 
   it('refuses misuse with TypeError/RangeError', async () => {

@@ -119,7 +119,7 @@ export interface VerifyApprovalOptions {
   /**
    * `did:key` ids whose approvals never count, even when listed in `trustedApprovers`: the calling agent's
    * own key and every key of its delegation chain (an agent must not approve its own calls). Such an
-   * approval is refused with `ERR_APPROVAL_SELF_SIGNED`.
+   * approval is refused with `ERR_POLICY_APPROVAL_SELF_SIGNED`.
    * @default []
    */
   readonly excludedApprovers?: readonly string[];
@@ -161,23 +161,28 @@ export async function verifyApproval(
   const now = (options.now ?? new Date()).getTime();
   const envelope = signedApprovalSchema.safeParse(approval);
   if (!envelope.success)
-    return refuse('ERR_APPROVAL_MALFORMED', `not a signed approval envelope: ${envelope.error.issues[0]?.message}`);
+    return refuse(
+      'ERR_POLICY_APPROVAL_MALFORMED',
+      `not a signed approval envelope: ${envelope.error.issues[0]?.message}`,
+    );
   let payload: Uint8Array;
   let statement: ApprovalStatement;
   try {
     payload = fromBase64(envelope.data.payload);
     const text = fromUtf8(payload);
     const parsed = approvalStatementSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) return refuse('ERR_APPROVAL_MALFORMED', `bad statement: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      return refuse('ERR_POLICY_APPROVAL_MALFORMED', `bad statement: ${parsed.error.issues[0]?.message}`);
     // Only the canonical form is accepted: no duplicate keys, no reordering, no whitespace games.
-    if (canonicalize(parsed.data) !== text) return refuse('ERR_APPROVAL_MALFORMED', 'statement is not canonical JSON');
+    if (canonicalize(parsed.data) !== text)
+      return refuse('ERR_POLICY_APPROVAL_MALFORMED', 'statement is not canonical JSON');
     statement = parsed.data;
   } catch (error) {
-    return refuse('ERR_APPROVAL_MALFORMED', `payload is not base64 JSON: ${(error as Error).message}`);
+    return refuse('ERR_POLICY_APPROVAL_MALFORMED', `payload is not base64 JSON: ${(error as Error).message}`);
   }
   const approver = statement.approver;
   if (!options.trustedApprovers.includes(approver)) {
-    return refuse('ERR_APPROVAL_UNTRUSTED', `approver ${approver} is not trusted`);
+    return refuse('ERR_POLICY_APPROVAL_UNTRUSTED', `approver ${approver} is not trusted`);
   }
   const signature = envelope.data.signatures[0] as { keyid: string; sig: string };
   let valid = false;
@@ -187,12 +192,12 @@ export async function verifyApproval(
   } catch {
     valid = false;
   }
-  if (!valid) return refuse('ERR_APPROVAL_FORGED', `signature does not verify under ${approver}`);
+  if (!valid) return refuse('ERR_POLICY_APPROVAL_FORGED', `signature does not verify under ${approver}`);
   // Whatever the configuration: the agent (or a key it holds through its delegation chain) approving its own
   // call is no approval. Checked before the decision, so a self-signed rejection names no approver either.
   if (excluded.includes(approver)) {
     return refuse(
-      'ERR_APPROVAL_SELF_SIGNED',
+      'ERR_POLICY_APPROVAL_SELF_SIGNED',
       `approver ${approver} is the calling agent or a key of its delegation chain: an agent cannot approve its own calls`,
       approver,
     );
@@ -200,13 +205,14 @@ export async function verifyApproval(
   const issuedAt = Date.parse(statement.issuedAt);
   const expiresAt = Date.parse(statement.expiresAt);
   if (issuedAt - skew > now)
-    return refuse('ERR_APPROVAL_NOT_YET_VALID', `issued in the future (${statement.issuedAt})`, approver);
-  if (expiresAt + skew <= now) return refuse('ERR_APPROVAL_EXPIRED', `expired at ${statement.expiresAt}`, approver);
+    return refuse('ERR_POLICY_APPROVAL_NOT_YET_VALID', `issued in the future (${statement.issuedAt})`, approver);
+  if (expiresAt + skew <= now)
+    return refuse('ERR_POLICY_APPROVAL_EXPIRED', `expired at ${statement.expiresAt}`, approver);
   let digest: string;
   try {
     digest = argsDigest(expected.args);
   } catch (error) {
-    return refuse('ERR_APPROVAL_MISMATCH', `call arguments are not JSON: ${(error as Error).message}`, approver);
+    return refuse('ERR_POLICY_APPROVAL_MISMATCH', `call arguments are not JSON: ${(error as Error).message}`, approver);
   }
   for (const [field, want] of [
     ['callId', expected.callId],
@@ -216,20 +222,21 @@ export async function verifyApproval(
   ] as const) {
     if (statement[field] !== want) {
       return refuse(
-        'ERR_APPROVAL_MISMATCH',
+        'ERR_POLICY_APPROVAL_MISMATCH',
         `approval is for another ${field} (${statement[field]}, expected ${want})`,
         approver,
       );
     }
   }
   if (statement.decision !== 'approve') {
-    return refuse('ERR_APPROVAL_REJECTED', statement.reason ?? `rejected by ${approver}`, approver);
+    return refuse('ERR_POLICY_APPROVAL_REJECTED', statement.reason ?? `rejected by ${approver}`, approver);
   }
   const ttl = Math.max(1, expiresAt + skew - now);
   const fresh = await options.nonceStore.setIfAbsent(
     `${options.keyPrefix ?? 'agentguard:'}approval:${statement.nonce}`,
     ttl,
   );
-  if (!fresh) return refuse('ERR_APPROVAL_REPLAYED', `approval nonce ${statement.nonce} was already used`, approver);
+  if (!fresh)
+    return refuse('ERR_POLICY_APPROVAL_REPLAYED', `approval nonce ${statement.nonce} was already used`, approver);
   return { ok: true, approver, statement };
 }

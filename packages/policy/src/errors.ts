@@ -5,13 +5,13 @@
  * - `ERR_POLICY_INVALID`: a policy document failed validation; `issues` lists each problem.
  * - `ERR_POLICY_EVALUATION`: evaluating a decision failed (surfaced only inside a deny decision's reason).
  * - `ERR_POLICY_SELF_TEST`: the engine refused to arm because its restraint self-test did not deny the canary.
- * - `ERR_STATE_STORE`: the state store (rate limits, budgets, sessions) failed.
+ * - `ERR_POLICY_STATE_STORE`: the state store (rate limits, budgets, sessions) failed.
  */
 export type PolicyErrorCode =
   | 'ERR_POLICY_INVALID'
   | 'ERR_POLICY_EVALUATION'
   | 'ERR_POLICY_SELF_TEST'
-  | 'ERR_STATE_STORE';
+  | 'ERR_POLICY_STATE_STORE';
 
 /** One problem found in a policy document, with the JSON path where it is. */
 export interface PolicyIssue {

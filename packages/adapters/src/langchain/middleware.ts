@@ -60,7 +60,7 @@ function rejectionOf(value: unknown): RejectDecision | undefined {
 /** Options of {@link createGuardMiddleware}. */
 export interface GuardMiddlewareOptions extends AdapterOptions {
   /**
-   * What a call the policy sends to a human does: `'result'` refuses it with `ERR_APPROVAL_REQUIRED` (or
+   * What a call the policy sends to a human does: `'result'` refuses it with `ERR_GUARD_APPROVAL_REQUIRED` (or
    * lets the guard's own `approvals.approver` decide); `'interrupt'` pauses the run with a LangGraph
    * interrupt carrying an {@link ApprovalInterrupt}, one per call, so parallel calls are decided as a
    * batch, and resumes the call with the signed approval, or the {@link RejectDecision}, given on resume.
@@ -296,12 +296,12 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
       return {
         ok: false,
         callId,
-        denial: adapterDenial(guarded.name, callId, 'the refusal could not be recorded', 'ERR_AUDIT_FAILED'),
+        denial: adapterDenial(guarded.name, callId, 'the refusal could not be recorded', 'ERR_GUARD_AUDIT_FAILED'),
       };
     }
   }
 }
 
 function needsApproval(outcome: GuardOutcome<unknown>): boolean {
-  return !outcome.ok && outcome.denial.code === 'ERR_APPROVAL_REQUIRED';
+  return !outcome.ok && outcome.denial.code === 'ERR_GUARD_APPROVAL_REQUIRED';
 }

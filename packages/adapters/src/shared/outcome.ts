@@ -91,7 +91,7 @@ export function adapterDenial(
   tool: unknown,
   callId: unknown,
   reason: string,
-  code: GuardErrorCode = 'ERR_POLICY_DENIED',
+  code: GuardErrorCode = 'ERR_GUARD_POLICY_DENIED',
   outcome: DenialOutcome = 'denied',
 ): Denial {
   return Object.freeze({
