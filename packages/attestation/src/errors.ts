@@ -24,28 +24,7 @@
  * | `ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE` | the replay cache is full or failed; fail closed |
  * | `ERR_ATTESTATION_SIGNING_FAILED` | the signer threw or returned something other than a 64-byte signature |
  */
-export type AttestationErrorCode =
-  | 'ERR_ATTESTATION_ENVELOPE_MALFORMED'
-  | 'ERR_ATTESTATION_ENVELOPE_TOO_LARGE'
-  | 'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE'
-  | 'ERR_ATTESTATION_KEY_UNTRUSTED'
-  | 'ERR_ATTESTATION_KEY_INVALID'
-  | 'ERR_ATTESTATION_SIGNATURE_INVALID'
-  | 'ERR_ATTESTATION_STATEMENT_INVALID'
-  | 'ERR_ATTESTATION_AGENT_MISMATCH'
-  | 'ERR_ATTESTATION_ENVELOPE_EXPIRED'
-  | 'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID'
-  | 'ERR_ATTESTATION_ENVELOPE_VALIDITY_TOO_LONG'
-  | 'ERR_ATTESTATION_ARGS_MISMATCH'
-  | 'ERR_ATTESTATION_ARGS_INVALID'
-  | 'ERR_ATTESTATION_TOOL_MISMATCH'
-  | 'ERR_ATTESTATION_CALL_ID_MISMATCH'
-  | 'ERR_ATTESTATION_REPLAY'
-  | 'ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE'
-  | 'ERR_ATTESTATION_SIGNING_FAILED';
-
-/** Every {@link AttestationErrorCode}, for exhaustive tests and switch helpers. */
-export const ATTESTATION_ERROR_CODES: readonly AttestationErrorCode[] = Object.freeze([
+export const ATTESTATION_ERROR_CODES = Object.freeze([
   'ERR_ATTESTATION_ENVELOPE_MALFORMED',
   'ERR_ATTESTATION_ENVELOPE_TOO_LARGE',
   'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE',
@@ -65,6 +44,9 @@ export const ATTESTATION_ERROR_CODES: readonly AttestationErrorCode[] = Object.f
   'ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE',
   'ERR_ATTESTATION_SIGNING_FAILED',
 ] as const);
+
+/** One of {@link ATTESTATION_ERROR_CODES}. */
+export type AttestationErrorCode = (typeof ATTESTATION_ERROR_CODES)[number];
 
 /** The one error class of `@agentguard/attestation`. */
 export class AttestationError extends Error {

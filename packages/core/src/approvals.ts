@@ -5,6 +5,7 @@ import {
   type StateStore,
   verifyApproval,
 } from '@agentguard/policy';
+import type { ApprovalRecordCode } from './errors.js';
 import { textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
 
@@ -77,7 +78,12 @@ export interface ApprovalOptions {
 export type ApprovalVerdict =
   | { readonly kind: 'none' }
   | { readonly kind: 'granted'; readonly approver: string }
-  | { readonly kind: 'refused'; readonly code: string; readonly reason: string; readonly approver?: string };
+  | {
+      readonly kind: 'refused';
+      readonly code: ApprovalRecordCode;
+      readonly reason: string;
+      readonly approver?: string;
+    };
 
 /**
  * @internal What a kept decision (or monitor verdict) is bound to besides its call id and tool: the calling

@@ -7,6 +7,7 @@ import {
   type TrustAnchors,
 } from '@agentguard/identity';
 import type { DecisionAgent } from '@agentguard/policy';
+import type { CredentialRecordCode } from './errors.js';
 
 /** How a guard checks the agent's credential (issued by an authority, possibly delegated). */
 export interface CredentialOptions {
@@ -42,7 +43,7 @@ export type CredentialVerdict =
        */
       readonly keys: readonly string[];
     }
-  | { readonly ok: false; readonly code: string; readonly reason: string };
+  | { readonly ok: false; readonly code: CredentialRecordCode; readonly reason: string };
 
 /** Checks each call's credential chain; chains are verified once and cached, revocation every call. */
 export interface CredentialCheck {

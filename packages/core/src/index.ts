@@ -11,7 +11,18 @@ export type {
   ToolErrors,
 } from './types.js';
 export { TEXT_MAX_CHARS, ARGS_RECORD_MAX_BYTES } from './text.js';
-export { GuardError, type GuardErrorCode, type Denial, type DenialOutcome } from './errors.js';
+export {
+  GuardError,
+  GUARD_ERROR_CODES,
+  type GuardErrorCode,
+  GUARD_RECORD_CODES,
+  type GuardRecordCode,
+  type ApprovalRecordCode,
+  type CredentialRecordCode,
+  type EnvelopeRecordCode,
+  type Denial,
+  type DenialOutcome,
+} from './errors.js';
 export type { GuardEvents, CallEvent } from './events.js';
 export type { StandardSchemaV1, ArgIssue } from './standard-schema.js';
 export type { ApprovalOptions, ApprovalRequest, Approver } from './approvals.js';

@@ -6,7 +6,7 @@ import { type CallArgs, digests } from './args.js';
 import { type ApprovalGate, callKey, type Refusal } from './approvals.js';
 import type { RecordedArgs } from './context.js';
 import { type EngineView, viewEngine } from './decision.js';
-import { type Denial, GuardError, makeDenial } from './errors.js';
+import { type ApprovalRecordCode, type Denial, GuardError, makeDenial } from './errors.js';
 import { type EventEmitter, emitSafely, type GuardEvents } from './events.js';
 import { type StandardSchemaV1, validateWith } from './standard-schema.js';
 import { CALL_ID, decisionRecord, message, nameOf } from './support.js';
@@ -87,7 +87,7 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
     const decision = refusal.decision;
     // The same two records as a refusal through the guard's own approver: the request, then approval.refused.
     let approver: string | undefined;
-    let approvalCode = 'ERR_POLICY_APPROVAL_REJECTED';
+    let approvalCode: ApprovalRecordCode = 'ERR_POLICY_APPROVAL_REJECTED';
     let why = options.reason ?? 'declined without signing';
     if (options.approval !== undefined) {
       const request = {
@@ -104,7 +104,7 @@ export function createRefuse(ctx: RefuseContext): (args: unknown, options: Refus
         .obtain(request, options.approval, ctx.excludedApprovers())
         .catch((error: unknown) => ({
           kind: 'refused' as const,
-          code: 'ERR_GUARD_APPROVAL_FAILED',
+          code: 'ERR_GUARD_APPROVAL_FAILED' as const,
           reason: message(error),
         }));
       if (verdict.kind === 'refused' && verdict.code === 'ERR_POLICY_APPROVAL_REJECTED' && 'approver' in verdict) {

@@ -1,4 +1,4 @@
-export { IdentityError, type IdentityErrorCode } from './errors.js';
+export { IdentityError, IDENTITY_ERROR_CODES, type IdentityErrorCode } from './errors.js';
 export { canonicalize, canonicalBytes, type CanonicalizeOptions, type JsonValue } from './canonical.js';
 export { parseJson, type ParseJsonOptions } from './json-parse.js';
 export { sha256, sha256Hex } from './hash.js';

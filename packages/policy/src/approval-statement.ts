@@ -1,5 +1,8 @@
 import { canonicalBytes, concatBytes, sha256Hex, utf8 } from '@agentguard/identity';
 import { z } from 'zod';
+import type { ApprovalErrorCode } from './errors.js';
+
+export type { ApprovalErrorCode };
 
 /**
  * The approval wire format: the statement an approver signs, the DSSE
@@ -51,18 +54,6 @@ export interface ApprovalSubject {
   /** The hash of the policy that asked for approval. */
   readonly policyHash: string;
 }
-
-/** Codes of a refused approval (returned, not thrown). */
-export type ApprovalErrorCode =
-  | 'ERR_POLICY_APPROVAL_MALFORMED'
-  | 'ERR_POLICY_APPROVAL_UNTRUSTED'
-  | 'ERR_POLICY_APPROVAL_SELF_SIGNED'
-  | 'ERR_POLICY_APPROVAL_FORGED'
-  | 'ERR_POLICY_APPROVAL_EXPIRED'
-  | 'ERR_POLICY_APPROVAL_NOT_YET_VALID'
-  | 'ERR_POLICY_APPROVAL_MISMATCH'
-  | 'ERR_POLICY_APPROVAL_REJECTED'
-  | 'ERR_POLICY_APPROVAL_REPLAYED';
 
 /** The outcome of {@link verifyApproval}. */
 export type ApprovalResult =

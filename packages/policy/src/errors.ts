@@ -7,11 +7,34 @@
  * - `ERR_POLICY_SELF_TEST`: the engine refused to arm because its restraint self-test did not deny the canary.
  * - `ERR_POLICY_STATE_STORE`: the state store (rate limits, budgets, sessions) failed.
  */
-export type PolicyErrorCode =
-  | 'ERR_POLICY_INVALID'
-  | 'ERR_POLICY_EVALUATION'
-  | 'ERR_POLICY_SELF_TEST'
-  | 'ERR_POLICY_STATE_STORE';
+export const POLICY_ERROR_CODES = Object.freeze([
+  'ERR_POLICY_INVALID',
+  'ERR_POLICY_EVALUATION',
+  'ERR_POLICY_SELF_TEST',
+  'ERR_POLICY_STATE_STORE',
+] as const);
+
+/** One of {@link POLICY_ERROR_CODES}. */
+export type PolicyErrorCode = (typeof POLICY_ERROR_CODES)[number];
+
+/**
+ * Why `verifyApproval` refused an approval (returned in its result, not thrown; core writes it into an
+ * `approval.refused` record as `approvalCode`).
+ */
+export const APPROVAL_ERROR_CODES = Object.freeze([
+  'ERR_POLICY_APPROVAL_MALFORMED',
+  'ERR_POLICY_APPROVAL_UNTRUSTED',
+  'ERR_POLICY_APPROVAL_SELF_SIGNED',
+  'ERR_POLICY_APPROVAL_FORGED',
+  'ERR_POLICY_APPROVAL_EXPIRED',
+  'ERR_POLICY_APPROVAL_NOT_YET_VALID',
+  'ERR_POLICY_APPROVAL_MISMATCH',
+  'ERR_POLICY_APPROVAL_REJECTED',
+  'ERR_POLICY_APPROVAL_REPLAYED',
+] as const);
+
+/** One of {@link APPROVAL_ERROR_CODES}. */
+export type ApprovalErrorCode = (typeof APPROVAL_ERROR_CODES)[number];
 
 /** One problem found in a policy document, with the JSON path where it is. */
 export interface PolicyIssue {

@@ -1,4 +1,11 @@
-export { PolicyError, type PolicyErrorCode, type PolicyIssue } from './errors.js';
+export {
+  PolicyError,
+  POLICY_ERROR_CODES,
+  type PolicyErrorCode,
+  APPROVAL_ERROR_CODES,
+  type ApprovalErrorCode,
+  type PolicyIssue,
+} from './errors.js';
 export {
   policySchema,
   ruleSchema,
@@ -92,7 +99,6 @@ export {
   type ApprovalSubject,
   type ApprovalStatement,
   type SignedApproval,
-  type ApprovalErrorCode,
   type ApprovalResult,
 } from './approval-statement.js';
 export {

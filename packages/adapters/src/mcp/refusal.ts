@@ -1,4 +1,5 @@
 import type { Denial, DenialOutcome, GuardErrorCode, GuardOutcome } from '@agentguard/core';
+import type { AdapterErrorCode } from '../shared/errors.js';
 import { adapterDenial, boundText, MAX_ADAPTER_REASON_CHARS } from '../shared/outcome.js';
 
 /**
@@ -6,7 +7,7 @@ import { adapterDenial, boundText, MAX_ADAPTER_REASON_CHARS } from '../shared/ou
  * pinned one: changed since it was pinned (a rug pull), listed more than once, or malformed. Re-approve the
  * definition (`pins.approve(name)`) to call it again.
  */
-export type McpPinMismatchCode = 'ERR_ADAPTER_MCP_PIN_MISMATCH';
+export type McpPinMismatchCode = Extract<AdapterErrorCode, 'ERR_ADAPTER_MCP_PIN_MISMATCH'>;
 
 /** The codes a {@link McpDenial} carries: the guard's, and the MCP client's own pin mismatch. */
 export type McpDenialCode = GuardErrorCode | McpPinMismatchCode;
