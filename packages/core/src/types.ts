@@ -1,4 +1,4 @@
-import type { TrustStore } from '@agentguard/attestation';
+import type { ReplayCache, TrustStore } from '@agentguard/attestation';
 import type { AuditLog, RedactorOptions } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
@@ -127,6 +127,14 @@ export interface GuardOptions {
    * @default a store trusting only `identity`
    */
   readonly trust?: TrustStore;
+  /**
+   * Where incoming call envelopes are remembered, so that each is accepted once. Several servers that accept
+   * the same callers must share one: a `createRedisStateStore({ client })` of `@agentguard/policy/redis` (any
+   * policy `StateStore` is a `ReplayCache`), or any `ReplayCache` of `@agentguard/attestation`. Keys are
+   * prefixed `agentguard:call:`. A cache that throws or rejects refuses the call (fail closed).
+   * @default an in-memory cache of this guard alone (`createReplayCache()`)
+   */
+  readonly replayCache?: ReplayCache;
   /**
    * Who may approve calls the policy sends to a human (`require_approval`), and how to ask them.
    * @default none: such calls end with `ERR_GUARD_APPROVAL_REQUIRED`

@@ -15,7 +15,7 @@ export interface CredentialGateOptions {
   readonly anchors: TrustAnchors;
   /** Revocation checker, consulted on every call. @default none (pass one in production) */
   readonly revocation?: RevocationChecker;
-  /** Clock skew, ms (0 to 300 000). @default 60_000 */
+  /** Clock skew, ms (0 to 300 000). @default 30_000 */
   readonly clockSkewMs?: number;
   /** Most delegation links. @default 4 */
   readonly maxDepth?: number;

@@ -42,7 +42,7 @@ export interface VerifyOptions {
   readonly now?: Instant | (() => number);
   /**
    * Tolerated clock difference for `nbf`, `iat` and `exp`, in ms; 0 to 300 000.
-   * @default 60_000
+   * @default 30_000 (`DEFAULT_CLOCK_SKEW_MS`, the same in every package)
    */
   readonly clockSkewMs?: number;
   /**
@@ -66,6 +66,12 @@ export interface NormalVerifyOptions {
   readonly maxTokenLength: number;
 }
 
+/**
+ * @internal The one default clock skew of the project, in ms: credentials, revocation lists, call envelopes and
+ * approvals all tolerate the same 30 s (docs/decisions/0008-options-vocabulary.md).
+ */
+export const DEFAULT_CLOCK_SKEW_MS = 30_000;
+
 /** Upper bound of `clockSkewMs`: beyond five minutes, expiry stops meaning much. */
 export const MAX_CLOCK_SKEW_MS = 300_000;
 
@@ -79,7 +85,7 @@ export function normalizeVerifyOptions(options: VerifyOptions): NormalVerifyOpti
     raw === undefined ? Date.now() : typeof raw === 'function' ? raw() : raw instanceof Date ? raw.getTime() : raw;
   if (typeof now !== 'number' || !Number.isFinite(now))
     throw new TypeError('"now" expected epoch ms, a Date or a clock');
-  const skewMs = options.clockSkewMs ?? 60_000;
+  const skewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   if (!Number.isInteger(skewMs) || skewMs < 0 || skewMs > MAX_CLOCK_SKEW_MS) {
     throw new RangeError(`"clockSkewMs" expected an integer from 0 to ${MAX_CLOCK_SKEW_MS}, got ${String(skewMs)}`);
   }

@@ -7,6 +7,7 @@
 import type { TrustAnchors } from './anchors.js';
 import { decodeJws, type JwsAlgorithm, jwsAlgorithm, jwsSignatureValid, signJws } from './credential-jws.js';
 import {
+  DEFAULT_CLOCK_SKEW_MS,
   failureOf,
   normalizeVerifyOptions,
   type RevocationChecker,
@@ -123,7 +124,7 @@ export interface RevocationCheckerOptions {
   readonly ttlMs?: number;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
-  /** Tolerated skew for the lists' own windows, ms (0 to 300 000). @default 60_000 */
+  /** Tolerated skew for the lists' own windows, ms (0 to 300 000). @default 30_000 */
   readonly clockSkewMs?: number;
   /** Largest source text, characters. @default 16_777_216 */
   readonly maxSourceLength?: number;
@@ -154,7 +155,7 @@ export function createRevocationChecker(options: RevocationCheckerOptions): Cach
   if (typeof source !== 'string' && typeof source !== 'function')
     throw new TypeError('"source" expected text or a function');
   if (!Number.isFinite(ttlMs) || ttlMs < 0) throw new RangeError('"ttlMs" expected a non-negative number');
-  normalizeVerifyOptions({ anchors, now: 0, clockSkewMs: options.clockSkewMs ?? 60_000 });
+  normalizeVerifyOptions({ anchors, now: 0, clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
   const highestSeq = new Map<string, number>();
   type Loaded = { at: number; revoked: Set<string>; keys: Set<string>; exp: number };
   let cache: Loaded | undefined;
@@ -166,7 +167,7 @@ export function createRevocationChecker(options: RevocationCheckerOptions): Cach
     if (text.length > maxSourceLength)
       throw new IdentityError('ERR_IDENTITY_TOKEN_TOO_LARGE', 'revocation source too large');
     const at = now();
-    const o = normalizeVerifyOptions({ anchors, now: at, clockSkewMs: options.clockSkewMs ?? 60_000 });
+    const o = normalizeVerifyOptions({ anchors, now: at, clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
     const revoked = new Set<string>();
     const keys = new Set<string>();
     const seqs = new Map<string, number>();

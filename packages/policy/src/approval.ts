@@ -231,10 +231,10 @@ export async function verifyApproval(
   if (statement.decision !== 'approve') {
     return refuse('ERR_POLICY_APPROVAL_REJECTED', statement.reason ?? `rejected by ${approver}`, approver);
   }
-  const ttl = Math.max(1, expiresAt + skew - now);
-  const fresh = await options.nonceStore.setIfAbsent(
+  const fresh = await options.nonceStore.checkAndRemember(
     `${options.keyPrefix ?? 'agentguard:'}approval:${statement.nonce}`,
-    ttl,
+    expiresAt + skew,
+    now,
   );
   if (!fresh)
     return refuse('ERR_POLICY_APPROVAL_REPLAYED', `approval nonce ${statement.nonce} was already used`, approver);

@@ -107,7 +107,7 @@ describe('Redis state store options', () => {
 describe('Redis state store over a runner (no server)', () => {
   it('fails closed with ERR_POLICY_STATE_STORE when a client never answers', async () => {
     const store = await createRedisStateStore({ client: { send: () => new Promise(() => {}) }, commandTimeoutMs: 20 });
-    await expect(store.setIfAbsent('k', 1000)).rejects.toMatchObject({
+    await expect(store.checkAndRemember('k', Date.now() + 1000)).rejects.toMatchObject({
       code: 'ERR_POLICY_STATE_STORE',
       message: 'redis: no reply within 20 ms',
     });

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { PolicyError } from './errors.js';
 import { normaliseReply, type RedisClientLike, type RedisReply, toCommandRunner } from './redis-client.js';
 import { connectUrl } from './redis-url.js';
-import type { StateStore, TakeResult, TokenBucket } from './state-store.js';
+import { rememberFor, type StateStore, type TakeResult, type TokenBucket } from './state-store.js';
 
 export type {
   IoredisLike,
@@ -191,9 +191,10 @@ export async function createRedisStateStore(options: RedisStateStoreOptions = {}
       const reply = await send(['SMEMBERS', key], key).catch(fail);
       return Array.isArray(reply) ? reply.map(String).sort() : [];
     },
-    async setIfAbsent(key: string, ttlMs: number): Promise<boolean> {
+    async checkAndRemember(key: string, expiresAtMs: number, nowMs?: number): Promise<boolean> {
       checkKey(key);
-      const ttl = positive(ttlMs, 'ttlMs');
+      // A relative PX from the caller's clock, not PXAT: the verdict must not depend on Redis's clock agreeing.
+      const ttl = rememberFor(expiresAtMs, nowMs ?? Date.now());
       return (await send(['SET', key, '1', 'NX', 'PX', String(ttl)], key).catch(fail)) === 'OK';
     },
     async close(): Promise<void> {
