@@ -6,7 +6,7 @@
  * literal in any package's source is in some list, so no open string escapes into a record or a Denial.
  * Convention: docs/decisions/0007-error-codes.md.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTER_ERROR_CODES } from '@agentguard/adapters';
 import { ATTESTATION_ERROR_CODES } from '@agentguard/attestation';
@@ -52,11 +52,18 @@ function sourceOf(dir: string): Map<string, string> {
   return files;
 }
 
-const DIRS = ['identity', 'attestation', 'policy', 'audit', 'core', 'monitor', 'sandbox', 'viewer', 'adapters', 'cli'];
+// Every package with source, so a new package's codes must join a list before this passes.
+const DIRS = readdirSync(PACKAGES, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(PACKAGES, d.name, 'src')))
+  .map((d) => d.name);
 const SOURCE = new Map(DIRS.map((dir) => [dir, sourceOf(dir)]));
 const ERRORS_FILE = /(?:^|\/)errors\.ts$/;
 
 describe('error codes', () => {
+  it('are read from every package with source', () => {
+    expect(DIRS).toEqual(expect.arrayContaining(['identity', 'attestation', 'policy', 'audit', 'core', 'cli']));
+  });
+
   it('are unique across every package', () => {
     const all = LISTS.flatMap((l) => l.codes);
     const seen = new Map<string, number>();
