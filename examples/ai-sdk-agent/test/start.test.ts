@@ -18,10 +18,10 @@ it('runs offline: weather allowed, deletion denied, small payment approved, larg
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   expect(run.stdout).toMatch(/^ALLOWED +get_weather \(call_weather\)/m);
-  expect(run.stdout).toMatch(/^DENIED +delete_user \(call_delete\): ERR_POLICY_DENIED/m);
+  expect(run.stdout).toMatch(/^DENIED +delete_user \(call_delete\): ERR_GUARD_POLICY_DENIED/m);
   expect(run.stdout).toMatch(/^APPROVED +pay_invoice \(call_pay_small\)/m);
   expect(run.stdout).toMatch(
-    /^REFUSED +pay_invoice \(call_pay_large\): ERR_APPROVAL_REFUSED: approval refused: refused by the human/m,
+    /^REFUSED +pay_invoice \(call_pay_large\): ERR_GUARD_APPROVAL_REFUSED: approval refused: refused by the human/m,
   );
   // The refusal given in the framework's own approval step is in the audit, naming the approver who signed it.
   const refusals = readFileSync(log, 'utf8')

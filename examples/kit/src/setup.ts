@@ -129,7 +129,7 @@ export async function setup(name: string, exampleDir: string, options: SetupOpti
   );
   ag.events.on('denied', ({ tool, callId, denial }) =>
     console.log(
-      `${denial.code === 'ERR_APPROVAL_REFUSED' ? 'REFUSED ' : 'DENIED  '} ${tool} (${callId}): ${denial.code}: ${denial.reason}`,
+      `${denial.code === 'ERR_GUARD_APPROVAL_REFUSED' ? 'REFUSED ' : 'DENIED  '} ${tool} (${callId}): ${denial.code}: ${denial.reason}`,
     ),
   );
   ag.events.on('failed', ({ tool, callId, denial }) =>

@@ -14,10 +14,10 @@ it('guards calls to the example server in another process; the server refuses th
   });
   expect(run.status).toBe(0);
   // The only thing on stderr is the server's own refusal notice.
-  expect(run.stderr.trim()).toMatch(/^\[mcp-server\] refused delete_user: .*ERR_ENVELOPE_MALFORMED/);
+  expect(run.stderr.trim()).toMatch(/^\[mcp-server\] refused delete_user: .*ERR_ATTESTATION_ENVELOPE_MALFORMED/);
   expect(run.stdout).toMatch(/^pinned 2 tool definitions/m);
   expect(run.stdout).toMatch(/^ALLOWED get_weather via the guard/m);
-  expect(run.stdout).toMatch(/^DENIED {2}delete_user via the guard\n.*ERR_POLICY_DENIED/m);
-  expect(run.stdout).toMatch(/^DENIED {2}delete_user on the raw client.*\n.*ERR_ENVELOPE_REJECTED/m);
+  expect(run.stdout).toMatch(/^DENIED {2}delete_user via the guard\n.*ERR_GUARD_POLICY_DENIED/m);
+  expect(run.stdout).toMatch(/^DENIED {2}delete_user on the raw client.*\n.*ERR_GUARD_ENVELOPE_REJECTED/m);
   expect(run.stdout).toContain(`audit log: ${log}`);
 });

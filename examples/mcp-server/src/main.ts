@@ -48,7 +48,7 @@ if (process.argv.includes('--stdio')) {
       content: { text: string }[];
     };
     const text = result.content[0]?.text ?? '';
-    console.log(`${result.isError ? 'REFUSED' : 'SERVED '} call ${label}\n        ${text.slice(0, 140)}`);
+    console.log(`${result.isError ? 'REFUSED' : 'SERVED '} call ${label}\n        ${text.slice(0, 160)}`);
   }
   await client.close();
 }

@@ -10,6 +10,6 @@ it('serves the signed call and refuses the unsigned and the untrusted one', () =
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   expect(run.stdout).toMatch(/^SERVED +call signed by a trusted agent/m);
-  expect(run.stdout).toMatch(/^REFUSED call without an envelope\n.*ERR_ENVELOPE_MALFORMED/m);
-  expect(run.stdout).toMatch(/^REFUSED call signed by an untrusted agent\n.*ERR_KEY_UNTRUSTED/m);
+  expect(run.stdout).toMatch(/^REFUSED call without an envelope\n.*ERR_ATTESTATION_ENVELOPE_MALFORMED/m);
+  expect(run.stdout).toMatch(/^REFUSED call signed by an untrusted agent\n.*ERR_ATTESTATION_KEY_UNTRUSTED/m);
 });

@@ -18,9 +18,9 @@ it('runs offline: weather allowed, deletion denied, small payment approved, larg
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   expect(run.stdout).toMatch(/^ALLOWED +get_weather \(call_weather\)/m);
-  expect(run.stdout).toMatch(/^DENIED +delete_user \(call_delete\): ERR_POLICY_DENIED/m);
+  expect(run.stdout).toMatch(/^DENIED +delete_user \(call_delete\): ERR_GUARD_POLICY_DENIED/m);
   expect(run.stdout).toMatch(/^APPROVED +pay_invoice \(call_pay_small\)/m);
-  expect(run.stdout).toMatch(/^REFUSED +pay_invoice \(call_pay_large\): ERR_APPROVAL_REFUSED/m);
+  expect(run.stdout).toMatch(/^REFUSED +pay_invoice \(call_pay_large\): ERR_GUARD_APPROVAL_REFUSED/m);
   expect(run.stdout).toMatch(/^audit log verified: \d+ records/m);
   expect(run.stdout).toContain(`audit log: ${log}`);
 });

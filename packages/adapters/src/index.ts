@@ -8,3 +8,4 @@ export type { AdapterOptions, OnDenied } from './shared/options.js';
 export type { AnyGuardedTool } from './shared/tools.js';
 export type { RejectFunction, RejectionRequest } from './shared/refusals.js';
 export { CALL_META_KEY } from './mcp/meta.js';
+export { ADAPTER_ERROR_CODES, type AdapterErrorCode } from './shared/errors.js';

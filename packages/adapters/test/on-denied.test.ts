@@ -20,7 +20,7 @@ describe("onDenied: 'throw'", () => {
       .invoke({ type: 'tool_call', name: 'delete_user', id: 't1', args: { id: 'u1' } })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GuardError);
-    expect((error as GuardError).denial).toMatchObject({ code: 'ERR_POLICY_DENIED', callId: 't1' });
+    expect((error as GuardError).denial).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED', callId: 't1' });
     expect(fx.ran).toEqual({});
   });
 
@@ -28,9 +28,11 @@ describe("onDenied: 'throw'", () => {
     const fx = createFixture();
     const dispatcher = createToolDispatcher([fx.tools.delete_user], { onDenied: 'throw' });
     await expect(dispatcher.dispatch('delete_user', '{"id":"u1"}', 't2')).rejects.toMatchObject({
-      code: 'ERR_POLICY_DENIED',
+      code: 'ERR_GUARD_POLICY_DENIED',
     });
-    await expect(dispatcher.dispatch('no_such_tool', '{}', 't3')).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(dispatcher.dispatch('no_such_tool', '{}', 't3')).rejects.toMatchObject({
+      code: 'ERR_GUARD_POLICY_DENIED',
+    });
     expect(fx.ran).toEqual({});
   });
 

@@ -129,7 +129,10 @@ describe('denials forwarded to the model', () => {
     const seen = await dispatcher.chatCompletions([
       { id: 'x1', type: 'function', function: { name: 42 as never, arguments: '{}' } },
     ]);
-    expect(JSON.parse(seen[0]?.content ?? '')).toMatchObject({ agentguard: 'refused', code: 'ERR_POLICY_DENIED' });
+    expect(JSON.parse(seen[0]?.content ?? '')).toMatchObject({
+      agentguard: 'refused',
+      code: 'ERR_GUARD_POLICY_DENIED',
+    });
     const wrap = wrapOf(createGuardMiddleware(guard));
     const tool = langChainTool(async () => 'ok', { name: 'a b', description: 'x', schema: z.object({}) });
     const message = (await wrap(

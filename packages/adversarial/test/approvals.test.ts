@@ -1,7 +1,7 @@
 /**
  * Invariant: an approval runs a call only when a trusted approver OTHER than the caller signed it, bound to
  * the value that runs. The calling agent's own key, any key of its delegation chain and the guard's own key
- * never approve, whatever `approvers` lists (refused with `ERR_APPROVAL_SELF_SIGNED`).
+ * never approve, whatever `approvers` lists (refused with `ERR_ATTESTATION_APPROVAL_SELF_SIGNED`).
  */
 import { signCall, createApproval, verifyApproval } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
@@ -67,10 +67,10 @@ describe('self-approval', () => {
     const { tool, approve, records, runs } = setup(agent, {});
     await tool.safeRun({ amount: 5 }, { callId: 'c-1' });
     const outcome = await tool.safeRun({ amount: 5 }, { callId: 'c-1', approval: await approve(agent, 'c-1') });
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_APPROVAL_REFUSED' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_APPROVAL_REFUSED' } });
     expect(runs()).toBe(0);
     const refused = records().find((r) => r.type === 'approval.refused');
-    expect(refused?.data.approvalCode).toBe('ERR_APPROVAL_SELF_SIGNED');
+    expect(refused?.data.approvalCode).toBe('ERR_ATTESTATION_APPROVAL_SELF_SIGNED');
   });
 
   it('an approver callback that self-signs with the agent key is refused too', async () => {
@@ -83,7 +83,10 @@ describe('self-approval', () => {
           { approver: agent },
         ),
     });
-    expect(await tool.safeRun({ amount: 5 })).toMatchObject({ ok: false, denial: { code: 'ERR_APPROVAL_REFUSED' } });
+    expect(await tool.safeRun({ amount: 5 })).toMatchObject({
+      ok: false,
+      denial: { code: 'ERR_GUARD_APPROVAL_REFUSED' },
+    });
     expect(runs()).toBe(0);
   });
 
@@ -92,9 +95,11 @@ describe('self-approval', () => {
     const { tool, approve, records, runs } = setup(agent, {}, { anchors, chain: await chainFor(agent) });
     await tool.safeRun({ amount: 5 }, { callId: 'd-1' });
     const outcome = await tool.safeRun({ amount: 5 }, { callId: 'd-1', approval: await approve(boss, 'd-1') });
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_APPROVAL_REFUSED' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_APPROVAL_REFUSED' } });
     expect(runs()).toBe(0);
-    expect(records().find((r) => r.type === 'approval.refused')?.data.approvalCode).toBe('ERR_APPROVAL_SELF_SIGNED');
+    expect(records().find((r) => r.type === 'approval.refused')?.data.approvalCode).toBe(
+      'ERR_ATTESTATION_APPROVAL_SELF_SIGNED',
+    );
     // A real approver still can.
     await tool.safeRun({ amount: 5 }, { callId: 'd-2' });
     expect(await tool.safeRun({ amount: 5 }, { callId: 'd-2', approval: await approve(alice, 'd-2') })).toMatchObject({
@@ -130,7 +135,7 @@ describe('self-approval', () => {
         { approver: by },
       );
       const outcome = await tool.safeRun({ amount: 5 }, { callId, envelope: await envelope(), approval });
-      expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_APPROVAL_REFUSED' } });
+      expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_APPROVAL_REFUSED' } });
     }
     expect(runs).toBe(0);
   });
@@ -141,7 +146,7 @@ describe('self-approval', () => {
     await tool.refuse({ amount: 5 }, { callId: 'f-1', approval: await approve(agent, 'f-1', 'reject') });
     const refused = records().find((r) => r.type === 'approval.refused');
     expect(refused?.data.approver).toBeUndefined();
-    expect(refused?.data.approvalCode).toBe('ERR_APPROVAL_SELF_SIGNED');
+    expect(refused?.data.approvalCode).toBe('ERR_ATTESTATION_APPROVAL_SELF_SIGNED');
   });
 
   it('verifyApproval refuses an excluded approver even when trusted, and consumes no nonce', async () => {
@@ -152,7 +157,7 @@ describe('self-approval', () => {
     const options = { trustedApprovers: [agent.id], nonceStore };
     expect(await verifyApproval(approval, subject, { ...options, excludedApprovers: [agent.id] })).toMatchObject({
       ok: false,
-      code: 'ERR_APPROVAL_SELF_SIGNED',
+      code: 'ERR_ATTESTATION_APPROVAL_SELF_SIGNED',
     });
     expect(await verifyApproval(approval, subject, options)).toMatchObject({ ok: true });
   });

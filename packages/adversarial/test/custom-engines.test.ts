@@ -88,10 +88,10 @@ describe('fail closed on foreign engines', () => {
   ])('decide() returning %s denies, the tool never runs, and safeRun returns an outcome', async (_name, answer) => {
     const { tool, runs } = setup(engineOf({ decide: async () => answer }));
     const outcome = await tool.safeRun({ x: 1 });
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED' } });
     expect(runs()).toBe(0);
     const checked = await tool.check({ x: 1 });
-    expect(checked).toMatchObject({ effect: 'deny', code: 'ERR_POLICY_DENIED' });
+    expect(checked).toMatchObject({ effect: 'deny', code: 'ERR_GUARD_POLICY_DENIED' });
   });
 
   it('a decision is read once: an effect getter cannot say deny to the check and allow to the run', async () => {
@@ -114,12 +114,15 @@ describe('fail closed on foreign engines', () => {
         },
       }),
     );
-    expect(await sync.tool.safeRun({ x: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED' } });
+    expect(await sync.tool.safeRun({ x: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED' } });
     const rejecting = setup(engineOf({ decide: () => Promise.reject(throwingProxy) }));
-    expect(await rejecting.tool.safeRun({ x: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED' } });
+    expect(await rejecting.tool.safeRun({ x: 1 })).toMatchObject({
+      ok: false,
+      denial: { code: 'ERR_GUARD_POLICY_DENIED' },
+    });
     const hung = setup(engineOf({ decide: () => new Promise(() => {}) }), { decisionTimeoutMs: 20 });
     const outcome = await hung.tool.safeRun({ x: 1 });
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED' } });
     expect(!outcome.ok && outcome.denial.reason).toContain('no decision within 20 ms');
     expect(sync.runs() + rejecting.runs() + hung.runs()).toBe(0);
   });
@@ -130,7 +133,7 @@ describe('fail closed on foreign engines', () => {
     await tool.safeRun({ x: 1 }, { callId: 'h-1' });
     // The parked decision is resumed through hold(); any approval would be checked after it.
     const outcome = await tool.safeRun({ x: 1 }, { callId: 'h-1', approval: {} });
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED' } });
     expect(runs()).toBe(0);
   });
 
@@ -159,9 +162,9 @@ describe('fail closed on foreign engines', () => {
       },
     });
     const a = setup(badHash);
-    expect(await a.tool.safeRun({ x: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED' } });
+    expect(await a.tool.safeRun({ x: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED' } });
     const b = setup(engineOf({}, { policy: { rules: 'nope' } }));
-    expect(await b.tool.safeRun({ x: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED' } });
+    expect(await b.tool.safeRun({ x: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED' } });
     expect(a.runs() + b.runs()).toBe(0);
   });
 
@@ -171,7 +174,7 @@ describe('fail closed on foreign engines', () => {
     expect(runs()).toBe(1);
   });
 
-  it('an audit log whose append throws, rejects or answers junk refuses the call with ERR_AUDIT_FAILED', async () => {
+  it('an audit log whose append throws, rejects or answers junk refuses the call with ERR_GUARD_AUDIT_FAILED', async () => {
     for (const append of [
       () => {
         throw new Error('sync');
@@ -181,7 +184,7 @@ describe('fail closed on foreign engines', () => {
     ]) {
       const audit = { append, appendBatched: append, close: async () => {} } as unknown as AuditLog;
       const { tool, runs } = setup(engineOf({}), { audit });
-      expect(await tool.safeRun({ x: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_AUDIT_FAILED' } });
+      expect(await tool.safeRun({ x: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_AUDIT_FAILED' } });
       expect(runs()).toBe(0);
     }
   });

@@ -74,7 +74,7 @@ describe('a kept decision answers only its own call', () => {
     expect((await send.safeRun({ to: 'x@evil.test' }, { session: 'conv-2', callId: 'a' })).ok).toBe(false);
     expect((await send.check({ to: 'x@evil.test' }, { session: 'conv-1', callId: 'b' })).effect).toBe('allow');
     const out = await send.safeRun({ to: 'x@evil.test' }, { session: 'conv-2', callId: 'b' });
-    expect(out).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED' } });
+    expect(out).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED' } });
     expect(ran).toEqual([]);
   });
 

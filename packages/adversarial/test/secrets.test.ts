@@ -47,7 +47,7 @@ describe('secrets in clear', () => {
     const a = await strict.safeRun({ q: 'x', [OPENAI]: 1, [EMAIL]: 2 });
     const b = await rec.safeRun({ [EMAIL]: 'not a number', [OPENAI]: 'nope' });
     for (const outcome of [a, b]) {
-      expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_ARGS_INVALID' } });
+      expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_ARGS_INVALID' } });
       expect(leaks(JSON.stringify(outcome))).toEqual([]);
     }
     expect(sink.text()).toContain('call.invalid');
@@ -58,7 +58,7 @@ describe('secrets in clear', () => {
     const { ag, sink } = setup();
     const tool = ag.guard({ name: 't', schema: z.unknown(), execute: () => 1 });
     const outcome = await tool.safeRun({ [EMAIL]: { [OPENAI]: new Map() } });
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_ARGS_INVALID' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_ARGS_INVALID' } });
     expect(leaks(JSON.stringify(outcome))).toEqual([]);
     expect(leaks(sink.text())).toEqual([]);
     expect(leaks(JSON.stringify(await tool.check({ [EMAIL]: new Map() })))).toEqual([]);
@@ -78,7 +78,7 @@ describe('secrets in clear', () => {
         },
       });
       const outcome = await tool.safeRun({});
-      expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_TOOL_FAILED' } });
+      expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_TOOL_FAILED' } });
       expect(!outcome.ok && outcome.denial.reason).toContain(seen);
       expect(leaks(JSON.stringify(outcome))).toEqual([]);
       const thrown = await tool.run({}).catch((e: Error) => e.message);
@@ -109,7 +109,7 @@ describe('secrets in clear', () => {
     const { ag, sink } = setup({ approvals: { approvers: [], approver } });
     const tool = ag.guard({ name: 'ask', schema: z.object({}), execute: () => 1 });
     const outcome = await tool.safeRun({});
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_APPROVAL_REFUSED' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_APPROVAL_REFUSED' } });
     expect(leaks(JSON.stringify(outcome))).toEqual([]);
     const denial = await tool.refuse({}, { callId: 'r-1', reason: `mail ${EMAIL} about ${OPENAI}` });
     expect(leaks(JSON.stringify(denial))).toEqual([]);
@@ -140,7 +140,7 @@ describe('secrets in clear', () => {
           throw error;
         },
       });
-      await expect(tool.safeRun({})).resolves.toMatchObject({ ok: false, denial: { code: 'ERR_TOOL_FAILED' } });
+      await expect(tool.safeRun({})).resolves.toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_TOOL_FAILED' } });
     }
   });
 

@@ -290,11 +290,11 @@ describe('signer concurrency slots come back (class 2)', () => {
 });
 
 describe('signer protocol survives any client (class 1, sibling)', () => {
-  it('a client spawning a command that does not exist gets ERR_SIGNER_UNAVAILABLE, not a crash', async () => {
+  it('a client spawning a command that does not exist gets ERR_IDENTITY_SIGNER_UNAVAILABLE, not a crash', async () => {
     await expect(
       connectSigner({ command: '/nonexistent/agentguard-signer' }, { timeoutMs: 5_000 }),
     ).rejects.toMatchObject({
-      code: 'ERR_SIGNER_UNAVAILABLE',
+      code: 'ERR_IDENTITY_SIGNER_UNAVAILABLE',
     });
   });
 
@@ -312,7 +312,7 @@ describe('signer protocol survives any client (class 1, sibling)', () => {
     });
     const client = await connectSigner({ input: toClient, output: toServer }, { expect: self.id, timeoutMs: 100 });
     await expect(client.sign(new Uint8Array([1]), { slow: true })).rejects.toMatchObject({
-      code: 'ERR_SIGNER_UNAVAILABLE',
+      code: 'ERR_IDENTITY_SIGNER_UNAVAILABLE',
     });
     await new Promise((r) => setTimeout(r, 400));
     await expect(client.sign(new Uint8Array([2]))).resolves.toBeInstanceOf(Uint8Array);

@@ -75,7 +75,7 @@ describe('the tool runs on what was decided (schemas that transform)', () => {
     ];
     const { guarded, received } = setup(rules, 'rm', schema);
     const outcome = await guarded.safeRun({ path: '/data' });
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED', ruleId: 'no-recursive' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED', ruleId: 'no-recursive' } });
     expect(received).toEqual([]);
   });
 
@@ -87,7 +87,7 @@ describe('the tool runs on what was decided (schemas that transform)', () => {
     ];
     const { guarded, received } = setup(rules, 'query', schema);
     const outcome = await guarded.safeRun({ sql: '   DROP TABLE users' });
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED', ruleId: 'no-drop' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED', ruleId: 'no-drop' } });
     expect(received).toEqual([]);
   });
 
@@ -97,7 +97,7 @@ describe('the tool runs on what was decided (schemas that transform)', () => {
     const { guarded, received } = setup(rules, 'pay', schema);
     expect(await guarded.safeRun({ amount: '5000' })).toMatchObject({
       ok: false,
-      denial: { code: 'ERR_POLICY_DENIED' },
+      denial: { code: 'ERR_GUARD_POLICY_DENIED' },
     });
     expect(await guarded.safeRun({ amount: '50' })).toMatchObject({ ok: true });
     expect(received).toEqual([{ amount: 50 }]);
@@ -127,14 +127,14 @@ describe('the tool runs on what was decided (schemas that transform)', () => {
     const { guarded, received, engine } = setup(rules, 'refund', schema);
     const raw = { to: '  acct-1 ', amount: 5 };
     const first = await guarded.safeRun(raw, { callId: 'r-1' });
-    expect(first).toMatchObject({ ok: false, denial: { code: 'ERR_APPROVAL_REQUIRED' } });
+    expect(first).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_APPROVAL_REQUIRED' } });
     const overRaw = await createApproval(
       { callId: 'r-1', tool: 'refund', args: raw, policyHash: engine.hash },
       { approver: alice },
     );
     expect(await guarded.safeRun(raw, { callId: 'r-1', approval: overRaw })).toMatchObject({
       ok: false,
-      denial: { code: 'ERR_APPROVAL_REFUSED' },
+      denial: { code: 'ERR_GUARD_APPROVAL_REFUSED' },
     });
     expect(received).toEqual([]);
     const overValue = await createApproval(
@@ -173,15 +173,18 @@ describe('the tool runs on what was decided (schemas that transform)', () => {
     expect(statementDigest(requested.data.envelope)).toBe(requested.data.inputDigest);
   });
 
-  it('a schema whose output is not plain JSON is refused with ERR_SCHEMA_OUTPUT_INVALID, before anything runs', async () => {
+  it('a schema whose output is not plain JSON is refused with ERR_GUARD_SCHEMA_OUTPUT_INVALID, before anything runs', async () => {
     const schema = z.object({ when: z.string().transform((s) => new Date(s)) });
     const { guarded, received, records } = setup([{ id: 'all', effect: 'allow', tools: ['at'] }], 'at', schema);
     const outcome = await guarded.safeRun({ when: '2025-01-01' });
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_SCHEMA_OUTPUT_INVALID', outcome: 'invalid' } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      denial: { code: 'ERR_GUARD_SCHEMA_OUTPUT_INVALID', outcome: 'invalid' },
+    });
     expect(!outcome.ok && outcome.denial.reason).toContain('instance of Date');
     expect(received).toEqual([]);
     expect(records().map((r) => r.type)).toEqual(['call.invalid']);
-    expect(await guarded.check({ when: '2025-01-01' })).toMatchObject({ code: 'ERR_SCHEMA_OUTPUT_INVALID' });
+    expect(await guarded.check({ when: '2025-01-01' })).toMatchObject({ code: 'ERR_GUARD_SCHEMA_OUTPUT_INVALID' });
   });
 
   // Field kinds: a schema and what a model might send for it (often right, sometimes missing or wrong-typed).
@@ -235,13 +238,16 @@ describe('the tool runs on what was decided (schemas that transform)', () => {
           const { guarded, received, records, approved } = setup(rules, 't', schema, effect === 'approval');
           const outcome = await guarded.safeRun(raw, { callId: 'fz' });
           if (!expected.success) {
-            expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_ARGS_INVALID' } });
+            expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_ARGS_INVALID' } });
             expect(received).toEqual([]);
             return;
           }
           const digest = digestArgs(expected.data);
           if (effect === 'deny-output' && output !== undefined) {
-            expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED', ruleId: 'deny-output' } });
+            expect(outcome).toMatchObject({
+              ok: false,
+              denial: { code: 'ERR_GUARD_POLICY_DENIED', ruleId: 'deny-output' },
+            });
             expect(received).toEqual([]);
             return;
           }

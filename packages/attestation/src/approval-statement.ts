@@ -1,5 +1,8 @@
 import type { Envelope } from '@agentguard/statement';
 import { z } from 'zod';
+import type { ApprovalErrorCode } from './errors.js';
+
+export type { ApprovalErrorCode };
 
 /**
  * The approval wire format: the statement an approver signs. The DSSE envelope
@@ -45,18 +48,6 @@ export interface ApprovalSubject {
   /** The hash of the policy that asked for approval. */
   readonly policyHash: string;
 }
-
-/** Codes of a refused approval (returned, not thrown). */
-export type ApprovalErrorCode =
-  | 'ERR_APPROVAL_MALFORMED'
-  | 'ERR_APPROVAL_UNTRUSTED'
-  | 'ERR_APPROVAL_SELF_SIGNED'
-  | 'ERR_APPROVAL_FORGED'
-  | 'ERR_APPROVAL_EXPIRED'
-  | 'ERR_APPROVAL_NOT_YET_VALID'
-  | 'ERR_APPROVAL_MISMATCH'
-  | 'ERR_APPROVAL_REJECTED'
-  | 'ERR_APPROVAL_REPLAYED';
 
 /** The outcome of {@link verifyApproval}. */
 export type ApprovalResult =

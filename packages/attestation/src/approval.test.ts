@@ -9,7 +9,7 @@ import type { ApprovalSubject, SignedApproval } from './approval-statement.js';
 function createMemoryStateStore() {
   const seen = new Set<string>();
   return {
-    async setIfAbsent(key: string, _ttlMs: number): Promise<boolean> {
+    async checkAndRemember(key: string, _expiresAtMs: number): Promise<boolean> {
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
@@ -41,7 +41,7 @@ describe('approvals', () => {
     const first = await verifyApproval(approval, subject, opts);
     expect(first).toMatchObject({ ok: true, approver: alice.id });
     const again = await verifyApproval(approval, subject, opts);
-    expect(again).toMatchObject({ ok: false, code: 'ERR_APPROVAL_REPLAYED', approver: alice.id });
+    expect(again).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_APPROVAL_REPLAYED', approver: alice.id });
   });
 
   it('binds the canonical args, so key order does not matter', async () => {
@@ -56,49 +56,49 @@ describe('approvals', () => {
       'other args',
       () => createApproval(subject, { approver: alice, now }),
       { ...subject, args: { orderId: 'o-42', amount: 12000 } },
-      'ERR_APPROVAL_MISMATCH',
+      'ERR_ATTESTATION_APPROVAL_MISMATCH',
     ],
     [
       'other call id',
       () => createApproval(subject, { approver: alice, now }),
       { ...subject, callId: 'call-2' },
-      'ERR_APPROVAL_MISMATCH',
+      'ERR_ATTESTATION_APPROVAL_MISMATCH',
     ],
     [
       'other tool',
       () => createApproval(subject, { approver: alice, now }),
       { ...subject, tool: 'delete_order' },
-      'ERR_APPROVAL_MISMATCH',
+      'ERR_ATTESTATION_APPROVAL_MISMATCH',
     ],
     [
       'other policy',
       () => createApproval(subject, { approver: alice, now }),
       { ...subject, policyHash: `sha256:${'cd'.repeat(32)}` },
-      'ERR_APPROVAL_MISMATCH',
+      'ERR_ATTESTATION_APPROVAL_MISMATCH',
     ],
     [
       'expired',
       () => createApproval(subject, { approver: alice, now: new Date(now.getTime() - 600_000) }),
       subject,
-      'ERR_APPROVAL_EXPIRED',
+      'ERR_ATTESTATION_APPROVAL_EXPIRED',
     ],
     [
       'from the future',
       () => createApproval(subject, { approver: alice, now: new Date(now.getTime() + 600_000) }),
       subject,
-      'ERR_APPROVAL_NOT_YET_VALID',
+      'ERR_ATTESTATION_APPROVAL_NOT_YET_VALID',
     ],
     [
       'an untrusted approver',
       () => createApproval(subject, { approver: mallory, now }),
       subject,
-      'ERR_APPROVAL_UNTRUSTED',
+      'ERR_ATTESTATION_APPROVAL_UNTRUSTED',
     ],
     [
       'a rejection',
       () => createApproval(subject, { approver: alice, now, decision: 'reject', reason: 'too much' }),
       subject,
-      'ERR_APPROVAL_REJECTED',
+      'ERR_ATTESTATION_APPROVAL_REJECTED',
     ],
     [
       // The keyid is bound: mallory's signature names mallory's key, which is not trusted, whatever the statement says.
@@ -108,7 +108,7 @@ describe('approvals', () => {
           s.approver = alice.id;
         }),
       subject,
-      'ERR_APPROVAL_UNTRUSTED',
+      'ERR_ATTESTATION_APPROVAL_UNTRUSTED',
     ],
     [
       "mallory signing as alice under alice's keyid",
@@ -120,7 +120,7 @@ describe('approvals', () => {
         return { ...a, signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
       },
       subject,
-      'ERR_APPROVAL_FORGED',
+      'ERR_ATTESTATION_APPROVAL_FORGED',
     ],
     [
       'alice signing a statement that names another trusted approver',
@@ -132,7 +132,7 @@ describe('approvals', () => {
         return { ...a, signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
       },
       subject,
-      'ERR_APPROVAL_FORGED',
+      'ERR_ATTESTATION_APPROVAL_FORGED',
     ],
     [
       'a raised amount in a signed statement',
@@ -141,7 +141,7 @@ describe('approvals', () => {
           s.argsDigest = digestArgs({ ...(subject.args as object), amount: 9999 });
         }),
       { ...subject, args: { orderId: 'o-42', amount: 9999 } },
-      'ERR_APPROVAL_FORGED',
+      'ERR_ATTESTATION_APPROVAL_FORGED',
     ],
     [
       'an extended expiry',
@@ -153,7 +153,7 @@ describe('approvals', () => {
           },
         ),
       subject,
-      'ERR_APPROVAL_FORGED',
+      'ERR_ATTESTATION_APPROVAL_FORGED',
     ],
     [
       'a non-canonical payload',
@@ -165,13 +165,13 @@ describe('approvals', () => {
         return { ...a, payload: toBase64(spaced), signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
       },
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
     ],
     [
       'an unknown field in the envelope',
       async () => ({ ...(await createApproval(subject, { approver: alice, now })), extra: 1 }),
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
     ],
     [
       'two signatures',
@@ -180,7 +180,7 @@ describe('approvals', () => {
         return { ...a, signatures: [...a.signatures, ...a.signatures] };
       },
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
     ],
     [
       'a truncated signature',
@@ -189,22 +189,22 @@ describe('approvals', () => {
         return { ...a, signatures: [{ keyid: alice.keyId, sig: (a.signatures[0]?.sig ?? '').slice(0, 40) }] };
       },
       subject,
-      'ERR_APPROVAL_FORGED',
+      'ERR_ATTESTATION_APPROVAL_FORGED',
     ],
     [
       'a wrong payload type',
       async () => ({ ...(await createApproval(subject, { approver: alice, now })), payloadType: 'application/json' }),
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
     ],
     [
       'non-base64 payload',
       async () => ({ ...(await createApproval(subject, { approver: alice, now })), payload: '%%%' }),
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
     ],
-    ['null', async () => null, subject, 'ERR_APPROVAL_MALFORMED'],
-    ['a string', async () => 'approved!', subject, 'ERR_APPROVAL_MALFORMED'],
+    ['null', async () => null, subject, 'ERR_ATTESTATION_APPROVAL_MALFORMED'],
+    ['a string', async () => 'approved!', subject, 'ERR_ATTESTATION_APPROVAL_MALFORMED'],
     [
       // Signed by alice after the edit, so only the strict parser stands between it and acceptance.
       'a __proto__ key',
@@ -216,7 +216,7 @@ describe('approvals', () => {
         return { ...a, signatures: [{ keyid: alice.keyId, sig: toBase64(sig) }] };
       },
       subject,
-      'ERR_APPROVAL_MALFORMED',
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
     ],
   ];
 
@@ -240,7 +240,7 @@ describe('approvals', () => {
         fc.pre(digestArgs(a) !== digestArgs(b));
         const approval = await createApproval({ ...subject, args: a }, { approver: alice, now });
         const result = await verifyApproval(approval, { ...subject, args: b }, verifyOpts());
-        return !result.ok && result.code === 'ERR_APPROVAL_MISMATCH';
+        return !result.ok && result.code === 'ERR_ATTESTATION_APPROVAL_MISMATCH';
       }),
       { numRuns: 100 },
     );
@@ -259,15 +259,15 @@ describe('approvals', () => {
     const results = await Promise.all(calls.map((c, i) => verifyApproval(approvals[i], c, opts)));
     expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual([
       'ok',
-      'ERR_APPROVAL_REJECTED',
+      'ERR_ATTESTATION_APPROVAL_REJECTED',
       'ok',
-      'ERR_APPROVAL_REJECTED',
+      'ERR_ATTESTATION_APPROVAL_REJECTED',
       'ok',
-      'ERR_APPROVAL_REJECTED',
+      'ERR_ATTESTATION_APPROVAL_REJECTED',
     ]);
     // Every call got an answer, and none can be reused for a sibling call.
     const swapped = await verifyApproval(approvals[0], calls[2] as ApprovalSubject, verifyOpts());
-    expect(swapped).toMatchObject({ ok: false, code: 'ERR_APPROVAL_MISMATCH' });
+    expect(swapped).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_APPROVAL_MISMATCH' });
   });
 
   it('refuses misuse with TypeError/RangeError', async () => {

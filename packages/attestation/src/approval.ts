@@ -21,15 +21,8 @@ import {
   MAX_APPROVAL_PAYLOAD_BYTES,
   type SignedApproval,
 } from './approval-statement.js';
+import type { ReplayCache } from './replay-cache.js';
 import { baseDid } from './trust-store.js';
-
-/**
- * Where used approval nonces are remembered: `setIfAbsent` creates `key` (expiring after `ttlMs`) and answers
- * true only for the call that created it. A `StateStore` of `@agentguard/policy` is one.
- */
-export interface ApprovalNonceStore {
-  setIfAbsent(key: string, ttlMs: number): Promise<boolean>;
-}
 
 /**
  * Signed approvals: a human (or an approval service) signs, with its own
@@ -63,7 +56,7 @@ export interface CreateApprovalOptions {
  * @param subject - the call: id, tool, args, policy hash.
  * @param options - see {@link CreateApprovalOptions}.
  * @returns a DSSE envelope to hand back to the guard.
- * @throws TypeError/RangeError on misuse; StatementError `ERR_JSON_*` when `args` is not JSON.
+ * @throws TypeError/RangeError on misuse; StatementError `ERR_STATEMENT_JSON_*` when `args` is not JSON.
  * @example
  * ```ts
  * const approval = await createApproval(
@@ -107,8 +100,11 @@ export async function createApproval(
 export interface VerifyApprovalOptions {
   /** The `did:key` ids of approvers whose approvals count. */
   readonly trustedApprovers: readonly string[];
-  /** Where used nonces are remembered (share it between processes to refuse replays across them). */
-  readonly nonceStore: ApprovalNonceStore;
+  /**
+   * Where used nonces are remembered, the one remember-once interface (a `createReplayCache()`, or a `StateStore`
+   * of `@agentguard/policy` such as the Redis one; share it between processes to refuse replays across them).
+   */
+  readonly nonceStore: ReplayCache;
   /** @default new Date() */
   readonly now?: Date;
   /**
@@ -121,7 +117,7 @@ export interface VerifyApprovalOptions {
   /**
    * `did:key` ids whose approvals never count, even when listed in `trustedApprovers`: the calling agent's
    * own key and every key of its delegation chain (an agent must not approve its own calls). Such an
-   * approval is refused with `ERR_APPROVAL_SELF_SIGNED`.
+   * approval is refused with `ERR_ATTESTATION_APPROVAL_SELF_SIGNED`.
    * @default []
    */
   readonly excludedApprovers?: readonly string[];
@@ -184,32 +180,45 @@ export async function verifyApproval(
     },
   });
   if (!verified.ok) {
-    if (verified.code === 'ERR_KEY_UNTRUSTED') return refuse('ERR_APPROVAL_UNTRUSTED', verified.reason);
-    if (verified.code === 'ERR_SIGNATURE_INVALID') return refuse('ERR_APPROVAL_FORGED', verified.reason);
-    return refuse('ERR_APPROVAL_MALFORMED', `not a signed approval envelope: ${verified.code}: ${verified.reason}`);
+    if (verified.code === 'ERR_STATEMENT_KEY_UNTRUSTED')
+      return refuse('ERR_ATTESTATION_APPROVAL_UNTRUSTED', verified.reason);
+    if (verified.code === 'ERR_STATEMENT_SIGNATURE_INVALID')
+      return refuse('ERR_ATTESTATION_APPROVAL_FORGED', verified.reason);
+    return refuse(
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
+      `not a signed approval envelope: ${verified.code}: ${verified.reason}`,
+    );
   }
   let statement: ApprovalStatement;
   try {
     // The exact bytes that were verified, parsed strictly (no duplicate names, no __proto__), never re-encoded.
     const text = fromUtf8(verified.payload);
     const parsed = approvalStatementSchema.safeParse(parseJson(text, { maxDepth: 4 }));
-    if (!parsed.success) return refuse('ERR_APPROVAL_MALFORMED', `bad statement: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      return refuse('ERR_ATTESTATION_APPROVAL_MALFORMED', `bad statement: ${parsed.error.issues[0]?.message}`);
     // Only the canonical form is accepted: no reordering, no whitespace games.
-    if (canonicalize(parsed.data) !== text) return refuse('ERR_APPROVAL_MALFORMED', 'statement is not canonical JSON');
+    if (canonicalize(parsed.data) !== text)
+      return refuse('ERR_ATTESTATION_APPROVAL_MALFORMED', 'statement is not canonical JSON');
     statement = parsed.data;
   } catch (error) {
-    return refuse('ERR_APPROVAL_MALFORMED', `payload is not strict UTF-8 JSON: ${(error as Error).message}`);
+    return refuse(
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
+      `payload is not strict UTF-8 JSON: ${(error as Error).message}`,
+    );
   }
   const approver = statement.approver;
   // The statement names its approver; the signature must be that approver's, not another trusted key's.
   if (approver !== signer) {
-    return refuse('ERR_APPROVAL_FORGED', `statement names approver ${approver} but is signed by ${String(signer)}`);
+    return refuse(
+      'ERR_ATTESTATION_APPROVAL_FORGED',
+      `statement names approver ${approver} but is signed by ${String(signer)}`,
+    );
   }
   // Whatever the configuration: the agent (or a key it holds through its delegation chain) approving its own
   // call is no approval. Checked before the decision, so a self-signed rejection names no approver either.
   if (excluded.includes(approver)) {
     return refuse(
-      'ERR_APPROVAL_SELF_SIGNED',
+      'ERR_ATTESTATION_APPROVAL_SELF_SIGNED',
       `approver ${approver} is the calling agent or a key of its delegation chain: an agent cannot approve its own calls`,
       approver,
     );
@@ -217,13 +226,18 @@ export async function verifyApproval(
   const issuedAt = Date.parse(statement.issuedAt);
   const expiresAt = Date.parse(statement.expiresAt);
   if (issuedAt - skew > now)
-    return refuse('ERR_APPROVAL_NOT_YET_VALID', `issued in the future (${statement.issuedAt})`, approver);
-  if (expiresAt + skew <= now) return refuse('ERR_APPROVAL_EXPIRED', `expired at ${statement.expiresAt}`, approver);
+    return refuse('ERR_ATTESTATION_APPROVAL_NOT_YET_VALID', `issued in the future (${statement.issuedAt})`, approver);
+  if (expiresAt + skew <= now)
+    return refuse('ERR_ATTESTATION_APPROVAL_EXPIRED', `expired at ${statement.expiresAt}`, approver);
   let digest: string;
   try {
     digest = digestArgs(expected.args);
   } catch (error) {
-    return refuse('ERR_APPROVAL_MISMATCH', `call arguments are not JSON: ${(error as Error).message}`, approver);
+    return refuse(
+      'ERR_ATTESTATION_APPROVAL_MISMATCH',
+      `call arguments are not JSON: ${(error as Error).message}`,
+      approver,
+    );
   }
   for (const [field, want] of [
     ['callId', expected.callId],
@@ -233,20 +247,21 @@ export async function verifyApproval(
   ] as const) {
     if (statement[field] !== want) {
       return refuse(
-        'ERR_APPROVAL_MISMATCH',
+        'ERR_ATTESTATION_APPROVAL_MISMATCH',
         `approval is for another ${field} (${statement[field]}, expected ${want})`,
         approver,
       );
     }
   }
   if (statement.decision !== 'approve') {
-    return refuse('ERR_APPROVAL_REJECTED', statement.reason ?? `rejected by ${approver}`, approver);
+    return refuse('ERR_ATTESTATION_APPROVAL_REJECTED', statement.reason ?? `rejected by ${approver}`, approver);
   }
-  const ttl = Math.max(1, expiresAt + skew - now);
-  const fresh = await options.nonceStore.setIfAbsent(
+  const fresh = await options.nonceStore.checkAndRemember(
     `${options.keyPrefix ?? 'agentguard:'}approval:${statement.nonce}`,
-    ttl,
+    expiresAt + skew,
+    now,
   );
-  if (!fresh) return refuse('ERR_APPROVAL_REPLAYED', `approval nonce ${statement.nonce} was already used`, approver);
+  if (!fresh)
+    return refuse('ERR_ATTESTATION_APPROVAL_REPLAYED', `approval nonce ${statement.nonce} was already used`, approver);
   return { ok: true, approver, statement };
 }

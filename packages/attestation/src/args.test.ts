@@ -85,17 +85,17 @@ describe('freezeArgs: time of check = time of use', () => {
     ['a symbol', { s: Symbol('x') }],
     ['a lone surrogate', { s: '\uD800' }],
     ['an own __proto__ member', JSON.parse('{"__proto__":{"isAdmin":true}}')],
-  ])('refuses %s with ERR_ARGS_INVALID', (_, value) => {
+  ])('refuses %s with ERR_ATTESTATION_ARGS_INVALID', (_, value) => {
     expect(() => freezeArgs(value)).toThrow(
-      expect.objectContaining({ name: 'AttestationError', code: 'ERR_ARGS_INVALID' }),
+      expect.objectContaining({ name: 'AttestationError', code: 'ERR_ATTESTATION_ARGS_INVALID' }),
     );
   });
 
   it('refuses cycles', () => {
     const a: Record<string, unknown> = {};
     a.self = a;
-    expect(() => freezeArgs(a)).toThrow(expect.objectContaining({ code: 'ERR_ARGS_INVALID' }));
-    expect(() => digestArgs(a)).toThrow(expect.objectContaining({ code: 'ERR_ARGS_INVALID' }));
+    expect(() => freezeArgs(a)).toThrow(expect.objectContaining({ code: 'ERR_ATTESTATION_ARGS_INVALID' }));
+    expect(() => digestArgs(a)).toThrow(expect.objectContaining({ code: 'ERR_ATTESTATION_ARGS_INVALID' }));
   });
 
   it('accepts every JSON scalar at the top level', () => {

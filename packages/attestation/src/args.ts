@@ -13,7 +13,7 @@ function canonicalText(args: unknown): string {
     return canonicalize(args);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new AttestationError('ERR_ARGS_INVALID', `args are not plain JSON data: ${detail}`, { cause });
+    throw new AttestationError('ERR_ATTESTATION_ARGS_INVALID', `args are not plain JSON data: ${detail}`, { cause });
   }
 }
 
@@ -23,7 +23,7 @@ function canonicalText(args: unknown): string {
  *
  * @param args - plain JSON data.
  * @returns e.g. `'sha256:44136fa3…'`.
- * @throws AttestationError `ERR_ARGS_INVALID` when `args` holds values JSON cannot (undefined, NaN, Map, cycles…).
+ * @throws AttestationError `ERR_ATTESTATION_ARGS_INVALID` when `args` holds values JSON cannot (undefined, NaN, Map, cycles…).
  * @example
  * ```ts
  * digestArgs({ b: 1, a: 2 }) === digestArgs({ a: 2, b: 1 }); // true
@@ -43,7 +43,8 @@ export function digestArgs(args: unknown): string {
 const boundDigests = new WeakMap<object, string>();
 
 function refuseProto(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new AttestationError('ERR_ARGS_INVALID', 'args hold a member named "__proto__"');
+  if (key === '__proto__')
+    throw new AttestationError('ERR_ATTESTATION_ARGS_INVALID', 'args hold a member named "__proto__"');
   return value;
 }
 
@@ -61,7 +62,7 @@ function deepFreeze(value: unknown): void {
  *
  * @param args - plain JSON data.
  * @returns a frozen copy whose every nested object and array is frozen.
- * @throws AttestationError `ERR_ARGS_INVALID` when `args` is not plain JSON data or has a `__proto__` member.
+ * @throws AttestationError `ERR_ATTESTATION_ARGS_INVALID` when `args` is not plain JSON data or has a `__proto__` member.
  * @example
  * ```ts
  * const frozen = freezeArgs({ path: '/tmp/a' });
@@ -84,7 +85,7 @@ export interface BoundArgs<T> {
  * {@link freezeArgs} and {@link digestArgs} in one canonicalisation: the digest
  * is of the very text the frozen copy was parsed from.
  *
- * @throws AttestationError `ERR_ARGS_INVALID` when `args` is not plain JSON data.
+ * @throws AttestationError `ERR_ATTESTATION_ARGS_INVALID` when `args` is not plain JSON data.
  */
 export function bindArgs<T>(args: T): BoundArgs<T> {
   if (typeof args === 'object' && args !== null) {

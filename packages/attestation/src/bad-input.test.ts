@@ -22,110 +22,134 @@ type Row = readonly [name: string, input: () => unknown | Promise<unknown>, code
 
 // Envelope-level hostile input: every row must be refused with exactly this code, never throw, never accept.
 const ENVELOPE_ROWS: Row[] = [
-  ['undefined', () => undefined, 'ERR_ENVELOPE_MALFORMED'],
-  ['null', () => null, 'ERR_ENVELOPE_MALFORMED'],
-  ['a number', () => 42, 'ERR_ENVELOPE_MALFORMED'],
-  ['an array', () => [good], 'ERR_ENVELOPE_MALFORMED'],
-  ['a function', () => () => good, 'ERR_ENVELOPE_MALFORMED'],
-  ['empty text', () => '', 'ERR_ENVELOPE_MALFORMED'],
-  ['truncated text', () => goodText.slice(0, -1), 'ERR_ENVELOPE_MALFORMED'],
-  ['text with trailing garbage', () => `${goodText}x`, 'ERR_ENVELOPE_MALFORMED'],
-  ['text with a BOM', () => `\uFEFF${goodText}`, 'ERR_ENVELOPE_MALFORMED'],
-  ['bytes that are not UTF-8', () => new Uint8Array([0x7b, 0xff, 0x7d]), 'ERR_ENVELOPE_MALFORMED'],
-  ['huge text', () => `${goodText}${' '.repeat(200_000)}`, 'ERR_ENVELOPE_TOO_LARGE'],
-  ['huge bytes', () => new Uint8Array(200_000).fill(0x20), 'ERR_ENVELOPE_TOO_LARGE'],
-  ['huge payload field', () => ({ ...good, payload: 'A'.repeat(200_000) }), 'ERR_ENVELOPE_TOO_LARGE'],
-  ['deeply nested text', () => `${'['.repeat(10_000)}${']'.repeat(10_000)}`, 'ERR_ENVELOPE_MALFORMED'],
-  ['duplicate payload names', () => goodText.replace('{', `{"payload":"e30=",`), 'ERR_ENVELOPE_MALFORMED'],
-  ['duplicate signature names', () => goodText.replace('{"keyid"', '{"sig":"AA==","keyid"'), 'ERR_ENVELOPE_MALFORMED'],
-  ['__proto__ member in text', () => goodText.replace('{', '{"__proto__":{"x":1},'), 'ERR_ENVELOPE_MALFORMED'],
+  ['undefined', () => undefined, 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['null', () => null, 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['a number', () => 42, 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['an array', () => [good], 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['a function', () => () => good, 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['empty text', () => '', 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['truncated text', () => goodText.slice(0, -1), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['text with trailing garbage', () => `${goodText}x`, 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['text with a BOM', () => `\uFEFF${goodText}`, 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['bytes that are not UTF-8', () => new Uint8Array([0x7b, 0xff, 0x7d]), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['huge text', () => `${goodText}${' '.repeat(200_000)}`, 'ERR_ATTESTATION_ENVELOPE_TOO_LARGE'],
+  ['huge bytes', () => new Uint8Array(200_000).fill(0x20), 'ERR_ATTESTATION_ENVELOPE_TOO_LARGE'],
+  ['huge payload field', () => ({ ...good, payload: 'A'.repeat(200_000) }), 'ERR_ATTESTATION_ENVELOPE_TOO_LARGE'],
+  ['deeply nested text', () => `${'['.repeat(10_000)}${']'.repeat(10_000)}`, 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['duplicate payload names', () => goodText.replace('{', `{"payload":"e30=",`), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  [
+    'duplicate signature names',
+    () => goodText.replace('{"keyid"', '{"sig":"AA==","keyid"'),
+    'ERR_ATTESTATION_ENVELOPE_MALFORMED',
+  ],
+  [
+    '__proto__ member in text',
+    () => goodText.replace('{', '{"__proto__":{"x":1},'),
+    'ERR_ATTESTATION_ENVELOPE_MALFORMED',
+  ],
   [
     '__proto__ own member in object',
     () => JSON.parse(goodText.replace('{', '{"__proto__":{},')),
-    'ERR_ENVELOPE_MALFORMED',
+    'ERR_ATTESTATION_ENVELOPE_MALFORMED',
   ],
-  ['extra top-level field', () => ({ ...good, extra: true }), 'ERR_ENVELOPE_MALFORMED'],
-  ['extra signature field', () => withSig({ cert: 'x' }), 'ERR_ENVELOPE_MALFORMED'],
-  ['missing payload', () => ({ payloadType: good.payloadType, signatures: good.signatures }), 'ERR_ENVELOPE_MALFORMED'],
-  ['payload of wrong type', () => ({ ...good, payload: 12 }), 'ERR_ENVELOPE_MALFORMED'],
-  ['signatures not an array', () => ({ ...good, signatures: sig() }), 'ERR_ENVELOPE_MALFORMED'],
-  ['no signature', () => ({ ...good, signatures: [] }), 'ERR_ENVELOPE_MALFORMED'],
-  ['two signatures', () => ({ ...good, signatures: [sig(), sig()] }), 'ERR_ENVELOPE_MALFORMED'],
-  ['signature without keyid', () => ({ ...good, signatures: [{ sig: sig().sig }] }), 'ERR_ENVELOPE_MALFORMED'],
-  ['keyid of wrong type', () => withSig({ keyid: 7 }), 'ERR_ENVELOPE_MALFORMED'],
-  ['payload not base64', () => ({ ...good, payload: '!!!!' }), 'ERR_ENVELOPE_MALFORMED'],
+  ['extra top-level field', () => ({ ...good, extra: true }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['extra signature field', () => withSig({ cert: 'x' }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  [
+    'missing payload',
+    () => ({ payloadType: good.payloadType, signatures: good.signatures }),
+    'ERR_ATTESTATION_ENVELOPE_MALFORMED',
+  ],
+  ['payload of wrong type', () => ({ ...good, payload: 12 }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['signatures not an array', () => ({ ...good, signatures: sig() }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['no signature', () => ({ ...good, signatures: [] }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['two signatures', () => ({ ...good, signatures: [sig(), sig()] }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  [
+    'signature without keyid',
+    () => ({ ...good, signatures: [{ sig: sig().sig }] }),
+    'ERR_ATTESTATION_ENVELOPE_MALFORMED',
+  ],
+  ['keyid of wrong type', () => withSig({ keyid: 7 }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['payload not base64', () => ({ ...good, payload: '!!!!' }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
   [
     'payload without padding',
     () => ({ ...good, payload: good.payload.replace(/=+$/, '') || 'e30' }),
-    'ERR_ENVELOPE_MALFORMED',
+    'ERR_ATTESTATION_ENVELOPE_MALFORMED',
   ],
-  ['payload with whitespace', () => ({ ...good, payload: ` ${good.payload}` }), 'ERR_ENVELOPE_MALFORMED'],
-  ['sig not base64', () => withSig({ sig: '****' }), 'ERR_ENVELOPE_MALFORMED'],
-  ['sig non-canonical base64', () => withSig({ sig: 'QR==' }), 'ERR_ENVELOPE_MALFORMED'],
-  ['sig too long', () => withSig({ sig: 'A'.repeat(200) }), 'ERR_ENVELOPE_MALFORMED'],
-  ['sig truncated', () => withSig({ sig: toBase64(new Uint8Array(63)) }), 'ERR_SIGNATURE_INVALID'],
-  ['sig all zero', () => withSig({ sig: toBase64(new Uint8Array(64)) }), 'ERR_SIGNATURE_INVALID'],
-  ['wrong payloadType', () => ({ ...good, payloadType: 'application/json' }), 'ERR_ENVELOPE_PAYLOAD_TYPE'],
+  ['payload with whitespace', () => ({ ...good, payload: ` ${good.payload}` }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['sig not base64', () => withSig({ sig: '****' }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['sig non-canonical base64', () => withSig({ sig: 'QR==' }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['sig too long', () => withSig({ sig: 'A'.repeat(200) }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['sig truncated', () => withSig({ sig: toBase64(new Uint8Array(63)) }), 'ERR_ATTESTATION_SIGNATURE_INVALID'],
+  ['sig all zero', () => withSig({ sig: toBase64(new Uint8Array(64)) }), 'ERR_ATTESTATION_SIGNATURE_INVALID'],
+  ['wrong payloadType', () => ({ ...good, payloadType: 'application/json' }), 'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE'],
   [
     'payloadType in other case',
     () => ({ ...good, payloadType: PAYLOAD_TYPE.toUpperCase() }),
-    'ERR_ENVELOPE_PAYLOAD_TYPE',
+    'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE',
   ],
-  ['empty payloadType', () => ({ ...good, payloadType: '' }), 'ERR_ENVELOPE_MALFORMED'],
-  ['unknown keyid', () => withSig({ keyid: MALLORY.keyId }), 'ERR_KEY_UNTRUSTED'],
+  ['empty payloadType', () => ({ ...good, payloadType: '' }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
+  ['unknown keyid', () => withSig({ keyid: MALLORY.keyId }), 'ERR_ATTESTATION_KEY_UNTRUSTED'],
   [
     'keyid with a foreign fragment',
     () => withSig({ keyid: `${ALICE.id}#${MALLORY.id.slice(8)}` }),
-    'ERR_KEY_UNTRUSTED',
+    'ERR_ATTESTATION_KEY_UNTRUSTED',
   ],
-  ['keyid that is not a did', () => withSig({ keyid: 'alice' }), 'ERR_KEY_UNTRUSTED'],
+  ['keyid that is not a did', () => withSig({ keyid: 'alice' }), 'ERR_ATTESTATION_KEY_UNTRUSTED'],
   [
     'keyid relabelled to a trusted key',
     async () => {
       const envelope = (await signed({ signer: MALLORY })).envelope;
       return { ...envelope, signatures: [{ ...envelope.signatures[0], keyid: ALICE.keyId }] };
     },
-    'ERR_SIGNATURE_INVALID',
+    'ERR_ATTESTATION_SIGNATURE_INVALID',
   ],
 ];
 
 // Signed payloads that are not valid call statements: the signature holds, the content does not.
 const PAYLOAD_ROWS: Row[] = [
-  ['payload not JSON', () => signRaw('not json'), 'ERR_STATEMENT_INVALID'],
-  ['payload not UTF-8', () => signRaw(new Uint8Array([0xc3, 0x28])), 'ERR_STATEMENT_INVALID'],
-  ['payload empty', () => signRaw(new Uint8Array()), 'ERR_STATEMENT_INVALID'],
-  ['payload a JSON array', () => signRaw('[]'), 'ERR_STATEMENT_INVALID'],
-  ['payload with duplicate names', () => signRaw(`{"a":1,"a":2}`), 'ERR_STATEMENT_INVALID'],
+  ['payload not JSON', () => signRaw('not json'), 'ERR_ATTESTATION_STATEMENT_INVALID'],
+  ['payload not UTF-8', () => signRaw(new Uint8Array([0xc3, 0x28])), 'ERR_ATTESTATION_STATEMENT_INVALID'],
+  ['payload empty', () => signRaw(new Uint8Array()), 'ERR_ATTESTATION_STATEMENT_INVALID'],
+  ['payload a JSON array', () => signRaw('[]'), 'ERR_ATTESTATION_STATEMENT_INVALID'],
+  ['payload with duplicate names', () => signRaw(`{"a":1,"a":2}`), 'ERR_ATTESTATION_STATEMENT_INVALID'],
   [
     'payload repeating "tool" to smuggle a second reading',
     async () => {
       const text = new TextDecoder().decode(utf8(JSON.stringify(statementOf(baseClaims()))));
       return signRaw(text.replace('"tool":"refund"', '"tool":"refund","tool":"delete_account"'));
     },
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
-  ['payload with __proto__', () => signRaw(`{"__proto__":{"admin":true}}`), 'ERR_STATEMENT_INVALID'],
-  ['payload nested too deep', () => signRaw(`${'['.repeat(100)}${']'.repeat(100)}`), 'ERR_STATEMENT_INVALID'],
+  ['payload with __proto__', () => signRaw(`{"__proto__":{"admin":true}}`), 'ERR_ATTESTATION_STATEMENT_INVALID'],
+  [
+    'payload nested too deep',
+    () => signRaw(`${'['.repeat(100)}${']'.repeat(100)}`),
+    'ERR_ATTESTATION_STATEMENT_INVALID',
+  ],
   [
     'wrong _type',
     () => signRaw(statementOf(baseClaims(), { _type: 'https://in-toto.io/Statement/v0.1' })),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'wrong predicateType',
     () => signRaw(statementOf(baseClaims(), { predicateType: 'https://slsa.dev/provenance/v1' })),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
-  ['extra statement field', () => signRaw(statementOf(baseClaims(), { extra: 1 })), 'ERR_STATEMENT_INVALID'],
-  ['extra claim', () => signRaw(statementOf(baseClaims({ admin: true }))), 'ERR_STATEMENT_INVALID'],
-  ['missing claim', () => signRaw(statementOf(baseClaims({ nonce: undefined }))), 'ERR_STATEMENT_INVALID'],
+  [
+    'extra statement field',
+    () => signRaw(statementOf(baseClaims(), { extra: 1 })),
+    'ERR_ATTESTATION_STATEMENT_INVALID',
+  ],
+  ['extra claim', () => signRaw(statementOf(baseClaims({ admin: true }))), 'ERR_ATTESTATION_STATEMENT_INVALID'],
+  ['missing claim', () => signRaw(statementOf(baseClaims({ nonce: undefined }))), 'ERR_ATTESTATION_STATEMENT_INVALID'],
   [
     'two subjects',
     () => {
       const s = statementOf(baseClaims());
       return signRaw({ ...s, subject: [...s.subject, ...s.subject] });
     },
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'subject named for another call',
@@ -133,7 +157,7 @@ const PAYLOAD_ROWS: Row[] = [
       const s = statementOf(baseClaims());
       return signRaw({ ...s, subject: [{ ...s.subject[0], name: 'tool-call:other' }] });
     },
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'subject digest differs from claims',
@@ -141,60 +165,72 @@ const PAYLOAD_ROWS: Row[] = [
       const s = statementOf(baseClaims());
       return signRaw({ ...s, subject: [{ name: 'tool-call:call-1', digest: { sha256: '0'.repeat(64) } }] });
     },
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'argsDigest upper-case hex',
     () => signRaw(statementOf(baseClaims({ argsDigest: `sha256:${'A'.repeat(64)}` }))),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
-  ['callId with a space', () => signRaw(statementOf(baseClaims({ callId: 'call 1' }))), 'ERR_STATEMENT_INVALID'],
-  ['tool with a newline', () => signRaw(statementOf(baseClaims({ tool: 'refund\nok' }))), 'ERR_STATEMENT_INVALID'],
+  [
+    'callId with a space',
+    () => signRaw(statementOf(baseClaims({ callId: 'call 1' }))),
+    'ERR_ATTESTATION_STATEMENT_INVALID',
+  ],
+  [
+    'tool with a newline',
+    () => signRaw(statementOf(baseClaims({ tool: 'refund\nok' }))),
+    'ERR_ATTESTATION_STATEMENT_INVALID',
+  ],
   [
     'agent not a did:key',
     () => signRaw(statementOf(baseClaims({ agent: 'did:web:example.com' }))),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'issuedAt without milliseconds',
     () => signRaw(statementOf(baseClaims({ issuedAt: '2026-03-01T12:00:00Z' }))),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'issuedAt with an offset',
     () => signRaw(statementOf(baseClaims({ issuedAt: '2026-03-01T13:00:00.000+01:00' }))),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'issuedAt on 30 February',
     () => signRaw(statementOf(baseClaims({ issuedAt: '2026-02-30T12:00:00.000Z' }))),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'issuedAt as a number',
     () => signRaw(statementOf(baseClaims({ issuedAt: NOW.getTime() }))),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'expiresAt before issuedAt',
     () => signRaw(statementOf(baseClaims({ expiresAt: '2026-03-01T11:59:00.000Z' }))),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'nonce too short',
     () => signRaw(statementOf(baseClaims({ nonce: 'AAECAwQFBgcICQoLDA0O' }))),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
   [
     'nonce non-canonical',
     () => signRaw(statementOf(baseClaims({ nonce: 'AAECAwQFBgcICQoLDA0ODx' }))),
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
   ],
-  ['claims for another agent', () => signRaw(statementOf(baseClaims({ agent: MALLORY.id }))), 'ERR_AGENT_MISMATCH'],
+  [
+    'claims for another agent',
+    () => signRaw(statementOf(baseClaims({ agent: MALLORY.id }))),
+    'ERR_ATTESTATION_AGENT_MISMATCH',
+  ],
   [
     'valid for a year',
     () => signRaw(statementOf(baseClaims({ expiresAt: '2027-03-01T12:00:00.000Z' }))),
-    'ERR_ENVELOPE_VALIDITY_TOO_LONG',
+    'ERR_ATTESTATION_ENVELOPE_VALIDITY_TOO_LONG',
   ],
 ];
 
@@ -211,8 +247,8 @@ describe('bad input: verifyCall refuses with a stable code, never throws', () =>
   });
 
   it.each([
-    ['expired', 61_000 + 30_000, 'ERR_ENVELOPE_EXPIRED'],
-    ['from the future', -31_000, 'ERR_ENVELOPE_NOT_YET_VALID'],
+    ['expired', 61_000 + 30_000, 'ERR_ATTESTATION_ENVELOPE_EXPIRED'],
+    ['from the future', -31_000, 'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID'],
   ] as const)('%s', async (_, offset, code) => {
     const result = await verifyCall(good, { trust, args: ARGS, now: new Date(NOW.getTime() + offset) });
     expect(result).toMatchObject({ ok: false, code });
@@ -228,12 +264,12 @@ describe('bad input: verifyCall refuses with a stable code, never throws', () =>
       payload: good.payload.replaceAll('+', '-').replaceAll('/', '_'),
     };
     expect(await verifyCall(urlSafe, { trust, args: ARGS, now: NOW, replayCache })).toMatchObject({
-      code: 'ERR_REPLAY',
+      code: 'ERR_ATTESTATION_REPLAY',
     });
     expect(
       await verifyCall(good, { trust, args: ARGS, now: new Date(NOW.getTime() + 89_000), replayCache }),
     ).toMatchObject({
-      code: 'ERR_REPLAY',
+      code: 'ERR_ATTESTATION_REPLAY',
     });
   });
 
@@ -273,7 +309,7 @@ describe('custom trust stores fail closed', () => {
     const store = { ...createTrustStore([ALICE.id]), publicKeyFor } as never;
     expect(await verifyCall(good, { trust: store, args: ARGS, now: NOW })).toMatchObject({
       ok: false,
-      code: 'ERR_KEY_UNTRUSTED',
+      code: 'ERR_ATTESTATION_KEY_UNTRUSTED',
     });
   });
 });
@@ -326,12 +362,14 @@ describe('misuse throws TypeError / RangeError', () => {
     ['a Map', new Map()],
     ['a BigInt', 1n],
     ['a Date', new Date(0)],
-  ])('signCall with args holding %s: ERR_ARGS_INVALID', async (_, value) => {
-    await expect(signCall({ ...input, args: { value } })).rejects.toMatchObject({ code: 'ERR_ARGS_INVALID' });
+  ])('signCall with args holding %s: ERR_ATTESTATION_ARGS_INVALID', async (_, value) => {
+    await expect(signCall({ ...input, args: { value } })).rejects.toMatchObject({
+      code: 'ERR_ATTESTATION_ARGS_INVALID',
+    });
   });
 
-  it('signCall when the signer returns a short signature: ERR_SIGNING_FAILED', async () => {
+  it('signCall when the signer returns a short signature: ERR_ATTESTATION_SIGNING_FAILED', async () => {
     const signer = { ...ALICE, id: ALICE.id, keyId: ALICE.keyId, sign: async () => new Uint8Array(63) };
-    await expect(signCall({ ...input, signer })).rejects.toMatchObject({ code: 'ERR_SIGNING_FAILED' });
+    await expect(signCall({ ...input, signer })).rejects.toMatchObject({ code: 'ERR_ATTESTATION_SIGNING_FAILED' });
   });
 });

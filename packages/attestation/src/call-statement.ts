@@ -18,7 +18,7 @@ export interface ParsedCallStatement {
 }
 
 function invalid(reason: string, cause?: unknown): AttestationError {
-  return new AttestationError('ERR_STATEMENT_INVALID', reason, cause === undefined ? {} : { cause });
+  return new AttestationError('ERR_ATTESTATION_STATEMENT_INVALID', reason, cause === undefined ? {} : { cause });
 }
 
 /**
@@ -35,7 +35,7 @@ function invalid(reason: string, cause?: unknown): AttestationError {
  *
  * @param payload - the payload bytes whose signature was verified.
  * @returns the statement and claims, frozen, with the validity window in milliseconds.
- * @throws AttestationError `ERR_STATEMENT_INVALID` or `ERR_ENVELOPE_VALIDITY_TOO_LONG`.
+ * @throws AttestationError `ERR_ATTESTATION_STATEMENT_INVALID` or `ERR_ATTESTATION_ENVELOPE_VALIDITY_TOO_LONG`.
  */
 export function parseCallStatement(payload: Uint8Array): ParsedCallStatement {
   let generic: ReturnType<typeof parseStatement>;
@@ -61,7 +61,7 @@ export function parseCallStatement(payload: Uint8Array): ParsedCallStatement {
   if (expiresMs <= issuedMs) throw invalid('expiresAt is not after issuedAt');
   if (expiresMs - issuedMs > MAX_TTL_MS) {
     throw new AttestationError(
-      'ERR_ENVELOPE_VALIDITY_TOO_LONG',
+      'ERR_ATTESTATION_ENVELOPE_VALIDITY_TOO_LONG',
       `valid for ${expiresMs - issuedMs} ms, more than any verifier allows (${MAX_TTL_MS} ms)`,
     );
   }

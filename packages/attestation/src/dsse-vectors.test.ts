@@ -20,14 +20,14 @@ describe('DSSE vectors through the call verifier (secure-systems-lab/dsse testve
         signatures: [{ keyid: a.keyId, sig: v.signatures[0]?.sig }],
       };
       const result = await verifyCall(envelope, { trust, skipArgsCheck: true });
-      // Past the signature (a tampered one would be ERR_SIGNATURE_INVALID), refused as a statement.
-      expect(result).toMatchObject({ ok: false, code: 'ERR_STATEMENT_INVALID' });
+      // Past the signature (a tampered one would be ERR_ATTESTATION_SIGNATURE_INVALID), refused as a statement.
+      expect(result).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_STATEMENT_INVALID' });
     }
     const swapped = VECTORS.find((x) => x.id === 'payload-type-swapped') as Vector;
     const other = await verifyCall(
       { payloadType: swapped.payloadType, payload: swapped.payload, signatures: [{ keyid: a.keyId, sig: SIG_A }] },
       { trust, skipArgsCheck: true },
     );
-    expect(other).toMatchObject({ ok: false, code: 'ERR_ENVELOPE_PAYLOAD_TYPE' });
+    expect(other).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE' });
   });
 });

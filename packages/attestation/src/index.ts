@@ -1,4 +1,9 @@
-export { AttestationError, type AttestationErrorCode, ATTESTATION_ERROR_CODES } from './errors.js';
+export {
+  AttestationError,
+  type AttestationErrorCode,
+  ATTESTATION_ERROR_CODES,
+  APPROVAL_ERROR_CODES,
+} from './errors.js';
 export {
   PAYLOAD_TYPE,
   PREDICATE_TYPE,
@@ -47,7 +52,6 @@ export {
   verifyApproval,
   type CreateApprovalOptions,
   type VerifyApprovalOptions,
-  type ApprovalNonceStore,
 } from './approval.js';
 export {
   APPROVAL_PAYLOAD_TYPE,

@@ -51,7 +51,7 @@ describe('properties of call envelopes', () => {
           { ...envelope, payload: toBase64(flipped) },
           { trust, args: { q: 'x', n: 1 }, now: NOW },
         );
-        expect(result).toMatchObject({ ok: false, code: 'ERR_SIGNATURE_INVALID' });
+        expect(result).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_SIGNATURE_INVALID' });
       }),
       { numRuns: 200 },
     );
@@ -66,7 +66,7 @@ describe('properties of call envelopes', () => {
         flipped[i] = (flipped[i] as number) ^ (1 << bit);
         const signatures = [{ keyid: ALICE.keyId, sig: toBase64(flipped) }];
         const result = verifyCallSync({ ...envelope, signatures }, { trust, args: { q: 'x' }, now: NOW });
-        expect(result).toMatchObject({ ok: false, code: 'ERR_SIGNATURE_INVALID' });
+        expect(result).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_SIGNATURE_INVALID' });
       }),
       { numRuns: 200 },
     );
@@ -79,7 +79,7 @@ describe('properties of call envelopes', () => {
         const { envelope } = await sign(a);
         expect(verifyCallSync(envelope, { trust, args: b, now: NOW })).toMatchObject({
           ok: false,
-          code: 'ERR_ARGS_MISMATCH',
+          code: 'ERR_ATTESTATION_ARGS_MISMATCH',
         });
       }),
       RUNS,

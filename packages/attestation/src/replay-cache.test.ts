@@ -31,7 +31,7 @@ describe('createReplayCache', () => {
     const cache = createReplayCache({ maxEntries: 3 });
     for (const k of ['a', 'b', 'c']) cache.checkAndRemember(k, 1_000, 0);
     expect(() => cache.checkAndRemember('d', 1_000, 10)).toThrow(
-      expect.objectContaining({ code: 'ERR_REPLAY_CACHE_UNAVAILABLE' }),
+      expect.objectContaining({ code: 'ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE' }),
     );
     expect(cache.checkAndRemember('a', 1_000, 10)).toBe(false); // still remembered
     expect(cache.checkAndRemember('d', 2_000, 1_000)).toBe(true); // room once they expire

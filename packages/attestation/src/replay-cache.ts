@@ -11,7 +11,7 @@ export interface ReplayCache {
    * Atomically: when `key` is not remembered (or its entry has expired),
    * remember it until `expiresAtMs` and return `true`; otherwise return `false`.
    * Throw (or reject) when the answer cannot be given: verifiers then refuse
-   * the call with `ERR_REPLAY_CACHE_UNAVAILABLE` (fail closed).
+   * the call with `ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE` (fail closed).
    *
    * @param key - opaque key, at most a few hundred characters.
    * @param expiresAtMs - epoch milliseconds after which the entry may be forgotten.
@@ -37,7 +37,7 @@ export interface MemoryReplayCache extends SyncReplayCache {
 export interface ReplayCacheOptions {
   /**
    * Most entries held at once. When every slot holds an unexpired entry, new
-   * calls are refused (`ERR_REPLAY_CACHE_UNAVAILABLE`) rather than forgetting
+   * calls are refused (`ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE`) rather than forgetting
    * one that could then be replayed. Size it as peak calls per second times
    * the longest validity window (60 s by default, plus skew).
    * @default 100_000
@@ -70,7 +70,7 @@ const SWEEP_STEP = 8;
  * ```ts
  * const replayCache = createReplayCache({ maxEntries: 10_000 });
  * await verifyCall(envelope, { trust, args, replayCache }); // ok
- * await verifyCall(envelope, { trust, args, replayCache }); // { ok: false, code: 'ERR_REPLAY' }
+ * await verifyCall(envelope, { trust, args, replayCache }); // { ok: false, code: 'ERR_ATTESTATION_REPLAY' }
  * ```
  */
 export function createReplayCache(options: ReplayCacheOptions = {}): MemoryReplayCache {
@@ -105,7 +105,7 @@ export function createReplayCache(options: ReplayCacheOptions = {}): MemoryRepla
     if (entries.size >= maxEntries) sweepAll(now);
     if (entries.size >= maxEntries) {
       throw new AttestationError(
-        'ERR_REPLAY_CACHE_UNAVAILABLE',
+        'ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE',
         `replay cache full: ${maxEntries} unexpired entries; refusing rather than forgetting one`,
       );
     }

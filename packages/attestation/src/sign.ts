@@ -89,8 +89,8 @@ function checkInput(input: SignCallInput): void {
  * @param input - see {@link SignCallInput}.
  * @returns the {@link SignedCall}.
  * @throws TypeError / RangeError on misuse (bad callId, tool, policyHash, nonce, now or ttlMs);
- *   AttestationError `ERR_ARGS_INVALID` when args are not plain JSON data,
- *   `ERR_SIGNING_FAILED` when the signer fails.
+ *   AttestationError `ERR_ATTESTATION_ARGS_INVALID` when args are not plain JSON data,
+ *   `ERR_ATTESTATION_SIGNING_FAILED` when the signer fails.
  * @example
  * ```ts
  * const agent = createIdentity({ name: 'billing' });
@@ -135,10 +135,15 @@ export async function signCall(input: SignCallInput): Promise<SignedCall> {
           // The args go along as context for a signer that decides by policy; it checks them against the digest.
           sig = await signer.sign(message, { args: args as JsonValue });
         } catch (cause) {
-          throw new AttestationError('ERR_SIGNING_FAILED', `signer ${signer.id} failed to sign the call`, { cause });
+          throw new AttestationError('ERR_ATTESTATION_SIGNING_FAILED', `signer ${signer.id} failed to sign the call`, {
+            cause,
+          });
         }
         if (!(sig instanceof Uint8Array) || sig.length !== 64) {
-          throw new AttestationError('ERR_SIGNING_FAILED', 'signer returned something other than a 64-byte signature');
+          throw new AttestationError(
+            'ERR_ATTESTATION_SIGNING_FAILED',
+            'signer returned something other than a 64-byte signature',
+          );
         }
         return sig;
       },

@@ -49,9 +49,9 @@ describe('createTrustStore', () => {
     ['bad base58', 'did:key:z0OIl'],
     ['a foreign fragment', `${ALICE.id}#${MALLORY.id.slice(8)}`],
     ['a secp256k1 did:key', 'did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme'],
-  ])('add(%s) throws ERR_KEY_INVALID', (_, did) => {
+  ])('add(%s) throws ERR_ATTESTATION_KEY_INVALID', (_, did) => {
     const trust = createTrustStore();
-    expect(() => trust.add(did)).toThrow(expect.objectContaining({ code: 'ERR_KEY_INVALID' }));
+    expect(() => trust.add(did)).toThrow(expect.objectContaining({ code: 'ERR_ATTESTATION_KEY_INVALID' }));
     expect(trust.size).toBe(0);
   });
 

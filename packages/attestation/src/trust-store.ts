@@ -5,7 +5,7 @@ import { AttestationError } from './errors.js';
 export interface TrustStore {
   /**
    * Trusts `did` (a `did:key`, or its verification method `did:key:z…#z…`).
-   * @throws AttestationError `ERR_KEY_INVALID` when it is not an Ed25519 did:key.
+   * @throws AttestationError `ERR_ATTESTATION_KEY_INVALID` when it is not an Ed25519 did:key.
    */
   add(did: string): void;
   /** Stops trusting `did`; returns whether it was trusted. */
@@ -41,7 +41,7 @@ export function baseDid(keyid: string): string | undefined {
  *
  * @param dids - did:key ids (or verification method ids) to trust from the start.
  * @returns a frozen {@link TrustStore}.
- * @throws AttestationError `ERR_KEY_INVALID` when a did is not an Ed25519 did:key.
+ * @throws AttestationError `ERR_ATTESTATION_KEY_INVALID` when a did is not an Ed25519 did:key.
  * @example
  * ```ts
  * const trust = createTrustStore([agent.id]);
@@ -59,9 +59,13 @@ export function createTrustStore(dids: Iterable<string> = []): TrustStore {
       if (base === undefined) throw new Error('fragment does not repeat the key');
       publicKey = didToPublicKey(base);
     } catch (cause) {
-      throw new AttestationError('ERR_KEY_INVALID', `not an Ed25519 did:key: ${JSON.stringify(did.slice(0, 80))}`, {
-        cause,
-      });
+      throw new AttestationError(
+        'ERR_ATTESTATION_KEY_INVALID',
+        `not an Ed25519 did:key: ${JSON.stringify(did.slice(0, 80))}`,
+        {
+          cause,
+        },
+      );
     }
     keys.set(base as string, publicKey);
   }

@@ -45,17 +45,22 @@ function replayOutcome(checked: Checked, fresh: unknown): CallVerification {
   if (fresh === false) {
     return {
       ok: false,
-      code: 'ERR_REPLAY',
+      code: 'ERR_ATTESTATION_REPLAY',
       reason: `nonce ${checked.claims.nonce} of ${checked.claims.agent} already used`,
     };
   }
-  return { ok: false, code: 'ERR_REPLAY_CACHE_UNAVAILABLE', reason: 'replay cache answered neither true nor false' };
+  return {
+    ok: false,
+    code: 'ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE',
+    reason: 'replay cache answered neither true nor false',
+  };
 }
 
 function cacheFailure(error: unknown): CallVerification {
-  if (error instanceof AttestationError && error.code === 'ERR_REPLAY_CACHE_UNAVAILABLE') return refusal(error);
+  if (error instanceof AttestationError && error.code === 'ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE')
+    return refusal(error);
   const detail = error instanceof Error ? error.message : String(error);
-  return { ok: false, code: 'ERR_REPLAY_CACHE_UNAVAILABLE', reason: `replay cache failed: ${detail}` };
+  return { ok: false, code: 'ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE', reason: `replay cache failed: ${detail}` };
 }
 
 async function verifyNormalized(
@@ -174,7 +179,7 @@ export interface CallVerifier {
 
 /**
  * Creates a long-lived call verifier: settings validated once, and a replay
- * cache on by default, so a replayed envelope is refused with `ERR_REPLAY`.
+ * cache on by default, so a replayed envelope is refused with `ERR_ATTESTATION_REPLAY`.
  *
  * @param options - see {@link CallVerifierOptions}.
  * @returns a frozen {@link CallVerifier}.

@@ -114,12 +114,12 @@ describe('verifyCall: round trips', () => {
     const call = await signed();
     const at = (ms: number) => verifyCallSync(call.envelope, { trust, args: ARGS, now: later(ms) });
     expect(at(-30_000).ok).toBe(true);
-    expect(at(-30_001)).toMatchObject({ code: 'ERR_ENVELOPE_NOT_YET_VALID' });
+    expect(at(-30_001)).toMatchObject({ code: 'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID' });
     expect(at(60_000 + 29_999).ok).toBe(true);
-    expect(at(60_000 + 30_000)).toMatchObject({ code: 'ERR_ENVELOPE_EXPIRED' });
+    expect(at(60_000 + 30_000)).toMatchObject({ code: 'ERR_ATTESTATION_ENVELOPE_EXPIRED' });
     const strict = (ms: number) => verifyCallSync(call.envelope, { trust, args: ARGS, now: later(ms), clockSkewMs: 0 });
     expect(strict(59_999).ok).toBe(true);
-    expect(strict(60_000)).toMatchObject({ code: 'ERR_ENVELOPE_EXPIRED' });
+    expect(strict(60_000)).toMatchObject({ code: 'ERR_ATTESTATION_ENVELOPE_EXPIRED' });
   });
 
   it('assert variants return claims or throw AttestationError with the code', async () => {
@@ -128,10 +128,10 @@ describe('verifyCall: round trips', () => {
     expect(assertCallSync(call.envelope, { trust, args: ARGS, now: NOW })).toEqual(call.claims);
     await expect(assertCall(call.envelope, { trust, args: {}, now: NOW })).rejects.toMatchObject({
       name: 'AttestationError',
-      code: 'ERR_ARGS_MISMATCH',
+      code: 'ERR_ATTESTATION_ARGS_MISMATCH',
     });
     expect(() => assertCallSync(call.envelope, { trust, args: ARGS, now: later(3_600_000) })).toThrow(
-      expect.objectContaining({ code: 'ERR_ENVELOPE_EXPIRED' }),
+      expect.objectContaining({ code: 'ERR_ATTESTATION_ENVELOPE_EXPIRED' }),
     );
   });
 
@@ -139,9 +139,11 @@ describe('verifyCall: round trips', () => {
     const verifier = createCallVerifier({ trust });
     const call = await signed();
     expect((await verifier.verify(call.envelope, { args: ARGS, now: NOW })).ok).toBe(true);
-    expect(await verifier.verify(call.envelope, { args: ARGS, now: NOW })).toMatchObject({ code: 'ERR_REPLAY' });
+    expect(await verifier.verify(call.envelope, { args: ARGS, now: NOW })).toMatchObject({
+      code: 'ERR_ATTESTATION_REPLAY',
+    });
     await expect(verifier.assert(call.envelope, { args: ARGS, now: NOW })).rejects.toMatchObject({
-      code: 'ERR_REPLAY',
+      code: 'ERR_ATTESTATION_REPLAY',
     });
     // A fresh nonce is a fresh call.
     const next = await signed({ nonce: 'AAECAwQFBgcICQoLDA0OEA' });
@@ -152,7 +154,7 @@ describe('verifyCall: round trips', () => {
     const replayCache = createReplayCache();
     const call = await signed();
     expect(await verifyCall(call.envelope, { trust, args: {}, now: NOW, replayCache })).toMatchObject({
-      code: 'ERR_ARGS_MISMATCH',
+      code: 'ERR_ATTESTATION_ARGS_MISMATCH',
     });
     expect(replayCache.size).toBe(0);
     expect((await verifyCall(call.envelope, { trust, args: ARGS, now: NOW, replayCache })).ok).toBe(true);
@@ -172,10 +174,13 @@ const thrownCode = async (f: () => unknown) => {
 };
 
 const CASES: Case[] = [
-  ['ERR_ENVELOPE_MALFORMED', () => codeOf(verifyCall('{"payloadType":', { trust, args: ARGS, now: NOW }))],
-  ['ERR_ENVELOPE_TOO_LARGE', () => codeOf(verifyCall(' '.repeat(100_000), { trust, args: ARGS, now: NOW }))],
+  ['ERR_ATTESTATION_ENVELOPE_MALFORMED', () => codeOf(verifyCall('{"payloadType":', { trust, args: ARGS, now: NOW }))],
   [
-    'ERR_ENVELOPE_PAYLOAD_TYPE',
+    'ERR_ATTESTATION_ENVELOPE_TOO_LARGE',
+    () => codeOf(verifyCall(' '.repeat(100_000), { trust, args: ARGS, now: NOW })),
+  ],
+  [
+    'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE',
     async () =>
       codeOf(
         verifyCall(await signRaw(statementOf(baseClaims()), ALICE, 'application/json'), {
@@ -186,12 +191,12 @@ const CASES: Case[] = [
       ),
   ],
   [
-    'ERR_KEY_UNTRUSTED',
+    'ERR_ATTESTATION_KEY_UNTRUSTED',
     async () => codeOf(verifyCall((await signed({ signer: MALLORY })).envelope, { trust, args: ARGS, now: NOW })),
   ],
-  ['ERR_KEY_INVALID', () => thrownCode(() => createTrustStore(['did:key:z6MkNotAKey']))],
+  ['ERR_ATTESTATION_KEY_INVALID', () => thrownCode(() => createTrustStore(['did:key:z6MkNotAKey']))],
   [
-    'ERR_SIGNATURE_INVALID',
+    'ERR_ATTESTATION_SIGNATURE_INVALID',
     async () => {
       const { envelope } = await signed();
       const other = (await signed({ callId: 'call-2' })).envelope;
@@ -200,49 +205,49 @@ const CASES: Case[] = [
     },
   ],
   [
-    'ERR_STATEMENT_INVALID',
+    'ERR_ATTESTATION_STATEMENT_INVALID',
     async () =>
       codeOf(verifyCall(await signRaw(statementOf(baseClaims({ extra: 1 }))), { trust, args: ARGS, now: NOW })),
   ],
   [
-    'ERR_AGENT_MISMATCH',
+    'ERR_ATTESTATION_AGENT_MISMATCH',
     async () =>
       codeOf(
         verifyCall(await signRaw(statementOf(baseClaims({ agent: MALLORY.id }))), { trust, args: ARGS, now: NOW }),
       ),
   ],
   [
-    'ERR_ENVELOPE_EXPIRED',
+    'ERR_ATTESTATION_ENVELOPE_EXPIRED',
     async () => codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, now: later(120_000) })),
   ],
   [
-    'ERR_ENVELOPE_NOT_YET_VALID',
+    'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID',
     async () => codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, now: later(-60_000) })),
   ],
   [
-    'ERR_ENVELOPE_VALIDITY_TOO_LONG',
+    'ERR_ATTESTATION_ENVELOPE_VALIDITY_TOO_LONG',
     async () => codeOf(verifyCall((await signed({ ttlMs: 3_600_000 })).envelope, { trust, args: ARGS, now: NOW })),
   ],
   [
-    'ERR_ARGS_MISMATCH',
+    'ERR_ATTESTATION_ARGS_MISMATCH',
     async () => codeOf(verifyCall((await signed()).envelope, { trust, args: { ...ARGS, amount: 2500 }, now: NOW })),
   ],
   [
-    'ERR_ARGS_INVALID',
+    'ERR_ATTESTATION_ARGS_INVALID',
     async () => codeOf(verifyCall((await signed()).envelope, { trust, args: { amount: Number.NaN }, now: NOW })),
   ],
   [
-    'ERR_TOOL_MISMATCH',
+    'ERR_ATTESTATION_TOOL_MISMATCH',
     async () =>
       codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, now: NOW, expectedTool: 'delete_account' })),
   ],
   [
-    'ERR_CALL_ID_MISMATCH',
+    'ERR_ATTESTATION_CALL_ID_MISMATCH',
     async () =>
       codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, now: NOW, expectedCallId: 'call-9' })),
   ],
   [
-    'ERR_REPLAY',
+    'ERR_ATTESTATION_REPLAY',
     async () => {
       const replayCache = createReplayCache();
       const { envelope } = await signed();
@@ -251,7 +256,7 @@ const CASES: Case[] = [
     },
   ],
   [
-    'ERR_REPLAY_CACHE_UNAVAILABLE',
+    'ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE',
     async () => {
       const replayCache = {
         checkAndRemember: async () => {
@@ -262,7 +267,7 @@ const CASES: Case[] = [
     },
   ],
   [
-    'ERR_SIGNING_FAILED',
+    'ERR_ATTESTATION_SIGNING_FAILED',
     () =>
       thrownCode(() =>
         signed({

@@ -168,41 +168,50 @@ export function checkEnvelope(input: unknown, o: NormalizedCheck): Checked {
     },
   });
   if (!verified.ok) {
-    // The statement layer's envelope codes are attestation codes of the same name; anything else is malformed.
-    const code = (ATTESTATION_ERROR_CODES as readonly string[]).includes(verified.code)
-      ? (verified.code as AttestationErrorCode)
-      : 'ERR_ENVELOPE_MALFORMED';
+    // The statement layer's envelope codes have attestation codes of the same name under this package's prefix
+    // (ERR_STATEMENT_KEY_UNTRUSTED → ERR_ATTESTATION_KEY_UNTRUSTED); anything else is malformed.
+    const named = verified.code.replace(/^ERR_STATEMENT_/, 'ERR_ATTESTATION_');
+    const code = (ATTESTATION_ERROR_CODES as readonly string[]).includes(named)
+      ? (named as AttestationErrorCode)
+      : 'ERR_ATTESTATION_ENVELOPE_MALFORMED';
     fail(code, verified.reason);
   }
   // One signature, and it verified: `signer` is the key of its keyid.
   const key = signer as { did: string; publicKey: Uint8Array };
   const { claims, expiresMs, issuedMs } = parseCallStatement(verified.payload);
-  if (claims.agent !== key.did) fail('ERR_AGENT_MISMATCH', `claims name agent ${claims.agent}, signed by ${key.did}`);
+  if (claims.agent !== key.did)
+    fail('ERR_ATTESTATION_AGENT_MISMATCH', `claims name agent ${claims.agent}, signed by ${key.did}`);
   if (expiresMs - issuedMs > o.maxValidityMs) {
-    fail('ERR_ENVELOPE_VALIDITY_TOO_LONG', `valid for ${expiresMs - issuedMs} ms, more than ${o.maxValidityMs} ms`);
+    fail(
+      'ERR_ATTESTATION_ENVELOPE_VALIDITY_TOO_LONG',
+      `valid for ${expiresMs - issuedMs} ms, more than ${o.maxValidityMs} ms`,
+    );
   }
   if (issuedMs > o.nowMs + o.clockSkewMs) {
-    fail('ERR_ENVELOPE_NOT_YET_VALID', `issued at ${claims.issuedAt}, in the future beyond ${o.clockSkewMs} ms skew`);
+    fail(
+      'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID',
+      `issued at ${claims.issuedAt}, in the future beyond ${o.clockSkewMs} ms skew`,
+    );
   }
   if (expiresMs <= o.nowMs - o.clockSkewMs) {
-    fail('ERR_ENVELOPE_EXPIRED', `expired at ${claims.expiresAt} (skew ${o.clockSkewMs} ms)`);
+    fail('ERR_ATTESTATION_ENVELOPE_EXPIRED', `expired at ${claims.expiresAt} (skew ${o.clockSkewMs} ms)`);
   }
   if (o.expectedTool !== undefined && claims.tool !== o.expectedTool) {
     fail(
-      'ERR_TOOL_MISMATCH',
+      'ERR_ATTESTATION_TOOL_MISMATCH',
       `envelope is for tool ${JSON.stringify(claims.tool)}, expected ${JSON.stringify(o.expectedTool)}`,
     );
   }
   if (o.expectedCallId !== undefined && claims.callId !== o.expectedCallId) {
     fail(
-      'ERR_CALL_ID_MISMATCH',
+      'ERR_ATTESTATION_CALL_ID_MISMATCH',
       `envelope is for call ${JSON.stringify(claims.callId)}, expected ${JSON.stringify(o.expectedCallId)}`,
     );
   }
   if (o.args.kind !== 'skip') {
     const digest = o.args.kind === 'args' ? digestArgs(o.args.value) : o.args.value;
     if (digest !== claims.argsDigest)
-      fail('ERR_ARGS_MISMATCH', 'args differ from the args the envelope was signed for');
+      fail('ERR_ATTESTATION_ARGS_MISMATCH', 'args differ from the args the envelope was signed for');
   }
   const keyid = verified.keyids[0] as string;
   return {
@@ -218,5 +227,5 @@ export function checkEnvelope(input: unknown, o: NormalizedCheck): Checked {
 export function refusal(error: unknown): CallVerification {
   if (error instanceof AttestationError) return { ok: false, code: error.code, reason: error.message };
   const detail = error instanceof Error ? error.message : String(error);
-  return { ok: false, code: 'ERR_ENVELOPE_MALFORMED', reason: `envelope could not be verified: ${detail}` };
+  return { ok: false, code: 'ERR_ATTESTATION_ENVELOPE_MALFORMED', reason: `envelope could not be verified: ${detail}` };
 }

@@ -13,12 +13,12 @@ describe('console sink', () => {
       checkpoint: { signer: LOG_KEY, everyMs: 0 },
     });
     await log.append(
-      { ...event(0), type: 'call.denied', data: { code: 'ERR_POLICY_DENIED', reason: 'no rule' } },
+      { ...event(0), type: 'call.denied', data: { code: 'ERR_GUARD_POLICY_DENIED', reason: 'no rule' } },
       AGENT,
     );
     await log.close();
     expect(printed).toHaveLength(2);
-    expect(printed[0]).toMatch(/#0 call\.denied +search …\w{8} call-0 ERR_POLICY_DENIED no rule$/);
+    expect(printed[0]).toMatch(/#0 call\.denied +search …\w{8} call-0 ERR_GUARD_POLICY_DENIED no rule$/);
     expect(printed[1]).toContain('checkpoint of 1 records');
     expect(memory.lines).toHaveLength(2);
   });

@@ -63,7 +63,8 @@ export function checkEnvelope(
     },
   });
   if (!verified.ok) {
-    if (verified.code === 'ERR_KEY_UNTRUSTED') return `envelope keyid names no Ed25519 did:key (${verified.reason})`;
+    if (verified.code === 'ERR_STATEMENT_KEY_UNTRUSTED')
+      return `envelope keyid names no Ed25519 did:key (${verified.reason})`;
     return `envelope is not a valid DSSE call envelope: ${verified.code}: ${verified.reason}`;
   }
   let claims: ReturnType<typeof parseCallStatement>['claims'];

@@ -36,7 +36,7 @@ describe('OpenTelemetry sink', () => {
     await log.append(
       call('call.denied', 1, {
         decision: { effect: 'deny', ruleId: 'no-mail', reason: 'r' },
-        code: 'ERR_POLICY_DENIED',
+        code: 'ERR_GUARD_POLICY_DENIED',
       }),
       AGENT,
     );
@@ -62,7 +62,7 @@ describe('OpenTelemetry sink', () => {
         'gen_ai.tool.name': 'send_email',
         'gen_ai.tool.call.id': 'call-1',
         'gen_ai.agent.id': AGENT.id,
-        'error.type': 'ERR_POLICY_DENIED',
+        'error.type': 'ERR_GUARD_POLICY_DENIED',
         'agentguard.audit.type': 'call.denied',
         'agentguard.audit.seq': 1,
         'agentguard.audit.hash': line.hash,
@@ -70,7 +70,7 @@ describe('OpenTelemetry sink', () => {
         'agentguard.audit.line': memory.lines[1],
         'agentguard.decision.effect': 'deny',
         'agentguard.decision.rule_id': 'no-mail',
-        'agentguard.denial.code': 'ERR_POLICY_DENIED',
+        'agentguard.denial.code': 'ERR_GUARD_POLICY_DENIED',
       },
     });
     expect(requested.severityText).toBe('INFO');

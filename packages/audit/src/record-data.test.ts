@@ -13,12 +13,15 @@ const decision = { effect: 'allow', ruleId: 'r1', reason: 'ok', matched: ['r1'],
 describe('the record-data contract', () => {
   it.each([
     ['call.requested', { argsDigest: 'sha256:00', args: { a: 1 }, tags: ['read'], signing: 'batched' }],
-    ['call.denied', { code: 'ERR_POLICY_DENIED', reason: 'no', decision: { ...decision, effect: 'deny' } }],
+    ['call.denied', { code: 'ERR_GUARD_POLICY_DENIED', reason: 'no', decision: { ...decision, effect: 'deny' } }],
     ['call.invalid', { argsDigest: 'sha256:00', issues: [{ path: 'a', message: 'bad' }] }],
     ['call.completed', { decision, resultDigest: null, durationMs: 1.5 }],
-    ['call.failed', { decision, error: { code: 'ERR_TOOL_FAILED', message: 'x' }, durationMs: 2 }],
+    ['call.failed', { decision, error: { code: 'ERR_GUARD_TOOL_FAILED', message: 'x' }, durationMs: 2 }],
     ['approval.granted', { approver: 'did:key:z6Mk', decision }],
-    ['approval.refused', { approvalCode: 'ERR_APPROVAL_REJECTED', code: 'ERR_APPROVAL_REFUSED', reason: 'no' }],
+    [
+      'approval.refused',
+      { approvalCode: 'ERR_ATTESTATION_APPROVAL_REJECTED', code: 'ERR_GUARD_APPROVAL_REFUSED', reason: 'no' },
+    ],
     ['monitor.alert', { score: 3, flagged: true, alerts: [{ feature: 'f', expected: 'e', seen: 's' }] }],
     ['monitor.alert', { status: 'failed', reason: 'timeout' }],
     [

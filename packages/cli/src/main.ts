@@ -9,7 +9,8 @@ function help(): string {
 }
 
 /** Codes of errors that mean "this input (a file, a key) cannot be used", not "the check failed". */
-const UNUSABLE_INPUT = /^(?:ERR_KEYSTORE_|ERR_JSON_|ERR_JWK_|ERR_VIEWER_|ERR_AUDIT_NOT_A_LOG$)/;
+const UNUSABLE_INPUT =
+  /^(?:ERR_IDENTITY_KEYSTORE_|ERR_IDENTITY_JSON_|ERR_IDENTITY_JWK_|ERR_VIEWER_|ERR_AUDIT_NOT_A_LOG$)/;
 
 /**
  * What went wrong outside a command's own verdict, as one line and an exit code:

@@ -171,7 +171,9 @@ describe('docs/formats/revocation-list.md', () => {
     expect(jwsVerifiesIndependently(list, authority.publicKey)).toBe(true);
     const revocation = createRevocationChecker({ anchors, source: list, now: () => NOW });
     const revoked = await issueCredential({ ...credentialOptions, jti: 'cred-2025-0042' });
-    expect(await verifyCredential(revoked, { anchors, now: NOW, revocation })).toMatchObject({ code: 'ERR_REVOKED' });
+    expect(await verifyCredential(revoked, { anchors, now: NOW, revocation })).toMatchObject({
+      code: 'ERR_IDENTITY_REVOKED',
+    });
     expect((await verifyCredential(credential, { anchors, now: NOW, revocation })).ok).toBe(true);
   });
 });

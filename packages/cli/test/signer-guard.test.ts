@@ -86,10 +86,10 @@ describe('guard() with the key in a signer process', () => {
     } as never);
     const drop = vi.fn(() => 'dropped');
     const dropTables = ag.guard({ name: 'drop_tables', schema: z.object({}), execute: drop });
-    await expect(dropTables({})).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    await expect(dropTables({})).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
     const add = ag.guard({ name: 'add', schema: z.object({ a: z.number(), b: z.number() }), execute: drop });
     // Allowed tool, but arguments outside what the signer's policy allows.
-    await expect(add({ a: 1000, b: 1 })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    await expect(add({ a: 1000, b: 1 })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
     expect(drop).not.toHaveBeenCalled();
   });
 

@@ -34,11 +34,14 @@ function setup(approvals?: Partial<ApprovalOptions>) {
 }
 
 describe('approvals', () => {
-  it('without an approver, the call waits with ERR_APPROVAL_REQUIRED and resumes with a signed approval', async () => {
+  it('without an approver, the call waits with ERR_GUARD_APPROVAL_REQUIRED and resumes with a signed approval', async () => {
     const { refund, execute, types, approve } = setup();
     const args = { amount: 600, to: 'cust-1' };
     const first = await refund.safeRun(args, { callId: 'c1' });
-    expect(first).toMatchObject({ ok: false, denial: { code: 'ERR_APPROVAL_REQUIRED', outcome: 'approval_required' } });
+    expect(first).toMatchObject({
+      ok: false,
+      denial: { code: 'ERR_GUARD_APPROVAL_REQUIRED', outcome: 'approval_required' },
+    });
     expect(execute).not.toHaveBeenCalled();
     // Resumed with the parked decision: the 600 is counted once, so the budget of 1000 still holds it.
     await expect(refund(args, { callId: 'c1', approval: await approve('c1', args) })).resolves.toEqual({
@@ -65,14 +68,14 @@ describe('approvals', () => {
     const { refund, execute, approve } = setup({
       approver: (req) => approve(req.callId, req.args, { approver: mallory }),
     });
-    await expect(refund({ amount: 10, to: 'x' })).rejects.toMatchObject({ code: 'ERR_APPROVAL_REFUSED' });
+    await expect(refund({ amount: 10, to: 'x' })).rejects.toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED' });
     expect(execute).not.toHaveBeenCalled();
   });
 
   it('refuses an approval of other arguments', async () => {
     const { refund, execute, approve } = setup({ approver: (req) => approve(req.callId, { amount: 1, to: 'x' }) });
     const error = await refund({ amount: 900, to: 'x' }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', message: expect.stringMatching(/arg/i) });
+    expect(error).toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED', message: expect.stringMatching(/arg/i) });
     expect(execute).not.toHaveBeenCalled();
   });
 
@@ -81,7 +84,9 @@ describe('approvals', () => {
     const args = { amount: 5, to: 'x' };
     const approval = await approve('c2', args);
     await expect(refund(args, { callId: 'c2', approval })).resolves.toEqual({ refunded: 5 });
-    await expect(refund(args, { callId: 'c2', approval })).rejects.toMatchObject({ code: 'ERR_APPROVAL_REFUSED' });
+    await expect(refund(args, { callId: 'c2', approval })).rejects.toMatchObject({
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
+    });
     expect(execute).toHaveBeenCalledTimes(1);
   });
 
@@ -94,18 +99,18 @@ describe('approvals', () => {
       expiresInMs: 60_000,
     });
     await expect(refund(args, { callId: 'c3', approval: expired })).rejects.toMatchObject({
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
     });
     const rejected = await approve('c4', args, { approver: alice, decision: 'reject' });
     await expect(refund(args, { callId: 'c4', approval: rejected })).rejects.toMatchObject({
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
     });
     expect(execute).not.toHaveBeenCalled();
   });
 
   it('an approver that does not answer in time is a refusal', async () => {
     const { refund, execute } = setup({ approver: () => new Promise(() => {}), timeoutMs: 20 });
-    await expect(refund({ amount: 5, to: 'x' })).rejects.toMatchObject({ code: 'ERR_APPROVAL_REFUSED' });
+    await expect(refund({ amount: 5, to: 'x' })).rejects.toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED' });
     expect(execute).not.toHaveBeenCalled();
   });
 

@@ -1,3 +1,4 @@
+import type { ApprovalRecordCode } from './errors.js';
 import { createMemoryStateStore, type Decision, type StateStore } from '@agentguard/policy';
 import { type SignedApproval, verifyApproval } from '@agentguard/attestation';
 import { textOf } from './text.js';
@@ -40,12 +41,12 @@ export interface ApprovalOptions {
   /**
    * did:key ids of the approvers whose signed approvals count. Nobody else's do. The calling agent's own key,
    * every key of its delegation chain and the guard's own identity never count, even when listed here
-   * (refused with `approvalCode: 'ERR_APPROVAL_SELF_SIGNED'`).
+   * (refused with `approvalCode: 'ERR_ATTESTATION_APPROVAL_SELF_SIGNED'`).
    */
   readonly approvers: readonly string[];
   /**
    * Asked when a call needs approval and none came with it (`CallOptions.approval`).
-   * @default none: the call ends with `ERR_APPROVAL_REQUIRED`, and can be resumed with an approval
+   * @default none: the call ends with `ERR_GUARD_APPROVAL_REQUIRED`, and can be resumed with an approval
    */
   readonly approver?: Approver;
   /**
@@ -54,10 +55,10 @@ export interface ApprovalOptions {
    */
   readonly timeoutMs?: number;
   /**
-   * How long a call that ended with `ERR_APPROVAL_REQUIRED` stays resumable with the same call id,
+   * How long a call that ended with `ERR_GUARD_APPROVAL_REQUIRED` stays resumable with the same call id,
    * keeping the decision it had (so limits and budgets are not counted twice). It is also how long a call
    * id refused by a human outside the guard (`GuardedTool.refuse`) stays refused, and (after the tool's
-   * timeout) how long a call id whose tool started stays impossible to refuse (`ERR_CALL_ALREADY_RUN`).
+   * timeout) how long a call id whose tool started stays impossible to refuse (`ERR_GUARD_CALL_ALREADY_RUN`).
    * @default 600_000
    */
   readonly pendingTtlMs?: number;
@@ -72,7 +73,12 @@ export interface ApprovalOptions {
 export type ApprovalVerdict =
   | { readonly kind: 'none' }
   | { readonly kind: 'granted'; readonly approver: string }
-  | { readonly kind: 'refused'; readonly code: string; readonly reason: string; readonly approver?: string };
+  | {
+      readonly kind: 'refused';
+      readonly code: ApprovalRecordCode;
+      readonly reason: string;
+      readonly approver?: string;
+    };
 
 /**
  * @internal What a kept decision (or monitor verdict) is bound to besides its call id and tool: the calling
@@ -190,10 +196,18 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
         } catch (error) {
           const stopped = stopKind(error) === 'timeout';
           const reason = stopped ? `no approval within ${timeoutMs} ms` : `approver failed: ${textOf(error)}`;
-          return { kind: 'refused', code: stopped ? 'ERR_APPROVAL_TIMEOUT' : 'ERR_APPROVER_FAILED', reason };
+          return {
+            kind: 'refused',
+            code: stopped ? 'ERR_GUARD_APPROVAL_TIMEOUT' : 'ERR_GUARD_APPROVER_FAILED',
+            reason,
+          };
         }
         if (approval === null || approval === undefined) {
-          return { kind: 'refused', code: 'ERR_APPROVAL_REJECTED', reason: 'the approver declined without signing' };
+          return {
+            kind: 'refused',
+            code: 'ERR_ATTESTATION_APPROVAL_REJECTED',
+            reason: 'the approver declined without signing',
+          };
         }
       }
       const subject = {

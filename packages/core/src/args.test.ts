@@ -47,7 +47,7 @@ describe('prepareArgs', () => {
       text,
       1_000,
     );
-    expect(refused).toMatchObject({ ok: false, code: 'ERR_SCHEMA_OUTPUT_INVALID' });
+    expect(refused).toMatchObject({ ok: false, code: 'ERR_GUARD_SCHEMA_OUTPUT_INVALID' });
   });
 
   it('never runs on a getter: the run value is the frozen copy, read once', async () => {

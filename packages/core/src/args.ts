@@ -26,7 +26,7 @@ export interface CallArgs {
 /** Why a call's args cannot run: the code, a raw reason (cleaned by the denial), what to record. */
 export interface ArgsRefusal {
   readonly ok: false;
-  readonly code: Extract<GuardErrorCode, 'ERR_ARGS_INVALID' | 'ERR_SCHEMA_OUTPUT_INVALID'>;
+  readonly code: Extract<GuardErrorCode, 'ERR_GUARD_ARGS_INVALID' | 'ERR_GUARD_SCHEMA_OUTPUT_INVALID'>;
   readonly reason: string;
   /** Digest of the args as received, when they were JSON. */
   readonly argsDigest?: string;
@@ -58,7 +58,7 @@ export async function prepareArgs(
   try {
     ({ args: received, digest: inputDigest } = bindArgs(raw));
   } catch (error) {
-    return { ok: false, code: 'ERR_ARGS_INVALID', reason: `arguments are not JSON: ${textOf(error)}` };
+    return { ok: false, code: 'ERR_GUARD_ARGS_INVALID', reason: `arguments are not JSON: ${textOf(error)}` };
   }
   const parsed = await validateWith(schema, received, timeoutMs);
   if (!parsed.ok) {
@@ -67,7 +67,7 @@ export async function prepareArgs(
       message: text.clean(i.message),
     }));
     const reason = `invalid arguments: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
-    return { ok: false, code: 'ERR_ARGS_INVALID', reason, argsDigest: inputDigest, issues, received };
+    return { ok: false, code: 'ERR_GUARD_ARGS_INVALID', reason, argsDigest: inputDigest, issues, received };
   }
   // Most schemas give back what they were given (zod copies it): then the received copy, already frozen and
   // digested, is the run value, and the args are canonicalised once per call rather than twice.
@@ -81,7 +81,7 @@ export async function prepareArgs(
     const reason =
       `the tool's schema output is not plain JSON (${textOf(error)}); a guarded tool runs on JSON values only: ` +
       'make the schema output strings, numbers, booleans, null, arrays and plain objects';
-    return { ok: false, code: 'ERR_SCHEMA_OUTPUT_INVALID', reason, argsDigest: inputDigest, received };
+    return { ok: false, code: 'ERR_GUARD_SCHEMA_OUTPUT_INVALID', reason, argsDigest: inputDigest, received };
   }
   return { ok: true, received, inputDigest, value, argsDigest };
 }

@@ -28,7 +28,7 @@ describe('when the audit log cannot write', () => {
     const ping = ag.guard({ name: 'ping', schema: z.object({}), execute });
     state.down = true;
     await expect(ping({})).rejects.toMatchObject({
-      code: 'ERR_AUDIT_FAILED',
+      code: 'ERR_GUARD_AUDIT_FAILED',
       message: expect.stringContaining('ENOSPC'),
     });
     expect(execute).not.toHaveBeenCalled();
@@ -44,7 +44,7 @@ describe('when the audit log cannot write', () => {
     state.down = true;
     await expect(ping({})).resolves.toBe('pong');
     await expect(ping({})).resolves.toBe('pong');
-    await expect(pong({})).rejects.toMatchObject({ code: 'ERR_AUDIT_FAILED' });
+    await expect(pong({})).rejects.toMatchObject({ code: 'ERR_GUARD_AUDIT_FAILED' });
     state.down = false;
     await expect(pong({})).resolves.toBe('ping');
     const records = inner.lines.map((l) => JSON.parse(l) as { type: string; data?: { missed?: number } });

@@ -35,6 +35,6 @@ describe('throughput mode (signing: batched)', () => {
   it('fails closed when the audit log has no checkpoint signer to cover the records', async () => {
     const ag = createGuard({ identity: createIdentity(), policy, audit: createAuditLog({ sink: createMemorySink() }) });
     const emit = ag.guard({ name: 'emit_metric', schema: z.object({}), signing: 'batched', execute: () => true });
-    await expect(emit({})).rejects.toMatchObject({ code: 'ERR_AUDIT_FAILED' });
+    await expect(emit({})).rejects.toMatchObject({ code: 'ERR_GUARD_AUDIT_FAILED' });
   });
 });

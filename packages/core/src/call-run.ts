@@ -57,14 +57,14 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
     const mode = tool.toolErrors ?? ctx.toolErrors;
     const denial =
       kind === 'timeout'
-        ? refuse('timeout', 'ERR_TOOL_TIMEOUT', `tool did not finish within ${timeoutMs} ms`, decision.ruleId)
+        ? refuse('timeout', 'ERR_GUARD_TOOL_TIMEOUT', `tool did not finish within ${timeoutMs} ms`, decision.ruleId)
         : kind === 'aborted'
-          ? refuse('aborted', 'ERR_CALL_ABORTED', 'call aborted by the caller', decision.ruleId)
+          ? refuse('aborted', 'ERR_GUARD_CALL_ABORTED', 'call aborted by the caller', decision.ruleId)
           : kind === 'too-large'
-            ? refuse('failed', 'ERR_RESULT_TOO_LARGE', logged, decision.ruleId)
+            ? refuse('failed', 'ERR_GUARD_RESULT_TOO_LARGE', logged, decision.ruleId)
             : mode === 'generic'
-              ? refuse('failed', 'ERR_TOOL_FAILED', toolFailedGeneric(callId), decision.ruleId)
-              : refuse('failed', 'ERR_TOOL_FAILED', logged, decision.ruleId, { verbatim: mode === 'verbatim' });
+              ? refuse('failed', 'ERR_GUARD_TOOL_FAILED', toolFailedGeneric(callId), decision.ruleId)
+              : refuse('failed', 'ERR_GUARD_TOOL_FAILED', logged, decision.ruleId, { verbatim: mode === 'verbatim' });
     try {
       await record('call.failed', {
         decision: decisionRecord(decision, ctx.text),
@@ -74,7 +74,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
     } catch (auditError) {
       const lost = refuse(
         'failed',
-        'ERR_AUDIT_FAILED',
+        'ERR_GUARD_AUDIT_FAILED',
         `tool failed and the failure could not be audited: ${textOf(auditError)}`,
       );
       emitSafely(events, 'failed', { ...base, denial: lost, durationMs });
@@ -94,7 +94,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
     // The tool ran, but nothing durable says so: withhold the result rather than lose the record.
     const denial = refuse(
       'failed',
-      'ERR_AUDIT_FAILED',
+      'ERR_GUARD_AUDIT_FAILED',
       `tool ran but its outcome could not be audited: ${textOf(error)}`,
     );
     emitSafely(events, 'failed', { ...base, denial, durationMs });

@@ -60,7 +60,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
   // 2. The call envelope: the guard signs the call, or a caller's envelope is verified (envelope.ts).
   const step = await callEnvelope(ctx, tool, { ...prepared, policyHash: view.hash }, callOptions.envelope);
   if (!step.ok) {
-    const denial = refuse('denied', 'ERR_ENVELOPE_REJECTED', `call envelope rejected: ${step.reason}`);
+    const denial = refuse('denied', 'ERR_GUARD_ENVELOPE_REJECTED', `call envelope rejected: ${step.reason}`);
     return scope.refuseAudited(denial, { ...digests(args), ...step.data });
   }
   const { envelope } = step;
@@ -69,7 +69,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
   // A call id names one call: an id another agent used recently cannot pick up what was decided, kept or
   // refused for that agent's call.
   if (!gate.claim(callId, agent)) {
-    const denial = refuse('denied', 'ERR_CALL_ID_INVALID', 'call id rejected: another agent used this call id');
+    const denial = refuse('denied', 'ERR_GUARD_CALL_ID_INVALID', 'call id rejected: another agent used this call id');
     return scope.refuseAudited(denial, digests(args));
   }
   const key = callKey(agent, session, args.argsDigest);
@@ -78,18 +78,18 @@ export async function runCall<S extends StandardSchemaV1, R>(
   try {
     await record('call.requested', requestRecord(ctx, tool, { args, view, envelope, agent, session }));
   } catch (error) {
-    return scope.denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
+    return scope.denyUnaudited(refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
   }
 
   // 4. Check the credential, then decide, or resume the decision of a call that was waiting for this approval.
   const credential = await credentialOf(ctx, agent, tool.name, args.value);
   if (!credential.ok) {
-    const denial = refuse('denied', 'ERR_CREDENTIAL_REJECTED', `credential rejected: ${credential.reason}`);
+    const denial = refuse('denied', 'ERR_GUARD_CREDENTIAL_REJECTED', `credential rejected: ${credential.reason}`);
     return scope.refuseAudited(denial, { credentialCode: ctx.text.clean(credential.code, 64) });
   }
   // A call a human refused outside the guard (refuse()) stays refused, whatever comes with it.
   if (gate.refused(callId) !== undefined) {
-    const denial = refuse('denied', 'ERR_APPROVAL_REFUSED', 'approval refused: this call was refused by a human');
+    const denial = refuse('denied', 'ERR_GUARD_APPROVAL_REFUSED', 'approval refused: this call was refused by a human');
     return scope.refuseAudited(denial, {});
   }
   // 4a. The runtime monitor scores the run value; the policy decides what the verdict does. A flagged call (or
@@ -106,7 +106,9 @@ export async function runCall<S extends StandardSchemaV1, R>(
       try {
         await record('monitor.alert', scored.record);
       } catch (error) {
-        return scope.denyUnaudited(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
+        return scope.denyUnaudited(
+          refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`),
+        );
       }
     }
     verdict = scored.view;
@@ -130,12 +132,12 @@ export async function runCall<S extends StandardSchemaV1, R>(
       : await hold(view, request, parked, ctx.decisionTimeoutMs);
   if (!asked.ok) {
     if (holdsLeases(asked.raw)) held.push({ engine, decision: asked.raw });
-    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', asked.reason), {});
+    return scope.refuseAudited(refuse('denied', 'ERR_GUARD_POLICY_DENIED', asked.reason), {});
   }
   const decision = asked.decision;
   if (decision.leases !== undefined && decision.leases.length > 0) held.push({ engine, decision });
   if (decision.effect === 'deny') {
-    const denial = refuse('denied', 'ERR_POLICY_DENIED', decision.reason, decision.ruleId);
+    const denial = refuse('denied', 'ERR_GUARD_POLICY_DENIED', decision.reason, decision.ruleId);
     return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text) });
   }
   if (decision.effect === 'require_approval') {
@@ -144,12 +146,12 @@ export async function runCall<S extends StandardSchemaV1, R>(
     if (stopped !== undefined) return stopped;
   } else if (decision.effect !== 'allow') {
     // Unreachable with a validated decision; kept so that nothing but exactly 'allow' (or an approval) runs.
-    return scope.refuseAudited(refuse('denied', 'ERR_POLICY_DENIED', 'policy evaluation failed'), {});
+    return scope.refuseAudited(refuse('denied', 'ERR_GUARD_POLICY_DENIED', 'policy evaluation failed'), {});
   }
   // The tool runs from here on, so no refusal may follow; one that landed while this call was decided wins.
   if (!gate.start(callId, tool.timeoutMs)) {
     const reason = 'approval refused: this call was refused by a human';
-    return scope.refuseAudited(refuse('denied', 'ERR_APPROVAL_REFUSED', reason, decision.ruleId), {});
+    return scope.refuseAudited(refuse('denied', 'ERR_GUARD_APPROVAL_REFUSED', reason, decision.ruleId), {});
   }
   emitSafely(ctx.events, 'allowed', { ...scope.base, decision });
 
@@ -191,16 +193,21 @@ async function approve<T>(
   try {
     verdict = await gate.obtain(request, callOptions.approval, excluded);
   } catch (error) {
-    verdict = { kind: 'refused', code: 'ERR_APPROVAL_FAILED', reason: textOf(error) };
+    verdict = { kind: 'refused', code: 'ERR_GUARD_APPROVAL_FAILED', reason: textOf(error) };
   }
   if (verdict.kind === 'none') {
     // The call waits: resumable with the same call id and an approval, keeping this decision.
     gate.park(callId, tool, callKey(agent, callOptions.session ?? ctx.defaultSession, args.argsDigest), decision);
-    const denial = refuse('approval_required', 'ERR_APPROVAL_REQUIRED', decision.reason, decision.ruleId);
+    const denial = refuse('approval_required', 'ERR_GUARD_APPROVAL_REQUIRED', decision.reason, decision.ruleId);
     return scope.refuseAudited<T>(denial, { decision: decisionRecord(decision, text) }, 'approval.requested');
   }
   if (verdict.kind === 'refused') {
-    const denial = refuse('denied', 'ERR_APPROVAL_REFUSED', `approval refused: ${verdict.reason}`, decision.ruleId);
+    const denial = refuse(
+      'denied',
+      'ERR_GUARD_APPROVAL_REFUSED',
+      `approval refused: ${verdict.reason}`,
+      decision.ruleId,
+    );
     const by = verdict.approver === undefined ? {} : { approver: text.clean(verdict.approver, 256) };
     return scope.refuseAudited<T>(
       denial,
@@ -214,7 +221,9 @@ async function approve<T>(
       decision: decisionRecord(decision, text),
     });
   } catch (error) {
-    return scope.denyUnaudited<T>(refuse('denied', 'ERR_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
+    return scope.denyUnaudited<T>(
+      refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`),
+    );
   }
   return undefined;
 }

@@ -40,15 +40,18 @@ describe('check(): decide now, run later', () => {
     await expect(pay({ amount: 90 }, { callId: 'p1' })).resolves.toBe('paid 90');
     // 90 + 90 would pass the budget of 150 had the run decided again.
     expect(execute).toHaveBeenCalledOnce();
-    await expect(pay({ amount: 90 }, { callId: 'p2' })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(pay({ amount: 90 }, { callId: 'p2' })).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
   });
 
   it('a checked denial stays a denial, and the tool never runs', async () => {
     const { ag } = setup();
     const execute = vi.fn();
     const del = ag.guard({ name: 'delete', schema: z.object({}), execute });
-    await expect(del.check({}, { callId: 'd1' })).resolves.toMatchObject({ effect: 'deny', code: 'ERR_POLICY_DENIED' });
-    await expect(del({}, { callId: 'd1' })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(del.check({}, { callId: 'd1' })).resolves.toMatchObject({
+      effect: 'deny',
+      code: 'ERR_GUARD_POLICY_DENIED',
+    });
+    await expect(del({}, { callId: 'd1' })).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
     expect(execute).not.toHaveBeenCalled();
   });
 
@@ -111,13 +114,16 @@ describe('check(): decide now, run later', () => {
     await expect(pay({ amount: 99 }, { callId: 'x1' })).resolves.toBe('paid 99');
     await pay.check({ amount: 10 }, { callId: 'x2' });
     await ag.setPolicy({ version: 1, rules: [{ id: 'nothing', effect: 'deny', tools: ['pay'] }] });
-    await expect(pay({ amount: 10 }, { callId: 'x2' })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(pay({ amount: 10 }, { callId: 'x2' })).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
     expect(execute).toHaveBeenCalledTimes(1);
   });
 
-  it('invalid arguments are a deny with ERR_ARGS_INVALID', async () => {
+  it('invalid arguments are a deny with ERR_GUARD_ARGS_INVALID', async () => {
     const { pay } = setup();
-    await expect(pay.check({ amount: 'lots' })).resolves.toMatchObject({ effect: 'deny', code: 'ERR_ARGS_INVALID' });
+    await expect(pay.check({ amount: 'lots' })).resolves.toMatchObject({
+      effect: 'deny',
+      code: 'ERR_GUARD_ARGS_INVALID',
+    });
   });
 });
 

@@ -44,20 +44,25 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   const engine = view.engine;
   decidedOn = { args: args.value };
   if (!gate.claim(callId, self)) {
-    return verdict('deny', 'call id rejected: another agent used this call id', null, 'ERR_CALL_ID_INVALID');
+    return verdict('deny', 'call id rejected: another agent used this call id', null, 'ERR_GUARD_CALL_ID_INVALID');
   }
   const key = callKey(self, session, args.argsDigest);
   if (gate.refused(callId) !== undefined) {
-    return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_APPROVAL_REFUSED');
+    return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_GUARD_APPROVAL_REFUSED');
   }
   // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
   const kept = gate.peek(callId, tool.name, key);
   if (kept !== undefined && kept.policyHash === view.hash) {
-    return verdict(kept.effect, kept.reason, kept.ruleId, kept.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined);
+    return verdict(
+      kept.effect,
+      kept.reason,
+      kept.ruleId,
+      kept.effect === 'deny' ? 'ERR_GUARD_POLICY_DENIED' : undefined,
+    );
   }
   const credential = await credentialOf(ctx, self, tool.name, args.value);
   if (!credential.ok) {
-    return verdict('deny', `credential rejected: ${credential.reason}`, null, 'ERR_CREDENTIAL_REJECTED');
+    return verdict('deny', `credential rejected: ${credential.reason}`, null, 'ERR_GUARD_CREDENTIAL_REJECTED');
   }
   // The monitor scores the call now, as a run would; the verdict is kept for the run (which records it), so
   // the monitor sees each call once.
@@ -79,13 +84,13 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   const asked = await decide(view, request, ctx.decisionTimeoutMs);
   if (!asked.ok) {
     if (holdsLeases(asked.raw)) await release(engine, asked.raw, ctx.decisionTimeoutMs);
-    return verdict('deny', asked.reason, null, 'ERR_POLICY_DENIED');
+    return verdict('deny', asked.reason, null, 'ERR_GUARD_POLICY_DENIED');
   }
   const decision = asked.decision;
   // check() holds no concurrency slot: the run that follows takes its own.
   if (decision.leases !== undefined && decision.leases.length > 0)
     await release(engine, decision, ctx.decisionTimeoutMs);
   gate.park(callId, tool.name, key, decision);
-  const code = decision.effect === 'deny' ? 'ERR_POLICY_DENIED' : undefined;
+  const code = decision.effect === 'deny' ? 'ERR_GUARD_POLICY_DENIED' : undefined;
   return verdict(decision.effect, decision.reason, decision.ruleId, code);
 }

@@ -47,7 +47,7 @@ describe('concurrency caps', () => {
     const outcomes = await Promise.all(runs);
     expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
     const refused = outcomes.filter((o) => !o.ok);
-    expect(refused.map((o) => (o.ok ? '' : o.denial.code))).toEqual(Array(4).fill('ERR_POLICY_DENIED'));
+    expect(refused.map((o) => (o.ok ? '' : o.denial.code))).toEqual(Array(4).fill('ERR_GUARD_POLICY_DENIED'));
     expect(most()).toBe(1);
   });
 

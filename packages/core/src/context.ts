@@ -1,4 +1,4 @@
-import { createReplayCache, createTrustStore, type MemoryReplayCache, type TrustStore } from '@agentguard/attestation';
+import { createReplayCache, createTrustStore, type ReplayCache, type TrustStore } from '@agentguard/attestation';
 import { type AuditLog, createRedactor } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
@@ -30,7 +30,7 @@ export interface GuardContext {
   readonly selfName: string;
   readonly defaultSession: string;
   readonly gate: ApprovalGate;
-  readonly replayCache: MemoryReplayCache;
+  readonly replayCache: ReplayCache;
   readonly credentials: CredentialCheck;
   /** The guard's current policy (replaceable with `setPolicy`). */
   engine(): PolicyEngine;
@@ -106,7 +106,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
     const recorded = recordableArgs(value);
     return findings.length === 0 ? recorded : { ...recorded, redactions: findings.length };
   }
-  const replayCache = createReplayCache();
+  const replayCache = sharedReplayCache(options.replayCache);
   const credentials = createCredentialCheck(options.credentials);
 
   async function flushGap(toolName: string): Promise<void> {
@@ -172,4 +172,21 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
 function nameOf(signer: Signer): string {
   const name = (signer as { name?: unknown }).name;
   return typeof name === 'string' ? name : signer.id;
+}
+
+/**
+ * The cache incoming envelopes are remembered in: the caller's (checked once, here), or a fresh in-memory one.
+ * Keys are namespaced, so one shared store can also hold policy state and approval nonces.
+ * @throws TypeError when `replayCache` is given without a `checkAndRemember` function.
+ */
+function sharedReplayCache(given: ReplayCache | undefined): ReplayCache {
+  if (given === undefined) return createReplayCache();
+  const remember = (given as Partial<ReplayCache> | null)?.checkAndRemember;
+  if (typeof remember !== 'function') {
+    throw new TypeError(`"replayCache" expected an object with a checkAndRemember function, got ${typeof given}`);
+  }
+  return Object.freeze({
+    checkAndRemember: (key: string, expiresAtMs: number, nowMs?: number) =>
+      remember.call(given, `agentguard:call:${key}`, expiresAtMs, nowMs),
+  });
 }

@@ -6,6 +6,7 @@ import {
 } from '@agentguard/identity';
 import { fromBase64Url, fromUtf8 } from '@agentguard/statement';
 import type { DecisionAgent } from '@agentguard/policy';
+import type { CredentialRecordCode } from './errors.js';
 
 /** How a guard checks the agent's credential (issued by an authority, possibly delegated). */
 export interface CredentialOptions {
@@ -41,7 +42,7 @@ export type CredentialVerdict =
        */
       readonly keys: readonly string[];
     }
-  | { readonly ok: false; readonly code: string; readonly reason: string };
+  | { readonly ok: false; readonly code: CredentialRecordCode; readonly reason: string };
 
 /** Checks each call's credential chain; chains are verified once and cached, revocation every call. */
 export interface CredentialCheck {

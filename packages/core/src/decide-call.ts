@@ -25,7 +25,7 @@ export async function credentialOf(
   try {
     return await ctx.credentials.check({ agent, tool, args });
   } catch (error) {
-    return { ok: false, code: 'ERR_CREDENTIAL_CHECK_FAILED', reason: textOf(error) };
+    return { ok: false, code: 'ERR_GUARD_CREDENTIAL_CHECK_FAILED', reason: textOf(error) };
   }
 }
 

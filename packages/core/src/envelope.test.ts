@@ -46,9 +46,9 @@ describe("the guard's own call envelopes", () => {
       sign: (message, context) => other.sign(message, context),
     };
     const { add, execute, records } = setup(liar);
-    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
-    expect(records().at(-1)?.data.envelopeCode).toBe('ERR_SIGNATURE_INVALID');
+    expect(records().at(-1)?.data.envelopeCode).toBe('ERR_ATTESTATION_SIGNATURE_INVALID');
   });
 
   it('need the guard key trusted on every call: a trust store that stops trusting it refuses the next call', async () => {
@@ -57,11 +57,11 @@ describe("the guard's own call envelopes", () => {
     const { add, execute, records } = setup(identity, { trust });
     await expect(add({ a: 1, b: 2 })).resolves.toBe(3);
     trust.delete(identity.id);
-    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
     expect(execute).toHaveBeenCalledOnce();
     const last = records().at(-1);
     expect(last?.type).toBe('call.denied');
-    expect(last?.data.envelopeCode).toBe('ERR_KEY_UNTRUSTED');
+    expect(last?.data.envelopeCode).toBe('ERR_ATTESTATION_KEY_UNTRUSTED');
     expect(last?.data.envelope).toBeDefined();
   });
 
@@ -70,8 +70,8 @@ describe("the guard's own call envelopes", () => {
     const other = createIdentity({ name: 'other' });
     const trust = { ...createTrustStore([identity.id]), publicKeyFor: () => other.publicKey };
     const { add, execute, records } = setup(identity, { trust });
-    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
-    expect(records().at(-1)?.data.envelopeCode).toBe('ERR_KEY_UNTRUSTED');
+    expect(records().at(-1)?.data.envelopeCode).toBe('ERR_ATTESTATION_KEY_UNTRUSTED');
   });
 });

@@ -111,7 +111,7 @@ async function ownEnvelopeProblem(
   if (!(trusted instanceof Uint8Array) || !(own instanceof Uint8Array) || !bytesEqual(trusted, own)) {
     return {
       reason: `keyid ${JSON.stringify(identity.keyId.slice(0, 120))} is not a trusted key`,
-      data: { ...envelopeForRecord(envelope), envelopeCode: 'ERR_KEY_UNTRUSTED' },
+      data: { ...envelopeForRecord(envelope), envelopeCode: 'ERR_ATTESTATION_KEY_UNTRUSTED' },
     };
   }
   if (ctx.ownSignerChecked()) return undefined;

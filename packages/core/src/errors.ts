@@ -1,22 +1,61 @@
+import type { ApprovalErrorCode, AttestationErrorCode } from '@agentguard/attestation';
+import type { IdentityErrorCode } from '@agentguard/identity';
 import { boundText, createTextCleaner, ID_MAX_CHARS, TEXT_MAX_CHARS, type TextCleaner, textOf } from './text.js';
 
 /** Stable error codes of `@agentguard/core`. Public API: switch on `code`. */
-export type GuardErrorCode =
-  | 'ERR_POLICY_DENIED'
-  | 'ERR_ARGS_INVALID'
-  | 'ERR_SCHEMA_OUTPUT_INVALID'
-  | 'ERR_CALL_ID_INVALID'
-  | 'ERR_TOOL_FAILED'
-  | 'ERR_TOOL_TIMEOUT'
-  | 'ERR_RESULT_TOO_LARGE'
-  | 'ERR_CALL_ABORTED'
-  | 'ERR_APPROVAL_REQUIRED'
-  | 'ERR_APPROVAL_REFUSED'
-  | 'ERR_CALL_ALREADY_RUN'
-  | 'ERR_ENVELOPE_REJECTED'
-  | 'ERR_CREDENTIAL_REJECTED'
-  | 'ERR_AUDIT_FAILED'
-  | 'ERR_GUARD_INTERNAL';
+export const GUARD_ERROR_CODES = Object.freeze([
+  'ERR_GUARD_POLICY_DENIED',
+  'ERR_GUARD_ARGS_INVALID',
+  'ERR_GUARD_SCHEMA_OUTPUT_INVALID',
+  'ERR_GUARD_CALL_ID_INVALID',
+  'ERR_GUARD_TOOL_FAILED',
+  'ERR_GUARD_TOOL_TIMEOUT',
+  'ERR_GUARD_RESULT_TOO_LARGE',
+  'ERR_GUARD_CALL_ABORTED',
+  'ERR_GUARD_APPROVAL_REQUIRED',
+  'ERR_GUARD_APPROVAL_REFUSED',
+  'ERR_GUARD_CALL_ALREADY_RUN',
+  'ERR_GUARD_ENVELOPE_REJECTED',
+  'ERR_GUARD_CREDENTIAL_REJECTED',
+  'ERR_GUARD_AUDIT_FAILED',
+] as const);
+
+/** One of {@link GUARD_ERROR_CODES}. */
+export type GuardErrorCode = (typeof GUARD_ERROR_CODES)[number];
+
+/**
+ * Core's own sub-codes. Never a Denial's `code`: they say, inside a record's `approvalCode` or
+ * `credentialCode` or a span's `error.type`, why a step failed.
+ *
+ * | code | meaning |
+ * | --- | --- |
+ * | `ERR_GUARD_APPROVAL_FAILED` | checking a given approval threw (a broken replay store, a bug); refused |
+ * | `ERR_GUARD_APPROVAL_TIMEOUT` | the approver gave no answer within `approvals.timeoutMs` |
+ * | `ERR_GUARD_APPROVER_FAILED` | the approver threw |
+ * | `ERR_GUARD_CREDENTIAL_CHECK_FAILED` | checking the credential chain threw; refused |
+ * | `ERR_GUARD_INSTRUMENTATION_STOPPED` | OpenTelemetry instrumentation stopped while the span was open |
+ */
+export const GUARD_RECORD_CODES = Object.freeze([
+  'ERR_GUARD_APPROVAL_FAILED',
+  'ERR_GUARD_APPROVAL_TIMEOUT',
+  'ERR_GUARD_APPROVER_FAILED',
+  'ERR_GUARD_CREDENTIAL_CHECK_FAILED',
+  'ERR_GUARD_INSTRUMENTATION_STOPPED',
+] as const);
+
+/** One of {@link GUARD_RECORD_CODES}. */
+export type GuardRecordCode = (typeof GUARD_RECORD_CODES)[number];
+
+/** Why an approval was refused, as an `approval.refused` record's `approvalCode` names it. */
+export type ApprovalRecordCode =
+  | ApprovalErrorCode
+  | Extract<GuardRecordCode, 'ERR_GUARD_APPROVAL_FAILED' | 'ERR_GUARD_APPROVAL_TIMEOUT' | 'ERR_GUARD_APPROVER_FAILED'>;
+
+/** Why a credential chain was refused, as a `call.denied` record's `credentialCode` names it. */
+export type CredentialRecordCode = IdentityErrorCode | Extract<GuardRecordCode, 'ERR_GUARD_CREDENTIAL_CHECK_FAILED'>;
+
+/** Why an incoming call envelope was refused, as a `call.denied` record's `envelopeCode` names it. */
+export type EnvelopeRecordCode = AttestationErrorCode;
 
 /** What kind of refusal a {@link Denial} is. */
 export type DenialOutcome = 'denied' | 'invalid' | 'failed' | 'timeout' | 'aborted' | 'approval_required';
@@ -135,7 +174,7 @@ function nameText(value: unknown, max: number): string {
  * @throws RangeError when `maxReasonChars` is not an integer from 64 to `TEXT_MAX_CHARS`.
  * @example
  * ```ts
- * return denial({ code: 'ERR_POLICY_DENIED', reason: `no guarded tool named "${name}"`, tool: name, callId });
+ * return denial({ code: 'ERR_GUARD_POLICY_DENIED', reason: `no guarded tool named "${name}"`, tool: name, callId });
  * ```
  */
 export function denial(fields: DenialFields, options: DenialOptions = {}): Denial {

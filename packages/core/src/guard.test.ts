@@ -50,7 +50,7 @@ describe('guard()', () => {
     const del = ag.guard({ name: 'delete_user', schema: z.object({ id: z.string() }), execute });
     const error = await del({ id: 'u1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GuardError);
-    expect((error as GuardError).code).toBe('ERR_POLICY_DENIED');
+    expect((error as GuardError).code).toBe('ERR_GUARD_POLICY_DENIED');
     expect((error as GuardError).denial).toMatchObject({ outcome: 'denied', ruleId: 'no-delete', tool: 'delete_user' });
     expect((error as GuardError).message).toContain('deleting is not allowed');
     expect(execute).not.toHaveBeenCalled();
@@ -62,16 +62,16 @@ describe('guard()', () => {
     const execute = vi.fn();
     const tool = ag.guard({ name: 'unlisted', schema: z.object({}), execute });
     const outcome = await tool.safeRun({});
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_POLICY_DENIED', ruleId: null } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_POLICY_DENIED', ruleId: null } });
     expect(execute).not.toHaveBeenCalled();
   });
 
-  it('rejects invalid arguments with ERR_ARGS_INVALID and audits call.invalid', async () => {
+  it('rejects invalid arguments with ERR_GUARD_ARGS_INVALID and audits call.invalid', async () => {
     const { ag, calls } = setup();
     const execute = vi.fn();
     const add = ag.guard({ name: 'add', schema: addSchema, execute });
     const outcome = await add.safeRun({ a: 1, b: 'two' });
-    expect(outcome).toMatchObject({ ok: false, denial: { outcome: 'invalid', code: 'ERR_ARGS_INVALID' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { outcome: 'invalid', code: 'ERR_GUARD_ARGS_INVALID' } });
     expect(!outcome.ok && outcome.denial.reason).toContain('$.b');
     expect(execute).not.toHaveBeenCalled();
     expect(calls().map((r) => r.type)).toEqual(['call.invalid']);
@@ -95,11 +95,11 @@ describe('guard()', () => {
     const execute = vi.fn();
     const tool = ag.guard({ name: 'add', schema: z.any(), execute });
     const outcome = await tool.safeRun(args);
-    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_ARGS_INVALID' } });
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_ARGS_INVALID' } });
     expect(execute).not.toHaveBeenCalled();
   });
 
-  it('reports a throwing tool as ERR_TOOL_FAILED, keeps the cause, and audits call.failed', async () => {
+  it('reports a throwing tool as ERR_GUARD_TOOL_FAILED, keeps the cause, and audits call.failed', async () => {
     const { ag, calls } = setup();
     const boom = ag.guard({
       name: 'boom',
@@ -109,7 +109,7 @@ describe('guard()', () => {
       },
     });
     const error = (await boom({}).catch((e: unknown) => e)) as GuardError;
-    expect(error.code).toBe('ERR_TOOL_FAILED');
+    expect(error.code).toBe('ERR_GUARD_TOOL_FAILED');
     expect((error.cause as Error).message).toBe('kaput');
     expect(calls().map((r) => r.type)).toEqual(['call.requested', 'call.failed']);
     const outcome = await boom.safeRun({});
@@ -128,7 +128,7 @@ describe('guard()', () => {
         return new Promise(() => {});
       },
     });
-    await expect(slow({})).rejects.toMatchObject({ code: 'ERR_TOOL_TIMEOUT' });
+    await expect(slow({})).rejects.toMatchObject({ code: 'ERR_GUARD_TOOL_TIMEOUT' });
     expect(signal?.aborted).toBe(true);
   });
 
@@ -138,7 +138,7 @@ describe('guard()', () => {
     const slow = ag.guard({ name: 'slow', schema: z.object({}), execute: () => new Promise(() => {}) });
     const pending = slow({}, { signal: controller.signal });
     setTimeout(() => controller.abort(), 5);
-    await expect(pending).rejects.toMatchObject({ code: 'ERR_CALL_ABORTED' });
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_GUARD_CALL_ABORTED' });
   });
 
   it('fails closed when the audit log cannot write: the tool does not run', async () => {
@@ -152,7 +152,7 @@ describe('guard()', () => {
     const ag = createGuard({ identity, policy, audit: createAuditLog({ sink: broken }) });
     const execute = vi.fn(() => 1);
     const add = ag.guard({ name: 'add', schema: addSchema, execute });
-    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_AUDIT_FAILED' });
+    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_AUDIT_FAILED' });
     expect(execute).not.toHaveBeenCalled();
   });
 
@@ -168,7 +168,7 @@ describe('guard()', () => {
     const ag = createGuard({ identity, policy: throwing, audit: createAuditLog({ sink: createMemorySink() }) });
     const execute = vi.fn();
     const add = ag.guard({ name: 'add', schema: addSchema, execute });
-    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
     expect(execute).not.toHaveBeenCalled();
   });
 
@@ -177,7 +177,7 @@ describe('guard()', () => {
     const { ag } = setup({ trust: createTrustStore([stranger.id]) });
     const execute = vi.fn();
     const add = ag.guard({ name: 'add', schema: addSchema, execute });
-    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
   });
 
@@ -211,7 +211,7 @@ describe('guard()', () => {
     const add = ag.guard({ name: 'add', schema: addSchema, execute: ({ a, b }) => a + b });
     await expect(add({ a: 1, b: 1 })).resolves.toBe(2);
     await add.safeRun({ a: 'x' });
-    expect(seen).toEqual(['allowed:allow-add', 'completed', 'denied:ERR_ARGS_INVALID']);
+    expect(seen).toEqual(['allowed:allow-add', 'completed', 'denied:ERR_GUARD_ARGS_INVALID']);
   });
 
   it('guard() is the one-shot form', async () => {

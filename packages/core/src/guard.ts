@@ -20,7 +20,7 @@ import type { CallOptions, GuardOptions, ToolSpec } from './types.js';
  * ```ts
  * const ag = createGuard({ identity: createIdentity(), policy, audit: createAuditLog({ sink: createMemorySink() }) });
  * const add = ag.guard({ name: 'add', schema: z.object({ a: z.number(), b: z.number() }), execute: ({ a, b }) => a + b });
- * await add({ a: 1, b: 2 }); // 3, or a GuardError with code ERR_POLICY_DENIED
+ * await add({ a: 1, b: 2 }); // 3, or a GuardError with code ERR_GUARD_POLICY_DENIED
  * ```
  */
 export function createGuard(options: GuardOptions): Guard {

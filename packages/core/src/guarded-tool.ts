@@ -75,11 +75,11 @@ export interface GuardedTool<A, R> {
    * `state.reject()`, an AI SDK `tool-approval-response` with `approved: false`, a LangGraph resume with a
    * reject decision), where the guard never sees the call again. It writes what a refusal through the
    * guard's own approver writes, `call.requested` then `approval.refused` (with `approvalCode`, the parked
-   * decision if any, `code: 'ERR_APPROVAL_REFUSED'` and the reason), drops the decision `check()` parked for
+   * decision if any, `code: 'ERR_GUARD_APPROVAL_REFUSED'` and the reason), drops the decision `check()` parked for
    * the call id, and emits `denied`.
    *
    * - The call id stays refused (for `approvals.pendingTtlMs`): a later `run()` or `check()` with it is
-   *   refused with `ERR_APPROVAL_REFUSED` and the tool never runs, whatever approval comes with it.
+   *   refused with `ERR_GUARD_APPROVAL_REFUSED` and the tool never runs, whatever approval comes with it.
    * - Idempotent: refusing the same call id again writes nothing and returns the first Denial (a refusal
    *   whose audit write failed is written again).
    * - Nothing parked (no `check()`, its decision expired, other arguments): the refusal is still recorded,
@@ -89,17 +89,17 @@ export interface GuardedTool<A, R> {
    * - Unsigned is fine: a refusal can only make things stricter, so it needs no proof. Give the human's
    *   signed rejection as `approval` and the audit names the approver, but only when it verifies
    *   (trusted approver, this call, args and policy, fresh); otherwise the refusal stands, recorded without
-   *   an approver and with the code of what failed (e.g. `ERR_APPROVAL_UNTRUSTED`).
+   *   an approver and with the code of what failed (e.g. `ERR_ATTESTATION_APPROVAL_UNTRUSTED`).
    * - A call whose tool already started (running, completed or failed) cannot be refused: nothing is
-   *   written and `ERR_CALL_ALREADY_RUN` is thrown. A call the guard itself denied never ran, so a refusal
+   *   written and `ERR_GUARD_CALL_ALREADY_RUN` is thrown. A call the guard itself denied never ran, so a refusal
    *   of it is recorded and keeps its id refused. A refusal that lands while a run is still being decided
    *   wins: that run is denied before the tool starts.
    *
    * @param args - the call's arguments as the framework holds them (bound by digest).
    * @param options - see {@link RefuseOptions}; `callId` is required.
-   * @returns the Denial (`ERR_APPROVAL_REFUSED`), the same JSON a model sees for any refusal.
-   * @throws GuardError `ERR_AUDIT_FAILED` when the refusal cannot be written (the call stays refused);
-   *   GuardError `ERR_CALL_ALREADY_RUN` when the call's tool already started (nothing is written);
+   * @returns the Denial (`ERR_GUARD_APPROVAL_REFUSED`), the same JSON a model sees for any refusal.
+   * @throws GuardError `ERR_GUARD_AUDIT_FAILED` when the refusal cannot be written (the call stays refused);
+   *   GuardError `ERR_GUARD_CALL_ALREADY_RUN` when the call's tool already started (nothing is written);
    *   TypeError on misuse or arguments that are not JSON.
    * @example
    * ```ts

@@ -5,7 +5,13 @@ export { TEXT_MAX_CHARS, ARGS_RECORD_MAX_BYTES } from './text.js';
 export {
   GuardError,
   denial,
+  GUARD_ERROR_CODES,
   type GuardErrorCode,
+  GUARD_RECORD_CODES,
+  type GuardRecordCode,
+  type ApprovalRecordCode,
+  type CredentialRecordCode,
+  type EnvelopeRecordCode,
   type Denial,
   type DenialOutcome,
   type DenialFields,

@@ -63,7 +63,7 @@ describe('createGuard({ monitor })', () => {
     await read({}, { session: 's1' });
     const out = await send.safeRun({ to: 'evil@attacker.example.net' }, { session: 's1', callId: 'c-2' });
     expect(out.ok).toBe(false);
-    expect(!out.ok && out.denial).toMatchObject({ code: 'ERR_POLICY_DENIED', ruleId: 'deny-ungrounded' });
+    expect(!out.ok && out.denial).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED', ruleId: 'deny-ungrounded' });
     // The run value (schema output, with its default filled in), the session, the side effect from labels.
     expect(score.mock.calls[1]?.[0]).toMatchObject({
       tool: 'send_email',
@@ -114,7 +114,7 @@ describe('createGuard({ monitor })', () => {
     };
     const { send } = setup({ score: () => flagged });
     const out = await send.safeRun({ to: 'ann@example.org' });
-    expect(!out.ok && out.denial.code).toBe('ERR_APPROVAL_REQUIRED');
+    expect(!out.ok && out.denial.code).toBe('ERR_GUARD_APPROVAL_REQUIRED');
   });
 
   it('bounds the alerts a record holds and counts the rest', async () => {
@@ -159,7 +159,7 @@ describe('createGuard({ monitor })', () => {
         const out = await ag2.send.safeRun({ to: 'ann@example.org' });
         expect(out.ok).toBe(false);
         // undecided: deny-ungrounded (deny) applies, so the call is denied rather than allowed
-        expect(!out.ok && out.denial).toMatchObject({ code: 'ERR_POLICY_DENIED', ruleId: 'deny-ungrounded' });
+        expect(!out.ok && out.denial).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED', ruleId: 'deny-ungrounded' });
         const alert = ag2.records().find((r) => r.type === 'monitor.alert');
         expect(alert?.data).toMatchObject({ status: 'failed' });
         expect(String(alert?.data?.reason)).toContain(why);
@@ -214,7 +214,7 @@ describe('createGuard({ monitor })', () => {
     const ag = createGuard({ identity, policy, audit: createAuditLog({ sink: createMemorySink() }) });
     const send = ag.guard({ name: 'send_email', schema: z.object({ to: z.string() }), execute: () => 'sent' });
     const out = await send.safeRun({ to: 'ann@example.org' });
-    expect(!out.ok && out.denial.code).toBe('ERR_POLICY_DENIED');
+    expect(!out.ok && out.denial.code).toBe('ERR_GUARD_POLICY_DENIED');
     ag.beginSession('s'); // a no-op
   });
 

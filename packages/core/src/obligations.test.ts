@@ -16,7 +16,7 @@ describe('policy obligations, sessions and limits in guard()', () => {
     });
     const slow = ag.guard({ name: 'slow', schema: z.object({}), execute: () => new Promise(() => {}) });
     await expect(slow({})).rejects.toMatchObject({
-      code: 'ERR_TOOL_TIMEOUT',
+      code: 'ERR_GUARD_TOOL_TIMEOUT',
       message: expect.stringContaining('10 ms'),
     });
   });
@@ -28,7 +28,7 @@ describe('policy obligations, sessions and limits in guard()', () => {
     });
     const dump = ag.guard({ name: 'dump', schema: z.object({ n: z.number() }), execute: ({ n }) => 'x'.repeat(n) });
     await expect(dump({ n: 10 })).resolves.toBe('xxxxxxxxxx');
-    await expect(dump({ n: 1000 })).rejects.toMatchObject({ code: 'ERR_RESULT_TOO_LARGE' });
+    await expect(dump({ n: 1000 })).rejects.toMatchObject({ code: 'ERR_GUARD_RESULT_TOO_LARGE' });
   });
 
   it('a result size cap measures canonical JSON: toJSON, Maps and class instances cannot show it another size', async () => {
@@ -45,7 +45,7 @@ describe('policy obligations, sessions and limits in guard()', () => {
     ];
     for (const result of results) {
       const dump = ag.guard({ name: 'dump', schema: z.object({}), execute: () => result });
-      await expect(dump({})).rejects.toMatchObject({ code: 'ERR_RESULT_TOO_LARGE' });
+      await expect(dump({})).rejects.toMatchObject({ code: 'ERR_GUARD_RESULT_TOO_LARGE' });
     }
   });
 
@@ -67,7 +67,7 @@ describe('policy obligations, sessions and limits in guard()', () => {
     const post = ag.guard({ name: 'http_post', schema: z.object({}), labels: ['egress'], execute: send });
     await expect(post({}, { session: 'clean' })).resolves.toBe('sent');
     await readCustomer({}, { session: 'tainted' });
-    await expect(post({}, { session: 'tainted' })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(post({}, { session: 'tainted' })).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
     await expect(post({}, { session: 'clean' })).resolves.toBe('sent');
     expect(send).toHaveBeenCalledTimes(2);
   });
@@ -87,7 +87,7 @@ describe('policy obligations, sessions and limits in guard()', () => {
     await expect(
       a.guard({ name: 'post', schema: z.object({}), labels: ['egress'], execute: () => 1 })({}),
     ).rejects.toMatchObject({
-      code: 'ERR_POLICY_DENIED',
+      code: 'ERR_GUARD_POLICY_DENIED',
     });
     await expect(
       b.guard({ name: 'post', schema: z.object({}), labels: ['egress'], execute: () => 1 })({}),
@@ -112,9 +112,9 @@ describe('policy obligations, sessions and limits in guard()', () => {
     });
     const first = work({ fail: true });
     await vi.waitFor(() => expect(gate.finish).toBeDefined());
-    await expect(work({ fail: false })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(work({ fail: false })).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
     release();
-    await expect(first).rejects.toMatchObject({ code: 'ERR_TOOL_FAILED' });
+    await expect(first).rejects.toMatchObject({ code: 'ERR_GUARD_TOOL_FAILED' });
     gate.finish = undefined;
     const second = work({ fail: false });
     await vi.waitFor(() => expect(gate.finish).toBeDefined());

@@ -85,7 +85,7 @@ describe('instrumentGuard (OpenTelemetry spans, GenAI semantic conventions)', ()
     const del = g.guard({ name: 'delete_user', schema: z.object({ id: z.string() }), execute: () => 'gone' });
     const parent = tracer.startSpan('agent turn');
     const refused = context.with(trace.setSpan(context.active(), parent), () => del({ id: 'secret-id' }));
-    await expect(refused).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
     parent.end();
     const span = spans()[0] as ReadableSpan;
     expect(span.name).toBe('execute_tool delete_user');
@@ -93,10 +93,10 @@ describe('instrumentGuard (OpenTelemetry spans, GenAI semantic conventions)', ()
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: expect.stringContaining('not allowed') });
     expect(span.attributes).toMatchObject({
       'gen_ai.operation.name': 'execute_tool',
-      'error.type': 'ERR_POLICY_DENIED',
+      'error.type': 'ERR_GUARD_POLICY_DENIED',
       'agentguard.decision.effect': 'deny',
       'agentguard.decision.rule_id': 'no-delete',
-      'agentguard.denial.code': 'ERR_POLICY_DENIED',
+      'agentguard.denial.code': 'ERR_GUARD_POLICY_DENIED',
       'agentguard.denial.outcome': 'denied',
     });
     expect(JSON.stringify(span.attributes)).not.toContain('secret-id');
@@ -104,8 +104,8 @@ describe('instrumentGuard (OpenTelemetry spans, GenAI semantic conventions)', ()
 
   it('marks invalid arguments as an error', async () => {
     const { add } = setup();
-    await expect(add({ a: 'x' } as never)).rejects.toMatchObject({ code: 'ERR_ARGS_INVALID' });
-    expect(spans()[0]?.attributes['error.type']).toBe('ERR_ARGS_INVALID');
+    await expect(add({ a: 'x' } as never)).rejects.toMatchObject({ code: 'ERR_GUARD_ARGS_INVALID' });
+    expect(spans()[0]?.attributes['error.type']).toBe('ERR_GUARD_ARGS_INVALID');
   });
 
   it('marks a tool failure as an error on the span that started when the call was allowed', async () => {
@@ -117,13 +117,13 @@ describe('instrumentGuard (OpenTelemetry spans, GenAI semantic conventions)', ()
         throw new Error('kaput');
       },
     });
-    await expect(boom({ a: 1, b: 1 }, { callId: 'call-b' })).rejects.toMatchObject({ code: 'ERR_TOOL_FAILED' });
+    await expect(boom({ a: 1, b: 1 }, { callId: 'call-b' })).rejects.toMatchObject({ code: 'ERR_GUARD_TOOL_FAILED' });
     const span = spans()[0] as ReadableSpan;
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes).toMatchObject({
       'gen_ai.tool.call.id': 'call-b',
       'agentguard.decision.effect': 'allow',
-      'error.type': 'ERR_TOOL_FAILED',
+      'error.type': 'ERR_GUARD_TOOL_FAILED',
       'agentguard.denial.outcome': 'failed',
     });
   });
@@ -155,7 +155,7 @@ describe('instrumentGuard (OpenTelemetry spans, GenAI semantic conventions)', ()
     await pending;
     await add({ a: 1, b: 1 });
     expect(spans()).toHaveLength(1);
-    expect(spans()[0]?.attributes['error.type']).toBe('ERR_INSTRUMENTATION_STOPPED');
+    expect(spans()[0]?.attributes['error.type']).toBe('ERR_GUARD_INSTRUMENTATION_STOPPED');
     expect(g.events.listenerCount('allowed')).toBe(0);
   });
 

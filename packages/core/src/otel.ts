@@ -22,7 +22,7 @@ export interface InstrumentGuardOptions {
 
 /** What {@link instrumentGuard} returns. */
 export interface GuardInstrumentation {
-  /** Stops listening; spans still open end with an error status (`error.type` `ERR_INSTRUMENTATION_STOPPED`). */
+  /** Stops listening; spans still open end with an error status (`error.type` `ERR_GUARD_INSTRUMENTATION_STOPPED`). */
   dispose(): void;
 }
 
@@ -40,7 +40,7 @@ type Listener<K extends keyof GuardEvents> = (...args: GuardEvents[K]) => void;
  * | `gen_ai.operation.name` | `execute_tool` |
  * | `gen_ai.tool.name`, `gen_ai.tool.call.id`, `gen_ai.tool.type` | tool name, call id, `function` |
  * | `gen_ai.agent.id`, `gen_ai.agent.name` | the calling agent's did:key, `agentName` |
- * | `error.type` | the denial code (`ERR_POLICY_DENIED`, `ERR_TOOL_FAILED`, …) on refusals and failures |
+ * | `error.type` | the denial code (`ERR_GUARD_POLICY_DENIED`, `ERR_GUARD_TOOL_FAILED`, …) on refusals and failures |
  * | `agentguard.decision.effect`, `.rule_id`, `.mode`, `agentguard.policy.hash` | the policy decision |
  * | `agentguard.denial.code`, `agentguard.denial.outcome` | on refusals and failures |
  *
@@ -147,7 +147,7 @@ export function instrumentGuard(guard: Pick<Guard, 'events'>, options: Instrumen
       events.off('completed', onCompleted);
       events.off('failed', onFailed);
       for (const span of [...open.values()].flat()) {
-        span.setAttribute('error.type', 'ERR_INSTRUMENTATION_STOPPED');
+        span.setAttribute('error.type', 'ERR_GUARD_INSTRUMENTATION_STOPPED');
         span.setStatus({ code: STATUS_ERROR, message: 'instrumentation stopped before the call ended' });
         span.end();
       }

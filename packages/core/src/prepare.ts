@@ -61,7 +61,7 @@ export async function prepareCall(
     // Never written as given (the log refuses it) nor echoed unbounded: the refusal is recorded under a fresh id.
     const got = typeof given === 'string' ? `${given.length} characters` : typeof given;
     const reason = `call id rejected: expected 1-256 printable ASCII characters without spaces, got ${got}`;
-    return { ok: false, callId, outcome: 'invalid', code: 'ERR_CALL_ID_INVALID', reason, data: {} };
+    return { ok: false, callId, outcome: 'invalid', code: 'ERR_GUARD_CALL_ID_INVALID', reason, data: {} };
   }
   const prepared = await prepareArgs(tool.schema, raw, ctx.text, tool.timeoutMs);
   if (!prepared.ok) {
@@ -76,7 +76,15 @@ export async function prepareCall(
   const args: CallArgs = { received, inputDigest, value, argsDigest };
   const view = viewEngine(engine);
   if ('error' in view) {
-    return { ok: false, callId, outcome: 'denied', code: 'ERR_POLICY_DENIED', reason: view.error, data: {}, args };
+    return {
+      ok: false,
+      callId,
+      outcome: 'denied',
+      code: 'ERR_GUARD_POLICY_DENIED',
+      reason: view.error,
+      data: {},
+      args,
+    };
   }
   const session = callOptions.session ?? ctx.defaultSession;
   return { ok: true, callId, givenId: given !== undefined, args, view, session };

@@ -34,7 +34,7 @@ export interface CallScope {
   ): Denial;
   /** Appends one record of this call (fail-closed, or counted as a gap for a fail-open tool). */
   record<K extends AuditEventType>(type: K, data: RecordDataByType[K]): Promise<void>;
-  /** Records the refusal, then reports it; a refusal that cannot be recorded becomes `ERR_AUDIT_FAILED`. */
+  /** Records the refusal, then reports it; a refusal that cannot be recorded becomes `ERR_GUARD_AUDIT_FAILED`. */
   refuseAudited<T>(
     denial: Denial,
     data: RefusalData,
@@ -105,7 +105,7 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
         // Still refused; the refusal itself could not be written, which the caller learns from the code.
         const reason = `${denial.reason} (and the audit log is unavailable)`;
         return scope.denyUnaudited<T>(
-          makeDenial(ctx.text, { ...denial, code: 'ERR_AUDIT_FAILED', reason: ctx.text.clean(reason) }),
+          makeDenial(ctx.text, { ...denial, code: 'ERR_GUARD_AUDIT_FAILED', reason: ctx.text.clean(reason) }),
         );
       }
       return scope.denyUnaudited<T>(denial);

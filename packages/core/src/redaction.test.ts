@@ -30,7 +30,7 @@ describe('redaction in the audit log', () => {
   it('replaces detected secrets, personal data and policy-named fields before anything is written', async () => {
     const { identity, sink, send, seen } = setup();
     const args = { to: 'jane.doe@example.com', subject: `key ${secret}`, body: 'the whole letter' };
-    await expect(send(args)).rejects.toMatchObject({ code: 'ERR_TOOL_FAILED' });
+    await expect(send(args)).rejects.toMatchObject({ code: 'ERR_GUARD_TOOL_FAILED' });
     // The tool itself got the real arguments.
     expect(seen).toEqual([args]);
     const text = sink.text();

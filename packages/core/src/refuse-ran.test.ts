@@ -51,14 +51,14 @@ async function refuseError(promise: Promise<unknown>): Promise<GuardError> {
 }
 
 describe('GuardedTool.refuse() of a call that already ran', () => {
-  it('during a slow approved run: throws ERR_CALL_ALREADY_RUN, writes nothing, the run completes', async () => {
+  it('during a slow approved run: throws ERR_GUARD_CALL_ALREADY_RUN, writes nothing, the run completes', async () => {
     const { pay, gates, records, approve } = setup();
     const args = { amount: 1, to: 'x' };
     const run = pay.safeRun(args, { callId: 'c1', approval: await approve('c1', args) });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
     const error = await refuseError(pay.refuse(args, { callId: 'c1', reason: 'too late' }));
-    expect(error.code).toBe('ERR_CALL_ALREADY_RUN');
-    expect(error.denial).toMatchObject({ callId: 'c1', tool: 'pay', code: 'ERR_CALL_ALREADY_RUN' });
+    expect(error.code).toBe('ERR_GUARD_CALL_ALREADY_RUN');
+    expect(error.denial).toMatchObject({ callId: 'c1', tool: 'pay', code: 'ERR_GUARD_CALL_ALREADY_RUN' });
     expect(error.message).toMatch(/already ran or is running/);
     gates[0]?.();
     await expect(run).resolves.toMatchObject({ ok: true, value: 'slow paid' });
@@ -70,13 +70,13 @@ describe('GuardedTool.refuse() of a call that already ran', () => {
     const args = { amount: 5, to: 'x' };
     await expect(pay(args, { callId: 'c2', approval: await approve('c2', args) })).resolves.toBe('paid 5');
     const before = records().length;
-    expect((await refuseError(pay.refuse(args, { callId: 'c2' }))).code).toBe('ERR_CALL_ALREADY_RUN');
+    expect((await refuseError(pay.refuse(args, { callId: 'c2' }))).code).toBe('ERR_GUARD_CALL_ALREADY_RUN');
     const signed = await createApproval(
       { callId: 'c2', tool: 'pay', args: { amount: 6, to: 'y' }, policyHash: hash },
       { approver: alice, decision: 'reject' },
     );
     const again = pay.refuse({ amount: 6, to: 'y' }, { callId: 'c2', approval: signed });
-    expect((await refuseError(again)).code).toBe('ERR_CALL_ALREADY_RUN');
+    expect((await refuseError(again)).code).toBe('ERR_GUARD_CALL_ALREADY_RUN');
     expect(records()).toHaveLength(before);
     expect(records().filter((r) => r.type === 'approval.refused')).toEqual([]);
     expect(verifyLog(memory.text(), { trust: [identity.id] }).ok).toBe(true);
@@ -93,7 +93,7 @@ describe('GuardedTool.refuse() of a call that already ran', () => {
       },
     });
     await expect(boom.safeRun({}, { callId: 'c3' })).resolves.toMatchObject({ ok: false });
-    expect((await refuseError(boom.refuse({}, { callId: 'c3' }))).code).toBe('ERR_CALL_ALREADY_RUN');
+    expect((await refuseError(boom.refuse({}, { callId: 'c3' }))).code).toBe('ERR_GUARD_CALL_ALREADY_RUN');
     expect(memory.lines.map((l) => (JSON.parse(l) as Rec).type)).not.toContain('approval.refused');
   });
 
@@ -107,9 +107,9 @@ describe('GuardedTool.refuse() of a call that already ran', () => {
     const args = { amount: 5, to: 'x' };
     const run = pay.safeRun(args, { callId: 'c4' });
     await vi.waitFor(() => expect(release).toBeDefined());
-    await expect(pay.refuse(args, { callId: 'c4' })).resolves.toMatchObject({ code: 'ERR_APPROVAL_REFUSED' });
+    await expect(pay.refuse(args, { callId: 'c4' })).resolves.toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED' });
     release?.();
-    await expect(run).resolves.toMatchObject({ ok: false, denial: { code: 'ERR_APPROVAL_REFUSED' } });
+    await expect(run).resolves.toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_APPROVAL_REFUSED' } });
     expect(execute).not.toHaveBeenCalled();
     const ends = records().filter((r) => ['call.completed', 'call.failed', 'call.denied'].includes(r.type));
     expect(ends.map((r) => r.type)).toEqual(['call.denied']);
@@ -119,7 +119,7 @@ describe('GuardedTool.refuse() of a call that already ran', () => {
     const { pay, execute, records, approve, hash } = setup();
     const big = { amount: 5000, to: 'x' };
     await expect(pay.safeRun(big, { callId: 'c5' })).resolves.toMatchObject({ ok: false });
-    await expect(pay.refuse(big, { callId: 'c5' })).resolves.toMatchObject({ code: 'ERR_APPROVAL_REFUSED' });
+    await expect(pay.refuse(big, { callId: 'c5' })).resolves.toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED' });
     // A forged approval ends a run refused by the guard; a human's refusal after it still stands.
     const args = { amount: 5, to: 'x' };
     const forged = await createApproval(
@@ -127,9 +127,9 @@ describe('GuardedTool.refuse() of a call that already ran', () => {
       { approver: createIdentity() },
     );
     await expect(pay.safeRun(args, { callId: 'c6', approval: forged })).resolves.toMatchObject({ ok: false });
-    await expect(pay.refuse(args, { callId: 'c6' })).resolves.toMatchObject({ code: 'ERR_APPROVAL_REFUSED' });
+    await expect(pay.refuse(args, { callId: 'c6' })).resolves.toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED' });
     await expect(pay(args, { callId: 'c6', approval: await approve('c6', args) })).rejects.toMatchObject({
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
     });
     expect(execute).not.toHaveBeenCalled();
     expect(

@@ -47,15 +47,15 @@ describe('GuardedTool.refuse(): a refusal given through a framework is audited',
     expect(shape(viaFramework.records()).map(([t]) => t)).toEqual(['call.requested', 'approval.refused']);
     const refused = viaFramework.records()[1];
     expect(refused?.data).toMatchObject({
-      approvalCode: 'ERR_APPROVAL_REJECTED',
-      code: 'ERR_APPROVAL_REFUSED',
+      approvalCode: 'ERR_ATTESTATION_APPROVAL_REJECTED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
       decision: { effect: 'require_approval', ruleId: 'pay-needs-human' },
     });
     expect(refused?.data.approver).toBeUndefined();
     expect(denial).toEqual({
       agentguard: 'refused',
       outcome: 'denied',
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
       reason: 'approval refused: declined without signing',
       tool: 'pay',
       callId: 'f1',
@@ -75,16 +75,16 @@ describe('GuardedTool.refuse(): a refusal given through a framework is audited',
     expect(shape(viaFramework.records())).toEqual(shape(viaGuard.records()));
     expect(viaFramework.records()[1]?.data).toMatchObject({
       approver: alice.id,
-      approvalCode: 'ERR_APPROVAL_REJECTED',
+      approvalCode: 'ERR_ATTESTATION_APPROVAL_REJECTED',
       reason: `approval refused: rejected by ${alice.id}`,
     });
   });
 
   it.each([
-    ['an untrusted key (forgery)', 'untrusted', 'ERR_APPROVAL_UNTRUSTED'],
-    ['another call’s arguments', 'other-args', 'ERR_APPROVAL_MISMATCH'],
-    ['an approval, not a rejection', 'approve', 'ERR_APPROVAL_MISMATCH'],
-    ['garbage', 'garbage', 'ERR_APPROVAL_MALFORMED'],
+    ['an untrusted key (forgery)', 'untrusted', 'ERR_ATTESTATION_APPROVAL_UNTRUSTED'],
+    ['another call’s arguments', 'other-args', 'ERR_ATTESTATION_APPROVAL_MISMATCH'],
+    ['an approval, not a rejection', 'approve', 'ERR_ATTESTATION_APPROVAL_MISMATCH'],
+    ['garbage', 'garbage', 'ERR_ATTESTATION_APPROVAL_MALFORMED'],
   ])(
     'a signed refusal that does not verify (%s) still refuses, recorded without an approver',
     async (_l, kind, code) => {
@@ -100,13 +100,13 @@ describe('GuardedTool.refuse(): a refusal given through a framework is audited',
               ? await sign('c1', args, 'approve')
               : { payloadType: 'x' };
       const denial = await pay.refuse(args, { callId: 'c1', approval, reason: 'no' });
-      expect(denial.code).toBe('ERR_APPROVAL_REFUSED');
+      expect(denial.code).toBe('ERR_GUARD_APPROVAL_REFUSED');
       expect(denial.reason).toMatch(/^approval refused: no \(signed refusal not accepted: /);
       const refused = records().find((r) => r.type === 'approval.refused');
       expect(refused?.data.approver).toBeUndefined();
       expect(refused?.data.approvalCode).toBe(code);
       // Whatever came with it, the call stays refused: not even that very approval runs it.
-      await expect(pay(args, { callId: 'c1', approval })).rejects.toMatchObject({ code: 'ERR_APPROVAL_REFUSED' });
+      await expect(pay(args, { callId: 'c1', approval })).rejects.toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED' });
       expect(execute).not.toHaveBeenCalled();
     },
   );
@@ -117,13 +117,13 @@ describe('GuardedTool.refuse(): a refusal given through a framework is audited',
     await pay.check(args, { callId: 'c2' });
     await pay.refuse(args, { callId: 'c2' });
     const approval = await sign('c2', args, 'approve');
-    await expect(pay(args, { callId: 'c2', approval })).rejects.toMatchObject({ code: 'ERR_APPROVAL_REFUSED' });
+    await expect(pay(args, { callId: 'c2', approval })).rejects.toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED' });
     await expect(pay({ amount: 7, to: 'y' }, { callId: 'c2', approval })).rejects.toMatchObject({
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
     });
     await expect(pay.check(args, { callId: 'c2' })).resolves.toMatchObject({
       effect: 'deny',
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
     });
     expect(execute).not.toHaveBeenCalled();
     // The later attempts are audited as denials, so approval.refused stays the call's one refusal.
@@ -162,11 +162,11 @@ describe('GuardedTool.refuse(): a refusal given through a framework is audited',
     const seen: Denial[] = [];
     ag.events.on('denied', (e) => seen.push(e.denial));
     await pay.refuse({ amount: 5, to: 'x' }, { callId: 'c5', reason: 'mail me at alice@example.com' });
-    expect(seen).toMatchObject([{ callId: 'c5', code: 'ERR_APPROVAL_REFUSED' }]);
+    expect(seen).toMatchObject([{ callId: 'c5', code: 'ERR_GUARD_APPROVAL_REFUSED' }]);
     expect(JSON.stringify(records())).not.toContain('alice@example.com');
   });
 
-  it('fails closed: an audit write that fails throws ERR_AUDIT_FAILED, the call stays refused, a retry writes it', async () => {
+  it('fails closed: an audit write that fails throws ERR_GUARD_AUDIT_FAILED, the call stays refused, a retry writes it', async () => {
     const inner = createMemorySink();
     const state = { down: false };
     const sink: AuditSink = {
@@ -183,11 +183,11 @@ describe('GuardedTool.refuse(): a refusal given through a framework is audited',
     const error = await pay.refuse(args, { callId: 'c6' }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       name: 'GuardError',
-      code: 'ERR_AUDIT_FAILED',
+      code: 'ERR_GUARD_AUDIT_FAILED',
       message: expect.stringMatching(/ENOSPC/),
     });
     state.down = false;
-    await expect(pay(args, { callId: 'c6' })).rejects.toMatchObject({ code: 'ERR_APPROVAL_REFUSED' });
+    await expect(pay(args, { callId: 'c6' })).rejects.toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED' });
     await pay.refuse(args, { callId: 'c6' });
     const types = inner.lines.map((l) => (JSON.parse(l) as Rec).type);
     expect(types.filter((t) => t === 'approval.refused')).toHaveLength(1);
@@ -253,7 +253,9 @@ describe('check() asked more than once, and concurrency slots', () => {
     await expect(pay.check(args, { callId: 'k1' })).resolves.toMatchObject({ effect: 'allow' });
     await expect(pay.check(args, { callId: 'k1' })).resolves.toMatchObject({ effect: 'allow' });
     await expect(pay(args, { callId: 'k1' })).resolves.toBe('paid 90');
-    await expect(pay({ amount: 90, to: 'x' }, { callId: 'k2' })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(pay({ amount: 90, to: 'x' }, { callId: 'k2' })).rejects.toMatchObject({
+      code: 'ERR_GUARD_POLICY_DENIED',
+    });
   });
 
   it('a checked-then-run call gives its concurrency slot back once, so the cap still holds', async () => {
@@ -262,7 +264,9 @@ describe('check() asked more than once, and concurrency slots', () => {
     await expect(pay({ amount: 2, to: 'x' }, { callId: 'k3' })).resolves.toBe('paid 2');
     const held = pay({ amount: 1, to: 'x' }, { callId: 'k4' });
     await vi.waitFor(() => expect(gates).toHaveLength(1));
-    await expect(pay({ amount: 3, to: 'x' }, { callId: 'k5' })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    await expect(pay({ amount: 3, to: 'x' }, { callId: 'k5' })).rejects.toMatchObject({
+      code: 'ERR_GUARD_POLICY_DENIED',
+    });
     gates[0]?.();
     await expect(held).resolves.toBe('held');
   });

@@ -1,3 +1,4 @@
+import type { ApprovalRecordCode } from './errors.js';
 import type { CallArgs } from './args.js';
 import { callKey, type Refusal } from './approvals.js';
 import type { GuardContext } from './context.js';
@@ -54,7 +55,7 @@ export function createRefuse(
     const decision = refusal.decision;
     // The same two records as a refusal through the guard's own approver: the request, then approval.refused.
     let approver: string | undefined;
-    let approvalCode = 'ERR_APPROVAL_REJECTED';
+    let approvalCode: ApprovalRecordCode = 'ERR_ATTESTATION_APPROVAL_REJECTED';
     let why = options.reason ?? 'declined without signing';
     if (options.approval !== undefined) {
       const request = {
@@ -69,24 +70,24 @@ export function createRefuse(
       };
       const verdict = await ctx.gate.obtain(request, options.approval, excludedApprovers()).catch((error: unknown) => ({
         kind: 'refused' as const,
-        code: 'ERR_APPROVAL_FAILED',
+        code: 'ERR_GUARD_APPROVAL_FAILED' as const,
         reason: textOf(error),
       }));
-      if (verdict.kind === 'refused' && verdict.code === 'ERR_APPROVAL_REJECTED' && 'approver' in verdict) {
+      if (verdict.kind === 'refused' && verdict.code === 'ERR_ATTESTATION_APPROVAL_REJECTED' && 'approver' in verdict) {
         // Signed by a trusted approver, bound to this very call and fresh: the audit may name them.
         approver = verdict.approver;
         why = verdict.reason;
       } else {
         // An approver name is only as good as its signature: anything short of a verified rejection of this
         // call is recorded without one (a refusal needs no proof, it can only make things stricter).
-        approvalCode = verdict.kind === 'refused' ? verdict.code : 'ERR_APPROVAL_MISMATCH';
+        approvalCode = verdict.kind === 'refused' ? verdict.code : 'ERR_ATTESTATION_APPROVAL_MISMATCH';
         const problem = verdict.kind === 'refused' ? verdict.reason : 'a signed approval, not a rejection';
         why = `${why} (signed refusal not accepted: ${problem})`;
       }
     }
     const denial = makeDenial(text, {
       outcome: 'denied',
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
       reason: `approval refused: ${text.clean(why)}`,
       tool: tool.name,
       callId,
@@ -112,7 +113,7 @@ export function createRefuse(
     } catch (error) {
       const lost = makeDenial(text, {
         ...denial,
-        code: 'ERR_AUDIT_FAILED',
+        code: 'ERR_GUARD_AUDIT_FAILED',
         reason: `the refusal could not be recorded (${textOf(error)}): ${denial.reason}`,
       });
       throw new GuardError(lost, { cause: error });
@@ -147,7 +148,7 @@ export function createRefuse(
       throw new GuardError(
         makeDenial(ctx.text, {
           outcome: 'denied',
-          code: 'ERR_CALL_ALREADY_RUN',
+          code: 'ERR_GUARD_CALL_ALREADY_RUN',
           reason,
           tool: tool.name,
           callId: options.callId,

@@ -151,7 +151,7 @@ export function envelopeForRecord(
   try {
     text = canonicalize(envelope, { maxDepth: 8 });
   } catch (error) {
-    const deep = (error as { code?: unknown } | null)?.code === 'ERR_JSON_TOO_DEEP';
+    const deep = (error as { code?: unknown } | null)?.code === 'ERR_IDENTITY_JSON_TOO_DEEP';
     return { envelopeOmitted: { reason: deep ? 'too-deep' : 'not-json' } };
   }
   const bytes = utf8Length(text);

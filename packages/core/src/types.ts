@@ -1,4 +1,4 @@
-import type { TrustStore } from '@agentguard/attestation';
+import type { ReplayCache, TrustStore } from '@agentguard/attestation';
 import type { AuditLog, RedactorOptions } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
@@ -9,7 +9,7 @@ import type { StandardSchemaV1 } from './standard-schema.js';
 
 /**
  * What a model (and the caller) sees of a tool's error message in the `Denial` of a failed call
- * (`ERR_TOOL_FAILED`). The audit log always records the redacted text; every form is bounded to
+ * (`ERR_GUARD_TOOL_FAILED`). The audit log always records the redacted text; every form is bounded to
  * `TEXT_MAX_CHARS` with a visible marker.
  * - `redacted`: the message with secrets and personal data replaced by typed markers.
  * - `generic`: no detail at all (`tool failed (details withheld; see the audit log, call <id>)`).
@@ -44,7 +44,7 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
   /** Data-flow labels, e.g. `reads:pii`, `egress`. */
   readonly labels?: readonly string[];
   /**
-   * Milliseconds the tool may run before the call fails with `ERR_TOOL_TIMEOUT`.
+   * Milliseconds the tool may run before the call fails with `ERR_GUARD_TOOL_TIMEOUT`.
    * @default 30_000
    */
   readonly timeoutMs?: number;
@@ -59,7 +59,7 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
   readonly signing?: 'per-call' | 'batched';
   /**
    * What happens when the audit log cannot write. `closed`: the call is refused (or its result withheld)
-   * with `ERR_AUDIT_FAILED`. `open`: the call goes on unrecorded, and a `gap` record saying how many
+   * with `ERR_GUARD_AUDIT_FAILED`. `open`: the call goes on unrecorded, and a `gap` record saying how many
    * events were lost, since when, is written as soon as the log takes writes again. Opt-in per tool.
    * @default 'closed'
    */
@@ -78,7 +78,7 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
    * The tool itself. Runs only when the call is allowed, with the schema's output: deep-copied, frozen plain
    * JSON, the very value the policy decided on, the approval bound and the audit log recorded (its digest is
    * `argsDigest`). A schema whose output is not plain JSON (a Date, a Map, a class instance) is refused with
-   * `ERR_SCHEMA_OUTPUT_INVALID`.
+   * `ERR_GUARD_SCHEMA_OUTPUT_INVALID`.
    */
   execute(args: StandardSchemaV1.InferOutput<S>, ctx: ToolContext): R | Promise<R>;
 }
@@ -125,8 +125,16 @@ export interface GuardOptions {
    */
   readonly trust?: TrustStore;
   /**
+   * Where incoming call envelopes are remembered, so that each is accepted once. Several servers that accept
+   * the same callers must share one: a `createRedisStateStore({ client })` of `@agentguard/policy/redis` (any
+   * policy `StateStore` is a `ReplayCache`), or any `ReplayCache` of `@agentguard/attestation`. Keys are
+   * prefixed `agentguard:call:`. A cache that throws or rejects refuses the call (fail closed).
+   * @default an in-memory cache of this guard alone (`createReplayCache()`)
+   */
+  readonly replayCache?: ReplayCache;
+  /**
    * Who may approve calls the policy sends to a human (`require_approval`), and how to ask them.
-   * @default none: such calls end with `ERR_APPROVAL_REQUIRED`
+   * @default none: such calls end with `ERR_GUARD_APPROVAL_REQUIRED`
    */
   readonly approvals?: ApprovalOptions;
   /**
@@ -152,7 +160,7 @@ export interface GuardOptions {
   readonly toolErrors?: ToolErrors;
   /**
    * Milliseconds the policy engine may take for one step of a call (`decide`, `hold`, `release`); a call
-   * whose engine does not answer in time is denied (`ERR_POLICY_DENIED`).
+   * whose engine does not answer in time is denied (`ERR_GUARD_POLICY_DENIED`).
    * @default 30_000
    */
   readonly decisionTimeoutMs?: number;

@@ -73,18 +73,18 @@ describe('identity and trust through guard()', () => {
   it('refuses a call with no credential when anchors are configured', async () => {
     const agent = createIdentity();
     const { refund, execute, last } = setup(agent, { anchors });
-    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_GUARD_CREDENTIAL_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
-    expect(last()?.data?.credentialCode).toBe('ERR_CREDENTIAL_REQUIRED');
+    expect(last()?.data?.credentialCode).toBe('ERR_IDENTITY_CREDENTIAL_REQUIRED');
   });
 
   it('impersonation: a stranger presenting another agent’s credential is refused', async () => {
     const agent = createIdentity();
     const stranger = createIdentity();
     const { refund, execute, last } = setup(stranger, { anchors, chain: await credentialFor(agent) });
-    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_GUARD_CREDENTIAL_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
-    expect(last()?.data?.credentialCode).toBe('ERR_HOLDER_MISMATCH');
+    expect(last()?.data?.credentialCode).toBe('ERR_IDENTITY_HOLDER_MISMATCH');
   });
 
   it('impersonation: a call envelope signed by an unknown key is refused', async () => {
@@ -98,9 +98,9 @@ describe('identity and trust through guard()', () => {
       args: { amount: 5 },
       policyHash: 'sha256:00',
     });
-    await expect(refund({ amount: 5 }, { envelope })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    await expect(refund({ amount: 5 }, { envelope })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
-    expect(last()?.data?.envelopeCode).toBe('ERR_KEY_UNTRUSTED');
+    expect(last()?.data?.envelopeCode).toBe('ERR_ATTESTATION_KEY_UNTRUSTED');
   });
 
   it('escalation: a delegation link that widens the tools is refused', async () => {
@@ -122,9 +122,9 @@ describe('identity and trust through guard()', () => {
       },
     });
     const { refund, execute, last } = setup(child, { anchors, chain: [cred, widened] });
-    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_GUARD_CREDENTIAL_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
-    expect(last()?.data?.credentialCode).toBe('ERR_DELEGATION_WIDENS');
+    expect(last()?.data?.credentialCode).toBe('ERR_IDENTITY_DELEGATION_WIDENS');
   });
 
   it('a proper delegation narrows: the sub-agent may call what was delegated and nothing else', async () => {
@@ -133,9 +133,9 @@ describe('identity and trust through guard()', () => {
     const cred = await credentialFor(parent);
     const link = await delegate({ delegator: parent, parent: cred, delegatee: child.id, tools: ['read_*'] });
     const { refund, execute, last } = setup(child, { anchors, chain: [cred, link] });
-    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_GUARD_CREDENTIAL_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
-    expect(last()?.data?.credentialCode).toBe('ERR_CREDENTIAL_DENIED');
+    expect(last()?.data?.credentialCode).toBe('ERR_IDENTITY_CREDENTIAL_DENIED');
   });
 
   it('replay: the same signed call presented twice is refused the second time', async () => {
@@ -151,16 +151,16 @@ describe('identity and trust through guard()', () => {
       policyHash: 'sha256:00',
     });
     await expect(refund({ amount: 5 }, { envelope })).resolves.toBe('refunded');
-    await expect(refund({ amount: 5 }, { envelope })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_REJECTED' });
+    await expect(refund({ amount: 5 }, { envelope })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
     expect(execute).toHaveBeenCalledOnce();
-    expect(last()?.data?.envelopeCode).toBe('ERR_REPLAY');
+    expect(last()?.data?.envelopeCode).toBe('ERR_ATTESTATION_REPLAY');
   });
 
   it('an expired credential is refused', async () => {
     const agent = createIdentity();
     const chain = await credentialFor(agent, { now: Date.now() - 3 * HOUR, ttlMs: HOUR });
     const { refund, execute, last } = setup(agent, { anchors, chain });
-    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_GUARD_CREDENTIAL_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
     expect(String(last()?.data?.credentialCode)).toMatch(/EXPIRED/);
   });
@@ -171,8 +171,8 @@ describe('identity and trust through guard()', () => {
     const list = await createRevocationList({ issuer: authority, seq: 1, revoked: ['cred-to-revoke-1'] });
     const revocation = createRevocationChecker({ anchors, source: list });
     const { refund, execute, last } = setup(agent, { anchors, chain, revocation });
-    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_CREDENTIAL_REJECTED' });
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_GUARD_CREDENTIAL_REJECTED' });
     expect(execute).not.toHaveBeenCalled();
-    expect(last()?.data?.credentialCode).toBe('ERR_REVOKED');
+    expect(last()?.data?.credentialCode).toBe('ERR_IDENTITY_REVOKED');
   });
 });

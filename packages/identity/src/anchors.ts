@@ -53,7 +53,7 @@ export interface TrustAnchors {
   has(id: string): boolean;
   /**
    * The key `kid` of anchor `iss` if it is valid at `at` (ms) and was valid at `signedAt` (ms).
-   * Never throws; failures are `ERR_ISSUER_UNTRUSTED`, `ERR_KEY_UNKNOWN`, `ERR_KEY_RETIRED`, `ERR_NOT_YET_VALID`.
+   * Never throws; failures are `ERR_IDENTITY_ISSUER_UNTRUSTED`, `ERR_IDENTITY_KEY_UNKNOWN`, `ERR_IDENTITY_KEY_RETIRED`, `ERR_IDENTITY_NOT_YET_VALID`.
    */
   resolve(iss: string, kid: string, at: number, signedAt?: number): AnchorResolution;
 }
@@ -88,7 +88,7 @@ function toKey(input: AnchorKeyInput | DidKey): AnchorKey {
  *
  * @param anchors - the authorities; a bare did:key is shorthand for an anchor with that one key.
  * @returns a frozen {@link TrustAnchors}.
- * @throws TypeError/RangeError on malformed input; IdentityError `ERR_DID_INVALID`/`ERR_JWK_INVALID` on bad keys.
+ * @throws TypeError/RangeError on malformed input; IdentityError `ERR_IDENTITY_DID_INVALID`/`ERR_IDENTITY_JWK_INVALID` on bad keys.
  * @example
  * ```ts
  * const anchors = createTrustAnchors([authority.id]);
@@ -128,30 +128,38 @@ export function createTrustAnchors(anchors: readonly (TrustAnchorInput | DidKey)
     resolve(iss: string, kid: string, at: number, signedAt: number = at): AnchorResolution {
       const anchor = byId.get(iss);
       if (anchor === undefined)
-        return { ok: false, code: 'ERR_ISSUER_UNTRUSTED', reason: `"${iss}" is not a trust anchor` };
+        return { ok: false, code: 'ERR_IDENTITY_ISSUER_UNTRUSTED', reason: `"${iss}" is not a trust anchor` };
       if (at < anchor.notBefore || at >= anchor.notAfter) {
         return {
           ok: false,
-          code: 'ERR_ISSUER_UNTRUSTED',
+          code: 'ERR_IDENTITY_ISSUER_UNTRUSTED',
           reason: `trust anchor "${anchor.name}" is outside its validity window`,
         };
       }
       const key = anchor.keys.get(kid);
       if (key === undefined) {
-        return { ok: false, code: 'ERR_KEY_UNKNOWN', reason: `key "${kid}" is not a key of anchor "${anchor.name}"` };
+        return {
+          ok: false,
+          code: 'ERR_IDENTITY_KEY_UNKNOWN',
+          reason: `key "${kid}" is not a key of anchor "${anchor.name}"`,
+        };
       }
       if (at >= key.notAfter) {
         return {
           ok: false,
-          code: 'ERR_KEY_RETIRED',
+          code: 'ERR_IDENTITY_KEY_RETIRED',
           reason: `key "${kid}" of "${anchor.name}" ended at ${new Date(key.notAfter).toISOString()}`,
         };
       }
       if (signedAt >= key.notAfter) {
-        return { ok: false, code: 'ERR_KEY_RETIRED', reason: `key "${kid}" signed after its end date` };
+        return { ok: false, code: 'ERR_IDENTITY_KEY_RETIRED', reason: `key "${kid}" signed after its end date` };
       }
       if (at < key.notBefore) {
-        return { ok: false, code: 'ERR_NOT_YET_VALID', reason: `key "${kid}" of "${anchor.name}" is not valid yet` };
+        return {
+          ok: false,
+          code: 'ERR_IDENTITY_NOT_YET_VALID',
+          reason: `key "${kid}" of "${anchor.name}" is not valid yet`,
+        };
       }
       return { ok: true, anchorId: iss, key };
     },

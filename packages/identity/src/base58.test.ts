@@ -39,9 +39,9 @@ describe('base58btc', () => {
   });
 
   const table: ReadonlyArray<readonly [string, () => unknown, string]> = [
-    ['fromBase58: 0 (not in alphabet)', () => fromBase58('z0'), 'ERR_ENCODING_INVALID'],
-    ['fromBase58: O, I, l (not in alphabet)', () => fromBase58('OIl'), 'ERR_ENCODING_INVALID'],
-    ['fromBase58: oversized', () => fromBase58('2'.repeat(257)), 'ERR_ENCODING_INVALID'],
+    ['fromBase58: 0 (not in alphabet)', () => fromBase58('z0'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase58: O, I, l (not in alphabet)', () => fromBase58('OIl'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase58: oversized', () => fromBase58('2'.repeat(257)), 'ERR_IDENTITY_ENCODING_INVALID'],
     ['fromBase58: number', () => fromBase58(5 as unknown as string), 'TypeError'],
     ['fromBase58: bad maxLength', () => fromBase58('2', -1), 'RangeError'],
     ['toBase58: string', () => toBase58('abc' as unknown as Uint8Array), 'TypeError'],

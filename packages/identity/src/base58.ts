@@ -40,7 +40,7 @@ export function toBase58(bytes: Uint8Array): string {
  * @param text - base58btc text (no multibase prefix).
  * @param maxLength - longest accepted input, in characters. @default 256
  * @throws TypeError on non-string input; RangeError on a bad `maxLength`;
- *   IdentityError `ERR_ENCODING_INVALID` for a character outside the alphabet or too long an input.
+ *   IdentityError `ERR_IDENTITY_ENCODING_INVALID` for a character outside the alphabet or too long an input.
  */
 export function fromBase58(text: string, maxLength = 256): Uint8Array {
   if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${typeof text}`);
@@ -48,7 +48,10 @@ export function fromBase58(text: string, maxLength = 256): Uint8Array {
     throw new RangeError(`"maxLength" expected a non-negative integer, got ${String(maxLength)}`);
   }
   if (text.length > maxLength) {
-    throw new IdentityError('ERR_ENCODING_INVALID', `expected a base58btc string of at most ${maxLength} characters`);
+    throw new IdentityError(
+      'ERR_IDENTITY_ENCODING_INVALID',
+      `expected a base58btc string of at most ${maxLength} characters`,
+    );
   }
   let zeros = 0;
   while (zeros < text.length && text[zeros] === '1') zeros++;
@@ -56,7 +59,7 @@ export function fromBase58(text: string, maxLength = 256): Uint8Array {
   for (let i = zeros; i < text.length; i++) {
     const value = INDEX.get(text[i] as string);
     if (value === undefined) {
-      throw new IdentityError('ERR_ENCODING_INVALID', `invalid base58btc character at ${i}`);
+      throw new IdentityError('ERR_IDENTITY_ENCODING_INVALID', `invalid base58btc character at ${i}`);
     }
     let carry = value;
     for (let j = 0; j < bytes.length; j++) {

@@ -92,7 +92,7 @@ export function didKeyBytes(did: string): Uint8Array {
 }
 
 function bad(message: string): never {
-  throw new IdentityError('ERR_CLAIMS_INVALID', message);
+  throw new IdentityError('ERR_IDENTITY_CLAIMS_INVALID', message);
 }
 
 function exactKeys(claims: Record<string, unknown>, allowed: ReadonlySet<string>): void {
@@ -152,7 +152,7 @@ function grant(claims: Record<string, unknown>): void {
   if (problem !== undefined) bad(problem);
 }
 
-/** Validates a credential payload; throws IdentityError `ERR_CLAIMS_INVALID`. @internal */
+/** Validates a credential payload; throws IdentityError `ERR_IDENTITY_CLAIMS_INVALID`. @internal */
 export function parseCredentialClaims(payload: Record<string, unknown>): CredentialClaims {
   exactKeys(payload, CREDENTIAL_KEYS);
   grant(payload);
@@ -166,7 +166,7 @@ export function parseCredentialClaims(payload: Record<string, unknown>): Credent
   return payload as unknown as CredentialClaims;
 }
 
-/** Validates a delegation payload; throws IdentityError `ERR_CLAIMS_INVALID`. @internal */
+/** Validates a delegation payload; throws IdentityError `ERR_IDENTITY_CLAIMS_INVALID`. @internal */
 export function parseDelegationClaims(payload: Record<string, unknown>): DelegationClaims {
   exactKeys(payload, DELEGATION_KEYS);
   grant(payload);

@@ -31,7 +31,7 @@ describe('createCredentialGate', () => {
   it('requires a credential only when told to', async () => {
     const gate = createCredentialGate({ anchors, now: () => NOW });
     expect(await gate.check({ ...call, required: false })).toEqual({ ok: true, presented: false });
-    expect(await gate.check(call)).toMatchObject({ ok: false, code: 'ERR_CREDENTIAL_REQUIRED' });
+    expect(await gate.check(call)).toMatchObject({ ok: false, code: 'ERR_IDENTITY_CREDENTIAL_REQUIRED' });
   });
 
   it('binds the chain to the signing agent and checks the call against the rights', async () => {
@@ -43,15 +43,21 @@ describe('createCredentialGate', () => {
       riskTier: 'high',
       calls: 0,
     });
-    expect(await gate.check({ ...call, chain, agent: helper.id })).toMatchObject({ code: 'ERR_HOLDER_MISMATCH' });
-    expect(await gate.check({ ...call, chain, tool: 'http.get' })).toMatchObject({ code: 'ERR_CREDENTIAL_DENIED' });
-    expect(await gate.check({ ...call, chain, args: { path: '/etc/passwd' } })).toMatchObject({
-      code: 'ERR_CREDENTIAL_DENIED',
+    expect(await gate.check({ ...call, chain, agent: helper.id })).toMatchObject({
+      code: 'ERR_IDENTITY_HOLDER_MISMATCH',
     });
-    expect(await gate.check({ ...call, chain, args: {} })).toMatchObject({ code: 'ERR_CREDENTIAL_DENIED' });
-    expect(await gate.check({ ...call, chain, scopes: ['admin'] })).toMatchObject({ code: 'ERR_CREDENTIAL_DENIED' });
+    expect(await gate.check({ ...call, chain, tool: 'http.get' })).toMatchObject({
+      code: 'ERR_IDENTITY_CREDENTIAL_DENIED',
+    });
+    expect(await gate.check({ ...call, chain, args: { path: '/etc/passwd' } })).toMatchObject({
+      code: 'ERR_IDENTITY_CREDENTIAL_DENIED',
+    });
+    expect(await gate.check({ ...call, chain, args: {} })).toMatchObject({ code: 'ERR_IDENTITY_CREDENTIAL_DENIED' });
+    expect(await gate.check({ ...call, chain, scopes: ['admin'] })).toMatchObject({
+      code: 'ERR_IDENTITY_CREDENTIAL_DENIED',
+    });
     const late = createCredentialGate({ anchors, now: () => NOW + 3_700_000 });
-    expect(await late.check({ ...call, chain })).toMatchObject({ code: 'ERR_EXPIRED' });
+    expect(await late.check({ ...call, chain })).toMatchObject({ code: 'ERR_IDENTITY_EXPIRED' });
   });
 
   it('counts calls against every budget in the chain, so sibling delegations cannot multiply calls', async () => {
@@ -64,15 +70,17 @@ describe('createCredentialGate', () => {
     expect(await gate.check({ ...viaHelper, chain: [root, l1] })).toMatchObject({ ok: true, calls: 1 });
     expect(await gate.check({ ...viaHelper, chain: [root, l2] })).toMatchObject({ ok: true, calls: 2 });
     expect(await gate.check({ ...call, chain: root })).toMatchObject({ ok: true, calls: 3 });
-    expect(await gate.check({ ...viaHelper, chain: [root, l1] })).toMatchObject({ code: 'ERR_CALL_BUDGET_EXCEEDED' });
-    expect(await gate.check({ ...call, chain: root })).toMatchObject({ code: 'ERR_CALL_BUDGET_EXCEEDED' });
+    expect(await gate.check({ ...viaHelper, chain: [root, l1] })).toMatchObject({
+      code: 'ERR_IDENTITY_CALL_BUDGET_EXCEEDED',
+    });
+    expect(await gate.check({ ...call, chain: root })).toMatchObject({ code: 'ERR_IDENTITY_CALL_BUDGET_EXCEEDED' });
   });
 
   it('fails closed when the budget table is full, and checks revocation on every call', async () => {
     const full = createCredentialGate({ anchors, now: () => NOW, maxBudgets: 1 });
     expect(await full.check({ ...call, chain: await issue({ maxCalls: 5 }) })).toMatchObject({ ok: true });
     expect(await full.check({ ...call, chain: await issue({ maxCalls: 5 }) })).toMatchObject({
-      code: 'ERR_CALL_BUDGET_EXCEEDED',
+      code: 'ERR_IDENTITY_CALL_BUDGET_EXCEEDED',
     });
     const chain = await issue({ jti: 'gate-revoked-1' });
     const list = await createRevocationList({ issuer: authority, seq: 1, revoked: ['gate-revoked-1'], now: NOW });
@@ -81,6 +89,6 @@ describe('createCredentialGate', () => {
       now: () => NOW,
       revocation: createRevocationChecker({ anchors, source: list, now: () => NOW }),
     });
-    expect(await gate.check({ ...call, chain })).toMatchObject({ code: 'ERR_REVOKED' });
+    expect(await gate.check({ ...call, chain })).toMatchObject({ code: 'ERR_IDENTITY_REVOKED' });
   });
 });

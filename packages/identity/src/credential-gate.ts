@@ -15,7 +15,7 @@ export interface CredentialGateOptions {
   readonly anchors: TrustAnchors;
   /** Revocation checker, consulted on every call. @default none (pass one in production) */
   readonly revocation?: RevocationChecker;
-  /** Clock skew, ms (0 to 300 000). @default 60_000 */
+  /** Clock skew, ms (0 to 300 000). @default 30_000 */
   readonly clockSkewMs?: number;
   /** Most delegation links. @default 4 */
   readonly maxDepth?: number;
@@ -25,7 +25,7 @@ export interface CredentialGateOptions {
   readonly cacheSize?: number;
   /**
    * Budget counters kept (one per grant with `maxCalls`). When full, new budgeted chains are refused
-   * (`ERR_CALL_BUDGET_EXCEEDED`) rather than an old count forgotten.
+   * (`ERR_IDENTITY_CALL_BUDGET_EXCEEDED`) rather than an old count forgotten.
    * @default 65_536
    */
   readonly maxBudgets?: number;
@@ -62,8 +62,8 @@ export type GateResult =
 /** A per-session credential gate. */
 export interface CredentialGate {
   /**
-   * Checks one call. Never throws on hostile input. Failure codes: `ERR_CREDENTIAL_REQUIRED`,
-   * `ERR_HOLDER_MISMATCH`, `ERR_CREDENTIAL_DENIED`, `ERR_CALL_BUDGET_EXCEEDED`, and every code of `verifyChain`.
+   * Checks one call. Never throws on hostile input. Failure codes: `ERR_IDENTITY_CREDENTIAL_REQUIRED`,
+   * `ERR_IDENTITY_HOLDER_MISMATCH`, `ERR_IDENTITY_CREDENTIAL_DENIED`, `ERR_IDENTITY_CALL_BUDGET_EXCEEDED`, and every code of `verifyChain`.
    */
   check(call: GateCall): Promise<GateResult>;
 }
@@ -100,7 +100,7 @@ export function createCredentialGate(options: CredentialGateOptions): Credential
         return call.required
           ? {
               ok: false,
-              code: 'ERR_CREDENTIAL_REQUIRED',
+              code: 'ERR_IDENTITY_CREDENTIAL_REQUIRED',
               reason: `a credential is required to call "${String(call.tool)}"`,
             }
           : { ok: true, presented: false };
@@ -112,7 +112,7 @@ export function createCredentialGate(options: CredentialGateOptions): Credential
       if (r.subject !== call.agent) {
         return {
           ok: false,
-          code: 'ERR_HOLDER_MISMATCH',
+          code: 'ERR_IDENTITY_HOLDER_MISMATCH',
           reason: `the credential was issued to ${r.subject}, but the call is signed by ${String(call.agent)}`,
         };
       }
@@ -122,7 +122,7 @@ export function createCredentialGate(options: CredentialGateOptions): Credential
         at: at / 1000,
         ...(call.scopes === undefined ? {} : { scopes: call.scopes }),
       });
-      if (denial !== undefined) return { ok: false, code: 'ERR_CREDENTIAL_DENIED', reason: denial };
+      if (denial !== undefined) return { ok: false, code: 'ERR_IDENTITY_CREDENTIAL_DENIED', reason: denial };
       // Every link's budget counts, not only the last one's: otherwise an agent could mint many sibling
       // delegations, each with its parent's budget, and multiply its calls. Token ids name each prefix
       // exactly (each link's prf pins its parent).
@@ -136,7 +136,7 @@ export function createCredentialGate(options: CredentialGateOptions): Credential
         if (used > grant.maxCalls) {
           return {
             ok: false,
-            code: 'ERR_CALL_BUDGET_EXCEEDED',
+            code: 'ERR_IDENTITY_CALL_BUDGET_EXCEEDED',
             reason: `grant "${grant.jti}" allows ${grant.maxCalls} call(s)`,
           };
         }
@@ -145,7 +145,7 @@ export function createCredentialGate(options: CredentialGateOptions): Credential
       const fresh = counted.filter((c) => !budgets.has(c.key)).length;
       if (budgets.size + fresh > maxBudgets) {
         // Fail closed rather than forget a count (which would reset a budget).
-        return { ok: false, code: 'ERR_CALL_BUDGET_EXCEEDED', reason: 'call-budget table is full' };
+        return { ok: false, code: 'ERR_IDENTITY_CALL_BUDGET_EXCEEDED', reason: 'call-budget table is full' };
       }
       for (const c of counted) budgets.set(c.key, c.used);
       const calls = counted.length === 0 ? 0 : Math.max(...counted.map((c) => c.used));

@@ -40,7 +40,11 @@ export interface DecodedJws {
 const SEGMENTS = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
 const HEADER_KEYS = new Set(['alg', 'typ', 'kid']);
 
-function fail(code: 'ERR_TOKEN_MALFORMED' | 'ERR_ALG_UNSUPPORTED', message: string, cause?: unknown): never {
+function fail(
+  code: 'ERR_IDENTITY_TOKEN_MALFORMED' | 'ERR_IDENTITY_ALG_UNSUPPORTED',
+  message: string,
+  cause?: unknown,
+): never {
   throw new IdentityError(code, message, cause === undefined ? undefined : { cause });
 }
 
@@ -49,12 +53,12 @@ function segmentJson(segment: string, label: string): Record<string, unknown> {
   try {
     text = fromUtf8(fromBase64Url(segment));
   } catch (cause) {
-    return fail('ERR_TOKEN_MALFORMED', `JWS ${label} is not canonical base64url of UTF-8`, cause);
+    return fail('ERR_IDENTITY_TOKEN_MALFORMED', `JWS ${label} is not canonical base64url of UTF-8`, cause);
   }
   // JSON errors keep their own codes (duplicate key, __proto__, too deep).
   const value = parseJson(text, { maxDepth: 16 });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return fail('ERR_TOKEN_MALFORMED', `JWS ${label} expected a JSON object`);
+    return fail('ERR_IDENTITY_TOKEN_MALFORMED', `JWS ${label} expected a JSON object`);
   }
   return value as Record<string, unknown>;
 }
@@ -87,7 +91,10 @@ export async function signJws(
   const input = `${toBase64Url(utf8(canonicalize(header)))}.${toBase64Url(utf8(canonicalize(payload)))}`;
   const signature = await signer.sign(utf8(input));
   if (!(signature instanceof Uint8Array) || signature.length !== 64) {
-    throw new IdentityError('ERR_SIGNATURE_INVALID', 'signer returned something other than a 64-byte signature');
+    throw new IdentityError(
+      'ERR_IDENTITY_SIGNATURE_INVALID',
+      'signer returned something other than a 64-byte signature',
+    );
   }
   return `${input}.${toBase64Url(signature)}`;
 }
@@ -98,39 +105,45 @@ export async function signJws(
  * EdDSA (never `none`, never HMAC, so no algorithm confusion), `typ` as expected,
  * a 64-byte signature.
  *
- * @throws IdentityError `ERR_TOKEN_TOO_LARGE`, `ERR_TOKEN_MALFORMED`, `ERR_ALG_UNSUPPORTED`, `ERR_JSON_*`.
+ * @throws IdentityError `ERR_IDENTITY_TOKEN_TOO_LARGE`, `ERR_IDENTITY_TOKEN_MALFORMED`, `ERR_IDENTITY_ALG_UNSUPPORTED`, `ERR_IDENTITY_JSON_*`.
  * @internal
  */
 export function decodeJws(token: unknown, typ: string, maxLength = DEFAULT_MAX_TOKEN_LENGTH): DecodedJws {
-  if (typeof token !== 'string') return fail('ERR_TOKEN_MALFORMED', `token expected string, got ${typeof token}`);
+  if (typeof token !== 'string')
+    return fail('ERR_IDENTITY_TOKEN_MALFORMED', `token expected string, got ${typeof token}`);
   if (token.length > maxLength) {
-    throw new IdentityError('ERR_TOKEN_TOO_LARGE', `token is ${token.length} characters, limit ${maxLength}`);
+    throw new IdentityError('ERR_IDENTITY_TOKEN_TOO_LARGE', `token is ${token.length} characters, limit ${maxLength}`);
   }
   const m = SEGMENTS.exec(token);
-  if (m === null) return fail('ERR_TOKEN_MALFORMED', 'expected a compact JWS: three base64url segments joined by "."');
+  if (m === null)
+    return fail('ERR_IDENTITY_TOKEN_MALFORMED', 'expected a compact JWS: three base64url segments joined by "."');
   const [, h, p, s] = m as unknown as [string, string, string, string];
   const header = segmentJson(h, 'header');
   for (const key of Object.keys(header)) {
-    if (!HEADER_KEYS.has(key)) return fail('ERR_TOKEN_MALFORMED', `JWS header parameter "${key}" is not accepted`);
+    if (!HEADER_KEYS.has(key))
+      return fail('ERR_IDENTITY_TOKEN_MALFORMED', `JWS header parameter "${key}" is not accepted`);
   }
   if (header.alg !== 'Ed25519' && header.alg !== 'EdDSA') {
-    return fail('ERR_ALG_UNSUPPORTED', `JWS alg expected "Ed25519" or "EdDSA", got ${JSON.stringify(header.alg)}`);
+    return fail(
+      'ERR_IDENTITY_ALG_UNSUPPORTED',
+      `JWS alg expected "Ed25519" or "EdDSA", got ${JSON.stringify(header.alg)}`,
+    );
   }
   if (header.typ !== typ) {
-    return fail('ERR_TOKEN_MALFORMED', `JWS typ expected "${typ}", got ${JSON.stringify(header.typ)}`);
+    return fail('ERR_IDENTITY_TOKEN_MALFORMED', `JWS typ expected "${typ}", got ${JSON.stringify(header.typ)}`);
   }
   if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256) {
-    return fail('ERR_TOKEN_MALFORMED', 'JWS kid expected a string of 1 to 256 characters');
+    return fail('ERR_IDENTITY_TOKEN_MALFORMED', 'JWS kid expected a string of 1 to 256 characters');
   }
   const payload = segmentJson(p, 'payload');
   let signature: Uint8Array;
   try {
     signature = fromBase64Url(s);
   } catch (cause) {
-    return fail('ERR_TOKEN_MALFORMED', 'JWS signature is not canonical base64url', cause);
+    return fail('ERR_IDENTITY_TOKEN_MALFORMED', 'JWS signature is not canonical base64url', cause);
   }
   if (signature.length !== 64) {
-    return fail('ERR_TOKEN_MALFORMED', `JWS signature expected 64 bytes, got ${signature.length}`);
+    return fail('ERR_IDENTITY_TOKEN_MALFORMED', `JWS signature expected 64 bytes, got ${signature.length}`);
   }
   return {
     header: { alg: header.alg, typ, kid: header.kid },

@@ -14,7 +14,11 @@ export interface RevocationQuery {
 /** A revocation verdict: fail closed, an unavailable list is not "not revoked". */
 export type RevocationVerdict =
   | { readonly ok: true }
-  | { readonly ok: false; readonly code: 'ERR_REVOKED' | 'ERR_REVOCATION_UNAVAILABLE'; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly code: 'ERR_IDENTITY_REVOKED' | 'ERR_IDENTITY_REVOCATION_UNAVAILABLE';
+      readonly reason: string;
+    };
 
 /** Anything that answers revocation queries; see `createRevocationChecker`. */
 export interface RevocationChecker {
@@ -39,7 +43,7 @@ export interface VerifyOptions {
   readonly now?: Instant | (() => number);
   /**
    * Tolerated clock difference for `nbf`, `iat` and `exp`, in ms; 0 to 300 000.
-   * @default 60_000
+   * @default 30_000 (`DEFAULT_CLOCK_SKEW_MS`, the same in every package)
    */
   readonly clockSkewMs?: number;
   /**
@@ -63,6 +67,12 @@ export interface NormalVerifyOptions {
   readonly maxTokenLength: number;
 }
 
+/**
+ * @internal The one default clock skew of the project, in ms: credentials, revocation lists, call envelopes and
+ * approvals all tolerate the same 30 s (docs/decisions/0008-options-vocabulary.md).
+ */
+export const DEFAULT_CLOCK_SKEW_MS = 30_000;
+
 /** Upper bound of `clockSkewMs`: beyond five minutes, expiry stops meaning much. */
 export const MAX_CLOCK_SKEW_MS = 300_000;
 
@@ -76,7 +86,7 @@ export function normalizeVerifyOptions(options: VerifyOptions): NormalVerifyOpti
     raw === undefined ? Date.now() : typeof raw === 'function' ? raw() : raw instanceof Date ? raw.getTime() : raw;
   if (typeof now !== 'number' || !Number.isFinite(now))
     throw new TypeError('"now" expected epoch ms, a Date or a clock');
-  const skewMs = options.clockSkewMs ?? 60_000;
+  const skewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   if (!Number.isInteger(skewMs) || skewMs < 0 || skewMs > MAX_CLOCK_SKEW_MS) {
     throw new RangeError(`"clockSkewMs" expected an integer from 0 to ${MAX_CLOCK_SKEW_MS}, got ${String(skewMs)}`);
   }
@@ -100,14 +110,14 @@ export function windowProblem(
   if (claims.exp * 1000 + o.skewMs <= o.now) {
     return {
       ok: false,
-      code: 'ERR_EXPIRED',
+      code: 'ERR_IDENTITY_EXPIRED',
       reason: `${what} expired at ${new Date(claims.exp * 1000).toISOString()}`,
     };
   }
   if (claims.nbf * 1000 - o.skewMs > o.now || claims.iat * 1000 - o.skewMs > o.now) {
     return {
       ok: false,
-      code: 'ERR_NOT_YET_VALID',
+      code: 'ERR_IDENTITY_NOT_YET_VALID',
       reason: `${what} is not valid before ${new Date(claims.nbf * 1000).toISOString()}`,
     };
   }
@@ -118,7 +128,11 @@ export function windowProblem(
 export function failureOf(error: unknown): VerifyFailure {
   const known = asIdentityError(error);
   if (known !== undefined) return { ok: false, code: known.code, reason: known.message };
-  return { ok: false, code: 'ERR_TOKEN_MALFORMED', reason: error instanceof Error ? error.message : String(error) };
+  return {
+    ok: false,
+    code: 'ERR_IDENTITY_TOKEN_MALFORMED',
+    reason: error instanceof Error ? error.message : String(error),
+  };
 }
 
 /** Asks the checker, failing closed when it throws. @internal */
@@ -134,7 +148,7 @@ export async function revocationProblem(
   } catch (cause) {
     return {
       ok: false,
-      code: 'ERR_REVOCATION_UNAVAILABLE',
+      code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE',
       reason: `revocation check failed: ${failureOf(cause).reason}`,
     };
   }

@@ -98,7 +98,7 @@ export function rightsOf(c: {
  * Issues an agent credential signed by an authority.
  *
  * @returns the compact JWS.
- * @throws IdentityError `ERR_CLAIMS_INVALID` when the claims would not verify; TypeError on misuse.
+ * @throws IdentityError `ERR_IDENTITY_CLAIMS_INVALID` when the claims would not verify; TypeError on misuse.
  * @example
  * ```ts
  * const token = await issueCredential({ issuer: authority, subject: agent.id, name: 'billing',
@@ -133,7 +133,7 @@ export async function issueCredential(options: IssueCredentialOptions): Promise<
   if (options.args !== undefined) claims.args = options.args;
   if (options.maxCalls !== undefined) claims.maxCalls = options.maxCalls;
   const problem = rightsProblem(claims);
-  if (problem !== undefined) throw new IdentityError('ERR_CLAIMS_INVALID', problem);
+  if (problem !== undefined) throw new IdentityError('ERR_IDENTITY_CLAIMS_INVALID', problem);
   parseCredentialClaims(claims);
   return signJws(claims, options.issuer, CREDENTIAL_TYP, alg);
 }
@@ -181,7 +181,7 @@ export async function verifyCredential(token: unknown, options: VerifyOptions): 
     if (!jwsSignatureValid(jws, resolved.key.publicKey)) {
       return {
         ok: false,
-        code: 'ERR_SIGNATURE_INVALID',
+        code: 'ERR_IDENTITY_SIGNATURE_INVALID',
         reason: `credential signature does not verify under "${kid}"`,
       };
     }

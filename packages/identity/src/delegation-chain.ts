@@ -117,7 +117,7 @@ function verifyStatic(chain: readonly string[], o: NormalVerifyOptions): StaticC
     const key = o.anchors.resolve(root.iss, kid, o.now, root.iat * 1000);
     if (!key.ok) return fail(key.code, key.reason, 0);
     if (!jwsSignatureValid(rootJws, key.key.publicKey)) {
-      return fail('ERR_SIGNATURE_INVALID', 'root credential signature does not verify', 0);
+      return fail('ERR_IDENTITY_SIGNATURE_INVALID', 'root credential signature does not verify', 0);
     }
     let rights = rightsOf(root);
     let parentRights = rights;
@@ -128,18 +128,27 @@ function verifyStatic(chain: readonly string[], o: NormalVerifyOptions): StaticC
       const jws = decodeJws(token, DELEGATION_TYP, o.maxTokenLength);
       const link = parseDelegationClaims(jws.payload);
       if (link.prf !== tokenHash(chain[index - 1] as string)) {
-        return fail('ERR_CHAIN_BROKEN', `link ${index} does not name token ${index - 1} as its parent`, index);
+        return fail('ERR_IDENTITY_CHAIN_BROKEN', `link ${index} does not name token ${index - 1} as its parent`, index);
       }
       if (link.iss !== parentSub || jws.header.kid !== keyIdOf(link.iss)) {
-        return fail('ERR_CHAIN_BROKEN', `link ${index} is not issued by the subject of token ${index - 1}`, index);
+        return fail(
+          'ERR_IDENTITY_CHAIN_BROKEN',
+          `link ${index} is not issued by the subject of token ${index - 1}`,
+          index,
+        );
       }
       if (!verify(jws.signature, jws.signingInput, didKeyBytes(link.iss))) {
-        return fail('ERR_SIGNATURE_INVALID', `link ${index} signature does not verify`, index);
+        return fail('ERR_IDENTITY_SIGNATURE_INVALID', `link ${index} signature does not verify`, index);
       }
       const own = rightsOf(link);
       const widened = rightsWidening(own, parentRights);
       if (widened !== undefined) {
-        return fail('ERR_DELEGATION_WIDENS', `link ${index} widens "${widened}" beyond its parent`, index, widened);
+        return fail(
+          'ERR_IDENTITY_DELEGATION_WIDENS',
+          `link ${index} widens "${widened}" beyond its parent`,
+          index,
+          widened,
+        );
       }
       rights = meetRights(rights, own);
       parentRights = own;
@@ -158,9 +167,9 @@ function verifyStatic(chain: readonly string[], o: NormalVerifyOptions): StaticC
  *
  * @param chain - `[credential, link1, link2, …]` as compact JWS strings.
  * @returns `{ ok: true, rights, subject, … }` or `{ ok: false, code, reason, index, field? }` with code
- *   `ERR_DELEGATION_WIDENS`, `ERR_SIGNATURE_INVALID`, `ERR_EXPIRED`, `ERR_NOT_YET_VALID`, `ERR_REVOKED`,
- *   `ERR_REVOCATION_UNAVAILABLE`, `ERR_CHAIN_TOO_DEEP`, `ERR_CHAIN_BROKEN`, `ERR_ISSUER_UNTRUSTED`, `ERR_KEY_*`,
- *   `ERR_TOKEN_*`, `ERR_CLAIMS_INVALID`, `ERR_JSON_*`.
+ *   `ERR_IDENTITY_DELEGATION_WIDENS`, `ERR_IDENTITY_SIGNATURE_INVALID`, `ERR_IDENTITY_EXPIRED`, `ERR_IDENTITY_NOT_YET_VALID`, `ERR_IDENTITY_REVOKED`,
+ *   `ERR_IDENTITY_REVOCATION_UNAVAILABLE`, `ERR_IDENTITY_CHAIN_TOO_DEEP`, `ERR_IDENTITY_CHAIN_BROKEN`, `ERR_IDENTITY_ISSUER_UNTRUSTED`, `ERR_IDENTITY_KEY_*`,
+ *   `ERR_IDENTITY_TOKEN_*`, `ERR_IDENTITY_CLAIMS_INVALID`, `ERR_IDENTITY_JSON_*`.
  * @throws TypeError/RangeError on bad options only.
  * @example
  * ```ts
@@ -176,10 +185,14 @@ export async function verifyChain(chain: unknown, options: VerifyChainOptions): 
     throw new RangeError(`"maxDepth" expected an integer from 0 to 64, got ${String(maxDepth)}`);
   }
   if (!Array.isArray(chain) || chain.length === 0 || !chain.every((t) => typeof t === 'string')) {
-    return fail('ERR_CHAIN_BROKEN', 'chain expected a non-empty array of tokens', 0);
+    return fail('ERR_IDENTITY_CHAIN_BROKEN', 'chain expected a non-empty array of tokens', 0);
   }
   if (chain.length - 1 > maxDepth) {
-    return fail('ERR_CHAIN_TOO_DEEP', `chain has ${chain.length - 1} delegations, limit ${maxDepth}`, maxDepth + 1);
+    return fail(
+      'ERR_IDENTITY_CHAIN_TOO_DEEP',
+      `chain has ${chain.length - 1} delegations, limit ${maxDepth}`,
+      maxDepth + 1,
+    );
   }
   const tokens = chain as readonly string[];
   // '~' is in neither base64url nor '.', so the join is unambiguous.

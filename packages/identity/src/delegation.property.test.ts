@@ -152,7 +152,7 @@ describe('delegation chains (property)', () => {
         async (links, calls) => {
           const result = await verifyChain(await build(links), { anchors, now: T * 1000, maxDepth: 4 });
           if (!result.ok) {
-            expect(['ERR_DELEGATION_WIDENS']).toContain(result.code);
+            expect(['ERR_IDENTITY_DELEGATION_WIDENS']).toContain(result.code);
             return;
           }
           accepted++;
@@ -176,7 +176,7 @@ describe('delegation chains (property)', () => {
     expect(accepted).toBeGreaterThan(10);
   });
 
-  it('a link that widens any one field is refused with ERR_DELEGATION_WIDENS naming that field and link', async () => {
+  it('a link that widens any one field is refused with ERR_IDENTITY_DELEGATION_WIDENS naming that field and link', async () => {
     const fields = ['tools', 'scopes', 'args', 'maxCalls', 'nbf', 'exp'] as const;
     await fc.assert(
       fc.asyncProperty(
@@ -215,7 +215,7 @@ describe('delegation chains (property)', () => {
           }
           const widened = [...links.slice(0, index), child, ...links.slice(index + 1)];
           const result = await verifyChain(await build(widened), { anchors, now: T * 1000, maxDepth: 4 });
-          expect(result).toMatchObject({ ok: false, code: 'ERR_DELEGATION_WIDENS', index, field });
+          expect(result).toMatchObject({ ok: false, code: 'ERR_IDENTITY_DELEGATION_WIDENS', index, field });
         },
       ),
       { numRuns: 60 },

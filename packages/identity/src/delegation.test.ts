@@ -78,7 +78,7 @@ describe('delegate / verifyChain', () => {
   ])('delegate() refuses to widen %s', async (field, change) => {
     const cred = await root();
     await expect(delegate({ delegator: a, parent: cred, delegatee: b.id, now: NOW, ...change })).rejects.toMatchObject({
-      code: 'ERR_DELEGATION_WIDENS',
+      code: 'ERR_IDENTITY_DELEGATION_WIDENS',
       message: expect.stringContaining(`"${field}"`),
     });
   });
@@ -99,7 +99,7 @@ describe('delegate / verifyChain', () => {
       },
     });
     expect(await verifyChain([cred, forged], o)).toMatchObject({
-      code: 'ERR_DELEGATION_WIDENS',
+      code: 'ERR_IDENTITY_DELEGATION_WIDENS',
       field: 'tools',
       index: 1,
     });
@@ -117,7 +117,7 @@ describe('delegate / verifyChain', () => {
     });
     const [h, p, s] = l1.split('.') as [string, string, string];
     const badSig = `${h}.${p}.${s[0] === 'A' ? 'B' : 'A'}${s.slice(1)}`;
-    expect(await verifyChain([cred, badSig], o)).toMatchObject({ code: 'ERR_SIGNATURE_INVALID', index: 1 });
+    expect(await verifyChain([cred, badSig], o)).toMatchObject({ code: 'ERR_IDENTITY_SIGNATURE_INVALID', index: 1 });
     const stolen = await signDelegationUnchecked({
       delegator: d,
       parent: cred,
@@ -131,20 +131,20 @@ describe('delegate / verifyChain', () => {
         scopes: [],
       },
     });
-    expect(await verifyChain([cred, stolen], o)).toMatchObject({ code: 'ERR_CHAIN_BROKEN', index: 1 });
+    expect(await verifyChain([cred, stolen], o)).toMatchObject({ code: 'ERR_IDENTITY_CHAIN_BROKEN', index: 1 });
     const other = await root(); // a second credential for the same agent: l1 is not its child
-    expect(await verifyChain([other, l1], o)).toMatchObject({ code: 'ERR_CHAIN_BROKEN', index: 1 });
-    expect(await verifyChain([l1], o)).toMatchObject({ code: 'ERR_TOKEN_MALFORMED', index: 0 });
+    expect(await verifyChain([other, l1], o)).toMatchObject({ code: 'ERR_IDENTITY_CHAIN_BROKEN', index: 1 });
+    expect(await verifyChain([l1], o)).toMatchObject({ code: 'ERR_IDENTITY_TOKEN_MALFORMED', index: 0 });
     expect(await verifyChain([cred, l1], { ...o, now: NOW + 2 * HOUR })).toMatchObject({
-      code: 'ERR_EXPIRED',
+      code: 'ERR_IDENTITY_EXPIRED',
       index: 1,
     });
     const revokeB: RevocationChecker = {
       check: async (q) =>
-        q.keys.includes(b.id) ? { ok: false, code: 'ERR_REVOKED', reason: 'b revoked' } : { ok: true },
+        q.keys.includes(b.id) ? { ok: false, code: 'ERR_IDENTITY_REVOKED', reason: 'b revoked' } : { ok: true },
     };
     expect(await verifyChain([cred, l1], { ...o, revocation: revokeB })).toMatchObject({
-      code: 'ERR_REVOKED',
+      code: 'ERR_IDENTITY_REVOKED',
       index: 1,
     });
     let chain = [cred];
@@ -164,9 +164,9 @@ describe('delegate / verifyChain', () => {
       ];
     }
     expect(await verifyChain(chain.slice(0, 5), o)).toMatchObject({ ok: true });
-    expect(await verifyChain(chain, o)).toMatchObject({ code: 'ERR_CHAIN_TOO_DEEP' });
+    expect(await verifyChain(chain, o)).toMatchObject({ code: 'ERR_IDENTITY_CHAIN_TOO_DEEP' });
     expect(await verifyChain(chain, { ...o, maxDepth: 5 })).toMatchObject({ ok: true });
-    expect(await verifyChain([], o)).toMatchObject({ code: 'ERR_CHAIN_BROKEN' });
+    expect(await verifyChain([], o)).toMatchObject({ code: 'ERR_IDENTITY_CHAIN_BROKEN' });
     await expect(verifyChain(chain, { ...o, maxDepth: -1 })).rejects.toThrow(RangeError);
   });
 
@@ -185,11 +185,13 @@ describe('delegate / verifyChain', () => {
     expect(await verifyChain([cred, l1], { ...o, cache })).toMatchObject({ ok: true, cached: true });
     expect(cache.size).toBe(1);
     expect(await verifyChain([cred, l1], { ...o, cache, now: NOW + HOUR + 61_000 })).toMatchObject({
-      code: 'ERR_EXPIRED',
+      code: 'ERR_IDENTITY_EXPIRED',
     });
-    const all: RevocationChecker = { check: async () => ({ ok: false, code: 'ERR_REVOKED', reason: 'all revoked' }) };
+    const all: RevocationChecker = {
+      check: async () => ({ ok: false, code: 'ERR_IDENTITY_REVOKED', reason: 'all revoked' }),
+    };
     expect(await verifyChain([cred, l1], { ...o, cache, revocation: all })).toMatchObject({
-      code: 'ERR_REVOKED',
+      code: 'ERR_IDENTITY_REVOKED',
       index: 0,
     });
     // A failure is never cached: a bad chain costs its full check every time.

@@ -56,7 +56,7 @@ function parentOf(token: string) {
     payload = decodeJws(token, CREDENTIAL_TYP).payload;
     return parseCredentialClaims(payload);
   } catch (error) {
-    if (!(error instanceof IdentityError) || error.code !== 'ERR_TOKEN_MALFORMED') throw error;
+    if (!(error instanceof IdentityError) || error.code !== 'ERR_IDENTITY_TOKEN_MALFORMED') throw error;
   }
   return parseDelegationClaims(decodeJws(token, DELEGATION_TYP).payload);
 }
@@ -89,9 +89,9 @@ export async function signDelegationUnchecked(options: LinkInput): Promise<strin
  * Delegates a subset of the delegator's rights to a sub-agent.
  *
  * @returns the delegation link (compact JWS); the chain is `[...parentChain, link]`.
- * @throws IdentityError `ERR_CHAIN_BROKEN` when the delegator is not the parent's subject,
- *   `ERR_DELEGATION_WIDENS` (message names the field) when the grant is not a subset,
- *   `ERR_CLAIMS_INVALID` on malformed rights.
+ * @throws IdentityError `ERR_IDENTITY_CHAIN_BROKEN` when the delegator is not the parent's subject,
+ *   `ERR_IDENTITY_DELEGATION_WIDENS` (message names the field) when the grant is not a subset,
+ *   `ERR_IDENTITY_CLAIMS_INVALID` on malformed rights.
  * @example
  * ```ts
  * const link = await delegate({ delegator: agent, parent: credential, delegatee: sub.id,
@@ -105,7 +105,10 @@ export async function delegate(options: DelegateOptions): Promise<string> {
   const alg = jwsAlgorithm(options.alg);
   const parent = parentOf(options.parent);
   if (parent.sub !== options.delegator.id) {
-    throw new IdentityError('ERR_CHAIN_BROKEN', `delegator "${options.delegator.id}" is not the parent's subject`);
+    throw new IdentityError(
+      'ERR_IDENTITY_CHAIN_BROKEN',
+      `delegator "${options.delegator.id}" is not the parent's subject`,
+    );
   }
   const now = options.now ?? Date.now();
   const iat = Math.floor(now / 1000);
@@ -126,7 +129,10 @@ export async function delegate(options: DelegateOptions): Promise<string> {
   const input = { delegator: options.delegator, parent: options.parent, claims };
   const widened = rightsWidening(rightsOf(buildClaims(input)), rightsOf(parent));
   if (widened !== undefined) {
-    throw new IdentityError('ERR_DELEGATION_WIDENS', `delegation widens "${widened}" beyond the parent's grant`);
+    throw new IdentityError(
+      'ERR_IDENTITY_DELEGATION_WIDENS',
+      `delegation widens "${widened}" beyond the parent's grant`,
+    );
   }
   return signJws(buildClaims(input), options.delegator, DELEGATION_TYP, alg);
 }

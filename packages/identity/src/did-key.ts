@@ -15,7 +15,7 @@ export type DidKey = `did:key:z${string}`;
  *
  * @param publicKey - a valid 32-byte Ed25519 public key.
  * @returns `did:key:z6Mk…`.
- * @throws IdentityError `ERR_KEY_INVALID` when the key is not a valid point.
+ * @throws IdentityError `ERR_IDENTITY_KEY_INVALID` when the key is not a valid point.
  * @example
  * ```ts
  * publicKeyToDid(identity.publicKey); // 'did:key:z6Mk…'
@@ -23,7 +23,7 @@ export type DidKey = `did:key:z${string}`;
  */
 export function publicKeyToDid(publicKey: Uint8Array): DidKey {
   if (!isValidPublicKey(publicKey)) {
-    throw new IdentityError('ERR_KEY_INVALID', 'not a valid Ed25519 public key');
+    throw new IdentityError('ERR_IDENTITY_KEY_INVALID', 'not a valid Ed25519 public key');
   }
   const bytes = new Uint8Array(2 + PUBLIC_KEY_LENGTH);
   bytes.set(MULTICODEC_ED25519_PUB, 0);
@@ -38,7 +38,7 @@ export function publicKeyToDid(publicKey: Uint8Array): DidKey {
  *
  * @param did - `did:key:z6Mk…`, optionally with `#z6Mk…`.
  * @returns a fresh copy of the 32-byte public key.
- * @throws TypeError when `did` is not a string; IdentityError `ERR_DID_INVALID` for
+ * @throws TypeError when `did` is not a string; IdentityError `ERR_IDENTITY_DID_INVALID` for
  *   another method, multibase or multicodec, a bad length, or a key that strict verification refuses.
  * @example
  * ```ts
@@ -50,26 +50,26 @@ export function didToPublicKey(did: string): Uint8Array {
   const hash = did.indexOf('#');
   const base = hash < 0 ? did : did.slice(0, hash);
   if (hash >= 0 && did.slice(hash + 1) !== base.slice('did:key:'.length)) {
-    throw new IdentityError('ERR_DID_INVALID', 'did:key fragment must repeat the key');
+    throw new IdentityError('ERR_IDENTITY_DID_INVALID', 'did:key fragment must repeat the key');
   }
   if (!base.startsWith(PREFIX) || base.length > 64) {
-    throw new IdentityError('ERR_DID_INVALID', 'expected did:key:z… with a base58btc Ed25519 key');
+    throw new IdentityError('ERR_IDENTITY_DID_INVALID', 'expected did:key:z… with a base58btc Ed25519 key');
   }
   let bytes: Uint8Array;
   try {
     bytes = fromBase58(base.slice(PREFIX.length));
   } catch (cause) {
-    throw new IdentityError('ERR_DID_INVALID', 'did:key is not valid base58btc', { cause });
+    throw new IdentityError('ERR_IDENTITY_DID_INVALID', 'did:key is not valid base58btc', { cause });
   }
   if (
     bytes.length !== 2 + PUBLIC_KEY_LENGTH ||
     bytes[0] !== MULTICODEC_ED25519_PUB[0] ||
     bytes[1] !== MULTICODEC_ED25519_PUB[1]
   ) {
-    throw new IdentityError('ERR_DID_INVALID', 'did:key is not an Ed25519 public key (multicodec 0xed01)');
+    throw new IdentityError('ERR_IDENTITY_DID_INVALID', 'did:key is not an Ed25519 public key (multicodec 0xed01)');
   }
   const publicKey = bytes.slice(2);
   if (!isValidPublicKey(publicKey))
-    throw new IdentityError('ERR_DID_INVALID', 'did:key holds an invalid Ed25519 point');
+    throw new IdentityError('ERR_IDENTITY_DID_INVALID', 'did:key holds an invalid Ed25519 point');
   return publicKey;
 }

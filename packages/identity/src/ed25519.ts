@@ -152,7 +152,7 @@ function assertBytes(value: unknown, name: string): asserts value is Uint8Array 
 function assertKey(value: unknown, length: number, name: string): asserts value is Uint8Array {
   assertBytes(value, name);
   if (value.length !== length) {
-    throw new IdentityError('ERR_KEY_INVALID', `"${name}" expected ${length} bytes, got ${value.length}`);
+    throw new IdentityError('ERR_IDENTITY_KEY_INVALID', `"${name}" expected ${length} bytes, got ${value.length}`);
   }
 }
 
@@ -172,7 +172,7 @@ export function generateSecretKey(): Uint8Array {
  *
  * @param secretKey - the 32-byte seed.
  * @returns the 32-byte public key.
- * @throws TypeError when `secretKey` is not a Uint8Array; IdentityError `ERR_KEY_INVALID` when it is not 32 bytes.
+ * @throws TypeError when `secretKey` is not a Uint8Array; IdentityError `ERR_IDENTITY_KEY_INVALID` when it is not 32 bytes.
  */
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   assertKey(secretKey, SECRET_KEY_LENGTH, 'secretKey');
@@ -186,7 +186,7 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
  * @param message - the exact bytes to sign.
  * @param secretKey - the 32-byte seed.
  * @returns the 64-byte signature.
- * @throws TypeError on non-Uint8Array input; IdentityError `ERR_KEY_INVALID` when `secretKey` is not 32 bytes.
+ * @throws TypeError on non-Uint8Array input; IdentityError `ERR_IDENTITY_KEY_INVALID` when `secretKey` is not 32 bytes.
  * @example
  * ```ts
  * const secretKey = generateSecretKey();

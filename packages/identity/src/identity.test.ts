@@ -60,18 +60,22 @@ describe('createIdentity', () => {
     }
   };
   const bad: ReadonlyArray<readonly [string, () => unknown, string]> = [
-    ['secretKey 31 bytes', () => createIdentity({ secretKey: new Uint8Array(31) }), 'ERR_KEY_INVALID'],
-    ['secretKey 64 bytes', () => createIdentity({ secretKey: new Uint8Array(64) }), 'ERR_KEY_INVALID'],
+    ['secretKey 31 bytes', () => createIdentity({ secretKey: new Uint8Array(31) }), 'ERR_IDENTITY_KEY_INVALID'],
+    ['secretKey 64 bytes', () => createIdentity({ secretKey: new Uint8Array(64) }), 'ERR_IDENTITY_KEY_INVALID'],
     ['secretKey hex string', () => createIdentity({ secretKey: '00' as unknown as Uint8Array }), 'TypeError'],
     ['secretKey number[]', () => createIdentity({ secretKey: [...SEED] as unknown as Uint8Array }), 'TypeError'],
     ['empty name', () => createIdentity({ name: '' }), 'TypeError'],
     ['name a number', () => createIdentity({ name: 1 as unknown as string }), 'TypeError'],
-    ['identityFromJwk: public JWK only', () => identityFromJwk(createIdentity().publicJwk()), 'ERR_JWK_INVALID'],
-    ['identityFromJwk: null', () => identityFromJwk(null), 'ERR_JWK_INVALID'],
+    [
+      'identityFromJwk: public JWK only',
+      () => identityFromJwk(createIdentity().publicJwk()),
+      'ERR_IDENTITY_JWK_INVALID',
+    ],
+    ['identityFromJwk: null', () => identityFromJwk(null), 'ERR_IDENTITY_JWK_INVALID'],
     [
       'identityFromJwk: wrong curve',
       () => identityFromJwk({ kty: 'OKP', crv: 'X25519', x: 'AA', d: 'AA' }),
-      'ERR_JWK_INVALID',
+      'ERR_IDENTITY_JWK_INVALID',
     ],
   ];
   it.each(bad)('refuses %s', (_name, fn, expected) => {

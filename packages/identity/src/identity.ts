@@ -52,7 +52,7 @@ export interface CreateIdentityOptions {
  *
  * @param options - see {@link CreateIdentityOptions}.
  * @returns a frozen identity; the secret key is not a property of it.
- * @throws IdentityError `ERR_KEY_INVALID` when `secretKey` is not 32 bytes.
+ * @throws IdentityError `ERR_IDENTITY_KEY_INVALID` when `secretKey` is not 32 bytes.
  * @example
  * ```ts
  * const agent = createIdentity({ name: 'billing-agent' });
@@ -66,7 +66,7 @@ export function createIdentity(options: CreateIdentityOptions = {}): AgentIdenti
   }
   if (options.secretKey !== undefined && options.secretKey.length !== SECRET_KEY_LENGTH) {
     throw new IdentityError(
-      'ERR_KEY_INVALID',
+      'ERR_IDENTITY_KEY_INVALID',
       `"secretKey" expected ${SECRET_KEY_LENGTH} bytes, got ${options.secretKey.length}`,
     );
   }
@@ -99,7 +99,7 @@ export function createIdentity(options: CreateIdentityOptions = {}): AgentIdenti
  * @param jwk - the parsed private JWK (`kty` OKP, `crv` Ed25519, `x`, `d`).
  * @param options - `name`: human-readable agent name (@default the did:key id).
  * @returns a frozen identity, as {@link createIdentity}.
- * @throws IdentityError `ERR_JWK_INVALID` when the JWK is malformed or has no `d`.
+ * @throws IdentityError `ERR_IDENTITY_JWK_INVALID` when the JWK is malformed or has no `d`.
  * @example
  * ```ts
  * const agent = identityFromJwk(parseJson(readFileSync('agent.jwk', 'utf8')), { name: 'billing-agent' });
@@ -107,6 +107,6 @@ export function createIdentity(options: CreateIdentityOptions = {}): AgentIdenti
  */
 export function identityFromJwk(jwk: unknown, options: { readonly name?: string } = {}): AgentIdentity {
   const { secretKey } = importJwk(jwk);
-  if (secretKey === undefined) throw new IdentityError('ERR_JWK_INVALID', 'JWK has no private part "d"');
+  if (secretKey === undefined) throw new IdentityError('ERR_IDENTITY_JWK_INVALID', 'JWK has no private part "d"');
   return createIdentity(options.name === undefined ? { secretKey } : { secretKey, name: options.name });
 }

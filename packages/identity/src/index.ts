@@ -1,4 +1,4 @@
-export { IdentityError, type IdentityErrorCode } from './errors.js';
+export { IdentityError, IDENTITY_ERROR_CODES, type IdentityErrorCode } from './errors.js';
 export {
   sign,
   verify,

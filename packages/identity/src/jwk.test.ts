@@ -76,35 +76,35 @@ describe('JWK bad input', () => {
   };
   const withField = (patch: Record<string, unknown>) => ({ ...A1, ...patch });
   const table: ReadonlyArray<readonly [string, unknown, string]> = [
-    ['null', null, 'ERR_JWK_INVALID'],
-    ['a string', JSON.stringify(A1), 'ERR_JWK_INVALID'],
-    ['an array', [A1], 'ERR_JWK_INVALID'],
-    ['kty EC', withField({ kty: 'EC' }), 'ERR_JWK_INVALID'],
-    ['kty RSA', withField({ kty: 'RSA' }), 'ERR_JWK_INVALID'],
-    ['crv X25519', withField({ crv: 'X25519' }), 'ERR_JWK_INVALID'],
-    ['crv Ed448', withField({ crv: 'Ed448' }), 'ERR_JWK_INVALID'],
-    ['lower-case crv', withField({ crv: 'ed25519' }), 'ERR_JWK_INVALID'],
-    ['alg ES256', withField({ alg: 'ES256' }), 'ERR_JWK_INVALID'],
-    ['alg none', withField({ alg: 'none' }), 'ERR_JWK_INVALID'],
-    ['use enc', withField({ use: 'enc' }), 'ERR_JWK_INVALID'],
-    ['kty as an object', withField({ kty: Object.create(null) }), 'ERR_JWK_INVALID'],
-    ['x missing', { kty: 'OKP', crv: 'Ed25519' }, 'ERR_JWK_INVALID'],
-    ['x a number', withField({ x: 5 }), 'ERR_JWK_INVALID'],
-    ['x padded', withField({ x: `${A1.x}=` }), 'ERR_JWK_INVALID'],
-    ['x standard base64', withField({ x: A1.x.replace('_', '/') }), 'ERR_JWK_INVALID'],
-    ['x non-canonical last character', withField({ x: `${A1.x.slice(0, -1)}p` }), 'ERR_JWK_INVALID'],
-    ['x truncated', withField({ x: A1.x.slice(0, -2) }), 'ERR_JWK_INVALID'],
-    ['x oversized', withField({ x: `${A1.x}AAAA` }), 'ERR_JWK_INVALID'],
+    ['null', null, 'ERR_IDENTITY_JWK_INVALID'],
+    ['a string', JSON.stringify(A1), 'ERR_IDENTITY_JWK_INVALID'],
+    ['an array', [A1], 'ERR_IDENTITY_JWK_INVALID'],
+    ['kty EC', withField({ kty: 'EC' }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['kty RSA', withField({ kty: 'RSA' }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['crv X25519', withField({ crv: 'X25519' }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['crv Ed448', withField({ crv: 'Ed448' }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['lower-case crv', withField({ crv: 'ed25519' }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['alg ES256', withField({ alg: 'ES256' }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['alg none', withField({ alg: 'none' }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['use enc', withField({ use: 'enc' }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['kty as an object', withField({ kty: Object.create(null) }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['x missing', { kty: 'OKP', crv: 'Ed25519' }, 'ERR_IDENTITY_JWK_INVALID'],
+    ['x a number', withField({ x: 5 }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['x padded', withField({ x: `${A1.x}=` }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['x standard base64', withField({ x: A1.x.replace('_', '/') }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['x non-canonical last character', withField({ x: `${A1.x.slice(0, -1)}p` }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['x truncated', withField({ x: A1.x.slice(0, -2) }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['x oversized', withField({ x: `${A1.x}AAAA` }), 'ERR_IDENTITY_JWK_INVALID'],
     [
       'x small-order point',
       withField({ x: toBase64Url(SMALL_ORDER_ENCODINGS[0] as Uint8Array), d: undefined }),
-      'ERR_JWK_INVALID',
+      'ERR_IDENTITY_JWK_INVALID',
     ],
-    ['d of another key', withField({ d: other.d }), 'ERR_JWK_INVALID'],
-    ['d truncated', withField({ d: A1.d.slice(0, -2) }), 'ERR_JWK_INVALID'],
-    ['d 64 bytes', withField({ d: toBase64Url(new Uint8Array(64)) }), 'ERR_JWK_INVALID'],
-    ['d a number', withField({ d: 1 }), 'ERR_JWK_INVALID'],
-    ['kid a number', withField({ kid: 1 }), 'ERR_JWK_INVALID'],
+    ['d of another key', withField({ d: other.d }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['d truncated', withField({ d: A1.d.slice(0, -2) }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['d 64 bytes', withField({ d: toBase64Url(new Uint8Array(64)) }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['d a number', withField({ d: 1 }), 'ERR_IDENTITY_JWK_INVALID'],
+    ['kid a number', withField({ kid: 1 }), 'ERR_IDENTITY_JWK_INVALID'],
   ];
   it.each(table)('importJwk refuses %s', (_name, jwk, expected) => {
     expect(code(() => importJwk(jwk))).toBe(expected);
@@ -116,10 +116,10 @@ describe('JWK bad input', () => {
   });
 
   it('publicKeyToJwk and secretKeyToJwk refuse bad keys and kids', () => {
-    expect(code(() => publicKeyToJwk(new Uint8Array(31)))).toBe('ERR_KEY_INVALID');
-    expect(code(() => publicKeyToJwk(SMALL_ORDER_ENCODINGS[2] as Uint8Array))).toBe('ERR_KEY_INVALID');
+    expect(code(() => publicKeyToJwk(new Uint8Array(31)))).toBe('ERR_IDENTITY_KEY_INVALID');
+    expect(code(() => publicKeyToJwk(SMALL_ORDER_ENCODINGS[2] as Uint8Array))).toBe('ERR_IDENTITY_KEY_INVALID');
     expect(code(() => publicKeyToJwk(importJwk(A1).publicKey, 5 as unknown as string))).toBe('TypeError');
-    expect(code(() => secretKeyToJwk(new Uint8Array(16)))).toBe('ERR_KEY_INVALID');
+    expect(code(() => secretKeyToJwk(new Uint8Array(16)))).toBe('ERR_IDENTITY_KEY_INVALID');
     expect(code(() => secretKeyToJwk('x' as unknown as Uint8Array))).toBe('TypeError');
   });
 });

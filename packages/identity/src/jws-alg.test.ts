@@ -98,7 +98,7 @@ describe('JWS alg: Ed25519 (RFC 9864) by default, EdDSA (RFC 8037) on request', 
     expect(independentlyVerifies(list, A1)).toBe(true);
     const revocation = createRevocationChecker({ anchors, source: list, now: () => NOW });
     expect(await verifyCredential(credential, { anchors, now: NOW, revocation })).toMatchObject({
-      code: 'ERR_REVOKED',
+      code: 'ERR_IDENTITY_REVOKED',
     });
   });
 

@@ -35,7 +35,7 @@ export interface EncryptedKeyFile {
 }
 
 function format(message: string): never {
-  throw new IdentityError('ERR_KEYSTORE_FORMAT', message);
+  throw new IdentityError('ERR_IDENTITY_KEYSTORE_FORMAT', message);
 }
 
 function checkParams(N: unknown, r: unknown, p: unknown): { N: number; r: number; p: number } {
@@ -95,8 +95,8 @@ export function isEncryptedKeyFile(value: unknown): boolean {
 
 /**
  * Decrypts an encrypted key file to the JSON text of its private JWK.
- * @throws IdentityError `ERR_KEYSTORE_FORMAT` (malformed, parameters out of bounds) or
- *   `ERR_KEYSTORE_PASSPHRASE` (wrong passphrase, or the file was altered: GCM cannot tell them apart).
+ * @throws IdentityError `ERR_IDENTITY_KEYSTORE_FORMAT` (malformed, parameters out of bounds) or
+ *   `ERR_IDENTITY_KEYSTORE_PASSPHRASE` (wrong passphrase, or the file was altered: GCM cannot tell them apart).
  * @internal
  */
 export async function decryptKey(value: unknown, passphrase: string): Promise<string> {
@@ -124,7 +124,9 @@ export async function decryptKey(value: unknown, passphrase: string): Promise<st
     iv = fromBase64Url(enc.iv as string);
     ciphertext = fromBase64Url(f.ciphertext as string);
   } catch (cause) {
-    throw new IdentityError('ERR_KEYSTORE_FORMAT', `encrypted key file: ${(cause as Error).message}`, { cause });
+    throw new IdentityError('ERR_IDENTITY_KEYSTORE_FORMAT', `encrypted key file: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   if (salt.length < 16 || iv.length !== 12 || ciphertext.length < 17 || ciphertext.length > 4096) {
     format('encrypted key file: salt, iv or ciphertext has the wrong length');
@@ -138,7 +140,9 @@ export async function decryptKey(value: unknown, passphrase: string): Promise<st
       ciphertext,
     );
   } catch (cause) {
-    throw new IdentityError('ERR_KEYSTORE_PASSPHRASE', 'wrong passphrase, or the key file was altered', { cause });
+    throw new IdentityError('ERR_IDENTITY_KEYSTORE_PASSPHRASE', 'wrong passphrase, or the key file was altered', {
+      cause,
+    });
   }
   return fromUtf8(new Uint8Array(plain));
 }

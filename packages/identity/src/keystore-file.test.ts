@@ -45,12 +45,12 @@ describe('file key store', () => {
     await saveKeyFile(path, createIdentity());
     for (const mode of [0o640, 0o604, 0o660, 0o644]) {
       await fs.chmod(path, mode);
-      await expect(loadKeyFile(path)).rejects.toMatchObject({ code: 'ERR_KEYSTORE_PERMISSIONS' });
+      await expect(loadKeyFile(path)).rejects.toMatchObject({ code: 'ERR_IDENTITY_KEYSTORE_PERMISSIONS' });
     }
     await fs.chmod(path, 0o600);
     const link = join(dir, 'loose-link.jwk');
     await fs.symlink(path, link);
-    await expect(loadKeyFile(link)).rejects.toMatchObject({ code: 'ERR_KEYSTORE_PERMISSIONS' });
+    await expect(loadKeyFile(link)).rejects.toMatchObject({ code: 'ERR_IDENTITY_KEYSTORE_PERMISSIONS' });
     await expect(loadKeyFile(dir)).rejects.toBeDefined();
   });
 
@@ -68,9 +68,9 @@ describe('file key store', () => {
     });
     expect((await loadKeyFile(path, { passphrase: 'correct horse' })).id).toBe(agent.id);
     await expect(loadKeyFile(path, { passphrase: 'wrong horse' })).rejects.toMatchObject({
-      code: 'ERR_KEYSTORE_PASSPHRASE',
+      code: 'ERR_IDENTITY_KEYSTORE_PASSPHRASE',
     });
-    await expect(loadKeyFile(path)).rejects.toMatchObject({ code: 'ERR_KEYSTORE_PASSPHRASE' });
+    await expect(loadKeyFile(path)).rejects.toMatchObject({ code: 'ERR_IDENTITY_KEYSTORE_PASSPHRASE' });
   });
 
   it('detects tampered parameters and refuses hostile ones before deriving', async () => {
@@ -78,13 +78,13 @@ describe('file key store', () => {
     await saveKeyFile(path, createIdentity(), { passphrase: 'pw', scrypt: fast });
     const file = JSON.parse(await fs.readFile(path, 'utf8'));
     const variants: Array<[string, unknown, string]> = [
-      ['kid swapped (authenticated data)', { ...file, kid: 'did:key:zOther' }, 'ERR_KEYSTORE_PASSPHRASE'],
-      ['N raised', { ...file, kdf: { ...file.kdf, N: 2048 } }, 'ERR_KEYSTORE_PASSPHRASE'],
-      ['N huge', { ...file, kdf: { ...file.kdf, N: 2 ** 30 } }, 'ERR_KEYSTORE_FORMAT'],
-      ['N not a power of two', { ...file, kdf: { ...file.kdf, N: 1000 } }, 'ERR_KEYSTORE_FORMAT'],
-      ['unknown member', { ...file, extra: 1 }, 'ERR_KEYSTORE_FORMAT'],
-      ['short iv', { ...file, enc: { ...file.enc, iv: 'AAAA' } }, 'ERR_KEYSTORE_FORMAT'],
-      ['bad base64url', { ...file, ciphertext: `${file.ciphertext}=` }, 'ERR_KEYSTORE_FORMAT'],
+      ['kid swapped (authenticated data)', { ...file, kid: 'did:key:zOther' }, 'ERR_IDENTITY_KEYSTORE_PASSPHRASE'],
+      ['N raised', { ...file, kdf: { ...file.kdf, N: 2048 } }, 'ERR_IDENTITY_KEYSTORE_PASSPHRASE'],
+      ['N huge', { ...file, kdf: { ...file.kdf, N: 2 ** 30 } }, 'ERR_IDENTITY_KEYSTORE_FORMAT'],
+      ['N not a power of two', { ...file, kdf: { ...file.kdf, N: 1000 } }, 'ERR_IDENTITY_KEYSTORE_FORMAT'],
+      ['unknown member', { ...file, extra: 1 }, 'ERR_IDENTITY_KEYSTORE_FORMAT'],
+      ['short iv', { ...file, enc: { ...file.enc, iv: 'AAAA' } }, 'ERR_IDENTITY_KEYSTORE_FORMAT'],
+      ['bad base64url', { ...file, ciphertext: `${file.ciphertext}=` }, 'ERR_IDENTITY_KEYSTORE_FORMAT'],
     ];
     for (const [label, content, code] of variants) {
       const p = join(dir, `v-${label.replace(/\W/g, '')}.jwk`);
@@ -93,9 +93,9 @@ describe('file key store', () => {
     }
     const dup = join(dir, 'dup.jwk');
     await fs.writeFile(dup, '{"kty":"OKP","kty":"OKP"}', { mode: 0o600 });
-    await expect(loadKeyFile(dup)).rejects.toMatchObject({ code: 'ERR_JSON_DUPLICATE_KEY' });
+    await expect(loadKeyFile(dup)).rejects.toMatchObject({ code: 'ERR_IDENTITY_JSON_DUPLICATE_KEY' });
     const pub = join(dir, 'public.jwk');
     await fs.writeFile(pub, JSON.stringify(createIdentity().publicJwk()), { mode: 0o600 });
-    await expect(loadKeyFile(pub)).rejects.toMatchObject({ code: 'ERR_JWK_INVALID' });
+    await expect(loadKeyFile(pub)).rejects.toMatchObject({ code: 'ERR_IDENTITY_JWK_INVALID' });
   });
 });

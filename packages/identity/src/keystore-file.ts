@@ -22,7 +22,7 @@ export interface SaveKeyFileOptions {
 
 /** Options of {@link loadKeyFile}. */
 export interface LoadKeyFileOptions {
-  /** Passphrase of an encrypted key file. @default none (an encrypted file then fails with ERR_KEYSTORE_PASSPHRASE) */
+  /** Passphrase of an encrypted key file. @default none (an encrypted file then fails with ERR_IDENTITY_KEYSTORE_PASSPHRASE) */
   readonly passphrase?: string;
   /** Name of the loaded identity. @default the did:key */
   readonly name?: string;
@@ -70,9 +70,9 @@ export async function saveKeyFile(
 /**
  * Loads an identity from a key file written by {@link saveKeyFile} (or any RFC 8037 private JWK file).
  *
- * @throws IdentityError `ERR_KEYSTORE_PERMISSIONS` when the file is not a regular file owned by this
- *   user with no group/other permission bits; `ERR_KEYSTORE_PASSPHRASE` on a missing or wrong passphrase;
- *   `ERR_KEYSTORE_FORMAT`/`ERR_JWK_INVALID`/`ERR_JSON_*` on malformed content.
+ * @throws IdentityError `ERR_IDENTITY_KEYSTORE_PERMISSIONS` when the file is not a regular file owned by this
+ *   user with no group/other permission bits; `ERR_IDENTITY_KEYSTORE_PASSPHRASE` on a missing or wrong passphrase;
+ *   `ERR_IDENTITY_KEYSTORE_FORMAT`/`ERR_IDENTITY_JWK_INVALID`/`ERR_IDENTITY_JSON_*` on malformed content.
  */
 export async function loadKeyFile(path: string, options: LoadKeyFileOptions = {}): Promise<AgentIdentity> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a non-empty string');
@@ -81,7 +81,7 @@ export async function loadKeyFile(path: string, options: LoadKeyFileOptions = {}
     handle = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (cause) {
     if ((cause as { code?: string }).code === 'ELOOP') {
-      throw new IdentityError('ERR_KEYSTORE_PERMISSIONS', `key file "${path}" is a symbolic link`, { cause });
+      throw new IdentityError('ERR_IDENTITY_KEYSTORE_PERMISSIONS', `key file "${path}" is a symbolic link`, { cause });
     }
     throw cause;
   }
@@ -89,18 +89,23 @@ export async function loadKeyFile(path: string, options: LoadKeyFileOptions = {}
   try {
     // fstat on the opened handle: the checked file is the read file (no TOCTOU through rename).
     const stat = await handle.stat();
-    if (!stat.isFile()) throw new IdentityError('ERR_KEYSTORE_PERMISSIONS', `key file "${path}" is not a regular file`);
+    if (!stat.isFile())
+      throw new IdentityError('ERR_IDENTITY_KEYSTORE_PERMISSIONS', `key file "${path}" is not a regular file`);
     if ((stat.mode & 0o077) !== 0) {
       throw new IdentityError(
-        'ERR_KEYSTORE_PERMISSIONS',
+        'ERR_IDENTITY_KEYSTORE_PERMISSIONS',
         `key file "${path}" has mode ${(stat.mode & 0o777).toString(8)}, expected no group/other access (chmod 600)`,
       );
     }
     const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
     if (uid !== undefined && stat.uid !== uid) {
-      throw new IdentityError('ERR_KEYSTORE_PERMISSIONS', `key file "${path}" is owned by uid ${stat.uid}, not ${uid}`);
+      throw new IdentityError(
+        'ERR_IDENTITY_KEYSTORE_PERMISSIONS',
+        `key file "${path}" is owned by uid ${stat.uid}, not ${uid}`,
+      );
     }
-    if (stat.size > MAX_FILE) throw new IdentityError('ERR_KEYSTORE_FORMAT', `key file "${path}" is too large`);
+    if (stat.size > MAX_FILE)
+      throw new IdentityError('ERR_IDENTITY_KEYSTORE_FORMAT', `key file "${path}" is too large`);
     text = await handle.readFile('utf8');
   } finally {
     await handle.close();
@@ -109,7 +114,10 @@ export async function loadKeyFile(path: string, options: LoadKeyFileOptions = {}
   let jwk: unknown = value;
   if (isEncryptedKeyFile(value)) {
     if (options.passphrase === undefined) {
-      throw new IdentityError('ERR_KEYSTORE_PASSPHRASE', `key file "${path}" is encrypted: a passphrase is required`);
+      throw new IdentityError(
+        'ERR_IDENTITY_KEYSTORE_PASSPHRASE',
+        `key file "${path}" is encrypted: a passphrase is required`,
+      );
     }
     jwk = parseJson(await decryptKey(value, options.passphrase), { maxBytes: MAX_FILE, maxDepth: 2 });
   }

@@ -45,9 +45,9 @@ describe('loadOrCreateIdentity', () => {
     const first = await loadOrCreateIdentity({ path, passphrase: 'correct horse', scrypt: fast });
     expect(JSON.parse(await fs.readFile(path, 'utf8'))).toMatchObject({ agentguard: 'encrypted-key' });
     expect((await loadOrCreateIdentity({ path, passphrase: 'correct horse' })).id).toBe(first.id);
-    await expect(loadOrCreateIdentity({ path })).rejects.toMatchObject({ code: 'ERR_KEYSTORE_PASSPHRASE' });
+    await expect(loadOrCreateIdentity({ path })).rejects.toMatchObject({ code: 'ERR_IDENTITY_KEYSTORE_PASSPHRASE' });
     await expect(loadOrCreateIdentity({ path, passphrase: 'wrong' })).rejects.toMatchObject({
-      code: 'ERR_KEYSTORE_PASSPHRASE',
+      code: 'ERR_IDENTITY_KEYSTORE_PASSPHRASE',
     });
   });
 
@@ -55,14 +55,18 @@ describe('loadOrCreateIdentity', () => {
     const loose = join(dir, 'loose.jwk');
     await saveKeyFile(loose, createIdentity());
     await fs.chmod(loose, 0o644);
-    await expect(loadOrCreateIdentity({ path: loose })).rejects.toMatchObject({ code: 'ERR_KEYSTORE_PERMISSIONS' });
+    await expect(loadOrCreateIdentity({ path: loose })).rejects.toMatchObject({
+      code: 'ERR_IDENTITY_KEYSTORE_PERMISSIONS',
+    });
     const dangling = join(dir, 'dangling.jwk');
     await fs.symlink(join(dir, 'nowhere'), dangling);
-    await expect(loadOrCreateIdentity({ path: dangling })).rejects.toMatchObject({ code: 'ERR_KEYSTORE_PERMISSIONS' });
+    await expect(loadOrCreateIdentity({ path: dangling })).rejects.toMatchObject({
+      code: 'ERR_IDENTITY_KEYSTORE_PERMISSIONS',
+    });
     await expect(fs.stat(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'ENOENT' });
     const junk = join(dir, 'junk.jwk');
     await fs.writeFile(junk, 'not json', { mode: 0o600 });
-    await expect(loadOrCreateIdentity({ path: junk })).rejects.toMatchObject({ code: 'ERR_JSON_PARSE' });
+    await expect(loadOrCreateIdentity({ path: junk })).rejects.toMatchObject({ code: 'ERR_IDENTITY_JSON_PARSE' });
     expect(await fs.readFile(junk, 'utf8')).toBe('not json');
   });
 

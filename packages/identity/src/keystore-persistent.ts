@@ -40,7 +40,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
  * Loads an identity from the private JWK in an environment variable.
  *
  * @returns the identity, or `undefined` when the variable is unset or empty.
- * @throws IdentityError `ERR_JWK_INVALID`/`ERR_JSON_*` when it is set but not a private Ed25519 JWK
+ * @throws IdentityError `ERR_IDENTITY_JWK_INVALID`/`ERR_IDENTITY_JSON_*` when it is set but not a private Ed25519 JWK
  *   (the message never contains its value); TypeError on misuse.
  * @example
  * ```ts
@@ -62,7 +62,9 @@ export function identityFromEnv(
     jwk = parseJson(value, { maxBytes: 4096, maxDepth: 2 });
   } catch (cause) {
     // The value is a secret: name the variable, never echo its content.
-    throw new IdentityError('ERR_JWK_INVALID', `environment variable ${variable} is not a JSON private JWK`, { cause });
+    throw new IdentityError('ERR_IDENTITY_JWK_INVALID', `environment variable ${variable} is not a JSON private JWK`, {
+      cause,
+    });
   }
   return identityFromJwk(jwk, options.name === undefined ? {} : { name: options.name });
 }
@@ -80,8 +82,8 @@ function isErrno(error: unknown, code: string): boolean {
  * half-written file. An existing file is loaded with all of {@link loadKeyFile}'s checks.
  *
  * @returns the identity (the same did:key on every run).
- * @throws IdentityError `ERR_KEYSTORE_PERMISSIONS` (the file is group/world-accessible, a symlink, not
- *   owned by this user), `ERR_KEYSTORE_PASSPHRASE`, `ERR_KEYSTORE_FORMAT`, `ERR_JWK_INVALID`;
+ * @throws IdentityError `ERR_IDENTITY_KEYSTORE_PERMISSIONS` (the file is group/world-accessible, a symlink, not
+ *   owned by this user), `ERR_IDENTITY_KEYSTORE_PASSPHRASE`, `ERR_IDENTITY_KEYSTORE_FORMAT`, `ERR_IDENTITY_JWK_INVALID`;
  *   Node errors when the directory cannot be created or written; TypeError on misuse.
  * @example
  * ```ts

@@ -31,12 +31,14 @@ describe('revocation lists', () => {
     const list = await createRevocationList({ issuer: authority, seq: 1, revoked: ['cred-revoked-1'], now: NOW });
     const revocation = createRevocationChecker({ anchors, source: list, now: () => NOW });
     const o = { anchors, now: NOW, revocation };
-    expect(await verifyCredential(await credential('cred-revoked-1'), o)).toMatchObject({ code: 'ERR_REVOKED' });
+    expect(await verifyCredential(await credential('cred-revoked-1'), o)).toMatchObject({
+      code: 'ERR_IDENTITY_REVOKED',
+    });
     expect((await verifyCredential(await credential('cred-fine-0002'), o)).ok).toBe(true);
     const byKey = await createRevocationList({ issuer: authority, seq: 2, keys: [agent.keyId], now: NOW });
     const keyed = createRevocationChecker({ anchors, source: byKey, now: () => NOW });
     expect(await verifyCredential(await credential('cred-fine-0002'), { ...o, revocation: keyed })).toMatchObject({
-      code: 'ERR_REVOKED',
+      code: 'ERR_IDENTITY_REVOKED',
     });
   });
 
@@ -60,11 +62,11 @@ describe('revocation lists', () => {
     text = await createRevocationList({ issuer: authority, seq: 6, revoked: ['cred-x-00001'], now: NOW });
     expect(await revocation.check(q)).toEqual({ ok: true }); // still cached
     clock.t += 10_000;
-    expect(await revocation.check(q)).toMatchObject({ code: 'ERR_REVOKED' });
+    expect(await revocation.check(q)).toMatchObject({ code: 'ERR_IDENTITY_REVOKED' });
     expect(loads).toBe(2);
     text = await createRevocationList({ issuer: authority, seq: 4, now: NOW }); // an older list replayed
     revocation.invalidate();
-    expect(await revocation.check(q)).toMatchObject({ code: 'ERR_REVOCATION_UNAVAILABLE' });
+    expect(await revocation.check(q)).toMatchObject({ code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE' });
   });
 
   it('fails closed: untrusted signer, expired list, broken source, garbage', async () => {
@@ -79,7 +81,7 @@ describe('revocation lists', () => {
     for (const [label, source] of cases) {
       const revocation = createRevocationChecker({ anchors, source, now: () => NOW });
       const verdict = await revocation.check({ jti: 'cred-x-00001', keys: [] });
-      expect(verdict, label).toMatchObject({ ok: false, code: 'ERR_REVOCATION_UNAVAILABLE' });
+      expect(verdict, label).toMatchObject({ ok: false, code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE' });
     }
   });
 
@@ -101,11 +103,13 @@ describe('revocation lists', () => {
         await createRevocationList({ issuer: authority, seq: 2, revoked: ['cred-file-0001'], now: NOW }),
       );
       clock.t += 1000;
-      expect(await revocation.check({ jti: 'cred-file-0001', keys: [] })).toMatchObject({ code: 'ERR_REVOKED' });
+      expect(await revocation.check({ jti: 'cred-file-0001', keys: [] })).toMatchObject({
+        code: 'ERR_IDENTITY_REVOKED',
+      });
       await fs.rm(path);
       clock.t += 1000;
       expect(await revocation.check({ jti: 'cred-file-0001', keys: [] })).toMatchObject({
-        code: 'ERR_REVOCATION_UNAVAILABLE',
+        code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE',
       });
     } finally {
       await fs.rm(dir, { recursive: true, force: true });

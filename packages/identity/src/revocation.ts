@@ -7,6 +7,7 @@
 import type { TrustAnchors } from './anchors.js';
 import { decodeJws, type JwsAlgorithm, jwsAlgorithm, jwsSignatureValid, signJws } from './credential-jws.js';
 import {
+  DEFAULT_CLOCK_SKEW_MS,
   failureOf,
   normalizeVerifyOptions,
   type RevocationChecker,
@@ -94,7 +95,7 @@ function baseOf(key: string): string {
 
 function parseClaims(p: Record<string, unknown>): RevocationListClaims {
   const bad = (m: string): never => {
-    throw new IdentityError('ERR_CLAIMS_INVALID', `revocation list: ${m}`);
+    throw new IdentityError('ERR_IDENTITY_CLAIMS_INVALID', `revocation list: ${m}`);
   };
   const allowed = ['ver', 'iss', 'iat', 'nbf', 'exp', 'seq', 'revoked', 'keys'];
   for (const k of Object.keys(p)) if (!allowed.includes(k)) bad(`claim "${k}" is not accepted`);
@@ -123,7 +124,7 @@ export interface RevocationCheckerOptions {
   readonly ttlMs?: number;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
-  /** Tolerated skew for the lists' own windows, ms (0 to 300 000). @default 60_000 */
+  /** Tolerated skew for the lists' own windows, ms (0 to 300 000). @default 30_000 */
   readonly clockSkewMs?: number;
   /** Largest source text, characters. @default 16_777_216 */
   readonly maxSourceLength?: number;
@@ -138,7 +139,7 @@ export interface CachingRevocationChecker extends RevocationChecker {
 /**
  * Creates a revocation checker. Every list must be signed by a trust anchor, be
  * inside its window and not roll back `seq`; any failure to load or verify makes
- * checks answer `ERR_REVOCATION_UNAVAILABLE` (fail closed), never "not revoked".
+ * checks answer `ERR_IDENTITY_REVOCATION_UNAVAILABLE` (fail closed), never "not revoked".
  *
  * @example
  * ```ts
@@ -154,7 +155,7 @@ export function createRevocationChecker(options: RevocationCheckerOptions): Cach
   if (typeof source !== 'string' && typeof source !== 'function')
     throw new TypeError('"source" expected text or a function');
   if (!Number.isFinite(ttlMs) || ttlMs < 0) throw new RangeError('"ttlMs" expected a non-negative number');
-  normalizeVerifyOptions({ anchors, now: 0, clockSkewMs: options.clockSkewMs ?? 60_000 });
+  normalizeVerifyOptions({ anchors, now: 0, clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
   const highestSeq = new Map<string, number>();
   type Loaded = { at: number; revoked: Set<string>; keys: Set<string>; exp: number };
   let cache: Loaded | undefined;
@@ -163,28 +164,30 @@ export function createRevocationChecker(options: RevocationCheckerOptions): Cach
   async function load(): Promise<Loaded> {
     const text = typeof source === 'string' ? source : await source();
     if (typeof text !== 'string') throw new TypeError('revocation source returned something other than text');
-    if (text.length > maxSourceLength) throw new IdentityError('ERR_TOKEN_TOO_LARGE', 'revocation source too large');
+    if (text.length > maxSourceLength)
+      throw new IdentityError('ERR_IDENTITY_TOKEN_TOO_LARGE', 'revocation source too large');
     const at = now();
-    const o = normalizeVerifyOptions({ anchors, now: at, clockSkewMs: options.clockSkewMs ?? 60_000 });
+    const o = normalizeVerifyOptions({ anchors, now: at, clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
     const revoked = new Set<string>();
     const keys = new Set<string>();
     const seqs = new Map<string, number>();
     let exp = Number.POSITIVE_INFINITY;
     const tokens = text.split(/\s+/).filter((t) => t.length > 0);
-    if (tokens.length === 0) throw new IdentityError('ERR_REVOCATION_UNAVAILABLE', 'revocation source holds no list');
+    if (tokens.length === 0)
+      throw new IdentityError('ERR_IDENTITY_REVOCATION_UNAVAILABLE', 'revocation source holds no list');
     for (const token of tokens) {
       const jws = decodeJws(token, REVOCATION_TYP, maxSourceLength);
       const claims = parseClaims(jws.payload);
       const key = anchors.resolve(claims.iss, jws.header.kid, at, claims.iat * 1000);
       if (!key.ok) throw new IdentityError(key.code, `revocation list: ${key.reason}`);
       if (!jwsSignatureValid(jws, key.key.publicKey)) {
-        throw new IdentityError('ERR_SIGNATURE_INVALID', 'revocation list signature does not verify');
+        throw new IdentityError('ERR_IDENTITY_SIGNATURE_INVALID', 'revocation list signature does not verify');
       }
       const window = windowProblem(claims, o, 'revocation list');
       if (window !== undefined) throw new IdentityError(window.code, window.reason);
       if (claims.seq < (highestSeq.get(claims.iss) ?? 0) || seqs.has(claims.iss)) {
         throw new IdentityError(
-          'ERR_REVOCATION_UNAVAILABLE',
+          'ERR_IDENTITY_REVOCATION_UNAVAILABLE',
           `revocation list of "${claims.iss}" rolled back or repeated`,
         );
       }
@@ -220,14 +223,15 @@ export function createRevocationChecker(options: RevocationCheckerOptions): Cach
       } catch (error) {
         cache = undefined;
         const f = failureOf(error);
-        return { ok: false, code: 'ERR_REVOCATION_UNAVAILABLE', reason: `${f.code}: ${f.reason}` };
+        return { ok: false, code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE', reason: `${f.code}: ${f.reason}` };
       }
       if (now() >= current.exp)
-        return { ok: false, code: 'ERR_REVOCATION_UNAVAILABLE', reason: 'revocation list expired' };
+        return { ok: false, code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE', reason: 'revocation list expired' };
       if (current.revoked.has(query.jti))
-        return { ok: false, code: 'ERR_REVOKED', reason: `token "${query.jti}" is revoked` };
+        return { ok: false, code: 'ERR_IDENTITY_REVOKED', reason: `token "${query.jti}" is revoked` };
       for (const k of query.keys) {
-        if (current.keys.has(baseOf(k))) return { ok: false, code: 'ERR_REVOKED', reason: `key "${k}" is revoked` };
+        if (current.keys.has(baseOf(k)))
+          return { ok: false, code: 'ERR_IDENTITY_REVOKED', reason: `key "${k}" is revoked` };
       }
       return { ok: true };
     },

@@ -49,7 +49,9 @@ describe('trust anchors and key rotation', () => {
     expect((await verifyCredential(early, { anchors, now: clock.t })).ok).toBe(true);
     expect((await verifyCredential(late, { anchors, now: clock.t })).ok).toBe(true);
     clock.t = T0 + 30 * DAY; // old key ended: its tokens stop verifying, the new key's do not
-    expect(await verifyCredential(early, { anchors, now: clock.t })).toMatchObject({ code: 'ERR_KEY_RETIRED' });
+    expect(await verifyCredential(early, { anchors, now: clock.t })).toMatchObject({
+      code: 'ERR_IDENTITY_KEY_RETIRED',
+    });
     expect((await verifyCredential(late, { anchors, now: clock.t })).ok).toBe(true);
   });
 
@@ -58,8 +60,8 @@ describe('trust anchors and key rotation', () => {
     const only = createKeySet({ keys: [{ signer: oldKey, notAfter: T0 + 2 * DAY }], now: () => clock.t });
     const signer = only.current();
     clock.t = T0 + 2 * DAY;
-    await expect(signer.sign(new Uint8Array(1))).rejects.toMatchObject({ code: 'ERR_KEY_RETIRED' });
-    expect(() => only.current()).toThrow(expect.objectContaining({ code: 'ERR_KEY_RETIRED' }));
+    await expect(signer.sign(new Uint8Array(1))).rejects.toMatchObject({ code: 'ERR_IDENTITY_KEY_RETIRED' });
+    expect(() => only.current()).toThrow(expect.objectContaining({ code: 'ERR_IDENTITY_KEY_RETIRED' }));
   });
 
   it('refuses a token whose iat lies after its key ended (backdated verification time)', async () => {
@@ -77,7 +79,7 @@ describe('trust anchors and key rotation', () => {
       notBefore: T0,
     });
     expect(await verifyCredential(token, { anchors, now: T0 + 5 * DAY, clockSkewMs: 0 })).toMatchObject({
-      code: 'ERR_KEY_RETIRED',
+      code: 'ERR_IDENTITY_KEY_RETIRED',
     });
   });
 
@@ -88,16 +90,20 @@ describe('trust anchors and key rotation', () => {
     ]);
     expect(anchors.ids).toEqual(['did:web:b.example', oldKey.id].sort());
     expect(anchors.resolve(oldKey.id, oldKey.keyId, T0)).toMatchObject({ ok: true });
-    expect(anchors.resolve('did:web:nobody', oldKey.keyId, T0)).toMatchObject({ code: 'ERR_ISSUER_UNTRUSTED' });
-    expect(anchors.resolve(oldKey.id, newKey.keyId, T0)).toMatchObject({ code: 'ERR_KEY_UNKNOWN' });
-    expect(anchors.resolve('did:web:b.example', newKey.keyId, T0 - 2 * DAY)).toMatchObject({
-      code: 'ERR_NOT_YET_VALID',
+    expect(anchors.resolve('did:web:nobody', oldKey.keyId, T0)).toMatchObject({
+      code: 'ERR_IDENTITY_ISSUER_UNTRUSTED',
     });
-    expect(anchors.resolve('did:web:b.example', newKey.keyId, T0)).toMatchObject({ code: 'ERR_ISSUER_UNTRUSTED' });
+    expect(anchors.resolve(oldKey.id, newKey.keyId, T0)).toMatchObject({ code: 'ERR_IDENTITY_KEY_UNKNOWN' });
+    expect(anchors.resolve('did:web:b.example', newKey.keyId, T0 - 2 * DAY)).toMatchObject({
+      code: 'ERR_IDENTITY_NOT_YET_VALID',
+    });
+    expect(anchors.resolve('did:web:b.example', newKey.keyId, T0)).toMatchObject({
+      code: 'ERR_IDENTITY_ISSUER_UNTRUSTED',
+    });
     expect(() => createTrustAnchors([oldKey.id, oldKey.id])).toThrow(RangeError);
     expect(() => createTrustAnchors([{ keys: [] }])).toThrow(TypeError);
     expect(() => createTrustAnchors(['did:key:zNotAKey' as `did:key:z${string}`])).toThrow(
-      expect.objectContaining({ code: 'ERR_DID_INVALID' }),
+      expect.objectContaining({ code: 'ERR_IDENTITY_DID_INVALID' }),
     );
     expect(() => createTrustAnchors([{ id: 'not a did', keys: [oldKey.id] }])).toThrow(TypeError);
   });

@@ -43,7 +43,7 @@ export interface KeySet {
   /**
    * The signer to use now: of the keys valid now, the one with the latest `notBefore`.
    * The returned signer re-checks the clock on every `sign` and refuses once its key has ended.
-   * @throws IdentityError `ERR_KEY_RETIRED` when no key is valid now.
+   * @throws IdentityError `ERR_IDENTITY_KEY_RETIRED` when no key is valid now.
    */
   current(): Signer;
   /** The trust-anchor description of this set (public keys and windows), for `createTrustAnchors`. */
@@ -90,7 +90,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
     const active = entries
       .filter((e) => t >= e.notBefore && t < e.notAfter)
       .sort((a, b) => b.notBefore - a.notBefore)[0];
-    if (active === undefined) throw new IdentityError('ERR_KEY_RETIRED', `no key of "${id}" is valid now`);
+    if (active === undefined) throw new IdentityError('ERR_IDENTITY_KEY_RETIRED', `no key of "${id}" is valid now`);
     const { signer, notAfter, notBefore } = active;
     return Object.freeze({
       id: signer.id,
@@ -103,7 +103,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
         // Never sign outside the window, even with a signer handed out earlier.
         if (at >= notAfter || at < notBefore) {
           throw new IdentityError(
-            'ERR_KEY_RETIRED',
+            'ERR_IDENTITY_KEY_RETIRED',
             `key "${active.kid}" may not sign at ${new Date(at).toISOString()}`,
           );
         }

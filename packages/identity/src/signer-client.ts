@@ -49,9 +49,9 @@ function fail(code: IdentityErrorCode, message: string): IdentityError {
  * Connects to a signer process and returns a {@link Signer}. Every signature it
  * returns is verified against the signer's public key before being handed out.
  *
- * @throws IdentityError `ERR_SIGNER_UNAVAILABLE` (cannot connect, timeout, closed),
- *   `ERR_SIGNER_PROTOCOL` (bad answers), `ERR_KEY_INVALID` (not the expected key);
- *   `sign` rejects with `ERR_SIGNER_DENIED` when the signer's policy refuses.
+ * @throws IdentityError `ERR_IDENTITY_SIGNER_UNAVAILABLE` (cannot connect, timeout, closed),
+ *   `ERR_IDENTITY_SIGNER_PROTOCOL` (bad answers), `ERR_IDENTITY_KEY_INVALID` (not the expected key);
+ *   `sign` rejects with `ERR_IDENTITY_SIGNER_DENIED` when the signer's policy refuses.
  * @example
  * ```ts
  * const signer = await connectSigner({ path: '/run/agentguard/signer.sock' }, { expect: 'did:key:z6Mk…' });
@@ -80,7 +80,9 @@ export async function connectSigner(
     input = child.stdout;
     output = child.stdin;
     // A command that cannot be spawned (ENOENT, EACCES) is an unavailable signer, not an uncaught error.
-    child.once('error', (e) => breakAll(fail('ERR_SIGNER_UNAVAILABLE', `signer process failed: ${e.message}`)));
+    child.once('error', (e) =>
+      breakAll(fail('ERR_IDENTITY_SIGNER_UNAVAILABLE', `signer process failed: ${e.message}`)),
+    );
     cleanup = () => {
       child.stdin.end();
     };
@@ -106,19 +108,21 @@ export async function connectSigner(
         const r = value as Record<string, unknown>;
         const waiter = typeof r === 'object' && r !== null ? pending.get(r.id as number) : undefined;
         if (waiter === undefined && typeof r === 'object' && r !== null && abandoned.delete(r.id as number)) continue;
-        if (waiter === undefined) throw fail('ERR_SIGNER_PROTOCOL', 'response to no request');
+        if (waiter === undefined) throw fail('ERR_IDENTITY_SIGNER_PROTOCOL', 'response to no request');
         pending.delete(r.id as number);
         waiter.resolve(r);
       }
     } catch (error) {
-      breakAll(asIdentityError(error) ?? fail('ERR_SIGNER_PROTOCOL', String(error)));
+      breakAll(asIdentityError(error) ?? fail('ERR_IDENTITY_SIGNER_PROTOCOL', String(error)));
       cleanup();
     }
   });
-  const closedError = () => fail('ERR_SIGNER_UNAVAILABLE', 'the signer connection closed');
+  const closedError = () => fail('ERR_IDENTITY_SIGNER_UNAVAILABLE', 'the signer connection closed');
   input.once('close', () => breakAll(closedError()));
-  input.on('error', (e) => breakAll(fail('ERR_SIGNER_UNAVAILABLE', `signer connection failed: ${e.message}`)));
-  output.on('error', (e) => breakAll(fail('ERR_SIGNER_UNAVAILABLE', `signer connection failed: ${e.message}`)));
+  input.on('error', (e) => breakAll(fail('ERR_IDENTITY_SIGNER_UNAVAILABLE', `signer connection failed: ${e.message}`)));
+  output.on('error', (e) =>
+    breakAll(fail('ERR_IDENTITY_SIGNER_UNAVAILABLE', `signer connection failed: ${e.message}`)),
+  );
 
   const request = (body: Record<string, unknown>): Promise<Record<string, unknown>> => {
     if (broken !== undefined) return Promise.reject(broken);
@@ -127,7 +131,7 @@ export async function connectSigner(
       const timer = setTimeout(() => {
         pending.delete(id);
         if (abandoned.size < 1024) abandoned.add(id);
-        reject(fail('ERR_SIGNER_UNAVAILABLE', `signer did not answer within ${timeoutMs} ms`));
+        reject(fail('ERR_IDENTITY_SIGNER_UNAVAILABLE', `signer did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       pending.set(id, {
         resolve: (v) => {
@@ -150,12 +154,12 @@ export async function connectSigner(
     publicKey = fromBase64Url(info.publicKey as string);
   } catch (error) {
     cleanup();
-    throw fail('ERR_SIGNER_PROTOCOL', `signer info failed: ${(error as Error).message}`);
+    throw fail('ERR_IDENTITY_SIGNER_PROTOCOL', `signer info failed: ${(error as Error).message}`);
   }
   const id = publicKeyToDid(publicKey);
   if (info.did !== id || (options.expect !== undefined && options.expect !== id)) {
     cleanup();
-    throw fail('ERR_KEY_INVALID', `signer holds ${String(info.did)}, expected ${options.expect ?? id}`);
+    throw fail('ERR_IDENTITY_KEY_INVALID', `signer holds ${String(info.did)}, expected ${options.expect ?? id}`);
   }
   return Object.freeze({
     id,
@@ -170,17 +174,18 @@ export async function connectSigner(
       if (context !== undefined) body.context = context;
       const r = await request(body);
       if (r.ok !== true) {
-        const code = r.code === 'ERR_SIGNER_DENIED' ? 'ERR_SIGNER_DENIED' : 'ERR_SIGNER_PROTOCOL';
+        const code =
+          r.code === 'ERR_IDENTITY_SIGNER_DENIED' ? 'ERR_IDENTITY_SIGNER_DENIED' : 'ERR_IDENTITY_SIGNER_PROTOCOL';
         throw fail(code, `signer refused: ${String(r.reason)}`);
       }
       let signature: Uint8Array;
       try {
         signature = fromBase64Url(r.signature as string);
       } catch {
-        throw fail('ERR_SIGNER_PROTOCOL', 'signer returned a malformed signature');
+        throw fail('ERR_IDENTITY_SIGNER_PROTOCOL', 'signer returned a malformed signature');
       }
       if (!verify(signature, copy, publicKey))
-        throw fail('ERR_SIGNER_PROTOCOL', 'signer returned a signature that does not verify');
+        throw fail('ERR_IDENTITY_SIGNER_PROTOCOL', 'signer returned a signature that does not verify');
       return signature;
     },
     async close(): Promise<void> {

@@ -43,7 +43,7 @@ export type WireRequest =
   | { readonly id: number; readonly op: 'sign'; readonly message: Uint8Array; readonly context?: JsonValue };
 
 function protocol(message: string): never {
-  throw new IdentityError('ERR_SIGNER_PROTOCOL', message);
+  throw new IdentityError('ERR_IDENTITY_SIGNER_PROTOCOL', message);
 }
 
 /** Encodes one frame. @internal */
@@ -81,7 +81,7 @@ export function createFrameDecoder(maxFrame = DEFAULT_MAX_FRAME): (chunk: Uint8A
   };
 }
 
-/** Validates a request frame. @throws IdentityError `ERR_SIGNER_PROTOCOL`. @internal */
+/** Validates a request frame. @throws IdentityError `ERR_IDENTITY_SIGNER_PROTOCOL`. @internal */
 export function parseRequest(value: unknown): WireRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) protocol('request expected an object');
   const r = value as Record<string, unknown>;

@@ -97,7 +97,7 @@ function serveConnection(input: Readable, output: Writable, options: ServeSigner
       resolve();
     };
     const hangUp = (reason: string) => {
-      send({ v: 1, id: 0, ok: false, code: 'ERR_SIGNER_PROTOCOL', reason: bounded(reason) });
+      send({ v: 1, id: 0, ok: false, code: 'ERR_IDENTITY_SIGNER_PROTOCOL', reason: bounded(reason) });
       if (!output.writableEnded && !output.destroyed) output.end();
       stop();
     };
@@ -159,14 +159,14 @@ function serveConnection(input: Readable, output: Writable, options: ServeSigner
             v: 1,
             id,
             ok: false,
-            code: 'ERR_SIGNER_DENIED',
+            code: 'ERR_IDENTITY_SIGNER_DENIED',
             reason: reason ?? 'the signer policy denies this request',
           });
           return;
         }
         send({ v: 1, id, ok: true, signature: toBase64Url(await identity.sign(request.message)) });
       } catch (error) {
-        const code = asIdentityError(error)?.code ?? 'ERR_SIGNER_PROTOCOL';
+        const code = asIdentityError(error)?.code ?? 'ERR_IDENTITY_SIGNER_PROTOCOL';
         send({ v: 1, id, ok: false, code, reason: bounded((error as Error)?.message ?? String(error)) });
       }
     };

@@ -56,7 +56,7 @@ describe('out-of-process signer', () => {
     expect(verify(signature, allowed, agent.publicKey)).toBe(true);
     // The context is informative: the policy decides on the signed bytes.
     await expect(signer.sign(call('delete_all'), { tool: 'search' })).rejects.toMatchObject({
-      code: 'ERR_SIGNER_DENIED',
+      code: 'ERR_IDENTITY_SIGNER_DENIED',
     });
     await signer.close();
     expect(await exited).toBe(0);
@@ -79,11 +79,11 @@ describe('out-of-process signer', () => {
     expect(verify(await signer.sign(utf8('m')), utf8('m'), agent.publicKey)).toBe(true);
     await signer.close();
     await expect(connectSigner({ path }, { expect: createIdentity().id })).rejects.toMatchObject({
-      code: 'ERR_KEY_INVALID',
+      code: 'ERR_IDENTITY_KEY_INVALID',
     });
     await server.close();
     await expect(connectSigner({ path }, { timeoutMs: 2000 })).rejects.toMatchObject({
-      code: 'ERR_SIGNER_UNAVAILABLE',
+      code: 'ERR_IDENTITY_SIGNER_UNAVAILABLE',
     });
   });
 
@@ -102,7 +102,7 @@ describe('out-of-process signer', () => {
       onDecision: (e) => decisions.push(e.allowed),
     });
     const signer = await connectSigner({ input: fromServer, output: toServer });
-    await expect(signer.sign(utf8('x'))).rejects.toMatchObject({ code: 'ERR_SIGNER_DENIED' });
+    await expect(signer.sign(utf8('x'))).rejects.toMatchObject({ code: 'ERR_IDENTITY_SIGNER_DENIED' });
     expect(decisions).toEqual([false]);
 
     const raw = new PassThrough();
@@ -120,7 +120,7 @@ describe('out-of-process signer', () => {
     raw.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
     await server.closed;
     const text = Buffer.concat(frames).toString('utf8');
-    expect(text).toContain('ERR_SIGNER_PROTOCOL');
+    expect(text).toContain('ERR_IDENTITY_SIGNER_PROTOCOL');
     expect(text).not.toContain('signature');
   });
 });

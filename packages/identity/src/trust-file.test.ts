@@ -30,36 +30,56 @@ describe('trust files', () => {
 
   const key = { id: agent.id, role: 'agent' };
   const bad: Array<[string, string, string]> = [
-    ['not JSON', 'nope', 'ERR_JSON_PARSE'],
-    ['an array', '[]', 'ERR_TRUST_FILE_INVALID'],
-    ['no version', JSON.stringify({ keys: [key] }), 'ERR_TRUST_FILE_INVALID'],
-    ['version 2', JSON.stringify({ version: 2, keys: [key] }), 'ERR_TRUST_FILE_INVALID'],
-    ['version "1"', JSON.stringify({ version: '1', keys: [key] }), 'ERR_TRUST_FILE_INVALID'],
-    ['no keys', JSON.stringify({ version: 1, keys: [] }), 'ERR_TRUST_FILE_INVALID'],
-    ['unknown top member', JSON.stringify({ version: 1, keys: [key], trust: [] }), 'ERR_TRUST_FILE_INVALID'],
-    ['misspelt key member', JSON.stringify({ version: 1, keys: [{ ...key, rol: 'log' }] }), 'ERR_TRUST_FILE_INVALID'],
-    ['unknown role', JSON.stringify({ version: 1, keys: [{ ...key, role: 'admin' }] }), 'ERR_TRUST_FILE_INVALID'],
-    ['missing role', JSON.stringify({ version: 1, keys: [{ id: agent.id }] }), 'ERR_TRUST_FILE_INVALID'],
+    ['not JSON', 'nope', 'ERR_IDENTITY_JSON_PARSE'],
+    ['an array', '[]', 'ERR_IDENTITY_TRUST_FILE_INVALID'],
+    ['no version', JSON.stringify({ keys: [key] }), 'ERR_IDENTITY_TRUST_FILE_INVALID'],
+    ['version 2', JSON.stringify({ version: 2, keys: [key] }), 'ERR_IDENTITY_TRUST_FILE_INVALID'],
+    ['version "1"', JSON.stringify({ version: '1', keys: [key] }), 'ERR_IDENTITY_TRUST_FILE_INVALID'],
+    ['no keys', JSON.stringify({ version: 1, keys: [] }), 'ERR_IDENTITY_TRUST_FILE_INVALID'],
+    ['unknown top member', JSON.stringify({ version: 1, keys: [key], trust: [] }), 'ERR_IDENTITY_TRUST_FILE_INVALID'],
+    [
+      'misspelt key member',
+      JSON.stringify({ version: 1, keys: [{ ...key, rol: 'log' }] }),
+      'ERR_IDENTITY_TRUST_FILE_INVALID',
+    ],
+    [
+      'unknown role',
+      JSON.stringify({ version: 1, keys: [{ ...key, role: 'admin' }] }),
+      'ERR_IDENTITY_TRUST_FILE_INVALID',
+    ],
+    ['missing role', JSON.stringify({ version: 1, keys: [{ id: agent.id }] }), 'ERR_IDENTITY_TRUST_FILE_INVALID'],
     [
       'key id with fragment',
       JSON.stringify({ version: 1, keys: [{ ...key, id: agent.keyId }] }),
-      'ERR_TRUST_FILE_INVALID',
+      'ERR_IDENTITY_TRUST_FILE_INVALID',
     ],
     [
       'not a did:key',
       JSON.stringify({ version: 1, keys: [{ ...key, id: 'did:web:example.com' }] }),
-      'ERR_TRUST_FILE_INVALID',
+      'ERR_IDENTITY_TRUST_FILE_INVALID',
     ],
     [
       'broken did:key',
       JSON.stringify({ version: 1, keys: [{ ...key, id: `${agent.id.slice(0, -2)}00` }] }),
-      'ERR_TRUST_FILE_INVALID',
+      'ERR_IDENTITY_TRUST_FILE_INVALID',
     ],
-    ['listed twice', JSON.stringify({ version: 1, keys: [key, { ...key, name: 'again' }] }), 'ERR_TRUST_FILE_INVALID'],
-    ['empty name', JSON.stringify({ version: 1, keys: [{ ...key, name: '' }] }), 'ERR_TRUST_FILE_INVALID'],
-    ['control in name', JSON.stringify({ version: 1, keys: [{ ...key, name: 'a\nb' }] }), 'ERR_TRUST_FILE_INVALID'],
-    ['duplicate member', `{"version":1,"version":1,"keys":[${JSON.stringify(key)}]}`, 'ERR_JSON_DUPLICATE_KEY'],
-    ['__proto__', `{"version":1,"keys":[${JSON.stringify(key)}],"__proto__":{}}`, 'ERR_JSON_FORBIDDEN_KEY'],
+    [
+      'listed twice',
+      JSON.stringify({ version: 1, keys: [key, { ...key, name: 'again' }] }),
+      'ERR_IDENTITY_TRUST_FILE_INVALID',
+    ],
+    ['empty name', JSON.stringify({ version: 1, keys: [{ ...key, name: '' }] }), 'ERR_IDENTITY_TRUST_FILE_INVALID'],
+    [
+      'control in name',
+      JSON.stringify({ version: 1, keys: [{ ...key, name: 'a\nb' }] }),
+      'ERR_IDENTITY_TRUST_FILE_INVALID',
+    ],
+    [
+      'duplicate member',
+      `{"version":1,"version":1,"keys":[${JSON.stringify(key)}]}`,
+      'ERR_IDENTITY_JSON_DUPLICATE_KEY',
+    ],
+    ['__proto__', `{"version":1,"keys":[${JSON.stringify(key)}],"__proto__":{}}`, 'ERR_IDENTITY_JSON_FORBIDDEN_KEY'],
   ];
   it.each(bad)('refuses %s', (_label, text, code) => {
     expect(() => parseTrustFile(text)).toThrow(expect.objectContaining({ code }));

@@ -33,7 +33,7 @@ const MAX_KEYS = 10_000;
 const ROLES: ReadonlySet<string> = new Set(['agent', 'log', 'approver']);
 
 function invalid(message: string, cause?: unknown): never {
-  throw new IdentityError('ERR_TRUST_FILE_INVALID', message, cause === undefined ? undefined : { cause });
+  throw new IdentityError('ERR_IDENTITY_TRUST_FILE_INVALID', message, cause === undefined ? undefined : { cause });
 }
 
 function isLabel(v: unknown): v is string {
@@ -78,7 +78,7 @@ function parseKey(entry: unknown, i: number): TrustFileKey {
  *
  * @param text - the file's content (UTF-8 decoded).
  * @returns a frozen {@link TrustFile}.
- * @throws IdentityError `ERR_TRUST_FILE_INVALID` (or `ERR_JSON_*` for malformed JSON).
+ * @throws IdentityError `ERR_IDENTITY_TRUST_FILE_INVALID` (or `ERR_IDENTITY_JSON_*` for malformed JSON).
  * @example
  * ```ts
  * const trust = parseTrustFile(await readFile('trust.json', 'utf8'));

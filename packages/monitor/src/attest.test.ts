@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { attest, compareAttestation, verifyAttestation } from './attest.js';
 
 const guardKey = createIdentity({ secretKey: new Uint8Array(32).fill(3) });
-const now = () => new Date('2025-01-01T00:00:00.000Z');
+const clock = () => Date.parse('2025-01-01T00:00:00.000Z');
 const tools = [
   {
     name: 'send_email',
@@ -17,13 +17,13 @@ const files = { 'pnpm-lock.yaml': `sha256:${'b'.repeat(64)}` };
 
 describe('attestation', () => {
   it('is signed and verifies; unchanged state has no changes', async () => {
-    const pinned = await attest({ tools, policyHash: policy, files, now }, guardKey);
+    const pinned = await attest({ tools, policyHash: policy, files, clock }, guardKey);
     expect(verifyAttestation(JSON.parse(JSON.stringify(pinned)), [guardKey.id])).toEqual(pinned);
-    expect(compareAttestation(pinned, await attest({ tools, policyHash: policy, files, now }, guardKey))).toEqual([]);
+    expect(compareAttestation(pinned, await attest({ tools, policyHash: policy, files, clock }, guardKey))).toEqual([]);
   });
 
   it('detects a changed tool description (rug pull), a new tool, a changed policy and file', async () => {
-    const pinned = await attest({ tools, policyHash: policy, files, now }, guardKey);
+    const pinned = await attest({ tools, policyHash: policy, files, clock }, guardKey);
     const changed = await attest(
       {
         tools: [
@@ -33,7 +33,7 @@ describe('attestation', () => {
         ],
         policyHash: `sha256:${'c'.repeat(64)}`,
         files: { 'pnpm-lock.yaml': `sha256:${'d'.repeat(64)}` },
-        now,
+        clock,
       },
       guardKey,
     );
@@ -48,7 +48,7 @@ describe('attestation', () => {
   });
 
   it('refuses a tampered or untrusted attestation', async () => {
-    const a = await attest({ tools, now }, guardKey);
+    const a = await attest({ tools, clock }, guardKey);
     expect(() => verifyAttestation({ ...a, policy }, [guardKey.id])).toThrow(
       expect.objectContaining({ code: 'ERR_MONITOR_ATTESTATION_INVALID' }),
     );

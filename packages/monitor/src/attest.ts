@@ -42,8 +42,8 @@ export interface AttestInput {
   readonly policyHash?: string;
   /** Path to `sha256:` digest (see `digestFiles` in `@agentguard/monitor/node`). @default {} */
   readonly files?: Readonly<Record<string, string>>;
-  /** Clock. @default () => new Date() */
-  readonly now?: () => Date;
+  /** Clock, epoch milliseconds (the one clock shape of the project, ADR 0008). @default Date.now */
+  readonly clock?: () => number;
 }
 
 /** The digest of one tool definition: `sha256:` of canonical `{ name, description, schema }`. */
@@ -83,7 +83,7 @@ export async function attest(input: AttestInput, signer: Signer): Promise<Attest
   const body = {
     format: 'agentguard.monitor.attestation' as const,
     version: 1 as const,
-    at: (input.now ?? (() => new Date()))().toISOString(),
+    at: new Date((input.clock ?? Date.now)()).toISOString(),
     tools,
     policy,
     files,

@@ -13,18 +13,7 @@
  * | `ERR_MONITOR_INPUT_INVALID` | a session or audit record to learn from or replay is malformed |
  * | `ERR_MONITOR_ATTESTATION_INVALID` | an attestation is malformed, its digest or signature does not verify |
  */
-export type MonitorErrorCode =
-  | 'ERR_MONITOR_PROFILE_INVALID'
-  | 'ERR_MONITOR_PROFILE_HASH_MISMATCH'
-  | 'ERR_MONITOR_PROFILE_SIGNATURE_INVALID'
-  | 'ERR_MONITOR_UPDATE_UNLINKED'
-  | 'ERR_MONITOR_DRIFT_EXCEEDED'
-  | 'ERR_MONITOR_ALERTS_IN_WINDOW'
-  | 'ERR_MONITOR_INPUT_INVALID'
-  | 'ERR_MONITOR_ATTESTATION_INVALID';
-
-/** Every {@link MonitorErrorCode}, for exhaustive tests and switch helpers. */
-export const MONITOR_ERROR_CODES: readonly MonitorErrorCode[] = Object.freeze([
+export const MONITOR_ERROR_CODES = Object.freeze([
   'ERR_MONITOR_PROFILE_INVALID',
   'ERR_MONITOR_PROFILE_HASH_MISMATCH',
   'ERR_MONITOR_PROFILE_SIGNATURE_INVALID',
@@ -34,6 +23,9 @@ export const MONITOR_ERROR_CODES: readonly MonitorErrorCode[] = Object.freeze([
   'ERR_MONITOR_INPUT_INVALID',
   'ERR_MONITOR_ATTESTATION_INVALID',
 ] as const);
+
+/** One of {@link MONITOR_ERROR_CODES}. */
+export type MonitorErrorCode = (typeof MONITOR_ERROR_CODES)[number];
 
 /** The one error class of `@agentguard/monitor`. */
 export class MonitorError extends Error {

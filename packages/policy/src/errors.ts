@@ -5,15 +5,17 @@
  * - `ERR_POLICY_INVALID`: a policy document failed validation; `issues` lists each problem.
  * - `ERR_POLICY_EVALUATION`: evaluating a decision failed (surfaced only inside a deny decision's reason).
  * - `ERR_POLICY_SELF_TEST`: the engine refused to arm because its restraint self-test did not deny the canary.
- * - `ERR_POLICY_DENIED`: reserved for callers that turn a deny decision into an error.
- * - `ERR_STATE_STORE`: the state store (rate limits, budgets, sessions) failed.
+ * - `ERR_POLICY_STATE_STORE`: the state store (rate limits, budgets, sessions) failed.
  */
-export type PolicyErrorCode =
-  | 'ERR_POLICY_INVALID'
-  | 'ERR_POLICY_EVALUATION'
-  | 'ERR_POLICY_SELF_TEST'
-  | 'ERR_POLICY_DENIED'
-  | 'ERR_STATE_STORE';
+export const POLICY_ERROR_CODES = Object.freeze([
+  'ERR_POLICY_INVALID',
+  'ERR_POLICY_EVALUATION',
+  'ERR_POLICY_SELF_TEST',
+  'ERR_POLICY_STATE_STORE',
+] as const);
+
+/** One of {@link POLICY_ERROR_CODES}. */
+export type PolicyErrorCode = (typeof POLICY_ERROR_CODES)[number];
 
 /** One problem found in a policy document, with the JSON path where it is. */
 export interface PolicyIssue {

@@ -1,4 +1,4 @@
-export { PolicyError, type PolicyErrorCode, type PolicyIssue } from './errors.js';
+export { PolicyError, POLICY_ERROR_CODES, type PolicyErrorCode, type PolicyIssue } from './errors.js';
 export type {
   Effect,
   PolicyMode,

@@ -68,7 +68,7 @@ export interface ParsePolicyTextOptions {
  * Reads JSON text strictly (the `@agentguard/identity` parser: duplicate member
  * names, `__proto__`, lone surrogates, depth and size refused) for the document
  * named `what`; failures become `PolicyError` `ERR_POLICY_INVALID` whose message
- * and issue carry the JSON error's code (`ERR_JSON_DUPLICATE_KEY`, …).
+ * and issue carry the JSON error's code (`ERR_IDENTITY_JSON_DUPLICATE_KEY`, …).
  */
 export function readStrictJson(text: string, what: string, maxBytes = MAX_POLICY_TEXT_BYTES): unknown {
   if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${typeof text}`);
@@ -94,8 +94,8 @@ export function readStrictJson(text: string, what: string, maxBytes = MAX_POLICY
  * @param options - see {@link ParsePolicyTextOptions}.
  * @returns the validated, deeply frozen policy.
  * @throws PolicyError `ERR_POLICY_INVALID`: for bad JSON the message and the one issue (path `$`)
- *   start with the JSON error code (`ERR_JSON_PARSE`, `ERR_JSON_DUPLICATE_KEY`,
- *   `ERR_JSON_FORBIDDEN_KEY`, `ERR_JSON_TOO_DEEP`, `ERR_JSON_TOO_LARGE`) and `cause` is the
+ *   start with the JSON error code (`ERR_STATEMENT_JSON_PARSE`, `ERR_STATEMENT_JSON_DUPLICATE_KEY`,
+ *   `ERR_STATEMENT_JSON_FORBIDDEN_KEY`, `ERR_STATEMENT_JSON_TOO_DEEP`, `ERR_STATEMENT_JSON_TOO_LARGE`) and `cause` is the
  *   `StatementError`; otherwise as {@link parsePolicy}.
  * @throws TypeError when `text` is not a string.
  * @example

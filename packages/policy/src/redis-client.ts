@@ -86,5 +86,5 @@ export function normaliseReply(value: unknown): RedisReply {
   if (value instanceof Uint8Array) return new TextDecoder().decode(value);
   if (Array.isArray(value)) return value.map(normaliseReply);
   if (value instanceof Set) return [...value].map(normaliseReply);
-  throw new PolicyError('ERR_STATE_STORE', `redis: unexpected reply of type ${typeof value}`);
+  throw new PolicyError('ERR_POLICY_STATE_STORE', `redis: unexpected reply of type ${typeof value}`);
 }

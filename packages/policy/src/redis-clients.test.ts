@@ -84,18 +84,18 @@ describe.skipIf(binary === undefined)('Redis state store over the user’s clien
       await server.command(['SCRIPT', 'FLUSH']);
       expect(await s.incrBy(`flush:${name}`, 1, 60_000)).toBe(2);
       await s.close();
-      await expect(s.incrBy(`flush:${name}`, 1, 60_000)).rejects.toMatchObject({ code: 'ERR_STATE_STORE' });
+      await expect(s.incrBy(`flush:${name}`, 1, 60_000)).rejects.toMatchObject({ code: 'ERR_POLICY_STATE_STORE' });
       const again = await createRedisStateStore(c.client);
       expect(await again.incrBy(`flush:${name}`, 1, 60_000)).toBe(3);
     });
 
-    it(`${name}: a script error becomes ERR_STATE_STORE (a key of the wrong type)`, async () => {
+    it(`${name}: a script error becomes ERR_POLICY_STATE_STORE (a key of the wrong type)`, async () => {
       const s = await store();
       await server.command(['SET', `wrongtype:${name}`, 'x']);
       await expect(
         s.take(`wrongtype:${name}`, { capacity: 1, refillPerSecond: 1, cost: 1, nowMs: 0 }),
       ).rejects.toMatchObject({
-        code: 'ERR_STATE_STORE',
+        code: 'ERR_POLICY_STATE_STORE',
         message: expect.stringMatching(/WRONGTYPE/),
       });
     });

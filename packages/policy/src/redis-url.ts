@@ -24,7 +24,7 @@ export interface UrlRunnerOptions {
  * Connects to `redis://[[username]:password@]host[:port][/db]`, authenticating and selecting the
  * database on every (re)connection.
  * @throws TypeError for any other scheme (`rediss://` included: pass a TLS-capable client instead).
- * @throws PolicyError `ERR_STATE_STORE` when the server cannot be reached or refuses AUTH/SELECT.
+ * @throws PolicyError `ERR_POLICY_STATE_STORE` when the server cannot be reached or refuses AUTH/SELECT.
  */
 export async function connectUrl(options: UrlRunnerOptions): Promise<OwnedRunner> {
   const url = new URL(options.url);
@@ -62,7 +62,7 @@ export async function connectUrl(options: UrlRunnerOptions): Promise<OwnedRunner
     // A broken connection (server restart, network) is replaced on the next command; the
     // commands that were in flight fail, and the decisions waiting on them deny.
     async send(args) {
-      if (closedByUser) throw new PolicyError('ERR_STATE_STORE', 'redis: store closed');
+      if (closedByUser) throw new PolicyError('ERR_POLICY_STATE_STORE', 'redis: store closed');
       let c = await current;
       if (!c.alive) {
         const next = open();

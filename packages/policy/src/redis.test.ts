@@ -86,10 +86,10 @@ describe.skipIf(binary === undefined)('Redis state store, built-in client (real 
 });
 
 describe('Redis state store options', () => {
-  it('refuses a connection to a closed port with ERR_STATE_STORE', async () => {
+  it('refuses a connection to a closed port with ERR_POLICY_STATE_STORE', async () => {
     const port = await freePort();
     await expect(createRedisStateStore({ url: `redis://127.0.0.1:${port}` })).rejects.toMatchObject({
-      code: 'ERR_STATE_STORE',
+      code: 'ERR_POLICY_STATE_STORE',
     });
   });
   it.each<[string, Parameters<typeof createRedisStateStore>[0], RegExp]>([
@@ -105,23 +105,23 @@ describe('Redis state store options', () => {
 });
 
 describe('Redis state store over a runner (no server)', () => {
-  it('fails closed with ERR_STATE_STORE when a client never answers', async () => {
+  it('fails closed with ERR_POLICY_STATE_STORE when a client never answers', async () => {
     const store = await createRedisStateStore({ client: { send: () => new Promise(() => {}) }, commandTimeoutMs: 20 });
-    await expect(store.setIfAbsent('k', 1000)).rejects.toMatchObject({
-      code: 'ERR_STATE_STORE',
+    await expect(store.checkAndRemember('k', Date.now() + 1000)).rejects.toMatchObject({
+      code: 'ERR_POLICY_STATE_STORE',
       message: 'redis: no reply within 20 ms',
     });
   });
-  it('wraps a client error in ERR_STATE_STORE, keeping it as the cause', async () => {
+  it('wraps a client error in ERR_POLICY_STATE_STORE, keeping it as the cause', async () => {
     const cause = new Error('READONLY You cannot write against a read only replica.');
     const store = await createRedisStateStore({ client: { send: () => Promise.reject(cause) } });
-    await expect(store.incrBy('k', 1, 1000)).rejects.toMatchObject({ code: 'ERR_STATE_STORE', cause });
+    await expect(store.incrBy('k', 1, 1000)).rejects.toMatchObject({ code: 'ERR_POLICY_STATE_STORE', cause });
   });
   it('refuses a reply of an unexpected shape', async () => {
     const store = await createRedisStateStore({ client: { send: async () => ({ odd: true }) } });
-    await expect(store.members('k')).rejects.toMatchObject({ code: 'ERR_STATE_STORE' });
+    await expect(store.members('k')).rejects.toMatchObject({ code: 'ERR_POLICY_STATE_STORE' });
     const numbers = await createRedisStateStore({ client: { send: async () => 'not a number' } });
-    await expect(numbers.incrBy('k', 1, 1000)).rejects.toMatchObject({ code: 'ERR_STATE_STORE' });
+    await expect(numbers.incrBy('k', 1, 1000)).rejects.toMatchObject({ code: 'ERR_POLICY_STATE_STORE' });
   });
   it('sends EVALSHA first, then EVAL once on NOSCRIPT, with the key for routing', async () => {
     const sent: [string, string][] = [];

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { PolicyError } from './errors.js';
 import { normaliseReply, type RedisClientLike, type RedisReply, toCommandRunner } from './redis-client.js';
 import { connectUrl } from './redis-url.js';
-import type { StateStore, TakeResult, TokenBucket } from './state-store.js';
+import { rememberFor, type StateStore, type TakeResult, type TokenBucket } from './state-store.js';
 
 export type {
   IoredisLike,
@@ -99,7 +99,7 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
  * @param options - see {@link RedisStateStoreOptions}.
  * @returns the store; call `close()` when done (it closes the built-in client only, never yours).
  * @throws TypeError when both `client` and `url` are given, `client` has an unknown shape, or `url` is not `redis://`.
- * @throws PolicyError `ERR_STATE_STORE` when the built-in client cannot reach the server or AUTH/SELECT fail.
+ * @throws PolicyError `ERR_POLICY_STATE_STORE` when the built-in client cannot reach the server or AUTH/SELECT fail.
  * @example
  * ```ts
  * import { createClient } from 'redis'; // or: import { Redis } from 'ioredis'
@@ -123,11 +123,11 @@ export async function createRedisStateStore(options: RedisStateStoreOptions = {}
   let closed = false;
 
   const send = async (args: readonly string[], key: string): Promise<RedisReply> => {
-    if (closed) throw new PolicyError('ERR_STATE_STORE', 'redis: store closed');
+    if (closed) throw new PolicyError('ERR_POLICY_STATE_STORE', 'redis: store closed');
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new PolicyError('ERR_STATE_STORE', `redis: no reply within ${commandTimeoutMs} ms`)),
+        () => reject(new PolicyError('ERR_POLICY_STATE_STORE', `redis: no reply within ${commandTimeoutMs} ms`)),
         commandTimeoutMs,
       );
     });
@@ -139,7 +139,7 @@ export async function createRedisStateStore(options: RedisStateStoreOptions = {}
   };
   const fail = (error: unknown): never => {
     if (error instanceof PolicyError) throw error;
-    throw new PolicyError('ERR_STATE_STORE', `redis: ${message(error)}`, { cause: error });
+    throw new PolicyError('ERR_POLICY_STATE_STORE', `redis: ${message(error)}`, { cause: error });
   };
   const script = (body: string) => {
     const sha = sha1(body);
@@ -160,7 +160,7 @@ export async function createRedisStateStore(options: RedisStateStoreOptions = {}
   const number = (v: RedisReply | undefined, what: string): number => {
     const n = typeof v === 'number' ? v : Number(v);
     if (v === null || v === undefined || !Number.isFinite(n)) {
-      throw new PolicyError('ERR_STATE_STORE', `redis: ${what} returned ${JSON.stringify(v)}`);
+      throw new PolicyError('ERR_POLICY_STATE_STORE', `redis: ${what} returned ${JSON.stringify(v)}`);
     }
     return n;
   };
@@ -176,7 +176,7 @@ export async function createRedisStateStore(options: RedisStateStoreOptions = {}
       const { capacity, refillPerSecond, cost, nowMs } = bucket;
       const reply = await take(key, [capacity, refillPerSecond, cost, nowMs]);
       if (!Array.isArray(reply) || reply.length !== 2) {
-        throw new PolicyError('ERR_STATE_STORE', 'redis: take returned an unexpected reply');
+        throw new PolicyError('ERR_POLICY_STATE_STORE', 'redis: take returned an unexpected reply');
       }
       return { ok: number(reply[0], 'take') === 1, remaining: number(reply[1], 'take') };
     },
@@ -191,9 +191,10 @@ export async function createRedisStateStore(options: RedisStateStoreOptions = {}
       const reply = await send(['SMEMBERS', key], key).catch(fail);
       return Array.isArray(reply) ? reply.map(String).sort() : [];
     },
-    async setIfAbsent(key: string, ttlMs: number): Promise<boolean> {
+    async checkAndRemember(key: string, expiresAtMs: number, nowMs?: number): Promise<boolean> {
       checkKey(key);
-      const ttl = positive(ttlMs, 'ttlMs');
+      // A relative PX from the caller's clock, not PXAT: the verdict must not depend on Redis's clock agreeing.
+      const ttl = rememberFor(expiresAtMs, nowMs ?? Date.now());
       return (await send(['SET', key, '1', 'NX', 'PX', String(ttl)], key).catch(fail)) === 'OK';
     },
     async close(): Promise<void> {

@@ -64,7 +64,7 @@ export function parseReply(buf: Buffer, offset: number): [RespValue | RespError,
       return [items, at];
     }
     default:
-      throw new PolicyError('ERR_STATE_STORE', `redis: unexpected reply type ${JSON.stringify(type)}`);
+      throw new PolicyError('ERR_POLICY_STATE_STORE', `redis: unexpected reply type ${JSON.stringify(type)}`);
   }
 }
 
@@ -99,7 +99,7 @@ export function connectResp(options: RespConnectOptions): Promise<RespClient> {
     };
     const timer = setTimeout(() => {
       socket.destroy();
-      fail(new PolicyError('ERR_STATE_STORE', `redis: connect to ${options.host}:${options.port} timed out`));
+      fail(new PolicyError('ERR_POLICY_STATE_STORE', `redis: connect to ${options.host}:${options.port} timed out`));
     }, options.connectTimeoutMs);
     socket.setNoDelay(true);
     socket.on('connect', () => {
@@ -109,9 +109,9 @@ export function connectResp(options: RespConnectOptions): Promise<RespClient> {
     });
     socket.on('error', (cause) => {
       clearTimeout(timer);
-      fail(new PolicyError('ERR_STATE_STORE', `redis: ${cause.message}`, { cause }));
+      fail(new PolicyError('ERR_POLICY_STATE_STORE', `redis: ${cause.message}`, { cause }));
     });
-    socket.on('close', () => fail(new PolicyError('ERR_STATE_STORE', 'redis: connection closed')));
+    socket.on('close', () => fail(new PolicyError('ERR_POLICY_STATE_STORE', 'redis: connection closed')));
     socket.on('data', (chunk: Buffer) => {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       let offset = 0;
@@ -128,7 +128,7 @@ export function connectResp(options: RespConnectOptions): Promise<RespClient> {
         offset = r[1];
         const p = pending.shift();
         if (p === undefined) continue;
-        if (r[0] instanceof RespError) p.reject(new PolicyError('ERR_STATE_STORE', `redis: ${r[0].message}`));
+        if (r[0] instanceof RespError) p.reject(new PolicyError('ERR_POLICY_STATE_STORE', `redis: ${r[0].message}`));
         else p.resolve(r[0]);
       }
       buffer = buffer.subarray(offset);
@@ -138,12 +138,12 @@ export function connectResp(options: RespConnectOptions): Promise<RespClient> {
         return !closed;
       },
       command(args) {
-        if (closed) return Promise.reject(new PolicyError('ERR_STATE_STORE', 'redis: connection closed'));
+        if (closed) return Promise.reject(new PolicyError('ERR_POLICY_STATE_STORE', 'redis: connection closed'));
         return new Promise<RespValue>((resolve, reject) => {
           const t = setTimeout(() => {
             // A reply that never comes leaves the pipeline out of step: drop the connection.
             socket.destroy();
-            fail(new PolicyError('ERR_STATE_STORE', `redis: no reply within ${options.commandTimeoutMs} ms`));
+            fail(new PolicyError('ERR_POLICY_STATE_STORE', `redis: no reply within ${options.commandTimeoutMs} ms`));
           }, options.commandTimeoutMs);
           pending.push({
             resolve: (v) => {

@@ -12,13 +12,14 @@ describe('memory store expiry', () => {
     const store = createMemoryStateStore({ now: () => now });
     await store.incrBy('c', 1, 100);
     await store.addToSet('s', ['a'], 100);
-    expect(await store.setIfAbsent('f', 100)).toBe(true);
+    expect(await store.checkAndRemember('f', 100)).toBe(true);
+    expect(await store.checkAndRemember('f', 100)).toBe(false);
     now = 99;
     expect(await store.incrBy('c', 1, 100)).toBe(2);
     now = 100;
     expect(await store.incrBy('c', 1, 100)).toBe(1);
     expect(await store.members('s')).toEqual([]);
-    expect(await store.setIfAbsent('f', 100)).toBe(true);
+    expect(await store.checkAndRemember('f', 200)).toBe(true);
   });
 
   it.each<[string, (s: StateStore) => Promise<unknown>, ErrorConstructor]>([

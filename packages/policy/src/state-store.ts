@@ -16,10 +16,30 @@ export interface StateStore {
   addToSet(key: string, members: readonly string[], ttlMs: number): Promise<void>;
   /** The members of the set at `key` (empty when there is none). */
   members(key: string): Promise<readonly string[]>;
-  /** Creates `key` if it does not exist (expiring after `ttlMs`); true when this call created it. */
-  setIfAbsent(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Remembers `key` once: atomically, when it is not remembered (or has expired), remember it until
+   * `expiresAtMs` and return true; otherwise return false. The same method as a `ReplayCache` of
+   * `@agentguard/attestation`, so any store is also a replay cache (approval nonces, call envelopes).
+   *
+   * @param key - opaque, non-empty.
+   * @param expiresAtMs - epoch milliseconds after which the key may be forgotten.
+   * @param nowMs - the caller's clock, epoch milliseconds; the store's own clock when absent.
+   * @throws PolicyError `ERR_POLICY_STATE_STORE` when the store cannot answer (callers fail closed).
+   */
+  checkAndRemember(key: string, expiresAtMs: number, nowMs?: number): Promise<boolean>;
   /** Releases connections and timers. */
   close(): Promise<void>;
+}
+
+/**
+ * @internal How long {@link StateStore.checkAndRemember} keeps a key: until `expiresAtMs` on the caller's clock,
+ * and at least 1 ms, so that a key at the edge of its window is still refused once.
+ * @throws TypeError when `expiresAtMs` or `nowMs` is not a finite number.
+ */
+export function rememberFor(expiresAtMs: number, nowMs: number): number {
+  if (!Number.isFinite(expiresAtMs)) throw new TypeError(`"expiresAtMs" expected a finite number, got ${expiresAtMs}`);
+  if (!Number.isFinite(nowMs)) throw new TypeError(`"nowMs" expected a finite number, got ${nowMs}`);
+  return Math.max(1, Math.ceil(expiresAtMs - nowMs));
 }
 
 /** Parameters of {@link StateStore.take}. */
@@ -133,10 +153,11 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): S
       const entry = get(key);
       return entry?.kind === 'set' ? [...entry.members].sort() : [];
     },
-    async setIfAbsent(key: string, ttlMs: number): Promise<boolean> {
+    async checkAndRemember(key: string, expiresAtMs: number, nowMs?: number): Promise<boolean> {
       checkKey(key);
+      const ms = rememberFor(expiresAtMs, nowMs ?? now());
       if (get(key) !== undefined) return false;
-      entries.set(key, { kind: 'flag', expires: ttl(ttlMs) });
+      entries.set(key, { kind: 'flag', expires: ttl(ms) });
       return true;
     },
     async close(): Promise<void> {

@@ -26,12 +26,26 @@ export function stateStoreSuite(name: string, fresh: () => Promise<{ store: Stat
       expect(Math.max(...results)).toBe(200);
     });
 
-    it('setIfAbsent succeeds exactly once, even when raced', async () => {
+    it('checkAndRemember succeeds exactly once, even when raced', async () => {
       const { store, prefix } = await fresh();
-      const results = await Promise.all(Array.from({ length: 50 }, () => store.setIfAbsent(`${prefix}nonce`, 60_000)));
+      const until = Date.now() + 60_000;
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.checkAndRemember(`${prefix}nonce`, until)),
+      );
       expect(results.filter(Boolean)).toHaveLength(1);
-      expect(await store.setIfAbsent(`${prefix}nonce`, 60_000)).toBe(false);
-      expect(await store.setIfAbsent(`${prefix}nonce2`, 60_000)).toBe(true);
+      expect(await store.checkAndRemember(`${prefix}nonce`, until)).toBe(false);
+      expect(await store.checkAndRemember(`${prefix}nonce2`, until)).toBe(true);
+    });
+
+    it('checkAndRemember keeps a key until expiresAtMs on the caller clock, and refuses bad times', async () => {
+      const { store, prefix } = await fresh();
+      // The caller's clock is far in the past: the key is kept for an hour from now, whatever the store's clock.
+      expect(await store.checkAndRemember(`${prefix}far`, 3_600_000, 0)).toBe(true);
+      expect(await store.checkAndRemember(`${prefix}far`, 3_600_000, 0)).toBe(false);
+      // Already past its expiry on the caller's clock: still remembered (at least 1 ms), never an error.
+      expect(await store.checkAndRemember(`${prefix}past`, 5, 10)).toBe(true);
+      await expect(store.checkAndRemember(`${prefix}nan`, Number.NaN)).rejects.toThrow(TypeError);
+      await expect(store.checkAndRemember('', Date.now() + 1000)).rejects.toThrow(TypeError);
     });
 
     it('sets collect members', async () => {

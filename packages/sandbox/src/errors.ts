@@ -15,20 +15,7 @@
  * | `ERR_SANDBOX_CLOSED` | the runner was closed |
  * | `ERR_SANDBOX_EGRESS_DENIED` | the egress policy refused a connection |
  */
-export type SandboxErrorCode =
-  | 'ERR_SANDBOX_UNAVAILABLE'
-  | 'ERR_SANDBOX_DEADLINE'
-  | 'ERR_SANDBOX_MEMORY'
-  | 'ERR_SANDBOX_OUTPUT'
-  | 'ERR_SANDBOX_CRASHED'
-  | 'ERR_SANDBOX_TOOL_FAILED'
-  | 'ERR_SANDBOX_BAD_VALUE'
-  | 'ERR_SANDBOX_ABORTED'
-  | 'ERR_SANDBOX_CLOSED'
-  | 'ERR_SANDBOX_EGRESS_DENIED';
-
-/** Every {@link SandboxErrorCode}, for exhaustive tests and switch helpers. */
-export const SANDBOX_ERROR_CODES: readonly SandboxErrorCode[] = Object.freeze([
+export const SANDBOX_ERROR_CODES = Object.freeze([
   'ERR_SANDBOX_UNAVAILABLE',
   'ERR_SANDBOX_DEADLINE',
   'ERR_SANDBOX_MEMORY',
@@ -40,6 +27,9 @@ export const SANDBOX_ERROR_CODES: readonly SandboxErrorCode[] = Object.freeze([
   'ERR_SANDBOX_CLOSED',
   'ERR_SANDBOX_EGRESS_DENIED',
 ] as const);
+
+/** One of {@link SANDBOX_ERROR_CODES}. */
+export type SandboxErrorCode = (typeof SANDBOX_ERROR_CODES)[number];
 
 /** The one error class of `@agentguard/sandbox`; `code` says what went wrong. */
 export class SandboxError extends Error {

@@ -32,7 +32,7 @@ describe('composed with guard()', () => {
       await expect(echoTool({ n: 1 }, { callId: 'g-1' })).resolves.toEqual({ args: { n: 1 }, callId: 'g-1' });
       await expect(loopTool({}, { callId: 'g-2' })).rejects.toBeDefined();
       const denied = ag.guard({ name: 'other', schema: z.object({}), execute: echo.execute });
-      await expect(denied({})).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+      await expect(denied({})).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
       await new Promise((r) => setTimeout(r, 50));
       await audit.close();
       const text = sink.lines.join('\n') + (sink.lines.length > 0 ? '\n' : '');

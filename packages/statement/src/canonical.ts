@@ -26,7 +26,7 @@ const DEFAULT_MAX_DEPTH = 64;
  * @param value - plain JSON data: null, booleans, finite numbers, strings, arrays, plain objects.
  * @param options - see {@link CanonicalizeOptions}.
  * @returns the canonical JSON text.
- * @throws StatementError `ERR_JSON_UNSUPPORTED_VALUE`, `ERR_JSON_CYCLE` or `ERR_JSON_TOO_DEEP`.
+ * @throws StatementError `ERR_STATEMENT_JSON_UNSUPPORTED_VALUE`, `ERR_STATEMENT_JSON_CYCLE` or `ERR_STATEMENT_JSON_TOO_DEEP`.
  * @example
  * ```ts
  * canonicalize({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
@@ -63,7 +63,7 @@ class Writer {
   }
 
   private unsupported(what: string): StatementError {
-    return new StatementError('ERR_JSON_UNSUPPORTED_VALUE', `JSON cannot hold ${what} at ${this.where()}`);
+    return new StatementError('ERR_STATEMENT_JSON_UNSUPPORTED_VALUE', `JSON cannot hold ${what} at ${this.where()}`);
   }
 
   write(value: unknown, depth: number): string {
@@ -85,9 +85,12 @@ class Writer {
     }
     if (value === null) return 'null';
     if (depth >= this.maxDepth) {
-      throw new StatementError('ERR_JSON_TOO_DEEP', `JSON nested deeper than ${this.maxDepth} at ${this.where()}`);
+      throw new StatementError(
+        'ERR_STATEMENT_JSON_TOO_DEEP',
+        `JSON nested deeper than ${this.maxDepth} at ${this.where()}`,
+      );
     }
-    if (this.seen.has(value)) throw new StatementError('ERR_JSON_CYCLE', `cycle at ${this.where()}`);
+    if (this.seen.has(value)) throw new StatementError('ERR_STATEMENT_JSON_CYCLE', `cycle at ${this.where()}`);
     this.seen.add(value);
     const out = Array.isArray(value) ? this.array(value, depth) : this.object(value, depth);
     this.seen.delete(value);

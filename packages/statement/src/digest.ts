@@ -21,7 +21,7 @@ export function sha256Digest(bytes: Uint8Array): string {
  *
  * @param args - plain JSON data.
  * @returns e.g. `'sha256:44136fa3…'`.
- * @throws StatementError `ERR_JSON_UNSUPPORTED_VALUE`, `ERR_JSON_CYCLE` or `ERR_JSON_TOO_DEEP`.
+ * @throws StatementError `ERR_STATEMENT_JSON_UNSUPPORTED_VALUE`, `ERR_STATEMENT_JSON_CYCLE` or `ERR_STATEMENT_JSON_TOO_DEEP`.
  * @example
  * ```ts
  * digestArgs({ b: 1, a: 2 }) === digestArgs({ a: 2, b: 1 }); // true

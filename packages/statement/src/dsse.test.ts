@@ -70,7 +70,7 @@ describe('DSSE vectors (secure-systems-lab/dsse testvectors/vectors.json)', () =
   it('refuses a signature list without keyids (AgentGuard requires keyid; DSSE leaves it optional)', () => {
     const v = VECTORS.find((x) => x.id === 'threshold-two-without-keyids') as Vector;
     const result = verifyEnvelope(envelopeOf(v), { verifierFor: trusting('A', 'B'), threshold: 2, maxSignatures: 2 });
-    expect(result).toMatchObject({ ok: false, code: 'ERR_ENVELOPE_MALFORMED' });
+    expect(result).toMatchObject({ ok: false, code: 'ERR_STATEMENT_ENVELOPE_MALFORMED' });
     const labelled = {
       ...envelopeOf(v),
       signatures: v.signatures.map((s, i) => ({ keyid: i === 0 ? 'A' : 'B', sig: s.sig })),
@@ -102,17 +102,17 @@ describe('verifyEnvelope', () => {
 
   it('fails a signature relabelled with another trusted keyid', async () => {
     const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, body, [signer('B', 'A')]);
-    expect(verifyEnvelope(envelope, options)).toMatchObject({ ok: false, code: 'ERR_SIGNATURE_INVALID' });
+    expect(verifyEnvelope(envelope, options)).toMatchObject({ ok: false, code: 'ERR_STATEMENT_SIGNATURE_INVALID' });
   });
 
   it('does not count a keyid without a verifier, and refuses when none is left', async () => {
     const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, body, [signer('B')]);
-    expect(verifyEnvelope(envelope, options)).toMatchObject({ ok: false, code: 'ERR_KEY_UNTRUSTED' });
+    expect(verifyEnvelope(envelope, options)).toMatchObject({ ok: false, code: 'ERR_STATEMENT_KEY_UNTRUSTED' });
     const both = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, body, [signer('A'), signer('B')]);
     expect(verifyEnvelope(both, { ...options, maxSignatures: 2 })).toMatchObject({ ok: true, keyids: ['A'] });
     expect(verifyEnvelope(both, { ...options, maxSignatures: 2, threshold: 2 })).toMatchObject({
       ok: false,
-      code: 'ERR_SIGNATURE_INVALID',
+      code: 'ERR_STATEMENT_SIGNATURE_INVALID',
     });
   });
 
@@ -121,14 +121,17 @@ describe('verifyEnvelope', () => {
     const boom = () => {
       throw new Error('boom');
     };
-    expect(verifyEnvelope(envelope, { verifierFor: boom })).toMatchObject({ ok: false, code: 'ERR_KEY_UNTRUSTED' });
+    expect(verifyEnvelope(envelope, { verifierFor: boom })).toMatchObject({
+      ok: false,
+      code: 'ERR_STATEMENT_KEY_UNTRUSTED',
+    });
     expect(verifyEnvelope(envelope, { verifierFor: () => boom })).toMatchObject({
       ok: false,
-      code: 'ERR_SIGNATURE_INVALID',
+      code: 'ERR_STATEMENT_SIGNATURE_INVALID',
     });
     expect(verifyEnvelope(envelope, { verifierFor: () => () => 1 as unknown as boolean })).toMatchObject({
       ok: false,
-      code: 'ERR_SIGNATURE_INVALID',
+      code: 'ERR_STATEMENT_SIGNATURE_INVALID',
     });
   });
 
@@ -182,47 +185,59 @@ describe('parseEnvelope: hostile input is a typed error, never a crash', () => {
     cursor = next;
   }
   const rows: ReadonlyArray<readonly [string, () => unknown, string]> = [
-    ['undefined', () => undefined, 'ERR_ENVELOPE_MALFORMED'],
-    ['null', () => null, 'ERR_ENVELOPE_MALFORMED'],
-    ['a number', () => 42, 'ERR_ENVELOPE_MALFORMED'],
-    ['a bigint', () => 42n, 'ERR_ENVELOPE_MALFORMED'],
-    ['a symbol', () => Symbol('x'), 'ERR_ENVELOPE_MALFORMED'],
-    ['a function', () => () => good, 'ERR_ENVELOPE_MALFORMED'],
-    ['an array', () => [good], 'ERR_ENVELOPE_MALFORMED'],
-    ['a Map', () => new Map(Object.entries(good)), 'ERR_ENVELOPE_MALFORMED'],
-    ['a class instance', () => new (class Envelope {})(), 'ERR_ENVELOPE_MALFORMED'],
-    ['a throwing getter', () => throwing, 'ERR_ENVELOPE_MALFORMED'],
-    ['a deep array value', () => deep, 'ERR_ENVELOPE_MALFORMED'],
-    ['deep text', () => `${'['.repeat(100_000)}${']'.repeat(100_000)}`, 'ERR_ENVELOPE_TOO_LARGE'],
-    ['deep small text', () => `${'['.repeat(1000)}${']'.repeat(1000)}`, 'ERR_ENVELOPE_MALFORMED'],
-    ['huge text', () => `${goodText}${' '.repeat(200_000)}`, 'ERR_ENVELOPE_TOO_LARGE'],
-    ['huge payload', () => ({ ...good, payload: 'A'.repeat(200_000) }), 'ERR_ENVELOPE_TOO_LARGE'],
-    ['__proto__ in text', () => goodText.replace('{', '{"__proto__":{},'), 'ERR_ENVELOPE_MALFORMED'],
-    ['__proto__ own member', () => JSON.parse(goodText.replace('{', '{"__proto__":{},')), 'ERR_ENVELOPE_MALFORMED'],
-    ['duplicate member', () => goodText.replace('{', '{"payload":"e30=",'), 'ERR_ENVELOPE_MALFORMED'],
-    ['extra field', () => ({ ...good, extra: 1 }), 'ERR_ENVELOPE_MALFORMED'],
+    ['undefined', () => undefined, 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['null', () => null, 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['a number', () => 42, 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['a bigint', () => 42n, 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['a symbol', () => Symbol('x'), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['a function', () => () => good, 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['an array', () => [good], 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['a Map', () => new Map(Object.entries(good)), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['a class instance', () => new (class Envelope {})(), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['a throwing getter', () => throwing, 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['a deep array value', () => deep, 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['deep text', () => `${'['.repeat(100_000)}${']'.repeat(100_000)}`, 'ERR_STATEMENT_ENVELOPE_TOO_LARGE'],
+    ['deep small text', () => `${'['.repeat(1000)}${']'.repeat(1000)}`, 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['huge text', () => `${goodText}${' '.repeat(200_000)}`, 'ERR_STATEMENT_ENVELOPE_TOO_LARGE'],
+    ['huge payload', () => ({ ...good, payload: 'A'.repeat(200_000) }), 'ERR_STATEMENT_ENVELOPE_TOO_LARGE'],
+    ['__proto__ in text', () => goodText.replace('{', '{"__proto__":{},'), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    [
+      '__proto__ own member',
+      () => JSON.parse(goodText.replace('{', '{"__proto__":{},')),
+      'ERR_STATEMENT_ENVELOPE_MALFORMED',
+    ],
+    ['duplicate member', () => goodText.replace('{', '{"payload":"e30=",'), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['extra field', () => ({ ...good, extra: 1 }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
     [
       'extra signature field',
       () => ({ ...good, signatures: [{ keyid: 'A', sig: 'AA==', cert: 'x' }] }),
-      'ERR_ENVELOPE_MALFORMED',
+      'ERR_STATEMENT_ENVELOPE_MALFORMED',
     ],
-    ['payloadType a number', () => ({ ...good, payloadType: 1 }), 'ERR_ENVELOPE_MALFORMED'],
-    ['payloadType empty', () => ({ ...good, payloadType: '' }), 'ERR_ENVELOPE_MALFORMED'],
-    ['payload an array', () => ({ ...good, payload: ['e30='] }), 'ERR_ENVELOPE_MALFORMED'],
-    ['payload non-canonical base64', () => ({ ...good, payload: 'e31=' }), 'ERR_ENVELOPE_MALFORMED'],
-    ['payload unpadded', () => ({ ...good, payload: 'e30' }), 'ERR_ENVELOPE_MALFORMED'],
-    ['payload mixed alphabets', () => ({ ...good, payload: 'a+-_' }), 'ERR_ENVELOPE_MALFORMED'],
-    ['no signatures', () => ({ ...good, signatures: [] }), 'ERR_ENVELOPE_MALFORMED'],
+    ['payloadType a number', () => ({ ...good, payloadType: 1 }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['payloadType empty', () => ({ ...good, payloadType: '' }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['payload an array', () => ({ ...good, payload: ['e30='] }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['payload non-canonical base64', () => ({ ...good, payload: 'e31=' }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['payload unpadded', () => ({ ...good, payload: 'e30' }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['payload mixed alphabets', () => ({ ...good, payload: 'a+-_' }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['no signatures', () => ({ ...good, signatures: [] }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
     [
       'two signatures',
       () => ({ ...good, signatures: [good.signatures[0], { keyid: 'B', sig: 'AA==' }] }),
-      'ERR_ENVELOPE_MALFORMED',
+      'ERR_STATEMENT_ENVELOPE_MALFORMED',
     ],
-    ['signature without keyid', () => ({ ...good, signatures: [{ sig: 'AA==' }] }), 'ERR_ENVELOPE_MALFORMED'],
-    ['keyid a number', () => ({ ...good, signatures: [{ keyid: 7, sig: 'AA==' }] }), 'ERR_ENVELOPE_MALFORMED'],
-    ['sig too long', () => ({ ...good, signatures: [{ keyid: 'A', sig: 'A'.repeat(200) }] }), 'ERR_ENVELOPE_MALFORMED'],
-    ['sparse signatures', () => ({ ...good, signatures: new Array(1) }), 'ERR_ENVELOPE_MALFORMED'],
-    ['bytes not UTF-8', () => Uint8Array.of(0x7b, 0xff, 0x7d), 'ERR_ENVELOPE_MALFORMED'],
+    ['signature without keyid', () => ({ ...good, signatures: [{ sig: 'AA==' }] }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    [
+      'keyid a number',
+      () => ({ ...good, signatures: [{ keyid: 7, sig: 'AA==' }] }),
+      'ERR_STATEMENT_ENVELOPE_MALFORMED',
+    ],
+    [
+      'sig too long',
+      () => ({ ...good, signatures: [{ keyid: 'A', sig: 'A'.repeat(200) }] }),
+      'ERR_STATEMENT_ENVELOPE_MALFORMED',
+    ],
+    ['sparse signatures', () => ({ ...good, signatures: new Array(1) }), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
+    ['bytes not UTF-8', () => Uint8Array.of(0x7b, 0xff, 0x7d), 'ERR_STATEMENT_ENVELOPE_MALFORMED'],
   ];
   it.each(rows)('%s → %s', (_name, make, code) => {
     const input = make();
@@ -240,7 +255,7 @@ describe('parseEnvelope: hostile input is a typed error, never a crash', () => {
   it('refuses repeated keyids even when two signatures are allowed (no double counting)', () => {
     const twice = { ...good, signatures: [good.signatures[0], good.signatures[0]] };
     expect(() => parseEnvelope(twice, { maxSignatures: 2 })).toThrow(
-      expect.objectContaining({ code: 'ERR_ENVELOPE_MALFORMED' }),
+      expect.objectContaining({ code: 'ERR_STATEMENT_ENVELOPE_MALFORMED' }),
     );
   });
 
@@ -259,7 +274,7 @@ describe('parseEnvelope: hostile input is a typed error, never a crash', () => {
 
   it('checks the payload type when asked, and returns a frozen copy', () => {
     expect(() => parseEnvelope(good, { payloadType: 'application/json' })).toThrow(
-      expect.objectContaining({ code: 'ERR_ENVELOPE_PAYLOAD_TYPE' }),
+      expect.objectContaining({ code: 'ERR_STATEMENT_ENVELOPE_PAYLOAD_TYPE' }),
     );
     const input = structuredClone(good);
     const parsed = parseEnvelope(input);

@@ -154,7 +154,7 @@ export function verifyWith(input: unknown, limits: VerifyLimits): EnvelopeVerifi
     opened = openEnvelope(input, limits);
   } catch (error) {
     if (error instanceof StatementError) return refused(error.code, error.message);
-    return refused('ERR_ENVELOPE_MALFORMED', `envelope could not be read: ${(error as Error)?.message}`);
+    return refused('ERR_STATEMENT_ENVELOPE_MALFORMED', `envelope could not be read: ${(error as Error)?.message}`);
   }
   const message = pae(opened.envelope.payloadType, opened.payload);
   const keyids: string[] = [];
@@ -168,15 +168,19 @@ export function verifyWith(input: unknown, limits: VerifyLimits): EnvelopeVerifi
       valid = false;
     }
     // A signature under a known keyid that does not verify is an attack or a bug; either way, refuse.
-    if (!valid) return refused('ERR_SIGNATURE_INVALID', `signature does not verify under keyid ${quote(keyid)}`);
+    if (!valid)
+      return refused('ERR_STATEMENT_SIGNATURE_INVALID', `signature does not verify under keyid ${quote(keyid)}`);
     keyids.push(keyid);
   }
   if (keyids.length === 0) {
     const names = opened.signatures.map((s) => quote(s.keyid)).join(', ');
-    return refused('ERR_KEY_UNTRUSTED', `keyid ${names} is not a trusted key`);
+    return refused('ERR_STATEMENT_KEY_UNTRUSTED', `keyid ${names} is not a trusted key`);
   }
   if (keyids.length < limits.threshold) {
-    return refused('ERR_SIGNATURE_INVALID', `${keyids.length} verified signature(s), ${limits.threshold} required`);
+    return refused(
+      'ERR_STATEMENT_SIGNATURE_INVALID',
+      `${keyids.length} verified signature(s), ${limits.threshold} required`,
+    );
   }
   return { ok: true, envelope: opened.envelope, payload: opened.payload, keyids: Object.freeze(keyids) };
 }

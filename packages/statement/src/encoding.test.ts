@@ -83,7 +83,7 @@ describe('round trips (properties)', () => {
         try {
           decoded = fromBase64Url(text);
         } catch (error) {
-          expect((error as StatementError).code).toBe('ERR_ENCODING_INVALID');
+          expect((error as StatementError).code).toBe('ERR_STATEMENT_ENCODING_INVALID');
         }
         if (decoded !== undefined) expect(toBase64Url(decoded)).toBe(text);
       }),
@@ -123,34 +123,34 @@ describe('round trips (properties)', () => {
 
 describe('bad input', () => {
   const table: ReadonlyArray<readonly [string, () => unknown, string]> = [
-    ['fromHex: odd length', () => fromHex('abc'), 'ERR_ENCODING_INVALID'],
-    ['fromHex: non-hex', () => fromHex('zz'), 'ERR_ENCODING_INVALID'],
-    ['fromHex: 0x prefix', () => fromHex('0x00'), 'ERR_ENCODING_INVALID'],
-    ['fromHex: whitespace', () => fromHex('00 '), 'ERR_ENCODING_INVALID'],
+    ['fromHex: odd length', () => fromHex('abc'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromHex: non-hex', () => fromHex('zz'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromHex: 0x prefix', () => fromHex('0x00'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromHex: whitespace', () => fromHex('00 '), 'ERR_IDENTITY_ENCODING_INVALID'],
     ['fromHex: number', () => fromHex(12 as unknown as string), 'TypeError'],
     ['toHex: string', () => toHex('ab' as unknown as Uint8Array), 'TypeError'],
     ['toHex: number[]', () => toHex([1, 2] as unknown as Uint8Array), 'TypeError'],
-    ['fromBase64: missing padding', () => fromBase64('Zg'), 'ERR_ENCODING_INVALID'],
-    ['fromBase64: too much padding', () => fromBase64('Zg==='), 'ERR_ENCODING_INVALID'],
-    ['fromBase64: padding in the middle', () => fromBase64('Zg==Zg=='), 'ERR_ENCODING_INVALID'],
-    ['fromBase64: url alphabet', () => fromBase64('-_8='), 'ERR_ENCODING_INVALID'],
-    ['fromBase64: non-canonical trailing bits', () => fromBase64('Zh=='), 'ERR_ENCODING_INVALID'],
-    ['fromBase64: whitespace', () => fromBase64('Zm9v\n'), 'ERR_ENCODING_INVALID'],
-    ['fromBase64: non-ASCII', () => fromBase64('Zm9é'), 'ERR_ENCODING_INVALID'],
-    ['fromBase64: only padding', () => fromBase64('===='), 'ERR_ENCODING_INVALID'],
+    ['fromBase64: missing padding', () => fromBase64('Zg'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64: too much padding', () => fromBase64('Zg==='), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64: padding in the middle', () => fromBase64('Zg==Zg=='), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64: url alphabet', () => fromBase64('-_8='), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64: non-canonical trailing bits', () => fromBase64('Zh=='), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64: whitespace', () => fromBase64('Zm9v\n'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64: non-ASCII', () => fromBase64('Zm9é'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64: only padding', () => fromBase64('===='), 'ERR_IDENTITY_ENCODING_INVALID'],
     ['fromBase64: null', () => fromBase64(null as unknown as string), 'TypeError'],
-    ['fromBase64Url: padding', () => fromBase64Url('Zg=='), 'ERR_ENCODING_INVALID'],
-    ['fromBase64Url: standard alphabet', () => fromBase64Url('+/8'), 'ERR_ENCODING_INVALID'],
-    ['fromBase64Url: non-canonical trailing bits', () => fromBase64Url('Zh'), 'ERR_ENCODING_INVALID'],
-    ['fromBase64Url: impossible length', () => fromBase64Url('Zm9vY'), 'ERR_ENCODING_INVALID'],
+    ['fromBase64Url: padding', () => fromBase64Url('Zg=='), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64Url: standard alphabet', () => fromBase64Url('+/8'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64Url: non-canonical trailing bits', () => fromBase64Url('Zh'), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromBase64Url: impossible length', () => fromBase64Url('Zm9vY'), 'ERR_IDENTITY_ENCODING_INVALID'],
     ['fromBase64Url: bytes', () => fromBase64Url(new Uint8Array(1) as unknown as string), 'TypeError'],
     ['toBase64: ArrayBuffer', () => toBase64(new ArrayBuffer(3) as unknown as Uint8Array), 'TypeError'],
     ['toBase64Url: undefined', () => toBase64Url(undefined as unknown as Uint8Array), 'TypeError'],
     ['utf8: number', () => utf8(5 as unknown as string), 'TypeError'],
-    ['fromUtf8: invalid UTF-8', () => fromUtf8(Uint8Array.of(0xc3, 0x28)), 'ERR_ENCODING_INVALID'],
-    ['fromUtf8: overlong encoding', () => fromUtf8(Uint8Array.of(0xc0, 0xaf)), 'ERR_ENCODING_INVALID'],
-    ['fromUtf8: encoded surrogate', () => fromUtf8(Uint8Array.of(0xed, 0xa0, 0x80)), 'ERR_ENCODING_INVALID'],
-    ['fromUtf8: truncated sequence', () => fromUtf8(Uint8Array.of(0xe2, 0x82)), 'ERR_ENCODING_INVALID'],
+    ['fromUtf8: invalid UTF-8', () => fromUtf8(Uint8Array.of(0xc3, 0x28)), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromUtf8: overlong encoding', () => fromUtf8(Uint8Array.of(0xc0, 0xaf)), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromUtf8: encoded surrogate', () => fromUtf8(Uint8Array.of(0xed, 0xa0, 0x80)), 'ERR_IDENTITY_ENCODING_INVALID'],
+    ['fromUtf8: truncated sequence', () => fromUtf8(Uint8Array.of(0xe2, 0x82)), 'ERR_IDENTITY_ENCODING_INVALID'],
     ['fromUtf8: string', () => fromUtf8('x' as unknown as Uint8Array), 'TypeError'],
     ['concatBytes: a string part', () => concatBytes(new Uint8Array(1), 'x' as unknown as Uint8Array), 'TypeError'],
     ['bytesEqual: null', () => bytesEqual(null as unknown as Uint8Array, new Uint8Array(0)), 'TypeError'],

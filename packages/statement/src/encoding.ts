@@ -19,14 +19,14 @@ export function utf8(text: string): Uint8Array {
  * Decodes UTF-8 bytes; invalid UTF-8 is an error, never replaced with U+FFFD.
  * A leading byte-order mark is kept as U+FEFF, not stripped.
  *
- * @throws TypeError on non-Uint8Array input; StatementError `ERR_ENCODING_INVALID` on invalid UTF-8.
+ * @throws TypeError on non-Uint8Array input; StatementError `ERR_STATEMENT_ENCODING_INVALID` on invalid UTF-8.
  */
 export function fromUtf8(bytes: Uint8Array): string {
   assertUint8Array(bytes, 'bytes');
   try {
     return decoder.decode(bytes);
   } catch (cause) {
-    throw new StatementError('ERR_ENCODING_INVALID', 'bytes are not valid UTF-8', { cause });
+    throw new StatementError('ERR_STATEMENT_ENCODING_INVALID', 'bytes are not valid UTF-8', { cause });
   }
 }
 
@@ -62,12 +62,12 @@ export function toHex(bytes: Uint8Array): string {
 /**
  * Parses lower- or upper-case hex of even length.
  *
- * @throws TypeError on non-string input; StatementError `ERR_ENCODING_INVALID` on odd length or a non-hex character.
+ * @throws TypeError on non-string input; StatementError `ERR_STATEMENT_ENCODING_INVALID` on odd length or a non-hex character.
  */
 export function fromHex(hex: string): Uint8Array {
   assertString(hex, 'hex');
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new StatementError('ERR_ENCODING_INVALID', 'expected an even-length hex string');
+    throw new StatementError('ERR_STATEMENT_ENCODING_INVALID', 'expected an even-length hex string');
   }
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
@@ -111,11 +111,11 @@ function decode64(text: string, table: Int8Array, padded: boolean, label: string
   assertString(text, 'text');
   let end = text.length;
   if (padded) {
-    if (text.length % 4 !== 0) throw new StatementError('ERR_ENCODING_INVALID', `invalid ${label}: length`);
+    if (text.length % 4 !== 0) throw new StatementError('ERR_STATEMENT_ENCODING_INVALID', `invalid ${label}: length`);
     if (text.endsWith('==')) end -= 2;
     else if (text.endsWith('=')) end -= 1;
   }
-  if (end % 4 === 1) throw new StatementError('ERR_ENCODING_INVALID', `invalid ${label}: length`);
+  if (end % 4 === 1) throw new StatementError('ERR_STATEMENT_ENCODING_INVALID', `invalid ${label}: length`);
   const out = new Uint8Array(Math.floor((end * 3) / 4));
   let acc = 0;
   let bits = 0;
@@ -123,7 +123,8 @@ function decode64(text: string, table: Int8Array, padded: boolean, label: string
   for (let i = 0; i < end; i++) {
     const c = text.charCodeAt(i);
     const v = c < 128 ? (table[c] as number) : -1;
-    if (v < 0) throw new StatementError('ERR_ENCODING_INVALID', `invalid ${label}: unexpected character at ${i}`);
+    if (v < 0)
+      throw new StatementError('ERR_STATEMENT_ENCODING_INVALID', `invalid ${label}: unexpected character at ${i}`);
     acc = ((acc << 6) | v) & 0xffffff;
     bits += 6;
     if (bits >= 8) {
@@ -134,7 +135,7 @@ function decode64(text: string, table: Int8Array, padded: boolean, label: string
   // Canonical encoding only: the unused low bits of the last character must be zero,
   // so one byte string has exactly one textual form (RFC 4648 §3.5; no signature malleability).
   if ((acc & ((1 << bits) - 1)) !== 0) {
-    throw new StatementError('ERR_ENCODING_INVALID', `invalid ${label}: non-canonical trailing bits`);
+    throw new StatementError('ERR_STATEMENT_ENCODING_INVALID', `invalid ${label}: non-canonical trailing bits`);
   }
   return out;
 }
@@ -152,7 +153,7 @@ export function toBase64(bytes: Uint8Array): string {
  * Parses canonical, padded standard base64 (RFC 4648 §4): padding required,
  * no whitespace, no base64url characters, unused trailing bits zero (RFC 4648 §3.5).
  *
- * @throws TypeError on non-string input; StatementError `ERR_ENCODING_INVALID` otherwise.
+ * @throws TypeError on non-string input; StatementError `ERR_STATEMENT_ENCODING_INVALID` otherwise.
  */
 export function fromBase64(text: string): Uint8Array {
   return decode64(text, B64_LOOKUP, true, 'base64');
@@ -171,7 +172,7 @@ export function toBase64Url(bytes: Uint8Array): string {
  * Parses canonical, unpadded base64url (RFC 4648 §5; RFC 7515 §2): no padding,
  * no whitespace, unused trailing bits zero.
  *
- * @throws TypeError on non-string input; StatementError `ERR_ENCODING_INVALID` otherwise.
+ * @throws TypeError on non-string input; StatementError `ERR_STATEMENT_ENCODING_INVALID` otherwise.
  */
 export function fromBase64Url(text: string): Uint8Array {
   return decode64(text, B64URL_LOOKUP, false, 'base64url');

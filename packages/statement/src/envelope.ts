@@ -24,7 +24,7 @@ export interface EnvelopeSignature {
 /** Options of {@link parseEnvelope} (and of `verifyEnvelope`). */
 export interface ParseEnvelopeOptions {
   /**
-   * When set, `payloadType` must be exactly this, else `ERR_ENVELOPE_PAYLOAD_TYPE`.
+   * When set, `payloadType` must be exactly this, else `ERR_STATEMENT_ENVELOPE_PAYLOAD_TYPE`.
    * @default any payload type of 1 to 256 characters
    */
   readonly payloadType?: string;
@@ -83,11 +83,15 @@ export function envelopeLimits(options: ParseEnvelopeOptions = {}): EnvelopeLimi
 }
 
 const malformed = (reason: string, cause?: unknown) =>
-  new StatementError('ERR_ENVELOPE_MALFORMED', `not a DSSE envelope: ${reason}`, cause === undefined ? {} : { cause });
+  new StatementError(
+    'ERR_STATEMENT_ENVELOPE_MALFORMED',
+    `not a DSSE envelope: ${reason}`,
+    cause === undefined ? {} : { cause },
+  );
 
 function tooLarge(what: string, limits: EnvelopeLimits): StatementError {
   return new StatementError(
-    'ERR_ENVELOPE_TOO_LARGE',
+    'ERR_STATEMENT_ENVELOPE_TOO_LARGE',
     `envelope too large: ${what} (limit ${limits.maxChars} characters, payload ${limits.maxPayloadBytes} bytes)`,
   );
 }
@@ -140,7 +144,7 @@ function boundedString(value: unknown, max: number, where: string, min = 1): str
  * @param text - the base64 text.
  * @param field - the field's name, for the message.
  * @returns the decoded bytes.
- * @throws StatementError `ERR_ENVELOPE_MALFORMED` naming `field`.
+ * @throws StatementError `ERR_STATEMENT_ENVELOPE_MALFORMED` naming `field`.
  */
 export function decodeDsseBase64(text: string, field: string): Uint8Array {
   if (typeof text !== 'string') throw malformed(`"${field}" expected base64`);
@@ -198,7 +202,7 @@ export function openEnvelope(input: unknown, limits: EnvelopeLimits): OpenedEnve
   // DSSE binds the type into the signed bytes; checked before decoding so the cheapest answer comes first.
   if (limits.payloadType !== undefined && payloadType !== limits.payloadType) {
     throw new StatementError(
-      'ERR_ENVELOPE_PAYLOAD_TYPE',
+      'ERR_STATEMENT_ENVELOPE_PAYLOAD_TYPE',
       `payloadType expected ${limits.payloadType}, got ${JSON.stringify(payloadType.slice(0, 80))}`,
     );
   }
@@ -238,7 +242,7 @@ export function openEnvelope(input: unknown, limits: EnvelopeLimits): OpenedEnve
  * @param input - JSON text, UTF-8 bytes of JSON text, or a parsed object; untrusted.
  * @param options - see {@link ParseEnvelopeOptions}.
  * @returns a frozen {@link Envelope}.
- * @throws StatementError `ERR_ENVELOPE_MALFORMED`, `ERR_ENVELOPE_TOO_LARGE` or `ERR_ENVELOPE_PAYLOAD_TYPE`;
+ * @throws StatementError `ERR_STATEMENT_ENVELOPE_MALFORMED`, `ERR_STATEMENT_ENVELOPE_TOO_LARGE` or `ERR_STATEMENT_ENVELOPE_PAYLOAD_TYPE`;
  *   TypeError / RangeError on bad options.
  * @example
  * ```ts

@@ -33,72 +33,76 @@ describe('parseStatement (in-toto Statement v1)', () => {
   });
 
   const rows: ReadonlyArray<readonly [string, () => Uint8Array | unknown, string]> = [
-    ['not UTF-8', () => Uint8Array.of(0xff), 'ERR_STATEMENT_INVALID'],
-    ['not JSON', () => utf8('{'), 'ERR_STATEMENT_INVALID'],
-    ['an array', () => utf8('[]'), 'ERR_STATEMENT_INVALID'],
-    ['duplicate member', () => utf8(`{"_type":"x",${JSON.stringify(statement()).slice(1)}`), 'ERR_STATEMENT_INVALID'],
+    ['not UTF-8', () => Uint8Array.of(0xff), 'ERR_STATEMENT_PAYLOAD_INVALID'],
+    ['not JSON', () => utf8('{'), 'ERR_STATEMENT_PAYLOAD_INVALID'],
+    ['an array', () => utf8('[]'), 'ERR_STATEMENT_PAYLOAD_INVALID'],
+    [
+      'duplicate member',
+      () => utf8(`{"_type":"x",${JSON.stringify(statement()).slice(1)}`),
+      'ERR_STATEMENT_PAYLOAD_INVALID',
+    ],
     [
       '__proto__ member',
       () => utf8(JSON.stringify(statement()).replace('{', '{"__proto__":{},')),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     [
       'deep predicate',
       () => utf8(JSON.stringify(statement({ predicate: { a: JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`) } }))),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     [
       'wrong _type',
       () => canonicalBytes(statement({ _type: 'https://in-toto.io/Statement/v0.1' })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     [
       'other predicate type',
       () => canonicalBytes(statement({ predicateType: 'https://slsa.dev/provenance/v1' })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
-    ['extra field', () => canonicalBytes(statement({ extra: 1 })), 'ERR_STATEMENT_INVALID'],
+    ['extra field', () => canonicalBytes(statement({ extra: 1 })), 'ERR_STATEMENT_PAYLOAD_INVALID'],
     [
       'missing predicate',
       () => utf8(JSON.stringify({ ...statement(), predicate: undefined })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
-    ['predicate an array', () => canonicalBytes(statement({ predicate: [] })), 'ERR_STATEMENT_INVALID'],
-    ['no subject', () => canonicalBytes(statement({ subject: [] })), 'ERR_STATEMENT_INVALID'],
+    ['predicate an array', () => canonicalBytes(statement({ predicate: [] })), 'ERR_STATEMENT_PAYLOAD_INVALID'],
+    ['no subject', () => canonicalBytes(statement({ subject: [] })), 'ERR_STATEMENT_PAYLOAD_INVALID'],
     [
       'subject uri (unread fields refused)',
       () => canonicalBytes(statement({ subject: [{ name: 'x', uri: 'y', digest: { sha256: HEX } }] })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     [
       'upper-case digest',
       () => canonicalBytes(statement({ subject: [{ name: 'x', digest: { sha256: HEX.toUpperCase() } }] })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     [
       'short digest',
       () => canonicalBytes(statement({ subject: [{ name: 'x', digest: { sha256: 'ab' } }] })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     [
       'unknown algorithm',
       () => canonicalBytes(statement({ subject: [{ name: 'x', digest: { md5: 'ab' } }] })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     [
       'empty digest set',
       () => canonicalBytes(statement({ subject: [{ name: 'x', digest: {} }] })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     [
       'empty name',
       () => canonicalBytes(statement({ subject: [{ name: '', digest: { sha256: HEX } }] })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     [
       'two subjects over the limit',
       () => canonicalBytes(statement({ subject: [statement().subject[0], statement().subject[0]] })),
-      'ERR_STATEMENT_INVALID',
+      'ERR_STATEMENT_PAYLOAD_INVALID',
     ],
     ['a string, not bytes', () => JSON.stringify(statement()), 'TypeError'],
   ];
@@ -123,9 +127,9 @@ describe('digests', () => {
   });
 
   it('refuses values JSON cannot hold with a typed error', () => {
-    expect(code(() => digestArgs({ a: undefined }))).toBe('ERR_JSON_UNSUPPORTED_VALUE');
+    expect(code(() => digestArgs({ a: undefined }))).toBe('ERR_STATEMENT_JSON_UNSUPPORTED_VALUE');
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
-    expect(code(() => digestArgs(cycle))).toBe('ERR_JSON_CYCLE');
+    expect(code(() => digestArgs(cycle))).toBe('ERR_STATEMENT_JSON_CYCLE');
   });
 });

@@ -48,7 +48,7 @@ const LOWER_HEX = /^[0-9a-f]+$/;
 
 const invalid = (reason: string, cause?: unknown) =>
   new StatementError(
-    'ERR_STATEMENT_INVALID',
+    'ERR_STATEMENT_PAYLOAD_INVALID',
     `not an in-toto Statement v1: ${reason}`,
     cause === undefined ? {} : { cause },
   );
@@ -86,7 +86,7 @@ function text(value: unknown, where: string, max = 1024): string {
  * @param payload - the exact payload bytes that were verified (never re-encoded).
  * @param options - see {@link ParseStatementOptions}.
  * @returns a frozen {@link Statement}.
- * @throws StatementError `ERR_STATEMENT_INVALID`; TypeError on a non-Uint8Array payload.
+ * @throws StatementError `ERR_STATEMENT_PAYLOAD_INVALID`; TypeError on a non-Uint8Array payload.
  * @example
  * ```ts
  * const statement = parseStatement(result.payload, { predicateType: 'https://agentguard.dev/attestation/tool-call/v1' });

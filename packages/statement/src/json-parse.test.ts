@@ -68,32 +68,39 @@ describe('parseJson', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (text) => {
         const code = codeOf(() => parseJson(text));
-        expect(['accepted', 'ERR_JSON_PARSE', 'ERR_JSON_DUPLICATE_KEY', 'ERR_JSON_FORBIDDEN_KEY']).toContain(code);
+        expect([
+          'accepted',
+          'ERR_IDENTITY_JSON_PARSE',
+          'ERR_IDENTITY_JSON_DUPLICATE_KEY',
+          'ERR_IDENTITY_JSON_FORBIDDEN_KEY',
+        ]).toContain(code);
       }),
       { numRuns: 1000 },
     );
   });
 
   it('enforces depth without recursion: a million [ is refused, not a stack overflow', () => {
-    expect(codeOf(() => parseJson('['.repeat(1_000_000)))).toBe('ERR_JSON_TOO_DEEP');
-    expect(codeOf(() => parseJson('{"a":'.repeat(200_000), { maxBytes: 10_000_000 }))).toBe('ERR_JSON_TOO_DEEP');
+    expect(codeOf(() => parseJson('['.repeat(1_000_000)))).toBe('ERR_IDENTITY_JSON_TOO_DEEP');
+    expect(codeOf(() => parseJson('{"a":'.repeat(200_000), { maxBytes: 10_000_000 }))).toBe(
+      'ERR_IDENTITY_JSON_TOO_DEEP',
+    );
     // maxDepth counts containers the way canonicalize does.
     const deep = `${'['.repeat(64)}${']'.repeat(64)}`;
     expect(canonicalize(parseJson(deep))).toBe(deep);
-    expect(codeOf(() => parseJson(`[${deep}]`))).toBe('ERR_JSON_TOO_DEEP');
-    expect(codeOf(() => parseJson('[[1]]', { maxDepth: 1 }))).toBe('ERR_JSON_TOO_DEEP');
+    expect(codeOf(() => parseJson(`[${deep}]`))).toBe('ERR_IDENTITY_JSON_TOO_DEEP');
+    expect(codeOf(() => parseJson('[[1]]', { maxDepth: 1 }))).toBe('ERR_IDENTITY_JSON_TOO_DEEP');
     // A large explicit limit still parses deep input iteratively.
     const veryDeep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     expect(Array.isArray(parseJson(veryDeep, { maxDepth: 100_000 }))).toBe(true);
   });
 
   it('enforces size in UTF-8 bytes', () => {
-    expect(codeOf(() => parseJson(`"${'a'.repeat(1024 * 1024)}"`))).toBe('ERR_JSON_TOO_LARGE');
+    expect(codeOf(() => parseJson(`"${'a'.repeat(1024 * 1024)}"`))).toBe('ERR_IDENTITY_JSON_TOO_LARGE');
     expect(codeOf(() => parseJson('"aaaa"', { maxBytes: 6 }))).toBe('accepted');
-    expect(codeOf(() => parseJson('"aaaaa"', { maxBytes: 6 }))).toBe('ERR_JSON_TOO_LARGE');
+    expect(codeOf(() => parseJson('"aaaaa"', { maxBytes: 6 }))).toBe('ERR_IDENTITY_JSON_TOO_LARGE');
     // 'é' is 2 bytes, '😀' is 4.
     expect(codeOf(() => parseJson('"éé"', { maxBytes: 6 }))).toBe('accepted');
-    expect(codeOf(() => parseJson('"😀"', { maxBytes: 5 }))).toBe('ERR_JSON_TOO_LARGE');
+    expect(codeOf(() => parseJson('"😀"', { maxBytes: 5 }))).toBe('ERR_IDENTITY_JSON_TOO_LARGE');
     expect(codeOf(() => parseJson('"😀"', { maxBytes: 6 }))).toBe('accepted');
   });
 
@@ -114,51 +121,51 @@ describe('parseJson', () => {
   });
 
   const bad: ReadonlyArray<readonly [string, string, StatementErrorCode]> = [
-    ['empty text', '', 'ERR_JSON_PARSE'],
-    ['only whitespace', ' \n', 'ERR_JSON_PARSE'],
-    ['byte-order mark', '\uFEFF{}', 'ERR_JSON_PARSE'],
-    ['non-JSON whitespace', '\u00a0{}', 'ERR_JSON_PARSE'],
-    ['trailing comma in array', '[1,]', 'ERR_JSON_PARSE'],
-    ['trailing comma in object', '{"a":1,}', 'ERR_JSON_PARSE'],
-    ['leading comma', '[,1]', 'ERR_JSON_PARSE'],
-    ['missing comma', '{"a":1 "b":2}', 'ERR_JSON_PARSE'],
-    ['two top-level values', '{} {}', 'ERR_JSON_PARSE'],
-    ['unclosed array', '[1', 'ERR_JSON_PARSE'],
-    ['unclosed object', '{"a":1', 'ERR_JSON_PARSE'],
-    ['mismatched close', '[1}', 'ERR_JSON_PARSE'],
-    ['unquoted key', '{a:1}', 'ERR_JSON_PARSE'],
-    ['single quotes', "{'a':1}", 'ERR_JSON_PARSE'],
-    ['comment', '[1 /* c */]', 'ERR_JSON_PARSE'],
-    ['leading zero', '01', 'ERR_JSON_PARSE'],
-    ['leading plus', '+1', 'ERR_JSON_PARSE'],
-    ['bare minus', '-', 'ERR_JSON_PARSE'],
-    ['bare dot', '.5', 'ERR_JSON_PARSE'],
-    ['trailing dot', '1.', 'ERR_JSON_PARSE'],
-    ['empty exponent', '1e', 'ERR_JSON_PARSE'],
-    ['hex number', '0x10', 'ERR_JSON_PARSE'],
-    ['NaN', 'NaN', 'ERR_JSON_PARSE'],
-    ['Infinity', '-Infinity', 'ERR_JSON_PARSE'],
-    ['number overflowing a double', '1e400', 'ERR_JSON_PARSE'],
-    ['truncated literal', 'tru', 'ERR_JSON_PARSE'],
-    ['capitalised literal', 'True', 'ERR_JSON_PARSE'],
-    ['undefined', 'undefined', 'ERR_JSON_PARSE'],
-    ['unterminated string', '"abc', 'ERR_JSON_PARSE'],
-    ['raw newline in string', '"a\nb"', 'ERR_JSON_PARSE'],
-    ['raw NUL in string', '"a\u0000"', 'ERR_JSON_PARSE'],
-    ['invalid escape', '"\\x41"', 'ERR_JSON_PARSE'],
-    ['short \\u escape', '"\\u12"', 'ERR_JSON_PARSE'],
-    ['non-hex \\u escape', '"\\u12G4"', 'ERR_JSON_PARSE'],
-    ['escaped lone high surrogate', '"\\ud800"', 'ERR_JSON_PARSE'],
-    ['escaped lone low surrogate', '"\\udc00x"', 'ERR_JSON_PARSE'],
-    ['reversed surrogate pair', '"\\udc00\\ud800"', 'ERR_JSON_PARSE'],
-    ['raw lone surrogate', '"\ud800"', 'ERR_JSON_PARSE'],
-    ['lone surrogate in a key', '{"\\ud800":1}', 'ERR_JSON_PARSE'],
-    ['duplicate key', '{"a":1,"a":2}', 'ERR_JSON_DUPLICATE_KEY'],
-    ['duplicate key through an escape', '{"a":1,"\\u0061":2}', 'ERR_JSON_DUPLICATE_KEY'],
-    ['nested duplicate key', '[{"b":{"x":1,"y":2,"x":3}}]', 'ERR_JSON_DUPLICATE_KEY'],
-    ['__proto__ key', '{"__proto__":{"polluted":true}}', 'ERR_JSON_FORBIDDEN_KEY'],
-    ['escaped __proto__ key', '{"\\u005f_proto__":{}}', 'ERR_JSON_FORBIDDEN_KEY'],
-    ['nested __proto__ key', '{"a":[{"__proto__":1}]}', 'ERR_JSON_FORBIDDEN_KEY'],
+    ['empty text', '', 'ERR_STATEMENT_JSON_PARSE'],
+    ['only whitespace', ' \n', 'ERR_STATEMENT_JSON_PARSE'],
+    ['byte-order mark', '\uFEFF{}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['non-JSON whitespace', '\u00a0{}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['trailing comma in array', '[1,]', 'ERR_STATEMENT_JSON_PARSE'],
+    ['trailing comma in object', '{"a":1,}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['leading comma', '[,1]', 'ERR_STATEMENT_JSON_PARSE'],
+    ['missing comma', '{"a":1 "b":2}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['two top-level values', '{} {}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['unclosed array', '[1', 'ERR_STATEMENT_JSON_PARSE'],
+    ['unclosed object', '{"a":1', 'ERR_STATEMENT_JSON_PARSE'],
+    ['mismatched close', '[1}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['unquoted key', '{a:1}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['single quotes', "{'a':1}", 'ERR_STATEMENT_JSON_PARSE'],
+    ['comment', '[1 /* c */]', 'ERR_STATEMENT_JSON_PARSE'],
+    ['leading zero', '01', 'ERR_STATEMENT_JSON_PARSE'],
+    ['leading plus', '+1', 'ERR_STATEMENT_JSON_PARSE'],
+    ['bare minus', '-', 'ERR_STATEMENT_JSON_PARSE'],
+    ['bare dot', '.5', 'ERR_STATEMENT_JSON_PARSE'],
+    ['trailing dot', '1.', 'ERR_STATEMENT_JSON_PARSE'],
+    ['empty exponent', '1e', 'ERR_STATEMENT_JSON_PARSE'],
+    ['hex number', '0x10', 'ERR_STATEMENT_JSON_PARSE'],
+    ['NaN', 'NaN', 'ERR_STATEMENT_JSON_PARSE'],
+    ['Infinity', '-Infinity', 'ERR_STATEMENT_JSON_PARSE'],
+    ['number overflowing a double', '1e400', 'ERR_STATEMENT_JSON_PARSE'],
+    ['truncated literal', 'tru', 'ERR_STATEMENT_JSON_PARSE'],
+    ['capitalised literal', 'True', 'ERR_STATEMENT_JSON_PARSE'],
+    ['undefined', 'undefined', 'ERR_STATEMENT_JSON_PARSE'],
+    ['unterminated string', '"abc', 'ERR_STATEMENT_JSON_PARSE'],
+    ['raw newline in string', '"a\nb"', 'ERR_STATEMENT_JSON_PARSE'],
+    ['raw NUL in string', '"a\u0000"', 'ERR_STATEMENT_JSON_PARSE'],
+    ['invalid escape', '"\\x41"', 'ERR_STATEMENT_JSON_PARSE'],
+    ['short \\u escape', '"\\u12"', 'ERR_STATEMENT_JSON_PARSE'],
+    ['non-hex \\u escape', '"\\u12G4"', 'ERR_STATEMENT_JSON_PARSE'],
+    ['escaped lone high surrogate', '"\\ud800"', 'ERR_STATEMENT_JSON_PARSE'],
+    ['escaped lone low surrogate', '"\\udc00x"', 'ERR_STATEMENT_JSON_PARSE'],
+    ['reversed surrogate pair', '"\\udc00\\ud800"', 'ERR_STATEMENT_JSON_PARSE'],
+    ['raw lone surrogate', '"\ud800"', 'ERR_STATEMENT_JSON_PARSE'],
+    ['lone surrogate in a key', '{"\\ud800":1}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['duplicate key', '{"a":1,"a":2}', 'ERR_STATEMENT_JSON_DUPLICATE_KEY'],
+    ['duplicate key through an escape', '{"a":1,"\\u0061":2}', 'ERR_STATEMENT_JSON_DUPLICATE_KEY'],
+    ['nested duplicate key', '[{"b":{"x":1,"y":2,"x":3}}]', 'ERR_STATEMENT_JSON_DUPLICATE_KEY'],
+    ['__proto__ key', '{"__proto__":{"polluted":true}}', 'ERR_STATEMENT_JSON_FORBIDDEN_KEY'],
+    ['escaped __proto__ key', '{"\\u005f_proto__":{}}', 'ERR_STATEMENT_JSON_FORBIDDEN_KEY'],
+    ['nested __proto__ key', '{"a":[{"__proto__":1}]}', 'ERR_STATEMENT_JSON_FORBIDDEN_KEY'],
   ];
   it.each(bad)('refuses %s', (_name, text, code) => {
     expect(codeOf(() => parseJson(text))).toBe(code);

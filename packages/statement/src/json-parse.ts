@@ -37,10 +37,10 @@ type Frame =
  * Parses `text` as strict RFC 8259 JSON.
  *
  * Refused, each with a stable code: syntax errors, a byte-order mark, numbers
- * too large for a double and lone surrogates (`ERR_JSON_PARSE`, message names the
- * character offset); a repeated member name (`ERR_JSON_DUPLICATE_KEY`); a member
- * named `__proto__` (`ERR_JSON_FORBIDDEN_KEY`); nesting deeper than `maxDepth`
- * (`ERR_JSON_TOO_DEEP`); text longer than `maxBytes` (`ERR_JSON_TOO_LARGE`).
+ * too large for a double and lone surrogates (`ERR_IDENTITY_JSON_PARSE`, message names the
+ * character offset); a repeated member name (`ERR_IDENTITY_JSON_DUPLICATE_KEY`); a member
+ * named `__proto__` (`ERR_IDENTITY_JSON_FORBIDDEN_KEY`); nesting deeper than `maxDepth`
+ * (`ERR_IDENTITY_JSON_TOO_DEEP`); text longer than `maxBytes` (`ERR_IDENTITY_JSON_TOO_LARGE`).
  *
  * Objects are created with a null prototype, so no member can reach
  * `Object.prototype` and nothing inherited (`constructor`, `toString`) can be
@@ -50,12 +50,12 @@ type Frame =
  * @param options - see {@link ParseJsonOptions}.
  * @returns the parsed value.
  * @throws TypeError when `text` is not a string; RangeError on bad options.
- * @throws StatementError `ERR_JSON_PARSE`, `ERR_JSON_DUPLICATE_KEY`, `ERR_JSON_FORBIDDEN_KEY`,
- *   `ERR_JSON_TOO_DEEP` or `ERR_JSON_TOO_LARGE`.
+ * @throws StatementError `ERR_STATEMENT_JSON_PARSE`, `ERR_STATEMENT_JSON_DUPLICATE_KEY`, `ERR_STATEMENT_JSON_FORBIDDEN_KEY`,
+ *   `ERR_STATEMENT_JSON_TOO_DEEP` or `ERR_STATEMENT_JSON_TOO_LARGE`.
  * @example
  * ```ts
  * parseJson('{"tool":"search","args":{"q":"x"}}'); // { tool: 'search', args: { q: 'x' } }
- * parseJson('{"a":1,"a":2}'); // throws StatementError ERR_JSON_DUPLICATE_KEY
+ * parseJson('{"a":1,"a":2}'); // throws StatementError ERR_STATEMENT_JSON_DUPLICATE_KEY
  * ```
  */
 export function parseJson(text: string, options: ParseJsonOptions = {}): JsonValue {
@@ -68,7 +68,7 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
   // Every UTF-16 unit is at least one UTF-8 byte and at most three, so the exact
   // count is needed only in between.
   if (text.length > maxBytes || (text.length * 3 > maxBytes && utf8Length(text) > maxBytes)) {
-    throw new StatementError('ERR_JSON_TOO_LARGE', `JSON text larger than ${maxBytes} bytes`);
+    throw new StatementError('ERR_STATEMENT_JSON_TOO_LARGE', `JSON text larger than ${maxBytes} bytes`);
   }
   return new Parser(text, maxDepth).parse();
 }
@@ -129,7 +129,10 @@ class Parser {
       const c = this.s.charCodeAt(this.i);
       if (c === 0x7b || c === 0x5b) {
         if (stack.length >= this.maxDepth) {
-          throw new StatementError('ERR_JSON_TOO_DEEP', `JSON nested deeper than ${this.maxDepth} at offset ${this.i}`);
+          throw new StatementError(
+            'ERR_STATEMENT_JSON_TOO_DEEP',
+            `JSON nested deeper than ${this.maxDepth} at offset ${this.i}`,
+          );
         }
         this.i++;
         this.ws();
@@ -184,7 +187,7 @@ class Parser {
 
   private fail(what: string, at = this.i): never {
     const where = at >= this.s.length ? 'end of input' : `offset ${at}`;
-    throw new StatementError('ERR_JSON_PARSE', `invalid JSON at ${where}: ${what}`);
+    throw new StatementError('ERR_STATEMENT_JSON_PARSE', `invalid JSON at ${where}: ${what}`);
   }
 
   private ws(): void {
@@ -205,10 +208,13 @@ class Parser {
     if (this.s.charCodeAt(at) !== 0x22) this.fail('expected a member name string');
     const key = this.string();
     if (key === '__proto__') {
-      throw new StatementError('ERR_JSON_FORBIDDEN_KEY', `JSON member name "__proto__" is refused at offset ${at}`);
+      throw new StatementError(
+        'ERR_STATEMENT_JSON_FORBIDDEN_KEY',
+        `JSON member name "__proto__" is refused at offset ${at}`,
+      );
     }
     if (Object.hasOwn(object, key)) {
-      throw new StatementError('ERR_JSON_DUPLICATE_KEY', `duplicate JSON member name at offset ${at}`);
+      throw new StatementError('ERR_STATEMENT_JSON_DUPLICATE_KEY', `duplicate JSON member name at offset ${at}`);
     }
     this.ws();
     if (this.s.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");

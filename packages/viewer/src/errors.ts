@@ -7,13 +7,10 @@
  * | `ERR_VIEWER_PAGE_MISSING` | the built page (`dist/viewer.html`) is not there: the package was not built |
  * | `ERR_VIEWER_LOG_UNREADABLE` | `serveViewer` could not read the log (or witness) file it was given |
  */
-export type ViewerErrorCode = 'ERR_VIEWER_PAGE_MISSING' | 'ERR_VIEWER_LOG_UNREADABLE';
+export const VIEWER_ERROR_CODES = Object.freeze(['ERR_VIEWER_PAGE_MISSING', 'ERR_VIEWER_LOG_UNREADABLE'] as const);
 
-/** Every {@link ViewerErrorCode}, for exhaustive tests and switch helpers. */
-export const VIEWER_ERROR_CODES: readonly ViewerErrorCode[] = Object.freeze([
-  'ERR_VIEWER_PAGE_MISSING',
-  'ERR_VIEWER_LOG_UNREADABLE',
-] as const);
+/** One of {@link VIEWER_ERROR_CODES}. */
+export type ViewerErrorCode = (typeof VIEWER_ERROR_CODES)[number];
 
 /** The one error class of `@agentguard/viewer`. */
 export class ViewerError extends Error {

@@ -10,7 +10,7 @@ const text = `${[
   rec('approval.requested', 'a'),
   rec('approval.granted', 'a', { approver: 'did:key:z6Mkapprover' }),
   rec('call.completed', 'a', { decision: { effect: 'require_approval', ruleId: 'big-refunds' }, durationMs: 2 }),
-  rec('call.failed', 'b', { error: { code: 'ERR_TOOL_FAILED', message: 'tool threw' } }),
+  rec('call.failed', 'b', { error: { code: 'ERR_GUARD_TOOL_FAILED', message: 'tool threw' } }),
   rec('approval.refused', 'c', { approver: 'did:key:z6Mkboss', reason: 'approval refused: too big' }),
   JSON.stringify({ type: 'gap', ts: '2026-01-01T00:00:01.000Z', data: { missed: 3 } }),
   'not json',
@@ -53,7 +53,7 @@ describe('buildTimeline', () => {
       lines: [1, 2, 3, 4],
       status: 'verified',
     });
-    expect(t.calls[1]).toMatchObject({ outcome: 'failed', reason: 'ERR_TOOL_FAILED: tool threw' });
+    expect(t.calls[1]).toMatchObject({ outcome: 'failed', reason: 'ERR_GUARD_TOOL_FAILED: tool threw' });
     expect(t.calls[2]).toMatchObject({
       approval: 'refused',
       approver: 'did:key:z6Mkboss',

@@ -181,10 +181,10 @@ for (const major of majors) {
         output: unknown;
       }[];
       expect(results.map((r) => r.toolCallId)).toEqual(['d1']);
-      expect(results[0]?.output).toMatchObject({ code: 'ERR_POLICY_DENIED', ruleId: 'no-delete' });
+      expect(results[0]?.output).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED', ruleId: 'no-delete' });
       // and the same Denial reaches the model once the pending approval is answered
       const prompt = await firstAndAnswer(major, setup(major), false);
-      expect(toolResults(prompt).get('d1')).toMatchObject({ value: { code: 'ERR_POLICY_DENIED' } });
+      expect(toolResults(prompt).get('d1')).toMatchObject({ value: { code: 'ERR_GUARD_POLICY_DENIED' } });
     });
 
     it('approval granted: approved: true makes the server sign, the guard verifies, the tool runs', async () => {
@@ -209,7 +209,7 @@ for (const major of majors) {
       const prompt = await firstAndAnswer(major, s, true);
       expect(s.signed).toEqual(['p1']);
       expect(s.ran).toEqual([]);
-      expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_APPROVAL_REQUIRED' } });
+      expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_GUARD_APPROVAL_REQUIRED' } });
     });
 
     it('a replayed approved answer gets no second signature: the tool runs once, the replay is refused', async () => {
@@ -217,7 +217,7 @@ for (const major of majors) {
       const prompt = await firstAndAnswer(major, s, true, 2);
       expect(s.signed).toEqual(['p1']);
       expect(s.ran).toEqual(['INV-1']);
-      expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_APPROVAL_REQUIRED' } });
+      expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_GUARD_APPROVAL_REQUIRED' } });
     });
 
     it('approve is handed the arguments the guard decided on (a transforming schema), and the tool runs', async () => {
@@ -234,7 +234,7 @@ for (const major of majors) {
       const s = setup(major, 'throw');
       const prompt = await firstAndAnswer(major, s, true);
       expect(s.ran).toEqual([]);
-      expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_APPROVAL_REQUIRED' } });
+      expect(toolResults(prompt).get('p1')).toMatchObject({ value: { code: 'ERR_GUARD_APPROVAL_REQUIRED' } });
       expect(s.sink.lines.some((l) => (JSON.parse(l) as { type: string }).type === 'approval.requested')).toBe(true);
     });
   });

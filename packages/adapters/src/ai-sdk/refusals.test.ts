@@ -133,8 +133,8 @@ for (const major of majors) {
       const messages = await answer(major, s);
       const denials = await refuseDeniedApprovals(messages, s.tools);
       expect(denials.map((d) => [d.callId, d.code, d.reason])).toEqual([
-        ['p2', 'ERR_APPROVAL_REFUSED', 'approval refused: no'],
-        ['p4', 'ERR_APPROVAL_REFUSED', 'approval refused: no'],
+        ['p2', 'ERR_GUARD_APPROVAL_REFUSED', 'approval refused: no'],
+        ['p4', 'ERR_GUARD_APPROVAL_REFUSED', 'approval refused: no'],
       ]);
       // Idempotent: the same messages again record nothing more.
       await refuseDeniedApprovals(messages, s.tools);
@@ -162,7 +162,7 @@ for (const major of majors) {
       const refused = s.records().filter((r) => r.type === 'approval.refused');
       expect(refused.map((r) => r.callId)).toEqual(['p2', 'p4']);
       for (const r of refused)
-        expect(r.data).toMatchObject({ approver: s.human.id, approvalCode: 'ERR_APPROVAL_REJECTED' });
+        expect(r.data).toMatchObject({ approver: s.human.id, approvalCode: 'ERR_ATTESTATION_APPROVAL_REJECTED' });
       // Nothing to do when the last message is not the client's answer.
       await expect(refuseDeniedApprovals([...messages, { role: 'user', content: 'hi' }], s.tools)).resolves.toEqual([]);
     });

@@ -28,13 +28,13 @@ function partsOf(message: unknown, role: string): readonly Part[] {
  * tool behind `tools[toolName]` (made by {@link toAiSdkTool}) records `call.requested` and
  * `approval.refused`, signed by the tool's `reject` function if it has one (see `GuardedTool.refuse`). The
  * call id then stays refused. Calling it twice on the same messages records nothing twice. Tools not made by
- * the adapter are skipped, and so is a call whose tool the guard already started (`ERR_CALL_ALREADY_RUN`):
+ * the adapter are skipped, and so is a call whose tool the guard already started (`ERR_GUARD_CALL_ALREADY_RUN`):
  * the messages come from the client, which must not be able to refuse a call that ran. UI messages: convert them with `convertToModelMessages` first.
  *
  * @param messages - the model messages the request carries (the last one holds the approval responses).
  * @param tools - the tools record given to the SDK (`toAiSdkTools(...)`).
  * @returns the Denials recorded, one per refused call.
- * @throws GuardError `ERR_AUDIT_FAILED` when a refusal cannot be written (the calls stay refused).
+ * @throws GuardError `ERR_GUARD_AUDIT_FAILED` when a refusal cannot be written (the calls stay refused).
  * @example
  * ```ts
  * const messages = await convertToModelMessages(uiMessages);
@@ -80,7 +80,7 @@ export async function refuseDeniedApprovals(
       refused.push(await refuseCall(entry, parseArguments(call.input), options));
     } catch (error) {
       // The guard knows this call's tool already started (a client replaying a call that ran): nothing written.
-      if ((error as { code?: unknown } | null)?.code !== 'ERR_CALL_ALREADY_RUN') throw error;
+      if ((error as { code?: unknown } | null)?.code !== 'ERR_GUARD_CALL_ALREADY_RUN') throw error;
     }
   }
   return refused;

@@ -102,8 +102,8 @@ describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
         .map((m) => [(m as ToolMessage).tool_call_id, String(m.content)]),
     );
     expect(results.get('p1')).toBe('paid INV-1');
-    expect(JSON.parse(results.get('p2') ?? '')).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', callId: 'p2' });
-    expect(JSON.parse(results.get('p3') ?? '')).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', callId: 'p3' });
+    expect(JSON.parse(results.get('p2') ?? '')).toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED', callId: 'p2' });
+    expect(JSON.parse(results.get('p3') ?? '')).toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED', callId: 'p3' });
   });
 
   it('a reject decision on resume is audited: approve some, reject others, one terminal record per call', async () => {
@@ -129,10 +129,10 @@ describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
         .map((m) => [(m as ToolMessage).tool_call_id, String(m.content)]),
     );
     expect(JSON.parse(results.get('p2') ?? '')).toMatchObject({
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
       reason: 'approval refused: wrong vendor',
     });
-    expect(JSON.parse(results.get('p3') ?? '')).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', callId: 'p3' });
+    expect(JSON.parse(results.get('p3') ?? '')).toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED', callId: 'p3' });
     const all = records(sink);
     for (const [id, end] of [
       ['p1', 'call.completed'],
@@ -146,7 +146,7 @@ describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
     }
     const refused = new Map(all.filter((r) => r.type === 'approval.refused').map((r) => [r.callId, r.data]));
     expect(refused.get('p2')?.approver).toBeUndefined();
-    expect(refused.get('p3')).toMatchObject({ approver: human.id, approvalCode: 'ERR_APPROVAL_REJECTED' });
+    expect(refused.get('p3')).toMatchObject({ approver: human.id, approvalCode: 'ERR_ATTESTATION_APPROVAL_REJECTED' });
   });
 
   it("the middleware's reject option signs a bare reject decision, so the audit names the approver", async () => {

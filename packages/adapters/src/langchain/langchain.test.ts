@@ -22,7 +22,7 @@ describe('toLangChainTool', () => {
     const fx = createFixture();
     await expect(toLangChainTool(fx.tools.add).invoke({ a: 1, b: 2 })).resolves.toBe('3');
     const denied = await toLangChainTool(fx.tools.delete_user).invoke({ id: 'u1' });
-    expect(JSON.parse(denied as unknown as string)).toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    expect(JSON.parse(denied as unknown as string)).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
   });
 });
 
@@ -62,7 +62,7 @@ describe('guardLangChainTool', () => {
     );
     const refused = await wrapped.invoke({ type: 'tool_call', name: 'delete_user', id: 'lc-2', args: { id: 'u1' } });
     expect(refused.status).toBe('error');
-    expect(JSON.parse(refused.content as string)).toMatchObject({ code: 'ERR_POLICY_DENIED', callId: 'lc-2' });
+    expect(JSON.parse(refused.content as string)).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED', callId: 'lc-2' });
     expect(ran).toBe(false);
   });
 

@@ -71,7 +71,7 @@ describe('createGuardMiddleware: the tool runs on the value the guard decided on
     const agent = createAgent({ model, tools: [echo], middleware: [createGuardMiddleware(guard)] });
     const { messages } = await agent.invoke({ messages: [{ role: 'user', content: 'go' }] });
     const [bad, good] = toolMessages(messages);
-    expect(JSON.parse(bad?.content as string)).toMatchObject({ code: 'ERR_ARGS_INVALID' });
+    expect(JSON.parse(bad?.content as string)).toMatchObject({ code: 'ERR_GUARD_ARGS_INVALID' });
     expect(good?.content).toBe('ok');
     expect(seen).toEqual([{ text: 'hi' }]);
     expect(sink.lines.map((l) => JSON.parse(l).type)).toContain('call.invalid');

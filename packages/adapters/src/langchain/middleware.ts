@@ -60,7 +60,7 @@ function rejectionOf(value: unknown): RejectDecision | undefined {
 /** Options of {@link createGuardMiddleware}. */
 export interface GuardMiddlewareOptions extends AdapterOptions {
   /**
-   * What a call the policy sends to a human does: `'result'` refuses it with `ERR_APPROVAL_REQUIRED` (or
+   * What a call the policy sends to a human does: `'result'` refuses it with `ERR_GUARD_APPROVAL_REQUIRED` (or
    * lets the guard's own `approvals.approver` decide); `'interrupt'` pauses the run with a LangGraph
    * interrupt carrying an {@link ApprovalInterrupt}, one per call, so parallel calls are decided as a
    * batch, and resumes the call with the signed approval, or the {@link RejectDecision}, given on resume.
@@ -222,13 +222,13 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
       }
       if (!isInvocable(tool) || tool.name !== name) {
         const reason = `the tool named ${name} cannot be run by the guard (a tool(), DynamicStructuredTool or StructuredTool of that name is expected)`;
-        return refused(request, callId, adapterDenial({ code: 'ERR_POLICY_DENIED', reason, tool: name, callId }));
+        return refused(request, callId, adapterDenial({ code: 'ERR_GUARD_POLICY_DENIED', reason, tool: name, callId }));
       }
       // One call per id at a time: the guard's execute finds the handler by call id, so a second call under
       // the same id (a model repeating an id in one turn) must never reach, or replace, the first one's.
       if (pending.has(callId)) {
         const reason = `call id ${callId} is already in flight`;
-        return refused(request, callId, adapterDenial({ code: 'ERR_POLICY_DENIED', reason, tool: name, callId }));
+        return refused(request, callId, adapterDenial({ code: 'ERR_GUARD_POLICY_DENIED', reason, tool: name, callId }));
       }
       const guarded = guardedFor(tool);
       pending.set(callId, {
@@ -298,7 +298,7 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
         ok: false,
         callId,
         denial: adapterDenial({
-          code: 'ERR_AUDIT_FAILED',
+          code: 'ERR_GUARD_AUDIT_FAILED',
           reason: 'the refusal could not be recorded',
           tool: guarded.name,
           callId,
@@ -309,5 +309,5 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
 }
 
 function needsApproval(outcome: GuardOutcome<unknown>): boolean {
-  return !outcome.ok && outcome.denial.code === 'ERR_APPROVAL_REQUIRED';
+  return !outcome.ok && outcome.denial.code === 'ERR_GUARD_APPROVAL_REQUIRED';
 }

@@ -91,10 +91,10 @@ export interface GuardedMcpClient {
    * sight if it has none): a call never reaches a tool that is not listed, is listed ambiguously, or whose
    * definition differs from the pinned one. A refusal is a result with `isError: true` whose text is the
    * Denial JSON and whose `denial` is that Denial (or a `GuardError` with `onDenied: 'throw'`): the guard's
-   * own, the server's refusal with its own code (e.g. `ERR_ENVELOPE_REJECTED`, its reason bounded), or
-   * `ERR_MCP_PIN_MISMATCH` for a definition that is not the pinned one.
+   * own, the server's refusal with its own code (e.g. `ERR_GUARD_ENVELOPE_REJECTED`, its reason bounded), or
+   * `ERR_ADAPTER_MCP_PIN_MISMATCH` for a definition that is not the pinned one.
    * `options.approval` is a signed approval (`createApproval`) for a call the policy sends to a human, re-run
-   * with the `callId` that ended with `ERR_APPROVAL_REQUIRED`.
+   * with the `callId` that ended with `ERR_GUARD_APPROVAL_REQUIRED`.
    */
   callTool(
     params: { name: string; arguments?: Record<string, unknown> },
@@ -314,7 +314,7 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
   }
 
   function refusal(denial: McpDenial, cause: unknown): McpRefusedResult {
-    // The code may be the adapter's own ERR_MCP_PIN_MISMATCH, documented on McpDenialCode.
+    // The code may be the adapter's own ERR_ADAPTER_MCP_PIN_MISMATCH, documented on McpDenialCode.
     if (normalized.onDenied === 'throw') throw new GuardError(denial as Denial, { cause });
     return { content: [{ type: 'text', text: denialText(denial as Denial) }], isError: true, denial };
   }

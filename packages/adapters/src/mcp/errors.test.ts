@@ -43,14 +43,14 @@ const callRecords = (fx: Fixture) =>
   fx.sink.lines.map((l) => JSON.parse(l) as { type: string; callId: string }).filter((r) => r.type.startsWith('call.'));
 
 describe('guardMcpClient: a server refusal is a typed Denial', () => {
-  it("reports the server's refusal with its code and bounded reason, not ERR_TOOL_FAILED with escaped JSON", async () => {
+  it("reports the server's refusal with its code and bounded reason, not ERR_GUARD_TOOL_FAILED with escaped JSON", async () => {
     const fx = createFixture();
     const c = await connect(fx, { trusted: createIdentity().id }); // the server does not trust this agent
     const guarded = guardMcpClient(c.client, { guard: fx.guard });
     const refused = await guarded.callTool({ name: 'add', arguments: { a: 1, b: 2 } }, { callId: 'r1' });
     expect(refused.isError).toBe(true);
-    expect(refused.denial).toMatchObject({ code: 'ERR_ENVELOPE_REJECTED', tool: 'add', callId: 'r1' });
-    expect(refused.denial?.reason).toContain('ERR_KEY_UNTRUSTED');
+    expect(refused.denial).toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED', tool: 'add', callId: 'r1' });
+    expect(refused.denial?.reason).toContain('ERR_ATTESTATION_KEY_UNTRUSTED');
     expect(refused.denial?.reason).not.toContain('{');
     expect(JSON.parse(refused.content[0]?.text ?? '')).toEqual(refused.denial);
     expect(c.runs()).toBe(0);
@@ -60,9 +60,9 @@ describe('guardMcpClient: a server refusal is a typed Denial', () => {
   });
 
   it.each([
-    ['a guard code', { code: 'ERR_POLICY_DENIED', outcome: 'denied' }, 'ERR_POLICY_DENIED', 'denied'],
-    ['an unknown code', { code: 'ERR_SOMETHING', outcome: 'weird' }, 'ERR_ENVELOPE_REJECTED', 'denied'],
-    ['a timeout', { code: 'ERR_TOOL_TIMEOUT', outcome: 'timeout' }, 'ERR_TOOL_TIMEOUT', 'timeout'],
+    ['a guard code', { code: 'ERR_GUARD_POLICY_DENIED', outcome: 'denied' }, 'ERR_GUARD_POLICY_DENIED', 'denied'],
+    ['an unknown code', { code: 'ERR_SOMETHING', outcome: 'weird' }, 'ERR_GUARD_ENVELOPE_REJECTED', 'denied'],
+    ['a timeout', { code: 'ERR_GUARD_TOOL_TIMEOUT', outcome: 'timeout' }, 'ERR_GUARD_TOOL_TIMEOUT', 'timeout'],
   ])('forwards a server Denial with %s', async (_label, fields, code, outcome) => {
     const fx = createFixture();
     const text = JSON.stringify({ agentguard: 'refused', reason: `no ${'x'.repeat(2_000)}`, ...fields });
@@ -78,7 +78,7 @@ describe('guardMcpClient: a server refusal is a typed Denial', () => {
     const fx = createFixture();
     const c = await connect(fx, { answer: () => ({ content: [{ type: 'text', text: 'disk full' }], isError: true }) });
     const failed = await guardMcpClient(c.client, { guard: fx.guard }).callTool({ name: 'boom' });
-    expect(failed.denial).toMatchObject({ code: 'ERR_TOOL_FAILED', outcome: 'failed' });
+    expect(failed.denial).toMatchObject({ code: 'ERR_GUARD_TOOL_FAILED', outcome: 'failed' });
     expect(failed.denial?.reason).toContain('disk full');
     await c.close();
   });
@@ -89,18 +89,18 @@ describe('guardMcpClient: a server refusal is a typed Denial', () => {
     const guarded = guardMcpClient(c.client, { guard: fx.guard, onDenied: 'throw' });
     await expect(guarded.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).rejects.toMatchObject({
       name: 'GuardError',
-      code: 'ERR_ENVELOPE_REJECTED',
+      code: 'ERR_GUARD_ENVELOPE_REJECTED',
     });
     await c.close();
   });
 
-  it('gives a pin mismatch its own code, ERR_MCP_PIN_MISMATCH', async () => {
+  it('gives a pin mismatch its own code, ERR_ADAPTER_MCP_PIN_MISMATCH', async () => {
     const fx = createFixture();
     const c = await connect(fx);
     const pins = createToolPins([{ name: 'add', description: 'old', schemaHash: 'sha256:00', hash: 'sha256:00' }]);
     const guarded = guardMcpClient(c.client, { guard: fx.guard, pins, onDenied: 'throw' });
     await expect(guarded.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).rejects.toMatchObject({
-      code: 'ERR_MCP_PIN_MISMATCH',
+      code: 'ERR_ADAPTER_MCP_PIN_MISMATCH',
     });
     expect(c.runs()).toBe(0);
     await c.close();
@@ -114,7 +114,7 @@ describe('guardMcpClient: approvals through callTool options', () => {
     const guarded = guardMcpClient(c.client, { guard: fx.guard });
     const args = { invoice: 'inv-1', amount: 5 };
     const first = await guarded.callTool({ name: 'pay', arguments: args }, { callId: 'p1' });
-    expect(first.denial?.code).toBe('ERR_APPROVAL_REQUIRED');
+    expect(first.denial?.code).toBe('ERR_GUARD_APPROVAL_REQUIRED');
     const approval = await signAs(fx, { callId: 'p1', tool: 'pay', args }, 'approve');
     const paid = await guarded.callTool({ name: 'pay', arguments: args }, { callId: 'p1', approval });
     expect(paid.isError).toBeFalsy();

@@ -41,23 +41,23 @@ describe('createMcpCallVerifier', () => {
   });
 
   it.each([
-    ['no envelope', async () => ({}), 'ERR_ENVELOPE_MALFORMED'],
+    ['no envelope', async () => ({}), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
     [
       'an untrusted signer',
       async () => ({ _meta: { [CALL_META_KEY]: await envelopeFor(stranger) } }),
-      'ERR_KEY_UNTRUSTED',
+      'ERR_ATTESTATION_KEY_UNTRUSTED',
     ],
     [
       'another tool',
       async () => ({ _meta: { [CALL_META_KEY]: await envelopeFor(trusted, 'delete') } }),
-      'ERR_TOOL_MISMATCH',
+      'ERR_ATTESTATION_TOOL_MISMATCH',
     ],
     [
       'other arguments',
       async () => ({ _meta: { [CALL_META_KEY]: await envelopeFor(trusted, 'echo', { text: 'ho' }) } }),
-      'ERR_ARGS_MISMATCH',
+      'ERR_ATTESTATION_ARGS_MISMATCH',
     ],
-    ['garbage', async () => ({ _meta: { [CALL_META_KEY]: 'not an envelope' } }), 'ERR_ENVELOPE_MALFORMED'],
+    ['garbage', async () => ({ _meta: { [CALL_META_KEY]: 'not an envelope' } }), 'ERR_ATTESTATION_ENVELOPE_MALFORMED'],
   ])('refuses a call with %s: isError result with the Denial JSON, handler never runs', async (_label, extra, code) => {
     const s = serverSide();
     const result = (await s.handler({ text: 'hi' }, await extra())) as {
@@ -66,7 +66,7 @@ describe('createMcpCallVerifier', () => {
     };
     expect(result.isError).toBe(true);
     const denial = JSON.parse(result.content[0]?.text ?? '');
-    expect(denial).toMatchObject({ agentguard: 'refused', code: 'ERR_ENVELOPE_REJECTED', tool: 'echo' });
+    expect(denial).toMatchObject({ agentguard: 'refused', code: 'ERR_GUARD_ENVELOPE_REJECTED', tool: 'echo' });
     expect(denial.reason).toContain(code);
     expect(s.runs()).toBe(0);
     expect(s.refused).toHaveLength(1);
@@ -78,7 +78,7 @@ describe('createMcpCallVerifier', () => {
     await s.handler({ text: 'hi' }, extra);
     const replay = (await s.handler({ text: 'hi' }, extra)) as { isError?: boolean; content: { text: string }[] };
     expect(replay.isError).toBe(true);
-    expect(replay.content[0]?.text).toContain('ERR_REPLAY');
+    expect(replay.content[0]?.text).toContain('ERR_ATTESTATION_REPLAY');
     expect(s.runs()).toBe(1);
   });
 });
@@ -117,7 +117,7 @@ describe('guardMcpClient against a real MCP server (SDK v1, in-memory transport)
     const refused = await guarded.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
     expect(refused.isError).toBe(true);
     expect(JSON.parse(refused.content[0]?.text ?? '').reason).toContain('changed since it was pinned');
-    expect(refused.denial).toMatchObject({ code: 'ERR_MCP_PIN_MISMATCH', outcome: 'denied', tool: 'add' });
+    expect(refused.denial).toMatchObject({ code: 'ERR_ADAPTER_MCP_PIN_MISMATCH', outcome: 'denied', tool: 'add' });
     expect(c.runs()).toBe(1);
 
     expect(guarded.pins.approve('add')).toBe(true);
@@ -188,7 +188,7 @@ describe('createMcpCallVerifier: what runs is what was verified, and what the cl
       content: { text: string }[];
     };
     expect(result.content[0]?.text).not.toContain('SECRET');
-    expect(result.content[0]?.text).toContain('ERR_REPLAY_CACHE_UNAVAILABLE');
+    expect(result.content[0]?.text).toContain('ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE');
     expect(seen[0]).toContain('SECRET-PW');
     expect(runs).toBe(0);
   });
@@ -233,7 +233,7 @@ describe('createMcpCallVerifier: what runs is what was verified, and what the cl
     // the client's guard decided on { a: 1 }; the handler would get { a: 1, b: 100 }: refused, never run
     const refused = await guarded.callTool({ name: 'add', arguments: { a: 1 } });
     expect(refused.isError).toBe(true);
-    expect(refused.content[0]?.text).toContain('ERR_ARGS_MISMATCH');
+    expect(refused.content[0]?.text).toContain('ERR_ATTESTATION_ARGS_MISMATCH');
     expect(runs).toBe(0);
     expect((await guarded.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).content[0]?.text).toBe('3');
     expect(runs).toBe(1);

@@ -102,7 +102,7 @@ describe('guardMcpClient: every call is checked against a pin', () => {
     for (const name of ['ａｄｄ', 'a\u200Bdd', 'add tool', '', 'x'.repeat(200)]) {
       const refused = await guarded.callTool({ name, arguments: { a: 1, b: 2 } });
       expect(refused.isError).toBe(true);
-      expect(JSON.parse(refused.content[0]?.text ?? '{}')).toMatchObject({ code: 'ERR_POLICY_DENIED' });
+      expect(JSON.parse(refused.content[0]?.text ?? '{}')).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
     }
     expect(c.runs()).toBe(0);
     await c.close();

@@ -1,3 +1,4 @@
+import type { AdapterErrorCode } from '../shared/errors.js';
 import type { Denial, DenialOutcome, GuardErrorCode, GuardOutcome } from '@agentguard/core';
 import { adapterDenial } from '../shared/outcome.js';
 
@@ -6,7 +7,7 @@ import { adapterDenial } from '../shared/outcome.js';
  * pinned one: changed since it was pinned (a rug pull), listed more than once, or malformed. Re-approve the
  * definition (`pins.approve(name)`) to call it again.
  */
-export type McpPinMismatchCode = 'ERR_MCP_PIN_MISMATCH';
+export type McpPinMismatchCode = Extract<AdapterErrorCode, 'ERR_ADAPTER_MCP_PIN_MISMATCH'>;
 
 /** The codes a {@link McpDenial} carries: the guard's, and the MCP client's own pin mismatch. */
 export type McpDenialCode = GuardErrorCode | McpPinMismatchCode;
@@ -15,23 +16,22 @@ export type McpDenialCode = GuardErrorCode | McpPinMismatchCode;
 export type McpDenial = Omit<Denial, 'code'> & { readonly code: McpDenialCode };
 
 // Every code of `GuardErrorCode`, checked exhaustively by the compiler: a server's Denial is forwarded with its
-// own code only when it is one of these (anything else is a server refusal, ERR_ENVELOPE_REJECTED).
+// own code only when it is one of these (anything else is a server refusal, ERR_GUARD_ENVELOPE_REJECTED).
 const GUARD_CODES: { readonly [K in GuardErrorCode]: true } = {
-  ERR_POLICY_DENIED: true,
-  ERR_ARGS_INVALID: true,
-  ERR_SCHEMA_OUTPUT_INVALID: true,
-  ERR_CALL_ID_INVALID: true,
-  ERR_TOOL_FAILED: true,
-  ERR_TOOL_TIMEOUT: true,
-  ERR_RESULT_TOO_LARGE: true,
-  ERR_CALL_ABORTED: true,
-  ERR_APPROVAL_REQUIRED: true,
-  ERR_APPROVAL_REFUSED: true,
-  ERR_CALL_ALREADY_RUN: true,
-  ERR_ENVELOPE_REJECTED: true,
-  ERR_CREDENTIAL_REJECTED: true,
-  ERR_AUDIT_FAILED: true,
-  ERR_GUARD_INTERNAL: true,
+  ERR_GUARD_POLICY_DENIED: true,
+  ERR_GUARD_ARGS_INVALID: true,
+  ERR_GUARD_SCHEMA_OUTPUT_INVALID: true,
+  ERR_GUARD_CALL_ID_INVALID: true,
+  ERR_GUARD_TOOL_FAILED: true,
+  ERR_GUARD_TOOL_TIMEOUT: true,
+  ERR_GUARD_RESULT_TOO_LARGE: true,
+  ERR_GUARD_CALL_ABORTED: true,
+  ERR_GUARD_APPROVAL_REQUIRED: true,
+  ERR_GUARD_APPROVAL_REFUSED: true,
+  ERR_GUARD_CALL_ALREADY_RUN: true,
+  ERR_GUARD_ENVELOPE_REJECTED: true,
+  ERR_GUARD_CREDENTIAL_REJECTED: true,
+  ERR_GUARD_AUDIT_FAILED: true,
 };
 const OUTCOMES: { readonly [K in DenialOutcome]: true } = {
   denied: true,
@@ -60,13 +60,13 @@ export class McpRefusedError extends Error {
 
 /** @internal A pin mismatch (see {@link McpPinMismatchCode}). */
 export function pinMismatch(reason: string): McpRefusedError {
-  return new McpRefusedError('ERR_MCP_PIN_MISMATCH', 'denied', reason);
+  return new McpRefusedError('ERR_ADAPTER_MCP_PIN_MISMATCH', 'denied', reason);
 }
 
 /**
  * @internal The refusal an MCP server sent as an `isError` result whose one text is a Denial JSON (from
  * `createMcpCallVerifier` or a guard on the server), or `undefined` for any other error result (a tool's own
- * failure). Its code is kept when it is one of the guard's codes (else `ERR_ENVELOPE_REJECTED`), its reason
+ * failure). Its code is kept when it is one of the guard's codes (else `ERR_GUARD_ENVELOPE_REJECTED`), its reason
  * bounded; nothing else of it is taken (tool name and call id are the client's own).
  */
 export function serverRefusal(texts: readonly string[]): McpRefusedError | undefined {
@@ -82,7 +82,7 @@ export function serverRefusal(texts: readonly string[]): McpRefusedError | undef
   const code =
     typeof d.code === 'string' && Object.hasOwn(GUARD_CODES, d.code)
       ? (d.code as GuardErrorCode)
-      : 'ERR_ENVELOPE_REJECTED';
+      : 'ERR_GUARD_ENVELOPE_REJECTED';
   const outcome =
     typeof d.outcome === 'string' && Object.hasOwn(OUTCOMES, d.outcome) ? (d.outcome as DenialOutcome) : 'denied';
   const reason = typeof d.reason === 'string' ? d.reason : 'the server refused the call';
@@ -95,7 +95,7 @@ export function serverRefusal(texts: readonly string[]): McpRefusedError | undef
  */
 export function mcpDenialOf(outcome: Extract<GuardOutcome<unknown>, { ok: false }>, tool: string): McpDenial {
   const cause = (outcome as { cause?: unknown }).cause;
-  if (outcome.denial.code !== 'ERR_TOOL_FAILED' || !(cause instanceof McpRefusedError)) return outcome.denial;
-  const base = adapterDenial({ code: 'ERR_TOOL_FAILED', reason: cause.message, tool, callId: outcome.callId });
+  if (outcome.denial.code !== 'ERR_GUARD_TOOL_FAILED' || !(cause instanceof McpRefusedError)) return outcome.denial;
+  const base = adapterDenial({ code: 'ERR_GUARD_TOOL_FAILED', reason: cause.message, tool, callId: outcome.callId });
   return Object.freeze({ ...base, code: cause.code, outcome: cause.outcome, ruleId: outcome.denial.ruleId });
 }

@@ -65,22 +65,22 @@ function requestIdOf(extra: unknown): string {
 // What the client (and its model) is told per code: fixed text, never the verifier's own reason, which can
 // carry a replay store's or a thrown error's message (an address, a credential in a connection string).
 const EXPLAINED: Readonly<Partial<Record<AttestationErrorCode, string>>> = {
-  ERR_ENVELOPE_MALFORMED: 'no valid call envelope in _meta',
-  ERR_ENVELOPE_TOO_LARGE: 'the call envelope is too large',
-  ERR_ENVELOPE_PAYLOAD_TYPE: 'the call envelope has another payload type',
-  ERR_KEY_UNTRUSTED: 'the signer is not trusted by this server',
-  ERR_SIGNATURE_INVALID: 'the signature does not verify',
-  ERR_STATEMENT_INVALID: 'the signed statement is not a valid call statement',
-  ERR_AGENT_MISMATCH: 'the statement names another agent than its signer',
-  ERR_ENVELOPE_EXPIRED: 'the call envelope has expired',
-  ERR_ENVELOPE_NOT_YET_VALID: 'the call envelope is not valid yet',
-  ERR_ENVELOPE_VALIDITY_TOO_LONG: 'the call envelope is valid for too long',
-  ERR_ARGS_MISMATCH: 'the arguments are not the ones signed (a server schema with defaults or transforms?)',
-  ERR_ARGS_INVALID: 'the arguments are not plain JSON',
-  ERR_TOOL_MISMATCH: 'the call envelope names another tool',
-  ERR_CALL_ID_MISMATCH: 'the call envelope names another call id',
-  ERR_REPLAY: 'this call envelope was already used',
-  ERR_REPLAY_CACHE_UNAVAILABLE: 'the server cannot check replays now',
+  ERR_ATTESTATION_ENVELOPE_MALFORMED: 'no valid call envelope in _meta',
+  ERR_ATTESTATION_ENVELOPE_TOO_LARGE: 'the call envelope is too large',
+  ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE: 'the call envelope has another payload type',
+  ERR_ATTESTATION_KEY_UNTRUSTED: 'the signer is not trusted by this server',
+  ERR_ATTESTATION_SIGNATURE_INVALID: 'the signature does not verify',
+  ERR_ATTESTATION_STATEMENT_INVALID: 'the signed statement is not a valid call statement',
+  ERR_ATTESTATION_AGENT_MISMATCH: 'the statement names another agent than its signer',
+  ERR_ATTESTATION_ENVELOPE_EXPIRED: 'the call envelope has expired',
+  ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID: 'the call envelope is not valid yet',
+  ERR_ATTESTATION_ENVELOPE_VALIDITY_TOO_LONG: 'the call envelope is valid for too long',
+  ERR_ATTESTATION_ARGS_MISMATCH: 'the arguments are not the ones signed (a server schema with defaults or transforms?)',
+  ERR_ATTESTATION_ARGS_INVALID: 'the arguments are not plain JSON',
+  ERR_ATTESTATION_TOOL_MISMATCH: 'the call envelope names another tool',
+  ERR_ATTESTATION_CALL_ID_MISMATCH: 'the call envelope names another call id',
+  ERR_ATTESTATION_REPLAY: 'this call envelope was already used',
+  ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE: 'the server cannot check replays now',
 };
 
 /**
@@ -119,7 +119,11 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
     const envelope = metaOf(extra)?.[CALL_META_KEY];
     if (envelope === undefined) {
       return {
-        verification: { ok: false, code: 'ERR_ENVELOPE_MALFORMED', reason: 'no signed call envelope in _meta' },
+        verification: {
+          ok: false,
+          code: 'ERR_ATTESTATION_ENVELOPE_MALFORMED',
+          reason: 'no signed call envelope in _meta',
+        },
       };
     }
     let bound: { args: unknown; digest: string };
@@ -127,7 +131,7 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
       bound = bindArgs(args ?? {});
     } catch {
       const reason = 'the arguments the handler would get are not plain JSON';
-      return { verification: { ok: false, code: 'ERR_ARGS_MISMATCH', reason } };
+      return { verification: { ok: false, code: 'ERR_ATTESTATION_ARGS_MISMATCH', reason } };
     }
     try {
       const verification = await verifier.verify(envelope, { argsDigest: bound.digest, expectedTool: tool });
@@ -137,7 +141,7 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
       const code = (error as { code?: unknown } | null)?.code;
       const named = (ATTESTATION_ERROR_CODES as readonly unknown[]).includes(code)
         ? (code as AttestationErrorCode)
-        : 'ERR_ENVELOPE_MALFORMED';
+        : 'ERR_ATTESTATION_ENVELOPE_MALFORMED';
       const detail = boundText(error instanceof Error ? textOf(error.message) : textOf(error), 300);
       return { verification: { ok: false, code: named, reason: `the envelope could not be verified: ${detail}` } };
     }
@@ -153,7 +157,7 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
         if (verification.ok) return handler(checked.args as A, extra, verification.claims);
         const explained = EXPLAINED[verification.code] ?? 'the call envelope could not be verified';
         const reason = `call envelope rejected (${verification.code}): ${explained}`;
-        const denial = adapterDenial({ code: 'ERR_ENVELOPE_REJECTED', reason, tool, callId: requestIdOf(extra) });
+        const denial = adapterDenial({ code: 'ERR_GUARD_ENVELOPE_REJECTED', reason, tool, callId: requestIdOf(extra) });
         try {
           onRefused?.(denial, { code: verification.code, reason: verification.reason });
         } catch {

@@ -21,7 +21,7 @@ describe('guardMcpClient types', () => {
     if (result.isError) {
       expectTypeOf(result.denial).toEqualTypeOf<McpDenial>();
       expectTypeOf(result.denial.code).toEqualTypeOf<McpDenialCode>();
-      expectTypeOf<'ERR_MCP_PIN_MISMATCH'>().toExtend<McpDenialCode>();
+      expectTypeOf<'ERR_ADAPTER_MCP_PIN_MISMATCH'>().toExtend<McpDenialCode>();
     } else {
       expectTypeOf(result.denial).toEqualTypeOf<undefined>();
     }

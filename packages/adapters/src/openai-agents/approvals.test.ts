@@ -96,7 +96,7 @@ describe('toAgentsTools({ approve }): require_approval through needsApproval and
     expect(ran).toEqual(['INV-1']);
     const out = toolOutputs(model);
     expect(out.get('p1')).toBe('paid INV-1');
-    expect(JSON.parse(out.get('d1') ?? '{}')).toMatchObject({ code: 'ERR_POLICY_DENIED', ruleId: 'no-delete' });
+    expect(JSON.parse(out.get('d1') ?? '{}')).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED', ruleId: 'no-delete' });
     const types = sink.lines.map((line) => (JSON.parse(line) as { type?: string }).type);
     expect(types).toContain('approval.granted');
   });

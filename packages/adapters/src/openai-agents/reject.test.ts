@@ -93,8 +93,8 @@ describe('rejectAgentsCall(): a refusal through the Agents SDK is audited', () =
       }),
     );
     expect(denials.filter(Boolean)).toMatchObject([
-      { code: 'ERR_APPROVAL_REFUSED', callId: 'p2' },
-      { code: 'ERR_APPROVAL_REFUSED', callId: 'p4', reason: 'approval refused: no, not this one' },
+      { code: 'ERR_GUARD_APPROVAL_REFUSED', callId: 'p2' },
+      { code: 'ERR_GUARD_APPROVAL_REFUSED', callId: 'p4', reason: 'approval refused: no, not this one' },
     ]);
     const second = await run(agent, first.state);
     expect(second.finalOutput).toBe('done');
@@ -102,7 +102,7 @@ describe('rejectAgentsCall(): a refusal through the Agents SDK is audited', () =
     const seen = outputs(model);
     expect(seen.get('p1')).toBe('paid INV-p1');
     // Without a message of the app's own, the model sees the Denial JSON, as for any other refusal.
-    expect(JSON.parse(seen.get('p2') ?? '{}')).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', callId: 'p2' });
+    expect(JSON.parse(seen.get('p2') ?? '{}')).toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED', callId: 'p2' });
     expect(seen.get('p4')).toBe('no, not this one');
     for (const [id, end] of [
       ['p1', 'call.completed'],
@@ -127,16 +127,16 @@ describe('rejectAgentsCall(): a refusal through the Agents SDK is audited', () =
     const refused = records().filter((r) => r.type === 'approval.refused');
     expect(refused).toHaveLength(4);
     for (const r of refused)
-      expect(r.data).toMatchObject({ approver: human.id, approvalCode: 'ERR_APPROVAL_REJECTED' });
+      expect(r.data).toMatchObject({ approver: human.id, approvalCode: 'ERR_ATTESTATION_APPROVAL_REJECTED' });
   });
 
-  it('rejects in the SDK even when the audit cannot write, and then throws ERR_AUDIT_FAILED', async () => {
+  it('rejects in the SDK even when the audit cannot write, and then throws ERR_GUARD_AUDIT_FAILED', async () => {
     const { agent, ran, disk } = setup();
     const first = await run(agent, 'go');
     const [item] = first.interruptions;
     if (item === undefined) throw new Error('expected an interruption');
     disk.down = true;
-    await expect(rejectAgentsCall(first.state, item)).rejects.toMatchObject({ code: 'ERR_AUDIT_FAILED' });
+    await expect(rejectAgentsCall(first.state, item)).rejects.toMatchObject({ code: 'ERR_GUARD_AUDIT_FAILED' });
     disk.down = false;
     for (const other of first.interruptions.slice(1)) first.state.approve(other);
     await run(agent, first.state);

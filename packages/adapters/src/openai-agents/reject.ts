@@ -8,7 +8,7 @@ import { parseArguments } from '../shared/tools.js';
 export interface RejectAgentsCallOptions {
   /**
    * What the model sees as the tool's output.
-   * @default the Denial JSON (`ERR_APPROVAL_REFUSED`), as for every other refusal
+   * @default the Denial JSON (`ERR_GUARD_APPROVAL_REFUSED`), as for every other refusal
    */
   readonly message?: string;
   /**
@@ -43,8 +43,8 @@ export interface RejectingState {
  * @param item - one of `result.interruptions`.
  * @param options - see {@link RejectAgentsCallOptions}.
  * @returns the Denial recorded, or `undefined` for a tool not made by {@link toAgentsTool} (only rejected).
- * @throws GuardError `ERR_AUDIT_FAILED` when the refusal could not be written; GuardError
- *   `ERR_CALL_ALREADY_RUN` when the guard already started that call's tool (nothing is written; the SDK
+ * @throws GuardError `ERR_GUARD_AUDIT_FAILED` when the refusal could not be written; GuardError
+ *   `ERR_GUARD_CALL_ALREADY_RUN` when the guard already started that call's tool (nothing is written; the SDK
  *   item is still rejected).
  * @example
  * ```ts

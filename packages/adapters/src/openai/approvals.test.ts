@@ -28,7 +28,7 @@ describe('createToolDispatcher: Responses approvals', () => {
     const { outputs, pending } = await dispatcher.responsesWithApprovals(response);
     expect(outputs.map((o) => o.call_id)).toEqual(['c1', 'c3']);
     expect(outputs[0]?.output).toBe('5');
-    expect(JSON.parse(outputs[1]?.output ?? '').code).toBe('ERR_POLICY_DENIED');
+    expect(JSON.parse(outputs[1]?.output ?? '').code).toBe('ERR_GUARD_POLICY_DENIED');
     expect(pending).toHaveLength(1);
     expect(pending[0]).toMatchObject({ callId: 'c2', tool: 'pay', args: payArgs, reason: 'payments need a human' });
     expect(fx.ran.pay).toBeUndefined();
@@ -67,7 +67,7 @@ describe('createToolDispatcher: Responses approvals', () => {
 
     const bare = createToolDispatcher(Object.values(createFixture().tools));
     const refused = await bare.answerApproval(call('x1', 'pay', payArgs), { approved: true });
-    expect(JSON.parse(refused.output).code).toBe('ERR_APPROVAL_REQUIRED');
+    expect(JSON.parse(refused.output).code).toBe('ERR_GUARD_APPROVAL_REQUIRED');
   });
 
   it('records a refusal (signed by the reject option) and keeps the call id refused', async () => {
@@ -79,12 +79,12 @@ describe('createToolDispatcher: Responses approvals', () => {
     const item = pending[0]?.item;
     if (item === undefined) throw new Error('expected a pending call');
     const out = await dispatcher.answerApproval(item, { approved: false, reason: 'not this vendor' });
-    expect(JSON.parse(out.output)).toMatchObject({ code: 'ERR_APPROVAL_REFUSED', tool: 'pay', callId: 'c2' });
+    expect(JSON.parse(out.output)).toMatchObject({ code: 'ERR_GUARD_APPROVAL_REFUSED', tool: 'pay', callId: 'c2' });
     const refusal = records(fx, 'c2').find((r) => r.type === 'approval.refused');
     expect(refusal?.data.approver).toBe(approverId);
     const approval = await signAs(fx, { callId: 'c2', tool: 'pay', args: payArgs }, 'approve');
     const later = await dispatcher.answerApproval(item, { approved: true, approval });
-    expect(JSON.parse(later.output).code).toBe('ERR_APPROVAL_REFUSED');
+    expect(JSON.parse(later.output).code).toBe('ERR_GUARD_APPROVAL_REFUSED');
     expect(fx.ran.pay).toBeUndefined();
   });
 

@@ -41,7 +41,7 @@ export interface ResponsesApprovalAnswer {
   readonly reason?: string;
   /**
    * The human's signed approval or rejection (`createApproval`). Without one, an approved call is signed by
-   * the dispatcher's `approve` option (none: the guard refuses it, `ERR_APPROVAL_REQUIRED`), and a refusal
+   * the dispatcher's `approve` option (none: the guard refuses it, `ERR_GUARD_APPROVAL_REQUIRED`), and a refusal
    * by its `reject` option or recorded unsigned.
    * @default none
    */

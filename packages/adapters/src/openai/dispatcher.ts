@@ -82,8 +82,8 @@ export interface ToolDispatcher {
    * option signs on the server), which the guard verifies (this call id, tool, arguments, policy; once);
    * `approved: false` records the refusal (`call.requested`, `approval.refused`, signed by `approval` or the
    * `reject` option when given) and the call id stays refused. Returns the call's `function_call_output`.
-   * @throws TypeError on misuse; GuardError `ERR_AUDIT_FAILED` when a refusal cannot be written,
-   *   `ERR_CALL_ALREADY_RUN` when refusing a call that already ran.
+   * @throws TypeError on misuse; GuardError `ERR_GUARD_AUDIT_FAILED` when a refusal cannot be written,
+   *   `ERR_GUARD_CALL_ALREADY_RUN` when refusing a call that already ran.
    */
   answerApproval(item: ResponsesFunctionCall, answer: ResponsesApprovalAnswer): Promise<ResponsesFunctionCallOutput>;
   /** Runs one call by tool name, raw JSON argument text and call id; returns the text the model is to see. */
@@ -147,7 +147,7 @@ export function createToolDispatcher(
       const id = idOf(call);
       if (typeof id !== 'string' || id.length === 0 || seen.has(id)) {
         const reason = 'a tool call needs its own call id (missing or given twice in one batch)';
-        const denial = adapterDenial({ code: 'ERR_POLICY_DENIED', reason, tool: '', callId: id });
+        const denial = adapterDenial({ code: 'ERR_GUARD_POLICY_DENIED', reason, tool: '', callId: id });
         return settledText(settle({ ok: false, callId: textOf(id), denial }, normalized));
       }
       seen.add(id);

@@ -29,12 +29,12 @@ describe('createToolDispatcher', () => {
       { id: 'u3', type: 'function', function: { name: 'add', arguments: '{"a":1,' } },
     ]);
     expect(JSON.parse(unknown?.content ?? '')).toMatchObject({
-      code: 'ERR_POLICY_DENIED',
+      code: 'ERR_GUARD_POLICY_DENIED',
       tool: 'rm_rf',
       callId: 'u1',
     });
-    expect(JSON.parse(custom?.content ?? '')).toMatchObject({ code: 'ERR_POLICY_DENIED', callId: 'u2' });
-    expect(JSON.parse(malformed?.content ?? '')).toMatchObject({ code: 'ERR_ARGS_INVALID', callId: 'u3' });
+    expect(JSON.parse(custom?.content ?? '')).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED', callId: 'u2' });
+    expect(JSON.parse(malformed?.content ?? '')).toMatchObject({ code: 'ERR_GUARD_ARGS_INVALID', callId: 'u3' });
     expect(fx.ran).toEqual({});
     expect(await dispatcher.chatCompletions({ tool_calls: null })).toEqual([]);
     expect(await dispatcher.responses([{ type: 'message' }])).toEqual([]);
@@ -75,7 +75,7 @@ describe.each(majors)('toRunnableTools (drop-in for chat.completions.runTools), 
     ).messages.filter((m) => m.role === 'tool');
     expect(tool.map((m) => m.tool_call_id)).toEqual(['r1', 'r2']);
     expect(tool[0]?.content).toBe('42');
-    expect(JSON.parse(tool[1]?.content ?? '')).toMatchObject({ code: 'ERR_POLICY_DENIED', tool: 'delete_user' });
+    expect(JSON.parse(tool[1]?.content ?? '')).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED', tool: 'delete_user' });
     expect(fx.ran).toEqual({ add: 1 });
   });
 });

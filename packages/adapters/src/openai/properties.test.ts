@@ -23,14 +23,14 @@ describe('dispatcher properties', () => {
         expect(message?.tool_call_id).toBe(id);
         const denial = JSON.parse(message?.content ?? '');
         expect(denial.agentguard).toBe('refused');
-        expect(['ERR_POLICY_DENIED', 'ERR_ARGS_INVALID']).toContain(denial.code);
+        expect(['ERR_GUARD_POLICY_DENIED', 'ERR_GUARD_ARGS_INVALID']).toContain(denial.code);
         expect(fx.ran.delete_user).toBeUndefined();
       }),
       { numRuns: 60 },
     );
   });
 
-  it('an allowed tool runs only on valid arguments; anything else is refused as ERR_ARGS_INVALID', async () => {
+  it('an allowed tool runs only on valid arguments; anything else is refused as ERR_GUARD_ARGS_INVALID', async () => {
     await fc.assert(
       fc.asyncProperty(argumentText, async (args) => {
         const before = fx.ran.add ?? 0;
@@ -40,7 +40,7 @@ describe('dispatcher properties', () => {
         const text = output?.output ?? '';
         const ran = (fx.ran.add ?? 0) - before;
         if (ran === 1) expect(Number.isFinite(Number(text))).toBe(true);
-        else expect(JSON.parse(text)).toMatchObject({ code: 'ERR_ARGS_INVALID', callId: 'p1' });
+        else expect(JSON.parse(text)).toMatchObject({ code: 'ERR_GUARD_ARGS_INVALID', callId: 'p1' });
       }),
       { numRuns: 60 },
     );

@@ -68,7 +68,7 @@ const MAX_ASKED = 10_000;
 /**
  * @internal Remembers the call ids `approve` was asked to sign, so that a framework running the same call
  * again (a client replaying an approved `tool-approval-response`, a resumed state given twice) never gets
- * a second signature: the guard then refuses it with `ERR_APPROVAL_REQUIRED`. Per adapter tool, in memory:
+ * a second signature: the guard then refuses it with `ERR_GUARD_APPROVAL_REQUIRED`. Per adapter tool, in memory:
  * an app that rebuilds its tools per request must make `approve` itself refuse a call id it already signed.
  */
 export interface AskedOnce {

@@ -96,7 +96,7 @@ export function adapterDenial(fields: Omit<DenialFields, 'reason'> & { readonly 
 export function unknownToolDenial(tool: unknown, callId: unknown): Denial {
   const name = boundedString(tool, MAX_NAME_CHARS);
   return adapterDenial({
-    code: 'ERR_POLICY_DENIED',
+    code: 'ERR_GUARD_POLICY_DENIED',
     reason: `no guarded tool named ${JSON.stringify(name)}`,
     tool: name,
     callId,

@@ -55,8 +55,8 @@ export function checkReject(reject: unknown): RejectFunction | undefined {
 /**
  * @internal Records a human's refusal with the guard (`GuardedTool.refuse`): signed by `approval` or by the
  * entry's `reject` function when there is one, unsigned otherwise.
- * @throws GuardError `ERR_AUDIT_FAILED` when the refusal cannot be written (the call stays refused);
- *   GuardError `ERR_CALL_ALREADY_RUN` when the guard already started the call's tool (nothing is written).
+ * @throws GuardError `ERR_GUARD_AUDIT_FAILED` when the refusal cannot be written (the call stays refused);
+ *   GuardError `ERR_GUARD_CALL_ALREADY_RUN` when the guard already started the call's tool (nothing is written).
  */
 export async function refuseCall(
   entry: GuardedEntry,

@@ -29,7 +29,7 @@ describe('settle', () => {
     expect(settle({ ok: true, callId: 'c1', value: 3 }, { onDenied: 'result' })).toEqual({ ok: true, value: 3 });
     expect(settle({ ok: false, callId: 'c1', denial }, { onDenied: 'result' })).toEqual({ ok: false, denial });
     expect(() => settle({ ok: false, callId: 'c1', denial }, { onDenied: 'throw' })).toThrow(
-      expect.objectContaining({ name: 'GuardError', code: 'ERR_POLICY_DENIED', denial }),
+      expect.objectContaining({ name: 'GuardError', code: 'ERR_GUARD_POLICY_DENIED', denial }),
     );
   });
 

@@ -92,7 +92,7 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('conformance: %s', (_n
     expect(denialOf(seen.get('call-deny'))).toEqual({
       agentguard: 'refused',
       outcome: 'denied',
-      code: 'ERR_POLICY_DENIED',
+      code: 'ERR_GUARD_POLICY_DENIED',
       reason: 'deleting users is not allowed',
       tool: 'delete_user',
       callId: 'call-deny',
@@ -102,22 +102,27 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('conformance: %s', (_n
     expect(auditShape(fx).map((r) => r.type)).toEqual(['call.requested', 'call.denied']);
   });
 
-  it('invalid arguments: refused as ERR_ARGS_INVALID, audited, the tool never ran', async () => {
+  it('invalid arguments: refused as ERR_GUARD_ARGS_INVALID, audited, the tool never ran', async () => {
     const fx = createFixture();
     const seen = await harness.run(fx, [{ id: 'call-bad', name: 'add', args: { a: 'two', b: 3 } }]);
     const denial = denialOf(seen.get('call-bad'));
-    expect(denial).toMatchObject({ outcome: 'invalid', code: 'ERR_ARGS_INVALID', tool: 'add', callId: 'call-bad' });
+    expect(denial).toMatchObject({
+      outcome: 'invalid',
+      code: 'ERR_GUARD_ARGS_INVALID',
+      tool: 'add',
+      callId: 'call-bad',
+    });
     expect(denial.reason).toContain('$.a');
     expect(fx.ran.add).toBeUndefined();
     expect(auditShape(fx).map((r) => r.type)).toEqual(['call.invalid']);
   });
 
-  it('approval required: without an approver the call is refused with ERR_APPROVAL_REQUIRED and never runs', async () => {
+  it('approval required: without an approver the call is refused with ERR_GUARD_APPROVAL_REQUIRED and never runs', async () => {
     const fx = createFixture();
     const seen = await harness.run(fx, [{ id: 'call-pay', name: 'pay', args: { invoice: 'inv-1', amount: 10 } }]);
     expect(denialOf(seen.get('call-pay'))).toMatchObject({
       outcome: 'approval_required',
-      code: 'ERR_APPROVAL_REQUIRED',
+      code: 'ERR_GUARD_APPROVAL_REQUIRED',
       ruleId: 'payments-need-approval',
     });
     expect(fx.ran.pay).toBeUndefined();
@@ -131,31 +136,36 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('conformance: %s', (_n
     expect(auditShape(fx).map((r) => r.type)).toEqual(['call.requested', 'call.completed']);
   });
 
-  it('approval refused: the model sees ERR_APPROVAL_REFUSED and the tool never ran', async () => {
+  it('approval refused: the model sees ERR_GUARD_APPROVAL_REFUSED and the tool never ran', async () => {
     const fx = createFixture({ approver: 'reject' });
     const seen = await harness.run(fx, [{ id: 'call-pay-no', name: 'pay', args: { invoice: 'inv-3', amount: 10 } }]);
     expect(denialOf(seen.get('call-pay-no'))).toMatchObject({
-      code: 'ERR_APPROVAL_REFUSED',
+      code: 'ERR_GUARD_APPROVAL_REFUSED',
       tool: 'pay',
       callId: 'call-pay-no',
     });
     expect(fx.ran.pay).toBeUndefined();
     const refused = terminalOf(fx, 'call-pay-no');
     expect(refused.type).toBe('approval.refused');
-    expect(refused.data).toMatchObject({ approver: approverId, code: 'ERR_APPROVAL_REFUSED' });
+    expect(refused.data).toMatchObject({ approver: approverId, code: 'ERR_GUARD_APPROVAL_REFUSED' });
   });
 
-  it('tool that throws: the model sees ERR_TOOL_FAILED with the message, the failure is audited', async () => {
+  it('tool that throws: the model sees ERR_GUARD_TOOL_FAILED with the message, the failure is audited', async () => {
     const fx = createFixture();
     const seen = await harness.run(fx, [{ id: 'call-boom', name: 'boom', args: {} }]);
     const denial = denialOf(seen.get('call-boom'));
-    expect(denial).toMatchObject({ outcome: 'failed', code: 'ERR_TOOL_FAILED', tool: 'boom', callId: 'call-boom' });
+    expect(denial).toMatchObject({
+      outcome: 'failed',
+      code: 'ERR_GUARD_TOOL_FAILED',
+      tool: 'boom',
+      callId: 'call-boom',
+    });
     expect(denial.reason).toContain('kaboom');
     expect(fx.ran.boom).toBe(1);
     expect(auditShape(fx).map((r) => r.type)).toEqual(['call.requested', 'call.failed']);
   });
 
-  it('tool that hangs past its timeout: the model sees ERR_TOOL_TIMEOUT and the run goes on', async () => {
+  it('tool that hangs past its timeout: the model sees ERR_GUARD_TOOL_TIMEOUT and the run goes on', async () => {
     const fx = createFixture();
     const seen = await harness.run(fx, [
       { id: 'call-slow', name: 'slow', args: {} },
@@ -163,7 +173,7 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('conformance: %s', (_n
     ]);
     expect(denialOf(seen.get('call-slow'))).toMatchObject({
       outcome: 'timeout',
-      code: 'ERR_TOOL_TIMEOUT',
+      code: 'ERR_GUARD_TOOL_TIMEOUT',
       tool: 'slow',
     });
     expect(seen.get('call-after')).toBe('2');
@@ -225,7 +235,7 @@ describe.each(withApprovals.map((h) => [h.name, h] as const))(
         expect(seen.get(c.id)).toBeTypeOf('string');
         expect(seen.get(c.id)).not.toContain('paid');
         expect(end.type).toBe('approval.refused');
-        expect(end.data).toMatchObject({ approver: approverId, approvalCode: 'ERR_APPROVAL_REJECTED' });
+        expect(end.data).toMatchObject({ approver: approverId, approvalCode: 'ERR_ATTESTATION_APPROVAL_REJECTED' });
         expect(Object.keys(end.data).sort()).toEqual(reference);
       }
       expect(verifyLog(fx.sink.text(), { trust: [fx.identity.id] }).ok).toBe(true);

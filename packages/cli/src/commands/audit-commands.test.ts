@@ -38,7 +38,11 @@ beforeAll(async () => {
         agent: agent.id,
         tool: i % 2 === 0 ? 'search' : 'send_email',
         data: denied
-          ? { code: 'ERR_POLICY_DENIED', reason: i === 3 ? '=HYPERLINK("x")' : 'no rule', decision: { effect: 'deny' } }
+          ? {
+              code: 'ERR_GUARD_POLICY_DENIED',
+              reason: i === 3 ? '=HYPERLINK("x")' : 'no rule',
+              decision: { effect: 'deny' },
+            }
           : { decision: { effect: 'allow', ruleId: 'r1' } },
       },
       agent,

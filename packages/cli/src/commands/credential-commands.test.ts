@@ -108,7 +108,7 @@ describe('keygen, credential issue|inspect|verify, revoke', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`OK credential for ${subject}`);
     const untrusted = await run(credentialVerifyCommand, [token, '--trust', subject]);
-    expect(untrusted).toMatchObject({ code: 1, stdout: expect.stringContaining('ERR_ISSUER_UNTRUSTED') });
+    expect(untrusted).toMatchObject({ code: 1, stdout: expect.stringContaining('ERR_IDENTITY_ISSUER_UNTRUSTED') });
 
     const jti = JSON.parse(inspected.stdout).claims.jti as string;
     const revoked = await run(
@@ -124,7 +124,7 @@ describe('keygen, credential issue|inspect|verify, revoke', () => {
       '--revocation',
       'revoked.txt',
     ]);
-    expect(refused).toMatchObject({ code: 1, stdout: expect.stringContaining('ERR_REVOKED') });
+    expect(refused).toMatchObject({ code: 1, stdout: expect.stringContaining('ERR_IDENTITY_REVOKED') });
   });
 
   it('usage errors exit 2; malformed tokens exit 1 with their code', async () => {
@@ -171,7 +171,7 @@ describe('signer serve', () => {
       if (signer === undefined) throw new Error('signer did not start');
       const attempt = signer.sign(new Uint8Array([1, 2, 3]));
       if (allowed) expect((await attempt).length).toBe(64);
-      else await expect(attempt).rejects.toMatchObject({ code: 'ERR_SIGNER_DENIED' });
+      else await expect(attempt).rejects.toMatchObject({ code: 'ERR_IDENTITY_SIGNER_DENIED' });
       await signer.close();
       abort.abort();
       expect((await serving).code).toBe(0);

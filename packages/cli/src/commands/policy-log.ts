@@ -56,8 +56,8 @@ function effectOf(
   const wouldDeny = decision?.wouldDeny === true;
   if (decision?.effect !== undefined) return { effect: decision.effect, wouldDeny, ruleId };
   // Refusals recorded before core wrote the decision object: read the code.
-  if (type === 'call.denied' && fields.code === 'ERR_POLICY_DENIED') return { effect: 'deny', wouldDeny, ruleId };
-  if (type === 'call.denied' && fields.code === 'ERR_APPROVAL_REQUIRED')
+  if (type === 'call.denied' && fields.code === 'ERR_GUARD_POLICY_DENIED') return { effect: 'deny', wouldDeny, ruleId };
+  if (type === 'call.denied' && fields.code === 'ERR_GUARD_APPROVAL_REQUIRED')
     return { effect: 'require_approval', wouldDeny, ruleId };
   return { wouldDeny, ruleId };
 }

@@ -84,7 +84,9 @@ async function loadSignerEngine(
     const { limits: _limits, ...rulesOnly } = policy;
     return { engine, stateless: createPolicyEngine(rulesOnly) };
   } catch (error) {
-    throw new InputError(`${path}: ${(error as { code?: string }).code ?? 'ERR_POLICY'}: ${(error as Error).message}`);
+    throw new InputError(
+      `${path}: ${(error as { code?: string }).code ?? (error as Error).name}: ${(error as Error).message}`,
+    );
   }
 }
 
