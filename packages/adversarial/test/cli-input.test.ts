@@ -80,7 +80,7 @@ describe('one strict JSON reader (class 3)', () => {
     ]) {
       const r = await run(argv);
       expect(r.code, argv.join(' ')).not.toBe(0);
-      expect(r.stdout + r.stderr).toContain('ERR_IDENTITY_JSON_DUPLICATE_KEY');
+      expect(r.stdout + r.stderr).toContain('ERR_STATEMENT_JSON_DUPLICATE_KEY');
     }
     const args = await run([
       'policy',
@@ -115,7 +115,7 @@ describe('one strict JSON reader (class 3)', () => {
             : ['policy', 'explain', 'fuzz.json', '--agent', 'a', '--tool', 'x'];
         const r = await run(argv);
         expect(r.code).not.toBe(0);
-        expect(r.stdout + r.stderr).toContain('ERR_IDENTITY_JSON_DUPLICATE_KEY');
+        expect(r.stdout + r.stderr).toContain('ERR_STATEMENT_JSON_DUPLICATE_KEY');
       }),
       fuzzParams(40),
     );

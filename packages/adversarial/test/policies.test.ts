@@ -33,20 +33,20 @@ describe('one strict JSON reader', () => {
     const text = '{"version":1,"rules":[{"id":"r","tools":["*"],"effect":"deny","effect":"allow"}]}';
     expect(codeOf(() => parsePolicyText(text))).toMatchObject({
       code: 'ERR_POLICY_INVALID',
-      cause: 'ERR_IDENTITY_JSON_DUPLICATE_KEY',
+      cause: 'ERR_STATEMENT_JSON_DUPLICATE_KEY',
     });
   });
 
   it.each([
-    ['__proto__', '{"version":1,"rules":[],"__proto__":{"mode":"off"}}', 'ERR_IDENTITY_JSON_FORBIDDEN_KEY'],
+    ['__proto__', '{"version":1,"rules":[],"__proto__":{"mode":"off"}}', 'ERR_STATEMENT_JSON_FORBIDDEN_KEY'],
     [
       'deep nesting',
       `{"version":1,"rules":[{"id":"r","effect":"allow","tools":["t"],"when":{"/x":{"eq":${'['.repeat(40)}${']'.repeat(40)}}}}]}`,
-      'ERR_IDENTITY_JSON_TOO_DEEP',
+      'ERR_STATEMENT_JSON_TOO_DEEP',
     ],
-    ['lone surrogate', '{"version":1,"id":"\\ud800","rules":[]}', 'ERR_IDENTITY_JSON_PARSE'],
-    ['trailing comma', '{"version":1,"rules":[],}', 'ERR_IDENTITY_JSON_PARSE'],
-    ['byte-order mark', '\ufeff{"version":1,"rules":[]}', 'ERR_IDENTITY_JSON_PARSE'],
+    ['lone surrogate', '{"version":1,"id":"\\ud800","rules":[]}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['trailing comma', '{"version":1,"rules":[],}', 'ERR_STATEMENT_JSON_PARSE'],
+    ['byte-order mark', '\ufeff{"version":1,"rules":[]}', 'ERR_STATEMENT_JSON_PARSE'],
   ])('refuses %s with a typed error', (_name, text, cause) => {
     expect(codeOf(() => parsePolicyText(text))).toMatchObject({ code: 'ERR_POLICY_INVALID', cause });
   });
@@ -54,7 +54,7 @@ describe('one strict JSON reader', () => {
   it('refuses an oversized text before parsing it', () => {
     expect(codeOf(() => parsePolicyText('{"version":1,"rules":[]}', { maxBytes: 10 }))).toMatchObject({
       code: 'ERR_POLICY_INVALID',
-      cause: 'ERR_IDENTITY_JSON_TOO_LARGE',
+      cause: 'ERR_STATEMENT_JSON_TOO_LARGE',
     });
   });
 
@@ -62,7 +62,7 @@ describe('one strict JSON reader', () => {
     const text = '{"cases":[{"name":"a","agent":"x","tool":"t","expect":"deny","expect":"allow"}]}';
     expect(codeOf(() => parsePolicyTestFileText(text))).toMatchObject({
       code: 'ERR_POLICY_INVALID',
-      cause: 'ERR_IDENTITY_JSON_DUPLICATE_KEY',
+      cause: 'ERR_STATEMENT_JSON_DUPLICATE_KEY',
     });
   });
 
@@ -133,7 +133,7 @@ describe('one strict JSON reader', () => {
         const twice = `${text.slice(0, index)}"${open[1]}":${value},${text.slice(index)}`;
         expect(codeOf(() => parsePolicyText(twice))).toMatchObject({
           code: 'ERR_POLICY_INVALID',
-          cause: 'ERR_IDENTITY_JSON_DUPLICATE_KEY',
+          cause: 'ERR_STATEMENT_JSON_DUPLICATE_KEY',
         });
       }),
       fuzzParams(),

@@ -2,7 +2,7 @@ import { verify } from '@agentguard/identity';
 import { verifyEnvelope } from '@agentguard/statement';
 import { digestArgs } from './args.js';
 import { parseCallStatement } from './call-statement.js';
-import { ATTESTATION_ERROR_CODES, AttestationError, type AttestationErrorCode } from './errors.js';
+import { AttestationError, type AttestationErrorCode } from './errors.js';
 import { type CallClaims, MAX_PAYLOAD_BYTES, PAYLOAD_TYPE } from './schema.js';
 import { MAX_TTL_MS } from './sign.js';
 import { resolveKey, type TrustStore } from './trust-store.js';
@@ -144,6 +144,15 @@ function fail(code: AttestationErrorCode, reason: string): never {
   throw new AttestationError(code, reason);
 }
 
+/** What a failed `verifyEnvelope` of `@agentguard/statement` means for a call envelope. */
+const ENVELOPE_CODES: Readonly<Record<string, AttestationErrorCode>> = Object.freeze({
+  ERR_STATEMENT_ENVELOPE_MALFORMED: 'ERR_ATTESTATION_ENVELOPE_MALFORMED',
+  ERR_STATEMENT_ENVELOPE_TOO_LARGE: 'ERR_ATTESTATION_ENVELOPE_TOO_LARGE',
+  ERR_STATEMENT_ENVELOPE_PAYLOAD_TYPE: 'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE',
+  ERR_STATEMENT_KEY_UNTRUSTED: 'ERR_ATTESTATION_KEY_UNTRUSTED',
+  ERR_STATEMENT_SIGNATURE_INVALID: 'ERR_ATTESTATION_SIGNATURE_INVALID',
+});
+
 /**
  * @internal Every check but replay, in order: shape and size, payload type,
  * trusted key, signature over the exact payload bytes (DSSE protocol.md
@@ -168,13 +177,8 @@ export function checkEnvelope(input: unknown, o: NormalizedCheck): Checked {
     },
   });
   if (!verified.ok) {
-    // The statement layer's envelope codes have attestation codes of the same name under this package's prefix
-    // (ERR_STATEMENT_KEY_UNTRUSTED → ERR_ATTESTATION_KEY_UNTRUSTED); anything else is malformed.
-    const named = verified.code.replace(/^ERR_STATEMENT_/, 'ERR_ATTESTATION_');
-    const code = (ATTESTATION_ERROR_CODES as readonly string[]).includes(named)
-      ? (named as AttestationErrorCode)
-      : 'ERR_ATTESTATION_ENVELOPE_MALFORMED';
-    fail(code, verified.reason);
+    // The statement layer's envelope codes, as this package names them; anything else is malformed.
+    fail(ENVELOPE_CODES[verified.code] ?? 'ERR_ATTESTATION_ENVELOPE_MALFORMED', verified.reason);
   }
   // One signature, and it verified: `signer` is the key of its keyid.
   const key = signer as { did: string; publicKey: Uint8Array };

@@ -67,7 +67,7 @@ export interface RefusalData extends ArgsDigestData {
   readonly credentialCode?: string;
   /** The approver of a signed refusal that verified. */
   readonly approver?: string;
-  /** What the approval step answered (`ERR_APPROVAL_*`). */
+  /** What the approval step answered (`ERR_ATTESTATION_APPROVAL_*`, or core's `ERR_GUARD_APPROVAL_*`). */
   readonly approvalCode?: string;
 }
 

@@ -1,20 +1,17 @@
 import { type JsonValue, parseJson, type ParseJsonOptions, StatementError } from '@agentguard/statement';
 import { IdentityError, type IdentityErrorCode } from './errors.js';
 
-/**
- * Identity's codes for what `@agentguard/statement` reports about strict JSON and encodings: the statement code with
- * identity's prefix (`ERR_STATEMENT_JSON_PARSE` → `ERR_IDENTITY_JSON_PARSE`).
- */
-const PASSED_ON: ReadonlySet<string> = new Set<IdentityErrorCode>([
-  'ERR_IDENTITY_JSON_UNSUPPORTED_VALUE',
-  'ERR_IDENTITY_JSON_CYCLE',
-  'ERR_IDENTITY_JSON_TOO_DEEP',
-  'ERR_IDENTITY_JSON_PARSE',
-  'ERR_IDENTITY_JSON_DUPLICATE_KEY',
-  'ERR_IDENTITY_JSON_FORBIDDEN_KEY',
-  'ERR_IDENTITY_JSON_TOO_LARGE',
-  'ERR_IDENTITY_ENCODING_INVALID',
-]);
+/** Identity's codes for what `@agentguard/statement` reports about strict JSON and encodings. */
+const PASSED_ON: Readonly<Record<string, IdentityErrorCode>> = Object.freeze({
+  ERR_STATEMENT_JSON_UNSUPPORTED_VALUE: 'ERR_IDENTITY_JSON_UNSUPPORTED_VALUE',
+  ERR_STATEMENT_JSON_CYCLE: 'ERR_IDENTITY_JSON_CYCLE',
+  ERR_STATEMENT_JSON_TOO_DEEP: 'ERR_IDENTITY_JSON_TOO_DEEP',
+  ERR_STATEMENT_JSON_PARSE: 'ERR_IDENTITY_JSON_PARSE',
+  ERR_STATEMENT_JSON_DUPLICATE_KEY: 'ERR_IDENTITY_JSON_DUPLICATE_KEY',
+  ERR_STATEMENT_JSON_FORBIDDEN_KEY: 'ERR_IDENTITY_JSON_FORBIDDEN_KEY',
+  ERR_STATEMENT_JSON_TOO_LARGE: 'ERR_IDENTITY_JSON_TOO_LARGE',
+  ERR_STATEMENT_ENCODING_INVALID: 'ERR_IDENTITY_ENCODING_INVALID',
+});
 
 /**
  * `error` as an IdentityError when it is one, or when it is a StatementError from the strict JSON parser or the
@@ -24,8 +21,8 @@ const PASSED_ON: ReadonlySet<string> = new Set<IdentityErrorCode>([
 export function asIdentityError(error: unknown): IdentityError | undefined {
   if (error instanceof IdentityError) return error;
   if (error instanceof StatementError) {
-    const code = error.code.replace(/^ERR_STATEMENT_/, 'ERR_IDENTITY_');
-    if (PASSED_ON.has(code)) return new IdentityError(code as IdentityErrorCode, error.message, { cause: error });
+    const code = PASSED_ON[error.code];
+    if (code !== undefined) return new IdentityError(code, error.message, { cause: error });
   }
   return undefined;
 }

@@ -70,9 +70,9 @@ describe('parseJson', () => {
         const code = codeOf(() => parseJson(text));
         expect([
           'accepted',
-          'ERR_IDENTITY_JSON_PARSE',
-          'ERR_IDENTITY_JSON_DUPLICATE_KEY',
-          'ERR_IDENTITY_JSON_FORBIDDEN_KEY',
+          'ERR_STATEMENT_JSON_PARSE',
+          'ERR_STATEMENT_JSON_DUPLICATE_KEY',
+          'ERR_STATEMENT_JSON_FORBIDDEN_KEY',
         ]).toContain(code);
       }),
       { numRuns: 1000 },
@@ -80,27 +80,27 @@ describe('parseJson', () => {
   });
 
   it('enforces depth without recursion: a million [ is refused, not a stack overflow', () => {
-    expect(codeOf(() => parseJson('['.repeat(1_000_000)))).toBe('ERR_IDENTITY_JSON_TOO_DEEP');
+    expect(codeOf(() => parseJson('['.repeat(1_000_000)))).toBe('ERR_STATEMENT_JSON_TOO_DEEP');
     expect(codeOf(() => parseJson('{"a":'.repeat(200_000), { maxBytes: 10_000_000 }))).toBe(
-      'ERR_IDENTITY_JSON_TOO_DEEP',
+      'ERR_STATEMENT_JSON_TOO_DEEP',
     );
     // maxDepth counts containers the way canonicalize does.
     const deep = `${'['.repeat(64)}${']'.repeat(64)}`;
     expect(canonicalize(parseJson(deep))).toBe(deep);
-    expect(codeOf(() => parseJson(`[${deep}]`))).toBe('ERR_IDENTITY_JSON_TOO_DEEP');
-    expect(codeOf(() => parseJson('[[1]]', { maxDepth: 1 }))).toBe('ERR_IDENTITY_JSON_TOO_DEEP');
+    expect(codeOf(() => parseJson(`[${deep}]`))).toBe('ERR_STATEMENT_JSON_TOO_DEEP');
+    expect(codeOf(() => parseJson('[[1]]', { maxDepth: 1 }))).toBe('ERR_STATEMENT_JSON_TOO_DEEP');
     // A large explicit limit still parses deep input iteratively.
     const veryDeep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     expect(Array.isArray(parseJson(veryDeep, { maxDepth: 100_000 }))).toBe(true);
   });
 
   it('enforces size in UTF-8 bytes', () => {
-    expect(codeOf(() => parseJson(`"${'a'.repeat(1024 * 1024)}"`))).toBe('ERR_IDENTITY_JSON_TOO_LARGE');
+    expect(codeOf(() => parseJson(`"${'a'.repeat(1024 * 1024)}"`))).toBe('ERR_STATEMENT_JSON_TOO_LARGE');
     expect(codeOf(() => parseJson('"aaaa"', { maxBytes: 6 }))).toBe('accepted');
-    expect(codeOf(() => parseJson('"aaaaa"', { maxBytes: 6 }))).toBe('ERR_IDENTITY_JSON_TOO_LARGE');
+    expect(codeOf(() => parseJson('"aaaaa"', { maxBytes: 6 }))).toBe('ERR_STATEMENT_JSON_TOO_LARGE');
     // 'é' is 2 bytes, '😀' is 4.
     expect(codeOf(() => parseJson('"éé"', { maxBytes: 6 }))).toBe('accepted');
-    expect(codeOf(() => parseJson('"😀"', { maxBytes: 5 }))).toBe('ERR_IDENTITY_JSON_TOO_LARGE');
+    expect(codeOf(() => parseJson('"😀"', { maxBytes: 5 }))).toBe('ERR_STATEMENT_JSON_TOO_LARGE');
     expect(codeOf(() => parseJson('"😀"', { maxBytes: 6 }))).toBe('accepted');
   });
 

@@ -37,10 +37,10 @@ type Frame =
  * Parses `text` as strict RFC 8259 JSON.
  *
  * Refused, each with a stable code: syntax errors, a byte-order mark, numbers
- * too large for a double and lone surrogates (`ERR_IDENTITY_JSON_PARSE`, message names the
- * character offset); a repeated member name (`ERR_IDENTITY_JSON_DUPLICATE_KEY`); a member
- * named `__proto__` (`ERR_IDENTITY_JSON_FORBIDDEN_KEY`); nesting deeper than `maxDepth`
- * (`ERR_IDENTITY_JSON_TOO_DEEP`); text longer than `maxBytes` (`ERR_IDENTITY_JSON_TOO_LARGE`).
+ * too large for a double and lone surrogates (`ERR_STATEMENT_JSON_PARSE`, message names the
+ * character offset); a repeated member name (`ERR_STATEMENT_JSON_DUPLICATE_KEY`); a member
+ * named `__proto__` (`ERR_STATEMENT_JSON_FORBIDDEN_KEY`); nesting deeper than `maxDepth`
+ * (`ERR_STATEMENT_JSON_TOO_DEEP`); text longer than `maxBytes` (`ERR_STATEMENT_JSON_TOO_LARGE`).
  *
  * Objects are created with a null prototype, so no member can reach
  * `Object.prototype` and nothing inherited (`constructor`, `toString`) can be
