@@ -8,7 +8,7 @@ import * as v7 from 'ai-v7';
 import { MockLanguageModelV4 } from 'ai-v7/test';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { ApproveFunction } from '../shared/approvals.js';
+import type { ApproveFunction } from '../common/approvals.js';
 import { buildAiSdkTool } from './build.js';
 
 type Generate = (options: { prompt: unknown }) => Promise<unknown>;

@@ -1,10 +1,10 @@
 import type { Denial } from '@agentguard/core';
 import type { jsonSchema, Tool, tool } from 'ai';
-import { type ApproveFunction, askApprove, checkApprove, createAskedOnce, decidedArgs } from '../shared/approvals.js';
-import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { settle } from '../shared/outcome.js';
-import { checkReject, type RejectFunction, register } from '../shared/refusals.js';
-import { type AnyGuardedTool, checkGuardedTool, parametersOf } from '../shared/tools.js';
+import { type ApproveFunction, askApprove, checkApprove, createAskedOnce, decidedArgs } from '../common/approvals.js';
+import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
+import { settle } from '../common/outcome.js';
+import { checkReject, type RejectFunction, register } from '../common/refusals.js';
+import { type AnyGuardedTool, checkGuardedTool, parametersOf } from '../common/tools.js';
 
 /**
  * @internal The two AI SDK helpers the adapter uses, injected so that one implementation serves every major

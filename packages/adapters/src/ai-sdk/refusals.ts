@@ -1,6 +1,6 @@
 import type { Denial } from '@agentguard/core';
-import { entryOf, refuseCall } from '../shared/refusals.js';
-import { parseArguments } from '../shared/tools.js';
+import { entryOf, refuseCall } from '../common/refusals.js';
+import { parseArguments } from '../common/tools.js';
 
 interface Part {
   readonly type?: unknown;

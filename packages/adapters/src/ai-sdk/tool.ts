@@ -1,9 +1,9 @@
 import type { Denial, GuardedTool } from '@agentguard/core';
 import { jsonSchema, type Tool, tool } from 'ai';
-import type { ApproveFunction } from '../shared/approvals.js';
-import type { AdapterOptions } from '../shared/options.js';
-import type { RejectFunction } from '../shared/refusals.js';
-import { type AnyGuardedTool, indexTools } from '../shared/tools.js';
+import type { ApproveFunction } from '../common/approvals.js';
+import type { AdapterOptions } from '../common/options.js';
+import type { RejectFunction } from '../common/refusals.js';
+import { type AnyGuardedTool, indexTools } from '../common/tools.js';
 import { buildAiSdkTool } from './build.js';
 
 /** Options of {@link toAiSdkTool}. */

@@ -12,5 +12,5 @@ export {
   type ApprovalInterrupt,
   type RejectDecision,
 } from './middleware.js';
-export type { RejectFunction, RejectionRequest } from '../shared/refusals.js';
-export type { AdapterOptions, OnDenied } from '../shared/options.js';
+export type { RejectFunction, RejectionRequest } from '../common/refusals.js';
+export type { AdapterOptions, OnDenied } from '../common/options.js';

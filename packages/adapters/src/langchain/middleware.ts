@@ -3,11 +3,11 @@ import { ToolMessage } from '@langchain/core/messages';
 import { Validator } from '@langchain/core/utils/json_schema';
 import { interrupt } from '@langchain/langgraph';
 import { createMiddleware } from 'langchain';
-import { decidedArgs } from '../shared/approvals.js';
-import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { adapterDenial, denialText, settle, unknownToolDenial } from '../shared/outcome.js';
-import { checkReject, type RejectFunction, refuseCall } from '../shared/refusals.js';
-import { type AnyGuardedTool, GUARDABLE_NAME } from '../shared/tools.js';
+import { decidedArgs } from '../common/approvals.js';
+import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
+import { adapterDenial, denialText, settle, unknownToolDenial } from '../common/outcome.js';
+import { checkReject, type RejectFunction, refuseCall } from '../common/refusals.js';
+import { type AnyGuardedTool, GUARDABLE_NAME } from '../common/tools.js';
 
 /** Policy facts about one tool the middleware guards (LangChain tools do not carry them). */
 export interface GuardedToolFacts {

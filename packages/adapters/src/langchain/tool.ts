@@ -3,9 +3,9 @@ import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
 import { type DynamicStructuredTool, StructuredTool, type ToolRunnableConfig } from '@langchain/core/tools';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
-import { type AdapterOptions, type NormalizedAdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { type Settled, settle, settledText } from '../shared/outcome.js';
-import { type AnyGuardedTool, checkGuardedTool, parametersOf } from '../shared/tools.js';
+import { type AdapterOptions, type NormalizedAdapterOptions, normalizeAdapterOptions } from '../common/options.js';
+import { type Settled, settle, settledText } from '../common/outcome.js';
+import { type AnyGuardedTool, checkGuardedTool, parametersOf } from '../common/tools.js';
 
 function isToolCall(value: unknown): value is ToolCall {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'tool_call';

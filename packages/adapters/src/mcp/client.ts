@@ -1,9 +1,9 @@
 import { digestArgs, signCall } from '@agentguard/attestation';
 import { type CallOptions, type Denial, type Guard, GuardError, type StandardSchemaV1 } from '@agentguard/core';
 import type { Signer } from '@agentguard/identity';
-import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { boundText, denialText, unknownToolDenial } from '../shared/outcome.js';
-import { type AnyGuardedTool, GUARDABLE_NAME } from '../shared/tools.js';
+import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
+import { boundText, denialText, unknownToolDenial } from '../common/outcome.js';
+import { type AnyGuardedTool, GUARDABLE_NAME } from '../common/tools.js';
 import { argsDigestOf } from './envelope.js';
 import { CALL_META_KEY } from './meta.js';
 import { checkMcpClientOptions, type McpToolFacts } from './options.js';

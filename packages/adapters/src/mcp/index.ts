@@ -19,4 +19,4 @@ export {
   type McpRefusal,
   type VerifiedHandler,
 } from './server.js';
-export type { AdapterOptions, OnDenied } from '../shared/options.js';
+export type { AdapterOptions, OnDenied } from '../common/options.js';

@@ -1,6 +1,6 @@
 import type { Guard, StandardSchemaV1 } from '@agentguard/core';
 import type { Signer } from '@agentguard/identity';
-import { GUARDABLE_NAME } from '../shared/tools.js';
+import { GUARDABLE_NAME } from '../common/tools.js';
 
 /** Policy facts about one remote tool (MCP definitions do not carry them). */
 export interface McpToolFacts {

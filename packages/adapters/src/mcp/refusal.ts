@@ -1,6 +1,6 @@
-import type { AdapterErrorCode } from '../shared/errors.js';
+import type { AdapterErrorCode } from '../common/errors.js';
 import type { Denial, DenialOutcome, GuardErrorCode, GuardOutcome } from '@agentguard/core';
-import { adapterDenial } from '../shared/outcome.js';
+import { adapterDenial } from '../common/outcome.js';
 
 /**
  * The code of a call the MCP client refused because the server's current definition of the tool is not the

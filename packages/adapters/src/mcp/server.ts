@@ -8,7 +8,7 @@ import {
   createCallVerifier,
 } from '@agentguard/attestation';
 import type { Denial } from '@agentguard/core';
-import { adapterDenial, boundText, denialText, textOf } from '../shared/outcome.js';
+import { adapterDenial, boundText, denialText, textOf } from '../common/outcome.js';
 import { CALL_META_KEY } from './meta.js';
 
 /** Options of {@link createMcpCallVerifier}: whose envelopes to accept, clock skew, replay cache. */

@@ -1,8 +1,8 @@
 import type { Denial } from '@agentguard/core';
 import type { RunToolApprovalItem } from '@openai/agents';
-import { denialText } from '../shared/outcome.js';
-import { entryOf, refuseCall } from '../shared/refusals.js';
-import { parseArguments } from '../shared/tools.js';
+import { denialText } from '../common/outcome.js';
+import { entryOf, refuseCall } from '../common/refusals.js';
+import { parseArguments } from '../common/tools.js';
 
 /** Options of {@link rejectAgentsCall}. */
 export interface RejectAgentsCallOptions {

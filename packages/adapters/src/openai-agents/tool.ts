@@ -1,9 +1,9 @@
 import { type FunctionTool, tool } from '@openai/agents';
-import { type ApproveFunction, askApprove, checkApprove, createAskedOnce, decidedArgs } from '../shared/approvals.js';
-import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { settle, settledText } from '../shared/outcome.js';
-import { checkReject, type RejectFunction, register } from '../shared/refusals.js';
-import { type AnyGuardedTool, checkGuardedTool, indexTools, parametersOf, parseArguments } from '../shared/tools.js';
+import { type ApproveFunction, askApprove, checkApprove, createAskedOnce, decidedArgs } from '../common/approvals.js';
+import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
+import { settle, settledText } from '../common/outcome.js';
+import { checkReject, type RejectFunction, register } from '../common/refusals.js';
+import { type AnyGuardedTool, checkGuardedTool, indexTools, parametersOf, parseArguments } from '../common/tools.js';
 
 /** Options of {@link toAgentsTool}. */
 export interface AgentsToolOptions extends AdapterOptions {

@@ -6,11 +6,11 @@ import {
   createAskedOnce,
   decidedArgs,
   type SignedApprovalLike,
-} from '../shared/approvals.js';
-import type { NormalizedAdapterOptions } from '../shared/options.js';
-import { settle, settledText, unknownToolDenial } from '../shared/outcome.js';
-import { type RejectFunction, refuseCall } from '../shared/refusals.js';
-import { type AnyGuardedTool, parseArguments } from '../shared/tools.js';
+} from '../common/approvals.js';
+import type { NormalizedAdapterOptions } from '../common/options.js';
+import { settle, settledText, unknownToolDenial } from '../common/outcome.js';
+import { type RejectFunction, refuseCall } from '../common/refusals.js';
+import { type AnyGuardedTool, parseArguments } from '../common/tools.js';
 
 /** A Responses API `function_call` item (the part of it the dispatcher reads). */
 export interface ResponsesFunctionCall {

@@ -1,4 +1,4 @@
-import { type AnyGuardedTool, indexTools, parametersOf } from '../shared/tools.js';
+import { type AnyGuardedTool, indexTools, parametersOf } from '../common/tools.js';
 
 /** A Chat Completions function tool definition (`ChatCompletionFunctionTool` of the `openai` SDK). */
 export interface ChatCompletionsFunctionTool {

@@ -1,9 +1,9 @@
 import type { GuardOutcome } from '@agentguard/core';
-import { type ApproveFunction, checkApprove } from '../shared/approvals.js';
-import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { checkReject, type RejectFunction } from '../shared/refusals.js';
-import { adapterDenial, settle, settledText, textOf, unknownToolDenial } from '../shared/outcome.js';
-import { type AnyGuardedTool, indexTools, parseArguments } from '../shared/tools.js';
+import { type ApproveFunction, checkApprove } from '../common/approvals.js';
+import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
+import { checkReject, type RejectFunction } from '../common/refusals.js';
+import { adapterDenial, settle, settledText, textOf, unknownToolDenial } from '../common/outcome.js';
+import { type AnyGuardedTool, indexTools, parseArguments } from '../common/tools.js';
 import {
   type ApprovalContext,
   createAnswer,

@@ -18,7 +18,7 @@ export type {
   ResponsesApprovalRequest,
   ResponsesApprovalAnswer,
 } from './approvals.js';
-export type { ApprovalRequest, ApproveFunction, SignedApprovalLike } from '../shared/approvals.js';
-export type { RejectFunction, RejectionRequest } from '../shared/refusals.js';
+export type { ApprovalRequest, ApproveFunction, SignedApprovalLike } from '../common/approvals.js';
+export type { RejectFunction, RejectionRequest } from '../common/refusals.js';
 export { toRunnableTools, type RunnableGuardedTool } from './runner.js';
-export type { AdapterOptions, OnDenied } from '../shared/options.js';
+export type { AdapterOptions, OnDenied } from '../common/options.js';

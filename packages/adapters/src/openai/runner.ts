@@ -1,6 +1,6 @@
-import { type AdapterOptions, normalizeAdapterOptions } from '../shared/options.js';
-import { settle, settledText } from '../shared/outcome.js';
-import { type AnyGuardedTool, indexTools, parametersOf, parseArguments } from '../shared/tools.js';
+import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
+import { settle, settledText } from '../common/outcome.js';
+import { type AnyGuardedTool, indexTools, parametersOf, parseArguments } from '../common/tools.js';
 
 /** A tool for the SDK's `chat.completions.runTools` helper (`RunnableToolFunctionWithoutParse`). */
 export interface RunnableGuardedTool {

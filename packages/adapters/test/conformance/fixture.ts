@@ -3,7 +3,7 @@ import { createGuard, type Guard } from '@agentguard/core';
 import { type AgentIdentity, createIdentity } from '@agentguard/identity';
 import { createApproval } from '@agentguard/attestation';
 import { z } from 'zod';
-import type { AnyGuardedTool } from '../../src/shared/tools.js';
+import type { AnyGuardedTool } from '../../src/common/tools.js';
 
 /** The policy every scenario runs under. */
 export const policy = {

@@ -10,7 +10,7 @@ import {
   type McpClientLike,
   type McpToolFacts,
 } from '../../../src/mcp/index.js';
-import { resultText } from '../../../src/shared/outcome.js';
+import { resultText } from '../../../src/common/outcome.js';
 import type { Fixture, Harness } from '../fixture.js';
 
 type Spec = Fixture['specs'][keyof Fixture['specs']];
