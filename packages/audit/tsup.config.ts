@@ -4,5 +4,5 @@ export default packageConfig({
   index: 'src/index.ts',
   file: 'src/file.ts',
   otel: 'src/otel.ts',
-  'verify-worker': 'src/verify-worker.ts',
+  'verify-worker': 'src/verify/worker.ts',
 });

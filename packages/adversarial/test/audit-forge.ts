@@ -5,7 +5,7 @@
  * standard rather than ours to vary, taken from audit's source (it is not exported).
  */
 import { noteKeyId } from '@agentguard/audit';
-import { leafHash, MerkleTree } from '../../audit/src/merkle.js';
+import { leafHash, MerkleTree } from '../../audit/src/tree/merkle.js';
 import { type AgentIdentity, createIdentity, sign } from '@agentguard/identity';
 import { canonicalBytes, canonicalize, concatBytes, sha256Hex, toBase64, utf8 } from '@agentguard/statement';
 

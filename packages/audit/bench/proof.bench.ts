@@ -3,7 +3,7 @@
  * size: both must grow as log n (hashes per proof), not with n.
  */
 import { sha256 } from '@agentguard/statement';
-import { MerkleTree } from '../src/merkle.js';
+import { MerkleTree } from '../src/tree/merkle.js';
 import { verifyConsistency, verifyInclusion } from '../src/index.js';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 

@@ -16,7 +16,7 @@ import { createIdentity, sign, verify } from '@agentguard/identity';
 import { sha256, utf8 } from '@agentguard/statement';
 import { type AuditEvent, createAuditLog } from '../src/index.js';
 import { createFileSink } from '../src/file.js';
-import { verifyLogFile } from '../src/verify-file.js';
+import { verifyLogFile } from '../src/verify/file.js';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 
 const RECORDS = Number(process.env.AGENTGUARD_BENCH_RECORDS ?? 100_000);

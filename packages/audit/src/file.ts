@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LogChecker } from './checker.js';
+import { LogChecker } from './verify/checker.js';
 import { AuditError } from './errors.js';
 import {
   createRotatingSink,
@@ -14,11 +14,11 @@ import {
   readSegments,
   type RotateOptions,
   segmentName,
-} from './file-dir.js';
-import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file-sink.js';
-import { splitByteLines } from './lines.js';
-import { type AuditLog, type CheckpointOptions, createAuditLog } from './log.js';
-import type { AuditSink } from './sink.js';
+} from './file/dir.js';
+import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file/sink.js';
+import { splitByteLines } from './verify/lines.js';
+import { type AuditLog, type CheckpointOptions, createAuditLog } from './log/log.js';
+import type { AuditSink } from './log/sink.js';
 
 export { createFileSink, readLogDirectory, type DirectoryText, type Durability, type FileSink, type FileSinkOptions };
 export type { RotateOptions };
@@ -28,7 +28,7 @@ export {
   type VerifyLogFileOptions,
   type VerifyProgress,
   verifyLogFile,
-} from './verify-file.js';
+} from './verify/file.js';
 
 /** Options of {@link openFileAuditLog}. */
 export interface FileAuditLogOptions extends FileSinkOptions {

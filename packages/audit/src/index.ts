@@ -8,9 +8,9 @@ export {
   type AuditRecord,
   type EventRecord,
   type CheckpointRecord,
-} from './schema.js';
-export { createMemorySink, type AuditSink, type MemorySink } from './sink.js';
-export { checkRecordData, parseRecordData } from './record-data-check.js';
+} from './record/schema.js';
+export { createMemorySink, type AuditSink, type MemorySink } from './log/sink.js';
+export { checkRecordData, parseRecordData } from './record/data-check.js';
 export type {
   RecordData,
   RecordDataByType,
@@ -29,7 +29,7 @@ export type {
   ModeChangedData,
   GapData,
   LogRecoveredData,
-} from './record-data.js';
+} from './record/data.js';
 export {
   createAuditLog,
   DEFAULT_WRITE_TIMEOUT_MS,
@@ -37,9 +37,15 @@ export {
   type AuditLogOptions,
   type CheckpointOptions,
   type ResumeState,
-} from './log.js';
-export { verifyLog, type VerifyLogOptions, type LogReport, type LogReportOk, type LogReportFailed } from './verify.js';
-export { verifyInclusion, verifyConsistency } from './proof.js';
+} from './log/log.js';
+export {
+  verifyLog,
+  type VerifyLogOptions,
+  type LogReport,
+  type LogReportOk,
+  type LogReportFailed,
+} from './verify/verify.js';
+export { verifyInclusion, verifyConsistency } from './tree/proof.js';
 export {
   formatCheckpoint,
   parseCheckpoint,
@@ -47,11 +53,11 @@ export {
   verifierKey,
   noteKeyId,
   type Checkpoint,
-} from './note.js';
-export { readLog, recordLeaf, type LogView } from './read.js';
-export { parseAuditRecord, type ParseAuditRecordResult } from './parse-record.js';
-export { RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from './record.js';
-export { createConsoleSink, formatRecord, type ConsoleSinkOptions } from './console-sink.js';
+} from './checkpoint/note.js';
+export { readLog, recordLeaf, type LogView } from './verify/read.js';
+export { parseAuditRecord, type ParseAuditRecordResult } from './record/parse.js';
+export { RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from './record/record.js';
+export { createConsoleSink, formatRecord, type ConsoleSinkOptions } from './log/console-sink.js';
 export {
   createRedactor,
   SECRET_KEYS,
@@ -60,6 +66,6 @@ export {
   type Redactor,
   type RedactorOptions,
   type RedactOptions,
-} from './redact.js';
-export { DETECTOR_KINDS, type Detector, type DetectorKind, type Span } from './redact-detectors.js';
-export { containsRedaction, REDACTION_MARKER } from './redact-text.js';
+} from './redact/redact.js';
+export { DETECTOR_KINDS, type Detector, type DetectorKind, type Span } from './redact/detectors.js';
+export { containsRedaction, REDACTION_MARKER } from './redact/text.js';

@@ -1,11 +1,11 @@
 import type { Logger, LogRecord } from '@opentelemetry/api-logs';
 import { describe, expect, it } from 'vitest';
 import { AuditError } from './errors.js';
-import { createAuditLog } from './log.js';
+import { createAuditLog } from './log/log.js';
 import { createOtelSink, toLogRecord } from './otel.js';
-import { createMemorySink } from './sink.js';
+import { createMemorySink } from './log/sink.js';
 import { AGENT, LOG_KEY } from '../test/helpers.js';
-import { verifyLog } from './verify.js';
+import { verifyLog } from './verify/verify.js';
 
 /** An in-memory Logger implementing the @opentelemetry/api-logs interface, as an SDK's logger would. */
 function fakeLogger(fail?: (record: LogRecord) => boolean): Logger & { readonly emitted: LogRecord[] } {

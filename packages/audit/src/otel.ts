@@ -1,6 +1,6 @@
 import type { AnyValueMap, Logger, LogRecord } from '@opentelemetry/api-logs';
 import { AuditError } from './errors.js';
-import type { AuditSink } from './sink.js';
+import type { AuditSink } from './log/sink.js';
 
 /** Options of {@link createOtelSink}. */
 export interface OtelSinkOptions {

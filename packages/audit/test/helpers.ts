@@ -1,9 +1,9 @@
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
 import { type AgentIdentity, createIdentity, type Signer, sign } from '@agentguard/identity';
 import { canonicalize, concatBytes, toBase64, utf8 } from '@agentguard/statement';
-import { createAuditLog } from '../src/log.js';
-import type { AuditEvent } from '../src/schema.js';
-import { createMemorySink, type MemorySink } from '../src/sink.js';
+import { createAuditLog } from '../src/log/log.js';
+import type { AuditEvent } from '../src/record/schema.js';
+import { createMemorySink, type MemorySink } from '../src/log/sink.js';
 
 /** A fixed secret key, so failures reproduce. Test-only. */
 export const AGENT = createIdentity({ secretKey: new Uint8Array(32).fill(7), name: 'test-agent' });

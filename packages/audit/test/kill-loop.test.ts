@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifyLog } from '../src/verify.js';
+import { verifyLog } from '../src/verify/verify.js';
 
 // Crash safety with a real process: append in a child, SIGKILL it at a random moment, reopen, repeat.
 // Every record the child was told is durable must be in the log, and the log must verify.

@@ -1,0 +1,312 @@
+import { AuditError } from '../errors.js';
+import type { AuditRecord } from '../record/schema.js';
+import type { AuditSink } from './sink.js';
+
+/** A record's place in the log, reserved synchronously and filled in once signed. */
+export interface Slot {
+  readonly seq: number;
+  readonly hash: string;
+  readonly promise: Promise<AuditRecord>;
+  record?: AuditRecord;
+  line?: string;
+  error?: AuditError;
+  dead?: boolean;
+  resolve(record: AuditRecord): void;
+  reject(error: AuditError): void;
+}
+
+/** The ordered, batching, fail-closed writer behind an audit log. Internal. */
+export interface Writer {
+  /** Reserves the next `seq` for a record whose hash is `hash`; it becomes the chain's head. */
+  reserve(hash: string): Slot;
+  /** The slot's record is signed: queue its line. */
+  ready(slot: Slot, line: string, record: AuditRecord): void;
+  /** The slot's record could not be made: it and everything after it are rolled back. */
+  fail(slot: Slot, error: AuditError): void;
+  readonly nextSeq: number;
+  readonly head: string;
+  readonly durableSize: number;
+  /** False once sinks disagreed: no record can be written any more. */
+  readonly usable: boolean;
+  checkUsable(): void;
+  /** Waits for every queued record to settle, then closes the sinks. */
+  close(): Promise<void>;
+}
+
+interface WriterOptions {
+  readonly sinks: readonly AuditSink[];
+  readonly maxBatch: number;
+  /** How long a sink's `write` or `close` may take before it counts as failed, with unknown effect. */
+  readonly timeoutMs: number;
+  readonly start: { readonly size: number; readonly head: string };
+  onDurable(slot: Slot): void;
+  onRollBack(size: number): void;
+}
+
+/** A sink (or signer) that did not answer in time: whether it acted is unknown. */
+export class NoAnswer extends Error {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
+    super(`${what} did not answer within ${ms} ms`);
+  }
+}
+
+/** A sink that threw instead of returning a promise: it broke its contract, so what it wrote is unknown. */
+class ThrewSynchronously extends Error {}
+
+/**
+ * Calls a foreign function (a sink's `write` or `close`, a signer) so that nothing it does escapes:
+ * a synchronous throw becomes a rejection, whatever it returns is awaited (a throwing `then` too), and
+ * no answer within `ms` rejects with {@link NoAnswer}. A late answer is ignored (and never unhandled).
+ */
+export function settleWithin<T>(call: () => T | PromiseLike<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      reject(new NoAnswer(what, ms));
+    }, ms);
+    // A pending write must not keep a process alive on its own.
+    if (typeof timer === 'object' && 'unref' in timer) timer.unref();
+    const finish = (ok: boolean, value: unknown) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (ok) resolve(value as T);
+      else reject(value);
+    };
+    let result: T | PromiseLike<T>;
+    try {
+      result = call();
+    } catch (cause) {
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      finish(false, new ThrewSynchronously(`${what} threw: ${detail}`, { cause }));
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => finish(true, value),
+      (cause: unknown) => finish(false, cause),
+    );
+  });
+}
+
+/** Whether a failure leaves it unknown what the sink wrote (so the chain could fork if the log went on). */
+function effectUnknown(reason: unknown): boolean {
+  return reason instanceof NoAnswer || reason instanceof ThrewSynchronously;
+}
+
+/** Most batches a pipelined sink may hold in flight, whatever it asks for. */
+export const MAX_PIPELINE_DEPTH = 8;
+
+/** Fewest records sent as a further batch while another is in flight (unless nothing else is coming). */
+const MIN_PIPELINED_BATCH = 8;
+
+/** A batch handed to the sinks and not yet settled. */
+interface Batch {
+  readonly slots: readonly Slot[];
+  results?: readonly PromiseSettledResult<void>[];
+}
+
+/**
+ * How many batches may be in flight: the smallest `pipelineDepth` of the sinks (1 unless every sink
+ * declares more), at most {@link MAX_PIPELINE_DEPTH}.
+ */
+function pipelineDepth(sinks: readonly AuditSink[]): number {
+  let depth = MAX_PIPELINE_DEPTH;
+  for (const sink of sinks) {
+    const d = sink.pipelineDepth ?? 1;
+    depth = Math.min(depth, Number.isSafeInteger(d) && d > 1 ? d : 1);
+  }
+  return depth;
+}
+
+/**
+ * Sinks receive lines strictly in `seq` order, in batches; while one batch is in flight the next
+ * collects (group commit). A sink whose `pipelineDepth` is above 1 (every sink must) may hold that many
+ * batches in flight, so their syncs overlap; batches still settle strictly in order. When a record
+ * cannot be signed, or every sink fails, it and every record reserved after it (they chain from it) are
+ * rejected and the tip rolls back to the last durable record.
+ */
+export function createWriter(options: WriterOptions): Writer {
+  const { sinks, maxBatch } = options;
+  const depth = pipelineDepth(sinks);
+  let durableSize = options.start.size;
+  let durableHead = options.start.head;
+  let nextSeq = durableSize;
+  let head = durableHead;
+  // Every reserved slot not yet durable, in seq order; the first `sent` of them are in flight.
+  const queue: Slot[] = [];
+  let sent = 0;
+  let inFlight: Batch[] = [];
+  let broken: AuditError | undefined;
+  let drained: (() => void) | undefined;
+
+  function rollBack(error: AuditError): void {
+    for (const slot of queue.splice(0)) {
+      slot.dead = true;
+      slot.reject(error);
+    }
+    // Batches still in flight were rejected with the rest; their late answers are ignored.
+    inFlight = [];
+    sent = 0;
+    nextSeq = durableSize;
+    head = durableHead;
+    options.onRollBack(durableSize);
+  }
+
+  /** Settles finished batches strictly in order: a later batch never becomes durable before an earlier one. */
+  function settleInOrder(): void {
+    for (let batch = inFlight[0]; batch?.results !== undefined; batch = inFlight[0]) {
+      inFlight.shift();
+      settle(batch, batch.results);
+    }
+    pump();
+  }
+
+  function settle(batch: Batch, results: readonly PromiseSettledResult<void>[]): void {
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length === 0) {
+      queue.splice(0, batch.slots.length);
+      sent -= batch.slots.length;
+      const last = batch.slots[batch.slots.length - 1] as Slot;
+      durableSize = last.seq + 1;
+      durableHead = last.hash;
+      for (const slot of batch.slots) {
+        options.onDurable(slot);
+        slot.resolve(slot.record as AuditRecord);
+      }
+      return;
+    }
+    const cause = failures[0]?.reason;
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    const unknown = failures.find((f) => effectUnknown(f.reason));
+    if (unknown !== undefined) {
+      // The batch may or may not be in the sink: continuing from the last durable record could write a
+      // second, different record with the same seq after it. Fail closed: no record is written any more.
+      const what = unknown.reason instanceof Error ? unknown.reason.message : String(unknown.reason);
+      broken = new AuditError(
+        'ERR_AUDIT_SINK_FAILED',
+        `audit sink failed with unknown effect (${what}); the log refuses further records: reopen it to continue`,
+        { cause: unknown.reason },
+      );
+      rollBack(broken);
+    } else if (failures.length < sinks.length) {
+      broken = new AuditError(
+        'ERR_AUDIT_SINK_FAILED',
+        `sinks disagree: ${failures.length} of ${sinks.length} failed (${detail}); the log refuses further records`,
+        { cause },
+      );
+      rollBack(broken);
+    } else {
+      rollBack(new AuditError('ERR_AUDIT_SINK_FAILED', `audit sink failed: ${detail}`, { cause }));
+    }
+  }
+
+  function pump(): void {
+    while (inFlight.length < depth) {
+      const first = queue[sent];
+      if (first === undefined) {
+        if (inFlight.length === 0) drained?.();
+        return;
+      }
+      if (first.error !== undefined) {
+        // Roll back only once everything before the failed record has settled (it may still become durable).
+        if (inFlight.length > 0) return;
+        rollBack(first.error);
+        drained?.();
+        return;
+      }
+      const slots: Slot[] = [];
+      for (let i = sent; i < queue.length; i++) {
+        const slot = queue[i] as Slot;
+        if (slot.line === undefined || slot.error !== undefined || slots.length >= maxBatch) break;
+        slots.push(slot);
+      }
+      if (slots.length === 0) return;
+      // With a batch already in flight, a tiny batch would spend a pipeline slot on a record or two while
+      // the records still being signed wait behind it: send it once it is worth a sync, or nothing follows.
+      const more = queue[sent + slots.length];
+      const signing = more !== undefined && more.line === undefined && more.error === undefined;
+      if (inFlight.length > 0 && signing && slots.length < Math.min(MIN_PIPELINED_BATCH, maxBatch)) return;
+      send(slots);
+    }
+  }
+
+  function send(slots: Slot[]): void {
+    const batch: Batch = { slots };
+    inFlight.push(batch);
+    sent += slots.length;
+    // Frozen: every sink gets the same array, and none may change what the next one writes.
+    const lines = Object.freeze(slots.map((s) => s.line as string));
+    const writes = sinks.map((sink, i) => settleWithin(() => sink.write(lines), options.timeoutMs, `audit sink ${i}`));
+    void Promise.allSettled(writes).then((results) => {
+      // A batch rolled back meanwhile is no longer in flight: its answer changes nothing.
+      if (!inFlight.includes(batch)) return;
+      batch.results = results;
+      settleInOrder();
+    });
+  }
+
+  return {
+    reserve(hash) {
+      let resolve: (record: AuditRecord) => void = () => {};
+      let reject: (error: AuditError) => void = () => {};
+      const promise = new Promise<AuditRecord>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      const slot: Slot = { seq: nextSeq, hash, promise, resolve, reject };
+      queue.push(slot);
+      nextSeq += 1;
+      head = hash;
+      return slot;
+    },
+    ready(slot, line, record) {
+      if (slot.dead) return;
+      slot.line = line;
+      slot.record = record;
+      pump();
+    },
+    fail(slot, error) {
+      if (slot.dead) return;
+      slot.error = error;
+      pump();
+    },
+    get nextSeq() {
+      return nextSeq;
+    },
+    get head() {
+      return head;
+    },
+    get durableSize() {
+      return durableSize;
+    },
+    get usable() {
+      return broken === undefined;
+    },
+    checkUsable() {
+      if (broken !== undefined) throw broken;
+    },
+    async close() {
+      if (queue.length > 0) {
+        await new Promise<void>((done) => {
+          drained = () => {
+            if (queue.length === 0) done();
+          };
+          pump();
+        });
+      }
+      const results = await Promise.allSettled(
+        sinks.map((s, i) => settleWithin(() => s.close(), options.timeoutMs, `closing audit sink ${i}`)),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) {
+        const detail = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
+        throw new AuditError('ERR_AUDIT_SINK_FAILED', `closing a sink failed: ${detail}`, { cause: failed.reason });
+      }
+    },
+  };
+}

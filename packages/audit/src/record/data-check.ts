@@ -1,0 +1,170 @@
+import type { ParsedRecordData, RecordDataByType } from './data.js';
+import type { AuditEventType } from './schema.js';
+
+/**
+ * The hand-written check of the record-data contract (record-data.ts): one small table of field kinds per
+ * record type, walked without copying. It runs on every append, so it stays a few property reads per record.
+ */
+
+/**
+ * Why a value is not of a kind, or undefined when it is: `expected …`, or, inside it, a path (`.field`,
+ * `[index]`) followed by that.
+ */
+type Kind = (value: unknown) => string | undefined;
+
+/** `problem` under `step` of a path. */
+const under = (step: string, problem: string) =>
+  problem.startsWith('.') || problem.startsWith('[') ? `${step}${problem}` : `${step}: ${problem}`;
+
+const string: Kind = (v) => (typeof v === 'string' ? undefined : 'expected a string');
+const number: Kind = (v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'expected a number');
+const count: Kind = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'expected a count');
+const boolean: Kind = (v) => (typeof v === 'boolean' ? undefined : 'expected a boolean');
+const stringOrNull: Kind = (v) => (v === null || typeof v === 'string' ? undefined : 'expected a string or null');
+const json: Kind = () => undefined;
+const oneOf =
+  (...values: readonly string[]): Kind =>
+  (v) =>
+    values.includes(v as string) ? undefined : `expected one of ${values.map((x) => `'${x}'`).join(', ')}`;
+const strings: Kind = (v) =>
+  Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : 'expected an array of strings';
+
+type Fields = Readonly<Record<string, Kind>>;
+
+/** An object whose named fields, when present, are of their kind (other fields are allowed). */
+function object(fields: Fields): Kind {
+  return (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected an object';
+    return fieldsProblem(v as Record<string, unknown>, fields);
+  };
+}
+
+function arrayOf(kind: Kind): Kind {
+  return (v) => {
+    if (!Array.isArray(v)) return 'expected an array';
+    for (let i = 0; i < v.length; i++) {
+      const problem = kind(v[i]);
+      if (problem !== undefined) return under(`[${i}]`, problem);
+    }
+    return undefined;
+  };
+}
+
+function fieldsProblem(data: Record<string, unknown>, fields: Fields): string | undefined {
+  for (const key in fields) {
+    if (!Object.hasOwn(data, key)) continue;
+    const problem = (fields[key] as Kind)(data[key]);
+    if (problem !== undefined) return under(`.${key}`, problem);
+  }
+  return undefined;
+}
+
+const decision = object({
+  effect: oneOf('allow', 'deny', 'require_approval'),
+  ruleId: stringOrNull,
+  reason: string,
+  matched: strings,
+  mode: oneOf('enforce', 'monitor', 'off'),
+  wouldDeny: boolean,
+});
+const omitted = object({ reason: oneOf('too-large', 'too-deep', 'not-json'), bytes: count });
+const digests = { argsDigest: string, inputDigest: string };
+const refusal: Fields = {
+  ...digests,
+  code: string,
+  reason: string,
+  decision,
+  issues: arrayOf(object({ path: string, message: string })),
+  envelope: json,
+  envelopeOmitted: omitted,
+  envelopeCode: string,
+  credentialCode: string,
+  approver: string,
+  approvalCode: string,
+};
+const policyState = object({ hash: string, mode: string });
+const egress: Fields = {
+  egress: object({
+    kind: oneOf('connect', 'http'),
+    host: string,
+    port: count,
+    address: string,
+    reason: string,
+    detail: string,
+    bytesOut: count,
+    bytesIn: count,
+  }),
+};
+
+const FIELDS: { readonly [K in AuditEventType]: Fields } = {
+  'call.requested': {
+    ...digests,
+    args: json,
+    argsOmitted: omitted,
+    redactions: count,
+    envelope: json,
+    signing: oneOf('batched'),
+    policyHash: string,
+    agentName: string,
+    session: string,
+    tags: strings,
+    labels: strings,
+  },
+  'call.denied': refusal,
+  'call.invalid': refusal,
+  'call.completed': { decision, resultDigest: stringOrNull, durationMs: number },
+  'call.failed': { decision, error: object({ code: string, message: string }), durationMs: number },
+  'approval.requested': refusal,
+  'approval.granted': { approver: string, decision },
+  'approval.refused': refusal,
+  'monitor.alert': {
+    status: oneOf('failed'),
+    reason: string,
+    score: number,
+    flagged: boolean,
+    profileHash: string,
+    alerts: arrayOf(object({ feature: string, expected: string, seen: string })),
+    alertsOmitted: count,
+  },
+  attestation: {},
+  'egress.allowed': egress,
+  'egress.refused': egress,
+  'mode.changed': { from: policyState, to: policyState },
+  gap: { missed: count, since: string, until: string, lastError: string },
+  'log.recovered': { torn: object({ line: count, bytes: count, sha256: string, savedTo: string }) },
+};
+
+/**
+ * Why `data` breaks the record-data contract of `type`, or undefined when it keeps it. `data` must be a plain
+ * object; each field the contract names must, when present, be of its kind.
+ *
+ * @param type - a record type (one of `AUDIT_EVENT_TYPES`).
+ * @param data - the event's `data`.
+ * @returns one line naming the field, e.g. `decision.effect: expected one of 'allow', 'deny', 'require_approval'`.
+ */
+export function checkRecordData(type: AuditEventType, data: unknown): string | undefined {
+  const fields = FIELDS[type];
+  if (fields === undefined) return `unknown record type ${JSON.stringify(String(type).slice(0, 64))}`;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'expected an object';
+  return fieldsProblem(data as Record<string, unknown>, fields)?.slice(1);
+}
+
+/**
+ * Reads the `data` of a record of `type` as the contract types it, for readers (the CLI, the viewer).
+ *
+ * @param type - the record's type.
+ * @param data - the record's `data` (absent is read as `{}`).
+ * @returns the typed data, or why it breaks the contract.
+ * @example
+ * ```ts
+ * const parsed = parseRecordData('call.requested', record.data);
+ * if (parsed.ok) console.log(parsed.data.agentName ?? record.agent);
+ * ```
+ */
+export function parseRecordData<K extends AuditEventType>(type: K, data: unknown): ParsedRecordData<K> {
+  const value = data === undefined ? {} : data;
+  const problem = checkRecordData(type, value);
+  return problem === undefined
+    ? { ok: true, data: value as RecordDataByType[K] }
+    : { ok: false, reason: `data.${problem}` };
+}

@@ -1,0 +1,131 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AuditError } from '../errors.js';
+import { checkEvent } from '../log/event-check.js';
+import { createAuditLog } from '../log/log.js';
+import { checkRecordData, parseRecordData } from './data-check.js';
+import { AUDIT_EVENT_TYPES, AuditEventSchema } from './schema.js';
+import { createMemorySink } from '../log/sink.js';
+import { AGENT, event } from '../../test/helpers.js';
+
+const decision = { effect: 'allow', ruleId: 'r1', reason: 'ok', matched: ['r1'], mode: 'enforce' };
+
+describe('the record-data contract', () => {
+  it.each([
+    ['call.requested', { argsDigest: 'sha256:00', args: { a: 1 }, tags: ['read'], signing: 'batched' }],
+    ['call.denied', { code: 'ERR_GUARD_POLICY_DENIED', reason: 'no', decision: { ...decision, effect: 'deny' } }],
+    ['call.invalid', { argsDigest: 'sha256:00', issues: [{ path: 'a', message: 'bad' }] }],
+    ['call.completed', { decision, resultDigest: null, durationMs: 1.5 }],
+    ['call.failed', { decision, error: { code: 'ERR_GUARD_TOOL_FAILED', message: 'x' }, durationMs: 2 }],
+    ['approval.granted', { approver: 'did:key:z6Mk', decision }],
+    [
+      'approval.refused',
+      { approvalCode: 'ERR_ATTESTATION_APPROVAL_REJECTED', code: 'ERR_GUARD_APPROVAL_REFUSED', reason: 'no' },
+    ],
+    ['monitor.alert', { score: 3, flagged: true, alerts: [{ feature: 'f', expected: 'e', seen: 's' }] }],
+    ['monitor.alert', { status: 'failed', reason: 'timeout' }],
+    [
+      'egress.refused',
+      { egress: { kind: 'connect', host: 'x', port: 443, reason: 'denied', bytesIn: 0, bytesOut: 0 } },
+    ],
+    ['mode.changed', { from: { hash: 'a', mode: 'enforce' }, to: { hash: 'b', mode: 'monitor' } }],
+    ['gap', { missed: 3, since: 't0', until: 't1', lastError: 'disk full' }],
+    ['log.recovered', { torn: { line: 4, bytes: 10, sha256: 'ab', savedTo: 'x.torn' } }],
+    ['attestation', { anything: [1, 2] }],
+    ['call.completed', { i: 7, note: 'fields the contract does not name are allowed' }],
+  ] as const)('accepts %s data of the right types', (type, data) => {
+    expect(checkRecordData(type, data)).toBeUndefined();
+    expect(parseRecordData(type, data)).toEqual({ ok: true, data });
+  });
+
+  it.each([
+    ['call.requested', { tags: 'read' }, 'tags: expected an array of strings'],
+    ['call.requested', { signing: 'per-call' }, "signing: expected one of 'batched'"],
+    [
+      'call.denied',
+      { decision: { effect: 'maybe' } },
+      "decision.effect: expected one of 'allow', 'deny', 'require_approval'",
+    ],
+    ['call.invalid', { issues: [{ path: 1 }] }, 'issues[0].path: expected a string'],
+    ['call.completed', { resultDigest: 5 }, 'resultDigest: expected a string or null'],
+    ['call.failed', { error: 'boom' }, 'error: expected an object'],
+    ['monitor.alert', { score: Number.POSITIVE_INFINITY }, 'score: expected a number'],
+    ['egress.allowed', { egress: { port: -1 } }, 'egress.port: expected a count'],
+    ['gap', { missed: 1.5 }, 'missed: expected a count'],
+    ['mode.changed', { to: { hash: 1 } }, 'to.hash: expected a string'],
+    ['call.requested', [], 'expected an object'],
+  ] as const)('refuses %s data %j, naming the field', (type, data, problem) => {
+    expect(checkRecordData(type, data)).toBe(problem);
+    expect(parseRecordData(type, data)).toEqual({ ok: false, reason: `data.${problem}` });
+  });
+
+  it('reads absent data as empty', () => {
+    expect(parseRecordData('gap', undefined)).toEqual({ ok: true, data: {} });
+  });
+
+  it('is checked on append: a wrongly typed field is refused and the chain does not move', async () => {
+    const log = createAuditLog({ sink: createMemorySink() });
+    const bad = { ...event(0), type: 'call.completed' as const, data: { durationMs: 'slow' } };
+    await expect(log.append(bad, AGENT)).rejects.toMatchObject({
+      code: 'ERR_AUDIT_EVENT_INVALID',
+      message: 'invalid event: data.durationMs: expected a number',
+    });
+    expect((await log.append(event(0), AGENT)).seq).toBe(0);
+  });
+});
+
+/** checkEvent's answer as a value: the event, or the problem it threw. */
+function check(candidate: unknown): { event: unknown } | { problem: string } {
+  try {
+    return { event: checkEvent(candidate) };
+  } catch (error) {
+    if (error instanceof AuditError && error.code === 'ERR_AUDIT_EVENT_INVALID') return { problem: error.message };
+    throw error;
+  }
+}
+
+describe('checkEvent', () => {
+  const base = { type: 'call.completed', callId: 'c-1', agent: AGENT.id, tool: 'search' };
+  const arbitraryEvent = fc.record(
+    {
+      type: fc.oneof(fc.constantFrom(...AUDIT_EVENT_TYPES), fc.string({ maxLength: 12 })),
+      callId: fc.oneof(fc.constant('c-1'), fc.string({ maxLength: 300 })),
+      agent: fc.oneof(fc.constant(AGENT.id), fc.string({ maxLength: 60 })),
+      tool: fc.oneof(fc.constant('search'), fc.string({ maxLength: 300 }), fc.constant('a\nb')),
+      data: fc.oneof(
+        fc.constant(undefined),
+        fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue()),
+        fc.array(fc.nat()),
+      ),
+      extra: fc.nat(),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('accepts no event that AuditEventSchema refuses (it adds only the data contract)', () => {
+    fc.assert(
+      fc.property(arbitraryEvent, (candidate) => {
+        const mine = check(candidate);
+        if (!AuditEventSchema.safeParse(candidate).success) expect('problem' in mine).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('accepts what AuditEventSchema accepts when the data keeps the contract, and copies its top level', () => {
+    const data = { resultDigest: null, i: 1 };
+    const checked = check({ ...base, data });
+    expect(checked).toEqual({ event: { ...base, data } });
+    expect('event' in checked && (checked.event as { data?: unknown }).data).not.toBe(data);
+    expect(check(base)).toEqual({ event: base });
+  });
+
+  it.each([
+    ['a class instance as data', { ...base, data: new Date(0) }],
+    ['an event with a prototype', Object.assign(Object.create({ inherited: 1 }), base)],
+    ['an empty tool', { ...base, tool: '' }],
+    ['a 257-character tool', { ...base, tool: 'x'.repeat(257) }],
+  ])('refuses %s', (_name, candidate) => {
+    expect('problem' in check(candidate)).toBe(true);
+  });
+});

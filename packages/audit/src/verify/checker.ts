@@ -1,0 +1,275 @@
+import { verify } from '@agentguard/identity';
+import { bytesEqual, fromBase64, parseJson, StatementError, sha256Hex, toHex, utf8 } from '@agentguard/statement';
+import { checkEnvelope, publicKeyOfDid } from '../record/envelope.js';
+import type { AuditErrorCode } from '../errors.js';
+import { decodeLine, LINE_NOT_UTF8, LINE_TOO_LARGE } from './lines.js';
+import type { ResumeState } from '../log/log.js';
+import { leafHash, MerkleTree } from '../tree/merkle.js';
+import { isValidKeyName, joinNote, noteKeyId, parseCheckpoint } from '../checkpoint/note.js';
+import { quickRecord } from '../record/check.js';
+import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes } from '../record/record.js';
+import {
+  type AuditRecord,
+  AuditRecordSchema,
+  type CheckpointRecord,
+  describeIssue,
+  GENESIS_HASH,
+} from '../record/schema.js';
+
+/** A problem found in one line. */
+export interface LineProblem {
+  readonly code: AuditErrorCode;
+  readonly reason: string;
+}
+
+type Result = { problem: LineProblem; record?: undefined } | { problem?: undefined; record: AuditRecord };
+
+const fail = (code: AuditErrorCode, reason: string): Result => ({ problem: { code, reason } });
+
+/**
+ * Checks one Ed25519 signature; returns false when it does not verify. `problem` is what the line is
+ * reported with if it does not: a checker that defers signatures to worker threads keeps it and
+ * returns true, and the caller reports the earliest failing line once the workers answer.
+ */
+export type SignatureCheck = (
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+  problem: LineProblem,
+) => boolean;
+
+const verifyNow: SignatureCheck = (signature, message, publicKey) => verify(signature, message, publicKey);
+
+/**
+ * Checks a log line by line, keeping what the next line must continue: the
+ * chain head, the Merkle tree, the origin and latest checkpoint. Internal.
+ */
+export class LogChecker {
+  records = 0;
+  /** Event records (every record that is not a checkpoint). */
+  events = 0;
+  head = GENESIS_HASH;
+  readonly tree = new MerkleTree();
+  readonly signers: string[] = [];
+  /** Every distinct signer of a checkpoint record, in order of first appearance. */
+  readonly checkpointSigners: string[] = [];
+  origin: string | undefined;
+  checkpoints = 0;
+  lastCheckpoint: { size: number; note: string; signer: string } | undefined;
+  lastType: string | undefined;
+  /**
+   * The first batched (unsigned) record not yet covered by a checkpoint. Every later uncovered batched
+   * record must name the same signer: the one checkpoint that covers them all must be by that key.
+   */
+  uncovered: { seq: number; signer: string } | undefined;
+  private readonly seen = new Set<string>();
+  private readonly keys = new Map<string, Uint8Array | undefined>();
+  private readonly trust: ReadonlySet<string> | undefined;
+  private readonly checkpointKeys: ReadonlySet<string> | undefined;
+  private readonly signatures: boolean;
+  private readonly verifySignature: SignatureCheck;
+
+  constructor(options: {
+    trust?: readonly string[] | undefined;
+    /** When given, only these keys may sign checkpoints (the log's keys, never an agent's). */
+    checkpointKeys?: readonly string[] | undefined;
+    signatures?: boolean;
+    /** How signatures are checked: at once by default, or deferred (see {@link SignatureCheck}). */
+    verify?: SignatureCheck;
+  }) {
+    this.trust = options.trust === undefined ? undefined : new Set(options.trust);
+    this.checkpointKeys = options.checkpointKeys === undefined ? undefined : new Set(options.checkpointKeys);
+    this.signatures = options.signatures ?? true;
+    this.verifySignature = options.verify ?? verifyNow;
+  }
+
+  keyOf = (did: string): Uint8Array | undefined => {
+    if (!this.keys.has(did)) this.keys.set(did, publicKeyOfDid(did));
+    return this.keys.get(did);
+  };
+
+  /** Where the checked log left off, to continue appending to it. */
+  state(): ResumeState {
+    const checkpoint = this.lastCheckpoint;
+    return {
+      records: this.records,
+      head: this.head,
+      tree: this.tree,
+      checkpoint: checkpoint === undefined ? undefined : { size: checkpoint.size, note: checkpoint.note },
+      origin: this.origin,
+    };
+  }
+
+  /**
+   * Checks one line given as bytes (without its newline): its size, then strict UTF-8, then {@link check}.
+   * Every reader of log bytes comes through here, so a byte that is not UTF-8 is reported at its line.
+   */
+  checkBytes(bytes: Uint8Array): Result {
+    if (bytes.length > RECORD_MAX_BYTES) return fail('ERR_AUDIT_RECORD_MALFORMED', LINE_TOO_LARGE);
+    const line = decodeLine(bytes);
+    if (line === undefined) return fail('ERR_AUDIT_RECORD_MALFORMED', LINE_NOT_UTF8);
+    return this.check(line);
+  }
+
+  /** Checks one line (without its newline); on success the checker moves past it. */
+  check(line: string): Result {
+    if (line.length === 0) return fail('ERR_AUDIT_RECORD_MALFORMED', 'empty line');
+    let value: unknown;
+    try {
+      value = parseJson(line, { maxDepth: RECORD_MAX_DEPTH, maxBytes: RECORD_MAX_BYTES });
+    } catch (error) {
+      const detail = error instanceof StatementError ? error.message : String(error);
+      return fail('ERR_AUDIT_RECORD_MALFORMED', `not a JSON record: ${detail}`);
+    }
+    let record = quickRecord(value);
+    if (record === undefined) {
+      const parsed = AuditRecordSchema.safeParse(value);
+      if (!parsed.success)
+        return fail('ERR_AUDIT_RECORD_MALFORMED', `not a valid record: ${describeIssue(parsed.error)}`);
+      record = parsed.data;
+    }
+    const forms = recordForms(record);
+    if (forms.line !== line) {
+      return fail(
+        'ERR_AUDIT_RECORD_MALFORMED',
+        'record is not in canonical (RFC 8785) form: it was re-encoded or edited',
+      );
+    }
+    const hash = sha256Hex(forms.body);
+    const leaf = leafHash(forms.body);
+    if (hash !== record.hash) {
+      return fail(
+        'ERR_AUDIT_HASH_MISMATCH',
+        `record content does not match its hash: record seq ${record.seq} was changed`,
+      );
+    }
+    if (record.seq !== this.records) {
+      const what = record.seq > this.records ? 'records missing' : 'records reordered or repeated';
+      return fail('ERR_AUDIT_CHAIN_BROKEN', `${what}: expected seq ${this.records}, found ${record.seq}`);
+    }
+    if (record.prev !== this.head) {
+      return fail(
+        'ERR_AUDIT_CHAIN_BROKEN',
+        `prev does not match the hash of the record before: chain broken at seq ${record.seq}`,
+      );
+    }
+    const key = this.keyOf(record.signer);
+    if (key === undefined)
+      return fail('ERR_AUDIT_RECORD_MALFORMED', `signer ${record.signer} is not an Ed25519 did:key`);
+    if (record.sig === undefined) {
+      // A batched record: authenticated only once a later checkpoint by its signer covers it. The
+      // checkpoint that covers it covers every uncovered batched record, so they must all name one key.
+      const first = this.uncovered;
+      if (first === undefined) this.uncovered = { seq: record.seq, signer: record.signer };
+      else if (first.signer !== record.signer) {
+        return fail(
+          'ERR_AUDIT_SIGNATURE_INVALID',
+          `record seq ${record.seq} is batched (unsigned) and names ${record.signer}, but batched record seq ${first.seq}, which the same checkpoint must cover, names ${first.signer}: no one checkpoint authenticates both`,
+        );
+      }
+    } else if (this.signatures) {
+      const problem: LineProblem = {
+        code: 'ERR_AUDIT_SIGNATURE_INVALID',
+        reason: `signature of record seq ${record.seq} does not verify under ${record.signer}`,
+      };
+      if (!this.verifySignature(fromBase64(record.sig), recordSigningBytes(hash), key, problem)) return { problem };
+    }
+    if (this.trust !== undefined && !this.trust.has(record.signer)) {
+      return fail(
+        'ERR_AUDIT_UNTRUSTED_SIGNER',
+        `record seq ${record.seq} is signed by ${record.signer}, which is not trusted`,
+      );
+    }
+    if (record.type === 'checkpoint') {
+      const problem = this.checkCheckpoint(record, key);
+      if (problem !== undefined)
+        return fail('ERR_AUDIT_CHECKPOINT_INVALID', `checkpoint seq ${record.seq}: ${problem}`);
+    } else if (this.signatures && record.type === 'call.requested' && record.data?.envelope !== undefined) {
+      const seq = record.seq;
+      const data = record.data;
+      const binding = {
+        callId: record.callId,
+        tool: record.tool,
+        agent: record.agent,
+        // The envelope binds the args as the agent sent them; the record names their digest `inputDigest` when the
+        // tool's schema changed them (argsDigest is then the digest of the value that ran).
+        argsDigest: data.inputDigest ?? data.argsDigest,
+      };
+      const problem = checkEnvelope(data.envelope, binding, this.keyOf, (sig, message, key, reason) =>
+        this.verifySignature(sig, message, key, {
+          code: 'ERR_AUDIT_ENVELOPE_INVALID',
+          reason: `record seq ${seq}: ${reason}`,
+        }),
+      );
+      if (problem !== undefined) return fail('ERR_AUDIT_ENVELOPE_INVALID', `record seq ${record.seq}: ${problem}`);
+    }
+    this.tree.append(leaf);
+    this.records += 1;
+    if (record.type !== 'checkpoint') this.events += 1;
+    this.head = hash;
+    this.lastType = record.type;
+    if (!this.seen.has(record.signer)) {
+      this.seen.add(record.signer);
+      this.signers.push(record.signer);
+    }
+    return { record };
+  }
+
+  private checkCheckpoint(record: CheckpointRecord, key: Uint8Array): string | undefined {
+    // A key that may sign records (an agent's) must not be able to anchor a log it rewrote: checkpoints
+    // count only from the log's own keys, when the verifier names them.
+    if (this.checkpointKeys !== undefined && !this.checkpointKeys.has(record.signer)) {
+      return `checkpoint is signed by ${record.signer}, which is not one of the log keys given`;
+    }
+    const origin = record.note.slice(0, Math.max(record.note.indexOf('\n'), 0));
+    if (!isValidKeyName(origin)) {
+      return `origin ${JSON.stringify(origin.slice(0, 80))} is not a C2SP key name (printable ASCII, no spaces or "+")`;
+    }
+    const checkpoint = parseCheckpoint(record.note);
+    if (checkpoint === undefined) return 'note is not a c2sp.org/tlog-checkpoint body';
+    if (this.origin !== undefined && checkpoint.origin !== this.origin) {
+      return `origin "${checkpoint.origin}" differs from the log's "${this.origin}"`;
+    }
+    if (checkpoint.size !== record.seq) return `size ${checkpoint.size} is not the ${record.seq} records before it`;
+    if (!bytesEqual(checkpoint.root, this.tree.root(checkpoint.size))) {
+      return `root ${toHex(checkpoint.root)} is not the Merkle root of the records before it`;
+    }
+    // Exactly the one extension line the writer writes: nothing unbound rides along in a signed checkpoint.
+    if (checkpoint.extensions.length !== 1 || checkpoint.extensions[0] !== `time ${record.ts}`) {
+      return 'extension lines are not exactly the time line of the record';
+    }
+    const blob = fromBase64(record.noteSig);
+    if (!bytesEqual(blob.slice(0, 4), noteKeyId(checkpoint.origin, key)))
+      return 'note signature key id is not the signer';
+    if (
+      this.signatures &&
+      !this.verifySignature(blob.slice(4), utf8(record.note), key, {
+        code: 'ERR_AUDIT_CHECKPOINT_INVALID',
+        reason: `checkpoint seq ${record.seq}: note signature does not verify`,
+      })
+    ) {
+      return 'note signature does not verify';
+    }
+    if (this.uncovered !== undefined && this.uncovered.signer !== record.signer) {
+      return `batched record seq ${this.uncovered.seq} names ${this.uncovered.signer} but this checkpoint is by ${record.signer}`;
+    }
+    this.uncovered = undefined;
+    if (!this.checkpointSigners.includes(record.signer)) this.checkpointSigners.push(record.signer);
+    this.origin = checkpoint.origin;
+    this.checkpoints += 1;
+    this.lastCheckpoint = {
+      size: checkpoint.size,
+      note: joinNote(record.note, checkpoint.origin, record.noteSig),
+      signer: record.signer,
+    };
+    return undefined;
+  }
+}
+
+/** Splits JSON Lines text; `torn` is a last line without a newline. */
+export function splitLines(text: string): { lines: string[]; torn: string | undefined } {
+  if (text.length === 0) return { lines: [], torn: undefined };
+  const lines = text.split('\n');
+  const last = lines.pop() as string;
+  return { lines, torn: last.length === 0 ? undefined : last };
+}
