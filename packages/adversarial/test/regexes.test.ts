@@ -11,7 +11,7 @@ import {
   parsePolicy,
 } from '@agentguard/policy';
 // The regex compiler is not public API; the suite holds it to its limits directly.
-import { compileSafeRegex } from '../../policy/src/safe-regex.js';
+import { compileSafeRegex } from '../../policy/src/match/safe-regex.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fuzzParams } from './fuzz.js';

@@ -16,7 +16,7 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 // An attacker's tool: signs a delegation link without the widening check that delegate() applies.
-import { signDelegationUnchecked } from '../../identity/src/delegation.js';
+import { signDelegationUnchecked } from '../../identity/src/delegation/delegation.js';
 import { createGuard, type CredentialOptions, type GuardOptions } from '../src/index.js';
 
 const authority = createIdentity({ name: 'platform authority' });

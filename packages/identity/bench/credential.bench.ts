@@ -3,11 +3,11 @@
  * links after the root credential), without and with the per-session chain cache,
  * plus a single credential as the baseline. Uses the default Ed25519 backend.
  */
-import { createTrustAnchors } from '../src/anchors.js';
-import { issueCredential, verifyCredential } from '../src/credential.js';
-import { delegate } from '../src/delegation.js';
-import { createChainCache, verifyChain } from '../src/delegation-chain.js';
-import { createIdentity } from '../src/identity.js';
+import { createTrustAnchors } from '../src/trust/anchors.js';
+import { issueCredential, verifyCredential } from '../src/credential/credential.js';
+import { delegate } from '../src/delegation/delegation.js';
+import { createChainCache, verifyChain } from '../src/delegation/chain.js';
+import { createIdentity } from '../src/key/identity.js';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 
 async function measure(fn: () => Promise<unknown>, ms: number, warmMs: number): Promise<number> {

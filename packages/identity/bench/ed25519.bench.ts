@@ -5,7 +5,7 @@
  * JSON.stringify/JSON.parse.
  */
 import { canonicalize, parseJson } from '@agentguard/statement';
-import { publicKeyOf, setCryptoBackend, sign, verify } from '../src/ed25519.js';
+import { publicKeyOf, setCryptoBackend, sign, verify } from '../src/ed25519/ed25519.js';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 
 function measure(fn: () => unknown, ms: number, warmMs: number): number {

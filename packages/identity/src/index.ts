@@ -7,16 +7,16 @@ export {
   publicKeyOf,
   cryptoBackend,
   type CryptoBackendName,
-} from './ed25519.js';
-export { publicKeyToDid, didToPublicKey, type DidKey } from './did-key.js';
-export { publicKeyToJwk, secretKeyToJwk, importJwk, type PublicJwk, type PrivateJwk } from './jwk.js';
+} from './ed25519/ed25519.js';
+export { publicKeyToDid, didToPublicKey, type DidKey } from './key/did-key.js';
+export { publicKeyToJwk, secretKeyToJwk, importJwk, type PublicJwk, type PrivateJwk } from './key/jwk.js';
 export {
   createIdentity,
   identityFromJwk,
   type AgentIdentity,
   type Signer,
   type CreateIdentityOptions,
-} from './identity.js';
+} from './key/identity.js';
 export {
   issueCredential,
   verifyCredential,
@@ -25,9 +25,9 @@ export {
   type IssueCredentialOptions,
   type AgentCredential,
   type CredentialResult,
-} from './credential.js';
-export type { JwsAlgorithm } from './credential-jws.js';
-export type { CredentialClaims, DelegationClaims, RiskTier } from './credential-claims.js';
+} from './credential/credential.js';
+export type { JwsAlgorithm } from './credential/jws.js';
+export type { CredentialClaims, DelegationClaims, RiskTier } from './credential/claims.js';
 export {
   MAX_CLOCK_SKEW_MS,
   type VerifyOptions,
@@ -35,7 +35,7 @@ export {
   type RevocationChecker,
   type RevocationQuery,
   type RevocationVerdict,
-} from './credential-options.js';
+} from './credential/options.js';
 export {
   createTrustAnchors,
   keyIdOf,
@@ -45,20 +45,20 @@ export {
   type AnchorKey,
   type AnchorResolution,
   type Instant,
-} from './anchors.js';
-export type { Rights, RightsCall, WidenedField } from './delegation-rights.js';
+} from './trust/anchors.js';
+export type { Rights, RightsCall, WidenedField } from './delegation/rights.js';
 export type {
   ArgConstraint,
   ArgConstraints,
   ConstraintValue,
-} from './delegation-constraints.js';
+} from './delegation/constraints.js';
 export {
   createKeySet,
   type KeySet,
   type KeySetOptions,
   type KeySetEntry,
   type RotatingKeyInput,
-} from './rotation.js';
+} from './trust/rotation.js';
 export {
   createRevocationList,
   createRevocationChecker,
@@ -67,8 +67,8 @@ export {
   type CreateRevocationListOptions,
   type RevocationCheckerOptions,
   type CachingRevocationChecker,
-} from './revocation.js';
-export { delegate, DELEGATION_TYP, type DelegateOptions } from './delegation.js';
+} from './revocation/revocation.js';
+export { delegate, DELEGATION_TYP, type DelegateOptions } from './delegation/delegation.js';
 export {
   parseTrustFile,
   trustedIds,
@@ -76,7 +76,7 @@ export {
   type TrustFile,
   type TrustFileKey,
   type TrustRole,
-} from './trust-file.js';
+} from './trust/file.js';
 export {
   verifyChain,
   createChainCache,
@@ -85,11 +85,11 @@ export {
   type ChainFailure,
   type ChainResult,
   type ChainCache,
-} from './delegation-chain.js';
+} from './delegation/chain.js';
 export {
   createCredentialGate,
   type CredentialGate,
   type CredentialGateOptions,
   type GateCall,
   type GateResult,
-} from './credential-gate.js';
+} from './credential/gate.js';

@@ -4,19 +4,19 @@ export {
   loadKeyFile,
   type SaveKeyFileOptions,
   type LoadKeyFileOptions,
-} from './keystore-file.js';
-export type { ScryptParams } from './keystore-crypto.js';
+} from './keystore/file.js';
+export type { ScryptParams } from './keystore/crypto.js';
 export {
   loadOrCreateIdentity,
   identityFromEnv,
   type LoadOrCreateIdentityOptions,
-} from './keystore-persistent.js';
-export { serveSigner, listenSigner, type ServeSignerOptions, type SignerServer } from './signer-server.js';
+} from './keystore/persistent.js';
+export { serveSigner, listenSigner, type ServeSignerOptions, type SignerServer } from './signer/server.js';
 export {
   connectSigner,
   type ConnectSignerOptions,
   type RemoteSigner,
   type SignerEndpoint,
-} from './signer-client.js';
-export type { SignRequest, SignVerdict } from './signer-protocol.js';
-export { revocationFile } from './revocation-file.js';
+} from './signer/client.js';
+export type { SignRequest, SignVerdict } from './signer/protocol.js';
+export { revocationFile } from './revocation/file.js';

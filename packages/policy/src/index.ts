@@ -9,7 +9,7 @@ export type {
   MonitorCondition,
   SubjectMatch,
   Schedule,
-} from './schema.js';
+} from './document/schema.js';
 export {
   parsePolicy,
   parsePolicyText,
@@ -17,7 +17,7 @@ export {
   MAX_POLICY_TEXT_BYTES,
   MAX_POLICY_DEPTH,
   type ParsePolicyTextOptions,
-} from './parse.js';
+} from './document/parse.js';
 export type {
   Decision,
   DecisionRequest,
@@ -25,9 +25,9 @@ export type {
   DecisionTool,
   MonitorVerdictView,
   Obligations,
-} from './decision.js';
-export { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from './engine.js';
-export { DEFAULT_CANARY } from './self-test.js';
+} from './engine/decision.js';
+export { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from './engine/engine.js';
+export { DEFAULT_CANARY } from './engine/self-test.js';
 export {
   definePolicy,
   allow,
@@ -39,26 +39,26 @@ export {
   type RuleOptions,
   type RuleJson,
   type Globs,
-} from './builder.js';
-export type { StandardSchemaLike, InputOf, Pointers, ValueAt, ConditionFor, WhenFor } from './typed.js';
-export { readOnlyPreset, type ReadOnlyPresetOptions } from './preset.js';
+} from './document/builder.js';
+export type { StandardSchemaLike, InputOf, Pointers, ValueAt, ConditionFor, WhenFor } from './document/typed.js';
+export { readOnlyPreset, type ReadOnlyPresetOptions } from './document/preset.js';
 export {
   createMemoryStateStore,
   type StateStore,
   type TokenBucket,
   type TakeResult,
   type MemoryStateStoreOptions,
-} from './state-store.js';
+} from './state/state-store.js';
 export {
   MAX_REGEX_LENGTH,
   MAX_REGEX_STATES,
   MAX_REGEX_REPEAT,
   MAX_REGEX_NESTING,
   MAX_REGEX_WORK,
-} from './safe-regex.js';
-export { MAX_DECISION_WORK, MAX_REGEX_INPUT } from './conditions.js';
-export { MAX_PATH_LENGTH, type PathStyle } from './path.js';
-export { MAX_URL_LENGTH } from './url.js';
+} from './match/safe-regex.js';
+export { MAX_DECISION_WORK, MAX_REGEX_INPUT } from './match/conditions.js';
+export { MAX_PATH_LENGTH, type PathStyle } from './match/path.js';
+export { MAX_URL_LENGTH } from './match/url.js';
 export {
   parseIpAddress,
   formatIpAddress,
@@ -70,7 +70,7 @@ export {
   type IpClass,
   type IpRangeName,
   type IpRangeMatcher,
-} from './ip.js';
+} from './match/ip.js';
 export {
   runPolicyTests,
   parsePolicyTestFile,
@@ -79,5 +79,5 @@ export {
   type PolicyTestFile,
   type PolicyTestResult,
   type PolicyTestReport,
-} from './policy-tests.js';
-export { suggestPolicy, type Observation, type SuggestPolicyOptions } from './suggest.js';
+} from './tools/policy-tests.js';
+export { suggestPolicy, type Observation, type SuggestPolicyOptions } from './tools/suggest.js';

@@ -6,5 +6,5 @@
  *
  * @packageDocumentation
  */
-export { compileGlob, type GlobMatcher } from './glob.js';
-export { endsInNumber } from './ip.js';
+export { compileGlob, type GlobMatcher } from './match/glob.js';
+export { endsInNumber } from './match/ip.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRedisServer, freePort, type RedisServer, startRedisServer } from '../test/redis-server.js';
 import { stateStoreSuite } from '../test/state-store-suite.js';
-import { createPolicyEngine } from './engine.js';
+import { createPolicyEngine } from './engine/engine.js';
 import { createRedisStateStore } from './redis.js';
-import { encodeCommand, parseReply } from './resp.js';
-import type { StateStore } from './state-store.js';
+import { encodeCommand, parseReply } from './state/resp.js';
+import type { StateStore } from './state/state-store.js';
 
 const binary = findRedisServer();
 

@@ -10,9 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { PolicyError } from './errors.js';
-import { normaliseReply, type RedisClientLike, type RedisReply, toCommandRunner } from './redis-client.js';
-import { connectUrl } from './redis-url.js';
-import { rememberFor, type StateStore, type TakeResult, type TokenBucket } from './state-store.js';
+import { normaliseReply, type RedisClientLike, type RedisReply, toCommandRunner } from './state/redis-client.js';
+import { connectUrl } from './state/redis-url.js';
+import { rememberFor, type StateStore, type TakeResult, type TokenBucket } from './state/state-store.js';
 
 export type {
   IoredisLike,
@@ -20,7 +20,7 @@ export type {
   NodeRedisClusterLike,
   RedisClientLike,
   RedisCommandRunner,
-} from './redis-client.js';
+} from './state/redis-client.js';
 
 /** Options of {@link createRedisStateStore}. Give `client` or `url`, not both. */
 export interface RedisStateStoreOptions {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { connectResp } from '../src/resp.js';
+import { connectResp } from '../src/state/resp.js';
 
 /** Debian's redis-server on PATH (CI installs it), or undefined: suites needing it are skipped only then. */
 export function findRedisServer(): string | undefined {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DecisionRequest } from '../src/decision.js';
-import { createPolicyEngine } from '../src/engine.js';
-import type { Limit } from '../src/schema.js';
-import type { StateStore } from '../src/state-store.js';
+import type { DecisionRequest } from '../src/engine/decision.js';
+import { createPolicyEngine } from '../src/engine/engine.js';
+import type { Limit } from '../src/document/schema.js';
+import type { StateStore } from '../src/state/state-store.js';
 
 /**
  * The contract every {@link StateStore} must meet, run against the memory

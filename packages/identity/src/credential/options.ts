@@ -1,0 +1,155 @@
+import type { Instant, TrustAnchors } from '../trust/anchors.js';
+import { DEFAULT_MAX_TOKEN_LENGTH } from './jws.js';
+import type { IdentityErrorCode } from '../errors.js';
+import { asIdentityError } from '../statement-errors.js';
+
+/** What a revocation checker is asked about one token. */
+export interface RevocationQuery {
+  /** The token's `jti`. */
+  readonly jti: string;
+  /** Keys involved: the signing key id and the subject did:key; revoking either revokes the token. */
+  readonly keys: readonly string[];
+}
+
+/** A revocation verdict: fail closed, an unavailable list is not "not revoked". */
+export type RevocationVerdict =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly code: 'ERR_IDENTITY_REVOKED' | 'ERR_IDENTITY_REVOCATION_UNAVAILABLE';
+      readonly reason: string;
+    };
+
+/** Anything that answers revocation queries; see `createRevocationChecker`. */
+export interface RevocationChecker {
+  check(query: RevocationQuery): Promise<RevocationVerdict>;
+}
+
+/** A failed verification: a stable code and a reason for humans. */
+export interface VerifyFailure {
+  readonly ok: false;
+  readonly code: IdentityErrorCode;
+  readonly reason: string;
+}
+
+/** Options shared by credential and chain verification. */
+export interface VerifyOptions {
+  /** The trust anchors (authorities). Required: nothing is trusted by default. */
+  readonly anchors: TrustAnchors;
+  /**
+   * The current time.
+   * @default Date.now()
+   */
+  readonly now?: Instant | (() => number);
+  /**
+   * Tolerated clock difference for `nbf`, `iat` and `exp`, in ms; 0 to 300 000.
+   * @default 30_000 (`DEFAULT_CLOCK_SKEW_MS`, the same in every package)
+   */
+  readonly clockSkewMs?: number;
+  /**
+   * Revocation checker consulted on every verification.
+   * @default none: revocation is not checked (pass one in production)
+   */
+  readonly revocation?: RevocationChecker;
+  /**
+   * Largest token accepted, in characters.
+   * @default 16_384
+   */
+  readonly maxTokenLength?: number;
+}
+
+/** Normalised {@link VerifyOptions}. @internal */
+export interface NormalVerifyOptions {
+  readonly anchors: TrustAnchors;
+  readonly now: number;
+  readonly skewMs: number;
+  readonly revocation: RevocationChecker | undefined;
+  readonly maxTokenLength: number;
+}
+
+/**
+ * @internal The one default clock skew of the project, in ms: credentials, revocation lists, call envelopes and
+ * approvals all tolerate the same 30 s (docs/decisions/0008-options-vocabulary.md).
+ */
+export const DEFAULT_CLOCK_SKEW_MS = 30_000;
+
+/** Upper bound of `clockSkewMs`: beyond five minutes, expiry stops meaning much. */
+export const MAX_CLOCK_SKEW_MS = 300_000;
+
+/** @internal */
+export function normalizeVerifyOptions(options: VerifyOptions): NormalVerifyOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
+  const { anchors } = options;
+  if (typeof anchors?.resolve !== 'function') throw new TypeError('"anchors" expected a TrustAnchors store');
+  const raw = options.now;
+  const now =
+    raw === undefined ? Date.now() : typeof raw === 'function' ? raw() : raw instanceof Date ? raw.getTime() : raw;
+  if (typeof now !== 'number' || !Number.isFinite(now))
+    throw new TypeError('"now" expected epoch ms, a Date or a clock');
+  const skewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+  if (!Number.isInteger(skewMs) || skewMs < 0 || skewMs > MAX_CLOCK_SKEW_MS) {
+    throw new RangeError(`"clockSkewMs" expected an integer from 0 to ${MAX_CLOCK_SKEW_MS}, got ${String(skewMs)}`);
+  }
+  const revocation = options.revocation;
+  if (revocation !== undefined && typeof revocation.check !== 'function') {
+    throw new TypeError('"revocation" expected a RevocationChecker');
+  }
+  const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 64 || maxTokenLength > 1_048_576) {
+    throw new RangeError(`"maxTokenLength" expected an integer from 64 to 1048576, got ${String(maxTokenLength)}`);
+  }
+  return { anchors, now, skewMs, revocation, maxTokenLength };
+}
+
+/** The window check of RFC 7519 §4.1.4/§4.1.5 with skew; undefined when valid. @internal */
+export function windowProblem(
+  claims: { readonly nbf: number; readonly exp: number; readonly iat: number },
+  o: NormalVerifyOptions,
+  what: string,
+): VerifyFailure | undefined {
+  if (claims.exp * 1000 + o.skewMs <= o.now) {
+    return {
+      ok: false,
+      code: 'ERR_IDENTITY_EXPIRED',
+      reason: `${what} expired at ${new Date(claims.exp * 1000).toISOString()}`,
+    };
+  }
+  if (claims.nbf * 1000 - o.skewMs > o.now || claims.iat * 1000 - o.skewMs > o.now) {
+    return {
+      ok: false,
+      code: 'ERR_IDENTITY_NOT_YET_VALID',
+      reason: `${what} is not valid before ${new Date(claims.nbf * 1000).toISOString()}`,
+    };
+  }
+  return undefined;
+}
+
+/** Turns a thrown error into a failure; unknown errors are a malformed-token failure, never an accept. @internal */
+export function failureOf(error: unknown): VerifyFailure {
+  const known = asIdentityError(error);
+  if (known !== undefined) return { ok: false, code: known.code, reason: known.message };
+  return {
+    ok: false,
+    code: 'ERR_IDENTITY_TOKEN_MALFORMED',
+    reason: error instanceof Error ? error.message : String(error),
+  };
+}
+
+/** Asks the checker, failing closed when it throws. @internal */
+export async function revocationProblem(
+  o: NormalVerifyOptions,
+  query: RevocationQuery,
+): Promise<VerifyFailure | undefined> {
+  if (o.revocation === undefined) return undefined;
+  try {
+    const verdict = await o.revocation.check(query);
+    if (verdict.ok === true) return undefined;
+    return { ok: false, code: verdict.code, reason: verdict.reason };
+  } catch (cause) {
+    return {
+      ok: false,
+      code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE',
+      reason: `revocation check failed: ${failureOf(cause).reason}`,
+    };
+  }
+}
