@@ -272,7 +272,7 @@ describe('approvals', () => {
 
   it('refuses misuse with TypeError/RangeError', async () => {
     await expect(createApproval(subject, { approver: {} as never, now })).rejects.toThrow(TypeError);
-    await expect(createApproval(subject, { approver: alice, expiresInMs: 0 })).rejects.toThrow(RangeError);
+    await expect(createApproval(subject, { approver: alice, ttlMs: 0 })).rejects.toThrow(RangeError);
     await expect(
       verifyApproval({}, subject, { trustedApprovers: 'x' as never, nonceStore: createMemoryStateStore() }),
     ).rejects.toThrow(TypeError);

@@ -43,7 +43,7 @@ export interface CreateApprovalOptions {
    * How long the approval stays usable.
    * @default 300_000 (five minutes)
    */
-  readonly expiresInMs?: number;
+  readonly ttlMs?: number;
   /** @default new Date() */
   readonly now?: Date;
   /** Free text for the audit. */
@@ -73,9 +73,9 @@ export async function createApproval(
   if (typeof approver !== 'object' || approver === null || typeof approver.sign !== 'function') {
     throw new TypeError('"approver" expected a Signer');
   }
-  const expiresInMs = options.expiresInMs ?? 300_000;
-  if (!Number.isFinite(expiresInMs) || expiresInMs <= 0) {
-    throw new RangeError(`"expiresInMs" expected a positive number, got ${expiresInMs}`);
+  const ttlMs = options.ttlMs ?? 300_000;
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new RangeError(`"ttlMs" expected a positive number, got ${ttlMs}`);
   }
   const now = options.now ?? new Date();
   const statement: ApprovalStatement = approvalStatementSchema.parse({
@@ -87,7 +87,7 @@ export async function createApproval(
     argsDigest: digestArgs(subject.args),
     policyHash: subject.policyHash,
     issuedAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + expiresInMs).toISOString(),
+    expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
     nonce: toBase64Url(randomBytes(18)),
     ...(options.reason === undefined ? {} : { reason: options.reason }),
   });

@@ -96,7 +96,7 @@ describe('approvals', () => {
     const expired = await approve('c3', args, {
       approver: alice,
       now: new Date(Date.now() - 3_600_000),
-      expiresInMs: 60_000,
+      ttlMs: 60_000,
     });
     await expect(refund(args, { callId: 'c3', approval: expired })).rejects.toMatchObject({
       code: 'ERR_GUARD_APPROVAL_REFUSED',

@@ -1,3 +1,4 @@
+import { isToolName } from '@agentguard/statement';
 import type { PolicyEngine } from '@agentguard/policy';
 import { checkMonitorOptions } from './monitor.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
@@ -5,7 +6,6 @@ import type { GuardOptions, ToolSpec } from './types.js';
 
 /** The checks of what `createGuard` and `guard()` are given: misuse throws TypeError or RangeError. */
 
-export const TOOL_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** A call id, as the call envelope and the audit log accept it: 1-256 printable ASCII characters, no space. */
 export const CALL_ID = /^[\x21-\x7e]{1,256}$/;
@@ -51,7 +51,7 @@ export function checkOptions(options: GuardOptions): void {
 
 export function checkSpec(spec: ToolSpec<StandardSchemaV1, unknown>): void {
   if (typeof spec !== 'object' || spec === null) throw new TypeError('"spec" expected an object');
-  if (typeof spec.name !== 'string' || !TOOL_NAME.test(spec.name)) {
+  if (typeof spec.name !== 'string' || !isToolName(spec.name)) {
     throw new TypeError(`"name" expected 1-128 characters of [A-Za-z0-9_.:-], got ${JSON.stringify(spec.name)}`);
   }
   if (!isStandardSchema(spec.schema)) throw new TypeError('"schema" expected a Standard Schema v1 (e.g. a zod schema)');

@@ -1,3 +1,4 @@
+import { isToolName } from '@agentguard/statement';
 import type { GuardedTool } from '@agentguard/core';
 
 /** A guarded tool of any argument and result type, as adapters take them. */
@@ -6,10 +7,13 @@ import type { GuardedTool } from '@agentguard/core';
 export type AnyGuardedTool = GuardedTool<never, unknown>;
 
 /**
- * @internal The names a guard accepts (`checkSpec` of `@agentguard/core`): a name outside them can never be a
- * guarded tool, so a call naming one is refused, and an MCP server's tool named so is never offered.
+ * @internal The names a guard accepts (the one tool-name grammar of `@agentguard/statement`, which `guard()`
+ * checks): a name outside it can never be a guarded tool, so a call naming one is refused, and an MCP server's
+ * tool named so is never offered.
  */
-export const GUARDABLE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+export function isGuardableName(name: unknown): name is string {
+  return isToolName(name);
+}
 
 /**
  * @internal Indexes guarded tools by name, refusing duplicates (a model's call must reach one tool only).

@@ -7,7 +7,7 @@ import { decidedArgs } from '../common/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
 import { adapterDenial, denialText, settle, unknownToolDenial } from '../common/outcome.js';
 import { checkReject, type RejectFunction, refuseCall } from '../common/refusals.js';
-import { type AnyGuardedTool, GUARDABLE_NAME } from '../common/tools.js';
+import { type AnyGuardedTool, isGuardableName } from '../common/tools.js';
 
 /** Policy facts about one tool the middleware guards (LangChain tools do not carry them). */
 export interface GuardedToolFacts {
@@ -217,7 +217,7 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
       const tool: unknown = request.tool;
       // Fail closed before any guard: a name no guard can hold, a tool the agent does not have (or one that
       // an earlier middleware swapped for another), a tool whose body cannot be run on the decided value.
-      if (typeof name !== 'string' || !GUARDABLE_NAME.test(name) || tool === undefined || tool === null) {
+      if (typeof name !== 'string' || !isGuardableName(name) || tool === undefined || tool === null) {
         return refused(request, callId, unknownToolDenial(name, callId));
       }
       if (!isInvocable(tool) || tool.name !== name) {

@@ -3,7 +3,7 @@ import { type CallOptions, type Denial, type Guard, GuardError, type StandardSch
 import type { Signer } from '@agentguard/identity';
 import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
 import { boundText, denialText, unknownToolDenial } from '../common/outcome.js';
-import { type AnyGuardedTool, GUARDABLE_NAME } from '../common/tools.js';
+import { type AnyGuardedTool, isGuardableName } from '../common/tools.js';
 import { argsDigestOf } from './envelope.js';
 import { CALL_META_KEY } from './meta.js';
 import { checkMcpClientOptions, type McpToolFacts } from './options.js';
@@ -198,7 +198,7 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
       byName.set(name, group);
     }
     for (const [name, group] of byName) {
-      if (!GUARDABLE_NAME.test(name)) {
+      if (!isGuardableName(name)) {
         status.set(name, 'invalid');
         continue;
       }
@@ -330,7 +330,7 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
       const name: unknown = params.name;
       if (typeof name !== 'string') throw new TypeError('"params.name" expected a string');
       // A name no guard can hold (a model may write anything) is refused as unknown; nothing is sent.
-      if (!GUARDABLE_NAME.test(name)) return refusal(unknownToolDenial(name, callOptions.callId ?? ''), undefined);
+      if (!isGuardableName(name)) return refusal(unknownToolDenial(name, callOptions.callId ?? ''), undefined);
       const outcome = await guardedFor(name).safeRun(params.arguments ?? {}, callOptions);
       if (outcome.ok) return outcome.value as McpToolResult;
       return refusal(mcpDenialOf(outcome, name), (outcome as { cause?: unknown }).cause);

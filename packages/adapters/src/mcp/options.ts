@@ -1,6 +1,6 @@
 import type { Guard, StandardSchemaV1 } from '@agentguard/core';
 import type { Signer } from '@agentguard/identity';
-import { GUARDABLE_NAME } from '../common/tools.js';
+import { isGuardableName } from '../common/tools.js';
 
 /** Policy facts about one remote tool (MCP definitions do not carry them). */
 export interface McpToolFacts {
@@ -31,7 +31,7 @@ function stringList(value: unknown, label: string): void {
 
 function checkFacts(name: string, fact: unknown): void {
   const label = `tools.${name}`;
-  if (!GUARDABLE_NAME.test(name)) {
+  if (!isGuardableName(name)) {
     throw new TypeError(`"tools" expected tool names of 1 to 128 [A-Za-z0-9_.:-], got ${JSON.stringify(name)}`);
   }
   if (typeof fact !== 'object' || fact === null) throw new TypeError(`"${label}" expected an object`);
