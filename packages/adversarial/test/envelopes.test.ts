@@ -107,16 +107,36 @@ describe('call envelopes', () => {
     );
   });
 
-  it('fuzz: an envelope signed by a trusted key verifies only for exactly the args it binds', () => {
-    fc.assert(
+  it('fuzz: an envelope signed by a trusted key verifies only for exactly the args it binds', async () => {
+    await fc.assert(
       fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), fc.jsonValue({ maxDepth: 3 }), async (a, b) => {
+        if (holdsProto(a)) {
+          // Args with a `__proto__` member are never signed (a tool merging them would be poisoned).
+          const refused = signCall({
+            signer: agent,
+            callId: 'c',
+            tool: 't',
+            args: a,
+            policyHash: 'sha256:p',
+            now: NOW,
+          });
+          await expect(refused).rejects.toMatchObject({ code: 'ERR_ATTESTATION_ARGS_INVALID' });
+          return;
+        }
         const s = await signCall({ signer: agent, callId: 'c', tool: 't', args: a, policyHash: 'sha256:p', now: NOW });
         const check = { trust, expectedTool: 't', expectedCallId: 'c', now: new Date(NOW.getTime() + 1000) };
         expect(verifyCallSync(s.envelope, { ...check, args: a }).ok).toBe(true);
-        const same = digestArgs(a) === digestArgs(b);
+        const same = !holdsProto(b) && digestArgs(a) === digestArgs(b);
         expect(verifyCallSync(s.envelope, { ...check, args: b }).ok).toBe(same);
       }),
       fuzzParams(50),
     );
   });
 });
+
+/** Whether a JSON value holds a member named `__proto__` at any depth. */
+function holdsProto(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsProto);
+  return Object.keys(value).some((k) => k === '__proto__' || holdsProto((value as Record<string, unknown>)[k]));
+}
