@@ -12,5 +12,5 @@ const add = ag.guard({ name: 'add', schema: z.object({ a: z.number(), b: z.numbe
 const sum: number = await add({ a: 1, b: 2 });
 // @ts-expect-error b must be a number
 await add({ a: 1, b: 'x' });
-const code: GuardErrorCode | undefined = new Error() instanceof GuardError ? 'ERR_POLICY_DENIED' : undefined;
+const code: GuardErrorCode | undefined = new Error() instanceof GuardError ? 'ERR_GUARD_POLICY_DENIED' : undefined;
 export { sum, code };
