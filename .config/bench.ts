@@ -1,17 +1,21 @@
 /**
  * `pnpm bench`: runs every packages/<pkg>/bench/*.bench.ts (each exports
- * `run(): Promise<BenchResult[]>`), prints the results and writes them, with the
- * machine they came from, to docs/benchmarks.md. Pass package names to run a subset:
- * `pnpm bench identity audit`.
+ * `run(): Promise<BenchResult[]>`), prints the results and writes them to docs/benchmarks.md, one section
+ * per bench file stamped with the day and machine it ran on. Pass package names to run a subset
+ * (`pnpm bench identity audit`): only their sections are replaced, the others kept as they were.
+ * `--no-write` prints without touching the page.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchResult } from './bench-kit.js';
+import { heading, mergeSections, stamp } from './bench-doc.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const only = process.argv.slice(2);
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const write = !flags.includes('--no-write');
 const files: string[] = [];
 for (const pkg of readdirSync(join(root, 'packages')).sort()) {
   if (only.length > 0 && !only.includes(pkg)) continue;
@@ -26,7 +30,9 @@ for (const pkg of readdirSync(join(root, 'packages')).sort()) {
 }
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
-const sections: string[] = [];
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const machine = `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
+const sections = new Map<string, string>();
 for (const file of files) {
   const name = relative(root, file);
   process.stdout.write(`\n${name}\n`);
@@ -37,15 +43,15 @@ for (const file of files) {
     process.stdout.write(`  ${r.name.padEnd(56)} ${fmt(r.opsPerSec).padStart(14)} ops/s  ${ratio}\n`);
     return `| ${r.name} | ${fmt(r.opsPerSec)} | ${ratio} | ${r.note ?? ''} |`;
   });
-  sections.push(
-    `## ${name}\n\n| case | ops/s | ratio to baseline | note |\n| --- | ---: | --- | --- |\n${rows.join('\n')}\n`,
+  sections.set(
+    name,
+    `${heading(name)}\n\n${stamp(new Date().toISOString().slice(0, 10), machine)}\n\n| case | ops/s | ratio to baseline | note |\n| --- | ---: | --- | --- |\n${rows.join('\n')}\n`,
   );
 }
 
-if (only.length === 0) {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const machine = `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
-  const doc = `# Benchmarks\n\nWritten by \`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}.\n\nRatios compare against a baseline measured in the same run, so they carry across machines better than the raw numbers.\n\n${sections.join('\n')}`;
-  writeFileSync(join(root, 'docs', 'benchmarks.md'), doc);
-  process.stdout.write('\nwrote docs/benchmarks.md\n');
+if (write) {
+  const path = join(root, 'docs', 'benchmarks.md');
+  const page = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  writeFileSync(path, mergeSections(page, sections, only.length === 0));
+  process.stdout.write(`\nwrote ${[...sections.keys()].length} section(s) of docs/benchmarks.md\n`);
 }
