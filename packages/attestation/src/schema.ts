@@ -48,6 +48,42 @@ export const CallClaimsSchema = z.strictObject({
   nonce: z.string().regex(NONCE, 'expected 16 bytes as canonical unpadded base64url'),
 });
 
+/**
+ * @internal Whether claims a signer built are plainly valid by {@link CallClaimsSchema}: the same checks,
+ * without a schema parse (which costs as much as the rest of signing a call but the signature). Accepts
+ * nothing the schema refuses; false when the schema must decide (and word the problem). A property test
+ * holds the two to the same answers.
+ */
+export function plainlyValidClaims(claims: Readonly<Record<string, unknown>>): claims is CallClaims {
+  const { callId, agent, tool, argsDigest, policyHash, issuedAt, expiresAt, nonce } = claims;
+  return (
+    Object.keys(claims).length === 8 &&
+    isId(callId) &&
+    typeof agent === 'string' &&
+    DID_KEY.test(agent) &&
+    typeof tool === 'string' &&
+    tool.length >= 1 &&
+    tool.length <= 256 &&
+    NO_CONTROL.test(tool) &&
+    typeof argsDigest === 'string' &&
+    ARGS_DIGEST.test(argsDigest) &&
+    isId(policyHash) &&
+    isInstant(issuedAt) &&
+    isInstant(expiresAt) &&
+    typeof nonce === 'string' &&
+    NONCE.test(nonce)
+  );
+}
+
+const isId = (value: unknown): value is string =>
+  typeof value === 'string' && value.length >= 1 && value.length <= 256 && PRINTABLE_ID.test(value);
+
+const isInstant = (text: unknown): text is string => {
+  if (typeof text !== 'string' || !TIMESTAMP.test(text)) return false;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === text;
+};
+
 /** The one subject: the call's arguments, named after the call, with their SHA-256. */
 export const CallSubjectSchema = z.strictObject({
   name: z

@@ -192,7 +192,7 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
         const approver = options?.approver;
         if (approver === undefined) return { kind: 'none' };
         try {
-          approval = await runWithTimeout((signal) => approver({ ...request, signal }), timeoutMs);
+          approval = await runWithTimeout((signal) => approver({ ...request, signal: signal() }), timeoutMs);
         } catch (error) {
           const stopped = stopKind(error) === 'timeout';
           const reason = stopped ? `no approval within ${timeoutMs} ms` : `approver failed: ${textOf(error)}`;

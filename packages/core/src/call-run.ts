@@ -9,7 +9,7 @@ import { checkResultSize, resultDigest, withCause } from './outcome.js';
 import { textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
 import type { GuardOutcome } from './guarded-tool.js';
-import type { CallOptions } from './types.js';
+import type { CallOptions, ToolContext } from './types.js';
 
 /** @internal An allowed call, ready to run: what was decided on, and by which decision. */
 export interface AllowedCall {
@@ -44,7 +44,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
     if (digestArgs(args) !== argsDigest) throw new Error('arguments changed after the decision');
     const runArgs = args as StandardSchemaV1.InferOutput<S>;
     value = (await runWithTimeout(
-      (signal) => tool.execute(runArgs, { callId, agent, signal, ...(envelope === undefined ? {} : { envelope }) }),
+      (signal) => tool.execute(runArgs, toolContext(callId, agent, signal, envelope)),
       timeoutMs,
       callOptions.signal,
     )) as Awaited<R>;
@@ -102,6 +102,21 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
   }
   emitSafely(events, 'completed', { ...base, durationMs });
   return { ok: true, callId, value };
+}
+
+/**
+ * The context a tool runs with. `signal` is a getter (enumerable, so a spread copies it): the abort
+ * controller behind it is made only for a tool that reads it.
+ */
+function toolContext(callId: string, agent: string, signal: () => AbortSignal, envelope: unknown): ToolContext {
+  const context = {
+    callId,
+    agent,
+    get signal() {
+      return signal();
+    },
+  };
+  return envelope === undefined ? context : Object.assign(context, { envelope });
 }
 
 /** The text a model sees of a tool error under `toolErrors: 'generic'`. */

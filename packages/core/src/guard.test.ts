@@ -132,6 +132,36 @@ describe('guard()', () => {
     expect(signal?.aborted).toBe(true);
   });
 
+  it('gives a tool that reads its signal only after the timeout an aborted signal, and copies it in a spread', async () => {
+    const { ag } = setup();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const seen: { aborted?: boolean; reason?: unknown; spread?: boolean } = {};
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const slow = ag.guard({
+      name: 'slow',
+      schema: z.object({}),
+      timeoutMs: 20,
+      execute: async (_args, ctx) => {
+        await held;
+        seen.aborted = ctx.signal.aborted;
+        seen.reason = ctx.signal.reason;
+        seen.spread = { ...ctx }.signal === ctx.signal;
+        done();
+      },
+    });
+    await expect(slow({})).rejects.toMatchObject({ code: 'ERR_GUARD_TOOL_TIMEOUT' });
+    release();
+    await finished;
+    expect(seen).toMatchObject({ aborted: true, spread: true });
+    expect(seen.reason).toBeInstanceOf(Error);
+  });
+
   it('stops when the caller aborts', async () => {
     const { ag } = setup();
     const controller = new AbortController();

@@ -21,31 +21,49 @@ function stop(kind: 'timeout' | 'aborted'): Error {
 
 /**
  * Runs `fn` and settles when it does, when `timeoutMs` passes, or when `outer`
- * aborts, whichever is first. The signal handed to `fn` aborts in the latter two
+ * aborts, whichever is first. The signal `fn` can ask for aborts in the latter two
  * cases so a cooperative tool can stop its work. A synchronous throw of `fn` is a rejection.
+ *
+ * The signal is made on first request: most runs (a schema's validate, a tool that never looks at
+ * it) never ask, and an AbortController per run was a visible share of a guarded call. Asked for
+ * after the run was stopped, it comes already aborted with the stop's reason.
  */
 export async function runWithTimeout<T>(
-  fn: (signal: AbortSignal) => T | Promise<T>,
+  fn: (signal: () => AbortSignal) => T | Promise<T>,
   timeoutMs: number,
   outer?: AbortSignal,
 ): Promise<T> {
-  const controller = new AbortController();
   if (outer?.aborted) throw stop('aborted');
+  let controller: AbortController | undefined;
+  let stoppedBy: Error | undefined;
+  const signal = (): AbortSignal => {
+    if (controller === undefined) {
+      controller = new AbortController();
+      if (stoppedBy !== undefined) controller.abort(stoppedBy);
+    }
+    return controller.signal;
+  };
+  const halt = (kind: 'timeout' | 'aborted'): void => {
+    stoppedBy = stop(kind);
+    controller?.abort(stoppedBy);
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const stopped = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort(stop('timeout'));
+      halt('timeout');
       reject(stop('timeout'));
     }, timeoutMs);
-    onAbort = () => {
-      controller.abort(stop('aborted'));
-      reject(stop('aborted'));
-    };
-    outer?.addEventListener('abort', onAbort, { once: true });
+    if (outer !== undefined) {
+      onAbort = () => {
+        halt('aborted');
+        reject(stop('aborted'));
+      };
+      outer.addEventListener('abort', onAbort, { once: true });
+    }
   });
   try {
-    return await Promise.race([Promise.resolve().then(() => fn(controller.signal)), stopped]);
+    return await Promise.race([Promise.resolve().then(() => fn(signal)), stopped]);
   } finally {
     clearTimeout(timer);
     if (onAbort !== undefined) outer?.removeEventListener('abort', onAbort);
