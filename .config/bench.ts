@@ -6,7 +6,7 @@
  * `--no-write` prints without touching the page.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchResult } from './bench-kit.js';
@@ -43,9 +43,11 @@ for (const file of files) {
     process.stdout.write(`  ${r.name.padEnd(56)} ${fmt(r.opsPerSec).padStart(14)} ops/s  ${ratio}\n`);
     return `| ${r.name} | ${fmt(r.opsPerSec)} | ${ratio} | ${r.note ?? ''} |`;
   });
+  // The load when the file finished: on a shared machine it says how much the numbers can be trusted.
+  const load = `${machine}, load average ${loadavg()[0]?.toFixed(1) ?? 'unknown'} (1 min)`;
   sections.set(
     name,
-    `${heading(name)}\n\n${stamp(new Date().toISOString().slice(0, 10), machine)}\n\n| case | ops/s | ratio to baseline | note |\n| --- | ---: | --- | --- |\n${rows.join('\n')}\n`,
+    `${heading(name)}\n\n${stamp(new Date().toISOString().slice(0, 10), load)}\n\n| case | ops/s | ratio to baseline | note |\n| --- | ---: | --- | --- |\n${rows.join('\n')}\n`,
   );
 }
 

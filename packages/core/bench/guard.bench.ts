@@ -1,7 +1,8 @@
 /**
  * The cost of guard() per call, against the crypto it cannot avoid: one raw node:crypto Ed25519 sign plus
  * one verify of a message the size of the call's signed envelope (PAE of its statement), measured in the
- * same run. Also against the same tool called bare (zod parse + tool).
+ * same run. Also against the same tool called bare (zod parse + tool). Every case is timed in three
+ * interleaved rounds and the best round kept (the machine may be shared).
  */
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { PAYLOAD_TYPE, signCall } from '@agentguard/attestation';
@@ -12,7 +13,9 @@ import { z } from 'zod';
 import { createGuard } from '../src/index.js';
 import { type BenchResult, measure as measureFor } from '../../../.config/bench-kit.js';
 
-const measure = (fn: () => unknown, ms = 2_000) => measureFor(fn, ms, 200);
+const measure = (fn: () => unknown, ms: number) => measureFor(fn, ms, 200);
+const ROUNDS = 3;
+const ROUND_MS = 700;
 
 export async function run(): Promise<BenchResult[]> {
   const schema = z.object({ city: z.string().max(100), units: z.enum(['metric', 'imperial']) });
@@ -47,15 +50,37 @@ export async function run(): Promise<BenchResult[]> {
   const keys = generateKeyPairSync('ed25519');
   const signature = sign(null, message, keys.privateKey);
 
-  const rawSign = await measure(() => sign(null, message, keys.privateKey));
-  const rawVerify = await measure(() => verify(null, message, keys.publicKey, signature));
-  const rawPair = await measure(() => verify(null, message, keys.publicKey, sign(null, message, keys.privateKey)));
-  const bare = await measure(() => execute(schema.parse(args)));
-  const throughput = await measure(() => batched(args));
-  const allowed = await measure(() => guarded(args));
-  const refused = await measure(() => denied.safeRun(args));
+  // Interleaved rounds, best of each: on a shared machine the load changes while a bench runs, and a
+  // ratio of two cases timed minutes apart would measure the neighbours as much as the code.
+  const cases = {
+    rawSign: () => sign(null, message, keys.privateKey),
+    rawVerify: () => verify(null, message, keys.publicKey, signature),
+    rawPair: () => verify(null, message, keys.publicKey, sign(null, message, keys.privateKey)),
+    bare: () => execute(schema.parse(args)),
+    throughput: () => batched(args),
+    allowed: () => guarded(args),
+    refused: () => denied.safeRun(args),
+  };
+  const best: Record<keyof typeof cases, number> = {
+    rawSign: 0,
+    rawVerify: 0,
+    rawPair: 0,
+    bare: 0,
+    throughput: 0,
+    allowed: 0,
+    refused: 0,
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, fn] of Object.entries(cases) as Array<[keyof typeof cases, () => unknown]>) {
+      best[name] = Math.max(best[name], await measure(fn, ROUND_MS));
+    }
+  }
+  const { rawSign, rawVerify, rawPair, bare, throughput, allowed, refused } = best;
   const pair = `raw Ed25519 sign + verify of ${message.length} bytes`;
   const us = (ops: number) => `${(1e6 / ops).toFixed(0)} µs per call`;
+  // What a call signs and cannot skip, as a share of its time: the signatures alone, at the raw sign rate.
+  const signing = (count: number, ops: number) =>
+    `${count} Ed25519 signatures (${((100 * count * ops) / rawSign).toFixed(0)}% of the call; ${((count * rawPair) / rawSign).toFixed(2)}x alone)`;
   return [
     { name: `raw node:crypto Ed25519 sign (${message.length} B)`, opsPerSec: rawSign, note: us(rawSign) },
     { name: `raw node:crypto Ed25519 verify (${message.length} B)`, opsPerSec: rawVerify, note: us(rawVerify) },
@@ -66,21 +91,21 @@ export async function run(): Promise<BenchResult[]> {
       opsPerSec: allowed,
       baseline: `time of one ${pair} (target ≤ 1.5x)`,
       ratio: rawPair / allowed,
-      note: `${us(allowed)}; ${(bare / allowed).toFixed(2)}x a bare call`,
+      note: `${us(allowed)}; ${signing(3, allowed)}: envelope, request and outcome records`,
     },
     {
       name: 'guarded call, batched signing (memory sink)',
       opsPerSec: throughput,
       baseline: `time of one ${pair} (target ≤ 0.5x)`,
       ratio: rawPair / throughput,
-      note: `${us(throughput)}; covered by a checkpoint every 1,000 records`,
+      note: `${us(throughput)}; no signature per call: covered by a checkpoint every 1,000 records`,
     },
     {
       name: 'guarded call, denied (memory sink)',
       opsPerSec: refused,
       baseline: `time of one ${pair} (target ≤ 1.2x)`,
       ratio: rawPair / refused,
-      note: us(refused),
+      note: `${us(refused)}; ${signing(3, refused)}: envelope, request and denial records`,
     },
   ];
 }
