@@ -81,7 +81,13 @@ export async function validateWith<S extends StandardSchemaV1>(
 ): Promise<{ ok: true; value: StandardSchemaV1.InferOutput<S> } | { ok: false; issues: ArgIssue[] }> {
   let result: unknown;
   try {
-    result = await runWithTimeout(() => schema['~standard'].validate(value), timeoutMs);
+    result = schema['~standard'].validate(value);
+    // A synchronous answer (zod's, for a schema without async refinements) is already in: only a pending
+    // one is raced against the timer, so most calls make no timer, race or extra promise here.
+    if (isPending(result)) {
+      const pending = result;
+      result = await runWithTimeout(() => pending, timeoutMs);
+    }
   } catch (error) {
     return stopKind(error) === 'timeout'
       ? failed(`schema gave no result within ${timeoutMs} ms`)
@@ -104,6 +110,15 @@ export async function validateWith<S extends StandardSchemaV1>(
   } catch (error) {
     return failed(`schema returned an unreadable result: ${textOf(error)}`);
   }
+}
+
+/** Whether a schema's answer is a promise (or any thenable) still to be awaited; reading `then` may throw. */
+function isPending(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** Whether `value` looks like a Standard Schema v1. */
