@@ -23,7 +23,8 @@ import {
   TIMESTAMP,
 } from '../record/schema.js';
 import type { AuditSink } from './sink.js';
-import { createWriter, settleWithin } from './writer.js';
+import { createDeadlines } from './deadline.js';
+import { createWriter } from './writer.js';
 
 /** Default of {@link AuditLogOptions.writeTimeoutMs}: 30 s. */
 export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
@@ -216,6 +217,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const everyMs = positiveOrZero(cp?.everyMs, 'checkpoint.everyMs', 10_000);
 
   const tree = resume?.tree ?? new MerkleTree();
+  // Every signature of this log has the same time limit: one timer serves them all.
+  const signWithin = createDeadlines(timeoutMs);
   // Checkpoint state at the tip (assigned) and durable.
   let tipCheckpointSize = resume?.checkpoint?.size ?? -1;
   let durableCheckpoint = resume?.checkpoint;
@@ -282,7 +285,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     }
     const slot = writer.reserve(digest.hash);
     tree.append(digest.leaf);
-    void settleWithin(() => finish(digest.hash), timeoutMs, 'the signer').then(
+    void signWithin(() => finish(digest.hash), 'the signer').then(
       (record) => writer.ready(slot, canonical.line(record), Object.freeze(record) as AuditRecord),
       (cause: unknown) => {
         const detail = cause instanceof Error ? cause.message : String(cause);
