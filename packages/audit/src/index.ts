@@ -16,6 +16,7 @@ export type {
   RecordDataByType,
   ParsedRecordData,
   DecisionData,
+  IsolationData,
   OmittedData,
   ArgsDigestData,
   CallRequestedData,

@@ -67,7 +67,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
               : refuse('failed', 'ERR_GUARD_TOOL_FAILED', logged, decision.ruleId, { verbatim: mode === 'verbatim' });
     try {
       await record('call.failed', {
-        decision: decisionRecord(decision, ctx.text),
+        decision: decisionRecord(decision, ctx.text, tool.isolation),
         error: { code: denial.code, message: ctx.text.clean(kind === undefined ? logged : denial.reason) },
         durationMs,
       });
@@ -86,7 +86,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
   const durationMs = performance.now() - started;
   try {
     await record('call.completed', {
-      decision: decisionRecord(decision, ctx.text),
+      decision: decisionRecord(decision, ctx.text, tool.isolation),
       resultDigest: resultDigest(value),
       durationMs,
     });

@@ -1,4 +1,4 @@
-import type { Decision, MonitorVerdictView, PolicyEngine } from '@agentguard/policy';
+import type { Decision, IsolationLevel, MonitorVerdictView, PolicyEngine } from '@agentguard/policy';
 import { callKey } from './approvals.js';
 import { type CallArgs, digests } from './args.js';
 import { runAllowed } from './call-run.js';
@@ -7,6 +7,7 @@ import { credentialOf, decisionRequest } from './decide-call.js';
 import { decide, type EngineView, hold, holdsLeases, release } from './decision.js';
 import { callEnvelope } from './envelope.js';
 import { emitSafely } from './events.js';
+import { isolationReason, isolationRefuses, judgeIsolation } from './isolation.js';
 import { monitoredCall } from './monitor-call.js';
 import { prepareCall } from './prepare.js';
 import { type CallScope, decisionRecord, openCall, requestRecord } from './records.js';
@@ -138,11 +139,19 @@ export async function runCall<S extends StandardSchemaV1, R>(
   if (decision.leases !== undefined && decision.leases.length > 0) held.push({ engine, decision });
   if (decision.effect === 'deny') {
     const denial = refuse('denied', 'ERR_GUARD_POLICY_DENIED', decision.reason, decision.ruleId);
-    return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text) });
+    return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text, tool.isolation) });
+  }
+  // 4b. The policy's isolation obligation, against what the tool really runs with; checked before any approval
+  //     so that no human is asked about a call that could not run. A monitoring policy only records it.
+  const isolation = judgeIsolation(decision, tool.isolation);
+  if (isolationRefuses(isolation, decision)) {
+    const reason = isolationReason(isolation, decision.ruleId);
+    const denial = refuse('denied', 'ERR_GUARD_ISOLATION_REQUIRED', reason, decision.ruleId);
+    return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text, tool.isolation) });
   }
   if (decision.effect === 'require_approval') {
     const excluded = [...new Set([agent, ctx.self, ...credential.keys])];
-    const stopped = await approve<Awaited<R>>(ctx, scope, view, decision, args, excluded, callOptions);
+    const stopped = await approve<Awaited<R>>(ctx, scope, view, decision, args, excluded, callOptions, tool.isolation);
     if (stopped !== undefined) return stopped;
   } else if (decision.effect !== 'allow') {
     // Unreachable with a validated decision; kept so that nothing but exactly 'allow' (or an approval) runs.
@@ -175,6 +184,7 @@ async function approve<T>(
   args: CallArgs,
   excluded: readonly string[],
   callOptions: CallOptions,
+  isolation: IsolationLevel,
 ): Promise<GuardOutcome<T> | undefined> {
   const { gate, text } = ctx;
   const { callId, agent, refuse } = scope;
@@ -199,7 +209,11 @@ async function approve<T>(
     // The call waits: resumable with the same call id and an approval, keeping this decision.
     gate.park(callId, tool, callKey(agent, callOptions.session ?? ctx.defaultSession, args.argsDigest), decision);
     const denial = refuse('approval_required', 'ERR_GUARD_APPROVAL_REQUIRED', decision.reason, decision.ruleId);
-    return scope.refuseAudited<T>(denial, { decision: decisionRecord(decision, text) }, 'approval.requested');
+    return scope.refuseAudited<T>(
+      denial,
+      { decision: decisionRecord(decision, text, isolation) },
+      'approval.requested',
+    );
   }
   if (verdict.kind === 'refused') {
     const denial = refuse(
@@ -211,14 +225,14 @@ async function approve<T>(
     const by = verdict.approver === undefined ? {} : { approver: text.clean(verdict.approver, 256) };
     return scope.refuseAudited<T>(
       denial,
-      { ...by, approvalCode: text.clean(verdict.code, 64), decision: decisionRecord(decision, text) },
+      { ...by, approvalCode: text.clean(verdict.code, 64), decision: decisionRecord(decision, text, isolation) },
       'approval.refused',
     );
   }
   try {
     await scope.record('approval.granted', {
       approver: text.clean(verdict.approver, 256),
-      decision: decisionRecord(decision, text),
+      decision: decisionRecord(decision, text, isolation),
     });
   } catch (error) {
     return scope.denyUnaudited<T>(

@@ -1,9 +1,10 @@
-import type { Effect, MonitorVerdictView } from '@agentguard/policy';
+import type { Decision, Effect, MonitorVerdictView } from '@agentguard/policy';
 import { callKey } from './approvals.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
 import { credentialOf, decisionRequest } from './decide-call.js';
 import { decide, holdsLeases, release } from './decision.js';
 import type { GuardErrorCode } from './errors.js';
+import { isolationReason, isolationRefuses, judgeIsolation } from './isolation.js';
 import { monitoredCall } from './monitor-call.js';
 import { prepareCall } from './prepare.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -36,6 +37,13 @@ export async function checkCall<S extends StandardSchemaV1, R>(
     };
     return code === undefined ? result : { ...result, code };
   };
+  const isolationVerdict = (decision: Decision): CheckResult | undefined => {
+    if (decision.effect === 'deny') return undefined;
+    const judged = judgeIsolation(decision, tool.isolation);
+    if (!isolationRefuses(judged, decision)) return undefined;
+    const reason = isolationReason(judged, decision.ruleId);
+    return verdict('deny', reason, decision.ruleId, 'ERR_GUARD_ISOLATION_REQUIRED');
+  };
   if (!prepared.ok) {
     if (prepared.args !== undefined) decidedOn = { args: prepared.args.value };
     return verdict('deny', prepared.reason, null, prepared.code);
@@ -53,6 +61,8 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
   const kept = gate.peek(callId, tool.name, key);
   if (kept !== undefined && kept.policyHash === view.hash) {
+    const refused = isolationVerdict(kept);
+    if (refused !== undefined) return refused;
     return verdict(
       kept.effect,
       kept.reason,
@@ -91,6 +101,9 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   if (decision.leases !== undefined && decision.leases.length > 0)
     await release(engine, decision, ctx.decisionTimeoutMs);
   gate.park(callId, tool.name, key, decision);
+  // A run of this call would be refused for its isolation (call.ts checks it again on the kept decision).
+  const refused = decision.effect === 'deny' ? undefined : isolationVerdict(decision);
+  if (refused !== undefined) return refused;
   const code = decision.effect === 'deny' ? 'ERR_GUARD_POLICY_DENIED' : undefined;
   return verdict(decision.effect, decision.reason, decision.ruleId, code);
 }

@@ -1,11 +1,12 @@
 import { createReplayCache, createTrustStore, type ReplayCache, type TrustStore } from '@agentguard/attestation';
 import { type AuditLog, createRedactor } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
-import type { PolicyEngine } from '@agentguard/policy';
+import type { IsolationLevel, PolicyEngine } from '@agentguard/policy';
 import { type ApprovalGate, createApprovalGate } from './approvals.js';
 import { type CredentialCheck, createCredentialCheck } from './credentials.js';
 import { DEFAULT_DECISION_TIMEOUT_MS, type EngineView } from './decision.js';
 import { EventEmitter, type GuardEvents } from './events.js';
+import { toolIsolation } from './isolation.js';
 import { createMonitorHook, type MonitorHook } from './monitor.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { DEFAULT_TIMEOUT_MS } from './options.js';
@@ -65,11 +66,16 @@ export interface GuardedToolDef<S extends StandardSchemaV1, R> {
   readonly auditFailure: 'closed' | 'open';
   readonly batched: boolean;
   readonly toolErrors: ToolErrors | undefined;
+  /** What `execute` really runs with (its runner's mark), checked against a spec that restates it. */
+  readonly isolation: IsolationLevel;
   readonly execute: ToolSpec<S, R>['execute'];
 }
 
 /** @internal Normalises a (checked) tool spec into a frozen definition. */
 export function toolDef<S extends StandardSchemaV1, R>(spec: ToolSpec<S, R>): GuardedToolDef<S, R> {
+  // Read once: the function whose isolation is judged is the one that runs.
+  const execute = spec.execute;
+  const isolation = toolIsolation(spec.isolation, execute);
   return Object.freeze({
     name: spec.name,
     description: spec.description,
@@ -81,7 +87,8 @@ export function toolDef<S extends StandardSchemaV1, R>(spec: ToolSpec<S, R>): Gu
     auditFailure: spec.auditFailure ?? 'closed',
     batched: spec.signing === 'batched',
     toolErrors: spec.toolErrors,
-    execute: spec.execute,
+    isolation,
+    execute,
   });
 }
 

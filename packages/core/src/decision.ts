@@ -1,4 +1,11 @@
-import type { Decision, DecisionRequest, Obligations, PolicyEngine } from '@agentguard/policy';
+import {
+  type Decision,
+  type DecisionRequest,
+  type IsolationLevel,
+  isIsolationLevel,
+  type Obligations,
+  type PolicyEngine,
+} from '@agentguard/policy';
 import { textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
 
@@ -13,7 +20,7 @@ export const DEFAULT_DECISION_TIMEOUT_MS = 30_000;
 
 const EFFECTS: ReadonlySet<unknown> = new Set(['allow', 'deny', 'require_approval']);
 const MODES: ReadonlySet<unknown> = new Set(['enforce', 'monitor', 'off']);
-const OBLIGATIONS: ReadonlySet<string> = new Set(['redact', 'maxResultBytes', 'timeoutMs']);
+const OBLIGATIONS: ReadonlySet<string> = new Set(['redact', 'maxResultBytes', 'timeoutMs', 'isolation']);
 // As the call envelope and the audit record bound a policy hash: 1-256 printable ASCII, no space.
 const HASH = /^[\x21-\x7e]{1,256}$/;
 const MAX_LIST = 10_000;
@@ -71,12 +78,13 @@ function checkObligations(value: unknown): Obligations {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError('"obligations" expected an object');
   }
-  const out: { redact?: readonly string[]; maxResultBytes?: number; timeoutMs?: number } = {};
+  const out: { redact?: readonly string[]; maxResultBytes?: number; timeoutMs?: number; isolation?: IsolationLevel } =
+    {};
   for (const key of Object.keys(value)) {
     // An obligation core does not know is one it cannot fulfil: refuse rather than ignore it.
     if (!OBLIGATIONS.has(key)) throw new TypeError(`unknown obligation "${key.slice(0, 64)}"`);
   }
-  const { redact, maxResultBytes, timeoutMs } = value as Record<string, unknown>;
+  const { redact, maxResultBytes, timeoutMs, isolation } = value as Record<string, unknown>;
   if (redact !== undefined) out.redact = strings(redact, '"obligations.redact"');
   if (maxResultBytes !== undefined) {
     if (!Number.isSafeInteger(maxResultBytes) || (maxResultBytes as number) < 0) {
@@ -89,6 +97,15 @@ function checkObligations(value: unknown): Obligations {
       throw new TypeError('"obligations.timeoutMs" expected a positive integer of milliseconds');
     }
     out.timeoutMs = timeoutMs as number;
+  }
+  if (isolation !== undefined) {
+    // A level core does not know cannot be met: refuse the decision rather than guess its rank.
+    if (!isIsolationLevel(isolation)) {
+      throw new TypeError(
+        `"obligations.isolation" expected 'none', 'process' or 'bwrap', got ${JSON.stringify(isolation)}`,
+      );
+    }
+    out.isolation = isolation;
   }
   return Object.freeze(out);
 }

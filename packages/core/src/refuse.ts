@@ -1,3 +1,4 @@
+import type { IsolationLevel } from '@agentguard/policy';
 import type { ApprovalRecordCode } from './errors.js';
 import type { CallArgs } from './args.js';
 import { callKey, type Refusal } from './approvals.js';
@@ -22,6 +23,7 @@ export interface RefusedTool {
   readonly timeoutMs: number;
   readonly sensitive: boolean;
   readonly batched: boolean;
+  readonly isolation: IsolationLevel;
 }
 
 function checkRefuseOptions(options: RefuseOptions): void {
@@ -106,7 +108,7 @@ export function createRefuse(
       await scope.record('approval.refused', {
         ...(approver === undefined ? {} : { approver: text.clean(approver, 256) }),
         approvalCode: text.clean(approvalCode, 64),
-        ...(decision === undefined ? {} : { decision: decisionRecord(decision, text) }),
+        ...(decision === undefined ? {} : { decision: decisionRecord(decision, text, tool.isolation) }),
         code: denial.code,
         reason: denial.reason,
       });

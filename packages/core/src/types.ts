@@ -1,7 +1,7 @@
 import type { ReplayCache, TrustStore } from '@agentguard/attestation';
 import type { AuditLog, RedactorOptions } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
-import type { PolicyEngine } from '@agentguard/policy';
+import type { IsolationLevel, PolicyEngine } from '@agentguard/policy';
 import type { ApprovalOptions } from './approvals.js';
 import type { CredentialOptions } from './credentials.js';
 import type { MonitorOptions } from './monitor.js';
@@ -74,6 +74,14 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
    * @default the guard's `toolErrors` ('redacted')
    */
   readonly toolErrors?: ToolErrors;
+  /**
+   * How the tool is isolated: `none` (in this process), `process` or `bwrap` (a sandbox runner of
+   * `@agentguard/sandbox`). Read from `execute` itself, which a runner marks; giving it only restates it, and a
+   * value that differs (a plain function declared `bwrap`, a wrapped runner) is refused when the tool is
+   * guarded. A policy's `isolation` obligation is checked against it on every call.
+   * @default what `execute` runs with: the runner's level, or `none`
+   */
+  readonly isolation?: IsolationLevel;
   /**
    * The tool itself. Runs only when the call is allowed, with the schema's output: deep-copied, frozen plain
    * JSON, the very value the policy decided on, the approval bound and the audit log recorded (its digest is

@@ -26,6 +26,12 @@ export type {
   MonitorVerdictView,
   Obligations,
 } from './engine/decision.js';
+export {
+  ISOLATION_LEVELS,
+  isIsolationLevel,
+  meetsIsolation,
+  type IsolationLevel,
+} from './isolation/levels.js';
 export { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from './engine/engine.js';
 export { DEFAULT_CANARY } from './engine/self-test.js';
 export {

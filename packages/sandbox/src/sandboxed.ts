@@ -1,10 +1,15 @@
+import { markIsolation } from '@agentguard/policy/internal';
 import { normaliseOptions, type SandboxOptions } from './options.js';
 import { type CallContext, createRunner } from './runner.js';
 
 /** A sandboxed tool function: pass `execute` as a ToolSpec's `execute` to guard(). */
 export interface SandboxedTool {
-  /** Runs the tool in a sandbox with the (already decided, frozen) arguments. */
-  execute(args: unknown, ctx: CallContext): Promise<unknown>;
+  /**
+   * Runs the tool in a sandbox with the (already decided, frozen) arguments. A frozen function marked with
+   * the runner's isolation, which guard() reads to check a policy's `isolation` obligation: pass it as it is
+   * (a wrapper or a bound copy carries no mark, so it counts as `none`).
+   */
+  readonly execute: (args: unknown, ctx: CallContext) => Promise<unknown>;
   /** Kills the warm processes and closes the egress broker. */
   close(): Promise<void>;
 }
@@ -14,6 +19,7 @@ export interface SandboxedTool {
  * permission model (and bubblewrap namespaces for `isolation: 'bwrap'`), a heap cap and RSS watchdog, a
  * deadline (SIGKILL), bounded output and result, and egress only through the broker. Compose it with
  * guard(): the guard validates, signs, decides and audits; the decided arguments cross as canonical JSON.
+ * `execute` carries the runner's isolation, so a policy's `isolation` obligation can require it.
  *
  * @throws TypeError / RangeError on bad options; SandboxError `ERR_SANDBOX_UNAVAILABLE` when the runner
  *   cannot run here. Calls reject with SandboxError (`ERR_SANDBOX_DEADLINE`, `_MEMORY`, `_OUTPUT`,
@@ -31,9 +37,12 @@ export interface SandboxedTool {
  * ```
  */
 export function sandboxed(options: SandboxOptions): SandboxedTool {
-  const runner = createRunner(normaliseOptions(options));
+  const normal = normaliseOptions(options);
+  const runner = createRunner(normal);
+  // The mark says what this runner really is: the level it was created with, checked available above.
+  const execute = markIsolation((args: unknown, ctx: CallContext) => runner.run(args, ctx), normal.isolation);
   return Object.freeze({
-    execute: (args: unknown, ctx: CallContext) => runner.run(args, ctx),
+    execute,
     close: () => runner.close(),
   });
 }

@@ -31,6 +31,7 @@ const GUARD_CODES: { readonly [K in GuardErrorCode]: true } = {
   ERR_GUARD_CALL_ALREADY_RUN: true,
   ERR_GUARD_ENVELOPE_REJECTED: true,
   ERR_GUARD_CREDENTIAL_REJECTED: true,
+  ERR_GUARD_ISOLATION_REQUIRED: true,
   ERR_GUARD_AUDIT_FAILED: true,
 };
 const OUTCOMES: { readonly [K in DenialOutcome]: true } = {

@@ -59,6 +59,7 @@ function fieldsProblem(data: Record<string, unknown>, fields: Fields): string | 
   return undefined;
 }
 
+const level = oneOf('none', 'process', 'bwrap');
 const decision = object({
   effect: oneOf('allow', 'deny', 'require_approval'),
   ruleId: stringOrNull,
@@ -66,6 +67,7 @@ const decision = object({
   matched: strings,
   mode: oneOf('enforce', 'monitor', 'off'),
   wouldDeny: boolean,
+  isolation: object({ actual: level, required: level, met: boolean }),
 });
 const omitted = object({ reason: oneOf('too-large', 'too-deep', 'not-json'), bytes: count });
 const digests = { argsDigest: string, inputDigest: string };

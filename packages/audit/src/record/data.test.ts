@@ -16,6 +16,13 @@ describe('the record-data contract', () => {
     ['call.denied', { code: 'ERR_GUARD_POLICY_DENIED', reason: 'no', decision: { ...decision, effect: 'deny' } }],
     ['call.invalid', { argsDigest: 'sha256:00', issues: [{ path: 'a', message: 'bad' }] }],
     ['call.completed', { decision, resultDigest: null, durationMs: 1.5 }],
+    [
+      'call.denied',
+      {
+        code: 'ERR_GUARD_ISOLATION_REQUIRED',
+        decision: { ...decision, isolation: { actual: 'process', required: 'bwrap', met: false } },
+      },
+    ],
     ['call.failed', { decision, error: { code: 'ERR_GUARD_TOOL_FAILED', message: 'x' }, durationMs: 2 }],
     ['approval.granted', { approver: 'did:key:z6Mk', decision }],
     [
@@ -47,6 +54,12 @@ describe('the record-data contract', () => {
       "decision.effect: expected one of 'allow', 'deny', 'require_approval'",
     ],
     ['call.invalid', { issues: [{ path: 1 }] }, 'issues[0].path: expected a string'],
+    [
+      'call.completed',
+      { decision: { isolation: { actual: 'docker' } } },
+      "decision.isolation.actual: expected one of 'none', 'process', 'bwrap'",
+    ],
+    ['call.failed', { decision: { isolation: { met: 'no' } } }, 'decision.isolation.met: expected a boolean'],
     ['call.completed', { resultDigest: 5 }, 'resultDigest: expected a string or null'],
     ['call.failed', { error: 'boom' }, 'error: expected an object'],
     ['monitor.alert', { score: Number.POSITIVE_INFINITY }, 'score: expected a number'],

@@ -18,6 +18,18 @@ export interface DecisionData {
   readonly mode?: 'enforce' | 'monitor' | 'off';
   /** Allowed only because the policy is in monitor mode. */
   readonly wouldDeny?: boolean;
+  /** The tool's isolation, and what the policy's `isolation` obligation asked (absent for an in-process tool asked nothing). */
+  readonly isolation?: IsolationData;
+}
+
+/** A tool's isolation as a decision record holds it; levels are `none` < `process` < `bwrap`. */
+export interface IsolationData {
+  /** What the tool really runs with (a sandbox runner's, or `none`). */
+  readonly actual?: 'none' | 'process' | 'bwrap';
+  /** The weakest level the policy accepts for this call. */
+  readonly required?: 'none' | 'process' | 'bwrap';
+  /** Whether `actual` meets `required`; `false` on a call refused for it, or run under a monitoring policy. */
+  readonly met?: boolean;
 }
 
 /** Why a record holds no value of something it names by digest, and how big it was. */

@@ -1,3 +1,4 @@
+import { ISOLATION_LEVELS } from '../isolation/levels.js';
 import { isToolPattern } from '@agentguard/statement';
 import { z } from 'zod';
 import { MAX_GLOB_LENGTH } from '../match/glob.js';
@@ -134,14 +135,29 @@ export const subjectSchema = z
   })
   .strict();
 
+const limitObligations = {
+  maxResultBytes: z.int().positive().optional(),
+  timeoutMs: z.int().positive().optional(),
+  /**
+   * The weakest isolation the tool may run with (`none` < `process` < `bwrap`); a guard refuses a call whose
+   * tool runs with less. Any other value fails the policy's validation.
+   */
+  isolation: z.enum(ISOLATION_LEVELS).optional(),
+};
+
 /** What an allow decision obliges the caller to do. */
 export const obligationsSchema = z
   .object({
     redact: z.array(pointerSchema).min(1).max(256).optional(),
-    maxResultBytes: z.int().positive().optional(),
-    timeoutMs: z.int().positive().optional(),
+    ...limitObligations,
   })
   .strict();
+
+/**
+ * Obligations of every decision that does not deny, merged with the matched rules' own (the strictest wins).
+ * `redact` belongs on rules, where the fields it names are declared.
+ */
+export const defaultObligationsSchema = z.object(limitObligations).strict();
 
 /**
  * A condition on the runtime monitor's verdict; every test given must hold. Without a verdict (the guard has
@@ -271,6 +287,8 @@ export const policySchema = z
     id: z.string().min(1).max(128).optional(),
     description: z.string().max(4096).optional(),
     mode: modeSchema.optional(),
+    /** Obligations of every call the policy allows (or sends for approval), e.g. `{ isolation: 'process' }`. */
+    obligations: defaultObligationsSchema.optional(),
     rules: z.array(ruleSchema).max(1_000_000),
     limits: z.array(limitSchema).max(10_000).optional(),
   })

@@ -43,6 +43,8 @@ export interface CompiledRule {
 /** A policy compiled for fast decisions. */
 export interface CompiledPolicy {
   readonly rules: readonly CompiledRule[];
+  /** The policy's own obligations, of every decision that does not deny. */
+  readonly obligations: Obligations | undefined;
   /** The rules that may apply to a tool name, in policy order. */
   candidates(toolName: string): readonly CompiledRule[];
 }
@@ -153,8 +155,10 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   index.addAll(rules.map((rule, i) => [rule, (policy.rules[i] as PolicyRule).tools] as const));
   // Candidates depend on the tool name only, and an agent has few tools: remember them (bounded).
   const cache = new Map<string, readonly CompiledRule[]>();
+  const o = policy.obligations;
   return Object.freeze({
     rules,
+    obligations: o === undefined ? undefined : (Object.freeze({ ...o }) as Obligations),
     candidates(name: string): readonly CompiledRule[] {
       let found = cache.get(name);
       if (found === undefined) {

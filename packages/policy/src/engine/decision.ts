@@ -1,3 +1,4 @@
+import type { IsolationLevel } from '../isolation/levels.js';
 import type { Effect, PolicyMode } from '../document/schema.js';
 
 /** The agent that makes a call, as the policy sees it. */
@@ -71,6 +72,8 @@ export interface Obligations {
   readonly maxResultBytes?: number;
   /** The call must be aborted after this many milliseconds. */
   readonly timeoutMs?: number;
+  /** The weakest isolation the tool may run with; the strongest any matched rule asks for. */
+  readonly isolation?: IsolationLevel;
 }
 
 /** The outcome of one policy decision. */

@@ -3,6 +3,7 @@ import { FALSE, TRUE } from '../match/conditions.js';
 import type { Decision, DecisionRequest, Obligations } from './decision.js';
 import type { Effect, PolicyMode } from '../document/schema.js';
 import { snapshotJson } from './snapshot.js';
+import { type IsolationLevel, strongerIsolation } from '../isolation/levels.js';
 
 interface Outcome {
   readonly effect: Effect;
@@ -20,22 +21,30 @@ function combine(matched: readonly CompiledRule[]): Outcome {
   return best === null ? { effect: 'deny', rule: null } : { effect: best.effect, rule: best };
 }
 
-/** Merges obligations; when several rules oblige, the strictest limit wins and redactions add up. */
+/**
+ * Merges obligations; when several rules oblige, the strictest limit (and the strongest isolation) wins and
+ * redactions add up.
+ */
 export function mergeObligations(list: readonly (Obligations | undefined)[]): Obligations | undefined {
   let redact: string[] | undefined;
   let maxResultBytes: number | undefined;
   let timeoutMs: number | undefined;
+  let isolation: IsolationLevel | undefined;
   for (const o of list) {
     if (o === undefined) continue;
     if (o.redact !== undefined) redact = [...new Set([...(redact ?? []), ...o.redact])];
     if (o.maxResultBytes !== undefined) maxResultBytes = Math.min(maxResultBytes ?? Infinity, o.maxResultBytes);
     if (o.timeoutMs !== undefined) timeoutMs = Math.min(timeoutMs ?? Infinity, o.timeoutMs);
+    if (o.isolation !== undefined) isolation = strongerIsolation(isolation ?? 'none', o.isolation);
   }
-  if (redact === undefined && maxResultBytes === undefined && timeoutMs === undefined) return undefined;
+  if (redact === undefined && maxResultBytes === undefined && timeoutMs === undefined && isolation === undefined) {
+    return undefined;
+  }
   return Object.freeze({
     ...(redact === undefined ? {} : { redact: Object.freeze(redact) }),
     ...(maxResultBytes === undefined ? {} : { maxResultBytes }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(isolation === undefined ? {} : { isolation }),
   });
 }
 
@@ -222,7 +231,7 @@ export function evaluate(
       reason: `${policyMode === 'enforce' ? 'monitored rule' : `policy in ${policyMode} mode`}: would ${would}: ${reasonFor(full, request, ctx.notes)}`,
       ...base,
       wouldDeny: true,
-      ...obligationsOf(matched, 'allow'),
+      ...obligationsOf(compiled, matched, 'allow'),
     };
   }
   return {
@@ -230,16 +239,20 @@ export function evaluate(
     ruleId: enforced.rule?.id ?? null,
     reason: reasonFor(enforced, request, ctx.notes),
     ...base,
-    ...(enforced.effect === 'deny' ? {} : obligationsOf(matched, enforced.effect)),
+    ...(enforced.effect === 'deny' ? {} : obligationsOf(compiled, matched, enforced.effect)),
   };
 }
 
 const isEnforcedOrAllow = (r: CompiledRule): boolean => r.effect === 'allow' || r.mode === 'enforce';
 const idOf = (r: CompiledRule): string => r.id;
 
-function obligationsOf(matched: readonly CompiledRule[], effect: Effect): { obligations?: Obligations } {
+function obligationsOf(
+  compiled: CompiledPolicy,
+  matched: readonly CompiledRule[],
+  effect: Effect,
+): { obligations?: Obligations } {
   const from = matched.filter((r) => r.effect === 'allow' || (effect === 'require_approval' && r.effect === effect));
-  const obligations = mergeObligations(from.map((r) => r.obligations));
+  const obligations = mergeObligations([compiled.obligations, ...from.map((r) => r.obligations)]);
   return obligations === undefined ? {} : { obligations };
 }
 

@@ -1,0 +1,3 @@
+export default async function outside() {
+  return { outside: typeof process.permission?.has === 'function' };
+}
