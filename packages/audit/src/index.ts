@@ -25,6 +25,7 @@ export type {
   ApprovalGrantedData,
   MonitorAlertData,
   AttestationData,
+  AttestationChangeData,
   EgressData,
   ModeChangedData,
   GapData,
