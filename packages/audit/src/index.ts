@@ -26,6 +26,7 @@ export type {
   ApprovalGrantedData,
   MonitorAlertData,
   AttestationData,
+  AttestationChangeData,
   EgressData,
   ModeChangedData,
   GapData,

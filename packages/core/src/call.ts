@@ -75,6 +75,20 @@ export async function runCall<S extends StandardSchemaV1, R>(
   }
   const key = callKey(agent, session, args.argsDigest);
 
+  // 2a. Integrity: what runs must match its pins. The first attestation (or a due one) is written before the
+  //     call's own records, so a log shows what ran before what it did.
+  if (ctx.attestor !== undefined) {
+    let changed: string | undefined;
+    try {
+      changed = await ctx.attestor.gate(tool);
+    } catch (error) {
+      return scope.denyUnaudited(refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
+    }
+    if (changed !== undefined) {
+      return scope.refuseAudited(refuse('denied', 'ERR_GUARD_ATTESTATION_CHANGED', changed), digests(args));
+    }
+  }
+
   // 3. Record the request before deciding: an attempt is never lost, even if the process dies.
   try {
     await record('call.requested', requestRecord(ctx, tool, { args, view, envelope, agent, session }));

@@ -8,7 +8,7 @@ import { isolationReason, isolationRefuses, judgeIsolation } from './isolation.j
 import { monitoredCall } from './monitor-call.js';
 import { prepareCall } from './prepare.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
-import { ID_MAX_CHARS } from './text.js';
+import { ID_MAX_CHARS, textOf } from './text.js';
 import type { CheckResult } from './guarded-tool.js';
 import type { CallOptions } from './types.js';
 
@@ -57,6 +57,16 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   const key = callKey(self, session, args.argsDigest);
   if (gate.refused(callId) !== undefined) {
     return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_GUARD_APPROVAL_REFUSED');
+  }
+  // A changed tool definition or policy is refused before anything else is asked (as a run refuses it).
+  if (ctx.attestor !== undefined) {
+    let changed: string | undefined;
+    try {
+      changed = await ctx.attestor.gate(tool);
+    } catch (error) {
+      return verdict('deny', `audit log unavailable: ${textOf(error)}`, null, 'ERR_GUARD_AUDIT_FAILED');
+    }
+    if (changed !== undefined) return verdict('deny', changed, null, 'ERR_GUARD_ATTESTATION_CHANGED');
   }
   // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
   const kept = gate.peek(callId, tool.name, key);

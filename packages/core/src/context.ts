@@ -6,6 +6,7 @@ import { type ApprovalGate, createApprovalGate } from './approvals.js';
 import { type CredentialCheck, createCredentialCheck } from './credentials.js';
 import { DEFAULT_DECISION_TIMEOUT_MS, type EngineView } from './decision.js';
 import { EventEmitter, type GuardEvents } from './events.js';
+import { type Attestor, createAttestor } from './attest.js';
 import { toolIsolation } from './isolation.js';
 import { createMonitorHook, type MonitorHook } from './monitor.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -45,6 +46,8 @@ export interface GuardContext {
   readonly decisionTimeoutMs: number;
   /** The runtime monitor, when the guard has one. */
   readonly monitor: MonitorHook | undefined;
+  /** The integrity checks, when the guard has them. */
+  readonly attestor: Attestor | undefined;
   /** Writes the pending `gap` record, if calls went unrecorded under a fail-open tool. */
   flushGap(toolName: string): Promise<void>;
   /** Counts one record a fail-open tool could not write, for the next `gap` record. */
@@ -166,6 +169,10 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
     toolErrors: options.toolErrors ?? 'redacted',
     decisionTimeoutMs: options.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS,
     monitor: options.monitor === undefined ? undefined : createMonitorHook(options.monitor, text),
+    attestor:
+      options.attestation === undefined
+        ? undefined
+        : createAttestor(options.attestation, { audit, identity, policyHash: () => engine().hash }),
     flushGap,
     noteGap,
     ownSignerChecked: () => ownSignerChecked,

@@ -1,4 +1,5 @@
 import { createPolicyEngine, type PolicyEngine } from '@agentguard/policy';
+import type { AttestationReport } from './attest.js';
 import { runCallReleasing } from './call.js';
 import { checkCall } from './check.js';
 import { createGuardContext, toolDef } from './context.js';
@@ -51,6 +52,7 @@ export function createGuard(options: GuardOptions): Guard {
   ): GuardedTool<StandardSchemaV1.InferInput<S>, Awaited<R>> {
     checkSpec(spec as ToolSpec<StandardSchemaV1, unknown>);
     const tool = toolDef(spec);
+    ctx.attestor?.register(tool);
 
     // The per-call pipeline lives in call.ts; concurrency slots a decision holds go back when the call ends.
     function safeRunReleasing(raw: unknown, callOptions: CallOptions = {}): Promise<GuardOutcome<Awaited<R>>> {
@@ -106,7 +108,16 @@ export function createGuard(options: GuardOptions): Guard {
       ctx.monitor?.end(id);
     },
     setPolicy,
-    close: () => audit.close(),
+    attest(): Promise<AttestationReport> {
+      if (ctx.attestor === undefined) {
+        return Promise.reject(new TypeError('"attestation" expected in the guard options to attest'));
+      }
+      return ctx.attestor.attest();
+    },
+    close: () => {
+      ctx.attestor?.stop();
+      return audit.close();
+    },
   });
 }
 

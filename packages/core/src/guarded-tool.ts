@@ -1,3 +1,4 @@
+import type { AttestationReport } from './attest.js';
 import type { PolicyEngine } from '@agentguard/policy';
 import type { EventEmitter, GuardEvents } from './events.js';
 import type { Denial, GuardErrorCode } from './errors.js';
@@ -149,6 +150,19 @@ export interface Guard {
   beginSession(id: string, start?: { readonly prompt?: string; readonly agent?: string }): void;
   /** Forgets a monitor session. Without a monitor, does nothing. */
   endSession(id: string): void;
-  /** Closes the audit log. */
+  /**
+   * Attests what runs now: writes a signed `attestation` record with the digest of each guarded tool's
+   * definition and the policy hash, compared with the pins of the `attestation` option. Its `tools` and
+   * `policyHash`, made in a known-good state, are what to pin.
+   *
+   * @returns what was recorded, with every change against the pins.
+   * @throws TypeError when the guard has no `attestation` option; the audit log's error when the record cannot be written.
+   * @example
+   * ```ts
+   * const { tools, policyHash } = await ag.attest(); // store as the pin of the next deployment
+   * ```
+   */
+  attest(): Promise<AttestationReport>;
+  /** Stops the attestation timer and closes the audit log. */
   close(): Promise<void>;
 }

@@ -29,3 +29,9 @@ export {
   type MonitorVerdict,
   type MonitorAlert,
 } from './monitor.js';
+export type {
+  AttestationOptions,
+  AttestationPins,
+  AttestationReport,
+  AttestationChange,
+} from './attest.js';

@@ -1,5 +1,6 @@
 import { isToolName } from '@agentguard/statement';
 import type { PolicyEngine } from '@agentguard/policy';
+import { checkAttestationOptions } from './attest.js';
 import { checkMonitorOptions } from './monitor.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
 import type { GuardOptions, ToolSpec } from './types.js';
@@ -43,6 +44,7 @@ export function checkOptions(options: GuardOptions): void {
   if (typeof audit?.append !== 'function') throw new TypeError('"audit" expected an AuditLog (createAuditLog())');
   checkToolErrors(options.toolErrors, 'toolErrors');
   checkMonitorOptions(options.monitor);
+  checkAttestationOptions(options.attestation);
   const ms = options.decisionTimeoutMs;
   if (ms !== undefined && (!Number.isInteger(ms) || ms <= 0 || ms > MAX_MS)) {
     throw new RangeError(`"decisionTimeoutMs" expected a positive integer of milliseconds, got ${String(ms)}`);

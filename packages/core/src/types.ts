@@ -4,6 +4,7 @@ import type { Signer } from '@agentguard/identity';
 import type { IsolationLevel, PolicyEngine } from '@agentguard/policy';
 import type { ApprovalOptions } from './approvals.js';
 import type { CredentialOptions } from './credentials.js';
+import type { AttestationOptions } from './attest.js';
 import type { MonitorOptions } from './monitor.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
@@ -181,4 +182,12 @@ export interface GuardOptions {
    * @default none: calls are not scored, and rules with a `monitor` condition are undecided
    */
   readonly monitor?: MonitorOptions;
+  /**
+   * Integrity checks: at the first call, every `everyMs` and on `ag.attest()`, the guard writes a signed
+   * `attestation` record with the digest of each guarded tool's definition (name, description, input JSON
+   * Schema) and the policy hash, compared with `pinned`; a change is recorded, and with `onChange: 'deny'`
+   * (the default) every call of a changed tool is refused (`ERR_GUARD_ATTESTATION_CHANGED`).
+   * @default none: nothing is attested
+   */
+  readonly attestation?: AttestationOptions;
 }

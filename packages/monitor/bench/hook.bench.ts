@@ -2,8 +2,8 @@
  * What the monitor hook adds to a guarded call: the same tool, guard and policy with and without
  * `monitor: { detector }` (a detector on a profile padded to 10,000 entries), calls interleaved so
  * both see the same machine state. Reported: p50 per call of each, and their difference (the hook's
- * added p50: building the monitored call, score(), checking the verdict, handing it to the policy,
- * and observe() of the result). Nothing is flagged, so no alert record is written.
+ * added cost: building the monitored call, score(), checking the verdict, handing it to the policy,
+ * and observe() of the result), as the median of paired differences. Nothing is flagged, so no alert record is written.
  */
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
@@ -53,21 +53,37 @@ export async function run(): Promise<BenchResult[]> {
   const args = { to: 'ann@corp.example.com', body: 'hello' };
   const plainNs: number[] = [];
   const watchedNs: number[] = [];
-  for (let i = 0; i < 6_000; i++) {
+  const diffNs: number[] = [];
+  // Pairs of calls, the order swapped every pair so neither side always runs on a warmer cache; the
+  // median of the pairwise differences is steadier than a difference of medians on a shared machine.
+  const time = async (f: typeof plain, session: string): Promise<number> => {
     const t0 = process.hrtime.bigint();
-    await plain(args, { session: `s${i % 100}` });
-    const t1 = process.hrtime.bigint();
-    await watched(args, { session: `s${i % 100}` });
-    const t2 = process.hrtime.bigint();
-    if (i >= 1_000) {
-      plainNs.push(Number(t1 - t0));
-      watchedNs.push(Number(t2 - t1));
+    await f(args, { session });
+    return Number(process.hrtime.bigint() - t0);
+  };
+  for (let i = 0; i < 12_000; i++) {
+    const session = `s${i % 100}`;
+    let a: number;
+    let b: number;
+    if (i % 2 === 0) {
+      a = await time(plain, session);
+      b = await time(watched, session);
+    } else {
+      b = await time(watched, session);
+      a = await time(plain, session);
+    }
+    if (i >= 2_000) {
+      plainNs.push(a);
+      watchedNs.push(b);
+      diffNs.push(b - a);
     }
   }
-  plainNs.sort((a, b) => a - b);
-  watchedNs.sort((a, b) => a - b);
+  plainNs.sort((x, y) => x - y);
+  watchedNs.sort((x, y) => x - y);
+  diffNs.sort((x, y) => x - y);
   const p = percentile(plainNs, 0.5);
   const w = percentile(watchedNs, 0.5);
+  const d = percentile(diffNs, 0.5);
   return [
     {
       name: 'guarded call, no monitor (batched, memory sink)',
@@ -79,7 +95,7 @@ export async function run(): Promise<BenchResult[]> {
       opsPerSec: 1e9 / w,
       baseline: 'guarded call, no monitor (batched, memory sink)',
       ratio: p / w,
-      note: `p50 ${(w / 1000).toFixed(2)} µs; hook adds ${((w - p) / 1000).toFixed(2)} µs p50 per call`,
+      note: `p50 ${(w / 1000).toFixed(2)} µs; hook adds ${(d / 1000).toFixed(2)} µs per call (median of paired differences; ${((w - p) / 1000).toFixed(2)} µs between the p50s)`,
     },
   ];
 }

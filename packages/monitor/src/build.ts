@@ -7,7 +7,7 @@ import {
   RATE_WINDOW_MS,
   SESSION_START,
 } from './profile.js';
-import { scanJson, SCAN_LIMITS, VALUE_KINDS } from './values.js';
+import { type FoundValue, scanJson, SCAN_LIMITS, VALUE_KINDS } from './values.js';
 
 /**
  * How long a top-level argument is, as the detector measures it: characters of strings plus one per
@@ -56,6 +56,11 @@ function addTo<K, V>(m: Map<K, Set<V>>, key: K, value: V): void {
   set.add(value);
 }
 
+/** Adds a found value, without its kind prefix, to the set of its kind. */
+function addValue(v: FoundValue, to: Map<string, Set<string>>): void {
+  addTo(to, v.kind, v.key.slice(v.kind.length + 1));
+}
+
 function newAgent(): AgentAcc {
   return {
     sessions: 0,
@@ -94,10 +99,8 @@ function learnCall(acc: AgentAcc, call: ObservedCall, n: number, prev: string, r
     if (!acc.flows.has(call.tool)) acc.flows.set(call.tool, new Set());
     for (const r of reads) addTo(acc.flows, call.tool, r);
   }
-  scanJson(call.args, (v) => addTo(acc.values, v.kind, v.key.slice(v.kind.length + 1)));
-  if (call.result !== null && call.result !== undefined) {
-    scanJson(call.result, (v) => addTo(acc.environment, v.kind, v.key.slice(v.kind.length + 1)));
-  }
+  scanJson(call.args, addValue, acc.values);
+  if (call.result !== null && call.result !== undefined) scanJson(call.result, addValue, acc.environment);
   if (call.at !== undefined && Number.isFinite(call.at)) {
     const hour = new Date(call.at).getUTCHours();
     acc.hours[hour] = (acc.hours[hour] ?? 0) + 1;

@@ -100,10 +100,10 @@ describe('detector properties', () => {
 
   it('long strings are capped: a value past the scan bound is not read, and the call fails closed', () => {
     const tail = 'x@evil.example.net';
-    expect(scanString(`${'a '.repeat(SCAN_LIMITS.stringChars)}${tail}`, () => expect.unreachable())).toBe(false);
-    expect(scanJson({ a: 'b'.repeat(SCAN_LIMITS.totalChars), to: tail }, () => expect.unreachable())).toBe(false);
+    expect(scanString(`${'a '.repeat(SCAN_LIMITS.stringChars)}${tail}`, () => expect.unreachable(), null)).toBe(false);
+    expect(scanJson({ a: 'b'.repeat(SCAN_LIMITS.totalChars), to: tail }, () => expect.unreachable(), null)).toBe(false);
     const found: string[] = [];
-    expect(scanString(`${'a '.repeat(100)}${tail}`, (v) => found.push(v.key))).toBe(true);
+    expect(scanString(`${'a '.repeat(100)}${tail}`, (v) => found.push(v.key), null)).toBe(true);
     expect(found).toEqual(['email:x@evil.example.net']);
     const v = createDetector(profile).score({
       agent: 'mail',

@@ -9,7 +9,7 @@ import { argLength } from './build.js';
 import { type CompiledAgent, compileAgent, shortList } from './compiled.js';
 import { parseProfile, type Profile, SESSION_START } from './profile.js';
 import { createRateTracker } from './rate.js';
-import { SCAN_LIMITS, scanJson } from './values.js';
+import { type FoundValue, SCAN_LIMITS, scanJson } from './values.js';
 
 /** The evidence for one alert: which feature fired, what the profile expected, what was seen. */
 export interface Alert {
@@ -66,20 +66,68 @@ interface SessionState {
   readonly reads: Set<string>;
 }
 
+const EMPTY: ReadonlySet<string> = new Set();
 const NONE: Verdict = Object.freeze({ score: 0, flagged: false, alerts: Object.freeze([]) as readonly Alert[] });
 
-type Raise = (feature: AlertFeature, expected: string, seen: string) => void;
+/**
+ * The verdict of one call while it is built. Checks are module-level functions that take it (no closure is
+ * made per call: scoring runs before every guarded call), and the alert list is made only when one fires.
+ */
+interface Tally {
+  readonly weights: Readonly<Record<AlertFeature, number>>;
+  readonly state: SessionState;
+  readonly values: ReadonlySet<string>;
+  alerts: Alert[] | undefined;
+  total: number;
+  /** Values already reported in this call: one alert per value, however often the args repeat it. */
+  reported: Set<string> | undefined;
+}
+
+function raise(t: Tally, feature: AlertFeature, expected: string, seen: string): void {
+  const weight = t.weights[feature];
+  if (weight === 0) return; // off
+  t.alerts ??= [];
+  t.alerts.push({ feature, expected, seen });
+  t.total += weight;
+}
+
+// A value in a side-effect call's args is grounded when the request named it, an earlier result returned it
+// as a field of its own, or the profile knows it.
+function checkValue(v: FoundValue, t: Tally): void {
+  const key = v.key;
+  if (t.state.grounded.has(key) || t.values.has(key) || t.reported?.has(key) === true) return;
+  t.reported ??= new Set();
+  t.reported.add(key);
+  const from = t.state.inText.get(key);
+  raise(
+    t,
+    'value.ungrounded',
+    'a value named in the request, a structured field of an earlier result, or the profile',
+    from === undefined ? `${key}, seen nowhere before` : `${key}, seen only inside text returned by ${from}`,
+  );
+}
+
+function groundValue(v: FoundValue, state: SessionState): void {
+  state.grounded.add(v.key);
+}
+
+function noteResultValue(v: FoundValue, o: { readonly state: SessionState; readonly tool: string }): void {
+  if (v.whole) o.state.grounded.add(v.key);
+  else if (!o.state.inText.has(v.key)) o.state.inText.set(v.key, o.tool);
+}
 
 // Read private data -> egress: every read tool called earlier in this session must have been seen
 // before this side-effect tool in some learned session. Silent when the profile has no flows (one
 // learned without side-effect calls).
-function flowCheck(p: CompiledAgent, state: SessionState, sink: string, raise: Raise): void {
+function flowCheck(p: CompiledAgent, t: Tally, sink: string): void {
+  const state = t.state;
   if (p.flows.size === 0 || state.reads.size === 0) return;
   const known = p.flows.get(sink);
   const unseen: string[] = [];
   for (const r of state.reads) if (!(known?.has(r) ?? false)) unseen.push(r);
   if (unseen.length === 0) return;
   raise(
+    t,
     'flow.unknown',
     known === undefined || known.size === 0
       ? `no read before ${sink}`
@@ -114,7 +162,7 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
 
   // Argument sizes against the longest seen, per top-level name; at most SCAN_LIMITS.nodes names
   // are looked at (args that are not an object count as one argument named '').
-  function sizeChecks(lengths: ReadonlyMap<string, number>, args: unknown, raise: Raise): void {
+  function sizeChecks(lengths: ReadonlyMap<string, number>, args: unknown, t: Tally): void {
     const record = args !== null && typeof args === 'object' && !Array.isArray(args);
     const entries = record ? (args as Record<string, unknown>) : { '': args };
     let seen = 0;
@@ -124,26 +172,26 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
       const bound = Math.max(opts.sizeFloor, (lengths.get(key) ?? 0) * opts.sizeFactor);
       const len = argLength(entries[key], SCAN_LIMITS.totalChars);
       if (len > bound) {
-        raise('size.args', `/${key} at most ${bound} long`, len >= SCAN_LIMITS.totalChars ? `${len}+` : `${len}`);
+        raise(t, 'size.args', `/${key} at most ${bound} long`, len >= SCAN_LIMITS.totalChars ? `${len}+` : `${len}`);
       }
     }
   }
 
-  function timeChecks(p: CompiledAgent, perWindow: number | undefined, call: DetectorCall, raise: Raise): void {
+  function timeChecks(p: CompiledAgent, perWindow: number | undefined, call: DetectorCall, t: Tally): void {
     const at = call.at as number;
     if (!Number.isFinite(at)) return;
     if (w['time.unusual'] > 0) {
       const hour = new Date(at).getUTCHours();
       if ((p.hours[hour] ?? 0) === 0) {
         const seen = p.hours.flatMap((n, h) => (n > 0 ? [h] : []));
-        raise('time.unusual', `calls in UTC hours ${shortList(seen.map(String), 24)}`, `a call at ${hour}:00 UTC`);
+        raise(t, 'time.unusual', `calls in UTC hours ${shortList(seen.map(String), 24)}`, `a call at ${hour}:00 UTC`);
       }
     }
     if (w['rate.window'] > 0 && perWindow !== undefined) {
       const limit = perWindow * opts.burstFactor;
       const n = rates.hit(call.agent, call.tool, at, p.windowMs, limit);
       if (n > limit)
-        raise('rate.window', `at most ${limit} calls of ${call.tool} in ${p.windowMs / 1000} s`, `${n} calls`);
+        raise(t, 'rate.window', `at most ${limit} calls of ${call.tool} in ${p.windowMs / 1000} s`, `${n} calls`);
     }
   }
   const sessions = new Map<string, SessionState>();
@@ -158,7 +206,7 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
       inText: new Map(),
       reads: new Set(),
     };
-    if (typeof start.prompt === 'string') scanJson(start.prompt, (v) => state.grounded.add(v.key));
+    if (typeof start.prompt === 'string') scanJson(start.prompt, groundValue, state);
     sessions.delete(id);
     sessions.set(id, state);
     if (sessions.size > opts.maxSessions) {
@@ -177,51 +225,39 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
   function score(call: DetectorCall): Verdict {
     const state = stateOf(call);
     const p = state.profile;
-    let alerts: Alert[] | undefined;
-    let total = 0;
-    const raise = (feature: AlertFeature, expected: string, seen: string) => {
-      if (w[feature] === 0) return; // off
-      alerts ??= [];
-      alerts.push({ feature, expected, seen });
-      total += w[feature];
+    const t: Tally = {
+      weights: w,
+      state,
+      values: p?.values ?? EMPTY,
+      alerts: undefined,
+      total: 0,
+      reported: undefined,
     };
     const prev = state.prev;
     state.prev = call.tool;
     const n = (state.counts.get(call.tool) ?? 0) + 1;
     state.counts.set(call.tool, n);
     if (p === undefined) {
-      raise('agent.unknown', 'an agent the profile covers', `agent ${call.agent}`);
+      raise(t, 'agent.unknown', 'an agent the profile covers', `agent ${call.agent}`);
     } else {
       const tool = p.tools.get(call.tool);
       if (tool === undefined) {
-        raise('tool.unknown', `one of ${p.toolList}`, `tool ${call.tool}`);
+        raise(t, 'tool.unknown', `one of ${p.toolList}`, `tool ${call.tool}`);
       } else {
         if (!(p.transitions.get(prev)?.has(call.tool) ?? false)) {
-          raise('transition.unknown', `a transition seen from ${prev}`, `${prev} -> ${call.tool}`);
+          raise(t, 'transition.unknown', `a transition seen from ${prev}`, `${prev} -> ${call.tool}`);
         }
         if (n > tool.maxPerSession * opts.burstFactor) {
-          raise('rate.burst', `at most ${tool.maxPerSession * opts.burstFactor} calls per session`, `call ${n}`);
+          raise(t, 'rate.burst', `at most ${tool.maxPerSession * opts.burstFactor} calls per session`, `call ${n}`);
         }
-        sizeChecks(tool.argLength, call.args, raise);
-        if (call.at !== undefined && p.timed >= opts.minTimedCalls) timeChecks(p, tool.perWindow, call, raise);
+        sizeChecks(tool.argLength, call.args, t);
+        if (call.at !== undefined && p.timed >= opts.minTimedCalls) timeChecks(p, tool.perWindow, call, t);
       }
       if (call.sideEffect) {
-        if (w['flow.unknown'] > 0) flowCheck(p, state, call.tool, raise);
-        const reported = new Set<string>(); // one alert per value, however often the args repeat it
-        const complete = scanJson(call.args, (v) => {
-          if (state.grounded.has(v.key) || p.values.has(v.key) || reported.has(v.key)) return;
-          reported.add(v.key);
-          const from = state.inText.get(v.key);
+        if (w['flow.unknown'] > 0) flowCheck(p, t, call.tool);
+        if (!scanJson(call.args, checkValue, t)) {
           raise(
-            'value.ungrounded',
-            'a value named in the request, a structured field of an earlier result, or the profile',
-            from === undefined
-              ? `${v.key}, seen nowhere before`
-              : `${v.key}, seen only inside text returned by ${from}`,
-          );
-        });
-        if (!complete) {
-          raise(
+            t,
             'args.unscanned',
             `arguments within ${SCAN_LIMITS.totalChars} characters, ${SCAN_LIMITS.nodes} nodes, depth ${SCAN_LIMITS.depth}`,
             'arguments too large or deep to check every value',
@@ -231,16 +267,12 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
         state.reads.add(call.tool);
       }
     }
-    if (alerts === undefined) return NONE;
-    return { score: total, flagged: total >= opts.threshold, alerts };
+    if (t.alerts === undefined) return NONE;
+    return { score: t.total, flagged: t.total >= opts.threshold, alerts: t.alerts };
   }
 
   function observe(call: DetectorCall, result: unknown): void {
-    const state = stateOf(call);
-    scanJson(result, (v) => {
-      if (v.whole) state.grounded.add(v.key);
-      else if (!state.inText.has(v.key)) state.inText.set(v.key, call.tool);
-    });
+    scanJson(result, noteResultValue, { state: stateOf(call), tool: call.tool });
   }
 
   return Object.freeze({

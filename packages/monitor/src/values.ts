@@ -35,7 +35,8 @@ export const SCAN_LIMITS = Object.freeze({
   depth: 32,
 });
 
-// One pass, one alternation per kind (named groups keep the dispatch cheap). Every quantifier is
+// One pass, one alternation per kind; capture group i is VALUE_KINDS[i - 1] (numbered, not named: a named
+// group makes the engine build a `groups` object for every match, and this runs on every call). Every quantifier is
 // bounded (RFC 5321 §4.5.3.1: local part <= 64, label <= 63) and every branch can start only at the
 // start of a run (the lookbehind, `\b`, `+`), so a match attempt costs bounded steps and a scan is
 // linear in the string: an unbounded `[…]+@` tried at every position costs quadratic time on a long
@@ -45,10 +46,10 @@ const TLDS = 'com|org|net|io|ai|dev|app|co|info|biz|edu|gov|me|xyz|site|online|c
 const LABEL = '[A-Za-z0-9-]{1,63}';
 const PATTERN = new RegExp(
   [
-    `(?<email>(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@${LABEL}(?:\\.${LABEL}){0,8}\\.[A-Za-z]{2,24})`,
-    '(?<iban>\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]){10,30}\\b)',
-    `(?<host>\\b(?:https?://)?(?:www(?:\\.${LABEL}){1,8}|(?:${LABEL}\\.){1,8}(?:${TLDS}))\\b)`,
-    '(?<phone>\\+\\d[\\d ()-]{6,18}\\d)',
+    `((?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@${LABEL}(?:\\.${LABEL}){0,8}\\.[A-Za-z]{2,24})`,
+    '(\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]){10,30}\\b)',
+    `(\\b(?:https?://)?(?:www(?:\\.${LABEL}){1,8}|(?:${LABEL}\\.){1,8}(?:${TLDS}))\\b)`,
+    '(\\+\\d[\\d ()-]{6,18}\\d)',
   ].join('|'),
   'g',
 );
@@ -69,45 +70,46 @@ function normalise(kind: ValueKind, raw: string): string {
   }
 }
 
-function kindOf(g: Record<string, string | undefined>): ValueKind | undefined {
-  if (g.email !== undefined) return 'email';
-  if (g.iban !== undefined) return 'iban';
-  if (g.host !== undefined) return 'host';
-  if (g.phone !== undefined) return 'phone';
-  return undefined;
-}
+/** Receives each value a scan finds, with the context the scan was given (so no closure is made per scan). */
+export type Visit<C> = (value: FoundValue, context: C) => void;
 
 /**
  * Calls `visit` for each recognised value in one string, scanning at most
  * `SCAN_LIMITS.stringChars` characters.
  *
  * @param text - the string to scan.
- * @param visit - receives each value found.
+ * @param visit - receives each value found, and `context`.
+ * @param context - handed to `visit` as it is.
  * @returns false when the string was longer than the scan bound (the rest was not scanned).
  */
-export function scanString(text: string, visit: (value: FoundValue) => void): boolean {
+export function scanString<C>(text: string, visit: Visit<C>, context: C): boolean {
   if (text.length < 6) return true;
   const complete = text.length <= SCAN_LIMITS.stringChars;
   const scanned = complete ? text : text.slice(0, SCAN_LIMITS.stringChars);
   PATTERN.lastIndex = 0;
-  const trimmed = scanned.trim();
+  let trimmed = -1; // the trimmed length, computed at the first match only
   for (let m = PATTERN.exec(scanned); m !== null; m = PATTERN.exec(scanned)) {
-    const g = m.groups ?? {};
-    const kind = kindOf(g);
-    const raw = kind === undefined ? undefined : g[kind];
-    if (kind === undefined || raw === undefined) continue;
-    visit({ kind, key: `${kind}:${normalise(kind, raw)}`, whole: complete && raw.length === trimmed.length });
+    for (let i = 0; i < VALUE_KINDS.length; i++) {
+      const raw = m[i + 1];
+      if (raw === undefined) continue;
+      const kind = VALUE_KINDS[i] as ValueKind;
+      if (trimmed < 0) trimmed = scanned.trim().length;
+      visit({ kind, key: `${kind}:${normalise(kind, raw)}`, whole: complete && raw.length === trimmed }, context);
+      break;
+    }
   }
   return complete;
 }
 
-interface Budget {
+interface Budget<C> {
   nodes: number;
   chars: number;
   complete: boolean;
+  readonly visit: Visit<C>;
+  readonly context: C;
 }
 
-function walk(value: unknown, visit: (value: FoundValue) => void, depth: number, budget: Budget): void {
+function walk<C>(value: unknown, depth: number, budget: Budget<C>): void {
   if (budget.nodes <= 0 || budget.chars <= 0) {
     budget.complete = false;
     return;
@@ -117,7 +119,7 @@ function walk(value: unknown, visit: (value: FoundValue) => void, depth: number,
     const text = value.length > budget.chars ? value.slice(0, budget.chars) : value;
     if (text.length < value.length) budget.complete = false;
     budget.chars -= text.length;
-    if (!scanString(text, visit)) budget.complete = false;
+    if (!scanString(text, budget.visit, budget.context)) budget.complete = false;
     return;
   }
   if (value === null || typeof value !== 'object') return;
@@ -126,11 +128,11 @@ function walk(value: unknown, visit: (value: FoundValue) => void, depth: number,
     return;
   }
   if (Array.isArray(value)) {
-    for (const item of value) walk(item, visit, depth - 1, budget);
+    for (const item of value) walk(item, depth - 1, budget);
     return;
   }
   for (const key in value) {
-    if (Object.hasOwn(value, key)) walk((value as Record<string, unknown>)[key], visit, depth - 1, budget);
+    if (Object.hasOwn(value, key)) walk((value as Record<string, unknown>)[key], depth - 1, budget);
   }
 }
 
@@ -139,11 +141,12 @@ function walk(value: unknown, visit: (value: FoundValue) => void, depth: number,
  * (object keys excluded), depth-first, within {@link SCAN_LIMITS}.
  *
  * @param value - any JSON value (tool arguments or a tool result).
- * @param visit - receives each value found.
+ * @param visit - receives each value found, and `context`.
+ * @param context - handed to `visit` as it is.
  * @returns false when a bound was hit and part of the value was not scanned.
  */
-export function scanJson(value: unknown, visit: (value: FoundValue) => void): boolean {
-  const budget: Budget = { nodes: SCAN_LIMITS.nodes, chars: SCAN_LIMITS.totalChars, complete: true };
-  walk(value, visit, SCAN_LIMITS.depth, budget);
+export function scanJson<C>(value: unknown, visit: Visit<C>, context: C): boolean {
+  const budget: Budget<C> = { nodes: SCAN_LIMITS.nodes, chars: SCAN_LIMITS.totalChars, complete: true, visit, context };
+  walk(value, SCAN_LIMITS.depth, budget);
   return budget.complete;
 }

@@ -50,6 +50,19 @@ function arrayOf(kind: Kind): Kind {
   };
 }
 
+/** An object whose every own value is of `kind` (a map keyed by name). */
+function recordOf(kind: Kind): Kind {
+  return (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected an object';
+    for (const key in v) {
+      if (!Object.hasOwn(v, key)) continue;
+      const problem = kind((v as Record<string, unknown>)[key]);
+      if (problem !== undefined) return under(`[${JSON.stringify(key)}]`, problem);
+    }
+    return undefined;
+  };
+}
+
 function fieldsProblem(data: Record<string, unknown>, fields: Fields): string | undefined {
   for (const key in fields) {
     if (!Object.hasOwn(data, key)) continue;
@@ -128,7 +141,20 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     alerts: arrayOf(object({ feature: string, expected: string, seen: string })),
     alertsOmitted: count,
   },
-  attestation: {},
+  attestation: {
+    tools: recordOf(string),
+    policyHash: string,
+    pinnedPolicy: stringOrNull,
+    onChange: oneOf('alert', 'deny'),
+    changes: arrayOf(
+      object({
+        feature: oneOf('attest.tool', 'attest.policy', 'attest.file'),
+        subject: string,
+        expected: string,
+        seen: string,
+      }),
+    ),
+  },
   'egress.allowed': egress,
   'egress.refused': egress,
   'mode.changed': { from: policyState, to: policyState },

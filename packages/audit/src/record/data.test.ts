@@ -39,6 +39,16 @@ describe('the record-data contract', () => {
     ['gap', { missed: 3, since: 't0', until: 't1', lastError: 'disk full' }],
     ['log.recovered', { torn: { line: 4, bytes: 10, sha256: 'ab', savedTo: 'x.torn' } }],
     ['attestation', { anything: [1, 2] }],
+    [
+      'attestation',
+      {
+        tools: { send: 'sha256:ab' },
+        policyHash: 'sha256:cd',
+        pinnedPolicy: null,
+        onChange: 'deny',
+        changes: [{ feature: 'attest.tool', subject: 'send', expected: 'absent', seen: 'sha256:ab' }],
+      },
+    ],
     ['call.completed', { i: 7, note: 'fields the contract does not name are allowed' }],
   ] as const)('accepts %s data of the right types', (type, data) => {
     expect(checkRecordData(type, data)).toBeUndefined();
@@ -66,6 +76,13 @@ describe('the record-data contract', () => {
     ['egress.allowed', { egress: { port: -1 } }, 'egress.port: expected a count'],
     ['gap', { missed: 1.5 }, 'missed: expected a count'],
     ['mode.changed', { to: { hash: 1 } }, 'to.hash: expected a string'],
+    ['attestation', { tools: { send: 7 } }, 'tools["send"]: expected a string'],
+    ['attestation', { onChange: 'ignore' }, "onChange: expected one of 'alert', 'deny'"],
+    [
+      'attestation',
+      { changes: [{ feature: 'attest.code' }] },
+      "changes[0].feature: expected one of 'attest.tool', 'attest.policy', 'attest.file'",
+    ],
     ['call.requested', [], 'expected an object'],
   ] as const)('refuses %s data %j, naming the field', (type, data, problem) => {
     expect(checkRecordData(type, data)).toBe(problem);

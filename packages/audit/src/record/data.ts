@@ -114,8 +114,29 @@ export interface MonitorAlertData {
   readonly alertsOmitted?: number;
 }
 
-/** `attestation`: what is running was attested; free-form until a writer in this project defines it. */
-export type AttestationData = Readonly<Record<string, unknown>>;
+/** One difference between pinned digests and what runs, in an `attestation` record. */
+export interface AttestationChangeData {
+  readonly feature?: 'attest.tool' | 'attest.policy' | 'attest.file';
+  /** The tool name, file path, or `policy`. */
+  readonly subject?: string;
+  /** The pinned digest, or `absent`. */
+  readonly expected?: string;
+  /** The digest now, or `absent`. */
+  readonly seen?: string;
+}
+
+/** `attestation`: what is running was attested (by the guard, at its first call and every `everyMs`). */
+export interface AttestationData {
+  /** Tool name to `sha256:` of its canonical `{ name, description, schema }`. */
+  readonly tools?: Readonly<Record<string, string>>;
+  readonly policyHash?: string;
+  /** The pinned policy hash, or null when the policy is not pinned. */
+  readonly pinnedPolicy?: string | null;
+  /** What a change does: calls of a changed tool are refused (`deny`) or run (`alert`). */
+  readonly onChange?: 'alert' | 'deny';
+  /** Every difference from the pins; empty when all match. */
+  readonly changes?: readonly AttestationChangeData[];
+}
 
 /** `egress.allowed`, `egress.refused`: a sandboxed tool's network connection, as the broker judged it. */
 export interface EgressData {

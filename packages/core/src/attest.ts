@@ -1,0 +1,237 @@
+import type { AttestationData, AuditLog } from '@agentguard/audit';
+import type { Signer } from '@agentguard/identity';
+import { canonicalBytes, sha256Hex } from '@agentguard/statement';
+import { jsonSchemaOf, type StandardSchemaV1 } from './standard-schema.js';
+
+/**
+ * Integrity checks of what a guard runs: digests of each guarded tool's definition (name, description, input
+ * JSON Schema) and the policy hash, written as a signed `attestation` record at the first call and every
+ * `everyMs`, compared with pinned values. A digest is `sha256:` of the RFC 8785 canonical JSON of
+ * `{ name, description, schema }` (absent parts as `null`), the same as `toolDigest` of `@agentguard/monitor`,
+ * so a pin made with `agentguard attest` or `ag.attest()` fits either.
+ */
+
+/** Digests pinned at deployment: what the guard compares what it runs with. */
+export interface AttestationPins {
+  /** Tool name to the digest of its definition. A guarded tool not named here counts as changed. */
+  readonly tools: Readonly<Record<string, string>>;
+  /** The policy hash (`ag.policyHash`); `null` or absent: the policy is not pinned. @default not pinned */
+  readonly policy?: string | null;
+}
+
+/** The `attestation` option of `createGuard`. */
+export interface AttestationOptions {
+  /** The pinned digests, e.g. the `tools` and `policyHash` of an earlier `ag.attest()`, or an `agentguard attest` pin. */
+  readonly pinned: AttestationPins;
+  /**
+   * Milliseconds between attestations after the first (each writes an `attestation` record); 0 attests only at
+   * the first call, when a tool is guarded after it, and on `ag.attest()`.
+   * @default 0
+   */
+  readonly everyMs?: number;
+  /**
+   * What a change against the pins does: `'deny'` refuses every call of a changed tool (every call, when the
+   * policy changed) with `ERR_GUARD_ATTESTATION_CHANGED`; `'alert'` records the changes and lets calls run.
+   * @default 'deny'
+   */
+  readonly onChange?: 'alert' | 'deny';
+}
+
+/** One difference between the pins and what runs. */
+export interface AttestationChange {
+  readonly feature: 'attest.tool' | 'attest.policy';
+  /** The tool name, or `policy`. */
+  readonly subject: string;
+  readonly expected: string;
+  readonly seen: string;
+}
+
+/** What `ag.attest()` found and recorded. */
+export interface AttestationReport {
+  /** Tool name to the digest of the definition that runs under that name now. */
+  readonly tools: Readonly<Record<string, string>>;
+  readonly policyHash: string;
+  /** Empty when everything matches the pins. */
+  readonly changes: readonly AttestationChange[];
+}
+
+/** @internal What of a guarded tool is attested. */
+export interface AttestedTool {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly schema: StandardSchemaV1;
+}
+
+/** A digest that cannot equal any pin: the definition could not be read as JSON. */
+const UNREADABLE = 'unreadable';
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const MAX_MS = 2_147_483_647;
+
+/** @internal The digest of one tool definition (see the module comment); `unreadable` when it is not JSON. */
+export function toolDefinitionDigest(tool: AttestedTool): string {
+  try {
+    const body = { name: tool.name, description: tool.description ?? null, schema: jsonSchemaOf(tool.schema) ?? null };
+    return `sha256:${sha256Hex(canonicalBytes(body))}`;
+  } catch {
+    return UNREADABLE;
+  }
+}
+
+/** @internal Checks the `attestation` option; TypeError / RangeError on misuse. */
+export function checkAttestationOptions(value: unknown): void {
+  if (value === undefined) return;
+  const a = value as Partial<AttestationOptions> | null;
+  if (typeof a !== 'object' || a === null) throw new TypeError('"attestation" expected an object { pinned }');
+  const tools = a.pinned?.tools;
+  if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) {
+    throw new TypeError('"attestation.pinned.tools" expected an object of tool name to sha256 digest');
+  }
+  for (const [name, d] of Object.entries(tools)) {
+    if (typeof d !== 'string' || !DIGEST.test(d)) {
+      throw new TypeError(`"attestation.pinned.tools.${name}" expected sha256:<64 hex>, got ${String(d)}`);
+    }
+  }
+  const policy = a.pinned?.policy;
+  if (policy !== undefined && policy !== null && (typeof policy !== 'string' || !DIGEST.test(policy))) {
+    throw new TypeError(`"attestation.pinned.policy" expected sha256:<64 hex> or null, got ${String(policy)}`);
+  }
+  if (a.onChange !== undefined && a.onChange !== 'alert' && a.onChange !== 'deny') {
+    throw new TypeError(`"attestation.onChange" expected 'alert' or 'deny', got ${String(a.onChange)}`);
+  }
+  const ms = a.everyMs;
+  if (ms !== undefined && (!Number.isInteger(ms) || ms < 0 || ms > MAX_MS)) {
+    throw new RangeError(`"attestation.everyMs" expected an integer of milliseconds >= 0, got ${String(ms)}`);
+  }
+}
+
+/** @internal The attestation state of one guard. */
+export interface Attestor {
+  /** Registers a guarded tool (its definition is digested now); a later attestation is scheduled. */
+  register(tool: AttestedTool): void;
+  /** Attests now and writes the record; rejects when the record cannot be written. */
+  attest(): Promise<AttestationReport>;
+  /**
+   * Before a call: the first attestation (or one that is due) is written first. Resolves to the reason the
+   * call is refused (`onChange: 'deny'` and the tool or the policy differs from its pin), or undefined.
+   */
+  gate(tool: AttestedTool): Promise<string | undefined>;
+  /** Stops the timer. */
+  stop(): void;
+}
+
+/** @internal Builds the attestor of a guard from checked options. */
+export function createAttestor(
+  options: AttestationOptions,
+  io: { readonly audit: AuditLog; readonly identity: Signer; readonly policyHash: () => string },
+): Attestor {
+  const pinnedTools = new Map(Object.entries(options.pinned.tools));
+  const pinnedPolicy = options.pinned.policy ?? null;
+  const deny = (options.onChange ?? 'deny') === 'deny';
+  // The definition guarded last under each name is the one attested; every definition keeps the digest it had
+  // when it was guarded, and one whose live definition moved away from it later counts as changed.
+  const latest = new Map<string, AttestedTool>();
+  const digests = new WeakMap<AttestedTool, string>();
+  const drifted = new WeakSet<AttestedTool>();
+  let pending: Promise<void> | undefined;
+  let due = true; // the first call attests first
+  let attested = false;
+
+  function changesOf(tools: ReadonlyMap<string, string>, policyHash: string): AttestationChange[] {
+    const out: AttestationChange[] = [];
+    for (const [name, seen] of tools) {
+      const expected = pinnedTools.get(name);
+      if (expected !== seen) out.push({ feature: 'attest.tool', subject: name, expected: expected ?? 'absent', seen });
+    }
+    for (const [name, expected] of pinnedTools) {
+      if (!tools.has(name)) out.push({ feature: 'attest.tool', subject: name, expected, seen: 'absent' });
+    }
+    if (pinnedPolicy !== null && pinnedPolicy !== policyHash) {
+      out.push({ feature: 'attest.policy', subject: 'policy', expected: pinnedPolicy, seen: policyHash });
+    }
+    return out;
+  }
+
+  async function write(): Promise<AttestationReport> {
+    const tools = new Map<string, string>();
+    for (const [name, tool] of latest) {
+      const now = toolDefinitionDigest(tool);
+      if (now !== digests.get(tool)) drifted.add(tool);
+      tools.set(name, now);
+    }
+    const policyHash = io.policyHash();
+    const changes = changesOf(tools, policyHash);
+    const report: AttestationReport = Object.freeze({
+      tools: Object.freeze(Object.fromEntries(tools)),
+      policyHash,
+      changes: Object.freeze(changes.map((c) => Object.freeze(c))),
+    });
+    const data = {
+      tools: report.tools,
+      policyHash,
+      pinnedPolicy,
+      onChange: deny ? ('deny' as const) : ('alert' as const),
+      changes: report.changes,
+    } satisfies AttestationData;
+    await io.audit.append(
+      { type: 'attestation', callId: `attest:${crypto.randomUUID()}`, agent: io.identity.id, tool: '*', data },
+      io.identity,
+    );
+    attested = true;
+    return report;
+  }
+
+  function attest(): Promise<AttestationReport> {
+    // One attestation at a time, in order; calls that arrive meanwhile wait for it (`pending` never rejects).
+    const run = (pending ?? Promise.resolve()).then(write);
+    due = false;
+    const settled: Promise<void> = run.then(
+      () => undefined,
+      () => {
+        due = true; // not recorded: the next call tries again before it runs
+      },
+    );
+    pending = settled;
+    void settled.then(() => {
+      if (pending === settled) pending = undefined;
+    });
+    return run;
+  }
+
+  const everyMs = options.everyMs ?? 0;
+  const timer =
+    everyMs > 0
+      ? setInterval(() => {
+          attest().catch(() => undefined);
+        }, everyMs)
+      : undefined;
+  // A timer must not keep a process alive that has nothing else to do.
+  (timer as { unref?: () => void } | undefined)?.unref?.();
+
+  return {
+    register(tool: AttestedTool): void {
+      digests.set(tool, toolDefinitionDigest(tool));
+      latest.set(tool.name, tool);
+      // A tool guarded after the first attestation (an MCP server's tools refreshed) is attested before its call.
+      if (attested) due = true;
+    },
+    attest,
+    async gate(tool: AttestedTool): Promise<string | undefined> {
+      if (pending !== undefined) await pending;
+      if (due) await attest();
+      if (!deny) return undefined;
+      const policyHash = io.policyHash();
+      if (pinnedPolicy !== null && pinnedPolicy !== policyHash) {
+        return `attestation changed: policy ${policyHash} is not the pinned ${pinnedPolicy}`;
+      }
+      const digest = digests.get(tool) ?? UNREADABLE;
+      const expected = pinnedTools.get(tool.name);
+      if (drifted.has(tool) || expected !== digest) {
+        return `attestation changed: tool ${tool.name} has definition ${digest}, pinned ${expected ?? 'absent'}`;
+      }
+      return undefined;
+    },
+    stop(): void {
+      if (timer !== undefined) clearInterval(timer);
+    },
+  };
+}
