@@ -9,7 +9,7 @@
  *
  * Usage: node --import tsx .config/docs-check.ts [--list]
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
@@ -128,11 +128,53 @@ export function checkSnippets(snippets: readonly Snippet[]): string[] {
   return out;
 }
 
+/**
+ * The `@agentguard/*` packages a README's checked blocks import that its install line (`npm install …`,
+ * `pnpm add …`) leaves out: a reader who runs that line and pastes a block must get every package it imports.
+ * READMEs without an install line (the root one, examples) are not checked.
+ */
+export function missingInstalls(markdown: string, snippets: readonly Snippet[]): string[] {
+  const installs = [...markdown.matchAll(/^\s*(?:npm (?:install|i)|pnpm add)\s+(?!-g\b)(.*)$/gm)].map(
+    (m) => m[1] ?? '',
+  );
+  if (installs.length === 0) return [];
+  const listed = new Set(installs.flatMap((l) => l.split('#')[0]?.trim().split(/\s+/) ?? []));
+  const imported = new Set<string>();
+  for (const s of snippets) {
+    for (const m of s.code.matchAll(/from\s+'(@agentguard\/[^/']+)[^']*'/g)) imported.add(m[1] ?? '');
+  }
+  return [...imported].filter((name) => !listed.has(name)).sort();
+}
+
+/** Adapter sections (`### \`/<subpath>\``) of the adapters README that link no existing example under examples/. */
+export function adapterSectionsWithoutExample(markdown: string): string[] {
+  const sections = markdown.split(/^### /m).slice(1);
+  return sections
+    .filter((body) => body.startsWith('`/'))
+    .filter((body) => {
+      const linked = [...body.matchAll(/\]\(\.\.\/\.\.\/examples\/([\w-]+)\)/g)].map((m) => m[1] ?? '');
+      return !linked.some((name) => existsSync(join(root, 'examples', name, 'package.json')));
+    })
+    .map((body) => body.split('\n')[0] ?? '');
+}
+
 function main(): void {
   const all = markdownFiles().flatMap((f) => extractSnippets(relative(root, f), readFileSync(f, 'utf8')));
   const fragments = all.filter((s) => s.fragment);
   const checked = all.filter((s) => !s.fragment);
   const errors = checkSnippets(checked);
+  for (const f of markdownFiles().filter((p) => p.endsWith('README.md'))) {
+    const file = relative(root, f);
+    const missing = missingInstalls(
+      readFileSync(f, 'utf8'),
+      checked.filter((s) => s.file === file),
+    );
+    if (missing.length > 0) errors.push(`${file}: the install line leaves out ${missing.join(', ')}`);
+  }
+  const adapters = readFileSync(join(root, 'packages/adapters/README.md'), 'utf8');
+  for (const h of adapterSectionsWithoutExample(adapters)) {
+    errors.push(`packages/adapters/README.md: section ${h} links no runnable example (../../examples/<name>)`);
+  }
   for (const f of fragments) console.log(`fragment (not checked): ${f.file}:${f.line}`);
   if (process.argv.includes('--list')) for (const s of checked) console.log(`checked: ${s.file}:${s.line}`);
   if (errors.length > 0) {
