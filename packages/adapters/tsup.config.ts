@@ -8,4 +8,5 @@ export default packageConfig({
   'openai-agents': 'src/openai-agents/index.ts',
   'ai-sdk': 'src/ai-sdk/index.ts',
   mcp: 'src/mcp/index.ts',
+  mastra: 'src/mastra/index.ts',
 });

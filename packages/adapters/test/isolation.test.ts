@@ -47,6 +47,7 @@ const frameworks = [
   '@modelcontextprotocol/sdk',
   '@modelcontextprotocol/server',
   '@modelcontextprotocol/client',
+  '@mastra/core',
 ];
 
 describe('importing one adapter never loads another framework', () => {
@@ -57,6 +58,7 @@ describe('importing one adapter never loads another framework', () => {
     ['openai-agents/index', ['@openai/agents']],
     ['ai-sdk/index', ['ai']],
     ['mcp/index', []],
+    ['mastra/index', ['@mastra/core']],
   ])('%s loads only %j of the frameworks', (entry, allowed) => {
     const loaded = [...runtimePackages(resolve(src, `${entry}.ts`))];
     expect(loaded.filter((p) => frameworks.includes(p)).sort()).toEqual([...allowed].sort());
