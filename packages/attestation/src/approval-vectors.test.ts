@@ -49,7 +49,12 @@ describe('approval known-answer vector (test/vectors/approval-v1.json)', () => {
     ['an empty trust store', { approvers: createTrustStore() }, subject, 'UNTRUSTED'],
     ['after expiry plus skew', { nowMs: nowMs + 330_000 }, subject, 'EXPIRED'],
     ['before issue minus skew', { nowMs: nowMs - 30_001 }, subject, 'NOT_YET_VALID'],
-    ['other args (subject digest)', {}, { ...subject, args: { ...(subject.args as object), amount: 2500 } }, 'MISMATCH'],
+    [
+      'other args (subject digest)',
+      {},
+      { ...subject, args: { ...(subject.args as object), amount: 2500 } },
+      'MISMATCH',
+    ],
     ['another tool (subject name)', {}, { ...subject, tool: 'refund_all' }, 'MISMATCH'],
     ['another agent', {}, { ...subject, agent: ALICE.id }, 'MISMATCH'],
     ['another call id', {}, { ...subject, callId: 'call-2' }, 'MISMATCH'],

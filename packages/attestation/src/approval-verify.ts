@@ -136,7 +136,10 @@ export async function verifyApproval(
       return refuse('ERR_ATTESTATION_APPROVAL_UNTRUSTED', verified.reason);
     if (verified.code === 'ERR_STATEMENT_SIGNATURE_INVALID')
       return refuse('ERR_ATTESTATION_APPROVAL_FORGED', verified.reason);
-    return refuse('ERR_ATTESTATION_APPROVAL_MALFORMED', `not a signed approval envelope: ${verified.code}: ${verified.reason}`);
+    return refuse(
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
+      `not a signed approval envelope: ${verified.code}: ${verified.reason}`,
+    );
   }
   const statement = readStatement(verified.payload);
   if (typeof statement === 'string') return refuse('ERR_ATTESTATION_APPROVAL_MALFORMED', statement);
@@ -144,7 +147,10 @@ export async function verifyApproval(
   const approver = claims.approver;
   // The statement names its approver; the signature must be that approver's, not another trusted key's.
   if (approver !== signer) {
-    return refuse('ERR_ATTESTATION_APPROVAL_FORGED', `statement names approver ${approver} but is signed by ${String(signer)}`);
+    return refuse(
+      'ERR_ATTESTATION_APPROVAL_FORGED',
+      `statement names approver ${approver} but is signed by ${String(signer)}`,
+    );
   }
   // Whatever the configuration: the agent (or a key it holds through its delegation chain) approving its own
   // call is no approval. Checked before the decision, so a self-signed rejection names no approver either.
@@ -165,7 +171,11 @@ export async function verifyApproval(
   try {
     digest = digestArgs(expected.args);
   } catch (error) {
-    return refuse('ERR_ATTESTATION_APPROVAL_MISMATCH', `call arguments are not JSON: ${(error as Error).message}`, approver);
+    return refuse(
+      'ERR_ATTESTATION_APPROVAL_MISMATCH',
+      `call arguments are not JSON: ${(error as Error).message}`,
+      approver,
+    );
   }
   const subject = statement.subject[0];
   for (const [field, got, want] of [

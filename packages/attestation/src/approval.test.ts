@@ -174,12 +174,9 @@ describe('approvals', () => {
     [
       'an extended expiry',
       async () =>
-        editStatement(
-          await createApproval(subject, { approver: alice, nowMs: nowMs - 600_000 }),
-          (s) => {
-            s.predicate.expiresAt = '2030-01-01T00:00:00.000Z';
-          },
-        ),
+        editStatement(await createApproval(subject, { approver: alice, nowMs: nowMs - 600_000 }), (s) => {
+          s.predicate.expiresAt = '2030-01-01T00:00:00.000Z';
+        }),
       subject,
       'ERR_ATTESTATION_APPROVAL_FORGED',
     ],
@@ -244,8 +241,16 @@ describe('approvals', () => {
     [
       "the approver's own call envelope for this very call",
       async () =>
-        (await signCall({ signer: alice, callId: subject.callId, tool: subject.tool, args: subject.args, policyHash: subject.policyHash, nowMs }))
-          .envelope,
+        (
+          await signCall({
+            signer: alice,
+            callId: subject.callId,
+            tool: subject.tool,
+            args: subject.args,
+            policyHash: subject.policyHash,
+            nowMs,
+          })
+        ).envelope,
       subject,
       'ERR_ATTESTATION_APPROVAL_MALFORMED',
     ],
@@ -321,7 +326,10 @@ describe('approvals', () => {
   });
 
   it('is an in-toto Statement v1: subject = tool and args digest, predicate = the approval', async () => {
-    const approval = await createApproval({ ...subject, agent: mallory.id }, { approver: alice, nowMs, nonce: 'A'.repeat(24) });
+    const approval = await createApproval(
+      { ...subject, agent: mallory.id },
+      { approver: alice, nowMs, nonce: 'A'.repeat(24) },
+    );
     expect(approval.payloadType).toBe('application/vnd.in-toto+json');
     expect(approval.signatures).toEqual([{ keyid: alice.keyId, sig: expect.any(String) }]);
     expect(JSON.parse(new TextDecoder().decode(fromBase64(approval.payload)))).toEqual({

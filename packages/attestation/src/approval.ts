@@ -1,5 +1,12 @@
 import type { Signer } from '@agentguard/identity';
-import { canonicalBytes, digestArgs, randomBytes, signEnvelope, STATEMENT_V1_TYPE, toBase64Url } from '@agentguard/statement';
+import {
+  canonicalBytes,
+  digestArgs,
+  randomBytes,
+  signEnvelope,
+  STATEMENT_V1_TYPE,
+  toBase64Url,
+} from '@agentguard/statement';
 import {
   APPROVAL_PAYLOAD_TYPE,
   APPROVAL_PREDICATE_TYPE,

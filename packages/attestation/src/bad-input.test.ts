@@ -243,7 +243,9 @@ describe('bad input: verifyCall refuses with a stable code, never throws', () =>
 
   it('the happy path of the same fixtures is accepted (the table tests what it says)', async () => {
     expect((await verifyCall(good, { trust, args: ARGS, nowMs: NOW_MS })).ok).toBe(true);
-    expect((await verifyCall(await signRaw(statementOf(baseClaims())), { trust, args: ARGS, nowMs: NOW_MS })).ok).toBe(true);
+    expect((await verifyCall(await signRaw(statementOf(baseClaims())), { trust, args: ARGS, nowMs: NOW_MS })).ok).toBe(
+      true,
+    );
   });
 
   it.each([
@@ -266,9 +268,7 @@ describe('bad input: verifyCall refuses with a stable code, never throws', () =>
     expect(await verifyCall(urlSafe, { trust, args: ARGS, nowMs: NOW_MS, replayCache })).toMatchObject({
       code: 'ERR_ATTESTATION_REPLAY',
     });
-    expect(
-      await verifyCall(good, { trust, args: ARGS, nowMs: NOW_MS + 89_000, replayCache }),
-    ).toMatchObject({
+    expect(await verifyCall(good, { trust, args: ARGS, nowMs: NOW_MS + 89_000, replayCache })).toMatchObject({
       code: 'ERR_ATTESTATION_REPLAY',
     });
   });

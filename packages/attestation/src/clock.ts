@@ -41,7 +41,10 @@ export function readClock(clock: () => number): number {
     throw new AttestationError('ERR_ATTESTATION_CLOCK_INVALID', 'the clock threw', { cause });
   }
   if (!isInstant(ms)) {
-    throw new AttestationError('ERR_ATTESTATION_CLOCK_INVALID', `the clock answered ${String(ms)}, not epoch milliseconds`);
+    throw new AttestationError(
+      'ERR_ATTESTATION_CLOCK_INVALID',
+      `the clock answered ${String(ms)}, not epoch milliseconds`,
+    );
   }
   return ms;
 }

@@ -1,7 +1,7 @@
 import { fromBase64, toBase64 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ALICE, NOW, NOW_MS } from '../test/helpers.js';
+import { ALICE, NOW_MS } from '../test/helpers.js';
 import { digestArgs, freezeArgs } from './args.js';
 import { signCall } from './sign.js';
 import { createTrustStore } from './trust-store.js';

@@ -96,7 +96,10 @@ export function createReplayCache(options: ReplayCacheOptions = {}): MemoryRepla
     if (!Number.isFinite(expiresAtMs)) throw new TypeError('"expiresAtMs" expected a finite number');
     // NaN compares false with every expiry, so it would make any key look fresh: refuse instead.
     if (nowMs !== undefined && !Number.isFinite(nowMs)) {
-      throw new AttestationError('ERR_ATTESTATION_CLOCK_INVALID', `"nowMs" is ${String(nowMs)}, not epoch milliseconds`);
+      throw new AttestationError(
+        'ERR_ATTESTATION_CLOCK_INVALID',
+        `"nowMs" is ${String(nowMs)}, not epoch milliseconds`,
+      );
     }
     const now = nowMs ?? readClock(clock);
     const existing = entries.get(key);

@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { fromBase64, fromUtf8 } from '@agentguard/statement';
 import { describe, expect, it } from 'vitest';
-import { ALICE, ARGS, baseClaims, MALLORY, NOW, NOW_MS, POLICY_HASH, signed, signRaw, statementOf } from '../test/helpers.js';
+import {
+  ALICE,
+  ARGS,
+  baseClaims,
+  MALLORY,
+  NOW_MS,
+  POLICY_HASH,
+  signed,
+  signRaw,
+  statementOf,
+} from '../test/helpers.js';
 import { digestArgs, freezeArgs } from './args.js';
 import { type AttestationErrorCode, ATTESTATION_ERROR_CODES } from './errors.js';
 import { createReplayCache } from './replay-cache.js';
@@ -117,7 +127,8 @@ describe('verifyCall: round trips', () => {
     expect(at(-30_001)).toMatchObject({ code: 'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID' });
     expect(at(60_000 + 29_999).ok).toBe(true);
     expect(at(60_000 + 30_000)).toMatchObject({ code: 'ERR_ATTESTATION_ENVELOPE_EXPIRED' });
-    const strict = (ms: number) => verifyCallSync(call.envelope, { trust, args: ARGS, nowMs: later(ms), clockSkewMs: 0 });
+    const strict = (ms: number) =>
+      verifyCallSync(call.envelope, { trust, args: ARGS, nowMs: later(ms), clockSkewMs: 0 });
     expect(strict(59_999).ok).toBe(true);
     expect(strict(60_000)).toMatchObject({ code: 'ERR_ATTESTATION_ENVELOPE_EXPIRED' });
   });
@@ -159,7 +170,13 @@ describe('verifyCall: round trips', () => {
 
   it('a replay cache whose clock is broken fails closed with ERR_ATTESTATION_CLOCK_INVALID', async () => {
     const call = await signed();
-    for (const clock of [() => Number.NaN, () => Number.POSITIVE_INFINITY, () => { throw new Error('no time'); }]) {
+    for (const clock of [
+      () => Number.NaN,
+      () => Number.POSITIVE_INFINITY,
+      () => {
+        throw new Error('no time');
+      },
+    ]) {
       const cache = createReplayCache({ clock });
       // Called without nowMs, as a store shared with code that does not pass one would be.
       const replayCache = { checkAndRemember: (key: string, until: number) => cache.checkAndRemember(key, until) };
@@ -194,7 +211,10 @@ const thrownCode = async (f: () => unknown) => {
 };
 
 const CASES: Case[] = [
-  ['ERR_ATTESTATION_ENVELOPE_MALFORMED', () => codeOf(verifyCall('{"payloadType":', { trust, args: ARGS, nowMs: NOW_MS }))],
+  [
+    'ERR_ATTESTATION_ENVELOPE_MALFORMED',
+    () => codeOf(verifyCall('{"payloadType":', { trust, args: ARGS, nowMs: NOW_MS })),
+  ],
   [
     'ERR_ATTESTATION_ENVELOPE_TOO_LARGE',
     () => codeOf(verifyCall(' '.repeat(100_000), { trust, args: ARGS, nowMs: NOW_MS })),
@@ -250,7 +270,8 @@ const CASES: Case[] = [
   ],
   [
     'ERR_ATTESTATION_ARGS_MISMATCH',
-    async () => codeOf(verifyCall((await signed()).envelope, { trust, args: { ...ARGS, amount: 2500 }, nowMs: NOW_MS })),
+    async () =>
+      codeOf(verifyCall((await signed()).envelope, { trust, args: { ...ARGS, amount: 2500 }, nowMs: NOW_MS })),
   ],
   [
     'ERR_ATTESTATION_ARGS_INVALID',
@@ -259,7 +280,9 @@ const CASES: Case[] = [
   [
     'ERR_ATTESTATION_TOOL_MISMATCH',
     async () =>
-      codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, nowMs: NOW_MS, expectedTool: 'delete_account' })),
+      codeOf(
+        verifyCall((await signed()).envelope, { trust, args: ARGS, nowMs: NOW_MS, expectedTool: 'delete_account' }),
+      ),
   ],
   [
     'ERR_ATTESTATION_CALL_ID_MISMATCH',
