@@ -38,7 +38,9 @@ function setup(rules: unknown[], tool: string, schema: z.ZodType, approver = fal
                 { approver: alice },
               );
               // The approval binds the args as its one subject's SHA-256 (an in-toto Statement).
-              approved.push(`sha256:${payloadOf<{ subject: [{ digest: { sha256: string } }] }>(approval).subject[0].digest.sha256}`);
+              approved.push(
+                `sha256:${payloadOf<{ subject: [{ digest: { sha256: string } }] }>(approval).subject[0].digest.sha256}`,
+              );
               return approval;
             },
           }
