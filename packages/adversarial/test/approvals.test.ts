@@ -3,7 +3,7 @@
  * the value that runs. The calling agent's own key, any key of its delegation chain and the guard's own key
  * never approve, whatever `approvers` lists (refused with `ERR_ATTESTATION_APPROVAL_SELF_SIGNED`).
  */
-import { signCall, createApproval, verifyApproval } from '@agentguard/attestation';
+import { signCall, createApproval, createTrustStore, verifyApproval } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { type ApprovalOptions, createGuard, type CredentialOptions } from '@agentguard/core';
 import { createIdentity, createTrustAnchors, delegate, issueCredential } from '@agentguard/identity';
@@ -154,7 +154,7 @@ describe('self-approval', () => {
     const subject = { callId: 'v-1', tool: 'refund', args: {}, policyHash: `sha256:${'0'.repeat(64)}` };
     const approval = await createApproval(subject, { approver: agent });
     const nonceStore = createMemoryStateStore();
-    const options = { trustedApprovers: [agent.id], nonceStore };
+    const options = { approvers: createTrustStore([agent.id]), nonceStore };
     expect(await verifyApproval(approval, subject, { ...options, excludedApprovers: [agent.id] })).toMatchObject({
       ok: false,
       code: 'ERR_ATTESTATION_APPROVAL_SELF_SIGNED',

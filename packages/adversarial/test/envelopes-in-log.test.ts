@@ -20,13 +20,13 @@ import { fuzzParams } from './fuzz.js';
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-envelopes-in-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const NOW = new Date('2026-01-01T00:00:00.000Z');
+const NOW_MS = Date.parse('2026-01-01T00:00:00.000Z');
 const POLICY = `sha256:${'ab'.repeat(32)}`;
 const trust = [AGENT.id, LOG.id, OTHER.id];
 
 type Envelope = { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] };
 const signed = async (callId: string, tool: string, args: unknown, signer = AGENT) =>
-  signCall({ signer, callId, tool, args, policyHash: POLICY, now: NOW, ttlMs: 60_000 });
+  signCall({ signer, callId, tool, args, policyHash: POLICY, nowMs: NOW_MS, ttlMs: 60_000 });
 
 const weather = await signed('call-1', 'get_weather', { city: 'Paris' });
 const transferArgs = { to: 'mallory', amount: 1_000_000 };
@@ -163,7 +163,7 @@ describe('envelope splice', () => {
           argsDigest: weather.claims.argsDigest,
           expectedTool: 'get_weather',
           expectedCallId: 'call-1',
-          now: new Date(NOW.getTime() + 1),
+          nowMs: NOW_MS + 1,
           maxValidityMs: 3_600_000,
         });
         const expected = attested.ok;

@@ -18,18 +18,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fuzzParams } from './fuzz.js';
 
-const NOW = new Date('2026-06-01T12:00:00.000Z');
+const NOW_MS = Date.parse('2026-06-01T12:00:00.000Z');
 const agent = createIdentity({ name: 'agent' });
 const stranger = createIdentity({ name: 'stranger' });
 const trust = createTrustStore([agent.id]);
 const args = { to: 'ops@example.com', amount: 12 };
-const signed = await signCall({ signer: agent, callId: 'call-1', tool: 'pay', args, policyHash: 'sha256:p', now: NOW });
+const signed = await signCall({
+  signer: agent,
+  callId: 'call-1',
+  tool: 'pay',
+  args,
+  policyHash: 'sha256:p',
+  nowMs: NOW_MS,
+});
 const envelope = signed.envelope as {
   payloadType: string;
   payload: string;
   signatures: Array<{ keyid: string; sig: string }>;
 };
-const options = { trust, args, expectedTool: 'pay', expectedCallId: 'call-1', now: new Date(NOW.getTime() + 1000) };
+const options = { trust, args, expectedTool: 'pay', expectedCallId: 'call-1', nowMs: NOW_MS + 1000 };
 const codes = new Set<string>(ATTESTATION_ERROR_CODES);
 
 function refusedCleanly(result: ReturnType<typeof verifyCallSync>): void {
@@ -49,14 +56,14 @@ describe('call envelopes', () => {
     refusedCleanly(verifyCallSync(envelope, { ...options, expectedTool: 'transfer' }));
     refusedCleanly(verifyCallSync(envelope, { ...options, expectedCallId: 'call-2' }));
     refusedCleanly(verifyCallSync(envelope, { ...options, args: { ...args, amount: 13 } }));
-    refusedCleanly(verifyCallSync(envelope, { ...options, now: new Date(NOW.getTime() + 24 * 3_600_000) }));
+    refusedCleanly(verifyCallSync(envelope, { ...options, nowMs: NOW_MS + 24 * 3_600_000 }));
     const foreign = await signCall({
       signer: stranger,
       callId: 'call-1',
       tool: 'pay',
       args,
       policyHash: 'sha256:p',
-      now: NOW,
+      nowMs: NOW_MS,
     });
     refusedCleanly(verifyCallSync(foreign.envelope, options));
   });
@@ -118,13 +125,20 @@ describe('call envelopes', () => {
             tool: 't',
             args: a,
             policyHash: 'sha256:p',
-            now: NOW,
+            nowMs: NOW_MS,
           });
           await expect(refused).rejects.toMatchObject({ code: 'ERR_ATTESTATION_ARGS_INVALID' });
           return;
         }
-        const s = await signCall({ signer: agent, callId: 'c', tool: 't', args: a, policyHash: 'sha256:p', now: NOW });
-        const check = { trust, expectedTool: 't', expectedCallId: 'c', now: new Date(NOW.getTime() + 1000) };
+        const s = await signCall({
+          signer: agent,
+          callId: 'c',
+          tool: 't',
+          args: a,
+          policyHash: 'sha256:p',
+          nowMs: NOW_MS,
+        });
+        const check = { trust, expectedTool: 't', expectedCallId: 'c', nowMs: NOW_MS + 1000 };
         expect(verifyCallSync(s.envelope, { ...check, args: a }).ok).toBe(true);
         const same = !holdsProto(b) && digestArgs(a) === digestArgs(b);
         expect(verifyCallSync(s.envelope, { ...check, args: b }).ok).toBe(same);

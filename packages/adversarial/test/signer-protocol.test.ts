@@ -35,7 +35,7 @@ async function statement(
     tool,
     args,
     policyHash: 'sha256:x',
-    now: new Date(options.at ?? T0),
+    nowMs: options.at ?? T0,
     ttlMs: options.ttlMs ?? 60_000,
   });
   return pae(PAYLOAD_TYPE, signed.payload);

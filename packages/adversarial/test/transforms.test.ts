@@ -37,7 +37,10 @@ function setup(rules: unknown[], tool: string, schema: z.ZodType, approver = fal
                 { callId: req.callId, tool: req.tool, args: req.args, policyHash: req.policyHash },
                 { approver: alice },
               );
-              approved.push(payloadOf<{ argsDigest: string }>(approval).argsDigest);
+              // The approval binds the args as its one subject's SHA-256 (an in-toto Statement).
+              approved.push(
+                `sha256:${payloadOf<{ subject: [{ digest: { sha256: string } }] }>(approval).subject[0].digest.sha256}`,
+              );
               return approval;
             },
           }

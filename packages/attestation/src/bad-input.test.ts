@@ -1,6 +1,6 @@
 import { toBase64, utf8 } from '@agentguard/statement';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, ARGS, baseClaims, MALLORY, NOW, signed, signRaw, statementOf } from '../test/helpers.js';
+import { ALICE, ARGS, baseClaims, MALLORY, NOW, NOW_MS, signed, signRaw, statementOf } from '../test/helpers.js';
 import type { AttestationErrorCode } from './errors.js';
 import { createReplayCache } from './replay-cache.js';
 import { type DsseEnvelope, PAYLOAD_TYPE } from './schema.js';
@@ -236,39 +236,39 @@ const PAYLOAD_ROWS: Row[] = [
 
 describe('bad input: verifyCall refuses with a stable code, never throws', () => {
   it.each([...ENVELOPE_ROWS, ...PAYLOAD_ROWS])('%s', async (_, input, code) => {
-    const result = await verifyCall(await input(), { trust, args: ARGS, now: NOW });
+    const result = await verifyCall(await input(), { trust, args: ARGS, nowMs: NOW_MS });
     expect(result).toMatchObject({ ok: false, code });
     expect((result as { reason: string }).reason.length).toBeGreaterThan(0);
   });
 
   it('the happy path of the same fixtures is accepted (the table tests what it says)', async () => {
-    expect((await verifyCall(good, { trust, args: ARGS, now: NOW })).ok).toBe(true);
-    expect((await verifyCall(await signRaw(statementOf(baseClaims())), { trust, args: ARGS, now: NOW })).ok).toBe(true);
+    expect((await verifyCall(good, { trust, args: ARGS, nowMs: NOW_MS })).ok).toBe(true);
+    expect((await verifyCall(await signRaw(statementOf(baseClaims())), { trust, args: ARGS, nowMs: NOW_MS })).ok).toBe(
+      true,
+    );
   });
 
   it.each([
     ['expired', 61_000 + 30_000, 'ERR_ATTESTATION_ENVELOPE_EXPIRED'],
     ['from the future', -31_000, 'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID'],
   ] as const)('%s', async (_, offset, code) => {
-    const result = await verifyCall(good, { trust, args: ARGS, now: new Date(NOW.getTime() + offset) });
+    const result = await verifyCall(good, { trust, args: ARGS, nowMs: NOW_MS + offset });
     expect(result).toMatchObject({ ok: false, code });
   });
 
   it('replayed', async () => {
     const replayCache = createReplayCache();
-    expect((await verifyCall(goodText, { trust, args: ARGS, now: NOW, replayCache })).ok).toBe(true);
+    expect((await verifyCall(goodText, { trust, args: ARGS, nowMs: NOW_MS, replayCache })).ok).toBe(true);
     // The same call in another textual form (URL-safe base64, other key order) is the same nonce.
     const urlSafe = {
       signatures: good.signatures,
       payloadType: good.payloadType,
       payload: good.payload.replaceAll('+', '-').replaceAll('/', '_'),
     };
-    expect(await verifyCall(urlSafe, { trust, args: ARGS, now: NOW, replayCache })).toMatchObject({
+    expect(await verifyCall(urlSafe, { trust, args: ARGS, nowMs: NOW_MS, replayCache })).toMatchObject({
       code: 'ERR_ATTESTATION_REPLAY',
     });
-    expect(
-      await verifyCall(good, { trust, args: ARGS, now: new Date(NOW.getTime() + 89_000), replayCache }),
-    ).toMatchObject({
+    expect(await verifyCall(good, { trust, args: ARGS, nowMs: NOW_MS + 89_000, replayCache })).toMatchObject({
       code: 'ERR_ATTESTATION_REPLAY',
     });
   });
@@ -283,7 +283,7 @@ describe('bad input: verifyCall refuses with a stable code, never throws', () =>
         return reads === 1 ? good.payload : 'e30=';
       },
     };
-    const result = await verifyCall(flaky, { trust, args: ARGS, now: NOW });
+    const result = await verifyCall(flaky, { trust, args: ARGS, nowMs: NOW_MS });
     expect(result.ok).toBe(true); // the copy taken at the boundary is what was verified
     const throwing = Object.defineProperty({ ...good }, 'payload', {
       enumerable: true,
@@ -291,7 +291,7 @@ describe('bad input: verifyCall refuses with a stable code, never throws', () =>
         throw new Error('boom');
       },
     });
-    expect(await verifyCall(throwing, { trust, args: ARGS, now: NOW })).toMatchObject({ ok: false });
+    expect(await verifyCall(throwing, { trust, args: ARGS, nowMs: NOW_MS })).toMatchObject({ ok: false });
   });
 });
 
@@ -307,7 +307,7 @@ describe('custom trust stores fail closed', () => {
     ['answers with 31 bytes', () => new Uint8Array(31)],
   ])('a store that %s trusts nothing', async (_, publicKeyFor) => {
     const store = { ...createTrustStore([ALICE.id]), publicKeyFor } as never;
-    expect(await verifyCall(good, { trust: store, args: ARGS, now: NOW })).toMatchObject({
+    expect(await verifyCall(good, { trust: store, args: ARGS, nowMs: NOW_MS })).toMatchObject({
       ok: false,
       code: 'ERR_ATTESTATION_KEY_UNTRUSTED',
     });
@@ -315,7 +315,7 @@ describe('custom trust stores fail closed', () => {
 });
 
 describe('misuse throws TypeError / RangeError', () => {
-  const call = { trust, args: ARGS, now: NOW };
+  const call = { trust, args: ARGS, nowMs: NOW_MS };
   it.each([
     ['no options', undefined, TypeError],
     ['no trust store', { args: ARGS }, TypeError],
@@ -326,15 +326,16 @@ describe('misuse throws TypeError / RangeError', () => {
     ['negative skew', { ...call, clockSkewMs: -1 }, RangeError],
     ['fractional skew', { ...call, clockSkewMs: 1.5 }, RangeError],
     ['maxValidityMs above 1 h', { ...call, maxValidityMs: 3_600_001 }, RangeError],
-    ['invalid now', { ...call, now: new Date(Number.NaN) }, TypeError],
-    ['now as a number', { ...call, now: 1 }, TypeError],
+    ['nowMs NaN', { ...call, nowMs: Number.NaN }, TypeError],
+    ['nowMs beyond what a Date holds', { ...call, nowMs: 9e15 }, TypeError],
+    ['nowMs as a Date', { ...call, nowMs: new Date() }, TypeError],
     ['expectedTool of wrong type', { ...call, expectedTool: 1 }, TypeError],
     ['replay cache of wrong type', { ...call, replayCache: new Set() }, TypeError],
   ])('verifyCall with %s', async (_, options, type) => {
     await expect(verifyCall(good, options as never)).rejects.toBeInstanceOf(type);
   });
 
-  const input = { signer: ALICE, callId: 'c', tool: 't', args: {}, policyHash: 'p', now: NOW };
+  const input = { signer: ALICE, callId: 'c', tool: 't', args: {}, policyHash: 'p', nowMs: NOW_MS };
   it.each([
     ['no input', undefined, TypeError],
     ['no signer', { ...input, signer: undefined }, TypeError],
@@ -350,7 +351,8 @@ describe('misuse throws TypeError / RangeError', () => {
     ['nonce of 15 bytes', { ...input, nonce: 'AAECAwQFBgcICQoLDA0O' }, TypeError],
     ['ttlMs 0', { ...input, ttlMs: 0 }, RangeError],
     ['ttlMs above 1 h', { ...input, ttlMs: 3_600_001 }, RangeError],
-    ['invalid now', { ...input, now: new Date('x') }, TypeError],
+    ['nowMs Infinity', { ...input, nowMs: Number.POSITIVE_INFINITY }, TypeError],
+    ['nowMs as a Date', { ...input, nowMs: new Date() }, TypeError],
   ])('signCall with %s', async (_, bad, type) => {
     await expect(signCall(bad as never)).rejects.toBeInstanceOf(type);
   });

@@ -23,6 +23,7 @@
  * | `ERR_ATTESTATION_REPLAY` | this (agent, nonce) was already accepted within its validity window |
  * | `ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE` | the replay cache is full or failed; fail closed |
  * | `ERR_ATTESTATION_SIGNING_FAILED` | the signer threw or returned something other than a 64-byte signature |
+ * | `ERR_ATTESTATION_CLOCK_INVALID` | a `clock` threw or answered something other than epoch milliseconds; fail closed |
  */
 export const ATTESTATION_ERROR_CODES = Object.freeze([
   'ERR_ATTESTATION_ENVELOPE_MALFORMED',
@@ -43,6 +44,7 @@ export const ATTESTATION_ERROR_CODES = Object.freeze([
   'ERR_ATTESTATION_REPLAY',
   'ERR_ATTESTATION_REPLAY_CACHE_UNAVAILABLE',
   'ERR_ATTESTATION_SIGNING_FAILED',
+  'ERR_ATTESTATION_CLOCK_INVALID',
 ] as const);
 
 /** One of {@link ATTESTATION_ERROR_CODES}. */

@@ -24,7 +24,6 @@ export { createTrustStore, type TrustStore } from './trust-store.js';
 export {
   createReplayCache,
   type ReplayCache,
-  type SyncReplayCache,
   type MemoryReplayCache,
   type ReplayCacheOptions,
 } from './replay-cache.js';
@@ -36,26 +35,13 @@ export {
   type VerifierSettings,
   type CallVerification,
 } from './verify.js';
+export { verifyCall, verifyCallSync, type VerifyCallOptions } from './verify-call.js';
+export { createApproval, type CreateApprovalOptions } from './approval.js';
+export { verifyApproval, type VerifyApprovalOptions } from './approval-verify.js';
 export {
-  verifyCall,
-  verifyCallSync,
-  assertCall,
-  assertCallSync,
-  createCallVerifier,
-  type VerifyCallOptions,
-  type VerifyCallSyncOptions,
-  type CallVerifierOptions,
-  type CallVerifier,
-} from './verify-call.js';
-export {
-  createApproval,
-  verifyApproval,
-  type CreateApprovalOptions,
-  type VerifyApprovalOptions,
-} from './approval.js';
-export {
-  APPROVAL_PAYLOAD_TYPE,
+  APPROVAL_PREDICATE_TYPE,
   type ApprovalSubject,
+  type ApprovalPredicate,
   type ApprovalStatement,
   type SignedApproval,
   type ApprovalErrorCode,

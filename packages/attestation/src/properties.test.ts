@@ -1,7 +1,7 @@
 import { fromBase64, toBase64 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ALICE, NOW } from '../test/helpers.js';
+import { ALICE, NOW_MS } from '../test/helpers.js';
 import { digestArgs, freezeArgs } from './args.js';
 import { signCall } from './sign.js';
 import { createTrustStore } from './trust-store.js';
@@ -19,7 +19,7 @@ const callId = fc.stringMatching(/^[\x21-\x7E]{1,40}$/);
 const tool = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,40}$/);
 
 function sign(a: unknown, id = 'c', t = 'tool') {
-  return signCall({ signer: ALICE, callId: id, tool: t, args: a, policyHash: 'sha256:p', now: NOW });
+  return signCall({ signer: ALICE, callId: id, tool: t, args: a, policyHash: 'sha256:p', nowMs: NOW_MS });
 }
 
 describe('properties of call envelopes', () => {
@@ -30,7 +30,7 @@ describe('properties of call envelopes', () => {
         const result = verifyCallSync(JSON.stringify(envelope), {
           trust,
           args: a,
-          now: NOW,
+          nowMs: NOW_MS,
           expectedCallId: id,
           expectedTool: t,
         });
@@ -49,7 +49,7 @@ describe('properties of call envelopes', () => {
         flipped[i] = (flipped[i] as number) ^ (1 << bit);
         const result = verifyCallSync(
           { ...envelope, payload: toBase64(flipped) },
-          { trust, args: { q: 'x', n: 1 }, now: NOW },
+          { trust, args: { q: 'x', n: 1 }, nowMs: NOW_MS },
         );
         expect(result).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_SIGNATURE_INVALID' });
       }),
@@ -65,7 +65,7 @@ describe('properties of call envelopes', () => {
         const flipped = sig.slice();
         flipped[i] = (flipped[i] as number) ^ (1 << bit);
         const signatures = [{ keyid: ALICE.keyId, sig: toBase64(flipped) }];
-        const result = verifyCallSync({ ...envelope, signatures }, { trust, args: { q: 'x' }, now: NOW });
+        const result = verifyCallSync({ ...envelope, signatures }, { trust, args: { q: 'x' }, nowMs: NOW_MS });
         expect(result).toMatchObject({ ok: false, code: 'ERR_ATTESTATION_SIGNATURE_INVALID' });
       }),
       { numRuns: 200 },
@@ -77,7 +77,7 @@ describe('properties of call envelopes', () => {
       fc.asyncProperty(args, args, async (a, b) => {
         fc.pre(digestArgs(a) !== digestArgs(b));
         const { envelope } = await sign(a);
-        expect(verifyCallSync(envelope, { trust, args: b, now: NOW })).toMatchObject({
+        expect(verifyCallSync(envelope, { trust, args: b, nowMs: NOW_MS })).toMatchObject({
           ok: false,
           code: 'ERR_ATTESTATION_ARGS_MISMATCH',
         });

@@ -13,7 +13,7 @@ describe('createReplayCache', () => {
 
   it('uses its own clock when the verifier gives none', () => {
     let now = 0;
-    const cache = createReplayCache({ now: () => now });
+    const cache = createReplayCache({ clock: () => now });
     expect(cache.checkAndRemember('k', 100)).toBe(true);
     now = 99;
     expect(cache.checkAndRemember('k', 100)).toBe(false);

@@ -1,3 +1,4 @@
+import { clockFrom, readClock } from './clock.js';
 import { AttestationError } from './errors.js';
 
 /**
@@ -20,13 +21,9 @@ export interface ReplayCache {
   checkAndRemember(key: string, expiresAtMs: number, nowMs?: number): boolean | Promise<boolean>;
 }
 
-/** A {@link ReplayCache} that answers synchronously, as {@link createReplayCache} returns. */
-export interface SyncReplayCache extends ReplayCache {
+/** The in-memory cache of {@link createReplayCache}; it answers synchronously. */
+export interface MemoryReplayCache extends ReplayCache {
   checkAndRemember(key: string, expiresAtMs: number, nowMs?: number): boolean;
-}
-
-/** The in-memory cache of {@link createReplayCache}. */
-export interface MemoryReplayCache extends SyncReplayCache {
   /** Entries currently held (expired ones included until swept). */
   readonly size: number;
   /** Forgets every entry. */
@@ -44,10 +41,11 @@ export interface ReplayCacheOptions {
    */
   readonly maxEntries?: number;
   /**
-   * Clock used when the verifier passes none, in epoch milliseconds.
+   * Clock read when the verifier passes no `nowMs`, in epoch milliseconds. A clock that throws or answers
+   * anything else makes `checkAndRemember` throw `ERR_ATTESTATION_CLOCK_INVALID` (verifiers refuse).
    * @default Date.now
    */
-  readonly now?: () => number;
+  readonly clock?: () => number;
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000;
@@ -65,7 +63,7 @@ const SWEEP_STEP = 8;
  *
  * @param options - see {@link ReplayCacheOptions}.
  * @returns a frozen {@link MemoryReplayCache}.
- * @throws RangeError when `maxEntries` is not a positive integer.
+ * @throws RangeError when `maxEntries` is not a positive integer; TypeError when `clock` is not a function.
  * @example
  * ```ts
  * const replayCache = createReplayCache({ maxEntries: 10_000 });
@@ -78,8 +76,7 @@ export function createReplayCache(options: ReplayCacheOptions = {}): MemoryRepla
   if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > MAX_MAX_ENTRIES) {
     throw new RangeError(`"maxEntries" expected an integer from 1 to ${MAX_MAX_ENTRIES}, got ${String(maxEntries)}`);
   }
-  const clock = options.now ?? Date.now;
-  if (typeof clock !== 'function') throw new TypeError('"now" expected a function');
+  const clock = clockFrom(options.clock);
   const entries = new Map<string, number>();
 
   function sweepFront(now: number, limit: number): void {
@@ -97,7 +94,14 @@ export function createReplayCache(options: ReplayCacheOptions = {}): MemoryRepla
   function checkAndRemember(key: string, expiresAtMs: number, nowMs?: number): boolean {
     if (typeof key !== 'string') throw new TypeError(`"key" expected string, got ${typeof key}`);
     if (!Number.isFinite(expiresAtMs)) throw new TypeError('"expiresAtMs" expected a finite number');
-    const now = nowMs ?? clock();
+    // NaN compares false with every expiry, so it would make any key look fresh: refuse instead.
+    if (nowMs !== undefined && !Number.isFinite(nowMs)) {
+      throw new AttestationError(
+        'ERR_ATTESTATION_CLOCK_INVALID',
+        `"nowMs" is ${String(nowMs)}, not epoch milliseconds`,
+      );
+    }
+    const now = nowMs ?? readClock(clock);
     const existing = entries.get(key);
     if (existing !== undefined && existing > now) return false;
     if (existing !== undefined) entries.delete(key);

@@ -26,8 +26,8 @@ const ARGS_DIGEST = /^sha256:[0-9a-f]{64}$/;
 // RFC 3339 in the one form Date#toISOString produces: UTC, milliseconds.
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** A timestamp that is a real instant written exactly as `Date#toISOString` writes it. */
-const timestamp = z
+/** @internal A timestamp that is a real instant written exactly as `Date#toISOString` writes it. */
+export const timestamp = z
   .string()
   .regex(TIMESTAMP, 'expected RFC 3339 UTC with milliseconds, e.g. 2026-01-01T00:00:00.000Z')
   .refine((text) => {

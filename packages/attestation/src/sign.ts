@@ -1,6 +1,7 @@
 import type { Signer } from '@agentguard/identity';
 import { canonicalBytes, type JsonValue, signEnvelope } from '@agentguard/statement';
 import { bindArgs } from './args.js';
+import { nowFrom } from './clock.js';
 import { AttestationError } from './errors.js';
 import { freshNonce } from './nonce.js';
 import {
@@ -33,10 +34,10 @@ export interface SignCallInput {
   /** Content hash of the policy in force. */
   readonly policyHash: string;
   /**
-   * Time of signing.
-   * @default new Date()
+   * Time of signing, in epoch milliseconds.
+   * @default Date.now()
    */
-  readonly now?: Date;
+  readonly nowMs?: number;
   /**
    * Milliseconds the envelope stays valid, 1 to {@link MAX_TTL_MS}.
    * @default 60_000
@@ -61,7 +62,7 @@ export interface SignedCall {
 
 function checkInput(input: SignCallInput): void {
   if (typeof input !== 'object' || input === null) throw new TypeError('"input" expected an object');
-  const { signer, now, ttlMs } = input;
+  const { signer, ttlMs } = input;
   if (
     typeof signer !== 'object' ||
     signer === null ||
@@ -75,9 +76,6 @@ function checkInput(input: SignCallInput): void {
   if (signer.keyId !== signer.id && signer.keyId !== `${signer.id}#${signer.id.slice('did:key:'.length)}`) {
     throw new TypeError('"signer.keyId" expected the signer\'s did:key or its verification method id');
   }
-  if (now !== undefined && (!(now instanceof Date) || !Number.isFinite(now.getTime()))) {
-    throw new TypeError('"now" expected a valid Date');
-  }
   if (ttlMs !== undefined && (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS)) {
     throw new RangeError(`"ttlMs" expected an integer from 1 to ${MAX_TTL_MS}, got ${String(ttlMs)}`);
   }
@@ -90,7 +88,7 @@ function checkInput(input: SignCallInput): void {
  *
  * @param input - see {@link SignCallInput}.
  * @returns the {@link SignedCall}.
- * @throws TypeError / RangeError on misuse (bad callId, tool, policyHash, nonce, now or ttlMs);
+ * @throws TypeError / RangeError on misuse (bad callId, tool, policyHash, nonce, nowMs or ttlMs);
  *   AttestationError `ERR_ATTESTATION_ARGS_INVALID` when args are not plain JSON data,
  *   `ERR_ATTESTATION_SIGNING_FAILED` when the signer fails.
  * @example
@@ -102,7 +100,7 @@ function checkInput(input: SignCallInput): void {
 export async function signCall(input: SignCallInput): Promise<SignedCall> {
   checkInput(input);
   const { signer } = input;
-  const issued = input.now ?? new Date();
+  const issuedMs = nowFrom(input.nowMs);
   const ttlMs = input.ttlMs ?? DEFAULT_TTL_MS;
   const { args, digest } = bindArgs(input.args);
   const claimsInput = {
@@ -111,8 +109,8 @@ export async function signCall(input: SignCallInput): Promise<SignedCall> {
     tool: input.tool,
     argsDigest: digest,
     policyHash: input.policyHash,
-    issuedAt: issued.toISOString(),
-    expiresAt: new Date(issued.getTime() + ttlMs).toISOString(),
+    issuedAt: new Date(issuedMs).toISOString(),
+    expiresAt: new Date(issuedMs + ttlMs).toISOString(),
     nonce: input.nonce ?? freshNonce(),
   };
   const claims: CallClaims = Object.freeze(checkedClaims(claimsInput));

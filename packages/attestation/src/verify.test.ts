@@ -1,17 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { fromBase64, fromUtf8 } from '@agentguard/statement';
 import { describe, expect, it } from 'vitest';
-import { ALICE, ARGS, baseClaims, MALLORY, NOW, POLICY_HASH, signed, signRaw, statementOf } from '../test/helpers.js';
+import {
+  ALICE,
+  ARGS,
+  baseClaims,
+  MALLORY,
+  NOW_MS,
+  POLICY_HASH,
+  signed,
+  signRaw,
+  statementOf,
+} from '../test/helpers.js';
 import { digestArgs, freezeArgs } from './args.js';
 import { type AttestationErrorCode, ATTESTATION_ERROR_CODES } from './errors.js';
 import { createReplayCache } from './replay-cache.js';
 import { PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './schema.js';
 import { signCall } from './sign.js';
 import { createTrustStore } from './trust-store.js';
-import { assertCall, assertCallSync, createCallVerifier, verifyCall, verifyCallSync } from './verify-call.js';
+import { type VerifyCallOptions, verifyCall, verifyCallSync } from './verify-call.js';
 
 const trust = createTrustStore([ALICE.id]);
-const later = (ms: number) => new Date(NOW.getTime() + ms);
+const later = (ms: number) => NOW_MS + ms;
 
 describe('signCall', () => {
   it('produces an in-toto Statement v1 in a DSSE envelope, JCS-serialised', async () => {
@@ -75,7 +85,7 @@ describe('format vector (docs/formats/call-envelope.md, "Example")', () => {
     expect(call.envelope).toEqual(envelopeJson);
     expect(JSON.parse(fromUtf8(call.payload))).toEqual(payloadJson);
     expect(ALICE.id).toBe('did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw');
-    expect((await verifyCall(envelopeJson, { trust, args: ARGS, now: NOW })).ok).toBe(true);
+    expect((await verifyCall(envelopeJson, { trust, args: ARGS, nowMs: NOW_MS })).ok).toBe(true);
   });
 });
 
@@ -87,7 +97,7 @@ describe('verifyCall: round trips', () => {
       const result = await verifyCall(input, {
         trust,
         args: ARGS,
-        now: NOW,
+        nowMs: NOW_MS,
         expectedTool: 'refund',
         expectedCallId: 'call-1',
       });
@@ -99,7 +109,7 @@ describe('verifyCall: round trips', () => {
     const call = await signed();
     const reordered = { currency: 'EUR', amount: 25, orderId: 'A-17' };
     for (const opts of [{ args: reordered }, { argsDigest: digestArgs(ARGS) }, { args: freezeArgs(ARGS) }]) {
-      expect((await verifyCall(call.envelope, { trust, now: NOW, ...opts })).ok).toBe(true);
+      expect((await verifyCall(call.envelope, { trust, nowMs: NOW_MS, ...opts })).ok).toBe(true);
     }
   });
 
@@ -107,57 +117,84 @@ describe('verifyCall: round trips', () => {
     const signer = { ...ALICE, id: ALICE.id, publicKey: ALICE.publicKey, keyId: ALICE.id, sign: ALICE.sign };
     const call = await signed({ signer });
     expect(call.envelope.signatures[0]?.keyid).toBe(ALICE.id);
-    expect((await verifyCall(call.envelope, { trust, args: ARGS, now: NOW })).ok).toBe(true);
+    expect((await verifyCall(call.envelope, { trust, args: ARGS, nowMs: NOW_MS })).ok).toBe(true);
   });
 
   it('accepts within the skew at both ends and refuses just past it', async () => {
     const call = await signed();
-    const at = (ms: number) => verifyCallSync(call.envelope, { trust, args: ARGS, now: later(ms) });
+    const at = (ms: number) => verifyCallSync(call.envelope, { trust, args: ARGS, nowMs: later(ms) });
     expect(at(-30_000).ok).toBe(true);
     expect(at(-30_001)).toMatchObject({ code: 'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID' });
     expect(at(60_000 + 29_999).ok).toBe(true);
     expect(at(60_000 + 30_000)).toMatchObject({ code: 'ERR_ATTESTATION_ENVELOPE_EXPIRED' });
-    const strict = (ms: number) => verifyCallSync(call.envelope, { trust, args: ARGS, now: later(ms), clockSkewMs: 0 });
+    const strict = (ms: number) =>
+      verifyCallSync(call.envelope, { trust, args: ARGS, nowMs: later(ms), clockSkewMs: 0 });
     expect(strict(59_999).ok).toBe(true);
     expect(strict(60_000)).toMatchObject({ code: 'ERR_ATTESTATION_ENVELOPE_EXPIRED' });
   });
 
-  it('assert variants return claims or throw AttestationError with the code', async () => {
+  it('verifyCall and verifyCallSync give the same verdict on the same input, with one options type', async () => {
     const call = await signed();
-    expect(await assertCall(call.envelope, { trust, args: ARGS, now: NOW })).toEqual(call.claims);
-    expect(assertCallSync(call.envelope, { trust, args: ARGS, now: NOW })).toEqual(call.claims);
-    await expect(assertCall(call.envelope, { trust, args: {}, now: NOW })).rejects.toMatchObject({
-      name: 'AttestationError',
-      code: 'ERR_ATTESTATION_ARGS_MISMATCH',
-    });
-    expect(() => assertCallSync(call.envelope, { trust, args: ARGS, now: later(3_600_000) })).toThrow(
-      expect.objectContaining({ code: 'ERR_ATTESTATION_ENVELOPE_EXPIRED' }),
-    );
+    const cases: VerifyCallOptions[] = [
+      { trust, args: ARGS, nowMs: NOW_MS },
+      { trust, args: {}, nowMs: NOW_MS },
+      { trust, args: ARGS, nowMs: later(3_600_000) },
+      { trust: createTrustStore([MALLORY.id]), args: ARGS, nowMs: NOW_MS },
+      { trust, argsDigest: call.claims.argsDigest, expectedTool: 'other', nowMs: NOW_MS },
+    ];
+    for (const options of cases) {
+      expect(verifyCallSync(call.envelope, options)).toEqual(await verifyCall(call.envelope, options));
+    }
   });
 
-  it('createCallVerifier remembers nonces by default', async () => {
-    const verifier = createCallVerifier({ trust });
+  it('a replay cache kept across calls refuses the second use, in both variants', async () => {
+    const replayCache = createReplayCache();
     const call = await signed();
-    expect((await verifier.verify(call.envelope, { args: ARGS, now: NOW })).ok).toBe(true);
-    expect(await verifier.verify(call.envelope, { args: ARGS, now: NOW })).toMatchObject({
-      code: 'ERR_ATTESTATION_REPLAY',
-    });
-    await expect(verifier.assert(call.envelope, { args: ARGS, now: NOW })).rejects.toMatchObject({
+    expect((await verifyCall(call.envelope, { trust, args: ARGS, nowMs: NOW_MS, replayCache })).ok).toBe(true);
+    expect(verifyCallSync(call.envelope, { trust, args: ARGS, nowMs: NOW_MS, replayCache })).toMatchObject({
       code: 'ERR_ATTESTATION_REPLAY',
     });
     // A fresh nonce is a fresh call.
     const next = await signed({ nonce: 'AAECAwQFBgcICQoLDA0OEA' });
-    expect(await verifier.assert(next.envelope, { args: ARGS, now: NOW })).toEqual(next.claims);
+    expect(verifyCallSync(next.envelope, { trust, args: ARGS, nowMs: NOW_MS, replayCache })).toMatchObject({
+      ok: true,
+      claims: next.claims,
+    });
+  });
+
+  it('verifyCallSync refuses to be handed an asynchronous cache (misuse), rather than skip the replay check', async () => {
+    const call = await signed();
+    const replayCache = { checkAndRemember: async () => true };
+    expect(() => verifyCallSync(call.envelope, { trust, args: ARGS, nowMs: NOW_MS, replayCache })).toThrow(TypeError);
+  });
+
+  it('a replay cache whose clock is broken fails closed with ERR_ATTESTATION_CLOCK_INVALID', async () => {
+    const call = await signed();
+    for (const clock of [
+      () => Number.NaN,
+      () => Number.POSITIVE_INFINITY,
+      () => {
+        throw new Error('no time');
+      },
+    ]) {
+      const cache = createReplayCache({ clock });
+      // Called without nowMs, as a store shared with code that does not pass one would be.
+      const replayCache = { checkAndRemember: (key: string, until: number) => cache.checkAndRemember(key, until) };
+      expect(verifyCallSync(call.envelope, { trust, args: ARGS, nowMs: NOW_MS, replayCache })).toMatchObject({
+        ok: false,
+        code: 'ERR_ATTESTATION_CLOCK_INVALID',
+      });
+    }
   });
 
   it('checks replay only after every other check (a bad envelope uses no nonce slot)', async () => {
     const replayCache = createReplayCache();
     const call = await signed();
-    expect(await verifyCall(call.envelope, { trust, args: {}, now: NOW, replayCache })).toMatchObject({
+    expect(await verifyCall(call.envelope, { trust, args: {}, nowMs: NOW_MS, replayCache })).toMatchObject({
       code: 'ERR_ATTESTATION_ARGS_MISMATCH',
     });
     expect(replayCache.size).toBe(0);
-    expect((await verifyCall(call.envelope, { trust, args: ARGS, now: NOW, replayCache })).ok).toBe(true);
+    expect((await verifyCall(call.envelope, { trust, args: ARGS, nowMs: NOW_MS, replayCache })).ok).toBe(true);
     expect(replayCache.size).toBe(1);
   });
 });
@@ -174,10 +211,13 @@ const thrownCode = async (f: () => unknown) => {
 };
 
 const CASES: Case[] = [
-  ['ERR_ATTESTATION_ENVELOPE_MALFORMED', () => codeOf(verifyCall('{"payloadType":', { trust, args: ARGS, now: NOW }))],
+  [
+    'ERR_ATTESTATION_ENVELOPE_MALFORMED',
+    () => codeOf(verifyCall('{"payloadType":', { trust, args: ARGS, nowMs: NOW_MS })),
+  ],
   [
     'ERR_ATTESTATION_ENVELOPE_TOO_LARGE',
-    () => codeOf(verifyCall(' '.repeat(100_000), { trust, args: ARGS, now: NOW })),
+    () => codeOf(verifyCall(' '.repeat(100_000), { trust, args: ARGS, nowMs: NOW_MS })),
   ],
   [
     'ERR_ATTESTATION_ENVELOPE_PAYLOAD_TYPE',
@@ -186,13 +226,13 @@ const CASES: Case[] = [
         verifyCall(await signRaw(statementOf(baseClaims()), ALICE, 'application/json'), {
           trust,
           args: ARGS,
-          now: NOW,
+          nowMs: NOW_MS,
         }),
       ),
   ],
   [
     'ERR_ATTESTATION_KEY_UNTRUSTED',
-    async () => codeOf(verifyCall((await signed({ signer: MALLORY })).envelope, { trust, args: ARGS, now: NOW })),
+    async () => codeOf(verifyCall((await signed({ signer: MALLORY })).envelope, { trust, args: ARGS, nowMs: NOW_MS })),
   ],
   ['ERR_ATTESTATION_KEY_INVALID', () => thrownCode(() => createTrustStore(['did:key:z6MkNotAKey']))],
   [
@@ -201,58 +241,61 @@ const CASES: Case[] = [
       const { envelope } = await signed();
       const other = (await signed({ callId: 'call-2' })).envelope;
       const spliced = { ...envelope, signatures: other.signatures };
-      return codeOf(verifyCall(spliced, { trust, args: ARGS, now: NOW }));
+      return codeOf(verifyCall(spliced, { trust, args: ARGS, nowMs: NOW_MS }));
     },
   ],
   [
     'ERR_ATTESTATION_STATEMENT_INVALID',
     async () =>
-      codeOf(verifyCall(await signRaw(statementOf(baseClaims({ extra: 1 }))), { trust, args: ARGS, now: NOW })),
+      codeOf(verifyCall(await signRaw(statementOf(baseClaims({ extra: 1 }))), { trust, args: ARGS, nowMs: NOW_MS })),
   ],
   [
     'ERR_ATTESTATION_AGENT_MISMATCH',
     async () =>
       codeOf(
-        verifyCall(await signRaw(statementOf(baseClaims({ agent: MALLORY.id }))), { trust, args: ARGS, now: NOW }),
+        verifyCall(await signRaw(statementOf(baseClaims({ agent: MALLORY.id }))), { trust, args: ARGS, nowMs: NOW_MS }),
       ),
   ],
   [
     'ERR_ATTESTATION_ENVELOPE_EXPIRED',
-    async () => codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, now: later(120_000) })),
+    async () => codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, nowMs: later(120_000) })),
   ],
   [
     'ERR_ATTESTATION_ENVELOPE_NOT_YET_VALID',
-    async () => codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, now: later(-60_000) })),
+    async () => codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, nowMs: later(-60_000) })),
   ],
   [
     'ERR_ATTESTATION_ENVELOPE_VALIDITY_TOO_LONG',
-    async () => codeOf(verifyCall((await signed({ ttlMs: 3_600_000 })).envelope, { trust, args: ARGS, now: NOW })),
+    async () => codeOf(verifyCall((await signed({ ttlMs: 3_600_000 })).envelope, { trust, args: ARGS, nowMs: NOW_MS })),
   ],
   [
     'ERR_ATTESTATION_ARGS_MISMATCH',
-    async () => codeOf(verifyCall((await signed()).envelope, { trust, args: { ...ARGS, amount: 2500 }, now: NOW })),
+    async () =>
+      codeOf(verifyCall((await signed()).envelope, { trust, args: { ...ARGS, amount: 2500 }, nowMs: NOW_MS })),
   ],
   [
     'ERR_ATTESTATION_ARGS_INVALID',
-    async () => codeOf(verifyCall((await signed()).envelope, { trust, args: { amount: Number.NaN }, now: NOW })),
+    async () => codeOf(verifyCall((await signed()).envelope, { trust, args: { amount: Number.NaN }, nowMs: NOW_MS })),
   ],
   [
     'ERR_ATTESTATION_TOOL_MISMATCH',
     async () =>
-      codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, now: NOW, expectedTool: 'delete_account' })),
+      codeOf(
+        verifyCall((await signed()).envelope, { trust, args: ARGS, nowMs: NOW_MS, expectedTool: 'delete_account' }),
+      ),
   ],
   [
     'ERR_ATTESTATION_CALL_ID_MISMATCH',
     async () =>
-      codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, now: NOW, expectedCallId: 'call-9' })),
+      codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, nowMs: NOW_MS, expectedCallId: 'call-9' })),
   ],
   [
     'ERR_ATTESTATION_REPLAY',
     async () => {
       const replayCache = createReplayCache();
       const { envelope } = await signed();
-      await verifyCall(envelope, { trust, args: ARGS, now: NOW, replayCache });
-      return codeOf(verifyCall(envelope, { trust, args: ARGS, now: NOW, replayCache }));
+      await verifyCall(envelope, { trust, args: ARGS, nowMs: NOW_MS, replayCache });
+      return codeOf(verifyCall(envelope, { trust, args: ARGS, nowMs: NOW_MS, replayCache }));
     },
   ],
   [
@@ -263,8 +306,12 @@ const CASES: Case[] = [
           throw new Error('redis: connection refused');
         },
       };
-      return codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, now: NOW, replayCache }));
+      return codeOf(verifyCall((await signed()).envelope, { trust, args: ARGS, nowMs: NOW_MS, replayCache }));
     },
+  ],
+  [
+    'ERR_ATTESTATION_CLOCK_INVALID',
+    () => thrownCode(() => createReplayCache({ clock: () => Number.NaN }).checkAndRemember('k', NOW_MS)),
   ],
   [
     'ERR_ATTESTATION_SIGNING_FAILED',

@@ -2,6 +2,7 @@ import { verify } from '@agentguard/identity';
 import { verifyEnvelope } from '@agentguard/statement';
 import { digestArgs } from './args.js';
 import { parseCallStatement } from './call-statement.js';
+import { nowFrom } from './clock.js';
 import { AttestationError, type AttestationErrorCode } from './errors.js';
 import { type CallClaims, MAX_PAYLOAD_BYTES, PAYLOAD_TYPE } from './schema.js';
 import { MAX_TTL_MS } from './sign.js';
@@ -14,7 +15,7 @@ export const MAX_CLOCK_SKEW_MS = 300_000;
 /** Default longest validity window (`expiresAt - issuedAt`) accepted: 5 min. */
 export const DEFAULT_MAX_VALIDITY_MS = 300_000;
 
-/** What one call is checked against; options shared by every verify function. */
+/** What one call is checked against (part of `VerifyCallOptions`). */
 export interface CallCheckOptions {
   /**
    * The args the tool will run with; their digest must equal the signed one.
@@ -40,13 +41,13 @@ export interface CallCheckOptions {
    */
   readonly expectedCallId?: string;
   /**
-   * The verifier's time.
-   * @default new Date()
+   * The instant to verify at, in epoch milliseconds.
+   * @default Date.now()
    */
-  readonly now?: Date;
+  readonly nowMs?: number;
 }
 
-/** Verifier settings: whose keys, how much clock disagreement, how long an envelope may live. */
+/** Verifier settings: whose keys, how much clock disagreement, how long an envelope may live (part of `VerifyCallOptions`). */
 export interface VerifierSettings {
   /** Trusted agent keys; an envelope signed by any other key is refused. */
   readonly trust: TrustStore;
@@ -124,9 +125,7 @@ export function normalizeCheck(settings: Required<VerifierSettings>, call: CallC
   for (const name of ['expectedTool', 'expectedCallId'] as const) {
     if (call[name] !== undefined && typeof call[name] !== 'string') throw new TypeError(`"${name}" expected string`);
   }
-  if (call.now !== undefined && (!(call.now instanceof Date) || !Number.isFinite(call.now.getTime()))) {
-    throw new TypeError('"now" expected a valid Date');
-  }
+  const nowMs = nowFrom(call.nowMs);
   return {
     ...settings,
     args: hasArgs
@@ -136,7 +135,7 @@ export function normalizeCheck(settings: Required<VerifierSettings>, call: CallC
         : { kind: 'skip' },
     expectedTool: call.expectedTool,
     expectedCallId: call.expectedCallId,
-    nowMs: call.now === undefined ? Date.now() : call.now.getTime(),
+    nowMs,
   };
 }
 

@@ -12,6 +12,8 @@ import {
 
 /** A fixed instant, so tests never depend on the wall clock. */
 export const NOW = new Date('2026-03-01T12:00:00.000Z');
+/** {@link NOW} in epoch milliseconds, the clock shape of every option. */
+export const NOW_MS = NOW.getTime();
 
 // Deterministic keys (RFC 8032 §7.1 TEST 1 and TEST 2 seeds): reproducible signatures.
 export const ALICE: AgentIdentity = createIdentity({
@@ -34,7 +36,7 @@ export function signed(overrides: Partial<SignCallInput> = {}) {
     tool: 'refund',
     args: ARGS,
     policyHash: POLICY_HASH,
-    now: NOW,
+    nowMs: NOW_MS,
     nonce: 'AAECAwQFBgcICQoLDA0ODw',
     ...overrides,
   });

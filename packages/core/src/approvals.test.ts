@@ -95,7 +95,7 @@ describe('approvals', () => {
     const args = { amount: 5, to: 'x' };
     const expired = await approve('c3', args, {
       approver: alice,
-      now: new Date(Date.now() - 3_600_000),
+      nowMs: Date.now() - 3_600_000,
       ttlMs: 60_000,
     });
     await expect(refund(args, { callId: 'c3', approval: expired })).rejects.toMatchObject({

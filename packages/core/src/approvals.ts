@@ -1,6 +1,6 @@
 import type { ApprovalRecordCode } from './errors.js';
 import { createMemoryStateStore, type Decision, type StateStore } from '@agentguard/policy';
-import { type SignedApproval, verifyApproval } from '@agentguard/attestation';
+import { createTrustStore, type SignedApproval, type TrustStore, verifyApproval } from '@agentguard/attestation';
 import { textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
 
@@ -29,8 +29,9 @@ export interface ApprovalRequest {
 /**
  * Asks a human (or a service acting for one) about a call. Resolves to an
  * approval signed by the approver's own key (`createApproval` from
- * `@agentguard/policy`, with `decision: 'approve'` or `'reject'`), or `null`
- * to refuse without signing.
+ * `@agentguard/attestation`, with `decision: 'approve'` or `'reject'`; passing
+ * the request as its subject also binds the approval to the calling agent), or
+ * `null` to refuse without signing.
  */
 export type Approver = (
   request: ApprovalRequest,
@@ -160,10 +161,19 @@ function check(options: ApprovalOptions): void {
   }
 }
 
+/** The approvers as a trust store, built once: each did:key decoded when the guard is made, not per approval. */
+function approverStore(dids: readonly string[]): TrustStore {
+  try {
+    return createTrustStore(dids);
+  } catch (cause) {
+    throw new TypeError(`"approvals.approvers" expected Ed25519 did:key ids: ${textOf(cause)}`, { cause });
+  }
+}
+
 /** Builds the approval gate of a guard (with no options, every approval is refused as untrusted). */
 export function createApprovalGate(options: ApprovalOptions | undefined): ApprovalGate {
   if (options !== undefined) check(options);
-  const approvers = Object.freeze([...(options?.approvers ?? [])]);
+  const approvers = approverStore(options?.approvers ?? []);
   const nonceStore = options?.nonceStore ?? createMemoryStateStore();
   const timeoutMs = options?.timeoutMs ?? 120_000;
   const pendingTtlMs = options?.pendingTtlMs ?? 600_000;
@@ -210,14 +220,16 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
           };
         }
       }
+      // The agent is given, so an approval bound to an agent counts for that agent's call only.
       const subject = {
         callId: request.callId,
         tool: request.tool,
         args: request.args,
         policyHash: request.policyHash,
+        agent: request.agent,
       };
       const result = await verifyApproval(approval, subject, {
-        trustedApprovers: approvers,
+        approvers,
         nonceStore,
         excludedApprovers: excluded,
       });

@@ -4,15 +4,23 @@ import {
   bindArgs,
   type CallClaims,
   type CallVerification,
-  type CallVerifierOptions,
-  createCallVerifier,
+  createReplayCache,
+  type ReplayCache,
+  type VerifierSettings,
+  verifyCall,
+  verifyCallSync,
 } from '@agentguard/attestation';
 import type { Denial } from '@agentguard/core';
 import { adapterDenial, boundText, denialText, textOf } from '../common/outcome.js';
 import { CALL_META_KEY } from './meta.js';
 
 /** Options of {@link createMcpCallVerifier}: whose envelopes to accept, clock skew, replay cache. */
-export interface McpCallVerifierOptions extends CallVerifierOptions {
+export interface McpCallVerifierOptions extends VerifierSettings {
+  /**
+   * Where accepted nonces are remembered; share one store between servers that accept the same callers.
+   * @default a fresh in-memory cache (createReplayCache())
+   */
+  readonly replayCache?: ReplayCache;
   /**
    * Called with each refusal (for logging or an audit log of the server's own): the Denial the client
    * gets, and the verifier's own result, whose `reason` may hold detail kept from the client (e.g. why a
@@ -102,7 +110,21 @@ const EXPLAINED: Readonly<Partial<Record<AttestationErrorCode, string>>> = {
  * ```
  */
 export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallVerifier {
-  const verifier = createCallVerifier(options);
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
+  const { trust, replayCache: given } = options;
+  if (given !== undefined && typeof (given as ReplayCache | null)?.checkAndRemember !== 'function') {
+    throw new TypeError('"replayCache" expected a ReplayCache (createReplayCache())');
+  }
+  const base: VerifierSettings = {
+    trust,
+    ...(options.clockSkewMs === undefined ? {} : { clockSkewMs: options.clockSkewMs }),
+    ...(options.maxValidityMs === undefined ? {} : { maxValidityMs: options.maxValidityMs }),
+  };
+  // Misuse shows here, at creation, not as a refusal of every call: verifying no envelope checks the settings
+  // exactly as each call will (TypeError / RangeError), and touches no replay cache.
+  verifyCallSync(undefined, { ...base, skipArgsCheck: true });
+  // A verifier that lives across calls keeps a replay cache by default, so a replayed envelope is refused.
+  const settings = { ...base, replayCache: given ?? createReplayCache() };
   const onRefused = options.onRefused;
   if (onRefused !== undefined && typeof onRefused !== 'function')
     throw new TypeError('"onRefused" expected a function');
@@ -134,7 +156,7 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
       return { verification: { ok: false, code: 'ERR_ATTESTATION_ARGS_MISMATCH', reason } };
     }
     try {
-      const verification = await verifier.verify(envelope, { argsDigest: bound.digest, expectedTool: tool });
+      const verification = await verifyCall(envelope, { ...settings, argsDigest: bound.digest, expectedTool: tool });
       return { verification, args: bound.args };
     } catch (error) {
       // Fail closed: a verifier failure is a refusal, never a pass. Only its code is kept, never its message.
