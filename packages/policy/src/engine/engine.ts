@@ -103,7 +103,7 @@ export interface PolicyEngine {
  * ```
  */
 export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngineOptions = {}): PolicyEngine {
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock === undefined ? Date.now : options.clock;
   if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
   // One read of the time per decision; a clock gone wrong is an error on the way, so a deny.
   const timeOf = (request: DecisionRequest): number => {

@@ -90,7 +90,7 @@ type Entry =
  * ```
  */
 export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): StateStore {
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock === undefined ? Date.now : options.clock;
   if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
   const now = (): number => {
     const t = clock();
