@@ -278,8 +278,8 @@ describe('verifyLog', () => {
     ['a string', 'did:key:z6Mk'],
     ['a non-did', ['alice']],
     ['a number', [1]],
-    ['an object without list()', { has: () => true }],
-    ['a store listing a non-did', { list: () => ['alice'], has: () => true }],
+    ['an object without list()', { has: (): boolean => true }],
+    ['a store listing a non-did', { list: () => ['alice'], has: (): boolean => true }],
   ])('throws TypeError for trust that is %s', (_name, bad) => {
     expect(() => verifyLog('', { trust: bad as never })).toThrow(TypeError);
   });
