@@ -30,14 +30,20 @@ const token = await issueCredential({
   riskTier: 'high',
   tools: ['billing.*'],
   scopes: ['read'],
-  now: NOW,
+  nowMs: NOW,
 });
-const link = await delegate({ delegator: agent, parent: token, delegatee: sub.id, tools: ['billing.read'], now: NOW });
+const link = await delegate({
+  delegator: agent,
+  parent: token,
+  delegatee: sub.id,
+  tools: ['billing.read'],
+  nowMs: NOW,
+});
 
 describe('credentials and delegation', () => {
   it('the untouched credential and chain verify (so every refusal below is the mutation)', async () => {
-    expect(await verifyCredential(token, { anchors, now: NOW })).toMatchObject({ ok: true });
-    expect(await verifyChain([token, link], { anchors, now: NOW })).toMatchObject({ ok: true });
+    expect(await verifyCredential(token, { anchors, nowMs: NOW })).toMatchObject({ ok: true });
+    expect(await verifyChain([token, link], { anchors, nowMs: NOW })).toMatchObject({ ok: true });
   });
 
   it('fuzz: changing any one character of a credential is refused with a code', async () => {
@@ -49,7 +55,7 @@ describe('credentials and delegation', () => {
           const i = at % token.length;
           fc.pre(token[i] !== c);
           const changed = token.slice(0, i) + c + token.slice(i + 1);
-          const result = await verifyCredential(changed, { anchors, now: NOW });
+          const result = await verifyCredential(changed, { anchors, nowMs: NOW });
           expect(result.ok).toBe(false);
           if (!result.ok) expect(result.code).toMatch(/^ERR_/);
         },
@@ -67,9 +73,9 @@ describe('credentials and delegation', () => {
           fc.array(fc.string(), { maxLength: 5 }).map((p) => p.join('.')),
         ),
         async (junk) => {
-          const result = await verifyCredential(junk, { anchors, now: NOW });
+          const result = await verifyCredential(junk, { anchors, nowMs: NOW });
           expect(result.ok).toBe(false);
-          const chain = await verifyChain([junk], { anchors, now: NOW });
+          const chain = await verifyChain([junk], { anchors, nowMs: NOW });
           expect(chain.ok).toBe(false);
         },
       ),
@@ -87,9 +93,9 @@ describe('credentials and delegation', () => {
             parent: token,
             delegatee: sub.id,
             tools: [tool],
-            now: NOW,
+            nowMs: NOW,
           }).then(
-            (t) => verifyChain([token, t], { anchors, now: NOW }),
+            (t) => verifyChain([token, t], { anchors, nowMs: NOW }),
             () => ({ ok: false as const }),
           );
           const narrows = tool === 'billing.read' || tool === 'billing.*' || tool === 'billing.*.x';
@@ -101,8 +107,8 @@ describe('credentials and delegation', () => {
   });
 
   it('an expired credential or one from an unknown authority is refused', async () => {
-    expect((await verifyCredential(token, { anchors, now: NOW + 400 * 86_400_000 })).ok).toBe(false);
+    expect((await verifyCredential(token, { anchors, nowMs: NOW + 400 * 86_400_000 })).ok).toBe(false);
     const other = createTrustAnchors([createIdentity().id]);
-    expect((await verifyCredential(token, { anchors: other, now: NOW })).ok).toBe(false);
+    expect((await verifyCredential(token, { anchors: other, nowMs: NOW })).ok).toBe(false);
   });
 });

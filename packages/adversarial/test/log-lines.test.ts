@@ -30,7 +30,7 @@ async function sampleBytes(): Promise<Uint8Array> {
   let t = Date.parse('2026-01-01T00:00:00.000Z');
   const log = createAuditLog({
     sink,
-    clock: () => new Date(t++),
+    clock: () => t++,
     checkpoint: { signer: LOG, origin: 'example.com/audit', everyRecords: 0, everyMs: 0 },
   });
   const texts = ['plain', 'caf\u00e9', 'repl \uFFFD here', '\u{1F600} emoji', '\u4E2D\u6587', 'tail \uFFFD'];

@@ -227,12 +227,12 @@ describe('signer decides without the context it needs (class 1)', () => {
             tool: { name: c.tool, tags: c.tags },
             args: { a: c.a },
           };
-          const now = await reference.decide({ ...request, now: new Date(at) });
+          const now = await reference.decide({ ...request, nowMs: at });
           await reference.release(now);
           expect(now.effect === 'allow' && now.wouldDeny !== true).toBe(true);
           // Allowed at every instant the envelope is usable (issuedAt - skew to expiresAt + skew).
           for (const t of [at - 30_000, at + c.ttlMs / 2, at + c.ttlMs, at + c.ttlMs + 30_000]) {
-            const later = await stateless.decide({ ...request, now: new Date(t) });
+            const later = await stateless.decide({ ...request, nowMs: t });
             expect(later.effect === 'allow' && later.wouldDeny !== true).toBe(true);
           }
         }

@@ -38,10 +38,10 @@ export interface FileAuditLogOptions extends FileSinkOptions {
    */
   readonly sinks?: readonly AuditSink[];
   /**
-   * Source of record timestamps.
-   * @default () => new Date()
+   * Source of record timestamps, epoch milliseconds; a rotating directory also ages its files by it.
+   * @default Date.now
    */
-  readonly clock?: () => Date;
+  readonly clock?: () => number;
   /**
    * Signed checkpoints by the log's own key (see `createAuditLog`). With it, a
    * torn tail found on open is also recorded in the log as a `log.recovered` record.

@@ -27,7 +27,7 @@ export function event(
 export async function writeLog(count: number, agent: AgentIdentity = AGENT): Promise<MemorySink> {
   const sink = createMemorySink();
   let t = Date.parse('2026-01-01T00:00:00.000Z');
-  const log = createAuditLog({ sink, clock: () => new Date(t++) });
+  const log = createAuditLog({ sink, clock: () => t++ });
   await Promise.all(Array.from({ length: count }, (_, i) => log.append(event(i, agent), agent)));
   await log.close();
   return sink;
@@ -62,7 +62,7 @@ export async function writeCheckpointedLog(
   let t = Date.parse('2026-01-01T00:00:00.000Z');
   const log = createAuditLog({
     sink,
-    clock: () => new Date(t++),
+    clock: () => t++,
     checkpoint: { signer: LOG_KEY, origin: 'example.com/audit', everyRecords: every, everyMs: 0 },
   });
   for (let i = 0; i < count; i++) await log.append(change?.(i) ?? event(i), AGENT);

@@ -152,7 +152,7 @@ export function createSignerAuthorizer(
         t <= expires + skew;
         t = t === first ? (Math.floor(first / MINUTE) + 1) * MINUTE : t + MINUTE
       ) {
-        const later = await stateless.decide({ ...request, now: new Date(t) });
+        const later = await stateless.decide({ ...request, nowMs: t });
         if (blocks(later))
           return deny(`denied at ${new Date(t).toISOString()}, while the envelope is usable: ${later.reason}`);
       }
@@ -160,7 +160,7 @@ export function createSignerAuthorizer(
     // Limits count at the signer's own clock: the agent picks issuedAt anywhere within the skew, and deciding
     // at it would let one instant's statements fall into as many rate or budget windows as the skew spans.
     // Rules that depend on time (schedules) were checked above over the whole span the envelope is usable.
-    const decision = await engine.decide({ ...request, now: new Date(now) });
+    const decision = await engine.decide({ ...request, nowMs: now });
     // The signer cannot see a call end: slots come back as soon as it has decided.
     await engine.release(decision).catch(() => undefined);
     return blocks(decision) ? deny(decision.reason) : { allow: true };

@@ -100,7 +100,7 @@ const credentialOptions = {
   tools: ['invoice.*'],
   scopes: ['invoices:read'],
   maxCalls: 100,
-  now: NOW,
+  nowMs: NOW,
   ttlMs: 86_400_000,
   jti: 'cred-2026-0001',
 } as const;
@@ -121,7 +121,7 @@ describe('docs/formats/credential.md', () => {
 
   it('verifies with the library and with node:crypto, in both alg forms', async () => {
     for (const jws of [credential, token(credentialPage, 'credential-token-eddsa')]) {
-      expect((await verifyCredential(jws, { anchors, now: NOW + 1000 })).ok).toBe(true);
+      expect((await verifyCredential(jws, { anchors, nowMs: NOW + 1000 })).ok).toBe(true);
       expect(jwsVerifiesIndependently(jws, authority.publicKey)).toBe(true);
     }
   });
@@ -139,7 +139,7 @@ describe('docs/formats/delegation-link.md', () => {
       scopes: ['invoices:read'],
       args: { amount: { max: 50 } },
       maxCalls: 5,
-      now: Date.parse('2026-01-01T00:01:00Z'),
+      nowMs: Date.parse('2026-01-01T00:01:00Z'),
       ttlMs: 600_000,
       jti: 'link-2026-0001',
     });
@@ -149,7 +149,7 @@ describe('docs/formats/delegation-link.md', () => {
     expect(segment(link, 1)).toEqual(payload);
     expect(payload.prf).toBe(toBase64Url(sha256(utf8(credential))));
     expect(jwsVerifiesIndependently(link, agent.publicKey)).toBe(true);
-    const chain = await verifyChain([credential, link], { anchors, now: Date.parse('2026-01-01T00:02:00Z') });
+    const chain = await verifyChain([credential, link], { anchors, nowMs: Date.parse('2026-01-01T00:02:00Z') });
     expect(chain.ok).toBe(true);
   });
 });
@@ -162,19 +162,19 @@ describe('docs/formats/revocation-list.md', () => {
         issuer: authority,
         seq: 7,
         revoked: ['cred-2025-0042'],
-        now: NOW,
+        nowMs: NOW,
         ttlMs: 86_400_000,
       }),
     ).toBe(list);
     expect(segment(list, 0)).toEqual(json(revocationPage, 'revocation-header'));
     expect(segment(list, 1)).toEqual(json(revocationPage, 'revocation-payload'));
     expect(jwsVerifiesIndependently(list, authority.publicKey)).toBe(true);
-    const revocation = createRevocationChecker({ anchors, source: list, now: () => NOW });
+    const revocation = createRevocationChecker({ anchors, source: list, clock: () => NOW });
     const revoked = await issueCredential({ ...credentialOptions, jti: 'cred-2025-0042' });
-    expect(await verifyCredential(revoked, { anchors, now: NOW, revocation })).toMatchObject({
+    expect(await verifyCredential(revoked, { anchors, nowMs: NOW, revocation })).toMatchObject({
       code: 'ERR_IDENTITY_REVOKED',
     });
-    expect((await verifyCredential(credential, { anchors, now: NOW, revocation })).ok).toBe(true);
+    expect((await verifyCredential(credential, { anchors, nowMs: NOW, revocation })).ok).toBe(true);
   });
 });
 
@@ -187,7 +187,7 @@ describe('docs/formats/proof.md', () => {
     const sink = createMemorySink();
     const log = createAuditLog({
       sink,
-      clock: () => new Date(NOW),
+      clock: () => NOW,
       checkpoint: { signer: logKey, everyRecords: 2, everyMs: 0, origin: 'example.com/agentguard/billing' },
     });
     for (let i = 0; i < 3; i++) {
@@ -278,7 +278,7 @@ describe('docs/formats/trust-file.md', () => {
 describe('docs/audit-format.md: reading and re-serialising lines', () => {
   it('a line holds raw U+2028/U+2029; escaping them (as json.dumps does) breaks it; deleting hash and sig gives the body', async () => {
     const sink = createMemorySink();
-    const log = createAuditLog({ sink, clock: () => new Date(NOW) });
+    const log = createAuditLog({ sink, clock: () => NOW });
     const data = { text: 'one\u2028two\u2029three', ratio: 1.5, big: 1e16 };
     await log.append({ type: 'call.completed', callId: 'c-2028', agent: agent.id, tool: 'note', data }, agent);
     await log.close();

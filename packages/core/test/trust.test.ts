@@ -158,7 +158,7 @@ describe('identity and trust through guard()', () => {
 
   it('an expired credential is refused', async () => {
     const agent = createIdentity();
-    const chain = await credentialFor(agent, { now: Date.now() - 3 * HOUR, ttlMs: HOUR });
+    const chain = await credentialFor(agent, { nowMs: Date.now() - 3 * HOUR, ttlMs: HOUR });
     const { refund, execute, last } = setup(agent, { anchors, chain });
     await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_GUARD_CREDENTIAL_REJECTED' });
     expect(execute).not.toHaveBeenCalled();

@@ -42,7 +42,7 @@ export async function run(): Promise<BenchResult[]> {
       scopes: ['read'],
       args: { path: { prefix: ['/data'] }, size: { max: 1000 } },
       maxCalls: 1000,
-      now,
+      nowMs: now,
       ttlMs: 3_600_000,
     }),
   ];
@@ -54,7 +54,7 @@ export async function run(): Promise<BenchResult[]> {
         delegatee: (agents[i] as (typeof agents)[number]).id,
         tools: ['fs.read'],
         maxCalls: 1000 - i,
-        now,
+        nowMs: now,
       }),
     );
   }

@@ -44,7 +44,6 @@ export {
   type AnchorKeyInput,
   type AnchorKey,
   type AnchorResolution,
-  type Instant,
 } from './trust/anchors.js';
 export type { Rights, RightsCall, WidenedField } from './delegation/rights.js';
 export type {

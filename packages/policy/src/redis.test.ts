@@ -47,7 +47,7 @@ describe.skipIf(binary === undefined)('Redis state store, built-in client (real 
     };
     const e1 = createPolicyEngine(policy, { stateStore: a, keyPrefix: 'shared:' });
     const e2 = createPolicyEngine(policy, { stateStore: b, keyPrefix: 'shared:' });
-    const call = { agent: { id: 'a', name: 'a' }, tool: { name: 'x' }, args: {}, now: new Date(0) };
+    const call = { agent: { id: 'a', name: 'a' }, tool: { name: 'x' }, args: {}, nowMs: 0 };
     const effects = [await e1.decide(call), await e2.decide(call), await e1.decide(call)].map((d) => d.effect);
     expect(effects).toEqual(['allow', 'allow', 'deny']);
   });

@@ -8,15 +8,17 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { VerifyLogOptions } from '@agentguard/audit';
 import { ViewerError } from './errors.js';
 
 /** Options of {@link serveViewer}. */
 export interface ServeViewerOptions {
   /**
-   * did:keys the page verifies the log against (as `agentguard verify --trust`), passed in the URL.
+   * The keys the page verifies the log against (as `agentguard verify --trust`): a `TrustStore`, or
+   * did:keys as text. Read once, at the start, and passed in the URL.
    * @default none (checked but not anchored)
    */
-  readonly trust?: readonly string[];
+  readonly trust?: VerifyLogOptions['trust'];
   /**
    * Path of a witness checkpoint file the log must still extend (as `agentguard verify --checkpoint`).
    * @default none
@@ -83,9 +85,13 @@ const HEADERS = {
  */
 export async function serveViewer(logPath: string, options: ServeViewerOptions = {}): Promise<ViewerServer> {
   if (typeof logPath !== 'string' || logPath === '') throw new TypeError('"logPath" expected a file path');
-  const trust = options.trust ?? [];
+  const given: unknown = options.trust ?? [];
+  const trust: unknown =
+    !Array.isArray(given) && typeof (given as { list?: unknown } | null)?.list === 'function'
+      ? (given as { list(): unknown }).list()
+      : given;
   if (!Array.isArray(trust) || !trust.every((t) => typeof t === 'string' && t.startsWith('did:key:'))) {
-    throw new TypeError('"trust" expected an array of did:key strings');
+    throw new TypeError('"trust" expected a TrustStore or an array of did:key strings');
   }
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError('"port" expected 0 to 65535');

@@ -30,6 +30,15 @@ describe('verifyForView', () => {
     const { text, trust } = await smallLog(true);
     expect(verifyForView({ bytes: enc(text), trust }).report).toEqual(verifyLog(text, { trust }));
     expect(verifyForView({ bytes: enc(text), trust: [] }).report).toEqual(verifyLog(text));
+    // A TrustStore-shaped value (as createTrustStore of @agentguard/attestation returns) is read through list().
+    const store = { list: () => [...trust], has: (d: string) => trust.includes(d) } as never;
+    expect(verifyForView({ bytes: enc(text), trust: store }).report).toEqual(verifyLog(text, { trust }));
+    expect(verifyForView({ bytes: enc(text), trust: store }).report).toMatchObject({ ok: true, anchored: true });
+    const nobody = { list: () => [], has: () => false } as never;
+    expect(verifyForView({ bytes: enc(text), trust: nobody }).report).toMatchObject({
+      ok: false,
+      code: 'ERR_AUDIT_UNTRUSTED_SIGNER',
+    });
     expect(verifyForView({ bytes: enc(text), checkpoint: '  ' }).report).toEqual(verifyLog(text));
     const calls: number[] = [];
     verifyForView({ bytes: enc(text) }, (checked) => calls.push(checked));

@@ -1,12 +1,22 @@
-import { type LogReport, readLog, recordLeaf, verifyInclusion, verifyLog } from '@agentguard/audit';
+import {
+  type LogReport,
+  readLog,
+  recordLeaf,
+  type VerifyLogOptions,
+  verifyInclusion,
+  verifyLog,
+} from '@agentguard/audit';
 import { toHex } from '@agentguard/statement';
 
 /** What the page asks the verifier (in its worker) to check. */
 export interface VerifyRequest {
   /** The log file's bytes, exactly as read. */
   readonly bytes: Uint8Array;
-  /** did:keys whose signatures anchor the log (as `agentguard verify --trust`). */
-  readonly trust?: readonly string[];
+  /**
+   * The keys whose signatures anchor the log (as `agentguard verify --trust`): a `TrustStore`, or did:keys
+   * as text. The page's worker receives text (a message cannot carry a store's methods).
+   */
+  readonly trust?: VerifyLogOptions['trust'];
   /** A witness: a signed checkpoint the log must still extend (as `agentguard verify --checkpoint`). */
   readonly checkpoint?: string;
 }
@@ -50,7 +60,8 @@ export function decodeLog(bytes: Uint8Array): string {
  * @param onProgress - called every 10,000 lines and at the end.
  * @returns the report, and the log's text for display ({@link decodeLog}; when the report is ok, every
  *   line was strict UTF-8, so it is exactly the text that verified).
- * @throws TypeError when `trust` holds something other than Ed25519 did:key strings (as `verifyLog`).
+ * @throws TypeError when `trust` is not a TrustStore or holds something other than Ed25519 did:key strings
+ *   (as `verifyLog`).
  * @example
  * ```ts
  * const { report } = verifyForView({ bytes, trust: ['did:key:z6Mk…'] });
@@ -61,7 +72,10 @@ export function verifyForView(
   onProgress?: (checked: number, total: number) => void,
 ): VerifyResult & { readonly text: string } {
   const report = verifyLog(request.bytes, {
-    ...(request.trust === undefined || request.trust.length === 0 ? {} : { trust: request.trust }),
+    // An empty list is no trust given (the page's empty box), not "trust nobody".
+    ...(request.trust === undefined || (Array.isArray(request.trust) && request.trust.length === 0)
+      ? {}
+      : { trust: request.trust }),
     ...(request.checkpoint === undefined || request.checkpoint.trim() === '' ? {} : { checkpoint: request.checkpoint }),
     ...(onProgress === undefined ? {} : { onProgress }),
   });

@@ -137,7 +137,7 @@ export async function readLogDirectory(dir: string): Promise<DirectoryText> {
  */
 export async function createRotatingSink(
   dir: string,
-  options: FileSinkOptions & { readonly rotate?: RotateOptions; readonly now?: () => number },
+  options: FileSinkOptions & { readonly rotate?: RotateOptions; readonly clock?: () => number },
 ): Promise<FileSink> {
   const maxBytes = options.rotate?.maxBytes ?? 64 * 1024 * 1024;
   const maxAgeMs = options.rotate?.maxAgeMs ?? 0;
@@ -145,7 +145,16 @@ export async function createRotatingSink(
     throw new RangeError('"rotate.maxBytes" expected a non-negative integer');
   if (!Number.isSafeInteger(maxAgeMs) || maxAgeMs < 0)
     throw new RangeError('"rotate.maxAgeMs" expected a non-negative integer');
-  const now = options.now ?? Date.now;
+  const clock = options.clock === undefined ? Date.now : options.clock;
+  if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
+  // A broken clock fails the write (the log refuses the batch) rather than never or always rotating.
+  const now = (): number => {
+    const t = clock();
+    if (typeof t !== 'number' || !Number.isFinite(t)) {
+      throw new AuditError('ERR_AUDIT_SINK_FAILED', `"clock" expected to return finite epoch ms, got ${String(t)}`);
+    }
+    return t;
+  };
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const existing = await listSegments(dir);
   let index = Math.max(existing.length, 1);

@@ -113,7 +113,7 @@ describe('openAuditDirectory (rotation)', () => {
     const logDir = join(dir, `aged-${n++}`);
     let now = 0;
     const { createRotatingSink } = await import('./dir.js');
-    const sink = await createRotatingSink(logDir, { rotate: { maxBytes: 0, maxAgeMs: 1000 }, now: () => now });
+    const sink = await createRotatingSink(logDir, { rotate: { maxBytes: 0, maxAgeMs: 1000 }, clock: () => now });
     await sink.write(['{"a":1}']);
     now = 999;
     await sink.write(['{"a":2}']);

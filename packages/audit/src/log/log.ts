@@ -67,10 +67,11 @@ export interface AuditLogOptions {
   /** Where records go: one sink or several (each gets every record; all must succeed). */
   readonly sink: AuditSink | readonly AuditSink[];
   /**
-   * Source of record timestamps.
-   * @default () => new Date()
+   * Source of record timestamps, epoch milliseconds. A clock that throws or returns a non-finite number, or a
+   * time outside years 0000-9999, makes the append fail with `ERR_AUDIT_EVENT_INVALID` (nothing is written).
+   * @default Date.now
    */
-  readonly clock?: () => Date;
+  readonly clock?: () => number;
   /**
    * Signed checkpoints (c2sp.org/tlog-checkpoint) by the log's own key: every N records, every T ms, and at close.
    * @default none (records are hash-chained and signed, but no checkpoints are written)
@@ -187,8 +188,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (sinks.length === 0 || sinks.some((s) => typeof s?.write !== 'function' || typeof s.close !== 'function')) {
     throw new TypeError('"sink" expected an AuditSink or a non-empty array of them');
   }
-  const clock = options.clock ?? (() => new Date());
-  if (typeof clock !== 'function') throw new TypeError('"clock" expected a function returning a Date');
+  const clock = options.clock === undefined ? Date.now : options.clock;
+  if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
   const maxBatch = options.maxBatch ?? 4096;
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError('"maxBatch" expected a positive integer');
   const timeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
@@ -244,11 +245,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   });
 
   function timestamp(): string {
-    const date = clock();
-    if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
-      throw new AuditError('ERR_AUDIT_EVENT_INVALID', '"clock" returned something other than a valid Date');
+    const ms = clock();
+    // ±8.64e15 ms is the range of a Date (ECMA-262 §21.4.1.22); beyond it toISOString throws.
+    if (typeof ms !== 'number' || !(Math.abs(ms) <= 8.64e15)) {
+      throw new AuditError('ERR_AUDIT_EVENT_INVALID', `"clock" expected to return finite epoch ms, got ${String(ms)}`);
     }
-    const ts = date.toISOString();
+    const ts = new Date(ms).toISOString();
     // Readers accept only the four-digit-year form; toISOString writes ±YYYYYY outside years 0-9999.
     if (!TIMESTAMP.test(ts))
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', `"clock" returned ${ts}, outside years 0000-9999`);

@@ -27,7 +27,7 @@ async function sampleLog(): Promise<string[]> {
   let t = Date.parse('2026-01-01T00:00:00.000Z');
   const log = createAuditLog({
     sink,
-    clock: () => new Date(t++),
+    clock: () => t++,
     checkpoint: { signer: LOG_KEY, origin: 'example.com/audit', everyRecords: 5, everyMs: 0 },
   });
   for (let i = 0; i < 10; i++) {

@@ -1,3 +1,4 @@
+import { createTrustStore } from '@agentguard/attestation';
 import { sign } from '@agentguard/identity';
 import { canonicalize, concatBytes, fromBase64, fromUtf8, toBase64, utf8, pae } from '@agentguard/statement';
 import fc from 'fast-check';
@@ -277,8 +278,26 @@ describe('verifyLog', () => {
     ['a string', 'did:key:z6Mk'],
     ['a non-did', ['alice']],
     ['a number', [1]],
+    ['an object without list()', { has: (): boolean => true }],
+    ['a store listing a non-did', { list: () => ['alice'], has: (): boolean => true }],
   ])('throws TypeError for trust that is %s', (_name, bad) => {
     expect(() => verifyLog('', { trust: bad as never })).toThrow(TypeError);
+  });
+
+  it('takes a TrustStore as it takes the did:keys: anchored by it, refused when the signer is not in it', async () => {
+    const sink = await writeLog(3);
+    const trusted = createTrustStore([AGENT.id]);
+    expect(verifyLog(sink.text(), { trust: trusted })).toEqual(verifyLog(sink.text(), { trust: [AGENT.id] }));
+    expect(verifyLog(sink.text(), { trust: trusted })).toMatchObject({ ok: true, anchored: true });
+    expect(verifyLog(sink.text(), { trust: createTrustStore([OTHER.id]) })).toMatchObject({
+      ok: false,
+      code: 'ERR_AUDIT_UNTRUSTED_SIGNER',
+    });
+    // An empty store trusts nobody (unlike no trust at all, which is "not anchored").
+    expect(verifyLog(sink.text(), { trust: createTrustStore() })).toMatchObject({
+      ok: false,
+      code: 'ERR_AUDIT_UNTRUSTED_SIGNER',
+    });
   });
 
   it('reports each signer once and keeps its order', async () => {

@@ -1,3 +1,4 @@
+import type { TrustStore } from '@agentguard/attestation';
 import { bytesEqual, toHex } from '@agentguard/statement';
 import { LogChecker, splitLines } from './checker.js';
 import { LINE_TOO_LARGE, splitByteLines } from './lines.js';
@@ -9,13 +10,14 @@ import { RECORD_MAX_BYTES } from '../record/record.js';
 /** Options of {@link verifyLog}. */
 export interface VerifyLogOptions {
   /**
-   * The `did:key`s whose signatures anchor the log. Every record (checkpoints
-   * included) must be signed by one of them. Without it every check still
-   * runs, but the report says `anchored: false`: the log is consistent, yet
-   * anyone could have written it.
+   * The keys whose signatures anchor the log: a `TrustStore` (`createTrustStore` of
+   * `@agentguard/attestation`, the one trust type of the project), or the `did:key`s as text (as read
+   * from a trust file, a URL or a worker message). Its keys are read once, when the call starts. Every
+   * record (checkpoints included) must be signed by one of them. Without it every check still runs, but
+   * the report says `anchored: false`: the log is consistent, yet anyone could have written it.
    * @default none (not anchored)
    */
-  readonly trust?: readonly string[];
+  readonly trust?: TrustStore | readonly string[];
   /**
    * The log's own keys: the only ones whose checkpoints count. An agent key is trusted to sign its own
    * records (and, through a signer process, a compromised agent can get any record hash signed), so
@@ -101,17 +103,26 @@ export function checkCheckpointKeys(
   return checked;
 }
 
+/**
+ * @internal Validates a trust option into one frozen list of did:keys: a `TrustStore` is read once (its
+ * `list()`), so keys added or deleted while a log is verified change nothing about that verification.
+ */
 export function checkTrust(trust: unknown, name = 'trust'): readonly string[] | undefined {
   if (trust === undefined) return undefined;
-  if (!Array.isArray(trust)) throw new TypeError(`"${name}" expected an array of did:key strings`);
-  for (const did of trust) {
+  const store = trust as Partial<TrustStore> | null;
+  const list =
+    !Array.isArray(trust) && typeof store === 'object' && store !== null && typeof store.list === 'function'
+      ? store.list()
+      : trust;
+  if (!Array.isArray(list)) throw new TypeError(`"${name}" expected a TrustStore or an array of did:key strings`);
+  for (const did of list) {
     if (typeof did !== 'string' || publicKeyOfDid(did) === undefined) {
       throw new TypeError(
         `"${name}" expected Ed25519 did:key strings, got ${JSON.stringify(String(did)).slice(0, 80)}`,
       );
     }
   }
-  return trust as readonly string[];
+  return Object.freeze([...(list as readonly string[])]);
 }
 
 /** Checks that the verified log extends an external signed checkpoint. */

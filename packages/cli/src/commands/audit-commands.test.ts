@@ -25,7 +25,7 @@ beforeAll(async () => {
   const log = await openFileAuditLog(join(dir, 'log.jsonl'), {
     clock: () => {
       t += 60_000;
-      return new Date(t);
+      return t;
     },
     checkpoint: { signer: logKey, origin: 'test.example/audit', everyRecords: 4, everyMs: 0 },
   });

@@ -72,12 +72,12 @@ export function parseJsonOption(value: string | undefined, name: string): unknow
   }
 }
 
-/** Parses an ISO 8601 `--now`. */
-export function parseNow(value: string | undefined): Date | undefined {
+/** Parses an ISO 8601 `--now` into epoch ms. */
+export function parseNow(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--now expects an ISO 8601 time, got "${value}"`);
-  return date;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`--now expects an ISO 8601 time, got "${value}"`);
+  return ms;
 }
 
 /**

@@ -52,7 +52,7 @@ export const policyExplainCommand: Command = {
     const depth = values['delegation-depth'];
     if (depth !== undefined && !/^\d+$/.test(depth)) throw new UsageError('--delegation-depth expects a whole number');
     const args = parseJsonOption(values.args, 'args');
-    const now = parseNow(values.now);
+    const nowMs = parseNow(values.now);
     const agent: DecisionAgent = {
       id: values.agent,
       name: values['agent-name'] ?? values.agent,
@@ -68,7 +68,7 @@ export const policyExplainCommand: Command = {
       agent,
       tool: { name: values.tool, ...(tags === undefined ? {} : { tags }), ...(labels === undefined ? {} : { labels }) },
       args,
-      ...(now === undefined ? {} : { now }),
+      ...(nowMs === undefined ? {} : { nowMs }),
     };
     const { engine } = await loadEngine(file, io);
     const decision = await engine.decide(request);

@@ -53,7 +53,7 @@ export const policyReplayCommand: Command = {
           tool: { name: call.tool, tags: call.tags, labels: call.labels },
           args: call.args ?? {},
           session: { id: call.agent },
-          now: new Date(call.ts),
+          nowMs: Date.parse(call.ts),
         });
         const before: Effect = call.wouldDeny ? 'deny' : call.effect;
         const after: Effect = decision.wouldDeny === true ? 'deny' : decision.effect;

@@ -18,7 +18,7 @@ const authority = createIdentity();
 const agent = createIdentity();
 const sub = createIdentity();
 const anchors = createTrustAnchors([authority.id]);
-const o = { anchors, now: NOW };
+const o = { anchors, nowMs: NOW };
 
 const good = await issueCredential({
   issuer: authority,
@@ -29,12 +29,12 @@ const good = await issueCredential({
   riskTier: 'high',
   tools: ['t.*'],
   scopes: ['s'],
-  now: NOW,
+  nowMs: NOW,
 });
 const [H, P, S] = good.split('.') as [string, string, string];
 const header = fromUtf8(fromBase64Url(H));
 const payload = JSON.parse(fromUtf8(fromBase64Url(P))) as Record<string, unknown>;
-const link = await delegate({ delegator: agent, parent: good, delegatee: sub.id, tools: ['t.a'], now: NOW });
+const link = await delegate({ delegator: agent, parent: good, delegatee: sub.id, tools: ['t.a'], nowMs: NOW });
 
 const b64 = (text: string) => toBase64Url(utf8(text));
 /** A correctly signed token over arbitrary header and payload text: only parsing and claim checks can refuse it. */
@@ -277,7 +277,7 @@ describe('bad revocation lists', () => {
     ['oversized', 'A'.repeat(20_000)],
   ];
   it.each(lists)('%s → ERR_IDENTITY_REVOCATION_UNAVAILABLE', async (_label, text) => {
-    const checker = createRevocationChecker({ anchors, source: text, now: () => NOW });
+    const checker = createRevocationChecker({ anchors, source: text, clock: () => NOW });
     expect(await checker.check({ jti: 'x-00000000', keys: [] })).toMatchObject({
       ok: false,
       code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE',

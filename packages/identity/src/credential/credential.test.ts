@@ -23,7 +23,7 @@ function issue(extra: Partial<Parameters<typeof issueCredential>[0]> = {}) {
     scopes: ['read:invoices'],
     args: { amount: { max: 100 } },
     maxCalls: 10,
-    now: NOW,
+    nowMs: NOW,
     ttlMs: 3_600_000,
     ...extra,
   });
@@ -45,7 +45,7 @@ describe('issueCredential / verifyCredential', () => {
     const token = await issue();
     const { header } = parts(token);
     expect(header).toEqual({ alg: 'Ed25519', typ: CREDENTIAL_TYP, kid: authority.keyId });
-    const r = await verifyCredential(token, { anchors, now: NOW + 1000 });
+    const r = await verifyCredential(token, { anchors, nowMs: NOW + 1000 });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.credential.subject).toBe(agent.id);
@@ -66,7 +66,7 @@ describe('issueCredential / verifyCredential', () => {
       JSON.stringify({ alg: 'EdDSA', typ: CREDENTIAL_TYP, kid: authority.keyId }),
       JSON.stringify(payload),
     );
-    expect((await verifyCredential(token, { anchors, now: NOW })).ok).toBe(true);
+    expect((await verifyCredential(token, { anchors, nowMs: NOW })).ok).toBe(true);
   });
 
   it.each([
@@ -83,7 +83,7 @@ describe('issueCredential / verifyCredential', () => {
     const header = { alg: 'Ed25519', typ: CREDENTIAL_TYP, kid: authority.keyId, ...change };
     const r = await verifyCredential(await forge(JSON.stringify(header), JSON.stringify(payload)), {
       anchors,
-      now: NOW,
+      nowMs: NOW,
     });
     expect(r).toMatchObject({ ok: false, code });
   });
@@ -98,38 +98,40 @@ describe('issueCredential / verifyCredential', () => {
       environment: 'x',
       riskTier: 'low',
       tools: ['a'],
-      now: NOW,
+      nowMs: NOW,
     });
-    expect(await verifyCredential(foreign, { anchors, now: NOW })).toMatchObject({
+    expect(await verifyCredential(foreign, { anchors, nowMs: NOW })).toMatchObject({
       code: 'ERR_IDENTITY_ISSUER_UNTRUSTED',
     });
     const { header, payload } = parts(await issue());
     // Claims naming the trusted authority but signed by a stranger.
     const impostor = await forge(JSON.stringify(header), JSON.stringify(payload), stranger);
-    expect(await verifyCredential(impostor, { anchors, now: NOW })).toMatchObject({
+    expect(await verifyCredential(impostor, { anchors, nowMs: NOW })).toMatchObject({
       code: 'ERR_IDENTITY_SIGNATURE_INVALID',
     });
     const extra = await forge(JSON.stringify(header), JSON.stringify({ ...payload, admin: true }));
-    expect(await verifyCredential(extra, { anchors, now: NOW })).toMatchObject({ code: 'ERR_IDENTITY_CLAIMS_INVALID' });
+    expect(await verifyCredential(extra, { anchors, nowMs: NOW })).toMatchObject({
+      code: 'ERR_IDENTITY_CLAIMS_INVALID',
+    });
     const cnf = { jwk: stranger.publicJwk() };
     const swapped = await forge(JSON.stringify(header), JSON.stringify({ ...payload, cnf }));
-    expect(await verifyCredential(swapped, { anchors, now: NOW })).toMatchObject({
+    expect(await verifyCredential(swapped, { anchors, nowMs: NOW })).toMatchObject({
       code: 'ERR_IDENTITY_CLAIMS_INVALID',
     });
   });
 
   it('checks the validity window with a bounded skew (30 s by default, as everywhere)', async () => {
     const token = await issue();
-    expect(await verifyCredential(token, { anchors, now: NOW + 3_600_000 + 30_000 })).toMatchObject({
+    expect(await verifyCredential(token, { anchors, nowMs: NOW + 3_600_000 + 30_000 })).toMatchObject({
       code: 'ERR_IDENTITY_EXPIRED',
     });
-    expect((await verifyCredential(token, { anchors, now: NOW + 3_600_000 + 29_000 })).ok).toBe(true);
-    expect((await verifyCredential(token, { anchors, now: NOW + 3_600_000, clockSkewMs: 0 })).ok).toBe(false);
-    expect(await verifyCredential(token, { anchors, now: NOW - 31_000 })).toMatchObject({
+    expect((await verifyCredential(token, { anchors, nowMs: NOW + 3_600_000 + 29_000 })).ok).toBe(true);
+    expect((await verifyCredential(token, { anchors, nowMs: NOW + 3_600_000, clockSkewMs: 0 })).ok).toBe(false);
+    expect(await verifyCredential(token, { anchors, nowMs: NOW - 31_000 })).toMatchObject({
       code: 'ERR_IDENTITY_NOT_YET_VALID',
     });
-    expect((await verifyCredential(token, { anchors, now: NOW - 29_000 })).ok).toBe(true);
-    expect((await verifyCredential(token, { anchors, now: NOW - 59_000, clockSkewMs: 60_000 })).ok).toBe(true);
+    expect((await verifyCredential(token, { anchors, nowMs: NOW - 29_000 })).ok).toBe(true);
+    expect((await verifyCredential(token, { anchors, nowMs: NOW - 59_000, clockSkewMs: 60_000 })).ok).toBe(true);
     await expect(verifyCredential(token, { anchors, clockSkewMs: 300_001 })).rejects.toThrow(RangeError);
     await expect(verifyCredential(token, { anchors, clockSkewMs: -1 })).rejects.toThrow(RangeError);
   });
@@ -145,7 +147,7 @@ describe('issueCredential / verifyCredential', () => {
           : { ok: true };
       },
     };
-    expect(await verifyCredential(token, { anchors, now: NOW, revocation: revokeJti })).toMatchObject({
+    expect(await verifyCredential(token, { anchors, nowMs: NOW, revocation: revokeJti })).toMatchObject({
       code: 'ERR_IDENTITY_REVOKED',
     });
     expect(seen).toEqual([['credential-0001', authority.keyId, agent.id]]);
@@ -154,7 +156,7 @@ describe('issueCredential / verifyCredential', () => {
         throw new Error('list server down');
       },
     };
-    expect(await verifyCredential(token, { anchors, now: NOW, revocation: broken })).toMatchObject({
+    expect(await verifyCredential(token, { anchors, nowMs: NOW, revocation: broken })).toMatchObject({
       code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE',
     });
   });
@@ -174,7 +176,7 @@ describe('issueCredential / verifyCredential', () => {
       fc.asyncProperty(fc.nat(token.length - 1), fc.constantFrom(...alphabet), async (i, c) => {
         fc.pre(token[i] !== c);
         const changed = `${token.slice(0, i)}${c}${token.slice(i + 1)}`;
-        const r = await verifyCredential(changed, { anchors, now: NOW });
+        const r = await verifyCredential(changed, { anchors, nowMs: NOW });
         expect(r.ok).toBe(false);
       }),
       { numRuns: 300 },
@@ -204,10 +206,10 @@ describe('issueCredential / verifyCredential', () => {
             tools,
             scopes,
             args: { n: { max: 5, oneOf: [1, 'x', true] } },
-            now: NOW,
+            nowMs: NOW,
             ...(maxCalls === undefined ? {} : { maxCalls }),
           });
-          const r = await verifyCredential(token, { anchors, now: NOW });
+          const r = await verifyCredential(token, { anchors, nowMs: NOW });
           expect(r.ok).toBe(true);
           if (!r.ok) return;
           expect({ ...r.credential.claims }).toMatchObject({ name, owner, riskTier, tools, scopes });

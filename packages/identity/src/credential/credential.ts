@@ -46,10 +46,10 @@ export interface IssueCredentialOptions {
   /** Call budget. @default none */
   readonly maxCalls?: number;
   /** Issue time, epoch ms. @default Date.now() */
-  readonly now?: number;
-  /** Validity in ms from `now`. @default 86_400_000 (24 h) */
+  readonly nowMs?: number;
+  /** Validity in ms from `nowMs`. @default 86_400_000 (24 h) */
   readonly ttlMs?: number;
-  /** Not-before, epoch ms. @default now */
+  /** Not-before, epoch ms. @default nowMs */
   readonly notBefore?: number;
   /** Token id. @default 128 random bits, base64url */
   readonly jti?: string;
@@ -109,10 +109,10 @@ export function rightsOf(c: {
 export async function issueCredential(options: IssueCredentialOptions): Promise<string> {
   if (typeof options?.issuer?.sign !== 'function') throw new TypeError('"issuer" expected a Signer');
   const alg = jwsAlgorithm(options.alg);
-  const now = options.now ?? Date.now();
+  const now = options.nowMs ?? Date.now();
   const ttlMs = options.ttlMs ?? 86_400_000;
   if (!Number.isFinite(now) || !Number.isFinite(ttlMs) || ttlMs <= 0)
-    throw new RangeError('"now"/"ttlMs" out of range');
+    throw new RangeError('"nowMs"/"ttlMs" out of range');
   const iat = Math.floor(now / 1000);
   const claims: Record<string, unknown> = {
     ver: 1,

@@ -21,7 +21,7 @@ const issue = (extra: { maxCalls?: number; jti?: string } = {}) =>
     riskTier: 'high',
     tools: ['fs.*'],
     args: { path: { prefix: ['/data'] } },
-    now: NOW,
+    nowMs: NOW,
     ttlMs: 3_600_000,
     ...extra,
   });
@@ -29,13 +29,13 @@ const call = { agent: agent.id, tool: 'fs.read', args: { path: '/data/a' }, requ
 
 describe('createCredentialGate', () => {
   it('requires a credential only when told to', async () => {
-    const gate = createCredentialGate({ anchors, now: () => NOW });
+    const gate = createCredentialGate({ anchors, clock: () => NOW });
     expect(await gate.check({ ...call, required: false })).toEqual({ ok: true, presented: false });
     expect(await gate.check(call)).toMatchObject({ ok: false, code: 'ERR_IDENTITY_CREDENTIAL_REQUIRED' });
   });
 
   it('binds the chain to the signing agent and checks the call against the rights', async () => {
-    const gate = createCredentialGate({ anchors, now: () => NOW });
+    const gate = createCredentialGate({ anchors, clock: () => NOW });
     const chain = await issue();
     expect(await gate.check({ ...call, chain })).toMatchObject({
       ok: true,
@@ -56,16 +56,16 @@ describe('createCredentialGate', () => {
     expect(await gate.check({ ...call, chain, scopes: ['admin'] })).toMatchObject({
       code: 'ERR_IDENTITY_CREDENTIAL_DENIED',
     });
-    const late = createCredentialGate({ anchors, now: () => NOW + 3_700_000 });
+    const late = createCredentialGate({ anchors, clock: () => NOW + 3_700_000 });
     expect(await late.check({ ...call, chain })).toMatchObject({ code: 'ERR_IDENTITY_EXPIRED' });
   });
 
   it('counts calls against every budget in the chain, so sibling delegations cannot multiply calls', async () => {
-    const gate = createCredentialGate({ anchors, now: () => NOW });
+    const gate = createCredentialGate({ anchors, clock: () => NOW });
     const root = await issue({ maxCalls: 3 });
     // The agent delegates to a helper twice, each link claiming the full budget of 3.
-    const l1 = await delegate({ delegator: agent, parent: root, delegatee: helper.id, tools: ['fs.read'], now: NOW });
-    const l2 = await delegate({ delegator: agent, parent: root, delegatee: helper.id, tools: ['fs.read'], now: NOW });
+    const l1 = await delegate({ delegator: agent, parent: root, delegatee: helper.id, tools: ['fs.read'], nowMs: NOW });
+    const l2 = await delegate({ delegator: agent, parent: root, delegatee: helper.id, tools: ['fs.read'], nowMs: NOW });
     const viaHelper = { ...call, agent: helper.id };
     expect(await gate.check({ ...viaHelper, chain: [root, l1] })).toMatchObject({ ok: true, calls: 1 });
     expect(await gate.check({ ...viaHelper, chain: [root, l2] })).toMatchObject({ ok: true, calls: 2 });
@@ -77,17 +77,17 @@ describe('createCredentialGate', () => {
   });
 
   it('fails closed when the budget table is full, and checks revocation on every call', async () => {
-    const full = createCredentialGate({ anchors, now: () => NOW, maxBudgets: 1 });
+    const full = createCredentialGate({ anchors, clock: () => NOW, maxBudgets: 1 });
     expect(await full.check({ ...call, chain: await issue({ maxCalls: 5 }) })).toMatchObject({ ok: true });
     expect(await full.check({ ...call, chain: await issue({ maxCalls: 5 }) })).toMatchObject({
       code: 'ERR_IDENTITY_CALL_BUDGET_EXCEEDED',
     });
     const chain = await issue({ jti: 'gate-revoked-1' });
-    const list = await createRevocationList({ issuer: authority, seq: 1, revoked: ['gate-revoked-1'], now: NOW });
+    const list = await createRevocationList({ issuer: authority, seq: 1, revoked: ['gate-revoked-1'], nowMs: NOW });
     const gate = createCredentialGate({
       anchors,
-      now: () => NOW,
-      revocation: createRevocationChecker({ anchors, source: list, now: () => NOW }),
+      clock: () => NOW,
+      revocation: createRevocationChecker({ anchors, source: list, clock: () => NOW }),
     });
     expect(await gate.check({ ...call, chain })).toMatchObject({ code: 'ERR_IDENTITY_REVOKED' });
   });

@@ -4,7 +4,7 @@
  * against the effective rights, and count calls against the budget.
  */
 import type { CredentialClaims, RiskTier } from './claims.js';
-import type { RevocationChecker } from './options.js';
+import { failureOf, readClock, type RevocationChecker } from './options.js';
 import { type ChainFailure, createChainCache, verifyChain } from '../delegation/chain.js';
 import { type Rights, rightsDenial } from '../delegation/rights.js';
 import type { TrustAnchors } from '../trust/anchors.js';
@@ -19,8 +19,12 @@ export interface CredentialGateOptions {
   readonly clockSkewMs?: number;
   /** Most delegation links. @default 4 */
   readonly maxDepth?: number;
-  /** Clock, epoch ms. @default Date.now */
-  readonly now?: () => number;
+  /**
+   * Clock, epoch ms. A clock that throws or returns a non-finite number makes every presented credential fail
+   * with `ERR_IDENTITY_CREDENTIAL_DENIED` (its validity cannot be decided).
+   * @default Date.now
+   */
+  readonly clock?: () => number;
   /** Verified chains kept (signatures checked once per chain). @default 1024 */
   readonly cacheSize?: number;
   /**
@@ -81,7 +85,7 @@ export interface CredentialGate {
  * ```
  */
 export function createCredentialGate(options: CredentialGateOptions): CredentialGate {
-  const now = options.now ?? Date.now;
+  const clock = options.clock === undefined ? Date.now : options.clock;
   const cacheSize = options.cacheSize ?? 1024;
   const cache = createChainCache({ maxEntries: cacheSize });
   const budgets = new Map<string, number>();
@@ -93,7 +97,7 @@ export function createCredentialGate(options: CredentialGateOptions): Credential
     ...(options.clockSkewMs === undefined ? {} : { clockSkewMs: options.clockSkewMs }),
     ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }),
   };
-  if (typeof now !== 'function') throw new TypeError('"now" expected a function');
+  if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
   return Object.freeze({
     async check(call: GateCall): Promise<GateResult> {
       if (call.chain === undefined) {
@@ -105,9 +109,14 @@ export function createCredentialGate(options: CredentialGateOptions): Credential
             }
           : { ok: true, presented: false };
       }
-      const at = now();
+      let at: number;
+      try {
+        at = readClock(clock, 'ERR_IDENTITY_CREDENTIAL_DENIED');
+      } catch (error) {
+        return failureOf(error);
+      }
       const chain = typeof call.chain === 'string' ? [call.chain] : call.chain;
-      const r = await verifyChain(chain, { ...base, now: at });
+      const r = await verifyChain(chain, { ...base, nowMs: at });
       if (!r.ok) return r;
       if (r.subject !== call.agent) {
         return {

@@ -45,7 +45,7 @@ const credentialOptions = {
   environment: 'prod',
   riskTier: 'high',
   tools: ['invoice.*'],
-  now: NOW,
+  nowMs: NOW,
   jti: 'cred-eddsa-0001',
 } as const;
 
@@ -66,7 +66,7 @@ describe('JWS alg: Ed25519 (RFC 9864) by default, EdDSA (RFC 8037) on request', 
     expect(eddsa.split('.')[1]).toBe(plain.split('.')[1]);
     for (const token of [plain, eddsa]) {
       expect(independentlyVerifies(token, A1)).toBe(true);
-      const r = await verifyCredential(token, { anchors, now: NOW });
+      const r = await verifyCredential(token, { anchors, nowMs: NOW });
       expect(r.ok).toBe(true);
     }
   });
@@ -79,25 +79,25 @@ describe('JWS alg: Ed25519 (RFC 9864) by default, EdDSA (RFC 8037) on request', 
       parent: credential,
       delegatee: sub.id,
       tools: ['invoice.read'],
-      now: NOW,
+      nowMs: NOW,
       jti: 'link-eddsa-0001',
       alg: 'EdDSA',
     });
     expect(headerOf(link)).toMatchObject({ alg: 'EdDSA', typ: 'agentguard-delegation+jwt' });
     expect(independentlyVerifies(link, agent.publicJwk())).toBe(true);
-    expect((await verifyChain([credential, link], { anchors, now: NOW })).ok).toBe(true);
+    expect((await verifyChain([credential, link], { anchors, nowMs: NOW })).ok).toBe(true);
 
     const list = await createRevocationList({
       issuer: authority,
       seq: 1,
       revoked: ['cred-eddsa-0001'],
-      now: NOW,
+      nowMs: NOW,
       alg: 'EdDSA',
     });
     expect(headerOf(list)).toMatchObject({ alg: 'EdDSA', typ: 'agentguard-revocation+jwt' });
     expect(independentlyVerifies(list, A1)).toBe(true);
-    const revocation = createRevocationChecker({ anchors, source: list, now: () => NOW });
-    expect(await verifyCredential(credential, { anchors, now: NOW, revocation })).toMatchObject({
+    const revocation = createRevocationChecker({ anchors, source: list, clock: () => NOW });
+    expect(await verifyCredential(credential, { anchors, nowMs: NOW, revocation })).toMatchObject({
       code: 'ERR_IDENTITY_REVOKED',
     });
   });
@@ -107,7 +107,7 @@ describe('JWS alg: Ed25519 (RFC 9864) by default, EdDSA (RFC 8037) on request', 
       const bad = { ...credentialOptions, alg } as unknown as Parameters<typeof issueCredential>[0];
       await expect(issueCredential(bad)).rejects.toBeInstanceOf(RangeError);
       await expect(
-        createRevocationList({ issuer: authority, seq: 1, now: NOW, alg } as unknown as Parameters<
+        createRevocationList({ issuer: authority, seq: 1, nowMs: NOW, alg } as unknown as Parameters<
           typeof createRevocationList
         >[0]),
       ).rejects.toBeInstanceOf(RangeError);

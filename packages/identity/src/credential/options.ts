@@ -1,6 +1,6 @@
-import type { Instant, TrustAnchors } from '../trust/anchors.js';
+import type { TrustAnchors } from '../trust/anchors.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './jws.js';
-import type { IdentityErrorCode } from '../errors.js';
+import { IdentityError, type IdentityErrorCode } from '../errors.js';
 import { asIdentityError } from '../statement-errors.js';
 
 /** What a revocation checker is asked about one token. */
@@ -37,10 +37,10 @@ export interface VerifyOptions {
   /** The trust anchors (authorities). Required: nothing is trusted by default. */
   readonly anchors: TrustAnchors;
   /**
-   * The current time.
+   * The instant to verify at, epoch ms (a one-shot call; long-lived checkers take a `clock`).
    * @default Date.now()
    */
-  readonly now?: Instant | (() => number);
+  readonly nowMs?: number;
   /**
    * Tolerated clock difference for `nbf`, `iat` and `exp`, in ms; 0 to 300 000.
    * @default 30_000 (`DEFAULT_CLOCK_SKEW_MS`, the same in every package)
@@ -81,11 +81,10 @@ export function normalizeVerifyOptions(options: VerifyOptions): NormalVerifyOpti
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
   const { anchors } = options;
   if (typeof anchors?.resolve !== 'function') throw new TypeError('"anchors" expected a TrustAnchors store');
-  const raw = options.now;
-  const now =
-    raw === undefined ? Date.now() : typeof raw === 'function' ? raw() : raw instanceof Date ? raw.getTime() : raw;
-  if (typeof now !== 'number' || !Number.isFinite(now))
-    throw new TypeError('"now" expected epoch ms, a Date or a clock');
+  const now = options.nowMs ?? Date.now();
+  if (typeof now !== 'number' || !Number.isFinite(now)) {
+    throw new TypeError(`"nowMs" expected a finite number of epoch ms, got ${String(now)}`);
+  }
   const skewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   if (!Number.isInteger(skewMs) || skewMs < 0 || skewMs > MAX_CLOCK_SKEW_MS) {
     throw new RangeError(`"clockSkewMs" expected an integer from 0 to ${MAX_CLOCK_SKEW_MS}, got ${String(skewMs)}`);
@@ -152,4 +151,21 @@ export async function revocationProblem(
       reason: `revocation check failed: ${failureOf(cause).reason}`,
     };
   }
+}
+
+/**
+ * @internal Reads a `clock` option once: epoch ms, or an {@link IdentityError} with `code` when the clock throws or
+ * answers something that is not a finite number (a long-lived object refuses rather than guess the time).
+ */
+export function readClock(clock: () => number, code: IdentityErrorCode): number {
+  let t: unknown;
+  try {
+    t = clock();
+  } catch (cause) {
+    throw new IdentityError(code, '"clock" threw', { cause });
+  }
+  if (typeof t !== 'number' || !Number.isFinite(t)) {
+    throw new IdentityError(code, `"clock" expected to return finite epoch ms, got ${String(t)}`);
+  }
+  return t;
 }

@@ -125,7 +125,7 @@ async function build(links: Mutable[]): Promise<string[]> {
       scopes: root.scopes,
       args: root.args,
       ...(root.maxCalls === undefined ? {} : { maxCalls: root.maxCalls }),
-      now: root.nbf * 1000,
+      nowMs: root.nbf * 1000,
       ttlMs: (root.exp - root.nbf) * 1000,
     }),
   ];
@@ -150,7 +150,7 @@ describe('delegation chains (property)', () => {
         fc.integer({ min: 0, max: 4 }).chain(chainRights),
         fc.array(call, { minLength: 20, maxLength: 20 }),
         async (links, calls) => {
-          const result = await verifyChain(await build(links), { anchors, now: T * 1000, maxDepth: 4 });
+          const result = await verifyChain(await build(links), { anchors, nowMs: T * 1000, maxDepth: 4 });
           if (!result.ok) {
             expect(['ERR_IDENTITY_DELEGATION_WIDENS']).toContain(result.code);
             return;
@@ -214,7 +214,7 @@ describe('delegation chains (property)', () => {
             child.exp = parent.exp + 1;
           }
           const widened = [...links.slice(0, index), child, ...links.slice(index + 1)];
-          const result = await verifyChain(await build(widened), { anchors, now: T * 1000, maxDepth: 4 });
+          const result = await verifyChain(await build(widened), { anchors, nowMs: T * 1000, maxDepth: 4 });
           expect(result).toMatchObject({ ok: false, code: 'ERR_IDENTITY_DELEGATION_WIDENS', index, field });
         },
       ),

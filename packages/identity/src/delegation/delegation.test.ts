@@ -28,11 +28,11 @@ const root = () =>
     scopes: ['read', 'write'],
     args: { path: { prefix: ['/data'] }, size: { max: 1000 } },
     maxCalls: 100,
-    now: NOW,
+    nowMs: NOW,
     ttlMs: 10 * HOUR,
   });
 
-const o = { anchors, now: NOW + 1000 };
+const o = { anchors, nowMs: NOW + 1000 };
 
 describe('delegate / verifyChain', () => {
   it('narrows link by link; the effective rights are the intersection', async () => {
@@ -45,10 +45,10 @@ describe('delegate / verifyChain', () => {
       scopes: ['read'],
       args: { path: { prefix: ['/data/reports'] }, size: { max: 500 } },
       maxCalls: 10,
-      now: NOW,
+      nowMs: NOW,
       ttlMs: 2 * HOUR,
     });
-    const l2 = await delegate({ delegator: b, parent: l1, delegatee: c.id, tools: ['fs.read'], now: NOW });
+    const l2 = await delegate({ delegator: b, parent: l1, delegatee: c.id, tools: ['fs.read'], nowMs: NOW });
     const r = await verifyChain([cred, l1, l2], o);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -77,7 +77,9 @@ describe('delegate / verifyChain', () => {
     ['exp', { tools: ['fs.read'], ttlMs: 11 * HOUR }],
   ])('delegate() refuses to widen %s', async (field, change) => {
     const cred = await root();
-    await expect(delegate({ delegator: a, parent: cred, delegatee: b.id, now: NOW, ...change })).rejects.toMatchObject({
+    await expect(
+      delegate({ delegator: a, parent: cred, delegatee: b.id, nowMs: NOW, ...change }),
+    ).rejects.toMatchObject({
       code: 'ERR_IDENTITY_DELEGATION_WIDENS',
       message: expect.stringContaining(`"${field}"`),
     });
@@ -112,7 +114,7 @@ describe('delegate / verifyChain', () => {
       parent: cred,
       delegatee: b.id,
       tools: ['fs.read'],
-      now: NOW,
+      nowMs: NOW,
       ttlMs: HOUR,
     });
     const [h, p, s] = l1.split('.') as [string, string, string];
@@ -135,7 +137,7 @@ describe('delegate / verifyChain', () => {
     const other = await root(); // a second credential for the same agent: l1 is not its child
     expect(await verifyChain([other, l1], o)).toMatchObject({ code: 'ERR_IDENTITY_CHAIN_BROKEN', index: 1 });
     expect(await verifyChain([l1], o)).toMatchObject({ code: 'ERR_IDENTITY_TOKEN_MALFORMED', index: 0 });
-    expect(await verifyChain([cred, l1], { ...o, now: NOW + 2 * HOUR })).toMatchObject({
+    expect(await verifyChain([cred, l1], { ...o, nowMs: NOW + 2 * HOUR })).toMatchObject({
       code: 'ERR_IDENTITY_EXPIRED',
       index: 1,
     });
@@ -159,7 +161,7 @@ describe('delegate / verifyChain', () => {
           parent: chain.at(-1) as string,
           delegatee: to.id,
           tools: ['fs.read'],
-          now: NOW,
+          nowMs: NOW,
         }),
       ];
     }
@@ -177,14 +179,14 @@ describe('delegate / verifyChain', () => {
       parent: cred,
       delegatee: b.id,
       tools: ['fs.read'],
-      now: NOW,
+      nowMs: NOW,
       ttlMs: HOUR,
     });
     const cache = createChainCache({ maxEntries: 2 });
     expect(await verifyChain([cred, l1], { ...o, cache })).toMatchObject({ ok: true, cached: false });
     expect(await verifyChain([cred, l1], { ...o, cache })).toMatchObject({ ok: true, cached: true });
     expect(cache.size).toBe(1);
-    expect(await verifyChain([cred, l1], { ...o, cache, now: NOW + HOUR + 61_000 })).toMatchObject({
+    expect(await verifyChain([cred, l1], { ...o, cache, nowMs: NOW + HOUR + 61_000 })).toMatchObject({
       code: 'ERR_IDENTITY_EXPIRED',
     });
     const all: RevocationChecker = {

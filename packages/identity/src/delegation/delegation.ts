@@ -35,8 +35,8 @@ export interface DelegateOptions {
   /** Call budget, at most the parent's. @default the parent's */
   readonly maxCalls?: number;
   /** Issue time, epoch ms. @default Date.now() */
-  readonly now?: number;
-  /** Validity from `now`, ms. @default until the parent's expiry */
+  readonly nowMs?: number;
+  /** Validity from `nowMs`, ms. @default until the parent's expiry */
   readonly ttlMs?: number;
   /** Token id. @default 128 random bits */
   readonly jti?: string;
@@ -110,7 +110,8 @@ export async function delegate(options: DelegateOptions): Promise<string> {
       `delegator "${options.delegator.id}" is not the parent's subject`,
     );
   }
-  const now = options.now ?? Date.now();
+  const now = options.nowMs ?? Date.now();
+  if (!Number.isFinite(now)) throw new RangeError(`"nowMs" expected a finite number of epoch ms, got ${String(now)}`);
   const iat = Math.floor(now / 1000);
   const exp = options.ttlMs === undefined ? parent.exp : Math.floor((now + options.ttlMs) / 1000);
   const claims: Record<string, unknown> & { sub: DidKey } = {

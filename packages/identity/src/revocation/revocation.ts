@@ -9,6 +9,7 @@ import { decodeJws, type JwsAlgorithm, jwsAlgorithm, jwsSignatureValid, signJws 
 import {
   DEFAULT_CLOCK_SKEW_MS,
   failureOf,
+  readClock,
   normalizeVerifyOptions,
   type RevocationChecker,
   type RevocationQuery,
@@ -51,8 +52,8 @@ export interface CreateRevocationListOptions {
   readonly revoked?: readonly string[];
   /** @default [] */
   readonly keys?: readonly string[];
-  /** Epoch ms. @default Date.now() */
-  readonly now?: number;
+  /** Issue time, epoch ms. @default Date.now() */
+  readonly nowMs?: number;
   /** How long verifiers may rely on this list, ms. @default 86_400_000 */
   readonly ttlMs?: number;
   /** JWS `alg`: `"EdDSA"` (RFC 8037) for verifiers that do not know `"Ed25519"` (RFC 9864). @default "Ed25519" */
@@ -68,7 +69,7 @@ export interface CreateRevocationListOptions {
  */
 export async function createRevocationList(options: CreateRevocationListOptions): Promise<string> {
   const alg = jwsAlgorithm(options.alg);
-  const now = options.now ?? Date.now();
+  const now = options.nowMs ?? Date.now();
   const ttlMs = options.ttlMs ?? 86_400_000;
   if (!Number.isSafeInteger(options.seq) || options.seq < 0)
     throw new RangeError('"seq" expected a non-negative integer');
@@ -122,8 +123,12 @@ export interface RevocationCheckerOptions {
   readonly source: string | (() => string | Promise<string>);
   /** How long a loaded set of lists is used before loading again, ms. @default 60_000 */
   readonly ttlMs?: number;
-  /** Clock, epoch ms. @default Date.now */
-  readonly now?: () => number;
+  /**
+   * Clock, epoch ms. A clock that throws or returns a non-finite number makes every check answer
+   * `ERR_IDENTITY_REVOCATION_UNAVAILABLE` (fail closed).
+   * @default Date.now
+   */
+  readonly clock?: () => number;
   /** Tolerated skew for the lists' own windows, ms (0 to 300 000). @default 30_000 */
   readonly clockSkewMs?: number;
   /** Largest source text, characters. @default 16_777_216 */
@@ -150,12 +155,14 @@ export interface CachingRevocationChecker extends RevocationChecker {
 export function createRevocationChecker(options: RevocationCheckerOptions): CachingRevocationChecker {
   const { anchors, source } = options;
   const ttlMs = options.ttlMs ?? 60_000;
-  const now = options.now ?? Date.now;
+  const clock = options.clock === undefined ? Date.now : options.clock;
+  if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
+  const now = (): number => readClock(clock, 'ERR_IDENTITY_REVOCATION_UNAVAILABLE');
   const maxSourceLength = options.maxSourceLength ?? 16_777_216;
   if (typeof source !== 'string' && typeof source !== 'function')
     throw new TypeError('"source" expected text or a function');
   if (!Number.isFinite(ttlMs) || ttlMs < 0) throw new RangeError('"ttlMs" expected a non-negative number');
-  normalizeVerifyOptions({ anchors, now: 0, clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
+  normalizeVerifyOptions({ anchors, nowMs: 0, clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
   const highestSeq = new Map<string, number>();
   type Loaded = { at: number; revoked: Set<string>; keys: Set<string>; exp: number };
   let cache: Loaded | undefined;
@@ -167,7 +174,7 @@ export function createRevocationChecker(options: RevocationCheckerOptions): Cach
     if (text.length > maxSourceLength)
       throw new IdentityError('ERR_IDENTITY_TOKEN_TOO_LARGE', 'revocation source too large');
     const at = now();
-    const o = normalizeVerifyOptions({ anchors, now: at, clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
+    const o = normalizeVerifyOptions({ anchors, nowMs: at, clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS });
     const revoked = new Set<string>();
     const keys = new Set<string>();
     const seqs = new Map<string, number>();
@@ -225,7 +232,14 @@ export function createRevocationChecker(options: RevocationCheckerOptions): Cach
         const f = failureOf(error);
         return { ok: false, code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE', reason: `${f.code}: ${f.reason}` };
       }
-      if (now() >= current.exp)
+      let t: number;
+      try {
+        t = now();
+      } catch (error) {
+        const f = failureOf(error);
+        return { ok: false, code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE', reason: f.reason };
+      }
+      if (t >= current.exp)
         return { ok: false, code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE', reason: 'revocation list expired' };
       if (current.revoked.has(query.jti))
         return { ok: false, code: 'ERR_IDENTITY_REVOKED', reason: `token "${query.jti}" is revoked` };

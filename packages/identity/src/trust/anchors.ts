@@ -6,16 +6,13 @@ import { type DidKey, didToPublicKey, publicKeyToDid } from '../key/did-key.js';
 import type { IdentityErrorCode } from '../errors.js';
 import { importJwk, type PublicJwk } from '../key/jwk.js';
 
-/** A time as epoch milliseconds or a Date. */
-export type Instant = number | Date;
-
 /** One key of an authority: a did:key, a public JWK or 32 raw bytes, with an optional window. */
 export interface AnchorKeyInput {
   readonly key: DidKey | PublicJwk | Uint8Array;
-  /** First instant the key is valid. @default no lower bound */
-  readonly notBefore?: Instant;
-  /** End date: after it the key neither verifies nor may have signed. @default no end */
-  readonly notAfter?: Instant;
+  /** First instant the key is valid, epoch ms. @default no lower bound */
+  readonly notBefore?: number;
+  /** End date, epoch ms: after it the key neither verifies nor may have signed. @default no end */
+  readonly notAfter?: number;
 }
 
 /** An authority: an id (a DID), its keys, and an optional validity window of the whole anchor. */
@@ -25,10 +22,10 @@ export interface TrustAnchorInput {
   /** A label for messages. @default the id */
   readonly name?: string;
   readonly keys: readonly (AnchorKeyInput | DidKey)[];
-  /** @default no lower bound */
-  readonly notBefore?: Instant;
-  /** @default no end */
-  readonly notAfter?: Instant;
+  /** First instant the anchor is valid, epoch ms. @default no lower bound */
+  readonly notBefore?: number;
+  /** End date of the anchor, epoch ms. @default no end */
+  readonly notAfter?: number;
 }
 
 /** A resolved anchor key. */
@@ -63,11 +60,10 @@ export function keyIdOf(did: DidKey): string {
   return `${did}#${did.slice('did:key:'.length)}`;
 }
 
-function ms(value: Instant | undefined, fallback: number, name: string): number {
+function ms(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  const n = value instanceof Date ? value.getTime() : value;
-  if (typeof n !== 'number' || Number.isNaN(n)) throw new TypeError(`"${name}" expected epoch ms or a Date`);
-  return n;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`"${name}" expected epoch ms`);
+  return value;
 }
 
 function toKey(input: AnchorKeyInput | DidKey): AnchorKey {

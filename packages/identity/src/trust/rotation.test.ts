@@ -17,7 +17,7 @@ function setup(clock: { t: number }) {
       { signer: oldKey, notBefore: T0, notAfter: T0 + 30 * DAY },
       { signer: newKey, notBefore: T0 + 20 * DAY },
     ],
-    now: () => clock.t,
+    clock: () => clock.t,
   });
   return { keys, anchors: createTrustAnchors([keys.anchor()]) };
 }
@@ -32,7 +32,7 @@ function issue(signer: Parameters<typeof issueCredential>[0]['issuer'], now: num
     environment: 'test',
     riskTier: 'low',
     tools: ['*'],
-    now,
+    nowMs: now,
     ttlMs: 60 * DAY,
   });
 }
@@ -46,18 +46,18 @@ describe('trust anchors and key rotation', () => {
     clock.t = T0 + 25 * DAY; // overlap: new key signs, old tokens still verify
     expect(keys.current().keyId).toBe(keyIdOf(newKey.id));
     const late = await issue(keys.current(), clock.t);
-    expect((await verifyCredential(early, { anchors, now: clock.t })).ok).toBe(true);
-    expect((await verifyCredential(late, { anchors, now: clock.t })).ok).toBe(true);
+    expect((await verifyCredential(early, { anchors, nowMs: clock.t })).ok).toBe(true);
+    expect((await verifyCredential(late, { anchors, nowMs: clock.t })).ok).toBe(true);
     clock.t = T0 + 30 * DAY; // old key ended: its tokens stop verifying, the new key's do not
-    expect(await verifyCredential(early, { anchors, now: clock.t })).toMatchObject({
+    expect(await verifyCredential(early, { anchors, nowMs: clock.t })).toMatchObject({
       code: 'ERR_IDENTITY_KEY_RETIRED',
     });
-    expect((await verifyCredential(late, { anchors, now: clock.t })).ok).toBe(true);
+    expect((await verifyCredential(late, { anchors, nowMs: clock.t })).ok).toBe(true);
   });
 
   it('never signs with a key after its end date, even through a signer handed out earlier', async () => {
     const clock = { t: T0 + DAY };
-    const only = createKeySet({ keys: [{ signer: oldKey, notAfter: T0 + 2 * DAY }], now: () => clock.t });
+    const only = createKeySet({ keys: [{ signer: oldKey, notAfter: T0 + 2 * DAY }], clock: () => clock.t });
     const signer = only.current();
     clock.t = T0 + 2 * DAY;
     await expect(signer.sign(new Uint8Array(1))).rejects.toMatchObject({ code: 'ERR_IDENTITY_KEY_RETIRED' });
@@ -75,10 +75,10 @@ describe('trust anchors and key rotation', () => {
       environment: 't',
       riskTier: 'low',
       tools: ['x'],
-      now: T0 + 11 * DAY,
+      nowMs: T0 + 11 * DAY,
       notBefore: T0,
     });
-    expect(await verifyCredential(token, { anchors, now: T0 + 5 * DAY, clockSkewMs: 0 })).toMatchObject({
+    expect(await verifyCredential(token, { anchors, nowMs: T0 + 5 * DAY, clockSkewMs: 0 })).toMatchObject({
       code: 'ERR_IDENTITY_KEY_RETIRED',
     });
   });

@@ -4,7 +4,8 @@
  * verifying until their end date (through the trust anchors built from
  * {@link KeySet.anchor}) and never sign after it.
  */
-import { type Instant, keyIdOf, type TrustAnchorInput } from './anchors.js';
+import { keyIdOf, type TrustAnchorInput } from './anchors.js';
+import { readClock } from '../credential/options.js';
 import { IdentityError } from '../errors.js';
 import type { Signer } from '../key/identity.js';
 
@@ -12,10 +13,10 @@ import type { Signer } from '../key/identity.js';
 export interface RotatingKeyInput {
   /** The key (a local identity, a file-backed or remote signer). */
   readonly signer: Signer;
-  /** First instant the key may sign and verify. @default no lower bound */
-  readonly notBefore?: Instant;
-  /** End date: the key neither signs nor verifies at or after it. @default no end */
-  readonly notAfter?: Instant;
+  /** First instant the key may sign and verify, epoch ms. @default no lower bound */
+  readonly notBefore?: number;
+  /** End date, epoch ms: the key neither signs nor verifies at or after it. @default no end */
+  readonly notAfter?: number;
 }
 
 /** Options of {@link createKeySet}. */
@@ -23,8 +24,12 @@ export interface KeySetOptions {
   /** The stable identity id written to `iss`. @default the did:key of the first key */
   readonly id?: string;
   readonly keys: readonly RotatingKeyInput[];
-  /** Clock, epoch ms. @default Date.now */
-  readonly now?: () => number;
+  /**
+   * Clock, epoch ms. When it returns a non-finite number, `current()` and every `sign` refuse with
+   * `ERR_IDENTITY_KEY_RETIRED` (no key is known to be valid).
+   * @default Date.now
+   */
+  readonly clock?: () => number;
 }
 
 /** A public view of one key of a set. */
@@ -50,11 +55,10 @@ export interface KeySet {
   anchor(): TrustAnchorInput;
 }
 
-function ms(value: Instant | undefined, fallback: number): number {
+function ms(value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  const n = value instanceof Date ? value.getTime() : value;
-  if (typeof n !== 'number' || Number.isNaN(n)) throw new TypeError('key window expected epoch ms or a Date');
-  return n;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError('key window expected epoch ms');
+  return value;
 }
 
 /**
@@ -73,8 +77,10 @@ function ms(value: Instant | undefined, fallback: number): number {
 export function createKeySet(options: KeySetOptions): KeySet {
   if (!Array.isArray(options?.keys) || options.keys.length === 0)
     throw new TypeError('"keys" expected a non-empty array');
-  const now = options.now ?? Date.now;
-  if (typeof now !== 'function') throw new TypeError('"now" expected a function');
+  const clock = options.clock === undefined ? Date.now : options.clock;
+  if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
+  // A time that is not a finite number is inside no window: nothing signs (fail closed).
+  const now = (): number => readClock(clock, 'ERR_IDENTITY_KEY_RETIRED');
   const entries = options.keys.map((k) => {
     if (typeof k?.signer?.sign !== 'function') throw new TypeError('"keys[].signer" expected a Signer');
     const notBefore = ms(k.notBefore, Number.NEGATIVE_INFINITY);

@@ -16,7 +16,8 @@ import type { Effect, Policy, PolicyMode, PolicyRule, Schedule, SubjectMatch } f
 /** What a rule match may consult besides the request. */
 export interface MatchContext extends ConditionContext {
   readonly request: DecisionRequest;
-  readonly now: Date;
+  /** Time of the call, epoch milliseconds. */
+  readonly nowMs: number;
   /** Labels the session has touched so far (data-flow taint); undefined when no rule needs it. */
   readonly taint: ReadonlySet<string> | undefined;
 }
@@ -78,15 +79,16 @@ function minutes(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 }
 
-function compileSchedule(s: Schedule | undefined): ((now: Date) => boolean) | undefined {
+function compileSchedule(s: Schedule | undefined): ((nowMs: number) => boolean) | undefined {
   if (s === undefined) return undefined;
   const days = s.days === undefined ? undefined : new Set(s.days);
   const from = s.from === undefined ? 0 : minutes(s.from);
   const to = s.to === undefined ? 24 * 60 : minutes(s.to);
   const offset = (s.utcOffsetMinutes ?? 0) * 60_000;
-  return (now) => {
-    const local = new Date(now.getTime() + offset);
-    if (Number.isNaN(local.getTime())) throw new RangeError('"now" is not a valid date');
+  return (nowMs) => {
+    const local = new Date(nowMs + offset);
+    if (Number.isNaN(local.getTime()))
+      throw new RangeError(`"nowMs" expected a time within the Date range, got ${nowMs}`);
     if (days !== undefined && !days.has(local.getUTCDay())) return false;
     const t = local.getUTCHours() * 60 + local.getUTCMinutes();
     // from > to: the window wraps past midnight (e.g. 22:00 to 06:00).
@@ -126,7 +128,7 @@ function compileRule(rule: PolicyRule, index: number, policyMode: PolicyMode): C
       if (tags !== undefined && !tags(request.tool.tags)) return FALSE;
       if (labels !== undefined && !labels(request.tool.labels)) return FALSE;
       if (subject !== undefined && !subject(request.agent)) return FALSE;
-      if (schedule !== undefined && !schedule(ctx.now)) return FALSE;
+      if (schedule !== undefined && !schedule(ctx.nowMs)) return FALSE;
       if (tainted !== undefined && !tainted.some((label) => ctx.taint?.has(label) === true)) return FALSE;
       let result: Tri = TRUE;
       if (monitor !== undefined) {

@@ -58,8 +58,8 @@ export interface DecisionRequest {
   readonly session?: { readonly id: string };
   /** The call's id, when known (approvals bind to it). */
   readonly callId?: string;
-  /** Time of the call. @default the engine's clock */
-  readonly now?: Date;
+  /** Time of the call, epoch milliseconds. @default the engine's clock */
+  readonly nowMs?: number;
   /** The runtime monitor's verdict on this call, when the guard has a monitor. @default none */
   readonly monitor?: MonitorVerdictView;
 }

@@ -71,7 +71,10 @@ describe('createPolicyEngine', () => {
     ['negative delegation depth', { agent: { ...agent, delegationDepth: -1 }, tool: { name: 'read_file' }, args: {} }],
     ['tags as a string', { agent, tool: { name: 'read_file', tags: 'read' }, args: {} }],
     ['session without id', { agent, tool: { name: 'read_file' }, args: {}, session: {} }],
-    ['invalid date', { agent, tool: { name: 'read_file' }, args: {}, now: new Date(Number.NaN) }],
+    ['NaN time', { agent, tool: { name: 'read_file' }, args: {}, nowMs: Number.NaN }],
+    ['infinite time', { agent, tool: { name: 'read_file' }, args: {}, nowMs: Number.POSITIVE_INFINITY }],
+    ['time as a Date', { agent, tool: { name: 'read_file' }, args: {}, nowMs: new Date(0) }],
+    ['time outside the Date range', { agent, tool: { name: 'read_file' }, args: {}, nowMs: 9e15 }],
   ])('fails closed on %s: a deny decision, never a throw', async (_name, request) => {
     const d = await engine.decide(request as DecisionRequest);
     expect(d.effect).toBe('deny');
@@ -86,7 +89,27 @@ describe('createPolicyEngine', () => {
   });
 
   it('refuses a clock that is not a function', () => {
-    expect(() => createPolicyEngine(policy, { clock: 5 as unknown as () => Date })).toThrow(TypeError);
+    expect(() => createPolicyEngine(policy, { clock: 5 as unknown as () => number })).toThrow(TypeError);
+    expect(() => createPolicyEngine(policy, { clock: new Date() as unknown as () => number })).toThrow(/"clock"/);
+  });
+
+  it.each<[string, () => number]>([
+    ['NaN', () => Number.NaN],
+    ['Infinity', () => Number.POSITIVE_INFINITY],
+    ['a Date', () => new Date() as unknown as number],
+    [
+      'a throw',
+      () => {
+        throw new Error('clock broken');
+      },
+    ],
+  ])('denies with ERR_POLICY_EVALUATION when the clock returns %s', async (_name, clock) => {
+    const broken = createPolicyEngine(policy, { clock });
+    const d = await broken.decide({ agent, tool: { name: 'read_file' }, args: {} });
+    expect(d.effect).toBe('deny');
+    expect(d.reason).toMatch(/^policy evaluation failed \(ERR_POLICY_EVALUATION\): /);
+    // An explicit nowMs does not read the clock.
+    expect((await broken.decide({ agent, tool: { name: 'read_file' }, args: {}, nowMs: 0 })).effect).toBe('allow');
   });
 });
 
@@ -256,7 +279,7 @@ describe('hold(): the concurrency slots of a call decided earlier', () => {
     const engine = createPolicyEngine(limited);
     const allow = await engine.decide(call('y'));
     await engine.release(allow);
-    const held = await engine.hold({ ...call('y'), now: new Date(Number.NaN) }, allow);
+    const held = await engine.hold({ ...call('y'), nowMs: Number.NaN }, allow);
     expect(held.effect).toBe('deny');
   });
 });

@@ -11,10 +11,11 @@ import { createMemoryStateStore, type StateStore } from '../state/state-store.js
 /** Options of {@link createPolicyEngine}. */
 export interface PolicyEngineOptions {
   /**
-   * The clock used when a request carries no `now`.
-   * @default () => new Date()
+   * The clock used when a request carries no `nowMs`: epoch milliseconds. A clock that throws or
+   * returns a non-finite number makes the decision a `deny` (`ERR_POLICY_EVALUATION`).
+   * @default Date.now
    */
-  readonly clock?: () => Date;
+  readonly clock?: () => number;
   /**
    * Where limits, budgets and session taint are kept.
    * @default a new in-memory store (not shared between processes)
@@ -102,8 +103,19 @@ export interface PolicyEngine {
  * ```
  */
 export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngineOptions = {}): PolicyEngine {
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock === undefined ? Date.now : options.clock;
   if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
+  // One read of the time per decision; a clock gone wrong is an error on the way, so a deny.
+  const timeOf = (request: DecisionRequest): number => {
+    const nowMs = request.nowMs ?? clock();
+    // ±8.64e15 ms is the range of a Date (ECMA-262 §21.4.1.22): a time a schedule cannot place is refused.
+    if (typeof nowMs !== 'number' || !(Math.abs(nowMs) <= 8.64e15)) {
+      throw new TypeError(
+        `"${request.nowMs === undefined ? 'clock' : 'nowMs'}" expected epoch ms within the Date range, got ${String(nowMs)}`,
+      );
+    }
+    return nowMs;
+  };
   const resolvePath = options.resolvePath;
   if (resolvePath !== undefined && typeof resolvePath !== 'function') {
     throw new TypeError(`"resolvePath" expected a function, got ${typeof resolvePath}`);
@@ -138,8 +150,7 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
         mode,
       };
     }
-    const now = request.now ?? clock();
-    if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TypeError('"now" expected a valid Date');
+    const nowMs = timeOf(request);
     const sessionId = request.session?.id ?? defaultSession;
     if (typeof sessionId !== 'string') throw new TypeError('"request.session.id" expected string');
     const candidates = compiled.candidates(request.tool.name);
@@ -167,14 +178,14 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
       needsTaint && candidates.some((r) => r.needsTaint) ? new Set(await store.members(taintKey)) : undefined;
     const ctx: MatchContext = {
       request,
-      now,
+      nowMs,
       taint,
       notes: [],
       ...(resolvedPaths === undefined ? {} : { resolvedPaths }),
     };
     let decision = evaluate(compiled, mode, ctx, hash);
     if (decision.effect !== 'deny' && limits.has(request.tool.name)) {
-      const outcome = await limits.check(request, sessionId, now.getTime());
+      const outcome = await limits.check(request, sessionId, nowMs);
       if (!outcome.ok) {
         decision = {
           effect: 'deny',
@@ -223,11 +234,10 @@ export function createPolicyEngine(policy: Policy | unknown, options: PolicyEngi
         const request = snapshotRequest(received);
         assertRequest(request);
         if (mode === 'off' || decision.effect === 'deny' || !limits.has(request.tool.name)) return decision;
-        const now = request.now ?? clock();
-        if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TypeError('"now" expected a valid Date');
+        const nowMs = timeOf(request);
         const sessionId = request.session?.id ?? defaultSession;
         if (typeof sessionId !== 'string') throw new TypeError('"request.session.id" expected string');
-        const outcome = await limits.check(request, sessionId, now.getTime(), 'concurrency');
+        const outcome = await limits.check(request, sessionId, nowMs, 'concurrency');
         if (!outcome.ok) {
           return Object.freeze({
             effect: 'deny',

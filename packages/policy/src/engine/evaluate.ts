@@ -102,7 +102,7 @@ function copyFields(value: unknown, fields: readonly string[], name: string): un
 export function snapshotRequest(request: DecisionRequest): DecisionRequest {
   if (typeof request !== 'object' || request === null) throw new TypeError('"request" expected an object');
   const session = dataField(request, 'session');
-  const now = dataField(request, 'now');
+  const nowMs = dataField(request, 'nowMs');
   const callId = dataField(request, 'callId');
   const args = dataField(request, 'args');
   const monitor = dataField(request, 'monitor');
@@ -112,7 +112,7 @@ export function snapshotRequest(request: DecisionRequest): DecisionRequest {
     args: args === undefined ? undefined : snapshotJson(args, 'request.args', ARGS_COPY),
     ...(session === undefined ? {} : { session: copyFields(session, SESSION_FIELDS, 'request.session') }),
     ...(callId === undefined ? {} : { callId }),
-    ...(now === undefined ? {} : { now: now instanceof Date ? new Date(now.getTime()) : now }),
+    ...(nowMs === undefined ? {} : { nowMs }),
     ...(monitor === undefined ? {} : { monitor: copyFields(monitor, MONITOR_FIELDS, 'request.monitor') }),
   } as DecisionRequest;
   // Not frozen: the copy never leaves the engine, and nothing in it writes to it.

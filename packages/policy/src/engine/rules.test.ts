@@ -97,7 +97,7 @@ describe('schedule', () => {
       { id: 'other', effect: 'allow', tools: ['other'] },
     ],
   });
-  const at = (iso: string, tool = 'deploy') => engine.decide(req({ name: tool }, { now: new Date(iso) }));
+  const at = (iso: string, tool = 'deploy') => engine.decide(req({ name: tool }, { nowMs: Date.parse(iso) }));
   it('applies time windows in the given offset, wrapping past midnight', async () => {
     expect((await at('2026-11-25T08:30:00Z')).effect).toBe('allow'); // Wednesday 09:30 at +01:00
     expect((await at('2026-11-25T07:30:00Z')).effect).toBe('deny'); // 08:30 at +01:00
@@ -105,6 +105,17 @@ describe('schedule', () => {
     expect((await at('2026-11-25T23:00:00Z', 'other')).ruleId).toBe('night-freeze');
     expect((await at('2026-11-25T05:59:00Z', 'other')).ruleId).toBe('night-freeze');
     expect((await at('2026-11-25T06:00:00Z', 'other')).ruleId).toBe('other');
+  });
+
+  it("reads the engine's clock (epoch ms) when a request carries no nowMs", async () => {
+    let t = Date.parse('2026-11-25T16:59:59.999Z'); // Wednesday 17:59:59.999 at +01:00
+    const clocked = createPolicyEngine(engine.policy, { clock: () => t });
+    const call = req({ name: 'deploy' });
+    expect((await clocked.decide(call)).effect).toBe('deny');
+    t = Date.parse('2026-11-25T15:59:59.999Z'); // 16:59:59.999: the last instant inside the window
+    expect((await clocked.decide(call)).ruleId).toBe('office');
+    t += 1; // 17:00 sharp: outside
+    expect((await clocked.decide(call)).effect).toBe('deny');
   });
 });
 

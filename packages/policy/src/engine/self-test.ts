@@ -15,7 +15,7 @@ export const DEFAULT_CANARY: DecisionRequest = Object.freeze({
   tool: Object.freeze({ name: 'agentguard:canary', tags: Object.freeze([]), labels: Object.freeze([]) }),
   args: Object.freeze({}),
   session: Object.freeze({ id: 'agentguard:canary' }),
-  now: new Date(0),
+  nowMs: 0,
 });
 
 /**
@@ -29,7 +29,7 @@ export const DEFAULT_CANARY: DecisionRequest = Object.freeze({
 export function runSelfTest(
   compiled: CompiledPolicy,
   hash: string,
-  clock: () => Date,
+  clock: () => number,
   canary: DecisionRequest = DEFAULT_CANARY,
 ): void {
   let malformedRejected = false;
@@ -44,7 +44,7 @@ export function runSelfTest(
     decision = evaluate(
       compiled,
       'enforce',
-      { request: canary, now: canary.now ?? clock(), taint: new Set(), notes: [] },
+      { request: canary, nowMs: canary.nowMs ?? clock(), taint: new Set(), notes: [] },
       hash,
       true,
     );

@@ -70,7 +70,7 @@ describe.skipIf(binary === undefined)('Redis state store over the user’s clien
       const keyPrefix = `shared:${name}:`;
       const e1 = createPolicyEngine(policy, { stateStore: await store(), keyPrefix });
       const e2 = createPolicyEngine(policy, { stateStore: builtIn, keyPrefix });
-      const call = { agent: { id: 'a', name: 'a' }, tool: { name: 'x' }, args: {}, now: new Date(0) };
+      const call = { agent: { id: 'a', name: 'a' }, tool: { name: 'x' }, args: {}, nowMs: 0 };
       const effects = [await e1.decide(call), await e2.decide(call), await e1.decide(call)].map((d) => d.effect);
       expect(effects).toEqual(['allow', 'allow', 'deny']);
       await builtIn.close();

@@ -9,7 +9,7 @@ stateStoreSuite('memory', async () => ({ store: createMemoryStateStore(), prefix
 describe('memory store expiry', () => {
   it('forgets keys after their time to live', async () => {
     let now = 0;
-    const store = createMemoryStateStore({ now: () => now });
+    const store = createMemoryStateStore({ clock: () => now });
     await store.incrBy('c', 1, 100);
     await store.addToSet('s', ['a'], 100);
     expect(await store.checkAndRemember('f', 100)).toBe(true);
@@ -50,4 +50,21 @@ describe('a failing store', () => {
     expect(d.effect).toBe('deny');
     expect(d.reason).toMatch(/ERR_POLICY_EVALUATION.*connection refused/);
   });
+});
+
+describe('memory store clock', () => {
+  it('refuses a clock that is not a function', () => {
+    expect(() => createMemoryStateStore({ clock: 0 as unknown as () => number })).toThrow(
+      /"clock" expected a function/,
+    );
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, '0' as unknown as number])(
+    'fails every operation with ERR_POLICY_STATE_STORE when the clock returns %s',
+    async (bad) => {
+      const store = createMemoryStateStore({ clock: () => bad });
+      await expect(store.checkAndRemember('k', 1000)).rejects.toMatchObject({ code: 'ERR_POLICY_STATE_STORE' });
+      await expect(store.incrBy('c', 1, 100)).rejects.toMatchObject({ code: 'ERR_POLICY_STATE_STORE' });
+    },
+  );
 });

@@ -1,3 +1,5 @@
+import { PolicyError } from '../errors.js';
+
 /**
  * Where rate limits, budgets, concurrency counts, session taint and approval
  * nonces live. Every operation is atomic on its own, so that several
@@ -64,10 +66,11 @@ export interface TakeResult {
 /** Options of {@link createMemoryStateStore}. */
 export interface MemoryStateStoreOptions {
   /**
-   * Clock for expiry, in ms since the epoch.
+   * Clock for expiry, in ms since the epoch. A clock that returns a non-finite number makes every
+   * operation throw `ERR_POLICY_STATE_STORE` (callers refuse), rather than keep keys forever or never.
    * @default Date.now
    */
-  readonly now?: () => number;
+  readonly clock?: () => number;
 }
 
 type Entry =
@@ -87,8 +90,15 @@ type Entry =
  * ```
  */
 export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): StateStore {
-  const now = options.now ?? Date.now;
-  if (typeof now !== 'function') throw new TypeError('"now" expected a function');
+  const clock = options.clock === undefined ? Date.now : options.clock;
+  if (typeof clock !== 'function') throw new TypeError(`"clock" expected a function, got ${typeof clock}`);
+  const now = (): number => {
+    const t = clock();
+    if (typeof t !== 'number' || !Number.isFinite(t)) {
+      throw new PolicyError('ERR_POLICY_STATE_STORE', `"clock" expected to return finite epoch ms, got ${String(t)}`);
+    }
+    return t;
+  };
   const entries = new Map<string, Entry>();
   let operations = 0;
   const get = (key: string): Entry | undefined => {

@@ -130,7 +130,7 @@ function requestOf(c: PolicyTestCase): DecisionRequest {
     tool,
     args: c.args ?? {},
     ...(c.session === undefined ? {} : { session: { id: c.session } }),
-    ...(c.now === undefined ? {} : { now: new Date(c.now) }),
+    ...(c.now === undefined ? {} : { nowMs: Date.parse(c.now) }),
     ...(c.monitor === undefined ? {} : { monitor: c.monitor }),
   };
 }
