@@ -15,8 +15,9 @@ import {
   isApprovalInterrupt,
   type RejectDecision,
 } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [{ id: 'pay-needs-human', effect: 'require_approval', tools: ['pay'], reason: 'payments need a human' }],
 };
