@@ -12,8 +12,9 @@ import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
 import { createApproval } from '@agentguard/attestation';
 import { z } from 'zod';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   id: 'example',
   rules: [

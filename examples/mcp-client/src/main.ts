@@ -14,6 +14,7 @@ import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const serverDir = resolve(here, '../mcp-server');
@@ -22,7 +23,7 @@ await mkdir(dirname(logPath), { recursive: true });
 await rm(logPath, { force: true });
 
 const agent = createIdentity({ name: 'mcp-client-agent' });
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [
     { id: 'weather-ok', effect: 'allow', tools: ['get_weather'] },

@@ -28,7 +28,7 @@ function engineOf(methods: Partial<Record<'decide' | 'hold' | 'release', (...a: 
   } as unknown as PolicyEngine;
 }
 
-function setup(policy: unknown, overrides: Partial<GuardOptions> = {}) {
+function setup(policy: GuardOptions['policy'], overrides: Partial<GuardOptions> = {}) {
   const sink = createMemorySink();
   const ag = createGuard({
     identity: createIdentity({ name: 'agent' }),

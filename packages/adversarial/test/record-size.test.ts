@@ -5,7 +5,7 @@
  */
 import { digestArgs } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink, RECORD_MAX_BYTES, verifyLog } from '@agentguard/audit';
-import { ARGS_RECORD_MAX_BYTES, createGuard } from '@agentguard/core';
+import { ARGS_RECORD_MAX_BYTES, createGuard, type GuardOptions } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
 import fc from 'fast-check';
@@ -16,7 +16,7 @@ import { FUZZ_RUNS, fuzzParams } from './fuzz.js';
 // Far below: a record is never more than a quarter of what the log accepts.
 const RECORD_BUDGET = RECORD_MAX_BYTES / 4;
 
-function setup(policy: unknown = { version: 1, rules: [{ id: 'all', effect: 'allow', tools: ['t'] }] }) {
+function setup(policy: GuardOptions['policy'] = { version: 1, rules: [{ id: 'all', effect: 'allow', tools: ['t'] }] }) {
   const identity = createIdentity({ name: 'agent' });
   const sink = createMemorySink();
   const ag = createGuard({ identity, policy, audit: createAuditLog({ sink }), approvals: { approvers: [] } });

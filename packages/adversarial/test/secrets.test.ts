@@ -7,6 +7,7 @@
  */
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard, type GuardOptions, TEXT_MAX_CHARS, type ToolErrors } from '@agentguard/core';
+import type { PolicyDocument } from '@agentguard/policy';
 import { createIdentity } from '@agentguard/identity';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ const DB_PASSWORD = 'S3cr3tPw0rd';
 const DB_URL = `postgres://billing:${DB_PASSWORD}@db.internal:5432/ledger`;
 const SECRETS = [OPENAI, EMAIL, DB_PASSWORD];
 
-const rules = [
+const rules: PolicyDocument['rules'] = [
   { id: 'all', effect: 'allow', tools: ['t', 'strict', 'rec'] },
   { id: 'human', effect: 'require_approval', tools: ['ask'] },
 ];

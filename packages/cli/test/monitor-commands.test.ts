@@ -8,10 +8,14 @@ import { createIdentity } from '@agentguard/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runCli } from './run-cli.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 let dir: string;
 const agent = createIdentity({ name: 'mail-agent' });
-const policy = { version: 1, rules: [{ id: 'all', effect: 'allow', tools: ['read_inbox', 'send_email'] }] };
+const policy: PolicyDocument = {
+  version: 1,
+  rules: [{ id: 'all', effect: 'allow', tools: ['read_inbox', 'send_email'] }],
+};
 
 /** Runs a mail agent under a guard and returns its audit log's text. */
 async function runAgent(recipients: readonly string[]): Promise<string> {

@@ -3,6 +3,7 @@ import { createIdentity } from '@agentguard/identity';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createGuard } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 /** A sink that can be switched off, as a full disk would be. */
 function flakySink() {
@@ -18,7 +19,7 @@ function flakySink() {
   return { sink, inner, state };
 }
 
-const policy = { version: 1, rules: [{ id: 'ok', effect: 'allow', tools: ['ping', 'pong'] }] };
+const policy: PolicyDocument = { version: 1, rules: [{ id: 'ok', effect: 'allow', tools: ['ping', 'pong'] }] };
 
 describe('when the audit log cannot write', () => {
   it('fails closed by default: the tool does not run and the error names the cause', async () => {
@@ -58,7 +59,7 @@ describe('when the audit log cannot write', () => {
     const { sink, inner, state } = flakySink();
     const ag = createGuard({ identity: createIdentity(), policy, audit: createAuditLog({ sink }) });
     const before = ag.policyHash;
-    const monitor = { ...policy, mode: 'monitor' };
+    const monitor: PolicyDocument = { ...policy, mode: 'monitor' };
     state.down = true;
     await expect(ag.setPolicy(monitor)).rejects.toThrow(/ENOSPC/);
     expect(ag.policyHash).toBe(before);

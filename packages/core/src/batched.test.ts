@@ -3,8 +3,9 @@ import { createIdentity } from '@agentguard/identity';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGuard } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = { version: 1, rules: [{ id: 'metrics', effect: 'allow', tools: ['emit_metric'] }] };
+const policy: PolicyDocument = { version: 1, rules: [{ id: 'metrics', effect: 'allow', tools: ['emit_metric'] }] };
 
 describe('throughput mode (signing: batched)', () => {
   it('records calls without per-call signatures, covered by the signed checkpoints; the log verifies', async () => {

@@ -4,9 +4,10 @@ import { createApproval } from '@agentguard/attestation';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createGuard } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 const alice = createIdentity({ name: 'approver' });
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [
     { id: 'pay', effect: 'allow', tools: ['pay'], when: { '/amount': { max: 100 } } },

@@ -3,8 +3,9 @@ import { createIdentity } from '@agentguard/identity';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGuard } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [{ id: 'work', effect: 'allow', tools: ['work'] }],
   limits: [{ id: 'one-at-a-time', tools: ['work'], concurrency: 1 }],

@@ -4,8 +4,9 @@ import { createIdentity, type Signer } from '@agentguard/identity';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createGuard, type GuardOptions } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = { version: 1, rules: [{ id: 'allow-add', effect: 'allow', tools: ['add'] }] };
+const policy: PolicyDocument = { version: 1, rules: [{ id: 'allow-add', effect: 'allow', tools: ['add'] }] };
 const schema = z.object({ a: z.number(), b: z.number() });
 
 function setup(identity: Signer, more: Partial<GuardOptions> = {}) {

@@ -1,13 +1,13 @@
 import { createTrustStore } from '@agentguard/attestation';
 import { type AuditSink, createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
-import { createPolicyEngine } from '@agentguard/policy';
+import { createPolicyEngine, type PolicyDocument } from '@agentguard/policy';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createGuard, GuardError, type GuardOptions, guard } from './index.js';
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [
     { id: 'allow-add', effect: 'allow', tools: ['add'] },

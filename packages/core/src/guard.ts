@@ -1,4 +1,4 @@
-import { createPolicyEngine, type PolicyEngine } from '@agentguard/policy';
+import { createPolicyEngine, type PolicyDocument, type PolicyEngine } from '@agentguard/policy';
 import type { AttestationReport } from './attest.js';
 import { runCallReleasing } from './call.js';
 import { checkCall } from './check.js';
@@ -31,7 +31,7 @@ export function createGuard(options: GuardOptions): Guard {
   const { identity, audit, events, self } = ctx;
 
   /** Replaces the policy; the change is itself an audited event, and is refused if it cannot be recorded. */
-  async function setPolicy(policy: PolicyEngine | unknown): Promise<void> {
+  async function setPolicy(policy: PolicyEngine | PolicyDocument): Promise<void> {
     const next = isPolicyEngine(policy) ? policy : createPolicyEngine(policy);
     const from = { hash: current.hash, mode: current.mode };
     await audit.append(

@@ -1,5 +1,5 @@
+import type { PolicyDocument, PolicyEngine } from '@agentguard/policy';
 import type { AttestationReport } from './attest.js';
-import type { PolicyEngine } from '@agentguard/policy';
 import type { EventEmitter, GuardEvents } from './events.js';
 import type { Denial, GuardErrorCode } from './errors.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -130,9 +130,9 @@ export interface Guard {
   /**
    * Replaces the policy (validated and self-tested first). The change is recorded as a `mode.changed`
    * event with both hashes and modes; if that record cannot be written, the old policy stays.
-   * Calls already deciding finish under the policy they started with.
+   * Calls already deciding finish under the policy they started with. Typed as `GuardOptions.policy`.
    */
-  setPolicy(policy: PolicyEngine | unknown): Promise<void>;
+  setPolicy(policy: PolicyEngine | PolicyDocument): Promise<void>;
   /** The guard's default session id (calls without `session` belong to it). */
   readonly session: string;
   /**

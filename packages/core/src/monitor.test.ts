@@ -3,8 +3,9 @@ import { createIdentity } from '@agentguard/identity';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type CallMonitor, createGuard, type GuardOptions, MAX_RECORDED_ALERTS, type MonitorVerdict } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [
     { id: 'read', effect: 'allow', tools: ['read_inbox'] },

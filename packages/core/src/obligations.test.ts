@@ -3,8 +3,9 @@ import { createIdentity } from '@agentguard/identity';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createGuard } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-function guardWith(policy: unknown) {
+function guardWith(policy: PolicyDocument) {
   return createGuard({ identity: createIdentity(), policy, audit: createAuditLog({ sink: createMemorySink() }) });
 }
 
@@ -73,7 +74,7 @@ describe('policy obligations, sessions and limits in guard()', () => {
   });
 
   it('the default session is one per guard', async () => {
-    const policy = {
+    const policy: PolicyDocument = {
       version: 1,
       rules: [
         { id: 'tools', effect: 'allow', tools: ['read*', 'http_post', 'post'] },

@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGuard } from './index.js';
 import { instrumentGuard } from './otel.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [
     { id: 'allow-add', effect: 'allow', tools: ['add', 'boom', 'hang'] },

@@ -3,8 +3,9 @@ import { createIdentity } from '@agentguard/identity';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGuard, type GuardOptions } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [{ id: 'mail', effect: 'allow', tools: ['send_email'], obligations: { redact: ['/body'] } }],
 };

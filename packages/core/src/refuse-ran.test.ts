@@ -1,6 +1,6 @@
 import { createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
-import { createPolicyEngine } from '@agentguard/policy';
+import { createPolicyEngine, type PolicyDocument } from '@agentguard/policy';
 import { createApproval } from '@agentguard/attestation';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -9,7 +9,7 @@ import { type Approver, createGuard, GuardError } from './index.js';
 // GuardedTool.refuse() must never write a refusal for a call that already reached its run: the log would say
 // a human refused a call that ran (security review: refuse() after approval, during and after the run).
 const alice = createIdentity({ name: 'alice (approver)' });
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [
     { id: 'pay-needs-human', effect: 'require_approval', tools: ['pay'], reason: 'payments need a human' },

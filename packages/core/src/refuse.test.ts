@@ -1,13 +1,13 @@
 import { type AuditSink, createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
-import { createPolicyEngine } from '@agentguard/policy';
+import { createPolicyEngine, type PolicyDocument } from '@agentguard/policy';
 import { createApproval } from '@agentguard/attestation';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type Approver, createGuard, type Denial } from './index.js';
 
 const alice = createIdentity({ name: 'alice (approver)' });
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [{ id: 'pay-needs-human', effect: 'require_approval', tools: ['pay'], reason: 'payments need a human' }],
 };
@@ -223,7 +223,7 @@ describe('GuardedTool.refuse(): a refusal given through a framework is audited',
 });
 
 describe('check() asked more than once, and concurrency slots', () => {
-  const limited = {
+  const limited: PolicyDocument = {
     version: 1,
     rules: [{ id: 'pay', effect: 'allow', tools: ['pay'] }],
     limits: [

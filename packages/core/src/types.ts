@@ -1,7 +1,7 @@
 import type { ReplayCache, TrustStore } from '@agentguard/attestation';
 import type { AuditLog, RedactorOptions } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
-import type { IsolationLevel, PolicyEngine } from '@agentguard/policy';
+import type { IsolationLevel, PolicyDocument, PolicyEngine } from '@agentguard/policy';
 import type { ApprovalOptions } from './approvals.js';
 import type { CredentialOptions } from './credentials.js';
 import type { AttestationOptions } from './attest.js';
@@ -124,8 +124,13 @@ export interface CallOptions {
 export interface GuardOptions {
   /** The agent's signer; every call envelope and audit record is signed with it. */
   readonly identity: Signer;
-  /** A policy engine from `@agentguard/policy`, or policy JSON to build one from. */
-  readonly policy: PolicyEngine | unknown;
+  /**
+   * A policy engine from `@agentguard/policy`, or a policy document to build one from. The document is typed
+   * ({@link PolicyDocument}: an unknown field or a misspelt effect is a compile error) and still validated when
+   * the guard is made. JSON read at run time (`unknown`) goes through `parsePolicy` or `createPolicyEngine`
+   * first, which validate it.
+   */
+  readonly policy: PolicyEngine | PolicyDocument;
   /** The audit log every call is recorded in. */
   readonly audit: AuditLog;
   /**

@@ -1,7 +1,7 @@
 import { createReplayCache, createTrustStore, signCall } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
-import { createMemoryStateStore, type StateStore } from '@agentguard/policy';
+import { createMemoryStateStore, type StateStore, type PolicyDocument } from '@agentguard/policy';
 import { createRedisStateStore } from '@agentguard/policy/redis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -9,7 +9,7 @@ import { findRedisServer, type RedisServer, startRedisServer } from '../../polic
 import { createGuard, type GuardOptions } from '../src/index.js';
 
 // Two servers that accept the same caller: an envelope one of them accepted must be refused by the other.
-const policy = { version: 1, rules: [{ id: 'allow-pay', effect: 'allow', tools: ['pay'] }] };
+const policy: PolicyDocument = { version: 1, rules: [{ id: 'allow-pay', effect: 'allow', tools: ['pay'] }] };
 const caller = createIdentity({ name: 'caller' });
 const schema = z.object({ amount: z.number() });
 

@@ -18,10 +18,14 @@ import { z } from 'zod';
 // An attacker's tool: signs a delegation link without the widening check that delegate() applies.
 import { signDelegationUnchecked } from '../../identity/src/delegation/delegation.js';
 import { createGuard, type CredentialOptions, type GuardOptions } from '../src/index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 const authority = createIdentity({ name: 'platform authority' });
 const anchors = createTrustAnchors([authority.id]);
-const policy = { version: 1, rules: [{ id: 'payments', effect: 'allow', tools: ['read_*', 'refund'] }] };
+const policy: PolicyDocument = {
+  version: 1,
+  rules: [{ id: 'payments', effect: 'allow', tools: ['read_*', 'refund'] }],
+};
 const HOUR = 3_600_000;
 
 async function credentialFor(

@@ -11,6 +11,7 @@ import { createIdentity } from '@agentguard/identity';
 import { z } from 'zod';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 import { createDetector, learnProfile } from '../src/index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
@@ -28,7 +29,7 @@ export async function run(): Promise<BenchResult[]> {
   let entries = Object.keys(agent.tools).length;
   for (; entries < 10_000; entries++) agent.environment.email.push(`contact${entries}@pad.example.com`);
   const detector = createDetector(profile);
-  const policy = { version: 1, rules: [{ id: 'send', effect: 'allow', tools: ['send_email'] }] };
+  const policy: PolicyDocument = { version: 1, rules: [{ id: 'send', effect: 'allow', tools: ['send_email'] }] };
   // Batched signing and a memory sink: the cheapest call the guard can make, so the hook's share shows.
   const make = (monitored: boolean) => {
     const ag = createGuard({

@@ -3,6 +3,7 @@ export type {
   Effect,
   PolicyMode,
   Policy,
+  PolicyDocument,
   PolicyRule,
   Limit,
   Condition,

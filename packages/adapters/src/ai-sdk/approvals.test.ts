@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ApproveFunction } from '../common/approvals.js';
 import { buildAiSdkTool } from './build.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 type Generate = (options: { prompt: unknown }) => Promise<unknown>;
 const majors = [
@@ -33,7 +34,7 @@ interface Result {
   response: { messages: unknown[] };
 }
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [
     { id: 'pay-needs-human', effect: 'require_approval', tools: ['pay'], reason: 'payments need a human' },

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildAiSdkTool } from './build.js';
 import { refuseDeniedApprovals } from './refusals.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 type Generate = (options: { prompt: unknown }) => Promise<unknown>;
 interface Result {
@@ -32,7 +33,7 @@ const majors = [
     mock: (g: Generate) => new MockLanguageModelV4({ doGenerate: g as never }),
   },
 ];
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [{ id: 'pay-needs-human', effect: 'require_approval', tools: ['pay'], reason: 'payments need a human' }],
 };

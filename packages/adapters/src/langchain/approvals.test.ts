@@ -8,9 +8,16 @@ import { Command, MemorySaver } from '@langchain/langgraph';
 import { createAgent, FakeToolCallingModel } from 'langchain';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type ApprovalInterrupt, createGuardMiddleware, type RejectDecision } from './index.js';
+import {
+  type ApprovalInterrupt,
+  approvalInterrupts,
+  createGuardMiddleware,
+  isApprovalInterrupt,
+  type RejectDecision,
+} from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [{ id: 'pay-needs-human', effect: 'require_approval', tools: ['pay'], reason: 'payments need a human' }],
 };
@@ -72,10 +79,8 @@ describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
   it('pauses parallel calls as a batch of interrupts and resumes each with its signed approval, verified by the guard', async () => {
     const { human, agent, paid } = setup();
     const config = { configurable: { thread_id: 'approvals-1' } };
-    const first = (await agent.invoke({ messages: [{ role: 'user', content: 'pay all three' }] }, config)) as {
-      __interrupt__?: { id: string; value: ApprovalInterrupt }[];
-    };
-    const asks = first.__interrupt__ ?? [];
+    const first = await agent.invoke({ messages: [{ role: 'user', content: 'pay all three' }] }, config);
+    const asks = approvalInterrupts(first);
     expect(asks.map((i) => i.value.callId).sort()).toEqual(['p1', 'p2', 'p3']);
     expect(asks[0]?.value).toMatchObject({
       agentguard: 'approval_required',
@@ -109,10 +114,8 @@ describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
   it('a reject decision on resume is audited: approve some, reject others, one terminal record per call', async () => {
     const { human, agent, paid, sink } = setup();
     const config = { configurable: { thread_id: 'approvals-2' } };
-    const first = (await agent.invoke({ messages: [{ role: 'user', content: 'pay all three' }] }, config)) as {
-      __interrupt__?: { id: string; value: ApprovalInterrupt }[];
-    };
-    const asks = first.__interrupt__ ?? [];
+    const first = await agent.invoke({ messages: [{ role: 'user', content: 'pay all three' }] }, config);
+    const asks = approvalInterrupts(first);
     // p1: approved; p2: LangChain's own reject decision (unsigned); p3: a reject carrying the human's signature.
     const answer = async (ask: ApprovalInterrupt): Promise<unknown> => {
       const subject = { callId: ask.callId, tool: ask.tool, args: ask.args, policyHash: ask.policyHash };
@@ -152,11 +155,9 @@ describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
   it("the middleware's reject option signs a bare reject decision, so the audit names the approver", async () => {
     const { human, agent, paid, sink } = setup({ signRejections: true });
     const config = { configurable: { thread_id: 'approvals-3' } };
-    const first = (await agent.invoke({ messages: [{ role: 'user', content: 'pay' }] }, config)) as {
-      __interrupt__?: { id: string; value: ApprovalInterrupt }[];
-    };
+    const first = await agent.invoke({ messages: [{ role: 'user', content: 'pay' }] }, config);
     const no: RejectDecision = { type: 'reject', message: 'over budget' };
-    const resume = Object.fromEntries((first.__interrupt__ ?? []).map((i) => [i.id, no]));
+    const resume = Object.fromEntries(approvalInterrupts(first).map((i) => [i.id, no]));
     await agent.invoke(new Command({ resume }), config);
     expect(paid).toEqual([]);
     const refused = records(sink).filter((r) => r.type === 'approval.refused');
@@ -164,6 +165,42 @@ describe("createGuardMiddleware({ approvals: 'interrupt' })", () => {
     for (const r of refused) {
       expect(r.data).toMatchObject({ approver: human.id, reason: 'approval refused: over budget' });
     }
+  });
+
+  it('approvalInterrupts keeps only complete guard interrupts that can be resumed by id', () => {
+    const ask: ApprovalInterrupt = {
+      agentguard: 'approval_required',
+      tool: 'pay',
+      callId: 'c1',
+      args: { amount: 1 },
+      reason: 'payments need a human',
+      ruleId: null,
+      policyHash: 'sha256:00',
+    };
+    const result = {
+      __interrupt__: [
+        { id: 'i1', value: ask },
+        { id: 'i2', value: { actionRequests: [], reviewConfigs: [] } }, // LangChain's own human-in-the-loop
+        { value: ask }, // no id: cannot be resumed by id
+        { id: 'i4', value: { ...ask, policyHash: 7 } },
+        { id: 'i5', value: { ...ask, ruleId: 'r1' } },
+        null,
+      ],
+    };
+    expect(approvalInterrupts(result)).toEqual([
+      { id: 'i1', value: ask },
+      { id: 'i5', value: { ...ask, ruleId: 'r1' } },
+    ]);
+    for (const none of [undefined, null, {}, { __interrupt__: 'x' }, 'text'])
+      expect(approvalInterrupts(none)).toEqual([]);
+    const { args: _args, ...withoutArgs } = ask;
+    expect([ask, withoutArgs, { ...ask, agentguard: 'other' }, null, 1].map(isApprovalInterrupt)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('refuses misuse of the approvals option', () => {

@@ -22,7 +22,7 @@ describe('toLangChainTool', () => {
     const fx = createFixture();
     await expect(toLangChainTool(fx.tools.add).invoke({ a: 1, b: 2 })).resolves.toBe('3');
     const denied = await toLangChainTool(fx.tools.delete_user).invoke({ id: 'u1' });
-    expect(JSON.parse(denied as unknown as string)).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
+    expect(JSON.parse(denied)).toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
   });
 });
 

@@ -7,6 +7,7 @@ import { decidedArgs } from '../common/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
 import { adapterDenial, denialText, settle, unknownToolDenial } from '../common/outcome.js';
 import { checkReject, type RejectFunction, refuseCall } from '../common/refusals.js';
+import { type ApprovalInterrupt, type RejectDecision, rejectionOf } from './interrupts.js';
 import { type AnyGuardedTool, isGuardableName } from '../common/tools.js';
 
 /** Policy facts about one tool the middleware guards (LangChain tools do not carry them). */
@@ -19,42 +20,6 @@ export interface GuardedToolFacts {
   readonly timeoutMs?: number;
   /** @default false */
   readonly sensitive?: boolean;
-}
-
-/**
- * The value of a LangGraph interrupt raised for a call the policy sends to a human. Resume the run with
- * `new Command({ resume: { [interruptId]: approval } })`, where `approval` is a signed approval of exactly
- * this call (`createApproval({ callId, tool, args, policyHash }, { approver, decision })` from
- * `@agentguard/policy`). The guard verifies it (a trusted approver, this call, these arguments, this policy,
- * fresh, unused): an approval that came back from a client is never trusted on its word. To refuse, resume
- * with a {@link RejectDecision} (`{ type: 'reject', message? }`, LangChain's own human-in-the-loop shape):
- * the refusal is audited (`approval.refused`) and the call id stays refused. Resuming with anything else is
- * checked as an approval, and refused (and audited) when it is not a valid one.
- */
-export interface ApprovalInterrupt {
-  readonly agentguard: 'approval_required';
-  readonly tool: string;
-  readonly callId: string;
-  readonly args: unknown;
-  readonly reason: string;
-  readonly ruleId: string | null;
-  readonly policyHash: string;
-}
-
-/**
- * A human's "no" as a resume value for an {@link ApprovalInterrupt}. `message` is the reason, for the audit
- * and the Denial the model sees; `approval` the human's own signed rejection
- * (`createApproval(…, { decision: 'reject' })`), so the audit names them (see `GuardedTool.refuse`).
- */
-export interface RejectDecision {
-  readonly type: 'reject';
-  readonly message?: string;
-  readonly approval?: unknown;
-}
-
-function rejectionOf(value: unknown): RejectDecision | undefined {
-  const v = value as Partial<RejectDecision> | null;
-  return typeof v === 'object' && v !== null && v.type === 'reject' ? (v as RejectDecision) : undefined;
 }
 
 /** Options of {@link createGuardMiddleware}. */

@@ -1,4 +1,4 @@
-import type { Guard, StandardSchemaV1 } from '@agentguard/core';
+import type { Guard, GuardedTool, StandardSchemaV1 } from '@agentguard/core';
 import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
 import { type DynamicStructuredTool, StructuredTool, type ToolRunnableConfig } from '@langchain/core/tools';
@@ -17,8 +17,18 @@ function isToolCall(value: unknown): value is ToolCall {
  * the arguments once, in the guard, so a transforming schema is never applied twice and invalid arguments
  * are refused and audited like any other refusal. A refusal is a `ToolMessage` with `status: 'error'`
  * whose content is the Denial JSON.
+ *
+ * Typed like a native `tool()`: `invoke(args)` takes `Args` (the guarded tool's argument type) and resolves to
+ * the result text; `invoke(toolCall)`, or a config with `toolCall.id`, resolves to a `ToolMessage`.
+ *
+ * @typeParam Args - what `invoke` takes besides a `ToolCall` (the guard still validates it at run time).
  */
-export class GuardedLangChainTool extends StructuredTool<Record<string, unknown>> {
+export class GuardedLangChainTool<Args = Record<string, unknown>> extends StructuredTool<
+  Record<string, unknown>,
+  Args,
+  Args,
+  string
+> {
   override name: string;
   override description: string;
   override schema: Record<string, unknown>;
@@ -65,17 +75,31 @@ function toOutput(settled: Settled<unknown>, name: string, callId: string | unde
  *
  * @param guarded - a tool from `createGuard().guard(spec)`.
  * @param options - see {@link AdapterOptions}.
- * @returns a {@link GuardedLangChainTool}.
+ * @returns a {@link GuardedLangChainTool} whose `invoke` takes the guarded tool's arguments or a `ToolCall`.
  * @throws TypeError on misuse.
  * @example
  * ```ts
  * const agent = createAgent({ model, tools: [toLangChainTool(ag.guard({ name: 'search', schema, execute }))] });
  * ```
  */
-export function toLangChainTool(guarded: AnyGuardedTool, options?: AdapterOptions): GuardedLangChainTool {
+export function toLangChainTool<T extends AnyGuardedTool>(
+  guarded: T,
+  options?: AdapterOptions,
+): GuardedLangChainTool<LangChainArgsOf<T>> {
   checkGuardedTool(guarded);
   return new GuardedLangChainTool(guarded, normalizeAdapterOptions(options));
 }
+
+/**
+ * The argument type of a guarded tool (what its call signature takes), as its LangChain tool's `invoke` takes
+ * it; a tool whose type was erased (`GuardedTool<never, …>`) takes any JSON object.
+ */
+export type LangChainArgsOf<T> =
+  T extends GuardedTool<infer A, unknown>
+    ? [A] extends [never]
+      ? Record<string, unknown>
+      : A
+    : Record<string, unknown>;
 
 /** What a guard needs to know about an existing LangChain tool beyond what the tool says of itself. */
 export interface GuardLangChainToolOptions extends AdapterOptions {
@@ -104,6 +128,13 @@ export interface GuardLangChainToolOptions extends AdapterOptions {
 /** A LangChain tool made by `tool()`, `DynamicStructuredTool`, `StructuredTool` or `DynamicTool`. */
 export type LangChainToolLike = Pick<StructuredTool, 'name' | 'description' | 'schema'>;
 
+/** The input type of a LangChain tool's Standard Schema (zod 3.24+ or 4), as its guarded tool's `invoke` takes it. */
+export type LangChainToolArgsOf<T> = T extends { readonly schema: infer S }
+  ? S extends StandardSchemaV1
+    ? StandardSchemaV1.InferInput<S>
+    : Record<string, unknown>
+  : Record<string, unknown>;
+
 function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   const s = (value as { '~standard'?: { version?: unknown; validate?: unknown } } | null)?.['~standard'];
   return typeof s === 'object' && s !== null && s.version === 1 && typeof s.validate === 'function';
@@ -125,11 +156,11 @@ function isStandardSchema(value: unknown): value is StandardSchemaV1 {
  * const guarded = guardLangChainTool(ag, search, { tags: ['read'] });
  * ```
  */
-export function guardLangChainTool(
+export function guardLangChainTool<T extends LangChainToolLike>(
   guard: Guard,
-  tool: LangChainToolLike,
+  tool: T,
   options: GuardLangChainToolOptions = {},
-): GuardedLangChainTool {
+): GuardedLangChainTool<LangChainToolArgsOf<T>> {
   if (typeof guard?.guard !== 'function') throw new TypeError('"guard" expected a Guard (createGuard())');
   if (!(tool instanceof StructuredTool)) throw new TypeError('"tool" expected a LangChain StructuredTool');
   if (!isStandardSchema(tool.schema)) {

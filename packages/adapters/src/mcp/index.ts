@@ -1,15 +1,16 @@
 export { CALL_META_KEY } from './meta.js';
 export { createToolPins, pinOf, type ToolPins, type ToolPin, type PinStatus, type McpToolDefinition } from './pins.js';
-export {
-  guardMcpClient,
-  type GuardedMcpClient,
-  type GuardMcpClientOptions,
-  type McpClientLike,
-  type McpCallToolResult,
-  type McpCallOptions,
-  type McpToolResult,
-  type McpRefusedResult,
-} from './client.js';
+export { guardMcpClient } from './client.js';
+export type {
+  GuardedMcpClient,
+  GuardMcpClientOptions,
+  McpClientLike,
+  McpCallToolResult,
+  McpCallOptions,
+  McpToolResult,
+  McpRefusedResult,
+  McpToolListing,
+} from './client-types.js';
 export type { McpToolFacts } from './options.js';
 export type { McpDenial, McpDenialCode, McpPinMismatchCode } from './refusal.js';
 export {

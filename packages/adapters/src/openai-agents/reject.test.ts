@@ -7,10 +7,11 @@ import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/te
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { rejectAgentsCall, toAgentsTools } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 setTracingDisabled(true);
 
-const policy = {
+const policy: PolicyDocument = {
   version: 1,
   rules: [{ id: 'pay-needs-human', effect: 'require_approval', tools: ['pay'], reason: 'payments need a human' }],
 };

@@ -4,9 +4,10 @@ import { type AgentIdentity, createIdentity } from '@agentguard/identity';
 import { createApproval } from '@agentguard/attestation';
 import { z } from 'zod';
 import type { AnyGuardedTool } from '../../src/common/tools.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
 /** The policy every scenario runs under. */
-export const policy = {
+export const policy: PolicyDocument = {
   version: 1,
   rules: [
     { id: 'allow-math', effect: 'allow', tools: ['add', 'boom', 'slow'] },

@@ -151,6 +151,41 @@ describe('keygen, credential issue|inspect|verify, revoke', () => {
   });
 });
 
+describe('credential issue --alg', () => {
+  const header = (token: string) =>
+    JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString('utf8')) as { alg: string };
+  const issue = (extra: string[]) =>
+    run(credentialIssueCommand, [
+      ...['--key', 'alg-authority.jwk', '--subject', 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'],
+      ...['--name', 'n', '--owner', 'o', '--env', 'e', '--tier', 'low', '--tool', 'read_*', ...extra],
+    ]);
+
+  it('issues alg EdDSA (RFC 8037) on request, Ed25519 by default, and both verify', async () => {
+    const auth = await run(keygenCommand, ['--out', 'alg-authority.jwk']);
+    const authority = didOf(auth.stdout);
+    const byDefault = await issue([]);
+    const eddsa = await issue(['--alg', 'EdDSA']);
+    const explicit = await issue(['--alg', 'Ed25519']);
+    expect([byDefault.code, eddsa.code, explicit.code]).toEqual([0, 0, 0]);
+    expect(header(byDefault.stdout.trim()).alg).toBe('Ed25519');
+    expect(header(eddsa.stdout.trim()).alg).toBe('EdDSA');
+    expect(header(explicit.stdout.trim()).alg).toBe('Ed25519');
+    for (const token of [byDefault.stdout.trim(), eddsa.stdout.trim()]) {
+      const verified = await run(credentialVerifyCommand, [token, '--trust', authority]);
+      expect(verified.code).toBe(0);
+    }
+  });
+
+  it('refuses any other alg as a usage error, issuing nothing', async () => {
+    for (const alg of ['none', 'ES256', 'eddsa', '']) {
+      const refused = await issue(['--alg', alg]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('--alg expects Ed25519 or EdDSA');
+      expect(refused.stdout).toBe('');
+    }
+  });
+});
+
 describe('signer serve', () => {
   it('serves a key on a socket, denying all without a policy and signing with --allow-any', async () => {
     await run(keygenCommand, ['--out', 'signer.jwk']);

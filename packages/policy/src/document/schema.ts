@@ -332,3 +332,18 @@ export type SubjectMatch = z.infer<typeof subjectSchema>;
 export type MonitorCondition = z.infer<typeof monitorConditionSchema>;
 /** A rule's time window. */
 export type Schedule = z.infer<typeof scheduleSchema>;
+
+/** `T` with every member, at every depth, read-only: what a function that only reads a document accepts. */
+type ReadonlyDeep<T> = T extends readonly (infer U)[]
+  ? readonly ReadonlyDeep<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: ReadonlyDeep<T[K]> }
+    : T;
+
+/**
+ * A policy document as written in code, before it is validated: the shape of {@link Policy}, read-only at
+ * every depth (so an `as const` literal fits). Typing a literal with it turns an unknown field, a misspelt
+ * effect or a missing `tools` into a compile error; the checks no type can express (glob and pointer
+ * syntax, duplicate ids, safe regular expressions) still run when it is parsed.
+ */
+export type PolicyDocument = ReadonlyDeep<z.input<typeof policySchema>>;

@@ -2,7 +2,7 @@ import { type BaseMessage, ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { Command, MemorySaver } from '@langchain/langgraph';
 import { createAgent, FakeToolCallingModel } from 'langchain';
-import { type ApprovalInterrupt, createGuardMiddleware, toLangChainTool } from '../../../src/langchain/index.js';
+import { approvalInterrupts, createGuardMiddleware, toLangChainTool } from '../../../src/langchain/index.js';
 import { type Fixture, type Harness, type ScriptedCall, signAs } from '../fixture.js';
 
 function fakeModel(calls: readonly ScriptedCall[]) {
@@ -80,11 +80,9 @@ export const langchainMiddleware: Harness = {
       checkpointer: new MemorySaver(),
     });
     const config = { configurable: { thread_id: `conformance-${crypto.randomUUID()}` } };
-    const first = (await agent.invoke({ messages: [{ role: 'user', content: 'go' }] }, config)) as {
-      __interrupt__?: { id: string; value: ApprovalInterrupt }[];
-    };
+    const first = await agent.invoke({ messages: [{ role: 'user', content: 'go' }] }, config);
     const answers = await Promise.all(
-      (first.__interrupt__ ?? []).map(async ({ id, value }) => {
+      approvalInterrupts(first).map(async ({ id, value }) => {
         const call = { callId: value.callId, tool: value.tool, args: value.args };
         const answer = rejected.has(value.callId)
           ? { type: 'reject', approval: await signAs(fx, call, 'reject') }

@@ -1,0 +1,125 @@
+import { isGuardableName } from '../common/tools.js';
+import type { McpClientLike, McpToolListing } from './client-types.js';
+import { type McpToolDefinition, type PinStatus, pinOf, type ToolPins } from './pins.js';
+import { pinMismatch } from './refusal.js';
+
+/** Most pages of `tools/list` read for one listing; a server paging further is refused (fail closed). */
+const MAX_PAGES = 100;
+/** Most tool definitions read for one listing. */
+const MAX_TOOLS = 10_000;
+
+/** What a name in one listing is: its pin status, listed twice with different definitions, or unusable. */
+type ListedStatus = PinStatus | 'ambiguous' | 'invalid';
+
+/** @internal Reads a server's tools and compares them with the pins: for listings, and before every call. */
+export interface ToolSurvey {
+  /** The definitions that may be shown to a model, and the names held or unusable (see {@link McpToolListing}). */
+  listTools(): Promise<McpToolListing>;
+  /**
+   * Checks the server's current definition of `name` against its pin (pinning it on first sight).
+   * @throws Error when the listing cannot be read or names no such tool; the pin-mismatch refusal
+   *   (`ERR_ADAPTER_MCP_PIN_MISMATCH`) when the definition is held, ambiguous or malformed.
+   */
+  checkPin(name: string): Promise<void>;
+}
+
+/** @internal Builds the {@link ToolSurvey} of one guarded client. */
+export function createToolSurvey(client: McpClientLike, pins: ToolPins): ToolSurvey {
+  // Every page of tools/list, bounded; a cursor seen twice (a loop) or too many pages fail closed.
+  async function listAll(): Promise<unknown[]> {
+    const tools: unknown[] = [];
+    const cursors = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = (await client.listTools(cursor === undefined ? undefined : { cursor })) as unknown;
+      const page_ = result as { tools?: unknown; nextCursor?: unknown } | null;
+      if (typeof page_ !== 'object' || page_ === null || !Array.isArray(page_.tools)) {
+        throw new Error('the server answered tools/list without a tools array');
+      }
+      tools.push(...page_.tools);
+      if (tools.length > MAX_TOOLS) throw new Error(`the server lists more than ${MAX_TOOLS} tools`);
+      const next = page_.nextCursor;
+      if (next === undefined || next === null) return tools;
+      if (typeof next !== 'string' || cursors.has(next)) throw new Error('the server pages tools/list in a loop');
+      cursors.add(next);
+      cursor = next;
+    }
+    throw new Error(`the server pages tools/list past ${MAX_PAGES} pages`);
+  }
+
+  // Compares one listing with the pins (pinning names seen for the first time). A name listed twice with
+  // different definitions is ambiguous: which one would the model, and the server, mean? Its differing
+  // definitions are held, so it stays refused until a human approves one.
+  function survey(listed: readonly unknown[]): Map<string, ListedStatus> {
+    const byName = new Map<string, McpToolDefinition[]>();
+    const status = new Map<string, ListedStatus>();
+    for (const item of listed) {
+      const name = (item as { name?: unknown } | null)?.name;
+      if (typeof name !== 'string') continue;
+      const group = byName.get(name) ?? [];
+      group.push(item as McpToolDefinition);
+      byName.set(name, group);
+    }
+    for (const [name, group] of byName) {
+      if (!isGuardableName(name)) {
+        status.set(name, 'invalid');
+        continue;
+      }
+      let hashes: Map<string, McpToolDefinition>;
+      try {
+        hashes = new Map(group.map((definition) => [pinOf(definition).hash, definition]));
+      } catch {
+        status.set(name, 'invalid'); // a definition that cannot be pinned (not JSON) is never called
+        continue;
+      }
+      if (hashes.size === 1) {
+        status.set(name, pins.observe(group[0] as McpToolDefinition));
+        continue;
+      }
+      const pinned = pins.get(name)?.hash;
+      if (pinned !== undefined) for (const [hash, definition] of hashes) if (hash !== pinned) pins.observe(definition);
+      status.set(name, 'ambiguous');
+    }
+    return status;
+  }
+
+  async function listTools(): Promise<McpToolListing> {
+    const listed = await listAll();
+    const status = survey(listed);
+    const seen = new Set<string>();
+    const tools: McpToolDefinition[] = [];
+    for (const item of listed) {
+      const name = (item as { name: string }).name;
+      const s = status.get(name);
+      if ((s === 'pinned' || s === 'same') && !pins.isChanged(name) && !seen.has(name)) {
+        seen.add(name);
+        tools.push(item as McpToolDefinition);
+      }
+    }
+    const ambiguous = [...status].filter(([, s]) => s === 'ambiguous').map(([name]) => name);
+    const invalid = [...status].filter(([, s]) => s === 'invalid').map(([name]) => name);
+    return { tools, changed: [...new Set([...pins.changed(), ...ambiguous])], invalid };
+  }
+
+  // Checks the server's current definition of `name` against its pin (pinning it on first sight). Runs for
+  // every call, so a call whose tool was never listed, or changed since, never goes out unchecked.
+  async function checkPin(name: string): Promise<void> {
+    let listed: unknown[];
+    try {
+      listed = await listAll();
+    } catch {
+      // Fail closed, and keep the server's (or the transport's) text out of what the model sees.
+      throw new Error(`could not list the server's tools to check the pinned definition of ${name}`);
+    }
+    const status = survey(listed).get(name);
+    if (status === undefined) throw new Error(`the server lists no tool ${JSON.stringify(name)}`);
+    if (status === 'ambiguous' || status === 'invalid') {
+      throw pinMismatch(`the server lists ${name} more than once, or malformed; approve one definition before calling`);
+    }
+    if (status === 'changed' || pins.isChanged(name)) {
+      throw pinMismatch(`the definition of ${name} changed since it was pinned; re-approve it before calling`);
+    }
+  }
+
+  return Object.freeze({ listTools, checkPin });
+}
