@@ -8,17 +8,18 @@
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard, GUARD_ERROR_CODES } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
+import type { PolicyDocument } from '@agentguard/policy';
 import { sandboxed } from '@agentguard/sandbox';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 
 type Rec = { type: string; callId: string; data: Record<string, unknown> };
-const requireProcess = {
+const requireProcess: PolicyDocument = {
   version: 1,
   rules: [{ id: 'net', effect: 'allow', tools: ['fetch_page'], obligations: { isolation: 'process' } }],
 };
 
-function setup(policy: unknown = requireProcess) {
+function setup(policy: PolicyDocument = requireProcess) {
   const sink = createMemorySink();
   const audit = createAuditLog({
     sink,

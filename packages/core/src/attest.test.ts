@@ -3,8 +3,9 @@ import { createIdentity } from '@agentguard/identity';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type AttestationOptions, createGuard, GUARD_ERROR_CODES } from './index.js';
+import type { PolicyDocument } from '@agentguard/policy';
 
-const policy = { version: 1, rules: [{ id: 'all', effect: 'allow', tools: ['send_email', 'search'] }] };
+const policy: PolicyDocument = { version: 1, rules: [{ id: 'all', effect: 'allow', tools: ['send_email', 'search'] }] };
 const sendSpec = {
   name: 'send_email',
   description: 'Sends an e-mail.',

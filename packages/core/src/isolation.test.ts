@@ -1,6 +1,6 @@
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
-import { ISOLATION_LEVELS, type IsolationLevel } from '@agentguard/policy';
+import { ISOLATION_LEVELS, type IsolationLevel, type PolicyDocument, type PolicyEngine } from '@agentguard/policy';
 import { markIsolation } from '@agentguard/policy/internal';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -15,7 +15,7 @@ function runnerOf(level: IsolationLevel, run: (args: unknown) => unknown = () =>
   return { fn, execute };
 }
 
-function setup(policy: unknown, options: { checkpoint?: boolean; approver?: () => never } = {}) {
+function setup(policy: PolicyDocument, options: { checkpoint?: boolean; approver?: () => never } = {}) {
   const sink = createMemorySink();
   const audit = createAuditLog(
     options.checkpoint === true
@@ -34,7 +34,7 @@ function setup(policy: unknown, options: { checkpoint?: boolean; approver?: () =
   return { ag, records };
 }
 
-const requiring = (isolation: IsolationLevel, extra: Record<string, unknown> = {}) => ({
+const requiring = (isolation: IsolationLevel, extra: Partial<PolicyDocument> = {}): PolicyDocument => ({
   version: 1,
   ...extra,
   rules: [{ id: 'sandboxed', effect: 'allow', tools: ['fetch_page'], obligations: { isolation } }],
@@ -167,7 +167,8 @@ describe('the isolation obligation in guard()', () => {
       },
       release: () => undefined,
     };
-    await base.ag.setPolicy(engine);
+    // A malformed engine on purpose: its obligation names a level that does not exist.
+    await base.ag.setPolicy(engine as unknown as PolicyEngine);
     const { fn, execute } = runnerOf('bwrap');
     const tool = base.ag.guard({ name: 't', schema: z.object({}), execute });
     await expect(tool({})).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });
