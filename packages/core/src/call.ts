@@ -1,4 +1,4 @@
-import type { Decision, IsolationLevel, MonitorVerdictView, PolicyEngine } from '@agentguard/policy';
+import type { Decision, MonitorVerdictView, PolicyEngine } from '@agentguard/policy';
 import { callKey } from './approvals.js';
 import { type CallArgs, digests } from './args.js';
 import { runAllowed } from './call-run.js';
@@ -7,7 +7,7 @@ import { credentialOf, decisionRequest } from './decide-call.js';
 import { decide, type EngineView, hold, holdsLeases, release } from './decision.js';
 import { callEnvelope } from './envelope.js';
 import { emitSafely } from './events.js';
-import { isolationReason, isolationRefuses, judgeIsolation } from './isolation.js';
+import { isolationReason, isolationRefuses, judgeIsolation, type ToolIsolation } from './isolation.js';
 import { monitoredCall } from './monitor-call.js';
 import { prepareCall } from './prepare.js';
 import { type CallScope, decisionRecord, openCall, requestRecord } from './records.js';
@@ -198,7 +198,7 @@ async function approve<T>(
   args: CallArgs,
   excluded: readonly string[],
   callOptions: CallOptions,
-  isolation: IsolationLevel,
+  isolation: ToolIsolation,
 ): Promise<GuardOutcome<T> | undefined> {
   const { gate, text } = ctx;
   const { callId, agent, refuse } = scope;

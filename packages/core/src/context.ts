@@ -1,13 +1,13 @@
 import { createReplayCache, createTrustStore, type ReplayCache, type TrustStore } from '@agentguard/attestation';
 import { type AuditLog, createRedactor } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
-import type { IsolationLevel, PolicyEngine } from '@agentguard/policy';
+import type { PolicyEngine } from '@agentguard/policy';
 import { type ApprovalGate, createApprovalGate } from './approvals.js';
 import { type CredentialCheck, createCredentialCheck } from './credentials.js';
 import { DEFAULT_DECISION_TIMEOUT_MS, type EngineView } from './decision.js';
 import { EventEmitter, type GuardEvents } from './events.js';
 import { type Attestor, createAttestor } from './attest.js';
-import { toolIsolation } from './isolation.js';
+import { type ToolIsolation, toolIsolation } from './isolation.js';
 import { createMonitorHook, type MonitorHook } from './monitor.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { DEFAULT_TIMEOUT_MS } from './options.js';
@@ -70,7 +70,7 @@ export interface GuardedToolDef<S extends StandardSchemaV1, R> {
   readonly batched: boolean;
   readonly toolErrors: ToolErrors | undefined;
   /** What `execute` really runs with (its runner's mark), checked against a spec that restates it. */
-  readonly isolation: IsolationLevel;
+  readonly isolation: ToolIsolation;
   readonly execute: ToolSpec<S, R>['execute'];
 }
 

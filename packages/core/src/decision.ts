@@ -1,11 +1,13 @@
 import {
   type Decision,
   type DecisionRequest,
+  type IsolationGrants,
   type IsolationLevel,
   isIsolationLevel,
   type Obligations,
   type PolicyEngine,
 } from '@agentguard/policy';
+import { isEgressGrant, isGrantPath } from '@agentguard/policy/internal';
 import { textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
 
@@ -20,7 +22,7 @@ export const DEFAULT_DECISION_TIMEOUT_MS = 30_000;
 
 const EFFECTS: ReadonlySet<unknown> = new Set(['allow', 'deny', 'require_approval']);
 const MODES: ReadonlySet<unknown> = new Set(['enforce', 'monitor', 'off']);
-const OBLIGATIONS: ReadonlySet<string> = new Set(['redact', 'maxResultBytes', 'timeoutMs', 'isolation']);
+const OBLIGATIONS: ReadonlySet<string> = new Set(['redact', 'maxResultBytes', 'timeoutMs', 'isolation', 'grants']);
 // As the call envelope and the audit record bound a policy hash: 1-256 printable ASCII, no space.
 const HASH = /^[\x21-\x7e]{1,256}$/;
 const MAX_LIST = 10_000;
@@ -74,17 +76,49 @@ export function viewEngine(engine: PolicyEngine): EngineView | { readonly error:
   }
 }
 
+const GRANT_KINDS: ReadonlySet<string> = new Set(['read', 'write', 'egress']);
+
+/** A custom engine's grants, held to the policy schema's own shape (normalised paths, `host:port`). */
+function checkGrants(value: unknown): IsolationGrants {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError('"obligations.grants" expected an object');
+  }
+  for (const key of Object.keys(value)) {
+    // A grant core does not know could be one the runner cannot be held to: refuse the decision.
+    if (!GRANT_KINDS.has(key)) throw new TypeError(`unknown grant "${key.slice(0, 64)}"`);
+  }
+  const { read, write, egress } = value as Record<string, unknown>;
+  const list = (v: unknown, name: string, ok: (s: unknown) => boolean): readonly string[] => {
+    if (!Array.isArray(v) || v.length > 256 || !v.every(ok)) {
+      throw new TypeError(
+        `"obligations.grants.${name}" expected at most 256 ${name === 'egress' ? "'host:port' entries" : 'normalised absolute paths'}`,
+      );
+    }
+    return Object.freeze([...(v as string[])]);
+  };
+  return Object.freeze({
+    read: read === undefined ? Object.freeze([]) : list(read, 'read', isGrantPath),
+    write: write === undefined ? Object.freeze([]) : list(write, 'write', isGrantPath),
+    egress: egress === undefined ? Object.freeze([]) : list(egress, 'egress', isEgressGrant),
+  });
+}
+
 function checkObligations(value: unknown): Obligations {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError('"obligations" expected an object');
   }
-  const out: { redact?: readonly string[]; maxResultBytes?: number; timeoutMs?: number; isolation?: IsolationLevel } =
-    {};
+  const out: {
+    redact?: readonly string[];
+    maxResultBytes?: number;
+    timeoutMs?: number;
+    isolation?: IsolationLevel;
+    grants?: IsolationGrants;
+  } = {};
   for (const key of Object.keys(value)) {
     // An obligation core does not know is one it cannot fulfil: refuse rather than ignore it.
     if (!OBLIGATIONS.has(key)) throw new TypeError(`unknown obligation "${key.slice(0, 64)}"`);
   }
-  const { redact, maxResultBytes, timeoutMs, isolation } = value as Record<string, unknown>;
+  const { redact, maxResultBytes, timeoutMs, isolation, grants } = value as Record<string, unknown>;
   if (redact !== undefined) out.redact = strings(redact, '"obligations.redact"');
   if (maxResultBytes !== undefined) {
     if (!Number.isSafeInteger(maxResultBytes) || (maxResultBytes as number) < 0) {
@@ -107,6 +141,7 @@ function checkObligations(value: unknown): Obligations {
     }
     out.isolation = isolation;
   }
+  if (grants !== undefined) out.grants = checkGrants(grants);
   return Object.freeze(out);
 }
 

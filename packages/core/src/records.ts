@@ -6,13 +6,13 @@ import type {
   RecordDataByType,
   RefusalData,
 } from '@agentguard/audit';
-import type { Decision, IsolationLevel } from '@agentguard/policy';
+import type { Decision } from '@agentguard/policy';
 import { type CallArgs, digests } from './args.js';
 import type { GuardContext } from './context.js';
 import type { EngineView } from './decision.js';
 import { type Denial, type DenialOutcome, type GuardErrorCode, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
-import { isolationRecord, isolationRefuses, judgeIsolation } from './isolation.js';
+import { isolationRecord, isolationRefuses, judgeIsolation, type ToolIsolation } from './isolation.js';
 import { ID_MAX_CHARS, type TextCleaner } from './text.js';
 import type { GuardOutcome } from './guarded-tool.js';
 
@@ -124,7 +124,7 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
  * the tool's isolation judged against the decision's obligation. An unmet obligation that did not refuse the
  * call (a policy in monitor mode) marks the record `wouldDeny`.
  */
-export function decisionRecord(decision: Decision, text: TextCleaner, isolation: IsolationLevel): DecisionData {
+export function decisionRecord(decision: Decision, text: TextCleaner, isolation: ToolIsolation): DecisionData {
   const judged = judgeIsolation(decision, isolation);
   const wouldDeny = decision.wouldDeny ?? (isolationRefuses(judged, decision) || judged.met ? undefined : true);
   return {

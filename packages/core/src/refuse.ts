@@ -1,4 +1,3 @@
-import type { IsolationLevel } from '@agentguard/policy';
 import type { ApprovalRecordCode } from './errors.js';
 import type { CallArgs } from './args.js';
 import { callKey, type Refusal } from './approvals.js';
@@ -7,6 +6,7 @@ import { type EngineView, viewEngine } from './decision.js';
 import { signOwnEnvelope } from './envelope.js';
 import { type Denial, GuardError, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
+import type { ToolIsolation } from './isolation.js';
 import { CALL_ID } from './options.js';
 import { prepareCall } from './prepare.js';
 import { decisionRecord, openCall, requestRecord } from './records.js';
@@ -23,7 +23,7 @@ export interface RefusedTool {
   readonly timeoutMs: number;
   readonly sensitive: boolean;
   readonly batched: boolean;
-  readonly isolation: IsolationLevel;
+  readonly isolation: ToolIsolation;
 }
 
 function checkRefuseOptions(options: RefuseOptions): void {

@@ -33,6 +33,7 @@ export {
   meetsIsolation,
   type IsolationLevel,
 } from './isolation/levels.js';
+export type { IsolationGrants } from './isolation/grants.js';
 export { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from './engine/engine.js';
 export { DEFAULT_CANARY } from './engine/self-test.js';
 export {

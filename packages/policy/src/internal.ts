@@ -9,4 +9,11 @@
  */
 export { compileGlob, type GlobMatcher } from './match/glob.js';
 export { endsInNumber } from './match/ip.js';
-export { markIsolation, isolationOf } from './isolation/brand.js';
+export { markIsolation, isolationOf, runnerGrantsOf } from './isolation/brand.js';
+export {
+  grantsExceeded,
+  isEgressGrant,
+  isGrantPath,
+  type IsolationGrants,
+  type RunnerGrants,
+} from './isolation/grants.js';

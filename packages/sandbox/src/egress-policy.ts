@@ -113,6 +113,18 @@ function normaliseRule(rule: EgressRule, i: number): NormalRule {
   return Object.freeze({ host, wildcard, suffix: `.${host}`, ports: new Set(ports), inject: Object.freeze(inject) });
 }
 
+/**
+ * The hosts and ports an egress policy allows, as a runner's mark carries them for a policy's `grants`
+ * obligation: a wildcard as `*.suffix`, ports defaulted as the broker defaults them.
+ * @throws TypeError / RangeError on a malformed policy (as {@link createEgressChecker}).
+ */
+export function egressHostsOf(policy: EgressPolicy = {}): { host: string; ports: number[] }[] {
+  return (policy.allow ?? []).map(normaliseRule).map((r) => ({
+    host: r.wildcard ? `*.${r.host}` : r.host,
+    ports: [...r.ports],
+  }));
+}
+
 /** A host name as the broker compares it: lower case, no trailing dot, no brackets. */
 export function normaliseHost(host: string): string {
   const h = host.toLowerCase();

@@ -1,4 +1,5 @@
 import { markIsolation } from '@agentguard/policy/internal';
+import { egressHostsOf } from './egress-policy.js';
 import { normaliseOptions, type SandboxOptions } from './options.js';
 import { type CallContext, createRunner } from './runner.js';
 
@@ -39,8 +40,13 @@ export interface SandboxedTool {
 export function sandboxed(options: SandboxOptions): SandboxedTool {
   const normal = normaliseOptions(options);
   const runner = createRunner(normal);
-  // The mark says what this runner really is: the level it was created with, checked available above.
-  const execute = markIsolation((args: unknown, ctx: CallContext) => runner.run(args, ctx), normal.isolation);
+  // The mark says what this runner really is: the level it was created with, checked available above, and
+  // the paths and hosts it was configured with, which a policy's `grants` obligation bounds.
+  const execute = markIsolation((args: unknown, ctx: CallContext) => runner.run(args, ctx), normal.isolation, {
+    read: normal.readPaths,
+    write: normal.writePaths,
+    egress: egressHostsOf(normal.egress),
+  });
   return Object.freeze({
     execute,
     close: () => runner.close(),

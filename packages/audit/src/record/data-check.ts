@@ -80,7 +80,13 @@ const decision = object({
   matched: strings,
   mode: oneOf('enforce', 'monitor', 'off'),
   wouldDeny: boolean,
-  isolation: object({ actual: level, required: level, met: boolean }),
+  isolation: object({
+    actual: level,
+    required: level,
+    met: boolean,
+    grants: object({ read: strings, write: strings, egress: strings }),
+    exceeded: strings,
+  }),
 });
 const omitted = object({ reason: oneOf('too-large', 'too-deep', 'not-json'), bytes: count });
 const digests = { argsDigest: string, inputDigest: string };

@@ -28,8 +28,16 @@ export interface IsolationData {
   readonly actual?: 'none' | 'process' | 'bwrap';
   /** The weakest level the policy accepts for this call. */
   readonly required?: 'none' | 'process' | 'bwrap';
-  /** Whether `actual` meets `required`; `false` on a call refused for it, or run under a monitoring policy. */
+  /** Whether `actual` meets `required` (and the runner stays within `grants`); `false` on a call refused for it, or run under a monitoring policy. */
   readonly met?: boolean;
+  /** What the policy's `grants` obligation granted the call (absent without one; empty lists grant nothing). */
+  readonly grants?: {
+    readonly read: readonly string[];
+    readonly write: readonly string[];
+    readonly egress: readonly string[];
+  };
+  /** What of the runner's configuration the grants do not cover (`read:/etc`, `egress:host:443`, `not sandboxed`). */
+  readonly exceeded?: readonly string[];
 }
 
 /** Why a record holds no value of something it names by digest, and how big it was. */

@@ -1,3 +1,4 @@
+import { isEgressGrant, isGrantPath } from '../isolation/grants.js';
 import { ISOLATION_LEVELS } from '../isolation/levels.js';
 import { isToolPattern } from '@agentguard/statement';
 import { z } from 'zod';
@@ -135,6 +136,10 @@ export const subjectSchema = z
   })
   .strict();
 
+const grantPathMessage = {
+  message: "expected a normalised absolute directory (no '.', '..', '//', trailing '/' or '*')",
+};
+
 const limitObligations = {
   maxResultBytes: z.int().positive().optional(),
   timeoutMs: z.int().positive().optional(),
@@ -143,6 +148,26 @@ const limitObligations = {
    * tool runs with less. Any other value fails the policy's validation.
    */
   isolation: z.enum(ISOLATION_LEVELS).optional(),
+  /**
+   * What a sandboxed tool may reach: a guard refuses a tool whose runner was configured with a path or a host
+   * outside these (and any tool that is not sandboxed, since in-process code has no limits). Absent lists
+   * grant nothing.
+   */
+  grants: z
+    .object({
+      read: z.array(z.string().refine(isGrantPath, grantPathMessage)).max(256).optional(),
+      write: z.array(z.string().refine(isGrantPath, grantPathMessage)).max(256).optional(),
+      egress: z
+        .array(
+          z.string().refine(isEgressGrant, {
+            message: "expected 'host:port' (lower-case host or '*.' wildcard, port 1-65535)",
+          }),
+        )
+        .max(256)
+        .optional(),
+    })
+    .strict()
+    .optional(),
 };
 
 /** What an allow decision obliges the caller to do. */

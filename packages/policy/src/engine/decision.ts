@@ -1,3 +1,4 @@
+import type { IsolationGrants } from '../isolation/grants.js';
 import type { IsolationLevel } from '../isolation/levels.js';
 import type { Effect, PolicyMode } from '../document/schema.js';
 
@@ -74,6 +75,8 @@ export interface Obligations {
   readonly timeoutMs?: number;
   /** The weakest isolation the tool may run with; the strongest any matched rule asks for. */
   readonly isolation?: IsolationLevel;
+  /** What a sandboxed tool's runner may be configured with; what every obliging rule grants. */
+  readonly grants?: IsolationGrants;
 }
 
 /** The outcome of one policy decision. */

@@ -4,6 +4,7 @@ import type { Decision, DecisionRequest, Obligations } from './decision.js';
 import type { Effect, PolicyMode } from '../document/schema.js';
 import { snapshotJson } from './snapshot.js';
 import { type IsolationLevel, strongerIsolation } from '../isolation/levels.js';
+import { mergeGrants } from '../isolation/grants.js';
 
 interface Outcome {
   readonly effect: Effect;
@@ -37,7 +38,15 @@ export function mergeObligations(list: readonly (Obligations | undefined)[]): Ob
     if (o.timeoutMs !== undefined) timeoutMs = Math.min(timeoutMs ?? Infinity, o.timeoutMs);
     if (o.isolation !== undefined) isolation = strongerIsolation(isolation ?? 'none', o.isolation);
   }
-  if (redact === undefined && maxResultBytes === undefined && timeoutMs === undefined && isolation === undefined) {
+  // Grants narrow: a call may use only what every obliging rule (and the policy default) grants.
+  const grants = mergeGrants(list.map((o) => o?.grants));
+  if (
+    redact === undefined &&
+    maxResultBytes === undefined &&
+    timeoutMs === undefined &&
+    isolation === undefined &&
+    grants === undefined
+  ) {
     return undefined;
   }
   return Object.freeze({
@@ -45,6 +54,7 @@ export function mergeObligations(list: readonly (Obligations | undefined)[]): Ob
     ...(maxResultBytes === undefined ? {} : { maxResultBytes }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(isolation === undefined ? {} : { isolation }),
+    ...(grants === undefined ? {} : { grants }),
   });
 }
 

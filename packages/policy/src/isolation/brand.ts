@@ -1,3 +1,4 @@
+import type { RunnerGrants } from './grants.js';
 import { type IsolationLevel, isIsolationLevel } from './levels.js';
 
 /**
@@ -19,11 +20,17 @@ const ISOLATION_MARK: unique symbol = Symbol.for('@agentguard/isolation') as nev
  *
  * @param execute - the runner's execute function (fresh, owned by the runner).
  * @param level - `process` or `bwrap`.
+ * @param grants - the paths and hosts the runner was configured with (copied and frozen into the mark, so a
+ *   policy's `grants` obligation can be checked against them). @default nothing granted
  * @returns the same function, frozen.
- * @throws TypeError when `execute` is not a function, `level` is not `process`/`bwrap`, or the function is
- *   already marked or frozen.
+ * @throws TypeError when `execute` is not a function, `level` is not `process`/`bwrap`, `grants` is malformed,
+ *   or the function is already marked or frozen.
  */
-export function markIsolation<F extends (...args: never[]) => unknown>(execute: F, level: 'process' | 'bwrap'): F {
+export function markIsolation<F extends (...args: never[]) => unknown>(
+  execute: F,
+  level: 'process' | 'bwrap',
+  grants: RunnerGrants = { read: [], write: [], egress: [] },
+): F {
   if (typeof execute !== 'function') throw new TypeError('"execute" expected a function');
   if (level !== 'process' && level !== 'bwrap') {
     throw new TypeError(`"level" expected 'process' or 'bwrap', got ${JSON.stringify(level)}`);
@@ -31,8 +38,11 @@ export function markIsolation<F extends (...args: never[]) => unknown>(execute: 
   if (!Object.isExtensible(execute) || Object.hasOwn(execute, ISOLATION_MARK)) {
     throw new TypeError('"execute" expected a fresh, unmarked function');
   }
+  const config = copyGrants(grants);
+  if (config === undefined)
+    throw new TypeError('"grants" expected { read, write: string[], egress: { host, ports }[] }');
   Object.defineProperty(execute, ISOLATION_MARK, {
-    value: Object.freeze({ level }),
+    value: Object.freeze({ level, grants: config }),
     enumerable: false,
     writable: false,
     configurable: false,
@@ -48,12 +58,63 @@ export function markIsolation<F extends (...args: never[]) => unknown>(execute: 
  * @returns its isolation level.
  */
 export function isolationOf(execute: unknown): IsolationLevel {
-  if (typeof execute !== 'function' || !Object.isFrozen(execute)) return 'none';
-  const d = Object.getOwnPropertyDescriptor(execute, ISOLATION_MARK);
-  if (d === undefined || !('value' in d) || d.writable === true || d.configurable === true) return 'none';
-  const mark: unknown = d.value;
-  if (typeof mark !== 'object' || mark === null || !Object.isFrozen(mark)) return 'none';
+  const mark = markOf(execute);
+  if (mark === undefined) return 'none';
   const level = Object.getOwnPropertyDescriptor(mark, 'level');
   if (level === undefined || !('value' in level) || !isIsolationLevel(level.value)) return 'none';
   return level.value;
+}
+
+/**
+ * What the runner `execute` belongs to was configured with (paths it may read and write, hosts and ports it
+ * may reach), or `undefined` for anything whose mark is absent or malformed (as for {@link isolationOf}).
+ *
+ * @param execute - a tool's execute function.
+ * @returns the frozen configuration of its mark.
+ */
+export function runnerGrantsOf(execute: unknown): RunnerGrants | undefined {
+  if (isolationOf(execute) === 'none') return undefined;
+  const mark = markOf(execute) as object;
+  const grants = Object.getOwnPropertyDescriptor(mark, 'grants');
+  if (grants === undefined || !('value' in grants)) return undefined;
+  const value: unknown = grants.value;
+  // Only the frozen copy markIsolation wrote: deep-frozen, checked again as it is read.
+  return isDeepFrozen(value) ? copyGrants(value as RunnerGrants) : undefined;
+}
+
+function markOf(execute: unknown): object | undefined {
+  if (typeof execute !== 'function' || !Object.isFrozen(execute)) return undefined;
+  const d = Object.getOwnPropertyDescriptor(execute, ISOLATION_MARK);
+  if (d === undefined || !('value' in d) || d.writable === true || d.configurable === true) return undefined;
+  const mark: unknown = d.value;
+  if (typeof mark !== 'object' || mark === null || !Object.isFrozen(mark)) return undefined;
+  return mark;
+}
+
+function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (!Object.isFrozen(value)) return false;
+  return Object.values(value).every(isDeepFrozen);
+}
+
+const strings = (v: unknown): v is readonly string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/** A deep-frozen copy of well-formed runner grants (plain arrays and objects only), or `undefined`. */
+function copyGrants(g: unknown): RunnerGrants | undefined {
+  if (typeof g !== 'object' || g === null) return undefined;
+  const { read, write, egress } = g as Record<string, unknown>;
+  if (!strings(read) || !strings(write) || !Array.isArray(egress)) return undefined;
+  const rules: { host: string; ports: readonly number[] }[] = [];
+  for (const rule of egress as unknown[]) {
+    if (typeof rule !== 'object' || rule === null) return undefined;
+    const { host, ports } = rule as Record<string, unknown>;
+    if (typeof host !== 'string' || !Array.isArray(ports)) return undefined;
+    if (!ports.every((p) => Number.isSafeInteger(p))) return undefined;
+    rules.push(Object.freeze({ host, ports: Object.freeze([...(ports as number[])]) }));
+  }
+  return Object.freeze({
+    read: Object.freeze([...read]),
+    write: Object.freeze([...write]),
+    egress: Object.freeze(rules),
+  });
 }
