@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readLog, verifyLog } from '@agentguard/audit';
 import { verifySignedProfile } from '@agentguard/monitor';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -33,17 +34,35 @@ describe('monitor-hijack demo', () => {
     expect(stdout).toMatch(/^benign run, monitored: 9 calls, 0 flagged$/m);
   });
 
-  it('flags the hijacked send_email before it runs, naming where the address came from', () => {
+  it('the guard flags the hijacked send_email before it runs, naming where the address came from, and denies it', () => {
     expect(stdout).toMatch(/^ALERT +send_email\(\{"to":"archive-team@exfil-mail\.example\.net"/m);
-    expect(stdout).toContain(
-      'value.ungrounded: expected a value named in the request, a structured field of an earlier result, or the profile; ' +
-        'seen email:archive-team@exfil-mail.example.net, seen only inside text returned by read_inbox',
+    expect(stdout).toMatch(/^ +ERR_GUARD_POLICY_DENIED by rule deny-flagged: the call did not run$/m);
+    // The evidence as the audit log holds it: the address itself is redacted, its origin is not.
+    expect(stdout).toMatch(
+      /value\.ungrounded: expected a value named in the request, a structured field of an earlier result, or the profile; seen email:\[REDACTED:email:[^\]]+\], seen only inside text returned by read_inbox/,
     );
-    expect(stdout).toMatch(/^hijacked run, monitored: 4 calls, 1 flagged$/m);
-    // The blocked call never reached the audit log; the user's own e-mail to Bo did.
-    const log = readFileSync(join(dir, 'hijacked.jsonl'), 'utf8');
-    expect(log).not.toContain('archive-team@exfil-mail.example.net');
-    expect(log.match(/"type":"call.completed"/g)).toHaveLength(3);
+    expect(stdout).toMatch(/^hijacked run, monitored: 4 calls, 1 flagged, 1 denied$/m);
+  });
+
+  it("the hijacked run's audit log verifies and holds the signed alert before the denial; the address never", () => {
+    const text = readFileSync(join(dir, 'hijacked.jsonl'), 'utf8');
+    const agentId = /"agent":"(did:key:z[^"]+)"/.exec(text)?.[1] ?? '';
+    expect(verifyLog(text, { trust: [agentId] }).ok).toBe(true);
+    const types = readLog(text).records.map((r) => r.type);
+    const alertAt = types.indexOf('monitor.alert');
+    expect(alertAt).toBeGreaterThan(0);
+    expect(types[alertAt + 1]).toBe('call.denied');
+    expect(types.filter((t) => t === 'monitor.alert')).toHaveLength(1);
+    expect(types.filter((t) => t === 'call.completed')).toHaveLength(3);
+    expect(text).not.toContain('archive-team@exfil-mail.example.net');
+    // A changed byte in the alert breaks the chain.
+    const changed = text.replace('"transition.unknown"', '"transition.unknowN"');
+    expect(changed).not.toBe(text);
+    expect(verifyLog(changed, { trust: [agentId] }).ok).toBe(false);
+  });
+
+  it('the monitored benign run wrote no alert', () => {
+    expect(readFileSync(join(dir, 'benign-monitored.jsonl'), 'utf8')).not.toContain('monitor.alert');
   });
 
   it('writes a signed profile that verifies against the operator key and refuses a changed byte', () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { appendFileSync, promises as fs, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
@@ -7,8 +7,10 @@ import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { monitorCommand } from '../src/commands/monitor.js';
 import { runCli } from './run-cli.js';
 import type { PolicyDocument } from '@agentguard/policy';
+import { runCommand } from './run-command.js';
 
 let dir: string;
 const agent = createIdentity({ name: 'mail-agent' });
@@ -149,6 +151,81 @@ describe('agentguard profile learn | show, monitor', () => {
       (await cli(['profile', 'learn', 'benign.jsonl', '--out', 'x.json', '--key', 'operator.jwk', '--alerts', 'maybe']))
         .code,
     ).toBe(2);
+  });
+});
+
+describe('agentguard monitor without --profile: learns from the head of the log', () => {
+  it('--learn-first n: learns from the first n calls, scores only what follows, says the profile is unsigned', async () => {
+    // Two benign rounds (4 calls), then one more benign round and a hijacked one.
+    await fs.writeFile(
+      join(dir, 'self.jsonl'),
+      await runAgent([
+        'ann@corp.example.com',
+        'bo@corp.example.com',
+        'ann@corp.example.com',
+        'evil@attacker.example.net',
+      ]),
+    );
+    const r = await cli(['monitor', 'self.jsonl', '--learn-first', '4']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('UNSIGNED profile learned from this log itself: its first 4 call(s), lines 1-7');
+    expect(r.stdout).toContain('FLAGGED');
+    expect(r.stdout).toContain('evil@attacker.example.net');
+    // Only the 4 calls after the window are scored and counted.
+    expect(r.stdout).toMatch(/did:key:\S+\s+4\s+1\s/);
+
+    // The same rounds again after the window: nothing new, nothing flagged.
+    await fs.writeFile(
+      join(dir, 'again.jsonl'),
+      await runAgent(['ann@corp.example.com', 'bo@corp.example.com', 'ann@corp.example.com', 'bo@corp.example.com']),
+    );
+    const benign = await cli(['monitor', 'again.jsonl', '--learn-first', '4']);
+    expect(benign.code).toBe(0);
+    expect(benign.stdout).not.toContain('FLAGGED');
+    expect(benign.stdout).toMatch(/did:key:\S+\s+4\s+0\s/);
+  });
+
+  it('--follow without --learn-first learns from what the log holds at the start, then flags what is appended', async () => {
+    const lines = (await runAgent(['ann@corp.example.com', 'bo@corp.example.com', 'evil@attacker.example.net'])).split(
+      '\n',
+    );
+    const path = join(dir, 'live.jsonl');
+    await fs.writeFile(path, `${lines.slice(0, 8).join('\n')}\n`);
+    const controller = new AbortController();
+    let appended = false;
+    const r = await runCommand(monitorCommand, ['live.jsonl', '--follow', '--poll-ms', '10'], dir, {
+      signal: controller.signal,
+      onStdout: (all) => {
+        if (!appended) {
+          appended = true;
+          appendFileSync(path, lines.slice(8).join('\n'));
+        }
+        if (all.includes('FLAGGED')) setTimeout(() => controller.abort(), 0);
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('its first 4 call(s), lines 1-8; only what follows is scored');
+    expect(r.stdout).toMatch(/FLAGGED #\d+ .* send_email /);
+    expect(r.stdout).toContain('evil@attacker.example.net');
+  });
+
+  it('refuses what it cannot learn from, and misuse', async () => {
+    const noFollow = await cli(['monitor', 'benign.jsonl']);
+    expect(noFollow.code).toBe(2);
+    expect(noFollow.stderr).toContain('--learn-first');
+    const tooMany = await cli(['monitor', 'benign.jsonl', '--learn-first', '99']);
+    expect(tooMany.code).toBe(1);
+    expect(tooMany.stderr).toContain('holds only 4 call record(s)');
+    for (const bad of ['0', '-1', '2.5', 'x']) {
+      expect((await cli(['monitor', 'benign.jsonl', '--learn-first', bad])).code).toBe(2);
+    }
+    expect((await cli(['monitor', 'benign.jsonl', '--learn-first', '2', '--profile', 'p.json'])).code).toBe(2);
+    // A changed byte inside the learning window: the chain check refuses to learn from it.
+    const text = readFileSync(join(dir, 'benign.jsonl'), 'utf8');
+    await fs.writeFile(join(dir, 'forged.jsonl'), text.replace('bo@corp.example.com', 'bo@corp.example.org'));
+    const forged = await cli(['monitor', 'forged.jsonl', '--learn-first', '4']);
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toMatch(/ERR_AUDIT_/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
+import type { PolicyDocument, PolicyEngine } from '@agentguard/policy';
 import { markIsolation, type RunnerGrants } from '@agentguard/policy/internal';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -16,7 +17,7 @@ function runner(config: Partial<RunnerGrants>) {
 
 const GRANTS = { read: ['/data/in'], write: ['/data/out'], egress: ['api.example.com:443'] };
 
-function setup(policy: unknown) {
+function setup(policy: PolicyDocument) {
   const sink = createMemorySink();
   const ag = createGuard({ identity: createIdentity({ name: 'agent' }), policy, audit: createAuditLog({ sink }) });
   const records = () => sink.lines.map((l) => JSON.parse(l) as Rec).filter((r) => r.type.startsWith('call.'));
@@ -121,7 +122,8 @@ describe('the grants obligation in guard()', () => {
     for (const grants of [{ read: ['/data/'] }, { exec: ['/bin'] }, { egress: ['a.example'] }, ['/data']]) {
       const base = setup({ version: 1, rules: [{ id: 'r', effect: 'allow', tools: ['t'] }] });
       const hash = `sha256:${'a'.repeat(64)}`;
-      await base.ag.setPolicy({
+      // A malformed engine on purpose: its obligation names grants that do not parse.
+      const engine = {
         hash,
         mode: 'enforce',
         decide: () => ({
@@ -137,7 +139,8 @@ describe('the grants obligation in guard()', () => {
           throw new Error('unused');
         },
         release: () => undefined,
-      });
+      };
+      await base.ag.setPolicy(engine as unknown as PolicyEngine);
       const { fn, execute } = runner({});
       const tool = base.ag.guard({ name: 't', schema: z.object({}), execute });
       await expect(tool({}), JSON.stringify(grants)).rejects.toMatchObject({ code: 'ERR_GUARD_POLICY_DENIED' });

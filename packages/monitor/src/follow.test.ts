@@ -108,6 +108,24 @@ describe('followLog', () => {
     expect(missing).toEqual([]);
   });
 
+  it('contextLines: the first lines are context, neither yielded nor counted', async () => {
+    const lines = await recordLines();
+    const path = join(dir, 'context.jsonl');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    // Lines 1-6 are the first three calls (a request and a completion each); the fourth is reported.
+    const follower = followLog(path, { profile, follow: false, contextLines: 6 });
+    const events: FollowEvent[] = [];
+    for await (const e of follower) events.push(e);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ kind: 'alert', at: { line: 7 }, callId: 'c3', verdict: { flagged: true } });
+    expect(follower.summary()).toEqual([expect.objectContaining({ agent: agent.id, calls: 1, flagged: 1 })]);
+    const all = followLog(path, { profile, follow: false, contextLines: lines.length });
+    for await (const _ of all) expect.unreachable();
+    expect(all.summary()).toEqual([]);
+    expect(() => followLog('x', { profile, contextLines: -1 })).toThrow(RangeError);
+    expect(() => followLog('x', { profile, contextLines: 1.5 })).toThrow(RangeError);
+  });
+
   it('stops on an aborted signal and rejects bad options', async () => {
     const controller = new AbortController();
     const follower = followLog(join(dir, 'later.jsonl'), { profile, signal: controller.signal, pollMs: 10 });

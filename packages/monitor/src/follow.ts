@@ -26,6 +26,13 @@ export interface FollowOptions extends FromAuditOptions {
   readonly pollMs?: number;
   /** Stops following when aborted (the iterator then ends). @default none */
   readonly signal?: AbortSignal;
+  /**
+   * Lines at the start of the file (before any rotation) that are scored as context but neither yielded nor
+   * counted in the summary: the part of the log a profile was learned from, so the detector knows the sessions
+   * that continue past it without reporting on its own training data.
+   * @default 0
+   */
+  readonly contextLines?: number;
 }
 
 /** Where an event came from in the log. */
@@ -84,7 +91,12 @@ export function followLog(path: string, options: FollowOptions): LogFollower {
   const pollMs = options.pollMs ?? 250;
   if (!Number.isFinite(pollMs) || pollMs <= 0)
     throw new RangeError(`"pollMs" expected a positive number, got ${pollMs}`);
+  const contextLines = options.contextLines ?? 0;
+  if (!Number.isSafeInteger(contextLines) || contextLines < 0)
+    throw new RangeError(`"contextLines" expected a non-negative integer, got ${String(contextLines)}`);
   const detector = createDetector(options.profile, options.detector ?? {});
+  // Context lines belong to the first file only: after a rotation every line is reported.
+  let inContext = contextLines > 0;
   const summary = createSummary();
   const stop = new AbortController();
   const closeOn = options.signal;
@@ -105,6 +117,7 @@ export function followLog(path: string, options: FollowOptions): LogFollower {
     const found = callOfRecord(record, options);
     if (found === undefined || record.type === 'checkpoint') return undefined;
     const verdict = detector.score({ agent: record.agent, session: found.session, ...found.call });
+    if (inContext && line <= contextLines) return undefined;
     summary.add(record.agent, verdict, record.ts);
     if (verdict.alerts.length === 0) return undefined;
     return {
@@ -144,6 +157,7 @@ export function followLog(path: string, options: FollowOptions): LogFollower {
             yield { kind: 'invalid', at: { line: line + 1 }, reason: 'torn last line before rotation' };
           partial = '';
           decoder = new TextDecoder('utf-8', { fatal: false });
+          inContext = false;
           yield { kind: 'rotated', at: { line } };
           line = 0;
         }

@@ -1,7 +1,9 @@
+import type { AuditRecord } from '@agentguard/audit';
 import type { Alert, Profile } from '@agentguard/monitor';
 import { verifySignedProfile } from '@agentguard/monitor';
 import { type CommandIO, InputError } from '../command.js';
 import { printable } from '../output.js';
+import { shownData } from './audit-common.js';
 import { readJsonFile } from './policy-common.js';
 
 /** A monitor command's failure that is not a usage error (a profile that does not verify): printed, exit 1. */
@@ -53,4 +55,16 @@ export function table(rows: readonly (readonly string[])[]): string {
           .trimEnd()}\n`,
     )
     .join('');
+}
+
+/** The sessions (by the id sessionsFromAudit gives them) that contain a call with a monitor.alert record. */
+export function alertedSessions(records: readonly AuditRecord[]): Set<string> {
+  const alerted = new Set<string>();
+  for (const r of records) if (r.type === 'monitor.alert') alerted.add(r.callId);
+  const out = new Set<string>();
+  for (const r of records) {
+    if (r.type !== 'call.requested' || !alerted.has(r.callId)) continue;
+    out.add(shownData(r).session ?? r.agent);
+  }
+  return out;
 }

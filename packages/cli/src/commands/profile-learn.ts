@@ -5,9 +5,9 @@ import { learnProfile, type SignedProfile, sessionsFromAudit, signProfile } from
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_OK, UsageError } from '../command.js';
 import { printable } from '../output.js';
-import { loadLog, parseTrust, shownData } from './audit-common.js';
+import { loadLog, parseTrust } from './audit-common.js';
 import { loadKey } from './credential-common.js';
-import { loadSignedProfile } from './monitor-common.js';
+import { alertedSessions, loadSignedProfile } from './monitor-common.js';
 
 const usage = `Usage: agentguard profile learn <log>... --out <profile.json> --key <operator-key>
                                 [--previous <profile.json>] [--alerts exclude|include] [--trust <did:key>]...
@@ -31,18 +31,6 @@ Options:
 
 Exit codes: 0 written; 1 refused (alerts without a decision, drift, untrusted previous); 2 usage.
 `;
-
-/** The sessions (by the id sessionsFromAudit gives them) that contain a call with a monitor.alert record. */
-function alertedSessions(records: readonly AuditRecord[]): Set<string> {
-  const alerted = new Set<string>();
-  for (const r of records) if (r.type === 'monitor.alert') alerted.add(r.callId);
-  const out = new Set<string>();
-  for (const r of records) {
-    if (r.type !== 'call.requested' || !alerted.has(r.callId)) continue;
-    out.add(shownData(r).session ?? r.agent);
-  }
-  return out;
-}
 
 /** `agentguard profile learn <log>... --out p.json --key k [--previous p0.json] [--alerts …]` */
 export const profileLearnCommand: Command = {

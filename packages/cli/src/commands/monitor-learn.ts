@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { readLog } from '@agentguard/audit';
+import { type AlertDecision, learnProfile, type Profile, sessionsFromAudit } from '@agentguard/monitor';
+import { alertedSessions, MonitorCommandError } from './monitor-common.js';
+
+/** A profile learned from the head of the log being monitored. */
+export interface LearnedWindow {
+  readonly profile: Profile;
+  /** Call records learned from. */
+  readonly calls: number;
+  /** Lines of the file the window spans (1..lines): the follower's context, never reported on. */
+  readonly lines: number;
+}
+
+function typeOf(line: string): unknown {
+  try {
+    return (JSON.parse(line) as { type?: unknown } | null)?.type;
+  } catch {
+    return undefined; // not JSON: readLog names the line
+  }
+}
+
+/**
+ * Learns an (unsigned) profile from the first part of an audit log: the first `first` call records, or every
+ * complete line the file holds now when `first` is undefined. The window's hash chain is checked (`readLog`);
+ * a window with monitor alerts needs `onAlerts`, as `profile learn` does.
+ *
+ * @throws MonitorCommandError when the file cannot be read, holds fewer calls than asked, or the window is empty.
+ * @throws AuditError when the window's chain or a record does not verify; MonitorError `ERR_MONITOR_ALERTS_IN_WINDOW`.
+ */
+export async function learnFromHead(
+  path: string,
+  first: number | undefined,
+  onAlerts: AlertDecision | undefined,
+): Promise<LearnedWindow> {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(path));
+  } catch (error) {
+    throw new MonitorCommandError(`cannot read ${path} to learn from: ${(error as Error).message}`);
+  }
+  // Only complete lines: the last one of a live log may still be being written.
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
+  complete.pop();
+  let calls = 0;
+  let lines = 0;
+  for (const [i, line] of complete.entries()) {
+    if (first !== undefined && calls === first) break;
+    lines = i + 1;
+    // A first look for the call records; readLog below parses and checks every line of the window.
+    if (line.includes('"call.requested"') && typeOf(line) === 'call.requested') calls++;
+  }
+  if (first !== undefined && calls < first) {
+    throw new MonitorCommandError(`--learn-first ${first}: ${path} holds only ${calls} call record(s)`);
+  }
+  if (calls === 0) throw new MonitorCommandError(`nothing to learn from: ${path} holds no call record yet`);
+  const records = readLog(`${complete.slice(0, lines).join('\n')}\n`).records;
+  const profile = learnProfile(sessionsFromAudit(records), {
+    alerted: alertedSessions(records),
+    ...(onAlerts === undefined ? {} : { onAlerts }),
+  });
+  return { profile, calls, lines };
+}
