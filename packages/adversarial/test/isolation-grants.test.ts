@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
+import type { PolicyDocument } from '@agentguard/policy';
 import { type SandboxOptions, sandboxed } from '@agentguard/sandbox';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -19,12 +20,12 @@ type Rec = { type: string; callId: string; data: Record<string, unknown> };
 const module = new URL('./isolation-fixture.mjs', import.meta.url);
 const here = dirname(fileURLToPath(module));
 const grants = { read: [here], write: [`${here}/out`], egress: ['api.example.com:443'] };
-const granting = {
+const granting: PolicyDocument = {
   version: 1,
   rules: [{ id: 'net', effect: 'allow', tools: ['fetch_page'], obligations: { isolation: 'process', grants } }],
 };
 
-function setup(policy: unknown = granting) {
+function setup(policy: PolicyDocument = granting) {
   const sink = createMemorySink();
   const audit = createAuditLog({
     sink,

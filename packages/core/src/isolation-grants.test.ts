@@ -24,7 +24,7 @@ function setup(policy: PolicyDocument) {
   return { ag, records };
 }
 
-const granting = (extra: Record<string, unknown> = {}) => ({
+const granting = (extra: Partial<PolicyDocument> = {}): PolicyDocument => ({
   version: 1,
   ...extra,
   rules: [{ id: 'g', effect: 'allow', tools: ['t'], obligations: { isolation: 'process', grants: GRANTS } }],

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { type AgentIdentity, createIdentity } from '@agentguard/identity';
+import type { PolicyDocument } from '@agentguard/policy';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createDetector, learnProfile, type MonitorSession, parseCorpus, replaySession } from '../src/index.js';
@@ -43,9 +44,11 @@ async function replayThroughGuard(session: MonitorSession, identity: AgentIdenti
   const sink = createMemorySink();
   const names = [...new Set(session.calls.map((c) => c.tool))];
   const sideEffects = new Set(session.calls.filter((c) => c.sideEffect).map((c) => c.tool));
-  const rules = [
-    ...(onFlag === 'deny' ? [{ id: 'deny-flagged', effect: 'deny', tools: ['*'], monitor: { flagged: true } }] : []),
-    { id: 'allow-tools', effect: 'allow', tools: names },
+  const rules: PolicyDocument['rules'] = [
+    ...(onFlag === 'deny'
+      ? [{ id: 'deny-flagged', effect: 'deny' as const, tools: ['*'], monitor: { flagged: true } }]
+      : []),
+    { id: 'allow-tools', effect: 'allow' as const, tools: names },
   ];
   const ag = createGuard({
     identity,
