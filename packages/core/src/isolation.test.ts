@@ -28,7 +28,7 @@ function setup(policy: PolicyDocument, options: { checkpoint?: boolean; approver
     audit,
     ...(options.approver === undefined
       ? {}
-      : { approvals: { approvers: ['did:key:z6MkX'], approver: options.approver } }),
+      : { approvals: { approvers: [createIdentity({ name: 'approver' }).id], approver: options.approver } }),
   });
   const records = () => sink.lines.map((l) => JSON.parse(l) as Rec).filter((r) => r.type.startsWith('call.'));
   return { ag, records };
