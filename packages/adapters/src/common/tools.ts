@@ -43,11 +43,19 @@ export function checkGuardedTool(tool: unknown): asserts tool is AnyGuardedTool 
 
 /**
  * @internal JSON Schema of a guarded tool's input for a framework's tool definition: the schema's own
- * Standard JSON Schema without `$schema` (providers reject it), or an open object when it offers none.
+ * Standard JSON Schema without `$schema` (providers reject it).
+ * @throws TypeError when the schema offers none (zod 3, or a library without Standard JSON Schema) or its
+ * conversion fails: an empty schema would tell the model the tool takes any object, silently.
  */
 export function parametersOf(tool: AnyGuardedTool): Record<string, unknown> {
   const schema = tool.inputJsonSchema();
-  if (schema === undefined) return { type: 'object', properties: {}, additionalProperties: true };
+  if (schema === undefined || typeof schema !== 'object' || schema === null) {
+    throw new TypeError(
+      `tool "${tool.name}": its schema offers no JSON Schema (Standard JSON Schema, "~standard.jsonSchema"), or ` +
+        'converting it failed, so the model could not be told its arguments. zod 3 schemas offer none: use zod 4 ' +
+        '(or "zod/v4" from zod 3.25) or another library that implements Standard JSON Schema.',
+    );
+  }
   const { $schema: _ignored, ...rest } = schema;
   return rest;
 }
