@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDeadlines } from './deadline.js';
-import { NoAnswer } from './writer.js';
+import { NoAnswer } from './deadline.js';
 
 describe('createDeadlines', () => {
   it('passes answers through, synchronous or not, and turns throws into rejections', async () => {

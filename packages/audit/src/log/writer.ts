@@ -1,5 +1,6 @@
 import { AuditError } from '../errors.js';
 import type { AuditRecord } from '../record/schema.js';
+import { effectUnknown, settleWithin } from './deadline.js';
 import type { AuditSink } from './sink.js';
 
 /** A record's place in the log, reserved synchronously and filled in once signed. */
@@ -41,61 +42,6 @@ interface WriterOptions {
   readonly start: { readonly size: number; readonly head: string };
   onDurable(slot: Slot): void;
   onRollBack(size: number): void;
-}
-
-/** A sink (or signer) that did not answer in time: whether it acted is unknown. */
-export class NoAnswer extends Error {
-  constructor(
-    readonly what: string,
-    readonly ms: number,
-  ) {
-    super(`${what} did not answer within ${ms} ms`);
-  }
-}
-
-/** A sink that threw instead of returning a promise: it broke its contract, so what it wrote is unknown. */
-class ThrewSynchronously extends Error {}
-
-/**
- * Calls a foreign function (a sink's `write` or `close`, a signer) so that nothing it does escapes:
- * a synchronous throw becomes a rejection, whatever it returns is awaited (a throwing `then` too), and
- * no answer within `ms` rejects with {@link NoAnswer}. A late answer is ignored (and never unhandled).
- */
-export function settleWithin<T>(call: () => T | PromiseLike<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => {
-      if (done) return;
-      done = true;
-      reject(new NoAnswer(what, ms));
-    }, ms);
-    // A pending write must not keep a process alive on its own.
-    if (typeof timer === 'object' && 'unref' in timer) timer.unref();
-    const finish = (ok: boolean, value: unknown) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (ok) resolve(value as T);
-      else reject(value);
-    };
-    let result: T | PromiseLike<T>;
-    try {
-      result = call();
-    } catch (cause) {
-      const detail = cause instanceof Error ? cause.message : String(cause);
-      finish(false, new ThrewSynchronously(`${what} threw: ${detail}`, { cause }));
-      return;
-    }
-    Promise.resolve(result).then(
-      (value) => finish(true, value),
-      (cause: unknown) => finish(false, cause),
-    );
-  });
-}
-
-/** Whether a failure leaves it unknown what the sink wrote (so the chain could fork if the log went on). */
-function effectUnknown(reason: unknown): boolean {
-  return reason instanceof NoAnswer || reason instanceof ThrewSynchronously;
 }
 
 /** Most batches a pipelined sink may hold in flight, whatever it asks for. */
