@@ -27,3 +27,12 @@ export async function measure(fn: () => unknown, ms: number, warmup = 100): Prom
   }
   return n / ((performance.now() - start) / 1000);
 }
+
+/**
+ * The `q`-quantile (0..1, e.g. 0.5 for p50, 0.99 for p99) of `samples` by nearest rank: the sample at
+ * `floor(q × n)` once sorted (clamped to the last). Sorts a copy; NaN when there are no samples.
+ */
+export function percentile(samples: readonly number[], q: number): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+}

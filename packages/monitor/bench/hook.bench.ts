@@ -9,13 +9,9 @@ import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
 import { z } from 'zod';
-import type { BenchResult } from '../../../.config/bench-kit.js';
+import { type BenchResult, percentile } from '../../../.config/bench-kit.js';
 import { createDetector, learnProfile } from '../src/index.js';
 import type { PolicyDocument } from '@agentguard/policy';
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
-}
 
 export async function run(): Promise<BenchResult[]> {
   const identity = createIdentity({ name: 'bench-agent' });

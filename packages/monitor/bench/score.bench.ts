@@ -5,14 +5,10 @@
  * Also reports p50/p99 of single calls, and `observe()` (after the tool ran, off the hot path).
  */
 import { readFileSync } from 'node:fs';
-import type { BenchResult } from '../../../.config/bench-kit.js';
+import { type BenchResult, percentile } from '../../../.config/bench-kit.js';
 import { createDetector, type DetectorCall, learnProfile, parseCorpus, SCAN_LIMITS } from '../src/index.js';
 
 const dir = new URL('../test/datasets/agentdojo-traces/', import.meta.url).pathname;
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
-}
 
 export async function run(): Promise<BenchResult[]> {
   const profile = learnProfile(parseCorpus(readFileSync(`${dir}train.jsonl`, 'utf8')));

@@ -7,18 +7,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { classifyIpAddress, parseIpAddress } from '@agentguard/policy';
-import type { BenchResult } from '../../../.config/bench-kit.js';
-import { measure } from '../../../.config/bench-kit.js';
+import { type BenchResult, measure, percentile } from '../../../.config/bench-kit.js';
 import { createEgressChecker } from '../src/egress-policy.js';
 import { sandboxed } from '../src/sandboxed.js';
 
 const MODULE = new URL('../test/fixtures/echo.mjs', import.meta.url);
 const ctx = { callId: 'bench', agent: 'did:key:bench' };
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-}
 
 /** [pid, state] of this process's children (Linux /proc). */
 function children(): [string, string][] {
@@ -51,19 +45,19 @@ export async function run(): Promise<BenchResult[]> {
   const local = (await import(MODULE.href)) as { default: (a: unknown, c: unknown) => Promise<unknown> };
   const args = { q: 'weather in Lisbon', n: 3 };
   const inProcess = await latencies(() => local.default(args, ctx), 2000);
-  results.push({ name: 'tool call, in-process (baseline)', opsPerSec: 1000 / percentile(inProcess, 50) });
+  results.push({ name: 'tool call, in-process (baseline)', opsPerSec: 1000 / percentile(inProcess, 0.5) });
 
   const warm = sandboxed({ tool: 'echo', module: MODULE, reuse: true, warm: 1 });
   await warm.execute(args, ctx);
   const warmLat = await latencies(() => warm.execute(args, ctx), 2000);
   await warm.close();
-  const overhead = percentile(warmLat, 50) - percentile(inProcess, 50);
+  const overhead = percentile(warmLat, 0.5) - percentile(inProcess, 0.5);
   results.push({
     name: 'tool call, warm pool (process reused)',
-    opsPerSec: 1000 / percentile(warmLat, 50),
+    opsPerSec: 1000 / percentile(warmLat, 0.5),
     baseline: 'tool call, in-process (baseline)',
-    ratio: percentile(inProcess, 50) / percentile(warmLat, 50),
-    note: `p50 overhead ${overhead.toFixed(3)} ms (target ≤ 2 ms); p99 ${percentile(warmLat, 99).toFixed(3)} ms`,
+    ratio: percentile(inProcess, 0.5) / percentile(warmLat, 0.5),
+    note: `p50 overhead ${overhead.toFixed(3)} ms (target ≤ 2 ms); p99 ${percentile(warmLat, 0.99).toFixed(3)} ms`,
   });
 
   const fresh = sandboxed({ tool: 'echo', module: MODULE, warm: 1 });
@@ -71,10 +65,10 @@ export async function run(): Promise<BenchResult[]> {
   await fresh.close();
   results.push({
     name: 'tool call, fresh process per call (default)',
-    opsPerSec: 1000 / percentile(freshLat, 50),
+    opsPerSec: 1000 / percentile(freshLat, 0.5),
     baseline: 'tool call, in-process (baseline)',
-    ratio: percentile(inProcess, 50) / percentile(freshLat, 50),
-    note: `p50 ${percentile(freshLat, 50).toFixed(1)} ms: bounded by starting the replacement process`,
+    ratio: percentile(inProcess, 0.5) / percentile(freshLat, 0.5),
+    note: `p50 ${percentile(freshLat, 0.5).toFixed(1)} ms: bounded by starting the replacement process`,
   });
 
   const deadlineMs = 50;
@@ -116,14 +110,14 @@ export async function run(): Promise<BenchResult[]> {
   if (blocked.length > 0) {
     results.push({
       name: 'deadline to SIGKILL while the agent thread is blocked, 10 calls',
-      opsPerSec: 1000 / Math.max(percentile(blocked, 50), 0.001),
-      note: `p50 ${percentile(blocked, 50).toFixed(2)} ms, max ${Math.max(...blocked).toFixed(2)} ms after the deadline (1000 = not killed while blocked)`,
+      opsPerSec: 1000 / Math.max(percentile(blocked, 0.5), 0.001),
+      note: `p50 ${percentile(blocked, 0.5).toFixed(2)} ms, max ${Math.max(...blocked).toFixed(2)} ms after the deadline (1000 = not killed while blocked)`,
     });
   }
   results.push({
     name: 'deadline to rejection (SIGKILL), 20 calls',
-    opsPerSec: 1000 / Math.max(percentile(kills, 50), 0.001),
-    note: `p50 ${percentile(kills, 50).toFixed(2)} ms, p99 ${percentile(kills, 99).toFixed(2)} ms after the deadline (target ≤ 100 ms); load average ${loadavg()[0]?.toFixed(1)}`,
+    opsPerSec: 1000 / Math.max(percentile(kills, 0.5), 0.001),
+    note: `p50 ${percentile(kills, 0.5).toFixed(2)} ms, p99 ${percentile(kills, 0.99).toFixed(2)} ms after the deadline (target ≤ 100 ms); load average ${loadavg()[0]?.toFixed(1)}`,
   });
 
   const checker = createEgressChecker({
