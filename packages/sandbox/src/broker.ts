@@ -6,18 +6,25 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createAdmit, defaultResolve, type Resolve } from './admit.js';
 import { createEgressChecker, type EgressChecker, type EgressPolicy, type EgressRefusal } from './egress-policy.js';
+import { createInterceptor, type UpstreamTls } from './intercept.js';
+import { createInterceptCa } from './intercept-ca.js';
 
 /** One connection attempt through the broker, as audited. */
 export interface EgressRecord {
   readonly tool: string;
   readonly callId: string;
-  readonly kind: 'connect' | 'http';
+  /**
+   * `connect`: a CONNECT tunnel, end to end. `http`: one plain-HTTP request. `https`: one HTTPS request the
+   * broker terminated to inject credentials (or a terminated tunnel that carried none).
+   */
+  readonly kind: 'connect' | 'http' | 'https';
   readonly host: string;
   readonly port: number;
   /** The address the connection was pinned to (absent when refused before resolution). */
   readonly address?: string;
   readonly allowed: boolean;
-  readonly reason?: EgressRefusal | 'upstream-failed';
+  /** `upstream-untrusted`: the server of a host with `inject` did not prove its name (certificate refused). */
+  readonly reason?: EgressRefusal | 'upstream-failed' | 'upstream-untrusted';
   readonly detail?: string;
   /** Bytes from the tool to the destination, and back. */
   readonly bytesOut: number;
@@ -42,6 +49,8 @@ export interface EgressBrokerOptions {
   readonly connect?: (address: string, port: number) => Socket;
   /** Receives every connection record (allowed and refused). @default none */
   readonly onRecord?: (record: EgressRecord) => void;
+  /** How the broker verifies the servers of hosts with `inject` (it connects to them itself). @default {} */
+  readonly tls?: UpstreamTls;
 }
 
 /** A Unix socket one sandboxed process reaches the broker through. */
@@ -56,6 +65,11 @@ export interface BrokerEndpoint {
 /** The parent-side egress broker: an HTTP proxy (CONNECT and plain HTTP) on per-process Unix sockets. */
 export interface EgressBroker {
   readonly checker: EgressChecker;
+  /**
+   * The certificate (PEM) of the broker's own CA, which sandboxed processes trust so that the broker can
+   * terminate TLS to hosts with `inject`; undefined when no rule injects. Its key never leaves the broker.
+   */
+  readonly caCertificate: string | undefined;
   /** Opens a new endpoint (one per sandboxed process, so connections are attributed to its call). */
   open(): Promise<BrokerEndpoint>;
   close(): Promise<void>;
@@ -91,6 +105,10 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
   let counter = 0;
 
   const admit = createAdmit(checker, resolve);
+  // TLS is terminated only for hosts that inject credentials; every other tunnel stays end to end.
+  const injects = (options.policy?.allow ?? []).some((r) => Object.keys(r.inject ?? {}).length > 0);
+  const ca = injects ? createInterceptCa() : undefined;
+  const intercept = ca === undefined ? undefined : createInterceptor({ ca, connect, tls: options.tls ?? {} });
 
   async function open(): Promise<BrokerEndpoint> {
     const path = join(dir, `e${++counter}.sock`);
@@ -134,6 +152,10 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
             bytesOut: 0,
           });
           client.end(`HTTP/1.1 403 Forbidden\r\nx-agentguard-egress: ${v.reason}\r\n\r\n`);
+          return;
+        }
+        if (intercept !== undefined && Object.keys(v.inject).length > 0) {
+          intercept({ client, head, ...target, address: v.address, inject: v.inject }, record);
           return;
         }
         let upstream: Socket;
@@ -287,6 +309,9 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
 
   return Object.freeze({
     checker,
+    get caCertificate() {
+      return ca?.certificate;
+    },
     open,
     async close() {
       await Promise.all([...endpoints].map((e) => e.close()));

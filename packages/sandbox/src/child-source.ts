@@ -41,7 +41,9 @@ class BrokerHttpsAgent extends https.Agent {
   createConnection(o, cb) {
     tunnel(o.host, o.port ?? 443, (err, s) => {
       if (err) return cb(err);
-      cb(null, tls.connect({ ...o, socket: s, servername: o.servername ?? o.host }));
+      // The broker's CA (hosts it injects credentials into) is trusted on top of the roots the caller chose.
+      const ca = cfg.ca ? { ca: [...(o.ca ? [o.ca].flat() : tls.rootCertificates), cfg.ca] } : {};
+      cb(null, tls.connect({ ...o, ...ca, socket: s, servername: o.servername ?? o.host }));
     });
     return undefined;
   }

@@ -29,7 +29,11 @@ export function modulePath(module: string): string {
   return module.startsWith('file:') ? fileURLToPath(module) : resolvePath(module);
 }
 
-function nodeArgs(spec: ChildSpec, brokerPath: string): { args: string[]; env: Record<string, string> } {
+function nodeArgs(
+  spec: ChildSpec,
+  brokerPath: string,
+  ca: string | undefined,
+): { args: string[]; env: Record<string, string> } {
   const flag = permissionFlag();
   if (flag === undefined) throw new Error('no Node permission model');
   const args = [
@@ -43,7 +47,8 @@ function nodeArgs(spec: ChildSpec, brokerPath: string): { args: string[]; env: R
     '--eval',
     CHILD_SOURCE,
   ];
-  const cfg = { module: pathToFileURL(spec.module).href, export: spec.exportName, broker: brokerPath };
+  // `ca`: the broker's CA certificate (never its key), trusted by the child's HTTPS agent in addition to its roots.
+  const cfg = { module: pathToFileURL(spec.module).href, export: spec.exportName, broker: brokerPath, ca };
   // A clean environment: the parent's secrets never reach the tool.
   return { args, env: { AGENTGUARD_SANDBOX: JSON.stringify(cfg), PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' } };
 }
@@ -82,9 +87,9 @@ function bwrapArgs(spec: ChildSpec, endpoint: BrokerEndpoint, node: string[]): s
  * only `writePaths` writable, no child processes, workers, addons, WASI or inspector), a heap cap, a
  * clean environment, its own process group, and, for `bwrap`, its own namespaces.
  */
-export function spawnChild(spec: ChildSpec, endpoint: BrokerEndpoint): SpawnedChild {
+export function spawnChild(spec: ChildSpec, endpoint: BrokerEndpoint, ca?: string): SpawnedChild {
   const inside = spec.isolation === 'bwrap' ? SOCKET_IN_SANDBOX : endpoint.path;
-  const { args, env } = nodeArgs(spec, inside);
+  const { args, env } = nodeArgs(spec, inside, ca);
   const [cmd, argv] =
     spec.isolation === 'bwrap' ? [spec.bwrapPath, bwrapArgs(spec, endpoint, args)] : [process.execPath, args];
   const proc = spawn(cmd, argv, {

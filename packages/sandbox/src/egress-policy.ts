@@ -11,8 +11,10 @@ export interface EgressRule {
    */
   readonly ports?: readonly number[];
   /**
-   * Headers the broker adds to plain-HTTP requests to this host (credential injection), so tool code
-   * never holds the secret. Not applied inside CONNECT tunnels (TLS is end to end).
+   * Headers the broker adds to every request to this host (credential injection), so tool code never
+   * holds the secret. For HTTPS the broker terminates TLS to this host (with a certificate from its own
+   * in-memory CA, which the sandboxed process trusts) and opens its own TLS connection to the server,
+   * verified for the host name. Hosts without `inject` keep end-to-end TLS.
    * @default none
    */
   readonly inject?: Readonly<Record<string, string>>;

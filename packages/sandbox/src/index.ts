@@ -18,6 +18,7 @@ export {
   type BrokerEndpoint,
   type EgressRecord,
 } from './broker.js';
+export type { UpstreamTls } from './intercept.js';
 export { auditSandboxEvents, type SandboxAuditOptions } from './audit.js';
 export { bwrapAvailable, permissionFlag } from './platform.js';
 export { createEgressGuard, type EgressGuard, type EgressGuardOptions } from './egress-guard.js';

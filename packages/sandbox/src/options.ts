@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import type { Socket } from 'node:net';
 import { modulePath } from './child.js';
 import type { EgressPolicy } from './egress-policy.js';
+import type { UpstreamTls } from './intercept.js';
 import { SandboxError } from './errors.js';
 import { bwrapAvailable, permissionFlag } from './platform.js';
 import type { SandboxEvent } from './runner.js';
@@ -49,6 +50,11 @@ export interface SandboxOptions {
   readonly resolve?: (host: string) => Promise<readonly string[]>;
   /** Broker upstream connector (inject a spy in tests). @default net.connect */
   readonly connect?: (address: string, port: number) => Socket;
+  /**
+   * How the broker verifies the servers of hosts with `inject` (it terminates the tool's TLS and connects
+   * to them itself): `ca` replaces Node's bundled roots, e.g. for a private CA. @default {}
+   */
+  readonly tls?: UpstreamTls;
   /** Receives every failure and egress record (see `auditSandboxEvents`). @default none */
   readonly onEvent?: (event: SandboxEvent) => void;
   /** The bubblewrap binary. @default 'bwrap' */
@@ -74,6 +80,7 @@ export interface NormalRunnerOptions {
   readonly egress: EgressPolicy;
   readonly resolve: ((host: string) => Promise<readonly string[]>) | undefined;
   readonly connect: ((address: string, port: number) => Socket) | undefined;
+  readonly tls: UpstreamTls;
   readonly onEvent: (event: SandboxEvent) => void;
   readonly bwrapPath: string;
 }
@@ -92,6 +99,20 @@ function paths(value: unknown, name: string, fallback: readonly string[]): reado
     throw new TypeError(`"${name}" expected absolute paths`);
   }
   return Object.freeze([...(v as string[])]);
+}
+
+function upstreamTls(value: unknown): UpstreamTls {
+  if (value === undefined) return {};
+  const ca = (value as { ca?: unknown } | null)?.ca;
+  const pems = ca === undefined ? [] : [ca].flat();
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !pems.every((p) => typeof p === 'string' && p.includes('-----BEGIN'))
+  ) {
+    throw new TypeError('"tls.ca" expected PEM certificates');
+  }
+  return Object.freeze(ca === undefined ? {} : { ca: Object.freeze([...(pems as string[])]) });
 }
 
 /**
@@ -133,6 +154,7 @@ export function normaliseOptions(options: SandboxOptions): NormalRunnerOptions {
     egress: options.egress ?? {},
     resolve: options.resolve,
     connect: options.connect,
+    tls: upstreamTls(options.tls),
     onEvent: options.onEvent ?? (() => {}),
     bwrapPath,
   });

@@ -47,6 +47,7 @@ export function createRunner(o: NormalRunnerOptions): Runner {
     policy: o.egress,
     ...(o.resolve ? { resolve: o.resolve } : {}),
     ...(o.connect ? { connect: o.connect } : {}),
+    tls: o.tls,
     onRecord: (r) => o.onEvent({ type: 'sandbox.egress', agent, ...r }),
   });
   const pool: Promise<Slot>[] = [];

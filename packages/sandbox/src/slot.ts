@@ -34,7 +34,7 @@ export function killSlot(slot: Slot, code: SandboxErrorCode, detail: string): vo
  */
 export async function startSlot(o: NormalRunnerOptions, broker: EgressBroker): Promise<Slot> {
   const endpoint = await broker.open();
-  const child = spawnChild(o, endpoint);
+  const child = spawnChild(o, endpoint, broker.caCertificate);
   const slot: Slot = {
     ...child,
     ready: Promise.resolve(),

@@ -52,13 +52,20 @@ export function hasOpenssl(): boolean {
 
 /**
  * An HTTPS echo server on a loopback address with a self-signed certificate for `name`, made for this run
- * by `openssl` (node:crypto cannot write X.509 certificates). Returns the certificate to trust as `ca`.
+ * by `openssl` (independent of the broker's own certificate code). Returns the certificate to trust as `ca`,
+ * and every request it received (`seen`).
  */
 export async function tlsEchoServer(
   name: string,
   host = '127.0.0.2',
-): Promise<{ port: number; ca: string; close: () => Promise<void> }> {
+): Promise<{
+  port: number;
+  ca: string;
+  seen: { url: string; headers: Record<string, unknown> }[];
+  close: () => Promise<void>;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'agentguard-tls-'));
+  const seen: { url: string; headers: Record<string, unknown> }[] = [];
   execFileSync(
     'openssl',
     [
@@ -86,6 +93,7 @@ export async function tlsEchoServer(
   const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
   rmSync(dir, { recursive: true, force: true });
   const server = createHttpsServer({ key, cert }, (req, res) => {
+    seen.push({ url: req.url ?? '', headers: { ...req.headers } });
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ secure: true, url: req.url, host: req.headers.host }));
   });
@@ -94,6 +102,7 @@ export async function tlsEchoServer(
   return {
     port,
     ca: cert,
+    seen,
     close: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();

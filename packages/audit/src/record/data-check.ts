@@ -106,7 +106,7 @@ const refusal: Fields = {
 const policyState = object({ hash: string, mode: string });
 const egress: Fields = {
   egress: object({
-    kind: oneOf('connect', 'http'),
+    kind: oneOf('connect', 'http', 'https'),
     host: string,
     port: count,
     address: string,

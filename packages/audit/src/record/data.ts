@@ -149,7 +149,8 @@ export interface AttestationData {
 /** `egress.allowed`, `egress.refused`: a sandboxed tool's network connection, as the broker judged it. */
 export interface EgressData {
   readonly egress?: {
-    readonly kind?: 'connect' | 'http';
+    /** `https`: a request the broker terminated TLS for, to inject credentials. */
+    readonly kind?: 'connect' | 'http' | 'https';
     readonly host?: string;
     readonly port?: number;
     readonly address?: string;

@@ -1,0 +1,198 @@
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import type { EgressRecord } from './broker.js';
+import type { InterceptCa } from './intercept-ca.js';
+
+/** TLS settings of the broker's own connections to the hosts it injects credentials into. */
+export interface UpstreamTls {
+  /**
+   * Certificates (PEM) to trust for those hosts, in place of Node's bundled roots (a private CA, a test's
+   * throwaway one). The server's certificate is always verified, for the requested host name.
+   * @default Node's bundled root certificates
+   */
+  readonly ca?: string | readonly string[];
+}
+
+/** One CONNECT the broker terminates: admitted, pinned, with the headers to inject. */
+export interface InterceptedTunnel {
+  readonly client: Duplex;
+  readonly head: Buffer;
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+  readonly inject: Readonly<Record<string, string>>;
+}
+
+type Record_ = (r: Omit<EgressRecord, 'tool' | 'callId'>) => void;
+
+/** Whether a failed TLS connection failed on the server's certificate (rather than the network). */
+function untrusted(e: unknown): boolean {
+  const code = String((e as { code?: unknown })?.code ?? '');
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/.test(code);
+}
+
+/** Request headers the broker never forwards: hop-by-hop and proxy headers; the target's own come from the tunnel. */
+const DROPPED = /^(proxy-|connection$|keep-alive$|host$|upgrade$|te$|trailer$)/;
+
+/**
+ * Returns the handler of tunnels to hosts with `inject`: the broker answers the tool's TLS with a
+ * certificate from its own CA, reads each HTTP request, adds the injected headers and sends it on over its
+ * own TLS connection to the pinned address, verified for the requested host. The upstream connection is
+ * made and verified before the tunnel is granted, so a host that cannot prove its name gets nothing.
+ */
+export function createInterceptor(options: {
+  readonly ca: InterceptCa;
+  readonly connect: (address: string, port: number) => Socket;
+  readonly tls: UpstreamTls;
+}): (tunnel: InterceptedTunnel, record: Record_) => void {
+  const ca = options.tls.ca === undefined ? undefined : [options.tls.ca].flat();
+
+  function upstream(t: InterceptedTunnel): TLSSocket {
+    return tlsConnect({
+      socket: options.connect(t.address, t.port),
+      host: t.host, // certificate checks use the requested name, not the pinned address
+      ...(isIP(t.host) === 0 ? { servername: t.host } : {}),
+      ...(ca === undefined ? {} : { ca }),
+      ALPNProtocols: ['http/1.1'],
+    });
+  }
+
+  return (t, record) => {
+    const { client } = t;
+    const fail = (reason: 'upstream-failed' | 'upstream-untrusted', detail: string) => {
+      record({
+        kind: 'https',
+        host: t.host,
+        port: t.port,
+        address: t.address,
+        allowed: false,
+        reason,
+        detail,
+        bytesIn: 0,
+        bytesOut: 0,
+      });
+    };
+    let first: TLSSocket;
+    try {
+      first = upstream(t);
+    } catch {
+      fail('upstream-failed', 'connect threw');
+      client.end('HTTP/1.1 502 Bad Gateway\r\nx-agentguard-egress: upstream-failed\r\n\r\n');
+      return;
+    }
+    const sockets = new Set<TLSSocket>([first]);
+    const refuseTunnel = (e: Error) => {
+      const reason = untrusted(e) ? 'upstream-untrusted' : 'upstream-failed';
+      fail(reason, String((e as { code?: unknown }).code ?? e.message).slice(0, 120));
+      client.end(`HTTP/1.1 502 Bad Gateway\r\nx-agentguard-egress: ${reason}\r\n\r\n`);
+      first.destroy();
+    };
+    first.once('error', refuseTunnel);
+    client.once('error', () => first.destroy());
+    first.once('secureConnect', () => {
+      first.off('error', refuseTunnel);
+      first.on('error', () => {}); // from here on its request reports it
+      let spare: TLSSocket | undefined = first;
+      let served = 0;
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (t.head.length > 0) client.unshift(t.head);
+      const tool = new TLSSocket(client as Socket, {
+        isServer: true,
+        secureContext: options.ca.contextFor(t.host),
+        ALPNProtocols: ['http/1.1'],
+      });
+      tool.on('error', () => tool.destroy());
+      tool.once('close', () => {
+        for (const s of sockets) s.destroy();
+        client.destroy();
+        if (served === 0) {
+          record({
+            kind: 'https',
+            host: t.host,
+            port: t.port,
+            address: t.address,
+            allowed: true,
+            bytesIn: 0,
+            bytesOut: 0,
+          });
+        }
+      });
+      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        served++;
+        const path = req.url ?? '';
+        if (!path.startsWith('/')) {
+          record({
+            kind: 'https',
+            host: t.host,
+            port: t.port,
+            address: t.address,
+            allowed: false,
+            reason: 'bad-host',
+            detail: 'request target not in origin form',
+            bytesIn: 0,
+            bytesOut: 0,
+          });
+          res.writeHead(400, { connection: 'close' }).end();
+          return;
+        }
+        const headers: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROPPED.test(k)) headers[k] = v;
+        const name = t.host.includes(':') ? `[${t.host}]` : t.host;
+        headers.host = t.port === 443 ? name : `${name}:${t.port}`;
+        Object.assign(headers, t.inject);
+        let socket: TLSSocket;
+        try {
+          socket = spare ?? upstream(t);
+        } catch {
+          fail('upstream-failed', 'connect threw');
+          res.writeHead(502, { connection: 'close' }).end();
+          return;
+        }
+        spare = undefined;
+        sockets.add(socket);
+        let bytesIn = 0;
+        let bytesOut = 0;
+        const up = request({
+          method: req.method,
+          path,
+          headers,
+          setHost: false,
+          createConnection: () => socket,
+        });
+        req.on('data', (c: Buffer) => {
+          bytesOut += c.length;
+        });
+        up.on('response', (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.on('data', (c: Buffer) => {
+            bytesIn += c.length;
+          });
+          r.pipe(res);
+          r.once('end', () =>
+            record({ kind: 'https', host: t.host, port: t.port, address: t.address, allowed: true, bytesIn, bytesOut }),
+          );
+        });
+        up.once('error', (e) => {
+          const reason = untrusted(e) ? 'upstream-untrusted' : 'upstream-failed';
+          record({
+            kind: 'https',
+            host: t.host,
+            port: t.port,
+            address: t.address,
+            allowed: false,
+            reason,
+            detail: String((e as { code?: unknown }).code ?? e.message).slice(0, 120),
+            bytesIn,
+            bytesOut,
+          });
+          if (!res.headersSent) res.writeHead(502, { 'x-agentguard-egress': reason, connection: 'close' });
+          res.end();
+        });
+        req.pipe(up);
+      });
+      server.emit('connection', tool);
+    });
+  };
+}
