@@ -53,7 +53,7 @@ const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
 
 describe('egress broker', () => {
   const spy = loopbackOnlyConnect();
-  const stub = stubResolver({ 'allowed.sandbox.test': ['127.0.0.2'] });
+  const stub = stubResolver({ 'allowed.sandbox.test': ['127.0.0.2'], 'tunnel.sandbox.test': ['127.0.0.2'] });
   const records: EgressRecord[] = [];
   let server: Awaited<ReturnType<typeof echoServer>>;
   let endpoint: BrokerEndpoint;
@@ -69,6 +69,8 @@ describe('egress broker', () => {
         allow: [
           ...everyHost.filter((h) => h.endsWith('.test')).map((host) => ({ host, ports: [80, 443] })),
           { host: 'allowed.sandbox.test', ports: [server.port], inject: { authorization: 'Bearer broker-held' } },
+          // No inject: CONNECT stays an end-to-end tunnel.
+          { host: 'tunnel.sandbox.test', ports: [server.port] },
         ],
         unsafeAllowAddresses: ['127.0.0.2'],
       },
@@ -124,11 +126,19 @@ describe('egress broker', () => {
 
   it('tunnels an allowed CONNECT and resolves the name once (no rebinding window)', async () => {
     const before = stub.calls.length;
-    const line = await connectVia(endpoint, `allowed.sandbox.test:${server.port}`);
+    const line = await connectVia(endpoint, `tunnel.sandbox.test:${server.port}`);
     expect(line).toMatch(/^HTTP\/1\.1 200/);
     expect(stub.calls.length - before).toBe(1);
     await new Promise((r) => setTimeout(r, 50));
     expect(records.at(-1)).toMatchObject({ kind: 'connect', allowed: true, address: '127.0.0.2' });
+  });
+
+  it('terminates TLS for a host with inject: a server that cannot speak TLS gets no tunnel', async () => {
+    // The echo server is plain HTTP: the broker's own TLS connection to it fails before the tunnel is granted.
+    const line = await connectVia(endpoint, `allowed.sandbox.test:${server.port}`);
+    expect(line).toBe('HTTP/1.1 502 Bad Gateway');
+    expect(records.at(-1)).toMatchObject({ kind: 'https', allowed: false, reason: 'upstream-failed' });
+    expect(broker.caCertificate).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
   });
 
   it('answers 502 and records upstream-failed when the pinned address refuses the connection', async () => {
