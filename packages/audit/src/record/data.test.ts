@@ -35,6 +35,10 @@ describe('the record-data contract', () => {
       'egress.refused',
       { egress: { kind: 'connect', host: 'x', port: 443, reason: 'denied', bytesIn: 0, bytesOut: 0 } },
     ],
+    [
+      'egress.allowed',
+      { egress: { kind: 'https', host: 'x', port: 443, address: '192.0.2.1', bytesIn: 4, bytesOut: 5 } },
+    ],
     ['mode.changed', { from: { hash: 'a', mode: 'enforce' }, to: { hash: 'b', mode: 'monitor' } }],
     ['gap', { missed: 3, since: 't0', until: 't1', lastError: 'disk full' }],
     ['log.recovered', { torn: { line: 4, bytes: 10, sha256: 'ab', savedTo: 'x.torn' } }],
@@ -74,6 +78,7 @@ describe('the record-data contract', () => {
     ['call.failed', { error: 'boom' }, 'error: expected an object'],
     ['monitor.alert', { score: Number.POSITIVE_INFINITY }, 'score: expected a number'],
     ['egress.allowed', { egress: { port: -1 } }, 'egress.port: expected a count'],
+    ['egress.allowed', { egress: { kind: 'tls' } }, "egress.kind: expected one of 'connect', 'http', 'https'"],
     ['gap', { missed: 1.5 }, 'missed: expected a count'],
     ['mode.changed', { to: { hash: 1 } }, 'to.hash: expected a string'],
     ['attestation', { tools: { send: 7 } }, 'tools["send"]: expected a string'],
