@@ -35,6 +35,7 @@ function untrusted(e: unknown): boolean {
 
 /** Request headers the broker never forwards: hop-by-hop and proxy headers; the target's own come from the tunnel. */
 const DROPPED = /^(proxy-|connection$|keep-alive$|host$|upgrade$|te$|trailer$)/;
+const HOP = /^(proxy-|connection$|keep-alive$|transfer-encoding$|upgrade$|te$|trailer$)/;
 
 /**
  * Returns the handler of tunnels to hosts with `inject`: the broker answers the tool's TLS with a
@@ -165,7 +166,10 @@ export function createInterceptor(options: {
           bytesOut += c.length;
         });
         up.on('response', (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
+          // Hop-by-hop headers (RFC 9110 §7.6.1) describe the broker's upstream connection, not the tool's.
+          const back: Record<string, string | string[]> = {};
+          for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP.test(k)) back[k] = v;
+          res.writeHead(r.statusCode ?? 502, back);
           r.on('data', (c: Buffer) => {
             bytesIn += c.length;
           });

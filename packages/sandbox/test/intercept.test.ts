@@ -165,6 +165,42 @@ describe('the broker terminates TLS for hosts with inject', () => {
     });
   });
 
+  it('serves several requests on one kept-alive tunnel, each over its own verified upstream connection', async () => {
+    const before = up.seen.length;
+    const attempts = spy.attempts.length;
+    const n = records.length;
+    const t = (await tunnel(
+      endpoint,
+      `api.inject.test:${up.port}`,
+      'api.inject.test',
+      broker.caCertificate as string,
+    )) as TLSSocket;
+    const replies: string[] = [];
+    await new Promise<void>((ok) => {
+      let buf = '';
+      t.on('data', (c: Buffer) => {
+        buf += c.toString();
+        // One response ends with its 4-byte body; send the next request then.
+        if (!buf.endsWith('pong')) return;
+        replies.push(buf);
+        buf = '';
+        if (replies.length === 1) t.write('GET /two HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      });
+      t.on('close', () => ok());
+      t.write('GET /one HTTP/1.1\r\nhost: x\r\n\r\n');
+    });
+    expect(replies).toHaveLength(2);
+    expect(up.seen.slice(before).map((s) => [s.url, s.headers.authorization])).toEqual([
+      ['/one', SECRET],
+      ['/two', SECRET],
+    ]);
+    expect(spy.attempts.length - attempts).toBe(2);
+    expect(records.slice(n).map((r) => [r.kind, r.allowed])).toEqual([
+      ['https', true],
+      ['https', true],
+    ]);
+  });
+
   it('refuses a request target in absolute form inside the tunnel (no second destination)', async () => {
     const before = up.seen.length;
     const t = (await tunnel(
