@@ -94,62 +94,74 @@ describe('hand-written X.509', () => {
     );
   });
 
-  it.runIf(hasOpenssl())('openssl verifies the chain for TLS servers (purpose sslserver)', () => {
+  it.runIf(hasOpenssl())('openssl verifies the chain strictly for TLS servers, and refuses a forged leaf', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentguard-x509-'));
-    try {
-      const c = createInterceptCa();
-      writeFileSync(join(dir, 'ca.pem'), c.certificate);
-      const l = issueLeaf({
-        host: 'api.example.test',
-        publicKey: leafKeys.publicKey,
-        ca: { der: Buffer.alloc(0), pem: c.certificate, notAfter: Date.now() + 86400_000 },
-        caKey: caKeys.privateKey,
-        caName: 'test ca',
-        caPublicKey: caKeys.publicKey,
-        nowMs: Date.now(),
-        ttlMs: 3600_000,
-      });
-      // Signed by another key than the CA's: openssl must refuse it.
-      writeFileSync(join(dir, 'bad.pem'), l.pem);
-      const run = (cert: string, caFile: string) => {
-        try {
-          return execFileSync('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', caFile, cert], {
+    const verify = (cert: string) => {
+      try {
+        return execFileSync(
+          'openssl',
+          ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', join(dir, 'ca.pem'), cert],
+          {
             encoding: 'utf8',
             stdio: 'pipe',
-          });
-        } catch (e) {
-          return String((e as { stdout?: string }).stdout ?? 'failed');
-        }
-      };
-      const own = createOwn();
-      writeFileSync(join(dir, 'own-ca.pem'), own.ca);
-      writeFileSync(join(dir, 'own-leaf.pem'), own.leaf);
-      expect(run(join(dir, 'own-leaf.pem'), join(dir, 'own-ca.pem'))).toMatch(/: OK/);
-      expect(run(join(dir, 'bad.pem'), join(dir, 'ca.pem'))).not.toMatch(/: OK/);
+          },
+        );
+      } catch (e) {
+        return String((e as { stdout?: string }).stdout ?? 'failed');
+      }
+    };
+    try {
+      const now = Date.now();
+      const c = issueCa({
+        key: caKeys.privateKey,
+        publicKey: caKeys.publicKey,
+        name: 'test ca',
+        nowMs: now,
+        ttlMs: 86400_000,
+      });
+      const issue = (signer: typeof caKeys.privateKey) =>
+        issueLeaf({
+          host: 'api.example.test',
+          publicKey: leafKeys.publicKey,
+          ca: c,
+          caKey: signer,
+          caName: 'test ca',
+          caPublicKey: caKeys.publicKey,
+          nowMs: now,
+          ttlMs: 3600_000,
+        });
+      writeFileSync(join(dir, 'ca.pem'), c.pem);
+      writeFileSync(join(dir, 'leaf.pem'), issue(caKeys.privateKey).pem);
+      // Same issuer name and key identifier, signed by another key.
+      writeFileSync(join(dir, 'forged.pem'), issue(leafKeys.privateKey).pem);
+      expect(verify(join(dir, 'leaf.pem'))).toMatch(/leaf\.pem: OK/);
+      expect(verify(join(dir, 'forged.pem'))).not.toMatch(/: OK/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
 
-function createOwn(): { ca: string; leaf: string } {
-  const now = Date.now();
-  const c = issueCa({
-    key: caKeys.privateKey,
-    publicKey: caKeys.publicKey,
-    name: 'test ca',
-    nowMs: now,
-    ttlMs: 86400_000,
+describe('the broker CA', () => {
+  it('caches a leaf per host, renews it before it ends, and renews the CA itself', () => {
+    let now = NOW;
+    const ca = createInterceptCa(() => now);
+    const first = ca.certificate;
+    expect(ca.contextFor('a.test')).toBe(ca.contextFor('a.test'));
+    expect(ca.contextFor('a.test')).not.toBe(ca.contextFor('b.test'));
+    const a = ca.contextFor('a.test');
+    now += 23.5 * 3600_000; // less than an hour left of the leaf
+    expect(ca.contextFor('a.test')).not.toBe(a);
+    expect(ca.certificate).toBe(first);
+    now += 7 * 24 * 3600_000;
+    expect(ca.certificate).not.toBe(first);
+    expect(new X509Certificate(ca.certificate).ca).toBe(true);
   });
-  const l = issueLeaf({
-    host: 'api.example.test',
-    publicKey: leafKeys.publicKey,
-    ca: c,
-    caKey: caKeys.privateKey,
-    caName: 'test ca',
-    caPublicKey: caKeys.publicKey,
-    nowMs: now,
-    ttlMs: 3600_000,
+
+  it('a wildcard rule cannot grow the leaf cache without bound', () => {
+    const ca = createInterceptCa(() => NOW);
+    const a = ca.contextFor('h0.test');
+    for (let i = 1; i <= 256; i++) ca.contextFor(`h${i}.test`);
+    expect(ca.contextFor('h0.test')).not.toBe(a); // dropped when the cache was full, made again
   });
-  return { ca: c.pem, leaf: l.pem };
-}
+});
