@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import { type SecureContext, connect as tlsConnect, TLSSocket } from 'node:tls';
 import type { EgressRecord } from './broker.js';
 import type { InterceptCa } from './intercept-ca.js';
 
@@ -35,6 +35,8 @@ function untrusted(e: unknown): boolean {
 
 /** Request headers the broker never forwards: hop-by-hop and proxy headers; the target's own come from the tunnel. */
 const DROPPED = /^(proxy-|connection$|keep-alive$|host$|upgrade$|te$|trailer$)/;
+/** How long the broker waits for the server's TLS handshake before refusing the tunnel. */
+const HANDSHAKE_MS = 30_000;
 const HOP = /^(proxy-|connection$|keep-alive$|transfer-encoding$|upgrade$|te$|trailer$)/;
 
 /**
@@ -84,24 +86,50 @@ export function createInterceptor(options: {
       return;
     }
     const sockets = new Set<TLSSocket>([first]);
+    let granted = false;
     const refuseTunnel = (e: Error) => {
+      if (granted) return;
+      granted = true;
       const reason = untrusted(e) ? 'upstream-untrusted' : 'upstream-failed';
       fail(reason, String((e as { code?: unknown }).code ?? e.message).slice(0, 120));
       client.end(`HTTP/1.1 502 Bad Gateway\r\nx-agentguard-egress: ${reason}\r\n\r\n`);
       first.destroy();
     };
     first.once('error', refuseTunnel);
-    client.once('error', () => first.destroy());
+    first.on('error', () => {}); // after the first, errors are reported by the request on this socket
+    // A server that accepts TCP but never completes the handshake must not hold the tunnel open for ever.
+    first.setTimeout(HANDSHAKE_MS, () =>
+      first.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
+    );
+    const abandoned = () => {
+      if (granted) return;
+      granted = true; // settled: no 200 will follow
+      first.destroy();
+      fail('upstream-failed', 'the tool left before the server was verified');
+    };
+    client.once('error', abandoned);
+    client.once('close', abandoned);
     first.once('secureConnect', () => {
+      if (granted) return;
+      granted = true;
+      first.setTimeout(0);
       first.off('error', refuseTunnel);
-      first.on('error', () => {}); // from here on its request reports it
       let spare: TLSSocket | undefined = first;
       let served = 0;
+      let context: SecureContext;
+      try {
+        context = options.ca.contextFor(t.host);
+      } catch (e) {
+        fail('upstream-failed', `no certificate for the host: ${String((e as Error)?.message).slice(0, 80)}`);
+        client.end('HTTP/1.1 502 Bad Gateway\r\nx-agentguard-egress: upstream-failed\r\n\r\n');
+        first.destroy();
+        return;
+      }
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (t.head.length > 0) client.unshift(t.head);
       const tool = new TLSSocket(client as Socket, {
         isServer: true,
-        secureContext: options.ca.contextFor(t.host),
+        secureContext: context,
         ALPNProtocols: ['http/1.1'],
       });
       tool.on('error', () => tool.destroy());
