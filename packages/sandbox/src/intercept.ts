@@ -109,6 +109,13 @@ export function createInterceptor(options: {
     };
     client.once('error', abandoned);
     client.once('close', abandoned);
+    client.once('end', abandoned); // the broker's sockets are half-open: the tool's FIN alone is no close
+    // Read while the server is verified, so that a tool that leaves is seen ('end' needs a flowing stream);
+    // whatever it sent early is handed to the TLS server below, as the CONNECT's own head is.
+    const early: Buffer[] = t.head.length > 0 ? [t.head] : [];
+    const keep = (c: Buffer) => early.push(c);
+    client.on('data', keep);
+    if (client.destroyed) abandoned(); // it left while its destination was being admitted
     first.once('secureConnect', () => {
       if (granted) return;
       granted = true;
@@ -125,8 +132,10 @@ export function createInterceptor(options: {
         first.destroy();
         return;
       }
+      client.off('data', keep);
+      client.pause();
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (t.head.length > 0) client.unshift(t.head);
+      if (early.length > 0) client.unshift(Buffer.concat(early));
       const tool = new TLSSocket(client as Socket, {
         isServer: true,
         secureContext: context,

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { createServer } from 'node:https';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrokerEndpoint, createEgressBroker, type EgressRecord } from '../src/broker.js';
@@ -250,6 +250,56 @@ describe('the broker terminates TLS for hosts with inject', () => {
     const b = createEgressBroker({ tool: 'x', policy: { allow: [{ host: 'a.test' }] } });
     expect(b.caCertificate).toBeUndefined();
     return b.close();
+  });
+
+  it('a tool that leaves while the server is still being verified releases the upstream, with a record', async () => {
+    // A server that accepts TCP and never answers the TLS handshake.
+    const upstreamClosed: Promise<void>[] = [];
+    let accepted: () => void = () => {};
+    const wasAccepted = new Promise<void>((r) => {
+      accepted = r;
+    });
+    const silent = createTcpServer((s) => {
+      upstreamClosed.push(new Promise((r) => s.once('close', () => r())));
+      s.on('error', () => {});
+      s.resume(); // read (and drop) the ClientHello, so the broker's leaving is seen
+      accepted();
+    });
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.2', ok));
+    const port = (silent.address() as AddressInfo).port;
+    const b = createEgressBroker({
+      tool: 'mitm',
+      policy: {
+        allow: [{ host: 'silent.inject.test', ports: [port], inject: { authorization: SECRET } }],
+        unsafeAllowAddresses: ['127.0.0.2'],
+      },
+      resolve: async () => ['127.0.0.2'],
+      connect: spy.fn,
+      onRecord: (r) => records.push(r),
+    });
+    const e = await b.open();
+    try {
+      const n = records.length;
+      const s = connect(e.path);
+      s.on('error', () => {});
+      s.write(`CONNECT silent.inject.test:${port} HTTP/1.1\r\nhost: x\r\n\r\n`);
+      await wasAccepted;
+      s.destroy();
+      await upstreamClosed[0];
+      const mine = () => records.slice(n).filter((r) => r.host === 'silent.inject.test');
+      for (let i = 0; i < 500 && mine().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(mine()).toEqual([
+        expect.objectContaining({
+          kind: 'https',
+          allowed: false,
+          reason: 'upstream-failed',
+          detail: 'the tool left before the server was verified',
+        }),
+      ]);
+    } finally {
+      await b.close();
+      await new Promise<void>((ok) => silent.close(() => ok()));
+    }
   });
 
   it('an upstream that fails the name check is refused before the tunnel is granted', async () => {
