@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createAdmit, defaultResolve, type Resolve } from './admit.js';
 import { createEgressChecker, type EgressChecker, type EgressPolicy, type EgressRefusal } from './egress-policy.js';
-import { createInterceptor, type UpstreamTls } from './intercept.js';
+import { createInterceptor, normaliseUpstreamTls, type UpstreamTls } from './intercept.js';
 import { createInterceptCa } from './intercept-ca.js';
 
 /** One connection attempt through the broker, as audited. */
@@ -105,10 +105,11 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
   let counter = 0;
 
   const admit = createAdmit(checker, resolve);
+  const tls = normaliseUpstreamTls(options.tls);
   // TLS is terminated only for hosts that inject credentials; every other tunnel stays end to end.
   const injects = (options.policy?.allow ?? []).some((r) => Object.keys(r.inject ?? {}).length > 0);
   const ca = injects ? createInterceptCa() : undefined;
-  const intercept = ca === undefined ? undefined : createInterceptor({ ca, connect, tls: options.tls ?? {} });
+  const intercept = ca === undefined ? undefined : createInterceptor({ ca, connect, tls });
 
   async function open(): Promise<BrokerEndpoint> {
     const path = join(dir, `e${++counter}.sock`);

@@ -15,6 +15,24 @@ export interface UpstreamTls {
   readonly ca?: string | readonly string[];
 }
 
+/**
+ * Validates and freezes {@link UpstreamTls}.
+ * @throws TypeError when `ca` is not PEM text (one certificate or a list).
+ */
+export function normaliseUpstreamTls(value: unknown): UpstreamTls {
+  if (value === undefined) return Object.freeze({});
+  const ca = (value as { ca?: unknown } | null)?.ca;
+  const pems = ca === undefined ? [] : [ca].flat();
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !pems.every((p) => typeof p === 'string' && p.includes('-----BEGIN CERTIFICATE-----'))
+  ) {
+    throw new TypeError(`"tls.ca" expected PEM certificates, got ${typeof ca}`);
+  }
+  return Object.freeze(ca === undefined ? {} : { ca: Object.freeze([...(pems as string[])]) });
+}
+
 /** One CONNECT the broker terminates: admitted, pinned, with the headers to inject. */
 export interface InterceptedTunnel {
   readonly client: Duplex;

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import type { Socket } from 'node:net';
 import { modulePath } from './child.js';
 import type { EgressPolicy } from './egress-policy.js';
-import type { UpstreamTls } from './intercept.js';
+import { normaliseUpstreamTls, type UpstreamTls } from './intercept.js';
 import { SandboxError } from './errors.js';
 import { bwrapAvailable, permissionFlag } from './platform.js';
 import type { SandboxEvent } from './runner.js';
@@ -101,20 +101,6 @@ function paths(value: unknown, name: string, fallback: readonly string[]): reado
   return Object.freeze([...(v as string[])]);
 }
 
-function upstreamTls(value: unknown): UpstreamTls {
-  if (value === undefined) return {};
-  const ca = (value as { ca?: unknown } | null)?.ca;
-  const pems = ca === undefined ? [] : [ca].flat();
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    !pems.every((p) => typeof p === 'string' && p.includes('-----BEGIN'))
-  ) {
-    throw new TypeError('"tls.ca" expected PEM certificates');
-  }
-  return Object.freeze(ca === undefined ? {} : { ca: Object.freeze([...(pems as string[])]) });
-}
-
 /**
  * Validates and freezes {@link SandboxOptions}.
  * @throws TypeError / RangeError on misuse; SandboxError `ERR_SANDBOX_UNAVAILABLE` when the runner cannot run here.
@@ -154,7 +140,7 @@ export function normaliseOptions(options: SandboxOptions): NormalRunnerOptions {
     egress: options.egress ?? {},
     resolve: options.resolve,
     connect: options.connect,
-    tls: upstreamTls(options.tls),
+    tls: normaliseUpstreamTls(options.tls),
     onEvent: options.onEvent ?? (() => {}),
     bwrapPath,
   });

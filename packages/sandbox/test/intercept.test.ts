@@ -246,6 +246,12 @@ describe('the broker terminates TLS for hosts with inject', () => {
     (t as TLSSocket).destroy();
   });
 
+  it('refuses a malformed tls option when the broker is made, not at the first connection', () => {
+    for (const tls of [{ ca: 5 }, { ca: ['not pem'] }, null, 'x', { ca: [up.ca, {}] }]) {
+      expect(() => createEgressBroker({ tool: 'x', tls: tls as never })).toThrow(TypeError);
+    }
+  });
+
   it('a broker without inject rules has no CA at all', () => {
     const b = createEgressBroker({ tool: 'x', policy: { allow: [{ host: 'a.test' }] } });
     expect(b.caCertificate).toBeUndefined();
