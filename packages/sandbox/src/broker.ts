@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createAdmit, defaultResolve, type Resolve } from './admit.js';
 import { createEgressChecker, type EgressChecker, type EgressPolicy, type EgressRefusal } from './egress-policy.js';
+import { copyHeaders, forward } from './forward.js';
 import { createInterceptor, normaliseUpstreamTls, type UpstreamTls } from './intercept.js';
 import { createInterceptCa } from './intercept-ca.js';
 
@@ -246,45 +247,23 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
       const t = target;
       void admit(t.host, t.port).then((v) => {
         if (!v.ok) return refuse(v.reason, v.detail);
-        const headers: Record<string, string | string[]> = {};
-        for (const [k, val] of Object.entries(req.headers)) {
-          if (val !== undefined && !k.startsWith('proxy-') && k !== 'connection') headers[k] = val;
-        }
-        Object.assign(headers, v.inject);
-        let bytesIn = 0;
-        let bytesOut = 0;
-        const up = request({
-          method: req.method,
+        forward(req, res, {
           path,
-          headers,
-          setHost: false,
-          createConnection: () => connect(v.address, t.port),
+          headers: { ...copyHeaders(req.headers, /^(proxy-|connection$)/), ...v.inject },
+          connection: () => connect(v.address, t.port),
+          done: ({ error, bytesIn, bytesOut }) => {
+            record({
+              kind: 'http',
+              ...t,
+              address: v.address,
+              allowed: error === undefined,
+              ...(error === undefined ? {} : { reason: 'upstream-failed' as const }),
+              bytesIn,
+              bytesOut,
+            });
+            return undefined;
+          },
         });
-        req.on('data', (c: Buffer) => {
-          bytesOut += c.length;
-        });
-        up.on('response', (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.on('data', (c: Buffer) => {
-            bytesIn += c.length;
-          });
-          r.pipe(res);
-          r.once('end', () => record({ kind: 'http', ...t, address: v.address, allowed: true, bytesIn, bytesOut }));
-        });
-        up.once('error', () => {
-          record({
-            kind: 'http',
-            ...t,
-            address: v.address,
-            allowed: false,
-            reason: 'upstream-failed',
-            bytesIn,
-            bytesOut,
-          });
-          if (!res.headersSent) res.writeHead(502, { connection: 'close' });
-          res.end();
-        });
-        req.pipe(up);
       });
     });
     await new Promise<void>((ok, fail) => {

@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type SecureContext, connect as tlsConnect, TLSSocket } from 'node:tls';
 import type { EgressRecord } from './broker.js';
+import { copyHeaders, forward, HOP_BY_HOP } from './forward.js';
 import type { InterceptCa } from './intercept-ca.js';
 
 /** TLS settings of the broker's own connections to the hosts it injects credentials into. */
@@ -45,17 +46,19 @@ export interface InterceptedTunnel {
 
 type Record_ = (r: Omit<EgressRecord, 'tool' | 'callId'>) => void;
 
+/** An error's code (or message), short, for a record's detail. */
+const codeOf = (e: unknown): string => String((e as { code?: unknown })?.code ?? (e as Error)?.message).slice(0, 120);
+
 /** Whether a failed TLS connection failed on the server's certificate (rather than the network). */
 function untrusted(e: unknown): boolean {
   const code = String((e as { code?: unknown })?.code ?? '');
   return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/.test(code);
 }
 
-/** Request headers the broker never forwards: hop-by-hop and proxy headers; the target's own come from the tunnel. */
-const DROPPED = /^(proxy-|connection$|keep-alive$|host$|upgrade$|te$|trailer$)/;
+/** Request headers the broker never forwards: hop-by-hop and proxy headers, and Host (the tunnel's target is). */
+const DROPPED = new RegExp(`${HOP_BY_HOP.source}|^host$`);
 /** How long the broker waits for the server's TLS handshake before refusing the tunnel. */
 const HANDSHAKE_MS = 30_000;
-const HOP = /^(proxy-|connection$|keep-alive$|transfer-encoding$|upgrade$|te$|trailer$)/;
 
 /**
  * Returns the handler of tunnels to hosts with `inject`: the broker answers the tool's TLS with a
@@ -82,18 +85,9 @@ export function createInterceptor(options: {
 
   return (t, record) => {
     const { client } = t;
+    const where = { kind: 'https', host: t.host, port: t.port, address: t.address } as const;
     const fail = (reason: 'upstream-failed' | 'upstream-untrusted', detail: string) => {
-      record({
-        kind: 'https',
-        host: t.host,
-        port: t.port,
-        address: t.address,
-        allowed: false,
-        reason,
-        detail,
-        bytesIn: 0,
-        bytesOut: 0,
-      });
+      record({ ...where, allowed: false, reason, detail, bytesIn: 0, bytesOut: 0 });
     };
     let first: TLSSocket;
     try {
@@ -109,7 +103,7 @@ export function createInterceptor(options: {
       if (granted) return;
       granted = true;
       const reason = untrusted(e) ? 'upstream-untrusted' : 'upstream-failed';
-      fail(reason, String((e as { code?: unknown }).code ?? e.message).slice(0, 120));
+      fail(reason, codeOf(e));
       client.end(`HTTP/1.1 502 Bad Gateway\r\nx-agentguard-egress: ${reason}\r\n\r\n`);
       first.destroy();
     };
@@ -164,15 +158,7 @@ export function createInterceptor(options: {
         for (const s of sockets) s.destroy();
         client.destroy();
         if (served === 0) {
-          record({
-            kind: 'https',
-            host: t.host,
-            port: t.port,
-            address: t.address,
-            allowed: true,
-            bytesIn: 0,
-            bytesOut: 0,
-          });
+          record({ ...where, allowed: true, bytesIn: 0, bytesOut: 0 });
         }
       });
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -180,10 +166,7 @@ export function createInterceptor(options: {
         const path = req.url ?? '';
         if (!path.startsWith('/')) {
           record({
-            kind: 'https',
-            host: t.host,
-            port: t.port,
-            address: t.address,
+            ...where,
             allowed: false,
             reason: 'bad-host',
             detail: 'request target not in origin form',
@@ -193,11 +176,12 @@ export function createInterceptor(options: {
           res.writeHead(400, { connection: 'close' }).end();
           return;
         }
-        const headers: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROPPED.test(k)) headers[k] = v;
         const name = t.host.includes(':') ? `[${t.host}]` : t.host;
-        headers.host = t.port === 443 ? name : `${name}:${t.port}`;
-        Object.assign(headers, t.inject);
+        const headers = {
+          ...copyHeaders(req.headers, DROPPED),
+          host: t.port === 443 ? name : `${name}:${t.port}`,
+          ...t.inject,
+        };
         let socket: TLSSocket;
         try {
           socket = spare ?? upstream(t);
@@ -208,48 +192,20 @@ export function createInterceptor(options: {
         }
         spare = undefined;
         sockets.add(socket);
-        let bytesIn = 0;
-        let bytesOut = 0;
-        const up = request({
-          method: req.method,
+        forward(req, res, {
           path,
           headers,
-          setHost: false,
-          createConnection: () => socket,
+          connection: () => socket,
+          done: ({ error, bytesIn, bytesOut }) => {
+            if (error === undefined) {
+              record({ ...where, allowed: true, bytesIn, bytesOut });
+              return undefined;
+            }
+            const reason = untrusted(error) ? 'upstream-untrusted' : 'upstream-failed';
+            record({ ...where, allowed: false, reason, detail: codeOf(error), bytesIn, bytesOut });
+            return { 'x-agentguard-egress': reason };
+          },
         });
-        req.on('data', (c: Buffer) => {
-          bytesOut += c.length;
-        });
-        up.on('response', (r) => {
-          // Hop-by-hop headers (RFC 9110 §7.6.1) describe the broker's upstream connection, not the tool's.
-          const back: Record<string, string | string[]> = {};
-          for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP.test(k)) back[k] = v;
-          res.writeHead(r.statusCode ?? 502, back);
-          r.on('data', (c: Buffer) => {
-            bytesIn += c.length;
-          });
-          r.pipe(res);
-          r.once('end', () =>
-            record({ kind: 'https', host: t.host, port: t.port, address: t.address, allowed: true, bytesIn, bytesOut }),
-          );
-        });
-        up.once('error', (e) => {
-          const reason = untrusted(e) ? 'upstream-untrusted' : 'upstream-failed';
-          record({
-            kind: 'https',
-            host: t.host,
-            port: t.port,
-            address: t.address,
-            allowed: false,
-            reason,
-            detail: String((e as { code?: unknown }).code ?? e.message).slice(0, 120),
-            bytesIn,
-            bytesOut,
-          });
-          if (!res.headersSent) res.writeHead(502, { 'x-agentguard-egress': reason, connection: 'close' });
-          res.end();
-        });
-        req.pipe(up);
       });
       server.emit('connection', tool);
     });

@@ -1,0 +1,62 @@
+import { type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Hop-by-hop and proxy headers (RFC 9110 §7.6.1): they describe one connection, never the next one. */
+export const HOP_BY_HOP = /^(proxy-|connection$|keep-alive$|transfer-encoding$|upgrade$|te$|trailer$)/;
+
+/** A copy of `from` without the headers `drop` matches. */
+export function copyHeaders(from: IncomingHttpHeaders, drop: RegExp): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(from)) if (v !== undefined && !drop.test(k)) out[k] = v;
+  return out;
+}
+
+/** How a forwarded request ended, with the body bytes each way. */
+export interface Forwarded {
+  readonly error?: Error;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/**
+ * Sends the tool's request on over `connection()` with `headers`, streams the answer back without its
+ * hop-by-hop headers, and calls `done` once: when the answer has ended, or with the error that stopped it
+ * (the tool then gets a 502 if nothing was sent yet).
+ */
+export function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: {
+    readonly path: string;
+    readonly headers: Record<string, string | string[]>;
+    readonly connection: () => Duplex;
+    readonly done: (outcome: Forwarded) => Record<string, string> | undefined;
+  },
+): void {
+  let bytesIn = 0;
+  let bytesOut = 0;
+  const up = request({
+    method: req.method,
+    path: o.path,
+    headers: o.headers,
+    setHost: false,
+    createConnection: o.connection,
+  });
+  req.on('data', (c: Buffer) => {
+    bytesOut += c.length;
+  });
+  up.on('response', (r) => {
+    res.writeHead(r.statusCode ?? 502, copyHeaders(r.headers, HOP_BY_HOP));
+    r.on('data', (c: Buffer) => {
+      bytesIn += c.length;
+    });
+    r.pipe(res);
+    r.once('end', () => o.done({ bytesIn, bytesOut }));
+  });
+  up.once('error', (error) => {
+    const extra = o.done({ error, bytesIn, bytesOut });
+    if (!res.headersSent) res.writeHead(502, { ...extra, connection: 'close' });
+    res.end();
+  });
+  req.pipe(up);
+}
