@@ -5,37 +5,19 @@
  * both measured here, in the same run, against loopback servers. Each request opens a new tunnel, as a
  * sandboxed tool's agents do (no keep-alive).
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { Agent as HttpsAgent, createServer, request } from 'node:https';
+import { Agent as HttpsAgent, request } from 'node:https';
 import { loadavg } from 'node:os';
-import type { AddressInfo } from 'node:net';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { type BenchResult, percentile } from '../../../.config/bench-kit.js';
 import { createEgressBroker } from '../src/broker.js';
-import { issueCa, issueLeaf } from '../src/x509.js';
+import { selfIssuedHttpsServer } from '../test/helpers.js';
 
 /** A throwaway CA and an HTTPS server on 127.0.0.1 for `host`. */
-async function server(host: string) {
-  const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const now = Date.now();
-  const ca = issueCa({ key: k.privateKey, publicKey: k.publicKey, name: 'bench ca', nowMs: now, ttlMs: 3600_000 });
-  const leaf = issueLeaf({
-    host,
-    publicKey: k.publicKey,
-    ca,
-    caKey: k.privateKey,
-    caName: 'bench ca',
-    caPublicKey: k.publicKey,
-    nowMs: now,
-    ttlMs: 3600_000,
-  });
-  const s = createServer({ key: k.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: leaf.pem }, (req, res) =>
+const server = (host: string) =>
+  selfIssuedHttpsServer(host, '127.0.0.1', (req, res) =>
     res.end(`{"ok":${req.headers.authorization === 'Bearer bench'}}`),
   );
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  return { ca: ca.pem, port: (s.address() as AddressInfo).port, close: () => s.close() };
-}
 
 /** An https agent that reaches `host:port` through the broker's CONNECT, as a sandboxed process does. */
 function tunnelAgent(brokerPath: string, ca: string): HttpsAgent {
@@ -109,8 +91,8 @@ export async function run(): Promise<BenchResult[]> {
   }
   await endpoint.close();
   await broker.close();
-  plain.close();
-  injected.close();
+  await plain.close();
+  await injected.close();
   const pa = percentile(a, 0.5);
   const pb = percentile(b, 0.5);
   return [

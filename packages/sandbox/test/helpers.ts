@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AddressInfo, connect, type Socket } from 'node:net';
+import { issueCa, issueLeaf } from '../src/x509.js';
 
 /** A connect spy: records every upstream attempt and fails the test on any non-loopback address. */
 export function loopbackOnlyConnect() {
@@ -103,6 +105,44 @@ export async function tlsEchoServer(
     port,
     ca: cert,
     seen,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+/**
+ * An HTTPS server on a loopback address for `host`, with a certificate from a throwaway CA made by the
+ * package's own X.509 writer (no openssl needed). Returns the CA certificate to trust as `ca`.
+ */
+export async function selfIssuedHttpsServer(
+  host: string,
+  address: string,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ ca: string; port: number; close: () => Promise<void> }> {
+  const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const now = Date.now();
+  const ca = issueCa({ key: k.privateKey, publicKey: k.publicKey, name: 'throwaway ca', nowMs: now, ttlMs: 3600_000 });
+  const leaf = issueLeaf({
+    host,
+    publicKey: k.publicKey,
+    ca,
+    caKey: k.privateKey,
+    caName: 'throwaway ca',
+    caPublicKey: k.publicKey,
+    nowMs: now,
+    ttlMs: 3600_000,
+  });
+  const server = createHttpsServer(
+    { key: k.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: leaf.pem },
+    handler,
+  );
+  await new Promise<void>((ok) => server.listen(0, address, ok));
+  return {
+    ca: ca.pem,
+    port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();

@@ -1,55 +1,27 @@
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { createServer } from 'node:https';
+import { X509Certificate } from 'node:crypto';
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrokerEndpoint, createEgressBroker, type EgressRecord } from '../src/broker.js';
-import { issueCa, issueLeaf } from '../src/x509.js';
-import { loopbackOnlyConnect } from './helpers.js';
+import { loopbackOnlyConnect, selfIssuedHttpsServer } from './helpers.js';
 import { stubResolver } from './ssrf-corpus.js';
 
 const SECRET = 'Bearer held-by-the-broker';
 
-/** An HTTPS server on 127.0.0.2 for `host`, with its own throwaway CA; it records what it receives. */
+/** An HTTPS server on 127.0.0.2 for `host` that records what it receives and answers `pong`. */
 async function upstream(host: string) {
-  const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const now = Date.now();
-  const ca = issueCa({ key: k.privateKey, publicKey: k.publicKey, name: 'upstream ca', nowMs: now, ttlMs: 3600_000 });
-  const leaf = issueLeaf({
-    host,
-    publicKey: k.publicKey,
-    ca,
-    caKey: k.privateKey,
-    caName: 'upstream ca',
-    caPublicKey: k.publicKey,
-    nowMs: now,
-    ttlMs: 3600_000,
-  });
   const seen: { url: string; headers: Record<string, unknown>; body: string }[] = [];
-  const server = createServer(
-    { key: k.privateKey.export({ type: 'pkcs8', format: 'pem' }), cert: leaf.pem },
-    (req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => {
-        body += c.toString();
-      });
-      req.on('end', () => {
-        seen.push({ url: req.url ?? '', headers: { ...req.headers }, body });
-        res.end('pong');
-      });
-    },
-  );
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.2', ok));
-  return {
-    ca: ca.pem,
-    port: (server.address() as AddressInfo).port,
-    seen,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
+  const server = await selfIssuedHttpsServer(host, '127.0.0.2', (req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      seen.push({ url: req.url ?? '', headers: { ...req.headers }, body });
+      res.end('pong');
+    });
+  });
+  return { ...server, seen };
 }
 
 /** CONNECT through the broker, then TLS to whatever answers, trusting `ca` only. */
@@ -94,6 +66,14 @@ describe('the broker terminates TLS for hosts with inject', () => {
   let endpoint: BrokerEndpoint;
   const records: EgressRecord[] = [];
   const spy = loopbackOnlyConnect();
+  /** A tunnel to the inject host, trusting the broker's CA. */
+  const toApi = async () =>
+    (await tunnel(
+      endpoint,
+      `api.inject.test:${up.port}`,
+      'api.inject.test',
+      broker.caCertificate as string,
+    )) as TLSSocket;
 
   beforeAll(async () => {
     up = await upstream('api.inject.test');
@@ -134,12 +114,7 @@ describe('the broker terminates TLS for hosts with inject', () => {
 
   it('the injected headers win over the tool’s own, and Host is the tunnel’s target, whatever the tool says', async () => {
     const before = up.seen.length;
-    const t = (await tunnel(
-      endpoint,
-      `api.inject.test:${up.port}`,
-      'api.inject.test',
-      broker.caCertificate as string,
-    )) as TLSSocket;
+    const t = await toApi();
     const reply = await exchange(
       t,
       'POST /v1/x HTTP/1.1\r\nhost: evil.example\r\nauthorization: Bearer forged\r\nX-Api-Key: mine\r\nproxy-authorization: p\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello',
@@ -169,12 +144,7 @@ describe('the broker terminates TLS for hosts with inject', () => {
     const before = up.seen.length;
     const attempts = spy.attempts.length;
     const n = records.length;
-    const t = (await tunnel(
-      endpoint,
-      `api.inject.test:${up.port}`,
-      'api.inject.test',
-      broker.caCertificate as string,
-    )) as TLSSocket;
+    const t = await toApi();
     const replies: string[] = [];
     await new Promise<void>((ok) => {
       let buf = '';
@@ -203,12 +173,7 @@ describe('the broker terminates TLS for hosts with inject', () => {
 
   it('refuses a request target in absolute form inside the tunnel (no second destination)', async () => {
     const before = up.seen.length;
-    const t = (await tunnel(
-      endpoint,
-      `api.inject.test:${up.port}`,
-      'api.inject.test',
-      broker.caCertificate as string,
-    )) as TLSSocket;
+    const t = await toApi();
     const reply = await exchange(
       t,
       'GET http://evil.example/steal HTTP/1.1\r\nhost: evil.example\r\nconnection: close\r\n\r\n',
@@ -242,7 +207,7 @@ describe('the broker terminates TLS for hosts with inject', () => {
   it('hosts without inject keep an end-to-end tunnel: the tool sees the server’s own certificate', async () => {
     const t = await tunnel(endpoint, `plain.inject.test:${up.port}`, 'api.inject.test', up.ca);
     expect(typeof t).not.toBe('string');
-    expect((t as TLSSocket).getPeerX509Certificate()?.issuer).toBe('CN=upstream ca');
+    expect((t as TLSSocket).getPeerX509Certificate()?.issuer).toBe('CN=throwaway ca');
     (t as TLSSocket).destroy();
   });
 
