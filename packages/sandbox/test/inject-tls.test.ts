@@ -100,34 +100,30 @@ describe(`credential injection into HTTPS (the broker terminates TLS), openssl h
       expect(egress.every((e) => (e as { bytesIn: number }).bytesIn === JSON.stringify(body).length)).toBe(true);
     });
 
-    it(`${isolation}: a server whose certificate the broker does not trust gets no request and no secret`, async () => {
-      const before = impostor.seen.length;
+    const refusals = [
       // The impostor's certificate names the host, but the broker trusts only the real server's.
-      const { r, egress } = await run(isolation, {
-        host: 'api.sandbox.test',
-        port: impostor.port,
-        address: '127.0.0.3',
-        ca: server.ca,
+      { what: 'a server whose certificate the broker does not trust', host: 'api.sandbox.test', impostor: true },
+      // The real server, trusted, but its certificate is for another name than the one requested.
+      { what: 'a trusted certificate for another name', host: 'other.sandbox.test', impostor: false },
+    ];
+    for (const c of refusals) {
+      it(`${isolation}: ${c.what} gets no request and no secret`, async () => {
+        const target = c.impostor ? impostor : server;
+        const before = target.seen.length;
+        const { r, egress } = await run(isolation, {
+          host: c.host,
+          port: target.port,
+          address: c.impostor ? '127.0.0.3' : '127.0.0.2',
+          ca: server.ca,
+        });
+        expect(target.seen.length).toBe(before);
+        expect(r.fetch?.status).toBeUndefined();
+        expect(r.https?.status).toBeUndefined();
+        expect(r.https?.error).toBe('ERR_SANDBOX_EGRESS_DENIED');
+        expect(egress.length).toBe(2);
+        for (const e of egress)
+          expect(e).toMatchObject({ kind: 'https', allowed: false, reason: 'upstream-untrusted' });
       });
-      expect(impostor.seen.length).toBe(before);
-      expect(r.fetch?.status).toBeUndefined();
-      expect(r.https?.status).toBeUndefined();
-      expect(r.https?.error).toBe('ERR_SANDBOX_EGRESS_DENIED');
-      expect(egress.length).toBe(2);
-      for (const e of egress) expect(e).toMatchObject({ kind: 'https', allowed: false, reason: 'upstream-untrusted' });
-    });
-
-    it(`${isolation}: a certificate for another name is refused too (the broker checks the requested host)`, async () => {
-      const before = server.seen.length;
-      const { r, egress } = await run(isolation, {
-        host: 'other.sandbox.test',
-        port: server.port,
-        address: '127.0.0.2',
-        ca: server.ca,
-      });
-      expect(server.seen.length).toBe(before);
-      expect(r.https?.error).toBe('ERR_SANDBOX_EGRESS_DENIED');
-      for (const e of egress) expect(e).toMatchObject({ kind: 'https', allowed: false, reason: 'upstream-untrusted' });
-    });
+    }
   }
 });
