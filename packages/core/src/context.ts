@@ -48,8 +48,11 @@ export interface GuardContext {
   readonly monitor: MonitorHook | undefined;
   /** The integrity checks, when the guard has them. */
   readonly attestor: Attestor | undefined;
-  /** Writes the pending `gap` record, if calls went unrecorded under a fail-open tool. */
-  flushGap(toolName: string): Promise<void>;
+  /**
+   * Writes the pending `gap` record, if calls went unrecorded under a fail-open tool; undefined when there is
+   * none (the usual case: the caller has nothing to wait for, not even a resolved promise).
+   */
+  flushGap(toolName: string): Promise<void> | undefined;
   /** Counts one record a fail-open tool could not write, for the next `gap` record. */
   noteGap(error: unknown): void;
   /** Whether an envelope of the guard's own signer was verified in full once (see envelope.ts). */
@@ -119,8 +122,10 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
   const replayCache = sharedReplayCache(options.replayCache);
   const credentials = createCredentialCheck(options.credentials);
 
-  async function flushGap(toolName: string): Promise<void> {
-    if (gap.missed === 0) return;
+  function flushGap(toolName: string): Promise<void> | undefined {
+    return gap.missed === 0 ? undefined : writeGap(toolName);
+  }
+  async function writeGap(toolName: string): Promise<void> {
     const missed = { ...gap };
     gap.missed = 0;
     try {

@@ -74,7 +74,8 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
     ) => makeDenial(ctx.text, { outcome, code, reason, tool: tool.name, callId: scope.callId, ruleId }, options),
     async record<K extends AuditEventType>(type: K, data: RecordDataByType[K]): Promise<void> {
       try {
-        await ctx.flushGap(tool.name);
+        const gapWritten = ctx.flushGap(tool.name);
+        if (gapWritten !== undefined) await gapWritten;
         // Typed by the record-data contract here; the log checks it again on append (interfaces carry no
         // index signature, so the contract's types widen to the event's plain-object `data` by assertion).
         const event: AuditEvent = {

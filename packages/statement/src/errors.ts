@@ -11,6 +11,7 @@
  * | `ERR_STATEMENT_JSON_DUPLICATE_KEY` | `parseJson`: a member name repeated in one object |
  * | `ERR_STATEMENT_JSON_FORBIDDEN_KEY` | `parseJson`: a `__proto__` member |
  * | `ERR_STATEMENT_JSON_TOO_LARGE` | `parseJson`: text larger than `maxBytes` |
+ * | `ERR_STATEMENT_JSON_NOT_CANONICAL` | `parseCanonicalJson`: JSON, but not the RFC 8785 canonical text of its value |
  * | `ERR_STATEMENT_ENCODING_INVALID` | bad or non-canonical hex, base64, base64url or UTF-8 |
  * | `ERR_STATEMENT_ENVELOPE_MALFORMED` | not a DSSE envelope as accepted here (fields, types, base64, signature count) |
  * | `ERR_STATEMENT_ENVELOPE_TOO_LARGE` | envelope text or payload over the size limit |
@@ -28,6 +29,7 @@ export const STATEMENT_ERROR_CODES = Object.freeze([
   'ERR_STATEMENT_JSON_DUPLICATE_KEY',
   'ERR_STATEMENT_JSON_FORBIDDEN_KEY',
   'ERR_STATEMENT_JSON_TOO_LARGE',
+  'ERR_STATEMENT_JSON_NOT_CANONICAL',
   'ERR_STATEMENT_ENCODING_INVALID',
   'ERR_STATEMENT_ENVELOPE_MALFORMED',
   'ERR_STATEMENT_ENVELOPE_TOO_LARGE',

@@ -1,6 +1,6 @@
 export { StatementError, type StatementErrorCode, STATEMENT_ERROR_CODES } from './errors.js';
 export { canonicalize, canonicalBytes, type CanonicalizeOptions, type JsonValue } from './canonical.js';
-export { parseJson, type ParseJsonOptions } from './json-parse.js';
+export { parseCanonicalJson, parseJson, type ParseJsonOptions } from './json-parse.js';
 export { sha256, sha256Hex } from './hash.js';
 export { sha256Digest, digestArgs, digestCanonicalText, SHA256_DIGEST } from './digest.js';
 export {

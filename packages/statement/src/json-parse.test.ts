@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalize, type JsonValue } from './canonical.js';
 import { StatementError, type StatementErrorCode } from './errors.js';
-import { parseJson } from './json-parse.js';
+import { parseCanonicalJson, parseJson } from './json-parse.js';
 
 function codeOf(fn: () => unknown): StatementErrorCode | string {
   try {
@@ -185,5 +185,103 @@ describe('parseJson', () => {
   ];
   it.each(misuse)('throws on misuse: %s', (_name, fn, expected) => {
     expect(codeOf(fn)).toBe(expected);
+  });
+});
+
+/** What a verifier of canonical JSON did before parseCanonicalJson: parse, canonicalize again, compare. */
+type Outcome = { readonly value: JsonValue } | { readonly code: string };
+
+function slowCanonical(text: string): Outcome {
+  let value: JsonValue;
+  try {
+    value = parseJson(text);
+  } catch (error) {
+    return { code: error instanceof StatementError ? error.code : String(error) };
+  }
+  return canonicalize(value) === text ? { value } : { code: 'ERR_STATEMENT_JSON_NOT_CANONICAL' };
+}
+
+function fastCanonical(text: string): Outcome {
+  try {
+    return { value: parseCanonicalJson(text) };
+  } catch (error) {
+    return { code: error instanceof StatementError ? error.code : String(error) };
+  }
+}
+
+// Texts near canonical form: canonical text with one character changed, inserted or removed, pretty-printed or
+// re-escaped text, and arbitrary short strings.
+const nearCanonical = fc.oneof(
+  jsonValue.map((v) => canonicalize(v)),
+  fc
+    .tuple(jsonValue, fc.nat(), fc.constantFrom(' ', '\\', '/', '"', '0', '-', 'e', '.', 'u', ',', ':', 'a', ''))
+    .map(([v, at, c]) => {
+      const text = canonicalize(v);
+      const i = at % (text.length + 1);
+      return c === '' ? text.slice(0, i) + text.slice(i + 1) : text.slice(0, i) + c + text.slice(i);
+    }),
+  jsonValue.map((v) => JSON.stringify(v, null, 1)),
+  jsonValue.map((v) =>
+    JSON.stringify(v).replace(/[\u00a0-\uffff/]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  ),
+  jsonValue.map((v) => JSON.stringify(v).replace(/\d+/g, (d) => `${d}.0`)),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+);
+
+describe('parseCanonicalJson', () => {
+  it('accepts exactly the texts canonicalize writes, as parse then canonicalize again would', () => {
+    fc.assert(
+      fc.property(nearCanonical, (text) => {
+        // The same value, or refused both ways; with the same code unless one way saw a non-canonical form
+        // first (a text may be both non-canonical and invalid further on).
+        const fast = fastCanonical(text);
+        const slow = slowCanonical(text);
+        if ('value' in slow) expect(fast).toEqual(slow);
+        else {
+          const code = 'code' in fast ? fast.code : 'accepted';
+          const either = [code, slow.code].includes('ERR_STATEMENT_JSON_NOT_CANONICAL');
+          expect(code === 'accepted' ? code : either ? slow.code : code).toBe(slow.code);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses each way canonical JSON text can differ, with ERR_STATEMENT_JSON_NOT_CANONICAL', () => {
+    for (const text of [
+      '{"a": 1}',
+      ' 1',
+      '[1,2] ',
+      '{"b":1,"a":2}',
+      '"\\/"',
+      '"\\u0041"',
+      '"\\u000a"',
+      '"\\u001F"',
+      '"\\ud83d\\ude00"',
+      '1.0',
+      '1e2',
+      '-0',
+      '0.10',
+      '1E+21',
+    ]) {
+      expect(
+        codeOf(() => parseCanonicalJson(text)),
+        text,
+      ).toBe('ERR_STATEMENT_JSON_NOT_CANONICAL');
+    }
+    expect(codeOf(() => parseCanonicalJson('{"a":1,"a":1}'))).toBe('ERR_STATEMENT_JSON_DUPLICATE_KEY');
+    expect(codeOf(() => parseCanonicalJson('{"__proto__":1}'))).toBe('ERR_STATEMENT_JSON_FORBIDDEN_KEY');
+    expect(codeOf(() => parseCanonicalJson('[[1]]', { maxDepth: 1 }))).toBe('ERR_STATEMENT_JSON_TOO_DEEP');
+    expect(codeOf(() => parseCanonicalJson('"\\ud800"'))).toBe('ERR_STATEMENT_JSON_NOT_CANONICAL');
+    expect(codeOf(() => parseCanonicalJson('"\ud800"'))).toBe('ERR_STATEMENT_JSON_PARSE');
+  });
+
+  it('accepts the escapes and number forms canonical JSON writes', () => {
+    expect(
+      parseCanonicalJson('{"":[1e+21,1e-7,-1.5,0],"a\\u001f\\n":"\\"\\\\\\b\\f\\n\\r\\t\\u0000\u2028é😀"}'),
+    ).toEqual({
+      '': [1e21, 1e-7, -1.5, 0],
+      'a\u001f\n': '"\\\b\f\n\r\t\u0000\u2028é😀',
+    });
   });
 });

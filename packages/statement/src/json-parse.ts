@@ -70,7 +70,38 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
   if (text.length > maxBytes || (text.length * 3 > maxBytes && utf8Length(text) > maxBytes)) {
     throw new StatementError('ERR_STATEMENT_JSON_TOO_LARGE', `JSON text larger than ${maxBytes} bytes`);
   }
-  return new Parser(text, maxDepth).parse();
+  return new Parser(text, maxDepth, false).parse();
+}
+
+/**
+ * Parses `text` as {@link parseJson} does, and also requires it to be in RFC 8785 canonical form: the very text
+ * `canonicalize` writes for the value (no whitespace, members in UTF-16 code unit order, strings escaped only
+ * where JCS escapes them, numbers in ECMAScript form). One pass: what a verifier of canonical JSON would otherwise
+ * do as parse, canonicalize again and compare.
+ *
+ * @param text - the canonical JSON text.
+ * @param options - see {@link ParseJsonOptions}.
+ * @returns the parsed value (objects with a null prototype, as `parseJson` returns them); `canonicalize` of it
+ *   returns `text`.
+ * @throws TypeError when `text` is not a string; RangeError on bad options.
+ * @throws StatementError `ERR_STATEMENT_JSON_NOT_CANONICAL` for JSON that is not canonical, else as `parseJson`.
+ * @example
+ * ```ts
+ * parseCanonicalJson('{"a":[true,null],"b":1}'); // { a: [true, null], b: 1 }
+ * parseCanonicalJson('{"b":1,"a":2}'); // throws StatementError ERR_STATEMENT_JSON_NOT_CANONICAL
+ * ```
+ */
+export function parseCanonicalJson(text: string, options: ParseJsonOptions = {}): JsonValue {
+  if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${describe(text)}`);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`"options" expected an object, got ${describe(options)}`);
+  }
+  const maxDepth = positiveInteger(options.maxDepth ?? DEFAULT_MAX_DEPTH, 'maxDepth');
+  const maxBytes = positiveInteger(options.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes');
+  if (text.length > maxBytes || (text.length * 3 > maxBytes && utf8Length(text) > maxBytes)) {
+    throw new StatementError('ERR_STATEMENT_JSON_TOO_LARGE', `JSON text larger than ${maxBytes} bytes`);
+  }
+  return new Parser(text, maxDepth, true).parse();
 }
 
 function describe(value: unknown): string {
@@ -112,12 +143,17 @@ const ESCAPES: Record<number, string> = {
   116: '\t',
 };
 
+/** Control characters canonical JSON writes with a two-character escape (\b \t \n \f \r), never as \u. */
+const SHORT_ESCAPED: ReadonlySet<number> = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
+
 class Parser {
   private i = 0;
 
   constructor(
     private readonly s: string,
     private readonly maxDepth: number,
+    /** Whether the text must also be canonical (RFC 8785): see {@link parseCanonicalJson}. */
+    private readonly canonical: boolean,
   ) {}
 
   parse(): JsonValue {
@@ -171,7 +207,7 @@ class Parser {
         if (next === 0x2c) {
           this.i++;
           this.ws();
-          if (top.object !== undefined) top.key = this.key(top.object);
+          if (top.object !== undefined) top.key = this.key(top.object, top.key);
           break;
         }
         if (next === (top.object === undefined ? 0x5d : 0x7d)) {
@@ -185,6 +221,10 @@ class Parser {
     }
   }
 
+  private notCanonical(what: string, at = this.i): never {
+    throw new StatementError('ERR_STATEMENT_JSON_NOT_CANONICAL', `JSON not in canonical form at offset ${at}: ${what}`);
+  }
+
   private fail(what: string, at = this.i): never {
     const where = at >= this.s.length ? 'end of input' : `offset ${at}`;
     throw new StatementError('ERR_STATEMENT_JSON_PARSE', `invalid JSON at ${where}: ${what}`);
@@ -196,14 +236,19 @@ class Parser {
     for (;;) {
       const c = s.charCodeAt(i);
       // RFC 8259 §2: space, tab, line feed, carriage return; nothing else.
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-      else break;
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+        if (this.canonical) this.notCanonical('whitespace', i);
+        i++;
+      } else break;
     }
     this.i = i;
   }
 
-  /** Reads `"name" :` and leaves the cursor at the member's value. */
-  private key(object: JsonObject): string {
+  /**
+   * Reads `"name" :` and leaves the cursor at the member's value. `previous` is the object's member before
+   * (canonical text sorts members by UTF-16 code units, as `<` compares strings).
+   */
+  private key(object: JsonObject, previous?: string): string {
     const at = this.i;
     if (this.s.charCodeAt(at) !== 0x22) this.fail('expected a member name string');
     const key = this.string();
@@ -216,6 +261,7 @@ class Parser {
     if (Object.hasOwn(object, key)) {
       throw new StatementError('ERR_STATEMENT_JSON_DUPLICATE_KEY', `duplicate JSON member name at offset ${at}`);
     }
+    if (this.canonical && previous !== undefined && !(previous < key)) this.notCanonical('members out of order', at);
     this.ws();
     if (this.s.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");
     this.i++;
@@ -261,9 +307,12 @@ class Parser {
       if (sign === 0x2b || sign === 0x2d) this.i++;
       if (this.digits() === 0) this.fail('expected a digit in the exponent');
     }
-    const value = Number(this.s.slice(start, this.i));
+    const text = this.s.slice(start, this.i);
+    const value = Number(text);
     // A number no double can hold would come back as ±Infinity: refuse, do not change it.
     if (!Number.isFinite(value)) this.fail('number out of range', start);
+    // RFC 8785 §3.2.2.3: ECMAScript Number serialisation, which writes -0 as 0 (String(-0) is '0').
+    if (this.canonical && String(value) !== text) this.notCanonical('number not in ECMAScript form', start);
     return value;
   }
 
@@ -289,12 +338,18 @@ class Parser {
       const e = s.charCodeAt(i + 1);
       const simple = ESCAPES[e];
       if (simple !== undefined) {
+        // RFC 8785 §3.2.2.2: '/' is never escaped.
+        if (this.canonical && e === 0x2f) this.notCanonical('escaped solidus', i);
         out += simple;
         i += 2;
       } else if (e === 0x75) {
         const hex = s.slice(i + 2, i + 6);
         if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape', i);
         const unit = Number.parseInt(hex, 16);
+        // RFC 8785 §3.2.2.2: \u only for control characters without a short escape, in lower-case hex.
+        if (this.canonical && (unit >= 0x20 || SHORT_ESCAPED.has(unit) || hex !== hex.toLowerCase())) {
+          this.notCanonical('escape JCS does not write', i);
+        }
         if (unit >= 0xd800 && unit <= 0xdfff) surrogates = true;
         out += String.fromCharCode(unit);
         i += 6;

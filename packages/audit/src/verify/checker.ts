@@ -1,5 +1,14 @@
 import { verify } from '@agentguard/identity';
-import { bytesEqual, fromBase64, parseJson, StatementError, sha256Hex, toHex, utf8 } from '@agentguard/statement';
+import {
+  bytesEqual,
+  fromBase64,
+  parseCanonicalJson,
+  parseJson,
+  StatementError,
+  sha256Hex,
+  toHex,
+  utf8,
+} from '@agentguard/statement';
 import { checkEnvelope, publicKeyOfDid } from '../record/envelope.js';
 import type { AuditErrorCode } from '../errors.js';
 import { decodeLine, LINE_NOT_UTF8, LINE_TOO_LARGE } from './lines.js';
@@ -7,7 +16,13 @@ import type { ResumeState } from '../log/log.js';
 import { leafHash, MerkleTree } from '../tree/merkle.js';
 import { isValidKeyName, joinNote, noteKeyId, parseCheckpoint } from '../checkpoint/note.js';
 import { quickRecord } from '../record/check.js';
-import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes } from '../record/record.js';
+import {
+  bodyOfCanonicalLine,
+  RECORD_MAX_BYTES,
+  RECORD_MAX_DEPTH,
+  recordForms,
+  recordSigningBytes,
+} from '../record/record.js';
 import {
   type AuditRecord,
   AuditRecordSchema,
@@ -114,29 +129,11 @@ export class LogChecker {
   /** Checks one line (without its newline); on success the checker moves past it. */
   check(line: string): Result {
     if (line.length === 0) return fail('ERR_AUDIT_RECORD_MALFORMED', 'empty line');
-    let value: unknown;
-    try {
-      value = parseJson(line, { maxDepth: RECORD_MAX_DEPTH, maxBytes: RECORD_MAX_BYTES });
-    } catch (error) {
-      const detail = error instanceof StatementError ? error.message : String(error);
-      return fail('ERR_AUDIT_RECORD_MALFORMED', `not a JSON record: ${detail}`);
-    }
-    let record = quickRecord(value);
-    if (record === undefined) {
-      const parsed = AuditRecordSchema.safeParse(value);
-      if (!parsed.success)
-        return fail('ERR_AUDIT_RECORD_MALFORMED', `not a valid record: ${describeIssue(parsed.error)}`);
-      record = parsed.data;
-    }
-    const forms = recordForms(record);
-    if (forms.line !== line) {
-      return fail(
-        'ERR_AUDIT_RECORD_MALFORMED',
-        'record is not in canonical (RFC 8785) form: it was re-encoded or edited',
-      );
-    }
-    const hash = sha256Hex(forms.body);
-    const leaf = leafHash(forms.body);
+    const read = readCanonical(line) ?? readAny(line);
+    if ('problem' in read) return read;
+    const { record, body } = read;
+    const hash = sha256Hex(body);
+    const leaf = leafHash(body);
     if (hash !== record.hash) {
       return fail(
         'ERR_AUDIT_HASH_MISMATCH',
@@ -264,6 +261,54 @@ export class LogChecker {
     };
     return undefined;
   }
+}
+
+const PARSE_LIMITS = Object.freeze({ maxDepth: RECORD_MAX_DEPTH, maxBytes: RECORD_MAX_BYTES });
+
+/**
+ * The usual line, read in one pass: canonical JSON (so its text is the record's canonical form, no second
+ * canonicalisation to compare), plainly a record, and its body cut out of the line. Undefined for anything
+ * else, which {@link readAny} then reads and words the problem of: both give the same record and body for a
+ * line this one reads.
+ */
+function readCanonical(line: string): { record: AuditRecord; body: Uint8Array } | undefined {
+  let value: unknown;
+  try {
+    value = parseCanonicalJson(line, PARSE_LIMITS);
+  } catch {
+    return undefined;
+  }
+  // quickRecord copies every member of the value (it refuses any it does not know), so the record's canonical
+  // form is the line too.
+  const record = quickRecord(value);
+  if (record === undefined) return undefined;
+  const body = bodyOfCanonicalLine(line, record);
+  return body === undefined ? undefined : { record, body };
+}
+
+/** Any line: strict parse, the record schema, then its canonical form compared with the line. */
+function readAny(line: string): { record: AuditRecord; body: Uint8Array } | { problem: LineProblem } {
+  const malformed = (reason: string) => ({ problem: { code: 'ERR_AUDIT_RECORD_MALFORMED' as const, reason } });
+  let value: unknown;
+  try {
+    value = parseJson(line, PARSE_LIMITS);
+  } catch (error) {
+    const detail = error instanceof StatementError ? error.message : String(error);
+    return malformed(`not a JSON record: ${detail}`);
+  }
+  let record = quickRecord(value);
+  if (record === undefined) {
+    const parsed = AuditRecordSchema.safeParse(value);
+    if (!parsed.success) {
+      return malformed(`not a valid record: ${describeIssue(parsed.error)}`);
+    }
+    record = parsed.data;
+  }
+  const forms = recordForms(record);
+  if (forms.line !== line) {
+    return malformed('record is not in canonical (RFC 8785) form: it was re-encoded or edited');
+  }
+  return { record, body: forms.body };
 }
 
 /** Splits JSON Lines text; `torn` is a last line without a newline. */
