@@ -1,0 +1,164 @@
+import type { EventRecord } from '@agentguard/audit';
+import type { LogFacts } from './read.js';
+import { callKey, dataOf, finding, type Measure, object, strings, text, weakest } from './measure.js';
+import type { Finding } from './types.js';
+
+/** Words of a tag or label (split on `:`) that mark a tool as handling personal data: `pii`, `reads:pii`, `phi`. */
+const PERSONAL_WORDS: ReadonlySet<string> = new Set(['pii', 'phi', 'personal', 'personal-data', 'health']);
+
+/** Redaction detector kinds that find personal data (the others find secrets). */
+const PERSONAL_KINDS: ReadonlySet<string> = new Set(['email', 'phone', 'us-ssn', 'iban', 'payment-card']);
+
+const MARKERS = /\[REDACTED:([a-z0-9-]{1,40})(?::hmac-sha256:[0-9a-f]{16})?\]/g;
+
+/** The record type of an erasure by crypto-shredding; read by its name, whether or not this version writes it. */
+export const ERASURE_TYPE = 'subject.erased';
+
+const personalLabel = (label: string) => label.split(':').some((w) => PERSONAL_WORDS.has(w.toLowerCase()));
+
+/** Kinds of personal data the redactor replaced in recorded arguments (its markers name the detector). */
+function personalKinds(value: unknown): string[] {
+  const kinds: string[] = [];
+  // Iterative: a record's depth is bounded by the log format, but a walk needs no stack for it.
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(MARKERS)) if (PERSONAL_KINDS.has(m[1] as string)) kinds.push(m[1] as string);
+    } else if (Array.isArray(v)) {
+      stack.push(...v);
+    } else if (typeof v === 'object' && v !== null) {
+      stack.push(...Object.values(v));
+    }
+  }
+  return kinds;
+}
+
+interface ToolUse {
+  labelled: boolean;
+  labels: Set<string>;
+  requests: number[];
+  agents: Set<string>;
+  sessions: Set<string>;
+  kinds: Map<string, number>;
+}
+
+const sorted = (set: Iterable<string>) => [...set].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * GDPR Art. 30: which tools processed personal data, for which agents, in how many sessions, allowed by which
+ * policy rules. A tool counts when its tags or labels name personal data (`pii`, `reads:pii`, `phi`, …) or when
+ * the redactor found personal data (e-mail, phone, SSN, IBAN, card number) in its recorded arguments; a tool
+ * whose arguments held personal data but that is not labelled so contradicts the record of processing.
+ */
+export function processing(facts: LogFacts): Measure {
+  const tools = new Map<string, ToolUse>();
+  const rules = new Map<string, Set<string>>();
+  for (const e of facts.events) {
+    const rule = object(dataOf(e), 'decision')?.ruleId;
+    if (typeof rule === 'string' && (e.type === 'call.completed' || e.type === 'call.failed')) {
+      const set = rules.get(callKey(e)) ?? new Set<string>();
+      set.add(rule);
+      rules.set(callKey(e), set);
+    }
+  }
+  const ruleOf = new Map<string, Set<string>>();
+  for (const e of facts.events) {
+    if (e.type !== 'call.requested') continue;
+    const data = dataOf(e);
+    const marks = [...strings(data, 'labels'), ...strings(data, 'tags')];
+    const labelled = marks.some(personalLabel);
+    const kinds = personalKinds(data.args);
+    if (!labelled && kinds.length === 0) continue;
+    const use = tools.get(e.tool) ?? {
+      labelled: false,
+      labels: new Set<string>(),
+      requests: [],
+      agents: new Set<string>(),
+      sessions: new Set<string>(),
+      kinds: new Map<string, number>(),
+    };
+    use.labelled ||= labelled;
+    for (const m of marks) if (personalLabel(m)) use.labels.add(m);
+    use.requests.push(e.seq);
+    use.agents.add(text(data, 'agentName') ?? e.agent);
+    const session = text(data, 'session');
+    if (session !== undefined) use.sessions.add(session);
+    for (const k of kinds) use.kinds.set(k, (use.kinds.get(k) ?? 0) + 1);
+    tools.set(e.tool, use);
+    const callRules = rules.get(callKey(e));
+    if (callRules !== undefined) {
+      const all = ruleOf.get(e.tool) ?? new Set<string>();
+      for (const r of callRules) all.add(r);
+      ruleOf.set(e.tool, all);
+    }
+  }
+  const findings: Finding[] = [];
+  let unlabelled = 0;
+  let calls = 0;
+  for (const name of sorted(tools.keys())) {
+    const use = tools.get(name) as ToolUse;
+    calls += use.requests.length;
+    if (!use.labelled) unlabelled += 1;
+    const found = sorted(use.kinds.keys()).map((k) => `${k} (${use.kinds.get(k)})`);
+    const purposes = sorted(ruleOf.get(name) ?? []);
+    const parts = [
+      `tool ${name}: ${use.requests.length} call(s)`,
+      `agents: ${sorted(use.agents).join(', ')}`,
+      `sessions: ${use.sessions.size}`,
+      `allowed by rules: ${purposes.length === 0 ? '(none recorded)' : purposes.join(', ')}`,
+      use.labelled ? `labelled: ${sorted(use.labels).join(', ')}` : 'NOT labelled as handling personal data',
+    ];
+    if (found.length > 0) parts.push(`personal data found by redaction: ${found.join(', ')}`);
+    findings.push(
+      use.labelled
+        ? finding('found', parts.join('; '), use.requests)
+        : finding('partly', parts.join('; '), [], use.requests),
+    );
+  }
+  if (tools.size === 0) {
+    findings.push(
+      finding(
+        'not found',
+        'no processing of personal data recorded: no tool is labelled as handling it and the redactor found none in recorded arguments',
+      ),
+    );
+  }
+  return {
+    status: weakest(findings.map((f) => f.status)),
+    measured: {
+      'tools processing personal data': tools.size,
+      'of them not labelled': unlabelled,
+      'calls processing personal data': calls,
+    },
+    findings,
+  };
+}
+
+/** GDPR Art. 17: erasures performed (records of type `subject.erased`, each naming the pseudonymous subject). */
+export function erasures(facts: LogFacts): Measure {
+  const erased: EventRecord[] = facts.events.filter((e) => (e.type as string) === ERASURE_TYPE);
+  const subjects = new Set<string>();
+  const unnamed: number[] = [];
+  for (const e of erased) {
+    const subject = text(dataOf(e), 'subject');
+    if (subject === undefined) unnamed.push(e.seq);
+    else subjects.add(subject);
+  }
+  const findings: Finding[] =
+    erased.length === 0
+      ? [finding('not found', 'no erasures recorded')]
+      : [
+          finding(
+            unnamed.length === 0 ? 'found' : 'partly',
+            `erasures recorded: ${erased.length}, for ${subjects.size} pseudonymous subject(s)${unnamed.length > 0 ? `; ${unnamed.length} name no subject` : ''}`,
+            erased.filter((e) => !unnamed.includes(e.seq)).map((e) => e.seq),
+            unnamed,
+          ),
+        ];
+  return {
+    status: weakest(findings.map((f) => f.status)),
+    measured: { erasures: erased.length, subjects: subjects.size },
+    findings,
+  };
+}
