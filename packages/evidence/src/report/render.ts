@@ -29,7 +29,7 @@ export function formatReportJson(report: ComplianceReport): string {
 // Control characters, bidi controls and line separators become visible escapes; Markdown syntax is escaped, so
 // a tool or agent name taken from the log cannot add a heading, a link, a table cell or raw HTML.
 const UNSAFE = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/gu;
-const MARKDOWN = /[\\`*_{}[\]()<>#+!|~]/g;
+const MARKDOWN = /[\\`*_[\]<>#|~]/g;
 
 /** Text from the log made inert in Markdown. */
 function md(text: string): string {
