@@ -105,6 +105,7 @@ describe('agentguard report', () => {
       ['report', '--regime', 'gdpr'],
       ['report', '--regime', 'gdpr', empty],
       ['report', '--regime', 'gdpr', join(dir, 'missing.jsonl')],
+      ['report', '--regime', 'gdpr', '/dev/zero'],
     ]) {
       expect((await runCli(argv)).code, argv.join(' ')).toBe(2);
     }

@@ -56,20 +56,21 @@ function cannotRead(path: string, cause: unknown): InputError {
 async function readSegments(paths: readonly string[], io: CommandIO): Promise<LogSegment[]> {
   const absolute = paths.map((p) => resolve(io.cwd, p));
   const kinds = await Promise.all(
-    absolute.map((p) =>
-      stat(p).then(
-        (s) => s.isDirectory(),
-        (cause: unknown) => {
-          throw cannotRead(p, cause);
-        },
-      ),
-    ),
+    absolute.map(async (p) => {
+      const s = await stat(p).catch((cause: unknown) => Promise.reject(cannotRead(p, cause)));
+      // A device or FIFO is no log: /dev/zero would be read forever, a FIFO would block.
+      if (!s.isDirectory() && !s.isFile()) throw new InputError(`${p} is not a regular file or a log directory`);
+      return s.isDirectory();
+    }),
   );
   if (kinds.includes(true)) {
     if (absolute.length !== 1) throw new UsageError('expected one log directory, or log files only');
     const dir = await readLogDirectory(absolute[0] as string);
     return Promise.all(
-      dir.files.map(async (f) => ({ name: basename(f.path), bytes: await readFile(f.path).catch((c) => Promise.reject(cannotRead(f.path, c))) })),
+      dir.files.map(async (f) => ({
+        name: basename(f.path),
+        bytes: await readFile(f.path).catch((c: unknown) => Promise.reject(cannotRead(f.path, c))),
+      })),
     );
   }
   return Promise.all(
