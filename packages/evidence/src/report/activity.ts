@@ -100,7 +100,14 @@ function riskFinding(events: readonly EventRecord[]): Finding {
 }
 
 /** The elements PCI DSS 10.2.2 asks of each record, in report order. */
-const ELEMENTS = ['user or agent id', 'event type', 'time', 'success or failure', 'origin', 'affected resource'] as const;
+const ELEMENTS = [
+  'user or agent id',
+  'event type',
+  'time',
+  'success or failure',
+  'origin',
+  'affected resource',
+] as const;
 
 /**
  * The share of event records that carry each element of an audit trail entry: who (the agent's did:key), what

@@ -26,7 +26,9 @@ const facts = (events: EventRecord[]): LogFacts => ({
 
 describe('erasures (GDPR Art. 17)', () => {
   it('counts erasures and subjects, each linked to its record', () => {
-    const m = erasures(facts([erased(3, { subject: 's-1' }), erased(5, { subject: 's-2' }), erased(6, { subject: 's-1' })]));
+    const m = erasures(
+      facts([erased(3, { subject: 's-1' }), erased(5, { subject: 's-2' }), erased(6, { subject: 's-1' })]),
+    );
     expect(m.status).toBe('found');
     expect(m.measured).toEqual({ erasures: 3, subjects: 2 });
     expect(m.findings[0]?.supports).toEqual(['3', '5-6']);

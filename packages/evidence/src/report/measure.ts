@@ -81,7 +81,10 @@ export function text(data: Readonly<Record<string, unknown>>, key: string): stri
 }
 
 /** A field of `data` when it is a plain object. */
-export function object(data: Readonly<Record<string, unknown>>, key: string): Readonly<Record<string, unknown>> | undefined {
+export function object(
+  data: Readonly<Record<string, unknown>>,
+  key: string,
+): Readonly<Record<string, unknown>> | undefined {
   const value = Object.hasOwn(data, key) ? data[key] : undefined;
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)

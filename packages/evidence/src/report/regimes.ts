@@ -48,14 +48,18 @@ export const CONTROLS: Readonly<Record<ReportRegime, readonly ControlDefinition[
       measure: (f) => recordElements(f),
       limits: [
         'The agent id is a did:key: who operates the agent (a person, a team) is not in the log unless its name says so.',
-        'Origin is the signing key (for a call request, the agent\'s own signed envelope), not a network address.',
+        "Origin is the signing key (for a call request, the agent's own signed envelope), not a network address.",
       ],
     },
     {
       id: 'pci-dss-4/10.3',
       title: 'Audit logs are protected from modification: integrity by full verification',
       measure: (f) => integrity(f),
-      limits: [INTEGRITY_LIMIT, TAIL_LIMIT, 'Who can read or delete the files (10.3.1, 10.3.2) is set by the file system, not shown by the log.'],
+      limits: [
+        INTEGRITY_LIMIT,
+        TAIL_LIMIT,
+        'Who can read or delete the files (10.3.1, 10.3.2) is set by the file system, not shown by the log.',
+      ],
     },
     {
       id: 'pci-dss-4/10.5.1',
@@ -106,7 +110,7 @@ export const CONTROLS: Readonly<Record<ReportRegime, readonly ControlDefinition[
       measure: (f) => erasures(f),
       limits: [
         'Requests that were not acted upon leave no record.',
-        'An erasure record shows a key was destroyed; copies of the data outside the log (backups, exports, the tools\' own stores) are not seen.',
+        "An erasure record shows a key was destroyed; copies of the data outside the log (backups, exports, the tools' own stores) are not seen.",
       ],
     },
   ],
@@ -115,7 +119,7 @@ export const CONTROLS: Readonly<Record<ReportRegime, readonly ControlDefinition[
       id: 'eu-ai-act/art-12',
       title: 'Record-keeping: events are logged automatically over the lifetime of the system',
       measure: (f) => loggingActivity(f, { risks: true }),
-      limits: [OUTSIDE, 'The log records tool calls of the agent, not the model\'s inputs and outputs.'],
+      limits: [OUTSIDE, "The log records tool calls of the agent, not the model's inputs and outputs."],
     },
     {
       id: 'eu-ai-act/art-19',
@@ -150,7 +154,11 @@ export const CONTROLS: Readonly<Record<ReportRegime, readonly ControlDefinition[
       measure: (f) => {
         const i = integrity(f);
         const a = loggingActivity(f, { risks: true });
-        return { status: i.status, measured: { ...i.measured, ...a.measured }, findings: [...i.findings, ...a.findings.slice(-1)] };
+        return {
+          status: i.status,
+          measured: { ...i.measured, ...a.measured },
+          findings: [...i.findings, ...a.findings.slice(-1)],
+        };
       },
       limits: [INTEGRITY_LIMIT, 'Anomalies the monitor was not configured to detect are not recorded.'],
     },
@@ -158,9 +166,7 @@ export const CONTROLS: Readonly<Record<ReportRegime, readonly ControlDefinition[
       id: 'soc2/CC8.1',
       title: 'Change management: what runs is attested, and policy changes are recorded',
       measure: (f) => changes(f),
-      limits: [
-        'Attestation compares digests with pins: whether a change was approved is decided outside the log.',
-      ],
+      limits: ['Attestation compares digests with pins: whether a change was approved is decided outside the log.'],
     },
   ],
 };

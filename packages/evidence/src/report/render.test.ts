@@ -9,7 +9,21 @@ import { DAY, ev, LOG_KEY, ranCall, T0, TRUST, writeEvents } from '../../test/re
 const fixed = () =>
   writeEvents([
     ...ranCall(0, T0 - 400 * DAY),
-    { at: T0 - 30 * DAY, event: ev('call.requested', 1, { argsDigest: `sha256:${'cd'.repeat(32)}`, labels: ['reads:pii'], args: { to: '[REDACTED:email]' }, agentName: 'crm | # bot', session: 's1' }, 'lookup') },
+    {
+      at: T0 - 30 * DAY,
+      event: ev(
+        'call.requested',
+        1,
+        {
+          argsDigest: `sha256:${'cd'.repeat(32)}`,
+          labels: ['reads:pii'],
+          args: { to: '[REDACTED:email]' },
+          agentName: 'crm | # bot',
+          session: 's1',
+        },
+        'lookup',
+      ),
+    },
     { at: T0 - 30 * DAY, event: ev('call.completed', 1) },
     { at: T0 - DAY, event: ev('call.requested', 2) },
     { at: T0, event: ev('call.denied', 2) },

@@ -63,7 +63,7 @@ export function formatReportMarkdown(report: ComplianceReport): string {
   const out: string[] = [
     `# Compliance evidence: ${report.regime}`,
     '',
-    'What the signed audit log shows for each control. A control marked **found** has the evidence a log can give; this is not a statement of compliance, which also rests on what a log cannot show (see each control\'s limits).',
+    "What the signed audit log shows for each control. A control marked **found** has the evidence a log can give; this is not a statement of compliance, which also rests on what a log cannot show (see each control's limits).",
     '',
     `- as of: ${report.asOf}`,
     `- records read: ${log.records} (${log.events} events, ${log.checkpoints} checkpoints)`,

@@ -149,7 +149,7 @@ describe('controls built to fail', () => {
     expect(c.findings.at(-1)?.contradicts).toEqual(['3']);
   });
 
-  it('164.312(d) and CC6.1: requests without the agent\'s envelope are not found', async () => {
+  it("164.312(d) and CC6.1: requests without the agent's envelope are not found", async () => {
     const log = await writeEvents([...ranCall(0), ...ranCall(1)]);
     expect(control(run(log.bytes, 'hipaa'), 'hipaa/164.312(d)')).toMatchObject({
       status: 'not found',
@@ -173,7 +173,15 @@ describe('controls built to fail', () => {
   it('CC8.1: attestations and policy changes with both hashes are found; a change without hashes is partly', async () => {
     const good = await writeEvents([
       { at: T0, event: ev('attestation', 0, { tools: {}, changes: [] }, 'agentguard') },
-      { at: T0, event: ev('mode.changed', 1, { from: { hash: 'a', mode: 'enforce' }, to: { hash: 'b', mode: 'enforce' } }, 'agentguard') },
+      {
+        at: T0,
+        event: ev(
+          'mode.changed',
+          1,
+          { from: { hash: 'a', mode: 'enforce' }, to: { hash: 'b', mode: 'enforce' } },
+          'agentguard',
+        ),
+      },
       ...ranCall(2),
     ]);
     expect(control(run(good.bytes, 'soc2'), 'soc2/CC8.1').status).toBe('found');
@@ -232,7 +240,7 @@ describe('retention: 10.5.1 (12 months) and Art. 19 (6 months)', () => {
 });
 
 describe('the files of a rotated log', () => {
-  it('reports each file\'s period and seq numbers', async () => {
+  it("reports each file's period and seq numbers", async () => {
     const log = await writeEvents([...ranCall(0, T0 - 10 * DAY), ...ranCall(1, T0)]);
     const enc = new TextEncoder();
     const first = enc.encode(`${log.lines.slice(0, 2).join('\n')}\n`);
@@ -245,8 +253,20 @@ describe('the files of a rotated log', () => {
       { regime: 'eu-ai-act', trust: TRUST },
     );
     expect(report.log.files).toEqual([
-      { name: 'audit-000001.jsonl', firstSeq: 0, lastSeq: 1, from: '2026-05-22T00:00:00.000Z', to: '2026-05-22T00:00:00.000Z' },
-      { name: 'audit-000002.jsonl', firstSeq: 2, lastSeq: 4, from: '2026-06-01T00:00:00.000Z', to: '2026-06-01T00:00:00.000Z' },
+      {
+        name: 'audit-000001.jsonl',
+        firstSeq: 0,
+        lastSeq: 1,
+        from: '2026-05-22T00:00:00.000Z',
+        to: '2026-05-22T00:00:00.000Z',
+      },
+      {
+        name: 'audit-000002.jsonl',
+        firstSeq: 2,
+        lastSeq: 4,
+        from: '2026-06-01T00:00:00.000Z',
+        to: '2026-06-01T00:00:00.000Z',
+      },
     ]);
   });
 });
@@ -265,9 +285,7 @@ describe('bad input', () => {
       [[{ name: 1, bytes }], { regime: 'gdpr' }],
     ];
     for (const [log, options] of bad) {
-      expect(() => createComplianceReport(log as Uint8Array, options as ComplianceReportOptions)).toThrow(
-        /expected/,
-      );
+      expect(() => createComplianceReport(log as Uint8Array, options as ComplianceReportOptions)).toThrow(/expected/);
     }
   });
 

@@ -43,7 +43,9 @@ const MAX_MS = 253_402_300_799_999;
 function checkOptions(options: ComplianceReportOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
   if (!(REPORT_REGIMES as readonly unknown[]).includes(options.regime)) {
-    throw new RangeError(`"regime" expected one of ${REPORT_REGIMES.join(', ')}, got ${String(options.regime).slice(0, 40)}`);
+    throw new RangeError(
+      `"regime" expected one of ${REPORT_REGIMES.join(', ')}, got ${String(options.regime).slice(0, 40)}`,
+    );
   }
   const now = options.nowMs;
   if (now !== undefined && (typeof now !== 'number' || !Number.isSafeInteger(now) || now < 0 || now > MAX_MS)) {
