@@ -25,10 +25,9 @@ function personalKinds(value: unknown): string[] {
     const v = stack.pop();
     if (typeof v === 'string') {
       for (const m of v.matchAll(MARKERS)) if (PERSONAL_KINDS.has(m[1] as string)) kinds.push(m[1] as string);
-    } else if (Array.isArray(v)) {
-      stack.push(...v);
     } else if (typeof v === 'object' && v !== null) {
-      stack.push(...Object.values(v));
+      // One push per value: spreading a large array into push() would overflow the call stack.
+      for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push(item);
     }
   }
   return kinds;
@@ -44,6 +43,19 @@ interface ToolUse {
 }
 
 const sorted = (set: Iterable<string>) => [...set].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+/** Most names a finding lists (agents, rules, labels); the rest is counted, so a finding stays one line. */
+const MAX_NAMES = 20;
+
+/** Most tools listed one by one in Art. 30; the others are counted together. */
+const MAX_TOOLS = 100;
+
+/** Sorted names, at most {@link MAX_NAMES}, then `+N more`. */
+function names(set: Iterable<string>): string {
+  const all = sorted(set);
+  const shown = all.slice(0, MAX_NAMES).join(', ');
+  return all.length > MAX_NAMES ? `${shown}, +${all.length - MAX_NAMES} more` : shown;
+}
 
 /**
  * GDPR Art. 30: which tools processed personal data, for which agents, in how many sessions, allowed by which
@@ -96,24 +108,41 @@ export function processing(facts: LogFacts): Measure {
   const findings: Finding[] = [];
   let unlabelled = 0;
   let calls = 0;
+  const rest = { labelled: [] as number[], unlabelled: [] as number[], tools: 0 };
   for (const name of sorted(tools.keys())) {
     const use = tools.get(name) as ToolUse;
     calls += use.requests.length;
     if (!use.labelled) unlabelled += 1;
+    if (findings.length === MAX_TOOLS) {
+      // Past the limit, tools are counted together, so a report stays small whatever the log holds.
+      rest.tools += 1;
+      for (const seq of use.requests) (use.labelled ? rest.labelled : rest.unlabelled).push(seq);
+      continue;
+    }
     const found = sorted(use.kinds.keys()).map((k) => `${k} (${use.kinds.get(k)})`);
     const purposes = sorted(ruleOf.get(name) ?? []);
     const parts = [
       `tool ${name}: ${use.requests.length} call(s)`,
-      `agents: ${sorted(use.agents).join(', ')}`,
+      `agents: ${names(use.agents)}`,
       `sessions: ${use.sessions.size}`,
-      `allowed by rules: ${purposes.length === 0 ? '(none recorded)' : purposes.join(', ')}`,
-      use.labelled ? `labelled: ${sorted(use.labels).join(', ')}` : 'NOT labelled as handling personal data',
+      `allowed by rules: ${purposes.length === 0 ? '(none recorded)' : names(purposes)}`,
+      use.labelled ? `labelled: ${names(use.labels)}` : 'NOT labelled as handling personal data',
     ];
     if (found.length > 0) parts.push(`personal data found by redaction: ${found.join(', ')}`);
     findings.push(
       use.labelled
         ? finding('found', parts.join('; '), use.requests)
         : finding('partly', parts.join('; '), [], use.requests),
+    );
+  }
+  if (rest.tools > 0) {
+    findings.push(
+      finding(
+        rest.unlabelled.length === 0 ? 'found' : 'partly',
+        `${rest.tools} more tool(s) processed personal data; their calls not labelled so: ${rest.unlabelled.length}`,
+        rest.labelled,
+        rest.unlabelled,
+      ),
     );
   }
   if (tools.size === 0) {

@@ -271,6 +271,40 @@ describe('the files of a rotated log', () => {
   });
 });
 
+describe('large logs stay bounded', () => {
+  it('Art. 30 lists at most 100 tools and 20 agents each, and walks huge argument arrays', async () => {
+    const events = Array.from({ length: 130 }, (_, i) => ({
+      at: T0,
+      event: ev(
+        'call.requested',
+        i,
+        {
+          argsDigest: `sha256:${'ab'.repeat(32)}`,
+          labels: i % 2 === 0 ? ['reads:pii'] : [],
+          agentName: `agent-${String(i % 25).padStart(2, '0')}`,
+          args: {
+            list:
+              i === 1
+                ? Array.from({ length: 300_000 }, () => 1)
+                    .concat([0])
+                    .map((n) => (n === 0 ? '[REDACTED:email]' : n))
+                : ['[REDACTED:phone]'],
+          },
+        },
+        i < 30 ? 'crm' : `tool-${String(i).padStart(3, '0')}`,
+      ),
+    }));
+    const log = await writeEvents(events);
+    const art30 = control(run(log.bytes, 'gdpr'), 'gdpr/art-30');
+    expect(art30.measured['tools processing personal data']).toBe(101);
+    expect(art30.findings).toHaveLength(101);
+    expect(art30.findings.at(-1)?.text).toMatch(/^1 more tool\(s\) processed personal data/);
+    const crm = art30.findings.find((f) => f.text.startsWith('tool crm:'));
+    expect(crm?.text).toMatch(/agents: agent-00, .*agent-19, \+5 more;/);
+    expect(crm?.text).toMatch(/email \(1\), phone \(29\)/);
+  });
+});
+
 describe('bad input', () => {
   it('refuses bad arguments with TypeError or RangeError', () => {
     const bytes = new Uint8Array(0);
