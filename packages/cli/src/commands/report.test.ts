@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAuditDirectory } from '@agentguard/audit/file';
@@ -94,6 +94,17 @@ describe('agentguard report', () => {
     expect(r.stdout).toContain('| soc2/CC7.2 | not found |');
   });
 
+  it('reports a directory whose first file was removed: nothing verifies, retention not found', async () => {
+    const copy = join(dir, 'pruned');
+    mkdirSync(copy);
+    for (const n of [2, 3]) copyFileSync(join(log, `audit-00000${n}.jsonl`), join(copy, `audit-00000${n}.jsonl`));
+    const r = await runCli(['report', '--regime', 'pci-dss-4', ...keys, copy]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('| pci-dss-4/10.5.1 | not found |');
+    // Markdown escapes the underscores of the code.
+    expect(r.stdout).toMatch(/ERR\\_AUDIT\\_CHAIN\\_BROKEN: records missing: expected seq 0/);
+  });
+
   it('refuses bad usage and unusable input with exit 2', async () => {
     const empty = join(dir, 'empty.jsonl');
     writeFileSync(empty, '');
@@ -106,6 +117,7 @@ describe('agentguard report', () => {
       ['report', '--regime', 'gdpr', empty],
       ['report', '--regime', 'gdpr', join(dir, 'missing.jsonl')],
       ['report', '--regime', 'gdpr', '/dev/zero'],
+      ['report', '--regime', 'gdpr', dir.replace(/$/, '/../')],
     ]) {
       expect((await runCli(argv)).code, argv.join(' ')).toBe(2);
     }

@@ -1,6 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
-import { readLogDirectory } from '@agentguard/audit/file';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import {
   createComplianceReport,
   formatReportJson,
@@ -47,6 +46,9 @@ Exit codes: 0 the report is written and the log verifies; 1 the report is
 written but the log does not verify in full; 2 usage error or unusable input.
 `;
 
+/** The files of a rotated log directory, as `openAuditDirectory` names them. */
+const SEGMENT = /^audit-(\d{6,})\.jsonl$/;
+
 function cannotRead(path: string, cause: unknown): InputError {
   const code = (cause as { code?: unknown } | null)?.code;
   return new InputError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
@@ -65,12 +67,18 @@ async function readSegments(paths: readonly string[], io: CommandIO): Promise<Lo
   );
   if (kinds.includes(true)) {
     if (absolute.length !== 1) throw new UsageError('expected one log directory, or log files only');
-    const dir = await readLogDirectory(absolute[0] as string);
+    const dir = absolute[0] as string;
+    // The numbered files present, in order, even when some are missing: a missing first file is what a retention
+    // report must show (the log then fails verification at its first record), not a reason to report nothing.
+    const names = (await readdir(dir).catch((c: unknown) => Promise.reject(cannotRead(dir, c))))
+      .filter((n) => SEGMENT.test(n))
+      .sort((a, b) => Number(SEGMENT.exec(a)?.[1]) - Number(SEGMENT.exec(b)?.[1]));
+    if (names.length === 0) throw new InputError(`${dir} holds no log files (audit-NNNNNN.jsonl)`);
     return Promise.all(
-      dir.files.map(async (f) => ({
-        name: basename(f.path),
-        bytes: await readFile(f.path).catch((c: unknown) => Promise.reject(cannotRead(f.path, c))),
-      })),
+      names.map(async (name) => {
+        const path = join(dir, name);
+        return { name, bytes: await readFile(path).catch((c: unknown) => Promise.reject(cannotRead(path, c))) };
+      }),
     );
   }
   return Promise.all(
