@@ -16,9 +16,17 @@ export const ERASURE_TYPE = 'subject.erased';
 
 const personalLabel = (label: string) => label.split(':').some((w) => PERSONAL_WORDS.has(w.toLowerCase()));
 
-/** Kinds of personal data the redactor replaced in recorded arguments (its markers name the detector). */
-function personalKinds(value: unknown): string[] {
+/** The algorithm a value sealed for its data subject names (crypto-shredding: erased by destroying its key). */
+const SEALED_ALG = 'A256GCM';
+
+/**
+ * Personal data in recorded arguments: the kinds the redactor replaced (its markers name the detector), and values
+ * sealed for a data subject (`{ alg, kind, subject, … }`: sealed because they are personal), with their subjects'
+ * pseudonymous references.
+ */
+function personalData(value: unknown): { kinds: string[]; subjects: string[] } {
   const kinds: string[] = [];
+  const subjects: string[] = [];
   // Iterative: a record's depth is bounded by the log format, but a walk needs no stack for it.
   const stack: unknown[] = [value];
   while (stack.length > 0) {
@@ -26,11 +34,22 @@ function personalKinds(value: unknown): string[] {
     if (typeof v === 'string') {
       for (const m of v.matchAll(MARKERS)) if (PERSONAL_KINDS.has(m[1] as string)) kinds.push(m[1] as string);
     } else if (typeof v === 'object' && v !== null) {
+      const sealed = v as { alg?: unknown; kind?: unknown; subject?: unknown };
+      if (
+        !Array.isArray(v) &&
+        sealed.alg === SEALED_ALG &&
+        typeof sealed.kind === 'string' &&
+        typeof sealed.subject === 'string'
+      ) {
+        kinds.push(`sealed ${sealed.kind}`);
+        subjects.push(sealed.subject);
+        continue;
+      }
       // One push per value: spreading a large array into push() would overflow the call stack.
       for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push(item);
     }
   }
-  return kinds;
+  return { kinds, subjects };
 }
 
 interface ToolUse {
@@ -40,6 +59,7 @@ interface ToolUse {
   agents: Set<string>;
   sessions: Set<string>;
   kinds: Map<string, number>;
+  subjects: Set<string>;
 }
 
 const sorted = (set: Iterable<string>) => [...set].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -80,7 +100,7 @@ export function processing(facts: LogFacts): Measure {
     const data = dataOf(e);
     const marks = [...strings(data, 'labels'), ...strings(data, 'tags')];
     const labelled = marks.some(personalLabel);
-    const kinds = personalKinds(data.args);
+    const { kinds, subjects } = personalData(data.args);
     if (!labelled && kinds.length === 0) continue;
     const use = tools.get(e.tool) ?? {
       labelled: false,
@@ -89,6 +109,7 @@ export function processing(facts: LogFacts): Measure {
       agents: new Set<string>(),
       sessions: new Set<string>(),
       kinds: new Map<string, number>(),
+      subjects: new Set<string>(),
     };
     use.labelled ||= labelled;
     for (const m of marks) if (personalLabel(m)) use.labels.add(m);
@@ -97,6 +118,7 @@ export function processing(facts: LogFacts): Measure {
     const session = text(data, 'session');
     if (session !== undefined) use.sessions.add(session);
     for (const k of kinds) use.kinds.set(k, (use.kinds.get(k) ?? 0) + 1);
+    for (const subject of subjects) use.subjects.add(subject);
     tools.set(e.tool, use);
     const callRules = rules.get(callKey(e));
     if (callRules !== undefined) {
@@ -128,7 +150,8 @@ export function processing(facts: LogFacts): Measure {
       `allowed by rules: ${purposes.length === 0 ? '(none recorded)' : names(purposes)}`,
       use.labelled ? `labelled: ${names(use.labels)}` : 'NOT labelled as handling personal data',
     ];
-    if (found.length > 0) parts.push(`personal data found by redaction: ${found.join(', ')}`);
+    if (found.length > 0) parts.push(`personal data found by redaction or sealed: ${found.join(', ')}`);
+    if (use.subjects.size > 0) parts.push(`data subjects (pseudonymous): ${use.subjects.size}`);
     findings.push(
       use.labelled
         ? finding('found', parts.join('; '), use.requests)

@@ -76,21 +76,21 @@ describe('report output', () => {
 });
 
 const PINNED: Record<string, [string, string]> = {
-  'eu-ai-act': [
-    '29034020c7b8136de2bd3ea8dfd23f338aa909b891b09ac22495be0d72c8ea09',
-    '1f73674a2412b0de3a439f2b3b4ce3699e15fca0e9432e3f3d8fed06f74adbfd',
-  ],
-  gdpr: [
-    'c172f970429d755570a5d233b6f92c25ed404f24bf170363eeacb5c09eb56fba',
-    'a080e94b26660485fa46de615a5d879ab0adb6ab303608fb24b03ca4aa6789c8',
+  'pci-dss-4': [
+    'bb72c9e63d45d0b53ca1926ab26ea520122a80e16c85951a7a9b06de6249b1d4',
+    '1372dcab2c40c4699afac00a60a738142a409de84dd1c67e0ff6f81db18c9751',
   ],
   hipaa: [
     'be7e59860259a3c90672742e2ad1d2f207723700c2554974ca2920bb476db96a',
     '809501bdb04f02ec21791e3bdd6075213a787e90a6c3d288e6d267c33c6c234a',
   ],
-  'pci-dss-4': [
-    'bb72c9e63d45d0b53ca1926ab26ea520122a80e16c85951a7a9b06de6249b1d4',
-    '1372dcab2c40c4699afac00a60a738142a409de84dd1c67e0ff6f81db18c9751',
+  gdpr: [
+    'e88f9de4abb73c1c150f7b9d5452c879a4e6a0a7af55b4205569cef881bf914f',
+    'b5dd6d24bec32f1ecdc923feb57b68af32d3bcb6877f8bbb633834d6f2333359',
+  ],
+  'eu-ai-act': [
+    '29034020c7b8136de2bd3ea8dfd23f338aa909b891b09ac22495be0d72c8ea09',
+    '1f73674a2412b0de3a439f2b3b4ce3699e15fca0e9432e3f3d8fed06f74adbfd',
   ],
   soc2: [
     '04fa6e9e4e24414b7fb426cf2da11245a24c5cf3ce0f20c62098665c9f49b1d6',

@@ -194,6 +194,33 @@ describe('controls built to fail', () => {
     expect(c.findings.at(-1)?.contradicts).toEqual(['1']);
   });
 
+  it('Art. 30: values sealed for a data subject count as personal data, with their pseudonymous subjects', async () => {
+    const sealed = (subject: string) => ({
+      alg: 'A256GCM',
+      kind: 'email',
+      subject: subject.repeat(64),
+      kid: '0'.repeat(16),
+      iv: 'AAAAAAAAAAAAAAAA',
+      ct: 'AAAA',
+      tag: 'AAAAAAAAAAAAAAAAAAAAAA',
+    });
+    const request = (i: number, subject: string) => ({
+      at: T0,
+      event: ev(
+        'call.requested',
+        i,
+        { argsDigest: `sha256:${'ab'.repeat(32)}`, args: { to: sealed(subject) } },
+        'mailer',
+      ),
+    });
+    const log = await writeEvents([request(0, 'a'), request(1, 'b'), request(2, 'a')]);
+    const art30 = control(run(log.bytes, 'gdpr'), 'gdpr/art-30');
+    // Sealed, so personal; but the tool is not labelled so.
+    expect(art30.status).toBe('partly');
+    expect(art30.findings[0]?.text).toMatch(/sealed email \(3\); data subjects \(pseudonymous\): 2$/);
+    expect(art30.findings[0]?.contradicts).toEqual(['0-2']);
+  });
+
   it('Art. 30: a log without personal data says so', async () => {
     const log = await writeEvents(ranCall(0));
     expect(control(run(log.bytes, 'gdpr'), 'gdpr/art-30').findings[0]?.text).toMatch(
