@@ -1,3 +1,4 @@
+import { createIdentity } from '@agentguard/identity';
 import { describe, expect, it } from 'vitest';
 import { createComplianceReport, type ComplianceReportOptions } from './report.js';
 import type { ComplianceReport, ControlReport, ReportRegime } from './types.js';
@@ -112,6 +113,16 @@ describe('controls built to fail', () => {
     // No request carries the agent's signed envelope (all were written without one).
     const origin = c.findings.find((f) => f.text.startsWith('origin'));
     expect(origin?.contradicts).toEqual(['0', '2-3']);
+  });
+
+  it("10.2.2: an outcome of another agent with the same call id is not this request's outcome", async () => {
+    const other = createIdentity({ secretKey: new Uint8Array(32).fill(23) });
+    const log = await writeEvents([
+      { at: T0, event: ev('call.requested', 0) },
+      { at: T0, event: { ...ev('call.completed', 0), agent: other.id } },
+    ]);
+    const c = control(run(log.bytes, 'pci-dss-4', { trust: [...TRUST, other.id] }), 'pci-dss-4/10.2.2');
+    expect(c.findings.find((f) => f.text.startsWith('success or failure'))?.contradicts).toEqual(['0']);
   });
 
   it('10.3, 164.312(c)(1), CC7.2: a changed byte is not found, pointing at the record; no trust is partly', () => {
