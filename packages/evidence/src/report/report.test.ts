@@ -266,7 +266,12 @@ describe('retention: 10.5.1 (12 months) and Art. 19 (6 months)', () => {
     expect(c.measured['required from']).toBe('2026-01-01T00:00:00.000Z');
     expect(c.status).toBe('partly');
     expect(c.measured['rotation max age (ms)']).toBe(DAY);
-    expect(c.findings.at(-1)?.text).toMatch(/every 86400000 ms.*deletes no file/);
+    expect(c.findings.find((f) => f.text.startsWith('rotation'))?.text).toMatch(/every 86400000 ms.*deletes no file/);
+    // One file spans 150 days: not written with a one-day rotation.
+    expect(c.measured['files longer than the rotation age']).toBe(1);
+    expect(c.findings.at(-1)?.contradicts).toEqual(['0-4']);
+    const fits = run(log.bytes, 'eu-ai-act', { rotation: { maxAgeMs: 200 * DAY } });
+    expect(control(fits, 'eu-ai-act/art-19').measured['files longer than the rotation age']).toBe(0);
   });
 
   it('not found for a log with no record that verifies', () => {

@@ -115,6 +115,29 @@ export function retention(facts: LogFacts, options: RetentionOptions): Measure {
         `rotation starts a new file ${age > 0 ? `every ${age} ms` : 'never by age'} and ${size > 0 ? `at ${size} bytes` : 'never by size'}; rotation deletes no file, so how long files stay depends on what removes them outside the log`,
       ),
     );
+    if (age > 0) {
+      // A rotating directory starts a new file before writing a record `maxAgeMs` after the current file opened,
+      // so no file's records span that long: one that does was not written with the settings given.
+      const longer = facts.files.filter(
+        (f) => f.from !== undefined && f.to !== undefined && Date.parse(f.to) - Date.parse(f.from) >= age,
+      );
+      const seqs = longer.flatMap((f) =>
+        f.firstSeq === undefined || f.lastSeq === undefined
+          ? []
+          : Array.from({ length: f.lastSeq - f.firstSeq + 1 }, (_, i) => (f.firstSeq as number) + i),
+      );
+      measured['files longer than the rotation age'] = longer.length;
+      if (longer.length > 0) {
+        findings.push(
+          finding(
+            'partly',
+            `${longer.length} file(s) hold records further apart than the rotation age given: the files were not written with these settings`,
+            [],
+            seqs,
+          ),
+        );
+      }
+    }
   }
   return { status: weakest(findings.map((f) => f.status)), measured, findings };
 }
