@@ -70,10 +70,18 @@ const MAX_NAMES = 20;
 /** Most tools listed one by one in Art. 30; the others are counted together. */
 const MAX_TOOLS = 100;
 
-/** Sorted names, at most {@link MAX_NAMES}, then `+N more`. */
+/** Longest name shown, in code points: a name comes from the log and may be as long as a record. */
+const MAX_NAME_CHARS = 128;
+
+const short = (name: string) => {
+  const chars = Array.from(name);
+  return chars.length > MAX_NAME_CHARS ? `${chars.slice(0, MAX_NAME_CHARS).join('')}…` : name;
+};
+
+/** Sorted names, at most {@link MAX_NAMES}, each cut to {@link MAX_NAME_CHARS}, then `+N more`. */
 function names(set: Iterable<string>): string {
   const all = sorted(set);
-  const shown = all.slice(0, MAX_NAMES).join(', ');
+  const shown = all.slice(0, MAX_NAMES).map(short).join(', ');
   return all.length > MAX_NAMES ? `${shown}, +${all.length - MAX_NAMES} more` : shown;
 }
 

@@ -345,6 +345,19 @@ describe('large logs stay bounded', () => {
     const crm = art30.findings.find((f) => f.text.startsWith('tool crm:'));
     expect(crm?.text).toMatch(/agents: agent-00, .*agent-19, \+5 more;/);
     expect(crm?.text).toMatch(/email \(1\), phone \(29\)/);
+    const long = await writeEvents([
+      {
+        at: T0,
+        event: ev('call.requested', 0, {
+          argsDigest: `sha256:${'ab'.repeat(32)}`,
+          labels: ['pii'],
+          agentName: '😀'.repeat(100_000),
+        }),
+      },
+    ]);
+    const text = control(run(long.bytes, 'gdpr'), 'gdpr/art-30').findings[0]?.text ?? '';
+    expect(text).toContain(`agents: ${'😀'.repeat(128)}…;`);
+    expect(text.length).toBeLessThan(1000);
   });
 });
 
