@@ -294,6 +294,7 @@ describe('failures are one line with the right exit code (class 6)', () => {
       [(p) => ['audit', 'proof', p, '--index', '0'], true],
       [(p) => ['audit', 'consistency', p, '--from', '1'], true],
       [(p) => ['audit', 'query', p], false],
+      [(p) => ['report', '--regime', 'pci-dss-4', p], true],
       [(p) => ['policy', 'check', p], true],
       [(p) => ['policy', 'test', p, p], true],
       [(p) => ['policy', 'replay', 'allow.json', p], true],

@@ -18,6 +18,7 @@ import { policyTestCommand } from './commands/policy-test.js';
 import { profileEvaluateCommand } from './commands/profile-evaluate.js';
 import { profileLearnCommand } from './commands/profile-learn.js';
 import { profileShowCommand } from './commands/profile-show.js';
+import { reportCommand } from './commands/report.js';
 import { revokeCommand } from './commands/revoke.js';
 import { signerServeCommand } from './commands/signer-serve.js';
 import { verifyCommand } from './commands/verify.js';
@@ -32,6 +33,7 @@ export const commands: readonly Command[] = [
   auditConsistencyCommand,
   auditTailCommand,
   auditQueryCommand,
+  reportCommand,
   policyCheckCommand,
   policyExplainCommand,
   policyTestCommand,

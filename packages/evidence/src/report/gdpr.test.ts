@@ -1,0 +1,46 @@
+import type { EventRecord, LogReport } from '@agentguard/audit';
+import { describe, expect, it } from 'vitest';
+import { ERASURE_TYPE, erasures } from './gdpr.js';
+import type { LogFacts } from './read.js';
+
+// The audit writer of this version has no erasure record type yet: the reader is held to its contract (records
+// named `subject.erased` whose data names the pseudonymous `subject`) on records as a reader would get them.
+const base = {
+  v: 1,
+  ts: '2026-06-01T00:00:00.000Z',
+  prev: '0'.repeat(64),
+  signer: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
+  agent: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
+  tool: 'agentguard.erase',
+  hash: 'a'.repeat(64),
+};
+const erased = (seq: number, data: Record<string, unknown>) =>
+  ({ ...base, seq, callId: `erase-${seq}`, type: ERASURE_TYPE, data }) as unknown as EventRecord;
+const facts = (events: EventRecord[]): LogFacts => ({
+  verification: { ok: true } as LogReport,
+  records: events,
+  events,
+  files: [],
+  asOfMs: 0,
+});
+
+describe('erasures (GDPR Art. 17)', () => {
+  it('counts erasures and subjects, each linked to its record', () => {
+    const m = erasures(
+      facts([erased(3, { subject: 's-1' }), erased(5, { subject: 's-2' }), erased(6, { subject: 's-1' })]),
+    );
+    expect(m.status).toBe('found');
+    expect(m.measured).toEqual({ erasures: 3, subjects: 2 });
+    expect(m.findings[0]?.supports).toEqual(['3', '5-6']);
+  });
+
+  it('an erasure naming no subject contradicts it', () => {
+    const m = erasures(facts([erased(1, { subject: 's-1' }), erased(2, { subject: 42 })]));
+    expect(m.status).toBe('partly');
+    expect(m.findings[0]?.contradicts).toEqual(['2']);
+  });
+
+  it('says "no erasures recorded" when there is none', () => {
+    expect(erasures(facts([])).findings[0]?.text).toBe('no erasures recorded');
+  });
+});

@@ -1,0 +1,108 @@
+import type { EventRecord } from '@agentguard/audit';
+import { seqRanges } from './seqs.js';
+import type { Finding, FindingStatus } from './types.js';
+
+/** What a measure computes for a control: its status, numbers and findings (the regime adds id, title, limits). */
+export interface Measure {
+  readonly status: FindingStatus;
+  readonly measured: Readonly<Record<string, number | string>>;
+  readonly findings: readonly Finding[];
+}
+
+/** A finding; seq numbers are compressed into runs. */
+export function finding(
+  status: FindingStatus,
+  text: string,
+  supports: Iterable<number> = [],
+  contradicts: Iterable<number> = [],
+): Finding {
+  return { status, text, supports: seqRanges(supports), contradicts: seqRanges(contradicts) };
+}
+
+const RANK: Readonly<Record<FindingStatus, number>> = { 'not found': 0, partly: 1, found: 2 };
+
+/** The weakest of some statuses (`found` when there are none). */
+export function weakest(statuses: Iterable<FindingStatus>): FindingStatus {
+  let out: FindingStatus = 'found';
+  for (const s of statuses) if (RANK[s] < RANK[out]) out = s;
+  return out;
+}
+
+/** `part` of `whole` as a percentage with one decimal, rounded down (so 100.0% means all of them). */
+export function percent(part: number, whole: number): string {
+  if (whole === 0) return 'n/a';
+  return `${(Math.floor((part * 1000) / whole) / 10).toFixed(1)}%`;
+}
+
+/** found (all), partly (some), not found (none) of `part` out of `whole` (not found when `whole` is 0). */
+export function shareStatus(part: number, whole: number): FindingStatus {
+  if (whole === 0 || part === 0) return 'not found';
+  return part === whole ? 'found' : 'partly';
+}
+
+/** Record types that state how a call (or connection) ended. */
+export const OUTCOME_TYPES: ReadonlySet<string> = new Set([
+  'call.completed',
+  'call.failed',
+  'call.denied',
+  'call.invalid',
+  'approval.granted',
+  'approval.refused',
+  'egress.allowed',
+  'egress.refused',
+]);
+
+/** Record types that end a call: after one of them, the call has its outcome. */
+export const CALL_END_TYPES: ReadonlySet<string> = new Set([
+  'call.completed',
+  'call.failed',
+  'call.denied',
+  'call.invalid',
+  'approval.refused',
+]);
+
+/** Record types that refuse something: a denied, invalid or refused call, a refused connection. */
+export const REFUSAL_TYPES: ReadonlySet<string> = new Set([
+  'call.denied',
+  'call.invalid',
+  'approval.refused',
+  'egress.refused',
+]);
+
+/** A record's `data` as a plain object (empty when absent). */
+export function dataOf(record: EventRecord): Readonly<Record<string, unknown>> {
+  return record.data ?? {};
+}
+
+/** A field of `data` when it is a string. */
+export function text(data: Readonly<Record<string, unknown>>, key: string): string | undefined {
+  const value = Object.hasOwn(data, key) ? data[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A field of `data` when it is a plain object. */
+export function object(
+  data: Readonly<Record<string, unknown>>,
+  key: string,
+): Readonly<Record<string, unknown>> | undefined {
+  const value = Object.hasOwn(data, key) ? data[key] : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** A field of `data` when it is an array of strings (other entries dropped). */
+export function strings(data: Readonly<Record<string, unknown>>, key: string): string[] {
+  const value = Object.hasOwn(data, key) ? data[key] : undefined;
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** The key of one call: its agent and id (two agents may reuse an id). */
+export const callKey = (r: EventRecord): string => `${r.agent} ${r.callId}`;
+
+/** Counts of each event type, keys sorted. */
+export function countTypes(events: readonly EventRecord[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const e of events) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+  return new Map([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
