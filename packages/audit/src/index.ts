@@ -57,6 +57,7 @@ export {
   type Checkpoint,
 } from './checkpoint/note.js';
 export { readLog, recordLeaf, type LogView } from './verify/read.js';
+export { verifyRecordLine, type RecordLineResult } from './verify/record-line.js';
 export { parseAuditRecord, type ParseAuditRecordResult } from './record/parse.js';
 export { RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from './record/record.js';
 export { createConsoleSink, formatRecord, type ConsoleSinkOptions } from './log/console-sink.js';

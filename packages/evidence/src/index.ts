@@ -3,4 +3,7 @@
  * reports (`report/`).
  * @packageDocumentation
  */
-export {};
+
+// Evidence bundles and the OCSF export.
+export * from './bundle/index.js';
+export * from './ocsf/index.js';
