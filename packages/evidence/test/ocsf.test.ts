@@ -131,7 +131,7 @@ describe('OCSF export', () => {
     expect(bob.length).toBeGreaterThan(0);
     expect(bob.every((e) => e.actor.app_uid === BOB.id && e.time >= T0 + 4 && e.time <= T0 + 12)).toBe(true);
     const broken = new Uint8Array(mixed);
-    broken[100] ^= 1;
+    broken[100] = (broken[100] as number) ^ 1;
     expect(() => exportOcsf(broken)).toThrow(expect.objectContaining({ code: 'ERR_EVIDENCE_OCSF_LOG_INVALID' }));
     expect(() => exportOcsf(mixed, { trust: [STRANGER.id] })).toThrow(
       expect.objectContaining({ code: 'ERR_EVIDENCE_OCSF_LOG_INVALID' }),
