@@ -47,7 +47,7 @@ export {
   type LogReportOk,
   type LogReportFailed,
 } from './verify/verify.js';
-export { verifyInclusion, verifyConsistency } from './tree/proof.js';
+export { verifyInclusion, verifyConsistency, createInclusionVerifier } from './tree/proof.js';
 export {
   formatCheckpoint,
   parseCheckpoint,

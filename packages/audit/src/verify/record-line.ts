@@ -23,6 +23,16 @@ export type RecordLineResult =
     }
   | { readonly ok: false; readonly code: AuditErrorCode; readonly reason: string };
 
+// The keys of the last signers seen: a bundle's records name a few keys, each decoded once.
+const KEYS = new Map<string, Uint8Array | undefined>();
+function keyOf(did: string): Uint8Array | undefined {
+  if (KEYS.has(did)) return KEYS.get(did);
+  const key = publicKeyOfDid(did);
+  if (KEYS.size >= 256) KEYS.clear();
+  KEYS.set(did, key);
+  return key;
+}
+
 const fail = (code: AuditErrorCode, reason: string): RecordLineResult => ({ ok: false, code, reason });
 
 /**
@@ -82,7 +92,7 @@ export function verifyRecordLine(line: string | Uint8Array): RecordLineResult {
       `record content does not match its hash: record seq ${record.seq} was changed`,
     );
   }
-  const key = publicKeyOfDid(record.signer);
+  const key = keyOf(record.signer);
   if (key === undefined) return fail('ERR_AUDIT_RECORD_MALFORMED', `signer ${record.signer} is not an Ed25519 did:key`);
   if (record.sig !== undefined && !verify(fromBase64(record.sig), recordSigningBytes(hash), key)) {
     return fail(
@@ -98,7 +108,7 @@ export function verifyRecordLine(line: string | Uint8Array): RecordLineResult {
       agent: record.agent,
       argsDigest: data.inputDigest ?? data.argsDigest,
     };
-    const problem = checkEnvelope(data.envelope, binding, publicKeyOfDid);
+    const problem = checkEnvelope(data.envelope, binding, keyOf);
     if (problem !== undefined) return fail('ERR_AUDIT_ENVELOPE_INVALID', `record seq ${record.seq}: ${problem}`);
   }
   return { ok: true, record, leaf: leafHash(forms.body), signed: record.sig !== undefined };

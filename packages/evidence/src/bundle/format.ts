@@ -1,7 +1,8 @@
 /**
  * The files of an evidence bundle and their formats. See docs/evidence-bundle.md.
  */
-import { fromBase64, toBase64 } from '@agentguard/statement';
+import { Buffer } from 'node:buffer';
+import { toBase64 } from '@agentguard/statement';
 import { z } from 'zod';
 
 /** Predicate type of a bundle manifest (an in-toto Statement v1 in a DSSE envelope). */
@@ -32,6 +33,7 @@ export const MAX_MANIFEST_BYTES = 1024 * 1024;
 export const CONTENT_FILE = /^(policies|credentials|revocations)\/([0-9a-f]{64})\.json$/;
 
 const TLOG_PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
+const HASH_B64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 /** An inclusion proof in c2sp.org/tlog-proof form. */
 export interface TlogProof {
@@ -64,15 +66,9 @@ export function parseTlogProof(text: string): TlogProof | undefined {
   if (index === null || !Number.isSafeInteger(Number(index[1]))) return undefined;
   const hashes: Uint8Array[] = [];
   for (const line of lines.slice(at + 1)) {
-    if (!/^[A-Za-z0-9+/]{43}=$/.test(line)) return undefined;
-    let bytes: Uint8Array;
-    try {
-      bytes = fromBase64(line);
-    } catch {
-      return undefined;
-    }
-    if (bytes.length !== 32) return undefined;
-    hashes.push(bytes);
+    // Canonical base64 of 32 bytes: 43 characters, the last carrying 4 bits, then '='.
+    if (line.length !== 44 || !HASH_B64.test(line)) return undefined;
+    hashes.push(Buffer.from(line, 'base64'));
   }
   if (hashes.length > 64) return undefined;
   return { index: Number(index[1]), hashes, checkpoint };

@@ -4,7 +4,7 @@ import {
   openNote,
   parseCheckpoint,
   verifyConsistency,
-  verifyInclusion,
+  createInclusionVerifier,
   verifyRecordLine,
 } from '@agentguard/audit';
 import { didToPublicKey, verify } from '@agentguard/identity';
@@ -364,6 +364,10 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
     const fromMs = predicate.filters.from === null ? Number.NEGATIVE_INFINITY : Date.parse(predicate.filters.from);
     const toMs = predicate.filters.to === null ? Number.POSITIVE_INFINITY : Date.parse(predicate.filters.to);
     let lastSeq = -1;
+    const included =
+      bundleCheckpoint === undefined
+        ? undefined
+        : createInclusionVerifier(bundleCheckpoint.checkpoint.size, bundleCheckpoint.checkpoint.root);
     for (const [i, line] of records.entries()) {
       const at = { line: i + 1 };
       const file = BUNDLE_FILES.records;
@@ -417,8 +421,8 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
       }
       // The proof on the same line of proofs.jsonl.
       const proofLine = proofs?.[i];
-      if (proofLine === undefined || bundleCheckpoint === undefined) ok = false;
-      else if (!checkProof(proofLine, i, record.seq, leaf, bundleCheckpoint, findings)) ok = false;
+      if (proofLine === undefined || bundleCheckpoint === undefined || included === undefined) ok = false;
+      else if (!checkProof(proofLine, i, record.seq, leaf, bundleCheckpoint, included, findings)) ok = false;
       if (ok) passed++;
       if (progress !== undefined && (i + 1) % 10_000 === 0) progress(i + 1, records.length);
     }
@@ -482,6 +486,7 @@ function checkProof(
   seq: number,
   leaf: Uint8Array,
   checkpoint: { note: string; checkpoint: { size: number; root: Uint8Array } },
+  included: (index: number, leaf: Uint8Array, proof: readonly Uint8Array[]) => boolean,
   findings: Findings,
 ): boolean {
   const file = BUNDLE_FILES.proofs;
@@ -500,7 +505,7 @@ function checkProof(
   if (proof === undefined) return bad(`the proof of record seq ${seq} is not a c2sp.org/tlog-proof`);
   if (proof.checkpoint !== checkpoint.note) return bad(`the proof of record seq ${seq} is not against checkpoint.txt`);
   if (proof.index !== seq) return bad(`the proof of record seq ${seq} is for index ${proof.index}`);
-  if (!verifyInclusion(seq, checkpoint.checkpoint.size, leaf, proof.hashes, checkpoint.checkpoint.root)) {
+  if (!included(seq, leaf, proof.hashes)) {
     return bad(
       `record seq ${seq} is not in the log of checkpoint.txt (size ${checkpoint.checkpoint.size}): its inclusion proof fails`,
     );
