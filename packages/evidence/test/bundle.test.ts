@@ -265,6 +265,14 @@ describe('verifyBundle refuses', () => {
     });
     const r = verifyBundle(keys, { trust });
     expect(codes(r)).toContain('ERR_EVIDENCE_BUNDLE_CHECKPOINT_INVALID');
+    // A did:key that has the shape but names no Ed25519 key is a finding, never a throw.
+    const bogus = await resign(files, (f) => {
+      f.set('keys.json', canonicalBytes({ trust: [ALICE.id], checkpointKeys: [`did:key:z${'1'.repeat(46)}`] }));
+    });
+    expect(codes(verifyBundle(bogus, { trust }))).toEqual([
+      'ERR_EVIDENCE_BUNDLE_CHECKPOINT_INVALID',
+      'ERR_EVIDENCE_BUNDLE_CHECKPOINT_INVALID',
+    ]);
     const untrusted = await resign(files, (f) => {
       f.set('keys.json', canonicalBytes({ trust: [LOG_KEY.id], checkpointKeys: [LOG_KEY.id] }));
     });
@@ -339,5 +347,39 @@ describe('bundle directories', () => {
         ['ERR_EVIDENCE_BUNDLE_FILE_ADDED', 'policies/extra.json'],
       ].sort((a, b) => (a[1] as string).localeCompare(b[1] as string)),
     );
+  });
+});
+
+describe('verifyBundle on hostile bundle files', () => {
+  it('reports non-canonical base64 and odd JSON in signed files as findings, never a throw', async () => {
+    const files = (await exportBundle({ log, signer: EXPORTER, agent: ALICE.id, toMs: T0 + 12, policies: [POLICY] }))
+      .files;
+    const variants: Array<(f: Map<string, Uint8Array>) => void> = [
+      (f) => {
+        const c = JSON.parse(fromUtf8(f.get('consistency.json') as Uint8Array));
+        c.proof = c.proof.map((h: string) => `${h.slice(0, 42)}B=`);
+        f.set('consistency.json', utf8(JSON.stringify(c)));
+      },
+      (f) => f.set('keys.json', utf8('{"trust":[],"checkpointKeys":[],"__proto__":{}}')),
+      (f) => f.set('proofs.jsonl', utf8('{"seq":0,"proof":"c2sp.org/tlog-proof@v1\\nindex 0\\nAB==\\n\\nx"}\n')),
+      (f) => f.set('records.jsonl', utf8('{}\n[]\n"x"\n')),
+      (f) => f.set('records.jsonl', new Uint8Array([0xff, 0x0a])),
+      (f) => f.set('checkpoint.txt', utf8('\u2014 x\n')),
+      (f) => f.set('credentials/00.json', utf8('{}')),
+    ];
+    for (const edit of variants) {
+      const report = verifyBundle(await resign(files, edit), { trust });
+      expect(report.ok).toBe(false);
+      expect(report.findings.length).toBeGreaterThan(0);
+    }
+    // The manifest's own tree heads, with a root that is not canonical base64.
+    const envelope = JSON.parse(fromUtf8(files.get('manifest.json') as Uint8Array));
+    const statement = JSON.parse(fromUtf8(fromBase64(envelope.payload)));
+    statement.predicate.checkpoint.root = `${statement.predicate.checkpoint.root.slice(0, 42)}B=`;
+    const signed = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalBytes(statement), [
+      { keyid: EXPORTER.keyId, sign: (m) => EXPORTER.sign(m) },
+    ]);
+    const report = verifyBundle(new Map([...files, ['manifest.json', utf8(JSON.stringify(signed))]]), { trust });
+    expect(codes(report)).toContain('ERR_EVIDENCE_BUNDLE_CHECKPOINT_INVALID');
   });
 });

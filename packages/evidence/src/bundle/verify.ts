@@ -83,6 +83,24 @@ class Findings {
   }
 }
 
+/** The public key of a did:key from a bundle file, or undefined when it names none (never a throw). */
+function keyOf(did: string): Uint8Array | undefined {
+  try {
+    return didToPublicKey(did);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Base64 from a bundle file, or undefined when it is not canonical base64 (never a throw). */
+function decode(text: string): Uint8Array | undefined {
+  try {
+    return fromBase64(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function baseDid(keyid: string): string | undefined {
   const hash = keyid.indexOf('#');
   if (hash < 0) return keyid;
@@ -288,9 +306,14 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
     const signer =
       note === undefined
         ? undefined
-        : keys.checkpointKeys.find((did) => openNote(note, predicate.origin, didToPublicKey(did)) !== undefined);
+        : keys.checkpointKeys.find((did) => {
+            const key = keyOf(did);
+            return key !== undefined && openNote(note, predicate.origin, key) !== undefined;
+          });
     const body =
-      note === undefined || signer === undefined ? undefined : openNote(note, predicate.origin, didToPublicKey(signer));
+      note === undefined || signer === undefined
+        ? undefined
+        : openNote(note, predicate.origin, keyOf(signer) as Uint8Array);
     const checkpoint = body === undefined ? undefined : parseCheckpoint(body);
     if (note === undefined || checkpoint === undefined) {
       findings.add({
@@ -300,7 +323,7 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
       });
       return undefined;
     }
-    if (checkpoint.size !== head.size || !bytesEqual(checkpoint.root, fromBase64(head.root))) {
+    if (checkpoint.size !== head.size || !bytesEqual(checkpoint.root, decode(head.root) ?? new Uint8Array(0))) {
       findings.add({
         code: 'ERR_EVIDENCE_BUNDLE_CHECKPOINT_INVALID',
         file: name,
@@ -330,7 +353,7 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
         !verifyConsistency(
           proof.size1,
           proof.size2,
-          proof.proof.map(fromBase64),
+          proof.proof.map((h) => decode(h) ?? new Uint8Array(0)),
           bundleCheckpoint.checkpoint.root,
           latest.checkpoint.root,
         ))
