@@ -52,8 +52,31 @@ export function formatTlogProof(proof: TlogProof): string {
   return `${lines.join('\n')}\n\n${proof.checkpoint}`;
 }
 
+// Proofs of neighbouring records share most of their hashes: each distinct line is decoded once (a bounded cache).
+const decoded = new Map<string, Uint8Array>();
+
+/** Canonical base64 of 32 bytes (43 characters, the last carrying 4 bits, then '='), or undefined. */
+function decodeHash(line: string): Uint8Array | undefined {
+  const known = decoded.get(line);
+  if (known !== undefined) return known;
+  if (line.length !== 44 || !HASH_B64.test(line)) return undefined;
+  const bytes = Buffer.from(line, 'base64');
+  if (decoded.size >= 4096) decoded.clear();
+  decoded.set(line, bytes);
+  return bytes;
+}
+
 /** Parses a c2sp.org/tlog-proof; undefined when it is not one. An `extra` line is read and ignored. */
 export function parseTlogProof(text: string): TlogProof | undefined {
+  const proof = readTlogProof(text);
+  return proof === undefined ? undefined : { ...proof, hashes: proof.hashes.map((h) => h.slice()) };
+}
+
+/**
+ * {@link parseTlogProof} whose hashes may be shared with other proofs read before (never to be changed).
+ * @internal
+ */
+export function readTlogProof(text: string): TlogProof | undefined {
   if (typeof text !== 'string') return undefined;
   const split = text.indexOf('\n\n');
   if (split < 0) return undefined;
@@ -66,9 +89,9 @@ export function parseTlogProof(text: string): TlogProof | undefined {
   if (index === null || !Number.isSafeInteger(Number(index[1]))) return undefined;
   const hashes: Uint8Array[] = [];
   for (const line of lines.slice(at + 1)) {
-    // Canonical base64 of 32 bytes: 43 characters, the last carrying 4 bits, then '='.
-    if (line.length !== 44 || !HASH_B64.test(line)) return undefined;
-    hashes.push(Buffer.from(line, 'base64'));
+    const hash = decodeHash(line);
+    if (hash === undefined) return undefined;
+    hashes.push(hash);
   }
   if (hashes.length > 64) return undefined;
   return { index: Number(index[1]), hashes, checkpoint };

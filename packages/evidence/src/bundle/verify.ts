@@ -30,7 +30,7 @@ import {
   consistencySchema,
   MAX_BUNDLE_FILES,
   MAX_MANIFEST_BYTES,
-  parseTlogProof,
+  readTlogProof,
   proofLineSchema,
 } from './format.js';
 import { trustList } from './trust.js';
@@ -524,7 +524,7 @@ function checkProof(
     return bad(`line ${i + 1} of proofs.jsonl is not {"proof","seq"}`);
   }
   if (entry.seq !== seq) return bad(`line ${i + 1} of proofs.jsonl is for seq ${entry.seq}, its record is seq ${seq}`);
-  const proof = parseTlogProof(entry.proof);
+  const proof = readTlogProof(entry.proof);
   if (proof === undefined) return bad(`the proof of record seq ${seq} is not a c2sp.org/tlog-proof`);
   if (proof.checkpoint !== checkpoint.note) return bad(`the proof of record seq ${seq} is not against checkpoint.txt`);
   if (proof.index !== seq) return bad(`the proof of record seq ${seq} is for index ${proof.index}`);
