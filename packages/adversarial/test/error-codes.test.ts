@@ -12,6 +12,7 @@ import { ADAPTER_ERROR_CODES } from '@agentguard/adapters';
 import { APPROVAL_ERROR_CODES, ATTESTATION_ERROR_CODES } from '@agentguard/attestation';
 import { AUDIT_ERROR_CODES } from '@agentguard/audit';
 import { GUARD_ERROR_CODES, GUARD_RECORD_CODES } from '@agentguard/core';
+import { BUNDLE_ERROR_CODES, OCSF_ERROR_CODES } from '@agentguard/evidence';
 import { IDENTITY_ERROR_CODES } from '@agentguard/identity';
 import { MONITOR_ERROR_CODES } from '@agentguard/monitor';
 import { POLICY_ERROR_CODES } from '@agentguard/policy';
@@ -41,6 +42,9 @@ const LISTS: ReadonlyArray<{ name: string; dir: string; prefix: string; codes: r
   { name: 'SANDBOX_ERROR_CODES', dir: 'sandbox', prefix: 'ERR_SANDBOX_', codes: SANDBOX_ERROR_CODES },
   { name: 'VIEWER_ERROR_CODES', dir: 'viewer', prefix: 'ERR_VIEWER_', codes: VIEWER_ERROR_CODES },
   { name: 'ADAPTER_ERROR_CODES', dir: 'adapters', prefix: 'ERR_ADAPTER_', codes: ADAPTER_ERROR_CODES },
+  // Evidence: bundles and the OCSF export.
+  { name: 'BUNDLE_ERROR_CODES', dir: 'evidence', prefix: 'ERR_EVIDENCE_BUNDLE_', codes: BUNDLE_ERROR_CODES },
+  { name: 'OCSF_ERROR_CODES', dir: 'evidence', prefix: 'ERR_EVIDENCE_OCSF_', codes: OCSF_ERROR_CODES },
 ];
 
 /** Codes that are not ours: Node's own, which the sandbox child imitates so tools see what they expect. */

@@ -47,7 +47,7 @@ export {
   type LogReportOk,
   type LogReportFailed,
 } from './verify/verify.js';
-export { verifyInclusion, verifyConsistency } from './tree/proof.js';
+export { verifyInclusion, verifyConsistency, createInclusionVerifier } from './tree/proof.js';
 export {
   formatCheckpoint,
   parseCheckpoint,
@@ -57,6 +57,7 @@ export {
   type Checkpoint,
 } from './checkpoint/note.js';
 export { readLog, recordLeaf, type LogView } from './verify/read.js';
+export { verifyRecordLine, type RecordLineResult } from './verify/record-line.js';
 export { parseAuditRecord, type ParseAuditRecordResult } from './record/parse.js';
 export { RECORD_MAX_BYTES, RECORD_MAX_DEPTH } from './record/record.js';
 export { createConsoleSink, formatRecord, type ConsoleSinkOptions } from './log/console-sink.js';

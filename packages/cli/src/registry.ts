@@ -8,6 +8,8 @@ import { auditTailCommand } from './commands/audit-tail.js';
 import { credentialInspectCommand } from './commands/credential-inspect.js';
 import { credentialIssueCommand } from './commands/credential-issue.js';
 import { credentialVerifyCommand } from './commands/credential-verify.js';
+import { incidentExportCommand } from './commands/incident-export.js';
+import { incidentVerifyCommand } from './commands/incident-verify.js';
 import { keygenCommand } from './commands/keygen.js';
 import { monitorCommand } from './commands/monitor.js';
 import { policyCheckCommand } from './commands/policy-check.js';
@@ -34,6 +36,9 @@ export const commands: readonly Command[] = [
   auditTailCommand,
   auditQueryCommand,
   reportCommand,
+  // Evidence bundles.
+  incidentExportCommand,
+  incidentVerifyCommand,
   policyCheckCommand,
   policyExplainCommand,
   policyTestCommand,

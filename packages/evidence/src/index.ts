@@ -17,3 +17,7 @@ export {
   type ReportRegime,
   type SeqRanges,
 } from './report/types.js';
+
+// Evidence bundles and the OCSF export.
+export * from './bundle/index.js';
+export * from './ocsf/index.js';

@@ -136,3 +136,68 @@ export function verifyConsistency(
   if (!bytesEqual(hash1, root1)) return false;
   return bytesEqual(chainBorderRight(chainInner(seed, innerPart, mask), borderPart), root2);
 }
+
+/**
+ * A verifier of many inclusion proofs against one tree head (`size`, `root`), as an exported excerpt of a log
+ * holds one per record. It answers exactly as {@link verifyInclusion} for each proof, but remembers the interior
+ * nodes of every proof that verified, with the rest of that proof: a later proof whose path reaches one of them
+ * with the same hash, and whose remaining hashes are the same, is proven there (that rest was already shown to
+ * lead to `root`), so proofs of neighbouring records cost a hash or two instead of one per level.
+ *
+ * @param size - the tree size of the checkpoint.
+ * @param root - its 32-byte root hash.
+ * @returns a function `(index, leaf, proof) => boolean`.
+ * @throws TypeError when an argument has the wrong type.
+ * @example
+ * ```ts
+ * const included = createInclusionVerifier(checkpoint.size, checkpoint.root);
+ * included(3, recordLeaf(record), proof); // true
+ * ```
+ */
+export function createInclusionVerifier(
+  size: number,
+  root: Uint8Array,
+): (index: number, leaf: Uint8Array, proof: readonly Uint8Array[]) => boolean {
+  checkSize(size, 'size');
+  if (!(root instanceof Uint8Array)) throw new TypeError('"root" expected Uint8Array');
+  const fixedRoot = root.slice();
+  // known[level]: position at that level → the node hash a verified proof computed there, and that proof.
+  const known: Map<number, { node: Uint8Array; proof: readonly Uint8Array[] }>[] = [];
+  const sameFrom = (a: readonly Uint8Array[], b: readonly Uint8Array[], from: number) => {
+    if (a.length !== b.length) return false;
+    for (let j = from; j < a.length; j++) if (!bytesEqual(a[j] as Uint8Array, b[j] as Uint8Array)) return false;
+    return true;
+  };
+  return (index, leaf, proof) => {
+    checkSize(index, 'index');
+    checkHashes(proof, 'proof');
+    if (!(leaf instanceof Uint8Array)) throw new TypeError('hashes expected Uint8Array');
+    if (!validSize(index) || !validSize(size) || index >= size || leaf.length !== 32) return false;
+    const { inner, border } = decompose(BigInt(index), BigInt(size));
+    if (proof.length !== inner + border) return false;
+    const kept = proof.slice();
+    const path: Uint8Array[] = [];
+    let seed = leaf;
+    let proven = false;
+    for (let i = 0; i < inner; i++) {
+      const seen = known[i]?.get(Math.floor(index / 2 ** i));
+      if (seen !== undefined && bytesEqual(seen.node, seed) && sameFrom(seen.proof, kept, i)) {
+        proven = true;
+        break;
+      }
+      path.push(seed);
+      const h = kept[i] as Uint8Array;
+      seed = Math.floor(index / 2 ** i) % 2 === 0 ? nodeHash(seed, h) : nodeHash(h, seed);
+    }
+    if (!proven && !bytesEqual(chainBorderRight(seed, kept.slice(inner)), fixedRoot)) return false;
+    for (const [i, node] of path.entries()) {
+      let level = known[i];
+      if (level === undefined) {
+        level = new Map();
+        known[i] = level;
+      }
+      level.set(Math.floor(index / 2 ** i), { node, proof: kept });
+    }
+    return true;
+  };
+}
