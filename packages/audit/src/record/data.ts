@@ -184,6 +184,18 @@ export interface LogRecoveredData {
   };
 }
 
+// Erasure by crypto-shredding.
+
+/** `subject.erased`: a data subject's keys were destroyed, so nothing sealed for it opens again. */
+export interface SubjectErasedData {
+  /** The subject's pseudonymous reference (64 hex), as its sealed values name it. */
+  readonly subject?: string;
+  /** Ids of the keys destroyed (empty when none was left). */
+  readonly keyIds?: readonly string[];
+  /** How many values sealed for the subject the log held when it was erased, when counted. */
+  readonly sealedValues?: number;
+}
+
 /** The `data` of each record type. */
 export interface RecordDataByType {
   'call.requested': CallRequestedData;
@@ -201,6 +213,7 @@ export interface RecordDataByType {
   'mode.changed': ModeChangedData;
   gap: GapData;
   'log.recovered': LogRecoveredData;
+  'subject.erased': SubjectErasedData;
 }
 
 /** One discriminated union of event `data` by record `type`. */
