@@ -127,6 +127,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     args: json,
     argsOmitted: omitted,
     redactions: count,
+    sealed: count,
     envelope: json,
     signing: oneOf('batched'),
     policyHash: string,

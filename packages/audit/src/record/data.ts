@@ -61,6 +61,8 @@ export interface CallRequestedData extends ArgsDigestData {
   readonly argsOmitted?: OmittedData;
   /** How many values redaction replaced. */
   readonly redactions?: number;
+  /** How many of them were sealed for the call's data subject (crypto-shredding) rather than marked one way. */
+  readonly sealed?: number;
   /** The DSSE call envelope (absent in throughput mode, where `signing` is `'batched'`). */
   readonly envelope?: unknown;
   readonly signing?: 'batched';
