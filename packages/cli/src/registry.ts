@@ -8,6 +8,7 @@ import { auditTailCommand } from './commands/audit-tail.js';
 import { credentialInspectCommand } from './commands/credential-inspect.js';
 import { credentialIssueCommand } from './commands/credential-issue.js';
 import { credentialVerifyCommand } from './commands/credential-verify.js';
+import { eraseCommand } from './commands/erase.js';
 import { keygenCommand } from './commands/keygen.js';
 import { monitorCommand } from './commands/monitor.js';
 import { policyCheckCommand } from './commands/policy-check.js';
@@ -32,6 +33,7 @@ export const commands: readonly Command[] = [
   auditConsistencyCommand,
   auditTailCommand,
   auditQueryCommand,
+  eraseCommand,
   policyCheckCommand,
   policyExplainCommand,
   policyTestCommand,
