@@ -209,7 +209,12 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
 
 /** The sealing options, checked and normalised once. */
 function checkSealing(sealing: SealingOptions | undefined):
-  | { keys: SealingOptions['keys']; fields: readonly string[]; policyFields: boolean; subject?: (args: unknown) => string | undefined }
+  | {
+      keys: SealingOptions['keys'];
+      fields: readonly string[];
+      policyFields: boolean;
+      subject?: (args: unknown) => string | undefined;
+    }
   | undefined {
   if (sealing === undefined) return undefined;
   if (typeof sealing !== 'object' || sealing === null) throw new TypeError('"sealing" expected an object');

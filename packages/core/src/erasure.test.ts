@@ -41,7 +41,12 @@ const policy: PolicyDocument = {
 /** Every form a planted value could leak in: as is, lower-cased, without spaces, base64, base64url, hex. */
 function forms(value: string): string[] {
   const compact = value.replaceAll(' ', '');
-  return [value, value.toLowerCase(), compact].flatMap((v) => [v, toBase64(utf8(v)), toBase64Url(utf8(v)), toHex(utf8(v))]);
+  return [value, value.toLowerCase(), compact].flatMap((v) => [
+    v,
+    toBase64(utf8(v)),
+    toBase64Url(utf8(v)),
+    toHex(utf8(v)),
+  ]);
 }
 
 /** Every file under `dir`, as bytes decoded as latin1 (so any byte sequence is searchable). */
@@ -53,7 +58,8 @@ function filesUnder(dir: string): string[] {
 }
 
 function expectAbsent(texts: readonly string[], values: readonly string[]): void {
-  for (const text of texts) for (const value of values) for (const form of forms(value)) expect(text).not.toContain(form);
+  for (const text of texts)
+    for (const value of values) for (const form of forms(value)) expect(text).not.toContain(form);
 }
 
 describe('erasure by crypto-shredding, through real guarded calls', () => {
@@ -68,7 +74,10 @@ describe('erasure by crypto-shredding, through real guarded calls', () => {
     const ag = createGuard({ identity, policy, audit, sealing: { keys } });
     const pay = ag.guard({
       name: 'pay',
-      schema: z.object({ payee: z.object({ name: z.string(), email: z.string(), iban: z.string() }), note: z.string() }),
+      schema: z.object({
+        payee: z.object({ name: z.string(), email: z.string(), iban: z.string() }),
+        note: z.string(),
+      }),
       execute: async () => 'paid',
     });
     for (const [subject, person, callId] of [
@@ -76,10 +85,7 @@ describe('erasure by crypto-shredding, through real guarded calls', () => {
       ['customer-alan', ALAN, 'call-2'],
     ] as const) {
       await expect(
-        pay(
-          { payee: person, note: `send receipt to ${person.email}, IBAN ${person.iban}` },
-          { subject, callId },
-        ),
+        pay({ payee: person, note: `send receipt to ${person.email}, IBAN ${person.iban}` }, { subject, callId }),
       ).resolves.toBe('paid');
     }
     const before = await verifyLogFile(logPath, { trust: [identity.id, logKey.id] });

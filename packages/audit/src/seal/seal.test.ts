@@ -79,7 +79,7 @@ describe('sealing', () => {
 
   it('refuses to open a value moved to another field or record', async () => {
     const { value, keys } = await sealedArgs();
-    const email = (value as { customer: { email: SealedValue } }).customer.email;
+    const email = (value as unknown as { customer: { email: SealedValue } }).customer.email;
     const moved = { type: 'call.requested', callId: 'c1', data: { args: { customer: { name: email } } } };
     expect(await code(unsealRecord(moved, { keys }))).toBe('ERR_AUDIT_SEAL_INVALID');
     const other = { type: 'call.requested', callId: 'c2', data: { args: { customer: { email } } } };
@@ -96,20 +96,26 @@ describe('sealing', () => {
     const log = createAuditLog({ sink });
     const redaction = createRedactor().redact({ to: 'grace.hopper@example.org' }, { seal: {} });
     const { value } = await createSealer({ keys }).seal(redaction, { subject: 'grace', callId: 'c9' });
-    await log.append({ type: 'call.requested', callId: 'c9', agent: AGENT.id, tool: 't', data: { args: value } }, AGENT);
+    await log.append(
+      { type: 'call.requested', callId: 'c9', agent: AGENT.id, tool: 't', data: { args: value } },
+      AGENT,
+    );
     await log.close();
     const line = sink.lines[0] as string;
     expect(verifyLog(sink.text()).ok).toBe(true);
-    const box = (value as { to: SealedValue }).to;
+    const box = (value as unknown as { to: SealedValue }).to;
     const fields = ['kind', 'subject', 'kid', 'iv', 'ct', 'tag'] as const;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...fields), fc.nat(), fc.nat(), async (field, at, by) => {
         const old = box[field];
         const alphabet = field === 'iv' || field === 'ct' || field === 'tag' ? B64URL : field === 'kind' ? KIND : HEX;
         const i = at % old.length;
-        const next = alphabet[(alphabet.indexOf(old[i] as string) + 1 + (by % (alphabet.length - 1))) % alphabet.length];
+        const next =
+          alphabet[(alphabet.indexOf(old[i] as string) + 1 + (by % (alphabet.length - 1))) % alphabet.length];
         const changed = { ...box, [field]: old.slice(0, i) + next + old.slice(i + 1) };
-        const c = await code(unsealRecord({ type: 'call.requested', callId: 'c9', data: { args: { to: changed } } }, { keys }));
+        const c = await code(
+          unsealRecord({ type: 'call.requested', callId: 'c9', data: { args: { to: changed } } }, { keys }),
+        );
         // A changed subject or key id names no key; every other change fails authentication.
         expect(['ERR_AUDIT_SEAL_INVALID', 'ERR_AUDIT_SUBJECT_ERASED']).toContain(c);
         const tampered = line.replace(JSON.stringify(old), JSON.stringify(changed[field]));

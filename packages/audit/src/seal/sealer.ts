@@ -89,7 +89,9 @@ function replaceAt(root: JsonValue, pointer: string, box: SealedValue): JsonValu
   let node: unknown = root;
   for (let i = 0; i < tokens.length - 1; i++) {
     if (typeof node !== 'object' || node === null) return undefined;
-    node = Object.hasOwn(node, tokens[i] as string) ? (node as Record<string, unknown>)[tokens[i] as string] : undefined;
+    node = Object.hasOwn(node, tokens[i] as string)
+      ? (node as Record<string, unknown>)[tokens[i] as string]
+      : undefined;
   }
   const last = tokens[tokens.length - 1] as string;
   if (typeof node !== 'object' || node === null || !Object.hasOwn(node, last)) return undefined;
@@ -164,7 +166,7 @@ export async function unsealRecord(
     }
     const out: Record<string, JsonValue> = {};
     for (const name of Object.keys(node)) {
-      const child = await walk((node as Record<string, unknown>)[name], `${path}/${escape(name)}`, depth + 1);
+      const child = await walk((node as Record<string, unknown>)[name], `${path}/${escapeKey(name)}`, depth + 1);
       Object.defineProperty(out, name, { value: child, enumerable: true, writable: true, configurable: true });
     }
     return out;
@@ -183,12 +185,13 @@ export function findSealed(data: unknown, path = '', depth = 0, out: { path: str
     out.push({ path, value: data });
     return out;
   }
-  if (Array.isArray(data)) data.forEach((v, i) => findSealed(v, `${path}/${i}`, depth + 1, out));
-  else for (const [k, v] of Object.entries(data)) findSealed(v, `${path}/${escape(k)}`, depth + 1, out);
+  if (Array.isArray(data)) {
+    for (let i = 0; i < data.length; i++) findSealed(data[i], `${path}/${i}`, depth + 1, out);
+  } else for (const [k, v] of Object.entries(data)) findSealed(v, `${path}/${escapeKey(k)}`, depth + 1, out);
   return out;
 }
 
-const escape = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+const escapeKey = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
 function checkStore(keys: unknown): SubjectKeyStore {
   const store = keys as Partial<SubjectKeyStore> | null | undefined;

@@ -25,20 +25,45 @@ beforeAll(async () => {
   for (const [i, subject] of ['marie', 'pierre', 'marie'].entries()) {
     const redaction = createRedactor().redact({ to: `${subject}.curie@example.com` }, { seal: {} });
     const { value } = await sealer.seal(redaction, { subject, callId: `c${i}` });
-    await log.append({ type: 'call.requested', callId: `c${i}`, agent: agent.id, tool: 'mail', data: { args: value } }, agent);
+    await log.append(
+      { type: 'call.requested', callId: `c${i}`, agent: agent.id, tool: 'mail', data: { args: value } },
+      agent,
+    );
   }
   await log.close();
 });
 
 const lines = () => readFileSync(join(dir, 'log.jsonl'), 'utf8');
-const records = () => readLog(readFileSync(join(dir, 'log.jsonl'))).records as unknown as { type: string; callId: string; data?: unknown }[];
+const records = () =>
+  readLog(readFileSync(join(dir, 'log.jsonl'))).records as unknown as {
+    type: string;
+    callId: string;
+    data?: unknown;
+  }[];
 
 describe('agentguard erase', () => {
   it('refuses usage errors and a log that does not verify, erasing nothing', async () => {
-    expect((await runCommand(eraseCommand, ['--keys', 'keys', '--log', 'log.jsonl', '--key', 'agent.jwk'], dir)).code).toBe(2);
-    const both = ['--subject', 'a', '--reference', 'b'.repeat(64), '--keys', 'keys', '--log', 'log.jsonl', '--key', 'agent.jwk'];
+    expect(
+      (await runCommand(eraseCommand, ['--keys', 'keys', '--log', 'log.jsonl', '--key', 'agent.jwk'], dir)).code,
+    ).toBe(2);
+    const both = [
+      '--subject',
+      'a',
+      '--reference',
+      'b'.repeat(64),
+      '--keys',
+      'keys',
+      '--log',
+      'log.jsonl',
+      '--key',
+      'agent.jwk',
+    ];
     expect((await runCommand(eraseCommand, both, dir)).code).toBe(2);
-    const missing = await runCommand(eraseCommand, ['--subject-env', 'NOPE', '--keys', 'keys', '--log', 'log.jsonl', '--key', 'agent.jwk'], dir);
+    const missing = await runCommand(
+      eraseCommand,
+      ['--subject-env', 'NOPE', '--keys', 'keys', '--log', 'log.jsonl', '--key', 'agent.jwk'],
+      dir,
+    );
     expect(missing.code).toBe(2);
     expect((await unsealRecord(records()[0] as never, { keys })).opened).toBe(1);
   });

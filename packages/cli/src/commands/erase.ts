@@ -31,7 +31,7 @@ could not be written (the keys are destroyed all the same: run again);
 /** `agentguard erase` */
 export const eraseCommand: Command = {
   words: ['erase'],
-  summary: "Erase a data subject: destroy its key and record it in the log",
+  summary: 'Erase a data subject: destroy its key and record it in the log',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseArgs(argv, {
@@ -58,7 +58,8 @@ export const eraseCommand: Command = {
       throw new UsageError('--reference expects 64 lower-case hex digits');
     }
     const signer = await loadKey(values.key, io, values['passphrase-env']);
-    const logKey = values['log-key'] === undefined ? undefined : await loadKey(values['log-key'], io, values['passphrase-env']);
+    const logKey =
+      values['log-key'] === undefined ? undefined : await loadKey(values['log-key'], io, values['passphrase-env']);
     const keysDir = resolve(io.cwd, values.keys);
     const path = resolve(io.cwd, values.log);
     try {
@@ -87,8 +88,12 @@ export const eraseCommand: Command = {
     } finally {
       await audit.close();
     }
-    io.stdout(`erased subject ${reference}: ${keyIds.length} key(s) destroyed (${keyIds.join(', ') || 'none left'});\n`);
-    io.stdout(`${sealedValues} sealed value(s) in ${printable(path)} can no longer be opened; subject.erased recorded.\n`);
+    io.stdout(
+      `erased subject ${reference}: ${keyIds.length} key(s) destroyed (${keyIds.join(', ') || 'none left'});\n`,
+    );
+    io.stdout(
+      `${sealedValues} sealed value(s) in ${printable(path)} can no longer be opened; subject.erased recorded.\n`,
+    );
     return EXIT_OK;
   },
 };
