@@ -8,6 +8,7 @@ import { createIdentity } from '@agentguard/identity';
 import { saveKeyFile } from '@agentguard/identity/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../test/run-command.js';
+import { auditQueryCommand } from './audit-query.js';
 import { eraseCommand } from './erase.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-erase-'));
@@ -68,6 +69,15 @@ describe('agentguard erase', () => {
     expect((await unsealRecord(records()[0] as never, { keys })).opened).toBe(1);
   });
 
+  it('audit query --unseal opens sealed values for the key holder before erasure', async () => {
+    const query = ['log.jsonl', '--type', 'call.requested', '--format', 'json', '--unseal', '--keys', 'keys'];
+    const out = await runCommand(auditQueryCommand, query, dir);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(EMAIL);
+    expect(out.stdout).toContain('pierre.curie@example.com');
+    expect((await runCommand(auditQueryCommand, ['log.jsonl', '--unseal'], dir)).code).toBe(2);
+  });
+
   it('destroys the key, appends a signed subject.erased record, and the log still verifies', async () => {
     const before = lines();
     expect(before).not.toContain(EMAIL);
@@ -90,5 +100,11 @@ describe('agentguard erase', () => {
     await expect(unsealRecord(all[0] as never, { keys })).rejects.toMatchObject({ code: 'ERR_AUDIT_SUBJECT_ERASED' });
     await expect(unsealRecord(all[2] as never, { keys })).rejects.toMatchObject({ code: 'ERR_AUDIT_SUBJECT_ERASED' });
     expect((await unsealRecord(all[1] as never, { keys })).data).toEqual({ args: { to: 'pierre.curie@example.com' } });
+    const query = ['log.jsonl', '--type', 'call.requested', '--format', 'json', '--unseal', '--keys', 'keys'];
+    const after = await runCommand(auditQueryCommand, query, dir);
+    expect(after.code).toBe(0);
+    expect(after.stdout).not.toContain(EMAIL);
+    expect(after.stdout).toContain('pierre.curie@example.com');
+    expect(after.stderr.match(/ERR_AUDIT_SUBJECT_ERASED/g)).toHaveLength(2);
   });
 });
