@@ -1,9 +1,9 @@
 /**
  * Node-only entry point `@agentguard/audit/node`: a subject key store in a directory.
  */
-import { link, mkdir, open, readdir, readFile, rmdir, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes, toHex } from '@agentguard/statement';
+import { concatBytes, randomBytes, toHex } from '@agentguard/statement';
 import { AuditError } from './errors.js';
 import { checkReference, type SubjectKey, type SubjectKeyStore, subjectReference } from './seal/keys.js';
 
@@ -13,12 +13,10 @@ export interface FileKeyStoreOptions {
   readonly dir: string;
 }
 
-const KEY_FILE = /^([0-9a-f]{16})\.key$/;
-
 /**
- * Creates a key store in a directory: `secret` (the pseudonym secret, 32 bytes) and `keys/<reference>/<kid>.key`
- * (32 bytes each), every file mode 0600. A key is created by linking a finished file into place, so two processes
- * never see half a key or make two. Keys are read on every use (not cached), so a key destroyed by another
+ * Creates a key store in a directory: `secret` (the pseudonym secret, 32 bytes) and `keys/<reference>.key` (the
+ * 8-byte key id, then the 32-byte key), every file mode 0600. A key is created by linking a finished file into
+ * place, so two processes never see half a key or make two. Keys are read on every use (not cached), so a key destroyed by another
  * process (`agentguard erase`) is gone for this one too.
  *
  * `destroy` overwrites each key file with random bytes and then zeros, fsyncs it, unlinks it and fsyncs the
@@ -51,22 +49,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStor
     return subjectReference(bytes);
   }
 
-  async function current(ref: string): Promise<SubjectKey | undefined> {
-    let names: string[];
-    try {
-      names = await readdir(join(keysDir, ref));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    const kid = names
-      .map((n) => KEY_FILE.exec(n)?.[1])
-      .filter((k): k is string => k !== undefined)
-      .sort()[0];
-    if (kid === undefined) return undefined;
-    const key = await readKey(join(keysDir, ref, `${kid}.key`));
-    return key === undefined ? undefined : { kid, key };
-  }
+  const keyFile = (ref: string) => join(keysDir, `${ref}.key`);
 
   return Object.freeze({
     async reference(subject: string): Promise<string> {
@@ -82,15 +65,13 @@ export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStor
     async keyFor(ref: string): Promise<SubjectKey> {
       checkReference(ref);
       try {
-        const found = await current(ref);
+        const found = await readKey(keyFile(ref));
         if (found !== undefined) return found;
-        await mkdir(join(keysDir, ref), { recursive: true, mode: 0o700 });
-        const kid = toHex(randomBytes(8));
-        await createOnce(join(keysDir, ref, `${kid}.key`), randomBytes(32));
-        // Two processes may each have made a key: both answer the first by name, so they agree.
-        const chosen = await current(ref);
-        if (chosen === undefined) throw new Error('key vanished while being created');
-        return chosen;
+        await mkdir(keysDir, { recursive: true, mode: 0o700 });
+        // Whoever links first wins; the other reads the winner's key, so both agree.
+        const made = toKey(await createOnce(keyFile(ref), concatBytes(randomBytes(8), randomBytes(32))));
+        if (made === undefined) throw new Error('key file is not 40 bytes');
+        return made;
       } catch (cause) {
         throw failed('cannot read or create a key', cause);
       }
@@ -98,34 +79,27 @@ export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStor
     async get(ref: string, kid: string): Promise<Uint8Array | undefined> {
       checkReference(ref, kid);
       try {
-        return await readKey(join(keysDir, ref, `${kid}.key`));
+        const found = await readKey(keyFile(ref));
+        return found?.kid === kid ? found.key : undefined;
       } catch (cause) {
         throw failed('cannot read a key', cause);
       }
     },
     async destroy(ref: string): Promise<readonly string[]> {
       checkReference(ref);
-      const subjectDir = join(keysDir, ref);
+      const path = keyFile(ref);
       try {
-        let names: string[];
+        let kid: string | undefined;
         try {
-          names = await readdir(subjectDir);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-          throw error;
+          kid = (await readKey(path))?.kid;
+        } catch {
+          kid = undefined; // a damaged key file is destroyed all the same
         }
-        const destroyed: string[] = [];
-        for (const name of names) {
-          const path = join(subjectDir, name);
-          await shred(path);
-          await unlink(path);
-          const kid = KEY_FILE.exec(name)?.[1];
-          if (kid !== undefined) destroyed.push(kid);
-        }
-        await fsyncDir(subjectDir);
-        await rmdir(subjectDir);
+        const shredded = await shred(path);
+        if (!shredded) return [];
+        await unlink(path);
         await fsyncDir(keysDir);
-        return destroyed.sort();
+        return kid === undefined ? [] : [kid];
       } catch (cause) {
         throw failed('cannot destroy the keys', cause);
       }
@@ -133,8 +107,8 @@ export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStor
   });
 }
 
-/** Reads a key file: 32 bytes, or undefined when it is not there. */
-async function readKey(path: string): Promise<Uint8Array | undefined> {
+/** Reads a key file (key id, then key), or undefined when it is not there. */
+async function readKey(path: string): Promise<SubjectKey | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(path));
@@ -142,8 +116,14 @@ async function readKey(path: string): Promise<Uint8Array | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  if (bytes.length !== 32) throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is not 32 bytes`);
-  return bytes;
+  const key = toKey(bytes);
+  if (key === undefined) throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is not 40 bytes`);
+  return key;
+}
+
+function toKey(bytes: Uint8Array): SubjectKey | undefined {
+  if (bytes.length !== 40) return undefined;
+  return { kid: toHex(bytes.subarray(0, 8)), key: bytes.slice(8) };
 }
 
 /**
@@ -167,9 +147,11 @@ async function createOnce(path: string, bytes: Uint8Array): Promise<Uint8Array> 
   try {
     await link(tmp, path);
   } catch (error) {
+    // Someone else's file won: our bytes, never used, are overwritten (after a successful link the temporary
+    // name is the same inode as the key, so only its name goes).
+    await shred(tmp).catch(() => undefined);
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   } finally {
-    await shred(tmp).catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
   }
   const dirOf = path.slice(0, Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')));
@@ -177,9 +159,18 @@ async function createOnce(path: string, bytes: Uint8Array): Promise<Uint8Array> 
   return new Uint8Array(await readFile(path));
 }
 
-/** Overwrites a file in place with random bytes, then zeros, each fsynced (best effort against recovery). */
-async function shred(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
+/**
+ * Overwrites a file in place with random bytes, then zeros, each fsynced (best effort against recovery).
+ * @returns false when there is no such file.
+ */
+async function shred(path: string): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
   try {
     const { size } = await handle.stat();
     await handle.write(randomBytes(size), 0, size, 0);
@@ -189,6 +180,7 @@ async function shred(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
+  return true;
 }
 
 async function fsyncDir(path: string): Promise<void> {

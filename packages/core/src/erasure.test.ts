@@ -143,7 +143,7 @@ describe('erasure by crypto-shredding, through real guarded calls', () => {
     const adaValues = [...Object.values(ADA), 'customer-ada'];
     expectAbsent([readFileSync(logPath).toString('latin1'), readFileSync(exported).toString('latin1')], adaValues);
     expectAbsent(filesUnder(keysDir), adaValues);
-    expect(readdirSync(join(keysDir, 'keys'))).not.toContain(erased.subject);
+    expect(readdirSync(join(keysDir, 'keys'))).not.toContain(`${erased.subject}.key`);
     const refused = await unsealRecord(adaRecord, { keys }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AuditError);
     expect(refused).toMatchObject({ code: 'ERR_AUDIT_SUBJECT_ERASED' });
