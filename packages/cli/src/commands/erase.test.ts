@@ -108,3 +108,12 @@ describe('agentguard erase', () => {
     expect(after.stderr.match(/ERR_AUDIT_SUBJECT_ERASED/g)).toHaveLength(2);
   });
 });
+
+describe('policy replay and suggest read sealed values as redacted', () => {
+  it('names the pointer of a sealed value, as it names a marker', async () => {
+    const { redactedPointers } = await import('./policy-log.js');
+    const args = records()[1]?.data as { args: unknown };
+    expect(redactedPointers(args.args)).toEqual(['/to']);
+    expect(redactedPointers({ to: 'plain', n: 1 })).toEqual([]);
+  });
+});
