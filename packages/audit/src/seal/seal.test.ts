@@ -69,6 +69,19 @@ describe('sealing', () => {
     expect(out).toEqual({ value: { n: 1, s: 'hello' }, sealed: 0 });
   });
 
+  it('defuses args shaped like a sealed value: a reader never takes them for sealed data', async () => {
+    const { value: real } = await sealedArgs();
+    const forged = (real as unknown as { customer: { email: SealedValue } }).customer.email;
+    const redaction = createRedactor().redact({ to: 'ada@example.com', fake: forged }, { seal: {} });
+    const { value, sealed } = await createSealer({ keys: createMemoryKeyStore() }).seal(redaction, {
+      subject: 's',
+      callId: 'c',
+    });
+    expect(sealed).toBe(1);
+    expect((value as { fake: unknown }).fake).toBe('[REDACTED:unsupported]');
+    expect(findSealed(value).map((f) => f.path)).toEqual(['/to']);
+  });
+
   it('gives secret keys and redaction fields precedence over sealing', () => {
     const r = createRedactor().redact(
       { password: 'ada@example.com', a: 'x' },

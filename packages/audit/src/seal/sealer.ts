@@ -49,7 +49,9 @@ export function createSealer(options: SealerOptions): Sealer {
   const keys = checkStore(options?.keys);
   async function seal(redaction: Redaction, target: SealTarget): Promise<{ value: JsonValue; sealed: number }> {
     const requests = redaction.toSeal ?? [];
-    if (requests.length === 0) return { value: redaction.value, sealed: 0 };
+    // Args shaped like a sealed value were not sealed here: a reader must not take them for the subject's data.
+    const forged = findSealed(redaction.value).length > 0;
+    if (requests.length === 0 && !forged) return { value: redaction.value, sealed: 0 };
     const subject = checkSubject(target?.subject);
     const type = target.type ?? 'call.requested';
     const field = target.field ?? '/args';
@@ -64,6 +66,7 @@ export function createSealer(options: SealerOptions): Sealer {
     }
     // The redaction's value is a fresh tree; a copy keeps its markers for the caller all the same.
     let value = structuredClone(redaction.value) as JsonValue;
+    if (forged) value = defuse(value, 0);
     let sealed = 0;
     for (const request of requests) {
       const at: SealContext = { type, callId: target.callId, path: `${field}${request.path}` };
@@ -77,6 +80,23 @@ export function createSealer(options: SealerOptions): Sealer {
     return { value, sealed };
   }
   return Object.freeze({ seal });
+}
+
+/** `node` with every object shaped like a sealed value replaced by a structural marker. */
+function defuse(node: JsonValue, depth: number): JsonValue {
+  if (typeof node !== 'object' || node === null || depth > MAX_DEPTH) return node;
+  if (isSealedValue(node)) return FORGED;
+  if (Array.isArray(node)) return node.map((v) => defuse(v, depth + 1));
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(node)) {
+    Object.defineProperty(out, k, {
+      value: defuse(v, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }
 
 /** `root` with the node at `pointer` replaced by `box`, or undefined when no string sits there. */
@@ -114,6 +134,8 @@ export interface Unsealed {
 
 /** Deepest nesting walked in a record's data (records are at most 64 deep). */
 const MAX_DEPTH = 64;
+/** What a forged sealed value in args becomes. */
+const FORGED = '[REDACTED:unsupported]';
 
 /**
  * Opens the sealed values of one record, for an authorised reader: each sealed value of `data` becomes the value
