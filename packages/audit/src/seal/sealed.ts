@@ -73,18 +73,21 @@ export function isSealedValue(value: unknown): value is SealedValue {
 }
 
 /** The GCM additional data: every field of the sealed value but the cipher's own, and where it sits. */
-function aad(header: Pick<SealedValue, 'kind' | 'subject' | 'kid'>, at: SealContext): Uint8Array {
-  return utf8(
-    canonicalize({
-      v: 'agentguard/seal/v1',
-      alg: SEAL_ALG,
-      kind: header.kind,
-      subject: header.subject,
-      kid: header.kid,
-      type: at.type,
-      callId: at.callId,
-      path: at.path,
-    }),
+function aad(header: Pick<SealedValue, 'kind' | 'subject' | 'kid'>, at: SealContext): Uint8Array<ArrayBuffer> {
+  // A copy on its own ArrayBuffer: WebCrypto's BufferSource (DOM typings) takes no shared-buffer views.
+  return new Uint8Array(
+    utf8(
+      canonicalize({
+        v: 'agentguard/seal/v1',
+        alg: SEAL_ALG,
+        kind: header.kind,
+        subject: header.subject,
+        kid: header.kid,
+        type: at.type,
+        callId: at.callId,
+        path: at.path,
+      }),
+    ),
   );
 }
 
@@ -111,7 +114,7 @@ export async function sealText(
       await crypto.subtle.encrypt(
         { name: 'AES-GCM', iv, additionalData: aad(header, at), tagLength: 128 },
         key,
-        utf8(text),
+        new Uint8Array(utf8(text)),
       ),
     );
     return Object.freeze({
@@ -135,7 +138,7 @@ export async function sealText(
 export async function openSealed(sealed: SealedValue, key: Uint8Array, at: SealContext): Promise<string> {
   let plain: ArrayBuffer;
   try {
-    const iv = fromBase64Url(sealed.iv);
+    const iv = new Uint8Array(fromBase64Url(sealed.iv));
     const ct = fromBase64Url(sealed.ct);
     const tag = fromBase64Url(sealed.tag);
     if (iv.length !== 12 || tag.length !== 16) throw new Error('bad IV or tag length');
