@@ -98,18 +98,33 @@ async function importKey(key: Uint8Array, use: 'encrypt' | 'decrypt'): ReturnTyp
   return crypto.subtle.importKey('raw', key.slice(), { name: 'AES-GCM' }, false, [use]);
 }
 
+/** A subject key imported for sealing, once per call. @internal */
+export type SealKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+/**
+ * Imports a subject key for sealing. @internal
+ * @throws AuditError `ERR_AUDIT_SEAL_FAILED` when it is not a 32-byte key.
+ */
+export async function sealKey(key: Uint8Array): Promise<SealKey> {
+  try {
+    return await importKey(key, 'encrypt');
+  } catch (cause) {
+    throw new AuditError('ERR_AUDIT_SEAL_FAILED', 'the subject key cannot be used for sealing', { cause });
+  }
+}
+
 /**
  * Seals `text` for a subject. @internal (see `createSealer`)
  * @throws AuditError `ERR_AUDIT_SEAL_FAILED` when the cipher fails.
  */
 export async function sealText(
   text: string,
-  header: { readonly kind: string; readonly subject: string; readonly kid: string; readonly key: Uint8Array },
+  header: { readonly kind: string; readonly subject: string; readonly kid: string; readonly key: SealKey },
   at: SealContext,
 ): Promise<SealedValue> {
   try {
     const iv = crypto.getRandomValues(new Uint8Array(12));
-    const key = await importKey(header.key, 'encrypt');
+    const key = header.key;
     const out = new Uint8Array(
       await crypto.subtle.encrypt(
         { name: 'AES-GCM', iv, additionalData: aad(header, at), tagLength: 128 },

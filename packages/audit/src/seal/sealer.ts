@@ -2,7 +2,7 @@ import type { JsonValue } from '@agentguard/statement';
 import { AuditError } from '../errors.js';
 import type { Redaction } from '../redact/redact.js';
 import { checkSubject, type SubjectKeyStore } from './keys.js';
-import { isSealedValue, openSealed, type SealContext, type SealedValue, sealText } from './sealed.js';
+import { isSealedValue, openSealed, type SealContext, type SealedValue, sealKey, sealText } from './sealed.js';
 
 /** Options of {@link createSealer}. */
 export interface SealerOptions {
@@ -68,9 +68,11 @@ export function createSealer(options: SealerOptions): Sealer {
     let value = structuredClone(redaction.value) as JsonValue;
     if (forged) value = defuse(value, 0);
     let sealed = 0;
+    const imported = requests.length === 0 ? undefined : await sealKey(key.key);
     for (const request of requests) {
+      if (imported === undefined) break;
       const at: SealContext = { type, callId: target.callId, path: `${field}${request.path}` };
-      const box = await sealText(request.text, { kind: request.kind, subject: ref, kid: key.kid, key: key.key }, at);
+      const box = await sealText(request.text, { kind: request.kind, subject: ref, kid: key.kid, key: imported }, at);
       const replaced = replaceAt(value, request.path, box);
       if (replaced === undefined) continue; // nothing where it was: its marker stays (one way, the safe side)
       value = replaced;
