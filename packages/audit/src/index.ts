@@ -31,6 +31,7 @@ export type {
   ModeChangedData,
   GapData,
   LogRecoveredData,
+  SubjectErasedData,
 } from './record/data.js';
 export {
   createAuditLog,
@@ -69,6 +70,25 @@ export {
   type Redactor,
   type RedactorOptions,
   type RedactOptions,
+  SEALED_KINDS,
+  type SealRequest,
 } from './redact/redact.js';
 export { DETECTOR_KINDS, type Detector, type DetectorKind, type Span } from './redact/detectors.js';
 export { containsRedaction, REDACTION_MARKER } from './redact/text.js';
+export { isSealedValue, SEAL_ALG, type SealedValue } from './seal/sealed.js';
+export {
+  createMemoryKeyStore,
+  type MemoryKeyStoreOptions,
+  type SubjectKey,
+  type SubjectKeyStore,
+} from './seal/keys.js';
+export {
+  createSealer,
+  unsealRecord,
+  type Sealer,
+  type SealerOptions,
+  type SealTarget,
+  type Unsealed,
+  type UnsealOptions,
+} from './seal/sealer.js';
+export { eraseSubject, type EraseSubjectOptions, type Erasure } from './seal/erase.js';

@@ -10,6 +10,7 @@ import { credentialIssueCommand } from './commands/credential-issue.js';
 import { credentialVerifyCommand } from './commands/credential-verify.js';
 import { incidentExportCommand } from './commands/incident-export.js';
 import { incidentVerifyCommand } from './commands/incident-verify.js';
+import { eraseCommand } from './commands/erase.js';
 import { keygenCommand } from './commands/keygen.js';
 import { monitorCommand } from './commands/monitor.js';
 import { policyCheckCommand } from './commands/policy-check.js';
@@ -39,6 +40,7 @@ export const commands: readonly Command[] = [
   // Evidence bundles.
   incidentExportCommand,
   incidentVerifyCommand,
+  eraseCommand,
   policyCheckCommand,
   policyExplainCommand,
   policyTestCommand,

@@ -1,5 +1,5 @@
 import { createReplayCache, createTrustStore, type ReplayCache, type TrustStore } from '@agentguard/attestation';
-import { type AuditLog, createRedactor } from '@agentguard/audit';
+import { type AuditLog, createRedactor, createSealer } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import type { PolicyEngine } from '@agentguard/policy';
 import { type ApprovalGate, createApprovalGate } from './approvals.js';
@@ -12,13 +12,20 @@ import { createMonitorHook, type MonitorHook } from './monitor.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { DEFAULT_TIMEOUT_MS } from './options.js';
 import { createTextCleaner, recordableArgs, type TextCleaner } from './text.js';
-import type { GuardOptions, ToolErrors, ToolSpec } from './types.js';
+import type { GuardOptions, SealingOptions, ToolErrors, ToolSpec } from './types.js';
 
 /** @internal The `args` (or `argsOmitted`) fields of a record, and how many redactions were made. */
 export type RecordedArgs = (
   | { args: unknown }
   | { argsOmitted: { reason: 'too-large' | 'not-json'; bytes?: number } }
-) & { redactions?: number };
+) & { redactions?: number; sealed?: number };
+
+/** @internal Whose personal data a call's args hold, and the call they are recorded for (for sealing). */
+export interface SealScope {
+  readonly callId: string;
+  /** The subject the caller named for this call, if any. */
+  readonly subject: string | undefined;
+}
 
 /** @internal What every call of every tool of one guard shares: identity, log, trust, gate, redaction, gap. */
 export interface GuardContext {
@@ -37,7 +44,7 @@ export interface GuardContext {
   /** The guard's current policy (replaceable with `setPolicy`). */
   engine(): PolicyEngine;
   /** The args as a record holds them: redacted (detectors, secret keys, the policy's redact fields), bounded. */
-  redactArgs(view: EngineView, args: unknown): RecordedArgs;
+  redactArgs(view: EngineView, args: unknown, seal?: SealScope): Promise<RecordedArgs>;
   /** Redacts and bounds every free-text string written or returned. */
   readonly text: TextCleaner;
   /** What a model sees of a tool's error message, unless the tool says otherwise. */
@@ -113,11 +120,29 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
   const text = createTextCleaner(redactor);
   // Fields the policy names in `redact` obligations are redacted on every call's record (the request is
   // written before the decision, so the union of all of them applies: over-redacting is the safe side).
-  function redactArgs(view: EngineView, args: unknown): RecordedArgs {
+  const sealing = redactor === undefined ? undefined : checkSealing(options.sealing);
+  const sealer = sealing === undefined ? undefined : createSealer({ keys: sealing.keys });
+  async function redactArgs(view: EngineView, args: unknown, seal?: SealScope): Promise<RecordedArgs> {
     if (redactor === undefined) return recordableArgs(args);
-    const { value, findings } = redactor.redact(args, { fields: view.redactFields });
+    // A call with no subject is redacted one way: nothing of it is kept for a reader.
+    const subject = sealing === undefined || seal === undefined ? undefined : (seal.subject ?? sealing.subject?.(args));
+    if (sealer === undefined || sealing === undefined || subject === undefined || seal === undefined) {
+      const { value, findings } = redactor.redact(args, { fields: view.redactFields });
+      const recorded = recordableArgs(value);
+      return findings.length === 0 ? recorded : { ...recorded, redactions: findings.length };
+    }
+    const sealFields = sealing.policyFields ? [...sealing.fields, ...view.redactFields] : sealing.fields;
+    const redaction = redactor.redact(args, {
+      ...(sealing.policyFields ? {} : { fields: view.redactFields }),
+      seal: { fields: sealFields },
+    });
+    const { value, sealed } = await sealer.seal(redaction, { subject, callId: seal.callId });
     const recorded = recordableArgs(value);
-    return findings.length === 0 ? recorded : { ...recorded, redactions: findings.length };
+    return {
+      ...recorded,
+      ...(redaction.findings.length === 0 ? {} : { redactions: redaction.findings.length }),
+      ...(sealed === 0 || !('args' in recorded) ? {} : { sealed }),
+    };
   }
   const replayCache = sharedReplayCache(options.replayCache);
   const credentials = createCredentialCheck(options.credentials);
@@ -185,6 +210,35 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
       ownSignerChecked = true;
     },
   };
+}
+
+/** The sealing options, checked and normalised once. */
+function checkSealing(sealing: SealingOptions | undefined):
+  | {
+      keys: SealingOptions['keys'];
+      fields: readonly string[];
+      policyFields: boolean;
+      subject?: (args: unknown) => string | undefined;
+    }
+  | undefined {
+  if (sealing === undefined) return undefined;
+  if (typeof sealing !== 'object' || sealing === null) throw new TypeError('"sealing" expected an object');
+  if (sealing.fields !== undefined && !Array.isArray(sealing.fields)) {
+    throw new TypeError('"sealing.fields" expected an array of field paths');
+  }
+  if (sealing.subject !== undefined && typeof sealing.subject !== 'function') {
+    throw new TypeError(`"sealing.subject" expected a function, got ${typeof sealing.subject}`);
+  }
+  if (sealing.policyFields !== undefined && typeof sealing.policyFields !== 'boolean') {
+    throw new TypeError(`"sealing.policyFields" expected a boolean, got ${typeof sealing.policyFields}`);
+  }
+  const subject = sealing.subject;
+  return Object.freeze({
+    keys: sealing.keys,
+    fields: Object.freeze([...(sealing.fields ?? [])]),
+    policyFields: sealing.policyFields ?? true,
+    ...(subject === undefined ? {} : { subject: (args: unknown) => subject(args) }),
+  });
 }
 
 /** A signer's name (an identity's `name`), else its did:key. */

@@ -32,6 +32,8 @@ export interface RefuseOptions {
    * @default the guard's own session
    */
   readonly session?: string;
+  /** The data subject of the refused call's args, for sealing (see `CallOptions.subject`). @default none */
+  readonly subject?: string;
 }
 
 /** The outcome of {@link GuardedTool.safeRun}: a value or a denial, never a throw. */

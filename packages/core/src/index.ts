@@ -1,5 +1,5 @@
 export { createGuard, guard } from './guard.js';
-export type { GuardOptions, ToolSpec, ToolContext, CallOptions, ToolErrors } from './types.js';
+export type { GuardOptions, ToolSpec, ToolContext, CallOptions, ToolErrors, SealingOptions } from './types.js';
 export type { Guard, GuardedTool, GuardOutcome, CheckResult, RefuseOptions } from './guarded-tool.js';
 export { TEXT_MAX_CHARS, ARGS_RECORD_MAX_BYTES } from './text.js';
 export {

@@ -8,7 +8,7 @@ import type {
 } from '@agentguard/audit';
 import type { Decision } from '@agentguard/policy';
 import { type CallArgs, digests } from './args.js';
-import type { GuardContext } from './context.js';
+import type { GuardContext, SealScope } from './context.js';
 import type { EngineView } from './decision.js';
 import { type Denial, type DenialOutcome, type GuardErrorCode, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
@@ -140,7 +140,7 @@ export function decisionRecord(decision: Decision, text: TextCleaner, isolation:
 }
 
 /** @internal The `call.requested` record of a call: what a replay needs to decide it again exactly. */
-export function requestRecord(
+export async function requestRecord(
   ctx: GuardContext,
   tool: { readonly sensitive: boolean; readonly tags: readonly string[]; readonly labels: readonly string[] },
   call: {
@@ -149,12 +149,14 @@ export function requestRecord(
     readonly envelope: unknown;
     readonly agent: string;
     readonly session: string;
+    /** The call id the record is written under, and the call's data subject (for sealing). */
+    readonly seal?: SealScope;
   },
-): CallRequestedData {
+): Promise<CallRequestedData> {
   const { args, view, envelope, agent } = call;
   return {
     ...digests(args),
-    ...(tool.sensitive ? {} : ctx.redactArgs(view, args.value)),
+    ...(tool.sensitive ? {} : await ctx.redactArgs(view, args.value, call.seal)),
     ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
     policyHash: view.hash,
     // What the policy matches on besides the args, so a replay can decide the call again exactly.

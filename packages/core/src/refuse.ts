@@ -104,7 +104,9 @@ export function createRefuse(
         ? undefined
         : await signOwnEnvelope(ctx, tool.name, callId, args.received, view.hash);
       const session = options.session ?? ctx.defaultSession;
-      await scope.record('call.requested', requestRecord(ctx, tool, { args, view, envelope, agent: self, session }));
+      const seal = { callId: scope.callId, subject: options.subject };
+      const request = await requestRecord(ctx, tool, { args, view, envelope, agent: self, session, seal });
+      await scope.record('call.requested', request);
       await scope.record('approval.refused', {
         ...(approver === undefined ? {} : { approver: text.clean(approver, 256) }),
         approvalCode: text.clean(approvalCode, 64),

@@ -1,5 +1,5 @@
 import type { ReplayCache, TrustStore } from '@agentguard/attestation';
-import type { AuditLog, RedactorOptions } from '@agentguard/audit';
+import type { AuditLog, RedactorOptions, SubjectKeyStore } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
 import type { IsolationLevel, PolicyDocument, PolicyEngine } from '@agentguard/policy';
 import type { ApprovalOptions } from './approvals.js';
@@ -118,6 +118,30 @@ export interface CallOptions {
    * @default the guard's own session (one per `createGuard`)
    */
   readonly session?: string;
+  /**
+   * The data subject whose personal data the args hold (a customer id, an account): with the guard's `sealing`,
+   * what redaction finds is sealed for this subject rather than marked one way. Never written: records name the
+   * subject by a keyed pseudonym.
+   * @default `sealing.subject(args)`, else none (redacted one way)
+   */
+  readonly subject?: string;
+}
+
+/**
+ * Sealing of personal data in recorded arguments (crypto-shredding): what redaction would replace by a one-way
+ * marker is encrypted for the call's data subject instead, with the subject's key from `keys`, so an authorised
+ * reader can read it (`unsealRecord`) until the subject is erased (`eraseSubject`, `agentguard erase`).
+ * Secrets (secret keys, token detectors) are still marked one way.
+ */
+export interface SealingOptions {
+  /** The subjects' keys: `createFileKeyStore` from `@agentguard/audit/node`, or your own `SubjectKeyStore`. */
+  readonly keys: SubjectKeyStore;
+  /** Fields sealed whole (JSON pointers or dotted paths, as redaction's `fields`). @default [] */
+  readonly fields?: readonly string[];
+  /** Whether the fields the policy names in `redact` obligations are sealed (rather than marked). @default true */
+  readonly policyFields?: boolean;
+  /** The subject of a call that names none (`CallOptions.subject`). A throw fails the call closed. @default none */
+  readonly subject?: (args: unknown) => string | undefined;
 }
 
 /** What the guard needs: who acts, what decides, where outcomes go. */
@@ -166,6 +190,12 @@ export interface GuardOptions {
    * @default on, every built-in detector, a random key per guard
    */
   readonly redaction?: RedactorOptions | false;
+  /**
+   * Sealing of personal data in recorded arguments, for calls with a data subject (see {@link SealingOptions});
+   * needs redaction on.
+   * @default none: personal data is redacted one way
+   */
+  readonly sealing?: SealingOptions;
   /**
    * What a model (and the caller) sees of a tool's error message; a tool's own `toolErrors` wins.
    * Reasons and error texts are always redacted in the audit log, and bounded everywhere.

@@ -72,6 +72,10 @@ function fieldsProblem(data: Record<string, unknown>, fields: Fields): string | 
   return undefined;
 }
 
+// Erasure by crypto-shredding: the reference and key ids a `subject.erased` record names.
+const hex64: Kind = (v) => (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? undefined : 'expected 64 hex digits');
+const keyId: Kind = (v) => (typeof v === 'string' && /^[0-9a-f]{16}$/.test(v) ? undefined : 'expected 16 hex digits');
+
 const level = oneOf('none', 'process', 'bwrap');
 const decision = object({
   effect: oneOf('allow', 'deny', 'require_approval'),
@@ -123,6 +127,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     args: json,
     argsOmitted: omitted,
     redactions: count,
+    sealed: count,
     envelope: json,
     signing: oneOf('batched'),
     policyHash: string,
@@ -166,6 +171,8 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   'mode.changed': { from: policyState, to: policyState },
   gap: { missed: count, since: string, until: string, lastError: string },
   'log.recovered': { torn: object({ line: count, bytes: count, sha256: string, savedTo: string }) },
+  // Erasure by crypto-shredding.
+  'subject.erased': { subject: hex64, keyIds: arrayOf(keyId), sealedValues: count },
 };
 
 /**

@@ -61,6 +61,8 @@ export interface CallRequestedData extends ArgsDigestData {
   readonly argsOmitted?: OmittedData;
   /** How many values redaction replaced. */
   readonly redactions?: number;
+  /** How many of them were sealed for the call's data subject (crypto-shredding) rather than marked one way. */
+  readonly sealed?: number;
   /** The DSSE call envelope (absent in throughput mode, where `signing` is `'batched'`). */
   readonly envelope?: unknown;
   readonly signing?: 'batched';
@@ -185,6 +187,18 @@ export interface LogRecoveredData {
   };
 }
 
+// Erasure by crypto-shredding.
+
+/** `subject.erased`: a data subject's keys were destroyed, so nothing sealed for it opens again. */
+export interface SubjectErasedData {
+  /** The subject's pseudonymous reference (64 hex), as its sealed values name it. */
+  readonly subject?: string;
+  /** Ids of the keys destroyed (empty when none was left). */
+  readonly keyIds?: readonly string[];
+  /** How many values sealed for the subject the log held when it was erased, when counted. */
+  readonly sealedValues?: number;
+}
+
 /** The `data` of each record type. */
 export interface RecordDataByType {
   'call.requested': CallRequestedData;
@@ -202,6 +216,7 @@ export interface RecordDataByType {
   'mode.changed': ModeChangedData;
   gap: GapData;
   'log.recovered': LogRecoveredData;
+  'subject.erased': SubjectErasedData;
 }
 
 /** One discriminated union of event `data` by record `type`. */

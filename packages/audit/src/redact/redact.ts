@@ -68,12 +68,38 @@ export interface RedactorOptions {
    * @default 64
    */
   readonly maxDepth?: number;
+  /**
+   * Detector kinds whose finds are sealed (kept, encrypted for their data subject) rather than marked, in calls
+   * that ask for sealing ({@link RedactOptions.seal}). Other kinds (secrets) are always marked one way.
+   * @default SEALED_KINDS
+   */
+  readonly sealKinds?: readonly string[];
 }
+
+/** Personal-data detector kinds sealed by default: their values are kept until the subject is erased. */
+export const SEALED_KINDS: readonly string[] = Object.freeze(['email', 'phone', 'iban', 'us-ssn']);
 
 /** Options of one {@link Redactor.redact} call. */
 export interface RedactOptions {
   /** More fields to redact in this value only, e.g. a policy decision's `obligations.redact`. @default [] */
   readonly fields?: readonly string[];
+  /**
+   * Seal rather than mark: strings where a `sealKinds` detector finds something, and the values of `fields`
+   * whole, are listed in {@link Redaction.toSeal} (their markers stay in `value` until they are sealed).
+   * Secret keys and the redaction `fields` still win: what they name is marked one way.
+   * @default no sealing
+   */
+  readonly seal?: { readonly fields?: readonly string[] };
+}
+
+/**
+ * A value to seal: where its placeholder marker sits (an RFC 6901 pointer into the redacted value), what it
+ * is (`field` or a detector kind), and its plaintext: canonical JSON of the value, secrets in it already marked.
+ */
+export interface SealRequest {
+  readonly path: string;
+  readonly kind: string;
+  readonly text: string;
 }
 
 /** One thing redacted: what it was, where (an RFC 6901 pointer into the redacted value), and its marker. */
@@ -87,6 +113,8 @@ export interface Finding {
 export interface Redaction {
   readonly value: JsonValue;
   readonly findings: readonly Finding[];
+  /** What to seal, when the call asked for sealing (see `createSealer`); in memory only, never written. */
+  readonly toSeal?: readonly SealRequest[];
 }
 
 /** Redacts values before they are written (see {@link createRedactor}). */
@@ -131,6 +159,20 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   const mark = (kind: string, text?: string) =>
     text === undefined ? `[REDACTED:${kind}]` : `[REDACTED:${kind}:hmac-sha256:${toHex(tag(utf8(text))).slice(0, 16)}]`;
   const redactText = createTextRedactor(detectors, mark);
+  const sealKinds = new Set((options.sealKinds ?? SEALED_KINDS).map((k) => checkString(k, 'sealKinds')));
+  // The plaintext of a sealed value has its secrets marked all the same: only personal data is kept.
+  const redactSecrets = createTextRedactor(
+    detectors.filter((d) => !sealKinds.has(d.kind)),
+    mark,
+  );
+  const sealText = (node: unknown): string | undefined => {
+    try {
+      if (typeof node === 'string') return canonicalize(redactSecrets(wellFormed(node)).text);
+      return redactSecrets(canonicalize(node, { maxDepth })).text;
+    } catch {
+      return undefined;
+    }
+  };
 
   // The same object keys come back call after call (one tool, one schema): remember the keys that held nothing
   // to redact and whether each names a secret. Only clean keys are kept, and at most 4096 of them.
@@ -145,19 +187,23 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   }
   const isSecretKey = (name: string) => cleanKeys.get(name) ?? keys.has(normalise(name));
 
-  function cursorsFor(fields: readonly string[] | undefined): readonly Cursor[] {
-    if (fields === undefined || fields.length === 0) return always;
+  function cursorsFor(fields: readonly string[] | undefined, base: readonly Cursor[] = always): readonly Cursor[] {
+    if (fields === undefined || fields.length === 0) return base;
     if (!Array.isArray(fields)) throw new TypeError('"fields" expected an array of strings');
-    let compiled = perCall.get(fields);
+    let compiled = (base === always ? perCall : perSeal).get(fields);
     if (compiled === undefined) {
-      compiled = [...always, ...fields.map((f) => [parseFieldPath(f), 0] as const)];
-      perCall.set(fields, compiled);
+      compiled = [...base, ...fields.map((f) => [parseFieldPath(f), 0] as const)];
+      (base === always ? perCall : perSeal).set(fields, compiled);
     }
     return compiled;
   }
+  const perSeal = new WeakMap<readonly string[], readonly Cursor[]>();
 
   function redact(input: unknown, callOptions: RedactOptions = {}): Redaction {
     const cursors = cursorsFor(callOptions?.fields);
+    const sealing = callOptions?.seal !== undefined && callOptions.seal !== null;
+    const sealCursors = sealing ? cursorsFor(callOptions.seal?.fields, []) : [];
+    const toSeal: SealRequest[] = [];
     const findings: Finding[] = [];
     const ancestors = new Set<object>();
     const note = (kind: string, path: string, text?: string): string => {
@@ -182,10 +228,29 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       if (input.length > maxStringLength) return note('oversize', path, wellFormed(input));
       const out = redactText(wellFormed(input));
       for (const hit of out.hits) findings.push({ kind: hit.kind, path, marker: hit.marker });
+      if (sealing) {
+        const personal = out.hits.find((h) => sealKinds.has(h.kind));
+        const plain = personal === undefined ? undefined : sealText(input);
+        if (personal !== undefined && plain !== undefined) toSeal.push({ path, kind: personal.kind, text: plain });
+      }
       return out.text;
     }
 
-    function walk(node: unknown, path: string, depth: number, active: readonly Cursor[]): JsonValue {
+    /** A field named for sealing: marked one way here, and listed to be sealed in place of its marker. */
+    function sealed(node: unknown, path: string): string {
+      const marker = whole('field', node, path);
+      const plain = sealText(node);
+      if (plain !== undefined) toSeal.push({ path, kind: 'field', text: plain });
+      return marker;
+    }
+
+    function walk(
+      node: unknown,
+      path: string,
+      depth: number,
+      active: readonly Cursor[],
+      sealActive: readonly Cursor[],
+    ): JsonValue {
       switch (typeof node) {
         case 'string':
           return text(node, path);
@@ -214,8 +279,11 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
           for (let i = 0; i < node.length; i++) {
             const child = `${path}/${i}`;
             const { next, hit } = step(active, String(i));
+            const seal = step(sealActive, String(i));
             if (!(i in node)) out.push(note('unsupported', child));
-            else out.push(hit ? whole('field', node[i], child) : walk(node[i], child, depth + 1, next));
+            else if (hit) out.push(whole('field', node[i], child));
+            else if (seal.hit) out.push(sealed(node[i], child));
+            else out.push(walk(node[i], child, depth + 1, next, seal.next));
           }
           return out;
         }
@@ -233,12 +301,15 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
           if (typeof label === 'string') findings.push({ kind: 'unsupported', path: child, marker: label });
           else for (const h of label.hits) findings.push({ kind: h.kind, path: child, marker: h.marker });
           const { next, hit } = step(active, name);
+          const seal = step(sealActive, name);
           const secret = item !== null && typeof item !== 'boolean' && isSecretKey(name);
           out[outName] = hit
             ? whole('field', item, child)
             : secret
               ? whole('secret-field', item, child)
-              : walk(item, child, depth + 1, next);
+              : seal.hit
+                ? sealed(item, child)
+                : walk(item, child, depth + 1, next, seal.next);
         }
         return out;
       } catch {
@@ -251,8 +322,16 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
     try {
       // The empty pointer names the whole value.
-      const value = cursors.some(([p]) => p.length === 0) ? whole('field', input, '') : walk(input, '', 0, cursors);
-      return Object.freeze({ value, findings: Object.freeze(findings) });
+      const value = cursors.some(([p]) => p.length === 0)
+        ? whole('field', input, '')
+        : sealCursors.some(([p]) => p.length === 0)
+          ? sealed(input, '')
+          : walk(input, '', 0, cursors, sealCursors);
+      return Object.freeze({
+        value,
+        findings: Object.freeze(findings),
+        ...(sealing ? { toSeal: Object.freeze(toSeal) } : {}),
+      });
     } catch {
       // Not reached by design (walk catches per node); if it ever is, nothing of the input gets through.
       const marker = mark('error');

@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import type { AuditRecord } from '@agentguard/audit';
-import { formatRecord } from '@agentguard/audit';
+import { AuditError, formatRecord, unsealRecord } from '@agentguard/audit';
+import { createFileKeyStore } from '@agentguard/audit/node';
 import { parseArgs } from '../args.js';
-import { type Command, EXIT_OK, UsageError } from '../command.js';
+import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
 import { csvField, writeRecordLine } from '../output.js';
 import { decisionOf, loadLog, onePositional, parseTime, shownData } from './audit-common.js';
 
@@ -21,6 +23,11 @@ Output:
   --format table       one readable line per record (default)
   --format json        one JSON record per line (JSON Lines)
   --format csv         a CSV export with a header row
+  --unseal --keys <dir> with --format json: sealed personal data opened with
+                       the subject keys in <dir> (an authorised reader; the
+                       printed data is no longer what the record's hash covers).
+                       Values of erased subjects stay sealed; a value that was
+                       changed or moved is reported and makes the exit code 1.
 `;
 
 const CSV_COLUMNS = ['seq', 'ts', 'type', 'agent', 'tool', 'callId', 'decision', 'code', 'reason', 'signer', 'hash'];
@@ -57,10 +64,16 @@ export const auditQueryCommand: Command = {
       since: { type: 'string' },
       until: { type: 'string' },
       format: { type: 'string' },
+      unseal: { type: 'boolean' },
+      keys: { type: 'string' },
     });
     const format = values.format ?? 'table';
     if (!['table', 'json', 'csv'].includes(format))
       throw new UsageError(`--format expects table, json or csv, got "${format}"`);
+    if ((values.unseal === true) !== (values.keys !== undefined) || (values.unseal === true && format !== 'json')) {
+      throw new UsageError('--unseal takes --keys <dir> and --format json');
+    }
+    const keys = values.keys === undefined ? undefined : createFileKeyStore({ dir: resolve(io.cwd, values.keys) });
     const since = parseTime(values.since, 'since');
     const until = parseTime(values.until, 'until');
     const log = await loadLog(onePositional(positionals), io);
@@ -75,8 +88,24 @@ export const auditQueryCommand: Command = {
       if (until !== undefined && ts >= until) return false;
       return true;
     });
+    let code = EXIT_OK;
     if (format === 'json') {
-      for (const r of matches) io.stdout(`${JSON.stringify(r)}\n`);
+      for (const r of matches) {
+        if (keys === undefined || r.type === 'checkpoint' || r.data === undefined) {
+          io.stdout(`${JSON.stringify(r)}\n`);
+          continue;
+        }
+        try {
+          const { data } = await unsealRecord(r, { keys });
+          io.stdout(`${JSON.stringify({ ...r, data })}\n`);
+        } catch (error) {
+          if (!(error instanceof AuditError)) throw error;
+          // Erased or tampered: the record is printed as written, with why it stays sealed.
+          io.stdout(`${JSON.stringify(r)}\n`);
+          io.stderr(`record ${r.seq}: ${error.code}: ${error.message}\n`);
+          if (error.code !== 'ERR_AUDIT_SUBJECT_ERASED') code = EXIT_FAIL;
+        }
+      }
     } else if (format === 'csv') {
       io.stdout(`${CSV_COLUMNS.join(',')}\n`);
       for (const r of matches) io.stdout(`${csvRow(r)}\n`);
@@ -84,6 +113,6 @@ export const auditQueryCommand: Command = {
       for (const r of matches) writeRecordLine(io, formatRecord(r, { color: io.isTTY }));
       io.stderr(`${matches.length} of ${log.records.length} record(s) match\n`);
     }
-    return EXIT_OK;
+    return code;
   },
 };

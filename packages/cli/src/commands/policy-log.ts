@@ -4,6 +4,7 @@ import {
   type CallRequestedData,
   containsRedaction,
   type DecisionData,
+  isSealedValue,
   type RecordDataByType,
   parseRecordData,
   RECORD_MAX_BYTES,
@@ -79,12 +80,14 @@ const pointerToken = (key: string) => key.replaceAll('~', '~0').replaceAll('/', 
 function holdsRedaction(value: unknown): boolean {
   if (typeof value === 'string') return containsRedaction(value);
   if (typeof value !== 'object' || value === null) return false;
+  // A sealed value (personal data encrypted for its subject) is not the value the tool received either.
+  if (isSealedValue(value)) return true;
   return Object.values(value).some(holdsRedaction);
 }
 
 /** The pointers of redacted values in recorded args; an array with one inside counts as a whole. */
 export function redactedPointers(args: unknown, at = ''): string[] {
-  if (typeof args === 'string' || Array.isArray(args)) return holdsRedaction(args) ? [at] : [];
+  if (typeof args === 'string' || Array.isArray(args) || isSealedValue(args)) return holdsRedaction(args) ? [at] : [];
   if (typeof args !== 'object' || args === null) return [];
   return Object.entries(args).flatMap(([key, value]) => redactedPointers(value, `${at}/${pointerToken(key)}`));
 }

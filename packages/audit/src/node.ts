@@ -1,0 +1,194 @@
+/**
+ * Node-only entry point `@agentguard/audit/node`: a subject key store in a directory.
+ */
+import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { concatBytes, randomBytes, toHex } from '@agentguard/statement';
+import { AuditError } from './errors.js';
+import { checkReference, type SubjectKey, type SubjectKeyStore, subjectReference } from './seal/keys.js';
+
+/** Options of {@link createFileKeyStore}. */
+export interface FileKeyStoreOptions {
+  /** The directory of the store (created, mode 0700). Keep it off the log's disk and out of the log's backups. */
+  readonly dir: string;
+}
+
+/**
+ * Creates a key store in a directory: `secret` (the pseudonym secret, 32 bytes) and `keys/<reference>.key` (the
+ * 8-byte key id, then the 32-byte key), every file mode 0600. A key is created by linking a finished file into
+ * place, so two processes never see half a key or make two. Keys are read on every use (not cached), so a key destroyed by another
+ * process (`agentguard erase`) is gone for this one too.
+ *
+ * `destroy` overwrites each key file with random bytes and then zeros, fsyncs it, unlinks it and fsyncs the
+ * directory. On copy-on-write or journalling file systems, SSDs (wear levelling), snapshots and backups the old
+ * blocks may survive the overwrite: keep the store on storage you can erase, and outside every backup of the log.
+ *
+ * @param options - see {@link FileKeyStoreOptions}.
+ * @returns a {@link SubjectKeyStore}.
+ * @throws TypeError on a bad `dir`.
+ * @example
+ * ```ts
+ * import { createFileKeyStore } from '@agentguard/audit/node';
+ * const keys = createFileKeyStore({ dir: '/var/lib/agentguard/subject-keys' });
+ * ```
+ */
+export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStore {
+  const dir = options?.dir;
+  if (typeof dir !== 'string' || dir === '') throw new TypeError('"dir" expected a directory path');
+  const keysDir = join(dir, 'keys');
+  let reference: Promise<(subject: string) => string> | undefined;
+
+  const failed = (what: string, cause: unknown) =>
+    cause instanceof AuditError ? cause : new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${what}`, { cause });
+
+  async function secret(): Promise<(subject: string) => string> {
+    await mkdir(dir as string, { recursive: true, mode: 0o700 });
+    const path = join(dir as string, 'secret');
+    const bytes = await createOnce(path, randomBytes(32));
+    if (bytes.length !== 32) throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', 'key store: secret is not 32 bytes');
+    return subjectReference(bytes);
+  }
+
+  const keyFile = (ref: string) => join(keysDir, `${ref}.key`);
+
+  return Object.freeze({
+    async reference(subject: string): Promise<string> {
+      reference ??= secret();
+      try {
+        return (await reference)(subject);
+      } catch (cause) {
+        reference = undefined;
+        if (cause instanceof TypeError || cause instanceof RangeError) throw cause;
+        throw failed('cannot read or create the secret', cause);
+      }
+    },
+    async keyFor(ref: string): Promise<SubjectKey> {
+      checkReference(ref);
+      try {
+        const found = await readKey(keyFile(ref));
+        if (found !== undefined) return found;
+        await mkdir(keysDir, { recursive: true, mode: 0o700 });
+        // Whoever links first wins; the other reads the winner's key, so both agree.
+        const made = toKey(await createOnce(keyFile(ref), concatBytes(randomBytes(8), randomBytes(32))));
+        if (made === undefined) throw new Error('key file is not 40 bytes');
+        return made;
+      } catch (cause) {
+        throw failed('cannot read or create a key', cause);
+      }
+    },
+    async get(ref: string, kid: string): Promise<Uint8Array | undefined> {
+      checkReference(ref, kid);
+      try {
+        const found = await readKey(keyFile(ref));
+        return found?.kid === kid ? found.key : undefined;
+      } catch (cause) {
+        throw failed('cannot read a key', cause);
+      }
+    },
+    async destroy(ref: string): Promise<readonly string[]> {
+      checkReference(ref);
+      const path = keyFile(ref);
+      try {
+        let kid: string | undefined;
+        try {
+          kid = (await readKey(path))?.kid;
+        } catch {
+          kid = undefined; // a damaged key file is destroyed all the same
+        }
+        const shredded = await shred(path);
+        if (!shredded) return [];
+        await unlink(path);
+        await fsyncDir(keysDir);
+        return kid === undefined ? [] : [kid];
+      } catch (cause) {
+        throw failed('cannot destroy the keys', cause);
+      }
+    },
+  });
+}
+
+/** Reads a key file (key id, then key), or undefined when it is not there. */
+async function readKey(path: string): Promise<SubjectKey | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const key = toKey(bytes);
+  if (key === undefined) throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is not 40 bytes`);
+  return key;
+}
+
+function toKey(bytes: Uint8Array): SubjectKey | undefined {
+  if (bytes.length !== 40) return undefined;
+  return { kid: toHex(bytes.subarray(0, 8)), key: bytes.slice(8) };
+}
+
+/**
+ * Writes `bytes` to `path` unless a file is there, and answers what the file holds: the bytes go to a temporary
+ * file, fsynced, then are linked into place (link fails on an existing name), so nobody reads a half-written file.
+ */
+async function createOnce(path: string, bytes: Uint8Array): Promise<Uint8Array> {
+  const existing = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (existing !== undefined) return new Uint8Array(existing);
+  const tmp = `${path}.${toHex(randomBytes(8))}.tmp`;
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(tmp, path);
+  } catch (error) {
+    // Someone else's file won: our bytes, never used, are overwritten (after a successful link the temporary
+    // name is the same inode as the key, so only its name goes).
+    await shred(tmp).catch(() => undefined);
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+  const dirOf = path.slice(0, Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')));
+  await fsyncDir(dirOf);
+  return new Uint8Array(await readFile(path));
+}
+
+/**
+ * Overwrites a file in place with random bytes, then zeros, each fsynced (best effort against recovery).
+ * @returns false when there is no such file.
+ */
+async function shred(path: string): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    await handle.write(randomBytes(size), 0, size, 0);
+    await handle.sync();
+    await handle.write(new Uint8Array(size), 0, size, 0);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (handle === undefined) return;
+  try {
+    await handle.sync().catch(() => undefined); // some platforms refuse fsync on a directory
+  } finally {
+    await handle.close();
+  }
+}

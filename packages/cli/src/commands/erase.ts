@@ -1,0 +1,114 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { eraseSubject, isSealedValue, readLog } from '@agentguard/audit';
+import { openFileAuditLog, verifyLogFile } from '@agentguard/audit/file';
+import { createFileKeyStore } from '@agentguard/audit/node';
+import { parseArgs } from '../args.js';
+import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
+import { printable } from '../output.js';
+import { loadKey } from './credential-common.js';
+
+const usage = `Usage: agentguard erase (--subject <id> | --subject-env <VAR> | --reference <hex>) --keys <dir>
+         --log <file> --key <signer.jwk> [--log-key <log.jwk>] [--passphrase-env <VAR>]
+
+Erases a data subject by crypto-shredding: destroys the subject's keys in the
+key store (--keys, a directory made by createFileKeyStore), so that no value
+sealed for it in the log can be opened again, then appends a signed
+subject.erased record to the log (signed by --key; --log-key also signs a
+checkpoint when the log is closed). The log is verified first and not
+rewritten: every hash, signature and checkpoint still verifies afterwards.
+
+This is the offline path: no guard may be writing the log meanwhile (stop it
+first). A running guard erases with eraseSubject() on its own log instead.
+--subject-env reads the subject id from an environment variable, keeping it
+out of shell history; --reference names the subject by its pseudonym.
+
+Exit codes: 0 erased and recorded; 1 the log does not verify, or the record
+could not be written (the keys are destroyed all the same: run again);
+2 usage error or unusable input.
+`;
+
+/** `agentguard erase` */
+export const eraseCommand: Command = {
+  words: ['erase'],
+  summary: 'Erase a data subject: destroy its key and record it in the log',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs(argv, {
+      subject: { type: 'string' },
+      'subject-env': { type: 'string' },
+      reference: { type: 'string' },
+      keys: { type: 'string' },
+      log: { type: 'string' },
+      key: { type: 'string' },
+      'log-key': { type: 'string' },
+      'passphrase-env': { type: 'string' },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const named = [values.subject, values['subject-env'], values.reference].filter((v) => v !== undefined);
+    if (named.length !== 1) throw new UsageError('give exactly one of --subject, --subject-env, --reference');
+    if (values.keys === undefined) throw new UsageError('missing --keys <dir>');
+    if (values.log === undefined) throw new UsageError('missing --log <file>');
+    let subject = values.subject;
+    if (values['subject-env'] !== undefined) {
+      subject = io.env[values['subject-env']];
+      if (subject === undefined || subject === '') throw new InputError(`$${values['subject-env']} is not set`);
+    }
+    if (values.reference !== undefined && !/^[0-9a-f]{64}$/.test(values.reference)) {
+      throw new UsageError('--reference expects 64 lower-case hex digits');
+    }
+    const signer = await loadKey(values.key, io, values['passphrase-env']);
+    const logKey =
+      values['log-key'] === undefined ? undefined : await loadKey(values['log-key'], io, values['passphrase-env']);
+    const keysDir = resolve(io.cwd, values.keys);
+    const path = resolve(io.cwd, values.log);
+    try {
+      if (!(await stat(keysDir)).isDirectory()) throw new Error('not a directory');
+      if (!(await stat(path)).isFile()) throw new Error('not a file');
+    } catch (cause) {
+      throw new InputError(`cannot use ${printable(values.keys)} and ${printable(values.log)}: ${String(cause)}`);
+    }
+
+    // Fail closed: a log that does not verify gets nothing appended (the record would vouch for a broken chain).
+    const report = await verifyLogFile(path);
+    if (!report.ok) {
+      io.stdout(`FAIL ${printable(path)}: ${printable(report.code)}: ${printable(report.reason)}\n`);
+      io.stdout('nothing erased: the log does not verify.\n');
+      return EXIT_FAIL;
+    }
+    const keys = createFileKeyStore({ dir: keysDir });
+    const reference = values.reference ?? (await keys.reference(subject as string));
+    const sealedValues = countSealed(readLog(await readFile(path)).records, reference);
+
+    const audit = await openFileAuditLog(path, logKey === undefined ? {} : { checkpoint: { signer: logKey } });
+    let keyIds: readonly string[];
+    try {
+      const erased = await eraseSubject({ keys, reference, audit, signer, sealedValues });
+      keyIds = erased.keyIds;
+    } finally {
+      await audit.close();
+    }
+    io.stdout(
+      `erased subject ${reference}: ${keyIds.length} key(s) destroyed (${keyIds.join(', ') || 'none left'});\n`,
+    );
+    io.stdout(
+      `${sealedValues} sealed value(s) in ${printable(path)} can no longer be opened; subject.erased recorded.\n`,
+    );
+    return EXIT_OK;
+  },
+};
+
+/** How many sealed values of the subject the records hold. */
+function countSealed(records: readonly object[], reference: string): number {
+  let count = 0;
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > 64 || typeof node !== 'object' || node === null) return;
+    if (isSealedValue(node)) {
+      if (node.subject === reference) count++;
+      return;
+    }
+    for (const child of Array.isArray(node) ? node : Object.values(node)) walk(child, depth + 1);
+  };
+  for (const record of records) walk((record as { data?: unknown }).data, 0);
+  return count;
+}
