@@ -31,6 +31,7 @@ export type {
   ModeChangedData,
   GapData,
   LogRecoveredData,
+  AssessmentData,
 } from './record/data.js';
 export {
   createAuditLog,

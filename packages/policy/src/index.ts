@@ -95,6 +95,7 @@ export {
   maxRiskTier,
   toolRiskTier,
   runsWithoutApproval,
+  limitsCovering,
   ruleSelectsTool,
   type RiskTier,
   type RiskToolView,

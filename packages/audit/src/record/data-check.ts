@@ -130,6 +130,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     session: string,
     tags: strings,
     labels: strings,
+    tier: oneOf('low', 'medium', 'high', 'critical'),
   },
   'call.denied': refusal,
   'call.invalid': refusal,
@@ -166,6 +167,14 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   'mode.changed': { from: policyState, to: policyState },
   gap: { missed: count, since: string, until: string, lastError: string },
   'log.recovered': { torn: object({ line: count, bytes: count, sha256: string, savedTo: string }) },
+  // Security assessments.
+  assessment: {
+    reportDigest: (v) => (typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v) ? undefined : 'expected sha256:<64 hex>'),
+    deployment: string,
+    worst: oneOf('critical', 'high', 'medium', 'low', 'info', 'none'),
+    counts: object({ critical: count, high: count, medium: count, low: count, info: count }),
+    findingIds: strings,
+  },
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { Policy, PolicyRule } from '../document/schema.js';
+import type { Limit, Policy, PolicyRule } from '../document/schema.js';
 import { isIsolationLevel, type IsolationLevel } from '../isolation/levels.js';
 import { compileGlobs } from '../match/glob.js';
 
@@ -22,15 +22,15 @@ export function maxRiskTier(a: RiskTier, b: RiskTier): RiskTier {
 export interface RiskToolView {
   readonly name: string;
   /** Side-effect tags, e.g. `read`, `write`, `delete`, `payment`, `external`. @default [] */
-  readonly tags?: readonly string[];
+  readonly tags?: readonly string[] | undefined;
   /** Data-flow labels, e.g. `reads:pii`, `reads:secrets`, `egress`. @default [] */
-  readonly labels?: readonly string[];
+  readonly labels?: readonly string[] | undefined;
   /** Whether its arguments and results are withheld from logs. @default false */
-  readonly sensitive?: boolean;
+  readonly sensitive?: boolean | undefined;
   /** How it runs. @default 'none' (in the agent's process) */
-  readonly isolation?: IsolationLevel;
+  readonly isolation?: IsolationLevel | undefined;
   /** An explicit tier that replaces the computed one. @default computed */
-  readonly risk?: RiskTier;
+  readonly risk?: RiskTier | undefined;
 }
 
 /** Options of {@link toolRiskTier}. */
@@ -169,4 +169,14 @@ export function toolRiskTier(tool: RiskToolView, options: ToolRiskOptions = {}):
     raise('critical', 'runs in-process without approval');
   }
   return Object.freeze({ tier: state.tier, reasons: Object.freeze(reasons) });
+}
+
+/**
+ * The ids of the policy's limits that count a tool's calls (their `tools` globs match its name), in policy order.
+ *
+ * @param policy - a validated policy.
+ * @param toolName - the tool's name.
+ */
+export function limitsCovering(policy: Policy, toolName: string): readonly Limit[] {
+  return (policy.limits ?? []).filter((l) => compileGlobs(l.tools)(toolName));
 }
