@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTER_ERROR_CODES } from '@agentguard/adapters';
+import { ASSESS_ERROR_CODES } from '@agentguard/assess';
 import { APPROVAL_ERROR_CODES, ATTESTATION_ERROR_CODES } from '@agentguard/attestation';
 import { AUDIT_ERROR_CODES } from '@agentguard/audit';
 import { GUARD_ERROR_CODES, GUARD_RECORD_CODES } from '@agentguard/core';
@@ -41,6 +42,7 @@ const LISTS: ReadonlyArray<{ name: string; dir: string; prefix: string; codes: r
   { name: 'SANDBOX_ERROR_CODES', dir: 'sandbox', prefix: 'ERR_SANDBOX_', codes: SANDBOX_ERROR_CODES },
   { name: 'VIEWER_ERROR_CODES', dir: 'viewer', prefix: 'ERR_VIEWER_', codes: VIEWER_ERROR_CODES },
   { name: 'ADAPTER_ERROR_CODES', dir: 'adapters', prefix: 'ERR_ADAPTER_', codes: ADAPTER_ERROR_CODES },
+  { name: 'ASSESS_ERROR_CODES', dir: 'assess', prefix: 'ERR_ASSESS_', codes: ASSESS_ERROR_CODES },
 ];
 
 /** Codes that are not ours: Node's own, which the sandbox child imitates so tools see what they expect. */
