@@ -22,7 +22,8 @@ export interface FindingRule {
   readonly fix: string;
 }
 
-const rule = (id: string, title: string, why: string, fix: string): FindingRule => Object.freeze({ id, title, why, fix });
+const rule = (id: string, title: string, why: string, fix: string): FindingRule =>
+  Object.freeze({ id, title, why, fix });
 
 /** Every finding the assessment can report, by id. Ids are stable: new checks get new ids. */
 export const FINDING_RULES = Object.freeze({

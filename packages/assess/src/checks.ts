@@ -61,15 +61,25 @@ export function toolChecks(ctx: CheckContext): Finding[] {
           'AG-TOOL-001',
           tier === 'critical' ? 'critical' : 'high',
           `${tier}-risk tool "${tool.name}" can run without approval`,
-          { tools: t, rules: sorted(policy.rules.filter((r) => r.effect === 'allow' && ruleSelectsTool(r, tool, tier)).map((r) => r.id)) },
+          {
+            tools: t,
+            rules: sorted(
+              policy.rules.filter((r) => r.effect === 'allow' && ruleSelectsTool(r, tool, tier)).map((r) => r.id),
+            ),
+          },
         ),
       );
     }
     if (high(tier) && (tool.isolation ?? 'none') === 'none') {
       out.push(
-        finding('AG-TOOL-002', tier === 'critical' ? 'high' : 'medium', `${tier}-risk tool "${tool.name}" runs in the agent process`, {
-          tools: t,
-        }),
+        finding(
+          'AG-TOOL-002',
+          tier === 'critical' ? 'high' : 'medium',
+          `${tier}-risk tool "${tool.name}" runs in the agent process`,
+          {
+            tools: t,
+          },
+        ),
       );
     }
     if (high(tier) && tool.auditFailure === 'open') {
@@ -77,7 +87,9 @@ export function toolChecks(ctx: CheckContext): Finding[] {
     }
     if (tool.pinned !== true) {
       out.push(
-        finding('AG-TOOL-004', high(tier) ? 'medium' : 'low', `definition of tool "${tool.name}" is not pinned`, { tools: t }),
+        finding('AG-TOOL-004', high(tier) ? 'medium' : 'low', `definition of tool "${tool.name}" is not pinned`, {
+          tools: t,
+        }),
       );
     }
     const spends = tool.tags?.includes('payment') === true || tool.labels?.includes('egress') === true;
@@ -88,7 +100,9 @@ export function toolChecks(ctx: CheckContext): Finding[] {
           (l.mode ?? policy.mode ?? 'enforce') === 'enforce',
       );
       if (!limited) {
-        out.push(finding('AG-TOOL-005', 'medium', `no enforced rate limit or budget covers tool "${tool.name}"`, { tools: t }));
+        out.push(
+          finding('AG-TOOL-005', 'medium', `no enforced rate limit or budget covers tool "${tool.name}"`, { tools: t }),
+        );
       }
     }
     const personal = tool.labels?.includes('reads:pii') === true || tool.tags?.includes('pii') === true;
@@ -111,9 +125,18 @@ export function identityChecks(ctx: CheckContext): Finding[] {
     const tier = ctx.agentTiers.get(agent.name) ?? 'low';
     const evidence: Evidence = { agents: [agent.name], facts: [`agent tier ${tier}`] };
     if (agent.key === 'local-key') {
-      out.push(finding('AG-ID-001', high(tier) ? 'high' : 'medium', `agent "${agent.name}" signs with a local key file`, evidence));
+      out.push(
+        finding(
+          'AG-ID-001',
+          high(tier) ? 'high' : 'medium',
+          `agent "${agent.name}" signs with a local key file`,
+          evidence,
+        ),
+      );
     } else if (agent.key === 'env') {
-      out.push(finding('AG-ID-002', 'high', `agent "${agent.name}" reads its key from an environment variable`, evidence));
+      out.push(
+        finding('AG-ID-002', 'high', `agent "${agent.name}" reads its key from an environment variable`, evidence),
+      );
     } else if (agent.key === 'ephemeral') {
       out.push(finding('AG-ID-003', 'medium', `agent "${agent.name}" has an identity made at start-up`, evidence));
     }
@@ -134,11 +157,17 @@ export function settingChecks(ctx: CheckContext): Finding[] {
     const since = d.mode?.since;
     const days = since === undefined ? undefined : daysSince(since, nowMs);
     if (days === undefined || days > ctx.maxModeDays) {
-      const fact = since === undefined ? `mode ${mode}, since an unknown date` : `mode ${mode} since ${since} (${days} days)`;
+      const fact =
+        since === undefined ? `mode ${mode}, since an unknown date` : `mode ${mode} since ${since} (${days} days)`;
       out.push(
-        finding('AG-MODE-001', mode === 'off' ? 'high' : 'medium', `the deployment runs in ${mode} mode (${days ?? '?'} days, more than ${ctx.maxModeDays})`, {
-          facts: [fact],
-        }),
+        finding(
+          'AG-MODE-001',
+          mode === 'off' ? 'high' : 'medium',
+          `the deployment runs in ${mode} mode (${days ?? '?'} days, more than ${ctx.maxModeDays})`,
+          {
+            facts: [fact],
+          },
+        ),
       );
     }
   }
@@ -150,7 +179,9 @@ export function settingChecks(ctx: CheckContext): Finding[] {
         : c.witness === undefined
           ? 'no witness configured'
           : 'witness configured, nothing shipped yet';
-    out.push(finding('AG-AUD-001', 'medium', `checkpoints are never shipped to a witness (${fact})`, { facts: [fact] }));
+    out.push(
+      finding('AG-AUD-001', 'medium', `checkpoints are never shipped to a witness (${fact})`, { facts: [fact] }),
+    );
   }
   const r = d.revocation;
   if (r !== undefined) {
@@ -160,7 +191,14 @@ export function settingChecks(ctx: CheckContext): Finding[] {
     if (r.fetchedAt === undefined) facts.push('fetched at an unknown time');
     else if (nowMs - Date.parse(r.fetchedAt) > ctx.maxRevocationAgeMs) facts.push(`fetched at ${r.fetchedAt}`);
     if (facts.length > 0) {
-      out.push(finding('AG-REV-001', r.expiresAt !== null && Date.parse(r.expiresAt) <= nowMs ? 'high' : 'medium', `revocation list: ${facts.join('; ')}`, { facts }));
+      out.push(
+        finding(
+          'AG-REV-001',
+          r.expiresAt !== null && Date.parse(r.expiresAt) <= nowMs ? 'high' : 'medium',
+          `revocation list: ${facts.join('; ')}`,
+          { facts },
+        ),
+      );
     }
   }
   return out;

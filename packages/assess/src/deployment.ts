@@ -92,12 +92,14 @@ export const deploymentSchema = z
   .superRefine((d, ctx) => {
     const seen = new Set<string>();
     d.tools.forEach((t, i) => {
-      if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['tools', i, 'name'], message: 'duplicate tool name' });
+      if (seen.has(t.name))
+        ctx.addIssue({ code: 'custom', path: ['tools', i, 'name'], message: 'duplicate tool name' });
       seen.add(t.name);
     });
     const agents = new Set<string>();
     d.agents.forEach((a, i) => {
-      if (agents.has(a.name)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: 'duplicate agent name' });
+      if (agents.has(a.name))
+        ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: 'duplicate agent name' });
       agents.add(a.name);
     });
   });

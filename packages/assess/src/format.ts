@@ -35,7 +35,11 @@ export function reportDigest(report: AssessmentReport): string {
 
 function subjectOf(f: Finding): string {
   const e = f.evidence;
-  const parts = [...(e.tools ?? []).map((t) => `tool:${t}`), ...(e.agents ?? []).map((a) => `agent:${a}`), ...(e.rules ?? []).map((r) => `rule:${r}`)];
+  const parts = [
+    ...(e.tools ?? []).map((t) => `tool:${t}`),
+    ...(e.agents ?? []).map((a) => `agent:${a}`),
+    ...(e.rules ?? []).map((r) => `rule:${r}`),
+  ];
   return parts.length === 0 ? 'deployment' : parts.join(', ');
 }
 
@@ -51,7 +55,10 @@ function table(report: AssessmentReport): string {
   const header = ['SEVERITY', 'ID', 'SUBJECT', 'FINDING'];
   const widths = header.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => (r[i] as string).length))));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
   const out = [`Assessment of ${clean(report.deployment)}: ${summaryText(report)}`, ''];
   out.push('TOOL TIERS');
   for (const t of report.tools) out.push(`  ${t.tier.padEnd(9)}${clean(t.name)}`);
@@ -76,7 +83,10 @@ function table(report: AssessmentReport): string {
 
 function summaryText(report: AssessmentReport): string {
   const c = report.summary.counts;
-  const parts = [...SEVERITIES].reverse().filter((s) => c[s] > 0).map((s) => `${c[s]} ${s}`);
+  const parts = [...SEVERITIES]
+    .reverse()
+    .filter((s) => c[s] > 0)
+    .map((s) => `${c[s]} ${s}`);
   return parts.length === 0 ? 'no findings' : `${parts.join(', ')} (worst: ${report.summary.worst})`;
 }
 
@@ -93,7 +103,9 @@ function markdown(report: AssessmentReport): string {
   else {
     out.push('| severity | id | subject | finding | evidence | fix |', '| --- | --- | --- | --- | --- | --- |');
     for (const f of report.findings) {
-      out.push(`| ${f.severity} | ${f.id} | ${md(subjectOf(f))} | ${md(f.message)} | ${md(evidenceText(f))} | ${md(f.fix)} |`);
+      out.push(
+        `| ${f.severity} | ${f.id} | ${md(subjectOf(f))} | ${md(f.message)} | ${md(evidenceText(f))} | ${md(f.fix)} |`,
+      );
     }
   }
   return `${out.join('\n')}\n`;
@@ -108,7 +120,13 @@ const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
 };
 
 // The `security-severity` property code-scanning UIs read (a CVSS-like score as a string).
-const SCORE: Readonly<Record<Severity, string>> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
+const SCORE: Readonly<Record<Severity, string>> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '0.0',
+};
 
 /** The report as a SARIF 2.1.0 log (OASIS SARIF v2.1.0, §3.13 sarifLog), one run, one rule per finding id. */
 export function reportSarif(report: AssessmentReport, options: FormatReportOptions = {}): unknown {
@@ -165,7 +183,11 @@ export function reportSarif(report: AssessmentReport, options: FormatReportOptio
  * process.stdout.write(formatReport(report, 'markdown'));
  * ```
  */
-export function formatReport(report: AssessmentReport, format: ReportFormat, options: FormatReportOptions = {}): string {
+export function formatReport(
+  report: AssessmentReport,
+  format: ReportFormat,
+  options: FormatReportOptions = {},
+): string {
   switch (format) {
     case 'table':
       return table(report);

@@ -33,7 +33,8 @@ export function logMetrics(log: LogSummary): LogMetrics {
 /** A copy of recorded args without the fields the log holds redacted (their value is a marker, not the value). */
 function unredacted(value: unknown): unknown {
   if (typeof value === 'string') return containsRedaction(value) ? undefined : value;
-  if (Array.isArray(value)) return value.some((v) => unredacted(v) === undefined && v !== undefined) ? undefined : value;
+  if (Array.isArray(value))
+    return value.some((v) => unredacted(v) === undefined && v !== undefined) ? undefined : value;
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
@@ -44,7 +45,12 @@ function unredacted(value: unknown): unknown {
 }
 
 /** Why an allow rule is broader than what it allowed in the log, or an empty list. */
-function broader(rule: PolicyRule, ctx: CheckContext, used: { tools: Set<string>; agents: Set<string> }, suggested: readonly PolicyRule[]) {
+function broader(
+  rule: PolicyRule,
+  ctx: CheckContext,
+  used: { tools: Set<string>; agents: Set<string> },
+  suggested: readonly PolicyRule[],
+) {
   const reasons: string[] = [];
   const unused = ctx.tools
     .filter(({ tool, tier }) => ruleSelectsTool(rule, tool, tier) && !used.tools.has(tool.name))
@@ -73,11 +79,17 @@ export function broadRuleChecks(ctx: CheckContext, log: LogSummary): Finding[] {
     const { reasons, unused } = broader(rule, ctx, used, suggested);
     if (reasons.length === 0) continue;
     out.push(
-      finding('AG-POL-002', 'medium', `allow rule "${rule.id}" is broader than the ${calls.length} call(s) it allowed: ${reasons.join('; ')}`, {
-        rules: [rule.id],
-        ...(unused.length === 0 ? {} : { tools: unused }),
-        records: calls.slice(0, 20).map((c) => c.seq),
-      }, { suggestion: suggested }),
+      finding(
+        'AG-POL-002',
+        'medium',
+        `allow rule "${rule.id}" is broader than the ${calls.length} call(s) it allowed: ${reasons.join('; ')}`,
+        {
+          rules: [rule.id],
+          ...(unused.length === 0 ? {} : { tools: unused }),
+          records: calls.slice(0, 20).map((c) => c.seq),
+        },
+        { suggestion: suggested },
+      ),
     );
   }
   return out;
@@ -90,23 +102,36 @@ function sharp(before: number, now: number): boolean {
 }
 
 /** AG-TREND-001/002: denied-call and alert rates that changed sharply since the previous assessment. */
-export function trendChecks(now: LogMetrics, before: LogMetrics | undefined, minCalls: number, log: LogSummary): Finding[] {
+export function trendChecks(
+  now: LogMetrics,
+  before: LogMetrics | undefined,
+  minCalls: number,
+  log: LogSummary,
+): Finding[] {
   if (before === undefined || now.calls < minCalls || before.calls < minCalls) return [];
   const out: Finding[] = [];
   const pct = (x: number) => `${round(x * 100)}%`;
   if (sharp(before.deniedRate, now.deniedRate)) {
     const denied = log.calls.filter((c) => c.effect === 'deny' && c.mode !== 'monitor').map((c) => c.seq);
     out.push(
-      finding('AG-TREND-001', 'medium', `denied-call rate went from ${pct(before.deniedRate)} to ${pct(now.deniedRate)}`, {
-        facts: [`before: ${before.denied} of ${before.calls} calls`, `now: ${now.denied} of ${now.calls} calls`],
-        records: denied.slice(0, 20),
-      }),
+      finding(
+        'AG-TREND-001',
+        'medium',
+        `denied-call rate went from ${pct(before.deniedRate)} to ${pct(now.deniedRate)}`,
+        {
+          facts: [`before: ${before.denied} of ${before.calls} calls`, `now: ${now.denied} of ${now.calls} calls`],
+          records: denied.slice(0, 20),
+        },
+      ),
     );
   }
   if (sharp(before.alertRate, now.alertRate)) {
     out.push(
       finding('AG-TREND-002', 'medium', `alert rate went from ${pct(before.alertRate)} to ${pct(now.alertRate)}`, {
-        facts: [`before: ${before.alerts} alerts in ${before.calls} calls`, `now: ${now.alerts} alerts in ${now.calls} calls`],
+        facts: [
+          `before: ${before.alerts} alerts in ${before.calls} calls`,
+          `now: ${now.alerts} alerts in ${now.calls} calls`,
+        ],
         records: log.alerts.slice(0, 20),
       }),
     );

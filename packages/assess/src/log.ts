@@ -60,7 +60,10 @@ function checkRecord(r: LogRecord, i: number): void {
     throw new AssessError('ERR_ASSESS_LOG_INVALID', `log record ${i}: "seq" expected a non-negative integer`);
   if (typeof r.type !== 'string' || typeof r.ts !== 'string')
     throw new AssessError('ERR_ASSESS_LOG_INVALID', `log record ${i}: "type" and "ts" expected strings`);
-  if (r.type !== 'checkpoint' && (typeof r.callId !== 'string' || typeof r.agent !== 'string' || typeof r.tool !== 'string'))
+  if (
+    r.type !== 'checkpoint' &&
+    (typeof r.callId !== 'string' || typeof r.agent !== 'string' || typeof r.tool !== 'string')
+  )
     throw new AssessError('ERR_ASSESS_LOG_INVALID', `log record ${i}: "callId", "agent" and "tool" expected strings`);
 }
 
@@ -126,5 +129,9 @@ export function summariseLog(records: readonly LogRecord[]): LogSummary {
     }
   });
   const out = [...calls.values()].map(({ decided: _decided, ...call }) => Object.freeze(call) as LoggedCall);
-  return Object.freeze({ calls: Object.freeze(out), alerts: Object.freeze(alerts), assessments: Object.freeze(assessments) });
+  return Object.freeze({
+    calls: Object.freeze(out),
+    alerts: Object.freeze(alerts),
+    assessments: Object.freeze(assessments),
+  });
 }

@@ -48,7 +48,10 @@ const WRITE_TAGS = new Set(['write', 'delete', 'destructive', 'payment', 'extern
 const WRITE_LABELS = new Set(['egress', 'writes:external']);
 
 /** Whether a tool only reads: no side-effect tag, no sink label. */
-export function isReadOnly(tool: { readonly tags?: readonly string[] | undefined; readonly labels?: readonly string[] | undefined }): boolean {
+export function isReadOnly(tool: {
+  readonly tags?: readonly string[] | undefined;
+  readonly labels?: readonly string[] | undefined;
+}): boolean {
   return !(tool.tags ?? []).some((t) => WRITE_TAGS.has(t)) && !(tool.labels ?? []).some((l) => WRITE_LABELS.has(l));
 }
 
@@ -58,11 +61,23 @@ function agentCalls(log: LogSummary, agent: DeploymentAgent): LoggedCall[] {
   return log.calls.filter((c) => c.agent === agent.name || (agent.id !== undefined && c.agent === agent.id));
 }
 
-function stagesFor(deployment: Deployment, agent: DeploymentAgent, log: LogSummary, minCalls: number, minApprovals: number) {
+function stagesFor(
+  deployment: Deployment,
+  agent: DeploymentAgent,
+  log: LogSummary,
+  minCalls: number,
+  minApprovals: number,
+) {
   const names = new Set(agent.tools ?? deployment.tools.map((t) => t.name));
   const tools = deployment.tools.filter((t) => names.has(t.name));
-  const readTools = tools.filter(isReadOnly).map((t) => t.name).sort();
-  const writeTools = tools.filter((t) => !isReadOnly(t)).map((t) => t.name).sort();
+  const readTools = tools
+    .filter(isReadOnly)
+    .map((t) => t.name)
+    .sort();
+  const writeTools = tools
+    .filter((t) => !isReadOnly(t))
+    .map((t) => t.name)
+    .sort();
   const calls = agentCalls(log, agent);
   const isRead = (c: LoggedCall) => readTools.includes(c.tool) || (!names.has(c.tool) && isReadOnly(c));
 
@@ -91,7 +106,8 @@ function stagesFor(deployment: Deployment, agent: DeploymentAgent, log: LogSumma
   const s3Done = writeTools.length > 0 && approvedEnough.length === writeTools.length;
   const liftable = approvedEnough.filter((t) => byTool.get(t)?.refused.length === 0);
   const keep = approvedEnough.filter((t) => (byTool.get(t)?.refused.length ?? 0) > 0);
-  const s4Done = writeTools.length > 0 && writeTools.every((t) => (byTool.get(t)?.unapproved.length ?? 0) > 0 || keep.includes(t));
+  const s4Done =
+    writeTools.length > 0 && writeTools.every((t) => (byTool.get(t)?.unapproved.length ?? 0) > 0 || keep.includes(t));
 
   const approvals = writeTools.map((t) => {
     const e = byTool.get(t) as { granted: LoggedCall[]; refused: LoggedCall[] };
@@ -99,7 +115,10 @@ function stagesFor(deployment: Deployment, agent: DeploymentAgent, log: LogSumma
   });
   const approvalRecords = writeTools.flatMap((t) => {
     const e = byTool.get(t) as { granted: LoggedCall[]; refused: LoggedCall[] };
-    return first([...e.granted, ...e.refused].sort((a, b) => a.seq - b.seq), 10);
+    return first(
+      [...e.granted, ...e.refused].sort((a, b) => a.seq - b.seq),
+      10,
+    );
   });
   const stages: Omit<RolloutStage, 'status'>[] = [
     {
@@ -130,7 +149,10 @@ function stagesFor(deployment: Deployment, agent: DeploymentAgent, log: LogSumma
       id: 'write-with-approval',
       title: 'Add the write tools, each requiring approval',
       tools: writeTools,
-      evidence: { facts: approvals.length === 0 ? ['the agent has no write tools'] : approvals, records: approvalRecords },
+      evidence: {
+        facts: approvals.length === 0 ? ['the agent has no write tools'] : approvals,
+        records: approvalRecords,
+      },
       moveOn: `at least ${minApprovals} approval decisions for each write tool`,
     },
     {
@@ -182,7 +204,10 @@ export function planRollout(
   const summary = Array.isArray(log) ? summariseLog(log) : (log as LogSummary);
   const minCalls = options.minCalls ?? 50;
   const minApprovals = options.minApprovals ?? 20;
-  for (const [k, v] of [['minCalls', minCalls], ['minApprovals', minApprovals]] as const) {
+  for (const [k, v] of [
+    ['minCalls', minCalls],
+    ['minApprovals', minApprovals],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`"${k}" expected a positive integer, got ${String(v)}`);
   }
   const agents = deployment.agents.filter((a) => options.agent === undefined || a.name === options.agent);
@@ -197,7 +222,11 @@ export function planRollout(
         .map((t) => toolRiskTier(t, { policy: deployment.policy }).tier);
       const order = ['low', 'medium', 'high', 'critical'] as const;
       const tier = order[Math.max(0, ...tiers.map((t) => order.indexOf(t)))] as RiskTier;
-      return Object.freeze({ agent: agent.name, tier, stages: Object.freeze(stagesFor(deployment, agent, summary, minCalls, minApprovals)) });
+      return Object.freeze({
+        agent: agent.name,
+        tier,
+        stages: Object.freeze(stagesFor(deployment, agent, summary, minCalls, minApprovals)),
+      });
     })
     .sort((a, b) => (a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0));
 }
@@ -208,12 +237,18 @@ export function formatPlan(plan: readonly AgentRollout[], format: 'table' | 'mar
   const clean = (t: string) => t.replace(/[\p{Cc}\u2028\u2029]/gu, '?');
   const out: string[] = [];
   for (const a of plan) {
-    out.push(format === 'markdown' ? `## Rollout of ${clean(a.agent)} (tier ${a.tier})` : `ROLLOUT OF ${clean(a.agent)} (tier ${a.tier})`, '');
+    out.push(
+      format === 'markdown'
+        ? `## Rollout of ${clean(a.agent)} (tier ${a.tier})`
+        : `ROLLOUT OF ${clean(a.agent)} (tier ${a.tier})`,
+      '',
+    );
     a.stages.forEach((s, i) => {
       const head = `${i + 1}. [${s.status}] ${s.title}${s.tools.length === 0 ? '' : ` (${s.tools.map(clean).join(', ')})`}`;
       out.push(format === 'markdown' ? `${head}` : `  ${head}`);
       for (const f of s.evidence.facts) out.push(`${format === 'markdown' ? '   - ' : '       '}${clean(f)}`);
-      if (s.evidence.records.length > 0) out.push(`${format === 'markdown' ? '   - ' : '       '}records: ${s.evidence.records.join(', ')}`);
+      if (s.evidence.records.length > 0)
+        out.push(`${format === 'markdown' ? '   - ' : '       '}records: ${s.evidence.records.join(', ')}`);
       out.push(`${format === 'markdown' ? '   - ' : '       '}move on when: ${s.moveOn}`);
     });
     out.push('');

@@ -137,7 +137,9 @@ export function assess(deployment: Deployment, options: AssessOptions = {}): Ass
     metrics = logMetrics(log);
     const previous = options.previous === undefined ? undefined : parsePreviousReport(options.previous);
     findings.push(...broadRuleChecks(ctx, log));
-    findings.push(...trendChecks(metrics, previous?.metrics, positive(options.minTrendCalls, 20, 'minTrendCalls'), log));
+    findings.push(
+      ...trendChecks(metrics, previous?.metrics, positive(options.minTrendCalls, 20, 'minTrendCalls'), log),
+    );
   }
   findings.sort(compareFindings);
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;

@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { FINDING_RULES, type FindingId } from '../src/catalogue.js';
 import { parseDeployment } from '../src/deployment.js';
 import { assess } from '../src/report.js';
-import { type CallSpec, cleanCalls, cleanDeployment, NOW, records } from './fixtures.js';
+import { type CallSpec, cleanCalls, cleanDeployment, type Fixture, NOW, records } from './fixtures.js';
 
-type Fixture = ReturnType<typeof cleanDeployment>;
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -17,31 +16,155 @@ function run(d: Fixture, calls: CallSpec[] = cleanCalls(), alerts = 0) {
 const tool = (d: Fixture, name: string) => d.tools.find((t) => t.name === name) as Record<string, unknown>;
 
 // One fixture per finding that triggers it; the clean deployment (and the near misses) must not.
-const triggers: [FindingId, string, (d: Fixture) => CallSpec[] | undefined, number?][] = [
-  ['AG-POL-001', 'a tool no rule selects', (d) => void d.tools.push({ name: 'orphan', tags: ['read'], pinned: true })],
-  ['AG-POL-002', 'an allow rule for any agent', (d) => void delete (d.policy.rules[0] as Record<string, unknown>).agents],
-  ['AG-POL-002', 'an allow rule without conditions', (d) => void delete (d.policy.rules[0] as Record<string, unknown>).when],
-  ['AG-POL-002', 'an allow rule selecting tools never called', (d) => void ((d.policy.rules[0] as { tools: string[] }).tools = ['list_files', 'crm_lookup'])],
-  ['AG-TOOL-001', 'a payment tool without approval', (d) => void d.policy.rules.splice(2, 1)],
-  ['AG-TOOL-002', 'a payment tool in-process', (d) => void delete tool(d, 'pay').isolation],
-  ['AG-TOOL-003', 'a payment tool that fails open', (d) => void (tool(d, 'pay').auditFailure = 'open')],
-  ['AG-TOOL-004', 'an unpinned tool', (d) => void (tool(d, 'list_files').pinned = false)],
-  ['AG-TOOL-005', 'a payment tool without a limit', (d) => void delete d.policy.limits],
-  ['AG-TOOL-005', 'an egress tool without a limit', (d) => void d.tools.push({ name: 'pay_out', labels: ['egress'], pinned: true, isolation: 'process' })],
-  ['AG-TOOL-006', 'redaction off with a pii tool', (d) => void (d.redaction = { enabled: false })],
-  ['AG-ID-001', 'a local key', (d) => void ((d.agents[0] as { key: string }).key = 'local-key')],
-  ['AG-ID-002', 'a key in the environment', (d) => void ((d.agents[0] as { key: string }).key = 'env')],
-  ['AG-ID-003', 'an ephemeral identity', (d) => void ((d.agents[0] as { key: string }).key = 'ephemeral')],
-  ['AG-MODE-001', 'monitor mode for 30 days', (d) => void (d.mode = { value: 'monitor', since: iso(NOW - 30 * DAY) })],
-  ['AG-MODE-001', 'off mode since an unknown date', (d) => void (d.mode = { value: 'off' })],
-  ['AG-AUD-001', 'checkpoints without a witness', (d) => void (d.checkpoints = { enabled: true })],
-  ['AG-AUD-001', 'checkpoints disabled', (d) => void (d.checkpoints = { enabled: false })],
-  ['AG-REV-001', 'a revocation list without expiry', (d) => void (d.revocation = { fetchedAt: iso(NOW - 1000), expiresAt: null })],
-  ['AG-REV-001', 'a stale revocation list', (d) => void (d.revocation = { fetchedAt: iso(NOW - 3 * DAY), expiresAt: iso(NOW + DAY) })],
+// A mutation returns the calls of its log, or nothing for the clean log.
+const triggers: [FindingId, string, (d: Fixture) => unknown, number?][] = [
+  [
+    'AG-POL-001',
+    'a tool no rule selects',
+    (d) => {
+      d.tools.push({ name: 'orphan', tags: ['read'], pinned: true });
+    },
+  ],
+  [
+    'AG-POL-002',
+    'an allow rule for any agent',
+    (d) => {
+      delete (d.policy.rules[0] as Record<string, unknown>).agents;
+    },
+  ],
+  [
+    'AG-POL-002',
+    'an allow rule without conditions',
+    (d) => {
+      delete (d.policy.rules[0] as Record<string, unknown>).when;
+    },
+  ],
+  [
+    'AG-POL-002',
+    'an allow rule selecting tools never called',
+    (d) => {
+      (d.policy.rules[0] as { tools: string[] }).tools = ['list_files', 'crm_lookup'];
+    },
+  ],
+  [
+    'AG-TOOL-001',
+    'a payment tool without approval',
+    (d) => {
+      d.policy.rules.splice(2, 1);
+    },
+  ],
+  [
+    'AG-TOOL-002',
+    'a payment tool in-process',
+    (d) => {
+      delete tool(d, 'pay').isolation;
+    },
+  ],
+  [
+    'AG-TOOL-003',
+    'a payment tool that fails open',
+    (d) => {
+      tool(d, 'pay').auditFailure = 'open';
+    },
+  ],
+  [
+    'AG-TOOL-004',
+    'an unpinned tool',
+    (d) => {
+      tool(d, 'list_files').pinned = false;
+    },
+  ],
+  [
+    'AG-TOOL-005',
+    'a payment tool without a limit',
+    (d) => {
+      delete d.policy.limits;
+    },
+  ],
+  [
+    'AG-TOOL-005',
+    'an egress tool without a limit',
+    (d) => {
+      d.tools.push({ name: 'pay_out', labels: ['egress'], pinned: true, isolation: 'process' });
+    },
+  ],
+  [
+    'AG-TOOL-006',
+    'redaction off with a pii tool',
+    (d) => {
+      d.redaction = { enabled: false };
+    },
+  ],
+  [
+    'AG-ID-001',
+    'a local key',
+    (d) => {
+      (d.agents[0] as { key: string }).key = 'local-key';
+    },
+  ],
+  [
+    'AG-ID-002',
+    'a key in the environment',
+    (d) => {
+      (d.agents[0] as { key: string }).key = 'env';
+    },
+  ],
+  [
+    'AG-ID-003',
+    'an ephemeral identity',
+    (d) => {
+      (d.agents[0] as { key: string }).key = 'ephemeral';
+    },
+  ],
+  [
+    'AG-MODE-001',
+    'monitor mode for 30 days',
+    (d) => {
+      d.mode = { value: 'monitor', since: iso(NOW - 30 * DAY) };
+    },
+  ],
+  [
+    'AG-MODE-001',
+    'off mode since an unknown date',
+    (d) => {
+      d.mode = { value: 'off' };
+    },
+  ],
+  [
+    'AG-AUD-001',
+    'checkpoints without a witness',
+    (d) => {
+      d.checkpoints = { enabled: true };
+    },
+  ],
+  [
+    'AG-AUD-001',
+    'checkpoints disabled',
+    (d) => {
+      d.checkpoints = { enabled: false };
+    },
+  ],
+  [
+    'AG-REV-001',
+    'a revocation list without expiry',
+    (d) => {
+      d.revocation = { fetchedAt: iso(NOW - 1000), expiresAt: null };
+    },
+  ],
+  [
+    'AG-REV-001',
+    'a stale revocation list',
+    (d) => {
+      d.revocation = { fetchedAt: iso(NOW - 3 * DAY), expiresAt: iso(NOW + DAY) };
+    },
+  ],
   [
     'AG-TREND-001',
     'denials jumped',
-    () => [...cleanCalls().slice(0, 30), ...Array.from({ length: 10 }, () => ({ tool: 'pay', effect: 'deny' as const }))],
+    () => [
+      ...cleanCalls().slice(0, 30),
+      ...Array.from({ length: 10 }, () => ({ tool: 'pay', effect: 'deny' as const })),
+    ],
   ],
   ['AG-TREND-002', 'alerts jumped', () => cleanCalls(), 10],
 ];
@@ -55,7 +178,8 @@ describe('findings', () => {
 
   it.each(triggers)('%s triggers on %s', (id, _name, mutate, alerts) => {
     const d = cleanDeployment();
-    const calls = mutate(d) ?? cleanCalls();
+    const result = mutate(d);
+    const calls = Array.isArray(result) ? (result as CallSpec[]) : cleanCalls();
     const report = run(d, calls, alerts ?? 0);
     const found = report.findings.filter((f) => f.id === id);
     expect(found.length).toBeGreaterThan(0);
@@ -70,16 +194,27 @@ describe('findings', () => {
   });
 
   it.each<[string, (d: Fixture) => void]>([
-    ['monitor mode for 3 days', (d) => void (d.mode = { value: 'monitor', since: iso(NOW - 3 * DAY) })],
-    ['redaction off but the pii tool is sensitive', (d) => {
-      d.redaction = { enabled: false };
-      tool(d, 'crm_lookup').sensitive = true;
-      // Sensitive raises the tier to high; the override keeps this fixture about redaction alone.
-      tool(d, 'crm_lookup').risk = 'medium';
-    }],
-    ['an enforced budget counts as a limit', (d) => {
-      d.policy.limits = [{ id: 'budget', tools: ['pa*'], budget: { arg: '/amount', max: 100, windowMs: 1000 } }];
-    }],
+    [
+      'monitor mode for 3 days',
+      (d) => {
+        d.mode = { value: 'monitor', since: iso(NOW - 3 * DAY) };
+      },
+    ],
+    [
+      'redaction off but the pii tool is sensitive',
+      (d) => {
+        d.redaction = { enabled: false };
+        tool(d, 'crm_lookup').sensitive = true;
+        // Sensitive raises the tier to high; the override keeps this fixture about redaction alone.
+        tool(d, 'crm_lookup').risk = 'medium';
+      },
+    ],
+    [
+      'an enforced budget counts as a limit',
+      (d) => {
+        d.policy.limits = [{ id: 'budget', tools: ['pa*'], budget: { arg: '/amount', max: 100, windowMs: 1000 } }];
+      },
+    ],
   ])('near miss: %s finds nothing', (_name, mutate) => {
     const d = cleanDeployment();
     mutate(d);
@@ -99,7 +234,12 @@ describe('findings', () => {
     expect(f?.evidence.rules).toEqual(['allow-list']);
     expect(f?.evidence.records?.[0]).toBe(0);
     expect(f?.suggestion).toEqual([
-      expect.objectContaining({ effect: 'allow', tools: ['list_files'], agents: ['billing'], when: { '/path': { pathPrefix: ['/data'] } } }),
+      expect.objectContaining({
+        effect: 'allow',
+        tools: ['list_files'],
+        agents: ['billing'],
+        when: { '/path': { pathPrefix: ['/data'] } },
+      }),
     ]);
   });
 
@@ -130,5 +270,13 @@ describe('findings', () => {
       ['medium', 'AG-AUD-001'],
       ['low', 'AG-TOOL-004'],
     ]);
+  });
+});
+
+describe('docs', () => {
+  it('docs/assess.md explains every finding id', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../../docs/assess.md', import.meta.url), 'utf8');
+    for (const id of Object.keys(FINDING_RULES)) expect(text).toContain(`### ${id}\n`);
   });
 });

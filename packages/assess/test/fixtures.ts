@@ -1,12 +1,23 @@
-import type { DeploymentInput } from '../src/deployment.js';
 import type { LogRecord } from '../src/log.js';
 
 export const NOW = Date.parse('2026-06-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 const DAY = 86_400_000;
 
+/** A deployment description as the tests mutate it (parseDeployment checks it). */
+export interface Fixture {
+  [key: string]: unknown;
+  tools: Record<string, unknown>[];
+  agents: Record<string, unknown>[];
+  policy: { version: 1; rules: Record<string, unknown>[]; limits?: unknown[] };
+  redaction?: unknown;
+  mode?: unknown;
+  checkpoints?: unknown;
+  revocation?: unknown;
+}
+
 /** A deployment that triggers no finding: every check's "does not trigger" fixture. */
-export function cleanDeployment(): DeploymentInput & { tools: Record<string, unknown>[]; policy: { rules: Record<string, unknown>[]; limits?: unknown[] } } {
+export function cleanDeployment(): Fixture {
   return {
     version: 1,
     name: 'billing-prod',
@@ -18,7 +29,13 @@ export function cleanDeployment(): DeploymentInput & { tools: Record<string, unk
     policy: {
       version: 1,
       rules: [
-        { id: 'allow-list', effect: 'allow', tools: ['list_files'], agents: ['billing'], when: { '/path': { pathPrefix: ['/data'] } } },
+        {
+          id: 'allow-list',
+          effect: 'allow',
+          tools: ['list_files'],
+          agents: ['billing'],
+          when: { '/path': { pathPrefix: ['/data'] } },
+        },
         { id: 'allow-pay', effect: 'allow', tools: ['pay'], agents: ['billing'] },
         { id: 'approve-pay', effect: 'require_approval', tools: ['pay'] },
         { id: 'allow-crm', effect: 'allow', tools: ['crm_lookup'], agents: ['billing'] },

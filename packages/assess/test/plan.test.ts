@@ -7,7 +7,8 @@ const deployment = parseDeployment(cleanDeployment());
 const opts = { minCalls: 5, minApprovals: 3 };
 const monitorCalls = (n: number, extra: Partial<CallSpec> = {}): CallSpec[] =>
   Array.from({ length: n }, () => ({ tool: 'list_files', tags: ['read'], mode: 'monitor' as const, ...extra }));
-const enforcedReads = (n: number): CallSpec[] => Array.from({ length: n }, () => ({ tool: 'list_files', tags: ['read'] }));
+const enforcedReads = (n: number): CallSpec[] =>
+  Array.from({ length: n }, () => ({ tool: 'list_files', tags: ['read'] }));
 const approvals = (n: number, approval: 'granted' | 'refused' = 'granted'): CallSpec[] =>
   Array.from({ length: n }, () => ({ tool: 'pay', tags: ['payment'], effect: 'require_approval' as const, approval }));
 
@@ -41,7 +42,11 @@ describe('rollout plan stages follow from the log', () => {
   });
 
   it('a denied read-only call blocks enforcing read-only', () => {
-    const calls = [...monitorCalls(5), ...enforcedReads(5), { tool: 'list_files', tags: ['read'], effect: 'deny' as const }];
+    const calls = [
+      ...monitorCalls(5),
+      ...enforcedReads(5),
+      { tool: 'list_files', tags: ['read'], effect: 'deny' as const },
+    ];
     const [plan] = planRollout(deployment, records(calls), opts);
     expect(plan?.stages[1]?.status).toBe('current');
     expect(plan?.stages[1]?.evidence.facts).toContain('1 of them denied');
@@ -69,7 +74,9 @@ describe('rollout plan stages follow from the log', () => {
 
   it('formats as a table and Markdown, the same bytes each time', () => {
     const plan = planRollout(deployment, records(monitorCalls(5)), opts);
-    expect(formatPlan(plan, 'table')).toBe(formatPlan(planRollout(deployment, records(monitorCalls(5)), opts), 'table'));
+    expect(formatPlan(plan, 'table')).toBe(
+      formatPlan(planRollout(deployment, records(monitorCalls(5)), opts), 'table'),
+    );
     expect(formatPlan(plan, 'markdown')).toContain('## Rollout of billing (tier high)');
   });
 

@@ -18,10 +18,19 @@ function setup(policy: PolicyDocument) {
 
 describe('risk tiers in the guard', () => {
   it('writes each tool tier into its call.requested record', async () => {
-    const { ag, tiers } = setup({ version: 1, rules: [{ id: 'all', effect: 'allow', tools: ['list', 'pay', 'named'] }] });
+    const { ag, tiers } = setup({
+      version: 1,
+      rules: [{ id: 'all', effect: 'allow', tools: ['list', 'pay', 'named'] }],
+    });
     const list = ag.guard({ name: 'list', tags: ['read'], schema: z.object({}), execute: () => 1 });
     const pay = ag.guard({ name: 'pay', tags: ['payment'], schema: z.object({}), execute: () => 2 });
-    const named = ag.guard({ name: 'named', risk: 'medium', tags: ['payment'], schema: z.object({}), execute: () => 3 });
+    const named = ag.guard({
+      name: 'named',
+      risk: 'medium',
+      tags: ['payment'],
+      schema: z.object({}),
+      execute: () => 3,
+    });
     await list({});
     await pay({});
     await named({});
@@ -54,7 +63,10 @@ describe('risk tiers in the guard', () => {
   });
 
   it('computes the tier again when the policy changes', async () => {
-    const { ag, tiers } = setup({ version: 1, rules: [{ id: 'all', effect: 'allow', tools: ['list', 'pay', 'named'] }] });
+    const { ag, tiers } = setup({
+      version: 1,
+      rules: [{ id: 'all', effect: 'allow', tools: ['list', 'pay', 'named'] }],
+    });
     const pay = ag.guard({ name: 'pay', tags: ['payment'], schema: z.object({}), execute: () => 2 });
     await pay({});
     await ag.setPolicy({
@@ -73,8 +85,8 @@ describe('risk tiers in the guard', () => {
 
   it('refuses a risk outside the closed set', () => {
     const { ag } = setup({ version: 1, rules: [] });
-    expect(() =>
-      ag.guard({ name: 'x', risk: 'extreme' as 'low', schema: z.object({}), execute: () => 1 }),
-    ).toThrow(TypeError);
+    expect(() => ag.guard({ name: 'x', risk: 'extreme' as 'low', schema: z.object({}), execute: () => 1 })).toThrow(
+      TypeError,
+    );
   });
 });

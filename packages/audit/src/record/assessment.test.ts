@@ -4,7 +4,11 @@ import { checkRecordData } from './data-check.js';
 describe('assessment records and call tiers', () => {
   const digest = `sha256:${'a'.repeat(64)}`;
   it.each<[string, unknown, boolean]>([
-    ['a full assessment', { reportDigest: digest, worst: 'high', counts: { high: 1, low: 2 }, findingIds: ['AG-POL-001'] }, true],
+    [
+      'a full assessment',
+      { reportDigest: digest, worst: 'high', counts: { high: 1, low: 2 }, findingIds: ['AG-POL-001'] },
+      true,
+    ],
     ['no findings', { reportDigest: digest, worst: 'none', counts: {}, findingIds: [] }, true],
     ['a digest without prefix', { reportDigest: 'a'.repeat(64) }, false],
     ['an unknown severity', { worst: 'severe' }, false],

@@ -169,7 +169,8 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   'log.recovered': { torn: object({ line: count, bytes: count, sha256: string, savedTo: string }) },
   // Security assessments.
   assessment: {
-    reportDigest: (v) => (typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v) ? undefined : 'expected sha256:<64 hex>'),
+    reportDigest: (v) =>
+      typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v) ? undefined : 'expected sha256:<64 hex>',
     deployment: string,
     worst: oneOf('critical', 'high', 'medium', 'low', 'info', 'none'),
     counts: object({ critical: count, high: count, medium: count, low: count, info: count }),

@@ -18,7 +18,9 @@ const objectSchema: StandardSchemaV1<Record<string, unknown>> = {
     version: 1,
     vendor: 'test',
     validate: (value) =>
-      typeof value === 'object' && value !== null ? { value: value as Record<string, unknown> } : { issues: [{ message: 'object' }] },
+      typeof value === 'object' && value !== null
+        ? { value: value as Record<string, unknown> }
+        : { issues: [{ message: 'object' }] },
   },
 };
 
@@ -29,7 +31,7 @@ const policy = {
     { id: 'reads', effect: 'allow', tools: ['list_files', 'read_mail'], agents: ['ops'] },
     { id: 'pay', effect: 'allow', tools: ['pay'], agents: ['ops'] },
   ],
-};
+} as const;
 const deployment = {
   version: 1,
   name: 'ops',

@@ -169,7 +169,9 @@ export const assessCommand: Command = {
         ...(previous === undefined ? {} : { previous }),
         ...(maxModeDays === undefined ? {} : { maxModeDays }),
       });
-      text = formatReport(report, format, { artifactUri: relative(io.cwd, resolve(io.cwd, file)).replaceAll('\\', '/') });
+      text = formatReport(report, format, {
+        artifactUri: relative(io.cwd, resolve(io.cwd, file)).replaceAll('\\', '/'),
+      });
       status = exitCodeOf(report, failOn);
     }
     if (values.out === undefined) io.stdout(text);
