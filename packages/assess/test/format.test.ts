@@ -39,8 +39,8 @@ describe('report formats', () => {
     expect(reportDigest(clean)).not.toBe(reportDigest(dirty));
   });
 
-  // No npm package carries the SARIF 2.1.0 JSON schema itself, so the fields the schema requires (and that
-  // GitHub code scanning reads) are asserted here.
+  // The SARIF npm package we know of (@types/sarif) carries TypeScript types, not the SARIF 2.1.0 JSON schema, so the
+  // fields the schema requires (and that GitHub code scanning reads) are asserted here.
   it('sarif: a SARIF 2.1.0 log with the required fields', () => {
     const report = assess(parseDeployment(noisy()), { log: records(cleanCalls()), nowMs: NOW });
     const sarif = JSON.parse(formatReport(report, 'sarif', { artifactUri: 'deploy/agentguard.json' }));
