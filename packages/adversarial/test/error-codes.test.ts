@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTER_ERROR_CODES } from '@agentguard/adapters';
+import { ASSESS_ERROR_CODES } from '@agentguard/assess';
 import { APPROVAL_ERROR_CODES, ATTESTATION_ERROR_CODES } from '@agentguard/attestation';
 import { AUDIT_ERROR_CODES } from '@agentguard/audit';
 import { GUARD_ERROR_CODES, GUARD_RECORD_CODES } from '@agentguard/core';
@@ -45,6 +46,7 @@ const LISTS: ReadonlyArray<{ name: string; dir: string; prefix: string; codes: r
   // Evidence: bundles and the OCSF export.
   { name: 'BUNDLE_ERROR_CODES', dir: 'evidence', prefix: 'ERR_EVIDENCE_BUNDLE_', codes: BUNDLE_ERROR_CODES },
   { name: 'OCSF_ERROR_CODES', dir: 'evidence', prefix: 'ERR_EVIDENCE_OCSF_', codes: OCSF_ERROR_CODES },
+  { name: 'ASSESS_ERROR_CODES', dir: 'assess', prefix: 'ERR_ASSESS_', codes: ASSESS_ERROR_CODES },
 ];
 
 /** Codes that are not ours: Node's own, which the sandbox child imitates so tools see what they expect. */

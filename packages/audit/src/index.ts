@@ -32,6 +32,7 @@ export type {
   GapData,
   LogRecoveredData,
   SubjectErasedData,
+  AssessmentData,
 } from './record/data.js';
 export {
   createAuditLog,

@@ -1,4 +1,5 @@
 import type { Command } from './command.js';
+import { assessCommand } from './commands/assess.js';
 import { attestCommand } from './commands/attest.js';
 import { auditCheckpointCommand } from './commands/audit-checkpoint.js';
 import { auditConsistencyCommand } from './commands/audit-consistency.js';
@@ -51,6 +52,7 @@ export const commands: readonly Command[] = [
   profileEvaluateCommand,
   monitorCommand,
   attestCommand,
+  assessCommand,
   keygenCommand,
   credentialIssueCommand,
   credentialInspectCommand,

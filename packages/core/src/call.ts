@@ -139,6 +139,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
     args: args.value,
     credential,
     monitor: verdict,
+    view,
   });
   // A kept decision counted rates and budgets when it was made; its concurrency slots are taken now.
   // Whatever the engine answers is validated: only a well-formed decision with effect exactly 'allow' runs.

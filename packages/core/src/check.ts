@@ -100,6 +100,7 @@ export async function checkCall<S extends StandardSchemaV1, R>(
     args: args.value,
     credential,
     monitor,
+    view,
   });
   const asked = await decide(view, request, ctx.decisionTimeoutMs);
   if (!asked.ok) {

@@ -1,7 +1,7 @@
 import { createReplayCache, createTrustStore, type ReplayCache, type TrustStore } from '@agentguard/attestation';
 import { type AuditLog, createRedactor, createSealer } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
-import type { PolicyEngine } from '@agentguard/policy';
+import type { PolicyEngine, RiskTier } from '@agentguard/policy';
 import { type ApprovalGate, createApprovalGate } from './approvals.js';
 import { type CredentialCheck, createCredentialCheck } from './credentials.js';
 import { DEFAULT_DECISION_TIMEOUT_MS, type EngineView } from './decision.js';
@@ -81,6 +81,8 @@ export interface GuardedToolDef<S extends StandardSchemaV1, R> {
   readonly toolErrors: ToolErrors | undefined;
   /** What `execute` really runs with (its runner's mark), checked against a spec that restates it. */
   readonly isolation: ToolIsolation;
+  /** The declared risk tier, replacing the computed one. */
+  readonly risk: RiskTier | undefined;
   readonly execute: ToolSpec<S, R>['execute'];
 }
 
@@ -101,6 +103,7 @@ export function toolDef<S extends StandardSchemaV1, R>(spec: ToolSpec<S, R>): Gu
     batched: spec.signing === 'batched',
     toolErrors: spec.toolErrors,
     isolation,
+    risk: spec.risk,
     execute,
   });
 }

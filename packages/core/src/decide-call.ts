@@ -1,4 +1,13 @@
-import type { DecisionRequest, MonitorVerdictView } from '@agentguard/policy';
+import {
+  type DecisionRequest,
+  type IsolationLevel,
+  type MonitorVerdictView,
+  type Policy,
+  type PolicyEngine,
+  type RiskTier,
+  toolRiskTier,
+} from '@agentguard/policy';
+import type { EngineView } from './decision.js';
 import type { GuardContext } from './context.js';
 import type { CredentialVerdict } from './credentials.js';
 import { textOf } from './text.js';
@@ -13,6 +22,51 @@ export interface DecidedTool {
   readonly name: string;
   readonly tags: readonly string[];
   readonly labels: readonly string[];
+  readonly sensitive?: boolean;
+  readonly isolation?: { readonly level: IsolationLevel };
+  readonly risk?: RiskTier | undefined;
+}
+
+// Tiers by policy, then by tool: computed once per tool for each policy a guard runs (a new policy may change
+// whether a tool runs without approval, and so its tier).
+const tiers = new WeakMap<object, WeakMap<DecidedTool, RiskTier | undefined>>();
+
+/**
+ * @internal The tool's risk tier under the engine's policy, computed once per (policy, tool). Undefined when it
+ * cannot be computed (an engine whose policy cannot be read): rules with `tiers` are then undecided (fail closed).
+ */
+export function toolTier(engine: PolicyEngine, tool: DecidedTool): RiskTier | undefined {
+  let policy: Policy | undefined;
+  try {
+    policy = (engine as { policy?: Policy }).policy;
+  } catch {
+    return undefined;
+  }
+  const key: object = typeof policy === 'object' && policy !== null ? policy : engine;
+  let byTool = tiers.get(key);
+  if (byTool === undefined) {
+    byTool = new WeakMap();
+    tiers.set(key, byTool);
+  }
+  if (byTool.has(tool)) return byTool.get(tool);
+  let tier: RiskTier | undefined;
+  try {
+    tier = toolRiskTier(
+      {
+        name: tool.name,
+        tags: tool.tags,
+        labels: tool.labels,
+        ...(tool.sensitive === undefined ? {} : { sensitive: tool.sensitive }),
+        ...(tool.isolation === undefined ? {} : { isolation: tool.isolation.level }),
+        ...(tool.risk === undefined ? {} : { risk: tool.risk }),
+      },
+      key === policy ? { policy: policy as Policy } : {},
+    ).tier;
+  } catch {
+    tier = undefined;
+  }
+  byTool.set(tool, tier);
+  return tier;
 }
 
 /** @internal The credential verdict of a call; a check that throws is a refusal (fail closed). */
@@ -40,12 +94,15 @@ export function decisionRequest(
     readonly args: unknown;
     readonly credential: Extract<CredentialVerdict, { ok: true }>;
     readonly monitor: MonitorVerdictView | undefined;
+    /** The engine the call is decided by (its policy sets the tool's tier). @default the guard's current one */
+    readonly view?: EngineView;
   },
 ): DecisionRequest {
   const { agent } = call;
+  const tier = toolTier(call.view?.engine ?? ctx.engine(), tool);
   return {
     agent: { ...call.credential.agent, id: agent, name: agent === ctx.self ? ctx.selfName : agent },
-    tool: { name: tool.name, tags: tool.tags, labels: tool.labels },
+    tool: { name: tool.name, tags: tool.tags, labels: tool.labels, ...(tier === undefined ? {} : { tier }) },
     args: call.args,
     callId: call.callId,
     session: { id: call.session },

@@ -1,5 +1,5 @@
 import { isToolName } from '@agentguard/statement';
-import type { PolicyEngine } from '@agentguard/policy';
+import { isRiskTier, type PolicyEngine, RISK_TIERS } from '@agentguard/policy';
 import { checkAttestationOptions } from './attest.js';
 import { checkMonitorOptions } from './monitor.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
@@ -61,6 +61,9 @@ export function checkSpec(spec: ToolSpec<StandardSchemaV1, unknown>): void {
   checkToolErrors(spec.toolErrors, 'toolErrors');
   checkLabels(spec.tags, 'tags');
   checkLabels(spec.labels, 'labels');
+  if (spec.risk !== undefined && !isRiskTier(spec.risk)) {
+    throw new TypeError(`"risk" expected one of ${RISK_TIERS.join(', ')}, got ${JSON.stringify(spec.risk)}`);
+  }
   const timeout = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
     throw new RangeError(`"timeoutMs" expected a positive integer of milliseconds, got ${String(spec.timeoutMs)}`);

@@ -6,7 +6,8 @@ import type {
   RecordDataByType,
   RefusalData,
 } from '@agentguard/audit';
-import type { Decision } from '@agentguard/policy';
+import type { Decision, RiskTier } from '@agentguard/policy';
+import { type DecidedTool, toolTier } from './decide-call.js';
 import { type CallArgs, digests } from './args.js';
 import type { GuardContext, SealScope } from './context.js';
 import type { EngineView } from './decision.js';
@@ -142,7 +143,7 @@ export function decisionRecord(decision: Decision, text: TextCleaner, isolation:
 /** @internal The `call.requested` record of a call: what a replay needs to decide it again exactly. */
 export async function requestRecord(
   ctx: GuardContext,
-  tool: { readonly sensitive: boolean; readonly tags: readonly string[]; readonly labels: readonly string[] },
+  tool: DecidedTool & { readonly sensitive: boolean },
   call: {
     readonly args: CallArgs;
     readonly view: EngineView;
@@ -165,5 +166,10 @@ export async function requestRecord(
     session: ctx.text.clean(call.session, ID_MAX_CHARS),
     tags: tool.tags,
     labels: tool.labels,
+    ...tierField(toolTier(view.engine, tool)),
   };
+}
+
+function tierField(tier: RiskTier | undefined): { tier?: RiskTier } {
+  return tier === undefined ? {} : { tier };
 }

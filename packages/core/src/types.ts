@@ -1,7 +1,7 @@
 import type { ReplayCache, TrustStore } from '@agentguard/attestation';
 import type { AuditLog, RedactorOptions, SubjectKeyStore } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
-import type { IsolationLevel, PolicyDocument, PolicyEngine } from '@agentguard/policy';
+import type { IsolationLevel, PolicyDocument, PolicyEngine, RiskTier } from '@agentguard/policy';
 import type { ApprovalOptions } from './approvals.js';
 import type { CredentialOptions } from './credentials.js';
 import type { AttestationOptions } from './attest.js';
@@ -83,6 +83,14 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
    * @default what `execute` runs with: the runner's level, or `none`
    */
   readonly isolation?: IsolationLevel;
+  /**
+   * The tool's risk tier (`low`, `medium`, `high`, `critical`), replacing the one the guard computes from its
+   * tags, labels, sensitivity, isolation and whether the policy lets it run without approval (`toolRiskTier`
+   * of `@agentguard/policy`). The tier is in every `call.requested` record and in the request the policy
+   * decides on, so rules can match it with `tiers`.
+   * @default computed
+   */
+  readonly risk?: RiskTier;
   /**
    * The tool itself. Runs only when the call is allowed, with the schema's output: deep-copied, frozen plain
    * JSON, the very value the policy decided on, the approval bound and the audit log recorded (its digest is

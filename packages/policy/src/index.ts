@@ -89,3 +89,16 @@ export {
   type PolicyTestReport,
 } from './tools/policy-tests.js';
 export { suggestPolicy, type Observation, type SuggestPolicyOptions } from './tools/suggest.js';
+export {
+  RISK_TIERS,
+  isRiskTier,
+  maxRiskTier,
+  toolRiskTier,
+  runsWithoutApproval,
+  limitsCovering,
+  ruleSelectsTool,
+  type RiskTier,
+  type RiskToolView,
+  type ToolRisk,
+  type ToolRiskOptions,
+} from './tools/risk.js';

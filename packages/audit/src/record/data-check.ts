@@ -135,6 +135,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     session: string,
     tags: strings,
     labels: strings,
+    tier: oneOf('low', 'medium', 'high', 'critical'),
   },
   'call.denied': refusal,
   'call.invalid': refusal,
@@ -173,6 +174,15 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   'log.recovered': { torn: object({ line: count, bytes: count, sha256: string, savedTo: string }) },
   // Erasure by crypto-shredding.
   'subject.erased': { subject: hex64, keyIds: arrayOf(keyId), sealedValues: count },
+  // Security assessments.
+  assessment: {
+    reportDigest: (v) =>
+      typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v) ? undefined : 'expected sha256:<64 hex>',
+    deployment: string,
+    worst: oneOf('critical', 'high', 'medium', 'low', 'info', 'none'),
+    counts: object({ critical: count, high: count, medium: count, low: count, info: count }),
+    findingIds: strings,
+  },
 };
 
 /**

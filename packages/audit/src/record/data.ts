@@ -71,6 +71,8 @@ export interface CallRequestedData extends ArgsDigestData {
   readonly session?: string;
   readonly tags?: readonly string[];
   readonly labels?: readonly string[];
+  /** The tool's risk tier when the call was decided. */
+  readonly tier?: 'low' | 'medium' | 'high' | 'critical';
 }
 
 /** `call.denied`, `call.invalid`, `approval.requested`, `approval.refused`: a refusal and why. */
@@ -199,6 +201,28 @@ export interface SubjectErasedData {
   readonly sealedValues?: number;
 }
 
+// Security assessments.
+
+/** `assessment`: a security assessment of the deployment was run. */
+export interface AssessmentData {
+  /** `sha256:` digest of the report's JSON bytes (the same input always gives the same bytes). */
+  readonly reportDigest?: string;
+  /** The deployment assessed, as the report names it. */
+  readonly deployment?: string;
+  /** The worst severity found, or `none`. */
+  readonly worst?: 'critical' | 'high' | 'medium' | 'low' | 'info' | 'none';
+  /** How many findings of each severity. */
+  readonly counts?: {
+    readonly critical?: number;
+    readonly high?: number;
+    readonly medium?: number;
+    readonly low?: number;
+    readonly info?: number;
+  };
+  /** The ids of the rules that found something, sorted (e.g. `AG-POL-001`). */
+  readonly findingIds?: readonly string[];
+}
+
 /** The `data` of each record type. */
 export interface RecordDataByType {
   'call.requested': CallRequestedData;
@@ -217,6 +241,7 @@ export interface RecordDataByType {
   gap: GapData;
   'log.recovered': LogRecoveredData;
   'subject.erased': SubjectErasedData;
+  assessment: AssessmentData;
 }
 
 /** One discriminated union of event `data` by record `type`. */

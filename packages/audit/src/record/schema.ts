@@ -15,6 +15,7 @@ export const GENESIS_HASH = '0'.repeat(64);
  * - `egress.allowed`, `egress.refused`: a sandboxed tool's network connection, as the egress broker judged it.
  * - `mode.changed`, `gap`, `log.recovered`: the guard's or the log's own state.
  * - `subject.erased`: a data subject's keys were destroyed; the values sealed for it can no longer be opened.
+ * - `assessment`: a security assessment of the deployment was run (the digest of its report, counts by severity).
  */
 export const AUDIT_EVENT_TYPES = Object.freeze([
   'call.requested',
@@ -34,6 +35,8 @@ export const AUDIT_EVENT_TYPES = Object.freeze([
   'log.recovered',
   // Erasure by crypto-shredding.
   'subject.erased',
+  // Security assessments.
+  'assessment',
 ] as const);
 
 /** What happened: the `type` of an {@link AuditEvent}. */

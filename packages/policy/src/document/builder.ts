@@ -21,6 +21,8 @@ export interface RuleOptions<Args = unknown> {
   readonly tags?: readonly string[];
   /** Only tools with one of these data-flow labels. @default any tool */
   readonly labels?: readonly string[];
+  /** Only tools of one of these risk tiers. @default any tool */
+  readonly tiers?: PolicyRule['tiers'];
   /** Only once the session touched a tool with one of these labels. @default always */
   readonly taintedBy?: readonly string[];
   /** Credential attributes the agent must have. @default any agent */
@@ -61,6 +63,7 @@ function list(value: Globs): string[] {
 const COPIED = [
   'tags',
   'labels',
+  'tiers',
   'taintedBy',
   'subject',
   'when',

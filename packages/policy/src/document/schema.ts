@@ -1,5 +1,6 @@
 import { isEgressGrant, isGrantPath } from '../isolation/grants.js';
 import { ISOLATION_LEVELS } from '../isolation/levels.js';
+import { RISK_TIERS } from '../tools/risk.js';
 import { isToolPattern } from '@agentguard/statement';
 import { z } from 'zod';
 import { MAX_GLOB_LENGTH } from '../match/glob.js';
@@ -243,6 +244,12 @@ export const ruleSchema = z
     tags: names.optional(),
     /** The rule applies only to tools carrying at least one of these data-flow labels. */
     labels: names.optional(),
+    /**
+     * The rule applies only to tools of one of these risk tiers (the guard computes each tool's tier). A call
+     * whose tier is unknown leaves the rule undecided: an `allow` rule then does not apply, a `deny` or
+     * `require_approval` rule does.
+     */
+    tiers: z.array(z.enum(RISK_TIERS)).min(1).max(4).optional(),
     /** The rule applies only once the session has called a tool carrying one of these labels. */
     taintedBy: names.optional(),
     /** Credential attributes the agent must have. */

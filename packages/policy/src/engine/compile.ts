@@ -101,6 +101,7 @@ function compileRule(rule: PolicyRule, index: number, policyMode: PolicyMode): C
   const agents: GlobMatcher | undefined = rule.agents === undefined ? undefined : compileGlobs(rule.agents);
   const tags = anyOf(rule.tags);
   const labels = anyOf(rule.labels);
+  const tiers = rule.tiers === undefined ? undefined : new Set<string>(rule.tiers);
   const tainted = rule.taintedBy;
   const subject = compileSubject(rule.subject);
   const schedule = compileSchedule(rule.schedule);
@@ -127,10 +128,16 @@ function compileRule(rule: PolicyRule, index: number, policyMode: PolicyMode): C
       if (agents !== undefined && !agents(request.agent.id) && !agents(request.agent.name)) return FALSE;
       if (tags !== undefined && !tags(request.tool.tags)) return FALSE;
       if (labels !== undefined && !labels(request.tool.labels)) return FALSE;
+      let result: Tri = TRUE;
+      if (tiers !== undefined) {
+        // Unknown tier: undecided, so an allow does not apply and a deny does (fail closed).
+        const tier = request.tool.tier;
+        if (tier === undefined) result = UNKNOWN;
+        else if (!tiers.has(tier)) return FALSE;
+      }
       if (subject !== undefined && !subject(request.agent)) return FALSE;
       if (schedule !== undefined && !schedule(ctx.nowMs)) return FALSE;
       if (tainted !== undefined && !tainted.some((label) => ctx.taint?.has(label) === true)) return FALSE;
-      let result: Tri = TRUE;
       if (monitor !== undefined) {
         const r = monitor(request.monitor, ctx);
         if (r === FALSE) return FALSE;

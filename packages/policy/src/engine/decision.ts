@@ -1,6 +1,7 @@
 import type { IsolationGrants } from '../isolation/grants.js';
 import type { IsolationLevel } from '../isolation/levels.js';
 import type { Effect, PolicyMode } from '../document/schema.js';
+import type { RiskTier } from '../tools/risk.js';
 
 /** The agent that makes a call, as the policy sees it. */
 export interface DecisionAgent {
@@ -30,6 +31,8 @@ export interface DecisionTool {
   readonly tags?: readonly string[];
   /** Data-flow labels: sources (`reads:pii`, `reads:secrets`, `untrusted-content`) and sinks (`egress`, `writes:external`). */
   readonly labels?: readonly string[];
+  /** The tool's risk tier (see `toolRiskTier`), matched by rules' `tiers`. */
+  readonly tier?: RiskTier;
 }
 
 /**

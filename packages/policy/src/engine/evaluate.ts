@@ -5,6 +5,7 @@ import type { Effect, PolicyMode } from '../document/schema.js';
 import { snapshotJson } from './snapshot.js';
 import { type IsolationLevel, strongerIsolation } from '../isolation/levels.js';
 import { mergeGrants } from '../isolation/grants.js';
+import { isRiskTier, RISK_TIERS } from '../tools/risk.js';
 
 interface Outcome {
   readonly effect: Effect;
@@ -84,7 +85,7 @@ const AGENT_FIELDS = [
   'credentialId',
   'delegationDepth',
 ] as const;
-const TOOL_FIELDS = ['name', 'tags', 'labels'] as const;
+const TOOL_FIELDS = ['name', 'tags', 'labels', 'tier'] as const;
 const MONITOR_FIELDS = ['status', 'score', 'flagged', 'features', 'reason'] as const;
 
 /** Reads each listed own data property once; arrays are copied. Accessors are refused. */
@@ -163,6 +164,9 @@ export function assertRequest(request: DecisionRequest): void {
     if (r.tool[key] !== undefined && !isStringArray(r.tool[key])) {
       throw new TypeError(`"request.tool.${key}" expected an array of strings`);
     }
+  }
+  if (r.tool.tier !== undefined && !isRiskTier(r.tool.tier)) {
+    throw new TypeError(`"request.tool.tier" expected one of ${RISK_TIERS.join(', ')}`);
   }
   // A string where a list belongs would turn `includes` into a substring test: refuse it.
   const a = r.agent;

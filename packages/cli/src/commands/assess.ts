@@ -1,0 +1,211 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { extname, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  type AssessmentReport,
+  assess,
+  type Deployment,
+  exitCodeOf,
+  formatPlan,
+  formatReport,
+  isSeverity,
+  type LogRecord,
+  parseDeployment,
+  parseDeploymentText,
+  parsePreviousReport,
+  planRollout,
+  REPORT_FORMATS,
+  type ReportFormat,
+  reportDigest,
+  SEVERITIES,
+  type Severity,
+} from '@agentguard/assess';
+import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, verifyLog } from '@agentguard/audit';
+import { openFileAuditLog } from '@agentguard/audit/file';
+import { fromUtf8, parseJson } from '@agentguard/statement';
+import { parseArgs } from '../args.js';
+import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
+import { onePositional, parseCount, parseTime, readLogFile } from './audit-common.js';
+import { loadKey } from './credential-common.js';
+import { printable } from '../output.js';
+
+const usage = `Usage: agentguard assess <deployment.json | deployment.mjs> [--log <audit.jsonl>] [--previous <report.json>]
+         [--format table|markdown|json|sarif] [--fail-on info|low|medium|high|critical] [--out <file>]
+         [--plan [--agent <name>]] [--now <time>] [--max-mode-days <n>]
+         [--record <audit.jsonl> --key <signer.jwk> [--passphrase-env <VAR>]]
+
+Assesses a deployment: each tool's risk tier, each agent's, and findings with
+severity, evidence and the fix (docs/assess.md lists every finding id). The
+deployment is a JSON description, or a config module (.mjs/.js) exporting one
+as \`default\` or \`deployment\`, or a function returning one. A module is
+IMPORTED: its code runs with your rights, so assess only modules you trust.
+With --log, the log is verified first and its calls are checked too (allow
+rules broader than the calls, trends against --previous, a JSON report of an
+earlier run). The same input (and --now) always gives the same report.
+
+Options:
+  --log <file>          the deployment's recent audit log (file or directory)
+  --previous <file>     the previous JSON report, for denied-call and alert trends
+  --format <f>          table (default), markdown, json or sarif
+  --fail-on <severity>  lowest severity that fails the run   (default: low)
+  --out <file>          write the report there (never overwrites a file)
+  --plan                print the gradual rollout plan per agent instead (needs --log)
+  --agent <name>        only this agent's plan
+  --now <time>          assess as of this ISO 8601 time      (default: now)
+  --max-mode-days <n>   days monitor or off mode may stay on (default: 14)
+  --record <file>       append a signed \`assessment\` record (digest of the JSON
+                        report, counts by severity) to this log. The file must not
+                        be written by another process at the same time: record
+                        into a log of its own, or stop the writer first.
+  --key <file>          the key that signs the record (with --record)
+
+Exit codes: 0 no finding at or above --fail-on; 3 worst is low, 4 medium,
+5 high, 6 critical; 1 the log does not verify; 2 usage error or unusable input.
+`;
+
+const MODULE = new Set(['.mjs', '.js', '.cjs']);
+
+/** Reads the deployment: JSON text, or a module that is imported (its code runs). */
+async function loadDeployment(file: string, cwd: string): Promise<Deployment> {
+  const path = resolve(cwd, file);
+  try {
+    if (MODULE.has(extname(path))) {
+      const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+      let value: unknown = Object.hasOwn(mod, 'deployment') ? mod.deployment : mod.default;
+      if (typeof value === 'function') value = await (value as () => unknown)();
+      return parseDeployment(value);
+    }
+    return parseDeploymentText(await readFile(path, 'utf8'));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ERR_ASSESS_DEPLOYMENT_INVALID') throw new InputError(`${path}: ${(error as Error).message}`);
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new InputError(`cannot read ${path} (${code})`);
+    throw new InputError(`${path}: cannot load the deployment module: ${(error as Error).message}`);
+  }
+}
+
+/** Reads a log, verified first (a tampered log would mislead the assessment), as records. */
+async function loadRecords(file: string, io: Parameters<Command['run']>[1]): Promise<LogRecord[]> {
+  const { bytes, where } = await readLogFile(file, io);
+  const report = verifyLog(bytes);
+  if (!report.ok) throw new LogError(`${where(report.line)}: ${report.code}: ${report.reason}`);
+  const out: LogRecord[] = [];
+  for (const line of fromUtf8(bytes).split('\n')) {
+    if (line.trim() === '') continue;
+    out.push(parseJson(line, { maxBytes: RECORD_MAX_BYTES, maxDepth: RECORD_MAX_DEPTH }) as unknown as LogRecord);
+  }
+  return out;
+}
+
+class LogError extends Error {}
+
+async function writeOut(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { flag: 'wx' }).catch((cause: { code?: string }) => {
+    throw new InputError(`cannot write ${path}${cause.code === undefined ? '' : ` (${cause.code})`}`);
+  });
+}
+
+/** `agentguard assess <deployment>` */
+export const assessCommand: Command = {
+  words: ['assess'],
+  summary: 'Assess a deployment: risk tiers, findings with their fixes, a rollout plan',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs(argv, {
+      log: { type: 'string' },
+      previous: { type: 'string' },
+      format: { type: 'string' },
+      'fail-on': { type: 'string' },
+      out: { type: 'string' },
+      plan: { type: 'boolean' },
+      agent: { type: 'string' },
+      now: { type: 'string' },
+      'max-mode-days': { type: 'string' },
+      record: { type: 'string' },
+      key: { type: 'string' },
+      'passphrase-env': { type: 'string' },
+    });
+    const file = onePositional(positionals, '<deployment>');
+    const format = (values.format ?? 'table') as ReportFormat;
+    if (!REPORT_FORMATS.includes(format)) throw new UsageError(`--format expects one of ${REPORT_FORMATS.join(', ')}`);
+    const failOn = (values['fail-on'] ?? 'low') as Severity;
+    if (!isSeverity(failOn)) throw new UsageError(`--fail-on expects one of ${SEVERITIES.join(', ')}`);
+    if (values.plan === true && values.log === undefined) throw new UsageError('--plan needs --log');
+    if (values.agent !== undefined && values.plan !== true) throw new UsageError('--agent goes with --plan');
+    if (values.record !== undefined && values.key === undefined) throw new UsageError('--record needs --key');
+    if (values.plan === true && (format === 'sarif' || values.record !== undefined)) {
+      throw new UsageError('--plan prints a plan: no --format sarif, no --record');
+    }
+    const nowMs = parseTime(values.now, 'now') ?? Date.now();
+    const maxModeDays = parseCount(values['max-mode-days'], 'max-mode-days');
+    const deployment = await loadDeployment(file, io.cwd);
+    let log: LogRecord[] | undefined;
+    try {
+      log = values.log === undefined ? undefined : await loadRecords(values.log, io);
+    } catch (error) {
+      if (!(error instanceof LogError)) throw error;
+      io.stdout(`FAIL ${printable(error.message)} (the log must verify before it is used)\n`);
+      return EXIT_FAIL;
+    }
+    let text: string;
+    let status = EXIT_OK;
+    let report: AssessmentReport | undefined;
+    if (values.plan === true) {
+      const plan = planRollout(deployment, log ?? [], values.agent === undefined ? {} : { agent: values.agent });
+      text = formatPlan(plan, format === 'json' ? 'json' : format === 'markdown' ? 'markdown' : 'table');
+    } else {
+      let previous: AssessmentReport | undefined;
+      if (values.previous !== undefined) {
+        const path = resolve(io.cwd, values.previous);
+        try {
+          previous = parsePreviousReport(parseJson(await readFile(path, 'utf8')));
+        } catch (error) {
+          throw new InputError(`${path}: ${(error as Error).message}`);
+        }
+      }
+      report = assess(deployment, {
+        nowMs,
+        ...(log === undefined ? {} : { log }),
+        ...(previous === undefined ? {} : { previous }),
+        ...(maxModeDays === undefined ? {} : { maxModeDays }),
+      });
+      text = formatReport(report, format, {
+        artifactUri: relative(io.cwd, resolve(io.cwd, file)).replaceAll('\\', '/'),
+      });
+      status = exitCodeOf(report, failOn);
+    }
+    if (values.out === undefined) io.stdout(text);
+    else {
+      const out = resolve(io.cwd, values.out);
+      await writeOut(out, text);
+      io.stderr(`wrote ${out}\n`);
+    }
+    if (report !== undefined && values.record !== undefined) {
+      const signer = await loadKey(values.key, io, values['passphrase-env']);
+      const digest = reportDigest(report);
+      const audit = await openFileAuditLog(resolve(io.cwd, values.record));
+      try {
+        await audit.append(
+          {
+            type: 'assessment',
+            callId: `assess:${digest.slice(7, 39)}`,
+            agent: signer.id,
+            tool: '*',
+            data: {
+              reportDigest: digest,
+              deployment: report.deployment,
+              worst: report.summary.worst,
+              counts: { ...report.summary.counts },
+              findingIds: [...new Set(report.findings.map((f) => f.id))].sort(),
+            },
+          },
+          signer,
+        );
+      } finally {
+        await audit.close();
+      }
+      io.stderr(`recorded the assessment (${digest}) in ${resolve(io.cwd, values.record)}\n`);
+    }
+    return status;
+  },
+};
