@@ -102,6 +102,7 @@ const refusal: Fields = {
   credentialCode: string,
   approver: string,
   approvalCode: string,
+  controlSeq: count,
 };
 const policyState = object({ hash: string, mode: string });
 const egress: Fields = {
@@ -166,6 +167,22 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   'mode.changed': { from: policyState, to: policyState },
   gap: { missed: count, since: string, until: string, lastError: string },
   'log.recovered': { torn: object({ line: count, bytes: count, sha256: string, savedTo: string }) },
+  'control.status': {
+    seq: count,
+    previousSeq: (v) => (v === null ? undefined : count(v)),
+    hash: string,
+    issuer: string,
+    issuedAt: string,
+    expiresAt: string,
+    measures: arrayOf(
+      object({
+        kind: oneOf('suspend', 'quarantine'),
+        scope: object({ kind: oneOf('all', 'agent', 'tool', 'tag'), value: string }),
+        reason: string,
+      }),
+    ),
+    approvalsDropped: count,
+  },
 };
 
 /**

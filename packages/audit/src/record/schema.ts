@@ -14,6 +14,7 @@ export const GENESIS_HASH = '0'.repeat(64);
  *   compares with the pinned values.
  * - `egress.allowed`, `egress.refused`: a sandboxed tool's network connection, as the egress broker judged it.
  * - `mode.changed`, `gap`, `log.recovered`: the guard's or the log's own state.
+ * - `control.status`: the guard adopted a new operator-signed control status (suspend, quarantine, resume).
  */
 export const AUDIT_EVENT_TYPES = Object.freeze([
   'call.requested',
@@ -31,6 +32,8 @@ export const AUDIT_EVENT_TYPES = Object.freeze([
   'mode.changed',
   'gap',
   'log.recovered',
+  // Operator control (kill switch).
+  'control.status',
 ] as const);
 
 /** What happened: the `type` of an {@link AuditEvent}. */
