@@ -95,7 +95,13 @@ export function defaultHighRisk(tool: ControlTool): boolean {
 /** @internal The control hook of one guard, its options checked once. */
 export interface ControlHook {
   /** The status to apply now (read once per call), or why none can be. */
-  read(): { readonly status: ControlView | undefined; readonly fresh: boolean; readonly why: string };
+  read(): {
+    readonly status: ControlView | undefined;
+    readonly fresh: boolean;
+    readonly why: string;
+    /** The source answered something that is not a status: every call is refused, whatever its risk. */
+    readonly invalid?: true;
+  };
   /** Whether a tool is high-risk (asked once per tool). */
   highRisk(tool: ControlTool): boolean;
   /** The read-only engine quarantined agents are decided with. */
@@ -119,6 +125,29 @@ export function scopeCovers(scope: ControlScope, agent: string, tool: ControlToo
     default:
       // An unknown scope kind cannot be read: it covers everything (fail closed).
       return true;
+  }
+}
+
+const SCOPES: ReadonlySet<unknown> = new Set(['all', 'agent', 'tool', 'tag']);
+
+/** Why a source's answer is not a {@link ControlView} core can apply, or undefined. */
+function invalidView(view: unknown): string | undefined {
+  try {
+    const v = view as ControlView;
+    if (typeof v !== 'object' || v === null) return 'not an object';
+    if (!Number.isSafeInteger(v.seq) || v.seq < 1) return 'seq';
+    if (typeof v.hash !== 'string' || typeof v.issuer !== 'string') return 'hash or issuer';
+    if (typeof v.issuedAt !== 'string' || !Number.isFinite(Date.parse(v.expiresAt))) return 'validity';
+    if (typeof v.confirmedAt !== 'number' || !Number.isFinite(v.confirmedAt)) return 'confirmedAt';
+    if (!Array.isArray(v.measures)) return 'measures';
+    for (const m of v.measures) {
+      if (m?.kind !== 'suspend' && m?.kind !== 'quarantine') return 'measure kind';
+      if (!SCOPES.has(m.scope?.kind)) return 'measure scope';
+      if (m.scope.kind !== 'all' && typeof m.scope.value !== 'string') return 'measure scope value';
+    }
+    return undefined;
+  } catch {
+    return 'unreadable';
   }
 }
 
@@ -165,8 +194,10 @@ export function createControlHook(options: ControlOptions): ControlHook {
       } catch {
         return { status: undefined, fresh: false, why: 'the control source failed' };
       }
-      if (status === undefined || status === null) {
-        return { status: undefined, fresh: false, why: 'no verified control status yet' };
+      if (status === undefined) return { status: undefined, fresh: false, why: 'no verified control status yet' };
+      const problem = invalidView(status);
+      if (problem !== undefined) {
+        return { status: undefined, fresh: false, why: `the control source gave no valid status: ${problem}`, invalid: true };
       }
       const now = clock();
       const age = now - status.confirmedAt;

@@ -106,7 +106,8 @@ export async function preDecision<S extends StandardSchemaV1, R>(
   const hook = ctx.control;
   if (hook === undefined) return { ok: true, view, controlSeq: undefined };
 
-  const { status, fresh, why } = hook.read();
+  const { status, fresh, why, invalid } = hook.read();
+  if (invalid === true) return refused('ERR_GUARD_CONTROL_STALE', why);
   // The agent's own key never speaks for the operator (the source should have refused it already): a status
   // it signed is no status, and nothing it says is applied; every call is refused until a real one arrives.
   if (status !== undefined && status.issuer === ctx.self) {
