@@ -185,7 +185,7 @@ export function createControlHook(options: ControlOptions): ControlHook {
   const quarantine = quarantineView;
   const risk = new WeakMap<object, boolean>();
   let adopted: number | undefined;
-  return Object.freeze({
+  const hook: ControlHook = {
     quarantine,
     read() {
       let status: ControlView | undefined;
@@ -197,7 +197,7 @@ export function createControlHook(options: ControlOptions): ControlHook {
       if (status === undefined) return { status: undefined, fresh: false, why: 'no verified control status yet' };
       const problem = invalidView(status);
       if (problem !== undefined) {
-        return { status: undefined, fresh: false, why: `the control source gave no valid status: ${problem}`, invalid: true };
+        return { status: undefined, fresh: false, why: `the control source gave no valid status: ${problem}`, invalid: true as const };
       }
       const now = clock();
       const age = now - status.confirmedAt;
@@ -224,7 +224,8 @@ export function createControlHook(options: ControlOptions): ControlHook {
     markAdopted(seq: number) {
       if (adopted === undefined || seq > adopted) adopted = seq;
     },
-  });
+  };
+  return Object.freeze(hook);
 }
 
 /** @internal The `control.status` record of a newly adopted status. */
