@@ -8,6 +8,10 @@ import { auditTailCommand } from './commands/audit-tail.js';
 import { credentialInspectCommand } from './commands/credential-inspect.js';
 import { credentialIssueCommand } from './commands/credential-issue.js';
 import { credentialVerifyCommand } from './commands/credential-verify.js';
+import { incidentQuarantineCommand } from './commands/incident-quarantine.js';
+import { incidentResumeCommand } from './commands/incident-resume.js';
+import { incidentStatusCommand } from './commands/incident-status.js';
+import { incidentSuspendCommand } from './commands/incident-suspend.js';
 import { keygenCommand } from './commands/keygen.js';
 import { monitorCommand } from './commands/monitor.js';
 import { policyCheckCommand } from './commands/policy-check.js';
@@ -48,4 +52,8 @@ export const commands: readonly Command[] = [
   credentialVerifyCommand,
   revokeCommand,
   signerServeCommand,
+  incidentSuspendCommand,
+  incidentQuarantineCommand,
+  incidentResumeCommand,
+  incidentStatusCommand,
 ];
