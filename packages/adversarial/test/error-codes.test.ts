@@ -13,6 +13,7 @@ import { APPROVAL_ERROR_CODES, ATTESTATION_ERROR_CODES } from '@agentguard/attes
 import { AUDIT_ERROR_CODES } from '@agentguard/audit';
 import { GUARD_ERROR_CODES, GUARD_RECORD_CODES } from '@agentguard/core';
 import { IDENTITY_ERROR_CODES } from '@agentguard/identity';
+import { INCIDENT_ERROR_CODES } from '@agentguard/incident';
 import { MONITOR_ERROR_CODES } from '@agentguard/monitor';
 import { POLICY_ERROR_CODES } from '@agentguard/policy';
 import { SANDBOX_ERROR_CODES } from '@agentguard/sandbox';
@@ -41,6 +42,7 @@ const LISTS: ReadonlyArray<{ name: string; dir: string; prefix: string; codes: r
   { name: 'SANDBOX_ERROR_CODES', dir: 'sandbox', prefix: 'ERR_SANDBOX_', codes: SANDBOX_ERROR_CODES },
   { name: 'VIEWER_ERROR_CODES', dir: 'viewer', prefix: 'ERR_VIEWER_', codes: VIEWER_ERROR_CODES },
   { name: 'ADAPTER_ERROR_CODES', dir: 'adapters', prefix: 'ERR_ADAPTER_', codes: ADAPTER_ERROR_CODES },
+  { name: 'INCIDENT_ERROR_CODES', dir: 'incident', prefix: 'ERR_INCIDENT_', codes: INCIDENT_ERROR_CODES },
 ];
 
 /** Codes that are not ours: Node's own, which the sandbox child imitates so tools see what they expect. */
