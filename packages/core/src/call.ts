@@ -81,7 +81,9 @@ export async function runCall<S extends StandardSchemaV1, R>(
   const gated = await preDecision(ctx, tool, agent, prepared.view);
   if (!gated.ok) {
     const denial = refuse('denied', gated.code, gated.reason);
-    return gated.unaudited ? scope.denyUnaudited(denial) : scope.refuseAudited(denial, { ...digests(args), ...gated.data });
+    return gated.unaudited
+      ? scope.denyUnaudited(denial)
+      : scope.refuseAudited(denial, { ...digests(args), ...gated.data });
   }
   const view = gated.view;
   const engine = view.engine;

@@ -162,7 +162,8 @@ export function checkControlOptions(value: unknown): void {
   if (c.failClosed !== undefined && typeof c.failClosed !== 'function') {
     throw new TypeError('"control.failClosed" expected a function');
   }
-  if (c.clock !== undefined && typeof c.clock !== 'function') throw new TypeError('"control.clock" expected a function');
+  if (c.clock !== undefined && typeof c.clock !== 'function')
+    throw new TypeError('"control.clock" expected a function');
   const m = c.maxAgeMs;
   if (m !== undefined && (!Number.isInteger(m) || m <= 0 || m > 2_147_483_647)) {
     throw new RangeError(`"control.maxAgeMs" expected a positive integer of milliseconds, got ${String(m)}`);
@@ -197,15 +198,25 @@ export function createControlHook(options: ControlOptions): ControlHook {
       if (status === undefined) return { status: undefined, fresh: false, why: 'no verified control status yet' };
       const problem = invalidView(status);
       if (problem !== undefined) {
-        return { status: undefined, fresh: false, why: `the control source gave no valid status: ${problem}`, invalid: true as const };
+        return {
+          status: undefined,
+          fresh: false,
+          why: `the control source gave no valid status: ${problem}`,
+          invalid: true as const,
+        };
       }
       const now = clock();
       const age = now - status.confirmedAt;
       if (!(age <= maxAgeMs)) {
-        return { status, fresh: false, why: `control status ${status.seq} last confirmed ${age} ms ago (bound ${maxAgeMs} ms)` };
+        return {
+          status,
+          fresh: false,
+          why: `control status ${status.seq} last confirmed ${age} ms ago (bound ${maxAgeMs} ms)`,
+        };
       }
       const expires = Date.parse(status.expiresAt);
-      if (!(expires > now)) return { status, fresh: false, why: `control status ${status.seq} expired at ${status.expiresAt}` };
+      if (!(expires > now))
+        return { status, fresh: false, why: `control status ${status.seq} expired at ${status.expiresAt}` };
       return { status, fresh: true, why: '' };
     },
     highRisk(tool: ControlTool) {

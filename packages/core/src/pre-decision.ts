@@ -58,7 +58,9 @@ function adopt(ctx: GuardContext, hook: ControlHook, status: ControlView): Promi
       : ctx.gate.drop((agent, tool) =>
           // A parked call's tags are not kept: a tag scope drops every parked call (the stricter reading).
           quarantines.some((m) =>
-            m.scope.kind === 'tag' ? true : scopeCovers(m.scope, agent, { name: tool, tags: [], labels: [], sensitive: false }),
+            m.scope.kind === 'tag'
+              ? true
+              : scopeCovers(m.scope, agent, { name: tool, tags: [], labels: [], sensitive: false }),
           ),
         );
   const write = ctx.audit

@@ -23,7 +23,17 @@ describe('agentguard incident suspend|quarantine|resume|status', () => {
     operatorDid = op;
     const agent = didOf((await cli(['keygen', '--out', 'agent.jwk'])).stdout);
     const base = ['--status', 'status.json', '--key', 'operator.jwk'];
-    const first = await cli(['incident', 'suspend', ...base, '--channel', 'prod', '--scope', `agent:${agent}`, '--reason', 'leak']);
+    const first = await cli([
+      'incident',
+      'suspend',
+      ...base,
+      '--channel',
+      'prod',
+      '--scope',
+      `agent:${agent}`,
+      '--reason',
+      'leak',
+    ]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('status 1 written');
     const q = await cli(['incident', 'quarantine', ...base, '--scope', `agent:${agent}`]);
@@ -36,7 +46,10 @@ describe('agentguard incident suspend|quarantine|resume|status', () => {
     const resumed = await cli(['incident', 'resume', ...base, '--all']);
     expect(resumed.code).toBe(0);
     const text = await fs.readFile(join(dir, 'status.json'), 'utf8');
-    expect(verifyStatus(text, { trust: [op], channel: 'prod' })).toMatchObject({ ok: true, status: { seq: 3, measures: [] } });
+    expect(verifyStatus(text, { trust: [op], channel: 'prod' })).toMatchObject({
+      ok: true,
+      status: { seq: 3, measures: [] },
+    });
   });
 
   it('refuses to build on a status it cannot verify, and status refuses a forged one', async () => {
@@ -51,16 +64,36 @@ describe('agentguard incident suspend|quarantine|resume|status', () => {
     const doc = JSON.parse(await fs.readFile(join(dir, 'status.json'), 'utf8'));
     doc.signatures[0].sig = `${doc.signatures[0].sig.slice(0, 10)}A${doc.signatures[0].sig.slice(11)}`;
     await fs.writeFile(join(dir, 'forged.json'), JSON.stringify(doc));
-    const forged = await cli(['incident', 'status', '--status', 'forged.json', '--trust', operatorDid, '--channel', 'prod']);
+    const forged = await cli([
+      'incident',
+      'status',
+      '--status',
+      'forged.json',
+      '--trust',
+      operatorDid,
+      '--channel',
+      'prod',
+    ]);
     expect(forged.code).toBe(1);
     expect(forged.stderr).toMatch(/ERR_INCIDENT_STATUS_(FORGED|MALFORMED)/);
-    const wrong = await cli(['incident', 'status', '--status', 'status.json', '--trust', operatorDid, '--channel', 'dev']);
+    const wrong = await cli([
+      'incident',
+      'status',
+      '--status',
+      'status.json',
+      '--trust',
+      operatorDid,
+      '--channel',
+      'dev',
+    ]);
     expect(wrong.stderr).toContain('ERR_INCIDENT_STATUS_WRONG_CHANNEL');
   });
 
   it('usage errors exit 2', async () => {
     expect((await cli(['incident', 'suspend', '--status', 'x.json', '--key', 'operator.jwk'])).code).toBe(2);
-    expect((await cli(['incident', 'suspend', '--status', 'y.json', '--key', 'operator.jwk', '--scope', 'nope'])).code).toBe(2);
+    expect(
+      (await cli(['incident', 'suspend', '--status', 'y.json', '--key', 'operator.jwk', '--scope', 'nope'])).code,
+    ).toBe(2);
     expect((await cli(['incident', 'status', '--status', 'status.json'])).code).toBe(2);
   });
 });

@@ -84,7 +84,8 @@ export async function readCurrent(
   let claimed: { channel?: unknown; issuedAt?: unknown } = {};
   try {
     const envelope = JSON.parse(text) as { payload?: unknown };
-    claimed = (JSON.parse(fromUtf8(fromBase64(String(envelope.payload)))) as { predicate?: typeof claimed }).predicate ?? {};
+    claimed =
+      (JSON.parse(fromUtf8(fromBase64(String(envelope.payload)))) as { predicate?: typeof claimed }).predicate ?? {};
   } catch {}
   const ch = channel ?? (typeof claimed.channel === 'string' ? claimed.channel : undefined);
   if (ch === undefined) throw new InputError(`${path} is not a control status (no channel)`);
@@ -104,7 +105,12 @@ export class VerifyFailed extends Error {}
 export async function writeNext(
   argv: readonly string[],
   io: CommandIO,
-  change: (measures: readonly StatusMeasure[], scopes: readonly StatusScope[], reason: string | undefined, all: boolean) => StatusMeasure[],
+  change: (
+    measures: readonly StatusMeasure[],
+    scopes: readonly StatusScope[],
+    reason: string | undefined,
+    all: boolean,
+  ) => StatusMeasure[],
 ): Promise<number> {
   const { values, positionals } = parseArgs(argv, WRITE_FLAGS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -141,7 +147,9 @@ export async function writeNext(
     await rm(tmp, { force: true });
     throw new InputError(`cannot write ${path}: ${(cause as Error).message}`);
   }
-  io.stdout(`status ${seq} written to ${path} (${measures.length} measure${measures.length === 1 ? '' : 's'} in force)\n`);
+  io.stdout(
+    `status ${seq} written to ${path} (${measures.length} measure${measures.length === 1 ? '' : 's'} in force)\n`,
+  );
   if (values.redis !== undefined) {
     try {
       const heard = await ringDoorbell(

@@ -43,7 +43,8 @@ export const incidentStatusCommand: Command = {
       throw new UsageError((error as Error).message);
     }
     if (!result.ok) {
-      if (values.json === true) io.stdout(`${JSON.stringify({ ok: false, code: result.code, reason: result.reason })}\n`);
+      if (values.json === true)
+        io.stdout(`${JSON.stringify({ ok: false, code: result.code, reason: result.reason })}\n`);
       io.stderr(`refused: ${result.code}: ${result.reason}\n`);
       return EXIT_FAIL;
     }

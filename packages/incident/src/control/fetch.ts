@@ -19,7 +19,8 @@ export function fileReader(path: string): StatusReader {
         if (bytesRead === 0) break;
         length += bytesRead;
       }
-      if (length > MAX_STATUS_DOCUMENT_BYTES) throw new Error(`status file larger than ${MAX_STATUS_DOCUMENT_BYTES} bytes`);
+      if (length > MAX_STATUS_DOCUMENT_BYTES)
+        throw new Error(`status file larger than ${MAX_STATUS_DOCUMENT_BYTES} bytes`);
       return buffer.subarray(0, length);
     } finally {
       await handle.close();

@@ -66,9 +66,11 @@ export async function signStatus(options: SignStatusOptions): Promise<SignedStat
     throw new TypeError('"channel" expected 1-128 printable ASCII characters without spaces');
   }
   const ttlMs = options.ttlMs ?? 3_600_000;
-  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new RangeError(`"ttlMs" expected a positive integer, got ${ttlMs}`);
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)
+    throw new RangeError(`"ttlMs" expected a positive integer, got ${ttlMs}`);
   const nowMs = options.nowMs ?? Date.now();
-  if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new RangeError(`"nowMs" expected epoch milliseconds, got ${nowMs}`);
+  if (!Number.isSafeInteger(nowMs) || nowMs < 0)
+    throw new RangeError(`"nowMs" expected epoch milliseconds, got ${nowMs}`);
   if (!Array.isArray(options.measures)) throw new TypeError('"measures" expected an array');
   const measures = options.measures.map((m) => ({ ...m }));
   const parsed = controlStatementSchema.safeParse({

@@ -127,7 +127,10 @@ export function createControlSource(options: ControlSourceOptions): ControlSourc
     try {
       bytes = await read(AbortSignal.timeout(readTimeoutMs));
     } catch (error) {
-      return reject('ERR_INCIDENT_SOURCE_FAILED', `status could not be read: ${(error as Error)?.message ?? String(error)}`);
+      return reject(
+        'ERR_INCIDENT_SOURCE_FAILED',
+        `status could not be read: ${(error as Error)?.message ?? String(error)}`,
+      );
     }
     const now = clock();
     const known = snapshot === undefined ? undefined : { seq: snapshot.seq, hash: snapshot.hash };

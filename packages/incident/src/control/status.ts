@@ -29,7 +29,11 @@ const timestamp = z
   .regex(TIMESTAMP, 'expected RFC 3339 UTC with milliseconds')
   .refine((t) => Number.isFinite(Date.parse(t)) && new Date(Date.parse(t)).toISOString() === t, 'not a real instant');
 
-const reason = z.string().min(1).max(512).regex(/^[^\p{Cc}]*$/u, 'no control characters');
+const reason = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[^\p{Cc}]*$/u, 'no control characters');
 
 /** @internal What a measure applies to. */
 export const scopeSchema = z.discriminatedUnion('kind', [

@@ -16,7 +16,11 @@ describe('verifyStatus', () => {
   it('accepts a status signed by a trusted operator, and reads its measures', async () => {
     const signed = await signStatus({ operator, channel: 'prod', seq: 3, measures: suspendAll, nowMs: T0 });
     const result = verifyStatus(signed, opts);
-    expect(result).toMatchObject({ ok: true, fresh: true, status: { seq: 3, issuer: operator.id, measures: suspendAll } });
+    expect(result).toMatchObject({
+      ok: true,
+      fresh: true,
+      status: { seq: 3, issuer: operator.id, measures: suspendAll },
+    });
     // Its JSON text verifies the same.
     expect(verifyStatus(JSON.stringify(signed), opts)).toMatchObject({ ok: true });
   });
@@ -102,7 +106,13 @@ describe('verifyStatus', () => {
   });
 
   it('refuses a status whose payload is not canonical, or whose subject digest does not match', async () => {
-    const { signEnvelope, fromBase64: b64, fromUtf8, utf8, IN_TOTO_PAYLOAD_TYPE } = await import('@agentguard/statement');
+    const {
+      signEnvelope,
+      fromBase64: b64,
+      fromUtf8,
+      utf8,
+      IN_TOTO_PAYLOAD_TYPE,
+    } = await import('@agentguard/statement');
     const signed = await signStatus({ operator, channel: 'prod', seq: 1, measures: suspendAll, nowMs: T0 });
     const statement = JSON.parse(fromUtf8(b64(signed.payload)));
     const sign = (text: string) =>

@@ -1,13 +1,6 @@
 import { createTrustStore, type TrustStore } from '@agentguard/attestation';
 import { verify } from '@agentguard/identity';
-import {
-  canonicalize,
-  fromUtf8,
-  parseJson,
-  parseStatement,
-  sha256Hex,
-  verifyEnvelope,
-} from '@agentguard/statement';
+import { canonicalize, fromUtf8, parseJson, parseStatement, sha256Hex, verifyEnvelope } from '@agentguard/statement';
 import type { IncidentErrorCode } from './errors.js';
 import { measuresDigest } from './sign.js';
 import {
@@ -90,9 +83,7 @@ function storeOf(trust: TrustStore | readonly string[]): TrustStore {
 }
 
 /** @internal Checked options, normalised once (a source verifies on every poll). */
-export interface StatusVerifier {
-  (input: unknown, known?: KnownStatus, nowMs?: number): StatusVerification;
-}
+export type StatusVerifier = (input: unknown, known?: KnownStatus, nowMs?: number) => StatusVerification;
 
 /**
  * @internal Builds a verifier from options (without `known` / `nowMs`, given per call).
@@ -147,9 +138,14 @@ export function createStatusVerifier(options: Omit<VerifyStatusOptions, 'known' 
       },
     });
     if (!verified.ok) {
-      if (verified.code === 'ERR_STATEMENT_KEY_UNTRUSTED') return refuse('ERR_INCIDENT_STATUS_UNTRUSTED', verified.reason);
-      if (verified.code === 'ERR_STATEMENT_SIGNATURE_INVALID') return refuse('ERR_INCIDENT_STATUS_FORGED', verified.reason);
-      return refuse('ERR_INCIDENT_STATUS_MALFORMED', `not a signed status envelope: ${verified.code}: ${verified.reason}`);
+      if (verified.code === 'ERR_STATEMENT_KEY_UNTRUSTED')
+        return refuse('ERR_INCIDENT_STATUS_UNTRUSTED', verified.reason);
+      if (verified.code === 'ERR_STATEMENT_SIGNATURE_INVALID')
+        return refuse('ERR_INCIDENT_STATUS_FORGED', verified.reason);
+      return refuse(
+        'ERR_INCIDENT_STATUS_MALFORMED',
+        `not a signed status envelope: ${verified.code}: ${verified.reason}`,
+      );
     }
     const statement = readStatement(verified.payload);
     if (typeof statement === 'string') return refuse('ERR_INCIDENT_STATUS_MALFORMED', statement);
@@ -174,7 +170,8 @@ export function createStatusVerifier(options: Omit<VerifyStatusOptions, 'known' 
     }
     const issuedMs = Date.parse(p.issuedAt);
     const expiresMs = Date.parse(p.expiresAt);
-    if (issuedMs - skew > nowMs) return refuse('ERR_INCIDENT_STATUS_NOT_YET_VALID', `issued in the future (${p.issuedAt})`);
+    if (issuedMs - skew > nowMs)
+      return refuse('ERR_INCIDENT_STATUS_NOT_YET_VALID', `issued in the future (${p.issuedAt})`);
     if (expiresMs <= nowMs) return refuse('ERR_INCIDENT_STATUS_EXPIRED', `expired at ${p.expiresAt}`);
     if (expiresMs <= issuedMs) return refuse('ERR_INCIDENT_STATUS_MALFORMED', 'expires before it is issued');
     const status: VerifiedStatus = Object.freeze({
