@@ -9,7 +9,14 @@ import { createIdentity } from '@agentguard/identity';
 import { z } from 'zod';
 import { createControlSource } from '../src/control/source.js';
 
-const { STATUS, REDIS, OPERATOR } = process.env as Record<string, string>;
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} expected in the environment`);
+  return value;
+};
+const STATUS = env('STATUS');
+const REDIS = env('REDIS');
+const OPERATOR = env('OPERATOR');
 const agent = createIdentity({ name: `bench-${process.pid}` });
 const source = createControlSource({
   channel: 'bench',
