@@ -15,6 +15,7 @@ import { AUDIT_ERROR_CODES } from '@agentguard/audit';
 import { GUARD_ERROR_CODES, GUARD_RECORD_CODES } from '@agentguard/core';
 import { BUNDLE_ERROR_CODES, OCSF_ERROR_CODES } from '@agentguard/evidence';
 import { IDENTITY_ERROR_CODES } from '@agentguard/identity';
+import { INCIDENT_ERROR_CODES } from '@agentguard/incident';
 import { MONITOR_ERROR_CODES } from '@agentguard/monitor';
 import { POLICY_ERROR_CODES } from '@agentguard/policy';
 import { SANDBOX_ERROR_CODES } from '@agentguard/sandbox';
@@ -47,6 +48,7 @@ const LISTS: ReadonlyArray<{ name: string; dir: string; prefix: string; codes: r
   { name: 'BUNDLE_ERROR_CODES', dir: 'evidence', prefix: 'ERR_EVIDENCE_BUNDLE_', codes: BUNDLE_ERROR_CODES },
   { name: 'OCSF_ERROR_CODES', dir: 'evidence', prefix: 'ERR_EVIDENCE_OCSF_', codes: OCSF_ERROR_CODES },
   { name: 'ASSESS_ERROR_CODES', dir: 'assess', prefix: 'ERR_ASSESS_', codes: ASSESS_ERROR_CODES },
+  { name: 'INCIDENT_ERROR_CODES', dir: 'incident', prefix: 'ERR_INCIDENT_', codes: INCIDENT_ERROR_CODES },
 ];
 
 /** Codes that are not ours: Node's own, which the sandbox child imitates so tools see what they expect. */

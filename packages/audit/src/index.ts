@@ -25,6 +25,8 @@ export type {
   CallFailedData,
   ApprovalGrantedData,
   MonitorAlertData,
+  ControlStatusData,
+  ControlMeasureData,
   AttestationData,
   AttestationChangeData,
   EgressData,

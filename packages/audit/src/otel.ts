@@ -31,6 +31,7 @@ const WARN_TYPES = new Set([
   'egress.refused',
   'gap',
   'log.recovered',
+  'control.status',
 ]);
 
 const str = (value: unknown): value is string => typeof value === 'string';

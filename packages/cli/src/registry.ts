@@ -12,6 +12,10 @@ import { credentialVerifyCommand } from './commands/credential-verify.js';
 import { incidentExportCommand } from './commands/incident-export.js';
 import { incidentVerifyCommand } from './commands/incident-verify.js';
 import { eraseCommand } from './commands/erase.js';
+import { incidentQuarantineCommand } from './commands/incident-quarantine.js';
+import { incidentResumeCommand } from './commands/incident-resume.js';
+import { incidentStatusCommand } from './commands/incident-status.js';
+import { incidentSuspendCommand } from './commands/incident-suspend.js';
 import { keygenCommand } from './commands/keygen.js';
 import { monitorCommand } from './commands/monitor.js';
 import { policyCheckCommand } from './commands/policy-check.js';
@@ -59,4 +63,8 @@ export const commands: readonly Command[] = [
   credentialVerifyCommand,
   revokeCommand,
   signerServeCommand,
+  incidentSuspendCommand,
+  incidentQuarantineCommand,
+  incidentResumeCommand,
+  incidentStatusCommand,
 ];

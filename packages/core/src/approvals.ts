@@ -144,6 +144,8 @@ export interface ApprovalGate {
   start(callId: string, runMs: number): boolean;
   /** Whether the call id reached its run (running or finished) while the mark lasts: it can no longer be refused. */
   started(callId: string): boolean;
+  /** Drops every parked decision whose agent and tool `matches` (a quarantine); returns how many. */
+  drop(matches: (agent: string, tool: string) => boolean): number;
 }
 
 function check(options: ApprovalOptions): void {
@@ -312,6 +314,23 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
       runs.delete(callId);
       runs.set(callId, now + runMs + pendingTtlMs);
       return true;
+    },
+    drop(matches) {
+      let count = 0;
+      for (const [id, entry] of pending) {
+        let agent: unknown;
+        try {
+          agent = (JSON.parse(entry.key) as unknown[])[0];
+        } catch {
+          agent = undefined;
+        }
+        // A key that cannot be read names no agent we could spare: dropped.
+        if (typeof agent !== 'string' || matches(agent, entry.tool)) {
+          pending.delete(id);
+          count++;
+        }
+      }
+      return count;
     },
     started(callId) {
       const until = runs.get(callId);

@@ -7,8 +7,9 @@ import { credentialOf, decisionRequest } from './decide-call.js';
 import { decide, type EngineView, hold, holdsLeases, release } from './decision.js';
 import { callEnvelope } from './envelope.js';
 import { emitSafely } from './events.js';
-import { isolationReason, isolationRefuses, judgeIsolation, type ToolIsolation } from './isolation.js';
+import type { ToolIsolation } from './isolation.js';
 import { monitoredCall } from './monitor-call.js';
+import { isolationRefusal, preDecision } from './pre-decision.js';
 import { prepareCall } from './prepare.js';
 import { type CallScope, decisionRecord, openCall, requestRecord } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -55,11 +56,10 @@ export async function runCall<S extends StandardSchemaV1, R>(
     const data = prepared.args === undefined ? prepared.data : { ...prepared.data, ...digests(prepared.args) };
     return scope.refuseAudited(refuse(prepared.outcome, prepared.code, prepared.reason), data);
   }
-  const { args, view, session } = prepared;
-  const engine = view.engine;
+  const { args, session } = prepared;
 
   // 2. The call envelope: the guard signs the call, or a caller's envelope is verified (envelope.ts).
-  const step = await callEnvelope(ctx, tool, { ...prepared, policyHash: view.hash }, callOptions.envelope);
+  const step = await callEnvelope(ctx, tool, { ...prepared, policyHash: prepared.view.hash }, callOptions.envelope);
   if (!step.ok) {
     const denial = refuse('denied', 'ERR_GUARD_ENVELOPE_REJECTED', `call envelope rejected: ${step.reason}`);
     return scope.refuseAudited(denial, { ...digests(args), ...step.data });
@@ -75,19 +75,18 @@ export async function runCall<S extends StandardSchemaV1, R>(
   }
   const key = callKey(agent, session, args.argsDigest);
 
-  // 2a. Integrity: what runs must match its pins. The first attestation (or a due one) is written before the
-  //     call's own records, so a log shows what ran before what it did.
-  if (ctx.attestor !== undefined) {
-    let changed: string | undefined;
-    try {
-      changed = await ctx.attestor.gate(tool);
-    } catch (error) {
-      return scope.denyUnaudited(refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
-    }
-    if (changed !== undefined) {
-      return scope.refuseAudited(refuse('denied', 'ERR_GUARD_ATTESTATION_CHANGED', changed), digests(args));
-    }
+  // 2a. Before deciding (pre-decision.ts): integrity (what runs must match its pins; the first attestation, or
+  //     a due one, is written before the call's own records, so a log shows what ran before what it did), then
+  //     the operator's control status (suspend, stale channel, quarantine), which may replace the engine.
+  const gated = await preDecision(ctx, tool, agent, prepared.view);
+  if (!gated.ok) {
+    const denial = refuse('denied', gated.code, gated.reason);
+    return gated.unaudited
+      ? scope.denyUnaudited(denial)
+      : scope.refuseAudited(denial, { ...digests(args), ...gated.data });
   }
+  const view = gated.view;
+  const engine = view.engine;
 
   // 3. Record the request before deciding: an attempt is never lost, even if the process dies.
   try {
@@ -159,10 +158,9 @@ export async function runCall<S extends StandardSchemaV1, R>(
   }
   // 4b. The policy's isolation obligation, against what the tool really runs with; checked before any approval
   //     so that no human is asked about a call that could not run. A monitoring policy only records it.
-  const isolation = judgeIsolation(decision, tool.isolation);
-  if (isolationRefuses(isolation, decision)) {
-    const reason = isolationReason(isolation, decision.ruleId);
-    const denial = refuse('denied', 'ERR_GUARD_ISOLATION_REQUIRED', reason, decision.ruleId);
+  const isolation = isolationRefusal(decision, tool.isolation);
+  if (isolation !== undefined) {
+    const denial = refuse('denied', 'ERR_GUARD_ISOLATION_REQUIRED', isolation, decision.ruleId);
     return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text, tool.isolation) });
   }
   if (decision.effect === 'require_approval') {

@@ -4,11 +4,11 @@ import type { GuardContext, GuardedToolDef } from './context.js';
 import { credentialOf, decisionRequest } from './decide-call.js';
 import { decide, holdsLeases, release } from './decision.js';
 import type { GuardErrorCode } from './errors.js';
-import { isolationReason, isolationRefuses, judgeIsolation } from './isolation.js';
 import { monitoredCall } from './monitor-call.js';
+import { isolationRefusal, preDecision } from './pre-decision.js';
 import { prepareCall } from './prepare.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
-import { ID_MAX_CHARS, textOf } from './text.js';
+import { ID_MAX_CHARS } from './text.js';
 import type { CheckResult } from './guarded-tool.js';
 import type { CallOptions } from './types.js';
 
@@ -38,18 +38,14 @@ export async function checkCall<S extends StandardSchemaV1, R>(
     return code === undefined ? result : { ...result, code };
   };
   const isolationVerdict = (decision: Decision): CheckResult | undefined => {
-    if (decision.effect === 'deny') return undefined;
-    const judged = judgeIsolation(decision, tool.isolation);
-    if (!isolationRefuses(judged, decision)) return undefined;
-    const reason = isolationReason(judged, decision.ruleId);
-    return verdict('deny', reason, decision.ruleId, 'ERR_GUARD_ISOLATION_REQUIRED');
+    const reason = isolationRefusal(decision, tool.isolation);
+    return reason === undefined ? undefined : verdict('deny', reason, decision.ruleId, 'ERR_GUARD_ISOLATION_REQUIRED');
   };
   if (!prepared.ok) {
     if (prepared.args !== undefined) decidedOn = { args: prepared.args.value };
     return verdict('deny', prepared.reason, null, prepared.code);
   }
-  const { args, view, session } = prepared;
-  const engine = view.engine;
+  const { args, session } = prepared;
   decidedOn = { args: args.value };
   if (!gate.claim(callId, self)) {
     return verdict('deny', 'call id rejected: another agent used this call id', null, 'ERR_GUARD_CALL_ID_INVALID');
@@ -58,16 +54,12 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   if (gate.refused(callId) !== undefined) {
     return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_GUARD_APPROVAL_REFUSED');
   }
-  // A changed tool definition or policy is refused before anything else is asked (as a run refuses it).
-  if (ctx.attestor !== undefined) {
-    let changed: string | undefined;
-    try {
-      changed = await ctx.attestor.gate(tool);
-    } catch (error) {
-      return verdict('deny', `audit log unavailable: ${textOf(error)}`, null, 'ERR_GUARD_AUDIT_FAILED');
-    }
-    if (changed !== undefined) return verdict('deny', changed, null, 'ERR_GUARD_ATTESTATION_CHANGED');
-  }
+  // Integrity and the operator's control status, as a run checks them (pre-decision.ts); a quarantined agent's
+  // call is decided by the read-only engine.
+  const gated = await preDecision(ctx, tool, self, prepared.view);
+  if (!gated.ok) return verdict('deny', gated.reason, null, gated.code);
+  const view = gated.view;
+  const engine = view.engine;
   // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
   const kept = gate.peek(callId, tool.name, key);
   if (kept !== undefined && kept.policyHash === view.hash) {

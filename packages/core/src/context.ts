@@ -8,6 +8,7 @@ import { DEFAULT_DECISION_TIMEOUT_MS, type EngineView } from './decision.js';
 import { EventEmitter, type GuardEvents } from './events.js';
 import { type Attestor, createAttestor } from './attest.js';
 import { type ToolIsolation, toolIsolation } from './isolation.js';
+import { type ControlHook, createControlHook } from './control.js';
 import { createMonitorHook, type MonitorHook } from './monitor.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { DEFAULT_TIMEOUT_MS } from './options.js';
@@ -55,6 +56,8 @@ export interface GuardContext {
   readonly monitor: MonitorHook | undefined;
   /** The integrity checks, when the guard has them. */
   readonly attestor: Attestor | undefined;
+  /** The operator control status (suspend, quarantine), when the guard has a channel. */
+  readonly control: ControlHook | undefined;
   /**
    * Writes the pending `gap` record, if calls went unrecorded under a fail-open tool; undefined when there is
    * none (the usual case: the caller has nothing to wait for, not even a resolved promise).
@@ -206,6 +209,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
       options.attestation === undefined
         ? undefined
         : createAttestor(options.attestation, { audit, identity, policyHash: () => engine().hash }),
+    control: options.control === undefined ? undefined : createControlHook(options.control),
     flushGap,
     noteGap,
     ownSignerChecked: () => ownSignerChecked,

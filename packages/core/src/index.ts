@@ -35,3 +35,12 @@ export type {
   AttestationReport,
   AttestationChange,
 } from './attest.js';
+export {
+  defaultHighRisk,
+  type ControlOptions,
+  type ControlView,
+  type ControlMeasure,
+  type ControlScope,
+  type ControlTool,
+  type GuardControl,
+} from './control.js';

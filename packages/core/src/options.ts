@@ -1,6 +1,7 @@
 import { isToolName } from '@agentguard/statement';
 import { isRiskTier, type PolicyEngine, RISK_TIERS } from '@agentguard/policy';
 import { checkAttestationOptions } from './attest.js';
+import { checkControlOptions } from './control.js';
 import { checkMonitorOptions } from './monitor.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
 import type { GuardOptions, ToolSpec } from './types.js';
@@ -44,6 +45,7 @@ export function checkOptions(options: GuardOptions): void {
   if (typeof audit?.append !== 'function') throw new TypeError('"audit" expected an AuditLog (createAuditLog())');
   checkToolErrors(options.toolErrors, 'toolErrors');
   checkMonitorOptions(options.monitor);
+  checkControlOptions(options.control);
   checkAttestationOptions(options.attestation);
   const ms = options.decisionTimeoutMs;
   if (ms !== undefined && (!Number.isInteger(ms) || ms <= 0 || ms > MAX_MS)) {

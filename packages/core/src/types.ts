@@ -5,6 +5,7 @@ import type { IsolationLevel, PolicyDocument, PolicyEngine, RiskTier } from '@ag
 import type { ApprovalOptions } from './approvals.js';
 import type { CredentialOptions } from './credentials.js';
 import type { AttestationOptions } from './attest.js';
+import type { ControlOptions } from './control.js';
 import type { MonitorOptions } from './monitor.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
@@ -233,4 +234,14 @@ export interface GuardOptions {
    * @default none: nothing is attested
    */
   readonly attestation?: AttestationOptions;
+  /**
+   * The operator's control channel (kill switch): a source of operator-signed status documents, e.g.
+   * `createControlSource` of `@agentguard/incident`. Every call is checked against the last verified status
+   * after the caller is known and before the policy decides: a `suspend` measure covering the call refuses it
+   * (`ERR_GUARD_SUSPENDED`); a `quarantine` measure covering it has it decided by the read-only preset; and
+   * while the status is older than `maxAgeMs` (or expired, or absent) high-risk tools are refused
+   * (`ERR_GUARD_CONTROL_STALE`). Each newly adopted status is written as a `control.status` record.
+   * @default none: no operator control
+   */
+  readonly control?: ControlOptions;
 }

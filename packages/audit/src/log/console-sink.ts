@@ -24,6 +24,7 @@ const COLORS: Record<string, string> = {
   checkpoint: '36',
   gap: '35',
   'log.recovered': '35',
+  'control.status': '35',
   'monitor.alert': '35',
   'egress.refused': '31',
 };

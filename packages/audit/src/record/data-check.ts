@@ -106,6 +106,7 @@ const refusal: Fields = {
   credentialCode: string,
   approver: string,
   approvalCode: string,
+  controlSeq: count,
 };
 const policyState = object({ hash: string, mode: string });
 const egress: Fields = {
@@ -182,6 +183,22 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     worst: oneOf('critical', 'high', 'medium', 'low', 'info', 'none'),
     counts: object({ critical: count, high: count, medium: count, low: count, info: count }),
     findingIds: strings,
+  },
+  'control.status': {
+    seq: count,
+    previousSeq: (v) => (v === null ? undefined : count(v)),
+    hash: string,
+    issuer: string,
+    issuedAt: string,
+    expiresAt: string,
+    measures: arrayOf(
+      object({
+        kind: oneOf('suspend', 'quarantine'),
+        scope: object({ kind: oneOf('all', 'agent', 'tool', 'tag'), value: string }),
+        reason: string,
+      }),
+    ),
+    approvalsDropped: count,
   },
 };
 

@@ -93,6 +93,8 @@ export interface RefusalData extends ArgsDigestData {
   readonly approver?: string;
   /** What the approval step answered (`ERR_ATTESTATION_APPROVAL_*`, or core's `ERR_GUARD_APPROVAL_*`). */
   readonly approvalCode?: string;
+  /** The sequence number of the operator control status whose measure refused the call. */
+  readonly controlSeq?: number;
 }
 
 /** `call.completed`: the tool returned and its result is bound by digest. */
@@ -223,6 +225,33 @@ export interface AssessmentData {
   readonly findingIds?: readonly string[];
 }
 
+// Operator control (kill switch).
+
+/** One measure of an operator control status, as a `control.status` record holds it. */
+export interface ControlMeasureData {
+  readonly kind?: 'suspend' | 'quarantine';
+  readonly scope?: { readonly kind?: 'all' | 'agent' | 'tool' | 'tag'; readonly value?: string };
+  readonly reason?: string;
+}
+
+/** `control.status`: the guard adopted a new operator-signed control status. */
+export interface ControlStatusData {
+  /** The status's sequence number (monotonic per issuer's channel). */
+  readonly seq?: number;
+  /** The status adopted before, or null for the first one. */
+  readonly previousSeq?: number | null;
+  /** `sha256:` of the signed payload. */
+  readonly hash?: string;
+  /** The operator's did:key that signed it. */
+  readonly issuer?: string;
+  readonly issuedAt?: string;
+  readonly expiresAt?: string;
+  /** The measures in force from now on (empty: everything resumed). */
+  readonly measures?: readonly ControlMeasureData[];
+  /** Parked approvals dropped because their agent is now quarantined. */
+  readonly approvalsDropped?: number;
+}
+
 /** The `data` of each record type. */
 export interface RecordDataByType {
   'call.requested': CallRequestedData;
@@ -242,6 +271,7 @@ export interface RecordDataByType {
   'log.recovered': LogRecoveredData;
   'subject.erased': SubjectErasedData;
   assessment: AssessmentData;
+  'control.status': ControlStatusData;
 }
 
 /** One discriminated union of event `data` by record `type`. */

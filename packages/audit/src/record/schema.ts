@@ -16,6 +16,7 @@ export const GENESIS_HASH = '0'.repeat(64);
  * - `mode.changed`, `gap`, `log.recovered`: the guard's or the log's own state.
  * - `subject.erased`: a data subject's keys were destroyed; the values sealed for it can no longer be opened.
  * - `assessment`: a security assessment of the deployment was run (the digest of its report, counts by severity).
+ * - `control.status`: the guard adopted a new operator-signed control status (suspend, quarantine, resume).
  */
 export const AUDIT_EVENT_TYPES = Object.freeze([
   'call.requested',
@@ -37,6 +38,8 @@ export const AUDIT_EVENT_TYPES = Object.freeze([
   'subject.erased',
   // Security assessments.
   'assessment',
+  // Operator control (kill switch).
+  'control.status',
 ] as const);
 
 /** What happened: the `type` of an {@link AuditEvent}. */

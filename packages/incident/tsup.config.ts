@@ -1,0 +1,3 @@
+import { packageConfig } from '../../.config/tsup.base.js';
+
+export default packageConfig({ index: 'src/index.ts' }, { platform: 'node' });
