@@ -25,6 +25,8 @@ export type {
   CallFailedData,
   ApprovalGrantedData,
   MonitorAlertData,
+  MonitorSuspendedData,
+  MonitorResumedData,
   AttestationData,
   AttestationChangeData,
   EgressData,

@@ -5,7 +5,7 @@ import { credentialOf, decisionRequest } from './decide-call.js';
 import { decide, holdsLeases, release } from './decision.js';
 import type { GuardErrorCode } from './errors.js';
 import { isolationReason, isolationRefuses, judgeIsolation } from './isolation.js';
-import { monitoredCall } from './monitor-call.js';
+import { monitoredCall, suspensionReason } from './monitor-call.js';
 import { prepareCall } from './prepare.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { ID_MAX_CHARS, textOf } from './text.js';
@@ -57,6 +57,10 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   const key = callKey(self, session, args.argsDigest);
   if (gate.refused(callId) !== undefined) {
     return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_GUARD_APPROVAL_REFUSED');
+  }
+  const suspended = suspensionReason(ctx, self);
+  if (suspended !== undefined) {
+    return verdict('deny', suspended.reason, suspended.ruleId, 'ERR_GUARD_MONITOR_SUSPENDED');
   }
   // A changed tool definition or policy is refused before anything else is asked (as a run refuses it).
   if (ctx.attestor !== undefined) {

@@ -9,6 +9,7 @@ import { EventEmitter, type GuardEvents } from './events.js';
 import { type Attestor, createAttestor } from './attest.js';
 import { type ToolIsolation, toolIsolation } from './isolation.js';
 import { createMonitorHook, type MonitorHook } from './monitor.js';
+import { createMonitorSuspension, type MonitorSuspension } from './monitor-suspension.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { DEFAULT_TIMEOUT_MS } from './options.js';
 import { createTextCleaner, recordableArgs, type TextCleaner } from './text.js';
@@ -48,6 +49,8 @@ export interface GuardContext {
   readonly monitor: MonitorHook | undefined;
   /** The integrity checks, when the guard has them. */
   readonly attestor: Attestor | undefined;
+  /** Agents a policy rule suspended in this guard (monitor suspension). */
+  readonly suspension: MonitorSuspension;
   /** Writes the pending `gap` record, if calls went unrecorded under a fail-open tool. */
   flushGap(toolName: string): Promise<void>;
   /** Counts one record a fail-open tool could not write, for the next `gap` record. */
@@ -173,6 +176,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
       options.attestation === undefined
         ? undefined
         : createAttestor(options.attestation, { audit, identity, policyHash: () => engine().hash }),
+    suspension: createMonitorSuspension({ audit, identity, text }),
     flushGap,
     noteGap,
     ownSignerChecked: () => ownSignerChecked,

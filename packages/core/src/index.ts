@@ -35,3 +35,4 @@ export type {
   AttestationReport,
   AttestationChange,
 } from './attest.js';
+export type { MonitorSuspensionInfo, ResumeAgentOptions } from './monitor-suspension.js';

@@ -34,6 +34,7 @@ const GUARD_CODES: { readonly [K in GuardErrorCode]: true } = {
   ERR_GUARD_ISOLATION_REQUIRED: true,
   ERR_GUARD_AUDIT_FAILED: true,
   ERR_GUARD_ATTESTATION_CHANGED: true,
+  ERR_GUARD_MONITOR_SUSPENDED: true,
 };
 const OUTCOMES: { readonly [K in DenialOutcome]: true } = {
   denied: true,

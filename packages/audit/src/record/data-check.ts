@@ -146,6 +146,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     profileHash: string,
     alerts: arrayOf(object({ feature: string, expected: string, seen: string })),
     alertsOmitted: count,
+    phase: oneOf('result'),
   },
   attestation: {
     tools: recordOf(string),
@@ -166,6 +167,9 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   'mode.changed': { from: policyState, to: policyState },
   gap: { missed: count, since: string, until: string, lastError: string },
   'log.recovered': { torn: object({ line: count, bytes: count, sha256: string, savedTo: string }) },
+  // Monitor suspension (guard-local).
+  'monitor.suspended': { ruleId: stringOrNull, reason: string },
+  'monitor.resumed': { reason: string, by: string, suspendedBy: stringOrNull },
 };
 
 /**

@@ -120,6 +120,8 @@ export interface MonitorAlertData {
   readonly profileHash?: string;
   readonly alerts?: readonly { readonly feature?: string; readonly expected?: string; readonly seen?: string }[];
   readonly alertsOmitted?: number;
+  /** `result`: raised after the call ran, about what it returned (e.g. `size.result`). @default before the decision */
+  readonly phase?: 'result';
 }
 
 /** One difference between pinned digests and what runs, in an `attestation` record. */
@@ -184,6 +186,23 @@ export interface LogRecoveredData {
   };
 }
 
+// Monitor suspension (guard-local).
+/** `monitor.suspended`: a deny rule with `suspendAgent` suspended the record's agent in this guard. */
+export interface MonitorSuspendedData {
+  /** The rule that suspended it. */
+  readonly ruleId?: string | null;
+  readonly reason?: string;
+}
+
+/** `monitor.resumed`: an operator resumed the record's agent. */
+export interface MonitorResumedData {
+  readonly reason?: string;
+  /** Who resumed it. */
+  readonly by?: string;
+  /** The rule that had suspended it. */
+  readonly suspendedBy?: string | null;
+}
+
 /** The `data` of each record type. */
 export interface RecordDataByType {
   'call.requested': CallRequestedData;
@@ -196,6 +215,8 @@ export interface RecordDataByType {
   'approval.refused': RefusalData;
   'monitor.alert': MonitorAlertData;
   attestation: AttestationData;
+  'monitor.suspended': MonitorSuspendedData;
+  'monitor.resumed': MonitorResumedData;
   'egress.allowed': EgressData;
   'egress.refused': EgressData;
   'mode.changed': ModeChangedData;

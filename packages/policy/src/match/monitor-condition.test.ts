@@ -121,12 +121,22 @@ describe('rule field monitor', () => {
 describe('rule field suspendAgent', () => {
   const rules = [
     { id: 'send-if-clean', effect: 'allow' as const, tools: ['send_email'], monitor: { flagged: false } },
-    { id: 'suspend-high', effect: 'deny' as const, tools: ['send_email'], monitor: { minScore: 3 }, suspendAgent: true },
+    {
+      id: 'suspend-high',
+      effect: 'deny' as const,
+      tools: ['send_email'],
+      monitor: { minScore: 3 },
+      suspendAgent: true,
+    },
   ];
   const engine = createPolicyEngine({ version: 1, rules });
 
   it('an enforced deny rule that matched outright suspends the agent', async () => {
-    expect(await engine.decide(req(scored(3.5)))).toMatchObject({ effect: 'deny', ruleId: 'suspend-high', suspendAgent: true });
+    expect(await engine.decide(req(scored(3.5)))).toMatchObject({
+      effect: 'deny',
+      ruleId: 'suspend-high',
+      suspendAgent: true,
+    });
   });
 
   it('a clean call, a failed monitor (undecided: denied, not suspended) and no monitor never suspend', async () => {
@@ -140,7 +150,10 @@ describe('rule field suspendAgent', () => {
   it('a monitored rule or policy never suspends', async () => {
     const monitored = createPolicyEngine({ version: 1, mode: 'monitor', rules });
     expect((await monitored.decide(req(scored(5)))).suspendAgent).toBeUndefined();
-    const ruleMonitored = createPolicyEngine({ version: 1, rules: [rules[0], { ...rules[1], mode: 'monitor' as const }] });
+    const ruleMonitored = createPolicyEngine({
+      version: 1,
+      rules: [rules[0], { ...rules[1], mode: 'monitor' as const }],
+    });
     expect((await ruleMonitored.decide(req(scored(5)))).suspendAgent).toBeUndefined();
   });
 
