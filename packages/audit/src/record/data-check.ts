@@ -151,6 +151,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   attestation: {
     tools: recordOf(string),
     policyHash: string,
+    files: recordOf(string),
     pinnedPolicy: stringOrNull,
     onChange: oneOf('alert', 'deny'),
     changes: arrayOf(

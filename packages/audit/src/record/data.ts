@@ -140,6 +140,8 @@ export interface AttestationData {
   /** Tool name to `sha256:` of its canonical `{ name, description, schema }`. */
   readonly tools?: Readonly<Record<string, string>>;
   readonly policyHash?: string;
+  /** File path (lockfile, entry files) to `sha256:` of its bytes, or `unreadable`; absent when no files are attested. */
+  readonly files?: Readonly<Record<string, string>>;
   /** The pinned policy hash, or null when the policy is not pinned. */
   readonly pinnedPolicy?: string | null;
   /** What a change does: calls of a changed tool are refused (`deny`) or run (`alert`). */
