@@ -1,6 +1,6 @@
 import type { AttestationData, AuditLog } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
-import { canonicalBytes, sha256Hex } from '@agentguard/statement';
+import { digestToolDefinition, sha256Hex } from '@agentguard/statement';
 import { jsonSchemaOf, type StandardSchemaV1 } from './standard-schema.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -111,8 +111,7 @@ async function digestFile(files: AttestedFiles, path: string): Promise<string> {
 /** @internal The digest of one tool definition (see the module comment); `unreadable` when it is not JSON. */
 export function toolDefinitionDigest(tool: AttestedTool): string {
   try {
-    const body = { name: tool.name, description: tool.description ?? null, schema: jsonSchemaOf(tool.schema) ?? null };
-    return `sha256:${sha256Hex(canonicalBytes(body))}`;
+    return digestToolDefinition({ name: tool.name, description: tool.description, schema: jsonSchemaOf(tool.schema) });
   } catch {
     return UNREADABLE;
   }
