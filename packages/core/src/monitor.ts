@@ -54,7 +54,7 @@ export interface CallMonitor {
    * verdict it returns (e.g. a result far larger than learned) is recorded after the call as a `monitor.alert`
    * of phase `result`.
    */
-  observe?(call: MonitoredCall, result: unknown): MonitorVerdict | undefined | void;
+  observe?(call: MonitoredCall, result: unknown): MonitorVerdict | undefined;
   /** Forgets a session. Optional. */
   end?(session: string): void;
 }
