@@ -27,6 +27,8 @@ export type {
   MonitorAlertData,
   ControlStatusData,
   ControlMeasureData,
+  MonitorSuspendedData,
+  MonitorResumedData,
   AttestationData,
   AttestationChangeData,
   EgressData,

@@ -29,6 +29,7 @@ const WARN_TYPES = new Set([
   'approval.refused',
   'monitor.alert',
   'egress.refused',
+  'monitor.suspended',
   'gap',
   'log.recovered',
   'control.status',

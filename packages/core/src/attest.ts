@@ -1,7 +1,8 @@
 import type { AttestationData, AuditLog } from '@agentguard/audit';
 import type { Signer } from '@agentguard/identity';
-import { canonicalBytes, sha256Hex } from '@agentguard/statement';
+import { digestToolDefinition, sha256Hex } from '@agentguard/statement';
 import { jsonSchemaOf, type StandardSchemaV1 } from './standard-schema.js';
+import { runWithTimeout } from './timeout.js';
 
 /**
  * Integrity checks of what a guard runs: digests of each guarded tool's definition (name, description, input
@@ -17,12 +18,34 @@ export interface AttestationPins {
   readonly tools: Readonly<Record<string, string>>;
   /** The policy hash (`ag.policyHash`); `null` or absent: the policy is not pinned. @default not pinned */
   readonly policy?: string | null;
+  /**
+   * File path to the `sha256:` digest of its bytes (the agent's lockfile, entry files), as `digestFiles` of
+   * `@agentguard/monitor/node` or `agentguard attest` computes them. A path named here and not read (see
+   * {@link AttestationOptions.files}) counts as changed. @default none
+   */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+/** The code files a guard attests: which, and how their bytes are read (core itself reads no files). */
+export interface AttestedFiles {
+  /** The paths, e.g. `['pnpm-lock.yaml', 'dist/agent.js']`. @default the paths of `pinned.files` */
+  readonly paths?: readonly string[];
+  /** Reads one file's bytes, e.g. `(path) => readFile(path)` of `node:fs/promises`; a throw counts as changed. */
+  readonly read: (path: string) => Uint8Array | PromiseLike<Uint8Array>;
+  /** Milliseconds one read may take; past it the file counts as unreadable. @default 5_000 */
+  readonly timeoutMs?: number;
 }
 
 /** The `attestation` option of `createGuard`. */
 export interface AttestationOptions {
   /** The pinned digests, e.g. the `tools` and `policyHash` of an earlier `ag.attest()`, or an `agentguard attest` pin. */
   readonly pinned: AttestationPins;
+  /**
+   * Code files to digest at every attestation (the agent's package lockfile, its entry files), compared with
+   * `pinned.files`: a changed file is an `attest.file` change, which denies every call (`onChange: 'deny'`) or is
+   * recorded (`'alert'`). @default none
+   */
+  readonly files?: AttestedFiles;
   /**
    * Milliseconds between attestations after the first (each writes an `attestation` record); 0 attests only at
    * the first call, when a tool is guarded after it, and on `ag.attest()`.
@@ -39,8 +62,8 @@ export interface AttestationOptions {
 
 /** One difference between the pins and what runs. */
 export interface AttestationChange {
-  readonly feature: 'attest.tool' | 'attest.policy';
-  /** The tool name, or `policy`. */
+  readonly feature: 'attest.tool' | 'attest.policy' | 'attest.file';
+  /** The tool name, file path, or `policy`. */
   readonly subject: string;
   readonly expected: string;
   readonly seen: string;
@@ -51,6 +74,8 @@ export interface AttestationReport {
   /** Tool name to the digest of the definition that runs under that name now. */
   readonly tools: Readonly<Record<string, string>>;
   readonly policyHash: string;
+  /** File path to the digest of its bytes now (`unreadable` when it could not be read); empty without `files`. */
+  readonly files: Readonly<Record<string, string>>;
   /** Empty when everything matches the pins. */
   readonly changes: readonly AttestationChange[];
 }
@@ -66,12 +91,27 @@ export interface AttestedTool {
 const UNREADABLE = 'unreadable';
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const MAX_MS = 2_147_483_647;
+/** Most files one guard attests. */
+const MAX_FILES = 1024;
+
+/** @internal The digest of a file's bytes: `sha256:<hex>`, as `digestFiles` of `@agentguard/monitor/node`. */
+export function fileDigest(bytes: Uint8Array): string {
+  return `sha256:${sha256Hex(bytes)}`;
+}
+
+async function digestFile(files: AttestedFiles, path: string): Promise<string> {
+  try {
+    const bytes = await runWithTimeout(() => Promise.resolve(files.read(path)), files.timeoutMs ?? 5_000);
+    return bytes instanceof Uint8Array ? fileDigest(bytes) : UNREADABLE;
+  } catch {
+    return UNREADABLE;
+  }
+}
 
 /** @internal The digest of one tool definition (see the module comment); `unreadable` when it is not JSON. */
 export function toolDefinitionDigest(tool: AttestedTool): string {
   try {
-    const body = { name: tool.name, description: tool.description ?? null, schema: jsonSchemaOf(tool.schema) ?? null };
-    return `sha256:${sha256Hex(canonicalBytes(body))}`;
+    return digestToolDefinition({ name: tool.name, description: tool.description, schema: jsonSchemaOf(tool.schema) });
   } catch {
     return UNREADABLE;
   }
@@ -94,6 +134,38 @@ export function checkAttestationOptions(value: unknown): void {
   const policy = a.pinned?.policy;
   if (policy !== undefined && policy !== null && (typeof policy !== 'string' || !DIGEST.test(policy))) {
     throw new TypeError(`"attestation.pinned.policy" expected sha256:<64 hex> or null, got ${String(policy)}`);
+  }
+  const pinnedFiles = a.pinned?.files;
+  if (pinnedFiles !== undefined) {
+    if (typeof pinnedFiles !== 'object' || pinnedFiles === null || Array.isArray(pinnedFiles)) {
+      throw new TypeError('"attestation.pinned.files" expected an object of file path to sha256 digest');
+    }
+    for (const [path, d] of Object.entries(pinnedFiles)) {
+      if (typeof d !== 'string' || !DIGEST.test(d)) {
+        throw new TypeError(`"attestation.pinned.files.${path}" expected sha256:<64 hex>, got ${String(d)}`);
+      }
+    }
+  }
+  const files = a.files;
+  if (files !== undefined) {
+    if (typeof files !== 'object' || files === null || typeof files.read !== 'function') {
+      throw new TypeError('"attestation.files" expected an object { paths?, read }');
+    }
+    const paths = files.paths;
+    if (
+      paths !== undefined &&
+      (!Array.isArray(paths) ||
+        paths.length > MAX_FILES ||
+        !paths.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 4096))
+    ) {
+      throw new TypeError(`"attestation.files.paths" expected at most ${MAX_FILES} non-empty path strings`);
+    }
+    const t = files.timeoutMs;
+    if (t !== undefined && (!Number.isInteger(t) || t <= 0 || t > MAX_MS)) {
+      throw new RangeError(
+        `"attestation.files.timeoutMs" expected a positive integer of milliseconds, got ${String(t)}`,
+      );
+    }
   }
   if (a.onChange !== undefined && a.onChange !== 'alert' && a.onChange !== 'deny') {
     throw new TypeError(`"attestation.onChange" expected 'alert' or 'deny', got ${String(a.onChange)}`);
@@ -126,6 +198,10 @@ export function createAttestor(
 ): Attestor {
   const pinnedTools = new Map(Object.entries(options.pinned.tools));
   const pinnedPolicy = options.pinned.policy ?? null;
+  const pinnedFiles = new Map(Object.entries(options.pinned.files ?? {}));
+  const filePaths = [...new Set(options.files?.paths ?? Object.keys(options.pinned.files ?? {}))];
+  // The files' changes as of the last attestation written: every call is refused while one differs.
+  let fileChange: AttestationChange | undefined;
   const deny = (options.onChange ?? 'deny') === 'deny';
   // The definition guarded last under each name is the one attested; every definition keeps the digest it had
   // when it was guarded, and one whose live definition moved away from it later counts as changed.
@@ -136,7 +212,11 @@ export function createAttestor(
   let due = true; // the first call attests first
   let attested = false;
 
-  function changesOf(tools: ReadonlyMap<string, string>, policyHash: string): AttestationChange[] {
+  function changesOf(
+    tools: ReadonlyMap<string, string>,
+    policyHash: string,
+    files: ReadonlyMap<string, string>,
+  ): AttestationChange[] {
     const out: AttestationChange[] = [];
     for (const [name, seen] of tools) {
       const expected = pinnedTools.get(name);
@@ -147,6 +227,13 @@ export function createAttestor(
     }
     if (pinnedPolicy !== null && pinnedPolicy !== policyHash) {
       out.push({ feature: 'attest.policy', subject: 'policy', expected: pinnedPolicy, seen: policyHash });
+    }
+    for (const [path, seen] of files) {
+      const expected = pinnedFiles.get(path);
+      if (expected !== seen) out.push({ feature: 'attest.file', subject: path, expected: expected ?? 'absent', seen });
+    }
+    for (const [path, expected] of pinnedFiles) {
+      if (!files.has(path)) out.push({ feature: 'attest.file', subject: path, expected, seen: 'absent' });
     }
     return out;
   }
@@ -159,15 +246,20 @@ export function createAttestor(
       tools.set(name, now);
     }
     const policyHash = io.policyHash();
-    const changes = changesOf(tools, policyHash);
+    const files = new Map<string, string>();
+    const reader = options.files;
+    if (reader !== undefined) for (const path of filePaths) files.set(path, await digestFile(reader, path));
+    const changes = changesOf(tools, policyHash, files);
     const report: AttestationReport = Object.freeze({
       tools: Object.freeze(Object.fromEntries(tools)),
       policyHash,
+      files: Object.freeze(Object.fromEntries(files)),
       changes: Object.freeze(changes.map((c) => Object.freeze(c))),
     });
     const data = {
       tools: report.tools,
       policyHash,
+      ...(files.size === 0 ? {} : { files: report.files }),
       pinnedPolicy,
       onChange: deny ? ('deny' as const) : ('alert' as const),
       changes: report.changes,
@@ -177,6 +269,7 @@ export function createAttestor(
       io.identity,
     );
     attested = true;
+    fileChange = changes.find((c) => c.feature === 'attest.file');
     return report;
   }
 
@@ -222,6 +315,9 @@ export function createAttestor(
       const policyHash = io.policyHash();
       if (pinnedPolicy !== null && pinnedPolicy !== policyHash) {
         return `attestation changed: policy ${policyHash} is not the pinned ${pinnedPolicy}`;
+      }
+      if (fileChange !== undefined) {
+        return `attestation changed: file ${fileChange.subject} has digest ${fileChange.seen}, pinned ${fileChange.expected}`;
       }
       const digest = digests.get(tool) ?? UNREADABLE;
       const expected = pinnedTools.get(tool.name);

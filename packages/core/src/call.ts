@@ -8,7 +8,7 @@ import { decide, type EngineView, hold, holdsLeases, release } from './decision.
 import { callEnvelope } from './envelope.js';
 import { emitSafely } from './events.js';
 import type { ToolIsolation } from './isolation.js';
-import { monitoredCall } from './monitor-call.js';
+import { monitoredCall, observeResult, suspensionReason } from './monitor-call.js';
 import { isolationRefusal, preDecision } from './pre-decision.js';
 import { prepareCall } from './prepare.js';
 import { type CallScope, decisionRecord, openCall, requestRecord } from './records.js';
@@ -107,6 +107,11 @@ export async function runCall<S extends StandardSchemaV1, R>(
     const denial = refuse('denied', 'ERR_GUARD_APPROVAL_REFUSED', 'approval refused: this call was refused by a human');
     return scope.refuseAudited(denial, {});
   }
+  // An agent a policy rule suspended in this guard stays refused until an operator resumes it.
+  const suspended = suspensionReason(ctx, agent);
+  if (suspended !== undefined) {
+    return scope.refuseAudited(refuse('denied', 'ERR_GUARD_MONITOR_SUSPENDED', suspended.reason, suspended.ruleId), {});
+  }
   // 4a. The runtime monitor scores the run value; the policy decides what the verdict does. A flagged call (or
   //     a failed monitor) is recorded with its evidence before the decision; a verdict check() obtained for
   //     this very call is used rather than scoring it twice.
@@ -153,6 +158,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
   const decision = asked.decision;
   if (decision.leases !== undefined && decision.leases.length > 0) held.push({ engine, decision });
   if (decision.effect === 'deny') {
+    await ctx.suspension.apply(decision, agent, record);
     const denial = refuse('denied', 'ERR_GUARD_POLICY_DENIED', decision.reason, decision.ruleId);
     return scope.refuseAudited(denial, { decision: decisionRecord(decision, ctx.text, tool.isolation) });
   }
@@ -181,7 +187,8 @@ export async function runCall<S extends StandardSchemaV1, R>(
   // 5. Run, bounded in time, on the very value decided, approved and recorded.
   const outcome = await runAllowed(ctx, tool, scope, { decision, args, envelope }, callOptions);
   // 6. The monitor learns what the tool returned (later calls are checked against it); it cannot change the outcome.
-  if (outcome.ok && watched !== undefined) monitor?.observe(watched, outcome.value);
+  if (outcome.ok && watched !== undefined && monitor !== undefined)
+    await observeResult(monitor, watched, outcome.value, record);
   return outcome;
 }
 

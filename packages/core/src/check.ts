@@ -4,7 +4,7 @@ import type { GuardContext, GuardedToolDef } from './context.js';
 import { credentialOf, decisionRequest } from './decide-call.js';
 import { decide, holdsLeases, release } from './decision.js';
 import type { GuardErrorCode } from './errors.js';
-import { monitoredCall } from './monitor-call.js';
+import { monitoredCall, suspensionReason } from './monitor-call.js';
 import { isolationRefusal, preDecision } from './pre-decision.js';
 import { prepareCall } from './prepare.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -60,6 +60,11 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   if (!gated.ok) return verdict('deny', gated.reason, null, gated.code);
   const view = gated.view;
   const engine = view.engine;
+  // An agent a policy rule suspended in this guard stays refused until an operator resumes it (as a run).
+  const suspended = suspensionReason(ctx, self);
+  if (suspended !== undefined) {
+    return verdict('deny', suspended.reason, suspended.ruleId, 'ERR_GUARD_MONITOR_SUSPENDED');
+  }
   // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
   const kept = gate.peek(callId, tool.name, key);
   if (kept !== undefined && kept.policyHash === view.hash) {

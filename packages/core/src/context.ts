@@ -10,6 +10,7 @@ import { type Attestor, createAttestor } from './attest.js';
 import { type ToolIsolation, toolIsolation } from './isolation.js';
 import { type ControlHook, createControlHook } from './control.js';
 import { createMonitorHook, type MonitorHook } from './monitor.js';
+import { createMonitorSuspension, type MonitorSuspension } from './monitor-suspension.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { DEFAULT_TIMEOUT_MS } from './options.js';
 import { createTextCleaner, recordableArgs, type TextCleaner } from './text.js';
@@ -58,6 +59,8 @@ export interface GuardContext {
   readonly attestor: Attestor | undefined;
   /** The operator control status (suspend, quarantine), when the guard has a channel. */
   readonly control: ControlHook | undefined;
+  /** Agents a policy rule suspended in this guard (monitor suspension). */
+  readonly suspension: MonitorSuspension;
   /**
    * Writes the pending `gap` record, if calls went unrecorded under a fail-open tool; undefined when there is
    * none (the usual case: the caller has nothing to wait for, not even a resolved promise).
@@ -210,6 +213,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
         ? undefined
         : createAttestor(options.attestation, { audit, identity, policyHash: () => engine().hash }),
     control: options.control === undefined ? undefined : createControlHook(options.control),
+    suspension: createMonitorSuspension({ audit, identity, text }),
     flushGap,
     noteGap,
     ownSignerChecked: () => ownSignerChecked,

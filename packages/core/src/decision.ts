@@ -158,7 +158,7 @@ export function checkDecision(raw: unknown): { ok: true; decision: Decision } | 
       return { ok: false, reason: `the policy engine returned ${raw === null ? 'null' : typeof raw}, not a decision` };
     }
     const r = raw as Record<string, unknown>;
-    const { effect, reason, ruleId, matched, policyHash, mode, wouldDeny, obligations, leases } = r;
+    const { effect, reason, ruleId, matched, policyHash, mode, wouldDeny, obligations, leases, suspendAgent } = r;
     if (typeof effect !== 'string' || !EFFECTS.has(effect)) {
       return {
         ok: false,
@@ -176,6 +176,9 @@ export function checkDecision(raw: unknown): { ok: true; decision: Decision } | 
     if (wouldDeny !== undefined && typeof wouldDeny !== 'boolean') {
       return { ok: false, reason: 'the policy engine returned a decision whose wouldDeny is not a boolean' };
     }
+    if (suspendAgent !== undefined && typeof suspendAgent !== 'boolean') {
+      return { ok: false, reason: 'the policy engine returned a decision whose suspendAgent is not a boolean' };
+    }
     const decision: Decision = {
       effect: effect as Decision['effect'],
       ruleId,
@@ -186,6 +189,7 @@ export function checkDecision(raw: unknown): { ok: true; decision: Decision } | 
       ...(wouldDeny === undefined ? {} : { wouldDeny }),
       ...(obligations === undefined ? {} : { obligations: checkObligations(obligations) }),
       ...(leases === undefined ? {} : { leases: strings(leases, '"leases"') }),
+      ...(suspendAgent === true && effect === 'deny' ? { suspendAgent: true as const } : {}),
     };
     return { ok: true, decision: Object.freeze(decision) };
   } catch (error) {

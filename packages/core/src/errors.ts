@@ -22,6 +22,7 @@ export const GUARD_ERROR_CODES = Object.freeze([
   'ERR_GUARD_ATTESTATION_CHANGED',
   'ERR_GUARD_SUSPENDED',
   'ERR_GUARD_CONTROL_STALE',
+  'ERR_GUARD_MONITOR_SUSPENDED',
 ] as const);
 
 /** One of {@link GUARD_ERROR_CODES}. */

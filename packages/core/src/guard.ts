@@ -1,5 +1,6 @@
 import { createPolicyEngine, type PolicyDocument, type PolicyEngine } from '@agentguard/policy';
 import type { AttestationReport } from './attest.js';
+import type { ResumeAgentOptions } from './monitor-suspension.js';
 import { runCallReleasing } from './call.js';
 import { checkCall } from './check.js';
 import { createGuardContext, toolDef } from './context.js';
@@ -114,6 +115,10 @@ export function createGuard(options: GuardOptions): Guard {
       }
       return ctx.attestor.attest();
     },
+    resumeAgent(agent: string, options: ResumeAgentOptions = {}): Promise<boolean> {
+      return ctx.suspension.resume(agent, options ?? {});
+    },
+    suspendedAgents: () => ctx.suspension.list(),
     close: () => {
       ctx.attestor?.stop();
       return audit.close();

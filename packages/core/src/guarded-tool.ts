@@ -1,5 +1,6 @@
 import type { PolicyDocument, PolicyEngine } from '@agentguard/policy';
 import type { AttestationReport } from './attest.js';
+import type { MonitorSuspensionInfo, ResumeAgentOptions } from './monitor-suspension.js';
 import type { EventEmitter, GuardEvents } from './events.js';
 import type { Denial, GuardErrorCode } from './errors.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -165,6 +166,23 @@ export interface Guard {
    * ```
    */
   attest(): Promise<AttestationReport>;
+  /**
+   * Resumes an agent a policy rule with `suspendAgent` suspended in this guard (monitor suspension): its calls
+   * run again, decided as usual. Writes a signed `monitor.resumed` record first.
+   *
+   * @param agent - the agent's did:key, as in the `monitor.suspended` record or {@link Guard.suspendedAgents}.
+   * @param options - `reason` and `by`, recorded.
+   * @returns true when the agent was suspended and is resumed; false when it was not suspended (nothing recorded).
+   * @throws TypeError on a bad argument; the audit log's error when the record cannot be written (still suspended).
+   * @example
+   * ```ts
+   * for (const s of ag.suspendedAgents()) console.log(s.agent, s.ruleId, s.reason);
+   * await ag.resumeAgent(agentId, { by: 'alice', reason: 'alert reviewed: false positive' });
+   * ```
+   */
+  resumeAgent(agent: string, options?: ResumeAgentOptions): Promise<boolean>;
+  /** The agents suspended in this guard now, oldest first. */
+  suspendedAgents(): readonly MonitorSuspensionInfo[];
   /** Stops the attestation timer and closes the audit log. */
   close(): Promise<void>;
 }

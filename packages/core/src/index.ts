@@ -44,3 +44,4 @@ export {
   type ControlTool,
   type GuardControl,
 } from './control.js';
+export type { MonitorSuspensionInfo, ResumeAgentOptions } from './monitor-suspension.js';

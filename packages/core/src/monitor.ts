@@ -49,8 +49,12 @@ export interface CallMonitor {
   begin?(session: string, start: { readonly agent: string; readonly prompt?: string }): void;
   /** Scores a call before the policy decides. */
   score(call: MonitoredCall): MonitorVerdict | PromiseLike<MonitorVerdict>;
-  /** Feeds a call's result back once the tool returned. Optional; never allowed to affect the call. */
-  observe?(call: MonitoredCall, result: unknown): void;
+  /**
+   * Feeds a call's result back once the tool returned. Optional; never allowed to affect the call. A flagged
+   * verdict it returns (e.g. a result far larger than learned) is recorded after the call as a `monitor.alert`
+   * of phase `result`.
+   */
+  observe?(call: MonitoredCall, result: unknown): MonitorVerdict | undefined;
   /** Forgets a session. Optional. */
   end?(session: string): void;
 }
@@ -108,8 +112,8 @@ export interface MonitorHook {
   }): boolean;
   /** Scores a call; never throws, never rejects: a failing monitor gives a `failed` view. */
   score(call: MonitoredCall): Scored | Promise<Scored>;
-  /** Feeds a result back; never throws. */
-  observe(call: MonitoredCall, result: unknown): void;
+  /** Feeds a result back; never throws. The record data of a flagged verdict about the result, if any. */
+  observe(call: MonitoredCall, result: unknown): MonitorAlertData | undefined;
   begin(session: string, start: { readonly agent: string; readonly prompt?: string }): void;
   end(session: string): void;
   /**
@@ -248,12 +252,20 @@ export function createMonitorHook(options: MonitorOptions, text: TextCleaner): M
       }
       return isThenable(raw) ? settle(raw as PromiseLike<MonitorVerdict>) : judge(raw);
     },
-    observe(call: MonitoredCall, result: unknown): void {
+    observe(call: MonitoredCall, result: unknown): MonitorAlertData | undefined {
       try {
         const r: unknown = detector.observe?.(call, result);
-        if (isThenable(r)) (r as Promise<unknown>).then(undefined, () => undefined);
+        if (isThenable(r)) {
+          (r as Promise<unknown>).then(undefined, () => undefined);
+          return undefined;
+        }
+        if (r === undefined || r === null) return undefined;
+        // Only a well-formed flagged verdict is recorded; anything else about a result that ran is ignored.
+        const scored = judge(r);
+        return scored.view.status === 'scored' ? scored.record : undefined;
       } catch {
         // The call has run; what the monitor makes of its result cannot change its outcome.
+        return undefined;
       }
     },
     begin(session: string, start: { readonly agent: string; readonly prompt?: string }): void {

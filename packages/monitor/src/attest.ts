@@ -2,7 +2,8 @@ import type { Signer } from '@agentguard/identity';
 import { z } from 'zod';
 import type { Alert } from './detector.js';
 import { MonitorError } from './errors.js';
-import { contentHash, signBody, verifyBody } from './signature.js';
+import { digestToolDefinition } from '@agentguard/statement';
+import { signBody, verifyBody } from './signature.js';
 
 const DOMAIN = 'agentguard.monitor.attestation.v1';
 const HASH = /^sha256:[0-9a-f]{64}$/;
@@ -46,11 +47,12 @@ export interface AttestInput {
   readonly clock?: () => number;
 }
 
-/** The digest of one tool definition: `sha256:` of canonical `{ name, description, schema }`. */
+/**
+ * The digest of one tool definition: `sha256:` of canonical `{ name, description, schema }`
+ * (`digestToolDefinition` of `@agentguard/statement`, the one definition digest of the project).
+ */
 export function toolDigest(tool: ToolDefinition): string {
-  if (typeof tool?.name !== 'string' || tool.name === '')
-    throw new TypeError('"tool.name" expected a non-empty string');
-  return contentHash({ name: tool.name, description: tool.description ?? null, schema: tool.schema ?? null });
+  return digestToolDefinition(tool);
 }
 
 /**

@@ -1,6 +1,9 @@
 import type { MonitorSession, ObservedCall } from './call.js';
 import {
   type AgentProfile,
+  MAX_POINTER_VALUES,
+  MAX_POINTERS,
+  type PointerStats,
   PROFILE_FORMAT,
   PROFILE_VERSION,
   type Profile,
@@ -34,7 +37,17 @@ export function argLength(value: unknown, cap = 1 << 30, depth: number = SCAN_LI
   return n;
 }
 
-type Tally = { count: number; sessions: number; sideEffect: boolean; max: number; len: Map<string, number> };
+type Tally = {
+  count: number;
+  sessions: number;
+  sideEffect: boolean;
+  max: number;
+  len: Map<string, number>;
+  /** Pointer to calls that held a whole value there and the distinct values (null once past the bound). */
+  pointers: Map<string, { seen: number; values: Set<string> | null }>;
+  /** Result sizes seen. */
+  results: number[];
+};
 interface AgentAcc {
   sessions: number;
   calls: number;
@@ -61,6 +74,32 @@ function addValue(v: FoundValue, to: Map<string, Set<string>>): void {
   addTo(to, v.kind, v.key.slice(v.kind.length + 1));
 }
 
+/** Largest result size measured; a result at least this large counts as this. */
+export const RESULT_SIZE_CAP = 1 << 24;
+
+/** Collects the whole values of one call's arguments by pointer. */
+function addPointer(v: FoundValue, to: Map<string, Set<string>>): void {
+  if (v.pointer !== undefined) addTo(to, v.pointer, v.key);
+}
+
+function notePointer(tool: Tally, pointer: string, keys: ReadonlySet<string>): void {
+  let p = tool.pointers.get(pointer);
+  if (p === undefined) {
+    if (tool.pointers.size >= MAX_POINTERS) return;
+    p = { seen: 0, values: new Set() };
+    tool.pointers.set(pointer, p);
+  }
+  p.seen++;
+  if (p.values === null) return;
+  for (const k of keys) p.values.add(k);
+  if (p.values.size > MAX_POINTER_VALUES) p.values = null;
+}
+
+/** The value at quantile `q` of sorted sizes (nearest rank). */
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
+}
+
 function newAgent(): AgentAcc {
   return {
     sessions: 0,
@@ -79,7 +118,15 @@ function learnCall(acc: AgentAcc, call: ObservedCall, n: number, prev: string, r
   acc.calls++;
   let tool = acc.tools.get(call.tool);
   if (tool === undefined) {
-    tool = { count: 0, sessions: 0, sideEffect: call.sideEffect, max: 0, len: new Map() };
+    tool = {
+      count: 0,
+      sessions: 0,
+      sideEffect: call.sideEffect,
+      max: 0,
+      len: new Map(),
+      pointers: new Map(),
+      results: [],
+    };
     acc.tools.set(call.tool, tool);
   }
   tool.count++;
@@ -100,7 +147,13 @@ function learnCall(acc: AgentAcc, call: ObservedCall, n: number, prev: string, r
     for (const r of reads) addTo(acc.flows, call.tool, r);
   }
   scanJson(call.args, addValue, acc.values);
-  if (call.result !== null && call.result !== undefined) scanJson(call.result, addValue, acc.environment);
+  const fields = new Map<string, Set<string>>();
+  scanJson(call.args, addPointer, fields, { pointers: true });
+  for (const [pointer, keys] of fields) notePointer(tool, pointer, keys);
+  if (call.result !== null && call.result !== undefined) {
+    scanJson(call.result, addValue, acc.environment);
+    tool.results.push(argLength(call.result, RESULT_SIZE_CAP));
+  }
   if (call.at !== undefined && Number.isFinite(call.at)) {
     const hour = new Date(call.at).getUTCHours();
     acc.hours[hour] = (acc.hours[hour] ?? 0) + 1;
@@ -122,6 +175,11 @@ function mostInWindow(times: number[], windowMs: number): number {
   return best;
 }
 
+function sizes(list: number[]): { count: number; p50: number; p95: number; max: number } {
+  const sorted = [...list].sort((a, b) => a - b);
+  return { count: sorted.length, p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: quantile(sorted, 1) };
+}
+
 const byKey = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 function finish(acc: AgentAcc): AgentProfile {
@@ -139,6 +197,13 @@ function finish(acc: AgentAcc): AgentProfile {
           sideEffect: t.sideEffect,
           maxPerSession: t.max,
           argLength: Object.fromEntries(byKey(t.len)),
+          pointers: Object.fromEntries(
+            byKey(t.pointers).map(([pointer, p]): [string, PointerStats] => [
+              pointer,
+              { seen: p.seen, values: p.values === null ? null : [...p.values].sort() },
+            ]),
+          ),
+          ...(t.results.length === 0 ? {} : { resultSize: sizes(t.results) }),
         },
       ]),
     ),

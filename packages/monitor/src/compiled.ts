@@ -7,6 +7,10 @@ export interface CompiledTool {
   readonly argLength: ReadonlyMap<string, number>;
   /** Most calls in one rate window, when the profile saw timed calls of it. */
   readonly perWindow: number | undefined;
+  /** Argument fields (JSON pointers) whose values form a stable set, with that set (`kind:value` keys). */
+  readonly pointers: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The largest result size learned, when results were. */
+  readonly resultMax: number | undefined;
 }
 
 /** An agent profile compiled into maps and sets. */
@@ -30,10 +34,19 @@ export function shortList(names: readonly string[], max = 8): string {
 }
 
 /** Compiles one agent's profile into lookup structures, once, when the detector is created. */
-export function compileAgent(agent: AgentProfile): CompiledAgent {
+export function compileAgent(agent: AgentProfile, pointerMinSeen: number): CompiledAgent {
   const tools = new Map<string, CompiledTool>();
   for (const [name, t] of Object.entries(agent.tools)) {
+    const pointers = new Map<string, ReadonlySet<string>>();
+    for (const [pointer, p] of Object.entries(t.pointers ?? {})) {
+      // Stable: seen often enough, and every value on average at least twice.
+      if (p.values !== null && p.seen >= pointerMinSeen && p.values.length * 2 <= p.seen) {
+        pointers.set(pointer, new Set(p.values));
+      }
+    }
     tools.set(name, {
+      pointers,
+      resultMax: t.resultSize?.max,
       sideEffect: t.sideEffect,
       maxPerSession: t.maxPerSession,
       argLength: new Map(Object.entries(t.argLength)),
@@ -43,8 +56,8 @@ export function compileAgent(agent: AgentProfile): CompiledAgent {
   const transitions = new Map<string, ReadonlySet<string>>();
   for (const [from, row] of Object.entries(agent.transitions)) transitions.set(from, new Set(Object.keys(row)));
   const values = new Set<string>();
-  for (const [kind, list] of Object.entries(agent.values)) for (const v of list) values.add(`${kind}:${v}`);
-  for (const [kind, list] of Object.entries(agent.environment)) for (const v of list) values.add(`${kind}:${v}`);
+  for (const [kind, list] of Object.entries(agent.values)) for (const v of list ?? []) values.add(`${kind}:${v}`);
+  for (const [kind, list] of Object.entries(agent.environment)) for (const v of list ?? []) values.add(`${kind}:${v}`);
   const flows = new Map<string, ReadonlySet<string>>();
   for (const [sink, sources] of Object.entries(agent.flows)) flows.set(sink, new Set(sources));
   return {

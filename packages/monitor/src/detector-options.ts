@@ -10,6 +10,8 @@ export const ALERT_FEATURES = Object.freeze([
   'flow.unknown',
   'rate.window',
   'time.unusual',
+  'value.pointer',
+  'size.result',
 ] as const);
 
 /** One of {@link ALERT_FEATURES}. */
@@ -35,6 +37,11 @@ export interface DetectorOptions {
   readonly maxSessions?: number;
   /** `time.unusual` and `rate.window` need at least this many timed calls of the agent in the profile. @default 50 */
   readonly minTimedCalls?: number;
+  /**
+   * `value.pointer` checks an argument field only when the profile saw a whole value there in at least this many
+   * calls, each distinct value on average twice (a stable set). @default 4
+   */
+  readonly pointerMinSeen?: number;
 }
 
 /** {@link DetectorOptions} with every default filled in. */
@@ -46,6 +53,7 @@ export interface NormalisedDetectorOptions {
   readonly sizeFloor: number;
   readonly maxSessions: number;
   readonly minTimedCalls: number;
+  readonly pointerMinSeen: number;
 }
 
 const FLOW_WEIGHT = 0.25;
@@ -66,6 +74,12 @@ export const DEFAULT_WEIGHTS: Readonly<Record<AlertFeature, number>> = Object.fr
   // so alone they record an alert with evidence but never flag a call.
   'rate.window': 0.5,
   'time.unusual': 0.25,
+  // A value never seen at a field that always named one of a few: evidence, not a verdict alone (an agent
+  // given a new task names a new target); with an ungrounded value or an odd sequence it flags.
+  'value.pointer': 0.5,
+  // A result far larger than any learned for the tool: known only once the call has run, so it counts in the
+  // session's next call (and the guard records it after the call). Alone it does not flag.
+  'size.result': 0.5,
 });
 
 function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
@@ -101,5 +115,6 @@ export function normaliseDetectorOptions(options: DetectorOptions = {}): Normali
     sizeFloor: positive('sizeFloor', options.sizeFloor, 256),
     maxSessions: positive('maxSessions', options.maxSessions, 10_000, true),
     minTimedCalls: positive('minTimedCalls', options.minTimedCalls, 50, true),
+    pointerMinSeen: positive('pointerMinSeen', options.pointerMinSeen, 4, true),
   });
 }

@@ -45,8 +45,12 @@ export interface Detector {
   begin(session: string, start: SessionStart): void;
   /** Scores a call before it runs and moves the session on; never throws on odd input. */
   score(call: DetectorCall): Verdict;
-  /** Feeds a call's result back once it has run, so later calls can be checked against it. */
-  observe(call: DetectorCall, result: unknown): void;
+  /**
+   * Feeds a call's result back once it has run, so later calls can be checked against it. A result far larger
+   * than the tool's learned sizes cannot be scored before the call: it is returned as a verdict of its own (the
+   * guard records it after the call) and counts in the session's next call. Never throws.
+   */
+  observe(call: DetectorCall, result: unknown): Verdict | undefined;
   /** Forgets a session. */
   end(session: string): void;
   /** The options in force. */
@@ -64,9 +68,12 @@ interface SessionState {
   readonly inText: Map<string, string>;
   /** Read (no side effect) tools called so far, for data-flow checks. */
   readonly reads: Set<string>;
+  /** Alerts about results, raised after their call ran, counted in the session's next call. */
+  pending: Alert[] | undefined;
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+const POINTERS = Object.freeze({ pointers: true });
 const NONE: Verdict = Object.freeze({ score: 0, flagged: false, alerts: Object.freeze([]) as readonly Alert[] });
 
 /**
@@ -77,6 +84,8 @@ interface Tally {
   readonly weights: Readonly<Record<AlertFeature, number>>;
   readonly state: SessionState;
   readonly values: ReadonlySet<string>;
+  /** The called tool's stable argument fields, while the pointer check runs. */
+  fields: ReadonlyMap<string, ReadonlySet<string>> | undefined;
   alerts: Alert[] | undefined;
   total: number;
   /** Values already reported in this call: one alert per value, however often the args repeat it. */
@@ -105,6 +114,22 @@ function checkValue(v: FoundValue, t: Tally): void {
     'a value named in the request, a structured field of an earlier result, or the profile',
     from === undefined ? `${key}, seen nowhere before` : `${key}, seen only inside text returned by ${from}`,
   );
+}
+
+// A whole value at an argument field whose values formed a stable set must be one of that set, unless the
+// request or an earlier result named it.
+function checkPointer(v: FoundValue, t: Tally): void {
+  const pointer = v.pointer;
+  if (pointer === undefined) return;
+  const known = t.fields?.get(pointer);
+  if (known === undefined || known.has(v.key) || t.state.grounded.has(v.key)) return;
+  raise(t, 'value.pointer', `at ${pointer || '/'} one of ${shortList([...known], 4)}`, `${v.key} at ${pointer || '/'}`);
+}
+
+// One pass over a side-effect call's arguments: each value's origin, and its field's stable set when known.
+function checkArg(v: FoundValue, t: Tally): void {
+  checkValue(v, t);
+  if (t.fields !== undefined) checkPointer(v, t);
 }
 
 function groundValue(v: FoundValue, state: SessionState): void {
@@ -157,7 +182,9 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
   const opts = normaliseDetectorOptions(options);
   const w = opts.weights;
   const agents = new Map<string, CompiledAgent>();
-  for (const [name, agent] of Object.entries(parseProfile(profile).agents)) agents.set(name, compileAgent(agent));
+  for (const [name, agent] of Object.entries(parseProfile(profile).agents)) {
+    agents.set(name, compileAgent(agent, opts.pointerMinSeen));
+  }
   const rates = createRateTracker();
 
   // Argument sizes against the longest seen, per top-level name; at most SCAN_LIMITS.nodes names
@@ -205,6 +232,7 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
       grounded: new Set(),
       inText: new Map(),
       reads: new Set(),
+      pending: undefined,
     };
     if (typeof start.prompt === 'string') scanJson(start.prompt, groundValue, state);
     sessions.delete(id);
@@ -229,6 +257,7 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
       weights: w,
       state,
       values: p?.values ?? EMPTY,
+      fields: undefined,
       alerts: undefined,
       total: 0,
       reported: undefined,
@@ -237,6 +266,10 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
     state.prev = call.tool;
     const n = (state.counts.get(call.tool) ?? 0) + 1;
     state.counts.set(call.tool, n);
+    if (state.pending !== undefined) {
+      for (const a of state.pending) raise(t, a.feature, a.expected, a.seen);
+      state.pending = undefined;
+    }
     if (p === undefined) {
       raise(t, 'agent.unknown', 'an agent the profile covers', `agent ${call.agent}`);
     } else {
@@ -251,11 +284,12 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
           raise(t, 'rate.burst', `at most ${tool.maxPerSession * opts.burstFactor} calls per session`, `call ${n}`);
         }
         sizeChecks(tool.argLength, call.args, t);
+        if (tool.pointers.size > 0 && w['value.pointer'] > 0) t.fields = tool.pointers;
         if (call.at !== undefined && p.timed >= opts.minTimedCalls) timeChecks(p, tool.perWindow, call, t);
       }
       if (call.sideEffect) {
         if (w['flow.unknown'] > 0) flowCheck(p, t, call.tool);
-        if (!scanJson(call.args, checkValue, t)) {
+        if (!scanJson(call.args, checkArg, t, t.fields === undefined ? undefined : POINTERS)) {
           raise(
             t,
             'args.unscanned',
@@ -265,14 +299,30 @@ export function createDetector(profile: Profile, options: DetectorOptions = {}):
         }
       } else {
         state.reads.add(call.tool);
+        if (t.fields !== undefined) scanJson(call.args, checkPointer, t, POINTERS);
       }
     }
     if (t.alerts === undefined) return NONE;
     return { score: t.total, flagged: t.total >= opts.threshold, alerts: t.alerts };
   }
 
-  function observe(call: DetectorCall, result: unknown): void {
-    scanJson(result, noteResultValue, { state: stateOf(call), tool: call.tool });
+  function observe(call: DetectorCall, result: unknown): Verdict | undefined {
+    const state = stateOf(call);
+    scanJson(result, noteResultValue, { state, tool: call.tool });
+    const max = state.profile?.tools.get(call.tool)?.resultMax;
+    if (max === undefined || w['size.result'] === 0) return undefined;
+    const bound = Math.max(opts.sizeFloor, max * opts.sizeFactor);
+    // Counted no further than past the bound: a huge result costs no more than a large one.
+    const size = argLength(result, bound + 1);
+    if (size <= bound) return undefined;
+    const alert: Alert = {
+      feature: 'size.result',
+      expected: `a result of ${call.tool} at most ${bound} long (largest learned: ${max})`,
+      seen: `a result more than ${bound} long`,
+    };
+    state.pending = [...(state.pending ?? []), alert].slice(-8);
+    const score = w['size.result'];
+    return { score, flagged: score >= opts.threshold, alerts: [alert] };
   }
 
   return Object.freeze({

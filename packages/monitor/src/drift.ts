@@ -5,8 +5,9 @@ function entries(agent: string, p: AgentProfile): Set<string> {
   for (const tool of Object.keys(p.tools)) out.add(`tool:${agent}:${tool}`);
   for (const [from, row] of Object.entries(p.transitions))
     for (const to of Object.keys(row)) out.add(`t:${agent}:${from}>${to}`);
-  for (const [kind, list] of Object.entries(p.values)) for (const v of list) out.add(`v:${agent}:${kind}:${v}`);
-  for (const [kind, list] of Object.entries(p.environment)) for (const v of list) out.add(`e:${agent}:${kind}:${v}`);
+  for (const [kind, list] of Object.entries(p.values)) for (const v of list ?? []) out.add(`v:${agent}:${kind}:${v}`);
+  for (const [kind, list] of Object.entries(p.environment))
+    for (const v of list ?? []) out.add(`e:${agent}:${kind}:${v}`);
   for (const [sink, sources] of Object.entries(p.flows)) for (const s of sources) out.add(`f:${agent}:${s}>${sink}`);
   return out;
 }

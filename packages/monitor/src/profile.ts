@@ -13,6 +13,40 @@ export const RATE_WINDOW_MS = 60_000;
 
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+/** Most distinct values a pointer keeps; past it the pointer is `varied` (`values: null`). */
+export const MAX_POINTER_VALUES = 16;
+/** Most pointers a tool keeps (the first seen, in learning order). */
+export const MAX_POINTERS = 64;
+
+// Kinds added after version 1 was first written are optional, so a profile learned before them still parses.
+type LaterKind = 'path' | 'sql';
+const LATER_KINDS: ReadonlySet<string> = new Set<LaterKind>(['path', 'sql']);
+type KindShape = { [K in Exclude<(typeof VALUE_KINDS)[number], LaterKind>]: z.ZodArray<z.ZodString> } & {
+  [K in LaterKind]: z.ZodOptional<z.ZodArray<z.ZodString>>;
+};
+const kindSets = () =>
+  z.strictObject(
+    Object.fromEntries(
+      VALUE_KINDS.map((k) => [k, LATER_KINDS.has(k) ? z.array(z.string()).optional() : z.array(z.string())]),
+    ) as KindShape,
+  );
+
+const PointerSchema = z.strictObject({
+  /** Calls whose arguments held a whole recipient- or target-like value at this pointer. */
+  seen: count,
+  /** The distinct values (`kind:value`) seen there, sorted; null when more than {@link MAX_POINTER_VALUES}. */
+  values: z.array(z.string()).max(MAX_POINTER_VALUES).nullable(),
+});
+
+const ResultSizeSchema = z.strictObject({
+  /** Results measured. */
+  count,
+  /** Median, 95th percentile and largest size, in characters of strings plus one per other leaf and member. */
+  p50: count,
+  p95: count,
+  max: count,
+});
+
 const ToolStatsSchema = z.strictObject({
   /** Calls of this tool seen. */
   count,
@@ -24,6 +58,13 @@ const ToolStatsSchema = z.strictObject({
   maxPerSession: count,
   /** Longest serialised value seen per top-level argument name. */
   argLength: z.record(z.string(), count),
+  /**
+   * Recipient- and target-like values by JSON pointer of the argument field that held them whole (array
+   * indices as `*`): what each field normally names. Absent in profiles learned before it was kept.
+   */
+  pointers: z.record(z.string(), PointerSchema).optional(),
+  /** Sizes of the tool's results, when results were available to learn from (a corpus; not an audit log). */
+  resultSize: ResultSizeSchema.optional(),
 });
 
 const TimingSchema = z.strictObject({
@@ -44,22 +85,12 @@ const AgentProfileSchema = z.strictObject({
   /** Tool-to-tool transitions (first-order Markov counts); `^` is the session start. */
   transitions: z.record(z.string(), z.record(z.string(), count)),
   /** Recipient- and target-like values seen in arguments, by kind, normalised and sorted. */
-  values: z.strictObject(
-    Object.fromEntries(VALUE_KINDS.map((k) => [k, z.array(z.string())])) as Record<
-      (typeof VALUE_KINDS)[number],
-      z.ZodArray<z.ZodString>
-    >,
-  ),
+  values: kindSets(),
   /**
    * Values of the same kinds seen in tool results while learning (the agent's environment: its
    * contacts, accounts, sites), when results were available. A value seen here is not new.
    */
-  environment: z.strictObject(
-    Object.fromEntries(VALUE_KINDS.map((k) => [k, z.array(z.string())])) as Record<
-      (typeof VALUE_KINDS)[number],
-      z.ZodArray<z.ZodString>
-    >,
-  ),
+  environment: kindSets(),
   /**
    * Data flows: for each side-effect tool, the read tools that came before it in one session
    * (read private data -> egress), sorted.
@@ -91,6 +122,10 @@ export type Profile = z.infer<typeof ProfileSchema>;
 export type AgentProfile = z.infer<typeof AgentProfileSchema>;
 /** When an agent's calls happen. */
 export type Timing = z.infer<typeof TimingSchema>;
+/** What a profile holds about one argument field (JSON pointer) of one tool. */
+export type PointerStats = z.infer<typeof PointerSchema>;
+/** The learned distribution of one tool's result sizes. */
+export type ResultSize = z.infer<typeof ResultSizeSchema>;
 /** What a profile holds about one tool of one agent. */
 export type ToolStats = z.infer<typeof ToolStatsSchema>;
 

@@ -41,3 +41,30 @@ export function digestArgs(args: unknown): string {
 export function digestCanonicalText(text: string): string {
   return sha256Digest(utf8(text));
 }
+
+/** A tool as the model sees it: what {@link digestToolDefinition} digests. */
+export interface ToolDefinitionParts {
+  readonly name: string;
+  /** @default null */
+  readonly description?: string | null | undefined;
+  /** The input schema as JSON (JSON Schema). @default null */
+  readonly schema?: unknown;
+}
+
+/**
+ * The digest of a tool definition: `sha256:` of the RFC 8785 canonical JSON of `{ name, description, schema }`
+ * (absent parts as `null`). The one definition digest of the project: a guard's `attestation` records, the
+ * monitor's `toolDigest`, `agentguard attest` and the MCP adapter's pins all use it, so a pin made by any of them
+ * fits the others, and an MCP server's changed tool definition is an attestation change like any other.
+ *
+ * @throws TypeError when `name` is not a non-empty string; StatementError when the schema is not JSON.
+ * @example
+ * ```ts
+ * digestToolDefinition({ name: 'search', description: 'Search the web', schema: { type: 'object' } }); // 'sha256:…'
+ * ```
+ */
+export function digestToolDefinition(tool: ToolDefinitionParts): string {
+  if (typeof tool?.name !== 'string' || tool.name === '')
+    throw new TypeError('"tool.name" expected a non-empty string');
+  return digestArgs({ name: tool.name, description: tool.description ?? null, schema: tool.schema ?? null });
+}

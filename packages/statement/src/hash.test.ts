@@ -43,3 +43,13 @@ describe('sha256', () => {
     expect(() => sha256Hex('abc' as never)).toThrow(TypeError);
   });
 });
+
+describe('digestToolDefinition', () => {
+  it('digests canonical { name, description, schema }, absent parts as null, key order free', async () => {
+    const { digestToolDefinition, digestArgs } = await import('./digest.js');
+    const d = digestToolDefinition({ name: 't', schema: { b: 1, a: 2 } });
+    expect(d).toBe(digestArgs({ name: 't', description: null, schema: { a: 2, b: 1 } }));
+    expect(digestToolDefinition({ name: 't', description: 'x' })).not.toBe(digestToolDefinition({ name: 't' }));
+    expect(() => digestToolDefinition({ name: '' })).toThrow(TypeError);
+  });
+});

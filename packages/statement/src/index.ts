@@ -2,7 +2,14 @@ export { StatementError, type StatementErrorCode, STATEMENT_ERROR_CODES } from '
 export { canonicalize, canonicalBytes, type CanonicalizeOptions, type JsonValue } from './canonical.js';
 export { parseCanonicalJson, parseJson, type ParseJsonOptions } from './json-parse.js';
 export { sha256, sha256Hex } from './hash.js';
-export { sha256Digest, digestArgs, digestCanonicalText, SHA256_DIGEST } from './digest.js';
+export {
+  sha256Digest,
+  digestArgs,
+  digestCanonicalText,
+  digestToolDefinition,
+  SHA256_DIGEST,
+  type ToolDefinitionParts,
+} from './digest.js';
 export {
   utf8,
   fromUtf8,

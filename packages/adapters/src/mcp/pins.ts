@@ -1,4 +1,4 @@
-import { canonicalize, sha256Hex } from '@agentguard/statement';
+import { canonicalize, digestToolDefinition, sha256Hex } from '@agentguard/statement';
 
 /** A tool definition as an MCP server lists it (`tools/list`). */
 export interface McpToolDefinition {
@@ -15,6 +15,12 @@ export interface ToolPin {
   readonly schemaHash: string;
   /** `sha256:<hex>` of the JCS of `{ name, description, schemaHash }`. */
   readonly hash: string;
+  /**
+   * The attestation digest of the definition (`digestToolDefinition` of `@agentguard/statement`: the digest a
+   * guard's `attestation` records and pins use), so a pin can be given as `attestation.pinned.tools[name]` and a
+   * changed definition compared as an `attest.tool` change. Absent in pins stored before it was kept.
+   */
+  readonly digest?: string;
 }
 
 /** How a definition compares with its pin. */
@@ -60,7 +66,8 @@ export function pinOf(definition: McpToolDefinition): ToolPin {
   const description = typeof definition.description === 'string' ? definition.description : null;
   const schemaHash = digest(definition.inputSchema ?? null);
   const hash = digest({ name: definition.name, description, schemaHash });
-  return Object.freeze({ name: definition.name, description, schemaHash, hash });
+  const attested = digestToolDefinition({ name: definition.name, description, schema: definition.inputSchema });
+  return Object.freeze({ name: definition.name, description, schemaHash, hash, digest: attested });
 }
 
 // Invisible code points (zero-width space, joiners, variation selectors, BOM...) a model cannot see.

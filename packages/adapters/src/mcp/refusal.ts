@@ -36,6 +36,7 @@ const GUARD_CODES: { readonly [K in GuardErrorCode]: true } = {
   ERR_GUARD_ATTESTATION_CHANGED: true,
   ERR_GUARD_SUSPENDED: true,
   ERR_GUARD_CONTROL_STALE: true,
+  ERR_GUARD_MONITOR_SUSPENDED: true,
 };
 const OUTCOMES: { readonly [K in DenialOutcome]: true } = {
   denied: true,

@@ -27,6 +27,8 @@ const COLORS: Record<string, string> = {
   'control.status': '35',
   'monitor.alert': '35',
   'egress.refused': '31',
+  'monitor.suspended': '31',
+  'monitor.resumed': '33',
 };
 
 // Text from a log is untrusted: no escape sequence or newline from a record reaches the terminal.

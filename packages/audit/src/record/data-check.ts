@@ -153,10 +153,12 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     profileHash: string,
     alerts: arrayOf(object({ feature: string, expected: string, seen: string })),
     alertsOmitted: count,
+    phase: oneOf('result'),
   },
   attestation: {
     tools: recordOf(string),
     policyHash: string,
+    files: recordOf(string),
     pinnedPolicy: stringOrNull,
     onChange: oneOf('alert', 'deny'),
     changes: arrayOf(
@@ -200,6 +202,9 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     ),
     approvalsDropped: count,
   },
+  // Monitor suspension (guard-local).
+  'monitor.suspended': { ruleId: stringOrNull, reason: string },
+  'monitor.resumed': { reason: string, by: string, suspendedBy: stringOrNull },
 };
 
 /**

@@ -126,6 +126,8 @@ export interface MonitorAlertData {
   readonly profileHash?: string;
   readonly alerts?: readonly { readonly feature?: string; readonly expected?: string; readonly seen?: string }[];
   readonly alertsOmitted?: number;
+  /** `result`: raised after the call ran, about what it returned (e.g. `size.result`). @default before the decision */
+  readonly phase?: 'result';
 }
 
 /** One difference between pinned digests and what runs, in an `attestation` record. */
@@ -144,6 +146,8 @@ export interface AttestationData {
   /** Tool name to `sha256:` of its canonical `{ name, description, schema }`. */
   readonly tools?: Readonly<Record<string, string>>;
   readonly policyHash?: string;
+  /** File path (lockfile, entry files) to `sha256:` of its bytes, or `unreadable`; absent when no files are attested. */
+  readonly files?: Readonly<Record<string, string>>;
   /** The pinned policy hash, or null when the policy is not pinned. */
   readonly pinnedPolicy?: string | null;
   /** What a change does: calls of a changed tool are refused (`deny`) or run (`alert`). */
@@ -252,6 +256,23 @@ export interface ControlStatusData {
   readonly approvalsDropped?: number;
 }
 
+// Monitor suspension (guard-local).
+/** `monitor.suspended`: a deny rule with `suspendAgent` suspended the record's agent in this guard. */
+export interface MonitorSuspendedData {
+  /** The rule that suspended it. */
+  readonly ruleId?: string | null;
+  readonly reason?: string;
+}
+
+/** `monitor.resumed`: an operator resumed the record's agent. */
+export interface MonitorResumedData {
+  readonly reason?: string;
+  /** Who resumed it. */
+  readonly by?: string;
+  /** The rule that had suspended it. */
+  readonly suspendedBy?: string | null;
+}
+
 /** The `data` of each record type. */
 export interface RecordDataByType {
   'call.requested': CallRequestedData;
@@ -264,6 +285,8 @@ export interface RecordDataByType {
   'approval.refused': RefusalData;
   'monitor.alert': MonitorAlertData;
   attestation: AttestationData;
+  'monitor.suspended': MonitorSuspendedData;
+  'monitor.resumed': MonitorResumedData;
   'egress.allowed': EgressData;
   'egress.refused': EgressData;
   'mode.changed': ModeChangedData;

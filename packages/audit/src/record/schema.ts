@@ -13,6 +13,8 @@ export const GENESIS_HASH = '0'.repeat(64);
  * - `attestation`: what is running (tool definitions, policy, code digests) was attested, and how it
  *   compares with the pinned values.
  * - `egress.allowed`, `egress.refused`: a sandboxed tool's network connection, as the egress broker judged it.
+ * - `monitor.suspended`, `monitor.resumed`: a policy rule suspended an agent in one guard (its later calls are
+ *   refused), and an operator resumed it.
  * - `mode.changed`, `gap`, `log.recovered`: the guard's or the log's own state.
  * - `subject.erased`: a data subject's keys were destroyed; the values sealed for it can no longer be opened.
  * - `assessment`: a security assessment of the deployment was run (the digest of its report, counts by severity).
@@ -40,6 +42,9 @@ export const AUDIT_EVENT_TYPES = Object.freeze([
   'assessment',
   // Operator control (kill switch).
   'control.status',
+  // Monitor suspension (guard-local).
+  'monitor.suspended',
+  'monitor.resumed',
 ] as const);
 
 /** What happened: the `type` of an {@link AuditEvent}. */

@@ -32,7 +32,7 @@ export const profileShowCommand: Command = {
     );
     const rows: string[][] = [['agent', 'sessions', 'calls', 'tools', 'values', 'flows']];
     for (const [agent, a] of Object.entries(profile.agents).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
-      const values = Object.values(a.values).reduce((n, list) => n + list.length, 0);
+      const values = Object.values(a.values).reduce((n, list) => n + (list?.length ?? 0), 0);
       rows.push([
         agent,
         String(a.sessions),

@@ -37,6 +37,8 @@ export interface RuleOptions<Args = unknown> {
   readonly obligations?: PolicyRule['obligations'];
   /** @default the policy's mode */
   readonly mode?: PolicyMode;
+  /** A `deny` rule only: also suspend the agent in the guard when the rule matches. @default false */
+  readonly suspendAgent?: boolean;
 }
 
 /** The JSON of one rule, as the builder produces it. */
@@ -71,6 +73,7 @@ const COPIED = [
   'schedule',
   'obligations',
   'mode',
+  'suspendAgent',
 ] as const;
 
 function rule<Args>(effect: Effect, id: string, options: RuleOptions<Args>): RuleJson {

@@ -264,9 +264,19 @@ export const ruleSchema = z
     obligations: obligationsSchema.optional(),
     /** This rule's mode; the policy's mode still caps it. @default the policy's mode */
     mode: modeSchema.optional(),
+    /**
+     * A `deny` rule that, when it matches (every condition true: a failed monitor does not suspend), also
+     * suspends the agent in the guard that asked: its further calls are refused with
+     * `ERR_GUARD_MONITOR_SUSPENDED` until an operator resumes it (`ag.resumeAgent`). Typically with a `monitor`
+     * condition. @default false
+     */
+    suspendAgent: z.boolean().optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {
+    if (rule.suspendAgent === true && rule.effect !== 'deny') {
+      ctx.addIssue({ code: 'custom', path: ['suspendAgent'], message: 'only a deny rule can suspend the agent' });
+    }
     for (const key of Object.keys(rule.when ?? {})) {
       const problem = pointerIssue(key);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['when', key], message: problem });

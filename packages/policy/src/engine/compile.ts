@@ -27,6 +27,8 @@ export interface CompiledRule {
   readonly index: number;
   readonly id: string;
   readonly effect: Effect;
+  /** A deny rule that suspends the agent when it matches. */
+  readonly suspendAgent: boolean;
   /** The rule's effective mode: its own, capped by the policy's. */
   readonly mode: PolicyMode;
   /** The rule's own mode, or the policy's when it has none (used by the self-test, which assumes enforcement). */
@@ -116,6 +118,7 @@ function compileRule(rule: PolicyRule, index: number, policyMode: PolicyMode): C
     index,
     id: rule.id,
     effect: rule.effect,
+    suspendAgent: rule.suspendAgent === true,
     mode,
     ownMode: own,
     reason: rule.reason,

@@ -102,4 +102,9 @@ export interface Decision {
   readonly obligations?: Obligations;
   /** Concurrency slots this call holds; give them back with `engine.release(decision)` when the call ends. */
   readonly leases?: readonly string[];
+  /**
+   * Set on an enforced deny when a matched rule with `suspendAgent` had every condition true: the guard
+   * suspends the agent (further calls refused until an operator resumes it).
+   */
+  readonly suspendAgent?: true;
 }

@@ -221,12 +221,15 @@ export function evaluate(
 ): Decision {
   const { request } = ctx;
   const matched: CompiledRule[] = [];
+  // An enforced suspending rule that matched outright (an undecided condition denies, but does not suspend).
+  let suspend = false;
   for (const rule of compiled.candidates(request.tool.name)) {
     const mode = selfTest ? rule.ownMode : rule.mode;
     if (mode === 'off') continue;
     const m = rule.matches(ctx);
     // An undecided condition never grants, but does restrict (fail closed).
     if (m === TRUE || (m !== FALSE && rule.effect !== 'allow')) matched.push(rule);
+    if (m === TRUE && rule.suspendAgent && mode === 'enforce') suspend = true;
   }
   const full = combine(matched);
   // Monitored rules never block; in a monitored policy nothing does (not even the default deny).
@@ -254,6 +257,7 @@ export function evaluate(
     reason: reasonFor(enforced, request, ctx.notes),
     ...base,
     ...(enforced.effect === 'deny' ? {} : obligationsOf(compiled, matched, enforced.effect)),
+    ...(enforced.effect === 'deny' && suspend && policyMode === 'enforce' ? { suspendAgent: true as const } : {}),
   };
 }
 

@@ -117,3 +117,49 @@ describe('rule field monitor', () => {
     expect(report.failed).toBe(0);
   });
 });
+
+describe('rule field suspendAgent', () => {
+  const rules = [
+    { id: 'send-if-clean', effect: 'allow' as const, tools: ['send_email'], monitor: { flagged: false } },
+    {
+      id: 'suspend-high',
+      effect: 'deny' as const,
+      tools: ['send_email'],
+      monitor: { minScore: 3 },
+      suspendAgent: true,
+    },
+  ];
+  const engine = createPolicyEngine({ version: 1, rules });
+
+  it('an enforced deny rule that matched outright suspends the agent', async () => {
+    expect(await engine.decide(req(scored(3.5)))).toMatchObject({
+      effect: 'deny',
+      ruleId: 'suspend-high',
+      suspendAgent: true,
+    });
+  });
+
+  it('a clean call, a failed monitor (undecided: denied, not suspended) and no monitor never suspend', async () => {
+    expect((await engine.decide(req(scored(0)))).suspendAgent).toBeUndefined();
+    const failed = await engine.decide(req({ status: 'failed', reason: 'timeout' }));
+    expect(failed).toMatchObject({ effect: 'deny', ruleId: 'suspend-high' });
+    expect(failed.suspendAgent).toBeUndefined();
+    expect((await engine.decide(req())).suspendAgent).toBeUndefined();
+  });
+
+  it('a monitored rule or policy never suspends', async () => {
+    const monitored = createPolicyEngine({ version: 1, mode: 'monitor', rules });
+    expect((await monitored.decide(req(scored(5)))).suspendAgent).toBeUndefined();
+    const ruleMonitored = createPolicyEngine({
+      version: 1,
+      rules: [rules[0], { ...rules[1], mode: 'monitor' as const }],
+    });
+    expect((await ruleMonitored.decide(req(scored(5)))).suspendAgent).toBeUndefined();
+  });
+
+  it('only a deny rule may suspend', () => {
+    expect(() =>
+      parsePolicy({ version: 1, rules: [{ id: 'x', effect: 'allow', tools: ['a'], suspendAgent: true }] }),
+    ).toThrow(/only a deny rule can suspend the agent/);
+  });
+});
