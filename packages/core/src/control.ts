@@ -1,5 +1,5 @@
 import type { ControlStatusData } from '@agentguard/audit';
-import { createPolicyEngine, readOnlyPreset } from '@agentguard/policy';
+import { createPolicyEngine, readOnlyPreset, type RiskTier, toolRiskTier } from '@agentguard/policy';
 import { toolPatternMatches } from '@agentguard/statement';
 import { type EngineView, viewEngine } from './decision.js';
 
@@ -57,6 +57,8 @@ export interface ControlTool {
   readonly tags: readonly string[];
   readonly labels: readonly string[];
   readonly sensitive: boolean;
+  /** The tool's declared risk tier (`ToolSpec.risk`), when it has one: it replaces the computed tier. */
+  readonly risk?: RiskTier | undefined;
 }
 
 /** The `control` option of `createGuard`. */
@@ -71,7 +73,7 @@ export interface ControlOptions {
   readonly maxAgeMs?: number;
   /**
    * Which tools are high-risk: refused while the status is stale.
-   * @default {@link defaultHighRisk}: sensitive, tagged write/payment/destructive/delete/external, or labelled egress
+   * @default {@link defaultHighRisk}: risk tier `high` or `critical`, or a tool without a declared tier that writes or sends out
    */
   readonly failClosed?: (tool: ControlTool) => boolean;
   /**
@@ -81,14 +83,45 @@ export interface ControlOptions {
   readonly clock?: () => number;
 }
 
-const HIGH_RISK_TAGS: ReadonlySet<string> = new Set(['write', 'payment', 'destructive', 'delete', 'external']);
+/** Medium-tier marks that still act on the world: such a tool fails closed too unless it declares its tier. */
+const ACTING_TAGS: ReadonlySet<string> = new Set(['write', 'external']);
+const ACTING_LABELS: ReadonlySet<string> = new Set(['egress', 'writes:external']);
 
-/** The default high-risk test of {@link ControlOptions.failClosed}: to be pointed at the tools' risk tier. */
+/**
+ * The default high-risk test of {@link ControlOptions.failClosed}, on the same risk tiers as the policy's
+ * `tiers` and `agentguard assess` (`toolRiskTier` of `@agentguard/policy`). A tool that declares its tier
+ * (`ToolSpec.risk`) is high-risk when that tier is `high` or `critical`, and not otherwise. A tool without a
+ * declared tier is high-risk when its computed tier is `high` or `critical` (payment, delete, destructive,
+ * sensitive, `reads:secrets`, personal or secret data sent out), or when it acts on the world (tags `write`,
+ * `external`; labels `egress`, `egress:*`, `writes:external`): a channel cut must not let writes through.
+ *
+ * @param tool - the tool's name, tags, labels, sensitivity and declared tier.
+ * @returns whether a stale control status refuses the tool.
+ * @example
+ * ```ts
+ * defaultHighRisk({ name: 'pay', tags: ['payment'], labels: [], sensitive: false }); // true
+ * defaultHighRisk({ name: 'search', tags: [], labels: [], sensitive: false }); // false
+ * defaultHighRisk({ name: 'post', tags: ['write'], labels: [], sensitive: false, risk: 'low' }); // false
+ * ```
+ */
 export function defaultHighRisk(tool: ControlTool): boolean {
+  let tier: RiskTier;
+  try {
+    tier = toolRiskTier({
+      name: tool.name,
+      tags: tool.tags,
+      labels: tool.labels,
+      sensitive: tool.sensitive,
+      ...(tool.risk === undefined ? {} : { risk: tool.risk }),
+    }).tier;
+  } catch {
+    return true; // a tier that cannot be read is high-risk, the stricter reading
+  }
+  if (tier === 'high' || tier === 'critical') return true;
+  if (tool.risk !== undefined) return false;
   return (
-    tool.sensitive ||
-    tool.tags.some((t) => HIGH_RISK_TAGS.has(t)) ||
-    tool.labels.some((l) => l === 'egress' || l.startsWith('egress:'))
+    tool.tags.some((t) => ACTING_TAGS.has(t)) ||
+    tool.labels.some((l) => ACTING_LABELS.has(l) || l.startsWith('egress:'))
   );
 }
 
