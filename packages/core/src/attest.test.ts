@@ -219,4 +219,38 @@ describe('createGuard({ attestation })', () => {
     await expect(createGuard(base).attest()).rejects.toThrow(TypeError);
     expect(GUARD_ERROR_CODES).toContain('ERR_GUARD_ATTESTATION_CHANGED');
   });
+
+  it('attest({ observed }) records changes seen outside the guard beside its own, and refuses malformed ones', async () => {
+    const pinned = await knownGood();
+    const { ag, attestations } = setup({ pinned, onChange: 'deny' });
+    ag.guard(sendSpec);
+    ag.guard(searchSpec);
+    const outside = {
+      feature: 'attest.tool' as const,
+      subject: 'mcp.add',
+      expected: `sha256:${'a'.repeat(64)}`,
+      seen: 'absent',
+    };
+    const report = await ag.attest({ observed: [outside] });
+    expect(report.changes).toEqual([outside]);
+    expect(attestations().at(-1)?.data.changes).toEqual([outside]);
+    // Evidence only: the guard's own tools still match their pins and run.
+    const send = ag.guard(sendSpec);
+    await expect(send({ to: 'ann@example.com' })).resolves.toBe('sent to ann@example.com');
+    const bad: unknown[] = [
+      'x',
+      [{ ...outside, feature: 'attest.other' }],
+      [{ ...outside, subject: '' }],
+      [{ ...outside, subject: 'a\u0000b' }],
+      [{ ...outside, subject: 'x'.repeat(257) }],
+      [{ ...outside, seen: 'md5:1' }],
+      [null],
+    ];
+    for (const observed of bad) {
+      await expect(ag.attest({ observed: observed as never })).rejects.toThrow(TypeError);
+    }
+    await expect(ag.attest({ observed: Array(65).fill(outside) })).rejects.toThrow(RangeError);
+    await expect(ag.attest(null as never)).rejects.toThrow(TypeError);
+    await ag.close();
+  });
 });

@@ -80,6 +80,46 @@ export interface AttestationReport {
   readonly changes: readonly AttestationChange[];
 }
 
+/** Options of `ag.attest()`. */
+export interface AttestOptions {
+  /**
+   * Changes seen outside the guard, recorded in the same signed `attestation` record beside the guard's own:
+   * e.g. an MCP server's tool definition that moved away from its pin (`guardMcpClient` passes these). They
+   * are evidence, not enforcement: whoever observed them refuses the calls (the MCP client does). At most 64;
+   * `subject` at most 256 characters; `expected` and `seen` a `sha256:` digest, `absent` or `unreadable`.
+   * @default none
+   */
+  readonly observed?: readonly AttestationChange[];
+}
+
+/** Most observed changes one attestation records. */
+const MAX_OBSERVED = 64;
+const FEATURES: ReadonlySet<string> = new Set(['attest.tool', 'attest.policy', 'attest.file']);
+const digestOrMark = (v: unknown): v is string =>
+  typeof v === 'string' && (DIGEST.test(v) || v === 'absent' || v === UNREADABLE);
+
+/** @internal Checks and copies `observed` of {@link AttestOptions}; TypeError / RangeError on misuse. */
+export function checkObserved(value: unknown): AttestationChange[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError('"observed" expected an array of attestation changes');
+  if (value.length > MAX_OBSERVED) throw new RangeError(`"observed" expected at most ${MAX_OBSERVED} changes`);
+  return value.map((c: unknown, i) => {
+    const change = c as Partial<AttestationChange> | null;
+    if (typeof change !== 'object' || change === null) throw new TypeError(`"observed[${i}]" expected an object`);
+    const { feature, subject, expected, seen } = change;
+    if (typeof feature !== 'string' || !FEATURES.has(feature)) {
+      throw new TypeError(`"observed[${i}].feature" expected attest.tool, attest.policy or attest.file`);
+    }
+    if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256 || /\p{Cc}/u.test(subject)) {
+      throw new TypeError(`"observed[${i}].subject" expected 1 to 256 characters without control characters`);
+    }
+    if (!digestOrMark(expected) || !digestOrMark(seen)) {
+      throw new TypeError(`"observed[${i}].expected" and ".seen" expected sha256:<64 hex>, absent or unreadable`);
+    }
+    return Object.freeze({ feature: feature as AttestationChange['feature'], subject, expected, seen });
+  });
+}
+
 /** @internal What of a guarded tool is attested. */
 export interface AttestedTool {
   readonly name: string;
@@ -180,8 +220,8 @@ export function checkAttestationOptions(value: unknown): void {
 export interface Attestor {
   /** Registers a guarded tool (its definition is digested now); a later attestation is scheduled. */
   register(tool: AttestedTool): void;
-  /** Attests now and writes the record; rejects when the record cannot be written. */
-  attest(): Promise<AttestationReport>;
+  /** Attests now (with changes observed outside, already checked) and writes the record; rejects when it cannot. */
+  attest(observed?: readonly AttestationChange[]): Promise<AttestationReport>;
   /**
    * Before a call: the first attestation (or one that is due) is written first. Resolves to the reason the
    * call is refused (`onChange: 'deny'` and the tool or the policy differs from its pin), or undefined.
@@ -238,7 +278,7 @@ export function createAttestor(
     return out;
   }
 
-  async function write(): Promise<AttestationReport> {
+  async function write(observed: readonly AttestationChange[]): Promise<AttestationReport> {
     const tools = new Map<string, string>();
     for (const [name, tool] of latest) {
       const now = toolDefinitionDigest(tool);
@@ -249,7 +289,8 @@ export function createAttestor(
     const files = new Map<string, string>();
     const reader = options.files;
     if (reader !== undefined) for (const path of filePaths) files.set(path, await digestFile(reader, path));
-    const changes = changesOf(tools, policyHash, files);
+    const own = changesOf(tools, policyHash, files);
+    const changes = [...own, ...observed];
     const report: AttestationReport = Object.freeze({
       tools: Object.freeze(Object.fromEntries(tools)),
       policyHash,
@@ -269,13 +310,13 @@ export function createAttestor(
       io.identity,
     );
     attested = true;
-    fileChange = changes.find((c) => c.feature === 'attest.file');
+    fileChange = own.find((c) => c.feature === 'attest.file');
     return report;
   }
 
-  function attest(): Promise<AttestationReport> {
+  function attest(observed: readonly AttestationChange[] = []): Promise<AttestationReport> {
     // One attestation at a time, in order; calls that arrive meanwhile wait for it (`pending` never rejects).
-    const run = (pending ?? Promise.resolve()).then(write);
+    const run = (pending ?? Promise.resolve()).then(() => write(observed));
     due = false;
     const settled: Promise<void> = run.then(
       () => undefined,

@@ -1,5 +1,5 @@
 import { createPolicyEngine, type PolicyDocument, type PolicyEngine } from '@agentguard/policy';
-import type { AttestationReport } from './attest.js';
+import { type AttestationChange, type AttestationReport, type AttestOptions, checkObserved } from './attest.js';
 import type { ResumeAgentOptions } from './monitor-suspension.js';
 import { runCallReleasing } from './call.js';
 import { checkCall } from './check.js';
@@ -109,11 +109,20 @@ export function createGuard(options: GuardOptions): Guard {
       ctx.monitor?.end(id);
     },
     setPolicy,
-    attest(): Promise<AttestationReport> {
+    attest(options: AttestOptions = {}): Promise<AttestationReport> {
       if (ctx.attestor === undefined) {
         return Promise.reject(new TypeError('"attestation" expected in the guard options to attest'));
       }
-      return ctx.attestor.attest();
+      if (typeof options !== 'object' || options === null) {
+        return Promise.reject(new TypeError('"options" expected an object'));
+      }
+      let observed: AttestationChange[];
+      try {
+        observed = checkObserved(options.observed);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return ctx.attestor.attest(observed);
     },
     resumeAgent(agent: string, options: ResumeAgentOptions = {}): Promise<boolean> {
       return ctx.suspension.resume(agent, options ?? {});

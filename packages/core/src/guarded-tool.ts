@@ -1,5 +1,5 @@
 import type { PolicyDocument, PolicyEngine } from '@agentguard/policy';
-import type { AttestationReport } from './attest.js';
+import type { AttestationReport, AttestOptions } from './attest.js';
 import type { MonitorSuspensionInfo, ResumeAgentOptions } from './monitor-suspension.js';
 import type { EventEmitter, GuardEvents } from './events.js';
 import type { Denial, GuardErrorCode } from './errors.js';
@@ -156,16 +156,19 @@ export interface Guard {
   /**
    * Attests what runs now: writes a signed `attestation` record with the digest of each guarded tool's
    * definition and the policy hash, compared with the pins of the `attestation` option. Its `tools` and
-   * `policyHash`, made in a known-good state, are what to pin.
+   * `policyHash`, made in a known-good state, are what to pin. `observed` adds changes seen outside the
+   * guard (an MCP server's tool against its pin) to the same record.
    *
-   * @returns what was recorded, with every change against the pins.
-   * @throws TypeError when the guard has no `attestation` option; the audit log's error when the record cannot be written.
+   * @param options - see {@link AttestOptions}.
+   * @returns what was recorded, with every change against the pins (and the observed ones).
+   * @throws TypeError when the guard has no `attestation` option or `observed` is malformed; the audit log's
+   *   error when the record cannot be written.
    * @example
    * ```ts
    * const { tools, policyHash } = await ag.attest(); // store as the pin of the next deployment
    * ```
    */
-  attest(): Promise<AttestationReport>;
+  attest(options?: AttestOptions): Promise<AttestationReport>;
   /**
    * Resumes an agent a policy rule with `suspendAgent` suspended in this guard (monitor suspension): its calls
    * run again, decided as usual. Writes a signed `monitor.resumed` record first.

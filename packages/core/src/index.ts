@@ -34,6 +34,7 @@ export type {
   AttestationPins,
   AttestationReport,
   AttestationChange,
+  AttestOptions,
 } from './attest.js';
 export {
   defaultHighRisk,

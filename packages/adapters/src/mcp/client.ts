@@ -1,5 +1,5 @@
 import { digestArgs, signCall } from '@agentguard/attestation';
-import { type Denial, GuardError, type StandardSchemaV1 } from '@agentguard/core';
+import { type AttestationChange, type Denial, GuardError, type StandardSchemaV1 } from '@agentguard/core';
 import { normalizeAdapterOptions } from '../common/options.js';
 import { boundText, denialText, unknownToolDenial } from '../common/outcome.js';
 import { type AnyGuardedTool, isGuardableName } from '../common/tools.js';
@@ -71,7 +71,25 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
   const normalized = normalizeAdapterOptions(options);
   const pins = options.pins ?? createToolPins();
   const guardedByName = new Map<string, AnyGuardedTool>();
-  const { listTools, checkPin } = createToolSurvey(client, pins);
+  const { listTools, checkPin } = createToolSurvey(client, pins, attestChanges);
+
+  // A definition that moved away from its pin is also an `attest.tool` change in the guard's signed
+  // `attestation` record, when the guard attests (its `attestation` option): the rug pull is then evidence in
+  // the log, not only a refused call. Each (tool, definition) is recorded once; one that could not be written is
+  // tried again at the next listing. The refusal itself never depends on this record.
+  const attested = new Set<string>();
+  async function attestChanges(changes: readonly AttestationChange[]): Promise<void> {
+    const fresh = changes.filter((c) => !attested.has(`${c.subject}\n${c.seen}`));
+    for (let i = 0; i < fresh.length; i += 64) {
+      const chunk = fresh.slice(i, i + 64);
+      try {
+        await guard.attest({ observed: chunk });
+      } catch {
+        return; // no `attestation` option (TypeError), or the log failed: the call is refused all the same
+      }
+      for (const c of chunk) attested.add(`${c.subject}\n${c.seen}`);
+    }
+  }
 
   // The guard's envelope binds the arguments it received; forward it when those are the ones sent, else
   // sign the arguments sent (what the guard decided on and the server will verify).

@@ -1,3 +1,4 @@
+import type { AttestationChange } from '@agentguard/core';
 import { isGuardableName } from '../common/tools.js';
 import type { McpClientLike, McpToolListing } from './client-types.js';
 import { type McpToolDefinition, type PinStatus, pinOf, type ToolPins } from './pins.js';
@@ -23,8 +24,15 @@ export interface ToolSurvey {
   checkPin(name: string): Promise<void>;
 }
 
-/** @internal Builds the {@link ToolSurvey} of one guarded client. */
-export function createToolSurvey(client: McpClientLike, pins: ToolPins): ToolSurvey {
+/**
+ * @internal Builds the {@link ToolSurvey} of one guarded client. `attest` receives, after each listing, the
+ * definitions that moved away from their pins (as `attest.tool` changes), to be recorded by the guard.
+ */
+export function createToolSurvey(
+  client: McpClientLike,
+  pins: ToolPins,
+  attest: (changes: readonly AttestationChange[]) => Promise<void> = async () => undefined,
+): ToolSurvey {
   // Every page of tools/list, bounded; a cursor seen twice (a loop) or too many pages fail closed.
   async function listAll(): Promise<unknown[]> {
     const tools: unknown[] = [];
@@ -50,9 +58,16 @@ export function createToolSurvey(client: McpClientLike, pins: ToolPins): ToolSur
   // Compares one listing with the pins (pinning names seen for the first time). A name listed twice with
   // different definitions is ambiguous: which one would the model, and the server, mean? Its differing
   // definitions are held, so it stays refused until a human approves one.
-  function survey(listed: readonly unknown[]): Map<string, ListedStatus> {
+  function survey(listed: readonly unknown[]): { status: Map<string, ListedStatus>; changes: AttestationChange[] } {
     const byName = new Map<string, McpToolDefinition[]>();
     const status = new Map<string, ListedStatus>();
+    const changes: AttestationChange[] = [];
+    // A definition that differs from the pin of its name (or shadows a pinned name) is an attest.tool change.
+    const changed = (name: string, definition: McpToolDefinition) => {
+      const seen = pinOf(definition).digest;
+      if (seen === undefined) return;
+      changes.push({ feature: 'attest.tool', subject: name, expected: pins.get(name)?.digest ?? 'absent', seen });
+    };
     for (const item of listed) {
       const name = (item as { name?: unknown } | null)?.name;
       if (typeof name !== 'string') continue;
@@ -73,19 +88,27 @@ export function createToolSurvey(client: McpClientLike, pins: ToolPins): ToolSur
         continue;
       }
       if (hashes.size === 1) {
-        status.set(name, pins.observe(group[0] as McpToolDefinition));
+        const definition = group[0] as McpToolDefinition;
+        const observed = pins.observe(definition);
+        if (observed === 'changed') changed(name, definition);
+        status.set(name, observed);
         continue;
       }
       const pinned = pins.get(name)?.hash;
-      if (pinned !== undefined) for (const [hash, definition] of hashes) if (hash !== pinned) pins.observe(definition);
+      for (const [hash, definition] of hashes) {
+        if (hash === pinned) continue;
+        if (pinned !== undefined) pins.observe(definition);
+        changed(name, definition);
+      }
       status.set(name, 'ambiguous');
     }
-    return status;
+    return { status, changes };
   }
 
   async function listTools(): Promise<McpToolListing> {
     const listed = await listAll();
-    const status = survey(listed);
+    const { status, changes } = survey(listed);
+    await attest(changes);
     const seen = new Set<string>();
     const tools: McpToolDefinition[] = [];
     for (const item of listed) {
@@ -111,7 +134,9 @@ export function createToolSurvey(client: McpClientLike, pins: ToolPins): ToolSur
       // Fail closed, and keep the server's (or the transport's) text out of what the model sees.
       throw new Error(`could not list the server's tools to check the pinned definition of ${name}`);
     }
-    const status = survey(listed).get(name);
+    const surveyed = survey(listed);
+    await attest(surveyed.changes);
+    const status = surveyed.status.get(name);
     if (status === undefined) throw new Error(`the server lists no tool ${JSON.stringify(name)}`);
     if (status === 'ambiguous' || status === 'invalid') {
       throw pinMismatch(`the server lists ${name} more than once, or malformed; approve one definition before calling`);
