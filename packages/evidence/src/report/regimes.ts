@@ -1,4 +1,5 @@
 import { authentication, authorization, changes } from './access.js';
+import { assessments } from './assessments.js';
 import { loggingActivity, recordElements } from './activity.js';
 import { erasures, processing } from './gdpr.js';
 import { integrity } from './integrity.js';
@@ -26,6 +27,9 @@ const INTEGRITY_LIMIT =
   'Verification proves the records were not changed after signing; it cannot prove a signer did not lie when signing, nor that a key was not stolen.';
 const TAIL_LIMIT =
   'A removed tail is caught only up to the last checkpoint kept elsewhere (pass one with --checkpoint); a log deleted whole leaves nothing to verify.';
+
+const ASSESS_LIMIT =
+  'An assessment record shows that an assessment ran and what it found, by the digest of its report; the report itself, and whether its findings were fixed, are kept outside the log.';
 
 const rotation = (c: ControlContext) => (c.rotation === undefined ? {} : { rotation: c.rotation });
 
@@ -93,6 +97,12 @@ export const CONTROLS: Readonly<Record<ReportRegime, readonly ControlDefinition[
         'Batched (throughput-mode) requests are vouched for by the log key only.',
       ],
     },
+    {
+      id: 'hipaa/164.308(a)(8)',
+      title: 'Evaluation: periodic technical evaluations of the deployment (security assessments) are recorded',
+      measure: (f) => assessments(f),
+      limits: [ASSESS_LIMIT, 'An evaluation also covers non-technical safeguards, which no log shows.'],
+    },
   ],
   gdpr: [
     {
@@ -132,6 +142,12 @@ export const CONTROLS: Readonly<Record<ReportRegime, readonly ControlDefinition[
     },
   ],
   soc2: [
+    {
+      id: 'soc2/CC4.1',
+      title: 'Monitoring activities: separate evaluations (security assessments) of the deployment are recorded',
+      measure: (f) => assessments(f),
+      limits: [ASSESS_LIMIT],
+    },
     {
       id: 'soc2/CC6.1',
       title: 'Logical access: calls are authenticated and allowed by a recorded policy decision',

@@ -37,6 +37,7 @@ describe('a log written by a real guard', () => {
       ['hipaa/164.312(b)', 'found'],
       ['hipaa/164.312(c)(1)', 'found'],
       ['hipaa/164.312(d)', 'found'],
+      ['hipaa/164.308(a)(8)', 'not found'], // no assessment recorded
     ]);
     expect(control(report, 'hipaa/164.312(d)').measured['share signed by the agent']).toBe('100.0%');
   });
@@ -158,6 +159,32 @@ describe('controls built to fail', () => {
     const c = control(run(log.bytes, 'hipaa'), 'hipaa/164.312(c)(1)');
     expect(c.status).toBe('partly');
     expect(c.findings.at(-1)?.contradicts).toEqual(['3']);
+  });
+
+  it('164.308(a)(8) and CC4.1: assessments recorded are found, each linked; high findings in the newest are partly', async () => {
+    const assessment = (worst: string) => ({
+      reportDigest: `sha256:${'c'.repeat(64)}`,
+      deployment: 'prod',
+      worst,
+      counts: { critical: 0, high: worst === 'high' ? 1 : 0, medium: 0, low: 0, info: 0 },
+      findingIds: worst === 'high' ? ['AG-POL-001'] : [],
+    });
+    const fixed = await writeEvents([
+      ...ranCall(0),
+      { at: T0 + DAY, event: ev('assessment', 1, assessment('high'), '*') },
+      { at: T0 + 2 * DAY, event: ev('assessment', 2, assessment('none'), '*') },
+    ]);
+    const found = control(run(fixed.bytes, 'hipaa'), 'hipaa/164.308(a)(8)');
+    expect(found.status).toBe('found');
+    expect(found.measured).toMatchObject({ assessments: 2, 'newest worst severity': 'none' });
+    expect(found.findings[0]?.supports).toEqual(['2-3']);
+    const open = await writeEvents([
+      ...ranCall(0),
+      { at: T0 + DAY, event: ev('assessment', 1, assessment('high'), '*') },
+    ]);
+    const partly = control(run(open.bytes, 'soc2'), 'soc2/CC4.1');
+    expect(partly.status).toBe('partly');
+    expect(partly.findings.at(-1)?.contradicts).toEqual(['2']);
   });
 
   it("164.312(d) and CC6.1: requests without the agent's envelope are not found", async () => {
