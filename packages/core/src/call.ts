@@ -96,12 +96,6 @@ export async function runCall<S extends StandardSchemaV1, R>(
     return scope.denyUnaudited(refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
   }
 
-  // 4. Check the credential, then decide, or resume the decision of a call that was waiting for this approval.
-  const credential = await credentialOf(ctx, agent, tool.name, args.value);
-  if (!credential.ok) {
-    const denial = refuse('denied', 'ERR_GUARD_CREDENTIAL_REJECTED', `credential rejected: ${credential.reason}`);
-    return scope.refuseAudited(denial, { credentialCode: ctx.text.clean(credential.code, 64) });
-  }
   // A call a human refused outside the guard (refuse()) stays refused, whatever comes with it.
   if (gate.refused(callId) !== undefined) {
     const denial = refuse('denied', 'ERR_GUARD_APPROVAL_REFUSED', 'approval refused: this call was refused by a human');
@@ -111,6 +105,13 @@ export async function runCall<S extends StandardSchemaV1, R>(
   const suspended = suspensionReason(ctx, agent);
   if (suspended !== undefined) {
     return scope.refuseAudited(refuse('denied', 'ERR_GUARD_MONITOR_SUSPENDED', suspended.reason, suspended.ruleId), {});
+  }
+  // 4. Check the credential (after the refusals above, in the order check() uses), then decide, or resume the
+  //    decision of a call that was waiting for this approval.
+  const credential = await credentialOf(ctx, agent, tool.name, args.value);
+  if (!credential.ok) {
+    const denial = refuse('denied', 'ERR_GUARD_CREDENTIAL_REJECTED', `credential rejected: ${credential.reason}`);
+    return scope.refuseAudited(denial, { credentialCode: ctx.text.clean(credential.code, 64) });
   }
   // 4a. The runtime monitor scores the run value; the policy decides what the verdict does. A flagged call (or
   //     a failed monitor) is recorded with its evidence before the decision; a verdict check() obtained for

@@ -51,15 +51,16 @@ export async function checkCall<S extends StandardSchemaV1, R>(
     return verdict('deny', 'call id rejected: another agent used this call id', null, 'ERR_GUARD_CALL_ID_INVALID');
   }
   const key = callKey(self, session, args.argsDigest);
-  if (gate.refused(callId) !== undefined) {
-    return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_GUARD_APPROVAL_REFUSED');
-  }
-  // Integrity and the operator's control status, as a run checks them (pre-decision.ts); a quarantined agent's
-  // call is decided by the read-only engine.
+  // The same checks in the same order as a run (call.ts), so both give the same code: integrity and the
+  // operator's control status (pre-decision.ts; a quarantined agent's call is decided by the read-only engine),
+  // a human's refusal, a monitor suspension; then the kept decision or the credential and the policy.
   const gated = await preDecision(ctx, tool, self, prepared.view);
   if (!gated.ok) return verdict('deny', gated.reason, null, gated.code);
   const view = gated.view;
   const engine = view.engine;
+  if (gate.refused(callId) !== undefined) {
+    return verdict('deny', 'approval refused: this call was refused by a human', null, 'ERR_GUARD_APPROVAL_REFUSED');
+  }
   // An agent a policy rule suspended in this guard stays refused until an operator resumes it (as a run).
   const suspended = suspensionReason(ctx, self);
   if (suspended !== undefined) {

@@ -1,7 +1,7 @@
 import { RISK_TIERS } from '@agentguard/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ControlTool, defaultHighRisk } from './control.js';
+import { type ControlTool, defaultHighRisk, scopeCovers } from './control.js';
 
 const tool = (over: Partial<ControlTool> = {}): ControlTool => ({
   name: 't',
@@ -53,6 +53,37 @@ describe('defaultHighRisk: the risk tiers decide which tools fail closed on a st
         fc.boolean(),
         (risk, tags, sensitive) => {
           expect(defaultHighRisk(tool({ risk, tags, sensitive }))).toBe(risk === 'high' || risk === 'critical');
+        },
+      ),
+    );
+  });
+});
+
+describe('scopeCovers: a tool measure matches by the tool-name grammar, wherever its * is', () => {
+  const t = (name: string) => tool({ name });
+  const covers = (value: string, name: string) => scopeCovers({ kind: 'tool', value }, 'did:key:z', t(name));
+  it('names and patterns with * anywhere', () => {
+    expect(covers('db.delete', 'db.delete')).toBe(true);
+    expect(covers('db.*', 'db.delete')).toBe(true);
+    expect(covers('*.delete', 'db.delete')).toBe(true);
+    expect(covers('db.*.drop', 'db.users.drop')).toBe(true);
+    expect(covers('d*e', 'db.delete')).toBe(true);
+    expect(covers('*.delete', 'db.read')).toBe(false);
+    expect(covers('db.read', 'db.delete')).toBe(false);
+  });
+  it('a value that is neither a name nor a pattern covers everything (fail closed)', () => {
+    expect(covers('bad value with spaces', 'db.read')).toBe(true);
+    expect(covers('', 'db.read')).toBe(true);
+  });
+  it('property: a pattern of a name with any one segment starred covers the name', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/), { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        (segs, k) => {
+          const name = segs.join('.');
+          const starred = segs.map((s, i) => (i === k % segs.length ? '*' : s)).join('.');
+          expect(covers(starred, name)).toBe(true);
         },
       ),
     );

@@ -1,6 +1,6 @@
 import type { ControlStatusData } from '@agentguard/audit';
 import { createPolicyEngine, readOnlyPreset, type RiskTier, toolRiskTier } from '@agentguard/policy';
-import { toolPatternMatches } from '@agentguard/statement';
+import { isToolName, isToolPattern, toolPatternMatches } from '@agentguard/statement';
 import { type EngineView, viewEngine } from './decision.js';
 
 /**
@@ -152,7 +152,11 @@ export function scopeCovers(scope: ControlScope, agent: string, tool: ControlToo
     case 'agent':
       return scope.value === agent;
     case 'tool':
-      return scope.value === tool.name || (scope.value.endsWith('*') && toolPatternMatches(scope.value, tool.name));
+      if (scope.value === tool.name) return true;
+      // A pattern (`*` anywhere, as the status format allows) matches by the tool-name grammar; a value that is
+      // neither a name nor a pattern cannot be read: it covers everything (fail closed).
+      if (isToolPattern(scope.value)) return toolPatternMatches(scope.value, tool.name);
+      return !isToolName(scope.value);
     case 'tag':
       return tool.tags.includes(scope.value);
     default:
@@ -177,6 +181,7 @@ function invalidView(view: unknown): string | undefined {
       if (m?.kind !== 'suspend' && m?.kind !== 'quarantine') return 'measure kind';
       if (!SCOPES.has(m.scope?.kind)) return 'measure scope';
       if (m.scope.kind !== 'all' && typeof m.scope.value !== 'string') return 'measure scope value';
+      if (m.reason !== undefined && typeof m.reason !== 'string') return 'measure reason';
     }
     return undefined;
   } catch {
