@@ -19,6 +19,8 @@ import { checkMcpClientOptions } from './options.js';
 import { createToolPins } from './pins.js';
 import { type McpDenial, mcpDenialOf, pinMismatch, serverRefusal } from './refusal.js';
 
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
 // MCP tool arguments are a JSON object; the server validates them against its own schema.
 const argumentsObject: StandardSchemaV1<Record<string, unknown>> = {
   '~standard': {
@@ -75,19 +77,27 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
 
   // A definition that moved away from its pin is also an `attest.tool` change in the guard's signed
   // `attestation` record, when the guard attests (its `attestation` option): the rug pull is then evidence in
-  // the log, not only a refused call. Each (tool, definition) is recorded once; one that could not be written is
-  // tried again at the next listing. The refusal itself never depends on this record.
-  const attested = new Set<string>();
+  // the log, not only a refused call. Each (tool, pinned, seen) is recorded once, in at most one record per
+  // listing (64 changes; more wait for the next listing); one that could not be written is tried again then.
+  // Memory is bounded: the last change recorded per tool name, for at most 1,024 names. The refusal itself
+  // never depends on this record.
+  const attested = new Map<string, string>();
   async function attestChanges(changes: readonly AttestationChange[]): Promise<void> {
-    const fresh = changes.filter((c) => !attested.has(`${c.subject}\n${c.seen}`));
-    for (let i = 0; i < fresh.length; i += 64) {
-      const chunk = fresh.slice(i, i + 64);
-      try {
-        await guard.attest({ observed: chunk });
-      } catch {
-        return; // no `attestation` option (TypeError), or the log failed: the call is refused all the same
-      }
-      for (const c of chunk) attested.add(`${c.subject}\n${c.seen}`);
+    const keyOf = (c: AttestationChange) => `${c.expected}\n${c.seen}`;
+    const fresh = changes.filter((c) => attested.get(c.subject) !== keyOf(c)).slice(0, 64);
+    if (fresh.length === 0) return;
+    const observed = fresh.map((c) =>
+      DIGEST.test(c.expected) || c.expected === 'absent' ? c : { ...c, expected: 'unreadable' },
+    );
+    try {
+      await guard.attest({ observed });
+    } catch {
+      return; // no `attestation` option (TypeError), or the log failed: the call is refused all the same
+    }
+    for (const c of fresh) {
+      attested.delete(c.subject);
+      attested.set(c.subject, keyOf(c));
+      if (attested.size > 1024) attested.delete(attested.keys().next().value as string);
     }
   }
 

@@ -95,11 +95,14 @@ export function createToolSurvey(
         continue;
       }
       const pinned = pins.get(name)?.hash;
+      let first: McpToolDefinition | undefined;
       for (const [hash, definition] of hashes) {
         if (hash === pinned) continue;
         if (pinned !== undefined) pins.observe(definition);
-        changed(name, definition);
+        first ??= definition;
       }
+      // One change per ambiguous name (its first differing definition), however many a server lists.
+      if (first !== undefined) changed(name, first);
       status.set(name, 'ambiguous');
     }
     return { status, changes };
