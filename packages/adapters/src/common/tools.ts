@@ -1,5 +1,5 @@
 import { isToolName } from '@agentguard/statement';
-import type { GuardedTool } from '@agentguard/core';
+import type { GuardedTool, StandardSchemaV1, ToolSpec } from '@agentguard/core';
 
 /** A guarded tool of any argument and result type, as adapters take them. */
 // `never` arguments: a guarded tool's call signature is contravariant in its argument type, and adapters
@@ -71,5 +71,17 @@ export function parseArguments(text: unknown): unknown {
     return JSON.parse(text) as unknown;
   } catch {
     return text;
+  }
+}
+
+/** A tool's risk tier, as `ToolSpec.risk` of `@agentguard/core` takes it. */
+export type ToolRisk = NonNullable<ToolSpec<StandardSchemaV1, unknown>['risk']>;
+
+const RISKS: ReadonlySet<unknown> = new Set(['low', 'medium', 'high', 'critical']);
+
+/** @internal Checks a declared risk tier; TypeError when it is not one of low, medium, high, critical. */
+export function checkRisk(value: unknown, label: string): void {
+  if (value !== undefined && !RISKS.has(value)) {
+    throw new TypeError(`"${label}" expected one of low, medium, high, critical, got ${String(value)}`);
   }
 }

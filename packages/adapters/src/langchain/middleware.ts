@@ -8,7 +8,7 @@ import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.
 import { adapterDenial, denialText, settle, unknownToolDenial } from '../common/outcome.js';
 import { checkReject, type RejectFunction, refuseCall } from '../common/refusals.js';
 import { type ApprovalInterrupt, type RejectDecision, rejectionOf } from './interrupts.js';
-import { type AnyGuardedTool, isGuardableName } from '../common/tools.js';
+import { type AnyGuardedTool, checkRisk, isGuardableName, type ToolRisk } from '../common/tools.js';
 
 /** Policy facts about one tool the middleware guards (LangChain tools do not carry them). */
 export interface GuardedToolFacts {
@@ -20,6 +20,8 @@ export interface GuardedToolFacts {
   readonly timeoutMs?: number;
   /** @default false */
   readonly sensitive?: boolean;
+  /** The tool's risk tier, replacing the computed one (see `ToolSpec.risk` of `@agentguard/core`). @default computed */
+  readonly risk?: ToolRisk;
 }
 
 /** Options of {@link createGuardMiddleware}. */
@@ -133,6 +135,7 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
   // Calls that raised an interrupt: on resume LangGraph runs the node again, and they go straight to it.
   const awaiting = new Set<string>();
   const facts = new Map(Object.entries(options.tools ?? {}));
+  for (const [name, fact] of facts) checkRisk((fact as GuardedToolFacts | null)?.risk, `tools.${name}.risk`);
   // One guarded tool per LangChain tool object; the handler of the call in flight is found by call id.
   const guardedByTool = new WeakMap<object, AnyGuardedTool>();
   const pending = new Map<string, { readonly tool: string; run(args: unknown): Promise<HandlerResult> }>();
@@ -151,6 +154,7 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
       ...(fact?.labels === undefined ? {} : { labels: fact.labels }),
       ...(fact?.timeoutMs === undefined ? {} : { timeoutMs: fact.timeoutMs }),
       ...(fact?.sensitive === undefined ? {} : { sensitive: fact.sensitive }),
+      ...(fact?.risk === undefined ? {} : { risk: fact.risk }),
       execute: (args, ctx) => {
         const run = pending.get(ctx.callId);
         // The call in flight under this id must be of this very tool, or nothing runs.

@@ -149,6 +149,7 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
       ...(fact?.labels === undefined ? {} : { labels: fact.labels }),
       ...(fact?.timeoutMs === undefined ? {} : { timeoutMs: fact.timeoutMs }),
       ...(fact?.sensitive === undefined ? {} : { sensitive: fact.sensitive }),
+      ...(fact?.risk === undefined ? {} : { risk: fact.risk }),
       // The guard hands over the value it decided on: exactly that is sent, under an envelope binding it.
       execute: (args, ctx) => remoteCall(name, args as Record<string, unknown>, ctx),
     }) as AnyGuardedTool;

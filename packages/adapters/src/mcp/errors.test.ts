@@ -138,6 +138,7 @@ describe('guardMcpClient: options are checked when the client is made', () => {
     ['tags that are not strings', { guard: fx.guard, tools: { add: { tags: [1] } } }],
     ['a negative timeout', { guard: fx.guard, tools: { add: { timeoutMs: -1 } } }],
     ['a non-boolean sensitive', { guard: fx.guard, tools: { add: { sensitive: 'yes' } } }],
+    ['an unknown risk tier', { guard: fx.guard, tools: { add: { risk: 'severe' } } }],
     [
       'a schema that is not a Standard Schema',
       { guard: fx.guard, identity: fx.identity, tools: { add: { schema: {} } } },

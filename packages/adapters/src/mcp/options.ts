@@ -1,6 +1,6 @@
 import type { Guard, StandardSchemaV1 } from '@agentguard/core';
 import type { Signer } from '@agentguard/identity';
-import { isGuardableName } from '../common/tools.js';
+import { checkRisk, isGuardableName, type ToolRisk } from '../common/tools.js';
 
 /** Policy facts about one remote tool (MCP definitions do not carry them). */
 export interface McpToolFacts {
@@ -12,6 +12,12 @@ export interface McpToolFacts {
   readonly timeoutMs?: number;
   /** @default false */
   readonly sensitive?: boolean;
+  /**
+   * The tool's risk tier, replacing the one the guard computes from tags, labels and sensitivity (a remote tool
+   * without facts computes as `low`): declare `high` or `critical` for tools that act, so a stale kill-switch
+   * status refuses them and policy `tiers` rules see them. @default computed
+   */
+  readonly risk?: ToolRisk;
   /**
    * A schema to validate arguments with before the call leaves the process (the server validates too).
    * Needs `identity` in {@link guardMcpClient}'s options (the adapter signs what the schema outputs).
@@ -45,6 +51,7 @@ function checkFacts(name: string, fact: unknown): void {
   if (f.sensitive !== undefined && typeof f.sensitive !== 'boolean') {
     throw new TypeError(`"${label}.sensitive" expected a boolean, got ${typeof f.sensitive}`);
   }
+  checkRisk(f.risk, `${label}.risk`);
   const schema = f.schema as { '~standard'?: { validate?: unknown } } | null | undefined;
   if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
     throw new TypeError(`"${label}.schema" expected a Standard Schema (zod 4, valibot, arktype)`);

@@ -269,6 +269,16 @@ describe('guardMcpClient: a rug pull is an attest.tool change in the guard attes
     await c.close();
   });
 
+  it('a declared risk tier reaches the guard: the call record carries it', async () => {
+    const c = await connect();
+    const { guard, records } = attestingGuard(c, false);
+    const guarded = guardMcpClient(c.client, { guard, tools: { add: { risk: 'critical' } } });
+    expect((await guarded.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).content[0]?.text).toBe('3');
+    const requested = records().find((r) => r.type === 'call.requested') as { data?: { tier?: string } } | undefined;
+    expect(requested?.data?.tier).toBe('critical');
+    await c.close();
+  });
+
   it('a guard without the attestation option refuses the call and writes no attestation record', async () => {
     const c = await connect();
     const { guard, records } = attestingGuard(c, false);
