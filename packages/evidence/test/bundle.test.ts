@@ -183,6 +183,24 @@ describe('verifyBundle refuses', () => {
     expect(report.ok).toBe(false);
   });
 
+  it('a required file the exporter left out of the manifest and the bundle, each by name', async () => {
+    for (const name of [
+      'records.jsonl',
+      'proofs.jsonl',
+      'checkpoint.txt',
+      'latest.txt',
+      'consistency.json',
+      'keys.json',
+    ]) {
+      const trimmed = await resign(files, (f) => f.delete(name));
+      const report = verifyBundle(trimmed, { trust });
+      expect(report.ok, name).toBe(false);
+      expect(report.findings, name).toEqual(
+        expect.arrayContaining([expect.objectContaining({ code: 'ERR_EVIDENCE_BUNDLE_FILE_MISSING', file: name })]),
+      );
+    }
+  });
+
   it('a changed record even when the exporter re-signed the manifest, naming its seq and line', async () => {
     const forged = await resign(files, (f) => {
       f.set(

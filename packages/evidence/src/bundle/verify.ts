@@ -282,6 +282,16 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
       });
     }
   }
+  // Every bundle holds these: a manifest that leaves one out cannot vouch for what the bundle claims.
+  for (const name of Object.values(BUNDLE_FILES)) {
+    if (name !== manifestFile && !listed.has(name)) {
+      findings.add({
+        code: 'ERR_EVIDENCE_BUNDLE_FILE_MISSING',
+        file: name,
+        reason: `${name} is not listed in the manifest; every bundle holds it`,
+      });
+    }
+  }
   const read = (name: string) => (good.has(name) ? files.get(name) : undefined);
   const malformed = (file: string, reason: string, at: { seq?: number; line?: number } = {}) =>
     findings.add({ code: 'ERR_EVIDENCE_BUNDLE_FILE_MALFORMED', file, ...at, reason });
@@ -500,6 +510,14 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
     }
   }
   if (listed.size > MAX_BUNDLE_FILES) badManifest(`manifest lists more than ${MAX_BUNDLE_FILES} files`);
+  // Belt and braces: a bundle is good only when every record the manifest counts passed every check.
+  if (passed !== predicate.records && findings.list.length === 0) {
+    findings.add({
+      code: 'ERR_EVIDENCE_BUNDLE_FILE_MALFORMED',
+      file: BUNDLE_FILES.records,
+      reason: `${passed} of the ${predicate.records} records the manifest counts passed every check`,
+    });
+  }
   return report({ exporter: by, manifest: predicate }, passed);
 }
 
