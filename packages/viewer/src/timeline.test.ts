@@ -66,6 +66,49 @@ describe('buildTimeline', () => {
     expect(t.agents).toEqual([{ id: agent, name: 'billing', calls: 3 }]);
   });
 
+  it("shows the guard's own events as alerts with their fields, never as calls", () => {
+    const ev = (type: string, data: Record<string, unknown>) =>
+      JSON.stringify({ type, callId: `${type}:1`, agent, tool: '*', ts: '2026-01-01T00:00:00.000Z', data });
+    const events = `${[
+      ev('control.status', {
+        seq: 4,
+        measures: [{ kind: 'suspend', scope: { kind: 'agent', value: 'did:key:z6Mkx' } }],
+      }),
+      ev('control.status', { seq: 5, measures: [] }),
+      ev('monitor.suspended', { ruleId: 'exfil', reason: 'mail to a new domain' }),
+      ev('monitor.resumed', { by: 'alice', reason: 'false positive' }),
+      ev('monitor.alert', {
+        alerts: [{ feature: 'value.email' }, { feature: 'value.email' }, { feature: 'size.result' }],
+      }),
+      ev('egress.refused', { egress: { host: '169.254.169.254', port: 80, reason: 'metadata' } }),
+      ev('mode.changed', { from: { mode: 'monitor' }, to: { mode: 'enforce' } }),
+      ev('subject.erased', { subject: 'ab'.repeat(32), keyIds: ['0123456789abcdef'] }),
+      ev('assessment', { worst: 'high' }),
+      ev('attestation', { changes: [] }),
+      ev('attestation', { changes: [{ feature: 'attest.tool' }] }),
+      ev('log.recovered', { torn: { line: 9 } }),
+      ev('monitor.alert', { status: 'failed', reason: 'profile unreadable' }),
+      ev('control.status', { seq: 'x', measures: 'junk' }),
+    ].join('\n')}\n`;
+    const t = buildTimeline(events);
+    expect(t.calls).toEqual([]);
+    expect(t.alerts.map((a) => a.text)).toEqual([
+      'control status 4: suspend agent:did:key:z6Mkx',
+      'control status 5: everything resumed',
+      'agent suspended by the monitor policy (rule exfil): mail to a new domain',
+      'agent resumed by alice: false positive',
+      'monitor alert: value.email, size.result',
+      'egress refused: 169.254.169.254:80 (metadata)',
+      'mode changed from monitor to enforce',
+      'data subject erased (1 key(s) destroyed)',
+      'security assessment: worst finding high',
+      'attestation: 1 change(s) against the pins',
+      'log recovered: torn line 9 set aside',
+      'monitor failed: profile unreadable',
+      'control status ?: everything resumed',
+    ]);
+  });
+
   it('fails closed: without a verdict every line is unverified; after a bad line, everything is', () => {
     expect(buildTimeline(text).calls.every((c) => c.status === 'unverified')).toBe(true);
     const marked = markTimeline(buildTimeline(text), failedAt(3));

@@ -68,7 +68,20 @@ const EMPTY = {
   approver: undefined,
   durationMs: undefined,
 } as const;
-const ALERT_TYPES = new Set(['gap', 'log.recovered', 'mode.changed', 'monitor.alert', 'egress.refused']);
+const ALERT_TYPES = new Set([
+  'gap',
+  'log.recovered',
+  'mode.changed',
+  'monitor.alert',
+  'monitor.suspended',
+  'monitor.resumed',
+  'egress.refused',
+  'control.status',
+  'subject.erased',
+  'assessment',
+]);
+/** Records of the guard or the log, not of a call: never shown as a call (an attestation is an alert when it found changes). */
+const EVENT_TYPES = new Set([...ALERT_TYPES, 'attestation']);
 const RANK: Record<LineStatus, number> = { verified: 0, unverified: 1, bad: 2 };
 
 /**
@@ -152,11 +165,59 @@ function absorb(call: Draft, type: string, data: Obj): void {
   }
 }
 
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const suffix = (v: string | undefined, sep = ': ') => (v === undefined ? '' : `${sep}${v}`);
+
+/** One line of text for an alert record, from its own fields (each read defensively: the log is untrusted). */
 function alertText(type: string, data: Obj): string {
-  if (type === 'gap')
-    return `gap: ${typeof data.missed === 'number' ? `${data.missed} record(s) lost` : 'records lost'}`;
-  if (type === 'mode.changed') return `mode changed${str(data.mode) === undefined ? '' : ` to ${str(data.mode)}`}`;
-  return `log recovered${str(data.reason) === undefined ? '' : `: ${str(data.reason)}`}`;
+  switch (type) {
+    case 'gap':
+      return `gap: ${typeof data.missed === 'number' ? `${data.missed} record(s) lost` : 'records lost'}`;
+    case 'mode.changed': {
+      const from = isObj(data.from) ? str(data.from.mode) : undefined;
+      const to = isObj(data.to) ? str(data.to.mode) : undefined;
+      return `mode changed${suffix(from, ' from ')}${suffix(to, ' to ')}`;
+    }
+    case 'log.recovered': {
+      const line = isObj(data.torn) ? num(data.torn.line) : undefined;
+      return `log recovered${line === undefined ? '' : `: torn line ${line} set aside`}`;
+    }
+    case 'monitor.alert': {
+      if (str(data.status) === 'failed') return `monitor failed${suffix(str(data.reason))}`;
+      const features = list(data.alerts)
+        .map((a) => (isObj(a) ? str(a.feature) : undefined))
+        .filter((f): f is string => f !== undefined);
+      return `monitor alert${features.length === 0 ? '' : `: ${[...new Set(features)].join(', ')}`}`;
+    }
+    case 'monitor.suspended':
+      return `agent suspended by the monitor policy${suffix(str(data.ruleId), ' (rule ')}${str(data.ruleId) === undefined ? '' : ')'}${suffix(str(data.reason))}`;
+    case 'monitor.resumed':
+      return `agent resumed${suffix(str(data.by), ' by ')}${suffix(str(data.reason))}`;
+    case 'egress.refused': {
+      const e = isObj(data.egress) ? data.egress : {};
+      const port = num(e.port);
+      return `egress refused${suffix(str(e.host), ': ')}${port === undefined ? '' : `:${port}`}${suffix(str(e.reason), ' (')}${str(e.reason) === undefined ? '' : ')'}`;
+    }
+    case 'control.status': {
+      const measures = list(data.measures).filter(isObj);
+      const what = measures
+        .map((m) => {
+          const scope = isObj(m.scope) ? m.scope : {};
+          return `${str(m.kind) ?? '?'} ${str(scope.kind) ?? '?'}${suffix(str(scope.value), ':')}`;
+        })
+        .join(', ');
+      return `control status ${num(data.seq) ?? '?'}: ${what === '' ? 'everything resumed' : what}`;
+    }
+    case 'subject.erased':
+      return `data subject erased (${list(data.keyIds).length} key(s) destroyed)`;
+    case 'assessment':
+      return `security assessment: worst finding ${str(data.worst) ?? 'unknown'}`;
+    case 'attestation':
+      return `attestation: ${list(data.changes).length} change(s) against the pins`;
+    default:
+      return type;
+  }
 }
 
 /**
@@ -195,11 +256,12 @@ export function buildTimeline(text: string, report?: LogReport): Timeline {
     const ts = str(value.ts) ?? '';
     const data = isObj(value.data) ? value.data : {};
     const status = report === undefined ? 'unverified' : lineStatus(report, line);
-    if (ALERT_TYPES.has(type)) alerts.push({ line, ts, type, text: alertText(type, data), status });
+    const alerting = ALERT_TYPES.has(type) || (type === 'attestation' && list(data.changes).length > 0);
+    if (alerting) alerts.push({ line, ts, type, text: alertText(type, data), status });
     const callId = str(value.callId);
     const agent = str(value.agent);
     const tool = str(value.tool);
-    if (callId === undefined || agent === undefined || tool === undefined || ALERT_TYPES.has(type)) continue;
+    if (callId === undefined || agent === undefined || tool === undefined || EVENT_TYPES.has(type)) continue;
     const key = `${agent}\n${callId}`;
     let call = calls.get(key);
     if (call === undefined) {
