@@ -18,6 +18,7 @@ import {
   parseTlogProof,
   readBundleDirectory,
   verifyBundle,
+  verifyBundleParallel,
   writeBundleDirectory,
 } from '../src/index.js';
 import { ALICE, BOB, EXPORTER, LOG_KEY, POLICY, POLICY_HASH, STRANGER, T0, writeLog } from './helpers.js';
@@ -419,5 +420,38 @@ describe('verifyBundle on hostile bundle files', () => {
     ]);
     const report = verifyBundle(new Map([...files, ['manifest.json', utf8(JSON.stringify(signed))]]), { trust });
     expect(codes(report)).toContain('ERR_EVIDENCE_BUNDLE_CHECKPOINT_INVALID');
+  });
+});
+
+describe('verifyBundleParallel', () => {
+  it('gives the same report as verifyBundle, for a good bundle and forged ones, with worker threads', async () => {
+    const big = await writeLog(600, 50);
+    const files = (await exportBundle({ log: big, signer: EXPORTER, policies: [POLICY] })).files;
+    const records = fromUtf8(files.get('records.jsonl') as Uint8Array);
+    const line = records.split('\n')[100] as string;
+    const sig = (JSON.parse(line) as { sig: string }).sig;
+    const forgedLine = line.replace(sig, `${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`);
+    const variants = [
+      files,
+      await resign(files, (f) => f.set('records.jsonl', utf8(records.replace(line, forgedLine)))),
+      await resign(files, (f) => f.delete('proofs.jsonl')),
+      new Map([...files, ['records.jsonl', utf8(records.replace(line, forgedLine))]]),
+    ];
+    for (const [i, v] of variants.entries()) {
+      const expected = verifyBundle(v, { trust });
+      expect(await verifyBundleParallel(v, { trust, workers: 2 }), `variant ${i}`).toEqual(expected);
+      expect(await verifyBundleParallel(v, { trust, workers: 0 }), `variant ${i}`).toEqual(expected);
+    }
+    expect(verifyBundle(files, { trust })).toMatchObject({ ok: true, records: 600 });
+    const forged = await verifyBundleParallel(variants[1] as Map<string, Uint8Array>, { trust, workers: 2 });
+    expect(forged.findings).toEqual([
+      expect.objectContaining({
+        code: 'ERR_EVIDENCE_BUNDLE_RECORD_INVALID',
+        line: 101,
+        auditCode: 'ERR_AUDIT_SIGNATURE_INVALID',
+      }),
+    ]);
+    await expect(verifyBundleParallel(files, { trust: 'x' as never })).rejects.toThrow(TypeError);
+    await expect(verifyBundleParallel(files, { trust, workers: -1 })).rejects.toThrow(RangeError);
   });
 });

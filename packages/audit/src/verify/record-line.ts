@@ -6,6 +6,7 @@ import { quickRecord } from '../record/check.js';
 import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes } from '../record/record.js';
 import { type AuditRecord, AuditRecordSchema, describeIssue } from '../record/schema.js';
 import { leafHash } from '../tree/merkle.js';
+import type { LineProblem, SignatureCheck } from './checker.js';
 import { decodeLine, LINE_NOT_UTF8, LINE_TOO_LARGE } from './lines.js';
 
 /** What {@link verifyRecordLine} found. */
@@ -52,6 +53,17 @@ const fail = (code: AuditErrorCode, reason: string): RecordLineResult => ({ ok: 
  * ```
  */
 export function verifyRecordLine(line: string | Uint8Array): RecordLineResult {
+  return checkRecordLine(line, verifyNow);
+}
+
+/** Checks one Ed25519 signature, or defers it: see {@link SignatureCheck} of the log checker. */
+const verifyNow: SignatureCheck = (signature, message, publicKey) => verify(signature, message, publicKey);
+
+/**
+ * @internal {@link verifyRecordLine} with the signature checks made through `check`: at once, or deferred to
+ * worker threads (the caller then fails the line whose deferred check does not verify).
+ */
+export function checkRecordLine(line: string | Uint8Array, check: SignatureCheck): RecordLineResult {
   let text: string;
   if (line instanceof Uint8Array) {
     if (line.length > RECORD_MAX_BYTES) return fail('ERR_AUDIT_RECORD_MALFORMED', LINE_TOO_LARGE);
@@ -94,11 +106,12 @@ export function verifyRecordLine(line: string | Uint8Array): RecordLineResult {
   }
   const key = keyOf(record.signer);
   if (key === undefined) return fail('ERR_AUDIT_RECORD_MALFORMED', `signer ${record.signer} is not an Ed25519 did:key`);
-  if (record.sig !== undefined && !verify(fromBase64(record.sig), recordSigningBytes(hash), key)) {
-    return fail(
-      'ERR_AUDIT_SIGNATURE_INVALID',
-      `signature of record seq ${record.seq} does not verify under ${record.signer}`,
-    );
+  if (record.sig !== undefined) {
+    const problem: LineProblem = {
+      code: 'ERR_AUDIT_SIGNATURE_INVALID',
+      reason: `signature of record seq ${record.seq} does not verify under ${record.signer}`,
+    };
+    if (!check(fromBase64(record.sig), recordSigningBytes(hash), key, problem)) return { ok: false, ...problem };
   }
   if (record.type === 'call.requested' && record.data?.envelope !== undefined) {
     const data = record.data;
@@ -108,7 +121,10 @@ export function verifyRecordLine(line: string | Uint8Array): RecordLineResult {
       agent: record.agent,
       argsDigest: data.inputDigest ?? data.argsDigest,
     };
-    const problem = checkEnvelope(data.envelope, binding, keyOf);
+    const seq = record.seq;
+    const problem = checkEnvelope(data.envelope, binding, keyOf, (sig, message, publicKey, reason) =>
+      check(sig, message, publicKey, { code: 'ERR_AUDIT_ENVELOPE_INVALID', reason: `record seq ${seq}: ${reason}` }),
+    );
     if (problem !== undefined) return fail('ERR_AUDIT_ENVELOPE_INVALID', `record seq ${record.seq}: ${problem}`);
   }
   return { ok: true, record, leaf: leafHash(forms.body), signed: record.sig !== undefined };

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { readBundleDirectory, verifyBundle } from '@agentguard/evidence';
+import { readBundleDirectory, verifyBundleParallel } from '@agentguard/evidence';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
 import { mergeTrustFile, TRUST_FILE_USAGE } from '../trust-file.js';
@@ -35,7 +35,7 @@ export const incidentVerifyCommand: Command = {
     if (trust === undefined || trust.length === 0) {
       throw new UsageError('missing --trust <did:key>: a bundle is evidence only when its exporter is trusted');
     }
-    const report = verifyBundle(await readBundleDirectory(dir), { trust });
+    const report = await verifyBundleParallel(await readBundleDirectory(dir), { trust });
     if (!report.ok) {
       for (const f of report.findings) {
         const at = f.seq === undefined ? '' : ` seq ${f.seq}`;

@@ -5,8 +5,10 @@ import {
   parseCheckpoint,
   verifyConsistency,
   createInclusionVerifier,
+  type RecordLineResult,
   verifyRecordLine,
 } from '@agentguard/audit';
+import { verifyRecordLines } from '@agentguard/audit/file';
 import { didToPublicKey, verify } from '@agentguard/identity';
 import { parsePolicy, policyHash } from '@agentguard/policy';
 import {
@@ -154,6 +156,61 @@ const isName = (name: string) => CONTENT_FILE.test(name) || (Object.values(BUNDL
  * ```
  */
 export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOptions): BundleReport {
+  return checkBundle(files, options, (_, line) => verifyRecordLine(line));
+}
+
+/** Options of {@link verifyBundleParallel}. */
+export interface VerifyBundleParallelOptions extends VerifyBundleOptions {
+  /**
+   * Worker threads that check the records' Ed25519 signatures; 0 checks them on the calling thread.
+   * @default the machine's available parallelism, at most 8
+   */
+  readonly workers?: number;
+}
+
+/**
+ * {@link verifyBundle} with the records' signatures checked on worker threads (Node): the same checks and the
+ * same report, faster for a bundle of many signed records, where one or two Ed25519 verifications per record
+ * bound what one thread can do. `agentguard incident verify` uses it.
+ *
+ * @param files - the bundle's files by path, as {@link readBundleDirectory} gives them.
+ * @param options - `trust` (required), `onProgress`, `workers`.
+ * @returns a {@link BundleReport}, the same as `verifyBundle` gives; a bad bundle is `{ ok: false, findings }`.
+ * @throws TypeError when `files` is not a Map or `trust` is missing; RangeError on a bad `workers`.
+ * @example
+ * ```ts
+ * const report = await verifyBundleParallel(await readBundleDirectory('incident-42'), { trust: [exporter.id] });
+ * console.log(report.ok, report.records);
+ * ```
+ */
+export async function verifyBundleParallel(
+  files: ReadonlyMap<string, Uint8Array>,
+  options: VerifyBundleParallelOptions,
+): Promise<BundleReport> {
+  if (!(files instanceof Map)) throw new TypeError('"files" expected a Map of path to Uint8Array');
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
+  trustList(options.trust, 'trust'); // a bad trust list throws before any work
+  // The record lines are checked ahead, all at once, with their signatures on worker threads; the bundle's own
+  // checks then read each line's result, and check again any line that is not the very line checked ahead.
+  const bytes = files.get(BUNDLE_FILES.records);
+  const lines = bytes instanceof Uint8Array ? splitLines(bytes) : undefined;
+  const ahead =
+    lines === undefined || lines.length === 0
+      ? []
+      : await verifyRecordLines(lines, options.workers === undefined ? {} : { workers: options.workers });
+  return checkBundle(files, options, (index, line) => {
+    const checked = lines?.[index];
+    const result = ahead[index];
+    return checked !== undefined && result !== undefined && bytesEqual(checked, line) ? result : verifyRecordLine(line);
+  });
+}
+
+/** Checks a bundle; `checkLine` gives the result of `verifyRecordLine` for line `index` of records.jsonl. */
+function checkBundle(
+  files: ReadonlyMap<string, Uint8Array>,
+  options: VerifyBundleOptions,
+  checkLine: (index: number, line: Uint8Array) => RecordLineResult,
+): BundleReport {
   if (!(files instanceof Map)) throw new TypeError('"files" expected a Map of path to Uint8Array');
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
   const trusted = new Set(trustList(options.trust, 'trust'));
@@ -404,7 +461,7 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
     for (const [i, line] of records.entries()) {
       const at = { line: i + 1 };
       const file = BUNDLE_FILES.records;
-      const result = verifyRecordLine(line);
+      const result = checkLine(i, line);
       if (!result.ok) {
         findings.add({
           code: 'ERR_EVIDENCE_BUNDLE_RECORD_INVALID',

@@ -1,0 +1,101 @@
+import { availableParallelism } from 'node:os';
+import { verify } from '@agentguard/identity';
+import { BatchBuilder, type PackedBatch } from './batch.js';
+import type { SignatureCheck } from './checker.js';
+import { VerifyPool } from './pool.js';
+import { checkRecordLine, type RecordLineResult, verifyRecordLine } from './record-line.js';
+
+/** Options of {@link verifyRecordLines}. */
+export interface VerifyRecordLinesOptions {
+  /**
+   * Worker threads that check the Ed25519 signatures (each line's own and its call envelope's); 0 checks them
+   * on the calling thread. Fewer than 256 lines are always checked on the calling thread (no thread start).
+   * @default the machine's available parallelism, at most 8
+   */
+  readonly workers?: number;
+}
+
+/** Checks per batch sent to a worker, and bytes of messages per batch. */
+const BATCH = 1024;
+const BATCH_BYTES = 4 * 1024 * 1024;
+/** A message larger than this is checked at once rather than copied to a worker. */
+const DEFER_MAX_BYTES = 64 * 1024;
+/** Fewest lines worth starting threads for. */
+const MIN_PARALLEL = 256;
+
+/** Whether check `i` of a packed batch verifies. */
+function verifiesAt(batch: PackedBatch, i: number): boolean {
+  return verify(
+    batch.signatures.subarray(i * 64, i * 64 + 64),
+    batch.messages.subarray(batch.starts[i] as number, batch.ends[i] as number),
+    batch.keys.subarray(i * 32, i * 32 + 32),
+  );
+}
+
+/**
+ * Checks many independent log lines, as {@link verifyRecordLine} checks each one, with the signatures checked on
+ * worker threads: for an excerpt of a log (an evidence bundle's records, each paired with its inclusion proof)
+ * too large to check on one thread. Each result is exactly what `verifyRecordLine` gives for that line, in the
+ * same order: a line whose signature fails on a worker is checked again on the calling thread for its report.
+ * A worker that cannot start or crashes leaves its checks to the calling thread: slower, never skipped.
+ *
+ * @param lines - record lines without their newlines, as bytes (strict UTF-8) or text.
+ * @param options - see {@link VerifyRecordLinesOptions}.
+ * @returns one {@link RecordLineResult} per line; never rejects on bad lines.
+ * @throws TypeError when `lines` is not an array, RangeError on a bad `workers`.
+ * @example
+ * ```ts
+ * const results = await verifyRecordLines(lines, { workers: 2 });
+ * const bad = results.findIndex((r) => !r.ok); // -1 when every line verifies
+ * ```
+ */
+export async function verifyRecordLines(
+  lines: readonly (string | Uint8Array)[],
+  options: VerifyRecordLinesOptions = {},
+): Promise<RecordLineResult[]> {
+  if (!Array.isArray(lines)) throw new TypeError('"lines" expected an array of record lines');
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
+  const workers = options.workers ?? Math.min(availableParallelism(), 8);
+  if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
+    throw new RangeError(`"workers" expected an integer from 0 to 64, got ${String(workers)}`);
+  }
+  if (workers === 0 || lines.length < MIN_PARALLEL) return lines.map((line) => verifyRecordLine(line));
+
+  const results: RecordLineResult[] = new Array(lines.length);
+  const failedLines = new Set<number>();
+  const pool = new VerifyPool(workers);
+  const builder = new BatchBuilder();
+  const inflight: Promise<void>[] = [];
+  const flush = () => {
+    if (builder.size === 0) return;
+    const { batch, where } = builder.take();
+    inflight.push(
+      pool.submit(batch).then((bad) => {
+        // A batch reports its first bad check; the rest of it is checked here, so every bad line is found.
+        for (let i = bad; i >= 0 && i < batch.count; i++) {
+          if (i === bad || !verifiesAt(batch, i)) failedLines.add(where(i).line);
+        }
+      }),
+    );
+  };
+  try {
+    for (let index = 0; index < lines.length; index++) {
+      const defer: SignatureCheck = (signature, message, key, problem) => {
+        if (signature.length !== 64 || key.length !== 32) return false;
+        if (message.length > DEFER_MAX_BYTES) return verify(signature, message, key);
+        builder.add(signature, message, key, index, problem);
+        if (builder.size >= BATCH || builder.bytes >= BATCH_BYTES) flush();
+        return true;
+      };
+      results[index] = checkRecordLine(lines[index] as string | Uint8Array, defer);
+      if (inflight.length > workers * 4) await inflight.shift();
+    }
+    flush();
+    await Promise.all(inflight);
+  } finally {
+    await pool.close();
+  }
+  // A line with a failed signature gets exactly the report verifyRecordLine gives it (its first problem).
+  for (const index of failedLines) results[index] = verifyRecordLine(lines[index] as string | Uint8Array);
+  return results;
+}
