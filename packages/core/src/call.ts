@@ -174,6 +174,20 @@ export async function runCall<S extends StandardSchemaV1, R>(
     const excluded = [...new Set([agent, ctx.self, ...credential.keys])];
     const stopped = await approve<Awaited<R>>(ctx, scope, view, decision, args, excluded, callOptions, tool.isolation);
     if (stopped !== undefined) return stopped;
+    // Time passed while a human decided: an operator measure that arrived meanwhile (suspend, quarantine, a
+    // channel gone stale) applies to this call too, so an approved call of a quarantined agent never runs.
+    if (ctx.control !== undefined) {
+      const again = await preDecision(ctx, tool, agent, prepared.view);
+      if (!again.ok) {
+        const denial = refuse('denied', again.code, again.reason, decision.ruleId);
+        return again.unaudited ? scope.denyUnaudited(denial) : scope.refuseAudited(denial, { ...again.data });
+      }
+      if (again.view.hash !== view.hash) {
+        const reason = `quarantined by operator (control status ${again.controlSeq ?? '?'}) while the call waited for approval`;
+        const denial = refuse('denied', 'ERR_GUARD_SUSPENDED', reason, decision.ruleId);
+        return scope.refuseAudited(denial, again.controlSeq === undefined ? {} : { controlSeq: again.controlSeq });
+      }
+    }
   } else if (decision.effect !== 'allow') {
     // Unreachable with a validated decision; kept so that nothing but exactly 'allow' (or an approval) runs.
     return scope.refuseAudited(refuse('denied', 'ERR_GUARD_POLICY_DENIED', 'policy evaluation failed'), {});

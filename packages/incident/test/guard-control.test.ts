@@ -1,3 +1,4 @@
+import { createApproval } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
@@ -232,5 +233,81 @@ describe('guard control: suspend, resume, quarantine', () => {
     expect(() => createGuard({ ...base, control: { source: { current: () => undefined }, maxAgeMs: 0 } })).toThrow(
       RangeError,
     );
+  });
+});
+
+describe('guard control: a measure that arrives while a human decides', () => {
+  async function waiting(measure: 'suspend' | 'quarantine') {
+    const agent = createIdentity({ name: 'agent' });
+    const human = createIdentity({ name: 'human' });
+    let now = Date.UTC(2026, 0, 1);
+    const clock = () => now;
+    let doc = '';
+    const source = createControlSource({
+      channel: 'prod',
+      trust: [operator.id],
+      excludedKeys: [agent.id],
+      status: async () => doc,
+      pollMs: 3_600_000,
+      clock,
+    });
+    sources.push(source);
+    let seq = 0;
+    const publish = async (measures: readonly StatusMeasure[]) => {
+      doc = JSON.stringify(await signStatus({ operator, channel: 'prod', seq: ++seq, measures, nowMs: now }));
+      await source.refresh();
+    };
+    await publish([]);
+    let decide: (() => void) | undefined;
+    const asked = new Promise<void>((resolve) => {
+      decide = resolve;
+    });
+    let started: (() => void) | undefined;
+    const waitingForHuman = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const sink = createMemorySink();
+    const ag = createGuard({
+      identity: agent,
+      policy: { version: 1, rules: [{ id: 'ask', effect: 'require_approval', tools: ['approve.me'] }] },
+      audit: createAuditLog({ sink }),
+      control: { source, clock },
+      approvals: {
+        approvers: [human.id],
+        approver: async (request) => {
+          started?.();
+          await asked;
+          return createApproval(
+            { callId: request.callId, tool: request.tool, args: request.args, policyHash: request.policyHash },
+            { approver: human, decision: 'approve' },
+          );
+        },
+      },
+    });
+    const ran = vi.fn(() => 'ran');
+    const ask = ag.guard({ name: 'approve.me', schema: z.object({}), tags: ['read'], execute: ran });
+    const call = ask.safeRun({}, { callId: 'waits-1' });
+    await waitingForHuman;
+    const scope = { kind: 'agent' as const, value: agent.id };
+    await publish([{ kind: measure, scope }]);
+    now += 10;
+    decide?.();
+    const outcome = await call;
+    const records = sink.lines.map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+    return { outcome, ran, records };
+  }
+
+  it('a suspend refuses the approved call before it runs', async () => {
+    const { outcome, ran, records } = await waiting('suspend');
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_SUSPENDED' } });
+    expect(ran).not.toHaveBeenCalled();
+    expect(records.map((r) => r.type)).toEqual(expect.arrayContaining(['approval.granted', 'call.denied']));
+    expect(records.find((r) => r.type === 'call.denied')?.data.controlSeq).toBe(2);
+  });
+
+  it('a quarantine refuses the approved call: it was decided by the engine the quarantine replaced', async () => {
+    const { outcome, ran } = await waiting('quarantine');
+    expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_SUSPENDED' } });
+    expect(ran).not.toHaveBeenCalled();
   });
 });
