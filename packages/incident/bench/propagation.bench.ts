@@ -12,7 +12,7 @@ import { createIdentity } from '@agentguard/identity';
 import type { BenchResult } from '../../../.config/bench-kit.js';
 import { ringDoorbell } from '../src/control/redis.js';
 import { signStatus } from '../src/control/sign.js';
-import { findRedisServer, startRedisServer } from '../test/redis-server.js';
+import { findRedisServer, startRedisServer } from '../../policy/test/redis-server.js';
 
 const GUARDS = 10;
 const COMMANDS = 40;

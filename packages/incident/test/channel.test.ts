@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ringDoorbell } from '../src/control/redis.js';
 import { signStatus } from '../src/control/sign.js';
 import { createControlSource, type ControlSource } from '../src/control/source.js';
-import { findRedisServer, type RedisServer, startRedisServer } from './redis-server.js';
+import { findRedisServer, type RedisServer, startRedisServer } from '../../policy/test/redis-server.js';
 
 const operator = createIdentity({ name: 'operator' });
 const redisBinary = findRedisServer();
