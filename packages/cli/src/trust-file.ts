@@ -65,3 +65,28 @@ export async function mergeTrustFile(
   if (ids.length === 0) throw new InputError(`trust file ${absolute} lists no key with role ${roles.join(' or ')}`);
   return [...new Set([...(trust ?? []), ...ids])];
 }
+
+/**
+ * The keys a log is checked with, from `--trust`, `--log-key` and `--trust-file` (its `agent` and `log` roles):
+ * `logKeys` (the only keys whose checkpoints count) and `trust` (every trusted key, log keys included), or
+ * `trust` undefined when none is given (the log is then checked but not anchored).
+ *
+ * @throws InputError (exit 2) as {@link mergeTrustFile}; UsageError from the did:key parser on a bad key.
+ */
+export async function logTrust(
+  values: {
+    readonly trust?: readonly string[];
+    readonly 'log-key'?: readonly string[];
+    readonly 'trust-file'?: string;
+  },
+  io: CommandIO,
+  parse: (values: readonly string[] | undefined) => string[] | undefined,
+): Promise<{ trust: string[] | undefined; logKeys: string[] }> {
+  const flagLogKeys = parse(values['log-key']) ?? [];
+  const path = values['trust-file'];
+  const fileLogKeys = path === undefined ? [] : trustedIds((await loadTrustFile(path, io)).file, ['log']);
+  const logKeys = [...new Set([...flagLogKeys, ...fileLogKeys])];
+  const given = await mergeTrustFile(parse(values.trust), path, io);
+  const trust = given === undefined && logKeys.length === 0 ? undefined : [...new Set([...(given ?? []), ...logKeys])];
+  return { trust, logKeys };
+}

@@ -8,10 +8,9 @@ import {
   REPORT_REGIMES,
   type ReportRegime,
 } from '@agentguard/evidence';
-import { trustedIds } from '@agentguard/identity';
 import { parseArgs } from '../args.js';
 import { type Command, type CommandIO, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
-import { loadTrustFile, mergeTrustFile, TRUST_FILE_USAGE } from '../trust-file.js';
+import { logTrust, TRUST_FILE_USAGE } from '../trust-file.js';
 import { parseCount, parseTime, parseTrust, readNoteFile } from './audit-common.js';
 
 const usage = `Usage: agentguard report --regime <regime> <log directory | log file...>
@@ -120,15 +119,7 @@ export const reportCommand: Command = {
     const maxAgeMs = parseCount(values['rotate-max-age-ms'], 'rotate-max-age-ms');
     const maxBytes = parseCount(values['rotate-max-bytes'], 'rotate-max-bytes');
     if (positionals.length === 0) throw new UsageError('missing <log>');
-    const flagLogKeys = parseTrust(values['log-key']) ?? [];
-    const fileLogKeys =
-      values['trust-file'] === undefined
-        ? []
-        : trustedIds((await loadTrustFile(values['trust-file'], io)).file, ['log']);
-    const logKeys = [...new Set([...flagLogKeys, ...fileLogKeys])];
-    const given = await mergeTrustFile(parseTrust(values.trust), values['trust-file'], io);
-    const trust =
-      given === undefined && logKeys.length === 0 ? undefined : [...new Set([...(given ?? []), ...logKeys])];
+    const { trust, logKeys } = await logTrust(values, io, parseTrust);
     const witness = values.checkpoint === undefined ? undefined : await readNoteFile(values.checkpoint, io);
     if (witness !== undefined && witness.text === undefined) {
       throw new InputError(`${witness.path} is not a signed checkpoint (not UTF-8)`);

@@ -4,8 +4,7 @@ import { verifyLogFile } from '@agentguard/audit/file';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
 import { printable } from '../output.js';
-import { loadTrustFile, mergeTrustFile, TRUST_FILE_USAGE } from '../trust-file.js';
-import { trustedIds } from '@agentguard/identity';
+import { logTrust, TRUST_FILE_USAGE } from '../trust-file.js';
 import { onePositional, parseCount, parseTrust, readNoteFile } from './audit-common.js';
 
 const usage = `Usage: agentguard verify <log | log directory> [--trust <did:key>]... [--log-key <did:key>]...
@@ -58,15 +57,7 @@ export const verifyCommand: Command = {
       workers: { type: 'string' },
       'allow-empty': { type: 'boolean' },
     });
-    const flagLogKeys = parseTrust(values['log-key']) ?? [];
-    const fileLogKeys =
-      values['trust-file'] === undefined
-        ? []
-        : trustedIds((await loadTrustFile(values['trust-file'], io)).file, ['log']);
-    const logKeys = [...new Set([...flagLogKeys, ...fileLogKeys])];
-    const given = await mergeTrustFile(parseTrust(values.trust), values['trust-file'], io);
-    const trust =
-      given === undefined && logKeys.length === 0 ? undefined : [...new Set([...(given ?? []), ...logKeys])];
+    const { trust, logKeys } = await logTrust(values, io, parseTrust);
     const path = resolve(io.cwd, onePositional(positionals));
     const workers = parseCount(values.workers, 'workers');
     if (workers !== undefined && workers > 64) throw new UsageError('--workers expects at most 64');
