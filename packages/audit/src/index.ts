@@ -26,6 +26,7 @@ export type {
   ApprovalGrantedData,
   MonitorAlertData,
   ControlStatusData,
+  ControlRejectedData,
   ControlMeasureData,
   MonitorSuspendedData,
   MonitorResumedData,

@@ -33,6 +33,7 @@ const WARN_TYPES = new Set([
   'gap',
   'log.recovered',
   'control.status',
+  'control.rejected',
 ]);
 
 const str = (value: unknown): value is string => typeof value === 'string';

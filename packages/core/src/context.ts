@@ -9,6 +9,7 @@ import { EventEmitter, type GuardEvents } from './events.js';
 import { type Attestor, createAttestor } from './attest.js';
 import { type ToolIsolation, toolIsolation } from './isolation.js';
 import { type ControlHook, createControlHook } from './control.js';
+import { recordRejections } from './control-rejections.js';
 import { createMonitorHook, type MonitorHook } from './monitor.js';
 import { createMonitorSuspension, type MonitorSuspension } from './monitor-suspension.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -59,6 +60,8 @@ export interface GuardContext {
   readonly attestor: Attestor | undefined;
   /** The operator control status (suspend, quarantine), when the guard has a channel. */
   readonly control: ControlHook | undefined;
+  /** Stops recording the control channel's refusals (the guard's `close()`). */
+  readonly stopControl: () => void;
   /** Agents a policy rule suspended in this guard (monitor suspension). */
   readonly suspension: MonitorSuspension;
   /**
@@ -213,6 +216,15 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
         ? undefined
         : createAttestor(options.attestation, { audit, identity, policyHash: () => engine().hash }),
     control: options.control === undefined ? undefined : createControlHook(options.control),
+    stopControl:
+      options.control === undefined
+        ? () => undefined
+        : recordRejections(options.control.source, {
+            audit,
+            identity,
+            text,
+            clock: options.control.clock ?? Date.now,
+          }),
     suspension: createMonitorSuspension({ audit, identity, text }),
     flushGap,
     noteGap,

@@ -45,10 +45,23 @@ export interface ControlView {
   readonly confirmedAt: number;
 }
 
+/** A status the control channel refused, or could not read, as the guard records it (`control.rejected`). */
+export interface ControlRejection {
+  /** The channel's code, e.g. `ERR_INCIDENT_STATUS_FORGED`. */
+  readonly code: string;
+  readonly reason: string;
+}
+
 /** What a guard needs of a control channel. */
 export interface GuardControl {
   /** The last verified status, or undefined when none was ever verified. Must be cheap: asked on every call. */
   current(): ControlView | undefined;
+  /**
+   * Optional: tells the guard of every status the channel refused (forged, replayed, stale, another channel)
+   * or could not read, so that it writes them to its log as `control.rejected` records. Returns the function that
+   * stops telling. `createControlSource` of `@agentguard/incident` has it.
+   */
+  onRejected?(listener: (rejection: ControlRejection) => void): () => void;
 }
 
 /** A tool as the control check sees it. */

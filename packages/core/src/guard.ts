@@ -129,6 +129,7 @@ export function createGuard(options: GuardOptions): Guard {
     },
     suspendedAgents: () => ctx.suspension.list(),
     close: () => {
+      ctx.stopControl();
       ctx.attestor?.stop();
       return audit.close();
     },

@@ -39,6 +39,7 @@ export type {
 export {
   defaultHighRisk,
   type ControlOptions,
+  type ControlRejection,
   type ControlView,
   type ControlMeasure,
   type ControlScope,

@@ -155,6 +155,31 @@ describe('guard control: suspend, resume, quarantine', () => {
     t.setDoc(JSON.stringify(s1));
     await t.source.refresh();
     expect(t.read).not.toHaveBeenCalled();
+    // Every refusal is in the log, with the channel's code (the agent's own resume, the forged one, the replay,
+    // the expired one); reading the same refused status again writes nothing more for a while.
+    const rejected = t.records().filter((r) => r.type === 'control.rejected');
+    // (The first: the channel had no status at all when the guard started.)
+    expect(rejected.map((r) => r.data.code)).toEqual([
+      'ERR_INCIDENT_SOURCE_FAILED',
+      'ERR_INCIDENT_STATUS_UNTRUSTED',
+      'ERR_INCIDENT_STATUS_UNTRUSTED',
+      'ERR_INCIDENT_STATUS_REPLAYED',
+      'ERR_INCIDENT_STATUS_EXPIRED',
+    ]);
+    expect(new Set(rejected.map((r) => r.data.code)).size).toBeGreaterThan(1);
+    await t.source.refresh();
+    await t.source.refresh();
+    expect(t.records().filter((r) => r.type === 'control.rejected')).toHaveLength(rejected.length);
+  });
+
+  it('after close, refusals are no longer written', async () => {
+    const t = setup();
+    await t.publish([]);
+    const before = t.records().filter((r) => r.type === 'control.rejected').length;
+    await t.ag.close();
+    t.setDoc('garbage');
+    await t.source.refresh();
+    expect(t.records().filter((r) => r.type === 'control.rejected')).toHaveLength(before);
   });
 
   it('a guard cut off from the channel fails closed for high-risk tools after the bound', async () => {

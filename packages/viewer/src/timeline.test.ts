@@ -89,6 +89,7 @@ describe('buildTimeline', () => {
       ev('log.recovered', { torn: { line: 9 } }),
       ev('monitor.alert', { status: 'failed', reason: 'profile unreadable' }),
       ev('control.status', { seq: 'x', measures: 'junk' }),
+      ev('control.rejected', { code: 'ERR_INCIDENT_STATUS_UNTRUSTED', reason: 'not an operator key', suppressed: 3 }),
     ].join('\n')}\n`;
     const t = buildTimeline(events);
     expect(t.calls).toEqual([]);
@@ -106,6 +107,7 @@ describe('buildTimeline', () => {
       'log recovered: torn line 9 set aside',
       'monitor failed: profile unreadable',
       'control status ?: everything resumed',
+      'control status refused: ERR_INCIDENT_STATUS_UNTRUSTED (not an operator key) (+3 not written)',
     ]);
   });
 

@@ -77,6 +77,7 @@ const ALERT_TYPES = new Set([
   'monitor.resumed',
   'egress.refused',
   'control.status',
+  'control.rejected',
   'subject.erased',
   'assessment',
 ]);
@@ -208,6 +209,10 @@ function alertText(type: string, data: Obj): string {
         })
         .join(', ');
       return `control status ${num(data.seq) ?? '?'}: ${what === '' ? 'everything resumed' : what}`;
+    }
+    case 'control.rejected': {
+      const suppressed = num(data.suppressed);
+      return `control status refused${suffix(str(data.code))}${suffix(str(data.reason), ' (')}${str(data.reason) === undefined ? '' : ')'}${suppressed ? ` (+${suppressed} not written)` : ''}`;
     }
     case 'subject.erased':
       return `data subject erased (${list(data.keyIds).length} key(s) destroyed)`;

@@ -25,6 +25,7 @@ const COLORS: Record<string, string> = {
   gap: '35',
   'log.recovered': '35',
   'control.status': '35',
+  'control.rejected': '31',
   'monitor.alert': '35',
   'egress.refused': '31',
   'monitor.suspended': '31',

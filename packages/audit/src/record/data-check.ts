@@ -186,6 +186,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
     counts: object({ critical: count, high: count, medium: count, low: count, info: count }),
     findingIds: strings,
   },
+  'control.rejected': { code: string, reason: string, suppressed: count },
   'control.status': {
     seq: count,
     previousSeq: (v) => (v === null ? undefined : count(v)),

@@ -273,6 +273,15 @@ export interface MonitorResumedData {
   readonly suspendedBy?: string | null;
 }
 
+/** `control.rejected`: the control channel refused a status, or could not read one. */
+export interface ControlRejectedData {
+  /** The channel's code for the refusal (e.g. `ERR_INCIDENT_STATUS_FORGED`). */
+  readonly code?: string;
+  readonly reason?: string;
+  /** Refusals not written since the record before (the same refusal repeated, or too many at once). */
+  readonly suppressed?: number;
+}
+
 /** The `data` of each record type. */
 export interface RecordDataByType {
   'call.requested': CallRequestedData;
@@ -295,6 +304,7 @@ export interface RecordDataByType {
   'subject.erased': SubjectErasedData;
   assessment: AssessmentData;
   'control.status': ControlStatusData;
+  'control.rejected': ControlRejectedData;
 }
 
 /** One discriminated union of event `data` by record `type`. */

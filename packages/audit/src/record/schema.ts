@@ -19,6 +19,8 @@ export const GENESIS_HASH = '0'.repeat(64);
  * - `subject.erased`: a data subject's keys were destroyed; the values sealed for it can no longer be opened.
  * - `assessment`: a security assessment of the deployment was run (the digest of its report, counts by severity).
  * - `control.status`: the guard adopted a new operator-signed control status (suspend, quarantine, resume).
+ * - `control.rejected`: the control channel refused a status (forged, replayed, stale, another channel) or could
+ *   not read one; repeats of the same refusal are counted, not written again.
  */
 export const AUDIT_EVENT_TYPES = Object.freeze([
   'call.requested',
@@ -42,6 +44,7 @@ export const AUDIT_EVENT_TYPES = Object.freeze([
   'assessment',
   // Operator control (kill switch).
   'control.status',
+  'control.rejected',
   // Monitor suspension (guard-local).
   'monitor.suspended',
   'monitor.resumed',

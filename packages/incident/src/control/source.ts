@@ -68,6 +68,11 @@ export interface ControlSource {
   /** Resolves once a first status was verified (or rejects after `timeoutMs`). */
   ready(timeoutMs?: number): Promise<ControlSnapshot>;
   readonly events: EventEmitter<ControlSourceEvents>;
+  /**
+   * Calls `listener` for every status refused or unreadable (the `rejected` event); a guard given this source
+   * writes each as a `control.rejected` record. Returns the function that stops it.
+   */
+  onRejected(listener: (refusal: { readonly code: IncidentErrorCode; readonly reason: string }) => void): () => void;
   /** Stops polling and the doorbell. The last status stays readable (and goes stale). */
   close(): void;
 }
@@ -171,6 +176,13 @@ export function createControlSource(options: ControlSourceOptions): ControlSourc
     current: () => snapshot,
     refresh,
     events,
+    onRejected(listener: (refusal: { readonly code: IncidentErrorCode; readonly reason: string }) => void) {
+      if (typeof listener !== 'function') throw new TypeError('"listener" expected a function');
+      events.on('rejected', listener);
+      return () => {
+        events.off('rejected', listener);
+      };
+    },
     ready(timeoutMs = 5_000): Promise<ControlSnapshot> {
       if (snapshot !== undefined) return Promise.resolve(snapshot);
       return new Promise<ControlSnapshot>((resolve, rejectReady) => {
