@@ -6,14 +6,20 @@
  * Two logs: records signed one by one (an Ed25519 verification each), and batched records (authenticated by the
  * log key's checkpoints, so by their inclusion proofs alone). AGENTGUARD_BENCH_RECORDS sets the number of records (default 20,000).
  */
-import { availableParallelism } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
 import { utf8 } from '@agentguard/statement';
 import type { BenchResult } from '../../../.config/bench-kit.js';
-import { exportBundle, verifyBundle, verifyBundleParallel } from '../src/index.js';
+import { exportBundle, verifyBundle, verifyBundleParallel, writeBundleDirectory } from '../src/index.js';
 
 const RECORDS = Number(process.env.AGENTGUARD_BENCH_RECORDS ?? 20_000);
+/** Records of the bundle the built command verifies: enough that Node's start and loading are a small share. */
+const CLI_RECORDS = Number(process.env.AGENTGUARD_BENCH_CLI_RECORDS ?? 100_000);
 const CHUNK = 2_000;
 
 const agent = createIdentity({ secretKey: new Uint8Array(32).fill(1) });
@@ -90,9 +96,44 @@ async function compare(log: Uint8Array, label: string): Promise<BenchResult[]> {
   ];
 }
 
+/**
+ * `agentguard incident verify` as users run it: the built command (packages/cli/dist, `pnpm build` first) in a
+ * process of its own, timed from spawn to exit (Node's start, reading the bundle, worker threads and all).
+ */
+async function command(log: Uint8Array, label: string): Promise<BenchResult[]> {
+  const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+  if (!existsSync(bin))
+    return [{ name: `agentguard incident verify (built), ${label}: run pnpm build first`, opsPerSec: 0 }];
+  const bundle = await exportBundle({ log, signer: exporter });
+  const dir = mkdtempSync(join(tmpdir(), 'agentguard-bench-bundle-'));
+  try {
+    await writeBundleDirectory(join(dir, 'b'), bundle);
+    let best = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 2; round++) {
+      const start = performance.now();
+      const run = spawnSync(process.execPath, [bin, 'incident', 'verify', join(dir, 'b'), '--trust', exporter.id], {
+        encoding: 'utf8',
+      });
+      best = Math.min(best, seconds(start));
+      if (run.status !== 0) throw new Error(`incident verify failed: ${run.stderr}`);
+    }
+    return [
+      {
+        name: `agentguard incident verify (built command), ${bundle.records.toLocaleString('en-US')} ${label} records`,
+        opsPerSec: bundle.records / best,
+        note: `${best.toFixed(2)} s from spawn to exit, ${availableParallelism()} CPUs; target >= 10,000 records/s`,
+      },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<BenchResult[]> {
   return [
     ...(await compare(await writeLog(RECORDS), 'signed')),
+    ...(await command(await writeLog(CLI_RECORDS), 'signed')),
     ...(await compare(await writeLog(RECORDS, true), 'batched')),
+    ...(await command(await writeLog(CLI_RECORDS, true), 'batched')),
   ];
 }

@@ -271,7 +271,8 @@ const PARSE_LIMITS = Object.freeze({ maxDepth: RECORD_MAX_DEPTH, maxBytes: RECOR
  * else, which {@link readAny} then reads and words the problem of: both give the same record and body for a
  * line this one reads.
  */
-function readCanonical(line: string): { record: AuditRecord; body: Uint8Array } | undefined {
+/** @internal A line in canonical form, read fast (no re-encoding); undefined for any other line. */
+export function readCanonical(line: string): { record: AuditRecord; body: Uint8Array } | undefined {
   let value: unknown;
   try {
     value = parseCanonicalJson(line, PARSE_LIMITS);
@@ -286,8 +287,8 @@ function readCanonical(line: string): { record: AuditRecord; body: Uint8Array } 
   return body === undefined ? undefined : { record, body };
 }
 
-/** Any line: strict parse, the record schema, then its canonical form compared with the line. */
-function readAny(line: string): { record: AuditRecord; body: Uint8Array } | { problem: LineProblem } {
+/** @internal Any line: strict parse, the record schema, then its canonical form compared with the line. */
+export function readAny(line: string): { record: AuditRecord; body: Uint8Array } | { problem: LineProblem } {
   const malformed = (reason: string) => ({ problem: { code: 'ERR_AUDIT_RECORD_MALFORMED' as const, reason } });
   let value: unknown;
   try {

@@ -1,12 +1,11 @@
 import { verify } from '@agentguard/identity';
-import { fromBase64, parseJson, StatementError, sha256Hex } from '@agentguard/statement';
+import { fromBase64, sha256Hex } from '@agentguard/statement';
 import type { AuditErrorCode } from '../errors.js';
 import { checkEnvelope, publicKeyOfDid } from '../record/envelope.js';
-import { quickRecord } from '../record/check.js';
-import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes } from '../record/record.js';
-import { type AuditRecord, AuditRecordSchema, describeIssue } from '../record/schema.js';
+import { RECORD_MAX_BYTES, recordSigningBytes } from '../record/record.js';
+import type { AuditRecord } from '../record/schema.js';
 import { leafHash } from '../tree/merkle.js';
-import type { LineProblem, SignatureCheck } from './checker.js';
+import { type LineProblem, readAny, readCanonical, type SignatureCheck } from './checker.js';
 import { decodeLine, LINE_NOT_UTF8, LINE_TOO_LARGE } from './lines.js';
 
 /** What {@link verifyRecordLine} found. */
@@ -76,28 +75,11 @@ export function checkRecordLine(line: string | Uint8Array, check: SignatureCheck
     throw new TypeError(`"line" expected string or Uint8Array, got ${typeof line}`);
   }
   if (text.length === 0) return fail('ERR_AUDIT_RECORD_MALFORMED', 'empty line');
-  let value: unknown;
-  try {
-    value = parseJson(text, { maxDepth: RECORD_MAX_DEPTH, maxBytes: RECORD_MAX_BYTES });
-  } catch (error) {
-    const detail = error instanceof StatementError ? error.message : String(error);
-    return fail('ERR_AUDIT_RECORD_MALFORMED', `not a JSON record: ${detail}`);
-  }
-  let record = quickRecord(value);
-  if (record === undefined) {
-    const parsed = AuditRecordSchema.safeParse(value);
-    if (!parsed.success)
-      return fail('ERR_AUDIT_RECORD_MALFORMED', `not a valid record: ${describeIssue(parsed.error)}`);
-    record = parsed.data;
-  }
-  const forms = recordForms(record);
-  if (forms.line !== text) {
-    return fail(
-      'ERR_AUDIT_RECORD_MALFORMED',
-      'record is not in canonical (RFC 8785) form: it was re-encoded or edited',
-    );
-  }
-  const hash = sha256Hex(forms.body);
+  // The same reading as verifyLog: a canonical line fast, anything else strictly (and refused unless canonical).
+  const read = readCanonical(text) ?? readAny(text);
+  if ('problem' in read) return { ok: false, ...read.problem };
+  const { record, body } = read;
+  const hash = sha256Hex(body);
   if (hash !== record.hash) {
     return fail(
       'ERR_AUDIT_HASH_MISMATCH',
@@ -127,5 +109,5 @@ export function checkRecordLine(line: string | Uint8Array, check: SignatureCheck
     );
     if (problem !== undefined) return fail('ERR_AUDIT_ENVELOPE_INVALID', `record seq ${record.seq}: ${problem}`);
   }
-  return { ok: true, record, leaf: leafHash(forms.body), signed: record.sig !== undefined };
+  return { ok: true, record, leaf: leafHash(body), signed: record.sig !== undefined };
 }

@@ -13,6 +13,13 @@ export interface VerifyRecordLinesOptions {
    * @default the machine's available parallelism, at most 8
    */
   readonly workers?: number;
+  /**
+   * Called once, when every line is parsed and checked but the signatures sent to worker threads may not be known
+   * yet, with those provisional results (a line whose signature then fails is `ok` here): the caller can do its
+   * own work on the lines meanwhile, on this thread, while the workers verify. The promise's results are final.
+   * @default none
+   */
+  readonly onProvisional?: (results: readonly RecordLineResult[]) => void;
 }
 
 /** Checks per batch sent to a worker, and bytes of messages per batch. */
@@ -59,7 +66,15 @@ export async function verifyRecordLines(
   if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
     throw new RangeError(`"workers" expected an integer from 0 to 64, got ${String(workers)}`);
   }
-  if (workers === 0 || lines.length < MIN_PARALLEL) return lines.map((line) => verifyRecordLine(line));
+  const onProvisional = options.onProvisional;
+  if (onProvisional !== undefined && typeof onProvisional !== 'function') {
+    throw new TypeError('"onProvisional" expected a function');
+  }
+  if (workers === 0 || lines.length < MIN_PARALLEL) {
+    const checked = lines.map((line) => verifyRecordLine(line));
+    onProvisional?.(checked);
+    return checked;
+  }
 
   const results: RecordLineResult[] = new Array(lines.length);
   const failedLines = new Set<number>();
@@ -88,9 +103,11 @@ export async function verifyRecordLines(
         return true;
       };
       results[index] = checkRecordLine(lines[index] as string | Uint8Array, defer);
-      if (inflight.length > workers * 4) await inflight.shift();
+      if (inflight.length > workers * 16) await inflight.shift();
     }
     flush();
+    // The workers verify what was sent while the caller works on the provisional results here.
+    onProvisional?.(results.slice());
     await Promise.all(inflight);
   } finally {
     await pool.close();

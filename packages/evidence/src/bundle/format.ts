@@ -145,5 +145,3 @@ export const consistencySchema = z.strictObject({
   proof: z.array(z.string().regex(/^[A-Za-z0-9+/]{43}=$/)).max(128),
 });
 
-/** One line of `proofs.jsonl`. */
-export const proofLineSchema = z.strictObject({ seq: count, proof: z.string().max(16_384) });

@@ -16,6 +16,7 @@ import {
   fromBase64,
   fromUtf8,
   IN_TOTO_PAYLOAD_TYPE,
+  parseCanonicalJson,
   parseJson,
   parseStatement,
   sha256Hex,
@@ -33,7 +34,6 @@ import {
   MAX_BUNDLE_FILES,
   MAX_MANIFEST_BYTES,
   readTlogProof,
-  proofLineSchema,
 } from './format.js';
 import { trustList } from './trust.js';
 
@@ -190,19 +190,33 @@ export async function verifyBundleParallel(
   if (!(files instanceof Map)) throw new TypeError('"files" expected a Map of path to Uint8Array');
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
   trustList(options.trust, 'trust'); // a bad trust list throws before any work
-  // The record lines are checked ahead, all at once, with their signatures on worker threads; the bundle's own
-  // checks then read each line's result, and check again any line that is not the very line checked ahead.
+  // The record lines are checked ahead with their signatures on worker threads; while the workers verify, the
+  // bundle's own checks (proofs, scope, policies) run here on the provisional results. When no signature failed,
+  // that report is the report; otherwise the bundle is checked again on the final results, so the report is
+  // always exactly what verifyBundle gives.
   const bytes = files.get(BUNDLE_FILES.records);
   const lines = bytes instanceof Uint8Array ? splitLines(bytes) : undefined;
-  const ahead =
-    lines === undefined || lines.length === 0
-      ? []
-      : await verifyRecordLines(lines, options.workers === undefined ? {} : { workers: options.workers });
-  return checkBundle(files, options, (index, line) => {
-    const checked = lines?.[index];
-    const result = ahead[index];
-    return checked !== undefined && result !== undefined && bytesEqual(checked, line) ? result : verifyRecordLine(line);
+  const lookup =
+    (results: readonly RecordLineResult[]) =>
+    (index: number, line: Uint8Array): RecordLineResult => {
+      const checked = lines?.[index];
+      const result = results[index];
+      return checked !== undefined && result !== undefined && bytesEqual(checked, line)
+        ? result
+        : verifyRecordLine(line);
+    };
+  if (lines === undefined || lines.length === 0) return checkBundle(files, options, lookup([]));
+  let provisional: readonly RecordLineResult[] = [];
+  let early: BundleReport | undefined;
+  const final = await verifyRecordLines(lines, {
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    onProvisional: (results) => {
+      provisional = results;
+      early = checkBundle(files, options, lookup(results));
+    },
   });
+  const same = final.length === provisional.length && final.every((r, i) => r.ok === provisional[i]?.ok);
+  return same && early !== undefined ? early : checkBundle(files, options, lookup(final));
 }
 
 /** Checks a bundle; `checkLine` gives the result of `verifyRecordLine` for line `index` of records.jsonl. */
@@ -578,6 +592,34 @@ function checkBundle(
   return report({ exporter: by, manifest: predicate }, passed);
 }
 
+/**
+ * One line of proofs.jsonl: exactly `{ "proof": string (at most 16 KiB), "seq": count }` in strict JSON. The
+ * exporter writes it canonical, read fast; any other form is read strictly and checked the same way (once per
+ * record, so no schema library on this path).
+ */
+function readProofLine(line: Uint8Array): { seq: number; proof: string } | undefined {
+  if (line.length > 64 * 1024) return undefined;
+  const t = text(line);
+  if (t === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = parseCanonicalJson(t, { maxBytes: 64 * 1024 });
+  } catch {
+    try {
+      value = parseJson(t, { maxBytes: 64 * 1024 });
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 2 || !keys.includes('seq') || !keys.includes('proof')) return undefined;
+  const { seq, proof } = value as { seq: unknown; proof: unknown };
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+  if (typeof proof !== 'string' || proof.length > 16_384) return undefined;
+  return { seq, proof };
+}
+
 function checkProof(
   line: Uint8Array,
   i: number,
@@ -592,12 +634,8 @@ function checkProof(
     findings.add({ code: 'ERR_EVIDENCE_BUNDLE_PROOF_INVALID', file, line: i + 1, seq, reason });
     return false;
   };
-  let entry: { seq: number; proof: string };
-  try {
-    entry = proofLineSchema.parse(json(line, 64 * 1024));
-  } catch {
-    return bad(`line ${i + 1} of proofs.jsonl is not {"proof","seq"}`);
-  }
+  const entry = readProofLine(line);
+  if (entry === undefined) return bad(`line ${i + 1} of proofs.jsonl is not {"proof","seq"}`);
   if (entry.seq !== seq) return bad(`line ${i + 1} of proofs.jsonl is for seq ${entry.seq}, its record is seq ${seq}`);
   const proof = readTlogProof(entry.proof);
   if (proof === undefined) return bad(`the proof of record seq ${seq} is not a c2sp.org/tlog-proof`);
