@@ -144,4 +144,3 @@ export const consistencySchema = z.strictObject({
   size2: count,
   proof: z.array(z.string().regex(/^[A-Za-z0-9+/]{43}=$/)).max(128),
 });
-
