@@ -1,7 +1,7 @@
 /**
  * Node-only entry point `@agentguard/audit/node`: a subject key store in a directory.
  */
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concatBytes, randomBytes, toHex } from '@agentguard/statement';
 import { AuditError } from './errors.js';
@@ -11,6 +11,13 @@ import { checkReference, type SubjectKey, type SubjectKeyStore, subjectReference
 export interface FileKeyStoreOptions {
   /** The directory of the store (created, mode 0700). Keep it off the log's disk and out of the log's backups. */
   readonly dir: string;
+  /**
+   * Whether a store that does not exist yet (no `secret`) is created. `false` for readers and erasers of an
+   * existing store (`agentguard erase`, `audit query --unseal`): a wrong directory then fails with
+   * `ERR_AUDIT_KEY_STORE_FAILED` instead of minting a new secret whose pseudonyms match nothing.
+   * @default true
+   */
+  readonly create?: boolean;
 }
 
 /**
@@ -19,8 +26,9 @@ export interface FileKeyStoreOptions {
  * place, so two processes never see half a key or make two. Keys are read on every use (not cached), so a key destroyed by another
  * process (`agentguard erase`) is gone for this one too.
  *
- * `destroy` overwrites each key file with random bytes and then zeros, fsyncs it, unlinks it and fsyncs the
- * directory. On copy-on-write or journalling file systems, SSDs (wear levelling), snapshots and backups the old
+ * `destroy` first renames the key file away (no reader finds it again, even half overwritten), then overwrites it
+ * with random bytes and then zeros, fsyncs it, unlinks it and fsyncs the directory; files an interrupted erasure
+ * left behind are shredded by the next one. A key file that is not 40 bytes, or is all zeros, is refused as corrupt. On copy-on-write or journalling file systems, SSDs (wear levelling), snapshots and backups the old
  * blocks may survive the overwrite: keep the store on storage you can erase, and outside every backup of the log.
  *
  * @param options - see {@link FileKeyStoreOptions}.
@@ -35,6 +43,8 @@ export interface FileKeyStoreOptions {
 export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStore {
   const dir = options?.dir;
   if (typeof dir !== 'string' || dir === '') throw new TypeError('"dir" expected a directory path');
+  const create = options.create ?? true;
+  if (typeof create !== 'boolean') throw new TypeError('"create" expected a boolean');
   const keysDir = join(dir, 'keys');
   let reference: Promise<(subject: string) => string> | undefined;
 
@@ -42,9 +52,19 @@ export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStor
     cause instanceof AuditError ? cause : new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${what}`, { cause });
 
   async function secret(): Promise<(subject: string) => string> {
-    await mkdir(dir as string, { recursive: true, mode: 0o700 });
     const path = join(dir as string, 'secret');
-    const bytes = await createOnce(path, randomBytes(32));
+    let bytes: Uint8Array;
+    if (create) {
+      await mkdir(dir as string, { recursive: true, mode: 0o700 });
+      bytes = await createOnce(path, randomBytes(32));
+    } else {
+      bytes = new Uint8Array(
+        await readFile(path).catch((cause: NodeJS.ErrnoException) => {
+          if (cause.code !== 'ENOENT') throw cause;
+          throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${dir} holds no secret: not a key store`);
+        }),
+      );
+    }
     if (bytes.length !== 32) throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', 'key store: secret is not 32 bytes');
     return subjectReference(bytes);
   }
@@ -95,11 +115,28 @@ export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStor
         } catch {
           kid = undefined; // a damaged key file is destroyed all the same
         }
-        const shredded = await shred(path);
-        if (!shredded) return [];
-        await unlink(path);
+        // The name goes first (atomically): no reader can find the key again, even half overwritten, and a
+        // guard sealing for the subject meanwhile makes a new key. Then the bytes are overwritten and removed.
+        // Files an earlier erasure left behind (it died between the two) are shredded too.
+        const doomed = `${path}.${toHex(randomBytes(8))}.erasing`;
+        let moved = true;
+        try {
+          await rename(path, doomed);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          moved = false;
+        }
+        const leftovers = (await readdir(keysDir).catch(() => [] as string[]))
+          .filter((name) => name.startsWith(`${ref}.key.`) && name.endsWith('.erasing'))
+          .map((name) => join(keysDir, name));
+        for (const file of leftovers) {
+          await shred(file);
+          await unlink(file).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') throw error;
+          });
+        }
         await fsyncDir(keysDir);
-        return kid === undefined ? [] : [kid];
+        return moved && kid !== undefined ? [kid] : [];
       } catch (cause) {
         throw failed('cannot destroy the keys', cause);
       }
@@ -117,12 +154,17 @@ async function readKey(path: string): Promise<SubjectKey | undefined> {
     throw error;
   }
   const key = toKey(bytes);
-  if (key === undefined) throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is not 40 bytes`);
+  if (key === undefined) {
+    throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is not a key (40 bytes, not all zero)`);
+  }
   return key;
 }
 
 function toKey(bytes: Uint8Array): SubjectKey | undefined {
-  if (bytes.length !== 40) return undefined;
+  // An all-zero key (or key id) is a shredded file, never a key: refused as corrupt.
+  if (bytes.length !== 40 || bytes.subarray(8).every((b) => b === 0) || bytes.subarray(0, 8).every((b) => b === 0)) {
+    return undefined;
+  }
   return { kid: toHex(bytes.subarray(0, 8)), key: bytes.slice(8) };
 }
 

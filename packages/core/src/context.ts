@@ -132,6 +132,10 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
   const text = createTextCleaner(redactor);
   // Fields the policy names in `redact` obligations are redacted on every call's record (the request is
   // written before the decision, so the union of all of them applies: over-redacting is the safe side).
+  if (options.sealing !== undefined && options.redaction === false) {
+    // Sealing works on what the redactor finds and marks: without it, arguments would be written in clear.
+    throw new TypeError('"sealing" needs redaction: remove "redaction: false", or the args are written in clear');
+  }
   const sealing = redactor === undefined ? undefined : checkSealing(options.sealing);
   const sealer = sealing === undefined ? undefined : createSealer({ keys: sealing.keys });
   async function redactArgs(view: EngineView, args: unknown, seal?: SealScope): Promise<RecordedArgs> {

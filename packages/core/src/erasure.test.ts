@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AuditError,
+  createAuditLog,
+  createMemorySink,
   type AuditRecord,
   eraseSubject,
   readLog,
@@ -187,5 +189,13 @@ describe('erasure by crypto-shredding, through real guarded calls', () => {
     const text = readFileSync(join(dir, 'a.jsonl'), 'utf8');
     expect(text).not.toContain('grace@example.com');
     expect(text).toMatch(/\[REDACTED:email:hmac-sha256:[0-9a-f]{16}\]/);
+  });
+
+  it('refuses sealing with redaction off: the args would be written in clear', () => {
+    const keys = createFileKeyStore({ dir: tmp() });
+    const audit = createAuditLog({ sink: createMemorySink() });
+    expect(() =>
+      createGuard({ identity: createIdentity(), policy, audit, redaction: false, sealing: { keys } }),
+    ).toThrow(TypeError);
   });
 });

@@ -1,4 +1,5 @@
 import { canonicalize, type JsonValue, randomBytes, toHex, utf8 } from '@agentguard/statement';
+import { isSealedValue } from '../seal/sealed.js';
 import { BUILTIN_DETECTORS, DETECTOR_KINDS, type Detector, type DetectorKind } from './detectors.js';
 import { hmacSha256 } from './hmac.js';
 import { type Cursor, escapeToken, parseFieldPath, step } from './paths.js';
@@ -165,10 +166,31 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     detectors.filter((d) => !sealKinds.has(d.kind)),
     mark,
   );
+  // A value sealed whole keeps its personal data for the authorised reader, never its secrets: inside an object,
+  // a field whose name is a secret key (`cvv`, `cookie`, `authorization`, …) is marked one way as the walk marks it,
+  // and every string and key goes through the secret detectors.
+  const scrub = (node: unknown, depth: number): JsonValue => {
+    if (depth > maxDepth) throw new RangeError('too deep');
+    if (typeof node === 'string') return redactSecrets(wellFormed(node)).text;
+    if (typeof node !== 'object' || node === null) return node as JsonValue;
+    if (Array.isArray(node)) return node.map((v) => scrub(v, depth + 1));
+    const out: Record<string, JsonValue> = {};
+    for (const name of Object.keys(node)) {
+      const item = (node as Record<string, unknown>)[name];
+      if (item === undefined) continue;
+      const key = redactSecrets(wellFormed(name)).text;
+      const value =
+        item !== null && typeof item !== 'boolean' && isSecretKey(name)
+          ? mark('secret-field', typeof item === 'string' ? wellFormed(item) : canonicalize(item, { maxDepth }))
+          : scrub(item, depth + 1);
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  };
   const sealText = (node: unknown): string | undefined => {
     try {
       if (typeof node === 'string') return canonicalize(redactSecrets(wellFormed(node)).text);
-      return redactSecrets(canonicalize(node, { maxDepth })).text;
+      return canonicalize(scrub(node, 0), { maxDepth });
     } catch {
       return undefined;
     }
@@ -287,6 +309,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
           }
           return out;
         }
+        // Args shaped like a sealed value were not sealed by this guard: recorded as they are, a reader of the
+        // log could take them for a subject's data (or a copy of another record's). Marked, on every path.
+        if (isSealedValue(node)) return note('unsupported', path);
         const proto = Object.getPrototypeOf(node) as unknown;
         if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(node).length > 0) {
           return note('unsupported', path);

@@ -59,7 +59,9 @@ export function createSealer(options: SealerOptions): Sealer {
     let key: { kid: string; key: Uint8Array };
     try {
       ref = await keys.reference(subject);
-      key = await keys.keyFor(ref);
+      const given = await keys.keyFor(ref);
+      // A copy: the store's own buffer (a store may cache it) is never touched; only the copy is zeroed below.
+      key = { kid: given.kid, key: usableKey(given.key) };
     } catch (cause) {
       if (cause instanceof AuditError) throw cause;
       throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', 'the subject key store failed', { cause });
@@ -82,6 +84,20 @@ export function createSealer(options: SealerOptions): Sealer {
     return { value, sealed };
   }
   return Object.freeze({ seal });
+}
+
+/**
+ * A copy of a key from the store, checked: 32 bytes, not all zero (a zeroed buffer, or a shredded key file read
+ * back, is no key: sealing with it would let anyone open the value).
+ */
+function usableKey(key: unknown): Uint8Array {
+  if (!(key instanceof Uint8Array) || key.length !== 32) {
+    throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', 'the subject key store gave a key that is not 32 bytes');
+  }
+  if (key.every((b) => b === 0)) {
+    throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', 'the subject key store gave an all-zero key');
+  }
+  return key.slice();
 }
 
 /** `node` with every object shaped like a sealed value replaced by a structural marker. */
@@ -171,7 +187,8 @@ export async function unsealRecord(
       const at: SealContext = { type: record.type, callId: record.callId, path };
       let key: Uint8Array | undefined;
       try {
-        key = await keys.get(node.subject, node.kid);
+        const given = await keys.get(node.subject, node.kid);
+        key = given === undefined ? undefined : usableKey(given);
       } catch (cause) {
         if (cause instanceof AuditError) throw cause;
         throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', 'the subject key store failed', { cause });

@@ -73,7 +73,8 @@ export const auditQueryCommand: Command = {
     if ((values.unseal === true) !== (values.keys !== undefined) || (values.unseal === true && format !== 'json')) {
       throw new UsageError('--unseal takes --keys <dir> and --format json');
     }
-    const keys = values.keys === undefined ? undefined : createFileKeyStore({ dir: resolve(io.cwd, values.keys) });
+    const keys =
+      values.keys === undefined ? undefined : createFileKeyStore({ dir: resolve(io.cwd, values.keys), create: false });
     const since = parseTime(values.since, 'since');
     const until = parseTime(values.until, 'until');
     const log = await loadLog(onePositional(positionals), io);

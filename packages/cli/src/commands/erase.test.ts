@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedactor, createSealer, readLog, unsealRecord } from '@agentguard/audit';
@@ -66,6 +66,18 @@ describe('agentguard erase', () => {
       dir,
     );
     expect(missing.code).toBe(2);
+    // A directory that exists but is not the key store: nothing minted, nothing recorded, exit 2.
+    mkdirSync(join(dir, 'other'));
+    const before = lines();
+    const wrong = await runCommand(
+      eraseCommand,
+      ['--subject', 'marie', '--keys', 'other', '--log', 'log.jsonl', '--key', 'agent.jwk'],
+      dir,
+    );
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr + wrong.stdout).toContain('not a subject key store');
+    expect(lines()).toBe(before);
+    expect(readdirSync(join(dir, 'other'))).toEqual([]);
     expect((await unsealRecord(records()[0] as never, { keys })).opened).toBe(1);
   });
 

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { eraseSubject, isSealedValue, readLog } from '@agentguard/audit';
 import { openFileAuditLog, verifyLogFile } from '@agentguard/audit/file';
 import { createFileKeyStore } from '@agentguard/audit/node';
@@ -76,7 +76,13 @@ export const eraseCommand: Command = {
       io.stdout('nothing erased: the log does not verify.\n');
       return EXIT_FAIL;
     }
-    const keys = createFileKeyStore({ dir: keysDir });
+    // A directory that is not a key store (no secret) would destroy nothing and still record an erasure.
+    const isStore = await stat(join(keysDir, 'secret')).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (!isStore) throw new InputError(`${printable(keysDir)} is not a subject key store (no secret in it)`);
+    const keys = createFileKeyStore({ dir: keysDir, create: false });
     const reference = values.reference ?? (await keys.reference(subject as string));
     const sealedValues = countSealed(readLog(await readFile(path)).records, reference);
 
