@@ -17,7 +17,8 @@ export interface FormatReportOptions {
 }
 
 // Text from a deployment or a log is untrusted: no escape sequence or newline reaches a terminal or a table.
-const clean = (text: string) => text.replace(/[\p{Cc}\u2028\u2029]/gu, '?');
+// Control, line-separator and format (bidi override, zero-width) characters: none reaches a file or a terminal.
+const clean = (text: string) => text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '?');
 
 /** The report as canonical JSON text (two-space indent, trailing newline); its bytes are what is digested. */
 export function reportJson(report: AssessmentReport): string {

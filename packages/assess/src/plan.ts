@@ -234,7 +234,10 @@ export function planRollout(
 /** A rollout plan as a terminal table or Markdown (JSON: `JSON.stringify(plan, null, 2)`). */
 export function formatPlan(plan: readonly AgentRollout[], format: 'table' | 'markdown' | 'json'): string {
   if (format === 'json') return `${JSON.stringify(plan, null, 2)}\n`;
-  const clean = (t: string) => t.replace(/[\p{Cc}\u2028\u2029]/gu, '?');
+  // Text from the deployment and the log: control, line-separator and bidi/format characters replaced, and in
+  // Markdown every character that could start markup (links, images, code, tables, HTML) escaped.
+  const plain = (t: string) => t.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '?');
+  const clean = (t: string) => (format === 'markdown' ? plain(t).replace(/([\\`*_[\]|<>()!#])/g, '\\$1') : plain(t));
   const out: string[] = [];
   for (const a of plan) {
     out.push(

@@ -5,6 +5,7 @@ import { AssessError } from '../src/errors.js';
 import { formatReport, REPORT_FORMATS, reportDigest } from '../src/format.js';
 import { assess, exitCodeOf } from '../src/report.js';
 import { cleanCalls, cleanDeployment, NOW, records } from './fixtures.js';
+import { formatPlan } from '../src/plan.js';
 
 function noisy() {
   const d = cleanDeployment();
@@ -125,5 +126,32 @@ describe('bad input fails with a code, never a crash', () => {
     expect(() =>
       assess(parseDeployment(cleanDeployment()), { log: [], previous: { version: 2 } as never, nowMs: NOW }),
     ).toThrow(expect.objectContaining({ code: 'ERR_ASSESS_PREVIOUS_INVALID' }));
+  });
+});
+
+describe('plan text from the deployment and the log', () => {
+  it('escapes Markdown and drops bidi and control characters in a plan', () => {
+    const plan = [
+      {
+        agent: '![x](http://tracker.invalid/p)\u202Eevil',
+        tier: 'low' as const,
+        stages: [
+          {
+            status: 'current' as const,
+            title: 'read-only, monitor mode',
+            tools: ['[click](https://evil.invalid)'],
+            evidence: { facts: ['<img src=x onerror=alert(1)>\u0007'], records: [] },
+            moveOn: 'never',
+          },
+        ],
+      },
+    ];
+    const md = formatPlan(plan as never, 'markdown');
+    expect(md).not.toContain('![x](');
+    expect(md).not.toContain('[click](');
+    expect(md).not.toMatch(/(^|[^\\])<img/m);
+    for (const bad of ['\u202E', '\u0007']) expect(md.includes(bad)).toBe(false);
+    const table = formatPlan(plan as never, 'table');
+    for (const bad of ['\u202E', '\u0007']) expect(table.includes(bad)).toBe(false);
   });
 });

@@ -132,6 +132,23 @@ describe('agentguard assess', () => {
     expect(record.data.findingIds).toContain('AG-ID-002');
   });
 
+  it('anchors the log with --trust: a log signed by another key is refused; without trust it says so', async () => {
+    const agentId = createIdentity({ name: 'ops', secretKey: new Uint8Array(32).fill(7) }).id;
+    const stranger = createIdentity({ name: 'stranger' }).id;
+    const ok = await run(assessCommand, ['deployment.json', '--log', 'audit.jsonl', '--trust', agentId, ...NOW], dir);
+    expect(ok.code).not.toBe(1);
+    expect(ok.stderr).not.toContain('not anchored');
+    const refused = await run(
+      assessCommand,
+      ['deployment.json', '--log', 'audit.jsonl', '--trust', stranger, ...NOW],
+      dir,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('ERR_AUDIT_UNTRUSTED_SIGNER');
+    const bare = await run(assessCommand, ['deployment.json', '--log', 'audit.jsonl', ...NOW], dir);
+    expect(bare.stderr).toContain('not anchored');
+  });
+
   it('refuses a tampered log, a bad deployment and bad options', async () => {
     const lines = readFileSync(join(dir, 'audit.jsonl'), 'utf8').split('\n');
     lines[1] = (lines[1] as string).replace('list_files', 'list_filez');

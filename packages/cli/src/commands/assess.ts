@@ -25,7 +25,8 @@ import { openFileAuditLog } from '@agentguard/audit/file';
 import { fromUtf8, parseJson } from '@agentguard/statement';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
-import { onePositional, parseCount, parseTime, readLogFile } from './audit-common.js';
+import { onePositional, parseCount, parseTime, parseTrust, readLogFile } from './audit-common.js';
+import { logTrust } from '../trust-file.js';
 import { loadKey } from './credential-common.js';
 import { printable } from '../output.js';
 
@@ -58,6 +59,9 @@ Options:
                         be written by another process at the same time: record
                         into a log of its own, or stop the writer first.
   --key <file>          the key that signs the record (with --record)
+  --trust <did:key>     a key trusted to sign the --log records (repeatable)
+  --log-key <did:key>   the log's own key: only its checkpoints count (repeatable)
+  --trust-file <path>   a trust file with the agent and log keys
 
 Exit codes: 0 no finding at or above --fail-on; 3 worst is low, 4 medium,
 5 high, 6 critical; 1 the log does not verify; 2 usage error or unusable input.
@@ -85,9 +89,16 @@ async function loadDeployment(file: string, cwd: string): Promise<Deployment> {
 }
 
 /** Reads a log, verified first (a tampered log would mislead the assessment), as records. */
-async function loadRecords(file: string, io: Parameters<Command['run']>[1]): Promise<LogRecord[]> {
+async function loadRecords(
+  file: string,
+  io: Parameters<Command['run']>[1],
+  anchor: { trust: string[] | undefined; logKeys: string[] },
+): Promise<LogRecord[]> {
   const { bytes, where } = await readLogFile(file, io);
-  const report = verifyLog(bytes);
+  const report = verifyLog(bytes, {
+    ...(anchor.trust === undefined ? {} : { trust: anchor.trust }),
+    ...(anchor.logKeys.length === 0 ? {} : { checkpointKeys: anchor.logKeys }),
+  });
   if (!report.ok) throw new LogError(`${where(report.line)}: ${report.code}: ${report.reason}`);
   const out: LogRecord[] = [];
   for (const line of fromUtf8(bytes).split('\n')) {
@@ -123,6 +134,9 @@ export const assessCommand: Command = {
       'max-mode-days': { type: 'string' },
       record: { type: 'string' },
       key: { type: 'string' },
+      trust: { type: 'string', multiple: true },
+      'log-key': { type: 'string', multiple: true },
+      'trust-file': { type: 'string' },
       'passphrase-env': { type: 'string' },
     });
     const file = onePositional(positionals, '<deployment>');
@@ -141,7 +155,15 @@ export const assessCommand: Command = {
     const deployment = await loadDeployment(file, io.cwd);
     let log: LogRecord[] | undefined;
     try {
-      log = values.log === undefined ? undefined : await loadRecords(values.log, io);
+      if (values.log !== undefined) {
+        const anchor = await logTrust(values, io, parseTrust);
+        if (anchor.trust === undefined) {
+          io.stderr(
+            'note: --log is checked for consistency only, not anchored: pass --trust, --log-key or --trust-file so that a log re-signed by another key is refused\n',
+          );
+        }
+        log = await loadRecords(values.log, io, anchor);
+      }
     } catch (error) {
       if (!(error instanceof LogError)) throw error;
       io.stdout(`FAIL ${printable(error.message)} (the log must verify before it is used)\n`);
