@@ -24,8 +24,12 @@ export interface EgressRecord {
   /** The address the connection was pinned to (absent when refused before resolution). */
   readonly address?: string;
   readonly allowed: boolean;
-  /** `upstream-untrusted`: the server of a host with `inject` did not prove its name (certificate refused). */
-  readonly reason?: EgressRefusal | 'upstream-failed' | 'upstream-untrusted';
+  /**
+   * `upstream-untrusted`: the server of a host with `inject` did not prove its name (certificate refused).
+   * `inject-needs-tls`: a plain-HTTP request to a host with `inject`, refused (the credential goes over TLS only).
+   */
+  readonly reason?: EgressRefusal | 'upstream-failed' | 'upstream-untrusted' | 'inject-needs-tls';
+  /** Why, in a few words (a refusal's detail, or `tool-closed` when the tool left before an answer ended). */
   readonly detail?: string;
   /** Bytes from the tool to the destination, and back. */
   readonly bytesOut: number;
@@ -75,6 +79,12 @@ export interface EgressBroker {
   open(): Promise<BrokerEndpoint>;
   close(): Promise<void>;
 }
+
+/** Request headers never forwarded on plain HTTP: proxy headers, Connection, and Host (set from the target). */
+const DROPPED = /^(proxy-|connection$|host$)/;
+
+/** An error's code (or message), short, for a record's detail. */
+const codeOf = (e: unknown): string => String((e as { code?: unknown })?.code ?? (e as Error)?.message).slice(0, 120);
 
 function splitHostPort(target: string, defaultPort: number): { host: string; port: number } | undefined {
   const m = /^(\[[0-9a-fA-F:.%a-zA-Z]+\]|[^:[\]/]+)(?::(\d{1,5}))?$/.exec(target);
@@ -230,7 +240,7 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
           target = undefined;
         }
       } else if (path.startsWith('/')) target = splitHostPort(req.headers.host ?? '', 80);
-      const refuse = (reason: EgressRefusal, detail: string) => {
+      const refuse = (reason: EgressRefusal | 'inject-needs-tls', detail: string) => {
         record({
           kind: 'http',
           host: target?.host ?? '',
@@ -247,9 +257,16 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
       const t = target;
       void admit(t.host, t.port).then((v) => {
         if (!v.ok) return refuse(v.reason, v.detail);
+        // A credential goes only to a server that proved its name over TLS (decision 0011): plain HTTP to a
+        // host with `inject` would hand it, in clear, to whatever answers on the pinned address.
+        if (Object.keys(v.inject).length > 0) {
+          return refuse('inject-needs-tls', 'the host injects credentials: use HTTPS (CONNECT)');
+        }
+        // Host names the destination the broker admitted and connects to, never what the tool claims.
+        const name = t.host.includes(':') ? `[${t.host}]` : t.host;
         forward(req, res, {
           path,
-          headers: { ...copyHeaders(req.headers, /^(proxy-|connection$)/), ...v.inject },
+          headers: { ...copyHeaders(req.headers, DROPPED), host: t.port === 80 ? name : `${name}:${t.port}` },
           connection: () => connect(v.address, t.port),
           done: ({ error, bytesIn, bytesOut }) => {
             record({
@@ -257,7 +274,7 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
               ...t,
               address: v.address,
               allowed: error === undefined,
-              ...(error === undefined ? {} : { reason: 'upstream-failed' as const }),
+              ...(error === undefined ? {} : { reason: 'upstream-failed' as const, detail: codeOf(error) }),
               bytesIn,
               bytesOut,
             });
