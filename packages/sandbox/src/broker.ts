@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createAdmit, defaultResolve, type Resolve } from './admit.js';
 import { createEgressChecker, type EgressChecker, type EgressPolicy, type EgressRefusal } from './egress-policy.js';
-import { copyHeaders, forward } from './forward.js';
+import { copyHeaders, forward, HOP_BY_HOP } from './forward.js';
 import { createInterceptor, normaliseUpstreamTls, type UpstreamTls } from './intercept.js';
 import { createInterceptCa } from './intercept-ca.js';
 
@@ -80,8 +80,8 @@ export interface EgressBroker {
   close(): Promise<void>;
 }
 
-/** Request headers never forwarded on plain HTTP: proxy headers, Connection, and Host (set from the target). */
-const DROPPED = /^(proxy-|connection$|host$)/;
+/** Request headers never forwarded on plain HTTP: hop-by-hop and proxy headers, and Host (set from the target). */
+const DROPPED = new RegExp(`${HOP_BY_HOP.source}|^host$`);
 
 /** An error's code (or message), short, for a record's detail. */
 const codeOf = (e: unknown): string => String((e as { code?: unknown })?.code ?? (e as Error)?.message).slice(0, 120);

@@ -19,7 +19,24 @@ export interface Forwarded {
 }
 
 /**
- * Sends the tool's request on over `connection()` with `headers`, streams the answer back without its
+ * The headers that frame the request body upstream. Node parsed the tool's body by its own framing (a
+ * `Transfer-Encoding` or a `Content-Length`), and the hop-by-hop `Transfer-Encoding` is not copied: without
+ * explicit framing Node writes a GET, HEAD, DELETE or OPTIONS body raw, which the server reads as a second
+ * request on the broker's connection. So a body always goes with its length, or chunked.
+ */
+function framing(req: IncomingMessage, headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const n = k.toLowerCase();
+    if (n !== 'content-length' && n !== 'transfer-encoding') out[k] = v;
+  }
+  if (req.headers['transfer-encoding'] !== undefined) out['transfer-encoding'] = 'chunked';
+  else if (req.headers['content-length'] !== undefined) out['content-length'] = req.headers['content-length'];
+  return out;
+}
+
+/**
+ * Sends the tool's request on over `connection()` with `headers` (its body framed explicitly), streams the answer back without its
  * hop-by-hop headers, and calls `done` once: when the answer has ended, or with the error that stopped it
  * (the tool then gets a 502 if nothing was sent yet).
  */
@@ -38,7 +55,7 @@ export function forward(
   const up = request({
     method: req.method,
     path: o.path,
-    headers: o.headers,
+    headers: framing(req, o.headers),
     setHost: false,
     createConnection: o.connection,
   });

@@ -146,4 +146,28 @@ describe('broker requests: Host, plain-HTTP credentials, body framing, one recor
     expect(spy.attempts.length).toBe(attempts);
     expect(records.at(-1)).toMatchObject({ kind: 'http', host: 'api.req.test', allowed: false, reason: 'inject-needs-tls' });
   });
+
+  it('plain HTTP: a chunked GET body goes upstream framed, as one request', async () => {
+    const before = plain.seen.length;
+    const reply = await exchange(
+      connect(endpoint.path),
+      `GET http://plain.req.test:${httpPort}/a HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${chunked(SMUGGLED)}`,
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(plain.seen.slice(before)).toEqual([expect.objectContaining({ url: '/a', body: SMUGGLED })]);
+  });
+
+  it('HTTPS (terminated): a chunked GET body goes upstream framed, as one request', async () => {
+    const before = secure.seen.length;
+    const t = await tunnel(endpoint, `api.req.test:${https.port}`, 'api.req.test', broker.caCertificate as string);
+    const reply = await exchange(
+      t,
+      `GET /a HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${chunked(SMUGGLED)}`,
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(secure.seen.slice(before)).toEqual([expect.objectContaining({ url: '/a', body: SMUGGLED })]);
+    expect(secure.seen.slice(before)[0]?.headers.authorization).toBe(SECRET);
+  });
 });
