@@ -268,13 +268,14 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
           path,
           headers: { ...copyHeaders(req.headers, DROPPED), host: t.port === 80 ? name : `${name}:${t.port}` },
           connection: () => connect(v.address, t.port),
-          done: ({ error, bytesIn, bytesOut }) => {
+          done: ({ error, toolClosed, bytesIn, bytesOut }) => {
             record({
               kind: 'http',
               ...t,
               address: v.address,
               allowed: error === undefined,
               ...(error === undefined ? {} : { reason: 'upstream-failed' as const, detail: codeOf(error) }),
+              ...(toolClosed ? { detail: 'tool-closed' } : {}),
               bytesIn,
               bytesOut,
             });

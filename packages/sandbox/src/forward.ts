@@ -13,7 +13,10 @@ export function copyHeaders(from: IncomingHttpHeaders, drop: RegExp): Record<str
 
 /** How a forwarded request ended, with the body bytes each way. */
 export interface Forwarded {
+  /** What stopped the exchange before the answer ended (the tool then gets a 502 if nothing was sent yet). */
   readonly error?: Error;
+  /** Set when the tool left before the answer ended: the request went out, the answer was cut short. */
+  readonly toolClosed?: boolean;
   readonly bytesIn: number;
   readonly bytesOut: number;
 }
@@ -36,9 +39,10 @@ function framing(req: IncomingMessage, headers: Record<string, string | string[]
 }
 
 /**
- * Sends the tool's request on over `connection()` with `headers` (its body framed explicitly), streams the answer back without its
- * hop-by-hop headers, and calls `done` once: when the answer has ended, or with the error that stopped it
- * (the tool then gets a 502 if nothing was sent yet).
+ * Sends the tool's request on over `connection()` with `headers` (its body framed explicitly), streams the
+ * answer back without its hop-by-hop headers, and calls `done` exactly once, whichever way the exchange ends:
+ * the answer ended; an error stopped it (the tool then gets a 502 if nothing was sent yet); the upstream
+ * cut the answer short; or the tool left before it ended (`toolClosed`).
  */
 export function forward(
   req: IncomingMessage,
@@ -52,6 +56,12 @@ export function forward(
 ): void {
   let bytesIn = 0;
   let bytesOut = 0;
+  let settled = false;
+  const settle = (outcome: { error?: Error; toolClosed?: boolean }) => {
+    if (settled) return undefined;
+    settled = true;
+    return o.done({ ...outcome, bytesIn, bytesOut }) ?? {};
+  };
   const up = request({
     method: req.method,
     path: o.path,
@@ -68,12 +78,26 @@ export function forward(
       bytesIn += c.length;
     });
     r.pipe(res);
-    r.once('end', () => o.done({ bytesIn, bytesOut }));
+    r.once('end', () => settle({}));
+    // An answer the upstream cuts short (a reset mid-body) ends with 'close' and no 'end'.
+    r.once('error', () => {});
+    r.once('close', () => {
+      if (settled) return;
+      settle({ error: Object.assign(new Error('the upstream answer ended early'), { code: 'ECONNRESET' }) });
+      res.destroy();
+    });
   });
-  up.once('error', (error) => {
-    const extra = o.done({ error, bytesIn, bytesOut });
+  up.on('error', (error) => {
+    const extra = settle({ error });
+    if (extra === undefined) return;
     if (!res.headersSent) res.writeHead(502, { ...extra, connection: 'close' });
     res.end();
+  });
+  // The tool left (or its socket failed) before the answer ended: the upstream exchange is abandoned.
+  res.once('close', () => {
+    if (settled) return;
+    settle({ toolClosed: true });
+    up.destroy();
   });
   req.pipe(up);
 }

@@ -196,9 +196,9 @@ export function createInterceptor(options: {
           path,
           headers,
           connection: () => socket,
-          done: ({ error, bytesIn, bytesOut }) => {
+          done: ({ error, toolClosed, bytesIn, bytesOut }) => {
             if (error === undefined) {
-              record({ ...where, allowed: true, bytesIn, bytesOut });
+              record({ ...where, allowed: true, ...(toolClosed ? { detail: 'tool-closed' } : {}), bytesIn, bytesOut });
               return undefined;
             }
             const reason = untrusted(error) ? 'upstream-untrusted' : 'upstream-failed';

@@ -16,7 +16,8 @@ interface Seen {
 
 /**
  * A handler that records every request it parses; `/hang` sends its head and part of a body, then never ends
- * (until the connection closes), and says when it got there.
+ * (until the connection closes), and says when it got there; `/reset` sends part of a body, then drops the
+ * connection.
  */
 function recorder() {
   const seen: Seen[] = [];
@@ -32,6 +33,11 @@ function recorder() {
         res.writeHead(200, { 'content-length': '1000' });
         res.write('partial');
         for (const h of hanging.splice(0)) h();
+        return;
+      }
+      if (req.url === '/reset') {
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write('partial', () => setTimeout(() => req.socket.destroy(), 20));
         return;
       }
       res.end('pong');
@@ -169,5 +175,55 @@ describe('broker requests: Host, plain-HTTP credentials, body framing, one recor
     await new Promise((r) => setTimeout(r, 50));
     expect(secure.seen.slice(before)).toEqual([expect.objectContaining({ url: '/a', body: SMUGGLED })]);
     expect(secure.seen.slice(before)[0]?.headers.authorization).toBe(SECRET);
+  });
+
+  it('plain HTTP: a tool that leaves mid-answer still yields exactly one record', async () => {
+    const n = records.length;
+    const s = connect(endpoint.path);
+    s.on('error', () => {});
+    const hung = plain.reachedHang();
+    s.write(`GET http://plain.req.test:${httpPort}/hang HTTP/1.1\r\nhost: x\r\n\r\n`);
+    await hung;
+    await waitFor(() => s.bytesRead > 0);
+    s.destroy();
+    await waitFor(() => records.length > n);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(records.slice(n)).toEqual([
+      expect.objectContaining({ kind: 'http', host: 'plain.req.test', allowed: true, detail: 'tool-closed' }),
+    ]);
+  });
+
+  it('HTTPS (terminated): a tool that leaves mid-answer still yields exactly one record', async () => {
+    const t = await tunnel(endpoint, `api.req.test:${https.port}`, 'api.req.test', broker.caCertificate as string);
+    t.on('error', () => {});
+    const n = records.length;
+    const hung = secure.reachedHang();
+    let got = 0;
+    t.on('data', (c: Buffer) => {
+      got += c.length;
+    });
+    t.write('GET /hang HTTP/1.1\r\nhost: x\r\n\r\n');
+    await hung;
+    await waitFor(() => got > 0);
+    t.destroy();
+    await waitFor(() => records.length > n);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(records.slice(n)).toEqual([
+      expect.objectContaining({ kind: 'https', host: 'api.req.test', allowed: true, detail: 'tool-closed' }),
+    ]);
+  });
+
+  it('plain HTTP: an upstream that drops the connection mid-answer yields exactly one record', async () => {
+    const n = records.length;
+    const reply = await exchange(
+      connect(endpoint.path),
+      `GET http://plain.req.test:${httpPort}/reset HTTP/1.1\r\nhost: x\r\n\r\n`,
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    await waitFor(() => records.length > n);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(records.slice(n)).toEqual([
+      expect.objectContaining({ kind: 'http', host: 'plain.req.test', allowed: false, reason: 'upstream-failed' }),
+    ]);
   });
 });
