@@ -83,6 +83,9 @@ export interface EgressBroker {
 /** Request headers never forwarded on plain HTTP: hop-by-hop and proxy headers, and Host (set from the target). */
 const DROPPED = new RegExp(`${HOP_BY_HOP.source}|^host$`);
 
+/** At most this many upstream connections at once per tool connection on the plain-HTTP path (pipelining). */
+const MAX_UPSTREAM_PER_CONNECTION = 8;
+
 /** An error's code (or message), short, for a record's detail. */
 const codeOf = (e: unknown): string => String((e as { code?: unknown })?.code ?? (e as Error)?.message).slice(0, 120);
 
@@ -228,6 +231,8 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
         client.once('error', () => finish());
       });
     });
+    // Upstream connections open per tool connection: pipelined requests would each open one.
+    const open = new WeakMap<object, number>();
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       let target: { host: string; port: number } | undefined;
       let path = req.url ?? '/';
@@ -262,6 +267,22 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
         if (Object.keys(v.inject).length > 0) {
           return refuse('inject-needs-tls', 'the host injects credentials: use HTTPS (CONNECT)');
         }
+        const busy = open.get(req.socket) ?? 0;
+        if (busy >= MAX_UPSTREAM_PER_CONNECTION) {
+          record({
+            kind: 'http',
+            ...t,
+            address: v.address,
+            allowed: false,
+            reason: 'upstream-failed',
+            detail: `more than ${MAX_UPSTREAM_PER_CONNECTION} concurrent requests on one connection`,
+            bytesIn: 0,
+            bytesOut: 0,
+          });
+          res.writeHead(503, { 'x-agentguard-egress': 'upstream-failed', connection: 'close' }).end();
+          return;
+        }
+        open.set(req.socket, busy + 1);
         // Host names the destination the broker admitted and connects to, never what the tool claims.
         const name = t.host.includes(':') ? `[${t.host}]` : t.host;
         forward(req, res, {
@@ -269,6 +290,7 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
           headers: { ...copyHeaders(req.headers, DROPPED), host: t.port === 80 ? name : `${name}:${t.port}` },
           connection: () => connect(v.address, t.port),
           done: ({ error, toolClosed, bytesIn, bytesOut }) => {
+            open.set(req.socket, (open.get(req.socket) ?? 1) - 1);
             record({
               kind: 'http',
               ...t,

@@ -226,4 +226,18 @@ describe('broker requests: Host, plain-HTTP credentials, body framing, one recor
       expect.objectContaining({ kind: 'http', host: 'plain.req.test', allowed: false, reason: 'upstream-failed' }),
     ]);
   });
+
+  it('plain HTTP: pipelined requests on one connection open at most 8 upstream connections at once', async () => {
+    const attempts = spy.attempts.length;
+    const n = records.length;
+    const s = connect(endpoint.path);
+    s.on('error', () => {});
+    s.write(`GET http://plain.req.test:${httpPort}/hang HTTP/1.1\r\nhost: x\r\n\r\n`.repeat(12));
+    const refused = () => records.slice(n).filter((r) => r.detail?.startsWith('more than 8'));
+    await waitFor(() => refused().length >= 4);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(spy.attempts.length - attempts).toBe(8);
+    expect(refused()).toHaveLength(4);
+    s.destroy();
+  });
 });
