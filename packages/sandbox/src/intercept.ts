@@ -75,7 +75,12 @@ export interface TunnelLimits {
   readonly maxUpstream: number;
 }
 
-const LIMITS: TunnelLimits = Object.freeze({ toolHandshakeMs: 30_000, headersMs: 60_000, idleMs: 300_000, maxUpstream: 8 });
+const LIMITS: TunnelLimits = Object.freeze({
+  toolHandshakeMs: 30_000,
+  headersMs: 60_000,
+  idleMs: 300_000,
+  maxUpstream: 8,
+});
 
 /**
  * Returns the handler of tunnels to hosts with `inject`: the broker answers the tool's TLS with a

@@ -150,7 +150,12 @@ describe('broker requests: Host, plain-HTTP credentials, body framing, one recor
     expect(reply).toMatch(/x-agentguard-egress: inject-needs-tls/);
     expect(plain.seen.length).toBe(before);
     expect(spy.attempts.length).toBe(attempts);
-    expect(records.at(-1)).toMatchObject({ kind: 'http', host: 'api.req.test', allowed: false, reason: 'inject-needs-tls' });
+    expect(records.at(-1)).toMatchObject({
+      kind: 'http',
+      host: 'api.req.test',
+      allowed: false,
+      reason: 'inject-needs-tls',
+    });
   });
 
   it('plain HTTP: a chunked GET body goes upstream framed, as one request', async () => {

@@ -46,7 +46,7 @@ describe('limits of a terminated tunnel', () => {
       client.on('error', () => {});
       intercept(
         { client, head: Buffer.alloc(0), host: HOST, port: https.port, address: '127.0.0.2', inject: {} },
-        (r) => records.push(r),
+        (r) => records.push({ tool: 'front', callId: 'none', ...r }),
       );
     });
     await new Promise<void>((ok) => front.listen(0, '127.0.0.1', ok));
@@ -114,7 +114,7 @@ describe('limits of a terminated tunnel', () => {
     });
     t.on('error', () => {});
     t.write('GET /held HTTP/1.1\r\nhost: x\r\n\r\n'.repeat(12));
-    // Records of the broker's tunnels only (the short-timeout interceptor above writes records with no tool).
+    // Records of the broker's tunnels only (the short-timeout interceptor above writes tool 'front').
     const mine = () => records.slice(n).filter((r) => r.tool === 'limits');
     for (let i = 0; i < 100 && mine().length < 4; i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 100));
