@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createAdmit, defaultResolve, type Resolve } from './admit.js';
 import { createEgressChecker, type EgressChecker, type EgressPolicy, type EgressRefusal } from './egress-policy.js';
-import { copyHeaders, forward } from './forward.js';
+import { copyHeaders, forward, HOP_BY_HOP } from './forward.js';
 import { createInterceptor, normaliseUpstreamTls, type UpstreamTls } from './intercept.js';
 import { createInterceptCa } from './intercept-ca.js';
 
@@ -24,8 +24,12 @@ export interface EgressRecord {
   /** The address the connection was pinned to (absent when refused before resolution). */
   readonly address?: string;
   readonly allowed: boolean;
-  /** `upstream-untrusted`: the server of a host with `inject` did not prove its name (certificate refused). */
-  readonly reason?: EgressRefusal | 'upstream-failed' | 'upstream-untrusted';
+  /**
+   * `upstream-untrusted`: the server of a host with `inject` did not prove its name (certificate refused).
+   * `inject-needs-tls`: a plain-HTTP request to a host with `inject`, refused (the credential goes over TLS only).
+   */
+  readonly reason?: EgressRefusal | 'upstream-failed' | 'upstream-untrusted' | 'inject-needs-tls';
+  /** Why, in a few words (a refusal's detail, or `tool-closed` when the tool left before an answer ended). */
   readonly detail?: string;
   /** Bytes from the tool to the destination, and back. */
   readonly bytesOut: number;
@@ -75,6 +79,15 @@ export interface EgressBroker {
   open(): Promise<BrokerEndpoint>;
   close(): Promise<void>;
 }
+
+/** Request headers never forwarded on plain HTTP: hop-by-hop and proxy headers, and Host (set from the target). */
+const DROPPED = new RegExp(`${HOP_BY_HOP.source}|^host$`);
+
+/** At most this many upstream connections at once per tool connection on the plain-HTTP path (pipelining). */
+const MAX_UPSTREAM_PER_CONNECTION = 8;
+
+/** An error's code (or message), short, for a record's detail. */
+const codeOf = (e: unknown): string => String((e as { code?: unknown })?.code ?? (e as Error)?.message).slice(0, 120);
 
 function splitHostPort(target: string, defaultPort: number): { host: string; port: number } | undefined {
   const m = /^(\[[0-9a-fA-F:.%a-zA-Z]+\]|[^:[\]/]+)(?::(\d{1,5}))?$/.exec(target);
@@ -218,6 +231,8 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
         client.once('error', () => finish());
       });
     });
+    // Upstream connections open per tool connection: pipelined requests would each open one.
+    const open = new WeakMap<object, number>();
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       let target: { host: string; port: number } | undefined;
       let path = req.url ?? '/';
@@ -230,7 +245,7 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
           target = undefined;
         }
       } else if (path.startsWith('/')) target = splitHostPort(req.headers.host ?? '', 80);
-      const refuse = (reason: EgressRefusal, detail: string) => {
+      const refuse = (reason: EgressRefusal | 'inject-needs-tls', detail: string) => {
         record({
           kind: 'http',
           host: target?.host ?? '',
@@ -247,17 +262,42 @@ export function createEgressBroker(options: EgressBrokerOptions): EgressBroker {
       const t = target;
       void admit(t.host, t.port).then((v) => {
         if (!v.ok) return refuse(v.reason, v.detail);
+        // A credential goes only to a server that proved its name over TLS (decision 0011): plain HTTP to a
+        // host with `inject` would hand it, in clear, to whatever answers on the pinned address.
+        if (Object.keys(v.inject).length > 0) {
+          return refuse('inject-needs-tls', 'the host injects credentials: use HTTPS (CONNECT)');
+        }
+        const busy = open.get(req.socket) ?? 0;
+        if (busy >= MAX_UPSTREAM_PER_CONNECTION) {
+          record({
+            kind: 'http',
+            ...t,
+            address: v.address,
+            allowed: false,
+            reason: 'upstream-failed',
+            detail: `more than ${MAX_UPSTREAM_PER_CONNECTION} concurrent requests on one connection`,
+            bytesIn: 0,
+            bytesOut: 0,
+          });
+          res.writeHead(503, { 'x-agentguard-egress': 'upstream-failed', connection: 'close' }).end();
+          return;
+        }
+        open.set(req.socket, busy + 1);
+        // Host names the destination the broker admitted and connects to, never what the tool claims.
+        const name = t.host.includes(':') ? `[${t.host}]` : t.host;
         forward(req, res, {
           path,
-          headers: { ...copyHeaders(req.headers, /^(proxy-|connection$)/), ...v.inject },
+          headers: { ...copyHeaders(req.headers, DROPPED), host: t.port === 80 ? name : `${name}:${t.port}` },
           connection: () => connect(v.address, t.port),
-          done: ({ error, bytesIn, bytesOut }) => {
+          done: ({ error, toolClosed, bytesIn, bytesOut }) => {
+            open.set(req.socket, (open.get(req.socket) ?? 1) - 1);
             record({
               kind: 'http',
               ...t,
               address: v.address,
               allowed: error === undefined,
-              ...(error === undefined ? {} : { reason: 'upstream-failed' as const }),
+              ...(error === undefined ? {} : { reason: 'upstream-failed' as const, detail: codeOf(error) }),
+              ...(toolClosed ? { detail: 'tool-closed' } : {}),
               bytesIn,
               bytesOut,
             });

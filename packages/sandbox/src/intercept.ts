@@ -61,6 +61,28 @@ const DROPPED = new RegExp(`${HOP_BY_HOP.source}|^host$`);
 const HANDSHAKE_MS = 30_000;
 
 /**
+ * Limits of one terminated tunnel. The inner HTTP server is never `listen()`ed, so Node's own
+ * `headersTimeout` and `requestTimeout` checks never run for it: these timers stand in for them.
+ */
+export interface TunnelLimits {
+  /** The tool's TLS handshake must finish within this. @default 30 s */
+  readonly toolHandshakeMs: number;
+  /** Each request's headers must arrive within this (from the handshake, or the previous answer). @default 60 s */
+  readonly headersMs: number;
+  /** A tunnel with no traffic either way is closed after this. @default 300 s */
+  readonly idleMs: number;
+  /** At most this many upstream connections at once per tunnel (pipelined requests beyond get a 503). @default 8 */
+  readonly maxUpstream: number;
+}
+
+const LIMITS: TunnelLimits = Object.freeze({
+  toolHandshakeMs: 30_000,
+  headersMs: 60_000,
+  idleMs: 300_000,
+  maxUpstream: 8,
+});
+
+/**
  * Returns the handler of tunnels to hosts with `inject`: the broker answers the tool's TLS with a
  * certificate from its own CA, reads each HTTP request, adds the injected headers and sends it on over its
  * own TLS connection to the pinned address, verified for the requested host. The upstream connection is
@@ -70,7 +92,9 @@ export function createInterceptor(options: {
   readonly ca: InterceptCa;
   readonly connect: (address: string, port: number) => Socket;
   readonly tls: UpstreamTls;
+  readonly limits?: Partial<TunnelLimits>;
 }): (tunnel: InterceptedTunnel, record: Record_) => void {
+  const limits: TunnelLimits = { ...LIMITS, ...options.limits };
   const ca = options.tls.ca === undefined ? undefined : [options.tls.ca].flat();
 
   function upstream(t: InterceptedTunnel): TLSSocket {
@@ -97,7 +121,9 @@ export function createInterceptor(options: {
       client.end('HTTP/1.1 502 Bad Gateway\r\nx-agentguard-egress: upstream-failed\r\n\r\n');
       return;
     }
+    // Upstream connections open on this tunnel (each leaves the set when it closes).
     const sockets = new Set<TLSSocket>([first]);
+    first.once('close', () => sockets.delete(first));
     let granted = false;
     const refuseTunnel = (e: Error) => {
       if (granted) return;
@@ -154,7 +180,19 @@ export function createInterceptor(options: {
         ALPNProtocols: ['http/1.1'],
       });
       tool.on('error', () => tool.destroy());
+      // A tool that never finishes its handshake, or never finishes a request's headers, must not hold the
+      // tunnel (and its pinned upstream) open for ever.
+      let headersTimer: NodeJS.Timeout | undefined;
+      const expectHeaders = (ms: number) => {
+        clearTimeout(headersTimer);
+        headersTimer = setTimeout(() => tool.destroy(), ms);
+        headersTimer.unref();
+      };
+      expectHeaders(limits.toolHandshakeMs);
+      tool.once('secure', () => expectHeaders(limits.headersMs));
+      tool.setTimeout(limits.idleMs, () => tool.destroy());
       tool.once('close', () => {
+        clearTimeout(headersTimer);
         for (const s of sockets) s.destroy();
         client.destroy();
         if (served === 0) {
@@ -163,6 +201,11 @@ export function createInterceptor(options: {
       });
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
         served++;
+        clearTimeout(headersTimer);
+        // The next request's headers are due once this answer is out (keep-alive).
+        res.once('finish', () => {
+          if (!tool.destroyed) expectHeaders(limits.headersMs);
+        });
         const path = req.url ?? '';
         if (!path.startsWith('/')) {
           record({
@@ -182,6 +225,19 @@ export function createInterceptor(options: {
           host: t.port === 443 ? name : `${name}:${t.port}`,
           ...t.inject,
         };
+        if (spare === undefined && sockets.size >= limits.maxUpstream) {
+          // Pipelined requests would each open an upstream connection: at most maxUpstream at once.
+          record({
+            ...where,
+            allowed: false,
+            reason: 'upstream-failed',
+            detail: `more than ${limits.maxUpstream} concurrent requests on one tunnel`,
+            bytesIn: 0,
+            bytesOut: 0,
+          });
+          res.writeHead(503, { 'x-agentguard-egress': 'upstream-failed', connection: 'close' }).end();
+          return;
+        }
         let socket: TLSSocket;
         try {
           socket = spare ?? upstream(t);
@@ -191,14 +247,17 @@ export function createInterceptor(options: {
           return;
         }
         spare = undefined;
-        sockets.add(socket);
+        if (!socket.destroyed) {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+        }
         forward(req, res, {
           path,
           headers,
           connection: () => socket,
-          done: ({ error, bytesIn, bytesOut }) => {
+          done: ({ error, toolClosed, bytesIn, bytesOut }) => {
             if (error === undefined) {
-              record({ ...where, allowed: true, bytesIn, bytesOut });
+              record({ ...where, allowed: true, ...(toolClosed ? { detail: 'tool-closed' } : {}), bytesIn, bytesOut });
               return undefined;
             }
             const reason = untrusted(error) ? 'upstream-untrusted' : 'upstream-failed';
@@ -207,6 +266,7 @@ export function createInterceptor(options: {
           },
         });
       });
+      server.timeout = limits.idleMs;
       server.emit('connection', tool);
     });
   };

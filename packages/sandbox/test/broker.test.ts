@@ -109,18 +109,29 @@ describe('egress broker', () => {
     expect(records.every((r) => r.tool === 'fetcher' && r.callId === 'call-1')).toBe(true);
   });
 
-  it('forwards an allowed request to the pinned address and injects the credential', async () => {
-    const r = await httpVia(endpoint, `http://allowed.sandbox.test:${server.port}/x?y=1`, {
+  it('refuses plain HTTP to a host with inject: the credential goes only over verified TLS', async () => {
+    const r = await httpVia(endpoint, `http://allowed.sandbox.test:${server.port}/x`);
+    expect(r.status).toBe(403);
+    expect(r.refusal).toBe('inject-needs-tls');
+    expect(r.body).not.toContain('broker-held');
+    expect(spy.attempts).toEqual([]);
+    expect(records.at(-1)).toMatchObject({ kind: 'http', host: 'allowed.sandbox.test', allowed: false });
+  });
+
+  it('forwards an allowed request to the pinned address, with Host naming the target', async () => {
+    const r = await httpVia(endpoint, `http://tunnel.sandbox.test:${server.port}/x?y=1`, {
       'proxy-authorization': 'x',
+      host: 'attacker.example',
     });
     expect(r.status).toBe(200);
     const seen = JSON.parse(r.body) as { url: string; headers: Record<string, string> };
     expect(seen.url).toBe('/x?y=1');
-    expect(seen.headers.authorization).toBe('Bearer broker-held');
+    expect(seen.headers.host).toBe(`tunnel.sandbox.test:${server.port}`);
+    expect(seen.headers.authorization).toBeUndefined();
     expect(seen.headers['proxy-authorization']).toBeUndefined();
     expect(spy.attempts).toEqual([`127.0.0.2:${server.port}`]);
     const last = records.at(-1);
-    expect(last).toMatchObject({ kind: 'http', host: 'allowed.sandbox.test', address: '127.0.0.2', allowed: true });
+    expect(last).toMatchObject({ kind: 'http', host: 'tunnel.sandbox.test', address: '127.0.0.2', allowed: true });
     expect(last?.bytesIn).toBeGreaterThan(0);
   });
 

@@ -15,7 +15,7 @@ const URLS = SSRF_CORPUS.filter((c) => !c.host.includes('%')).flatMap((c) => [
 for (const isolation of ['process', ...(bwrapAvailable().ok ? ['bwrap' as const] : [])] as const) {
   describe(`SSRF corpus from inside a sandboxed tool (${isolation}), fetch and http(s)`, () => {
     const spy = loopbackOnlyConnect();
-    const stub = stubResolver({ 'api.sandbox.test': ['127.0.0.2'] });
+    const stub = stubResolver({ 'api.sandbox.test': ['127.0.0.2'], 'open.sandbox.test': ['127.0.0.2'] });
     const events: SandboxEvent[] = [];
     let server: Awaited<ReturnType<typeof echoServer>>;
     let tool: ReturnType<typeof sandboxed>;
@@ -30,6 +30,7 @@ for (const isolation of ['process', ...(bwrapAvailable().ok ? ['bwrap' as const]
           allow: [
             ...SSRF_CORPUS.filter((c) => c.resolvesTo !== undefined).map((c) => ({ host: c.host, ports: [80, 443] })),
             { host: 'api.sandbox.test', ports: [server.port], inject: { 'x-api-key': 'held-by-broker' } },
+            { host: 'open.sandbox.test', ports: [server.port] },
           ],
           unsafeAllowAddresses: ['127.0.0.2'],
         },
@@ -87,21 +88,34 @@ for (const isolation of ['process', ...(bwrapAvailable().ok ? ['bwrap' as const]
       },
     );
 
-    it('reaches an allowed host through the broker, pinned, with the injected credential', async () => {
-      const url = `http://api.sandbox.test:${server.port}/v1`;
+    it('reaches an allowed host through the broker over plain HTTP, pinned', async () => {
+      const url = `http://open.sandbox.test:${server.port}/v1`;
       const [r] = (await tool.execute({ urls: [url] }, { callId: 'ok-1', agent: 'did:key:test' })) as {
         fetch: string;
         http: string;
       }[];
       expect(r?.fetch).toMatch(/^status 200 /);
       const seen = JSON.parse(r?.fetch.replace(/^status 200 /, '') ?? '{}') as { headers: Record<string, string> };
-      expect(seen.headers['x-api-key']).toBe('held-by-broker');
+      expect(seen.headers.host).toBe(`open.sandbox.test:${server.port}`);
+      expect(seen.headers['x-api-key']).toBeUndefined();
       expect(r?.http).toBe('status 200');
       expect(spy.violations).toEqual([]);
       expect(spy.attempts.every((a) => a.startsWith('127.0.0.2:'))).toBe(true);
       expect(events).toContainEqual(
         expect.objectContaining({ type: 'sandbox.egress', callId: 'ok-1', allowed: true, address: '127.0.0.2' }),
       );
+    });
+
+    it('never sends an injected credential over plain HTTP (inject-needs-tls)', async () => {
+      const attempts = spy.attempts.length;
+      const url = `http://api.sandbox.test:${server.port}/v1`;
+      const [r] = (await tool.execute({ urls: [url] }, { callId: 'inj-1', agent: 'did:key:test' })) as {
+        fetch: string;
+        http: string;
+      }[];
+      expect(r?.fetch).toBe('status 403 inject-needs-tls');
+      expect(r?.http).toBe('status 403 inject-needs-tls');
+      expect(spy.attempts.length).toBe(attempts);
     });
   });
 }
