@@ -59,18 +59,7 @@ type Frame =
  * ```
  */
 export function parseJson(text: string, options: ParseJsonOptions = {}): JsonValue {
-  if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${describe(text)}`);
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`"options" expected an object, got ${describe(options)}`);
-  }
-  const maxDepth = positiveInteger(options.maxDepth ?? DEFAULT_MAX_DEPTH, 'maxDepth');
-  const maxBytes = positiveInteger(options.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes');
-  // Every UTF-16 unit is at least one UTF-8 byte and at most three, so the exact
-  // count is needed only in between.
-  if (text.length > maxBytes || (text.length * 3 > maxBytes && utf8Length(text) > maxBytes)) {
-    throw new StatementError('ERR_STATEMENT_JSON_TOO_LARGE', `JSON text larger than ${maxBytes} bytes`);
-  }
-  return new Parser(text, maxDepth, false).parse();
+  return parseWith(text, options, false);
 }
 
 /**
@@ -92,16 +81,23 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
  * ```
  */
 export function parseCanonicalJson(text: string, options: ParseJsonOptions = {}): JsonValue {
+  return parseWith(text, options, true);
+}
+
+/** The options and size checks both parsers share, then one pass of the parser (canonical or not). */
+function parseWith(text: string, options: ParseJsonOptions, canonical: boolean): JsonValue {
   if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${describe(text)}`);
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`"options" expected an object, got ${describe(options)}`);
   }
   const maxDepth = positiveInteger(options.maxDepth ?? DEFAULT_MAX_DEPTH, 'maxDepth');
   const maxBytes = positiveInteger(options.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes');
+  // Every UTF-16 unit is at least one UTF-8 byte and at most three, so the exact
+  // count is needed only in between.
   if (text.length > maxBytes || (text.length * 3 > maxBytes && utf8Length(text) > maxBytes)) {
     throw new StatementError('ERR_STATEMENT_JSON_TOO_LARGE', `JSON text larger than ${maxBytes} bytes`);
   }
-  return new Parser(text, maxDepth, true).parse();
+  return new Parser(text, maxDepth, canonical).parse();
 }
 
 function describe(value: unknown): string {
