@@ -174,8 +174,18 @@ export async function runCall<S extends StandardSchemaV1, R>(
     const excluded = [...new Set([agent, ctx.self, ...credential.keys])];
     const stopped = await approve<Awaited<R>>(ctx, scope, view, decision, args, excluded, callOptions, tool.isolation);
     if (stopped !== undefined) return stopped;
-    // Time passed while a human decided: an operator measure that arrived meanwhile (suspend, quarantine, a
-    // channel gone stale) applies to this call too, so an approved call of a quarantined agent never runs.
+    // Time passed while a human decided: a monitor suspension or an operator measure that arrived meanwhile
+    // (suspend, quarantine, a channel gone stale) applies to this call too, so an approved call never runs then.
+    const suspendedMeanwhile = suspensionReason(ctx, agent);
+    if (suspendedMeanwhile !== undefined) {
+      const denial = refuse(
+        'denied',
+        'ERR_GUARD_MONITOR_SUSPENDED',
+        suspendedMeanwhile.reason,
+        suspendedMeanwhile.ruleId,
+      );
+      return scope.refuseAudited(denial, {});
+    }
     if (ctx.control !== undefined) {
       const again = await preDecision(ctx, tool, agent, prepared.view);
       if (!again.ok) {

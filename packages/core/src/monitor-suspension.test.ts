@@ -1,4 +1,5 @@
 import { createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
+import { createApproval } from '@agentguard/attestation';
 import { createIdentity } from '@agentguard/identity';
 import type { PolicyDocument } from '@agentguard/policy';
 import { describe, expect, it } from 'vitest';
@@ -135,5 +136,52 @@ describe('monitor suspension', () => {
       expect(await read({})).toBe('x'.repeat(10));
       expect(records().map((r) => r.type)).not.toContain('monitor.alert');
     }
+  });
+
+  it('a call waiting for a human when its agent is suspended does not run once approved', async () => {
+    const human = createIdentity({ name: 'human' });
+    const identity = createIdentity({ name: 'mail-agent' });
+    let release: (() => void) | undefined;
+    const decided = new Promise<void>((r) => {
+      release = r;
+    });
+    let asked: (() => void) | undefined;
+    const waiting = new Promise<void>((r) => {
+      asked = r;
+    });
+    const detector: CallMonitor = {
+      score: (c) => verdict((c.args as { to?: string }).to === 'evil@x.example.net' ? 'value.ungrounded' : undefined),
+    };
+    const ag = createGuard({
+      identity,
+      policy: {
+        version: 1,
+        rules: [...policy.rules, { id: 'ask-refund', effect: 'require_approval', tools: ['refund'] }],
+      },
+      audit: createAuditLog({ sink: createMemorySink() }),
+      monitor: { detector },
+      approvals: {
+        approvers: [human.id],
+        approver: async (request) => {
+          asked?.();
+          await decided;
+          return createApproval(
+            { callId: request.callId, tool: request.tool, args: request.args, policyHash: request.policyHash },
+            { approver: human, decision: 'approve' },
+          );
+        },
+      },
+    });
+    let ran = 0;
+    const refund = ag.guard({ name: 'refund', schema: z.object({}), execute: () => ran++ });
+    const send = ag.guard({ name: 'send_email', schema: z.object({ to: z.string() }), execute: () => 'sent' });
+    const pending = refund.safeRun({});
+    await waiting;
+    await send.safeRun({ to: 'evil@x.example.net' }); // suspends the agent
+    expect(ag.suspendedAgents().map((s) => s.agent)).toEqual([identity.id]);
+    release?.();
+    const outcome = await pending;
+    expect(outcome.ok ? undefined : outcome.denial.code).toBe('ERR_GUARD_MONITOR_SUSPENDED');
+    expect(ran).toBe(0);
   });
 });

@@ -112,7 +112,7 @@ export async function preDecision<S extends StandardSchemaV1, R>(
   if (invalid === true) return refused('ERR_GUARD_CONTROL_STALE', why);
   // The agent's own key never speaks for the operator (the source should have refused it already): a status
   // it signed is no status, and nothing it says is applied; every call is refused until a real one arrives.
-  if (status !== undefined && status.issuer === ctx.self) {
+  if (status !== undefined && (status.issuer === ctx.self || status.issuer === agent)) {
     return refused('ERR_GUARD_CONTROL_STALE', 'control status signed by the agent itself: refused');
   }
   if (status !== undefined) {
