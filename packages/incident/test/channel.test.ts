@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,37 @@ describe('control channels', () => {
     }
   });
 
+  it('a read that never settles fails at the deadline, and the next read adopts a newer status', async () => {
+    const path = join(dir, 'hang-status.json');
+    await writeStatus(path, 1);
+    let hang = false;
+    const source = createControlSource({
+      channel: 'prod',
+      trust: [operator.id],
+      pollMs: 3_600_000,
+      readTimeoutMs: 200,
+      // A read that hangs forever, ignoring its signal (a FIFO at the path, a reader that never answers).
+      status: async () => {
+        if (hang) return new Promise<Uint8Array>(() => undefined);
+        return new Uint8Array(await readFile(path));
+      },
+    });
+    try {
+      await source.ready(5_000);
+      await source.refresh(); // settle the first read (ready() can resolve while it is still finishing)
+      await new Promise((r) => setTimeout(r, 10));
+      hang = true;
+      const hung = await source.refresh();
+      hang = false;
+      expect(hung).toMatchObject({ ok: false, code: 'ERR_INCIDENT_SOURCE_FAILED' });
+      await writeStatus(path, 2);
+      await source.refresh();
+      expect(source.current()?.seq).toBe(2);
+    } finally {
+      source.close();
+    }
+  });
+
   describe.skipIf(redisBinary === undefined)('Redis doorbell (real redis-server)', () => {
     let redis: RedisServer;
     beforeAll(async () => {
@@ -121,6 +152,37 @@ describe('control channels', () => {
         await source.refresh();
         expect(rejected).toBe(0);
         expect(source.current()?.seq).toBe(2);
+      } finally {
+        source.close();
+      }
+    });
+
+    it('a flood of rings cannot drive reads faster than one per 100 ms', async () => {
+      const path = join(dir, 'flood-status.json');
+      await writeStatus(path, 1);
+      let reads = 0;
+      const source = createControlSource({
+        channel: 'prod',
+        trust: [operator.id],
+        pollMs: 3_600_000,
+        redis: { url: redis.url },
+        status: async () => {
+          reads++;
+          return new Uint8Array(await readFile(path));
+        },
+      });
+      try {
+        await source.ready(5_000);
+        for (let i = 0; i < 100 && (await ringDoorbell({ url: redis.url }, 0)) === 0; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const before = reads;
+        const start = Date.now();
+        while (Date.now() - start < 500) await ringDoorbell({ url: redis.url }, 1);
+        await new Promise((r) => setTimeout(r, 150));
+        // 500 ms of rings (hundreds of them) and the tail: at most one read per 100 ms, plus the one under way.
+        expect(reads - before).toBeLessThanOrEqual(8);
+        expect(reads - before).toBeGreaterThan(0);
       } finally {
         source.close();
       }

@@ -77,6 +77,9 @@ export interface ControlSource {
   close(): void;
 }
 
+/** Least time between two reads a doorbell triggers. */
+const MIN_RING_GAP_MS = 100;
+
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || (value as number) <= 0 || (value as number) > 2_147_483_647) {
@@ -130,7 +133,18 @@ export function createControlSource(options: ControlSourceOptions): ControlSourc
   async function once(): Promise<StatusVerification> {
     let bytes: Uint8Array;
     try {
-      bytes = await read(AbortSignal.timeout(readTimeoutMs));
+      // The deadline holds whatever the reader does with the signal: a read that never settles (a FIFO swapped in
+      // at the status path, a custom reader that hangs) fails after readTimeoutMs, so the next read can happen.
+      const signal = AbortSignal.timeout(readTimeoutMs);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<never>((_, fail) => {
+        timer = setTimeout(() => fail(new Error(`no answer within ${readTimeoutMs} ms`)), readTimeoutMs);
+      });
+      try {
+        bytes = await Promise.race([read(signal), deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
     } catch (error) {
       return reject(
         'ERR_INCIDENT_SOURCE_FAILED',
@@ -157,19 +171,45 @@ export function createControlSource(options: ControlSourceOptions): ControlSourc
       return inFlight;
     }
     inFlight = once().finally(() => {
+      lastReadAt = Date.now();
       inFlight = undefined;
       if (again && !closed) {
         again = false;
         void refresh();
+      } else if (rangDuringRead && !closed) {
+        rangDuringRead = false;
+        ring();
       }
     });
     return inFlight;
   }
 
+  // The doorbell carries no authority, so whoever can publish on the channel must not drive reads without
+  // bound: doorbell reads are at least MIN_RING_GAP_MS apart (a ring within the gap is served at its end).
+  let lastReadAt = Number.NEGATIVE_INFINITY;
+  let ringTimer: ReturnType<typeof setTimeout> | undefined;
+  let rangDuringRead = false;
+  function ring(): void {
+    if (closed || ringTimer !== undefined) return;
+    if (inFlight !== undefined) {
+      rangDuringRead = true; // read once more after this one (a status written meanwhile), within the gap
+      return;
+    }
+    const wait = lastReadAt + MIN_RING_GAP_MS - Date.now();
+    if (wait <= 0) {
+      void refresh();
+      return;
+    }
+    ringTimer = setTimeout(() => {
+      ringTimer = undefined;
+      void refresh();
+    }, wait);
+    (ringTimer as { unref?: () => void }).unref?.();
+  }
+
   const timer = setInterval(() => void refresh(), pollMs);
   timer.unref?.();
-  const doorbell: Doorbell | undefined =
-    options.redis === undefined ? undefined : listenDoorbell(options.redis, () => void refresh());
+  const doorbell: Doorbell | undefined = options.redis === undefined ? undefined : listenDoorbell(options.redis, ring);
   void refresh();
 
   return Object.freeze({
@@ -201,6 +241,7 @@ export function createControlSource(options: ControlSourceOptions): ControlSourc
     close() {
       closed = true;
       clearInterval(timer);
+      if (ringTimer !== undefined) clearTimeout(ringTimer);
       doorbell?.close();
     },
   });
