@@ -52,6 +52,23 @@ describe('createDetector', () => {
     expect(d.score(call('send_email', { to: 'cy@new.example.org' })).flagged).toBe(false);
   });
 
+  it("a session's memory of result values is bounded: the oldest are forgotten (flagged again), the newest kept", () => {
+    const d = createDetector(profile);
+    d.begin('x', { agent: 'mail', prompt: 'Summarise' });
+    const read = call('search_contacts', { name: 'Bo' }, false);
+    d.score(read);
+    // 12,000 distinct addresses returned as whole fields, in batches (results an attacker could shape).
+    for (let b = 0; b < 1200; b++) {
+      d.observe(
+        read,
+        Array.from({ length: 10 }, (_, i) => ({ email: `u${b * 10 + i}@new.example.org` })),
+      );
+    }
+    const features = (to: string) => d.score(call('send_email', { to })).alerts.map((a) => a.feature);
+    expect(features('u11999@new.example.org')).not.toContain('value.ungrounded');
+    expect(features('u0@new.example.org')).toContain('value.ungrounded');
+  });
+
   it('an agent the profile does not cover is flagged (fail closed)', () => {
     const v = createDetector(profile).score({ ...call('send_email', {}), agent: 'other' });
     expect(v.flagged).toBe(true);

@@ -132,13 +132,29 @@ function checkArg(v: FoundValue, t: Tally): void {
   if (t.fields !== undefined) checkPointer(v, t);
 }
 
+/**
+ * Most values one session remembers as grounded, and as seen in result text. Results can carry what an attacker
+ * wrote (a fetched page), so memory stays bounded: past the bound the oldest value is forgotten, so a value named
+ * long ago may be flagged again (the stricter side), never one that was never named.
+ */
+const MAX_SESSION_VALUES = 10_000;
+
+function ground(state: SessionState, key: string): void {
+  if (state.grounded.has(key)) return;
+  if (state.grounded.size >= MAX_SESSION_VALUES) state.grounded.delete(state.grounded.values().next().value as string);
+  state.grounded.add(key);
+}
+
 function groundValue(v: FoundValue, state: SessionState): void {
-  state.grounded.add(v.key);
+  ground(state, v.key);
 }
 
 function noteResultValue(v: FoundValue, o: { readonly state: SessionState; readonly tool: string }): void {
-  if (v.whole) o.state.grounded.add(v.key);
-  else if (!o.state.inText.has(v.key)) o.state.inText.set(v.key, o.tool);
+  if (v.whole) ground(o.state, v.key);
+  else if (!o.state.inText.has(v.key)) {
+    if (o.state.inText.size >= MAX_SESSION_VALUES) o.state.inText.delete(o.state.inText.keys().next().value as string);
+    o.state.inText.set(v.key, o.tool);
+  }
 }
 
 // Read private data -> egress: every read tool called earlier in this session must have been seen
