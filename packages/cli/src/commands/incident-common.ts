@@ -39,7 +39,7 @@ export const WRITE_USAGE = `--status <status.json> --key <operator.jwk> [--scope
   --key       the operator key (never an agent's key)
   --channel   the control channel; default the current document's (required for the first one)
   --trust     operator keys the current document may be signed by; default the --key's own
-  --ttl       validity of the new status (90s, 30m, 24h); default 1h. Re-issue before it runs out:
+  --ttl       validity of the new status (90s, 30m, at most 24h); default 1h. Re-issue before it runs out:
               guards refuse high-risk tools once it has
   --redis     rings the doorbell (PUBLISH) so guards read the new status at once
 
@@ -117,6 +117,7 @@ export async function writeNext(
   if (values.status === undefined) throw new UsageError('missing --status <status.json>');
   const scopes = (values.scope ?? []).map(parseScope);
   const ttlMs = parseDuration(values.ttl, 3_600_000, '--ttl');
+  if (ttlMs > 86_400_000) throw new UsageError('--ttl expects at most 24h: guards refuse a status valid for longer');
   const operator = await loadKey(values.key, io, values['passphrase-env']);
   const path = resolve(io.cwd, values.status);
   const trust = values.trust ?? [operator.id];

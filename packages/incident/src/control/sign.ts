@@ -66,8 +66,9 @@ export async function signStatus(options: SignStatusOptions): Promise<SignedStat
     throw new TypeError('"channel" expected 1-128 printable ASCII characters without spaces');
   }
   const ttlMs = options.ttlMs ?? 3_600_000;
-  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)
-    throw new RangeError(`"ttlMs" expected a positive integer, got ${ttlMs}`);
+  // Guards refuse a status valid for longer than 24 h by default (maxValidityMs): never sign one they would refuse.
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0 || ttlMs > 86_400_000)
+    throw new RangeError(`"ttlMs" expected a positive integer of at most 86400000 (24 h), got ${ttlMs}`);
   const nowMs = options.nowMs ?? Date.now();
   if (!Number.isSafeInteger(nowMs) || nowMs < 0)
     throw new RangeError(`"nowMs" expected epoch milliseconds, got ${nowMs}`);

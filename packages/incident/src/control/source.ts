@@ -45,6 +45,12 @@ export interface ControlSourceOptions {
    */
   readonly clockSkewMs?: number;
   /**
+   * Longest validity a status may claim (`expiresAt` minus `issuedAt`), so that an old status served to a guard that
+   * (re)starts cannot stay valid for long. See `verifyStatus`.
+   * @default 86_400_000 (24 h)
+   */
+  readonly maxValidityMs?: number;
+  /**
    * The clock, in epoch milliseconds.
    * @default Date.now
    */

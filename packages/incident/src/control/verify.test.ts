@@ -78,6 +78,19 @@ describe('verifyStatus', () => {
     expect(verifyStatus(staging, opts)).toMatchObject({ ok: false, code: 'ERR_INCIDENT_STATUS_WRONG_CHANNEL' });
   });
 
+  it('refuses a status valid for longer than maxValidityMs (24 h by default), and never signs one', async () => {
+    const twoHours = await signStatus({ operator, channel: 'prod', seq: 1, measures: [], nowMs: T0, ttlMs: 7_200_000 });
+    expect(verifyStatus(twoHours, opts)).toMatchObject({ ok: true });
+    expect(verifyStatus(twoHours, { ...opts, maxValidityMs: 3_600_000 })).toMatchObject({
+      ok: false,
+      code: 'ERR_INCIDENT_STATUS_MALFORMED',
+    });
+    await expect(
+      signStatus({ operator, channel: 'prod', seq: 2, measures: [], nowMs: T0, ttlMs: 86_400_001 }),
+    ).rejects.toThrow(RangeError);
+    expect(() => verifyStatus(twoHours, { ...opts, maxValidityMs: 0 })).toThrow(RangeError);
+  });
+
   it('refuses malformed input with a code, never a throw', async () => {
     const signed = await signStatus({ operator, channel: 'prod', seq: 1, measures: [], nowMs: T0 });
     const deep = '['.repeat(10_000) + ']'.repeat(10_000);

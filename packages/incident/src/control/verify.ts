@@ -60,6 +60,13 @@ export interface VerifyStatusOptions {
    * @default 30_000
    */
   readonly clockSkewMs?: number;
+  /**
+   * Longest validity a status may claim (`expiresAt` minus `issuedAt`): a guard that starts, or restarts, with no
+   * status adopts the first valid one it reads, so an old "resume" served to it must not stay valid for long.
+   * Operators re-issue the status within this bound (`agentguard incident resume` with the measures in force).
+   * @default 86_400_000 (24 h)
+   */
+  readonly maxValidityMs?: number;
 }
 
 /** The outcome of {@link verifyStatus}. */
@@ -98,6 +105,10 @@ export function createStatusVerifier(options: Omit<VerifyStatusOptions, 'known' 
   const excluded = options.excludedKeys ?? [];
   if (!Array.isArray(excluded) || excluded.some((k) => typeof k !== 'string')) {
     throw new TypeError('"excludedKeys" expected an array of did:key ids');
+  }
+  const maxValidity = options.maxValidityMs ?? 86_400_000;
+  if (!Number.isSafeInteger(maxValidity) || maxValidity <= 0) {
+    throw new RangeError(`"maxValidityMs" expected a positive integer of milliseconds, got ${String(maxValidity)}`);
   }
   const skew = options.clockSkewMs ?? 30_000;
   if (!Number.isInteger(skew) || skew < 0 || skew > 300_000) {
@@ -174,6 +185,12 @@ export function createStatusVerifier(options: Omit<VerifyStatusOptions, 'known' 
       return refuse('ERR_INCIDENT_STATUS_NOT_YET_VALID', `issued in the future (${p.issuedAt})`);
     if (expiresMs <= nowMs) return refuse('ERR_INCIDENT_STATUS_EXPIRED', `expired at ${p.expiresAt}`);
     if (expiresMs <= issuedMs) return refuse('ERR_INCIDENT_STATUS_MALFORMED', 'expires before it is issued');
+    if (expiresMs - issuedMs > maxValidity) {
+      return refuse(
+        'ERR_INCIDENT_STATUS_MALFORMED',
+        `valid for ${expiresMs - issuedMs} ms, longer than the ${maxValidity} ms a status may be (maxValidityMs)`,
+      );
+    }
     const status: VerifiedStatus = Object.freeze({
       channel: p.channel,
       seq: p.seq,
