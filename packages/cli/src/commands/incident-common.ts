@@ -132,7 +132,10 @@ export async function writeNext(
   const channel = values.channel ?? current?.channel;
   if (channel === undefined) throw new UsageError('missing --channel <name> (no current status to take it from)');
   const measures = change(current?.measures ?? [], scopes, values.reason, values.all === true);
-  const seq = (current?.seq ?? 0) + 1;
+  // With no current document (a new channel, or a status file deleted or moved), the sequence starts at the clock
+  // in milliseconds, above any seq a running guard holds: restarting at 1 would be refused as a replay by every
+  // guard, and the previous status would stay in force while this command reported success.
+  const seq = current === undefined ? Math.max(1, Date.now()) : current.seq + 1;
   let signed: Awaited<ReturnType<typeof signStatus>>;
   try {
     signed = await signStatus({ operator, channel, seq, measures, ttlMs });

@@ -35,12 +35,14 @@ describe('agentguard incident suspend|quarantine|resume|status', () => {
       'leak',
     ]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('status 1 written');
+    // A first status starts at the clock (ms), above any seq a guard could hold; each next one is +1.
+    const start = Number(/status (\d+) written/.exec(first.stdout)?.[1]);
+    expect(start).toBeGreaterThan(Date.UTC(2026, 0, 1));
     const q = await cli(['incident', 'quarantine', ...base, '--scope', `agent:${agent}`]);
     expect(q.code, q.stderr).toBe(0);
     const shown = await cli(['incident', 'status', '--status', 'status.json', '--trust', op, '--channel', 'prod']);
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toContain('status 2 on channel prod');
+    expect(shown.stdout).toContain(`status ${start + 1} on channel prod`);
     expect(shown.stdout).toContain(`suspend agent:${agent} (leak)`);
     expect(shown.stdout).toContain(`quarantine agent:${agent}`);
     const resumed = await cli(['incident', 'resume', ...base, '--all']);
@@ -48,8 +50,14 @@ describe('agentguard incident suspend|quarantine|resume|status', () => {
     const text = await fs.readFile(join(dir, 'status.json'), 'utf8');
     expect(verifyStatus(text, { trust: [op], channel: 'prod' })).toMatchObject({
       ok: true,
-      status: { seq: 3, measures: [] },
+      status: { seq: start + 2, measures: [] },
     });
+    // The status file deleted (or the command pointed at a new path): the next status still outranks the last.
+    await fs.rm(join(dir, 'status.json'));
+    const again = await cli(['incident', 'suspend', ...base, '--channel', 'prod', '--scope', 'all']);
+    expect(again.code, again.stderr).toBe(0);
+    const next = Number(/status (\d+) written/.exec(again.stdout)?.[1]);
+    expect(next).toBeGreaterThan(start + 2);
   });
 
   it('refuses to build on a status it cannot verify, and status refuses a forged one', async () => {
