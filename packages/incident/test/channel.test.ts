@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIdentity } from '@agentguard/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ringDoorbell } from '../src/control/redis.js';
+import { listenDoorbell, ringDoorbell } from '../src/control/redis.js';
 import { signStatus } from '../src/control/sign.js';
 import { createControlSource, type ControlSource } from '../src/control/source.js';
 import { findRedisServer, type RedisServer, startRedisServer } from '../../policy/test/redis-server.js';
@@ -111,6 +112,26 @@ describe('control channels', () => {
       expect(source.current()?.seq).toBe(2);
     } finally {
       source.close();
+    }
+  });
+
+  it('a server that answers SUBSCRIBE with an error (NOAUTH) is not taken for a subscription', async () => {
+    const server = createNetServer((socket) => {
+      socket.on('data', () => socket.write('-NOAUTH Authentication required.\r\n'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    let rings = 0;
+    const bell = listenDoorbell({ url: `redis://127.0.0.1:${port}` }, () => {
+      rings++;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(bell.connected()).toBe(false);
+      expect(rings).toBe(0);
+    } finally {
+      bell.close();
+      await new Promise((r) => server.close(r));
     }
   });
 

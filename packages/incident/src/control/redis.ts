@@ -78,7 +78,12 @@ export function listenDoorbell(options: DoorbellOptions, ring: () => void): Door
     });
     s.on('data', (chunk: Buffer) => {
       if (!subscribed) {
-        // The first reply is the subscription's acknowledgement: from now on nothing is missed.
+        // The first reply must be the subscription's acknowledgement (`*3 $9 subscribe …`): from then on nothing is
+        // missed. Anything else (`-NOAUTH`, an error, another protocol) is no subscription: drop and retry later.
+        if (!chunk.subarray(0, 64).toString('latin1').toLowerCase().startsWith('*3\r\n$9\r\nsubscribe')) {
+          s.destroy();
+          return;
+        }
         subscribed = true;
         up = true;
         backoff = 100;
