@@ -160,4 +160,26 @@ describe('verifyStatus', () => {
     expect(() => verifyStatus({}, { ...opts, trust: 'x' as never })).toThrow(TypeError);
     expect(() => verifyStatus({}, { ...opts, clockSkewMs: -1 })).toThrow(RangeError);
   });
+
+  it("a trust store that maps another id to the agent's key cannot get round excludedKeys", async () => {
+    const decoy = createIdentity({ name: 'decoy' });
+    // Signed with the agent's key, under the decoy's id.
+    const forged = await signStatus({
+      operator: { ...decoy, sign: (m: Uint8Array) => agent.sign(m) },
+      channel: 'prod',
+      seq: 1,
+      measures: [],
+      nowMs: T0,
+    });
+    const trust = {
+      add: () => undefined,
+      delete: () => false,
+      has: (did: string) => did.startsWith(decoy.id),
+      publicKeyFor: (keyid: string) => (keyid.startsWith(decoy.id) ? agent.publicKey : undefined),
+    };
+    expect(verifyStatus(forged, { ...opts, trust: trust as never })).toMatchObject({
+      ok: false,
+      code: 'ERR_INCIDENT_STATUS_UNTRUSTED',
+    });
+  });
 });

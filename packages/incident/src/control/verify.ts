@@ -1,6 +1,14 @@
 import { createTrustStore, type TrustStore } from '@agentguard/attestation';
-import { verify } from '@agentguard/identity';
-import { canonicalize, fromUtf8, parseJson, parseStatement, sha256Hex, verifyEnvelope } from '@agentguard/statement';
+import { didToPublicKey, verify } from '@agentguard/identity';
+import {
+  canonicalize,
+  fromUtf8,
+  parseJson,
+  parseStatement,
+  sha256Hex,
+  toHex,
+  verifyEnvelope,
+} from '@agentguard/statement';
 import type { IncidentErrorCode } from './errors.js';
 import { measuresDigest } from './sign.js';
 import {
@@ -116,6 +124,15 @@ export function createStatusVerifier(options: Omit<VerifyStatusOptions, 'known' 
   }
   const channel = options.channel;
   const excludedSet = new Set(excluded.map((k) => k.split('#')[0]));
+  // Excluded by key bytes too: a custom trust store that maps another id to the agent's key cannot get round it.
+  const excludedKeys = excluded.flatMap((k) => {
+    try {
+      return [toHex(didToPublicKey(k.split('#')[0] as string))];
+    } catch {
+      return [];
+    }
+  });
+  const excludedBytes = new Set(excludedKeys);
 
   return (input, known, nowMs = Date.now()) => {
     let envelope: unknown = input;
@@ -142,6 +159,7 @@ export function createStatusVerifier(options: Omit<VerifyStatusOptions, 'known' 
         if (excludedSet.has(did)) return undefined;
         const key: unknown = trust.publicKeyFor(keyid);
         if (!(key instanceof Uint8Array) || key.length !== 32) return undefined;
+        if (excludedBytes.has(toHex(key))) return undefined;
         return (sig, message) => {
           signer = did;
           return verify(sig, message, key);
