@@ -95,7 +95,8 @@ export async function run(): Promise<BenchResult[]> {
     name: c.name,
     opsPerSec: best[i] as number,
     ...(i === 0 ? {} : { baseline: '10 rules', ratio: (best[i] as number) / base }),
-    note: c.note,
+    // The issue's target is per decision, so the time is written beside the rate.
+    note: `${(1e6 / (best[i] as number)).toFixed(1)} µs per decision (target < 5 µs at 100,000 rules); ${c.note}`,
   }));
 }
 
