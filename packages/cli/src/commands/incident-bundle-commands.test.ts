@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
+import { policyHash } from '@agentguard/policy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/run-cli.js';
 
@@ -92,5 +93,42 @@ describe('agentguard incident export / verify', () => {
     });
     expect(used.code).toBe(1);
     expect(used.stderr).toContain('ERR_EVIDENCE_BUNDLE_INPUT_INVALID');
+  });
+
+  it('trusts the log key given with --log-key alone, as verify does', async () => {
+    const out = await runCli(
+      [
+        'incident',
+        ...['export', 'audit.jsonl', '--key', 'exporter.jwk', '--out', 'b4'],
+        ...['--trust', agent.id, '--trust', other.id, '--log-key', logKey.id],
+      ],
+      { cwd: dir },
+    );
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect((await runCli(['incident', 'verify', 'b4', '--trust', exporter], { cwd: dir })).code).toBe(0);
+  });
+
+  it('refuses to write a bundle that names a policy it does not hold, unless told to', async () => {
+    const policy = { version: 1, rules: [{ id: 'r', effect: 'allow', tools: ['search'] }] };
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
+    const sink = createMemorySink();
+    const log = createAuditLog({ sink, checkpoint: { signer: logKey, everyRecords: 2, everyMs: 0 } });
+    for (let i = 0; i < 2; i++) {
+      const data = { policyHash: policyHash(policy as never), n: i };
+      await log.append({ type: 'call.completed', callId: `p${i}`, agent: agent.id, tool: 'search', data }, agent);
+    }
+    await log.close();
+    writeFileSync(join(dir, 'with-policy.jsonl'), sink.text());
+    const base = ['incident', 'export', 'with-policy.jsonl', '--key', 'exporter.jwk'];
+    const missing = await runCli([...base, '--out', 'p1'], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no policy given for sha256:');
+    expect(missing.stderr).toContain('--policy');
+    expect(() => readFileSync(join(dir, 'p1', 'manifest.json'))).toThrow();
+    expect((await runCli([...base, '--out', 'p2', '--allow-missing-policies'], { cwd: dir })).code).toBe(0);
+    expect((await runCli(['incident', 'verify', 'p2', '--trust', exporter], { cwd: dir })).code).toBe(1);
+    expect((await runCli([...base, '--out', 'p3', '--policy', 'policy.json'], { cwd: dir })).code).toBe(0);
+    expect((await runCli(['incident', 'verify', 'p3', '--trust', exporter], { cwd: dir })).code).toBe(0);
   });
 });

@@ -6,11 +6,13 @@ import { type Command, EXIT_OK, InputError, UsageError } from '../command.js';
 import { onePositional, parseTime, parseTrust, printable, readLogFile } from './audit-common.js';
 import { loadKey } from './credential-common.js';
 import { readJsonFile } from './policy-common.js';
+import { logTrust, TRUST_FILE_USAGE } from '../trust-file.js';
 
 const usage = `Usage: agentguard incident export <log | log directory> --key <exporter.jwk> --out <dir>
          [--agent <did:key>] [--from <time>] [--to <time>] [--policy <file>]...
-         [--trust <did:key>]... [--log-key <did:key>]... [--credential <file>]...
-         [--revocations <file>]... [--ocsf <file>] [--passphrase-env <VAR>]
+         [--trust <did:key>]... [--log-key <did:key>]... [--trust-file <path>]
+         [--credential <file>]... [--revocations <file>]... [--ocsf <file>]
+         [--allow-missing-policies] [--passphrase-env <VAR>]
 
 Writes a self-contained evidence bundle into <dir> (new or empty): the records
 of the log in the range (and of one agent), an inclusion proof per record in
@@ -25,13 +27,19 @@ Check it offline with "agentguard incident verify <dir> --trust <exporter did>".
   --policy      a policy file in force (repeatable); kept by its policy hash
   --trust       a key trusted to sign records (repeatable); the log must verify
                 under them. Default: the signers of the exported records
-  --log-key     the log's own key (repeatable); default: its checkpoints' signers
+  --log-key     the log's own key (repeatable), trusted as if given with --trust;
+                default: its checkpoints' signers
+${TRUST_FILE_USAGE}
   --credential  a credential file in force (repeatable), kept by SHA-256
   --revocations a revocation list file in force (repeatable), kept by SHA-256
   --ocsf        also write the same records as OCSF JSON Lines (API Activity) to <file>
+  --allow-missing-policies
+                write the bundle even when a record names a policy no --policy
+                gave; such a bundle does not verify until the policy is added
 
 Exit codes: 0 written; 1 the log does not verify, or no record matches or is
-checkpointed yet; 2 usage error or unreadable input.
+checkpointed yet; 2 usage error, unreadable input, or a policy missing (nothing
+is written then).
 `;
 
 async function readBytes(path: string, io: { cwd: string }, what: string): Promise<Uint8Array> {
@@ -59,6 +67,8 @@ export const incidentExportCommand: Command = {
       policy: { type: 'string', multiple: true },
       trust: { type: 'string', multiple: true },
       'log-key': { type: 'string', multiple: true },
+      'trust-file': { type: 'string' },
+      'allow-missing-policies': { type: 'boolean' },
       credential: { type: 'string', multiple: true },
       revocations: { type: 'string', multiple: true },
       ocsf: { type: 'string' },
@@ -69,8 +79,8 @@ export const incidentExportCommand: Command = {
     const fromMs = parseTime(values.from, 'from');
     const toMs = parseTime(values.to, 'to');
     if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new UsageError('--from is after --to');
-    const trust = parseTrust(values.trust);
-    const logKeys = parseTrust(values['log-key']);
+    // The log's own keys are trusted with the others, as `verify` does: a checkpoint key need not be given twice.
+    const { trust, logKeys } = await logTrust(values, io, parseTrust);
     const signer = await loadKey(values.key, io, values['passphrase-env']);
     const log = await readLogFile(onePositional(positionals), io);
     const policies: unknown[] = [];
@@ -87,8 +97,15 @@ export const incidentExportCommand: Command = {
       ...(fromMs === undefined ? {} : { fromMs }),
       ...(toMs === undefined ? {} : { toMs }),
       ...(trust === undefined ? {} : { trust }),
-      ...(logKeys === undefined ? {} : { checkpointKeys: logKeys }),
+      ...(logKeys.length === 0 ? {} : { checkpointKeys: logKeys }),
     });
+    // A bundle that names a policy it does not hold never verifies: refused before anything is written, so a
+    // script cannot ship it by mistake, unless the operator asks for it.
+    if (bundle.missingPolicies.length > 0 && values['allow-missing-policies'] !== true) {
+      throw new UsageError(
+        `no policy given for ${bundle.missingPolicies.map(printable).join(', ')}: the bundle would not verify; pass the policy file with --policy (or --allow-missing-policies to write it anyway)`,
+      );
+    }
     const out = resolve(io.cwd, values.out);
     await writeBundleDirectory(out, bundle);
     io.stdout(
