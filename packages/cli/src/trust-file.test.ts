@@ -11,6 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'agentguard-cli-trust-file-'));
 const agent = createIdentity({ secretKey: new Uint8Array(32).fill(5) });
 const logKey = createIdentity({ secretKey: new Uint8Array(32).fill(6) });
 const approver = createIdentity({ secretKey: new Uint8Array(32).fill(7) });
+const operator = createIdentity({ secretKey: new Uint8Array(32).fill(8) });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   // Records signed by the agent, checkpoints by a separate log key: anchoring needs both.
@@ -21,6 +22,13 @@ beforeAll(async () => {
   }
   await log.close();
   writeFileSync(join(dir, 'log.jsonl'), sink.text());
+  // The same kind of log with a record an operator added (as \`agentguard erase\` does), signed by its own key.
+  const opSink = createMemorySink();
+  const opLog = createAuditLog({ sink: opSink, checkpoint: { signer: logKey, everyRecords: 2, everyMs: 0 } });
+  await opLog.append({ type: 'call.completed', callId: 'c0', agent: agent.id, tool: 'add', data: { i: 0 } }, agent);
+  await opLog.append({ type: 'call.completed', callId: 'op', agent: operator.id, tool: 'add', data: {} }, operator);
+  await opLog.close();
+  writeFileSync(join(dir, 'operator-log.jsonl'), opSink.text());
 });
 const trustFile = (name: string, value: unknown) =>
   writeFileSync(join(dir, name), typeof value === 'string' ? value : JSON.stringify(value, null, 2));
@@ -50,6 +58,30 @@ describe('agentguard verify --trust-file', () => {
       dir,
     );
     expect(merged.code).toBe(0);
+  });
+
+  it('trusts operator keys as record signers, not as log keys', async () => {
+    const keys = [
+      { id: agent.id, role: 'agent' },
+      { id: logKey.id, role: 'log' },
+    ];
+    trustFile('no-operator.json', { version: 1, keys });
+    trustFile('with-operator.json', { version: 1, keys: [...keys, { id: operator.id, role: 'operator' }] });
+    const without = await runCommand(verifyCommand, ['operator-log.jsonl', '--trust-file', 'no-operator.json'], dir);
+    expect(without.code).toBe(1);
+    expect(without.stdout).toContain('ERR_AUDIT_UNTRUSTED_SIGNER');
+    const withOp = await runCommand(verifyCommand, ['operator-log.jsonl', '--trust-file', 'with-operator.json'], dir);
+    expect(withOp.code).toBe(0);
+    // An operator key is not a log key: a log whose checkpoints it signed is not anchored by it.
+    trustFile('operator-as-log.json', {
+      version: 1,
+      keys: [
+        { id: agent.id, role: 'agent' },
+        { id: logKey.id, role: 'operator' },
+      ],
+    });
+    const asLog = await runCommand(verifyCommand, ['log.jsonl', '--trust-file', 'operator-as-log.json'], dir);
+    expect(asLog.stdout).not.toContain(`log keys: every checkpoint is signed by one of ${logKey.id}`);
   });
 
   it('does not trust approver keys as log signers', async () => {

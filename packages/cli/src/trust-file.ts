@@ -1,6 +1,6 @@
 /**
  * `--trust-file <path>`: reads a trust file (docs/formats/trust-file.md) and
- * merges its agent and log keys with the `--trust` flags. Kept apart from the
+ * merges its agent, log and operator keys with the `--trust` flags. Kept apart from the
  * commands so any command that anchors a log can take the same option.
  */
 import { readFile } from 'node:fs/promises';
@@ -17,9 +17,10 @@ import { type CommandIO, InputError } from './command.js';
 
 /** Usage text of the option, for a command's help. */
 export const TRUST_FILE_USAGE = `  --trust-file <path>  a trust file (JSON, docs/formats/trust-file.md) listing
-                       trusted keys with their roles; its "agent" and "log"
-                       keys are trusted as if each were given with --trust,
-                       and its "log" keys are also the log keys (--log-key).`;
+                       trusted keys with their roles; its "agent", "log" and
+                       "operator" keys are trusted as if each were given with
+                       --trust, and its "log" keys are also the log keys
+                       (--log-key).`;
 
 /**
  * Reads and parses the trust file at `path`.
@@ -57,7 +58,7 @@ export async function mergeTrustFile(
   trust: readonly string[] | undefined,
   path: string | undefined,
   io: CommandIO,
-  roles: readonly TrustRole[] = ['agent', 'log'],
+  roles: readonly TrustRole[] = ['agent', 'log', 'operator'],
 ): Promise<string[] | undefined> {
   if (path === undefined) return trust === undefined ? undefined : [...trust];
   const { file, absolute } = await loadTrustFile(path, io);
@@ -67,7 +68,7 @@ export async function mergeTrustFile(
 }
 
 /**
- * The keys a log is checked with, from `--trust`, `--log-key` and `--trust-file` (its `agent` and `log` roles):
+ * The keys a log is checked with, from `--trust`, `--log-key` and `--trust-file` (its `agent`, `log` and `operator` roles):
  * `logKeys` (the only keys whose checkpoints count) and `trust` (every trusted key, log keys included), or
  * `trust` undefined when none is given (the log is then checked but not anchored).
  *

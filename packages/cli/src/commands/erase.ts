@@ -16,7 +16,9 @@ key store (--keys, a directory made by createFileKeyStore), so that no value
 sealed for it in the log can be opened again, then appends a signed
 subject.erased record to the log (signed by --key; --log-key also signs a
 checkpoint when the log is closed). The log is verified first and not
-rewritten: every hash, signature and checkpoint still verifies afterwards.
+rewritten: every hash, signature and checkpoint still verifies afterwards,
+once the verifier also trusts the --key signer (--trust <did>, or a trust
+file key with the role "operator").
 
 This is the offline path: no guard may be writing the log meanwhile (stop it
 first). A running guard erases with eraseSubject() on its own log instead.

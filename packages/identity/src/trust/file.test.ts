@@ -6,6 +6,7 @@ import { parseTrustFile, trustedIds } from './file.js';
 const agent = createIdentity();
 const log = createIdentity();
 const approver = createIdentity();
+const operator = createIdentity();
 
 const good = {
   version: 1,
@@ -14,17 +15,19 @@ const good = {
     { id: log.id, role: 'log' },
     { id: approver.id, role: 'approver', name: 'on-call' },
     { id: agent.id, role: 'log', name: 'same key signs checkpoints' },
+    { id: operator.id, role: 'operator', name: 'erasures' },
   ],
 };
 
 describe('trust files', () => {
   it('parses a version 1 file into frozen keys and selects ids by role', () => {
     const file = parseTrustFile(JSON.stringify(good, null, 2));
-    expect(file.keys).toHaveLength(4);
+    expect(file.keys).toHaveLength(5);
     expect(Object.isFrozen(file) && Object.isFrozen(file.keys) && Object.isFrozen(file.keys[0])).toBe(true);
     expect(file.keys[1]).toEqual({ id: log.id, role: 'log' });
     expect(trustedIds(file, ['agent', 'log'])).toEqual([agent.id, log.id]);
     expect(trustedIds(file, ['approver'])).toEqual([approver.id]);
+    expect(trustedIds(file, ['operator'])).toEqual([operator.id]);
     expect(trustedIds(file, [])).toEqual([]);
   });
 

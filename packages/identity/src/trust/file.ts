@@ -1,6 +1,6 @@
 /**
  * Trust files: a small, strict JSON document naming the keys a verifier trusts
- * and what each may sign (agent records, log checkpoints, approvals), so one
+ * and what each may sign (agent records, log checkpoints, operator records, approvals), so one
  * file kept beside a deployment replaces a list of `--trust` flags. Format:
  * docs/formats/trust-file.md.
  */
@@ -9,13 +9,16 @@ import { IdentityError } from '../errors.js';
 import { parseJsonOrThrow as parseJson } from '../statement-errors.js';
 
 /** What a trusted key may sign. */
-export type TrustRole = 'agent' | 'log' | 'approver';
+export type TrustRole = 'agent' | 'log' | 'operator' | 'approver';
 
 /** One trusted key. */
 export interface TrustFileKey {
   /** The key's Ed25519 did:key (no fragment). */
   readonly id: DidKey;
-  /** `agent`: audit records of its calls; `log`: the log's own records and checkpoints; `approver`: approvals. */
+  /**
+   * `agent`: audit records of its calls; `log`: the log's own records and checkpoints; `operator`: records an
+   * operator adds to the log (erasures, assessments); `approver`: approvals (never log records).
+   */
   readonly role: TrustRole;
   /** Label for people. */
   readonly name?: string;
@@ -30,7 +33,7 @@ export interface TrustFile {
 /** Largest trust file accepted, in bytes. */
 export const MAX_TRUST_FILE_BYTES = 1_048_576;
 const MAX_KEYS = 10_000;
-const ROLES: ReadonlySet<string> = new Set(['agent', 'log', 'approver']);
+const ROLES: ReadonlySet<string> = new Set(['agent', 'log', 'operator', 'approver']);
 
 function invalid(message: string, cause?: unknown): never {
   throw new IdentityError('ERR_IDENTITY_TRUST_FILE_INVALID', message, cause === undefined ? undefined : { cause });
