@@ -48,3 +48,13 @@ function tooLarge(path: string, maxBytes: number, what: string, got: string): In
     code: 'ERR_CLI_INPUT_TOO_LARGE',
   });
 }
+
+/**
+ * {@link readBoundedFile} decoded as `readFile(path, 'utf8')` decodes (lenient; a byte-order mark is kept).
+ *
+ * @throws as {@link readBoundedFile}.
+ */
+export async function readBoundedText(path: string, maxBytes: number, what: string): Promise<string> {
+  const bytes = await readBoundedFile(path, maxBytes, what);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}

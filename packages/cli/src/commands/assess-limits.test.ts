@@ -55,7 +55,14 @@ describe('agentguard assess: every input file has a limit', () => {
     tooLarge(await runCli(['assess', 'deployment.json', '--log', 'rotated'], { cwd: dir }));
     tooLarge(
       await runCli(
-        ['assess', 'deployment.json', '--log', 'rotated', '--trust-file', sparse('trust.json', MAX_TRUST_FILE_BYTES + 1)],
+        [
+          'assess',
+          'deployment.json',
+          '--log',
+          'rotated',
+          '--trust-file',
+          sparse('trust.json', MAX_TRUST_FILE_BYTES + 1),
+        ],
         { cwd: dir },
       ),
     );
@@ -75,5 +82,14 @@ describe('agentguard assess: every input file has a limit', () => {
     const p = await runCli(['assess', 'deployment.json', '--previous', 'deep.json'], { cwd: dir });
     expect(p.code).toBe(2);
     expect(p.stderr).toContain('nested deeper');
+  });
+
+  it.skipIf(!existsSync('/dev/zero'))('other commands stop at their limits too', async () => {
+    tooLarge(await runCli(['policy', 'check', '/dev/zero'], { cwd: dir }));
+    tooLarge(
+      await runCli(['incident', 'status', '--status', '/dev/zero', '--trust', 'did:key:z6Mk', '--channel', 'c'], {
+        cwd: dir,
+      }),
+    );
   });
 });

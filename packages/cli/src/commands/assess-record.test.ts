@@ -18,7 +18,12 @@ const deployment = {
   policy: { version: 1, rules: [{ id: 'reads', effect: 'allow', tools: ['list_files'], agents: ['ops'] }] },
   agents: [{ name: 'ops', key: 'env' }],
 };
-const event = (i: number) => ({ type: 'call.completed' as const, callId: `c${i}`, agent: agent.id, tool: 'list_files' });
+const event = (i: number) => ({
+  type: 'call.completed' as const,
+  callId: `c${i}`,
+  agent: agent.id,
+  tool: 'list_files',
+});
 const ARGS = ['assess', 'deployment.json', '--key', 'assessor.jwk', '--now', '2026-06-01T00:00:00Z'];
 
 beforeAll(async () => {
