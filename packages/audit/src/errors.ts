@@ -24,6 +24,7 @@
  * | `ERR_AUDIT_SEAL_INVALID` | a sealed value is malformed, was changed, or was moved to another record or field |
  * | `ERR_AUDIT_SUBJECT_ERASED` | a sealed value's key is not in the key store: its subject was erased (or the store is another) |
  * | `ERR_AUDIT_KEY_STORE_FAILED` | the subject key store could not read, create or destroy a key |
+ * | `ERR_AUDIT_LOG_LOCKED` | a log file is held by another writer (its `.lock` names a live process); nothing was read or written |
  */
 export const AUDIT_ERROR_CODES = Object.freeze([
   'ERR_AUDIT_RECORD_MALFORMED',
@@ -45,6 +46,7 @@ export const AUDIT_ERROR_CODES = Object.freeze([
   'ERR_AUDIT_SEAL_INVALID',
   'ERR_AUDIT_SUBJECT_ERASED',
   'ERR_AUDIT_KEY_STORE_FAILED',
+  'ERR_AUDIT_LOG_LOCKED',
 ] as const);
 
 /** One of {@link AUDIT_ERROR_CODES}. */

@@ -16,6 +16,7 @@ import {
   segmentName,
 } from './file/dir.js';
 import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file/sink.js';
+import { acquireWriterLock, type WriterLock } from './file/lock.js';
 import { splitByteLines } from './verify/lines.js';
 import { type AuditLog, type CheckpointOptions, createAuditLog } from './log/log.js';
 import type { AuditSink } from './log/sink.js';
@@ -49,6 +50,15 @@ export interface FileAuditLogOptions extends FileSinkOptions {
    * @default none
    */
   readonly checkpoint?: CheckpointOptions;
+  /**
+   * What opening does with a final line without a newline (a torn tail):
+   * - `'recover'`: the crash recovery of a writer reopening its own log: the torn bytes are moved to
+   *   `<file>.torn`, the file is cut back to its last whole record, and `torn` reports it.
+   * - `'refuse'`: nothing is cut; opening throws `ERR_AUDIT_RECORD_TRUNCATED` naming `file:line`. For a
+   *   writer that did not write the tail and cannot know it is a crash's (a one-off append by a tool).
+   * @default 'recover'
+   */
+  readonly tornTail?: 'recover' | 'refuse';
 }
 
 /** What opening found at the end of an existing file that a crash had torn. */
@@ -76,7 +86,12 @@ export interface FileAuditLog extends AuditLog {
  * tail of `lastFile` aside, and returns where the log left off. The torn tail stays bytes: a write cut
  * mid-character is not UTF-8, and it is cut off by its exact byte length.
  */
-async function recover(bytes: Uint8Array, lastFile: string, where: (line: number) => string) {
+async function recover(
+  bytes: Uint8Array,
+  lastFile: string,
+  where: (line: number) => string,
+  onTorn: 'recover' | 'refuse',
+) {
   const { lines, torn } = splitByteLines(bytes);
   const checker = new LogChecker({ signatures: false });
   for (const [i, line] of lines.entries()) {
@@ -86,6 +101,13 @@ async function recover(bytes: Uint8Array, lastFile: string, where: (line: number
     }
   }
   let tornTail: TornTail | undefined;
+  if (torn !== undefined && onTorn === 'refuse') {
+    throw new AuditError(
+      'ERR_AUDIT_RECORD_TRUNCATED',
+      `${where(lines.length + 1)}: the last line has no newline (${torn.length} bytes after record ${lines.length}): ` +
+        'a torn write, or a write still in progress; refusing to append, nothing was cut',
+    );
+  }
   if (torn !== undefined) {
     const size = (await stat(lastFile)).size;
     if (torn.length > size) {
@@ -116,6 +138,7 @@ async function finish(
   options: FileAuditLogOptions,
   checker: LogChecker,
   torn: TornTail | undefined,
+  lock: WriterLock,
 ): Promise<FileAuditLog> {
   let log: AuditLog;
   try {
@@ -146,7 +169,13 @@ async function finish(
     append: log.append,
     appendBatched: log.appendBatched,
     checkpoint: log.checkpoint,
-    close: log.close,
+    async close() {
+      try {
+        await log.close();
+      } finally {
+        await lock.release();
+      }
+    },
     get size() {
       return log.size;
     },
@@ -170,12 +199,20 @@ async function finish(
  * leaves, is moved to `<path>.torn` and reported in `torn` (and recorded as a
  * `log.recovered` record when the log has a checkpoint key); the file is cut
  * back to its last whole record, so the chain is never broken and nothing is
- * silently dropped. Any other damage refuses to open (fail closed).
+ * silently dropped (with `tornTail: 'refuse'`, opening refuses instead and
+ * cuts nothing). Any other damage refuses to open (fail closed).
+ *
+ * One writer at a time: opening takes the lock `<path>.lock` (naming this
+ * process) before it reads the tail, and `close` gives it back; while another
+ * live process holds it, opening throws `ERR_AUDIT_LOG_LOCKED` having read
+ * and written nothing. A lock left by a crashed process on this host is taken over.
  *
  * @param path - the log file.
  * @param options - see {@link FileAuditLogOptions}.
  * @returns a {@link FileAuditLog}.
- * @throws AuditError with the code of the first bad record (message names file and line), or the file system's error.
+ * @throws AuditError with the code of the first bad record (message names file and line);
+ *   `ERR_AUDIT_LOG_LOCKED` when another writer holds the log; or the file system's error.
+ * @throws RangeError on a bad `tornTail`.
  * @example
  * ```ts
  * import { openFileAuditLog } from '@agentguard/audit/file';
@@ -185,17 +222,34 @@ async function finish(
  */
 export async function openFileAuditLog(path: string, options: FileAuditLogOptions = {}): Promise<FileAuditLog> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a non-empty string');
-  // Create the file (owner-only) if it is missing, without truncating it.
-  await (await open(path, 'a', options.mode ?? 0o600)).close();
-  const { checker, torn } = await recover(await readFile(path), path, (line) => `${path}:${line}`);
-  return finish(path, await createFileSink(path, options), options, checker, torn);
+  const onTorn = tornTailOption(options);
+  // The lock comes first: only the writer that holds it may judge (and cut) the file's tail.
+  const lock = await acquireWriterLock(`${path}.lock`, path);
+  try {
+    // Create the file (owner-only) if it is missing, without truncating it.
+    await (await open(path, 'a', options.mode ?? 0o600)).close();
+    const { checker, torn } = await recover(await readFile(path), path, (line) => `${path}:${line}`, onTorn);
+    return await finish(path, await createFileSink(path, options), options, checker, torn, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+function tornTailOption(options: FileAuditLogOptions): 'recover' | 'refuse' {
+  const value = options.tornTail ?? 'recover';
+  if (value !== 'recover' && value !== 'refuse') {
+    throw new RangeError(`"tornTail" expected 'recover' or 'refuse', got ${String(value)}`);
+  }
+  return value;
 }
 
 /**
  * Opens (or creates) a rotated audit log: a directory of numbered files
  * `audit-000001.jsonl`, `audit-000002.jsonl`, …, a new one started by size or
  * age. The chain and the tree continue across files; `readLogDirectory` and
- * `agentguard verify <dir>` check the directory as one log. Node only.
+ * `agentguard verify <dir>` check the directory as one log. Node only. Its
+ * writer lock is `<dir>/audit.lock`.
  *
  * @param dir - the directory (created, mode 0700, if missing).
  * @param options - {@link FileAuditLogOptions} and `rotate`.
@@ -211,14 +265,25 @@ export async function openAuditDirectory(
   options: FileAuditLogOptions & { readonly rotate?: RotateOptions } = {},
 ): Promise<FileAuditLog> {
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('"dir" expected a non-empty string');
+  const onTorn = tornTailOption(options);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const segments = await listSegments(dir);
-  const content = await readSegments(dir);
-  const where = (line: number) => {
-    const at = content.locate(line);
-    return `${at.path}:${at.line}`;
-  };
-  // Recover before the sink opens the last file, so the sink sees the file as it will stay.
-  const { checker, torn } = await recover(content.bytes, segments.at(-1) ?? join(dir, segmentName(1)), where);
-  return finish(dir, await createRotatingSink(dir, options), options, checker, torn);
+  const lock = await acquireWriterLock(join(dir, DIRECTORY_LOCK), dir);
+  try {
+    const segments = await listSegments(dir);
+    const content = await readSegments(dir);
+    const where = (line: number) => {
+      const at = content.locate(line);
+      return `${at.path}:${at.line}`;
+    };
+    // Recover before the sink opens the last file, so the sink sees the file as it will stay.
+    const last = segments.at(-1) ?? join(dir, segmentName(1));
+    const { checker, torn } = await recover(content.bytes, last, where, onTorn);
+    return await finish(dir, await createRotatingSink(dir, options), options, checker, torn, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 }
+
+/** The writer lock of a log directory (not a numbered file, so readers skip it). */
+const DIRECTORY_LOCK = 'audit.lock';

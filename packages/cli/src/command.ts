@@ -44,7 +44,21 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** An input the command cannot use (unreadable, empty, not what it should be): printed alone, exit 2. */
+/**
+ * Codes of {@link InputError}: `ERR_CLI_INPUT_TOO_LARGE` an input file larger than the command reads (it stops
+ * reading at the limit, so a huge file or an endless stream never exhausts memory); `ERR_CLI_INPUT_UNUSABLE`
+ * any other input the command cannot use.
+ */
+export type InputErrorCode = 'ERR_CLI_INPUT_UNUSABLE' | 'ERR_CLI_INPUT_TOO_LARGE';
+
+/** An input the command cannot use (unreadable, empty, too large, not what it should be): printed alone, exit 2. */
 export class InputError extends Error {
   override readonly name = 'InputError';
+  /** Stable code; printed before the message when it is not the generic `ERR_CLI_INPUT_UNUSABLE`. */
+  readonly code: InputErrorCode;
+
+  constructor(message: string, options: { readonly code?: InputErrorCode; readonly cause?: unknown } = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.code = options.code ?? 'ERR_CLI_INPUT_UNUSABLE';
+  }
 }

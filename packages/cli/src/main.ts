@@ -10,7 +10,7 @@ function help(): string {
 
 /** Codes of errors that mean "this input (a file, a key) cannot be used", not "the check failed". */
 const UNUSABLE_INPUT =
-  /^(?:ERR_IDENTITY_KEYSTORE_|ERR_IDENTITY_JSON_|ERR_IDENTITY_JWK_|ERR_VIEWER_|ERR_AUDIT_NOT_A_LOG$)/;
+  /^(?:ERR_IDENTITY_KEYSTORE_|ERR_IDENTITY_JSON_|ERR_IDENTITY_JWK_|ERR_VIEWER_|ERR_AUDIT_NOT_A_LOG$|ERR_AUDIT_LOG_LOCKED$)/;
 
 /**
  * What went wrong outside a command's own verdict, as one line and an exit code:
@@ -18,7 +18,12 @@ const UNUSABLE_INPUT =
  * a key or JSON file that cannot be used, an {@link InputError}: exit 2; anything else: exit 1.
  */
 function describeError(error: unknown): { code: number; text: string } {
-  if (error instanceof InputError) return { code: EXIT_USAGE, text: error.message };
+  if (error instanceof InputError) {
+    return {
+      code: EXIT_USAGE,
+      text: error.code === 'ERR_CLI_INPUT_UNUSABLE' ? error.message : `${error.code}: ${error.message}`,
+    };
+  }
   const e = (typeof error === 'object' && error !== null ? error : {}) as {
     code?: unknown;
     syscall?: unknown;

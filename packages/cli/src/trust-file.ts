@@ -3,7 +3,6 @@
  * merges its agent, log and operator keys with the `--trust` flags. Kept apart from the
  * commands so any command that anchors a log can take the same option.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   IdentityError,
@@ -14,6 +13,7 @@ import {
   trustedIds,
 } from '@agentguard/identity';
 import { type CommandIO, InputError } from './command.js';
+import { readBoundedFile } from './read-input.js';
 
 /** Usage text of the option, for a command's help. */
 export const TRUST_FILE_USAGE = `  --trust-file <path>  a trust file (JSON, docs/formats/trust-file.md) listing
@@ -31,8 +31,7 @@ export async function loadTrustFile(path: string, io: CommandIO): Promise<{ file
   const absolute = resolve(io.cwd, path);
   let text: string;
   try {
-    const bytes = await readFile(absolute);
-    if (bytes.length > MAX_TRUST_FILE_BYTES) throw new InputError(`trust file ${absolute} is too large`);
+    const bytes = await readBoundedFile(absolute, MAX_TRUST_FILE_BYTES, 'trust file');
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (cause) {
     if (cause instanceof InputError) throw cause;

@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import {
   AuditError,
   type AuditRecord,
@@ -12,6 +12,7 @@ import { readLogDirectory } from '@agentguard/audit/file';
 import { didToPublicKey } from '@agentguard/identity';
 import { fromUtf8 } from '@agentguard/statement';
 import { type CommandIO, InputError, UsageError } from '../command.js';
+import { readBoundedFile } from '../read-input.js';
 
 /** A log read from the command line: its bytes, as read, and where each line came from. */
 export interface LogBytes {
@@ -35,11 +36,21 @@ function cannotRead(path: string, cause: unknown): InputError {
 }
 
 /**
- * Reads a log file, or a rotated log directory, named on the command line, as bytes. A file that cannot
- * be read is unusable input (InputError, exit 2); a directory that is not one log (a numbered file
- * missing) is a verdict (AuditError, exit 1). What the bytes say is for the audit library to judge.
+ * Largest log a command reads whole into memory (a file, or a rotated directory's files together). Past it
+ * the in-memory readers would exhaust memory; `agentguard verify` streams a log of any size instead.
  */
-export async function readLogFile(path: string, io: CommandIO): Promise<LogBytes> {
+export const MAX_LOG_READ_BYTES = 1024 * 1024 * 1024;
+
+/** The numbered files of a log directory, as `openAuditDirectory` names them. */
+const SEGMENT = /^audit-\d{6,}\.jsonl$/;
+
+/**
+ * Reads a log file, or a rotated log directory, named on the command line, as bytes. A file that cannot
+ * be read is unusable input (InputError, exit 2), and so is one larger than `maxBytes`
+ * (`ERR_CLI_INPUT_TOO_LARGE`, refused before it is read); a directory that is not one log (a numbered
+ * file missing) is a verdict (AuditError, exit 1). What the bytes say is for the audit library to judge.
+ */
+export async function readLogFile(path: string, io: CommandIO, maxBytes = MAX_LOG_READ_BYTES): Promise<LogBytes> {
   const absolute = resolve(io.cwd, path);
   let directory: boolean;
   try {
@@ -50,9 +61,18 @@ export async function readLogFile(path: string, io: CommandIO): Promise<LogBytes
   if (directory) {
     let dir: Awaited<ReturnType<typeof readLogDirectory>>;
     try {
+      let total = 0;
+      for (const name of (await readdir(absolute)).filter((n) => SEGMENT.test(n))) {
+        total += (await stat(join(absolute, name))).size;
+      }
+      if (total > maxBytes) {
+        throw new InputError(`log ${absolute} is too large: expected at most ${maxBytes} bytes, got ${total}`, {
+          code: 'ERR_CLI_INPUT_TOO_LARGE',
+        });
+      }
       dir = await readLogDirectory(absolute);
     } catch (cause) {
-      if (isAuditError(cause)) throw cause;
+      if (isAuditError(cause) || cause instanceof InputError) throw cause;
       throw cannotRead(absolute, cause);
     }
     return {
@@ -65,12 +85,16 @@ export async function readLogFile(path: string, io: CommandIO): Promise<LogBytes
     };
   }
   try {
-    const bytes = await readFile(absolute);
+    const bytes = await readBoundedFile(absolute, maxBytes, 'log');
     return { path: absolute, bytes, where: (line) => `${absolute}:${line}` };
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     throw cannotRead(absolute, cause);
   }
 }
+
+/** Largest signed note (checkpoint) file read: a note is a few lines and signatures. */
+const MAX_NOTE_BYTES = 1024 * 1024;
 
 /**
  * Reads a small text file named on the command line (a signed checkpoint) as strict UTF-8: `text` is
@@ -81,8 +105,9 @@ export async function readNoteFile(path: string, io: CommandIO): Promise<{ path:
   const absolute = resolve(io.cwd, path);
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(absolute);
+    bytes = await readBoundedFile(absolute, MAX_NOTE_BYTES, 'note');
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     throw cannotRead(absolute, cause);
   }
   try {

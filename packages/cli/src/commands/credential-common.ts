@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   type AgentIdentity,
@@ -9,6 +8,7 @@ import {
 } from '@agentguard/identity';
 import { loadKeyFile } from '@agentguard/identity/node';
 import { type CommandIO, InputError, UsageError } from '../command.js';
+import { readBoundedText } from '../read-input.js';
 
 const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -28,13 +28,17 @@ export async function loadKey(path: string | undefined, io: CommandIO, passphras
   return loadKeyFile(resolve(io.cwd, path), passphrase === undefined ? {} : { passphrase });
 }
 
+/** Largest token or text file read (credentials, revocation lists). */
+const MAX_TEXT_FILE_BYTES = 16 * 1024 * 1024;
+
 /** A token given inline, or the path of a file holding one. */
 export async function readToken(arg: string, io: CommandIO): Promise<string> {
   if (JWS.test(arg)) return arg;
   const path = resolve(io.cwd, arg);
   try {
-    return (await readFile(path, 'utf8')).trim();
+    return (await readBoundedText(path, MAX_TEXT_FILE_BYTES, 'token file')).trim();
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     const code = (cause as { code?: unknown }).code;
     throw new InputError(
       `"${arg.slice(0, 80)}" is neither a token nor a readable file${typeof code === 'string' ? ` (${code})` : ''}`,
@@ -46,8 +50,9 @@ export async function readToken(arg: string, io: CommandIO): Promise<string> {
 export async function readText(arg: string, io: CommandIO, what: string): Promise<string> {
   const path = resolve(io.cwd, arg);
   try {
-    return await readFile(path, 'utf8');
+    return await readBoundedText(path, MAX_TEXT_FILE_BYTES, what);
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     const code = (cause as { code?: unknown }).code;
     throw new InputError(`cannot read ${what} ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
   }

@@ -7,6 +7,7 @@ import { createFileKeyStore } from '@agentguard/audit/node';
 import { createIdentity } from '@agentguard/identity';
 import { saveKeyFile } from '@agentguard/identity/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../test/run-cli.js';
 import { runCommand } from '../../test/run-command.js';
 import { auditQueryCommand } from './audit-query.js';
 import { eraseCommand } from './erase.js';
@@ -78,6 +79,23 @@ describe('agentguard erase', () => {
     expect(wrong.stderr + wrong.stdout).toContain('not a subject key store');
     expect(lines()).toBe(before);
     expect(readdirSync(join(dir, 'other'))).toEqual([]);
+    expect((await unsealRecord(records()[0] as never, { keys })).opened).toBe(1);
+  });
+
+  it('refuses a log another writer holds (exit 2), before any key is destroyed', async () => {
+    const guard = await openFileAuditLog(join(dir, 'log.jsonl'));
+    const before = lines();
+    try {
+      const r = await runCli(
+        ['erase', '--subject', 'marie', '--keys', 'keys', '--log', 'log.jsonl', '--key', 'agent.jwk'],
+        { cwd: dir },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('ERR_AUDIT_LOG_LOCKED');
+    } finally {
+      await guard.close();
+    }
+    expect(lines()).toBe(before);
     expect((await unsealRecord(records()[0] as never, { keys })).opened).toBe(1);
   });
 

@@ -1,12 +1,15 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { eraseSubject, isSealedValue, readLog } from '@agentguard/audit';
-import { openFileAuditLog, verifyLogFile } from '@agentguard/audit/file';
+import { verifyLogFile } from '@agentguard/audit/file';
 import { createFileKeyStore } from '@agentguard/audit/node';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
 import { printable } from '../output.js';
 import { loadKey } from './credential-common.js';
+import { APPEND_LOG_NOTE, openLogForAppend } from './append-log.js';
+import { MAX_LOG_READ_BYTES } from './audit-common.js';
+import { readBoundedFile } from '../read-input.js';
 
 const usage = `Usage: agentguard erase (--subject <id> | --subject-env <VAR> | --reference <hex>) --keys <dir>
          --log <file> --key <signer.jwk> [--log-key <log.jwk>] [--passphrase-env <VAR>]
@@ -22,12 +25,14 @@ file key with the role "operator").
 
 This is the offline path: no guard may be writing the log meanwhile (stop it
 first). A running guard erases with eraseSubject() on its own log instead.
+${APPEND_LOG_NOTE} The lock is taken before the log is
+verified and before any key is destroyed.
 --subject-env reads the subject id from an environment variable, keeping it
 out of shell history; --reference names the subject by its pseudonym.
 
 Exit codes: 0 erased and recorded; 1 the log does not verify, or the record
 could not be written (the keys are destroyed all the same: run again);
-2 usage error or unusable input.
+2 usage error or unusable input (the log held by another writer, too large).
 `;
 
 /** `agentguard erase` */
@@ -71,26 +76,29 @@ export const eraseCommand: Command = {
       throw new InputError(`cannot use ${printable(values.keys)} and ${printable(values.log)}: ${String(cause)}`);
     }
 
-    // Fail closed: a log that does not verify gets nothing appended (the record would vouch for a broken chain).
-    const report = await verifyLogFile(path);
-    if (!report.ok) {
-      io.stdout(`FAIL ${printable(path)}: ${printable(report.code)}: ${printable(report.reason)}\n`);
-      io.stdout('nothing erased: the log does not verify.\n');
-      return EXIT_FAIL;
-    }
-    // A directory that is not a key store (no secret) would destroy nothing and still record an erasure.
-    const isStore = await stat(join(keysDir, 'secret')).then(
-      (s) => s.isFile(),
-      () => false,
-    );
-    if (!isStore) throw new InputError(`${printable(keysDir)} is not a subject key store (no secret in it)`);
-    const keys = createFileKeyStore({ dir: keysDir, create: false });
-    const reference = values.reference ?? (await keys.reference(subject as string));
-    const sealedValues = countSealed(readLog(await readFile(path)).records, reference);
-
-    const audit = await openFileAuditLog(path, logKey === undefined ? {} : { checkpoint: { signer: logKey } });
+    // The lock first: while it is held no other writer appends, so the log verified is the log appended to,
+    // and a log another writer holds is refused before any key is destroyed.
+    const audit = await openLogForAppend(path, logKey === undefined ? {} : { checkpoint: { signer: logKey } });
     let keyIds: readonly string[];
+    let sealedValues: number;
+    let reference: string;
     try {
+      // Fail closed: a log that does not verify gets nothing appended (the record would vouch for a broken chain).
+      const report = await verifyLogFile(path);
+      if (!report.ok) {
+        io.stdout(`FAIL ${printable(path)}: ${printable(report.code)}: ${printable(report.reason)}\n`);
+        io.stdout('nothing erased: the log does not verify.\n');
+        return EXIT_FAIL;
+      }
+      // A directory that is not a key store (no secret) would destroy nothing and still record an erasure.
+      const isStore = await stat(join(keysDir, 'secret')).then(
+        (s) => s.isFile(),
+        () => false,
+      );
+      if (!isStore) throw new InputError(`${printable(keysDir)} is not a subject key store (no secret in it)`);
+      const keys = createFileKeyStore({ dir: keysDir, create: false });
+      reference = values.reference ?? (await keys.reference(subject as string));
+      sealedValues = countSealed(readLog(await readBoundedFile(path, MAX_LOG_READ_BYTES, 'log')).records, reference);
       const erased = await eraseSubject({ keys, reference, audit, signer, sealedValues });
       keyIds = erased.keyIds;
     } finally {

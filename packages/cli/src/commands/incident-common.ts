@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { didToPublicKey } from '@agentguard/identity';
 import {
@@ -13,6 +13,7 @@ import {
 import { fromBase64, fromUtf8 } from '@agentguard/statement';
 import { parseArgs } from '../args.js';
 import { type CommandIO, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
+import { readBoundedText } from '../read-input.js';
 import { loadKey, parseDuration } from './credential-common.js';
 
 /** Flags shared by `incident suspend|resume|quarantine`. */
@@ -68,6 +69,9 @@ export function parseScope(text: string): StatusScope {
 const sameScope = (a: StatusScope, b: StatusScope) =>
   a.kind === b.kind && (a.kind === 'all' || (a as { value: string }).value === (b as { value: string }).value);
 
+/** Largest control status document read: a signed envelope of a few fields. */
+export const MAX_STATUS_FILE_BYTES = 1024 * 1024;
+
 /** The current status in a file: verified, or undefined when the file does not exist. Expired ones count. */
 export async function readCurrent(
   path: string,
@@ -76,8 +80,9 @@ export async function readCurrent(
 ): Promise<VerifiedStatus | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readBoundedText(path, MAX_STATUS_FILE_BYTES, 'status');
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     if ((cause as { code?: unknown }).code === 'ENOENT') return undefined;
     throw new InputError(`cannot read ${path}`);
   }

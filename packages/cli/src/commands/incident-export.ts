@@ -1,9 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { exportBundle, exportOcsf, writeBundleDirectory } from '@agentguard/evidence';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_OK, InputError, UsageError } from '../command.js';
-import { onePositional, parseTime, parseTrust, printable, readLogFile } from './audit-common.js';
+import { MAX_LOG_READ_BYTES, onePositional, parseTime, parseTrust, printable, readLogFile } from './audit-common.js';
+import { readBoundedFile } from '../read-input.js';
 import { loadKey } from './credential-common.js';
 import { readJsonFile } from './policy-common.js';
 import { logTrust, TRUST_FILE_USAGE } from '../trust-file.js';
@@ -45,8 +46,9 @@ is written then).
 async function readBytes(path: string, io: { cwd: string }, what: string): Promise<Uint8Array> {
   const absolute = resolve(io.cwd, path);
   try {
-    return new Uint8Array(await readFile(absolute));
+    return await readBoundedFile(absolute, MAX_LOG_READ_BYTES, what);
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     const code = (cause as { code?: unknown }).code;
     throw new InputError(`cannot read ${what} ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
   }

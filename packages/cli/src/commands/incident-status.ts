@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
-import { readFile } from 'node:fs/promises';
+import { readBoundedText } from '../read-input.js';
+import { MAX_STATUS_FILE_BYTES } from './incident-common.js';
 import { verifyStatus } from '@agentguard/incident';
 
 const usage = `Usage: agentguard incident status --status <status.json> --trust <did:key>… --channel <name> [--json]
@@ -32,8 +33,9 @@ export const incidentStatusCommand: Command = {
     const path = resolve(io.cwd, values.status);
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
-    } catch {
+      text = await readBoundedText(path, MAX_STATUS_FILE_BYTES, 'status');
+    } catch (cause) {
+      if (cause instanceof InputError) throw cause;
       throw new InputError(`cannot read ${path}`);
     }
     let result: ReturnType<typeof verifyStatus>;

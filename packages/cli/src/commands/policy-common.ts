@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseJson } from '@agentguard/statement';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from '@agentguard/policy';
 import { type CommandIO, InputError, UsageError } from '../command.js';
+import { readBoundedText } from '../read-input.js';
 
 /** A policy command's failure that is not a usage error: printed, exit 1. */
 export class PolicyCommandError extends Error {
@@ -25,8 +25,9 @@ export async function readJsonFile(
   const absolute = resolve(io.cwd, path);
   let text: string;
   try {
-    text = await readFile(absolute, 'utf8');
+    text = await readBoundedText(absolute, MAX_JSON_FILE_BYTES, what);
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     const code = (cause as { code?: unknown }).code;
     throw new InputError(`cannot read ${what} ${absolute}${typeof code === 'string' ? ` (${code})` : ''}`);
   }

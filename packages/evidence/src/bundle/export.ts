@@ -21,6 +21,7 @@ import {
   formatTlogProof,
   MAX_BUNDLE_FILES,
 } from './format.js';
+import { MAX_RECORD_LINE_BYTES, splitJsonLines } from './lines.js';
 import { trustList } from './trust.js';
 
 /** Options of {@link exportBundle}. */
@@ -75,15 +76,11 @@ function iso(ms: number | undefined, name: string): string | null {
   return new Date(ms).toISOString();
 }
 
-/** The lines of a log, as bytes, without their newlines (the log was read whole, so every line ends in one). */
+/** The lines of a log, as bytes, without their newlines: split as the verifier splits records.jsonl. */
 function lineBytes(bytes: Uint8Array): Uint8Array[] {
-  const lines: Uint8Array[] = [];
-  let from = 0;
-  for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, from)) {
-    lines.push(bytes.subarray(from, nl));
-    from = nl + 1;
-  }
-  return lines;
+  const split = splitJsonLines(bytes, MAX_RECORD_LINE_BYTES);
+  if (!split.ok) return fail('ERR_EVIDENCE_BUNDLE_INPUT_INVALID', `log line ${split.line} ${split.reason}`);
+  return split.lines;
 }
 
 function jsonFile(bytes: unknown, what: string, index: number): Uint8Array {

@@ -35,6 +35,7 @@ import {
   MAX_MANIFEST_BYTES,
   readTlogProof,
 } from './format.js';
+import { linesOf, MAX_PROOF_LINE_BYTES, MAX_RECORD_LINE_BYTES, splitJsonLines } from './lines.js';
 import { trustList } from './trust.js';
 
 /** Options of {@link verifyBundle}. */
@@ -118,18 +119,6 @@ function text(bytes: Uint8Array): string | undefined {
   }
 }
 
-function splitLines(bytes: Uint8Array): Uint8Array[] | undefined {
-  if (bytes.length === 0) return [];
-  if (bytes[bytes.length - 1] !== 0x0a) return undefined;
-  const lines: Uint8Array[] = [];
-  let from = 0;
-  for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, from)) {
-    lines.push(bytes.subarray(from, nl));
-    from = nl + 1;
-  }
-  return lines;
-}
-
 function json(bytes: Uint8Array, maxBytes = 64 * 1024 * 1024): unknown {
   const t = text(bytes);
   if (t === undefined) throw new Error('not UTF-8');
@@ -195,7 +184,8 @@ export async function verifyBundleParallel(
   // that report is the report; otherwise the bundle is checked again on the final results, so the report is
   // always exactly what verifyBundle gives.
   const bytes = files.get(BUNDLE_FILES.records);
-  const lines = bytes instanceof Uint8Array ? splitLines(bytes) : undefined;
+  const split = bytes instanceof Uint8Array ? splitJsonLines(bytes, MAX_RECORD_LINE_BYTES) : undefined;
+  const lines = split?.ok === true ? split.lines : undefined;
   const lookup =
     (results: readonly RecordLineResult[]) =>
     (index: number, line: Uint8Array): RecordLineResult => {
@@ -452,12 +442,10 @@ function checkBundle(
   const proofBytes = read(BUNDLE_FILES.proofs);
   let passed = 0;
   const policiesNamed = new Map<string, number>();
-  const records = recordLines === undefined ? undefined : splitLines(recordLines);
-  const proofs = proofBytes === undefined ? undefined : splitLines(proofBytes);
-  if (recordLines !== undefined && records === undefined)
-    malformed(BUNDLE_FILES.records, 'records.jsonl does not end with a newline');
-  if (proofBytes !== undefined && proofs === undefined)
-    malformed(BUNDLE_FILES.proofs, 'proofs.jsonl does not end with a newline');
+  const splitRecords = recordLines === undefined ? undefined : splitJsonLines(recordLines, MAX_RECORD_LINE_BYTES);
+  const splitProofs = proofBytes === undefined ? undefined : splitJsonLines(proofBytes, MAX_PROOF_LINE_BYTES);
+  const records = linesOf(splitRecords, BUNDLE_FILES.records, malformed);
+  const proofs = linesOf(splitProofs, BUNDLE_FILES.proofs, malformed);
   if (records !== undefined && records.length !== predicate.records) {
     malformed(BUNDLE_FILES.records, `records.jsonl has ${records.length} records, the manifest ${predicate.records}`);
   }
