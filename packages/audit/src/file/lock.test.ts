@@ -56,6 +56,29 @@ describe('one writer per log', () => {
     expect(verifyLog(readFileSync(path))).toMatchObject({ ok: true, records: 1 });
   });
 
+  it.runIf(existsSync('/proc/sys/kernel/random/boot_id'))(
+    'tells a live writer from another process that now has its pid (Linux: boot id and start time)',
+    async () => {
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8');
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
+      const lock = (fields: object) =>
+        JSON.stringify({ pid: process.ppid, host: hostname(), since: '2026-01-01T00:00:00Z', ...fields });
+      // The parent process is alive: with its own boot and start time, the lock is its, and is kept.
+      const path = fresh();
+      writeFileSync(`${path}.lock`, lock({ boot, start }));
+      await expect(openFileAuditLog(path)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+      // Written in another boot, or by a process that started at another time: that writer is gone.
+      for (const stale of [{ boot: '00000000-0000-0000-0000-000000000000', start }, { boot, start: '1' }]) {
+        const other = fresh();
+        writeFileSync(`${other}.lock`, lock(stale));
+        const log = await openFileAuditLog(other);
+        expect(JSON.parse(readFileSync(`${other}.lock`, 'utf8'))).toMatchObject({ pid: process.pid, boot });
+        await log.close();
+      }
+    },
+  );
+
   it('never breaks a lock from another host, or one it cannot read', async () => {
     const path = fresh();
     writeFileSync(`${path}.lock`, JSON.stringify({ pid: DEAD_PID, host: `not-${hostname()}`, since: 'x' }));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { AuditError } from '../errors.js';
@@ -11,7 +12,8 @@ import { AuditError } from '../errors.js';
  *
  * The lock file is written whole under a temporary name and hard-linked into place: `link` fails on an
  * existing name on every local file system, so exactly one writer wins and no reader ever sees it half
- * written. A lock whose process is gone (same host, no such pid) was left by a crash and is taken over; a
+ * written. A lock whose process is gone (same host and no such pid, or, on Linux, written in an earlier boot or
+ * naming a pid now held by a process that started at another time) was left by a crash and is taken over; a
  * lock from another host, or one that cannot be read, is never broken automatically (fail closed).
  */
 export interface WriterLock {
@@ -25,6 +27,36 @@ interface Holder {
   readonly pid: number;
   readonly host: string;
   readonly since: string;
+  /** Linux: the boot the holder ran in (`/proc/sys/kernel/random/boot_id`). */
+  readonly boot?: string;
+  /** Linux: the holder's start time, in clock ticks since boot (`/proc/<pid>/stat`, field 22). */
+  readonly start?: string;
+}
+
+/** This machine's boot id, or undefined where there is none (not Linux). */
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When process `pid` started (clock ticks since boot), or undefined where that cannot be read. With the boot
+ * id it names one process for good: after a crash and a reboot (or a restarted container), another process
+ * may have the pid a stale lock names, and the pid alone would keep that lock for ever.
+ */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces or parentheses: fields follow the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = fields[19];
+    return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Lock files held by this process: a pid equal to ours in any other lock file is a previous incarnation's. */
@@ -40,7 +72,9 @@ function parseHolder(text: string): Holder | undefined {
       value !== null &&
       Number.isSafeInteger(value.pid) &&
       typeof value.host === 'string' &&
-      typeof value.since === 'string'
+      typeof value.since === 'string' &&
+      (value.boot === undefined || typeof value.boot === 'string') &&
+      (value.start === undefined || typeof value.start === 'string')
     ) {
       return value as Holder;
     }
@@ -62,8 +96,14 @@ function alive(pid: number): boolean {
 
 function isStale(lockPath: string, holder: Holder): boolean {
   if (holder.host !== hostname()) return false;
+  // Written in an earlier boot of this machine: its writer is gone, whatever now has its pid.
+  const boot = bootId();
+  if (holder.boot !== undefined && boot !== undefined && holder.boot !== boot) return true;
   if (holder.pid === process.pid) return !held.has(lockPath);
-  return !alive(holder.pid);
+  if (!alive(holder.pid)) return true;
+  // The pid is taken, but by a process that started at another time: not the writer that took the lock.
+  const start = startTime(holder.pid);
+  return holder.start !== undefined && start !== undefined && holder.start !== start;
 }
 
 function lockedError(logPath: string, lockPath: string, holder: Holder | undefined): AuditError {
@@ -92,7 +132,15 @@ const readText = (path: string) =>
  * @throws AuditError `ERR_AUDIT_LOG_LOCKED` when another live writer holds it; the file system's error otherwise.
  */
 export async function acquireWriterLock(lockPath: string, logPath: string): Promise<WriterLock> {
-  const mine = `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`;
+  const boot = bootId();
+  const start = startTime(process.pid);
+  const mine = `${JSON.stringify({
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    ...(boot === undefined ? {} : { boot }),
+    ...(start === undefined ? {} : { start }),
+  })}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     const tmp = tmpName(lockPath, 'tmp');
     let won = false;
