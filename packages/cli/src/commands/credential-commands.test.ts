@@ -62,6 +62,11 @@ describe('keygen, credential issue|inspect|verify, revoke', () => {
     const subject = didOf(agent.stdout);
     expect(agent.stdout).not.toContain('"d"');
     expect((await run(keygenCommand, ['--out', 'agent.jwk'])).code).toBe(1); // never overwrites
+    // An encrypted key without a passphrase: the message names the option that gives one.
+    const locked = await run(revokeCommand, ['--key', 'authority.jwk', '--seq', '1', '--jti', 'j', '--out', 'no.txt']);
+    expect(locked.code).not.toBe(0);
+    expect(locked.stderr).toContain('ERR_IDENTITY_KEYSTORE_PASSPHRASE');
+    expect(locked.stderr).toContain('--passphrase-env');
 
     const issued = await run(
       credentialIssueCommand,

@@ -4,6 +4,7 @@ import {
   createTrustAnchors,
   type DidKey,
   didToPublicKey,
+  IdentityError,
   type TrustAnchors,
 } from '@agentguard/identity';
 import { loadKeyFile } from '@agentguard/identity/node';
@@ -25,7 +26,23 @@ export function passphraseFrom(varName: string | undefined, io: CommandIO): stri
 export async function loadKey(path: string | undefined, io: CommandIO, passphraseEnv?: string): Promise<AgentIdentity> {
   if (path === undefined) throw new UsageError('missing --key <file>');
   const passphrase = passphraseFrom(passphraseEnv, io);
-  return loadKeyFile(resolve(io.cwd, path), passphrase === undefined ? {} : { passphrase });
+  try {
+    return await loadKeyFile(resolve(io.cwd, path), passphrase === undefined ? {} : { passphrase });
+  } catch (error) {
+    // An encrypted key and no passphrase: say how a command is given one, not only that it is missing.
+    if (
+      error instanceof IdentityError &&
+      error.code === 'ERR_IDENTITY_KEYSTORE_PASSPHRASE' &&
+      passphrase === undefined
+    ) {
+      throw new IdentityError(
+        error.code,
+        `${error.message} (pass --passphrase-env <VAR>, naming an environment variable that holds it)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /** Largest token or text file read (credentials, revocation lists). */
