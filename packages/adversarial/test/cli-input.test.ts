@@ -134,6 +134,8 @@ describe('no verdict on nothing (class 4)', () => {
       // A device is no log at all (it could be read forever); a file with no events proves nothing.
       const device = target.startsWith('/dev/');
       expect(r.stderr).toContain(device ? 'ERR_AUDIT_NOT_A_LOG' : 'no events');
+      // A directory with no rotated files says which names it reads.
+      if (target === 'not-a-log') expect(r.stderr).toContain('audit-NNNNNN.jsonl');
       expect((await run(['verify', target, '--allow-empty'])).code, target).toBe(device ? 2 : 0);
     }
   });

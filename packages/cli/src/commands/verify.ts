@@ -62,8 +62,9 @@ export const verifyCommand: Command = {
     const workers = parseCount(values.workers, 'workers');
     if (workers !== undefined && workers > 64) throw new UsageError('--workers expects at most 64');
     const witness = values.checkpoint === undefined ? undefined : await readNoteFile(values.checkpoint, io);
+    let isDirectory: boolean;
     try {
-      await stat(path);
+      isDirectory = (await stat(path)).isDirectory();
     } catch (cause) {
       const code = (cause as { code?: unknown }).code;
       throw new InputError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
@@ -111,8 +112,13 @@ export const verifyCommand: Command = {
     // A verdict on nothing is no verdict: no events (an empty file, /dev/null, a directory that is
     // not a log, a rotated log whose files were deleted, checkpoints alone) is unusable input.
     if (report.events === 0 && values['allow-empty'] !== true) {
+      // A directory is read by its rotated files' names only: say so, since a lone audit.jsonl in it is not read.
+      const names =
+        isDirectory && report.records === 0
+          ? ' (a log directory is read from its audit-NNNNNN.jsonl files, and it has none: give a log file by its path)'
+          : '';
       throw new InputError(
-        `${path} holds no events (${report.records} record(s), ${report.checkpoints} checkpoint(s)): nothing was verified; --allow-empty accepts that`,
+        `${path} holds no events (${report.records} record(s), ${report.checkpoints} checkpoint(s))${names}: nothing was verified; --allow-empty accepts that`,
       );
     }
     io.stdout(`OK ${printable(path)}: ${report.records} record(s); chain, hashes and signatures intact.\n`);
