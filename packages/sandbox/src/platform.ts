@@ -13,29 +13,33 @@ export function permissionFlag(): '--permission' | '--experimental-permission' |
   return undefined;
 }
 
-let bwrapCache: { ok: boolean; reason: string } | undefined;
+/** Answers by bwrap path: a check of one binary says nothing about another. */
+const bwrapCache = new Map<string, { ok: boolean; reason: string }>();
 
 /**
  * Whether bubblewrap can make a sandbox here: Linux, `bwrap` on PATH (or at `path`), and user
  * namespaces allowed (it runs `bwrap --unshare-all … true` once and caches the answer).
  */
 export function bwrapAvailable(path = 'bwrap'): { readonly ok: boolean; readonly reason: string } {
-  if (bwrapCache !== undefined) return bwrapCache;
+  const cached = bwrapCache.get(path);
+  if (cached !== undefined) return cached;
+  let answer: { ok: boolean; reason: string };
   if (process.platform !== 'linux') {
-    bwrapCache = { ok: false, reason: `bubblewrap needs Linux, this is ${process.platform}` };
-    return bwrapCache;
+    answer = { ok: false, reason: `bubblewrap needs Linux, this is ${process.platform}` };
+  } else {
+    const r = spawnSync(path, ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', 'true'], {
+      stdio: 'ignore',
+      timeout: 5000,
+    });
+    answer =
+      r.error !== undefined
+        ? { ok: false, reason: `bwrap not runnable: ${r.error.message} (install bubblewrap, or give bwrapPath)` }
+        : r.status === 0
+          ? { ok: true, reason: 'bwrap works' }
+          : { ok: false, reason: `bwrap exited with ${String(r.status)} (user namespaces disabled?)` };
   }
-  const r = spawnSync(path, ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', 'true'], {
-    stdio: 'ignore',
-    timeout: 5000,
-  });
-  bwrapCache =
-    r.error !== undefined
-      ? { ok: false, reason: `bwrap not runnable: ${r.error.message}` }
-      : r.status === 0
-        ? { ok: true, reason: 'bwrap works' }
-        : { ok: false, reason: `bwrap exited with ${String(r.status)} (user namespaces disabled?)` };
-  return bwrapCache;
+  bwrapCache.set(path, answer);
+  return answer;
 }
 
 /** Paths bwrap mounts read-only so that the Node binary runs: system libraries and Node's own folder. */

@@ -94,6 +94,15 @@ describe(`bubblewrap here: ${bwrap.ok ? 'available' : `NOT available (${bwrap.re
       expect(bwrap).toEqual({ ok: true, reason: 'bwrap works' });
     expect(typeof bwrap.reason).toBe('string');
   });
+  it('checks the bwrap binary a runner is given, whatever was checked before', () => {
+    // Each path is checked on its own: an answer for 'bwrap' says nothing of a binary that is not there.
+    expect(() => sandboxed({ tool: 't', module: MODULE, isolation: 'bwrap', bwrapPath: '/nonexistent/bwrap' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_SANDBOX_UNAVAILABLE',
+        message: expect.stringContaining('install bubblewrap'),
+      }),
+    );
+  });
   if (!bwrap.ok) {
     it('refuses to start a bwrap runner with ERR_SANDBOX_UNAVAILABLE', () => {
       expect(() => sandboxed({ tool: 't', module: MODULE, isolation: 'bwrap' })).toThrow(
