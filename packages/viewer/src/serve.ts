@@ -20,6 +20,12 @@ export interface ServeViewerOptions {
    */
   readonly trust?: VerifyLogOptions['trust'];
   /**
+   * The log's own keys (as `agentguard verify --log-key`): only checkpoints signed by one of them count. Give
+   * them in `trust` too when they should also be trusted for records. Passed in the URL.
+   * @default none (any trusted key may sign checkpoints)
+   */
+  readonly logKeys?: readonly string[];
+  /**
    * Path of a witness checkpoint file the log must still extend (as `agentguard verify --checkpoint`).
    * @default none
    */
@@ -93,6 +99,10 @@ export async function serveViewer(logPath: string, options: ServeViewerOptions =
   if (!Array.isArray(trust) || !trust.every((t) => typeof t === 'string' && t.startsWith('did:key:'))) {
     throw new TypeError('"trust" expected a TrustStore or an array of did:key strings');
   }
+  const logKeys: unknown = options.logKeys ?? [];
+  if (!Array.isArray(logKeys) || !logKeys.every((t) => typeof t === 'string' && t.startsWith('did:key:'))) {
+    throw new TypeError('"logKeys" expected an array of did:key strings');
+  }
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError('"port" expected 0 to 65535');
   const pagePath = options.page ?? viewerPagePath();
@@ -126,7 +136,11 @@ export async function serveViewer(logPath: string, options: ServeViewerOptions =
   });
   const address = server.address() as AddressInfo;
   host = `127.0.0.1:${address.port}`;
-  const query = trust.length === 0 ? '' : `?${trust.map((t) => `trust=${encodeURIComponent(t)}`).join('&')}`;
+  const params = [
+    ...trust.map((t) => `trust=${encodeURIComponent(t)}`),
+    ...(logKeys as string[]).map((t) => `logKey=${encodeURIComponent(t)}`),
+  ];
+  const query = params.length === 0 ? '' : `?${params.join('&')}`;
   return {
     url: `http://${host}/${token}/${query}`,
     close: () =>

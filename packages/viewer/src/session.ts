@@ -19,6 +19,11 @@ export interface VerifyRequest {
   readonly trust?: VerifyLogOptions['trust'];
   /** A witness: a signed checkpoint the log must still extend (as `agentguard verify --checkpoint`). */
   readonly checkpoint?: string;
+  /**
+   * The log's own keys (as `agentguard verify --log-key`): only checkpoints signed by one of them count.
+   * An empty list is none given.
+   */
+  readonly checkpointKeys?: VerifyLogOptions['checkpointKeys'];
 }
 
 /** The verifier's answer: `verifyLog`'s own report, unchanged. */
@@ -77,6 +82,10 @@ export function verifyForView(
       ? {}
       : { trust: request.trust }),
     ...(request.checkpoint === undefined || request.checkpoint.trim() === '' ? {} : { checkpoint: request.checkpoint }),
+    ...(request.checkpointKeys === undefined ||
+    (Array.isArray(request.checkpointKeys) && request.checkpointKeys.length === 0)
+      ? {}
+      : { checkpointKeys: request.checkpointKeys }),
     ...(onProgress === undefined ? {} : { onProgress }),
   });
   return { report, text: decodeLog(request.bytes) };

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLog, verifyLog } from '@agentguard/audit';
+import { createIdentity } from '@agentguard/identity';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveViewer } from '../src/serve.js';
@@ -66,6 +67,28 @@ describe('serveViewer', { timeout: 90_000 }, () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('passes log keys to the page: a checkpoint signed by another key fails there, as with verify --log-key', async () => {
+    const signers = readLog(demo.text).checkpoints.map((c) => c.signer);
+    const other = createIdentity().id;
+    for (const logKeys of [[...new Set(signers)], [other]]) {
+      const server = await serveViewer(demo.path, { trust: [...demo.trust, other], logKeys, page });
+      try {
+        expect(new URL(server.url).searchParams.getAll('logKey')).toEqual(logKeys);
+        const tab = await browser.newPage();
+        await tab.goto(server.url);
+        await tab.waitForSelector('body[data-state=done], body[data-state=error]');
+        const report = await tab.evaluate(() => JSON.parse(document.body.dataset.report ?? 'null'));
+        const expected = verifyLog(demo.text, { trust: [...demo.trust, other], checkpointKeys: logKeys });
+        expect(report).toEqual(expected);
+        expect(expected.ok).toBe(logKeys[0] !== other);
+        await tab.close();
+      } finally {
+        await server.close();
+      }
+    }
+    await expect(serveViewer(demo.path, { page, logKeys: ['nope'] })).rejects.toThrow(TypeError);
   });
 
   it('answers 404 to other paths and to another Host (DNS rebinding)', async () => {

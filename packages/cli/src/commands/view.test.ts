@@ -80,6 +80,31 @@ describe('agentguard view', () => {
     await expect(get(at.href)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  it('takes --log-key and --trust-file as verify does, and passes them to the page', async () => {
+    const logKey = createIdentity().id;
+    writeFileSync(
+      join(dir, 'trust.json'),
+      JSON.stringify({
+        version: 1,
+        keys: [
+          { id: agent.id, role: 'agent' },
+          { id: logKey, role: 'log' },
+        ],
+      }),
+    );
+    for (const keys of [
+      ['--trust', agent.id, '--log-key', logKey],
+      ['--trust-file', 'trust.json'],
+    ]) {
+      const { url, run, controller } = start(['audit.jsonl', '--no-open', ...keys]);
+      const at = new URL(await url);
+      expect(new Set(at.searchParams.getAll('trust'))).toEqual(new Set([agent.id, logKey]));
+      expect(at.searchParams.getAll('logKey')).toEqual([logKey]);
+      controller.abort();
+      expect((await run).code).toBe(0);
+    }
+  });
+
   it('opens the browser on the printed URL unless --no-open', async () => {
     const opened: string[] = [];
     const { url, run, controller } = start(['audit.jsonl'], (u) => opened.push(u));

@@ -5,9 +5,10 @@ import { parseArgs } from '../args.js';
 import { type Command, type CommandIO, EXIT_OK, InputError, UsageError } from '../command.js';
 import { printable } from '../output.js';
 import { onePositional, parseCount, parseTrust } from './audit-common.js';
+import { logTrust, TRUST_FILE_USAGE } from '../trust-file.js';
 
-const usage = `Usage: agentguard view <log> [--trust <did:key>]... [--checkpoint <file>] [--port <n>]
-         [--no-open]
+const usage = `Usage: agentguard view <log> [--trust <did:key>]... [--log-key <did:key>]...
+         [--trust-file <path>] [--checkpoint <file>] [--port <n>] [--no-open]
 
 Serves the audit log viewer and one log file on 127.0.0.1, prints the page's
 URL and opens it in your browser. The page verifies the log in the browser
@@ -18,6 +19,9 @@ answers only its own random path, and only reads the log. Ctrl-C stops it.
 Options:
   --trust <did:key>    a key whose signatures anchor the log (repeatable), as
                        for "agentguard verify"
+  --log-key <did:key>  a key of the log itself (repeatable): trusted, and only
+                       its checkpoints count, as for "agentguard verify"
+${TRUST_FILE_USAGE}
   --checkpoint <file>  a signed checkpoint kept elsewhere that the log must
                        still extend, as for "agentguard verify"
   --port <n>           the port on 127.0.0.1 (default: any free port)
@@ -92,11 +96,14 @@ export function createViewCommand(options: ViewCommandOptions = {}): Command {
     async run(argv: readonly string[], io: CommandIO) {
       const { values, positionals } = parseArgs(argv, {
         trust: { type: 'string', multiple: true },
+        'log-key': { type: 'string', multiple: true },
+        'trust-file': { type: 'string' },
         checkpoint: { type: 'string' },
         port: { type: 'string' },
         'no-open': { type: 'boolean' },
       });
-      const trust = parseTrust(values.trust);
+      // The same keys, from the same options, as `agentguard verify`.
+      const { trust, logKeys } = await logTrust(values, io, parseTrust);
       const path = resolve(io.cwd, onePositional(positionals));
       const port = parseCount(values.port, 'port') ?? 0;
       if (port > 65_535) throw new UsageError(`--port expects 0 to 65535, got ${port}`);
@@ -106,6 +113,7 @@ export function createViewCommand(options: ViewCommandOptions = {}): Command {
         server = await serveViewer(path, {
           port,
           ...(trust === undefined ? {} : { trust }),
+          ...(logKeys.length === 0 ? {} : { logKeys }),
           ...(checkpoint === undefined ? {} : { checkpoint }),
           ...(options.page === undefined ? {} : { page: options.page }),
         });
@@ -125,5 +133,5 @@ export function createViewCommand(options: ViewCommandOptions = {}): Command {
   };
 }
 
-/** `agentguard view <log> [--trust <did:key>]… [--checkpoint <file>] [--port <n>] [--no-open]` */
+/** `agentguard view <log> [--trust <did:key>]… [--log-key <did:key>]… [--trust-file <path>] [--checkpoint <file>] [--port <n>] [--no-open]` */
 export const viewCommand: Command = createViewCommand();

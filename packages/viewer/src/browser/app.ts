@@ -134,13 +134,22 @@ function verify(): void {
   const trust = byId<HTMLTextAreaElement>('trust')
     .value.split(/\s+/)
     .filter((s) => s !== '');
+  const checkpointKeys = byId<HTMLTextAreaElement>('log-keys')
+    .value.split(/\s+/)
+    .filter((s) => s !== '');
   const checkpoint = byId<HTMLTextAreaElement>('witness').value;
   restartWorkers();
   delete document.body.dataset.report;
   byId('timeline').replaceChildren();
   byId('alerts').hidden = true;
   reader?.postMessage({ kind: 'timeline', file: source } satisfies ToWorker);
-  post({ kind: 'verify', file: source, trust, ...(checkpoint.trim() === '' ? {} : { checkpoint }) });
+  post({
+    kind: 'verify',
+    file: source,
+    trust,
+    ...(checkpointKeys.length === 0 ? {} : { checkpointKeys }),
+    ...(checkpoint.trim() === '' ? {} : { checkpoint }),
+  });
   byId<HTMLButtonElement>('verify').disabled = false;
 }
 
@@ -182,6 +191,7 @@ async function loadServed(): Promise<void> {
   if (location.protocol !== 'http:' && location.protocol !== 'https:') return;
   const params = new URLSearchParams(location.search);
   byId<HTMLTextAreaElement>('trust').value = params.getAll('trust').join('\n');
+  byId<HTMLTextAreaElement>('log-keys').value = params.getAll('logKey').join('\n');
   const witness = await fetch('witness.txt', { cache: 'no-store' });
   if (witness.ok) byId<HTMLTextAreaElement>('witness').value = await witness.text();
   const log = await fetch('log.jsonl', { cache: 'no-store' });
