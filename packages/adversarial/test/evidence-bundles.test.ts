@@ -247,7 +247,7 @@ describe('evidence bundles: fuzzers', () => {
           } else refused(r);
         },
       ),
-      fuzzParams(100),
+      fuzzParams(50),
     );
   });
 
