@@ -1,7 +1,8 @@
 /**
  * Node-only entry point `@agentguard/audit/node`: a subject key store in a directory.
  */
-import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concatBytes, randomBytes, toHex } from '@agentguard/statement';
 import { AuditError } from './errors.js';
@@ -28,7 +29,7 @@ export interface FileKeyStoreOptions {
  *
  * `destroy` first renames the key file away (no reader finds it again, even half overwritten), then overwrites it
  * with random bytes and then zeros, fsyncs it, unlinks it and fsyncs the directory; files an interrupted erasure
- * left behind are shredded by the next one. A key file that is not 40 bytes, or is all zeros, is refused as corrupt. On copy-on-write or journalling file systems, SSDs (wear levelling), snapshots and backups the old
+ * left behind are shredded by the next one. A key file that is not 40 bytes, or is all zeros, is refused as corrupt; a symbolic link, FIFO or anything else but a regular file in place of a key file or the secret is refused, never followed nor waited on, and an erasure never writes through a link. On copy-on-write or journalling file systems, SSDs (wear levelling), snapshots and backups the old
  * blocks may survive the overwrite: keep the store on storage you can erase, and outside every backup of the log.
  *
  * @param options - see {@link FileKeyStoreOptions}.
@@ -58,12 +59,11 @@ export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStor
       await mkdir(dir as string, { recursive: true, mode: 0o700 });
       bytes = await createOnce(path, randomBytes(32));
     } else {
-      bytes = new Uint8Array(
-        await readFile(path).catch((cause: NodeJS.ErrnoException) => {
-          if (cause.code !== 'ENOENT') throw cause;
-          throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${dir} holds no secret: not a key store`);
-        }),
-      );
+      const found = await readStoreFile(path);
+      if (found === undefined) {
+        throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${dir} holds no secret: not a key store`);
+      }
+      bytes = found;
     }
     if (bytes.length !== 32) throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', 'key store: secret is not 32 bytes');
     return subjectReference(bytes);
@@ -146,18 +146,60 @@ export function createFileKeyStore(options: FileKeyStoreOptions): SubjectKeyStor
 
 /** Reads a key file (key id, then key), or undefined when it is not there. */
 async function readKey(path: string): Promise<SubjectKey | undefined> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const bytes = await readStoreFile(path);
+  if (bytes === undefined) return undefined;
   const key = toKey(bytes);
   if (key === undefined) {
     throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is not a key (40 bytes, not all zero)`);
   }
   return key;
+}
+
+/**
+ * Files of the store are opened without following a symbolic link and without waiting: a link put at a key's name
+ * would make the store seal with (or shred) a file from outside it, and a FIFO would hold the read, and one of
+ * libuv's few pool threads, forever. On a regular file the flags change nothing.
+ */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+const WRITE_FLAGS = constants.O_RDWR | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+/** Largest file of the store read: a key file is 40 bytes and the secret 32; anything larger is refused unread. */
+const MAX_STORE_FILE_BYTES = 64;
+
+/** Reads one file of the store: its bytes, or undefined when it is not there; refused unless a small regular file. */
+async function readStoreFile(path: string): Promise<Uint8Array | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, READ_FLAGS);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' || code === 'EMLINK') {
+      throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is a symbolic link, not a key store file`);
+    }
+    throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is not a regular file`);
+    }
+    if (stats.size > MAX_STORE_FILE_BYTES) {
+      throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is larger than any file of the store`);
+    }
+    const buffer = new Uint8Array(MAX_STORE_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_STORE_FILE_BYTES) {
+        throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} is larger than any file of the store`);
+      }
+    }
+    return buffer.slice(0, length);
+  } finally {
+    await handle.close();
+  }
 }
 
 function toKey(bytes: Uint8Array): SubjectKey | undefined {
@@ -173,11 +215,8 @@ function toKey(bytes: Uint8Array): SubjectKey | undefined {
  * file, fsynced, then are linked into place (link fails on an existing name), so nobody reads a half-written file.
  */
 async function createOnce(path: string, bytes: Uint8Array): Promise<Uint8Array> {
-  const existing = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (existing !== undefined) return new Uint8Array(existing);
+  const existing = await readStoreFile(path);
+  if (existing !== undefined) return existing;
   const tmp = `${path}.${toHex(randomBytes(8))}.tmp`;
   const handle = await open(tmp, 'wx', 0o600);
   try {
@@ -198,23 +237,30 @@ async function createOnce(path: string, bytes: Uint8Array): Promise<Uint8Array> 
   }
   const dirOf = path.slice(0, Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')));
   await fsyncDir(dirOf);
-  return new Uint8Array(await readFile(path));
+  const made = await readStoreFile(path);
+  if (made === undefined) throw new AuditError('ERR_AUDIT_KEY_STORE_FAILED', `key store: ${path} vanished`);
+  return made;
 }
 
 /**
- * Overwrites a file in place with random bytes, then zeros, each fsynced (best effort against recovery).
- * @returns false when there is no such file.
+ * Overwrites a file in place with random bytes, then zeros, each fsynced (best effort against recovery). Only a
+ * regular file is written: a symbolic link (to a file outside the store) or anything else is left for the caller
+ * to unlink, its target untouched.
+ * @returns false when there is no such file, or it is not a regular file.
  */
 async function shred(path: string): Promise<boolean> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(path, 'r+');
+    handle = await open(path, WRITE_FLAGS);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'EMLINK' || code === 'EISDIR') return false;
     throw error;
   }
   try {
-    const { size } = await handle.stat();
+    const stats = await handle.stat();
+    if (!stats.isFile()) return false;
+    const { size } = stats;
     await handle.write(randomBytes(size), 0, size, 0);
     await handle.sync();
     await handle.write(new Uint8Array(size), 0, size, 0);

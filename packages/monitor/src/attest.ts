@@ -73,9 +73,11 @@ export async function attest(input: AttestInput, signer: Signer): Promise<Attest
   const tools: Record<string, string> = {};
   for (const t of input.tools) {
     if (Object.hasOwn(tools, t.name)) throw new RangeError(`"tools" has ${t.name} twice`);
-    tools[t.name] = toolDigest(t);
+    // Defined, not assigned: a tool named `__proto__` is a member like any other, not the object's prototype.
+    own(tools, t.name, toolDigest(t));
   }
-  const files = { ...(input.files ?? {}) };
+  const files: Record<string, string> = {};
+  for (const [path, d] of Object.entries(input.files ?? {})) own(files, path, d);
   for (const [path, d] of Object.entries(files)) {
     if (!HASH.test(d)) throw new RangeError(`"files.${path}" expected sha256:<64 hex>, got ${d}`);
   }
@@ -115,6 +117,10 @@ export function verifyAttestation(value: unknown, trust: readonly string[]): Att
   return parsed.data;
 }
 
+function own(target: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** The feature an attestation change is reported under. */
 export type AttestationFeature = 'attest.tool' | 'attest.policy' | 'attest.file';
 
@@ -132,7 +138,8 @@ function diff(
   out: AttestationChange[],
 ): void {
   for (const [k, v] of Object.entries(pinned)) {
-    const now = current[k];
+    // Own members only: a name such as `constructor` absent from `current` is absent, not Object's constructor.
+    const now = Object.hasOwn(current, k) ? current[k] : undefined;
     if (now !== v) out.push({ feature, subject: k, expected: v, seen: now ?? 'absent' });
   }
   for (const [k, v] of Object.entries(current)) {

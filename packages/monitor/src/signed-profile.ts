@@ -99,6 +99,17 @@ export async function signProfile(
  * @returns `{ ok: true, profile, hash, signer }` or `{ ok: false, code, reason }`.
  */
 export function verifySignedProfile(value: unknown, trust: readonly string[]): ProfileCheck {
+  const check = checkSigned(value, trust);
+  if (!check.ok) return check;
+  const { profile, hash, signer } = check.document;
+  return { ok: true, profile, hash, signer };
+}
+
+/** The checks of {@link verifySignedProfile}, answering the whole parsed document (a copy: what was checked). */
+function checkSigned(
+  value: unknown,
+  trust: readonly string[],
+): { readonly ok: true; readonly document: SignedProfile } | Extract<ProfileCheck, { ok: false }> {
   if (!Array.isArray(trust)) throw new TypeError(`"trust" expected array, got ${typeof trust}`);
   const parsed = SignedProfileSchema.safeParse(value);
   if (!parsed.success) {
@@ -119,7 +130,7 @@ export function verifySignedProfile(value: unknown, trust: readonly string[]): P
   if (!verifyBody(DOMAIN, body, body.signer, sig)) {
     return { ok: false, code: 'ERR_MONITOR_PROFILE_SIGNATURE_INVALID', reason: 'signature does not verify' };
   }
-  return { ok: true, profile: body.profile, hash: body.hash, signer: body.signer };
+  return { ok: true, document: parsed.data };
 }
 
 /**
@@ -130,7 +141,8 @@ export function verifySignedProfile(value: unknown, trust: readonly string[]): P
  * @param update - the proposed signed profile (parsed JSON).
  * @param trust - operator keys allowed to sign profiles.
  * @param maxDrift - largest drift allowed. @default 0.25
- * @returns the verified update.
+ * @returns the verified update: the parsed document that was checked, never `update` itself (whose members could
+ *   change after the check, or hold what the signature does not cover, such as a `__proto__` member zod drops).
  * @throws MonitorError with the failing check's code.
  */
 export function acceptProfileUpdate(
@@ -140,9 +152,9 @@ export function acceptProfileUpdate(
   maxDrift?: number,
 ): SignedProfile {
   const bound = driftBound(maxDrift);
-  const check = verifySignedProfile(update, trust);
+  const check = checkSigned(update, trust);
   if (!check.ok) throw new MonitorError(check.code, check.reason);
-  const next = update as SignedProfile;
+  const next = check.document;
   if (next.previous !== current.hash) {
     throw new MonitorError(
       'ERR_MONITOR_UPDATE_UNLINKED',

@@ -53,7 +53,8 @@ export interface ToolPins {
  *
  * @param definition - the tool as listed by the server.
  * @returns its {@link ToolPin}.
- * @throws TypeError when the definition has no name or its schema is not JSON.
+ * @throws TypeError when the definition has no name or a description that is not a string; StatementError when its
+ *   schema is not JSON.
  * @example
  * ```ts
  * pinOf({ name: 'search', description: 'Search', inputSchema: { type: 'object' } }).hash; // 'sha256:…'
@@ -63,7 +64,13 @@ export function pinOf(definition: McpToolDefinition): ToolPin {
   if (typeof definition?.name !== 'string' || definition.name.length === 0) {
     throw new TypeError('"definition.name" expected a non-empty string');
   }
-  const description = typeof definition.description === 'string' ? definition.description : null;
+  const given: unknown = definition.description;
+  // A description that is not text would be pinned as absent while a client may still show it to the model, so a
+  // rug pull into it would pass unseen: such a definition cannot be pinned (a listing counts it as invalid).
+  if (given !== undefined && given !== null && typeof given !== 'string') {
+    throw new TypeError(`"definition.description" expected a string, got ${typeof given}`);
+  }
+  const description = typeof given === 'string' ? given : null;
   const schemaHash = digest(definition.inputSchema ?? null);
   const hash = digest({ name: definition.name, description, schemaHash });
   const attested = digestToolDefinition({ name: definition.name, description, schema: definition.inputSchema });

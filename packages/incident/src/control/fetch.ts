@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { MAX_STATUS_PAYLOAD_BYTES } from './status.js';
 
@@ -7,11 +8,22 @@ export const MAX_STATUS_DOCUMENT_BYTES = MAX_STATUS_PAYLOAD_BYTES * 2;
 /** Reads the status document: its bytes, bounded. */
 export type StatusReader = (signal: AbortSignal) => Promise<Uint8Array>;
 
-/** @internal Reads a file, at most {@link MAX_STATUS_DOCUMENT_BYTES} (one more byte says it is too large). */
+/**
+ * Opening never waits: a FIFO or a device put at the status path would block the open (and the read) forever, in
+ * one of libuv's few pool threads that every file operation of the process shares, so a few polls would wedge the
+ * guard's audit writes too. On a regular file the flag changes nothing.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * @internal Reads a regular file (a symlink to one is followed), at most {@link MAX_STATUS_DOCUMENT_BYTES} (one more
+ * byte says it is too large). Anything else at the path (a FIFO, a device, a directory) is refused unread.
+ */
 export function fileReader(path: string): StatusReader {
   return async () => {
-    const handle = await open(path, 'r');
+    const handle = await open(path, OPEN_FLAGS);
     try {
+      if (!(await handle.stat()).isFile()) throw new Error('the status path is not a regular file');
       const buffer = new Uint8Array(MAX_STATUS_DOCUMENT_BYTES + 1);
       let length = 0;
       while (length < buffer.length) {
