@@ -69,7 +69,10 @@ describe('one writer per log', () => {
       writeFileSync(`${path}.lock`, lock({ boot, start }));
       await expect(openFileAuditLog(path)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
       // Written in another boot, or by a process that started at another time: that writer is gone.
-      for (const stale of [{ boot: '00000000-0000-0000-0000-000000000000', start }, { boot, start: '1' }]) {
+      for (const stale of [
+        { boot: '00000000-0000-0000-0000-000000000000', start },
+        { boot, start: '1' },
+      ]) {
         const other = fresh();
         writeFileSync(`${other}.lock`, lock(stale));
         const log = await openFileAuditLog(other);
