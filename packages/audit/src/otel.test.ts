@@ -32,7 +32,7 @@ describe('OpenTelemetry sink', () => {
       sink: [memory, createOtelSink({ logger, flush: () => flushed++ })],
       checkpoint: { signer: LOG_KEY, everyMs: 0 },
     });
-    await log.append(call('call.requested', 0, { argsDigest: 'sha256:00' }), AGENT);
+    await log.append(call('call.requested', 0, { argsDigest: `sha256:${'0'.repeat(64)}` }), AGENT);
     await log.append(
       call('call.denied', 1, {
         decision: { effect: 'deny', ruleId: 'no-mail', reason: 'r' },

@@ -74,6 +74,10 @@ function fieldsProblem(data: Record<string, unknown>, fields: Fields): string | 
 
 // Erasure by crypto-shredding: the reference and key ids a `subject.erased` record names.
 const hex64: Kind = (v) => (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? undefined : 'expected 64 hex digits');
+// A digest is evidence only in the one form a verifier can recompute and compare: `sha256:` and 64 lower-case hex.
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+const digest: Kind = (v) => (typeof v === 'string' && SHA256_DIGEST.test(v) ? undefined : 'expected sha256:<64 hex>');
+const digestOrNull: Kind = (v) => (v === null ? undefined : digest(v));
 const keyId: Kind = (v) => (typeof v === 'string' && /^[0-9a-f]{16}$/.test(v) ? undefined : 'expected 16 hex digits');
 
 const level = oneOf('none', 'process', 'bwrap');
@@ -93,7 +97,7 @@ const decision = object({
   }),
 });
 const omitted = object({ reason: oneOf('too-large', 'too-deep', 'not-json'), bytes: count });
-const digests = { argsDigest: string, inputDigest: string };
+const digests = { argsDigest: digest, inputDigest: digest };
 const refusal: Fields = {
   ...digests,
   code: string,
@@ -140,7 +144,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   },
   'call.denied': refusal,
   'call.invalid': refusal,
-  'call.completed': { decision, resultDigest: stringOrNull, durationMs: number },
+  'call.completed': { decision, resultDigest: digestOrNull, durationMs: number },
   'call.failed': { decision, error: object({ code: string, message: string }), durationMs: number },
   'approval.requested': refusal,
   'approval.granted': { approver: string, decision },
@@ -179,8 +183,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   'subject.erased': { subject: hex64, keyIds: arrayOf(keyId), sealedValues: count },
   // Security assessments.
   assessment: {
-    reportDigest: (v) =>
-      typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v) ? undefined : 'expected sha256:<64 hex>',
+    reportDigest: digest,
     deployment: string,
     worst: oneOf('critical', 'high', 'medium', 'low', 'info', 'none'),
     counts: object({ critical: count, high: count, medium: count, low: count, info: count }),

@@ -12,9 +12,9 @@ const decision = { effect: 'allow', ruleId: 'r1', reason: 'ok', matched: ['r1'],
 
 describe('the record-data contract', () => {
   it.each([
-    ['call.requested', { argsDigest: 'sha256:00', args: { a: 1 }, tags: ['read'], signing: 'batched' }],
+    ['call.requested', { argsDigest: `sha256:${'0'.repeat(64)}`, args: { a: 1 }, tags: ['read'], signing: 'batched' }],
     ['call.denied', { code: 'ERR_GUARD_POLICY_DENIED', reason: 'no', decision: { ...decision, effect: 'deny' } }],
-    ['call.invalid', { argsDigest: 'sha256:00', issues: [{ path: 'a', message: 'bad' }] }],
+    ['call.invalid', { argsDigest: `sha256:${'0'.repeat(64)}`, issues: [{ path: 'a', message: 'bad' }] }],
     ['call.completed', { decision, resultDigest: null, durationMs: 1.5 }],
     [
       'call.denied',
@@ -74,7 +74,9 @@ describe('the record-data contract', () => {
       "decision.isolation.actual: expected one of 'none', 'process', 'bwrap'",
     ],
     ['call.failed', { decision: { isolation: { met: 'no' } } }, 'decision.isolation.met: expected a boolean'],
-    ['call.completed', { resultDigest: 5 }, 'resultDigest: expected a string or null'],
+    ['call.completed', { resultDigest: 5 }, 'resultDigest: expected sha256:<64 hex>'],
+    ['call.completed', { resultDigest: 'sha256:…' }, 'resultDigest: expected sha256:<64 hex>'],
+    ['call.requested', { argsDigest: 'sha256:ABC' }, 'argsDigest: expected sha256:<64 hex>'],
     ['call.failed', { error: 'boom' }, 'error: expected an object'],
     ['monitor.alert', { score: Number.POSITIVE_INFINITY }, 'score: expected a number'],
     ['egress.allowed', { egress: { port: -1 } }, 'egress.port: expected a count'],
