@@ -88,6 +88,20 @@ describe('agentguard policy explain', () => {
     const unknown = await explain('--tool', 'rm');
     expect(unknown.decision?.reason).toBe('no rule allows tool "rm" for agent "did:key:z6MkBot" (default deny)');
   });
+  it('notes the rules naming the tool that did not apply on a default deny, with the tags they need', async () => {
+    write('tagged.json', { version: 1, rules: [{ id: 'reads', effect: 'allow', tools: ['db.*'], tags: ['read'] }] });
+    const r = await run(policyExplainCommand, ['tagged.json', '--agent', 'a', '--tool', 'db.read'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('reads needs tags read (--tags)');
+    const tagged = await run(
+      policyExplainCommand,
+      ['tagged.json', '--agent', 'a', '--tool', 'db.read', '--tags', 'read'],
+      dir,
+    );
+    expect(tagged.code).toBe(0);
+    expect(tagged.stderr).toBe('');
+    expect((await run(policyExplainCommand, ['tagged.json', '--agent', 'a', '--tool', 'other'], dir)).stderr).toBe('');
+  });
   it('exits 2 on bad options', async () => {
     expect((await run(policyExplainCommand, ['policy.json', '--tool', 'x'], dir)).code).toBe(2);
     expect((await run(policyExplainCommand, ['policy.json', '--agent', 'a'], dir)).code).toBe(2);

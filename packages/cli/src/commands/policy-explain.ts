@@ -1,4 +1,5 @@
 import type { DecisionAgent, DecisionRequest } from '@agentguard/policy';
+import { compileGlob } from '@agentguard/policy/internal';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
 import { onePositional } from './audit-common.js';
@@ -73,6 +74,31 @@ export const policyExplainCommand: Command = {
     const { engine } = await loadEngine(file, io);
     const decision = await engine.decide(request);
     io.stdout(`${JSON.stringify(decision, null, 2)}\n`);
+    // A default deny names no rule: say which rules name this tool and did not apply, so the condition that
+    // failed (often a tag or an agent not given here) can be looked for.
+    if (decision.effect === 'deny' && decision.ruleId === null) {
+      const named = engine.policy.rules
+        .filter((rule) => rule.effect !== 'deny' && (rule.tools ?? []).some((t) => safeMatch(t, values.tool as string)))
+        .map((rule) => {
+          const needs = [
+            rule.tags === undefined ? '' : `tags ${rule.tags.join(', ')} (--tags)`,
+            rule.agents === undefined ? '' : `agents ${rule.agents.join(', ')} (--agent-name)`,
+          ].filter((n) => n !== '');
+          return `${rule.id}${needs.length === 0 ? '' : ` needs ${needs.join(' and ')}`}`;
+        });
+      if (named.length > 0) {
+        io.stderr(`note: rule(s) naming this tool did not apply: ${named.slice(0, 5).join('; ')}\n`);
+      }
+    }
     return decision.effect === 'allow' ? EXIT_OK : EXIT_FAIL;
   },
 };
+
+/** Whether a rule's tool pattern names `tool`; a pattern the glob grammar refuses names nothing. */
+function safeMatch(pattern: string, tool: string): boolean {
+  try {
+    return compileGlob(pattern)(tool);
+  } catch {
+    return false;
+  }
+}
