@@ -108,12 +108,27 @@ describe('agentguard erase', () => {
     expect((await runCommand(auditQueryCommand, ['log.jsonl', '--unseal'], dir)).code).toBe(2);
   });
 
+  it('anchors the check of the log with --trust: a log signed by another key gets nothing erased', async () => {
+    const before = lines();
+    const stranger = createIdentity().id;
+    const base = ['--subject', 'marie', '--keys', 'keys', '--log', 'log.jsonl', '--key', 'agent.jwk'];
+    const out = await runCommand(eraseCommand, [...base, '--trust', stranger], dir);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain('ERR_AUDIT_UNTRUSTED_SIGNER');
+    expect(out.stdout).toContain('nothing erased');
+    expect(lines()).toBe(before);
+    expect((await unsealRecord(records()[0] as never, { keys })).opened).toBe(1);
+  });
+
   it('destroys the key, appends a signed subject.erased record, and the log still verifies', async () => {
     const before = lines();
     expect(before).not.toContain(EMAIL);
     const out = await runCommand(
       eraseCommand,
-      ['--subject', 'marie', '--keys', 'keys', '--log', 'log.jsonl', '--key', 'agent.jwk', '--log-key', 'log.jwk'],
+      [
+        ...['--subject', 'marie', '--keys', 'keys', '--log', 'log.jsonl', '--key', 'agent.jwk', '--log-key', 'log.jwk'],
+        ...['--trust', agent.id, '--trust', logKey.id],
+      ],
       dir,
     );
     expect(out.stderr).toBe('');

@@ -8,11 +8,13 @@ import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../com
 import { printable } from '../output.js';
 import { loadKey } from './credential-common.js';
 import { APPEND_LOG_NOTE, openLogForAppend } from './append-log.js';
-import { MAX_LOG_READ_BYTES } from './audit-common.js';
+import { MAX_LOG_READ_BYTES, parseTrust } from './audit-common.js';
+import { logTrust } from '../trust-file.js';
 import { readBoundedFile } from '../read-input.js';
 
 const usage = `Usage: agentguard erase (--subject <id> | --subject-env <VAR> | --reference <hex>) --keys <dir>
          --log <file> --key <signer.jwk> [--log-key <log.jwk>] [--passphrase-env <VAR>]
+         [--trust <did:key>]... [--trust-file <path>]
 
 Erases a data subject by crypto-shredding: destroys the subject's keys in the
 key store (--keys, a directory made by createFileKeyStore), so that no value
@@ -29,6 +31,9 @@ ${APPEND_LOG_NOTE} The lock is taken before the log is
 verified and before any key is destroyed.
 --subject-env reads the subject id from an environment variable, keeping it
 out of shell history; --reference names the subject by its pseudonym.
+--trust and --trust-file anchor the check of the log as for "agentguard verify"
+(every record signed by a trusted key; a trust file's "log" keys are the only
+checkpoint keys); without them the log is checked for consistency only.
 
 Exit codes: 0 erased and recorded; 1 the log does not verify, or the record
 could not be written (the keys are destroyed all the same: run again);
@@ -50,6 +55,8 @@ export const eraseCommand: Command = {
       key: { type: 'string' },
       'log-key': { type: 'string' },
       'passphrase-env': { type: 'string' },
+      trust: { type: 'string', multiple: true },
+      'trust-file': { type: 'string' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const named = [values.subject, values['subject-env'], values.reference].filter((v) => v !== undefined);
@@ -63,6 +70,14 @@ export const eraseCommand: Command = {
     }
     if (values.reference !== undefined && !/^[0-9a-f]{64}$/.test(values.reference)) {
       throw new UsageError('--reference expects 64 lower-case hex digits');
+    }
+    // --log-key here is the key file that signs the closing checkpoint, so the anchor comes from --trust and
+    // --trust-file alone.
+    const anchor = await logTrust({ trust: values.trust, 'trust-file': values['trust-file'] }, io, parseTrust);
+    if (anchor.trust === undefined) {
+      io.stderr(
+        'note: the log is checked for consistency only, not anchored: pass --trust or --trust-file so that a log re-signed by another key is refused\n',
+      );
     }
     const signer = await loadKey(values.key, io, values['passphrase-env']);
     const logKey =
@@ -84,7 +99,10 @@ export const eraseCommand: Command = {
     let reference: string;
     try {
       // Fail closed: a log that does not verify gets nothing appended (the record would vouch for a broken chain).
-      const report = await verifyLogFile(path);
+      const report = await verifyLogFile(path, {
+        ...(anchor.trust === undefined ? {} : { trust: anchor.trust }),
+        ...(anchor.logKeys.length === 0 ? {} : { checkpointKeys: anchor.logKeys }),
+      });
       if (!report.ok) {
         io.stdout(`FAIL ${printable(path)}: ${printable(report.code)}: ${printable(report.reason)}\n`);
         io.stdout('nothing erased: the log does not verify.\n');
