@@ -16,7 +16,6 @@ import {
   fromBase64,
   fromUtf8,
   IN_TOTO_PAYLOAD_TYPE,
-  parseCanonicalJson,
   parseJson,
   parseStatement,
   sha256Hex,
@@ -33,8 +32,8 @@ import {
   consistencySchema,
   MAX_BUNDLE_FILES,
   MAX_MANIFEST_BYTES,
-  readTlogProof,
 } from './format.js';
+import { checkProofLine, createCanonicalProofCheck } from './proof-line.js';
 import { trustList } from './trust.js';
 
 /** Options of {@link verifyBundle}. */
@@ -472,6 +471,7 @@ function checkBundle(
       bundleCheckpoint === undefined
         ? undefined
         : createInclusionVerifier(bundleCheckpoint.checkpoint.size, bundleCheckpoint.checkpoint.root);
+    const canonicalProof = bundleCheckpoint === undefined ? undefined : createCanonicalProofCheck(bundleCheckpoint);
     for (const [i, line] of records.entries()) {
       const at = { line: i + 1 };
       const file = BUNDLE_FILES.records;
@@ -523,10 +523,23 @@ function checkBundle(
           reason: `record seq ${record.seq} is batched (unsigned) and names ${record.signer}, not a log key whose checkpoint could vouch for it`,
         });
       }
-      // The proof on the same line of proofs.jsonl.
+      // The proof on the same line of proofs.jsonl: a canonical line that holds is known at once; any other is
+      // read and checked in full, which names what is wrong.
       const proofLine = proofs?.[i];
       if (proofLine === undefined || bundleCheckpoint === undefined || included === undefined) ok = false;
-      else if (!checkProof(proofLine, i, record.seq, leaf, bundleCheckpoint, included, findings)) ok = false;
+      else if (!canonicalProof?.(proofLine, record.seq, leaf)) {
+        const problem = checkProofLine(proofLine, i, record.seq, leaf, bundleCheckpoint, included);
+        if (problem !== undefined) {
+          ok = false;
+          findings.add({
+            code: 'ERR_EVIDENCE_BUNDLE_PROOF_INVALID',
+            file: BUNDLE_FILES.proofs,
+            line: i + 1,
+            seq: record.seq,
+            reason: problem,
+          });
+        }
+      }
       if (ok) passed++;
       if (progress !== undefined && (i + 1) % 10_000 === 0) progress(i + 1, records.length);
     }
@@ -590,61 +603,4 @@ function checkBundle(
     });
   }
   return report({ exporter: by, manifest: predicate }, passed);
-}
-
-/**
- * One line of proofs.jsonl: exactly `{ "proof": string (at most 16 KiB), "seq": count }` in strict JSON. The
- * exporter writes it canonical, read fast; any other form is read strictly and checked the same way (once per
- * record, so no schema library on this path).
- */
-function readProofLine(line: Uint8Array): { seq: number; proof: string } | undefined {
-  if (line.length > 64 * 1024) return undefined;
-  const t = text(line);
-  if (t === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = parseCanonicalJson(t, { maxBytes: 64 * 1024 });
-  } catch {
-    try {
-      value = parseJson(t, { maxBytes: 64 * 1024 });
-    } catch {
-      return undefined;
-    }
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const keys = Object.keys(value);
-  if (keys.length !== 2 || !keys.includes('seq') || !keys.includes('proof')) return undefined;
-  const { seq, proof } = value as { seq: unknown; proof: unknown };
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
-  if (typeof proof !== 'string' || proof.length > 16_384) return undefined;
-  return { seq, proof };
-}
-
-function checkProof(
-  line: Uint8Array,
-  i: number,
-  seq: number,
-  leaf: Uint8Array,
-  checkpoint: { note: string; checkpoint: { size: number; root: Uint8Array } },
-  included: (index: number, leaf: Uint8Array, proof: readonly Uint8Array[]) => boolean,
-  findings: Findings,
-): boolean {
-  const file = BUNDLE_FILES.proofs;
-  const bad = (reason: string) => {
-    findings.add({ code: 'ERR_EVIDENCE_BUNDLE_PROOF_INVALID', file, line: i + 1, seq, reason });
-    return false;
-  };
-  const entry = readProofLine(line);
-  if (entry === undefined) return bad(`line ${i + 1} of proofs.jsonl is not {"proof","seq"}`);
-  if (entry.seq !== seq) return bad(`line ${i + 1} of proofs.jsonl is for seq ${entry.seq}, its record is seq ${seq}`);
-  const proof = readTlogProof(entry.proof);
-  if (proof === undefined) return bad(`the proof of record seq ${seq} is not a c2sp.org/tlog-proof`);
-  if (proof.checkpoint !== checkpoint.note) return bad(`the proof of record seq ${seq} is not against checkpoint.txt`);
-  if (proof.index !== seq) return bad(`the proof of record seq ${seq} is for index ${proof.index}`);
-  if (!included(seq, leaf, proof.hashes)) {
-    return bad(
-      `record seq ${seq} is not in the log of checkpoint.txt (size ${checkpoint.checkpoint.size}): its inclusion proof fails`,
-    );
-  }
-  return true;
 }
