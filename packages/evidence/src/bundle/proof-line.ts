@@ -178,12 +178,18 @@ export function createCanonicalProofCheck(
   const noteChars = checkpoint.note.length;
   const scratch = new Uint8Array(65);
   scratch[0] = 1; // RFC 9162 §2.1.1: node hash = SHA-256(0x01 || left || right)
-  /** The node hash of `node` and the hash written at `line[at..]`, `node` on the left or on the right. */
-  const hashWith = (node: Uint8Array, line: Uint8Array, at: number, nodeLeft: boolean): Uint8Array => {
+  /**
+   * The node hash of `node` and the hash written at `line[at..]`, `node` on the left or on the right; undefined
+   * when that is not canonical base64 of 32 bytes.
+   */
+  const hashWith = (node: Uint8Array, line: Uint8Array, at: number, nodeLeft: boolean): Uint8Array | undefined => {
+    if (!isHash(line, at)) return undefined;
     scratch.set(node, nodeLeft ? 1 : 33);
     decodeHash(line, at, scratch, nodeLeft ? 33 : 1);
     return sha256(scratch);
   };
+  // This proof's path nodes below the level where it stops, while it is checked.
+  const computed: Uint8Array[] = [];
   // The last proof that verified: its line, where its hashes start, its index and count of hashes, and the node of
   // its path at each inner level (path[l] is the node at level l, position index >> l).
   let last: { line: Uint8Array; hashes: number; index: number; count: number; inner: number } | undefined;
@@ -204,8 +210,9 @@ export function createCanonicalProofCheck(
     const hashes = index[1] + newline.length;
     let at = hashes;
     let count = 0;
+    // Each hash is checked to be canonical base64 where it is used, or found equal (as text) to one that was.
     while (!matches(line, at, newline)) {
-      if (!isHash(line, at) || !matches(line, at + HASH_TEXT, newline)) return false;
+      if (!matches(line, at + HASH_TEXT, newline)) return false;
       at += HASH_STEP;
       count++;
     }
@@ -226,8 +233,7 @@ export function createCanonicalProofCheck(
     // The level where this proof's path joins the last one's, if that proof had the same shape.
     const join =
       last !== undefined && last.inner === inner && last.count === count ? bitLength(seq ^ last.index) : inner;
-    let node = leaf;
-    const computed: Uint8Array[] = [];
+    let node: Uint8Array | undefined = leaf;
     for (let l = 0; l < inner; l++) {
       if (l === join && last !== undefined) {
         const known = path[l] as Uint8Array;
@@ -242,10 +248,13 @@ export function createCanonicalProofCheck(
           return true;
         }
       }
-      computed.push(node);
+      computed[l] = node;
       node = hashWith(node, line, hashes + l * HASH_STEP, ((seq >>> l) & 1) === 0);
+      if (node === undefined) return false;
     }
-    for (let l = inner; l < count; l++) node = hashWith(node, line, hashes + l * HASH_STEP, false);
+    for (let l = inner; l < count && node !== undefined; l++)
+      node = hashWith(node, line, hashes + l * HASH_STEP, false);
+    if (node === undefined) return false;
     for (let k = 0; k < 32; k++) if (node[k] !== fixedRoot[k]) return false;
     for (let m = 0; m < inner; m++) path[m] = computed[m] as Uint8Array;
     path.length = inner;

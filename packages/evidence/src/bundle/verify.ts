@@ -200,29 +200,35 @@ export async function verifyBundleParallel(
     (index: number, line: Uint8Array): RecordLineResult => {
       const checked = lines?.[index];
       const result = results[index];
-      return checked !== undefined && result !== undefined && bytesEqual(checked, line)
+      return checked !== undefined && result !== undefined && (checked === line || bytesEqual(checked, line))
         ? result
         : verifyRecordLine(line);
     };
-  if (lines === undefined || lines.length === 0) return checkBundle(files, options, lookup([]));
+  // records.jsonl split once: checkBundle reads the same line arrays these results are for.
+  const split = bytes instanceof Uint8Array && lines !== undefined ? { bytes, lines } : undefined;
+  if (lines === undefined || lines.length === 0) return checkBundle(files, options, lookup([]), split);
   let provisional: readonly RecordLineResult[] = [];
   let early: BundleReport | undefined;
   const final = await verifyRecordLines(lines, {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     onProvisional: (results) => {
       provisional = results;
-      early = checkBundle(files, options, lookup(results));
+      early = checkBundle(files, options, lookup(results), split);
     },
   });
   const same = final.length === provisional.length && final.every((r, i) => r.ok === provisional[i]?.ok);
-  return same && early !== undefined ? early : checkBundle(files, options, lookup(final));
+  return same && early !== undefined ? early : checkBundle(files, options, lookup(final), split);
 }
 
-/** Checks a bundle; `checkLine` gives the result of `verifyRecordLine` for line `index` of records.jsonl. */
+/**
+ * Checks a bundle; `checkLine` gives the result of `verifyRecordLine` for line `index` of records.jsonl, and
+ * `split` may hold the lines of records.jsonl, already split, when its bytes are `split.bytes`.
+ */
 function checkBundle(
   files: ReadonlyMap<string, Uint8Array>,
   options: VerifyBundleOptions,
   checkLine: (index: number, line: Uint8Array) => RecordLineResult,
+  split?: { readonly bytes: Uint8Array; readonly lines: readonly Uint8Array[] },
 ): BundleReport {
   if (!(files instanceof Map)) throw new TypeError('"files" expected a Map of path to Uint8Array');
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
@@ -451,7 +457,12 @@ function checkBundle(
   const proofBytes = read(BUNDLE_FILES.proofs);
   let passed = 0;
   const policiesNamed = new Map<string, number>();
-  const records = recordLines === undefined ? undefined : splitLines(recordLines);
+  const records =
+    recordLines === undefined
+      ? undefined
+      : split !== undefined && split.bytes === recordLines
+        ? split.lines
+        : splitLines(recordLines);
   const proofs = proofBytes === undefined ? undefined : splitLines(proofBytes);
   if (recordLines !== undefined && records === undefined)
     malformed(BUNDLE_FILES.records, 'records.jsonl does not end with a newline');
