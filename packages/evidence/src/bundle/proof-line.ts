@@ -130,6 +130,11 @@ function matches(line: Uint8Array, at: number, expected: Uint8Array): boolean {
   return true;
 }
 
+function bytesEqual32(a: Uint8Array, b: Uint8Array): boolean {
+  for (let k = 0; k < 32; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 function rangesEqual(a: Uint8Array, aFrom: number, b: Uint8Array, bFrom: number, length: number): boolean {
   for (let k = 0; k < length; k++) if (a[aFrom + k] !== b[bFrom + k]) return false;
   return true;
@@ -158,9 +163,10 @@ function onesCount(n: number): number {
  * A check of proof lines in the exporter's canonical form against one checkpoint, for lines read in order: it
  * returns `true` only when {@link checkProofLine} would find nothing wrong with the line (`false` says nothing;
  * check that line with `checkProofLine`). The inclusion proof is checked as RFC 9162 §2.1.3.2 asks, computing
- * from the leaf up; but where a proof's path joins the path of the last proof that verified, and the node it
- * computed there and all its remaining hashes (as text) are those of that proof, the rest of the computation
- * would be that proof's, which reached the root: it stops there. Every other proof is hashed to the root.
+ * from the leaf up, but it stops where the rest of the computation is known to be that of the last proof that
+ * verified (same tree shape), which reached the root: where the two paths are siblings, each path's node is the
+ * other proof's hash there and every hash above is the same (as text); or where the paths meet, this proof
+ * computed the same node and every remaining hash is the same. Every other proof is hashed to the root.
  *
  * @param checkpoint - the bundle's checkpoint, its note already verified.
  * @returns `(line, seq, leaf) => boolean`.
@@ -190,6 +196,8 @@ export function createCanonicalProofCheck(
   };
   // This proof's path nodes below the level where it stops, while it is checked.
   const computed: Uint8Array[] = [];
+  const sibling = new Uint8Array(32);
+  const lastSibling = new Uint8Array(32);
   // The last proof that verified: its line, where its hashes start, its index and count of hashes, and the node of
   // its path at each inner level (path[l] is the node at level l, position index >> l).
   let last: { line: Uint8Array; hashes: number; index: number; count: number; inner: number } | undefined;
@@ -231,17 +239,34 @@ export function createCanonicalProofCheck(
     const inner = bitLength(seq ^ (size - 1));
     if (count !== inner + onesCount(seq >>> inner)) return false;
     // The level where this proof's path joins the last one's, if that proof had the same shape.
-    const join =
-      last !== undefined && last.inner === inner && last.count === count ? bitLength(seq ^ last.index) : inner;
+    const shaped = last !== undefined && last.inner === inner && last.count === count ? last : undefined;
+    const join = shaped === undefined ? -1 : bitLength(seq ^ shaped.index);
     let node: Uint8Array | undefined = leaf;
     for (let l = 0; l < inner; l++) {
-      if (l === join && last !== undefined) {
-        const known = path[l] as Uint8Array;
-        let same = true;
-        for (let k = 0; k < 32; k++) if (node[k] !== known[k]) same = false;
+      if (l === join - 1 && shaped !== undefined) {
+        // Here this path and the last one are siblings: when each one's node is the other's proof hash and
+        // the hashes above are the same, both compute the same parent, and the same from there to the root.
+        const mine = hashes + l * HASH_STEP;
+        const theirs = shaped.hashes + l * HASH_STEP;
+        if (isHash(line, mine)) {
+          decodeHash(line, mine, sibling, 0);
+          decodeHash(shaped.line, theirs, lastSibling, 0);
+          if (
+            bytesEqual32(sibling, path[l] as Uint8Array) &&
+            bytesEqual32(node, lastSibling) &&
+            rangesEqual(line, mine + HASH_STEP, shaped.line, theirs + HASH_STEP, (count - l - 1) * HASH_STEP)
+          ) {
+            for (let m = 0; m < l; m++) path[m] = computed[m] as Uint8Array;
+            path[l] = node;
+            last = { line, hashes, index: seq, count, inner };
+            return true;
+          }
+        }
+      }
+      if (l === join && shaped !== undefined) {
         if (
-          same &&
-          rangesEqual(line, hashes + l * HASH_STEP, last.line, last.hashes + l * HASH_STEP, (count - l) * HASH_STEP)
+          bytesEqual32(node, path[l] as Uint8Array) &&
+          rangesEqual(line, hashes + l * HASH_STEP, shaped.line, shaped.hashes + l * HASH_STEP, (count - l) * HASH_STEP)
         ) {
           for (let m = 0; m < l; m++) path[m] = computed[m] as Uint8Array;
           last = { line, hashes, index: seq, count, inner };
