@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { verify } from '@agentguard/identity';
 import { BatchBuilder, type PackedBatch } from './batch.js';
-import type { SignatureCheck } from './checker.js';
+import type { LineProblem, SignatureCheck } from './checker.js';
 import { VerifyPool } from './pool.js';
 import { checkRecordLine, type RecordLineResult, verifyRecordLine } from './record-line.js';
 
@@ -29,6 +29,9 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 const DEFER_MAX_BYTES = 64 * 1024;
 /** Fewest lines worth starting threads for. */
 const MIN_PARALLEL = 256;
+
+/** What a deferred check reports: nothing, as a line with a failed check is read again for its report. */
+const REREAD: LineProblem = Object.freeze({ code: 'ERR_AUDIT_SIGNATURE_INVALID', reason: 'read the line again' });
 
 /** Whether check `i` of a packed batch verifies. */
 function verifiesAt(batch: PackedBatch, i: number): boolean {
@@ -155,15 +158,17 @@ async function checkLines(
   };
   try {
     for (let index = 0; index < lines.length; index++) {
-      const defer: SignatureCheck = (signature, message, key, problem) => {
+      const defer: SignatureCheck = (signature, message, key) => {
         if (signature.length !== 64 || key.length !== 32) return false;
         if (message.length > DEFER_MAX_BYTES) return verify(signature, message, key);
-        builder.add(signature, message, key, index, problem);
+        // A line whose check fails is read again here for its report: the check's own problem is not kept.
+        builder.add(signature, message, key, index, REREAD);
         if (builder.size >= BATCH || builder.bytes >= BATCH_BYTES) flush();
         return true;
       };
       onLine(index, checkRecordLine(lines[index] as string | Uint8Array, defer));
-      if (inflight.length > workers * 16) await inflight.shift();
+      // A few batches queued per worker keep it busy; more would only hold more lines' checks in memory.
+      if (inflight.length > workers * 4) await inflight.shift();
     }
     flush();
     read();
