@@ -30,7 +30,7 @@ export {
   type VerifyProgress,
   verifyLogFile,
 } from './verify/file.js';
-export { type VerifyRecordLinesOptions, verifyRecordLines } from './verify/record-lines.js';
+export { type VerifyRecordLinesOptions, verifyRecordLines, verifyRecordLinesEach } from './verify/record-lines.js';
 
 /** Options of {@link openFileAuditLog}. */
 export interface FileAuditLogOptions extends FileSinkOptions {

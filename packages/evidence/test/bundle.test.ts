@@ -423,6 +423,16 @@ describe('verifyBundle on hostile bundle files', () => {
   });
 });
 
+/** proofs.jsonl with the proof on line `index + 1` spoilt: its first two hashes swapped. */
+function spoilProof(files: ReadonlyMap<string, Uint8Array>, index: number): Uint8Array {
+  const all = lines(files.get('proofs.jsonl') as Uint8Array);
+  const entry = JSON.parse(all[index] as string) as { proof: string; seq: number };
+  const parts = entry.proof.split('\n');
+  [parts[2], parts[3]] = [parts[3] as string, parts[2] as string];
+  all[index] = JSON.stringify({ proof: parts.join('\n'), seq: entry.seq });
+  return joinLines(all);
+}
+
 describe('verifyBundleParallel', () => {
   it('gives the same report as verifyBundle, for a good bundle and forged ones, with worker threads', async () => {
     const big = await writeLog(600, 50);
@@ -436,6 +446,12 @@ describe('verifyBundleParallel', () => {
       await resign(files, (f) => f.set('records.jsonl', utf8(records.replace(line, forgedLine)))),
       await resign(files, (f) => f.delete('proofs.jsonl')),
       new Map([...files, ['records.jsonl', utf8(records.replace(line, forgedLine))]]),
+      // A proof spoilt (one hash of it swapped for its neighbour's), alone and with a forged signature elsewhere.
+      await resign(files, (f) => f.set('proofs.jsonl', spoilProof(f, 300))),
+      await resign(files, (f) => {
+        f.set('proofs.jsonl', spoilProof(f, 300));
+        f.set('records.jsonl', utf8(records.replace(line, forgedLine)));
+      }),
     ];
     for (const [i, v] of variants.entries()) {
       const expected = verifyBundle(v, { trust });
@@ -450,6 +466,11 @@ describe('verifyBundleParallel', () => {
         line: 101,
         auditCode: 'ERR_AUDIT_SIGNATURE_INVALID',
       }),
+    ]);
+    const spoilt = await verifyBundleParallel(variants[5] as Map<string, Uint8Array>, { trust, workers: 2 });
+    expect(spoilt.findings.map((f) => [f.code, f.line])).toEqual([
+      ['ERR_EVIDENCE_BUNDLE_RECORD_INVALID', 101],
+      ['ERR_EVIDENCE_BUNDLE_PROOF_INVALID', 301],
     ]);
     await expect(verifyBundleParallel(files, { trust: 'x' as never })).rejects.toThrow(TypeError);
     await expect(verifyBundleParallel(files, { trust, workers: -1 })).rejects.toThrow(RangeError);

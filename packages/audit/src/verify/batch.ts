@@ -20,17 +20,6 @@ export interface PackedBatch {
   readonly ends: Uint32Array;
 }
 
-/** One pending check: what to verify and what to report, at which line, if it fails. */
-interface Pending {
-  readonly signature: Uint8Array;
-  readonly message: Uint8Array;
-  readonly key: Uint8Array;
-  readonly line: number;
-  /** Order of the check in the whole log: of two failures on one line, the earlier is reported. */
-  readonly order: number;
-  readonly problem: LineProblem;
-}
-
 /** Where a failed check was, and what to report. */
 export interface CheckPlace {
   readonly line: number;
@@ -38,20 +27,37 @@ export interface CheckPlace {
   readonly problem: LineProblem;
 }
 
+/** A typed array at least `size` long, holding what `array` held. */
+function grown<T extends Uint8Array | Uint32Array | Float64Array>(array: T, size: number, make: (n: number) => T): T {
+  if (array.length >= size) return array;
+  const bigger = make(Math.max(size, array.length * 2));
+  bigger.set(array);
+  return bigger;
+}
+
 /**
- * Collects signature checks, then packs them into a {@link PackedBatch}. The signatures of one DSSE
- * envelope share one message (the same object), which is stored once: a line with many signatures
- * over a large payload costs its payload once, not once per signature.
+ * Collects signature checks, packing each into flat buffers as it is added (so a check's own arrays are garbage
+ * at once, not held until its batch is verified), then hands them over as a {@link PackedBatch}. The signatures of
+ * one DSSE envelope share one message (the same object), which is stored once: a line with many signatures over
+ * a large payload costs its payload once, not once per signature.
  */
 export class BatchBuilder {
-  private pending: Pending[] = [];
+  private count = 0;
+  private signatures = new Uint8Array(64 * 64);
+  private keys = new Uint8Array(64 * 32);
+  private messages = new Uint8Array(64 * 128);
+  private starts = new Uint32Array(64);
+  private ends = new Uint32Array(64);
+  private lines = new Float64Array(64);
+  private orders = new Float64Array(64);
+  private problems: LineProblem[] = [];
   private distinct = 0;
   private last: Uint8Array | undefined;
   private checks = 0;
 
   /** Checks added since the last {@link BatchBuilder.take}. */
   get size(): number {
-    return this.pending.length;
+    return this.count;
   }
 
   /** Bytes of distinct messages added since the last {@link BatchBuilder.take}. */
@@ -61,41 +67,53 @@ export class BatchBuilder {
 
   /** Adds a check; `signature` must be 64 bytes and `key` 32 (the caller rejects other lengths at once). */
   add(signature: Uint8Array, message: Uint8Array, key: Uint8Array, line: number, problem: LineProblem): void {
-    this.pending.push({ signature, message, key, line, order: this.checks++, problem });
-    if (message !== this.last) this.distinct += message.length;
+    const i = this.count;
+    this.signatures = grown(this.signatures, (i + 1) * 64, (n) => new Uint8Array(n));
+    this.keys = grown(this.keys, (i + 1) * 32, (n) => new Uint8Array(n));
+    this.starts = grown(this.starts, i + 1, (n) => new Uint32Array(n));
+    this.ends = grown(this.ends, i + 1, (n) => new Uint32Array(n));
+    this.lines = grown(this.lines, i + 1, (n) => new Float64Array(n));
+    this.orders = grown(this.orders, i + 1, (n) => new Float64Array(n));
+    this.signatures.set(signature, i * 64);
+    this.keys.set(key, i * 32);
+    if (message !== this.last || i === 0) {
+      this.messages = grown(this.messages, this.distinct + message.length, (n) => new Uint8Array(n));
+      this.messages.set(message, this.distinct);
+      this.distinct += message.length;
+    }
     this.last = message;
+    this.starts[i] = this.distinct - message.length;
+    this.ends[i] = this.distinct;
+    this.lines[i] = line;
+    this.orders[i] = this.checks++;
+    this.problems[i] = problem;
+    this.count = i + 1;
   }
 
   /** Packs what was added and starts afresh; `where` tells, for a check's index, where it was. */
   take(): { batch: PackedBatch; where: (index: number) => CheckPlace } {
-    const pending = this.pending;
-    const count = pending.length;
-    const signatures = new Uint8Array(count * 64);
-    const keys = new Uint8Array(count * 32);
-    const messages = new Uint8Array(this.distinct);
-    const starts = new Uint32Array(count);
-    const ends = new Uint32Array(count);
-    let at = 0;
-    let previous: Uint8Array | undefined;
-    for (const [i, p] of pending.entries()) {
-      signatures.set(p.signature, i * 64);
-      keys.set(p.key, i * 32);
-      if (p.message !== previous || i === 0) {
-        messages.set(p.message, at);
-        at += p.message.length;
-      }
-      previous = p.message;
-      starts[i] = at - p.message.length;
-      ends[i] = at;
-    }
-    this.pending = [];
+    const count = this.count;
+    const batch: PackedBatch = {
+      count,
+      signatures: this.signatures.slice(0, count * 64),
+      keys: this.keys.slice(0, count * 32),
+      messages: this.messages.slice(0, this.distinct),
+      starts: this.starts.slice(0, count),
+      ends: this.ends.slice(0, count),
+    };
+    const lines = this.lines.slice(0, count);
+    const orders = this.orders.slice(0, count);
+    const problems = this.problems;
+    this.problems = [];
+    this.count = 0;
     this.distinct = 0;
     this.last = undefined;
-    const where = (index: number): CheckPlace => {
-      const p = pending[index] as Pending;
-      return { line: p.line, order: p.order, problem: p.problem };
-    };
-    return { batch: { count, signatures, keys, messages, starts, ends }, where };
+    const where = (index: number): CheckPlace => ({
+      line: lines[index] as number,
+      order: orders[index] as number,
+      problem: problems[index] as LineProblem,
+    });
+    return { batch, where };
   }
 }
 

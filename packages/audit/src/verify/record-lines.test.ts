@@ -2,7 +2,7 @@ import { createAuditLog, createMemorySink } from '../index.js';
 import { describe, expect, it } from 'vitest';
 import { AGENT, event, fastSigner, OTHER, requestedEvent } from '../../test/helpers.js';
 import { verifyRecordLine } from './record-line.js';
-import { verifyRecordLines } from './record-lines.js';
+import { verifyRecordLines, verifyRecordLinesEach } from './record-lines.js';
 
 /** 600 signed lines: events, and call.requested records carrying envelopes (one signed by the wrong key). */
 async function lines(): Promise<string[]> {
@@ -54,5 +54,37 @@ describe('verifyRecordLines', () => {
     await expect(verifyRecordLines('x' as never)).rejects.toThrow(TypeError);
     await expect(verifyRecordLines([], { workers: -1 })).rejects.toThrow(RangeError);
     await expect(verifyRecordLines([], { workers: 1.5 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('verifyRecordLinesEach', () => {
+  it('gives each line once, in order, and the final result of every line whose signature failed on a worker', async () => {
+    const good = await lines();
+    const bad = good.slice();
+    for (const i of [5, 6, 250, 599]) bad[i] = forgeSignature(bad[i] as string);
+    bad[7] = 'not json';
+    for (const [input, workers] of [
+      [good, 2],
+      [bad, 2],
+      [bad, 0],
+      [bad.slice(0, 20), 2],
+    ] as const) {
+      const seen: number[] = [];
+      const provisional: ReturnType<typeof verifyRecordLine>[] = [];
+      const changed = await verifyRecordLinesEach(
+        input,
+        (index, result) => {
+          seen.push(index);
+          provisional[index] = result;
+        },
+        { workers },
+      );
+      expect(seen).toEqual(input.map((_, i) => i));
+      const final = provisional.map((r, i) => changed.get(i) ?? r);
+      expect(final).toEqual(input.map((l) => verifyRecordLine(l)));
+      for (const [i, r] of changed) expect(provisional[i]?.ok === true && !r.ok).toBe(true);
+    }
+    await expect(verifyRecordLinesEach(good, 'x' as never)).rejects.toThrow(TypeError);
+    await expect(verifyRecordLinesEach(good, () => {}, { workers: -1 })).rejects.toThrow(RangeError);
   });
 });

@@ -74,7 +74,15 @@ export async function readBundleDirectory(dir: string): Promise<Map<string, Uint
       if (stat.size > MAX_BUNDLE_FILE_BYTES) {
         throw new BundleError('ERR_EVIDENCE_BUNDLE_TOO_LARGE', `${name} is larger than ${MAX_BUNDLE_FILE_BYTES} bytes`);
       }
-      files.set(name, new Uint8Array(await readFile(path)));
+      // A plain Uint8Array over the memory readFile allocated for this file alone: no copy of a file that may be
+      // a gigabyte. A small file may sit in Node's shared pool; that one is copied, so no view reaches other bytes.
+      const read = await readFile(path);
+      files.set(
+        name,
+        read.byteLength === read.buffer.byteLength
+          ? new Uint8Array(read.buffer, read.byteOffset, read.byteLength)
+          : new Uint8Array(read),
+      );
     }
   };
   await walk(dir, 0);

@@ -8,7 +8,7 @@ import {
   type RecordLineResult,
   verifyRecordLine,
 } from '@agentguard/audit';
-import { verifyRecordLines } from '@agentguard/audit/file';
+import { verifyRecordLines, verifyRecordLinesEach } from '@agentguard/audit/file';
 import { didToPublicKey, verify } from '@agentguard/identity';
 import { parsePolicy, policyHash } from '@agentguard/policy';
 import {
@@ -16,7 +16,6 @@ import {
   fromBase64,
   fromUtf8,
   IN_TOTO_PAYLOAD_TYPE,
-  parseCanonicalJson,
   parseJson,
   parseStatement,
   sha256Hex,
@@ -33,9 +32,9 @@ import {
   consistencySchema,
   MAX_BUNDLE_FILES,
   MAX_MANIFEST_BYTES,
-  readTlogProof,
 } from './format.js';
 import { linesOf, MAX_PROOF_LINE_BYTES, MAX_RECORD_LINE_BYTES, splitJsonLines } from './lines.js';
+import { checkProofLine, createCanonicalProofCheck } from './proof-line.js';
 import { trustList } from './trust.js';
 
 /** Options of {@link verifyBundle}. */
@@ -178,43 +177,78 @@ export async function verifyBundleParallel(
 ): Promise<BundleReport> {
   if (!(files instanceof Map)) throw new TypeError('"files" expected a Map of path to Uint8Array');
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
-  trustList(options.trust, 'trust'); // a bad trust list throws before any work
-  // The record lines are checked ahead with their signatures on worker threads; while the workers verify, the
-  // bundle's own checks (proofs, scope, policies) run here on the provisional results. When no signature failed,
-  // that report is the report; otherwise the bundle is checked again on the final results, so the report is
-  // always exactly what verifyBundle gives.
+  trustList(options.trust, 'trust'); // a bad trust list throws before any work, and so does a bad `workers`
+  const count = options.workers;
+  if (count !== undefined && (!Number.isSafeInteger(count) || count < 0 || count > 64)) {
+    throw new RangeError(`"workers" expected an integer from 0 to 64, got ${String(count)}`);
+  }
+  // Each record line is checked as it is read (its signatures go to worker threads), and the bundle's own checks
+  // on it (scope, proof) run at once, on this thread, while the workers verify: no line's result is kept, so
+  // a long bundle is checked in little memory. When every signature verified, those results were final and so
+  // is the report. Otherwise the bundle is checked again on every line's final result, so the report is always
+  // exactly what verifyBundle gives.
   const bytes = files.get(BUNDLE_FILES.records);
-  const split = bytes instanceof Uint8Array ? splitJsonLines(bytes, MAX_RECORD_LINE_BYTES) : undefined;
-  const lines = split?.ok === true ? split.lines : undefined;
-  const lookup =
-    (results: readonly RecordLineResult[]) =>
-    (index: number, line: Uint8Array): RecordLineResult => {
-      const checked = lines?.[index];
-      const result = results[index];
-      return checked !== undefined && result !== undefined && bytesEqual(checked, line)
-        ? result
-        : verifyRecordLine(line);
-    };
-  if (lines === undefined || lines.length === 0) return checkBundle(files, options, lookup([]));
-  let provisional: readonly RecordLineResult[] = [];
-  let early: BundleReport | undefined;
-  const final = await verifyRecordLines(lines, {
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-    onProvisional: (results) => {
-      provisional = results;
-      early = checkBundle(files, options, lookup(results));
-    },
-  });
-  const same = final.length === provisional.length && final.every((r, i) => r.ok === provisional[i]?.ok);
-  return same && early !== undefined ? early : checkBundle(files, options, lookup(final));
+  const splitRecords = bytes instanceof Uint8Array ? splitJsonLines(bytes, MAX_RECORD_LINE_BYTES) : undefined;
+  const lines = splitRecords?.ok === true ? splitRecords.lines : undefined;
+  const split = bytes instanceof Uint8Array && lines !== undefined ? { bytes, lines } : undefined;
+  const workers = count === undefined ? {} : { workers: count };
+  const run = openBundle(files, options, split);
+  if (!('finish' in run) || run.records !== lines || lines === undefined || lines.length === 0) {
+    // Nothing to check on worker threads: no records, or none the bundle vouches for.
+    return 'finish' in run ? finishOn(run, (_, line) => verifyRecordLine(line)) : run;
+  }
+  const changed = await verifyRecordLinesEach(lines, (i, result) => run.record(i, result), workers);
+  if (changed.size === 0) return run.finish();
+  const final = await verifyRecordLines(lines, workers);
+  return checkBundle(files, options, (index, line) => final[index] ?? verifyRecordLine(line), split);
 }
 
-/** Checks a bundle; `checkLine` gives the result of `verifyRecordLine` for line `index` of records.jsonl. */
+/** Lines of records.jsonl already split, when its bytes are `bytes`. */
+interface SplitRecords {
+  readonly bytes: Uint8Array;
+  readonly lines: readonly Uint8Array[];
+}
+
+/**
+ * Checks a bundle; `checkLine` gives the result of `verifyRecordLine` for line `index` of records.jsonl, and
+ * `split` may hold the lines of records.jsonl, already split.
+ */
 function checkBundle(
   files: ReadonlyMap<string, Uint8Array>,
   options: VerifyBundleOptions,
   checkLine: (index: number, line: Uint8Array) => RecordLineResult,
+  split?: SplitRecords,
 ): BundleReport {
+  const run = openBundle(files, options, split);
+  return 'finish' in run ? finishOn(run, checkLine) : run;
+}
+
+/** Checks every record of a run, each with `checkLine`'s result for it, then the rest. */
+function finishOn(run: BundleRun, checkLine: (index: number, line: Uint8Array) => RecordLineResult): BundleReport {
+  const records = run.records ?? [];
+  for (let i = 0; i < records.length; i++) run.record(i, checkLine(i, records[i] as Uint8Array));
+  return run.finish();
+}
+
+/** A bundle being checked, once its manifest, files, keys and checkpoints are: its records, then the rest. */
+interface BundleRun {
+  /** The lines of records.jsonl to check, one by one with {@link BundleRun.record}, in order. */
+  readonly records: readonly Uint8Array[] | undefined;
+  /** Checks record line `i` with its result from `verifyRecordLine`. */
+  record(i: number, result: RecordLineResult): void;
+  /** Checks what is left once every record is (policies, counts) and gives the report. */
+  finish(): BundleReport;
+}
+
+/**
+ * Checks a bundle up to its records: the report when it ends there (a manifest that is not trusted), or the run
+ * that checks the records one at a time and then the rest.
+ */
+function openBundle(
+  files: ReadonlyMap<string, Uint8Array>,
+  options: VerifyBundleOptions,
+  split?: SplitRecords,
+): BundleReport | BundleRun {
   if (!(files instanceof Map)) throw new TypeError('"files" expected a Map of path to Uint8Array');
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
   const trusted = new Set(trustList(options.trust, 'trust'));
@@ -442,9 +476,13 @@ function checkBundle(
   const proofBytes = read(BUNDLE_FILES.proofs);
   let passed = 0;
   const policiesNamed = new Map<string, number>();
-  const splitRecords = recordLines === undefined ? undefined : splitJsonLines(recordLines, MAX_RECORD_LINE_BYTES);
+  const records =
+    recordLines === undefined
+      ? undefined
+      : split !== undefined && split.bytes === recordLines
+        ? split.lines
+        : linesOf(splitJsonLines(recordLines, MAX_RECORD_LINE_BYTES), BUNDLE_FILES.records, malformed);
   const splitProofs = proofBytes === undefined ? undefined : splitJsonLines(proofBytes, MAX_PROOF_LINE_BYTES);
-  const records = linesOf(splitRecords, BUNDLE_FILES.records, malformed);
   const proofs = linesOf(splitProofs, BUNDLE_FILES.proofs, malformed);
   if (records !== undefined && records.length !== predicate.records) {
     malformed(BUNDLE_FILES.records, `records.jsonl has ${records.length} records, the manifest ${predicate.records}`);
@@ -452,187 +490,146 @@ function checkBundle(
   if (records !== undefined && proofs !== undefined && proofs.length !== records.length) {
     malformed(BUNDLE_FILES.proofs, `proofs.jsonl has ${proofs.length} proofs for ${records.length} records`);
   }
-  if (records !== undefined) {
-    const fromMs = predicate.filters.from === null ? Number.NEGATIVE_INFINITY : Date.parse(predicate.filters.from);
-    const toMs = predicate.filters.to === null ? Number.POSITIVE_INFINITY : Date.parse(predicate.filters.to);
-    let lastSeq = -1;
-    const included =
-      bundleCheckpoint === undefined
-        ? undefined
-        : createInclusionVerifier(bundleCheckpoint.checkpoint.size, bundleCheckpoint.checkpoint.root);
-    for (const [i, line] of records.entries()) {
-      const at = { line: i + 1 };
-      const file = BUNDLE_FILES.records;
-      const result = checkLine(i, line);
-      if (!result.ok) {
-        findings.add({
-          code: 'ERR_EVIDENCE_BUNDLE_RECORD_INVALID',
-          file,
-          ...at,
-          auditCode: result.code,
-          reason: result.reason,
-        });
-        continue;
-      }
-      const { record, leaf } = result;
-      const where = { ...at, seq: record.seq };
-      let ok = true;
-      const scope = (reason: string) => {
-        ok = false;
-        findings.add({ code: 'ERR_EVIDENCE_BUNDLE_RECORD_OUT_OF_SCOPE', file, ...where, reason });
-      };
-      if (record.type === 'checkpoint') scope(`record seq ${record.seq} is a checkpoint record, not an event`);
-      else {
-        if (predicate.filters.agent !== null && record.agent !== predicate.filters.agent) {
-          scope(`record seq ${record.seq} is of agent ${record.agent}, outside the bundle's agent filter`);
-        }
-        const hash = record.data?.policyHash;
-        if (typeof hash === 'string' && !policiesNamed.has(hash)) policiesNamed.set(hash, record.seq);
-      }
-      const ts = Date.parse(record.ts);
-      if (ts < fromMs || ts > toMs) scope(`record seq ${record.seq} at ${record.ts} is outside the bundle's range`);
-      if (record.seq <= lastSeq) scope(`record seq ${record.seq} follows seq ${lastSeq}: repeated or out of order`);
-      lastSeq = Math.max(lastSeq, record.seq);
-      if (keys !== undefined && !keys.trust.has(record.signer)) {
-        ok = false;
-        findings.add({
-          code: 'ERR_EVIDENCE_BUNDLE_RECORD_UNTRUSTED',
-          file,
-          ...where,
-          reason: `record seq ${record.seq} is signed by ${record.signer}, which keys.json does not trust`,
-        });
-      }
-      if (!result.signed && keys !== undefined && !keys.checkpointKeys.includes(record.signer)) {
-        ok = false;
-        findings.add({
-          code: 'ERR_EVIDENCE_BUNDLE_RECORD_UNTRUSTED',
-          file,
-          ...where,
-          reason: `record seq ${record.seq} is batched (unsigned) and names ${record.signer}, not a log key whose checkpoint could vouch for it`,
-        });
-      }
-      // The proof on the same line of proofs.jsonl.
-      const proofLine = proofs?.[i];
-      if (proofLine === undefined || bundleCheckpoint === undefined || included === undefined) ok = false;
-      else if (!checkProof(proofLine, i, record.seq, leaf, bundleCheckpoint, included, findings)) ok = false;
-      if (ok) passed++;
-      if (progress !== undefined && (i + 1) % 10_000 === 0) progress(i + 1, records.length);
-    }
-    progress?.(records.length, records.length);
-  }
-
-  // 6. Policies by hash: every file hashes to its name, every policy named is there; credentials alike.
-  const policyFiles = new Set<string>();
-  for (const name of listed.keys()) {
-    const match = CONTENT_FILE.exec(name);
-    const bytes = read(name);
-    if (match === null || bytes === undefined) continue;
-    const [, dir, hex] = match as unknown as [string, string, string];
-    if (dir === 'policies') {
-      let hash: string | undefined;
-      try {
-        hash = policyHash(parsePolicy(json(bytes)));
-      } catch (error) {
-        findings.add({
-          code: 'ERR_EVIDENCE_BUNDLE_POLICY_INVALID',
-          file: name,
-          reason: `${name} is not a policy: ${(error as Error).message.slice(0, 200)}`,
-        });
-        continue;
-      }
-      if (hash !== `sha256:${hex}`) {
-        findings.add({
-          code: 'ERR_EVIDENCE_BUNDLE_POLICY_INVALID',
-          file: name,
-          reason: `${name} has policy hash ${hash}, not the one its name says`,
-        });
-      } else policyFiles.add(hash);
-    } else {
-      let problem: string | undefined;
-      try {
-        json(bytes);
-        if (sha256Hex(bytes) !== hex) problem = `${name} does not hash to its name`;
-      } catch (error) {
-        problem = `${name} is not strict JSON: ${(error as Error).message.slice(0, 200)}`;
-      }
-      if (problem !== undefined) malformed(name, problem);
-    }
-  }
-  for (const [hash, seq] of policiesNamed) {
-    if (!policyFiles.has(hash)) {
+  const fromMs = predicate.filters.from === null ? Number.NEGATIVE_INFINITY : Date.parse(predicate.filters.from);
+  const toMs = predicate.filters.to === null ? Number.POSITIVE_INFINITY : Date.parse(predicate.filters.to);
+  let lastSeq = -1;
+  const included =
+    bundleCheckpoint === undefined
+      ? undefined
+      : createInclusionVerifier(bundleCheckpoint.checkpoint.size, bundleCheckpoint.checkpoint.root);
+  const canonicalProof = bundleCheckpoint === undefined ? undefined : createCanonicalProofCheck(bundleCheckpoint);
+  const total = records?.length ?? 0;
+  // One record line with its result (from verifyRecordLine), in order: the checks of the bundle on it.
+  const checkRecord = (i: number, result: RecordLineResult): void => {
+    const at = { line: i + 1 };
+    const file = BUNDLE_FILES.records;
+    if (!result.ok) {
       findings.add({
-        code: 'ERR_EVIDENCE_BUNDLE_POLICY_MISSING',
-        file: `policies/${hash.replace(/^sha256:/, '').slice(0, 64)}.json`,
-        seq,
-        reason: `record seq ${seq} (and any later one) was decided by policy ${hash.slice(0, 80)}, which the bundle does not hold`,
+        code: 'ERR_EVIDENCE_BUNDLE_RECORD_INVALID',
+        file,
+        ...at,
+        auditCode: result.code,
+        reason: result.reason,
+      });
+      return;
+    }
+    const { record, leaf } = result;
+    const where = { ...at, seq: record.seq };
+    let ok = true;
+    const scope = (reason: string) => {
+      ok = false;
+      findings.add({ code: 'ERR_EVIDENCE_BUNDLE_RECORD_OUT_OF_SCOPE', file, ...where, reason });
+    };
+    if (record.type === 'checkpoint') scope(`record seq ${record.seq} is a checkpoint record, not an event`);
+    else {
+      if (predicate.filters.agent !== null && record.agent !== predicate.filters.agent) {
+        scope(`record seq ${record.seq} is of agent ${record.agent}, outside the bundle's agent filter`);
+      }
+      const hash = record.data?.policyHash;
+      if (typeof hash === 'string' && !policiesNamed.has(hash)) policiesNamed.set(hash, record.seq);
+    }
+    const ts = Date.parse(record.ts);
+    if (ts < fromMs || ts > toMs) scope(`record seq ${record.seq} at ${record.ts} is outside the bundle's range`);
+    if (record.seq <= lastSeq) scope(`record seq ${record.seq} follows seq ${lastSeq}: repeated or out of order`);
+    lastSeq = Math.max(lastSeq, record.seq);
+    if (keys !== undefined && !keys.trust.has(record.signer)) {
+      ok = false;
+      findings.add({
+        code: 'ERR_EVIDENCE_BUNDLE_RECORD_UNTRUSTED',
+        file,
+        ...where,
+        reason: `record seq ${record.seq} is signed by ${record.signer}, which keys.json does not trust`,
       });
     }
-  }
-  if (listed.size > MAX_BUNDLE_FILES) badManifest(`manifest lists more than ${MAX_BUNDLE_FILES} files`);
-  // Belt and braces: a bundle is good only when every record the manifest counts passed every check.
-  if (passed !== predicate.records && findings.list.length === 0) {
-    findings.add({
-      code: 'ERR_EVIDENCE_BUNDLE_FILE_MALFORMED',
-      file: BUNDLE_FILES.records,
-      reason: `${passed} of the ${predicate.records} records the manifest counts passed every check`,
-    });
-  }
-  return report({ exporter: by, manifest: predicate }, passed);
-}
-
-/**
- * One line of proofs.jsonl: exactly `{ "proof": string (at most 16 KiB), "seq": count }` in strict JSON. The
- * exporter writes it canonical, read fast; any other form is read strictly and checked the same way (once per
- * record, so no schema library on this path).
- */
-function readProofLine(line: Uint8Array): { seq: number; proof: string } | undefined {
-  if (line.length > 64 * 1024) return undefined;
-  const t = text(line);
-  if (t === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = parseCanonicalJson(t, { maxBytes: 64 * 1024 });
-  } catch {
-    try {
-      value = parseJson(t, { maxBytes: 64 * 1024 });
-    } catch {
-      return undefined;
+    if (!result.signed && keys !== undefined && !keys.checkpointKeys.includes(record.signer)) {
+      ok = false;
+      findings.add({
+        code: 'ERR_EVIDENCE_BUNDLE_RECORD_UNTRUSTED',
+        file,
+        ...where,
+        reason: `record seq ${record.seq} is batched (unsigned) and names ${record.signer}, not a log key whose checkpoint could vouch for it`,
+      });
     }
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const keys = Object.keys(value);
-  if (keys.length !== 2 || !keys.includes('seq') || !keys.includes('proof')) return undefined;
-  const { seq, proof } = value as { seq: unknown; proof: unknown };
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
-  if (typeof proof !== 'string' || proof.length > 16_384) return undefined;
-  return { seq, proof };
-}
-
-function checkProof(
-  line: Uint8Array,
-  i: number,
-  seq: number,
-  leaf: Uint8Array,
-  checkpoint: { note: string; checkpoint: { size: number; root: Uint8Array } },
-  included: (index: number, leaf: Uint8Array, proof: readonly Uint8Array[]) => boolean,
-  findings: Findings,
-): boolean {
-  const file = BUNDLE_FILES.proofs;
-  const bad = (reason: string) => {
-    findings.add({ code: 'ERR_EVIDENCE_BUNDLE_PROOF_INVALID', file, line: i + 1, seq, reason });
-    return false;
+    // The proof on the same line of proofs.jsonl: a canonical line that holds is known at once; any other is
+    // read and checked in full, which names what is wrong.
+    const proofLine = proofs?.[i];
+    if (proofLine === undefined || bundleCheckpoint === undefined || included === undefined) ok = false;
+    else if (!canonicalProof?.(proofLine, record.seq, leaf)) {
+      const problem = checkProofLine(proofLine, i, record.seq, leaf, bundleCheckpoint, included);
+      if (problem !== undefined) {
+        ok = false;
+        findings.add({
+          code: 'ERR_EVIDENCE_BUNDLE_PROOF_INVALID',
+          file: BUNDLE_FILES.proofs,
+          line: i + 1,
+          seq: record.seq,
+          reason: problem,
+        });
+      }
+    }
+    if (ok) passed++;
+    if (progress !== undefined && (i + 1) % 10_000 === 0) progress(i + 1, total);
   };
-  const entry = readProofLine(line);
-  if (entry === undefined) return bad(`line ${i + 1} of proofs.jsonl is not {"proof","seq"}`);
-  if (entry.seq !== seq) return bad(`line ${i + 1} of proofs.jsonl is for seq ${entry.seq}, its record is seq ${seq}`);
-  const proof = readTlogProof(entry.proof);
-  if (proof === undefined) return bad(`the proof of record seq ${seq} is not a c2sp.org/tlog-proof`);
-  if (proof.checkpoint !== checkpoint.note) return bad(`the proof of record seq ${seq} is not against checkpoint.txt`);
-  if (proof.index !== seq) return bad(`the proof of record seq ${seq} is for index ${proof.index}`);
-  if (!included(seq, leaf, proof.hashes)) {
-    return bad(
-      `record seq ${seq} is not in the log of checkpoint.txt (size ${checkpoint.checkpoint.size}): its inclusion proof fails`,
-    );
-  }
-  return true;
+
+  const finish = (): BundleReport => {
+    if (records !== undefined) progress?.(total, total);
+    // 6. Policies by hash: every file hashes to its name, every policy named is there; credentials alike.
+    const policyFiles = new Set<string>();
+    for (const name of listed.keys()) {
+      const match = CONTENT_FILE.exec(name);
+      const bytes = read(name);
+      if (match === null || bytes === undefined) continue;
+      const [, dir, hex] = match as unknown as [string, string, string];
+      if (dir === 'policies') {
+        let hash: string | undefined;
+        try {
+          hash = policyHash(parsePolicy(json(bytes)));
+        } catch (error) {
+          findings.add({
+            code: 'ERR_EVIDENCE_BUNDLE_POLICY_INVALID',
+            file: name,
+            reason: `${name} is not a policy: ${(error as Error).message.slice(0, 200)}`,
+          });
+          continue;
+        }
+        if (hash !== `sha256:${hex}`) {
+          findings.add({
+            code: 'ERR_EVIDENCE_BUNDLE_POLICY_INVALID',
+            file: name,
+            reason: `${name} has policy hash ${hash}, not the one its name says`,
+          });
+        } else policyFiles.add(hash);
+      } else {
+        let problem: string | undefined;
+        try {
+          json(bytes);
+          if (sha256Hex(bytes) !== hex) problem = `${name} does not hash to its name`;
+        } catch (error) {
+          problem = `${name} is not strict JSON: ${(error as Error).message.slice(0, 200)}`;
+        }
+        if (problem !== undefined) malformed(name, problem);
+      }
+    }
+    for (const [hash, seq] of policiesNamed) {
+      if (!policyFiles.has(hash)) {
+        findings.add({
+          code: 'ERR_EVIDENCE_BUNDLE_POLICY_MISSING',
+          file: `policies/${hash.replace(/^sha256:/, '').slice(0, 64)}.json`,
+          seq,
+          reason: `record seq ${seq} (and any later one) was decided by policy ${hash.slice(0, 80)}, which the bundle does not hold`,
+        });
+      }
+    }
+    if (listed.size > MAX_BUNDLE_FILES) badManifest(`manifest lists more than ${MAX_BUNDLE_FILES} files`);
+    // Belt and braces: a bundle is good only when every record the manifest counts passed every check.
+    if (passed !== predicate.records && findings.list.length === 0) {
+      findings.add({
+        code: 'ERR_EVIDENCE_BUNDLE_FILE_MALFORMED',
+        file: BUNDLE_FILES.records,
+        reason: `${passed} of the ${predicate.records} records the manifest counts passed every check`,
+      });
+    }
+    return report({ exporter: by, manifest: predicate }, passed);
+  };
+  return { records, record: checkRecord, finish };
 }
