@@ -2,6 +2,7 @@
  * The files of an evidence bundle and their formats. See docs/evidence-bundle.md.
  */
 import { Buffer } from 'node:buffer';
+import { didToPublicKey, publicKeyToDid } from '@agentguard/identity';
 import { toBase64 } from '@agentguard/statement';
 import { z } from 'zod';
 
@@ -100,7 +101,20 @@ export function readTlogProof(text: string): TlogProof | undefined {
 const iso = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'expected RFC 3339 UTC with milliseconds');
-const did = z.string().regex(/^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/, 'expected an Ed25519 did:key');
+// A did:key that only looks like one (another multicodec, a bad checksum of base58) names no key: each must decode
+// to an Ed25519 public key and be written in its one canonical form.
+const did = z
+  .string()
+  .regex(/^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/, 'expected an Ed25519 did:key')
+  .refine(isEd25519DidKey, 'expected an Ed25519 did:key');
+
+function isEd25519DidKey(value: string): boolean {
+  try {
+    return publicKeyToDid(didToPublicKey(value)) === value;
+  } catch {
+    return false;
+  }
+}
 const policyRef = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>');
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const treeHead = z.strictObject({ size: count, root: z.string().regex(/^[A-Za-z0-9+/]{43}=$/) });
