@@ -82,6 +82,21 @@ export function createRunner(o: NormalRunnerOptions): Runner {
     } catch (e) {
       throw new SandboxError('ERR_SANDBOX_BAD_VALUE', 'arguments are not plain JSON', { cause: e });
     }
+    // The context crosses to the child as JSON text: anything but two short strings would make a line the child
+    // cannot read (a crash blamed on the tool), so it is refused here, as bad arguments are.
+    if (
+      typeof ctx !== 'object' ||
+      ctx === null ||
+      typeof ctx.callId !== 'string' ||
+      typeof ctx.agent !== 'string' ||
+      ctx.callId.length > 1024 ||
+      ctx.agent.length > 1024
+    ) {
+      throw new SandboxError(
+        'ERR_SANDBOX_BAD_VALUE',
+        'the call context needs "callId" and "agent" strings (the guard passes its ToolContext)',
+      );
+    }
     agent = ctx.agent;
     const report = (code: SandboxErrorCode, detail: string, killed: boolean) =>
       o.onEvent({ type: 'sandbox.failed', tool: o.tool, callId: ctx.callId, agent: ctx.agent, code, detail, killed });

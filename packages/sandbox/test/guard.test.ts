@@ -50,3 +50,17 @@ describe('composed with guard()', () => {
     }
   });
 });
+
+describe('sandboxed tools called without the guard', () => {
+  it('refuse a call context without callId and agent strings, and still run a good call after', async () => {
+    const echo = sandboxed({ tool: 'echo', module: new URL('./fixtures/echo.mjs', import.meta.url) });
+    try {
+      for (const ctx of [{ callId: 'c1' }, { agent: 'a' }, { callId: 'c1', agent: 5 }, null, undefined]) {
+        await expect(echo.execute({ x: 1 }, ctx as never)).rejects.toMatchObject({ code: 'ERR_SANDBOX_BAD_VALUE' });
+      }
+      await expect(echo.execute({ x: 1 }, { callId: 'c2', agent: 'did:key:z6Mk' })).resolves.toBeDefined();
+    } finally {
+      await echo.close();
+    }
+  });
+});
