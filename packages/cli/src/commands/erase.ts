@@ -73,7 +73,14 @@ export const eraseCommand: Command = {
     }
     // --log-key here is the key file that signs the closing checkpoint, so the anchor comes from --trust and
     // --trust-file alone.
-    const anchor = await logTrust({ trust: values.trust, 'trust-file': values['trust-file'] }, io, parseTrust);
+    const anchor = await logTrust(
+      {
+        ...(values.trust === undefined ? {} : { trust: values.trust }),
+        ...(values['trust-file'] === undefined ? {} : { 'trust-file': values['trust-file'] }),
+      },
+      io,
+      parseTrust,
+    );
     if (anchor.trust === undefined) {
       io.stderr(
         'note: the log is checked for consistency only, not anchored: pass --trust or --trust-file so that a log re-signed by another key is refused\n',
