@@ -2,7 +2,7 @@
  * Node-only entry point `@agentguard/audit/file`: audit logs in JSON Lines files.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, realpath, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogChecker } from './verify/checker.js';
 import { AuditError } from './errors.js';
@@ -154,16 +154,23 @@ async function finish(
   }
   if (torn !== undefined && options.checkpoint !== undefined) {
     const key = options.checkpoint.signer;
-    await log.append(
-      {
-        type: 'log.recovered',
-        callId: `torn-${checker.records}`,
-        agent: key.id,
-        tool: 'agentguard.audit',
-        data: { torn },
-      },
-      key,
-    );
+    try {
+      await log.append(
+        {
+          type: 'log.recovered',
+          callId: `torn-${checker.records}`,
+          agent: key.id,
+          tool: 'agentguard.audit',
+          data: { torn },
+        },
+        key,
+      );
+    } catch (error) {
+      // Closed before the lock is given back (by the caller), so nothing of this log is written after another
+      // writer may have taken it.
+      await log.close().catch(() => {});
+      throw error;
+    }
   }
   return Object.freeze({
     append: log.append,
@@ -224,7 +231,9 @@ export async function openFileAuditLog(path: string, options: FileAuditLogOption
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a non-empty string');
   const onTorn = tornTailOption(options);
   // The lock comes first: only the writer that holds it may judge (and cut) the file's tail.
-  const lock = await acquireWriterLock(`${path}.lock`, path);
+  // Named after the file itself (links followed), so a log reached through a symbolic link takes the same lock.
+  const real = await realpath(path).catch(() => path);
+  const lock = await acquireWriterLock(`${real}.lock`, path);
   try {
     // Create the file (owner-only) if it is missing, without truncating it.
     await (await open(path, 'a', options.mode ?? 0o600)).close();

@@ -1,4 +1,16 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +25,15 @@ const fresh = () => join(dir, `log-${n++}.jsonl`);
 
 /** A pid no process has (above Linux's pid_max limit of 2^22). */
 const DEAD_PID = 4_194_304 + 17;
+
+/** This process's PID namespace, as a lock names it (Linux), or nothing. */
+const PIDNS = (() => {
+  try {
+    return { pidns: readlinkSync('/proc/self/ns/pid') };
+  } catch {
+    return {};
+  }
+})();
 
 describe('one writer per log', () => {
   it('refuses a second writer while the first holds the log, reading and writing nothing', async () => {
@@ -48,7 +69,10 @@ describe('one writer per log', () => {
 
   it('takes over a lock left by a crashed process on this host', async () => {
     const path = fresh();
-    writeFileSync(`${path}.lock`, JSON.stringify({ pid: DEAD_PID, host: hostname(), since: '2026-01-01T00:00:00Z' }));
+    writeFileSync(
+      `${path}.lock`,
+      JSON.stringify({ pid: DEAD_PID, host: hostname(), since: '2026-01-01T00:00:00Z', ...PIDNS }),
+    );
     const log = await openFileAuditLog(path);
     await log.append(event(0), AGENT);
     expect(JSON.parse(readFileSync(`${path}.lock`, 'utf8'))).toMatchObject({ pid: process.pid });
@@ -63,7 +87,7 @@ describe('one writer per log', () => {
       const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8');
       const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
       const lock = (fields: object) =>
-        JSON.stringify({ pid: process.ppid, host: hostname(), since: '2026-01-01T00:00:00Z', ...fields });
+        JSON.stringify({ pid: process.ppid, host: hostname(), since: '2026-01-01T00:00:00Z', ...PIDNS, ...fields });
       // The parent process is alive: with its own boot and start time, the lock is its, and is kept.
       const path = fresh();
       writeFileSync(`${path}.lock`, lock({ boot, start }));
@@ -92,6 +116,64 @@ describe('one writer per log', () => {
       message: expect.stringContaining('does not name its writer'),
     });
     expect(readFileSync(`${path}.lock`, 'utf8')).toBe('garbage');
+  });
+
+  it.runIf(existsSync('/proc/self/ns/pid'))(
+    'never judges a pid of another PID namespace (containers sharing a host name), unless from an earlier boot',
+    async () => {
+      const path = fresh();
+      const foreign = { pid: DEAD_PID, host: hostname(), since: 'x', pidns: 'pid:[1]' };
+      writeFileSync(`${path}.lock`, JSON.stringify(foreign));
+      await expect(openFileAuditLog(path)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+      // Its own pid, in another namespace, is another process too.
+      writeFileSync(`${path}.lock`, JSON.stringify({ ...foreign, pid: process.pid }));
+      await expect(openFileAuditLog(path)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+      // A lock without a namespace (not written here on Linux) cannot be judged either.
+      writeFileSync(`${path}.lock`, JSON.stringify({ pid: DEAD_PID, host: hostname(), since: 'x' }));
+      await expect(openFileAuditLog(path)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+      writeFileSync(`${path}.lock`, JSON.stringify({ ...foreign, boot: '00000000-0000-0000-0000-000000000000' }));
+      await (await openFileAuditLog(path)).close();
+    },
+  );
+
+  it('is one lock for every spelling of the log: a linked directory, a linked file, in one process too', async () => {
+    const real = join(dir, 'real');
+    mkdirSync(real);
+    symlinkSync(real, join(dir, 'via-dir'));
+    const first = await openFileAuditLog(join(real, 'a.jsonl'));
+    await first.append(event(0), AGENT);
+    symlinkSync(join(real, 'a.jsonl'), join(dir, 'via-file.jsonl'));
+    for (const other of [join(dir, 'via-dir', 'a.jsonl'), join(dir, 'via-file.jsonl')]) {
+      await expect(openFileAuditLog(other)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+    }
+    await first.close();
+    await (await openFileAuditLog(join(dir, 'via-dir', 'a.jsonl'))).close();
+  });
+
+  it('never reads or breaks a lock that is not a small regular file', async () => {
+    const path = fresh();
+    symlinkSync('/dev/zero', `${path}.lock`);
+    await expect(openFileAuditLog(path)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+    const fifo = fresh();
+    execFileSync('mkfifo', [`${fifo}.lock`]);
+    await expect(openFileAuditLog(fifo)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+    const big = fresh();
+    writeFileSync(`${big}.lock`, 'x'.repeat(10_000));
+    await expect(openFileAuditLog(big)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+  });
+
+  it('breaks a stale lock only while holding its breaker file; a breaker left by a crash expires', async () => {
+    const path = fresh();
+    const stale = JSON.stringify({ pid: DEAD_PID, host: hostname(), since: 'x', ...PIDNS });
+    writeFileSync(`${path}.lock`, stale);
+    writeFileSync(`${path}.lock.break`, '1\n');
+    // Another breaker is at work: this opener does not act on its own judgement.
+    await expect(openFileAuditLog(path)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+    expect(readFileSync(`${path}.lock`, 'utf8')).toBe(stale);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${path}.lock.break`, old, old);
+    await (await openFileAuditLog(path)).close();
+    expect(existsSync(`${path}.lock.break`)).toBe(false);
   });
 
   it('gives the lock back when opening fails', async () => {

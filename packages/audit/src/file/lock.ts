@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { constants, readFileSync, readlinkSync } from 'node:fs';
+import { link, open, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { AuditError } from '../errors.js';
 
 /**
@@ -10,11 +11,15 @@ import { AuditError } from '../errors.js';
  * alike) takes it before it reads the log's tail, and gives it back on `close`. Two writers on one file
  * would race on the chain, and the second would take the first's in-flight write for a torn tail.
  *
- * The lock file is written whole under a temporary name and hard-linked into place: `link` fails on an
- * existing name on every local file system, so exactly one writer wins and no reader ever sees it half
- * written. A lock whose process is gone (same host and no such pid, or, on Linux, written in an earlier boot or
- * naming a pid now held by a process that started at another time) was left by a crash and is taken over; a
- * lock from another host, or one that cannot be read, is never broken automatically (fail closed).
+ * - The lock file is written whole under a temporary name and hard-linked into place: `link` fails on an
+ *   existing name on every local file system, so exactly one writer wins and no reader sees it half written.
+ *   Its directory is resolved (symbolic links followed), so two spellings of one log take one lock.
+ * - A lock is judged stale only when its writer is certainly gone: same host and same PID namespace, and no
+ *   such pid, or (Linux) written in an earlier boot, or naming a pid now held by a process that started at
+ *   another time. Pids mean nothing across PID namespaces (two containers of one pod share a host name), so
+ *   a lock from another namespace, another host, or one that cannot be read is never broken automatically.
+ * - Breaking a stale lock is serialised by a second file (`<lock>.break`, created exclusively): only its
+ *   holder reads the lock again, and removes it only if it is still the stale one.
  */
 export interface WriterLock {
   /** The lock file. */
@@ -29,14 +34,34 @@ interface Holder {
   readonly since: string;
   /** Linux: the boot the holder ran in (`/proc/sys/kernel/random/boot_id`). */
   readonly boot?: string;
+  /** Linux: the holder's PID namespace (`/proc/self/ns/pid`). */
+  readonly pidns?: string;
   /** Linux: the holder's start time, in clock ticks since boot (`/proc/<pid>/stat`, field 22). */
   readonly start?: string;
 }
 
-/** This machine's boot id, or undefined where there is none (not Linux). */
-function bootId(): string | undefined {
+/** Lock files held by this process (by their resolved path): a pid equal to ours elsewhere is an earlier run's. */
+const held = new Set<string>();
+
+/** Longest lock file read: a holder is a short JSON line; anything longer is not a lock this code wrote. */
+const MAX_LOCK_BYTES = 4096;
+
+/** How old a `.break` file may be before it is taken for one a crashed breaker left. */
+const BREAK_STALE_MS = 10_000;
+
+const tmpName = (path: string, what: string) => `${path}.${randomBytes(6).toString('hex')}.${what}`;
+
+function readProc(path: string): string | undefined {
   try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
   } catch {
     return undefined;
   }
@@ -48,21 +73,14 @@ function bootId(): string | undefined {
  * may have the pid a stale lock names, and the pid alone would keep that lock for ever.
  */
 function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces or parentheses: fields follow the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const start = fields[19];
-    return start !== undefined && /^\d+$/.test(start) ? start : undefined;
-  } catch {
-    return undefined;
-  }
+  const stat = readProc(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses: fields follow the last ')'.
+  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
 }
 
-/** Lock files held by this process: a pid equal to ours in any other lock file is a previous incarnation's. */
-const held = new Set<string>();
-
-const tmpName = (path: string, what: string) => `${path}.${randomBytes(6).toString('hex')}.${what}`;
+const optionalString = (v: unknown) => v === undefined || typeof v === 'string';
 
 function parseHolder(text: string): Holder | undefined {
   try {
@@ -73,8 +91,9 @@ function parseHolder(text: string): Holder | undefined {
       Number.isSafeInteger(value.pid) &&
       typeof value.host === 'string' &&
       typeof value.since === 'string' &&
-      (value.boot === undefined || typeof value.boot === 'string') &&
-      (value.start === undefined || typeof value.start === 'string')
+      optionalString(value.boot) &&
+      optionalString(value.pidns) &&
+      optionalString(value.start)
     ) {
       return value as Holder;
     }
@@ -97,8 +116,11 @@ function alive(pid: number): boolean {
 function isStale(lockPath: string, holder: Holder): boolean {
   if (holder.host !== hostname()) return false;
   // Written in an earlier boot of this machine: its writer is gone, whatever now has its pid.
-  const boot = bootId();
+  const boot = readProc('/proc/sys/kernel/random/boot_id');
   if (holder.boot !== undefined && boot !== undefined && holder.boot !== boot) return true;
+  // A pid names a process only inside its PID namespace: from another one (or when either side cannot tell),
+  // nothing about the holder can be known here.
+  if (holder.pidns !== pidNamespace()) return false;
   if (holder.pid === process.pid) return !held.has(lockPath);
   if (!alive(holder.pid)) return true;
   // The pid is taken, but by a process that started at another time: not the writer that took the lock.
@@ -118,35 +140,88 @@ function lockedError(logPath: string, lockPath: string, holder: Holder | undefin
   );
 }
 
-const readText = (path: string) =>
-  readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
+/**
+ * The text of a lock file, undefined when there is none, or null when it is not a small regular file (a link,
+ * a FIFO, a device): such a "lock" is never read (it could block or be endless) and never broken.
+ */
+async function readLock(path: string): Promise<string | undefined | null> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' || code === 'ENXIO') return null;
     throw error;
-  });
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.size > MAX_LOCK_BYTES) return null;
+    const buffer = Buffer.alloc(MAX_LOCK_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return bytesRead > MAX_LOCK_BYTES ? null : buffer.toString('utf8', 0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The lock path with its directory resolved, so every spelling of one directory gives one lock and one key. */
+async function resolveLockPath(lockPath: string): Promise<string> {
+  return join(await realpath(dirname(lockPath)), basename(lockPath));
+}
+
+/**
+ * Removes the stale lock whose text is `text`, if it is still that lock, holding `<lock>.break` meanwhile so that
+ * no two breakers act on one judgement. Returns whether the caller should try to take the lock again.
+ */
+async function breakStale(lockPath: string, text: string): Promise<boolean> {
+  const breaker = `${lockPath}.break`;
+  try {
+    await writeFile(breaker, `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Another breaker is at work, or one crashed mid-way: a breaker file left long ago is removed, and the
+    // lock is judged again from the start (never broken on this judgement).
+    const info = await stat(breaker).catch(() => undefined);
+    if (info !== undefined && Date.now() - info.mtimeMs > BREAK_STALE_MS) await unlink(breaker).catch(() => {});
+    return info === undefined || Date.now() - info.mtimeMs > BREAK_STALE_MS;
+  }
+  try {
+    if ((await readLock(lockPath)) === text) await unlink(lockPath).catch(() => {});
+    return true;
+  } finally {
+    await unlink(breaker).catch(() => {});
+  }
+}
 
 /**
  * Takes the one-writer lock of the log at `logPath`. Node only. @internal
  *
  * @param lockPath - the lock file.
  * @param logPath - the log, for messages.
- * @throws AuditError `ERR_AUDIT_LOG_LOCKED` when another live writer holds it; the file system's error otherwise.
+ * @throws AuditError `ERR_AUDIT_LOG_LOCKED` when another writer holds it (or may); the file system's error otherwise.
  */
 export async function acquireWriterLock(lockPath: string, logPath: string): Promise<WriterLock> {
-  const boot = bootId();
+  const path = await resolveLockPath(lockPath);
+  const boot = readProc('/proc/sys/kernel/random/boot_id');
+  const pidns = pidNamespace();
   const start = startTime(process.pid);
+  // The nonce makes this lock's text its own: release() removes only the lock it wrote.
   const mine = `${JSON.stringify({
     pid: process.pid,
     host: hostname(),
     since: new Date().toISOString(),
+    nonce: randomBytes(8).toString('hex'),
     ...(boot === undefined ? {} : { boot }),
+    ...(pidns === undefined ? {} : { pidns }),
     ...(start === undefined ? {} : { start }),
   })}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const tmp = tmpName(lockPath, 'tmp');
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const tmp = tmpName(path, 'tmp');
     let won = false;
     try {
       await writeFile(tmp, mine, { mode: 0o600, flag: 'wx' });
-      await link(tmp, lockPath);
+      await link(tmp, path);
       won = true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -154,39 +229,24 @@ export async function acquireWriterLock(lockPath: string, logPath: string): Prom
       await unlink(tmp).catch(() => undefined);
     }
     if (won) {
-      held.add(lockPath);
+      held.add(path);
       let released = false;
       return Object.freeze({
-        path: lockPath,
+        path,
         async release() {
           if (released) return;
           released = true;
-          held.delete(lockPath);
+          held.delete(path);
           // Only our own lock: never remove one a later writer took after ours was (wrongly) broken.
-          if ((await readText(lockPath)) === mine) await unlink(lockPath).catch(() => undefined);
+          if ((await readLock(path)) === mine) await unlink(path).catch(() => undefined);
         },
       });
     }
-    const text = await readText(lockPath);
+    const text = await readLock(path);
     if (text === undefined) continue; // released meanwhile: try again
-    const holder = parseHolder(text);
-    if (holder === undefined || !isStale(lockPath, holder)) throw lockedError(logPath, lockPath, holder);
-    // Take the stale lock over: move it aside (atomic), and check it was the one judged stale; a live lock
-    // that replaced it meanwhile is put back and we refuse.
-    const aside = tmpName(lockPath, 'stale');
-    try {
-      await rename(lockPath, aside);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
-    }
-    const moved = await readText(aside);
-    if (moved !== text) {
-      await link(aside, lockPath).catch(() => undefined);
-      await unlink(aside).catch(() => undefined);
-      throw lockedError(logPath, lockPath, moved === undefined ? undefined : parseHolder(moved));
-    }
-    await unlink(aside).catch(() => undefined);
+    const holder = text === null ? undefined : parseHolder(text);
+    if (text === null || holder === undefined || !isStale(path, holder)) throw lockedError(logPath, path, holder);
+    if (!(await breakStale(path, text))) throw lockedError(logPath, path, holder);
   }
-  throw lockedError(logPath, lockPath, undefined);
+  throw lockedError(logPath, path, undefined);
 }
