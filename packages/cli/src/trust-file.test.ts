@@ -84,6 +84,32 @@ describe('agentguard verify --trust-file', () => {
     expect(asLog.stdout).not.toContain(`log keys: every checkpoint is signed by one of ${logKey.id}`);
   });
 
+  it('never takes an operator key for a log key, even when the trust file names no log key', async () => {
+    // A log whose checkpoints the operator key signed: an operator who rewrote the tail could anchor it so.
+    const sink = createMemorySink();
+    const log = createAuditLog({ sink, checkpoint: { signer: operator, everyRecords: 1, everyMs: 0 } });
+    await log.append({ type: 'call.completed', callId: 'c0', agent: agent.id, tool: 'add', data: {} }, agent);
+    await log.close();
+    writeFileSync(join(dir, 'operator-checkpoints.jsonl'), sink.text());
+    trustFile('agent-operator.json', {
+      version: 1,
+      keys: [
+        { id: agent.id, role: 'agent' },
+        { id: operator.id, role: 'operator' },
+      ],
+    });
+    const r = await runCommand(
+      verifyCommand,
+      ['operator-checkpoints.jsonl', '--trust-file', 'agent-operator.json'],
+      dir,
+    );
+    expect(r.code).toBe(1);
+    trustFile('operator-only.json', { version: 1, keys: [{ id: operator.id, role: 'operator' }] });
+    expect(
+      (await runCommand(verifyCommand, ['operator-checkpoints.jsonl', '--trust-file', 'operator-only.json'], dir)).code,
+    ).toBe(2);
+  });
+
   it('does not trust approver keys as log signers', async () => {
     trustFile('approver.json', {
       version: 1,

@@ -68,6 +68,7 @@ export async function mergeTrustFile(
 
 /**
  * The keys a log is checked with, from `--trust`, `--log-key` and `--trust-file` (its `agent`, `log` and `operator` roles):
+ * operator keys are trusted for records only, never as log keys;
  * `logKeys` (the only keys whose checkpoints count) and `trust` (every trusted key, log keys included), or
  * `trust` undefined when none is given (the log is then checked but not anchored).
  *
@@ -84,9 +85,21 @@ export async function logTrust(
 ): Promise<{ trust: string[] | undefined; logKeys: string[] }> {
   const flagLogKeys = parse(values['log-key']) ?? [];
   const path = values['trust-file'];
-  const fileLogKeys = path === undefined ? [] : trustedIds((await loadTrustFile(path, io)).file, ['log']);
-  const logKeys = [...new Set([...flagLogKeys, ...fileLogKeys])];
+  const file = path === undefined ? undefined : (await loadTrustFile(path, io)).file;
+  const fileLogKeys = file === undefined ? [] : trustedIds(file, ['log']);
+  const operators = new Set(file === undefined ? [] : trustedIds(file, ['operator']));
   const given = await mergeTrustFile(parse(values.trust), path, io);
+  let logKeys = [...new Set([...flagLogKeys, ...fileLogKeys])];
   const trust = given === undefined && logKeys.length === 0 ? undefined : [...new Set([...(given ?? []), ...logKeys])];
+  // An operator key signs records, never checkpoints: with no log key named, the keys that may sign checkpoints
+  // are every trusted key but the file's operator keys (unless one of them is also named a log key).
+  if (logKeys.length === 0 && operators.size > 0 && trust !== undefined) {
+    logKeys = trust.filter((id) => !operators.has(id));
+    if (logKeys.length === 0) {
+      throw new InputError(
+        `trust file ${path} names operator keys only: no key may sign the log's checkpoints; name the log's key (role "log") or give --log-key`,
+      );
+    }
+  }
   return { trust, logKeys };
 }
