@@ -20,8 +20,8 @@ export interface ServeViewerOptions {
    */
   readonly trust?: VerifyLogOptions['trust'];
   /**
-   * The log's own keys (as `agentguard verify --log-key`): only checkpoints signed by one of them count. Give
-   * them in `trust` too when they should also be trusted for records. Passed in the URL.
+   * The log's own keys (as `agentguard verify --log-key`): only checkpoints signed by one of them count, and
+   * they are trusted with `trust` (as the CLI does). Passed in the URL.
    * @default none (any trusted key may sign checkpoints)
    */
   readonly logKeys?: readonly string[];
@@ -136,8 +136,10 @@ export async function serveViewer(logPath: string, options: ServeViewerOptions =
   });
   const address = server.address() as AddressInfo;
   host = `127.0.0.1:${address.port}`;
+  // Log keys are trusted keys too: the verifier counts a checkpoint only by a key it trusts.
+  const trusted = [...new Set([...(trust as string[]), ...(logKeys as string[])])];
   const params = [
-    ...trust.map((t) => `trust=${encodeURIComponent(t)}`),
+    ...trusted.map((t) => `trust=${encodeURIComponent(t)}`),
     ...(logKeys as string[]).map((t) => `logKey=${encodeURIComponent(t)}`),
   ];
   const query = params.length === 0 ? '' : `?${params.join('&')}`;

@@ -27,7 +27,8 @@ Check it offline with "agentguard incident verify <dir> --trust <exporter did>".
   --from, --to  ISO 8601 instants, inclusive (on each record's ts)
   --policy      a policy file in force (repeatable); kept by its policy hash
   --trust       a key trusted to sign records (repeatable); the log must verify
-                under them. Default: the signers of the exported records
+                under them. Default, when no --trust, --log-key or --trust-file
+                is given: the signers of the exported records
   --log-key     the log's own key (repeatable), trusted as if given with --trust;
                 default: its checkpoints' signers
 ${TRUST_FILE_USAGE}

@@ -3,6 +3,7 @@ import { compileGlob } from '@agentguard/policy/internal';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, UsageError } from '../command.js';
 import { onePositional } from './audit-common.js';
+import { printable } from '../output.js';
 import { list, loadEngine, parseJsonOption, parseNow } from './policy-common.js';
 
 const usage = `Usage: agentguard policy explain <policy.json> --agent <id> --tool <name> [options]
@@ -87,7 +88,7 @@ export const policyExplainCommand: Command = {
           return `${rule.id}${needs.length === 0 ? '' : ` needs ${needs.join(' and ')}`}`;
         });
       if (named.length > 0) {
-        io.stderr(`note: rule(s) naming this tool did not apply: ${named.slice(0, 5).join('; ')}\n`);
+        io.stderr(`note: rule(s) naming this tool did not apply: ${printable(named.slice(0, 5).join('; '))}\n`);
       }
     }
     return decision.effect === 'allow' ? EXIT_OK : EXIT_FAIL;
