@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_DEPLOYMENT_BYTES } from '@agentguard/assess';
@@ -66,6 +66,16 @@ describe('agentguard assess: every input file has a limit', () => {
         { cwd: dir },
       ),
     );
+  });
+
+  it.skipIf(!existsSync('/dev/zero'))('refuses a log directory whose segment is not a regular file', async () => {
+    mkdirSync(join(dir, 'linked'));
+    symlinkSync('/dev/zero', join(dir, 'linked', 'audit-000001.jsonl'));
+    for (const argv of [['verify', 'linked'], ['assess', 'deployment.json', '--log', 'linked']]) {
+      const r = await runCli(argv, { cwd: dir });
+      expect(r.code, argv[0]).toBe(2);
+      expect(r.stderr).toContain('not a regular file');
+    }
   });
 
   it.skipIf(!existsSync('/dev/zero'))('stops reading an endless input at the limit', async () => {

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   AuditError,
@@ -63,7 +63,11 @@ export async function readLogFile(path: string, io: CommandIO, maxBytes = MAX_LO
     try {
       let total = 0;
       for (const name of (await readdir(absolute)).filter((n) => SEGMENT.test(n))) {
-        total += (await stat(join(absolute, name))).size;
+        // Sizes count only for regular files: a segment that is a link to a device or a FIFO would be read
+        // without end, so it is refused as unusable input.
+        const info = await lstat(join(absolute, name));
+        if (!info.isFile()) throw new InputError(`log segment ${join(absolute, name)} is not a regular file`);
+        total += info.size;
       }
       if (total > maxBytes) {
         throw new InputError(`log ${absolute} is too large: expected at most ${maxBytes} bytes, got ${total}`, {
