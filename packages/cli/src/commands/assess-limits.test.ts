@@ -71,7 +71,10 @@ describe('agentguard assess: every input file has a limit', () => {
   it.skipIf(!existsSync('/dev/zero'))('refuses a log directory whose segment is not a regular file', async () => {
     mkdirSync(join(dir, 'linked'));
     symlinkSync('/dev/zero', join(dir, 'linked', 'audit-000001.jsonl'));
-    for (const argv of [['verify', 'linked'], ['assess', 'deployment.json', '--log', 'linked']]) {
+    for (const argv of [
+      ['verify', 'linked'],
+      ['assess', 'deployment.json', '--log', 'linked'],
+    ]) {
       const r = await runCli(argv, { cwd: dir });
       expect(r.code, argv[0]).toBe(2);
       expect(r.stderr).toContain('not a regular file');
