@@ -87,7 +87,7 @@ export async function logTrust(
   const path = values['trust-file'];
   const file = path === undefined ? undefined : (await loadTrustFile(path, io)).file;
   const fileLogKeys = file === undefined ? [] : trustedIds(file, ['log']);
-  const operators = new Set(file === undefined ? [] : trustedIds(file, ['operator']));
+  const operators = new Set<string>(file === undefined ? [] : trustedIds(file, ['operator']));
   const given = await mergeTrustFile(parse(values.trust), path, io);
   let logKeys = [...new Set([...flagLogKeys, ...fileLogKeys])];
   const trust = given === undefined && logKeys.length === 0 ? undefined : [...new Set([...(given ?? []), ...logKeys])];
