@@ -22,6 +22,7 @@ import { SANDBOX_ERROR_CODES } from '@agentguard/sandbox';
 import { STATEMENT_ERROR_CODES } from '@agentguard/statement';
 import { VIEWER_ERROR_CODES } from '@agentguard/viewer';
 import { describe, expect, it } from 'vitest';
+import { CLI_ERROR_CODES } from '../../cli/src/errors.js';
 
 const PACKAGES = new URL('../../', import.meta.url).pathname;
 
@@ -44,6 +45,8 @@ const LISTS: ReadonlyArray<{ name: string; dir: string; prefix: string; codes: r
   { name: 'SANDBOX_ERROR_CODES', dir: 'sandbox', prefix: 'ERR_SANDBOX_', codes: SANDBOX_ERROR_CODES },
   { name: 'VIEWER_ERROR_CODES', dir: 'viewer', prefix: 'ERR_VIEWER_', codes: VIEWER_ERROR_CODES },
   { name: 'ADAPTER_ERROR_CODES', dir: 'adapters', prefix: 'ERR_ADAPTER_', codes: ADAPTER_ERROR_CODES },
+  // The CLI is a command, not a library: its list is read from its source.
+  { name: 'CLI_ERROR_CODES', dir: 'cli', prefix: 'ERR_CLI_', codes: CLI_ERROR_CODES },
   // Evidence: bundles and the OCSF export.
   { name: 'BUNDLE_ERROR_CODES', dir: 'evidence', prefix: 'ERR_EVIDENCE_BUNDLE_', codes: BUNDLE_ERROR_CODES },
   { name: 'OCSF_ERROR_CODES', dir: 'evidence', prefix: 'ERR_EVIDENCE_OCSF_', codes: OCSF_ERROR_CODES },

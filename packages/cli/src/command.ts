@@ -1,3 +1,5 @@
+import type { InputErrorCode } from './errors.js';
+
 /** What a command may touch: injected so commands are testable without a process. */
 export interface CommandIO {
   /** Writes to standard output (no newline added). */
@@ -44,12 +46,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/**
- * Codes of {@link InputError}: `ERR_CLI_INPUT_TOO_LARGE` an input file larger than the command reads (it stops
- * reading at the limit, so a huge file or an endless stream never exhausts memory); `ERR_CLI_INPUT_UNUSABLE`
- * any other input the command cannot use.
- */
-export type InputErrorCode = 'ERR_CLI_INPUT_UNUSABLE' | 'ERR_CLI_INPUT_TOO_LARGE';
+export type { InputErrorCode } from './errors.js';
 
 /** An input the command cannot use (unreadable, empty, too large, not what it should be): printed alone, exit 2. */
 export class InputError extends Error {
