@@ -397,6 +397,9 @@ function openBundle(
   if (keysBytes !== undefined) {
     try {
       const parsed = bundleKeysSchema.parse(json(keysBytes));
+      // As verifyLog holds them: a log key is a trusted key (the exporter writes every log key in both lists).
+      const outside = parsed.checkpointKeys.find((k) => !parsed.trust.includes(k));
+      if (outside !== undefined) throw new Error(`checkpoint key ${outside} is not in "trust"`);
       keys = { trust: new Set(parsed.trust), checkpointKeys: parsed.checkpointKeys };
     } catch (error) {
       malformed(BUNDLE_FILES.keys, `keys.json is not a key list: ${(error as Error).message.slice(0, 200)}`);
