@@ -1,6 +1,7 @@
 import type { ApprovalRecordCode } from './errors.js';
 import { createMemoryStateStore, type Decision, type StateStore } from '@agentguard/policy';
 import { createTrustStore, type SignedApproval, type TrustStore, verifyApproval } from '@agentguard/attestation';
+import { ExpiringMap } from './bounded.js';
 import { textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
 
@@ -179,18 +180,17 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
   const nonceStore = options?.nonceStore ?? createMemoryStateStore();
   const timeoutMs = options?.timeoutMs ?? 120_000;
   const pendingTtlMs = options?.pendingTtlMs ?? 600_000;
-  const pending = new Map<string, Pending>();
-  const refusals = new Map<string, Refusal>();
-  // Call ids whose tool started executing -> until when that is remembered (bounded like the tombstones).
-  const runs = new Map<string, number>();
-  // Call id -> the agent that used it, and until when that is remembered (bounded like the tombstones).
-  const owners = new Map<string, { readonly agent: string; readonly expiresAt: number }>();
+  // Bounded and expiring, each forgetting its oldest entry first (see ExpiringMap: O(1) per call however full).
+  const pending = new ExpiringMap<string, Pending>(MAX_PENDING);
+  const refusals = new ExpiringMap<string, Refusal>(MAX_PENDING);
+  // Call ids whose tool started executing -> until when that is remembered.
+  const runs = new ExpiringMap<string, true>(MAX_PENDING);
+  // Call id -> the agent that used it, remembered for pendingTtlMs.
+  const owners = new ExpiringMap<string, string>(MAX_PENDING * 10);
   function live(callId: string, tool: string, key: string): Pending | undefined {
-    const entry = pending.get(callId);
+    const entry = pending.get(callId, Date.now());
     if (entry === undefined || entry.tool !== tool || entry.key !== key) return undefined;
-    if (entry.expiresAt > Date.now()) return entry;
-    pending.delete(callId);
-    return undefined;
+    return entry;
   }
 
   const gate: ApprovalGate = {
@@ -242,33 +242,19 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
     },
     claim(callId, agent) {
       const now = Date.now();
-      const owner = owners.get(callId);
-      if (owner !== undefined && owner.expiresAt > now) {
-        if (owner.agent !== agent) return false;
-        owners.delete(callId);
-        owners.set(callId, { agent, expiresAt: now + pendingTtlMs });
-        return true;
-      }
-      // Every call passes here: entries are kept in expiry order (a claim re-inserts its id), so expired ones
-      // are dropped from the oldest end only and this stays O(1) amortized.
-      for (const [id, entry] of owners) {
-        if (entry.expiresAt > now) break;
-        owners.delete(id);
-      }
-      if (owners.size >= MAX_PENDING * 10) owners.delete(owners.keys().next().value as string);
-      owners.delete(callId);
-      owners.set(callId, { agent, expiresAt: now + pendingTtlMs });
+      const owner = owners.get(callId, now);
+      if (owner !== undefined && owner !== agent) return false;
+      // Set again, so a call id used again is the newest, not the first to be forgotten.
+      owners.set(callId, agent, now + pendingTtlMs, now);
       return true;
     },
     park(callId, tool, key, decision) {
       const now = Date.now();
-      for (const [id, entry] of pending) if (entry.expiresAt <= now) pending.delete(id);
-      // Bounded: the oldest parked call is forgotten first (it can still be asked again).
-      if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value as string);
       // Concurrency slots are given back by whoever decided (check() at once, a run when it ends); a parked
       // decision holding them would be released twice by the run that resumes it, and raise the cap.
       const { leases: _released, ...kept } = decision;
-      pending.set(callId, { tool, key, decision: Object.freeze(kept), expiresAt: now + pendingTtlMs });
+      const expiresAt = now + pendingTtlMs;
+      pending.set(callId, { tool, key, decision: Object.freeze(kept), expiresAt }, expiresAt, now);
     },
     resume(callId, tool, key) {
       const entry = live(callId, tool, key);
@@ -284,40 +270,28 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
       const parked = live(callId, tool, key)?.decision;
       pending.delete(callId);
       const now = Date.now();
-      for (const [id, entry] of refusals) if (entry.expiresAt <= now) refusals.delete(id);
-      if (refusals.size >= MAX_PENDING) refusals.delete(refusals.keys().next().value as string);
       const refusal: Refusal = {
         tool,
         expiresAt: now + pendingTtlMs,
         decision: parked?.policyHash === policyHash ? parked : undefined,
         write: undefined,
       };
-      refusals.set(callId, refusal);
+      refusals.set(callId, refusal, refusal.expiresAt, now);
       return refusal;
     },
     refused(callId) {
-      const entry = refusals.get(callId);
-      if (entry === undefined || entry.expiresAt > Date.now()) return entry;
-      refusals.delete(callId);
-      return undefined;
+      return refusals.get(callId, Date.now());
     },
     start(callId, runMs) {
       if (gate.refused(callId) !== undefined) return false;
       const now = Date.now();
-      // Every run passes here: drop expired marks from the oldest end only, so this stays O(1) amortized.
-      for (const [id, until] of runs) {
-        if (until > now) break;
-        runs.delete(id);
-      }
-      if (runs.size >= MAX_PENDING) runs.delete(runs.keys().next().value as string);
-      // Re-inserted, so a call id run again is the newest, not the first to be forgotten.
-      runs.delete(callId);
-      runs.set(callId, now + runMs + pendingTtlMs);
+      // Set again, so a call id run again is the newest, not the first to be forgotten.
+      runs.set(callId, true, now + runMs + pendingTtlMs, now);
       return true;
     },
     drop(matches) {
       let count = 0;
-      for (const [id, entry] of pending) {
+      for (const [id, entry] of [...pending.entries()]) {
         let agent: unknown;
         try {
           agent = (JSON.parse(entry.key) as unknown[])[0];
@@ -333,11 +307,7 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
       return count;
     },
     started(callId) {
-      const until = runs.get(callId);
-      if (until === undefined) return false;
-      if (until > Date.now()) return true;
-      runs.delete(callId);
-      return false;
+      return runs.get(callId, Date.now()) !== undefined;
     },
   };
   return Object.freeze(gate);

@@ -1,5 +1,6 @@
 import type { MonitorAlertData } from '@agentguard/audit';
 import type { MonitorVerdictView } from '@agentguard/policy';
+import { ExpiringMap } from './bounded.js';
 import { ID_MAX_CHARS, type TextCleaner, textOf } from './text.js';
 import { runWithTimeout, stopKind } from './timeout.js';
 
@@ -216,16 +217,14 @@ export function createMonitorHook(options: MonitorOptions, text: TextCleaner): M
 
   const sideEffects = new WeakMap<object, boolean>();
   // Verdicts check() obtained, by call id (bounded: the oldest is dropped first).
-  const kept = new Map<string, { tool: string; key: string; scored: Scored }>();
+  const kept = new ExpiringMap<string, { tool: string; key: string; scored: Scored }>(MAX_KEPT);
 
   return Object.freeze({
     keep(callId: string, tool: string, key: string, scored: Scored): void {
-      kept.delete(callId);
-      kept.set(callId, { tool, key, scored });
-      if (kept.size > MAX_KEPT) kept.delete(kept.keys().next().value as string);
+      kept.set(callId, { tool, key, scored }, Number.POSITIVE_INFINITY, 0);
     },
     take(callId: string, tool: string, key: string): Scored | undefined {
-      const k = kept.get(callId);
+      const k = kept.get(callId, 0);
       if (k === undefined || k.tool !== tool || k.key !== key) return undefined;
       kept.delete(callId);
       return k.scored;

@@ -258,13 +258,14 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   /**
-   * Places `body` in the chain and the tree (synchronously), then signs and queues it. Everything a
+   * Places `body` in the chain and the tree (synchronously), then signs (`finish`; none for a batched record) and
+   * queues it. Everything a
    * reader would refuse is refused here first, before the chain, tree or seq move: the log stays usable.
    */
   function place(
     body: Record<string, unknown>,
     fields: { readonly sig: boolean; readonly noteSig: boolean },
-    finish: (hash: string) => Promise<Record<string, unknown>>,
+    finish: ((hash: string) => Promise<Record<string, unknown>>) | undefined,
   ): Promise<AuditRecord> {
     let canonical: CanonicalBody;
     let digest: { hash: string; leaf: Uint8Array };
@@ -287,6 +288,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     }
     const slot = writer.reserve(digest.hash);
     tree.append(digest.leaf);
+    if (finish === undefined) {
+      // Nothing to sign (a batched record): no foreign code runs, so there is nothing to wait for or time.
+      const record = Object.freeze({ ...body, hash: digest.hash }) as AuditRecord;
+      writer.ready(slot, canonical.line(record), record);
+      return slot.promise;
+    }
     void signWithin(() => finish(digest.hash), 'the signer').then(
       (record) => writer.ready(slot, canonical.line(record), Object.freeze(record) as AuditRecord),
       (cause: unknown) => {
@@ -348,12 +355,17 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       signer: signer.id,
     };
     // Everything up to the end of place() runs synchronously: seq and prev follow call order.
-    const placed = place(body, { sig: !batched, noteSig: false }, async (hash) => {
-      if (batched) return { ...body, hash };
-      const sig = await signer.sign(recordSigningBytes(hash));
-      checkSignature(sig);
-      return { ...body, hash, sig: toBase64(sig) };
-    });
+    const placed = place(
+      body,
+      { sig: !batched, noteSig: false },
+      batched
+        ? undefined
+        : async (hash) => {
+            const sig = await signer.sign(recordSigningBytes(hash));
+            checkSignature(sig);
+            return { ...body, hash, sig: toBase64(sig) };
+          },
+    );
     if (cp !== undefined && everyRecords > 0 && writer.nextSeq - (tipCheckpointSize + 1) >= everyRecords) {
       void writeCheckpoint().catch(() => {});
     }
