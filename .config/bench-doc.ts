@@ -9,7 +9,9 @@ export const PREAMBLE =
   '# Benchmarks\n\nWritten by `pnpm bench` (`pnpm bench <package>…` rewrites only the sections of those packages). ' +
   'Each section names the day and machine it was measured on; sections from different runs are not comparable ' +
   'number for number.\n\nRatios compare against a baseline measured in the same run, so they carry across machines ' +
-  'better than the raw numbers.\n';
+  'better than the raw numbers.\n\nBenches run the TypeScript sources compiled by esbuild as tsup compiles the published ' +
+  'packages (names not kept), so they time the code users run. Sections measured before 2026-12-03 ran the sources ' +
+  'through tsx, which wraps every function made at run time in a `__name` call; their per-call numbers carry that cost.\n';
 
 /** A section's heading line for a bench file path (relative to the repo root). */
 export const heading = (file: string): string => `## ${file}`;

@@ -19,7 +19,7 @@
  * | `ERR_AUDIT_RECORD_TOO_LARGE` | `append` refused a record whose line would exceed `RECORD_MAX_BYTES`; nothing was written |
  * | `ERR_AUDIT_SINK_FAILED` | a sink (or the signer) failed, threw or did not answer within `writeTimeoutMs`; the record is not in the log |
  * | `ERR_AUDIT_CLOSED` | the log or sink is closed |
- * | `ERR_AUDIT_NOT_A_LOG` | a path to verify is not a regular file or a directory of log files (a device, a FIFO) |
+ * | `ERR_AUDIT_NOT_A_LOG` | a path to verify is not a regular file or a directory of log files (a device, a FIFO); a log to open for writing has a second hard link |
  * | `ERR_AUDIT_SEAL_FAILED` | a value could not be sealed: the key store or the cipher failed; nothing was written |
  * | `ERR_AUDIT_SEAL_INVALID` | a sealed value is malformed, was changed, or was moved to another record or field |
  * | `ERR_AUDIT_SUBJECT_ERASED` | a sealed value's key is not in the key store: its subject was erased (or the store is another) |

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, realpath, stat, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { LogChecker } from './verify/checker.js';
 import { AuditError } from './errors.js';
 import {
@@ -13,6 +13,7 @@ import {
   readLogDirectory,
   readSegments,
   type RotateOptions,
+  isSegmentName,
   segmentName,
 } from './file/dir.js';
 import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file/sink.js';
@@ -213,12 +214,15 @@ async function finish(
  * process) before it reads the tail, and `close` gives it back; while another
  * live process holds it, opening throws `ERR_AUDIT_LOG_LOCKED` having read
  * and written nothing. A lock left by a crashed process on this host is taken over.
+ * A numbered file of a log directory takes the directory's lock; a file with a
+ * second hard link is refused (`ERR_AUDIT_NOT_A_LOG`): its other name would take another lock.
  *
  * @param path - the log file.
  * @param options - see {@link FileAuditLogOptions}.
  * @returns a {@link FileAuditLog}.
  * @throws AuditError with the code of the first bad record (message names file and line);
- *   `ERR_AUDIT_LOG_LOCKED` when another writer holds the log; or the file system's error.
+ *   `ERR_AUDIT_LOG_LOCKED` when another writer holds the log; `ERR_AUDIT_NOT_A_LOG` when it has another hard
+ *   link; or the file system's error.
  * @throws RangeError on a bad `tornTail`.
  * @example
  * ```ts
@@ -233,10 +237,14 @@ export async function openFileAuditLog(path: string, options: FileAuditLogOption
   // The lock comes first: only the writer that holds it may judge (and cut) the file's tail.
   // Named after the file itself (links followed), so a log reached through a symbolic link takes the same lock.
   const real = await realpath(path).catch(() => path);
-  const lock = await acquireWriterLock(`${real}.lock`, path);
+  // A numbered file of a log directory is written under the directory's lock, whichever way it is opened: a
+  // directory writer and a writer of that one file would otherwise each hold a lock and race on its chain.
+  const lockPath = isSegmentName(basename(real)) ? join(dirname(real), DIRECTORY_LOCK) : `${real}.lock`;
+  const lock = await acquireWriterLock(lockPath, path);
   try {
     // Create the file (owner-only) if it is missing, without truncating it.
     await (await open(path, 'a', options.mode ?? 0o600)).close();
+    await refuseHardLinks([path]);
     const { checker, torn } = await recover(await readFile(path), path, (line) => `${path}:${line}`, onTorn);
     return await finish(path, await createFileSink(path, options), options, checker, torn, lock);
   } catch (error) {
@@ -279,6 +287,7 @@ export async function openAuditDirectory(
   const lock = await acquireWriterLock(join(dir, DIRECTORY_LOCK), dir);
   try {
     const segments = await listSegments(dir);
+    await refuseHardLinks(segments);
     const content = await readSegments(dir);
     const where = (line: number) => {
       const at = content.locate(line);
@@ -296,3 +305,20 @@ export async function openAuditDirectory(
 
 /** The writer lock of a log directory (not a numbered file, so readers skip it). */
 const DIRECTORY_LOCK = 'audit.lock';
+
+/**
+ * Refuses log files with more than one hard link. The writer lock is named after the file's path (links
+ * followed), and a hard link is a second path to the same file that no path resolution can tell apart: a
+ * writer opening it would take a second lock, and two writers would race on one chain.
+ */
+async function refuseHardLinks(paths: readonly string[]): Promise<void> {
+  for (const file of paths) {
+    const { nlink } = await stat(file);
+    if (nlink > 1) {
+      throw new AuditError(
+        'ERR_AUDIT_NOT_A_LOG',
+        `${file} has ${nlink} hard links: a writer through another of them would take another lock and race on the chain; remove the other links (copy the file for a backup)`,
+      );
+    }
+  }
+}

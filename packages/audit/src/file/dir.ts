@@ -20,6 +20,11 @@ export interface RotateOptions {
 
 const FILE = /^audit-(\d{6,})\.jsonl$/;
 
+/** Whether `name` is the name of a numbered file of a log directory. */
+export function isSegmentName(name: string): boolean {
+  return FILE.test(name);
+}
+
 /** The name of the n-th file (1-based) of a log directory. */
 export function segmentName(n: number): string {
   return `audit-${String(n).padStart(6, '0')}.jsonl`;

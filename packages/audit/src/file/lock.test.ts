@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -148,6 +149,51 @@ describe('one writer per log', () => {
     }
     await first.close();
     await (await openFileAuditLog(join(dir, 'via-dir', 'a.jsonl'))).close();
+  });
+
+  it('refuses a log with another hard link, through every one of its names: each would take its own lock', async () => {
+    const path = fresh();
+    const log = await openFileAuditLog(path);
+    await log.append(event(0), AGENT);
+    await log.close();
+    const other = join(dir, `hard-${n++}.jsonl`);
+    linkSync(path, other);
+    const before = readFileSync(path);
+    for (const name of [path, other]) {
+      await expect(openFileAuditLog(name)).rejects.toMatchObject({
+        code: 'ERR_AUDIT_NOT_A_LOG',
+        message: expect.stringContaining('2 hard links'),
+      });
+      expect(existsSync(`${name}.lock`)).toBe(false);
+    }
+    expect(readFileSync(path)).toEqual(before);
+    rmSync(other);
+    await (await openFileAuditLog(path)).close();
+  });
+
+  it('refuses a log directory whose numbered file has another hard link', async () => {
+    const logDir = join(dir, `rotated-${n++}`);
+    const log = await openAuditDirectory(logDir);
+    await log.append(event(0), AGENT);
+    await log.close();
+    linkSync(join(logDir, 'audit-000001.jsonl'), join(dir, `segment-copy-${n++}.jsonl`));
+    await expect(openAuditDirectory(logDir)).rejects.toMatchObject({ code: 'ERR_AUDIT_NOT_A_LOG' });
+    expect(existsSync(join(logDir, 'audit.lock'))).toBe(false);
+  });
+
+  it("writes a directory's numbered file under the directory's lock, however it is opened", async () => {
+    const logDir = join(dir, `rotated-${n++}`);
+    const log = await openAuditDirectory(logDir);
+    await log.append(event(0), AGENT);
+    await expect(openFileAuditLog(join(logDir, 'audit-000001.jsonl'))).rejects.toMatchObject({
+      code: 'ERR_AUDIT_LOG_LOCKED',
+    });
+    await log.close();
+    const single = await openFileAuditLog(join(logDir, 'audit-000001.jsonl'));
+    expect(existsSync(join(logDir, 'audit.lock'))).toBe(true);
+    await expect(openAuditDirectory(logDir)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+    await single.close();
+    expect(existsSync(join(logDir, 'audit.lock'))).toBe(false);
   });
 
   it('never reads or breaks a lock that is not a small regular file', async () => {
