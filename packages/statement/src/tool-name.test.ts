@@ -22,6 +22,9 @@ describe('the tool-name grammar', () => {
     ['user@host', false, false],
     ['fs.read\n', false, false],
     ['fs.réad', false, false],
+    ['__proto__', false, false], // a member name strict readers refuse: evidence keyed by it could not be read
+    ['__proto__x', true, true],
+    ['constructor', true, true],
     [42, false, false],
     [null, false, false],
     [['fs.read'], false, false],

@@ -4,7 +4,9 @@
  *
  * - A tool name is 1 to 128 characters from `A-Z a-z 0-9 _ . : -`. That is the set MCP tool names use
  *   (letters, digits, `_`, `-`, `.`) plus `:` for namespaces; no spaces, slashes or control characters, so a
- *   name is safe in logs, file names, headers and metrics labels.
+ *   name is safe in logs, file names, headers and metrics labels. `__proto__` alone is refused: names are keys
+ *   of JSON objects (attestations, profiles, reports), and every strict reader refuses a member of that name, so
+ *   a tool so named would make evidence no one can read back.
  * - A tool pattern is a tool name in which `*` stands for any run of name characters, possibly empty. `**` is
  *   refused (it means what `*` means, and one meaning has one spelling). There is no `?`, no character class
  *   and no escape: with `*` alone, whether one pattern covers another is decidable exactly and cheaply, which
@@ -21,7 +23,7 @@ export const MAX_TOOL_NAME_LENGTH = 128;
  * Whether `name` is a well-formed tool name.
  *
  * @param name - any value.
- * @returns true for 1 to 128 characters from `A-Z a-z 0-9 _ . : -`.
+ * @returns true for 1 to 128 characters from `A-Z a-z 0-9 _ . : -`, other than `__proto__`.
  * @example
  * ```ts
  * isToolName('fs.read'); // true
@@ -29,7 +31,7 @@ export const MAX_TOOL_NAME_LENGTH = 128;
  * ```
  */
 export function isToolName(name: unknown): name is string {
-  return typeof name === 'string' && NAME.test(name);
+  return typeof name === 'string' && NAME.test(name) && name !== '__proto__';
 }
 
 /**
@@ -45,7 +47,7 @@ export function isToolName(name: unknown): name is string {
  * ```
  */
 export function isToolPattern(pattern: unknown): pattern is string {
-  return typeof pattern === 'string' && PATTERN.test(pattern) && !pattern.includes('**');
+  return typeof pattern === 'string' && PATTERN.test(pattern) && !pattern.includes('**') && pattern !== '__proto__';
 }
 
 /**
