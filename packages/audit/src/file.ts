@@ -1,29 +1,27 @@
 /**
  * Node-only entry point `@agentguard/audit/file`: audit logs in JSON Lines files.
  */
-import { createHash } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, realpath, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { LogChecker } from './verify/checker.js';
+import type { LogChecker } from './verify/checker.js';
 import { AuditError } from './errors.js';
 import {
   createRotatingSink,
   type DirectoryText,
   listSegments,
   readLogDirectory,
-  readSegments,
   type RotateOptions,
   isSegmentName,
   segmentName,
 } from './file/dir.js';
 import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file/sink.js';
 import { acquireWriterLock, type WriterLock } from './file/lock.js';
-import { splitByteLines } from './verify/lines.js';
+import { recoverLog, type TornTail } from './file/recover.js';
 import { type AuditLog, type CheckpointOptions, createAuditLog } from './log/log.js';
 import type { AuditSink } from './log/sink.js';
 
 export { createFileSink, readLogDirectory, type DirectoryText, type Durability, type FileSink, type FileSinkOptions };
-export type { RotateOptions };
+export type { RotateOptions, TornTail };
 export {
   type LogFileLocation,
   type LogFileReport,
@@ -62,75 +60,12 @@ export interface FileAuditLogOptions extends FileSinkOptions {
   readonly tornTail?: 'recover' | 'refuse';
 }
 
-/** What opening found at the end of an existing file that a crash had torn. */
-export interface TornTail {
-  /** 1-based line number of the torn line in its file. */
-  readonly line: number;
-  /** Bytes of the torn line (no newline). */
-  readonly bytes: number;
-  /** SHA-256 (hex) of the torn bytes. */
-  readonly sha256: string;
-  /** Where the torn bytes were moved: `<file>.torn`, appended to, never overwritten. */
-  readonly savedTo: string;
-}
-
 /** An audit log backed by a file (or a directory of rotated files). */
 export interface FileAuditLog extends AuditLog {
   /** The log file, or the directory of a rotated log. */
   readonly path: string;
   /** A torn final line found and set aside on open, if there was one. */
   readonly torn: TornTail | undefined;
-}
-
-/**
- * Checks an existing log's bytes (each line decoded as strict UTF-8, as every reader does), sets a torn
- * tail of `lastFile` aside, and returns where the log left off. The torn tail stays bytes: a write cut
- * mid-character is not UTF-8, and it is cut off by its exact byte length.
- */
-async function recover(
-  bytes: Uint8Array,
-  lastFile: string,
-  where: (line: number) => string,
-  onTorn: 'recover' | 'refuse',
-) {
-  const { lines, torn } = splitByteLines(bytes);
-  const checker = new LogChecker({ signatures: false });
-  for (const [i, line] of lines.entries()) {
-    const { problem } = checker.checkBytes(line);
-    if (problem !== undefined) {
-      throw new AuditError(problem.code, `${where(i + 1)}: ${problem.reason}; refusing to append to a damaged log`);
-    }
-  }
-  let tornTail: TornTail | undefined;
-  if (torn !== undefined && onTorn === 'refuse') {
-    throw new AuditError(
-      'ERR_AUDIT_RECORD_TRUNCATED',
-      `${where(lines.length + 1)}: the last line has no newline (${torn.length} bytes after record ${lines.length}): ` +
-        'a torn write, or a write still in progress; refusing to append, nothing was cut',
-    );
-  }
-  if (torn !== undefined) {
-    const size = (await stat(lastFile)).size;
-    if (torn.length > size) {
-      throw new AuditError('ERR_AUDIT_RECORD_TRUNCATED', `${where(lines.length + 1)}: a torn line spans two files`);
-    }
-    const savedTo = `${lastFile}.torn`;
-    // Save first, then cut: a crash in between leaves the torn line in both places, never in neither.
-    await appendFile(savedTo, Buffer.concat([torn, Buffer.from('\n')]), { mode: 0o600, flush: true });
-    await truncate(lastFile, size - torn.length);
-    const line = Number(
-      where(lines.length + 1)
-        .split(':')
-        .at(-1),
-    );
-    tornTail = Object.freeze({
-      line,
-      bytes: torn.length,
-      sha256: createHash('sha256').update(torn).digest('hex'),
-      savedTo,
-    });
-  }
-  return { checker, torn: tornTail };
 }
 
 async function finish(
@@ -210,6 +145,13 @@ async function finish(
  * silently dropped (with `tornTail: 'refuse'`, opening refuses instead and
  * cuts nothing). Any other damage refuses to open (fail closed).
  *
+ * The file is read as a stream, a 1 MiB chunk at a time, so opening a log of
+ * any size takes bounded memory: the read buffer and at most one record
+ * (`RECORD_MAX_BYTES`), besides the resumed Merkle tree (64 to 128 bytes of
+ * hashes a record). A line longer than `RECORD_MAX_BYTES`, with or without a
+ * newline, is refused with `ERR_AUDIT_RECORD_MALFORMED` as soon as it is that
+ * long: no write of a record leaves one, torn or not.
+ *
  * One writer at a time: opening takes the lock `<path>.lock` (naming this
  * process) before it reads the tail, and `close` gives it back; while another
  * live process holds it, opening throws `ERR_AUDIT_LOG_LOCKED` having read
@@ -220,7 +162,8 @@ async function finish(
  * @param path - the log file.
  * @param options - see {@link FileAuditLogOptions}.
  * @returns a {@link FileAuditLog}.
- * @throws AuditError with the code of the first bad record (message names file and line);
+ * @throws AuditError with the code of the first bad record (message names file and line;
+ *   `ERR_AUDIT_RECORD_TRUNCATED` for a torn tail refused or one that spans two files);
  *   `ERR_AUDIT_LOG_LOCKED` when another writer holds the log; `ERR_AUDIT_NOT_A_LOG` when it has another hard
  *   link; or the file system's error.
  * @throws RangeError on a bad `tornTail`.
@@ -245,7 +188,7 @@ export async function openFileAuditLog(path: string, options: FileAuditLogOption
     // Create the file (owner-only) if it is missing, without truncating it.
     await (await open(path, 'a', options.mode ?? 0o600)).close();
     await refuseHardLinks([path]);
-    const { checker, torn } = await recover(await readFile(path), path, (line) => `${path}:${line}`, onTorn);
+    const { checker, torn } = await recoverLog([path], path, onTorn);
     return await finish(path, await createFileSink(path, options), options, checker, torn, lock);
   } catch (error) {
     await lock.release();
@@ -268,6 +211,11 @@ function tornTailOption(options: FileAuditLogOptions): 'recover' | 'refuse' {
  * `agentguard verify <dir>` check the directory as one log. Node only. Its
  * writer lock is `<dir>/audit.lock`.
  *
+ * Existing files are checked as {@link openFileAuditLog} checks a file, read in
+ * turn as one stream in the same bounded memory however many and large they
+ * are; a bad record is named by its file and line in it. Only the last file
+ * may end in a torn line.
+ *
  * @param dir - the directory (created, mode 0700, if missing).
  * @param options - {@link FileAuditLogOptions} and `rotate`.
  * @returns a {@link FileAuditLog} whose `path` is the directory.
@@ -288,14 +236,9 @@ export async function openAuditDirectory(
   try {
     const segments = await listSegments(dir);
     await refuseHardLinks(segments);
-    const content = await readSegments(dir);
-    const where = (line: number) => {
-      const at = content.locate(line);
-      return `${at.path}:${at.line}`;
-    };
     // Recover before the sink opens the last file, so the sink sees the file as it will stay.
     const last = segments.at(-1) ?? join(dir, segmentName(1));
-    const { checker, torn } = await recover(content.bytes, last, where, onTorn);
+    const { checker, torn } = await recoverLog(segments, last, onTorn);
     return await finish(dir, await createRotatingSink(dir, options), options, checker, torn, lock);
   } catch (error) {
     await lock.release();

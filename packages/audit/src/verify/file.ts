@@ -1,11 +1,12 @@
-import { createReadStream, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { verify } from '@agentguard/identity';
 import { LogChecker, type LineProblem, type SignatureCheck } from './checker.js';
 import { AuditError } from '../errors.js';
 import { listSegments } from '../file/dir.js';
-import { LINE_TOO_LARGE } from './lines.js';
+import { LINE_TOO_LARGE, LineSplitter } from './lines.js';
+import { READ_CHUNK_BYTES, readChunks } from '../file/chunks.js';
 import { RECORD_MAX_BYTES } from '../record/record.js';
 import {
   checkCheckpointKeys,
@@ -164,52 +165,31 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
   let structural: Failure | undefined;
   let used = 0;
   let bytes = 0;
-  // The line being assembled, as bytes (a chunk may end mid-line and mid-character): lines are split
-  // on LF bytes and each decoded as strict UTF-8 by the checker, as verifyLog does with bytes.
-  let partial: Buffer[] = [];
-  let partialBytes = 0;
+  // Lines are split on LF bytes (a chunk may end mid-line and mid-character) and each is decoded as strict
+  // UTF-8 by the checker, as verifyLog does with bytes; the splitter holds at most one record's bytes.
+  const splitter = new LineSplitter(RECORD_MAX_BYTES);
+  const buffer = new Uint8Array(READ_CHUNK_BYTES);
   try {
     reading: for (const file of files) {
-      starts.push({ path: file, firstLine: line + 1 });
-      const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-      for await (const data of stream) {
-        const chunk = data as Buffer;
+      starts.push({ path: file, firstLine: splitter.lines + 1 });
+      for await (const chunk of readChunks(file, buffer)) {
         bytes += chunk.length;
-        let from = 0;
-        for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, from)) {
-          const piece = chunk.subarray(from, nl);
-          from = nl + 1;
-          line += 1;
-          const tooLong = partialBytes + piece.length > RECORD_MAX_BYTES;
-          const record = tooLong || partial.length === 0 ? piece : Buffer.concat([...partial, piece]);
-          partial = [];
-          partialBytes = 0;
-          const problem: LineProblem | undefined = tooLong
-            ? { code: 'ERR_AUDIT_RECORD_MALFORMED', reason: LINE_TOO_LARGE }
-            : checker.checkBytes(record).problem;
+        for (const record of splitter.push(chunk)) {
+          if (record === undefined) {
+            // Longer than any record the writer makes, newline or not: reported without reading on.
+            const problem = { code: 'ERR_AUDIT_RECORD_MALFORMED' as const, reason: LINE_TOO_LARGE };
+            structural = { line: splitter.lines + 1, problem };
+            break reading;
+          }
+          line = splitter.lines;
+          const { problem } = checker.checkBytes(record);
           if (problem !== undefined) {
             structural = { line, problem };
-            stream.destroy();
             break reading;
           }
           if (inflight.length > workers * 4) await inflight.shift();
-          if (signatureFailure !== undefined) {
-            stream.destroy();
-            break reading;
-          }
+          if (signatureFailure !== undefined) break reading;
           if (progress !== undefined && line % 10_000 === 0) progress({ records: line, bytes, totalBytes });
-        }
-        const rest = chunk.subarray(from);
-        if (partialBytes + rest.length > RECORD_MAX_BYTES) {
-          // Longer than any record the writer makes, newline or not: report it now rather than read on.
-          structural = { line: line + 1, problem: { code: 'ERR_AUDIT_RECORD_MALFORMED', reason: LINE_TOO_LARGE } };
-          stream.destroy();
-          break reading;
-        }
-        if (rest.length > 0) {
-          // A copy: the stream may reuse the chunk's memory.
-          partial.push(Buffer.from(rest));
-          partialBytes += rest.length;
         }
       }
     }
@@ -240,7 +220,7 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
     };
   }
   const report = concludeReport(checker, {
-    torn: partialBytes > 0,
+    torn: splitter.pendingBytes > 0,
     lines: line,
     trust,
     checkpointKeys,

@@ -35,3 +35,78 @@ export function splitByteLines(bytes: Uint8Array): { lines: Uint8Array[]; torn: 
   }
   return { lines, torn: from < bytes.length ? bytes.subarray(from) : undefined };
 }
+
+/**
+ * Splits log bytes that arrive in chunks (a file read piece by piece) into lines, holding at most one
+ * unfinished line of at most `maxBytes`: the memory of a reader is bounded by the chunk and the longest
+ * record, never by the log. Lines split here are the lines {@link splitByteLines} gives for the same bytes
+ * in one piece, whatever the chunk boundaries (also inside a multi-byte character: lines are split on the
+ * LF byte, and each is decoded only once whole).
+ * @internal
+ */
+export class LineSplitter {
+  /** Whole lines split so far: the 1-based number of the line last given out. */
+  lines = 0;
+  /** Bytes of the line begun and not yet ended by an LF (the torn tail once the input ends). */
+  pendingBytes = 0;
+  /** A line longer than `maxBytes` was found (line `lines + 1`); nothing more is split. */
+  tooLarge = false;
+  private pending: Uint8Array[] = [];
+
+  constructor(private readonly maxBytes: number) {}
+
+  /**
+   * The lines (without their LF) that `chunk` ends, in order; `undefined` in their place means line
+   * `lines + 1` is longer than `maxBytes`, found without holding it whole, and ends the splitting. A line
+   * may be a view of `chunk`: use it before the chunk's memory is reused. The rest of `chunk` is copied.
+   */
+  *push(chunk: Uint8Array): Generator<Uint8Array | undefined> {
+    if (this.tooLarge) return;
+    let from = 0;
+    for (let nl = chunk.indexOf(LF); nl !== -1; nl = chunk.indexOf(LF, from)) {
+      const piece = chunk.subarray(from, nl);
+      from = nl + 1;
+      if (this.pendingBytes + piece.length > this.maxBytes) {
+        yield this.refuse();
+        return;
+      }
+      const line = this.pending.length === 0 ? piece : this.join(piece);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.lines += 1;
+      yield line;
+    }
+    const rest = chunk.length - from;
+    if (this.pendingBytes + rest > this.maxBytes) {
+      // Longer than any record, newline or not: said now rather than read on.
+      yield this.refuse();
+      return;
+    }
+    if (rest > 0) {
+      this.pending.push(chunk.slice(from));
+      this.pendingBytes += rest;
+    }
+  }
+
+  /** The unfinished line's bytes (empty when the input ended on an LF). */
+  rest(): Uint8Array {
+    return this.join(new Uint8Array(0));
+  }
+
+  private refuse(): undefined {
+    this.tooLarge = true;
+    this.pending = [];
+    return undefined;
+  }
+
+  private join(last: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.pendingBytes + last.length);
+    let at = 0;
+    for (const part of this.pending) {
+      out.set(part, at);
+      at += part.length;
+    }
+    out.set(last, at);
+    return out;
+  }
+}
