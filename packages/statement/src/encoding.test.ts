@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   bytesEqual,
+  encode64Loop,
   concatBytes,
   fromBase64,
   fromBase64Url,
@@ -88,6 +89,21 @@ describe('round trips (properties)', () => {
         if (decoded !== undefined) expect(toBase64Url(decoded)).toBe(text);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('the portable base64 loop writes exactly what node:buffer writes, in both alphabets, at any offset', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(8), (bytes, offset) => {
+        // A view into a larger buffer: the native path must encode the view, not the whole buffer.
+        const backing = new Uint8Array(offset + bytes.length + 5).fill(0xaa);
+        backing.set(bytes, offset);
+        const view = backing.subarray(offset, offset + bytes.length);
+        expect(encode64Loop(view, false)).toBe(Buffer.from(bytes).toString('base64'));
+        expect(encode64Loop(view, true)).toBe(Buffer.from(bytes).toString('base64url'));
+        expect(toBase64(view)).toBe(encode64Loop(view, false));
+        expect(toBase64Url(view)).toBe(encode64Loop(view, true));
+      }),
     );
   });
 
