@@ -290,8 +290,14 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     tree.append(digest.leaf);
     if (finish === undefined) {
       // Nothing to sign (a batched record): no foreign code runs, so there is nothing to wait for or time.
-      const record = Object.freeze({ ...body, hash: digest.hash }) as AuditRecord;
-      writer.ready(slot, canonical.line(record), record);
+      // The slot is reserved: whatever happens now must end in ready or fail, or the writer would wait forever.
+      try {
+        const record = Object.freeze({ ...body, hash: digest.hash }) as AuditRecord;
+        writer.ready(slot, canonical.line(record), record);
+      } catch (cause) {
+        const detail = cause instanceof Error ? cause.message : String(cause);
+        writer.fail(slot, new AuditError('ERR_AUDIT_SINK_FAILED', `could not write the record: ${detail}`, { cause }));
+      }
       return slot.promise;
     }
     void signWithin(() => finish(digest.hash), 'the signer').then(
