@@ -249,6 +249,22 @@ describe('MCP pins: what the model is shown is what is pinned', () => {
     }
   });
 
+  it("the monitor's toolDigest (so agentguard attest) and an MCP pin digest every field alike", () => {
+    const mcp = {
+      name: 'drop_table',
+      title: 'Drop table',
+      description: 'Drops a table',
+      inputSchema: { type: 'object' },
+      outputSchema: { type: 'object' },
+      annotations: { destructiveHint: true },
+    };
+    const { inputSchema, ...rest } = mcp;
+    expect(pinOf(mcp).digest).toBe(toolDigest({ ...rest, schema: inputSchema }));
+    expect(pinOf({ ...mcp, annotations: { readOnlyHint: true } }).digest).not.toBe(
+      toolDigest({ ...rest, schema: inputSchema }),
+    );
+  });
+
   it.each(hostileSchemas)('an input schema holding %s cannot be pinned: a typed error', (_label, inputSchema) => {
     expect(() => pinOf({ name: 'search', inputSchema })).toThrow(
       expect.objectContaining({ name: expect.stringMatching(/TypeError|StatementError/) }),
