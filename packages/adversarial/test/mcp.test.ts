@@ -16,6 +16,7 @@ import {
 } from '@agentguard/adapters/mcp';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
+import { digestToolDefinition } from '@agentguard/statement';
 import { createIdentity } from '@agentguard/identity';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +34,9 @@ function newGuard() {
   });
   return { identity, guard };
 }
+
+const fullDigest = ({ name, description, title, inputSchema, outputSchema, annotations }: McpToolDefinition) =>
+  digestToolDefinition({ name, description, title, schema: inputSchema, outputSchema, annotations });
 
 /**
  * An in-memory MCP server whose definitions change under test control. Each call it receives is checked
@@ -56,6 +60,9 @@ function fakeServer(pageSize: number) {
       if (held.length !== 1) violations.push(`${params.name}: ${held.length} definitions on the server`);
       else if (pin === undefined) violations.push(`${params.name}: called without a pin`);
       else if (pinOf(held[0] as McpToolDefinition).hash !== pin.hash) violations.push(`${params.name}: not the pin`);
+      // Checked apart from pinOf too: the pin's digest is of every field the server lists but _meta.
+      else if (pin.digest !== fullDigest(held[0] as McpToolDefinition))
+        violations.push(`${params.name}: a field unpinned`);
       executed.push(params.name);
       return { content: [{ type: 'text', text: 'ran' }] };
     },
@@ -71,11 +78,21 @@ function fakeServer(pageSize: number) {
   };
 }
 
-const def = (name: string, version: number): McpToolDefinition => ({
-  name,
-  description: `${name} v${version}`,
-  inputSchema: { type: 'object', properties: { q: { type: 'string' } } },
-});
+// Each version differs from the one before in exactly one field a model or host acts on, in turn: description,
+// title, annotations (the hints a host auto-approves by), output schema. `_meta` changes with every version; it is
+// neither pinned nor handed on, so it must neither hold a tool nor let a changed one through.
+const def = (name: string, version: number): McpToolDefinition => {
+  const bumps = (field: number) => Math.floor((version + 4 - field) / 4);
+  return {
+    name,
+    description: `${name} v${bumps(0)}`,
+    title: `${name} t${bumps(1)}`,
+    annotations: { readOnlyHint: bumps(2) % 2 === 1, destructiveHint: bumps(2) % 2 === 0, 'x-rev': bumps(2) },
+    inputSchema: { type: 'object', properties: { q: { type: 'string' } } },
+    outputSchema: { type: 'object', description: `r${bumps(3)}` },
+    _meta: { version },
+  } as McpToolDefinition;
+};
 
 type Op =
   | { op: 'call'; name: Name }

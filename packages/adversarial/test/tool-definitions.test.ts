@@ -4,9 +4,11 @@
  * order and copying, bounded in size whatever the definition, and for a definition that is not JSON (BigInt,
  * functions, cycles, too deep) a typed error or the `unreadable` mark, never an untyped throw, a stack overflow or
  * a hang. Every tool is attested under its own name, whatever the name (`__proto__`, `constructor` included), and
- * nothing a model could be shown escapes the pin: a definition whose description is not text is not pinned at all.
+ * nothing a model or host could be shown escapes the pin: an MCP listing hands on only the fields pinned (name, title,
+ * description, input and output schema, annotations), the pin and the attested digest cover the same fields, and a
+ * definition with one of them of the wrong type is not pinned at all.
  */
-import { createToolPins, type McpToolDefinition, pinOf } from '@agentguard/adapters/mcp';
+import { createToolPins, guardMcpClient, type McpToolDefinition, pinOf } from '@agentguard/adapters/mcp';
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
 import { createIdentity } from '@agentguard/identity';
@@ -247,37 +249,104 @@ describe('MCP pins: what the model is shown is what is pinned', () => {
     }
   });
 
+  it("the monitor's toolDigest (so agentguard attest) and an MCP pin digest every field alike", () => {
+    const mcp = {
+      name: 'drop_table',
+      title: 'Drop table',
+      description: 'Drops a table',
+      inputSchema: { type: 'object' },
+      outputSchema: { type: 'object' },
+      annotations: { destructiveHint: true },
+    };
+    const { inputSchema, ...rest } = mcp;
+    expect(pinOf(mcp).digest).toBe(toolDigest({ ...rest, schema: inputSchema }));
+    expect(pinOf({ ...mcp, annotations: { readOnlyHint: true } }).digest).not.toBe(
+      toolDigest({ ...rest, schema: inputSchema }),
+    );
+  });
+
   it.each(hostileSchemas)('an input schema holding %s cannot be pinned: a typed error', (_label, inputSchema) => {
     expect(() => pinOf({ name: 'search', inputSchema })).toThrow(
       expect.objectContaining({ name: expect.stringMatching(/TypeError|StatementError/) }),
     );
   });
 
-  it('fuzz: two definitions get the same pin only when name, description and schema are the same JSON', () => {
+  it('fuzz: two definitions get the same pin (and attested digest) only when every pinned field is the same JSON', () => {
     const definition = fc.record(
       {
         name: fc.constantFrom('search', 'Search', '__proto__'),
         description: fc.oneof(fc.constant(undefined), fc.constantFrom('a', 'b', ''), fc.jsonValue({ maxDepth: 1 })),
+        title: fc.oneof(fc.constant(undefined), fc.constantFrom('a', 'b'), fc.jsonValue({ maxDepth: 1 })),
         inputSchema: fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 })),
+        outputSchema: fc.oneof(fc.constant(undefined), fc.constant({ type: 'object' }), fc.jsonValue({ maxDepth: 2 })),
+        annotations: fc.oneof(
+          fc.constant(undefined),
+          fc.record({ readOnlyHint: fc.boolean(), destructiveHint: fc.boolean() }, { requiredKeys: [] }),
+          fc.jsonValue({ maxDepth: 1 }),
+        ),
+        // Neither pinned nor handed on: never part of the pin.
+        _meta: fc.jsonValue({ maxDepth: 1 }),
+        icons: fc.jsonValue({ maxDepth: 1 }),
       },
       { requiredKeys: ['name'] },
     );
+    const PINNED = ['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations'];
     const key = (d: Record<string, unknown>) =>
-      JSON.stringify([d.name, d.description ?? null, d.inputSchema ?? null], (_k, v) =>
-        v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
+      JSON.stringify(
+        PINNED.map((field) => d[field] ?? null),
+        (_k, v) =>
+          v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
       );
     fc.assert(
       fc.property(definition, definition, (a, b) => {
-        let pa: string;
-        let pb: string;
+        let pa: { hash: string; digest?: string };
+        let pb: { hash: string; digest?: string };
         try {
-          pa = pinOf(a as McpToolDefinition).hash;
-          pb = pinOf(b as McpToolDefinition).hash;
+          pa = pinOf(a as McpToolDefinition);
+          pb = pinOf(b as McpToolDefinition);
         } catch (error) {
           expect(error).toBeInstanceOf(TypeError);
           return;
         }
-        if (pa === pb) expect(key(a)).toBe(key(b));
+        if (pa.hash === pb.hash) expect(key(a)).toBe(key(b));
+        expect(pa.digest === pb.digest).toBe(pa.hash === pb.hash);
+      }),
+      fuzzParams(),
+    );
+  });
+
+  it('fuzz: a listing hands on each usable tool as a copy of exactly its pinned fields, whatever else it lists', async () => {
+    const agent = createIdentity({ name: 'agent' });
+    const guard = createGuard({
+      identity: agent,
+      policy: { version: 1, rules: [{ id: 'all', effect: 'allow', tools: ['search'] }] },
+      audit: createAuditLog({ sink: createMemorySink() }),
+    });
+    const PINNED = new Set(['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations']);
+    const hostile = fc.dictionary(
+      fc.oneof(fc.constantFrom('_meta', 'icons', 'execution', '__proto__', 'constructor', 'title'), fc.string()),
+      fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string()),
+      { maxKeys: 6 },
+    );
+    await fc.assert(
+      fc.asyncProperty(hostile, async (fields) => {
+        const listed: Record<string, unknown> = { name: 'search', inputSchema: { type: 'object' } };
+        for (const [k, v] of Object.entries(fields)) {
+          if (k !== 'name') Object.defineProperty(listed, k, { value: v, enumerable: true, writable: true });
+        }
+        const client = {
+          listTools: async () => ({ tools: [listed as unknown as McpToolDefinition] }),
+          callTool: async () => ({ content: [] }),
+        };
+        const guarded = guardMcpClient(client, { guard });
+        const listing = await guarded.listTools();
+        for (const tool of listing.tools) {
+          expect(tool).not.toBe(listed);
+          expect(Object.getOwnPropertyNames(tool).every((k) => PINNED.has(k))).toBe(true);
+          expect(pinOf(tool).hash).toBe(guarded.pins.get(tool.name)?.hash);
+          expect(pinOf(tool).hash).toBe(pinOf(listed as unknown as McpToolDefinition).hash);
+        }
+        expect(listing.tools.length + listing.invalid.length).toBe(1);
       }),
       fuzzParams(),
     );

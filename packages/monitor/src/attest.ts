@@ -15,6 +15,12 @@ export interface ToolDefinition {
   readonly description?: string;
   /** The argument schema as JSON (e.g. JSON Schema). */
   readonly schema?: unknown;
+  /** A display name (an MCP tool's `title`); digested only when given. */
+  readonly title?: string;
+  /** The result schema as JSON (an MCP tool's `outputSchema`); digested only when given. */
+  readonly outputSchema?: unknown;
+  /** Hints a host acts on (an MCP tool's `annotations`, e.g. `readOnlyHint`); digested only when given. */
+  readonly annotations?: unknown;
 }
 
 /** A signed statement of what is running: digests of tools, policy and code. */
@@ -48,8 +54,9 @@ export interface AttestInput {
 }
 
 /**
- * The digest of one tool definition: `sha256:` of canonical `{ name, description, schema }`
- * (`digestToolDefinition` of `@agentguard/statement`, the one definition digest of the project).
+ * The digest of one tool definition: `sha256:` of canonical `{ name, description, schema }`, with `title`,
+ * `outputSchema` and `annotations` added when given (`digestToolDefinition` of `@agentguard/statement`, the one
+ * definition digest of the project; the MCP adapter's pins carry the same digest).
  */
 export function toolDigest(tool: ToolDefinition): string {
   return digestToolDefinition(tool);

@@ -49,15 +49,28 @@ export interface ToolDefinitionParts {
   readonly description?: string | null | undefined;
   /** The input schema as JSON (JSON Schema). @default null */
   readonly schema?: unknown;
+  /** A display name (MCP `title`): digested only when given. @default undefined */
+  readonly title?: string | null | undefined;
+  /** The output schema as JSON (MCP `outputSchema`): digested only when given. @default undefined */
+  readonly outputSchema?: unknown;
+  /** Hints a host acts on, as JSON (MCP `annotations`, e.g. `readOnlyHint`): digested only when given. @default undefined */
+  readonly annotations?: unknown;
 }
+
+/** The parts digested only when present, so a definition without them keeps the digest it always had. */
+const OPTIONAL_PARTS = ['title', 'outputSchema', 'annotations'] as const;
 
 /**
  * The digest of a tool definition: `sha256:` of the RFC 8785 canonical JSON of `{ name, description, schema }`
- * (absent parts as `null`). The one definition digest of the project: a guard's `attestation` records, the
- * monitor's `toolDigest`, `agentguard attest` and the MCP adapter's pins all use it, so a pin made by any of them
- * fits the others, and an MCP server's changed tool definition is an attestation change like any other.
+ * (absent parts as `null`), with `title`, `outputSchema` and `annotations` added as members only when given (not
+ * `undefined` or `null`): a definition without them has the digest it had before they were covered, so stored pins
+ * and attestations still match, and one with them differs from one without. The one definition digest of the
+ * project: a guard's `attestation` records, the monitor's `toolDigest`, `agentguard attest` and the MCP adapter's
+ * pins all use it, so a pin made by any of them fits the others, and an MCP server's changed tool definition
+ * (description, schemas, title or annotations) is an attestation change like any other.
  *
- * @throws TypeError when `name` is not a non-empty string; StatementError when the schema is not JSON.
+ * @throws TypeError when `name` is not a non-empty string; StatementError when a schema or the annotations are not
+ *   JSON.
  * @example
  * ```ts
  * digestToolDefinition({ name: 'search', description: 'Search the web', schema: { type: 'object' } }); // 'sha256:…'
@@ -66,5 +79,14 @@ export interface ToolDefinitionParts {
 export function digestToolDefinition(tool: ToolDefinitionParts): string {
   if (typeof tool?.name !== 'string' || tool.name === '')
     throw new TypeError('"tool.name" expected a non-empty string');
-  return digestArgs({ name: tool.name, description: tool.description ?? null, schema: tool.schema ?? null });
+  const parts: Record<string, unknown> = {
+    name: tool.name,
+    description: tool.description ?? null,
+    schema: tool.schema ?? null,
+  };
+  for (const key of OPTIONAL_PARTS) {
+    const value = tool[key];
+    if (value !== undefined && value !== null) parts[key] = value;
+  }
+  return digestArgs(parts);
 }

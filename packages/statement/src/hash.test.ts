@@ -53,3 +53,72 @@ describe('digestToolDefinition', () => {
     expect(() => digestToolDefinition({ name: '' })).toThrow(TypeError);
   });
 });
+
+describe('digestToolDefinition: title, outputSchema and annotations', () => {
+  // Known answers: `sha256sum` of the JCS text written out by hand (coreutils 9, 2026-12-03), not of this code's
+  // output. The first two are digests as they were before the optional parts existed: they must never change, as
+  // stored MCP pins and signed attestations hold them.
+  const search = { name: 'search', description: 'Search the web', schema: { type: 'object' } };
+  const KNOWN: [string, Parameters<typeof import('./digest.js').digestToolDefinition>[0], string][] = [
+    [
+      '{"description":"Search the web","name":"search","schema":{"properties":{"q":{"type":"string"}},"type":"object"}}',
+      {
+        name: 'search',
+        description: 'Search the web',
+        schema: { type: 'object', properties: { q: { type: 'string' } } },
+      },
+      'b6eb49f283ca2471efb072d31c036022928d01be5b5143146d4f2f9503f31351',
+    ],
+    [
+      '{"description":null,"name":"x","schema":null}',
+      { name: 'x' },
+      'fa2d27a203d84507194764394a02e2d9ef765ecd06583d11d8d7fd3d47c50f8a',
+    ],
+    [
+      '{"annotations":{"readOnlyHint":true},"description":"Search the web","name":"search","outputSchema":{"type":"object"},"schema":{"type":"object"},"title":"Web search"}',
+      { ...search, title: 'Web search', outputSchema: { type: 'object' }, annotations: { readOnlyHint: true } },
+      '9d159bd6033348e1da559ec4058a6dbe03a537430dc4cca1b14646772f18416b',
+    ],
+  ];
+
+  it.each(KNOWN)('known answer: %s', async (_jcs, tool, hex) => {
+    const { digestToolDefinition } = await import('./digest.js');
+    expect(digestToolDefinition(tool)).toBe(`sha256:${hex}`);
+  });
+
+  it('a definition without them, or with them undefined or null, keeps its old digest', async () => {
+    const { digestToolDefinition, digestArgs } = await import('./digest.js');
+    const old = digestArgs({ name: search.name, description: search.description, schema: search.schema });
+    expect(digestToolDefinition(search)).toBe(old);
+    expect(digestToolDefinition({ ...search, title: undefined, outputSchema: undefined, annotations: undefined })).toBe(
+      old,
+    );
+    expect(digestToolDefinition({ ...search, title: null, outputSchema: null, annotations: null })).toBe(old);
+  });
+
+  it('any change of title, outputSchema or annotations changes the digest (property)', async () => {
+    const { digestToolDefinition } = await import('./digest.js');
+    fc.assert(
+      fc.property(fc.string(), fc.jsonValue(), fc.dictionary(fc.string(), fc.boolean()), (title, out, hints) => {
+        const base = digestToolDefinition({ ...search, title, outputSchema: out, annotations: hints });
+        expect(digestToolDefinition(search)).not.toBe(base);
+        expect(digestToolDefinition({ ...search, title: `${title}!`, outputSchema: out, annotations: hints })).not.toBe(
+          base,
+        );
+        expect(digestToolDefinition({ ...search, title, outputSchema: { wrapped: out }, annotations: hints })).not.toBe(
+          base,
+        );
+        expect(
+          digestToolDefinition({ ...search, title, outputSchema: out, annotations: { ...hints, destructiveHint: 1 } }),
+        ).not.toBe(base);
+      }),
+    );
+  });
+
+  it('annotations that are not JSON are a typed error', async () => {
+    const { digestToolDefinition } = await import('./digest.js');
+    expect(() => digestToolDefinition({ ...search, annotations: { readOnlyHint: 1n } })).toThrow(
+      expect.objectContaining({ code: 'ERR_STATEMENT_JSON_UNSUPPORTED_VALUE' }),
+    );
+  });
+});

@@ -2,7 +2,8 @@ import type { CallOptions, Guard } from '@agentguard/core';
 import type { Signer } from '@agentguard/identity';
 import type { AdapterOptions } from '../common/options.js';
 import type { McpToolFacts } from './options.js';
-import type { McpToolDefinition, ToolPins } from './pins.js';
+import type { McpToolDefinition } from './definition.js';
+import type { ToolPins } from './pins.js';
 import type { McpDenial } from './refusal.js';
 
 // What a guarded MCP client takes and gives: kept apart from client.ts (how it calls) and listing.ts (how it

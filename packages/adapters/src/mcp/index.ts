@@ -1,5 +1,6 @@
 export { CALL_META_KEY } from './meta.js';
-export { createToolPins, pinOf, type ToolPins, type ToolPin, type PinStatus, type McpToolDefinition } from './pins.js';
+export { createToolPins, pinOf, type ToolPins, type ToolPin, type PinStatus } from './pins.js';
+export type { McpToolAnnotations, McpToolDefinition } from './definition.js';
 export { guardMcpClient } from './client.js';
 export type {
   GuardedMcpClient,

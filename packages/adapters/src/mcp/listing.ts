@@ -1,7 +1,8 @@
 import type { AttestationChange } from '@agentguard/core';
 import { isGuardableName } from '../common/tools.js';
 import type { McpClientLike, McpToolListing } from './client-types.js';
-import { type McpToolDefinition, type PinStatus, pinOf, type ToolPins } from './pins.js';
+import { type McpToolDefinition, pinnedDefinition } from './definition.js';
+import { type PinStatus, pinOfCopy, type ToolPins } from './pins.js';
 import { pinMismatch } from './refusal.js';
 
 /** Most pages of `tools/list` read for one listing; a server paging further is refused (fail closed). */
@@ -57,14 +58,20 @@ export function createToolSurvey(
 
   // Compares one listing with the pins (pinning names seen for the first time). A name listed twice with
   // different definitions is ambiguous: which one would the model, and the server, mean? Its differing
-  // definitions are held, so it stays refused until a human approves one.
-  function survey(listed: readonly unknown[]): { status: Map<string, ListedStatus>; changes: AttestationChange[] } {
-    const byName = new Map<string, McpToolDefinition[]>();
+  // definitions are held, so it stays refused until a human approves one. Each definition is first copied
+  // down to its pinned fields (pinnedDefinition); that copy is what is pinned, compared and handed on.
+  function survey(listed: readonly unknown[]): {
+    status: Map<string, ListedStatus>;
+    changes: AttestationChange[];
+    definitions: Map<string, McpToolDefinition>;
+  } {
+    const byName = new Map<string, unknown[]>();
     const status = new Map<string, ListedStatus>();
+    const definitions = new Map<string, McpToolDefinition>();
     const changes: AttestationChange[] = [];
     // A definition that differs from the pin of its name (or shadows a pinned name) is an attest.tool change.
     const changed = (name: string, definition: McpToolDefinition) => {
-      const seen = pinOf(definition).digest;
+      const seen = pinOfCopy(definition).digest;
       if (seen === undefined) return;
       changes.push({ feature: 'attest.tool', subject: name, expected: pins.get(name)?.digest ?? 'absent', seen });
     };
@@ -72,7 +79,7 @@ export function createToolSurvey(
       const name = (item as { name?: unknown } | null)?.name;
       if (typeof name !== 'string') continue;
       const group = byName.get(name) ?? [];
-      group.push(item as McpToolDefinition);
+      group.push(item);
       byName.set(name, group);
     }
     for (const [name, group] of byName) {
@@ -82,13 +89,15 @@ export function createToolSurvey(
       }
       let hashes: Map<string, McpToolDefinition>;
       try {
-        hashes = new Map(group.map((definition) => [pinOf(definition).hash, definition]));
+        hashes = new Map(group.map((item) => pinnedDefinition(item)).map((copy) => [pinOfCopy(copy).hash, copy]));
       } catch {
-        status.set(name, 'invalid'); // a definition that cannot be pinned (not JSON) is never called
+        // A definition that cannot be pinned (a field of the wrong type, not JSON) is never offered nor called.
+        status.set(name, 'invalid');
         continue;
       }
       if (hashes.size === 1) {
-        const definition = group[0] as McpToolDefinition;
+        const definition = hashes.values().next().value as McpToolDefinition;
+        definitions.set(name, definition);
         const observed = pins.observe(definition);
         if (observed === 'changed') changed(name, definition);
         status.set(name, observed);
@@ -105,22 +114,19 @@ export function createToolSurvey(
       if (first !== undefined) changed(name, first);
       status.set(name, 'ambiguous');
     }
-    return { status, changes };
+    return { status, changes, definitions };
   }
 
   async function listTools(): Promise<McpToolListing> {
     const listed = await listAll();
-    const { status, changes } = survey(listed);
+    const { status, changes, definitions } = survey(listed);
     await attest(changes);
-    const seen = new Set<string>();
+    // Each usable tool once, in listing order, as the pinned copy: never the listed item, whose other fields
+    // (`_meta`, `icons`, unknown ones) are not pinned.
     const tools: McpToolDefinition[] = [];
-    for (const item of listed) {
-      const name = (item as { name: string }).name;
-      const s = status.get(name);
-      if ((s === 'pinned' || s === 'same') && !pins.isChanged(name) && !seen.has(name)) {
-        seen.add(name);
-        tools.push(item as McpToolDefinition);
-      }
+    for (const [name, s] of status) {
+      const definition = definitions.get(name);
+      if ((s === 'pinned' || s === 'same') && !pins.isChanged(name) && definition !== undefined) tools.push(definition);
     }
     const ambiguous = [...status].filter(([, s]) => s === 'ambiguous').map(([name]) => name);
     const invalid = [...status].filter(([, s]) => s === 'invalid').map(([name]) => name);

@@ -1,19 +1,20 @@
 import { canonicalize, digestToolDefinition, sha256Hex } from '@agentguard/statement';
+import { type McpToolDefinition, pinnedDefinition } from './definition.js';
 
-/** A tool definition as an MCP server lists it (`tools/list`). */
-export interface McpToolDefinition {
-  readonly name: string;
-  readonly description?: string | undefined;
-  readonly inputSchema?: unknown;
-}
-
-/** What is remembered of a tool definition: its name, description and the hashes binding them. */
+/**
+ * What is remembered of a tool definition: its name, description and the hashes binding every pinned field (name,
+ * title, description, input and output schema, annotations).
+ */
 export interface ToolPin {
   readonly name: string;
   readonly description: string | null;
   /** `sha256:<hex>` of the RFC 8785 (JCS) canonical JSON of the input schema. */
   readonly schemaHash: string;
-  /** `sha256:<hex>` of the JCS of `{ name, description, schemaHash }`. */
+  /**
+   * `sha256:<hex>` of the JCS of `{ name, description, schemaHash }`, with `title`, `outputSchemaHash` (of the
+   * output schema's JCS) and `annotations` added as members when the definition has them: a definition without
+   * them keeps the hash pins stored before they were covered.
+   */
   readonly hash: string;
   /**
    * The attestation digest of the definition (`digestToolDefinition` of `@agentguard/statement`: the digest a
@@ -49,32 +50,40 @@ export interface ToolPins {
 }
 
 /**
- * Computes the pin of a tool definition.
+ * Computes the pin of a tool definition: of every field a guarded listing hands on (name, title, description,
+ * input schema, output schema, annotations); other fields of a listed item (`_meta`, `icons`, `execution`,
+ * unknown ones) are neither pinned nor handed on.
  *
  * @param definition - the tool as listed by the server.
  * @returns its {@link ToolPin}.
- * @throws TypeError when the definition has no name or a description that is not a string; StatementError when its
- *   schema is not JSON.
+ * @throws TypeError when the definition has no name, a title or description that is not a string, an output
+ *   schema or annotations that are not an object, or a spec hint (`readOnlyHint`…) that is not a boolean;
+ *   StatementError when a schema or the annotations are not JSON.
  * @example
  * ```ts
  * pinOf({ name: 'search', description: 'Search', inputSchema: { type: 'object' } }).hash; // 'sha256:…'
  * ```
  */
 export function pinOf(definition: McpToolDefinition): ToolPin {
-  if (typeof definition?.name !== 'string' || definition.name.length === 0) {
-    throw new TypeError('"definition.name" expected a non-empty string');
-  }
-  const given: unknown = definition.description;
-  // A description that is not text would be pinned as absent while a client may still show it to the model, so a
-  // rug pull into it would pass unseen: such a definition cannot be pinned (a listing counts it as invalid).
-  if (given !== undefined && given !== null && typeof given !== 'string') {
-    throw new TypeError(`"definition.description" expected a string, got ${typeof given}`);
-  }
-  const description = typeof given === 'string' ? given : null;
-  const schemaHash = digest(definition.inputSchema ?? null);
-  const hash = digest({ name: definition.name, description, schemaHash });
-  const attested = digestToolDefinition({ name: definition.name, description, schema: definition.inputSchema });
-  return Object.freeze({ name: definition.name, description, schemaHash, hash, digest: attested });
+  return pinOfCopy(pinnedDefinition(definition));
+}
+
+/** @internal The pin of a copy made by `pinnedDefinition` (fields checked, `null` dropped, plain JSON). */
+export function pinOfCopy(copy: McpToolDefinition): ToolPin {
+  const { name, title, inputSchema, outputSchema, annotations } = copy;
+  const description = copy.description ?? null;
+  const schemaHash = digest(inputSchema ?? null);
+  // The fields covered later join the hash only when present, so a definition without them keeps its old hash.
+  const hash = digest({
+    name,
+    description,
+    schemaHash,
+    ...(title === undefined ? {} : { title }),
+    ...(outputSchema === undefined ? {} : { outputSchemaHash: digest(outputSchema) }),
+    ...(annotations === undefined ? {} : { annotations }),
+  });
+  const attested = digestToolDefinition({ name, description, schema: inputSchema, title, outputSchema, annotations });
+  return Object.freeze({ name, description, schemaHash, hash, digest: attested });
 }
 
 // Invisible code points (zero-width space, joiners, variation selectors, BOM...) a model cannot see.

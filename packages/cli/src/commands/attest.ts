@@ -15,13 +15,14 @@ const usage = `Usage: agentguard attest [--tools <tools.json>] [--policy <policy
                         [--key <key>] [--out <attestation.json>] [--pin <attestation.json> --trust <did:key>...]
 
 Attests what is running: the digest of each tool definition (name, description,
-schema), the policy's hash, and the digest of each --file (lockfile, entry files).
+schema; an MCP tool's title, outputSchema and annotations too), the policy's hash, and the digest of each --file (lockfile, entry files).
 With --key the attestation is signed (and written to --out); with --pin it is
 compared with a pinned, signed attestation, and every changed, added or removed
 tool, policy or file is printed (an MCP server's changed tool description is one).
 
 --tools takes a JSON array of { name, description?, schema? }, or an MCP
-tools/list result { "tools": [{ name, description, inputSchema }] }.
+tools/list result { "tools": [{ name, title?, description, inputSchema,
+outputSchema?, annotations? }] } (other fields, such as _meta, are not attested).
 
 Exit codes: 0 attested, matching the pin; 1 a change against the pin, or the pin does not verify; 2 usage.
 `;
@@ -30,16 +31,29 @@ function toolsOf(json: unknown): ToolDefinition[] {
   const list = Array.isArray(json) ? json : (json as { tools?: unknown } | null)?.tools;
   if (!Array.isArray(list)) throw new InputError('--tools expects a JSON array of tools or { "tools": [...] }');
   return list.map((t, i) => {
-    const o = t as { name?: unknown; description?: unknown; schema?: unknown; inputSchema?: unknown } | null;
+    const o = t as Record<string, unknown> | null;
     if (typeof o?.name !== 'string' || o.name === '') throw new InputError(`--tools: tool ${i} has no name`);
-    if (o.description !== undefined && typeof o.description !== 'string') {
-      throw new InputError(`--tools: tool ${i} has a description that is not a string`);
+    for (const field of ['description', 'title'] as const) {
+      if (o[field] !== undefined && typeof o[field] !== 'string') {
+        throw new InputError(`--tools: tool ${i} has a ${field} that is not a string`);
+      }
+    }
+    // The MCP fields a host acts on, digested as the MCP adapter's pins digest them (pinOf(...).digest), so a
+    // pin made here fits a guard's and the adapter's.
+    for (const field of ['outputSchema', 'annotations'] as const) {
+      const value = o[field];
+      if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+        throw new InputError(`--tools: tool ${i} has ${field} that is not an object`);
+      }
     }
     const schema = o.schema ?? o.inputSchema;
     return {
       name: o.name,
-      ...(o.description === undefined ? {} : { description: o.description }),
+      ...(o.description === undefined ? {} : { description: o.description as string }),
       ...(schema === undefined ? {} : { schema }),
+      ...(o.title === undefined ? {} : { title: o.title as string }),
+      ...(o.outputSchema === undefined ? {} : { outputSchema: o.outputSchema }),
+      ...(o.annotations === undefined ? {} : { annotations: o.annotations }),
     };
   });
 }
