@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { PAYLOAD_TYPE, signCall } from '@agentguard/attestation';
-import { createAuditLog, createMemorySink } from '@agentguard/audit';
+import { type AuditSink, createAuditLog } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
 import { fromBase64, pae } from '@agentguard/statement';
 import { z } from 'zod';
@@ -17,6 +17,13 @@ const measure = (fn: () => unknown, ms: number) => measureFor(fn, ms, 200);
 const ROUNDS = 3;
 const ROUND_MS = 700;
 
+/**
+ * A sink that takes every batch at once and keeps nothing: the bench times the guard, not a sink. The memory
+ * sink keeps every record it is given, so its heap (and the garbage collector's work) grew through a run and
+ * the same case measured 1.2x-1.6x from one run to the next.
+ */
+const discard = (): AuditSink => ({ write: async () => undefined, close: async () => undefined });
+
 export async function run(): Promise<BenchResult[]> {
   const schema = z.object({ city: z.string().max(100), units: z.enum(['metric', 'imperial']) });
   const execute = async ({ city }: { city: string }) => ({ city, celsius: 21 });
@@ -25,7 +32,7 @@ export async function run(): Promise<BenchResult[]> {
   const ag = createGuard({
     identity,
     policy: { version: 1, rules: [{ id: 'weather', effect: 'allow', tools: ['get_weather'] }] },
-    audit: createAuditLog({ sink: createMemorySink() }),
+    audit: createAuditLog({ sink: discard() }),
   });
   const guarded = ag.guard({ name: 'get_weather', schema, execute });
   const denied = ag.guard({ name: 'delete_all', schema, execute });
@@ -34,7 +41,7 @@ export async function run(): Promise<BenchResult[]> {
   const batchedGuard = createGuard({
     identity: createIdentity({ name: 'bench' }),
     policy: { version: 1, rules: [{ id: 'weather', effect: 'allow', tools: ['get_weather'] }] },
-    audit: createAuditLog({ sink: createMemorySink(), checkpoint: { signer: logKey, everyRecords: 1000, everyMs: 0 } }),
+    audit: createAuditLog({ sink: discard(), checkpoint: { signer: logKey, everyRecords: 1000, everyMs: 0 } }),
   });
   const batched = batchedGuard.guard({ name: 'get_weather', schema, execute, signing: 'batched' });
 
@@ -87,21 +94,21 @@ export async function run(): Promise<BenchResult[]> {
     { name: 'raw node:crypto Ed25519 sign + verify', opsPerSec: rawPair, note: us(rawPair) },
     { name: 'bare call (zod parse + tool)', opsPerSec: bare },
     {
-      name: 'guarded call, allowed (memory sink)',
+      name: 'guarded call, allowed',
       opsPerSec: allowed,
       baseline: `time of one ${pair} (target ≤ 1.5x)`,
       ratio: rawPair / allowed,
       note: `${us(allowed)}; ${signing(3, allowed)}: envelope, request and outcome records`,
     },
     {
-      name: 'guarded call, batched signing (memory sink)',
+      name: 'guarded call, batched signing',
       opsPerSec: throughput,
       baseline: `time of one ${pair} (target ≤ 0.5x)`,
       ratio: rawPair / throughput,
       note: `${us(throughput)}; no signature per call: covered by a checkpoint every 1,000 records`,
     },
     {
-      name: 'guarded call, denied (memory sink)',
+      name: 'guarded call, denied',
       opsPerSec: refused,
       baseline: `time of one ${pair} (target ≤ 1.2x)`,
       ratio: rawPair / refused,

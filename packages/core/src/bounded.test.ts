@@ -14,10 +14,16 @@ class Model {
     this.entries.splice(i, 1);
     return undefined;
   }
+  setsSinceScan = 0;
   set(key: number, value: number, expiresAt: number, now: number): void {
     while (this.entries.length > 0 && (this.entries[0] as { expiresAt: number }).expiresAt <= now) this.entries.shift();
     this.entries = this.entries.filter((e) => e.key !== key);
     this.entries.push({ key, value, expiresAt });
+    this.setsSinceScan++;
+    if (this.entries.length > this.max && this.setsSinceScan * 2 >= this.max) {
+      this.setsSinceScan = 0;
+      this.entries = this.entries.filter((e) => e.expiresAt > now);
+    }
     while (this.entries.length > this.max) this.entries.shift();
   }
   delete(key: number): void {
@@ -77,6 +83,17 @@ describe('ExpiringMap', () => {
     expect(map.size).toBe(100);
     expect(map.get('k99999', 0)).toBe(99_999);
     expect(map.get('k99899', 0)).toBeUndefined();
+  });
+
+  it('forgets expired entries before a live one that outlives them, however they are ordered', () => {
+    // A long-lived mark first (a run with a long timeout), then many short ones that expire: a full map must not
+    // forget the live mark while expired ones behind it still count.
+    const map = new ExpiringMap<string, true>(1000);
+    map.set('long', true, 1_000_000, 0);
+    for (let i = 0; i < 999; i++) map.set(`short${i}`, true, 10, 0);
+    for (let i = 0; i < 500; i++) map.set(`later${i}`, true, 1_000_000, 100 + i);
+    expect(map.get('long', 10_000)).toBe(true);
+    expect(map.size).toBeLessThanOrEqual(1000);
   });
 
   it('refuses a bound that is not a positive integer', () => {

@@ -15,6 +15,7 @@ export class ExpiringMap<K, V> {
   #queue: Array<{ key: K; stamp: number }> = [];
   #head = 0;
   #stamp = 0;
+  #setsSinceScan = 0;
 
   /** @param max - most entries kept (the oldest is forgotten first). */
   constructor(max: number) {
@@ -42,6 +43,13 @@ export class ExpiringMap<K, V> {
     const stamp = ++this.#stamp;
     this.#entries.set(key, { value, expiresAt, stamp });
     this.#queue.push({ key, stamp });
+    this.#setsSinceScan++;
+    // Full: expired entries behind a live one at the front (set with a longer life) are dropped before any live
+    // entry is forgotten. Such a scan of every entry runs at most once per max/2 sets, so sets stay O(1) amortized.
+    if (this.#entries.size > this.#max && this.#setsSinceScan * 2 >= this.#max) {
+      this.#setsSinceScan = 0;
+      for (const [k, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(k);
+    }
     while (this.#entries.size > this.#max) this.#dropHead();
     this.#compact();
   }

@@ -288,20 +288,27 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     }
     const slot = writer.reserve(digest.hash);
     tree.append(digest.leaf);
-    if (finish === undefined) {
-      // Nothing to sign (a batched record): no foreign code runs, so there is nothing to wait for or time.
-      // The slot is reserved: whatever happens now must end in ready or fail, or the writer would wait forever.
+    // The slot is reserved: whatever happens now must end in ready or fail, or the writer would wait forever.
+    const settle = (make: () => Record<string, unknown>, what: string) => {
       try {
-        const record = Object.freeze({ ...body, hash: digest.hash }) as AuditRecord;
-        writer.ready(slot, canonical.line(record), record);
+        const record = make();
+        writer.ready(slot, canonical.line(record), Object.freeze(record) as AuditRecord);
       } catch (cause) {
         const detail = cause instanceof Error ? cause.message : String(cause);
-        writer.fail(slot, new AuditError('ERR_AUDIT_SINK_FAILED', `could not write the record: ${detail}`, { cause }));
+        writer.fail(
+          slot,
+          new AuditError('ERR_AUDIT_SINK_FAILED', `could not ${what} the record: ${detail}`, { cause }),
+        );
       }
+    };
+    if (finish === undefined) {
+      // Nothing to sign (a batched record): no foreign code runs, so there is no deadline to keep. Still queued on
+      // a microtask, never inside append: a sink's write must not run (and maybe append again) inside an append.
+      queueMicrotask(() => settle(() => ({ ...body, hash: digest.hash }), 'write'));
       return slot.promise;
     }
     void signWithin(() => finish(digest.hash), 'the signer').then(
-      (record) => writer.ready(slot, canonical.line(record), Object.freeze(record) as AuditRecord),
+      (record) => settle(() => record, 'write'),
       (cause: unknown) => {
         const detail = cause instanceof Error ? cause.message : String(cause);
         writer.fail(slot, new AuditError('ERR_AUDIT_SINK_FAILED', `could not sign the record: ${detail}`, { cause }));
