@@ -3,7 +3,8 @@
  * guard's `ag.attest()`, the MCP adapter's pins) is a pure function of what the model is shown: stable under key
  * order and copying, bounded in size whatever the definition, and for a definition that is not JSON (BigInt,
  * functions, cycles, too deep) a typed error or the `unreadable` mark, never an untyped throw, a stack overflow or
- * a hang. Every tool is attested under its own name, whatever the name (`__proto__`, `constructor` included), and
+ * a hang. Every tool is attested under its own name (`constructor`, `toString` included); `__proto__`, which no strict
+ * reader could read back as a member, is no tool name (the one grammar) and is refused, never silently lost; and
  * nothing a model or host could be shown escapes the pin: an MCP listing hands on only the fields pinned (name, title,
  * description, input and output schema, annotations), the pin and the attested digest cover the same fields, and a
  * definition with one of them of the wrong type is not pinned at all.
@@ -134,7 +135,14 @@ describe('definition digests: stable, bounded, typed', () => {
 });
 
 describe('attestations: every tool under its own name', () => {
-  const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'search'];
+  const names = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'search'];
+
+  it('refuses a tool named __proto__ (no tool name): an attestation holding it could never be read back', async () => {
+    await expect(attest({ tools: [{ name: '__proto__' }], clock: () => 0 }, operator)).rejects.toThrow(RangeError);
+    await expect(
+      attest({ tools: [{ name: 'search' }, { name: '__proto__', description: 'x' }], clock: () => 0 }, operator),
+    ).rejects.toThrow(/not a tool name/);
+  });
 
   it('attests tools named like Object.prototype members, and a change of any of them is reported', async () => {
     const tools = names.map((name) => ({ name, description: `${name} v1` }));
@@ -143,12 +151,8 @@ describe('attestations: every tool under its own name', () => {
       expect(Object.hasOwn(pinned.tools, name)).toBe(true);
       expect(pinned.tools[name]).toBe(toolDigest({ name, description: `${name} v1` }));
     }
-    // Read back from JSON it verifies with every tool, or (a member zod cannot carry) is refused with its code.
-    try {
-      expect(verifyAttestation(JSON.parse(JSON.stringify(pinned)), [operator.id]).tools).toEqual(pinned.tools);
-    } catch (error) {
-      expect(error).toMatchObject({ code: 'ERR_MONITOR_ATTESTATION_INVALID' });
-    }
+    // Read back from JSON it verifies with every tool.
+    expect(verifyAttestation(JSON.parse(JSON.stringify(pinned)), [operator.id]).tools).toEqual(pinned.tools);
     for (const name of names) {
       const changed = await attest(
         { tools: tools.map((t) => (t.name === name ? { ...t, description: `${name} v2` } : t)), clock: () => 0 },

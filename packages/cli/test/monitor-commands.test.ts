@@ -328,7 +328,16 @@ describe('agentguard attest', () => {
       expect(out.code).toBe(1);
       expect(out.stdout).toContain('attest.tool drop_table');
     }
-    for (const bad of [{ title: 3 }, { annotations: 'readOnly' }, { outputSchema: [] }]) {
+    for (const bad of [
+      { title: 3 },
+      { annotations: 'readOnly' },
+      { outputSchema: [] },
+      // No tool name: a __proto__ tool vanished from the digests (and "matched" any pin); a spaced name no guard runs.
+      { name: '__proto__' },
+      { name: 'drop table' },
+      // Two input schemas: the one attested could differ from the one a host reads.
+      { schema: { type: 'string' } },
+    ]) {
       await fs.writeFile(join(dir, 'mcp-tools.json'), JSON.stringify({ tools: [{ ...tool, ...bad }] }));
       expect((await cli(['attest', ...base])).code).toBe(2);
     }

@@ -2,7 +2,7 @@ import type { Signer } from '@agentguard/identity';
 import { z } from 'zod';
 import type { Alert } from './detector.js';
 import { MonitorError } from './errors.js';
-import { digestToolDefinition } from '@agentguard/statement';
+import { digestToolDefinition, isToolName } from '@agentguard/statement';
 import { signBody, verifyBody } from './signature.js';
 
 const DOMAIN = 'agentguard.monitor.attestation.v1';
@@ -70,6 +70,7 @@ export function toolDigest(tool: ToolDefinition): string {
  * @param input - see {@link AttestInput}.
  * @param signer - the signing identity.
  * @returns the signed attestation.
+ * @throws RangeError when a tool is not a tool name (`__proto__` among them) or is named twice, or a digest is malformed.
  * @example
  * ```ts
  * const att = await attest({ tools: [{ name: 'send_email', description, schema }], policyHash: policyHash(policy) }, identity);
@@ -79,6 +80,8 @@ export function toolDigest(tool: ToolDefinition): string {
 export async function attest(input: AttestInput, signer: Signer): Promise<Attestation> {
   const tools: Record<string, string> = {};
   for (const t of input.tools) {
+    if (!isToolName(t.name))
+      throw new RangeError(`"tools" has ${JSON.stringify(String(t.name).slice(0, 80))}, not a tool name`);
     if (Object.hasOwn(tools, t.name)) throw new RangeError(`"tools" has ${t.name} twice`);
     // Defined, not assigned: a tool named `__proto__` is a member like any other, not the object's prototype.
     own(tools, t.name, toolDigest(t));

@@ -1,4 +1,6 @@
+import { isToolName } from '@agentguard/statement';
 import type { MonitorSession, ObservedCall } from './call.js';
+import { MonitorError } from './errors.js';
 import {
   type AgentProfile,
   MAX_POINTER_VALUES,
@@ -225,6 +227,26 @@ function finish(acc: AgentAcc): AgentProfile {
 }
 
 /**
+ * Refuses a session whose agent, tool or argument names could not be members of a profile: a profile is JSON
+ * keyed by them, and every strict reader refuses a member named `__proto__`, so it could never be read back.
+ * A tool must also be a tool name (the one grammar): no guard runs a tool named otherwise.
+ */
+function checkNames(session: MonitorSession): void {
+  if (session.agent === '__proto__') {
+    throw new MonitorError('ERR_MONITOR_INPUT_INVALID', 'a session names its agent "__proto__"');
+  }
+  for (const call of session.calls) {
+    if (!isToolName(call.tool)) {
+      const shown = JSON.stringify(String(call.tool).slice(0, 80));
+      throw new MonitorError('ERR_MONITOR_INPUT_INVALID', `a session calls ${shown}, which is not a tool name`);
+    }
+    if (Object.hasOwn(call.args, '__proto__')) {
+      throw new MonitorError('ERR_MONITOR_INPUT_INVALID', `a call of ${call.tool} has an argument named "__proto__"`);
+    }
+  }
+}
+
+/**
  * Learns a profile from sessions (benign ones: see `learnProfile` in learn.ts for the alert decision).
  * Tools, arguments, order, side-effect flags and call times are what an audit log keeps; results,
  * when present (a corpus), add the values the agent's environment returned.
@@ -232,9 +254,12 @@ function finish(acc: AgentAcc): AgentProfile {
  * @param sessions - the sessions to learn from.
  * @param learned - the `learned` block to record.
  * @returns a profile, with every list sorted so its canonical hash is stable.
+ * @throws MonitorError `ERR_MONITOR_INPUT_INVALID` when a tool is not a tool name, or an agent or argument is
+ *   named `__proto__`.
  */
 export function buildProfile(sessions: readonly MonitorSession[], learned: Profile['learned']): Profile {
   const agents = new Map<string, AgentAcc>();
+  for (const session of sessions) checkNames(session);
   for (const session of sessions) {
     let acc = agents.get(session.agent);
     if (acc === undefined) {

@@ -127,3 +127,27 @@ describe('profile properties', () => {
     );
   });
 });
+
+describe('names a profile is keyed by', () => {
+  const session = (agent: string, tool: string, args: Record<string, unknown>) => ({
+    id: 's1',
+    agent,
+    calls: [{ tool, args, sideEffect: false, result: null }],
+  });
+
+  it('refuses a tool that is no tool name, and an agent or argument named __proto__: the profile could not be read back', () => {
+    for (const bad of [
+      session('agent', '__proto__', {}),
+      session('agent', 'two words', {}),
+      session('__proto__', 'search', {}),
+      session('agent', 'search', JSON.parse('{"__proto__": 1}') as Record<string, unknown>),
+    ]) {
+      expect(() => learnProfile([bad as never])).toThrow(
+        expect.objectContaining({ code: 'ERR_MONITOR_INPUT_INVALID' }) as unknown as Error,
+      );
+    }
+    // The same sessions with ordinary names learn a profile that parses back.
+    const profile = learnProfile([session('agent', 'search', { constructor: 1 }) as never]);
+    expect(parseProfile(JSON.parse(JSON.stringify(profile)))).toBeDefined();
+  });
+});

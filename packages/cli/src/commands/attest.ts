@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { digestFiles } from '@agentguard/monitor/node';
 import { attest, compareAttestation, type ToolDefinition, toolDigest, verifyAttestation } from '@agentguard/monitor';
 import { parsePolicy, policyHash } from '@agentguard/policy';
+import { isToolName } from '@agentguard/statement';
 import { parseArgs } from '../args.js';
 import { type Command, EXIT_FAIL, EXIT_OK, InputError, UsageError } from '../command.js';
 import { printable } from '../output.js';
@@ -33,6 +34,12 @@ function toolsOf(json: unknown): ToolDefinition[] {
   return list.map((t, i) => {
     const o = t as Record<string, unknown> | null;
     if (typeof o?.name !== 'string' || o.name === '') throw new InputError(`--tools: tool ${i} has no name`);
+    // The one tool-name grammar: a name a guard could not run (`__proto__` among them) is no tool to attest.
+    if (!isToolName(o.name)) {
+      throw new InputError(
+        `--tools: tool ${i} is named ${printable(JSON.stringify(o.name.slice(0, 80)))}, not a tool name`,
+      );
+    }
     for (const field of ['description', 'title'] as const) {
       if (o[field] !== undefined && typeof o[field] !== 'string') {
         throw new InputError(`--tools: tool ${i} has a ${field} that is not a string`);
@@ -45,6 +52,10 @@ function toolsOf(json: unknown): ToolDefinition[] {
       if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
         throw new InputError(`--tools: tool ${i} has ${field} that is not an object`);
       }
+    }
+    // One input schema: a definition holding two could be attested by one while a host reads the other.
+    if (o.schema !== undefined && o.inputSchema !== undefined) {
+      throw new InputError(`--tools: tool ${i} has both schema and inputSchema`);
     }
     const schema = o.schema ?? o.inputSchema;
     return {
@@ -98,7 +109,7 @@ export const attestCommand: Command = {
       }
     }
     const files = await digestFiles((values.file ?? []).map((f) => resolve(io.cwd, f)));
-    const digests: Record<string, string> = {};
+    const digests: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const t of tools) {
       if (Object.hasOwn(digests, t.name)) throw new InputError(`--tools: ${t.name} appears twice`);
       digests[t.name] = toolDigest(t);
