@@ -35,9 +35,10 @@ function toolsOf(json: unknown): ToolDefinition[] {
     const o = t as Record<string, unknown> | null;
     if (typeof o?.name !== 'string' || o.name === '') throw new InputError(`--tools: tool ${i} has no name`);
     // The one tool-name grammar: a name a guard could not run (`__proto__` among them) is no tool to attest.
-    if (!isToolName(o.name)) {
+    const name: string = o.name;
+    if (!isToolName(name)) {
       throw new InputError(
-        `--tools: tool ${i} is named ${printable(JSON.stringify(o.name.slice(0, 80)))}, not a tool name`,
+        `--tools: tool ${i} is named ${printable(JSON.stringify(name.slice(0, 80)))}, not a tool name`,
       );
     }
     for (const field of ['description', 'title'] as const) {
