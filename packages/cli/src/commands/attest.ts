@@ -35,12 +35,8 @@ function toolsOf(json: unknown): ToolDefinition[] {
     const o = t as Record<string, unknown> | null;
     if (typeof o?.name !== 'string' || o.name === '') throw new InputError(`--tools: tool ${i} has no name`);
     // The one tool-name grammar: a name a guard could not run (`__proto__` among them) is no tool to attest.
-    const name: string = o.name;
-    if (!isToolName(name)) {
-      throw new InputError(
-        `--tools: tool ${i} is named ${printable(JSON.stringify(name.slice(0, 80)))}, not a tool name`,
-      );
-    }
+    const shown = printable(JSON.stringify(o.name.slice(0, 80)));
+    if (!isToolName(o.name)) throw new InputError(`--tools: tool ${i} is named ${shown}, not a tool name`);
     for (const field of ['description', 'title'] as const) {
       if (o[field] !== undefined && typeof o[field] !== 'string') {
         throw new InputError(`--tools: tool ${i} has a ${field} that is not a string`);
