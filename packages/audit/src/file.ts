@@ -1,7 +1,7 @@
 /**
  * Node-only entry point `@agentguard/audit/file`: audit logs in JSON Lines files.
  */
-import { mkdir, open, realpath, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { LogChecker } from './verify/checker.js';
 import { AuditError } from './errors.js';
@@ -12,6 +12,7 @@ import {
   readLogDirectory,
   type RotateOptions,
   isSegmentName,
+  refuseShared,
   segmentName,
 } from './file/dir.js';
 import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file/sink.js';
@@ -177,17 +178,27 @@ async function finish(
 export async function openFileAuditLog(path: string, options: FileAuditLogOptions = {}): Promise<FileAuditLog> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a non-empty string');
   const onTorn = tornTailOption(options);
-  // The lock comes first: only the writer that holds it may judge (and cut) the file's tail.
+  // Create the file (owner-only) if it is missing, without truncating it or reading anything: harmless before
+  // the lock, and done first so that the name is resolved to the file that will really be written (a link
+  // whose target did not exist yet would otherwise be locked under its own name, and its target under another).
+  // Only a regular file (or a link to one) is a log: opening a FIFO to append would wait for a reader forever.
+  const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (found !== undefined && !found.isFile()) {
+    throw new AuditError('ERR_AUDIT_NOT_A_LOG', `${path} is not a regular file`);
+  }
+  await (await open(path, 'a', options.mode ?? 0o600)).close();
+  // The lock comes first of everything else: only the writer that holds it may judge (and cut) the file's tail.
   // Named after the file itself (links followed), so a log reached through a symbolic link takes the same lock.
-  const real = await realpath(path).catch(() => path);
+  const real = await realpath(path);
   // A numbered file of a log directory is written under the directory's lock, whichever way it is opened: a
   // directory writer and a writer of that one file would otherwise each hold a lock and race on its chain.
   const lockPath = isSegmentName(basename(real)) ? join(dirname(real), DIRECTORY_LOCK) : `${real}.lock`;
   const lock = await acquireWriterLock(lockPath, path);
   try {
-    // Create the file (owner-only) if it is missing, without truncating it.
-    await (await open(path, 'a', options.mode ?? 0o600)).close();
-    await refuseHardLinks([path]);
+    refuseShared(path, await stat(real));
     const { checker, torn } = await recoverLog([path], path, onTorn);
     return await finish(path, await createFileSink(path, options), options, checker, torn, lock);
   } catch (error) {
@@ -235,7 +246,7 @@ export async function openAuditDirectory(
   const lock = await acquireWriterLock(join(dir, DIRECTORY_LOCK), dir);
   try {
     const segments = await listSegments(dir);
-    await refuseHardLinks(segments);
+    for (const segment of segments) refuseShared(segment, await lstat(segment));
     // Recover before the sink opens the last file, so the sink sees the file as it will stay.
     const last = segments.at(-1) ?? join(dir, segmentName(1));
     const { checker, torn } = await recoverLog(segments, last, onTorn);
@@ -248,20 +259,3 @@ export async function openAuditDirectory(
 
 /** The writer lock of a log directory (not a numbered file, so readers skip it). */
 const DIRECTORY_LOCK = 'audit.lock';
-
-/**
- * Refuses log files with more than one hard link. The writer lock is named after the file's path (links
- * followed), and a hard link is a second path to the same file that no path resolution can tell apart: a
- * writer opening it would take a second lock, and two writers would race on one chain.
- */
-async function refuseHardLinks(paths: readonly string[]): Promise<void> {
-  for (const file of paths) {
-    const { nlink } = await stat(file);
-    if (nlink > 1) {
-      throw new AuditError(
-        'ERR_AUDIT_NOT_A_LOG',
-        `${file} has ${nlink} hard links: a writer through another of them would take another lock and race on the chain; remove the other links (copy the file for a backup)`,
-      );
-    }
-  }
-}

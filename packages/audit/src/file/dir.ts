@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditError } from '../errors.js';
 import { createFileSink, type FileSink, type FileSinkOptions } from './sink.js';
@@ -136,6 +136,43 @@ export async function readLogDirectory(dir: string): Promise<DirectoryText> {
 }
 
 /**
+ * Opens a numbered file of a log directory for appending, refusing one that is a symbolic link or has another hard
+ * link: a writer of the file it names would take another lock than the directory's, and two writers would race on
+ * one chain. (Whoever can place a link in the directory can change the log anyway; this stops mistakes.)
+ */
+async function openSegment(path: string, options: FileSinkOptions): Promise<FileSink> {
+  const found = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (found !== undefined) refuseShared(path, found);
+  const sink = await createFileSink(path, options);
+  try {
+    refuseShared(path, await lstat(path));
+  } catch (error) {
+    await sink.close();
+    throw error;
+  }
+  return sink;
+}
+
+/** Throws `ERR_AUDIT_NOT_A_LOG` for a log file that is a symbolic link or has more than one hard link. */
+export function refuseShared(path: string, found: { isSymbolicLink(): boolean; readonly nlink: number }): void {
+  if (found.isSymbolicLink()) {
+    throw new AuditError(
+      'ERR_AUDIT_NOT_A_LOG',
+      `${path} is a symbolic link: a numbered file of a log directory must be the file itself, or a writer of its target would take another lock`,
+    );
+  }
+  if (found.nlink > 1) {
+    throw new AuditError(
+      'ERR_AUDIT_NOT_A_LOG',
+      `${path} has ${found.nlink} hard links: a writer through another of them would take another lock and race on the chain; remove the other links (copy the file for a backup)`,
+    );
+  }
+}
+
+/**
  * A sink over a directory of numbered files that starts a new file by size or
  * age. A batch is never split across files; the log's chain and tree simply
  * continue in the next file.
@@ -163,7 +200,7 @@ export async function createRotatingSink(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const existing = await listSegments(dir);
   let index = Math.max(existing.length, 1);
-  let current = await createFileSink(join(dir, segmentName(index)), options);
+  let current = await openSegment(join(dir, segmentName(index)), options);
   let opened = now();
   let chain: Promise<void> = Promise.resolve();
 
@@ -174,7 +211,7 @@ export async function createRotatingSink(
       if (full || old) {
         await current.close();
         index += 1;
-        current = await createFileSink(join(dir, segmentName(index)), options);
+        current = await openSegment(join(dir, segmentName(index)), options);
         opened = now();
       }
       await current.write(lines);

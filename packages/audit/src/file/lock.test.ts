@@ -196,6 +196,44 @@ describe('one writer per log', () => {
     expect(existsSync(join(logDir, 'audit.lock'))).toBe(false);
   });
 
+  it('locks a log reached through a link whose target did not exist yet under the target: one lock for both names', async () => {
+    const target = join(dir, `target-${n++}.jsonl`);
+    const link = join(dir, `link-${n++}.jsonl`);
+    symlinkSync(target, link);
+    const first = await openFileAuditLog(link);
+    await first.append(event(0), AGENT);
+    await expect(openFileAuditLog(target)).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_LOCKED' });
+    await first.close();
+  });
+
+  it('refuses a log directory whose numbered file is a symbolic link, existing or placed where rotation goes next', async () => {
+    const logDir = join(dir, `rotated-${n++}`);
+    mkdirSync(logDir);
+    const elsewhere = join(dir, `elsewhere-${n++}.jsonl`);
+    writeFileSync(elsewhere, '');
+    symlinkSync(elsewhere, join(logDir, 'audit-000001.jsonl'));
+    await expect(openAuditDirectory(logDir)).rejects.toMatchObject({
+      code: 'ERR_AUDIT_NOT_A_LOG',
+      message: expect.stringContaining('symbolic link'),
+    });
+    expect(existsSync(join(logDir, 'audit.lock'))).toBe(false);
+    // A link placed where the next file would go: the rotation refuses it, and the records are not written there.
+    const rotating = join(dir, `rotated-${n++}`);
+    const log = await openAuditDirectory(rotating, { rotate: { maxBytes: 10 } });
+    await log.append(event(0), AGENT);
+    symlinkSync(elsewhere, join(rotating, 'audit-000002.jsonl'));
+    await expect(log.append(event(1), AGENT)).rejects.toMatchObject({ code: 'ERR_AUDIT_SINK_FAILED' });
+    expect(readFileSync(elsewhere, 'utf8')).toBe('');
+    await log.close().catch(() => undefined);
+  });
+
+  it('refuses to open something that is not a regular file, without waiting on it', async () => {
+    const fifo = join(dir, `fifo-${n++}.jsonl`);
+    execFileSync('mkfifo', [fifo]);
+    await expect(openFileAuditLog(fifo)).rejects.toMatchObject({ code: 'ERR_AUDIT_NOT_A_LOG' });
+    await expect(openFileAuditLog(dir)).rejects.toMatchObject({ code: 'ERR_AUDIT_NOT_A_LOG' });
+  });
+
   it('never reads or breaks a lock that is not a small regular file', async () => {
     const path = fresh();
     symlinkSync('/dev/zero', `${path}.lock`);
