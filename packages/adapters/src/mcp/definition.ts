@@ -62,7 +62,15 @@ function object(value: unknown, what: string): void {
  */
 export function pinnedDefinition(listed: unknown): McpToolDefinition {
   if (!isObject(listed)) throw new TypeError('"definition" expected an object');
-  const d = listed as Record<string, unknown>;
+  // Each listed field is read once, into a copy through canonical JSON and back (no getters, prototypes or shared
+  // objects; a definition that is not JSON fails here). Every check below reads the copy, which is what is pinned
+  // and handed on: a getter cannot show the check one value and the copy another.
+  const parts: Record<string, unknown> = {};
+  for (const field of PINNED_FIELDS) {
+    const value = (listed as Record<string, unknown>)[field];
+    if (value !== undefined && value !== null) parts[field] = value;
+  }
+  const d = JSON.parse(canonicalize(parts)) as Record<string, unknown>;
   if (typeof d.name !== 'string' || d.name.length === 0) {
     throw new TypeError('"definition.name" expected a non-empty string');
   }
@@ -80,12 +88,5 @@ export function pinnedDefinition(listed: unknown): McpToolDefinition {
       }
     }
   }
-  const parts: Record<string, unknown> = {};
-  for (const field of PINNED_FIELDS) {
-    const value = d[field];
-    if (value !== undefined && value !== null) parts[field] = value;
-  }
-  // Through canonical JSON and back: a deep copy holding only JSON (no getters, prototypes or shared objects),
-  // and a definition that is not JSON fails here, before anything is pinned.
-  return JSON.parse(canonicalize(parts)) as McpToolDefinition;
+  return d as unknown as McpToolDefinition;
 }

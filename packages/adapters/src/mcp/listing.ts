@@ -89,7 +89,10 @@ export function createToolSurvey(
       }
       let hashes: Map<string, McpToolDefinition>;
       try {
-        hashes = new Map(group.map((item) => pinnedDefinition(item)).map((copy) => [pinOfCopy(copy).hash, copy]));
+        const copies = group.map((item) => pinnedDefinition(item));
+        // The copy is read apart from the grouping: a name that reads differently the second time is refused.
+        if (copies.some((copy) => copy.name !== name)) throw new TypeError('the name changed between two reads');
+        hashes = new Map(copies.map((copy) => [pinOfCopy(copy).hash, copy]));
       } catch {
         // A definition that cannot be pinned (a field of the wrong type, not JSON) is never offered nor called.
         status.set(name, 'invalid');
