@@ -1,7 +1,7 @@
 /**
  * The cost of guard() per call, against the crypto it cannot avoid: one raw node:crypto Ed25519 sign plus
  * one verify of a message the size of the call's signed envelope (PAE of its statement), measured in the
- * same run. Also against the same tool called bare (zod parse + tool). Every case is timed in three
+ * same run. Also against the same tool called bare (zod parse + tool). Every case is timed in five
  * interleaved rounds and the best round kept (the machine may be shared).
  */
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
@@ -14,7 +14,7 @@ import { createGuard } from '../src/index.js';
 import { type BenchResult, measure as measureFor } from '../../../.config/bench-kit.js';
 
 const measure = (fn: () => unknown, ms: number) => measureFor(fn, ms, 200);
-const ROUNDS = 3;
+const ROUNDS = 5;
 const ROUND_MS = 700;
 
 /**
