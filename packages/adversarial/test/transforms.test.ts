@@ -7,7 +7,7 @@
 import { digestArgs, freezeArgs, createApproval } from '@agentguard/attestation';
 import { createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { type ApprovalRequest, createGuard } from '@agentguard/core';
-import { createIdentity } from '@agentguard/identity';
+import { createIdentity, type Signer } from '@agentguard/identity';
 import { fromBase64 } from '@agentguard/statement';
 import { createPolicyEngine } from '@agentguard/policy';
 import fc from 'fast-check';
@@ -19,13 +19,21 @@ const alice = createIdentity({ name: 'alice (approver)' });
 
 type Rec = { type: string; callId: string; data: Record<string, unknown> };
 
-function setup(rules: unknown[], tool: string, schema: z.ZodType, approver = false) {
+/**
+ * A guard's own calls carry a call envelope only when its signer is in another process (an identity of this
+ * process is authenticated by its signed request record): `elsewhere` puts the signer behind the bare Signer
+ * interface, as a signer process looks, so the envelope's binding is tested too.
+ */
+function setup(rules: unknown[], tool: string, schema: z.ZodType, approver = false, elsewhere = false) {
   const approved: string[] = [];
   const identity = createIdentity({ name: 'agent' });
   const sink = createMemorySink();
   const engine = createPolicyEngine({ version: 1, rules });
+  const signer: Signer = elsewhere
+    ? { id: identity.id, keyId: identity.keyId, publicKey: identity.publicKey, sign: (m, c) => identity.sign(m, c) }
+    : identity;
   const ag = createGuard({
-    identity,
+    identity: signer,
     policy: engine,
     audit: createAuditLog({ sink }),
     approvals: {
@@ -106,23 +114,28 @@ describe('the tool runs on what was decided (schemas that transform)', () => {
     expect(received).toEqual([{ amount: 50 }]);
   });
 
-  it('records the run value and its digest, the envelope binds the args as received, and the log verifies', async () => {
-    const schema = z.object({ q: z.string().trim(), limit: z.number().default(10) });
-    const { guarded, received, records, sink, identity } = setup(
-      [{ id: 'search', effect: 'allow', tools: ['search'] }],
-      'search',
-      schema,
-    );
-    await guarded.run({ q: '  cats  ' }, { callId: 'c-1' });
-    expect(received).toEqual([{ q: 'cats', limit: 10 }]);
-    expect(Object.isFrozen(received[0])).toBe(true);
-    const requested = records().find((r) => r.type === 'call.requested') as Rec;
-    expect(requested.data.args).toEqual({ q: 'cats', limit: 10 });
-    expect(requested.data.argsDigest).toBe(digestArgs({ q: 'cats', limit: 10 }));
-    expect(requested.data.inputDigest).toBe(digestArgs({ q: '  cats  ' }));
-    expect(statementDigest(requested.data.envelope)).toBe(requested.data.inputDigest);
-    expect(verifyLog(sink.text(), { trust: [identity.id] }).ok).toBe(true);
-  });
+  for (const elsewhere of [false, true]) {
+    it(`records the run value and its digest, ${elsewhere ? 'the envelope binds' : 'the signed record names'} the args as received, and the log verifies`, async () => {
+      const schema = z.object({ q: z.string().trim(), limit: z.number().default(10) });
+      const { guarded, received, records, sink, identity } = setup(
+        [{ id: 'search', effect: 'allow', tools: ['search'] }],
+        'search',
+        schema,
+        false,
+        elsewhere,
+      );
+      await guarded.run({ q: '  cats  ' }, { callId: 'c-1' });
+      expect(received).toEqual([{ q: 'cats', limit: 10 }]);
+      expect(Object.isFrozen(received[0])).toBe(true);
+      const requested = records().find((r) => r.type === 'call.requested') as Rec;
+      expect(requested.data.args).toEqual({ q: 'cats', limit: 10 });
+      expect(requested.data.argsDigest).toBe(digestArgs({ q: 'cats', limit: 10 }));
+      expect(requested.data.inputDigest).toBe(digestArgs({ q: '  cats  ' }));
+      if (elsewhere) expect(statementDigest(requested.data.envelope)).toBe(requested.data.inputDigest);
+      else expect(requested.data.envelope).toBeUndefined();
+      expect(verifyLog(sink.text(), { trust: [identity.id] }).ok).toBe(true);
+    });
+  }
 
   it('an approval binds the run value: one signed over the args as received is refused', async () => {
     const schema = z.object({ to: z.string().trim(), amount: z.number() });
@@ -168,7 +181,8 @@ describe('the tool runs on what was decided (schemas that transform)', () => {
 
   it('refuse() records the run value digest and the received digest', async () => {
     const schema = z.object({ q: z.string().trim() });
-    const { guarded, records } = setup([{ id: 'human', effect: 'require_approval', tools: ['ask'] }], 'ask', schema);
+    const rules = [{ id: 'human', effect: 'require_approval', tools: ['ask'] }];
+    const { guarded, records } = setup(rules, 'ask', schema, false, true);
     await guarded.refuse({ q: ' x ' }, { callId: 'f-1', reason: 'no' });
     const requested = records().find((r) => r.type === 'call.requested') as Rec;
     expect(requested.data.argsDigest).toBe(digestArgs({ q: 'x' }));
@@ -238,7 +252,7 @@ describe('the tool runs on what was decided (schemas that transform)', () => {
             rules.push({ id: 'deny-output', effect: 'deny', tools: ['t'], when: { [`/${target}`]: { eq: output } } });
           }
           rules.push({ id: 'main', effect: effect === 'approval' ? 'require_approval' : 'allow', tools: ['t'] });
-          const { guarded, received, records, approved } = setup(rules, 't', schema, effect === 'approval');
+          const { guarded, received, records, approved } = setup(rules, 't', schema, effect === 'approval', true);
           const outcome = await guarded.safeRun(raw, { callId: 'fz' });
           if (!expected.success) {
             expect(outcome).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_ARGS_INVALID' } });

@@ -2,6 +2,7 @@ import { digestArgs } from '@agentguard/attestation';
 import type { Decision } from '@agentguard/policy';
 import type { CallArgs } from './args.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
+import { signOwnEnvelope } from './envelope.js';
 import { emitSafely } from './events.js';
 import { type CallScope, decisionRecord } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -17,6 +18,8 @@ export interface AllowedCall {
   /** `value` is the run value: the schema's output, frozen; decided on, approved, recorded, and now run. */
   readonly args: CallArgs;
   readonly envelope: unknown;
+  /** The policy hash the call was decided under (what an envelope signed on demand binds). */
+  readonly policyHash: string;
 }
 
 /**
@@ -44,7 +47,13 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
     if (digestArgs(args) !== argsDigest) throw new Error('arguments changed after the decision');
     const runArgs = args as StandardSchemaV1.InferOutput<S>;
     value = (await runWithTimeout(
-      (signal) => tool.execute(runArgs, toolContext(callId, agent, signal, envelope)),
+      (signal) =>
+        tool.execute(
+          runArgs,
+          toolContext(callId, agent, signal, envelope, () =>
+            signOwnEnvelope(ctx, tool.name, callId, call.args.received, call.policyHash),
+          ),
+        ),
       timeoutMs,
       callOptions.signal,
     )) as Awaited<R>;
@@ -106,14 +115,27 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
 
 /**
  * The context a tool runs with. `signal` is a getter (enumerable, so a spread copies it): the abort
- * controller behind it is made only for a tool that reads it.
+ * controller behind it is made only for a tool that reads it. `signEnvelope` signs only for a tool that
+ * asks, once per call.
  */
-function toolContext(callId: string, agent: string, signal: () => AbortSignal, envelope: unknown): ToolContext {
+function toolContext(
+  callId: string,
+  agent: string,
+  signal: () => AbortSignal,
+  envelope: unknown,
+  sign: () => Promise<unknown>,
+): ToolContext {
+  let signed: Promise<unknown> | undefined;
   const context = {
     callId,
     agent,
     get signal() {
       return signal();
+    },
+    signEnvelope: (): Promise<unknown> => {
+      if (envelope !== undefined) return Promise.resolve(envelope);
+      signed ??= sign();
+      return signed;
     },
   };
   return envelope === undefined ? context : Object.assign(context, { envelope });

@@ -210,7 +210,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
   emitSafely(ctx.events, 'allowed', { ...scope.base, decision });
 
   // 5. Run, bounded in time, on the very value decided, approved and recorded.
-  const outcome = await runAllowed(ctx, tool, scope, { decision, args, envelope }, callOptions);
+  const outcome = await runAllowed(ctx, tool, scope, { decision, args, envelope, policyHash: view.hash }, callOptions);
   // 6. The monitor learns what the tool returned (later calls are checked against it); it cannot change the outcome.
   if (outcome.ok && watched !== undefined && monitor !== undefined)
     await observeResult(monitor, watched, outcome.value, record);

@@ -1,6 +1,6 @@
 import { createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createIdentity } from '@agentguard/identity';
-import { createApproval } from '@agentguard/attestation';
+import { createApproval, createTrustStore, signCall, verifyCall } from '@agentguard/attestation';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createGuard } from './index.js';
@@ -19,15 +19,16 @@ const policy: PolicyDocument = {
 
 function setup() {
   const sink = createMemorySink();
+  const identity = createIdentity();
   const ag = createGuard({
-    identity: createIdentity(),
+    identity,
     policy,
     audit: createAuditLog({ sink }),
     approvals: { approvers: [alice.id] },
   });
   const execute = vi.fn(({ amount }: { amount: number }) => `paid ${amount}`);
   const pay = ag.guard({ name: 'pay', schema: z.object({ amount: z.number() }), execute });
-  return { ag, pay, execute, sink };
+  return { ag, pay, execute, sink, identity };
 }
 
 describe('check(): decide now, run later', () => {
@@ -128,22 +129,44 @@ describe('check(): decide now, run later', () => {
   });
 });
 
-describe('ToolContext.envelope', () => {
-  it('hands the tool the signed envelope of its call, to forward to a verifying server', async () => {
-    const { ag } = setup();
-    let seen: unknown;
-    const fwd = ag.guard({
+describe('ToolContext.envelope and signEnvelope', () => {
+  const forwarding = (ag: ReturnType<typeof setup>['ag'], seen: unknown[]) =>
+    ag.guard({
       name: 'pay',
       schema: z.object({ amount: z.number() }),
-      execute: (_args, ctx) => {
-        seen = ctx.envelope;
+      execute: async (_args, ctx) => {
+        seen.push(ctx.envelope, await ctx.signEnvelope(), await ctx.signEnvelope());
         return 'ok';
       },
     });
-    await fwd({ amount: 1 }, { callId: 'e1' });
-    expect(seen).toMatchObject({
-      payloadType: 'application/vnd.in-toto+json',
-      signatures: [{ sig: expect.any(String) }],
+
+  it('signs no envelope a tool does not ask for; signEnvelope signs the call once, verifiable by any party', async () => {
+    const { ag, identity } = setup();
+    const seen: unknown[] = [];
+    await forwarding(ag, seen)({ amount: 1 }, { callId: 'e1' });
+    const [given, signed, again] = seen;
+    expect(given).toBeUndefined();
+    expect(again).toBe(signed); // once per call
+    const check = await verifyCall(signed, {
+      trust: createTrustStore([identity.id]),
+      args: { amount: 1 },
+      expectedTool: 'pay',
+      expectedCallId: 'e1',
     });
+    expect(check).toMatchObject({ ok: true, claims: { agent: identity.id, policyHash: ag.policyHash } });
+  });
+
+  it('hands over the envelope the call came with: a caller’s, verified, is what signEnvelope gives', async () => {
+    const { ag, identity } = setup();
+    const signed = await signCall({
+      signer: identity,
+      callId: 'e2',
+      tool: 'pay',
+      args: { amount: 2 },
+      policyHash: ag.policyHash,
+    });
+    const seen: unknown[] = [];
+    await forwarding(ag, seen)({ amount: 2 }, { callId: 'e2', envelope: signed.envelope });
+    expect(seen).toEqual([signed.envelope, signed.envelope, signed.envelope]);
   });
 });

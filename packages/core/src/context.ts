@@ -1,6 +1,6 @@
 import { createReplayCache, createTrustStore, type ReplayCache, type TrustStore } from '@agentguard/attestation';
 import { type AuditLog, createRedactor, createSealer } from '@agentguard/audit';
-import type { Signer } from '@agentguard/identity';
+import { isInProcessIdentity, type Signer } from '@agentguard/identity';
 import type { PolicyEngine, RiskTier } from '@agentguard/policy';
 import { type ApprovalGate, createApprovalGate } from './approvals.js';
 import { type CredentialCheck, createCredentialCheck } from './credentials.js';
@@ -71,6 +71,11 @@ export interface GuardContext {
   flushGap(toolName: string): Promise<void> | undefined;
   /** Counts one record a fail-open tool could not write, for the next `gap` record. */
   noteGap(error: unknown): void;
+  /**
+   * Whether the guard's own calls carry a signed call envelope: only when its signer is not an identity of this
+   * process (another process may decide by its own policy what to sign; see envelope.ts).
+   */
+  readonly ownEnvelopes: boolean;
   /** Whether an envelope of the guard's own signer was verified in full once (see envelope.ts). */
   ownSignerChecked(): boolean;
   markOwnSignerChecked(): void;
@@ -205,6 +210,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
     events,
     self,
     selfName: nameOf(identity),
+    ownEnvelopes: !isInProcessIdentity(identity),
     defaultSession,
     gate,
     replayCache,

@@ -1,5 +1,5 @@
 import { createTrustStore, verifyCall } from '@agentguard/attestation';
-import { createAuditLog, createMemorySink } from '@agentguard/audit';
+import { createAuditLog, createMemorySink, verifyLog } from '@agentguard/audit';
 import { createIdentity, type Signer } from '@agentguard/identity';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -18,10 +18,34 @@ function setup(identity: Signer, more: Partial<GuardOptions> = {}) {
   return { add, execute, records };
 }
 
+/** A signer in another process, as the guard sees one: not an identity of this process (it may decide by policy). */
+function elsewhere(identity: Signer): Signer {
+  return { id: identity.id, keyId: identity.keyId, publicKey: identity.publicKey, sign: (m, c) => identity.sign(m, c) };
+}
+
+type LogLine = { type: string; agent: string; signer: string; sig?: string; data: Record<string, unknown> };
+
 describe("the guard's own call envelopes", () => {
-  it('are verifiable by any party, each call, though the guard verifies only its first', async () => {
+  it('are not made for an identity of this process: the request record, signed by the agent, stands for them', async () => {
     const identity = createIdentity({ name: 'agent' });
-    const { add, records } = setup(identity);
+    const sink = createMemorySink();
+    const ag = createGuard({ identity, policy, audit: createAuditLog({ sink }) });
+    const add = ag.guard({ name: 'add', schema, execute: ({ a, b }) => a + b });
+    for (let i = 0; i < 3; i++) await expect(add({ a: i, b: 1 }, { callId: `c${i}` })).resolves.toBe(i + 1);
+    const lines = sink.lines.map((l) => JSON.parse(l) as LogLine);
+    const requests = lines.filter((r) => r.type === 'call.requested');
+    expect(requests).toHaveLength(3);
+    for (const r of requests) {
+      expect(r.data.envelope).toBeUndefined();
+      expect(r.data.signing).toBeUndefined();
+      expect(r).toMatchObject({ agent: identity.id, signer: identity.id, sig: expect.any(String) });
+    }
+    expect(verifyLog(sink.text(), { trust: [identity.id] })).toMatchObject({ ok: true, records: 6 });
+  });
+
+  it('are made for a signer in another process, each verifiable by any party; the guard verifies only its first', async () => {
+    const identity = createIdentity({ name: 'agent' });
+    const { add, records } = setup(elsewhere(identity));
     for (let i = 0; i < 3; i++) await expect(add({ a: i, b: 1 }, { callId: `c${i}` })).resolves.toBe(i + 1);
     const envelopes = records()
       .filter((r) => r.type === 'call.requested')
@@ -52,27 +76,32 @@ describe("the guard's own call envelopes", () => {
     expect(records().at(-1)?.data.envelopeCode).toBe('ERR_ATTESTATION_SIGNATURE_INVALID');
   });
 
-  it('need the guard key trusted on every call: a trust store that stops trusting it refuses the next call', async () => {
-    const identity = createIdentity({ name: 'agent' });
-    const trust = createTrustStore([identity.id]);
-    const { add, execute, records } = setup(identity, { trust });
-    await expect(add({ a: 1, b: 2 })).resolves.toBe(3);
-    trust.delete(identity.id);
-    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
-    expect(execute).toHaveBeenCalledOnce();
-    const last = records().at(-1);
-    expect(last?.type).toBe('call.denied');
-    expect(last?.data.envelopeCode).toBe('ERR_ATTESTATION_KEY_UNTRUSTED');
-    expect(last?.data.envelope).toBeDefined();
-  });
+  for (const where of ['in this process', 'in another process'] as const) {
+    it(`need the guard key trusted on every call (${where}): a trust store that stops trusting it refuses the next call`, async () => {
+      const identity = createIdentity({ name: 'agent' });
+      const trust = createTrustStore([identity.id]);
+      const signer = where === 'in this process' ? identity : elsewhere(identity);
+      const { add, execute, records } = setup(signer, { trust });
+      await expect(add({ a: 1, b: 2 })).resolves.toBe(3);
+      trust.delete(identity.id);
+      await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
+      expect(execute).toHaveBeenCalledOnce();
+      const last = records().at(-1);
+      expect(last?.type).toBe('call.denied');
+      expect(last?.data.envelopeCode).toBe('ERR_ATTESTATION_KEY_UNTRUSTED');
+      // The envelope it signed is recorded; an identity of this process signed none.
+      expect(last?.data.envelope !== undefined).toBe(where === 'in another process');
+    });
 
-  it('need the trusted key to be the identity’s own (a store answering another key for its keyid)', async () => {
-    const identity = createIdentity({ name: 'agent' });
-    const other = createIdentity({ name: 'other' });
-    const trust = { ...createTrustStore([identity.id]), publicKeyFor: () => other.publicKey };
-    const { add, execute, records } = setup(identity, { trust });
-    await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
-    expect(execute).not.toHaveBeenCalled();
-    expect(records().at(-1)?.data.envelopeCode).toBe('ERR_ATTESTATION_KEY_UNTRUSTED');
-  });
+    it(`need the trusted key to be the identity’s own (${where}; a store answering another key for its keyid)`, async () => {
+      const identity = createIdentity({ name: 'agent' });
+      const other = createIdentity({ name: 'other' });
+      const trust = { ...createTrustStore([identity.id]), publicKeyFor: () => other.publicKey };
+      const signer = where === 'in this process' ? identity : elsewhere(identity);
+      const { add, execute, records } = setup(signer, { trust });
+      await expect(add({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'ERR_GUARD_ENVELOPE_REJECTED' });
+      expect(execute).not.toHaveBeenCalled();
+      expect(records().at(-1)?.data.envelopeCode).toBe('ERR_ATTESTATION_KEY_UNTRUSTED');
+    });
+  }
 });

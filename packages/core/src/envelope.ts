@@ -9,10 +9,19 @@ import { envelopeForRecord } from './text.js';
 /**
  * The call envelope step. The envelope is the agent's statement of what it asked for: it binds the args as
  * received. A caller's envelope (another process signed the call) is verified in full, as any party would:
- * trust, signature, args digest, tool, freshness, once only. The guard's own envelope is not verified again
- * (it just made the signature), except the first one of each guard, which proves once that the signer signs
- * with the key it names; every own envelope still needs that key to be trusted, as a verifier would.
- * Throughput mode (batched) has no envelope: its records are covered by the next signed checkpoint.
+ * trust, signature, args digest, tool, freshness, once only.
+ *
+ * The guard's own calls carry an envelope only when it says something the call's signed request record does
+ * not (ADR 0012): when the guard's signer is another process, which may decide by its own policy whether to
+ * sign the call (`agentguard signer serve --policy`), so its signature is a second party's consent. An identity
+ * of this process signs whatever it is given, with the very key that signs the request record over the same
+ * call id, tool, agent, args digest and policy hash: there the envelope is not made, and a tool that forwards
+ * the call to another process signs one on demand (`ToolContext.signEnvelope`).
+ *
+ * An own envelope is not verified again (the guard just made the signature), except the first one of each
+ * guard, which proves once that the signer signs with the key it names. Either way the guard's key must be
+ * trusted (by `options.trust`), as a verifier would require. Throughput mode (batched) has no envelope: its
+ * records are covered by the next signed checkpoint.
  */
 
 /** @internal The envelope step's outcome: who the call is, or why it is refused and what to record. */
@@ -40,6 +49,13 @@ export async function callEnvelope(
   try {
     if (incoming !== undefined) return await acceptEnvelope(ctx, tool, call, incoming);
     if (tool.batched) return { ok: true, envelope: undefined, callId: call.callId, agent: ctx.self };
+    if (!ctx.ownEnvelopes) {
+      const untrusted = untrustedSelf(ctx);
+      if (untrusted !== undefined) {
+        return { ok: false, reason: untrusted, data: { envelopeCode: 'ERR_ATTESTATION_KEY_UNTRUSTED' } };
+      }
+      return { ok: true, envelope: undefined, callId: call.callId, agent: ctx.self };
+    }
     const envelope = await signOwnEnvelope(ctx, tool.name, call.callId, call.args.received, call.policyHash);
     const problem = await ownEnvelopeProblem(ctx, tool.name, call, envelope);
     if (problem !== undefined) return { ok: false, reason: problem.reason, data: problem.data };
@@ -47,6 +63,21 @@ export async function callEnvelope(
   } catch (error) {
     return { ok: false, reason: textOf(error), data: {} };
   }
+}
+
+/**
+ * @internal The envelope the guard's own call records: none in throughput mode, nor when the guard's signer is
+ * an identity of this process (see the module comment); else its identity signs the args as received.
+ */
+export async function recordedOwnEnvelope(
+  ctx: GuardContext,
+  tool: EnvelopeTool,
+  callId: string,
+  received: unknown,
+  policyHash: string,
+): Promise<unknown> {
+  if (tool.batched || !ctx.ownEnvelopes) return undefined;
+  return signOwnEnvelope(ctx, tool.name, callId, received, policyHash);
 }
 
 /** @internal The guard's own envelope for a call: its identity signs the args as received. */
@@ -100,17 +131,10 @@ async function ownEnvelopeProblem(
   call: { readonly callId: string; readonly args: CallArgs },
   envelope: unknown,
 ): Promise<{ reason: string; data: RefusalData } | undefined> {
-  const { identity } = ctx;
-  let trusted: unknown;
-  try {
-    trusted = ctx.trust.publicKeyFor(identity.keyId);
-  } catch {
-    trusted = undefined; // a trust store that throws trusts nothing
-  }
-  const own: unknown = identity.publicKey;
-  if (!(trusted instanceof Uint8Array) || !(own instanceof Uint8Array) || !bytesEqual(trusted, own)) {
+  const untrusted = untrustedSelf(ctx);
+  if (untrusted !== undefined) {
     return {
-      reason: `keyid ${JSON.stringify(identity.keyId.slice(0, 120))} is not a trusted key`,
+      reason: untrusted,
       data: { ...envelopeForRecord(envelope), envelopeCode: 'ERR_ATTESTATION_KEY_UNTRUSTED' },
     };
   }
@@ -124,4 +148,21 @@ async function ownEnvelopeProblem(
   if (!check.ok) return { reason: check.reason, data: { ...envelopeForRecord(envelope), envelopeCode: check.code } };
   ctx.markOwnSignerChecked();
   return undefined;
+}
+
+/**
+ * Why the guard's own key would not be accepted by a verifier using the guard's trust (`options.trust`): it must
+ * be trusted under the very public key the identity holds. Undefined when it is.
+ */
+function untrustedSelf(ctx: GuardContext): string | undefined {
+  const { identity } = ctx;
+  let trusted: unknown;
+  try {
+    trusted = ctx.trust.publicKeyFor(identity.keyId);
+  } catch {
+    trusted = undefined; // a trust store that throws trusts nothing
+  }
+  const own: unknown = identity.publicKey;
+  if (trusted instanceof Uint8Array && own instanceof Uint8Array && bytesEqual(trusted, own)) return undefined;
+  return `keyid ${JSON.stringify(identity.keyId.slice(0, 120))} is not a trusted key`;
 }

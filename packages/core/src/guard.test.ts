@@ -36,8 +36,11 @@ describe('guard()', () => {
       ['call.requested', 'call-1'],
       ['call.completed', 'call-1'],
     ]);
-    const requested = calls()[0]?.data as { envelope: { payloadType: string }; args: unknown; argsDigest: string };
-    expect(requested.envelope.payloadType).toBe('application/vnd.in-toto+json');
+    const request = calls()[0];
+    // Signed by the agent itself: an identity of this process signs no separate call envelope.
+    expect(request).toMatchObject({ agent: identity.id, signer: identity.id, sig: expect.any(String) });
+    const requested = request?.data as { envelope?: unknown; args: unknown; argsDigest: string };
+    expect(requested.envelope).toBeUndefined();
     expect(requested.args).toEqual({ a: 2, b: 3 });
     expect(requested.argsDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const report = verifyLog(sink.text(), { trust: [identity.id] });

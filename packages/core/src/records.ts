@@ -143,7 +143,7 @@ export function decisionRecord(decision: Decision, text: TextCleaner, isolation:
 /** @internal The `call.requested` record of a call: what a replay needs to decide it again exactly. */
 export async function requestRecord(
   ctx: GuardContext,
-  tool: DecidedTool & { readonly sensitive: boolean },
+  tool: DecidedTool & { readonly sensitive: boolean; readonly batched: boolean },
   call: {
     readonly args: CallArgs;
     readonly view: EngineView;
@@ -158,7 +158,9 @@ export async function requestRecord(
   return {
     ...digests(args),
     ...(tool.sensitive ? {} : await ctx.redactArgs(view, args.value, call.seal)),
-    ...(envelope === undefined ? { signing: 'batched' } : { envelope }),
+    // The envelope when the call has one; a batched record says so (only the log key vouches for it); else the
+    // record's own signature, by the agent, is the call's authentication.
+    ...(envelope !== undefined ? { envelope } : tool.batched ? { signing: 'batched' } : {}),
     policyHash: view.hash,
     // What the policy matches on besides the args, so a replay can decide the call again exactly.
     agentName: agent === ctx.self ? ctx.selfName : agent,

@@ -3,7 +3,7 @@ import type { CallArgs } from './args.js';
 import { callKey, type Refusal } from './approvals.js';
 import type { GuardContext } from './context.js';
 import { type EngineView, viewEngine } from './decision.js';
-import { signOwnEnvelope } from './envelope.js';
+import { recordedOwnEnvelope } from './envelope.js';
 import { type Denial, GuardError, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
 import type { ToolIsolation } from './isolation.js';
@@ -100,9 +100,7 @@ export function createRefuse(
     try {
       if ('error' in view) throw new Error(view.error);
       // The envelope binds the args as the framework holds them (received); the record, the run value.
-      const envelope = tool.batched
-        ? undefined
-        : await signOwnEnvelope(ctx, tool.name, callId, args.received, view.hash);
+      const envelope = await recordedOwnEnvelope(ctx, tool, callId, args.received, view.hash);
       const session = options.session ?? ctx.defaultSession;
       const seal = { callId: scope.callId, subject: options.subject };
       const request = await requestRecord(ctx, tool, { args, view, envelope, agent: self, session, seal });

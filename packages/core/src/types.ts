@@ -28,10 +28,27 @@ export interface ToolContext {
   /** Aborted when the call times out or the caller aborts it. */
   readonly signal: AbortSignal;
   /**
-   * The call's signed DSSE envelope (absent in throughput mode), to forward to another process that
-   * verifies callers, e.g. in MCP's `_meta`, rather than signing the call twice.
+   * The call's signed DSSE envelope, when the call came with one or the guard made one: a caller's envelope
+   * (verified), or the guard's own when its signer is another process. Absent otherwise: the guard's signed
+   * audit record authenticates its own calls, so an identity of this process signs no envelope a tool may
+   * never forward. Use {@link ToolContext.signEnvelope} to get one to forward.
    */
   readonly envelope?: unknown;
+  /**
+   * The call's DSSE envelope, to forward to another process that verifies callers (e.g. in MCP's `_meta`):
+   * {@link ToolContext.envelope} when there is one, else one the guard's identity signs now, once per call,
+   * over the args as the guard received them, this call's id, the tool's name and the policy hash it was
+   * decided under.
+   * @example
+   * ```ts
+   * const sendMail = ag.guard({
+   *   name: 'send_mail',
+   *   schema,
+   *   execute: async (args, ctx) => mailService.send(args, { envelope: await ctx.signEnvelope() }),
+   * });
+   * ```
+   */
+  readonly signEnvelope: () => Promise<unknown>;
 }
 
 /** A tool to guard: its name, argument schema and function. */

@@ -1,6 +1,6 @@
 import { type AuditEvent, createAuditLog, createMemorySink } from '@agentguard/audit';
 import { createGuard } from '@agentguard/core';
-import { createIdentity } from '@agentguard/identity';
+import { createIdentity, type Signer } from '@agentguard/identity';
 import type { PolicyDocument } from '@agentguard/policy';
 import { z } from 'zod';
 
@@ -29,10 +29,10 @@ export interface Timed {
 }
 
 /**
- * Writes events with the real audit writer (signed records, a checkpoint by the log key at close) and returns
- * the log's bytes and lines. Each record is stamped with its `at` time.
+ * Writes events with the real audit writer (records signed by the agent, batched requests unsigned, a checkpoint
+ * by the log key at close) and returns the log's bytes and lines. Each record is stamped with its `at` time.
  */
-export async function writeEvents(events: readonly Timed[], options: { checkpoint?: boolean } = {}) {
+export async function writeEvents(events: readonly Timed[], options: { checkpoint?: boolean; signer?: Signer } = {}) {
   const sink = createMemorySink();
   let now = events[0]?.at ?? T0;
   const log = createAuditLog({
@@ -44,7 +44,10 @@ export async function writeEvents(events: readonly Timed[], options: { checkpoin
   });
   for (const { at, event } of events) {
     now = at;
-    await log.append(event, AGENT);
+    // A request marked batched is written as a guard in throughput mode writes it: unsigned, vouched for by the
+    // log key's next checkpoint only. Every other record is signed by the agent.
+    const batched = event.data?.signing === 'batched' && options.checkpoint !== false;
+    await (batched ? log.appendBatched(event) : log.append(event, options.signer ?? AGENT));
   }
   await log.close();
   const text = sink.text();

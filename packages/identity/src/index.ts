@@ -13,6 +13,7 @@ export { publicKeyToJwk, secretKeyToJwk, importJwk, type PublicJwk, type Private
 export {
   createIdentity,
   identityFromJwk,
+  isInProcessIdentity,
   type AgentIdentity,
   type Signer,
   type CreateIdentityOptions,

@@ -33,8 +33,9 @@ export interface GuardMcpClientOptions extends AdapterOptions {
   /**
    * The guard's own signer. Required when a tool is given a `schema` in `tools` (the envelope the guard signed
    * covers the arguments before that schema parsed them, so the adapter signs the parsed ones it sends, when
-   * they differ); `guardMcpClient` throws a TypeError without it. Otherwise the guard's own signed envelope
-   * (`ToolContext.envelope`) is forwarded unchanged and nothing is signed twice.
+   * they differ); `guardMcpClient` throws a TypeError without it. Given, the adapter signs each call's envelope
+   * with it over the arguments sent; otherwise the guard's own envelope of the call (`ToolContext.envelope`, or
+   * `ToolContext.signEnvelope()`) is forwarded. Either way each call is signed once.
    * @default undefined
    */
   readonly identity?: Signer;

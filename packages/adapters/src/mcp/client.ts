@@ -1,5 +1,11 @@
 import { digestArgs, signCall } from '@agentguard/attestation';
-import { type AttestationChange, type Denial, GuardError, type StandardSchemaV1 } from '@agentguard/core';
+import {
+  type AttestationChange,
+  type Denial,
+  GuardError,
+  type StandardSchemaV1,
+  type ToolContext,
+} from '@agentguard/core';
 import { normalizeAdapterOptions } from '../common/options.js';
 import { boundText, denialText, unknownToolDenial } from '../common/outcome.js';
 import { type AnyGuardedTool, isGuardableName } from '../common/tools.js';
@@ -13,6 +19,9 @@ import type {
   McpToolResult,
 } from './client-types.js';
 import { argsDigestOf } from './envelope.js';
+
+/** What of a guarded call's context a forwarded call needs. */
+type CallContext = Pick<ToolContext, 'callId' | 'envelope' | 'signEnvelope'>;
 import { createToolSurvey } from './listing.js';
 import { CALL_META_KEY } from './meta.js';
 import { checkMcpClientOptions } from './options.js';
@@ -103,13 +112,11 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
 
   // The guard's envelope binds the arguments it received; forward it when those are the ones sent, else
   // sign the arguments sent (what the guard decided on and the server will verify).
-  async function envelopeFor(
-    name: string,
-    args: Record<string, unknown>,
-    ctx: { callId: string; envelope?: unknown },
-  ): Promise<unknown> {
+  async function envelopeFor(name: string, args: Record<string, unknown>, ctx: CallContext): Promise<unknown> {
     const sentDigest = digestArgs(args);
-    if (ctx.envelope !== undefined && argsDigestOf(ctx.envelope) === sentDigest) return ctx.envelope;
+    // The guard signs its own envelope on demand (once per call): only when it binds the args sent.
+    const own = ctx.envelope ?? (identity === undefined ? await ctx.signEnvelope() : undefined);
+    if (own !== undefined && argsDigestOf(own) === sentDigest) return own;
     if (identity === undefined) {
       throw new Error(`no call envelope to send for ${name}: pass "identity" to guardMcpClient`);
     }
@@ -117,11 +124,7 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
     return (await signCall({ signer: identity, callId, tool: name, args, policyHash: guard.policyHash })).envelope;
   }
 
-  async function remoteCall(
-    name: string,
-    args: Record<string, unknown>,
-    ctx: { callId: string; envelope?: unknown },
-  ): Promise<unknown> {
+  async function remoteCall(name: string, args: Record<string, unknown>, ctx: CallContext): Promise<unknown> {
     await checkPin(name);
     const envelope = await envelopeFor(name, args, ctx);
     // A listing running alongside may have seen the definition change meanwhile: checked last, synchronously.

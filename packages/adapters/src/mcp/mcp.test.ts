@@ -136,15 +136,18 @@ describe('guardMcpClient against a real MCP server (SDK v1, in-memory transport)
     await c.close();
   });
 
-  it("without an identity, forwards the guard's own signed envelope, which the server verifies (signed once)", async () => {
+  it("without an identity, forwards the guard's own envelope of the call, which the server verifies (signed once)", async () => {
     const c = await connect({ value: 'Adds' });
     const guarded = guardMcpClient(c.client, { guard: c.fx.guard });
     expect((await guarded.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).content[0]?.text).toBe('5');
     expect(c.runs()).toBe(1);
+    // The guard's identity is in this process: its request record (signed by the agent) carries no envelope; the
+    // one the server verified was signed for this call on demand (ToolContext.signEnvelope).
     const requested = c.fx.sink.lines
-      .map((l) => JSON.parse(l) as { type: string; data?: { envelope?: unknown } })
+      .map((l) => JSON.parse(l) as { type: string; agent: string; signer: string; data?: { envelope?: unknown } })
       .find((r) => r.type === 'call.requested');
-    expect(requested?.data?.envelope).toBeDefined();
+    expect(requested).toMatchObject({ agent: c.fx.identity.id, signer: c.fx.identity.id });
+    expect(requested?.data?.envelope).toBeUndefined();
     // a tool schema that leaves the arguments as received: the guard's envelope binds them, forwarded as is
     const sameArgs = guardMcpClient(c.client, {
       guard: c.fx.guard,

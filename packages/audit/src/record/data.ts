@@ -63,7 +63,11 @@ export interface CallRequestedData extends ArgsDigestData {
   readonly redactions?: number;
   /** How many of them were sealed for the call's data subject (crypto-shredding) rather than marked one way. */
   readonly sealed?: number;
-  /** The DSSE call envelope (absent in throughput mode, where `signing` is `'batched'`). */
+  /**
+   * The DSSE call envelope: a caller's (verified), or the guard's own when its signer is another process.
+   * Absent when the record's own signature, by the agent (`signer` is `agent`), authenticates the call, and in
+   * throughput mode, where `signing` is `'batched'` and only the log key vouches for the record.
+   */
   readonly envelope?: unknown;
   readonly signing?: 'batched';
   readonly policyHash?: string;

@@ -1,17 +1,27 @@
 import type { EventRecord } from '@agentguard/audit';
 import type { LogFacts } from './read.js';
-import { dataOf, finding, type Measure, object, percent, shareStatus, text, weakest } from './measure.js';
+import {
+  dataOf,
+  finding,
+  signedByAgent,
+  type Measure,
+  object,
+  percent,
+  shareStatus,
+  text,
+  weakest,
+} from './measure.js';
 import type { Finding } from './types.js';
 
 /**
- * Whether each call request is authenticated by the calling agent: a `call.requested` record holds the agent's
- * signed DSSE call envelope (which full verification checked against the record), or marks it `batched`
- * (throughput mode: only the log key vouches for the record). Refusals for a failed envelope or credential
- * are counted too.
+ * Whether each call request is authenticated by the calling agent ({@link signedByAgent}): its `call.requested`
+ * record holds the agent's signed DSSE call envelope, or is signed by the agent itself; or it is marked
+ * `batched` (throughput mode: only the log key vouches for the record). Refusals for a failed envelope or
+ * credential are counted too.
  */
 export function authentication(facts: LogFacts): Measure {
   const requests = facts.events.filter((e) => e.type === 'call.requested');
-  const signed = requests.filter((e) => dataOf(e).envelope !== undefined);
+  const signed = requests.filter(signedByAgent);
   const signedSeqs = new Set(signed.map((e) => e.seq));
   const unsigned = requests.filter((e) => !signedSeqs.has(e.seq));
   const batched = unsigned.filter((e) => text(dataOf(e), 'signing') === 'batched');
@@ -25,7 +35,7 @@ export function authentication(facts: LogFacts): Measure {
       shareStatus(signed.length, requests.length),
       requests.length === 0
         ? 'no call request recorded: no authentication to show'
-        : `call requests signed by the calling agent (envelope verified): ${signed.length} of ${requests.length} (${percent(signed.length, requests.length)})${batched.length > 0 ? `; ${batched.length} batched, vouched for by the log key only` : ''}`,
+        : `call requests signed by the calling agent (its call envelope or the record, verified): ${signed.length} of ${requests.length} (${percent(signed.length, requests.length)})${batched.length > 0 ? `; ${batched.length} batched, vouched for by the log key only` : ''}`,
       signed.map((e) => e.seq),
       unsigned.map((e) => e.seq),
     ),

@@ -11,6 +11,7 @@ import {
   percent,
   REFUSAL_TYPES,
   shareStatus,
+  signedByAgent,
   weakest,
 } from './measure.js';
 import type { Finding } from './types.js';
@@ -112,7 +113,7 @@ const ELEMENTS = [
 /**
  * The share of event records that carry each element of an audit trail entry: who (the agent's did:key), what
  * (the type), when (`ts`), whether it succeeded (the type itself, or for a request an outcome record of the same
- * call), where from (the signing key; for a call request, the agent's own signed call envelope) and on what (the
+ * call), where from (the signing key; for a call request, the agent's own signature: its call envelope, or the record's) and on what (the
  * tool; for a call request, its arguments' digest).
  */
 export function recordElements(facts: LogFacts): Measure {
@@ -135,7 +136,7 @@ export function recordElements(facts: LogFacts): Measure {
       if (e.type === 'approval.requested') return approvalDone.has(callKey(e));
       return undefined; // not a call: no outcome to state
     },
-    origin: (e) => (e.type === 'call.requested' ? dataOf(e).envelope !== undefined : e.signer.length > 0),
+    origin: (e) => (e.type === 'call.requested' ? signedByAgent(e) : e.signer.length > 0),
     'affected resource': (e) =>
       e.tool.length > 0 && (e.type !== 'call.requested' || typeof dataOf(e).argsDigest === 'string'),
   };

@@ -52,7 +52,7 @@ export const CONTROLS: Readonly<Record<ReportRegime, readonly ControlDefinition[
       measure: (f) => recordElements(f),
       limits: [
         'The agent id is a did:key: who operates the agent (a person, a team) is not in the log unless its name says so.',
-        "Origin is the signing key (for a call request, the agent's own signed envelope), not a network address.",
+        "Origin is the signing key (for a call request, the agent's own signature: its call envelope, or the record's), not a network address.",
       ],
     },
     {

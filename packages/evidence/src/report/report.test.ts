@@ -196,6 +196,17 @@ describe('controls built to fail', () => {
     expect(control(run(log.bytes, 'soc2'), 'soc2/CC6.1').status).toBe('not found');
   });
 
+  it("164.312(d): a request another key signed, without the agent's envelope, is not the agent's", async () => {
+    const requested = ev('call.requested', 0, { argsDigest: `sha256:${'ab'.repeat(32)}`, agentName: 'report-agent' });
+    const byAgent = await writeEvents([{ at: T0, event: requested }]);
+    const byOther = await writeEvents([{ at: T0, event: requested }], { signer: LOG_KEY });
+    expect(control(run(byAgent.bytes, 'hipaa'), 'hipaa/164.312(d)').status).toBe('found');
+    expect(control(run(byOther.bytes, 'hipaa'), 'hipaa/164.312(d)')).toMatchObject({
+      status: 'not found',
+      findings: [{ contradicts: ['0'] }],
+    });
+  });
+
   it('CC6.1: a call that ran with no recorded decision, or only in monitor mode, contradicts it', async () => {
     const log = await writeEvents([
       ...ranCall(0),

@@ -3,7 +3,7 @@ import { fromHex, utf8 } from '@agentguard/statement';
 import { didToPublicKey } from './did-key.js';
 import { verify } from '../ed25519/ed25519.js';
 import { IdentityError } from '../errors.js';
-import { createIdentity, identityFromJwk } from './identity.js';
+import { createIdentity, identityFromJwk, isInProcessIdentity, type Signer } from './identity.js';
 
 // did:key test vector (w3c-ccg/did-method-key, test-vectors/ed25519-x25519.json): seed 0x00..01.
 const SEED = fromHex('0000000000000000000000000000000000000000000000000000000000000001');
@@ -84,5 +84,26 @@ describe('createIdentity', () => {
 
   it('rejects a non-byte message when signing', async () => {
     await expect(createIdentity().sign('x' as unknown as Uint8Array)).rejects.toThrow(TypeError);
+  });
+});
+
+describe('isInProcessIdentity', () => {
+  it('is true only for identities this package made, whatever else looks like one', () => {
+    const identity = createIdentity({ name: 'a' });
+    expect(isInProcessIdentity(identity)).toBe(true);
+    expect(isInProcessIdentity(identityFromJwk(identity.exportPrivateJwk()))).toBe(true);
+    // A signer written to the interface (another process, a wrapper, a copy) may decide what it signs: not one.
+    const wrapper: Signer = {
+      id: identity.id,
+      keyId: identity.keyId,
+      publicKey: identity.publicKey,
+      sign: (m) => identity.sign(m),
+    };
+    expect(isInProcessIdentity(wrapper)).toBe(false);
+    expect(isInProcessIdentity({ ...identity })).toBe(false);
+    expect(isInProcessIdentity(Object.create(identity))).toBe(false);
+    for (const value of [undefined, null, 0, 'did:key:z6Mk', identity.id, {}, [], () => identity]) {
+      expect(isInProcessIdentity(value)).toBe(false);
+    }
   });
 });

@@ -33,6 +33,9 @@ export interface AgentIdentity extends Signer {
   exportPrivateJwk(): PrivateJwk;
 }
 
+/** Identities made by {@link createIdentity}: their key is in this process and signs whatever it is given. */
+const inProcess = new WeakSet<object>();
+
 /** Options of {@link createIdentity}. */
 export interface CreateIdentityOptions {
   /**
@@ -78,7 +81,7 @@ export function createIdentity(options: CreateIdentityOptions = {}): AgentIdenti
   const id = publicKeyToDid(publicKey);
   const keyId = `${id}#${id.slice('did:key:'.length)}`;
   const name = options.name ?? id;
-  return Object.freeze({
+  const identity: AgentIdentity = Object.freeze({
     id,
     name,
     keyId,
@@ -91,6 +94,27 @@ export function createIdentity(options: CreateIdentityOptions = {}): AgentIdenti
     // Never serialise the secret by accident (logs, JSON.stringify of a context).
     toJSON: () => ({ id, name, keyId }),
   });
+  inProcess.add(identity);
+  return identity;
+}
+
+/**
+ * Whether `signer` is an identity {@link createIdentity} made (or {@link identityFromJwk}, or a key file or
+ * store loaded): its secret key is in this process, and it signs whatever it is asked to, with exactly the
+ * key it names. Anything else (a signer in another process, which may decide by its own policy what to
+ * sign, or any object written to the {@link Signer} interface) is not, even when it wraps such an identity.
+ *
+ * A guard uses this to skip the call envelope of its own calls: an envelope signed by an in-process key
+ * says nothing the guard's signed audit record of the call does not.
+ *
+ * @example
+ * ```ts
+ * isInProcessIdentity(createIdentity()); // true
+ * isInProcessIdentity(await connectSigner({ socket })); // false
+ * ```
+ */
+export function isInProcessIdentity(signer: unknown): boolean {
+  return typeof signer === 'object' && signer !== null && inProcess.has(signer);
 }
 
 /**
