@@ -40,6 +40,9 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
   const timeoutMs = Math.min(tool.timeoutMs, decision.obligations?.timeoutMs ?? tool.timeoutMs);
   const maxResultBytes = decision.obligations?.maxResultBytes;
   const started = performance.now();
+  // An envelope is signed on demand only while the tool runs: one asked for after the call ended (a tool that
+  // kept its context past a timeout, a new policy, a suspension) would be a fresh authority for a settled call.
+  const running = { now: true };
   let value: Awaited<R>;
   try {
     // The tool receives the very value whose digest was decided, approved and recorded. The value is the
@@ -51,14 +54,18 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
         tool.execute(
           runArgs,
           toolContext(callId, agent, signal, envelope, () =>
-            signOwnEnvelope(ctx, tool.name, callId, call.args.received, call.policyHash),
+            running.now
+              ? signOwnEnvelope(ctx, tool.name, callId, call.args.received, call.policyHash)
+              : Promise.reject(new Error(`call ${callId} has ended: no envelope is signed for it any more`)),
           ),
         ),
       timeoutMs,
       callOptions.signal,
     )) as Awaited<R>;
+    running.now = false;
     if (maxResultBytes !== undefined) checkResultSize(value, maxResultBytes);
   } catch (error) {
+    running.now = false;
     const durationMs = performance.now() - started;
     const kind = stopKind(error);
     // What the log keeps of the error is always redacted; what the model sees follows `toolErrors`.

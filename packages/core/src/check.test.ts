@@ -156,6 +156,66 @@ describe('ToolContext.envelope and signEnvelope', () => {
     expect(check).toMatchObject({ ok: true, claims: { agent: identity.id, policyHash: ag.policyHash } });
   });
 
+  it('signs no envelope for a call that has ended: a tool keeping its context gets a refusal, not a fresh authority', async () => {
+    const { ag } = setup();
+    let kept: { signEnvelope: () => Promise<unknown> } | undefined;
+    const slow = ag.guard({
+      name: 'pay',
+      schema: z.object({ amount: z.number() }),
+      timeoutMs: 20,
+      execute: async (_args, ctx) => {
+        kept = ctx;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return 'late';
+      },
+    });
+    expect(await slow.safeRun({ amount: 1 })).toMatchObject({ ok: false, denial: { code: 'ERR_GUARD_TOOL_TIMEOUT' } });
+    await expect(kept?.signEnvelope()).rejects.toThrow(/has ended/);
+    const done: Array<{ signEnvelope: () => Promise<unknown> }> = [];
+    await ag.guard({ name: 'pay', schema: z.object({ amount: z.number() }), execute: (_a, ctx) => done.push(ctx) })({
+      amount: 1,
+    });
+    await expect(done[0]?.signEnvelope()).rejects.toThrow(/has ended/);
+  });
+
+  it('signs one in throughput mode too, and a signer in another process gets its envelope handed over', async () => {
+    const identity = createIdentity();
+    const logKey = createIdentity();
+    const elsewhere = { id: identity.id, keyId: identity.keyId, publicKey: identity.publicKey, sign: identity.sign };
+    for (const [signer, batched] of [
+      [identity, true],
+      [elsewhere, false],
+    ] as const) {
+      const ag = createGuard({
+        identity: signer,
+        policy,
+        audit: createAuditLog({ sink: createMemorySink(), checkpoint: { signer: logKey } }),
+      });
+      const seen: unknown[] = [];
+      const tool = ag.guard({
+        name: 'pay',
+        schema: z.object({ amount: z.number() }),
+        ...(batched ? { signing: 'batched' as const } : {}),
+        execute: async (_args, ctx) => {
+          seen.push(ctx.envelope, await ctx.signEnvelope());
+          return 'ok';
+        },
+      });
+      await tool({ amount: 3 }, { callId: 'e3' });
+      const [given, signed] = seen;
+      // Batched: no envelope with the call, one signed on demand. Elsewhere: the one the call was made with.
+      expect(given === undefined).toBe(batched);
+      if (!batched) expect(signed).toBe(given);
+      const check = await verifyCall(signed, {
+        trust: createTrustStore([identity.id]),
+        args: { amount: 3 },
+        expectedTool: 'pay',
+        expectedCallId: 'e3',
+      });
+      expect(check.ok).toBe(true);
+    }
+  });
+
   it('hands over the envelope the call came with: a caller’s, verified, is what signEnvelope gives', async () => {
     const { ag, identity } = setup();
     const signed = await signCall({

@@ -38,7 +38,8 @@ export interface ToolContext {
    * The call's DSSE envelope, to forward to another process that verifies callers (e.g. in MCP's `_meta`):
    * {@link ToolContext.envelope} when there is one, else one the guard's identity signs now, once per call,
    * over the args as the guard received them, this call's id, the tool's name and the policy hash it was
-   * decided under.
+   * decided under. Only while the call runs: once it has ended (completed, failed, timed out), a call that has
+   * no envelope yet gets a rejection, never a fresh authority.
    * @example
    * ```ts
    * const sendMail = ag.guard({

@@ -114,8 +114,11 @@ export function guardMcpClient(client: McpClientLike, options: GuardMcpClientOpt
   // sign the arguments sent (what the guard decided on and the server will verify).
   async function envelopeFor(name: string, args: Record<string, unknown>, ctx: CallContext): Promise<unknown> {
     const sentDigest = digestArgs(args);
-    // The guard signs its own envelope on demand (once per call): only when it binds the args sent.
-    const own = ctx.envelope ?? (identity === undefined ? await ctx.signEnvelope() : undefined);
+    // The call's own envelope (the guard signs one on demand, once per call, under the policy the call was decided
+    // by) when it binds the args sent: always, unless a tool schema may have changed them and the identity is here
+    // to sign the ones sent (then asking the guard would sign twice).
+    const mayDiffer = identity !== undefined && facts.get(name)?.schema !== undefined;
+    const own = ctx.envelope ?? (mayDiffer ? undefined : await ctx.signEnvelope());
     if (own !== undefined && argsDigestOf(own) === sentDigest) return own;
     if (identity === undefined) {
       throw new Error(`no call envelope to send for ${name}: pass "identity" to guardMcpClient`);

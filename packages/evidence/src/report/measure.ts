@@ -69,17 +69,19 @@ export const REFUSAL_TYPES: ReadonlySet<string> = new Set([
   'egress.refused',
 ]);
 
-/** A record's `data` as a plain object (empty when absent). */
 /**
  * Whether a `call.requested` record shows the calling agent's own signature over the call: it holds the agent's
  * DSSE call envelope (full verification checked it against the record), or the record itself is signed by the
  * agent (`signer` is `agent`, and `sig` is present: a guard's own call, signed with the agent's key). A batched
- * record (throughput mode) is vouched for by the log key only.
+ * record (throughput mode) is vouched for by the log key only. A record signature shows that whoever held the
+ * agent's key signed it; where that key lives in a signer process that signs record hashes on request, only an
+ * envelope shows that process's own policy consented to the call (see docs/compliance.md).
  */
 export function signedByAgent(e: EventRecord): boolean {
   return dataOf(e).envelope !== undefined || (e.sig !== undefined && e.signer === e.agent);
 }
 
+/** A record's `data` as a plain object (empty when absent). */
 export function dataOf(record: EventRecord): Readonly<Record<string, unknown>> {
   return record.data ?? {};
 }
