@@ -12,7 +12,9 @@
 export class ExpiringMap<K, V> {
   readonly #max: number;
   readonly #entries = new Map<K, { value: V; expiresAt: number; stamp: number }>();
-  #queue: Array<{ key: K; stamp: number }> = [];
+  // The order: keys and their stamps side by side (no object per set), read only from `#head`.
+  #keys: K[] = [];
+  #stamps: number[] = [];
   #head = 0;
   #stamp = 0;
   #setsSinceScan = 0;
@@ -42,7 +44,8 @@ export class ExpiringMap<K, V> {
     this.sweep(now);
     const stamp = ++this.#stamp;
     this.#entries.set(key, { value, expiresAt, stamp });
-    this.#queue.push({ key, stamp });
+    this.#keys.push(key);
+    this.#stamps.push(stamp);
     this.#setsSinceScan++;
     // Full: expired entries behind a live one at the front (set with a longer life) are dropped before any live
     // entry is forgotten. Such a scan of every entry runs at most once per max/2 sets, so sets stay O(1) amortized.
@@ -64,8 +67,9 @@ export class ExpiringMap<K, V> {
    * stays until reached (or read: `get` never returns an expired value).
    */
   sweep(now: number): void {
-    while (this.#head < this.#queue.length) {
-      const { key, stamp } = this.#queue[this.#head] as { key: K; stamp: number };
+    while (this.#head < this.#keys.length) {
+      const key = this.#keys[this.#head] as K;
+      const stamp = this.#stamps[this.#head] as number;
       const entry = this.#entries.get(key);
       if (entry !== undefined && entry.stamp === stamp && entry.expiresAt > now) return;
       if (entry !== undefined && entry.stamp === stamp) this.#entries.delete(key);
@@ -80,8 +84,9 @@ export class ExpiringMap<K, V> {
 
   /** Forgets the oldest entry still held (stale queue pairs are skipped). */
   #dropHead(): void {
-    while (this.#head < this.#queue.length) {
-      const { key, stamp } = this.#queue[this.#head++] as { key: K; stamp: number };
+    while (this.#head < this.#keys.length) {
+      const key = this.#keys[this.#head] as K;
+      const stamp = this.#stamps[this.#head++] as number;
       if (this.#entries.get(key)?.stamp === stamp) {
         this.#entries.delete(key);
         return;
@@ -91,18 +96,25 @@ export class ExpiringMap<K, V> {
 
   /** Keeps the queue within a constant factor of the entries: read pairs cut off, and rebuilt from the live pairs when it doubles. */
   #compact(): void {
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
+    if (this.#head > 1024 && this.#head * 2 > this.#keys.length) {
+      this.#keys = this.#keys.slice(this.#head);
+      this.#stamps = this.#stamps.slice(this.#head);
       this.#head = 0;
     }
-    const held = this.#queue.length - this.#head;
+    const held = this.#keys.length - this.#head;
     if (held <= 2 * this.#entries.size + 64) return;
-    const live: Array<{ key: K; stamp: number }> = [];
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const pair = this.#queue[i] as { key: K; stamp: number };
-      if (this.#entries.get(pair.key)?.stamp === pair.stamp) live.push(pair);
+    const keys: K[] = [];
+    const stamps: number[] = [];
+    for (let i = this.#head; i < this.#keys.length; i++) {
+      const key = this.#keys[i] as K;
+      const stamp = this.#stamps[i] as number;
+      if (this.#entries.get(key)?.stamp === stamp) {
+        keys.push(key);
+        stamps.push(stamp);
+      }
     }
-    this.#queue = live;
+    this.#keys = keys;
+    this.#stamps = stamps;
     this.#head = 0;
   }
 }

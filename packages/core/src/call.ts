@@ -91,7 +91,8 @@ export async function runCall<S extends StandardSchemaV1, R>(
   // 3. Record the request before deciding: an attempt is never lost, even if the process dies.
   try {
     const seal = { callId: scope.callId, subject: callOptions.subject };
-    await record('call.requested', await requestRecord(ctx, tool, { args, view, envelope, agent, session, seal }));
+    const request = requestRecord(ctx, tool, { args, view, envelope, agent, session, seal });
+    await record('call.requested', request instanceof Promise ? await request : request);
   } catch (error) {
     return scope.denyUnaudited(refuse('denied', 'ERR_GUARD_AUDIT_FAILED', `audit log unavailable: ${textOf(error)}`));
   }

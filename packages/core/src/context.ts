@@ -46,8 +46,11 @@ export interface GuardContext {
   readonly credentials: CredentialCheck;
   /** The guard's current policy (replaceable with `setPolicy`). */
   engine(): PolicyEngine;
-  /** The args as a record holds them: redacted (detectors, secret keys, the policy's redact fields), bounded. */
-  redactArgs(view: EngineView, args: unknown, seal?: SealScope): Promise<RecordedArgs>;
+  /**
+   * The args as a record holds them: redacted (detectors, secret keys, the policy's redact fields), bounded. A
+   * promise only when values are sealed (the sealer is async); the usual call waits for nothing.
+   */
+  redactArgs(view: EngineView, args: unknown, seal?: SealScope): RecordedArgs | Promise<RecordedArgs>;
   /** Redacts and bounds every free-text string written or returned. */
   readonly text: TextCleaner;
   /** What a model sees of a tool's error message, unless the tool says otherwise. */
@@ -143,7 +146,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
   }
   const sealing = redactor === undefined ? undefined : checkSealing(options.sealing);
   const sealer = sealing === undefined ? undefined : createSealer({ keys: sealing.keys });
-  async function redactArgs(view: EngineView, args: unknown, seal?: SealScope): Promise<RecordedArgs> {
+  function redactArgs(view: EngineView, args: unknown, seal?: SealScope): RecordedArgs | Promise<RecordedArgs> {
     if (redactor === undefined) return recordableArgs(args);
     // A call with no subject is redacted one way: nothing of it is kept for a reader.
     const subject = sealing === undefined || seal === undefined ? undefined : (seal.subject ?? sealing.subject?.(args));
@@ -152,12 +155,21 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
       const recorded = recordableArgs(value);
       return findings.length === 0 ? recorded : { ...recorded, redactions: findings.length };
     }
+    return sealArgs(redactor, sealer, sealing, { view, args, subject, callId: seal.callId });
+  }
+  async function sealArgs(
+    redactor: ReturnType<typeof createRedactor>,
+    sealer: ReturnType<typeof createSealer>,
+    sealing: NonNullable<ReturnType<typeof checkSealing>>,
+    call: { readonly view: EngineView; readonly args: unknown; readonly subject: string; readonly callId: string },
+  ): Promise<RecordedArgs> {
+    const { view, args, subject } = call;
     const sealFields = sealing.policyFields ? [...sealing.fields, ...view.redactFields] : sealing.fields;
     const redaction = redactor.redact(args, {
       ...(sealing.policyFields ? {} : { fields: view.redactFields }),
       seal: { fields: sealFields },
     });
-    const { value, sealed } = await sealer.seal(redaction, { subject, callId: seal.callId });
+    const { value, sealed } = await sealer.seal(redaction, { subject, callId: call.callId });
     const recorded = recordableArgs(value);
     return {
       ...recorded,

@@ -6,10 +6,10 @@ import type {
   RecordDataByType,
   RefusalData,
 } from '@agentguard/audit';
-import type { Decision, RiskTier } from '@agentguard/policy';
+import type { Decision } from '@agentguard/policy';
 import { type DecidedTool, toolTier } from './decide-call.js';
-import { type CallArgs, digests } from './args.js';
-import type { GuardContext, SealScope } from './context.js';
+import type { CallArgs } from './args.js';
+import type { GuardContext, RecordedArgs, SealScope } from './context.js';
 import type { EngineView } from './decision.js';
 import { type Denial, type DenialOutcome, type GuardErrorCode, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
@@ -140,38 +140,60 @@ export function decisionRecord(decision: Decision, text: TextCleaner, isolation:
   };
 }
 
-/** @internal The `call.requested` record of a call: what a replay needs to decide it again exactly. */
-export async function requestRecord(
-  ctx: GuardContext,
-  tool: DecidedTool & { readonly sensitive: boolean; readonly batched: boolean },
-  call: {
-    readonly args: CallArgs;
-    readonly view: EngineView;
-    readonly envelope: unknown;
-    readonly agent: string;
-    readonly session: string;
-    /** The call id the record is written under, and the call's data subject (for sealing). */
-    readonly seal?: SealScope;
-  },
-): Promise<CallRequestedData> {
-  const { args, view, envelope, agent } = call;
-  return {
-    ...digests(args),
-    ...(tool.sensitive ? {} : await ctx.redactArgs(view, args.value, call.seal)),
-    // The envelope when the call has one; a batched record says so (only the log key vouches for it); else the
-    // record's own signature, by the agent, is the call's authentication.
-    ...(envelope !== undefined ? { envelope } : tool.batched ? { signing: 'batched' } : {}),
-    policyHash: view.hash,
-    // What the policy matches on besides the args, so a replay can decide the call again exactly.
-    agentName: agent === ctx.self ? ctx.selfName : agent,
-    // The session, so a profile learned from the log (sessionsFromAudit) sees sessions, not one run per agent.
-    session: ctx.text.clean(call.session, ID_MAX_CHARS),
-    tags: tool.tags,
-    labels: tool.labels,
-    ...tierField(toolTier(view.engine, tool)),
-  };
+/** @internal What a `call.requested` record is made of. */
+export interface RequestedCall {
+  readonly args: CallArgs;
+  readonly view: EngineView;
+  readonly envelope: unknown;
+  readonly agent: string;
+  readonly session: string;
+  /** The call id the record is written under, and the call's data subject (for sealing). */
+  readonly seal?: SealScope;
 }
 
-function tierField(tier: RiskTier | undefined): { tier?: RiskTier } {
-  return tier === undefined ? {} : { tier };
+/**
+ * @internal The `call.requested` record of a call: what a replay needs to decide it again exactly. A promise
+ * only when the args are sealed (async); the usual call waits for nothing. May throw (redaction), as a
+ * rejection would: callers handle both.
+ */
+export function requestRecord(
+  ctx: GuardContext,
+  tool: DecidedTool & { readonly sensitive: boolean; readonly batched: boolean },
+  call: RequestedCall,
+): CallRequestedData | Promise<CallRequestedData> {
+  const recorded = tool.sensitive ? undefined : ctx.redactArgs(call.view, call.args.value, call.seal);
+  if (recorded instanceof Promise) return recorded.then((args) => requestData(ctx, tool, call, args));
+  return requestData(ctx, tool, call, recorded);
+}
+
+function requestData(
+  ctx: GuardContext,
+  tool: DecidedTool & { readonly batched: boolean },
+  call: RequestedCall,
+  recorded: RecordedArgs | undefined,
+): CallRequestedData {
+  const { args, view, envelope, agent } = call;
+  // Built member by member (no spreads of differently shaped objects): this runs on every call.
+  const data: { -readonly [K in keyof CallRequestedData]: CallRequestedData[K] } = { argsDigest: args.argsDigest };
+  if (args.inputDigest !== args.argsDigest) data.inputDigest = args.inputDigest;
+  if (recorded !== undefined) {
+    if ('args' in recorded) data.args = recorded.args;
+    if ('argsOmitted' in recorded) data.argsOmitted = recorded.argsOmitted;
+    if (recorded.redactions !== undefined) data.redactions = recorded.redactions;
+    if (recorded.sealed !== undefined) data.sealed = recorded.sealed;
+  }
+  // The envelope when the call has one; a batched record says so (only the log key vouches for it); else the
+  // record's own signature, by the agent, is the call's authentication.
+  if (envelope !== undefined) data.envelope = envelope;
+  else if (tool.batched) data.signing = 'batched';
+  data.policyHash = view.hash;
+  // What the policy matches on besides the args, so a replay can decide the call again exactly.
+  data.agentName = agent === ctx.self ? ctx.selfName : agent;
+  // The session, so a profile learned from the log (sessionsFromAudit) sees sessions, not one run per agent.
+  data.session = ctx.text.clean(call.session, ID_MAX_CHARS);
+  data.tags = tool.tags;
+  data.labels = tool.labels;
+  const tier = toolTier(view.engine, tool);
+  if (tier !== undefined) data.tier = tier;
+  return data;
 }

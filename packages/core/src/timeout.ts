@@ -27,6 +27,10 @@ function stop(kind: 'timeout' | 'aborted'): Error {
  * The signal is made on first request: most runs (a schema's validate, a tool that never looks at
  * it) never ask, and an AbortController per run was a visible share of a guarded call. Asked for
  * after the run was stopped, it comes already aborted with the stop's reason.
+ *
+ * `fn` is called at once. A result that is not a promise (a synchronous schema, a synchronous tool) is the
+ * outcome as it is: nothing could have stopped a function that never gave the event loop back, so no timer
+ * is armed for it. A promise is raced against the deadline and `outer`.
  */
 export async function runWithTimeout<T>(
   fn: (signal: () => AbortSignal) => T | Promise<T>,
@@ -47,6 +51,8 @@ export async function runWithTimeout<T>(
     stoppedBy = stop(kind);
     controller?.abort(stoppedBy);
   };
+  const result = fn(signal);
+  if (!isThenable(result)) return result;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const stopped = new Promise<never>((_, reject) => {
@@ -63,9 +69,20 @@ export async function runWithTimeout<T>(
     }
   });
   try {
-    return await Promise.race([Promise.resolve().then(() => fn(signal)), stopped]);
+    const value = await Promise.race([result, stopped]);
+    // A tool that answers the abort at once (its promise settles inside the abort) still ran out of time: once
+    // stopped, nothing it returns counts.
+    if (stoppedBy !== undefined) throw stoppedBy;
+    return value;
   } finally {
     clearTimeout(timer);
     if (onAbort !== undefined) outer?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Whether `value` is a promise or any object with a `then` method: raced as a promise would be. */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  if (value instanceof Promise) return true;
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  return typeof (value as { then?: unknown }).then === 'function';
 }

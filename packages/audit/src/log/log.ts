@@ -180,6 +180,9 @@ function positiveOrZero(value: unknown, name: string, fallback: number): number 
  * await log.close(); // writes a final signed checkpoint
  * ```
  */
+/** What a batched record adds to its body besides its hash: nothing. */
+const NO_SIGNATURES: Readonly<Record<string, string>> = Object.freeze({});
+
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
   const sinks: readonly AuditSink[] = Object.freeze(
@@ -244,8 +247,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     },
   });
 
+  // The last time written: records made within one millisecond share its text (formatted once).
+  let lastMs = Number.NaN;
+  let lastTs = '';
   function timestamp(): string {
     const ms = clock();
+    if (ms === lastMs) return lastTs;
     // ±8.64e15 ms is the range of a Date (ECMA-262 §21.4.1.22); beyond it toISOString throws.
     if (typeof ms !== 'number' || !(Math.abs(ms) <= 8.64e15)) {
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', `"clock" expected to return finite epoch ms, got ${String(ms)}`);
@@ -254,18 +261,20 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     // Readers accept only the four-digit-year form; toISOString writes ±YYYYYY outside years 0-9999.
     if (!TIMESTAMP.test(ts))
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', `"clock" returned ${ts}, outside years 0000-9999`);
+    lastMs = ms;
+    lastTs = ts;
     return ts;
   }
 
   /**
-   * Places `body` in the chain and the tree (synchronously), then signs (`finish`; none for a batched record) and
-   * queues it. Everything a
+   * Places `body` in the chain and the tree (synchronously), then signs (`finish`, which gives the members the
+   * signatures add: `sig`, and `noteSig` for a checkpoint; none for a batched record) and queues it. Everything a
    * reader would refuse is refused here first, before the chain, tree or seq move: the log stays usable.
    */
   function place(
     body: Record<string, unknown>,
     fields: { readonly sig: boolean; readonly noteSig: boolean },
-    finish: ((hash: string) => Promise<Record<string, unknown>>) | undefined,
+    finish: ((hash: string) => Promise<Readonly<Record<string, string>>>) | undefined,
   ): Promise<AuditRecord> {
     let canonical: CanonicalBody;
     let digest: { hash: string; leaf: Uint8Array };
@@ -289,10 +298,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     const slot = writer.reserve(digest.hash);
     tree.append(digest.leaf);
     // The slot is reserved: whatever happens now must end in ready or fail, or the writer would wait forever.
-    const settle = (make: () => Record<string, unknown>, what: string) => {
+    const settle = (signatures: Readonly<Record<string, string>>, what: string) => {
       try {
-        const record = make();
-        writer.ready(slot, canonical.line(record), Object.freeze(record) as AuditRecord);
+        // The body's members are canonicalised already: only `hash` and the signatures are added to the line.
+        const added = { hash: digest.hash, ...signatures };
+        const record = { ...body, ...added };
+        writer.ready(slot, canonical.lineWith(added), Object.freeze(record) as AuditRecord);
       } catch (cause) {
         const detail = cause instanceof Error ? cause.message : String(cause);
         writer.fail(
@@ -304,11 +315,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (finish === undefined) {
       // Nothing to sign (a batched record): no foreign code runs, so there is no deadline to keep. Still queued on
       // a microtask, never inside append: a sink's write must not run (and maybe append again) inside an append.
-      queueMicrotask(() => settle(() => ({ ...body, hash: digest.hash }), 'write'));
+      queueMicrotask(() => settle(NO_SIGNATURES, 'write'));
       return slot.promise;
     }
     void signWithin(() => finish(digest.hash), 'the signer').then(
-      (record) => settle(() => record, 'write'),
+      (signatures) => settle(signatures, 'write'),
       (cause: unknown) => {
         const detail = cause instanceof Error ? cause.message : String(cause);
         writer.fail(slot, new AuditError('ERR_AUDIT_SINK_FAILED', `could not sign the record: ${detail}`, { cause }));
@@ -330,7 +341,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const [sig, noteSignature] = await Promise.all([signer.sign(recordSigningBytes(hash)), signer.sign(utf8(note))]);
       checkSignature(sig);
       checkSignature(noteSignature);
-      return { ...body, hash, sig: toBase64(sig), noteSig: signatureBlob(origin, signer.publicKey, noteSignature) };
+      return { sig: toBase64(sig), noteSig: signatureBlob(origin, signer.publicKey, noteSignature) };
     });
     tipCheckpointSize = size;
     return placed;
@@ -341,12 +352,24 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     writer.checkUsable();
   }
 
-  async function appendBatched(event: AuditEvent): Promise<AuditRecord> {
-    if (cp === undefined) throw new TypeError('batched records need a checkpoint signer (options.checkpoint)');
+  function appendBatched(event: AuditEvent): Promise<AuditRecord> {
+    if (cp === undefined) {
+      return Promise.reject(new TypeError('batched records need a checkpoint signer (options.checkpoint)'));
+    }
     return append(event, cp.signer, true);
   }
 
-  async function append(event: AuditEvent, signer: Signer, batched = false): Promise<AuditRecord> {
+  // Not an async function: the caller awaits the slot's own promise, not one wrapping it (two fewer turns of
+  // the microtask queue per record). Anything thrown before the record is placed is still a rejection.
+  function append(event: AuditEvent, signer: Signer, batched = false): Promise<AuditRecord> {
+    try {
+      return placeEvent(event, signer, batched);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  function placeEvent(event: AuditEvent, signer: Signer, batched: boolean): Promise<AuditRecord> {
     checkState();
     // One call: the event's shape (and any contract on its data) is checked, and copied, here.
     const checked = checkEvent(event);
@@ -376,7 +399,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         : async (hash) => {
             const sig = await signer.sign(recordSigningBytes(hash));
             checkSignature(sig);
-            return { ...body, hash, sig: toBase64(sig) };
+            return { sig: toBase64(sig) };
           },
     );
     if (cp !== undefined && everyRecords > 0 && writer.nextSeq - (tipCheckpointSize + 1) >= everyRecords) {

@@ -1,6 +1,6 @@
 import { AuditError } from '../errors.js';
 import type { AuditRecord } from '../record/schema.js';
-import { effectUnknown, settleWithin } from './deadline.js';
+import { createDeadlines, effectUnknown, settleWithin } from './deadline.js';
 import type { AuditSink } from './sink.js';
 
 /** A record's place in the log, reserved synchronously and filled in once signed. */
@@ -89,6 +89,10 @@ export function createWriter(options: WriterOptions): Writer {
   let inFlight: Batch[] = [];
   let broken: AuditError | undefined;
   let drained: (() => void) | undefined;
+  // One timer for every write in flight (the deadlines all have the same length), not one per batch: with one
+  // caller at a time, every record is a batch, and a timer each was a visible share of appending it.
+  const writeWithin = createDeadlines(options.timeoutMs);
+  const sinkNames = sinks.map((_, i) => `audit sink ${i}`);
 
   function rollBack(error: AuditError): void {
     for (const slot of queue.splice(0)) {
@@ -187,7 +191,7 @@ export function createWriter(options: WriterOptions): Writer {
     sent += slots.length;
     // Frozen: every sink gets the same array, and none may change what the next one writes.
     const lines = Object.freeze(slots.map((s) => s.line as string));
-    const writes = sinks.map((sink, i) => settleWithin(() => sink.write(lines), options.timeoutMs, `audit sink ${i}`));
+    const writes = sinks.map((sink, i) => writeWithin(() => sink.write(lines), sinkNames[i] as string));
     void Promise.allSettled(writes).then((results) => {
       // A batch rolled back meanwhile is no longer in flight: its answer changes nothing.
       if (!inFlight.includes(batch)) return;

@@ -51,10 +51,10 @@ export interface CanonicalBody {
   readonly text: string;
   readonly bytes: Uint8Array;
   /**
-   * The line of `record` (the body plus `hash`, `sig`, `noteSig`): members whose value is the body's own
-   * (the same value) are reused, anything else is canonicalised. Equal to `recordLine(record)`.
+   * The line of the body plus `added` (string members the body does not have: `hash`, `sig`, `noteSig`), without
+   * comparing the body's members again. Equal to `recordLine({ ...body, ...added })`.
    */
-  line(record: Readonly<Record<string, unknown>>): string;
+  lineWith(added: Readonly<Record<string, string>>): string;
 }
 
 /** Canonicalises a record body once, for its hash and leaf now and its record line once signed. */
@@ -66,23 +66,15 @@ export function canonicalBody(body: Readonly<Record<string, unknown>>): Canonica
   return {
     text,
     bytes,
-    line(record) {
-      // The usual record is the body plus a few members (hash, sig): only those are sorted, then merged
-      // into the body's members, already in order. Any body member missing or changed: the whole record.
-      const added: string[] = [];
-      let kept = 0;
-      for (const key of Object.keys(record)) {
-        if (Object.hasOwn(body, key) && body[key] === record[key]) kept++;
-        else added.push(key);
-      }
-      if (kept !== keys.length) return recordLine(record);
-      added.sort();
+    lineWith(added) {
+      const names = Object.keys(added);
+      if (names.some((name) => Object.hasOwn(body, name))) return recordLine({ ...body, ...added });
+      names.sort();
       const parts: string[] = [];
       let i = 0;
-      for (const key of added) {
-        // RFC 8785 §3.2.3 order (UTF-16 code units), as Array#sort and `<` compare strings.
-        while (i < keys.length && (keys[i] as string) < key) parts.push(texts[i++] as string);
-        parts.push(member(key, record[key]));
+      for (const name of names) {
+        while (i < keys.length && (keys[i] as string) < name) parts.push(texts[i++] as string);
+        parts.push(member(name, added[name]));
       }
       while (i < keys.length) parts.push(texts[i++] as string);
       return `{${parts.join(',')}}`;
