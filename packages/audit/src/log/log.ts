@@ -145,6 +145,9 @@ function positiveOrZero(value: unknown, name: string, fallback: number): number 
   return n;
 }
 
+/** What a batched record adds to its body besides its hash: nothing. */
+const NO_SIGNATURES: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * Creates an audit log writing to `options.sink`.
  *
@@ -180,9 +183,6 @@ function positiveOrZero(value: unknown, name: string, fallback: number): number 
  * await log.close(); // writes a final signed checkpoint
  * ```
  */
-/** What a batched record adds to its body besides its hash: nothing. */
-const NO_SIGNATURES: Readonly<Record<string, string>> = Object.freeze({});
-
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
   const sinks: readonly AuditSink[] = Object.freeze(
