@@ -69,6 +69,8 @@ class Writer {
   write(value: unknown, depth: number): string {
     switch (typeof value) {
       case 'string':
+        // Printable ASCII without a quote or backslash: nothing to escape (JSON.stringify gives the same text).
+        if (PLAIN.test(value)) return `"${value}"`;
         if (!isWellFormed(value)) throw this.unsupported('a lone surrogate');
         // JSON.stringify escapes exactly as RFC 8785 §3.2.2.2 asks once the text is well formed.
         return JSON.stringify(value);
@@ -122,9 +124,12 @@ class Writer {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       this.path.push(key);
-      if (!isWellFormed(key)) throw this.unsupported('a lone surrogate');
+      let name: string;
+      if (PLAIN.test(key)) name = `"${key}"`;
+      else if (isWellFormed(key)) name = JSON.stringify(key);
+      else throw this.unsupported('a lone surrogate');
       if (i > 0) out += ',';
-      out += `${JSON.stringify(key)}:${this.write((value as Record<string, unknown>)[key], depth + 1)}`;
+      out += `${name}:${this.write((value as Record<string, unknown>)[key], depth + 1)}`;
       this.path.pop();
     }
     return `${out}}`;
@@ -132,6 +137,7 @@ class Writer {
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** Whether `text` is well-formed UTF-16 (no lone surrogate). The regex test keeps the common case fast. */
 function isWellFormed(text: string): boolean {

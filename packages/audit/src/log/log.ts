@@ -302,8 +302,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       try {
         // The body's members are canonicalised already: only `hash` and the signatures are added to the line.
         const added = { hash: digest.hash, ...signatures };
-        const record = { ...body, ...added };
-        writer.ready(slot, canonical.lineWith(added), Object.freeze(record) as AuditRecord);
+        const line = canonical.lineWith(added);
+        // The body is this log's own object, made for this record: it becomes the record (no copy).
+        writer.ready(slot, line, Object.freeze(Object.assign(body, added)) as AuditRecord);
       } catch (cause) {
         const detail = cause instanceof Error ? cause.message : String(cause);
         writer.fail(
