@@ -57,3 +57,44 @@ describe('runWithTimeout', () => {
     expect(late?.().aborted).toBe(true);
   });
 });
+
+describe('runWithTimeout, stops that happen around the function', () => {
+  const answering = (reject: boolean) => (signal: () => AbortSignal) =>
+    new Promise<string>((resolve, fail) => {
+      signal().addEventListener('abort', () => (reject ? fail(new Error('cancelled')) : resolve('late')), {
+        once: true,
+      });
+    });
+
+  it('is an abort when the caller aborts from inside the function, sync or async', async () => {
+    for (const answer of ['value', 'promise', 'throw'] as const) {
+      const outer = new AbortController();
+      const run = runWithTimeout(
+        () => {
+          outer.abort();
+          if (answer === 'throw') throw new Error('own error');
+          return answer === 'value' ? 'done' : new Promise<string>(() => undefined);
+        },
+        60_000,
+        outer.signal,
+      );
+      expect(stopKind(await run.catch((e: unknown) => e))).toBe('aborted');
+    }
+  });
+
+  it('is a timeout when the function answers the abort by rejecting with its own error', async () => {
+    const error = await runWithTimeout(answering(true), 10).catch((e: unknown) => e);
+    expect(stopKind(error)).toBe('timeout');
+  });
+
+  it('counts the deadline from the call, synchronous start included', async () => {
+    const run = runWithTimeout(() => {
+      const until = performance.now() + 30;
+      while (performance.now() < until) {
+        // busy: the deadline is spent before the promise is even returned
+      }
+      return new Promise<string>((resolve) => setTimeout(() => resolve('done'), 25));
+    }, 40);
+    expect(stopKind(await run.catch((e: unknown) => e))).toBe('timeout');
+  });
+});

@@ -30,7 +30,9 @@ function stop(kind: 'timeout' | 'aborted'): Error {
  *
  * `fn` is called at once. A result that is not a promise (a synchronous schema, a synchronous tool) is the
  * outcome as it is: nothing could have stopped a function that never gave the event loop back, so no timer
- * is armed for it. A promise is raced against the deadline and `outer`.
+ * is armed for it. A promise is raced against what is left of the deadline and against `outer`. Once the run
+ * is stopped (`outer` aborted, even from inside `fn`, or the deadline passed), the stop is the outcome, whatever
+ * `fn` gives or throws in answer.
  */
 export async function runWithTimeout<T>(
   fn: (signal: () => AbortSignal) => T | Promise<T>,
@@ -47,19 +49,31 @@ export async function runWithTimeout<T>(
     }
     return controller.signal;
   };
-  const halt = (kind: 'timeout' | 'aborted'): void => {
-    stoppedBy = stop(kind);
-    controller?.abort(stoppedBy);
+  const halt = (kind: 'timeout' | 'aborted'): Error => {
+    const error = stop(kind);
+    stoppedBy = error;
+    controller?.abort(error);
+    return error;
   };
-  const result = fn(signal);
+  const started = performance.now();
+  let result: T | PromiseLike<T>;
+  try {
+    result = fn(signal);
+  } catch (error) {
+    throw outer?.aborted ? halt('aborted') : error;
+  }
+  // The caller aborted while `fn` ran (its own code may have fired the abort): no listener saw it.
+  if (outer?.aborted) throw halt('aborted');
   if (!isThenable(result)) return result;
+  // The deadline counts from the call: what `fn` did before it returned its promise is spent already.
+  const left = Math.max(0, timeoutMs - (performance.now() - started));
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const stopped = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       halt('timeout');
       reject(stop('timeout'));
-    }, timeoutMs);
+    }, left);
     if (outer !== undefined) {
       onAbort = () => {
         halt('aborted');
@@ -74,6 +88,9 @@ export async function runWithTimeout<T>(
     // stopped, nothing it returns counts.
     if (stoppedBy !== undefined) throw stoppedBy;
     return value;
+  } catch (error) {
+    // Nor anything it throws (a rejection answering the abort is the stop too).
+    throw stoppedBy ?? error;
   } finally {
     clearTimeout(timer);
     if (onAbort !== undefined) outer?.removeEventListener('abort', onAbort);
