@@ -58,7 +58,8 @@ export async function runCall<S extends StandardSchemaV1, R>(
   }
   const { args, session } = prepared;
 
-  // 2. The call envelope: the guard signs the call, or a caller's envelope is verified (envelope.ts).
+  // 2. The call envelope: a caller's is verified; the guard signs its own only for a signer in another process
+  //    (envelope.ts).
   const step = await callEnvelope(ctx, tool, { ...prepared, policyHash: prepared.view.hash }, callOptions.envelope);
   if (!step.ok) {
     const denial = refuse('denied', 'ERR_GUARD_ENVELOPE_REJECTED', `call envelope rejected: ${step.reason}`);

@@ -69,8 +69,8 @@ export interface ToolSpec<S extends StandardSchemaV1, R> {
    */
   readonly timeoutMs?: number;
   /**
-   * How calls are authenticated. `per-call`: each call's envelope is signed by the agent and verified, and
-   * each audit record is signed. `batched` (throughput mode, for high-rate tools): no envelope, and records
+   * How calls are authenticated. `per-call`: each audit record is signed by the agent, and the call's envelope
+   * (when it has one: a caller's, or the guard's own when its signer is another process) is verified. `batched` (throughput mode, for high-rate tools): no envelope, and records
    * are hash-chained without their own signature, covered by the log's next signed checkpoint (every N
    * records, every T ms, and at close), so each call is vouched for through its inclusion proof, but only
    * once that checkpoint is written. Needs an audit log with a checkpoint signer.
@@ -173,7 +173,11 @@ export interface SealingOptions {
 
 /** What the guard needs: who acts, what decides, where outcomes go. */
 export interface GuardOptions {
-  /** The agent's signer; every call envelope and audit record is signed with it. */
+  /**
+   * The agent's signer; every audit record of its calls is signed with it. A signer that is not an identity of
+   * this process (`isInProcessIdentity`) also signs a call envelope for every call, which it may refuse by its own
+   * policy.
+   */
   readonly identity: Signer;
   /**
    * A policy engine from `@agentguard/policy`, or a policy document to build one from. The document is typed
