@@ -42,7 +42,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
   const started = performance.now();
   // An envelope is signed on demand only while the tool runs: one asked for after the call ended (a tool that
   // kept its context past a timeout, a new policy, a suspension) would be a fresh authority for a settled call.
-  const running = { now: true };
+  let running = true;
   let value: Awaited<R>;
   try {
     // The tool receives the very value whose digest was decided, approved and recorded. The value is the
@@ -54,7 +54,7 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
         tool.execute(
           runArgs,
           toolContext(callId, agent, signal, envelope, () =>
-            running.now
+            running
               ? signOwnEnvelope(ctx, tool.name, callId, call.args.received, call.policyHash)
               : Promise.reject(new Error(`call ${callId} has ended: no envelope is signed for it any more`)),
           ),
@@ -62,10 +62,10 @@ export async function runAllowed<S extends StandardSchemaV1, R>(
       timeoutMs,
       callOptions.signal,
     )) as Awaited<R>;
-    running.now = false;
+    running = false;
     if (maxResultBytes !== undefined) checkResultSize(value, maxResultBytes);
   } catch (error) {
-    running.now = false;
+    running = false;
     const durationMs = performance.now() - started;
     const kind = stopKind(error);
     // What the log keeps of the error is always redacted; what the model sees follows `toolErrors`.
