@@ -118,7 +118,8 @@ describe('keygen, credential issue|inspect|verify, revoke', () => {
     const jti = JSON.parse(inspected.stdout).claims.jti as string;
     const revoked = await run(
       revokeCommand,
-      ['--key', 'authority.jwk', '--passphrase-env', 'PW', '--seq', '1', '--jti', jti, '--out', 'revoked.txt'],
+      // `--jti=<id>`: a random id starts with "-" one time in 64, and a separate "-…" argument reads as an option.
+      ['--key', 'authority.jwk', '--passphrase-env', 'PW', '--seq', '1', `--jti=${jti}`, '--out', 'revoked.txt'],
       { PW: 'secret words' },
     );
     expect(revoked.code).toBe(0);
@@ -130,6 +131,19 @@ describe('keygen, credential issue|inspect|verify, revoke', () => {
       'revoked.txt',
     ]);
     expect(refused).toMatchObject({ code: 1, stdout: expect.stringContaining('ERR_IDENTITY_REVOKED') });
+
+    // An id that starts with "-": the separate form is a usage error that names the `=` form; the `=` form signs.
+    const dashArgs = ['--key', 'authority.jwk', '--passphrase-env', 'PW', '--seq', '2'];
+    const ambiguous = await run(revokeCommand, [...dashArgs, '--jti', '-Ab', '--out', 'dash.txt'], {
+      PW: 'secret words',
+    });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain('--jti=');
+    const dashed = await run(revokeCommand, [...dashArgs, '--jti=-Ab', '--out', 'dash.txt'], { PW: 'secret words' });
+    expect(dashed.code).toBe(0);
+    const listToken = (await fs.readFile(join(dir, 'dash.txt'), 'utf8')).trim();
+    const payload = JSON.parse(Buffer.from(listToken.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    expect(JSON.stringify(payload)).toContain('"-Ab"');
   });
 
   it('usage errors exit 2; malformed tokens exit 1 with their code', async () => {

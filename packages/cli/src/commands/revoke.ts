@@ -13,6 +13,7 @@ Signs a revocation list: the complete set of revoked credential/delegation ids
 revoked). --seq must be higher than the previous list's (verifiers refuse a
 rollback). Verifiers stop trusting the list after --ttl (default 24h), so
 publish a fresh one before then. Prints the list, or writes it to --out.
+Ids are random base64url and may start with "-": give those as --jti=<id>.
 
 Exit codes: 0 signed; 1 key or claims invalid; 2 usage error.
 `;
