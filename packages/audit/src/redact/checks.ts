@@ -22,9 +22,11 @@ export function luhn(digits: string): boolean {
 }
 
 /**
- * A payment card number: 13–19 digits, one kind of separator at most, an
- * issuer prefix of the major networks (2–6: Mastercard 2-series, Amex, Diners,
- * JCB, Visa, Mastercard, Discover, UnionPay), and the Luhn check digit.
+ * A payment card number: 13–19 digits, an issuer prefix of the major networks (2–6: Mastercard 2-series, Amex,
+ * Diners, JCB, Visa, Mastercard, Discover, UnionPay), the Luhn check digit, and, when it has separators (one
+ * kind), a layout cards are printed in: groups of four with a shorter last one (4-4-4-4, 4-4-4-4-3, 4-4-4-1),
+ * 4-6-5 (Amex), 4-6-4 (Diners) or 4-3-3-3 (13-digit Visa). Digits grouped any other way are an identifier
+ * (`…-4626-8870-2268…` of a UUID), not a card.
  */
 export function isCardNumber(text: string): boolean {
   // One pass, no allocation: this runs on every digit group of a long run of numbers.
@@ -32,12 +34,20 @@ export function isCardNumber(text: string): boolean {
   let count = 0;
   let sum = 0;
   let same = true;
+  // Group lengths, read from the right and packed 5 bits each: the first (leftmost) group ends in the lowest bits.
+  let groups = 0;
+  let groupCount = 0;
+  let run = 0;
   const first = text.charCodeAt(0);
   for (let i = text.length - 1; i >= 0; i--) {
     const c = text.charCodeAt(i);
     if (c < 48 || c > 57) {
       if (separator !== -1 && c !== separator) return false;
       separator = c;
+      if (groupCount === 6) return false;
+      groups = groups * 32 + run;
+      groupCount++;
+      run = 0;
       continue;
     }
     let d = c - 48;
@@ -48,10 +58,23 @@ export function isCardNumber(text: string): boolean {
     }
     sum += d;
     count++;
+    run++;
     if (c !== first) same = false;
   }
   // All one digit passes Luhn for some lengths and is a placeholder, not a card.
-  return count >= 13 && count <= 19 && first >= 50 && first <= 54 && !same && sum % 10 === 0;
+  if (count < 13 || count > 19 || first < 50 || first > 54 || same || sum % 10 !== 0) return false;
+  return separator === -1 || printedLayout(groups * 32 + run, groupCount + 1);
+}
+
+/** Whether group lengths (packed by isCardNumber, first group in the lowest bits) are a printed card layout. */
+function printedLayout(packed: number, count: number): boolean {
+  const lengths: number[] = [];
+  for (let i = 0, p = packed; i < count; i++, p = Math.floor(p / 32)) lengths.push(p % 32);
+  const layout = lengths.join('-');
+  if (layout === '4-6-5' || layout === '4-6-4' || layout === '4-3-3-3') return true;
+  // Fours, then a last group of one to four.
+  const last = lengths[lengths.length - 1] as number;
+  return count >= 2 && last >= 1 && last <= 4 && lengths.slice(0, -1).every((n) => n === 4);
 }
 
 /** IBAN length per country (ISO 13616 registry, SWIFT release of 2024). */

@@ -224,7 +224,8 @@ export const BUILTIN_DETECTORS: readonly Detector[] = Object.freeze([
     (text) => (text.includes('=') || text.includes(':')) && /pass|secret|key|token/i.test(text),
     new RegExp(`(?<![A-Za-z0-9])((?:${SECRET_NAMES})["']?[ \\t]{0,3}[:=][ \\t]{0,3}["']?)([^\\s"'&,;]{4,256})`, 'gi'),
   ),
-  pattern('payment-card', TWO_DIGITS, /(?<![\d.])[2-6](?:[ -]?\d){12,18}(?!\d)/g, (m) =>
+  // Not inside a word or a hex string: a digest or UUID holds runs of digits that pass Luhn (1 in 500 did).
+  pattern('payment-card', TWO_DIGITS, /(?<![0-9A-Za-z.])[2-6](?:[ -]?\d){12,18}(?![0-9A-Za-z])/g, (m) =>
     isCardNumber(m[0]) ? [m.index, m.index + m[0].length] : undefined,
   ),
   pattern('iban', TWO_DIGITS, /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g, (m) => {

@@ -84,6 +84,14 @@ const document = fc
     secrets: items.map((i) => (i.secret.startsWith('postgres://') ? i.secret.slice(15, -19) : i.secret)),
   }));
 
+/** Machine identifiers that hold runs of digits: UUIDs, hex digests, and such runs between words. */
+const identifier = fc.oneof(
+  fc.uuid(),
+  chars('0123456789abcdef', 32, 64),
+  chars('0123456789ABCDEF', 40, 40),
+  fc.tuple(chars(LOWER, 1, 3), chars(DIGITS, 13, 19), chars(LOWER, 1, 3)).map((parts) => parts.join('')),
+);
+
 describe('redaction properties', () => {
   it('never writes a generated secret', () => {
     fc.assert(
@@ -92,6 +100,15 @@ describe('redaction properties', () => {
         for (const s of secrets) expect(out).not.toContain(s);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('never takes a UUID, a hex digest or digits inside a word for a payment card', () => {
+    fc.assert(
+      fc.property(identifier, (id) => {
+        expect(redactor.redact(id).findings.filter((f) => f.kind === 'payment-card')).toEqual([]);
+      }),
+      { numRuns: 3000 },
     );
   });
 
