@@ -4,7 +4,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIdentity } from '@agentguard/identity';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listenDoorbell, ringDoorbell } from '../src/control/redis.js';
 import { signStatus } from '../src/control/sign.js';
 import { createControlSource, type ControlSource } from '../src/control/source.js';
@@ -87,29 +87,35 @@ describe('control channels', () => {
   it('a read that never settles fails at the deadline, and the next read adopts a newer status', async () => {
     const path = join(dir, 'hang-status.json');
     await writeStatus(path, 1);
-    let hang = false;
+    let hangNext = false;
     const source = createControlSource({
       channel: 'prod',
       trust: [operator.id],
       pollMs: 3_600_000,
       readTimeoutMs: 200,
-      // A read that hangs forever, ignoring its signal (a FIFO at the path, a reader that never answers).
+      // The next read to start hangs forever, ignoring its signal (a FIFO at the path, a reader that never answers).
       status: async () => {
-        if (hang) return new Promise<Uint8Array>(() => undefined);
+        if (hangNext) {
+          hangNext = false;
+          return new Promise<Uint8Array>(() => undefined);
+        }
         return new Uint8Array(await readFile(path));
       },
     });
     try {
       await source.ready(5_000);
-      await source.refresh(); // settle the first read (ready() can resolve while it is still finishing)
-      await new Promise((r) => setTimeout(r, 10));
-      hang = true;
-      const hung = await source.refresh();
-      hang = false;
-      expect(hung).toMatchObject({ ok: false, code: 'ERR_INCIDENT_SOURCE_FAILED' });
+      hangNext = true;
+      // A read that began before (ready() can resolve while the first is still finishing, and a refresh joins
+      // it) may still answer: refresh until the hung read is the one answered, however slow the machine.
+      await vi.waitFor(async () => {
+        expect(await source.refresh()).toMatchObject({ ok: false, code: 'ERR_INCIDENT_SOURCE_FAILED' });
+      }, 10_000);
       await writeStatus(path, 2);
-      await source.refresh();
-      expect(source.current()?.seq).toBe(2);
+      // A read that began before the write may answer the first refresh with the old status; a later one adopts it.
+      await vi.waitFor(async () => {
+        await source.refresh();
+        expect(source.current()?.seq).toBe(2);
+      }, 10_000);
     } finally {
       source.close();
     }

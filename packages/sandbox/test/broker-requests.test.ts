@@ -240,6 +240,8 @@ describe('broker requests: Host, plain-HTTP credentials, body framing, one recor
     s.write(`GET http://plain.req.test:${httpPort}/hang HTTP/1.1\r\nhost: x\r\n\r\n`.repeat(12));
     const refused = () => records.slice(n).filter((r) => r.detail?.startsWith('more than 8'));
     await waitFor(() => refused().length >= 4);
+    // The 8 allowed requests connect upstream at the machine's pace: wait for them, then check no ninth follows.
+    await waitFor(() => spy.attempts.length - attempts >= 8);
     await new Promise((r) => setTimeout(r, 100));
     expect(spy.attempts.length - attempts).toBe(8);
     expect(refused()).toHaveLength(4);

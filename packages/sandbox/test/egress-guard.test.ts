@@ -1,6 +1,6 @@
 import { get as httpGet, type RequestOptions } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EgressRecord } from '../src/broker.js';
 import { createEgressGuard, type EgressGuard } from '../src/egress-guard.js';
 import { bundledUndiciAgent } from '../src/undici.js';
@@ -105,7 +105,8 @@ describe('in-process egress guard (fetch dispatcher, http and https agents)', ()
     expect(stub.calls.length - before).toBe(2);
     expect(spy.attempts).toEqual([`127.0.0.2:${server.port}`, `127.0.0.2:${server.port}`]);
     await guard.close(); // ends the kept-alive fetch connection, which writes its record
-    await new Promise((r) => setTimeout(r, 20));
+    // Records are written on each socket's 'close', which comes at the machine's pace.
+    await vi.waitFor(() => expect(records.filter((r) => r.allowed)).toHaveLength(2), 5_000);
     const allowed = records.filter((r) => r.allowed);
     expect(allowed).toHaveLength(2);
     expect(allowed[0]).toMatchObject({ host: 'allowed.sandbox.test', address: '127.0.0.2', kind: 'connect' });
@@ -223,7 +224,7 @@ describe('the in-process guard when the pinned address refuses the connection', 
       expect(await viaGet(httpGet, { host: 'gone.sandbox.test', port, path: '/', agent: guard.httpAgent })).toBe(
         'error ECONNREFUSED',
       );
-      await new Promise((r) => setTimeout(r, 20));
+      await vi.waitFor(() => expect(records).toHaveLength(1), 5_000);
       expect(records).toEqual([expect.objectContaining({ allowed: false, reason: 'upstream-failed' })]);
     } finally {
       await guard.close();

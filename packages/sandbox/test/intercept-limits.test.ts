@@ -117,6 +117,9 @@ describe('limits of a terminated tunnel', () => {
     // Records of the broker's tunnels only (the short-timeout interceptor above writes tool 'front').
     const mine = () => records.slice(n).filter((r) => r.tool === 'limits');
     for (let i = 0; i < 100 && mine().length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    // The 8 allowed tunnels connect upstream (resolve, TCP, TLS) at the machine's pace: wait for them, then check
+    // that no ninth follows.
+    for (let i = 0; i < 500 && spy.attempts.length - attempts < 8; i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 100));
     expect(spy.attempts.length - attempts).toBe(8);
     expect(held).toBe(8);

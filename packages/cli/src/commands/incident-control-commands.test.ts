@@ -70,7 +70,10 @@ describe('agentguard incident suspend|quarantine|resume|status', () => {
     const s = await cli(['incident', 'status', '--status', 'status.json', '--trust', other, '--channel', 'prod']);
     expect(s.code).toBe(1);
     const doc = JSON.parse(await fs.readFile(join(dir, 'status.json'), 'utf8'));
-    doc.signatures[0].sig = `${doc.signatures[0].sig.slice(0, 10)}A${doc.signatures[0].sig.slice(11)}`;
+    // One bit of the signature flipped (a fixed character written over one would be the same one time in 64).
+    const sig = Buffer.from(doc.signatures[0].sig, 'base64');
+    sig[10] = (sig[10] as number) ^ 1;
+    doc.signatures[0].sig = sig.toString('base64');
     await fs.writeFile(join(dir, 'forged.json'), JSON.stringify(doc));
     const forged = await cli([
       'incident',
