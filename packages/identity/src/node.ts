@@ -20,3 +20,4 @@ export {
 } from './signer/client.js';
 export type { SignRequest, SignVerdict } from './signer/protocol.js';
 export { revocationFile } from './revocation/file.js';
+export { startSigningThread, type SigningThread } from './signer/thread.js';

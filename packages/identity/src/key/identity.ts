@@ -33,8 +33,24 @@ export interface AgentIdentity extends Signer {
   exportPrivateJwk(): PrivateJwk;
 }
 
-/** Identities made by {@link createIdentity}: their key is in this process and signs whatever it is given. */
-const inProcess = new WeakSet<object>();
+/**
+ * Identities made by {@link createIdentity} (and identities built on one, such as a signing thread's): their
+ * key is in this process and signs whatever it is given. Each maps to its secret key, which is not a property.
+ */
+const inProcess = new WeakMap<object, Uint8Array>();
+
+/**
+ * @internal Marks `signer` as an identity of this process holding `secretKey` (kept by reference: the caller
+ * made it and never hands it out).
+ */
+export function markInProcess(signer: Signer, secretKey: Uint8Array): void {
+  inProcess.set(signer, secretKey);
+}
+
+/** @internal The secret key of an identity of this process, or undefined for any other signer. */
+export function inProcessSecretKey(signer: unknown): Uint8Array | undefined {
+  return typeof signer === 'object' && signer !== null ? inProcess.get(signer) : undefined;
+}
 
 /** Options of {@link createIdentity}. */
 export interface CreateIdentityOptions {
@@ -94,7 +110,7 @@ export function createIdentity(options: CreateIdentityOptions = {}): AgentIdenti
     // Never serialise the secret by accident (logs, JSON.stringify of a context).
     toJSON: () => ({ id, name, keyId }),
   });
-  inProcess.add(identity);
+  markInProcess(identity, secretKey);
   return identity;
 }
 
