@@ -39,6 +39,9 @@ export type McpRefusal = {
 /**
  * A tool handler that also receives the verified claims of the call. Its `args` are a deep-frozen copy of
  * the arguments the SDK handed over, the very value whose digest was checked against the envelope.
+ * `extra` is the SDK's own request context, as it came: only `claims` and `args` are signed. Everything else
+ * in it, `_meta` included (a progress token, any other member a client adds), is the client's word and must
+ * not decide what the handler does.
  */
 export type VerifiedHandler<A, X, R> = (args: A, extra: X, claims: CallClaims) => R | Promise<R>;
 
