@@ -224,9 +224,22 @@ export const BUILTIN_DETECTORS: readonly Detector[] = Object.freeze([
     (text) => (text.includes('=') || text.includes(':')) && /pass|secret|key|token/i.test(text),
     new RegExp(`(?<![A-Za-z0-9])((?:${SECRET_NAMES})["']?[ \\t]{0,3}[:=][ \\t]{0,3}["']?)([^\\s"'&,;]{4,256})`, 'gi'),
   ),
-  // Not inside a word or a hex string: a digest or UUID holds runs of digits that pass Luhn (1 in 500 did).
-  pattern('payment-card', TWO_DIGITS, /(?<![0-9A-Za-z.])[2-6](?:[ -]?\d){12,18}(?![0-9A-Za-z])/g, (m) =>
-    isCardNumber(m[0]) ? [m.index, m.index + m[0].length] : undefined,
+  // Not inside a word or a hex string: a digest or UUID holds runs of digits that pass Luhn (1 in 500 did). An
+  // escape (`\n4111…` in JSON text) or a percent-encoding (`%3A4111…`) before the digits is no word. A greedy match
+  // may take the expiry or CVV after a card ("… 1111 12/25", "… 1111 123"): drop trailing groups until it checks.
+  pattern(
+    'payment-card',
+    TWO_DIGITS,
+    /(?:(?<![0-9A-Za-z.])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2}))[2-6](?:[ -]?\d){12,18}(?![0-9A-Fa-f])/g,
+    (m) => {
+      let text = m[0];
+      for (;;) {
+        if (isCardNumber(text)) return [m.index, m.index + text.length];
+        const cut = Math.max(text.lastIndexOf(' '), text.lastIndexOf('-'));
+        if (cut < 13) return undefined;
+        text = text.slice(0, cut);
+      }
+    },
   ),
   pattern('iban', TWO_DIGITS, /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g, (m) => {
     // A greedy match may run into the next word ("… 0130 00 EUR"): drop trailing groups until it checks.
