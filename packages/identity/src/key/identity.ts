@@ -116,9 +116,10 @@ export function createIdentity(options: CreateIdentityOptions = {}): AgentIdenti
 
 /**
  * Whether `signer` is an identity {@link createIdentity} made (or {@link identityFromJwk}, or a key file or
- * store loaded): its secret key is in this process, and it signs whatever it is asked to, with exactly the
- * key it names. Anything else (a signer in another process, which may decide by its own policy what to
- * sign, or any object written to the {@link Signer} interface) is not, even when it wraps such an identity.
+ * store loaded, or `startSigningThread` of `@agentguard/identity/node` started on one): its secret key is in
+ * this process, and it signs whatever it is asked to, with exactly the key it names. Anything else (a signer
+ * in another process, which may decide by its own policy what to sign, or any object written to the
+ * {@link Signer} interface) is not, even when it wraps such an identity.
  *
  * A guard uses this to skip the call envelope of its own calls: an envelope signed by an in-process key
  * says nothing the guard's signed audit record of the call does not.

@@ -115,6 +115,15 @@ parentPort.on('message', ({ id, bytes, ends }) => {
         entry(`const { parentPort } = require('node:worker_threads');
 parentPort.on('message', ({ id, ends }) => parentPort.postMessage({ id, signatures: ends.length % 2 ? 'x' : new Uint8Array(64) }));`),
       ),
+      // Answers that are no answer (null, no id), then one that cannot be read back (a messageerror).
+      startSigningThreadWith(
+        agent,
+        entry(`const { parentPort } = require('node:worker_threads');
+parentPort.on('message', () => { parentPort.postMessage(null); parentPort.postMessage({ id: 'x' }); parentPort.postMessage(7); });`),
+        100, // then counted as hung
+      ),
+      // Hung: never answers at all.
+      startSigningThreadWith(agent, entry(`require('node:worker_threads').parentPort.on('message', () => {});`), 100),
       // A module that is not there.
       startSigningThreadWith(agent, { source: new URL('./no-such-worker.js', import.meta.url), options: {} }),
     ];
@@ -135,7 +144,8 @@ parentPort.on('message', ({ id, ends }) => parentPort.postMessage({ id, signatur
     expect(thread.running).toBe(false);
     expect(await pending).toEqual(expected);
     expect(await thread.sign(utf8('after'))).toEqual(sign(utf8('after'), seed));
-    await thread.close(); // idempotent
+    // Idempotent: every call resolves once the thread has stopped.
+    await Promise.all([thread.close(), thread.close()]);
   });
 
   it('is an identity of this process, never leaks its key, and refuses a signer whose key is elsewhere', async () => {

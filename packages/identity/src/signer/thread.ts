@@ -28,6 +28,11 @@ export interface SigningWorkerEntry {
 const MAX_BATCH = 256;
 /** A message this large is signed where it is: copying it to the thread would cost more than it saves. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
+/**
+ * How long the thread may take to answer a batch (256 signatures take milliseconds) before it counts as hung:
+ * it is stopped and what it was asked is signed on the calling thread.
+ */
+const ANSWER_WITHIN_MS = 5_000;
 
 /**
  * Where the worker entry is: beside this module once built (dist/signing-thread.js). Run from the TypeScript
@@ -60,7 +65,8 @@ interface Request {
  *
  * The thread holds a copy of the secret key and signs whatever this process asks it to, exactly as
  * `identity` does: it is the same identity, not a boundary (for that, see `serveSigner`). A guard treats it
- * as `identity` (`isInProcessIdentity` is true). The thread never keeps a process alive; `close` stops it.
+ * as `identity` (`isInProcessIdentity` is true). The thread keeps a process alive only while signatures are
+ * pending; `close` stops it.
  *
  * @param identity - an identity of this process: {@link createIdentity}, {@link identityFromJwk}, a loaded
  *   key file or store.
@@ -79,7 +85,11 @@ export function startSigningThread(identity: AgentIdentity): SigningThread {
 }
 
 /** @internal {@link startSigningThread} with the worker entry given (tests give failing ones). */
-export function startSigningThreadWith(identity: AgentIdentity, entry: SigningWorkerEntry): SigningThread {
+export function startSigningThreadWith(
+  identity: AgentIdentity,
+  entry: SigningWorkerEntry,
+  answerWithinMs: number = ANSWER_WITHIN_MS,
+): SigningThread {
   const secret = inProcessSecretKey(identity);
   if (secret === undefined) {
     throw new TypeError(
@@ -96,9 +106,14 @@ export function startSigningThreadWith(identity: AgentIdentity, entry: SigningWo
   }
   // Batches in flight by id; the thread keeps the process alive only while one is.
   const waiting = new Map<number, readonly Request[]>();
+  // When each batch in flight was sent, by id (in order: the first is the oldest), and the one timer that
+  // watches the oldest.
+  const sentAt = new Map<number, number>();
+  let watch: ReturnType<typeof setTimeout> | undefined;
   let ids = 0;
   let queue: Request[] = [];
   let scheduled = false;
+  let closing: Promise<void> | undefined;
 
   const signHere = (request: Request): void => {
     try {
@@ -110,19 +125,30 @@ export function startSigningThreadWith(identity: AgentIdentity, entry: SigningWo
   // A thread that failed or was closed: what it was asked is signed here, and everything after it.
   const retire = (): void => {
     worker = undefined;
+    if (watch !== undefined) clearTimeout(watch);
+    watch = undefined;
     const stranded = [...waiting.values()];
     waiting.clear();
+    sentAt.clear();
     for (const requests of stranded) for (const request of requests) signHere(request);
   };
   if (worker !== undefined) {
     const w = worker;
     w.unref();
-    w.on('message', (answer: { readonly id: number; readonly signatures?: unknown }) => {
-      const requests = waiting.get(answer.id);
+    w.on('message', (answer: unknown) => {
+      // Whatever comes back is checked before use: a wrong answer costs the batch a signing here, never the process.
+      if (typeof answer !== 'object' || answer === null) return;
+      const { id, signatures } = answer as { readonly id?: unknown; readonly signatures?: unknown };
+      if (typeof id !== 'number') return;
+      const requests = waiting.get(id);
       if (requests === undefined) return;
-      waiting.delete(answer.id);
-      if (waiting.size === 0) w.unref();
-      const signatures = answer.signatures;
+      waiting.delete(id);
+      sentAt.delete(id);
+      if (waiting.size === 0) {
+        w.unref();
+        clearTimeout(watch);
+        watch = undefined;
+      }
       if (!(signatures instanceof Uint8Array) || signatures.length !== 64 * requests.length) {
         for (const request of requests) signHere(request);
         return;
@@ -130,8 +156,27 @@ export function startSigningThreadWith(identity: AgentIdentity, entry: SigningWo
       // A copy each: one caller changing its signature must not change another's.
       for (const [i, request] of requests.entries()) request.resolve(signatures.slice(64 * i, 64 * i + 64));
     });
+    // An answer that cannot be read leaves its batch unanswered: retire, so that it is signed here.
+    w.on('messageerror', retire);
     w.on('error', retire);
     w.on('exit', retire);
+  }
+
+  // A thread that sits on a batch (hung, or answering nothing it can be told by) is stopped: the batches are
+  // signed here. Otherwise the watch moves on to the oldest batch still in flight.
+  function checkAnswered(): void {
+    watch = undefined;
+    const oldest = sentAt.values().next();
+    if (oldest.done === true) return;
+    const waited = performance.now() - oldest.value;
+    if (waited < answerWithinMs) {
+      watch = setTimeout(checkAnswered, answerWithinMs - waited);
+      watch.unref();
+      return;
+    }
+    const w = worker;
+    retire();
+    void w?.terminate();
   }
 
   // The messages of the next batch, copied end to end when asked for (a caller may reuse its buffer), so that a
@@ -143,7 +188,13 @@ export function startSigningThreadWith(identity: AgentIdentity, entry: SigningWo
     const w = worker as Worker;
     const id = ids++;
     waiting.set(id, requests);
+    sentAt.set(id, performance.now());
     if (waiting.size === 1) w.ref();
+    if (watch === undefined) {
+      // Unref'd: while batches are in flight the thread itself keeps the process alive.
+      watch = setTimeout(checkAnswered, answerWithinMs);
+      watch.unref();
+    }
     // `bytes` is the thread's own copy: moved, not copied again.
     w.postMessage({ id, bytes, ends: offsets }, [bytes.buffer as ArrayBuffer]);
   };
@@ -209,11 +260,13 @@ export function startSigningThreadWith(identity: AgentIdentity, entry: SigningWo
     },
     publicJwk: () => identity.publicJwk(),
     exportPrivateJwk: () => identity.exportPrivateJwk(),
-    close: async () => {
-      const w = worker;
-      if (w === undefined) return;
-      retire();
-      await w.terminate();
+    close: () => {
+      if (closing === undefined) {
+        const w = worker;
+        retire();
+        closing = w === undefined ? Promise.resolve() : w.terminate().then(() => undefined);
+      }
+      return closing;
     },
     toJSON: () => ({ id: identity.id, name: identity.name, keyId: identity.keyId }),
   });
