@@ -46,6 +46,7 @@ describe('entry points', () => {
         'revocationFile',
         'saveKeyFile',
         'serveSigner',
+        'startSigningThread',
       ].sort(),
     );
   });
