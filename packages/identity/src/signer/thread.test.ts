@@ -1,11 +1,25 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import type { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
 import { utf8 } from '@agentguard/statement';
 import { sign, verify } from '../ed25519/ed25519.js';
 import { createIdentity, isInProcessIdentity } from '../key/identity.js';
 import { startSigningThread, startSigningThreadWith, type SigningWorkerEntry } from './thread.js';
+
+// Every worker the signing threads start, so a test can raise an event a real thread cannot be made to raise.
+const made = vi.hoisted(() => [] as Worker[]);
+vi.mock('node:worker_threads', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:worker_threads')>();
+  class Recorded extends real.Worker {
+    constructor(...args: ConstructorParameters<typeof real.Worker>) {
+      super(...args);
+      made.push(this);
+    }
+  }
+  return { ...real, Worker: Recorded };
+});
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const seed = new Uint8Array(32).fill(7);
@@ -148,6 +162,42 @@ parentPort.on('message', () => { parentPort.postMessage(null); parentPort.postMe
     await Promise.all([thread.close(), thread.close()]);
   });
 
+  it('does not take a thread working through a backlog for a hung one', async () => {
+    // 60 ms a batch, 10 batches sent at once: 600 ms in all, 400 ms allowed between answers.
+    const slow = entry(`const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ id, ends }) => {
+  const until = Date.now() + 60;
+  while (Date.now() < until);
+  parentPort.postMessage({ id, signatures: new Uint8Array(64 * ends.length) });
+});`);
+    const thread = startSigningThreadWith(createIdentity({ secretKey: seed }), slow, 400);
+    try {
+      await thread.sign(utf8('alone')); // signed here, while the thread starts
+      await new Promise((r) => setTimeout(r, 300));
+      const all = await Promise.all(Array.from({ length: 2560 }, (_, i) => thread.sign(utf8(`m${i}`))));
+      expect(all.every((s) => s.every((b) => b === 0))).toBe(true);
+      expect(thread.running).toBe(true);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('stops a thread whose answer cannot be read (messageerror): it holds the key and must not live on', async () => {
+    const thread = startSigningThreadWith(
+      createIdentity({ secretKey: seed }),
+      entry(`require('node:worker_threads').parentPort.on('message', () => {});`),
+    );
+    const worker = made[made.length - 1] as Worker;
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    const pending = Promise.all([thread.sign(utf8('a')), thread.sign(utf8('b'))]);
+    await new Promise((r) => setTimeout(r, 20));
+    worker.emit('messageerror', new Error('could not deserialize'));
+    expect(await pending).toEqual([sign(utf8('a'), seed), sign(utf8('b'), seed)]);
+    expect(thread.running).toBe(false);
+    await exited;
+    await thread.close();
+  });
+
   it('is an identity of this process, never leaks its key, and refuses a signer whose key is elsewhere', async () => {
     const agent = createIdentity({ secretKey: seed });
     const thread = startSigningThread(agent);
@@ -173,33 +223,37 @@ parentPort.on('message', () => { parentPort.postMessage(null); parentPort.postMe
     expect(() => startSigningThread({} as never)).toThrow(TypeError);
   });
 
-  it('never keeps the process alive: a script that signs and forgets to close exits', async () => {
-    const script = `
-      const { createIdentity } = await import(${JSON.stringify(new URL('../index.ts', import.meta.url).href)});
-      const { startSigningThread } = await import(${JSON.stringify(new URL('../node.ts', import.meta.url).href)});
-      const thread = startSigningThread(createIdentity());
-      const m = new TextEncoder().encode('x');
-      const s = await Promise.all([thread.sign(m), thread.sign(m), thread.sign(m)]);
-      console.log(String(s.length) + ' ' + String(thread.running));
-    `;
-    const child = spawn(
-      process.execPath,
-      ['--conditions', '@agentguard/source', '--import', 'tsx', '--input-type=module', '-e', script],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    clearTimeout(timer);
-    expect(err).toBe('');
-    expect(out.trim()).toBe('3 true');
-    expect(code).toBe(0);
+  it('never keeps the process alive, nor does a thread it stopped: scripts that forget to close exit', async () => {
+    const run = async (make: string, expected: string) => {
+      const script = `
+        const { createIdentity } = await import(${JSON.stringify(new URL('../index.ts', import.meta.url).href)});
+        const { startSigningThreadWith, startSigningThread } = await import(${JSON.stringify(new URL('./thread.ts', import.meta.url).href)});
+        const thread = ${make};
+        const m = new TextEncoder().encode('x');
+        const s = await Promise.all([thread.sign(m), thread.sign(m), thread.sign(m)]);
+        console.log(String(s.length) + ' ' + String(thread.running));
+      `;
+      const child = spawn(
+        process.execPath,
+        ['--conditions', '@agentguard/source', '--import', 'tsx', '--input-type=module', '-e', script],
+        { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString();
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      clearTimeout(timer);
+      expect({ err, out: out.trim(), code }).toEqual({ err: '', out: expected, code: 0 });
+    };
+    await run('startSigningThread(createIdentity())', '3 true');
+    // A thread that never answers is stopped after its deadline: it must not hold the process open either.
+    const hung = JSON.stringify(`require('node:worker_threads').parentPort.on('message', () => {});`);
+    await run(`startSigningThreadWith(createIdentity(), { source: ${hung}, options: { eval: true } }, 200)`, '3 false');
   });
 });

@@ -113,7 +113,10 @@ export function startSigningThreadWith(
   let ids = 0;
   let queue: Request[] = [];
   let scheduled = false;
-  let closing: Promise<void> | undefined;
+  // Resolves once the thread has stopped (at once when it never started).
+  let stopped: Promise<void> = Promise.resolve();
+  // When the thread last answered: a thread busy with a backlog is not hung.
+  let answeredAt = 0;
 
   const signHere = (request: Request): void => {
     try {
@@ -122,9 +125,18 @@ export function startSigningThreadWith(
       request.reject(error);
     }
   };
-  // A thread that failed or was closed: what it was asked is signed here, and everything after it.
+  // A thread that failed, hung or was closed: it is stopped (it holds a copy of the key, and a batch in flight
+  // had it ref'd), and what it was asked is signed here, and everything after it.
   const retire = (): void => {
+    const w = worker;
     worker = undefined;
+    if (w !== undefined) {
+      w.unref();
+      stopped = w.terminate().then(
+        () => undefined,
+        () => undefined,
+      );
+    }
     if (watch !== undefined) clearTimeout(watch);
     watch = undefined;
     const stranded = [...waiting.values()];
@@ -144,6 +156,7 @@ export function startSigningThreadWith(
       if (requests === undefined) return;
       waiting.delete(id);
       sentAt.delete(id);
+      answeredAt = performance.now();
       if (waiting.size === 0) {
         w.unref();
         clearTimeout(watch);
@@ -160,23 +173,33 @@ export function startSigningThreadWith(
     w.on('messageerror', retire);
     w.on('error', retire);
     w.on('exit', retire);
+    // Once retired, a late event of this thread changes nothing (retire acts on the current thread only).
   }
 
   // A thread that sits on a batch (hung, or answering nothing it can be told by) is stopped: the batches are
-  // signed here. Otherwise the watch moves on to the oldest batch still in flight.
+  // signed here. The clock runs from the later of the oldest batch's sending and the thread's last answer (a
+  // thread working through a backlog is answering), and answers already queued get one turn to arrive first.
   function checkAnswered(): void {
     watch = undefined;
     const oldest = sentAt.values().next();
     if (oldest.done === true) return;
-    const waited = performance.now() - oldest.value;
+    const waited = performance.now() - Math.max(oldest.value, answeredAt);
     if (waited < answerWithinMs) {
       watch = setTimeout(checkAnswered, answerWithinMs - waited);
       watch.unref();
       return;
     }
-    const w = worker;
-    retire();
-    void w?.terminate();
+    setImmediate(() => {
+      if (
+        sentAt.size > 0 &&
+        performance.now() - Math.max(sentAt.values().next().value as number, answeredAt) >= answerWithinMs
+      ) {
+        retire();
+      } else if (sentAt.size > 0 && watch === undefined) {
+        watch = setTimeout(checkAnswered, answerWithinMs);
+        watch.unref();
+      }
+    }).unref();
   }
 
   // The messages of the next batch, copied end to end when asked for (a caller may reuse its buffer), so that a
@@ -261,12 +284,8 @@ export function startSigningThreadWith(
     publicJwk: () => identity.publicJwk(),
     exportPrivateJwk: () => identity.exportPrivateJwk(),
     close: () => {
-      if (closing === undefined) {
-        const w = worker;
-        retire();
-        closing = w === undefined ? Promise.resolve() : w.terminate().then(() => undefined);
-      }
-      return closing;
+      retire();
+      return stopped;
     },
     toJSON: () => ({ id: identity.id, name: identity.name, keyId: identity.keyId }),
   });
