@@ -22,9 +22,9 @@ export function luhn(digits: string): boolean {
 }
 
 /**
- * A payment card number: 13–19 digits, an issuer prefix of the major networks (2–6: Mastercard 2-series, Amex,
- * Diners, JCB, Visa, Mastercard, Discover, UnionPay), the Luhn check digit, and, when it has separators (one
- * kind), a layout cards are printed in: groups of four with a shorter last one (4-4-4-4, 4-4-4-4-3, 4-4-4-1),
+ * A payment card number: 13–19 digits, an issuer prefix and length of the major networks (see `issued`:
+ * Mir, Mastercard, Amex, Diners, JCB, Visa, Maestro, Discover, UnionPay), the Luhn check digit, and, when it
+ * has separators (one kind), a layout cards are printed in: groups of four with a shorter last one (4-4-4-4, 4-4-4-4-3, 4-4-4-1),
  * 4-6-5 (Amex), 4-6-4 (Diners) or 4-3-3-3 (13-digit Visa). Digits grouped any other way are an identifier
  * (`…-4626-8870-2268…` of a UUID), not a card.
  */
@@ -63,7 +63,31 @@ export function isCardNumber(text: string): boolean {
   }
   // All one digit passes Luhn for some lengths and is a placeholder, not a card.
   if (count < 13 || count > 19 || first < 50 || first > 54 || same || sum % 10 !== 0) return false;
+  if (!issued(text, count)) return false;
   return separator === -1 || printedLayout(groups * 32 + run, groupCount + 1);
+}
+
+/**
+ * Whether a number of `count` digits starting as `text` does (its first four characters are digits: every
+ * printed layout starts with a group of four) is in a range the networks issue at that length. Tight where a
+ * range is narrow: 2 is only Mir (2200-2204) and Mastercard (2221-2720, 16 digits); 3 only Amex (34, 37: 15),
+ * Diners (30, 36, 38, 39: 14-19) and JCB (3528-3589: 16-19). 4, 5 and 6 (Visa, Mastercard, Maestro, Discover,
+ * UnionPay, RuPay) take 13-19. A timestamp such as 20261019222524 or an IBAN's digits are thus no card.
+ */
+function issued(text: string, count: number): boolean {
+  const iin = Number(text.slice(0, 4));
+  switch (text.charCodeAt(0)) {
+    case 50:
+      return (iin >= 2200 && iin <= 2204 && count >= 16) || (iin >= 2221 && iin <= 2720 && count === 16);
+    case 51: {
+      const two = Math.floor(iin / 100);
+      if (two === 34 || two === 37) return count === 15;
+      if (two === 30 || two === 36 || two === 38 || two === 39) return count >= 14;
+      return iin >= 3528 && iin <= 3589 && count >= 16;
+    }
+    default:
+      return true;
+  }
 }
 
 /** Whether group lengths (packed by isCardNumber, first group in the lowest bits) are a printed card layout. */

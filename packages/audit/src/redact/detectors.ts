@@ -89,10 +89,80 @@ function pattern(
       for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
         const span = check(m);
         if (span !== undefined && span[1] > span[0]) spans.push(span);
-        // On a rejected candidate, resume one past its start so a shorter, valid one inside is still seen.
+        // On a rejected candidate, resume one past its start so a shorter, valid one inside is still seen; after
+        // a span the check cut short (an IBAN whose greedy match ran into the next one), resume where it ends.
         if (span === undefined) regex.lastIndex = m.index + 1;
+        else if (span[1] > m.index && span[1] < regex.lastIndex) regex.lastIndex = span[1];
       }
       regex.lastIndex = 0;
+      return spans;
+    },
+  });
+}
+
+/**
+ * Payment card numbers. A run of digits with single separators (space, dash, `+` of a form body) is found
+ * whole, then every window of it that starts and ends on a group boundary and holds 13 to 19 digits is
+ * checked ({@link isCardNumber}); the windows that pass are redacted, merged where they touch. So a number
+ * before a card (`paid 2024 4111 1111 1111 1111`) or an expiry or CVV after it (`… 1111 12/25`, `… 1111 123`)
+ * never moves the span off the card.
+ *
+ * Not inside a word or a hex string: a run may not follow a letter, digit or dot, except after an escape
+ * (`\n4111…` in JSON text) or a percent-encoding (`%3A4111…`); a group right before a hex letter is part of a
+ * hex string (a digest or UUID, whose digit runs pass Luhn 1 time in 500), so it ends no window. Linear: each run
+ * is read once, and its windows are bounded (19 digits).
+ */
+function paymentCards(): Detector {
+  const run = /(?:(?<![0-9A-Za-z.])|(?<=\\[bfnrt])|(?<=%[0-9A-Fa-f]{2}))\d(?:[ +-]?\d)*/g;
+  return Object.freeze({
+    kind: 'payment-card',
+    quick: TWO_DIGITS,
+    find(text: string): Span[] {
+      const spans: Span[] = [];
+      run.lastIndex = 0;
+      for (let m = run.exec(text); m !== null; m = run.exec(text)) {
+        const digits = m[0];
+        const end = m.index + digits.length;
+        // Group boundaries: where each group starts, and its digit count.
+        const starts: number[] = [];
+        const counts: number[] = [];
+        let at = 0;
+        for (let i = 0; i <= digits.length; i++) {
+          const c = digits.charCodeAt(i);
+          if (i === digits.length || c < 48 || c > 57) {
+            starts.push(at);
+            counts.push(i - at);
+            at = i + 1;
+          }
+        }
+        // A last group that runs on into a hex letter is part of a hex string (a digest, a UUID's last group):
+        // no window may end with it. (A card right before a hex letter, `…1111EUR`, is missed for that.)
+        const next = text.charCodeAt(end) | 0x20;
+        const groups = next >= 97 && next <= 102 ? starts.length - 1 : starts.length;
+        let from = -1;
+        let to = -1;
+        for (let i = 0; i < groups; i++) {
+          const first = digits.charCodeAt(starts[i] as number);
+          // Printed layouts all start with a group of four; an unbroken number is one group.
+          if (first < 50 || first > 54) continue;
+          let total = 0;
+          for (let j = i; j < groups && total <= 19; j++) {
+            total += counts[j] as number;
+            if (total < 13 || total > 19) continue;
+            if (j > i && counts[i] !== 4) break;
+            const windowEnd = (starts[j] as number) + (counts[j] as number);
+            if (!isCardNumber(digits.slice(starts[i], windowEnd))) continue;
+            if (from !== -1 && (starts[i] as number) > to) {
+              spans.push([m.index + from, m.index + to]);
+              from = -1;
+            }
+            if (from === -1) from = starts[i] as number;
+            to = Math.max(to, windowEnd);
+          }
+        }
+        if (from !== -1) spans.push([m.index + from, m.index + to]);
+      }
+      run.lastIndex = 0;
       return spans;
     },
   });
@@ -224,23 +294,7 @@ export const BUILTIN_DETECTORS: readonly Detector[] = Object.freeze([
     (text) => (text.includes('=') || text.includes(':')) && /pass|secret|key|token/i.test(text),
     new RegExp(`(?<![A-Za-z0-9])((?:${SECRET_NAMES})["']?[ \\t]{0,3}[:=][ \\t]{0,3}["']?)([^\\s"'&,;]{4,256})`, 'gi'),
   ),
-  // Not inside a word or a hex string: a digest or UUID holds runs of digits that pass Luhn (1 in 500 did). An
-  // escape (`\n4111…` in JSON text) or a percent-encoding (`%3A4111…`) before the digits is no word. A greedy match
-  // may take the expiry or CVV after a card ("… 1111 12/25", "… 1111 123"): drop trailing groups until it checks.
-  pattern(
-    'payment-card',
-    TWO_DIGITS,
-    /(?:(?<![0-9A-Za-z.])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2}))[2-6](?:[ -]?\d){12,18}(?![0-9A-Fa-f])/g,
-    (m) => {
-      let text = m[0];
-      for (;;) {
-        if (isCardNumber(text)) return [m.index, m.index + text.length];
-        const cut = Math.max(text.lastIndexOf(' '), text.lastIndexOf('-'));
-        if (cut < 13) return undefined;
-        text = text.slice(0, cut);
-      }
-    },
-  ),
+  paymentCards(),
   pattern('iban', TWO_DIGITS, /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g, (m) => {
     // A greedy match may run into the next word ("… 0130 00 EUR"): drop trailing groups until it checks.
     let text = m[0];

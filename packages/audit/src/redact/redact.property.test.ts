@@ -14,11 +14,39 @@ const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = LOWER.toUpperCase();
 const ALNUM = LOWER + UPPER + DIGITS;
 
+/** Issuer prefixes of the major networks, with the lengths they issue. */
+const NETWORKS: readonly (readonly [string, readonly number[]])[] = [
+  ['4', [13, 16, 19]], // Visa
+  ['51', [16]],
+  ['55', [16]],
+  ['2221', [16]],
+  ['2720', [16]], // Mastercard
+  ['2200', [16]], // Mir
+  ['34', [15]],
+  ['37', [15]], // Amex
+  ['36', [14]],
+  ['300', [14]], // Diners
+  ['3528', [16]],
+  ['3589', [19]], // JCB
+  ['6011', [16]],
+  ['65', [16]], // Discover
+  ['62', [16, 19]], // UnionPay
+  ['6759', [13, 18]], // Maestro
+];
+
 /** Payment card numbers of the major networks with a valid Luhn digit, in the usual spellings. */
 const card = fc
-  .tuple(fc.integer({ min: 2, max: 6 }), chars(DIGITS, 11, 17), fc.constantFrom('', ' ', '-'))
-  .map(([first, rest, sep]) => {
-    const body = `${first}${rest}`;
+  .tuple(
+    fc
+      .constantFrom(...NETWORKS)
+      .chain(([prefix, lengths]) =>
+        fc
+          .constantFrom(...lengths)
+          .chain((n) => chars(DIGITS, n - prefix.length - 1, n - prefix.length - 1).map((rest) => `${prefix}${rest}`)),
+      ),
+    fc.constantFrom('', ' ', '-'),
+  )
+  .map(([body, sep]) => {
     const check = [...DIGITS].find((d) => luhn(body + d)) as string;
     const digits = body + check;
     return sep === '' ? digits : (digits.match(/.{1,4}/g) as string[]).join(sep);

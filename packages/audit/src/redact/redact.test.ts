@@ -3,6 +3,7 @@ import { canonicalize } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRedactor, SECRET_KEYS } from './redact.js';
+import { BUILTIN_DETECTORS, type Detector } from './detectors.js';
 import { hmacSha256 } from './hmac.js';
 import { containsRedaction, REDACTION_MARKER } from './text.js';
 
@@ -260,5 +261,24 @@ describe('containsRedaction', () => {
 
   it('is false for what is not a string', () => {
     expect(containsRedaction(42 as never)).toBe(false);
+  });
+});
+
+describe('built-in detectors', () => {
+  const find = (kind: string, text: string) =>
+    [...(BUILTIN_DETECTORS.find((d) => d.kind === kind) as Detector).find(text)].map(([a, b]) => text.slice(a, b));
+
+  it('find every span in one pass, also after a match the check cut short', () => {
+    // The IBAN pattern's greedy match runs into the next IBAN; the check cuts it back to the first.
+    expect(find('iban', 'DE89 3704 0044 0532 0130 00 GB82 WEST 1234 5698 7654 32')).toEqual([
+      'DE89 3704 0044 0532 0130 00',
+      'GB82 WEST 1234 5698 7654 32',
+    ]);
+    expect(find('payment-card', '3782 822463 10005 4242 4242 4242 4242, 4008 4111 1111 1111 1111 12/25')).toEqual([
+      '3782 822463 10005',
+      '4242 4242 4242 4242',
+      // 4008 4111 1111 1111 passes the check too: the union of the windows that pass, never a card cut short.
+      '4008 4111 1111 1111 1111',
+    ]);
   });
 });
