@@ -281,4 +281,9 @@ describe('built-in detectors', () => {
       '4008 4111 1111 1111 1111',
     ]);
   });
+
+  it('reads a run of ten million digits without a regex stack, in linear time', () => {
+    expect(find('payment-card', `${'4'.repeat(10_000_000)} 4111 1111 1111 1111`)).toEqual(['4111 1111 1111 1111']);
+    expect(find('payment-card', `x ${'4 '.repeat(1_000_000)}4111 1111 1111 1111`)).toEqual(['4111 1111 1111 1111']);
+  });
 });
