@@ -182,6 +182,27 @@ parentPort.on('message', ({ id, ends }) => {
     }
   });
 
+  it('signs here a batch the thread skipped, as soon as it answers a later one', async () => {
+    // Answers every batch but the first, with zeros: the first is signed here, at the second's answer.
+    const skipper = entry(`const { parentPort } = require('node:worker_threads');
+let first = true;
+parentPort.on('message', ({ id, ends }) => {
+  if (first) { first = false; return; }
+  parentPort.postMessage({ id, signatures: new Uint8Array(64 * ends.length) });
+});`);
+    const thread = startSigningThreadWith(createIdentity({ secretKey: seed }), skipper, 60_000);
+    try {
+      const skipped = Promise.all([thread.sign(utf8('a')), thread.sign(utf8('b'))]);
+      await new Promise((r) => setTimeout(r, 50));
+      const answered = await Promise.all([thread.sign(utf8('c')), thread.sign(utf8('d'))]);
+      expect(answered).toEqual([new Uint8Array(64), new Uint8Array(64)]);
+      expect(await skipped).toEqual([sign(utf8('a'), seed), sign(utf8('b'), seed)]);
+      expect(thread.running).toBe(true);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it('stops a thread whose answer cannot be read (messageerror): it holds the key and must not live on', async () => {
     const thread = startSigningThreadWith(
       createIdentity({ secretKey: seed }),

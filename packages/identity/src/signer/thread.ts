@@ -154,6 +154,13 @@ export function startSigningThreadWith(
       if (typeof id !== 'number') return;
       const requests = waiting.get(id);
       if (requests === undefined) return;
+      // The thread answers in order: an older batch still waiting was skipped, and is signed here.
+      for (const [older, skipped] of waiting) {
+        if (older >= id) break;
+        waiting.delete(older);
+        sentAt.delete(older);
+        for (const request of skipped) signHere(request);
+      }
       waiting.delete(id);
       sentAt.delete(id);
       answeredAt = performance.now();
