@@ -104,11 +104,9 @@ export function startSigningThreadWith(
   } catch {
     worker = undefined;
   }
-  // Batches in flight by id; the thread keeps the process alive only while one is.
-  const waiting = new Map<number, readonly Request[]>();
-  // When each batch in flight was sent, by id (in order: the first is the oldest), and the one timer that
-  // watches the oldest.
-  const sentAt = new Map<number, number>();
+  // Batches in flight by id, with when each was sent (in order: the first is the oldest); the thread keeps the
+  // process alive only while one is. One timer watches the oldest.
+  const waiting = new Map<number, { readonly requests: readonly Request[]; readonly sentAt: number }>();
   let watch: ReturnType<typeof setTimeout> | undefined;
   let ids = 0;
   let queue: Request[] = [];
@@ -141,8 +139,7 @@ export function startSigningThreadWith(
     watch = undefined;
     const stranded = [...waiting.values()];
     waiting.clear();
-    sentAt.clear();
-    for (const requests of stranded) for (const request of requests) signHere(request);
+    for (const batch of stranded) for (const request of batch.requests) signHere(request);
   };
   if (worker !== undefined) {
     const w = worker;
@@ -152,17 +149,15 @@ export function startSigningThreadWith(
       if (typeof answer !== 'object' || answer === null) return;
       const { id, signatures } = answer as { readonly id?: unknown; readonly signatures?: unknown };
       if (typeof id !== 'number') return;
-      const requests = waiting.get(id);
+      const requests = waiting.get(id)?.requests;
       if (requests === undefined) return;
       // The thread answers in order: an older batch still waiting was skipped, and is signed here.
       for (const [older, skipped] of waiting) {
         if (older >= id) break;
         waiting.delete(older);
-        sentAt.delete(older);
-        for (const request of skipped) signHere(request);
+        for (const request of skipped.requests) signHere(request);
       }
       waiting.delete(id);
-      sentAt.delete(id);
       answeredAt = performance.now();
       if (waiting.size === 0) {
         w.unref();
@@ -186,26 +181,25 @@ export function startSigningThreadWith(
   // A thread that sits on a batch (hung, or answering nothing it can be told by) is stopped: the batches are
   // signed here. The clock runs from the later of the oldest batch's sending and the thread's last answer (a
   // thread working through a backlog is answering), and answers already queued get one turn to arrive first.
+  /** How long the oldest batch in flight has gone unanswered, or undefined when none is. */
+  const unanswered = (): number | undefined => {
+    const oldest = waiting.values().next();
+    return oldest.done === true ? undefined : performance.now() - Math.max(oldest.value.sentAt, answeredAt);
+  };
+  const rewatch = (ms: number): void => {
+    // Unref'd: while batches are in flight the thread itself keeps the process alive.
+    watch = setTimeout(checkAnswered, ms);
+    watch.unref();
+  };
   function checkAnswered(): void {
     watch = undefined;
-    const oldest = sentAt.values().next();
-    if (oldest.done === true) return;
-    const waited = performance.now() - Math.max(oldest.value, answeredAt);
-    if (waited < answerWithinMs) {
-      watch = setTimeout(checkAnswered, answerWithinMs - waited);
-      watch.unref();
-      return;
-    }
+    const waited = unanswered();
+    if (waited === undefined) return;
+    if (waited < answerWithinMs) return rewatch(answerWithinMs - waited);
     setImmediate(() => {
-      if (
-        sentAt.size > 0 &&
-        performance.now() - Math.max(sentAt.values().next().value as number, answeredAt) >= answerWithinMs
-      ) {
-        retire();
-      } else if (sentAt.size > 0 && watch === undefined) {
-        watch = setTimeout(checkAnswered, answerWithinMs);
-        watch.unref();
-      }
+      const still = unanswered();
+      if (still !== undefined && still >= answerWithinMs) retire();
+      else if (still !== undefined && watch === undefined) rewatch(answerWithinMs - still);
     }).unref();
   }
 
@@ -217,14 +211,9 @@ export function startSigningThreadWith(
   const post = (requests: readonly Request[], bytes: Uint8Array, offsets: readonly number[]): void => {
     const w = worker as Worker;
     const id = ids++;
-    waiting.set(id, requests);
-    sentAt.set(id, performance.now());
+    waiting.set(id, { requests, sentAt: performance.now() });
     if (waiting.size === 1) w.ref();
-    if (watch === undefined) {
-      // Unref'd: while batches are in flight the thread itself keeps the process alive.
-      watch = setTimeout(checkAnswered, answerWithinMs);
-      watch.unref();
-    }
+    if (watch === undefined) rewatch(answerWithinMs);
     // `bytes` is the thread's own copy: moved, not copied again.
     w.postMessage({ id, bytes, ends: offsets }, [bytes.buffer as ArrayBuffer]);
   };
