@@ -119,7 +119,6 @@ function paymentCards(): Detector {
   // an escape or a whole percent-encoding. The run itself is read by a loop, not a regex: a regex over a run of
   // millions of digits keeps one backtrack entry per digit.
   const start = /(?:(?<![0-9A-Za-z.%])|(?<=\\[bfnrt])|(?<=%[0-9A-Fa-f]{2}))\d/g;
-  const isDigit = (c: number) => c >= 48 && c <= 57;
   return Object.freeze({
     kind: 'payment-card',
     quick: TWO_DIGITS,
@@ -141,8 +140,7 @@ function paymentCards(): Detector {
         const counts: number[] = [];
         let at = 0;
         for (let i = 0; i <= digits.length; i++) {
-          const c = digits.charCodeAt(i);
-          if (i === digits.length || c < 48 || c > 57) {
+          if (i === digits.length || !isDigit(digits.charCodeAt(i))) {
             starts.push(at);
             counts.push(i - at);
             at = i + 1;
@@ -181,6 +179,7 @@ function paymentCards(): Detector {
   });
 }
 
+const isDigit = (c: number) => c >= 48 && c <= 57;
 const isSeparator = (c: number) => c === 32 || c === 45 || c === 43;
 
 /** Quick pre-tests: a literal every match contains. */
