@@ -195,7 +195,10 @@ export function startSigningThreadWith(
     watch = undefined;
     const waited = unanswered();
     if (waited === undefined) return;
-    if (waited < answerWithinMs) return rewatch(answerWithinMs - waited);
+    if (waited < answerWithinMs) {
+      rewatch(answerWithinMs - waited);
+      return;
+    }
     setImmediate(() => {
       const still = unanswered();
       if (still !== undefined && still >= answerWithinMs) retire();
