@@ -1,6 +1,5 @@
 import { canonicalize } from './canonical.js';
-import { utf8 } from './encoding.js';
-import { sha256Hex } from './hash.js';
+import { sha256Hex, sha256HexOfText } from './hash.js';
 
 /** `sha256:` and 64 lower-case hex digits: the form of every digest AgentGuard writes. */
 export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -39,7 +38,7 @@ export function digestArgs(args: unknown): string {
  * @throws TypeError when `text` is not a string.
  */
 export function digestCanonicalText(text: string): string {
-  return sha256Digest(utf8(text));
+  return `sha256:${sha256HexOfText(text)}`;
 }
 
 /** A tool as the model sees it: what {@link digestToolDefinition} digests. */

@@ -41,7 +41,8 @@ export function assertUint8Array(value: unknown, name: string): asserts value is
   if (!(value instanceof Uint8Array)) throw new TypeError(`"${name}" expected Uint8Array, got ${describe(value)}`);
 }
 
-function assertString(value: unknown, name: string): asserts value is string {
+/** @internal Throws TypeError unless `value` is a string. */
+export function assertString(value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string') throw new TypeError(`"${name}" expected string, got ${describe(value)}`);
 }
 

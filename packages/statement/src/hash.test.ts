@@ -2,7 +2,7 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from './encoding.js';
-import { nodeSha256, sha256, sha256Hex } from './hash.js';
+import { nodeSha256, sha256, sha256Hex, sha256HexOfText } from './hash.js';
 
 // FIPS 180-4 / NIST CSHS example vectors.
 const VECTORS: [string, string][] = [
@@ -120,5 +120,27 @@ describe('digestToolDefinition: title, outputSchema and annotations', () => {
     expect(() => digestToolDefinition({ ...search, annotations: { readOnlyHint: 1n } })).toThrow(
       expect.objectContaining({ code: 'ERR_STATEMENT_JSON_UNSUPPORTED_VALUE' }),
     );
+  });
+});
+
+describe('sha256HexOfText', () => {
+  it('is the hex SHA-256 of the UTF-8 of the text, short or past the reused buffer, call after call (property)', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.string({ unit: fc.constantFrom('a', 'é', '\u{1F600}', '\uD800', '\uDFFF'), maxLength: 40 }),
+      fc.nat({ max: 30_000 }).map((n) => 'é'.repeat(n)),
+    );
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        const first = sha256HexOfText(a);
+        expect(sha256HexOfText(b)).toBe(toHex(nobleSha256(utf8(b))));
+        expect(first).toBe(toHex(nobleSha256(utf8(a))));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses what is not a string', () => {
+    expect(() => sha256HexOfText(new Uint8Array(1) as unknown as string)).toThrow(TypeError);
   });
 });

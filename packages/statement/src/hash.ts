@@ -1,18 +1,28 @@
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { assertUint8Array, toHex } from './encoding.js';
+import { assertString, assertUint8Array, toHex } from './encoding.js';
 
 type Digest = (bytes: Uint8Array) => Uint8Array;
 
 interface NodeCryptoHash {
   createHash(algorithm: 'sha256'): { update(data: Uint8Array): { digest(): Uint8Array } };
   /** One-shot hash (Node 20.12+, 21.7+): no Hash object per call, about twice as fast on short inputs. */
-  hash?: ((algorithm: 'sha256', data: Uint8Array, encoding: 'buffer') => Uint8Array) &
-    ((algorithm: 'sha256', data: Uint8Array, encoding: 'hex') => string);
+  hash?: (algorithm: 'sha256', data: Uint8Array, encoding: 'latin1' | 'hex') => string;
 }
 
 /** FIPS 180-4 example "abc", to check a backend before trusting it. */
 const ABC = Uint8Array.from([0x61, 0x62, 0x63]);
 const ABC_DIGEST = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+
+/**
+ * The digest bytes of a one-shot hash asked for as a latin1 string (one character per byte), copied into a
+ * fresh 32-byte array. Asking for a Buffer costs three times as much (measured: 1.7 µs against 0.6 µs for
+ * 650 bytes): Node allocates it outside V8's heap, and the copy a caller must own is a second array.
+ */
+function fromLatin1(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
 
 function nodeCrypto(): NodeCryptoHash | undefined {
   try {
@@ -38,7 +48,7 @@ export function nodeSha256(): Digest | undefined {
     const oneShot = mod.hash;
     const digest: Digest =
       typeof oneShot === 'function'
-        ? (bytes) => new Uint8Array(oneShot('sha256', bytes, 'buffer'))
+        ? (bytes) => fromLatin1(oneShot('sha256', bytes, 'latin1'))
         : (bytes) => new Uint8Array(mod.createHash('sha256').update(bytes).digest());
     return toHex(digest(ABC)) === ABC_DIGEST ? digest : undefined;
   } catch {
@@ -85,4 +95,25 @@ export function sha256(bytes: Uint8Array): Uint8Array {
 export function sha256Hex(bytes: Uint8Array): string {
   assertUint8Array(bytes, 'bytes');
   return nodeHex === undefined ? toHex(sha256(bytes)) : nodeHex(bytes);
+}
+
+const encoder = new TextEncoder();
+/** Text up to this many UTF-16 units is encoded into {@link scratch}; longer text gets an array of its own. */
+const SCRATCH_UNITS = 8192;
+/** Room for the UTF-8 of SCRATCH_UNITS units (at most 3 bytes each). */
+const scratch = new Uint8Array(SCRATCH_UNITS * 3);
+
+/**
+ * Lower-case hex SHA-256 of the UTF-8 bytes of `text` (a lone surrogate as U+FFFD, as {@link utf8}). Short text
+ * is encoded into one buffer reused from call to call and hashed there: a fresh array of more than 64 bytes is
+ * allocated outside V8's heap and cost more than the hash itself (measured: 650 bytes 2.9 µs to encode into a new
+ * array, 0.6 µs into the reused one). The buffer is filled and hashed in one synchronous step. Internal.
+ *
+ * @throws TypeError when `text` is not a string.
+ */
+export function sha256HexOfText(text: string): string {
+  assertString(text, 'text');
+  if (text.length > SCRATCH_UNITS) return sha256Hex(encoder.encode(text));
+  const { written } = encoder.encodeInto(text, scratch);
+  return sha256Hex(scratch.subarray(0, written));
 }

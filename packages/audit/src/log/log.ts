@@ -1,9 +1,9 @@
 import type { Signer } from '@agentguard/identity';
-import { bytesEqual, sha256Hex, toBase64, utf8 } from '@agentguard/statement';
+import { bytesEqual, toBase64, utf8 } from '@agentguard/statement';
 import { publicKeyOfDid } from '../record/envelope.js';
 import { AuditError } from '../errors.js';
 import { checkEvent } from './event-check.js';
-import { leafHash, MerkleTree } from '../tree/merkle.js';
+import { MerkleTree, textHashes } from '../tree/merkle.js';
 import { formatCheckpoint, isValidKeyName, joinNote, signatureBlob } from '../checkpoint/note.js';
 import {
   type CanonicalBody,
@@ -277,10 +277,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     finish: ((hash: string) => Promise<Readonly<Record<string, string>>>) | undefined,
   ): Promise<AuditRecord> {
     let canonical: CanonicalBody;
-    let digest: { hash: string; leaf: Uint8Array };
+    let digest: { hash: string; leaf: Uint8Array; bytes: number };
     try {
       canonical = canonicalBody(body);
-      digest = { hash: sha256Hex(canonical.bytes), leaf: leafHash(canonical.bytes) };
+      const hashes = textHashes(canonical.text);
+      digest = { hash: hashes.hex, leaf: hashes.leaf, bytes: hashes.bytes };
     } catch (cause) {
       const detail = cause instanceof Error ? cause.message : String(cause);
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', `event is not plain JSON: ${detail}`, { cause });
@@ -288,7 +289,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (hasProtoMember(canonical.text)) {
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', 'event holds a member named "__proto__", which readers refuse');
     }
-    const size = lineBytes(canonical.bytes.length, fields);
+    const size = lineBytes(digest.bytes, fields);
     if (size > RECORD_MAX_BYTES) {
       throw new AuditError(
         'ERR_AUDIT_RECORD_TOO_LARGE',

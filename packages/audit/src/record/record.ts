@@ -47,9 +47,8 @@ const UNHASHED = new Set(['hash', 'sig', 'noteSig']);
 
 /** A record body canonicalised member by member: its bytes, and a way to its record line without doing it again. */
 export interface CanonicalBody {
-  /** The canonical body as text. */
+  /** The canonical body as text (its UTF-8 bytes are what `hash` and the leaf cover). */
   readonly text: string;
-  readonly bytes: Uint8Array;
   /**
    * The line of the body plus `added` (string members the body does not have: `hash`, `sig`, `noteSig`), without
    * comparing the body's members again. Equal to `recordLine({ ...body, ...added })`.
@@ -62,10 +61,8 @@ export function canonicalBody(body: Readonly<Record<string, unknown>>): Canonica
   const keys = Object.keys(body).sort();
   const texts = keys.map((key) => member(key, body[key]));
   const text = `{${texts.join(',')}}`;
-  const bytes = utf8(text);
   return {
     text,
-    bytes,
     lineWith(added) {
       const names = Object.keys(added);
       if (names.some((name) => Object.hasOwn(body, name))) return recordLine({ ...body, ...added });
@@ -109,13 +106,13 @@ function scalar(value: unknown): string | undefined {
 }
 
 /**
- * The record line and the canonical body bytes (what `hash` and the leaf cover), from one
+ * The record line and the canonical body text (whose UTF-8 `hash` and the leaf cover), from one
  * canonicalisation of each top-level member instead of one of the record and another of its body:
  * RFC 8785 sorts members by their UTF-16 code units, as `Array.prototype.sort` does, so both are
  * the same sorted members joined, with and without `hash`, `sig` and `noteSig`. Equal to
- * `recordLine(record)` and `canonicalBytes(bodyOf(record))` (a property test holds them to it).
+ * `recordLine(record)` and `canonicalize(bodyOf(record))` (a property test holds them to it).
  */
-export function recordForms(record: Readonly<Record<string, unknown>>): { line: string; body: Uint8Array } {
+export function recordForms(record: Readonly<Record<string, unknown>>): { line: string; body: string } {
   const all: string[] = [];
   const body: string[] = [];
   for (const key of Object.keys(record).sort()) {
@@ -123,18 +120,18 @@ export function recordForms(record: Readonly<Record<string, unknown>>): { line: 
     all.push(text);
     if (!UNHASHED.has(key)) body.push(text);
   }
-  return { line: `{${all.join(',')}}`, body: utf8(`{${body.join(',')}}`) };
+  return { line: `{${all.join(',')}}`, body: `{${body.join(',')}}` };
 }
 
 /**
- * The canonical body bytes (what `hash` and the leaf cover) of a record whose line is known to be its canonical
+ * The canonical body text (whose UTF-8 `hash` and the leaf cover) of a record whose line is known to be its canonical
  * form (`line === recordLine(record)`, as `parseCanonicalJson` proves): the line with the `hash`, `sig` and
  * `noteSig` members cut out, found from the end of the line. Every member after the first of them is a string or
  * a number in every record (`data` sorts before `hash`), whose text `member` writes without a canonicaliser; a
  * record where that is not so, or whose line does not hold the members where they should be, gets undefined (use
- * `recordForms`). Equal to `canonicalBytes(bodyOf(record))` (a property test holds them to it).
+ * `recordForms`). Equal to `canonicalize(bodyOf(record))` (a property test holds them to it).
  */
-export function bodyOfCanonicalLine(line: string, record: Readonly<Record<string, unknown>>): Uint8Array | undefined {
+export function bodyOfCanonicalLine(line: string, record: Readonly<Record<string, unknown>>): string | undefined {
   if (line.charCodeAt(0) !== 0x7b || line.charCodeAt(line.length - 1) !== 0x7d) return undefined;
   const keys = Object.keys(record).sort();
   // Walk members from the last: `end` is where the member being looked at ends (its comma or the closing brace).
@@ -160,7 +157,7 @@ export function bodyOfCanonicalLine(line: string, record: Readonly<Record<string
   }
   if (cut !== toCut) return undefined;
   // Members before the last one cut are kept as they are in the line (`end` is the comma after them).
-  return utf8(k >= 0 ? `${line.slice(0, end)}${kept}}` : `{${kept.slice(1)}}`);
+  return k >= 0 ? `${line.slice(0, end)}${kept}}` : `{${kept.slice(1)}}`;
 }
 
 /** How many members of `record` are outside the hashed body. */

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBase64, fromHex, toHex, utf8 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EMPTY_ROOT, leafHash, MerkleTree } from './merkle.js';
+import { EMPTY_ROOT, leafHash, MerkleTree, nodeHash, textHashes } from './merkle.js';
 import { verifyConsistency, verifyInclusion } from './proof.js';
 
 // transparency-dev/merkle test data (Apache-2.0), kept in ../test/vectors/rfc9162; its README names the commit.
@@ -139,5 +140,52 @@ describe('MerkleTree properties', () => {
     ['a root that is not bytes', () => verifyConsistency(1, 2, [], 'x' as never, new Uint8Array(32))],
   ])('verifiers throw TypeError for %s', (_name, f) => {
     expect(f).toThrow(TypeError);
+  });
+});
+
+describe('hashes built in reused buffers', () => {
+  // The reference: a Hash object of node:crypto, fed the whole input (the code under test uses the one-shot hash).
+  const plainSha256 = (bytes: Uint8Array) => new Uint8Array(createHash('sha256').update(bytes).digest());
+  const plainLeaf = (bytes: Uint8Array) => plainSha256(Uint8Array.of(0, ...bytes));
+  // Short and long texts (past the reused buffer), non-ASCII, lone surrogates (encoded as U+FFFD, as utf8 does).
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.string({ unit: fc.constantFrom('a', 'é', '\u{1F600}', '\uD800', '\u0000'), maxLength: 40 }),
+    fc.nat({ max: 40_000 }).map((n) => 'x'.repeat(n)),
+  );
+
+  it('textHashes gives the leaf hash and SHA-256 of the UTF-8 bytes, call after call (property)', () => {
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        const first = textHashes(a);
+        const second = textHashes(b);
+        for (const [t, h] of [
+          [a, first],
+          [b, second],
+        ] as const) {
+          const bytes = utf8(t);
+          expect(toHex(h.leaf)).toBe(toHex(plainLeaf(bytes)));
+          expect(h.hex).toBe(toHex(plainSha256(bytes)));
+          expect(h.bytes).toBe(bytes.length);
+        }
+        // Each result owns its bytes: a later hash does not change an earlier one.
+        expect(toHex(first.leaf)).toBe(toHex(plainLeaf(utf8(a))));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leafHash and nodeHash equal the plain definition, for any sizes and views (property)', () => {
+    const bytes = fc.uint8Array({ maxLength: 30_000 });
+    fc.assert(
+      fc.property(bytes, fc.nat({ max: 8 }), fc.uint8Array({ maxLength: 40 }), (b, cut, c) => {
+        const view = b.subarray(Math.min(cut, b.length));
+        expect(toHex(leafHash(view))).toBe(toHex(plainLeaf(view)));
+        expect(toHex(nodeHash(c, view.subarray(0, 32)))).toBe(
+          toHex(plainSha256(Uint8Array.of(1, ...c, ...view.subarray(0, 32)))),
+        );
+      }),
+      { numRuns: 200 },
+    );
   });
 });

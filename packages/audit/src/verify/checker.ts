@@ -5,7 +5,6 @@ import {
   parseCanonicalJson,
   parseJson,
   StatementError,
-  sha256Hex,
   toHex,
   utf8,
 } from '@agentguard/statement';
@@ -13,7 +12,7 @@ import { checkEnvelope, publicKeyOfDid } from '../record/envelope.js';
 import type { AuditErrorCode } from '../errors.js';
 import { decodeLine, LINE_NOT_UTF8, LINE_TOO_LARGE } from './lines.js';
 import type { ResumeState } from '../log/log.js';
-import { leafHash, MerkleTree } from '../tree/merkle.js';
+import { MerkleTree, textHashes } from '../tree/merkle.js';
 import { isValidKeyName, joinNote, noteKeyId, parseCheckpoint } from '../checkpoint/note.js';
 import { quickRecord } from '../record/check.js';
 import {
@@ -132,8 +131,7 @@ export class LogChecker {
     const read = readCanonical(line) ?? readAny(line);
     if ('problem' in read) return read;
     const { record, body } = read;
-    const hash = sha256Hex(body);
-    const leaf = leafHash(body);
+    const { hex: hash, leaf } = textHashes(body);
     if (hash !== record.hash) {
       return fail(
         'ERR_AUDIT_HASH_MISMATCH',
@@ -272,7 +270,7 @@ const PARSE_LIMITS = Object.freeze({ maxDepth: RECORD_MAX_DEPTH, maxBytes: RECOR
  * line this one reads.
  */
 /** @internal A line in canonical form, read fast (no re-encoding); undefined for any other line. */
-export function readCanonical(line: string): { record: AuditRecord; body: Uint8Array } | undefined {
+export function readCanonical(line: string): { record: AuditRecord; body: string } | undefined {
   let value: unknown;
   try {
     value = parseCanonicalJson(line, PARSE_LIMITS);
@@ -288,7 +286,7 @@ export function readCanonical(line: string): { record: AuditRecord; body: Uint8A
 }
 
 /** @internal Any line: strict parse, the record schema, then its canonical form compared with the line. */
-export function readAny(line: string): { record: AuditRecord; body: Uint8Array } | { problem: LineProblem } {
+export function readAny(line: string): { record: AuditRecord; body: string } | { problem: LineProblem } {
   const malformed = (reason: string) => ({ problem: { code: 'ERR_AUDIT_RECORD_MALFORMED' as const, reason } });
   let value: unknown;
   try {

@@ -1,10 +1,10 @@
 import { verify } from '@agentguard/identity';
-import { fromBase64, sha256Hex } from '@agentguard/statement';
+import { fromBase64 } from '@agentguard/statement';
 import type { AuditErrorCode } from '../errors.js';
 import { checkEnvelope, publicKeyOfDid } from '../record/envelope.js';
 import { RECORD_MAX_BYTES, recordSigningBytes } from '../record/record.js';
 import type { AuditRecord } from '../record/schema.js';
-import { leafHash } from '../tree/merkle.js';
+import { textHashes } from '../tree/merkle.js';
 import { type LineProblem, readAny, readCanonical, type SignatureCheck } from './checker.js';
 import { decodeLine, LINE_NOT_UTF8, LINE_TOO_LARGE } from './lines.js';
 
@@ -79,7 +79,7 @@ export function checkRecordLine(line: string | Uint8Array, check: SignatureCheck
   const read = readCanonical(text) ?? readAny(text);
   if ('problem' in read) return { ok: false, ...read.problem };
   const { record, body } = read;
-  const hash = sha256Hex(body);
+  const { hex: hash, leaf } = textHashes(body);
   if (hash !== record.hash) {
     return fail(
       'ERR_AUDIT_HASH_MISMATCH',
@@ -109,5 +109,5 @@ export function checkRecordLine(line: string | Uint8Array, check: SignatureCheck
     );
     if (problem !== undefined) return fail('ERR_AUDIT_ENVELOPE_INVALID', `record seq ${record.seq}: ${problem}`);
   }
-  return { ok: true, record, leaf: leafHash(body), signed: record.sig !== undefined };
+  return { ok: true, record, leaf, signed: record.sig !== undefined };
 }
