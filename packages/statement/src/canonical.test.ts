@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { vectorBytes, vectorFiles, vectorText } from '../test/vectors.js';
 import { fromHex, toHex } from './encoding.js';
-import { canonicalBytes, canonicalize, type JsonValue } from './canonical.js';
+import { canonicalBytes, canonicalize, hasProtoMember, type JsonValue } from './canonical.js';
 import { StatementError } from './errors.js';
 import { parseJson } from './json-parse.js';
 
@@ -168,5 +168,43 @@ describe('canonicalize bad input', () => {
   it('throws RangeError on a bad maxDepth', () => {
     expect(() => canonicalize(1, { maxDepth: 0 })).toThrow(RangeError);
     expect(() => canonicalize(1, { maxDepth: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('hasProtoMember', () => {
+  /** Whether a parsed JSON value has an own member named `__proto__` at any depth. */
+  const hasProto = (v: unknown): boolean =>
+    typeof v === 'object' && v !== null && (Object.hasOwn(v, '__proto__') || Object.values(v).some((x) => hasProto(x)));
+  // Keys and strings made of the pieces that could fool a text search: quotes, backslashes, braces, commas.
+  const tricky = fc.string({ unit: fc.constantFrom('__proto__', '"', '\\', '{', ',', ':', 'a'), maxLength: 6 });
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      tricky,
+      fc.integer(),
+      tie('object'),
+      fc.array(tie('node'), { maxLength: 3 }),
+    ),
+    object: fc
+      .array(fc.tuple(fc.oneof(tricky, fc.constant('__proto__')), tie('node')), { maxLength: 4 })
+      .map((entries) =>
+        JSON.parse(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`),
+      ),
+  })).node;
+
+  it('is true exactly when the value has a member named __proto__ at any depth (property)', () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(hasProtoMember(canonicalize(v))).toBe(hasProto(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('finds one at the top, nested, and in an array; not inside a string or a longer name', () => {
+    expect(hasProtoMember(canonicalize(JSON.parse('{"__proto__":1}')))).toBe(true);
+    expect(hasProtoMember(canonicalize(JSON.parse('{"a":[{"b":1,"__proto__":{}}]}')))).toBe(true);
+    expect(hasProtoMember(canonicalize({ a: '{"__proto__":1}' }))).toBe(false);
+    expect(hasProtoMember(canonicalize({ 'x"__proto__': 1, __proto__x: 2 }))).toBe(false);
   });
 });

@@ -152,3 +152,21 @@ function isWellFormed(text: string): boolean {
   }
   return true;
 }
+
+/**
+ * Whether canonical JSON text (as {@link canonicalize} writes it) has a member named `__proto__`, at any depth: a
+ * member a strict parser refuses, and one that `JSON.parse` makes an own property a later merge into another object
+ * could be poisoned by. Exact on canonical text: a quote inside a string is always escaped there, so `{"__proto__":`
+ * and `,"__proto__":` can only open a member. A check of the text before `JSON.parse`, several times cheaper than a
+ * reviver (which also turns off the parser's fast path).
+ *
+ * @param text - RFC 8785 canonical JSON text; on other text the answer means nothing.
+ * @example
+ * ```ts
+ * hasProtoMember(canonicalize(JSON.parse('{"a":{"__proto__":1}}'))); // true
+ * hasProtoMember(canonicalize({ a: '{"__proto__":1}' })); // false: inside a string
+ * ```
+ */
+export function hasProtoMember(text: string): boolean {
+  return text.includes('"__proto__":') && /[{,]"__proto__":/.test(text);
+}

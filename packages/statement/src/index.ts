@@ -1,5 +1,11 @@
 export { StatementError, type StatementErrorCode, STATEMENT_ERROR_CODES } from './errors.js';
-export { canonicalize, canonicalBytes, type CanonicalizeOptions, type JsonValue } from './canonical.js';
+export {
+  canonicalize,
+  canonicalBytes,
+  hasProtoMember,
+  type CanonicalizeOptions,
+  type JsonValue,
+} from './canonical.js';
 export { parseCanonicalJson, parseJson, type ParseJsonOptions } from './json-parse.js';
 export { sha256, sha256Hex } from './hash.js';
 export {

@@ -1,5 +1,5 @@
 import type { Signer } from '@agentguard/identity';
-import { bytesEqual, toBase64, utf8 } from '@agentguard/statement';
+import { bytesEqual, hasProtoMember, toBase64, utf8 } from '@agentguard/statement';
 import { publicKeyOfDid } from '../record/envelope.js';
 import { AuditError } from '../errors.js';
 import { checkEvent } from './event-check.js';
@@ -8,7 +8,6 @@ import { formatCheckpoint, isValidKeyName, joinNote, signatureBlob } from '../ch
 import {
   type CanonicalBody,
   canonicalBody,
-  hasProtoMember,
   lineBytes,
   RECORD_MAX_BYTES,
   recordSigningBytes,

@@ -190,12 +190,3 @@ export function lineBytes(bodyBytes: number, fields: { readonly sig: boolean; re
     (fields.noteSig ? memberChars('noteSig', 92) : 0)
   );
 }
-
-/**
- * Whether canonical JSON text has a member named `__proto__` (which every reader's strict parser
- * refuses). Exact on canonical text: a quote inside a string is always escaped, so `{"__proto__":` or
- * `,"__proto__":` can only be a member name.
- */
-export function hasProtoMember(canonicalText: string): boolean {
-  return canonicalText.includes('"__proto__":') && /[{,]"__proto__":/.test(canonicalText);
-}
