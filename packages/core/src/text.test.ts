@@ -2,7 +2,15 @@ import { createRedactor } from '@agentguard/audit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkDecision } from './decision.js';
-import { ARGS_RECORD_MAX_BYTES, boundText, createTextCleaner, recordableArgs, TEXT_MAX_CHARS, textOf } from './text.js';
+import {
+  ARGS_RECORD_MAX_BYTES,
+  boundText,
+  createTextCleaner,
+  envelopeForRecord,
+  recordableArgs,
+  TEXT_MAX_CHARS,
+  textOf,
+} from './text.js';
 
 describe('boundText', () => {
   it('keeps short text and cuts long text with a visible marker, never past the bound', () => {
@@ -86,5 +94,19 @@ describe('checkDecision', () => {
     ['not an object', 'allow'],
   ])('refuses %s', (_name, decision) => {
     expect(checkDecision(decision).ok).toBe(false);
+  });
+});
+
+describe('envelopeForRecord', () => {
+  it('keeps an envelope that fits, and says why one is left out: too deep, not JSON, too large', () => {
+    const envelope = { payload: 'e30', payloadType: 't', signatures: [{ keyid: 'k', sig: 's' }] };
+    expect(envelopeForRecord(envelope)).toEqual({ envelope });
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20; i++) deep = { deep };
+    expect(envelopeForRecord(deep)).toEqual({ envelopeOmitted: { reason: 'too-deep' } });
+    expect(envelopeForRecord({ payload: () => 1 })).toEqual({ envelopeOmitted: { reason: 'not-json' } });
+    expect(envelopeForRecord(undefined)).toEqual({ envelopeOmitted: { reason: 'not-json' } });
+    const big = envelopeForRecord({ payload: 'a'.repeat(2_000_000) });
+    expect(big).toMatchObject({ envelopeOmitted: { reason: 'too-large' } });
   });
 });

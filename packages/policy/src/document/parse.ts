@@ -65,10 +65,10 @@ export interface ParsePolicyTextOptions {
 }
 
 /**
- * Reads JSON text strictly (the `@agentguard/identity` parser: duplicate member
+ * Reads JSON text strictly (the `@agentguard/statement` parser: duplicate member
  * names, `__proto__`, lone surrogates, depth and size refused) for the document
  * named `what`; failures become `PolicyError` `ERR_POLICY_INVALID` whose message
- * and issue carry the JSON error's code (`ERR_IDENTITY_JSON_DUPLICATE_KEY`, …).
+ * and issue carry the JSON error's code (`ERR_STATEMENT_JSON_DUPLICATE_KEY`, …).
  */
 export function readStrictJson(text: string, what: string, maxBytes = MAX_POLICY_TEXT_BYTES): unknown {
   if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${typeof text}`);
