@@ -1,7 +1,7 @@
 import { type Envelope, IN_TOTO_PAYLOAD_TYPE, STATEMENT_V1_TYPE } from '@agentguard/statement';
 import { z } from 'zod';
 import type { ApprovalErrorCode } from './errors.js';
-import { timestamp } from './schema.js';
+import { callIdSchema, timestamp, toolNameSchema } from './schema.js';
 
 export type { ApprovalErrorCode };
 
@@ -25,7 +25,7 @@ const DID_KEY = /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/;
 
 /** @internal What an approver signs about the call (the statement's predicate). */
 export const approvalPredicateSchema = z.strictObject({
-  callId: z.string().min(1).max(256),
+  callId: callIdSchema,
   /** The calling agent's did:key, when the approver bound the approval to it. */
   agent: z.string().regex(DID_KEY, 'expected an Ed25519 did:key').optional(),
   approver: z.string().regex(DID_KEY, 'expected an Ed25519 did:key'),
@@ -43,7 +43,7 @@ export const approvalStatementSchema = z.strictObject({
   subject: z.tuple([
     z.strictObject({
       /** The tool the approved call runs. */
-      name: z.string().min(1).max(256),
+      name: toolNameSchema,
       /** SHA-256 of the canonical JSON of the call's arguments. */
       digest: z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
     }),

@@ -282,6 +282,25 @@ describe('approvals', () => {
       'ERR_ATTESTATION_APPROVAL_MALFORMED',
     ],
     [
+      // The same grammar as a call statement's: a call id of printable ASCII, a tool name without control characters.
+      'a call id with a space, signed for a subject that has one',
+      async () =>
+        resigned(await createApproval(subject, { approver: alice, nowMs }), alice, (s) => {
+          s.predicate.callId = 'call 1';
+        }),
+      { ...subject, callId: 'call 1' },
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
+    ],
+    [
+      'a tool name with a control character, signed for a subject that has one',
+      async () =>
+        resigned(await createApproval(subject, { approver: alice, nowMs }), alice, (s) => {
+          (s.subject[0] as Editable['subject'][0]).name = 'refund\u0000';
+        }),
+      { ...subject, tool: 'refund\u0000' },
+      'ERR_ATTESTATION_APPROVAL_MALFORMED',
+    ],
+    [
       'an unknown predicate field',
       async () =>
         resigned(await createApproval(subject, { approver: alice, nowMs }), alice, (s) => {

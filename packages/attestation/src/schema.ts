@@ -36,11 +36,16 @@ export const timestamp = z
     return Number.isFinite(ms) && new Date(ms).toISOString() === text;
   }, 'not a real date');
 
+/** @internal A call id, wherever a statement names one (a call's claims, an approval): 1-256 printable ASCII. */
+export const callIdSchema = z.string().min(1).max(256).regex(PRINTABLE_ID, 'expected printable ASCII without spaces');
+/** @internal A tool's name, wherever a statement names one (a call's claims, an approval's subject). */
+export const toolNameSchema = z.string().min(1).max(256).regex(NO_CONTROL, 'expected no control characters');
+
 /** The claims of one tool call: the predicate of the statement. */
 export const CallClaimsSchema = z.strictObject({
-  callId: z.string().min(1).max(256).regex(PRINTABLE_ID, 'expected printable ASCII without spaces'),
+  callId: callIdSchema,
   agent: z.string().regex(DID_KEY, 'expected an Ed25519 did:key'),
-  tool: z.string().min(1).max(256).regex(NO_CONTROL, 'expected no control characters'),
+  tool: toolNameSchema,
   argsDigest: z.string().regex(ARGS_DIGEST, "expected 'sha256:' and 64 lower-case hex digits"),
   policyHash: z.string().min(1).max(256).regex(PRINTABLE_ID, 'expected printable ASCII without spaces'),
   issuedAt: timestamp,
