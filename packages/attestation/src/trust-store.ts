@@ -1,4 +1,4 @@
-import { type DidKey, didToPublicKey } from '@agentguard/identity';
+import { type DidKey, didOfKeyId, didToPublicKey } from '@agentguard/identity';
 import { AttestationError } from './errors.js';
 
 /** The agent keys whose call envelopes a verifier accepts. */
@@ -24,15 +24,6 @@ export interface TrustStore {
   readonly size: number;
 }
 
-/** @internal Bare did:key of a did or verification method id, or undefined when the fragment does not repeat the key. */
-export function baseDid(keyid: string): string | undefined {
-  const hash = keyid.indexOf('#');
-  if (hash < 0) return keyid;
-  const base = keyid.slice(0, hash);
-  // did:key verification methods are `did:key:<mb>#<mb>` (W3C did:key v0.7 §3.1.1).
-  return keyid.slice(hash + 1) === base.slice('did:key:'.length) ? base : undefined;
-}
-
 /**
  * Creates a trust store of agent keys, identified by `did:key`.
  *
@@ -53,7 +44,7 @@ export function createTrustStore(dids: Iterable<string> = []): TrustStore {
 
   function add(did: string): void {
     if (typeof did !== 'string') throw new TypeError(`"did" expected string, got ${typeof did}`);
-    const base = baseDid(did);
+    const base = didOfKeyId(did);
     let publicKey: Uint8Array;
     try {
       if (base === undefined) throw new Error('fragment does not repeat the key');
@@ -72,7 +63,7 @@ export function createTrustStore(dids: Iterable<string> = []): TrustStore {
 
   function lookup(keyid: unknown): Uint8Array | undefined {
     if (typeof keyid !== 'string' || keyid.length > 256) return undefined;
-    const base = baseDid(keyid);
+    const base = didOfKeyId(keyid);
     return base === undefined ? undefined : keys.get(base);
   }
 
@@ -81,7 +72,7 @@ export function createTrustStore(dids: Iterable<string> = []): TrustStore {
   return Object.freeze({
     add,
     delete: (did: string) => {
-      const base = typeof did === 'string' ? baseDid(did) : undefined;
+      const base = typeof did === 'string' ? didOfKeyId(did) : undefined;
       return base !== undefined && keys.delete(base);
     },
     has: (did: string) => lookup(did) !== undefined,
@@ -98,6 +89,6 @@ export function resolveKey(trust: TrustStore, keyid: string): { did: string; pub
   const publicKey: unknown = trust.publicKeyFor(keyid);
   // A custom store answering with anything but a 32-byte key trusts nothing for this keyid.
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return undefined;
-  const did = baseDid(keyid);
+  const did = didOfKeyId(keyid);
   return did === undefined ? undefined : { did, publicKey };
 }

@@ -8,10 +8,9 @@ import { type CallClaims, MAX_PAYLOAD_BYTES, PAYLOAD_TYPE } from './schema.js';
 import { MAX_TTL_MS } from './sign.js';
 import { resolveKey, type TrustStore } from './trust-store.js';
 
-/** Default tolerance for clocks that disagree: 30 s. */
-export const DEFAULT_CLOCK_SKEW_MS = 30_000;
-/** Largest clock skew a verifier may tolerate: 5 min. */
-export const MAX_CLOCK_SKEW_MS = 300_000;
+// One skew vocabulary for every verifier of the project (ADR 0008): identity's default and bound.
+import { DEFAULT_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS } from '@agentguard/identity';
+export { DEFAULT_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS };
 /** Default longest validity window (`expiresAt - issuedAt`) accepted: 5 min. */
 export const DEFAULT_MAX_VALIDITY_MS = 300_000;
 

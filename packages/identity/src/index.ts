@@ -30,6 +30,7 @@ export {
 export type { JwsAlgorithm } from './credential/jws.js';
 export type { CredentialClaims, DelegationClaims, RiskTier } from './credential/claims.js';
 export {
+  DEFAULT_CLOCK_SKEW_MS,
   MAX_CLOCK_SKEW_MS,
   type VerifyOptions,
   type VerifyFailure,
@@ -39,6 +40,7 @@ export {
 } from './credential/options.js';
 export {
   createTrustAnchors,
+  didOfKeyId,
   keyIdOf,
   type TrustAnchors,
   type TrustAnchorInput,

@@ -1,14 +1,6 @@
 import { AttestationError, PAYLOAD_TYPE, parseCallStatement } from '@agentguard/attestation';
-import { didToPublicKey, verify } from '@agentguard/identity';
+import { didOfKeyId, didToPublicKey, verify } from '@agentguard/identity';
 import { MAX_PAYLOAD_BYTES, verifyEnvelope } from '@agentguard/statement';
-
-/** The bare did:key of a keyid (`did:key:z…` or `did:key:z…#z…` whose fragment repeats the key), as attestation reads it. */
-function baseDid(keyid: string): string | undefined {
-  const hash = keyid.indexOf('#');
-  if (hash < 0) return keyid;
-  const base = keyid.slice(0, hash);
-  return keyid.slice(hash + 1) === base.slice('did:key:'.length) ? base : undefined;
-}
 
 /**
  * What an envelope inside a record must agree with: the record's own fields. The policy hash is not among them:
@@ -52,7 +44,7 @@ export function checkEnvelope(
     maxPayloadBytes: MAX_PAYLOAD_BYTES,
     maxSignatures: 1,
     verifierFor: (keyid) => {
-      const base = baseDid(keyid);
+      const base = didOfKeyId(keyid);
       const key = base === undefined ? undefined : keyOf(base);
       if (base === undefined || key === undefined) return undefined;
       return (sig, message) => {

@@ -9,7 +9,7 @@ import {
   verifyRecordLine,
 } from '@agentguard/audit';
 import { verifyRecordLines, verifyRecordLinesEach } from '@agentguard/audit/file';
-import { didToPublicKey, verify } from '@agentguard/identity';
+import { didOfKeyId, didToPublicKey, verify } from '@agentguard/identity';
 import { parsePolicy, policyHash } from '@agentguard/policy';
 import {
   bytesEqual,
@@ -101,13 +101,6 @@ function decode(text: string): Uint8Array | undefined {
   } catch {
     return undefined;
   }
-}
-
-function baseDid(keyid: string): string | undefined {
-  const hash = keyid.indexOf('#');
-  if (hash < 0) return keyid;
-  const base = keyid.slice(0, hash);
-  return keyid.slice(hash + 1) === base.slice('did:key:'.length) ? base : undefined;
 }
 
 function text(bytes: Uint8Array): string | undefined {
@@ -288,7 +281,7 @@ function openBundle(
     maxPayloadBytes: MAX_MANIFEST_BYTES,
     maxSignatures: 1,
     verifierFor: (keyid) => {
-      const did = baseDid(keyid);
+      const did = didOfKeyId(keyid);
       if (did === undefined || !trusted.has(did)) return undefined;
       const key = didToPublicKey(did);
       return (sig, message) => {

@@ -68,8 +68,8 @@ export interface NormalVerifyOptions {
 }
 
 /**
- * @internal The one default clock skew of the project, in ms: credentials, revocation lists, call envelopes and
- * approvals all tolerate the same 30 s (docs/decisions/0008-options-vocabulary.md).
+ * The one default clock skew of the project, in ms: credentials, revocation lists, call envelopes, approvals and
+ * operator status all tolerate the same 30 s unless told otherwise with `clockSkewMs` (ADR 0008).
  */
 export const DEFAULT_CLOCK_SKEW_MS = 30_000;
 

@@ -60,6 +60,26 @@ export function keyIdOf(did: DidKey): string {
   return `${did}#${did.slice('did:key:'.length)}`;
 }
 
+/**
+ * The did a key id names, as every verifier of a signature's `keyid` reads it: the id itself when it has no
+ * fragment, the part before `#` when the fragment repeats the key (`did:key:zX#zX`, W3C did:key v0.7 §3.1.1; the
+ * inverse of {@link keyIdOf}), else undefined: a key id whose fragment names anything else names no key. The did
+ * itself is not checked here ({@link didToPublicKey} does that).
+ *
+ * @example
+ * ```ts
+ * didOfKeyId(keyIdOf(agent.id)) === agent.id; // true
+ * didOfKeyId(`${agent.id}#other`); // undefined
+ * ```
+ */
+export function didOfKeyId(keyid: string): string | undefined {
+  if (typeof keyid !== 'string') return undefined;
+  const hash = keyid.indexOf('#');
+  if (hash < 0) return keyid;
+  const did = keyid.slice(0, hash);
+  return did.startsWith('did:key:') && keyid.slice(hash + 1) === did.slice('did:key:'.length) ? did : undefined;
+}
+
 function ms(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`"${name}" expected epoch ms`);

@@ -1,5 +1,5 @@
 import { createTrustStore, type TrustStore } from '@agentguard/attestation';
-import { didToPublicKey, verify } from '@agentguard/identity';
+import { DEFAULT_CLOCK_SKEW_MS, didOfKeyId, didToPublicKey, MAX_CLOCK_SKEW_MS, verify } from '@agentguard/identity';
 import {
   canonicalize,
   fromUtf8,
@@ -118,9 +118,9 @@ export function createStatusVerifier(options: Omit<VerifyStatusOptions, 'known' 
   if (!Number.isSafeInteger(maxValidity) || maxValidity <= 0) {
     throw new RangeError(`"maxValidityMs" expected a positive integer of milliseconds, got ${String(maxValidity)}`);
   }
-  const skew = options.clockSkewMs ?? 30_000;
-  if (!Number.isInteger(skew) || skew < 0 || skew > 300_000) {
-    throw new RangeError(`"clockSkewMs" expected an integer from 0 to 300000, got ${String(skew)}`);
+  const skew = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+  if (!Number.isInteger(skew) || skew < 0 || skew > MAX_CLOCK_SKEW_MS) {
+    throw new RangeError(`"clockSkewMs" expected an integer from 0 to ${MAX_CLOCK_SKEW_MS}, got ${String(skew)}`);
   }
   const channel = options.channel;
   const excludedSet = new Set(excluded.map((k) => k.split('#')[0]));
@@ -154,9 +154,9 @@ export function createStatusVerifier(options: Omit<VerifyStatusOptions, 'known' 
       maxPayloadBytes: MAX_STATUS_PAYLOAD_BYTES,
       maxSignatures: 1,
       verifierFor: (keyid) => {
-        const did = keyid.split('#')[0] as string;
+        const did = didOfKeyId(keyid);
         // The agent's own key never speaks for the operator, whatever the trust store says.
-        if (excludedSet.has(did)) return undefined;
+        if (did === undefined || excludedSet.has(did)) return undefined;
         const key: unknown = trust.publicKeyFor(keyid);
         if (!(key instanceof Uint8Array) || key.length !== 32) return undefined;
         if (excludedBytes.has(toHex(key))) return undefined;
