@@ -1,6 +1,13 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { CallClaimsSchema, plainlyValidClaims } from './schema.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { z } from 'zod';
+import {
+  type CallClaims,
+  CallClaimsSchema,
+  type CallStatement,
+  type CallStatementSchema,
+  plainlyValidClaims,
+} from './schema.js';
 
 const valid = {
   callId: 'call-1',
@@ -44,5 +51,15 @@ describe('plainlyValidClaims', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the exported types', () => {
+  it('are what the schemas accept, field for field', () => {
+    expectTypeOf<z.infer<typeof CallClaimsSchema>>().toEqualTypeOf<{
+      -readonly [K in keyof CallClaims]: CallClaims[K];
+    }>();
+    expectTypeOf<z.infer<typeof CallStatementSchema>['predicate']>().toMatchTypeOf<CallClaims>();
+    expectTypeOf<z.infer<typeof CallStatementSchema>>().toMatchTypeOf<CallStatement>();
   });
 });

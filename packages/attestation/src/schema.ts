@@ -59,7 +59,9 @@ export const CallClaimsSchema = z.strictObject({
  * nothing the schema refuses; false when the schema must decide (and word the problem). A property test
  * holds the two to the same answers.
  */
-export function plainlyValidClaims(claims: Readonly<Record<string, unknown>>): claims is CallClaims {
+export function plainlyValidClaims(
+  claims: Readonly<Record<string, unknown>>,
+): claims is Readonly<Record<string, unknown>> & CallClaims {
   const { callId, agent, tool, argsDigest, policyHash, issuedAt, expiresAt, nonce } = claims;
   return (
     Object.keys(claims).length === 8 &&
@@ -108,7 +110,33 @@ export const CallStatementSchema = z.strictObject({
 
 /** A DSSE envelope as `@agentguard/statement` parses it: exactly one signature, with a keyid, for call envelopes. */
 export type DsseEnvelope = Envelope;
-/** What a call envelope claims (see {@link CallClaimsSchema}). */
-export type CallClaims = z.infer<typeof CallClaimsSchema>;
-/** The in-toto Statement inside a call envelope (see {@link CallStatementSchema}). */
-export type CallStatement = z.infer<typeof CallStatementSchema>;
+/**
+ * What a call envelope claims: the predicate of its statement. Every field is checked when a statement is read
+ * ({@link parseCallStatement}) or signed ({@link signCall}).
+ */
+export interface CallClaims {
+  /** 1-256 printable ASCII characters, no space. */
+  readonly callId: string;
+  /** The calling agent's Ed25519 did:key: the key that signs the envelope. */
+  readonly agent: string;
+  /** The tool's name: 1-256 characters, no control characters. */
+  readonly tool: string;
+  /** `sha256:` and 64 lower-case hex digits of the RFC 8785 canonical args ({@link digestArgs}). */
+  readonly argsDigest: string;
+  /** The hash of the policy the caller expects to decide the call. */
+  readonly policyHash: string;
+  /** RFC 3339 UTC with milliseconds, as `Date#toISOString` writes it. */
+  readonly issuedAt: string;
+  /** RFC 3339 UTC with milliseconds; after `issuedAt`, by at most {@link MAX_TTL_MS}. */
+  readonly expiresAt: string;
+  /** 16 random bytes, canonical unpadded base64url: what a replay cache remembers. */
+  readonly nonce: string;
+}
+
+/** The in-toto Statement v1 inside a call envelope: one subject (`tool-call:<callId>`, the args' SHA-256), {@link CallClaims}. */
+export interface CallStatement {
+  readonly _type: typeof STATEMENT_TYPE;
+  readonly subject: readonly [{ readonly name: string; readonly digest: { readonly sha256: string } }];
+  readonly predicateType: typeof PREDICATE_TYPE;
+  readonly predicate: CallClaims;
+}

@@ -1,13 +1,14 @@
 import {
-  CallStatementSchema,
+  AttestationError,
   DEFAULT_CLOCK_SKEW_MS,
   DEFAULT_MAX_VALIDITY_MS,
   digestArgs,
   MAX_PAYLOAD_BYTES,
   PAYLOAD_TYPE,
-  SUBJECT_PREFIX,
+  type ParsedCallStatement,
+  parseCallStatement,
 } from '@agentguard/attestation';
-import { pae, bytesEqual, fromUtf8, parseJson, utf8 } from '@agentguard/statement';
+import { pae, bytesEqual, fromUtf8, utf8 } from '@agentguard/statement';
 import type { Decision, PolicyEngine } from '@agentguard/policy';
 
 /** What the signer process is asked to sign, as `serveSigner` hands it to `authorize`. */
@@ -108,18 +109,13 @@ export function createSignerAuthorizer(
     const split = splitPae(message);
     if (split === undefined || split.type !== PAYLOAD_TYPE) return deny('not a call envelope');
     if (split.body.length > MAX_PAYLOAD_BYTES) return deny('statement too large');
-    let statement: unknown;
+    // Read as every verifier reads a call statement (strict JSON, the schema, subject bound to the claims).
+    let claims: ParsedCallStatement['claims'];
     try {
-      statement = parseJson(fromUtf8(split.body), { maxBytes: MAX_PAYLOAD_BYTES });
-    } catch {
-      return deny('statement is not strict JSON');
+      ({ claims } = parseCallStatement(split.body));
+    } catch (error) {
+      return deny(error instanceof AttestationError ? error.message : 'not a valid call statement');
     }
-    const parsed = CallStatementSchema.safeParse(statement);
-    if (!parsed.success) return deny('not a valid call statement');
-    const claims = parsed.data.predicate;
-    const subject = parsed.data.subject[0];
-    if (subject.name !== `${SUBJECT_PREFIX}${claims.callId}` || `sha256:${subject.digest.sha256}` !== claims.argsDigest)
-      return deny('statement subject does not match its claims');
     if (claims.agent !== self) return deny(`statement names agent ${claims.agent}; this signer signs only for ${self}`);
     const issued = Date.parse(claims.issuedAt);
     const expires = Date.parse(claims.expiresAt);

@@ -1,5 +1,5 @@
-import { CallStatementSchema } from '@agentguard/attestation';
-import { decodeDsseBase64, parseEnvelope, fromUtf8, parseJson } from '@agentguard/statement';
+import { parseCallStatement } from '@agentguard/attestation';
+import { decodeDsseBase64, parseEnvelope } from '@agentguard/statement';
 
 /**
  * @internal The arguments digest a call envelope claims, read without verifying it (the server verifies),
@@ -8,9 +8,7 @@ import { decodeDsseBase64, parseEnvelope, fromUtf8, parseJson } from '@agentguar
  */
 export function argsDigestOf(envelope: unknown): string | undefined {
   try {
-    const payload = fromUtf8(decodeDsseBase64(parseEnvelope(envelope).payload, 'payload'));
-    const statement = CallStatementSchema.safeParse(parseJson(payload));
-    return statement.success ? statement.data.predicate.argsDigest : undefined;
+    return parseCallStatement(decodeDsseBase64(parseEnvelope(envelope).payload, 'payload')).claims.argsDigest;
   } catch {
     return undefined;
   }
