@@ -53,7 +53,7 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   const key = callKey(self, session, args.argsDigest);
   // The same checks in the same order as a run (call.ts), so both give the same code: integrity and the
   // operator's control status (pre-decision.ts; a quarantined agent's call is decided by the read-only engine),
-  // a human's refusal, a monitor suspension; then the kept decision or the credential and the policy.
+  // a human's refusal, a monitor suspension, the credential; then the kept decision or the policy.
   const gated = await preDecision(ctx, tool, self, prepared.view);
   if (!gated.ok) return verdict('deny', gated.reason, null, gated.code);
   const view = gated.view;
@@ -66,7 +66,12 @@ export async function checkCall<S extends StandardSchemaV1, R>(
   if (suspended !== undefined) {
     return verdict('deny', suspended.reason, suspended.ruleId, 'ERR_GUARD_MONITOR_SUSPENDED');
   }
-  // Asked again about the same call (frameworks do): the kept decision answers, limits count once.
+  const credential = await credentialOf(ctx, self, tool.name, args.value);
+  if (!credential.ok) {
+    return verdict('deny', `credential rejected: ${credential.reason}`, null, 'ERR_GUARD_CREDENTIAL_REJECTED');
+  }
+  // Asked again about the same call (frameworks do): the kept decision answers, limits count once; after the
+  // credential, as a run resumes one (a credential revoked or expired since the first answer refuses).
   const kept = gate.peek(callId, tool.name, key);
   if (kept !== undefined && kept.policyHash === view.hash) {
     const refused = isolationVerdict(kept);
@@ -77,10 +82,6 @@ export async function checkCall<S extends StandardSchemaV1, R>(
       kept.ruleId,
       kept.effect === 'deny' ? 'ERR_GUARD_POLICY_DENIED' : undefined,
     );
-  }
-  const credential = await credentialOf(ctx, self, tool.name, args.value);
-  if (!credential.ok) {
-    return verdict('deny', `credential rejected: ${credential.reason}`, null, 'ERR_GUARD_CREDENTIAL_REJECTED');
   }
   // The monitor scores the call now, as a run would; the verdict is kept for the run (which records it), so
   // the monitor sees each call once.

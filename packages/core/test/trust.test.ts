@@ -169,6 +169,29 @@ describe('identity and trust through guard()', () => {
     expect(String(last()?.data?.credentialCode)).toMatch(/EXPIRED/);
   });
 
+  it('check() asked again after the credential was revoked refuses, as the run would (not the kept answer)', async () => {
+    const agent = createIdentity();
+    const chain = await credentialFor(agent);
+    let revoked = false;
+    const revocation = {
+      check: async () =>
+        revoked
+          ? ({ ok: false, code: 'ERR_IDENTITY_REVOKED', reason: 'revoked meanwhile' } as const)
+          : ({ ok: true } as const),
+    };
+    const { refund, execute } = setup(agent, { anchors, chain, revocation });
+    expect(await refund.check({ amount: 5 }, { callId: 'call-r1' })).toMatchObject({ effect: 'allow' });
+    revoked = true;
+    expect(await refund.check({ amount: 5 }, { callId: 'call-r1' })).toMatchObject({
+      effect: 'deny',
+      code: 'ERR_GUARD_CREDENTIAL_REJECTED',
+    });
+    await expect(refund({ amount: 5 }, { callId: 'call-r1' })).rejects.toMatchObject({
+      code: 'ERR_GUARD_CREDENTIAL_REJECTED',
+    });
+    expect(execute).not.toHaveBeenCalled();
+  });
+
   it('a revoked credential is refused', async () => {
     const agent = createIdentity();
     const chain = await credentialFor(agent, { jti: 'cred-to-revoke-1' });
