@@ -1,4 +1,4 @@
-import { canonicalize, digestCanonicalText, hasProtoMember, type JsonValue } from '@agentguard/statement';
+import { canonicalize, digestCanonicalText, canonicalHasProtoMember, type JsonValue } from '@agentguard/statement';
 import { AttestationError } from './errors.js';
 
 /** Deeply read-only view of a value, as {@link freezeArgs} returns it. */
@@ -90,7 +90,7 @@ export function bindArgs<T>(args: T): BoundArgs<T> {
   // JSON.parse of our own canonical text (so plain objects, friendly to tools); the only surprise it could hold
   // is an own "__proto__" member, refused because tools that merge args into other objects would be poisoned by
   // it. Found in the text (exact on canonical text), not by a reviver, which costs JSON.parse its fast path.
-  if (hasProtoMember(text)) {
+  if (canonicalHasProtoMember(text)) {
     throw new AttestationError('ERR_ATTESTATION_ARGS_INVALID', 'args hold a member named "__proto__"');
   }
   const copy = JSON.parse(text) as JsonValue;

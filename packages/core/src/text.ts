@@ -1,4 +1,4 @@
-import { MAX_ENVELOPE_CHARS, StatementError, canonicalize } from '@agentguard/statement';
+import { MAX_ENVELOPE_CHARS, canonicalize } from '@agentguard/statement';
 import { createRedactor, type Redactor } from '@agentguard/audit';
 
 /**
@@ -151,7 +151,8 @@ export function envelopeForRecord(
   try {
     text = canonicalize(envelope, { maxDepth: 8 });
   } catch (error) {
-    const deep = error instanceof StatementError && error.code === 'ERR_STATEMENT_JSON_TOO_DEEP';
+    // By code, not class: two installed copies of the statement package break instanceof.
+    const deep = (error as { code?: unknown } | null)?.code === 'ERR_STATEMENT_JSON_TOO_DEEP';
     return { envelopeOmitted: { reason: deep ? 'too-deep' : 'not-json' } };
   }
   const bytes = utf8Length(text);

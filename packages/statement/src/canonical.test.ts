@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { vectorBytes, vectorFiles, vectorText } from '../test/vectors.js';
 import { fromHex, toHex } from './encoding.js';
-import { canonicalBytes, canonicalize, hasProtoMember, type JsonValue } from './canonical.js';
+import { canonicalBytes, canonicalize, canonicalHasProtoMember, type JsonValue } from './canonical.js';
 import { StatementError } from './errors.js';
 import { parseJson } from './json-parse.js';
 
@@ -171,7 +171,7 @@ describe('canonicalize bad input', () => {
   });
 });
 
-describe('hasProtoMember', () => {
+describe('canonicalHasProtoMember', () => {
   /** Whether a parsed JSON value has an own member named `__proto__` at any depth. */
   const hasProto = (v: unknown): boolean =>
     typeof v === 'object' && v !== null && (Object.hasOwn(v, '__proto__') || Object.values(v).some((x) => hasProto(x)));
@@ -195,16 +195,16 @@ describe('hasProtoMember', () => {
   it('is true exactly when the value has a member named __proto__ at any depth (property)', () => {
     fc.assert(
       fc.property(value, (v) => {
-        expect(hasProtoMember(canonicalize(v))).toBe(hasProto(v));
+        expect(canonicalHasProtoMember(canonicalize(v))).toBe(hasProto(v));
       }),
       { numRuns: 2000 },
     );
   });
 
   it('finds one at the top, nested, and in an array; not inside a string or a longer name', () => {
-    expect(hasProtoMember(canonicalize(JSON.parse('{"__proto__":1}')))).toBe(true);
-    expect(hasProtoMember(canonicalize(JSON.parse('{"a":[{"b":1,"__proto__":{}}]}')))).toBe(true);
-    expect(hasProtoMember(canonicalize({ a: '{"__proto__":1}' }))).toBe(false);
-    expect(hasProtoMember(canonicalize({ 'x"__proto__': 1, __proto__x: 2 }))).toBe(false);
+    expect(canonicalHasProtoMember(canonicalize(JSON.parse('{"__proto__":1}')))).toBe(true);
+    expect(canonicalHasProtoMember(canonicalize(JSON.parse('{"a":[{"b":1,"__proto__":{}}]}')))).toBe(true);
+    expect(canonicalHasProtoMember(canonicalize({ a: '{"__proto__":1}' }))).toBe(false);
+    expect(canonicalHasProtoMember(canonicalize({ 'x"__proto__': 1, __proto__x: 2 }))).toBe(false);
   });
 });

@@ -160,13 +160,17 @@ function isWellFormed(text: string): boolean {
  * and `,"__proto__":` can only open a member. A check of the text before `JSON.parse`, several times cheaper than a
  * reviver (which also turns off the parser's fast path).
  *
- * @param text - RFC 8785 canonical JSON text; on other text the answer means nothing.
+ * Only for canonical text (hence the name): on other JSON text it can miss a member (`"\u005f_proto__"`, or space
+ * before the colon), so never use it as a check of text from elsewhere; parse such text with `parseJson`,
+ * which refuses the member.
+ *
+ * @param text - RFC 8785 canonical JSON text, as {@link canonicalize} returned it.
  * @example
  * ```ts
- * hasProtoMember(canonicalize(JSON.parse('{"a":{"__proto__":1}}'))); // true
- * hasProtoMember(canonicalize({ a: '{"__proto__":1}' })); // false: inside a string
+ * canonicalHasProtoMember(canonicalize(JSON.parse('{"a":{"__proto__":1}}'))); // true
+ * canonicalHasProtoMember(canonicalize({ a: '{"__proto__":1}' })); // false: inside a string
  * ```
  */
-export function hasProtoMember(text: string): boolean {
+export function canonicalHasProtoMember(text: string): boolean {
   return text.includes('"__proto__":') && /[{,]"__proto__":/.test(text);
 }

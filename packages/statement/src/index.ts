@@ -2,7 +2,7 @@ export { StatementError, type StatementErrorCode, STATEMENT_ERROR_CODES } from '
 export {
   canonicalize,
   canonicalBytes,
-  hasProtoMember,
+  canonicalHasProtoMember,
   type CanonicalizeOptions,
   type JsonValue,
 } from './canonical.js';

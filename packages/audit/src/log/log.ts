@@ -1,5 +1,5 @@
 import type { Signer } from '@agentguard/identity';
-import { bytesEqual, hasProtoMember, toBase64, utf8 } from '@agentguard/statement';
+import { bytesEqual, canonicalHasProtoMember, toBase64, utf8 } from '@agentguard/statement';
 import { publicKeyOfDid } from '../record/envelope.js';
 import { AuditError } from '../errors.js';
 import { checkEvent } from './event-check.js';
@@ -285,7 +285,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const detail = cause instanceof Error ? cause.message : String(cause);
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', `event is not plain JSON: ${detail}`, { cause });
     }
-    if (hasProtoMember(canonical.text)) {
+    if (canonicalHasProtoMember(canonical.text)) {
       throw new AuditError('ERR_AUDIT_EVENT_INVALID', 'event holds a member named "__proto__", which readers refuse');
     }
     const size = lineBytes(digest.bytes, fields);
