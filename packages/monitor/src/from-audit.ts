@@ -1,4 +1,4 @@
-import type { AuditRecord } from '@agentguard/audit';
+import { type AuditRecord, parseRecordData } from '@agentguard/audit';
 import type { MonitorSession, ObservedCall } from './call.js';
 
 /** Options of {@link sessionsFromAudit}. */
@@ -55,12 +55,15 @@ export function callOfRecord(
 ): { session: string; call: ObservedCall } | undefined {
   if (record.type !== 'call.requested') return undefined;
   const isSideEffect = options.isSideEffect ?? defaultSideEffect;
-  const data = record.data ?? {};
+  // Read through the record-data contract (audit checks it on append): a record that breaks it teaches nothing.
+  const parsed = parseRecordData('call.requested', record.data);
+  if (!parsed.ok) return undefined;
+  const data = parsed.data;
   const session =
-    options.sessionOf?.(record as AuditRecord & { type: 'call.requested' }) ??
-    (typeof data.session === 'string' ? data.session : record.agent);
+    options.sessionOf?.(record as AuditRecord & { type: 'call.requested' }) ?? data.session ?? record.agent;
+  // Args recorded by digest only (too large, sensitive, sealed) leave the profile only the tool and its labels.
   const args = data.args !== null && typeof data.args === 'object' && !Array.isArray(data.args) ? data.args : {};
-  const labels = Array.isArray(data.labels) ? data.labels.filter((l): l is string => typeof l === 'string') : [];
+  const labels = data.labels ?? [];
   const at = Date.parse(record.ts);
   return {
     session,
