@@ -1,15 +1,7 @@
 import { canonicalBytes, toHex, utf8 } from '@agentguard/statement';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  bodyOf,
-  bodyOfCanonicalLine,
-  canonicalBody,
-  RECORD_MAX_DEPTH,
-  recordForms,
-  recordLine,
-  recordSigningBytes,
-} from './record.js';
+import { bodyOf, canonicalBody, RECORD_MAX_DEPTH, recordForms, recordLine, recordSigningBytes } from './record.js';
 
 /** JSON values JCS can hold: no -0 (it becomes 0, which is fine), finite numbers, well-formed strings. */
 const json = fc.jsonValue({ maxDepth: 4 });
@@ -46,58 +38,6 @@ describe('recordForms', () => {
   it('refuses values JSON cannot hold, as canonicalisation does', () => {
     expect(() => recordForms({ seq: 0, data: Number.NaN })).toThrow();
     expect(() => recordForms({ seq: 0, data: '\uD800' })).toThrow();
-  });
-});
-
-describe('bodyOfCanonicalLine', () => {
-  // Strings without surrogates: the ones whose text is written without a canonicaliser.
-  const text = fc.string({ unit: fc.constantFrom('a', '"', '\\', '\u0000', '\u001f', '\u2028', 'é', '\u007f', '/') });
-  const scalar = fc.oneof(text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.nat());
-  // Shaped like records: whatever sorts before "hash" may be anything, everything after it a string or number.
-  const shaped = fc.record(
-    {
-      agent: fc.string({ unit: 'binary' }),
-      callId: scalar,
-      data: json,
-      hash: fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }),
-      note: scalar,
-      noteSig: fc.base64String(),
-      prev: scalar,
-      seq: fc.nat(),
-      sig: fc.base64String(),
-      signer: scalar,
-      ts: scalar,
-      v: scalar,
-    },
-    { requiredKeys: ['hash'] },
-  );
-
-  it('cuts the body bytes out of the canonical line, or gives up (property)', () => {
-    fc.assert(
-      fc.property(fc.oneof(shaped, record), (r) => {
-        const body = bodyOfCanonicalLine(recordLine(r), r);
-        const expected = toHex(canonicalBytes(bodyOf(r), { maxDepth: RECORD_MAX_DEPTH }));
-        if (body !== undefined) expect(toHex(utf8(body))).toBe(expected);
-      }),
-    );
-  });
-
-  it('gives the body of every record shaped like one', () => {
-    fc.assert(
-      fc.property(shaped, (r) => {
-        const body = bodyOfCanonicalLine(recordLine(r), r);
-        expect(body && toHex(utf8(body))).toBe(toHex(canonicalBytes(bodyOf(r), { maxDepth: RECORD_MAX_DEPTH })));
-      }),
-    );
-  });
-
-  it('gives up on a line that does not hold the members where they should be', () => {
-    const r = { a: 1, hash: 'ab'.repeat(32), sig: 'x' };
-    expect(bodyOfCanonicalLine(recordLine(r), r)).toBeDefined();
-    expect(bodyOfCanonicalLine(recordLine({ ...r, sig: 'y' }), r)).toBeUndefined();
-    expect(bodyOfCanonicalLine(recordLine({ ...r, hash: 'cd'.repeat(32) }), r)).toBeUndefined();
-    expect(bodyOfCanonicalLine(recordLine({ a: 1, hash: r.hash }), r)).toBeUndefined();
-    expect(bodyOfCanonicalLine(` ${recordLine(r)}`, r)).toBeUndefined();
   });
 });
 

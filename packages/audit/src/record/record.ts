@@ -123,50 +123,6 @@ export function recordForms(record: Readonly<Record<string, unknown>>): { line: 
   return { line: `{${all.join(',')}}`, body: `{${body.join(',')}}` };
 }
 
-/**
- * The canonical body text (whose UTF-8 `hash` and the leaf cover) of a record whose line is known to be its canonical
- * form (`line === recordLine(record)`, as `parseCanonicalJson` proves): the line with the `hash`, `sig` and
- * `noteSig` members cut out, found from the end of the line. Every member after the first of them is a string or
- * a number in every record (`data` sorts before `hash`), whose text `member` writes without a canonicaliser; a
- * record where that is not so, or whose line does not hold the members where they should be, gets undefined (use
- * `recordForms`). Equal to `canonicalize(bodyOf(record))` (a property test holds them to it).
- */
-export function bodyOfCanonicalLine(line: string, record: Readonly<Record<string, unknown>>): string | undefined {
-  if (line.charCodeAt(0) !== 0x7b || line.charCodeAt(line.length - 1) !== 0x7d) return undefined;
-  const keys = Object.keys(record).sort();
-  // Walk members from the last: `end` is where the member being looked at ends (its comma or the closing brace).
-  let end = line.length - 1;
-  let kept = '';
-  let cut = 0;
-  const toCut = unhashedCount(record);
-  let k = keys.length - 1;
-  for (; k >= 0 && cut < toCut; k--) {
-    const key = keys[k] as string;
-    const value = scalar(record[key]);
-    const name = scalar(key);
-    if (value === undefined || name === undefined) return undefined;
-    const start = end - name.length - 1 - value.length;
-    if (k === 0 ? start !== 1 || line.charCodeAt(0) !== 0x7b : start < 2 || line.charCodeAt(start - 1) !== 0x2c) {
-      return undefined;
-    }
-    if (!line.startsWith(name, start) || line.charCodeAt(start + name.length) !== 0x3a) return undefined;
-    if (!line.startsWith(value, start + name.length + 1)) return undefined;
-    if (UNHASHED.has(key)) cut++;
-    else kept = `,${line.slice(start, end)}${kept}`;
-    end = start - 1;
-  }
-  if (cut !== toCut) return undefined;
-  // Members before the last one cut are kept as they are in the line (`end` is the comma after them).
-  return k >= 0 ? `${line.slice(0, end)}${kept}}` : `{${kept.slice(1)}}`;
-}
-
-/** How many members of `record` are outside the hashed body. */
-function unhashedCount(record: Readonly<Record<string, unknown>>): number {
-  let n = 0;
-  for (const key of UNHASHED) if (Object.hasOwn(record, key)) n++;
-  return n;
-}
-
 /** The record without `hash`, `sig` and `noteSig`: what `hash` and the Merkle leaf are computed over. */
 export function bodyOf(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const body: Record<string, unknown> = {};

@@ -1,8 +1,8 @@
 import { verify } from '@agentguard/identity';
 import {
   bytesEqual,
+  canonicalHasProtoMember,
   fromBase64,
-  parseCanonicalJson,
   parseJson,
   StatementError,
   toHex,
@@ -15,13 +15,7 @@ import type { ResumeState } from '../log/log.js';
 import { MerkleTree, textHashes } from '../tree/merkle.js';
 import { isValidKeyName, joinNote, noteKeyId, parseCheckpoint } from '../checkpoint/note.js';
 import { quickRecord } from '../record/check.js';
-import {
-  bodyOfCanonicalLine,
-  RECORD_MAX_BYTES,
-  RECORD_MAX_DEPTH,
-  recordForms,
-  recordSigningBytes,
-} from '../record/record.js';
+import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes } from '../record/record.js';
 import {
   type AuditRecord,
   AuditRecordSchema,
@@ -264,25 +258,35 @@ export class LogChecker {
 const PARSE_LIMITS = Object.freeze({ maxDepth: RECORD_MAX_DEPTH, maxBytes: RECORD_MAX_BYTES });
 
 /**
- * The usual line, read in one pass: canonical JSON (so its text is the record's canonical form, no second
- * canonicalisation to compare), plainly a record, and its body cut out of the line. Undefined for anything
- * else, which {@link readAny} then reads and words the problem of: both give the same record and body for a
- * line this one reads.
+ * The usual line, read fast: the built-in `JSON.parse` (several times faster than the strict parser), plainly a
+ * record, then its canonical form written member by member and compared with the line. A line equal to the
+ * canonical form of what it parses to is canonical JSON, so it is exactly a line the strict parser reads, to the
+ * same value: a duplicate member, an escape, a space, a number written another way or a key out of order makes the
+ * two differ; a lone surrogate, a non-finite number or too deep a nesting cannot be written; and a `__proto__`
+ * member (which `JSON.parse` makes an own property) is looked for in the canonical text. Undefined for anything
+ * else, which {@link readAny} then reads and words the problem of: both give the same record and body for a line
+ * this one reads (a property test holds them to it).
  */
-/** @internal A line in canonical form, read fast (no re-encoding); undefined for any other line. */
+/** @internal A line in canonical form, read fast; undefined for any other line. */
 export function readCanonical(line: string): { record: AuditRecord; body: string } | undefined {
+  if (line.length > RECORD_MAX_BYTES || canonicalHasProtoMember(line)) return undefined;
   let value: unknown;
   try {
-    value = parseCanonicalJson(line, PARSE_LIMITS);
+    value = JSON.parse(line);
   } catch {
     return undefined;
   }
   // quickRecord copies every member of the value (it refuses any it does not know), so the record's canonical
-  // form is the line too.
+  // form is the line's if the line is canonical at all.
   const record = quickRecord(value);
   if (record === undefined) return undefined;
-  const body = bodyOfCanonicalLine(line, record);
-  return body === undefined ? undefined : { record, body };
+  let forms: { line: string; body: string };
+  try {
+    forms = recordForms(record);
+  } catch {
+    return undefined;
+  }
+  return forms.line === line ? { record, body: forms.body } : undefined;
 }
 
 /** @internal Any line: strict parse, the record schema, then its canonical form compared with the line. */

@@ -15,12 +15,52 @@ export const LINE_NOT_UTF8 = 'line is not valid UTF-8: a byte was changed, or th
 
 /** Decodes one line's bytes (no newline); undefined when they are not UTF-8. */
 export function decodeLine(bytes: Uint8Array): string | undefined {
+  if (nodeDecode !== undefined) return nodeDecode(bytes);
+  return decodeWithTextDecoder(bytes);
+}
+
+/** @internal The portable decoder: `TextDecoder`, fatal, byte-order mark kept. */
+export function decodeWithTextDecoder(bytes: Uint8Array): string | undefined {
   try {
     return decoder.decode(bytes);
   } catch {
     return undefined;
   }
 }
+
+interface NodeBuffer {
+  isUtf8(input: Uint8Array): boolean;
+  Buffer: { from(buffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: 'utf8'): string } };
+}
+
+/**
+ * On Node, `buffer.isUtf8` (strict UTF-8 validation in C++) then the Buffer's UTF-8 decoding: the same answer as the
+ * fatal `TextDecoder`, a tenth of its time on a record line (measured: 0.35 µs against 3.4 µs for 600 bytes; the
+ * `TextDecoder` call's fixed cost dominates short lines). Once validated, the bytes decode without replacement,
+ * and neither strips a byte-order mark. Reached through `process.getBuiltinModule`, so the package still loads
+ * where there is no Node; undefined there, or if it fails its known answers (a property test holds it to the
+ * `TextDecoder` on any bytes).
+ */
+const nodeDecode = ((): ((bytes: Uint8Array) => string | undefined) | undefined => {
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const mod = proc?.getBuiltinModule?.('node:buffer') as NodeBuffer | undefined;
+    if (typeof mod?.isUtf8 !== 'function' || typeof mod.Buffer?.from !== 'function') return undefined;
+    const decode = (bytes: Uint8Array): string | undefined =>
+      mod.isUtf8(bytes)
+        ? mod.Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+        : undefined;
+    // A byte-order mark kept, a character of four bytes, a UTF-16 surrogate and an overlong form refused.
+    const ok =
+      decode(Uint8Array.of(0xef, 0xbb, 0xbf, 0x41)) === '\uFEFFA' &&
+      decode(Uint8Array.of(0xf0, 0x9f, 0x98, 0x80)) === '\u{1F600}' &&
+      decode(Uint8Array.of(0xed, 0xa0, 0x80)) === undefined &&
+      decode(Uint8Array.of(0xc0, 0x80)) === undefined;
+    return ok ? decode : undefined;
+  } catch {
+    return undefined;
+  }
+})();
 
 /**
  * Splits log bytes on LF. Splitting bytes is safe: 0x0A never occurs inside a multi-byte UTF-8

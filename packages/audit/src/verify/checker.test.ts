@@ -1,0 +1,94 @@
+import { createIdentity } from '@agentguard/identity';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createAuditLog } from '../log/log.js';
+import { createMemorySink } from '../log/sink.js';
+import { readAny, readCanonical } from './checker.js';
+
+const agent = createIdentity({ secretKey: new Uint8Array(32).fill(3) });
+
+/** Lines of a real log, one per data value given. */
+async function linesOf(datas: readonly unknown[]): Promise<string[]> {
+  const sink = createMemorySink();
+  const log = createAuditLog({ sink });
+  for (const [i, data] of datas.entries()) {
+    await log.append(
+      {
+        type: 'call.completed',
+        callId: `c${i}`,
+        agent: agent.id,
+        tool: 'search',
+        data: data as Record<string, unknown>,
+      },
+      agent,
+    );
+  }
+  await log.close();
+  return [...sink.lines];
+}
+
+// Data a record may hold: nested JSON with awkward keys and strings (escapes, non-ASCII, digits as keys).
+const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('0', '10', '2', 'é', '\u2028', 'a"b', '\\'));
+const data = fc.dictionary(key, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 });
+
+// Edits that keep a line JSON but may make it non-canonical or refused: a space, an escape, a duplicate member,
+// members swapped, a number written another way, a __proto__ member, a lone surrogate.
+const edits: Array<(line: string, at: number) => string> = [
+  (l, at) => `${l.slice(0, at)} ${l.slice(at)}`,
+  (l) => l.replace('"data":{', '"data":{"x":1,"x":2,'),
+  (l) => l.replace('"data":{', '"data":{"__proto__":{},'),
+  (l) => l.replace('"data":{', '"data":{"s":"\\ud800",'),
+  (l) => l.replace('"data":{', '"data":{"n":1.0,'),
+  (l) => l.replace('"data":{', '"data":{"n":-0,'),
+  (l) => l.replace('"data":{', '"data":{"e":"\\u0041",'),
+  (l) => l.replace('"data":{', '"data":{"b":1,"a":2,'),
+  (l) => l.replace(/"seq":(\d+)/, '"seq":$1.0'),
+  (l) => l.replace('"agent":', '"agent" :'),
+  (l, at) => l.slice(0, at) + l.slice(at + 1),
+  (l) => `\uFEFF${l}`,
+];
+
+describe('readCanonical', () => {
+  it('reads every line the writer writes, as readAny reads it (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(data, { minLength: 1, maxLength: 4 }), async (datas) => {
+        for (const line of await linesOf(datas)) {
+          const fast = readCanonical(line);
+          expect(fast).toBeDefined();
+          expect(fast).toEqual(readAny(line));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('reads an edited line only when readAny reads it, and then the same way (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(data, fc.integer({ min: 0, max: edits.length - 1 }), fc.nat(), async (d, which, where) => {
+        const [line] = await linesOf([d]);
+        const edited = (edits[which] as (l: string, at: number) => string)(
+          line as string,
+          where % (line as string).length,
+        );
+        const fast = readCanonical(edited);
+        const strict = readAny(edited);
+        if (fast !== undefined) expect(fast).toEqual(strict);
+        // A line the strict reader refuses is never read fast.
+        if ('problem' in strict) expect(fast).toBeUndefined();
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('leaves a __proto__ member, a duplicate member and a lone surrogate to the strict reader', async () => {
+    const [line] = (await linesOf([{ a: 1 }])) as [string];
+    for (const bad of [
+      line.replace('"data":{', '"data":{"__proto__":{},'),
+      line.replace('"data":{"a":1', '"data":{"a":1,"a":1'),
+      line.replace('"data":{', '"data":{"s":"\\ud800",'),
+    ]) {
+      expect(readCanonical(bad)).toBeUndefined();
+      expect(readAny(bad)).toHaveProperty('problem');
+    }
+  });
+});
