@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { createIdentity } from '@agentguard/identity';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -55,7 +56,8 @@ describe('readCanonical', () => {
         for (const line of await linesOf(datas)) {
           const fast = readCanonical(line);
           expect(fast).toBeDefined();
-          expect(fast).toEqual(readAny(line));
+          // Prototypes included: every object inside data has none, as the strict parser makes them.
+          expect(isDeepStrictEqual(fast, readAny(line))).toBe(true);
         }
       }),
       { numRuns: 100 },
@@ -78,6 +80,23 @@ describe('readCanonical', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('leaves a line that may be over the size limit in UTF-8 bytes to the strict reader', async () => {
+    const [line] = (await linesOf([{ s: 'x' }])) as [string];
+    // 1.5 million units of three bytes each: under RECORD_MAX_BYTES in UTF-16 units, over it in UTF-8 bytes.
+    const big = line.replace('"s":"x"', `"s":"${'\u4e00'.repeat(1_500_000)}"`);
+    expect(readCanonical(big)).toBeUndefined();
+    expect(readAny(big)).toMatchObject({ problem: { code: 'ERR_AUDIT_RECORD_MALFORMED' } });
+  });
+
+  it('gives the objects inside data no prototype, as the strict reader does', async () => {
+    const [line] = (await linesOf([{ a: { b: { c: 1 } }, list: [{ d: 2 }] }])) as [string];
+    const data = readCanonical(line)?.record.data as { a: object; list: object[] };
+    expect(Object.getPrototypeOf(data.a)).toBeNull();
+    expect(Object.getPrototypeOf((data.a as { b: object }).b)).toBeNull();
+    expect(Object.getPrototypeOf(data.list[0])).toBeNull();
+    expect((data.a as { constructor?: unknown }).constructor).toBeUndefined();
   });
 
   it('leaves a __proto__ member, a duplicate member and a lone surrogate to the strict reader', async () => {

@@ -269,7 +269,9 @@ const PARSE_LIMITS = Object.freeze({ maxDepth: RECORD_MAX_DEPTH, maxBytes: RECOR
  */
 /** @internal A line in canonical form, read fast; undefined for any other line. */
 export function readCanonical(line: string): { record: AuditRecord; body: string } | undefined {
-  if (line.length > RECORD_MAX_BYTES || canonicalHasProtoMember(line)) return undefined;
+  // The size limit is in UTF-8 bytes, up to three per UTF-16 unit: a line that might be over it is left to the
+  // strict reader, which measures it exactly (and a line that long is rare).
+  if (line.length * 3 > RECORD_MAX_BYTES || canonicalHasProtoMember(line)) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -286,7 +288,23 @@ export function readCanonical(line: string): { record: AuditRecord; body: string
   } catch {
     return undefined;
   }
-  return forms.line === line ? { record, body: forms.body } : undefined;
+  if (forms.line !== line) return undefined;
+  // The objects inside `data` as the strict parser makes them: with no prototype, so nothing inherited
+  // (`constructor`, `toString`) can be read as data. `data` itself is quickRecord's copy, as on the strict path.
+  const data = (record as { data?: Record<string, unknown> }).data;
+  if (data !== undefined) for (const key in data) withoutPrototypes(data[key]);
+  return { record, body: forms.body };
+}
+
+/** Gives every object in `value` (fresh from JSON.parse, and bounded in depth by the canonical form) a null prototype. */
+function withoutPrototypes(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) withoutPrototypes(item);
+    return;
+  }
+  Object.setPrototypeOf(value, null);
+  for (const key in value) withoutPrototypes((value as Record<string, unknown>)[key]);
 }
 
 /** @internal Any line: strict parse, the record schema, then its canonical form compared with the line. */

@@ -15,7 +15,13 @@ export const LINE_NOT_UTF8 = 'line is not valid UTF-8: a byte was changed, or th
 
 /** Decodes one line's bytes (no newline); undefined when they are not UTF-8. */
 export function decodeLine(bytes: Uint8Array): string | undefined {
-  if (nodeDecode !== undefined) return nodeDecode(bytes);
+  if (nodeDecode !== undefined) {
+    try {
+      return nodeDecode(bytes);
+    } catch {
+      // A view Buffer cannot wrap (its memory detached): the portable decoder answers as it always did.
+    }
+  }
   return decodeWithTextDecoder(bytes);
 }
 
