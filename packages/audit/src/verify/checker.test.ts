@@ -92,7 +92,7 @@ describe('readCanonical', () => {
 
   it('gives the objects inside data no prototype, as the strict reader does', async () => {
     const [line] = (await linesOf([{ a: { b: { c: 1 } }, list: [{ d: 2 }] }])) as [string];
-    const data = readCanonical(line)?.record.data as { a: object; list: object[] };
+    const data = (readCanonical(line)?.record as { data?: unknown } | undefined)?.data as { a: object; list: object[] };
     expect(Object.getPrototypeOf(data.a)).toBeNull();
     expect(Object.getPrototypeOf((data.a as { b: object }).b)).toBeNull();
     expect(Object.getPrototypeOf(data.list[0])).toBeNull();
