@@ -159,6 +159,35 @@ describe('issueCredential / verifyCredential', () => {
     expect(await verifyCredential(token, { anchors, nowMs: NOW, revocation: broken })).toMatchObject({
       code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE',
     });
+    // A custom checker's answer is untrusted input: only a well-formed verdict counts, and only its two codes.
+    for (const answer of [
+      undefined,
+      null,
+      'ok',
+      {},
+      { ok: 'true' },
+      { ok: false, code: 'revoked by admin', reason: 'no' },
+      { ok: false, code: 'ERR_IDENTITY_SIGNATURE_INVALID', reason: 'no' },
+      {
+        get ok() {
+          throw new Error('getter');
+        },
+      },
+    ]) {
+      const odd = { check: async () => answer } as unknown as RevocationChecker;
+      expect(await verifyCredential(token, { anchors, nowMs: NOW, revocation: odd })).toMatchObject({
+        ok: false,
+        code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE',
+      });
+    }
+    const revokedNoReason = { check: async () => ({ ok: false, code: 'ERR_IDENTITY_REVOKED' }) };
+    expect(
+      await verifyCredential(token, {
+        anchors,
+        nowMs: NOW,
+        revocation: revokedNoReason as unknown as RevocationChecker,
+      }),
+    ).toMatchObject({ code: 'ERR_IDENTITY_REVOKED' });
   });
 
   it('refuses to issue claims that would not verify', async () => {

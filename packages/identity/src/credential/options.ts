@@ -141,9 +141,20 @@ export async function revocationProblem(
 ): Promise<VerifyFailure | undefined> {
   if (o.revocation === undefined) return undefined;
   try {
-    const verdict = await o.revocation.check(query);
-    if (verdict.ok === true) return undefined;
-    return { ok: false, code: verdict.code, reason: verdict.reason };
+    // A checker is any object (a custom one too): its answer is read as untrusted input, and anything but a
+    // well-formed verdict is a failure to check, never a pass and never a code of the checker's choosing.
+    const verdict: unknown = await o.revocation.check(query);
+    const v = (typeof verdict === 'object' && verdict !== null ? verdict : {}) as Record<string, unknown>;
+    if (v.ok === true) return undefined;
+    const reason = typeof v.reason === 'string' ? v.reason : 'the revocation checker gave no reason';
+    if (v.ok === false && (v.code === 'ERR_IDENTITY_REVOKED' || v.code === 'ERR_IDENTITY_REVOCATION_UNAVAILABLE')) {
+      return { ok: false, code: v.code, reason };
+    }
+    return {
+      ok: false,
+      code: 'ERR_IDENTITY_REVOCATION_UNAVAILABLE',
+      reason: 'revocation check failed: the revocation checker gave no verdict of the RevocationVerdict shape',
+    };
   } catch (cause) {
     return {
       ok: false,
