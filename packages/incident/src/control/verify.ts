@@ -123,6 +123,8 @@ export function createStatusVerifier(options: Omit<VerifyStatusOptions, 'known' 
     throw new RangeError(`"clockSkewMs" expected an integer from 0 to ${MAX_CLOCK_SKEW_MS}, got ${String(skew)}`);
   }
   const channel = options.channel;
+  // Read loosely on purpose (whatever comes before '#'): an excluded key is refused in any form it is named, while
+  // a status's own keyid is read strictly (didOfKeyId) below.
   const excludedSet = new Set(excluded.map((k) => k.split('#')[0]));
   // Excluded by key bytes too: a custom trust store that maps another id to the agent's key cannot get round it.
   const excludedKeys = excluded.flatMap((k) => {
