@@ -11,9 +11,18 @@ export {
 } from './record/schema.js';
 export { createMemorySink, type AuditSink, type MemorySink } from './log/sink.js';
 export { checkRecordData, parseRecordData } from './record/data-check.js';
+export {
+  APPROVAL_RECORD_CODES,
+  CREDENTIAL_RECORD_CODES,
+  ENVELOPE_RECORD_CODES,
+  type ApprovalRecordCode,
+  type CredentialRecordCode,
+  type EnvelopeRecordCode,
+} from './record/data.js';
 export type {
   RecordData,
   RecordDataByType,
+  AnyRecordData,
   ParsedRecordData,
   DecisionData,
   IsolationData,

@@ -113,7 +113,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
   const credential = await credentialOf(ctx, agent, tool.name, args.value);
   if (!credential.ok) {
     const denial = refuse('denied', 'ERR_GUARD_CREDENTIAL_REJECTED', `credential rejected: ${credential.reason}`);
-    return scope.refuseAudited(denial, { credentialCode: ctx.text.clean(credential.code, 64) });
+    return scope.refuseAudited(denial, { credentialCode: credential.code });
   }
   // 4a. The runtime monitor scores the run value; the policy decides what the verdict does. A flagged call (or
   //     a failed monitor) is recorded with its evidence before the decision; a verdict check() obtained for
@@ -273,7 +273,7 @@ async function approve<T>(
     const by = verdict.approver === undefined ? {} : { approver: text.clean(verdict.approver, 256) };
     return scope.refuseAudited<T>(
       denial,
-      { ...by, approvalCode: text.clean(verdict.code, 64), decision: decisionRecord(decision, text, isolation) },
+      { ...by, approvalCode: verdict.code, decision: decisionRecord(decision, text, isolation) },
       'approval.refused',
     );
   }

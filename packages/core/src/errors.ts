@@ -1,5 +1,3 @@
-import type { ApprovalErrorCode, AttestationErrorCode } from '@agentguard/attestation';
-import type { IdentityErrorCode } from '@agentguard/identity';
 import { boundText, createTextCleaner, ID_MAX_CHARS, TEXT_MAX_CHARS, type TextCleaner, textOf } from './text.js';
 
 /** Stable error codes of `@agentguard/core`. Public API: switch on `code`. */
@@ -51,16 +49,9 @@ export const GUARD_RECORD_CODES = Object.freeze([
 /** One of {@link GUARD_RECORD_CODES}. */
 export type GuardRecordCode = (typeof GUARD_RECORD_CODES)[number];
 
-/** Why an approval was refused, as an `approval.refused` record's `approvalCode` names it. */
-export type ApprovalRecordCode =
-  | ApprovalErrorCode
-  | Extract<GuardRecordCode, 'ERR_GUARD_APPROVAL_FAILED' | 'ERR_GUARD_APPROVAL_TIMEOUT' | 'ERR_GUARD_APPROVER_FAILED'>;
-
-/** Why a credential chain was refused, as a `call.denied` record's `credentialCode` names it. */
-export type CredentialRecordCode = IdentityErrorCode | Extract<GuardRecordCode, 'ERR_GUARD_CREDENTIAL_CHECK_FAILED'>;
-
-/** Why an incoming call envelope was refused, as a `call.denied` record's `envelopeCode` names it. */
-export type EnvelopeRecordCode = AttestationErrorCode;
+// Why an approval, a credential or an envelope was refused, as a record's sub-code names it: the record contract
+// (audit) owns these closed unions; core re-exports them for its writers' signatures.
+export type { ApprovalRecordCode, CredentialRecordCode, EnvelopeRecordCode } from '@agentguard/audit';
 
 /** What kind of refusal a {@link Denial} is. */
 export type DenialOutcome = 'denied' | 'invalid' | 'failed' | 'timeout' | 'aborted' | 'approval_required';

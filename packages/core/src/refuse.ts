@@ -107,7 +107,7 @@ export function createRefuse(
       await scope.record('call.requested', request);
       await scope.record('approval.refused', {
         ...(approver === undefined ? {} : { approver: text.clean(approver, 256) }),
-        approvalCode: text.clean(approvalCode, 64),
+        approvalCode,
         ...(decision === undefined ? {} : { decision: decisionRecord(decision, text, tool.isolation) }),
         code: denial.code,
         reason: denial.reason,

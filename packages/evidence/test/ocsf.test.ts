@@ -122,6 +122,19 @@ describe('OCSF export', () => {
     );
   });
 
+  it('reads no field of data that breaks the record contract', () => {
+    const record = (readLog(log).records as EventRecord[]).find((r) => r.type === 'call.denied') as EventRecord;
+    const kept = toOcsfEvent(record);
+    expect(kept.status_code).toBe('ERR_GUARD_POLICY_DENIED');
+    expect(kept.status_detail).toBe('not allowed');
+    // One field of the wrong type (a signer may write anything the log takes its signature on): none is read.
+    const broken = toOcsfEvent({ ...record, data: { ...record.data, decision: { effect: 'maybe' } } });
+    expect(broken.status_code).toBeUndefined();
+    expect(broken.status_detail).toBeUndefined();
+    expect(broken.status).toBe('Failure'); // the record's own type still says what it is
+    expect(valid(broken)).toEqual([]);
+  });
+
   it('filters by agent and time, and refuses a log that does not verify', async () => {
     const mixed = await writeLog(20, 5);
     const bob = exportOcsf(mixed, { agent: BOB.id, fromMs: T0 + 4, toMs: T0 + 12 })

@@ -1,4 +1,10 @@
-import type { ParsedRecordData, RecordDataByType } from './data.js';
+import {
+  APPROVAL_RECORD_CODES,
+  CREDENTIAL_RECORD_CODES,
+  ENVELOPE_RECORD_CODES,
+  type ParsedRecordData,
+  type RecordDataByType,
+} from './data.js';
 import type { AuditEventType } from './schema.js';
 
 /**
@@ -26,6 +32,11 @@ const oneOf =
   (...values: readonly string[]): Kind =>
   (v) =>
     values.includes(v as string) ? undefined : `expected one of ${values.map((x) => `'${x}'`).join(', ')}`;
+/** One of a closed list of codes; the message names the list, not its dozens of members. */
+const codeIn = (what: string, codes: readonly string[]): Kind => {
+  const known = new Set(codes);
+  return (v) => (typeof v === 'string' && known.has(v) ? undefined : `expected ${what}`);
+};
 const strings: Kind = (v) =>
   Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : 'expected an array of strings';
 
@@ -106,10 +117,16 @@ const refusal: Fields = {
   issues: arrayOf(object({ path: string, message: string })),
   envelope: json,
   envelopeOmitted: omitted,
-  envelopeCode: string,
-  credentialCode: string,
+  envelopeCode: codeIn('an envelope code (ERR_ATTESTATION_*)', ENVELOPE_RECORD_CODES),
+  credentialCode: codeIn(
+    'a credential code (ERR_IDENTITY_*, ERR_GUARD_CREDENTIAL_CHECK_FAILED)',
+    CREDENTIAL_RECORD_CODES,
+  ),
   approver: string,
-  approvalCode: string,
+  approvalCode: codeIn(
+    'an approval code (ERR_ATTESTATION_APPROVAL_*, ERR_GUARD_APPROVAL_FAILED, ERR_GUARD_APPROVAL_TIMEOUT, ERR_GUARD_APPROVER_FAILED)',
+    APPROVAL_RECORD_CODES,
+  ),
   controlSeq: count,
 };
 const policyState = object({ hash: string, mode: string });

@@ -1,9 +1,12 @@
+import { APPROVAL_ERROR_CODES, ATTESTATION_ERROR_CODES } from '@agentguard/attestation';
+import { IDENTITY_ERROR_CODES } from '@agentguard/identity';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AuditError } from '../errors.js';
 import { checkEvent } from '../log/event-check.js';
 import { createAuditLog } from '../log/log.js';
 import { checkRecordData, parseRecordData } from './data-check.js';
+import { APPROVAL_RECORD_CODES, CREDENTIAL_RECORD_CODES, ENVELOPE_RECORD_CODES } from './data.js';
 import { AUDIT_EVENT_TYPES, AuditEventSchema } from './schema.js';
 import { createMemorySink } from '../log/sink.js';
 import { AGENT, event } from '../../test/helpers.js';
@@ -94,6 +97,48 @@ describe('the record-data contract', () => {
   ] as const)('refuses %s data %j, naming the field', (type, data, problem) => {
     expect(checkRecordData(type, data)).toBe(problem);
     expect(parseRecordData(type, data)).toEqual({ ok: false, reason: `data.${problem}` });
+  });
+
+  it('holds every sub-code to its closed list, on each record type that carries it', () => {
+    const lists = {
+      approvalCode: APPROVAL_RECORD_CODES,
+      credentialCode: CREDENTIAL_RECORD_CODES,
+      envelopeCode: ENVELOPE_RECORD_CODES,
+    } as const;
+    const refusals = ['call.denied', 'call.invalid', 'approval.requested', 'approval.refused'] as const;
+    // Each list is its owner's codes plus the guard's own, and nothing else.
+    expect(ENVELOPE_RECORD_CODES).toEqual(ATTESTATION_ERROR_CODES);
+    expect(CREDENTIAL_RECORD_CODES).toEqual([...IDENTITY_ERROR_CODES, 'ERR_GUARD_CREDENTIAL_CHECK_FAILED']);
+    expect(APPROVAL_RECORD_CODES.filter((c) => !APPROVAL_ERROR_CODES.includes(c as never))).toEqual([
+      'ERR_GUARD_APPROVAL_FAILED',
+      'ERR_GUARD_APPROVAL_TIMEOUT',
+      'ERR_GUARD_APPROVER_FAILED',
+    ]);
+    for (const type of refusals) {
+      for (const [field, codes] of Object.entries(lists)) {
+        for (const code of codes) expect(checkRecordData(type, { [field]: code })).toBeUndefined();
+        // Another list's code, a code of the right family that does not exist, a near miss, other types.
+        const others = Object.values(lists)
+          .flat()
+          .filter((c) => !(codes as readonly string[]).includes(c));
+        for (const bad of [...others, 'ERR_ATTESTATION_NOPE', `${codes[0]} `, codes[0]?.toLowerCase(), '', 7, null]) {
+          expect(checkRecordData(type, { [field]: bad }), `${type} ${field} ${String(bad)}`).toMatch(
+            new RegExp(`^${field}: expected an? \\w+ code \\(`),
+          );
+        }
+      }
+    }
+  });
+
+  it('refuses on append a record whose sub-code is not in its list', async () => {
+    const log = createAuditLog({ sink: createMemorySink() });
+    const hostile = { ...event(0), type: 'call.denied' as const, data: { credentialCode: '\u001b[2J' } };
+    await expect(log.append(hostile, AGENT)).rejects.toMatchObject({
+      code: 'ERR_AUDIT_EVENT_INVALID',
+      message:
+        'invalid event: data.credentialCode: expected a credential code (ERR_IDENTITY_*, ERR_GUARD_CREDENTIAL_CHECK_FAILED)',
+    });
+    expect((await log.append(event(0), AGENT)).seq).toBe(0);
   });
 
   it('reads absent data as empty', () => {

@@ -1,3 +1,5 @@
+import { APPROVAL_ERROR_CODES, ATTESTATION_ERROR_CODES } from '@agentguard/attestation';
+import { IDENTITY_ERROR_CODES } from '@agentguard/identity';
 import type { AuditEventType } from './schema.js';
 
 /**
@@ -7,6 +9,45 @@ import type { AuditEventType } from './schema.js';
  * typed: a field present with another type is refused on append (`ERR_AUDIT_EVENT_INVALID`) and by
  * {@link parseRecordData}. Fields not named here are allowed and ignored by readers.
  */
+
+/**
+ * What an `approval.refused` record's `approvalCode` may hold: why attestation refused a signed approval
+ * (`ERR_ATTESTATION_APPROVAL_*`), or why the guard's approval step failed on its own side. Any other value is
+ * refused on append and by {@link parseRecordData}.
+ *
+ * | code | meaning |
+ * | --- | --- |
+ * | `ERR_GUARD_APPROVAL_FAILED` | checking a given approval threw (a broken replay store, a bug) |
+ * | `ERR_GUARD_APPROVAL_TIMEOUT` | the approver gave no answer in time |
+ * | `ERR_GUARD_APPROVER_FAILED` | the approver threw |
+ */
+export const APPROVAL_RECORD_CODES = Object.freeze([
+  ...APPROVAL_ERROR_CODES,
+  'ERR_GUARD_APPROVAL_FAILED',
+  'ERR_GUARD_APPROVAL_TIMEOUT',
+  'ERR_GUARD_APPROVER_FAILED',
+] as const);
+
+/** One of {@link APPROVAL_RECORD_CODES}. */
+export type ApprovalRecordCode = (typeof APPROVAL_RECORD_CODES)[number];
+
+/**
+ * What a refusal record's `credentialCode` may hold: why identity refused the caller's credential chain
+ * (`ERR_IDENTITY_*`), or `ERR_GUARD_CREDENTIAL_CHECK_FAILED` when checking it threw.
+ */
+export const CREDENTIAL_RECORD_CODES = Object.freeze([
+  ...IDENTITY_ERROR_CODES,
+  'ERR_GUARD_CREDENTIAL_CHECK_FAILED',
+] as const);
+
+/** One of {@link CREDENTIAL_RECORD_CODES}. */
+export type CredentialRecordCode = (typeof CREDENTIAL_RECORD_CODES)[number];
+
+/** What a refusal record's `envelopeCode` may hold: why attestation refused an incoming call envelope. */
+export const ENVELOPE_RECORD_CODES: readonly EnvelopeRecordCode[] = ATTESTATION_ERROR_CODES;
+
+/** One of {@link ENVELOPE_RECORD_CODES}. */
+export type EnvelopeRecordCode = (typeof ATTESTATION_ERROR_CODES)[number];
 
 /** A policy decision as a record holds it (texts redacted and bounded by core). */
 export interface DecisionData {
@@ -90,13 +131,13 @@ export interface RefusalData extends ArgsDigestData {
   readonly envelope?: unknown;
   readonly envelopeOmitted?: OmittedData;
   /** The attestation code a rejected envelope failed with. */
-  readonly envelopeCode?: string;
-  /** The identity code a rejected credential failed with. */
-  readonly credentialCode?: string;
+  readonly envelopeCode?: EnvelopeRecordCode;
+  /** The code a rejected credential failed with. */
+  readonly credentialCode?: CredentialRecordCode;
   /** The approver of a signed refusal that verified. */
   readonly approver?: string;
-  /** What the approval step answered (`ERR_ATTESTATION_APPROVAL_*`, or core's `ERR_GUARD_APPROVAL_*`). */
-  readonly approvalCode?: string;
+  /** What the approval step answered. */
+  readonly approvalCode?: ApprovalRecordCode;
   /** The sequence number of the operator control status whose measure refused the call. */
   readonly controlSeq?: number;
 }
@@ -315,6 +356,24 @@ export interface RecordDataByType {
 export type RecordData = {
   [K in AuditEventType]: { readonly type: K; readonly data: RecordDataByType[K] };
 }[AuditEventType];
+
+type DataOf = RecordDataByType[AuditEventType];
+type DataKey = DataOf extends infer D ? (D extends unknown ? keyof D : never) : never;
+type DataValue<K extends PropertyKey> = DataOf extends infer D
+  ? D extends unknown
+    ? K extends keyof D
+      ? D[K]
+      : never
+    : never
+  : never;
+
+/**
+ * The data of a record whose type a reader has not narrowed, field by field: each field that any record type
+ * names, typed as the union of what the types that name it hold. For readers that look at one field across
+ * several record types (an export, a report). Read it from {@link parseRecordData}'s answer; it is the same
+ * value, typed more loosely.
+ */
+export type AnyRecordData = { readonly [K in DataKey]?: DataValue<K> };
 
 /** The outcome of {@link parseRecordData}. */
 export type ParsedRecordData<K extends AuditEventType> =

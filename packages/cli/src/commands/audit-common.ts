@@ -1,11 +1,11 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  type AnyRecordData,
   AuditError,
   type AuditRecord,
   type LogView,
   parseRecordData,
-  type RecordDataByType,
   readLog,
 } from '@agentguard/audit';
 import { readLogDirectory } from '@agentguard/audit/file';
@@ -178,23 +178,11 @@ export function parseTime(value: string | undefined, name: string): number | und
   return ms;
 }
 
-/**
- * The fields a display reads from a record's data, through the record-data contract: a field of the wrong type
- * (a log whose writer broke the contract) is shown as absent, never as what it claims to be.
- */
-export interface ShownData {
-  readonly decision?: { readonly effect?: string };
-  readonly code?: string;
-  readonly reason?: string;
-  readonly error?: { readonly code?: string };
-  readonly session?: string;
-}
-
-/** A record's data as {@link ShownData}; empty for a checkpoint or data that breaks the contract. */
-export function shownData(record: AuditRecord): ShownData {
+/** A record's data as the contract types it, field by field; empty for a checkpoint or data that breaks the contract. */
+export function shownData(record: AuditRecord): AnyRecordData {
   if (record.type === 'checkpoint') return {};
   const parsed = parseRecordData(record.type, record.data);
-  return parsed.ok ? (parsed.data as RecordDataByType[typeof record.type] & ShownData) : {};
+  return parsed.ok ? parsed.data : {};
 }
 
 /** The decision a record shows: the policy effect, or what the record type implies. */

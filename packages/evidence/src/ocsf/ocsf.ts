@@ -1,5 +1,13 @@
 import type { TrustStore } from '@agentguard/attestation';
-import { AuditError, type AuditEventType, type EventRecord, readLog, verifyLog } from '@agentguard/audit';
+import {
+  type AnyRecordData,
+  AuditError,
+  type AuditEventType,
+  type EventRecord,
+  parseRecordData,
+  readLog,
+  verifyLog,
+} from '@agentguard/audit';
 import { OcsfError } from './errors.js';
 
 /** The OCSF schema version the events follow: the first with the `ai_agent` object (ai_operation profile). */
@@ -83,7 +91,7 @@ const REFUSED: ReadonlySet<string> = new Set([
 ]);
 const ALERT: ReadonlySet<string> = new Set(['monitor.alert', 'gap', 'log.recovered']);
 
-const str = (value: unknown, max = 1024): string | undefined =>
+const str = (value: string | null | undefined, max = 1024): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value.slice(0, max) : undefined;
 
 /** Keeps the members whose value is defined, so events never carry `undefined`. */
@@ -108,12 +116,11 @@ function defined<T extends object>(value: T): T {
  * ```
  */
 export function toOcsfEvent(record: EventRecord, options: { readonly logName?: string } = {}): OcsfApiActivity {
-  const data = (record.data ?? {}) as Record<string, unknown>;
-  const decision = (typeof data.decision === 'object' && data.decision !== null ? data.decision : {}) as Record<
-    string,
-    unknown
-  >;
-  const error = (typeof data.error === 'object' && data.error !== null ? data.error : {}) as Record<string, unknown>;
+  const parsed = parseRecordData(record.type, record.data);
+  // Data that breaks the record contract is not read: the event carries the record's own fields only.
+  const data: AnyRecordData = parsed.ok ? parsed.data : {};
+  const decision = data.decision ?? {};
+  const error = data.error ?? {};
   const allowed = ALLOWED.has(record.type);
   const refused = REFUSED.has(record.type);
   const verdict = record.type === 'call.failed' ? undefined : allowed ? 'Allowed' : refused ? 'Denied' : undefined;

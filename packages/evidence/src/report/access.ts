@@ -1,16 +1,6 @@
 import type { EventRecord } from '@agentguard/audit';
 import type { LogFacts } from './read.js';
-import {
-  dataOf,
-  finding,
-  signedByAgent,
-  type Measure,
-  object,
-  percent,
-  shareStatus,
-  text,
-  weakest,
-} from './measure.js';
+import { dataOf, finding, signedByAgent, type Measure, percent, shareStatus, weakest } from './measure.js';
 import type { Finding } from './types.js';
 
 /**
@@ -24,11 +14,9 @@ export function authentication(facts: LogFacts): Measure {
   const signed = requests.filter(signedByAgent);
   const signedSeqs = new Set(signed.map((e) => e.seq));
   const unsigned = requests.filter((e) => !signedSeqs.has(e.seq));
-  const batched = unsigned.filter((e) => text(dataOf(e), 'signing') === 'batched');
+  const batched = unsigned.filter((e) => dataOf(e).signing === 'batched');
   const refused = facts.events.filter(
-    (e) =>
-      e.type === 'call.denied' &&
-      (text(dataOf(e), 'envelopeCode') !== undefined || text(dataOf(e), 'credentialCode') !== undefined),
+    (e) => e.type === 'call.denied' && (dataOf(e).envelopeCode !== undefined || dataOf(e).credentialCode !== undefined),
   );
   const findings: Finding[] = [
     finding(
@@ -66,12 +54,12 @@ export function authentication(facts: LogFacts): Measure {
 export function authorization(facts: LogFacts): Measure {
   const ran = facts.events.filter((e) => e.type === 'call.completed' || e.type === 'call.failed');
   const decided = (e: EventRecord) => {
-    const effect = object(dataOf(e), 'decision')?.effect;
+    const effect = dataOf(e).decision?.effect;
     return effect === 'allow' || effect === 'require_approval';
   };
   const allowed = ran.filter(decided);
   const allowedSeqs = new Set(allowed.map((e) => e.seq));
-  const monitorOnly = ran.filter((e) => object(dataOf(e), 'decision')?.wouldDeny === true);
+  const monitorOnly = ran.filter((e) => dataOf(e).decision?.wouldDeny === true);
   const findings: Finding[] = [
     finding(
       shareStatus(allowed.length, ran.length),
@@ -111,11 +99,10 @@ export function changes(facts: LogFacts): Measure {
   const attestations = facts.events.filter((e) => e.type === 'attestation');
   const changed = attestations.filter((e) => {
     const c = dataOf(e).changes;
-    return Array.isArray(c) && c.length > 0;
+    return c !== undefined && c.length > 0;
   });
   const policy = facts.events.filter((e) => e.type === 'mode.changed');
-  const hashed = (side: unknown) =>
-    typeof side === 'object' && side !== null && typeof (side as { hash?: unknown }).hash === 'string';
+  const hashed = (side: { readonly hash?: string } | undefined) => side?.hash !== undefined;
   const named = policy.filter((e) => hashed(dataOf(e).from) && hashed(dataOf(e).to));
   const namedSeqs = new Set(named.map((e) => e.seq));
   const findings: Finding[] = [

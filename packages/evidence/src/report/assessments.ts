@@ -1,6 +1,6 @@
 import type { EventRecord } from '@agentguard/audit';
 import type { LogFacts } from './read.js';
-import { dataOf, finding, type Measure, text, weakest } from './measure.js';
+import { dataOf, finding, type Measure, weakest } from './measure.js';
 import type { Finding } from './types.js';
 
 /** The record type `agentguard assess --record` writes; read by its name, whether or not this version writes it. */
@@ -22,9 +22,9 @@ export function assessments(facts: LogFacts): Measure {
       findings: [finding('not found', 'no security assessment recorded (agentguard assess --record)')],
     };
   }
-  const unnamed = runs.filter((r) => text(dataOf(r), 'reportDigest') === undefined).map((r) => r.seq);
+  const unnamed = runs.filter((r) => dataOf(r).reportDigest === undefined).map((r) => r.seq);
   const newest = runs.at(-1) as EventRecord;
-  const newestWorst = text(dataOf(newest), 'worst');
+  const newestWorst = dataOf(newest).worst;
   const findings: Finding[] = [
     finding(
       unnamed.length === 0 ? 'found' : 'partly',

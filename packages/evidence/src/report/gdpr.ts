@@ -1,6 +1,6 @@
 import type { EventRecord } from '@agentguard/audit';
 import type { LogFacts } from './read.js';
-import { callKey, dataOf, finding, type Measure, object, strings, text, weakest } from './measure.js';
+import { callKey, dataOf, finding, type Measure, weakest } from './measure.js';
 import type { Finding } from './types.js';
 
 /** Words of a tag or label (split on `:`) that mark a tool as handling personal data: `pii`, `reads:pii`, `phi`. */
@@ -95,7 +95,7 @@ export function processing(facts: LogFacts): Measure {
   const tools = new Map<string, ToolUse>();
   const rules = new Map<string, Set<string>>();
   for (const e of facts.events) {
-    const rule = object(dataOf(e), 'decision')?.ruleId;
+    const rule = dataOf(e).decision?.ruleId;
     if (typeof rule === 'string' && (e.type === 'call.completed' || e.type === 'call.failed')) {
       const set = rules.get(callKey(e)) ?? new Set<string>();
       set.add(rule);
@@ -106,7 +106,7 @@ export function processing(facts: LogFacts): Measure {
   for (const e of facts.events) {
     if (e.type !== 'call.requested') continue;
     const data = dataOf(e);
-    const marks = [...strings(data, 'labels'), ...strings(data, 'tags')];
+    const marks = [...(data.labels ?? []), ...(data.tags ?? [])];
     const labelled = marks.some(personalLabel);
     const { kinds, subjects } = personalData(data.args);
     if (!labelled && kinds.length === 0) continue;
@@ -122,8 +122,8 @@ export function processing(facts: LogFacts): Measure {
     use.labelled ||= labelled;
     for (const m of marks) if (personalLabel(m)) use.labels.add(m);
     use.requests.push(e.seq);
-    use.agents.add(text(data, 'agentName') ?? e.agent);
-    const session = text(data, 'session');
+    use.agents.add(data.agentName ?? e.agent);
+    const session = data.session;
     if (session !== undefined) use.sessions.add(session);
     for (const k of kinds) use.kinds.set(k, (use.kinds.get(k) ?? 0) + 1);
     for (const subject of subjects) use.subjects.add(subject);
@@ -201,7 +201,7 @@ export function erasures(facts: LogFacts): Measure {
   const subjects = new Set<string>();
   const unnamed: number[] = [];
   for (const e of erased) {
-    const subject = text(dataOf(e), 'subject');
+    const subject = dataOf(e).subject;
     if (subject === undefined) unnamed.push(e.seq);
     else subjects.add(subject);
   }

@@ -1,4 +1,4 @@
-import type { EventRecord } from '@agentguard/audit';
+import { type AnyRecordData, type EventRecord, parseRecordData } from '@agentguard/audit';
 import { seqRanges } from './seqs.js';
 import type { Finding, FindingStatus } from './types.js';
 
@@ -81,32 +81,13 @@ export function signedByAgent(e: EventRecord): boolean {
   return dataOf(e).envelope !== undefined || (e.sig !== undefined && e.signer === e.agent);
 }
 
-/** A record's `data` as a plain object (empty when absent). */
-export function dataOf(record: EventRecord): Readonly<Record<string, unknown>> {
-  return record.data ?? {};
-}
-
-/** A field of `data` when it is a string. */
-export function text(data: Readonly<Record<string, unknown>>, key: string): string | undefined {
-  const value = Object.hasOwn(data, key) ? data[key] : undefined;
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** A field of `data` when it is a plain object. */
-export function object(
-  data: Readonly<Record<string, unknown>>,
-  key: string,
-): Readonly<Record<string, unknown>> | undefined {
-  const value = Object.hasOwn(data, key) ? data[key] : undefined;
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-/** A field of `data` when it is an array of strings (other entries dropped). */
-export function strings(data: Readonly<Record<string, unknown>>, key: string): string[] {
-  const value = Object.hasOwn(data, key) ? data[key] : undefined;
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+/**
+ * A record's `data` as the record contract types it. Data that breaks the contract (a signer may write anything
+ * the log accepts its signature on) is read as empty: no field of it counts as evidence, for or against.
+ */
+export function dataOf(record: EventRecord): AnyRecordData {
+  const parsed = parseRecordData(record.type, record.data);
+  return parsed.ok ? parsed.data : {};
 }
 
 /** The key of one call: its agent and id (two agents may reuse an id). */
