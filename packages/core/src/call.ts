@@ -11,7 +11,7 @@ import type { ToolIsolation } from './isolation.js';
 import { monitoredCall, observeResult, suspensionReason } from './monitor-call.js';
 import { isolationRefusal, preDecision } from './pre-decision.js';
 import { prepareCall } from './prepare.js';
-import { type CallScope, decisionRecord, openCall, requestRecord } from './records.js';
+import { approvalRefusedData, type CallScope, decisionRecord, openCall, requestRecord } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { ID_MAX_CHARS, textOf } from './text.js';
 import type { GuardOutcome } from './guarded-tool.js';
@@ -270,12 +270,8 @@ async function approve<T>(
       `approval refused: ${verdict.reason}`,
       decision.ruleId,
     );
-    const by = verdict.approver === undefined ? {} : { approver: text.clean(verdict.approver, 256) };
-    return scope.refuseAudited<T>(
-      denial,
-      { ...by, approvalCode: verdict.code, decision: decisionRecord(decision, text, isolation) },
-      'approval.refused',
-    );
+    const data = approvalRefusedData(text, { code: verdict.code, approver: verdict.approver, decision, isolation });
+    return scope.refuseAudited<T>(denial, data, 'approval.refused');
   }
   try {
     await scope.record('approval.granted', {

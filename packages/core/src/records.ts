@@ -1,4 +1,5 @@
 import type {
+  ApprovalRecordCode,
   AuditEvent,
   AuditEventType,
   CallRequestedData,
@@ -119,6 +120,27 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
     },
   };
   return scope;
+}
+
+/**
+ * @internal The data of an `approval.refused` record, as a run (the guard's approver) and `refuse()` (the
+ * framework's) both write it; `code` and `reason` come from the Denial. An approver is named only when a
+ * verified signature names them.
+ */
+export function approvalRefusedData(
+  text: TextCleaner,
+  refusal: {
+    readonly code: ApprovalRecordCode;
+    readonly approver: string | undefined;
+    readonly decision: Decision | undefined;
+    readonly isolation: ToolIsolation;
+  },
+): RefusalData {
+  return {
+    ...(refusal.approver === undefined ? {} : { approver: text.clean(refusal.approver, ID_MAX_CHARS) }),
+    approvalCode: refusal.code,
+    ...(refusal.decision === undefined ? {} : { decision: decisionRecord(refusal.decision, text, refusal.isolation) }),
+  };
 }
 
 /**

@@ -9,7 +9,7 @@ import { emitSafely } from './events.js';
 import type { ToolIsolation } from './isolation.js';
 import { CALL_ID } from './options.js';
 import { prepareCall } from './prepare.js';
-import { decisionRecord, openCall, requestRecord } from './records.js';
+import { approvalRefusedData, openCall, requestRecord } from './records.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { textOf } from './text.js';
 import type { RefuseOptions } from './guarded-tool.js';
@@ -106,9 +106,7 @@ export function createRefuse(
       const request = await requestRecord(ctx, tool, { args, view, envelope, agent: self, session, seal });
       await scope.record('call.requested', request);
       await scope.record('approval.refused', {
-        ...(approver === undefined ? {} : { approver: text.clean(approver, 256) }),
-        approvalCode,
-        ...(decision === undefined ? {} : { decision: decisionRecord(decision, text, tool.isolation) }),
+        ...approvalRefusedData(text, { code: approvalCode, approver, decision, isolation: tool.isolation }),
         code: denial.code,
         reason: denial.reason,
       });
