@@ -82,6 +82,21 @@ describe('identity and trust through guard()', () => {
     expect(last()?.data?.credentialCode).toBe('ERR_IDENTITY_CREDENTIAL_REQUIRED');
   });
 
+  it("a custom anchor store's failure of its own naming is recorded with identity's code, not lost", async () => {
+    const agent = createIdentity();
+    const directoryDown = {
+      ids: anchors.ids,
+      has: anchors.has,
+      resolve: () => ({ ok: false, code: 'ERR_MY_DIRECTORY_DOWN', reason: 'directory down' }),
+    } as unknown as typeof anchors;
+    const { refund, execute, last } = setup(agent, { anchors: directoryDown, chain: await credentialFor(agent) });
+    // Refused for the credential (not ERR_GUARD_AUDIT_FAILED): the refusal record keeps the record contract.
+    await expect(refund({ amount: 5 })).rejects.toMatchObject({ code: 'ERR_GUARD_CREDENTIAL_REJECTED' });
+    expect(execute).not.toHaveBeenCalled();
+    expect(last()?.type).toBe('call.denied');
+    expect(last()?.data?.credentialCode).toBe('ERR_IDENTITY_ISSUER_UNTRUSTED');
+  });
+
   it('impersonation: a stranger presenting another agent’s credential is refused', async () => {
     const agent = createIdentity();
     const stranger = createIdentity();

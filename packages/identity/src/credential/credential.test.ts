@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createTrustAnchors } from '../trust/anchors.js';
+import { createTrustAnchors, type TrustAnchors } from '../trust/anchors.js';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '@agentguard/statement';
 import { CREDENTIAL_TYP, inspectCredential, issueCredential, verifyCredential } from './credential.js';
 import type { RevocationChecker } from './options.js';
@@ -134,6 +134,49 @@ describe('issueCredential / verifyCredential', () => {
     expect((await verifyCredential(token, { anchors, nowMs: NOW - 59_000, clockSkewMs: 60_000 })).ok).toBe(true);
     await expect(verifyCredential(token, { anchors, clockSkewMs: 300_001 })).rejects.toThrow(RangeError);
     await expect(verifyCredential(token, { anchors, clockSkewMs: -1 })).rejects.toThrow(RangeError);
+  });
+
+  it("reads a custom anchor store's answer as untrusted input", async () => {
+    const token = await issue();
+    const store = (resolve: () => unknown): TrustAnchors => ({
+      ids: anchors.ids,
+      has: anchors.has,
+      resolve: resolve as TrustAnchors['resolve'],
+    });
+    // What the built-in store answers passes through a custom one unchanged.
+    const relay = store(() => anchors.resolve(authority.id, authority.keyId, NOW));
+    expect((await verifyCredential(token, { anchors: relay, nowMs: NOW })).ok).toBe(true);
+    const retired = { ok: false, code: 'ERR_IDENTITY_KEY_RETIRED', reason: 'rotated out' };
+    expect(await verifyCredential(token, { anchors: store(() => retired), nowMs: NOW })).toMatchObject(retired);
+    // Anything else is a failure to show the issuer trusted: never a pass, never a code of the store's choosing.
+    for (const [i, answer] of [
+      undefined,
+      null,
+      'ok',
+      {},
+      { ok: 'true' },
+      { ok: true },
+      { ok: true, anchorId: authority.id, key: { publicKey: new Uint8Array(31) } },
+      { ok: true, anchorId: authority.id, key: { publicKey: Array.from(authority.publicKey) } },
+      { ok: false, code: 'ERR_MY_DIRECTORY_DOWN', reason: 'no' },
+      { ok: false, code: 'ERR_IDENTITY_SIGNATURE_INVALID', reason: 'no' },
+      {
+        get ok() {
+          throw new Error('getter');
+        },
+      },
+    ].entries()) {
+      const result = await verifyCredential(token, { anchors: store(() => answer), nowMs: NOW });
+      expect(result, `answer ${i}`).toMatchObject({ ok: false, code: 'ERR_IDENTITY_ISSUER_UNTRUSTED' });
+    }
+    const throws = store(() => {
+      throw new Error('directory down');
+    });
+    expect(await verifyCredential(token, { anchors: throws, nowMs: NOW })).toMatchObject({
+      ok: false,
+      code: 'ERR_IDENTITY_ISSUER_UNTRUSTED',
+      reason: 'the trust anchors failed: directory down',
+    });
   });
 
   it('consults revocation on every verification and fails closed', async () => {

@@ -3,7 +3,7 @@
  * binding an agent's did:key and JWK to its name, owner, environment, risk tier
  * and rights. See docs/decisions/0002-credential-format.md.
  */
-import { keyIdOf } from '../trust/anchors.js';
+import { keyIdOf, resolveAnchor } from '../trust/anchors.js';
 import { randomBytes, toBase64Url } from '@agentguard/statement';
 import { type CredentialClaims, didKeyBytes, parseCredentialClaims, type RiskTier } from './claims.js';
 import { decodeJws, type JwsAlgorithm, jwsAlgorithm, jwsSignatureValid, signJws } from './jws.js';
@@ -176,7 +176,7 @@ export async function verifyCredential(token: unknown, options: VerifyOptions): 
     const jws = decodeJws(token, CREDENTIAL_TYP, o.maxTokenLength);
     claims = parseCredentialClaims(jws.payload);
     kid = jws.header.kid;
-    const resolved = o.anchors.resolve(claims.iss, kid, o.now, claims.iat * 1000);
+    const resolved = resolveAnchor(o.anchors, claims.iss, kid, o.now, claims.iat * 1000);
     if (!resolved.ok) return resolved;
     if (!jwsSignatureValid(jws, resolved.key.publicKey)) {
       return {

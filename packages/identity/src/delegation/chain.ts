@@ -4,7 +4,7 @@
  * part (parsing, signatures, hashes, subset checks) is cached by the chain's hash;
  * the time windows, the anchor key and revocation are checked on every call.
  */
-import { keyIdOf } from '../trust/anchors.js';
+import { keyIdOf, resolveAnchor } from '../trust/anchors.js';
 import { toHex, utf8, sha256 } from '@agentguard/statement';
 import {
   type CredentialClaims,
@@ -114,7 +114,7 @@ function verifyStatic(chain: readonly string[], o: NormalVerifyOptions): StaticC
     const rootJws = decodeJws(chain[0], CREDENTIAL_TYP, o.maxTokenLength);
     const root = parseCredentialClaims(rootJws.payload);
     const kid = rootJws.header.kid;
-    const key = o.anchors.resolve(root.iss, kid, o.now, root.iat * 1000);
+    const key = resolveAnchor(o.anchors, root.iss, kid, o.now, root.iat * 1000);
     if (!key.ok) return fail(key.code, key.reason, 0);
     if (!jwsSignatureValid(rootJws, key.key.publicKey)) {
       return fail('ERR_IDENTITY_SIGNATURE_INVALID', 'root credential signature does not verify', 0);
@@ -205,7 +205,7 @@ export async function verifyChain(chain: unknown, options: VerifyChainOptions): 
     st = result;
     options.cache?.set(key, st);
   }
-  const anchorKey = o.anchors.resolve(st.root.iss, st.kid, o.now, st.root.iat * 1000);
+  const anchorKey = resolveAnchor(o.anchors, st.root.iss, st.kid, o.now, st.root.iat * 1000);
   if (!anchorKey.ok) return fail(anchorKey.code, anchorKey.reason, 0);
   const all = [st.root, ...st.links];
   for (let i = 0; i < all.length; i++) {

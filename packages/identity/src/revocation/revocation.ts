@@ -4,7 +4,7 @@
  * expiry against a stale list being served forever. A checker loads lists from
  * text or from an application function, caches them for a TTL and fails closed.
  */
-import type { TrustAnchors } from '../trust/anchors.js';
+import { resolveAnchor, type TrustAnchors } from '../trust/anchors.js';
 import { decodeJws, type JwsAlgorithm, jwsAlgorithm, jwsSignatureValid, signJws } from '../credential/jws.js';
 import {
   DEFAULT_CLOCK_SKEW_MS,
@@ -185,7 +185,7 @@ export function createRevocationChecker(options: RevocationCheckerOptions): Cach
     for (const token of tokens) {
       const jws = decodeJws(token, REVOCATION_TYP, maxSourceLength);
       const claims = parseClaims(jws.payload);
-      const key = anchors.resolve(claims.iss, jws.header.kid, at, claims.iat * 1000);
+      const key = resolveAnchor(anchors, claims.iss, jws.header.kid, at, claims.iat * 1000);
       if (!key.ok) throw new IdentityError(key.code, `revocation list: ${key.reason}`);
       if (!jwsSignatureValid(jws, key.key.publicKey)) {
         throw new IdentityError('ERR_IDENTITY_SIGNATURE_INVALID', 'revocation list signature does not verify');

@@ -51,8 +51,62 @@ export interface TrustAnchors {
   /**
    * The key `kid` of anchor `iss` if it is valid at `at` (ms) and was valid at `signedAt` (ms).
    * Never throws; failures are `ERR_IDENTITY_ISSUER_UNTRUSTED`, `ERR_IDENTITY_KEY_UNKNOWN`, `ERR_IDENTITY_KEY_RETIRED`, `ERR_IDENTITY_NOT_YET_VALID`.
+   * A store of your own may implement this: its answer is read as untrusted input, and a throw, a key that is not
+   * 32 bytes or a failure with any other code is `ERR_IDENTITY_ISSUER_UNTRUSTED`.
    */
   resolve(iss: string, kid: string, at: number, signedAt?: number): AnchorResolution;
+}
+
+/** What a store may answer a failure with (its contract, {@link TrustAnchors.resolve}). */
+const RESOLUTION_CODES: ReadonlySet<string> = new Set<IdentityErrorCode>([
+  'ERR_IDENTITY_ISSUER_UNTRUSTED',
+  'ERR_IDENTITY_KEY_UNKNOWN',
+  'ERR_IDENTITY_KEY_RETIRED',
+  'ERR_IDENTITY_NOT_YET_VALID',
+]);
+
+/**
+ * @internal `anchors.resolve(…)`, its answer read as untrusted input: a store may be any object with a
+ * `resolve` (a custom one too), and what it answers ends up in a refusal's `credentialCode`. A key of 32 bytes,
+ * or a failure with one of the four codes `resolve` may answer, passes; a throw or any other answer is
+ * `ERR_IDENTITY_ISSUER_UNTRUSTED` (the issuer could not be shown to be trusted), never a pass and never a code of
+ * the store's choosing.
+ */
+export function resolveAnchor(
+  anchors: TrustAnchors,
+  iss: string,
+  kid: string,
+  at: number,
+  signedAt?: number,
+): AnchorResolution {
+  const refuse = (why: string): AnchorResolution => ({
+    ok: false,
+    code: 'ERR_IDENTITY_ISSUER_UNTRUSTED',
+    reason: `the trust anchors ${why}`,
+  });
+  try {
+    const answer: unknown = anchors.resolve(iss, kid, at, signedAt);
+    const a = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<string, unknown>;
+    const ok = a.ok;
+    if (ok === true) {
+      const anchorId = a.anchorId;
+      const key = a.key as { publicKey?: unknown } | null | undefined;
+      const publicKey = key?.publicKey;
+      if (typeof anchorId === 'string' && publicKey instanceof Uint8Array && publicKey.length === 32) {
+        return answer as AnchorResolution;
+      }
+    } else if (ok === false) {
+      const code = a.code;
+      const reason = a.reason;
+      if (typeof code === 'string' && RESOLUTION_CODES.has(code)) {
+        const why = typeof reason === 'string' ? reason : 'the trust anchors gave no reason';
+        return { ok: false, code: code as IdentityErrorCode, reason: why };
+      }
+    }
+  } catch (error) {
+    return refuse(`failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return refuse('gave no resolution of the AnchorResolution shape');
 }
 
 /** The did:key verification-method id of a did:key (`did:key:zX#zX`). */
