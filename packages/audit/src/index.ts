@@ -10,7 +10,7 @@ export {
   type CheckpointRecord,
 } from './record/schema.js';
 export { createMemorySink, type AuditSink, type MemorySink } from './log/sink.js';
-export { checkRecordData, parseRecordData } from './record/data-check.js';
+export { checkRecordData, parseRecordData, readRecordFields } from './record/data-check.js';
 export {
   APPROVAL_RECORD_CODES,
   CREDENTIAL_RECORD_CODES,

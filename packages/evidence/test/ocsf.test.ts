@@ -133,6 +133,11 @@ describe('OCSF export', () => {
     expect(broken.status_detail).toBeUndefined();
     expect(broken.status).toBe('Failure'); // the record's own type still says what it is
     expect(valid(broken)).toEqual([]);
+    // A field only other record types name is not read from this one (nothing checked it here).
+    const completed = (readLog(log).records as EventRecord[]).find((r) => r.type === 'call.completed') as EventRecord;
+    const named = toOcsfEvent({ ...completed, data: { ...completed.data, agentName: 'mallory', code: 'ERR_X' } });
+    expect(named.actor.app_name).toBe(completed.agent);
+    expect(named.status_code).toBeUndefined();
   });
 
   it('filters by agent and time, and refuses a log that does not verify', async () => {

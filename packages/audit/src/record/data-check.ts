@@ -1,4 +1,5 @@
 import {
+  type AnyRecordData,
   APPROVAL_RECORD_CODES,
   CREDENTIAL_RECORD_CODES,
   ENVELOPE_RECORD_CODES,
@@ -261,4 +262,28 @@ export function parseRecordData<K extends AuditEventType>(type: K, data: unknown
   return problem === undefined
     ? { ok: true, data: value as RecordDataByType[K] }
     : { ok: false, reason: `data.${problem}` };
+}
+
+/**
+ * Reads the data of a record of any type for a reader that looks at one field across record types (a report, an
+ * export): the fields the contract names for `type`, each checked, and nothing else. A field that only another
+ * type names is not read from this one, so every field of the answer is of the type {@link AnyRecordData} gives it.
+ *
+ * @param type - the record's type.
+ * @param data - the record's `data` (absent is read as `{}`).
+ * @returns the named fields (a new object), or undefined when the data breaks the contract.
+ * @example
+ * ```ts
+ * const data = readRecordFields(record.type, record.data) ?? {};
+ * console.log(data.decision?.effect ?? data.code ?? '');
+ * ```
+ */
+export function readRecordFields(type: AuditEventType, data: unknown): AnyRecordData | undefined {
+  const value = data === undefined ? {} : data;
+  if (checkRecordData(type, value) !== undefined) return undefined;
+  const named: Record<string, unknown> = {};
+  const fields = FIELDS[type];
+  for (const key in fields)
+    if (Object.hasOwn(value as object, key)) named[key] = (value as Record<string, unknown>)[key];
+  return named as AnyRecordData;
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditError } from '../errors.js';
 import { checkEvent } from '../log/event-check.js';
 import { createAuditLog } from '../log/log.js';
-import { checkRecordData, parseRecordData } from './data-check.js';
+import { checkRecordData, parseRecordData, readRecordFields } from './data-check.js';
 import { APPROVAL_RECORD_CODES, CREDENTIAL_RECORD_CODES, ENVELOPE_RECORD_CODES } from './data.js';
 import { AUDIT_EVENT_TYPES, AuditEventSchema } from './schema.js';
 import { createMemorySink } from '../log/sink.js';
@@ -139,6 +139,22 @@ describe('the record-data contract', () => {
         'invalid event: data.credentialCode: expected a credential code (ERR_IDENTITY_*, ERR_GUARD_CREDENTIAL_CHECK_FAILED)',
     });
     expect((await log.append(event(0), AGENT)).seq).toBe(0);
+  });
+
+  it('readRecordFields gives the fields the type names, checked, and nothing another type names', () => {
+    const data = { decision, durationMs: 2, agentName: 42, code: { not: 'a code' }, note: 'x' };
+    // agentName and code belong to other record types: unchecked here, so not read from a call.completed.
+    expect(readRecordFields('call.completed', data)).toEqual({ decision, durationMs: 2 });
+    expect(readRecordFields('call.requested', { agentName: 'alice', tags: ['a'] })).toEqual({
+      agentName: 'alice',
+      tags: ['a'],
+    });
+    expect(readRecordFields('gap', undefined)).toEqual({});
+    expect(readRecordFields('call.completed', { durationMs: 'slow' })).toBeUndefined();
+    expect(readRecordFields('call.denied', { credentialCode: 'ERR_MINE' })).toBeUndefined();
+    // A new object: the reader cannot change the record through it.
+    const kept = { durationMs: 1 };
+    expect(readRecordFields('call.completed', kept)).not.toBe(kept);
   });
 
   it('reads absent data as empty', () => {

@@ -370,8 +370,8 @@ type DataValue<K extends PropertyKey> = DataOf extends infer D
 /**
  * The data of a record whose type a reader has not narrowed, field by field: each field that any record type
  * names, typed as the union of what the types that name it hold. For readers that look at one field across
- * several record types (an export, a report). Read it from {@link parseRecordData}'s answer; it is the same
- * value, typed more loosely.
+ * several record types (an export, a report): {@link readRecordFields} gives it, with only the fields the record's
+ * own type names (a field only another type names is never read, since nothing checked it).
  */
 export type AnyRecordData = { readonly [K in DataKey]?: DataValue<K> };
 

@@ -5,7 +5,7 @@ import {
   AuditError,
   type AuditRecord,
   type LogView,
-  parseRecordData,
+  readRecordFields,
   readLog,
 } from '@agentguard/audit';
 import { readLogDirectory } from '@agentguard/audit/file';
@@ -178,11 +178,10 @@ export function parseTime(value: string | undefined, name: string): number | und
   return ms;
 }
 
-/** A record's data as the contract types it, field by field; empty for a checkpoint or data that breaks the contract. */
+/** The fields a record's type names, as the contract types them; empty for a checkpoint or data that breaks the contract. */
 export function shownData(record: AuditRecord): AnyRecordData {
   if (record.type === 'checkpoint') return {};
-  const parsed = parseRecordData(record.type, record.data);
-  return parsed.ok ? parsed.data : {};
+  return readRecordFields(record.type, record.data) ?? {};
 }
 
 /** The decision a record shows: the policy effect, or what the record type implies. */

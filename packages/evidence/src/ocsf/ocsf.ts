@@ -4,8 +4,8 @@ import {
   AuditError,
   type AuditEventType,
   type EventRecord,
-  parseRecordData,
   readLog,
+  readRecordFields,
   verifyLog,
 } from '@agentguard/audit';
 import { OcsfError } from './errors.js';
@@ -116,9 +116,9 @@ function defined<T extends object>(value: T): T {
  * ```
  */
 export function toOcsfEvent(record: EventRecord, options: { readonly logName?: string } = {}): OcsfApiActivity {
-  const parsed = parseRecordData(record.type, record.data);
-  // Data that breaks the record contract is not read: the event carries the record's own fields only.
-  const data: AnyRecordData = parsed.ok ? parsed.data : {};
+  // Only the fields the record's type names, checked; data that breaks the record contract is not read at all (the
+  // event carries the record's own fields only).
+  const data: AnyRecordData = readRecordFields(record.type, record.data) ?? {};
   const decision = data.decision ?? {};
   const error = data.error ?? {};
   const allowed = ALLOWED.has(record.type);

@@ -1,4 +1,4 @@
-import { type AnyRecordData, type EventRecord, parseRecordData } from '@agentguard/audit';
+import { type AnyRecordData, type EventRecord, readRecordFields } from '@agentguard/audit';
 import { seqRanges } from './seqs.js';
 import type { Finding, FindingStatus } from './types.js';
 
@@ -82,12 +82,11 @@ export function signedByAgent(e: EventRecord): boolean {
 }
 
 /**
- * A record's `data` as the record contract types it. Data that breaks the contract (a signer may write anything
+ * A record's `data` as the record contract types it: the fields its type names. Data that breaks the contract (a signer may write anything
  * the log accepts its signature on) is read as empty: no field of it counts as evidence, for or against.
  */
 export function dataOf(record: EventRecord): AnyRecordData {
-  const parsed = parseRecordData(record.type, record.data);
-  return parsed.ok ? parsed.data : {};
+  return readRecordFields(record.type, record.data) ?? {};
 }
 
 /** The key of one call: its agent and id (two agents may reuse an id). */
