@@ -169,6 +169,41 @@ describe('issueCredential / verifyCredential', () => {
       const result = await verifyCredential(token, { anchors: store(() => answer), nowMs: NOW });
       expect(result, `answer ${i}`).toMatchObject({ ok: false, code: 'ERR_IDENTITY_ISSUER_UNTRUSTED' });
     }
+    // An answer that changes between reads, a key whose methods throw, a thrown Proxy: read once, copied, refused.
+    let reads = 0;
+    const flips = {
+      get ok() {
+        return reads++ === 0;
+      },
+      anchorId: authority.id,
+      key: { publicKey: new Uint8Array(32) },
+      code: 'ERR_MY_CODE',
+      reason: 'r',
+    };
+    const result = await verifyCredential(token, { anchors: store(() => flips), nowMs: NOW });
+    expect(result).toMatchObject({ ok: false, code: 'ERR_IDENTITY_SIGNATURE_INVALID' });
+    class Hostile extends Uint8Array {
+      override slice(): Uint8Array<ArrayBuffer> {
+        throw Object.assign(Object.create(Error.prototype), { code: 'ERR_MY_CODE3', message: 'x' });
+      }
+    }
+    const subclass = { ok: true, anchorId: authority.id, key: { publicKey: new Hostile(authority.publicKey) } };
+    expect((await verifyCredential(token, { anchors: store(() => subclass), nowMs: NOW })).ok).toBe(true);
+    const proxy: object = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw proxy;
+        },
+      },
+    );
+    const throwsProxy = store(() => {
+      throw proxy;
+    });
+    expect(await verifyCredential(token, { anchors: throwsProxy, nowMs: NOW })).toMatchObject({
+      ok: false,
+      code: 'ERR_IDENTITY_ISSUER_UNTRUSTED',
+    });
     const throws = store(() => {
       throw new Error('directory down');
     });

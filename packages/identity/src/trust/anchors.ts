@@ -67,8 +67,9 @@ const RESOLUTION_CODES: ReadonlySet<string> = new Set<IdentityErrorCode>([
 
 /**
  * @internal `anchors.resolve(…)`, its answer read as untrusted input: a store may be any object with a
- * `resolve` (a custom one too), and what it answers ends up in a refusal's `credentialCode`. A key of 32 bytes,
- * or a failure with one of the four codes `resolve` may answer, passes; a throw or any other answer is
+ * `resolve` (a custom one too), and what it answers ends up in a refusal's `credentialCode`. Each member of the
+ * answer is read once and a new answer built from it (the key bytes copied): a key of 32 bytes, or a failure with
+ * one of the four codes `resolve` may answer, passes; a throw or any other answer is
  * `ERR_IDENTITY_ISSUER_UNTRUSTED` (the issuer could not be shown to be trusted), never a pass and never a code of
  * the store's choosing.
  */
@@ -86,14 +87,30 @@ export function resolveAnchor(
   });
   try {
     const answer: unknown = anchors.resolve(iss, kid, at, signedAt);
+    // Each member is read once, and the answer rebuilt from what was read: a getter or a Proxy cannot answer one
+    // thing to this check and another to the caller.
     const a = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<string, unknown>;
     const ok = a.ok;
     if (ok === true) {
       const anchorId = a.anchorId;
-      const key = a.key as { publicKey?: unknown } | null | undefined;
-      const publicKey = key?.publicKey;
-      if (typeof anchorId === 'string' && publicKey instanceof Uint8Array && publicKey.length === 32) {
-        return answer as AnchorResolution;
+      const key = a.key as Record<string, unknown> | null | undefined;
+      const given = key?.publicKey;
+      // A copy of the elements (no method of a subclass runs), measured after copying.
+      const publicKey = given instanceof Uint8Array ? new Uint8Array(given) : undefined;
+      if (typeof anchorId === 'string' && publicKey?.length === 32) {
+        const keyKid = key?.kid;
+        const notBefore = key?.notBefore;
+        const notAfter = key?.notAfter;
+        return {
+          ok: true,
+          anchorId,
+          key: {
+            kid: typeof keyKid === 'string' ? keyKid : kid,
+            publicKey,
+            notBefore: typeof notBefore === 'number' ? notBefore : Number.NEGATIVE_INFINITY,
+            notAfter: typeof notAfter === 'number' ? notAfter : Number.POSITIVE_INFINITY,
+          },
+        };
       }
     } else if (ok === false) {
       const code = a.code;
@@ -104,9 +121,18 @@ export function resolveAnchor(
       }
     }
   } catch (error) {
-    return refuse(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    return refuse(`failed: ${describe(error)}`);
   }
   return refuse('gave no resolution of the AnchorResolution shape');
+}
+
+/** What a thrown value says, without letting it throw again (a hostile store may throw a Proxy). */
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'an error that cannot be read';
+  }
 }
 
 /** The did:key verification-method id of a did:key (`did:key:zX#zX`). */
