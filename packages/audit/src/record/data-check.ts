@@ -238,7 +238,7 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
  * @returns one line naming the field, e.g. `decision.effect: expected one of 'allow', 'deny', 'require_approval'`.
  */
 export function checkRecordData(type: AuditEventType, data: unknown): string | undefined {
-  const fields = FIELDS[type];
+  const fields = Object.hasOwn(FIELDS, type) ? FIELDS[type] : undefined;
   if (fields === undefined) return `unknown record type ${JSON.stringify(String(type).slice(0, 64))}`;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'expected an object';
   return fieldsProblem(data as Record<string, unknown>, fields)?.slice(1);
@@ -271,7 +271,8 @@ export function parseRecordData<K extends AuditEventType>(type: K, data: unknown
  *
  * @param type - the record's type.
  * @param data - the record's `data` (absent is read as `{}`).
- * @returns the named fields (a new object), or undefined when the data breaks the contract.
+ * @returns the named fields, copied as plain JSON (a new object; nothing in it is shared with `data`), or undefined
+ *   when the data breaks the contract or cannot be copied as JSON.
  * @example
  * ```ts
  * const data = readRecordFields(record.type, record.data) ?? {};
@@ -279,11 +280,19 @@ export function parseRecordData<K extends AuditEventType>(type: K, data: unknown
  * ```
  */
 export function readRecordFields(type: AuditEventType, data: unknown): AnyRecordData | undefined {
-  const value = data === undefined ? {} : data;
-  if (checkRecordData(type, value) !== undefined) return undefined;
-  const named: Record<string, unknown> = {};
-  const fields = FIELDS[type];
-  for (const key in fields)
-    if (Object.hasOwn(value as object, key)) named[key] = (value as Record<string, unknown>)[key];
-  return named as AnyRecordData;
+  if (!Object.hasOwn(FIELDS, type)) return undefined;
+  if (data === undefined) return {};
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  let named: Record<string, unknown>;
+  try {
+    // Each named member read once, then copied as plain JSON: what is checked is what is returned (a getter cannot
+    // answer the check one thing and the reader another), and nothing in it is shared with the record.
+    const picked: Record<string, unknown> = {};
+    const fields = FIELDS[type];
+    for (const key in fields) if (Object.hasOwn(data, key)) picked[key] = (data as Record<string, unknown>)[key];
+    named = JSON.parse(JSON.stringify(picked)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  return fieldsProblem(named, FIELDS[type]) === undefined ? (named as AnyRecordData) : undefined;
 }

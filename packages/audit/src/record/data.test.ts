@@ -152,9 +152,29 @@ describe('the record-data contract', () => {
     expect(readRecordFields('gap', undefined)).toEqual({});
     expect(readRecordFields('call.completed', { durationMs: 'slow' })).toBeUndefined();
     expect(readRecordFields('call.denied', { credentialCode: 'ERR_MINE' })).toBeUndefined();
-    // A new object: the reader cannot change the record through it.
-    const kept = { durationMs: 1 };
-    expect(readRecordFields('call.completed', kept)).not.toBe(kept);
+    // A copy as plain JSON: nothing shared with the record, each member read once, nothing inherited read.
+    const kept = { durationMs: 1, decision: { effect: 'allow' } };
+    const copy = readRecordFields('call.completed', kept);
+    expect(copy).toEqual(kept);
+    expect(copy).not.toBe(kept);
+    expect(copy?.decision).not.toBe(kept.decision);
+    let reads = 0;
+    const flips = {
+      get durationMs() {
+        return reads++ === 0 ? 1 : 'slow';
+      },
+    };
+    expect(readRecordFields('call.completed', flips)).toEqual({ durationMs: 1 });
+    expect(reads).toBe(1);
+    const inherited = { decision: Object.create({ effect: 42 }) };
+    expect(readRecordFields('call.completed', inherited)).toEqual({ decision: {} });
+    expect(readRecordFields('call.completed', { durationMs: 10n })).toBeUndefined();
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(readRecordFields('call.completed', { decision: cycle })).toBeUndefined();
+    // Not a record type, though every object has it.
+    expect(readRecordFields('__proto__' as never, {})).toBeUndefined();
+    expect(checkRecordData('__proto__' as never, {})).toBe('unknown record type "__proto__"');
   });
 
   it('reads absent data as empty', () => {

@@ -73,9 +73,9 @@ export interface IsolationData {
   readonly met?: boolean;
   /** What the policy's `grants` obligation granted the call (absent without one; empty lists grant nothing). */
   readonly grants?: {
-    readonly read: readonly string[];
-    readonly write: readonly string[];
-    readonly egress: readonly string[];
+    readonly read?: readonly string[];
+    readonly write?: readonly string[];
+    readonly egress?: readonly string[];
   };
   /** What of the runner's configuration the grants do not cover (`read:/etc`, `egress:host:443`, `not sandboxed`). */
   readonly exceeded?: readonly string[];
