@@ -38,6 +38,23 @@ export interface Runner {
 }
 
 const OOM = /heap out of memory|Allocation failed|JavaScript heap/;
+/** How long a process that exited on its own may take to hand over the rest of its stderr. */
+const STDERR_DRAIN_MS = 250;
+
+/** @internal Resolves once the child's stderr has ended (all of it read), or after `ms`, whichever is first. */
+export function stderrDrained(proc: Pick<ChildProcess, 'stderr'>, ms: number): Promise<void> {
+  const err = proc.stderr;
+  if (err === null || err.readableEnded || err.destroyed) return Promise.resolve();
+  return new Promise((ok) => {
+    const timer = setTimeout(ok, ms);
+    const done = () => {
+      clearTimeout(timer);
+      ok();
+    };
+    err.once('end', done);
+    err.once('close', done);
+  });
+}
 
 /** Creates a {@link Runner}; `options` are already normalised (see `sandboxed`). */
 export function createRunner(o: NormalRunnerOptions): Runner {
@@ -153,14 +170,24 @@ export function createRunner(o: NormalRunnerOptions): Runner {
         slot.killed = undefined;
         done(r);
       };
-      const onExit = () => {
-        if (dl.killed) slot.failure ??= late; // the killer thread's SIGKILL, reaped before this thread's timer ran
+      let settled = false;
+      const settleExit = () => {
+        if (settled) return; // a kill while stderr was draining settled it first
+        settled = true;
         const [code, detail] =
           slot.failure ??
           (OOM.test(slot.stderrTail)
             ? ['ERR_SANDBOX_MEMORY', 'the tool ran out of heap']
             : ['ERR_SANDBOX_CRASHED', `the sandbox process exited (${String(proc.exitCode ?? proc.signalCode)})`]);
         finish({ ok: false, code, detail, killed: slot.failure !== undefined });
+      };
+      const onExit = () => {
+        if (dl.killed) slot.failure ??= late; // the killer thread's SIGKILL, reaped before this thread's timer ran
+        slot.lines = undefined; // nothing the process sends after its exit is a result
+        if (slot.failure !== undefined) return settleExit();
+        // 'exit' may come before the last of stderr is read: V8's out-of-memory report may still be in the pipe,
+        // and without it a heap bomb would be reported as a crash. A kill meanwhile (the deadline) settles first.
+        void stderrDrained(proc, STDERR_DRAIN_MS).then(settleExit);
       };
       proc.once('exit', onExit);
       slot.killed = onExit;
