@@ -41,6 +41,10 @@ const toolNodeHandler = async (request: unknown) => {
     : new ToolMessage({ content: String(output), tool_call_id: toolCall.id });
 };
 
+/** Whether a value holds a member named `__proto__` at any depth. */
+const hasProtoMember = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && (Object.hasOwn(v, '__proto__') || Object.values(v).some(hasProtoMember));
+
 /** A schema whose every run is recorded (a stateful transform, as resolving a path or a clock would be). */
 function recordingSchema(kind: 'identity' | 'defaults' | 'strip' | 'stamp') {
   const outputs: unknown[] = [];
@@ -84,11 +88,14 @@ describe('the tool runs on something other than what was decided', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('identity', 'defaults', 'strip', 'stamp' as const),
-        fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+        // The guard refuses args with a `__proto__` member at any depth before the schema runs (bindArgs, tested in
+        // attestation's args.test.ts), so leave them out here.
+        fc
+          .dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })
+          .filter((extra) => !hasProtoMember(extra)),
         fc.string({ maxLength: 8 }),
         fc.constantFrom('langchain', 'ai-sdk', 'openai'),
         async (kind, extra, q, adapter) => {
-          fc.pre(!Object.hasOwn(extra, '__proto__'));
           const input = { ...JSON.parse(JSON.stringify(extra)), q };
           const { schema, outputs } = recordingSchema(kind);
           const seen: unknown[] = [];

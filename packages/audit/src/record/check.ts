@@ -69,6 +69,9 @@ export function quickRecord(value: unknown): AuditRecord | undefined {
   if (typeof agent !== 'string' || !DID_KEY.test(agent)) return undefined;
   if (typeof tool !== 'string' || tool.length > 256 || !NO_CONTROL.test(tool)) return undefined;
   if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) return undefined;
+  // A `__proto__` member is refused (every reader refuses it): the copy below would keep it as data, where the
+  // schema's record parse drops it.
+  if (data !== undefined && Object.hasOwn(data, '__proto__')) return undefined;
   const record = { v, seq, ts, prev, signer, type, callId, agent, tool } as Record<string, unknown>;
   // `data` copied one level into a plain object, as the schema's record parse copies it.
   if (data !== undefined) record.data = { ...(data as Record<string, unknown>) };

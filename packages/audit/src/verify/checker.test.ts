@@ -30,7 +30,10 @@ async function linesOf(datas: readonly unknown[]): Promise<string[]> {
 
 // Data a record may hold: nested JSON with awkward keys and strings (escapes, non-ASCII, digits as keys).
 const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('0', '10', '2', 'é', '\u2028', 'a"b', '\\'));
-const data = fc.dictionary(key, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 });
+/** Whether a value holds a `__proto__` member at any depth (which the writer refuses, rightly: see the edits). */
+const hasProtoMember = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && (Object.hasOwn(v, '__proto__') || Object.values(v).some(hasProtoMember));
+const data = fc.dictionary(key, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }).filter((d) => !hasProtoMember(d));
 
 // Edits that keep a line JSON but may make it non-canonical or refused: a space, an escape, a duplicate member,
 // members swapped, a number written another way, a __proto__ member, a lone surrogate.
