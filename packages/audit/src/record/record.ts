@@ -29,7 +29,30 @@ export function recordSigningBytes(hash: string): Uint8Array {
   // A record's hash is 64 ASCII hex digits: copied in directly (no encoder, no concatenation) on this
   // path taken once per record written and read; anything else is encoded as UTF-8.
   if (hash.length !== 64 || !HEX64.test(hash)) return concatBytes(RECORD_SIGNING_PREFIX, utf8(hash));
-  const out = new Uint8Array(RECORD_SIGNING_PREFIX.length + 64);
+  return writeSigningBytes(hash, new Uint8Array(RECORD_SIGNING_BYTES));
+}
+
+/** Length of what a record's `sig` covers when its hash is 64 hex digits (every valid record). */
+const RECORD_SIGNING_BYTES = RECORD_SIGNING_PREFIX.length + 64;
+
+/**
+ * A reusable buffer for {@link recordSigningBytes}, for a caller that checks each signature at once and keeps
+ * nothing: a new array of this size is made outside V8's heap, which costs more than filling one.
+ */
+export class SigningBytes {
+  private readonly out = new Uint8Array(RECORD_SIGNING_BYTES);
+
+  /**
+   * The bytes `sig` covers, in this object's one buffer: valid until the next call, so only for a use that ends
+   * before it (a synchronous check).
+   */
+  of(hash: string): Uint8Array {
+    if (hash.length !== 64 || !HEX64.test(hash)) return recordSigningBytes(hash);
+    return writeSigningBytes(hash, this.out);
+  }
+}
+
+function writeSigningBytes(hash: string, out: Uint8Array): Uint8Array {
   out.set(RECORD_SIGNING_PREFIX);
   for (let i = 0; i < 64; i++) out[RECORD_SIGNING_PREFIX.length + i] = hash.charCodeAt(i);
   return out;

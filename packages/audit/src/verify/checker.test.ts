@@ -29,7 +29,11 @@ async function linesOf(datas: readonly unknown[]): Promise<string[]> {
 }
 
 // Data a record may hold: nested JSON with awkward keys and strings (escapes, non-ASCII, digits as keys).
-const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('0', '10', '2', 'é', '\u2028', 'a"b', '\\'));
+const key = fc.oneof(
+  fc.string({ maxLength: 6 }),
+  fc.string({ maxLength: 4, unit: 'grapheme' }),
+  fc.constantFrom('0', '10', '2', 'é', '\u2028', 'a"b', '\\'),
+);
 /** Whether a value holds a `__proto__` member at any depth (which the writer refuses, rightly: see the edits). */
 const hasProtoMember = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && (Object.hasOwn(v, '__proto__') || Object.values(v).some(hasProtoMember));
@@ -46,6 +50,11 @@ const edits: Array<(line: string, at: number) => string> = [
   (l) => l.replace('"data":{', '"data":{"n":-0,'),
   (l) => l.replace('"data":{', '"data":{"e":"\\u0041",'),
   (l) => l.replace('"data":{', '"data":{"b":1,"a":2,'),
+  (l) => l.replace('"data":{', '"data":{"!":{"b":1,"a":2},'),
+  (l) => l.replace('"data":{', '"data":{"!":{"2":1,"10":2},'),
+  (l) => l.replace('"data":{', '"data":{"!":{"10":1,"2":2},'),
+  (l) => l.replace('"data":{', '"data":{"!":"\\\\ud800",'),
+  (l) => l.replace('"data":{', '"data":{"!":[{"b":1,"a":2}],'),
   (l) => l.replace(/"seq":(\d+)/, '"seq":$1.0'),
   (l) => l.replace('"agent":', '"agent" :'),
   (l, at) => l.slice(0, at) + l.slice(at + 1),
@@ -83,6 +92,30 @@ describe('readCanonical', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('reads integer-like keys in RFC 8785 order, and only in it', async () => {
+    const [line] = (await linesOf([{ o: { '10': 1, '2': 2 }, p: 'a\\ud800' }])) as [string];
+    expect(line).toContain('"o":{"10":1,"2":2}');
+    expect(readCanonical(line)).toEqual(readAny(line));
+    expect(readCanonical(line)).toBeDefined();
+    // JSON.parse enumerates "2" before "10", so JSON.stringify would write this order back: refused all the same.
+    const swapped = line.replace('"o":{"10":1,"2":2}', '"o":{"2":2,"10":1}');
+    expect(readCanonical(swapped)).toBeUndefined();
+    expect(readAny(swapped)).toMatchObject({ problem: { code: 'ERR_AUDIT_RECORD_MALFORMED' } });
+  });
+
+  it('reads nesting to the depth limit as the strict reader does, and no deeper', async () => {
+    // The record is depth 1 and data depth 2: 70 more levels reach the limit of 72, 71 more pass it.
+    for (const extra of [69, 70, 71]) {
+      const [line] = (await linesOf([{ n: 0 }])) as [string];
+      const deep = line.replace('"n":0', `"n":${'['.repeat(extra)}0${']'.repeat(extra)}`);
+      const strict = readAny(deep);
+      const fast = readCanonical(deep);
+      if ('problem' in strict) expect(fast).toBeUndefined();
+      else expect(isDeepStrictEqual(fast, strict)).toBe(true);
+      expect('problem' in strict).toBe(extra > 70);
+    }
   });
 
   it('leaves a line that may be over the size limit in UTF-8 bytes to the strict reader', async () => {

@@ -15,7 +15,7 @@ import type { ResumeState } from '../log/log.js';
 import { MerkleTree, textHashes } from '../tree/merkle.js';
 import { isValidKeyName, joinNote, noteKeyId, parseCheckpoint } from '../checkpoint/note.js';
 import { quickRecord } from '../record/check.js';
-import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes } from '../record/record.js';
+import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes, SigningBytes } from '../record/record.js';
 import {
   type AuditRecord,
   AuditRecordSchema,
@@ -76,6 +76,8 @@ export class LogChecker {
   private readonly checkpointKeys: ReadonlySet<string> | undefined;
   private readonly signatures: boolean;
   private readonly verifySignature: SignatureCheck;
+  /** Set when signatures are checked at once ({@link verifyNow}): a buffer for what each record signature covers. */
+  private readonly signingBytes: SigningBytes | undefined;
 
   constructor(options: {
     trust?: readonly string[] | undefined;
@@ -89,6 +91,7 @@ export class LogChecker {
     this.checkpointKeys = options.checkpointKeys === undefined ? undefined : new Set(options.checkpointKeys);
     this.signatures = options.signatures ?? true;
     this.verifySignature = options.verify ?? verifyNow;
+    this.signingBytes = options.verify === undefined ? new SigningBytes() : undefined;
   }
 
   keyOf = (did: string): Uint8Array | undefined => {
@@ -157,11 +160,16 @@ export class LogChecker {
         );
       }
     } else if (this.signatures) {
-      const problem: LineProblem = {
+      const problem = (): LineProblem => ({
         code: 'ERR_AUDIT_SIGNATURE_INVALID',
         reason: `signature of record seq ${record.seq} does not verify under ${record.signer}`,
-      };
-      if (!this.verifySignature(fromBase64(record.sig), recordSigningBytes(hash), key, problem)) return { problem };
+      });
+      if (this.signingBytes !== undefined) {
+        // Checked at once: the message may live in the one reused buffer, and the problem is made only if needed.
+        if (!verify(fromBase64(record.sig), this.signingBytes.of(hash), key)) return { problem: problem() };
+      } else if (!this.verifySignature(fromBase64(record.sig), recordSigningBytes(hash), key, problem())) {
+        return { problem: problem() };
+      }
     }
     if (this.trust !== undefined && !this.trust.has(record.signer)) {
       return fail(
@@ -259,13 +267,19 @@ const PARSE_LIMITS = Object.freeze({ maxDepth: RECORD_MAX_DEPTH, maxBytes: RECOR
 
 /**
  * The usual line, read fast: the built-in `JSON.parse` (several times faster than the strict parser), plainly a
- * record, then its canonical form written member by member and compared with the line. A line equal to the
- * canonical form of what it parses to is canonical JSON, so it is exactly a line the strict parser reads, to the
- * same value: a duplicate member, an escape, a space, a number written another way or a key out of order makes the
- * two differ; a lone surrogate, a non-finite number or too deep a nesting cannot be written; and a `__proto__`
- * member (which `JSON.parse` makes an own property) is looked for in the canonical text. Undefined for anything
- * else, which {@link readAny} then reads and words the problem of: both give the same record and body for a line
- * this one reads (a property test holds them to it).
+ * record, then its canonical form compared with the line. A line equal to the canonical form of what it parses to is
+ * canonical JSON, so it is exactly a line the strict parser reads, to the same value: a duplicate member, an escape,
+ * a space, a number written another way or a key out of order makes the two differ; a lone surrogate, a non-finite
+ * number or too deep a nesting cannot be written; and a `__proto__` member (which `JSON.parse` makes an own property)
+ * is looked for in the canonical text. Undefined for anything else, which {@link readAny} then reads and words the
+ * problem of: both give the same record and body for a line this one reads (a property test holds them to it).
+ *
+ * The canonical form is written by the built-in `JSON.stringify` when every object's members are already in RFC 8785
+ * order (checked, down to the depth limit) and the line holds no escaped surrogate: RFC 8785 writes strings and
+ * numbers as `JSON.stringify` does (§3.2.2), so the two texts could then differ only in a lone surrogate, which
+ * `JSON.stringify` writes as an escape and RFC 8785 refuses. Otherwise (an integer-like key, which `JSON.parse`
+ * enumerates first; a possible lone surrogate) it is written member by member by `recordForms`, which refuses what
+ * RFC 8785 cannot write.
  */
 /** @internal A line in canonical form, read fast; undefined for any other line. */
 export function readCanonical(line: string): { record: AuditRecord; body: string } | undefined {
@@ -278,13 +292,15 @@ export function readCanonical(line: string): { record: AuditRecord; body: string
   } catch {
     return undefined;
   }
-  // quickRecord copies every member of the value (it refuses any it does not know), so the record's canonical
-  // form is the line's if the line is canonical at all.
+  // quickRecord checks every member of the value (it refuses any it does not know) and copies them.
   const record = quickRecord(value);
   if (record === undefined) return undefined;
   let forms: { line: string; body: string };
   try {
-    forms = recordForms(record);
+    forms =
+      !ESCAPED_SURROGATE.test(line) && inCanonicalOrder(value, 1)
+        ? builtInForms(value as Record<string, unknown>)
+        : recordForms(record);
   } catch {
     return undefined;
   }
@@ -294,6 +310,60 @@ export function readCanonical(line: string): { record: AuditRecord; body: string
   const data = (record as { data?: Record<string, unknown> }).data;
   if (data !== undefined) for (const key in data) withoutPrototypes(data[key]);
   return { record, body: forms.body };
+}
+
+/**
+ * The line and body of a parsed record whose members are all in canonical order: the line by `JSON.stringify`, the
+ * body cut from it. `hash`, `sig` and `noteSig` are top-level strings that quickRecord has checked to need no escape,
+ * so each is one `"name":"value"` run of the line, and the last one: only `data` holds members of its own, and it
+ * sorts before all three; nothing after them holds a member, and a string cannot hold an unescaped quote.
+ */
+function builtInForms(value: Record<string, unknown>): { line: string; body: string } {
+  const line = JSON.stringify(value);
+  let body = line;
+  for (const name of UNHASHED_NAMES) {
+    const text = value[name];
+    if (typeof text !== 'string') continue;
+    const member = `"${name}":"${text}"`;
+    const at = body.lastIndexOf(member);
+    // With a comma before it (any member but the first), or after it (the first).
+    body =
+      body.charCodeAt(at - 1) === COMMA
+        ? body.slice(0, at - 1) + body.slice(at + member.length)
+        : body.slice(0, at) + body.slice(at + member.length + 1);
+  }
+  return { line, body };
+}
+
+const UNHASHED_NAMES = ['hash', 'sig', 'noteSig'] as const;
+const COMMA = 0x2c;
+
+/**
+ * `\u` then a surrogate's hex: maybe an escaped lone surrogate, which `JSON.stringify` writes back the same way and
+ * RFC 8785 refuses (it also matches an escaped backslash followed by such text, which `recordForms` then writes). A
+ * raw lone surrogate needs no check: `JSON.stringify` writes it as an escape, so the texts differ.
+ */
+const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * Whether every object in `value` (fresh from `JSON.parse`) has its members in RFC 8785 order: by UTF-16 code units,
+ * as `<` compares strings, and so also no integer-like key out of it (`JSON.stringify` writes those first). False
+ * past the record depth limit, so nothing deeper is walked or stringified here.
+ */
+function inCanonicalOrder(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > RECORD_MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!inCanonicalOrder(item, depth + 1)) return false;
+    return true;
+  }
+  let previous: string | undefined;
+  for (const key in value) {
+    if (previous !== undefined && !(previous < key)) return false;
+    previous = key;
+    if (!inCanonicalOrder((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 /** Gives every object in `value` (fresh from JSON.parse, and bounded in depth by the canonical form) a null prototype. */
