@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Signer } from '@agentguard/identity';
 import { createAuditLog } from './log.js';
 import { type AuditSink, createMemorySink } from './sink.js';
+import { PIPELINED_BATCH } from './writer.js';
 import { AGENT, event } from '../../test/helpers.js';
 import { verifyLog } from '../verify/verify.js';
 
@@ -33,6 +35,34 @@ function gatedSink(depth: number) {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
+
+/** Settles every write in flight, and every write they let the log send, until none is left. */
+async function settleAll(pending: { ok?: boolean; settle: () => void }[]) {
+  for (let open = pending.filter((p) => p.ok === undefined); open.length > 0; ) {
+    for (const p of open) p.settle();
+    await tick();
+    open = pending.filter((p) => p.ok === undefined);
+  }
+}
+
+/** AGENT's key, signing only when the test releases signatures, in the order they were asked for. */
+function gatedSigner() {
+  const asked: (() => void)[] = [];
+  const signer: Signer = {
+    id: AGENT.id,
+    keyId: AGENT.keyId,
+    publicKey: AGENT.publicKey,
+    sign: (message) => new Promise<Uint8Array>((resolve) => asked.push(() => resolve(AGENT.sign(message)))),
+  };
+  return Object.assign(signer, {
+    /** Releases the next `n` signatures asked for, then lets the log place them. */
+    async release(n: number) {
+      await tick();
+      for (const answer of asked.splice(0, n)) answer();
+      await tick();
+    },
+  });
+}
 
 describe('pipelined group commit', () => {
   it('keeps at most pipelineDepth batches in flight, and settles them in order whatever order they finish in', async () => {
@@ -83,6 +113,53 @@ describe('pipelined group commit', () => {
     expect((await next).seq).toBe(1);
     await log.close();
     expect(verifyLog(text(), { trust: [AGENT.id] })).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('sends a further batch while one is in flight once it holds half of the records not yet sent, at most PIPELINED_BATCH', async () => {
+    // Many callers: 40 records behind a batch in flight. 3 signed is not worth a sync; 20 (half of 40) is.
+    const many = gatedSink(3);
+    const signer = gatedSigner();
+    const log = createAuditLog({ sink: many.sink });
+    const first = log.append(event(0), signer);
+    await signer.release(1);
+    expect(many.pending.map((p) => p.lines.length)).toEqual([1]);
+    const rest = Array.from({ length: 40 }, (_, i) => log.append(event(i + 1), signer));
+    await signer.release(3);
+    expect(many.pending.map((p) => p.lines.length)).toEqual([1]);
+    await signer.release(16);
+    expect(many.pending.map((p) => p.lines.length)).toEqual([1]);
+    await signer.release(1);
+    expect(many.pending.map((p) => p.lines.length)).toEqual([1, 20]);
+    // Once nothing is in flight, what is signed goes at once, however few.
+    await signer.release(2);
+    many.pending[0]?.settle();
+    many.pending[1]?.settle();
+    await tick();
+    expect(many.pending.map((p) => p.lines.length)).toEqual([1, 20, 2]);
+    await signer.release(18);
+    await settleAll(many.pending);
+    await Promise.all([first, ...rest]);
+    await log.close();
+    expect(verifyLog(many.text(), { trust: [AGENT.id] })).toMatchObject({ ok: true, records: 41 });
+    expect(PIPELINED_BATCH).toBeGreaterThanOrEqual(20);
+
+    // Few callers: 4 records behind a batch in flight. 2 signed (half of 4) go at once, without waiting for the rest.
+    const few = gatedSink(3);
+    const fewSigner = gatedSigner();
+    const small = createAuditLog({ sink: few.sink });
+    const appends = Array.from({ length: 5 }, (_, i) => small.append(event(i), fewSigner));
+    await fewSigner.release(1);
+    await fewSigner.release(1);
+    expect(few.pending.map((p) => p.lines.length)).toEqual([1]);
+    await fewSigner.release(1);
+    expect(few.pending.map((p) => p.lines.length)).toEqual([1, 2]);
+    // The last two: each is half or more of what is not yet sent, so it goes as soon as it is signed (depth 3 allows one).
+    await fewSigner.release(2);
+    expect(few.pending.map((p) => p.lines.length)).toEqual([1, 2, 1]);
+    await settleAll(few.pending);
+    await Promise.all(appends);
+    await small.close();
+    expect(verifyLog(few.text(), { trust: [AGENT.id] })).toMatchObject({ ok: true, records: 5 });
   });
 
   it('uses one batch at a time when any sink does not declare a pipeline', async () => {
