@@ -51,6 +51,37 @@ describe('createFileSink, group mode (pipelined)', () => {
     expect(readFileSync(path, 'utf8')).toBe('a\nd\n');
   });
 
+  it('fails a batch asked for while a failed batch is being undone (it chains from it), and keeps one asked for after', async () => {
+    const proto = (await fileHandlePrototype()) as unknown as {
+      datasync(): Promise<void>;
+      truncate(len?: number): Promise<void>;
+    };
+    const originalSync = proto.datasync;
+    const originalTruncate = proto.truncate;
+    let syncs = 0;
+    vi.spyOn(proto, 'datasync').mockImplementation(function (this: unknown) {
+      syncs++;
+      if (syncs === 2) return Promise.reject(new Error('EIO: sync failed'));
+      return originalSync.call(this);
+    });
+    const path = fresh();
+    const sink = await createFileSink(path, { durability: 'group' });
+    let duringUndo: Promise<void> | undefined;
+    vi.spyOn(proto, 'truncate').mockImplementation(function (this: unknown, len?: number) {
+      // Asked for by a writer that has not yet been told of the failure: it follows the failed batch.
+      duringUndo ??= sink.write(['c']);
+      return originalTruncate.call(this, len);
+    });
+    await sink.write(['a']);
+    await expect(sink.write(['b'])).rejects.toThrow(/EIO/);
+    await expect(duringUndo).rejects.toMatchObject({ code: 'ERR_AUDIT_SINK_FAILED' });
+    expect(readFileSync(path, 'utf8')).toBe('a\n');
+    // Asked for once the failure was handed back: the writer's answer to it, kept.
+    await sink.write(['d']);
+    await sink.close();
+    expect(readFileSync(path, 'utf8')).toBe('a\nd\n');
+  });
+
   it('refuses every later write when the undo itself fails', async () => {
     const proto = (await fileHandlePrototype()) as unknown as {
       datasync(): Promise<void>;

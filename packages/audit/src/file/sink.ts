@@ -127,10 +127,18 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
   // every batch in flight behind it fails too (it chains from the failed one), and `epoch` makes the
   // writes it had queued skip, so whatever comes next is written after the undo.
   let epoch = 0;
-  let last: { readonly epoch: number; readonly done: Promise<boolean> } = { epoch, done: Promise.resolve(true) };
+  // Moves on each time a failed batch's rejection is handed back. A batch asked for before that may have been sent
+  // without knowing of the failure (as one asked for while the failed one's undo runs): it chains from the failed
+  // batch and fails with it. One asked for after it is the writer's answer to the failure.
+  let generation = 0;
+  let last: { readonly generation: number; readonly done: Promise<boolean> } = {
+    generation,
+    done: Promise.resolve(true),
+  };
 
   function writeGroup(data: Uint8Array): Promise<void> {
     const mine = epoch;
+    const told = generation;
     const previous = last;
     let start: number | undefined;
     const wrote = serial(async () => {
@@ -154,17 +162,21 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
       } finally {
         size = written;
       }
-      // Durable only once every earlier batch of the same epoch is: a batch after a failed one fails.
-      if (!(await previous.done) && previous.epoch === mine) {
+      // Durable only once every batch asked for before it is: a batch after a failed one fails, unless it was asked
+      // for after that failure was handed back.
+      if (!(await previous.done) && previous.generation === told) {
         await undo(start);
         throw new AuditError('ERR_AUDIT_SINK_FAILED', 'an earlier batch failed; this one was undone with it');
       }
     })();
     last = {
-      epoch: mine,
+      generation: told,
       done: result.then(
         () => true,
-        () => false,
+        () => {
+          generation += 1;
+          return false;
+        },
       ),
     };
     return result;

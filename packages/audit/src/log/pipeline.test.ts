@@ -162,6 +162,76 @@ describe('pipelined group commit', () => {
     expect(verifyLog(few.text(), { trust: [AGENT.id] })).toMatchObject({ ok: true, records: 5 });
   });
 
+  it('sends nothing after a batch it knows has failed, so no record chained from it reaches the sink', async () => {
+    const { sink, text, pending } = gatedSink(3);
+    const log = createAuditLog({ sink, maxBatch: 1 });
+    const early = Promise.allSettled([log.append(event(0), AGENT), log.append(event(1), AGENT)]);
+    await tick();
+    expect(pending).toHaveLength(2);
+    // The second batch fails while the first is still syncing: a record asked for now would chain from it.
+    pending[1]?.settle(new Error('EIO'));
+    const third = Promise.allSettled([log.append(event(2), AGENT)]);
+    await tick();
+    expect(pending).toHaveLength(2);
+    pending[0]?.settle();
+    const outcome = [...(await early), ...(await third)];
+    expect(outcome.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect((outcome[0] as PromiseFulfilledResult<{ seq: number }>).value.seq).toBe(0);
+    expect((outcome[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_AUDIT_SINK_FAILED' });
+    // The chain goes on from the last durable record.
+    const next = log.append(event(3), AGENT);
+    await tick();
+    pending[2]?.settle();
+    await expect(next).resolves.toMatchObject({ seq: 1 });
+    await log.close();
+    expect(verifyLog(text(), { trust: [AGENT.id] })).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('refuses further records when a sink keeps a batch sent after one that failed, and writes nothing after it', async () => {
+    for (const when of ['before the rollback', 'after the rollback'] as const) {
+      // This sink does not chain its batches: it keeps the third though the second failed (a broken sink).
+      const { sink, pending } = gatedSink(3);
+      const log = createAuditLog({ sink, maxBatch: 1 });
+      const appends = Promise.allSettled(Array.from({ length: 3 }, (_, i) => log.append(event(i), AGENT)));
+      await tick();
+      expect(pending).toHaveLength(3);
+      pending[1]?.settle(new Error('EIO'));
+      if (when === 'before the rollback') pending[2]?.settle();
+      pending[0]?.settle();
+      await tick();
+      const later = Promise.allSettled([log.append(event(3), AGENT)]);
+      await tick();
+      // Nothing is sent while the third batch is unanswered, nor after it turned out kept.
+      expect(pending).toHaveLength(3);
+      if (when === 'after the rollback') pending[2]?.settle();
+      const outcome = [...(await appends), ...(await later)];
+      expect(outcome.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected']);
+      await expect(log.append(event(4), AGENT)).rejects.toThrow(/kept records written after a batch that failed/);
+      expect(pending).toHaveLength(3);
+    }
+  });
+
+  it('goes on once a batch sent after a failed one has failed too', async () => {
+    const { sink, text, pending } = gatedSink(3);
+    const log = createAuditLog({ sink, maxBatch: 1 });
+    const appends = Promise.allSettled(Array.from({ length: 3 }, (_, i) => log.append(event(i), AGENT)));
+    await tick();
+    pending[1]?.settle(new Error('EIO'));
+    pending[0]?.settle();
+    await tick();
+    const later = Promise.allSettled([log.append(event(3), AGENT)]);
+    await tick();
+    expect(pending).toHaveLength(3);
+    pending[2]?.settle(new Error('an earlier batch failed'));
+    await tick();
+    expect(pending).toHaveLength(4);
+    pending[3]?.settle();
+    const outcome = [...(await appends), ...(await later)];
+    expect(outcome.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    await log.close();
+    expect(verifyLog(text(), { trust: [AGENT.id] })).toMatchObject({ ok: true, records: 2 });
+  });
+
   it('uses one batch at a time when any sink does not declare a pipeline', async () => {
     const { sink, pending } = gatedSink(3);
     const log = createAuditLog({ sink: [sink, createMemorySink()], maxBatch: 1 });

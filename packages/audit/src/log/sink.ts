@@ -15,8 +15,10 @@ export interface AuditSink {
    * How many batches the sink takes before the first is durable (pipelined group commit: a file sink
    * overlaps its syncs). A sink that sets it above 1 promises that it writes batches in call order, that
    * each `write` resolves only after every earlier one has resolved and its own lines are durable, and
-   * that when one fails, every later one not yet resolved fails too, none of their lines remain, and
-   * writes made after the failure come after that undo. The log uses the smallest depth of its sinks.
+   * that when one fails, every later one asked for before that failure was handed back fails too (they
+   * chain from it), none of their lines remain, and writes asked for after it come after that undo. The
+   * log sends nothing more once it knows a batch failed, and refuses further records if a sink keeps a
+   * batch sent after a failed one. The log uses the smallest depth of its sinks.
    * @default 1 (one batch at a time)
    */
   readonly pipelineDepth?: number;

@@ -55,6 +55,8 @@ export const MAX_PIPELINE_DEPTH = 8;
  */
 export const PIPELINED_BATCH = 24;
 
+const isFailure = (result: PromiseSettledResult<void>): boolean => result.status === 'rejected';
+
 /** A batch handed to the sinks and not yet settled. */
 interface Batch {
   readonly slots: readonly Slot[];
@@ -92,6 +94,12 @@ export function createWriter(options: WriterOptions): Writer {
   const queue: Slot[] = [];
   let sent = 0;
   let inFlight: Batch[] = [];
+  /**
+   * Batches rolled back while still in flight: sent after a batch that failed, so they chain from records that are
+   * not durable. Nothing more is sent until each has settled, and if a sink made one durable anyway, that sink holds
+   * records after a gap: the log refuses further records rather than write more after them.
+   */
+  const discarded = new Set<Batch>();
   let broken: AuditError | undefined;
   let drained: (() => void) | undefined;
   // One timer for every write in flight (the deadlines all have the same length), not one per batch: with one
@@ -104,7 +112,11 @@ export function createWriter(options: WriterOptions): Writer {
       slot.dead = true;
       slot.reject(error);
     }
-    // Batches still in flight were rejected with the rest; their late answers are ignored.
+    // Batches still in flight were rejected with the rest; each is watched until it settles (see `discarded`).
+    for (const batch of inFlight) {
+      if (batch.results === undefined) discarded.add(batch);
+      else if (keptAfterFailure(batch.results)) keptOrphan();
+    }
     inFlight = [];
     sent = 0;
     nextSeq = durableSize;
@@ -160,7 +172,25 @@ export function createWriter(options: WriterOptions): Writer {
     }
   }
 
+  /** Whether any sink made a batch durable: for a batch sent after a failed one, a record after a gap. */
+  function keptAfterFailure(results: readonly PromiseSettledResult<void>[]): boolean {
+    return results.some((r) => r.status === 'fulfilled');
+  }
+
+  /** A sink kept records sent after a batch that failed: fail closed, as for a write of unknown effect. */
+  function keptOrphan(): void {
+    if (broken !== undefined) return;
+    broken = new AuditError(
+      'ERR_AUDIT_SINK_FAILED',
+      'an audit sink kept records written after a batch that failed (they chain from records it does not hold); the log refuses further records: reopen it to continue',
+    );
+    rollBack(broken);
+  }
+
   function pump(): void {
+    // A batch in flight has failed, or batches rolled back are still in flight: anything sent now would follow
+    // records that may never be durable. The failed batch settles in order, and rolls back; then sending resumes.
+    if (discarded.size > 0 || inFlight.some((b) => b.results?.some(isFailure) === true)) return;
     while (inFlight.length < depth) {
       const first = queue[sent];
       if (first === undefined) {
@@ -200,8 +230,14 @@ export function createWriter(options: WriterOptions): Writer {
     const lines = Object.freeze(slots.map((s) => s.line as string));
     const writes = sinks.map((sink, i) => writeWithin(() => sink.write(lines), sinkNames[i] as string));
     void Promise.allSettled(writes).then((results) => {
-      // A batch rolled back meanwhile is no longer in flight: its answer changes nothing.
-      if (!inFlight.includes(batch)) return;
+      if (!inFlight.includes(batch)) {
+        // Rolled back meanwhile: its records are rejected already. Kept by a sink, they sit after a gap.
+        if (discarded.delete(batch)) {
+          if (keptAfterFailure(results)) keptOrphan();
+          pump();
+        }
+        return;
+      }
       batch.results = results;
       settleInOrder();
     });
