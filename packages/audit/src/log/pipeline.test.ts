@@ -141,7 +141,25 @@ describe('pipelined group commit', () => {
     await Promise.all([first, ...rest]);
     await log.close();
     expect(verifyLog(many.text(), { trust: [AGENT.id] })).toMatchObject({ ok: true, records: 41 });
-    expect(PIPELINED_BATCH).toBeGreaterThanOrEqual(20);
+
+    // 60 behind: half would be 30, but a batch waits for at most PIPELINED_BATCH; and never for more than maxBatch.
+    for (const maxBatch of [undefined, 4]) {
+      const capped = gatedSink(3);
+      const cappedSigner = gatedSigner();
+      const cappedLog = createAuditLog({ sink: capped.sink, ...(maxBatch === undefined ? {} : { maxBatch }) });
+      const all = [cappedLog.append(event(0), cappedSigner)];
+      await cappedSigner.release(1);
+      for (let i = 1; i <= 60; i++) all.push(cappedLog.append(event(i), cappedSigner));
+      const want = Math.min(PIPELINED_BATCH, maxBatch ?? PIPELINED_BATCH);
+      await cappedSigner.release(want - 1);
+      expect(capped.pending.map((p) => p.lines.length)).toEqual([1]);
+      await cappedSigner.release(1);
+      expect(capped.pending.map((p) => p.lines.length)).toEqual([1, want]);
+      await cappedSigner.release(60);
+      await settleAll(capped.pending);
+      await Promise.all(all);
+      await cappedLog.close();
+    }
 
     // Few callers: 4 records behind a batch in flight. 2 signed (half of 4) go at once, without waiting for the rest.
     const few = gatedSink(3);
