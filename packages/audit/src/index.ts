@@ -9,7 +9,7 @@ export {
   type EventRecord,
   type CheckpointRecord,
 } from './record/schema.js';
-export { createMemorySink, type AuditSink, type MemorySink } from './log/sink.js';
+export { createMemorySink, type AuditSink, type MemorySink, type SinkBatch } from './log/sink.js';
 export { checkRecordData, parseRecordData, readRecordFields } from './record/data-check.js';
 export {
   APPROVAL_RECORD_CODES,

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createFileSink } from './sink.js';
+import { createAuditLog } from '../log/log.js';
+import { verifyLog } from '../verify/verify.js';
+import { AGENT, event } from '../../test/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentguard-file-sink-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,6 +83,62 @@ describe('createFileSink, group mode (pipelined)', () => {
     await sink.write(['d']);
     await sink.close();
     expect(readFileSync(path, 'utf8')).toBe('a\nd\n');
+  });
+
+  it('with two file sinks, fails a batch the log sent before it learned that one sink failed the batch before', async () => {
+    const proto = (await fileHandlePrototype()) as unknown as {
+      datasync(this: { fd: number }): Promise<void>;
+      write(this: { fd: number }, ...args: unknown[]): Promise<unknown>;
+    };
+    const originalSync = proto.datasync;
+    const originalWrite = proto.write;
+    const order: number[] = [];
+    vi.spyOn(proto, 'write').mockImplementation(function (this: { fd: number }, ...args: unknown[]) {
+      if (!order.includes(this.fd)) order.push(this.fd);
+      return originalWrite.apply(this, args);
+    });
+    const syncs = new Map<number, number>();
+    // The second batch: sink A fails it at once, sink B only 100 ms later, so the log learns of it late.
+    vi.spyOn(proto, 'datasync').mockImplementation(function (this: { fd: number }) {
+      const count = (syncs.get(this.fd) ?? 0) + 1;
+      syncs.set(this.fd, count);
+      if (count !== 2) return originalSync.call(this);
+      if (this.fd === order[0]) return Promise.reject(new Error('EIO A'));
+      return new Promise((_, reject) => setTimeout(() => reject(new Error('EIO B')), 100));
+    });
+    const [pathA, pathB] = [fresh(), fresh()];
+    const log = createAuditLog({
+      sink: [
+        await createFileSink(pathA, { durability: 'group' }),
+        await createFileSink(pathB, { durability: 'group' }),
+      ],
+      maxBatch: 1,
+    });
+    await log.append(event(0), AGENT);
+    const second = log.append(event(1), AGENT).then(
+      () => 'kept',
+      () => 'refused',
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    // Sent while sink B still syncs the failed batch: it chains from it.
+    const third = log.append(event(2), AGENT).then(
+      () => 'kept',
+      () => 'refused',
+    );
+    expect([await second, await third]).toEqual(['refused', 'refused']);
+    // An ordinary failure (every sink failed the batch): the log goes on from the last durable record.
+    await expect(log.append(event(3), AGENT)).resolves.toMatchObject({ seq: 1 });
+    await log.close();
+    for (const path of [pathA, pathB]) {
+      const text = readFileSync(path, 'utf8');
+      expect(
+        text
+          .trim()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { seq: number }).seq),
+      ).toEqual([0, 1]);
+      expect(verifyLog(text, { trust: [AGENT.id] })).toMatchObject({ ok: true, records: 2 });
+    }
   });
 
   it('refuses every later write when the undo itself fails', async () => {

@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { AuditError } from '../errors.js';
-import type { AuditSink } from '../log/sink.js';
+import type { AuditSink, SinkBatch } from '../log/sink.js';
 
 /**
  * How the file sink makes records durable:
@@ -127,18 +127,19 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
   // every batch in flight behind it fails too (it chains from the failed one), and `epoch` makes the
   // writes it had queued skip, so whatever comes next is written after the undo.
   let epoch = 0;
-  // Moves on each time a failed batch's rejection is handed back. A batch asked for before that may have been sent
-  // without knowing of the failure (as one asked for while the failed one's undo runs): it chains from the failed
-  // batch and fails with it. One asked for after it is the writer's answer to the failure.
+  // Which batches chain from which: the log's rollback count (`SinkBatch.rollbacks`), sent with each batch. A batch
+  // with the count of a failed one chains from it and fails with it, however late it was asked for: the log may
+  // learn of a failure well after this sink reported it. For a caller that sends no count, the count moves on each
+  // time a failed batch's rejection is handed back.
   let generation = 0;
   let last: { readonly generation: number; readonly done: Promise<boolean> } = {
     generation,
     done: Promise.resolve(true),
   };
 
-  function writeGroup(data: Uint8Array): Promise<void> {
+  function writeGroup(data: Uint8Array, batch: SinkBatch | undefined): Promise<void> {
     const mine = epoch;
-    const told = generation;
+    const told = batch?.rollbacks ?? generation;
     const previous = last;
     let start: number | undefined;
     const wrote = serial(async () => {
@@ -162,8 +163,8 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
       } finally {
         size = written;
       }
-      // Durable only once every batch asked for before it is: a batch after a failed one fails, unless it was asked
-      // for after that failure was handed back.
+      // Durable only once every batch asked for before it is: a batch after a failed one fails, unless it comes
+      // after the rollback (a higher count).
       if (!(await previous.done) && previous.generation === told) {
         await undo(start);
         throw new AuditError('ERR_AUDIT_SINK_FAILED', 'an earlier batch failed; this one was undone with it');
@@ -217,7 +218,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
     });
   }
 
-  async function write(lines: readonly string[]): Promise<void> {
+  async function write(lines: readonly string[], batch?: SinkBatch): Promise<void> {
     if (closed) throw new AuditError('ERR_AUDIT_CLOSED', `audit file ${path} is closed`);
     if (broken !== undefined) throw broken;
     if (lines.length === 0) return;
@@ -229,7 +230,7 @@ export async function createFileSink(path: string, options: FileSinkOptions = {}
       });
     }
     const data = encoder.encode(`${lines.join('\n')}\n`);
-    if (durability === 'group') return writeGroup(data);
+    if (durability === 'group') return writeGroup(data, batch);
     buffer.push(data);
     size += data.length;
     timer ??= setTimeout(() => void flushBuffered(), flushIntervalMs);

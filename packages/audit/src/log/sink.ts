@@ -7,21 +7,35 @@ import { AuditError } from '../errors.js';
  * when any is not, in which case none of the batch may remain visible.
  */
 export interface AuditSink {
-  /** Writes `lines` in order; resolves when they are durable. */
-  write(lines: readonly string[]): Promise<void>;
+  /**
+   * Writes `lines` in order; resolves when they are durable. `batch` says where the batch stands in the
+   * log's history of failures (see {@link SinkBatch}); a sink that takes one batch at a time may ignore it.
+   */
+  write(lines: readonly string[], batch?: SinkBatch): Promise<void>;
   /** Flushes and releases the sink; later writes reject with `ERR_AUDIT_CLOSED`. */
   close(): Promise<void>;
   /**
    * How many batches the sink takes before the first is durable (pipelined group commit: a file sink
    * overlaps its syncs). A sink that sets it above 1 promises that it writes batches in call order, that
    * each `write` resolves only after every earlier one has resolved and its own lines are durable, and
-   * that when one fails, every later one asked for before that failure was handed back fails too (they
-   * chain from it), none of their lines remain, and writes asked for after it come after that undo. The
-   * log sends nothing more once it knows a batch failed, and refuses further records if a sink keeps a
-   * batch sent after a failed one. The log uses the smallest depth of its sinks.
+   * that when one fails, every later one with the same `batch.rollbacks` fails too (they chain from it),
+   * none of their lines remain, and a write with a higher count comes after that undo. The log sends
+   * nothing more once it knows a batch failed, and refuses further records if a sink keeps a batch sent
+   * after a failed one. The log uses the smallest depth of its sinks.
    * @default 1 (one batch at a time)
    */
   readonly pipelineDepth?: number;
+}
+
+/** What the log tells a sink about a batch, beside its lines. */
+export interface SinkBatch {
+  /**
+   * How many times the log had rolled back (after a failed batch) when it sent this batch. Batches with the
+   * same count chain from one another: once one fails, a pipelined sink fails every later one with its count,
+   * and only a batch with a higher count is the log's answer to the failure. The log, not the sink's timing,
+   * says when a write comes after the rollback: the log may learn of a failure well after the sink reported it.
+   */
+  readonly rollbacks: number;
 }
 
 /** A sink that keeps lines in memory, for tests and short-lived tools. */

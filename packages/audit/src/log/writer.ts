@@ -1,7 +1,7 @@
 import { AuditError } from '../errors.js';
 import type { AuditRecord } from '../record/schema.js';
 import { createDeadlines, effectUnknown, settleWithin } from './deadline.js';
-import type { AuditSink } from './sink.js';
+import type { AuditSink, SinkBatch } from './sink.js';
 
 /** A record's place in the log, reserved synchronously and filled in once signed. */
 export interface Slot {
@@ -100,6 +100,8 @@ export function createWriter(options: WriterOptions): Writer {
    * records after a gap: the log refuses further records rather than write more after them.
    */
   const discarded = new Set<Batch>();
+  /** How many times the log rolled back: sent with each batch, so a pipelined sink knows what chains from what. */
+  let rollbacks = 0;
   let broken: AuditError | undefined;
   let drained: (() => void) | undefined;
   // One timer for every write in flight (the deadlines all have the same length), not one per batch: with one
@@ -118,6 +120,7 @@ export function createWriter(options: WriterOptions): Writer {
       else if (keptAfterFailure(batch.results)) keptOrphan();
     }
     inFlight = [];
+    rollbacks += 1;
     sent = 0;
     nextSeq = durableSize;
     head = durableHead;
@@ -228,7 +231,8 @@ export function createWriter(options: WriterOptions): Writer {
     sent += slots.length;
     // Frozen: every sink gets the same array, and none may change what the next one writes.
     const lines = Object.freeze(slots.map((s) => s.line as string));
-    const writes = sinks.map((sink, i) => writeWithin(() => sink.write(lines), sinkNames[i] as string));
+    const told: SinkBatch = Object.freeze({ rollbacks });
+    const writes = sinks.map((sink, i) => writeWithin(() => sink.write(lines, told), sinkNames[i] as string));
     void Promise.allSettled(writes).then((results) => {
       if (!inFlight.includes(batch)) {
         // Rolled back meanwhile: its records are rejected already. Kept by a sink, they sit after a gap.
