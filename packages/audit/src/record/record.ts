@@ -66,7 +66,8 @@ export function recordLine(record: Readonly<Record<string, unknown>>): string {
 }
 
 /** Fields outside the hashed body: the hash itself and the signatures over it. */
-const UNHASHED = new Set(['hash', 'sig', 'noteSig']);
+export const UNHASHED_FIELDS = ['hash', 'sig', 'noteSig'] as const;
+const UNHASHED: ReadonlySet<string> = new Set(UNHASHED_FIELDS);
 
 /** A record body canonicalised member by member: its bytes, and a way to its record line without doing it again. */
 export interface CanonicalBody {

@@ -15,7 +15,14 @@ import type { ResumeState } from '../log/log.js';
 import { MerkleTree, textHashes } from '../tree/merkle.js';
 import { isValidKeyName, joinNote, noteKeyId, parseCheckpoint } from '../checkpoint/note.js';
 import { quickRecord } from '../record/check.js';
-import { RECORD_MAX_BYTES, RECORD_MAX_DEPTH, recordForms, recordSigningBytes, SigningBytes } from '../record/record.js';
+import {
+  RECORD_MAX_BYTES,
+  RECORD_MAX_DEPTH,
+  recordForms,
+  recordSigningBytes,
+  SigningBytes,
+  UNHASHED_FIELDS,
+} from '../record/record.js';
 import {
   type AuditRecord,
   AuditRecordSchema,
@@ -160,15 +167,13 @@ export class LogChecker {
         );
       }
     } else if (this.signatures) {
-      const problem = (): LineProblem => ({
-        code: 'ERR_AUDIT_SIGNATURE_INVALID',
-        reason: `signature of record seq ${record.seq} does not verify under ${record.signer}`,
-      });
       if (this.signingBytes !== undefined) {
         // Checked at once: the message may live in the one reused buffer, and the problem is made only if needed.
-        if (!verify(fromBase64(record.sig), this.signingBytes.of(hash), key)) return { problem: problem() };
-      } else if (!this.verifySignature(fromBase64(record.sig), recordSigningBytes(hash), key, problem())) {
-        return { problem: problem() };
+        if (!verify(fromBase64(record.sig), this.signingBytes.of(hash), key))
+          return { problem: signatureProblem(record) };
+      } else {
+        const problem = signatureProblem(record);
+        if (!this.verifySignature(fromBase64(record.sig), recordSigningBytes(hash), key, problem)) return { problem };
       }
     }
     if (this.trust !== undefined && !this.trust.has(record.signer)) {
@@ -263,6 +268,14 @@ export class LogChecker {
   }
 }
 
+/** How a record whose signature does not verify is reported. */
+function signatureProblem(record: AuditRecord): LineProblem {
+  return {
+    code: 'ERR_AUDIT_SIGNATURE_INVALID',
+    reason: `signature of record seq ${record.seq} does not verify under ${record.signer}`,
+  };
+}
+
 const PARSE_LIMITS = Object.freeze({ maxDepth: RECORD_MAX_DEPTH, maxBytes: RECORD_MAX_BYTES });
 
 /**
@@ -321,7 +334,7 @@ export function readCanonical(line: string): { record: AuditRecord; body: string
 function builtInForms(value: Record<string, unknown>): { line: string; body: string } {
   const line = JSON.stringify(value);
   let body = line;
-  for (const name of UNHASHED_NAMES) {
+  for (const name of UNHASHED_FIELDS) {
     const text = value[name];
     if (typeof text !== 'string') continue;
     const member = `"${name}":"${text}"`;
@@ -335,7 +348,6 @@ function builtInForms(value: Record<string, unknown>): { line: string; body: str
   return { line, body };
 }
 
-const UNHASHED_NAMES = ['hash', 'sig', 'noteSig'] as const;
 const COMMA = 0x2c;
 
 /**
