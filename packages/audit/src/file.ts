@@ -17,12 +17,12 @@ import {
 } from './file/dir.js';
 import { createFileSink, type Durability, type FileSink, type FileSinkOptions } from './file/sink.js';
 import { acquireWriterLock, type WriterLock } from './file/lock.js';
-import { recoverLog, type TornTail } from './file/recover.js';
+import { recoverLog, type TornTail, type UncoveredTail } from './file/recover.js';
 import { type AuditLog, type CheckpointOptions, createAuditLog } from './log/log.js';
 import type { AuditSink } from './log/sink.js';
 
 export { createFileSink, readLogDirectory, type DirectoryText, type Durability, type FileSink, type FileSinkOptions };
-export type { RotateOptions, TornTail };
+export type { RotateOptions, TornTail, UncoveredTail };
 export {
   type LogFileLocation,
   type LogFileReport,
@@ -46,16 +46,22 @@ export interface FileAuditLogOptions extends FileSinkOptions {
   readonly clock?: () => number;
   /**
    * Signed checkpoints by the log's own key (see `createAuditLog`). With it, a
-   * torn tail found on open is also recorded in the log as a `log.recovered` record.
+   * torn or uncovered tail set aside on open is also recorded in the log as a `log.recovered` record.
    * @default none
    */
   readonly checkpoint?: CheckpointOptions;
   /**
-   * What opening does with a final line without a newline (a torn tail):
+   * What opening does with what a crash can leave at the end of a log: a final line without a newline (a torn
+   * tail), and batched records no checkpoint covers (an uncovered tail: only a checkpoint authenticates a batched
+   * record, and a checkpoint of this writer must not vouch for records it may not have written, such as ones
+   * appended while the log was closed).
    * - `'recover'`: the crash recovery of a writer reopening its own log: the torn bytes are moved to
-   *   `<file>.torn`, the file is cut back to its last whole record, and `torn` reports it.
-   * - `'refuse'`: nothing is cut; opening throws `ERR_AUDIT_RECORD_TRUNCATED` naming `file:line`. For a
-   *   writer that did not write the tail and cannot know it is a crash's (a one-off append by a tool).
+   *   `<file>.torn` and `torn` reports them; the first uncovered batched record and every record after it are
+   *   moved to `<file>.uncovered` and `uncovered` reports them; the file is cut back to the last record kept.
+   *   With a checkpoint key, a `log.recovered` record names what was moved (and its SHA-256).
+   * - `'refuse'`: nothing is cut; opening throws `ERR_AUDIT_RECORD_TRUNCATED` (a torn tail) or
+   *   `ERR_AUDIT_SIGNATURE_INVALID` (an uncovered one) naming `file:line`. For a writer that did not write the
+   *   tail and cannot know it is a crash's (a one-off append by a tool).
    * @default 'recover'
    */
   readonly tornTail?: 'recover' | 'refuse';
@@ -67,6 +73,8 @@ export interface FileAuditLog extends AuditLog {
   readonly path: string;
   /** A torn final line found and set aside on open, if there was one. */
   readonly torn: TornTail | undefined;
+  /** Batched records no checkpoint covered, found and set aside on open, if there were any. */
+  readonly uncovered: UncoveredTail | undefined;
 }
 
 async function finish(
@@ -74,9 +82,10 @@ async function finish(
   sink: FileSink,
   options: FileAuditLogOptions,
   checker: LogChecker,
-  torn: TornTail | undefined,
+  found: { readonly torn: TornTail | undefined; readonly uncovered: UncoveredTail | undefined },
   lock: WriterLock,
 ): Promise<FileAuditLog> {
+  const { torn, uncovered } = found;
   let log: AuditLog;
   try {
     log = createAuditLog({
@@ -89,16 +98,16 @@ async function finish(
     await sink.close().catch(() => {});
     throw error;
   }
-  if (torn !== undefined && options.checkpoint !== undefined) {
+  if ((torn !== undefined || uncovered !== undefined) && options.checkpoint !== undefined) {
     const key = options.checkpoint.signer;
     try {
       await log.append(
         {
           type: 'log.recovered',
-          callId: `torn-${checker.records}`,
+          callId: `${torn === undefined ? 'uncovered' : 'torn'}-${checker.records}`,
           agent: key.id,
           tool: 'agentguard.audit',
-          data: { torn },
+          data: { ...(torn === undefined ? {} : { torn }), ...(uncovered === undefined ? {} : { uncovered }) },
         },
         key,
       );
@@ -131,6 +140,7 @@ async function finish(
     root: log.root,
     path,
     torn,
+    uncovered,
   });
 }
 
@@ -144,7 +154,11 @@ async function finish(
  * `log.recovered` record when the log has a checkpoint key); the file is cut
  * back to its last whole record, so the chain is never broken and nothing is
  * silently dropped (with `tornTail: 'refuse'`, opening refuses instead and
- * cuts nothing). Any other damage refuses to open (fail closed).
+ * cuts nothing). Batched records that no checkpoint covers (a crash before the
+ * checkpoint, or records appended while the log was closed) are moved the same
+ * way to `<path>.uncovered`, from the first of them to the end, and reported in
+ * `uncovered`: this writer's next checkpoint would otherwise vouch for them.
+ * Any other damage refuses to open (fail closed).
  *
  * The file is read as a stream, a 1 MiB chunk at a time, so opening a log of
  * any size takes bounded memory: the read buffer and at most one record
@@ -199,8 +213,8 @@ export async function openFileAuditLog(path: string, options: FileAuditLogOption
   const lock = await acquireWriterLock(lockPath, path);
   try {
     refuseShared(path, await stat(real));
-    const { checker, torn } = await recoverLog([path], path, onTorn);
-    return await finish(path, await createFileSink(path, options), options, checker, torn, lock);
+    const { checker, ...found } = await recoverLog([path], path, onTorn);
+    return await finish(path, await createFileSink(path, options), options, checker, found, lock);
   } catch (error) {
     await lock.release();
     throw error;
@@ -249,8 +263,8 @@ export async function openAuditDirectory(
     for (const segment of segments) refuseShared(segment, await lstat(segment));
     // Recover before the sink opens the last file, so the sink sees the file as it will stay.
     const last = segments.at(-1) ?? join(dir, segmentName(1));
-    const { checker, torn } = await recoverLog(segments, last, onTorn);
-    return await finish(dir, await createRotatingSink(dir, options), options, checker, torn, lock);
+    const { checker, ...found } = await recoverLog(segments, last, onTorn);
+    return await finish(dir, await createRotatingSink(dir, options), options, checker, found, lock);
   } catch (error) {
     await lock.release();
     throw error;

@@ -182,7 +182,12 @@ function alertText(type: string, data: Obj): string {
     }
     case 'log.recovered': {
       const line = isObj(data.torn) ? num(data.torn.line) : undefined;
-      return `log recovered${line === undefined ? '' : `: torn line ${line} set aside`}`;
+      const moved = isObj(data.uncovered) ? num(data.uncovered.records) : undefined;
+      const parts = [
+        ...(line === undefined ? [] : [`torn line ${line} set aside`]),
+        ...(moved === undefined ? [] : [`${moved} record(s) no checkpoint covered set aside`]),
+      ];
+      return `log recovered${parts.length === 0 ? '' : `: ${parts.join('; ')}`}`;
     }
     case 'monitor.alert': {
       if (str(data.status) === 'failed') return `monitor failed${suffix(str(data.reason))}`;

@@ -3,7 +3,7 @@
  * so that memory stays bounded by the read buffer and the longest record, however long the log.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, truncate } from 'node:fs/promises';
+import { appendFile, open, truncate } from 'node:fs/promises';
 import { AuditError, type AuditErrorCode } from '../errors.js';
 import { RECORD_MAX_BYTES } from '../record/record.js';
 import { LogChecker } from '../verify/checker.js';
@@ -22,6 +22,27 @@ export interface TornTail {
   readonly savedTo: string;
 }
 
+/**
+ * What opening found after the last checkpoint of an existing log: batched (unsigned) records that no checkpoint
+ * covers, which only a checkpoint could authenticate. A crash between a batched append and the next checkpoint
+ * leaves them; so does anyone who appended a record while the log was closed. The writer cannot tell which, so it
+ * never covers them: they are moved out of the log, with every record after them, before anything is appended.
+ */
+export interface UncoveredTail {
+  /** 1-based line number, in its file, of the first record moved. */
+  readonly line: number;
+  /** The `seq` of the first record moved: the first batched record no checkpoint covers. */
+  readonly seq: number;
+  /** How many records were moved (that one and every record after it). */
+  readonly records: number;
+  /** Bytes moved (whole lines, each with its newline). */
+  readonly bytes: number;
+  /** SHA-256 (hex) of the bytes moved. */
+  readonly sha256: string;
+  /** Where they were moved: `<file>.uncovered`, appended to, never overwritten. */
+  readonly savedTo: string;
+}
+
 const LF = 0x0a;
 
 /**
@@ -29,13 +50,16 @@ const LF = 0x0a;
  * signatures are left to `verifyLog`), sets a torn tail of `last` aside, and returns where the log left off.
  * The torn tail stays bytes: a write cut mid-character is not UTF-8, and it is cut off by its exact byte length.
  *
+ * Batched records no checkpoint covers are set aside too ({@link UncoveredTail}), from the first of them to the
+ * end: a checkpoint this writer signs would otherwise vouch for records it may never have written.
+ *
  * A bad line is named `file:line` with lines counted per file as `readLogDirectory` counts them (a last line
  * without a newline is a line of its file). A line longer than any record is refused as soon as it is seen,
  * without holding it whole, a final one without a newline too (no torn write of a record is that long).
  *
  * @param files - the log's files in order (one for a file log; may be none for an empty directory).
  * @param last - the file new records go to, from which a torn tail is cut.
- * @param onTorn - see `FileAuditLogOptions.tornTail`.
+ * @param onTorn - see `FileAuditLogOptions.tornTail` (it rules the uncovered records too).
  * @param chunkBytes - bytes read at a time (tests read a byte or a few at a time).
  * @internal
  */
@@ -44,7 +68,7 @@ export async function recoverLog(
   last: string,
   onTorn: 'recover' | 'refuse',
   chunkBytes: number = READ_CHUNK_BYTES,
-): Promise<{ checker: LogChecker; torn: TornTail | undefined }> {
+): Promise<{ checker: LogChecker; torn: TornTail | undefined; uncovered: UncoveredTail | undefined }> {
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
     throw new RangeError(`"chunkBytes" expected a positive integer, got ${String(chunkBytes)}`);
   }
@@ -64,16 +88,20 @@ export async function recoverLog(
 
   let nextLine = 1;
   let lastBytes = 0;
+  // Where the first batched record no checkpoint covers (yet) begins: its file, byte offset and line.
+  let uncoveredAt: { path: string; offset: number; line: number } | undefined;
   for (const path of files) {
     starts.push({ path, firstLine: nextLine });
     const before = splitter.lines;
     let bytes = 0;
+    let offset = 0;
     let endsInLF = true;
     for await (const chunk of readChunks(path, buffer)) {
       bytes += chunk.length;
       endsInLF = chunk[chunk.length - 1] === LF;
       for (const line of splitter.push(chunk)) {
         const n = line === undefined ? splitter.lines + 1 : splitter.lines;
+        const covered = checker.uncovered === undefined;
         const problem =
           line === undefined
             ? { code: 'ERR_AUDIT_RECORD_MALFORMED' as const, reason: LINE_TOO_LARGE }
@@ -81,6 +109,9 @@ export async function recoverLog(
         if (problem !== undefined) {
           throw refuse(problem.code, n, `${problem.reason}; refusing to append to a damaged log`);
         }
+        if (checker.uncovered === undefined) uncoveredAt = undefined;
+        else if (covered) uncoveredAt = { path, offset, line: n };
+        offset += (line as Uint8Array).length + 1;
       }
     }
     // The next file's first line, as readLogDirectory counts: a last line without a newline is this file's.
@@ -88,10 +119,10 @@ export async function recoverLog(
     lastBytes = bytes;
   }
 
-  if (splitter.pendingBytes === 0) return { checker, torn: undefined };
-  const torn = splitter.rest();
+  // Everything is judged before anything is cut: a refusal leaves the files as they were.
+  const torn = splitter.pendingBytes === 0 ? undefined : splitter.rest();
   const n = splitter.lines + 1;
-  if (onTorn === 'refuse') {
+  if (torn !== undefined && onTorn === 'refuse') {
     throw refuse(
       'ERR_AUDIT_RECORD_TRUNCATED',
       n,
@@ -99,22 +130,81 @@ export async function recoverLog(
         'a torn write, or a write still in progress; refusing to append, nothing was cut',
     );
   }
-  if (torn.length > lastBytes) throw refuse('ERR_AUDIT_RECORD_TRUNCATED', n, 'a torn line spans two files');
-  const savedTo = `${last}.torn`;
-  const saved = new Uint8Array(torn.length + 1);
-  saved.set(torn);
-  saved[torn.length] = LF;
-  // Save first, then cut: a crash in between leaves the torn line in both places, never in neither.
-  await appendFile(savedTo, saved, { mode: 0o600, flush: true });
-  // Cut at the end of the last whole record as read (the writer lock keeps anyone else from appending).
-  await truncate(last, lastBytes - torn.length);
-  return {
-    checker,
-    torn: Object.freeze({
+  if (torn !== undefined && torn.length > lastBytes) {
+    throw refuse('ERR_AUDIT_RECORD_TRUNCATED', n, 'a torn line spans two files');
+  }
+  const first = checker.uncovered;
+  if (first !== undefined && uncoveredAt !== undefined) {
+    const what =
+      `record seq ${first.seq} is batched (unsigned) and no checkpoint after it covers it, so nothing authenticates ` +
+      `it or the ${checker.records - first.seq - 1} record(s) after it: a crash before the checkpoint, or records ` +
+      'appended while the log was closed';
+    if (onTorn === 'refuse') {
+      throw refuse('ERR_AUDIT_SIGNATURE_INVALID', uncoveredAt.line, `${what}; refusing to append, nothing was cut`);
+    }
+    if (uncoveredAt.path !== last) {
+      throw refuse('ERR_AUDIT_SIGNATURE_INVALID', uncoveredAt.line, `${what}; they span two files, nothing was cut`);
+    }
+  }
+
+  // Save first, then cut: a crash in between leaves what is set aside in both places, never in neither.
+  const wholeBytes = lastBytes - (torn?.length ?? 0);
+  let tornTail: TornTail | undefined;
+  if (torn !== undefined) {
+    const savedTo = `${last}.torn`;
+    const saved = new Uint8Array(torn.length + 1);
+    saved.set(torn);
+    saved[torn.length] = LF;
+    await appendFile(savedTo, saved, { mode: 0o600, flush: true });
+    tornTail = Object.freeze({
       line: locate(n).line,
       bytes: torn.length,
       sha256: createHash('sha256').update(torn).digest('hex'),
       savedTo,
-    }),
-  };
+    });
+  }
+  let uncovered: UncoveredTail | undefined;
+  let cutAt = wholeBytes;
+  if (first !== undefined && uncoveredAt !== undefined) {
+    const savedTo = `${last}.uncovered`;
+    const sha256 = await moveOut(last, uncoveredAt.offset, wholeBytes, savedTo, buffer);
+    uncovered = Object.freeze({
+      line: locate(uncoveredAt.line).line,
+      seq: first.seq,
+      records: checker.records - first.seq,
+      bytes: wholeBytes - uncoveredAt.offset,
+      sha256,
+      savedTo,
+    });
+    cutAt = uncoveredAt.offset;
+    checker.dropUncovered();
+  }
+  // Cut at the end of the last record kept (the writer lock keeps anyone else from appending).
+  if (cutAt !== lastBytes) await truncate(last, cutAt);
+  return { checker, torn: tornTail, uncovered };
+}
+
+/** Appends bytes `[from, to)` of `path` to `savedTo` (owner-only, synced); returns their SHA-256 (hex). */
+async function moveOut(path: string, from: number, to: number, savedTo: string, buffer: Uint8Array): Promise<string> {
+  const hash = createHash('sha256');
+  const source = await open(path, 'r');
+  try {
+    const target = await open(savedTo, 'a', 0o600);
+    try {
+      for (let at = from; at < to; ) {
+        const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, to - at), at);
+        if (bytesRead === 0) throw new AuditError('ERR_AUDIT_RECORD_TRUNCATED', `${path} ended while being read`);
+        const chunk = buffer.subarray(0, bytesRead);
+        hash.update(chunk);
+        await target.writeFile(chunk);
+        at += bytesRead;
+      }
+      await target.sync();
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
+  return hash.digest('hex');
 }

@@ -196,7 +196,10 @@ const FIELDS: { readonly [K in AuditEventType]: Fields } = {
   'egress.refused': egress,
   'mode.changed': { from: policyState, to: policyState },
   gap: { missed: count, since: string, until: string, lastError: string },
-  'log.recovered': { torn: object({ line: count, bytes: count, sha256: string, savedTo: string }) },
+  'log.recovered': {
+    torn: object({ line: count, bytes: count, sha256: string, savedTo: string }),
+    uncovered: object({ line: count, seq: count, records: count, bytes: count, sha256: hex64, savedTo: string }),
+  },
   // Erasure by crypto-shredding.
   'subject.erased': { subject: hex64, keyIds: arrayOf(keyId), sealedValues: count },
   // Security assessments.

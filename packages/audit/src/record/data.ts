@@ -230,10 +230,21 @@ export interface GapData {
   readonly lastError?: string;
 }
 
-/** `log.recovered`: a torn last line was found and set aside when the log was reopened. */
+/**
+ * `log.recovered`: what the log's writer set aside when it reopened the log: a torn last line, and batched records
+ * that no checkpoint covered (moved out unvouched: the SHA-256 pins what was moved, not who wrote it).
+ */
 export interface LogRecoveredData {
   readonly torn?: {
     readonly line?: number;
+    readonly bytes?: number;
+    readonly sha256?: string;
+    readonly savedTo?: string;
+  };
+  readonly uncovered?: {
+    readonly line?: number;
+    readonly seq?: number;
+    readonly records?: number;
     readonly bytes?: number;
     readonly sha256?: string;
     readonly savedTo?: string;

@@ -77,6 +77,8 @@ export class LogChecker {
    * record must name the same signer: the one checkpoint that covers them all must be by that key.
    */
   uncovered: { seq: number; signer: string } | undefined;
+  /** What the checker was just before {@link uncovered}'s record, so that the records from it on can be dropped. */
+  private beforeUncovered: { head: string; events: number; lastType: string | undefined } | undefined;
   private readonly seen = new Set<string>();
   private readonly keys = new Map<string, Uint8Array | undefined>();
   private readonly trust: ReadonlySet<string> | undefined;
@@ -106,9 +108,34 @@ export class LogChecker {
     return this.keys.get(did);
   };
 
+  /**
+   * Moves the checker back to just before the first batched record no checkpoint covers, as if it and every record
+   * after it had never been read (for a writer that sets them aside). No checkpoint follows that record (one by its
+   * signer would have covered it, and one by another key is refused), so the checkpoint state stands. The signers
+   * seen stay listed: nothing that continues the log reads them.
+   */
+  dropUncovered(): void {
+    const first = this.uncovered;
+    const before = this.beforeUncovered;
+    if (first === undefined || before === undefined) return;
+    this.tree.truncate(first.seq);
+    this.records = first.seq;
+    this.head = before.head;
+    this.events = before.events;
+    this.lastType = before.lastType;
+    this.uncovered = undefined;
+    this.beforeUncovered = undefined;
+  }
+
   /** Where the checked log left off, to continue appending to it. */
   state(): ResumeState {
     const checkpoint = this.lastCheckpoint;
+    if (this.uncovered !== undefined) {
+      // A log continued from here would cover these records with a checkpoint of its own (see UncoveredTail).
+      throw new TypeError(
+        `record seq ${this.uncovered.seq} is batched and no checkpoint covers it: set it aside before continuing the log`,
+      );
+    }
     return {
       records: this.records,
       head: this.head,
@@ -159,8 +186,10 @@ export class LogChecker {
       // A batched record: authenticated only once a later checkpoint by its signer covers it. The
       // checkpoint that covers it covers every uncovered batched record, so they must all name one key.
       const first = this.uncovered;
-      if (first === undefined) this.uncovered = { seq: record.seq, signer: record.signer };
-      else if (first.signer !== record.signer) {
+      if (first === undefined) {
+        this.uncovered = { seq: record.seq, signer: record.signer };
+        this.beforeUncovered = { head: this.head, events: this.events, lastType: this.lastType };
+      } else if (first.signer !== record.signer) {
         return fail(
           'ERR_AUDIT_SIGNATURE_INVALID',
           `record seq ${record.seq} is batched (unsigned) and names ${record.signer}, but batched record seq ${first.seq}, which the same checkpoint must cover, names ${first.signer}: no one checkpoint authenticates both`,
@@ -256,6 +285,7 @@ export class LogChecker {
       return `batched record seq ${this.uncovered.seq} names ${this.uncovered.signer} but this checkpoint is by ${record.signer}`;
     }
     this.uncovered = undefined;
+    this.beforeUncovered = undefined;
     if (!this.checkpointSigners.includes(record.signer)) this.checkpointSigners.push(record.signer);
     this.origin = checkpoint.origin;
     this.checkpoints += 1;

@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AGENT, event, LOG_KEY } from '../../test/helpers.js';
+import { AuditError } from '../errors.js';
+import { openAuditDirectory, openFileAuditLog } from '../file.js';
+import { hashBody, recordLine } from '../record/record.js';
+import { GENESIS_HASH, RECORD_VERSION } from '../record/schema.js';
+import { verifyLogFile } from '../verify/file.js';
+import { listSegments } from './dir.js';
+
+/**
+ * A batched record is authenticated only by a later checkpoint of the log key. A writer reopening a log must
+ * never let its own next checkpoint cover batched records it found uncovered: it cannot know it wrote them
+ * (a crash before the checkpoint leaves them; so does anyone who appends while the log is closed).
+ */
+
+const root = mkdtempSync(join(tmpdir(), 'agentguard-uncovered-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const fresh = (name = 'log.jsonl') => {
+  const dir = join(root, `d-${n++}`);
+  mkdirSync(dir);
+  return join(dir, name);
+};
+const checkpoint = { signer: LOG_KEY, everyRecords: 1000, everyMs: 0 };
+const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean);
+const parsed = (path: string) => lines(path).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+/** A batched record that continues the log in `path`, as anyone with write access to the file could make it. */
+function forge(path: string, callId: string): string {
+  const all = existsSync(path) ? parsed(path) : [];
+  const body: Record<string, unknown> = {
+    v: RECORD_VERSION,
+    seq: all.length === 0 ? 0 : (all.at(-1)?.seq as number) + 1,
+    ts: new Date().toISOString(),
+    type: 'call.completed',
+    callId,
+    agent: AGENT.id,
+    tool: 'search',
+    signer: LOG_KEY.id,
+    prev: all.at(-1)?.hash ?? GENESIS_HASH,
+    data: { resultDigest: `sha256:${'cd'.repeat(32)}` },
+  };
+  const line = recordLine({ ...body, hash: hashBody(body) });
+  appendFileSync(path, `${line}\n`);
+  return line;
+}
+
+describe('batched records no checkpoint covers, found on open', () => {
+  it('a record appended while the log was closed is set aside, never vouched for by the next checkpoint', async () => {
+    const path = fresh();
+    const first = await openFileAuditLog(path, { checkpoint });
+    await first.appendBatched(event(0));
+    await first.close();
+    const seq = lines(path).length;
+    const forged = forge(path, 'forged');
+    // The forged line is well formed: only the missing checkpoint gives it away.
+    expect(await verifyLogFile(path)).toMatchObject({ ok: false, code: 'ERR_AUDIT_SIGNATURE_INVALID' });
+
+    const log = await openFileAuditLog(path, { checkpoint });
+    expect(log.uncovered).toEqual({
+      line: seq + 1,
+      seq,
+      records: 1,
+      bytes: Buffer.byteLength(forged) + 1,
+      sha256: createHash('sha256').update(`${forged}\n`).digest('hex'),
+      savedTo: `${path}.uncovered`,
+    });
+    await log.appendBatched(event(1));
+    await log.close();
+
+    expect(readFileSync(`${path}.uncovered`, 'utf8')).toBe(`${forged}\n`);
+    const records = parsed(path);
+    expect(records.map((r) => r.callId)).not.toContain('forged');
+    const recovered = records.find((r) => r.type === 'log.recovered');
+    expect(recovered?.data).toEqual({ uncovered: log.uncovered });
+    expect(typeof recovered?.sig).toBe('string');
+    expect(await verifyLogFile(path, { checkpointKeys: [LOG_KEY.id] })).toMatchObject({ ok: true });
+  });
+
+  it('after a crash, moves the first uncovered record and every record after it, signed ones too', async () => {
+    const path = fresh();
+    const log = await openFileAuditLog(path, { checkpoint });
+    await log.append(event(0), AGENT);
+    await log.checkpoint();
+    const kept = lines(path).length;
+    await log.appendBatched(event(1));
+    await log.append(event(2), AGENT);
+    await log.appendBatched(event(3));
+    // The file as a crash would leave it: every acknowledged record on disk, no checkpoint after them.
+    const crashed = fresh();
+    copyFileSync(path, crashed);
+    await log.close();
+    const before = readFileSync(crashed);
+    const moved = before.subarray(Buffer.byteLength(`${lines(crashed).slice(0, kept).join('\n')}\n`));
+
+    const reopened = await openFileAuditLog(crashed, { checkpoint });
+    expect(reopened.uncovered).toMatchObject({ seq: kept, records: 3, line: kept + 1, bytes: moved.length });
+    expect(readFileSync(`${crashed}.uncovered`)).toEqual(moved);
+    expect(reopened.size).toBe(kept + 1); // the records kept, then the log.recovered record
+    await reopened.close();
+    expect(lines(crashed).slice(0, kept)).toEqual(before.toString('utf8').split('\n').slice(0, kept));
+    expect(await verifyLogFile(crashed, { checkpointKeys: [LOG_KEY.id] })).toMatchObject({ ok: true });
+  });
+
+  it("with tornTail 'refuse', refuses at the first uncovered record and cuts nothing", async () => {
+    const path = fresh();
+    const log = await openFileAuditLog(path, { checkpoint });
+    await log.appendBatched(event(0));
+    await log.close();
+    forge(path, 'forged');
+    appendFileSync(path, '{"torn":');
+    const before = readFileSync(path);
+    const opening = openFileAuditLog(path, { checkpoint, tornTail: 'refuse' });
+    await expect(opening).rejects.toThrow(AuditError);
+    await expect(opening).rejects.toMatchObject({ code: 'ERR_AUDIT_RECORD_TRUNCATED' });
+    // The torn line set aside by hand: the uncovered record is refused in turn.
+    rmSync(path);
+    appendFileSync(path, before.subarray(0, before.length - '{"torn":'.length));
+    const again = openFileAuditLog(path, { checkpoint, tornTail: 'refuse' });
+    await expect(again).rejects.toMatchObject({ code: 'ERR_AUDIT_SIGNATURE_INVALID' });
+    await expect(again).rejects.toThrow(
+      `${path}:${lines(path).length}: record seq ${lines(path).length - 1} is batched`,
+    );
+    expect(readFileSync(path)).toEqual(before.subarray(0, before.length - '{"torn":'.length));
+    expect(existsSync(`${path}.uncovered`)).toBe(false);
+  });
+
+  it('sets a torn line and uncovered records aside together, each to its own file', async () => {
+    const path = fresh();
+    const log = await openFileAuditLog(path, { checkpoint });
+    await log.appendBatched(event(0));
+    await log.close();
+    const sealed = lines(path).length;
+    const forged = forge(path, 'forged');
+    appendFileSync(path, '{"torn":');
+    const reopened = await openFileAuditLog(path, { checkpoint });
+    expect(reopened.torn).toMatchObject({ bytes: 8, line: sealed + 2 });
+    expect(reopened.uncovered).toMatchObject({ seq: sealed, records: 1 });
+    await reopened.close();
+    expect(readFileSync(`${path}.torn`, 'utf8')).toBe('{"torn":\n');
+    expect(readFileSync(`${path}.uncovered`, 'utf8')).toBe(`${forged}\n`);
+    const recovered = parsed(path).find((r) => r.type === 'log.recovered');
+    expect(recovered?.data).toEqual({ torn: reopened.torn, uncovered: reopened.uncovered });
+    expect(await verifyLogFile(path, { checkpointKeys: [LOG_KEY.id] })).toMatchObject({ ok: true });
+  });
+
+  it('refuses uncovered records that span two files of a directory, cutting nothing', async () => {
+    const dir = join(root, `dir-${n++}`);
+    const log = await openAuditDirectory(dir, { checkpoint, rotate: { maxBytes: 1 } });
+    await log.append(event(0), AGENT);
+    await log.close();
+    const files = await listSegments(dir);
+    const last = files.at(-1) as string;
+    // A batched record forged into the last file, and a new file begun after it with another.
+    forge(last, 'forged-1');
+    const next = join(dir, `audit-${String(files.length + 1).padStart(6, '0')}.jsonl`);
+    const tail = lines(last).at(-1) as string;
+    appendFileSync(next, '');
+    const body = JSON.parse(tail) as Record<string, unknown>;
+    const second: Record<string, unknown> = { ...body, seq: (body.seq as number) + 1, prev: body.hash, callId: 'f2' };
+    delete second.hash;
+    appendFileSync(next, `${recordLine({ ...second, hash: hashBody(second) })}\n`);
+    const before = [readFileSync(last), readFileSync(next)];
+    await expect(openAuditDirectory(dir, { checkpoint })).rejects.toThrow(/span two files, nothing was cut/);
+    expect([readFileSync(last), readFileSync(next)]).toEqual(before);
+  });
+
+  it('no schedule of appends, crashes, reopens and forged appends gets a forged record into a verifying log (property)', async () => {
+    const step = fc.oneof(
+      fc.constant('batched' as const),
+      fc.constant('signed' as const),
+      fc.constant('checkpoint' as const),
+      fc.constant('crash' as const),
+      fc.constant('reopen' as const),
+      fc.constant('forge' as const),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (steps) => {
+        let path = fresh();
+        let log = await openFileAuditLog(path, { checkpoint });
+        const open = [log];
+        let i = 0;
+        for (const s of steps) {
+          if (s === 'batched') await log.appendBatched(event(i++));
+          else if (s === 'signed') await log.append(event(i++), AGENT);
+          else if (s === 'checkpoint') await log.checkpoint();
+          else if (s === 'reopen' || s === 'forge') {
+            await log.close();
+            if (s === 'forge') forge(path, `forged-${i++}`);
+            log = await openFileAuditLog(path, { checkpoint });
+            open.push(log);
+          } else {
+            const copy = fresh();
+            copyFileSync(path, copy);
+            path = copy;
+            log = await openFileAuditLog(path, { checkpoint });
+            open.push(log);
+          }
+        }
+        await Promise.all(open.map((l) => l.close()));
+        const report = await verifyLogFile(path, { checkpointKeys: [LOG_KEY.id] });
+        expect(report).toMatchObject({ ok: true });
+        expect(parsed(path).filter((r) => String(r.callId).startsWith('forged'))).toEqual([]);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
