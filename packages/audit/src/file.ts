@@ -148,7 +148,8 @@ async function finish(
  * Opens the audit log in `path`, creating it if missing. Node only.
  *
  * An existing file is checked first (every record's structure, hash, chain
- * and checkpoints; signatures are left to `verifyLog`) and new records continue
+ * and checkpoints, checkpoint signatures included; record signatures are left
+ * to `verifyLog`) and new records continue
  * its chain and tree. A final line without a newline, which a crash mid-write
  * leaves, is moved to `<path>.torn` and reported in `torn` (and recorded as a
  * `log.recovered` record when the log has a checkpoint key); the file is cut

@@ -127,4 +127,16 @@ describe('buildTimeline', () => {
     expect([1, 2].map((l) => lineStatus(failedAt(0), l))).toEqual(['unverified', 'unverified']);
     expect([1, 2, 3].map((l) => lineStatus(failedAt(2), l))).toEqual(['verified', 'bad', 'unverified']);
   });
+
+  it('lineStatus: only the records the report counts as verified are (a batched record no checkpoint covered is not)', () => {
+    const report = { ...failedAt(5), records: 2 } as LogReport;
+    expect([1, 2, 3, 4, 5, 6].map((l) => lineStatus(report, l))).toEqual([
+      'verified',
+      'verified',
+      'unverified',
+      'unverified',
+      'bad',
+      'unverified',
+    ]);
+  });
 });

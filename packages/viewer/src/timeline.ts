@@ -96,7 +96,9 @@ const RANK: Record<LineStatus, number> = { verified: 0, unverified: 1, bad: 2 };
 export function lineStatus(report: LogReport, line: number): LineStatus {
   if (report.ok) return 'verified';
   if (report.line === 0) return 'unverified';
-  if (line < report.line) return 'verified';
+  // Only the records the report counts as verified: a batched record before the bad line that no checkpoint
+  // covered is not, though it comes before it.
+  if (line <= report.records && line < report.line) return 'verified';
   return line === report.line ? 'bad' : 'unverified';
 }
 

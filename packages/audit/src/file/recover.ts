@@ -3,7 +3,7 @@
  * so that memory stays bounded by the read buffer and the longest record, however long the log.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, open, truncate } from 'node:fs/promises';
+import { appendFile, open, stat, truncate, unlink } from 'node:fs/promises';
 import { AuditError, type AuditErrorCode } from '../errors.js';
 import { RECORD_MAX_BYTES } from '../record/record.js';
 import { LogChecker } from '../verify/checker.js';
@@ -72,7 +72,10 @@ export async function recoverLog(
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
     throw new RangeError(`"chunkBytes" expected a positive integer, got ${String(chunkBytes)}`);
   }
-  const checker = new LogChecker({ signatures: false });
+  // Checkpoint signatures are checked: a forged checkpoint taken for valid would "cover" the batched records before
+  // it, and this writer's next checkpoint would then vouch for them. Record signatures are left to verifyLog: a
+  // record with a bad signature of its own is found by any verifier.
+  const checker = new LogChecker({ signatures: 'checkpoints' });
   const splitter = new LineSplitter(RECORD_MAX_BYTES);
   const buffer = new Uint8Array(chunkBytes);
   const starts: { path: string; firstLine: number }[] = [];
@@ -87,14 +90,16 @@ export async function recoverLog(
   };
 
   let nextLine = 1;
-  let lastBytes = 0;
-  // Where the first batched record no checkpoint covers (yet) begins: its file, byte offset and line.
-  let uncoveredAt: { path: string; offset: number; line: number } | undefined;
-  for (const path of files) {
+  const sizes: number[] = [];
+  // Where the first batched record no checkpoint covers (yet) begins: the index of its file, its byte offset in that
+  // file (negative when the record began in an earlier file), and its line.
+  let uncoveredAt: { file: number; offset: number; line: number } | undefined;
+  for (const [index, path] of files.entries()) {
     starts.push({ path, firstLine: nextLine });
     const before = splitter.lines;
     let bytes = 0;
-    let offset = 0;
+    // Where the line that ends next began, in this file: before its start when it was begun in an earlier file.
+    let offset = -splitter.pendingBytes;
     let endsInLF = true;
     for await (const chunk of readChunks(path, buffer)) {
       bytes += chunk.length;
@@ -110,14 +115,15 @@ export async function recoverLog(
           throw refuse(problem.code, n, `${problem.reason}; refusing to append to a damaged log`);
         }
         if (checker.uncovered === undefined) uncoveredAt = undefined;
-        else if (covered) uncoveredAt = { path, offset, line: n };
+        else if (covered) uncoveredAt = { file: index, offset, line: n };
         offset += (line as Uint8Array).length + 1;
       }
     }
     // The next file's first line, as readLogDirectory counts: a last line without a newline is this file's.
     nextLine += splitter.lines - before + (endsInLF ? 0 : 1);
-    lastBytes = bytes;
+    sizes.push(bytes);
   }
+  const lastBytes = sizes.at(-1) ?? 0;
 
   // Everything is judged before anything is cut: a refusal leaves the files as they were.
   const torn = splitter.pendingBytes === 0 ? undefined : splitter.rest();
@@ -133,7 +139,9 @@ export async function recoverLog(
   if (torn !== undefined && torn.length > lastBytes) {
     throw refuse('ERR_AUDIT_RECORD_TRUNCATED', n, 'a torn line spans two files');
   }
+  const wholeBytes = lastBytes - (torn?.length ?? 0);
   const first = checker.uncovered;
+  let cut: { file: number; offset: number; bytes: number } | undefined;
   if (first !== undefined && uncoveredAt !== undefined) {
     const what =
       `record seq ${first.seq} is batched (unsigned) and no checkpoint after it covers it, so nothing authenticates ` +
@@ -142,13 +150,26 @@ export async function recoverLog(
     if (onTorn === 'refuse') {
       throw refuse('ERR_AUDIT_SIGNATURE_INVALID', uncoveredAt.line, `${what}; refusing to append, nothing was cut`);
     }
-    if (uncoveredAt.path !== last) {
-      throw refuse('ERR_AUDIT_SIGNATURE_INVALID', uncoveredAt.line, `${what}; they span two files, nothing was cut`);
+    // No writer splits a record between files: one that is split was put there by hand, and is left for a human.
+    if (uncoveredAt.offset < 0) {
+      throw refuse('ERR_AUDIT_SIGNATURE_INVALID', uncoveredAt.line, `${what}; it spans two files, nothing was cut`);
     }
+    const ends = sizes.map((size, i) => (i === sizes.length - 1 ? wholeBytes : size));
+    let bytes = 0;
+    for (let i = uncoveredAt.file; i < ends.length; i++)
+      bytes += (ends[i] as number) - (i === uncoveredAt.file ? uncoveredAt.offset : 0);
+    if (uncoveredAt.offset > (ends[uncoveredAt.file] as number) || bytes <= 0) {
+      throw refuse(
+        'ERR_AUDIT_SIGNATURE_INVALID',
+        uncoveredAt.line,
+        `${what}; its place in the files is unclear, nothing was cut`,
+      );
+    }
+    cut = { file: uncoveredAt.file, offset: uncoveredAt.offset, bytes };
   }
 
-  // Save first, then cut: a crash in between leaves what is set aside in both places, never in neither.
-  const wholeBytes = lastBytes - (torn?.length ?? 0);
+  // Save first, then cut: a crash in between leaves what is set aside in both places, never in neither (and a
+  // second open then finds the same bytes already saved, and does not save them twice).
   let tornTail: TornTail | undefined;
   if (torn !== undefined) {
     const savedTo = `${last}.torn`;
@@ -164,47 +185,88 @@ export async function recoverLog(
     });
   }
   let uncovered: UncoveredTail | undefined;
-  let cutAt = wholeBytes;
-  if (first !== undefined && uncoveredAt !== undefined) {
-    const savedTo = `${last}.uncovered`;
-    const sha256 = await moveOut(last, uncoveredAt.offset, wholeBytes, savedTo, buffer);
+  if (first !== undefined && uncoveredAt !== undefined && cut !== undefined) {
+    const keep = files[cut.file] as string;
+    const savedTo = `${keep}.uncovered`;
+    const ranges = files.slice(cut.file).map((path, i) => ({
+      path,
+      from: i === 0 ? cut.offset : 0,
+      to: cut.file + i === files.length - 1 ? wholeBytes : (sizes[cut.file + i] as number),
+    }));
+    const sha256 = await moveOut(ranges, cut.bytes, savedTo, buffer);
+    // The files after the one that keeps the log's end go, the last first (so a crash leaves files in sequence).
+    for (let i = files.length - 1; i > cut.file; i--) await unlink(files[i] as string);
+    await truncate(keep, cut.offset);
     uncovered = Object.freeze({
       line: locate(uncoveredAt.line).line,
       seq: first.seq,
       records: checker.records - first.seq,
-      bytes: wholeBytes - uncoveredAt.offset,
+      bytes: cut.bytes,
       sha256,
       savedTo,
     });
-    cutAt = uncoveredAt.offset;
     checker.dropUncovered();
+  } else if (torn !== undefined) {
+    // Cut at the end of the last whole record as read (the writer lock keeps anyone else from appending).
+    await truncate(last, wholeBytes);
   }
-  // Cut at the end of the last record kept (the writer lock keeps anyone else from appending).
-  if (cutAt !== lastBytes) await truncate(last, cutAt);
   return { checker, torn: tornTail, uncovered };
 }
 
-/** Appends bytes `[from, to)` of `path` to `savedTo` (owner-only, synced); returns their SHA-256 (hex). */
-async function moveOut(path: string, from: number, to: number, savedTo: string, buffer: Uint8Array): Promise<string> {
-  const hash = createHash('sha256');
-  const source = await open(path, 'r');
+/**
+ * Appends `ranges` of files (`bytes` in all) to `savedTo` (owner-only, synced), unless `savedTo` already ends with
+ * exactly those bytes (saved by an open that crashed before it cut them); returns their SHA-256 (hex).
+ */
+async function moveOut(
+  ranges: readonly { readonly path: string; readonly from: number; readonly to: number }[],
+  bytes: number,
+  savedTo: string,
+  buffer: Uint8Array,
+): Promise<string> {
+  const sha256 = await hashRanges(ranges, buffer);
+  const saved = await stat(savedTo).catch(() => undefined);
+  if (saved !== undefined && saved.size >= bytes) {
+    const tail = await hashRanges([{ path: savedTo, from: saved.size - bytes, to: saved.size }], buffer);
+    if (tail === sha256) return sha256;
+  }
+  const target = await open(savedTo, 'a', 0o600);
   try {
-    const target = await open(savedTo, 'a', 0o600);
-    try {
-      for (let at = from; at < to; ) {
-        const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, to - at), at);
-        if (bytesRead === 0) throw new AuditError('ERR_AUDIT_RECORD_TRUNCATED', `${path} ended while being read`);
-        const chunk = buffer.subarray(0, bytesRead);
-        hash.update(chunk);
-        await target.writeFile(chunk);
-        at += bytesRead;
-      }
-      await target.sync();
-    } finally {
-      await target.close();
+    for (const range of ranges) await copyRange(range, buffer, (chunk) => target.writeFile(chunk));
+    await target.sync();
+  } finally {
+    await target.close();
+  }
+  return sha256;
+}
+
+async function hashRanges(
+  ranges: readonly { readonly path: string; readonly from: number; readonly to: number }[],
+  buffer: Uint8Array,
+): Promise<string> {
+  const hash = createHash('sha256');
+  for (const range of ranges) {
+    await copyRange(range, buffer, async (chunk) => {
+      hash.update(chunk);
+    });
+  }
+  return hash.digest('hex');
+}
+
+/** Hands bytes `[from, to)` of a file to `use`, a buffer at a time (each chunk valid until `use` settles). */
+async function copyRange(
+  range: { readonly path: string; readonly from: number; readonly to: number },
+  buffer: Uint8Array,
+  use: (chunk: Uint8Array) => Promise<void>,
+): Promise<void> {
+  const source = await open(range.path, 'r');
+  try {
+    for (let at = range.from; at < range.to; ) {
+      const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, range.to - at), at);
+      if (bytesRead === 0) throw new AuditError('ERR_AUDIT_RECORD_TRUNCATED', `${range.path} ended while being read`);
+      await use(buffer.subarray(0, bytesRead));
+      at += bytesRead;
     }
   } finally {
     await source.close();
   }
-  return hash.digest('hex');
 }

@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENT, event, LOG_KEY } from '../../test/helpers.js';
@@ -9,7 +18,10 @@ import { AuditError } from '../errors.js';
 import { openAuditDirectory, openFileAuditLog } from '../file.js';
 import { hashBody, recordLine } from '../record/record.js';
 import { GENESIS_HASH, RECORD_VERSION } from '../record/schema.js';
+import { LogChecker } from '../verify/checker.js';
 import { verifyLogFile } from '../verify/file.js';
+import { readLog } from '../verify/read.js';
+import { verifyLog } from '../verify/verify.js';
 import { listSegments } from './dir.js';
 
 /**
@@ -48,6 +60,28 @@ function forge(path: string, callId: string): string {
   const line = recordLine({ ...body, hash: hashBody(body) });
   appendFileSync(path, `${line}\n`);
   return line;
+}
+
+/**
+ * A forged batched record, then a checkpoint over it made from the log's last one: its size and root right (anyone
+ * can compute them), so that only its signature is wrong.
+ */
+function forgeCheckpoint(path: string): void {
+  const sealed = parsed(path)
+    .filter((r) => r.type === 'checkpoint')
+    .at(-1) as Record<string, unknown>;
+  forge(path, 'forged');
+  const all = parsed(path);
+  const fake: Record<string, unknown> = { ...sealed, seq: all.length, prev: all.at(-1)?.hash };
+  delete fake.hash;
+  delete fake.sig;
+  delete fake.noteSig;
+  const checker = new LogChecker({ signatures: false });
+  for (const line of lines(path)) expect(checker.check(line).problem).toBeUndefined();
+  const root = Buffer.from(checker.tree.root()).toString('base64');
+  const note = String(sealed.note).replace(/^(.*\n)\d+\n.*\n/, `$1${all.length}\n${root}\n`);
+  Object.assign(fake, { note });
+  appendFileSync(path, `${recordLine({ ...fake, hash: hashBody(fake), sig: sealed.sig, noteSig: sealed.noteSig })}\n`);
 }
 
 describe('batched records no checkpoint covers, found on open', () => {
@@ -149,25 +183,91 @@ describe('batched records no checkpoint covers, found on open', () => {
     expect(await verifyLogFile(path, { checkpointKeys: [LOG_KEY.id] })).toMatchObject({ ok: true });
   });
 
-  it('refuses uncovered records that span two files of a directory, cutting nothing', async () => {
+  it('in a directory, sets aside records that span files: the tail of one, the files after it (property of rotation)', async () => {
+    const dir = join(root, `dir-${n++}`);
+    // Every record starts a new file: what a crash between checkpoints of a rotating log leaves, batched
+    // records in several files after the last checkpoint.
+    const log = await openAuditDirectory(dir, { checkpoint, rotate: { maxBytes: 1 } });
+    await log.append(event(0), AGENT);
+    await log.checkpoint();
+    await log.appendBatched(event(1));
+    await log.append(event(2), AGENT);
+    await log.appendBatched(event(3));
+    const crashed = join(root, `dir-${n++}`);
+    mkdirSync(crashed);
+    for (const file of await listSegments(dir)) copyFileSync(file, join(crashed, basename(file)));
+    await log.close();
+    const files = await listSegments(crashed);
+    // The first uncovered record opens the third file, which stays, cut to nothing, to take the next records.
+    const kept = files.slice(0, 3);
+    const moved = Buffer.concat(files.slice(2).map((f) => readFileSync(f)));
+    appendFileSync(files.at(-1) as string, '{"torn":');
+
+    const reopened = await openAuditDirectory(crashed, { checkpoint });
+    expect(reopened.uncovered).toEqual({
+      line: 1,
+      seq: 2,
+      records: 3,
+      bytes: moved.length,
+      sha256: createHash('sha256').update(moved).digest('hex'),
+      savedTo: `${kept.at(-1)}.uncovered`,
+    });
+    expect(reopened.torn).toMatchObject({ bytes: 8 });
+    expect(await listSegments(crashed)).toEqual(kept);
+    expect(parsed(kept.at(-1) as string).map((r) => r.type)).toEqual(['log.recovered']);
+    expect(readFileSync(`${kept.at(-1)}.uncovered`)).toEqual(moved);
+    await reopened.appendBatched(event(4));
+    await reopened.close();
+    const report = await verifyLogFile(crashed, { checkpointKeys: [LOG_KEY.id] });
+    expect(report).toMatchObject({ ok: true });
+    // Opened again: nothing left to set aside, and the side file is as it was.
+    const again = await openAuditDirectory(crashed, { checkpoint });
+    expect(again.uncovered).toBeUndefined();
+    await again.close();
+    expect(readFileSync(`${kept.at(-1)}.uncovered`)).toEqual(moved);
+  });
+
+  it('an open that crashed after saving, before cutting, does not save the records twice', async () => {
+    const path = fresh();
+    const log = await openFileAuditLog(path, { checkpoint });
+    await log.appendBatched(event(0));
+    await log.close();
+    const forged = forge(path, 'forged');
+    // The side file as a crashed open left it: the bytes saved, the log not yet cut.
+    appendFileSync(`${path}.uncovered`, `${forged}\n`);
+    const reopened = await openFileAuditLog(path, { checkpoint });
+    expect(reopened.uncovered).toMatchObject({ records: 1 });
+    await reopened.close();
+    expect(readFileSync(`${path}.uncovered`, 'utf8')).toBe(`${forged}\n`);
+  });
+
+  it('a record split between two files (by hand) is refused, nothing cut', async () => {
     const dir = join(root, `dir-${n++}`);
     const log = await openAuditDirectory(dir, { checkpoint, rotate: { maxBytes: 1 } });
     await log.append(event(0), AGENT);
     await log.close();
-    const files = await listSegments(dir);
-    const last = files.at(-1) as string;
-    // A batched record forged into the last file, and a new file begun after it with another.
-    forge(last, 'forged-1');
-    const next = join(dir, `audit-${String(files.length + 1).padStart(6, '0')}.jsonl`);
-    const tail = lines(last).at(-1) as string;
-    appendFileSync(next, '');
-    const body = JSON.parse(tail) as Record<string, unknown>;
-    const second: Record<string, unknown> = { ...body, seq: (body.seq as number) + 1, prev: body.hash, callId: 'f2' };
-    delete second.hash;
-    appendFileSync(next, `${recordLine({ ...second, hash: hashBody(second) })}\n`);
+    const last = (await listSegments(dir)).at(-1) as string;
+    const line = forge(last, 'forged');
+    // The forged line moved, half of it, into a new file of its own.
+    const text = readFileSync(last, 'utf8');
+    writeFileSync(last, text.slice(0, text.length - line.length - 1 + 9));
+    const next = join(dir, `audit-${String((await listSegments(dir)).length + 1).padStart(6, '0')}.jsonl`);
+    writeFileSync(next, `${line.slice(9)}\n`);
+    expect(await verifyLogFile(dir)).toMatchObject({ ok: false, code: 'ERR_AUDIT_SIGNATURE_INVALID' });
     const before = [readFileSync(last), readFileSync(next)];
-    await expect(openAuditDirectory(dir, { checkpoint })).rejects.toThrow(/span two files, nothing was cut/);
+    await expect(openAuditDirectory(dir, { checkpoint })).rejects.toThrow(/spans two files, nothing was cut/);
     expect([readFileSync(last), readFileSync(next)]).toEqual(before);
+  });
+
+  it('a forged checkpoint does not cover the batched records before it', async () => {
+    const path = fresh();
+    const log = await openFileAuditLog(path, { checkpoint });
+    await log.appendBatched(event(0));
+    await log.close();
+    forgeCheckpoint(path);
+    const reopened = await openFileAuditLog(path, { checkpoint, tornTail: 'refuse' }).catch((error: unknown) => error);
+    expect(reopened).toBeInstanceOf(AuditError);
+    expect((reopened as AuditError).code).toBe('ERR_AUDIT_CHECKPOINT_INVALID');
   });
 
   it('no schedule of appends, crashes, reopens and forged appends gets a forged record into a verifying log (property)', async () => {
@@ -178,6 +278,7 @@ describe('batched records no checkpoint covers, found on open', () => {
       fc.constant('crash' as const),
       fc.constant('reopen' as const),
       fc.constant('forge' as const),
+      fc.constant('forgeCheckpoint' as const),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (steps) => {
@@ -186,6 +287,22 @@ describe('batched records no checkpoint covers, found on open', () => {
         const open = [log];
         let i = 0;
         for (const s of steps) {
+          if (s === 'forgeCheckpoint') {
+            await log.close();
+            if (!parsed(path).some((r) => r.type === 'checkpoint')) {
+              log = await openFileAuditLog(path, { checkpoint });
+              open.push(log);
+              continue;
+            }
+            forgeCheckpoint(path);
+            // A checkpoint whose signature does not verify is damage: the log is refused, and nothing covers anything.
+            await expect(openFileAuditLog(path, { checkpoint })).rejects.toMatchObject({
+              code: 'ERR_AUDIT_CHECKPOINT_INVALID',
+            });
+            await Promise.all(open.map((l) => l.close()));
+            expect(await verifyLogFile(path)).toMatchObject({ ok: false });
+            return;
+          }
           if (s === 'batched') await log.appendBatched(event(i++));
           else if (s === 'signed') await log.append(event(i++), AGENT);
           else if (s === 'checkpoint') await log.checkpoint();
@@ -209,5 +326,54 @@ describe('batched records no checkpoint covers, found on open', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('a report never counts a batched record no checkpoint covered as verified', () => {
+  /** A log of one signed record and its checkpoint, then a forged batched record; `after` is appended last. */
+  async function forgedLog(after: string): Promise<{ path: string; seq: number }> {
+    const path = fresh();
+    const log = await openFileAuditLog(path, { checkpoint });
+    await log.append(event(0), AGENT);
+    await log.close();
+    const seq = lines(path).length;
+    forge(path, 'forged');
+    appendFileSync(path, after);
+    return { path, seq };
+  }
+
+  it('a torn line after it: the uncovered record is the first problem', async () => {
+    const { path, seq } = await forgedLog('{"v":1,"seq":');
+    const expected = { ok: false, code: 'ERR_AUDIT_SIGNATURE_INVALID', line: seq + 1, records: seq };
+    expect(verifyLog(readFileSync(path))).toMatchObject(expected);
+    expect(await verifyLogFile(path)).toMatchObject(expected);
+    expect(() => readLog(readFileSync(path))).toThrow(/record seq \d+ is batched/);
+  });
+
+  it('a bad record after it: reported at its line, the uncovered one not counted', async () => {
+    const { path, seq } = await forgedLog('{"not":"a record"}\n');
+    const expected = { ok: false, code: 'ERR_AUDIT_RECORD_MALFORMED', line: seq + 2, records: seq };
+    expect(verifyLog(readFileSync(path))).toMatchObject(expected);
+    expect(await verifyLogFile(path)).toMatchObject(expected);
+  });
+
+  it('a bad signature after it, found by a worker once a later checkpoint covered it: still not counted', async () => {
+    const path = fresh();
+    const log = await openFileAuditLog(path, { checkpoint });
+    await log.append(event(0), AGENT);
+    await log.appendBatched(event(1));
+    await log.append(event(2), AGENT);
+    await log.append(event(3), AGENT);
+    await log.close();
+    // Record 2 carries record 3's signature: its own check fails, and the checker reads on to the checkpoint.
+    const all = lines(path);
+    const two = JSON.parse(all[2] as string) as Record<string, unknown>;
+    const three = JSON.parse(all[3] as string) as Record<string, unknown>;
+    all[2] = recordLine({ ...two, sig: three.sig });
+    writeFileSync(path, `${all.join('\n')}\n`);
+    const expected = { ok: false, code: 'ERR_AUDIT_SIGNATURE_INVALID', line: 3, records: 1 };
+    expect(verifyLog(readFileSync(path))).toMatchObject(expected);
+    expect(await verifyLogFile(path, { workers: 1, batchSize: 1 })).toMatchObject({ ...expected, workers: 1 });
+    expect(await verifyLogFile(path, { workers: 0 })).toMatchObject(expected);
   });
 });

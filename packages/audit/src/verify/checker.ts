@@ -77,13 +77,17 @@ export class LogChecker {
    * record must name the same signer: the one checkpoint that covers them all must be by that key.
    */
   uncovered: { seq: number; signer: string } | undefined;
+  /** Each run of batched records a checkpoint covered: its first seq, and the seq of that checkpoint. */
+  private readonly coveredRuns: { from: number; coveredAt: number }[] = [];
   /** What the checker was just before {@link uncovered}'s record, so that the records from it on can be dropped. */
   private beforeUncovered: { head: string; events: number; lastType: string | undefined } | undefined;
   private readonly seen = new Set<string>();
   private readonly keys = new Map<string, Uint8Array | undefined>();
   private readonly trust: ReadonlySet<string> | undefined;
   private readonly checkpointKeys: ReadonlySet<string> | undefined;
+  /** Record signatures (and the envelopes in records) are checked when true; checkpoint signatures unless false. */
   private readonly signatures: boolean;
+  private readonly checkpointSignatures: boolean;
   private readonly verifySignature: SignatureCheck;
   /** Set when signatures are checked at once ({@link verifyNow}): a buffer for what each record signature covers. */
   private readonly signingBytes: SigningBytes | undefined;
@@ -92,13 +96,20 @@ export class LogChecker {
     trust?: readonly string[] | undefined;
     /** When given, only these keys may sign checkpoints (the log's keys, never an agent's). */
     checkpointKeys?: readonly string[] | undefined;
-    signatures?: boolean;
+    /**
+     * Which signatures are checked: all (true, the default), none (false), or only checkpoints' (`'checkpoints'`:
+     * what a writer reopening its log needs, since a checkpoint it took for valid would let its own next
+     * checkpoint vouch for the batched records before it; a record with a bad signature of its own is still
+     * found by any verifier).
+     */
+    signatures?: boolean | 'checkpoints';
     /** How signatures are checked: at once by default, or deferred (see {@link SignatureCheck}). */
     verify?: SignatureCheck;
   }) {
     this.trust = options.trust === undefined ? undefined : new Set(options.trust);
     this.checkpointKeys = options.checkpointKeys === undefined ? undefined : new Set(options.checkpointKeys);
-    this.signatures = options.signatures ?? true;
+    this.signatures = options.signatures === undefined || options.signatures === true;
+    this.checkpointSignatures = options.signatures !== false;
     this.verifySignature = options.verify ?? verifyNow;
     this.signingBytes = options.verify === undefined ? new SigningBytes() : undefined;
   }
@@ -107,6 +118,36 @@ export class LogChecker {
     if (!this.keys.has(did)) this.keys.set(did, publicKeyOfDid(did));
     return this.keys.get(did);
   };
+
+  /**
+   * Records read so far that are authenticated: all of them, but for batched records no checkpoint covers yet
+   * (and whatever follows the first of them), which nothing vouches for until one does.
+   */
+  get verified(): number {
+    return this.uncovered?.seq ?? this.records;
+  }
+
+  /**
+   * How many records before `seq` are authenticated once the log is found bad at `seq` (for a checker that read on
+   * past it, its signature checked later): none from a batched record that no checkpoint before `seq` covered.
+   */
+  verifiedBefore(seq: number): number {
+    const open = this.uncovered;
+    if (open !== undefined && open.seq < seq) return open.seq;
+    for (const run of this.coveredRuns) if (run.from < seq && run.coveredAt >= seq) return run.from;
+    return seq;
+  }
+
+  /** Why the log cannot end here: a batched record no checkpoint covers (its line is its seq + 1). */
+  uncoveredProblem(): (LineProblem & { readonly line: number }) | undefined {
+    const first = this.uncovered;
+    if (first === undefined) return undefined;
+    return {
+      line: first.seq + 1,
+      code: 'ERR_AUDIT_SIGNATURE_INVALID',
+      reason: `record seq ${first.seq} is batched (unsigned) and no checkpoint after it covers it: nothing authenticates it yet`,
+    };
+  }
 
   /**
    * Moves the checker back to just before the first batched record no checkpoint covers, as if it and every record
@@ -273,7 +314,7 @@ export class LogChecker {
     if (!bytesEqual(blob.slice(0, 4), noteKeyId(checkpoint.origin, key)))
       return 'note signature key id is not the signer';
     if (
-      this.signatures &&
+      this.checkpointSignatures &&
       !this.verifySignature(blob.slice(4), utf8(record.note), key, {
         code: 'ERR_AUDIT_CHECKPOINT_INVALID',
         reason: `checkpoint seq ${record.seq}: note signature does not verify`,
@@ -284,6 +325,7 @@ export class LogChecker {
     if (this.uncovered !== undefined && this.uncovered.signer !== record.signer) {
       return `batched record seq ${this.uncovered.seq} names ${this.uncovered.signer} but this checkpoint is by ${record.signer}`;
     }
+    if (this.uncovered !== undefined) this.coveredRuns.push({ from: this.uncovered.seq, coveredAt: record.seq });
     this.uncovered = undefined;
     this.beforeUncovered = undefined;
     if (!this.checkpointSigners.includes(record.signer)) this.checkpointSigners.push(record.signer);

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { segmentName } from '../file/dir.js';
 import { createAuditLog } from '../log/log.js';
 import { createMemorySink } from '../log/sink.js';
-import { readLog } from './read.js';
+import { LogChecker } from './checker.js';
 import { AGENT, callEnvelope, event, LOG_KEY, OTHER, requestedEvent } from '../../test/helpers.js';
 import { verifyLog } from './verify.js';
 import { verifyLogFile } from './file.js';
@@ -88,7 +88,9 @@ async function misattributedLog(): Promise<string> {
   const first = createMemorySink();
   const a = createAuditLog({ sink: first, checkpoint: { signer: LOG_KEY, everyRecords: 0, everyMs: 0 } });
   await a.appendBatched(event(0));
-  const view = readLog(first.text());
+  // readLog refuses a log that ends uncovered; the tree is read as the checker reads it.
+  const view = new LogChecker({ signatures: false });
+  for (const line of first.lines) view.check(line);
   const second = createMemorySink();
   const b = createAuditLog({
     sink: second,

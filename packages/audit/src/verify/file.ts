@@ -212,7 +212,7 @@ export async function verifyLogFile(path: string, options: VerifyLogFileOptions 
   if (first !== undefined) {
     return {
       ok: false,
-      records: first.line - 1,
+      records: checker.verifiedBefore(first.line - 1),
       line: first.line,
       ...first.problem,
       ...locate(first.line),

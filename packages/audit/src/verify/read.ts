@@ -30,7 +30,8 @@ export function recordLeaf(record: AuditRecord): Uint8Array {
 
 /**
  * Reads and checks a log (as `verifyLog` does, without a trust list) and
- * returns its records, tree and checkpoints, for proofs, queries and export.
+ * returns its records, tree and checkpoints, for proofs, queries and export. A log that ends in batched
+ * records no checkpoint covers is refused as `verifyLog` refuses it: nothing authenticates them yet.
  *
  * @param text - the log as JSON Lines: its bytes (preferred: decoded line by line as strict UTF-8, a line
  *   that is not named by number), or text already decoded.
@@ -61,6 +62,9 @@ export function readLog(text: string | Uint8Array): LogView {
       checkpoints.push({ ...checker.lastCheckpoint });
     }
   }
+  // As verifyLog: batched records no checkpoint covers are not the log's yet, so nothing proves or exports them.
+  const uncovered = checker.uncoveredProblem();
+  if (uncovered !== undefined) throw new AuditError(uncovered.code, `line ${uncovered.line}: ${uncovered.reason}`);
   if (torn !== undefined) {
     throw new AuditError('ERR_AUDIT_RECORD_TRUNCATED', `line ${lines.length + 1}: last line has no newline`);
   }

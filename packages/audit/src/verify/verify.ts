@@ -73,7 +73,10 @@ export interface LogReportOk {
 /** A log with a bad record: where and what. */
 export interface LogReportFailed {
   readonly ok: false;
-  /** Number of records before the bad one that passed every check. */
+  /**
+   * Number of records, from the first, that are verified: every record before the bad one, except that a batched
+   * record no checkpoint before the bad one covered is not (nothing authenticates it), nor is any record after it.
+   */
   readonly records: number;
   /**
    * 1-based line number of the first bad record. For a problem with an external
@@ -210,7 +213,7 @@ export function verifyLog(text: string | Uint8Array, options: VerifyLogOptions =
   if (progress !== undefined && typeof progress !== 'function') throw new TypeError('"onProgress" expected a function');
   for (const [i, line] of lines.entries()) {
     const { problem } = typeof line === 'string' ? checker.check(line) : checker.checkBytes(line);
-    if (problem !== undefined) return { ok: false, records: checker.records, line: i + 1, ...problem };
+    if (problem !== undefined) return { ok: false, records: checker.verified, line: i + 1, ...problem };
     if (progress !== undefined && (i + 1) % 10_000 === 0) progress(i + 1, lines.length);
   }
   progress?.(lines.length, lines.length);
@@ -249,6 +252,9 @@ export function concludeReport(
   },
 ): LogReport {
   const { lines, trust } = end;
+  // The first problem first: a batched record nothing covers comes before a torn last line.
+  const uncovered = checker.uncoveredProblem();
+  if (uncovered !== undefined) return { ok: false, records: checker.verified, ...uncovered };
   if (end.tornTooLarge === true) {
     return {
       ok: false,
@@ -267,20 +273,10 @@ export function concludeReport(
       reason: 'last line has no newline: a torn write or a truncated file',
     };
   }
-  if (checker.uncovered !== undefined) {
-    const { seq } = checker.uncovered;
-    return {
-      ok: false,
-      records: seq,
-      line: seq + 1,
-      code: 'ERR_AUDIT_SIGNATURE_INVALID',
-      reason: `record seq ${seq} is batched (unsigned) and no checkpoint after it covers it: nothing authenticates it yet`,
-    };
-  }
   let extendsSize: number | undefined;
   if (end.checkpoint !== undefined) {
     const result = checkExtends(checker, end.checkpoint, trust, end.checkpointKeys);
-    if (typeof result !== 'number') return { ok: false, records: checker.records, ...result };
+    if (typeof result !== 'number') return { ok: false, records: checker.verified, ...result };
     extendsSize = result;
   }
   return {

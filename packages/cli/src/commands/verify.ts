@@ -105,7 +105,7 @@ export const verifyCommand: Command = {
       io.stdout(
         report.line === 0
           ? 'the external checkpoint is the problem.\n'
-          : `line ${report.line} is the first bad record; the ${report.records} record(s) before it verify.\n`,
+          : `line ${report.line} is the first bad record; the first ${report.records} record(s) verify.\n`,
       );
       return EXIT_FAIL;
     }

@@ -61,7 +61,7 @@ export function showVerdict(report: LogReport, ms: number, badLine: string): voi
         {},
         report.line === 0
           ? 'The external checkpoint is the problem.'
-          : `Line ${report.line} is the first bad record; the ${report.records} record(s) before it verify. Everything after it is shown as unverified.`,
+          : `Line ${report.line} is the first bad record; the first ${report.records} record(s) verify. Everything after it is shown as unverified.`,
       ),
     );
     if (badLine !== '') {
