@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { vectorBytes, vectorFiles, vectorText } from '../test/vectors.js';
 import { fromHex, toHex } from './encoding.js';
-import { canonicalBytes, canonicalize, canonicalHasProtoMember, type JsonValue } from './canonical.js';
+import { canonicalBytes, canonicalHasProtoMember, canonicalize, canonicalOrder, type JsonValue } from './canonical.js';
 import { StatementError } from './errors.js';
 import { parseJson } from './json-parse.js';
 
@@ -206,5 +206,52 @@ describe('canonicalHasProtoMember', () => {
     expect(canonicalHasProtoMember(canonicalize(JSON.parse('{"a":[{"b":1,"__proto__":{}}]}')))).toBe(true);
     expect(canonicalHasProtoMember(canonicalize({ a: '{"__proto__":1}' }))).toBe(false);
     expect(canonicalHasProtoMember(canonicalize({ 'x"__proto__': 1, __proto__x: 2 }))).toBe(false);
+  });
+});
+
+describe('canonicalOrder', () => {
+  it('orders names exactly as the default sort does (by UTF-16 code units), in place, below and above 16 names (property)', () => {
+    const name = fc.oneof(
+      fc.string({ maxLength: 4 }),
+      fc.string({ unit: 'binary', maxLength: 3 }),
+      fc.constantFrom('a', 'A', 'é', '\u{1F600}', '\uD800', '10', '9'),
+    );
+    fc.assert(
+      fc.property(fc.array(name, { maxLength: 40 }), (names) => {
+        const copy = [...names];
+        const sorted = canonicalOrder(copy);
+        expect(sorted).toBe(copy);
+        expect(sorted).toEqual([...names].sort());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('canonicalize with one writer for every call', () => {
+  it('a getter that canonicalizes while the value is written gets a writer of its own', () => {
+    const inner = { b: [1, { c: 'x' }], a: null };
+    const value = {
+      z: 1,
+      get y() {
+        return canonicalize(inner);
+      },
+      x: { w: [true] },
+    };
+    expect(canonicalize(value)).toBe('{"x":{"w":[true]},"y":"{\\"a\\":null,\\"b\\":[1,{\\"c\\":\\"x\\"}]}","z":1}');
+  });
+
+  it('after a refusal deep inside a value, the next value is written and its problems named from the top', () => {
+    const cyclic: Record<string, unknown> = { a: { b: [1, 2] } };
+    (cyclic.a as Record<string, unknown>).self = cyclic;
+    expect(() => canonicalize(cyclic)).toThrow('cycle at $.a.self');
+    expect(() => canonicalize({ p: [{ q: Number.NaN }] })).toThrow('at $.p[0].q');
+    expect(canonicalize({ b: { d: 1, c: 2 }, a: [cyclic.a === undefined] })).toBe('{"a":[false],"b":{"c":2,"d":1}}');
+    // A value shared by two members is no cycle, and a deep one still hits the depth limit, not a cycle.
+    const shared = { s: 1 };
+    expect(canonicalize({ a: shared, b: [shared, shared] })).toBe('{"a":{"s":1},"b":[{"s":1},{"s":1}]}');
+    let deep: unknown = 1;
+    for (let i = 0; i < 70; i++) deep = [deep];
+    expect(() => canonicalize(deep)).toThrow(expect.objectContaining({ code: 'ERR_STATEMENT_JSON_TOO_DEEP' }));
   });
 });

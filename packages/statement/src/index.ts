@@ -2,6 +2,7 @@ export { StatementError, type StatementErrorCode, STATEMENT_ERROR_CODES } from '
 export {
   canonicalize,
   canonicalBytes,
+  canonicalOrder,
   canonicalHasProtoMember,
   type CanonicalizeOptions,
   type JsonValue,

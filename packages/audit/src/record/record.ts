@@ -1,4 +1,4 @@
-import { canonicalBytes, canonicalize, concatBytes, sha256Hex, utf8 } from '@agentguard/statement';
+import { canonicalBytes, canonicalize, canonicalOrder, concatBytes, sha256Hex, utf8 } from '@agentguard/statement';
 
 /**
  * Deepest nesting a record may have. Core canonicalises args at depth 64; a
@@ -82,7 +82,7 @@ export interface CanonicalBody {
 
 /** Canonicalises a record body once, for its hash and leaf now and its record line once signed. */
 export function canonicalBody(body: Readonly<Record<string, unknown>>): CanonicalBody {
-  const keys = Object.keys(body).sort();
+  const keys = canonicalOrder(Object.keys(body));
   const texts = keys.map((key) => member(key, body[key]));
   const text = `{${texts.join(',')}}`;
   return {
@@ -90,7 +90,7 @@ export function canonicalBody(body: Readonly<Record<string, unknown>>): Canonica
     lineWith(added) {
       const names = Object.keys(added);
       if (names.some((name) => Object.hasOwn(body, name))) return recordLine({ ...body, ...added });
-      names.sort();
+      canonicalOrder(names);
       const parts: string[] = [];
       let i = 0;
       for (const name of names) {
@@ -139,7 +139,7 @@ function scalar(value: unknown): string | undefined {
 export function recordForms(record: Readonly<Record<string, unknown>>): { line: string; body: string } {
   const all: string[] = [];
   const body: string[] = [];
-  for (const key of Object.keys(record).sort()) {
+  for (const key of canonicalOrder(Object.keys(record))) {
     const text = member(key, record[key]);
     all.push(text);
     if (!UNHASHED.has(key)) body.push(text);

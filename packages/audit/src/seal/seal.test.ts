@@ -94,6 +94,12 @@ describe('sealing', () => {
   it('refuses to open a value moved to another field or record', async () => {
     const { value, keys } = await sealedArgs();
     const email = (value as unknown as { customer: { email: SealedValue } }).customer.email;
+    // The shape is exactly the seven names: none renamed, missing or added.
+    expect(isSealedValue(email)).toBe(true);
+    const { tag, ...withoutTag } = email;
+    expect(isSealedValue(withoutTag)).toBe(false);
+    expect(isSealedValue({ ...withoutTag, tags: tag })).toBe(false);
+    expect(isSealedValue({ ...email, extra: 1 })).toBe(false);
     const moved = { type: 'call.requested', callId: 'c1', data: { args: { customer: { name: email } } } };
     expect(await code(unsealRecord(moved, { keys }))).toBe('ERR_AUDIT_SEAL_INVALID');
     const other = { type: 'call.requested', callId: 'c2', data: { args: { customer: { email } } } };

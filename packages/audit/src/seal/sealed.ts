@@ -33,6 +33,7 @@ export interface SealContext {
 }
 
 const KEYS = ['alg', 'ct', 'iv', 'kid', 'kind', 'subject', 'tag'];
+const KEY_SET: ReadonlySet<string> = new Set(KEYS);
 /** Pseudonymous subject reference: 64 lower-case hex. */
 export const SUBJECT_REF = /^[0-9a-f]{64}$/;
 /** Key id: 16 lower-case hex. */
@@ -49,8 +50,11 @@ const B64URL = /^[A-Za-z0-9_-]*$/;
  */
 export function isSealedValue(value: unknown): value is SealedValue {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const keys = Object.keys(value).sort();
-  if (keys.length !== KEYS.length || keys.some((k, i) => k !== KEYS[i])) return false;
+  // Exactly the seven names: as many, each one of them (names are distinct). No sort: this runs on every value a
+  // redaction walks.
+  const keys = Object.keys(value);
+  if (keys.length !== KEYS.length) return false;
+  for (const key of keys) if (!KEY_SET.has(key)) return false;
   const v = value as Record<string, unknown>;
   return (
     v.alg === SEAL_ALG &&
