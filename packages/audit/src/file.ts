@@ -4,6 +4,7 @@
 import { lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { LogChecker } from './verify/checker.js';
+import { checkTrust } from './verify/verify.js';
 import { AuditError } from './errors.js';
 import {
   createRotatingSink,
@@ -65,6 +66,14 @@ export interface FileAuditLogOptions extends FileSinkOptions {
    * @default 'recover'
    */
   readonly tornTail?: 'recover' | 'refuse';
+  /**
+   * Keys that signed this log's checkpoints before `checkpoint.signer` (the log key was rotated), as Ed25519
+   * did:key ids. With `checkpoint`, opening accepts checkpoints by that signer and these keys only: a checkpoint
+   * by any other key (one an intruder signed with a key of their own, to "cover" batched records they appended)
+   * refuses the open with `ERR_AUDIT_CHECKPOINT_INVALID`, since this writer's next checkpoint would vouch for them.
+   * @default none: only `checkpoint.signer`
+   */
+  readonly previousLogKeys?: readonly string[];
 }
 
 /** An audit log backed by a file (or a directory of rotated files). */
@@ -193,6 +202,7 @@ async function finish(
 export async function openFileAuditLog(path: string, options: FileAuditLogOptions = {}): Promise<FileAuditLog> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" expected a non-empty string');
   const onTorn = tornTailOption(options);
+  const logKeys = logKeysOption(options);
   // Create the file (owner-only) if it is missing, without truncating it or reading anything: harmless before
   // the lock, and done first so that the name is resolved to the file that will really be written (a link
   // whose target did not exist yet would otherwise be locked under its own name, and its target under another).
@@ -214,12 +224,24 @@ export async function openFileAuditLog(path: string, options: FileAuditLogOption
   const lock = await acquireWriterLock(lockPath, path);
   try {
     refuseShared(path, await stat(real));
-    const { checker, ...found } = await recoverLog([path], path, onTorn);
+    const { checker, ...found } = await recoverLog([path], path, onTorn, undefined, logKeys);
     return await finish(path, await createFileSink(path, options), options, checker, found, lock);
   } catch (error) {
     await lock.release();
     throw error;
   }
+}
+
+/** The keys whose checkpoints a writer accepts on open: its own and earlier log keys; none without a checkpoint key. */
+function logKeysOption(options: FileAuditLogOptions): readonly string[] | undefined {
+  const previous = checkTrust(options.previousLogKeys, 'previousLogKeys') ?? [];
+  const signer = options.checkpoint?.signer;
+  if (signer === undefined) {
+    if (previous.length > 0)
+      throw new TypeError('"previousLogKeys" needs "checkpoint": keys of a log this writer signs');
+    return undefined;
+  }
+  return [String(signer.id), ...previous];
 }
 
 function tornTailOption(options: FileAuditLogOptions): 'recover' | 'refuse' {
@@ -257,6 +279,7 @@ export async function openAuditDirectory(
 ): Promise<FileAuditLog> {
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('"dir" expected a non-empty string');
   const onTorn = tornTailOption(options);
+  const logKeys = logKeysOption(options);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const lock = await acquireWriterLock(join(dir, DIRECTORY_LOCK), dir);
   try {
@@ -264,7 +287,7 @@ export async function openAuditDirectory(
     for (const segment of segments) refuseShared(segment, await lstat(segment));
     // Recover before the sink opens the last file, so the sink sees the file as it will stay.
     const last = segments.at(-1) ?? join(dir, segmentName(1));
-    const { checker, ...found } = await recoverLog(segments, last, onTorn);
+    const { checker, ...found } = await recoverLog(segments, last, onTorn, undefined, logKeys);
     return await finish(dir, await createRotatingSink(dir, options), options, checker, found, lock);
   } catch (error) {
     await lock.release();

@@ -61,6 +61,8 @@ const LF = 0x0a;
  * @param last - the file new records go to, from which a torn tail is cut.
  * @param onTorn - see `FileAuditLogOptions.tornTail` (it rules the uncovered records too).
  * @param chunkBytes - bytes read at a time (tests read a byte or a few at a time).
+ * @param logKeys - the keys whose checkpoints count (the writer's own and earlier log keys); a checkpoint by any
+ *   other key refuses the open. Undefined for a writer that signs no checkpoints, and so vouches for nothing.
  * @internal
  */
 export async function recoverLog(
@@ -68,14 +70,16 @@ export async function recoverLog(
   last: string,
   onTorn: 'recover' | 'refuse',
   chunkBytes: number = READ_CHUNK_BYTES,
+  logKeys?: readonly string[],
 ): Promise<{ checker: LogChecker; torn: TornTail | undefined; uncovered: UncoveredTail | undefined }> {
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
     throw new RangeError(`"chunkBytes" expected a positive integer, got ${String(chunkBytes)}`);
   }
-  // Checkpoint signatures are checked: a forged checkpoint taken for valid would "cover" the batched records before
-  // it, and this writer's next checkpoint would then vouch for them. Record signatures are left to verifyLog: a
-  // record with a bad signature of its own is found by any verifier.
-  const checker = new LogChecker({ signatures: 'checkpoints' });
+  // Checkpoint signatures are checked, and with `logKeys` only those keys' checkpoints count: a checkpoint taken for
+  // valid (forged, or signed by anyone's own key) would "cover" the batched records before it, and this writer's
+  // next checkpoint would then vouch for them. Record signatures are left to verifyLog: a record with a bad
+  // signature of its own is found by any verifier.
+  const checker = new LogChecker({ signatures: 'checkpoints', checkpointKeys: logKeys });
   const splitter = new LineSplitter(RECORD_MAX_BYTES);
   const buffer = new Uint8Array(chunkBytes);
   const starts: { path: string; firstLine: number }[] = [];

@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AGENT, event, LOG_KEY } from '../../test/helpers.js';
+import { AGENT, event, LOG_KEY, OTHER } from '../../test/helpers.js';
+import { createAuditLog } from '../log/log.js';
+import { createMemorySink } from '../log/sink.js';
 import { AuditError } from '../errors.js';
 import { openAuditDirectory, openFileAuditLog } from '../file.js';
 import { hashBody, recordLine } from '../record/record.js';
@@ -39,6 +41,8 @@ const fresh = (name = 'log.jsonl') => {
   return join(dir, name);
 };
 const checkpoint = { signer: LOG_KEY, everyRecords: 1000, everyMs: 0 };
+/** The keys a verifier of these logs trusts: the agent's and the log's. */
+const trust = [AGENT.id, LOG_KEY.id];
 const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean);
 const parsed = (path: string) => lines(path).map((line) => JSON.parse(line) as Record<string, unknown>);
 
@@ -82,6 +86,17 @@ function forgeCheckpoint(path: string): void {
   const note = String(sealed.note).replace(/^(.*\n)\d+\n.*\n/, `$1${all.length}\n${root}\n`);
   Object.assign(fake, { note });
   appendFileSync(path, `${recordLine({ ...fake, hash: hashBody(fake), sig: sealed.sig, noteSig: sealed.noteSig })}\n`);
+}
+
+/** A batched record naming `key`, and a checkpoint `key` really signs over it: an intruder's own, valid key. */
+async function forgeWithOwnKey(path: string, key: typeof OTHER): Promise<void> {
+  const checker = new LogChecker({ signatures: false });
+  for (const line of lines(path)) expect(checker.check(line).problem).toBeUndefined();
+  const sink = createMemorySink();
+  const intruder = createAuditLog({ sink, resume: checker.state(), checkpoint: { signer: key, everyMs: 0 } });
+  await intruder.appendBatched({ ...event(900), callId: `forged-own-${n++}` });
+  await intruder.close();
+  appendFileSync(path, sink.text());
 }
 
 describe('batched records no checkpoint covers, found on open', () => {
@@ -259,6 +274,31 @@ describe('batched records no checkpoint covers, found on open', () => {
     expect([readFileSync(last), readFileSync(next)]).toEqual(before);
   });
 
+  it("a checkpoint by another key (an intruder's own, validly signed) refuses the open, unless it is an earlier log key", async () => {
+    const path = fresh();
+    const log = await openFileAuditLog(path, { checkpoint });
+    await log.append(event(0), AGENT);
+    await log.close();
+    await forgeWithOwnKey(path, OTHER);
+    const before = readFileSync(path);
+    for (const tornTail of ['recover', 'refuse'] as const) {
+      const opening = openFileAuditLog(path, { checkpoint, tornTail });
+      await expect(opening).rejects.toMatchObject({ code: 'ERR_AUDIT_CHECKPOINT_INVALID' });
+      await expect(opening).rejects.toThrow(`checkpoint is signed by ${OTHER.id}, which is not one of the log keys`);
+      expect(readFileSync(path)).toEqual(before);
+    }
+    // A log key rotated from OTHER to LOG_KEY: the writer is told, and goes on.
+    const rotated = await openFileAuditLog(path, { checkpoint, previousLogKeys: [OTHER.id] });
+    expect(rotated.uncovered).toBeUndefined();
+    await rotated.close();
+    // A writer that signs no checkpoints vouches for nothing, and is not asked.
+    await (await openFileAuditLog(path)).close();
+    await expect(openFileAuditLog(path, { previousLogKeys: [OTHER.id] })).rejects.toThrow(TypeError);
+    await expect(openFileAuditLog(path, { checkpoint, previousLogKeys: ['did:key:nope'] })).rejects.toThrow(
+      /previousLogKeys/,
+    );
+  });
+
   it('a forged checkpoint does not cover the batched records before it', async () => {
     const path = fresh();
     const log = await openFileAuditLog(path, { checkpoint });
@@ -279,6 +319,7 @@ describe('batched records no checkpoint covers, found on open', () => {
       fc.constant('reopen' as const),
       fc.constant('forge' as const),
       fc.constant('forgeCheckpoint' as const),
+      fc.constant('forgeOwnKey' as const),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (steps) => {
@@ -303,6 +344,17 @@ describe('batched records no checkpoint covers, found on open', () => {
             expect(await verifyLogFile(path)).toMatchObject({ ok: false });
             return;
           }
+          if (s === 'forgeOwnKey') {
+            await log.close();
+            await forgeWithOwnKey(path, OTHER);
+            // Another key's checkpoint is not this log's: refused, so this writer never vouches for what it covers.
+            await expect(openFileAuditLog(path, { checkpoint })).rejects.toMatchObject({
+              code: 'ERR_AUDIT_CHECKPOINT_INVALID',
+            });
+            await Promise.all(open.map((l) => l.close()));
+            expect(await verifyLogFile(path, { trust, checkpointKeys: [LOG_KEY.id] })).toMatchObject({ ok: false });
+            return;
+          }
           if (s === 'batched') await log.appendBatched(event(i++));
           else if (s === 'signed') await log.append(event(i++), AGENT);
           else if (s === 'checkpoint') await log.checkpoint();
@@ -320,7 +372,7 @@ describe('batched records no checkpoint covers, found on open', () => {
           }
         }
         await Promise.all(open.map((l) => l.close()));
-        const report = await verifyLogFile(path, { checkpointKeys: [LOG_KEY.id] });
+        const report = await verifyLogFile(path, { trust, checkpointKeys: [LOG_KEY.id] });
         expect(report).toMatchObject({ ok: true });
         expect(parsed(path).filter((r) => String(r.callId).startsWith('forged'))).toEqual([]);
       }),

@@ -41,7 +41,9 @@ const fail = (code: AuditErrorCode, reason: string): RecordLineResult => ({ ok: 
  * `call.requested` record, exactly as {@link verifyLog} checks each line. What needs the other records (`seq`
  * and `prev` continuing the chain, checkpoint roots) is not checked: pair it with an inclusion proof of the
  * returned `leaf` under a signed checkpoint, as an exported excerpt of a log does. A checkpoint record's
- * note signature is not checked here either (check the note with {@link openNote}).
+ * note signature is not checked here either (check the note with {@link openNote}). A batched record
+ * (`signed: false`) is vouched for by nothing of its own: only by such a checkpoint, and only when that
+ * checkpoint is signed by the key the record names as `signer` and that key is one of the log's keys.
  *
  * @param line - one record line without its newline, as bytes (decoded as strict UTF-8) or text.
  * @returns `{ ok: true, record, leaf, signed }` or `{ ok: false, code, reason }`; never throws on bad input.
