@@ -68,9 +68,11 @@ export interface FileAuditLogOptions extends FileSinkOptions {
   readonly tornTail?: 'recover' | 'refuse';
   /**
    * Keys that signed this log's checkpoints before `checkpoint.signer` (the log key was rotated), as Ed25519
-   * did:key ids. With `checkpoint`, opening accepts checkpoints by that signer and these keys only: a checkpoint
-   * by any other key (one an intruder signed with a key of their own, to "cover" batched records they appended)
-   * refuses the open with `ERR_AUDIT_CHECKPOINT_INVALID`, since this writer's next checkpoint would vouch for them.
+   * did:key ids, in any order. With `checkpoint`, opening accepts checkpoints by that signer and these keys only,
+   * and these only before the first checkpoint by that signer (a retired key signs nothing after its successor):
+   * any other checkpoint (one an intruder signed with a key of their own, to "cover" batched records they
+   * appended) refuses the open with `ERR_AUDIT_CHECKPOINT_INVALID`, since this writer's next checkpoint would
+   * vouch for what it covers.
    * @default none: only `checkpoint.signer`
    */
   readonly previousLogKeys?: readonly string[];

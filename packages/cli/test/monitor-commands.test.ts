@@ -19,16 +19,21 @@ const policy: PolicyDocument = {
   rules: [{ id: 'all', effect: 'allow', tools: ['read_inbox', 'send_email'] }],
 };
 
-/** Runs a mail agent under a guard and returns its audit log's text. */
-async function runAgent(recipients: readonly string[]): Promise<string> {
+/** Runs a mail agent under a guard and returns its audit log's text (batched: checkpointed by a log key at close). */
+async function runAgent(recipients: readonly string[], options: { batched?: boolean } = {}): Promise<string> {
   const sink = createMemorySink();
+  const batched = options.batched === true;
+  const checkpoint = { signer: createIdentity({ name: 'log key' }), everyRecords: 100, everyMs: 0 };
+  const audit = createAuditLog(batched ? { sink, checkpoint } : { sink });
   // Redaction off: a log keeps addresses as markers otherwise, and the profile learns no values from it.
-  const ag = createGuard({ identity: agent, policy, audit: createAuditLog({ sink }), redaction: false });
-  const read = ag.guard({ name: 'read_inbox', schema: z.object({}), execute: () => [] });
+  const ag = createGuard({ identity: agent, policy, audit, redaction: false });
+  const signing = batched ? ('batched' as const) : ('per-call' as const);
+  const read = ag.guard({ name: 'read_inbox', schema: z.object({}), signing, execute: () => [] });
   const send = ag.guard({
     name: 'send_email',
     schema: z.object({ to: z.string(), body: z.string() }),
     labels: ['egress'],
+    signing,
     execute: () => 'sent',
   });
   for (const to of recipients) {
@@ -183,6 +188,22 @@ describe('agentguard monitor without --profile: learns from the head of the log'
     expect(benign.code).toBe(0);
     expect(benign.stdout).not.toContain('FLAGGED');
     expect(benign.stdout).toMatch(/did:key:\S+\s+4\s+0\s/);
+  });
+
+  it('--learn-first n on a batched log: the window is checked up to the checkpoint that covers it, learned as asked', async () => {
+    const rounds = ['ann@corp.example.com', 'bo@corp.example.com', 'ann@corp.example.com', 'evil@attacker.example.net'];
+    await fs.writeFile(join(dir, 'batched.jsonl'), await runAgent(rounds, { batched: true }));
+    const r = await cli(['monitor', 'batched.jsonl', '--learn-first', '4']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('UNSIGNED profile learned from this log itself: its first 4 call(s), lines 1-7');
+    expect(r.stdout).toContain('evil@attacker.example.net');
+    // Without the checkpoint (a cut file), the window's batched records are authenticated by nothing: refused.
+    const text = readFileSync(join(dir, 'batched.jsonl'), 'utf8').split('\n');
+    await fs.writeFile(join(dir, 'cut.jsonl'), `${text.slice(0, 10).join('\n')}\n`);
+    const cut = await cli(['monitor', 'cut.jsonl', '--learn-first', '4']);
+    expect(cut.code).not.toBe(0);
+    expect(cut.stderr).toContain('ERR_AUDIT_SIGNATURE_INVALID');
   });
 
   it('--follow without --learn-first learns from what the log holds at the start, then flags what is appended', async () => {

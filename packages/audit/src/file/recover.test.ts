@@ -61,7 +61,8 @@ async function oldRecover(
   onTorn: 'recover' | 'refuse',
 ) {
   const { lines, torn } = splitByteLines(bytes);
-  const checker = new LogChecker({ signatures: false });
+  // Checkpoint signatures checked, as opening checks them (a forged checkpoint would cover what came before it).
+  const checker = new LogChecker({ signatures: 'checkpoints' });
   for (const [i, line] of lines.entries()) {
     const { problem } = checker.checkBytes(line);
     if (problem !== undefined) {

@@ -61,8 +61,9 @@ const LF = 0x0a;
  * @param last - the file new records go to, from which a torn tail is cut.
  * @param onTorn - see `FileAuditLogOptions.tornTail` (it rules the uncovered records too).
  * @param chunkBytes - bytes read at a time (tests read a byte or a few at a time).
- * @param logKeys - the keys whose checkpoints count (the writer's own and earlier log keys); a checkpoint by any
- *   other key refuses the open. Undefined for a writer that signs no checkpoints, and so vouches for nothing.
+ * @param logKeys - the keys whose checkpoints count: the writer's own first, then earlier log keys, which count only
+ *   until the writer's own key has signed a checkpoint; a checkpoint by any other key refuses the open. Undefined
+ *   for a writer that signs no checkpoints, and so vouches for nothing.
  * @internal
  */
 export async function recoverLog(
@@ -95,6 +96,8 @@ export async function recoverLog(
 
   let nextLine = 1;
   const sizes: number[] = [];
+  // Whether the current log key (the first of `logKeys`) has signed a checkpoint yet.
+  let current = false;
   // Where the first batched record no checkpoint covers (yet) begins: the index of its file, its byte offset in that
   // file (negative when the record began in an earlier file), and its line.
   let uncoveredAt: { file: number; offset: number; line: number } | undefined;
@@ -111,12 +114,30 @@ export async function recoverLog(
       for (const line of splitter.push(chunk)) {
         const n = line === undefined ? splitter.lines + 1 : splitter.lines;
         const covered = checker.uncovered === undefined;
-        const problem =
+        const result =
           line === undefined
-            ? { code: 'ERR_AUDIT_RECORD_MALFORMED' as const, reason: LINE_TOO_LARGE }
-            : checker.checkBytes(line).problem;
+            ? { problem: { code: 'ERR_AUDIT_RECORD_MALFORMED' as const, reason: LINE_TOO_LARGE } }
+            : checker.checkBytes(line);
+        const problem = result.problem;
         if (problem !== undefined) {
-          throw refuse(problem.code, n, `${problem.reason}; refusing to append to a damaged log`);
+          const hint =
+            problem.code === 'ERR_AUDIT_CHECKPOINT_INVALID' && logKeys !== undefined
+              ? ` (this writer counts checkpoints by its checkpoint.signer and previousLogKeys only: a rotated log key goes in previousLogKeys)`
+              : '';
+          throw refuse(problem.code, n, `${problem.reason}${hint}; refusing to append to a damaged log`);
+        }
+        // An earlier log key counts only until the current one has signed: a key retired (perhaps because it
+        // leaked) must not vouch for anything written after its successor took over.
+        const record = result.record;
+        if (record?.type === 'checkpoint' && logKeys !== undefined) {
+          if (record.signer === logKeys[0]) current = true;
+          else if (current) {
+            throw refuse(
+              'ERR_AUDIT_CHECKPOINT_INVALID',
+              n,
+              `checkpoint seq ${record.seq} is signed by ${record.signer}, an earlier log key, after a checkpoint by the current one (${logKeys[0]}): a retired key signs nothing more; refusing to append to a damaged log`,
+            );
+          }
         }
         if (checker.uncovered === undefined) uncoveredAt = undefined;
         else if (covered) uncoveredAt = { file: index, offset, line: n };

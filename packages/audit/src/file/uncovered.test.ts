@@ -274,7 +274,7 @@ describe('batched records no checkpoint covers, found on open', () => {
     expect([readFileSync(last), readFileSync(next)]).toEqual(before);
   });
 
-  it("a checkpoint by another key (an intruder's own, validly signed) refuses the open, unless it is an earlier log key", async () => {
+  it("a checkpoint by another key (an intruder's own, validly signed) refuses the open", async () => {
     const path = fresh();
     const log = await openFileAuditLog(path, { checkpoint });
     await log.append(event(0), AGENT);
@@ -287,16 +287,34 @@ describe('batched records no checkpoint covers, found on open', () => {
       await expect(opening).rejects.toThrow(`checkpoint is signed by ${OTHER.id}, which is not one of the log keys`);
       expect(readFileSync(path)).toEqual(before);
     }
-    // A log key rotated from OTHER to LOG_KEY: the writer is told, and goes on.
-    const rotated = await openFileAuditLog(path, { checkpoint, previousLogKeys: [OTHER.id] });
-    expect(rotated.uncovered).toBeUndefined();
-    await rotated.close();
+    // (A log key rotated from OTHER, named in previousLogKeys, is the next test.)
     // A writer that signs no checkpoints vouches for nothing, and is not asked.
     await (await openFileAuditLog(path)).close();
     await expect(openFileAuditLog(path, { previousLogKeys: [OTHER.id] })).rejects.toThrow(TypeError);
     await expect(openFileAuditLog(path, { checkpoint, previousLogKeys: ['did:key:nope'] })).rejects.toThrow(
       /previousLogKeys/,
     );
+  });
+
+  it('an earlier log key counts only until the current key has signed: a retired key that leaked vouches for nothing', async () => {
+    const path = fresh();
+    const first = await openFileAuditLog(path, { checkpoint: { ...checkpoint, signer: OTHER } });
+    await first.appendBatched({ ...event(0), agent: OTHER.id });
+    await first.close();
+    // The rotation itself: the earlier key named, its checkpoint counts, and the log goes on.
+    await expect(openFileAuditLog(path, { checkpoint })).rejects.toThrow('previousLogKeys');
+    const rotated = await openFileAuditLog(path, { checkpoint, previousLogKeys: [OTHER.id] });
+    expect(rotated.uncovered).toBeUndefined();
+    await rotated.appendBatched(event(1));
+    await rotated.close();
+    // Someone holding the retired key appends a batched record and a checkpoint of that key over it.
+    await forgeWithOwnKey(path, OTHER);
+    const before = readFileSync(path);
+    const opening = openFileAuditLog(path, { checkpoint, previousLogKeys: [OTHER.id] });
+    await expect(opening).rejects.toMatchObject({ code: 'ERR_AUDIT_CHECKPOINT_INVALID' });
+    await expect(opening).rejects.toThrow('an earlier log key, after a checkpoint by the current one');
+    expect(readFileSync(path)).toEqual(before);
+    expect(await verifyLogFile(path, { trust: [AGENT.id, LOG_KEY.id, OTHER.id] })).toMatchObject({ ok: true });
   });
 
   it('a forged checkpoint does not cover the batched records before it', async () => {

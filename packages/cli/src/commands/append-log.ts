@@ -20,7 +20,7 @@ the log sets them aside when it next opens it.`;
  */
 export function openLogForAppend(
   path: string,
-  options: Pick<FileAuditLogOptions, 'checkpoint'> = {},
+  options: Pick<FileAuditLogOptions, 'checkpoint' | 'previousLogKeys'> = {},
 ): Promise<FileAuditLog> {
   return openFileAuditLog(path, { ...options, tornTail: 'refuse' });
 }

@@ -162,3 +162,57 @@ describe('policy replay and suggest read sealed values as redacted', () => {
     expect(redactedPointers({ to: 'plain', n: 1 })).toEqual([]);
   });
 });
+
+describe('agentguard erase on a log whose log key was rotated', () => {
+  it('counts the checkpoints of the earlier log key named by --trust, and refuses them when it is not named', async () => {
+    const rotated = mkdtempSync(join(tmpdir(), 'agentguard-cli-erase-rotated-'));
+    try {
+      const [k1, k2] = [createIdentity(), createIdentity()];
+      const store = createFileKeyStore({ dir: join(rotated, 'keys') });
+      await saveKeyFile(join(rotated, 'agent.jwk'), agent);
+      await saveKeyFile(join(rotated, 'log.jwk'), k2);
+      const sealer = createSealer({ keys: store });
+      for (const [i, signer, previous] of [
+        [0, k1, []],
+        [1, k2, [k1.id]],
+      ] as const) {
+        const log = await openFileAuditLog(join(rotated, 'log.jsonl'), {
+          checkpoint: { signer },
+          previousLogKeys: previous,
+        });
+        const redaction = createRedactor().redact({ to: EMAIL }, { seal: {} });
+        const { value } = await sealer.seal(redaction, { subject: 'marie', callId: `c${i}` });
+        await log.append(
+          { type: 'call.requested', callId: `c${i}`, agent: agent.id, tool: 'mail', data: { args: value } },
+          agent,
+        );
+        await log.close();
+      }
+      const args = [
+        '--subject',
+        'marie',
+        '--keys',
+        'keys',
+        '--log',
+        'log.jsonl',
+        '--key',
+        'agent.jwk',
+        '--log-key',
+        'log.jwk',
+      ];
+      const unnamed = await runCommand(eraseCommand, [...args, '--trust', agent.id, '--trust', k2.id], rotated);
+      expect(unnamed.code).not.toBe(0);
+      expect(unnamed.stderr).toContain('ERR_AUDIT_CHECKPOINT_INVALID');
+      expect(unnamed.stderr).toContain('previousLogKeys');
+      const named = await runCommand(
+        eraseCommand,
+        [...args, '--trust', agent.id, '--trust', k1.id, '--trust', k2.id],
+        rotated,
+      );
+      expect(named.stderr).toBe('');
+      expect(named.code).toBe(0);
+    } finally {
+      rmSync(rotated, { recursive: true, force: true });
+    }
+  });
+});

@@ -33,7 +33,10 @@ verified and before any key is destroyed.
 out of shell history; --reference names the subject by its pseudonym.
 --trust and --trust-file anchor the check of the log as for "agentguard verify"
 (every record signed by a trusted key; a trust file's "log" keys are the only
-checkpoint keys); without them the log is checked for consistency only.
+checkpoint keys); without them the log is checked for consistency only. With
+--log-key, only its checkpoints and those of the other log keys (a rotated log
+key: the trust file's "log" keys, else the --trust keys) count when the log is
+opened.
 
 Exit codes: 0 erased and recorded; 1 the log does not verify, or the record
 could not be written (the keys are destroyed all the same: run again);
@@ -100,7 +103,15 @@ export const eraseCommand: Command = {
 
     // The lock first: while it is held no other writer appends, so the log verified is the log appended to,
     // and a log another writer holds is refused before any key is destroyed.
-    const audit = await openLogForAppend(path, logKey === undefined ? {} : { checkpoint: { signer: logKey } });
+    // The log's other keys are earlier keys of this log (a rotated log key), and their checkpoints count: the trust
+    // file's log keys when it names any, else every trusted key (the check of the log below is anchored by them).
+    const previousLogKeys = (anchor.logKeys.length > 0 ? anchor.logKeys : (anchor.trust ?? [])).filter(
+      (id) => id !== logKey?.id,
+    );
+    const audit = await openLogForAppend(
+      path,
+      logKey === undefined ? {} : { checkpoint: { signer: logKey }, previousLogKeys },
+    );
     let keyIds: readonly string[];
     let sealedValues: number;
     let reference: string;

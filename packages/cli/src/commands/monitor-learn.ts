@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { readLog } from '@agentguard/audit';
+import { type AuditRecord, readLog } from '@agentguard/audit';
 import { type AlertDecision, learnProfile, type Profile, sessionsFromAudit } from '@agentguard/monitor';
 import { alertedSessions, MonitorCommandError } from './monitor-common.js';
 
@@ -54,10 +54,29 @@ export async function learnFromHead(
     throw new MonitorCommandError(`--learn-first ${first}: ${path} holds only ${calls} call record(s)`);
   }
   if (calls === 0) throw new MonitorCommandError(`nothing to learn from: ${path} holds no call record yet`);
-  const records = readLog(`${complete.slice(0, lines).join('\n')}\n`).records;
+  const records = readWindow(complete, lines);
   const profile = learnProfile(sessionsFromAudit(records), {
     alerted: alertedSessions(records),
     ...(onAlerts === undefined ? {} : { onAlerts }),
   });
   return { profile, calls, lines };
+}
+
+/**
+ * The records of the first `lines` lines, checked by `readLog`. A batched record is authenticated only by a later
+ * checkpoint, so a window that ends before the checkpoint covering its batched records is checked up to that
+ * checkpoint: the records after `lines` are checked, not learned from. With no such checkpoint in the file yet, the
+ * window is refused as `readLog` refuses it.
+ */
+function readWindow(complete: readonly string[], lines: number): readonly AuditRecord[] {
+  const text = (n: number) => `${complete.slice(0, n).join('\n')}\n`;
+  try {
+    return readLog(text(lines)).records;
+  } catch (error) {
+    const next = complete.findIndex(
+      (line, i) => i >= lines && line.includes('"checkpoint"') && typeOf(line) === 'checkpoint',
+    );
+    if (next === -1) throw error;
+    return readLog(text(next + 1)).records.slice(0, lines);
+  }
 }
