@@ -263,6 +263,11 @@ describe('guard()', () => {
     ['no schema', { name: 'add', execute: () => 1 }],
     ['no execute', { name: 'add', schema: addSchema }],
     ['a zero timeout', { name: 'add', schema: addSchema, execute: () => 1, timeoutMs: 0 }],
+    // Never read as the default: a typo must not record the args of a sensitive tool, or sign less than asked.
+    ['sensitive as a string', { name: 'add', schema: addSchema, execute: () => 1, sensitive: 'true' }],
+    ['an unknown signing mode', { name: 'add', schema: addSchema, execute: () => 1, signing: 'batch' }],
+    ['an unknown auditFailure', { name: 'add', schema: addSchema, execute: () => 1, auditFailure: 'Open' }],
+    ['a description that is not text', { name: 'add', schema: addSchema, execute: () => 1, description: 7 }],
   ])('throws on misuse: %s', (_label, spec) => {
     const { ag } = setup();
     expect(() => ag.guard(spec as never)).toThrow(/expected/);

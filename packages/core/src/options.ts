@@ -66,8 +66,24 @@ export function checkSpec(spec: ToolSpec<StandardSchemaV1, unknown>): void {
   if (spec.risk !== undefined && !isRiskTier(spec.risk)) {
     throw new TypeError(`"risk" expected one of ${RISK_TIERS.join(', ')}, got ${JSON.stringify(spec.risk)}`);
   }
+  // A value outside its few choices is refused, never read as the default: `sensitive: 'yes'` read as false would
+  // record the args the tool's author meant to keep out of the log.
+  oneOf(spec.signing, 'signing', ['per-call', 'batched']);
+  oneOf(spec.auditFailure, 'auditFailure', ['closed', 'open']);
+  oneOf(spec.sensitive, 'sensitive', [true, false]);
+  if (spec.description !== undefined && typeof spec.description !== 'string') {
+    throw new TypeError(`"description" expected a string, got ${typeof spec.description}`);
+  }
   const timeout = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
     throw new RangeError(`"timeoutMs" expected a positive integer of milliseconds, got ${String(spec.timeoutMs)}`);
+  }
+}
+
+/** Refuses an option that is given and is none of `choices`. */
+function oneOf(value: unknown, name: string, choices: readonly unknown[]): void {
+  if (value !== undefined && !choices.includes(value)) {
+    const got = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
+    throw new TypeError(`"${name}" expected ${choices.map((c) => JSON.stringify(c)).join(' or ')}, got ${got}`);
   }
 }
