@@ -69,7 +69,8 @@ export interface FileAuditLogOptions extends FileSinkOptions {
   /**
    * Keys that signed this log's checkpoints before `checkpoint.signer` (the log key was rotated), as Ed25519
    * did:key ids, in any order. With `checkpoint`, opening accepts checkpoints by that signer and these keys only,
-   * and these only before the first checkpoint by that signer (a retired key signs nothing after its successor):
+   * and these only before the first checkpoint by that signer (a retired key signs nothing once the current key
+   * has; so a key cannot be brought back: rotate to a new one):
    * any other checkpoint (one an intruder signed with a key of their own, to "cover" batched records they
    * appended) refuses the open with `ERR_AUDIT_CHECKPOINT_INVALID`, since this writer's next checkpoint would
    * vouch for what it covers.

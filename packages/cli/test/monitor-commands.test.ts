@@ -20,10 +20,14 @@ const policy: PolicyDocument = {
 };
 
 /** Runs a mail agent under a guard and returns its audit log's text (batched: checkpointed by a log key at close). */
-async function runAgent(recipients: readonly string[], options: { batched?: boolean } = {}): Promise<string> {
+async function runAgent(
+  recipients: readonly string[],
+  options: { batched?: boolean; everyRecords?: number } = {},
+): Promise<string> {
   const sink = createMemorySink();
   const batched = options.batched === true;
-  const checkpoint = { signer: createIdentity({ name: 'log key' }), everyRecords: 100, everyMs: 0 };
+  const everyRecords = options.everyRecords ?? 100;
+  const checkpoint = { signer: createIdentity({ name: 'log key' }), everyRecords, everyMs: 0 };
   const audit = createAuditLog(batched ? { sink, checkpoint } : { sink });
   // Redaction off: a log keeps addresses as markers otherwise, and the profile learns no values from it.
   const ag = createGuard({ identity: agent, policy, audit, redaction: false });
@@ -227,6 +231,31 @@ describe('agentguard monitor without --profile: learns from the head of the log'
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('its first 4 call(s), lines 1-8; only what follows is scored');
     expect(r.stdout).toMatch(/FLAGGED #\d+ .* send_email /);
+    expect(r.stdout).toContain('evil@attacker.example.net');
+  });
+
+  it('--follow on a live batched log learns from what its last checkpoint covers, and scores the rest', async () => {
+    const rounds = ['ann@corp.example.com', 'bo@corp.example.com', 'ann@corp.example.com', 'evil@attacker.example.net'];
+    // A checkpoint after the first 4 calls (8 records, line 9); the log is read live before the next one.
+    const lines = (await runAgent(rounds, { batched: true, everyRecords: 8 })).split('\n');
+    expect(JSON.parse(lines[8] as string).type).toBe('checkpoint');
+    const path = join(dir, 'live-batched.jsonl');
+    await fs.writeFile(path, `${lines.slice(0, 13).join('\n')}\n`);
+    const controller = new AbortController();
+    let appended = false;
+    const r = await runCommand(monitorCommand, ['live-batched.jsonl', '--follow', '--poll-ms', '10'], dir, {
+      signal: controller.signal,
+      onStdout: (all) => {
+        if (!appended) {
+          appended = true;
+          appendFileSync(path, lines.slice(13).join('\n'));
+        }
+        if (all.includes('FLAGGED')) setTimeout(() => controller.abort(), 0);
+      },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('its first 4 call(s), lines 1-9; only what follows is scored');
     expect(r.stdout).toContain('evil@attacker.example.net');
   });
 

@@ -44,6 +44,8 @@ export interface UncoveredTail {
 }
 
 const LF = 0x0a;
+/** How the log checker words a checkpoint by a key outside the ones it was given. */
+const NOT_GIVEN = 'which is not one of the log keys given';
 
 /**
  * Checks the files of a log, in order, as one log (each line decoded as strict UTF-8, as every reader does;
@@ -120,9 +122,13 @@ export async function recoverLog(
             : checker.checkBytes(line);
         const problem = result.problem;
         if (problem !== undefined) {
+          // Said only of a checkpoint by a key this writer was not given: it may be a key the log rotated from, or
+          // an intruder's own (then naming it would turn this check off).
           const hint =
-            problem.code === 'ERR_AUDIT_CHECKPOINT_INVALID' && logKeys !== undefined
-              ? ` (this writer counts checkpoints by its checkpoint.signer and previousLogKeys only: a rotated log key goes in previousLogKeys)`
+            problem.code === 'ERR_AUDIT_CHECKPOINT_INVALID' &&
+            logKeys !== undefined &&
+            problem.reason.includes(NOT_GIVEN)
+              ? ' (only checkpoint.signer and previousLogKeys count: if that key is one this log rotated from, name it in previousLogKeys; otherwise the log was tampered with)'
               : '';
           throw refuse(problem.code, n, `${problem.reason}${hint}; refusing to append to a damaged log`);
         }
@@ -135,7 +141,7 @@ export async function recoverLog(
             throw refuse(
               'ERR_AUDIT_CHECKPOINT_INVALID',
               n,
-              `checkpoint seq ${record.seq} is signed by ${record.signer}, an earlier log key, after a checkpoint by the current one (${logKeys[0]}): a retired key signs nothing more; refusing to append to a damaged log`,
+              `checkpoint seq ${record.seq} is signed by ${record.signer}, an earlier log key, after a checkpoint by the current one (${logKeys[0]}): a retired key signs nothing more (a key cannot be brought back: rotate to a new one); refusing to append to a damaged log`,
             );
           }
         }

@@ -54,7 +54,22 @@ export async function learnFromHead(
     throw new MonitorCommandError(`--learn-first ${first}: ${path} holds only ${calls} call record(s)`);
   }
   if (calls === 0) throw new MonitorCommandError(`nothing to learn from: ${path} holds no call record yet`);
-  const records = readWindow(complete, lines);
+  let records: readonly AuditRecord[];
+  if (first === undefined) {
+    // Everything the file holds now: a live batched log ends in records no checkpoint covers yet, so it learns
+    // from what the last checkpoint covers, and what follows it is scored as it is read.
+    const covered = coveredHead(complete);
+    lines = covered.lines;
+    calls = complete
+      .slice(0, lines)
+      .filter((l) => l.includes('"call.requested"') && typeOf(l) === 'call.requested').length;
+    if (calls === 0) {
+      throw new MonitorCommandError(`nothing to learn from: no call record of ${path} is covered by a checkpoint yet`);
+    }
+    records = covered.records;
+  } else {
+    records = readWindow(complete, lines);
+  }
   const profile = learnProfile(sessionsFromAudit(records), {
     alerted: alertedSessions(records),
     ...(onAlerts === undefined ? {} : { onAlerts }),
@@ -78,5 +93,25 @@ function readWindow(complete: readonly string[], lines: number): readonly AuditR
     );
     if (next === -1) throw error;
     return readLog(text(next + 1)).records.slice(0, lines);
+  }
+}
+
+/**
+ * Every complete line, checked by `readLog`; or, when the log ends in batched records no checkpoint covers yet (a
+ * live batched log), the lines up to its last checkpoint. Any other problem is thrown as `readLog` names it.
+ */
+function coveredHead(complete: readonly string[]): { records: readonly AuditRecord[]; lines: number } {
+  const text = (n: number) => `${complete.slice(0, n).join('\n')}\n`;
+  try {
+    return { records: readLog(text(complete.length)).records, lines: complete.length };
+  } catch (error) {
+    let last = complete.length - 1;
+    while (
+      last >= 0 &&
+      !((complete[last] as string).includes('"checkpoint"') && typeOf(complete[last] as string) === 'checkpoint')
+    )
+      last--;
+    if (last < 0) throw error;
+    return { records: readLog(text(last + 1)).records, lines: last + 1 };
   }
 }
