@@ -44,8 +44,22 @@ export interface UncoveredTail {
 }
 
 const LF = 0x0a;
-/** How the log checker words a checkpoint by a key outside the ones it was given. */
-const NOT_GIVEN = 'which is not one of the log keys given';
+
+/**
+ * Why a checkpoint by `signer` does not count for a writer whose log keys are `logKeys` (its own first, then earlier
+ * ones), or undefined when it does. An earlier key counts only until the current one has signed (`current`): a key
+ * retired, perhaps because it leaked, vouches for nothing written after its successor took over.
+ */
+function checkpointKeyProblem(signer: string, logKeys: readonly string[], current: boolean): string | undefined {
+  if (!logKeys.includes(signer)) {
+    // It may be a key the log rotated from, or an intruder's own: naming the latter would switch this check off.
+    return `signed by ${signer}, which is not checkpoint.signer nor one of previousLogKeys: if this log rotated from that key, name it in previousLogKeys; otherwise the log was tampered with`;
+  }
+  if (current && signer !== logKeys[0]) {
+    return `signed by ${signer}, an earlier log key, after a checkpoint by the current one (${logKeys[0]}): a retired key signs nothing more (a key cannot be brought back: rotate to a new one)`;
+  }
+  return undefined;
+}
 
 /**
  * Checks the files of a log, in order, as one log (each line decoded as strict UTF-8, as every reader does;
@@ -78,11 +92,11 @@ export async function recoverLog(
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
     throw new RangeError(`"chunkBytes" expected a positive integer, got ${String(chunkBytes)}`);
   }
-  // Checkpoint signatures are checked, and with `logKeys` only those keys' checkpoints count: a checkpoint taken for
-  // valid (forged, or signed by anyone's own key) would "cover" the batched records before it, and this writer's
-  // next checkpoint would then vouch for them. Record signatures are left to verifyLog: a record with a bad
+  // Checkpoint signatures are checked, and with `logKeys` only those keys' checkpoints count (below): a checkpoint
+  // taken for valid (forged, or signed by anyone's own key) would "cover" the batched records before it, and this
+  // writer's next checkpoint would then vouch for them. Record signatures are left to verifyLog: a record with a bad
   // signature of its own is found by any verifier.
-  const checker = new LogChecker({ signatures: 'checkpoints', checkpointKeys: logKeys });
+  const checker = new LogChecker({ signatures: 'checkpoints' });
   const splitter = new LineSplitter(RECORD_MAX_BYTES);
   const buffer = new Uint8Array(chunkBytes);
   const starts: { path: string; firstLine: number }[] = [];
@@ -122,28 +136,15 @@ export async function recoverLog(
             : checker.checkBytes(line);
         const problem = result.problem;
         if (problem !== undefined) {
-          // Said only of a checkpoint by a key this writer was not given: it may be a key the log rotated from, or
-          // an intruder's own (then naming it would turn this check off).
-          const hint =
-            problem.code === 'ERR_AUDIT_CHECKPOINT_INVALID' &&
-            logKeys !== undefined &&
-            problem.reason.includes(NOT_GIVEN)
-              ? ' (only checkpoint.signer and previousLogKeys count: if that key is one this log rotated from, name it in previousLogKeys; otherwise the log was tampered with)'
-              : '';
-          throw refuse(problem.code, n, `${problem.reason}${hint}; refusing to append to a damaged log`);
+          throw refuse(problem.code, n, `${problem.reason}; refusing to append to a damaged log`);
         }
-        // An earlier log key counts only until the current one has signed: a key retired (perhaps because it
-        // leaked) must not vouch for anything written after its successor took over.
         const record = result.record;
         if (record?.type === 'checkpoint' && logKeys !== undefined) {
-          if (record.signer === logKeys[0]) current = true;
-          else if (current) {
-            throw refuse(
-              'ERR_AUDIT_CHECKPOINT_INVALID',
-              n,
-              `checkpoint seq ${record.seq} is signed by ${record.signer}, an earlier log key, after a checkpoint by the current one (${logKeys[0]}): a retired key signs nothing more (a key cannot be brought back: rotate to a new one); refusing to append to a damaged log`,
-            );
+          const why = checkpointKeyProblem(record.signer, logKeys, current);
+          if (why !== undefined) {
+            throw refuse('ERR_AUDIT_CHECKPOINT_INVALID', n, `checkpoint seq ${record.seq}: ${why}; refusing to append`);
           }
+          if (record.signer === logKeys[0]) current = true;
         }
         if (checker.uncovered === undefined) uncoveredAt = undefined;
         else if (covered) uncoveredAt = { file: index, offset, line: n };
@@ -172,7 +173,7 @@ export async function recoverLog(
   }
   const wholeBytes = lastBytes - (torn?.length ?? 0);
   const first = checker.uncovered;
-  let cut: { file: number; offset: number; bytes: number } | undefined;
+  let cut: { file: number; offset: number; bytes: number; line: number; seq: number } | undefined;
   if (first !== undefined && uncoveredAt !== undefined) {
     const what =
       `record seq ${first.seq} is batched (unsigned) and no checkpoint after it covers it, so nothing authenticates ` +
@@ -196,7 +197,7 @@ export async function recoverLog(
         `${what}; its place in the files is unclear, nothing was cut`,
       );
     }
-    cut = { file: uncoveredAt.file, offset: uncoveredAt.offset, bytes };
+    cut = { ...uncoveredAt, bytes, seq: first.seq };
   }
 
   // Save first, then cut: a crash in between leaves what is set aside in both places, never in neither (and a
@@ -216,7 +217,7 @@ export async function recoverLog(
     });
   }
   let uncovered: UncoveredTail | undefined;
-  if (first !== undefined && uncoveredAt !== undefined && cut !== undefined) {
+  if (cut !== undefined) {
     const keep = files[cut.file] as string;
     const savedTo = `${keep}.uncovered`;
     const ranges = files.slice(cut.file).map((path, i) => ({
@@ -229,9 +230,9 @@ export async function recoverLog(
     for (let i = files.length - 1; i > cut.file; i--) await unlink(files[i] as string);
     await truncate(keep, cut.offset);
     uncovered = Object.freeze({
-      line: locate(uncoveredAt.line).line,
-      seq: first.seq,
-      records: checker.records - first.seq,
+      line: locate(cut.line).line,
+      seq: cut.seq,
+      records: checker.records - cut.seq,
       bytes: cut.bytes,
       sha256,
       savedTo,

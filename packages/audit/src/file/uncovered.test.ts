@@ -284,7 +284,9 @@ describe('batched records no checkpoint covers, found on open', () => {
     for (const tornTail of ['recover', 'refuse'] as const) {
       const opening = openFileAuditLog(path, { checkpoint, tornTail });
       await expect(opening).rejects.toMatchObject({ code: 'ERR_AUDIT_CHECKPOINT_INVALID' });
-      await expect(opening).rejects.toThrow(`checkpoint is signed by ${OTHER.id}, which is not one of the log keys`);
+      await expect(opening).rejects.toThrow(
+        `signed by ${OTHER.id}, which is not checkpoint.signer nor one of previousLogKeys`,
+      );
       await expect(opening).rejects.toThrow('otherwise the log was tampered with');
       expect(readFileSync(path)).toEqual(before);
     }

@@ -48,7 +48,7 @@ export async function learnFromHead(
     if (first !== undefined && calls === first) break;
     lines = i + 1;
     // A first look for the call records; readLog below parses and checks every line of the window.
-    if (line.includes('"call.requested"') && typeOf(line) === 'call.requested') calls++;
+    if (isType(line, 'call.requested')) calls++;
   }
   if (first !== undefined && calls < first) {
     throw new MonitorCommandError(`--learn-first ${first}: ${path} holds only ${calls} call record(s)`);
@@ -60,9 +60,7 @@ export async function learnFromHead(
     // from what the last checkpoint covers, and what follows it is scored as it is read.
     const covered = coveredHead(complete);
     lines = covered.lines;
-    calls = complete
-      .slice(0, lines)
-      .filter((l) => l.includes('"call.requested"') && typeOf(l) === 'call.requested').length;
+    calls = complete.slice(0, lines).filter((l) => isType(l, 'call.requested')).length;
     if (calls === 0) {
       throw new MonitorCommandError(`nothing to learn from: no call record of ${path} is covered by a checkpoint yet`);
     }
@@ -84,15 +82,12 @@ export async function learnFromHead(
  * window is refused as `readLog` refuses it.
  */
 function readWindow(complete: readonly string[], lines: number): readonly AuditRecord[] {
-  const text = (n: number) => `${complete.slice(0, n).join('\n')}\n`;
   try {
-    return readLog(text(lines)).records;
+    return readLog(head(complete, lines)).records;
   } catch (error) {
-    const next = complete.findIndex(
-      (line, i) => i >= lines && line.includes('"checkpoint"') && typeOf(line) === 'checkpoint',
-    );
+    const next = complete.findIndex((line, i) => i >= lines && isType(line, 'checkpoint'));
     if (next === -1) throw error;
-    return readLog(text(next + 1)).records.slice(0, lines);
+    return readLog(head(complete, next + 1)).records.slice(0, lines);
   }
 }
 
@@ -101,17 +96,18 @@ function readWindow(complete: readonly string[], lines: number): readonly AuditR
  * live batched log), the lines up to its last checkpoint. Any other problem is thrown as `readLog` names it.
  */
 function coveredHead(complete: readonly string[]): { records: readonly AuditRecord[]; lines: number } {
-  const text = (n: number) => `${complete.slice(0, n).join('\n')}\n`;
   try {
-    return { records: readLog(text(complete.length)).records, lines: complete.length };
+    return { records: readLog(head(complete, complete.length)).records, lines: complete.length };
   } catch (error) {
     let last = complete.length - 1;
-    while (
-      last >= 0 &&
-      !((complete[last] as string).includes('"checkpoint"') && typeOf(complete[last] as string) === 'checkpoint')
-    )
-      last--;
-    if (last < 0) throw error;
-    return { records: readLog(text(last + 1)).records, lines: last + 1 };
+    while (last >= 0 && !isType(complete[last] as string, 'checkpoint')) last--;
+    if (last === -1) throw error;
+    return { records: readLog(head(complete, last + 1)).records, lines: last + 1 };
   }
 }
+
+/** The first `n` lines as log text. */
+const head = (complete: readonly string[], n: number) => `${complete.slice(0, n).join('\n')}\n`;
+
+/** Whether a line is a record of `type` (a quick look at its text first; parsed only if it may be). */
+const isType = (line: string, type: string) => line.includes(`"${type}"`) && typeOf(line) === type;
