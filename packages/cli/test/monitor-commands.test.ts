@@ -49,6 +49,27 @@ async function runAgent(
 }
 
 const cli = (argv: string[]) => runCli(argv, { cwd: dir });
+
+/**
+ * `monitor <name> --follow` on a log holding the first `at` of `lines`; the rest is appended once the monitor has
+ * said something, and it is stopped once it flags a call.
+ */
+async function followAppending(name: string, lines: readonly string[], at: number) {
+  const path = join(dir, name);
+  await fs.writeFile(path, `${lines.slice(0, at).join('\n')}\n`);
+  const controller = new AbortController();
+  let appended = false;
+  return runCommand(monitorCommand, [name, '--follow', '--poll-ms', '10'], dir, {
+    signal: controller.signal,
+    onStdout: (all) => {
+      if (!appended) {
+        appended = true;
+        appendFileSync(path, lines.slice(at).join('\n'));
+      }
+      if (all.includes('FLAGGED')) setTimeout(() => controller.abort(), 0);
+    },
+  });
+}
 let operator: string;
 
 beforeAll(async () => {
@@ -214,20 +235,7 @@ describe('agentguard monitor without --profile: learns from the head of the log'
     const lines = (await runAgent(['ann@corp.example.com', 'bo@corp.example.com', 'evil@attacker.example.net'])).split(
       '\n',
     );
-    const path = join(dir, 'live.jsonl');
-    await fs.writeFile(path, `${lines.slice(0, 8).join('\n')}\n`);
-    const controller = new AbortController();
-    let appended = false;
-    const r = await runCommand(monitorCommand, ['live.jsonl', '--follow', '--poll-ms', '10'], dir, {
-      signal: controller.signal,
-      onStdout: (all) => {
-        if (!appended) {
-          appended = true;
-          appendFileSync(path, lines.slice(8).join('\n'));
-        }
-        if (all.includes('FLAGGED')) setTimeout(() => controller.abort(), 0);
-      },
-    });
+    const r = await followAppending('live.jsonl', lines, 8);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('its first 4 call(s), lines 1-8; only what follows is scored');
     expect(r.stdout).toMatch(/FLAGGED #\d+ .* send_email /);
@@ -239,20 +247,7 @@ describe('agentguard monitor without --profile: learns from the head of the log'
     // A checkpoint after the first 4 calls (8 records, line 9); the log is read live before the next one.
     const lines = (await runAgent(rounds, { batched: true, everyRecords: 8 })).split('\n');
     expect(JSON.parse(lines[8] as string).type).toBe('checkpoint');
-    const path = join(dir, 'live-batched.jsonl');
-    await fs.writeFile(path, `${lines.slice(0, 13).join('\n')}\n`);
-    const controller = new AbortController();
-    let appended = false;
-    const r = await runCommand(monitorCommand, ['live-batched.jsonl', '--follow', '--poll-ms', '10'], dir, {
-      signal: controller.signal,
-      onStdout: (all) => {
-        if (!appended) {
-          appended = true;
-          appendFileSync(path, lines.slice(13).join('\n'));
-        }
-        if (all.includes('FLAGGED')) setTimeout(() => controller.abort(), 0);
-      },
-    });
+    const r = await followAppending('live-batched.jsonl', lines, 13);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('its first 4 call(s), lines 1-9; only what follows is scored');

@@ -24,16 +24,24 @@ beforeAll(async () => {
   await saveKeyFile(join(dir, 'log.jwk'), logKey);
   const log = await openFileAuditLog(join(dir, 'log.jsonl'), { checkpoint: { signer: logKey } });
   const sealer = createSealer({ keys });
-  for (const [i, subject] of ['marie', 'pierre', 'marie'].entries()) {
-    const redaction = createRedactor().redact({ to: `${subject}.curie@example.com` }, { seal: {} });
-    const { value } = await sealer.seal(redaction, { subject, callId: `c${i}` });
-    await log.append(
-      { type: 'call.requested', callId: `c${i}`, agent: agent.id, tool: 'mail', data: { args: value } },
-      agent,
-    );
-  }
+  for (const [i, subject] of ['marie', 'pierre', 'marie'].entries()) await appendSealed(log, sealer, subject, i);
   await log.close();
 });
+
+/** Appends call `c<i>` to `subject.curie@example.com`, its args sealed for `subject`. */
+async function appendSealed(
+  log: Awaited<ReturnType<typeof openFileAuditLog>>,
+  sealer: ReturnType<typeof createSealer>,
+  subject: string,
+  i: number,
+): Promise<void> {
+  const redaction = createRedactor().redact({ to: `${subject}.curie@example.com` }, { seal: {} });
+  const { value } = await sealer.seal(redaction, { subject, callId: `c${i}` });
+  await log.append(
+    { type: 'call.requested', callId: `c${i}`, agent: agent.id, tool: 'mail', data: { args: value } },
+    agent,
+  );
+}
 
 const lines = () => readFileSync(join(dir, 'log.jsonl'), 'utf8');
 const records = () =>
@@ -180,12 +188,7 @@ describe('agentguard erase on a log whose log key was rotated', () => {
           checkpoint: { signer },
           previousLogKeys: previous,
         });
-        const redaction = createRedactor().redact({ to: EMAIL }, { seal: {} });
-        const { value } = await sealer.seal(redaction, { subject: 'marie', callId: `c${i}` });
-        await log.append(
-          { type: 'call.requested', callId: `c${i}`, agent: agent.id, tool: 'mail', data: { args: value } },
-          agent,
-        );
+        await appendSealed(log, sealer, 'marie', i);
         await log.close();
       }
       const args = [
