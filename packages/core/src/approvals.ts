@@ -1,3 +1,4 @@
+import { extend } from './extend.js';
 import type { ApprovalRecordCode } from './errors.js';
 import { createMemoryStateStore, type Decision, type StateStore } from '@agentguard/policy';
 import { createTrustStore, type SignedApproval, type TrustStore, verifyApproval } from '@agentguard/attestation';
@@ -204,7 +205,7 @@ export function createApprovalGate(options: ApprovalOptions | undefined): Approv
         const approver = options?.approver;
         if (approver === undefined) return { kind: 'none' };
         try {
-          approval = await runWithTimeout((signal) => approver({ ...request, signal: signal() }), timeoutMs);
+          approval = await runWithTimeout((signal) => approver(extend(request, { signal: signal() })), timeoutMs);
         } catch (error) {
           const stopped = stopKind(error) === 'timeout';
           const reason = stopped ? `no approval within ${timeoutMs} ms` : `approver failed: ${textOf(error)}`;

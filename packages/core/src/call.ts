@@ -1,3 +1,4 @@
+import { extend } from './extend.js';
 import type { Decision, MonitorVerdictView, PolicyEngine } from '@agentguard/policy';
 import { callKey } from './approvals.js';
 import { type CallArgs, digests } from './args.js';
@@ -53,17 +54,19 @@ export async function runCall<S extends StandardSchemaV1, R>(
   const scope = openCall(ctx, tool, prepared.callId);
   const { refuse, record } = scope;
   if (!prepared.ok) {
-    const data = prepared.args === undefined ? prepared.data : { ...prepared.data, ...digests(prepared.args) };
+    const data = prepared.args === undefined ? prepared.data : extend(prepared.data, digests(prepared.args));
     return scope.refuseAudited(refuse(prepared.outcome, prepared.code, prepared.reason), data);
   }
   const { args, session } = prepared;
 
   // 2. The call envelope: a caller's is verified; the guard signs its own only for a signer in another process
   //    (envelope.ts).
-  const step = await callEnvelope(ctx, tool, { ...prepared, policyHash: prepared.view.hash }, callOptions.envelope);
+  const { callId: given, givenId } = prepared;
+  const call = { callId: given, givenId, args: prepared.args, policyHash: prepared.view.hash };
+  const step = await callEnvelope(ctx, tool, call, callOptions.envelope);
   if (!step.ok) {
     const denial = refuse('denied', 'ERR_GUARD_ENVELOPE_REJECTED', `call envelope rejected: ${step.reason}`);
-    return scope.refuseAudited(denial, { ...digests(args), ...step.data });
+    return scope.refuseAudited(denial, extend(digests(args), step.data));
   }
   const { envelope } = step;
   scope.bind(step.callId, step.agent);
@@ -84,7 +87,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
     const denial = refuse('denied', gated.code, gated.reason);
     return gated.unaudited
       ? scope.denyUnaudited(denial)
-      : scope.refuseAudited(denial, { ...digests(args), ...gated.data });
+      : scope.refuseAudited(denial, extend(digests(args), gated.data));
   }
   const view = gated.view;
   const engine = view.engine;
@@ -209,7 +212,7 @@ export async function runCall<S extends StandardSchemaV1, R>(
     const reason = 'approval refused: this call was refused by a human';
     return scope.refuseAudited(refuse('denied', 'ERR_GUARD_APPROVAL_REFUSED', reason, decision.ruleId), {});
   }
-  emitSafely(ctx.events, 'allowed', { ...scope.base, decision });
+  emitSafely(ctx.events, 'allowed', scope.base, { decision });
 
   // 5. Run, bounded in time, on the very value decided, approved and recorded.
   const outcome = await runAllowed(ctx, tool, scope, { decision, args, envelope, policyHash: view.hash }, callOptions);

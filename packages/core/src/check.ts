@@ -1,3 +1,4 @@
+import { extend } from './extend.js';
 import type { Decision, Effect, MonitorVerdictView } from '@agentguard/policy';
 import { callKey } from './approvals.js';
 import type { GuardContext, GuardedToolDef } from './context.js';
@@ -35,7 +36,7 @@ export async function checkCall<S extends StandardSchemaV1, R>(
       ruleId: ruleId === null ? null : text.clean(ruleId, ID_MAX_CHARS),
       ...decidedOn,
     };
-    return code === undefined ? result : { ...result, code };
+    return code === undefined ? result : extend(result, { code });
   };
   const isolationVerdict = (decision: Decision): CheckResult | undefined => {
     const reason = isolationRefusal(decision, tool.isolation);

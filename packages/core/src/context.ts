@@ -6,6 +6,7 @@ import { type ApprovalGate, createApprovalGate } from './approvals.js';
 import { type CredentialCheck, createCredentialCheck } from './credentials.js';
 import { DEFAULT_DECISION_TIMEOUT_MS, type EngineView } from './decision.js';
 import { EventEmitter, type GuardEvents } from './events.js';
+import { extend } from './extend.js';
 import { type Attestor, createAttestor } from './attest.js';
 import { type ToolIsolation, toolIsolation } from './isolation.js';
 import { type ControlHook, createControlHook } from './control.js';
@@ -153,7 +154,7 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
     if (sealer === undefined || sealing === undefined || subject === undefined || seal === undefined) {
       const { value, findings } = redactor.redact(args, { fields: view.redactFields });
       const recorded = recordableArgs(value);
-      return findings.length === 0 ? recorded : { ...recorded, redactions: findings.length };
+      return findings.length === 0 ? recorded : extend(recorded, { redactions: findings.length });
     }
     return sealArgs(redactor, sealer, sealing, { view, args, subject, callId: seal.callId });
   }
@@ -166,16 +167,15 @@ export function createGuardContext(options: GuardOptions, engine: () => PolicyEn
     const { view, args, subject } = call;
     const sealFields = sealing.policyFields ? [...sealing.fields, ...view.redactFields] : sealing.fields;
     const redaction = redactor.redact(args, {
-      ...(sealing.policyFields ? {} : { fields: view.redactFields }),
       seal: { fields: sealFields },
+      ...(sealing.policyFields ? {} : { fields: view.redactFields }),
     });
     const { value, sealed } = await sealer.seal(redaction, { subject, callId: call.callId });
     const recorded = recordableArgs(value);
-    return {
-      ...recorded,
-      ...(redaction.findings.length === 0 ? {} : { redactions: redaction.findings.length }),
-      ...(sealed === 0 || !('args' in recorded) ? {} : { sealed }),
-    };
+    const counts: { redactions?: number; sealed?: number } = {};
+    if (redaction.findings.length > 0) counts.redactions = redaction.findings.length;
+    if (sealed !== 0 && 'args' in recorded) counts.sealed = sealed;
+    return extend(recorded, counts);
   }
   const replayCache = sharedReplayCache(options.replayCache);
   const credentials = createCredentialCheck(options.credentials);

@@ -9,6 +9,7 @@ import {
 } from '@agentguard/policy';
 import type { EngineView } from './decision.js';
 import type { GuardContext } from './context.js';
+import { extend } from './extend.js';
 import type { CredentialVerdict } from './credentials.js';
 import { textOf } from './text.js';
 
@@ -101,7 +102,7 @@ export function decisionRequest(
   const { agent } = call;
   const tier = toolTier(call.view?.engine ?? ctx.engine(), tool);
   return {
-    agent: { ...call.credential.agent, id: agent, name: agent === ctx.self ? ctx.selfName : agent },
+    agent: extend(call.credential.agent, { id: agent, name: agent === ctx.self ? ctx.selfName : agent }),
     tool: { name: tool.name, tags: tool.tags, labels: tool.labels, ...(tier === undefined ? {} : { tier }) },
     args: call.args,
     callId: call.callId,

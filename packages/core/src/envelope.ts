@@ -1,3 +1,4 @@
+import { extend } from './extend.js';
 import type { RefusalData } from '@agentguard/audit';
 import { freezeArgs, signCall, verifyCall } from '@agentguard/attestation';
 import { bytesEqual } from '@agentguard/statement';
@@ -115,7 +116,7 @@ async function acceptEnvelope(
   });
   if (!check.ok) {
     // A rejected envelope is the caller's: recorded only when it is small JSON, else as a marker.
-    return { ok: false, reason: check.reason, data: { ...envelopeForRecord(envelope), envelopeCode: check.code } };
+    return { ok: false, reason: check.reason, data: extend(envelopeForRecord(envelope), { envelopeCode: check.code }) };
   }
   return { ok: true, envelope, callId: check.claims.callId, agent: check.claims.agent };
 }
@@ -135,7 +136,7 @@ async function ownEnvelopeProblem(
   if (untrusted !== undefined) {
     return {
       reason: untrusted,
-      data: { ...envelopeForRecord(envelope), envelopeCode: 'ERR_ATTESTATION_KEY_UNTRUSTED' },
+      data: extend(envelopeForRecord(envelope), { envelopeCode: 'ERR_ATTESTATION_KEY_UNTRUSTED' as const }),
     };
   }
   if (ctx.ownSignerChecked()) return undefined;
@@ -145,7 +146,8 @@ async function ownEnvelopeProblem(
     expectedTool: tool,
     expectedCallId: call.callId,
   });
-  if (!check.ok) return { reason: check.reason, data: { ...envelopeForRecord(envelope), envelopeCode: check.code } };
+  if (!check.ok)
+    return { reason: check.reason, data: extend(envelopeForRecord(envelope), { envelopeCode: check.code }) };
   ctx.markOwnSignerChecked();
   return undefined;
 }

@@ -247,6 +247,33 @@ describe('guard()', () => {
     expect(seen).toEqual(['allowed:allow-add', 'completed', 'denied:ERR_GUARD_ARGS_INVALID']);
   });
 
+  it('gives each event the call it is about and its own members, nothing else', async () => {
+    const { ag } = setup();
+    const payloads: Array<[string, Record<string, unknown>]> = [];
+    for (const name of ['allowed', 'completed', 'denied', 'failed'] as const) {
+      ag.events.on(name, (e: object) => payloads.push([name, { ...e }]));
+    }
+    const add = ag.guard({ name: 'add', schema: addSchema, execute: ({ a, b }) => a + b });
+    const boom = ag.guard({
+      name: 'add',
+      schema: addSchema,
+      execute: () => {
+        throw new Error('no');
+      },
+    });
+    await add({ a: 1, b: 1 }, { callId: 'c-1' });
+    await add.safeRun({ a: 'x' }, { callId: 'c-2' });
+    await boom.safeRun({ a: 1, b: 2 }, { callId: 'c-3' });
+    const agent = ag.agent;
+    expect(payloads.map(([name, e]) => [name, Object.keys(e).sort(), e.callId, e.tool, e.agent])).toEqual([
+      ['allowed', ['agent', 'callId', 'decision', 'tool'], 'c-1', 'add', agent],
+      ['completed', ['agent', 'callId', 'durationMs', 'tool'], 'c-1', 'add', agent],
+      ['denied', ['agent', 'callId', 'denial', 'tool'], 'c-2', 'add', agent],
+      ['allowed', ['agent', 'callId', 'decision', 'tool'], 'c-3', 'add', agent],
+      ['failed', ['agent', 'callId', 'denial', 'durationMs', 'tool'], 'c-3', 'add', agent],
+    ]);
+  });
+
   it('guard() is the one-shot form', async () => {
     const identity = createIdentity();
     const add = guard(

@@ -1,3 +1,4 @@
+import { extend } from './extend.js';
 import type { MonitorAlertData } from '@agentguard/audit';
 import type { GuardContext } from './context.js';
 import type { MonitoredCall, MonitorHook } from './monitor.js';
@@ -54,7 +55,7 @@ export async function observeResult(
   const data = hook.observe(call, result);
   if (data === undefined) return;
   try {
-    await record('monitor.alert', { ...data, phase: 'result' });
+    await record('monitor.alert', extend(data, { phase: 'result' as const }));
   } catch {
     // The call has run and its outcome is recorded; the alert is evidence, not a decision.
   }

@@ -1,3 +1,4 @@
+import { extend } from './extend.js';
 import type { RefusalData } from '@agentguard/audit';
 import type { Decision } from '@agentguard/policy';
 import type { GuardContext, GuardedToolDef } from './context.js';
@@ -145,7 +146,7 @@ export async function preDecision<S extends StandardSchemaV1, R>(
     if (measures.some((m) => m.kind === 'quarantine')) {
       // The read-only engine decides; the fields the guard's policy redacts stay redacted in the records.
       const redactFields = Object.freeze([...new Set([...view.redactFields, ...hook.quarantine.redactFields])]);
-      return { ok: true, view: { ...hook.quarantine, redactFields }, controlSeq: status.seq };
+      return { ok: true, view: extend(hook.quarantine, { redactFields }), controlSeq: status.seq };
     }
     return { ok: true, view, controlSeq: status.seq };
   }

@@ -65,10 +65,9 @@ export async function prepareCall(
   }
   const prepared = await prepareArgs(tool.schema, raw, ctx.text, tool.timeoutMs);
   if (!prepared.ok) {
-    const data = {
-      ...(prepared.argsDigest === undefined ? {} : { argsDigest: prepared.argsDigest }),
-      ...(prepared.issues === undefined ? {} : { issues: prepared.issues }),
-    };
+    const data: { argsDigest?: string; issues?: typeof prepared.issues } = {};
+    if (prepared.argsDigest !== undefined) data.argsDigest = prepared.argsDigest;
+    if (prepared.issues !== undefined) data.issues = prepared.issues;
     const received = prepared.received === undefined ? {} : { received: prepared.received };
     return { ok: false, callId, outcome: 'invalid', code: prepared.code, reason: prepared.reason, data, ...received };
   }

@@ -14,6 +14,7 @@ import type { GuardContext, RecordedArgs, SealScope } from './context.js';
 import type { EngineView } from './decision.js';
 import { type Denial, type DenialOutcome, type GuardErrorCode, makeDenial } from './errors.js';
 import { emitSafely } from './events.js';
+import { extend } from './extend.js';
 import { isolationRecord, isolationRefuses, judgeIsolation, type ToolIsolation } from './isolation.js';
 import { ID_MAX_CHARS, type TextCleaner } from './text.js';
 import type { GuardOutcome } from './guarded-tool.js';
@@ -104,18 +105,21 @@ export function openCall(ctx: GuardContext, tool: RecordedTool, callId: string):
     ): Promise<GuardOutcome<T>> {
       try {
         // The record holds the redacted text even when the model was shown a tool's error verbatim.
-        await scope.record(type, { ...data, code: denial.code, reason: ctx.text.clean(denial.reason) });
+        await scope.record(type, extend(data, { code: denial.code, reason: ctx.text.clean(denial.reason) }));
       } catch {
         // Still refused; the refusal itself could not be written, which the caller learns from the code.
         const reason = `${denial.reason} (and the audit log is unavailable)`;
         return scope.denyUnaudited<T>(
-          makeDenial(ctx.text, { ...denial, code: 'ERR_GUARD_AUDIT_FAILED', reason: ctx.text.clean(reason) }),
+          makeDenial(
+            ctx.text,
+            extend(denial, { code: 'ERR_GUARD_AUDIT_FAILED' as const, reason: ctx.text.clean(reason) }),
+          ),
         );
       }
       return scope.denyUnaudited<T>(denial);
     },
     denyUnaudited<T>(denial: Denial): GuardOutcome<T> {
-      emitSafely(events, 'denied', { ...scope.base, denial });
+      emitSafely(events, 'denied', scope.base, { denial });
       return { ok: false, callId: scope.callId, denial };
     },
   };
@@ -137,8 +141,8 @@ export function approvalRefusedData(
   },
 ): RefusalData {
   return {
-    ...(refusal.approver === undefined ? {} : { approver: text.clean(refusal.approver, ID_MAX_CHARS) }),
     approvalCode: refusal.code,
+    ...(refusal.approver === undefined ? {} : { approver: text.clean(refusal.approver, ID_MAX_CHARS) }),
     ...(refusal.decision === undefined ? {} : { decision: decisionRecord(refusal.decision, text, refusal.isolation) }),
   };
 }

@@ -1,3 +1,4 @@
+import { extend } from './extend.js';
 import type { ApprovalRecordCode } from './errors.js';
 import type { CallArgs } from './args.js';
 import { callKey, type Refusal } from './approvals.js';
@@ -105,20 +106,19 @@ export function createRefuse(
       const seal = { callId: scope.callId, subject: options.subject };
       const request = await requestRecord(ctx, tool, { args, view, envelope, agent: self, session, seal });
       await scope.record('call.requested', request);
-      await scope.record('approval.refused', {
-        ...approvalRefusedData(text, { code: approvalCode, approver, decision, isolation: tool.isolation }),
-        code: denial.code,
-        reason: denial.reason,
-      });
+      const refused = approvalRefusedData(text, { code: approvalCode, approver, decision, isolation: tool.isolation });
+      await scope.record('approval.refused', extend(refused, { code: denial.code, reason: denial.reason }));
     } catch (error) {
-      const lost = makeDenial(text, {
-        ...denial,
-        code: 'ERR_GUARD_AUDIT_FAILED',
-        reason: `the refusal could not be recorded (${textOf(error)}): ${denial.reason}`,
-      });
+      const lost = makeDenial(
+        text,
+        extend(denial, {
+          code: 'ERR_GUARD_AUDIT_FAILED' as const,
+          reason: `the refusal could not be recorded (${textOf(error)}): ${denial.reason}`,
+        }),
+      );
       throw new GuardError(lost, { cause: error });
     }
-    emitSafely(ctx.events, 'denied', { callId, tool: tool.name, agent: self, denial });
+    emitSafely(ctx.events, 'denied', { callId, tool: tool.name, agent: self }, { denial });
     return denial;
   }
 
