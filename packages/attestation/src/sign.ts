@@ -144,14 +144,27 @@ export async function signCall(input: SignCallInput): Promise<SignedCall> {
       },
     },
   ]);
-  return Object.freeze({
-    envelope,
-    claims,
-    get payload() {
-      return payload.slice();
-    },
-  });
+  const signed = { envelope, claims };
+  Object.defineProperty(signed, PAYLOAD_BYTES, { value: payload });
+  Object.defineProperty(signed, 'payload', PAYLOAD_GETTER);
+  return Object.freeze(signed) as SignedCall;
 }
+
+/** Where a signed call keeps its payload bytes (own, not enumerable: handed out only as copies). */
+const PAYLOAD_BYTES = Symbol('payload bytes');
+
+/**
+ * The one `payload` getter of every signed call: a getter written in the result's literal would be a new
+ * function per call, which V8 answers by giving each result a dictionary of its own (a new hidden class per
+ * call, and garbage that outlives the young generation; docs/contributing.md).
+ */
+const PAYLOAD_GETTER: PropertyDescriptor = Object.freeze({
+  get(this: { [PAYLOAD_BYTES]: Uint8Array }): Uint8Array {
+    return this[PAYLOAD_BYTES].slice();
+  },
+  enumerable: true,
+  configurable: false,
+});
 
 /**
  * The claims, checked: our own object of exactly the schema's members, so when the plain checks pass it is

@@ -24,6 +24,17 @@ const trust = createTrustStore([ALICE.id]);
 const later = (ms: number) => NOW_MS + ms;
 
 describe('signCall', () => {
+  it('hands out the payload as a fresh copy each time, as an enumerable member of a frozen result', async () => {
+    const call = await signed();
+    const first = call.payload;
+    first.fill(0);
+    expect(fromUtf8(call.payload)).toBe(fromUtf8(fromBase64(call.envelope.payload)));
+    expect(call.payload).not.toBe(call.payload);
+    expect(Object.keys(call)).toEqual(['envelope', 'claims', 'payload']);
+    expect(Object.isFrozen(call)).toBe(true);
+    expect(fromUtf8({ ...call }.payload)).toBe(fromUtf8(call.payload));
+  });
+
   it('produces an in-toto Statement v1 in a DSSE envelope, JCS-serialised', async () => {
     const call = await signed();
     expect(call.envelope.payloadType).toBe(PAYLOAD_TYPE);

@@ -125,17 +125,18 @@ export function normalizeCheck(settings: Required<VerifierSettings>, call: CallC
     if (call[name] !== undefined && typeof call[name] !== 'string') throw new TypeError(`"${name}" expected string`);
   }
   const nowMs = nowFrom(call.nowMs);
-  return {
-    ...settings,
+  // Object.assign onto a fresh literal: a literal that starts with a spread and adds members makes a new hidden
+  // class per call on Node 20 (docs/contributing.md).
+  return Object.assign({}, settings, {
     args: hasArgs
-      ? { kind: 'args', value: call.args }
+      ? { kind: 'args' as const, value: call.args }
       : hasDigest
-        ? { kind: 'digest', value: call.argsDigest as string }
-        : { kind: 'skip' },
+        ? { kind: 'digest' as const, value: call.argsDigest as string }
+        : { kind: 'skip' as const },
     expectedTool: call.expectedTool,
     expectedCallId: call.expectedCallId,
     nowMs,
-  };
+  });
 }
 
 function fail(code: AttestationErrorCode, reason: string): never {

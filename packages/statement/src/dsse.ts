@@ -131,7 +131,7 @@ export function verifyLimits(options: VerifyEnvelopeOptions): VerifyLimits {
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > limits.maxSignatures) {
     throw new RangeError(`"threshold" expected an integer from 1 to ${limits.maxSignatures}, got ${String(threshold)}`);
   }
-  return Object.freeze({ ...limits, verifierFor: options.verifierFor, threshold });
+  return Object.freeze(Object.assign({}, limits, { verifierFor: options.verifierFor, threshold }));
 }
 
 function refused(code: StatementErrorCode, reason: string): EnvelopeVerification {

@@ -1,4 +1,11 @@
-import { type Denial, type DenialFields, denial, GuardError, type GuardOutcome } from '@agentguard/core';
+import {
+  type CallOptions,
+  type Denial,
+  type DenialFields,
+  denial,
+  GuardError,
+  type GuardOutcome,
+} from '@agentguard/core';
 import type { NormalizedAdapterOptions } from './options.js';
 
 /** @internal A settled call: the tool's value, or the denial the model is to see. */
@@ -101,4 +108,20 @@ export function unknownToolDenial(tool: unknown, callId: unknown): Denial {
     tool: name,
     callId,
   });
+}
+
+/**
+ * @internal The call options an adapter passes with a framework's call: only the members it has. Built member by
+ * member: a literal of conditional spreads makes a new hidden class per call on Node 20 (docs/contributing.md).
+ */
+export function callOptionsOf(parts: {
+  readonly callId?: string | undefined;
+  readonly approval?: unknown;
+  readonly signal?: AbortSignal | undefined;
+}): CallOptions {
+  const options: { callId?: string; approval?: unknown; signal?: AbortSignal } = {};
+  if (parts.callId !== undefined) options.callId = parts.callId;
+  if (parts.approval !== undefined && parts.approval !== null) options.approval = parts.approval;
+  if (parts.signal !== undefined) options.signal = parts.signal;
+  return options;
 }

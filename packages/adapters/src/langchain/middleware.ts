@@ -202,7 +202,7 @@ export function createGuardMiddleware(guard: Guard, options: GuardMiddlewareOpti
       const guarded = guardedFor(tool);
       pending.set(callId, {
         tool: name,
-        run: async (value) => handler({ ...request, tool: runningOn(tool, value) as never }),
+        run: async (value) => handler(Object.assign({}, request, { tool: runningOn(tool, value) as never })),
       });
       try {
         const args = request.toolCall.args;

@@ -4,7 +4,7 @@ import type { ToolCall } from '@langchain/core/messages/tool';
 import { type DynamicStructuredTool, StructuredTool, type ToolRunnableConfig } from '@langchain/core/tools';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
 import { type AdapterOptions, type NormalizedAdapterOptions, normalizeAdapterOptions } from '../common/options.js';
-import { type Settled, settle, settledText } from '../common/outcome.js';
+import { callOptionsOf, type Settled, settle, settledText } from '../common/outcome.js';
 import { type AnyGuardedTool, checkGuardedTool, parametersOf } from '../common/tools.js';
 
 function isToolCall(value: unknown): value is ToolCall {
@@ -50,10 +50,7 @@ export class GuardedLangChainTool<Args = Record<string, unknown>> extends Struct
     const config = (configArg ?? {}) as ToolRunnableConfig;
     const callId = isToolCall(arg) ? arg.id : config.toolCall?.id;
     const args = isToolCall(arg) ? arg.args : arg;
-    const outcome = await this.#guarded.safeRun(args, {
-      ...(callId === undefined ? {} : { callId }),
-      ...(config.signal === undefined ? {} : { signal: config.signal }),
-    });
+    const outcome = await this.#guarded.safeRun(args, callOptionsOf({ callId, signal: config.signal }));
     const settled = settle(outcome, this.#options);
     return toOutput(settled, this.name, callId) as never;
   }

@@ -2,7 +2,7 @@ import type { Denial } from '@agentguard/core';
 import { createTool, type Tool, type ToolExecutionContext } from '@mastra/core/tools';
 import { type ApproveFunction, askApprove, checkApprove, createAskedOnce, decidedArgs } from '../common/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
-import { settle } from '../common/outcome.js';
+import { callOptionsOf, settle } from '../common/outcome.js';
 import { checkReject, type RejectFunction, refuseCall } from '../common/refusals.js';
 import { type AnyGuardedTool, checkGuardedTool, indexTools, parametersOf } from '../common/tools.js';
 import { inputSchemaOf, type MastraResume, type MastraSuspend, parseResume } from './schema.js';
@@ -105,11 +105,7 @@ export function toMastraTool(guarded: AnyGuardedTool, options?: MastraToolOption
           }
         }
       }
-      const outcome = await guarded.safeRun(input as never, {
-        ...(callId === undefined ? {} : { callId }),
-        ...(approval === null ? {} : { approval }),
-        ...(signal === undefined ? {} : { signal }),
-      });
+      const outcome = await guarded.safeRun(input as never, callOptionsOf({ callId, approval, signal }));
       const settled = settle(outcome, normalized);
       return settled.ok ? settled.value : settled.denial;
     },

@@ -102,5 +102,7 @@ export function mcpDenialOf(outcome: Extract<GuardOutcome<unknown>, { ok: false 
   const cause = (outcome as { cause?: unknown }).cause;
   if (outcome.denial.code !== 'ERR_GUARD_TOOL_FAILED' || !(cause instanceof McpRefusedError)) return outcome.denial;
   const base = adapterDenial({ code: 'ERR_GUARD_TOOL_FAILED', reason: cause.message, tool, callId: outcome.callId });
-  return Object.freeze({ ...base, code: cause.code, outcome: cause.outcome, ruleId: outcome.denial.ruleId });
+  return Object.freeze(
+    Object.assign({}, base, { code: cause.code, outcome: cause.outcome, ruleId: outcome.denial.ruleId }),
+  );
 }

@@ -159,7 +159,11 @@ export function createMcpCallVerifier(options: McpCallVerifierOptions): McpCallV
       return { verification: { ok: false, code: 'ERR_ATTESTATION_ARGS_MISMATCH', reason } };
     }
     try {
-      const verification = await verifyCall(envelope, { ...settings, argsDigest: bound.digest, expectedTool: tool });
+      // Object.assign onto a fresh literal, not a literal that starts with a spread (docs/contributing.md).
+      const verification = await verifyCall(
+        envelope,
+        Object.assign({}, settings, { argsDigest: bound.digest, expectedTool: tool }),
+      );
       return { verification, args: bound.args };
     } catch (error) {
       // Fail closed: a verifier failure is a refusal, never a pass. Only its code is kept, never its message.

@@ -1,7 +1,7 @@
 import { type FunctionTool, tool } from '@openai/agents';
 import { type ApproveFunction, askApprove, checkApprove, createAskedOnce, decidedArgs } from '../common/approvals.js';
 import { type AdapterOptions, normalizeAdapterOptions } from '../common/options.js';
-import { settle, settledText } from '../common/outcome.js';
+import { callOptionsOf, settle, settledText } from '../common/outcome.js';
 import { checkReject, type RejectFunction, register } from '../common/refusals.js';
 import { type AnyGuardedTool, checkGuardedTool, indexTools, parametersOf, parseArguments } from '../common/tools.js';
 
@@ -105,11 +105,7 @@ export function toAgentsTool(guarded: AnyGuardedTool, options?: AgentsToolOption
           });
         }
       }
-      const outcome = await guarded.safeRun(args, {
-        ...(callId === undefined ? {} : { callId }),
-        ...(approval === null ? {} : { approval }),
-        ...(details?.signal === undefined ? {} : { signal: details.signal }),
-      });
+      const outcome = await guarded.safeRun(args, callOptionsOf({ callId, approval, signal: details?.signal }));
       return settledText(settle(outcome, normalized));
     },
   });

@@ -116,7 +116,7 @@ export function createCredentialGate(options: CredentialGateOptions): Credential
         return failureOf(error);
       }
       const chain = typeof call.chain === 'string' ? [call.chain] : call.chain;
-      const r = await verifyChain(chain, { ...base, nowMs: at });
+      const r = await verifyChain(chain, Object.assign({}, base, { nowMs: at }));
       if (!r.ok) return r;
       if (r.subject !== call.agent) {
         return {
