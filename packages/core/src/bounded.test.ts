@@ -74,6 +74,44 @@ describe('ExpiringMap', () => {
     );
   });
 
+  it('behaves as the model with more keys than fit, over long runs (the ring grows, wraps and is laid out again)', () => {
+    const wide: fc.Arbitrary<Op> = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          op: fc.constant('set' as const),
+          key: fc.nat(60),
+          value: fc.integer(),
+          ttl: fc.integer({ min: 1, max: 200 }),
+        }),
+      },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('get' as const), key: fc.nat(60) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.nat(60) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.nat(40) }) },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(wide, { maxLength: 2000 }), (max, ops) => {
+        const map = new ExpiringMap<number, number>(max);
+        const model = new Model(max);
+        let now = 0;
+        for (const o of ops) {
+          if (o.op === 'tick') now += o.ms;
+          else if (o.op === 'set') {
+            map.set(o.key, o.value, now + o.ttl, now);
+            model.set(o.key, o.value, now + o.ttl, now);
+          } else if (o.op === 'get') expect(map.get(o.key, now)).toBe(model.get(o.key, now));
+          else {
+            map.delete(o.key);
+            model.delete(o.key);
+          }
+          expect(map.size).toBe(model.entries.length);
+        }
+        expect(new Map(map.entries())).toEqual(new Map(model.entries.map((e) => [e.key, e.value])));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('stays bounded when one key is set over and over, and when every key is new', () => {
     const map = new ExpiringMap<string, number>(100);
     for (let i = 0; i < 100_000; i++) map.set('same', i, Number.POSITIVE_INFINITY, 0);
