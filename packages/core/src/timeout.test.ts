@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runWithTimeout, stopKind } from './timeout.js';
 
 describe('runWithTimeout', () => {
@@ -96,5 +97,114 @@ describe('runWithTimeout, stops that happen around the function', () => {
       return new Promise<string>((resolve) => setTimeout(() => resolve('done'), 25));
     }, 40);
     expect(stopKind(await run.catch((e: unknown) => e))).toBe('timeout');
+  });
+});
+
+describe('runWithTimeout, many runs sharing one timer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  type Step =
+    | { readonly op: 'start'; readonly timeoutMs: number }
+    | { readonly op: 'settle'; readonly pick: number }
+    | { readonly op: 'wait'; readonly ms: number };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ op: fc.constant('start' as const), timeoutMs: fc.constantFrom(5, 20, 50) }),
+    fc.record({ op: fc.constant('settle' as const), pick: fc.nat() }),
+    fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 30 }) }),
+  );
+
+  it('times out exactly the runs still pending at their own deadline, whatever else starts and settles', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 80 }), async (steps) => {
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+        try {
+          const runs: Array<{
+            readonly deadline: number;
+            resolve?: (value: string) => void;
+            settledAt?: number;
+            outcome?: string;
+          }> = [];
+          for (const s of steps) {
+            if (s.op === 'start') {
+              const run: (typeof runs)[number] = { deadline: performance.now() + s.timeoutMs };
+              runs.push(run);
+              runWithTimeout(
+                () =>
+                  new Promise<string>((resolve) => {
+                    run.resolve = resolve;
+                  }),
+                s.timeoutMs,
+              ).then(
+                (value) => {
+                  run.outcome = value;
+                },
+                (error: unknown) => {
+                  run.outcome = stopKind(error) ?? 'other';
+                },
+              );
+            } else if (s.op === 'settle') {
+              const open = runs.filter((r) => r.settledAt === undefined && r.outcome === undefined);
+              const run = open[s.pick % Math.max(1, open.length)];
+              if (run !== undefined) {
+                run.settledAt = performance.now();
+                run.resolve?.('value');
+              }
+            } else {
+              await vi.advanceTimersByTimeAsync(s.ms);
+            }
+            await vi.advanceTimersByTimeAsync(0);
+          }
+          await vi.advanceTimersByTimeAsync(100);
+          for (const run of runs) {
+            const expected = run.settledAt !== undefined && run.settledAt < run.deadline ? 'value' : 'timeout';
+            expect(run.outcome).toBe(expected);
+          }
+        } finally {
+          vi.useRealTimers();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps the process alive only while a run is pending', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    let finish: (value: string) => void = () => {};
+    const run = runWithTimeout(() => new Promise<string>((resolve) => (finish = resolve)), 60_000);
+    expect(timers()).toBe(before + 1);
+    finish('done');
+    await expect(run).resolves.toBe('done');
+    expect(timers()).toBe(before);
+    // Another run of the same length uses the same timer again, and lets go of it again.
+    let again: (value: string) => void = () => {};
+    const second = runWithTimeout(() => new Promise<string>((resolve) => (again = resolve)), 60_000);
+    expect(timers()).toBe(before + 1);
+    again('done');
+    await expect(second).resolves.toBe('done');
+    expect(timers()).toBe(before);
+  });
+
+  it('times out a run held far behind many that settle (the queue is tidied, the deadline kept)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const stuck = runWithTimeout(() => new Promise<string>(() => {}), 1_000).catch((e: unknown) => stopKind(e));
+    for (let i = 0; i < 5_000; i++) {
+      await runWithTimeout(() => Promise.resolve(i), 1_000);
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await stuck).toBe('timeout');
+  });
+
+  it('still times out after a fake clock was swapped in and out with a run pending', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    let finish: (value: string) => void = () => {};
+    const first = runWithTimeout(() => new Promise<string>((resolve) => (finish = resolve)), 40);
+    vi.useRealTimers();
+    finish('done');
+    await expect(first).resolves.toBe('done');
+    const error = await runWithTimeout(() => new Promise<string>(() => {}), 40).catch((e: unknown) => e);
+    expect(stopKind(error)).toBe('timeout');
   });
 });

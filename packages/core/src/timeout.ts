@@ -29,10 +29,13 @@ function stop(kind: 'timeout' | 'aborted'): Error {
  * after the run was stopped, it comes already aborted with the stop's reason.
  *
  * `fn` is called at once. A result that is not a promise (a synchronous schema, a synchronous tool) is the
- * outcome as it is: nothing could have stopped a function that never gave the event loop back, so no timer
- * is armed for it. A promise is raced against what is left of the deadline and against `outer`. Once the run
+ * outcome as it is: nothing could have stopped a function that never gave the event loop back, so no deadline
+ * is set for it. A promise is raced against what is left of the deadline and against `outer`. Once the run
  * is stopped (`outer` aborted, even from inside `fn`, or the deadline passed), the stop is the outcome, whatever
  * `fn` gives or throws in answer.
+ *
+ * Runs with the same `timeoutMs` share one timer ({@link Deadlines}); a timer of its own per run was a visible
+ * share of a guarded call.
  */
 export async function runWithTimeout<T>(
   fn: (signal: () => AbortSignal) => T | Promise<T>,
@@ -65,25 +68,25 @@ export async function runWithTimeout<T>(
   // The caller aborted while `fn` ran (its own code may have fired the abort): no listener saw it.
   if (outer?.aborted) throw halt('aborted');
   if (!isThenable(result)) return result;
-  // The deadline counts from the call: what `fn` did before it returned its promise is spent already.
-  const left = Math.max(0, timeoutMs - (performance.now() - started));
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const pending = result;
+  let deadline: Deadline | undefined;
   let onAbort: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      halt('timeout');
-      reject(stop('timeout'));
-    }, left);
-    if (outer !== undefined) {
-      onAbort = () => {
-        halt('aborted');
-        reject(stop('aborted'));
-      };
-      outer.addEventListener('abort', onAbort, { once: true });
-    }
-  });
   try {
-    const value = await Promise.race([result, stopped]);
+    const value = await new Promise<T>((resolve, reject) => {
+      // The deadline counts from the call: what `fn` did before it returned its promise is spent already.
+      deadline = deadlinesFor(timeoutMs).add(started + timeoutMs, () => {
+        halt('timeout');
+        reject(stop('timeout'));
+      });
+      if (outer !== undefined) {
+        onAbort = () => {
+          halt('aborted');
+          reject(stop('aborted'));
+        };
+        outer.addEventListener('abort', onAbort, { once: true });
+      }
+      pending.then(resolve, reject);
+    });
     // A tool that answers the abort at once (its promise settles inside the abort) still ran out of time: once
     // stopped, nothing it returns counts.
     if (stoppedBy !== undefined) throw stoppedBy;
@@ -92,9 +95,158 @@ export async function runWithTimeout<T>(
     // Nor anything it throws (a rejection answering the abort is the stop too).
     throw stoppedBy ?? error;
   } finally {
-    clearTimeout(timer);
+    deadline?.settle();
     if (onAbort !== undefined) outer?.removeEventListener('abort', onAbort);
   }
+}
+
+/** One run's deadline in a {@link Deadlines} queue. */
+interface Deadline {
+  /** The run settled: its deadline no longer counts. */
+  settle(): void;
+}
+
+/**
+ * The deadlines of runs in flight that share one length. They come due in the order they were set, so they wait
+ * in a queue and one timer is armed for the oldest one still pending. The timer is not cleared when that run
+ * settles: it fires at its time, expires whatever is due, and is armed again for the oldest run still pending
+ * (so with one run at a time, there is a timer per `timeoutMs` of traffic, not one per run). It keeps the process
+ * alive only while some run is pending, as a timer per run would.
+ */
+class Deadlines {
+  #queue: Array<DeadlineEntry | undefined> = [];
+  #head = 0;
+  #pending = 0;
+  #settledInQueue = 0;
+  #firing = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = 0;
+  #armedWith: typeof setTimeout | undefined;
+
+  add(at: number, expire: () => void): Deadline {
+    const entry = new DeadlineEntry(this, at, expire);
+    this.#queue.push(entry);
+    this.#pending++;
+    // A timer of a clock since swapped (a test's fake timers) or overdue by far will never fire: replaced.
+    if (
+      this.#timer === undefined ||
+      this.#armedWith !== globalThis.setTimeout ||
+      performance.now() - this.#timerAt > STALE_TIMER_MS
+    ) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#arm(at);
+    } else if (this.#pending === 1) this.#timer.ref();
+    return entry;
+  }
+
+  /** A pending entry settled (by its run or by its deadline). */
+  settled(entry: DeadlineEntry): void {
+    this.#pending--;
+    this.#settledInQueue++;
+    if (this.#pending === 0) this.#timer?.unref();
+    // While firing, the queue is being walked: it is tidied once the walk is over.
+    if (this.#firing) return;
+    if (this.#queue[this.#head] === entry) this.#advance();
+    else if (this.#settledInQueue > COMPACT_AFTER && this.#settledInQueue * 2 > this.#queue.length - this.#head) {
+      // A run far older than the rest is still pending: drop the settled entries queued behind it.
+      this.#queue = this.#queue.slice(this.#head).filter((e) => e !== undefined && !e.done);
+      this.#head = 0;
+      this.#settledInQueue = 0;
+    }
+  }
+
+  #arm(at: number): void {
+    // Only the timer armed last fires the queue: one replaced (see add) does nothing if it fires after all.
+    const timer = setTimeout(
+      () => {
+        if (this.#timer === timer) this.#fire();
+      },
+      Math.max(0, at - performance.now()),
+    );
+    this.#timer = timer;
+    this.#timerAt = at;
+    this.#armedWith = globalThis.setTimeout;
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    this.#firing = true;
+    try {
+      for (let i = this.#head; i < this.#queue.length; i++) {
+        const entry = this.#queue[i] as DeadlineEntry;
+        if (entry.done) continue;
+        // Queued in the order set, so due in that order (a run started inside another's synchronous start is queued
+        // first and may come due a little after it: late by at most that synchronous work, never early).
+        if (entry.at > now) break;
+        entry.expire();
+      }
+    } finally {
+      this.#firing = false;
+    }
+    this.#advance();
+    const next = this.#queue[this.#head];
+    if (next !== undefined) this.#arm(next.at);
+  }
+
+  /** Drops settled entries from the front, so the queue holds about what is in flight. */
+  #advance(): void {
+    while (this.#head < this.#queue.length && (this.#queue[this.#head] as DeadlineEntry).done) {
+      this.#queue[this.#head++] = undefined;
+      this.#settledInQueue--;
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= COMPACT_AFTER) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+class DeadlineEntry implements Deadline {
+  done = false;
+  #expire: (() => void) | undefined;
+
+  constructor(
+    readonly queue: Deadlines,
+    readonly at: number,
+    expire: () => void,
+  ) {
+    this.#expire = expire;
+  }
+
+  /** The deadline passed with the run still pending. */
+  expire(): void {
+    const expire = this.#expire;
+    this.settle();
+    expire?.();
+  }
+
+  settle(): void {
+    if (this.done) return;
+    this.done = true;
+    this.#expire = undefined;
+    this.queue.settled(this);
+  }
+}
+
+/** How late past its time a timer may be before it is taken as one that will never fire. */
+const STALE_TIMER_MS = 60_000;
+/** Most settled entries kept in a queue before it is compacted. */
+const COMPACT_AFTER = 1024;
+/** Most distinct run lengths with a shared timer each; a run of any other length gets a queue of its own. */
+const MAX_QUEUES = 64;
+const queues = new Map<number, Deadlines>();
+
+function deadlinesFor(timeoutMs: number): Deadlines {
+  let queue = queues.get(timeoutMs);
+  if (queue === undefined) {
+    queue = new Deadlines();
+    if (queues.size < MAX_QUEUES) queues.set(timeoutMs, queue);
+  }
+  return queue;
 }
 
 /** Whether `value` is a promise or any object with a `then` method: raced as a promise would be. */
