@@ -144,27 +144,37 @@ export async function signCall(input: SignCallInput): Promise<SignedCall> {
       },
     },
   ]);
-  const signed = { envelope, claims };
-  Object.defineProperty(signed, PAYLOAD_BYTES, { value: payload });
-  Object.defineProperty(signed, 'payload', PAYLOAD_GETTER);
-  return Object.freeze(signed) as SignedCall;
+  return new SignedCallResult(envelope, claims, payload) as SignedCall;
 }
 
-/** Where a signed call keeps its payload bytes (own, not enumerable: handed out only as copies). */
-const PAYLOAD_BYTES = Symbol('payload bytes');
-
 /**
- * The one `payload` getter of every signed call: a getter written in the result's literal would be a new
- * function per call, which V8 answers by giving each result a dictionary of its own (a new hidden class per
- * call, and garbage that outlives the young generation; docs/contributing.md).
+ * A signed call. `payload` hands out a fresh copy of the signed bytes on every read, from a private field no other
+ * code can reach or change. It is an own, enumerable accessor (so a spread copies the bytes, as before) defined with
+ * one getter shared by every result: a getter written in a literal is a new function per call, which V8 answers
+ * with a hidden class per call (docs/contributing.md).
  */
-const PAYLOAD_GETTER: PropertyDescriptor = Object.freeze({
-  get(this: { [PAYLOAD_BYTES]: Uint8Array }): Uint8Array {
-    return this[PAYLOAD_BYTES].slice();
-  },
-  enumerable: true,
-  configurable: false,
-});
+class SignedCallResult {
+  readonly #payload: Uint8Array;
+  declare readonly envelope: DsseEnvelope;
+  declare readonly claims: CallClaims;
+  declare readonly payload: Uint8Array;
+
+  static readonly #payloadGetter: PropertyDescriptor = Object.freeze({
+    get(this: SignedCallResult): Uint8Array {
+      return this.#payload.slice();
+    },
+    enumerable: true,
+    configurable: false,
+  });
+
+  constructor(envelope: DsseEnvelope, claims: CallClaims, payload: Uint8Array) {
+    this.#payload = payload;
+    Object.defineProperty(this, 'envelope', { value: envelope, enumerable: true });
+    Object.defineProperty(this, 'claims', { value: claims, enumerable: true });
+    Object.defineProperty(this, 'payload', SignedCallResult.#payloadGetter);
+    Object.freeze(this);
+  }
+}
 
 /**
  * The claims, checked: our own object of exactly the schema's members, so when the plain checks pass it is

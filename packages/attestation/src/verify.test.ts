@@ -33,6 +33,13 @@ describe('signCall', () => {
     expect(Object.keys(call)).toEqual(['envelope', 'claims', 'payload']);
     expect(Object.isFrozen(call)).toBe(true);
     expect(fromUtf8({ ...call }.payload)).toBe(fromUtf8(call.payload));
+    // Nothing reachable from the result holds the signed bytes themselves.
+    expect(Object.getOwnPropertySymbols(call)).toEqual([]);
+    for (const name of Object.getOwnPropertyNames(call)) {
+      const value = (call as unknown as Record<string, unknown>)[name];
+      if (value instanceof Uint8Array) value.fill(0);
+    }
+    expect(fromUtf8(call.payload)).toBe(fromUtf8(fromBase64(call.envelope.payload)));
   });
 
   it('produces an in-toto Statement v1 in a DSSE envelope, JCS-serialised', async () => {

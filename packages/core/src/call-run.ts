@@ -134,7 +134,7 @@ const SIGNAL_GETTER: PropertyDescriptor = Object.freeze({
     return this[SIGNAL_SOURCE]();
   },
   enumerable: true,
-  configurable: false,
+  configurable: true,
 });
 
 /**
@@ -150,18 +150,17 @@ function toolContext(
   sign: () => Promise<unknown>,
 ): ToolContext {
   let signed: Promise<unknown> | undefined;
-  const context = {
-    callId,
-    agent,
-    signEnvelope: (): Promise<unknown> => {
-      if (envelope !== undefined) return Promise.resolve(envelope);
-      signed ??= sign();
-      return signed;
-    },
-  };
+  // Members in the order the literal once had them (callId, agent, signal, signEnvelope), `signal` as configurable.
+  const context: Record<string, unknown> = { callId, agent };
   Object.defineProperty(context, SIGNAL_SOURCE, { value: signal });
   Object.defineProperty(context, 'signal', SIGNAL_GETTER);
-  return (envelope === undefined ? context : Object.assign(context, { envelope })) as unknown as ToolContext;
+  context.signEnvelope = (): Promise<unknown> => {
+    if (envelope !== undefined) return Promise.resolve(envelope);
+    signed ??= sign();
+    return signed;
+  };
+  if (envelope !== undefined) context.envelope = envelope;
+  return context as unknown as ToolContext;
 }
 
 /** The text a model sees of a tool error under `toolErrors: 'generic'`. */

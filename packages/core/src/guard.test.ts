@@ -165,6 +165,28 @@ describe('guard()', () => {
     expect(seen.reason).toBeInstanceOf(Error);
   });
 
+  it('gives a tool a context of plain members: callId, agent, signal (a getter), signEnvelope', async () => {
+    const { ag } = setup();
+    let keys: string[] = [];
+    let descriptor: PropertyDescriptor | undefined;
+    let copied: unknown;
+    const tool = ag.guard({
+      name: 'mutate',
+      schema: z.object({}),
+      execute: async (_args, ctx) => {
+        keys = Object.keys(ctx);
+        descriptor = Object.getOwnPropertyDescriptor(ctx, 'signal');
+        // A copy made member by member, descriptors and all, still reads its signal.
+        copied = (Object.defineProperties({}, Object.getOwnPropertyDescriptors(ctx)) as { signal?: unknown }).signal;
+      },
+    });
+    await tool({}, { callId: 'ctx-1' });
+    expect(keys).toEqual(['callId', 'agent', 'signal', 'signEnvelope']);
+    expect(descriptor).toMatchObject({ enumerable: true, configurable: true });
+    expect(typeof descriptor?.get).toBe('function');
+    expect(copied).toBeInstanceOf(AbortSignal);
+  });
+
   it('stops when the caller aborts', async () => {
     const { ag } = setup();
     const controller = new AbortController();

@@ -207,4 +207,56 @@ describe('runWithTimeout, many runs sharing one timer', () => {
     const error = await runWithTimeout(() => new Promise<string>(() => {}), 40).catch((e: unknown) => e);
     expect(stopKind(error)).toBe('timeout');
   });
+
+  it('times out every other run of the same length when one run makes its own abort throw', async () => {
+    const hostile = runWithTimeout((signal) => {
+      Object.defineProperty(signal(), 'dispatchEvent', {
+        value: () => {
+          throw new Error('hostile tool');
+        },
+      });
+      return new Promise<string>(() => {});
+    }, 30).catch((e: unknown) => stopKind(e));
+    const other = runWithTimeout(() => new Promise<string>(() => {}), 30).catch((e: unknown) => stopKind(e));
+    const later = await new Promise((resolve) => setTimeout(() => resolve('still pending'), 1_000));
+    expect(await Promise.race([other, later])).toBe('timeout');
+    expect(await hostile).toBe('timeout');
+    // And the queue still works afterwards.
+    expect(await runWithTimeout(() => new Promise<string>(() => {}), 30).catch((e: unknown) => stopKind(e))).toBe(
+      'timeout',
+    );
+  });
+
+  it('lets go of the process once every run settled, even when an abort listener started another run', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    let inner: Promise<string> | undefined;
+    const outer = await runWithTimeout((signal) => {
+      signal().addEventListener('abort', () => {
+        inner = runWithTimeout(() => new Promise<string>((resolve) => setTimeout(() => resolve('done'), 10)), 50);
+      });
+      return new Promise<string>(() => {});
+    }, 50).catch((e: unknown) => stopKind(e));
+    expect(outer).toBe('timeout');
+    expect(await inner).toBe('done');
+    expect(timers()).toBe(before);
+  });
+
+  it('times out a run started before a fake clock came and went, when another run replaced the timer', async () => {
+    const first = runWithTimeout(() => new Promise<string>(() => {}), 60).catch((e: unknown) => stopKind(e));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    runWithTimeout(() => new Promise<string>(() => {}), 60).catch(() => undefined);
+    vi.useRealTimers();
+    const later = new Promise((resolve) => setTimeout(() => resolve('still pending'), 1_000));
+    expect(await Promise.race([first, later])).toBe('timeout');
+  });
+
+  it('times runs out when fake timers fire, even if performance.now() is not faked', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const run = runWithTimeout(() => new Promise<string>(() => {}), 1_000).catch((e: unknown) => stopKind(e));
+    await vi.advanceTimersByTimeAsync(1_000);
+    vi.useRealTimers();
+    const later = new Promise((resolve) => setTimeout(() => resolve('still pending'), 50));
+    expect(await Promise.race([run, later])).toBe('timeout');
+  });
 });

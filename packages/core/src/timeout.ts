@@ -55,7 +55,12 @@ export async function runWithTimeout<T>(
   const halt = (kind: 'timeout' | 'aborted'): Error => {
     const error = stop(kind);
     stoppedBy = error;
-    controller?.abort(error);
+    try {
+      controller?.abort(error);
+    } catch {
+      // The run's own signal can be made to throw (a tool may replace its dispatchEvent): it is stopped regardless,
+      // and nothing it does may keep the stop from being the outcome, or other runs from expiring.
+    }
     return error;
   };
   const started = performance.now();
@@ -120,22 +125,18 @@ class Deadlines {
   #settledInQueue = 0;
   #firing = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = 0;
-  #armedWith: typeof setTimeout | undefined;
+
+  /** @param clock - the timer functions this queue arms with, for good (see {@link deadlinesFor}). */
+  constructor(readonly clock: Clock) {}
 
   add(at: number, expire: () => void): Deadline {
     const entry = new DeadlineEntry(this, at, expire);
     this.#queue.push(entry);
     this.#pending++;
-    // A timer of a clock since swapped (a test's fake timers) or overdue by far will never fire: replaced.
-    if (
-      this.#timer === undefined ||
-      this.#armedWith !== globalThis.setTimeout ||
-      performance.now() - this.#timerAt > STALE_TIMER_MS
-    ) {
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#arm(at);
-    } else if (this.#pending === 1) this.#timer.ref();
+    // Added while the queue fires (by an abort listener): the walk arms the timer for what is left when it ends.
+    if (this.#firing) return entry;
+    if (this.#timer === undefined) this.#arm((this.#queue[this.#head] as DeadlineEntry).at);
+    else if (this.#pending === 1) this.#timer.ref();
     return entry;
   }
 
@@ -155,22 +156,27 @@ class Deadlines {
     }
   }
 
+  /** Arms the one timer for `at`, clearing any other first. */
   #arm(at: number): void {
-    // Only the timer armed last fires the queue: one replaced (see add) does nothing if it fires after all.
-    const timer = setTimeout(
+    // Called unbound: a browser's timer functions refuse any `this` but the global one.
+    const { setTimeout: set, clearTimeout: clear } = this.clock;
+    if (this.#timer !== undefined) clear(this.#timer);
+    // Only the timer armed last fires the queue: one replaced that fires after all does nothing.
+    const timer = set(
       () => {
-        if (this.#timer === timer) this.#fire();
+        if (this.#timer === timer) this.#fire(at);
       },
       Math.max(0, at - performance.now()),
     );
     this.#timer = timer;
-    this.#timerAt = at;
-    this.#armedWith = globalThis.setTimeout;
   }
 
-  #fire(): void {
+  /** The timer armed for `armedFor` fired: every pending run due by then expires, and the timer is armed again. */
+  #fire(armedFor: number): void {
     this.#timer = undefined;
-    const now = performance.now();
+    // Due: whatever the timer was armed for, or later if the clock says so. A clock whose timers are faked but whose
+    // performance.now() is not still times runs out when its timers fire, as a timer per run did.
+    const due = Math.max(armedFor, performance.now());
     this.#firing = true;
     try {
       for (let i = this.#head; i < this.#queue.length; i++) {
@@ -178,15 +184,19 @@ class Deadlines {
         if (entry.done) continue;
         // Queued in the order set, so due in that order (a run started inside another's synchronous start is queued
         // first and may come due a little after it: late by at most that synchronous work, never early).
-        if (entry.at > now) break;
-        entry.expire();
+        if (entry.at > due) break;
+        try {
+          entry.expire();
+        } catch {
+          // One run's stop cannot keep the others from theirs.
+        }
       }
     } finally {
       this.#firing = false;
+      this.#advance();
+      const next = this.#queue[this.#head];
+      if (next !== undefined) this.#arm(next.at);
     }
-    this.#advance();
-    const next = this.#queue[this.#head];
-    if (next !== undefined) this.#arm(next.at);
   }
 
   /** Drops settled entries from the front, so the queue holds about what is in flight. */
@@ -232,19 +242,34 @@ class DeadlineEntry implements Deadline {
   }
 }
 
-/** How late past its time a timer may be before it is taken as one that will never fire. */
-const STALE_TIMER_MS = 60_000;
 /** Most settled entries kept in a queue before it is compacted. */
 const COMPACT_AFTER = 1024;
-/** Most distinct run lengths with a shared timer each; a run of any other length gets a queue of its own. */
+/** The timer functions a queue arms with. */
+interface Clock {
+  readonly setTimeout: typeof setTimeout;
+  readonly clearTimeout: typeof clearTimeout;
+}
+
+/** Most distinct run lengths with a shared timer each, per clock; a run of any other length gets a queue of its own. */
 const MAX_QUEUES = 64;
-const queues = new Map<number, Deadlines>();
+/**
+ * The queues, by the `setTimeout` in place when a run starts, then by length. A queue keeps the clock it was made
+ * with: a run started under a test's fake timers never shares a timer with runs under the real ones, so swapping
+ * the clock in or out cannot leave a pending run waiting on a timer that will never fire.
+ */
+const queues = new WeakMap<typeof setTimeout, Map<number, Deadlines>>();
 
 function deadlinesFor(timeoutMs: number): Deadlines {
-  let queue = queues.get(timeoutMs);
+  const { setTimeout: set, clearTimeout: clear } = globalThis;
+  let byLength = queues.get(set);
+  if (byLength === undefined) {
+    byLength = new Map();
+    queues.set(set, byLength);
+  }
+  let queue = byLength.get(timeoutMs);
   if (queue === undefined) {
-    queue = new Deadlines();
-    if (queues.size < MAX_QUEUES) queues.set(timeoutMs, queue);
+    queue = new Deadlines({ setTimeout: set, clearTimeout: clear });
+    if (byLength.size < MAX_QUEUES) byLength.set(timeoutMs, queue);
   }
   return queue;
 }
