@@ -144,37 +144,29 @@ export async function signCall(input: SignCallInput): Promise<SignedCall> {
       },
     },
   ]);
-  return new SignedCallResult(envelope, claims, payload) as SignedCall;
+  const signed = { envelope, claims };
+  Object.defineProperty(signed, 'payload', PAYLOAD_GETTER);
+  signedPayloads.set(signed, payload);
+  return Object.freeze(signed) as SignedCall;
 }
+
+/** The signed bytes of each signed call, out of reach of any code but this module's getter. */
+const signedPayloads = new WeakMap<object, Uint8Array>();
 
 /**
- * A signed call. `payload` hands out a fresh copy of the signed bytes on every read, from a private field no other
- * code can reach or change. It is an own, enumerable accessor (so a spread copies the bytes, as before) defined with
- * one getter shared by every result: a getter written in a literal is a new function per call, which V8 answers
- * with a hidden class per call (docs/contributing.md).
+ * The one `payload` getter of every signed call: a fresh copy of the signed bytes on every read. An own, enumerable
+ * accessor of a plain object, as a getter written in the result's literal was; but that getter was a new function
+ * per call, which V8 answers with a hidden class per call (docs/contributing.md).
  */
-class SignedCallResult {
-  readonly #payload: Uint8Array;
-  declare readonly envelope: DsseEnvelope;
-  declare readonly claims: CallClaims;
-  declare readonly payload: Uint8Array;
-
-  static readonly #payloadGetter: PropertyDescriptor = Object.freeze({
-    get(this: SignedCallResult): Uint8Array {
-      return this.#payload.slice();
-    },
-    enumerable: true,
-    configurable: false,
-  });
-
-  constructor(envelope: DsseEnvelope, claims: CallClaims, payload: Uint8Array) {
-    this.#payload = payload;
-    Object.defineProperty(this, 'envelope', { value: envelope, enumerable: true });
-    Object.defineProperty(this, 'claims', { value: claims, enumerable: true });
-    Object.defineProperty(this, 'payload', SignedCallResult.#payloadGetter);
-    Object.freeze(this);
-  }
-}
+const PAYLOAD_GETTER: PropertyDescriptor = Object.freeze({
+  get(this: object): Uint8Array {
+    const bytes = signedPayloads.get(this);
+    if (bytes === undefined) throw new TypeError('"payload" is read from the signed call signCall returned');
+    return bytes.slice();
+  },
+  enumerable: true,
+  configurable: false,
+});
 
 /**
  * The claims, checked: our own object of exactly the schema's members, so when the plain checks pass it is

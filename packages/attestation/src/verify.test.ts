@@ -35,6 +35,7 @@ describe('signCall', () => {
     expect(fromUtf8({ ...call }.payload)).toBe(fromUtf8(call.payload));
     // Nothing reachable from the result holds the signed bytes themselves.
     expect(Object.getOwnPropertySymbols(call)).toEqual([]);
+    expect(Object.getPrototypeOf(call)).toBe(Object.prototype);
     for (const name of Object.getOwnPropertyNames(call)) {
       const value = (call as unknown as Record<string, unknown>)[name];
       if (value instanceof Uint8Array) value.fill(0);

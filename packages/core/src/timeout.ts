@@ -136,7 +136,7 @@ class Deadlines {
     // Added while the queue fires (by an abort listener): the walk arms the timer for what is left when it ends.
     if (this.#firing) return entry;
     if (this.#timer === undefined) this.#arm((this.#queue[this.#head] as DeadlineEntry).at);
-    else if (this.#pending === 1) this.#timer.ref();
+    else if (this.#pending === 1) holdOpen(this.#timer, true);
     return entry;
   }
 
@@ -144,7 +144,7 @@ class Deadlines {
   settled(entry: DeadlineEntry): void {
     this.#pending--;
     this.#settledInQueue++;
-    if (this.#pending === 0) this.#timer?.unref();
+    if (this.#pending === 0 && this.#timer !== undefined) holdOpen(this.#timer, false);
     // While firing, the queue is being walked: it is tidied once the walk is over.
     if (this.#firing) return;
     if (this.#queue[this.#head] === entry) this.#advance();
@@ -166,7 +166,9 @@ class Deadlines {
       () => {
         if (this.#timer === timer) this.#fire(at);
       },
-      Math.max(0, at - performance.now()),
+      // Whole milliseconds, and one more: a timer counts time in whole milliseconds, and one armed for the exact
+      // remainder can fire up to a millisecond before `at` by performance.now(), which would stop a run early.
+      Math.max(0, Math.ceil(at - performance.now())) + 1,
     );
     this.#timer = timer;
   }
@@ -244,6 +246,17 @@ class DeadlineEntry implements Deadline {
 
 /** Most settled entries kept in a queue before it is compacted. */
 const COMPACT_AFTER = 1024;
+/**
+ * Whether a timer keeps the process alive (Node's `ref`/`unref`). Elsewhere (a browser, an edge runtime) a timer
+ * is a number and nothing is held open: nothing to do.
+ */
+function holdOpen(timer: ReturnType<typeof setTimeout>, hold: boolean): void {
+  const t = timer as { ref?: unknown; unref?: unknown };
+  if (typeof t !== 'object' || t === null) return;
+  const method = hold ? t.ref : t.unref;
+  if (typeof method === 'function') method.call(t);
+}
+
 /** The timer functions a queue arms with. */
 interface Clock {
   readonly setTimeout: typeof setTimeout;
@@ -255,7 +268,8 @@ const MAX_QUEUES = 64;
 /**
  * The queues, by the `setTimeout` in place when a run starts, then by length. A queue keeps the clock it was made
  * with: a run started under a test's fake timers never shares a timer with runs under the real ones, so swapping
- * the clock in or out cannot leave a pending run waiting on a timer that will never fire.
+ * the clock in or out cannot leave a pending run waiting on a timer that will never fire. (Deadlines are read with
+ * the global `performance.now()`; a test that fakes it alone, with runs pending, moves their deadlines.)
  */
 const queues = new WeakMap<typeof setTimeout, Map<number, Deadlines>>();
 
