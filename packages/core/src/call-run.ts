@@ -154,11 +154,16 @@ function toolContext(
   const context: Record<string, unknown> = { callId, agent };
   Object.defineProperty(context, SIGNAL_SOURCE, { value: signal });
   Object.defineProperty(context, 'signal', SIGNAL_GETTER);
-  context.signEnvelope = (): Promise<unknown> => {
-    if (envelope !== undefined) return Promise.resolve(envelope);
-    signed ??= sign();
-    return signed;
-  };
+  Object.defineProperty(context, 'signEnvelope', {
+    value: (): Promise<unknown> => {
+      if (envelope !== undefined) return Promise.resolve(envelope);
+      signed ??= sign();
+      return signed;
+    },
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
   if (envelope !== undefined) context.envelope = envelope;
   return context as unknown as ToolContext;
 }

@@ -273,8 +273,12 @@ const MAX_QUEUES = 64;
  */
 const queues = new WeakMap<typeof setTimeout, Map<number, Deadlines>>();
 
+/** The queue the last run used: runs of one tool, one after another, look it up once. */
+let last: { readonly set: typeof setTimeout; readonly timeoutMs: number; readonly queue: Deadlines } | undefined;
+
 function deadlinesFor(timeoutMs: number): Deadlines {
   const { setTimeout: set, clearTimeout: clear } = globalThis;
+  if (last !== undefined && last.set === set && last.timeoutMs === timeoutMs) return last.queue;
   let byLength = queues.get(set);
   if (byLength === undefined) {
     byLength = new Map();
@@ -285,6 +289,7 @@ function deadlinesFor(timeoutMs: number): Deadlines {
     queue = new Deadlines({ setTimeout: set, clearTimeout: clear });
     if (byLength.size < MAX_QUEUES) byLength.set(timeoutMs, queue);
   }
+  last = { set, timeoutMs, queue };
   return queue;
 }
 
