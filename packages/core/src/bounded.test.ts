@@ -49,29 +49,30 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('tick' as const), ms: fc.nat(30) }),
 );
 
+/** Runs `ops` on an ExpiringMap and on the model side by side: every read, size and the final contents agree. */
+function followsModel(max: number, ops: readonly Op[]): void {
+  const map = new ExpiringMap<number, number>(max);
+  const model = new Model(max);
+  let now = 0;
+  for (const o of ops) {
+    if (o.op === 'tick') now += o.ms;
+    else if (o.op === 'set') {
+      map.set(o.key, o.value, now + o.ttl, now);
+      model.set(o.key, o.value, now + o.ttl, now);
+    } else if (o.op === 'get') expect(map.get(o.key, now)).toBe(model.get(o.key, now));
+    else {
+      map.delete(o.key);
+      model.delete(o.key);
+    }
+    expect(map.size).toBe(model.entries.length);
+    expect(map.size).toBeLessThanOrEqual(max);
+  }
+  expect(new Map(map.entries())).toEqual(new Map(model.entries.map((e) => [e.key, e.value])));
+}
+
 describe('ExpiringMap', () => {
   it('behaves as the obvious model: newest last, oldest forgotten first, nothing expired returned', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 400 }), (max, ops) => {
-        const map = new ExpiringMap<number, number>(max);
-        const model = new Model(max);
-        let now = 0;
-        for (const o of ops) {
-          if (o.op === 'tick') now += o.ms;
-          else if (o.op === 'set') {
-            map.set(o.key, o.value, now + o.ttl, now);
-            model.set(o.key, o.value, now + o.ttl, now);
-          } else if (o.op === 'get') expect(map.get(o.key, now)).toBe(model.get(o.key, now));
-          else {
-            map.delete(o.key);
-            model.delete(o.key);
-          }
-          expect(map.size).toBe(model.entries.length);
-          expect(map.size).toBeLessThanOrEqual(max);
-        }
-        expect(new Map(map.entries())).toEqual(new Map(model.entries.map((e) => [e.key, e.value])));
-      }),
-    );
+    fc.assert(fc.property(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 400 }), followsModel));
   });
 
   it('behaves as the model with more keys than fit, over long runs (the ring grows, wraps and is laid out again)', () => {
@@ -89,27 +90,9 @@ describe('ExpiringMap', () => {
       { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.nat(60) }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.nat(40) }) },
     );
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(wide, { maxLength: 2000 }), (max, ops) => {
-        const map = new ExpiringMap<number, number>(max);
-        const model = new Model(max);
-        let now = 0;
-        for (const o of ops) {
-          if (o.op === 'tick') now += o.ms;
-          else if (o.op === 'set') {
-            map.set(o.key, o.value, now + o.ttl, now);
-            model.set(o.key, o.value, now + o.ttl, now);
-          } else if (o.op === 'get') expect(map.get(o.key, now)).toBe(model.get(o.key, now));
-          else {
-            map.delete(o.key);
-            model.delete(o.key);
-          }
-          expect(map.size).toBe(model.entries.length);
-        }
-        expect(new Map(map.entries())).toEqual(new Map(model.entries.map((e) => [e.key, e.value])));
-      }),
-      { numRuns: 60 },
-    );
+    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.array(wide, { maxLength: 2000 }), followsModel), {
+      numRuns: 60,
+    });
   });
 
   it('stays bounded when one key is set over and over, and when every key is new', () => {
