@@ -25,10 +25,7 @@ export interface GuardEvents {
  * Emits `call`'s event with `fields`, without letting a listener's error reach the decision path. The payload is
  * made only when someone listens (most guards have no listener, and every call emits).
  *
- * It is written member by member, not as `{ ...call, ...fields }`: on Node 20 (V8 11.3), a literal that starts
- * with a spread and then adds members makes a new hidden class each time, which kept every call's objects
- * alive through a young-generation collection (measured: about 1 µs each, and the guarded call's garbage
- * collection time doubled). Node 22 and later do not have this.
+ * The payload starts with the call's members, not with a spread (see extend.ts and docs/contributing.md).
  */
 export function emitSafely<K extends keyof GuardEvents>(
   emitter: EventEmitter<GuardEvents>,
